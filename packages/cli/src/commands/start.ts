@@ -1,0 +1,43 @@
+import type { Command } from "commander";
+import { dataDir } from "../client";
+import { startStack } from "../stack";
+
+export function register(program: Command): void {
+  program
+    .command("start")
+    .description("run the whole system locally: API, stream, consumer, database, lake, demo factory")
+    .option("--port <port>", "API port", process.env.PORT ?? "3000")
+    .option("--kinesis-port <port>", "local Kinesis endpoint port", process.env.KINESIS_PORT ?? "4567")
+    .option("--data <dir>", "data folder", dataDir())
+    .option("--no-demo", "do not create the demo organization")
+    .option("--no-demo-traffic", "create the demo organization but do not simulate its gateway")
+    .option("--dev", "reload handlers when their source changes (npm run dev)", false)
+    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; dev: boolean }) => {
+      const began = Date.now();
+      const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+      const stack = await startStack({
+        dataDir: options.data,
+        port: Number(options.port),
+        kinesisPort: Number(options.kinesisPort),
+        databaseUrl: process.env.DATABASE_URL,
+        demo: options.demo,
+        demoTraffic: options.demo && options.demoTraffic,
+        dev: options.dev,
+        log,
+      });
+      log(`Wattflow local stack ready in ${Date.now() - began} ms${options.dev ? " (dev: handlers reload on change)" : ""}`);
+      log(`  API       ${stack.apiUrl}   (GET /health)`);
+      log(`  Kinesis   ${stack.kinesisEndpoint}`);
+      if (stack.demo) log(`  demo      ${options.data}/demo.json (factory ${stack.demo.factoryId})`);
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log(`${signal}: stopping`);
+        await stack.stop();
+        process.exit(0);
+      };
+      process.on("SIGINT", () => void shutdown("SIGINT"));
+      process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    });
+}

@@ -1,0 +1,25 @@
+import { Command, CommanderError } from "commander";
+import { CliError } from "./client";
+import { register as bench } from "./commands/bench";
+import { register as quarantine } from "./commands/quarantine";
+import { register as start } from "./commands/start";
+
+const program = new Command()
+  .name("wattflow")
+  .description("Wattflow: electricity usage and cost of industrial factories, reading by reading")
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const command of [start, quarantine, bench]) command(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CliError) {
+    console.error(`wattflow: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  console.error(error);
+  process.exit(1);
+}

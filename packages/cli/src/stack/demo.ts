@@ -1,0 +1,149 @@
+/**
+ * The demo organization of the local stack: a factory with a tariff in force for the past two
+ * years, a gateway, six simulated meters, and a simulated gateway that posts their readings
+ * through the real ingest API on an accelerated clock — the last few days first, then live.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Auth } from "@wattflow/core/auth";
+import { intervalSeconds } from "@wattflow/core/config";
+import { Database } from "@wattflow/core/database";
+import { Device } from "@wattflow/core/device";
+import { Factory } from "@wattflow/core/factory";
+import { Meter } from "@wattflow/core/meter";
+import { Organization } from "@wattflow/core/organization";
+import { writeFileAtomic } from "@wattflow/core/stream/log";
+import { TariffStore } from "@wattflow/core/tariff/store";
+import { Usage } from "@wattflow/core/usage";
+import { read as simulate } from "@wattflow/edge/meter/simulator";
+import { sql } from "drizzle-orm";
+
+export type DemoInfo = {
+  apiUrl: string;
+  organizationId: string;
+  factoryId: string;
+  deviceId: string;
+  deviceToken: string;
+  meterIds: string[];
+  lines: string[];
+  apiToken: string;
+  operatorToken: string;
+  kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+};
+
+const lines = ["Injection", "Extrusion", "Assembly", "Compressors", "Paint", "Utilities"];
+const ratedKw = [420, 310, 150, 260, 180, 90];
+
+/** Days of history the demo gateway posts on start: recent enough to leave older intervals to tests. */
+export const demoHistoryDays = 3;
+
+/** Creates the demo organization once; on later starts reads it back from demo.json. */
+export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kinesis: DemoInfo["kinesis"] }): Promise<DemoInfo> {
+  const path = join(dataDir, "demo.json");
+  if (existsSync(path)) {
+    const previous = JSON.parse(readFileSync(path, "utf8")) as DemoInfo;
+    const result = await Database.use().execute(sql`select 1 from organization where id = ${previous.organizationId}`);
+    if ((result as unknown as { rows: unknown[] }).rows.length > 0) {
+      const info = { ...previous, apiUrl: endpoints.apiUrl, kinesis: endpoints.kinesis };
+      await writeFileAtomic(path, JSON.stringify(info, null, 2));
+      return info;
+    }
+  }
+  const organization = await Organization.create({ name: "Demo Manufacturing" });
+  const factory = await Factory.create({
+    organizationId: organization.id,
+    name: "Planta Monterrey",
+    timeZone: "America/Monterrey",
+    tariffCode: "cfe-gdmth",
+    tariffZone: "central",
+    tariffDivision: "noreste",
+    contractedDemandKw: 1500,
+  });
+  const twoYearsAgo = new Date(Date.UTC(new Date().getUTCFullYear() - 2, 0, 1));
+  await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: twoYearsAgo, definition: { kind: "flat", currency: "MXN", energyPrice: "2.1534" } });
+  const device = await Device.create({ organizationId: organization.id, factoryId: factory.id, name: "Gateway 1" });
+  const meterIds: string[] = [];
+  for (const line of lines) {
+    const meter = await Meter.create({ organizationId: organization.id, factoryId: factory.id, deviceId: device.id, name: `${line} main`, line });
+    meterIds.push(meter.id);
+  }
+  const admin = await Auth.createToken({ organizationId: organization.id, name: "demo admin", role: "admin" });
+  const operator = await Auth.createToken({ organizationId: organization.id, name: "demo operator", role: "operator" });
+  const info: DemoInfo = {
+    apiUrl: endpoints.apiUrl,
+    organizationId: organization.id,
+    factoryId: factory.id,
+    deviceId: device.id,
+    deviceToken: device.token,
+    meterIds,
+    lines,
+    apiToken: admin.token,
+    operatorToken: operator.token,
+    kinesis: endpoints.kinesis,
+  };
+  await writeFileAtomic(path, JSON.stringify(info, null, 2));
+  return info;
+}
+
+/**
+ * The demo gateway: posts every meter's intervals from where it left off (or `demoHistoryDays` ago)
+ * up to now, `speed` intervals per tick, then one round per real 5 minutes. Stops with the returned function.
+ */
+export function runDemoTraffic(
+  info: DemoInfo,
+  options: { tickMs?: number; intervalsPerTick?: number; log?: (line: string) => void } = {},
+): () => Promise<void> {
+  const tickMs = options.tickMs ?? 1000;
+  const intervalsPerTick = options.intervalsPerTick ?? 24;
+  const step = intervalSeconds * 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const resumeFrom = async (): Promise<number> => {
+    const last = await Usage.lastReadingStart(info.meterIds);
+    const floor = Math.floor(Date.now() / step) * step - demoHistoryDays * 86_400_000;
+    return last ? Math.max(last.getTime() + step, floor) : floor;
+  };
+
+  let next: number | undefined;
+  const tick = async () => {
+    next ??= await resumeFrom();
+    const completed = Math.floor(Date.now() / step) * step; // intervals that have ended
+    const readings: Record<string, unknown>[] = [];
+    while (next < completed && readings.length + info.meterIds.length <= intervalsPerTick * info.meterIds.length) {
+      const start = new Date(next);
+      info.meterIds.forEach((meterId, index) => {
+        const values = simulate({ seed: index + 1, ratedKw: ratedKw[index] ?? 100, utcOffsetHours: -6 }, start, intervalSeconds);
+        readings.push({ meterId, start: start.toISOString(), seconds: intervalSeconds, ...values });
+      });
+      next += step;
+    }
+    if (readings.length === 0) return;
+    const response = await fetch(`${info.apiUrl}/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.deviceToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ readings }),
+    });
+    if (!response.ok) {
+      // Like a real gateway: keep the readings and try them again next tick.
+      next -= (readings.length / info.meterIds.length) * step;
+      options.log?.(`demo gateway: ingest answered ${response.status}; will retry`);
+    }
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    running = tick()
+      .catch((error: Error) => options.log?.(`demo gateway: ${error.message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, tickMs);
+      });
+  };
+  loop();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}

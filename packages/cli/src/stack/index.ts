@@ -1,0 +1,260 @@
+/**
+ * The embedded local stack: every AWS service of DESIGN.md's table answered in one process, with
+ * no Docker and no AWS account. Postgres → PGlite (or DATABASE_URL), Kinesis → the durable log and
+ * its Kinesis endpoint, the event source mapping → the poller, Firehose/S3 → Parquet under lake/,
+ * the API Lambda → the same Hono app on @hono/node-server.
+ */
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type ServerType, serve } from "@hono/node-server";
+import { consumer as consumerConfig, deliverySweepMs, localStream } from "@wattflow/core/config";
+import { Database } from "@wattflow/core/database";
+import { Health } from "@wattflow/core/health";
+import { Ingest } from "@wattflow/core/ingest";
+import { Lake } from "@wattflow/core/lake";
+import { LocalLake } from "@wattflow/core/lake/local";
+import { Quarantine } from "@wattflow/core/quarantine";
+import { Stream } from "@wattflow/core/stream";
+import { KinesisEndpoint } from "@wattflow/core/stream/kinesis-endpoint";
+import { LocalStream } from "@wattflow/core/stream/local";
+import { DurableLog } from "@wattflow/core/stream/log";
+import { type KinesisHandler, Poller } from "@wattflow/core/stream/poller";
+import { sql } from "drizzle-orm";
+import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
+import { acquireLock } from "./lock";
+
+export type StackOptions = {
+  dataDir: string;
+  /** API port; 0 picks a free one. */
+  port: number;
+  kinesisPort: number;
+  host?: string;
+  databaseUrl?: string;
+  /** Seed the demo organization and write demo.json. */
+  demo: boolean;
+  /** Run the demo gateway's simulated traffic. */
+  demoTraffic: boolean;
+  /** Reload handlers when their source changes (`npm run dev`). */
+  dev: boolean;
+  log?: (line: string) => void;
+};
+
+export type Stack = {
+  apiUrl: string;
+  kinesisEndpoint: string;
+  demo?: DemoInfo;
+  poller: Poller;
+  stop(): Promise<void>;
+};
+
+export const kinesisCredentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "wattflow-local-secret" };
+export const kinesisRegion = "us-east-1";
+const accountId = "000000000000";
+
+type Handlers = { consumer: KinesisHandler; app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } };
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const releaseLock = acquireLock(dataDir);
+  const cleanup: (() => Promise<void> | void)[] = [releaseLock];
+  const stop = async () => {
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log(`stop: ${(error as Error).message}`);
+      }
+    }
+    cleanup.length = 0;
+  };
+
+  try {
+    const database = await Database.open(options.databaseUrl ? { url: options.databaseUrl } : { dataDir: join(dataDir, "pg") });
+    cleanup.push(() => {
+      Database.provide(undefined);
+      return database.close();
+    });
+    await Database.migrate(database);
+    Database.provide(database);
+    log(`database: ${database.kind} at ${database.location}`);
+
+    const streamLog = await DurableLog.open({
+      dir: join(dataDir, "stream", localStream.name),
+      name: localStream.name,
+      shardCount: localStream.shardCount,
+      segmentBytes: localStream.segmentBytes,
+    });
+    cleanup.push(() => {
+      Stream.provide(undefined);
+      return streamLog.close();
+    });
+    Stream.provide(new LocalStream(streamLog));
+
+    const lake = new LocalLake(join(dataDir, "lake"));
+    cleanup.push(() => {
+      Lake.provide(undefined);
+      return lake.close();
+    });
+    Lake.provide(lake);
+
+    const handlers = handlerLoader(options.dev, log);
+    cleanup.push(() => handlers.close());
+
+    const kinesis = new KinesisEndpoint({
+      log: streamLog,
+      region: kinesisRegion,
+      accountId,
+      accessKeyId: kinesisCredentials.accessKeyId,
+      retentionHours: localStream.retentionHours,
+    });
+    const kinesisEndpoint = await kinesis.listen(options.kinesisPort, options.host);
+    cleanup.push(() => kinesis.close());
+
+    const checkpoints = join(dataDir, "stream", localStream.name, "checkpoints");
+    mkdirSync(checkpoints, { recursive: true });
+    const poller = new Poller({
+      log: streamLog,
+      dir: checkpoints,
+      handler: async () => (await handlers.current()).consumer,
+      onFailure: (records, reason) =>
+        Quarantine.add(
+          records.map((record) => ({
+            source: "consumer",
+            reason,
+            errors: [{ path: "(record)", message: reason }],
+            data: record.data,
+            partitionKey: record.partitionKey,
+            shardId: record.shardId,
+            sequenceNumber: record.sequenceNumber,
+          })),
+        ),
+      ...consumerConfig,
+      region: kinesisRegion,
+      accountId,
+    });
+    poller.start();
+    cleanup.push(() => poller.stop());
+
+    const trimmer = setInterval(() => {
+      for (const shard of poller.shards()) {
+        if (shard.checkpoint)
+          void streamLog
+            .trim(shard.shardId, shard.checkpoint, localStream.retentionHours * 3_600_000)
+            .catch((error: Error) => log(`stream retention: ${error.message}`));
+      }
+    }, 60_000);
+    const sweeper = setInterval(() => {
+      void Ingest.sweepUndelivered({ olderThanMs: deliverySweepMs, limit: 5000 })
+        .then((count) => count > 0 && log(`lake: forwarded ${count} stored reading(s) that had not reached it`))
+        .catch((error: Error) => log(`lake sweep: ${error.message}`));
+    }, deliverySweepMs);
+    cleanup.push(() => {
+      clearInterval(trimmer);
+      clearInterval(sweeper);
+    });
+
+    const server = await listen(handlers, options.port, options.host ?? "127.0.0.1");
+    cleanup.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+    const apiUrl = `http://${options.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
+
+    registerHealth({ database, streamLog, poller, lake, kinesisEndpoint });
+
+    let demo: DemoInfo | undefined;
+    if (options.demo) {
+      demo = await seedDemo(dataDir, {
+        apiUrl,
+        kinesis: { endpoint: kinesisEndpoint, stream: streamLog.name, region: kinesisRegion, credentials: kinesisCredentials },
+      });
+      if (options.demoTraffic) {
+        const stopTraffic = runDemoTraffic(demo, { log });
+        cleanup.push(stopTraffic);
+      }
+    }
+    return { apiUrl, kinesisEndpoint, demo, poller, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function registerHealth(parts: { database: Database.Handle; streamLog: DurableLog; poller: Poller; lake: LocalLake; kinesisEndpoint: string }): void {
+  Health.clear();
+  Health.register("database", async () => {
+    await parts.database.db.execute(sql`select 1`);
+    return { ok: true, detail: { kind: parts.database.kind, location: parts.database.location } };
+  });
+  Health.register("stream", async () => ({ ok: true, detail: { kind: "local", endpoint: parts.kinesisEndpoint, ...parts.streamLog.stats() } }));
+  Health.register("consumer", async () => {
+    const shards = parts.poller.shards();
+    // A consumer is unhealthy when a shard keeps failing with records waiting, not when it is merely busy.
+    const stuck = shards.filter((shard) => shard.lastError && shard.behind > 0);
+    return { ok: stuck.length === 0, detail: { shards } };
+  });
+  Health.register("lake", async () => ({ ok: true, detail: parts.lake.describe() }));
+}
+
+/** Serves the Hono app; the request goes to the app loaded now, so a dev reload takes effect at once. */
+async function listen(handlers: ReturnType<typeof handlerLoader>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolveServer, reject) => {
+    const server = serve({ fetch: async (request) => (await handlers.current()).app.fetch(request), port, hostname }, () => resolveServer(server));
+    server.once("error", reject);
+  });
+}
+
+const functionsDir = fileURLToPath(new URL("../../../functions/src/", import.meta.url));
+const coreDir = fileURLToPath(new URL("../../../core/src/", import.meta.url));
+
+/**
+ * Loads the consumer handler and the API app. In dev mode they are loaded through tsx's
+ * namespaced import, and loaded again when a file under core/ or functions/ changes, so the next
+ * batch or request runs the new code — the local counterpart of `sst dev`'s live Lambda.
+ */
+function handlerLoader(dev: boolean, log: (line: string) => void) {
+  let loaded: Promise<Handlers> | undefined;
+  const watchers: { close(): void }[] = [];
+  const load = async (): Promise<Handlers> => {
+    if (!dev) {
+      const [consumer, api] = await Promise.all([import("@wattflow/functions/ingest/consumer"), import("@wattflow/functions/api/app")]);
+      return { consumer: consumer.handler, app: api.app };
+    }
+    const { tsImport } = await import("tsx/esm/api");
+    const parent = import.meta.url;
+    const consumer = (await tsImport(pathToFileURL(join(functionsDir, "ingest/consumer.ts")).href, parent)) as { handler: KinesisHandler };
+    const api = (await tsImport(pathToFileURL(join(functionsDir, "api/app.ts")).href, parent)) as { app: Handlers["app"] };
+    return { consumer: consumer.handler, app: api.app };
+  };
+  if (dev) {
+    void import("node:fs").then(({ watch }) => {
+      for (const dir of [functionsDir, coreDir]) {
+        const watcher = watch(dir, { recursive: true }, (_event, file) => {
+          if (!file || !String(file).endsWith(".ts")) return;
+          loaded = undefined;
+          log(`dev: ${String(file)} changed; handlers reload on next use`);
+        });
+        watchers.push(watcher);
+      }
+    });
+  }
+  return {
+    current(): Promise<Handlers> {
+      loaded ??= load().catch((error: Error) => {
+        loaded = undefined;
+        throw error;
+      });
+      return loaded;
+    },
+    async close() {
+      for (const watcher of watchers) watcher.close();
+    },
+  };
+}

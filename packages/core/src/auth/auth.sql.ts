@@ -1,0 +1,21 @@
+import { pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { instant, timestamps } from "../database/types";
+import { organizationTable } from "../organization/organization.sql";
+
+/** Tokens for people and integrations reading an organization's data; stored hashed. */
+export const apiTokenTable = pgTable(
+  "api_token",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizationTable.id),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    /** admin: read and manage the organization; operator: also sees unattributable quarantine. */
+    role: text("role", { enum: ["admin", "viewer", "operator"] }).notNull(),
+    revokedAt: instant("revoked_at"),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("api_token_hash_idx").on(t.tokenHash)],
+);

@@ -1,0 +1,118 @@
+/**
+ * The OLTP store: PGlite under .wattflow/ by default, any Postgres (Aurora in production) when
+ * DATABASE_URL is set. One connection is opened per process and shared through `use()`; it lives on
+ * globalThis so handlers reloaded by `npm run dev` keep using it.
+ */
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { Pool } from "pg";
+import { processState } from "../util/global";
+
+export * as Database from "./index";
+
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export type Handle = {
+  db: Db;
+  kind: "pglite" | "postgres";
+  /** Where the data lives, without credentials: shown by /health. */
+  location: string;
+  close(): Promise<void>;
+};
+
+export class DatabaseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DatabaseError";
+  }
+}
+
+const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
+const state = processState("wattflow.database", (): { handle?: Handle } => ({}));
+
+/** Opens Postgres at `url`, or PGlite in `dataDir` (in memory when neither is given). */
+export async function open(options: { url?: string; dataDir?: string }): Promise<Handle> {
+  if (options.url) {
+    const { Pool } = await import("pg");
+    const { drizzle } = await import("drizzle-orm/node-postgres");
+    const pool: Pool = new Pool({ connectionString: options.url, max: 10 });
+    pool.on("error", (error) => console.error("postgres pool error:", error.message));
+    const location = redact(options.url);
+    try {
+      await pool.query("select 1");
+    } catch (error) {
+      await pool.end();
+      throw new DatabaseError(`cannot reach Postgres at ${location}: ${(error as Error).message}`, { cause: error });
+    }
+    return { db: drizzle(pool) as unknown as Db, kind: "postgres", location, close: () => pool.end() };
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const client: PGlite = await PGlite.create(options.dataDir);
+  return {
+    db: drizzle(client) as unknown as Db,
+    kind: "pglite",
+    location: options.dataDir ?? "memory",
+    close: () => client.close(),
+  };
+}
+
+/** Applies pending drizzle-kit migrations, then makes sure the reading partitions around now exist. */
+export async function migrate(handle: Handle, now = new Date()): Promise<void> {
+  if (handle.kind === "pglite") {
+    const { migrate } = await import("drizzle-orm/pglite/migrator");
+    // biome-ignore lint/suspicious/noExplicitAny: the migrator wants its own driver's type
+    await migrate(handle.db as any, { migrationsFolder });
+  } else {
+    const { migrate } = await import("drizzle-orm/node-postgres/migrator");
+    // biome-ignore lint/suspicious/noExplicitAny: the migrator wants its own driver's type
+    await migrate(handle.db as any, { migrationsFolder });
+  }
+  await ensurePartitions(handle.db, now);
+}
+
+/** Monthly reading partitions from 13 months back to 3 ahead; older backfills land in the default partition. */
+export async function ensurePartitions(db: Db, now = new Date()): Promise<void> {
+  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 13, 1)).toISOString().slice(0, 10);
+  await db.execute(sql`select wattflow_ensure_reading_partitions(${first}::date, 17)`);
+}
+
+/** Makes `handle` the process's database for `use()`. */
+export function provide(handle: Handle | undefined): void {
+  state.handle = handle;
+}
+
+/** The process's database. In a Lambda it is opened lazily from DATABASE_URL on first use. */
+export function use(): Db {
+  if (state.handle) return state.handle.db;
+  throw new DatabaseError("no database: the process did not open one (call Database.provide) and DATABASE_URL is not set");
+}
+
+export function current(): Handle | undefined {
+  return state.handle;
+}
+
+/** Opens the database described by the environment, once, for Lambda handlers. */
+export async function fromEnvironment(): Promise<Handle> {
+  if (state.handle) return state.handle;
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new DatabaseError("DATABASE_URL is not set");
+  const handle = await open({ url });
+  state.handle = handle;
+  return handle;
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = parsed.password ? "***" : "";
+    return parsed.toString();
+  } catch {
+    return "(unparseable DATABASE_URL)";
+  }
+}

@@ -1,0 +1,39 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { Database } from "../database";
+import { fn } from "../util/fn";
+import { hashToken } from "../util/hash";
+import { createId, createSecret } from "../util/id";
+import { deviceTable } from "./device.sql";
+
+export * as Device from "./index";
+
+export type Identity = { id: string; organizationId: string; factoryId: string };
+
+/** Registers a gateway; the token is returned once and only its hash is kept. */
+export const create = fn(
+  z.object({ organizationId: z.string(), factoryId: z.string(), name: z.string().min(1) }),
+  async (input): Promise<Identity & { token: string }> => {
+    const id = createId("device");
+    const token = createSecret("wfd");
+    await Database.use()
+      .insert(deviceTable)
+      .values({ ...input, id, tokenHash: hashToken(token) });
+    return { id, organizationId: input.organizationId, factoryId: input.factoryId, token };
+  },
+);
+
+/** The device a bearer token belongs to, unless it was revoked. */
+export async function authenticate(token: string): Promise<Identity | undefined> {
+  const [row] = await Database.use()
+    .select({ id: deviceTable.id, organizationId: deviceTable.organizationId, factoryId: deviceTable.factoryId })
+    .from(deviceTable)
+    .where(and(eq(deviceTable.tokenHash, hashToken(token)), isNull(deviceTable.revokedAt)));
+  return row;
+}
+
+/** Records that devices were heard from (heartbeat for the console's device health). */
+export async function touch(ids: string[], at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await Database.use().update(deviceTable).set({ lastSeenAt: at }).where(inArray(deviceTable.id, ids));
+}

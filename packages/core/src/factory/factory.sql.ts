@@ -1,0 +1,24 @@
+import { index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { timestamps } from "../database/types";
+import { organizationTable } from "../organization/organization.sql";
+
+export const factoryTable = pgTable(
+  "factory",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizationTable.id),
+    name: text("name").notNull(),
+    /** IANA zone: time-of-use periods and days are the factory's local ones. */
+    timeZone: text("time_zone").notNull(),
+    /** Utility tariff code (`cfe-gdmth`), its schedule zone and price division. */
+    tariffCode: text("tariff_code").notNull(),
+    tariffZone: text("tariff_zone"),
+    tariffDivision: text("tariff_division"),
+    contractedDemandKw: numeric("contracted_demand_kw"),
+    currency: text("currency").notNull().default("MXN"),
+    ...timestamps,
+  },
+  (t) => [index("factory_organization_idx").on(t.organizationId)],
+);

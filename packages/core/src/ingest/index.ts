@@ -1,0 +1,291 @@
+/**
+ * Ingestion, one processing path: gateways put readings on the stream (directly, or through
+ * POST /v1/ingest → `submit`), and the stream consumer (`consume`) validates, stores new keys,
+ * prices and forwards them to the lake.
+ */
+import { and, isNull, lt, sql } from "drizzle-orm";
+import { z } from "zod";
+import { ingestMaxReadings, retryAfterSeconds } from "../config";
+import { Cost } from "../cost";
+import { Database } from "../database";
+import { Device, type Identity } from "../device";
+import { Lake } from "../lake";
+import { Meter } from "../meter";
+import { Quarantine } from "../quarantine";
+import { Reading } from "../reading";
+import { readingTable } from "../reading/reading.sql";
+import { Stream } from "../stream";
+import { Tariff } from "../tariff";
+import { TariffStore } from "../tariff/store";
+import { jsonPath, type Problem, VisibleError } from "../util/error";
+
+export * as Ingest from "./index";
+
+export const Envelope = z.object({
+  readings: z
+    .array(z.unknown(), { error: "readings must be an array" })
+    .min(1, "readings must hold at least one reading")
+    .max(ingestMaxReadings, `readings must hold at most ${ingestMaxReadings} readings per request`),
+});
+
+export type Rejected = { index: number; errors: Problem[] };
+export type SubmitResult = { accepted: number; duplicates: number; rejected: Rejected[] };
+
+/**
+ * Validates a gateway's batch and puts its valid, new readings on the stream.
+ * Throws VisibleError("input") for a malformed envelope and ("unavailable") when the stream cannot
+ * take the batch now; the gateway keeps the batch and retries, and the consumer dedups.
+ */
+export async function submit(device: Identity, body: unknown, now = new Date()): Promise<SubmitResult> {
+  const envelope = Envelope.safeParse(body);
+  if (!envelope.success) {
+    throw new VisibleError(
+      "input",
+      "ingest.invalid_envelope",
+      "The request body must be { readings: [...] } with 1 to 500 readings",
+      envelope.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
+    );
+  }
+  const rejected: Rejected[] = [];
+  const valid: { index: number; reading: Reading.Input }[] = [];
+  envelope.data.readings.forEach((input, index) => {
+    const result = Reading.validate(input, now, ["readings", index]);
+    if (result.ok) valid.push({ index, reading: result.value });
+    else rejected.push({ index, errors: result.problems });
+  });
+
+  const owners = await Meter.owners(valid.map((item) => item.reading.meterId));
+  const seen = new Set<string>();
+  let duplicates = 0;
+  const owned = valid.filter(({ index, reading }) => {
+    const owner = owners.get(reading.meterId);
+    if (!owner || owner.deviceId !== device.id) {
+      // Unknown and foreign meters get the same answer: a device must not learn which ids exist.
+      rejected.push({ index, errors: [{ path: jsonPath(["readings", index, "meterId"]), message: `meter ${reading.meterId} is not read by this device` }] });
+      return false;
+    }
+    const key = Reading.key(reading);
+    if (seen.has(key)) {
+      duplicates++;
+      return false;
+    }
+    seen.add(key);
+    return true;
+  });
+
+  const stored = await storedKeys(owned.map((item) => item.reading));
+  const fresh = owned.filter((item) => !stored.has(Reading.key(item.reading)));
+  duplicates += owned.length - fresh.length;
+
+  if (fresh.length > 0) {
+    const receivedAt = now.toISOString();
+    await putAll(
+      fresh.map(({ reading }) => ({
+        partitionKey: reading.meterId,
+        data: Reading.encodeRecord({ v: 1, deviceId: device.id, via: "http", receivedAt, reading }),
+      })),
+    );
+  }
+  await Device.touch([device.id], now);
+  rejected.sort((a, b) => a.index - b.index);
+  return { accepted: fresh.length, duplicates, rejected };
+}
+
+/** Puts records, resending only failed entries a few times; a batch the stream still refuses is a 503. */
+async function putAll(entries: Stream.PutEntry[]): Promise<void> {
+  const stream = await Stream.use();
+  let pending = entries;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    let results: Stream.PutResult[];
+    try {
+      results = await stream.put(pending);
+    } catch (error) {
+      if (error instanceof Stream.StreamUnavailableError) {
+        throw new VisibleError("unavailable", "ingest.stream_unavailable", "The stream cannot take readings right now; retry later", [], retryAfterSeconds);
+      }
+      throw error;
+    }
+    pending = pending.filter((_, index) => !results[index]?.ok);
+    if (pending.length > 0 && attempt >= 3) {
+      throw new VisibleError(
+        "unavailable",
+        "ingest.stream_throttled",
+        `The stream refused ${pending.length} of the readings; retry later`,
+        [],
+        retryAfterSeconds,
+      );
+    }
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+  }
+}
+
+/** Keys (meter id + interval start) already stored, among `readings`. */
+async function storedKeys(readings: readonly Reading.Input[]): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const rows = await Database.use()
+    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart })
+    .from(readingTable)
+    .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
+  return new Set(rows.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
+}
+
+function keyFilter(keys: readonly { meterId: string; start: Date }[]) {
+  const meterIds = keys.map((key) => key.meterId);
+  const starts = keys.map((key) => key.start.toISOString());
+  const first = Math.min(...keys.map((key) => key.start.getTime()));
+  const last = Math.max(...keys.map((key) => key.start.getTime()));
+  // The range lets Postgres prune monthly partitions; the unnest pairs are the exact keys.
+  return and(
+    sql`${readingTable.intervalStart} between ${new Date(first).toISOString()}::timestamptz and ${new Date(last).toISOString()}::timestamptz`,
+    sql`(${readingTable.meterId}, ${readingTable.intervalStart}) in (select * from unnest(${sql.param(meterIds)}::text[], ${sql.param(starts)}::timestamptz[]))`,
+  );
+}
+
+/** One stream record as the consumer gets it. */
+export type StreamInput = {
+  data: Uint8Array;
+  sequenceNumber: string;
+  partitionKey: string;
+  shardId?: string;
+  arrivalMs: number;
+};
+
+export type ConsumeResult = {
+  stored: number;
+  duplicates: number;
+  quarantined: number;
+  forwarded: number;
+  /** Records stored but not forwarded because the lake failed: report them as batch item failures. */
+  retry: string[];
+};
+
+/**
+ * The consumer's work for one batch. Bad records go to quarantine and never block the others; an
+ * infrastructure failure (database, lake) throws, and the event source mapping retries the batch,
+ * which is safe: inserts skip stored keys, and whatever is stored but not yet in the lake is forwarded.
+ */
+export async function consume(records: readonly StreamInput[], now = new Date()): Promise<ConsumeResult> {
+  const quarantine: Quarantine.Entry[] = [];
+  const decoded: { input: StreamInput; record: Reading.StreamRecord }[] = [];
+  for (const input of records) {
+    const result = Reading.decodeRecord(input.data, now);
+    if (result.ok) decoded.push({ input, record: result.value });
+    else quarantine.push(quarantineEntry(input, "invalid record", result.problems));
+  }
+
+  const owners = await Meter.owners(decoded.map((item) => item.record.reading.meterId));
+  const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
+  const rows: (typeof readingTable.$inferInsert)[] = [];
+  const sequenceOfRow: string[] = [];
+  const devices = new Set<string>();
+  const keys = new Set<string>();
+  for (const { input, record } of decoded) {
+    const reading = record.reading;
+    const owner = owners.get(reading.meterId);
+    if (!owner || owner.deviceId !== record.deviceId) {
+      const message = owner ? `device ${record.deviceId} does not read meter ${reading.meterId}` : `meter ${reading.meterId} is not registered`;
+      quarantine.push({
+        ...quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
+        organizationId: owner?.organizationId ?? null,
+        deviceId: record.deviceId,
+      });
+      continue;
+    }
+    const key = Reading.key(reading);
+    if (keys.has(key)) continue;
+    keys.add(key);
+    devices.add(record.deviceId);
+    const start = new Date(reading.start);
+    const version = Tariff.inForce(tariffs.get(owner.factoryId) ?? [], start);
+    // A reading with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
+    const priced = version ? Cost.price({ kwh: reading.kwh, start }, version) : undefined;
+    sequenceOfRow.push(input.sequenceNumber);
+    rows.push({
+      meterId: reading.meterId,
+      intervalStart: start,
+      intervalSeconds: reading.seconds,
+      factoryId: owner.factoryId,
+      deviceId: record.deviceId,
+      kwh: reading.kwh,
+      kvarh: reading.kvarh ?? null,
+      kwAvg: reading.kwAvg ?? null,
+      kwMax: reading.kwMax ?? null,
+      pf: reading.pf ?? null,
+      voltage: reading.voltage ?? null,
+      current: reading.current ?? null,
+      touPeriod: priced?.period ?? null,
+      tariffId: priced?.tariffId ?? null,
+      unitPrice: priced?.unitPrice ?? null,
+      cost: priced?.cost ?? null,
+      estimated: priced?.estimated ?? false,
+      gap: reading.gap ?? false,
+      computedAt: priced ? now : null,
+      source: record.via,
+      receivedAt: record.receivedAt ? new Date(record.receivedAt) : new Date(input.arrivalMs),
+    });
+  }
+
+  const db = Database.use();
+  const inserted = rows.length === 0 ? [] : await db.insert(readingTable).values(rows).onConflictDoNothing().returning({ meterId: readingTable.meterId });
+  await Quarantine.add(quarantine);
+  await Device.touch(
+    [...devices].filter((id) => decoded.some((item) => item.record.deviceId === id && item.record.via === "kinesis")),
+    now,
+  );
+  const counts = { stored: inserted.length, duplicates: rows.length - inserted.length, quarantined: quarantine.length };
+  try {
+    const forwarded = await forward(rows.map((row) => ({ meterId: row.meterId, start: row.intervalStart })));
+    return { ...counts, forwarded, retry: [] };
+  } catch (error) {
+    // Stored but not in the lake: a retry of these records finds them stored and forwards them.
+    if (!(error instanceof Lake.LakeError)) throw error;
+    console.error(`lake write failed; ${rows.length} reading(s) will be retried: ${error.message}`);
+    return { ...counts, forwarded: 0, retry: sequenceOfRow };
+  }
+}
+
+function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]): Quarantine.Entry {
+  return {
+    source: "consumer",
+    reason,
+    errors,
+    data: input.data,
+    partitionKey: input.partitionKey,
+    shardId: input.shardId ?? null,
+    sequenceNumber: input.sequenceNumber,
+  };
+}
+
+/** Writes the stored-but-undelivered readings among `keys` to the lake, then marks them delivered. */
+async function forward(keys: readonly { meterId: string; start: Date }[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  const rows = await Database.use()
+    .select()
+    .from(readingTable)
+    .where(and(keyFilter(keys), isNull(readingTable.lakeDeliveredAt)));
+  return deliver(rows);
+}
+
+async function deliver(rows: (typeof readingTable.$inferSelect)[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const lake = await Lake.use();
+  await lake.put(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+  await Database.use()
+    .update(readingTable)
+    .set({ lakeDeliveredAt: new Date() })
+    .where(and(keyFilter(rows.map((row) => ({ meterId: row.meterId, start: row.intervalStart }))), isNull(readingTable.lakeDeliveredAt)));
+  return rows.length;
+}
+
+/**
+ * Forwards readings stored more than `olderThanMs` ago that never reached the lake (a crash between
+ * the insert and the lake write whose batch was not retried). Returns how many it forwarded.
+ */
+export async function sweepUndelivered(options: { olderThanMs: number; limit: number }, now = new Date()): Promise<number> {
+  const rows = await Database.use()
+    .select()
+    .from(readingTable)
+    .where(and(isNull(readingTable.lakeDeliveredAt), lt(readingTable.storedAt, new Date(now.getTime() - options.olderThanMs))))
+    .limit(options.limit);
+  return deliver(rows);
+}

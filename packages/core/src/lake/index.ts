@@ -1,0 +1,96 @@
+/**
+ * The data lake: Firehose → S3 Parquet on AWS, Parquet files under .wattflow/lake/ locally, both
+ * partitioned by the reading's date (`dt=YYYY-MM-DD`, UTC) with the factory as a column.
+ * Append-only: a reading costed again is written again with a later computedAt, and the lake's
+ * views keep the latest copy per key (meter id + interval start).
+ */
+import { processState } from "../util/global";
+
+export * as Lake from "./index";
+
+/** One costed reading as the lake stores it (the Glue table's columns). */
+export type Row = {
+  meterId: string;
+  factoryId: string;
+  deviceId: string;
+  intervalStart: Date;
+  intervalSeconds: number;
+  kwh: number;
+  kvarh: number | null;
+  kwAvg: number | null;
+  kwMax: number | null;
+  pf: number | null;
+  voltage: number | null;
+  current: number | null;
+  touPeriod: string | null;
+  tariffId: string | null;
+  unitPrice: string | null;
+  cost: string | null;
+  estimated: boolean;
+  gap: boolean;
+  computedAt: Date | null;
+  source: "kinesis" | "http";
+  receivedAt: Date;
+};
+
+export interface Port {
+  /** Resolves once every row is durably in the lake (or throws; then none is marked delivered). */
+  put(rows: Row[]): Promise<void>;
+  describe(): { kind: "firehose" | "local"; location: string };
+}
+
+export class LakeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LakeError";
+  }
+}
+
+/** The partition a reading belongs to: its interval start's UTC date. */
+export function partitionOf(intervalStart: Date): string {
+  return intervalStart.toISOString().slice(0, 10);
+}
+
+/** The JSON record Firehose receives; the Glue table and the local Parquet files share these names. */
+export function toRecord(row: Row) {
+  return {
+    meter_id: row.meterId,
+    factory_id: row.factoryId,
+    device_id: row.deviceId,
+    interval_start: row.intervalStart.toISOString(),
+    interval_seconds: row.intervalSeconds,
+    kwh: row.kwh,
+    kvarh: row.kvarh,
+    kw_avg: row.kwAvg,
+    kw_max: row.kwMax,
+    pf: row.pf,
+    voltage: row.voltage,
+    current: row.current,
+    tou_period: row.touPeriod,
+    tariff_id: row.tariffId,
+    unit_price: row.unitPrice,
+    cost: row.cost,
+    estimated: row.estimated,
+    gap: row.gap,
+    computed_at: row.computedAt?.toISOString() ?? null,
+    source: row.source,
+    received_at: row.receivedAt.toISOString(),
+    dt: partitionOf(row.intervalStart),
+  };
+}
+
+const state = processState("wattflow.lake", (): { port?: Port } => ({}));
+
+export function provide(port: Port | undefined): void {
+  state.port = port;
+}
+
+/** The process's lake; in a Lambda, the Firehose stream named by LAKE_DELIVERY_STREAM. */
+export async function use(): Promise<Port> {
+  if (state.port) return state.port;
+  const name = process.env.LAKE_DELIVERY_STREAM;
+  if (!name) throw new LakeError("no lake: none provided and LAKE_DELIVERY_STREAM is not set");
+  const { FirehoseLake } = await import("./aws");
+  state.port = new FirehoseLake({ deliveryStreamName: name });
+  return state.port;
+}

@@ -1,0 +1,30 @@
+import { index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { timestamps } from "../database/types";
+import { deviceTable } from "../device/device.sql";
+import { factoryTable } from "../factory/factory.sql";
+import { organizationTable } from "../organization/organization.sql";
+
+export const meterTable = pgTable(
+  "meter",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizationTable.id),
+    factoryId: text("factory_id")
+      .notNull()
+      .references(() => factoryTable.id),
+    /** The gateway that reads this meter: the only device allowed to write its readings. */
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => deviceTable.id),
+    name: text("name").notNull(),
+    /** Production line or circuit label, used to join production figures for KPIs. */
+    line: text("line").notNull(),
+    /** CT × VT ratio the gateway applies to every quantity. */
+    multiplier: numeric("multiplier").notNull().default("1"),
+    counterType: text("counter_type").notNull().default("import_kwh"),
+    ...timestamps,
+  },
+  (t) => [index("meter_factory_idx").on(t.factoryId), index("meter_device_idx").on(t.deviceId)],
+);

@@ -1,0 +1,22 @@
+import { randomBytes } from "node:crypto";
+import { ulid } from "ulid";
+
+const prefixes = {
+  organization: "org",
+  factory: "fac",
+  meter: "mtr",
+  device: "dev",
+  apiToken: "tok",
+  tariff: "trf",
+  quarantine: "qtn",
+} as const;
+
+/** A prefixed, time-sortable id: `createId("meter")` → `mtr_01J…`. */
+export function createId(kind: keyof typeof prefixes): string {
+  return `${prefixes[kind]}_${ulid().toLowerCase()}`;
+}
+
+/** A bearer secret: prefix names its kind so a leaked one is recognisable in logs and scanners. */
+export function createSecret(prefix: "wfd" | "wfa"): string {
+  return `${prefix}_${randomBytes(24).toString("base64url")}`;
+}

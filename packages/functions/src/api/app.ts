@@ -1,0 +1,80 @@
+/**
+ * The HTTP API for gateways and dashboards: a Lambda behind the router on AWS, the same app on
+ * @hono/node-server locally. Routes are thin: parse, call core, map.
+ */
+
+import { Factory } from "@wattflow/core/factory";
+import { Health } from "@wattflow/core/health";
+import { Ingest } from "@wattflow/core/ingest";
+import { Quarantine } from "@wattflow/core/quarantine";
+import { Usage } from "@wattflow/core/usage";
+import { jsonPath, VisibleError } from "@wattflow/core/util/error";
+import { Hono } from "hono";
+import { z } from "zod";
+import { ensureRuntime } from "../runtime";
+import { actorAuth, deviceAuth } from "./auth";
+import { onError } from "./errors";
+
+async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch (error) {
+    throw new VisibleError("input", "request.invalid_json", "The request body is not valid JSON", [{ path: "(body)", message: (error as Error).message }]);
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, code: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new VisibleError(
+      "input",
+      code,
+      "Invalid request",
+      result.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
+    );
+  }
+  return result.data;
+}
+
+const ingest = new Hono().use(deviceAuth).post("/", async (c) => c.json(await Ingest.submit(c.get("device"), await jsonBody(c))));
+
+const factories = new Hono()
+  .use(actorAuth)
+  .get("/", async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
+  .get("/:id/usage", async (c) => {
+    const query = parse(Usage.Query, c.req.query(), "usage.invalid_query");
+    return c.json(await Usage.factory(c.get("actor").organizationId, c.req.param("id"), query));
+  });
+
+const ReadingsQuery = z.object({ from: z.string().datetime({ offset: true }), to: z.string().datetime({ offset: true }) });
+const meters = new Hono().use(actorAuth).get("/:id/readings", async (c) => {
+  const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
+  return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
+});
+
+const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
+const quarantine = new Hono()
+  .use(actorAuth)
+  .get("/", async (c) => c.json({ items: await Quarantine.list(c.get("actor"), { includeReplayed: c.req.query("all") === "true" }) }))
+  .post("/replay", async (c) => {
+    const body = parse(ReplayBody, await jsonBody(c), "quarantine.invalid_replay");
+    return c.json(await Quarantine.replay(c.get("actor"), body.ids));
+  });
+
+export const app = new Hono()
+  .use(async (_, next) => {
+    await ensureRuntime();
+    await next();
+  })
+  .get("/health", async (c) => {
+    const report = await Health.report();
+    return c.json(report, report.status === "ok" ? 200 : 503);
+  })
+  .route("/v1/ingest", ingest)
+  .route("/v1/factories", factories)
+  .route("/v1/meters", meters)
+  .route("/v1/quarantine", quarantine)
+  .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))
+  .onError(onError);
+
+export type App = typeof app;

@@ -1,0 +1,22 @@
+/**
+ * The readings stream consumer (Kinesis event source mapping with ReportBatchItemFailures).
+ * Thin: decode the event, hand the records to core, map the result.
+ */
+
+import { Ingest } from "@wattflow/core/ingest";
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { ensureRuntime } from "../runtime";
+
+export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+  await ensureRuntime();
+  const result = await Ingest.consume(
+    event.Records.map((record) => ({
+      data: Buffer.from(record.kinesis.data, "base64"),
+      sequenceNumber: record.kinesis.sequenceNumber,
+      partitionKey: record.kinesis.partitionKey,
+      shardId: record.eventID.split(":")[0],
+      arrivalMs: record.kinesis.approximateArrivalTimestamp * 1000,
+    })),
+  );
+  return { batchItemFailures: result.retry.map((itemIdentifier) => ({ itemIdentifier })) };
+}
