@@ -4,11 +4,13 @@ import { lookupCacheMs } from "../config";
 import { Database } from "../database";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
+import { factoryTable } from "../factory/factory.sql";
 import { meterTable } from "./meter.sql";
 
 export * as Meter from "./index";
 
-export type Owner = { id: string; organizationId: string; factoryId: string; deviceId: string };
+/** Who a meter belongs to, and the factory's time zone (time-of-use periods are local). */
+export type Owner = { id: string; organizationId: string; factoryId: string; deviceId: string; timeZone: string };
 
 export const create = fn(
   z.object({
@@ -19,7 +21,7 @@ export const create = fn(
     line: z.string().min(1),
     multiplier: z.number().positive().default(1),
   }),
-  async (input): Promise<Owner & { name: string; line: string }> => {
+  async (input): Promise<Omit<Owner, "timeZone"> & { name: string; line: string }> => {
     const id = createId("meter");
     await Database.use()
       .insert(meterTable)
@@ -44,8 +46,15 @@ export async function owners(ids: readonly string[], now = Date.now()): Promise<
   }
   if (missing.length > 0) {
     const rows = await Database.use()
-      .select({ id: meterTable.id, organizationId: meterTable.organizationId, factoryId: meterTable.factoryId, deviceId: meterTable.deviceId })
+      .select({
+        id: meterTable.id,
+        organizationId: meterTable.organizationId,
+        factoryId: meterTable.factoryId,
+        deviceId: meterTable.deviceId,
+        timeZone: factoryTable.timeZone,
+      })
       .from(meterTable)
+      .innerJoin(factoryTable, eq(factoryTable.id, meterTable.factoryId))
       .where(inArray(meterTable.id, missing));
     for (const row of rows) {
       found.set(row.id, row);
