@@ -1,0 +1,92 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ingest } from "@wattflow/core/ingest";
+import { Lake } from "@wattflow/core/lake";
+import { LocalLake } from "@wattflow/core/lake/local";
+import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
+import { readingTable } from "@wattflow/core/reading/reading.sql";
+import { Testing } from "@wattflow/core/testing";
+import type { KinesisStreamEvent } from "aws-lambda";
+import { asc } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { handler } from "../src/ingest/consumer";
+import { energyPrice, ids, type Pipeline, pipeline } from "./support";
+
+const fixture = (name: string): KinesisStreamEvent => JSON.parse(readFileSync(new URL(`./events/kinesis/${name}`, import.meta.url), "utf8"));
+
+describe.each(Testing.lanes())("Kinesis consumer on %s", (lane) => {
+  let p: Pipeline;
+  beforeEach(async () => {
+    p = await pipeline(lane);
+  });
+  afterEach(async () => {
+    await p.close();
+  });
+
+  it("stores and prices the good records of a batch and quarantines each bad one with its reason", async () => {
+    const response = await handler(fixture("mixed-batch.json"));
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    const stored = await p.database.db.select().from(readingTable).orderBy(asc(readingTable.meterId));
+    expect(stored.map((row) => [row.meterId, row.kwh, row.unitPrice, row.cost, row.source])).toEqual([
+      [ids.meters[0], 12.5, "2.153400", "26.917500", "kinesis"],
+      [ids.meters[1], 7.25, "2.153400", "15.612150", "kinesis"],
+    ]);
+    expect(Number(stored[0]?.cost)).toBeCloseTo(12.5 * Number(energyPrice), 6);
+
+    const quarantined = await p.database.db.select().from(quarantineTable);
+    expect(quarantined.map((row) => row.reason).sort()).toEqual(["invalid record", "invalid record", "meter not read by this device", "unknown meter"]);
+    const negative = quarantined.find((row) => row.errors.some((error) => error.path === "reading.kwh"));
+    expect(negative?.errors[0]?.message).toMatch(/negative/);
+    expect(negative?.sequenceNumber).toBe("49656000000000000000000000000000000000000000000000006");
+    const foreign = quarantined.find((row) => row.reason === "meter not read by this device");
+    expect(foreign?.organizationId).toBe(ids.organization);
+    // The record is kept whole, byte for byte, for replay.
+    const truncated = quarantined.find((row) => row.payload.startsWith('{"v":1,"deviceId":') && row.payload.length < 30);
+    expect(truncated?.payloadEncoding).toBe("utf8");
+  });
+
+  it("stores a reading delivered twice once, and writes it to the lake once", async () => {
+    await handler(fixture("mixed-batch.json"));
+    await handler(fixture("mixed-batch.json"));
+    expect(await p.database.db.select().from(readingTable)).toHaveLength(2);
+    const lake = await p.lake.query("select meter_id, kwh, cost, dt from readings order by meter_id");
+    expect(lake.map((row) => [row.meter_id, row.kwh, row.dt])).toEqual([
+      [ids.meters[0], 12.5, "2025-06-02"],
+      [ids.meters[1], 7.25, "2025-06-02"],
+    ]);
+  });
+
+  it("when the lake fails after the insert, reports the records for retry, and the retry forwards them", async () => {
+    const broken = Testing.temporaryDir();
+    writeFileSync(join(broken.path, "readings"), "a file where the lake folder should be");
+    Lake.provide(new LocalLake(broken.path));
+    const failed = await handler(fixture("mixed-batch.json"));
+    expect(failed.batchItemFailures.map((item) => item.itemIdentifier)).toEqual([
+      "49656000000000000000000000000000000000000000000000000",
+      "49656000000000000000000000000000000000000000000000002",
+    ]);
+    expect(await p.database.db.select().from(readingTable)).toHaveLength(2);
+
+    Lake.provide(p.lake);
+    const retried = await handler(fixture("mixed-batch.json"));
+    expect(retried).toEqual({ batchItemFailures: [] });
+    const rows = await p.lake.query("select count(*)::int as n from readings");
+    expect(rows[0]?.n).toBe(2);
+    const undelivered = (await p.database.db.select().from(readingTable)).filter((row) => row.lakeDeliveredAt === null);
+    expect(undelivered).toHaveLength(0);
+    broken.remove();
+  });
+
+  it("the sweeper forwards readings stored but never delivered when no retry comes", async () => {
+    const broken = Testing.temporaryDir();
+    writeFileSync(join(broken.path, "readings"), "not a folder");
+    Lake.provide(new LocalLake(broken.path));
+    await handler(fixture("mixed-batch.json"));
+    Lake.provide(p.lake);
+    expect(await Ingest.sweepUndelivered({ olderThanMs: 0, limit: 100 }, new Date(Date.now() + 1000))).toBe(2);
+    expect((await p.lake.query("select count(*)::int as n from readings"))[0]?.n).toBe(2);
+    expect(await Ingest.sweepUndelivered({ olderThanMs: 0, limit: 100 }, new Date(Date.now() + 1000))).toBe(0);
+    broken.remove();
+  });
+});

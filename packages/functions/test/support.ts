@@ -1,0 +1,118 @@
+/** A real local pipeline for handler tests: a private database, the durable log and a Parquet lake in a temp folder. */
+import { join } from "node:path";
+import { Auth } from "@wattflow/core/auth";
+import type { Database } from "@wattflow/core/database";
+import { deviceTable } from "@wattflow/core/device/device.sql";
+import { factoryTable } from "@wattflow/core/factory/factory.sql";
+import { Lake } from "@wattflow/core/lake";
+import { LocalLake } from "@wattflow/core/lake/local";
+import { meterTable } from "@wattflow/core/meter/meter.sql";
+import { organizationTable } from "@wattflow/core/organization/organization.sql";
+import { Stream } from "@wattflow/core/stream";
+import { LocalStream } from "@wattflow/core/stream/local";
+import { DurableLog } from "@wattflow/core/stream/log";
+import { TariffStore } from "@wattflow/core/tariff/store";
+import { Testing } from "@wattflow/core/testing";
+import { hashToken } from "@wattflow/core/util/hash";
+import type { KinesisStreamEvent } from "aws-lambda";
+
+/** Fixed ids, so the JSON event fixtures can name them. */
+export const ids = {
+  organization: "org_01jtest0000000000000000000",
+  otherOrganization: "org_01jtest0000000000000000001",
+  factory: "fac_01jtest0000000000000000000",
+  otherFactory: "fac_01jtest0000000000000000001",
+  device: "dev_01jtest0000000000000000000",
+  otherDevice: "dev_01jtest0000000000000000001",
+  meters: ["mtr_01jtest0000000000000000000", "mtr_01jtest0000000000000000001", "mtr_01jtest0000000000000000002"],
+  otherMeter: "mtr_01jtest0000000000000000009",
+};
+export const deviceToken = "wfd_test-device-token";
+export const otherDeviceToken = "wfd_other-device-token";
+/** Flat price of the test factory, MXN per kWh. */
+export const energyPrice = "2.1534";
+
+export type Pipeline = { database: Database.Handle; log: DurableLog; lake: LocalLake; apiToken: string; otherApiToken: string; close(): Promise<void> };
+
+export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline> {
+  const dir = Testing.temporaryDir();
+  const database = await Testing.database(lane);
+  const db = database.db;
+  await db.insert(organizationTable).values([
+    { id: ids.organization, name: "Test Org" },
+    { id: ids.otherOrganization, name: "Other Org" },
+  ]);
+  await db.insert(factoryTable).values([
+    { id: ids.factory, organizationId: ids.organization, name: "Plant A", timeZone: "America/Mexico_City", tariffCode: "flat" },
+    { id: ids.otherFactory, organizationId: ids.otherOrganization, name: "Plant B", timeZone: "America/Tijuana", tariffCode: "flat" },
+  ]);
+  await db.insert(deviceTable).values([
+    { id: ids.device, organizationId: ids.organization, factoryId: ids.factory, name: "gw", tokenHash: hashToken(deviceToken) },
+    { id: ids.otherDevice, organizationId: ids.otherOrganization, factoryId: ids.otherFactory, name: "gw2", tokenHash: hashToken(otherDeviceToken) },
+  ]);
+  await db
+    .insert(meterTable)
+    .values([
+      ...ids.meters.map((id, index) => ({
+        id,
+        organizationId: ids.organization,
+        factoryId: ids.factory,
+        deviceId: ids.device,
+        name: `m${index}`,
+        line: `L${index}`,
+      })),
+      { id: ids.otherMeter, organizationId: ids.otherOrganization, factoryId: ids.otherFactory, deviceId: ids.otherDevice, name: "x", line: "X" },
+    ]);
+  for (const factoryId of [ids.factory, ids.otherFactory]) {
+    await TariffStore.addVersion({ factoryId, effectiveFrom: new Date("2020-01-01T00:00:00Z"), definition: { kind: "flat", currency: "MXN", energyPrice } });
+  }
+  const apiToken = (await Auth.createToken({ organizationId: ids.organization, name: "t", role: "admin" })).token;
+  const otherApiToken = (await Auth.createToken({ organizationId: ids.otherOrganization, name: "t", role: "admin" })).token;
+  const log = await DurableLog.open({ dir: join(dir.path, "stream"), name: "readings", shardCount: 2, segmentBytes: 1 << 20 });
+  const lake = new LocalLake(join(dir.path, "lake"));
+  Stream.provide(new LocalStream(log));
+  Lake.provide(lake);
+  return {
+    database,
+    log,
+    lake,
+    apiToken,
+    otherApiToken,
+    async close() {
+      Stream.provide(undefined);
+      Lake.provide(undefined);
+      await log.close().catch(() => undefined);
+      await lake.close();
+      await database.close();
+      dir.remove();
+    },
+  };
+}
+
+/** Everything on the stream, as the Kinesis event the consumer would get. */
+export async function drainToEvent(log: DurableLog): Promise<KinesisStreamEvent> {
+  const records = [];
+  for (const shardId of log.shardIds) records.push(...(await log.read(shardId, log.trimHorizon(shardId), 10_000)).records);
+  return {
+    Records: records.map((record) => ({
+      kinesis: {
+        kinesisSchemaVersion: "1.0",
+        partitionKey: record.partitionKey,
+        sequenceNumber: record.sequenceNumber,
+        data: record.data.toString("base64"),
+        approximateArrivalTimestamp: record.arrivalMs / 1000,
+      },
+      eventSource: "aws:kinesis",
+      eventVersion: "1.0",
+      eventID: `${record.shardId}:${record.sequenceNumber}`,
+      eventName: "aws:kinesis:record",
+      invokeIdentityArn: "arn:aws:iam::000000000000:role/test",
+      awsRegion: "us-east-1",
+      eventSourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/readings",
+    })),
+  };
+}
+
+export function reading(meterIndex: number, start: string, kwh: number) {
+  return { meterId: ids.meters[meterIndex] as string, start, seconds: 300, kwh };
+}
