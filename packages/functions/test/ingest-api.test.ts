@@ -4,6 +4,10 @@ import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
 import { deviceToken, drainToEvent, ids, otherDeviceToken, type Pipeline, pipeline, reading } from "./support";
 
+type Problem = { path: string; message: string };
+type Answer = { accepted: number; duplicates: number; rejected: { index: number; errors: Problem[] }[]; code?: string; errors: Problem[] };
+const read = async (response: Response) => (await response.json()) as Answer;
+
 function post(body: unknown, token = deviceToken) {
   return app.request("/v1/ingest", {
     method: "POST",
@@ -26,21 +30,21 @@ describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
     expect(missing.status).toBe(401);
     const wrong = await post({ readings: [reading(0, "2025-01-01T00:00:00Z", 1)] }, "wfd_nope");
     expect(wrong.status).toBe(401);
-    expect(await wrong.json()).toMatchObject({ code: "auth.invalid_device_token" });
+    expect(await read(wrong)).toMatchObject({ code: "auth.invalid_device_token" });
   });
 
   it("answers a malformed envelope with 400 naming each problem by its path", async () => {
     const notJson = await post("{not json");
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).errors[0].path).toBe("(body)");
+    expect((await read(notJson)).errors[0]?.path).toBe("(body)");
 
     const wrongShape = await post({ readings: "many" });
     expect(wrongShape.status).toBe(400);
-    expect((await wrongShape.json()).errors).toEqual([{ path: "readings", message: "readings must be an array" }]);
+    expect((await read(wrongShape)).errors).toEqual([{ path: "readings", message: "readings must be an array" }]);
 
     const tooMany = await post({ readings: Array.from({ length: 501 }, () => reading(0, "2025-01-01T00:00:00Z", 1)) });
     expect(tooMany.status).toBe(400);
-    expect((await tooMany.json()).errors[0]).toMatchObject({ path: "readings", message: expect.stringContaining("at most 500") });
+    expect((await read(tooMany)).errors[0]).toMatchObject({ path: "readings", message: expect.stringContaining("at most 500") });
   });
 
   it("accepts the good readings of a batch and returns each bad one's reasons by path", async () => {
@@ -54,31 +58,31 @@ describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
       ],
     });
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = await read(response);
     expect(body.accepted).toBe(1);
     expect(body.duplicates).toBe(0);
-    expect(body.rejected.map((item: { index: number }) => item.index)).toEqual([1, 2, 3, 4]);
-    const paths = (index: number) => body.rejected.find((item: { index: number }) => item.index === index).errors.map((error: { path: string }) => error.path);
+    expect(body.rejected.map((item) => item.index)).toEqual([1, 2, 3, 4]);
+    const paths = (index: number) => body.rejected.find((item) => item.index === index)?.errors.map((error) => error.path);
     expect(paths(1)).toEqual(expect.arrayContaining(["readings.1.kwh", "readings.1.pf"]));
     expect(paths(2)).toEqual(["readings.2.start"]);
     expect(paths(3)).toEqual(["readings.3.meterId"]);
-    expect(body.rejected[3].errors[0].message).toMatch(/future/);
+    expect(body.rejected[3]?.errors[0]?.message).toMatch(/future/);
   });
 
   it("does not let a device write readings for another device's meter", async () => {
     const response = await post({ readings: [{ ...reading(0, "2025-02-02T00:00:00Z", 1), meterId: ids.otherMeter }] });
-    const body = await response.json();
+    const body = await read(response);
     expect(body.accepted).toBe(0);
-    expect(body.rejected[0].errors[0]).toEqual({ path: "readings.0.meterId", message: `meter ${ids.otherMeter} is not read by this device` });
+    expect(body.rejected[0]?.errors[0]).toEqual({ path: "readings.0.meterId", message: `meter ${ids.otherMeter} is not read by this device` });
     const owner = await post({ readings: [{ ...reading(0, "2025-02-02T00:00:00Z", 1), meterId: ids.otherMeter }] }, otherDeviceToken);
-    expect((await owner.json()).accepted).toBe(1);
+    expect((await read(owner)).accepted).toBe(1);
   });
 
   it("counts readings already stored, or repeated in the batch, as duplicates and does not stream them again", async () => {
     const batch = { readings: [reading(0, "2025-03-01T00:00:00Z", 2), reading(1, "2025-03-01T00:00:00Z", 3)] };
-    expect(await (await post(batch)).json()).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await read(await post(batch))).toMatchObject({ accepted: 2, duplicates: 0 });
     await consumer(await drainToEvent(p.log));
-    const again = await (await post({ readings: [...batch.readings, reading(2, "2025-03-01T00:05:00Z", 1), reading(2, "2025-03-01T00:05:00Z", 1)] })).json();
+    const again = await read(await post({ readings: [...batch.readings, reading(2, "2025-03-01T00:05:00Z", 1), reading(2, "2025-03-01T00:05:00Z", 1)] }));
     expect(again).toEqual({ accepted: 1, duplicates: 3, rejected: [] });
   });
 
@@ -87,6 +91,6 @@ describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
     const response = await post({ readings: [reading(0, "2025-04-01T00:00:00Z", 1)] });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("5");
-    expect(await response.json()).toMatchObject({ code: "ingest.stream_unavailable" });
+    expect(await read(response)).toMatchObject({ code: "ingest.stream_unavailable" });
   });
 });

@@ -50,19 +50,17 @@ export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline>
     { id: ids.device, organizationId: ids.organization, factoryId: ids.factory, name: "gw", tokenHash: hashToken(deviceToken) },
     { id: ids.otherDevice, organizationId: ids.otherOrganization, factoryId: ids.otherFactory, name: "gw2", tokenHash: hashToken(otherDeviceToken) },
   ]);
-  await db
-    .insert(meterTable)
-    .values([
-      ...ids.meters.map((id, index) => ({
-        id,
-        organizationId: ids.organization,
-        factoryId: ids.factory,
-        deviceId: ids.device,
-        name: `m${index}`,
-        line: `L${index}`,
-      })),
-      { id: ids.otherMeter, organizationId: ids.otherOrganization, factoryId: ids.otherFactory, deviceId: ids.otherDevice, name: "x", line: "X" },
-    ]);
+  await db.insert(meterTable).values([
+    ...ids.meters.map((id, index) => ({
+      id,
+      organizationId: ids.organization,
+      factoryId: ids.factory,
+      deviceId: ids.device,
+      name: `m${index}`,
+      line: `L${index}`,
+    })),
+    { id: ids.otherMeter, organizationId: ids.otherOrganization, factoryId: ids.otherFactory, deviceId: ids.otherDevice, name: "x", line: "X" },
+  ]);
   for (const factoryId of [ids.factory, ids.otherFactory]) {
     await TariffStore.addVersion({ factoryId, effectiveFrom: new Date("2020-01-01T00:00:00Z"), definition: { kind: "flat", currency: "MXN", energyPrice } });
   }

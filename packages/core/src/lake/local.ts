@@ -42,7 +42,9 @@ export class LocalLake implements Port {
   async query(sql: string): Promise<Record<string, unknown>[]> {
     const connection = await this.connect();
     const glob = join(this.readingsDir, "**", "*.parquet").replaceAll("'", "''");
-    await connection.run(`CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`);
+    await connection.run(
+      `CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`,
+    );
     const reader = await connection.runAndReadAll(sql);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }

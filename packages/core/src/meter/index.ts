@@ -2,9 +2,9 @@ import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
+import { factoryTable } from "../factory/factory.sql";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
-import { factoryTable } from "../factory/factory.sql";
 import { meterTable } from "./meter.sql";
 
 export * as Meter from "./index";
