@@ -54,3 +54,62 @@ export function temporaryDir(prefix = "wattflow-test-"): { path: string; remove(
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** A free TCP port on loopback (bind to 0, read it, release it). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * kinesis-mock (npm `kinesis-local`), the fidelity reference for Kinesis behaviour, started on free
+ * ports with `streams` created (`name:shards`). Its plain-HTTP endpoint is returned.
+ */
+export async function kinesisMock(streams: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const { spawn } = await import("node:child_process");
+  const { createRequire } = await import("node:module");
+  const require = createRequire(import.meta.url);
+  const main = require.resolve("kinesis-local/main.js");
+  const [plainPort, tlsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [main], {
+    env: {
+      ...process.env,
+      KINESIS_MOCK_CERT_PATH: join(main, "..", "server.json"),
+      KINESIS_MOCK_PLAIN_PORT: String(plainPort),
+      KINESIS_MOCK_TLS_PORT: String(tlsPort),
+      INITIALIZE_STREAMS: streams,
+      LOG_LEVEL: "ERROR",
+      // Streams become ACTIVE after this delay; the default (500 ms) only slows tests.
+      CREATE_STREAM_DURATION: "0ms",
+    },
+    stdio: "ignore",
+  });
+  const endpoint = `http://127.0.0.1:${plainPort}`;
+  const began = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`kinesis-mock exited with ${child.exitCode}`);
+    const answer = await fetch(`${endpoint}/healthcheck`).catch(() => undefined);
+    if (answer?.ok) break;
+    if (Date.now() - began > 30_000) {
+      child.kill();
+      throw new Error("kinesis-mock did not become healthy within 30 s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
