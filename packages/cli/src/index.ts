@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client";
 import { register as bench } from "./commands/bench";
+import { register as edge } from "./commands/edge";
 import { register as quarantine } from "./commands/quarantine";
 import { register as start } from "./commands/start";
 
@@ -10,7 +11,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [start, quarantine, bench]) command(program);
+for (const command of [start, quarantine, bench, edge]) command(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,8 @@ import { ingestMaxReadings, retryAfterSeconds } from "../config";
 import { Cost } from "../cost";
 import { Database } from "../database";
 import { Device, type Identity } from "../device";
+import { Gateway } from "../device/gateway";
+import { Signature } from "../device/signature";
 import { Lake } from "../lake";
 import { Meter } from "../meter";
 import { Quarantine } from "../quarantine";
@@ -79,11 +81,13 @@ export async function submit(device: Identity, body: unknown, now = new Date()):
 
   if (fresh.length > 0) {
     const receivedAt = now.toISOString();
+    const secret = await Gateway.recordSecret();
     await putAll(
-      fresh.map(({ reading }) => ({
-        partitionKey: reading.meterId,
-        data: Reading.encodeRecord({ v: 1, deviceId: device.id, via: "http", receivedAt, reading }),
-      })),
+      fresh.map(({ reading }) => {
+        // Signed by the API: the consumer takes "via http" only with this signature (device/signature.ts).
+        const record: Reading.StreamRecord = { v: 1, deviceId: device.id, via: "http", receivedAt, reading };
+        return { partitionKey: reading.meterId, data: Reading.encodeRecord({ ...record, sig: Signature.signServer(record, secret) }) };
+      }),
     );
   }
   await Device.touch([device.id], now);
@@ -187,6 +191,16 @@ export async function consume(records: readonly StreamInput[], now = new Date())
       quarantine.push({
         ...quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
         organizationId: owner?.organizationId ?? null,
+        deviceId: record.deviceId,
+      });
+      continue;
+    }
+    // Kinesis credentials do not say which device wrote a record: its signature does.
+    const unsigned = await Gateway.verifyRecord(input.data, record.deviceId);
+    if (unsigned) {
+      quarantine.push({
+        ...quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]),
+        organizationId: owner.organizationId,
         deviceId: record.deviceId,
       });
       continue;

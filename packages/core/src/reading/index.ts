@@ -59,6 +59,8 @@ export const StreamRecord = z.object({
   /** When the cloud first received it (the API for the http route, the stream's arrival time otherwise). */
   receivedAt: z.string().datetime().optional(),
   reading: z.unknown(),
+  /** Who wrote the record: the device's Ed25519 signature (via kinesis) or the API's (via http); see device/signature.ts. */
+  sig: z.string().optional(),
 });
 export type StreamRecord = Omit<z.infer<typeof StreamRecord>, "reading"> & { reading: Input };
 

@@ -13,6 +13,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ensureRuntime } from "../runtime";
 import { actorAuth, deviceAuth } from "./auth";
+import { devices } from "./devices";
 import { onError } from "./errors";
 
 async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
@@ -74,6 +75,7 @@ export const app = new Hono()
   .route("/v1/factories", factories)
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
+  .route("/v1/devices", devices)
   .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))
   .onError(onError);
 

@@ -1,0 +1,114 @@
+/**
+ * `wattflow edge run|status|install`: the factory gateway agent (packages/edge).
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { CliError } from "../client";
+
+const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
+
+export function register(program: Command): void {
+  const edge = program.command("edge").description("the factory gateway: read meters, keep readings in an outbox, upload them");
+  edge
+    .command("run")
+    .description("run the gateway agent (with `until` in the config it exits 0 once every interval before it is read and acknowledged)")
+    .requiredOption("--config <file>", "gateway config JSON")
+    .action(async (options: { config: string }) => {
+      const { load, ConfigError } = await import("@wattflow/edge/config");
+      const { run, AgentError } = await import("@wattflow/edge/agent");
+      let config: ReturnType<typeof load>;
+      try {
+        config = load(options.config);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new CliError(error.message, 2);
+        throw error;
+      }
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+      const log = (line: string) => console.error(`[${new Date().toISOString()}] ${line}`);
+      try {
+        process.exitCode = await run(config, { log, signal: stop.signal });
+      } catch (error) {
+        if (error instanceof AgentError) throw new CliError(error.message);
+        throw error;
+      }
+    });
+  edge
+    .command("status")
+    .description("backlog, oldest unsent reading, last success per route, rejected readings, clock offset")
+    .requiredOption("--data <dir>", "the agent's data folder (dataDir in its config)")
+    .option("--json", "print JSON")
+    .action(async (options: { data: string; json?: boolean }) => {
+      const { Outbox } = await import("@wattflow/edge/outbox");
+      const { defaultMaxBytes, warnShare } = await import("@wattflow/edge/config");
+      const dir = resolve(options.data);
+      if (!existsSync(Outbox.path(dir))) throw new CliError(`no outbox in ${dir} (expected ${Outbox.path(dir)}); is that the agent's dataDir?`);
+      const outbox = Outbox.open(dir, { maxBytes: defaultMaxBytes, warnBytes: defaultMaxBytes * warnShare, readonly: true });
+      try {
+        const status = outbox.status();
+        const { diskCapBytes: _cap, diskWarnBytes: _warn, ...figures } = status;
+        if (options.json) return console.log(JSON.stringify(figures, null, 2));
+        const age = (seconds: number | null) =>
+          seconds === null ? "—" : seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 360) / 10} h`;
+        console.log(`backlog          ${status.backlog} reading(s)${status.oldestUnsentStart ? ` from ${status.oldestUnsentStart}` : ""}`);
+        console.log(`oldest unsent    ${age(status.oldestUnsentSeconds)}`);
+        console.log(`last success     kinesis ${status.lastSuccess.kinesis ?? "never"} · http ${status.lastSuccess.http ?? "never"}`);
+        if (status.lastError.kinesis) console.log(`last error       kinesis ${status.lastError.kinesis}`);
+        if (status.lastError.http) console.log(`last error       http ${status.lastError.http}`);
+        console.log(`rejected         ${status.rejected}${status.rejected > 0 ? " (kept in the outbox with the reason)" : ""}`);
+        for (const item of status.rejected > 0 ? outbox.rejected(5) : []) console.log(`  ${item.meterId} ${item.start}: ${item.reason}`);
+        console.log(`clock offset     ${status.clockOffsetMs === null ? "unknown (no API answer yet)" : `${status.clockOffsetMs} ms (cloud − gateway)`}`);
+        console.log(`read up to       ${status.newestCommittedEnd ?? "—"}`);
+        console.log(`outbox           ${Math.round(status.diskBytes / 1024)} KiB`);
+        for (const event of status.lastEvents)
+          console.log(`event            ${new Date(event.atMs).toISOString()} ${event.meterId} ${event.kind}: ${event.detail}`);
+      } finally {
+        outbox.close();
+      }
+    });
+  edge
+    .command("install")
+    .description("write a systemd unit that runs the agent as a service (restart on failure; upgrades keep the outbox)")
+    .requiredOption("--config <file>", "gateway config JSON")
+    .option("--unit-dir <dir>", "where to write the unit", "/etc/systemd/system")
+    .option("--name <name>", "service name", "wattflow-edge")
+    .option("--user <user>", "run the service as this user")
+    .action(async (options: { config: string; unitDir: string; name: string; user?: string }) => {
+      const { load, ConfigError } = await import("@wattflow/edge/config");
+      const { unit } = await import("@wattflow/edge/service");
+      const configPath = resolve(options.config);
+      let config: ReturnType<typeof load>;
+      try {
+        config = load(configPath);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new CliError(error.message, 2);
+        throw error;
+      }
+      if (config.clock || config.until) throw new CliError("a service runs on the real clock: remove clock and until from the config", 2);
+      const text = unit({
+        name: options.name,
+        description: `Wattflow edge agent (${config.deviceId})`,
+        node: process.execPath,
+        bin,
+        configPath,
+        dataDir: config.dataDir,
+        workingDirectory: dirname(configPath),
+        user: options.user,
+      });
+      const path = join(resolve(options.unitDir), `${options.name}.service`);
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        mkdirSync(config.dataDir, { recursive: true });
+        writeFileSync(path, text);
+      } catch (error) {
+        throw new CliError(`cannot write ${path}: ${(error as Error).message} (run as root, or pass --unit-dir)`);
+      }
+      console.log(`wrote ${path}`);
+      console.log(`enable it with: systemctl daemon-reload && systemctl enable --now ${options.name}`);
+      console.log(`the outbox stays in ${config.dataDir} across upgrades and reinstalls`);
+    });
+}

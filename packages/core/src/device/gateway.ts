@@ -1,0 +1,138 @@
+/**
+ * What the cloud knows about a gateway beyond its token: the public key that signs its Kinesis
+ * records, its heartbeat figures, and the API's own record-signing key (see signature.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import { lookupCacheMs } from "../config";
+import { Database } from "../database";
+import { fn } from "../util/fn";
+import { deviceTable, recordKeyTable } from "./device.sql";
+import { Signature } from "./signature";
+
+export * as Gateway from "./gateway";
+
+/** An Ed25519 public key, SPKI DER in base64 (44 bytes). */
+export const EnrollKey = z.object({
+  deviceId: z.string(),
+  publicKey: z
+    .string({ error: "publicKey is required (Ed25519 SPKI DER, base64)" })
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, "publicKey must be base64")
+    .refine((value) => Buffer.from(value, "base64").length === 44, "publicKey must be an Ed25519 SPKI key (44 bytes)"),
+});
+
+/** Stores the device's public key; records it signs from now on verify against it. */
+export const enrollKey = fn(EnrollKey, async (input): Promise<{ deviceId: string; publicKey: string }> => {
+  await Database.use().update(deviceTable).set({ publicKey: input.publicKey }).where(eq(deviceTable.id, input.deviceId));
+  keyCache.delete(input.deviceId);
+  return input;
+});
+
+/** The figures a gateway reports (the same as `wattflow edge status`). */
+export const Heartbeat = z.object({
+  deviceId: z.string(),
+  backlog: z.number().int().min(0),
+  oldestUnsentSeconds: z.number().min(0).nullable(),
+  lastSuccess: z.object({ kinesis: z.string().datetime().nullable(), http: z.string().datetime().nullable() }),
+  rejected: z.number().int().min(0),
+  clockOffsetMs: z.number().nullable(),
+  diskBytes: z.number().int().min(0).optional(),
+  diskCapBytes: z.number().int().min(0).optional(),
+  version: z.string().max(64).optional(),
+});
+export type Heartbeat = Omit<z.infer<typeof Heartbeat>, "deviceId">;
+
+export const heartbeat = fn(Heartbeat, async ({ deviceId, ...figures }): Promise<{ ok: true }> => {
+  const now = new Date();
+  await Database.use().update(deviceTable).set({ heartbeat: figures, heartbeatAt: now, lastSeenAt: now }).where(eq(deviceTable.id, deviceId));
+  return { ok: true };
+});
+
+/** The organization's gateways and their health. */
+export async function list(organizationId: string) {
+  const rows = await Database.use().select().from(deviceTable).where(eq(deviceTable.organizationId, organizationId));
+  return rows.map((row) => ({
+    id: row.id,
+    factoryId: row.factoryId,
+    name: row.name,
+    keyEnrolled: row.publicKey !== null,
+    revoked: row.revokedAt !== null,
+    lastSeenAt: row.lastSeenAt?.toISOString() ?? null,
+    heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
+    heartbeat: (row.heartbeat as Heartbeat | null) ?? null,
+  }));
+}
+
+const keyCache = new Map<string, { key: string | null; until: number }>();
+
+/** Enrolled public keys by device id (null when none); cached briefly like meter owners, `fresh` skips the cache. */
+export async function publicKeys(ids: readonly string[], options: { fresh?: boolean } = {}, now = Date.now()): Promise<Map<string, string | null>> {
+  const found = new Map<string, string | null>();
+  const missing: string[] = [];
+  for (const id of new Set(ids)) {
+    const hit = options.fresh ? undefined : keyCache.get(id);
+    if (hit && hit.until > now) found.set(id, hit.key);
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    const rows = await Database.use()
+      .select({ id: deviceTable.id, publicKey: deviceTable.publicKey, revokedAt: deviceTable.revokedAt })
+      .from(deviceTable)
+      .where(inArray(deviceTable.id, missing));
+    for (const row of rows) {
+      // A revoked device's records no longer verify.
+      const key = row.revokedAt ? null : row.publicKey;
+      found.set(row.id, key);
+      keyCache.set(row.id, { key, until: now + lookupCacheMs });
+    }
+  }
+  return found;
+}
+
+let secret: Promise<Uint8Array> | undefined;
+
+/**
+ * The API's record-signing secret: WATTFLOW_RECORD_KEY (base64, an SST secret in production), else
+ * one made once and kept in the database, so the API and the consumer share it across restarts.
+ */
+export function recordSecret(): Promise<Uint8Array> {
+  const fromEnv = process.env.WATTFLOW_RECORD_KEY;
+  if (fromEnv) return Promise.resolve(Buffer.from(fromEnv, "base64"));
+  secret ??= (async () => {
+    const db = Database.use();
+    await db
+      .insert(recordKeyTable)
+      .values({ id: "default", secret: randomBytes(32).toString("base64") })
+      .onConflictDoNothing();
+    const [row] = await db
+      .select()
+      .from(recordKeyTable)
+      .where(and(eq(recordKeyTable.id, "default")));
+    if (!row) throw new Error("record key row missing after insert");
+    return Buffer.from(row.secret, "base64");
+  })().catch((error: unknown) => {
+    secret = undefined;
+    throw error;
+  });
+  return secret;
+}
+
+/** Forgets the cached secret (tests open a fresh database per file). */
+export function resetCache(): void {
+  secret = undefined;
+  keyCache.clear();
+}
+
+/**
+ * Why a stream record's signature fails, or undefined when it verifies. Looks the device key up
+ * again once before failing, so a key enrolled a moment ago is honoured.
+ */
+export async function verifyRecord(raw: Uint8Array, deviceId: string): Promise<string | undefined> {
+  const serverSecret = await recordSecret();
+  const keys = await publicKeys([deviceId]);
+  const problem = Signature.check(raw, { devicePublicKey: keys.get(deviceId), serverSecret });
+  if (!problem) return undefined;
+  const fresh = await publicKeys([deviceId], { fresh: true });
+  return Signature.check(raw, { devicePublicKey: fresh.get(deviceId), serverSecret });
+}

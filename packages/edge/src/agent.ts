@@ -1,0 +1,290 @@
+/**
+ * The gateway agent: reads every meter at each 5-minute boundary, commits the readings to the
+ * outbox, and uploads them (uploader.ts). Restarted at any instant it resumes from the outbox: the
+ * meters' last committed boundary and counters are there, and unsent readings are sent again (the
+ * cloud dedups by meter + interval start).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { intervalSeconds } from "@wattflow/core/config";
+import { Signature } from "@wattflow/core/device/signature";
+import type { Reading } from "@wattflow/core/reading";
+import { type Clock, real, simulated, sleep } from "./clock";
+import { type Config, defaultMaxBytes, warnShare } from "./config";
+import { build, floorToGrid, type Snapshot } from "./interval";
+import * as Keys from "./keys";
+import { create as createDriver, type Driver } from "./meter/driver";
+import { type MeterEvent, type MeterState, Outbox } from "./outbox";
+import { Uploader } from "./uploader";
+
+const step = intervalSeconds * 1000;
+/** Readings of the last intervals are fresh: they go before any backlog. */
+const freshIntervals = 2;
+/** Default backlog drain rate: well above what one gateway's fresh readings need, below what a shard takes in a burst. */
+export const defaultBacklogPerSecond = 5_000;
+export const defaultHeartbeatMs = 60_000;
+
+export class AgentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AgentError";
+  }
+}
+
+export type RunOptions = { log?: (line: string) => void; signal?: AbortSignal };
+
+export function outboxLimits(config: Pick<Config, "outbox">): { maxBytes: number; warnBytes: number } {
+  const maxBytes = config.outbox?.maxBytes ?? defaultMaxBytes;
+  return { maxBytes, warnBytes: config.outbox?.warnBytes ?? Math.floor(maxBytes * warnShare) };
+}
+
+/** Runs until `signal` aborts, or with `until` until every interval before it is read and acknowledged. Returns the exit code. */
+export async function run(config: Config, options: RunOptions = {}): Promise<number> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const releaseLock = lock(config.dataDir);
+  const outbox = Outbox.open(config.dataDir, outboxLimits(config));
+  const drivers = new Map<string, Driver>(config.meters.map((meter) => [meter.id, createDriver(meter)]));
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const key = Keys.loadOrCreate(config.dataDir);
+    const clock = makeClock(config, outbox);
+    const states = outbox.meterStates();
+    let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
+    const uploader = new Uploader({
+      config,
+      outbox,
+      privateKey: Signature.privateKey(key.privateKeyPem),
+      publicKey: key.publicKey,
+      freshFrom: () => latestBoundary - freshIntervals * step,
+      backlogPerSecond: config.uploadLimits?.backlogPerSecond ?? defaultBacklogPerSecond,
+      log,
+    });
+    log(
+      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${clock.simulated ? `simulated ×${config.clock?.speed} from ${new Date(clock.origin).toISOString()}` : "real"}`,
+    );
+
+    const until = config.until ? floorToGrid(Date.parse(config.until)) : undefined;
+    const uploading = uploader.run(stop.signal);
+    const beating = heartbeat(config, outbox, uploader, stop.signal, log);
+    const reading = readLoop({
+      config,
+      outbox,
+      drivers,
+      clock,
+      states,
+      until,
+      signal: stop.signal,
+      log,
+      onCommit: (boundary) => {
+        latestBoundary = Math.max(latestBoundary, boundary);
+        uploader.wake();
+      },
+    });
+
+    if (until !== undefined) {
+      await reading;
+      while (!stop.signal.aborted && outbox.pendingCount() > 0) await sleep(100, stop.signal);
+      if (!stop.signal.aborted) {
+        const status = outbox.status();
+        log(
+          `edge: every interval before ${new Date(until).toISOString()} is read and acknowledged${status.rejected > 0 ? ` (${status.rejected} rejected by the cloud, kept locally)` : ""}`,
+        );
+      }
+      stop.abort();
+    } else {
+      await reading;
+    }
+    await Promise.all([uploading, beating]);
+    uploader.close();
+    return 0;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    stop.abort();
+    await Promise.all([...drivers.values()].map((driver) => driver.close()));
+    outbox.close();
+    releaseLock();
+  }
+}
+
+function makeClock(config: Config, outbox: Outbox): Clock {
+  if (!config.clock) return real();
+  // A restarted simulated agent resumes where its outbox ends, not at the configured start.
+  const start = Math.max(Date.parse(config.clock.start), outbox.latestEnd() ?? Number.NEGATIVE_INFINITY);
+  return simulated(start, config.clock.speed);
+}
+
+function ceilToGrid(ms: number): number {
+  return Math.ceil(ms / step) * step;
+}
+
+type ReadLoop = {
+  config: Config;
+  outbox: Outbox;
+  drivers: Map<string, Driver>;
+  clock: Clock;
+  states: Map<string, MeterState>;
+  until: number | undefined;
+  signal: AbortSignal;
+  log(line: string): void;
+  onCommit(boundary: number): void;
+};
+
+async function readLoop(loop: ReadLoop): Promise<void> {
+  const { outbox, drivers, clock, states, signal, log } = loop;
+  // Interval meters start at the first boundary; counter meters take their baseline there.
+  const first = ceilToGrid(clock.origin);
+  const starting: MeterState[] = [];
+  for (const [meterId, driver] of drivers) {
+    if (driver.kind === "interval" && !states.has(meterId)) starting.push({ meterId, endMs: first });
+  }
+  if (starting.length > 0) {
+    outbox.commit([], starting);
+    for (const state of starting) states.set(state.meterId, state);
+  }
+  const ends = [...states.values()].map((state) => state.endMs);
+  let boundary = ends.length > 0 ? Math.max(...ends) + step : first;
+  let warnedAt = 0;
+  let fullSince: number | undefined;
+  const failing = new Set<string>();
+
+  while (!signal.aborted) {
+    if (loop.until !== undefined && boundary > loop.until) return;
+    await clock.sleepUntil(boundary, signal);
+    if (signal.aborted) return;
+    const latest = floorToGrid(clock.now());
+    const readings: Reading.Input[] = [];
+    const changed: MeterState[] = [];
+    const events: MeterEvent[] = [];
+    for (const [meterId, driver] of drivers) {
+      const state = states.get(meterId);
+      if (driver.kind === "interval") {
+        if (state && state.endMs < boundary) {
+          readings.push(...driver.interval(state.endMs, (boundary - state.endMs) / 1000));
+          changed.push({ meterId, endMs: boundary });
+        }
+        continue;
+      }
+      // A counter can only be read now: past boundaries are covered by one gap interval from the last one read.
+      if (boundary < latest) continue;
+      let snapshot: Snapshot;
+      try {
+        snapshot = { ...(await driver.read()), at: boundary };
+        if (failing.delete(meterId)) events.push({ meterId, atMs: boundary, kind: "read_recovered", detail: "meter answers again" });
+      } catch (error) {
+        if (!failing.has(meterId)) {
+          failing.add(meterId);
+          events.push({ meterId, atMs: boundary, kind: "read_failed", detail: (error as Error).message.slice(0, 300) });
+          log(`edge: ${(error as Error).message}; its energy will be in one gap interval once it answers`);
+        }
+        continue;
+      }
+      if (!state?.snapshot) {
+        changed.push({ meterId, endMs: boundary, snapshot });
+        events.push({ meterId, atMs: boundary, kind: "baseline", detail: `counters taken at ${snapshot.kwh} kWh` });
+        continue;
+      }
+      let built = build(meterId, state.snapshot, snapshot, driver.spec);
+      if (built.event && built.event.kind !== "rollover") {
+        // One more look before calling it a reset or a swap: meters answer a momentary zero now and then.
+        await sleep(200, signal);
+        try {
+          const again = { ...(await driver.read()), at: boundary };
+          const second = build(meterId, state.snapshot, again, driver.spec);
+          if (!second.event || second.event.kind === "rollover") {
+            snapshot = again;
+            built = second;
+          }
+        } catch (error) {
+          log(`edge: re-read of ${meterId} failed: ${(error as Error).message}`);
+        }
+      }
+      if (built.event) {
+        events.push({ meterId, atMs: boundary, kind: built.event.kind, detail: built.event.detail });
+        log(`edge: meter ${meterId} ${built.event.kind}: ${built.event.detail}`);
+      }
+      readings.push(...built.readings);
+      changed.push({ meterId, endMs: boundary, snapshot });
+    }
+
+    const used = outbox.usedBytes();
+    if (used >= outbox.maxBytes) {
+      // At the cap nothing is committed and no energy lost: the meters keep their last counters and the gap becomes one longer interval.
+      fullSince ??= boundary;
+      if (Date.now() - warnedAt > 60_000) {
+        warnedAt = Date.now();
+        log(
+          `edge: OUTBOX FULL (${mb(used)} of ${mb(outbox.maxBytes)} MB): readings since ${new Date(fullSince).toISOString()} are not committed; they will arrive as one gap interval per meter once the backlog drains`,
+        );
+      }
+    } else {
+      if (used >= outbox.warnBytes && Date.now() - warnedAt > 60_000) {
+        warnedAt = Date.now();
+        log(`edge: WARNING outbox at ${mb(used)} of ${mb(outbox.maxBytes)} MB (${outbox.pendingCount()} unsent): the cloud has not taken readings for a while`);
+      }
+      if (fullSince !== undefined) {
+        log(`edge: outbox has room again; gaps since ${new Date(fullSince).toISOString()} committed as gap intervals`);
+        fullSince = undefined;
+      }
+      if (changed.length > 0 || events.length > 0) {
+        outbox.commit(readings, changed, events);
+        for (const state of changed) states.set(state.meterId, state);
+        loop.onCommit(boundary);
+      }
+    }
+    boundary += step;
+  }
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
+
+async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+  const period = config.uploadLimits?.heartbeatMs ?? defaultHeartbeatMs;
+  let failing = false;
+  while (!signal.aborted) {
+    const status = outbox.status();
+    try {
+      const response = await uploader.fetchApi("POST", "/v1/devices/heartbeat", {
+        backlog: status.backlog,
+        oldestUnsentSeconds: status.oldestUnsentSeconds,
+        lastSuccess: status.lastSuccess,
+        rejected: status.rejected,
+        clockOffsetMs: status.clockOffsetMs,
+        diskBytes: status.diskBytes,
+        diskCapBytes: status.diskCapBytes,
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`answered ${response.status}`);
+      if (failing) log("edge: heartbeat delivered again");
+      failing = false;
+    } catch (error) {
+      if (!failing) log(`edge: heartbeat not delivered (${(error as Error).message}); will keep trying`);
+      failing = true;
+    }
+    await sleep(period, signal);
+  }
+}
+
+/** One agent per data folder; a lock left by a killed agent (its process gone) is taken over. */
+function lock(dataDir: string): () => void {
+  const path = join(dataDir, "agent.pid");
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, "utf8"));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new AgentError(`another agent (pid ${pid}) runs on ${dataDir}; stop it first`);
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, String(process.pid));
+  return () => rmSync(path, { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The gateway's configuration file (`wattflow edge run --config FILE`) and every number the agent
+ * depends on, with the reason it has that value.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+
+/** Default outbox cap: 30 days of 200 meters is 1,728,000 readings at ~250 bytes a row with its index ≈ 430 MB; 1 GiB leaves room for twice that. */
+export const defaultMaxBytes = 1024 * 1024 * 1024;
+/** Warn loudly from this share of the cap on: at 50 % a 200-meter gateway still has weeks before it must bridge a gap. */
+export const warnShare = 0.5;
+
+/** Upload: Kinesis takes ≤ 500 records and ≤ 5 MiB per PutRecords; the ingest API takes ≤ 500 readings per POST. */
+export const upload = {
+  maxRecords: 500,
+  maxBytes: 5 * 1024 * 1024,
+  /** First retry delay after a failure; doubles (with full jitter) to `maxBackoffMs`. */
+  baseBackoffMs: 200,
+  maxBackoffMs: 30_000,
+  /** Failed entries of one PutRecords are resent this many times before the batch goes back to the queue. */
+  partialRetries: 5,
+  /** How long the agent stays on the HTTP route before it tries Kinesis again. */
+  probeKinesisMs: 30_000,
+  /** A Kinesis or HTTP call that takes longer is treated as the route being down. */
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 3_000,
+} as const;
+
+export const Meter = z.object({
+  id: z.string().regex(/^mtr_[0-9a-z]{26}$/, "meters[].id must look like mtr_…"),
+  driver: z.enum(["sim", "sdm630", "pm5xxx", "em24"]),
+  /** sim: the seed that makes its values. */
+  seed: z.number().int().optional(),
+  /** sim: rated load in kW (default 200). */
+  ratedKw: z.number().positive().optional(),
+  host: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  unitId: z.number().int().min(0).max(247).optional(),
+  /** CT ratio: applies to current, power and energy. */
+  ct: z.number().positive().optional(),
+  /** VT ratio: applies to voltage, power and energy. */
+  vt: z.number().positive().optional(),
+  /** The most the circuit can draw (kW): a larger counter delta is a swap or a glitch, never a reading. */
+  maxKw: z.number().positive().optional(),
+});
+export type Meter = z.infer<typeof Meter>;
+
+export const Config = z
+  .object({
+    deviceId: z.string().regex(/^dev_[0-9a-z]{26}$/, "deviceId must look like dev_…"),
+    token: z.string().min(1, "token is required"),
+    api: z.object({ url: z.string().url("api.url must be a URL") }),
+    kinesis: z
+      .object({
+        endpoint: z.string().url().optional(),
+        stream: z.string().min(1),
+        region: z.string().min(1),
+        credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), sessionToken: z.string().optional() }).optional(),
+      })
+      .optional(),
+    dataDir: z.string().min(1),
+    meters: z.array(Meter).min(1, "meters must list at least one meter"),
+    clock: z.object({ start: z.string().datetime({ offset: true }), speed: z.number().positive() }).optional(),
+    until: z.string().datetime({ offset: true }).optional(),
+    /** Outbox disk cap and warning level, in bytes. */
+    outbox: z.object({ maxBytes: z.number().int().positive().optional(), warnBytes: z.number().int().positive().optional() }).optional(),
+    /** Backlog readings per second at most (fresh readings always go first); heartbeat period in ms. */
+    uploadLimits: z.object({ backlogPerSecond: z.number().positive().optional(), heartbeatMs: z.number().int().positive().optional() }).optional(),
+  })
+  .superRefine((config, ctx) => {
+    config.meters.forEach((meter, index) => {
+      if (meter.driver !== "sim" && !meter.host)
+        ctx.addIssue({ code: "custom", path: ["meters", index, "host"], message: `a ${meter.driver} meter needs host` });
+    });
+    const ids = config.meters.map((meter) => meter.id);
+    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", path: ["meters"], message: "meter ids must be unique" });
+  });
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and checks a config file; `dataDir` is resolved against the file's folder. */
+export function load(path: string): Config {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`cannot read config ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = Config.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `config ${path} is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")}`,
+    );
+  }
+  return { ...parsed.data, dataDir: resolve(dirname(resolve(path)), parsed.data.dataDir) };
+}

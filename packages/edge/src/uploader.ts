@@ -1,0 +1,301 @@
+/**
+ * Sends the outbox to the cloud: Kinesis PutRecords (≤ 500 records / 5 MiB, partition key = meter
+ * id, only failed entries resent, exponential backoff with full jitter), and POST /v1/ingest with the
+ * device token when Kinesis cannot be reached (network errors, timeouts, credential failures),
+ * honouring 503 + Retry-After, probing Kinesis again later. Fresh readings go first; the backlog
+ * follows oldest first at a bounded rate. A reading is deleted only after the cloud acknowledged it.
+ */
+import type { KeyObject } from "node:crypto";
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { Signature } from "@wattflow/core/device/signature";
+import { Reading } from "@wattflow/core/reading";
+import { sleep } from "./clock";
+import { type Config, upload } from "./config";
+import type { Outbox, Row } from "./outbox";
+
+export type UploaderOptions = {
+  config: Config;
+  outbox: Outbox;
+  privateKey: KeyObject;
+  publicKey: string;
+  /** Readings starting at or after this (ms) are fresh and never wait behind the backlog. */
+  freshFrom(): number;
+  backlogPerSecond: number;
+  log(line: string): void;
+};
+
+export type StepResult = { sent: number; acked: number; rejected: number; route?: "kinesis" | "http"; waitMs: number };
+
+/** A route failed as a whole: the readings stay in the outbox. */
+class RouteDown extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "RouteDown";
+  }
+}
+
+export class Uploader {
+  private client?: KinesisClient;
+  private kinesisDownUntil = 0;
+  private failures = 0;
+  private tokens: number;
+  private refilledAt = Date.now();
+  private enrolledKey: string | undefined;
+  private enrollAfter = 0;
+  private wakeUp?: () => void;
+  private offsetSavedAt = 0;
+
+  constructor(private readonly options: UploaderOptions) {
+    this.tokens = Math.max(options.backlogPerSecond, upload.maxRecords);
+    this.enrolledKey = options.outbox.meta("enrolled_key");
+  }
+
+  /** The reader committed something: stop idling. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  get enrolled(): boolean {
+    return this.enrolledKey === this.options.publicKey;
+  }
+
+  /** Sends batches until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let result: StepResult;
+      try {
+        result = await this.step();
+      } catch (error) {
+        this.options.log(`upload: ${(error as Error).message}`);
+        result = { sent: 0, acked: 0, rejected: 0, waitMs: this.backoff() };
+      }
+      if (result.waitMs > 0) {
+        const idle = new AbortController();
+        const onAbort = () => idle.abort();
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.wakeUp = () => idle.abort();
+        await sleep(result.waitMs, idle.signal);
+        signal.removeEventListener("abort", onAbort);
+        this.wakeUp = undefined;
+      }
+    }
+  }
+
+  /** Selects one batch and sends it by the best route available. */
+  async step(): Promise<StepResult> {
+    const { outbox, config } = this.options;
+    if (config.kinesis && !this.enrolled && Date.now() >= this.enrollAfter) await this.enroll();
+    this.refill();
+    const freshFrom = this.options.freshFrom();
+    const { rows, fresh } = outbox.next({ limit: upload.maxRecords, freshFromMs: freshFrom, backlogLimit: this.tokens });
+    if (rows.length === 0) {
+      // Nothing fresh; a backlog that waits for tokens comes back when the bucket has some.
+      const waiting = this.tokens < 1 && outbox.hasBacklog(freshFrom);
+      return { sent: 0, acked: 0, rejected: 0, waitMs: waiting ? Math.ceil(((1 - this.tokens) / this.options.backlogPerSecond) * 1000) : 1000 };
+    }
+    this.tokens -= rows.length - fresh;
+
+    if (config.kinesis && this.enrolled && Date.now() >= this.kinesisDownUntil) {
+      try {
+        const result = await this.sendKinesis(rows);
+        this.failures = 0;
+        return { ...result, route: "kinesis", waitMs: 0 };
+      } catch (error) {
+        if (!(error instanceof RouteDown)) throw error;
+        this.kinesisDownUntil = Date.now() + upload.probeKinesisMs;
+        outbox.route("kinesis", { ok: false, atMs: Date.now(), error: error.message });
+        this.options.log(`upload: Kinesis unreachable (${error.message}); using POST /v1/ingest, trying Kinesis again in ${upload.probeKinesisMs / 1000} s`);
+      }
+    }
+    try {
+      const result = await this.sendHttp(rows);
+      this.failures = 0;
+      return { ...result, route: "http", waitMs: 0 };
+    } catch (error) {
+      if (!(error instanceof RouteDown)) throw error;
+      outbox.route("http", { ok: false, atMs: Date.now(), error: error.message });
+      // Give the tokens back: nothing left the gateway.
+      this.tokens += rows.length - fresh;
+      const waitMs = error.retryAfterMs ?? this.backoff();
+      this.options.log(`upload: no route to the cloud (${error.message}); ${outbox.pendingCount()} reading(s) kept, retrying in ${Math.round(waitMs)} ms`);
+      return { sent: 0, acked: 0, rejected: 0, waitMs };
+    }
+  }
+
+  close(): void {
+    this.client?.destroy();
+    this.client = undefined;
+  }
+
+  /** Full-jitter exponential backoff: a random wait up to base·2^failures, capped. */
+  private backoff(): number {
+    this.failures++;
+    return Math.random() * Math.min(upload.maxBackoffMs, upload.baseBackoffMs * 2 ** this.failures);
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    const capacity = Math.max(this.options.backlogPerSecond, upload.maxRecords);
+    this.tokens = Math.min(capacity, this.tokens + ((now - this.refilledAt) / 1000) * this.options.backlogPerSecond);
+    this.refilledAt = now;
+  }
+
+  /** Enrolls the public key that signs Kinesis records; until that succeeds, readings go by HTTP. */
+  async enroll(): Promise<boolean> {
+    const { config, outbox, publicKey } = this.options;
+    try {
+      const response = await this.fetchApi("PUT", "/v1/devices/self/key", { publicKey });
+      if (!response.ok) throw new Error(`PUT /v1/devices/self/key answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      outbox.setMeta("enrolled_key", publicKey);
+      this.enrolledKey = publicKey;
+      this.options.log(`upload: device key enrolled for ${config.deviceId}; Kinesis route enabled`);
+      return true;
+    } catch (error) {
+      this.enrollAfter = Date.now() + upload.probeKinesisMs;
+      this.options.log(`upload: cannot enroll the device key yet (${(error as Error).message}); using HTTP meanwhile`);
+      return false;
+    }
+  }
+
+  private kinesis(): KinesisClient {
+    const settings = this.options.config.kinesis;
+    if (!settings) throw new Error("no kinesis configured");
+    this.client ??= new KinesisClient({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      // Without explicit credentials the SDK's default chain applies (on a gateway: the IoT credentials provider profile).
+      credentials: settings.credentials,
+      // Our own retries decide the route; the SDK's would only delay the fallback.
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ connectionTimeout: upload.connectTimeoutMs, requestTimeout: upload.requestTimeoutMs }),
+    });
+    return this.client;
+  }
+
+  /** Validates and signs; readings the cloud would refuse for good are rejected here with the reason. */
+  private prepare(rows: readonly Row[]): { entries: { row: Row; reading: Reading.Input }[]; rejected: { id: number; reason: string }[] } {
+    const entries: { row: Row; reading: Reading.Input }[] = [];
+    const rejected: { id: number; reason: string }[] = [];
+    const now = new Date();
+    for (const row of rows) {
+      const result = Reading.validate(JSON.parse(row.body), now);
+      if (result.ok) entries.push({ row, reading: result.value });
+      else rejected.push({ id: row.id, reason: result.problems.map((problem) => `${problem.path}: ${problem.message}`).join("; ") });
+    }
+    return { entries, rejected };
+  }
+
+  private async sendKinesis(rows: readonly Row[]): Promise<Omit<StepResult, "route" | "waitMs">> {
+    const { config, outbox, privateKey } = this.options;
+    const stream = config.kinesis?.stream ?? "";
+    const { entries, rejected } = this.prepare(rows);
+    outbox.reject(rejected);
+    let pending = entries.map(({ row, reading }) => {
+      const record: Record<string, unknown> = { v: 1, deviceId: config.deviceId, via: "kinesis", reading };
+      const data = Reading.encodeRecord({ ...(record as Reading.StreamRecord), sig: Signature.signDevice(record, privateKey) });
+      return { id: row.id, entry: { Data: data, PartitionKey: row.meterId } satisfies PutRecordsRequestEntry };
+    });
+    pending = capBytes(pending);
+    let acked = 0;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      let response: PutRecordsCommandOutput;
+      try {
+        response = await this.kinesis().send(new PutRecordsCommand({ StreamName: stream, Records: pending.map((item) => item.entry) }), {
+          abortSignal: AbortSignal.timeout(upload.requestTimeoutMs),
+        });
+      } catch (error) {
+        // Network, timeout, credentials, throttling of the whole call: the route is down for now.
+        const name = (error as Error).name;
+        throw new RouteDown(`${name}: ${(error as Error).message}`.slice(0, 300));
+      }
+      const done: number[] = [];
+      const failed: typeof pending = [];
+      let lastError = "";
+      pending.forEach((item, index) => {
+        const result = response.Records?.[index];
+        if (result && !result.ErrorCode) done.push(item.id);
+        else {
+          failed.push(item);
+          lastError = `${result?.ErrorCode ?? "missing result"}: ${result?.ErrorMessage ?? ""}`;
+        }
+      });
+      outbox.ack(done);
+      acked += done.length;
+      outbox.route("kinesis", { ok: true, atMs: Date.now() });
+      pending = failed;
+      if (pending.length === 0) break;
+      if (attempt >= upload.partialRetries) {
+        // Still refused: they stay in the outbox and come back in a later batch.
+        this.options.log(`upload: Kinesis refused ${pending.length} record(s) ${attempt + 1} times (${lastError}); they stay queued`);
+        break;
+      }
+      await sleep(Math.random() * Math.min(upload.maxBackoffMs, upload.baseBackoffMs * 2 ** attempt));
+    }
+    return { sent: entries.length, acked, rejected: rejected.length };
+  }
+
+  private async sendHttp(rows: readonly Row[]): Promise<Omit<StepResult, "route" | "waitMs">> {
+    const { outbox } = this.options;
+    const readings = rows.map((row) => JSON.parse(row.body) as unknown);
+    let response: Response;
+    try {
+      response = await this.fetchApi("POST", "/v1/ingest", { readings });
+    } catch (error) {
+      throw new RouteDown(`POST /v1/ingest: ${(error as Error).message}`);
+    }
+    if (response.status === 503) {
+      const seconds = Number(response.headers.get("retry-after") ?? "5");
+      await response.body?.cancel();
+      throw new RouteDown("POST /v1/ingest answered 503", (Number.isFinite(seconds) ? seconds : 5) * 1000);
+    }
+    const text = await response.text();
+    if (response.status !== 200) throw new RouteDown(`POST /v1/ingest answered ${response.status}: ${text.slice(0, 200)}`);
+    const body = JSON.parse(text) as { accepted: number; duplicates: number; rejected: { index: number; errors: { path: string; message: string }[] }[] };
+    const rejected = body.rejected.map((item) => ({
+      id: (rows[item.index] as Row).id,
+      reason: item.errors.map((error) => `${error.path}: ${error.message}`).join("; "),
+    }));
+    const rejectedIds = new Set(rejected.map((item) => item.id));
+    outbox.reject(rejected);
+    const acked = rows.filter((row) => !rejectedIds.has(row.id)).map((row) => row.id);
+    outbox.ack(acked);
+    outbox.route("http", { ok: true, atMs: Date.now() });
+    return { sent: rows.length, acked: acked.length, rejected: rejected.length };
+  }
+
+  /** Calls the API with the device token; notes the clock offset from the Date header. */
+  async fetchApi(method: string, path: string, body: unknown): Promise<Response> {
+    const { config, outbox } = this.options;
+    const sentAt = Date.now();
+    const response = await fetch(`${config.api.url.replace(/\/$/, "")}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${config.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(upload.requestTimeoutMs),
+    });
+    const date = response.headers.get("date");
+    if (date && Date.now() - this.offsetSavedAt > 60_000) {
+      const receivedAt = Date.now();
+      // The Date header has 1 s resolution: the offset is known to ±0.5 s plus half the round trip.
+      outbox.setMeta("clock_offset_ms", String(Math.round(Date.parse(date) + 500 - (sentAt + receivedAt) / 2)));
+      this.offsetSavedAt = receivedAt;
+    }
+    return response;
+  }
+}
+
+/** Keeps a PutRecords request within 5 MiB (data + partition keys); the rest waits for the next call. */
+function capBytes<T extends { entry: PutRecordsRequestEntry }>(items: T[]): T[] {
+  let total = 0;
+  const kept: T[] = [];
+  for (const item of items) {
+    total += (item.entry.Data?.length ?? 0) + Buffer.byteLength(item.entry.PartitionKey ?? "");
+    if (total > upload.maxBytes) break;
+    kept.push(item);
+  }
+  return kept;
+}
