@@ -5,9 +5,10 @@
 
 import { Ingest } from "@wattflow/core/ingest";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { count, lambda } from "../lambda";
 import { ensureRuntime } from "../runtime";
 
-export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+export const handler = lambda("consumer", async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
   await ensureRuntime();
   const result = await Ingest.consume(
     event.Records.map((record) => ({
@@ -18,5 +19,8 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
       arrivalMs: record.kinesis.approximateArrivalTimestamp * 1000,
     })),
   );
+  count("ReadingsStored", result.stored);
+  count("ReadingsQuarantined", result.quarantined);
+  count("ReadingsRetried", result.retry.length);
   return { batchItemFailures: result.retry.map((itemIdentifier) => ({ itemIdentifier })) };
-}
+});

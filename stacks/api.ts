@@ -1,0 +1,41 @@
+/**
+ * The API: the Hono app as one Lambda behind the app's Router, on the same origin as the console
+ * (stacks/web.ts), so console sessions need no cross-site cookies. Gateways POST here when they
+ * cannot reach Kinesis; the API puts their readings on the same stream.
+ */
+import { configFor } from "./config";
+import { database, vpc } from "./database";
+import { alarm } from "./monitoring";
+import { readings, recordKey } from "./stream";
+import { timeseriesLinks } from "./timeseries";
+
+const config = configFor($app.stage);
+
+/** One CloudFront distribution in front of the console and the API. */
+export const router = new sst.aws.Router("App");
+
+/** Signs console sessions. */
+export const sessionSecret = new sst.Secret("SessionSecret");
+
+export const api = new sst.aws.Function("Api", {
+  handler: "packages/functions/src/api/index.handler",
+  vpc,
+  link: [database, recordKey, sessionSecret, ...timeseriesLinks],
+  timeout: `${config.api.timeoutSeconds} seconds`,
+  memory: `${config.api.memoryMb} MB`,
+  environment: { READINGS_STREAM_NAME: readings.name },
+  // Not linked to the stream: a link would grant kinesis:*. The API only puts records.
+  permissions: [{ actions: ["kinesis:PutRecords", "kinesis:PutRecord"], resources: [readings.arn] }],
+  url: { router: { instance: router, path: "/v1" } },
+});
+
+router.route("/health", api.url);
+
+alarm("ApiErrors", {
+  description: "The API answered 5xx",
+  namespace: "AWS/Lambda",
+  metricName: "Url5xxCount",
+  dimensions: { FunctionName: api.name },
+  statistic: "Sum",
+  threshold: config.monitoring.apiErrorsPer5Minutes,
+});
