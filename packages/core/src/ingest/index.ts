@@ -212,7 +212,7 @@ export async function consume(records: readonly StreamInput[], now = new Date())
     const start = new Date(reading.start);
     const version = Tariff.inForce(tariffs.get(owner.factoryId) ?? [], start);
     // A reading with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
-    const priced = version ? Cost.price({ kwh: reading.kwh, start }, version) : undefined;
+    const priced = version ? Cost.price({ kwh: reading.kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
     sequenceOfRow.push(input.sequenceNumber);
     rows.push({
       meterId: reading.meterId,

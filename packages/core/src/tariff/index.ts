@@ -1,13 +1,20 @@
 /**
  * Tariff definitions (pure). A factory has effective-dated versions; the one in force at an
- * interval's start prices that interval. The spine knows one kind, a flat energy price; the
- * time-of-use engine adds its kinds to `Definition`.
+ * interval's start prices that interval. Kinds: `flat` (one energy price), `tou` (the general
+ * model: seasons by date rule, day types, holidays by rule, time-of-use bands, monthly price tables
+ * with tiers, demand charges, fixed and minimum charges, power factor, taxes) and the ready-made CFE
+ * plans `cfe-gdmth` / `cfe-gdmto`, which expand into `tou` (see ./cfe.ts). URDB rates import into `tou`.
  */
 import { z } from "zod";
+import { Rule as HolidayRule } from "./holidays";
 
 export * as Tariff from "./index";
 
 const money = z.string().regex(/^\d+(\.\d+)?$/, 'a price is a non-negative decimal string such as "2.1534"');
+const signedMoney = z.string().regex(/^-?\d+(\.\d+)?$/, 'an amount is a decimal string such as "-0.0150" or "2.1534"');
+const percent = z.string().regex(/^\d+(\.\d+)?$/, 'a percentage is a decimal string such as "16"');
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month is YYYY-MM");
+const periodName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a period name is lower-case letters, digits, - or _");
 
 export const Flat = z.object({
   kind: z.literal("flat"),
@@ -16,7 +23,144 @@ export const Flat = z.object({
   energyPrice: money,
 });
 
-export const Definition = z.discriminatedUnion("kind", [Flat]);
+/** A day of the year: a fixed date, or the nth weekday (0 = Sunday) of a month, nth -1 being the last. */
+export const DateRule = z.union([
+  z.object({ month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }),
+  z.object({ month: z.number().int().min(1).max(12), weekday: z.number().int().min(0).max(6), nth: z.union([z.literal(-1), z.number().int().min(1).max(4)]) }),
+]);
+export type DateRule = z.infer<typeof DateRule>;
+
+/** Local hours [from, to) of one time-of-use period; `demand` names the demand period when it differs (URDB). */
+const hour = z
+  .number()
+  .min(0)
+  .max(24)
+  .refine((value) => Number.isInteger(value * 4), "hours are whole quarters (6, 6.25, 6.5…)");
+export const Band = z.object({ from: hour, to: hour, period: periodName, demand: periodName.optional() });
+export type Band = z.infer<typeof Band>;
+
+const Bands = z
+  .array(Band)
+  .min(1)
+  .superRefine((bands, ctx) => {
+    let at = 0;
+    for (const [index, band] of bands.entries()) {
+      if (band.from !== at || band.to <= band.from) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index],
+          message: `bands must cover 0–24 h in order without gaps; band ${index} starts at ${band.from}, expected ${at}`,
+        });
+        return;
+      }
+      at = band.to;
+    }
+    if (at !== 24) ctx.addIssue({ code: "custom", message: `bands end at ${at} h, not 24` });
+  });
+
+/** A season starts on its date rule each year and lasts until the next season starts. Holidays use `sunday`. */
+export const Season = z.object({ name: z.string().min(1), starts: DateRule, weekday: Bands, saturday: Bands, sunday: Bands });
+export type Season = z.infer<typeof Season>;
+
+/** A price up to `upTo` units counted from the start of the month (kWh or kW); the last tier has no limit. */
+export const Tier = z.object({ price: signedMoney, upTo: z.number().positive().optional() });
+export type Tier = z.infer<typeof Tier>;
+
+/**
+ * A demand charge on the month's maximum demand in `periods` (every period when absent), only in
+ * `months` (1–12) when given. With `loadFactor` the billed demand is min(max demand, Q / (24 · d · FC))
+ * (CFE); with `roundKw` it is rounded to the nearest whole kW, halves up.
+ */
+export const DemandCharge = z.object({
+  code: z.string().min(1),
+  periods: z.array(periodName).min(1).optional(),
+  months: z.array(z.number().int().min(1).max(12)).optional(),
+  loadFactor: z.number().gt(0).max(1).optional(),
+  roundKw: z.boolean().optional(),
+  /** When none of `periods` occurs in the billing period, bill the maximum of all periods instead. */
+  fallbackToAll: z.boolean().optional(),
+  tiers: z.array(Tier).min(1),
+});
+export type DemandCharge = z.infer<typeof DemandCharge>;
+
+export const Charge = z.object({ code: z.string().min(1), amount: signedMoney, per: z.enum(["month", "day"]) });
+export type Charge = z.infer<typeof Charge>;
+
+/** The prices of one month (or of every month when `month` is absent), optionally for one tariff division. */
+export const Prices = z.object({
+  month: month.optional(),
+  division: z.string().optional(),
+  fixed: z.array(Charge).default([]),
+  minimum: Charge.optional(),
+  /** Energy price tiers per time-of-use period. */
+  energy: z.record(periodName, z.array(Tier).min(1)),
+  demand: z.array(DemandCharge).default([]),
+});
+export type Prices = z.infer<typeof Prices>;
+
+export const PowerFactor = z.object({
+  /** Percent; 90 in CFE's text, 95/97 for large consumers is unconfirmed, hence a parameter. */
+  threshold: z.number().gt(0).max(100).default(90),
+  surchargeFactor: z.number().default(0.6),
+  bonusFactor: z.number().default(0.25),
+  maxSurchargePercent: z.number().default(120),
+  maxBonusPercent: z.number().default(2.5),
+  /** Decimals the resulting percentage is rounded to (one in CFE's bills; unconfirmed in the tariff text). */
+  percentDecimals: z.number().int().min(0).max(6).default(1),
+});
+export type PowerFactor = z.infer<typeof PowerFactor>;
+
+export const TimeOfUse = z.object({
+  kind: z.literal("tou"),
+  name: z.string().optional(),
+  currency: z.string().length(3),
+  holidays: z.enum(HolidayRule).default("none"),
+  seasons: z.array(Season).min(1),
+  /** The tariff division whose price tables apply (prices without a division apply to all). */
+  division: z.string().optional(),
+  prices: z.array(Prices).min(1),
+  demandWindow: z
+    .object({ minutes: z.literal(15).or(z.literal(30)).or(z.literal(60)).or(z.literal(5)), rolling: z.boolean() })
+    .default({ minutes: 15, rolling: false }),
+  powerFactor: PowerFactor.optional(),
+  /** Percent added to the supply charges when the utility meters on the low-voltage side (CFE: 2). */
+  lowVoltageSurchargePercent: percent.optional(),
+  taxPercent: percent.default("0"),
+});
+export type TimeOfUse = z.infer<typeof TimeOfUse>;
+
+export const CfeZone = z.enum(["central", "baja-california", "baja-california-sur"], { error: "zone must be central, baja-california or baja-california-sur" });
+export type CfeZone = z.infer<typeof CfeZone>;
+
+const cfePrices = {
+  month: month.optional(),
+  division: z.string().optional(),
+  fixed: money,
+  distribution: money,
+  capacity: money,
+};
+/** One month of a CFE division's published GDMTH prices (energy per period). */
+export const GdmthPrices = z.object({ ...cfePrices, energy: z.object({ base: money, intermedia: money, punta: money }) });
+export type GdmthPrices = z.infer<typeof GdmthPrices>;
+/** One month of a CFE division's published GDMTO prices (one energy price at all hours). */
+export const GdmtoPrices = z.object({ ...cfePrices, energy: money });
+export type GdmtoPrices = z.infer<typeof GdmtoPrices>;
+
+const cfeOptions = {
+  zone: CfeZone,
+  division: z.string().optional(),
+  /** 15-minute demand on a window rolling every 5 minutes instead of aligned to :00/:15/:30/:45 (unconfirmed which CFE uses). */
+  rollingDemand: z.boolean().optional(),
+  powerFactorThreshold: z.number().gt(0).max(100).optional(),
+  lowVoltageMetering: z.boolean().optional(),
+  loadFactor: z.number().gt(0).max(1).optional(),
+};
+
+export const CfeGdmth = z.object({ kind: z.literal("cfe-gdmth"), ...cfeOptions, prices: z.array(GdmthPrices).min(1) });
+export const CfeGdmto = z.object({ kind: z.literal("cfe-gdmto"), ...cfeOptions, prices: z.array(GdmtoPrices).min(1) });
+export type Cfe = z.infer<typeof CfeGdmth> | z.infer<typeof CfeGdmto>;
+
+export const Definition = z.discriminatedUnion("kind", [Flat, TimeOfUse, CfeGdmth, CfeGdmto]);
 export type Definition = z.infer<typeof Definition>;
 
 export type Version = { id: string; factoryId: string; effectiveFrom: Date; definition: Definition };

@@ -1,0 +1,287 @@
+/**
+ * The monthly bill (pure, authoritative): energy per period (with tiers), demand from 5-minute energy
+ * (15-minute windows aligned to :00/:15/:30/:45, or rolling every 5 minutes), demand charges (with
+ * CFE's min(Dmax, Q / (24 · d · FC)) cap in whole kW), fixed and minimum charges, the low-voltage
+ * metering surcharge, the power-factor bonus or penalty on the subtotal, then tax. Money is exact
+ * decimal, rounded to cents once per line.
+ */
+import Decimal from "decimal.js";
+import type { Tariff } from "../tariff";
+import type { DemandCharge, Prices, Tier } from "../tariff/index";
+import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
+import { monthKeyOf, Plan } from "../tariff/plan";
+
+export * as Bill from "./index";
+export { BillRequest } from "./request";
+
+export class BillError extends Error {
+  constructor(
+    message: string,
+    /** Where in the input, as a dotted path (`usage.readings.3.start`). */
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = "BillError";
+  }
+}
+
+export type Line = { code: string; quantity: string; unit: string; unitPrice: string; amount: string };
+
+export type Bill = {
+  lines: Line[];
+  /** Supply lines, before the power-factor adjustment and tax. */
+  subtotal: string;
+  /** Percent, 2 decimals; null when no reactive energy was measured. */
+  powerFactor: string | null;
+  /** Negative for a bonus. */
+  pfAdjustment: string;
+  iva: string;
+  total: string;
+};
+
+/** One 5-minute (or longer) reading; `start` is the interval start. */
+export type Reading = { start: Date; seconds: number; kwh: number; kvarh?: number | null };
+
+/** Usage already summed: kWh per energy period, kVArh, and maximum demand overall and per demand period. */
+export type Aggregates = { kwh: Record<string, number>; kvarh?: number; demandKw: { max: number } & Record<string, number> };
+
+export type Input = {
+  definition: Exclude<Tariff.Definition, { kind: "flat" }>;
+  /** The factory's IANA zone (CFE plans default to their schedule zone's clock). */
+  timeZone?: string;
+  /** Local dates, end exclusive. */
+  period: { start: string; end: string };
+  usage: { readings: readonly Reading[] } | Aggregates;
+};
+
+const MICRO = 1_000_000;
+const SLOT_MS = 300_000;
+const cents = (value: Decimal) => value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+const money = (value: Decimal) => cents(value).toFixed(2);
+const plain = (value: Decimal) => value.toFixed();
+
+function localDate(value: string, path: string): { year: number; month: number; day: number } {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (!match || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
+    throw new BillError(`${JSON.stringify(value)} is not a real date (YYYY-MM-DD)`, path);
+  return { year, month, day };
+}
+
+type Usage = {
+  /** kWh per energy period. */
+  kwh: Map<string, Decimal>;
+  kvarh: Decimal | null;
+  /** Maximum demand (kW) per demand period; "*" overall. */
+  demand: Map<string, Decimal>;
+  /** Demand periods that occur in the billing period. */
+  occurring: Set<string>;
+};
+
+/**
+ * Sums readings: energy per period exactly (kWh to 6 decimals, as integers), demand from the sum of
+ * every meter per 5-minute slot. The result does not depend on the readings' order.
+ */
+function fromReadings(readings: readonly Reading[], input: Input, range: { from: number; to: number; timeZone: string }): Usage {
+  const plan = Plan.of(input.definition);
+  const calendar = plan.calendar(range.timeZone);
+  const table = calendar.table(range.from, range.to);
+  const slots = new Float64Array(Math.ceil((range.to - range.from) / SLOT_MS));
+  const periods = plan.schedule.periods;
+  const energy = new Float64Array(periods.length);
+  let kvarh = 0;
+  let measuredReactive = false;
+  for (let index = 0; index < readings.length; index++) {
+    const reading = readings[index] as Reading;
+    const ms = reading.start.getTime();
+    if (!(ms >= range.from && ms < range.to))
+      throw new BillError(
+        `reading starts at ${Number.isNaN(ms) ? "an invalid time" : reading.start.toISOString()}, outside the billing period`,
+        `usage.readings.${index}.start`,
+      );
+    if (!(reading.kwh >= 0) || !Number.isFinite(reading.kwh))
+      throw new BillError(`kwh must be a non-negative number, got ${reading.kwh}`, `usage.readings.${index}.kwh`);
+    if (!(reading.seconds >= SLOT_MS / 1000) || reading.seconds % (SLOT_MS / 1000) !== 0)
+      throw new BillError(`seconds must be a positive multiple of 300, got ${reading.seconds}`, `usage.readings.${index}.seconds`);
+    const micro = Math.round(reading.kwh * MICRO);
+    const quarter = Math.floor((ms - table.origin) / 900_000);
+    const period = (table.codes[quarter] as number) % DEMAND_SHIFT;
+    energy[period] = (energy[period] as number) + micro;
+    const first = Math.floor((ms - range.from) / SLOT_MS);
+    const spans = reading.seconds / (SLOT_MS / 1000);
+    if (spans === 1) slots[first] = (slots[first] as number) + micro;
+    else {
+      // A longer interval (a bridged gap) spreads its energy evenly; the remainder goes to its first slot.
+      const share = Math.floor(micro / spans);
+      for (let slot = 0; slot < spans && first + slot < slots.length; slot++)
+        slots[first + slot] = (slots[first + slot] as number) + share + (slot === 0 ? micro - share * spans : 0);
+    }
+    if (reading.kvarh !== undefined && reading.kvarh !== null) {
+      measuredReactive = true;
+      kvarh += Math.round(reading.kvarh * MICRO);
+    }
+  }
+  for (const value of [...energy, kvarh]) if (!Number.isSafeInteger(value)) throw new BillError("too much energy to sum exactly in one bill", "usage.readings");
+
+  // A definition built in code (not parsed) may leave the window out: zod's default then.
+  const window = plan.tou.demandWindow ?? { minutes: 15, rolling: false };
+  const width = window.minutes / 5;
+  const step = window.rolling ? 1 : width;
+  const maxMicro = new Float64Array(plan.schedule.demandPeriods.length);
+  let overall = 0;
+  const occurring = new Set<string>();
+  for (let slot = 0; slot + width <= slots.length; slot += step) {
+    let sum = 0;
+    for (let part = 0; part < width; part++) sum += slots[slot + part] as number;
+    // A window belongs to the demand period of its start.
+    const demandPeriod = Math.floor((table.codes[Math.floor((range.from + slot * SLOT_MS - table.origin) / 900_000)] as number) / DEMAND_SHIFT);
+    occurring.add(plan.schedule.demandPeriods[demandPeriod] as string);
+    if (sum > (maxMicro[demandPeriod] as number)) maxMicro[demandPeriod] = sum;
+    if (sum > overall) overall = sum;
+  }
+  const hours = new Decimal(window.minutes).div(60);
+  const toKw = (micro: number) => new Decimal(micro).div(MICRO).div(hours);
+  const usage: Usage = { kwh: new Map(), kvarh: measuredReactive ? new Decimal(kvarh).div(MICRO) : null, demand: new Map([["*", toKw(overall)]]), occurring };
+  periods.forEach((name, index) => {
+    usage.kwh.set(name, new Decimal(energy[index] as number).div(MICRO));
+  });
+  plan.schedule.demandPeriods.forEach((name, index) => {
+    usage.demand.set(name, toKw(maxMicro[index] as number));
+  });
+  return usage;
+}
+
+function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usage {
+  const usage: Usage = {
+    kwh: new Map(),
+    kvarh: aggregates.kvarh === undefined ? null : new Decimal(aggregates.kvarh),
+    demand: new Map(),
+    occurring: new Set(),
+  };
+  for (const [name, kwh] of Object.entries(aggregates.kwh)) {
+    if (!periods.includes(name)) throw new BillError(`the tariff has no period ${name} (it has ${periods.join(", ")})`, `usage.kwh.${name}`);
+    usage.kwh.set(name, new Decimal(kwh));
+  }
+  for (const [name, kw] of Object.entries(aggregates.demandKw)) {
+    usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
+    if (name !== "max") usage.occurring.add(name);
+  }
+  return usage;
+}
+
+/** Charges a quantity through tiers (each tier's `upTo` counts from zero): [quantity, price] per tier used. */
+function throughTiers(tiers: readonly Tier[], quantity: Decimal): [Decimal, Decimal][] {
+  const parts: [Decimal, Decimal][] = [];
+  let from = new Decimal(0);
+  for (const [index, tier] of tiers.entries()) {
+    const last = index === tiers.length - 1 || tier.upTo === undefined;
+    const take = last ? quantity.minus(from) : Decimal.min(quantity, new Decimal(tier.upTo as number)).minus(from);
+    if (take.gt(0) || parts.length === 0) parts.push([Decimal.max(take, 0), new Decimal(tier.price)]);
+    if (last) break;
+    from = Decimal.max(from, Decimal.min(quantity, new Decimal(tier.upTo as number)));
+  }
+  return parts;
+}
+
+function line(code: string, quantity: Decimal, unit: string, unitPrice: Decimal): Line & { value: Decimal } {
+  const value = cents(quantity.times(unitPrice));
+  return { code, quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount: value.toFixed(2), value };
+}
+
+function demandLines(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number; month: number }) {
+  if (charge.months && !charge.months.includes(ctx.month)) return [];
+  const listed = charge.periods?.filter((period) => usage.occurring.has(period)) ?? [];
+  let measured: Decimal;
+  if (charge.periods && (listed.length > 0 || !charge.fallbackToAll))
+    measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
+  else measured = usage.demand.get("*") ?? new Decimal(0);
+  let billed = measured;
+  if (charge.loadFactor !== undefined) {
+    const cap = ctx.totalKwh.div(new Decimal(24).times(ctx.days).times(charge.loadFactor));
+    billed = Decimal.min(measured, cap);
+  }
+  if (charge.roundKw) billed = billed.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+  const parts = throughTiers(charge.tiers, billed);
+  return parts.map(([quantity, price], index) => line(parts.length > 1 ? `${charge.code}-tier${index + 1}` : charge.code, quantity, "kW", price));
+}
+
+/**
+ * The bill of a billing period.
+ * @example Bill.compute({ definition, period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } })
+ */
+export function compute(input: Input): Bill {
+  const plan = Plan.of(input.definition);
+  const timeZone = input.timeZone ?? plan.defaultTimeZone;
+  if (!timeZone) throw new BillError("a time-of-use tariff needs the factory's time zone", "timeZone");
+  const start = localDate(input.period.start, "period.start");
+  const end = localDate(input.period.end, "period.end");
+  const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
+  if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
+  const { prices } = plan.pricesFor(monthKeyOf(input.period.start));
+
+  let usage: Usage;
+  if ("readings" in input.usage) {
+    const from = toInstant({ ...start, hour: 0, minute: 0 }, timeZone);
+    const to = toInstant({ ...end, hour: 0, minute: 0 }, timeZone);
+    if (from === null || to === null) throw new BillError(`local midnight does not exist in ${timeZone} on a period boundary`, "period");
+    usage = fromReadings(input.usage.readings, input, { from, to, timeZone });
+  } else usage = fromAggregates(input.usage, plan.schedule.periods);
+
+  const lines: (Line & { value: Decimal })[] = [];
+  for (const charge of prices.fixed) lines.push(line(charge.code, new Decimal(charge.per === "day" ? days : 1), charge.per, new Decimal(charge.amount)));
+  let totalKwh = new Decimal(0);
+  for (const period of plan.schedule.periods) {
+    const kwh = usage.kwh.get(period) ?? new Decimal(0);
+    totalKwh = totalKwh.plus(kwh);
+    const tiers = energyTiers(prices, period);
+    const parts = throughTiers(tiers, kwh);
+    parts.forEach(([quantity, price], index) => {
+      lines.push(line(parts.length > 1 ? `energy-${period}-tier${index + 1}` : `energy-${period}`, quantity, "kWh", price));
+    });
+  }
+  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: start.month }));
+  const supply = lines.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
+  if (plan.tou.lowVoltageSurchargePercent !== undefined)
+    lines.push(line("low-voltage", supply, plan.tou.currency, new Decimal(plan.tou.lowVoltageSurchargePercent).div(100)));
+  if (prices.minimum) {
+    const minimum = new Decimal(prices.minimum.amount).times(prices.minimum.per === "day" ? days : 1);
+    const sum = lines.reduce((total, item) => total.plus(item.value), new Decimal(0));
+    if (sum.lt(minimum)) lines.push(line("minimum", new Decimal(1), "adjustment", cents(minimum.minus(sum))));
+  }
+  const subtotal = lines.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
+
+  let powerFactor: Decimal | null = null;
+  let pfAdjustment = new Decimal(0);
+  if (usage.kvarh !== null && totalKwh.gt(0)) {
+    powerFactor = totalKwh.div(totalKwh.pow(2).plus(usage.kvarh.pow(2)).sqrt()).times(100);
+    const rule = plan.tou.powerFactor;
+    if (rule) {
+      const ratio = new Decimal(rule.threshold).div(powerFactor);
+      const percent = powerFactor.lt(rule.threshold)
+        ? Decimal.min(ratio.minus(1).times(rule.surchargeFactor).times(100), rule.maxSurchargePercent)
+        : Decimal.min(new Decimal(1).minus(ratio).times(rule.bonusFactor).times(100), rule.maxBonusPercent).neg();
+      pfAdjustment = cents(subtotal.times(percent.toDecimalPlaces(rule.percentDecimals, Decimal.ROUND_HALF_UP)).div(100));
+    }
+  }
+  const iva = cents(
+    subtotal
+      .plus(pfAdjustment)
+      .times(plan.tou.taxPercent ?? "0")
+      .div(100),
+  );
+  return {
+    lines: lines.map(({ value: _value, ...rest }) => rest),
+    subtotal: money(subtotal),
+    powerFactor: powerFactor === null ? null : powerFactor.toFixed(2, Decimal.ROUND_HALF_UP),
+    pfAdjustment: money(pfAdjustment),
+    iva: money(iva),
+    total: money(subtotal.plus(pfAdjustment).plus(iva)),
+  };
+}
+
+function energyTiers(prices: Prices, period: string): Tier[] {
+  const tiers = prices.energy[period];
+  if (!tiers) throw new BillError(`the prices have no energy price for period ${period}`, `prices.energy.${period}`);
+  return tiers;
+}

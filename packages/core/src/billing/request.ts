@@ -1,0 +1,134 @@
+/**
+ * A bill request as JSON (what `wattflow bill --input` reads): a CFE plan, a zone, a billing
+ * period, one month's prices and the usage — 5-minute readings or sums. Pure.
+ */
+import Decimal from "decimal.js";
+import { z } from "zod";
+import { CfeZone, type Definition } from "../tariff/index";
+import { parseInstant } from "../tariff/periods";
+import type { Aggregates, Input, Reading } from "./index";
+
+export * as BillRequest from "./request";
+
+const price = (what: string) =>
+  z
+    .string({ error: `${what} price is required, as a decimal string such as "1.5573"` })
+    .regex(/^\d+(\.\d+)?$/, `${what} price must be a non-negative decimal string such as "1.5573"`);
+const amount = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .finite()
+    .min(0, `${what} must not be negative`);
+const date = z.string({ error: "a date is required (YYYY-MM-DD)" });
+
+/** The prices of one month: fixed charge, energy per period (one price for GDMTO), distribution and capacity per kW. */
+export const Prices = z.object(
+  {
+    fixed: price("the fixed"),
+    energy: z.union(
+      [price("the energy"), z.object({ base: price("the base energy"), intermedia: price("the intermedia energy"), punta: price("the punta energy") })],
+      {
+        error: 'energy prices are required: { "base", "intermedia", "punta" } (GDMTH) or one decimal string (GDMTO)',
+      },
+    ),
+    distribution: price("the distribution"),
+    capacity: price("the capacity"),
+  },
+  { error: "prices are required" },
+);
+export type Prices = z.infer<typeof Prices>;
+
+export const ReadingInput = z.object({
+  meterId: z.string().optional(),
+  start: z
+    .string({ error: "start is required (ISO 8601 instant)" })
+    .refine((value) => parseInstant(value) !== null, "start must be a real ISO 8601 instant such as 2026-04-06T20:30:00Z"),
+  seconds: z.number().int("seconds must be a whole number").positive("seconds must be positive").default(300),
+  kwh: amount("kwh"),
+  kvarh: z.number().finite().optional(),
+});
+
+const Usage = z.union(
+  [
+    z.object({ readings: z.array(ReadingInput) }),
+    z.object({
+      kwh: z.union([amount("kwh"), z.object({ base: amount("kwh.base"), intermedia: amount("kwh.intermedia"), punta: amount("kwh.punta") })]),
+      kvarh: z.number().finite().optional(),
+      demandKw: z.object({ max: amount("demandKw.max"), punta: amount("demandKw.punta").optional() }),
+    }),
+  ],
+  { error: 'usage is { "readings": [...] } or { "kwh", "kvarh", "demandKw" }' },
+);
+
+export const Request = z
+  .object({
+    tariff: z.enum(["cfe-gdmth", "cfe-gdmto"], { error: "tariff must be cfe-gdmth or cfe-gdmto" }),
+    zone: CfeZone.default("central"),
+    /** The factory's IANA zone when it is not the schedule zone's usual one (a border city, Cancún…). */
+    timeZone: z.string().optional(),
+    period: z.object({ start: date, end: date }, { error: 'period is required: { "start": "YYYY-MM-DD", "end": "YYYY-MM-DD" }' }),
+    prices: Prices,
+    usage: Usage,
+    rollingDemand: z.boolean().optional(),
+    powerFactorThreshold: z.number().gt(0).max(100).optional(),
+    lowVoltageMetering: z.boolean().optional(),
+  })
+  .superRefine((request, ctx) => {
+    const hourly = request.tariff === "cfe-gdmth";
+    if (hourly && typeof request.prices.energy === "string")
+      ctx.addIssue({ code: "custom", path: ["prices", "energy"], message: 'GDMTH has energy prices per period: { "base", "intermedia", "punta" }' });
+    if (!hourly && typeof request.prices.energy !== "string")
+      ctx.addIssue({ code: "custom", path: ["prices", "energy"], message: "GDMTO has one energy price: a decimal string" });
+    if (hourly && "kwh" in request.usage && typeof request.usage.kwh === "number")
+      ctx.addIssue({ code: "custom", path: ["usage", "kwh"], message: 'GDMTH needs kWh per period: { "base", "intermedia", "punta" }' });
+    if (hourly && "demandKw" in request.usage && request.usage.demandKw.punta === undefined)
+      ctx.addIssue({ code: "custom", path: ["usage", "demandKw", "punta"], message: "GDMTH needs the maximum demand in punta" });
+  });
+export type Request = z.infer<typeof Request>;
+
+/** The CFE definition a request's prices make (valid for its billing month). */
+export function definition(request: Pick<Request, "tariff" | "zone" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering">) {
+  const common = {
+    zone: request.zone,
+    rollingDemand: request.rollingDemand,
+    powerFactorThreshold: request.powerFactorThreshold,
+    lowVoltageMetering: request.lowVoltageMetering,
+  };
+  const { fixed, distribution, capacity, energy } = request.prices;
+  const result: Exclude<Definition, { kind: "flat" | "tou" }> =
+    typeof energy === "string"
+      ? { kind: "cfe-gdmto", ...common, prices: [{ fixed, distribution, capacity, energy }] }
+      : { kind: "cfe-gdmth", ...common, prices: [{ fixed, distribution, capacity, energy }] };
+  return result;
+}
+
+/** The billing engine's input for a parsed request. */
+export function toInput(request: Request): Input {
+  const usage: Input["usage"] =
+    "readings" in request.usage
+      ? {
+          readings: request.usage.readings.map(
+            (reading): Reading => ({
+              start: new Date(parseInstant(reading.start) as number),
+              seconds: reading.seconds,
+              kwh: reading.kwh,
+              kvarh: reading.kvarh,
+            }),
+          ),
+        }
+      : aggregates(request.usage, request.tariff);
+  return { definition: definition(request), timeZone: request.timeZone, period: request.period, usage };
+}
+
+function aggregates(usage: Exclude<Request["usage"], { readings: unknown }>, tariff: Request["tariff"]): Aggregates {
+  // GDMTO prices all hours alike: kWh given per period are summed into its one period.
+  const kwh =
+    typeof usage.kwh === "number"
+      ? { energia: usage.kwh }
+      : tariff === "cfe-gdmto"
+        ? { energia: new Decimal(usage.kwh.base).plus(usage.kwh.intermedia).plus(usage.kwh.punta).toNumber() }
+        : usage.kwh;
+  const demandKw: Aggregates["demandKw"] =
+    usage.demandKw.punta === undefined ? { max: usage.demandKw.max } : { max: usage.demandKw.max, punta: usage.demandKw.punta };
+  return { kwh, kvarh: usage.kvarh, demandKw };
+}

@@ -1,0 +1,188 @@
+/**
+ * CFE's medium-voltage plans GDMTH and GDMTO (pure): the three schedule zones' time-of-use bands and
+ * the billing rules, expanded into the general `tou` model. Sources: ../shared/reference/cfe-gdmth.md.
+ */
+import type { Band, Cfe, CfeZone, DemandCharge, Prices, Season, TimeOfUse } from "./index";
+
+export * as Cfe from "./cfe";
+
+export const zones = ["central", "baja-california", "baja-california-sur"] as const satisfies readonly CfeZone[];
+
+/** The IANA zone whose clock a schedule zone's hours are read in, unless the factory says otherwise. */
+export const timeZones: Record<CfeZone, string> = {
+  central: "America/Mexico_City",
+  // Baja California follows the US clock changes; its schedule still uses local official time.
+  "baja-california": "America/Tijuana",
+  "baja-california-sur": "America/Mazatlan",
+};
+
+/** Load factor FC of the Q / (24 · d · FC) demand cap, per open-source billing engines. */
+export const loadFactors = { "cfe-gdmth": 0.57, "cfe-gdmto": 0.55 } as const;
+
+type Spec = [period: Band["period"], from: number, to: number][];
+const bands = (spec: Spec): Band[] => spec.map(([period, from, to]) => ({ period, from, to }));
+const B = "base";
+const I = "intermedia";
+const P = "punta";
+
+/** Summer from the first Sunday of April; winter from the last Sunday of October. */
+const firstSundayOfApril = { month: 4, weekday: 0, nth: 1 } as const;
+const lastSundayOfOctober = { month: 10, weekday: 0, nth: -1 } as const;
+
+const schedules: Record<CfeZone, Season[]> = {
+  central: [
+    {
+      name: "summer",
+      starts: firstSundayOfApril,
+      weekday: bands([
+        [B, 0, 6],
+        [I, 6, 20],
+        [P, 20, 22],
+        [I, 22, 24],
+      ]),
+      saturday: bands([
+        [B, 0, 7],
+        [I, 7, 24],
+      ]),
+      sunday: bands([
+        [B, 0, 19],
+        [I, 19, 24],
+      ]),
+    },
+    {
+      name: "winter",
+      starts: lastSundayOfOctober,
+      weekday: bands([
+        [B, 0, 6],
+        [I, 6, 18],
+        [P, 18, 22],
+        [I, 22, 24],
+      ]),
+      saturday: bands([
+        [B, 0, 8],
+        [I, 8, 19],
+        [P, 19, 21],
+        [I, 21, 24],
+      ]),
+      sunday: bands([
+        [B, 0, 18],
+        [I, 18, 24],
+      ]),
+    },
+  ],
+  // Unconfirmed: summer from 1 May; its end taken as central's (the Saturday before the last Sunday of October).
+  "baja-california": [
+    {
+      name: "summer",
+      starts: { month: 5, day: 1 },
+      weekday: bands([
+        [I, 0, 14],
+        [P, 14, 18],
+        [I, 18, 24],
+      ]),
+      saturday: bands([[I, 0, 24]]),
+      sunday: bands([[I, 0, 24]]),
+    },
+    {
+      name: "winter",
+      starts: lastSundayOfOctober,
+      weekday: bands([
+        [B, 0, 17],
+        [I, 17, 22],
+        [B, 22, 24],
+      ]),
+      saturday: bands([
+        [B, 0, 18],
+        [I, 18, 21],
+        [B, 21, 24],
+      ]),
+      sunday: bands([[B, 0, 24]]),
+    },
+  ],
+  // Unconfirmed: central's season dates.
+  "baja-california-sur": [
+    {
+      name: "summer",
+      starts: firstSundayOfApril,
+      weekday: bands([
+        [I, 0, 12],
+        [P, 12, 22],
+        [I, 22, 24],
+      ]),
+      saturday: bands([
+        [I, 0, 19],
+        [P, 19, 22],
+        [I, 22, 24],
+      ]),
+      sunday: bands([[I, 0, 24]]),
+    },
+    {
+      name: "winter",
+      starts: lastSundayOfOctober,
+      weekday: bands([
+        [B, 0, 18],
+        [I, 18, 22],
+        [B, 22, 24],
+      ]),
+      saturday: bands([
+        [B, 0, 18],
+        [I, 18, 21],
+        [B, 21, 24],
+      ]),
+      sunday: bands([
+        [B, 0, 19],
+        [I, 19, 21],
+        [B, 21, 24],
+      ]),
+    },
+  ],
+};
+
+/** GDMTO's one energy period. */
+export const gdmtoPeriod = "energia";
+const allDay = bands([[gdmtoPeriod, 0, 24]]);
+const gdmtoSeasons: Season[] = [{ name: "all-year", starts: { month: 1, day: 1 }, weekday: allDay, saturday: allDay, sunday: allDay }];
+
+/** The seasons and bands of a CFE plan in a schedule zone (GDMTO: one period at all hours). */
+export function seasons(kind: Cfe["kind"], zone: CfeZone): Season[] {
+  return kind === "cfe-gdmth" ? schedules[zone] : gdmtoSeasons;
+}
+
+/** The CFE plan as a general time-of-use tariff. */
+export function toTimeOfUse(definition: Cfe): TimeOfUse {
+  const hourly = definition.kind === "cfe-gdmth";
+  const loadFactor = definition.loadFactor ?? loadFactors[definition.kind];
+  const prices = definition.prices.map((row): Prices => {
+    const demand: DemandCharge[] = [
+      { code: "distribution", loadFactor, roundKw: true, tiers: [{ price: row.distribution }] },
+      hourly
+        ? { code: "capacity", periods: [P], fallbackToAll: true, loadFactor, roundKw: true, tiers: [{ price: row.capacity }] }
+        : { code: "capacity", loadFactor, roundKw: true, tiers: [{ price: row.capacity }] },
+    ];
+    const energy: Prices["energy"] =
+      typeof row.energy === "string"
+        ? { [gdmtoPeriod]: [{ price: row.energy }] }
+        : { base: [{ price: row.energy.base }], intermedia: [{ price: row.energy.intermedia }], punta: [{ price: row.energy.punta }] };
+    return { month: row.month, division: row.division, fixed: [{ code: "fixed", amount: row.fixed, per: "month" }], energy, demand };
+  });
+  return {
+    kind: "tou",
+    name: `CFE ${hourly ? "GDMTH" : "GDMTO"} ${definition.zone}`,
+    currency: "MXN",
+    holidays: "mx-lft74",
+    seasons: seasons(definition.kind, definition.zone),
+    division: definition.division,
+    prices,
+    demandWindow: { minutes: 15, rolling: definition.rollingDemand ?? false },
+    powerFactor: {
+      threshold: definition.powerFactorThreshold ?? 90,
+      surchargeFactor: 0.6,
+      bonusFactor: 0.25,
+      maxSurchargePercent: 120,
+      maxBonusPercent: 2.5,
+      percentDecimals: 1,
+    },
+    lowVoltageSurchargePercent: definition.lowVoltageMetering ? "2" : undefined,
+    taxPercent: "16",
+  };
+}

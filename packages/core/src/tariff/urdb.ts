@@ -1,0 +1,161 @@
+/**
+ * OpenEI URDB rates as Wattflow tariffs (pure): a URDB rate's JSON becomes a `tou` definition, so
+ * factories outside Mexico are costed by the same engine. Energy and demand schedules (12 months × 24
+ * hours, 0-based periods) become seasons by month with hourly bands; tiers keep URDB's cumulative
+ * monthly maxima; flat demand, fixed and minimum charges carry over. URDB has no holidays.
+ */
+import { z } from "zod";
+import type { Band, Charge, DemandCharge, Prices, Season, Tier, TimeOfUse } from "./index";
+
+export * as Urdb from "./urdb";
+
+const RateTier = z.object({
+  rate: z.number().optional(),
+  adj: z.number().optional(),
+  max: z.number().positive().optional(),
+  unit: z.string().optional(),
+});
+const Matrix = z.array(z.array(z.number().int().min(0)).length(24, "a schedule row has 24 hours")).length(12, "a schedule has 12 months");
+
+/** The part of a URDB rate Wattflow reads. */
+export const Rate = z.object({
+  name: z.string().optional(),
+  utility: z.string().optional(),
+  energyratestructure: z.array(z.array(RateTier).min(1)).min(1),
+  energyweekdayschedule: Matrix,
+  energyweekendschedule: Matrix,
+  demandratestructure: z.array(z.array(RateTier).min(1)).optional(),
+  demandweekdayschedule: Matrix.optional(),
+  demandweekendschedule: Matrix.optional(),
+  flatdemandstructure: z.array(z.array(RateTier).min(1)).optional(),
+  flatdemandmonths: z.array(z.number().int().min(0)).length(12).optional(),
+  fixedchargefirstmeter: z.number().optional(),
+  fixedchargeunits: z.string().optional(),
+  mincharge: z.number().optional(),
+  minchargeunits: z.string().optional(),
+  demandwindow: z.number().optional(),
+  demandratchetpercentage: z.array(z.number()).optional(),
+});
+export type Rate = z.infer<typeof Rate>;
+
+export class UrdbError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = "UrdbError";
+  }
+}
+
+/** Decimal string of a URDB number (rate + adj), without binary noise. */
+function decimal(value: number): string {
+  return String(Number.parseFloat(value.toPrecision(12)));
+}
+
+function tiers(structure: z.infer<typeof RateTier>[], path: string, unit: string): Tier[] {
+  return structure.map((tier, index) => {
+    if (tier.unit !== undefined && tier.unit !== unit) throw new UrdbError(`unit ${tier.unit} is not supported (only ${unit})`, `${path}.${index}.unit`);
+    const last = index === structure.length - 1;
+    return { price: decimal((tier.rate ?? 0) + (tier.adj ?? 0)), ...(last || tier.max === undefined ? {} : { upTo: tier.max }) };
+  });
+}
+
+function charge(amount: number | undefined, units: string | undefined, code: string, path: string): Charge | undefined {
+  if (amount === undefined || amount === 0) return undefined;
+  switch (units ?? "$/month") {
+    case "$/month":
+      return { code, amount: decimal(amount), per: "month" };
+    case "$/day":
+      return { code, amount: decimal(amount), per: "day" };
+    default:
+      throw new UrdbError(`units ${units} are not supported ($/month or $/day)`, path);
+  }
+}
+
+function bands(energy: number[], demand: number[] | undefined): Band[] {
+  const out: Band[] = [];
+  for (let hour = 0; hour < 24; hour++) {
+    const period = `p${energy[hour]}`;
+    const demandPeriod = demand ? `d${demand[hour]}` : undefined;
+    const last = out[out.length - 1];
+    if (last && last.period === period && last.demand === demandPeriod) last.to = hour + 1;
+    else out.push({ from: hour, to: hour + 1, period, ...(demandPeriod ? { demand: demandPeriod } : {}) });
+  }
+  return out;
+}
+
+/**
+ * A `tou` tariff from a URDB rate (or a URDB API answer `{ items: [rate] }`).
+ * @example Urdb.toTariff(JSON.parse(readFileSync("rate.json", "utf8")), { currency: "USD" })
+ */
+export function toTariff(input: unknown, options: { currency?: string } = {}): { definition: TimeOfUse; warnings: string[] } {
+  const raw = typeof input === "object" && input !== null && "items" in input && Array.isArray(input.items) ? input.items[0] : input;
+  const parsed = Rate.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UrdbError(issue?.message ?? "not a URDB rate", issue?.path.join(".") || "(root)");
+  }
+  const rate = parsed.data;
+  const warnings: string[] = [];
+  const hasDemandSchedule = rate.demandratestructure !== undefined && rate.demandweekdayschedule !== undefined && rate.demandweekendschedule !== undefined;
+  for (const [name, matrix] of [
+    ["energyweekdayschedule", rate.energyweekdayschedule],
+    ["energyweekendschedule", rate.energyweekendschedule],
+  ] as const)
+    for (const [month, row] of matrix.entries())
+      for (const [hour, period] of row.entries())
+        if (period >= rate.energyratestructure.length) throw new UrdbError(`period ${period} has no rate in energyratestructure`, `${name}.${month}.${hour}`);
+
+  // Consecutive months with the same hours make one season, named by its months ("months-5-10").
+  const runs: { first: number; last: number; key: string; weekday: Band[]; weekend: Band[] }[] = [];
+  for (let month = 1; month <= 12; month++) {
+    const weekday = bands(rate.energyweekdayschedule[month - 1] as number[], hasDemandSchedule ? rate.demandweekdayschedule?.[month - 1] : undefined);
+    const weekend = bands(rate.energyweekendschedule[month - 1] as number[], hasDemandSchedule ? rate.demandweekendschedule?.[month - 1] : undefined);
+    const key = JSON.stringify([weekday, weekend]);
+    const last = runs[runs.length - 1];
+    if (last && last.key === key) last.last = month;
+    else runs.push({ first: month, last: month, key, weekday, weekend });
+  }
+  const seasons: Season[] = runs.map((run) => ({
+    name: run.first === run.last ? `month-${run.first}` : `months-${run.first}-${run.last}`,
+    starts: { month: run.first, day: 1 },
+    weekday: run.weekday,
+    saturday: run.weekend,
+    sunday: run.weekend,
+  }));
+
+  const energy: Prices["energy"] = {};
+  rate.energyratestructure.forEach((structure, period) => {
+    energy[`p${period}`] = tiers(structure, `energyratestructure.${period}`, "kWh");
+  });
+  const demand: DemandCharge[] = [];
+  if (hasDemandSchedule)
+    rate.demandratestructure?.forEach((structure, period) => {
+      demand.push({ code: `demand-d${period}`, periods: [`d${period}`], tiers: tiers(structure, `demandratestructure.${period}`, "kW") });
+    });
+  else if (rate.demandratestructure) warnings.push("demandratestructure without its weekday/weekend schedules was left out");
+  rate.flatdemandstructure?.forEach((structure, period) => {
+    const months = (rate.flatdemandmonths ?? Array(12).fill(0)).flatMap((value: number, month: number) => (value === period ? [month + 1] : []));
+    if (months.length > 0) demand.push({ code: `flat-demand-${period}`, months, tiers: tiers(structure, `flatdemandstructure.${period}`, "kW") });
+  });
+  if (rate.demandratchetpercentage?.some((value) => value > 0)) warnings.push("demand ratchets (demandratchetpercentage) are not modelled");
+
+  const fixed = charge(rate.fixedchargefirstmeter, rate.fixedchargeunits, "fixed", "fixedchargeunits");
+  const minimum = charge(rate.mincharge, rate.minchargeunits, "minimum", "minchargeunits");
+  const window = rate.demandwindow ?? 15;
+  if (![5, 15, 30, 60].includes(window)) throw new UrdbError(`a demand window of ${window} minutes is not supported (5, 15, 30 or 60)`, "demandwindow");
+  return {
+    definition: {
+      kind: "tou",
+      name: [rate.utility, rate.name].filter(Boolean).join(" — ") || undefined,
+      currency: options.currency ?? "USD",
+      holidays: "none",
+      seasons,
+      prices: [{ fixed: fixed ? [fixed] : [], ...(minimum ? { minimum } : {}), energy, demand }],
+      demandWindow: { minutes: window as 5 | 15 | 30 | 60, rolling: false },
+      taxPercent: "0",
+    },
+    warnings,
+  };
+}
