@@ -93,7 +93,8 @@ export function build(meterId: string, previous: Snapshot, current: Snapshot, sp
   }
   const pfNow = current.pf === undefined ? undefined : Math.min(1, Math.abs(current.pf));
   if (kvarh === undefined && pfNow !== undefined && pfNow > 0) kvarh = kwh * Math.tan(Math.acos(pfNow));
-  const pf = kvarh !== undefined && kwh > 0 ? kwh / Math.sqrt(kwh * kwh + kvarh * kvarh) : pfNow;
+  const fromEnergy = kvarh !== undefined && kwh > 0 ? kwh / Math.hypot(kwh, kvarh) : Number.NaN;
+  const pf = Number.isFinite(fromEnergy) ? Math.min(1, fromEnergy) : pfNow;
   const values = {
     kvarh: kvarh === undefined ? undefined : round(kvarh, 4),
     pf: pf === undefined ? undefined : round(pf, 3),

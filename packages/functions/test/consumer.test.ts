@@ -35,7 +35,13 @@ describe.each(Testing.lanes())("Kinesis consumer on %s", (lane) => {
     expect(Number(stored[0]?.cost)).toBeCloseTo(12.5 * Number(energyPrice), 6);
 
     const quarantined = await p.database.db.select().from(quarantineTable);
-    expect(quarantined.map((row) => row.reason).sort()).toEqual(["invalid record", "invalid record", "meter not read by this device", "unknown meter"]);
+    expect(quarantined.map((row) => row.reason).sort()).toEqual([
+      "invalid record",
+      "invalid record",
+      "meter not read by this device",
+      "signature not valid for this device",
+      "unknown meter",
+    ]);
     const negative = quarantined.find((row) => row.errors.some((error) => error.path === "reading.kwh"));
     expect(negative?.errors[0]?.message).toMatch(/negative/);
     expect(negative?.sequenceNumber).toBe("49656000000000000000000000000000000000000000000000006");

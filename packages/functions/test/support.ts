@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
 import type { Database } from "@wattflow/core/database";
 import { deviceTable } from "@wattflow/core/device/device.sql";
+import { Gateway } from "@wattflow/core/device/gateway";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { Lake } from "@wattflow/core/lake";
 import { LocalLake } from "@wattflow/core/lake/local";
@@ -29,6 +30,12 @@ export const ids = {
 };
 export const deviceToken = "wfd_test-device-token";
 export const otherDeviceToken = "wfd_other-device-token";
+/**
+ * The test gateway's Ed25519 key pair (a test key, used nowhere else): the records in
+ * events/kinesis/*.json are signed with it, as a gateway signs what it puts on Kinesis.
+ */
+export const devicePrivateKeyPem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIFXwZ7QNyoNADkHy6NBMi2SWzG02lZ7XC00045O6aOGU\n-----END PRIVATE KEY-----\n";
+export const devicePublicKey = "MCowBQYDK2VwAyEA4B7xSEHcP4rDLCPFWDRMyYog0Sbe94LrXNrfKJxmVaA=";
 /** Flat price of the test factory, MXN per kWh. */
 export const energyPrice = "2.1534";
 
@@ -36,6 +43,8 @@ export type Pipeline = { database: Database.Handle; log: DurableLog; lake: Local
 
 export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline> {
   const dir = Testing.temporaryDir();
+  // Each test file opens its own database: forget keys cached from another one.
+  Gateway.resetCache();
   const database = await Testing.database(lane);
   const db = database.db;
   await db.insert(organizationTable).values([
@@ -47,7 +56,7 @@ export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline>
     { id: ids.otherFactory, organizationId: ids.otherOrganization, name: "Plant B", timeZone: "America/Tijuana", tariffCode: "flat" },
   ]);
   await db.insert(deviceTable).values([
-    { id: ids.device, organizationId: ids.organization, factoryId: ids.factory, name: "gw", tokenHash: hashToken(deviceToken) },
+    { id: ids.device, organizationId: ids.organization, factoryId: ids.factory, name: "gw", tokenHash: hashToken(deviceToken), publicKey: devicePublicKey },
     { id: ids.otherDevice, organizationId: ids.otherOrganization, factoryId: ids.otherFactory, name: "gw2", tokenHash: hashToken(otherDeviceToken) },
   ]);
   await db.insert(meterTable).values([

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { dataDir } from "../client";
+import { CliError, dataDir } from "../client";
 import { startStack } from "../stack";
+import { StackLockedError } from "../stack/lock";
 
 export function register(program: Command): void {
   program
@@ -24,6 +25,12 @@ export function register(program: Command): void {
         demoTraffic: options.demo && options.demoTraffic,
         dev: options.dev,
         log,
+      }).catch((error: NodeJS.ErrnoException & { port?: number }) => {
+        if (error.code === "EADDRINUSE") {
+          throw new CliError(`port ${error.port} is already in use: pick others with --port / --kinesis-port (or PORT / KINESIS_PORT)`);
+        }
+        if (error instanceof StackLockedError) throw new CliError(error.message);
+        throw error;
       });
       log(`Wattflow local stack ready in ${Date.now() - began} ms${options.dev ? " (dev: handlers reload on change)" : ""}`);
       log(`  API       ${stack.apiUrl}   (GET /health)`);

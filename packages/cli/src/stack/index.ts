@@ -4,9 +4,9 @@
  * its Kinesis endpoint, the event source mapping → the poller, Firehose/S3 → Parquet under lake/,
  * the API Lambda → the same Hono app on @hono/node-server.
  */
-import { mkdirSync } from "node:fs";
+import { type FSWatcher, mkdirSync, readdirSync, statSync, watch } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
 import { consumer as consumerConfig, deliverySweepMs, localStream } from "@wattflow/core/config";
@@ -222,28 +222,31 @@ const coreDir = fileURLToPath(new URL("../../../core/src/", import.meta.url));
 function handlerLoader(dev: boolean, log: (line: string) => void) {
   let loaded: Promise<Handlers> | undefined;
   const watchers: { close(): void }[] = [];
+  let generation = 0;
   const load = async (): Promise<Handlers> => {
     if (!dev) {
       const [consumer, api] = await Promise.all([import("@wattflow/functions/ingest/consumer"), import("@wattflow/functions/api/app")]);
       return { consumer: consumer.handler, app: api.app };
     }
-    const { tsImport } = await import("tsx/esm/api");
+    // A fresh tsx namespace loads a fresh module graph, dependencies included; state that must
+    // survive (database, stream, lake) lives on globalThis (core/src/util/global.ts).
+    const { register } = await import("tsx/esm/api");
+    const loader = register({ namespace: `dev-${++generation}` });
     const parent = import.meta.url;
-    const consumer = (await tsImport(pathToFileURL(join(functionsDir, "ingest/consumer.ts")).href, parent)) as { handler: KinesisHandler };
-    const api = (await tsImport(pathToFileURL(join(functionsDir, "api/app.ts")).href, parent)) as { app: Handlers["app"] };
+    const consumer = (await loader.import(pathToFileURL(join(functionsDir, "ingest/consumer.ts")).href, parent)) as { handler: KinesisHandler };
+    const api = (await loader.import(pathToFileURL(join(functionsDir, "api/app.ts")).href, parent)) as { app: Handlers["app"] };
     return { consumer: consumer.handler, app: api.app };
   };
   if (dev) {
-    void import("node:fs").then(({ watch }) => {
-      for (const dir of [functionsDir, coreDir]) {
-        const watcher = watch(dir, { recursive: true }, (_event, file) => {
-          if (!file || !String(file).endsWith(".ts")) return;
+    for (const dir of [functionsDir, coreDir]) {
+      watchers.push(
+        watchTree(dir, (file) => {
+          if (!file.endsWith(".ts")) return;
           loaded = undefined;
-          log(`dev: ${String(file)} changed; handlers reload on next use`);
-        });
-        watchers.push(watcher);
-      }
-    });
+          log(`dev: ${file} changed; handlers reload on next use`);
+        }),
+      );
+    }
   }
   return {
     current(): Promise<Handlers> {
@@ -255,6 +258,38 @@ function handlerLoader(dev: boolean, log: (line: string) => void) {
     },
     async close() {
       for (const watcher of watchers) watcher.close();
+    },
+  };
+}
+
+/**
+ * Watches every folder under `root` (not each file: editors save by replacing the file, which a
+ * per-file watch loses), adding folders created later.
+ */
+function watchTree(root: string, onChange: (file: string) => void): { close(): void } {
+  const watchers = new Map<string, FSWatcher>();
+  const add = (dir: string) => {
+    if (watchers.has(dir)) return;
+    try {
+      watchers.set(
+        dir,
+        watch(dir, (_event, name) => {
+          if (!name) return;
+          const path = join(dir, String(name));
+          if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) add(path);
+          onChange(relative(root, path));
+        }),
+      );
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      return;
+    }
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) add(join(dir, entry.name));
+  };
+  add(root);
+  return {
+    close() {
+      for (const watcher of watchers.values()) watcher.close();
     },
   };
 }

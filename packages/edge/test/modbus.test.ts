@@ -1,0 +1,134 @@
+import { once } from "node:events";
+import { Testing } from "@wattflow/core/testing";
+import fc from "fast-check";
+import ModbusRTU from "modbus-serial";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { create, MeterReadError } from "../src/meter/driver";
+import { decode, decodePf4q, encode, type Field, type Model, maps, type WordOrder } from "../src/meter/registers";
+
+/** What the meter in the test measures, in engineering units. */
+const truth = { energy: 123_456.7, reactive: 45_678.9, power: 87.65, voltage: 230.4, current: 126.5, powerFactor: 0.87 };
+
+/** A Modbus TCP server that answers like each model: its register map, word order, scaling and numbering. */
+function registersFor(model: Model, values: typeof truth): Map<number, number> {
+  const map = maps[model];
+  const registers = new Map<number, number>();
+  const put = (field: Field | undefined, value: number) => {
+    if (!field) return;
+    encode(value, field, map.wordOrder).forEach((word, offset) => {
+      registers.set(field.address + offset, word);
+    });
+  };
+  put(map.energy, values.energy);
+  put(map.reactive, values.reactive);
+  put(map.power, values.power);
+  put(map.voltage, values.voltage);
+  put(map.current, values.current);
+  put(map.powerFactor, values.powerFactor);
+  return registers;
+}
+
+const units: Record<Model, number> = { sdm630: 1, pm5xxx: 2, em24: 3 };
+let served: Record<number, Map<number, number>> = {};
+let server: InstanceType<typeof ModbusRTU.ServerTCP>;
+let port: number;
+
+beforeAll(async () => {
+  port = await Testing.freePort();
+  served = Object.fromEntries((Object.keys(units) as Model[]).map((model) => [units[model], registersFor(model, truth)]));
+  const read = (table: "input" | "holding") => (address: number, length: number, unitId: number) => {
+    const model = (Object.keys(units) as Model[]).find((candidate) => units[candidate] === unitId);
+    if (!model || maps[model].function !== table) throw new Error("illegal function");
+    return Array.from({ length }, (_, offset) => served[unitId]?.get(address + offset) ?? 0);
+  };
+  server = new ModbusRTU.ServerTCP(
+    {
+      getMultipleInputRegisters: read("input"),
+      getMultipleHoldingRegisters: read("holding"),
+      // modbus-serial asks these for one-register reads (EM24's INT16 power factor).
+      getInputRegister: (address: number, unitId: number) => read("input")(address, 1, unitId)[0] ?? 0,
+      getHoldingRegister: (address: number, unitId: number) => read("holding")(address, 1, unitId)[0] ?? 0,
+    },
+    { host: "127.0.0.1", port, unitID: 255 },
+  );
+  await once(server, "initialized");
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe.each(Object.keys(units) as Model[])("Modbus TCP driver for %s", (model) => {
+  it("reads energy, reactive energy, power, voltage, current and PF from the model's register map", async () => {
+    const driver = create({ id: "mtr_01m8gprxkjet4h0yhbyzdqm8wv", driver: model, host: "127.0.0.1", port, unitId: units[model] });
+    if (driver.kind !== "counter") throw new Error("a Modbus meter is a counter meter");
+    try {
+      const snapshot = await driver.read();
+      // float32 keeps ~7 digits, INT64 Wh and EM24's kWh×10 keep 0.1 kWh or better.
+      expect(snapshot.kwh).toBeCloseTo(truth.energy, 0);
+      expect(snapshot.kvarh).toBeCloseTo(truth.reactive, 0);
+      expect(snapshot.kw).toBeCloseTo(truth.power, 2);
+      expect(snapshot.voltage).toBeCloseTo(truth.voltage, 1);
+      expect(snapshot.current).toBeCloseTo(truth.current, 2);
+      expect(snapshot.pf).toBeCloseTo(truth.powerFactor, 3);
+    } finally {
+      await driver.close();
+    }
+  });
+});
+
+describe("register decoding", () => {
+  it("applies CT and VT ratios to every quantity", async () => {
+    const driver = create({ id: "mtr_01m8gprxkjet4h0yhbyzdqm8wv", driver: "em24", host: "127.0.0.1", port, unitId: units.em24, ct: 40, vt: 2 });
+    if (driver.kind !== "counter") throw new Error("a Modbus meter is a counter meter");
+    try {
+      const snapshot = await driver.read();
+      expect(snapshot.kwh).toBeCloseTo(truth.energy * 80, -1);
+      expect(snapshot.kw).toBeCloseTo(truth.power * 80, 1);
+      expect(snapshot.current).toBeCloseTo(truth.current * 40, 1);
+      expect(snapshot.voltage).toBeCloseTo(truth.voltage * 2, 1);
+      expect(driver.spec.modulusKwh).toBeCloseTo(2 ** 31 * 0.1 * 80, 0);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it("round-trips 32- and 64-bit values in every word order seen in the field", () => {
+    const orders: WordOrder[] = ["ABCD", "CDAB", "BADC", "DCBA"];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...orders),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: 2 ** 52 }),
+        (order, int32, int64) => {
+          expect(decode(encode(int32, { address: 0, encoding: "int32", scale: 1 }, order), { address: 0, encoding: "int32", scale: 1 }, order)).toBe(int32);
+          expect(decode(encode(int64, { address: 0, encoding: "int64", scale: 1 }, order), { address: 0, encoding: "int64", scale: 1 }, order)).toBe(int64);
+        },
+      ),
+    );
+  });
+
+  it("reads the low word first for CDAB (Carlo Gavazzi)", () => {
+    expect(decode([0x0002, 0x0001], { address: 0, encoding: "int32", scale: 1 }, "CDAB")).toBe(0x0001_0002);
+    expect(decode([0x0001, 0x0002], { address: 0, encoding: "int32", scale: 1 }, "ABCD")).toBe(0x0001_0002);
+  });
+
+  it("sends Schneider's 1-based register numbers as address − 1", () => {
+    expect(maps.pm5xxx.energy.address).toBe(3203);
+    expect(maps.pm5xxx.current.address).toBe(2999);
+  });
+
+  it("folds Schneider's 4-quadrant power factor back into −1…1", () => {
+    expect(decodePf4q(0.9)).toBe(0.9);
+    expect(decodePf4q(1.2)).toBeCloseTo(0.8, 10);
+    expect(decodePf4q(-1.3)).toBeCloseTo(-0.7, 10);
+  });
+
+  it("reports a meter that does not answer as a MeterReadError naming the meter", async () => {
+    const dead = await Testing.freePort();
+    const driver = create({ id: "mtr_01m8gprxkjet4h0yhbyzdqm8wv", driver: "sdm630", host: "127.0.0.1", port: dead });
+    if (driver.kind !== "counter") throw new Error("a Modbus meter is a counter meter");
+    await expect(driver.read()).rejects.toThrow(MeterReadError);
+    await expect(driver.read()).rejects.toThrow(/mtr_01m8gprxkjet4h0yhbyzdqm8wv/);
+  });
+});
