@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { Testing } from "@wattflow/core/testing";
 import fc from "fast-check";
-import ModbusRTU from "modbus-serial";
+import { ServerTCP } from "modbus-serial";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, MeterReadError } from "../src/meter/driver";
 import { decode, decodePf4q, encode, type Field, type Model, maps, type WordOrder } from "../src/meter/registers";
@@ -30,7 +30,7 @@ function registersFor(model: Model, values: typeof truth): Map<number, number> {
 
 const units: Record<Model, number> = { sdm630: 1, pm5xxx: 2, em24: 3 };
 let served: Record<number, Map<number, number>> = {};
-let server: InstanceType<typeof ModbusRTU.ServerTCP>;
+let server: ServerTCP;
 let port: number;
 
 beforeAll(async () => {
@@ -41,7 +41,7 @@ beforeAll(async () => {
     if (!model || maps[model].function !== table) throw new Error("illegal function");
     return Array.from({ length }, (_, offset) => served[unitId]?.get(address + offset) ?? 0);
   };
-  server = new ModbusRTU.ServerTCP(
+  server = new ServerTCP(
     {
       getMultipleInputRegisters: read("input"),
       getMultipleHoldingRegisters: read("holding"),
