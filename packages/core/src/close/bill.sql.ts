@@ -1,0 +1,54 @@
+import { index, integer, numeric, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { instant, timestamps } from "../database/types";
+import { factoryTable } from "../factory/factory.sql";
+
+/**
+ * A factory's bill for a local month: `wattflow` is the one the monthly close computed from readings
+ * (authoritative), `utility` the one the utility sent (imported, for reconciliation).
+ */
+export const billTable = pgTable(
+  "bill",
+  {
+    id: text("id").primaryKey(),
+    factoryId: text("factory_id")
+      .notNull()
+      .references(() => factoryTable.id),
+    /** YYYY-MM, in the factory's time zone. */
+    month: text("month").notNull(),
+    source: text("source", { enum: ["wattflow", "utility"] }).notNull(),
+    /** closed: computed and final; reopened: a reading arrived after the close (a migration trigger sets it). */
+    status: text("status", { enum: ["closed", "reopened", "imported"] }).notNull(),
+    currency: text("currency").notNull(),
+    subtotal: numeric("subtotal").notNull(),
+    powerFactor: numeric("power_factor"),
+    pfAdjustment: numeric("pf_adjustment").notNull(),
+    iva: numeric("iva").notNull(),
+    total: numeric("total").notNull(),
+    readings: integer("readings"),
+    importRunId: text("import_run_id"),
+    closedAt: instant("closed_at"),
+    reopenedAt: instant("reopened_at"),
+    updatedAt: instant("updated_at").notNull(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("bill_factory_month_source_idx").on(t.factoryId, t.month, t.source), index("bill_status_idx").on(t.status)],
+);
+
+/** A bill's lines; on a computed bill, the utility's amount for the same code and the difference once reconciled. */
+export const billLineTable = pgTable(
+  "bill_line",
+  {
+    billId: text("bill_id")
+      .notNull()
+      .references(() => billTable.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    code: text("code").notNull(),
+    quantity: numeric("quantity").notNull(),
+    unit: text("unit").notNull(),
+    unitPrice: numeric("unit_price").notNull(),
+    amount: numeric("amount").notNull(),
+    utilityAmount: numeric("utility_amount"),
+    difference: numeric("difference"),
+  },
+  (t) => [uniqueIndex("bill_line_bill_position_idx").on(t.billId, t.position)],
+);
