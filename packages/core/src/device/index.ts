@@ -33,7 +33,13 @@ export async function authenticate(token: string): Promise<Identity | undefined>
 }
 
 /** Records that devices were heard from (heartbeat for the console's device health). */
+const touched = new Map<string, number>();
+/** "Last seen" is for people (is this gateway alive?): a write per device every 15 s is plenty, not one per batch. */
+const touchEveryMs = 15_000;
+
 export async function touch(ids: string[], at: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await Database.use().update(deviceTable).set({ lastSeenAt: at }).where(inArray(deviceTable.id, ids));
+  const due = ids.filter((id) => at.getTime() - (touched.get(id) ?? Number.NEGATIVE_INFINITY) >= touchEveryMs);
+  if (due.length === 0) return;
+  await Database.use().update(deviceTable).set({ lastSeenAt: at }).where(inArray(deviceTable.id, due));
+  for (const id of due) touched.set(id, at.getTime());
 }
