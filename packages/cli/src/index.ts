@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client";
 import { register as bench } from "./commands/bench";
+import { register as bill } from "./commands/bill";
+import { register as cost } from "./commands/cost";
 import { register as edge } from "./commands/edge";
+import { register as period } from "./commands/period";
 import { register as quarantine } from "./commands/quarantine";
 import { register as start } from "./commands/start";
 
@@ -11,7 +14,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [start, quarantine, bench, edge]) command(program);
+for (const command of [start, quarantine, bench, edge, period, bill, cost]) command(program);
 
 try {
   await program.parseAsync(process.argv);

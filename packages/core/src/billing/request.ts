@@ -21,16 +21,22 @@ const amount = (what: string) =>
     .min(0, `${what} must not be negative`);
 const date = z.string({ error: "a date is required (YYYY-MM-DD)" });
 
+const energyPrice = z
+  .string({ error: 'energy prices are required: { "base", "intermedia", "punta" } (GDMTH) or one decimal string (GDMTO)' })
+  .regex(/^\d+(\.\d+)?$/, 'the energy price must be a non-negative decimal string such as "1.5573"');
+const EnergyPerPeriod = z.object({ base: price("the base energy"), intermedia: price("the intermedia energy"), punta: price("the punta energy") });
+
 /** The prices of one month: fixed charge, energy per period (one price for GDMTO), distribution and capacity per kW. */
 export const Prices = z.object(
   {
     fixed: price("the fixed"),
-    energy: z.union(
-      [price("the energy"), z.object({ base: price("the base energy"), intermedia: price("the intermedia energy"), punta: price("the punta energy") })],
-      {
-        error: 'energy prices are required: { "base", "intermedia", "punta" } (GDMTH) or one decimal string (GDMTO)',
-      },
-    ),
+    energy: z.unknown().transform((value, ctx): string | z.infer<typeof EnergyPerPeriod> => {
+      // One price (GDMTO) or one per period (GDMTH): parsed by its shape, so a problem names the missing period.
+      const parsed = (typeof value === "object" && value !== null ? EnergyPerPeriod : energyPrice).safeParse(value);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+      return z.NEVER;
+    }),
     distribution: price("the distribution"),
     capacity: price("the capacity"),
   },

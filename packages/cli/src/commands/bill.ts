@@ -1,0 +1,46 @@
+/** `wattflow bill --input FILE`: a CFE monthly bill from a JSON request, itemized, as JSON. Needs no running stack. */
+import { readFileSync } from "node:fs";
+import { Bill, BillError, BillRequest } from "@wattflow/core/billing";
+import { jsonPath } from "@wattflow/core/util/error";
+import type { Command } from "commander";
+import type { z } from "zod";
+import { CliError } from "../client";
+
+/** Reads and parses a JSON file; a missing file or bad JSON exits 2 naming the file. */
+export function readJson(file: string, option: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(`${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${option}: ${file} is not JSON: ${(error as Error).message}`, 2);
+  }
+}
+
+/** Parses with a schema; the first problem exits 2 as `where: path: message`. */
+export function parseOrExit<Schema extends z.ZodType>(schema: Schema, value: unknown, where: string): z.output<Schema> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new CliError(`${where}: ${issue ? `${jsonPath(issue.path)}: ${issue.message}` : "invalid"}`, 2);
+}
+
+export function register(program: Command): void {
+  program
+    .command("bill")
+    .description("a CFE GDMTH/GDMTO monthly bill from a JSON request (prices and readings or sums), printed as JSON")
+    .requiredOption("--input <file>", 'request JSON: { "tariff", "zone"?, "period", "prices", "usage" }')
+    .action((options: { input: string }) => {
+      const request = parseOrExit(BillRequest.Request, readJson(options.input, "--input"), options.input);
+      try {
+        console.log(JSON.stringify(Bill.compute(BillRequest.toInput(request)), null, 2));
+      } catch (error) {
+        if (error instanceof BillError) throw new CliError(`${options.input}: ${error.path}: ${error.message}`, 2);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,167 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+
+const bin = fileURLToPath(new URL("../bin/wattflow.mjs", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "wattflow-tariff-cli-"));
+
+function wattflow(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, WATTFLOW_API: "", WATTFLOW_TOKEN: "" } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+const prices = { fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" };
+
+describe("wattflow period", () => {
+  test("prints the period of a local time in the zone's clock", () => {
+    expect(wattflow("period", "--tariff", "cfe-gdmth", "--zone", "central", "--at", "2026-04-06T20:30")).toEqual({ code: 0, stdout: "punta\n", stderr: "" });
+  });
+
+  test("--json names the season, the day type and whether it is a holiday", () => {
+    const result = wattflow("period", "--tariff", "cfe-gdmth", "--zone", "central", "--at", "2026-02-02T19:00", "--json");
+    expect(JSON.parse(result.stdout)).toEqual({ period: "intermedia", season: "winter", dayType: "sunday", holiday: true });
+  });
+
+  test("Baja California Sur's summer punta starts at noon", () => {
+    expect(wattflow("period", "--tariff", "cfe-gdmth", "--zone", "baja-california-sur", "--at", "2026-07-01T12:00").stdout).toBe("punta\n");
+  });
+
+  test("an unknown zone exits 2 with one line naming it", () => {
+    const result = wattflow("period", "--tariff", "cfe-gdmth", "--zone", "narnia", "--at", "2026-04-06T20:30");
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([expect.stringContaining('--zone: unknown zone "narnia"')]);
+  });
+
+  test("an impossible date, or a time the clocks skip, exits 2", () => {
+    expect(wattflow("period", "--tariff", "cfe-gdmth", "--zone", "central", "--at", "2026-02-30T10:00").code).toBe(2);
+    const skipped = wattflow("period", "--tariff", "cfe-gdmth", "--zone", "baja-california", "--at", "2026-03-08T02:30");
+    expect(skipped.code).toBe(2);
+    expect(skipped.stderr).toContain("does not exist in America/Tijuana");
+  });
+});
+
+describe("wattflow bill", () => {
+  test("prints the itemized bill from sums", () => {
+    // Prepare: the golden March 2026 bill (packages/core/test/billing.test.ts).
+    const input = file("sums.json", {
+      tariff: "cfe-gdmth",
+      zone: "central",
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      prices,
+      usage: { kwh: { base: 50000, intermedia: 100000, punta: 20000 }, kvarh: 60000, demandKw: { max: 400, punta: 380 } },
+    });
+    // Act
+    const result = wattflow("bill", "--input", input);
+    // Assess
+    expect(result.code).toBe(0);
+    const bill = JSON.parse(result.stdout);
+    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "total"]);
+    expect(bill.lines[4]).toEqual({ code: "distribution", quantity: "400", unit: "kW", unitPrice: "90.85", amount: "36340.00" });
+    expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
+  });
+
+  test("prints the bill from 5-minute readings", () => {
+    const readings = [];
+    for (let slot = 0; slot < 30 * 288; slot++)
+      readings.push({ start: new Date(Date.parse("2026-04-01T06:00:00Z") + slot * 300_000).toISOString(), seconds: 300, kwh: 10 });
+    const input = file("readings.json", { tariff: "cfe-gdmth", period: { start: "2026-04-01", end: "2026-05-01" }, prices, usage: { readings } });
+    const bill = JSON.parse(wattflow("bill", "--input", input).stdout);
+    // 120 kW all month: Q / (24 · 30 · 0.57) = 210.5 kW does not cap it.
+    expect(bill.lines.map((line: { code: string; quantity: string }) => [line.code, line.quantity])).toEqual([
+      ["fixed", "1"],
+      ["energy-base", expect.any(String)],
+      ["energy-intermedia", expect.any(String)],
+      ["energy-punta", expect.any(String)],
+      ["distribution", "120"],
+      ["capacity", "120"],
+    ]);
+    expect(bill.powerFactor).toBeNull();
+  });
+
+  test("GDMTO takes one energy price", () => {
+    const input = file("gdmto.json", {
+      tariff: "cfe-gdmto",
+      period: { start: "2026-04-01", end: "2026-05-01" },
+      prices: { fixed: "197.77", energy: "1.2000", distribution: "90.85", capacity: "300.00" },
+      usage: { kwh: 30000, kvarh: 20000, demandKw: { max: 80 } },
+    });
+    expect(JSON.parse(wattflow("bill", "--input", input).stdout)).toMatchObject({ total: "80192.64" });
+  });
+
+  test.each([
+    ["an impossible date", { period: { start: "2026-02-30", end: "2026-04-01" } }, "period.start"],
+    ["negative energy", { usage: { kwh: { base: -1, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } } }, "usage"],
+    ["a missing price", { prices: { ...prices, energy: { base: "1", intermedia: "1" } } }, "prices.energy"],
+    ["an unknown zone", { zone: "narnia" }, "zone"],
+  ])("%s exits 2 with one line saying where", (_name, change, where) => {
+    const input = file("bad.json", {
+      tariff: "cfe-gdmth",
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      prices,
+      usage: { kwh: { base: 1, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
+      ...change,
+    });
+    const result = wattflow("bill", "--input", input);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain(`bad.json: ${where}`);
+  });
+});
+
+describe("wattflow cost", () => {
+  const readings = [
+    { meterId: "mtr_a", start: "2026-04-07T02:30:00Z", seconds: 300, kwh: 12.5 },
+    { meterId: "mtr_a", start: "2026-04-07T02:35:00Z", seconds: 300, kwh: 1.234567 },
+    { meterId: "mtr_b", start: "2026-04-07T12:00:00Z", seconds: 300, kwh: 3 },
+    { meterId: "mtr_b", start: "2026-04-07T08:00:00Z", seconds: 300, kwh: 0.001 },
+  ];
+  const pricesFile = () => file("prices.json", prices);
+
+  test("streams each reading back with its period, unit price and cost", () => {
+    const input = file("readings.ndjson", `${readings.map((reading) => JSON.stringify(reading)).join("\n")}\n`);
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input);
+    expect(result.code).toBe(0);
+    expect(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { ...readings[0], period: "punta", unitPrice: "1.726200", cost: "21.577500" },
+      { ...readings[1], period: "punta", unitPrice: "1.726200", cost: "2.131110" },
+      { ...readings[2], period: "intermedia", unitPrice: "1.557300", cost: "4.671900" },
+      { ...readings[3], period: "base", unitPrice: "0.971500", cost: "0.000972" },
+    ]);
+  });
+
+  test("--summary sums exactly and rounds to cents once, at the end", () => {
+    const input = file("readings.ndjson", readings.map((reading) => JSON.stringify(reading)).join("\n"));
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input, "--summary");
+    // punta: 13.734567 · 1.7262 = 23.7087…; intermedia 4.6719; base 0.0009715.
+    expect(JSON.parse(result.stdout)).toEqual({ readings: 4, kwh: "16.735567", cost: "28.38", byPeriod: { base: "0.00", intermedia: "4.67", punta: "23.71" } });
+  });
+
+  test("a reading with negative energy exits 2 naming its line", () => {
+    const input = file("bad.ndjson", `${JSON.stringify(readings[0])}\n${JSON.stringify({ ...readings[1], kwh: -1 })}\n`);
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input, "--summary");
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`wattflow: ${input}:2: kwh: kwh must not be negative`);
+  });
+
+  test("missing prices exit 2 naming the file and the price", () => {
+    const input = file("readings.ndjson", JSON.stringify(readings[0]));
+    const bad = file("no-punta.json", { ...prices, energy: { base: "1", intermedia: "1" } });
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", bad, "--input", input);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${bad}: energy`);
+  });
+});

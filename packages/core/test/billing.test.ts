@@ -1,0 +1,212 @@
+import Decimal from "decimal.js";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { Bill } from "../src/billing";
+import { Cost } from "../src/cost";
+import type { Tariff } from "../src/tariff";
+
+/** GDMTH Noroeste, March 2026 (../shared/reference/cfe-gdmth.md). */
+const noroeste = { fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" };
+const gdmth = (options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }>> = {}): Bill.Input["definition"] => ({
+  kind: "cfe-gdmth",
+  zone: "central",
+  prices: [{ month: "2026-03", ...noroeste }],
+  ...options,
+});
+const amounts = (bill: Bill.Bill) => Object.fromEntries(bill.lines.map((line) => [line.code, line.amount]));
+
+/** March 2026 in Mexico City: meter A draws 10 kWh every 5 minutes (120 kW) with 4 kVArh; meter B adds two spikes. */
+function marchReadings(): Bill.Reading[] {
+  const readings: Bill.Reading[] = [];
+  const first = Date.parse("2026-03-01T06:00:00Z");
+  for (let slot = 0; slot < 31 * 288; slot++) readings.push({ start: new Date(first + slot * 300_000), seconds: 300, kwh: 10, kvarh: 4 });
+  // Tuesday 10 March, 19:00–19:15 local (winter punta): +5 kWh a reading → 45 kWh in the window, 180 kW.
+  for (const minute of [0, 5, 10]) readings.push({ start: new Date(Date.parse("2026-03-11T01:00:00Z") + minute * 60_000), seconds: 300, kwh: 5 });
+  // Wednesday 11 March, 03:00–03:15 local (base): +10 kWh a reading → 60 kWh in the window, 240 kW.
+  for (const minute of [0, 5, 10]) readings.push({ start: new Date(Date.parse("2026-03-11T09:00:00Z") + minute * 60_000), seconds: 300, kwh: 10 });
+  return readings;
+}
+
+describe("monthly bill, CFE GDMTH", () => {
+  test("golden bill from sums: March 2026, Noroeste prices", () => {
+    // Prepare. By hand: Q = 170,000 kWh, d = 31, Q / (24 · 31 · 0.57) = 400.87 kW, so demands are the measured 400 and 380 kW.
+    // FP = 170,000 / √(170,000² + 60,000²) = 94.30 %; bonus ¼ (1 − 90/94.299) = 1.1397 % → 1.1 %.
+    const input: Bill.Input = {
+      definition: gdmth(),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 50_000, intermedia: 100_000, punta: 20_000 }, kvarh: 60_000, demandKw: { max: 400, punta: 380 } },
+    };
+    // Act
+    const bill = Bill.compute(input);
+    // Assess
+    expect(bill.lines).toEqual([
+      { code: "fixed", quantity: "1", unit: "month", unitPrice: "197.77", amount: "197.77" },
+      { code: "energy-base", quantity: "50000", unit: "kWh", unitPrice: "0.9715", amount: "48575.00" },
+      { code: "energy-intermedia", quantity: "100000", unit: "kWh", unitPrice: "1.5573", amount: "155730.00" },
+      { code: "energy-punta", quantity: "20000", unit: "kWh", unitPrice: "1.7262", amount: "34524.00" },
+      { code: "distribution", quantity: "400", unit: "kW", unitPrice: "90.85", amount: "36340.00" },
+      { code: "capacity", quantity: "380", unit: "kW", unitPrice: "392.66", amount: "149210.80" },
+    ]);
+    expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
+  });
+
+  test("golden bill from 5-minute readings: demand capped by the load factor and rounded halves up", () => {
+    // Prepare. By hand, March 2026 has 266 base, 386 intermedia and 92 punta hours (16 March is a holiday).
+    // Energy: base 266 · 120 + 30 = 31,950; intermedia 386 · 120 = 46,320; punta 92 · 120 + 15 = 11,055 kWh.
+    // Q = 89,325 kWh → Q / (24 · 31 · 0.57) = 210.63 kW < 240 kW measured → distribution 211 kW; capacity min(180, 210.63) = 180 kW.
+    // FP = 89,325 / √(89,325² + 35,712²) = 92.85 % → bonus ¼ (1 − 90/92.854) = 0.768 % → 0.8 %.
+    const input: Bill.Input = { definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings: marchReadings() } };
+    // Act
+    const bill = Bill.compute(input);
+    // Assess
+    expect(bill.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["fixed", "1", "197.77"],
+      ["energy-base", "31950", "31039.43"],
+      ["energy-intermedia", "46320", "72134.14"],
+      ["energy-punta", "11055", "19083.14"],
+      ["distribution", "211", "19169.35"],
+      ["capacity", "180", "70678.80"],
+    ]);
+    expect(bill).toMatchObject({ subtotal: "212302.63", powerFactor: "92.85", pfAdjustment: "-1698.42", iva: "33696.67", total: "244300.88" });
+  });
+
+  test("bills do not depend on the order of the readings", () => {
+    const readings = marchReadings();
+    const expected = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } });
+    fc.assert(
+      fc.property(fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })), (randoms) => {
+        const order = readings.map((reading) => ({ reading, key: randoms.next().value as number }));
+        order.sort((a, b) => a.key - b.key);
+        const shuffled = order.map((entry) => entry.reading);
+        expect(Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings: shuffled } })).toEqual(expected);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  test("each energy line is the cents of the readings' exact costs in its period", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ slot: fc.integer({ min: 0, max: 31 * 288 - 1 }), milli: fc.integer({ min: 0, max: 99_999 }) }), { maxLength: 60 }),
+        (rows) => {
+          const readings = rows.map((row) => ({
+            start: new Date(Date.parse("2026-03-01T06:00:00Z") + row.slot * 300_000),
+            seconds: 300,
+            kwh: row.milli / 1000,
+          }));
+          const version = { id: "t", factoryId: "f", effectiveFrom: new Date(0), definition: gdmth() };
+          const exact = new Map<string, Decimal>();
+          for (const reading of readings) {
+            const priced = Cost.price(reading, version);
+            exact.set(priced.period as string, (exact.get(priced.period as string) ?? new Decimal(0)).plus(new Decimal(reading.kwh).times(priced.unitPrice)));
+          }
+          const bill = amounts(Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } }));
+          for (const period of ["base", "intermedia", "punta"])
+            expect(bill[`energy-${period}`]).toBe((exact.get(period) ?? new Decimal(0)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  test("15-minute demand is aligned to the quarter hour unless the tariff rolls it every 5 minutes", () => {
+    // Prepare: 30 kWh in each of 19:10, 19:15, 19:20 on a winter weekday (punta), nothing else but a base load.
+    const readings: Bill.Reading[] = [];
+    const first = Date.parse("2026-03-01T06:00:00Z");
+    for (let slot = 0; slot < 31 * 288; slot++) readings.push({ start: new Date(first + slot * 300_000), seconds: 300, kwh: 100 });
+    for (const minute of [10, 15, 20]) readings.push({ start: new Date(Date.parse("2026-03-11T01:00:00Z") + minute * 60_000), seconds: 300, kwh: 30 });
+    const period = { start: "2026-03-01", end: "2026-04-01" };
+    // Act
+    const aligned = Bill.compute({ definition: gdmth(), period, usage: { readings } });
+    const rolling = Bill.compute({ definition: gdmth({ rollingDemand: true }), period, usage: { readings } });
+    // Assess: aligned windows see 60 kWh of the spike at most (1,440 kW); a rolling window sees all 90 (1,560 kW).
+    expect(aligned.lines.find((line) => line.code === "capacity")?.quantity).toBe("1440");
+    expect(rolling.lines.find((line) => line.code === "capacity")?.quantity).toBe("1560");
+  });
+
+  test("the power-factor penalty stops at 120 % and the bonus at 2.5 %", () => {
+    const base = { definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" } };
+    const usage = { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } };
+    const poor = Bill.compute({ ...base, usage: { ...usage, kvarh: 10_000 } });
+    const perfect = Bill.compute({ ...base, usage: { ...usage, kvarh: 0 } });
+    // Subtotal 197.77 + 971.50 = 1,169.27.
+    expect(poor).toMatchObject({ subtotal: "1169.27", powerFactor: "9.95", pfAdjustment: "1403.12" });
+    expect(perfect).toMatchObject({ powerFactor: "100.00", pfAdjustment: "-29.23" });
+  });
+
+  test("the power-factor threshold is a tariff parameter", () => {
+    const bill = Bill.compute({
+      definition: gdmth({ powerFactorThreshold: 95 }),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, kvarh: 400, demandKw: { max: 0, punta: 0 } },
+    });
+    // FP 92.85 % < 95 % → surcharge ⅗ (95/92.848 − 1) = 1.39 % → 1.4 % of 1,169.27.
+    expect(bill).toMatchObject({ powerFactor: "92.85", pfAdjustment: "16.37" });
+  });
+
+  test("metering on the low-voltage side adds 2 % to the supply charges, before the power factor and IVA", () => {
+    const bill = Bill.compute({
+      definition: gdmth({ lowVoltageMetering: true }),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
+    });
+    expect(bill.lines.at(-1)).toEqual({ code: "low-voltage", quantity: "1169.27", unit: "MXN", unitPrice: "0.02", amount: "23.39" });
+    expect(bill).toMatchObject({ subtotal: "1192.66", powerFactor: null, pfAdjustment: "0.00", iva: "190.83", total: "1383.49" });
+  });
+
+  test("a reading longer than 5 minutes is costed in its start's period and spreads its demand", () => {
+    // Prepare: one hour from 17:30 local on a winter weekday (intermedia until 18:00, punta after).
+    const readings = [{ start: new Date("2026-03-10T23:30:00Z"), seconds: 3600, kwh: 120 }];
+    // Act
+    const bill = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } });
+    // Assess: all 120 kWh in intermedia; 30 kWh in each quarter hour → 120 kW, capped by Q/(24·31·0.57) = 0.28 kW.
+    expect(amounts(bill)).toMatchObject({ "energy-intermedia": "186.88", "energy-punta": "0.00", distribution: "0.00" });
+  });
+
+  test("a Baja California month with the autumn clock change has 25 hours on its first Sunday", () => {
+    // Prepare: November 2026 in Tijuana, 1 kWh every 5 minutes of local time.
+    const definition: Bill.Input["definition"] = { kind: "cfe-gdmth", zone: "baja-california", prices: [{ month: "2026-11", ...noroeste }] };
+    const readings: Bill.Reading[] = [];
+    for (let ms = Date.parse("2026-11-01T07:00:00Z"); ms < Date.parse("2026-12-01T08:00:00Z"); ms += 300_000)
+      readings.push({ start: new Date(ms), seconds: 300, kwh: 1 });
+    // Act
+    const bill = Bill.compute({ definition, period: { start: "2026-11-01", end: "2026-12-01" }, usage: { readings } });
+    // Assess: 30 · 24 + 1 hours; winter has no punta, so capacity falls back to the month's maximum (12 kW).
+    const energy = bill.lines.filter((line) => line.code.startsWith("energy-")).reduce((sum, line) => sum + Number(line.quantity), 0);
+    expect(energy).toBe((30 * 24 + 1) * 12);
+    expect(bill.lines.find((line) => line.code === "capacity")?.quantity).toBe("12");
+  });
+
+  test("GDMTO golden bill: one energy price, load factor 0.55, power-factor penalty", () => {
+    // By hand: Q = 30,000 kWh, d = 30 → Q / (24 · 30 · 0.55) = 75.76 kW < 80 → 76 kW; FP = 83.21 % → ⅗ (90/83.205 − 1) = 4.8999 % → 4.9 %.
+    const bill = Bill.compute({
+      definition: {
+        kind: "cfe-gdmto",
+        zone: "central",
+        prices: [{ month: "2026-04", fixed: "197.77", energy: "1.2000", distribution: "90.85", capacity: "300.00" }],
+      },
+      period: { start: "2026-04-01", end: "2026-05-01" },
+      usage: { kwh: { energia: 30_000 }, kvarh: 20_000, demandKw: { max: 80 } },
+    });
+    expect(bill.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["fixed", "1", "197.77"],
+      ["energy-energia", "30000", "36000.00"],
+      ["distribution", "76", "6904.60"],
+      ["capacity", "76", "22800.00"],
+    ]);
+    expect(bill).toMatchObject({ subtotal: "65902.37", powerFactor: "83.21", pfAdjustment: "3229.22", iva: "11061.05", total: "80192.64" });
+  });
+
+  test("a reading outside the billing period is refused with its place", () => {
+    const readings = [{ start: new Date("2026-04-01T06:00:00Z"), seconds: 300, kwh: 1 }];
+    expect(() => Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } })).toThrow(
+      expect.objectContaining({ path: "usage.readings.0.start" }),
+    );
+  });
+
+  test("an impossible date is refused", () => {
+    expect(() => Bill.compute({ definition: gdmth(), period: { start: "2026-02-30", end: "2026-04-01" }, usage: { readings: [] } })).toThrow(
+      expect.objectContaining({ path: "period.start" }),
+    );
+  });
+});
