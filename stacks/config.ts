@@ -133,7 +133,8 @@ const production: Omit<StageConfig, "stage"> = {
     athenaBytesScannedCutoff: 100 * 1024 ** 3,
   },
   // Always on (no pause): the consumer writes every few seconds. 16 ACU absorbs post-outage bursts.
-  database: { minAcu: 1, maxAcu: 16, readingRetentionMonths: 25, nat: "managed" },
+  // 14 months of raw readings is ~9 TB at 1,000 factories (docs/deploy.md); older ones are in the lake.
+  database: { minAcu: 1, maxAcu: 16, readingRetentionMonths: 14, nat: "managed" },
   timeseries: { kind: "timestream", instanceType: "db.influx.large", storageGb: 400, multiAz: true },
   workflows: { closeTimeZones: mexicoTimeZones },
   monitoring: { iteratorAgeAlarmMs: 60 * 1000, apiErrorsPer5Minutes: 5 },

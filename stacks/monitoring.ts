@@ -18,8 +18,11 @@ if (alertEmail) {
   new aws.sns.TopicSubscription("AlertsEmail", { topic: alerts.arn, protocol: "email", endpoint: alertEmail });
 }
 
-/** Packages core imports only for the local runtime; never loaded in a Lambda, so left out of bundles. */
-const localOnly = ["@electric-sql/pglite", "@duckdb/node-api", "better-sqlite3", "kinesis-local"];
+/**
+ * Packages core imports (dynamically) only for the local runtime; never loaded in a Lambda, so left out
+ * of bundles. drizzle's PGlite driver must go too: bundled, it would import PGlite at load time.
+ */
+const localOnly = ["@electric-sql/pglite", "drizzle-orm/pglite", "drizzle-orm/pglite/migrator", "@duckdb/node-api", "better-sqlite3", "kinesis-local"];
 
 $transform(sst.aws.Function, (args) => {
   args.runtime ??= "nodejs22.x";

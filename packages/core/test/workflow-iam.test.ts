@@ -3,19 +3,31 @@ import { type AslDefinition, WorkflowIam } from "../src/workflow/iam";
 
 const scope = { region: "us-east-1", accountId: "123456789012" };
 const fn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+/** A `${Name}` placeholder, as the definitions in core name their Lambda steps. */
+const ref = (name: string) => `\${${name}}`;
 
 /** Shaped like the monthly close the workflows issue will add: Lambda steps, a Map, a Parallel, a child workflow, a notification. */
 const monthlyClose: AslDefinition = {
   StartAt: "ListFactories",
   States: {
-    ListFactories: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: "${ListFactories}", "Payload.$": "$" }, Next: "EachFactory" },
+    ListFactories: {
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke",
+      Parameters: { FunctionName: ref("ListFactories"), "Payload.$": "$" },
+      Next: "EachFactory",
+    },
     EachFactory: {
       Type: "Map",
       ItemsPath: "$.factories",
       ItemProcessor: {
         StartAt: "CloseFactory",
         States: {
-          CloseFactory: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: "${CloseFactory}", "Payload.$": "$" }, End: true },
+          CloseFactory: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Parameters: { FunctionName: ref("CloseFactory"), "Payload.$": "$" },
+            End: true,
+          },
         },
       },
       Next: "Finish",
@@ -36,7 +48,14 @@ const monthlyClose: AslDefinition = {
         },
         {
           StartAt: "Notify",
-          States: { Notify: { Type: "Task", Resource: "arn:aws:states:::sns:publish", Parameters: { TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts", "Message.$": "$" }, End: true } },
+          States: {
+            Notify: {
+              Type: "Task",
+              Resource: "arn:aws:states:::sns:publish",
+              Parameters: { TopicArn: "arn:aws:sns:us-east-1:123456789012:alerts", "Message.$": "$" },
+              End: true,
+            },
+          },
         },
       ],
       End: true,
@@ -65,7 +84,10 @@ describe("ASL → IAM policy derivation", () => {
       },
       { actions: ["lambda:InvokeFunction"], resources: [fn("close"), `${fn("close")}:*`, fn("list"), `${fn("list")}:*`] },
       { actions: ["sns:Publish"], resources: ["arn:aws:sns:us-east-1:123456789012:alerts"] },
-      { actions: ["states:DescribeExecution", "states:StopExecution"], resources: ["arn:aws:states:us-east-1:123456789012:execution:wattflow-production-CostRecompute:*"] },
+      {
+        actions: ["states:DescribeExecution", "states:StopExecution"],
+        resources: ["arn:aws:states:us-east-1:123456789012:execution:wattflow-production-CostRecompute:*"],
+      },
       { actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:123456789012:stateMachine:wattflow-production-CostRecompute"] },
     ]);
   });
@@ -82,7 +104,10 @@ describe("ASL → IAM policy derivation", () => {
   });
 
   it("turns a bare function name into the function's ARN in the stage's account and region", () => {
-    const definition: AslDefinition = { StartAt: "A", States: { A: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: "importer" }, End: true } } };
+    const definition: AslDefinition = {
+      StartAt: "A",
+      States: { A: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: "importer" }, End: true } },
+    };
 
     expect(WorkflowIam.policy(definition, scope)).toEqual([{ actions: ["lambda:InvokeFunction"], resources: [fn("importer"), `${fn("importer")}:*`] }]);
   });
@@ -129,6 +154,6 @@ describe("ASL → IAM policy derivation", () => {
   });
 
   it("fills every placeholder and names the one that has no value", () => {
-    expect(() => WorkflowIam.substitute(monthlyClose, { ListFactories: fn("list") })).toThrow("no value for placeholder ${CloseFactory}");
+    expect(() => WorkflowIam.substitute(monthlyClose, { ListFactories: fn("list") })).toThrow(`no value for placeholder ${ref("CloseFactory")}`);
   });
 });
