@@ -16,26 +16,9 @@ export function register(program: Command): void {
     .description("run the gateway agent (with `until` in the config it exits 0 once every interval before it is read and acknowledged)")
     .requiredOption("--config <file>", "gateway config JSON")
     .action(async (options: { config: string }) => {
-      const { load, ConfigError } = await import("@wattflow/edge/config");
-      const { run, AgentError } = await import("@wattflow/edge/agent");
-      let config: ReturnType<typeof load>;
-      try {
-        config = load(options.config);
-      } catch (error) {
-        if (error instanceof ConfigError) throw new CliError(error.message, 2);
-        throw error;
-      }
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGTERM", onSignal);
-      process.once("SIGINT", onSignal);
-      const log = (line: string) => console.error(`[${new Date().toISOString()}] ${line}`);
-      try {
-        process.exitCode = await run(config, { log, signal: stop.signal });
-      } catch (error) {
-        if (error instanceof AgentError) throw new CliError(error.message);
-        throw error;
-      }
+      // The same entry as the gateway's own `wattflow-edge run`.
+      const { main } = await import("@wattflow/edge/main");
+      process.exitCode = await main(["run", "--config", options.config]);
     });
   edge
     .command("status")
