@@ -188,3 +188,40 @@ describe("a stack killed with SIGKILL", () => {
     data.remove();
   });
 });
+
+describe.runIf(process.env.DATABASE_URL)("the local stack on a real Postgres (DATABASE_URL)", () => {
+  it("migrates a fresh database at start and serves readings from it", async () => {
+    const { Client } = await import("pg");
+    const server = process.env.DATABASE_URL as string;
+    const name = `wattflow_stack_${process.pid}_${Date.now()}`;
+    const admin = new Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    const data = Testing.temporaryDir();
+    const stack = await startStack(data.path, ["--no-demo-traffic"], url.toString());
+    try {
+      const health = await call<{ components: { database: { detail: { kind: string } } } }>(`${stack.apiUrl}/health`, "");
+      expect(health.body.components.database.detail.kind).toBe("postgres");
+      const reading = { meterId: stack.demo.meterIds[0], start: `${day(20)}T08:00:00Z`, seconds: 300, kwh: 4 };
+      expect((await ingest(stack.demo, [reading])).body.accepted).toBe(1);
+      const body = await eventually(async () => {
+        const { body } = await usage(stack.demo, day(20), day(21));
+        return body.totals.readings === 1 ? body : undefined;
+      }, 5000);
+      expect(body.totals.cost).toBeCloseTo(4 * 2.1534, 6);
+      // The reading is in that database, not in a PGlite folder.
+      const direct = new Client({ connectionString: url.toString() });
+      await direct.connect();
+      const stored = await direct.query("select count(*)::int as n from reading");
+      await direct.end();
+      expect(stored.rows[0].n).toBe(1);
+    } finally {
+      await stack.stop();
+      data.remove();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
+});

@@ -27,10 +27,14 @@ export type RunningStack = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** Starts `wattflow start` on free ports; resolves once /health answers 200. The stack's own DATABASE_URL is not inherited. */
-export async function startStack(dataDir: string, args: string[] = []): Promise<RunningStack> {
+/**
+ * Starts `wattflow start` on free ports; resolves once /health answers 200. The test runner's
+ * DATABASE_URL is not inherited (the stack would share one database between tests): pass `databaseUrl`.
+ */
+export async function startStack(dataDir: string, args: string[] = [], databaseUrl?: string): Promise<RunningStack> {
   const began = Date.now();
-  const { DATABASE_URL: _none, ...env } = process.env;
+  const { DATABASE_URL: _none, ...inherited } = process.env;
+  const env = databaseUrl ? { ...inherited, DATABASE_URL: databaseUrl } : inherited;
   const child = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], { env });
   let output = "";
   child.stdout.on("data", (chunk) => {
