@@ -26,9 +26,11 @@ export const api = new sst.aws.Function("Api", {
   environment: { READINGS_STREAM_NAME: readings.name },
   // Not linked to the stream: a link would grant kinesis:*. The API only puts records.
   permissions: [{ actions: ["kinesis:PutRecords", "kinesis:PutRecord"], resources: [readings.arn] }],
-  url: { router: { instance: router, path: "/v1" } },
+  // A plain function URL, routed below: `url.router` would route one path only, and the app also answers /health.
+  url: true,
 });
 
+router.route("/v1", api.url);
 router.route("/health", api.url);
 
 alarm("ApiErrors", {

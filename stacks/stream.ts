@@ -76,16 +76,19 @@ export const consumerSubscription = readings.subscribe(
   },
 );
 
-export const drainer = new sst.aws.Function("Drainer", {
-  handler: "packages/functions/src/drainer/index.handler",
-  vpc,
-  link: [database],
-  timeout: `${config.drainer.timeoutSeconds} seconds`,
-  memory: "512 MB",
-  permissions: [{ actions: ["kinesis:GetShardIterator", "kinesis:GetRecords"], resources: [readings.arn] }],
-});
-
-consumerFailures.subscribe(drainer.arn, { batch: { size: 1, partialResponses: true } });
+// Created by the subscription (not passed as an ARN) so SST grants it the queue's receive/delete permissions.
+export const drainerSubscription = consumerFailures.subscribe(
+  {
+    handler: "packages/functions/src/drainer/index.handler",
+    vpc,
+    link: [database],
+    timeout: `${config.drainer.timeoutSeconds} seconds`,
+    memory: "512 MB",
+    permissions: [{ actions: ["kinesis:GetShardIterator", "kinesis:GetRecords"], resources: [readings.arn] }],
+  },
+  // One failure pointer per invocation: each may mean reading up to 10,000 records back.
+  { batch: { size: 1, partialResponses: true } },
+);
 
 // Gateways: an X.509 certificate per device (registered at provisioning) is exchanged by the AWS IoT
 // credentials provider for short-lived credentials of this role, which can only put readings.
