@@ -21,6 +21,7 @@ import { KinesisEndpoint } from "@wattflow/core/stream/kinesis-endpoint";
 import { LocalStream } from "@wattflow/core/stream/local";
 import { DurableLog } from "@wattflow/core/stream/log";
 import { type KinesisHandler, Poller } from "@wattflow/core/stream/poller";
+import { TimeSeries } from "@wattflow/core/timeseries";
 import { sql } from "drizzle-orm";
 import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
 import { acquireLock } from "./lock";
@@ -100,6 +101,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return lake.close();
     });
     Lake.provide(lake);
+    // Series: a real InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the lake just opened.
+    TimeSeries.provide(await TimeSeries.forLocalStack(lake));
+    cleanup.push(() => TimeSeries.provide(undefined));
 
     const handlers = handlerLoader(options.dev, log);
     cleanup.push(() => handlers.close());

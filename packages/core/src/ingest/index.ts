@@ -19,6 +19,7 @@ import { readingTable } from "../reading/reading.sql";
 import { Stream } from "../stream";
 import { Tariff } from "../tariff";
 import { TariffStore } from "../tariff/store";
+import { TimeSeries } from "../timeseries";
 import { jsonPath, type Problem, VisibleError } from "../util/error";
 
 export * as Ingest from "./index";
@@ -348,6 +349,8 @@ async function deliver(rows: StoredReading[]): Promise<number> {
   if (rows.length === 0) return 0;
   const lake = await Lake.use();
   await lake.put(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+  // Hot series next: idempotent (one point per meter and interval), so a retried batch re-sends safely.
+  await (await TimeSeries.use()).write(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
   await Database.use()
     .update(readingTable)
     .set({ lakeDeliveredAt: new Date() })

@@ -1,0 +1,310 @@
+/**
+ * The Flux query library (pure): a typed, immutable builder in which every interpolated value — a
+ * bucket, tag value, field name, duration, time or time zone — is validated or escaped, so no input
+ * can change the query's structure; and one-call answers to the questions dashboards ask. The
+ * InfluxDB adapter, the Grafana dashboards and `wattflow flux` all build their Flux here.
+ */
+export * as Flux from "./index";
+
+/** The measurement costed readings are written to; tags `factory` and `meter`, everything else fields. */
+export const measurement = "reading";
+export const tags = { factory: "factory", meter: "meter" } as const;
+/** Field names of a costed reading's point (the TOU period is a field so a recomputed reading replaces its point). */
+export const fields = {
+  kwh: "kwh",
+  kvarh: "kvarh",
+  kwAvg: "kw_avg",
+  kwMax: "kw_max",
+  pf: "pf",
+  voltage: "voltage",
+  current: "current",
+  period: "period",
+  unitPrice: "unit_price",
+  cost: "cost",
+  computedAt: "computed_at",
+  intervalSeconds: "interval_seconds",
+  estimated: "estimated",
+  gap: "gap",
+  device: "device",
+} as const;
+
+export class FluxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FluxError";
+  }
+}
+
+/** Whether a string holds a control character Flux has no escape for (anything below U+0020 but tab, LF and CR, or DEL). */
+export function hasUnescapableControl(value: string): boolean {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** A Flux string literal: backslash, quote and `${` (interpolation) escaped, control characters as escapes. */
+export function string(value: string): string {
+  if (typeof value !== "string") throw new FluxError(`expected a string, got ${typeof value}`);
+  if (hasUnescapableControl(value)) throw new FluxError("a string may not contain control characters");
+  const body = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "\\${").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
+  return `"${body}"`;
+}
+
+const durationPattern = /^(?:\d+(?:ns|us|µs|ms|s|mo|m|h|d|w|y))+$/;
+
+/** A Flux duration literal such as `15m` or `1h30m`; anything else is refused. */
+export function duration(value: string): string {
+  if (typeof value !== "string" || !durationPattern.test(value) || /^0+(?:ns|us|µs|ms|s|mo|m|h|d|w|y)$/.test(value))
+    throw new FluxError(`${JSON.stringify(value)} is not a positive Flux duration such as 5m, 1h or 1d`);
+  return value;
+}
+
+/** A Flux time literal (RFC 3339, UTC) from a Date or an ISO 8601 instant with an offset. */
+export function time(value: Date | string): string {
+  let ms: number;
+  if (value instanceof Date) ms = value.getTime();
+  else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) ms = Date.parse(value);
+  else throw new FluxError(`${JSON.stringify(value)} is not an ISO 8601 instant such as 2026-03-01T00:00:00Z`);
+  if (!Number.isFinite(ms)) throw new FluxError(`${JSON.stringify(String(value))} is not a real instant`);
+  return new Date(ms).toISOString();
+}
+
+/** A Flux float literal: always with a decimal point (so it types as float), never an exponent (Flux has none). */
+export function float(value: number): string {
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) >= 1e21) throw new FluxError(`${value} is not a finite number Flux can write`);
+  if (Number.isInteger(value)) return `${value}.0`;
+  const text = String(value);
+  return text.includes("e") ? value.toFixed(20).replace(/(\.\d*?[1-9])0+$/, "$1") : text;
+}
+
+/** A positive integer literal (limits, counts). */
+export function int(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new FluxError(`${value} is not a non-negative integer`);
+  return String(value);
+}
+
+/** An IANA time zone name, checked against the runtime's zone database, as a string literal. */
+export function zone(value: string): string {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+  } catch (error) {
+    if (error instanceof RangeError) throw new FluxError(`${JSON.stringify(value)} is not an IANA time zone such as America/Mexico_City`);
+    throw error;
+  }
+  return string(value);
+}
+
+/** A column reference inside a predicate: `r["name"]`, safe for any name. */
+export function column(name: string): string {
+  if (typeof name !== "string" || name.length === 0) throw new FluxError("a column name may not be empty");
+  return `r[${string(name)}]`;
+}
+
+export type Aggregate = "sum" | "mean" | "max" | "min" | "last" | "first" | "count" | "median";
+const aggregates = new Set<Aggregate>(["sum", "mean", "max", "min", "last", "first", "count", "median"]);
+export type Comparison = "==" | "!=" | "<" | "<=" | ">" | ">=";
+const comparisons = new Set<Comparison>(["==", "!=", "<", "<=", ">", ">="]);
+
+function literal(value: string | number | boolean): string {
+  if (typeof value === "string") return string(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  return float(value);
+}
+
+function list(values: readonly string[]): string {
+  return `[${values.map(string).join(", ")}]`;
+}
+
+/**
+ * An immutable Flux query. Each method returns a new query with one more pipe; `toString()` gives
+ * the script, with the `import`s its steps need.
+ * @example Flux.from("readings").range({ start, stop }).measurement("reading").tag("meter", id).field("kwh").aggregateWindow({ every: "1h", fn: "sum" }).toString()
+ */
+export class Query {
+  private constructor(
+    private readonly source: string,
+    private readonly steps: readonly string[],
+    private readonly imports: readonly string[],
+  ) {}
+
+  static from(bucket: string): Query {
+    if (!bucket) throw new FluxError("a bucket name is required");
+    return new Query(`from(bucket: ${string(bucket)})`, [], []);
+  }
+
+  private pipe(step: string, needs: string[] = []): Query {
+    return new Query(this.source, [...this.steps, step], [...new Set([...this.imports, ...needs])]);
+  }
+
+  /** Time range [start, stop). */
+  range(range: { start: Date | string; stop?: Date | string }): Query {
+    return this.pipe(range.stop === undefined ? `range(start: ${time(range.start)})` : `range(start: ${time(range.start)}, stop: ${time(range.stop)})`);
+  }
+
+  measurement(name: string): Query {
+    return this.pipe(`filter(fn: (r) => r._measurement == ${string(name)})`);
+  }
+
+  /** Rows whose tag `key` equals the value, or one of the values. */
+  tag(key: string, value: string | readonly string[]): Query {
+    const values = typeof value === "string" ? [value] : value;
+    if (values.length === 0) throw new FluxError(`tag ${key} needs at least one value`);
+    return this.pipe(`filter(fn: (r) => ${values.map((item) => `${column(key)} == ${string(item)}`).join(" or ")})`);
+  }
+
+  /** Rows of these fields only. */
+  field(...names: string[]): Query {
+    if (names.length === 0) throw new FluxError("at least one field is required");
+    return this.pipe(`filter(fn: (r) => ${names.map((name) => `r._field == ${string(name)}`).join(" or ")})`);
+  }
+
+  /** Rows whose column compares to a literal. */
+  where(name: string, op: Comparison, value: string | number | boolean): Query {
+    if (!comparisons.has(op)) throw new FluxError(`${JSON.stringify(op)} is not a comparison`);
+    return this.pipe(`filter(fn: (r) => ${column(name)} ${op} ${literal(value)})`);
+  }
+
+  /**
+   * Windows of `every`, aggregated with `fn`; each window is stamped with its start ([start, end)).
+   * With `timeZone`, calendar windows (1d, 1mo) are the zone's local ones.
+   */
+  aggregateWindow(options: { every: string; fn: Aggregate; column?: string; createEmpty?: boolean; timeZone?: string }): Query {
+    if (!aggregates.has(options.fn)) throw new FluxError(`${JSON.stringify(options.fn)} is not an aggregate`);
+    const args = [`every: ${duration(options.every)}`, `fn: ${options.fn}`];
+    if (options.column !== undefined) args.push(`column: ${string(options.column)}`);
+    args.push(`createEmpty: ${options.createEmpty ? "true" : "false"}`, `timeSrc: "_start"`);
+    if (options.timeZone !== undefined) args.push(`location: timezone.location(name: ${zone(options.timeZone)})`);
+    return this.pipe(`aggregateWindow(${args.join(", ")})`, options.timeZone === undefined ? [] : ["timezone"]);
+  }
+
+  /** Area under the curve per `unit`: kW sampled over time → kWh with unit 1h. */
+  integral(options: { unit: string }): Query {
+    return this.pipe(`integral(unit: ${duration(options.unit)})`);
+  }
+
+  /** Differences between consecutive values: a cumulative counter → energy per interval. Negative steps (resets) are dropped when nonNegative. */
+  difference(options: { nonNegative?: boolean } = {}): Query {
+    return this.pipe(`difference(nonNegative: ${options.nonNegative ? "true" : "false"})`);
+  }
+
+  /** Multiplies `_value` by a constant (kWh per 15 min × 4 = kW). */
+  scale(factor: number): Query {
+    return this.pipe(`map(fn: (r) => ({r with _value: r._value * ${float(factor)}}))`);
+  }
+
+  pivot(options: { rowKey: readonly string[]; columnKey: readonly string[]; valueColumn: string }): Query {
+    return this.pipe(`pivot(rowKey: ${list(options.rowKey)}, columnKey: ${list(options.columnKey)}, valueColumn: ${string(options.valueColumn)})`);
+  }
+
+  /** Regroups rows by these columns (none: one table). */
+  group(columns: readonly string[] = [], mode: "by" | "except" = "by"): Query {
+    return this.pipe(columns.length === 0 && mode === "by" ? "group()" : `group(columns: ${list(columns)}, mode: ${string(mode)})`);
+  }
+
+  keep(columns: readonly string[]): Query {
+    return this.pipe(`keep(columns: ${list(columns)})`);
+  }
+
+  sort(columns: readonly string[], desc = false): Query {
+    return this.pipe(`sort(columns: ${list(columns)}, desc: ${desc ? "true" : "false"})`);
+  }
+
+  /** The `n` rows with the largest `_value`. */
+  top(n: number): Query {
+    return this.pipe(`top(n: ${int(n)})`);
+  }
+
+  /** Energy-weighted power factor of pivoted `kwh` and `kvarh` columns, as `_value`; rows without energy are dropped. */
+  powerFactor(): Query {
+    return this.pipe("filter(fn: (r) => exists r.kwh and exists r.kvarh and r.kwh > 0.0)").pipe(
+      "map(fn: (r) => ({_time: r._time, _value: r.kwh / math.sqrt(x: r.kwh * r.kwh + r.kvarh * r.kvarh)}))",
+      ["math"],
+    );
+  }
+
+  yield(name: string): Query {
+    return this.pipe(`yield(name: ${string(name)})`);
+  }
+
+  toString(): string {
+    const head = this.imports.map((name) => `import ${string(name)}\n`).join("");
+    return `${head}${head ? "\n" : ""}${[this.source, ...this.steps].join("\n  |> ")}\n`;
+  }
+}
+
+export const from = Query.from;
+
+/** Which readings a question is about: a bucket, a time range [from, to), and a factory or meters. */
+export type Scope = { bucket: string; from: Date | string; to: Date | string; factoryId?: string; meterIds?: readonly string[] };
+
+function scoped(scope: Scope): Query {
+  let query = from(scope.bucket).range({ start: scope.from, stop: scope.to }).measurement(measurement);
+  if (scope.factoryId !== undefined) query = query.tag(tags.factory, scope.factoryId);
+  if (scope.meterIds !== undefined) query = query.tag(tags.meter, scope.meterIds);
+  return query;
+}
+
+/**
+ * kWh per window per meter (the sum of the readings whose interval starts in the window).
+ * @example Flux.energy({ bucket: "readings", meterIds: ["mtr_1"], from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z", every: "1h" })
+ */
+export function energy(scope: Scope & { every: string; timeZone?: string }): string {
+  return scoped(scope).field(fields.kwh).aggregateWindow({ every: scope.every, fn: "sum", timeZone: scope.timeZone }).yield("energy").toString();
+}
+
+/** Cost per time-of-use period per local day, every meter in scope together (a table per period). */
+export function costByPeriod(scope: Scope & { timeZone: string; every?: string }): string {
+  return scoped(scope)
+    .field(fields.cost, fields.period)
+    .pivot({ rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value" })
+    .group([fields.period])
+    .aggregateWindow({ every: scope.every ?? "1d", fn: "sum", column: fields.cost, timeZone: scope.timeZone })
+    .yield("cost_by_period")
+    .toString();
+}
+
+/** The 15-minute demand (kW) of every meter in scope together: kWh per aligned 15-minute window × 4. */
+export function demand15m(scope: Scope): string {
+  return demandQuery(scope).yield("demand_15m").toString();
+}
+
+/** The `top` highest 15-minute demand windows (kW) in scope, highest first. */
+export function demandPeaks(scope: Scope & { top?: number }): string {
+  return demandQuery(scope)
+    .top(scope.top ?? 5)
+    .yield("demand_peaks")
+    .toString();
+}
+
+function demandQuery(scope: Scope): Query {
+  return scoped(scope).field(fields.kwh).group().aggregateWindow({ every: "15m", fn: "sum" }).scale(4);
+}
+
+/** Energy-weighted power factor per window, every meter in scope together, from kWh and kVArh. */
+export function powerFactor(scope: Scope & { every: string; timeZone?: string }): string {
+  return scoped(scope)
+    .field(fields.kwh, fields.kvarh)
+    .group(["_field"])
+    .aggregateWindow({ every: scope.every, fn: "sum", timeZone: scope.timeZone })
+    .pivot({ rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value" })
+    .powerFactor()
+    .yield("power_factor")
+    .toString();
+}
+
+/** kWh, kVArh and cost of a factory per 15-minute window (the KPI and alert basis), one table per field. */
+export function factoryWindows(scope: Scope & { factoryId: string }): string {
+  return scoped(scope).field(fields.kwh, fields.kvarh, fields.cost).group(["_field"]).aggregateWindow({ every: "15m", fn: "sum" }).yield("windows").toString();
+}
+
+/** The time-of-use period of each 15-minute window of a factory (periods change on quarter hours only). */
+export function factoryWindowPeriods(scope: Scope & { factoryId: string }): string {
+  return scoped(scope).field(fields.period).group().aggregateWindow({ every: "15m", fn: "last" }).yield("periods").toString();
+}
+
+/** kWh, cost and readings per meter per local day. */
+export function meterDays(scope: Scope & { factoryId: string; timeZone: string }): string {
+  return scoped(scope).field(fields.kwh, fields.cost).aggregateWindow({ every: "1d", fn: "sum", timeZone: scope.timeZone }).yield("meter_days").toString();
+}

@@ -1,0 +1,101 @@
+/**
+ * The time-series port: hot series for dashboards, KPIs and alerts. On AWS (or wherever INFLUX_URL is
+ * set) InfluxDB 2, written as line protocol and read through the Flux library; locally the same
+ * questions are answered by DuckDB over the Parquet lake, whose writer is the lake itself.
+ * Writes are idempotent: one point per meter and interval start, so a re-sent or recomputed
+ * reading replaces its point.
+ */
+import type { Lake } from "../lake";
+import type { LocalLake } from "../lake/local";
+import { processState } from "../util/global";
+
+export * as TimeSeries from "./index";
+
+/** A factory's 15-minute window: every meter's energy together, and the window's TOU period. */
+export type Window = {
+  start: Date;
+  period: string | null;
+  kwh: number;
+  /** Null when no meter measured reactive energy in the window. */
+  kvarh: number | null;
+  /** Provisional cost (sum of the readings' costs), decimal text. */
+  cost: string;
+};
+
+/** One meter's energy and cost on one local day (YYYY-MM-DD). */
+export type MeterDay = { meterId: string; day: string; kwh: number; cost: string };
+
+/** A factory's readings in [from, to). */
+export type Range = { factoryId: string; from: Date; to: Date };
+
+export interface Port {
+  /** Writes costed readings (idempotent; resolves once every point is accepted, or throws TimeSeriesError). */
+  write(rows: readonly Lake.Row[]): Promise<void>;
+  /** Every 15-minute window of the factory in the range that has readings, in time order. */
+  windows(range: Range): Promise<Window[]>;
+  /** kWh and cost per meter per local day of `timeZone`. */
+  meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]>;
+  describe(): { kind: "influxdb" | "lake"; location: string };
+  close?(): Promise<void>;
+}
+
+export class TimeSeriesError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TimeSeriesError";
+  }
+}
+
+/**
+ * InfluxDB connection settings from the environment: INFLUX_URL and INFLUX_TOKEN, with INFLUX_ORG and
+ * INFLUX_BUCKET defaulting to the names stacks/timeseries.ts creates ("wattflow", "readings").
+ */
+export function influxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { url: string; token: string; org: string; bucket: string } | undefined {
+  const { INFLUX_URL: url, INFLUX_TOKEN: token } = env;
+  if (!url || !token) return undefined;
+  return { url, token, org: env.INFLUX_ORG || "wattflow", bucket: env.INFLUX_BUCKET || "readings" };
+}
+
+const state = processState("wattflow.timeseries", (): { port?: Port } => ({}));
+
+export function provide(port: Port | undefined): void {
+  state.port = port;
+}
+
+/**
+ * The process's time series: the provided port, else InfluxDB when INFLUX_* is set. A Lambda with
+ * neither has no hot series (stage config `timeseries: none`): writes are skipped, reads fail.
+ */
+export async function use(): Promise<Port> {
+  if (state.port) return state.port;
+  const settings = influxSettingsFromEnv();
+  if (settings) {
+    const { InfluxTimeSeries } = await import("./influx");
+    state.port = new InfluxTimeSeries(settings);
+    return state.port;
+  }
+  return none;
+}
+
+/** The local stack's port: InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the stack's lake. */
+export async function forLocalStack(lake: LocalLake, env: NodeJS.ProcessEnv = process.env): Promise<Port> {
+  const settings = influxSettingsFromEnv(env);
+  if (settings) {
+    const { InfluxTimeSeries } = await import("./influx");
+    return new InfluxTimeSeries(settings);
+  }
+  const { LakeTimeSeries } = await import("./local");
+  return new LakeTimeSeries(lake);
+}
+
+/** Writes go nowhere, reads explain why: the stage has no time-series store. */
+const none: Port = {
+  async write() {},
+  async windows() {
+    throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
+  },
+  async meterDays() {
+    throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
+  },
+  describe: () => ({ kind: "lake", location: "none" }),
+};

@@ -1,0 +1,89 @@
+/**
+ * The time-series port with no InfluxDB: DuckDB answers the same questions over the local Parquet
+ * lake. Its writer is the lake itself — the consumer has already put every costed reading there
+ * (`Lake.put`) by the time it writes series — so `write` does nothing. The lake is append-only; every
+ * query takes the latest copy of each reading (by computedAt), so corrections never double-count.
+ */
+import type { Lake } from "../lake";
+import type { LocalLake } from "../lake/local";
+import { type MeterDay, type Port, type Range, TimeSeriesError, type Window } from "./index";
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function instant(value: Date): string {
+  if (Number.isNaN(value.getTime())) throw new TimeSeriesError("an invalid time was given");
+  return `TIMESTAMPTZ ${sqlString(value.toISOString())}`;
+}
+
+function zone(value: string): string {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+  } catch (error) {
+    if (error instanceof RangeError) throw new TimeSeriesError(`${JSON.stringify(value)} is not an IANA time zone`);
+    throw error;
+  }
+  return sqlString(value);
+}
+
+/**
+ * The latest copy of each reading of a factory in [from, to): the `dt` bounds prune partitions
+ * (a reading's dt is its interval start's UTC date).
+ */
+export function latestReadings(range: Range): string {
+  const fromDay = range.from.toISOString().slice(0, 10);
+  const toDay = new Date(range.to.getTime() - 1).toISOString().slice(0, 10);
+  return `SELECT * FROM readings
+  WHERE factory_id = ${sqlString(range.factoryId)} AND dt BETWEEN ${sqlString(fromDay)} AND ${sqlString(toDay)}
+    AND interval_start >= ${instant(range.from)} AND interval_start < ${instant(range.to)}
+  QUALIFY row_number() OVER (PARTITION BY meter_id, interval_start ORDER BY computed_at DESC NULLS LAST, received_at DESC) = 1`;
+}
+
+export class LakeTimeSeries implements Port {
+  constructor(private readonly lake: LocalLake) {}
+
+  describe() {
+    return { kind: "lake" as const, location: this.lake.describe().location };
+  }
+
+  /** Nothing to do: the lake already holds what the consumer forwarded, and DuckDB reads it. */
+  async write(_rows: readonly Lake.Row[]): Promise<void> {}
+
+  async windows(range: Range): Promise<Window[]> {
+    const rows = await this.read(`
+      WITH latest AS (${latestReadings(range)})
+      SELECT to_timestamp(floor(epoch(interval_start) / 900) * 900) AS window_start,
+             arg_max(tou_period, interval_start) AS period,
+             sum(kwh) AS kwh, sum(kvarh) AS kvarh,
+             CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost
+      FROM latest GROUP BY 1 ORDER BY 1`);
+    return rows.map((row) => ({
+      start: row.window_start as Date,
+      period: (row.period as string | null) ?? null,
+      kwh: Number(row.kwh),
+      kvarh: row.kvarh === null ? null : Number(row.kvarh),
+      cost: String(row.cost),
+    }));
+  }
+
+  async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
+    const rows = await this.read(`
+      WITH latest AS (${latestReadings(range)})
+      SELECT meter_id, CAST(CAST(interval_start AT TIME ZONE ${zone(range.timeZone)} AS DATE) AS VARCHAR) AS day,
+             sum(kwh) AS kwh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost
+      FROM latest GROUP BY 1, 2 ORDER BY 2, 1`);
+    return rows.map((row) => ({ meterId: String(row.meter_id), day: String(row.day), kwh: Number(row.kwh), cost: String(row.cost) }));
+  }
+
+  private async read(sql: string): Promise<Record<string, unknown>[]> {
+    try {
+      return await this.lake.query(sql);
+    } catch (error) {
+      // An empty lake has no Parquet file for the view to read: no readings, not a failure.
+      if (error instanceof Error && /No files found that match the pattern/i.test(error.message)) return [];
+      throw new TimeSeriesError(`the lake could not answer: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
