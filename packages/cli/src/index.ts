@@ -4,6 +4,7 @@ import { register as bench } from "./commands/bench";
 import { register as bill } from "./commands/bill";
 import { register as cost } from "./commands/cost";
 import { register as edge } from "./commands/edge";
+import { register as flux } from "./commands/flux";
 import { register as period } from "./commands/period";
 import { register as quarantine } from "./commands/quarantine";
 import { register as start } from "./commands/start";
@@ -14,7 +15,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [start, quarantine, bench, edge, period, bill, cost]) command(program);
+for (const command of [start, quarantine, bench, edge, period, bill, cost, flux]) command(program);
 
 try {
   await program.parseAsync(process.argv);

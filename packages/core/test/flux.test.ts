@@ -65,7 +65,8 @@ describe("Flux escaping", () => {
     expect(() => Flux.float(Number.NaN)).toThrow(Flux.FluxError);
     expect(() => Flux.string("a\u0000b")).toThrow(Flux.FluxError);
     expect(Flux.duration("1h30m")).toBe("1h30m");
-    expect(Flux.time("2026-03-01T00:00:00-06:00")).toBe("2026-03-01T06:00:00.000Z");
+    expect(Flux.time("2026-03-01T00:00:00-06:00")).toBe("2026-03-01T06:00:00Z");
+    expect(Flux.time(new Date("2026-03-01T06:00:00.250Z"))).toBe("2026-03-01T06:00:00.250Z");
     expect(Flux.float(4)).toBe("4.0");
     expect(Flux.float(1e-7)).toBe("0.0000001");
   });

@@ -68,7 +68,8 @@ export function time(value: Date | string): string {
   else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) ms = Date.parse(value);
   else throw new FluxError(`${JSON.stringify(value)} is not an ISO 8601 instant such as 2026-03-01T00:00:00Z`);
   if (!Number.isFinite(ms)) throw new FluxError(`${JSON.stringify(String(value))} is not a real instant`);
-  return new Date(ms).toISOString();
+  // Whole seconds print without ".000", as people write them.
+  return new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
 /** A Flux float literal: always with a decimal point (so it types as float), never an exponent (Flux has none). */

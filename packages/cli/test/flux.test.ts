@@ -1,0 +1,106 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { bin } from "./support";
+
+function wattflow(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("wattflow flux", () => {
+  it("energy prints the library's query for one meter, exactly", () => {
+    const result = wattflow(
+      "flux",
+      "energy",
+      "--bucket",
+      "B",
+      "--meter",
+      "ID",
+      "--from",
+      "2026-03-01T00:00:00Z",
+      "--to",
+      "2026-03-02T00:00:00Z",
+      "--every",
+      "1h",
+    );
+
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        'from(bucket: "B")',
+        "  |> range(start: 2026-03-01T00:00:00Z, stop: 2026-03-02T00:00:00Z)",
+        '  |> filter(fn: (r) => r._measurement == "reading")',
+        '  |> filter(fn: (r) => r["meter"] == "ID")',
+        '  |> filter(fn: (r) => r._field == "kwh")',
+        '  |> aggregateWindow(every: 1h, fn: sum, createEmpty: false, timeSrc: "_start")',
+        '  |> yield(name: "energy")',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("escapes what it is given and refuses what is not a duration or a time (exit 2)", () => {
+    const quoted = wattflow(
+      "flux",
+      "energy",
+      "--bucket",
+      "B",
+      "--meter",
+      'a" or true or "',
+      "--from",
+      "2026-03-01T00:00:00-06:00",
+      "--to",
+      "2026-03-02T00:00:00-06:00",
+      "--every",
+      "15m",
+    );
+    const badEvery = wattflow(
+      "flux",
+      "energy",
+      "--bucket",
+      "B",
+      "--meter",
+      "ID",
+      "--from",
+      "2026-03-01T00:00:00Z",
+      "--to",
+      "2026-03-02T00:00:00Z",
+      "--every",
+      "1h) |> drop(",
+    );
+    const badTime = wattflow("flux", "energy", "--bucket", "B", "--meter", "ID", "--from", "yesterday", "--to", "2026-03-02T00:00:00Z", "--every", "1h");
+
+    expect(quoted.stdout).toContain('r["meter"] == "a\\" or true or \\""');
+    expect(quoted.stdout).toContain("range(start: 2026-03-01T06:00:00Z, stop: 2026-03-02T06:00:00Z)");
+    expect(badEvery.status).toBe(2);
+    expect(badEvery.stdout).toBe("");
+    expect(badEvery.stderr).toMatch(/not a positive Flux duration/);
+    expect(badTime.status).toBe(2);
+    expect(badTime.stderr).toMatch(/not an ISO 8601 instant/);
+  });
+
+  it("cost-by-period needs the factory's zone and names a factory or meters", () => {
+    const ok = wattflow(
+      "flux",
+      "cost-by-period",
+      "--bucket",
+      "B",
+      "--factory",
+      "fac_1",
+      "--from",
+      "2026-03-01T06:00:00Z",
+      "--to",
+      "2026-04-01T06:00:00Z",
+      "--tz",
+      "America/Mexico_City",
+    );
+    const nothing = wattflow("flux", "demand", "--bucket", "B", "--from", "2026-03-01T06:00:00Z", "--to", "2026-04-01T06:00:00Z");
+
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.startsWith('import "timezone"\n\nfrom(bucket: "B")')).toBe(true);
+    expect(ok.stdout).toContain('location: timezone.location(name: "America/Mexico_City")');
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toMatch(/--meter <id>.*--factory <id>/);
+  });
+});
