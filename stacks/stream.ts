@@ -114,19 +114,12 @@ export const gatewayRoleAlias = new aws.iot.RoleAlias("GatewayRoleAlias", {
   credentialDuration: 3600,
 });
 
-/** Attach to each gateway's certificate: it may only exchange the certificate for the role above, as its own thing. */
+/** Attach to each gateway's certificate: it may only exchange the certificate for credentials of the role above. */
 export const gatewayIotPolicy = new aws.iot.Policy("GatewayIotPolicy", {
   name: `wattflow-${$app.stage}-gateway`,
   policy: $jsonStringify({
     Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Action: "iot:AssumeRoleWithCertificate",
-        Resource: gatewayRoleAlias.arn,
-        Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } },
-      },
-    ],
+    Statement: [{ Effect: "Allow", Action: "iot:AssumeRoleWithCertificate", Resource: gatewayRoleAlias.arn }],
   }),
 });
 
