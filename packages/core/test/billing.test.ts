@@ -154,6 +154,25 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(bill).toMatchObject({ subtotal: "1192.66", powerFactor: null, pfAdjustment: "0.00", iva: "190.83", total: "1383.49" });
   });
 
+  test("a street-lighting charge (DAP) is a line after the power factor that IVA also taxes, outside the supply subtotal", () => {
+    const bill = Bill.compute({
+      definition: gdmth({ streetLighting: { percent: "5" } }),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
+    });
+    // 5 % of 1,169.27 = 58.46; IVA 16 % of 1,227.73 = 196.44.
+    expect(bill.lines.at(-1)).toEqual({ code: "street-lighting", quantity: "1169.27", unit: "MXN", unitPrice: "0.05", amount: "58.46" });
+    expect(bill).toMatchObject({ subtotal: "1169.27", iva: "196.44", total: "1424.17" });
+  });
+
+  test("a month without published prices is billed with the latest ones and flagged estimated", () => {
+    const usage = { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } };
+    const march = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage });
+    const april = Bill.compute({ definition: gdmth(), period: { start: "2026-04-01", end: "2026-05-01" }, usage });
+    expect(march.estimated).toBe(false);
+    expect(april).toMatchObject({ estimated: true, subtotal: "1169.27" });
+  });
+
   test("a reading longer than 5 minutes is costed in its start's period and spreads its demand", () => {
     // Prepare: one hour from 17:30 local on a winter weekday (intermedia until 18:00, punta after).
     const readings = [{ start: new Date("2026-03-10T23:30:00Z"), seconds: 3600, kwh: 120 }];

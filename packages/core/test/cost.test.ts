@@ -57,6 +57,14 @@ describe("cost of a reading", () => {
     expect(priced.cost).toBe("3.000000");
   });
 
+  test("prices for several divisions need the factory's division", () => {
+    const noroeste = { ...march, division: "noroeste" };
+    const golfo = { ...march, division: "golfo-centro" };
+    expect(() =>
+      Cost.price({ kwh: 1, start: new Date("2026-03-10T12:00:00Z") }, version({ kind: "cfe-gdmth", zone: "central", prices: [noroeste, golfo] })),
+    ).toThrow(/say which tariff division/);
+  });
+
   test("GDMTO prices every hour alike", () => {
     const gdmto = version({ kind: "cfe-gdmto", zone: "central", prices: [{ ...march, energy: "1.2000" }] });
     expect(Cost.price({ kwh: 2, start: new Date("2026-03-11T02:00:00Z") }, gdmto)).toMatchObject({ period: "energia", cost: "2.400000" });
@@ -90,6 +98,7 @@ describe("cost of a reading", () => {
       prices: [{ fixed: [], energy: { p0: [{ price: "0.10", upTo: 100 }, { price: "0.20" }] }, demand: [] }],
       demandWindow: { minutes: 15, rolling: false },
       taxPercent: "0",
+      otherCharges: [],
     });
     const priced = Cost.price({ kwh: 10, start: new Date("2026-03-10T12:00:00Z") }, tiered, { timeZone: "UTC", monthToDateKwh: 95 });
     expect(priced).toMatchObject({ cost: "1.500000", unitPrice: "0.150000" });

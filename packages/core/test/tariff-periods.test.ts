@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Cfe } from "../src/tariff/cfe";
 import { Holidays } from "../src/tariff/holidays";
-import type { CfeZone } from "../src/tariff/index";
+import { type CfeZone, Tariff } from "../src/tariff/index";
 import { Calendar, Schedule, toInstant, toLocal } from "../src/tariff/periods";
 
 const schedule = (zone: CfeZone) => new Schedule({ seasons: Cfe.seasons("cfe-gdmth", zone), holidays: "mx-lft74" });
@@ -117,6 +117,24 @@ describe("time-of-use periods of the CFE GDMTH zones", () => {
     expect(toInstant(local("2026-03-08T02:30"), "America/Tijuana")).toBeNull();
     expect(new Date(toInstant(local("2026-11-01T01:30"), "America/Tijuana") as number).toISOString()).toBe("2026-11-01T08:30:00.000Z");
     expect(new Date(toInstant(local("2026-11-01T02:30"), "America/Tijuana") as number).toISOString()).toBe("2026-11-01T10:30:00.000Z");
+  });
+
+  test("Tariff.periodAt classifies an instant under a definition, in the plan's zone unless told another", () => {
+    const definition: Parameters<typeof Tariff.periodAt>[0] = {
+      kind: "cfe-gdmth",
+      zone: "baja-california",
+      prices: [{ fixed: "1", energy: { base: "1", intermedia: "1", punta: "1" }, distribution: "1", capacity: "1" }],
+    };
+    // 21:30 UTC on Wednesday 1 July 2026 is 14:30 in Tijuana (PDT, summer punta) and 15:30 in Mexico City.
+    expect(Tariff.periodAt(definition, new Date("2026-07-01T21:30:00Z"))).toEqual({
+      period: "punta",
+      demandPeriod: "punta",
+      season: "summer",
+      dayType: "weekday",
+      holiday: null,
+    });
+    expect(Tariff.periodAt(definition, new Date("2026-07-01T21:30:00Z"), "America/Mexico_City").period).toBe("punta");
+    expect(Tariff.periodAt(definition, new Date("2026-07-02T01:30:00Z")).period).toBe("intermedia");
   });
 
   test("Mexico City has had no daylight-saving time since 2022", () => {

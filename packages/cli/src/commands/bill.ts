@@ -6,6 +6,12 @@ import type { Command } from "commander";
 import type { z } from "zod";
 import { CliError } from "../client";
 
+/** Options a command cannot run without; commander's own check would exit 1 with a help page. */
+export function required<Options extends object>(options: Options, ...names: (keyof Options & string)[]): void {
+  for (const name of names)
+    if (options[name] === undefined) throw new CliError(`--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} is required`, 2);
+}
+
 /** Reads and parses a JSON file; a missing file or bad JSON exits 2 naming the file. */
 export function readJson(file: string, option: string): unknown {
   let text: string;
@@ -33,11 +39,14 @@ export function register(program: Command): void {
   program
     .command("bill")
     .description("a CFE GDMTH/GDMTO monthly bill from a JSON request (prices and readings or sums), printed as JSON")
-    .requiredOption("--input <file>", 'request JSON: { "tariff", "zone"?, "period", "prices", "usage" }')
+    .option("--input <file>", 'request JSON: { "tariff", "zone"?, "period", "prices", "usage" } (required)')
     .action((options: { input: string }) => {
+      required(options, "input");
       const request = parseOrExit(BillRequest.Request, readJson(options.input, "--input"), options.input);
       try {
-        console.log(JSON.stringify(Bill.compute(BillRequest.toInput(request)), null, 2));
+        // The request carries its own prices, never estimated ones: the printed bill has just the contract's fields.
+        const { estimated: _estimated, ...bill } = Bill.compute(BillRequest.toInput(request));
+        console.log(JSON.stringify(bill, null, 2));
       } catch (error) {
         if (error instanceof BillError) throw new CliError(`${options.input}: ${error.path}: ${error.message}`, 2);
         throw error;

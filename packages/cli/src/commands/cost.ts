@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import Decimal from "decimal.js";
 import { z } from "zod";
 import { CliError } from "../client";
-import { parseOrExit, readJson } from "./bill";
+import { parseOrExit, readJson, required } from "./bill";
 import { cfeChoice, timeZoneChoice } from "./period";
 
 type Options = { tariff: string; zone: string; prices: string; input: string; timeZone?: string; summary?: boolean };
@@ -23,13 +23,14 @@ export function register(program: Command): void {
   program
     .command("cost")
     .description("price readings (NDJSON lines { meterId, start, seconds, kwh }) under a CFE plan: each back with period, unitPrice and cost")
-    .requiredOption("--tariff <tariff>", "cfe-gdmth or cfe-gdmto")
+    .option("--tariff <tariff>", "cfe-gdmth or cfe-gdmto (required)")
     .option("--zone <zone>", "schedule zone: central, baja-california or baja-california-sur", "central")
-    .requiredOption("--prices <file>", 'prices JSON: { "fixed", "energy": { "base", "intermedia", "punta" }, "distribution", "capacity" }')
-    .requiredOption("--input <file>", "readings, one JSON object a line (- for stdin)")
+    .option("--prices <file>", 'prices JSON: { "fixed", "energy": { "base", "intermedia", "punta" }, "distribution", "capacity" } (required)')
+    .option("--input <file>", "readings, one JSON object a line (- for stdin) (required)")
     .option("--time-zone <iana>", "the factory's IANA zone when it is not the schedule zone's usual one")
     .option("--summary", 'print only { "readings", "kwh", "cost", "byPeriod" }')
     .action(async (options: Options) => {
+      required(options, "tariff", "prices", "input");
       const { tariff, zone } = cfeChoice(options);
       const timeZone = timeZoneChoice(zone, options.timeZone);
       const prices = parseOrExit(BillRequest.Prices, readJson(options.prices, "--prices"), options.prices);

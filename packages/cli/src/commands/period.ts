@@ -1,9 +1,10 @@
 /** `wattflow period`: the time-of-use period of a local time under a CFE plan. Needs no running stack. */
 import { Cfe } from "@wattflow/core/tariff/cfe";
 import { CfeZone } from "@wattflow/core/tariff/index";
-import { parseInstant, parseLocal, Schedule, TimeZoneError, toInstant, toLocal } from "@wattflow/core/tariff/periods";
+import { isTimeZone, parseInstant, parseLocal, Schedule, toInstant, toLocal } from "@wattflow/core/tariff/periods";
 import type { Command } from "commander";
 import { CliError } from "../client";
+import { required } from "./bill";
 
 type Options = { tariff: string; zone: string; at: string; timeZone?: string; json?: boolean };
 
@@ -19,12 +20,7 @@ export function cfeChoice(options: { tariff: string; zone: string }) {
 /** The IANA zone to read local times in: --time-zone, else the schedule zone's clock. */
 export function timeZoneChoice(zone: CfeZone, timeZone: string | undefined): string {
   if (timeZone === undefined) return Cfe.timeZones[zone];
-  try {
-    toLocal(0, timeZone);
-  } catch (error) {
-    if (error instanceof TimeZoneError) throw new CliError(`--time-zone: ${error.message}`, 2);
-    throw error;
-  }
+  if (!isTimeZone(timeZone)) throw new CliError(`--time-zone: unknown time zone ${JSON.stringify(timeZone)} (an IANA zone such as America/Matamoros)`, 2);
   return timeZone;
 }
 
@@ -32,12 +28,13 @@ export function register(program: Command): void {
   program
     .command("period")
     .description("the time-of-use period (base, intermedia, punta) of a local time under a CFE plan")
-    .requiredOption("--tariff <tariff>", "cfe-gdmth or cfe-gdmto")
+    .option("--tariff <tariff>", "cfe-gdmth or cfe-gdmto (required)")
     .option("--zone <zone>", "schedule zone: central, baja-california or baja-california-sur", "central")
-    .requiredOption("--at <time>", "local time YYYY-MM-DDTHH:MM in the zone's clock (or an instant with Z / an offset)")
+    .option("--at <time>", "local time YYYY-MM-DDTHH:MM in the zone's clock (or an instant with Z / an offset) (required)")
     .option("--time-zone <iana>", "read --at in this IANA zone instead of the schedule zone's usual one")
     .option("--json", 'print { "period", "season", "dayType", "holiday" }')
     .action((options: Options) => {
+      required(options, "tariff", "at");
       const { tariff, zone } = cfeChoice(options);
       const timeZone = timeZoneChoice(zone, options.timeZone);
       const instant = parseInstant(options.at);

@@ -37,6 +37,8 @@ export type Bill = {
   pfAdjustment: string;
   iva: string;
   total: string;
+  /** Priced with the latest prices because the billing month's were not published yet. */
+  estimated: boolean;
 };
 
 /** One 5-minute (or longer) reading; `start` is the interval start. */
@@ -218,7 +220,7 @@ export function compute(input: Input): Bill {
   const end = localDate(input.period.end, "period.end");
   const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
-  const { prices } = plan.pricesFor(monthKeyOf(input.period.start));
+  const { prices, estimated } = plan.pricesFor(monthKeyOf(input.period.start));
 
   let usage: Usage;
   if ("readings" in input.usage) {
@@ -264,19 +266,23 @@ export function compute(input: Input): Bill {
       pfAdjustment = cents(subtotal.times(percent.toDecimalPlaces(rule.percentDecimals, Decimal.ROUND_HALF_UP)).div(100));
     }
   }
-  const iva = cents(
-    subtotal
-      .plus(pfAdjustment)
-      .times(plan.tou.taxPercent ?? "0")
-      .div(100),
-  );
+  // Lines outside the supply (street lighting, DAP): after the power factor, before tax.
+  for (const charge of plan.tou.otherCharges ?? [])
+    lines.push(
+      charge.percent === undefined
+        ? line(charge.code, new Decimal(1), "month", new Decimal(charge.amount ?? 0))
+        : line(charge.code, subtotal.plus(pfAdjustment), plan.tou.currency, new Decimal(charge.percent).div(100)),
+    );
+  const taxed = lines.reduce((sum, item) => sum.plus(item.value), pfAdjustment);
+  const iva = cents(taxed.times(plan.tou.taxPercent ?? "0").div(100));
   return {
     lines: lines.map(({ value: _value, ...rest }) => rest),
     subtotal: money(subtotal),
     powerFactor: powerFactor === null ? null : powerFactor.toFixed(2, Decimal.ROUND_HALF_UP),
     pfAdjustment: money(pfAdjustment),
     iva: money(iva),
-    total: money(subtotal.plus(pfAdjustment).plus(iva)),
+    total: money(taxed.plus(iva)),
+    estimated,
   };
 }
 

@@ -5,7 +5,7 @@
 import Decimal from "decimal.js";
 import { z } from "zod";
 import { CfeZone, type Definition } from "../tariff/index";
-import { parseInstant } from "../tariff/periods";
+import { isTimeZone, parseInstant } from "../tariff/periods";
 import type { Aggregates, Input, Reading } from "./index";
 
 export * as BillRequest from "./request";
@@ -71,7 +71,7 @@ export const Request = z
     tariff: z.enum(["cfe-gdmth", "cfe-gdmto"], { error: "tariff must be cfe-gdmth or cfe-gdmto" }),
     zone: CfeZone.default("central"),
     /** The factory's IANA zone when it is not the schedule zone's usual one (a border city, Cancún…). */
-    timeZone: z.string().optional(),
+    timeZone: z.string().refine(isTimeZone, "timeZone must be an IANA time zone such as America/Tijuana").optional(),
     period: z.object({ start: date, end: date }, { error: 'period is required: { "start": "YYYY-MM-DD", "end": "YYYY-MM-DD" }' }),
     prices: Prices,
     usage: Usage,

@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { Rule as HolidayRule } from "./holidays";
+import type { Classification } from "./periods";
+import { Plan } from "./plan";
 
 export * as Tariff from "./index";
 
@@ -126,6 +128,14 @@ export const TimeOfUse = z.object({
   /** Percent added to the supply charges when the utility meters on the low-voltage side (CFE: 2). */
   lowVoltageSurchargePercent: percent.optional(),
   taxPercent: percent.default("0"),
+  /** Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the subtotal after the power factor, or an amount. */
+  otherCharges: z
+    .array(
+      z
+        .object({ code: z.string().min(1), percent: percent.optional(), amount: signedMoney.optional() })
+        .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent or an amount"),
+    )
+    .default([]),
 });
 export type TimeOfUse = z.infer<typeof TimeOfUse>;
 
@@ -154,6 +164,8 @@ const cfeOptions = {
   powerFactorThreshold: z.number().gt(0).max(100).optional(),
   lowVoltageMetering: z.boolean().optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
+  /** The municipality's street-lighting charge (DAP), when CFE collects it. */
+  streetLighting: z.object({ percent: percent.optional(), amount: money.optional() }).optional(),
 };
 
 export const CfeGdmth = z.object({ kind: z.literal("cfe-gdmth"), ...cfeOptions, prices: z.array(GdmthPrices).min(1) });
@@ -171,5 +183,18 @@ export function inForce(versions: readonly Version[], at: Date): Version | undef
   for (const version of versions) {
     if (version.effectiveFrom.getTime() <= at.getTime() && (!found || version.effectiveFrom > found.effectiveFrom)) found = version;
   }
+  return found;
+}
+
+/**
+ * The time-of-use period, season and day type of an instant in the factory's zone (CFE plans
+ * default to their schedule zone's clock).
+ * @example Tariff.periodAt(definition, new Date("2026-04-07T02:30:00Z"), "America/Mexico_City").period → "punta"
+ */
+export function periodAt(definition: Exclude<Definition, { kind: "flat" }>, at: Date, timeZone?: string): Classification {
+  const plan = Plan.of(definition);
+  const zone = timeZone ?? plan.defaultTimeZone;
+  if (!zone) throw new Plan.TariffError("a time-of-use tariff needs the factory's time zone");
+  const { local: _local, ...found } = plan.calendar(zone).classify(at.getTime());
   return found;
 }

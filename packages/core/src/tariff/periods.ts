@@ -50,6 +50,17 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return found;
 }
 
+/** Whether `timeZone` is an IANA zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch (error) {
+    if (error instanceof TimeZoneError) return false;
+    throw error;
+  }
+}
+
 /** The zone's UTC offset at instant `ms`, in ms (local = UTC + offset). */
 export function offsetAt(ms: number, timeZone: string): number {
   const whole = Math.floor(ms / 1000) * 1000;

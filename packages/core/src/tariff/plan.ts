@@ -50,6 +50,8 @@ export function of(definition: Exclude<Definition, { kind: "flat" }>): Compiled 
   const calendars = new Map<string, Calendar>();
   const tables = tou.prices.filter((row) => row.division === undefined || tou.division === undefined || row.division === tou.division);
   if (tables.length === 0) throw new TariffError(`no price table for tariff division ${tou.division}`);
+  const divisions = new Set(tables.flatMap((row) => (row.division === undefined ? [] : [row.division])));
+  if (tou.division === undefined && divisions.size > 1) throw new TariffError(`prices for ${[...divisions].join(", ")}: say which tariff division applies`);
   const always = tables.find((row) => row.month === undefined);
   const monthly = tables
     .filter((row): row is Prices & { month: string } => row.month !== undefined)

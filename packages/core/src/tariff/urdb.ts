@@ -155,6 +155,7 @@ export function toTariff(input: unknown, options: { currency?: string } = {}): {
       prices: [{ fixed: fixed ? [fixed] : [], ...(minimum ? { minimum } : {}), energy, demand }],
       demandWindow: { minutes: window as 5 | 15 | 30 | 60, rolling: false },
       taxPercent: "0",
+      otherCharges: [],
     },
     warnings,
   };
