@@ -216,6 +216,13 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(bill).toMatchObject({ subtotal: "65902.37", powerFactor: "83.21", pfAdjustment: "3229.22", iva: "11061.05", total: "80192.64" });
   });
 
+  test("where the clocks skip midnight, the period starts at the first local time that exists", () => {
+    // Santiago de Chile springs forward at 00:00 on 6 September 2026: that day starts at 01:00 (04:00 UTC).
+    const readings = [{ start: new Date("2026-09-06T04:00:00Z"), seconds: 300, kwh: 1 }];
+    const bill = Bill.compute({ definition: gdmth(), timeZone: "America/Santiago", period: { start: "2026-09-06", end: "2026-09-07" }, usage: { readings } });
+    expect(amounts(bill)["energy-base"]).toBe("0.97");
+  });
+
   test("a reading outside the billing period is refused with its place", () => {
     const readings = [{ start: new Date("2026-04-01T06:00:00Z"), seconds: 300, kwh: 1 }];
     expect(() => Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } })).toThrow(

@@ -71,6 +71,11 @@ function localDate(value: string, path: string): { year: number; month: number; 
   return { year, month, day };
 }
 
+/** The first instant of a local date: midnight, or 01:00 where the clocks skip midnight (Santiago, Havana…). */
+function dayStart(date: { year: number; month: number; day: number }, timeZone: string): number {
+  return toInstant({ ...date, hour: 0, minute: 0 }, timeZone) ?? (toInstant({ ...date, hour: 1, minute: 0 }, timeZone) as number);
+}
+
 type Usage = {
   /** kWh per energy period. */
   kwh: Map<string, Decimal>;
@@ -224,10 +229,7 @@ export function compute(input: Input): Bill {
 
   let usage: Usage;
   if ("readings" in input.usage) {
-    const from = toInstant({ ...start, hour: 0, minute: 0 }, timeZone);
-    const to = toInstant({ ...end, hour: 0, minute: 0 }, timeZone);
-    if (from === null || to === null) throw new BillError(`local midnight does not exist in ${timeZone} on a period boundary`, "period");
-    usage = fromReadings(input.usage.readings, input, { from, to, timeZone });
+    usage = fromReadings(input.usage.readings, input, { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone });
   } else usage = fromAggregates(input.usage, plan.schedule.periods);
 
   const lines: (Line & { value: Decimal })[] = [];
