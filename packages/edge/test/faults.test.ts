@@ -14,7 +14,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Testing } from "@wattflow/core/testing";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedKwh, Proxy, startAgent, startStack, targetOf, writeConfig } from "./support";
+import { expectedKwh, Link, startAgent, startStack, targetOf, writeConfig } from "./support";
 
 const kills = Number(process.env.WATTFLOW_FAULT_KILLS ?? 30);
 const full = kills >= 200;
@@ -29,14 +29,14 @@ type Stack = Awaited<ReturnType<typeof startStack>>;
 describe(`gateway under faults (${kills} kills)`, () => {
   let dir: { path: string; remove(): void };
   let stack: Stack;
-  let kinesis: Proxy;
-  let api: Proxy;
+  let kinesis: Link;
+  let api: Link;
 
   beforeAll(async () => {
     dir = Testing.temporaryDir("wattflow-faults-");
     stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic"]);
-    kinesis = new Proxy(targetOf(stack.demo.kinesis.endpoint));
-    api = new Proxy(targetOf(stack.apiUrl));
+    kinesis = new Link(targetOf(stack.demo.kinesis.endpoint));
+    api = new Link(targetOf(stack.apiUrl));
     await kinesis.up();
     await api.up();
   }, 120_000);

@@ -12,7 +12,7 @@ import { read as simulate } from "../src/meter/simulator";
 export { startStack } from "../../cli/test/support";
 
 /** A TCP proxy on a fixed port in front of `target`; `down()` refuses connections and cuts open ones, like a dead link. */
-export class Proxy {
+export class Link {
   private server?: Server;
   private sockets = new Set<Socket>();
   port = 0;

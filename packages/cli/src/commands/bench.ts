@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CliError } from "../client";
 import { registerBenchCost } from "./bench-cost";
+import { registerBenchEdge } from "./bench-edge";
 
 type Demo = { apiUrl: string; deviceToken: string; meterIds: string[]; apiToken: string; factoryId: string };
 
@@ -19,6 +20,7 @@ const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
 export function register(program: Command): void {
   const bench = program.command("bench").description("benchmarks that print their figures");
   registerBenchCost(bench);
+  registerBenchEdge(bench);
   bench
     .command("ingest")
     .description("readings per second and POST→stored latency through the local stack")

@@ -1,0 +1,169 @@
+/**
+ * `wattflow bench edge`: the gateway's figures. Appends a 3-day backlog of 200 meters (172,800
+ * readings) to a fresh outbox, one 5-minute boundary per transaction as the agent commits them; then
+ * drains it with the real agent (`wattflow-edge run`, a child process) into a local stack running in
+ * this process, once through Kinesis and once through POST /v1/ingest, sampling the agent's peak RSS.
+ * Last line with --json: { appendPerSecond, drainPerSecond: { kinesis, http }, peakRssMb }.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { CliError } from "../client";
+
+const edgeBin = fileURLToPath(new URL("../../../edge/bin/wattflow-edge.mjs", import.meta.url));
+const step = 300_000;
+
+type Route = "kinesis" | "http";
+
+export function registerBenchEdge(bench: Command): void {
+  bench
+    .command("edge")
+    .description("gateway outbox append rate, drain of a 3-day backlog of 200 meters through each route, peak RSS")
+    .option("--meters <n>", "meters", "200")
+    .option("--days <n>", "days of backlog", "3")
+    .option("--json", "print the figures as JSON on the last line")
+    .action(async (options: { meters: string; days: string; json?: boolean }) => {
+      const figures = await benchEdge({ meters: Number(options.meters), days: Number(options.days), log: console.error });
+      if (options.json) console.log(JSON.stringify(figures));
+      else console.log(figures);
+    });
+}
+
+export async function benchEdge(options: { meters: number; days: number; log: (line: string) => void }) {
+  const { startStack } = await import("../stack");
+  const { Meter } = await import("@wattflow/core/meter");
+  const { Outbox } = await import("@wattflow/edge/outbox");
+  const { read: simulate } = await import("@wattflow/edge/meter/simulator");
+
+  const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-edge-"));
+  const stack = await startStack({ dataDir: join(dir, "stack"), port: 0, kinesisPort: 0, demo: true, demoTraffic: false, dev: false });
+  try {
+    const demo = stack.demo;
+    if (!demo) throw new CliError("the bench stack has no demo organization");
+    const meterIds: string[] = [];
+    for (let index = 0; index < options.meters; index++) {
+      const meter = await Meter.create({
+        organizationId: demo.organizationId,
+        factoryId: demo.factoryId,
+        deviceId: demo.deviceId,
+        name: `Bench ${index}`,
+        line: `Line ${index % 12}`,
+      });
+      meterIds.push(meter.id);
+    }
+    const intervals = (options.days * 86_400_000) / step;
+    const total = intervals * meterIds.length;
+    options.log(`bench: stack up at ${stack.apiUrl}; ${meterIds.length} meters, ${intervals} intervals each = ${total} readings per route`);
+
+    // Two separate spans in the past, so the second route's readings are new to the cloud too.
+    const origin = Math.floor((Date.now() - 2 * options.days * 86_400_000 - 86_400_000) / step) * step;
+    const spans: Record<Route, number> = { kinesis: origin, http: origin + intervals * step };
+
+    /** Fills a fresh outbox the way the agent does: one boundary (every meter) per transaction. */
+    const fill = (dataDir: string, from: number) => {
+      const outbox = Outbox.open(dataDir, { maxBytes: 1 << 30, warnBytes: 1 << 29 });
+      let appendMs = 0;
+      for (let slot = 0; slot < intervals; slot++) {
+        const start = from + slot * step;
+        const readings = meterIds.map((meterId, index) => ({
+          meterId,
+          start: new Date(start).toISOString(),
+          seconds: 300,
+          ...simulate({ seed: index + 1, ratedKw: 200, utcOffsetHours: 0 }, new Date(start), 300),
+        }));
+        const began = performance.now();
+        outbox.commit(
+          readings,
+          meterIds.map((meterId) => ({ meterId, endMs: start + step })),
+        );
+        appendMs += performance.now() - began;
+      }
+      outbox.close();
+      return appendMs;
+    };
+
+    const results = {} as Record<Route, { drainSeconds: number; storedSeconds: number; peakRssMb: number; appendPerSecond: number }>;
+    for (const route of ["kinesis", "http"] as Route[]) {
+      const dataDir = join(dir, `edge-${route}`);
+      const from = spans[route];
+      const appendMs = fill(dataDir, from);
+      const appendPerSecond = Math.round(total / (appendMs / 1000));
+      options.log(`bench: outbox append ${total} readings in ${Math.round(appendMs)} ms (one transaction per boundary) → ${appendPerSecond}/s`);
+
+      const end = from + intervals * step;
+      const configPath = join(dir, `edge-${route}.json`);
+      writeFileSync(
+        configPath,
+        JSON.stringify({
+          deviceId: demo.deviceId,
+          token: demo.deviceToken,
+          api: { url: stack.apiUrl },
+          ...(route === "kinesis" ? { kinesis: demo.kinesis } : {}),
+          dataDir,
+          meters: meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1 })),
+          // Already read up to `end`: the agent only drains, then exits 0 once the cloud has every reading.
+          clock: { start: new Date(end).toISOString(), speed: 1 },
+          until: new Date(end).toISOString(),
+        }),
+      );
+      const began = Date.now();
+      const agent = spawn(process.execPath, [edgeBin, "run", "--config", configPath], { stdio: ["ignore", "ignore", "pipe"] });
+      let output = "";
+      agent.stderr?.on("data", (chunk: Buffer) => {
+        output = (output + chunk.toString()).slice(-20_000);
+      });
+      const peakRssKb = { value: 0 };
+      const sampler = setInterval(() => {
+        peakRssKb.value = Math.max(peakRssKb.value, highWaterKb(agent));
+      }, 100);
+      const code = await new Promise<number | null>((resolve) => agent.once("exit", (exit) => resolve(exit)));
+      clearInterval(sampler);
+      if (code !== 0) throw new CliError(`the agent exited ${code} draining via ${route}:\n${output.slice(-2000)}`);
+      const readyAt = Date.parse(/^\[([^\]]+)\] edge: device/m.exec(output)?.[1] ?? new Date(began).toISOString());
+      const drainSeconds = (Date.now() - readyAt) / 1000;
+      options.log(
+        `bench: ${route}: agent drained ${total} readings in ${drainSeconds.toFixed(1)} s → ${Math.round(total / drainSeconds)}/s, peak RSS ${Math.round(peakRssKb.value / 1024)} MB`,
+      );
+
+      const storedSeconds = await waitStored(stack.apiUrl, demo.apiToken, demo.factoryId, from, end, total, readyAt);
+      options.log(
+        `bench: ${route}: all ${total} stored in Postgres ${storedSeconds.toFixed(1)} s after the drain began → ${Math.round(total / storedSeconds)}/s end to end`,
+      );
+      results[route] = { drainSeconds, storedSeconds, peakRssMb: Math.round(peakRssKb.value / 1024), appendPerSecond };
+    }
+    return {
+      appendPerSecond: Math.min(results.kinesis.appendPerSecond, results.http.appendPerSecond),
+      drainPerSecond: { kinesis: Math.round(total / results.kinesis.drainSeconds), http: Math.round(total / results.http.drainSeconds) },
+      peakRssMb: Math.max(results.kinesis.peakRssMb, results.http.peakRssMb),
+    };
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The child's peak resident set (VmHWM), in KiB; 0 once it is gone. */
+function highWaterKb(child: ChildProcess): number {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+}
+
+async function waitStored(apiUrl: string, token: string, factoryId: string, from: number, to: number, total: number, since: number): Promise<number> {
+  const query = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=1d`;
+  for (;;) {
+    const response = await fetch(`${apiUrl}/v1/factories/${factoryId}/usage?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new CliError(`usage answered ${response.status}: ${await response.text()}`);
+    const usage = (await response.json()) as { totals: { readings: number } };
+    if (usage.totals.readings >= total) return (Date.now() - since) / 1000;
+    if (Date.now() - since > 900_000) throw new CliError(`only ${usage.totals.readings} of ${total} readings stored after 15 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
