@@ -38,7 +38,8 @@ const drainerDeadLetters = new sst.aws.Queue("ConsumerFailuresDeadLetter", { tra
 
 /** Pointers to the batches the consumer gave up on (Lambda's on-failure records); the drainer turns them into data. */
 export const consumerFailures = new sst.aws.Queue("ConsumerFailures", {
-  visibilityTimeout: `${config.drainer.timeoutSeconds * 2} seconds`,
+  // AWS advises six times the function timeout for a Lambda-polled queue (retries within one receive).
+  visibilityTimeout: `${config.drainer.timeoutSeconds * 6} seconds`,
   dlq: { queue: drainerDeadLetters.arn, retry: config.drainer.maxReceiveCount },
   transform: { queue: keepMessages },
 });
