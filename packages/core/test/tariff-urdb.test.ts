@@ -102,6 +102,14 @@ describe("URDB import", () => {
     ).toBe("0.060000");
   });
 
+  test("a time-of-use definition needs an energy price for every period its seasons use", () => {
+    const { definition } = Urdb.toTariff(fixture("multi-tier-tou-demand.json"));
+    const { p1: _p1, ...energy } = definition.prices[0]?.energy ?? {};
+    const parsed = Definition.safeParse({ ...definition, prices: [{ ...definition.prices[0], energy }] });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ["prices", 0, "energy", "p1"], message: "no energy price for period p1" });
+  });
+
   test("a rate it cannot read is refused with its place", () => {
     const rate = fixture("multi-tier-tou-demand.json");
     const broken = { ...rate, energyweekdayschedule: (rate.energyweekdayschedule as number[][]).map((row, month) => (month === 3 ? row.map(() => 7) : row)) };

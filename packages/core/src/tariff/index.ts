@@ -112,31 +112,40 @@ export const PowerFactor = z.object({
 });
 export type PowerFactor = z.infer<typeof PowerFactor>;
 
-export const TimeOfUse = z.object({
-  kind: z.literal("tou"),
-  name: z.string().optional(),
-  currency: z.string().length(3),
-  holidays: z.enum(HolidayRule).default("none"),
-  seasons: z.array(Season).min(1),
-  /** The tariff division whose price tables apply (prices without a division apply to all). */
-  division: z.string().optional(),
-  prices: z.array(Prices).min(1),
-  demandWindow: z
-    .object({ minutes: z.literal(15).or(z.literal(30)).or(z.literal(60)).or(z.literal(5)), rolling: z.boolean() })
-    .default({ minutes: 15, rolling: false }),
-  powerFactor: PowerFactor.optional(),
-  /** Percent added to the supply charges when the utility meters on the low-voltage side (CFE: 2). */
-  lowVoltageSurchargePercent: percent.optional(),
-  taxPercent: percent.default("0"),
-  /** Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the subtotal after the power factor, or an amount. */
-  otherCharges: z
-    .array(
-      z
-        .object({ code: z.string().min(1), percent: percent.optional(), amount: signedMoney.optional() })
-        .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent or an amount"),
-    )
-    .default([]),
-});
+export const TimeOfUse = z
+  .object({
+    kind: z.literal("tou"),
+    name: z.string().optional(),
+    currency: z.string().length(3),
+    holidays: z.enum(HolidayRule).default("none"),
+    seasons: z.array(Season).min(1),
+    /** The tariff division whose price tables apply (prices without a division apply to all). */
+    division: z.string().optional(),
+    prices: z.array(Prices).min(1),
+    demandWindow: z
+      .object({ minutes: z.literal(15).or(z.literal(30)).or(z.literal(60)).or(z.literal(5)), rolling: z.boolean() })
+      .default({ minutes: 15, rolling: false }),
+    powerFactor: PowerFactor.optional(),
+    /** Percent added to the supply charges when the utility meters on the low-voltage side (CFE: 2). */
+    lowVoltageSurchargePercent: percent.optional(),
+    taxPercent: percent.default("0"),
+    /** Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the subtotal after the power factor, or an amount. */
+    otherCharges: z
+      .array(
+        z
+          .object({ code: z.string().min(1), percent: percent.optional(), amount: signedMoney.optional() })
+          .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent or an amount"),
+      )
+      .default([]),
+  })
+  .superRefine((tou, ctx) => {
+    // Every period the seasons use needs an energy price in every table, or a reading could not be priced.
+    const periods = new Set(tou.seasons.flatMap((season) => [...season.weekday, ...season.saturday, ...season.sunday].map((band) => band.period)));
+    tou.prices.forEach((table, index) => {
+      for (const period of periods)
+        if (!table.energy[period]) ctx.addIssue({ code: "custom", path: ["prices", index, "energy", period], message: `no energy price for period ${period}` });
+    });
+  });
 export type TimeOfUse = z.infer<typeof TimeOfUse>;
 
 export const CfeZone = z.enum(["central", "baja-california", "baja-california-sur"], { error: "zone must be central, baja-california or baja-california-sur" });
