@@ -3,6 +3,7 @@
  * years, a gateway, six simulated meters, and a simulated gateway that posts their readings
  * through the real ingest API on an accelerated clock — the last few days first, then live.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
@@ -15,6 +16,7 @@ import { Organization } from "@wattflow/core/organization";
 import { writeFileAtomic } from "@wattflow/core/stream/log";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Usage } from "@wattflow/core/usage";
+import { User } from "@wattflow/core/user";
 import { read as simulate } from "@wattflow/edge/meter/simulator";
 import { sql } from "drizzle-orm";
 
@@ -28,6 +30,10 @@ export type DemoInfo = {
   lines: string[];
   apiToken: string;
   operatorToken: string;
+  /** The console's demo sign-in (admin of the demo organization). */
+  user: { email: string; password: string };
+  /** A factory of a second organization, which the demo user and tokens must never see. */
+  otherFactoryId: string;
   kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 };
 
@@ -44,7 +50,9 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     const previous = JSON.parse(readFileSync(path, "utf8")) as DemoInfo;
     const result = await Database.use().execute(sql`select 1 from organization where id = ${previous.organizationId}`);
     if ((result as unknown as { rows: unknown[] }).rows.length > 0) {
-      const info = { ...previous, apiUrl: endpoints.apiUrl, kinesis: endpoints.kinesis };
+      // Data folders made before the console existed get its user and second organization now.
+      const consoleDemo = previous.user && previous.otherFactoryId ? {} : await seedConsoleDemo(previous.organizationId);
+      const info = { ...previous, ...consoleDemo, apiUrl: endpoints.apiUrl, kinesis: endpoints.kinesis };
       await writeFileAtomic(path, JSON.stringify(info, null, 2));
       return info;
     }
@@ -79,10 +87,28 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     lines,
     apiToken: admin.token,
     operatorToken: operator.token,
+    ...(await seedConsoleDemo(organization.id)),
     kinesis: endpoints.kinesis,
   };
   await writeFileAtomic(path, JSON.stringify(info, null, 2));
   return info;
+}
+
+/** The demo organization's console user (a fresh random password per data folder) and a second organization with one factory. */
+async function seedConsoleDemo(organizationId: string): Promise<Pick<DemoInfo, "user" | "otherFactoryId">> {
+  const user = { email: "energy.manager@demo.wattflow.dev", password: randomBytes(12).toString("base64url") };
+  await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password: user.password });
+  const other = await Organization.create({ name: "Other Industries" });
+  const otherFactory = await Factory.create({
+    organizationId: other.id,
+    name: "Planta Tijuana",
+    timeZone: "America/Tijuana",
+    tariffCode: "cfe-gdmth",
+    tariffZone: "baja-california",
+    tariffDivision: "baja-california",
+    contractedDemandKw: 800,
+  });
+  return { user, otherFactoryId: otherFactory.id };
 }
 
 /**

@@ -13,8 +13,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ensureRuntime } from "../runtime";
 import { actorAuth, deviceAuth } from "./auth";
+import { consoleRoutes } from "./console";
 import { devices } from "./devices";
+import { enroll } from "./enroll";
 import { onError } from "./errors";
+import { session } from "./session";
 
 async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
   try {
@@ -76,6 +79,9 @@ export const app = new Hono()
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
   .route("/v1/devices", devices)
+  .route("/v1/session", session)
+  .route("/v1/console", consoleRoutes)
+  .route("/v1/enroll", enroll)
   .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))
   .onError(onError);
 

@@ -2,6 +2,7 @@ import { Auth } from "@wattflow/core/auth";
 import { Device } from "@wattflow/core/device";
 import { VisibleError } from "@wattflow/core/util/error";
 import { createMiddleware } from "hono/factory";
+import { sessionActor } from "./session";
 
 function bearer(header: string | undefined): string {
   const token = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
@@ -17,9 +18,10 @@ export const deviceAuth = createMiddleware<{ Variables: { device: Device.Identit
   await next();
 });
 
-/** People and integrations authenticate with an organization API token. */
+/** Integrations authenticate with an organization API token, people in the console with their session cookie. */
 export const actorAuth = createMiddleware<{ Variables: { actor: Auth.Actor } }>(async (c, next) => {
-  const actor = await Auth.authenticate(bearer(c.req.header("authorization")));
+  const header = c.req.header("authorization");
+  const actor = header === undefined ? await sessionActor(c) : await Auth.authenticate(bearer(header));
   if (!actor) throw new VisibleError("auth", "auth.invalid_token", "The API token is unknown or revoked");
   c.set("actor", actor);
   await next();

@@ -1,0 +1,241 @@
+/**
+ * The console's figures, read from stored readings in the factory's local time: the overview of
+ * every factory (today, month to date, month-end projection, current 15-minute demand, power factor)
+ * and one factory's series for a range (power and cost per bucket with its TOU period, 15-minute
+ * demand with the peak, cost per period, per-meter totals). Series are columnar to keep a month of
+ * 5-minute buckets small on the wire.
+ */
+import Decimal from "decimal.js";
+import { sql } from "drizzle-orm";
+import { Database } from "../database";
+import { Factory } from "../factory";
+import { Usage } from "../usage";
+import { VisibleError } from "../util/error";
+
+export * as Dashboard from "./index";
+
+type Rows<T> = { rows: T[] };
+const rowsOf = <T>(result: unknown) => (result as Rows<T>).rows;
+const money = (value: string | null | undefined) => new Decimal(value ?? 0).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+const instant = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
+
+/** Power factor from energy: kWh / √(kWh² + kVArh²); null without reactive energy. */
+export function powerFactor(kwh: number, kvarh: number | null): number | null {
+  if (kvarh === null || kwh <= 0) return null;
+  return Math.round((kwh / Math.hypot(kwh, kvarh)) * 10_000) / 10_000;
+}
+
+export type FactorySummary = {
+  id: string;
+  name: string;
+  timeZone: string;
+  currency: string;
+  meters: number;
+  today: { kwh: number; cost: string };
+  month: { start: string; kwh: number; cost: string; projectedCost: string | null; powerFactor: number | null };
+  demand: { windowStart: string | null; kw: number | null; contractedKw: number | null };
+  lastReadingEnd: string | null;
+};
+
+/**
+ * Every factory of the organization. The projection scales month-to-date cost by the month's length
+ * over the time covered so far (up to the newest reading, so a gateway's lag does not lower it).
+ */
+export async function overview(organizationId: string, now = new Date()): Promise<FactorySummary[]> {
+  const at = now.toISOString();
+  const rows = rowsOf<{
+    id: string;
+    name: string;
+    time_zone: string;
+    currency: string;
+    contracted: number | null;
+    month_start: string | Date;
+    month_end: string | Date;
+    meters: number;
+    kwh_month: number | null;
+    cost_month: string | null;
+    kvarh_month: number | null;
+    last_end: string | Date | null;
+    kwh_today: number | null;
+    cost_today: string | null;
+    window_start: string | Date | null;
+    window_kw: number | null;
+  }>(
+    await Database.use().execute(sql`
+      with f as (
+        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted,
+          date_trunc('day', ${at}::timestamptz at time zone time_zone) at time zone time_zone as day_start,
+          date_trunc('month', ${at}::timestamptz at time zone time_zone) at time zone time_zone as month_start,
+          (date_trunc('month', ${at}::timestamptz at time zone time_zone) + interval '1 month') at time zone time_zone as month_end
+        from factory where organization_id = ${organizationId})
+      select f.id, f.name, f.time_zone, f.currency, f.contracted, f.month_start, f.month_end,
+        (select count(*)::int from meter where meter.factory_id = f.id) as meters,
+        m.kwh_month, m.cost_month, m.kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw
+      from f
+      left join lateral (
+        select sum(kwh)::float8 as kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month,
+          max(interval_start + interval_seconds * interval '1 second') as last_end
+        from reading r where r.factory_id = f.id and r.interval_start >= f.month_start and r.interval_start < least(f.month_end, ${at}::timestamptz)) m on true
+      left join lateral (
+        select sum(kwh)::float8 as kwh_today, sum(cost)::text as cost_today
+        from reading r where r.factory_id = f.id and r.interval_start >= f.day_start and r.interval_start < ${at}::timestamptz) d on true
+      left join lateral (
+        select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, (sum(kwh) * 4)::float8 as window_kw
+        from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '45 minutes' and r.interval_start < m.last_end
+        group by 1 having date_bin('15 minutes', min(interval_start), timestamptz '2000-01-01') + interval '15 minutes' <= m.last_end
+        order by 1 desc limit 1) w on true
+      order by f.name`),
+  );
+  return rows.map((row) => {
+    const monthStart = new Date(row.month_start).getTime();
+    const monthEnd = new Date(row.month_end).getTime();
+    const lastEnd = row.last_end === null ? null : new Date(row.last_end).getTime();
+    const covered = lastEnd === null ? 0 : lastEnd - monthStart;
+    return {
+      id: row.id,
+      name: row.name,
+      timeZone: row.time_zone,
+      currency: row.currency,
+      meters: row.meters,
+      today: { kwh: round(row.kwh_today ?? 0, 3), cost: money(row.cost_today) },
+      month: {
+        start: new Date(monthStart).toISOString(),
+        kwh: round(row.kwh_month ?? 0, 3),
+        cost: money(row.cost_month),
+        projectedCost:
+          covered > 0
+            ? money(
+                new Decimal(row.cost_month ?? 0)
+                  .times(monthEnd - monthStart)
+                  .div(covered)
+                  .toString(),
+              )
+            : null,
+        powerFactor: powerFactor(row.kwh_month ?? 0, row.kvarh_month),
+      },
+      demand: { windowStart: instant(row.window_start), kw: row.window_kw === null ? null : round(row.window_kw, 2), contractedKw: row.contracted },
+      lastReadingEnd: lastEnd === null ? null : new Date(lastEnd).toISOString(),
+    };
+  });
+}
+
+/** The usage query (from, to, bucket); the console's series span at most `maxSeriesDays`, a month of 5-minute buckets and then some. */
+export const SeriesQuery = Usage.Query;
+export const maxSeriesDays = 62;
+export type SeriesQuery = Usage.Query;
+
+export type Series = {
+  factory: Factory.Info;
+  from: string;
+  to: string;
+  bucket: SeriesQuery["bucket"];
+  /** Bucket starts (epoch seconds), average kW, kWh, cost and the bucket's most frequent TOU period. */
+  buckets: { t: number[]; kw: number[]; kwh: number[]; cost: number[]; period: (string | null)[] };
+  /** 15-minute demand windows aligned to :00/:15/:30/:45; kW = window kWh × 4. */
+  demand: { t: number[]; kw: number[]; peak: { t: number; kw: number } | null; contractedKw: number | null };
+  byPeriod: { period: string; kwh: number; cost: string }[];
+  totals: { kwh: number; cost: string; readings: number; powerFactor: number | null };
+  meters: {
+    id: string;
+    name: string;
+    line: string;
+    deviceId: string;
+    kwh: number;
+    cost: string;
+    maxKw: number | null;
+    powerFactor: number | null;
+    lastReading: string | null;
+  }[];
+};
+
+const bucketWidth = { "5m": ["5 minutes", 300], "1h": ["1 hour", 3600], "1d": ["1 day", 86_400] } as const;
+
+/** One factory's figures over [from, to); an unknown or another organization's factory is not found. */
+export async function series(organizationId: string, factoryId: string, query: SeriesQuery): Promise<Series> {
+  const factory = await Factory.get(organizationId, factoryId);
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
+  if (Date.parse(query.to) - Date.parse(query.from) > maxSeriesDays * 86_400_000)
+    throw new VisibleError("input", "series.range_too_long", "Invalid request", [{ path: "to", message: `a range spans at most ${maxSeriesDays} days` }]);
+  const db = Database.use();
+  const [width, seconds] = bucketWidth[query.bucket];
+  const zone = factory.timeZone;
+  const range = sql`factory_id = ${factoryId} and interval_start >= ${query.from}::timestamptz and interval_start < ${query.to}::timestamptz`;
+  const [bucketRows, demandRows, periodRows, meterRows] = await Promise.all([
+    db.execute(sql`
+      select extract(epoch from (date_bin(${width}::interval, interval_start at time zone ${zone}, timestamp '2000-01-01') at time zone ${zone}))::float8 as t,
+        sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::float8 as cost, mode() within group (order by tou_period) as period
+      from reading where ${range} group by 1 order by 1`),
+    db.execute(sql`
+      select extract(epoch from date_bin('15 minutes', interval_start, timestamptz '2000-01-01'))::float8 as t, (sum(kwh) * 4)::float8 as kw
+      from reading where ${range} group by 1 order by 1`),
+    db.execute(sql`
+      select coalesce(tou_period, 'unpriced') as period, sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost, sum(kvarh)::float8 as kvarh, count(*)::int as readings
+      from reading where ${range} group by 1 order by 1`),
+    db.execute(sql`
+      select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.last
+      from meter m left join lateral (
+        select sum(kwh)::float8 as kwh, sum(cost)::text as cost, max(kw_max)::float8 as max_kw, sum(kvarh)::float8 as kvarh, max(interval_start) as last
+        from reading where meter_id = m.id and interval_start >= ${query.from}::timestamptz and interval_start < ${query.to}::timestamptz) r on true
+      where m.factory_id = ${factoryId} order by m.line, m.name`),
+  ]);
+
+  const buckets: Series["buckets"] = { t: [], kw: [], kwh: [], cost: [], period: [] };
+  for (const row of rowsOf<{ t: number; kwh: number; cost: number; period: string | null }>(bucketRows)) {
+    buckets.t.push(row.t);
+    buckets.kwh.push(round(row.kwh, 4));
+    buckets.kw.push(round((row.kwh * 3600) / seconds, 3));
+    buckets.cost.push(round(row.cost, 4));
+    buckets.period.push(row.period);
+  }
+  const demand: Series["demand"] = { t: [], kw: [], peak: null, contractedKw: factory.contractedDemandKw };
+  for (const row of rowsOf<{ t: number; kw: number }>(demandRows)) {
+    const kw = round(row.kw, 3);
+    demand.t.push(row.t);
+    demand.kw.push(kw);
+    if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: row.t, kw };
+  }
+  const periods = rowsOf<{ period: string; kwh: number; cost: string; kvarh: number | null; readings: number }>(periodRows);
+  const kwh = periods.reduce((sum, row) => sum + row.kwh, 0);
+  const kvarh = periods.some((row) => row.kvarh !== null) ? periods.reduce((sum, row) => sum + (row.kvarh ?? 0), 0) : null;
+  return {
+    factory,
+    from: new Date(query.from).toISOString(),
+    to: new Date(query.to).toISOString(),
+    bucket: query.bucket,
+    buckets,
+    demand,
+    byPeriod: periods.map((row) => ({ period: row.period, kwh: round(row.kwh, 3), cost: money(row.cost) })),
+    totals: {
+      kwh: round(kwh, 3),
+      cost: money(periods.reduce((sum, row) => sum.plus(row.cost), new Decimal(0)).toString()),
+      readings: periods.reduce((sum, row) => sum + row.readings, 0),
+      powerFactor: powerFactor(kwh, kvarh),
+    },
+    meters: rowsOf<{
+      id: string;
+      name: string;
+      line: string;
+      device_id: string;
+      kwh: number | null;
+      cost: string | null;
+      max_kw: number | null;
+      kvarh: number | null;
+      last: string | Date | null;
+    }>(meterRows).map((row) => ({
+      id: row.id,
+      name: row.name,
+      line: row.line,
+      deviceId: row.device_id,
+      kwh: round(row.kwh ?? 0, 3),
+      cost: money(row.cost),
+      maxKw: row.max_kw,
+      powerFactor: powerFactor(row.kwh ?? 0, row.kvarh),
+      lastReading: instant(row.last),
+    })),
+  };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
