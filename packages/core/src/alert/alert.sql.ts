@@ -1,0 +1,57 @@
+import { boolean, doublePrecision, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { instant, timestamps } from "../database/types";
+import { factoryTable } from "../factory/factory.sql";
+import { organizationTable } from "../organization/organization.sql";
+
+/** Where an alert goes: an SNS topic, an e-mail address (SES), or a webhook URL (POST JSON). */
+export type Channel = { type: "sns"; topicArn: string } | { type: "email"; to: string } | { type: "webhook"; url: string };
+
+/** A rule an energy manager sets for a factory; `threshold` means what its kind says (alert/index.ts). */
+export const alertRuleTable = pgTable(
+  "alert_rule",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizationTable.id),
+    factoryId: text("factory_id")
+      .notNull()
+      .references(() => factoryTable.id),
+    kind: text("kind", {
+      enum: ["demand_near_peak", "demand_near_contracted_punta", "power_factor_low", "gateway_silent", "gateway_backlog", "daily_cost_anomaly"],
+    }).notNull(),
+    threshold: doublePrecision("threshold").notNull(),
+    channels: jsonb("channels").$type<Channel[]>().notNull().default([]),
+    enabled: boolean("enabled").notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [index("alert_rule_factory_idx").on(t.factoryId)],
+);
+
+/**
+ * An alert raised by a rule. `dedupKey` names the occurrence (the window, day or silence it is
+ * about): a rule raises one alert per occurrence however often it is evaluated.
+ */
+export const alertTable = pgTable(
+  "alert",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id").notNull(),
+    factoryId: text("factory_id").notNull(),
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => alertRuleTable.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    dedupKey: text("dedup_key").notNull(),
+    message: text("message").notNull(),
+    value: doublePrecision("value"),
+    limit: doublePrecision("limit"),
+    /** The instant the alert is about (window start, day start, last heartbeat). */
+    at: instant("at").notNull(),
+    raisedAt: instant("raised_at").notNull(),
+    deliveredAt: instant("delivered_at"),
+    /** Why the last delivery attempt failed, per channel; retried by the next evaluation. */
+    deliveryError: text("delivery_error"),
+  },
+  (t) => [uniqueIndex("alert_rule_dedup_idx").on(t.ruleId, t.dedupKey), index("alert_organization_raised_idx").on(t.organizationId, t.raisedAt)],
+);
