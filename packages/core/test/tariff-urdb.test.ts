@@ -115,5 +115,14 @@ describe("URDB import", () => {
     const broken = { ...rate, energyweekdayschedule: (rate.energyweekdayschedule as number[][]).map((row, month) => (month === 3 ? row.map(() => 7) : row)) };
     expect(() => Urdb.toTariff(broken)).toThrow(expect.objectContaining({ path: "energyweekdayschedule.3.0" }));
     expect(() => Urdb.toTariff({ ...rate, fixedchargeunits: "$/year" })).toThrow(expect.objectContaining({ path: "fixedchargeunits" }));
+    const demand = { ...rate, demandweekendschedule: (rate.demandweekendschedule as number[][]).map((row) => row.map(() => 2)) };
+    expect(() => Urdb.toTariff(demand)).toThrow(
+      expect.objectContaining({ path: "demandweekendschedule.0.0", message: "period 2 has no rate in demandratestructure" }),
+    );
+  });
+
+  test("what the model cannot express is named in warnings", () => {
+    const { warnings } = Urdb.toTariff({ ...fixture("multi-tier-tou-demand.json"), demandratchetpercentage: Array(12).fill(0.8), lookbackpercent: 0.5 });
+    expect(warnings).toEqual(["demand ratchets (demandratchetpercentage) are not modelled", "lookbackpercent is not modelled"]);
   });
 });

@@ -99,13 +99,16 @@ export function toTariff(input: unknown, options: { currency?: string } = {}): {
   const rate = parsed.data;
   const warnings: string[] = [];
   const hasDemandSchedule = rate.demandratestructure !== undefined && rate.demandweekdayschedule !== undefined && rate.demandweekendschedule !== undefined;
-  for (const [name, matrix] of [
-    ["energyweekdayschedule", rate.energyweekdayschedule],
-    ["energyweekendschedule", rate.energyweekendschedule],
-  ] as const)
-    for (const [month, row] of matrix.entries())
+  const schedules = [
+    ["energyweekdayschedule", rate.energyweekdayschedule, "energyratestructure", rate.energyratestructure.length],
+    ["energyweekendschedule", rate.energyweekendschedule, "energyratestructure", rate.energyratestructure.length],
+    ["demandweekdayschedule", hasDemandSchedule ? rate.demandweekdayschedule : undefined, "demandratestructure", rate.demandratestructure?.length ?? 0],
+    ["demandweekendschedule", hasDemandSchedule ? rate.demandweekendschedule : undefined, "demandratestructure", rate.demandratestructure?.length ?? 0],
+  ] as const;
+  for (const [name, matrix, structure, count] of schedules)
+    for (const [month, row] of (matrix ?? []).entries())
       for (const [hour, period] of row.entries())
-        if (period >= rate.energyratestructure.length) throw new UrdbError(`period ${period} has no rate in energyratestructure`, `${name}.${month}.${hour}`);
+        if (period >= count) throw new UrdbError(`period ${period} has no rate in ${structure}`, `${name}.${month}.${hour}`);
 
   // Consecutive months with the same hours make one season, named by its months ("months-5-10").
   const runs: { first: number; last: number; key: string; weekday: Band[]; weekend: Band[] }[] = [];
@@ -140,6 +143,8 @@ export function toTariff(input: unknown, options: { currency?: string } = {}): {
     if (months.length > 0) demand.push({ code: `flat-demand-${period}`, months, tiers: tiers(structure, `flatdemandstructure.${period}`, "kW") });
   });
   if (rate.demandratchetpercentage?.some((value) => value > 0)) warnings.push("demand ratchets (demandratchetpercentage) are not modelled");
+  for (const key of ["coincidentratestructure", "lookbackpercent", "lookbackrange"])
+    if (typeof raw === "object" && raw !== null && key in raw) warnings.push(`${key} is not modelled`);
 
   const fixed = charge(rate.fixedchargefirstmeter, rate.fixedchargeunits, "fixed", "fixedchargeunits");
   const minimum = charge(rate.mincharge, rate.minchargeunits, "minimum", "minchargeunits");
