@@ -1,0 +1,274 @@
+/**
+ * KPI math (pure): a factory's month from its 15-minute windows and meter days — kWh and cost per
+ * day, shift, line and TOU period; energy per unit produced (ISO 50001 EnPI); load factor; power
+ * factor; share of energy in punta; peak 15-minute demand against contracted demand; month-to-date
+ * bill and month-end projection (through the billing engine); CO2e with a configurable grid factor.
+ * Per-reading cost is provisional; the bill figures come from the tariff, computed exactly.
+ */
+import Decimal from "decimal.js";
+import { z } from "zod";
+import { type Bill, BillError, compute as computeBill } from "../billing/index";
+import type { Tariff } from "../tariff";
+import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
+import { Plan, TariffError } from "../tariff/plan";
+import type { MeterDay, Window } from "../timeseries/index";
+
+export * as Kpi from "./index";
+
+export const Query = z.object({
+  month: z.string({ error: "month is required (YYYY-MM)" }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM"),
+  gridFactor: z.coerce.number({ error: "gridFactor must be a number (kg CO2e per kWh)" }).min(0).max(5).optional(),
+});
+export type Query = z.infer<typeof Query>;
+
+/**
+ * kg CO2e per kWh taken from the grid. Default: Mexico's national electric system factor for 2023,
+ * 0.438 t CO2e/MWh (published by SEMARNAT/CRE in 2024); set the year's factor per request or per factory.
+ */
+export const defaultGridFactorKgPerKwh = 0.438;
+
+/** A shift: local hours [from, to), crossing midnight when `to` ≤ `from`. */
+export type Shift = { name: string; from: number; to: number };
+/** Three 8-hour shifts from 06:00, the most common pattern in the plants we meter. */
+export const defaultShifts: Shift[] = [
+  { name: "1", from: 6, to: 14 },
+  { name: "2", from: 14, to: 22 },
+  { name: "3", from: 22, to: 6 },
+];
+
+export type Input = {
+  month: string;
+  timeZone: string;
+  /** The KPI's "now": month-to-date figures stop here, and the projection scales from it. */
+  now: Date;
+  currency: string;
+  contractedDemandKw: number | null;
+  windows: readonly Window[];
+  meterDays: readonly MeterDay[];
+  meters: readonly { id: string; line: string }[];
+  /** Units produced per line in the month (imported production data). */
+  production: readonly { line: string; units: number }[];
+  tariff: Tariff.Version | undefined;
+  gridFactorKgPerKwh?: number;
+  shifts?: readonly Shift[];
+};
+
+type Amount = { kwh: number; cost: string };
+
+export type Kpis = {
+  month: string;
+  timeZone: string;
+  currency: string;
+  /** [from, to) of the local month, and how far the data reaches (the earlier of now and the month's end). */
+  range: { from: string; to: string; asOf: string; complete: boolean };
+  totals: { kwh: number; kvarh: number | null; cost: string; windows: number };
+  byDay: (Amount & { day: string })[];
+  byShift: (Amount & { shift: string })[];
+  byLine: (Amount & { line: string; units: number | null; kwhPerUnit: number | null })[];
+  byPeriod: (Amount & { period: string; share: number })[];
+  /** kWh per unit produced over the lines with production data (ISO 50001 EnPI); null without production. */
+  energyPerUnit: { units: number; kwh: number; kwhPerUnit: number } | null;
+  /** Share of kWh in punta (0–1); null without energy or without TOU periods. */
+  puntaShare: number | null;
+  /** Average demand over the elapsed month ÷ peak 15-minute demand. */
+  loadFactor: number | null;
+  /** kWh / √(kWh² + kVArh²); null when no reactive energy was measured. */
+  powerFactor: number | null;
+  demand: {
+    peakKw: number | null;
+    peakAt: string | null;
+    puntaPeakKw: number | null;
+    contractedKw: number | null;
+    /** Peak ÷ contracted demand. */
+    ofContracted: number | null;
+  };
+  co2e: { kg: number; factorKgPerKwh: number };
+  /** Bills flag `estimated` when the month's prices were not yet published. */
+  bill: { monthToDate: Bill; projection: Bill } | { unavailable: string };
+};
+
+export class KpiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KpiError";
+  }
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+const pad = (value: number) => String(value).padStart(2, "0");
+
+/** The instants of the local month [first day 00:00, next month's first day 00:00). */
+export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
+  const year = Number(month.slice(0, 4));
+  const number = Number(month.slice(5, 7));
+  const from = toInstant({ year, month: number, day: 1, hour: 0, minute: 0 }, timeZone);
+  const to = toInstant({ year: number === 12 ? year + 1 : year, month: number === 12 ? 1 : number + 1, day: 1, hour: 0, minute: 0 }, timeZone);
+  if (from === null || to === null) throw new KpiError(`local midnight does not exist in ${timeZone} at a boundary of ${month}`);
+  return { from: new Date(from), to: new Date(to) };
+}
+
+function shiftOf(shifts: readonly Shift[], hour: number): string {
+  for (const shift of shifts) {
+    const inside = shift.from < shift.to ? hour >= shift.from && hour < shift.to : hour >= shift.from || hour < shift.to;
+    if (inside) return shift.name;
+  }
+  return "other";
+}
+
+function add(map: Map<string, { kwh: number; cost: Decimal }>, key: string, kwh: number, cost: string) {
+  const found = map.get(key) ?? { kwh: 0, cost: new Decimal(0) };
+  found.kwh += kwh;
+  found.cost = found.cost.plus(cost);
+  map.set(key, found);
+}
+
+const amounts = (map: Map<string, { kwh: number; cost: Decimal }>) =>
+  [...map.entries()].map(([key, value]) => ({ key, kwh: round(value.kwh, 3), cost: value.cost.toFixed(2, Decimal.ROUND_HALF_UP) }));
+
+/**
+ * A factory's month of KPIs.
+ * @example Kpi.compute({ month: "2026-03", timeZone: "America/Mexico_City", now, windows, meterDays, meters, production, tariff, … })
+ */
+export function compute(input: Input): Kpis {
+  const { from, to } = monthRange(input.month, input.timeZone);
+  const asOf = new Date(Math.max(from.getTime(), Math.min(input.now.getTime(), to.getTime())));
+  const elapsedHours = (asOf.getTime() - from.getTime()) / 3_600_000;
+  const monthHours = (to.getTime() - from.getTime()) / 3_600_000;
+  const shifts = input.shifts ?? defaultShifts;
+  const factor = input.gridFactorKgPerKwh ?? defaultGridFactorKgPerKwh;
+
+  let kwh = 0;
+  let kvarh = 0;
+  let measuredReactive = false;
+  let cost = new Decimal(0);
+  let peak: Window | undefined;
+  let puntaPeak = 0;
+  const byDay = new Map<string, { kwh: number; cost: Decimal }>();
+  const byShift = new Map<string, { kwh: number; cost: Decimal }>();
+  const byPeriod = new Map<string, { kwh: number; cost: Decimal }>();
+  const windows = input.windows.filter((window) => window.start >= from && window.start < to);
+  for (const window of windows) {
+    kwh += window.kwh;
+    cost = cost.plus(window.cost);
+    if (window.kvarh !== null) {
+      measuredReactive = true;
+      kvarh += window.kvarh;
+    }
+    const local = toLocal(window.start.getTime(), input.timeZone);
+    add(byDay, `${local.year}-${pad(local.month)}-${pad(local.day)}`, window.kwh, window.cost);
+    add(byShift, shiftOf(shifts, local.hour), window.kwh, window.cost);
+    if (window.period !== null) add(byPeriod, window.period, window.kwh, window.cost);
+    if (!peak || window.kwh > peak.kwh) peak = window;
+    if (window.period === "punta" && window.kwh * 4 > puntaPeak) puntaPeak = window.kwh * 4;
+  }
+
+  const lineOf = new Map(input.meters.map((meter) => [meter.id, meter.line]));
+  const byLine = new Map<string, { kwh: number; cost: Decimal }>();
+  for (const day of input.meterDays) add(byLine, lineOf.get(day.meterId) ?? "(unassigned)", day.kwh, day.cost);
+  const units = new Map<string, number>();
+  for (const row of input.production) units.set(row.line, (units.get(row.line) ?? 0) + row.units);
+  let producedUnits = 0;
+  let producedKwh = 0;
+  const lines = amounts(byLine).map(({ key, ...amount }) => {
+    const made = units.get(key);
+    if (made !== undefined && made > 0) {
+      producedUnits += made;
+      producedKwh += amount.kwh;
+    }
+    return { line: key, ...amount, units: made ?? null, kwhPerUnit: made !== undefined && made > 0 ? round(amount.kwh / made, 6) : null };
+  });
+
+  const peakKw = peak ? peak.kwh * 4 : null;
+  const puntaKwh = byPeriod.get("punta")?.kwh ?? 0;
+  return {
+    month: input.month,
+    timeZone: input.timeZone,
+    currency: input.currency,
+    range: { from: from.toISOString(), to: to.toISOString(), asOf: asOf.toISOString(), complete: asOf.getTime() >= to.getTime() },
+    totals: { kwh: round(kwh, 3), kvarh: measuredReactive ? round(kvarh, 3) : null, cost: cost.toFixed(2, Decimal.ROUND_HALF_UP), windows: windows.length },
+    byDay: amounts(byDay)
+      .map(({ key, ...amount }) => ({ day: key, ...amount }))
+      .sort((a, b) => a.day.localeCompare(b.day)),
+    byShift: amounts(byShift)
+      .map(({ key, ...amount }) => ({ shift: key, ...amount }))
+      .sort((a, b) => a.shift.localeCompare(b.shift)),
+    byLine: lines.sort((a, b) => a.line.localeCompare(b.line)),
+    byPeriod: amounts(byPeriod)
+      .map(({ key, ...amount }) => ({ period: key, ...amount, share: kwh > 0 ? round(amount.kwh / kwh, 4) : 0 }))
+      .sort((a, b) => a.period.localeCompare(b.period)),
+    energyPerUnit: producedUnits > 0 ? { units: producedUnits, kwh: round(producedKwh, 3), kwhPerUnit: round(producedKwh / producedUnits, 6) } : null,
+    puntaShare: kwh > 0 && byPeriod.size > 0 ? round(puntaKwh / kwh, 4) : null,
+    loadFactor: peakKw && elapsedHours > 0 ? round(kwh / elapsedHours / peakKw, 4) : null,
+    powerFactor: measuredReactive && kwh > 0 ? round(kwh / Math.sqrt(kwh * kwh + kvarh * kvarh), 4) : null,
+    demand: {
+      peakKw: peakKw === null ? null : round(peakKw, 3),
+      peakAt: peak ? peak.start.toISOString() : null,
+      puntaPeakKw: byPeriod.has("punta") ? round(puntaPeak, 3) : null,
+      contractedKw: input.contractedDemandKw,
+      ofContracted: peakKw !== null && input.contractedDemandKw ? round(peakKw / input.contractedDemandKw, 4) : null,
+    },
+    co2e: { kg: round(kwh * factor, 3), factorKgPerKwh: factor },
+    bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh }),
+  };
+}
+
+function nextMonth(month: string): string {
+  const year = Number(month.slice(0, 4));
+  const number = Number(month.slice(5, 7));
+  return number === 12 ? `${year + 1}-01` : `${year}-${pad(number + 1)}`;
+}
+
+/** Month to date through the billing engine, and the month-end projection: energy scaled by time, demand as measured so far. */
+function bills(input: Input, windows: readonly Window[], so: { elapsedHours: number; monthHours: number; cost: Decimal; kwh: number }): Kpis["bill"] {
+  const definition = input.tariff?.definition;
+  if (!definition) return { unavailable: "the factory has no tariff in force this month" };
+  if (so.elapsedHours <= 0) return { unavailable: "the month has not started" };
+  const scale = so.monthHours / so.elapsedHours;
+  if (definition.kind === "flat") {
+    const flat = (kwh: number, amount: Decimal): Bill => {
+      const total = amount.toFixed(2, Decimal.ROUND_HALF_UP);
+      return {
+        lines: [{ code: "energy", quantity: String(round(kwh, 6)), unit: "kWh", unitPrice: definition.energyPrice, amount: total }],
+        subtotal: total,
+        powerFactor: null,
+        pfAdjustment: "0.00",
+        iva: "0.00",
+        total,
+        estimated: false,
+      };
+    };
+    return { monthToDate: flat(so.kwh, so.cost), projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale)) };
+  }
+  try {
+    return tariffBills(definition, input, windows, scale);
+  } catch (error) {
+    // A tariff without prices for the month, or a period the engine cannot bill: say so, keep the other KPIs.
+    if (error instanceof BillError || error instanceof TariffError) return { unavailable: error.message };
+    throw error;
+  }
+}
+
+function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, input: Input, windows: readonly Window[], scale: number): Kpis["bill"] {
+  const period = { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` };
+  const plan = Plan.of(definition);
+  const calendar = plan.calendar(input.timeZone);
+  const kwh: Record<string, number> = Object.fromEntries(plan.schedule.periods.map((name) => [name, 0]));
+  const demandKw: { max: number } & Record<string, number> = { max: 0 };
+  let kvarh: number | undefined;
+  for (const window of windows) {
+    const code = calendar.codeAt(window.start.getTime());
+    const energyPeriod = plan.schedule.periods[code % DEMAND_SHIFT] as string;
+    const demandPeriod = plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string;
+    kwh[energyPeriod] = (kwh[energyPeriod] ?? 0) + window.kwh * scale;
+    const kw = window.kwh * 4;
+    demandKw.max = Math.max(demandKw.max, kw);
+    demandKw[demandPeriod] = Math.max(demandKw[demandPeriod] ?? 0, kw);
+    if (window.kvarh !== null) kvarh = (kvarh ?? 0) + window.kvarh * scale;
+  }
+  // A 15-minute window as one 900-second reading: the engine spreads it over its three 5-minute slots,
+  // so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
+  const readings = windows.map((window) => ({ start: window.start, seconds: 900, kwh: window.kwh, kvarh: window.kvarh }));
+  const monthToDate = computeBill({ definition, timeZone: input.timeZone, period, usage: { readings } });
+  const projection = computeBill({ definition, timeZone: input.timeZone, period, usage: { kwh, kvarh, demandKw } });
+  return { monthToDate, projection };
+}
