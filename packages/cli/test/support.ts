@@ -3,20 +3,11 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:chil
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DemoInfo } from "../src/stack/demo";
 
 export const bin = fileURLToPath(new URL("../bin/wattflow.mjs", import.meta.url));
 
-export type Demo = {
-  apiUrl: string;
-  factoryId: string;
-  deviceId: string;
-  deviceToken: string;
-  meterIds: string[];
-  lines: string[];
-  apiToken: string;
-  operatorToken: string;
-  kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
-};
+export type Demo = DemoInfo;
 
 export type RunningStack = {
   child: ChildProcessWithoutNullStreams;

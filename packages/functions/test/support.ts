@@ -10,6 +10,7 @@ import { LocalLake } from "@wattflow/core/lake/local";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { organizationTable } from "@wattflow/core/organization/organization.sql";
 import { Stream } from "@wattflow/core/stream";
+import { kinesisEvent } from "@wattflow/core/stream/event";
 import { LocalStream } from "@wattflow/core/stream/local";
 import { DurableLog } from "@wattflow/core/stream/log";
 import { TariffStore } from "@wattflow/core/tariff/store";
@@ -100,24 +101,7 @@ export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline>
 export async function drainToEvent(log: DurableLog): Promise<KinesisStreamEvent> {
   const records = [];
   for (const shardId of log.shardIds) records.push(...(await log.read(shardId, log.trimHorizon(shardId), 10_000)).records);
-  return {
-    Records: records.map((record) => ({
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: record.partitionKey,
-        sequenceNumber: record.sequenceNumber,
-        data: record.data.toString("base64"),
-        approximateArrivalTimestamp: record.arrivalMs / 1000,
-      },
-      eventSource: "aws:kinesis",
-      eventVersion: "1.0",
-      eventID: `${record.shardId}:${record.sequenceNumber}`,
-      eventName: "aws:kinesis:record",
-      invokeIdentityArn: "arn:aws:iam::000000000000:role/test",
-      awsRegion: "us-east-1",
-      eventSourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/readings",
-    })),
-  };
+  return kinesisEvent(records, { streamName: log.name });
 }
 
 export function reading(meterIndex: number, start: string, kwh: number) {

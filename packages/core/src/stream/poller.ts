@@ -7,7 +7,8 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { kinesisEvent } from "./event";
 import { type DurableLog, type LogRecord, type Position, writeFileAtomic } from "./log";
 
 export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
@@ -197,29 +198,7 @@ export class Poller {
   }
 
   private event(records: LogRecord[]): KinesisStreamEvent {
-    const region = this.options.region ?? "us-east-1";
-    const account = this.options.accountId ?? "000000000000";
-    const arn = `arn:aws:kinesis:${region}:${account}:stream/${this.options.log.name}`;
-    return {
-      Records: records.map(
-        (record): KinesisStreamRecord => ({
-          kinesis: {
-            kinesisSchemaVersion: "1.0",
-            partitionKey: record.partitionKey,
-            sequenceNumber: record.sequenceNumber,
-            data: record.data.toString("base64"),
-            approximateArrivalTimestamp: record.arrivalMs / 1000,
-          },
-          eventSource: "aws:kinesis",
-          eventVersion: "1.0",
-          eventID: `${record.shardId}:${record.sequenceNumber}`,
-          eventName: "aws:kinesis:record",
-          invokeIdentityArn: `arn:aws:iam::${account}:role/local-consumer`,
-          awsRegion: region,
-          eventSourceARN: arn,
-        }),
-      ),
-    };
+    return kinesisEvent(records, { streamName: this.options.log.name, region: this.options.region, accountId: this.options.accountId });
   }
 
   private sleep(ms: number): Promise<void> {
