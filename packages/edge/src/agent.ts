@@ -20,6 +20,8 @@ import { Uploader } from "./uploader";
 const step = intervalSeconds * 1000;
 /** Readings of the last intervals are fresh: they go before any backlog. */
 const freshIntervals = 2;
+/** At most this many boundaries (3 hours) go into one commit when the agent catches up. */
+const catchUpBoundaries = 36;
 /** Default backlog drain rate: well above what one gateway's fresh readings need, below what a shard takes in a burst. */
 export const defaultBacklogPerSecond = 5_000;
 export const defaultHeartbeatMs = 60_000;
@@ -154,60 +156,15 @@ async function readLoop(loop: ReadLoop): Promise<void> {
     await clock.sleepUntil(boundary, signal);
     if (signal.aborted) return;
     const latest = floorToGrid(clock.now());
+    // Boundaries already due (after a pause, or on a fast simulated clock) are read together and committed in one transaction.
+    const last = Math.min(Math.max(boundary, latest), boundary + (catchUpBoundaries - 1) * step, loop.until ?? Number.POSITIVE_INFINITY);
+    const work = new Map(states);
     const readings: Reading.Input[] = [];
-    const changed: MeterState[] = [];
+    const changed = new Map<string, MeterState>();
     const events: MeterEvent[] = [];
-    for (const [meterId, driver] of drivers) {
-      const state = states.get(meterId);
-      if (driver.kind === "interval") {
-        if (state && state.endMs < boundary) {
-          readings.push(...driver.interval(state.endMs, (boundary - state.endMs) / 1000));
-          changed.push({ meterId, endMs: boundary });
-        }
-        continue;
-      }
-      // A counter can only be read now: past boundaries are covered by one gap interval from the last one read.
-      if (boundary < latest) continue;
-      let snapshot: Snapshot;
-      try {
-        snapshot = { ...(await driver.read()), at: boundary };
-        if (failing.delete(meterId)) events.push({ meterId, atMs: boundary, kind: "read_recovered", detail: "meter answers again" });
-      } catch (error) {
-        if (!failing.has(meterId)) {
-          failing.add(meterId);
-          events.push({ meterId, atMs: boundary, kind: "read_failed", detail: (error as Error).message.slice(0, 300) });
-          log(`edge: ${(error as Error).message}; its energy will be in one gap interval once it answers`);
-        }
-        continue;
-      }
-      if (!state?.snapshot) {
-        changed.push({ meterId, endMs: boundary, snapshot });
-        events.push({ meterId, atMs: boundary, kind: "baseline", detail: `counters taken at ${snapshot.kwh} kWh` });
-        continue;
-      }
-      let built = build(meterId, state.snapshot, snapshot, driver.spec);
-      if (built.event && built.event.kind !== "rollover") {
-        // One more look before calling it a reset or a swap: meters answer a momentary zero now and then.
-        await sleep(200, signal);
-        try {
-          const again = { ...(await driver.read()), at: boundary };
-          const second = build(meterId, state.snapshot, again, driver.spec);
-          if (!second.event || second.event.kind === "rollover") {
-            snapshot = again;
-            built = second;
-          }
-        } catch (error) {
-          log(`edge: re-read of ${meterId} failed: ${(error as Error).message}`);
-        }
-      }
-      if (built.event) {
-        events.push({ meterId, atMs: boundary, kind: built.event.kind, detail: built.event.detail });
-        log(`edge: meter ${meterId} ${built.event.kind}: ${built.event.detail}`);
-      }
-      readings.push(...built.readings);
-      changed.push({ meterId, endMs: boundary, snapshot });
+    for (let at = boundary; at <= last && !signal.aborted; at += step) {
+      await collect({ boundary: at, latest, drivers, work, readings, changed, events, failing, signal, log });
     }
-
     const used = outbox.usedBytes();
     if (used >= outbox.maxBytes) {
       // At the cap nothing is committed and no energy lost: the meters keep their last counters and the gap becomes one longer interval.
@@ -227,13 +184,86 @@ async function readLoop(loop: ReadLoop): Promise<void> {
         log(`edge: outbox has room again; gaps since ${new Date(fullSince).toISOString()} committed as gap intervals`);
         fullSince = undefined;
       }
-      if (changed.length > 0 || events.length > 0) {
-        outbox.commit(readings, changed, events);
-        for (const state of changed) states.set(state.meterId, state);
-        loop.onCommit(boundary);
+      if (changed.size > 0 || events.length > 0) {
+        outbox.commit(readings, [...changed.values()], events);
+        for (const state of changed.values()) states.set(state.meterId, state);
+        loop.onCommit(last);
       }
     }
-    boundary += step;
+    boundary = last + step;
+  }
+}
+
+type Collect = {
+  boundary: number;
+  latest: number;
+  drivers: Map<string, Driver>;
+  /** The meters' state as this group goes (committed to `states` only with the readings). */
+  work: Map<string, MeterState>;
+  readings: Reading.Input[];
+  changed: Map<string, MeterState>;
+  events: MeterEvent[];
+  failing: Set<string>;
+  signal: AbortSignal;
+  log(line: string): void;
+};
+
+/** Reads every meter at one boundary into the group's readings, state changes and events. */
+async function collect(group: Collect): Promise<void> {
+  const { boundary, latest, work, readings, changed, events, failing, signal, log } = group;
+  const advance = (state: MeterState) => {
+    work.set(state.meterId, state);
+    changed.set(state.meterId, state);
+  };
+  for (const [meterId, driver] of group.drivers) {
+    const state = work.get(meterId);
+    if (driver.kind === "interval") {
+      if (state && state.endMs < boundary) {
+        readings.push(...driver.interval(state.endMs, (boundary - state.endMs) / 1000));
+        advance({ meterId, endMs: boundary });
+      }
+      continue;
+    }
+    // A counter can only be read now: past boundaries are covered by one gap interval from the last one read.
+    if (boundary < latest) continue;
+    let snapshot: Snapshot;
+    try {
+      snapshot = { ...(await driver.read()), at: boundary };
+      if (failing.delete(meterId)) events.push({ meterId, atMs: boundary, kind: "read_recovered", detail: "meter answers again" });
+    } catch (error) {
+      if (!failing.has(meterId)) {
+        failing.add(meterId);
+        events.push({ meterId, atMs: boundary, kind: "read_failed", detail: (error as Error).message.slice(0, 300) });
+        log(`edge: ${(error as Error).message}; its energy will be in one gap interval once it answers`);
+      }
+      continue;
+    }
+    if (!state?.snapshot) {
+      advance({ meterId, endMs: boundary, snapshot });
+      events.push({ meterId, atMs: boundary, kind: "baseline", detail: `counters taken at ${snapshot.kwh} kWh` });
+      continue;
+    }
+    let built = build(meterId, state.snapshot, snapshot, driver.spec);
+    if (built.event && built.event.kind !== "rollover") {
+      // One more look before calling it a reset or a swap: meters answer a momentary zero now and then.
+      await sleep(200, signal);
+      try {
+        const again = { ...(await driver.read()), at: boundary };
+        const second = build(meterId, state.snapshot, again, driver.spec);
+        if (!second.event || second.event.kind === "rollover") {
+          snapshot = again;
+          built = second;
+        }
+      } catch (error) {
+        log(`edge: re-read of ${meterId} failed: ${(error as Error).message}`);
+      }
+    }
+    if (built.event) {
+      events.push({ meterId, atMs: boundary, kind: built.event.kind, detail: built.event.detail });
+      log(`edge: meter ${meterId} ${built.event.kind}: ${built.event.detail}`);
+    }
+    readings.push(...built.readings);
+    advance({ meterId, endMs: boundary, snapshot });
   }
 }
 

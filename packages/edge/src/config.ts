@@ -25,6 +25,8 @@ export const upload = {
   /** A Kinesis or HTTP call that takes longer is treated as the route being down. */
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 3_000,
+  /** Batches in flight at once: each call waits mostly on the far side's disk; more than 2 only queues there. */
+  concurrency: 2,
 } as const;
 
 export const Meter = z.object({

@@ -46,7 +46,11 @@ export class Uploader {
   private refilledAt = Date.now();
   private enrolledKey: string | undefined;
   private enrollAfter = 0;
-  private wakeUp?: () => void;
+  private idle = new Set<AbortController>();
+  /** Readings being sent by a worker: never handed to another one. */
+  private inFlight = new Set<number>();
+  private enrolling?: Promise<boolean>;
+  private routeSavedAt = { kinesis: 0, http: 0 };
   private offsetSavedAt = 0;
 
   constructor(private readonly options: UploaderOptions) {
@@ -56,15 +60,22 @@ export class Uploader {
 
   /** The reader committed something: stop idling. */
   wake(): void {
-    this.wakeUp?.();
+    for (const idle of this.idle) idle.abort();
   }
 
   get enrolled(): boolean {
     return this.enrolledKey === this.options.publicKey;
   }
 
-  /** Sends batches until `signal` aborts. */
+  /**
+   * Sends batches until `signal` aborts, `upload.concurrency` at a time: a PutRecords or POST waits
+   * mostly on the other side's disk, so two in flight roughly double a drain.
+   */
   async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(Array.from({ length: upload.concurrency }, () => this.worker(signal)));
+  }
+
+  private async worker(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       let result: StepResult;
       try {
@@ -77,10 +88,10 @@ export class Uploader {
         const idle = new AbortController();
         const onAbort = () => idle.abort();
         signal.addEventListener("abort", onAbort, { once: true });
-        this.wakeUp = () => idle.abort();
+        this.idle.add(idle);
         await sleep(result.waitMs, idle.signal);
+        this.idle.delete(idle);
         signal.removeEventListener("abort", onAbort);
-        this.wakeUp = undefined;
       }
     }
   }
@@ -88,17 +99,31 @@ export class Uploader {
   /** Selects one batch and sends it by the best route available. */
   async step(): Promise<StepResult> {
     const { outbox, config } = this.options;
-    if (config.kinesis && !this.enrolled && Date.now() >= this.enrollAfter) await this.enroll();
+    if (config.kinesis && !this.enrolled && Date.now() >= this.enrollAfter) {
+      this.enrolling ??= this.enroll().finally(() => {
+        this.enrolling = undefined;
+      });
+      await this.enrolling;
+    }
     this.refill();
     const freshFrom = this.options.freshFrom();
-    const { rows, fresh } = outbox.next({ limit: upload.maxRecords, freshFromMs: freshFrom, backlogLimit: this.tokens });
+    const { rows, fresh } = outbox.next({ limit: upload.maxRecords, freshFromMs: freshFrom, backlogLimit: this.tokens, exclude: this.inFlight });
     if (rows.length === 0) {
       // Nothing fresh; a backlog that waits for tokens comes back when the bucket has some.
       const waiting = this.tokens < 1 && outbox.hasBacklog(freshFrom);
       return { sent: 0, acked: 0, rejected: 0, waitMs: waiting ? Math.ceil(((1 - this.tokens) / this.options.backlogPerSecond) * 1000) : 1000 };
     }
     this.tokens -= rows.length - fresh;
+    for (const row of rows) this.inFlight.add(row.id);
+    try {
+      return await this.send(rows, fresh);
+    } finally {
+      for (const row of rows) this.inFlight.delete(row.id);
+    }
+  }
 
+  private async send(rows: Row[], fresh: number): Promise<StepResult> {
+    const { outbox, config } = this.options;
     if (config.kinesis && this.enrolled && Date.now() >= this.kinesisDownUntil) {
       try {
         const result = await this.sendKinesis(rows);
@@ -129,6 +154,14 @@ export class Uploader {
   close(): void {
     this.client?.destroy();
     this.client = undefined;
+  }
+
+  /** Notes a route's success, at most once a second (each note is a disk write). */
+  private succeeded(route: "kinesis" | "http"): void {
+    const now = Date.now();
+    if (now - this.routeSavedAt[route] < 1000) return;
+    this.routeSavedAt[route] = now;
+    this.options.outbox.route(route, { ok: true, atMs: now });
   }
 
   /** Full-jitter exponential backoff: a random wait up to base·2^failures, capped. */
@@ -225,7 +258,7 @@ export class Uploader {
       });
       outbox.ack(done);
       acked += done.length;
-      outbox.route("kinesis", { ok: true, atMs: Date.now() });
+      this.succeeded("kinesis");
       pending = failed;
       if (pending.length === 0) break;
       if (attempt >= upload.partialRetries) {
@@ -263,7 +296,7 @@ export class Uploader {
     outbox.reject(rejected);
     const acked = rows.filter((row) => !rejectedIds.has(row.id)).map((row) => row.id);
     outbox.ack(acked);
-    outbox.route("http", { ok: true, atMs: Date.now() });
+    this.succeeded("http");
     return { sent: rows.length, acked: acked.length, rejected: rejected.length };
   }
 
