@@ -13,7 +13,8 @@ export default $config({
       // Production keeps its data when removed and refuses `sst remove`; other stages clean up after themselves.
       removal: production ? "retain" : "remove",
       protect: production,
-      providers: { aws: { region: (process.env.WATTFLOW_AWS_REGION ?? "us-east-1") as aws.Region } },
+      // The provider version is pinned so deploys and the offline type-check (npm run typecheck) use the same types.
+      providers: { aws: { version: "7.20.0", region: (process.env.WATTFLOW_AWS_REGION ?? "us-east-1") as aws.Region } },
     };
   },
   async run() {

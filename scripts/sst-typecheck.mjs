@@ -21,8 +21,15 @@ function run(command, args, env = {}) {
   return { status: result.status ?? 1, seconds: ((Date.now() - started) / 1000).toFixed(1) };
 }
 
-if (!existsSync(join(platform, "config.d.ts")) || installed !== wanted) {
-  console.log(`sst-typecheck: installing SST ${wanted} platform types into .sst/platform (was ${installed ?? "absent"})`);
+// The AWS provider version pinned in sst.config.ts, and the one .sst/ holds (another pin means other types).
+const pinnedAws = /aws:\s*\{\s*version:\s*"([^"]+)"/.exec(readFileSync(join(root, "sst.config.ts"), "utf8"))?.[1];
+const providerLock = join(root, ".sst", "provider-lock.json");
+const installedAws = existsSync(providerLock) ? JSON.parse(readFileSync(providerLock, "utf8")).find((p) => p.name === "aws")?.version : undefined;
+
+if (!existsSync(join(platform, "config.d.ts")) || installed !== wanted || (pinnedAws && pinnedAws !== installedAws)) {
+  console.log(
+    `sst-typecheck: installing SST ${wanted} (was ${installed ?? "absent"}) with @pulumi/aws ${pinnedAws ?? "latest"} (was ${installedAws ?? "absent"}) into .sst/`,
+  );
   const install = run(join(root, "node_modules", ".bin", "sst"), ["install"], {
     SST_TELEMETRY_DISABLED: "1",
     SST_SKIP_DEPENDENCY_CHECK: "1",
