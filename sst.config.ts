@@ -30,7 +30,7 @@ export default $config({
     await import("./stacks/timeseries");
     const { router, api } = await import("./stacks/api");
     const { web } = await import("./stacks/web");
-    const { stateMachines } = await import("./stacks/workflows");
+    const { stateMachines, uploads } = await import("./stacks/workflows");
 
     return {
       url: router.url,
@@ -45,6 +45,7 @@ export default $config({
       gatewayIotPolicy: gatewayIotPolicy.name,
       gatewayCredentialsEndpoint: credentialsEndpoint,
       alerts: alerts.arn,
+      uploads: uploads.name,
       workflows: stateMachines.length,
     };
   },

@@ -8,6 +8,7 @@ import { database, vpc } from "./database";
 import { alarm } from "./monitoring";
 import { readings, recordKey } from "./stream";
 import { timeseriesLinks } from "./timeseries";
+import { workflowClient } from "./workflows";
 
 const config = configFor($app.stage);
 
@@ -23,9 +24,9 @@ export const api = new sst.aws.Function("Api", {
   link: [database, recordKey, sessionSecret, ...timeseriesLinks],
   timeout: `${config.api.timeoutSeconds} seconds`,
   memory: `${config.api.memoryMb} MB`,
-  environment: { READINGS_STREAM_NAME: readings.name },
+  environment: { READINGS_STREAM_NAME: readings.name, ...workflowClient.environment },
   // Not linked to the stream: a link would grant kinesis:*. The API only puts records.
-  permissions: [{ actions: ["kinesis:PutRecords", "kinesis:PutRecord"], resources: [readings.arn] }],
+  permissions: [{ actions: ["kinesis:PutRecords", "kinesis:PutRecord"], resources: [readings.arn] }, ...workflowClient.permissions],
   // A plain function URL, routed below: `url.router` would route one path only, and the app also answers /health.
   url: true,
 });

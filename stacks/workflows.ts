@@ -26,12 +26,34 @@ export type WorkflowDeployment = {
   monthlyClose?: boolean;
 };
 
-/** The deployed workflows. Add an entry when a definition lands in core. */
+/**
+ * The deployed workflows. Empty until the definitions land in core: then
+ * `export const registry: WorkflowDeployment[] = Workflows.registry` (packages/core/src/workflow/definitions.ts).
+ */
 export const registry: WorkflowDeployment[] = [];
 
 const identity = aws.getCallerIdentityOutput({});
 const region = aws.getRegionOutput({});
 const partition = aws.getPartitionOutput({});
+
+/** Customers' files (production, utility bills, price tables) that the import workflow reads. */
+export const uploads = new sst.aws.Bucket("Uploads", { versioning: config.production });
+
+/** Every state machine of the stage is `<prefix><Workflow>`; core's AWS runner starts and watches them by it. */
+export const workflowArnPrefix = $interpolate`arn:${partition.partition}:states:${region.region}:${identity.accountId}:stateMachine:wattflow-${$app.stage}-`;
+
+/** What the API needs to accept uploads and start and watch runs (`wattflow runs watch`). */
+export const workflowClient = {
+  environment: { WATTFLOW_UPLOADS_BUCKET: uploads.name, WATTFLOW_WORKFLOW_ARN_PREFIX: workflowArnPrefix },
+  permissions: [
+    { actions: ["s3:PutObject", "s3:GetObject"], resources: [$interpolate`${uploads.arn}/*`] },
+    { actions: ["states:StartExecution", "states:ListExecutions"], resources: [$interpolate`${workflowArnPrefix}*`] },
+    {
+      actions: ["states:DescribeExecution", "states:GetExecutionHistory"],
+      resources: [$interpolate`arn:${partition.partition}:states:${region.region}:${identity.accountId}:execution:wattflow-${$app.stage}-*:*`],
+    },
+  ],
+};
 
 export const stateMachines = registry.map((workflow) => deploy(workflow));
 
@@ -45,6 +67,8 @@ function deploy(workflow: WorkflowDeployment): aws.sfn.StateMachine {
         link: [database],
         timeout: `${step.timeoutSeconds ?? 300} seconds`,
         memory: `${step.memoryMb ?? 1024} MB`,
+        environment: { WATTFLOW_UPLOADS_BUCKET: uploads.name },
+        permissions: [{ actions: ["s3:GetObject", "s3:PutObject"], resources: [$interpolate`${uploads.arn}/*`] }],
       }).arn,
     ]),
   );
