@@ -148,11 +148,20 @@ async function readLoop(loop: ReadLoop): Promise<void> {
   const ends = [...states.values()].map((state) => state.endMs);
   let boundary = ends.length > 0 ? Math.max(...ends) + step : first;
   let warnedAt = 0;
+  let fullWarnedAt = 0;
   let fullSince: number | undefined;
   const failing = new Set<string>();
 
   while (!signal.aborted) {
-    if (loop.until !== undefined && boundary > loop.until) return;
+    if (loop.until !== undefined && boundary > loop.until) {
+      const until = loop.until;
+      // A counter cannot be read in the past: once the clock is beyond `until` its last reading stands.
+      const behind = [...drivers].filter(([meterId, driver]) => driver.kind === "interval" && (states.get(meterId)?.endMs ?? 0) < until);
+      if (behind.length === 0) return;
+      // Not read up to `until` (the outbox was full): try that boundary again shortly.
+      boundary = until;
+      await sleep(250, signal);
+    }
     await clock.sleepUntil(boundary, signal);
     if (signal.aborted) return;
     const latest = floorToGrid(clock.now());
@@ -169,8 +178,8 @@ async function readLoop(loop: ReadLoop): Promise<void> {
     if (used >= outbox.maxBytes) {
       // At the cap nothing is committed and no energy lost: the meters keep their last counters and the gap becomes one longer interval.
       fullSince ??= boundary;
-      if (Date.now() - warnedAt > 60_000) {
-        warnedAt = Date.now();
+      if (Date.now() - fullWarnedAt > 60_000) {
+        fullWarnedAt = Date.now();
         log(
           `edge: OUTBOX FULL (${mb(used)} of ${mb(outbox.maxBytes)} MB): readings since ${new Date(fullSince).toISOString()} are not committed; they will arrive as one gap interval per meter once the backlog drains`,
         );
