@@ -1,0 +1,219 @@
+/**
+ * Alerts: rules an energy manager sets per factory, evaluated on a schedule (or after a batch) over
+ * the time-series port and the gateways' heartbeats; each occurrence is stored once (unique per rule
+ * and dedup key) and sent to the rule's channels. A delivery that fails is retried by the next
+ * evaluation, for a day.
+ */
+import { and, desc, eq, gte, inArray, isNull } from "drizzle-orm";
+import { ulid } from "ulid";
+import { z } from "zod";
+import { Database } from "../database";
+import { deviceTable } from "../device/device.sql";
+import { Factory } from "../factory";
+import { factoryTable } from "../factory/factory.sql";
+import { TimeSeries } from "../timeseries";
+import { VisibleError } from "../util/error";
+import { fn } from "../util/fn";
+import { processState } from "../util/global";
+import { alertRuleTable, alertTable, type Channel } from "./alert.sql";
+import { ChannelNotifier, type Notice, type Notifier } from "./notify";
+import { AlertRules } from "./rules";
+
+export * as Alert from "./index";
+
+/** Five weeks of windows: the cost norm looks four same weekdays back from yesterday. */
+const lookbackMs = 36 * 86_400_000;
+/** Undelivered alerts are retried this long, then left (listed with their delivery error). */
+const redeliverMs = 86_400_000;
+
+const ChannelSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("sns"), topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, "topicArn must be an SNS topic ARN") }),
+  z.object({ type: z.literal("email"), to: z.email("to must be an e-mail address") }),
+  z.object({ type: z.literal("webhook"), url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }) }),
+]);
+
+export const RuleInput = z.object({
+  factoryId: z.string({ error: "factoryId is required" }),
+  kind: z.enum(AlertRules.kinds, { error: `kind must be one of ${AlertRules.kinds.join(", ")}` }),
+  threshold: z.number({ error: "threshold is required (a number)" }).positive("threshold must be positive"),
+  channels: z.array(ChannelSchema).max(10).default([]),
+  enabled: z.boolean().default(true),
+});
+
+export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; threshold: number; channels: Channel[]; enabled: boolean; createdAt: string };
+
+/** A stored alert: what channels receive, plus its rule and delivery state. */
+export type Item = Notice & { ruleId: string; deliveredAt: string | null; deliveryError: string | null };
+
+const newId = (prefix: "alr" | "alt") => `${prefix}_${ulid().toLowerCase()}`;
+
+function toRule(row: typeof alertRuleTable.$inferSelect): Rule {
+  return {
+    id: row.id,
+    factoryId: row.factoryId,
+    kind: row.kind,
+    threshold: row.threshold,
+    channels: row.channels,
+    enabled: row.enabled,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Adds a rule to one of the organization's factories. */
+export const createRule = fn(RuleInput.extend({ organizationId: z.string() }), async (input): Promise<Rule> => {
+  const factory = await Factory.get(input.organizationId, input.factoryId);
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${input.factoryId} not found`);
+  const [row] = await Database.use()
+    .insert(alertRuleTable)
+    .values({
+      id: newId("alr"),
+      organizationId: input.organizationId,
+      factoryId: input.factoryId,
+      kind: input.kind,
+      threshold: input.threshold,
+      channels: input.channels,
+      enabled: input.enabled,
+    })
+    .returning();
+  return toRule(row as typeof alertRuleTable.$inferSelect);
+});
+
+export async function listRules(organizationId: string): Promise<Rule[]> {
+  const rows = await Database.use().select().from(alertRuleTable).where(eq(alertRuleTable.organizationId, organizationId)).orderBy(alertRuleTable.createdAt);
+  return rows.map(toRule);
+}
+
+export async function deleteRule(organizationId: string, id: string): Promise<void> {
+  const deleted = await Database.use()
+    .delete(alertRuleTable)
+    .where(and(eq(alertRuleTable.organizationId, organizationId), eq(alertRuleTable.id, id)))
+    .returning({ id: alertRuleTable.id });
+  if (deleted.length === 0) throw new VisibleError("not_found", "alert_rule.not_found", `alert rule ${id} not found`);
+}
+
+function toItem(row: typeof alertTable.$inferSelect): Item {
+  return {
+    id: row.id,
+    factoryId: row.factoryId,
+    ruleId: row.ruleId,
+    kind: row.kind,
+    message: row.message,
+    value: row.value,
+    limit: row.limit,
+    at: row.at.toISOString(),
+    raisedAt: row.raisedAt.toISOString(),
+    deliveredAt: row.deliveredAt?.toISOString() ?? null,
+    deliveryError: row.deliveryError,
+  };
+}
+
+/** The organization's alerts, newest first (for the console). */
+export async function list(organizationId: string, options: { factoryId?: string; limit?: number } = {}): Promise<Item[]> {
+  const rows = await Database.use()
+    .select()
+    .from(alertTable)
+    .where(and(eq(alertTable.organizationId, organizationId), options.factoryId ? eq(alertTable.factoryId, options.factoryId) : undefined))
+    .orderBy(desc(alertTable.raisedAt), desc(alertTable.id))
+    .limit(Math.min(options.limit ?? 100, 500));
+  return rows.map(toItem);
+}
+
+const state = processState("wattflow.alert", (): { notifier?: Notifier } => ({}));
+
+/** The notifier evaluations use (tests give one that reaches their servers). */
+export function provideNotifier(notifier: Notifier | undefined): void {
+  state.notifier = notifier;
+}
+
+/**
+ * Evaluates the factory's enabled rules now, stores what is new (once per occurrence), and sends
+ * new and earlier undelivered alerts to their channels. Returns the alerts raised by this call.
+ */
+export async function evaluate(factoryId: string, now = new Date()): Promise<Item[]> {
+  const db = Database.use();
+  const rules = await db
+    .select()
+    .from(alertRuleTable)
+    .where(and(eq(alertRuleTable.factoryId, factoryId), eq(alertRuleTable.enabled, true)));
+  if (rules.length === 0) return [];
+  const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, factoryId));
+  if (!factory) return [];
+
+  const kinds = new Set(rules.map((rule) => rule.kind));
+  const needsSeries = [...kinds].some((kind) => kind !== "gateway_silent" && kind !== "gateway_backlog");
+  const windows = needsSeries ? await (await TimeSeries.use()).windows({ factoryId, from: new Date(now.getTime() - lookbackMs), to: now }) : [];
+  const devices = await db
+    .select()
+    .from(deviceTable)
+    .where(and(eq(deviceTable.factoryId, factoryId), isNull(deviceTable.revokedAt)));
+  const context: AlertRules.Context = {
+    now,
+    timeZone: factory.timeZone,
+    contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
+    windows,
+    gateways: devices.map((device) => ({
+      id: device.id,
+      name: device.name,
+      lastSeenAt: device.lastSeenAt,
+      heartbeatAt: device.heartbeatAt,
+      oldestUnsentSeconds: typeof device.heartbeat?.oldestUnsentSeconds === "number" ? device.heartbeat.oldestUnsentSeconds : null,
+    })),
+  };
+
+  const rows = rules.flatMap((rule) =>
+    AlertRules.evaluate(rule.kind, rule.threshold, context).map((finding) => ({
+      id: newId("alt"),
+      organizationId: rule.organizationId,
+      factoryId,
+      ruleId: rule.id,
+      kind: rule.kind,
+      dedupKey: finding.dedupKey,
+      message: finding.message,
+      value: finding.value,
+      limit: finding.limit,
+      at: finding.at,
+      raisedAt: now,
+    })),
+  );
+  const raised = rows.length === 0 ? [] : await db.insert(alertTable).values(rows).onConflictDoNothing().returning();
+  await deliverPending(factoryId, rules, now);
+  const ids = raised.map((row) => row.id);
+  if (ids.length === 0) return [];
+  return (await db.select().from(alertTable).where(inArray(alertTable.id, ids)).orderBy(alertTable.id)).map(toItem);
+}
+
+/** Sends every undelivered alert of the factory raised in the last day to its rule's channels. */
+async function deliverPending(factoryId: string, rules: (typeof alertRuleTable.$inferSelect)[], now: Date): Promise<void> {
+  const db = Database.use();
+  const pending = await db
+    .select()
+    .from(alertTable)
+    .where(and(eq(alertTable.factoryId, factoryId), isNull(alertTable.deliveredAt), gte(alertTable.raisedAt, new Date(now.getTime() - redeliverMs))));
+  state.notifier ??= new ChannelNotifier();
+  const notifier = state.notifier;
+  for (const row of pending) {
+    const channels = rules.find((rule) => rule.id === row.ruleId)?.channels ?? [];
+    const notice: Notice = { ...toItem(row), factoryId: row.factoryId };
+    const failures: string[] = [];
+    for (const channel of channels) {
+      try {
+        await notifier.send(channel, notice);
+      } catch (error) {
+        // One channel failing must not stop the others; the reason is stored and the alert retried.
+        failures.push(`${channel.type}: ${(error as Error).message}`);
+      }
+    }
+    await db
+      .update(alertTable)
+      .set(failures.length === 0 ? { deliveredAt: new Date(), deliveryError: null } : { deliveryError: failures.join("; ") })
+      .where(eq(alertTable.id, row.id));
+  }
+}
+
+/** Evaluates every factory that has an enabled rule (the schedule's entry point). */
+export async function evaluateAll(now = new Date()): Promise<number> {
+  const factories = await Database.use().selectDistinct({ factoryId: alertRuleTable.factoryId }).from(alertRuleTable).where(eq(alertRuleTable.enabled, true));
+  let raised = 0;
+  for (const { factoryId } of factories) raised += (await evaluate(factoryId, now)).length;
+  return raised;
+}

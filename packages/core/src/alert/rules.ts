@@ -1,0 +1,219 @@
+/**
+ * Alert rules (pure): what each kind of rule finds in a factory's recent windows and gateways. A
+ * finding names its occurrence (`dedupKey`), so evaluating again — on every batch or on a schedule —
+ * never raises the same alert twice.
+ */
+import Decimal from "decimal.js";
+import { toInstant, toLocal } from "../tariff/periods";
+import type { Window } from "../timeseries/index";
+
+export * as AlertRules from "./rules";
+
+export const kinds = [
+  "demand_near_peak",
+  "demand_near_contracted_punta",
+  "power_factor_low",
+  "gateway_silent",
+  "gateway_backlog",
+  "daily_cost_anomaly",
+] as const;
+export type Kind = (typeof kinds)[number];
+
+/** What `threshold` means for each kind, for the API's documentation and error messages. */
+export const thresholdMeaning: Record<Kind, string> = {
+  demand_near_peak: "share of the month's peak 15-minute demand (0.95 = within 5 %)",
+  demand_near_contracted_punta: "share of the contracted demand reached in a punta window (0.9)",
+  power_factor_low: "power factor under which today's energy-weighted PF alerts (0.9)",
+  gateway_silent: "minutes without hearing from a gateway (15)",
+  gateway_backlog: "minutes the gateway's oldest unsent reading may wait (30)",
+  daily_cost_anomaly: "relative distance of yesterday's cost from the same weekday's norm (0.3 = 30 %)",
+};
+
+export type Finding = { dedupKey: string; message: string; value: number | null; limit: number | null; at: Date };
+
+export type Gateway = {
+  id: string;
+  name: string;
+  lastSeenAt: Date | null;
+  heartbeatAt: Date | null;
+  oldestUnsentSeconds: number | null;
+};
+
+export type Context = {
+  now: Date;
+  timeZone: string;
+  contractedDemandKw: number | null;
+  /** The factory's 15-minute windows from at least five weeks back (or the month's start, if earlier) up to now. */
+  windows: readonly Window[];
+  gateways: readonly Gateway[];
+};
+
+const QUARTER = 900_000;
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+const pad = (value: number) => String(value).padStart(2, "0");
+const dayOf = (ms: number, timeZone: string) => {
+  const local = toLocal(ms, timeZone);
+  return `${local.year}-${pad(local.month)}-${pad(local.day)}`;
+};
+
+/** The windows that have ended by `now` (the one still filling would understate demand). */
+function complete(context: Context): Window[] {
+  return context.windows.filter((window) => window.start.getTime() + QUARTER <= context.now.getTime());
+}
+
+function monthStart(context: Context): number {
+  const local = toLocal(context.now.getTime(), context.timeZone);
+  return toInstant({ year: local.year, month: local.month, day: 1, hour: 0, minute: 0 }, context.timeZone) ?? Number.NEGATIVE_INFINITY;
+}
+
+/** The latest complete window's demand reaches `threshold` × the highest demand earlier this month. */
+export function demandNearPeak(context: Context, threshold: number): Finding[] {
+  const from = monthStart(context);
+  const month = complete(context).filter((window) => window.start.getTime() >= from);
+  const latest = month.at(-1);
+  if (!latest || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
+  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, window.kwh * 4), 0);
+  const demand = latest.kwh * 4;
+  if (earlier <= 0 || demand < threshold * earlier) return [];
+  return [
+    {
+      dedupKey: `window:${latest.start.toISOString()}`,
+      message: `15-minute demand ${round(demand, 1)} kW is ${round((demand / earlier) * 100, 1)} % of this month's peak (${round(earlier, 1)} kW)${demand > earlier ? ": a new peak sets next month's capacity charge" : ""}`,
+      value: round(demand, 3),
+      limit: round(threshold * earlier, 3),
+      at: latest.start,
+    },
+  ];
+}
+
+/** A punta window's demand reaches `threshold` × the contracted demand. */
+export function demandNearContractedInPunta(context: Context, threshold: number): Finding[] {
+  const contracted = context.contractedDemandKw;
+  const latest = complete(context).at(-1);
+  if (!contracted || !latest || latest.period !== "punta" || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
+  const demand = latest.kwh * 4;
+  if (demand < threshold * contracted) return [];
+  return [
+    {
+      dedupKey: `window:${latest.start.toISOString()}`,
+      message: `punta 15-minute demand ${round(demand, 1)} kW is ${round((demand / contracted) * 100, 1)} % of the contracted ${contracted} kW`,
+      value: round(demand, 3),
+      limit: round(threshold * contracted, 3),
+      at: latest.start,
+    },
+  ];
+}
+
+/** Today's energy-weighted power factor (from at least an hour of windows with kVArh) is under `threshold`. */
+export function powerFactorLow(context: Context, threshold: number): Finding[] {
+  const today = dayOf(context.now.getTime(), context.timeZone);
+  const windows = complete(context).filter((window) => window.kvarh !== null && dayOf(window.start.getTime(), context.timeZone) === today);
+  if (windows.length < 4) return [];
+  const kwh = windows.reduce((sum, window) => sum + window.kwh, 0);
+  const kvarh = windows.reduce((sum, window) => sum + (window.kvarh ?? 0), 0);
+  if (kwh <= 0) return [];
+  const pf = kwh / Math.hypot(kwh, kvarh);
+  if (pf >= threshold) return [];
+  return [
+    {
+      dedupKey: `day:${today}`,
+      message: `power factor today is ${round(pf, 3)}, under ${threshold}: CFE surcharges the bill below 0.9`,
+      value: round(pf, 4),
+      limit: threshold,
+      at: windows[0]?.start ?? context.now,
+    },
+  ];
+}
+
+/** A gateway not heard from for `threshold` minutes (one alert per silence, keyed by when it was last seen). */
+export function gatewaySilent(context: Context, threshold: number): Finding[] {
+  return context.gateways.flatMap((gateway) => {
+    const last = Math.max(gateway.lastSeenAt?.getTime() ?? 0, gateway.heartbeatAt?.getTime() ?? 0);
+    if (last === 0) return [];
+    const silentMinutes = (context.now.getTime() - last) / 60_000;
+    if (silentMinutes < threshold) return [];
+    return [
+      {
+        dedupKey: `silent:${gateway.id}:${new Date(last).toISOString()}`,
+        message: `gateway ${gateway.name} has been silent for ${Math.floor(silentMinutes)} minutes (since ${new Date(last).toISOString()})`,
+        value: Math.floor(silentMinutes),
+        limit: threshold,
+        at: new Date(last),
+      },
+    ];
+  });
+}
+
+/** A gateway whose oldest unsent reading has waited `threshold` minutes: its backlog is growing, not draining. */
+export function gatewayBacklog(context: Context, threshold: number): Finding[] {
+  return context.gateways.flatMap((gateway) => {
+    if (!gateway.heartbeatAt || gateway.oldestUnsentSeconds === null || gateway.oldestUnsentSeconds < threshold * 60) return [];
+    const oldest = new Date(Math.floor((gateway.heartbeatAt.getTime() - gateway.oldestUnsentSeconds * 1000) / 60_000) * 60_000);
+    return [
+      {
+        dedupKey: `backlog:${gateway.id}:${oldest.toISOString()}`,
+        message: `gateway ${gateway.name} has readings waiting since ${oldest.toISOString()} (${Math.floor(gateway.oldestUnsentSeconds / 60)} minutes): it cannot upload`,
+        value: Math.floor(gateway.oldestUnsentSeconds / 60),
+        limit: threshold,
+        at: oldest,
+      },
+    ];
+  });
+}
+
+/**
+ * Yesterday's (local) cost differs from the mean of the same weekday in the four weeks before by more
+ * than `threshold` (relative). Needs at least two earlier same weekdays with readings.
+ */
+export function dailyCostAnomaly(context: Context, threshold: number): Finding[] {
+  const costs = new Map<string, Decimal>();
+  for (const window of context.windows) {
+    const day = dayOf(window.start.getTime(), context.timeZone);
+    costs.set(day, (costs.get(day) ?? new Decimal(0)).plus(window.cost));
+  }
+  const local = toLocal(context.now.getTime(), context.timeZone);
+  const dayAt = (offset: number) => {
+    const date = new Date(Date.UTC(local.year, local.month - 1, local.day - offset));
+    return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+  };
+  const yesterday = dayAt(1);
+  const cost = costs.get(yesterday);
+  const references = [8, 15, 22, 29].map((offset) => costs.get(dayAt(offset))).filter((value): value is Decimal => value !== undefined);
+  if (!cost || references.length < 2) return [];
+  const norm = references.reduce((sum, value) => sum.plus(value), new Decimal(0)).div(references.length);
+  if (norm.lte(0)) return [];
+  const distance = cost.minus(norm).abs().div(norm).toNumber();
+  if (distance <= threshold) return [];
+  const direction = cost.gt(norm) ? "above" : "below";
+  return [
+    {
+      dedupKey: `day:${yesterday}`,
+      message: `cost on ${yesterday} was ${cost.toFixed(2)}, ${round(distance * 100, 1)} % ${direction} the same weekday's norm of ${norm.toFixed(2)}`,
+      value: cost.toDecimalPlaces(2).toNumber(),
+      limit: norm.toDecimalPlaces(2).toNumber(),
+      at: new Date(toInstant({ ...parseDay(yesterday), hour: 0, minute: 0 }, context.timeZone) ?? context.now.getTime()),
+    },
+  ];
+}
+
+function parseDay(day: string) {
+  return { year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)) };
+}
+
+/** What a rule of `kind` finds now. */
+export function evaluate(kind: Kind, threshold: number, context: Context): Finding[] {
+  switch (kind) {
+    case "demand_near_peak":
+      return demandNearPeak(context, threshold);
+    case "demand_near_contracted_punta":
+      return demandNearContractedInPunta(context, threshold);
+    case "power_factor_low":
+      return powerFactorLow(context, threshold);
+    case "gateway_silent":
+      return gatewaySilent(context, threshold);
+    case "gateway_backlog":
+      return gatewayBacklog(context, threshold);
+    case "daily_cost_anomaly":
+      return dailyCostAnomaly(context, threshold);
+  }
+}

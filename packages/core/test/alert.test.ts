@@ -1,0 +1,298 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { SESv2Client } from "@aws-sdk/client-sesv2";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Alert } from "../src/alert";
+import { alertTable } from "../src/alert/alert.sql";
+import { ChannelNotifier } from "../src/alert/notify";
+import { AlertRules } from "../src/alert/rules";
+import { deviceTable } from "../src/device/device.sql";
+import { factoryTable } from "../src/factory/factory.sql";
+import type { Lake } from "../src/lake";
+import { LocalLake } from "../src/lake/local";
+import { organizationTable } from "../src/organization/organization.sql";
+import { Testing } from "../src/testing";
+import { TimeSeries } from "../src/timeseries";
+import { LakeTimeSeries } from "../src/timeseries/local";
+
+const zone = "America/Mexico_City";
+
+function window(start: string, kwh: number, extra: Partial<TimeSeries.Window> = {}): TimeSeries.Window {
+  return { start: new Date(start), period: "base", kwh, kvarh: kwh / 4, cost: (kwh * 2).toFixed(6), ...extra };
+}
+
+function context(extra: Partial<AlertRules.Context>): AlertRules.Context {
+  return { now: new Date("2026-03-10T20:01:00Z"), timeZone: zone, contractedDemandKw: 400, windows: [], gateways: [], ...extra };
+}
+
+describe("alert rules", () => {
+  it("demand near the month's peak fires on the latest complete window only", () => {
+    const windows = [window("2026-03-02T18:00:00Z", 100), window("2026-03-10T19:30:00Z", 60), window("2026-03-10T19:45:00Z", 96)];
+
+    const found = AlertRules.demandNearPeak(context({ windows }), 0.95);
+    const calm = AlertRules.demandNearPeak(context({ windows: windows.slice(0, 2) }), 0.95);
+    const stale = AlertRules.demandNearPeak(context({ windows, now: new Date("2026-03-10T21:00:00Z") }), 0.95);
+
+    expect(found).toEqual([
+      {
+        dedupKey: "window:2026-03-10T19:45:00.000Z",
+        message: expect.stringContaining("96 % of this month's peak"),
+        value: 384,
+        limit: 380,
+        at: new Date("2026-03-10T19:45:00Z"),
+      },
+    ]);
+    expect(calm).toEqual([]);
+    expect(stale).toEqual([]);
+  });
+
+  it("punta demand near the contracted demand fires only in punta", () => {
+    const punta = [window("2026-03-11T01:00:00Z", 95, { period: "punta" })];
+    const now = new Date("2026-03-11T01:16:00Z");
+
+    expect(AlertRules.demandNearContractedInPunta(context({ windows: punta, now }), 0.9)).toHaveLength(1);
+    expect(AlertRules.demandNearContractedInPunta(context({ windows: [{ ...(punta[0] as TimeSeries.Window), period: "base" }], now }), 0.9)).toEqual([]);
+    expect(AlertRules.demandNearContractedInPunta(context({ windows: punta, now, contractedDemandKw: null }), 0.9)).toEqual([]);
+  });
+
+  it("power factor under the threshold today, once an hour of data says so", () => {
+    const low = Array.from({ length: 4 }, (_, index) => window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 10, { kvarh: 8 }));
+
+    const found = AlertRules.powerFactorLow(context({ windows: low }), 0.9);
+
+    expect(found).toMatchObject([{ dedupKey: "day:2026-03-10", value: 0.7809, limit: 0.9 }]);
+    expect(AlertRules.powerFactorLow(context({ windows: low.slice(0, 3) }), 0.9)).toEqual([]);
+  });
+
+  it("a silent gateway alerts once per silence; a backlog that does not drain alerts by its oldest reading", () => {
+    const gateways = [
+      { id: "dev_1", name: "north", lastSeenAt: new Date("2026-03-10T19:30:00Z"), heartbeatAt: null, oldestUnsentSeconds: null },
+      { id: "dev_2", name: "south", lastSeenAt: new Date("2026-03-10T20:00:30Z"), heartbeatAt: new Date("2026-03-10T20:00:30Z"), oldestUnsentSeconds: 3600 },
+      { id: "dev_3", name: "new", lastSeenAt: null, heartbeatAt: null, oldestUnsentSeconds: null },
+    ];
+
+    expect(AlertRules.gatewaySilent(context({ gateways }), 15)).toMatchObject([{ dedupKey: "silent:dev_1:2026-03-10T19:30:00.000Z", value: 31 }]);
+    expect(AlertRules.gatewayBacklog(context({ gateways }), 30)).toMatchObject([{ dedupKey: "backlog:dev_2:2026-03-10T19:00:00.000Z", value: 60 }]);
+    expect(AlertRules.gatewayBacklog(context({ gateways }), 90)).toEqual([]);
+  });
+
+  it("a day's cost far from the same weekday's norm alerts; a normal day does not", () => {
+    // Mondays 2, 9 February and 16, 23 February at 100/window-day; Monday 9 March is yesterday (now is Tuesday 10 March).
+    const day = (date: string, kwh: number) => window(`${date}T18:00:00Z`, kwh);
+    const history = [day("2026-02-09", 50), day("2026-02-16", 50), day("2026-02-23", 50), day("2026-03-02", 50)];
+
+    const high = AlertRules.dailyCostAnomaly(context({ windows: [...history, day("2026-03-09", 80)] }), 0.3);
+    const normal = AlertRules.dailyCostAnomaly(context({ windows: [...history, day("2026-03-09", 55)] }), 0.3);
+
+    expect(high).toMatchObject([{ dedupKey: "day:2026-03-09", value: 160, limit: 100, at: new Date("2026-03-09T06:00:00Z") }]);
+    expect(high[0]?.message).toMatch(/60 % above/);
+    expect(normal).toEqual([]);
+  });
+});
+
+type Received = { path: string; body: string; contentType: string | undefined };
+
+async function listen(handler: (request: IncomingMessage, body: string) => { status: number; type: string; body: string }) {
+  const received: Received[] = [];
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      received.push({ path: request.url ?? "", body, contentType: request.headers["content-type"] });
+      const answer = handler(request, body);
+      response.writeHead(answer.status, { "content-type": answer.type }).end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("alert evaluation, storage and delivery", () => {
+  const dir = Testing.temporaryDir();
+  const lake = new LocalLake(join(dir.path, "lake"));
+  let database: Awaited<ReturnType<typeof Testing.database>>;
+  let webhook: Awaited<ReturnType<typeof listen>>;
+  let sns: Awaited<ReturnType<typeof listen>>;
+  let ses: Awaited<ReturnType<typeof listen>>;
+  let webhookStatus = 500;
+  const factoryId = "fac_alert";
+  const now = new Date("2026-03-10T19:01:00Z");
+
+  beforeAll(async () => {
+    database = await Testing.database();
+    await database.db.insert(organizationTable).values([
+      { id: "org_alert", name: "A" },
+      { id: "org_other", name: "B" },
+    ]);
+    await database.db
+      .insert(factoryTable)
+      .values({ id: factoryId, organizationId: "org_alert", name: "Plant", timeZone: zone, tariffCode: "flat", contractedDemandKw: "400" });
+    await database.db
+      .insert(deviceTable)
+      .values({ id: "dev_alert", organizationId: "org_alert", factoryId, name: "gw-1", tokenHash: "h", lastSeenAt: new Date("2026-03-10T18:00:00Z") });
+    const rows: Lake.Row[] = [];
+    // Today from local midnight: 10 kWh per 5 minutes (120 kW); at 12:45 local a 90 kWh spike per reading (1,080 kW).
+    for (let slot = 0; slot < 13 * 12; slot++) {
+      const start = new Date(Date.parse("2026-03-10T06:00:00Z") + slot * 300_000);
+      const kwh = start.toISOString() >= "2026-03-10T18:45:00.000Z" ? 90 : 10;
+      rows.push({
+        meterId: "mtr_alert",
+        factoryId,
+        deviceId: "dev_alert",
+        intervalStart: start,
+        intervalSeconds: 300,
+        kwh,
+        kvarh: kwh,
+        kwAvg: null,
+        kwMax: null,
+        pf: null,
+        voltage: null,
+        current: null,
+        touPeriod: "intermedia",
+        tariffId: "trf",
+        unitPrice: "1.000000",
+        cost: kwh.toFixed(6),
+        estimated: false,
+        gap: false,
+        computedAt: start,
+        source: "kinesis",
+        receivedAt: start,
+      });
+    }
+    await lake.put(rows);
+    TimeSeries.provide(new LakeTimeSeries(lake));
+    webhook = await listen(() => ({ status: webhookStatus, type: "text/plain", body: "" }));
+    sns = await listen(() => ({
+      status: 200,
+      type: "text/xml",
+      body: '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId></PublishResult><ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata></PublishResponse>',
+    }));
+    ses = await listen(() => ({ status: 200, type: "application/json", body: '{"MessageId":"0100018e-test"}' }));
+    const credentials = { accessKeyId: "AKIATEST", secretAccessKey: "secret" };
+    Alert.provideNotifier(
+      new ChannelNotifier({
+        sns: new SNSClient({ region: "us-east-1", endpoint: sns.url, credentials }),
+        ses: new SESv2Client({ region: "us-east-1", endpoint: ses.url, credentials }),
+        emailFrom: "alerts@wattflow.example",
+      }),
+    );
+  });
+  afterAll(async () => {
+    Alert.provideNotifier(undefined);
+    TimeSeries.provide(undefined);
+    await Promise.all([webhook.close(), sns.close(), ses.close()]);
+    await lake.close();
+    await database.close();
+    dir.remove();
+  });
+
+  it("refuses a rule for another organization's factory and a channel that is not one", async () => {
+    await expect(Alert.createRule({ organizationId: "org_other", factoryId, kind: "power_factor_low", threshold: 0.9 })).rejects.toMatchObject({
+      kind: "not_found",
+    });
+    // The schema check throws before any await: run it inside a promise chain.
+    await expect(
+      Promise.resolve().then(() =>
+        Alert.createRule({ organizationId: "org_alert", factoryId, kind: "power_factor_low", threshold: 0.9, channels: [{ type: "webhook", url: "ftp://x" }] }),
+      ),
+    ).rejects.toMatchObject({ kind: "input", problems: [{ path: "channels.0.url" }] });
+  });
+
+  it("raises each occurrence once, sends it to every channel, and retries a channel that failed", async () => {
+    await Alert.createRule({
+      organizationId: "org_alert",
+      factoryId,
+      kind: "demand_near_contracted_punta",
+      threshold: 0.9,
+      channels: [{ type: "sns", topicArn: "arn:aws:sns:us-east-1:123456789012:alerts" }],
+    });
+    const pfRule = await Alert.createRule({
+      organizationId: "org_alert",
+      factoryId,
+      kind: "power_factor_low",
+      threshold: 0.9,
+      channels: [
+        { type: "email", to: "energy@plant.example" },
+        { type: "webhook", url: `${webhook.url}/hook` },
+      ],
+    });
+    const silent = await Alert.createRule({ organizationId: "org_alert", factoryId, kind: "gateway_silent", threshold: 30, channels: [] });
+    const peak = await Alert.createRule({ organizationId: "org_alert", factoryId, kind: "demand_near_peak", threshold: 0.95, channels: [] });
+
+    const first = await Alert.evaluate(factoryId, now);
+    webhookStatus = 204;
+    const second = await Alert.evaluate(factoryId, new Date(now.getTime() + 60_000));
+
+    // Intermedia, not punta: the contracted-demand rule stays quiet.
+    expect(first.map((item) => item.ruleId).sort()).toEqual([pfRule.id, silent.id, peak.id].sort());
+    expect(second).toEqual([]);
+    const stored = await database.db.select().from(alertTable).where(eq(alertTable.ruleId, pfRule.id));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.deliveredAt).not.toBeNull();
+    expect(stored[0]?.deliveryError).toBeNull();
+    // The webhook failed once (500), then got it; the e-mail went out on both attempts.
+    expect(webhook.received.map((request) => request.path)).toEqual(["/hook", "/hook"]);
+    expect(JSON.parse(webhook.received[1]?.body ?? "{}")).toMatchObject({ kind: "power_factor_low", factoryId, value: Number(Math.SQRT1_2.toFixed(4)) });
+    expect(ses.received).toHaveLength(2);
+    expect(ses.received[0]?.path).toBe("/v2/email/outbound-emails");
+    expect(JSON.parse(ses.received[0]?.body ?? "{}")).toMatchObject({
+      FromEmailAddress: "alerts@wattflow.example",
+      Destination: { ToAddresses: ["energy@plant.example"] },
+    });
+    expect(sns.received).toHaveLength(0);
+  });
+
+  it("lists the organization's alerts newest first, and none of another organization's", async () => {
+    const mine = await Alert.list("org_alert");
+    const theirs = await Alert.list("org_other");
+
+    expect(mine.map((item) => item.kind).sort()).toEqual(["demand_near_peak", "gateway_silent", "power_factor_low"]);
+    expect(mine.find((item) => item.kind === "demand_near_peak")?.message).toMatch(/1080 kW .*: a new peak/);
+    expect(theirs).toEqual([]);
+  });
+
+  it("publishes to SNS when a punta window nears the contracted demand", async () => {
+    // Re-price the spike as punta (a correction with a later computedAt) and evaluate again.
+    const spike: Lake.Row[] = [0, 5, 10].map((minute) => ({
+      meterId: "mtr_alert",
+      factoryId,
+      deviceId: "dev_alert",
+      intervalStart: new Date(Date.parse("2026-03-10T18:45:00Z") + minute * 60_000),
+      intervalSeconds: 300,
+      kwh: 90,
+      kvarh: 90,
+      kwAvg: null,
+      kwMax: null,
+      pf: null,
+      voltage: null,
+      current: null,
+      touPeriod: "punta",
+      tariffId: "trf",
+      unitPrice: "1.000000",
+      cost: "90.000000",
+      estimated: false,
+      gap: false,
+      computedAt: new Date("2026-03-10T19:05:00Z"),
+      source: "kinesis",
+      receivedAt: new Date("2026-03-10T19:05:00Z"),
+    }));
+    await lake.put(spike);
+
+    const raised = await Alert.evaluate(factoryId, new Date(now.getTime() + 120_000));
+
+    expect(raised.map((item) => item.kind)).toEqual(["demand_near_contracted_punta"]);
+    expect(sns.received).toHaveLength(1);
+    expect(new URLSearchParams(sns.received[0]?.body).get("Action")).toBe("Publish");
+    expect(new URLSearchParams(sns.received[0]?.body).get("TopicArn")).toBe("arn:aws:sns:us-east-1:123456789012:alerts");
+    expect(await Alert.evaluateAll(new Date(now.getTime() + 180_000))).toBe(0);
+  });
+});
