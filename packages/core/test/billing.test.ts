@@ -70,6 +70,18 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(bill).toMatchObject({ subtotal: "212302.63", powerFactor: "92.85", pfAdjustment: "-1698.42", iva: "33696.67", total: "244300.88" });
   });
 
+  test.each([
+    [212.5, "213"],
+    [212.4, "212"],
+  ])("a billed demand of %d kW is %s kW: nearest whole kW, halves up", (kw, billed) => {
+    const bill = Bill.compute({
+      definition: gdmth(),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 1_000_000, intermedia: 0, punta: 0 }, demandKw: { max: kw, punta: kw } },
+    });
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => line.quantity)).toEqual([billed, billed]);
+  });
+
   test("bills do not depend on the order of the readings", () => {
     const readings = marchReadings();
     const expected = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } });
