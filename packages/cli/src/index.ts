@@ -5,8 +5,10 @@ import { register as bill } from "./commands/bill";
 import { register as cost } from "./commands/cost";
 import { register as edge } from "./commands/edge";
 import { register as flux } from "./commands/flux";
+import { register as importFiles } from "./commands/import";
 import { register as period } from "./commands/period";
 import { register as quarantine } from "./commands/quarantine";
+import { register as runs } from "./commands/runs";
 import { register as start } from "./commands/start";
 
 const program = new Command()
@@ -15,7 +17,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [start, quarantine, bench, edge, period, bill, cost, flux]) command(program);
+for (const command of [start, quarantine, bench, edge, period, bill, cost, flux, importFiles, runs]) command(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -23,8 +23,10 @@ import { DurableLog } from "@wattflow/core/stream/log";
 import { type KinesisHandler, Poller } from "@wattflow/core/stream/poller";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { sql } from "drizzle-orm";
+import { type ConsoleSite, consoleSite } from "./console";
 import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
 import { acquireLock } from "./lock";
+import { startWorkflows } from "./workflows";
 
 export type StackOptions = {
   dataDir: string;
@@ -105,6 +107,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     TimeSeries.provide(await TimeSeries.forLocalStack(lake));
     cleanup.push(() => TimeSeries.provide(undefined));
 
+    cleanup.push(startWorkflows(dataDir, log));
+
     const handlers = handlerLoader(options.dev, log);
     cleanup.push(() => handlers.close());
 
@@ -161,7 +165,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       clearInterval(sweeper);
     });
 
-    const server = await listen(handlers, options.port, options.host ?? "127.0.0.1");
+    const server = await listen(handlers, consoleSite(log), options.port, options.host ?? "127.0.0.1");
     cleanup.push(
       () =>
         new Promise<void>((done) => {
@@ -208,9 +212,10 @@ function registerHealth(parts: { database: Database.Handle; streamLog: DurableLo
 }
 
 /** Serves the Hono app; the request goes to the app loaded now, so a dev reload takes effect at once. */
-async function listen(handlers: ReturnType<typeof handlerLoader>, port: number, hostname: string): Promise<ServerType> {
+async function listen(handlers: ReturnType<typeof handlerLoader>, site: ConsoleSite, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolveServer, reject) => {
-    const server = serve({ fetch: async (request) => (await handlers.current()).app.fetch(request), port, hostname }, () => resolveServer(server));
+    const fetch = async (request: Request) => (await site.serve(request)) ?? (await handlers.current()).app.fetch(request);
+    const server = serve({ fetch, port, hostname }, () => resolveServer(server));
     server.once("error", reject);
   });
 }

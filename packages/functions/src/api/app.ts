@@ -17,6 +17,8 @@ import { consoleRoutes } from "./console";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
 import { onError } from "./errors";
+import { imports } from "./imports";
+import { runs } from "./runs";
 import { session } from "./session";
 
 async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
@@ -79,6 +81,8 @@ export const app = new Hono()
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
   .route("/v1/devices", devices)
+  .route("/v1/imports", imports)
+  .route("/v1/runs", runs)
   .route("/v1/session", session)
   .route("/v1/console", consoleRoutes)
   .route("/v1/enroll", enroll)

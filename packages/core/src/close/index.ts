@@ -1,0 +1,337 @@
+/**
+ * The monthly close: each factory's bill for a local month from its stored readings and the tariff
+ * engine (`Bill.compute`), stored with its lines, and reconciled line by line against the utility's
+ * bill when one was imported. A reading stored after the close re-opens the bill (migration 0003's trigger).
+ */
+import Decimal from "decimal.js";
+import { and, asc, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
+import { ulid } from "ulid";
+import { Bill } from "../billing";
+import { Database } from "../database";
+import { factoryTable } from "../factory/factory.sql";
+import type { BillRow } from "../import/rows";
+import { readingTable } from "../reading/reading.sql";
+import { Definition, inForce, type Version } from "../tariff/index";
+import { toInstant, toLocal } from "../tariff/periods";
+import { tariffTable } from "../tariff/tariff.sql";
+import { billLineTable, billTable } from "./bill.sql";
+
+export * as Close from "./index";
+
+/** Something the close cannot do for a factory-month, said so a person can fix it. */
+export class CloseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CloseError";
+  }
+}
+
+export type FactoryMonth = { factoryId: string; month: string };
+
+export type Reconciliation = {
+  utilityTotal: string;
+  total: string;
+  /** Ours minus the utility's. */
+  difference: string;
+  lines: { code: string; amount: string | null; utilityAmount: string | null; difference: string }[];
+};
+
+export type Closed = {
+  factoryId: string;
+  month: string;
+  currency: string;
+  readings: number;
+  total: string;
+  lines: number;
+  reconciliation: Reconciliation | null;
+};
+
+const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The month after `month` (YYYY-MM). */
+export function nextMonth(month: string): string {
+  const year = Number(month.slice(0, 4));
+  const number = Number(month.slice(5, 7));
+  return number === 12 ? `${year + 1}-01` : `${year}-${String(number + 1).padStart(2, "0")}`;
+}
+
+/** [from, to) instants of a local month in `timeZone` (local midnight of the 1st, or the first instant after it when the clocks skip it). */
+export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
+  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  const at = (value: string) => {
+    const local = { year: Number(value.slice(0, 4)), month: Number(value.slice(5, 7)), day: 1, hour: 0, minute: 0 };
+    return new Date(toInstant(local, timeZone) ?? (toInstant({ ...local, hour: 1 }, timeZone) as number));
+  };
+  return { from: at(month), to: at(nextMonth(month)) };
+}
+
+/** The local month before the one `now` falls in. */
+export function previousMonth(now: Date, timeZone: string): string {
+  const local = toLocal(now.getTime(), timeZone);
+  return local.month === 1 ? `${local.year - 1}-12` : `${local.year}-${String(local.month - 1).padStart(2, "0")}`;
+}
+
+/**
+ * The factory-months to close: `month`, or the month just ended in `timeZone` (the schedule's input);
+ * the factories in that zone, of one organization, or the ones named.
+ */
+export async function plan(
+  input: { month?: string; timeZone?: string; organizationId?: string; factoryIds?: string[] },
+  now = new Date(),
+): Promise<{ month: string; items: FactoryMonth[] }> {
+  const month = input.month ?? (input.timeZone ? previousMonth(now, input.timeZone) : undefined);
+  if (!month || !monthPattern.test(month)) throw new CloseError("the close needs a month (YYYY-MM) or the time zone whose month just ended");
+  const filters: SQL[] = [];
+  if (input.timeZone) filters.push(eq(factoryTable.timeZone, input.timeZone));
+  if (input.organizationId) filters.push(eq(factoryTable.organizationId, input.organizationId));
+  if (input.factoryIds) filters.push(inArray(factoryTable.id, input.factoryIds));
+  const factories = await Database.use()
+    .select({ id: factoryTable.id })
+    .from(factoryTable)
+    .where(and(...filters))
+    .orderBy(asc(factoryTable.id));
+  return { month, items: factories.map((factory) => ({ factoryId: factory.id, month })) };
+}
+
+async function versionsOf(factoryId: string): Promise<Version[]> {
+  // Read fresh, not through TariffStore's cache: a price import may have changed them a moment ago.
+  const rows = await Database.use().select().from(tariffTable).where(eq(tariffTable.factoryId, factoryId));
+  return rows.map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) }));
+}
+
+/** Computes, stores and reconciles one factory's bill for a month; closing it again replaces it with the same. */
+export async function factoryMonth(input: FactoryMonth, now = new Date()): Promise<Closed> {
+  const db = Database.use();
+  const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, input.factoryId));
+  if (!factory) throw new CloseError(`factory ${input.factoryId} does not exist`);
+  const { from, to } = monthRange(input.month, factory.timeZone);
+  const version = inForce(await versionsOf(factory.id), from);
+  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${input.month}-01`);
+  const readings = await db
+    .select({ start: readingTable.intervalStart, seconds: readingTable.intervalSeconds, kwh: readingTable.kwh, kvarh: readingTable.kvarh })
+    .from(readingTable)
+    .where(and(eq(readingTable.factoryId, factory.id), gte(readingTable.intervalStart, from), lt(readingTable.intervalStart, to)));
+
+  const definition = version.definition;
+  let bill: Bill.Bill;
+  let currency = factory.currency;
+  if (definition.kind === "flat") {
+    // A flat tariff has no demand, power factor or tax rules: the bill is its energy line.
+    const kwh = readings.reduce((sum, reading) => sum.plus(new Decimal(reading.kwh).toDecimalPlaces(6)), new Decimal(0));
+    const amount = kwh.times(definition.energyPrice).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+    bill = {
+      lines: [{ code: "energy", quantity: kwh.toFixed(), unit: "kWh", unitPrice: definition.energyPrice, amount }],
+      subtotal: amount,
+      powerFactor: null,
+      pfAdjustment: "0.00",
+      iva: "0.00",
+      total: amount,
+      estimated: false,
+    };
+    currency = definition.currency;
+  } else {
+    try {
+      bill = Bill.compute({
+        definition,
+        timeZone: factory.timeZone,
+        period: { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` },
+        usage: { readings: readings.map((reading) => ({ start: reading.start, seconds: reading.seconds, kwh: reading.kwh, kvarh: reading.kvarh })) },
+      });
+    } catch (error) {
+      if (error instanceof Bill.BillError)
+        throw new CloseError(`the bill of ${factory.id} for ${input.month} cannot be computed: ${error.message} (${error.path})`);
+      throw error;
+    }
+  }
+
+  await db.transaction(async (tx) => {
+    const [existing] = await tx
+      .select({ id: billTable.id })
+      .from(billTable)
+      .where(and(eq(billTable.factoryId, factory.id), eq(billTable.month, input.month), eq(billTable.source, "wattflow")));
+    await save(tx, {
+      id: existing?.id,
+      factoryId: factory.id,
+      month: input.month,
+      source: "wattflow",
+      values: {
+        status: "closed",
+        currency,
+        subtotal: bill.subtotal,
+        powerFactor: bill.powerFactor,
+        pfAdjustment: bill.pfAdjustment,
+        iva: bill.iva,
+        total: bill.total,
+        readings: readings.length,
+        closedAt: now,
+        reopenedAt: null,
+        updatedAt: now,
+      },
+      lines: bill.lines,
+    });
+  });
+  const reconciliation = await reconcile(input);
+  return { factoryId: factory.id, month: input.month, currency, readings: readings.length, total: bill.total, lines: bill.lines.length, reconciliation };
+}
+
+type BillValues = Omit<typeof billTable.$inferInsert, "id" | "factoryId" | "month" | "source">;
+
+/** Writes a bill and replaces its lines (so saving the same bill again leaves the same rows). */
+async function save(
+  tx: Database.Transaction,
+  bill: { id?: string; factoryId: string; month: string; source: "wattflow" | "utility"; values: BillValues; lines: readonly Bill.Line[] },
+): Promise<void> {
+  const id = bill.id ?? `bil_${ulid().toLowerCase()}`;
+  if (bill.id) await tx.update(billTable).set(bill.values).where(eq(billTable.id, id));
+  else await tx.insert(billTable).values({ id, factoryId: bill.factoryId, month: bill.month, source: bill.source, ...bill.values });
+  await tx.delete(billLineTable).where(eq(billLineTable.billId, id));
+  if (bill.lines.length === 0) return;
+  await tx
+    .insert(billLineTable)
+    .values(
+      bill.lines.map((line, position) => ({
+        billId: id,
+        position,
+        code: line.code,
+        quantity: line.quantity,
+        unit: line.unit,
+        unitPrice: line.unitPrice,
+        amount: line.amount,
+      })),
+    );
+}
+
+type StoredLine = { code: string; amount: string; position: number };
+
+async function billWithLines(factoryId: string, month: string, source: "wattflow" | "utility") {
+  const db = Database.use();
+  const [bill] = await db
+    .select()
+    .from(billTable)
+    .where(and(eq(billTable.factoryId, factoryId), eq(billTable.month, month), eq(billTable.source, source)));
+  if (!bill) return undefined;
+  const lines = await db.select().from(billLineTable).where(eq(billLineTable.billId, bill.id)).orderBy(asc(billLineTable.position));
+  return { bill, lines };
+}
+
+/**
+ * Compares the computed bill with the utility's, line by line (by code) and in total, and records the
+ * utility's amount and the difference on each computed line. Null until both bills exist.
+ */
+export async function reconcile(input: FactoryMonth): Promise<Reconciliation | null> {
+  const ours = await billWithLines(input.factoryId, input.month, "wattflow");
+  const theirs = await billWithLines(input.factoryId, input.month, "utility");
+  if (!ours || !theirs) return null;
+  const utilityByCode = new Map<string, StoredLine>(theirs.lines.map((line) => [line.code, line]));
+  const lines: Reconciliation["lines"] = [];
+  const db = Database.use();
+  for (const line of ours.lines) {
+    const utility = utilityByCode.get(line.code);
+    utilityByCode.delete(line.code);
+    const difference = new Decimal(line.amount).minus(utility?.amount ?? 0).toFixed(2);
+    lines.push({
+      code: line.code,
+      amount: new Decimal(line.amount).toFixed(2),
+      utilityAmount: utility ? new Decimal(utility.amount).toFixed(2) : null,
+      difference,
+    });
+    await db
+      .update(billLineTable)
+      .set({ utilityAmount: utility?.amount ?? null, difference })
+      .where(and(eq(billLineTable.billId, ours.bill.id), eq(billLineTable.position, line.position)));
+  }
+  for (const line of utilityByCode.values()) {
+    if (line.code === "iva" || line.code === "total") continue;
+    lines.push({ code: line.code, amount: null, utilityAmount: new Decimal(line.amount).toFixed(2), difference: new Decimal(line.amount).neg().toFixed(2) });
+  }
+  return {
+    utilityTotal: new Decimal(theirs.bill.total).toFixed(2),
+    total: new Decimal(ours.bill.total).toFixed(2),
+    difference: new Decimal(ours.bill.total).minus(theirs.bill.total).toFixed(2),
+    lines,
+  };
+}
+
+/**
+ * Stores a utility's bills (one per month in `rows`) for reconciliation. Lines `iva` and `total`, when
+ * present, are the bill's tax and total; the rest are its charges. A month whose lines did not change is left alone.
+ */
+export async function loadUtilityBills(
+  factoryId: string,
+  importRunId: string,
+  currency: string,
+  rows: readonly BillRow[],
+  now = new Date(),
+): Promise<{ inserted: number; updated: number; unchanged: number; months: string[] }> {
+  const result = { inserted: 0, updated: 0, unchanged: 0, months: [] as string[] };
+  const byMonth = new Map<string, BillRow[]>();
+  for (const row of rows) byMonth.set(row.month, [...(byMonth.get(row.month) ?? []), row]);
+  for (const [month, lines] of byMonth) {
+    result.months.push(month);
+    const charges = lines.filter((line) => line.code !== "iva" && line.code !== "total");
+    const subtotal = charges.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
+    const iva = new Decimal(lines.find((line) => line.code === "iva")?.amount ?? 0);
+    const total = new Decimal(lines.find((line) => line.code === "total")?.amount ?? subtotal.plus(iva));
+    const existing = await billWithLines(factoryId, month, "utility");
+    const same =
+      existing?.lines.length === lines.length &&
+      existing.lines.every((stored, index) => {
+        const line = lines[index] as BillRow;
+        return (
+          stored.code === line.code &&
+          new Decimal(stored.amount).eq(line.amount) &&
+          new Decimal(stored.quantity).eq(line.quantity) &&
+          new Decimal(stored.unitPrice).eq(line.unitPrice) &&
+          stored.unit === line.unit
+        );
+      });
+    if (same) {
+      result.unchanged += lines.length;
+      continue;
+    }
+    await Database.use().transaction((tx) =>
+      save(tx, {
+        id: existing?.bill.id,
+        factoryId,
+        month,
+        source: "utility",
+        values: {
+          status: "imported",
+          currency,
+          subtotal: subtotal.toFixed(2),
+          pfAdjustment: "0",
+          iva: iva.toFixed(2),
+          total: total.toFixed(2),
+          importRunId,
+          updatedAt: now,
+        },
+        lines,
+      }),
+    );
+    if (existing) result.updated += lines.length;
+    else result.inserted += lines.length;
+  }
+  return result;
+}
+
+/** A close run's totals, small enough for the execution's output. */
+export function summarize(input: { month: string; results: readonly Closed[] }) {
+  const totals: Record<string, string> = {};
+  for (const result of input.results) totals[result.currency] = new Decimal(totals[result.currency] ?? 0).plus(result.total).toFixed(2);
+  const reconciled = input.results.filter((result) => result.reconciliation);
+  return {
+    month: input.month,
+    factories: input.results.length,
+    readings: input.results.reduce((sum, result) => sum + result.readings, 0),
+    totals,
+    reconciled: reconciled.length,
+    differences: reconciled
+      .filter((result) => !new Decimal(result.reconciliation?.difference ?? 0).isZero())
+      .map((result) => ({ factoryId: result.factoryId, difference: result.reconciliation?.difference })),
+  };
+}
+
+/** A factory's bill for a month with its lines, as stored. */
+export async function get(factoryId: string, month: string, source: "wattflow" | "utility" = "wattflow") {
+  return billWithLines(factoryId, month, source);
+}

@@ -1,0 +1,320 @@
+/**
+ * Customer file imports: a file (CSV or XLSX) is stored as an object, recorded as an `import_run`, and
+ * taken through the ImportFiles workflow — validate (every bad row with its line), load idempotently,
+ * then refresh what it touched. The workflow's steps call `validate`, `load` and `finish`.
+ */
+import { createHash } from "node:crypto";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { ulid } from "ulid";
+import { Close } from "../close";
+import { Database } from "../database";
+import { Factory } from "../factory";
+import { meterTable } from "../meter/meter.sql";
+import { Prices } from "../prices";
+import { Production } from "../production";
+import { Uploads } from "../upload";
+import { VisibleError } from "../util/error";
+import { Workflow } from "../workflow";
+import { importRunTable } from "./import.sql";
+import { type Format, formatOf, ParseError, parse } from "./parse";
+import { type BillRow, check, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
+
+export * as Import from "./index";
+export type { Kind, RowError } from "./rows";
+
+export const kinds = ["production", "bill", "prices"] as const satisfies readonly Kind[];
+
+/** A file the customer sent has rows that cannot be imported; the message names each with its line. */
+export class ImportValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ImportValidationError";
+  }
+}
+
+/** A step was given an import that does not exist (or is not in the state the step needs). */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
+/** Largest file taken through the API: 1 M production rows in CSV are ~35 MB. */
+export const maxFileBytes = 100 * 1024 * 1024;
+
+export type Run = typeof importRunTable.$inferSelect;
+export type File = { name: string; bytes: Uint8Array };
+
+/** How many bad rows the failure message lists; all of them are kept on the import run. */
+const listedErrors = 5;
+
+function cleanName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? "file";
+  return (
+    base
+      .replace(/[^A-Za-z0-9._-]/g, "_")
+      .replace(/^[._-]+/, "")
+      .slice(0, 100) || "file"
+  );
+}
+
+/**
+ * Stores the files and starts one ImportFiles execution for them all.
+ * @example Import.start({ organizationId, kind: "production", factoryId, files: [{ name: "march.csv", bytes }] })
+ */
+export async function start(input: {
+  organizationId: string;
+  kind: Kind;
+  factoryId?: string;
+  files: File[];
+}): Promise<{ executionArn: string; imports: Run[] }> {
+  if (!kinds.includes(input.kind)) throw new VisibleError("input", "import.invalid_kind", `kind must be one of ${kinds.join(", ")}`);
+  if (input.files.length === 0) throw new VisibleError("input", "import.no_file", "send at least one file");
+  for (const file of input.files) {
+    if (file.bytes.byteLength === 0) throw new VisibleError("input", "import.empty_file", `${file.name} is empty`);
+    if (file.bytes.byteLength > maxFileBytes) throw new VisibleError("input", "import.file_too_large", `${file.name} is over ${maxFileBytes} bytes`);
+  }
+  let factoryId: string | null = null;
+  if (input.kind !== "prices") {
+    const factories = await Factory.list(input.organizationId);
+    if (input.factoryId) {
+      if (!factories.some((factory) => factory.id === input.factoryId))
+        throw new VisibleError("not_found", "factory.not_found", `factory ${input.factoryId} not found`);
+      factoryId = input.factoryId;
+    } else if (factories.length === 1) factoryId = (factories[0] as Factory.Info).id;
+    else
+      throw new VisibleError(
+        "input",
+        "import.factory_required",
+        `a ${input.kind} file belongs to a factory: name it (--factory); the organization has ${factories.length}`,
+      );
+  }
+  const imports: Run[] = [];
+  for (const file of input.files) {
+    const id = `imp_${ulid().toLowerCase()}`;
+    const fileName = cleanName(file.name);
+    const objectKey = `imports/${input.organizationId}/${id}/${fileName}`;
+    await Uploads.use().put(objectKey, file.bytes);
+    const [run] = await Database.use()
+      .insert(importRunTable)
+      .values({
+        id,
+        organizationId: input.organizationId,
+        factoryId,
+        kind: input.kind,
+        fileName,
+        format: formatOf(fileName, file.bytes),
+        objectKey,
+        sha256: createHash("sha256").update(file.bytes).digest("hex"),
+        bytes: file.bytes.byteLength,
+        status: "pending",
+      })
+      .returning();
+    imports.push(run as Run);
+  }
+  const first = imports[0] as Run;
+  const { executionArn } = await Workflow.use().start(
+    "ImportFiles",
+    { organizationId: input.organizationId, kind: input.kind, imports: imports.map((run) => ({ importId: run.id })) },
+    `import-${first.id.slice(4)}`,
+  );
+  await Database.use()
+    .update(importRunTable)
+    .set({ executionArn })
+    .where(
+      inArray(
+        importRunTable.id,
+        imports.map((run) => run.id),
+      ),
+    );
+  return { executionArn, imports: imports.map((run) => ({ ...run, executionArn })) };
+}
+
+async function get(importId: string): Promise<Run> {
+  const [run] = await Database.use().select().from(importRunTable).where(eq(importRunTable.id, importId));
+  if (!run) throw new NotFoundError(`import ${importId} does not exist`);
+  return run;
+}
+
+/** The organization's imports, newest first. */
+export async function list(organizationId: string, limit = 50): Promise<Run[]> {
+  return Database.use()
+    .select()
+    .from(importRunTable)
+    .where(eq(importRunTable.organizationId, organizationId))
+    .orderBy(desc(importRunTable.createdAt))
+    .limit(limit);
+}
+
+const stagedKey = (run: Run) => `staged/${run.organizationId}/${run.id}.json`;
+
+async function context(run: Run): Promise<{ timeZone?: string; lines?: string[] }> {
+  if (!run.factoryId) return {};
+  const factory = await Factory.get(run.organizationId, run.factoryId);
+  if (!factory) throw new NotFoundError(`factory ${run.factoryId} of import ${run.id} does not exist`);
+  if (run.kind !== "production") return { timeZone: factory.timeZone };
+  const meters = await Database.use()
+    .selectDistinct({ line: meterTable.line })
+    .from(meterTable)
+    .where(eq(meterTable.factoryId, run.factoryId))
+    .orderBy(asc(meterTable.line));
+  return { timeZone: factory.timeZone, lines: meters.map((meter) => meter.line) };
+}
+
+function describe(run: Run, errors: RowError[]): string {
+  const listed = errors
+    .slice(0, listedErrors)
+    .map((error) => `line ${error.line}${error.column ? ` (${error.column})` : ""}: ${error.message}`)
+    .join("; ");
+  const more = errors.length > listedErrors ? `; and ${errors.length - listedErrors} more (all on import ${run.id})` : "";
+  return `${run.fileName}: ${errors.length} bad row${errors.length === 1 ? "" : "s"}: ${listed}${more}`;
+}
+
+/**
+ * Step 1: parses and checks the file; the normalized rows are staged as an object for the load step.
+ * Throws ImportValidationError naming the bad rows by line.
+ */
+export async function validate(input: { importId: string }): Promise<{ importId: string; rows: number }> {
+  const run = await get(input.importId);
+  const bytes = await Uploads.use().get(run.objectKey);
+  let errors: RowError[] = [];
+  let rows: Rows | undefined;
+  try {
+    const table = await parse(run.format as Format, bytes);
+    const checked = check(run.kind, table, await context(run));
+    if (checked.ok) rows = checked.rows;
+    else errors = checked.errors;
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    errors = [{ line: error.line, message: error.message }];
+  }
+  if (!rows) {
+    await Database.use().update(importRunTable).set({ status: "failed", errors, finishedAt: new Date() }).where(eq(importRunTable.id, run.id));
+    throw new ImportValidationError(describe(run, errors));
+  }
+  await Uploads.use().put(stagedKey(run), Buffer.from(JSON.stringify(rows)));
+  await Database.use().update(importRunTable).set({ status: "validated", rows: rows.rows.length, errors: [] }).where(eq(importRunTable.id, run.id));
+  return { importId: run.id, rows: rows.rows.length };
+}
+
+export type Loaded = {
+  importId: string;
+  kind: Kind;
+  factoryId: string | null;
+  rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Local dates (production) or months (bill, prices) the rows cover: what `finish` refreshes. */
+  from?: string;
+  to?: string;
+  months?: string[];
+};
+
+/** Step 2: loads the staged rows idempotently (upserts that leave identical rows alone). */
+export async function load(input: { importId: string }, now = new Date()): Promise<Loaded> {
+  const run = await get(input.importId);
+  if (run.status !== "validated" && run.status !== "loaded") throw new NotFoundError(`import ${run.id} is ${run.status}, not validated`);
+  const staged = JSON.parse((await Uploads.use().get(stagedKey(run))).toString("utf8")) as Rows;
+  const loaded: Loaded = { importId: run.id, kind: run.kind, factoryId: run.factoryId, rows: staged.rows.length, inserted: 0, updated: 0, unchanged: 0 };
+  if (staged.kind === "production") {
+    const rows = staged.rows as ProductionRow[];
+    Object.assign(loaded, await Production.load(run.factoryId as string, run.id, rows, now));
+    const dates = rows.map((row) => row.date).sort();
+    loaded.from = dates[0];
+    loaded.to = dates[dates.length - 1];
+  } else if (staged.kind === "bill") {
+    const factory = await Factory.get(run.organizationId, run.factoryId as string);
+    const result = await Close.loadUtilityBills(run.factoryId as string, run.id, factory?.currency ?? "MXN", staged.rows as BillRow[], now);
+    Object.assign(loaded, { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, months: result.months });
+  } else {
+    const rows = staged.rows as PriceRow[];
+    Object.assign(loaded, await Prices.load(run.id, rows, now));
+    loaded.months = [...new Set(rows.map((row) => row.month))].sort();
+  }
+  await Database.use()
+    .update(importRunTable)
+    .set({ status: "loaded", inserted: loaded.inserted, updated: loaded.updated, unchanged: loaded.unchanged, finishedAt: now })
+    .where(eq(importRunTable.id, run.id));
+  return loaded;
+}
+
+/**
+ * Step 3: refreshes what the loaded rows touch — energy per unit of the production days, the
+ * reconciliation of imported bills, and (prices) the tariffs and the cost recompute of their months.
+ */
+export async function finish(input: { organizationId: string; kind: Kind; loaded: Loaded[] }) {
+  const total = (pick: (loaded: Loaded) => number) => input.loaded.reduce((sum, loaded) => sum + pick(loaded), 0);
+  const summary: {
+    kind: Kind;
+    files: number;
+    rows: number;
+    inserted: number;
+    updated: number;
+    unchanged: number;
+    kpis?: { factoryId: string; from: string; to: string; lines: Production.LineKpi[] }[];
+    reconciled?: { factoryId: string; month: string; difference: string }[];
+    recompute?: { executionArn: string; factories: number; months: string[] };
+  } = {
+    kind: input.kind,
+    files: input.loaded.length,
+    rows: total((loaded) => loaded.rows),
+    inserted: total((loaded) => loaded.inserted),
+    updated: total((loaded) => loaded.updated),
+    unchanged: total((loaded) => loaded.unchanged),
+  };
+  if (input.kind === "production") {
+    summary.kpis = [];
+    for (const loaded of input.loaded) {
+      if (!loaded.factoryId || !loaded.from || !loaded.to) continue;
+      summary.kpis.push({
+        factoryId: loaded.factoryId,
+        from: loaded.from,
+        to: loaded.to,
+        lines: await Production.energyPerUnit(loaded.factoryId, loaded.from, loaded.to),
+      });
+    }
+  }
+  if (input.kind === "bill") {
+    summary.reconciled = [];
+    for (const loaded of input.loaded) {
+      for (const month of loaded.months ?? []) {
+        const reconciliation = loaded.factoryId ? await Close.reconcile({ factoryId: loaded.factoryId, month }) : null;
+        if (reconciliation && loaded.factoryId) summary.reconciled.push({ factoryId: loaded.factoryId, month, difference: reconciliation.difference });
+      }
+    }
+  }
+  if (input.kind === "prices") {
+    const runs = await Database.use()
+      .select()
+      .from(importRunTable)
+      .where(
+        and(
+          eq(importRunTable.organizationId, input.organizationId),
+          inArray(
+            importRunTable.id,
+            input.loaded.map((loaded) => loaded.importId),
+          ),
+        ),
+      );
+    const rows: PriceRow[] = [];
+    for (const run of runs) rows.push(...((JSON.parse((await Uploads.use().get(stagedKey(run))).toString("utf8")) as Rows).rows as PriceRow[]));
+    const changed = await Prices.apply(input.organizationId, rows);
+    const months = [...new Set(changed.flatMap((factory) => factory.months))].sort();
+    if (changed.length > 0) {
+      // A price import starts the recompute of the months it changed; named by the import, so a retried step starts it once.
+      const name = `recompute-${(input.loaded[0] as Loaded).importId.slice(4)}`;
+      const recompute = { organizationId: input.organizationId, months, factoryIds: changed.map((factory) => factory.factoryId) };
+      const executionArn = await Workflow.use()
+        .start("CostRecompute", recompute, name)
+        .then((started) => started.executionArn)
+        .catch((error: unknown) => {
+          if (error instanceof Workflow.ExecutionAlreadyExists) return error.executionArn;
+          throw error;
+        });
+      summary.recompute = { executionArn, factories: changed.length, months };
+    }
+  }
+  return summary;
+}

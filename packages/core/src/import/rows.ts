@@ -1,0 +1,214 @@
+/**
+ * What each kind of customer file must hold, checked row by row (pure): every bad row is reported
+ * with its line in the file and the reason, and good rows come out normalized (units, dates).
+ */
+import type { Table } from "./parse";
+
+export type Kind = "production" | "bill" | "prices";
+export type RowError = { line: number; column?: string; message: string };
+
+export type ProductionRow = { date: string; line: string; shift: string; units: string };
+export type BillRow = { month: string; code: string; quantity: string; unit: string; unitPrice: string; amount: string };
+export type PriceRow = {
+  tariff: "cfe-gdmth" | "cfe-gdmto";
+  division: string;
+  month: string;
+  fixed: string;
+  distribution: string;
+  capacity: string;
+  energyBase: string | null;
+  energyIntermedia: string | null;
+  energyPunta: string | null;
+  energy: string | null;
+};
+export type Rows = { kind: "production"; rows: ProductionRow[] } | { kind: "bill"; rows: BillRow[] } | { kind: "prices"; rows: PriceRow[] };
+
+export type Context = {
+  /** The factory's IANA zone: instants in a date column become its local date. */
+  timeZone?: string;
+  /** Production lines the factory's meters are labelled with. */
+  lines?: readonly string[];
+};
+
+/** Bad rows kept per file: enough to fix a file, bounded so a wholly wrong file stays small to store. */
+export const maxErrors = 1000;
+
+const columns: Record<Kind, { required: string[]; optional: string[] }> = {
+  production: { required: ["date", "line", "units"], optional: ["shift"] },
+  bill: { required: ["month", "code", "amount"], optional: ["quantity", "unit", "unit_price"] },
+  prices: { required: ["month", "division", "fixed", "distribution", "capacity"], optional: ["tariff", "base", "intermedia", "punta", "energy"] },
+};
+
+const decimal = /^-?\d+(\.\d+)?$/;
+const unsigned = /^\d+(\.\d+)?$/;
+
+/** Quantity units a utility bill may use, and the factor to our unit. */
+const billUnits: Record<string, { unit: string; factor: number }> = {
+  kwh: { unit: "kWh", factor: 1 },
+  mwh: { unit: "kWh", factor: 1000 },
+  kw: { unit: "kW", factor: 1 },
+  mw: { unit: "kW", factor: 1000 },
+  kvarh: { unit: "kVArh", factor: 1 },
+  mvarh: { unit: "kVArh", factor: 1000 },
+  month: { unit: "month", factor: 1 },
+  day: { unit: "day", factor: 1 },
+  "%": { unit: "%", factor: 1 },
+  "": { unit: "", factor: 1 },
+};
+
+function realDate(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return false;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.getUTCFullYear() === Number(match[1]) && date.getUTCMonth() === Number(match[2]) - 1 && date.getUTCDate() === Number(match[3]);
+}
+
+/** YYYY-MM-DD as it is, or an ISO instant with an offset as the factory's local date. */
+function localDate(value: string, timeZone: string | undefined): string | undefined {
+  if (realDate(value)) return value;
+  if (!timeZone || !/^\d{4}-\d{2}-\d{2}T.+(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) return undefined;
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
+}
+
+/** Multiplies a decimal string by a power of ten exactly (unit conversion without floating point). */
+function scale(value: string, factor: number): string {
+  if (factor === 1) return value;
+  const zeros = Math.round(Math.log10(factor));
+  const negative = value.startsWith("-");
+  const [whole = "0", fraction = ""] = (negative ? value.slice(1) : value).split(".");
+  const digits = `${whole}${fraction.padEnd(zeros, "0")}`;
+  const point = whole.length + zeros;
+  const result = `${digits.slice(0, point)}${digits.length > point ? `.${digits.slice(point)}` : ""}`.replace(/^0+(?=\d)/, "");
+  return `${negative ? "-" : ""}${result}`;
+}
+
+function divide(value: string, factor: number): string {
+  if (factor === 1) return value;
+  const zeros = Math.round(Math.log10(factor));
+  const negative = value.startsWith("-");
+  const [whole = "0", fraction = ""] = (negative ? value.slice(1) : value).split(".");
+  const padded = whole.padStart(zeros + 1, "0");
+  const result = `${padded.slice(0, padded.length - zeros)}.${padded.slice(padded.length - zeros)}${fraction}`.replace(/\.?0+$/, "");
+  return `${negative ? "-" : ""}${result || "0"}`;
+}
+
+/** Checks every row of `table` as a `kind` file; returns the normalized rows, or every problem found (up to maxErrors). */
+export function check(kind: Kind, table: Table, context: Context): { ok: true; rows: Rows } | { ok: false; errors: RowError[] } {
+  const errors: RowError[] = [];
+  const spec = columns[kind];
+  const known = new Set([...spec.required, ...spec.optional]);
+  const missing = spec.required.filter((name) => !table.header.includes(name));
+  const unknown = table.header.filter((name) => name !== "" && !known.has(name));
+  if (missing.length > 0)
+    errors.push({ line: 1, message: `missing column(s) ${missing.join(", ")}; a ${kind} file has ${[...spec.required, ...spec.optional].join(", ")}` });
+  if (unknown.length > 0) errors.push({ line: 1, message: `unknown column(s) ${unknown.join(", ")}; a ${kind} file has ${[...known].join(", ")}` });
+  const duplicated = table.header.filter((name, index) => name !== "" && table.header.indexOf(name) !== index);
+  if (duplicated.length > 0) errors.push({ line: 1, message: `column(s) ${[...new Set(duplicated)].join(", ")} appear more than once` });
+  if (errors.length > 0) return { ok: false, errors };
+  if (table.rows.length === 0) return { ok: false, errors: [{ line: 2, message: "the file has a header but no rows" }] };
+
+  const index = new Map(table.header.map((name, position) => [name, position]));
+  const cell = (cells: string[], name: string) => {
+    const position = index.get(name);
+    return position === undefined ? "" : (cells[position] ?? "").trim();
+  };
+  const fail = (line: number, column: string | undefined, message: string) => {
+    if (errors.length < maxErrors) errors.push({ line, column, message });
+  };
+  const seen = new Map<string, number>();
+  const duplicate = (key: string, line: number): boolean => {
+    const first = seen.get(key);
+    if (first !== undefined) {
+      fail(line, undefined, `duplicate of line ${first}`);
+      return true;
+    }
+    seen.set(key, line);
+    return false;
+  };
+
+  if (kind === "production") {
+    const lines = context.lines ? new Set(context.lines) : undefined;
+    const rows: ProductionRow[] = [];
+    for (const { line, cells } of table.rows) {
+      const before = errors.length;
+      const rawDate = cell(cells, "date");
+      const date = localDate(rawDate, context.timeZone);
+      if (!date) fail(line, "date", rawDate ? `date ${JSON.stringify(rawDate)} is not a real date (YYYY-MM-DD)` : "date is empty");
+      const name = cell(cells, "line");
+      if (!name) fail(line, "line", "line is empty");
+      else if (lines && !lines.has(name)) fail(line, "line", `unknown line ${JSON.stringify(name)}; the factory's lines are ${[...lines].join(", ")}`);
+      const units = cell(cells, "units");
+      if (!unsigned.test(units)) fail(line, "units", units ? `units must be a non-negative number, got ${JSON.stringify(units)}` : "units is empty");
+      const shift = cell(cells, "shift");
+      if (errors.length > before) continue;
+      if (duplicate(`${date}\u0000${name}\u0000${shift}`, line)) continue;
+      rows.push({ date: date as string, line: name, shift, units });
+    }
+    return errors.length > 0 ? { ok: false, errors } : { ok: true, rows: { kind, rows } };
+  }
+
+  if (kind === "bill") {
+    const rows: BillRow[] = [];
+    for (const { line, cells } of table.rows) {
+      const before = errors.length;
+      const month = cell(cells, "month");
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) fail(line, "month", month ? `month ${JSON.stringify(month)} is not YYYY-MM` : "month is empty");
+      const code = cell(cells, "code");
+      if (!code) fail(line, "code", "code is empty");
+      const amount = cell(cells, "amount");
+      if (!decimal.test(amount))
+        fail(line, "amount", amount ? `amount must be a decimal number such as 1234.56, got ${JSON.stringify(amount)}` : "amount is empty");
+      const rawUnit = cell(cells, "unit");
+      const unit = billUnits[rawUnit.toLowerCase()];
+      if (!unit) fail(line, "unit", `unit ${JSON.stringify(rawUnit)} is not one of kWh, MWh, kW, MW, kVArh, MVArh, month, day, %`);
+      const quantity = cell(cells, "quantity") || "1";
+      if (!decimal.test(quantity)) fail(line, "quantity", `quantity must be a decimal number, got ${JSON.stringify(quantity)}`);
+      const unitPrice = cell(cells, "unit_price") || "0";
+      if (!decimal.test(unitPrice)) fail(line, "unit_price", `unit_price must be a decimal number, got ${JSON.stringify(unitPrice)}`);
+      if (errors.length > before || !unit) continue;
+      if (duplicate(`${month}\u0000${code}`, line)) continue;
+      rows.push({ month, code, amount, unit: unit.unit, quantity: scale(quantity, unit.factor), unitPrice: divide(unitPrice, unit.factor) });
+    }
+    return errors.length > 0 ? { ok: false, errors } : { ok: true, rows: { kind, rows } };
+  }
+
+  const rows: PriceRow[] = [];
+  for (const { line, cells } of table.rows) {
+    const before = errors.length;
+    const month = cell(cells, "month");
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) fail(line, "month", month ? `month ${JSON.stringify(month)} is not YYYY-MM` : "month is empty");
+    const division = cell(cells, "division").toLowerCase();
+    if (!/^[a-z0-9][a-z0-9 _-]*$/.test(division))
+      fail(line, "division", division ? `division ${JSON.stringify(division)} is not a CFE division name` : "division is empty");
+    const rawTariff = (cell(cells, "tariff") || "cfe-gdmth").toLowerCase();
+    const tariff =
+      rawTariff === "gdmth" || rawTariff === "cfe-gdmth" ? "cfe-gdmth" : rawTariff === "gdmto" || rawTariff === "cfe-gdmto" ? "cfe-gdmto" : undefined;
+    if (!tariff) fail(line, "tariff", `tariff ${JSON.stringify(rawTariff)} is not GDMTH or GDMTO`);
+    const price = (name: string, required: boolean): string | null => {
+      const value = cell(cells, name);
+      if (!value && !required) return null;
+      if (!unsigned.test(value))
+        fail(line, name, value ? `${name} must be a non-negative price such as 1.5573, got ${JSON.stringify(value)}` : `${name} is empty`);
+      return value;
+    };
+    const hourly = tariff === "cfe-gdmth";
+    const row: PriceRow = {
+      tariff: tariff ?? "cfe-gdmth",
+      division,
+      month,
+      fixed: price("fixed", true) ?? "",
+      distribution: price("distribution", true) ?? "",
+      capacity: price("capacity", true) ?? "",
+      energyBase: price("base", hourly),
+      energyIntermedia: price("intermedia", hourly),
+      energyPunta: price("punta", hourly),
+      energy: price("energy", !hourly),
+    };
+    if (errors.length > before) continue;
+    if (duplicate(`${row.tariff}\u0000${division}\u0000${month}`, line)) continue;
+    rows.push(row);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, rows: { kind: "prices", rows } };
+}

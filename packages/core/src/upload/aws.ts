@@ -1,0 +1,37 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import { checkKey, type Store } from "./index";
+
+/** Objects in the uploads bucket; the client is created on first use. */
+export class S3Store implements Store {
+  private client?: S3Client;
+
+  constructor(
+    readonly bucket: string,
+    client?: S3Client,
+  ) {
+    this.client = client;
+  }
+
+  private async s3() {
+    const sdk = await import("@aws-sdk/client-s3");
+    this.client ??= new sdk.S3Client({});
+    return { ...sdk, client: this.client };
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const { client, PutObjectCommand } = await this.s3();
+    await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: checkKey(key), Body: body }));
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const { client, GetObjectCommand } = await this.s3();
+    const answer = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkKey(key) }));
+    return Buffer.from(await (answer.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  }
+}
+
+/** The store a Lambda uses: the bucket named by WATTFLOW_UPLOADS_BUCKET, or undefined when unset. */
+export function fromEnvironment(): S3Store | undefined {
+  const bucket = process.env.WATTFLOW_UPLOADS_BUCKET;
+  return bucket ? new S3Store(bucket) : undefined;
+}

@@ -1,0 +1,99 @@
+/**
+ * Workflows (Step Functions): the port that starts executions and reads them back in the shape of
+ * the Step Functions API (DescribeExecution, GetExecutionHistory, ListExecutions), so one watcher
+ * reads both runtimes. Adapters: ./aws.ts (Step Functions) and ./local.ts (aws-local-stepfunctions).
+ */
+import { processState } from "../util/global";
+
+export * as Workflow from "./index";
+
+export type Status = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+
+/** An execution as DescribeExecution tells it; instants are ISO strings so it travels as JSON. */
+export type Execution = {
+  executionArn: string;
+  name: string;
+  stateMachineArn: string;
+  /** The registry name (ImportFiles, CostRecompute, MonthlyClose), read from the state machine's name. */
+  workflow: string;
+  status: Status;
+  startDate: string;
+  stopDate?: string;
+  input?: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+};
+
+/** A GetExecutionHistory event: id, previousEventId, timestamp, type and the one `*EventDetails` member its type has. */
+export type HistoryEvent = {
+  id: number;
+  previousEventId?: number;
+  timestamp: string;
+  type: string;
+  [details: string]: unknown;
+};
+
+export type HistoryPage = { events: HistoryEvent[]; nextToken?: string };
+
+export type ListOptions = { workflow?: string; status?: Status; limit?: number };
+
+export interface Runner {
+  /** Starts `workflow` (a registry name); `name` makes the start idempotent (ExecutionAlreadyExists). */
+  start(workflow: string, input: unknown, name?: string): Promise<{ executionArn: string; startDate: string }>;
+  /** Newest first. */
+  list(options?: ListOptions): Promise<Execution[]>;
+  /** By ARN; the local runner also takes the bare execution name. */
+  describe(execution: string): Promise<Execution | undefined>;
+  history(execution: string, options?: { nextToken?: string; maxResults?: number }): Promise<HistoryPage>;
+}
+
+export class WorkflowError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "WorkflowError";
+  }
+}
+
+/** Starting an execution under a name already used for that state machine. */
+export class ExecutionAlreadyExists extends Error {
+  constructor(readonly executionArn: string) {
+    super(`an execution named ${executionArn.split(":").pop()} already exists`);
+    this.name = "ExecutionAlreadyExists";
+  }
+}
+
+const state = processState("wattflow.workflow", (): { runner?: Runner } => ({}));
+
+export function provide(runner: Runner | undefined): void {
+  state.runner = runner;
+}
+
+/** The process's runner: the local one inside `npm start`, Step Functions in a Lambda (see ./aws.ts `fromEnvironment`). */
+export function use(): Runner {
+  if (!state.runner) throw new WorkflowError("no workflow runner: the stack provides the local one; on AWS set WATTFLOW_WORKFLOW_ARN_PREFIX");
+  return state.runner;
+}
+
+export function current(): Runner | undefined {
+  return state.runner;
+}
+
+/** Every history page of an execution, in order. */
+export async function fullHistory(runner: Runner, execution: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await runner.history(execution, { nextToken });
+    events.push(...page.events);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** `wattflow-<stage>-ImportFiles` → `ImportFiles`: deployed state machines are named by stage and registry name. */
+export function workflowOf(stateMachineArn: string): string {
+  // Registry names are PascalCase without hyphens; stages may have them (`pr-12`).
+  const name = stateMachineArn.split(":").pop() ?? stateMachineArn;
+  return name.split("-").pop() ?? name;
+}

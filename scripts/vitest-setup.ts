@@ -1,0 +1,19 @@
+/**
+ * Vitest setup (root vitest.config.ts `setupFiles`): aws-local-stepfunctions uses Promise.withResolvers,
+ * which Node 20 lacks — the same polyfill packages/cli/bin/wattflow.mjs installs for the CLI.
+ */
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
+  Object.defineProperty(Promise, "withResolvers", {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>(this: PromiseConstructor) {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new this<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
