@@ -12,12 +12,14 @@ import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ensureRuntime } from "../runtime";
+import { alerts } from "./alerts";
 import { actorAuth, deviceAuth } from "./auth";
 import { consoleRoutes } from "./console";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
 import { onError } from "./errors";
 import { imports } from "./imports";
+import { kpis } from "./kpis";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -78,6 +80,7 @@ export const app = new Hono()
   })
   .route("/v1/ingest", ingest)
   .route("/v1/factories", factories)
+  .route("/v1/factories", kpis)
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
   .route("/v1/devices", devices)
@@ -86,6 +89,7 @@ export const app = new Hono()
   .route("/v1/session", session)
   .route("/v1/console", consoleRoutes)
   .route("/v1/enroll", enroll)
+  .route("/v1/alerts", alerts)
   .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))
   .onError(onError);
 

@@ -1,0 +1,11 @@
+/** Mounted at /v1/factories: GET /:id/kpis?month=YYYY-MM[&gridFactor=kg/kWh], the factory's month of KPIs (org-scoped). */
+import { Kpi } from "@wattflow/core/kpi";
+import { KpiReport } from "@wattflow/core/kpi/report";
+import { Hono } from "hono";
+import { actorAuth } from "./auth";
+import { parse } from "./input";
+
+export const kpis = new Hono().get("/:id/kpis", actorAuth, async (c) => {
+  const query = parse(Kpi.Query, c.req.query(), "kpis.invalid_query");
+  return c.json(await KpiReport.month(c.get("actor").organizationId, c.req.param("id"), query));
+});
