@@ -35,9 +35,9 @@ describe("URDB import", () => {
     // Assess
     expect(bill.lines.map((line) => [line.code, line.quantity, line.unitPrice, line.amount])).toEqual([
       ["fixed", "30", "3.298", "98.94"],
-      ["energy-p2", "0", "0.061731", "0.00"],
       ["energy-p1-tier1", "20000", "0.078891", "1577.82"],
       ["energy-p1-tier2", "10000", "0.06", "600.00"],
+      ["energy-p2", "0", "0.061731", "0.00"],
       ["demand-d0", "0", "0", "0.00"],
       ["demand-d1-tier1", "100", "24.368", "2436.80"],
       ["demand-d1-tier2", "50", "17.031", "851.55"],

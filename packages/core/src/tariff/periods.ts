@@ -119,6 +119,10 @@ export class Schedule {
           const demand = band.demand ?? band.period;
           if (!this.demandPeriods.includes(demand)) this.demandPeriods.push(demand);
         }
+    // A stable order for bills and summaries: base, intermedia, punta; p0, p1, p2…
+    const order = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+    this.periods.sort(order);
+    this.demandPeriods.sort(order);
   }
 
   /** Season starts of a year, in date order (key = month · 100 + day). */
