@@ -69,6 +69,7 @@ export async function benchCost(options: { readings: number; meters: number; run
   }
 
   let engineTotals: Totals = new Map();
+  let engine: ReturnType<typeof Cost.priceColumns> | undefined;
   const engineTimes: number[] = [];
   for (let run = 0; run < options.runs; run++) {
     // A fresh definition each run: the calendar cache starts cold, as in a new process.
@@ -84,6 +85,7 @@ export async function benchCost(options: { readings: number; meters: number; run
       costMicro[period] = (costMicro[period] as number) + (priced.costMicro[index] as number);
     }
     engineTimes.push((performance.now() - began) / 1000);
+    engine = priced;
     engineTotals = new Map(
       priced.periods.map((name, index) => [
         name,
@@ -104,8 +106,16 @@ export async function benchCost(options: { readings: number; meters: number; run
     if (totals.readings > 0 && JSON.stringify(totals) !== JSON.stringify(other))
       throw new CliError(`engine and DuckDB disagree on ${period}: ${JSON.stringify(totals)} vs ${JSON.stringify(other)}`);
   }
+  // And reading by reading, on a sample of DuckDB's rows.
+  for (const row of duck.sample) {
+    const index = row.interval * options.meters + row.meter;
+    const period = engine?.periods[engine.period[index] as number];
+    const cost = new Decimal(engine?.costMicro[index] ?? Number.NaN).div(1e6).toFixed(6);
+    if (period !== row.period || cost !== row.cost)
+      throw new CliError(`engine and DuckDB disagree on reading ${index}: ${period} ${cost} vs ${row.period} ${row.cost}`);
+  }
   options.log(
-    `bench: DuckDB priced the same readings in ${duck.times.map((time) => time.toFixed(3)).join(" / ")} s; totals agree: ${JSON.stringify(Object.fromEntries(engineTotals))}`,
+    `bench: DuckDB priced the same readings in ${duck.times.map((time) => time.toFixed(3)).join(" / ")} s; ${duck.sample.length} sampled readings and the totals agree: ${JSON.stringify(Object.fromEntries(engineTotals))}`,
   );
 
   const bill = benchBill(options.meters, options.log);
@@ -175,7 +185,14 @@ async function duckdbPrice(options: { origin: number; intervals: number; reading
         ]),
       );
     }
-    return { seconds: median(times), times, totals };
+    const sample = (
+      (
+        await connection.runAndReadAll(
+          `SELECT meter::INTEGER AS meter, ((epoch_ms(start) - ${options.origin}) // ${SLOT_S * 1000})::INTEGER AS interval, period, cost::VARCHAR AS cost FROM priced USING SAMPLE 2000 ROWS`,
+        )
+      ).getRowObjectsJS() as { meter: number; interval: number; period: string; cost: string }[]
+    ).map((row) => ({ ...row, cost: new Decimal(row.cost).toFixed(6) }));
+    return { seconds: median(times), times, totals, sample };
   } finally {
     connection.closeSync();
     instance.closeSync();
