@@ -3,7 +3,10 @@
  * InfluxDB UI, `influx query` or a Grafana panel. Pure: it needs no stack.
  * @example wattflow flux energy --bucket readings --meter mtr_1 --from 2026-03-01T00:00:00Z --to 2026-03-02T00:00:00Z --every 1h
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Flux } from "@wattflow/core/flux";
+import { Grafana } from "@wattflow/core/grafana";
 import type { Command } from "commander";
 import { CliError } from "../client";
 
@@ -65,4 +68,16 @@ export function register(program: Command): void {
     .requiredOption("--every <duration>", "window, e.g. 1h")
     .option("--tz <zone>", "IANA zone for calendar windows")
     .action((options: Common & { every: string }) => print(() => Flux.powerFactor({ ...scope(options), every: options.every, timeZone: options.tz })));
+  flux
+    .command("grafana")
+    .description("write the Grafana provisioning files (datasource, dashboards) generated from the library")
+    .option("--out <dir>", "the grafana/ folder to write", "grafana")
+    .action((options: { out: string }) => {
+      for (const file of Grafana.files()) {
+        const path = join(resolve(options.out), file.path);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, file.content);
+        console.log(`wrote ${path}`);
+      }
+    });
 }

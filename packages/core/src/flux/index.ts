@@ -35,6 +35,35 @@ export class FluxError extends Error {
   }
 }
 
+/**
+ * A value the query's runner supplies, written as is: Grafana's `v.timeRangeStart`, `v.windowPeriod`,
+ * `v.defaultBucket`, or a dashboard variable. Only these two constructors make one, and both check
+ * what they are given, so no caller text reaches a query unescaped.
+ */
+export type Ref = { readonly ref: string };
+
+const isRef = (value: unknown): value is Ref => typeof value === "object" && value !== null && "ref" in value;
+
+/** A Flux identifier path such as `v.timeRangeStart`. */
+export function identifier(path: string): Ref {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) throw new FluxError(`${JSON.stringify(path)} is not a Flux identifier`);
+  return { ref: path };
+}
+
+/** A Grafana dashboard variable, interpolated by Grafana as a JSON string (`${name:json}`), which is a Flux string literal. */
+export function grafanaVariable(name: string): Ref {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new FluxError(`${JSON.stringify(name)} is not a Grafana variable name`);
+  return { ref: `\${${name}:json}` };
+}
+
+/** Grafana's built-in Flux variables. */
+export const grafana = {
+  timeRangeStart: identifier("v.timeRangeStart"),
+  timeRangeStop: identifier("v.timeRangeStop"),
+  windowPeriod: identifier("v.windowPeriod"),
+  defaultBucket: identifier("v.defaultBucket"),
+};
+
 /** Whether a string holds a control character Flux has no escape for (anything below U+0020 but tab, LF and CR, or DEL). */
 export function hasUnescapableControl(value: string): boolean {
   for (let index = 0; index < value.length; index++) {
@@ -45,7 +74,8 @@ export function hasUnescapableControl(value: string): boolean {
 }
 
 /** A Flux string literal: backslash, quote and `${` (interpolation) escaped, control characters as escapes. */
-export function string(value: string): string {
+export function string(value: string | Ref): string {
+  if (isRef(value)) return value.ref;
   if (typeof value !== "string") throw new FluxError(`expected a string, got ${typeof value}`);
   if (hasUnescapableControl(value)) throw new FluxError("a string may not contain control characters");
   const body = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "\\${").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
@@ -55,14 +85,16 @@ export function string(value: string): string {
 const durationPattern = /^(?:\d+(?:ns|us|µs|ms|s|mo|m|h|d|w|y))+$/;
 
 /** A Flux duration literal such as `15m` or `1h30m`; anything else is refused. */
-export function duration(value: string): string {
+export function duration(value: string | Ref): string {
+  if (isRef(value)) return value.ref;
   if (typeof value !== "string" || !durationPattern.test(value) || /^0+(?:ns|us|µs|ms|s|mo|m|h|d|w|y)$/.test(value))
     throw new FluxError(`${JSON.stringify(value)} is not a positive Flux duration such as 5m, 1h or 1d`);
   return value;
 }
 
 /** A Flux time literal (RFC 3339, UTC) from a Date or an ISO 8601 instant with an offset. */
-export function time(value: Date | string): string {
+export function time(value: Date | string | Ref): string {
+  if (isRef(value)) return value.ref;
   let ms: number;
   if (value instanceof Date) ms = value.getTime();
   else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) ms = Date.parse(value);
@@ -87,7 +119,8 @@ export function int(value: number): string {
 }
 
 /** An IANA time zone name, checked against the runtime's zone database, as a string literal. */
-export function zone(value: string): string {
+export function zone(value: string | Ref): string {
+  if (isRef(value)) return value.ref;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: value });
   } catch (error) {
@@ -130,7 +163,7 @@ export class Query {
     private readonly imports: readonly string[],
   ) {}
 
-  static from(bucket: string): Query {
+  static from(bucket: string | Ref): Query {
     if (!bucket) throw new FluxError("a bucket name is required");
     return new Query(`from(bucket: ${string(bucket)})`, [], []);
   }
@@ -140,7 +173,7 @@ export class Query {
   }
 
   /** Time range [start, stop). */
-  range(range: { start: Date | string; stop?: Date | string }): Query {
+  range(range: { start: Date | string | Ref; stop?: Date | string | Ref }): Query {
     return this.pipe(range.stop === undefined ? `range(start: ${time(range.start)})` : `range(start: ${time(range.start)}, stop: ${time(range.stop)})`);
   }
 
@@ -149,8 +182,8 @@ export class Query {
   }
 
   /** Rows whose tag `key` equals the value, or one of the values. */
-  tag(key: string, value: string | readonly string[]): Query {
-    const values = typeof value === "string" ? [value] : value;
+  tag(key: string, value: string | Ref | readonly string[]): Query {
+    const values: readonly (string | Ref)[] = typeof value === "string" || isRef(value) ? [value] : (value as readonly string[]);
     if (values.length === 0) throw new FluxError(`tag ${key} needs at least one value`);
     return this.pipe(`filter(fn: (r) => ${values.map((item) => `${column(key)} == ${string(item)}`).join(" or ")})`);
   }
@@ -171,7 +204,7 @@ export class Query {
    * Windows of `every`, aggregated with `fn`; each window is stamped with its start ([start, end)).
    * With `timeZone`, calendar windows (1d, 1mo) are the zone's local ones.
    */
-  aggregateWindow(options: { every: string; fn: Aggregate; column?: string; createEmpty?: boolean; timeZone?: string }): Query {
+  aggregateWindow(options: { every: string | Ref; fn: Aggregate; column?: string; createEmpty?: boolean; timeZone?: string | Ref }): Query {
     if (!aggregates.has(options.fn)) throw new FluxError(`${JSON.stringify(options.fn)} is not an aggregate`);
     const args = [`every: ${duration(options.every)}`, `fn: ${options.fn}`];
     if (options.column !== undefined) args.push(`column: ${string(options.column)}`);
@@ -238,7 +271,7 @@ export class Query {
 export const from = Query.from;
 
 /** Which readings a question is about: a bucket, a time range [from, to), and a factory or meters. */
-export type Scope = { bucket: string; from: Date | string; to: Date | string; factoryId?: string; meterIds?: readonly string[] };
+export type Scope = { bucket: string | Ref; from: Date | string | Ref; to: Date | string | Ref; factoryId?: string | Ref; meterIds?: readonly string[] | Ref };
 
 function scoped(scope: Scope): Query {
   let query = from(scope.bucket).range({ start: scope.from, stop: scope.to }).measurement(measurement);
@@ -251,12 +284,12 @@ function scoped(scope: Scope): Query {
  * kWh per window per meter (the sum of the readings whose interval starts in the window).
  * @example Flux.energy({ bucket: "readings", meterIds: ["mtr_1"], from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z", every: "1h" })
  */
-export function energy(scope: Scope & { every: string; timeZone?: string }): string {
+export function energy(scope: Scope & { every: string | Ref; timeZone?: string | Ref }): string {
   return scoped(scope).field(fields.kwh).aggregateWindow({ every: scope.every, fn: "sum", timeZone: scope.timeZone }).yield("energy").toString();
 }
 
 /** Cost per time-of-use period per local day, every meter in scope together (a table per period). */
-export function costByPeriod(scope: Scope & { timeZone: string; every?: string }): string {
+export function costByPeriod(scope: Scope & { timeZone: string | Ref; every?: string | Ref }): string {
   return scoped(scope)
     .field(fields.cost, fields.period)
     .pivot({ rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value" })
@@ -284,7 +317,7 @@ function demandQuery(scope: Scope): Query {
 }
 
 /** Energy-weighted power factor per window, every meter in scope together, from kWh and kVArh. */
-export function powerFactor(scope: Scope & { every: string; timeZone?: string }): string {
+export function powerFactor(scope: Scope & { every: string | Ref; timeZone?: string | Ref }): string {
   return scoped(scope)
     .field(fields.kwh, fields.kvarh)
     .group(["_field"])
@@ -308,4 +341,21 @@ export function factoryWindowPeriods(scope: Scope & { factoryId: string }): stri
 /** kWh, cost and readings per meter per local day. */
 export function meterDays(scope: Scope & { factoryId: string; timeZone: string }): string {
   return scoped(scope).field(fields.kwh, fields.cost).aggregateWindow({ every: "1d", fn: "sum", timeZone: scope.timeZone }).yield("meter_days").toString();
+}
+
+/** Mean of one field per window, every meter in scope separately (voltage, current, kW). */
+export function fieldMean(scope: Scope & { field: string; every: string | Ref }): string {
+  return scoped(scope).field(scope.field).aggregateWindow({ every: scope.every, fn: "mean" }).yield(scope.field).toString();
+}
+
+/**
+ * The values a tag takes (for dashboard variables), optionally only where another tag has a value.
+ * @example Flux.tagValues({ bucket: Flux.grafana.defaultBucket, tag: "meter", where: { factory: Flux.grafanaVariable("factory") } })
+ */
+export function tagValues(options: { bucket: string | Ref; tag: string; where?: Record<string, string | Ref>; start?: string }): string {
+  const args = [`bucket: ${string(options.bucket)}`, `tag: ${string(options.tag)}`];
+  const where = Object.entries(options.where ?? {});
+  if (where.length > 0) args.push(`predicate: (r) => ${where.map(([key, value]) => `${column(key)} == ${string(value)}`).join(" and ")}`);
+  args.push(`start: -${duration(options.start ?? "90d")}`);
+  return `import "influxdata/influxdb/schema"\n\nschema.tagValues(${args.join(", ")})\n`;
 }
