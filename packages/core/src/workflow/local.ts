@@ -82,7 +82,11 @@ export class LocalRunner implements Runner {
     this.records.set(executionArn, record);
     this.save(record);
     const run = this.run(deployment, record, input).catch((error: Error) => {
+      // The runner itself failed (a step that cannot be loaded, an invalid definition): the run fails with it, visibly.
       this.options.log?.(`workflow ${name}: ${error.message}`);
+      Object.assign(record.execution, { status: "FAILED", stopDate: new Date().toISOString(), error: "States.Runtime", cause: error.message });
+      new HistoryRecorder(record, (event) => this.append(record, event)).finish("FAILED", "States.Runtime", error.message);
+      this.save(record);
     });
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
@@ -131,6 +135,7 @@ export class LocalRunner implements Runner {
     for (const [placeholder, step] of Object.entries(deployment.steps)) handlers.set(placeholder, await this.options.resolveStep(step.handler));
     const history = new HistoryRecorder(record, (event) => this.append(record, event));
     let violation: LimitExceeded | undefined;
+    let failed: { error: string; cause: string } | undefined;
 
     const invoke = async (state: string, parameters: unknown): Promise<unknown> => {
       const { FunctionName, Payload } = (parameters ?? {}) as { FunctionName?: string; Payload?: unknown };
@@ -171,6 +176,7 @@ export class LocalRunner implements Runner {
     );
     const pump = (async () => {
       for await (const event of execution.eventLogs) {
+        if (event.type === "ExecutionFailed") failed = { error: event.Error, cause: String(event.Cause ?? "") };
         if (violation) continue;
         try {
           history.take(event, deployment);
@@ -186,16 +192,18 @@ export class LocalRunner implements Runner {
     try {
       outcome = { output: await execution.result };
     } catch (error) {
-      const failure = error as Error & { cause?: unknown; name: string };
-      if (violation) outcome = { error: violation.error, cause: violation.message };
-      else if (failure.name === "ExecutionAbortedError") outcome = { aborted: true };
+      const failure = error as Error;
+      if (failure.name === "ExecutionAbortedError") outcome = { aborted: true };
       else if (failure.name === "ExecutionTimeoutError") outcome = { error: "States.Timeout", cause: "" };
       else outcome = { error: failure.name, cause: failure.message };
     }
+    // The event log runs behind the result: only once it is drained are a quota breach and the failure's own error known.
     await pump;
+    if (violation) outcome = { error: violation.error, cause: violation.message };
+    else if (failed && "error" in outcome) outcome = failed;
     const execution_ = record.execution;
     execution_.stopDate = new Date().toISOString();
-    if ("output" in outcome && !violation) {
+    if ("output" in outcome) {
       const size = bytes(outcome.output);
       if (size > limits.payloadBytes) {
         outcome = { error: "States.DataLimitExceeded", cause: `The execution output has ${size} bytes, over the maximum of ${limits.payloadBytes}.` };

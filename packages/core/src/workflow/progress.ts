@@ -254,7 +254,7 @@ export function explain(failure: Omit<Failure, "explanation">): string {
   const after = failure.retries > 0 ? ` after ${failure.retries} retr${failure.retries === 1 ? "y" : "ies"}` : "";
   switch (failure.type) {
     case "ImportValidationError": {
-      const lines = [...new Set([...failure.message.matchAll(/line (\d+)/g)].map((match) => match[1]))];
+      const lines = [...new Set([...failure.message.matchAll(/(?:: |; )line (\d+)/g)].map((match) => match[1]))];
       const file = /^([^:]+):/.exec(failure.message)?.[1] ?? "the file";
       const which = lines.length > 0 ? `line${lines.length === 1 ? "" : "s"} ${lines.join(", ")} of ${file}` : `the rows of ${file} listed above`;
       return `The file was rejected in ${where}, so nothing from this run was loaded. Fix ${which} (the header is line 1) and import it again.`;

@@ -1,0 +1,326 @@
+import { billTable } from "@wattflow/core/close/bill.sql";
+import { factoryTable } from "@wattflow/core/factory/factory.sql";
+import { importRunTable } from "@wattflow/core/import/import.sql";
+import { productionTable } from "@wattflow/core/production/production.sql";
+import { readingTable } from "@wattflow/core/reading/reading.sql";
+import { TariffStore } from "@wattflow/core/tariff/store";
+import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
+import { Testing } from "@wattflow/core/testing";
+import { Uploads } from "@wattflow/core/upload";
+import { LocalStore } from "@wattflow/core/upload/local";
+import { Workflow } from "@wattflow/core/workflow";
+import { limits } from "@wattflow/core/workflow/definitions";
+import { LocalRunner, type StepHandler } from "@wattflow/core/workflow/local";
+import { RunProgress } from "@wattflow/core/workflow/progress";
+import { and, asc, eq, gte } from "drizzle-orm";
+import ExcelJS from "exceljs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { app } from "../src/api/app";
+import * as closeSteps from "../src/workflows/close";
+import * as importSteps from "../src/workflows/import";
+import * as recomputeSteps from "../src/workflows/recompute";
+import { ids, type Pipeline, pipeline } from "./support";
+
+const stepModules: Record<string, Record<string, unknown>> = { import: importSteps, recompute: recomputeSteps, close: closeSteps };
+
+/** The real step handlers, found by the registry's handler path as the local stack finds them. */
+async function realStep(handler: string): Promise<StepHandler> {
+  const match = /^packages\/functions\/src\/workflows\/(\w+)\.(\w+)$/.exec(handler) as RegExpExecArray;
+  const step = stepModules[match[1] as string]?.[match[2] as string];
+  if (typeof step !== "function") throw new Error(`no step ${handler}`);
+  return step as StepHandler;
+}
+
+const csv = (lines: string[]) => ({ name: "production.csv", bytes: new TextEncoder().encode(`${lines.join("\n")}\n`) });
+
+async function finished(runner: LocalRunner, executionArn: string) {
+  await runner.idle();
+  const execution = (await runner.describe(executionArn)) as Workflow.Execution;
+  return { execution, progress: RunProgress.of(execution, await Workflow.fullHistory(runner, executionArn)) };
+}
+
+async function importFiles(runner: LocalRunner, kind: "production" | "bill" | "prices", files: { name: string; bytes: Uint8Array }[]) {
+  const { Import } = await import("@wattflow/core/import");
+  const started = await Import.start({ organizationId: ids.organization, kind, factoryId: kind === "prices" ? undefined : ids.factory, files });
+  return finished(runner, started.executionArn);
+}
+
+describe.each(Testing.lanes())("workflows on the local runner with the real steps (%s)", (lane) => {
+  let p: Pipeline;
+  let dir: ReturnType<typeof Testing.temporaryDir>;
+  let runner: LocalRunner;
+  beforeAll(async () => {
+    p = await pipeline(lane);
+    dir = Testing.temporaryDir();
+    Uploads.provide(new LocalStore(`${dir.path}/uploads`));
+    runner = new LocalRunner({ dir: `${dir.path}/workflows`, resolveStep: realStep, retryIntervalMs: 0 });
+    Workflow.provide(runner);
+  });
+  afterAll(async () => {
+    await runner.stop();
+    Workflow.provide(undefined);
+    Uploads.provide(undefined);
+    await p.close();
+    dir.remove();
+  });
+
+  it("imports a valid production file: SUCCEEDED with its row count, rows stored", async () => {
+    // Prepare
+    const file = csv(["date,line,units,shift", "2026-03-02,L0,1200,A", "2026-03-02,L1,800,A", "2026-03-03,L0,1150,B"]);
+
+    // Act
+    const { execution, progress } = await importFiles(runner, "production", [file]);
+
+    // Assess
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(progress.states).toMatchObject({ done: 3, total: 3 });
+    expect(progress.result).toMatchObject({ rows: 3, inserted: 3, updated: 0, unchanged: 0 });
+    const rows = await p.database.db.select().from(productionTable).orderBy(asc(productionTable.date), asc(productionTable.line));
+    expect(rows.map((row) => [row.date, row.line, row.shift, Number(row.units)])).toEqual([
+      ["2026-03-02", "L0", "A", 1200],
+      ["2026-03-02", "L1", "A", 800],
+      ["2026-03-03", "L0", "B", 1150],
+    ]);
+  });
+
+  it("re-importing the same file changes nothing", async () => {
+    const file = csv(["date,line,units,shift", "2026-03-02,L0,1200,A", "2026-03-02,L1,800,A", "2026-03-03,L0,1150,B"]);
+    const before = await p.database.db.select().from(productionTable).orderBy(asc(productionTable.date), asc(productionTable.line));
+
+    const { progress } = await importFiles(runner, "production", [file]);
+
+    expect(progress.result).toMatchObject({ rows: 3, inserted: 0, updated: 0, unchanged: 3 });
+    const after = await p.database.db.select().from(productionTable).orderBy(asc(productionTable.date), asc(productionTable.line));
+    expect(after).toEqual(before);
+  });
+
+  it("fails a file with bad rows, naming each row's line (header = line 1), and loads nothing from it", async () => {
+    const file = csv(["date,line,units", "2026-04-01,L0,10", "2026-04-01,L1,abc", "2026-04-31,L2,5", "2026-04-02,Nowhere,1", "2026-04-01,L0,11"]);
+
+    const { execution, progress } = await importFiles(runner, "production", [file]);
+
+    expect(execution.status).toBe("FAILED");
+    expect(progress.error).toMatchObject({ state: "ValidateFile", type: "ImportValidationError", item: { map: "ValidateFiles", index: 0 }, retries: 0 });
+    expect(progress.error?.message).toContain('line 3 (units): units must be a non-negative number, got "abc"');
+    expect(progress.error?.message).toContain('line 4 (date): date "2026-04-31" is not a real date');
+    expect(progress.error?.message).toContain('line 5 (line): unknown line "Nowhere"');
+    expect(progress.error?.message).toContain("line 6: duplicate of line 2");
+    expect(progress.error?.explanation).toContain("lines 3, 4, 5, 6 of production.csv");
+    const april = await p.database.db.select().from(productionTable).where(eq(productionTable.date, "2026-04-01"));
+    expect(april).toEqual([]);
+  });
+
+  it("takes XLSX files, several in one run through the Map", async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("production");
+    sheet.addRow(["date", "line", "units"]);
+    sheet.addRow([new Date(Date.UTC(2026, 4, 4)), "L2", 42]);
+    sheet.addRow(["2026-05-05", "L2", 43.5]);
+    const xlsx = { name: "may.xlsx", bytes: new Uint8Array(await workbook.xlsx.writeBuffer()) };
+
+    const { progress } = await importFiles(runner, "production", [xlsx, csv(["date,line,units", "2026-05-04,L1,7"])]);
+
+    expect(progress.status).toBe("SUCCEEDED");
+    expect(progress.items).toMatchObject({ map: "LoadFiles", done: 2, total: 2, failed: 0 });
+    expect(progress.result).toMatchObject({ files: 2, rows: 3, inserted: 3 });
+    const may = await p.database.db.select().from(productionTable).where(eq(productionTable.line, "L2"));
+    expect(may.map((row) => [row.date, row.units]).sort()).toEqual([
+      ["2026-05-04", "42"],
+      ["2026-05-05", "43.5"],
+    ]);
+  });
+
+  it("closes a month: the bill from the readings, stored, reconciled line by line with the imported utility bill", async () => {
+    // Prepare: readings of 2026-02 for the flat-tariff factory (2.1534 MXN/kWh), and the utility's bill.
+    await p.database.db.insert(readingTable).values(
+      [0, 1, 2].map((meter) => ({
+        meterId: ids.meters[meter] as string,
+        intervalStart: new Date(`2026-02-10T1${meter}:00:00Z`),
+        intervalSeconds: 300,
+        factoryId: ids.factory,
+        deviceId: ids.device,
+        kwh: 100,
+        source: "http" as const,
+        receivedAt: new Date(),
+      })),
+    );
+    const utility = {
+      name: "cfe-feb.csv",
+      bytes: new TextEncoder().encode("month,code,quantity,unit,unit_price,amount\n2026-02,energy,0.3,MWh,2153.4,640.00\n"),
+    };
+    expect((await importFiles(runner, "bill", [utility])).progress.result).toMatchObject({ rows: 1, inserted: 1 });
+
+    // Act
+    const { executionArn } = await runner.start("MonthlyClose", { month: "2026-02", factoryIds: [ids.factory] });
+    const { progress } = await finished(runner, executionArn);
+
+    // Assess
+    expect(progress.status).toBe("SUCCEEDED");
+    expect(progress.result).toMatchObject({ month: "2026-02", factories: 1, readings: 3, totals: { MXN: "646.02" }, reconciled: 1 });
+    expect(progress.result).toMatchObject({ differences: [{ factoryId: ids.factory, difference: "6.02" }] });
+    const { Close } = await import("@wattflow/core/close");
+    const stored = await Close.get(ids.factory, "2026-02");
+    expect(stored?.bill.status).toBe("closed");
+    expect(stored?.lines.map((line) => [line.code, line.amount, line.utilityAmount, line.difference])).toEqual([["energy", "646.02", "640.00", "6.02"]]);
+    const utilityBill = await Close.get(ids.factory, "2026-02", "utility");
+    expect(utilityBill?.lines[0]).toMatchObject({ quantity: "300", unit: "kWh", unitPrice: "2.1534" });
+  });
+
+  it("re-opens a closed month when a reading of it arrives later", async () => {
+    await p.database.db.insert(readingTable).values({
+      meterId: ids.meters[0] as string,
+      intervalStart: new Date("2026-02-20T12:00:00Z"),
+      intervalSeconds: 300,
+      factoryId: ids.factory,
+      deviceId: ids.device,
+      kwh: 1,
+      source: "kinesis",
+      receivedAt: new Date(),
+    });
+
+    const [bill] = await p.database.db.select().from(billTable).where(eq(billTable.source, "wattflow"));
+
+    expect(bill).toMatchObject({ month: "2026-02", status: "reopened" });
+    expect(bill?.reopenedAt).toBeInstanceOf(Date);
+  });
+
+  it("a price import writes the prices into the division's CFE tariffs and its recompute reprices the month, clearing estimated", async () => {
+    // Prepare: the factory on GDMTH in division "golfo centro", prices published up to 2026-05 only.
+    await p.database.db.update(factoryTable).set({ tariffDivision: "golfo centro" }).where(eq(factoryTable.id, ids.factory));
+    await TariffStore.addVersion({
+      factoryId: ids.factory,
+      effectiveFrom: new Date("2026-06-01T06:00:00Z"),
+      definition: {
+        kind: "cfe-gdmth",
+        zone: "central",
+        prices: [{ month: "2026-05", fixed: "600", distribution: "100", capacity: "300", energy: { base: "1", intermedia: "2", punta: "3" } }],
+      },
+    });
+    // 2026-06-09 is a Tuesday: 03:00 local (base) and 20:30 local (punta in summer).
+    const start = (iso: string) => new Date(iso);
+    await p.database.db.insert(readingTable).values(
+      [start("2026-06-09T09:00:00Z"), start("2026-06-10T02:30:00Z")].map((intervalStart) => ({
+        meterId: ids.meters[1] as string,
+        intervalStart,
+        intervalSeconds: 300,
+        factoryId: ids.factory,
+        deviceId: ids.device,
+        kwh: 10,
+        estimated: true,
+        source: "http" as const,
+        receivedAt: new Date(),
+      })),
+    );
+    const prices = {
+      name: "cfe-2026-06.csv",
+      bytes: new TextEncoder().encode(
+        "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta\n2026-06,Golfo Centro,GDMTH,650,110,320,1.1,2.2,3.3\n",
+      ),
+    };
+
+    // Act
+    const imported = await importFiles(runner, "prices", [prices]);
+    const recomputeArn = (imported.progress.result as { recompute: { executionArn: string } }).recompute.executionArn;
+    const recompute = await finished(runner, recomputeArn);
+
+    // Assess
+    expect(imported.progress.status).toBe("SUCCEEDED");
+    expect(recompute.progress.status).toBe("SUCCEEDED");
+    expect(recompute.progress.result).toMatchObject({ factoryMonths: 1, readings: 2, changed: 2, estimated: 0 });
+    const june = await p.database.db
+      .select()
+      .from(readingTable)
+      .where(and(eq(readingTable.meterId, ids.meters[1] as string), gte(readingTable.intervalStart, new Date("2026-06-01T00:00:00Z"))))
+      .orderBy(asc(readingTable.intervalStart));
+    expect(june.map((row) => [row.touPeriod, Number(row.cost), row.estimated])).toEqual([
+      ["base", 11, false],
+      ["punta", 33, false],
+    ]);
+    const versions = await p.database.db.select().from(tariffTable).where(eq(tariffTable.factoryId, ids.factory));
+    expect(JSON.stringify(versions.map((version) => version.definition))).toContain('"month":"2026-06"');
+  });
+
+  it("recomputing again changes nothing", async () => {
+    const { executionArn } = await runner.start("CostRecompute", { months: ["2026-06"], factoryIds: [ids.factory] });
+    const { progress } = await finished(runner, executionArn);
+    expect(progress.result).toMatchObject({ readings: 2, changed: 0 });
+  });
+
+  it("the API takes a multipart upload and shows the run, in the Step Functions shape", async () => {
+    const form = new FormData();
+    form.set("kind", "production");
+    form.set("factory", ids.factory);
+    form.append("file", new Blob(["date,line,units\n2026-07-01,L0,5\n"]), "july.csv");
+
+    const posted = await app.request("/v1/imports", { method: "POST", headers: { authorization: `Bearer ${p.apiToken}` }, body: form });
+    const { executionArn } = (await posted.json()) as { executionArn: string };
+    await runner.idle();
+    const described = await app.request(`/v1/runs/${encodeURIComponent(executionArn)}`, { headers: { authorization: `Bearer ${p.apiToken}` } });
+    const hidden = await app.request(`/v1/runs/${encodeURIComponent(executionArn)}`, { headers: { authorization: `Bearer ${p.otherApiToken}` } });
+    const history = await app.request(`/v1/runs/${encodeURIComponent(executionArn)}/history`, { headers: { authorization: `Bearer ${p.apiToken}` } });
+
+    expect(posted.status).toBe(202);
+    expect(await described.json()).toMatchObject({ status: "SUCCEEDED", workflow: "ImportFiles" });
+    expect(hidden.status).toBe(404);
+    const page = (await history.json()) as Workflow.HistoryPage;
+    expect(page.events[0]).toMatchObject({ id: 1, type: "ExecutionStarted" });
+    expect(page.events.map((event) => event.type)).toContain("MapIterationSucceeded");
+    const [run] = await p.database.db.select().from(importRunTable).where(eq(importRunTable.executionArn, executionArn));
+    expect(run).toMatchObject({ status: "loaded", rows: 1, fileName: "july.csv" });
+  });
+});
+
+describe("Step Functions limits on the local runner", () => {
+  it("fails a run whose state data passes 256 KiB with States.DataLimitExceeded", async () => {
+    // Prepare: a validate step that returns 300 KB instead of a reference.
+    const big = "x".repeat(300 * 1024);
+    const runner = new LocalRunner({ resolveStep: async (handler) => async () => (handler.endsWith(".validate") ? { importId: "imp_1", data: big } : {}) });
+
+    const { executionArn } = await runner.start("ImportFiles", { organizationId: "org_1", kind: "production", imports: [{ importId: "imp_1" }] });
+    const { execution, progress } = await finished(runner, executionArn);
+
+    expect(execution.status).toBe("FAILED");
+    expect(progress.error?.type).toBe("States.DataLimitExceeded");
+    expect(progress.error?.explanation).toContain("256 KiB");
+  });
+
+  it("refuses an input over 256 KiB before starting", async () => {
+    const runner = new LocalRunner({ resolveStep: async () => async () => ({}) });
+    await expect(runner.start("ImportFiles", { imports: [], padding: "y".repeat(limits.payloadBytes) })).rejects.toThrow(/at most 262144/);
+  });
+
+  it(`fails a run whose history passes ${limits.historyEvents} events`, async () => {
+    // 4,000 files: every Map item adds 7 events per Map, so validating and loading them needs ~56,000.
+    const imports = Array.from({ length: 4000 }, (_, index) => ({ importId: `imp_${index}` }));
+    const runner = new LocalRunner({ resolveStep: async () => async (payload) => payload });
+
+    const { executionArn } = await runner.start("ImportFiles", { organizationId: "org_1", kind: "production", imports });
+    const { execution, progress } = await finished(runner, executionArn);
+    const events = await Workflow.fullHistory(runner, executionArn);
+
+    expect(execution.status).toBe("FAILED");
+    expect(execution.error).toBe("States.Runtime");
+    expect(progress.error?.message).toContain("25000 history events");
+    expect(events.length).toBeLessThanOrEqual(limits.historyEvents + 1);
+  });
+
+  it("retries a transient step failure and reports the retries spent when it keeps failing", async () => {
+    let calls = 0;
+    const runner = new LocalRunner({
+      retryIntervalMs: 0,
+      resolveStep: async (handler) => async (payload) => {
+        if (!handler.endsWith(".validate")) return payload;
+        calls += 1;
+        const error = new Error("connection reset by the database");
+        error.name = "TransientError";
+        throw error;
+      },
+    });
+
+    const { executionArn } = await runner.start("ImportFiles", { organizationId: "org_1", kind: "production", imports: [{ importId: "imp_1" }] });
+    const { progress } = await finished(runner, executionArn);
+
+    expect(calls).toBe(4);
+    expect(progress.error).toMatchObject({ state: "ValidateFile", type: "TransientError", message: "connection reset by the database", retries: 3 });
+  });
+});
