@@ -165,3 +165,15 @@ describe("wattflow cost", () => {
     expect(result.stderr).toContain(`${bad}: energy`);
   });
 });
+
+describe("wattflow bench cost", () => {
+  test("--json ends with the figures line after checking the engine against DuckDB", () => {
+    const result = wattflow("bench", "cost", "--readings", "20000", "--meters", "20", "--runs", "1", "--json");
+    expect(result.code).toBe(0);
+    const last = JSON.parse(result.stdout.trim().split("\n").at(-1) as string);
+    expect(Object.keys(last)).toEqual(["readings", "seconds", "readingsPerSecond", "duckdbSeconds", "ratio"]);
+    expect(last.readings).toBe(20000);
+    expect(last.ratio).toBeGreaterThan(0);
+    expect(result.stderr).toContain("sampled readings and the totals agree");
+  });
+});
