@@ -64,6 +64,8 @@ export type StageConfig = {
     readingRetentionMonths: number;
     /** NAT for the VPC: "managed" is highly available, "ec2" costs a few dollars a month. */
     nat: "managed" | "ec2";
+    /** RDS Proxy in front of Aurora: pools the connections of many concurrent Lambdas (each opens up to 10). */
+    proxy: boolean;
   };
   timeseries: TimeSeries;
   workflows: {
@@ -110,7 +112,7 @@ const base: Omit<StageConfig, "stage" | "production"> = {
     athenaResultsRetentionDays: 7,
     athenaBytesScannedCutoff: 10 * 1024 ** 3,
   },
-  database: { minAcu: 0, maxAcu: 4, pauseAfter: "5 minutes", readingRetentionMonths: 14, nat: "ec2" },
+  database: { minAcu: 0, maxAcu: 4, pauseAfter: "5 minutes", readingRetentionMonths: 14, nat: "ec2", proxy: false },
   timeseries: { kind: "none" },
   workflows: { closeTimeZones: ["America/Mexico_City"] },
   monitoring: { iteratorAgeAlarmMs: 5 * 60 * 1000, apiErrorsPer5Minutes: 10 },
@@ -134,7 +136,7 @@ const production: Omit<StageConfig, "stage"> = {
   },
   // Always on (no pause): the consumer writes every few seconds. 16 ACU absorbs post-outage bursts.
   // 14 months of raw readings is ~9 TB at 1,000 factories (docs/deploy.md); older ones are in the lake.
-  database: { minAcu: 1, maxAcu: 16, readingRetentionMonths: 14, nat: "managed" },
+  database: { minAcu: 1, maxAcu: 16, readingRetentionMonths: 14, nat: "managed", proxy: true },
   timeseries: { kind: "timestream", instanceType: "db.influx.large", storageGb: 400, multiAz: true },
   workflows: { closeTimeZones: mexicoTimeZones },
   monitoring: { iteratorAgeAlarmMs: 60 * 1000, apiErrorsPer5Minutes: 5 },

@@ -21,6 +21,8 @@ export const database = new sst.aws.Aurora("Database", {
   },
   // A reader in production keeps a warm standby in another AZ (failover in seconds).
   replicas: config.production ? 1 : 0,
+  // With a proxy the links point at it, so functions connect through it without a code change.
+  proxy: config.database.proxy,
   dev: {
     host: process.env.WATTFLOW_DEV_PGHOST ?? "localhost",
     port: Number(process.env.WATTFLOW_DEV_PGPORT ?? 5432),
