@@ -21,7 +21,7 @@ const step = intervalSeconds * 1000;
 /** Readings of the last intervals are fresh: they go before any backlog. */
 const freshIntervals = 2;
 /** At most this many boundaries (3 hours) go into one commit when the agent catches up. */
-const catchUpBoundaries = 36;
+export const catchUpBoundaries = 36;
 /** Default backlog drain rate: well above what one gateway's fresh readings need, below what a shard takes in a burst. */
 export const defaultBacklogPerSecond = 5_000;
 export const defaultHeartbeatMs = 60_000;

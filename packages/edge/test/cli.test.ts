@@ -69,7 +69,8 @@ describe("wattflow edge", () => {
     const result = wattflow(["edge", "install", "--config", configPath, "--unit-dir", join(dir.path, "units"), "--user", "wattflow"]);
     expect(result.status, result.stderr).toBe(0);
     const unit = readFileSync(join(dir.path, "units", "wattflow-edge.service"), "utf8");
-    expect(unit).toMatch(new RegExp(`^ExecStart=\\S+node \\S+wattflow\\.mjs edge run --config ${configPath}$`, "m"));
+    expect(unit).toMatch(new RegExp(`^ExecStart=\\S+node \\S+wattflow-edge\\.mjs run --config ${configPath}$`, "m"));
+    expect(unit).toMatch(/^Environment="NODE_OPTIONS=--max-old-space-size=64 --max-semi-space-size=1"$/m);
     expect(unit).toMatch(/^Restart=on-failure$/m);
     expect(unit).toMatch(/^User=wattflow$/m);
     expect(unit).toContain(`ReadWritePaths=${join(dir.path, "state")}`);

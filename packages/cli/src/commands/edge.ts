@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CliError } from "../client";
 
-const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
+const edgeBin = fileURLToPath(new URL("../../../edge/bin/wattflow-edge.mjs", import.meta.url));
 
 export function register(program: Command): void {
   const edge = program.command("edge").description("the factory gateway: read meters, keep readings in an outbox, upload them");
@@ -76,7 +76,7 @@ export function register(program: Command): void {
         name: options.name,
         description: `Wattflow edge agent (${config.deviceId})`,
         node: process.execPath,
-        bin,
+        bin: edgeBin,
         configPath,
         dataDir: config.dataDir,
         workingDirectory: dirname(configPath),
