@@ -3,9 +3,8 @@
  * with `aws.sfn.StateMachine` (SST's StepFunctions component emits JSONata, which the local runner
  * cannot execute), with a role whose permissions are derived from the definition's task resources.
  * Workflows marked `monthlyClose` are started at 02:00 on the 1st in each factory time zone.
- *
- * The registry is empty until the workflows issue adds definitions in packages/core/src/workflow/.
  */
+import { Workflows } from "../packages/core/src/workflow/definitions";
 import { type AslDefinition, WorkflowIam } from "../packages/core/src/workflow/iam";
 import { configFor } from "./config";
 import { database, vpc } from "./database";
@@ -26,11 +25,8 @@ export type WorkflowDeployment = {
   monthlyClose?: boolean;
 };
 
-/**
- * The deployed workflows. Empty until the definitions land in core: then
- * `export const registry: WorkflowDeployment[] = Workflows.registry` (packages/core/src/workflow/definitions.ts).
- */
-export const registry: WorkflowDeployment[] = [];
+/** The deployed workflows: every definition core registers (packages/core/src/workflow/definitions.ts). */
+export const registry: WorkflowDeployment[] = Workflows.registry;
 
 const identity = aws.getCallerIdentityOutput({});
 const region = aws.getRegionOutput({});
@@ -42,7 +38,7 @@ export const uploads = new sst.aws.Bucket("Uploads", { versioning: config.produc
 /** Every state machine of the stage is `<prefix><Workflow>`; core's AWS runner starts and watches them by it. */
 export const workflowArnPrefix = $interpolate`arn:${partition.partition}:states:${region.region}:${identity.accountId}:stateMachine:wattflow-${$app.stage}-`;
 
-/** What the API needs to accept uploads and start and watch runs (`wattflow runs watch`). */
+/** What the API and the steps need to read and write uploads and start and watch runs (`wattflow runs watch`). */
 export const workflowClient = {
   environment: { WATTFLOW_UPLOADS_BUCKET: uploads.name, WATTFLOW_WORKFLOW_ARN_PREFIX: workflowArnPrefix },
   permissions: [
@@ -67,8 +63,9 @@ function deploy(workflow: WorkflowDeployment): aws.sfn.StateMachine {
         link: [database],
         timeout: `${step.timeoutSeconds ?? 300} seconds`,
         memory: `${step.memoryMb ?? 1024} MB`,
-        environment: { WATTFLOW_UPLOADS_BUCKET: uploads.name },
-        permissions: [{ actions: ["s3:GetObject", "s3:PutObject"], resources: [$interpolate`${uploads.arn}/*`] }],
+        // Steps read uploads and may start or watch other runs (an import that triggers a recompute).
+        environment: workflowClient.environment,
+        permissions: workflowClient.permissions,
       }).arn,
     ]),
   );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Workflows } from "../src/workflow/definitions";
 import { type AslDefinition, WorkflowIam } from "../src/workflow/iam";
 
 const scope = { region: "us-east-1", accountId: "123456789012" };
@@ -156,4 +157,22 @@ describe("ASL → IAM policy derivation", () => {
   it("fills every placeholder and names the one that has no value", () => {
     expect(() => WorkflowIam.substitute(monthlyClose, { ListFactories: fn("list") })).toThrow(`no value for placeholder ${ref("CloseFactory")}`);
   });
+
+  it.each(Workflows.registry.map((workflow) => [workflow.name, workflow] as const))(
+    "derives the %s role from the registry: invoke its own steps, nothing else",
+    (_name, workflow) => {
+      const arns = Object.fromEntries(Object.keys(workflow.steps).map((placeholder) => [placeholder, fn(`wattflow-production-${placeholder}`)]));
+
+      const policy = WorkflowIam.policy(WorkflowIam.substitute(workflow.definition, arns), scope);
+
+      expect(policy).toEqual([
+        {
+          actions: ["lambda:InvokeFunction"],
+          resources: Object.values(arns)
+            .flatMap((arn) => [arn, `${arn}:*`])
+            .sort(),
+        },
+      ]);
+    },
+  );
 });
