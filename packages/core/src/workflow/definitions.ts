@@ -53,8 +53,12 @@ function each(itemsPath: string, processor: { name: string; placeholder: string 
   };
 }
 
-/** The failure path every workflow shares: the execution fails with the caught error and its cause, unchanged. */
-const failed: AslState = { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" };
+/**
+ * The failure path every workflow shares: the execution fails with the caught error. No CausePath: a
+ * States.Timeout has no Cause, and a path to nothing would turn the failure into States.Runtime; the
+ * cause stays on the failed task's event, where the watcher reads it.
+ */
+const failed: AslState = { Type: "Fail", ErrorPath: "$.error.Error" };
 
 /**
  * Import ETL. Input: `{ organizationId, kind, imports: [{ importId }] }`. Every file is validated before

@@ -203,7 +203,8 @@ function failure(execution: Execution, events: readonly HistoryEvent[], byId: Ma
   const executionFailure = [...failures].reverse().find((event) => event.type.startsWith("Execution"));
   const source = taskFailure ?? executionFailure;
   const sourceDetails = source ? details(source) : {};
-  const error = execution.error ?? sourceDetails.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : execution.status);
+  // The failed task's own error comes first: the execution's may be a consequence (a States.Runtime in the failure path).
+  const error = sourceDetails.error ?? execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : execution.status);
   // A caught error reaches the Fail state unchanged, so the execution's cause is the task's; prefer the task's own.
   const cause = sourceDetails.cause ?? execution.cause;
   const decoded = decodeCause(error, cause || undefined);

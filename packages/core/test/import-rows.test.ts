@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { parseCsv } from "../src/import/parse";
+import { check } from "../src/import/rows";
+
+describe("CSV parsing", () => {
+  it("keeps each row's line in the file: header is line 1, blank lines counted, quoted newlines inside one row", () => {
+    const table = parseCsv('\ufeffDate,Line,Units\r\n2026-03-01,"Line, A",5\r\n\r\n2026-03-02,"multi\nline",6\n"quoted ""x""",b,7');
+
+    expect(table.header).toEqual(["date", "line", "units"]);
+    expect(table.rows).toEqual([
+      { line: 2, cells: ["2026-03-01", "Line, A", "5"] },
+      { line: 4, cells: ["2026-03-02", "multi\nline", "6"] },
+      { line: 6, cells: ['quoted "x"', "b", "7"] },
+    ]);
+  });
+
+  it("refuses a quote left open, naming the row where it started", () => {
+    expect(() => parseCsv('date,line,units\n2026-03-01,"open,5\n')).toThrow(expect.objectContaining({ line: 2 }));
+  });
+});
+
+describe("row checks", () => {
+  it("names missing and unknown columns on line 1", () => {
+    const result = check("production", parseCsv("date,lines,units\n2026-03-01,A,1\n"), { lines: ["A"] });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        { line: 1, message: "missing column(s) line; a production file has date, line, units, shift" },
+        { line: 1, message: "unknown column(s) lines; a production file has date, line, units, shift" },
+      ],
+    });
+  });
+
+  it("turns an instant in the date column into the factory's local date", () => {
+    const result = check("production", parseCsv("date,line,units\n2026-03-02T03:00:00Z,A,1\n"), { lines: ["A"], timeZone: "America/Mexico_City" });
+    expect(result).toEqual({ ok: true, rows: { kind: "production", rows: [{ date: "2026-03-01", line: "A", shift: "", units: "1" }] } });
+  });
+
+  it("converts a bill's MWh to kWh exactly, the unit price with it", () => {
+    const result = check("bill", parseCsv("month,code,quantity,unit,unit_price,amount\n2026-02,energy,12.3456,MWh,1726.2,21311.00\n"), {});
+    expect(result).toMatchObject({ ok: true, rows: { rows: [{ quantity: "12345.6", unit: "kWh", unitPrice: "1.7262", amount: "21311.00" }] } });
+  });
+
+  it("asks GDMTH price tables for the three energy prices and GDMTO for one", () => {
+    const result = check(
+      "prices",
+      parseCsv(
+        "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-06,Noreste,GDMTH,1,2,3,1.1,2.2,,\n2026-06,Noreste,GDMTO,1,2,3,,,,\n",
+      ),
+      {},
+    );
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        { line: 2, column: "punta", message: "punta is empty" },
+        { line: 3, column: "energy", message: "energy is empty" },
+      ],
+    });
+  });
+});
