@@ -238,3 +238,49 @@ describe("HTTP fallback", () => {
     }
   });
 });
+
+describe("Kinesis partial failures", () => {
+  it("resends only the entries PutRecords refused, with backoff, and acknowledges the rest at once", async () => {
+    // A Kinesis-shaped endpoint (JSON 1.1, real response shape) that throttles every third entry once: kinesis-mock never throttles.
+    const seen: string[][] = [];
+    const throttled = new Set<string>();
+    const server = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on("end", () => {
+        const records = (JSON.parse(body) as { Records: { Data: string; PartitionKey: string }[] }).Records;
+        const keys = records.map((record) => {
+          const { reading } = JSON.parse(Buffer.from(record.Data, "base64").toString()) as { reading: { meterId: string; start: string } };
+          return `${reading.meterId}@${reading.start}`;
+        });
+        seen.push(keys);
+        let failed = 0;
+        const results = keys.map((key, index) => {
+          if (index % 3 === 0 && !throttled.has(key)) {
+            throttled.add(key);
+            failed++;
+            return { ErrorCode: "ProvisionedThroughputExceededException", ErrorMessage: "Rate exceeded for shard shardId-000000000000" };
+          }
+          return { SequenceNumber: `4959${String(index).padStart(52, "0")}`, ShardId: "shardId-000000000000" };
+        });
+        response.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+        response.end(JSON.stringify({ FailedRecordCount: failed, Records: results }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const gateway = setup({ kinesisEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    try {
+      gateway.fill(5); // 30 readings, one call
+      const step = await gateway.uploader.step();
+      expect(step).toMatchObject({ route: "kinesis", sent: 30, acked: 30 });
+      expect(seen.map((call) => call.length)).toEqual([30, 10]);
+      expect(seen[1]).toEqual(seen[0]?.filter((_, index) => index % 3 === 0));
+      expect(gateway.outbox.pendingCount()).toBe(0);
+    } finally {
+      gateway.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
