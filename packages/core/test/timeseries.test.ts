@@ -136,7 +136,8 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
 
     expect(windows).toEqual(expectedWindows);
     expect(days).toEqual(expectedDays);
-    expect(influx.queries).toHaveLength(3);
+    expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
+    expect(influx.queries).toHaveLength(6);
     for (const query of influx.queries) expect(await fluxProblems(query)).toEqual([]);
   });
 
@@ -171,6 +172,7 @@ describe("the lake answers the same questions with DuckDB", () => {
 
     expect(await port.windows(range)).toEqual(expectedWindows);
     expect(await port.meterDays({ ...range, timeZone: zone })).toEqual(expectedDays);
+    expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
   });
 
   it("writes nothing itself: the consumer's lake delivery is its write", async () => {

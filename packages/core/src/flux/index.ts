@@ -121,14 +121,20 @@ export function int(value: number): string {
 /** An IANA time zone name, checked against the runtime's zone database, as a string literal. */
 export function zone(value: string | Ref): string {
   if (isRef(value)) return value.ref;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: value });
-  } catch (error) {
-    if (error instanceof RangeError) throw new FluxError(`${JSON.stringify(value)} is not an IANA time zone such as America/Mexico_City`);
-    throw error;
+  // Building a formatter is the costly part of checking a zone: remember the ones that passed.
+  if (!knownZones.has(value)) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: value });
+    } catch (error) {
+      if (error instanceof RangeError) throw new FluxError(`${JSON.stringify(value)} is not an IANA time zone such as America/Mexico_City`);
+      throw error;
+    }
+    knownZones.add(value);
   }
   return string(value);
 }
+
+const knownZones = new Set<string>();
 
 /** A column reference inside a predicate: `r["name"]`, safe for any name. */
 export function column(name: string): string {

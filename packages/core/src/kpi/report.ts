@@ -39,9 +39,7 @@ export async function month(organizationId: string, factoryId: string, query: Qu
   const { from, to } = monthRange(query.month, factory.timeZone);
   const series = await TimeSeries.use();
   const range = { factoryId, from, to };
-  // One after the other: the local port shares one DuckDB connection.
-  const windows = await series.windows(range);
-  const meterDays = await series.meterDays({ ...range, timeZone: factory.timeZone });
+  const { windows, meterDays } = await series.usage({ ...range, timeZone: factory.timeZone });
   const meters = await Meter.listByFactory(factoryId);
   const production = await productionByLine(factoryId, `${query.month}-01`, lastDayOf(query.month));
   const versions = (await TariffStore.versions([factoryId])).get(factoryId) ?? [];

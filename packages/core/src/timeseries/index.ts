@@ -35,6 +35,8 @@ export interface Port {
   windows(range: Range): Promise<Window[]>;
   /** kWh and cost per meter per local day of `timeZone`. */
   meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]>;
+  /** Both at once (what a month of KPIs reads): the lake answers them in one pass. */
+  usage(range: Range & { timeZone: string }): Promise<{ windows: Window[]; meterDays: MeterDay[] }>;
   describe(): { kind: "influxdb" | "lake"; location: string };
   close?(): Promise<void>;
 }
@@ -95,6 +97,9 @@ const none: Port = {
     throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
   },
   async meterDays() {
+    throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
+  },
+  async usage() {
     throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
   },
   describe: () => ({ kind: "lake", location: "none" }),

@@ -165,6 +165,11 @@ export class InfluxTimeSeries implements Port {
     return [...byTime.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
   }
 
+  async usage(range: Range & { timeZone: string }): Promise<{ windows: Window[]; meterDays: MeterDay[] }> {
+    const [windows, meterDays] = await Promise.all([this.windows(range), this.meterDays(range)]);
+    return { windows, meterDays };
+  }
+
   async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
     const rows = await this.query(
       Flux.meterDays({ bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to, timeZone: range.timeZone }),

@@ -29,17 +29,33 @@ function zone(value: string): string {
 }
 
 /**
- * The latest copy of each reading of a factory in [from, to): the `dt` bounds prune partitions
- * (a reading's dt is its interval start's UTC date).
+ * The latest copy (by computedAt) of each reading of a factory in [from, to), with the columns the
+ * questions use. An aggregate per key (arg_max) rather than a window function: one hash pass, no
+ * sort. Copies with the same computedAt are the same costing sent twice, so either may stand. The
+ * `dt` bounds prune partitions (a reading's dt is its interval start's UTC date).
  */
 export function latestReadings(range: Range): string {
   const fromDay = range.from.toISOString().slice(0, 10);
   const toDay = new Date(range.to.getTime() - 1).toISOString().slice(0, 10);
-  return `SELECT * FROM readings
-  WHERE factory_id = ${sqlString(range.factoryId)} AND dt BETWEEN ${sqlString(fromDay)} AND ${sqlString(toDay)}
-    AND interval_start >= ${instant(range.from)} AND interval_start < ${instant(range.to)}
-  QUALIFY row_number() OVER (PARTITION BY meter_id, interval_start ORDER BY computed_at DESC NULLS LAST, received_at DESC) = 1`;
+  const pick = (column: string) => `arg_max(${column}, copy_order) AS ${column}`;
+  return `SELECT meter_id, interval_start, ${["kwh", "kvarh", "cost", "tou_period"].map(pick).join(", ")}
+  FROM (SELECT *, coalesce(computed_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS copy_order FROM readings
+        WHERE factory_id = ${sqlString(range.factoryId)} AND dt BETWEEN ${sqlString(fromDay)} AND ${sqlString(toDay)}
+          AND interval_start >= ${instant(range.from)} AND interval_start < ${instant(range.to)})
+  GROUP BY meter_id, interval_start`;
 }
+
+const windowColumns = `arg_max(tou_period, interval_start) AS period, sum(kwh) AS kwh, sum(kvarh) AS kvarh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost`;
+
+type Raw = Record<string, unknown>;
+const toWindow = (row: Raw): Window => ({
+  start: row.window_start as Date,
+  period: (row.period as string | null) ?? null,
+  kwh: Number(row.kwh),
+  kvarh: row.kvarh === null ? null : Number(row.kvarh),
+  cost: String(row.cost),
+});
+const toMeterDay = (row: Raw): MeterDay => ({ meterId: String(row.meter_id), day: String(row.day), kwh: Number(row.kwh), cost: String(row.cost) });
 
 export class LakeTimeSeries implements Port {
   constructor(private readonly lake: LocalLake) {}
@@ -54,18 +70,9 @@ export class LakeTimeSeries implements Port {
   async windows(range: Range): Promise<Window[]> {
     const rows = await this.read(`
       WITH latest AS (${latestReadings(range)})
-      SELECT to_timestamp(floor(epoch(interval_start) / 900) * 900) AS window_start,
-             arg_max(tou_period, interval_start) AS period,
-             sum(kwh) AS kwh, sum(kvarh) AS kvarh,
-             CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost
+      SELECT to_timestamp(floor(epoch(interval_start) / 900) * 900) AS window_start, ${windowColumns}
       FROM latest GROUP BY 1 ORDER BY 1`);
-    return rows.map((row) => ({
-      start: row.window_start as Date,
-      period: (row.period as string | null) ?? null,
-      kwh: Number(row.kwh),
-      kvarh: row.kvarh === null ? null : Number(row.kvarh),
-      cost: String(row.cost),
-    }));
+    return rows.map(toWindow);
   }
 
   async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
@@ -74,7 +81,22 @@ export class LakeTimeSeries implements Port {
       SELECT meter_id, CAST(CAST(interval_start AT TIME ZONE ${zone(range.timeZone)} AS DATE) AS VARCHAR) AS day,
              sum(kwh) AS kwh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost
       FROM latest GROUP BY 1, 2 ORDER BY 2, 1`);
-    return rows.map((row) => ({ meterId: String(row.meter_id), day: String(row.day), kwh: Number(row.kwh), cost: String(row.cost) }));
+    return rows.map(toMeterDay);
+  }
+
+  /** Windows and meter days from one scan and one dedup (grouping sets). */
+  async usage(range: Range & { timeZone: string }): Promise<{ windows: Window[]; meterDays: MeterDay[] }> {
+    const rows = await this.read(`
+      WITH latest AS (${latestReadings(range)}),
+      keyed AS (SELECT *, to_timestamp(floor(epoch(interval_start) / 900) * 900) AS window_start,
+                       CAST(CAST(interval_start AT TIME ZONE ${zone(range.timeZone)} AS DATE) AS VARCHAR) AS day FROM latest)
+      SELECT window_start, meter_id, day, ${windowColumns}, grouping(window_start) AS by_meter_day
+      FROM keyed GROUP BY GROUPING SETS ((window_start), (meter_id, day))`);
+    const windows = rows.filter((row) => Number(row.by_meter_day) === 0).map(toWindow);
+    const meterDays = rows.filter((row) => Number(row.by_meter_day) === 1).map(toMeterDay);
+    windows.sort((a, b) => a.start.getTime() - b.start.getTime());
+    meterDays.sort((a, b) => a.day.localeCompare(b.day) || a.meterId.localeCompare(b.meterId));
+    return { windows, meterDays };
   }
 
   private async read(sql: string): Promise<Record<string, unknown>[]> {
