@@ -155,7 +155,32 @@ export function runDemoTraffic(
       // Like a real gateway: keep the readings and try them again next tick.
       next -= (readings.length / info.meterIds.length) * step;
       options.log?.(`demo gateway: ingest answered ${response.status}; will retry`);
+    } else {
+      lastSuccess = new Date().toISOString();
+      rejected += ((await response.json()) as { rejected: unknown[] }).rejected.length;
     }
+    await heartbeat(completed);
+  };
+
+  // The demo gateway reports its health like a real one: what it still has to send, its route, what was refused.
+  let lastSuccess: string | null = null;
+  let rejected = 0;
+  const heartbeat = async (completed: number) => {
+    const pending = next === undefined ? 0 : Math.max(0, (completed - next) / step);
+    const response = await fetch(`${info.apiUrl}/v1/devices/heartbeat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.deviceToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        backlog: pending * info.meterIds.length,
+        oldestUnsentSeconds: pending > 0 && next !== undefined ? Math.round((Date.now() - next) / 1000) : null,
+        lastSuccess: { kinesis: null, http: lastSuccess },
+        rejected,
+        // The simulated gateway shares the stack's clock.
+        clockOffsetMs: 0,
+        version: "demo",
+      }),
+    });
+    if (!response.ok) options.log?.(`demo gateway: heartbeat answered ${response.status}`);
   };
 
   const loop = () => {

@@ -133,7 +133,8 @@ export type Series = {
   buckets: { t: number[]; kw: number[]; kwh: number[]; cost: number[]; period: (string | null)[] };
   /** 15-minute demand windows aligned to :00/:15/:30/:45; kW = window kWh × 4. */
   demand: { t: number[]; kw: number[]; peak: { t: number; kw: number } | null; contractedKw: number | null };
-  byPeriod: { period: string; kwh: number; cost: string }[];
+  /** Null period: a tariff without time-of-use periods (or readings not priced yet). */
+  byPeriod: { period: string | null; kwh: number; cost: string }[];
   totals: { kwh: number; cost: string; readings: number; powerFactor: number | null };
   meters: {
     id: string;
@@ -169,8 +170,8 @@ export async function series(organizationId: string, factoryId: string, query: S
       select extract(epoch from date_bin('15 minutes', interval_start, timestamptz '2000-01-01'))::float8 as t, (sum(kwh) * 4)::float8 as kw
       from reading where ${range} group by 1 order by 1`),
     db.execute(sql`
-      select coalesce(tou_period, 'unpriced') as period, sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost, sum(kvarh)::float8 as kvarh, count(*)::int as readings
-      from reading where ${range} group by 1 order by 1`),
+      select tou_period as period, sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost, sum(kvarh)::float8 as kvarh, count(*)::int as readings
+      from reading where ${range} group by 1 order by 1 nulls last`),
     db.execute(sql`
       select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.last
       from meter m left join lateral (
@@ -194,7 +195,7 @@ export async function series(organizationId: string, factoryId: string, query: S
     demand.kw.push(kw);
     if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: row.t, kw };
   }
-  const periods = rowsOf<{ period: string; kwh: number; cost: string; kvarh: number | null; readings: number }>(periodRows);
+  const periods = rowsOf<{ period: string | null; kwh: number; cost: string; kvarh: number | null; readings: number }>(periodRows);
   const kwh = periods.reduce((sum, row) => sum + row.kwh, 0);
   const kvarh = periods.some((row) => row.kvarh !== null) ? periods.reduce((sum, row) => sum + (row.kvarh ?? 0), 0) : null;
   return {

@@ -13,7 +13,7 @@ import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { actorAuth } from "./auth";
-import { json, parse } from "./input";
+import { json, query } from "./input";
 
 /** Only admins change an organization's setup. */
 const adminOnly = createMiddleware<{ Variables: { actor: Auth.Actor } }>(async (c, next) => {
@@ -26,8 +26,8 @@ const owned = { organizationId: true, factoryId: true } as const;
 export const consoleRoutes = new Hono()
   .use(actorAuth)
   .get("/overview", async (c) => c.json({ factories: await Dashboard.overview(c.get("actor").organizationId) }))
-  .get("/factories/:id", async (c) =>
-    c.json(await Dashboard.series(c.get("actor").organizationId, c.req.param("id"), parse(Dashboard.SeriesQuery, c.req.query(), "series.invalid_query"))),
+  .get("/factories/:id", query(Dashboard.SeriesQuery, "series.invalid_query"), async (c) =>
+    c.json(await Dashboard.series(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
   )
   .get("/factories/:id/tariffs", async (c) => c.json(await Onboarding.tariffs(c.get("actor").organizationId, c.req.param("id"))))
   .get("/factories/:id/bills", async (c) => c.json({ bills: await Onboarding.bills(c.get("actor").organizationId, c.req.param("id")) }))

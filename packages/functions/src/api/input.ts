@@ -39,3 +39,14 @@ export function json<S extends z.ZodType>(schema: S): MiddlewareHandler<object, 
     await next();
   };
 }
+
+/** Validates the query string with `schema` (read with `c.req.valid("query")`), typing it for `hono/client` too. */
+export function query<S extends z.ZodType>(
+  schema: S,
+  code = "request.invalid_query",
+): MiddlewareHandler<object, string, { in: { query: z.input<S> }; out: { query: z.output<S> } }> {
+  return async (c, next) => {
+    c.req.addValidatedData("query", parse(schema, c.req.query(), code) as object);
+    await next();
+  };
+}

@@ -1,0 +1,39 @@
+import { type DependencyList, useCallback, useEffect, useState } from "react";
+
+/** The hash route: `#/factories/fac_1?range=week` → { path: ["factories", "fac_1"], query }. */
+export function useRoute(): { path: string[]; query: URLSearchParams } {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const update = () => setHash(location.hash);
+    addEventListener("hashchange", update);
+    return () => removeEventListener("hashchange", update);
+  }, []);
+  const [path = "", search = ""] = hash.replace(/^#\/?/, "").split("?");
+  return { path: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search) };
+}
+
+export function go(route: string): void {
+  location.hash = route;
+}
+
+export type Loaded<T> = { data?: T; error?: Error; loading: boolean; reload(): void };
+
+/** Runs `load` when `deps` change; the newest call wins, so a quick range switch never shows stale figures. */
+export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [round, setRound] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
+  useEffect(() => {
+    let current = true;
+    setState((previous) => ({ data: previous.data, loading: true }));
+    load().then(
+      (data) => current && setState({ data, loading: false }),
+      (error: Error) => current && setState({ error, loading: false }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  return { ...state, reload };
+}

@@ -1,0 +1,107 @@
+/** Browser-test support: the console built, a real `wattflow start` stack, and Debian's Chromium driven by playwright-core. */
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+const webDir = fileURLToPath(new URL("../../", import.meta.url));
+const repoDir = join(webDir, "..", "..");
+const bin = join(repoDir, "packages", "cli", "bin", "wattflow.mjs");
+export const screenshotDir = join(webDir, "test-results", "screenshots");
+
+/** Builds packages/web/dist (a couple of seconds), so the stack serves the current console. */
+export function buildConsole(): void {
+  const result = spawnSync("npm", ["run", "build", "-w", "packages/web"], { cwd: repoDir, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`console build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+export type Demo = {
+  apiUrl: string;
+  organizationId: string;
+  factoryId: string;
+  otherFactoryId: string;
+  deviceId: string;
+  apiToken: string;
+  lines: string[];
+  user: { email: string; password: string };
+};
+
+export type Stack = { apiUrl: string; dataDir: string; output(): string; stop(): Promise<void> };
+
+/** `wattflow start` on free ports in `dataDir` (a fresh temporary folder by default); resolves once /health is 200. */
+export async function startStack(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), "wattflow-web-"))): Promise<Stack> {
+  const { DATABASE_URL: _ignored, VITEST: _vitest, ...env } = process.env;
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], {
+    env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1" },
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const began = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wattflow start exited with ${child.exitCode}:\n${output}`);
+    const apiUrl = /API\s+(http:\/\/\S+)/.exec(output)?.[1];
+    if (apiUrl && (await fetch(`${apiUrl}/health`).catch(() => undefined))?.status === 200) return { apiUrl, dataDir, output: () => output, stop };
+    if (Date.now() - began > 120_000) {
+      await stop();
+      throw new Error(`the stack was not healthy within 120 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export function readDemo(stack: Stack): Demo {
+  return JSON.parse(readFileSync(join(stack.dataDir, "demo.json"), "utf8")) as Demo;
+}
+
+/** Debian's Chromium (CHROMIUM_PATH overrides): Playwright cannot download its own browsers here. */
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  return chromium.launch({
+    executablePath,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as a test artifact (packages/web/test-results/screenshots). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Fails the test on any uncaught page error or console error, so a broken page cannot pass by looking fine. */
+export function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    // 401 on the first session check is how the console learns nobody is signed in.
+    if (message.type() === "error" && !/status of 401/.test(message.text())) problems.push(`console error: ${message.text()}`);
+  });
+  return problems;
+}
