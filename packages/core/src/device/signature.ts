@@ -61,6 +61,20 @@ export function signServer(record: Record<string, unknown>, secret: Uint8Array):
   return serverPrefix + createHmac("sha256", secret).update(canonical(record)).digest("base64");
 }
 
+/** Parsed public keys by their base64 form: parsing costs far more than a verification. */
+const parsedKeys = new Map<string, KeyObject>();
+const maxParsedKeys = 10_000;
+
+function publicKeyObject(base64: string): KeyObject {
+  let key = parsedKeys.get(base64);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(base64, "base64"), format: "der", type: "spki" });
+    if (parsedKeys.size >= maxParsedKeys) parsedKeys.clear();
+    parsedKeys.set(base64, key);
+  }
+  return key;
+}
+
 export type Keys = {
   /** The device's enrolled public key (SPKI DER, base64), or null when it never enrolled one. */
   devicePublicKey: string | null | undefined;
@@ -90,7 +104,7 @@ export function check(raw: Uint8Array, keys: Keys): string | undefined {
   if (!keys.devicePublicKey) return `device ${String(record.deviceId)} has no enrolled public key`;
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(keys.devicePublicKey, "base64"), format: "der", type: "spki" });
+    publicKey = publicKeyObject(keys.devicePublicKey);
   } catch (error) {
     return `the device's enrolled public key cannot be read: ${(error as Error).message}`;
   }
