@@ -4,6 +4,7 @@
  * each record (dynamic partitioning), not from the arrival time. Athena reads it (Power BI via ODBC).
  * The table's columns come from core's lake schema, the same source as the record Firehose receives.
  */
+import { KpiViews } from "@wattflow/core/kpi/views";
 import { LakeSchema } from "@wattflow/core/lake/schema";
 import { configFor } from "./config";
 import { alarm } from "./monitoring";
@@ -165,14 +166,17 @@ export const workgroup = new aws.athena.Workgroup("Analytics", {
   },
 });
 
+/** The lake's views, then the KPI views built on them (Power BI reads these; docs/powerbi-athena.md). */
+const views = (database: string) => [...LakeSchema.views(database), ...KpiViews.views(database)];
+
 /** The KPI views, saved in the workgroup; run each once after the first deploy (docs/deploy.md). */
-LakeSchema.views("").forEach((view, index) => {
+views("").forEach((view, index) => {
   new aws.athena.NamedQuery(`View${view.name.replace(/(^|_)([a-z])/g, (_match, _sep: string, letter: string) => letter.toUpperCase())}`, {
     name: view.name,
     description: view.description,
     workgroup: workgroup.name,
     database: glueDatabase.name,
-    query: glueDatabase.name.apply((name) => LakeSchema.views(name)[index]?.sql ?? ""),
+    query: glueDatabase.name.apply((name) => views(name)[index]?.sql ?? ""),
   });
 });
 

@@ -111,7 +111,7 @@ export class InfluxTimeSeries implements Port {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        response = await this.fetch(url, {
+        response = await this.fetch(url.toString(), {
           method: "POST",
           headers: { authorization: `Token ${this.settings.token}`, "content-type": "text/plain; charset=utf-8" },
           body,
