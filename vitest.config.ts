@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts"],
     // Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions needs.
-    setupFiles: ["scripts/vitest-setup.ts"],
+    setupFiles: ["scripts/with-resolvers.ts"],
     // Forks: PGlite (wasm), DuckDB and better-sqlite3 (native) are happiest one per process.
     pool: "forks",
     testTimeout: 60_000,

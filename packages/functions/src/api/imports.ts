@@ -5,12 +5,17 @@
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
+import { ensureWorkflowRuntime } from "../workflows/step";
 import { actorAuth } from "./auth";
 
 const writers = new Set(["admin", "operator"]);
 
 export const imports = new Hono()
   .use(actorAuth)
+  .use(async (_, next) => {
+    await ensureWorkflowRuntime();
+    await next();
+  })
   .post("/", async (c) => {
     const actor = c.get("actor");
     if (!writers.has(actor.role)) throw new VisibleError("forbidden", "import.forbidden", "importing needs an admin or operator token");

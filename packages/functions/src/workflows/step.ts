@@ -13,9 +13,14 @@ import { ensureRuntime } from "../runtime";
 
 export function step<E, R>(name: string, handler: (event: E) => Promise<R> | R): (event: E, context?: import("aws-lambda").Context) => Promise<R> {
   return lambda(name, async (event: E) => {
-    await ensureRuntime();
-    if (!Uploads.current()) Uploads.provide(s3FromEnvironment());
-    if (!Workflow.current()) Workflow.provide(sfnFromEnvironment());
+    await ensureWorkflowRuntime();
     return handler(event);
   });
+}
+
+/** The database, the uploads store and the workflow runner: provided by the local stack, or made from the environment on AWS (steps and the API). */
+export async function ensureWorkflowRuntime(): Promise<void> {
+  await ensureRuntime();
+  if (!Uploads.current()) Uploads.provide(s3FromEnvironment());
+  if (!Workflow.current()) Workflow.provide(sfnFromEnvironment());
 }
