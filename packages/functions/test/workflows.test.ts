@@ -324,3 +324,14 @@ describe("Step Functions limits on the local runner", () => {
     expect(progress.error).toMatchObject({ state: "ValidateFile", type: "TransientError", message: "connection reset by the database", retries: 3 });
   });
 });
+
+describe("step errors", () => {
+  it("turns a dropped database connection into the TransientError the definitions retry, and leaves input errors alone", async () => {
+    const { transient } = await import("../src/workflows/step");
+    const dropped = Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+    const wrapped = new Error("query failed", { cause: dropped });
+
+    expect(transient(wrapped)).toMatchObject({ name: "TransientError", message: "Connection terminated unexpectedly" });
+    expect(transient(Object.assign(new Error("duplicate key"), { code: "23505" }))).toBeUndefined();
+  });
+});
