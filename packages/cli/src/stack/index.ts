@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
+import { Alert } from "@wattflow/core/alert";
 import { consumer as consumerConfig, deliverySweepMs, localStream } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
 import { Health } from "@wattflow/core/health";
@@ -160,9 +161,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         .then((count) => count > 0 && log(`lake: forwarded ${count} stored reading(s) that had not reached it`))
         .catch((error: Error) => log(`lake sweep: ${error.message}`));
     }, deliverySweepMs);
+    // Alert rules every minute; on AWS a scheduled function would call the same Alert.evaluateAll.
+    const alerter = setInterval(() => {
+      void Alert.evaluateAll().catch((error: Error) => log(`alerts: ${error.message}`));
+    }, 60_000);
     cleanup.push(() => {
       clearInterval(trimmer);
       clearInterval(sweeper);
+      clearInterval(alerter);
     });
 
     const server = await listen(handlers, consoleSite(log), options.port, options.host ?? "127.0.0.1");
