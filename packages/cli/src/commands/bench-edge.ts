@@ -7,6 +7,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +40,6 @@ export async function benchEdge(options: { meters: number; days: number; log: (l
   const { Outbox } = await import("@wattflow/edge/outbox");
   const { read: simulate } = await import("@wattflow/edge/meter/simulator");
   const { catchUpBoundaries } = await import("@wattflow/edge/agent");
-  const { runtimeEnvironment } = await import("@wattflow/edge/service");
 
   const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-edge-"));
   const stack = await startStack({ dataDir: join(dir, "stack"), port: 0, kinesisPort: 0, demo: true, demoTraffic: false, dev: false });
@@ -107,49 +108,45 @@ export async function benchEdge(options: { meters: number; days: number; log: (l
       );
 
       const end = from + intervals * step;
-      const configPath = join(dir, `edge-${route}.json`);
-      writeFileSync(
-        configPath,
-        JSON.stringify({
-          deviceId: demo.deviceId,
-          token: demo.deviceToken,
-          api: { url: stack.apiUrl },
-          ...(route === "kinesis" ? { kinesis: demo.kinesis } : {}),
-          dataDir,
-          meters: meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1 })),
-          // Already read up to `end`: the agent only drains, then exits 0 once the cloud has every reading.
-          clock: { start: new Date(end).toISOString(), speed: 1 },
-          until: new Date(end).toISOString(),
-        }),
-      );
-      const began = Date.now();
-      // Run as the service unit runs it (its heap and malloc settings).
-      const agent = spawn(process.execPath, [edgeBin, "run", "--config", configPath], {
-        stdio: ["ignore", "ignore", "pipe"],
-        env: { ...process.env, ...runtimeEnvironment },
-      });
-      let output = "";
-      agent.stderr?.on("data", (chunk: Buffer) => {
-        output = (output + chunk.toString()).slice(-20_000);
-      });
-      const peakRssKb = { value: 0 };
-      const sampler = setInterval(() => {
-        peakRssKb.value = Math.max(peakRssKb.value, highWaterKb(agent));
-      }, 100);
-      const code = await new Promise<number | null>((resolve) => agent.once("exit", (exit) => resolve(exit)));
-      clearInterval(sampler);
-      if (code !== 0) throw new CliError(`the agent exited ${code} draining via ${route}:\n${output.slice(-2000)}`);
-      const readyAt = Date.parse(/^\[([^\]]+)\] edge: device/m.exec(output)?.[1] ?? new Date(began).toISOString());
-      const drainSeconds = (Date.now() - readyAt) / 1000;
+      const drained = await drain({ dir, name: route, dataDir, end, meterIds, demo, apiUrl: stack.apiUrl, kinesis: route === "kinesis" });
+      const { seconds: drainSeconds, readyAt, peakRssKb } = drained;
       options.log(
-        `bench: ${route}: agent drained ${total} readings in ${drainSeconds.toFixed(1)} s → ${Math.round(total / drainSeconds)}/s, peak RSS ${Math.round(peakRssKb.value / 1024)} MB`,
+        `bench: ${route}: agent drained ${total} readings in ${drainSeconds.toFixed(1)} s → ${Math.round(total / drainSeconds)}/s, peak RSS ${Math.round(peakRssKb / 1024)} MB`,
       );
 
       const storedSeconds = await waitStored(stack.apiUrl, demo.apiToken, demo.factoryId, from, end, total, readyAt);
       options.log(
         `bench: ${route}: all ${total} stored in Postgres ${storedSeconds.toFixed(1)} s after the drain began → ${Math.round(total / storedSeconds)}/s end to end`,
       );
-      results[route] = { drainSeconds, storedSeconds, peakRssMb: Math.round(peakRssKb.value / 1024), appendPerSecond };
+      results[route] = { drainSeconds, storedSeconds, peakRssMb: Math.round(peakRssKb / 1024), appendPerSecond };
+    }
+    // The agent alone: the same backlog to an ingest endpoint that answers at once, to show where the limit is.
+    const sink = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(request.url === "/v1/ingest" ? JSON.stringify({ accepted: 500, duplicates: 0, rejected: [] }) : "{}");
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    try {
+      const dataDir = join(dir, "edge-sink");
+      fill(dataDir, origin, catchUpBoundaries);
+      const alone = await drain({
+        dir,
+        name: "sink",
+        dataDir,
+        end: origin + intervals * step,
+        meterIds,
+        demo,
+        apiUrl: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+        kinesis: false,
+      });
+      options.log(
+        `bench: the agent alone (POST to a sink that answers at once): ${total} readings in ${alone.seconds.toFixed(1)} s → ${Math.round(total / alone.seconds)}/s, peak RSS ${Math.round(alone.peakRssKb / 1024)} MB`,
+      );
+    } finally {
+      sink.close();
     }
     options.log(
       `bench: appendPerSecond is the agent's bulk commit (${catchUpBoundaries} boundaries per transaction, as when it catches up); one boundary per transaction: ${results.kinesis.appendPerSecond}/s (one fsync each)`,
@@ -163,6 +160,56 @@ export async function benchEdge(options: { meters: number; days: number; log: (l
     await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Drain = {
+  dir: string;
+  name: string;
+  dataDir: string;
+  end: number;
+  meterIds: string[];
+  demo: { deviceId: string; deviceToken: string; kinesis: unknown };
+  apiUrl: string;
+  kinesis: boolean;
+};
+
+/** Runs the real agent on a filled outbox until it exits 0 (everything acknowledged); its drain time and peak RSS. */
+async function drain(options: Drain): Promise<{ seconds: number; readyAt: number; peakRssKb: number }> {
+  const configPath = join(options.dir, `edge-${options.name}.json`);
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      deviceId: options.demo.deviceId,
+      token: options.demo.deviceToken,
+      api: { url: options.apiUrl },
+      ...(options.kinesis ? { kinesis: options.demo.kinesis } : {}),
+      dataDir: options.dataDir,
+      meters: options.meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1 })),
+      // Already read up to `end`: the agent only drains, then exits 0 once the cloud has every reading.
+      clock: { start: new Date(options.end).toISOString(), speed: 1 },
+      until: new Date(options.end).toISOString(),
+    }),
+  );
+  const { runtimeEnvironment } = await import("@wattflow/edge/service");
+  const began = Date.now();
+  // Run as the service unit runs it (its heap and malloc settings).
+  const agent = spawn(process.execPath, [edgeBin, "run", "--config", configPath], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...runtimeEnvironment },
+  });
+  let output = "";
+  agent.stderr?.on("data", (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  });
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    peakRssKb = Math.max(peakRssKb, highWaterKb(agent));
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => agent.once("exit", (exit) => resolve(exit)));
+  clearInterval(sampler);
+  if (code !== 0) throw new CliError(`the agent exited ${code} draining via ${options.name}:\n${output.slice(-2000)}`);
+  const readyAt = Date.parse(/^\[([^\]]+)\] edge: device/m.exec(output)?.[1] ?? new Date(began).toISOString());
+  return { seconds: (Date.now() - readyAt) / 1000, readyAt, peakRssKb };
 }
 
 /** The child's peak resident set (VmHWM), in KiB; 0 once it is gone. */
