@@ -186,19 +186,17 @@ async function save(
   else await tx.insert(billTable).values({ id, factoryId: bill.factoryId, month: bill.month, source: bill.source, ...bill.values });
   await tx.delete(billLineTable).where(eq(billLineTable.billId, id));
   if (bill.lines.length === 0) return;
-  await tx
-    .insert(billLineTable)
-    .values(
-      bill.lines.map((line, position) => ({
-        billId: id,
-        position,
-        code: line.code,
-        quantity: line.quantity,
-        unit: line.unit,
-        unitPrice: line.unitPrice,
-        amount: line.amount,
-      })),
-    );
+  await tx.insert(billLineTable).values(
+    bill.lines.map((line, position) => ({
+      billId: id,
+      position,
+      code: line.code,
+      quantity: line.quantity,
+      unit: line.unit,
+      unitPrice: line.unitPrice,
+      amount: line.amount,
+    })),
+  );
 }
 
 type StoredLine = { code: string; amount: string; position: number };
