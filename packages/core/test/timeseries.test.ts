@@ -2,10 +2,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Lake } from "../src/lake";
 import { LocalLake } from "../src/lake/local";
+import { readingTable } from "../src/reading/reading.sql";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
 import { InfluxTimeSeries, toLine } from "../src/timeseries/influx";
 import { LakeTimeSeries } from "../src/timeseries/local";
+import { PostgresTimeSeries } from "../src/timeseries/postgres";
 import { fluxProblems } from "./flux-check";
 import { FakeInflux, parseLine } from "./influx-server";
 
@@ -184,5 +186,24 @@ describe("the lake answers the same questions with DuckDB", () => {
   it("quotes what it is given, so an id cannot change the SQL", async () => {
     expect(await port.windows({ ...range, factoryId: "x' OR '1'='1" })).toEqual([]);
     await expect(port.meterDays({ ...range, timeZone: "UTC'; DROP VIEW readings; --" })).rejects.toThrow(TimeSeries.TimeSeriesError);
+  });
+});
+
+describe.each(Testing.lanes())("a stage without InfluxDB answers from the readings in Postgres (%s)", (lane) => {
+  let database: Awaited<ReturnType<typeof Testing.database>>;
+  beforeAll(async () => {
+    database = await Testing.database(lane);
+    // Postgres holds one copy per reading key: the corrected one.
+    await database.db.insert(readingTable).values(rows.map((item, index) => (index === 4 ? correction : item)));
+    TimeSeries.provide(undefined);
+  });
+  afterAll(() => database.close());
+
+  it("is the port a process gets with no InfluxDB settings, and gives the lake's answers", async () => {
+    const port = await TimeSeries.use();
+
+    expect(port).toBeInstanceOf(PostgresTimeSeries);
+    expect(await port.windows(range)).toEqual(expectedWindows);
+    expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The time-series port: hot series for dashboards, KPIs and alerts. On AWS (or wherever INFLUX_URL is
  * set) InfluxDB 2, written as line protocol and read through the Flux library; locally the same
- * questions are answered by DuckDB over the Parquet lake, whose writer is the lake itself.
+ * questions are answered by DuckDB over the Parquet lake, whose writer is the lake itself; on a stage
+ * without InfluxDB, by the readings stored in Postgres.
  * Writes are idempotent: one point per meter and interval start, so a re-sent or recomputed
  * reading replaces its point.
  */
@@ -37,7 +38,7 @@ export interface Port {
   meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]>;
   /** Both at once (what a month of KPIs reads): the lake answers them in one pass. */
   usage(range: Range & { timeZone: string }): Promise<{ windows: Window[]; meterDays: MeterDay[] }>;
-  describe(): { kind: "influxdb" | "lake"; location: string };
+  describe(): { kind: "influxdb" | "lake" | "postgres"; location: string };
   close?(): Promise<void>;
 }
 
@@ -65,8 +66,8 @@ export function provide(port: Port | undefined): void {
 }
 
 /**
- * The process's time series: the provided port, else InfluxDB when INFLUX_* is set. A Lambda with
- * neither has no hot series (stage config `timeseries: none`): writes are skipped, reads fail.
+ * The process's time series: the provided port, else InfluxDB when INFLUX_URL/INFLUX_TOKEN are set,
+ * else the readings stored in Postgres (a stage with `timeseries: none`).
  */
 export async function use(): Promise<Port> {
   if (state.port) return state.port;
@@ -74,9 +75,11 @@ export async function use(): Promise<Port> {
   if (settings) {
     const { InfluxTimeSeries } = await import("./influx");
     state.port = new InfluxTimeSeries(settings);
-    return state.port;
+  } else {
+    const { PostgresTimeSeries } = await import("./postgres");
+    state.port = new PostgresTimeSeries();
   }
-  return none;
+  return state.port;
 }
 
 /** The local stack's port: InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the stack's lake. */
@@ -89,18 +92,3 @@ export async function forLocalStack(lake: LocalLake, env: NodeJS.ProcessEnv = pr
   const { LakeTimeSeries } = await import("./local");
   return new LakeTimeSeries(lake);
 }
-
-/** Writes go nowhere, reads explain why: the stage has no time-series store. */
-const none: Port = {
-  async write() {},
-  async windows() {
-    throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
-  },
-  async meterDays() {
-    throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
-  },
-  async usage() {
-    throw new TimeSeriesError("no time series: none provided and INFLUX_URL/INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET are not set");
-  },
-  describe: () => ({ kind: "lake", location: "none" }),
-};

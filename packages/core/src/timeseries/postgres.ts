@@ -1,0 +1,57 @@
+/**
+ * The time-series port on a stage with no InfluxDB (`timeseries: none`): the stored readings in
+ * Postgres answer, one row per reading key, so there is no copy to choose. Its writer is the consumer's
+ * insert, so `write` does nothing. Readings older than the retention window live in the lake only
+ * (Athena); KPIs of those months come from the views.
+ */
+import { sql } from "drizzle-orm";
+import { Database } from "../database";
+import type { Lake } from "../lake";
+import type { MeterDay, Port, Range, Window } from "./index";
+
+type Rows<T> = { rows: T[] };
+
+export class PostgresTimeSeries implements Port {
+  describe() {
+    return { kind: "postgres" as const, location: "reading table" };
+  }
+
+  /** Nothing to do: the consumer stored the reading before it got here. */
+  async write(_rows: readonly Lake.Row[]): Promise<void> {}
+
+  async windows(range: Range): Promise<Window[]> {
+    const result = await Database.use().execute(sql`
+      select to_timestamp(floor(extract(epoch from interval_start) / 900) * 900) as window_start,
+             (array_agg(tou_period order by interval_start desc))[1] as period,
+             sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh, coalesce(sum(cost), 0)::text as cost
+      from reading
+      where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
+      group by 1 order by 1`);
+    return (result as unknown as Rows<Record<string, unknown>>).rows.map((row) => ({
+      start: new Date(row.window_start as string | Date),
+      period: (row.period as string | null) ?? null,
+      kwh: Number(row.kwh),
+      kvarh: row.kvarh === null ? null : Number(row.kvarh),
+      cost: String(row.cost),
+    }));
+  }
+
+  async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
+    const result = await Database.use().execute(sql`
+      select meter_id, to_char((interval_start at time zone ${range.timeZone})::date, 'YYYY-MM-DD') as day,
+             sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost
+      from reading
+      where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
+      group by 1, 2 order by 2, 1`);
+    return (result as unknown as Rows<Record<string, unknown>>).rows.map((row) => ({
+      meterId: String(row.meter_id),
+      day: String(row.day),
+      kwh: Number(row.kwh),
+      cost: String(row.cost),
+    }));
+  }
+
+  async usage(range: Range & { timeZone: string }): Promise<{ windows: Window[]; meterDays: MeterDay[] }> {
+    return { windows: await this.windows(range), meterDays: await this.meterDays(range) };
+  }
+}
