@@ -331,6 +331,17 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(series.totals.powerFactor).toBeCloseTo(246 / Math.hypot(246, 48), 4);
     });
 
+    it("buckets by the factory's local hour and refuses a range longer than the console draws", async () => {
+      const hourly = (await (
+        await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z&bucket=1h`)
+      ).json()) as Dashboard.Series;
+      expect(hourly.buckets).toMatchObject({ t: [Date.parse("2026-03-10T18:00:00Z") / 1000], kwh: [246], kw: [246] });
+      expect(hourly.demand.peak?.kw).toBe(300);
+      const tooLong = await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-01-01T00:00:00Z&to=2026-03-11T00:00:00Z`);
+      expect(tooLong.status).toBe(400);
+      expect(await json(tooLong)).toMatchObject({ code: "series.range_too_long", errors: [{ path: "to" }] });
+    });
+
     it("gives the overview today's and the month's figures, the month-end projection and the current demand", async () => {
       const [plant] = await Dashboard.overview(ids.organization, new Date("2026-03-10T19:00:00Z"));
       expect(plant).toMatchObject({

@@ -105,9 +105,16 @@ describe("console in Chromium", () => {
     await screenshot(page, "05-devices");
   });
 
-  it("onboards a gateway with a one-time enrollment code and a meter on it", async () => {
+  it("onboards a factory, a gateway with a one-time enrollment code, and a meter on it", async () => {
     await page.goto(`${stack.apiUrl}/#/setup`);
+    const factoryForm = page.getByRole("form", { name: "New factory" });
+    await factoryForm.getByLabel("Name").fill("Planta Saltillo");
+    await factoryForm.getByLabel("Contracted demand (kW)").fill("900");
+    await factoryForm.getByRole("button", { name: "Create factory" }).click();
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("Factory Planta Saltillo created");
+
     const gatewayForm = page.getByRole("form", { name: "New gateway" });
+    await gatewayForm.getByLabel("Factory").selectOption({ label: "Planta Monterrey" });
     await gatewayForm.getByLabel("Name").fill("Gateway North");
     await gatewayForm.getByRole("button").click();
     const code = await page.getByTestId("secret-code").textContent();
@@ -174,15 +181,34 @@ describe("console in Chromium", () => {
     await screenshot(page, "10-import-failed");
   });
 
-  it("shows the bills page", async () => {
+  it("imports the utility's bill and shows it itemized on the bills page", async () => {
+    await page.goto(`${stack.apiUrl}/#/imports`);
+    const form = page.getByRole("form", { name: "Upload a file" });
+    await form.getByLabel("Kind").selectOption("bill");
+    const csv = [
+      "month,code,quantity,unit,unit_price,amount",
+      "2026-10,energia-base,41000,kWh,0.9715,39831.50",
+      "2026-10,energia-intermedia,52000,kWh,1.5573,80979.60",
+      "2026-10,energia-punta,9000,kWh,1.7262,15535.80",
+      "2026-10,iva,1,,0,21815.63",
+    ].join("\n");
+    await form.getByLabel(/File/).setInputFiles({ name: "cfe-2026-10.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await form.getByRole("button", { name: "Upload and import" }).click();
+    await expect.poll(() => page.getByTestId("run").getAttribute("data-status"), { timeout: 60_000 }).toBe("SUCCEEDED");
+
     await page.goto(`${stack.apiUrl}/#/bills/${demo.factoryId}`);
-    await page.getByRole("heading", { name: "Bills" }).waitFor();
-    await page.locator("main p, main [data-testid=bill]").first().waitFor();
+    const bill = page.getByTestId("bill").filter({ hasText: "2026-10" });
+    await bill.waitFor();
+    expect(await bill.textContent()).toContain("energia-intermedia");
+    // Utility total: 136,346.90 of supply plus 21,815.63 of IVA.
+    expect(await bill.locator("tfoot").textContent()).toContain("158,162.53");
     await screenshot(page, "11-bills");
   });
 
   it("signs out, and the old session no longer opens anything", async () => {
     await page.goto(`${stack.apiUrl}/#/`);
+    // The factory onboarded above is on the overview now, with no readings yet.
+    await expect.poll(() => page.getByTestId("factory-card").count()).toBe(2);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
     expect((await context.cookies()).find((c) => c.name === "wattflow_session")).toBeUndefined();
