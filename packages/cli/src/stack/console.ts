@@ -10,7 +10,7 @@ import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const webDir = fileURLToPath(new URL("../../../web/", import.meta.url));
-const distDir = join(webDir, "dist");
+const builtDir = join(webDir, "dist");
 
 const types: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -34,10 +34,20 @@ const securityHeaders = {
 
 const isApi = (path: string) => path === "/health" || path.startsWith("/v1/") || path === "/v1";
 
+/** The path with %-escapes decoded; a malformed escape names no file, so it gets the index. */
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch (error) {
+    if (error instanceof URIError) return "/";
+    throw error;
+  }
+}
+
 export type ConsoleSite = { serve(request: Request): Promise<Response | undefined> };
 
 /** Serves dist; starts its build when it is missing, unless under a test runner (tests never need the console built). */
-export function consoleSite(log: (line: string) => void): ConsoleSite {
+export function consoleSite(log: (line: string) => void, distDir = builtDir): ConsoleSite {
   let building: Promise<void> | undefined;
   const build = () => {
     if (building || process.env.VITEST || process.env.WATTFLOW_NO_CONSOLE_BUILD) return;
@@ -75,7 +85,7 @@ export function consoleSite(log: (line: string) => void): ConsoleSite {
         });
       }
       // Paths resolve inside dist only; the SPA routes by hash, so anything else is its index.
-      const relative = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, "");
+      const relative = normalize(decoded(url.pathname)).replace(/^([/\\])+/, "");
       const file = join(distDir, relative);
       const inside = file.startsWith(distDir + sep) && existsSync(file) && !file.endsWith(sep);
       const path = inside && extname(file) ? file : index;
