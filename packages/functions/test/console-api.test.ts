@@ -112,6 +112,22 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       }
     });
 
+    it("refuses an email after ten failed sign-ins, even with the right password, and says when to retry", async () => {
+      const target = { email: "target@plant-a.example", password };
+      await User.create({ organizationId: ids.organization, name: "Target", role: "viewer", ...target });
+      const attempt = (pw: string) =>
+        app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...target, password: pw }) });
+      for (let i = 0; i < User.maxFailures; i++) expect((await json(await attempt(`guess number ${i}`))).code).toBe("session.invalid_credentials");
+      const locked = await attempt(password);
+      expect(locked.status).toBe(401);
+      expect((await json(locked)).code).toBe("session.too_many_attempts");
+      expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(800);
+      // Another email is not affected.
+      expect((await app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(viewer) })).status).toBe(
+        200,
+      );
+    });
+
     it("stops accepting a session once signed out", async () => {
       const cookie = await signIn(admin);
       expect((await asSession(cookie, "/v1/factories")).status).toBe(200);

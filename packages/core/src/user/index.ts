@@ -10,6 +10,7 @@ import type { Auth } from "../auth";
 import { Database } from "../database";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
+import { processState } from "../util/global";
 import { hashToken } from "../util/hash";
 import { sessionTable, userTable } from "./user.sql";
 
@@ -86,15 +87,42 @@ let decoy: Promise<string> | undefined;
 
 export const SignIn = z.object({ email: Email, password: z.string().min(1, "password is required") });
 
+/**
+ * Failed sign-ins per email: after `maxFailures` within `failureWindowMs` the email is refused until
+ * the window passes, so a password cannot be guessed at scrypt's pace for long. Per process (per
+ * Lambda instance on AWS): a brake, not a global count.
+ */
+export const maxFailures = 10;
+export const failureWindowMs = 15 * 60_000;
+const failures = processState("wattflow.signin-failures", () => new Map<string, { count: number; since: number }>());
+
 /** Checks the password and opens a session; the secret is returned once, for the cookie. */
 export const signIn = fn(SignIn, async (input): Promise<{ user: Info; token: string; expiresAt: Date }> => {
+  const now = Date.now();
+  const failed = failures.get(input.email);
+  if (failed && now - failed.since >= failureWindowMs) failures.delete(input.email);
+  else if (failed && failed.count >= maxFailures) {
+    const retryAfterSeconds = Math.ceil((failed.since + failureWindowMs - now) / 1000);
+    throw new VisibleError(
+      "auth",
+      "session.too_many_attempts",
+      `Too many failed sign-ins for this email; try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
+      [],
+      retryAfterSeconds,
+    );
+  }
   const [row] = await Database.use()
     .select()
     .from(userTable)
     .where(and(eq(userTable.email, input.email), isNull(userTable.disabledAt)));
   decoy ??= hashPassword(randomBytes(16).toString("hex"));
   const ok = await verifyPassword(input.password, row?.passwordHash ?? (await decoy));
-  if (!row || !ok) throw new VisibleError("auth", "session.invalid_credentials", "The email or password is wrong");
+  if (!row || !ok) {
+    const entry = failures.get(input.email) ?? { count: 0, since: now };
+    failures.set(input.email, { ...entry, count: entry.count + 1 });
+    throw new VisibleError("auth", "session.invalid_credentials", "The email or password is wrong");
+  }
+  failures.delete(input.email);
   const token = `wfs_${randomBytes(32).toString("base64url")}`;
   const expiresAt = new Date(Date.now() + sessionSeconds * 1000);
   await Database.use()
