@@ -21,8 +21,6 @@ import { AlertRules } from "./rules";
 
 export * as Alert from "./index";
 
-/** Five weeks of windows: the cost norm looks four same weekdays back from yesterday. */
-const lookbackMs = 36 * 86_400_000;
 /** Undelivered alerts are retried this long, then left (listed with their delivery error). */
 const redeliverMs = 86_400_000;
 
@@ -139,9 +137,9 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
   const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, factoryId));
   if (!factory) return [];
 
-  const kinds = new Set(rules.map((rule) => rule.kind));
-  const needsSeries = [...kinds].some((kind) => kind !== "gateway_silent" && kind !== "gateway_backlog");
-  const windows = needsSeries ? await (await TimeSeries.use()).windows({ factoryId, from: new Date(now.getTime() - lookbackMs), to: now }) : [];
+  // Read only as far back as the rules need: a month for the peak, five weeks for the cost norm.
+  const starts = rules.map((rule) => AlertRules.since(rule.kind, now, factory.timeZone)?.getTime()).filter((start) => start !== undefined);
+  const windows = starts.length > 0 ? await (await TimeSeries.use()).windows({ factoryId, from: new Date(Math.min(...starts)), to: now }) : [];
   const devices = await db
     .select()
     .from(deviceTable)

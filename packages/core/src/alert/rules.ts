@@ -43,7 +43,7 @@ export type Context = {
   now: Date;
   timeZone: string;
   contractedDemandKw: number | null;
-  /** The factory's 15-minute windows from at least five weeks back (or the month's start, if earlier) up to now. */
+  /** The factory's 15-minute windows from as far back as its rules need (`since`) up to now. */
   windows: readonly Window[];
   gateways: readonly Gateway[];
 };
@@ -198,6 +198,24 @@ export function dailyCostAnomaly(context: Context, threshold: number): Finding[]
 
 function parseDay(day: string) {
   return { year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)) };
+}
+
+/** How far back a rule of `kind` reads windows (gateway rules read none). */
+export function since(kind: Kind, now: Date, timeZone: string): Date | undefined {
+  switch (kind) {
+    case "demand_near_peak":
+      return new Date(monthStart({ now, timeZone, contractedDemandKw: null, windows: [], gateways: [] }));
+    case "demand_near_contracted_punta":
+      return new Date(now.getTime() - 4 * QUARTER);
+    case "power_factor_low":
+      return new Date(now.getTime() - 86_400_000);
+    case "daily_cost_anomaly":
+      // Yesterday and the same weekday up to four weeks before it, with a day to spare for the zone.
+      return new Date(now.getTime() - 31 * 86_400_000);
+    case "gateway_silent":
+    case "gateway_backlog":
+      return undefined;
+  }
 }
 
 /** What a rule of `kind` finds now. */
