@@ -86,14 +86,14 @@ describe("runs watch against AWS Step Functions (GetExecutionHistory fixtures)",
 
     expect(progress.states).toMatchObject({ done: 1, total: 3 });
     expect(progress.items).toMatchObject({ map: "CloseFactoryMonths", done: 2, failed: 1, total: 3 });
-    expect(progress.error).toMatchObject({ state: "CloseFactoryMonth", item: { index: 2 }, type: "States.Timeout", message: "", retries: 0 });
+    expect(progress.error).toMatchObject({ state: "ClosePage", item: { index: 2 }, type: "States.Timeout", message: "", retries: 0 });
     expect(progress.error?.explanation).toMatch(/did not finish within its timeout/);
   });
 
   it("explains Lambda.Unknown as a function that died without an error type", async () => {
     const progress = await watchOnce("lambda-unknown");
 
-    expect(progress.error).toMatchObject({ state: "RecomputeFactoryMonth", type: "Lambda.Unknown", retries: 0 });
+    expect(progress.error).toMatchObject({ state: "RecomputePage", type: "Lambda.Unknown", retries: 0 });
     expect(progress.error?.message).toContain("Task timed out after 900.02 seconds");
     expect(progress.error?.explanation).toContain("out of memory");
   });

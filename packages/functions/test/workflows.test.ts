@@ -246,6 +246,32 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     expect(progress.result).toMatchObject({ readings: 2, changed: 0 });
   });
 
+  it("pages factories for close and recompute Map items: five per item, every factory once", async () => {
+    const { Close } = await import("@wattflow/core/close");
+    await p.database.db.insert(factoryTable).values(
+      Array.from({ length: 6 }, (_, index) => ({
+        id: `fac_01jpage00000000000000000${index}`,
+        organizationId: ids.organization,
+        name: `Plant ${index}`,
+        timeZone: "America/Mexico_City",
+        tariffCode: "flat",
+      })),
+    );
+    const filter = { organizationId: ids.organization };
+
+    const items = await Close.pages(filter, ["2026-01", "2026-02"]);
+    const pages = [await Close.factoryPage(filter, 0), await Close.factoryPage(filter, 1)];
+
+    expect(items).toEqual([
+      { month: "2026-01", page: 0 },
+      { month: "2026-01", page: 1 },
+      { month: "2026-02", page: 0 },
+      { month: "2026-02", page: 1 },
+    ]);
+    expect(pages.map((page) => page.length)).toEqual([5, 2]);
+    expect(new Set(pages.flat()).size).toBe(7);
+  });
+
   it("the API takes a multipart upload and shows the run, in the Step Functions shape", async () => {
     const form = new FormData();
     form.set("kind", "production");

@@ -6,7 +6,7 @@
  * the month is re-opened.
  */
 import Decimal from "decimal.js";
-import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { Close } from "../close";
 import { billTable } from "../close/bill.sql";
 import { Cost } from "../cost";
@@ -23,25 +23,34 @@ export type Result = FactoryMonth & { readings: number; changed: number; unprice
 /** Readings read and written per round trip: bounded memory for a factory-month of ~1.7 M readings. */
 const chunkRows = 20_000;
 
-/** The factory-months to recompute: every month given × the organization's factories (in `divisions`, or the ones named). */
+/** The pages to recompute: every month given × the factories of the organization (in `divisions`, or the ones named). */
 export async function plan(input: {
   months: string[];
   organizationId?: string;
   factoryIds?: string[];
   divisions?: string[];
-}): Promise<{ items: FactoryMonth[] }> {
+}): Promise<{ filter: Close.FactoryFilter; items: { month: string; page: number }[] }> {
   const months = [...new Set(input.months)].sort();
   for (const month of months) if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Close.CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
-  const filters: SQL[] = [];
-  if (input.organizationId) filters.push(eq(factoryTable.organizationId, input.organizationId));
-  if (input.factoryIds) filters.push(inArray(factoryTable.id, input.factoryIds));
-  if (input.divisions) filters.push(inArray(sql`lower(${factoryTable.tariffDivision})`, input.divisions));
-  const factories = await Database.use()
-    .select({ id: factoryTable.id })
-    .from(factoryTable)
-    .where(and(...filters))
-    .orderBy(asc(factoryTable.id));
-  return { items: factories.flatMap((factory) => months.map((month) => ({ factoryId: factory.id, month }))) };
+  const filter: Close.FactoryFilter = { organizationId: input.organizationId, factoryIds: input.factoryIds, divisions: input.divisions };
+  return { filter, items: await Close.pages(filter, months) };
+}
+
+/** Reprices one page of factories for a month. */
+export async function page(
+  input: { month: string; page: number; filter: Close.FactoryFilter },
+  now = new Date(),
+): Promise<Omit<Result, "factoryId"> & { factories: number }> {
+  const total = { month: input.month, factories: 0, readings: 0, changed: 0, unpriced: 0, estimated: 0 };
+  for (const factoryId of await Close.factoryPage(input.filter, input.page)) {
+    const result = await factoryMonth({ factoryId, month: input.month }, now);
+    total.factories += 1;
+    total.readings += result.readings;
+    total.changed += result.changed;
+    total.unpriced += result.unpriced;
+    total.estimated += result.estimated;
+  }
+  return total;
 }
 
 type Stored = {
@@ -138,11 +147,13 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   return result;
 }
 
-/** A recompute run's totals, small enough for the execution's output. */
-export function summarize(input: { results: readonly Result[] }) {
-  const sum = (pick: (result: Result) => number) => input.results.reduce((total, result) => total + pick(result), 0);
+type PageResult = Awaited<ReturnType<typeof page>>;
+
+/** A recompute run's totals from its pages. */
+export function summarize(input: { results: readonly PageResult[] }) {
+  const sum = (pick: (result: PageResult) => number) => input.results.reduce((total, result) => total + pick(result), 0);
   return {
-    factoryMonths: input.results.length,
+    factoryMonths: sum((result) => result.factories),
     readings: sum((result) => result.readings),
     changed: sum((result) => result.changed),
     unpriced: sum((result) => result.unpriced),

@@ -37,11 +37,17 @@ function step(placeholder: string, extra: Partial<AslState> & { Next?: string; E
   };
 }
 
-/** A Map over `itemsPath` running one step per item. */
-function each(itemsPath: string, processor: { name: string; placeholder: string }, extra: Partial<AslState> & { Next?: string; End?: boolean }): AslState {
+/** A Map over `itemsPath` running one step per item; `itemSelector` adds what every item shares (kept once in the state, not per item). */
+function each(
+  itemsPath: string,
+  processor: { name: string; placeholder: string },
+  extra: Partial<AslState> & { Next?: string; End?: boolean },
+  itemSelector?: Record<string, string>,
+): AslState {
   return {
     Type: "Map",
     ItemsPath: itemsPath,
+    ...(itemSelector ? { ItemSelector: itemSelector } : {}),
     MaxConcurrency: mapConcurrency,
     ItemProcessor: {
       ProcessorConfig: { Mode: "INLINE" },
@@ -80,9 +86,13 @@ export const importFiles: AslDefinition = {
   },
 };
 
+/** A page of factories for one month: what a close or recompute Map item names (the factory ids stay in the database, not in the state). */
+const pageOfFactories = { "month.$": "$$.Map.Item.Value.month", "page.$": "$$.Map.Item.Value.page", "filter.$": "$.filter" };
+
 /**
- * Cost recompute. Input: `{ months: ["YYYY-MM"], division?, factoryIds?, organizationId? }`. Reprices the
+ * Cost recompute. Input: `{ months: ["YYYY-MM"], divisions?, factoryIds?, organizationId? }`. Reprices the
  * readings of each affected factory-month with the prices now known, clearing `estimated`; idempotent.
+ * The Map goes over pages of factories per month, so a thousand factories stay a few KiB of state.
  */
 export const costRecompute: AslDefinition = {
   Comment: "Recompute reading costs for factory-months after prices were published or corrected",
@@ -95,8 +105,9 @@ export const costRecompute: AslDefinition = {
     }),
     RecomputeFactoryMonths: each(
       "$.items",
-      { name: "RecomputeFactoryMonth", placeholder: "RecomputeFactoryMonth" },
+      { name: "RecomputePage", placeholder: "RecomputePage" },
       { ResultPath: "$.results", Next: "SummarizeRecompute" },
+      pageOfFactories,
     ),
     SummarizeRecompute: step(
       "RecomputeSummarize",
@@ -110,7 +121,7 @@ export const costRecompute: AslDefinition = {
 /**
  * Monthly close. Input: `{ timeZone }` from the schedule (the month just ended there), or
  * `{ month, factoryIds?, organizationId? }`. Stores each factory's bill with its lines and reconciles
- * it against the imported utility bill.
+ * it against the imported utility bill, a page of factories per Map item.
  */
 export const monthlyClose: AslDefinition = {
   Comment: "Close a month: each factory's bill from the tariff engine, stored and reconciled against the utility's",
@@ -121,7 +132,7 @@ export const monthlyClose: AslDefinition = {
       Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Failed" }],
       Next: "CloseFactoryMonths",
     }),
-    CloseFactoryMonths: each("$.items", { name: "CloseFactoryMonth", placeholder: "CloseFactoryMonth" }, { ResultPath: "$.results", Next: "SummarizeClose" }),
+    CloseFactoryMonths: each("$.items", { name: "ClosePage", placeholder: "ClosePage" }, { ResultPath: "$.results", Next: "SummarizeClose" }, pageOfFactories),
     SummarizeClose: step(
       "CloseSummarize",
       { OutputPath: "$.value", Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Failed" }], End: true },
@@ -157,7 +168,7 @@ export const registry: Deployment[] = [
     definition: costRecompute,
     steps: {
       RecomputePlan: { handler: handler("recompute", "plan") },
-      RecomputeFactoryMonth: { handler: handler("recompute", "factoryMonth"), memoryMb: 2048 },
+      RecomputePage: { handler: handler("recompute", "page"), memoryMb: 2048 },
       RecomputeSummarize: { handler: handler("recompute", "summarize") },
     },
   },
@@ -167,7 +178,7 @@ export const registry: Deployment[] = [
     monthlyClose: true,
     steps: {
       ClosePlan: { handler: handler("close", "plan") },
-      CloseFactoryMonth: { handler: handler("close", "factoryMonth"), memoryMb: 2048 },
+      ClosePage: { handler: handler("close", "page"), memoryMb: 2048 },
       CloseSummarize: { handler: handler("close", "summarize") },
     },
   },
