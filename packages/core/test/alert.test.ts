@@ -29,6 +29,14 @@ function context(extra: Partial<AlertRules.Context>): AlertRules.Context {
 }
 
 describe("alert rules", () => {
+  it("read only as far back as each kind needs", () => {
+    const now = new Date("2026-03-10T20:01:00Z");
+
+    expect(AlertRules.since("demand_near_peak", now, zone)).toEqual(new Date("2026-03-01T06:00:00Z"));
+    expect(AlertRules.since("daily_cost_anomaly", now, zone)?.getTime()).toBeLessThanOrEqual(Date.parse("2026-02-08T06:00:00Z"));
+    expect(AlertRules.since("gateway_silent", now, zone)).toBeUndefined();
+  });
+
   it("demand near the month's peak fires on the latest complete window only", () => {
     const windows = [window("2026-03-02T18:00:00Z", 100), window("2026-03-10T19:30:00Z", 60), window("2026-03-10T19:45:00Z", 96)];
 
