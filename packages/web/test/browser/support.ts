@@ -30,11 +30,14 @@ export type Demo = {
 
 export type Stack = { apiUrl: string; dataDir: string; output(): string; stop(): Promise<void> };
 
-/** `wattflow start` on free ports in `dataDir` (a fresh temporary folder by default); resolves once /health is 200. */
-export async function startStack(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), "wattflow-web-"))): Promise<Stack> {
+/**
+ * `wattflow start` on free ports in `dataDir` (a fresh temporary folder by default); resolves once
+ * /health is 200. The runner's DATABASE_URL is not inherited (stacks would share a database): pass `databaseUrl`.
+ */
+export async function startStack(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), "wattflow-web-")), databaseUrl?: string): Promise<Stack> {
   const { DATABASE_URL: _ignored, VITEST: _vitest, ...env } = process.env;
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], {
-    env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1" },
+    env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
   });
   let output = "";
   child.stdout.on("data", (chunk) => {
