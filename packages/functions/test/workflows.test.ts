@@ -166,6 +166,21 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     expect(utilityBill?.lines[0]).toMatchObject({ quantity: "300", unit: "kWh", unitPrice: "2.1534" });
   });
 
+  it("closes the other factories of a page when one has no tariff, naming it as skipped", async () => {
+    await p.database.db
+      .insert(factoryTable)
+      .values({ id: "fac_01jnotariff00000000000000", organizationId: ids.organization, name: "New plant", timeZone: "America/Tijuana", tariffCode: "none" });
+
+    const { executionArn } = await runner.start("MonthlyClose", { month: "2026-02", organizationId: ids.organization });
+    const { progress } = await finished(runner, executionArn);
+
+    expect(progress.status).toBe("SUCCEEDED");
+    expect(progress.result).toMatchObject({
+      factories: 1,
+      skipped: [{ factoryId: "fac_01jnotariff00000000000000", reason: "factory fac_01jnotariff00000000000000 has no tariff in force on 2026-02-01" }],
+    });
+  });
+
   it("re-opens a closed month when a reading of it arrives later", async () => {
     await p.database.db.insert(readingTable).values({
       meterId: ids.meters[0] as string,
@@ -268,8 +283,8 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
       { month: "2026-02", page: 0 },
       { month: "2026-02", page: 1 },
     ]);
-    expect(pages.map((page) => page.length)).toEqual([5, 2]);
-    expect(new Set(pages.flat()).size).toBe(7);
+    expect(pages.map((page) => page.length)).toEqual([5, 3]);
+    expect(new Set(pages.flat()).size).toBe(8);
   });
 
   it("the API takes a multipart upload and shows the run, in the Step Functions shape", async () => {

@@ -79,8 +79,19 @@ function summary(result: unknown): string | undefined {
   const value = result as { rows?: number; inserted?: number; updated?: number; unchanged?: number; changed?: number; readings?: number; factories?: number };
   if (value.rows !== undefined) return `${value.rows} rows (${value.inserted ?? 0} inserted, ${value.updated ?? 0} updated, ${value.unchanged ?? 0} unchanged)`;
   if (value.changed !== undefined) return `${value.readings ?? 0} readings repriced, ${value.changed} changed`;
-  if (value.factories !== undefined) return `${value.factories} factory bill(s) closed`;
+  if (value.factories !== undefined) {
+    const skipped = (result as { skipped?: { factoryId: string; reason: string }[] }).skipped ?? [];
+    return `${value.factories} factory bill(s) closed${skipped.length > 0 ? `; skipped ${skipped.map((item) => `${item.factoryId} (${item.reason})`).join(", ")}` : ""}`;
+  }
   return undefined;
+}
+
+/** A reader that stops early (`| head`) is no error of ours: exit quietly, with the exit code already set. */
+function quietWhenPipeCloses(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit();
+  });
 }
 
 export function register(program: Command): void {
@@ -93,6 +104,7 @@ export function register(program: Command): void {
     .option("--limit <n>", "at most this many", "20")
     .option("--json", "print JSON")
     .action(async (options: { workflow?: string; status?: Workflow.Status; limit: string; json?: boolean }) => {
+      quietWhenPipeCloses();
       const executions = await runner().list({ workflow: options.workflow, status: options.status, limit: Number(options.limit) });
       if (options.json) return console.log(JSON.stringify(executions, null, 2));
       if (executions.length === 0) return console.log("no runs yet");
@@ -109,6 +121,7 @@ export function register(program: Command): void {
     .option("--json", "print only the outcome, as one JSON line: { status, result?, error? }")
     .option("--interval <ms>", "poll interval", "1000")
     .action(async (id: string, options: { json?: boolean; interval: string }) => {
+      quietWhenPipeCloses();
       const source = runner();
       const tty = Boolean(process.stdout.isTTY) && !options.json;
       let previous: Awaited<ReturnType<typeof previousDurations>> | undefined;
@@ -128,6 +141,7 @@ export function register(program: Command): void {
         }
         if (tty) process.stdout.write("\r\x1b[2K");
         const failed = progress.status !== "SUCCEEDED";
+        process.exitCode = failed ? 1 : 0;
         if (options.json) {
           const error = progress.error
             ? { state: progress.error.state, type: progress.error.type, message: progress.error.message, explanation: progress.error.explanation }
@@ -147,7 +161,6 @@ export function register(program: Command): void {
             console.log(`  next:    ${error.explanation}`);
           }
         }
-        process.exitCode = failed ? 1 : 0;
         return;
       }
     });

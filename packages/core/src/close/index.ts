@@ -131,12 +131,22 @@ export type PageResult = {
   reconciled: number;
   /** Factories whose bill differs from the utility's (ours minus theirs). */
   differences: { factoryId: string; difference: string }[];
+  /** Factories that cannot be billed as configured (no tariff in force…): the others' bills do not wait for them. */
+  skipped: { factoryId: string; reason: string }[];
 };
 
 /** Closes one page of factories for a month; what it returns stays small whatever the bills hold. */
 export async function page(input: { month: string; page: number; filter: FactoryFilter }, now = new Date()): Promise<PageResult> {
   const results: Closed[] = [];
-  for (const factoryId of await factoryPage(input.filter, input.page)) results.push(await factoryMonth({ factoryId, month: input.month }, now));
+  const skipped: PageResult["skipped"] = [];
+  for (const factoryId of await factoryPage(input.filter, input.page)) {
+    try {
+      results.push(await factoryMonth({ factoryId, month: input.month }, now));
+    } catch (error) {
+      if (!(error instanceof CloseError)) throw error;
+      skipped.push({ factoryId, reason: error.message });
+    }
+  }
   const totals: Record<string, string> = {};
   for (const result of results) totals[result.currency] = new Decimal(totals[result.currency] ?? 0).plus(result.total).toFixed(2);
   const reconciled = results.filter((result) => result.reconciliation);
@@ -149,6 +159,7 @@ export async function page(input: { month: string; page: number; filter: Factory
     differences: reconciled
       .filter((result) => !new Decimal(result.reconciliation?.difference ?? 0).isZero())
       .map((result) => ({ factoryId: result.factoryId, difference: result.reconciliation?.difference as string })),
+    skipped,
   };
 }
 
@@ -384,6 +395,7 @@ export function summarize(input: { month: string; results: readonly PageResult[]
     reconciled: input.results.reduce((sum, result) => sum + result.reconciled, 0),
     // Bounded for the execution's output; every difference is on the bill lines.
     differences: input.results.flatMap((result) => result.differences).slice(0, 100),
+    skipped: input.results.flatMap((result) => result.skipped).slice(0, 100),
   };
 }
 
