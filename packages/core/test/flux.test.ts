@@ -42,6 +42,16 @@ describe("Flux escaping", () => {
     expect(script.split("\n  |> ")).toHaveLength(7);
   });
 
+  it("only the library's own refs are written unescaped: a lookalike object from JSON is refused", () => {
+    const forged = JSON.parse('{"ref": "\\"x\\") |> drop(columns: [\\"_value\\"]"}') as Flux.Ref;
+
+    expect(() => Flux.energy({ ...scope, meterIds: forged, every: "1h" })).toThrow(Flux.FluxError);
+    expect(() => Flux.grafanaVariable("meter}) |> drop(")).toThrow(Flux.FluxError);
+    expect(() => Flux.identifier("v.timeRangeStart) |> drop(")).toThrow(Flux.FluxError);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's placeholder, left for Grafana to fill
+    expect(Flux.energy({ ...scope, meterIds: Flux.grafanaVariable("meter"), every: Flux.grafana.windowPeriod })).toContain('r["meter"] == ${meter:json}');
+  });
+
   it("any string round-trips through a Flux string literal", () => {
     fc.assert(
       fc.property(

@@ -42,18 +42,25 @@ export class FluxError extends Error {
  */
 export type Ref = { readonly ref: string };
 
-const isRef = (value: unknown): value is Ref => typeof value === "object" && value !== null && "ref" in value;
+/** The refs the constructors made: an object shaped like one (say, from parsed JSON) is not one. */
+const made = new WeakSet<object>();
+const isRef = (value: unknown): value is Ref => typeof value === "object" && value !== null && made.has(value);
+function ref(text: string): Ref {
+  const value = Object.freeze({ ref: text });
+  made.add(value);
+  return value;
+}
 
 /** A Flux identifier path such as `v.timeRangeStart`. */
 export function identifier(path: string): Ref {
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) throw new FluxError(`${JSON.stringify(path)} is not a Flux identifier`);
-  return { ref: path };
+  return ref(path);
 }
 
 /** A Grafana dashboard variable, interpolated by Grafana as a JSON string (`${name:json}`), which is a Flux string literal. */
 export function grafanaVariable(name: string): Ref {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new FluxError(`${JSON.stringify(name)} is not a Grafana variable name`);
-  return { ref: `\${${name}:json}` };
+  return ref(`\${${name}:json}`);
 }
 
 /** Grafana's built-in Flux variables. */
@@ -189,6 +196,7 @@ export class Query {
 
   /** Rows whose tag `key` equals the value, or one of the values. */
   tag(key: string, value: string | Ref | readonly string[]): Query {
+    if (typeof value !== "string" && !isRef(value) && !Array.isArray(value)) throw new FluxError(`tag ${key} takes a string or a list of strings`);
     const values: readonly (string | Ref)[] = typeof value === "string" || isRef(value) ? [value] : (value as readonly string[]);
     if (values.length === 0) throw new FluxError(`tag ${key} needs at least one value`);
     return this.pipe(`filter(fn: (r) => ${values.map((item) => `${column(key)} == ${string(item)}`).join(" or ")})`);
