@@ -84,6 +84,15 @@ describe("wattflow import and runs: workflows on the local stack", () => {
     expect(rows.map((row) => row.split(/\s+/)[2])).toEqual(["FAILED", "SUCCEEDED", "SUCCEEDED"]);
   });
 
+  it("starts a monthly close and watches it to its result", () => {
+    const started = wattflow(["runs", "start", "close", "--month", "2026-03"], env);
+    const json = wattflow(["runs", "watch", lastLine(started.stdout), "--json"], env);
+
+    expect(started.status).toBe(0);
+    expect(lastLine(started.stdout)).toMatch(/:execution:wattflow-local-MonthlyClose:/);
+    expect(JSON.parse(lastLine(json.stdout))).toMatchObject({ status: "SUCCEEDED", result: { month: "2026-03", factories: 1 } });
+  });
+
   it("refuses an unknown kind before uploading anything", () => {
     const refused = wattflow(["import", "inventory", good()], env);
     expect(refused.status).not.toBe(0);

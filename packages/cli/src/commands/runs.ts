@@ -1,7 +1,7 @@
 import { Workflow } from "@wattflow/core/workflow";
 import { AwsRunner } from "@wattflow/core/workflow/aws";
 import { RunProgress } from "@wattflow/core/workflow/progress";
-import type { Command } from "commander";
+import { Argument, type Command } from "commander";
 import { api, CliError, type Target, target } from "../client";
 
 /** The local stack's runs through its API, answering like Step Functions (see packages/functions/src/api/runs.ts). */
@@ -113,6 +113,20 @@ export function register(program: Command): void {
         console.log(`${execution.startDate}  ${execution.workflow.padEnd(13)}  ${execution.status.padEnd(9)}  ${took.padStart(7)}  ${execution.executionArn}`);
       }
       console.log(`${executions.length} run(s)`);
+    });
+  runs
+    .command("start")
+    .description("start a monthly close or a cost recompute on the local stack; prints the execution id on the last line")
+    .addArgument(new Argument("<workflow>", "close (MonthlyClose) or recompute (CostRecompute)").choices(["close", "recompute"]))
+    .requiredOption("--month <YYYY-MM>", "the month (repeatable for recompute)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--factory <id>", "only this factory (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .action(async (workflow: "close" | "recompute", options: { month: string[]; factory?: string[] }) => {
+      const input =
+        workflow === "close"
+          ? { workflow: "MonthlyClose", month: options.month[0], factoryIds: options.factory }
+          : { workflow: "CostRecompute", months: options.month, factoryIds: options.factory };
+      const started = await api<{ executionArn: string }>(target("operatorToken"), "POST", "/v1/runs", input);
+      console.log(started.executionArn);
     });
   runs
     .command("watch")
