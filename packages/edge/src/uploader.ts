@@ -50,6 +50,8 @@ export class Uploader {
   /** Readings being sent by a worker: never handed to another one. */
   private inFlight = new Set<number>();
   private enrolling?: Promise<boolean>;
+  /** This process enrolled its key (the outbox only remembers an earlier enrollment). */
+  private confirmed = false;
   private routeSavedAt = { kinesis: 0, http: 0 };
   private offsetSavedAt = 0;
 
@@ -99,12 +101,14 @@ export class Uploader {
   /** Selects one batch and sends it by the best route available. */
   async step(): Promise<StepResult> {
     const { outbox, config } = this.options;
-    if (config.kinesis && !this.enrolled && Date.now() >= this.enrollAfter) {
-      this.enrolling ??= this.enroll().finally(() => {
+    // Enrolled once per process even when the outbox says it was: the cloud may have lost or replaced the key.
+    if (config.kinesis && !this.confirmed && !this.enrolling && Date.now() >= this.enrollAfter) {
+      this.enrolling = this.enroll().finally(() => {
         this.enrolling = undefined;
       });
-      await this.enrolling;
     }
+    // Never enrolled: Kinesis records would be quarantined, so wait for the answer (HTTP is used meanwhile if it fails).
+    if (this.enrolling && !this.enrolled) await this.enrolling;
     this.refill();
     const freshFrom = this.options.freshFrom();
     const { rows, fresh } = outbox.next({ limit: upload.maxRecords, freshFromMs: freshFrom, backlogLimit: this.tokens, exclude: this.inFlight });
@@ -183,8 +187,9 @@ export class Uploader {
     try {
       const response = await this.fetchApi("PUT", "/v1/devices/self/key", { publicKey });
       if (!response.ok) throw new Error(`PUT /v1/devices/self/key answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
-      outbox.setMeta("enrolled_key", publicKey);
+      if (this.enrolledKey !== publicKey) outbox.setMeta("enrolled_key", publicKey);
       this.enrolledKey = publicKey;
+      this.confirmed = true;
       this.options.log(`upload: device key enrolled for ${config.deviceId}; Kinesis route enabled`);
       return true;
     } catch (error) {

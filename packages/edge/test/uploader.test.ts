@@ -183,6 +183,7 @@ describe("HTTP fallback", () => {
   let server: Server;
   let apiUrl: string;
   const posts: { status: number; readings: number }[] = [];
+  const enrollments: { publicKey: string }[] = [];
   let answers: ((readings: unknown[]) => { status: number; headers?: Record<string, string>; body: unknown })[] = [];
 
   beforeAll(async () => {
@@ -193,6 +194,12 @@ describe("HTTP fallback", () => {
       });
       request.on("end", () => {
         expect(request.headers.authorization).toBe("Bearer wfd_test");
+        if (request.url !== "/v1/ingest") {
+          // Key enrollment: answered, noted.
+          if (request.method === "PUT" && request.url === "/v1/devices/self/key") enrollments.push(JSON.parse(body) as { publicKey: string });
+          response.writeHead(200, { "content-type": "application/json" }).end("{}");
+          return;
+        }
         const readings = (JSON.parse(body) as { readings: unknown[] }).readings;
         const answer = answers.shift()?.(readings) ?? { status: 200, body: { accepted: readings.length, duplicates: 0, rejected: [] } };
         posts.push({ status: answer.status, readings: readings.length });
@@ -233,6 +240,8 @@ describe("HTTP fallback", () => {
         { meterId: meters[3], start: new Date(t0).toISOString(), reason: "readings.3.meterId: meter is not read by this device" },
       ]);
       expect(posts.map((post) => post.status)).toEqual([503, 200]);
+      // The outbox remembered an enrollment; the process enrolls again anyway, in case the cloud lost the key.
+      expect(enrollments).toEqual([{ publicKey: key.publicKey }]);
     } finally {
       gateway.close();
     }
