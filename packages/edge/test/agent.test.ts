@@ -117,8 +117,9 @@ describe("agent", () => {
     const map = maps.em24;
     const registers = (address: number, length: number) => {
       const words = new Map<number, number>();
-      const put = (field: typeof map.energy, value: number) =>
-        encode(value, field, map.wordOrder).forEach((word, offset) => words.set(field.address + offset, word));
+      const put = (field: typeof map.energy, value: number) => {
+        for (const [offset, word] of encode(value, field, map.wordOrder).entries()) words.set(field.address + offset, word);
+      };
       if (address === map.energy.address) reads++;
       put(map.energy, counter());
       put(map.power, 24);
