@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 
-/** Default outbox cap: 30 days of 200 meters is 1,728,000 readings at ~250 bytes a row with its index ≈ 430 MB; 1 GiB leaves room for twice that. */
+/** Default outbox cap: a reading takes ~335 bytes with its indexes, so 30 days of 200 meters (1,728,000 readings) is ~580 MB; 1 GiB holds ~55 days. */
 export const defaultMaxBytes = 1024 * 1024 * 1024;
-/** Warn loudly from this share of the cap on: at 50 % a 200-meter gateway still has weeks before it must bridge a gap. */
+/** Warn loudly from this share of the cap on: at 50 % (~28 days of 200 meters) it still has weeks before it must bridge a gap. */
 export const warnShare = 0.5;
 
 /** Upload: Kinesis takes ≤ 500 records and ≤ 5 MiB per PutRecords; the ingest API takes ≤ 500 readings per POST. */
