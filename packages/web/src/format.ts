@@ -31,8 +31,8 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return `${Math.round(seconds / 86_400)} d ago`;
 }
 
-/** Midnight of the factory's local day containing `at`, as an instant (zones without DST jumps at midnight). */
-export function localMidnight(at: Date, timeZone: string): Date {
+/** The zone's offset from UTC at `at`, in milliseconds (local wall time minus UTC). */
+function offsetAt(at: Date, timeZone: string): number {
   const parts = new Intl.DateTimeFormat("en-CA", {
     timeZone,
     year: "numeric",
@@ -48,6 +48,19 @@ export function localMidnight(at: Date, timeZone: string): Date {
       return all;
     }, {});
   const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
-  const offset = local - Math.floor(at.getTime() / 60_000) * 60_000;
-  return new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) - offset);
+  return local - Math.floor(at.getTime() / 60_000) * 60_000;
+}
+
+/** The instant of a wall time (`2027-01-01T00:00`, as a datetime-local input gives it) in the factory's zone. */
+export function fromLocal(wall: string, timeZone: string): Date {
+  const asUtc = Date.parse(`${wall}Z`);
+  // Twice: the offset at the guess can differ from the offset at the answer around a DST change.
+  const first = asUtc - offsetAt(new Date(asUtc), timeZone);
+  return new Date(asUtc - offsetAt(new Date(first), timeZone));
+}
+
+/** Midnight of the factory's local day containing `at`, as an instant. */
+export function localMidnight(at: Date, timeZone: string): Date {
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+  return fromLocal(`${day}T00:00`, timeZone);
 }

@@ -7,7 +7,7 @@ import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import { api, ok, type Series } from "../api";
 import { Chart, peakMarker, periodColor, touShading } from "../charts";
-import { localMidnight, money, num, percent, when } from "../format";
+import { fromLocal, localMidnight, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 
 const ranges = { today: "Today", "7d": "7 days", "30d": "30 days", month: "This month" } as const;
@@ -18,8 +18,8 @@ function bounds(range: Range, timeZone: string, now = new Date()): { from: strin
   const to = new Date(Math.ceil(now.getTime() / 300_000) * 300_000);
   if (range === "today") return { from: midnight.toISOString(), to: to.toISOString() };
   if (range === "month") {
-    const day = Number(new Intl.DateTimeFormat("en-CA", { timeZone, day: "numeric" }).format(now));
-    return { from: localMidnight(new Date(midnight.getTime() - (day - 1) * 86_400_000 + 43_200_000), timeZone).toISOString(), to: to.toISOString() };
+    const month = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" }).format(now);
+    return { from: fromLocal(`${month}-01T00:00`, timeZone).toISOString(), to: to.toISOString() };
   }
   const days = range === "7d" ? 7 : 30;
   return { from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString() };
@@ -62,7 +62,8 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
       </p>
       {series.error && <p className="error">{series.error.message}</p>}
       {series.loading && <p className="muted small">Loading readings…</p>}
-      {series.data && <FactoryFigures series={series.data} />}
+      {/* Keyed by range: new data mounts anew, so each load is measured from its own answer. */}
+      {series.data && <FactoryFigures key={`${series.data.from}/${series.data.to}`} series={series.data} />}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 /** A factory's tariff versions and prices; admins assign a definition or import a URDB rate. */
 import { type FormEvent, useState } from "react";
 import { api, ok, type Tariffs as TariffList } from "../api";
-import { when } from "../format";
+import { fromLocal, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
 import { useFactoryPicker } from "./picker";
@@ -108,7 +108,8 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
       setError(shown(failure));
     }
   };
-  const effective = (form: FormData) => new Date(String(form.get("effectiveFrom"))).toISOString();
+  // The wall time typed is the factory's, wherever the browser is.
+  const effective = (form: FormData) => fromLocal(String(form.get("effectiveFrom")), selected?.timeZone ?? "UTC").toISOString();
 
   return (
     <section>
@@ -149,7 +150,7 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
           >
             <h2>Assign a tariff</h2>
             <label>
-              Effective from <input name="effectiveFrom" type="datetime-local" required />
+              Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
             </label>
             <label>
               Definition (JSON)
@@ -179,7 +180,7 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
           >
             <h2>Import a URDB rate</h2>
             <label>
-              Effective from <input name="effectiveFrom" type="datetime-local" required />
+              Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
             </label>
             <label>
               Rate file (JSON from OpenEI) <input name="file" type="file" accept="application/json,.json" />

@@ -3,6 +3,8 @@
  * figures, a factory's charts and meters, devices, onboarding a gateway, tariffs, bills, an import
  * watched to the end, another organization's factory refused, sign out. Each page is saved as a screenshot.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
@@ -83,6 +85,12 @@ describe("console in Chromium", () => {
     await expect.poll(async () => Number(await page.getByTestId("factory-figures").getAttribute("data-points"))).toBeGreaterThan(288);
     await expect.poll(() => page.getByTestId("factory-figures").getAttribute("data-render-ms")).not.toBeNull();
     await screenshot(page, "04-factory-7-days");
+
+    // This month starts at the factory's local midnight of the 1st; the demo's three days all fall in it or just before.
+    await page.getByRole("link", { name: "This month" }).click();
+    await expect.poll(() => page.url()).toContain("range=month");
+    await expect.poll(() => page.getByTestId("factory-figures").getAttribute("data-render-ms")).not.toBeNull();
+    expect(Number(await page.getByTestId("factory-figures").getAttribute("data-points"))).toBeGreaterThan(0);
   });
 
   it("refuses another organization's factory", async () => {
@@ -155,6 +163,19 @@ describe("console in Chromium", () => {
     expect(await version.textContent()).toContain("2.1534");
     expect(await version.textContent()).toContain("in force");
     await screenshot(page, "08-tariffs");
+  });
+
+  it("imports a URDB rate as a new time-of-use tariff version", async () => {
+    const form = page.getByRole("form", { name: "Import a URDB rate" });
+    // A real OpenEI rate (the one core's URDB tests use), effective next year so the demo's prices stay as they are.
+    const rate = readFileSync(fileURLToPath(new URL("../../../core/test/fixtures/urdb/multi-tier-tou-demand.json", import.meta.url)));
+    await form.getByLabel("Effective from").fill(`${new Date().getUTCFullYear() + 1}-01-01T00:00`);
+    await form.getByLabel(/Rate file/).setInputFiles({ name: "rate.json", mimeType: "application/json", buffer: rate });
+    await form.getByRole("button", { name: "Import" }).click();
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("URDB rate imported");
+    await expect.poll(() => page.getByTestId("tariff-version").count()).toBe(2);
+    expect(await page.getByTestId("tariff-version").first().textContent()).toContain("Energy price per kWh");
+    await screenshot(page, "08b-tariffs-urdb-imported");
   });
 
   it("uploads a production file and watches its import run finish", async () => {
