@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import { CliError } from "../client";
 import { registerBenchCost } from "./bench-cost";
 import { registerBenchEdge } from "./bench-edge";
+import { registerBenchKpi } from "./bench-kpi";
 
 type Demo = { apiUrl: string; deviceToken: string; meterIds: string[]; apiToken: string; factoryId: string };
 
@@ -20,6 +21,7 @@ const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
 export function register(program: Command): void {
   const bench = program.command("bench").description("benchmarks that print their figures");
   registerBenchCost(bench);
+  registerBenchKpi(bench);
   registerBenchEdge(bench);
   bench
     .command("ingest")
@@ -27,12 +29,14 @@ export function register(program: Command): void {
     .option("--readings <n>", "readings to post", "60000")
     .option("--batch <n>", "readings per POST", "500")
     .option("--concurrency <n>", "POSTs in flight", "4")
+    .option("--rate <n>", "readings per second to offer (default: as fast as the API answers)")
     .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { readings: string; batch: string; concurrency: string; json?: boolean }) => {
+    .action(async (options: { readings: string; batch: string; concurrency: string; rate?: string; json?: boolean }) => {
       const figures = await benchIngest({
         readings: Number(options.readings),
         batch: Number(options.batch),
         concurrency: Number(options.concurrency),
+        rate: options.rate === undefined ? undefined : Number(options.rate),
         log: console.error,
       });
       if (options.json) console.log(JSON.stringify(figures));
@@ -40,16 +44,20 @@ export function register(program: Command): void {
     });
 }
 
-export async function benchIngest(options: { readings: number; batch: number; concurrency: number; log: (line: string) => void }) {
+export async function benchIngest(options: { readings: number; batch: number; concurrency: number; rate?: number; log: (line: string) => void }) {
   const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-"));
   const { DATABASE_URL: _ignored, ...env } = process.env;
-  const child = spawn(process.execPath, [bin, "start", "--data", dir, "--port", "0", "--kinesis-port", "0", "--no-demo-traffic"], {
+  // WATTFLOW_BENCH_NODE_ARGS lets a profiler in (e.g. "--cpu-prof --cpu-prof-dir=.bench/prof").
+  const nodeArgs = process.env.WATTFLOW_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, bin, "start", "--data", dir, "--port", "0", "--kinesis-port", "0", "--no-demo-traffic"], {
     env,
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {
     const demo = await waitForStack(child, dir);
-    options.log(`bench: stack up at ${demo.apiUrl}; posting ${options.readings} readings in batches of ${options.batch}, ${options.concurrency} in flight`);
+    options.log(
+      `bench: stack up at ${demo.apiUrl}; posting ${options.readings} readings in batches of ${options.batch}, ${options.concurrency} in flight${options.rate ? `, offered at ${options.rate}/s` : ""}`,
+    );
     const intervalsPerMeter = Math.ceil(options.readings / demo.meterIds.length);
     // Intervals from two years back: the demo only writes the last few days.
     const origin = Math.floor((Date.now() - 2 * 365 * 86_400_000) / 300_000) * 300_000;
@@ -67,7 +75,14 @@ export async function benchIngest(options: { readings: number; batch: number; co
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {
-        const batch = batches[next++] as (typeof batches)[number];
+        const index = next++;
+        const batch = batches[index] as (typeof batches)[number];
+        // With --rate, batch i is offered no earlier than i × batch / rate seconds after the start:
+        // latency then measures the pipeline at that load, not the queue a flood builds.
+        if (options.rate) {
+          const due = began + ((index * options.batch) / options.rate) * 1000;
+          if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        }
         for (;;) {
           batch.postedAt = Date.now();
           const response = await fetch(`${demo.apiUrl}/v1/ingest`, {
