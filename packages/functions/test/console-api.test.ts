@@ -358,7 +358,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(await json(tooLong)).toMatchObject({ code: "series.range_too_long", errors: [{ path: "to" }] });
     });
 
-    it("gives the overview today's and the month's figures, the month-end projection and the current demand", async () => {
+    it("gives the overview today's and the month's figures, the month-end projection at the last week's rate and the current demand", async () => {
       const [plant] = await Dashboard.overview(ids.organization, new Date("2026-03-10T19:00:00Z"));
       expect(plant).toMatchObject({
         id: ids.factory,
@@ -368,9 +368,9 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
         demand: { kw: 300, windowStart: "2026-03-10T18:45:00.000Z" },
         lastReadingEnd: "2026-03-10T19:00:00.000Z",
       });
-      // Mexico City: the month began 2026-03-01T06:00Z; 9 d 13 h covered of 31 days.
-      const covered = Date.parse("2026-03-10T19:00:00Z") - Date.parse("2026-03-01T06:00:00Z");
-      const expected = ((246 * 2.1534 * 31 * 86_400_000) / covered).toFixed(2);
+      // The one hour of readings is the cost rate for the rest of March (Mexico City: the month ends 2026-04-01T06:00Z).
+      const cost = 246 * 2.1534;
+      const expected = (cost + (cost * (Date.parse("2026-04-01T06:00:00Z") - Date.parse("2026-03-10T19:00:00Z"))) / 3_600_000).toFixed(2);
       expect(Number(plant?.month.projectedCost)).toBeCloseTo(Number(expected), 1);
     });
   });

@@ -38,8 +38,9 @@ export type FactorySummary = {
 };
 
 /**
- * Every factory of the organization. The projection scales month-to-date cost by the month's length
- * over the time covered so far (up to the newest reading, so a gateway's lag does not lower it).
+ * Every factory of the organization. The month-end projection adds to the month-to-date cost the
+ * cost rate of the last week of readings (a whole week, so weekends weigh in; less when the
+ * readings began more recently) over the time left after the newest reading.
  */
 export async function overview(organizationId: string, now = new Date()): Promise<FactorySummary[]> {
   const at = now.toISOString();
@@ -60,6 +61,8 @@ export async function overview(organizationId: string, now = new Date()): Promis
     cost_today: string | null;
     window_start: string | Date | null;
     window_kw: number | null;
+    cost_recent: string | null;
+    recent_start: string | Date | null;
   }>(
     await Database.use().execute(sql`
       with f as (
@@ -70,7 +73,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
         from factory where organization_id = ${organizationId})
       select f.id, f.name, f.time_zone, f.currency, f.contracted, f.month_start, f.month_end,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.kwh_month, m.cost_month, m.kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw
+        m.kwh_month, m.cost_month, m.kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
       from f
       left join lateral (
         select sum(kwh)::float8 as kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month,
@@ -84,13 +87,20 @@ export async function overview(organizationId: string, now = new Date()): Promis
         from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '45 minutes' and r.interval_start < m.last_end
         group by 1 having date_bin('15 minutes', min(interval_start), timestamptz '2000-01-01') + interval '15 minutes' <= m.last_end
         order by 1 desc limit 1) w on true
+      left join lateral (
+        select sum(cost)::text as cost_recent, min(interval_start) as recent_start
+        from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '7 days' and r.interval_start < m.last_end) k on true
       order by f.name`),
   );
   return rows.map((row) => {
     const monthStart = new Date(row.month_start).getTime();
     const monthEnd = new Date(row.month_end).getTime();
     const lastEnd = row.last_end === null ? null : new Date(row.last_end).getTime();
-    const covered = lastEnd === null ? 0 : lastEnd - monthStart;
+    const recentMs = lastEnd === null || row.recent_start === null ? 0 : lastEnd - new Date(row.recent_start).getTime();
+    const projectedCost =
+      lastEnd === null || recentMs <= 0
+        ? null
+        : money(new Decimal(row.cost_month ?? 0).plus(new Decimal(row.cost_recent ?? 0).times(Math.max(monthEnd - lastEnd, 0)).div(recentMs)).toString());
     return {
       id: row.id,
       name: row.name,
@@ -102,15 +112,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
         start: new Date(monthStart).toISOString(),
         kwh: round(row.kwh_month ?? 0, 3),
         cost: money(row.cost_month),
-        projectedCost:
-          covered > 0
-            ? money(
-                new Decimal(row.cost_month ?? 0)
-                  .times(monthEnd - monthStart)
-                  .div(covered)
-                  .toString(),
-              )
-            : null,
+        projectedCost,
         powerFactor: powerFactor(row.kwh_month ?? 0, row.kvarh_month),
       },
       demand: { windowStart: instant(row.window_start), kw: row.window_kw === null ? null : round(row.window_kw, 2), contractedKw: row.contracted },

@@ -17,7 +17,15 @@ export function OverviewPage() {
     <section>
       <div className="heading">
         <h1>Overview</h1>
-        <button type="button" className="secondary" onClick={overview.reload} disabled={overview.loading}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            overview.reload();
+            alerts.reload();
+          }}
+          disabled={overview.loading}
+        >
           Refresh
         </button>
       </div>

@@ -65,6 +65,19 @@ describe("console in Chromium", () => {
     // Only the demo organization's factory: the other organization's is never listed.
     expect(await page.getByTestId("factory-card").count()).toBe(1);
     await expect.poll(() => card.getByTestId("month-cost").textContent()).toMatch(/\d+\.\d{2} MXN/);
+
+    // The demo meters run near PF 0.87: a low-power-factor rule at CFE's 0.9 raises an alert the overview shows as open.
+    const api = (path: string, body: unknown) =>
+      fetch(`${stack.apiUrl}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${demo.apiToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await api("/v1/alerts/rules", { factoryId: demo.factoryId, kind: "power_factor_low", threshold: 0.9 })).status).toBe(201);
+    const raised = (await (await api("/v1/alerts/evaluate", { factoryId: demo.factoryId })).json()) as { raised: unknown[] };
+    expect(raised.raised.length).toBe(1);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect.poll(() => card.getByTestId("open-alerts").textContent()).toContain("1 open alert");
     await screenshot(page, "02-overview");
   });
 
