@@ -91,7 +91,7 @@ GROUP BY factory_id, meter_id, dt`,
       name: "demand_15min",
       description: "15-minute demand (kW) per factory from the three aligned 5-minute intervals, for the monthly peak.",
       sql: `CREATE OR REPLACE VIEW "${database}"."demand_15min" AS
-SELECT factory_id, date_trunc('hour', interval_start) + (minute(interval_start) / 15) * INTERVAL '15' MINUTE AS window_start,
+SELECT factory_id, date_trunc('hour', interval_start) + CAST(floor(minute(interval_start) / 15) AS INTEGER) * INTERVAL '15' MINUTE AS window_start,
        sum(kwh) * 4 AS demand_kw, count(*) AS intervals
 FROM ${latest}
 WHERE interval_seconds = 300
