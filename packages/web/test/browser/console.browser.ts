@@ -66,16 +66,24 @@ describe("console in Chromium", () => {
     expect(await page.getByTestId("factory-card").count()).toBe(1);
     await expect.poll(() => card.getByTestId("month-cost").textContent()).toMatch(/\d+\.\d{2} MXN/);
 
-    // The demo meters run near PF 0.87: a low-power-factor rule at CFE's 0.9 raises an alert the overview shows as open.
-    const api = (path: string, body: unknown) =>
+    // The demo meters run near PF 0.87-0.9: a low-power-factor rule at 0.99 raises an alert the overview shows as open.
+    const api = (method: string, path: string, body?: unknown) =>
       fetch(`${stack.apiUrl}${path}`, {
-        method: "POST",
+        method,
         headers: { authorization: `Bearer ${demo.apiToken}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
-    expect((await api("/v1/alerts/rules", { factoryId: demo.factoryId, kind: "power_factor_low", threshold: 0.9 })).status).toBe(201);
-    const raised = (await (await api("/v1/alerts/evaluate", { factoryId: demo.factoryId })).json()) as { raised: unknown[] };
-    expect(raised.raised.length).toBe(1);
+    expect((await api("POST", "/v1/alerts/rules", { factoryId: demo.factoryId, kind: "power_factor_low", threshold: 0.99 })).status).toBe(201);
+    // Evaluation reads the time series, which the consumer writes after the database: ask until today's readings are there.
+    await expect
+      .poll(
+        async () => {
+          await api("POST", "/v1/alerts/evaluate", { factoryId: demo.factoryId });
+          return ((await (await api("GET", `/v1/alerts?factoryId=${demo.factoryId}`)).json()) as { alerts: unknown[] }).alerts.length;
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe(1);
     await page.getByRole("button", { name: "Refresh" }).click();
     await expect.poll(() => card.getByTestId("open-alerts").textContent()).toContain("1 open alert");
     await screenshot(page, "02-overview");
@@ -164,9 +172,25 @@ describe("console in Chromium", () => {
     await row.waitFor();
     expect(await row.textContent()).toContain("enrolled");
     page.once("dialog", (dialog) => void dialog.accept());
+    await row.getByRole("button", { name: "Rotate" }).click();
+    const rotated = await page.getByTestId("secret-token").textContent();
+    expect(rotated).toMatch(/^wfd_/);
+    expect(await page.getByTestId("secret-private key").textContent()).toContain("BEGIN PRIVATE KEY");
+    const heartbeat = (token: string | null) =>
+      fetch(`${stack.apiUrl}/v1/devices/heartbeat`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ backlog: 0, oldestUnsentSeconds: null, lastSuccess: { kinesis: null, http: null }, rejected: 0, clockOffsetMs: 4 }),
+      });
+    expect((await heartbeat(rotated)).status).toBe(200);
+    await screenshot(page, "07-devices-rotated");
+    await page.getByRole("button", { name: "Done" }).click();
+
+    page.once("dialog", (dialog) => void dialog.accept());
     await row.getByRole("button", { name: "Revoke" }).click();
     await expect.poll(() => row.locator(".pill").textContent()).toBe("revoked");
-    await screenshot(page, "07-devices-after-revoke");
+    expect((await heartbeat(rotated)).status).toBe(401);
+    await screenshot(page, "07b-devices-after-revoke");
   });
 
   it("shows the factory's tariff in force", async () => {
