@@ -194,7 +194,8 @@ export class Uploader {
       return true;
     } catch (error) {
       this.enrollAfter = Date.now() + upload.probeKinesisMs;
-      this.options.log(`upload: cannot enroll the device key yet (${(error as Error).message}); using HTTP meanwhile`);
+      const meanwhile = this.enrolled ? "Kinesis keeps the key enrolled earlier" : "using HTTP meanwhile";
+      this.options.log(`upload: cannot enroll the device key yet (${(error as Error).message}); ${meanwhile}`);
       return false;
     }
   }
