@@ -113,7 +113,8 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
     });
 
     it("refuses an email after ten failed sign-ins, even with the right password, and says when to retry", async () => {
-      const target = { email: "target@plant-a.example", password };
+      // The failure count lives in the process, which both lanes share: one email per lane.
+      const target = { email: `target-${lane}@plant-a.example`, password };
       await User.create({ organizationId: ids.organization, name: "Target", role: "viewer", ...target });
       const attempt = (pw: string) =>
         app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...target, password: pw }) });
