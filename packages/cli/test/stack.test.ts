@@ -1,6 +1,15 @@
+import { Cost } from "@wattflow/core/cost";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoTariff, demoTariffStart, demoTimeZone } from "../src/stack/demo";
 import { call, type Demo, eventually, type RunningStack, startStack, wattflow } from "./support";
+
+/** What the engine charges for `kwh` at `start` under the demo factory's tariff (CFE GDMTH, its local time). */
+function demoCost(kwh: number, start: string): number {
+  const now = new Date();
+  const version = { id: "trf_demo", factoryId: "fac_demo", effectiveFrom: demoTariffStart(now), definition: demoTariff(now) };
+  return Number(Cost.price({ kwh, start: new Date(start) }, version, { timeZone: demoTimeZone }).cost);
+}
 
 type Usage = { buckets: { start: string; kwh: number; cost: number; readings: number }[]; totals: { kwh: number; cost: number; readings: number } };
 type Ingest = { accepted: number; duplicates: number; rejected: { index: number; errors: { path: string; message: string }[] }[] };
@@ -55,7 +64,8 @@ describe("wattflow start: the local stack end to end", () => {
     }, 5000);
     console.log(`reading visible in usage ${Date.now() - posted} ms after POST`);
     expect(seen.totals.kwh).toBe(10);
-    expect(seen.totals.cost).toBeCloseTo(21.534, 6); // the demo tariff: 2.1534 MXN/kWh
+    expect(seen.totals.cost).toBeCloseTo(demoCost(reading.kwh, reading.start), 6);
+    expect(seen.totals.cost).toBeGreaterThan(0);
 
     expect((await ingest(stack.demo, [reading])).body).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -210,7 +220,7 @@ describe.runIf(process.env.DATABASE_URL)("the local stack on a real Postgres (DA
         const { body } = await usage(stack.demo, day(20), day(21));
         return body.totals.readings === 1 ? body : undefined;
       }, 5000);
-      expect(body.totals.cost).toBeCloseTo(4 * 2.1534, 6);
+      expect(body.totals.cost).toBeCloseTo(demoCost(reading.kwh, reading.start), 6);
       // The reading is in that database, not in a PGlite folder.
       const direct = new Client({ connectionString: url.toString() });
       await direct.connect();

@@ -14,6 +14,7 @@ import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
 import { writeFileAtomic } from "@wattflow/core/stream/log";
+import type { Tariff } from "@wattflow/core/tariff";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Usage } from "@wattflow/core/usage";
 import { User } from "@wattflow/core/user";
@@ -43,6 +44,35 @@ const ratedKw = [420, 310, 150, 260, 180, 90];
 /** Days of history the demo gateway posts on start: recent enough to leave older intervals to tests. */
 export const demoHistoryDays = 3;
 
+/** The demo factory's zone: time-of-use periods are its local hours. */
+export const demoTimeZone = "America/Monterrey";
+
+/** The demo tariff is in force from 1 January two years back, so tests and imports have a past to use. */
+export function demoTariffStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear() - 2, 0, 1));
+}
+
+/**
+ * CFE GDMTH, central schedule zone, with a price table for every month from the start up to last
+ * month. They are the example prices of the reference (division Noroeste, March 2026) standing in
+ * for each month — demo figures, not CFE's. The current month has none yet, as when CFE publishes
+ * late: its readings are priced with the latest prices and flagged `estimated` until a price import.
+ */
+export function demoTariff(now: Date): Tariff.Definition {
+  const prices: Extract<Tariff.Definition, { kind: "cfe-gdmth" }>["prices"] = [];
+  const start = demoTariffStart(now);
+  for (let month = new Date(start); month < new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)); month.setUTCMonth(month.getUTCMonth() + 1)) {
+    prices.push({
+      month: month.toISOString().slice(0, 7),
+      fixed: "197.77",
+      energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" },
+      distribution: "90.85",
+      capacity: "392.66",
+    });
+  }
+  return { kind: "cfe-gdmth", zone: "central", prices };
+}
+
 /** Creates the demo organization once; on later starts reads it back from demo.json. */
 export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kinesis: DemoInfo["kinesis"] }): Promise<DemoInfo> {
   const path = join(dataDir, "demo.json");
@@ -61,14 +91,14 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
   const factory = await Factory.create({
     organizationId: organization.id,
     name: "Planta Monterrey",
-    timeZone: "America/Monterrey",
+    timeZone: demoTimeZone,
     tariffCode: "cfe-gdmth",
     tariffZone: "central",
     tariffDivision: "noreste",
     contractedDemandKw: 1500,
   });
-  const twoYearsAgo = new Date(Date.UTC(new Date().getUTCFullYear() - 2, 0, 1));
-  await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: twoYearsAgo, definition: { kind: "flat", currency: "MXN", energyPrice: "2.1534" } });
+  const now = new Date();
+  await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: demoTariffStart(now), definition: demoTariff(now) });
   const device = await Device.create({ organizationId: organization.id, factoryId: factory.id, name: "Gateway 1" });
   const meterIds: string[] = [];
   for (const line of lines) {

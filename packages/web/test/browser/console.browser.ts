@@ -197,7 +197,8 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/#/tariffs/${demo.factoryId}`);
     const version = page.getByTestId("tariff-version").first();
     await version.waitFor();
-    expect(await version.textContent()).toContain("2.1534");
+    expect(await version.textContent()).toContain("CFE-GDMTH · zone central");
+    expect(await version.textContent()).toContain("B 0.9715 · I 1.5573 · P 1.7262");
     expect(await version.textContent()).toContain("in force");
     await screenshot(page, "08-tariffs");
   });
