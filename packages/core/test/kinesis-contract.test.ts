@@ -1,8 +1,3 @@
-/**
- * The same @aws-sdk/client-kinesis code against the local stack's endpoint and against kinesis-mock,
- * the reference for Kinesis behaviour: what passes here behaves the same on both.
- */
-import { join } from "node:path";
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -13,8 +8,6 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KinesisEndpoint } from "../src/stream/kinesis-endpoint";
-import { DurableLog } from "../src/stream/log";
 import { Testing } from "../src/testing";
 
 const credentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "secret" };
@@ -22,19 +15,8 @@ const stream = "readings";
 
 type Target = { endpoint: string; stop(): Promise<void> };
 
-async function localTarget(): Promise<Target> {
-  const dir = Testing.temporaryDir();
-  const log = await DurableLog.open({ dir: join(dir.path, "readings"), name: stream, shardCount: 2, segmentBytes: 1 << 20 });
-  const endpoint = new KinesisEndpoint({ log, region: "us-east-1", accountId: "000000000000", accessKeyId: credentials.accessKeyId, retentionHours: 168 });
-  const url = await endpoint.listen(0);
-  return {
-    endpoint: url,
-    async stop() {
-      await endpoint.close();
-      await log.close();
-      dir.remove();
-    },
-  };
+function localTarget(): Promise<Target> {
+  return Testing.localKinesis({ stream, accessKeyId: credentials.accessKeyId });
 }
 
 const targets: [string, () => Promise<Target>][] = [

@@ -4,12 +4,9 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Signature } from "@wattflow/core/device/signature";
-import { KinesisEndpoint } from "@wattflow/core/stream/kinesis-endpoint";
-import { DurableLog } from "@wattflow/core/stream/log";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../src/config";
@@ -25,19 +22,8 @@ const key = Signature.generateDeviceKey();
 
 type Target = { endpoint: string; stop(): Promise<void> };
 
-async function localTarget(): Promise<Target> {
-  const dir = Testing.temporaryDir();
-  const log = await DurableLog.open({ dir: join(dir.path, stream), name: stream, shardCount: 2, segmentBytes: 1 << 20 });
-  const endpoint = new KinesisEndpoint({ log, region: "us-east-1", accountId: "000000000000", accessKeyId: credentials.accessKeyId, retentionHours: 168 });
-  const url = await endpoint.listen(0);
-  return {
-    endpoint: url,
-    async stop() {
-      await endpoint.close();
-      await log.close();
-      dir.remove();
-    },
-  };
+function localTarget(): Promise<Target> {
+  return Testing.localKinesis({ stream, accessKeyId: credentials.accessKeyId });
 }
 
 function setup(options: { kinesisEndpoint?: string; apiUrl?: string; credentials?: typeof credentials }) {
