@@ -4,7 +4,7 @@
  * Functions that write or read series link `timeseriesLinks`; core reads INFLUX_URL and INFLUX_TOKEN.
  */
 import { configFor } from "./config";
-import { vpc } from "./database";
+import { database, vpc } from "./database";
 
 const config = configFor($app.stage);
 const timeseries = config.timeseries;
@@ -44,3 +44,28 @@ function links(): $util.Input<unknown>[] {
 }
 
 export const timeseriesLinks = links();
+
+/**
+ * Alert rules (demand, power factor, silent gateways, cost) are evaluated every 5 minutes, the
+ * reading interval, so an alert follows within one interval of the readings that raise it.
+ */
+const alertEvaluator = new sst.aws.Function("AlertEvaluator", {
+  handler: "packages/functions/src/alerts/index.handler",
+  vpc,
+  link: [database, ...timeseriesLinks],
+  timeout: "2 minutes",
+  memory: "512 MB",
+  // A verified SES sender for e-mail alerts, set per stage (empty: e-mail rules fail loudly and are retried).
+  environment: { ALERT_EMAIL_FROM: process.env.ALERT_EMAIL_FROM ?? "" },
+  permissions: [
+    // Rules name their own SNS topics and addresses, so these are scoped to the account and the stage's SES identities.
+    { actions: ["sns:Publish"], resources: [$interpolate`arn:aws:sns:${aws.getRegionOutput().name}:${aws.getCallerIdentityOutput().accountId}:*`] },
+    { actions: ["ses:SendEmail"], resources: [$interpolate`arn:aws:ses:${aws.getRegionOutput().name}:${aws.getCallerIdentityOutput().accountId}:identity/*`] },
+  ],
+});
+
+new sst.aws.CronV2("AlertSchedule", {
+  schedule: "rate(5 minutes)",
+  function: alertEvaluator.arn,
+  retries: 1,
+});
