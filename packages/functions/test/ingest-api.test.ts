@@ -86,6 +86,20 @@ describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
     expect(again).toEqual({ accepted: 1, duplicates: 3, rejected: [] });
   });
 
+  it("answers a framework-level refusal with its own 4xx, not a 500", async () => {
+    const { Hono } = await import("hono");
+    const { HTTPException } = await import("hono/http-exception");
+    const { onError } = await import("../src/api/errors");
+    const probe = new Hono()
+      .post("/", () => {
+        throw new HTTPException(413, { message: "body too large" });
+      })
+      .onError(onError);
+    const response = await probe.request("/", { method: "POST", body: "x" });
+    expect(response.status).toBe(413);
+    expect(await read(response)).toMatchObject({ code: "request.invalid", errors: [{ path: "(body)", message: "body too large" }] });
+  });
+
   it("answers 503 with Retry-After when the stream cannot take the batch", async () => {
     await p.log.close();
     const response = await post({ readings: [reading(0, "2025-04-01T00:00:00Z", 1)] });
