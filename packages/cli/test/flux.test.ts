@@ -7,22 +7,15 @@ function wattflow(...args: string[]) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `wattflow flux energy` with the usual flags, any of them overridden. */
+function energy(overrides: Record<string, string> = {}) {
+  const flags = { bucket: "B", meter: "ID", from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z", every: "1h", ...overrides };
+  return wattflow("flux", "energy", ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]));
+}
+
 describe("wattflow flux", () => {
   it("energy prints the library's query for one meter, exactly", () => {
-    const result = wattflow(
-      "flux",
-      "energy",
-      "--bucket",
-      "B",
-      "--meter",
-      "ID",
-      "--from",
-      "2026-03-01T00:00:00Z",
-      "--to",
-      "2026-03-02T00:00:00Z",
-      "--every",
-      "1h",
-    );
+    const result = energy();
 
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -41,35 +34,9 @@ describe("wattflow flux", () => {
   });
 
   it("escapes what it is given and refuses what is not a duration or a time (exit 2)", () => {
-    const quoted = wattflow(
-      "flux",
-      "energy",
-      "--bucket",
-      "B",
-      "--meter",
-      'a" or true or "',
-      "--from",
-      "2026-03-01T00:00:00-06:00",
-      "--to",
-      "2026-03-02T00:00:00-06:00",
-      "--every",
-      "15m",
-    );
-    const badEvery = wattflow(
-      "flux",
-      "energy",
-      "--bucket",
-      "B",
-      "--meter",
-      "ID",
-      "--from",
-      "2026-03-01T00:00:00Z",
-      "--to",
-      "2026-03-02T00:00:00Z",
-      "--every",
-      "1h) |> drop(",
-    );
-    const badTime = wattflow("flux", "energy", "--bucket", "B", "--meter", "ID", "--from", "yesterday", "--to", "2026-03-02T00:00:00Z", "--every", "1h");
+    const quoted = energy({ meter: 'a" or true or "', from: "2026-03-01T00:00:00-06:00", to: "2026-03-02T00:00:00-06:00", every: "15m" });
+    const badEvery = energy({ every: "1h) |> drop(" });
+    const badTime = energy({ from: "yesterday" });
 
     expect(quoted.stdout).toContain('r["meter"] == "a\\" or true or \\""');
     expect(quoted.stdout).toContain("range(start: 2026-03-01T06:00:00Z, stop: 2026-03-02T06:00:00Z)");
