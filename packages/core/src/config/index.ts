@@ -62,3 +62,10 @@ export const lookupCacheMs = 30_000;
 
 /** Stored readings not yet written to the lake are swept this often (crash between the two writes). */
 export const deliverySweepMs = 30_000;
+
+/**
+ * A lake query that meets an unreadable Parquet file sets it aside and runs again; after this many
+ * in one query the lake is not torn but broken (a disk gone read-only, the wrong folder), and the
+ * error is raised instead of emptying the lake file by file.
+ */
+export const lakeUnreadableFilesPerQuery = 20;
