@@ -136,6 +136,8 @@ describe("alert evaluation, storage and delivery", () => {
   const now = new Date("2026-03-10T19:01:00Z");
 
   beforeAll(async () => {
+    // The test's webhook server listens on loopback: the developer's-machine setting allows it.
+    process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE = "1";
     database = await Testing.database();
     await database.db.insert(organizationTable).values([
       { id: "org_alert", name: "A" },
@@ -195,6 +197,7 @@ describe("alert evaluation, storage and delivery", () => {
     );
   });
   afterAll(async () => {
+    delete process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE;
     Alert.provideNotifier(undefined);
     TimeSeries.provide(undefined);
     await Promise.all([webhook.close(), sns.close(), ses.close()]);

@@ -69,3 +69,6 @@ export const deliverySweepMs = 30_000;
  * error is raised instead of emptying the lake file by file.
  */
 export const lakeUnreadableFilesPerQuery = 20;
+
+/** A webhook gets this long to answer; a slow receiver must not hold up the evaluation of other rules. */
+export const webhookTimeoutMs = 10_000;
