@@ -36,7 +36,7 @@ describe("wattflow start: the local stack end to end", () => {
   it("reports every component healthy and writes demo.json with everything a client needs", async () => {
     const health = await call<{ status: string; components: Record<string, { ok: boolean }> }>(`${stack.apiUrl}/health`, "");
     expect(health.status).toBe(200);
-    expect(Object.keys(health.body.components).sort()).toEqual(["consumer", "database", "lake", "stream"]);
+    expect(Object.keys(health.body.components).sort()).toEqual(["consumer", "database", "files", "lake", "stream"]);
     expect(Object.values(health.body.components).every((component) => component.ok)).toBe(true);
     expect(stack.demo).toMatchObject({
       apiUrl: stack.apiUrl,
@@ -44,6 +44,9 @@ describe("wattflow start: the local stack end to end", () => {
       deviceId: expect.stringMatching(/^dev_/),
       deviceToken: expect.any(String),
       apiToken: expect.any(String),
+      adminToken: expect.any(String),
+      operatorToken: expect.any(String),
+      platformToken: expect.any(String),
       kinesis: {
         endpoint: expect.stringMatching(/^http:/),
         stream: "readings",
@@ -119,6 +122,14 @@ describe("wattflow start: the local stack end to end", () => {
     expect(unknown.status).toBe(404);
     const noToken = await call(`${stack.apiUrl}/v1/factories`, "wfa_not-a-token");
     expect(noToken.status).toBe(401);
+  });
+
+  it("gives the demo apiToken read access only, as the README says; setup changes need adminToken", async () => {
+    const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
+    const refused = await call<{ code: string }>(`${stack.apiUrl}/v1/console/factories`, stack.demo.apiToken, { method: "POST", body: factory });
+    expect((await call(`${stack.apiUrl}/v1/factories`, stack.demo.apiToken)).status).toBe(200);
+    expect([refused.status, refused.body.code]).toEqual([403, "auth.role_required"]);
+    expect((await call(`${stack.apiUrl}/v1/console/factories`, stack.demo.adminToken, { method: "POST", body: factory })).status).toBe(201);
   });
 
   it("lists quarantined records and replays them through the pipeline with the CLI", async () => {
