@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Cost } from "@wattflow/core/cost";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -207,6 +209,34 @@ describe("a stack killed with SIGKILL", () => {
     expect(stored).toBeGreaterThanOrEqual(acknowledged);
     await stack.stop();
     data.remove();
+  });
+});
+
+describe("a data folder made when the demo apiToken was an admin token", () => {
+  it("keeps that token as adminToken and makes apiToken read-only on the next start", async () => {
+    // Prepare: a demo.json as older versions wrote it: apiToken an admin token, no adminToken or platformToken.
+    const data = Testing.temporaryDir();
+    const first = await startStack(data.path, ["--no-demo-traffic"]);
+    await first.stop();
+    const path = join(data.path, "demo.json");
+    const { adminToken, platformToken: _platform, ...older } = JSON.parse(readFileSync(path, "utf8")) as Demo;
+    writeFileSync(path, JSON.stringify({ ...older, apiToken: adminToken }));
+
+    // Act
+    const stack = await startStack(data.path, ["--no-demo-traffic"]);
+    try {
+      const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
+      const create = (token: string) => call(`${stack.apiUrl}/v1/console/factories`, token, { method: "POST", body: factory });
+
+      // Assess
+      expect(stack.demo.adminToken).toBe(adminToken);
+      expect((await create(stack.demo.apiToken)).status).toBe(403);
+      expect((await create(stack.demo.adminToken)).status).toBe(201);
+      expect(stack.demo.platformToken).toEqual(expect.any(String));
+    } finally {
+      await stack.stop();
+      data.remove();
+    }
   });
 });
 

@@ -72,11 +72,14 @@ describe("torn state files from an older version (the running stack)", () => {
   const keptHistory = join(workflows, "kept-run.events.jsonl");
   const checkpoint = join(data.path, "stream", "readings", "checkpoints", "shardId-000000000000.checkpoint.json");
   const streamMeta = join(data.path, "stream", "readings", "stream.json");
+  const demo = join(data.path, "demo.json");
 
   beforeAll(async () => {
+    // Prepare: a data folder in use (database, stream, demo), stopped; then what an in-place
+    // overwrite leaves after a power cut: JSON cut short, an empty file, a torn last line.
+    await (await startStack(data.path, ["--no-demo-traffic"])).stop();
     mkdirSync(workflows, { recursive: true });
     mkdirSync(join(checkpoint, ".."), { recursive: true });
-    // Prepare: what an in-place overwrite leaves after a power cut: JSON cut short, an empty file, a torn last line.
     writeFileSync(tornState, '{"executionArn":"arn:aws:states:us-east-1:000000000000:execution:wattflow-local-ImportFiles:torn-run","na');
     const kept = {
       executionArn: "arn:aws:states:us-east-1:000000000000:execution:wattflow-local-MonthlyClose:kept-run",
@@ -93,6 +96,9 @@ describe("torn state files from an older version (the running stack)", () => {
     writeFileSync(keptHistory, `${JSON.stringify({ id: 1, timestamp: kept.startDate, type: "ExecutionStarted" })}\n{"id":2,"timest`);
     writeFileSync(checkpoint, "");
     writeFileSync(streamMeta, '{"name":"readi');
+    writeFileSync(demo, '{"apiUrl":"http://127.0.0.1:3000","organizationId":"org_');
+    // A lock file the killed process left empty: no pid in it, so it is taken over.
+    writeFileSync(join(data.path, "stack.lock"), "");
     stack = await startStack(data.path, ["--no-demo-traffic"]);
   });
   afterAll(async () => {
@@ -101,7 +107,9 @@ describe("torn state files from an older version (the running stack)", () => {
   });
 
   it("starts, sets each torn file aside and names it in /health", async () => {
-    expect((await unreadablePaths(stack.apiUrl)).sort()).toEqual([checkpoint, keptHistory, streamMeta, tornState].sort());
+    expect((await unreadablePaths(stack.apiUrl)).sort()).toEqual([checkpoint, demo, keptHistory, streamMeta, tornState].sort());
+    // The demo is made again beside the old one (its tokens were only in the torn file): a fresh demo.json with working tokens.
+    expect((await call(`${stack.apiUrl}/v1/factories`, stack.demo.apiToken)).status).toBe(200);
     expect(existsSync(tornState)).toBe(false);
     expect(readdirSync(join(workflows, ".corrupt")).length).toBe(2);
   });

@@ -16,6 +16,7 @@ import type { Tariff } from "@wattflow/core/tariff";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Usage } from "@wattflow/core/usage";
 import { User } from "@wattflow/core/user";
+import { VisibleError } from "@wattflow/core/util/error";
 import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
 import { read as simulate } from "@wattflow/edge/meter/simulator";
 import { sql } from "drizzle-orm";
@@ -154,8 +155,16 @@ async function seedReadOnlyToken(previous: DemoInfo): Promise<Partial<DemoInfo>>
 
 /** The demo organization's console user (a fresh random password per data folder) and a second organization with one factory. */
 async function seedConsoleDemo(organizationId: string): Promise<Pick<DemoInfo, "user" | "otherFactoryId">> {
-  const user = { email: "energy.manager@demo.wattflow.dev", password: randomBytes(12).toString("base64url") };
-  await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password: user.password });
+  const password = randomBytes(12).toString("base64url");
+  let user = { email: "energy.manager@demo.wattflow.dev", password };
+  try {
+    await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password });
+  } catch (error) {
+    // The demo made again on a database that has it (its demo.json was unreadable): the new demo user gets its own address.
+    if (!(error instanceof VisibleError && error.code === "user.email_taken")) throw error;
+    user = { email: `energy.manager+${randomBytes(3).toString("hex")}@demo.wattflow.dev`, password };
+    await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password });
+  }
   const other = await Organization.create({ name: "Other Industries" });
   const otherFactory = await Factory.create({
     organizationId: other.id,
