@@ -154,29 +154,7 @@ describe("alert evaluation, storage and delivery", () => {
     for (let slot = 0; slot < 13 * 12; slot++) {
       const start = new Date(Date.parse("2026-03-10T06:00:00Z") + slot * 300_000);
       const kwh = start.toISOString() >= "2026-03-10T18:45:00.000Z" ? 90 : 10;
-      rows.push({
-        meterId: "mtr_alert",
-        factoryId,
-        deviceId: "dev_alert",
-        intervalStart: start,
-        intervalSeconds: 300,
-        kwh,
-        kvarh: kwh,
-        kwAvg: null,
-        kwMax: null,
-        pf: null,
-        voltage: null,
-        current: null,
-        touPeriod: "intermedia",
-        tariffId: "trf",
-        unitPrice: "1.000000",
-        cost: kwh.toFixed(6),
-        estimated: false,
-        gap: false,
-        computedAt: start,
-        source: "kinesis",
-        receivedAt: start,
-      });
+      rows.push(Testing.lakeRow({ meterId: "mtr_alert", factoryId, start, kwh }, { deviceId: "dev_alert", kvarh: kwh, touPeriod: "intermedia" }));
     }
     await lake.put(rows);
     TimeSeries.provide(new LakeTimeSeries(lake));

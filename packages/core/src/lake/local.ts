@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, timestampTZValue } from "@duckdb/node-api";
 import { lakeUnreadableFilesPerQuery } from "../config";
@@ -105,7 +105,8 @@ export class LocalLake implements Port {
   private setAsideUnreadable(message: string): boolean {
     const named = unreadableParquet.exec(message)?.[1];
     if (named && !relative(this.readingsDir, named).startsWith("..")) {
-      setAside(named, message, join(this.corruptDir, relative(this.readingsDir, named), ".."));
+      // A query running beside this one may have moved it already: then only run again.
+      if (existsSync(named)) setAside(named, message, join(this.corruptDir, relative(this.readingsDir, named), ".."));
       return true;
     }
     if (!/parquet/i.test(message)) return false;

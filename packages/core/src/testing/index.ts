@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../database";
+import type { Lake } from "../lake";
 
 export * as Testing from "./index";
 
@@ -136,5 +137,37 @@ export async function localKinesis(options: {
       await log.close();
       dir.remove();
     },
+  };
+}
+
+/**
+ * A costed reading as the consumer forwards it to the lake: `kwh` at `start` (5 minutes), priced at
+ * 1 MXN/kWh, computed and received at its start; `extra` overrides any field.
+ * @example Testing.lakeRow({ meterId: "mtr_a", factoryId: "fac_a", start: new Date("2026-03-02T12:00:00Z"), kwh: 2 })
+ */
+export function lakeRow(input: { meterId: string; factoryId: string; start: Date; kwh: number }, extra: Partial<Lake.Row> = {}): Lake.Row {
+  return {
+    meterId: input.meterId,
+    factoryId: input.factoryId,
+    deviceId: "dev_test",
+    intervalStart: input.start,
+    intervalSeconds: 300,
+    kwh: input.kwh,
+    kvarh: null,
+    kwAvg: null,
+    kwMax: null,
+    pf: null,
+    voltage: null,
+    current: null,
+    touPeriod: "base",
+    tariffId: "trf",
+    unitPrice: "1.000000",
+    cost: input.kwh.toFixed(6),
+    estimated: false,
+    gap: false,
+    computedAt: input.start,
+    source: "kinesis",
+    receivedAt: input.start,
+    ...extra,
   };
 }
