@@ -113,13 +113,7 @@ describe("agent", () => {
   it("case 1 (issue 12): a Modbus meter that answers 0 once gives 10 kWh over the two slots, then 5 kWh — nothing over its rating", async () => {
     // Prepare: two SDM630s at 60 kW, counters 8000 → 0 → 8010 → 8015 kWh at four boundaries (the zero also on the re-read):
     // one with no rating configured (class default 3 × 253 V × 100 A = 75.9 kW), one with maxKw 250.
-    const counters = [8000, 0, 8010, 8015];
-    const modbus = await meterServer((phase) => ({ kwh: counters[Math.min(phase, 3)] as number, kw: phase === 1 ? 0 : 60 }));
-    const server = await ingestServer({ open: true });
-    cleanups.push(server.close);
-    const dir = Testing.temporaryDir("wattflow-edge-agent-");
-    cleanups.push(dir.remove);
-    const start = Math.floor((Date.now() - 10 * day) / step) * step;
+    const { modbus, server, dir, start } = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
     const meters: Config["meters"] = [
       { id: meterIds[0] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 1 },
       { id: meterIds[1] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 2, maxKw: 250 },
@@ -148,15 +142,27 @@ describe("agent", () => {
     expect(status.held).toEqual([]);
   });
 
+  it("keeps a held read across a restart: the agent stopped while the meter answered 0 bridges it when it comes back", async () => {
+    // Prepare: the case 1 meter; the first life ends right after the zero read (t0 + 5 min), the second reads 8010 and 8015.
+    const { modbus, server, dir, start } = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const meters: Config["meters"] = [{ id: meterIds[0] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 1 }];
+
+    // Act
+    expect(await runAgainst(server.url, dir.path, meters, start, 1)).toBe(0);
+    const between = outboxStatus(dir.path).held;
+    expect(await runAgainst(server.url, dir.path, meters, start, 3)).toBe(0);
+
+    // Assess: held at the stop; then 8000 → 8010 as one 10 kWh gap interval over both slots and 5 kWh, as without the restart.
+    expect(between).toEqual([expect.objectContaining({ meterId: meterIds[0], cause: "zero", reads: 1 })]);
+    expect(server.posted.map((reading) => [(Date.parse(reading.start) - start) / step, reading.seconds, reading.kwh])).toEqual([
+      [0, 600, 10],
+      [2, 300, 5],
+    ]);
+  });
+
   it("holds a Modbus meter's counter reset until 3 reads confirm it, then sends the energy from the new base and none before it", async () => {
     // Prepare: an EM24 climbing 2 kWh per read (24 kW) from 1000, reset to 0.3 kWh at the fourth boundary, climbing again.
-    const counters = [1000, 1002, 1004, 0.3, 2.3, 4.3, 6.3];
-    const modbus = await meterServer((phase) => ({ kwh: counters[Math.min(phase, 6)] as number, kw: 24 }), "em24");
-    const server = await ingestServer({ open: true });
-    cleanups.push(server.close);
-    const dir = Testing.temporaryDir("wattflow-edge-agent-");
-    cleanups.push(dir.remove);
-    const start = Math.floor((Date.now() - 10 * day) / step) * step;
+    const { modbus, server, dir, start } = await counterSetup([1000, 1002, 1004, 0.3, 2.3, 4.3, 6.3], () => 24, "em24");
 
     // Act: seven boundaries.
     const code = await runAgainst(
@@ -183,6 +189,16 @@ describe("agent", () => {
     expect(kinds.slice(0, 2)).toEqual(["reset", "held"]);
   });
 });
+
+/** A Modbus meter answering `counters` (kWh, the last one from then on) at `kw(phase)`, an open ingest server, a data folder, a start in the past. */
+async function counterSetup(counters: readonly number[], kw: (phase: number) => number, model: "sdm630" | "em24" = "sdm630") {
+  const modbus = await meterServer((phase) => ({ kwh: counters[Math.min(phase, counters.length - 1)] as number, kw: kw(phase) }), model);
+  const server = await ingestServer({ open: true });
+  cleanups.push(server.close);
+  const dir = Testing.temporaryDir("wattflow-edge-agent-");
+  cleanups.push(dir.remove);
+  return { modbus, server, dir, start: Math.floor((Date.now() - 10 * day) / step) * step };
+}
 
 /** The outbox status as `wattflow edge status` reads it. */
 function outboxStatus(dataDir: string) {
