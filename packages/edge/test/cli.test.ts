@@ -85,7 +85,9 @@ describe("wattflow edge", () => {
       held: [{ meterId, since: "2026-01-05T00:05:00.000Z", cause: "zero", reads: 1, lastGood: "2026-01-05T00:00:00.000Z" }],
     });
     expect(text.stdout).toMatch(new RegExp(`rating\\s+${meterId} 75.9 kW \\(CLASS DEFAULT, not configured\\): class default: 3 phase`));
-    expect(text.stdout).toMatch(new RegExp(`held\\s+${meterId} 1 read\\(s\\) since 2026-01-05T00:05:00.000Z \\(zero\\); last good read 2026-01-05T00:00:00.000Z`));
+    expect(text.stdout).toMatch(
+      new RegExp(`held\\s+${meterId} 1 read\\(s\\) since 2026-01-05T00:05:00.000Z \\(zero\\); last good read 2026-01-05T00:00:00.000Z`),
+    );
     expect(text.stdout).toMatch(/event\s+2026-01-05T00:05:00.000Z \S+ held: counter went from 8000 to 0 kWh/);
   });
 
