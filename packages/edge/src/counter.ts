@@ -74,7 +74,11 @@ export function advance(
 ): Step {
   if (!state) return { state: { anchor: read }, readings: [], events: [{ atMs: read.at, kind: "baseline", detail: `counters taken at ${read.kwh} kWh` }] };
   const { anchor, held } = state;
-  if (continues(anchor, read, spec)) {
+  const last = held?.run[held.run.length - 1];
+  const run = held && last && continues(last, read, spec) ? [...held.run, read] : [read];
+  // A read that completes a confirming run wins over the anchor's line: they can agree only near zero (a fresh counter).
+  const confirmed = held !== undefined && run.length >= confirmReads && moved(run, spec) > 0;
+  if (!confirmed && continues(anchor, read, spec)) {
     const built = build(meterId, anchor, read, spec);
     const events: CounterEvent[] = [];
     if (held) {
@@ -103,10 +107,8 @@ export function advance(
       ],
     };
   }
-  const last = held.run[held.run.length - 1];
-  let run = last && continues(last, read, spec) ? [...held.run, read] : [read];
   const base = run[0] as Snapshot;
-  if (run.length >= confirmReads && moved(run, spec) > 0) {
+  if (confirmed) {
     const readings: Reading.Input[] = [];
     const events: CounterEvent[] = [];
     for (let index = 1; index < run.length; index++) {
@@ -123,6 +125,5 @@ export function advance(
     return { state: { anchor: read }, readings, events };
   }
   // Not confirmed with confirmReads or more reads: the counter stands still at the new base, so the oldest read adds nothing.
-  if (run.length > confirmReads) run = run.slice(run.length - confirmReads);
-  return { state: { anchor, held: { ...held, reads: held.reads + 1, run } }, readings: [], events: [] };
+  return { state: { anchor, held: { ...held, reads: held.reads + 1, run: run.slice(-confirmReads) } }, readings: [], events: [] };
 }
