@@ -69,4 +69,20 @@ describe("the local lake's files", () => {
     expect(listed.find((file) => file.path === empty)?.reason).toMatch(/too small to be a Parquet file/);
     expect(listed.find((file) => file.path === torn)?.reason).toMatch(/magic/i);
   });
+
+  it("finds a file whose footer does not decode, though DuckDB's error does not name it", async () => {
+    // Prepare: 1 kWh in a good file; 100 bytes framed like Parquet (PAR1 … footer length … PAR1) with a garbage footer.
+    await lake.put([row("2026-03-01", 1)]);
+    const garbage = Buffer.alloc(100, 7);
+    garbage.write("PAR1", 0, "latin1");
+    garbage.writeUInt32LE(50, 92);
+    garbage.write("PAR1", 96, "latin1");
+    const bad = join(dir.path, "readings", "dt=2026-03-01", "part-garbage.parquet");
+    writeFileSync(bad, garbage);
+
+    // Act, Assess
+    expect(await lake.query("SELECT sum(kwh) AS kwh FROM readings")).toEqual([{ kwh: 1 }]);
+    expect(unreadableFiles().map((file) => file.path)).toEqual([bad]);
+    expect(existsSync(bad)).toBe(false);
+  });
 });

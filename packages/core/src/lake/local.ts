@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, timestampTZValue } from "@duckdb/node-api";
 import { lakeUnreadableFilesPerQuery } from "../config";
@@ -16,25 +16,8 @@ type Waiting = { rows: Row[]; resolve: () => void; reject: (error: Error) => voi
 /** DuckDB's messages for a Parquet file it cannot open name the file in quotes. */
 const unreadableParquet =
   /(?:too small to be a Parquet file|No magic bytes found|Invalid Input Error: File|Corrupt|Couldn't deserialize thrift|Invalid FileMetaData)[^']*'([^']+\.parquet)'/i;
-
-/** Parquet starts and ends with "PAR1", the footer length (u32 LE) just before the end magic. */
-function parquetProblem(path: string): string | undefined {
-  const size = statSync(path).size;
-  if (size < 12) return `${size} bytes: too small to be a Parquet file`;
-  const fd = openSync(path, "r");
-  try {
-    const head = Buffer.alloc(4);
-    const tail = Buffer.alloc(8);
-    readSync(fd, head, 0, 4, 0);
-    readSync(fd, tail, 0, 8, size - 8);
-    if (head.toString("latin1") !== "PAR1" || tail.subarray(4).toString("latin1") !== "PAR1")
-      return `${size} bytes: no Parquet magic at its start or end (torn write)`;
-    if (tail.readUInt32LE(0) > size - 12) return `${size} bytes: its footer claims ${tail.readUInt32LE(0)} bytes`;
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
+/** A Parquet read error that names no file (a footer that does not decode: "TProtocolException: Invalid data"). */
+const anonymousParquetError = /parquet|thrift|TProtocolException/i;
 
 function parquetFiles(dir: string): string[] {
   const found: string[] = [];
@@ -96,27 +79,30 @@ export class LocalLake implements Port {
         const reader = await connection.runAndReadAll(sql);
         return reader.getRowObjectsJS() as Record<string, unknown>[];
       } catch (error) {
-        if (setAsideCount >= lakeUnreadableFilesPerQuery || !this.setAsideUnreadable((error as Error).message)) throw error;
+        if (setAsideCount >= lakeUnreadableFilesPerQuery || !(await this.setAsideUnreadable(connection, (error as Error).message))) throw error;
       }
     }
   }
 
   /** Moves the file(s) behind a DuckDB read error to corrupt/; false when the error is not about a file. */
-  private setAsideUnreadable(message: string): boolean {
+  private async setAsideUnreadable(connection: DuckDBConnection, message: string): Promise<boolean> {
+    const aside = (path: string, reason: string) => setAside(path, reason, join(this.corruptDir, relative(this.readingsDir, path), ".."));
     const named = unreadableParquet.exec(message)?.[1];
     if (named && !relative(this.readingsDir, named).startsWith("..")) {
       // A query running beside this one may have moved it already: then only run again.
-      if (existsSync(named)) setAside(named, message, join(this.corruptDir, relative(this.readingsDir, named), ".."));
+      if (existsSync(named)) aside(named, message);
       return true;
     }
-    if (!/parquet/i.test(message)) return false;
-    // A Parquet error that names no file: look at every file's frame.
+    if (!anonymousParquetError.test(message) || /No files found/i.test(message)) return false;
+    // The error names no file: open each file's footer on its own to find the ones that fail.
     let found = false;
     for (const path of parquetFiles(this.readingsDir)) {
-      const problem = parquetProblem(path);
-      if (problem === undefined) continue;
-      setAside(path, problem, join(this.corruptDir, relative(this.readingsDir, path), ".."));
-      found = true;
+      try {
+        await connection.run(`SELECT count(*) FROM parquet_metadata('${path.replaceAll("'", "''")}')`);
+      } catch (error) {
+        aside(path, (error as Error).message);
+        found = true;
+      }
     }
     return found;
   }
