@@ -108,6 +108,9 @@ export function setAside(path: string, reason: string, into = join(dirname(path)
     why += `; could not move it aside: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
   }
   const entry: Unreadable = { path, movedTo, reason: why, at };
+  // A file that could not be moved is met again by every read: listed once, with the latest time.
+  const index = registry.files.findIndex((file) => file.path === path && file.movedTo === null);
+  if (index >= 0) registry.files.splice(index, 1);
   registry.files.push(entry);
   return entry;
 }
