@@ -21,7 +21,8 @@ import { LakeTimeSeries } from "../src/timeseries/local";
 const zone = "America/Mexico_City";
 
 function window(start: string, kwh: number, extra: Partial<TimeSeries.Window> = {}): TimeSeries.Window {
-  return { start: new Date(start), period: "base", kwh, kvarh: kwh / 4, cost: (kwh * 2).toFixed(6), ...extra };
+  const kvarh = extra.kvarh === undefined ? kwh / 4 : extra.kvarh;
+  return { start: new Date(start), period: "base", kwh, kvarh, kwhWithKvarh: kvarh === null ? 0 : kwh, cost: (kwh * 2).toFixed(6), ...extra };
 }
 
 function context(extra: Partial<AlertRules.Context>): AlertRules.Context {

@@ -158,11 +158,13 @@ export class FakeInflux {
   private answer(query: string): Table[] {
     const points = this.selected(query);
     const name = /yield\(name: "([^"]+)"\)/.exec(query)?.[1];
-    if (name === "windows") {
-      return ["cost", "kvarh", "kwh"].map((field) => {
+    if (name === "windows" || name === "windows_kwh_with_kvarh") {
+      const paired = name === "windows_kwh_with_kvarh";
+      return (paired ? ["kwh_with_kvarh"] : ["cost", "kvarh", "kwh"]).map((field) => {
         const sums = new Map<number, number>();
         for (const point of points) {
-          const value = point.fields[field];
+          // The paired query keeps the kWh of points that also carry kVArh (pivot, then `exists`).
+          const value = paired ? (typeof point.fields.kvarh === "number" ? point.fields.kwh : undefined) : point.fields[field];
           if (typeof value !== "number") continue;
           const window = Math.floor(point.time / QUARTER) * QUARTER;
           sums.set(window, (sums.get(window) ?? 0) + value);
@@ -191,12 +193,13 @@ export class FakeInflux {
         },
       ];
     }
-    if (name === "meter_days") {
+    if (name === "meter_days" || name === "meter_days_kwh_with_kvarh") {
+      const paired = name === "meter_days_kwh_with_kvarh";
       const zone = /timezone\.location\(name: "([^"]+)"\)/.exec(query)?.[1] ?? "UTC";
       const tables = new Map<string, Map<number, number>>();
       for (const point of points) {
-        for (const field of ["kwh", "cost"]) {
-          const value = point.fields[field];
+        for (const field of paired ? ["kwh_with_kvarh"] : ["kwh", "kvarh", "cost"]) {
+          const value = paired ? (typeof point.fields.kvarh === "number" ? point.fields.kwh : undefined) : point.fields[field];
           if (typeof value !== "number") continue;
           const key = `${point.tags.meter}|${field}`;
           const sums = tables.get(key) ?? new Map<number, number>();

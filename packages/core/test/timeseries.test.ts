@@ -54,15 +54,16 @@ const rows: Lake.Row[] = [
 const correction = row("mtr_a", "2026-03-02T06:00:00Z", 5, { touPeriod: "punta", cost: "15.000000", computedAt: new Date("2026-03-20T00:00:00Z") });
 const range = { factoryId, from: new Date("2026-03-01T06:00:00Z"), to: new Date("2026-04-01T06:00:00Z") };
 
+/** kwhWithKvarh leaves out mtr_b's 05:55 reading (4 kWh, no kVArh): 1 + 2 + 3 in the first window. */
 const expectedWindows = [
-  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, kvarh: 3, cost: "10.000000" },
-  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, kvarh: 5.5, cost: "27.000000" },
+  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, kvarh: 3, kwhWithKvarh: 6, cost: "10.000000" },
+  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, kvarh: 5.5, kwhWithKvarh: 11, cost: "27.000000" },
 ];
 const expectedDays = [
-  { meterId: "mtr_a", day: "2026-03-01", kwh: 6, cost: "6.000000" },
-  { meterId: "mtr_b", day: "2026-03-01", kwh: 4, cost: "4.000000" },
-  { meterId: "mtr_a", day: "2026-03-02", kwh: 5, cost: "15.000000" },
-  { meterId: "mtr_b", day: "2026-03-02", kwh: 6, cost: "12.000000" },
+  { meterId: "mtr_a", day: "2026-03-01", kwh: 6, cost: "6.000000", kvarh: 3, kwhWithKvarh: 6 },
+  { meterId: "mtr_b", day: "2026-03-01", kwh: 4, cost: "4.000000", kvarh: null, kwhWithKvarh: 0 },
+  { meterId: "mtr_a", day: "2026-03-02", kwh: 5, cost: "15.000000", kvarh: 2.5, kwhWithKvarh: 5 },
+  { meterId: "mtr_b", day: "2026-03-02", kwh: 6, cost: "12.000000", kvarh: 3, kwhWithKvarh: 6 },
 ];
 
 describe("line protocol", () => {
@@ -139,7 +140,8 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
     expect(windows).toEqual(expectedWindows);
     expect(days).toEqual(expectedDays);
     expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
-    expect(influx.queries).toHaveLength(6);
+    // windows: sums, periods and kWh-with-kVArh; meter days: sums and kWh-with-kVArh; usage: both again.
+    expect(influx.queries).toHaveLength(10);
     for (const query of influx.queries) expect(await fluxProblems(query)).toEqual([]);
   });
 

@@ -11,22 +11,27 @@ import { Tariff } from "../tariff";
 import { TariffStore } from "../tariff/store";
 import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
+import type { Figures } from "./figures";
 import { compute, type Kpis, monthRange, type Query } from "./index";
 
 export * as KpiReport from "./report";
 
 /**
- * Units produced per line over the local days [fromDay, toDay] (YYYY-MM-DD), from the `production`
- * table the import workflow fills (per line, day and shift).
+ * Units produced per line and local day over [fromDay, toDay] (YYYY-MM-DD, inclusive), from the
+ * `production` table the import workflow fills (per line, day and shift; shifts are added up).
  */
-export async function productionByLine(factoryId: string, fromDay: string, toDay: string): Promise<{ line: string; units: number }[]> {
+export async function productionDays(factoryId: string, fromDay: string, toDay: string): Promise<Figures.ProductionDay[]> {
   const result = await Database.use().execute(sql`
-    select line, sum(units)::text as units
+    select line, to_char(date, 'YYYY-MM-DD') as day, sum(units)::text as units
     from production
     where factory_id = ${factoryId} and date between ${fromDay}::date and ${toDay}::date
-    group by line
-    order by line`);
-  return (result as unknown as { rows: { line: string; units: string }[] }).rows.map((row) => ({ line: row.line, units: Number(row.units) }));
+    group by line, date
+    order by line, date`);
+  return (result as unknown as { rows: { line: string; day: string; units: string }[] }).rows.map((row) => ({
+    line: row.line,
+    day: row.day,
+    units: Number(row.units),
+  }));
 }
 
 /**
@@ -41,7 +46,7 @@ export async function month(organizationId: string, factoryId: string, query: Qu
   const range = { factoryId, from, to };
   const { windows, meterDays } = await series.usage({ ...range, timeZone: factory.timeZone });
   const meters = await Meter.listByFactory(factoryId);
-  const production = await productionByLine(factoryId, `${query.month}-01`, lastDayOf(query.month));
+  const production = await productionDays(factoryId, `${query.month}-01`, lastDayOf(query.month));
   const versions = (await TariffStore.versions([factoryId])).get(factoryId) ?? [];
   const kpis = compute({
     month: query.month,
