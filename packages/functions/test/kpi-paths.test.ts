@@ -28,13 +28,13 @@ import { ids, type Pipeline, pipeline } from "./support";
 const zone = "America/Monterrey";
 const [meterA, meterB, meterC] = ids.meters as [string, string, string];
 
-/** Three 5-minute readings filling the 15-minute window that starts at `windowStart` (UTC). */
-function window(meterId: string, windowStart: string, kwh: number, options: { kvarh?: number; period: string }): Lake.Row[] {
-  return [0, 1, 2].map((slot) => ({
+/** Consecutive 5-minute readings of a meter from `start` (UTC), one per kWh figure. */
+function readings(meterId: string, start: string, kwhs: readonly number[], options: { kvarh?: number; period: string }): Lake.Row[] {
+  return kwhs.map((kwh, slot) => ({
     meterId,
     factoryId: ids.factory,
     deviceId: ids.device,
-    intervalStart: new Date(Date.parse(windowStart) + slot * 300_000),
+    intervalStart: new Date(Date.parse(start) + slot * 300_000),
     intervalSeconds: 300,
     kwh,
     kvarh: options.kvarh ?? null,
@@ -54,6 +54,13 @@ function window(meterId: string, windowStart: string, kwh: number, options: { kv
     receivedAt: new Date("2026-04-02T00:00:00Z"),
   }));
 }
+
+/** Three 5-minute readings filling the 15-minute window that starts at `windowStart` (UTC). */
+const window = (meterId: string, windowStart: string, kwh: number, options: { kvarh?: number; period: string }) =>
+  readings(meterId, windowStart, [kwh, kwh, kwh], options);
+
+/** `count` readings: all but the last at `each` kWh, the last making the total `total`. */
+const spread = (count: number, each: number, total: number) => [...Array.from({ length: count - 1 }, () => each), total - each * (count - 1)];
 
 /**
  * March 2026 in Monterrey (UTC−6, no DST). Meter A (line L0) measures kWh and kVArh; meter B (L1) and
@@ -172,6 +179,41 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
     // The 31 March evening is March's in every path: one month in the PF view, March's totals hold its 96 kWh.
     expect(pfMonths.map((row) => row.month)).toEqual(["2026-03"]);
     expect([api.totals.kwh, postgres.totals.kwh, flux.totals.kwh, Number(monthly?.kwh)]).toEqual([228, 228, 228, 228]);
+  });
+
+  it("energy per unit covers the days with production and keeps the idle line: the import run and /kpis agree (issue 17, case 3)", async () => {
+    // Prepare: production for 27–29 November only. Injection (L0, meter A) used 8,642.194 kWh on those
+    // three local days (864 readings) and 58.46 kWh on 30 November, which has no production row;
+    // Packing (L2, meter C) made 0 units and used 3,698 kWh on the same days.
+    const days = ["2026-11-27", "2026-11-28", "2026-11-29"];
+    await p.database.db
+      .insert(productionTable)
+      .values([
+        ...days.map((date) => ({ factoryId: ids.factory, date, line: "L0", shift: "", units: "1000", importRunId: "imp_2", updatedAt: now })),
+        ...days.map((date) => ({ factoryId: ids.factory, date, line: "L2", shift: "", units: "0", importRunId: "imp_2", updatedAt: now })),
+      ]);
+    // Local midnight of 27 November in Monterrey is 06:00Z.
+    const november = [
+      ...readings(meterA, "2026-11-27T06:00:00Z", spread(864, 10, 8642.194), { period: "base" }),
+      ...readings(meterA, "2026-11-30T06:00:00Z", spread(288, 0.2, 58.46), { period: "base" }),
+      ...readings(meterC, "2026-11-27T06:00:00Z", spread(864, 4.28, 3698), { period: "base" }),
+    ];
+    await p.database.db.insert(readingTable).values(november);
+    await p.lake.put(november);
+    TimeSeries.provide(new LakeTimeSeries(p.lake));
+
+    // Act: the import run's figure for the rows it loaded, and the month through the API.
+    const importRun = await Production.energyPerUnit(ids.factory, "2026-11-27", "2026-11-29");
+    const response = await app.request(`/v1/factories/${ids.factory}/kpis?month=2026-11`, { headers: { authorization: `Bearer ${p.apiToken}` } });
+    const api = (await response.json()) as Awaited<ReturnType<typeof KpiReport.month>>;
+
+    // Assess: 8,642.194 kWh / 3,000 units = 2.880731 kWh/unit in both (adding 30 November gave 8,700.654 / 3,000 = 2.900218);
+    // Packing's 3,698 kWh stays in as idle consumption: (8,642.194 + 3,698) / 3,000 = 4.113398 with it.
+    const injection = { line: "L0", days, units: 3000, kwh: 8642.194, kwhPerUnit: 2.880731 };
+    expect(importRun.lines).toEqual([injection, { line: "L2", days, units: 0, kwh: 3698, kwhPerUnit: null }]);
+    expect(api.energyPerUnit).toEqual(importRun);
+    expect(api.energyPerUnit).toMatchObject({ kwhPerUnit: 2.880731, idle: { kwh: 3698, lines: ["L2"] }, kwhPerUnitWithIdle: 4.113398 });
+    expect(api.byLine.find((line) => line.line === "L0")).toMatchObject({ kwh: 8700.654, units: 3000, kwhPerUnit: 2.880731 });
   });
 
   it("says which meters each figure used and what the month's data covers", async () => {
