@@ -5,7 +5,6 @@ import { Kpi } from "../src/kpi";
 import { Emission } from "../src/kpi/emission";
 import { Figures } from "../src/kpi/figures";
 import { KpiViews } from "../src/kpi/views";
-import type { Lake } from "../src/lake";
 import { LocalLake } from "../src/lake/local";
 import { LakeSchema } from "../src/lake/schema";
 import { organizationTable } from "../src/organization/organization.sql";
@@ -122,29 +121,14 @@ describe("months in local time in every view (issue 17, case 2)", () => {
 
   it("a reading at 20:00 on 31 March in Monterrey is March's in power_factor_monthly and kpi_monthly, though its partition is 1 April", async () => {
     // 20:00 in Monterrey (UTC−6) is 02:00Z on 1 April: dt=2026-04-01.
-    const row: Lake.Row = {
+    const row = Testing.lakeRow({
       meterId: "mtr_1",
       factoryId: "fac_mty",
-      deviceId: "dev_1",
       intervalStart: new Date("2026-04-01T02:00:00Z"),
-      intervalSeconds: 300,
       kwh: 100,
       kvarh: 75,
-      kwAvg: null,
-      kwMax: null,
-      pf: null,
-      voltage: null,
-      current: null,
       touPeriod: "punta",
-      tariffId: null,
-      unitPrice: null,
-      cost: "0.000000",
-      estimated: false,
-      gap: false,
-      computedAt: new Date("2026-04-01T02:05:00Z"),
-      source: "kinesis",
-      receivedAt: new Date("2026-04-01T02:05:00Z"),
-    };
+    });
     await lake.put([row, { ...row, meterId: "mtr_2", kvarh: null }]);
     for (const view of [...LakeSchema.views("lake"), ...KpiViews.views("lake", { timeZone: "America/Monterrey" })])
       await lake.query(KpiViews.forDuckDb(view.sql, "lake"));

@@ -30,29 +30,19 @@ const [meterA, meterB, meterC] = ids.meters as [string, string, string];
 
 /** Consecutive 5-minute readings of a meter from `start` (UTC), one per kWh figure. */
 function readings(meterId: string, start: string, kwhs: readonly number[], options: { kvarh?: number; period: string }): Lake.Row[] {
-  return kwhs.map((kwh, slot) => ({
-    meterId,
-    factoryId: ids.factory,
-    deviceId: ids.device,
-    intervalStart: new Date(Date.parse(start) + slot * 300_000),
-    intervalSeconds: 300,
-    kwh,
-    kvarh: options.kvarh ?? null,
-    kwAvg: kwh * 12,
-    kwMax: null,
-    pf: null,
-    voltage: null,
-    current: null,
-    touPeriod: options.period,
-    tariffId: null,
-    unitPrice: "2.000000",
-    cost: (kwh * 2).toFixed(6),
-    estimated: false,
-    gap: false,
-    computedAt: new Date("2026-04-02T00:00:00Z"),
-    source: "kinesis",
-    receivedAt: new Date("2026-04-02T00:00:00Z"),
-  }));
+  return kwhs.map((kwh, slot) =>
+    Testing.lakeRow({
+      meterId,
+      factoryId: ids.factory,
+      deviceId: ids.device,
+      intervalStart: new Date(Date.parse(start) + slot * 300_000),
+      kwh,
+      kvarh: options.kvarh ?? null,
+      touPeriod: options.period,
+      unitPrice: "2.000000",
+      cost: (kwh * 2).toFixed(6),
+    }),
+  );
 }
 
 /** Three 5-minute readings filling the 15-minute window that starts at `windowStart` (UTC). */
