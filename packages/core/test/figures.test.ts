@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Factory } from "../src/factory";
+import { factoryTable } from "../src/factory/factory.sql";
 import { Kpi } from "../src/kpi";
 import { Emission } from "../src/kpi/emission";
 import { Figures } from "../src/kpi/figures";
@@ -157,6 +160,20 @@ describe("time zones are stored in their canonical IANA spelling (issue 17, case
 
     expect(created.timeZone).toBe("America/Monterrey");
     expect((await Factory.get("org_tz", created.id))?.timeZone).toBe("America/Monterrey");
+  });
+
+  it("the migration fixes the letter case of a zone stored before", async () => {
+    // Prepare: a factory written before the canonical spelling was enforced.
+    await database.db
+      .insert(factoryTable)
+      .values({ id: "fac_lower", organizationId: "org_tz", name: "Vieja", timeZone: "america/monterrey", tariffCode: "flat" });
+    const migration = readFileSync(new URL("../migrations/0006_factory_zone_canonical.sql", import.meta.url), "utf8");
+
+    // Act: run the migration's statement again (migrate ran it on an empty table).
+    await database.db.execute(sql.raw(migration));
+
+    // Assess
+    expect((await Factory.get("org_tz", "fac_lower"))?.timeZone).toBe("America/Monterrey");
   });
 
   it("an unknown zone is refused with its path", async () => {
