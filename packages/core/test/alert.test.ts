@@ -76,6 +76,16 @@ describe("alert rules", () => {
     expect(AlertRules.powerFactorLow(context({ windows: low.slice(0, 3) }), 0.9)).toEqual([]);
   });
 
+  it("power factor leaves out the kWh of meters without kVArh", () => {
+    // Each window: 20 kWh, of which 8 from the meter that also measured 6 kVArh → 8 / √(8² + 6²) = 0.8.
+    // Counting all 20 kWh would give 20 / √(20² + 6²) = 0.9578 and no alert.
+    const mixed = Array.from({ length: 4 }, (_, index) =>
+      window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 20, { kvarh: 6, kwhWithKvarh: 8 }),
+    );
+
+    expect(AlertRules.powerFactorLow(context({ windows: mixed }), 0.9)).toMatchObject([{ value: 0.8 }]);
+  });
+
   it("a silent gateway alerts once per silence; a backlog that does not drain alerts by its oldest reading", () => {
     const gateways = [
       { id: "dev_1", name: "north", lastSeenAt: new Date("2026-03-10T19:30:00Z"), heartbeatAt: null, oldestUnsentSeconds: null },
