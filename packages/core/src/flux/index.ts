@@ -382,6 +382,9 @@ export function powerFactor(scope: Scope & { every: string | Ref; timeZone?: str
     .window({ every: scope.every, timeZone: scope.timeZone })
     .sumColumns([fields.kwh, fields.kvarh])
     .powerFactor()
+    // One series again (window() made a table per window), in time order, as a panel wants it.
+    .group()
+    .sort(["_time"])
     .yield("power_factor")
     .toString();
 }
