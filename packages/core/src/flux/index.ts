@@ -375,18 +375,20 @@ function demandQuery(scope: Scope): Query {
  * carry both kWh and kVArh; a meter without a reactive register is left out, not counted as PF 1.0.
  */
 export function powerFactor(scope: Scope & { every: string | Ref; timeZone?: string | Ref }): string {
-  return scoped(scope)
-    .field(fields.kwh, fields.kvarh)
-    .withKvarh()
-    .group()
-    .window({ every: scope.every, timeZone: scope.timeZone })
-    .sumColumns([fields.kwh, fields.kvarh])
-    .powerFactor()
-    // One series again (window() made a table per window), in time order, as a panel wants it.
-    .group()
-    .sort(["_time"])
-    .yield("power_factor")
-    .toString();
+  return (
+    scoped(scope)
+      .field(fields.kwh, fields.kvarh)
+      .withKvarh()
+      .group()
+      .window({ every: scope.every, timeZone: scope.timeZone })
+      .sumColumns([fields.kwh, fields.kvarh])
+      .powerFactor()
+      // One series again (window() made a table per window), in time order, as a panel wants it.
+      .group()
+      .sort(["_time"])
+      .yield("power_factor")
+      .toString()
+  );
 }
 
 /** Name of the computed field: kWh of the readings that carry kVArh (TimeSeries.Window's `kwhWithKvarh`). */
