@@ -6,7 +6,8 @@ import { LocalLake } from "../src/lake/local";
 import { Testing } from "../src/testing";
 import { clearUnreadableFiles, unreadableFiles } from "../src/util/files";
 
-const row = (day: string, kwh: number): Lake.Row => Testing.lakeRow({ meterId: "mtr_files", factoryId: "fac_files", start: new Date(`${day}T12:00:00Z`), kwh });
+const row = (day: string, kwh: number): Lake.Row =>
+  Testing.lakeRow({ meterId: "mtr_files", factoryId: "fac_files", intervalStart: new Date(`${day}T12:00:00Z`), kwh });
 
 const files = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, withFileTypes: true })

@@ -141,33 +141,29 @@ export async function localKinesis(options: {
 }
 
 /**
- * A costed reading as the consumer forwards it to the lake: `kwh` at `start` (5 minutes), priced at
- * 1 MXN/kWh, computed and received at its start; `extra` overrides any field.
- * @example Testing.lakeRow({ meterId: "mtr_a", factoryId: "fac_a", start: new Date("2026-03-02T12:00:00Z"), kwh: 2 })
+ * A costed 5-minute reading as the lake stores it, for tests: a meter's kWh at an instant, every other
+ * column empty or neutral unless given.
+ * @example Testing.lakeRow({ meterId: "mtr_1", factoryId: "fac_1", intervalStart: new Date("2026-03-10T16:00:00Z"), kwh: 10, kvarh: 7.5 })
  */
-export function lakeRow(input: { meterId: string; factoryId: string; start: Date; kwh: number }, extra: Partial<Lake.Row> = {}): Lake.Row {
+export function lakeRow(row: Pick<Lake.Row, "meterId" | "factoryId" | "intervalStart" | "kwh"> & Partial<Lake.Row>): Lake.Row {
   return {
-    meterId: input.meterId,
-    factoryId: input.factoryId,
     deviceId: "dev_test",
-    intervalStart: input.start,
     intervalSeconds: 300,
-    kwh: input.kwh,
     kvarh: null,
     kwAvg: null,
     kwMax: null,
     pf: null,
     voltage: null,
     current: null,
-    touPeriod: "base",
-    tariffId: "trf",
-    unitPrice: "1.000000",
-    cost: input.kwh.toFixed(6),
+    touPeriod: null,
+    tariffId: null,
+    unitPrice: null,
+    cost: "0.000000",
     estimated: false,
     gap: false,
-    computedAt: input.start,
+    computedAt: row.intervalStart,
     source: "kinesis",
-    receivedAt: input.start,
-    ...extra,
+    receivedAt: row.intervalStart,
+    ...row,
   };
 }
