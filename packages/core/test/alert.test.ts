@@ -147,6 +147,8 @@ describe("alert evaluation, storage and delivery", () => {
   const now = new Date("2026-03-10T19:01:00Z");
 
   beforeAll(async () => {
+    // The test's webhook server listens on loopback: the developer's-machine setting allows it.
+    process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE = "1";
     database = await Testing.database();
     await database.db.insert(organizationTable).values([
       { id: "org_alert", name: "A" },
@@ -163,29 +165,20 @@ describe("alert evaluation, storage and delivery", () => {
     for (let slot = 0; slot < 13 * 12; slot++) {
       const start = new Date(Date.parse("2026-03-10T06:00:00Z") + slot * 300_000);
       const kwh = start.toISOString() >= "2026-03-10T18:45:00.000Z" ? 90 : 10;
-      rows.push({
-        meterId: "mtr_alert",
-        factoryId,
-        deviceId: "dev_alert",
-        intervalStart: start,
-        intervalSeconds: 300,
-        kwh,
-        kvarh: kwh,
-        kwAvg: null,
-        kwMax: null,
-        pf: null,
-        voltage: null,
-        current: null,
-        touPeriod: "intermedia",
-        tariffId: "trf",
-        unitPrice: "1.000000",
-        cost: kwh.toFixed(6),
-        estimated: false,
-        gap: false,
-        computedAt: start,
-        source: "kinesis",
-        receivedAt: start,
-      });
+      rows.push(
+        Testing.lakeRow({
+          meterId: "mtr_alert",
+          factoryId,
+          deviceId: "dev_alert",
+          intervalStart: start,
+          kwh,
+          kvarh: kwh,
+          touPeriod: "intermedia",
+          tariffId: "trf",
+          unitPrice: "1.000000",
+          cost: kwh.toFixed(6),
+        }),
+      );
     }
     await lake.put(rows);
     TimeSeries.provide(new LakeTimeSeries(lake));
@@ -206,6 +199,7 @@ describe("alert evaluation, storage and delivery", () => {
     );
   });
   afterAll(async () => {
+    delete process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE;
     Alert.provideNotifier(undefined);
     TimeSeries.provide(undefined);
     await Promise.all([webhook.close(), sns.close(), ses.close()]);

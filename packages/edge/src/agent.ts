@@ -4,11 +4,12 @@
  * meters' last committed boundary and counters are there, and unsent readings are sent again (the
  * cloud dedups by meter + interval start).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { intervalSeconds } from "@wattflow/core/config";
 import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
+import { acquirePidLock, PidLockedError } from "@wattflow/core/util/files";
 import { type Clock, real, simulated, sleep } from "./clock";
 import { type Config, defaultMaxBytes, warnShare } from "./config";
 import * as Counter from "./counter";
@@ -309,23 +310,11 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
 
 /** One agent per data folder; a lock left by a killed agent (its process gone) is taken over. */
 function lock(dataDir: string): () => void {
-  const path = join(dataDir, "agent.pid");
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, "utf8"));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new AgentError(`another agent (pid ${pid}) runs on ${dataDir}; stop it first`);
-    }
-  }
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, String(process.pid));
-  return () => rmSync(path, { force: true });
-}
-
-function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return acquirePidLock(join(dataDir, "agent.pid"));
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if (error instanceof PidLockedError) throw new AgentError(`another agent (pid ${error.pid}) runs on ${dataDir}; stop it first`);
+    throw error;
   }
 }

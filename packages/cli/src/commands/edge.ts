@@ -1,9 +1,10 @@
 /**
  * `wattflow edge run|status|install`: the factory gateway agent (packages/edge).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomicSync } from "@wattflow/core/util/files";
 import type { Command } from "commander";
 import { CliError } from "../client";
 
@@ -90,7 +91,7 @@ export function register(program: Command): void {
       try {
         mkdirSync(dirname(path), { recursive: true });
         mkdirSync(config.dataDir, { recursive: true });
-        writeFileSync(path, text);
+        writeFileAtomicSync(path, text);
       } catch (error) {
         throw new CliError(`cannot write ${path}: ${(error as Error).message} (run as root, or pass --unit-dir)`);
       }

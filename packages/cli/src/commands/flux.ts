@@ -3,10 +3,11 @@
  * InfluxDB UI, `influx query` or a Grafana panel. Pure: it needs no stack.
  * @example wattflow flux energy --bucket readings --meter mtr_1 --from 2026-03-01T00:00:00Z --to 2026-03-02T00:00:00Z --every 1h
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Flux } from "@wattflow/core/flux";
 import { Grafana } from "@wattflow/core/grafana";
+import { writeFileAtomicSync } from "@wattflow/core/util/files";
 import type { Command } from "commander";
 import { CliError } from "../client";
 
@@ -83,7 +84,7 @@ export function register(program: Command): void {
       for (const file of Grafana.files()) {
         const path = join(resolve(options.out), file.path);
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, file.content);
+        writeFileAtomicSync(path, file.content);
         console.log(`wrote ${path}`);
       }
     });

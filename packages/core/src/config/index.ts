@@ -91,3 +91,13 @@ export const meterRating = {
   /** Rated CT secondary when not configured: 5 A, the larger of IEC 61869-2's two (1 A, 5 A), so the limit errs high. */
   ctSecondaryA: 5,
 } as const;
+
+/**
+ * A lake query that meets an unreadable Parquet file sets it aside and runs again; after this many
+ * in one query the lake is not torn but broken (a disk gone read-only, the wrong folder), and the
+ * error is raised instead of emptying the lake file by file.
+ */
+export const lakeUnreadableFilesPerQuery = 20;
+
+/** A webhook gets this long to answer; a slow receiver must not hold up the evaluation of other rules. */
+export const webhookTimeoutMs = 10_000;
