@@ -159,51 +159,65 @@ export type ConsumeResult = {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** Where the quarantined records went: the table, or the raw archive when the table refused them. */
+  quarantinedTo: "quarantine" | "archive" | "none";
   forwarded: number;
-  /** Records stored but not forwarded because the lake failed: report them as batch item failures. */
-  retry: string[];
+  /**
+   * Readings stored in this batch (or earlier) that could not reach the lake or the series: they
+   * stay undelivered in Postgres and the sweeper forwards them. Never reported as record failures:
+   * a stored reading retried by the stream would end in quarantine as if it were lost.
+   */
+  undelivered: number;
 };
 
 /**
- * The consumer's work for one batch. Bad records go to quarantine and never block the others; an
- * infrastructure failure (database, lake) throws, and the event source mapping retries the batch,
- * which is safe: inserts skip stored keys, and whatever is stored but not yet in the lake is forwarded.
+ * The consumer's work for one batch. Bad records go to quarantine (or, if quarantine refuses them,
+ * the raw archive) and never block the others; a database failure throws, and the event source
+ * mapping retries the batch, which is safe: inserts skip stored keys, and whatever is stored but
+ * not yet in the lake is forwarded. A lake or series outage does not fail the batch (see `undelivered`).
  */
 export async function consume(records: readonly StreamInput[], now = new Date()): Promise<ConsumeResult> {
   const quarantine: Quarantine.Entry[] = [];
   const decoded: { input: StreamInput; record: Reading.StreamRecord }[] = [];
+  const refused: { input: StreamInput; problems: Problem[] }[] = [];
   for (const input of records) {
     const result = Reading.decodeRecord(input.data, now);
     if (result.ok) decoded.push({ input, record: result.value });
-    else quarantine.push(quarantineEntry(input, "invalid record", result.problems));
+    else refused.push({ input, problems: result.problems });
   }
-
-  const owners = await Meter.owners(decoded.map((item) => item.record.reading.meterId));
+  const claims = refused.map(({ input }) => claimedIdentity(input.data));
+  const owners = await Meter.owners([
+    ...decoded.map((item) => item.record.reading.meterId),
+    ...claims.flatMap((claim) => (claim.meterId ? [claim.meterId] : [])),
+  ]);
+  const deviceOrganizations = await Device.organizations([
+    ...decoded.map((item) => item.record.deviceId),
+    ...claims.flatMap((claim) => (claim.deviceId ? [claim.deviceId] : [])),
+  ]);
+  const attribution = (claim: Claim) => attribute(claim, owners, deviceOrganizations);
+  refused.forEach(({ input, problems }, index) => {
+    quarantine.push({ ...quarantineEntry(input, "invalid record", problems), ...attribution(claims[index] ?? {}) });
+  });
   const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
   const rows: NewReading[] = [];
-  const sequenceOfRow: string[] = [];
   const devices = new Set<string>();
   const keys = new Set<string>();
   for (const { input, record } of decoded) {
     const reading = record.reading;
     const owner = owners.get(reading.meterId);
+    const claimed = attribution({ deviceId: record.deviceId, meterId: reading.meterId });
     if (!owner || owner.deviceId !== record.deviceId) {
       const message = owner ? `device ${record.deviceId} does not read meter ${reading.meterId}` : `meter ${reading.meterId} is not registered`;
       quarantine.push({
         ...quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
-        organizationId: owner?.organizationId ?? null,
-        deviceId: record.deviceId,
+        ...claimed,
       });
       continue;
     }
     // Kinesis credentials do not say which device wrote a record: its signature does.
     const unsigned = await Gateway.verifyRecord(input.data, record.deviceId);
     if (unsigned) {
-      quarantine.push({
-        ...quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]),
-        organizationId: owner.organizationId,
-        deviceId: record.deviceId,
-      });
+      quarantine.push({ ...quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]), ...claimed });
       continue;
     }
     const key = Reading.key(reading);
@@ -214,7 +228,6 @@ export async function consume(records: readonly StreamInput[], now = new Date())
     const version = Tariff.inForce(tariffs.get(owner.factoryId) ?? [], start);
     // A reading with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
     const priced = version ? Cost.price({ kwh: reading.kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
-    sequenceOfRow.push(input.sequenceNumber);
     rows.push({
       meterId: reading.meterId,
       intervalStart: start,
@@ -241,25 +254,65 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   }
 
   const inserted = await insertNew(rows);
-  await Quarantine.add(quarantine);
+  const quarantinedTo = await Quarantine.keep(quarantine, now);
   await Device.touch(
     [...devices].filter((id) => decoded.some((item) => item.record.deviceId === id && item.record.via === "kinesis")),
     now,
   );
-  const counts = { stored: inserted.length, duplicates: rows.length - inserted.length, quarantined: quarantine.length };
+  const counts = { stored: inserted.length, duplicates: rows.length - inserted.length, quarantined: quarantine.length, quarantinedTo };
+  // New rows go straight to the lake; a key that was already stored is forwarded only if it never
+  // reached the lake (the crash between the two writes), which costs a query only when there are duplicates.
+  const insertedKeys = new Set(inserted.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
+  const duplicates = rows.filter((row) => !insertedKeys.has(Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
+  const fresh = await deliverOrKeep(inserted);
+  const again = await deliverOrKeep(duplicates.map((row) => ({ meterId: row.meterId, start: row.intervalStart })));
+  return { ...counts, forwarded: fresh.forwarded + again.forwarded, undelivered: fresh.undelivered + again.undelivered };
+}
+
+/**
+ * Forwards stored readings (rows, or keys to look up among the undelivered); when the lake or the
+ * series cannot take them they stay undelivered in Postgres for the sweeper, and this says how many.
+ */
+async function deliverOrKeep(items: StoredReading[] | { meterId: string; start: Date }[]): Promise<{ forwarded: number; undelivered: number }> {
+  if (items.length === 0) return { forwarded: 0, undelivered: 0 };
+  const rows = "start" in (items[0] as object) ? await undeliveredAmong(items as { meterId: string; start: Date }[]) : (items as StoredReading[]);
   try {
-    // New rows go straight to the lake; a key that was already stored is forwarded only if it never
-    // reached the lake (the crash between the two writes), which costs a query only when there are duplicates.
-    const insertedKeys = new Set(inserted.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-    const duplicates = rows.filter((row) => !insertedKeys.has(Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-    const forwarded = (await deliver(inserted)) + (await forward(duplicates.map((row) => ({ meterId: row.meterId, start: row.intervalStart }))));
-    return { ...counts, forwarded, retry: [] };
+    return { forwarded: await deliver(rows), undelivered: 0 };
   } catch (error) {
-    // Stored but not in the lake: a retry of these records finds them stored and forwards them.
-    if (!(error instanceof Lake.LakeError)) throw error;
-    console.error(`lake write failed; ${rows.length} reading(s) will be retried: ${error.message}`);
-    return { ...counts, forwarded: 0, retry: sequenceOfRow };
+    if (!(error instanceof Lake.LakeError) && !(error instanceof TimeSeries.TimeSeriesError)) throw error;
+    console.error(`delivery failed; ${rows.length} stored reading(s) stay undelivered for the sweeper: ${error.message}`);
+    return { forwarded: 0, undelivered: rows.length };
   }
+}
+
+/** What a record that failed validation says it is, read leniently, to tie its quarantine row to an organization. */
+type Claim = { deviceId?: string; meterId?: string };
+
+function claimedIdentity(data: Uint8Array): Claim {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(data).toString("utf8"));
+  } catch (error) {
+    if (error instanceof SyntaxError) return {};
+    throw error;
+  }
+  const record = (json ?? {}) as { deviceId?: unknown; reading?: { meterId?: unknown } };
+  const id = (value: unknown, prefix: string) => (typeof value === "string" && value.startsWith(prefix) && value.length <= 64 ? value : undefined);
+  return { deviceId: id(record.deviceId, "dev_"), meterId: id(record.reading?.meterId, "mtr_") };
+}
+
+/**
+ * The organization a quarantined record belongs to: the writing device's when the device is known,
+ * else the meter's; null when neither is known (only a platform operator sees those).
+ */
+function attribute(claim: Claim, owners: Map<string, Meter.Owner>, deviceOrganizations: Map<string, string>) {
+  const deviceOrganization = claim.deviceId ? deviceOrganizations.get(claim.deviceId) : undefined;
+  const meterOwner = claim.meterId ? owners.get(claim.meterId) : undefined;
+  return {
+    organizationId: deviceOrganization ?? meterOwner?.organizationId ?? null,
+    deviceId: claim.deviceId ?? null,
+    meterId: claim.meterId ?? null,
+  };
 }
 
 function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]): Quarantine.Entry {
@@ -272,6 +325,48 @@ function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]):
     shardId: input.shardId ?? null,
     sequenceNumber: input.sequenceNumber,
   };
+}
+
+/**
+ * Records whose retries ran out (the local poller's on-failure action; the AWS drainer): those whose
+ * reading is already stored are not quarantined (they are not lost: the sweeper forwards them if
+ * they are undelivered); the rest are kept by `Quarantine.keep`, tied to their organization when
+ * their device or meter is known. Returns how many were stored already and how many were kept.
+ */
+export async function giveUp(
+  records: readonly StreamInput[],
+  failure: { source: Quarantine.Entry["source"]; reason: string; errors: Problem[] },
+  now = new Date(),
+): Promise<{ alreadyStored: number; kept: number }> {
+  const readings = records.map((input) => {
+    const result = Reading.decodeRecord(input.data, now);
+    return result.ok ? result.value.reading : undefined;
+  });
+  const claims = records.map((input) => claimedIdentity(input.data));
+  let lost = records.map((input, index) => ({ input, claim: claims[index] ?? {} }));
+  let owners = new Map<string, Meter.Owner>();
+  let deviceOrganizations = new Map<string, string>();
+  try {
+    const stored = await storedKeys(readings.filter((reading) => reading !== undefined));
+    lost = lost.filter((_, index) => {
+      const reading = readings[index];
+      return !reading || !stored.has(Reading.key(reading));
+    });
+    owners = await Meter.owners(lost.flatMap(({ claim }) => (claim.meterId ? [claim.meterId] : [])));
+    deviceOrganizations = await Device.organizations(lost.flatMap(({ claim }) => (claim.deviceId ? [claim.deviceId] : [])));
+  } catch (error) {
+    // The database is unreachable: keep every record (Quarantine.keep then falls back to the raw archive).
+    console.error(`cannot tell which given-up records are stored; keeping all ${records.length}: ${(error as Error).message}`);
+  }
+  await Quarantine.keep(
+    lost.map(({ input, claim }) => ({
+      ...quarantineEntry(input, failure.reason, failure.errors),
+      source: failure.source,
+      ...attribute(claim, owners, deviceOrganizations),
+    })),
+    now,
+  );
+  return { alreadyStored: records.length - lost.length, kept: lost.length };
 }
 
 type StoredReading = typeof readingTable.$inferSelect;
@@ -335,14 +430,12 @@ function fromRow(row: Record<string, unknown>): StoredReading {
   };
 }
 
-/** Writes the stored-but-undelivered readings among `keys` to the lake, then marks them delivered. */
-async function forward(keys: readonly { meterId: string; start: Date }[]): Promise<number> {
-  if (keys.length === 0) return 0;
-  const rows = await Database.use()
+/** The stored-but-undelivered readings among `keys`. */
+function undeliveredAmong(keys: readonly { meterId: string; start: Date }[]): Promise<StoredReading[]> {
+  return Database.use()
     .select()
     .from(readingTable)
     .where(and(keyFilter(keys), isNull(readingTable.lakeDeliveredAt)));
-  return deliver(rows);
 }
 
 async function deliver(rows: StoredReading[]): Promise<number> {

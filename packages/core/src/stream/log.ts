@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type FileHandle, open, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 
 const headerBytes = 8;
@@ -443,9 +443,12 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Writes a small file so that a crash leaves either the old or the new content, never a mix. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp`;
+/**
+ * Writes a small file so that a crash leaves either the old or the new content, never a mix:
+ * temporary file, fsync, rename, then fsync of the folder so the rename itself survives a power cut.
+ */
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
   const handle = await open(temporary, "w");
   try {
     await handle.writeFile(content);
@@ -454,4 +457,5 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     await handle.close();
   }
   await rename(temporary, path);
+  await syncDirectory(dirname(path));
 }
