@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { GetRecordsCommand, type GetRecordsCommandOutput, GetShardIteratorCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import type { Database } from "@wattflow/core/database";
 import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
+import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Testing } from "@wattflow/core/testing";
 import type { SQSEvent } from "aws-lambda";
 import { asc } from "drizzle-orm";
@@ -106,5 +107,26 @@ describe.each(Testing.lanes())("drainer on %s", (lane) => {
 
     expect(response.batchItemFailures).toHaveLength(1);
     expect(send).not.toHaveBeenCalled();
+  });
+
+  it("does not quarantine a given-up record whose reading is already stored: it is not lost", async () => {
+    // The first record of the range is meter 0 at 2026-11-27T18:00Z (get-records.json); it is stored, not yet in the lake.
+    await database.db.insert(readingTable).values({
+      meterId: "mtr_01jtest0000000000000000000",
+      intervalStart: new Date("2026-11-27T18:00:00Z"),
+      intervalSeconds: 300,
+      factoryId: "fac_01jtest0000000000000000000",
+      deviceId: "dev_01jtest0000000000000000000",
+      kwh: 12.5,
+      source: "kinesis",
+      receivedAt: new Date("2026-11-27T18:05:00Z"),
+    });
+
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    // The range holds 3 records (drainer's first test); 1 is stored, so 2 are quarantined.
+    const rows = await database.db.select().from(quarantineTable).orderBy(asc(quarantineTable.sequenceNumber));
+    expect(rows.map((row) => row.sequenceNumber)).toEqual(wire.Records.slice(1, 3).map((record) => record.SequenceNumber));
   });
 });

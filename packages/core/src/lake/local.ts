@@ -57,8 +57,10 @@ export class LocalLake implements Port {
   }
 
   private connect(): Promise<DuckDBConnection> {
+    // Made on every use, not once with the connection: a folder lost in an outage is made again, and
+    // a failure here is not remembered, so the lake recovers without a restart.
+    mkdirSync(this.readingsDir, { recursive: true });
     this.connection ??= (async () => {
-      mkdirSync(this.readingsDir, { recursive: true });
       this.instance = await DuckDBInstance.create(":memory:", { threads: "1" });
       return this.instance.connect();
     })();

@@ -135,12 +135,14 @@ export async function keep(entries: Entry[], now = new Date()): Promise<"quarant
   try {
     await add(entries);
     return "quarantine";
-  } catch (cause) {
+  } catch (error) {
+    // The driver's own message ("relation … does not exist"), not the query error's, which quotes every parameter: the payloads.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : (error as Error);
     const store = await RawArchive.use();
     const body: z.input<typeof ArchivedObject> = {
       version: 1,
       archivedAt: now.toISOString(),
-      cause: safeText((cause as Error).message, quarantineTextLimits.messageChars),
+      cause: safeText(cause.message, quarantineTextLimits.reasonChars),
       entries: entries.map((entry) => ({ ...entry, data: Buffer.from(entry.data).toString("base64") })),
     };
     await store.put(RawArchive.objectName(now), Buffer.from(JSON.stringify(body)));
