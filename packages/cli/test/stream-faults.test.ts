@@ -178,7 +178,7 @@ describe(`stream under poison and a lake outage (${flowSeconds} s of flow)`, () 
       )
     ).getRowObjectsJS()[0] as { rows: number; keys: number };
     duck.closeSync();
-    const quarantined = (settled.components.quarantine?.detail as { lastHour: number }).lastHour;
+    const quarantined = (settled.components.quarantine?.detail as { lastHour?: number } | undefined)?.lastHour;
 
     const table = {
       "flow (s)": flowSeconds,
