@@ -177,27 +177,15 @@ export type ConsumeResult = {
  * not yet in the lake is forwarded. A lake or series outage does not fail the batch (see `undelivered`).
  */
 export async function consume(records: readonly StreamInput[], now = new Date()): Promise<ConsumeResult> {
-  const quarantine: Quarantine.Entry[] = [];
+  /** Records to quarantine, with what they claim to be; tied to organizations after the loop, in one query. */
+  const refusedRecords: { entry: Quarantine.Entry; claim: Claim }[] = [];
   const decoded: { input: StreamInput; record: Reading.StreamRecord }[] = [];
-  const refused: { input: StreamInput; problems: Problem[] }[] = [];
   for (const input of records) {
     const result = Reading.decodeRecord(input.data, now);
     if (result.ok) decoded.push({ input, record: result.value });
-    else refused.push({ input, problems: result.problems });
+    else refusedRecords.push({ entry: quarantineEntry(input, "invalid record", result.problems), claim: claimedIdentity(input.data) });
   }
-  const claims = refused.map(({ input }) => claimedIdentity(input.data));
-  const owners = await Meter.owners([
-    ...decoded.map((item) => item.record.reading.meterId),
-    ...claims.flatMap((claim) => (claim.meterId ? [claim.meterId] : [])),
-  ]);
-  const deviceOrganizations = await Device.organizations([
-    ...decoded.map((item) => item.record.deviceId),
-    ...claims.flatMap((claim) => (claim.deviceId ? [claim.deviceId] : [])),
-  ]);
-  const attribution = (claim: Claim) => attribute(claim, owners, deviceOrganizations);
-  refused.forEach(({ input, problems }, index) => {
-    quarantine.push({ ...quarantineEntry(input, "invalid record", problems), ...attribution(claims[index] ?? {}) });
-  });
+  const owners = await Meter.owners(decoded.map((item) => item.record.reading.meterId));
   const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
   const rows: NewReading[] = [];
   const devices = new Set<string>();
@@ -205,19 +193,19 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   for (const { input, record } of decoded) {
     const reading = record.reading;
     const owner = owners.get(reading.meterId);
-    const claimed = attribution({ deviceId: record.deviceId, meterId: reading.meterId });
+    const claim = { deviceId: record.deviceId, meterId: reading.meterId };
     if (!owner || owner.deviceId !== record.deviceId) {
       const message = owner ? `device ${record.deviceId} does not read meter ${reading.meterId}` : `meter ${reading.meterId} is not registered`;
-      quarantine.push({
-        ...quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
-        ...claimed,
+      refusedRecords.push({
+        entry: quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
+        claim,
       });
       continue;
     }
     // Kinesis credentials do not say which device wrote a record: its signature does.
     const unsigned = await Gateway.verifyRecord(input.data, record.deviceId);
     if (unsigned) {
-      quarantine.push({ ...quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]), ...claimed });
+      refusedRecords.push({ entry: quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]), claim });
       continue;
     }
     const key = Reading.key(reading);
@@ -254,6 +242,7 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   }
 
   const inserted = await insertNew(rows);
+  const quarantine = await attributed(refusedRecords);
   const quarantinedTo = await Quarantine.keep(quarantine, now);
   await Device.touch(
     [...devices].filter((id) => decoded.some((item) => item.record.deviceId === id && item.record.via === "kinesis")),
@@ -315,6 +304,14 @@ function attribute(claim: Claim, owners: Map<string, Meter.Owner>, deviceOrganiz
   };
 }
 
+/** Entries with their organization, device and meter: two lookups for the whole batch, none when nothing is refused. */
+async function attributed(refused: readonly { entry: Quarantine.Entry; claim: Claim }[]): Promise<Quarantine.Entry[]> {
+  if (refused.length === 0) return [];
+  const owners = await Meter.owners(refused.flatMap(({ claim }) => (claim.meterId ? [claim.meterId] : [])));
+  const deviceOrganizations = await Device.organizations(refused.flatMap(({ claim }) => (claim.deviceId ? [claim.deviceId] : [])));
+  return refused.map(({ entry, claim }) => ({ ...entry, ...attribute(claim, owners, deviceOrganizations) }));
+}
+
 function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]): Quarantine.Entry {
   return {
     source: "consumer",
@@ -342,30 +339,27 @@ export async function giveUp(
     const result = Reading.decodeRecord(input.data, now);
     return result.ok ? result.value.reading : undefined;
   });
-  const claims = records.map((input) => claimedIdentity(input.data));
-  let lost = records.map((input, index) => ({ input, claim: claims[index] ?? {} }));
-  let owners = new Map<string, Meter.Owner>();
-  let deviceOrganizations = new Map<string, string>();
+  let lost = [...records];
   try {
     const stored = await storedKeys(readings.filter((reading) => reading !== undefined));
-    lost = lost.filter((_, index) => {
+    lost = records.filter((_, index) => {
       const reading = readings[index];
       return !reading || !stored.has(Reading.key(reading));
     });
-    owners = await Meter.owners(lost.flatMap(({ claim }) => (claim.meterId ? [claim.meterId] : [])));
-    deviceOrganizations = await Device.organizations(lost.flatMap(({ claim }) => (claim.deviceId ? [claim.deviceId] : [])));
   } catch (error) {
     // The database is unreachable: keep every record (Quarantine.keep then falls back to the raw archive).
     console.error(`cannot tell which given-up records are stored; keeping all ${records.length}: ${(error as Error).message}`);
   }
-  await Quarantine.keep(
-    lost.map(({ input, claim }) => ({
-      ...quarantineEntry(input, failure.reason, failure.errors),
-      source: failure.source,
-      ...attribute(claim, owners, deviceOrganizations),
-    })),
-    now,
-  );
+  const refused = lost.map((input) => ({
+    entry: { ...quarantineEntry(input, failure.reason, failure.errors), source: failure.source },
+    claim: claimedIdentity(input.data),
+  }));
+  // Unattributed rather than not kept when the database cannot say whose they are.
+  const entries = await attributed(refused).catch((error: Error) => {
+    console.error(`cannot tie ${refused.length} given-up record(s) to their organization: ${error.message}`);
+    return refused.map(({ entry }) => entry);
+  });
+  await Quarantine.keep(entries, now);
   return { alreadyStored: records.length - lost.length, kept: lost.length };
 }
 

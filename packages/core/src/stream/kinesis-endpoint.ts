@@ -40,17 +40,20 @@ const maxBodyBytes = 8 * 1024 * 1024;
 class Sha256 {
   private readonly hash;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key = secret === undefined ? undefined : typeof secret === "string" ? secret : Buffer.from(ArrayBuffer.isView(secret) ? secret.buffer : secret);
-    this.hash = key === undefined ? createHash("sha256") : createHmac("sha256", key);
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(
-      typeof data === "string" ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data),
-    );
+    this.hash.update(bytesOf(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
   }
+}
+
+/** The bytes of a view exactly (its own offset and length, not its whole underlying buffer). */
+function bytesOf(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
 }
 
 export class KinesisEndpoint {
