@@ -31,6 +31,25 @@ class Sha256 {
 
 type Target = { endpoint: string; stop(): Promise<void> };
 
+/** Headers of a request to `endpoint` signed by the SDK's own signer with the test credentials, at `signingDate`. */
+async function signedHeaders(endpoint: string, operation: string, body: string, signingDate = new Date()) {
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({ credentials, region: "us-east-1", service: "kinesis", sha256: Sha256 });
+  const signed = await signer.sign(
+    {
+      method: "POST",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: "/",
+      headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": `Kinesis_20131202.${operation}` },
+      body,
+    },
+    { signingDate },
+  );
+  return signed.headers;
+}
+
 function localTarget(): Promise<Target> {
   return Testing.localKinesis({ stream, credentials });
 }
@@ -136,19 +155,9 @@ describe("local stack endpoint beyond kinesis-mock", () => {
 
   it("refuses a signed request whose body was changed after signing", async () => {
     const target = await localTarget();
-    const url = new URL(target.endpoint);
     const body = JSON.stringify({ StreamName: stream, Records: [{ PartitionKey: "k", Data: "eA==" }] });
-    const signer = new SignatureV4({ credentials, region: "us-east-1", service: "kinesis", sha256: Sha256 });
-    const signed = await signer.sign({
-      method: "POST",
-      protocol: "http:",
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: "/",
-      headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": "Kinesis_20131202.PutRecords" },
-      body,
-    });
-    const send = (payload: string) => fetch(target.endpoint, { method: "POST", headers: signed.headers, body: payload });
+    const headers = await signedHeaders(target.endpoint, "PutRecords", body);
+    const send = (payload: string) => fetch(target.endpoint, { method: "POST", headers, body: payload });
 
     // Prepare / Act: the signed body is taken; the same signature over a changed body is not.
     const genuine = await send(body);
@@ -156,6 +165,18 @@ describe("local stack endpoint beyond kinesis-mock", () => {
 
     expect(genuine.status).toBe(200);
     expect([tampered.status, tampered.headers.get("x-amzn-errortype")]).toEqual([400, "InvalidSignatureException"]);
+    await target.stop();
+  });
+
+  it("refuses a correctly signed request whose X-Amz-Date is more than 5 minutes off, as AWS does", async () => {
+    const target = await localTarget();
+    const body = JSON.stringify({ StreamName: stream });
+    const headers = await signedHeaders(target.endpoint, "ListShards", body, new Date(Date.now() - 6 * 60_000));
+
+    const answer = await fetch(target.endpoint, { method: "POST", headers, body });
+
+    expect([answer.status, answer.headers.get("x-amzn-errortype")]).toEqual([400, "InvalidSignatureException"]);
+    expect(((await answer.json()) as { message: string }).message).toMatch(/^Signature expired/);
     await target.stop();
   });
 
