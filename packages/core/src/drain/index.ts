@@ -73,11 +73,7 @@ export async function archive(input: unknown): Promise<Result> {
     throw new DrainError(`no records left in ${batch.streamArn} ${batch.shardId} from ${batch.startSequenceNumber}: past the stream's retention?`);
   }
   const sequenceNumbers = records.map((record) => record.SequenceNumber ?? "");
-  const existing = await Database.use()
-    .select({ sequenceNumber: quarantineTable.sequenceNumber })
-    .from(quarantineTable)
-    .where(and(eq(quarantineTable.source, "kinesis"), eq(quarantineTable.shardId, batch.shardId), inArray(quarantineTable.sequenceNumber, sequenceNumbers)));
-  const archived = new Set(existing.map((row) => row.sequenceNumber));
+  const archived = await alreadyArchived(batch.shardId, sequenceNumbers);
   const fresh = records.filter((record) => !archived.has(record.SequenceNumber ?? ""));
   const message = `${failure.requestContext.condition} after ${failure.requestContext.approximateInvokeCount} invocation(s)${
     failure.responseContext?.functionError ? ` (${failure.responseContext.functionError})` : ""
@@ -94,6 +90,24 @@ export async function archive(input: unknown): Promise<Result> {
     { source: "kinesis", reason: `consumer gave up: ${failure.requestContext.condition}`, errors: [{ path: "", message }] },
   );
   return { read: records.length, archived: result.kept, alreadyArchived: records.length - fresh.length, alreadyStored: result.alreadyStored };
+}
+
+/**
+ * Sequence numbers of the shard already in quarantine. When the database cannot say, none: the
+ * records are then kept again (Quarantine.keep falls back to the raw archive) rather than left on the
+ * queue until the stream's retention drops them; a repeat is a duplicate row, never a lost record.
+ */
+async function alreadyArchived(shardId: string, sequenceNumbers: string[]): Promise<Set<string | null>> {
+  try {
+    const rows = await Database.use()
+      .select({ sequenceNumber: quarantineTable.sequenceNumber })
+      .from(quarantineTable)
+      .where(and(eq(quarantineTable.source, "kinesis"), eq(quarantineTable.shardId, shardId), inArray(quarantineTable.sequenceNumber, sequenceNumbers)));
+    return new Set(rows.map((row) => row.sequenceNumber));
+  } catch (error) {
+    console.error(`cannot read which records of ${shardId} are already quarantined; keeping them all: ${(error as Error).message.slice(0, 300)}`);
+    return new Set();
+  }
 }
 
 /** The records of the shard from start to end sequence number, inclusive, at most batchSize of them. */
