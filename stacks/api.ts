@@ -6,7 +6,7 @@
 import { configFor } from "./config";
 import { database, vpc } from "./database";
 import { alarm } from "./monitoring";
-import { readings, recordKey } from "./stream";
+import { consumerName, rawArchive, readings, recordKey } from "./stream";
 import { timeseriesLinks } from "./timeseries";
 import { workflowClient } from "./workflows";
 
@@ -24,9 +24,21 @@ export const api = new sst.aws.Function("Api", {
   link: [database, recordKey, sessionSecret, ...timeseriesLinks],
   timeout: `${config.api.timeoutSeconds} seconds`,
   memory: `${config.api.memoryMb} MB`,
-  environment: { READINGS_STREAM_NAME: readings.name, ...workflowClient.environment },
+  environment: {
+    READINGS_STREAM_NAME: readings.name,
+    // /v1/health: the consumer's backlog from CloudWatch, and how much the raw archive holds.
+    WATTFLOW_CONSUMER_FUNCTION: consumerName,
+    WATTFLOW_ARCHIVE_BUCKET: rawArchive.name,
+    ...workflowClient.environment,
+  },
   // Not linked to the stream: a link would grant kinesis:*. The API only puts records.
-  permissions: [{ actions: ["kinesis:PutRecords", "kinesis:PutRecord"], resources: [readings.arn] }, ...workflowClient.permissions],
+  permissions: [
+    { actions: ["kinesis:PutRecords", "kinesis:PutRecord"], resources: [readings.arn] },
+    // GetMetricData has no resource-level permissions.
+    { actions: ["cloudwatch:GetMetricData"], resources: ["*"] },
+    { actions: ["s3:ListBucket"], resources: [rawArchive.arn] },
+    ...workflowClient.permissions,
+  ],
   // A plain function URL, routed below: `url.router` would route one path only, and the app also answers /health.
   url: true,
 });

@@ -4,6 +4,7 @@
  * and the gateways' AWS IoT credentials (X.509 certificate → temporary credentials for PutRecords
  * on this stream only).
  */
+import { Config as Core } from "@wattflow/core/config";
 import { configFor } from "./config";
 import { database, vpc } from "./database";
 import { deliveryStream } from "./lake";
@@ -24,6 +25,8 @@ export const readings = new sst.aws.KinesisStream("Readings", {
       args.retentionPeriod = config.stream.retentionHours;
       args.encryptionType = "KMS";
       args.kmsKeyId = "alias/aws/kinesis";
+      // Per-shard iterator age, so /v1/health names the shard that falls behind (core/src/health/aws.ts).
+      args.shardLevelMetrics = ["IteratorAgeMilliseconds"];
     },
   },
 });
@@ -44,6 +47,21 @@ export const consumerFailures = new sst.aws.Queue("ConsumerFailures", {
   transform: { queue: keepMessages },
 });
 
+/**
+ * Records quarantine could not take (the database down or refusing the row), kept whole so the
+ * consumer and the drainer can move on; the sweeper moves them into quarantine (core/src/archive).
+ */
+export const rawArchive = new sst.aws.Bucket("RawArchive", { versioning: config.production });
+
+/** What a function needs to write, read and empty the raw archive. */
+const rawArchiveAccess = {
+  environment: { WATTFLOW_ARCHIVE_BUCKET: rawArchive.name },
+  permissions: [
+    { actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], resources: [$interpolate`${rawArchive.arn}/*`] },
+    { actions: ["s3:ListBucket"], resources: [rawArchive.arn] },
+  ],
+};
+
 const consumer = config.consumer;
 export const consumerSubscription = readings.subscribe(
   "Consumer",
@@ -53,11 +71,12 @@ export const consumerSubscription = readings.subscribe(
     link: [database, recordKey, ...timeseriesLinks],
     timeout: `${consumer.timeoutSeconds} seconds`,
     memory: `${consumer.memoryMb} MB`,
-    environment: { LAKE_DELIVERY_STREAM: deliveryStream.name },
+    environment: { LAKE_DELIVERY_STREAM: deliveryStream.name, ...rawArchiveAccess.environment },
     permissions: [
       { actions: ["firehose:PutRecordBatch"], resources: [deliveryStream.arn] },
       // The event source mapping sends on-failure records with the function's role.
       { actions: ["sqs:SendMessage"], resources: [consumerFailures.arn] },
+      ...rawArchiveAccess.permissions,
     ],
   },
   {
@@ -85,11 +104,33 @@ export const drainerSubscription = consumerFailures.subscribe(
     link: [database],
     timeout: `${config.drainer.timeoutSeconds} seconds`,
     memory: "512 MB",
-    permissions: [{ actions: ["kinesis:GetShardIterator", "kinesis:GetRecords"], resources: [readings.arn] }],
+    environment: rawArchiveAccess.environment,
+    permissions: [{ actions: ["kinesis:GetShardIterator", "kinesis:GetRecords"], resources: [readings.arn] }, ...rawArchiveAccess.permissions],
   },
   // One failure pointer per invocation: each may mean reading up to 10,000 records back.
   { batch: { size: 1, partialResponses: true } },
 );
+
+/**
+ * Forwards readings stored but not yet in the lake and the series (a lake or series outage leaves
+ * them undelivered rather than failing the stream), and restores raw-archived records into quarantine.
+ */
+const sweeper = new sst.aws.Function("UndeliveredSweeper", {
+  handler: "packages/functions/src/sweeper/index.handler",
+  vpc,
+  link: [database, ...timeseriesLinks],
+  timeout: "5 minutes",
+  memory: "1024 MB",
+  environment: { LAKE_DELIVERY_STREAM: deliveryStream.name, ...rawArchiveAccess.environment },
+  permissions: [{ actions: ["firehose:PutRecordBatch"], resources: [deliveryStream.arn] }, ...rawArchiveAccess.permissions],
+});
+
+new sst.aws.CronV2("UndeliveredSweep", {
+  schedule: Core.deliverySweepSchedule,
+  function: sweeper.arn,
+  // The next run a minute later is the retry.
+  retries: 0,
+});
 
 // Gateways: an X.509 certificate per device (registered at provisioning) is exchanged by the AWS IoT
 // credentials provider for short-lived credentials of this role, which can only put readings.
@@ -126,7 +167,7 @@ export const gatewayIotPolicy = new aws.iot.Policy("GatewayIotPolicy", {
 
 export const credentialsEndpoint = aws.iot.getEndpointOutput({ endpointType: "iot:CredentialProvider" }).endpointAddress;
 
-const consumerName = consumerSubscription.nodes.function.apply((fn) => fn.name);
+export const consumerName = consumerSubscription.nodes.function.apply((fn) => fn.name);
 
 alarm("ConsumerIteratorAge", {
   description: "The consumer is falling behind the readings stream",

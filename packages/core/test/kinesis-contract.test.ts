@@ -1,3 +1,4 @@
+import { createHash, createHmac } from "node:crypto";
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -7,16 +8,50 @@ import {
   PutRecordsCommand,
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Testing } from "../src/testing";
 
 const credentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "secret" };
 const stream = "readings";
 
+/** SHA-256 and HMAC for the signer, over node:crypto. */
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", typeof secret === "string" ? secret : Buffer.from(secret as Uint8Array));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(typeof data === "string" ? data : Buffer.from(data as Uint8Array));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
 type Target = { endpoint: string; stop(): Promise<void> };
 
+/** Headers of a request to `endpoint` signed by the SDK's own signer with the test credentials, at `signingDate`. */
+async function signedHeaders(endpoint: string, operation: string, body: string, signingDate = new Date()) {
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({ credentials, region: "us-east-1", service: "kinesis", sha256: Sha256 });
+  const signed = await signer.sign(
+    {
+      method: "POST",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: "/",
+      headers: { host: url.host, "content-type": "application/x-amz-json-1.1", "x-amz-target": `Kinesis_20131202.${operation}` },
+      body,
+    },
+    { signingDate },
+  );
+  return signed.headers;
+}
+
 function localTarget(): Promise<Target> {
-  return Testing.localKinesis({ stream, accessKeyId: credentials.accessKeyId });
+  return Testing.localKinesis({ stream, credentials });
 }
 
 const targets: [string, () => Promise<Target>][] = [
@@ -98,6 +133,68 @@ describe("local stack endpoint beyond kinesis-mock", () => {
       requestHandler: new NodeHttpHandler(),
     });
     await expect(client.send(new ListShardsCommand({ StreamName: stream }))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
+    client.destroy();
+    await target.stop();
+  });
+
+  it("refuses a request signed with the right access key and a wrong secret, as Kinesis does", async () => {
+    const target = await localTarget();
+    // maxAttempts 1: the SDK retries InvalidSignatureException as a possible clock skew.
+    const client = new KinesisClient({
+      endpoint: target.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: "not-the-secret" },
+      requestHandler: new NodeHttpHandler(),
+      maxAttempts: 1,
+    });
+    const refused = client.send(new PutRecordsCommand({ StreamName: stream, Records: [{ PartitionKey: "k", Data: Buffer.from("x") }] }));
+    await expect(refused).rejects.toMatchObject({ name: "InvalidSignatureException", $metadata: { httpStatusCode: 400 } });
+    client.destroy();
+    await target.stop();
+  });
+
+  it("refuses a signed request whose body was changed after signing", async () => {
+    const target = await localTarget();
+    const body = JSON.stringify({ StreamName: stream, Records: [{ PartitionKey: "k", Data: "eA==" }] });
+    const headers = await signedHeaders(target.endpoint, "PutRecords", body);
+    const send = (payload: string) => fetch(target.endpoint, { method: "POST", headers, body: payload });
+
+    // Prepare / Act: the signed body is taken; the same signature over a changed body is not.
+    const genuine = await send(body);
+    const tampered = await send(body.replace('"k"', '"j"'));
+
+    expect(genuine.status).toBe(200);
+    expect([tampered.status, tampered.headers.get("x-amzn-errortype")]).toEqual([400, "InvalidSignatureException"]);
+    await target.stop();
+  });
+
+  it("refuses a correctly signed request whose X-Amz-Date is more than 5 minutes off, as AWS does", async () => {
+    const target = await localTarget();
+    const body = JSON.stringify({ StreamName: stream });
+    const headers = await signedHeaders(target.endpoint, "ListShards", body, new Date(Date.now() - 6 * 60_000));
+
+    const answer = await fetch(target.endpoint, { method: "POST", headers, body });
+
+    expect([answer.status, answer.headers.get("x-amzn-errortype")]).toEqual([400, "InvalidSignatureException"]);
+    expect(((await answer.json()) as { message: string }).message).toMatch(/^Signature expired/);
+    await target.stop();
+  });
+
+  it("answers a forged or malformed shard iterator with InvalidArgumentException, never a 500", async () => {
+    const target = await localTarget();
+    const client = new KinesisClient({ endpoint: target.endpoint, region: "us-east-1", credentials, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+    const { ShardIterator } = await client.send(
+      new GetShardIteratorCommand({ StreamName: stream, ShardId: "shardId-000000000000", ShardIteratorType: "TRIM_HORIZON" }),
+    );
+    const [payload = ""] = String(ShardIterator).split(".");
+    // The same content pointing at a shard that does not exist, and garbage.
+    const forged = Buffer.from(JSON.stringify(["shardId-000000000099", "00000000000000000001", 0, Date.now()])).toString("base64url");
+    for (const iterator of [`${forged}.${String(ShardIterator).split(".")[1]}`, `${payload}.AAAA`, "not-an-iterator", "e30"]) {
+      await expect(client.send(new GetRecordsCommand({ ShardIterator: iterator }))).rejects.toMatchObject({
+        name: "InvalidArgumentException",
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
     client.destroy();
     await target.stop();
   });

@@ -116,4 +116,47 @@ describe("local event source mapping", () => {
     await until(() => second.length === 1);
     expect(second).toEqual(["y"]);
   });
+
+  it("splitting a batch does not use up retries (as on Lambda): the isolated poison record still gets its retries", async () => {
+    // 64 records, one poison at index 37, 2 retries. Isolating it takes log2(64) = 6 splits; it is then
+    // tried alone 1 + 2 = 3 times before it is given up on. Counting splits as retries gave up on it
+    // at once (6 splits > 2), so a transient failure that merely looked like poison lost its retries.
+    const processed: string[] = [];
+    let alone = 0;
+    const texts64 = Array.from({ length: 64 }, (_, index) => (index === 37 ? "poison" : `r${index}`));
+    const { log, poller, archived } = await setup(
+      async (event) => {
+        const batch = texts(event);
+        if (batch.length === 1 && batch[0] === "poison") alone++;
+        if (batch.includes("poison")) throw new Error("cannot handle poison");
+        processed.push(...batch);
+        return { batchItemFailures: [] };
+      },
+      { batchSize: 64 },
+    );
+    await log.append(texts64.map((text) => ({ partitionKey: "k", data: Buffer.from(text) })));
+    poller.start();
+    await until(() => archived.length === 1 && processed.length === 63);
+    expect(archived[0]?.records.map((record) => record.data.toString())).toEqual(["poison"]);
+    expect(alone).toBe(3);
+    expect(processed.sort()).toEqual(texts64.filter((text) => text !== "poison").sort());
+  });
+
+  it("reports the age of the oldest record not yet handled while a shard is held, and 0 once caught up", async () => {
+    let release = false;
+    const { log, poller } = await setup(async () => (release ? { batchItemFailures: [] } : Promise.reject(new Error("down"))), {
+      maximumRetryAttempts: 1000,
+      retryMaxDelayMs: 20,
+    });
+    await log.append([{ partitionKey: "k", data: Buffer.from("x") }]);
+    poller.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const held = poller.shards()[0];
+    // Appended ~300 ms ago and never handled.
+    expect(held?.behind).toBe(1);
+    expect(held?.iteratorAgeMs).toBeGreaterThanOrEqual(250);
+    release = true;
+    await until(() => poller.shards()[0]?.behind === 0);
+    await until(() => poller.shards()[0]?.iteratorAgeMs === 0);
+  });
 });

@@ -23,7 +23,7 @@ const key = Signature.generateDeviceKey();
 type Target = { endpoint: string; stop(): Promise<void> };
 
 function localTarget(): Promise<Target> {
-  return Testing.localKinesis({ stream, accessKeyId: credentials.accessKeyId });
+  return Testing.localKinesis({ stream, credentials });
 }
 
 function setup(options: { kinesisEndpoint?: string; apiUrl?: string; credentials?: typeof credentials }) {

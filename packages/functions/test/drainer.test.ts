@@ -1,10 +1,14 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { GetRecordsCommand, type GetRecordsCommandOutput, GetShardIteratorCommand, KinesisClient } from "@aws-sdk/client-kinesis";
+import { RawArchive } from "@wattflow/core/archive";
+import { LocalArchive } from "@wattflow/core/archive/local";
 import type { Database } from "@wattflow/core/database";
 import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
+import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Testing } from "@wattflow/core/testing";
 import type { SQSEvent } from "aws-lambda";
-import { asc } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { handler } from "../src/drainer/index";
 
@@ -63,9 +67,7 @@ describe.each(Testing.lanes())("drainer on %s", (lane) => {
       ]),
     );
     // The bytes themselves, not a pointer: replay puts exactly these back on the stream.
-    expect(rows.map((row) => [row.payloadEncoding, row.payload])).toEqual(
-      wire.Records.slice(0, 3).map((record) => ["utf8", Buffer.from(record.Data, "base64").toString("utf8")]),
-    );
+    expect(rows.map((row) => row.data.toString("base64"))).toEqual(wire.Records.slice(0, 3).map((record) => record.Data));
     expect(rows[0]?.errors).toEqual([
       { path: "", message: `RetryAttemptsExhausted after 6 invocation(s) (Unhandled) of ${failure.requestContext.functionArn}` },
     ]);
@@ -108,5 +110,46 @@ describe.each(Testing.lanes())("drainer on %s", (lane) => {
 
     expect(response.batchItemFailures).toHaveLength(1);
     expect(send).not.toHaveBeenCalled();
+  });
+
+  it("does not quarantine a given-up record whose reading is already stored: it is not lost", async () => {
+    // The first record of the range is meter 0 at 2026-11-27T18:00Z (get-records.json); it is stored, not yet in the lake.
+    await database.db.insert(readingTable).values({
+      meterId: "mtr_01jtest0000000000000000000",
+      intervalStart: new Date("2026-11-27T18:00:00Z"),
+      intervalSeconds: 300,
+      factoryId: "fac_01jtest0000000000000000000",
+      deviceId: "dev_01jtest0000000000000000000",
+      kwh: 12.5,
+      source: "kinesis",
+      receivedAt: new Date("2026-11-27T18:05:00Z"),
+    });
+
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    // The range holds 3 records (drainer's first test); 1 is stored, so 2 are quarantined.
+    const rows = await database.db.select().from(quarantineTable).orderBy(asc(quarantineTable.sequenceNumber));
+    expect(rows.map((row) => row.sequenceNumber)).toEqual(wire.Records.slice(1, 3).map((record) => record.SequenceNumber));
+  });
+
+  it("when quarantine refuses the rows, keeps the records whole in the raw archive and takes the message off the queue", async () => {
+    const dir = Testing.temporaryDir();
+    RawArchive.provide(new LocalArchive(dir.path));
+    // A real fault: the table is gone for a while.
+    await database.db.execute(sql`alter table quarantine rename to quarantine_away`);
+
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [name, ...more] = readdirSync(dir.path);
+    expect(more).toEqual([]);
+    const kept = JSON.parse(readFileSync(join(dir.path, String(name)), "utf8")) as { cause: string; entries: { sequenceNumber: string; data: string }[] };
+    expect(kept.cause).toMatch(/quarantine/);
+    expect(kept.entries.map((entry) => [entry.sequenceNumber, entry.data])).toEqual(
+      wire.Records.slice(0, 3).map((record) => [record.SequenceNumber, record.Data]),
+    );
+    RawArchive.provide(undefined);
+    dir.remove();
   });
 });

@@ -10,13 +10,14 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
 import { Alert } from "@wattflow/core/alert";
+import { RawArchive } from "@wattflow/core/archive";
+import { LocalArchive } from "@wattflow/core/archive/local";
 import { consumer as consumerConfig, deliverySweepMs, localStream } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Lake } from "@wattflow/core/lake";
 import { LocalLake } from "@wattflow/core/lake/local";
-import { Quarantine } from "@wattflow/core/quarantine";
 import { Stream } from "@wattflow/core/stream";
 import { KinesisEndpoint } from "@wattflow/core/stream/kinesis-endpoint";
 import { LocalStream } from "@wattflow/core/stream/local";
@@ -100,6 +101,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     Stream.provide(new LocalStream(streamLog));
 
+    RawArchive.provide(new LocalArchive(join(dataDir, "archive")));
+    cleanup.push(() => RawArchive.provide(undefined));
+
     const lake = new LocalLake(join(dataDir, "lake"));
     cleanup.push(() => {
       Lake.provide(undefined);
@@ -119,7 +123,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log: streamLog,
       region: kinesisRegion,
       accountId,
-      accessKeyId: kinesisCredentials.accessKeyId,
+      ...kinesisCredentials,
       retentionHours: localStream.retentionHours,
     });
     const kinesisEndpoint = await kinesis.listen(options.kinesisPort, options.host);
@@ -131,18 +135,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log: streamLog,
       dir: checkpoints,
       handler: async () => (await handlers.current()).consumer,
-      onFailure: (records, reason) =>
-        Quarantine.add(
-          records.map((record) => ({
-            source: "consumer",
-            reason,
-            errors: [{ path: "(record)", message: reason }],
-            data: record.data,
-            partitionKey: record.partitionKey,
-            shardId: record.shardId,
-            sequenceNumber: record.sequenceNumber,
-          })),
-        ),
+      // Stored readings are not quarantined (the sweeper forwards them); the rest go to quarantine or the raw archive.
+      onFailure: async (records, reason) => {
+        await Ingest.giveUp(records, { source: "consumer", reason, errors: [{ path: "(record)", message: reason }] });
+      },
       ...consumerConfig,
       region: kinesisRegion,
       accountId,
@@ -158,10 +154,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             .catch((error: Error) => log(`stream retention: ${error.message}`));
       }
     }, 60_000);
+    // The scheduler calls the same handler the AWS schedule invokes (stacks/stream.ts).
     const sweeper = setInterval(() => {
-      void Ingest.sweepUndelivered({ olderThanMs: deliverySweepMs, limit: 5000 })
-        .then((count) => count > 0 && log(`lake: forwarded ${count} stored reading(s) that had not reached it`))
-        .catch((error: Error) => log(`lake sweep: ${error.message}`));
+      void import("@wattflow/functions/sweeper/index")
+        .then(({ handler }) => handler({}))
+        .then(({ forwarded, restored }) => {
+          if (forwarded > 0) log(`lake: forwarded ${forwarded} stored reading(s) that had not reached it`);
+          if (restored > 0) log(`quarantine: restored ${restored} record(s) from the raw archive`);
+        })
+        .catch((error: Error) => log(`sweeper: ${error.message}`));
     }, deliverySweepMs);
     // Alert rules every minute; on AWS a scheduled function would call the same Alert.evaluateAll.
     const alerter = setInterval(() => {
@@ -209,15 +210,17 @@ function registerHealth(parts: { database: Database.Handle; streamLog: DurableLo
     await parts.database.db.execute(sql`select 1`);
     return { ok: true, detail: { kind: parts.database.kind, location: parts.database.location } };
   });
-  Health.register("stream", async () => ({ ok: true, detail: { kind: "local", endpoint: parts.kinesisEndpoint, ...parts.streamLog.stats() } }));
-  Health.register("consumer", async () => {
-    const shards = parts.poller.shards();
-    // A consumer is unhealthy when a shard keeps failing with records waiting, not when it is merely busy.
-    const stuck = shards.filter((shard) => shard.lastError && shard.behind > 0);
-    return { ok: stuck.length === 0, detail: { shards } };
-  });
   Health.register("lake", async () => ({ ok: true, detail: parts.lake.describe() }));
   Health.register("files", Health.unreadableFilesCheck);
+  Health.register("consumer", async () => {
+    // Failing with records waiting is unhealthy; being busy is not (the stream check judges the backlog's age).
+    const failing = parts.poller.shards().filter((shard) => shard.lastError && shard.behind > 0);
+    return { ok: failing.length === 0, detail: { endpoint: parts.kinesisEndpoint, ...parts.streamLog.stats(), failing: failing.length } };
+  });
+  Health.registerPipeline({
+    backlog: async () =>
+      parts.poller.shards().map((shard) => ({ shardId: shard.shardId, behind: shard.behind, oldestAgeMs: shard.iteratorAgeMs, lastError: shard.lastError })),
+  });
 }
 
 /** Serves the Hono app; the request goes to the app loaded now, so a dev reload takes effect at once. */

@@ -101,3 +101,38 @@ export const lakeUnreadableFilesPerQuery = 20;
 
 /** A webhook gets this long to answer; a slow receiver must not hold up the evaluation of other rules. */
 export const webhookTimeoutMs = 10_000;
+/** Most readings the sweeper forwards per run: one lake file and one series write of this size take a few seconds, well inside a run. */
+export const deliverySweepLimit = 5000;
+
+/** How often the undelivered-readings sweeper runs on AWS (stacks/stream.ts): as often as locally, within a minute of a lake outage ending. */
+export const deliverySweepSchedule = "rate(1 minute)";
+
+/**
+ * Quarantine keeps a record's bytes whole but its reason and problems as text people read: capped,
+ * so a 1 MB garbage record quoted by a parser's message cannot make a 1 MB reason.
+ */
+export const quarantineTextLimits = {
+  reasonChars: 500,
+  messageChars: 1000,
+  pathChars: 200,
+  /** A record with more problems than this keeps the first ones and says how many more. */
+  errors: 50,
+} as const;
+
+/**
+ * When `/health` says degraded. Readings are 5-minute intervals: a backlog older than a minute or an
+ * undelivered reading older than two sweeps means the pipeline is not keeping up; more quarantined
+ * records in an hour than one large gateway sends in an interval (200 meters) means a cause to fix.
+ */
+export const health = {
+  /** Oldest record not yet handled on any shard (Lambda's IteratorAge). */
+  streamMaxAgeMs: 60_000,
+  /** Oldest reading stored but not yet in the lake and the series: two sweeps of deliverySweepMs. */
+  undeliveredMaxAgeSeconds: 2 * (deliverySweepMs / 1000) + 60,
+  /** Records quarantined in the last hour. */
+  quarantinedPerHour: 200,
+  /** Records kept in the raw archive because quarantine could not take them: any is worth a look. */
+  rawArchived: 0,
+  /** Each check must answer within this, so one hung component cannot hang the report. */
+  checkTimeoutMs: 2000,
+} as const;

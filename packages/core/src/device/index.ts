@@ -43,3 +43,14 @@ export async function touch(ids: string[], at: Date): Promise<void> {
   await Database.use().update(deviceTable).set({ lastSeenAt: at }).where(inArray(deviceTable.id, due));
   for (const id of due) touched.set(id, at.getTime());
 }
+
+/** The organization of each known device among `ids` (unknown ids are absent); ties a quarantined record to its tenant. */
+export async function organizations(ids: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await Database.use()
+    .select({ id: deviceTable.id, organizationId: deviceTable.organizationId })
+    .from(deviceTable)
+    .where(inArray(deviceTable.id, unique));
+  return new Map(rows.map((row) => [row.id, row.organizationId]));
+}

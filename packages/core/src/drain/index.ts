@@ -8,7 +8,7 @@ import { type _Record, GetRecordsCommand, GetShardIteratorCommand, KinesisClient
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { Database } from "../database";
-import { Quarantine } from "../quarantine";
+import { Ingest } from "../ingest";
 import { quarantineTable } from "../quarantine/quarantine.sql";
 
 export * as Drain from "./index";
@@ -49,7 +49,7 @@ export class DrainError extends Error {
   }
 }
 
-export type Result = { read: number; archived: number; alreadyArchived: number };
+export type Result = { read: number; archived: number; alreadyArchived: number; alreadyStored: number };
 
 /** GetRecords returns at most this many records per call; a failed batch is at most 10,000 records. */
 const getRecordsLimit = 10_000;
@@ -73,32 +73,41 @@ export async function archive(input: unknown): Promise<Result> {
     throw new DrainError(`no records left in ${batch.streamArn} ${batch.shardId} from ${batch.startSequenceNumber}: past the stream's retention?`);
   }
   const sequenceNumbers = records.map((record) => record.SequenceNumber ?? "");
-  const existing = await Database.use()
-    .select({ sequenceNumber: quarantineTable.sequenceNumber })
-    .from(quarantineTable)
-    .where(and(eq(quarantineTable.source, "kinesis"), eq(quarantineTable.shardId, batch.shardId), inArray(quarantineTable.sequenceNumber, sequenceNumbers)));
-  const archived = new Set(existing.map((row) => row.sequenceNumber));
-  const reason = `consumer gave up: ${failure.requestContext.condition}`;
+  const archived = await alreadyArchived(batch.shardId, sequenceNumbers);
   const fresh = records.filter((record) => !archived.has(record.SequenceNumber ?? ""));
-  await Quarantine.add(
+  const message = `${failure.requestContext.condition} after ${failure.requestContext.approximateInvokeCount} invocation(s)${
+    failure.responseContext?.functionError ? ` (${failure.responseContext.functionError})` : ""
+  } of ${failure.requestContext.functionArn}`;
+  // Records whose reading is stored are not lost: Ingest.giveUp leaves them to the sweeper.
+  const result = await Ingest.giveUp(
     fresh.map((record) => ({
-      source: "kinesis" as const,
-      reason,
-      errors: [
-        {
-          path: "",
-          message: `${failure.requestContext.condition} after ${failure.requestContext.approximateInvokeCount} invocation(s)${
-            failure.responseContext?.functionError ? ` (${failure.responseContext.functionError})` : ""
-          } of ${failure.requestContext.functionArn}`,
-        },
-      ],
       data: record.Data ?? new Uint8Array(),
-      partitionKey: record.PartitionKey ?? null,
+      partitionKey: record.PartitionKey ?? "",
+      sequenceNumber: record.SequenceNumber ?? "",
       shardId: batch.shardId,
-      sequenceNumber: record.SequenceNumber ?? null,
+      arrivalMs: record.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
     })),
+    { source: "kinesis", reason: `consumer gave up: ${failure.requestContext.condition}`, errors: [{ path: "", message }] },
   );
-  return { read: records.length, archived: fresh.length, alreadyArchived: records.length - fresh.length };
+  return { read: records.length, archived: result.kept, alreadyArchived: records.length - fresh.length, alreadyStored: result.alreadyStored };
+}
+
+/**
+ * Sequence numbers of the shard already in quarantine. When the database cannot say, none: the
+ * records are then kept again (Quarantine.keep falls back to the raw archive) rather than left on the
+ * queue until the stream's retention drops them; a repeat is a duplicate row, never a lost record.
+ */
+async function alreadyArchived(shardId: string, sequenceNumbers: string[]): Promise<Set<string | null>> {
+  try {
+    const rows = await Database.use()
+      .select({ sequenceNumber: quarantineTable.sequenceNumber })
+      .from(quarantineTable)
+      .where(and(eq(quarantineTable.source, "kinesis"), eq(quarantineTable.shardId, shardId), inArray(quarantineTable.sequenceNumber, sequenceNumbers)));
+    return new Set(rows.map((row) => row.sequenceNumber));
+  } catch (error) {
+    console.error(`cannot read which records of ${shardId} are already quarantined; keeping them all: ${(error as Error).message.slice(0, 300)}`);
+    return new Set();
+  }
 }
 
 /** The records of the shard from start to end sequence number, inclusive, at most batchSize of them. */

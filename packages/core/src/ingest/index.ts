@@ -159,51 +159,53 @@ export type ConsumeResult = {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** Where the quarantined records went: the table, or the raw archive when the table refused them. */
+  quarantinedTo: "quarantine" | "archive" | "none";
   forwarded: number;
-  /** Records stored but not forwarded because the lake failed: report them as batch item failures. */
-  retry: string[];
+  /**
+   * Readings stored in this batch (or earlier) that could not reach the lake or the series: they
+   * stay undelivered in Postgres and the sweeper forwards them. Never reported as record failures:
+   * a stored reading retried by the stream would end in quarantine as if it were lost.
+   */
+  undelivered: number;
 };
 
 /**
- * The consumer's work for one batch. Bad records go to quarantine and never block the others; an
- * infrastructure failure (database, lake) throws, and the event source mapping retries the batch,
- * which is safe: inserts skip stored keys, and whatever is stored but not yet in the lake is forwarded.
+ * The consumer's work for one batch. Bad records go to quarantine (or, if quarantine refuses them,
+ * the raw archive) and never block the others; a database failure throws, and the event source
+ * mapping retries the batch, which is safe: inserts skip stored keys, and whatever is stored but
+ * not yet in the lake is forwarded. A lake or series outage does not fail the batch (see `undelivered`).
  */
 export async function consume(records: readonly StreamInput[], now = new Date()): Promise<ConsumeResult> {
-  const quarantine: Quarantine.Entry[] = [];
+  /** Records to quarantine, with what they claim to be; tied to organizations after the loop, in one query. */
+  const refusedRecords: { entry: Quarantine.Entry; claim: Claim }[] = [];
   const decoded: { input: StreamInput; record: Reading.StreamRecord }[] = [];
   for (const input of records) {
     const result = Reading.decodeRecord(input.data, now);
     if (result.ok) decoded.push({ input, record: result.value });
-    else quarantine.push(quarantineEntry(input, "invalid record", result.problems));
+    else refusedRecords.push({ entry: quarantineEntry(input, "invalid record", result.problems), claim: claimedIdentity(input.data) });
   }
-
   const owners = await Meter.owners(decoded.map((item) => item.record.reading.meterId));
   const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
   const rows: NewReading[] = [];
-  const sequenceOfRow: string[] = [];
   const devices = new Set<string>();
   const keys = new Set<string>();
   for (const { input, record } of decoded) {
     const reading = record.reading;
     const owner = owners.get(reading.meterId);
+    const claim = { deviceId: record.deviceId, meterId: reading.meterId };
     if (!owner || owner.deviceId !== record.deviceId) {
       const message = owner ? `device ${record.deviceId} does not read meter ${reading.meterId}` : `meter ${reading.meterId} is not registered`;
-      quarantine.push({
-        ...quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
-        organizationId: owner?.organizationId ?? null,
-        deviceId: record.deviceId,
+      refusedRecords.push({
+        entry: quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
+        claim,
       });
       continue;
     }
     // Kinesis credentials do not say which device wrote a record: its signature does.
     const unsigned = await Gateway.verifyRecord(input.data, record.deviceId);
     if (unsigned) {
-      quarantine.push({
-        ...quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]),
-        organizationId: owner.organizationId,
-        deviceId: record.deviceId,
-      });
+      refusedRecords.push({ entry: quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]), claim });
       continue;
     }
     const key = Reading.key(reading);
@@ -214,7 +216,6 @@ export async function consume(records: readonly StreamInput[], now = new Date())
     const version = Tariff.inForce(tariffs.get(owner.factoryId) ?? [], start);
     // A reading with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
     const priced = version ? Cost.price({ kwh: reading.kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
-    sequenceOfRow.push(input.sequenceNumber);
     rows.push({
       meterId: reading.meterId,
       intervalStart: start,
@@ -241,25 +242,74 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   }
 
   const inserted = await insertNew(rows);
-  await Quarantine.add(quarantine);
+  const quarantine = await attributed(refusedRecords);
+  const quarantinedTo = await Quarantine.keep(quarantine, now);
   await Device.touch(
     [...devices].filter((id) => decoded.some((item) => item.record.deviceId === id && item.record.via === "kinesis")),
     now,
   );
-  const counts = { stored: inserted.length, duplicates: rows.length - inserted.length, quarantined: quarantine.length };
+  const counts = { stored: inserted.length, duplicates: rows.length - inserted.length, quarantined: quarantine.length, quarantinedTo };
+  // New rows go straight to the lake; a key that was already stored is forwarded only if it never
+  // reached the lake (the crash between the two writes), which costs a query only when there are duplicates.
+  const insertedKeys = new Set(inserted.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
+  const duplicates = rows.filter((row) => !insertedKeys.has(Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
+  const fresh = await deliverOrKeep(inserted);
+  const again = await deliverOrKeep(duplicates.map((row) => ({ meterId: row.meterId, start: row.intervalStart })));
+  return { ...counts, forwarded: fresh.forwarded + again.forwarded, undelivered: fresh.undelivered + again.undelivered };
+}
+
+/**
+ * Forwards stored readings (rows, or keys to look up among the undelivered); when the lake or the
+ * series cannot take them they stay undelivered in Postgres for the sweeper, and this says how many.
+ */
+async function deliverOrKeep(items: StoredReading[] | { meterId: string; start: Date }[]): Promise<{ forwarded: number; undelivered: number }> {
+  if (items.length === 0) return { forwarded: 0, undelivered: 0 };
+  const rows = "start" in (items[0] as object) ? await undeliveredAmong(items as { meterId: string; start: Date }[]) : (items as StoredReading[]);
   try {
-    // New rows go straight to the lake; a key that was already stored is forwarded only if it never
-    // reached the lake (the crash between the two writes), which costs a query only when there are duplicates.
-    const insertedKeys = new Set(inserted.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-    const duplicates = rows.filter((row) => !insertedKeys.has(Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-    const forwarded = (await deliver(inserted)) + (await forward(duplicates.map((row) => ({ meterId: row.meterId, start: row.intervalStart }))));
-    return { ...counts, forwarded, retry: [] };
+    return { forwarded: await deliver(rows), undelivered: 0 };
   } catch (error) {
-    // Stored but not in the lake: a retry of these records finds them stored and forwards them.
-    if (!(error instanceof Lake.LakeError)) throw error;
-    console.error(`lake write failed; ${rows.length} reading(s) will be retried: ${error.message}`);
-    return { ...counts, forwarded: 0, retry: sequenceOfRow };
+    if (!(error instanceof Lake.LakeError) && !(error instanceof TimeSeries.TimeSeriesError)) throw error;
+    console.error(`delivery failed; ${rows.length} stored reading(s) stay undelivered for the sweeper: ${error.message}`);
+    return { forwarded: 0, undelivered: rows.length };
   }
+}
+
+/** What a record that failed validation says it is, read leniently, to tie its quarantine row to an organization. */
+type Claim = { deviceId?: string; meterId?: string };
+
+function claimedIdentity(data: Uint8Array): Claim {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(data).toString("utf8"));
+  } catch (error) {
+    if (error instanceof SyntaxError) return {};
+    throw error;
+  }
+  const record = (json ?? {}) as { deviceId?: unknown; reading?: { meterId?: unknown } };
+  const id = (value: unknown, prefix: string) => (typeof value === "string" && value.startsWith(prefix) && value.length <= 64 ? value : undefined);
+  return { deviceId: id(record.deviceId, "dev_"), meterId: id(record.reading?.meterId, "mtr_") };
+}
+
+/**
+ * The organization a quarantined record belongs to: the writing device's when the device is known,
+ * else the meter's; null when neither is known (only a platform operator sees those).
+ */
+function attribute(claim: Claim, owners: Map<string, Meter.Owner>, deviceOrganizations: Map<string, string>) {
+  const deviceOrganization = claim.deviceId ? deviceOrganizations.get(claim.deviceId) : undefined;
+  const meterOwner = claim.meterId ? owners.get(claim.meterId) : undefined;
+  return {
+    organizationId: deviceOrganization ?? meterOwner?.organizationId ?? null,
+    deviceId: claim.deviceId ?? null,
+    meterId: claim.meterId ?? null,
+  };
+}
+
+/** Entries with their organization, device and meter: two lookups for the whole batch, none when nothing is refused. */
+async function attributed(refused: readonly { entry: Quarantine.Entry; claim: Claim }[]): Promise<Quarantine.Entry[]> {
+  if (refused.length === 0) return [];
+  const owners = await Meter.owners(refused.flatMap(({ claim }) => (claim.meterId ? [claim.meterId] : [])));
+  const deviceOrganizations = await Device.organizations(refused.flatMap(({ claim }) => (claim.deviceId ? [claim.deviceId] : [])));
+  return refused.map(({ entry, claim }) => ({ ...entry, ...attribute(claim, owners, deviceOrganizations) }));
 }
 
 function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]): Quarantine.Entry {
@@ -272,6 +322,45 @@ function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]):
     shardId: input.shardId ?? null,
     sequenceNumber: input.sequenceNumber,
   };
+}
+
+/**
+ * Records whose retries ran out (the local poller's on-failure action; the AWS drainer): those whose
+ * reading is already stored are not quarantined (they are not lost: the sweeper forwards them if
+ * they are undelivered); the rest are kept by `Quarantine.keep`, tied to their organization when
+ * their device or meter is known. Returns how many were stored already and how many were kept.
+ */
+export async function giveUp(
+  records: readonly StreamInput[],
+  failure: { source: Quarantine.Entry["source"]; reason: string; errors: Problem[] },
+  now = new Date(),
+): Promise<{ alreadyStored: number; kept: number }> {
+  const readings = records.map((input) => {
+    const result = Reading.decodeRecord(input.data, now);
+    return result.ok ? result.value.reading : undefined;
+  });
+  let lost = [...records];
+  try {
+    const stored = await storedKeys(readings.filter((reading) => reading !== undefined));
+    lost = records.filter((_, index) => {
+      const reading = readings[index];
+      return !reading || !stored.has(Reading.key(reading));
+    });
+  } catch (error) {
+    // The database is unreachable: keep every record (Quarantine.keep then falls back to the raw archive).
+    console.error(`cannot tell which given-up records are stored; keeping all ${records.length}: ${(error as Error).message}`);
+  }
+  const refused = lost.map((input) => ({
+    entry: { ...quarantineEntry(input, failure.reason, failure.errors), source: failure.source },
+    claim: claimedIdentity(input.data),
+  }));
+  // Unattributed rather than not kept when the database cannot say whose they are.
+  const entries = await attributed(refused).catch((error: Error) => {
+    console.error(`cannot tie ${refused.length} given-up record(s) to their organization: ${error.message}`);
+    return refused.map(({ entry }) => entry);
+  });
+  await Quarantine.keep(entries, now);
+  return { alreadyStored: records.length - lost.length, kept: lost.length };
 }
 
 type StoredReading = typeof readingTable.$inferSelect;
@@ -335,14 +424,12 @@ function fromRow(row: Record<string, unknown>): StoredReading {
   };
 }
 
-/** Writes the stored-but-undelivered readings among `keys` to the lake, then marks them delivered. */
-async function forward(keys: readonly { meterId: string; start: Date }[]): Promise<number> {
-  if (keys.length === 0) return 0;
-  const rows = await Database.use()
+/** The stored-but-undelivered readings among `keys`. */
+function undeliveredAmong(keys: readonly { meterId: string; start: Date }[]): Promise<StoredReading[]> {
+  return Database.use()
     .select()
     .from(readingTable)
     .where(and(keyFilter(keys), isNull(readingTable.lakeDeliveredAt)));
-  return deliver(rows);
 }
 
 async function deliver(rows: StoredReading[]): Promise<number> {

@@ -115,8 +115,10 @@ export class LocalLake implements Port {
   }
 
   private connect(): Promise<DuckDBConnection> {
+    // Made on every use, not once with the connection: a folder lost in an outage is made again, and
+    // a failure here is not remembered, so the lake recovers without a restart.
+    mkdirSync(this.readingsDir, { recursive: true });
     this.connection ??= (async () => {
-      mkdirSync(this.readingsDir, { recursive: true });
       // Staged files of a write the process did not finish were never acknowledged: their readings
       // are still undelivered in the database and the sweeper sends them again.
       rmSync(this.stagingDir, { recursive: true, force: true });

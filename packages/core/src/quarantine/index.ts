@@ -2,12 +2,16 @@
  * Records the pipeline could not take. Each is kept whole (its bytes), with the reason and the
  * problems by path, until someone fixes the cause and replays it through the stream.
  */
-import { and, desc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNull, or } from "drizzle-orm";
+import { z } from "zod";
+import { RawArchive } from "../archive";
 import type { Actor } from "../auth";
+import { quarantineTextLimits } from "../config";
 import { Database } from "../database";
 import { Stream, StreamUnavailableError } from "../stream";
 import type { Problem } from "../util/error";
 import { createId } from "../util/id";
+import { safeText } from "../util/text";
 import { quarantineTable } from "./quarantine.sql";
 
 export * as Quarantine from "./index";
@@ -16,9 +20,11 @@ export type Entry = {
   source: "kinesis" | "http" | "consumer";
   reason: string;
   errors: Problem[];
+  /** The record's bytes, kept exactly: any byte value, empty, invalid UTF-8, up to the stream's 1 MiB. */
   data: Uint8Array;
   organizationId?: string | null;
   deviceId?: string | null;
+  meterId?: string | null;
   partitionKey?: string | null;
   shardId?: string | null;
   sequenceNumber?: string | null;
@@ -31,8 +37,10 @@ export type Item = {
   reason: string;
   errors: Problem[];
   deviceId: string | null;
+  meterId: string | null;
   partitionKey: string | null;
   sequenceNumber: string | null;
+  /** The bytes as UTF-8 text when they are valid UTF-8 without NUL, else base64. */
   payload: string;
   payloadEncoding: "utf8" | "base64";
   replayedAt: string | null;
@@ -41,35 +49,144 @@ export type Item = {
 
 function encodePayload(data: Uint8Array): { payload: string; payloadEncoding: "utf8" | "base64" } {
   try {
-    return { payload: new TextDecoder("utf-8", { fatal: true }).decode(data), payloadEncoding: "utf8" };
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(data);
+    if (!text.includes("\0")) return { payload: text, payloadEncoding: "utf8" };
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
-    return { payload: Buffer.from(data).toString("base64"), payloadEncoding: "base64" };
   }
+  return { payload: Buffer.from(data).toString("base64"), payloadEncoding: "base64" };
 }
 
-function decodePayload(item: { payload: string; payloadEncoding: "utf8" | "base64" }): Uint8Array {
-  return item.payloadEncoding === "utf8" ? new TextEncoder().encode(item.payload) : Buffer.from(item.payload, "base64");
+/** An entry's texts made safe to store (util/text.ts); its bytes untouched. */
+function safeEntry(entry: Entry): Entry {
+  const errors = entry.errors.slice(0, quarantineTextLimits.errors).map((problem) => ({
+    path: safeText(problem.path, quarantineTextLimits.pathChars),
+    message: safeText(problem.message, quarantineTextLimits.messageChars),
+  }));
+  if (entry.errors.length > errors.length) errors.push({ path: "", message: `${entry.errors.length - errors.length} more problem(s) not kept` });
+  const optional = (value: string | null | undefined) => (value === null || value === undefined ? null : safeText(value, quarantineTextLimits.pathChars));
+  return {
+    ...entry,
+    reason: safeText(entry.reason, quarantineTextLimits.reasonChars),
+    errors,
+    deviceId: optional(entry.deviceId),
+    meterId: optional(entry.meterId),
+    partitionKey: optional(entry.partitionKey),
+    shardId: optional(entry.shardId),
+    sequenceNumber: optional(entry.sequenceNumber),
+  };
 }
 
+/**
+ * Inserts entries into the quarantine table. Bytes go in as bytea; reason, problems and ids as safe
+ * text (NUL and control characters escaped, capped: config quarantineTextLimits), so no record's
+ * content can make the insert fail. Throws only when the database does (down, full).
+ */
 export async function add(entries: Entry[]): Promise<void> {
   if (entries.length === 0) return;
   await Database.use()
     .insert(quarantineTable)
     .values(
-      entries.map((entry) => ({
+      entries.map(safeEntry).map((entry) => ({
         id: createId("quarantine"),
         organizationId: entry.organizationId ?? null,
         deviceId: entry.deviceId ?? null,
+        meterId: entry.meterId ?? null,
         source: entry.source,
         reason: entry.reason,
         errors: entry.errors,
-        ...encodePayload(entry.data),
+        data: Buffer.from(entry.data),
         partitionKey: entry.partitionKey ?? null,
         shardId: entry.shardId ?? null,
         sequenceNumber: entry.sequenceNumber ?? null,
       })),
     );
+}
+
+/** One raw archive object: the entries quarantine could not take, bytes as base64. */
+const ArchivedObject = z.object({
+  version: z.literal(1),
+  archivedAt: z.string(),
+  cause: z.string(),
+  entries: z.array(
+    z.object({
+      source: z.enum(["kinesis", "http", "consumer"]),
+      reason: z.string(),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })),
+      data: z.string(),
+      organizationId: z.string().nullish(),
+      deviceId: z.string().nullish(),
+      meterId: z.string().nullish(),
+      partitionKey: z.string().nullish(),
+      shardId: z.string().nullish(),
+      sequenceNumber: z.string().nullish(),
+    }),
+  ),
+});
+
+/**
+ * Keeps entries whatever happens: in quarantine, or, when the quarantine insert fails, whole in the
+ * raw archive (RawArchive: a file written atomically locally, an S3 object on AWS), so a stream
+ * consumer can always move on. Returns where they went. Throws only when both fail (database and
+ * disk or bucket), an infrastructure fault the caller retries.
+ */
+export async function keep(entries: Entry[], now = new Date()): Promise<"quarantine" | "archive" | "none"> {
+  if (entries.length === 0) return "none";
+  try {
+    await add(entries);
+    return "quarantine";
+  } catch (error) {
+    // The driver's own message ("relation … does not exist"), not the query error's, which quotes every parameter: the payloads.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : (error as Error);
+    const store = await RawArchive.use();
+    const body: z.input<typeof ArchivedObject> = {
+      version: 1,
+      archivedAt: now.toISOString(),
+      cause: safeText(cause.message, quarantineTextLimits.reasonChars),
+      entries: entries.map((entry) => ({ ...entry, data: Buffer.from(entry.data).toString("base64") })),
+    };
+    await store.put(RawArchive.objectName(now), Buffer.from(JSON.stringify(body)));
+    console.error(`quarantine refused ${entries.length} record(s) (${body.cause}); kept in the raw archive at ${store.describe().location}`);
+    return "archive";
+  }
+}
+
+/**
+ * Moves what the raw archive holds into quarantine, oldest first, once the database takes it; an
+ * object is removed only after its entries are inserted. An object that is not an archive object is
+ * left in place and counted (it needs a person). Returns the counts.
+ */
+export async function restoreArchived(limit = 100): Promise<{ restored: number; unreadable: number }> {
+  const store = await RawArchive.use();
+  let restored = 0;
+  let unreadable = 0;
+  for (const name of await store.list(limit)) {
+    const parsed = ArchivedObject.safeParse(parseJson((await store.get(name)).toString("utf8")));
+    if (!parsed.success) {
+      unreadable++;
+      continue;
+    }
+    await add(parsed.data.entries.map((entry) => ({ ...entry, data: Buffer.from(entry.data, "base64") })));
+    await store.remove(name);
+    restored += parsed.data.entries.length;
+  }
+  return { restored, unreadable };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // Not JSON: the caller counts it as unreadable and leaves it for a person.
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
+
+/** Records quarantined since `since`: health's growth figure. */
+export async function countSince(since: Date): Promise<number> {
+  const [row] = await Database.use().select({ n: count() }).from(quarantineTable).where(gte(quarantineTable.createdAt, since));
+  return row?.n ?? 0;
 }
 
 /**
@@ -96,10 +213,10 @@ export async function list(actor: Actor, options: { includeReplayed?: boolean; l
     reason: row.reason,
     errors: row.errors,
     deviceId: row.deviceId,
+    meterId: row.meterId,
     partitionKey: row.partitionKey,
     sequenceNumber: row.sequenceNumber,
-    payload: row.payload,
-    payloadEncoding: row.payloadEncoding,
+    ...encodePayload(row.data),
     replayedAt: row.replayedAt?.toISOString() ?? null,
     replayCount: row.replayCount,
   }));
@@ -121,7 +238,7 @@ export async function replay(actor: Actor, ids: string[]): Promise<{ replayed: s
   const replayed: string[] = [];
   for (let start = 0; start < rows.length; start += 500) {
     const chunk = rows.slice(start, start + 500);
-    const results = await stream.put(chunk.map((row) => ({ partitionKey: row.partitionKey ?? row.deviceId ?? row.id, data: decodePayload(row) })));
+    const results = await stream.put(chunk.map((row) => ({ partitionKey: row.partitionKey ?? row.deviceId ?? row.id, data: row.data })));
     const done = chunk.filter((_, index) => results[index]?.ok).map((row) => row.id);
     if (done.length > 0) {
       const now = new Date();

@@ -2,10 +2,15 @@
  * The Kinesis API subset a gateway and tools use (JSON 1.1 protocol), answered from the durable log,
  * so `@aws-sdk/client-kinesis` works unchanged against the local stack.
  * Operations: PutRecords, PutRecord, DescribeStreamSummary, DescribeStream, ListShards, ListStreams,
- * GetShardIterator, GetRecords. Requests must carry the configured access key id.
+ * GetShardIterator, GetRecords. Requests must be SigV4-signed with the configured credentials, and
+ * are refused with the errors Kinesis gives (UnrecognizedClientException for an unknown access key,
+ * InvalidSignatureException for a wrong secret or a stale date); shard iterators are opaque and
+ * HMAC-sealed, so a forged one is an InvalidArgumentException and an old one ExpiredIteratorException.
  */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SignatureV4 } from "@smithy/signature-v4";
 import { kinesis as limits } from "../config";
 import type { DurableLog, Position } from "./log";
 
@@ -14,6 +19,7 @@ export type KinesisEndpointOptions = {
   region: string;
   accountId: string;
   accessKeyId: string;
+  secretAccessKey: string;
   retentionHours: number;
 };
 
@@ -30,8 +36,30 @@ class KinesisApiError extends Error {
 
 const maxBodyBytes = 8 * 1024 * 1024;
 
+/** The SDK's SHA-256 (and HMAC) interface over node:crypto, for the signer. */
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytesOf(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/** The bytes of a view exactly (its own offset and length, not its whole underlying buffer). */
+function bytesOf(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
 export class KinesisEndpoint {
   private server?: Server;
+  /** Seals shard iterators; new per process, like an iterator that does not survive a Kinesis restart. */
+  private readonly iteratorKey = randomBytes(32);
 
   constructor(private readonly options: KinesisEndpointOptions) {}
 
@@ -63,9 +91,9 @@ export class KinesisEndpoint {
       const target = String(request.headers["x-amz-target"] ?? "");
       const [service, operation] = target.split(".");
       if (service !== "Kinesis_20131202" || !operation) throw new KinesisApiError("UnknownOperationException", `unknown X-Amz-Target "${target}"`);
-      this.authorize(request);
-      const body = await readJson(request);
-      send(response, 200, await this.dispatch(operation, body));
+      const raw = await readBody(request);
+      await this.authorize(request, raw);
+      send(response, 200, await this.dispatch(operation, parseJson(raw)));
     } catch (error) {
       if (error instanceof KinesisApiError) {
         response.setHeader("x-amzn-ErrorType", error.type);
@@ -76,11 +104,61 @@ export class KinesisEndpoint {
     }
   }
 
-  private authorize(request: IncomingMessage): void {
+  /**
+   * Verifies the request's SigV4 signature the way Kinesis does: the signer recomputes it with the
+   * configured secret over the headers the client signed and the exact body bytes.
+   */
+  private async authorize(request: IncomingMessage, body: Buffer): Promise<void> {
     const authorization = String(request.headers.authorization ?? "");
-    const credential = /Credential=([^/]+)\//.exec(authorization)?.[1];
-    if (credential !== this.options.accessKeyId) {
-      throw new KinesisApiError("UnrecognizedClientException", "The security token included in the request is invalid (unknown access key id).");
+    const parts =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+        authorization,
+      );
+    if (!parts || parts[1] !== this.options.accessKeyId) {
+      throw new KinesisApiError("UnrecognizedClientException", "The security token included in the request is invalid.");
+    }
+    const [, accessKeyId, , region, service, signedHeaders, signature] = parts as unknown as string[];
+    const amzDate = String(request.headers["x-amz-date"] ?? "");
+    const signedAt = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+    if (!signedAt)
+      throw new KinesisApiError("IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    const signingDate = new Date(`${signedAt[1]}-${signedAt[2]}-${signedAt[3]}T${signedAt[4]}:${signedAt[5]}:${signedAt[6]}Z`);
+    if (Math.abs(Date.now() - signingDate.getTime()) > signatureSkewMs) {
+      throw new KinesisApiError("InvalidSignatureException", `Signature expired: ${amzDate} is now earlier or later than the allowed 5 minutes.`);
+    }
+    const headers: Record<string, string> = {};
+    for (const name of String(signedHeaders).split(";")) {
+      const value = request.headers[name];
+      headers[name] = Array.isArray(value) ? value.join(",") : String(value ?? "");
+    }
+    // The signer trusts a payload hash header: put the body's real hash there, so a changed body fails.
+    if ("x-amz-content-sha256" in headers) headers["x-amz-content-sha256"] = createHash("sha256").update(body).digest("hex");
+    const url = new URL(request.url ?? "/", "http://placeholder");
+    const signer = new SignatureV4({
+      applyChecksum: false,
+      credentials: { accessKeyId: String(accessKeyId), secretAccessKey: this.options.secretAccessKey },
+      region: String(region),
+      service: String(service),
+      sha256: Sha256,
+    });
+    const signed = await signer.sign(
+      {
+        method: request.method ?? "POST",
+        protocol: "http:",
+        hostname: headers.host ?? "",
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers,
+        body,
+      },
+      { signingDate },
+    );
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ""))?.[1] ?? "";
+    if (expected.length !== 64 || !timingSafeEqual(Buffer.from(expected), Buffer.from(String(signature)))) {
+      throw new KinesisApiError(
+        "InvalidSignatureException",
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+      );
     }
   }
 
@@ -196,11 +274,36 @@ export class KinesisEndpoint {
       default:
         throw new KinesisApiError("InvalidArgumentException", `ShardIteratorType ${String(body.ShardIteratorType)} is not supported locally`);
     }
-    return { ShardIterator: encodeIterator(shardId, position) };
+    return { ShardIterator: this.encodeIterator(shardId, position) };
+  }
+
+  /** `base64url([shardId, segment, offset, issuedMs]).hmac`: opaque to clients, and only this endpoint can make one. */
+  private encodeIterator(shardId: string, position: Position, now = Date.now()): string {
+    const payload = Buffer.from(JSON.stringify([shardId, position.segment, position.offset, now])).toString("base64url");
+    return `${payload}.${createHmac("sha256", this.iteratorKey).update(payload).digest("base64url")}`;
+  }
+
+  private decodeIterator(iterator: unknown): { shardId: string; position: Position } {
+    const invalid = () => new KinesisApiError("InvalidArgumentException", `Invalid ShardIterator: ${String(iterator).slice(0, 64)}`);
+    if (typeof iterator !== "string" || iterator.length > 2048) throw invalid();
+    const [payload = "", mac = ""] = iterator.split(".");
+    const expected = createHmac("sha256", this.iteratorKey).update(payload).digest();
+    const given = Buffer.from(mac, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    // Sealed by this endpoint: the content is what encodeIterator wrote.
+    const [shardId, segment, offset, issuedMs] = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as [string, string, number, number];
+    const ageMs = Date.now() - issuedMs;
+    if (ageMs > iteratorLifetimeMs) {
+      throw new KinesisApiError(
+        "ExpiredIteratorException",
+        `Iterator expired. The iterator was created at time ${new Date(issuedMs).toUTCString()} while right now it is ${new Date().toUTCString()} which is further in the future than the tolerated delay of ${iteratorLifetimeMs} milliseconds.`,
+      );
+    }
+    return { shardId, position: { segment, offset } };
   }
 
   private async getRecords(body: Record<string, unknown>) {
-    const { shardId, position } = decodeIterator(String(body.ShardIterator ?? ""));
+    const { shardId, position } = this.decodeIterator(body.ShardIterator);
     const limit = Math.min(Number(body.Limit ?? 10_000), 10_000);
     const { records, next } = await this.options.log.read(shardId, position, limit);
     const latest = this.options.log.latest(shardId);
@@ -213,11 +316,16 @@ export class KinesisEndpoint {
         Data: record.data.toString("base64"),
         PartitionKey: record.partitionKey,
       })),
-      NextShardIterator: encodeIterator(shardId, next),
+      NextShardIterator: this.encodeIterator(shardId, next),
       MillisBehindLatest: caughtUp || lastArrival === undefined ? 0 : Math.max(0, Date.now() - lastArrival),
     };
   }
 }
+
+/** An iterator is valid this long after it was issued, as on Kinesis. */
+const iteratorLifetimeMs = 5 * 60_000;
+/** A signed request's X-Amz-Date may differ from the server's clock by this much, as on AWS. */
+const signatureSkewMs = 5 * 60_000;
 
 function toEntry(record: unknown, path: string) {
   const value = (record ?? {}) as Record<string, unknown>;
@@ -234,21 +342,7 @@ function toEntry(record: unknown, path: string) {
   return { partitionKey, data, explicitHashKey };
 }
 
-function encodeIterator(shardId: string, position: Position): string {
-  return Buffer.from(JSON.stringify([shardId, position.segment, position.offset])).toString("base64url");
-}
-
-function decodeIterator(iterator: string): { shardId: string; position: Position } {
-  try {
-    const [shardId, segment, offset] = JSON.parse(Buffer.from(iterator, "base64url").toString("utf8")) as [string, string, number];
-    if (typeof shardId !== "string" || typeof segment !== "string" || typeof offset !== "number") throw new Error("malformed");
-    return { shardId, position: { segment, offset } };
-  } catch {
-    throw new KinesisApiError("InvalidArgumentException", "ShardIterator is not valid");
-  }
-}
-
-async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -256,15 +350,21 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
     if (size > maxBodyBytes) throw new KinesisApiError("InvalidArgumentException", "request body is too large", 413);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  const text = body.toString("utf8");
   if (text.length === 0) return {};
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text);
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
-    return parsed as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new KinesisApiError("SerializationException", `request body is not a JSON object: ${(error as Error).message}`);
   }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new KinesisApiError("SerializationException", "request body is not a JSON object");
+  return parsed as Record<string, unknown>;
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

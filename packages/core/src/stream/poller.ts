@@ -40,8 +40,10 @@ export type ShardStatus = {
   checkpoint?: string;
   /** Records appended and not yet handled. */
   behind: number;
-  /** Age of the oldest record not yet handled (Lambda's IteratorAge). */
+  /** Age of the oldest record not yet handled (Lambda's IteratorAge), as of now; 0 when caught up. */
   iteratorAgeMs: number;
+  /** Arrival time of the oldest record not yet handled; undefined when caught up. */
+  oldestArrivalMs?: number;
   lastError?: string;
   archived: number;
 };
@@ -78,8 +80,10 @@ export class Poller {
   }
 
   shards(): ShardStatus[] {
+    const now = Date.now();
     return [...this.status.values()].map((status) => ({
       ...status,
+      iteratorAgeMs: status.oldestArrivalMs === undefined ? 0 : Math.max(0, now - status.oldestArrivalMs),
       behind:
         status.checkpoint === undefined
           ? Number(this.options.log.nextSequenceNumber(status.shardId)) - 1
@@ -106,17 +110,17 @@ export class Poller {
       try {
         let { records, next } = await log.read(shardId, checkpoint.position, batchSize);
         if (records.length === 0) {
-          status.iteratorAgeMs = 0;
+          status.oldestArrivalMs = undefined;
           await this.sleepUntilAppend(shardId, 1000);
           continue;
         }
         const oldest = records[0] as LogRecord;
+        status.oldestArrivalMs = oldest.arrivalMs;
         const waitMs = maximumBatchingWindowMs - (Date.now() - oldest.arrivalMs);
         if (records.length < batchSize && waitMs > 0) {
           await this.sleep(waitMs);
           ({ records, next } = await log.read(shardId, checkpoint.position, batchSize));
         }
-        status.iteratorAgeMs = Date.now() - (records[0] as LogRecord).arrivalMs;
         await this.deliver(shardId, records, status);
         const last = records[records.length - 1] as LogRecord;
         checkpoint = { position: next, sequenceNumber: last.sequenceNumber };
@@ -157,7 +161,9 @@ export class Poller {
           reason = `the handler threw: ${(error as Error).message}`;
           if (this.options.bisectBatchOnFunctionError && remaining.length > 1) {
             const middle = Math.ceil(remaining.length / 2);
-            queue.unshift({ batch: remaining.slice(0, middle), attempts: attempts + 1 }, { batch: remaining.slice(middle), attempts: attempts + 1 });
+            // As on Lambda, splitting a batch does not count towards the retry quota: a poison record is
+            // isolated in log2(batch) splits, then retried alone, so the records around it are not given up on.
+            queue.unshift({ batch: remaining.slice(0, middle), attempts }, { batch: remaining.slice(middle), attempts });
             status.lastError = reason;
             remaining = [];
             break;
@@ -179,7 +185,11 @@ export class Poller {
     }
   }
 
-  /** Archiving must not fail silently: it is retried until it works, holding the shard meanwhile. */
+  /**
+   * Archiving must not fail silently. `onFailure` keeps records in quarantine or, failing that, in the
+   * raw archive (Ingest.giveUp → Quarantine.keep), so no record's content can make it throw; only both
+   * stores failing at once (database and disk) does, and then it is retried, holding the shard meanwhile.
+   */
   private async archive(records: LogRecord[], reason: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (!this.running) throw new Stopped();

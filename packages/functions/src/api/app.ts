@@ -71,6 +71,11 @@ const quarantine = new Hono()
     return c.json(await Quarantine.replay(c.get("actor"), body.ids));
   });
 
+const health = new Hono().use(actorAuth, requireRole("admin", "operator")).get("/", async (c) => {
+  const report = await Health.report();
+  return c.json(report, report.status === "ok" ? 200 : 503);
+});
+
 export const app = new Hono()
   .use(async (c, next) => {
     await next();
@@ -82,10 +87,12 @@ export const app = new Hono()
     await ensureRuntime();
     await next();
   })
+  // Public: the status alone; what each check found is for an operator or admin (/v1/health).
   .get("/health", async (c) => {
     const report = await Health.report();
-    return c.json(report, report.status === "ok" ? 200 : 503);
+    return c.json(Health.publicView(report), report.status === "ok" ? 200 : 503);
   })
+  .route("/v1/health", health)
   .route("/v1/ingest", ingest)
   .route("/v1/factories", factories)
   .route("/v1/factories", kpis)
