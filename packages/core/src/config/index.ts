@@ -24,6 +24,23 @@ export const kinesis = {
 /** A reading stamped later than now plus this is a gateway clock error, not a reading. */
 export const maxClockSkewSeconds = 10 * 60;
 
+/**
+ * How old and how far ahead a reading's instant (and a customer file's date) may be when it arrives.
+ * Past: the longest backlog a gateway outbox can deliver. The outbox is capped at 1 GiB at ~335 bytes
+ * a reading (edge/src/config.ts `defaultMaxBytes`): 55 days of 200 meters, but decades of a gateway
+ * with a few meters, so the cap alone does not bound it in time; 5 years bounds it and covers an
+ * ISO 50001 baseline year backfilled later (a 2023 baseline in 2027). Future: the clock skew allowed.
+ * The lake's partition projection (Athena) and the local lake's view take their range from this too
+ * (`Instant.lakeRange`), so every accepted reading is visible to analytics.
+ */
+export const readingWindow = { pastYears: 5, futureSeconds: maxClockSkewSeconds } as const;
+
+/**
+ * Instants any query or stored value may name: from the Unix epoch (no meter data is older; Postgres
+ * refuses year 0000) to the last instant Flux and InfluxDB hold (int64 nanoseconds since 1970).
+ */
+export const instantBounds = { from: "1970-01-01T00:00:00Z", to: "2262-04-11T23:47:16Z" } as const;
+
 /** Seconds a gateway should wait before retrying when the stream cannot take a batch (503 Retry-After). */
 export const retryAfterSeconds = 5;
 

@@ -18,7 +18,7 @@ import { VisibleError } from "../util/error";
 import { Workflow } from "../workflow";
 import { importRunTable } from "./import.sql";
 import { type Format, formatOf, ParseError, parse } from "./parse";
-import { type BillRow, check, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
+import { type BillRow, type Context, check, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
 
 export * as Import from "./index";
 export type { Kind, RowError } from "./rows";
@@ -150,17 +150,17 @@ export async function list(organizationId: string, limit = 50): Promise<Run[]> {
 
 const stagedKey = (run: Run) => `staged/${run.organizationId}/${run.id}.json`;
 
-async function context(run: Run): Promise<{ timeZone?: string; lines?: string[] }> {
-  if (!run.factoryId) return {};
+async function context(run: Run, now: Date): Promise<Context> {
+  if (!run.factoryId) return { now };
   const factory = await Factory.get(run.organizationId, run.factoryId);
   if (!factory) throw new NotFoundError(`factory ${run.factoryId} of import ${run.id} does not exist`);
-  if (run.kind !== "production") return { timeZone: factory.timeZone };
+  if (run.kind !== "production") return { timeZone: factory.timeZone, now };
   const meters = await Database.use()
     .selectDistinct({ line: meterTable.line })
     .from(meterTable)
     .where(eq(meterTable.factoryId, run.factoryId))
     .orderBy(asc(meterTable.line));
-  return { timeZone: factory.timeZone, lines: meters.map((meter) => meter.line) };
+  return { timeZone: factory.timeZone, lines: meters.map((meter) => meter.line), now };
 }
 
 function describe(run: Run, errors: RowError[]): string {
@@ -176,14 +176,14 @@ function describe(run: Run, errors: RowError[]): string {
  * Step 1: parses and checks the file; the normalized rows are staged as an object for the load step.
  * Throws ImportValidationError naming the bad rows by line.
  */
-export async function validate(input: { importId: string }): Promise<{ importId: string; rows: number }> {
+export async function validate(input: { importId: string }, now = new Date()): Promise<{ importId: string; rows: number }> {
   const run = await get(input.importId);
   const bytes = await Uploads.use().get(run.objectKey);
   let errors: RowError[] = [];
   let rows: Rows | undefined;
   try {
     const table = await parse(run.format as Format, bytes);
-    const checked = check(run.kind, table, await context(run));
+    const checked = check(run.kind, table, await context(run, now));
     if (checked.ok) rows = checked.rows;
     else errors = checked.errors;
   } catch (error) {

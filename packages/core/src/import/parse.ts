@@ -102,12 +102,16 @@ async function parseXlsx(bytes: Uint8Array): Promise<Table> {
   return { header, rows };
 }
 
-/** A cell as text: dates as YYYY-MM-DD (Excel dates have no zone: read as written), formulas by their result. */
+/**
+ * A cell as text, formulas by their result. Excel date-times carry no zone (exceljs hands them over
+ * as UTC fields): written back without one, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, they are read as the
+ * factory's wall-clock time, never as UTC.
+ */
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value instanceof Date) {
     const iso = value.toISOString();
-    return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso;
+    return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso.slice(0, 19);
   }
   if (typeof value === "object") {
     const object = value as { result?: unknown; text?: unknown; richText?: { text: string }[] };
