@@ -21,6 +21,7 @@ import { enroll } from "./enroll";
 import { onError } from "./errors";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
+import { limitBody } from "./limits";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -79,6 +80,7 @@ export const app = new Hono()
     c.res.headers.set("Cache-Control", "no-store");
     c.res.headers.set("X-Content-Type-Options", "nosniff");
   })
+  .use(limitBody)
   .use(async (_, next) => {
     await ensureRuntime();
     await next();
