@@ -19,7 +19,7 @@ import { VisibleError } from "../util/error";
 import { Workflow } from "../workflow";
 import { importRunTable } from "./import.sql";
 import { type Format, formatOf, ParseError, parse } from "./parse";
-import { type BillRow, type Context, check, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
+import { type BillRow, type Context, checkPaced, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
 
 export * as Import from "./index";
 export type { Kind, RowError } from "./rows";
@@ -223,7 +223,7 @@ export async function validate(input: { importId: string }, now = new Date()): P
   let rows: Rows | undefined;
   try {
     const table = await parse(run.format as Format, bytes);
-    const checked = check(run.kind, table, await context(run, now));
+    const checked = await checkPaced(run.kind, table, await context(run, now));
     if (checked.ok) rows = checked.rows;
     else errors = checked.errors;
   } catch (error) {

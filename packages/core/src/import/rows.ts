@@ -3,6 +3,7 @@
  * with its line in the file and the reason, and good rows come out normalized (units, dates).
  */
 import { Instant } from "../util/instant";
+import { pacer } from "../util/pace";
 import type { Table } from "./parse";
 
 export type Kind = "production" | "bill" | "prices";
@@ -65,8 +66,7 @@ const billUnits: Record<string, { unit: string; factor: number }> = {
  * (`2026-10-06 03:00`, as spreadsheets hold them) is the factory's wall-clock time. The day must be
  * inside the readings window (config `readingWindow`), like the readings it will be compared with.
  */
-function localDate(value: string, context: Context): Instant.Result<string> {
-  const window = Instant.readingsWindow(context.now);
+function localDate(value: string, context: Context, window: Instant.Window): Instant.Result<string> {
   const date = Instant.parseDate(value);
   if (date.ok) {
     const { year, month, day } = date.value;
@@ -81,10 +81,9 @@ function localDate(value: string, context: Context): Instant.Result<string> {
 }
 
 /** A `YYYY-MM` cell, a real month that overlaps the readings window. */
-function month(value: string, context: Context): Instant.Result<string> {
+function month(value: string, window: Instant.Window): Instant.Result<string> {
   const parsed = Instant.parseMonth(value);
   if (!parsed.ok) return parsed;
-  const window = Instant.readingsWindow(context.now);
   const startMs = Date.UTC(parsed.value.year, parsed.value.month - 1, 1);
   const endMs = Date.UTC(parsed.value.year, parsed.value.month, 1);
   if (endMs <= window.fromMs || startMs > window.toMs)
@@ -117,8 +116,29 @@ function divide(value: string, factor: number): string {
   return `${negative ? "-" : ""}${result || "0"}`;
 }
 
+export type Checked = { ok: true; rows: Rows } | { ok: false; errors: RowError[] };
+
 /** Checks every row of `table` as a `kind` file; returns the normalized rows, or every problem found (up to maxErrors). */
-export function check(kind: Kind, table: Table, context: Context): { ok: true; rows: Rows } | { ok: false; errors: RowError[] } {
+export function check(kind: Kind, table: Table, context: Context): Checked {
+  const run = checking(kind, table, context);
+  for (let step = run.next(); ; step = run.next()) if (step.done) return step.value;
+}
+
+/** `check`, giving the event loop a turn every `importLimits.yieldEveryMs` (a million rows take seconds). */
+export async function checkPaced(kind: Kind, table: Table, context: Context): Promise<Checked> {
+  const pace = pacer();
+  const run = checking(kind, table, context);
+  for (let step = run.next(); ; step = run.next()) {
+    if (step.done) return step.value;
+    await pace();
+  }
+}
+
+/** The checks as a generator that pauses every 4,096 rows. */
+function* checking(kind: Kind, table: Table, context: Context): Generator<void, Checked> {
+  const window = Instant.readingsWindow(context.now);
+  let seenRows = 0;
+  const pause = () => (++seenRows & 0xfff) === 0;
   const errors: RowError[] = [];
   const spec = columns[kind];
   const known = new Set([...spec.required, ...spec.optional]);
@@ -143,7 +163,7 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
   /** The row's month cell, its problem (if any) recorded. */
   const checkedMonth = (line: number, cells: string[]) => {
     const value = cell(cells, "month");
-    const parsed = value ? month(value, context) : undefined;
+    const parsed = value ? month(value, window) : undefined;
     if (!parsed) fail(line, "month", "month is empty");
     else if (!parsed.ok) fail(line, "month", `month ${JSON.stringify(value)}: ${parsed.message}`);
     return value;
@@ -163,9 +183,10 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
     const lines = context.lines ? new Set(context.lines) : undefined;
     const rows: ProductionRow[] = [];
     for (const { line, cells } of table.rows) {
+      if (pause()) yield;
       const before = errors.length;
       const rawDate = cell(cells, "date");
-      const parsed = rawDate ? localDate(rawDate, context) : undefined;
+      const parsed = rawDate ? localDate(rawDate, context, window) : undefined;
       const date = parsed?.ok ? parsed.value : undefined;
       if (!parsed) fail(line, "date", "date is empty");
       else if (!parsed.ok) fail(line, "date", `date ${JSON.stringify(rawDate)}: ${parsed.message}`);
@@ -185,6 +206,7 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
   if (kind === "bill") {
     const rows: BillRow[] = [];
     for (const { line, cells } of table.rows) {
+      if (pause()) yield;
       const before = errors.length;
       const month = checkedMonth(line, cells);
       const code = cell(cells, "code");
@@ -208,6 +230,7 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
 
   const rows: PriceRow[] = [];
   for (const { line, cells } of table.rows) {
+    if (pause()) yield;
     const before = errors.length;
     const month = checkedMonth(line, cells);
     const division = cell(cells, "division").toLowerCase();
