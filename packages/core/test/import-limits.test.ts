@@ -1,82 +1,19 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { constants, crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
 import { importLimits } from "../src/config";
 import { ParseError, parse } from "../src/import/parse";
 import { check } from "../src/import/rows";
-
-type Member = { name: string; compressed: Buffer; crc: number; size: number };
-
-/** A ZIP (stored directory, deflated members) as Excel writes one, from members already deflated. */
-function zip(members: Member[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const member of members) {
-    const name = Buffer.from(member.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(member.crc, 14);
-    local.writeUInt32LE(member.compressed.length, 18);
-    local.writeUInt32LE(member.size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(member.crc, 16);
-    central.writeUInt32LE(member.compressed.length, 20);
-    central.writeUInt32LE(member.size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, member.compressed);
-    centrals.push(central, name);
-    offset += local.length + name.length + member.compressed.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(members.length, 8);
-  end.writeUInt16LE(members.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
-const member = (name: string, text: string): Member => {
-  const data = Buffer.from(text);
-  return { name, compressed: deflateRawSync(data), crc: crc32(data), size: data.length };
-};
-
-/** `megabytes` MiB of spaces inside a sheet, deflated as it is made (never held whole). */
-async function bombSheet(megabytes: number): Promise<Member> {
-  const deflate = createDeflateRaw({ level: constants.Z_BEST_COMPRESSION });
-  const out: Buffer[] = [];
-  deflate.on("data", (chunk: Buffer) => out.push(chunk));
-  const done = new Promise((resolve) => deflate.on("end", resolve));
-  const block = Buffer.alloc(1024 * 1024, 0x20);
-  let crc = 0;
-  for (let index = 0; index < megabytes; index++) {
-    crc = crc32(block, crc);
-    if (!deflate.write(block)) await new Promise((resolve) => deflate.once("drain", resolve));
-  }
-  deflate.end();
-  await done;
-  return { name: "xl/worksheets/sheet1.xml", compressed: Buffer.concat(out), crc, size: megabytes * 1024 * 1024 };
-}
+import { Testing } from "../src/testing";
 
 const workbookParts = [
-  member("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
-  member("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'),
+  Testing.zipMember("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
+  Testing.zipMember("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'),
 ];
 
 describe("XLSX limits, checked before inflating", () => {
   it("refuses a 400 MB zip bomb from its central directory, quickly and in little memory", async () => {
-    const bomb = zip([...workbookParts, await bombSheet(400)]);
+    const bomb = await Testing.xlsxBomb(400);
     const rssBefore = process.memoryUsage().rss;
     const started = performance.now();
 
@@ -93,11 +30,11 @@ describe("XLSX limits, checked before inflating", () => {
   });
 
   it("refuses a sheet whose dimension spans more rows than the cap, reading only its first bytes", async () => {
-    const sheet = member(
+    const sheet = Testing.zipMember(
       "xl/worksheets/sheet1.xml",
       `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:D2000000"/><sheetData/></worksheet>`,
     );
-    await expect(parse("xlsx", zip([...workbookParts, sheet]))).rejects.toThrow(
+    await expect(parse("xlsx", Testing.zip([...workbookParts, sheet]))).rejects.toThrow(
       `xl/worksheets/sheet1.xml spans 2000000 rows, over the limit of ${importLimits.xlsxRows}`,
     );
   });
