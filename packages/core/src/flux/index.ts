@@ -110,7 +110,7 @@ export function time(value: Date | string | Ref): string {
   if (value instanceof Date) parsed = Instant.within(value.getTime(), Instant.absoluteBounds());
   else if (typeof value === "string") parsed = Instant.parse(value, { zone: { kind: "offset" } });
   else throw new FluxError(`${JSON.stringify(value)} is not an ISO 8601 instant such as 2026-03-01T00:00:00Z`);
-  if (!parsed.ok) throw new FluxError(`${JSON.stringify(String(value))} is not a real instant: ${parsed.message}`);
+  if (!parsed.ok) throw new FluxError(parsed.message);
   // Whole seconds print without ".000", as people write them.
   return Instant.format(parsed.value);
 }

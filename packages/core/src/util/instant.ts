@@ -78,7 +78,7 @@ export function parseMonth(text: string): Result<{ year: number; month: number }
  */
 export function parseFields(text: string): Result<{ fields: Fields; offsetMinutes?: number; utc: boolean }> {
   const match = timePattern.exec(text);
-  if (!match) return fail(`${JSON.stringify(text.slice(0, 40))} is not an ISO 8601 time such as 2026-04-06T20:30:00Z`);
+  if (!match) return fail(`${JSON.stringify(text.slice(0, 40))} is not an ISO 8601 instant such as 2026-04-06T20:30:00Z`);
   const [year, month, day, hour, minute] = match.slice(1, 6).map(Number) as [number, number, number, number, number];
   const second = Number(match[6] ?? 0);
   const ms = Math.floor(Number(`0.${match[7] ?? "0"}`) * 1000);
