@@ -103,7 +103,13 @@ describe("Flux.time", () => {
 });
 
 describe("the lake range comes from the readings window", () => {
-  it("projects as many years back as ingest accepts", () => {
-    expect(Instant.lakeRange.athena).toBe(`NOW-${readingWindow.pastYears}YEARS,NOW+1DAYS`);
+  it("projects exactly the days ingest accepts: a day inside the range is taken, a day before it refused", () => {
+    // Athena reads "NOW-<n>YEARS,NOW+1DAYS"; the readings window must reach back the same n years.
+    const years = Number(/^NOW-(\d+)YEARS,NOW\+1DAYS$/.exec(Instant.lakeRange.athena)?.[1]);
+    const edge = new Date(now);
+    edge.setUTCFullYear(edge.getUTCFullYear() - years);
+    const start = (ms: number) => ({ meterId, start: Instant.format(Math.floor(ms / 300_000) * 300_000), seconds: 300, kwh: 1 });
+    expect(Reading.validate(start(edge.getTime() + 86_400_000), now).ok).toBe(true);
+    expect(Reading.validate(start(edge.getTime() - 86_400_000), now).ok).toBe(false);
   });
 });
