@@ -1,33 +1,10 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Lake } from "../src/lake";
 import { LocalLake } from "../src/lake/local";
 import { Reading } from "../src/reading";
 import { Testing } from "../src/testing";
 
-const row = (start: Date): Lake.Row => ({
-  meterId: "mtr_01jtest0000000000000000000",
-  factoryId: "fac_range",
-  deviceId: "dev_range",
-  intervalStart: start,
-  intervalSeconds: 300,
-  kwh: 1,
-  kvarh: null,
-  kwAvg: null,
-  kwMax: null,
-  pf: null,
-  voltage: null,
-  current: null,
-  touPeriod: "base",
-  tariffId: "trf",
-  unitPrice: "1.000000",
-  cost: "1.000000",
-  estimated: false,
-  gap: false,
-  computedAt: start,
-  source: "http",
-  receivedAt: start,
-});
+const row = (start: Date) => Testing.lakeRow({ meterId: "mtr_01jtest0000000000000000000", factoryId: "fac_range", intervalStart: start, kwh: 1 });
 
 describe("the lake shows what ingest accepts (one readings window)", () => {
   const dir = Testing.temporaryDir();
