@@ -94,6 +94,21 @@ describe("Reading.validate: the readings window", () => {
   });
 });
 
+describe("Reading.decodeRecord: the consumer reads stream records with the same parser", () => {
+  it("rejects a record whose reading starts on 2026-04-31 by the reading's path, and takes 2026-05-01", () => {
+    const record = (start: string) =>
+      new TextEncoder().encode(
+        JSON.stringify({ v: 1, deviceId: "dev_01jtest0000000000000000000", via: "kinesis", reading: { meterId, start, seconds: 300, kwh: 1 } }),
+      );
+    expect(Reading.decodeRecord(record("2026-04-31T00:00:00Z"), now)).toEqual({
+      ok: false,
+      problems: [{ path: "reading.start", message: "start 2026-04-31 is not a date: April 2026 has 30 days" }],
+    });
+    expect(Reading.decodeRecord(record("0000-01-01T00:00:00Z"), now)).toMatchObject({ ok: false, problems: [{ path: "reading.start" }] });
+    expect(Reading.decodeRecord(record("2026-05-01T00:00:00Z"), now).ok).toBe(true);
+  });
+});
+
 describe("Flux.time", () => {
   it("refuses impossible instants instead of rolling them into the next month", () => {
     expect(() => Flux.time("2026-02-30T00:00:00Z")).toThrow("February 2026 has 28 days");
