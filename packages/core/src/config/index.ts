@@ -42,6 +42,21 @@ export const readingWindow = { pastYears: 5, futureSeconds: maxClockSkewSeconds 
 export const instantBounds = { from: "1970-01-01T00:00:00Z", to: "2262-04-11T23:47:16Z" } as const;
 
 /**
+ * Customer files. fileBytes: 1 M production rows in CSV are ~35 MB, so 100 MiB leaves room.
+ * XLSX files are ZIPs whose parts inflate many times over (a 419 KB file inflated to 400 MB): they are
+ * refused before inflating when the central directory declares more than `xlsxInflatedBytes` in all
+ * (100,000 rows of 4 cells measured 18.4 MB of sheet XML, so 1 M rows are ~184 MB) or a sheet's
+ * dimension spans more than `xlsxRows` rows (Excel's own limit per sheet).
+ */
+export const importLimits = {
+  fileBytes: 100 * 1024 * 1024,
+  xlsxInflatedBytes: 256 * 1024 * 1024,
+  xlsxRows: 1_048_576,
+  /** Parsing yields to the event loop at least this often (ms), so /health answers during a large import. */
+  yieldEveryMs: 20,
+} as const;
+
+/**
  * Request body limits per route, in bytes, refused with 413 while the body streams in.
  * - ingest: 500 readings (`ingestMaxReadings`) of at most 1 KiB each. The largest reading the schema
  *   takes (every field, 24-character numbers, a 9-digit fraction on start) is 336 bytes as compact
@@ -53,24 +68,10 @@ export const instantBounds = { from: "1970-01-01T00:00:00Z", to: "2262-04-11T23:
  */
 export const bodyLimits = {
   ingestBytesPerReading: 1024,
+  // 500 readings of 1 KiB, and 1 KiB for the envelope.
   ingestBytes: ingestMaxReadings * 1024 + 1024,
   jsonBytes: 256 * 1024,
-  importBytes: 100 * 1024 * 1024 + 64 * 1024,
-} as const;
-
-/**
- * Customer files. fileBytes: 1 M production rows in CSV are ~35 MB, so 100 MiB leaves room.
- * XLSX files are ZIPs whose parts inflate many times over (a 419 KB file inflated to 400 MB): they are
- * refused before inflating when the central directory declares more than `xlsxInflatedBytes` in
- * all (1 M rows of 4 cells are ~130 MB of sheet XML) or the sheet's dimension spans more than
- * `xlsxRows` rows (Excel's own limit per sheet).
- */
-export const importLimits = {
-  fileBytes: 100 * 1024 * 1024,
-  xlsxInflatedBytes: 256 * 1024 * 1024,
-  xlsxRows: 1_048_576,
-  /** Parsing yields to the event loop at least this often (ms), so /health answers during a large import. */
-  yieldEveryMs: 20,
+  importBytes: importLimits.fileBytes + 64 * 1024,
 } as const;
 
 /** Seconds a gateway should wait before retrying when the stream cannot take a batch (503 Retry-After). */
