@@ -55,7 +55,8 @@ describe("hostile input on the running stack", () => {
   const upload = (name: string, body: string | Uint8Array) =>
     fetch(`${stack.apiUrl}/v1/imports?kind=production&factory=${stack.demo.factoryId}&name=${name}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${stack.demo.apiToken}` },
+      // Importing needs an operator (the demo's apiToken only reads).
+      headers: { authorization: `Bearer ${stack.demo.operatorToken}` },
       body,
     });
   const finished = (executionArn: string) =>
