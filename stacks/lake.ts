@@ -6,6 +6,7 @@
  */
 import { KpiViews } from "@wattflow/core/kpi/views";
 import { LakeSchema } from "@wattflow/core/lake/schema";
+import { Instant } from "@wattflow/core/util/instant";
 import { configFor } from "./config";
 import { alarm } from "./monitoring";
 
@@ -46,7 +47,8 @@ export const readingsTable = new aws.glue.CatalogTable("ReadingsTable", {
     "projection.enabled": "true",
     [`projection.${LakeSchema.partitionKey}.type`]: "date",
     [`projection.${LakeSchema.partitionKey}.format`]: "yyyy-MM-dd",
-    [`projection.${LakeSchema.partitionKey}.range`]: "2024-01-01,NOW",
+    // The dates ingest and imports accept (config readingWindow), so every stored reading is visible.
+    [`projection.${LakeSchema.partitionKey}.range`]: Instant.lakeRange.athena,
     [`projection.${LakeSchema.partitionKey}.interval`]: "1",
     [`projection.${LakeSchema.partitionKey}.interval.unit`]: "DAYS",
     "storage.location.template": $interpolate`s3://${lakeBucket.name}/${LakeSchema.prefix}${LakeSchema.partitionKey}=\${${LakeSchema.partitionKey}}/`,

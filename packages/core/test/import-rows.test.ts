@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { parseCsv } from "../src/import/parse";
 import { check } from "../src/import/rows";
 
+/** The files are checked on this day: the readings window reaches back 5 years from it. */
+const now = new Date("2026-11-30T00:00:00Z");
+
 describe("CSV parsing", () => {
   it("keeps each row's line in the file: header is line 1, blank lines counted, quoted newlines inside one row", () => {
     const table = parseCsv('\ufeffDate,Line,Units\r\n2026-03-01,"Line, A",5\r\n\r\n2026-03-02,"multi\nline",6\n"quoted ""x""",b,7');
@@ -21,7 +24,7 @@ describe("CSV parsing", () => {
 
 describe("row checks", () => {
   it("names missing and unknown columns on line 1", () => {
-    const result = check("production", parseCsv("date,lines,units\n2026-03-01,A,1\n"), { lines: ["A"] });
+    const result = check("production", parseCsv("date,lines,units\n2026-03-01,A,1\n"), { lines: ["A"], now });
     expect(result).toEqual({
       ok: false,
       errors: [
@@ -32,12 +35,51 @@ describe("row checks", () => {
   });
 
   it("turns an instant in the date column into the factory's local date", () => {
-    const result = check("production", parseCsv("date,line,units\n2026-03-02T03:00:00Z,A,1\n"), { lines: ["A"], timeZone: "America/Mexico_City" });
+    const result = check("production", parseCsv("date,line,units\n2026-03-02T03:00:00Z,A,1\n"), { lines: ["A"], timeZone: "America/Mexico_City", now });
     expect(result).toEqual({ ok: true, rows: { kind: "production", rows: [{ date: "2026-03-01", line: "A", shift: "", units: "1" }] } });
   });
 
+  it("reads a zone-less date-time as the factory's wall clock: 03:00 in Monterrey stays on its day", () => {
+    // 2026-10-06 03:00 at UTC-6 is 09:00Z; read as UTC it would be 21:00 on 5 October local.
+    const result = check("production", parseCsv("date,line,units\n2026-10-06 03:00,A,1\n2026-10-06T23:30:00,A,2\n"), {
+      lines: ["A"],
+      timeZone: "America/Monterrey",
+      now,
+    });
+    expect(result).toMatchObject({ ok: false, errors: [{ line: 3, message: "duplicate of line 2" }] });
+    const single = check("production", parseCsv("date,line,units\n2026-10-06 03:00,A,1\n"), { lines: ["A"], timeZone: "America/Monterrey", now });
+    expect(single).toEqual({ ok: true, rows: { kind: "production", rows: [{ date: "2026-10-06", line: "A", shift: "", units: "1" }] } });
+  });
+
+  it("refuses impossible dates and dates outside the readings window row by row, keeping the good rows' lines out of the errors", () => {
+    const result = check("production", parseCsv("date,line,units\n2026-04-31,A,1\n2026-05-01,A,2\n1900-01-01,A,3\n2026-02-29T10:00,A,4\n"), {
+      lines: ["A"],
+      timeZone: "America/Monterrey",
+      now,
+    });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        { line: 2, column: "date", message: 'date "2026-04-31": 2026-04-31 is not a date: April 2026 has 30 days' },
+        { line: 4, column: "date", message: 'date "1900-01-01": 1900-01-01 is outside the accepted range 2021-11-29T00:00:00Z to 2026-12-01T00:10:00Z' },
+        { line: 5, column: "date", message: 'date "2026-02-29T10:00": 2026-02-29 is not a date: February 2026 has 28 days' },
+      ],
+    });
+  });
+
+  it("refuses bill months that do not exist or lie outside the window", () => {
+    const result = check("bill", parseCsv("month,code,amount\n0000-01,energy,1\n2026-13,energy,1\n2026-11,energy,1\n"), { now });
+    expect(result).toMatchObject({
+      ok: false,
+      errors: [
+        { line: 2, column: "month", message: expect.stringContaining("outside") },
+        { line: 3, column: "month", message: 'month "2026-13": month 13 does not exist (01 to 12)' },
+      ],
+    });
+  });
+
   it("converts a bill's MWh to kWh exactly, the unit price with it", () => {
-    const result = check("bill", parseCsv("month,code,quantity,unit,unit_price,amount\n2026-02,energy,12.3456,MWh,1726.2,21311.00\n"), {});
+    const result = check("bill", parseCsv("month,code,quantity,unit,unit_price,amount\n2026-02,energy,12.3456,MWh,1726.2,21311.00\n"), { now });
     expect(result).toMatchObject({ ok: true, rows: { rows: [{ quantity: "12345.6", unit: "kWh", unitPrice: "1.7262", amount: "21311.00" }] } });
   });
 
@@ -47,7 +89,7 @@ describe("row checks", () => {
       parseCsv(
         "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-06,Noreste,GDMTH,1,2,3,1.1,2.2,,\n2026-06,Noreste,GDMTO,1,2,3,,,,\n",
       ),
-      {},
+      { now },
     );
     expect(result).toEqual({
       ok: false,

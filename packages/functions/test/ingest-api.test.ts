@@ -69,6 +69,54 @@ describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
     expect(body.rejected[3]?.errors[0]?.message).toMatch(/future/);
   });
 
+  it("refuses impossible dates and years outside the window per reading, and stores the genuine next-day reading", async () => {
+    // 2026-04-31 used to become 2026-05-01 and push the real 2026-05-01 reading out as its duplicate.
+    const response = await post({
+      readings: [
+        reading(0, "2026-04-31T00:00:00Z", 7),
+        reading(0, "2026-05-01T00:00:00Z", 4.25),
+        reading(0, "0000-01-01T00:00:00Z", 1),
+        reading(0, "1900-01-01T00:00:00Z", 1),
+        reading(0, "2026-02-30T00:00:00Z", 1),
+        reading(0, "2026-04-30T24:00:00Z", 1),
+      ],
+    });
+    expect(response.status).toBe(200);
+    const body = await read(response);
+    expect(body.accepted).toBe(1);
+    expect(body.duplicates).toBe(0);
+    expect(body.rejected.map((item) => [item.index, item.errors.map((error) => error.path)])).toEqual([
+      [0, ["readings.0.start"]],
+      [2, ["readings.2.start"]],
+      [3, ["readings.3.start"]],
+      [4, ["readings.4.start"]],
+      [5, ["readings.5.start"]],
+    ]);
+    expect(body.rejected[0]?.errors[0]?.message).toBe("start 2026-04-31 is not a date: April 2026 has 30 days");
+
+    await consumer(await drainToEvent(p.log));
+    const stored = await app.request(`/v1/meters/${ids.meters[0]}/readings?from=2026-04-30T00:00:00Z&to=2026-05-02T00:00:00Z`, {
+      headers: { authorization: `Bearer ${p.apiToken}` },
+    });
+    const readings = ((await stored.json()) as { readings: { start: string; kwh: number }[] }).readings;
+    expect(readings.map((row) => [row.start, row.kwh])).toEqual([["2026-05-01T00:00:00.000Z", 4.25]]);
+  });
+
+  it("answers year 0000 and impossible dates in query parameters with 400 naming the parameter", async () => {
+    const routes = [
+      `/v1/factories/${ids.factory}/usage?from=0000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+      `/v1/meters/${ids.meters[0]}/readings?from=0000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+      `/v1/console/factories/${ids.factory}?from=2026-02-30T00:00:00Z&to=2026-03-02T00:00:00Z`,
+      `/v1/factories/${ids.factory}/kpis?month=0000-01`,
+    ];
+    for (const route of routes) {
+      const response = await app.request(route, { headers: { authorization: `Bearer ${p.apiToken}` } });
+      expect({ route, status: response.status }).toEqual({ route, status: 400 });
+      const problem = (await read(response)).errors[0];
+      expect(problem?.path).toMatch(/^(from|month)$/);
+    }
+  });
+
   it("does not let a device write readings for another device's meter", async () => {
     const response = await post({ readings: [{ ...reading(0, "2025-02-02T00:00:00Z", 1), meterId: ids.otherMeter }] });
     const body = await read(response);

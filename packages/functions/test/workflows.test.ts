@@ -102,7 +102,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     expect(execution.status).toBe("FAILED");
     expect(progress.error).toMatchObject({ state: "ValidateFile", type: "ImportValidationError", item: { map: "ValidateFiles", index: 0 }, retries: 0 });
     expect(progress.error?.message).toContain('line 3 (units): units must be a non-negative number, got "abc"');
-    expect(progress.error?.message).toContain('line 4 (date): date "2026-04-31" is not a real date');
+    expect(progress.error?.message).toContain('line 4 (date): date "2026-04-31": 2026-04-31 is not a date: April 2026 has 30 days');
     expect(progress.error?.message).toContain('line 5 (line): unknown line "Nowhere"');
     expect(progress.error?.message).toContain("line 6: duplicate of line 2");
     expect(progress.error?.explanation).toContain("lines 3, 4, 5, 6 of production.csv");

@@ -24,6 +24,56 @@ export const kinesis = {
 /** A reading stamped later than now plus this is a gateway clock error, not a reading. */
 export const maxClockSkewSeconds = 10 * 60;
 
+/**
+ * How old and how far ahead a reading's instant (and a customer file's date) may be when it arrives.
+ * Past: the longest backlog a gateway outbox can deliver. The outbox is capped at 1 GiB at ~335 bytes
+ * a reading (edge/src/config.ts `defaultMaxBytes`): 55 days of 200 meters, but decades of a gateway
+ * with a few meters, so the cap alone does not bound it in time; 5 years bounds it and covers an
+ * ISO 50001 baseline year backfilled later (a 2023 baseline in 2027). Future: the clock skew allowed.
+ * The lake's partition projection (Athena) and the local lake's view take their range from this too
+ * (`Instant.lakeRange`), so every accepted reading is visible to analytics.
+ */
+export const readingWindow = { pastYears: 5, futureSeconds: maxClockSkewSeconds } as const;
+
+/**
+ * Instants any query or stored value may name: from the Unix epoch (no meter data is older; Postgres
+ * refuses year 0000) to the last instant Flux and InfluxDB hold (int64 nanoseconds since 1970).
+ */
+export const instantBounds = { from: "1970-01-01T00:00:00Z", to: "2262-04-11T23:47:16Z" } as const;
+
+/**
+ * Customer files. fileBytes: 1 M production rows in CSV are ~35 MB, so 100 MiB leaves room.
+ * XLSX files are ZIPs whose parts inflate many times over (a 419 KB file inflated to 400 MB): they are
+ * refused before inflating when the central directory declares more than `xlsxInflatedBytes` in all
+ * (100,000 rows of 4 cells measured 18.4 MB of sheet XML, so 1 M rows are ~184 MB) or a sheet's
+ * dimension spans more than `xlsxRows` rows (Excel's own limit per sheet).
+ */
+export const importLimits = {
+  fileBytes: 100 * 1024 * 1024,
+  xlsxInflatedBytes: 256 * 1024 * 1024,
+  xlsxRows: 1_048_576,
+  /** Parsing yields to the event loop at least this often (ms), so /health answers during a large import. */
+  yieldEveryMs: 20,
+} as const;
+
+/**
+ * Request body limits per route, in bytes, refused with 413 while the body streams in.
+ * - ingest: 500 readings (`ingestMaxReadings`) of at most 1 KiB each. The largest reading the schema
+ *   takes (every field, 24-character numbers, a 9-digit fraction on start) is 336 bytes as compact
+ *   JSON and 535 pretty-printed with 4 spaces (functions/test/limits-api.test.ts measures it), so
+ *   1 KiB is twice the pretty-printed size.
+ * - json: every other JSON route (sign-in, setup, alert rules, replay ids); the largest is a URDB rate
+ *   (~30 KB for a tiered TOU rate with demand charges), so 256 KiB is 8 times that.
+ * - import: one request of files, each up to `importLimits.fileBytes`, plus the multipart headers.
+ */
+export const bodyLimits = {
+  ingestBytesPerReading: 1024,
+  // 500 readings of 1 KiB, and 1 KiB for the envelope.
+  ingestBytes: ingestMaxReadings * 1024 + 1024,
+  jsonBytes: 256 * 1024,
+  importBytes: importLimits.fileBytes + 64 * 1024,
+} as const;
+
 /** Seconds a gateway should wait before retrying when the stream cannot take a batch (503 Retry-After). */
 export const retryAfterSeconds = 5;
 

@@ -5,6 +5,7 @@
  * InfluxDB adapter, the Grafana dashboards and `wattflow flux` all build their Flux here.
  */
 import { Figures } from "../kpi/figures";
+import { Instant } from "../util/instant";
 import { canonicalZone } from "../util/zone";
 
 export * as Flux from "./index";
@@ -102,16 +103,16 @@ export function duration(value: string | Ref): string {
   return value;
 }
 
-/** A Flux time literal (RFC 3339, UTC) from a Date or an ISO 8601 instant with an offset. */
+/** A Flux time literal (RFC 3339, UTC) from a Date or an ISO 8601 instant with an offset; impossible dates (2026-02-30, T24:00) are refused, never rolled over. */
 export function time(value: Date | string | Ref): string {
   if (isRef(value)) return value.ref;
-  let ms: number;
-  if (value instanceof Date) ms = value.getTime();
-  else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) ms = Date.parse(value);
+  let parsed: Instant.Result<number>;
+  if (value instanceof Date) parsed = Instant.within(value.getTime(), Instant.absoluteBounds());
+  else if (typeof value === "string") parsed = Instant.parse(value, { zone: { kind: "offset" } });
   else throw new FluxError(`${JSON.stringify(value)} is not an ISO 8601 instant such as 2026-03-01T00:00:00Z`);
-  if (!Number.isFinite(ms)) throw new FluxError(`${JSON.stringify(String(value))} is not a real instant`);
+  if (!parsed.ok) throw new FluxError(parsed.message);
   // Whole seconds print without ".000", as people write them.
-  return new Date(ms).toISOString().replace(".000Z", "Z");
+  return Instant.format(parsed.value);
 }
 
 /** A Flux float literal: always with a decimal point (so it types as float), never an exponent (Flux has none). */

@@ -3,10 +3,10 @@
  * taken through the ImportFiles workflow — validate (every bad row with its line), load idempotently,
  * then refresh what it touched. The workflow's steps call `validate`, `load` and `finish`.
  */
-import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { ulid } from "ulid";
 import { Close } from "../close";
+import { importLimits } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
 import type { Figures } from "../kpi/figures";
@@ -14,11 +14,12 @@ import { meterTable } from "../meter/meter.sql";
 import { Prices } from "../prices";
 import { Production } from "../production";
 import { Uploads } from "../upload";
+import * as Multipart from "../upload/multipart";
 import { VisibleError } from "../util/error";
 import { Workflow } from "../workflow";
 import { importRunTable } from "./import.sql";
 import { type Format, formatOf, ParseError, parse } from "./parse";
-import { type BillRow, check, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
+import { type BillRow, type Context, checkPaced, type Kind, type PriceRow, type ProductionRow, type RowError, type Rows } from "./rows";
 
 export * as Import from "./index";
 export type { Kind, RowError } from "./rows";
@@ -41,11 +42,11 @@ export class NotFoundError extends Error {
   }
 }
 
-/** Largest file taken through the API: 1 M production rows in CSV are ~35 MB. */
-export const maxFileBytes = 100 * 1024 * 1024;
-
 export type Run = typeof importRunTable.$inferSelect;
+/** A file given whole (the CLI's and tests' way); the API streams its files in with `receive`. */
 export type File = { name: string; bytes: Uint8Array };
+/** A file already in the upload store under its import id. */
+export type Received = { id: string; fileName: string; objectKey: string; bytes: number; sha256: string; format: Format };
 
 /** How many bad rows the failure message lists; all of them are kept on the import run. */
 const listedErrors = 5;
@@ -61,21 +62,63 @@ function cleanName(name: string): string {
 }
 
 /**
- * Stores the files and starts one ImportFiles execution for them all.
+ * Streams one file into the upload store under a new import id, as its chunks arrive.
+ * Throws VisibleError("too_large") past `importLimits.fileBytes` (nothing is kept), ("input") when empty.
+ */
+export async function receive(organizationId: string, name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Received> {
+  const id = `imp_${ulid().toLowerCase()}`;
+  const fileName = cleanName(name);
+  const objectKey = `imports/${organizationId}/${id}/${fileName}`;
+  const saved = await Uploads.save(objectKey, toAsync(chunks), importLimits.fileBytes, fileName);
+  if (saved.bytes === 0) throw new VisibleError("input", "import.empty_file", `${name} is empty`, [{ path: fileName, message: "the file has no bytes" }]);
+  return { id, fileName, objectKey, bytes: saved.bytes, sha256: saved.sha256, format: formatOf(fileName, saved.head) };
+}
+
+async function* toAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}
+
+/**
+ * An import request's files and fields, each file streamed to the upload store as it arrives:
+ * multipart/form-data (`file` fields, `kind`, `factory`) or the raw file with `kind`, `factory` and
+ * `name` in the query.
+ */
+export async function receiveRequest(
+  organizationId: string,
+  request: { contentType: string; body: AsyncIterable<Uint8Array>; query: (name: string) => string | undefined },
+): Promise<{ kind?: string; factoryId?: string; files: Received[] }> {
+  let kind = request.query("kind");
+  let factoryId = request.query("factory");
+  const files: Received[] = [];
+  if (!request.contentType.startsWith("multipart/form-data")) {
+    files.push(await receive(organizationId, request.query("name") ?? "upload.csv", request.body));
+    return { kind, factoryId, files };
+  }
+  const boundary = Multipart.boundaryOf(request.contentType);
+  if (!boundary)
+    throw new VisibleError("input", "upload.invalid_multipart", "The multipart body has no boundary", [{ path: "(body)", message: "no boundary" }]);
+  for await (const part of Multipart.parts(request.body, boundary)) {
+    if (part.name === "file") {
+      if (part.filename === undefined) throw new VisibleError("input", "import.invalid_file", "each file field must be a file, not text");
+      files.push(await receive(organizationId, part.filename, part.body));
+    } else if (part.name === "kind") kind = await Multipart.text(part);
+    else if (part.name === "factory") factoryId = await Multipart.text(part);
+  }
+  return { kind, factoryId, files };
+}
+
+/**
+ * Stores the files (unless they were received already) and starts one ImportFiles execution for them all.
  * @example Import.start({ organizationId, kind: "production", factoryId, files: [{ name: "march.csv", bytes }] })
  */
 export async function start(input: {
   organizationId: string;
   kind: Kind;
   factoryId?: string;
-  files: File[];
+  files: (File | Received)[];
 }): Promise<{ executionArn: string; imports: Run[] }> {
   if (!kinds.includes(input.kind)) throw new VisibleError("input", "import.invalid_kind", `kind must be one of ${kinds.join(", ")}`);
   if (input.files.length === 0) throw new VisibleError("input", "import.no_file", "send at least one file");
-  for (const file of input.files) {
-    if (file.bytes.byteLength === 0) throw new VisibleError("input", "import.empty_file", `${file.name} is empty`);
-    if (file.bytes.byteLength > maxFileBytes) throw new VisibleError("input", "import.file_too_large", `${file.name} is over ${maxFileBytes} bytes`);
-  }
   let factoryId: string | null = null;
   if (input.kind !== "prices") {
     const factories = await Factory.list(input.organizationId);
@@ -93,22 +136,19 @@ export async function start(input: {
   }
   const imports: Run[] = [];
   for (const file of input.files) {
-    const id = `imp_${ulid().toLowerCase()}`;
-    const fileName = cleanName(file.name);
-    const objectKey = `imports/${input.organizationId}/${id}/${fileName}`;
-    await Uploads.use().put(objectKey, file.bytes);
+    const received = "name" in file ? await receive(input.organizationId, file.name, [file.bytes]) : file;
     const [run] = await Database.use()
       .insert(importRunTable)
       .values({
-        id,
+        id: received.id,
         organizationId: input.organizationId,
         factoryId,
         kind: input.kind,
-        fileName,
-        format: formatOf(fileName, file.bytes),
-        objectKey,
-        sha256: createHash("sha256").update(file.bytes).digest("hex"),
-        bytes: file.bytes.byteLength,
+        fileName: received.fileName,
+        format: received.format,
+        objectKey: received.objectKey,
+        sha256: received.sha256,
+        bytes: received.bytes,
         status: "pending",
       })
       .returning();
@@ -150,17 +190,17 @@ export async function list(organizationId: string, limit = 50): Promise<Run[]> {
 
 const stagedKey = (run: Run) => `staged/${run.organizationId}/${run.id}.json`;
 
-async function context(run: Run): Promise<{ timeZone?: string; lines?: string[] }> {
-  if (!run.factoryId) return {};
+async function context(run: Run, now: Date): Promise<Context> {
+  if (!run.factoryId) return { now };
   const factory = await Factory.get(run.organizationId, run.factoryId);
   if (!factory) throw new NotFoundError(`factory ${run.factoryId} of import ${run.id} does not exist`);
-  if (run.kind !== "production") return { timeZone: factory.timeZone };
+  if (run.kind !== "production") return { timeZone: factory.timeZone, now };
   const meters = await Database.use()
     .selectDistinct({ line: meterTable.line })
     .from(meterTable)
     .where(eq(meterTable.factoryId, run.factoryId))
     .orderBy(asc(meterTable.line));
-  return { timeZone: factory.timeZone, lines: meters.map((meter) => meter.line) };
+  return { timeZone: factory.timeZone, lines: meters.map((meter) => meter.line), now };
 }
 
 function describe(run: Run, errors: RowError[]): string {
@@ -176,14 +216,14 @@ function describe(run: Run, errors: RowError[]): string {
  * Step 1: parses and checks the file; the normalized rows are staged as an object for the load step.
  * Throws ImportValidationError naming the bad rows by line.
  */
-export async function validate(input: { importId: string }): Promise<{ importId: string; rows: number }> {
+export async function validate(input: { importId: string }, now = new Date()): Promise<{ importId: string; rows: number }> {
   const run = await get(input.importId);
   const bytes = await Uploads.use().get(run.objectKey);
   let errors: RowError[] = [];
   let rows: Rows | undefined;
   try {
     const table = await parse(run.format as Format, bytes);
-    const checked = check(run.kind, table, await context(run));
+    const checked = await checkPaced(run.kind, table, await context(run, now));
     if (checked.ok) rows = checked.rows;
     else errors = checked.errors;
   } catch (error) {

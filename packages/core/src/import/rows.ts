@@ -2,6 +2,8 @@
  * What each kind of customer file must hold, checked row by row (pure): every bad row is reported
  * with its line in the file and the reason, and good rows come out normalized (units, dates).
  */
+import { Instant } from "../util/instant";
+import { pacer } from "../util/pace";
 import type { Table } from "./parse";
 
 export type Kind = "production" | "bill" | "prices";
@@ -28,6 +30,8 @@ export type Context = {
   timeZone?: string;
   /** Production lines the factory's meters are labelled with. */
   lines?: readonly string[];
+  /** When the file is checked: dates must be inside the readings window around it. */
+  now: Date;
 };
 
 /** Bad rows kept per file: enough to fix a file, bounded so a wholly wrong file stays small to store. */
@@ -56,20 +60,38 @@ const billUnits: Record<string, { unit: string; factor: number }> = {
   "": { unit: "", factor: 1 },
 };
 
-function realDate(value: string): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!match) return false;
-  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return date.getUTCFullYear() === Number(match[1]) && date.getUTCMonth() === Number(match[2]) - 1 && date.getUTCDate() === Number(match[3]);
+/**
+ * A date cell as the factory's local date, or the reason it is refused: `YYYY-MM-DD` as written; a
+ * time with `Z` or an offset is an instant, taken to the factory's day; a time without a zone
+ * (`2026-10-06 03:00`, as spreadsheets hold them) is the factory's wall-clock time. The day must be
+ * inside the readings window (config `readingWindow`), like the readings it will be compared with.
+ */
+function localDate(value: string, context: Context, window: Instant.Window): Instant.Result<string> {
+  const date = Instant.parseDate(value);
+  if (date.ok) {
+    const { year, month, day } = date.value;
+    // A local day is in the window when any of it is (its start can be up to 14 h before UTC midnight).
+    const inWindow = Instant.within(Date.UTC(year, month - 1, day), { fromMs: window.fromMs - 86_400_000, toMs: window.toMs + 86_400_000 }, value);
+    return inWindow.ok ? { ok: true, value } : inWindow;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}[T ]/.test(value)) return date;
+  if (!context.timeZone) return { ok: false, message: `${value} is a time; this file takes dates (YYYY-MM-DD)` };
+  const instant = Instant.parse(value, { zone: { kind: "wallClock", timeZone: context.timeZone }, window });
+  return instant.ok ? { ok: true, value: Instant.localDate(instant.value, context.timeZone) } : instant;
 }
 
-/** YYYY-MM-DD as it is, or an ISO instant with an offset as the factory's local date. */
-function localDate(value: string, timeZone: string | undefined): string | undefined {
-  if (realDate(value)) return value;
-  if (!timeZone || !/^\d{4}-\d{2}-\d{2}T.+(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) return undefined;
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
+/** A `YYYY-MM` cell, a real month that overlaps the readings window. */
+function month(value: string, window: Instant.Window): Instant.Result<string> {
+  const parsed = Instant.parseMonth(value);
+  if (!parsed.ok) return parsed;
+  const startMs = Date.UTC(parsed.value.year, parsed.value.month - 1, 1);
+  const endMs = Date.UTC(parsed.value.year, parsed.value.month, 1);
+  if (endMs <= window.fromMs || startMs > window.toMs)
+    return {
+      ok: false,
+      message: `${value} is outside the accepted months ${Instant.format(window.fromMs).slice(0, 7)} to ${Instant.format(window.toMs).slice(0, 7)}`,
+    };
+  return { ok: true, value };
 }
 
 /** Multiplies a decimal string by a power of ten exactly (unit conversion without floating point). */
@@ -94,8 +116,29 @@ function divide(value: string, factor: number): string {
   return `${negative ? "-" : ""}${result || "0"}`;
 }
 
+export type Checked = { ok: true; rows: Rows } | { ok: false; errors: RowError[] };
+
 /** Checks every row of `table` as a `kind` file; returns the normalized rows, or every problem found (up to maxErrors). */
-export function check(kind: Kind, table: Table, context: Context): { ok: true; rows: Rows } | { ok: false; errors: RowError[] } {
+export function check(kind: Kind, table: Table, context: Context): Checked {
+  const run = checking(kind, table, context);
+  for (let step = run.next(); ; step = run.next()) if (step.done) return step.value;
+}
+
+/** `check`, giving the event loop a turn every `importLimits.yieldEveryMs` (a million rows take seconds). */
+export async function checkPaced(kind: Kind, table: Table, context: Context): Promise<Checked> {
+  const pace = pacer();
+  const run = checking(kind, table, context);
+  for (let step = run.next(); ; step = run.next()) {
+    if (step.done) return step.value;
+    await pace();
+  }
+}
+
+/** The checks as a generator that pauses every 4,096 rows. */
+function* checking(kind: Kind, table: Table, context: Context): Generator<void, Checked> {
+  const window = Instant.readingsWindow(context.now);
+  let seenRows = 0;
+  const pause = () => (++seenRows & 0xfff) === 0;
   const errors: RowError[] = [];
   const spec = columns[kind];
   const known = new Set([...spec.required, ...spec.optional]);
@@ -117,6 +160,14 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
   const fail = (line: number, column: string | undefined, message: string) => {
     if (errors.length < maxErrors) errors.push({ line, column, message });
   };
+  /** The row's month cell, its problem (if any) recorded. */
+  const checkedMonth = (line: number, cells: string[]) => {
+    const value = cell(cells, "month");
+    const parsed = value ? month(value, window) : undefined;
+    if (!parsed) fail(line, "month", "month is empty");
+    else if (!parsed.ok) fail(line, "month", `month ${JSON.stringify(value)}: ${parsed.message}`);
+    return value;
+  };
   const seen = new Map<string, number>();
   const duplicate = (key: string, line: number): boolean => {
     const first = seen.get(key);
@@ -132,10 +183,13 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
     const lines = context.lines ? new Set(context.lines) : undefined;
     const rows: ProductionRow[] = [];
     for (const { line, cells } of table.rows) {
+      if (pause()) yield;
       const before = errors.length;
       const rawDate = cell(cells, "date");
-      const date = localDate(rawDate, context.timeZone);
-      if (!date) fail(line, "date", rawDate ? `date ${JSON.stringify(rawDate)} is not a real date (YYYY-MM-DD)` : "date is empty");
+      const parsed = rawDate ? localDate(rawDate, context, window) : undefined;
+      const date = parsed?.ok ? parsed.value : undefined;
+      if (!parsed) fail(line, "date", "date is empty");
+      else if (!parsed.ok) fail(line, "date", `date ${JSON.stringify(rawDate)}: ${parsed.message}`);
       const name = cell(cells, "line");
       if (!name) fail(line, "line", "line is empty");
       else if (lines && !lines.has(name)) fail(line, "line", `unknown line ${JSON.stringify(name)}; the factory's lines are ${[...lines].join(", ")}`);
@@ -152,9 +206,9 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
   if (kind === "bill") {
     const rows: BillRow[] = [];
     for (const { line, cells } of table.rows) {
+      if (pause()) yield;
       const before = errors.length;
-      const month = cell(cells, "month");
-      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) fail(line, "month", month ? `month ${JSON.stringify(month)} is not YYYY-MM` : "month is empty");
+      const month = checkedMonth(line, cells);
       const code = cell(cells, "code");
       if (!code) fail(line, "code", "code is empty");
       const amount = cell(cells, "amount");
@@ -176,9 +230,9 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
 
   const rows: PriceRow[] = [];
   for (const { line, cells } of table.rows) {
+    if (pause()) yield;
     const before = errors.length;
-    const month = cell(cells, "month");
-    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) fail(line, "month", month ? `month ${JSON.stringify(month)} is not YYYY-MM` : "month is empty");
+    const month = checkedMonth(line, cells);
     const division = cell(cells, "division").toLowerCase();
     if (!/^[a-z0-9][a-z0-9 _-]*$/.test(division))
       fail(line, "division", division ? `division ${JSON.stringify(division)} is not a CFE division name` : "division is empty");

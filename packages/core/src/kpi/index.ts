@@ -13,13 +13,14 @@ import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
 import { Plan, TariffError } from "../tariff/plan";
 import type { MeterDay, Window } from "../timeseries/index";
+import { Instant } from "../util/instant";
 import { Emission } from "./emission";
 import { Figures } from "./figures";
 
 export * as Kpi from "./index";
 
 export const Query = z.object({
-  month: z.string({ error: "month is required (YYYY-MM)" }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM"),
+  month: Instant.monthSchema("month"),
   gridFactor: z.coerce.number({ error: "gridFactor must be a number (kg CO2e per kWh)" }).min(0).max(5).optional(),
 });
 export type Query = z.infer<typeof Query>;

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, timestampTZValue } from "@duckdb/node-api";
 import { lakeUnreadableFilesPerQuery } from "../config";
 import { setAside, syncDirectory } from "../util/files";
+import { Instant } from "../util/instant";
 import { LakeError, type Port, partitionOf, type Row } from "./index";
 
 const columns = `meter_id VARCHAR, factory_id VARCHAR, device_id VARCHAR, interval_start TIMESTAMPTZ, interval_seconds INTEGER,
@@ -74,7 +75,7 @@ export class LocalLake implements Port {
     for (let setAsideCount = 0; ; setAsideCount++) {
       try {
         await connection.run(
-          `CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`,
+          `CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true) WHERE ${Instant.lakeRange.duckdb("dt")}`,
         );
         const reader = await connection.runAndReadAll(sql);
         return reader.getRowObjectsJS() as Record<string, unknown>[];

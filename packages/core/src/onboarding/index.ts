@@ -16,6 +16,7 @@ import { tariffTable } from "../tariff/tariff.sql";
 import { Urdb } from "../tariff/urdb";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
+import { Instant } from "../util/instant";
 
 export * as Onboarding from "./index";
 
@@ -58,7 +59,7 @@ export async function tariffs(organizationId: string, factoryId: string, now = n
   };
 }
 
-const Effective = z.string({ error: "effectiveFrom is required (ISO 8601)" }).datetime({ offset: true, message: "effectiveFrom must be an ISO 8601 time" });
+const Effective = Instant.schema("effectiveFrom");
 
 /** Assigns a tariff from `effectiveFrom` on; readings from then are priced by it (corrections re-cost earlier ones). */
 export const addTariff = fn(

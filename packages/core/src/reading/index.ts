@@ -3,12 +3,11 @@
  * Pure: no I/O, so the gateway and the console validate with the same rules.
  */
 import { z } from "zod";
-import { intervalSeconds, maxClockSkewSeconds, maxIntervalSeconds, maxKwhPer5Minutes } from "../config";
+import { intervalSeconds, maxIntervalSeconds, maxKwhPer5Minutes, readingWindow } from "../config";
 import { jsonPath, type Problem } from "../util/error";
+import { Instant } from "../util/instant";
 
 export * as Reading from "./index";
-
-const isoUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/;
 
 const nonNegative = (what: string) =>
   z
@@ -20,11 +19,12 @@ const nonNegative = (what: string) =>
 export const Input = z
   .object({
     meterId: z.string({ error: "meterId is required" }).regex(/^mtr_[0-9a-z]{26}$/, "meterId must look like mtr_…"),
-    start: z
-      .string({ error: "start is required (ISO 8601 UTC)" })
-      .regex(isoUtc, "start must be an ISO 8601 UTC time such as 2026-04-06T20:30:00Z")
-      .refine((value) => !Number.isNaN(Date.parse(value)), "start is not a real date")
-      .refine((value) => Date.parse(value) % (intervalSeconds * 1000) === 0, "start must be on the 5-minute grid (:00, :05, …)"),
+    // A real UTC time (2026-04-31 and T24:00 refused, never rolled over); its window is checked in `validate`.
+    start: z.string({ error: "start is required (ISO 8601 UTC)" }).superRefine((value, ctx) => {
+      const parsed = Instant.parse(value, { zone: { kind: "utc" } });
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: `start ${parsed.message}` });
+      else if (parsed.value % (intervalSeconds * 1000) !== 0) ctx.addIssue({ code: "custom", message: "start must be on the 5-minute grid (:00, :05, …)" });
+    }),
     seconds: z
       .number({ error: "seconds is required" })
       .int("seconds must be a whole number")
@@ -72,19 +72,16 @@ export function validate(input: unknown, now: Date, prefix: ReadonlyArray<Proper
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: jsonPath(issue.path, prefix), message: issue.message })) };
   }
+  const window = Instant.readingsWindow(now);
   const startMs = Date.parse(parsed.data.start);
   const endMs = startMs + parsed.data.seconds * 1000;
-  if (endMs > now.getTime() + maxClockSkewSeconds * 1000) {
-    return {
-      ok: false,
-      problems: [
-        {
-          path: jsonPath(["start"], prefix),
-          message: `interval ${parsed.data.start} (+${parsed.data.seconds} s) ends in the future; is the gateway clock right?`,
-        },
-      ],
-    };
-  }
+  const problem =
+    startMs < window.fromMs
+      ? `start ${parsed.data.start} is more than ${readingWindow.pastYears} years old (the oldest a gateway's backlog can hold); the earliest accepted is ${Instant.format(window.fromMs)}`
+      : endMs > window.toMs
+        ? `interval ${parsed.data.start} (+${parsed.data.seconds} s) ends in the future; is the gateway clock right?`
+        : undefined;
+  if (problem) return { ok: false, problems: [{ path: jsonPath(["start"], prefix), message: problem }] };
   return { ok: true, value: parsed.data };
 }
 

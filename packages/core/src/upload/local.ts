@@ -1,7 +1,7 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../util/files";
-import { checkKey, type Store, UploadError } from "./index";
+import { syncDirectory, writeFileAtomic } from "../util/files";
+import { checkKey, type Store, UploadError, type Writer } from "./index";
 
 /** Objects as files under `dir` (`.wattflow/uploads/`); written atomically (util/files), so a reader never sees half a file. */
 export class LocalStore implements Store {
@@ -11,6 +11,35 @@ export class LocalStore implements Store {
     const path = join(this.dir, checkKey(key));
     await mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, body);
+  }
+
+  /** Chunks go to a temporary file as they arrive; commit fsyncs and renames it into place. */
+  async writer(key: string): Promise<Writer> {
+    const path = join(this.dir, checkKey(key));
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const file = await open(temporary, "wx");
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await file.close();
+    };
+    return {
+      write: async (chunk) => {
+        await file.write(chunk);
+      },
+      commit: async () => {
+        await file.sync();
+        await close();
+        await rename(temporary, path);
+        await syncDirectory(dirname(path));
+      },
+      abort: async () => {
+        await close();
+        await rm(temporary, { force: true });
+      },
+    };
   }
 
   async get(key: string): Promise<Buffer> {

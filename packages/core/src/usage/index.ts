@@ -6,13 +6,14 @@ import { Database } from "../database";
 import { Factory } from "../factory";
 import { readingTable } from "../reading/reading.sql";
 import { VisibleError } from "../util/error";
+import { Instant } from "../util/instant";
 
 export * as Usage from "./index";
 
 export const Query = z
   .object({
-    from: z.string({ error: "from is required (ISO 8601)" }).datetime({ offset: true, message: "from must be an ISO 8601 time" }),
-    to: z.string({ error: "to is required (ISO 8601)" }).datetime({ offset: true, message: "to must be an ISO 8601 time" }),
+    from: Instant.schema("from"),
+    to: Instant.schema("to"),
     bucket: z.enum(["5m", "1h", "1d"], { error: "bucket must be 5m, 1h or 1d" }).default("1h"),
   })
   .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })

@@ -1,6 +1,6 @@
 export type Problem = { path: string; message: string };
 
-export type VisibleErrorKind = "input" | "auth" | "forbidden" | "not_found" | "conflict" | "unavailable";
+export type VisibleErrorKind = "input" | "auth" | "forbidden" | "not_found" | "conflict" | "too_large" | "unavailable";
 
 /**
  * An error the caller caused or can act on; the API maps it to a 4xx/503 once, in onError.

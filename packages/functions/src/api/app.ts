@@ -9,6 +9,7 @@ import { Ingest } from "@wattflow/core/ingest";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Usage } from "@wattflow/core/usage";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
+import { Instant } from "@wattflow/core/util/instant";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ensureRuntime } from "../runtime";
@@ -20,6 +21,7 @@ import { enroll } from "./enroll";
 import { onError } from "./errors";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
+import { limitBody } from "./limits";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -54,7 +56,7 @@ const factories = new Hono()
     return c.json(await Usage.factory(c.get("actor").organizationId, c.req.param("id"), query));
   });
 
-const ReadingsQuery = z.object({ from: z.string().datetime({ offset: true }), to: z.string().datetime({ offset: true }) });
+const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });
 const meters = new Hono().use(actorAuth).get("/:id/readings", async (c) => {
   const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
   return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
@@ -83,6 +85,7 @@ export const app = new Hono()
     c.res.headers.set("Cache-Control", "no-store");
     c.res.headers.set("X-Content-Type-Options", "nosniff");
   })
+  .use(limitBody)
   .use(async (_, next) => {
     await ensureRuntime();
     await next();

@@ -9,6 +9,7 @@ const statusOf: Record<VisibleError["kind"], ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  too_large: 413,
   unavailable: 503,
 };
 

@@ -2,11 +2,13 @@
  * Customer file imports: POST a file (multipart `file` fields with `kind` and `factory`, or the raw
  * body with `?kind=&factory=&name=`), get back the ImportFiles execution to watch.
  */
+import { bodyLimits } from "@wattflow/core/config";
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
 import { ensureWorkflowRuntime } from "../workflows/step";
 import { actorAuth, requireRole } from "./auth";
+import { chunksOf } from "./limits";
 
 export const imports = new Hono()
   .use(actorAuth)
@@ -16,21 +18,11 @@ export const imports = new Hono()
   })
   .post("/", requireRole("admin", "operator"), async (c) => {
     const actor = c.get("actor");
-    const contentType = c.req.header("content-type") ?? "";
-    let kind = c.req.query("kind");
-    let factoryId = c.req.query("factory");
-    const files: Import.File[] = [];
-    if (contentType.startsWith("multipart/form-data")) {
-      const form = await c.req.formData();
-      kind = (form.get("kind") as string | null) ?? kind;
-      factoryId = (form.get("factory") as string | null) ?? factoryId;
-      for (const value of form.getAll("file")) {
-        if (typeof value === "string") throw new VisibleError("input", "import.invalid_file", "each file field must be a file, not text");
-        files.push({ name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
-      }
-    } else {
-      files.push({ name: c.req.query("name") ?? "upload.csv", bytes: new Uint8Array(await c.req.arrayBuffer()) });
-    }
+    const { kind, factoryId, files } = await Import.receiveRequest(actor.organizationId, {
+      contentType: c.req.header("content-type") ?? "",
+      body: chunksOf(c.req.raw.body, bodyLimits.importBytes),
+      query: (name) => c.req.query(name),
+    });
     if (!kind || !(Import.kinds as readonly string[]).includes(kind))
       throw new VisibleError("input", "import.invalid_kind", `kind must be one of ${Import.kinds.join(", ")}`, [
         { path: "kind", message: `got ${kind ?? "nothing"}` },

@@ -4,6 +4,7 @@
  */
 
 import { VisibleError } from "@wattflow/core/util/error";
+import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -19,12 +20,12 @@ const ListQuery = z.object({
 const StartBody = z.discriminatedUnion("workflow", [
   z.object({
     workflow: z.literal("MonthlyClose"),
-    month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month is YYYY-MM"),
+    month: Instant.monthSchema("month"),
     factoryIds: z.array(z.string()).optional(),
   }),
   z.object({
     workflow: z.literal("CostRecompute"),
-    months: z.array(z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month is YYYY-MM")).min(1),
+    months: z.array(Instant.monthSchema("month")).min(1),
     factoryIds: z.array(z.string()).optional(),
   }),
 ]);
