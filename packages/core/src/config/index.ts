@@ -62,3 +62,15 @@ export const lookupCacheMs = 30_000;
 
 /** Stored readings not yet written to the lake are swept this often (crash between the two writes). */
 export const deliverySweepMs = 30_000;
+
+/**
+ * Two values for the same energy that differ by at most this many kWh (1 Wh) are the same reading:
+ * counters are read to the Wh, and float sums of a span's slots drift by far less.
+ */
+export const gridToleranceKwh = 0.001;
+
+/** Power factor outside [-1, 1] cannot be; below this magnitude it is a wiring or CT-polarity fault worth a flag. */
+export const minPlausiblePowerFactor = 0.2;
+
+/** Longest span listed whole by GET /v1/meters/:id/gaps (a query spans at most this many days). */
+export const gapsMaxDays = 92;
