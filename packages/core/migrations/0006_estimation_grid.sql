@@ -9,6 +9,7 @@ CREATE TABLE "estimation_span" (
 	CONSTRAINT "estimation_span_meter_id_span_start_pk" PRIMARY KEY("meter_id","span_start")
 );
 --> statement-breakpoint
+ALTER TABLE "bill" ADD COLUMN "estimated_kwh" numeric;--> statement-breakpoint
 ALTER TABLE "meter" ADD COLUMN "max_kw" double precision;--> statement-breakpoint
 ALTER TABLE "reading" ADD COLUMN "quality" text DEFAULT 'measured' NOT NULL;--> statement-breakpoint
 ALTER TABLE "reading" ADD COLUMN "span_start" timestamp with time zone;--> statement-breakpoint

@@ -56,6 +56,9 @@ const dayOf = (ms: number, timeZone: string) => {
   return `${local.year}-${pad(local.month)}-${pad(local.day)}`;
 };
 
+/** A window's 15-minute demand (kW) from its measured energy: estimated slots never set a peak. */
+const demandKw = (window: Window) => (window.kwh - (window.estimatedKwh ?? 0)) * 4;
+
 /** The windows that have ended by `now` (the one still filling would understate demand). */
 function complete(context: Context): Window[] {
   return context.windows.filter((window) => window.start.getTime() + QUARTER <= context.now.getTime());
@@ -72,8 +75,8 @@ export function demandNearPeak(context: Context, threshold: number): Finding[] {
   const month = complete(context).filter((window) => window.start.getTime() >= from);
   const latest = month.at(-1);
   if (!latest || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
-  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, window.kwh * 4), 0);
-  const demand = latest.kwh * 4;
+  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, demandKw(window)), 0);
+  const demand = demandKw(latest);
   if (earlier <= 0 || demand < threshold * earlier) return [];
   return [
     {
@@ -91,7 +94,7 @@ export function demandNearContractedInPunta(context: Context, threshold: number)
   const contracted = context.contractedDemandKw;
   const latest = complete(context).at(-1);
   if (!contracted || !latest || latest.period !== "punta" || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
-  const demand = latest.kwh * 4;
+  const demand = demandKw(latest);
   if (demand < threshold * contracted) return [];
   return [
     {

@@ -25,6 +25,8 @@ export const fields = {
   intervalSeconds: "interval_seconds",
   estimated: "estimated",
   gap: "gap",
+  /** kWh of the point that was estimated (0 when measured): sums per window without a string filter. */
+  estimatedKwh: "estimated_kwh",
   device: "device",
 } as const;
 
@@ -342,9 +344,14 @@ export function powerFactor(scope: Scope & { every: string | Ref; timeZone?: str
     .toString();
 }
 
-/** kWh, kVArh and cost of a factory per 15-minute window (the KPI and alert basis), one table per field. */
+/** kWh, kVArh, cost and estimated kWh of a factory per 15-minute window (the KPI and alert basis), one table per field. */
 export function factoryWindows(scope: Scope & { factoryId: string }): string {
-  return scoped(scope).field(fields.kwh, fields.kvarh, fields.cost).group(["_field"]).aggregateWindow({ every: "15m", fn: "sum" }).yield("windows").toString();
+  return scoped(scope)
+    .field(fields.kwh, fields.kvarh, fields.cost, fields.estimatedKwh)
+    .group(["_field"])
+    .aggregateWindow({ every: "15m", fn: "sum" })
+    .yield("windows")
+    .toString();
 }
 
 /** The time-of-use period of each 15-minute window of a factory (periods change on quarter hours only). */

@@ -206,16 +206,7 @@ function rangesOf(readings: readonly Reading.Input[]): [number, number][] {
 async function load(db: Database.Db | Database.Transaction, meterId: string, readings: readonly Reading.Input[]): Promise<State> {
   const state: State = { slots: new Map(), spans: [] };
   for (const [from, to] of rangesOf(readings)) {
-    const spans = await db
-      .select()
-      .from(estimationSpanTable)
-      .where(
-        and(
-          eq(estimationSpanTable.meterId, meterId),
-          lt(estimationSpanTable.spanStart, new Date(to)),
-          sql`${estimationSpanTable.spanStart} + ${estimationSpanTable.seconds} * interval '1 second' > ${new Date(from).toISOString()}::timestamptz`,
-        ),
-      );
+    const spans = await spansOverlapping(db, meterId, from, to);
     let first = from;
     let last = to;
     for (const span of spans) {
@@ -239,6 +230,20 @@ async function load(db: Database.Db | Database.Transaction, meterId: string, rea
       });
   }
   return state;
+}
+
+/** A meter's estimation spans that overlap [from, to) (epoch ms). */
+export function spansOverlapping(db: Database.Db | Database.Transaction, meterId: string, from: number, to: number) {
+  return db
+    .select()
+    .from(estimationSpanTable)
+    .where(
+      and(
+        eq(estimationSpanTable.meterId, meterId),
+        lt(estimationSpanTable.spanStart, new Date(to)),
+        sql`${estimationSpanTable.spanStart} + ${estimationSpanTable.seconds} * interval '1 second' > ${new Date(from).toISOString()}::timestamptz`,
+      ),
+    );
 }
 
 /** Keys (meter id + slot start, epoch ms) already stored, among `readings`. */

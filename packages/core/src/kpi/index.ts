@@ -61,7 +61,8 @@ export type Kpis = {
   currency: string;
   /** [from, to) of the local month, and how far the data reaches (the earlier of now and the month's end). */
   range: { from: string; to: string; asOf: string; complete: boolean };
-  totals: { kwh: number; kvarh: number | null; cost: string; windows: number };
+  /** `estimatedKwh` of `kwh` was spread from gap readings, not measured (share: estimatedKwh ÷ kWh). */
+  totals: { kwh: number; kvarh: number | null; cost: string; windows: number; estimatedKwh: number; estimatedShare: number };
   byDay: (Amount & { day: string })[];
   byShift: (Amount & { shift: string })[];
   byLine: (Amount & { line: string; units: number | null; kwhPerUnit: number | null })[];
@@ -138,10 +139,11 @@ export function compute(input: Input): Kpis {
   const factor = input.gridFactorKgPerKwh ?? defaultGridFactorKgPerKwh;
 
   let kwh = 0;
+  let estimatedKwh = 0;
   let kvarh = 0;
   let measuredReactive = false;
   let cost = new Decimal(0);
-  let peak: Window | undefined;
+  let peak: { start: Date; kwh: number } | undefined;
   let puntaPeak = 0;
   const byDay = new Map<string, { kwh: number; cost: Decimal }>();
   const byShift = new Map<string, { kwh: number; cost: Decimal }>();
@@ -149,6 +151,7 @@ export function compute(input: Input): Kpis {
   const windows = input.windows.filter((window) => window.start >= from && window.start < to);
   for (const window of windows) {
     kwh += window.kwh;
+    estimatedKwh += window.estimatedKwh ?? 0;
     cost = cost.plus(window.cost);
     if (window.kvarh !== null) {
       measuredReactive = true;
@@ -158,8 +161,10 @@ export function compute(input: Input): Kpis {
     add(byDay, `${local.year}-${pad(local.month)}-${pad(local.day)}`, window.kwh, window.cost);
     add(byShift, shiftOf(shifts, local.hour), window.kwh, window.cost);
     if (window.period !== null) add(byPeriod, window.period, window.kwh, window.cost);
-    if (!peak || window.kwh > peak.kwh) peak = window;
-    if (window.period === "punta" && window.kwh * 4 > puntaPeak) puntaPeak = window.kwh * 4;
+    // Demand comes from measured slots only: an estimate never sets a peak.
+    const measured = measuredKwh(window);
+    if (!peak || measured > peak.kwh) peak = { start: window.start, kwh: measured };
+    if (window.period === "punta" && measured * 4 > puntaPeak) puntaPeak = measured * 4;
   }
 
   const lineOf = new Map(input.meters.map((meter) => [meter.id, meter.line]));
@@ -185,7 +190,14 @@ export function compute(input: Input): Kpis {
     timeZone: input.timeZone,
     currency: input.currency,
     range: { from: from.toISOString(), to: to.toISOString(), asOf: asOf.toISOString(), complete: asOf.getTime() >= to.getTime() },
-    totals: { kwh: round(kwh, 3), kvarh: measuredReactive ? round(kvarh, 3) : null, cost: cost.toFixed(2, Decimal.ROUND_HALF_UP), windows: windows.length },
+    totals: {
+      kwh: round(kwh, 3),
+      kvarh: measuredReactive ? round(kvarh, 3) : null,
+      cost: cost.toFixed(2, Decimal.ROUND_HALF_UP),
+      windows: windows.length,
+      estimatedKwh: round(estimatedKwh, 3),
+      estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
+    },
     byDay: amounts(byDay)
       .map(({ key, ...amount }) => ({ day: key, ...amount }))
       .sort((a, b) => a.day.localeCompare(b.day)),
@@ -208,9 +220,12 @@ export function compute(input: Input): Kpis {
       ofContracted: peakKw !== null && input.contractedDemandKw ? round(peakKw / input.contractedDemandKw, 4) : null,
     },
     co2e: { kg: round(kwh * factor, 3), factorKgPerKwh: factor },
-    bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh }),
+    bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh, estimatedKwh }),
   };
 }
+
+/** A window's measured kWh (what demand counts). */
+const measuredKwh = (window: Window) => window.kwh - (window.estimatedKwh ?? 0);
 
 function nextMonth(month: string): string {
   const year = Number(month.slice(0, 4));
@@ -219,13 +234,17 @@ function nextMonth(month: string): string {
 }
 
 /** Month to date through the billing engine, and the month-end projection: energy scaled by time, demand as measured so far. */
-function bills(input: Input, windows: readonly Window[], so: { elapsedHours: number; monthHours: number; cost: Decimal; kwh: number }): Kpis["bill"] {
+function bills(
+  input: Input,
+  windows: readonly Window[],
+  so: { elapsedHours: number; monthHours: number; cost: Decimal; kwh: number; estimatedKwh: number },
+): Kpis["bill"] {
   const definition = input.tariff?.definition;
   if (!definition) return { unavailable: "the factory has no tariff in force this month" };
   if (so.elapsedHours <= 0) return { unavailable: "the month has not started" };
   const scale = so.monthHours / so.elapsedHours;
   if (definition.kind === "flat") {
-    const flat = (kwh: number, amount: Decimal): Bill => {
+    const flat = (kwh: number, amount: Decimal, estimatedKwh: number): Bill => {
       const total = amount.toFixed(2, Decimal.ROUND_HALF_UP);
       return {
         lines: [{ code: "energy", quantity: String(round(kwh, 6)), unit: "kWh", unitPrice: definition.energyPrice, amount: total }],
@@ -235,9 +254,13 @@ function bills(input: Input, windows: readonly Window[], so: { elapsedHours: num
         iva: "0.00",
         total,
         estimated: false,
+        estimatedKwh: String(round(estimatedKwh, 6)),
       };
     };
-    return { monthToDate: flat(so.kwh, so.cost), projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale)) };
+    return {
+      monthToDate: flat(so.kwh, so.cost, so.estimatedKwh),
+      projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale), so.estimatedKwh),
+    };
   }
   try {
     return tariffBills(definition, input, windows, scale);
@@ -260,14 +283,19 @@ function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, i
     const energyPeriod = plan.schedule.periods[code % DEMAND_SHIFT] as string;
     const demandPeriod = plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string;
     kwh[energyPeriod] = (kwh[energyPeriod] ?? 0) + window.kwh * scale;
-    const kw = window.kwh * 4;
+    const kw = measuredKwh(window) * 4;
     demandKw.max = Math.max(demandKw.max, kw);
     demandKw[demandPeriod] = Math.max(demandKw[demandPeriod] ?? 0, kw);
     if (window.kvarh !== null) kvarh = (kvarh ?? 0) + window.kvarh * scale;
   }
-  // A 15-minute window as one 900-second reading: the engine spreads it over its three 5-minute slots,
-  // so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
-  const readings = windows.map((window) => ({ start: window.start, seconds: 900, kwh: window.kwh, kvarh: window.kvarh }));
+  // A 15-minute window as one measured 900-second reading: the engine spreads it over its three 5-minute
+  // slots, so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
+  // Its estimated energy is a second reading that counts as energy, never as demand.
+  const readings = windows.flatMap((window) => {
+    const measured = { start: window.start, seconds: 900, kwh: measuredKwh(window), kvarh: window.kvarh, quality: "measured" as const };
+    const estimated = window.estimatedKwh ?? 0;
+    return estimated > 0 ? [measured, { start: window.start, seconds: 900, kwh: estimated, quality: "estimated" as const }] : [measured];
+  });
   const monthToDate = computeBill({ definition, timeZone: input.timeZone, period, usage: { readings } });
   const projection = computeBill({ definition, timeZone: input.timeZone, period, usage: { kwh, kvarh, demandKw } });
   return { monthToDate, projection };

@@ -23,7 +23,8 @@ export class PostgresTimeSeries implements Port {
     const result = await Database.use().execute(sql`
       select to_timestamp(floor(extract(epoch from interval_start) / 900) * 900) as window_start,
              (array_agg(tou_period order by interval_start desc))[1] as period,
-             sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh, coalesce(sum(cost), 0)::text as cost
+             sum(kwh)::float8 as kwh, coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh,
+             sum(kvarh)::float8 as kvarh, coalesce(sum(cost), 0)::text as cost
       from reading
       where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
       group by 1 order by 1`);
@@ -31,6 +32,7 @@ export class PostgresTimeSeries implements Port {
       start: new Date(row.window_start as string | Date),
       period: (row.period as string | null) ?? null,
       kwh: Number(row.kwh),
+      estimatedKwh: Number(row.estimated_kwh),
       kvarh: row.kvarh === null ? null : Number(row.kvarh),
       cost: String(row.cost),
     }));

@@ -55,10 +55,16 @@ const factories = new Hono()
   });
 
 const ReadingsQuery = z.object({ from: z.string().datetime({ offset: true }), to: z.string().datetime({ offset: true }) });
-const meters = new Hono().use(actorAuth).get("/:id/readings", async (c) => {
-  const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
-  return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
-});
+const meters = new Hono()
+  .use(actorAuth)
+  .get("/:id/readings", async (c) => {
+    const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
+    return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
+  })
+  .get("/:id/gaps", async (c) => {
+    const query = parse(Usage.GapsQuery, c.req.query(), "gaps.invalid_query");
+    return c.json(await Usage.gaps(c.get("actor").organizationId, c.req.param("id"), query));
+  });
 
 const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
 const quarantine = new Hono()
