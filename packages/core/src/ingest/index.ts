@@ -69,7 +69,8 @@ export async function submit(device: Identity, body: unknown, now = new Date()):
       rejected.push({ index, errors: [{ path: jsonPath(["readings", index, "meterId"]), message: `meter ${reading.meterId} is not read by this device` }] });
       return false;
     }
-    const key = Reading.key(reading);
+    // Only an identical repeat is a duplicate here: another interval or value for the same start is settled on the grid.
+    const key = `${Reading.key(reading)}+${reading.seconds}s=${reading.kwh}`;
     if (seen.has(key)) {
       duplicates++;
       return false;

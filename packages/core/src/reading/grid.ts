@@ -2,9 +2,8 @@
  * The 5-minute grid (VEE: validation, estimation, editing), pure: the store keeps at most one value per
  * meter per slot. A reading longer than a slot (a gateway's gap after an outage) is an estimation span:
  * its kWh is spread over the slots it covers that hold no measured value, flat (every slot the same
- * share; the profile is documented in README "Estimated slots"), in integer micro-kWh with the
- * remainder given one micro-kWh at a time to the earliest slots, so the span sums to what the counters
- * measured exactly. A measured 5-minute reading replaces the estimate of its slot and the span's other
+ * share; the profile is documented in README "Estimated slots"), in integer micro-kWh split by
+ * rounded-down cumulative shares, so the span sums to what the counters measured exactly. A measured 5-minute reading replaces the estimate of its slot and the span's other
  * estimated slots are re-spread. A reading that contradicts measured slots is a conflict, never added.
  * No I/O: the ingest store loads a meter's slots, applies readings here, and writes what changed.
  */
@@ -24,15 +23,18 @@ export const toMicro = (kwh: number): number => Math.round(kwh * MICRO);
 export const toKwh = (micro: number): number => micro / MICRO;
 
 /**
- * Splits `total` micro-kWh over `count` slots flat: each gets ⌊total / count⌋, and the first
- * `total mod count` get one more, so the parts sum to `total` exactly and the split is deterministic.
- * @example spreadMicro(10, 4) → [3, 3, 2, 2]
+ * Splits `total` micro-kWh over `count` slots flat: slot i gets the difference of the rounded-down
+ * cumulative shares ⌊(i+1)·total/count⌋ − ⌊i·total/count⌋, so the parts sum to `total` exactly, the
+ * split is deterministic, and every run of slots (an hour, a day) holds its flat share to 1 micro-kWh.
+ * @example spreadMicro(10, 4) → [2, 3, 2, 3]
  */
 export function spreadMicro(total: number, count: number): number[] {
   if (count <= 0) return [];
   const base = Math.floor(total / count);
-  const extra = total - base * count;
-  return Array.from({ length: count }, (_, index) => base + (index < extra ? 1 : 0));
+  const rest = total - base * count;
+  // i·base + ⌊i·rest/count⌋ is ⌊i·total/count⌋ without the product overflowing 2^53.
+  const cumulative = (index: number) => index * base + Math.floor((index * rest) / count);
+  return Array.from({ length: count }, (_, index) => cumulative(index + 1) - cumulative(index));
 }
 
 /**
@@ -156,15 +158,15 @@ function applyMeasured<Row>(
 }
 
 /** Names of the validation rules a slot can trip; stored in the slot's `flags`, never a reason to drop it. */
-export const flagNames = ["spike_over_rating", "pf_out_of_range", "estimated_gap", "flat_zero"] as const;
+export const flagNames = ["spike_over_rating", "pf_out_of_range", "estimated_gap"] as const;
 export type Flag = (typeof flagNames)[number];
 
 /**
  * Validation flags of one slot (pure): `spike_over_rating` when its average power (kWh × 12) exceeds the
  * meter's rating `maxKw`; `pf_out_of_range` when |PF| is below Config.minPlausiblePowerFactor (a wiring
  * or CT-polarity fault); `estimated_gap` for an estimated slot (part of a gap). Readings from the future
- * are refused before they get here (Reading.validate); `flat_zero` needs the factory's other meters and
- * is set by the store.
+ * are refused before they get here (Reading.validate names them by path) and
+ * missing slots are listed by `GET /v1/meters/:id/gaps`.
  */
 export function flags(slot: { kwh: number; quality: "measured" | "estimated"; pf?: number | null }, meter: { maxKw?: number | null }): Flag[] {
   const found: Flag[] = [];
