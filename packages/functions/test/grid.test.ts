@@ -7,11 +7,13 @@ import { BillRequest } from "@wattflow/core/billing";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { Signature } from "@wattflow/core/device/signature";
 import { Ingest } from "@wattflow/core/ingest";
+import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
 import { Reading } from "@wattflow/core/reading";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
+import { TimeSeries } from "@wattflow/core/timeseries";
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,6 +60,10 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
   const consumed = new Set<string>();
   beforeAll(async () => {
     p = await pipeline(lane);
+    await p.database.db
+      .update(meterTable)
+      .set({ maxKw: 100 })
+      .where(eq(meterTable.id, ids.meters[2] as string));
     // Case 2's tariff: GDMTH central with energy at 1 / 2 / 3 and nothing else, from 2026.
     await TariffStore.addVersion({
       factoryId: ids.factory,
@@ -219,6 +225,53 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toContainEqual({ path: "from", message: "from must be an ISO 8601 time" });
     expect((await get(`/v1/meters/${meter}/gaps?from=${start}&to=2026-10-13T16:30:00Z`, p.otherApiToken)).status).toBe(404);
+  });
+
+  it("KPIs take demand from measured slots only and say how much energy was estimated", async () => {
+    // Prepare: Monday 2026-11-02 10:00 Mexico City, meter 0 measures 3 × 1 kWh (a 12 kW quarter hour), then a
+    // one-hour gap of 60 kWh follows (15 kWh a quarter hour: 60 kW, if an estimate could set a peak).
+    TimeSeries.provide(await TimeSeries.forLocalStack(p.lake, {}));
+    const start = "2026-11-02T16:00:00Z";
+    await deliver([
+      [slot(start, 0, 1), slot(start, 5, 1), slot(start, 10, 1), { meterId: meter, start: "2026-11-02T16:15:00Z", seconds: 3600, kwh: 60, gap: true }],
+    ]);
+    // Act
+    const kpis = await get(`/v1/factories/${ids.factory}/kpis?month=2026-11`, p.apiToken);
+    TimeSeries.provide(undefined);
+    // Assess: 63 kWh of which 60 estimated (60 / 63 = 0.9524); the peak is the measured 12 kW.
+    const body = kpis.body as { totals: Record<string, unknown>; demand: { peakKw: number }; bill: { monthToDate: { estimatedKwh: string } } };
+    expect(body.totals).toMatchObject({ kwh: 63, estimatedKwh: 60, estimatedShare: 0.9524 });
+    expect(body.demand.peakKw).toBe(12);
+    expect(body.bill.monthToDate.estimatedKwh).toBe("60");
+  });
+
+  it("flags a spike over the meter's rating and a long flat zero while the factory runs, and keeps both", async () => {
+    // Prepare: meter 2 is rated 100 kW; meter 1 reads 0 for 2 hours (24 slots) while meter 0 uses 1 kWh a slot.
+    const start = "2026-10-14T16:00:00Z";
+    const zeros = Array.from({ length: 24 }, (_, index) => ({ ...slot(start, index * 5, 0), meterId: ids.meters[1] as string }));
+    const running = Array.from({ length: 24 }, (_, index) => slot(start, index * 5, 1));
+    // 12 kWh in 5 minutes is 144 kW, over the 100 kW rating.
+    const spike = { ...slot(start, 0, 12), meterId: ids.meters[2] as string };
+    // Act
+    const [answer] = await deliver([[...running, ...zeros, spike]]);
+    // Assess: nothing dropped; each rule named on the slots it concerns.
+    expect(answer).toEqual({ accepted: 49, duplicates: 0, rejected: [] });
+    const flagsOf = async (meterId: string) =>
+      (
+        await p.database.db
+          .select()
+          .from(readingTable)
+          .where(
+            and(
+              eq(readingTable.meterId, meterId),
+              gte(readingTable.intervalStart, new Date(start)),
+              lt(readingTable.intervalStart, new Date("2026-10-14T18:00:00Z")),
+            ),
+          )
+      ).map((row) => [row.kwh, row.flags]);
+    expect(await flagsOf(ids.meters[1] as string)).toEqual(Array.from({ length: 24 }, () => [0, ["flat_zero"]]));
+    expect(await flagsOf(ids.meters[2] as string)).toEqual([[12, ["spike_over_rating"]]]);
+    expect((await flagsOf(meter)).every(([, flags]) => (flags as string[]).length === 0)).toBe(true);
   });
 
   it("for any mix of gap and measured readings of one counter series, in any order and repeated, the stored kWh is what the counters measured", async () => {

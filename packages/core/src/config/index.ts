@@ -72,5 +72,12 @@ export const gridToleranceKwh = 0.001;
 /** Power factor outside [-1, 1] cannot be; below this magnitude it is a wiring or CT-polarity fault worth a flag. */
 export const minPlausiblePowerFactor = 0.2;
 
+/**
+ * A meter reading 0 kWh for this many measured slots in a row (2 hours) while another meter of its
+ * factory uses energy is flagged `flat_zero`: longer than a line's usual stop, the sign of a stuck
+ * meter or an open CT. A flag, not a refusal: the zeros may be true.
+ */
+export const flatZeroSlots = 24;
+
 /** Longest span listed whole by GET /v1/meters/:id/gaps (a query spans at most this many days). */
 export const gapsMaxDays = 92;

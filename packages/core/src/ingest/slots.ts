@@ -5,6 +5,7 @@
  * readings' range, applies the readings in order and writes the slots that changed.
  */
 import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { flatZeroSlots } from "../config";
 import type { Cost } from "../cost";
 import { Database } from "../database";
 import type { Reading } from "../reading";
@@ -93,7 +94,33 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
     });
     rows.push(...written);
   }
+  await flagFlatZero(rows);
   return { rows, outcomes };
+}
+
+/**
+ * Flags `flat_zero` on a run of Config.flatZeroSlots measured zero slots of one meter ending at a zero
+ * just stored, when another meter of the factory used energy in those slots. Costs a statement only for
+ * a batch that stores a measured zero.
+ */
+async function flagFlatZero(rows: readonly StoredReading[]): Promise<void> {
+  const zeros = rows.filter((row) => row.quality === "measured" && row.kwh === 0);
+  if (zeros.length === 0) return;
+  const window = `${flatZeroSlots * (Grid.slotMs / 1000)} seconds`;
+  await Database.use().execute(sql`
+    with zero as (
+      select * from unnest(${sql.param(zeros.map((row) => row.meterId))}::text[], ${sql.param(zeros.map((row) => row.factoryId))}::text[],
+        ${sql.param(zeros.map((row) => row.intervalStart.toISOString()))}::timestamptz[]) as z(meter_id, factory_id, start)
+    ), flat as (
+      select z.meter_id, z.start from zero z
+      where (select count(*) from reading r where r.meter_id = z.meter_id and r.quality = 'measured' and r.kwh = 0
+               and r.interval_start > z.start - ${window}::interval and r.interval_start <= z.start) = ${flatZeroSlots}
+        and exists (select 1 from reading o where o.factory_id = z.factory_id and o.meter_id <> z.meter_id and o.kwh > 0
+               and o.interval_start > z.start - ${window}::interval and o.interval_start <= z.start)
+    )
+    update reading r set flags = array_append(r.flags, 'flat_zero')
+    from flat where r.meter_id = flat.meter_id and r.interval_start > flat.start - ${window}::interval and r.interval_start <= flat.start
+      and not ('flat_zero' = any(r.flags))`);
 }
 
 /**

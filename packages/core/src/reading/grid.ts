@@ -158,15 +158,15 @@ function applyMeasured<Row>(
 }
 
 /** Names of the validation rules a slot can trip; stored in the slot's `flags`, never a reason to drop it. */
-export const flagNames = ["spike_over_rating", "pf_out_of_range", "estimated_gap"] as const;
+export const flagNames = ["spike_over_rating", "pf_out_of_range", "estimated_gap", "flat_zero"] as const;
 export type Flag = (typeof flagNames)[number];
 
 /**
  * Validation flags of one slot (pure): `spike_over_rating` when its average power (kWh × 12) exceeds the
  * meter's rating `maxKw`; `pf_out_of_range` when |PF| is below Config.minPlausiblePowerFactor (a wiring
  * or CT-polarity fault); `estimated_gap` for an estimated slot (part of a gap). Readings from the future
- * are refused before they get here (Reading.validate names them by path) and
- * missing slots are listed by `GET /v1/meters/:id/gaps`.
+ * are refused before they get here (Reading.validate names them by path), missing slots are listed by
+ * `GET /v1/meters/:id/gaps`, and `flat_zero` needs the factory's other meters (the ingest store sets it).
  */
 export function flags(slot: { kwh: number; quality: "measured" | "estimated"; pf?: number | null }, meter: { maxKw?: number | null }): Flag[] {
   const found: Flag[] = [];
