@@ -1,7 +1,7 @@
 /**
  * Ingestion, one processing path: gateways put readings on the stream (directly, or through
- * POST /v1/ingest → `submit`), and the stream consumer (`consume`) validates, stores new keys,
- * prices and forwards them to the lake.
+ * POST /v1/ingest → `submit`), and the stream consumer (`consume`) validates, stores them on the
+ * 5-minute grid (ingest/slots.ts), prices each slot and forwards the slots to the lake.
  */
 import { and, isNull, lt } from "drizzle-orm";
 import { z } from "zod";

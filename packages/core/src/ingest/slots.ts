@@ -60,6 +60,11 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
     const { meterId, start } = (candidates[index] as Candidate).reading;
     if (insertedKeys.has(`${meterId}@${Date.parse(start)}`)) outcomes[index] = { kind: "stored" };
   }
+  // Re-deliveries of measured slots (at-least-once) are settled from one read, without a transaction per meter.
+  await settleOnMeasured(
+    candidates.map((candidate) => candidate.reading),
+    outcomes,
+  );
 
   const rows = [...inserted];
   for (const [meterId, indexes] of slowByMeter(candidates, outcomes)) {
@@ -130,13 +135,14 @@ async function flagFlatZero(rows: readonly StoredReading[]): Promise<void> {
 export async function check(readings: readonly Reading.Input[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(readings.length);
   const single = readings.filter((reading) => reading.seconds === Grid.slotMs / 1000);
-  const stored = await storedKeys(single);
+  const stored = await storedSlots(single);
   const seen = new Set<string>();
   readings.forEach((reading, index) => {
     const key = `${reading.meterId}@${Date.parse(reading.start)}`;
     if (reading.seconds === Grid.slotMs / 1000 && !stored.has(key) && !seen.has(key)) outcomes[index] = { kind: "stored" };
     seen.add(key);
   });
+  await settleOnMeasured(readings, outcomes, stored);
   const placeholder = (start: number) => ({ intervalStart: new Date(start) }) as NewReading;
   for (const [meterId, indexes] of slowByMeter(
     readings.map((reading) => ({ reading })),
@@ -273,14 +279,39 @@ export function spansOverlapping(db: Database.Db | Database.Transaction, meterId
     );
 }
 
-/** Keys (meter id + slot start, epoch ms) already stored, among `readings`. */
-async function storedKeys(readings: readonly Reading.Input[]): Promise<Set<string>> {
-  if (readings.length === 0) return new Set();
+type StoredSlot = { quality: "measured" | "estimated"; kwh: number };
+
+/** Slots already stored among `readings`' keys, by `meterId@epoch ms`. */
+async function storedSlots(readings: readonly Reading.Input[]): Promise<Map<string, StoredSlot>> {
+  if (readings.length === 0) return new Map();
   const rows = await Database.use()
-    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart })
+    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh })
     .from(readingTable)
     .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
-  return new Set(rows.map((row) => `${row.meterId}@${row.intervalStart.getTime()}`));
+  return new Map(rows.map((row) => [`${row.meterId}@${row.intervalStart.getTime()}`, { quality: row.quality, kwh: row.kwh }]));
+}
+
+/**
+ * Settles the unsettled 5-minute readings whose slot already holds a measured value: a duplicate within
+ * 1 Wh, else a conflict. A measured slot never changes, so this does not depend on the batch's order.
+ * Reads the slots unless `stored` is given.
+ */
+async function settleOnMeasured(readings: readonly Reading.Input[], outcomes: (Outcome | undefined)[], stored?: Map<string, StoredSlot>): Promise<void> {
+  const open = readings.flatMap((reading, index) => (outcomes[index] || reading.seconds !== Grid.slotMs / 1000 ? [] : [index]));
+  if (open.length === 0) return;
+  const slots = stored ?? (await storedSlots(open.map((index) => readings[index] as Reading.Input)));
+  const placeholder = () => null;
+  for (const index of open) {
+    const reading = readings[index] as Reading.Input;
+    const start = Date.parse(reading.start);
+    const slot = slots.get(`${reading.meterId}@${start}`);
+    if (slot?.quality !== "measured") continue;
+    const state: Grid.State<null> = {
+      slots: new Map([[start, { quality: "measured", micro: Grid.toMicro(slot.kwh), spanStart: null, row: null, dirty: false }]]),
+      spans: [],
+    };
+    outcomes[index] = Grid.apply(state, { start, seconds: reading.seconds, kwh: reading.kwh }, { make: placeholder, measured: placeholder });
+  }
 }
 
 /** Rows of `reading` with exactly these keys (meter id, slot start). */
