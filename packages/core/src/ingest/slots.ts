@@ -327,9 +327,41 @@ export function keyFilter(keys: readonly { meterId: string; start: Date }[]) {
   );
 }
 
+type Column = { name: string; type: string; pick: (row: NewReading) => unknown; select?: (alias: string) => string };
+
+/** The columns every reading row is written with, as unnest arrays. */
+const readingColumns: Column[] = [
+  { name: "interval_seconds", type: "int", pick: (row) => row.intervalSeconds },
+  { name: "factory_id", type: "text", pick: (row) => row.factoryId },
+  { name: "device_id", type: "text", pick: (row) => row.deviceId },
+  { name: "kwh", type: "float8", pick: (row) => row.kwh },
+  { name: "kvarh", type: "float8", pick: (row) => row.kvarh ?? null },
+  { name: "kw_avg", type: "float8", pick: (row) => row.kwAvg ?? null },
+  { name: "kw_max", type: "float8", pick: (row) => row.kwMax ?? null },
+  { name: "pf", type: "float8", pick: (row) => row.pf ?? null },
+  { name: "voltage", type: "float8", pick: (row) => row.voltage ?? null },
+  { name: '"current"', type: "float8", pick: (row) => row.current ?? null },
+  { name: "tou_period", type: "text", pick: (row) => row.touPeriod ?? null },
+  { name: "tariff_id", type: "text", pick: (row) => row.tariffId ?? null },
+  { name: "unit_price", type: "numeric", pick: (row) => row.unitPrice ?? null },
+  { name: "cost", type: "numeric", pick: (row) => row.cost ?? null },
+  { name: "estimated", type: "bool", pick: (row) => row.estimated ?? false },
+  { name: "gap", type: "bool", pick: (row) => row.gap ?? false },
+  { name: "computed_at", type: "timestamptz", pick: (row) => row.computedAt?.toISOString() ?? null },
+  { name: "source", type: "text", pick: (row) => row.source },
+  { name: "received_at", type: "timestamptz", pick: (row) => row.receivedAt.toISOString() },
+];
+
+/** The grid's own columns: quality, the span an estimate came from, and validation flags (comma-joined, split in SQL). */
+const gridColumns: Column[] = [
+  { name: "quality", type: "text", pick: (row) => row.quality ?? "measured" },
+  { name: "span_start", type: "timestamptz", pick: (row) => row.spanStart?.toISOString() ?? null },
+  { name: "flags", type: "text", pick: (row) => (row.flags ?? []).join(","), select: (alias) => `string_to_array(${alias}, ',')` },
+];
+
 /**
  * Writes slot rows and returns them as stored. One statement over column arrays (unnest) instead of a
- * VALUES list: 24 parameters whatever the batch size. `skip` leaves a stored slot alone (the fast path);
+ * VALUES list: 21 parameters (24 with the grid's columns) whatever the batch size. `skip` leaves a stored slot alone (the fast path);
  * `replace` overwrites it and marks it for delivery again (a measured value or a re-spread estimate).
  */
 async function insertRows(
@@ -338,32 +370,30 @@ async function insertRows(
   db: Database.Db | Database.Transaction = Database.use(),
 ): Promise<StoredReading[]> {
   if (rows.length === 0) return [];
-  const column = <T>(pick: (row: NewReading) => T) => sql.param(rows.map(pick));
-  const written = `interval_seconds, factory_id, device_id, kwh, kvarh, kw_avg, kw_max, pf, voltage, "current", tou_period, tariff_id, unit_price, cost,
-    estimated, gap, quality, span_start, flags, computed_at, source, received_at`;
+  // New measured slots without flags (the common case) leave the grid columns to their defaults: the
+  // statement stays what it was before the grid, 21 arrays. A replacement always writes them.
+  const lean = onConflict === "skip" && rows.every((row) => (row.quality ?? "measured") === "measured" && !row.spanStart && (row.flags ?? []).length === 0);
+  const columns = lean ? readingColumns : [...readingColumns, ...gridColumns];
+  const names = columns.map((column) => column.name).join(", ");
+  const aliases = columns.map((_, index) => `c${index}`);
   const conflict =
     onConflict === "skip"
       ? sql`on conflict do nothing`
       : sql.raw(
-          `on conflict (meter_id, interval_start) do update set (${written}, stored_at, lake_delivered_at) = (${written
-            .split(",")
-            .map((name) => `excluded.${name.trim()}`)
+          `on conflict (meter_id, interval_start) do update set (${names}, stored_at, lake_delivered_at) = (${columns
+            .map((column) => `excluded.${column.name}`)
             .join(", ")}, clock_timestamp(), null)`,
         );
+  const arrays = sql.join(
+    columns.map((column) => sql`${sql.param(rows.map(column.pick))}::${sql.raw(column.type)}[]`),
+    sql`, `,
+  );
+  const select = columns.map((column, index) => column.select?.(`c${index}`) ?? `c${index}`).join(", ");
   const result = await db.execute(sql`
-    insert into reading (meter_id, interval_start, ${sql.raw(written)})
-    select m, s, sec, f, d, k, kv, ka, kx, p, v, c, t, ti, u, co, e, g, q, ss, string_to_array(fl, ','), ca, so, r from unnest(
-      ${column((row) => row.meterId)}::text[], ${column((row) => row.intervalStart.toISOString())}::timestamptz[],
-      ${column((row) => row.intervalSeconds)}::int[], ${column((row) => row.factoryId)}::text[], ${column((row) => row.deviceId)}::text[],
-      ${column((row) => row.kwh)}::float8[], ${column((row) => row.kvarh ?? null)}::float8[], ${column((row) => row.kwAvg ?? null)}::float8[],
-      ${column((row) => row.kwMax ?? null)}::float8[], ${column((row) => row.pf ?? null)}::float8[], ${column((row) => row.voltage ?? null)}::float8[],
-      ${column((row) => row.current ?? null)}::float8[], ${column((row) => row.touPeriod ?? null)}::text[], ${column((row) => row.tariffId ?? null)}::text[],
-      ${column((row) => row.unitPrice ?? null)}::numeric[], ${column((row) => row.cost ?? null)}::numeric[], ${column((row) => row.estimated ?? false)}::bool[],
-      ${column((row) => row.gap ?? false)}::bool[], ${column((row) => row.quality ?? "measured")}::text[],
-      ${column((row) => row.spanStart?.toISOString() ?? null)}::timestamptz[], ${column((row) => (row.flags ?? []).join(","))}::text[],
-      ${column((row) => row.computedAt?.toISOString() ?? null)}::timestamptz[],
-      ${column((row) => row.source)}::text[], ${column((row) => row.receivedAt.toISOString())}::timestamptz[])
-      as x(m, s, sec, f, d, k, kv, ka, kx, p, v, c, t, ti, u, co, e, g, q, ss, fl, ca, so, r)
+    insert into reading (meter_id, interval_start, ${sql.raw(names)})
+    select m, s, ${sql.raw(select)} from unnest(
+      ${sql.param(rows.map((row) => row.meterId))}::text[], ${sql.param(rows.map((row) => row.intervalStart.toISOString()))}::timestamptz[], ${arrays})
+      as x(m, s, ${sql.raw(aliases.join(", "))})
     ${conflict}
     returning *`);
   return (result as unknown as { rows: Record<string, unknown>[] }).rows.map(fromRow);
