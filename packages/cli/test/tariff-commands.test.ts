@@ -150,6 +150,27 @@ describe("wattflow cost", () => {
     expect(JSON.parse(result.stdout)).toEqual({ readings: 4, kwh: "16.735567", cost: "28.38", byPeriod: { base: "0.00", intermedia: "4.67", punta: "23.71" } });
   });
 
+  test("a 24-hour gap reading is priced slot by slot in each period it crosses (issue 12, case 2)", () => {
+    // Monday 2026-04-06 00:00–24:00 Mexico City (UTC−6) at a flat 10 kW: 240 kWh, 288 slots of 0.833… kWh.
+    // GDMTH central, April weekday: base 00–06 (60 kWh × 1 = 60), punta 20–22 (20 kWh × 3 = 60),
+    // intermedia 06–20 and 22–24 (160 kWh × 2 = 320): 440.00, where pricing it all at its start gave 240.00 (base).
+    const gap = { meterId: "mtr_a", start: "2026-04-06T06:00:00Z", seconds: 86_400, kwh: 240, gap: true };
+    const input = file("gap.ndjson", JSON.stringify(gap));
+    const flat = file("flat-prices.json", { fixed: "0", energy: { base: "1", intermedia: "2", punta: "3" }, distribution: "0", capacity: "0" });
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", flat, "--input", input, "--summary");
+    expect(JSON.parse(result.stdout)).toEqual({ readings: 1, kwh: "240", cost: "440.00", byPeriod: { base: "60.00", intermedia: "320.00", punta: "60.00" } });
+
+    const lines = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", flat, "--input", input)
+      .stdout.trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(288);
+    expect(lines[0]).toMatchObject({ start: "2026-04-06T06:00:00.000Z", seconds: 300, spanStart: gap.start, quality: "estimated", period: "base" });
+    expect(lines[20 * 12]).toMatchObject({ start: "2026-04-07T02:00:00.000Z", period: "punta" });
+    // The slots carry the span's energy to the micro-kWh: 240 kWh is 240,000,000 micro-kWh over 288 slots.
+    expect(Math.round(lines.reduce((sum, line) => sum + line.kwh * 1e6, 0))).toBe(240_000_000);
+  });
+
   test("a reading with negative energy exits 2 naming its line", () => {
     const input = file("bad.ndjson", `${JSON.stringify(readings[0])}\n${JSON.stringify({ ...readings[1], kwh: -1 })}\n`);
     const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input, "--summary");

@@ -205,13 +205,34 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(april).toMatchObject({ estimated: true, subtotal: "1169.27" });
   });
 
-  test("a reading longer than 5 minutes is costed in its start's period and spreads its demand", () => {
+  test("a reading longer than 5 minutes is costed slot by slot in each period and sets no demand", () => {
     // Prepare: one hour from 17:30 local on a winter weekday (intermedia until 18:00, punta after).
     const readings = [{ start: new Date("2026-03-10T23:30:00Z"), seconds: 3600, kwh: 120 }];
     // Act
     const bill = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } });
-    // Assess: all 120 kWh in intermedia; 30 kWh in each quarter hour → 120 kW, capped by Q/(24·31·0.57) = 0.28 kW.
-    expect(amounts(bill)).toMatchObject({ "energy-intermedia": "186.88", "energy-punta": "0.00", distribution: "0.00" });
+    // Assess: 12 slots of 10 kWh: 6 in intermedia (60 kWh × 1.5573 = 93.438 → 93.44), 6 in punta
+    // (60 kWh × 1.7262 = 103.572 → 103.57). The spread slots are estimates: no demand, all 120 kWh estimated.
+    expect(amounts(bill)).toMatchObject({ "energy-intermedia": "93.44", "energy-punta": "103.57", distribution: "0.00", capacity: "0.00" });
+    expect(bill.estimatedKwh).toBe("120");
+  });
+
+  test("estimated 5-minute slots count as energy but never set the demand peak", () => {
+    // Prepare: a measured quarter hour of 3 × 10 kWh (120 kW) and an estimated one of 3 × 50 kWh (600 kW if it counted).
+    const measured = [0, 5, 10].map((minute) => ({ start: new Date(Date.parse("2026-03-11T01:00:00Z") + minute * 60_000), seconds: 300, kwh: 10 }));
+    const estimated = [0, 5, 10].map((minute) => ({
+      start: new Date(Date.parse("2026-03-11T03:00:00Z") + minute * 60_000),
+      seconds: 300,
+      kwh: 50,
+      quality: "estimated" as const,
+    }));
+    // Act
+    const bill = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings: [...measured, ...estimated] } });
+    // Assess: the month's peak is the measured 120 kW; energy holds all 180 kWh, 150 of it estimated.
+    const energy = bill.lines.filter((line) => line.code.startsWith("energy-")).reduce((sum, line) => sum + Number(line.quantity), 0);
+    expect(energy).toBe(180);
+    expect(bill.estimatedKwh).toBe("150");
+    const capped = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings: measured } });
+    expect(bill.lines.find((line) => line.code === "capacity")?.quantity).toBe(capped.lines.find((line) => line.code === "capacity")?.quantity);
   });
 
   test("a Baja California month with the autumn clock change has 25 hours on its first Sunday", () => {

@@ -90,7 +90,7 @@ describe("KPI math", () => {
   it("adds energy and cost up per day, shift, period and line, and reads the month's demand", () => {
     const kpis = Kpi.compute(input());
 
-    expect(kpis.totals).toEqual({ kwh: 1940, kvarh: 960, cost: "3880.00", windows: 192 });
+    expect(kpis.totals).toEqual({ kwh: 1940, kvarh: 960, cost: "3880.00", windows: 192, estimatedKwh: 0, estimatedShare: 0 });
     expect(kpis.byDay).toEqual([
       { day: "2026-03-01", kwh: 980, cost: "1960.00" },
       { day: "2026-03-02", kwh: 960, cost: "1920.00" },
@@ -183,7 +183,7 @@ describe("KPI math", () => {
   it("an empty month has totals of zero and no ratios", () => {
     const kpis = Kpi.compute({ ...input(), windows: [], meterDays: [] });
 
-    expect(kpis.totals).toEqual({ kwh: 0, kvarh: null, cost: "0.00", windows: 0 });
+    expect(kpis.totals).toEqual({ kwh: 0, kvarh: null, cost: "0.00", windows: 0, estimatedKwh: 0, estimatedShare: 0 });
     expect([kpis.puntaShare, kpis.loadFactor, kpis.powerFactor, kpis.demand.peakKw]).toEqual([null, null, null, null]);
     // Production rows without energy: the EnPI says 0 kWh, and the coverage that no meter had data.
     expect(kpis.energyPerUnit).toMatchObject({ units: 100, kwh: 0 });

@@ -57,8 +57,8 @@ const range = { factoryId, from: new Date("2026-03-01T06:00:00Z"), to: new Date(
 
 /** kwhWithKvarh leaves out mtr_b's 05:55 reading (4 kWh, no kVArh): 1 + 2 + 3 in the first window. */
 const expectedWindows = [
-  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, kvarh: 3, kwhWithKvarh: 6, cost: "10.000000" },
-  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, kvarh: 5.5, kwhWithKvarh: 11, cost: "27.000000" },
+  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, estimatedKwh: 0, kvarh: 3, kwhWithKvarh: 6, cost: "10.000000" },
+  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, estimatedKwh: 0, kvarh: 5.5, kwhWithKvarh: 11, cost: "27.000000" },
 ];
 const expectedDays = [
   { meterId: "mtr_a", day: "2026-03-01", kwh: 6, cost: "6.000000", kvarh: 3, kwhWithKvarh: 6 },

@@ -39,7 +39,7 @@ describe.each(Testing.lanes())("KPIs and alerts through the API on %s", (lane) =
     };
 
     expect(response.status).toBe(200);
-    expect(body.totals).toEqual({ kwh: 72, kvarh: null, cost: "155.04", windows: 4 });
+    expect(body.totals).toEqual({ kwh: 72, kvarh: null, cost: "155.04", windows: 4, estimatedKwh: 0, estimatedShare: 0 });
     expect(body.demand.peakKw).toBe(72);
     expect(body.byShift).toEqual([{ shift: "1", kwh: 72, cost: "155.04" }]);
     expect(body.byLine).toEqual([

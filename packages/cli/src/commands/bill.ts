@@ -44,9 +44,10 @@ export function register(program: Command): void {
       required(options, "input");
       const request = parseOrExit(BillRequest.Request, readJson(options.input, "--input"), options.input);
       try {
-        // The request carries its own prices, never estimated ones: the printed bill has just the contract's fields.
-        const { estimated: _estimated, ...bill } = Bill.compute(BillRequest.toInput(request));
-        console.log(JSON.stringify(bill, null, 2));
+        // The request carries its own prices, never estimated ones: the printed bill has just the contract's fields,
+        // and says how much energy was estimated only when readings longer than 5 minutes were spread.
+        const { estimated: _estimated, estimatedKwh, ...bill } = Bill.compute(BillRequest.toInput(request));
+        console.log(JSON.stringify(estimatedKwh === "0" ? bill : { ...bill, estimatedKwh }, null, 2));
       } catch (error) {
         if (error instanceof BillError) throw new CliError(`${options.input}: ${error.path}: ${error.message}`, 2);
         throw error;

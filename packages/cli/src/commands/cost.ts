@@ -1,12 +1,15 @@
 /**
  * `wattflow cost`: prices 5-minute readings (NDJSON) under a CFE plan and streams them back with
- * their period, unit price and cost; `--summary` prints only the totals, rounded to cents once.
+ * their period, unit price and cost; a longer reading comes back as its 5-minute slots (spread flat,
+ * `quality: "estimated"`, `spanStart`), each priced in its own period. `--summary` prints only the
+ * totals, rounded to cents once.
  * Needs no running stack.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { BillRequest } from "@wattflow/core/billing";
 import { Cost } from "@wattflow/core/cost";
+import { Grid } from "@wattflow/core/reading/grid";
 import { Plan } from "@wattflow/core/tariff/plan";
 import type { Command } from "commander";
 import Decimal from "decimal.js";
@@ -74,16 +77,23 @@ export function register(program: Command): void {
           throw new CliError(`${options.input}:${number}: not JSON: ${(error as Error).message}`, 2);
         }
         const reading = parseOrExit(Line, raw, `${options.input}:${number}`);
-        const priced = Cost.price({ kwh: reading.kwh, start: new Date(reading.start) }, version, { timeZone });
         readings++;
         kwh = kwh.plus(reading.kwh);
-        const period = priced.period as string;
-        // Exact cost (the line's own is at 6 decimals): the totals round to cents once, at the end.
-        byPeriod.set(period, (byPeriod.get(period) as Decimal).plus(new Decimal(reading.kwh).times(priced.unitPrice)));
-        if (!options.summary) {
-          out.push(JSON.stringify({ ...(raw as object), period, unitPrice: priced.unitPrice, cost: priced.cost }));
-          if (out.length >= 1000) await flush();
+        // A reading longer than 5 minutes is spread flat over its slots, each priced in its own period.
+        const slots = Grid.slots({ start: new Date(reading.start), seconds: reading.seconds, kwh: reading.kwh });
+        for (const slot of slots) {
+          const priced = Cost.price(slot, version, { timeZone });
+          const period = priced.period as string;
+          // Exact cost (the line's own is at 6 decimals): the totals round to cents once, at the end.
+          byPeriod.set(period, (byPeriod.get(period) as Decimal).plus(new Decimal(slot.kwh).times(priced.unitPrice)));
+          if (options.summary) continue;
+          const line =
+            slots.length === 1
+              ? raw
+              : { ...(raw as object), start: slot.start.toISOString(), seconds: 300, kwh: slot.kwh, spanStart: reading.start, quality: "estimated" };
+          out.push(JSON.stringify({ ...(line as object), period, unitPrice: priced.unitPrice, cost: priced.cost }));
         }
+        if (out.length >= 1000) await flush();
       }
       await flush();
       if (options.summary) {

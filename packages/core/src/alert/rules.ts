@@ -57,6 +57,10 @@ const dayOf = (ms: number, timeZone: string) => {
   return `${local.year}-${pad(local.month)}-${pad(local.day)}`;
 };
 
+/** A window's 15-minute demand (kW) from its measured energy: estimated slots never set a peak. */
+/** 15-minute demand from the measured kWh of a window: estimated slots never set a demand (issue 12). */
+const demandKw = (window: Window) => Figures.demandKw(window.kwh - (window.estimatedKwh ?? 0));
+
 /** The windows that have ended by `now` (the one still filling would understate demand). */
 function complete(context: Context): Window[] {
   return context.windows.filter((window) => window.start.getTime() + QUARTER <= context.now.getTime());
@@ -73,8 +77,8 @@ export function demandNearPeak(context: Context, threshold: number): Finding[] {
   const month = complete(context).filter((window) => window.start.getTime() >= from);
   const latest = month.at(-1);
   if (!latest || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
-  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, Figures.demandKw(window.kwh)), 0);
-  const demand = latest.kwh * 4;
+  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, demandKw(window)), 0);
+  const demand = demandKw(latest);
   if (earlier <= 0 || demand < threshold * earlier) return [];
   return [
     {
@@ -92,7 +96,7 @@ export function demandNearContractedInPunta(context: Context, threshold: number)
   const contracted = context.contractedDemandKw;
   const latest = complete(context).at(-1);
   if (!contracted || !latest || latest.period !== "punta" || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
-  const demand = latest.kwh * 4;
+  const demand = demandKw(latest);
   if (demand < threshold * contracted) return [];
   return [
     {

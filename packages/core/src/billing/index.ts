@@ -6,6 +6,7 @@
  * decimal, rounded to cents once per line.
  */
 import Decimal from "decimal.js";
+import { Grid } from "../reading/grid";
 import type { Tariff } from "../tariff";
 import type { DemandCharge, Prices, Tier } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
@@ -39,14 +40,25 @@ export type Bill = {
   total: string;
   /** Priced with the latest prices because the billing month's were not published yet. */
   estimated: boolean;
+  /** kWh of the energy lines that was estimated (spread from longer readings), not measured; "0" when all was measured. */
+  estimatedKwh: string;
 };
 
 /**
- * One 5-minute (or longer) reading; `start` is the interval start. `kwhWithKvarh`: for a reading that
- * sums meters of which only some measure kVArh, the kWh of those (power factor pairs kVArh with it
- * alone, Figures.powerFactor); else the reading's kWh pairs with its kVArh.
+ * One 5-minute slot or a longer reading; `start` is the interval start. A longer reading is spread flat
+ * over its slots (Grid.slots) and, like a slot of `quality: "estimated"`, counts as energy but never as
+ * demand, unless it says `quality: "measured"` (a sum of measured slots, e.g. a 15-minute window).
+ * `kwhWithKvarh`: for a reading that sums meters of which only some measure kVArh, the kWh of those
+ * (power factor pairs kVArh with it alone, Figures.powerFactor); else the reading's kWh pairs with its kVArh.
  */
-export type Reading = { start: Date; seconds: number; kwh: number; kvarh?: number | null; kwhWithKvarh?: number };
+export type Reading = {
+  start: Date;
+  seconds: number;
+  kwh: number;
+  kvarh?: number | null;
+  kwhWithKvarh?: number;
+  quality?: "measured" | "estimated";
+};
 
 /**
  * Usage already summed: kWh per energy period, kVArh, and maximum demand overall and per demand period.
@@ -93,11 +105,14 @@ type Usage = {
   demand: Map<string, Decimal>;
   /** Demand periods that occur in the billing period. */
   occurring: Set<string>;
+  /** kWh that came from estimated slots. */
+  estimatedKwh: Decimal;
 };
 
 /**
- * Sums readings: energy per period exactly (kWh to 6 decimals, as integers), demand from the sum of
- * every meter per 5-minute slot. The result does not depend on the readings' order.
+ * Sums readings: energy per period exactly (kWh to 6 decimals, as integers) by each slot's period,
+ * demand from the sum of every meter's measured 5-minute slots (an estimate never sets a peak). The
+ * result does not depend on the readings' order.
  */
 function fromReadings(readings: readonly Reading[], input: Input, range: { from: number; to: number; timeZone: string }): Usage {
   const plan = Plan.of(input.definition);
@@ -108,6 +123,7 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
   const energy = new Float64Array(periods.length);
   let kvarh = 0;
   let kwhWithKvarh = 0;
+  let estimatedMicro = 0;
   let measuredReactive = false;
   for (let index = 0; index < readings.length; index++) {
     const reading = readings[index] as Reading;
@@ -122,25 +138,29 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
     if (!(reading.seconds >= SLOT_MS / 1000) || reading.seconds % (SLOT_MS / 1000) !== 0)
       throw new BillError(`seconds must be a positive multiple of 300, got ${reading.seconds}`, `usage.readings.${index}.seconds`);
     const micro = Math.round(reading.kwh * MICRO);
-    const quarter = Math.floor((ms - table.origin) / 900_000);
-    const period = (table.codes[quarter] as number) % DEMAND_SHIFT;
-    energy[period] = (energy[period] as number) + micro;
     const first = Math.floor((ms - range.from) / SLOT_MS);
     const spans = reading.seconds / (SLOT_MS / 1000);
-    if (spans === 1) slots[first] = (slots[first] as number) + micro;
-    else {
-      // A longer interval (a bridged gap) spreads its energy evenly; the remainder goes to its first slot.
-      const share = Math.floor(micro / spans);
-      for (let slot = 0; slot < spans && first + slot < slots.length; slot++)
-        slots[first + slot] = (slots[first + slot] as number) + share + (slot === 0 ? micro - share * spans : 0);
-    }
+    if (first + spans > slots.length)
+      throw new BillError(
+        `reading runs past the end of the billing period (${spans} slots from ${reading.start.toISOString()})`,
+        `usage.readings.${index}.seconds`,
+      );
+    const shares = spans === 1 ? [micro] : Grid.spreadMicro(micro, spans);
+    const estimated = reading.quality === "estimated" || (spans > 1 && reading.quality !== "measured");
+    shares.forEach((share, slot) => {
+      const quarter = Math.floor((ms + slot * SLOT_MS - table.origin) / 900_000);
+      const period = (table.codes[quarter] as number) % DEMAND_SHIFT;
+      energy[period] = (energy[period] as number) + share;
+      if (estimated) estimatedMicro += share;
+      else slots[first + slot] = (slots[first + slot] as number) + share;
+    });
     if (reading.kvarh !== undefined && reading.kvarh !== null) {
       measuredReactive = true;
       kvarh += Math.round(reading.kvarh * MICRO);
       kwhWithKvarh += reading.kwhWithKvarh === undefined ? micro : Math.round(reading.kwhWithKvarh * MICRO);
     }
   }
-  for (const value of [...energy, kvarh, kwhWithKvarh])
+  for (const value of [...energy, kvarh, kwhWithKvarh, estimatedMicro])
     if (!Number.isSafeInteger(value)) throw new BillError("too much energy to sum exactly in one bill", "usage.readings");
 
   // A definition built in code (not parsed) may leave the window out: zod's default then.
@@ -167,6 +187,7 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
     kwhWithKvarh: measuredReactive ? new Decimal(kwhWithKvarh).div(MICRO) : null,
     demand: new Map([["*", toKw(overall)]]),
     occurring,
+    estimatedKwh: new Decimal(estimatedMicro).div(MICRO),
   };
   periods.forEach((name, index) => {
     usage.kwh.set(name, new Decimal(energy[index] as number).div(MICRO));
@@ -184,6 +205,7 @@ function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usa
     kwhWithKvarh: aggregates.kwhWithKvarh === undefined ? null : new Decimal(aggregates.kwhWithKvarh),
     demand: new Map(),
     occurring: new Set(),
+    estimatedKwh: new Decimal(0),
   };
   for (const [name, kwh] of Object.entries(aggregates.kwh)) {
     if (!periods.includes(name)) throw new BillError(`the tariff has no period ${name} (it has ${periods.join(", ")})`, `usage.kwh.${name}`);
@@ -306,6 +328,7 @@ export function compute(input: Input): Bill {
     iva: money(iva),
     total: money(taxed.plus(iva)),
     estimated,
+    estimatedKwh: plain(usage.estimatedKwh),
   };
 }
 

@@ -25,6 +25,8 @@ export const billTable = pgTable(
     iva: numeric("iva").notNull(),
     total: numeric("total").notNull(),
     readings: integer("readings"),
+    /** kWh of the bill's energy that was estimated (slots spread from gap readings), not measured. */
+    estimatedKwh: numeric("estimated_kwh"),
     importRunId: text("import_run_id"),
     closedAt: instant("closed_at"),
     reopenedAt: instant("reopened_at"),

@@ -42,6 +42,8 @@ export type Closed = {
   currency: string;
   readings: number;
   total: string;
+  /** kWh of the bill's energy that was estimated, not measured. */
+  estimatedKwh: string;
   lines: number;
   reconciliation: Reconciliation | null;
 };
@@ -178,7 +180,13 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   const version = inForce(await versionsOf(factory.id), from);
   if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${input.month}-01`);
   const readings = await db
-    .select({ start: readingTable.intervalStart, seconds: readingTable.intervalSeconds, kwh: readingTable.kwh, kvarh: readingTable.kvarh })
+    .select({
+      start: readingTable.intervalStart,
+      seconds: readingTable.intervalSeconds,
+      kwh: readingTable.kwh,
+      kvarh: readingTable.kvarh,
+      quality: readingTable.quality,
+    })
     .from(readingTable)
     .where(and(eq(readingTable.factoryId, factory.id), gte(readingTable.intervalStart, from), lt(readingTable.intervalStart, to)));
 
@@ -187,7 +195,8 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   let currency = factory.currency;
   if (definition.kind === "flat") {
     // A flat tariff has no demand, power factor or tax rules: the bill is its energy line.
-    const kwh = readings.reduce((sum, reading) => sum.plus(new Decimal(reading.kwh).toDecimalPlaces(6)), new Decimal(0));
+    const kwhOf = (rows: typeof readings) => rows.reduce((sum, reading) => sum.plus(new Decimal(reading.kwh).toDecimalPlaces(6)), new Decimal(0));
+    const kwh = kwhOf(readings);
     const amount = kwh.times(definition.energyPrice).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
     bill = {
       lines: [{ code: "energy", quantity: kwh.toFixed(), unit: "kWh", unitPrice: definition.energyPrice, amount }],
@@ -197,6 +206,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
       iva: "0.00",
       total: amount,
       estimated: false,
+      estimatedKwh: kwhOf(readings.filter((reading) => reading.quality === "estimated")).toFixed(),
     };
     currency = definition.currency;
   } else {
@@ -205,7 +215,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         definition,
         timeZone: factory.timeZone,
         period: { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` },
-        usage: { readings: readings.map((reading) => ({ start: reading.start, seconds: reading.seconds, kwh: reading.kwh, kvarh: reading.kvarh })) },
+        usage: { readings },
       });
     } catch (error) {
       if (error instanceof Bill.BillError)
@@ -233,6 +243,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         iva: bill.iva,
         total: bill.total,
         readings: readings.length,
+        estimatedKwh: bill.estimatedKwh,
         closedAt: now,
         reopenedAt: null,
         updatedAt: now,
@@ -241,7 +252,16 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     });
   });
   const reconciliation = await reconcile(input);
-  return { factoryId: factory.id, month: input.month, currency, readings: readings.length, total: bill.total, lines: bill.lines.length, reconciliation };
+  return {
+    factoryId: factory.id,
+    month: input.month,
+    currency,
+    readings: readings.length,
+    total: bill.total,
+    estimatedKwh: bill.estimatedKwh,
+    lines: bill.lines.length,
+    reconciliation,
+  };
 }
 
 type BillValues = Omit<typeof billTable.$inferInsert, "id" | "factoryId" | "month" | "source">;

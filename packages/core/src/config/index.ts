@@ -186,3 +186,22 @@ export const health = {
   /** Each check must answer within this, so one hung component cannot hang the report. */
   checkTimeoutMs: 2000,
 } as const;
+
+/**
+ * Two values for the same energy that differ by at most this many kWh (1 Wh) are the same reading:
+ * counters are read to the Wh, and float sums of a span's slots drift by far less.
+ */
+export const gridToleranceKwh = 0.001;
+
+/** Power factor outside [-1, 1] cannot be; below this magnitude it is a wiring or CT-polarity fault worth a flag. */
+export const minPlausiblePowerFactor = 0.2;
+
+/**
+ * A meter reading 0 kWh for this many measured slots in a row (2 hours) while another meter of its
+ * factory uses energy is flagged `flat_zero`: longer than a line's usual stop, the sign of a stuck
+ * meter or an open CT. A flag, not a refusal: the zeros may be true.
+ */
+export const flatZeroSlots = 24;
+
+/** Longest span listed whole by GET /v1/meters/:id/gaps (a query spans at most this many days). */
+export const gapsMaxDays = 92;

@@ -82,7 +82,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
         select sum(kwh)::float8 as kwh_today, sum(cost)::text as cost_today
         from reading r where r.factory_id = f.id and r.interval_start >= f.day_start and r.interval_start < ${at}::timestamptz) d on true
       left join lateral (
-        select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, (sum(kwh) * 4)::float8 as window_kw
+        select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, (coalesce(sum(kwh) filter (where quality = 'measured'), 0) * 4)::float8 as window_kw
         from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '45 minutes' and r.interval_start < m.last_end
         group by 1 having date_bin('15 minutes', min(interval_start), timestamptz '2000-01-01') + interval '15 minutes' <= m.last_end
         order by 1 desc limit 1) w on true

@@ -29,6 +29,8 @@ export const fields = {
   intervalSeconds: "interval_seconds",
   estimated: "estimated",
   gap: "gap",
+  /** kWh of the point that was estimated (0 when measured): sums per window without a string filter. */
+  estimatedKwh: "estimated_kwh",
   device: "device",
 } as const;
 
@@ -433,9 +435,14 @@ export function counterEnergy(scope: Scope & { field: string; every: string | Re
     .toString();
 }
 
-/** kWh, kVArh and cost of a factory per 15-minute window (the KPI and alert basis), one table per field. */
+/** kWh, kVArh, cost and estimated kWh of a factory per 15-minute window (the KPI and alert basis), one table per field. */
 export function factoryWindows(scope: Scope & { factoryId: string }): string {
-  return scoped(scope).field(fields.kwh, fields.kvarh, fields.cost).group(["_field"]).aggregateWindow({ every: "15m", fn: "sum" }).yield("windows").toString();
+  return scoped(scope)
+    .field(fields.kwh, fields.kvarh, fields.cost, fields.estimatedKwh)
+    .group(["_field"])
+    .aggregateWindow({ every: "15m", fn: "sum" })
+    .yield("windows")
+    .toString();
 }
 
 /** The time-of-use period of each 15-minute window of a factory (periods change on quarter hours only). */

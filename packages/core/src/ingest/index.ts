@@ -1,9 +1,9 @@
 /**
  * Ingestion, one processing path: gateways put readings on the stream (directly, or through
- * POST /v1/ingest → `submit`), and the stream consumer (`consume`) validates, stores new keys,
- * prices and forwards them to the lake.
+ * POST /v1/ingest → `submit`), and the stream consumer (`consume`) validates, stores them on the
+ * 5-minute grid (ingest/slots.ts), prices each slot and forwards the slots to the lake.
  */
-import { and, isNull, lt, sql } from "drizzle-orm";
+import { and, isNull, lt } from "drizzle-orm";
 import { z } from "zod";
 import { ingestMaxReadings, retryAfterSeconds } from "../config";
 import { Cost } from "../cost";
@@ -15,12 +15,14 @@ import { Lake } from "../lake";
 import { Meter } from "../meter";
 import { Quarantine } from "../quarantine";
 import { Reading } from "../reading";
+import { Grid } from "../reading/grid";
 import { readingTable } from "../reading/reading.sql";
 import { Stream } from "../stream";
 import { Tariff } from "../tariff";
 import { TariffStore } from "../tariff/store";
 import { TimeSeries } from "../timeseries";
 import { jsonPath, type Problem, VisibleError } from "../util/error";
+import { keyFilter, Slots } from "./slots";
 
 export * as Ingest from "./index";
 
@@ -67,7 +69,8 @@ export async function submit(device: Identity, body: unknown, now = new Date()):
       rejected.push({ index, errors: [{ path: jsonPath(["readings", index, "meterId"]), message: `meter ${reading.meterId} is not read by this device` }] });
       return false;
     }
-    const key = Reading.key(reading);
+    // Only an identical repeat is a duplicate here: another interval or value for the same start is settled on the grid.
+    const key = `${Reading.key(reading)}+${reading.seconds}s=${reading.kwh}`;
     if (seen.has(key)) {
       duplicates++;
       return false;
@@ -76,9 +79,15 @@ export async function submit(device: Identity, body: unknown, now = new Date()):
     return true;
   });
 
-  const stored = await storedKeys(owned.map((item) => item.reading));
-  const fresh = owned.filter((item) => !stored.has(Reading.key(item.reading)));
-  duplicates += owned.length - fresh.length;
+  // Settled against the stored grid as the consumer will: new slots go on, identical re-deliveries are
+  // duplicates, and a reading that contradicts measured slots is refused here with its reason.
+  const outcomes = await Slots.check(owned.map((item) => item.reading));
+  const fresh = owned.filter(({ index }, position) => {
+    const outcome = outcomes[position] as Slots.Outcome;
+    if (outcome.kind === "duplicate") duplicates++;
+    if (outcome.kind === "conflict") rejected.push({ index, errors: [{ path: jsonPath(["readings", index]), message: outcome.message }] });
+    return outcome.kind === "stored";
+  });
 
   if (fresh.length > 0) {
     const receivedAt = now.toISOString();
@@ -124,28 +133,6 @@ async function putAll(entries: Stream.PutEntry[]): Promise<void> {
   }
 }
 
-/** Keys (meter id + interval start) already stored, among `readings`. */
-async function storedKeys(readings: readonly Reading.Input[]): Promise<Set<string>> {
-  if (readings.length === 0) return new Set();
-  const rows = await Database.use()
-    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart })
-    .from(readingTable)
-    .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
-  return new Set(rows.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-}
-
-function keyFilter(keys: readonly { meterId: string; start: Date }[]) {
-  const meterIds = keys.map((key) => key.meterId);
-  const starts = keys.map((key) => key.start.toISOString());
-  const first = Math.min(...keys.map((key) => key.start.getTime()));
-  const last = Math.max(...keys.map((key) => key.start.getTime()));
-  // The range lets Postgres prune monthly partitions; the unnest pairs are the exact keys.
-  return and(
-    sql`${readingTable.intervalStart} between ${new Date(first).toISOString()}::timestamptz and ${new Date(last).toISOString()}::timestamptz`,
-    sql`(${readingTable.meterId}, ${readingTable.intervalStart}) in (select * from unnest(${sql.param(meterIds)}::text[], ${sql.param(starts)}::timestamptz[]))`,
-  );
-}
-
 /** One stream record as the consumer gets it. */
 export type StreamInput = {
   data: Uint8Array;
@@ -187,9 +174,9 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   }
   const owners = await Meter.owners(decoded.map((item) => item.record.reading.meterId));
   const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
-  const rows: NewReading[] = [];
+  const candidates: Slots.Candidate[] = [];
+  const inputOfCandidate: StreamInput[] = [];
   const devices = new Set<string>();
-  const keys = new Set<string>();
   for (const { input, record } of decoded) {
     const reading = record.reading;
     const owner = owners.get(reading.meterId);
@@ -208,53 +195,66 @@ export async function consume(records: readonly StreamInput[], now = new Date())
       refusedRecords.push({ entry: quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]), claim });
       continue;
     }
-    const key = Reading.key(reading);
-    if (keys.has(key)) continue;
-    keys.add(key);
     devices.add(record.deviceId);
-    const start = new Date(reading.start);
-    const version = Tariff.inForce(tariffs.get(owner.factoryId) ?? [], start);
-    // A reading with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
-    const priced = version ? Cost.price({ kwh: reading.kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
-    rows.push({
-      meterId: reading.meterId,
-      intervalStart: start,
-      intervalSeconds: reading.seconds,
-      factoryId: owner.factoryId,
-      deviceId: record.deviceId,
-      kwh: reading.kwh,
-      kvarh: reading.kvarh ?? null,
-      kwAvg: reading.kwAvg ?? null,
-      kwMax: reading.kwMax ?? null,
-      pf: reading.pf ?? null,
-      voltage: reading.voltage ?? null,
-      current: reading.current ?? null,
-      touPeriod: priced?.period ?? null,
-      tariffId: priced?.tariffId ?? null,
-      unitPrice: priced?.unitPrice ?? null,
-      cost: priced?.cost ?? null,
-      estimated: priced?.estimated ?? false,
-      gap: reading.gap ?? false,
-      computedAt: priced ? now : null,
-      source: record.via,
-      receivedAt: record.receivedAt ? new Date(record.receivedAt) : new Date(input.arrivalMs),
+    const tariffsOfFactory = tariffs.get(owner.factoryId) ?? [];
+    inputOfCandidate.push(input);
+    candidates.push({
+      reading,
+      maxKw: owner.maxKw,
+      // Each slot is priced by its own start: a span crossing a period, day, month or tariff version lands in each.
+      // A slot with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
+      price: (start, kwh) => {
+        const version = Tariff.inForce(tariffsOfFactory, start);
+        return version ? Cost.price({ kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
+      },
+      base: {
+        meterId: reading.meterId,
+        intervalSeconds: reading.seconds,
+        factoryId: owner.factoryId,
+        deviceId: record.deviceId,
+        kvarh: reading.kvarh ?? null,
+        kwAvg: reading.kwAvg ?? null,
+        kwMax: reading.kwMax ?? null,
+        pf: reading.pf ?? null,
+        voltage: reading.voltage ?? null,
+        current: reading.current ?? null,
+        gap: reading.gap ?? false,
+        source: record.via,
+        receivedAt: record.receivedAt ? new Date(record.receivedAt) : new Date(input.arrivalMs),
+      },
     });
   }
 
-  const inserted = await insertNew(rows);
+  const { rows: inserted, outcomes } = await Slots.store(candidates, now);
+  outcomes.forEach((outcome, index) => {
+    if (outcome.kind !== "conflict") return;
+    const input = inputOfCandidate[index] as StreamInput;
+    const candidate = candidates[index] as Slots.Candidate;
+    refusedRecords.push({
+      entry: quarantineEntry(input, "conflicts with stored slots", [{ path: "reading", message: outcome.message }]),
+      claim: { deviceId: candidate.base.deviceId, meterId: candidate.reading.meterId },
+    });
+  });
   const quarantine = await attributed(refusedRecords);
   const quarantinedTo = await Quarantine.keep(quarantine, now);
   await Device.touch(
     [...devices].filter((id) => decoded.some((item) => item.record.deviceId === id && item.record.via === "kinesis")),
     now,
   );
-  const counts = { stored: inserted.length, duplicates: rows.length - inserted.length, quarantined: quarantine.length, quarantinedTo };
-  // New rows go straight to the lake; a key that was already stored is forwarded only if it never
+  const counted = (kind: Slots.Outcome["kind"]) => outcomes.filter((outcome) => outcome.kind === kind).length;
+  const counts = { stored: counted("stored"), duplicates: counted("duplicate"), quarantined: quarantine.length, quarantinedTo };
+  // New and re-spread slots go straight to the lake; a duplicate's slots are forwarded only if they never
   // reached the lake (the crash between the two writes), which costs a query only when there are duplicates.
-  const insertedKeys = new Set(inserted.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-  const duplicates = rows.filter((row) => !insertedKeys.has(Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
+  const duplicates = candidates
+    .filter((_, index) => outcomes[index]?.kind === "duplicate")
+    .flatMap(({ reading }) =>
+      Grid.slots({ start: new Date(reading.start), seconds: reading.seconds, kwh: reading.kwh }).map((slot) => ({
+        meterId: reading.meterId,
+        start: slot.start,
+      })),
+    );
   const fresh = await deliverOrKeep(inserted);
-  const again = await deliverOrKeep(duplicates.map((row) => ({ meterId: row.meterId, start: row.intervalStart })));
+  const again = await deliverOrKeep(duplicates);
   return { ...counts, forwarded: fresh.forwarded + again.forwarded, undelivered: fresh.undelivered + again.undelivered };
 }
 
@@ -363,65 +363,16 @@ export async function giveUp(
   return { alreadyStored: records.length - lost.length, kept: lost.length };
 }
 
-type StoredReading = typeof readingTable.$inferSelect;
-type NewReading = typeof readingTable.$inferInsert & { intervalStart: Date; receivedAt: Date };
+type StoredReading = Slots.StoredReading;
 
-/**
- * Inserts the readings whose key is new and returns them as stored. One statement over column
- * arrays (unnest) instead of a VALUES list: 21 parameters whatever the batch size, which keeps a
- * 500-reading batch cheap to build and to parse.
- */
-async function insertNew(rows: readonly NewReading[]): Promise<StoredReading[]> {
-  if (rows.length === 0) return [];
-  const column = <T>(pick: (row: NewReading) => T) => sql.param(rows.map(pick));
-  const result = await Database.use().execute(sql`
-    insert into reading (meter_id, interval_start, interval_seconds, factory_id, device_id, kwh, kvarh, kw_avg, kw_max, pf, voltage, "current",
-      tou_period, tariff_id, unit_price, cost, estimated, gap, computed_at, source, received_at)
-    select * from unnest(
-      ${column((row) => row.meterId)}::text[], ${column((row) => row.intervalStart.toISOString())}::timestamptz[],
-      ${column((row) => row.intervalSeconds)}::int[], ${column((row) => row.factoryId)}::text[], ${column((row) => row.deviceId)}::text[],
-      ${column((row) => row.kwh)}::float8[], ${column((row) => row.kvarh ?? null)}::float8[], ${column((row) => row.kwAvg ?? null)}::float8[],
-      ${column((row) => row.kwMax ?? null)}::float8[], ${column((row) => row.pf ?? null)}::float8[], ${column((row) => row.voltage ?? null)}::float8[],
-      ${column((row) => row.current ?? null)}::float8[], ${column((row) => row.touPeriod ?? null)}::text[], ${column((row) => row.tariffId ?? null)}::text[],
-      ${column((row) => row.unitPrice ?? null)}::numeric[], ${column((row) => row.cost ?? null)}::numeric[], ${column((row) => row.estimated ?? false)}::bool[],
-      ${column((row) => row.gap ?? false)}::bool[], ${column((row) => row.computedAt?.toISOString() ?? null)}::timestamptz[],
-      ${column((row) => row.source)}::text[], ${column((row) => row.receivedAt.toISOString())}::timestamptz[])
-    on conflict do nothing
-    returning *`);
-  return (result as unknown as { rows: Record<string, unknown>[] }).rows.map(fromRow);
-}
-
-const instantOf = (value: unknown) => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
-const numberOf = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-const textOf = (value: unknown) => (value === null || value === undefined ? null : String(value));
-
-/** A raw `reading` row (snake_case, driver types) as Drizzle's select type. */
-function fromRow(row: Record<string, unknown>): StoredReading {
-  return {
-    meterId: String(row.meter_id),
-    intervalStart: instantOf(row.interval_start) as Date,
-    intervalSeconds: Number(row.interval_seconds),
-    factoryId: String(row.factory_id),
-    deviceId: String(row.device_id),
-    kwh: Number(row.kwh),
-    kvarh: numberOf(row.kvarh),
-    kwAvg: numberOf(row.kw_avg),
-    kwMax: numberOf(row.kw_max),
-    pf: numberOf(row.pf),
-    voltage: numberOf(row.voltage),
-    current: numberOf(row.current),
-    touPeriod: textOf(row.tou_period),
-    tariffId: textOf(row.tariff_id),
-    unitPrice: textOf(row.unit_price),
-    cost: textOf(row.cost),
-    estimated: Boolean(row.estimated),
-    gap: Boolean(row.gap),
-    computedAt: instantOf(row.computed_at),
-    source: row.source as StoredReading["source"],
-    receivedAt: instantOf(row.received_at) as Date,
-    storedAt: instantOf(row.stored_at) as Date,
-    lakeDeliveredAt: instantOf(row.lake_delivered_at),
-  };
+/** Keys (meter id + interval start) already stored among `readings`: for a longer reading, its first slot. */
+async function storedKeys(readings: readonly Reading.Input[]): Promise<Set<string>> {
+  if (readings.length === 0) return new Set();
+  const rows = await Database.use()
+    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart })
+    .from(readingTable)
+    .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
+  return new Set(rows.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
 }
 
 /** The stored-but-undelivered readings among `keys`. */

@@ -62,7 +62,8 @@ export type Kpis = {
   currency: string;
   /** [from, to) of the local month, and how far the data reaches (the earlier of now and the month's end). */
   range: { from: string; to: string; asOf: string; complete: boolean };
-  totals: { kwh: number; kvarh: number | null; cost: string; windows: number };
+  /** `estimatedKwh` of `kwh` was spread from gap readings, not measured (share: estimatedKwh ÷ kWh). */
+  totals: { kwh: number; kvarh: number | null; cost: string; windows: number; estimatedKwh: number; estimatedShare: number };
   byDay: (Amount & { day: string })[];
   byShift: (Amount & { shift: string })[];
   /** `units` and `kwhPerUnit` over the line's days with production rows (see `energyPerUnit`). */
@@ -102,8 +103,8 @@ export type Coverage = {
     withData: number;
     missing: number;
     hoursWithData: number;
-    /** Windows filled by estimated slots; null until readings carry the measured/estimated flag (issue 12). */
-    estimated: number | null;
+    /** Windows holding estimated slots (a gap spread over its slots, issue 12): energy, never demand. */
+    estimated: number;
   };
   meters: { withData: string[]; withoutData: string[] };
   powerFactor: { meters: string[]; leftOut: string[]; billingMeter: string | null };
@@ -160,10 +161,11 @@ export function compute(input: Input): Kpis {
   const co2 = Emission.choose(input.month, input.gridFactorKgPerKwh);
 
   let kwh = 0;
+  let estimatedKwh = 0;
   let kvarh = 0;
   let measuredReactive = false;
   let cost = new Decimal(0);
-  let peak: Window | undefined;
+  let peak: { start: Date; kwh: number } | undefined;
   let puntaPeak = 0;
   const byDay = new Map<string, { kwh: number; cost: Decimal }>();
   const byShift = new Map<string, { kwh: number; cost: Decimal }>();
@@ -171,6 +173,7 @@ export function compute(input: Input): Kpis {
   const windows = input.windows.filter((window) => window.start >= from && window.start < to);
   for (const window of windows) {
     kwh += window.kwh;
+    estimatedKwh += window.estimatedKwh ?? 0;
     cost = cost.plus(window.cost);
     if (window.kvarh !== null) {
       measuredReactive = true;
@@ -180,8 +183,10 @@ export function compute(input: Input): Kpis {
     add(byDay, `${local.year}-${pad(local.month)}-${pad(local.day)}`, window.kwh, window.cost);
     add(byShift, shiftOf(shifts, local.hour), window.kwh, window.cost);
     if (window.period !== null) add(byPeriod, window.period, window.kwh, window.cost);
-    if (!peak || window.kwh > peak.kwh) peak = window;
-    if (window.period === "punta") puntaPeak = Math.max(puntaPeak, Figures.demandKw(window.kwh));
+    // Demand comes from measured slots only: an estimate never sets a peak.
+    const measured = measuredKwh(window);
+    if (!peak || measured > peak.kwh) peak = { start: window.start, kwh: measured };
+    if (window.period === "punta") puntaPeak = Math.max(puntaPeak, Figures.demandKw(measured));
   }
 
   const lineOf = new Map(input.meters.map((meter) => [meter.id, meter.line]));
@@ -208,7 +213,14 @@ export function compute(input: Input): Kpis {
     timeZone: input.timeZone,
     currency: input.currency,
     range: { from: from.toISOString(), to: to.toISOString(), asOf: asOf.toISOString(), complete: asOf.getTime() >= to.getTime() },
-    totals: { kwh: round(kwh, 3), kvarh: measuredReactive ? round(kvarh, 3) : null, cost: cost.toFixed(2, Decimal.ROUND_HALF_UP), windows: windows.length },
+    totals: {
+      kwh: round(kwh, 3),
+      kvarh: measuredReactive ? round(kvarh, 3) : null,
+      cost: cost.toFixed(2, Decimal.ROUND_HALF_UP),
+      windows: windows.length,
+      estimatedKwh: round(estimatedKwh, 3),
+      estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
+    },
     byDay: amounts(byDay)
       .map(({ key, ...amount }) => ({ day: key, ...amount }))
       .sort((a, b) => a.day.localeCompare(b.day)),
@@ -237,7 +249,7 @@ export function compute(input: Input): Kpis {
         withData: windows.length,
         missing: Math.max(0, expectedWindows - windows.length),
         hoursWithData,
-        estimated: null,
+        estimated: windows.filter((window) => (window.estimatedKwh ?? 0) > 0).length,
       },
       meters: {
         withData: [...metersWithData].sort(),
@@ -248,9 +260,12 @@ export function compute(input: Input): Kpis {
       },
       powerFactor: { meters: pf.meters, leftOut: pf.leftOut, billingMeter: pf.billingMeter },
     },
-    bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh }),
+    bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh, estimatedKwh }),
   };
 }
+
+/** A window's measured kWh (what demand counts). */
+const measuredKwh = (window: Window) => window.kwh - (window.estimatedKwh ?? 0);
 
 function nextMonth(month: string): string {
   const year = Number(month.slice(0, 4));
@@ -259,13 +274,17 @@ function nextMonth(month: string): string {
 }
 
 /** Month to date through the billing engine, and the month-end projection: energy scaled by time, demand as measured so far. */
-function bills(input: Input, windows: readonly Window[], so: { elapsedHours: number; monthHours: number; cost: Decimal; kwh: number }): Kpis["bill"] {
+function bills(
+  input: Input,
+  windows: readonly Window[],
+  so: { elapsedHours: number; monthHours: number; cost: Decimal; kwh: number; estimatedKwh: number },
+): Kpis["bill"] {
   const definition = input.tariff?.definition;
   if (!definition) return { unavailable: "the factory has no tariff in force this month" };
   if (so.elapsedHours <= 0) return { unavailable: "the month has not started" };
   const scale = so.monthHours / so.elapsedHours;
   if (definition.kind === "flat") {
-    const flat = (kwh: number, amount: Decimal): Bill => {
+    const flat = (kwh: number, amount: Decimal, estimatedKwh: number): Bill => {
       const total = amount.toFixed(2, Decimal.ROUND_HALF_UP);
       return {
         lines: [{ code: "energy", quantity: String(round(kwh, 6)), unit: "kWh", unitPrice: definition.energyPrice, amount: total }],
@@ -275,9 +294,13 @@ function bills(input: Input, windows: readonly Window[], so: { elapsedHours: num
         iva: "0.00",
         total,
         estimated: false,
+        estimatedKwh: String(round(estimatedKwh, 6)),
       };
     };
-    return { monthToDate: flat(so.kwh, so.cost), projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale)) };
+    return {
+      monthToDate: flat(so.kwh, so.cost, so.estimatedKwh),
+      projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale), so.estimatedKwh),
+    };
   }
   try {
     return tariffBills(definition, input, windows, scale);
@@ -301,15 +324,27 @@ function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, i
     const energyPeriod = plan.schedule.periods[code % DEMAND_SHIFT] as string;
     const demandPeriod = plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string;
     kwh[energyPeriod] = (kwh[energyPeriod] ?? 0) + window.kwh * scale;
-    const kw = Figures.demandKw(window.kwh);
+    const kw = Figures.demandKw(measuredKwh(window));
     demandKw.max = Math.max(demandKw.max, kw);
     demandKw[demandPeriod] = Math.max(demandKw[demandPeriod] ?? 0, kw);
     if (window.kvarh !== null) kvarh = (kvarh ?? 0) + window.kvarh * scale;
     kwhWithKvarh += window.kwhWithKvarh * scale;
   }
-  // A 15-minute window as one 900-second reading: the engine spreads it over its three 5-minute slots,
-  // so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
-  const readings = windows.map((window) => ({ start: window.start, seconds: 900, kwh: window.kwh, kvarh: window.kvarh, kwhWithKvarh: window.kwhWithKvarh }));
+  // A 15-minute window as one measured 900-second reading: the engine spreads it over its three 5-minute
+  // slots, so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
+  // Its estimated energy is a second reading that counts as energy, never as demand.
+  const readings = windows.flatMap((window) => {
+    const measured = {
+      start: window.start,
+      seconds: 900,
+      kwh: measuredKwh(window),
+      kvarh: window.kvarh,
+      kwhWithKvarh: window.kwhWithKvarh,
+      quality: "measured" as const,
+    };
+    const estimated = window.estimatedKwh ?? 0;
+    return estimated > 0 ? [measured, { start: window.start, seconds: 900, kwh: estimated, quality: "estimated" as const }] : [measured];
+  });
   const monthToDate = computeBill({ definition, timeZone: input.timeZone, period, usage: { readings } });
   const projection = computeBill({ definition, timeZone: input.timeZone, period, usage: { kwh, kvarh, kwhWithKvarh, demandKw } });
   return { monthToDate, projection };

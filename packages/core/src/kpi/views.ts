@@ -49,17 +49,18 @@ export function views(database: string, options: Options = {}): View[] {
   return [
     {
       name: "kpi_windows_15m",
-      description: `Every meter of a factory together per 15-minute window (local time ${zone}): kWh, kVArh and the kWh measured with it, provisional cost, demand (kW) and TOU period.`,
+      description: `Every meter of a factory together per 15-minute window (local time ${zone}): kWh (and how much of it was estimated), kVArh and the kWh measured with it, provisional cost, demand (kW, measured slots only) and TOU period.`,
       sql: `CREATE OR REPLACE VIEW ${name("kpi_windows_15m")} AS
 SELECT factory_id, local_window_start, CAST(local_window_start AS DATE) AS local_day,
        ${localMonth("local_window_start")} AS local_month, hour(local_window_start) AS local_hour,
-       period, kwh, kvarh, kwh_with_kvarh, cost, ${Figures.sql.demandKw("kwh")} AS demand_kw, readings
+       period, kwh, estimated_kwh, kvarh, kwh_with_kvarh, cost, ${Figures.sql.demandKw("kwh - estimated_kwh")} AS demand_kw, readings
 FROM (
   SELECT factory_id,
          date_trunc('hour', local_start) + CAST(floor(minute(local_start) / 15) AS INTEGER) * INTERVAL '15' MINUTE AS local_window_start,
          max_by(tou_period, local_start) AS period,
-         sum(kwh) AS kwh, sum(kvarh) AS kvarh, sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}) AS kwh_with_kvarh, sum(cost) AS cost, count(*) AS readings
-  FROM (SELECT factory_id, tou_period, kwh, kvarh, cost, ${localStart} AS local_start FROM ${name("readings_latest")}) r
+         sum(kwh) AS kwh, sum(CASE WHEN quality = 'estimated' THEN kwh ELSE 0 END) AS estimated_kwh,
+         sum(kvarh) AS kvarh, sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}) AS kwh_with_kvarh, sum(cost) AS cost, count(*) AS readings
+  FROM (SELECT factory_id, tou_period, kwh, quality, kvarh, cost, ${localStart} AS local_start FROM ${name("readings_latest")}) r
   GROUP BY 1, 2
 ) w`,
     },

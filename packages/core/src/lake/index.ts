@@ -26,8 +26,11 @@ export type Row = {
   tariffId: string | null;
   unitPrice: string | null;
   cost: string | null;
+  /** Priced with estimated (unpublished) prices. */
   estimated: boolean;
   gap: boolean;
+  /** Data quality: `measured`, or `estimated` (spread from a longer reading until measured); absent = measured. */
+  quality?: "measured" | "estimated";
   computedAt: Date | null;
   source: "kinesis" | "http";
   receivedAt: Date;
@@ -72,6 +75,7 @@ export function toRecord(row: Row) {
     cost: row.cost,
     estimated: row.estimated,
     gap: row.gap,
+    quality: row.quality ?? "measured",
     computed_at: row.computedAt?.toISOString() ?? null,
     source: row.source,
     received_at: row.receivedAt.toISOString(),

@@ -10,7 +10,7 @@ import { LakeError, type Port, partitionOf, type Row } from "./index";
 const columns = `meter_id VARCHAR, factory_id VARCHAR, device_id VARCHAR, interval_start TIMESTAMPTZ, interval_seconds INTEGER,
   kwh DOUBLE, kvarh DOUBLE, kw_avg DOUBLE, kw_max DOUBLE, pf DOUBLE, voltage DOUBLE, "current" DOUBLE,
   tou_period VARCHAR, tariff_id VARCHAR, unit_price VARCHAR, cost VARCHAR, estimated BOOLEAN, gap BOOLEAN,
-  computed_at TIMESTAMPTZ, source VARCHAR, received_at TIMESTAMPTZ, dt VARCHAR`;
+  quality VARCHAR, computed_at TIMESTAMPTZ, source VARCHAR, received_at TIMESTAMPTZ, dt VARCHAR`;
 
 type Waiting = { rows: Row[]; resolve: () => void; reject: (error: Error) => void };
 
@@ -172,6 +172,7 @@ export class LocalLake implements Port {
       text(row.cost);
       appender.appendBoolean(row.estimated);
       appender.appendBoolean(row.gap);
+      appender.appendVarchar(row.quality ?? "measured");
       instant(row.computedAt);
       text(row.source);
       instant(row.receivedAt);

@@ -45,6 +45,7 @@ export const columnTypes = {
   cost: "decimal(18,6)",
   estimated: "boolean",
   gap: "boolean",
+  quality: "string",
   computed_at: "timestamp",
   source: "string",
   received_at: "timestamp",
@@ -89,12 +90,13 @@ GROUP BY factory_id, meter_id, dt`,
     },
     {
       name: "demand_15min",
-      description: "15-minute demand (kW) per factory from the three aligned 5-minute intervals, for the monthly peak.",
+      description:
+        "15-minute demand (kW) per factory from the measured 5-minute slots of each aligned window (estimates never set a peak), for the monthly peak.",
       sql: `CREATE OR REPLACE VIEW "${database}"."demand_15min" AS
 SELECT factory_id, date_trunc('hour', interval_start) + CAST(floor(minute(interval_start) / 15) AS INTEGER) * INTERVAL '15' MINUTE AS window_start,
        sum(kwh) * 4 AS demand_kw, count(*) AS intervals
 FROM ${latest}
-WHERE interval_seconds = 300
+WHERE interval_seconds = 300 AND coalesce(quality, 'measured') = 'measured'
 GROUP BY 1, 2`,
     },
   ];

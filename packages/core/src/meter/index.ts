@@ -10,7 +10,15 @@ import { meterTable } from "./meter.sql";
 export * as Meter from "./index";
 
 /** Who a meter belongs to, and the factory's time zone (time-of-use periods are local). */
-export type Owner = { id: string; organizationId: string; factoryId: string; deviceId: string; timeZone: string };
+export type Owner = {
+  id: string;
+  organizationId: string;
+  factoryId: string;
+  deviceId: string;
+  timeZone: string;
+  /** The meter's rating (kW) when known: slots above it are flagged, not dropped. */
+  maxKw: number | null;
+};
 
 export const create = fn(
   z.object({
@@ -21,7 +29,7 @@ export const create = fn(
     line: z.string().min(1),
     multiplier: z.number().positive().default(1),
   }),
-  async (input): Promise<Omit<Owner, "timeZone"> & { name: string; line: string }> => {
+  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string }> => {
     const id = createId("meter");
     await Database.use()
       .insert(meterTable)
@@ -52,6 +60,7 @@ export async function owners(ids: readonly string[], now = Date.now()): Promise<
         factoryId: meterTable.factoryId,
         deviceId: meterTable.deviceId,
         timeZone: factoryTable.timeZone,
+        maxKw: meterTable.maxKw,
       })
       .from(meterTable)
       .innerJoin(factoryTable, eq(factoryTable.id, meterTable.factoryId))

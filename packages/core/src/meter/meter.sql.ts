@@ -1,4 +1,4 @@
-import { index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { doublePrecision, index, numeric, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamps } from "../database/types";
 import { deviceTable } from "../device/device.sql";
 import { factoryTable } from "../factory/factory.sql";
@@ -24,6 +24,8 @@ export const meterTable = pgTable(
     /** CT × VT ratio the gateway applies to every quantity. */
     multiplier: numeric("multiplier").notNull().default("1"),
     counterType: text("counter_type").notNull().default("import_kwh"),
+    /** The meter's rating in kW (CT ratio × nominal voltage, or configured): slots above it are flagged `spike_over_rating`. */
+    maxKw: doublePrecision("max_kw"),
     ...timestamps,
   },
   (t) => [index("meter_factory_idx").on(t.factoryId), index("meter_device_idx").on(t.deviceId)],

@@ -17,6 +17,8 @@ export type Window = {
   start: Date;
   period: string | null;
   kwh: number;
+  /** Of `kwh`, what was estimated (spread from gap readings; absent = none): demand counts only the rest. */
+  estimatedKwh?: number;
   /** Null when no meter measured reactive energy in the window. */
   kvarh: number | null;
   /** kWh of the readings that carry kVArh (what power factor pairs with `kvarh`; Figures.powerFactor). */

@@ -75,6 +75,7 @@ export function toLine(row: Lake.Row): string {
     `${Flux.fields.intervalSeconds}=${row.intervalSeconds}i`,
     `${Flux.fields.estimated}=${row.estimated}`,
     `${Flux.fields.gap}=${row.gap}`,
+    `${Flux.fields.estimatedKwh}=${floatField(row.quality === "estimated" ? row.kwh : 0)}`,
     `${Flux.fields.device}=${escapeString(row.deviceId)}`,
   );
   const series = `${escapeMeasurement(Flux.measurement)},${Flux.tags.factory}=${escapeKey(row.factoryId)},${Flux.tags.meter}=${escapeKey(row.meterId)}`;
@@ -153,7 +154,7 @@ export class InfluxTimeSeries implements Port {
       const start = Date.parse(String(row._time));
       let window = byTime.get(start);
       if (!window) {
-        window = { start: new Date(start), period: null, kwh: 0, kvarh: null, kwhWithKvarh: 0, cost: "0" };
+        window = { start: new Date(start), period: null, kwh: 0, estimatedKwh: 0, kvarh: null, kwhWithKvarh: 0, cost: "0" };
         byTime.set(start, window);
       }
       return window;
@@ -163,6 +164,7 @@ export class InfluxTimeSeries implements Port {
       const value = Number(row._value);
       if (row._field === Flux.fields.kwh) window.kwh = value;
       else if (row._field === Flux.fields.kvarh) window.kvarh = value;
+      else if (row._field === Flux.fields.estimatedKwh) window.estimatedKwh = value;
       else if (row._field === Flux.fields.cost) window.cost = value.toFixed(6);
     }
     for (const row of paired) at(row).kwhWithKvarh = Number(row._value);

@@ -39,15 +39,15 @@ export function latestReadings(range: Range): string {
   const fromDay = range.from.toISOString().slice(0, 10);
   const toDay = new Date(range.to.getTime() - 1).toISOString().slice(0, 10);
   const pick = (column: string) => `arg_max(${column}, copy_order) AS ${column}`;
-  return `SELECT meter_id, interval_start, ${["kwh", "kvarh", "cost", "tou_period"].map(pick).join(", ")}
+  return `SELECT meter_id, interval_start, ${["kwh", "kvarh", "cost", "tou_period", "quality"].map(pick).join(", ")}
   FROM (SELECT *, coalesce(computed_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS copy_order FROM readings
         WHERE factory_id = ${sqlString(range.factoryId)} AND dt BETWEEN ${sqlString(fromDay)} AND ${sqlString(toDay)}
           AND interval_start >= ${instant(range.from)} AND interval_start < ${instant(range.to)})
   GROUP BY meter_id, interval_start`;
 }
 
-/** Energy columns of any grouping: kWh, kVArh, the kWh measured with kVArh (Figures.sql.kwhWithKvarh) and cost. */
-const energyColumns = `sum(kwh) AS kwh, sum(kvarh) AS kvarh, coalesce(sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}), 0) AS kwh_with_kvarh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost`;
+/** Energy columns of any grouping: kWh, the estimated share of it, kVArh, the kWh measured with kVArh (Figures.sql.kwhWithKvarh) and cost. */
+const energyColumns = `sum(kwh) AS kwh, coalesce(sum(CASE WHEN quality = 'estimated' THEN kwh END), 0) AS estimated_kwh, sum(kvarh) AS kvarh, coalesce(sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}), 0) AS kwh_with_kvarh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost`;
 const windowColumns = `arg_max(tou_period, interval_start) AS period, ${energyColumns}`;
 
 type Raw = Record<string, unknown>;
@@ -55,6 +55,7 @@ const toWindow = (row: Raw): Window => ({
   start: row.window_start as Date,
   period: (row.period as string | null) ?? null,
   kwh: Number(row.kwh),
+  estimatedKwh: Number(row.estimated_kwh ?? 0),
   kvarh: row.kvarh === null ? null : Number(row.kvarh),
   kwhWithKvarh: Number(row.kwh_with_kvarh),
   cost: String(row.cost),

@@ -14,7 +14,7 @@ type Rows<T> = { rows: T[] };
 
 /** kWh, kVArh, the kWh measured with kVArh (Figures.sql.kwhWithKvarh) and cost of a grouping. */
 const energyColumns = sql.raw(
-  `sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh, coalesce(sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}), 0)::float8 as kwh_with_kvarh, coalesce(sum(cost), 0)::text as cost`,
+  `sum(kwh)::float8 as kwh, coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh, sum(kvarh)::float8 as kvarh, coalesce(sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}), 0)::float8 as kwh_with_kvarh, coalesce(sum(cost), 0)::text as cost`,
 );
 
 export class PostgresTimeSeries implements Port {
@@ -37,6 +37,7 @@ export class PostgresTimeSeries implements Port {
       start: new Date(row.window_start as string | Date),
       period: (row.period as string | null) ?? null,
       kwh: Number(row.kwh),
+      estimatedKwh: Number(row.estimated_kwh),
       kvarh: row.kvarh === null ? null : Number(row.kvarh),
       kwhWithKvarh: Number(row.kwh_with_kvarh),
       cost: String(row.cost),

@@ -1,9 +1,13 @@
 /** Energy and cost read back from Postgres, bucketed in the factory's local time. */
 import Decimal from "decimal.js";
-import { inArray, max, sql } from "drizzle-orm";
+import { and, count, eq, gte, inArray, lt, max, sql } from "drizzle-orm";
 import { z } from "zod";
+import { gapsMaxDays } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
+import { Slots } from "../ingest/slots";
+import { meterTable } from "../meter/meter.sql";
+import { Grid } from "../reading/grid";
 import { readingTable } from "../reading/reading.sql";
 import { VisibleError } from "../util/error";
 import { Instant } from "../util/instant";
@@ -20,19 +24,31 @@ export const Query = z
   .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= 400 * 86_400_000, { path: ["to"], message: "a range spans at most 400 days" });
 export type Query = z.infer<typeof Query>;
 
-export type Bucket = { start: string; kwh: number; cost: number; readings: number };
+/** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. */
+export type Bucket = { start: string; kwh: number; estimatedKwh: number; cost: number; readings: number };
 export type Result = {
   factoryId: string;
   timeZone: string;
   bucket: Query["bucket"];
   buckets: Bucket[];
-  totals: { kwh: number; cost: number; readings: number };
+  totals: {
+    kwh: number;
+    cost: number;
+    /** Stored 5-minute slots (one per meter and slot). */
+    readings: number;
+    measuredKwh: number;
+    estimatedKwh: number;
+    /** estimatedKwh ÷ kWh, 4 decimals; 0 without energy. */
+    estimatedShare: number;
+    /** Slots in [from, min(to, now)) of the factory's meters that hold no value at all (neither measured nor estimated). */
+    missingSlots: number;
+  };
 };
 
 const bucketWidth = { "5m": "5 minutes", "1h": "1 hour", "1d": "1 day" } as const;
 
-/** Usage of one factory over [from, to); 1d buckets are the factory's local days. */
-export async function factory(organizationId: string, factoryId: string, query: Query): Promise<Result> {
+/** Usage of one factory over [from, to); 1d buckets are the factory's local days. `now` bounds the missing slots. */
+export async function factory(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Result> {
   const found = await Factory.get(organizationId, factoryId);
   if (!found) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
   const width = bucketWidth[query.bucket];
@@ -41,6 +57,7 @@ export async function factory(organizationId: string, factoryId: string, query: 
     select
       ((date_bin(${width}::interval, interval_start at time zone ${found.timeZone}, timestamp '2000-01-01') ) at time zone ${found.timeZone}) as bucket_start,
       sum(kwh)::float8 as kwh,
+      coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh,
       coalesce(sum(cost), 0)::text as cost,
       count(*)::int as readings
     from reading
@@ -49,29 +66,51 @@ export async function factory(organizationId: string, factoryId: string, query: 
       and interval_start < ${query.to}::timestamptz
     group by 1
     order by 1`);
-  const rows = (result as unknown as { rows: { bucket_start: Date | string; kwh: number; cost: string; readings: number }[] }).rows;
+  const rows = (result as unknown as { rows: { bucket_start: Date | string; kwh: number; estimated_kwh: number; cost: string; readings: number }[] }).rows;
   const buckets = rows.map((row) => ({
     start: new Date(row.bucket_start).toISOString(),
     kwh: round(row.kwh, 6),
+    estimatedKwh: round(row.estimated_kwh, 6),
     cost: round(Number(row.cost), 6),
     readings: row.readings,
   }));
   // Sums of money stay exact: decimal text from Postgres, added as decimals.
   const totalCost = rows.reduce((sum, row) => sum.plus(row.cost), new Decimal(0)).toNumber();
+  const kwh = round(
+    buckets.reduce((sum, bucket) => sum + bucket.kwh, 0),
+    6,
+  );
+  const estimatedKwh = round(
+    buckets.reduce((sum, bucket) => sum + bucket.estimatedKwh, 0),
+    6,
+  );
+  const readings = buckets.reduce((sum, bucket) => sum + bucket.readings, 0);
   return {
     factoryId,
     timeZone: found.timeZone,
     bucket: query.bucket,
     buckets,
     totals: {
-      kwh: round(
-        buckets.reduce((sum, bucket) => sum + bucket.kwh, 0),
-        6,
-      ),
+      kwh,
       cost: round(totalCost, 6),
-      readings: buckets.reduce((sum, bucket) => sum + bucket.readings, 0),
+      readings,
+      measuredKwh: round(kwh - estimatedKwh, 6),
+      estimatedKwh,
+      estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
+      missingSlots: Math.max(0, (await meterCount(factoryId)) * slotsIn(Date.parse(query.from), Math.min(Date.parse(query.to), now.getTime())) - readings),
     },
   };
+}
+
+async function meterCount(factoryId: string): Promise<number> {
+  const [row] = await Database.use().select({ meters: count() }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
+  return row?.meters ?? 0;
+}
+
+/** Whole 5-minute slots in [from, to) (epoch ms, from on the grid or rounded up to it); 0 when to ≤ from. */
+function slotsIn(from: number, to: number): number {
+  const first = Math.ceil(from / Grid.slotMs) * Grid.slotMs;
+  return to > first ? Math.ceil((to - first) / Grid.slotMs) : 0;
 }
 
 function round(value: number, digits: number): number {
@@ -83,7 +122,7 @@ function round(value: number, digits: number): number {
 export async function meterReadings(organizationId: string, meterId: string, from: Date, to: Date) {
   const result = await Database.use().execute(sql`
     select r.meter_id, r.interval_start, r.interval_seconds, r.kwh, r.kvarh, r.pf, r.tou_period, r.unit_price::text as unit_price,
-           r.cost::text as cost, r.estimated, r.source, r.received_at, r.stored_at
+           r.cost::text as cost, r.estimated, r.quality, r.flags, r.source, r.received_at, r.stored_at
     from reading r join meter m on m.id = r.meter_id
     where m.organization_id = ${organizationId} and r.meter_id = ${meterId}
       and r.interval_start >= ${from.toISOString()}::timestamptz and r.interval_start < ${to.toISOString()}::timestamptz
@@ -100,6 +139,8 @@ export async function meterReadings(organizationId: string, meterId: string, fro
     unitPrice: row.unit_price as string | null,
     cost: row.cost as string | null,
     estimated: row.estimated as boolean,
+    quality: row.quality as "measured" | "estimated",
+    flags: row.flags as string[],
     source: row.source as string,
     receivedAt: new Date(row.received_at as string).toISOString(),
     storedAt: new Date(row.stored_at as string).toISOString(),
@@ -114,4 +155,76 @@ export async function lastReadingStart(meterIds: string[]): Promise<Date | undef
     .from(readingTable)
     .where(inArray(readingTable.meterId, meterIds));
   return row?.last ?? undefined;
+}
+
+export const GapsQuery = z
+  .object({
+    from: z.string({ error: "from is required (ISO 8601)" }).datetime({ offset: true, message: "from must be an ISO 8601 time" }),
+    to: z.string({ error: "to is required (ISO 8601)" }).datetime({ offset: true, message: "to must be an ISO 8601 time" }),
+  })
+  .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
+  .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= gapsMaxDays * 86_400_000, {
+    path: ["to"],
+    message: `a range spans at most ${gapsMaxDays} days`,
+  });
+export type GapsQuery = z.infer<typeof GapsQuery>;
+
+/** Consecutive slots [start, end) with no value. */
+export type MissingSpan = { start: string; end: string; slots: number };
+/** Consecutive estimated slots of one estimation span, clipped to the query, and the span as the counters measured it. */
+export type EstimatedSpan = { start: string; end: string; slots: number; kwh: number; span: { start: string; seconds: number; kwh: number } | null };
+export type Gaps = { meterId: string; from: string; to: string; missing: MissingSpan[]; estimated: EstimatedSpan[] };
+
+/**
+ * Where a meter's grid has no measured value over [from, min(to, now)): missing spans (no value at all)
+ * and estimated spans (spread from a longer reading), in time order. `from` is rounded up to the grid.
+ * Throws VisibleError("not_found") for a meter outside the organization.
+ */
+export async function gaps(organizationId: string, meterId: string, query: GapsQuery, now = new Date()): Promise<Gaps> {
+  const db = Database.use();
+  const [meter] = await db
+    .select({ id: meterTable.id })
+    .from(meterTable)
+    .where(and(eq(meterTable.id, meterId), eq(meterTable.organizationId, organizationId)));
+  if (!meter) throw new VisibleError("not_found", "meter.not_found", `meter ${meterId} not found`);
+  const from = Math.ceil(Date.parse(query.from) / Grid.slotMs) * Grid.slotMs;
+  const to = Math.min(Date.parse(query.to), now.getTime());
+  const rows = await db
+    .select({ start: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh, spanStart: readingTable.spanStart })
+    .from(readingTable)
+    .where(and(eq(readingTable.meterId, meterId), gte(readingTable.intervalStart, new Date(from)), lt(readingTable.intervalStart, new Date(to))));
+  const spans = await Slots.spansOverlapping(db, meterId, from, to);
+  const spanOf = new Map(spans.map((span) => [span.spanStart.getTime(), span]));
+  const bySlot = new Map(rows.map((row) => [row.start.getTime(), row]));
+  const missing: MissingSpan[] = [];
+  const estimated: EstimatedSpan[] = [];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  for (let ms = from; ms < to; ms += Grid.slotMs) {
+    const row = bySlot.get(ms);
+    if (!row) {
+      const last = missing[missing.length - 1];
+      if (last && last.end === iso(ms)) {
+        last.end = iso(ms + Grid.slotMs);
+        last.slots++;
+      } else missing.push({ start: iso(ms), end: iso(ms + Grid.slotMs), slots: 1 });
+    } else if (row.quality === "estimated") {
+      const last = estimated[estimated.length - 1];
+      const spanStart = row.spanStart?.toISOString() ?? null;
+      if (last && last.end === iso(ms) && (last.span?.start ?? null) === spanStart) {
+        last.end = iso(ms + Grid.slotMs);
+        last.slots++;
+        last.kwh = round(last.kwh + row.kwh, 6);
+      } else {
+        const span = row.spanStart ? spanOf.get(row.spanStart.getTime()) : undefined;
+        estimated.push({
+          start: iso(ms),
+          end: iso(ms + Grid.slotMs),
+          slots: 1,
+          kwh: round(row.kwh, 6),
+          span: span ? { start: span.spanStart.toISOString(), seconds: span.seconds, kwh: span.kwh } : null,
+        });
+      }
+    }
+  }
+  return { meterId, from: iso(from), to: iso(Math.max(from, to)), missing, estimated };
 }

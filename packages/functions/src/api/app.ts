@@ -57,10 +57,16 @@ const factories = new Hono()
   });
 
 const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });
-const meters = new Hono().use(actorAuth).get("/:id/readings", async (c) => {
-  const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
-  return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
-});
+const meters = new Hono()
+  .use(actorAuth)
+  .get("/:id/readings", async (c) => {
+    const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
+    return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
+  })
+  .get("/:id/gaps", async (c) => {
+    const query = parse(Usage.GapsQuery, c.req.query(), "gaps.invalid_query");
+    return c.json(await Usage.gaps(c.get("actor").organizationId, c.req.param("id"), query));
+  });
 
 const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
 // An organization's quarantine is its operators' and admins' (records no organization claims: platform actors only); replay is admin-only.
