@@ -119,7 +119,7 @@ describe("KPI math", () => {
     expect(kpis.energyPerUnit).toMatchObject({ units: 100, kwh: 1000, kwhPerUnit: 10, idle: { kwh: 0, lines: [] } });
     expect(kpis.coverage).toEqual({
       // 3 March 00:00 local is 48 hours in: 192 windows, all with data.
-      windows: { expected: 192, withData: 192, missing: 0, hoursWithData: 48, estimated: null },
+      windows: { expected: 192, withData: 192, missing: 0, hoursWithData: 48, estimated: 0 },
       meters: { withData: ["m1", "m2"], withoutData: [] },
       powerFactor: { meters: ["m1", "m2"], leftOut: [], billingMeter: null },
     });

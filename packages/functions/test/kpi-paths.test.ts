@@ -213,7 +213,7 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
 
     expect(kpis.coverage).toEqual({
       // 31 days × 96 windows; three of them have readings.
-      windows: { expected: 2976, withData: 3, missing: 2973, hoursWithData: 0.75, estimated: null },
+      windows: { expected: 2976, withData: 3, missing: 2973, hoursWithData: 0.75, estimated: 0 },
       meters: { withData: [meterA, meterB, meterC], withoutData: [] },
       powerFactor: { meters: [meterA], leftOut: [meterB, meterC], billingMeter: null },
     });
