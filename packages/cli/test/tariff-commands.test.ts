@@ -87,6 +87,23 @@ describe("wattflow bill", () => {
     expect(bill.powerFactor).toBeNull();
   });
 
+  test("measured demand rounds up to the whole kW", () => {
+    // CFE GDMTH §7.1, "cualquier fracción de kilowatt de demanda medida se tomará como kilowatt completo":
+    // Q = 220,000 kWh → Q / (24 · 31 · 0.57) = 518.77 kW does not cap; 212.4 → 213 kW, 200.2 → 201 kW.
+    const input = file("rounding.json", {
+      tariff: "cfe-gdmth",
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      prices,
+      usage: { kwh: { base: 70000, intermedia: 120000, punta: 30000 }, demandKw: { max: 212.4, punta: 200.2 } },
+    });
+    const bill = JSON.parse(wattflow("bill", "--input", input).stdout);
+    const kw = bill.lines.filter((line: { unit: string }) => line.unit === "kW").map((line: { code: string; quantity: string }) => [line.code, line.quantity]);
+    expect(kw).toEqual([
+      ["distribution", "213"],
+      ["capacity", "201"],
+    ]);
+  });
+
   test("GDMTO takes one energy price", () => {
     const input = file("gdmto.json", {
       tariff: "cfe-gdmto",

@@ -13,6 +13,17 @@ const gdmth = (options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }
   prices: [{ month: "2026-03", ...noroeste }],
   ...options,
 });
+/** An April 2026 GDMTO bill in the central zone: fixed 197.77, energy 1.2000, distribution 90.85, capacity 300.00. */
+const gdmtoApril = (usage: Bill.Input["usage"]) =>
+  Bill.compute({
+    definition: {
+      kind: "cfe-gdmto",
+      zone: "central",
+      prices: [{ month: "2026-04", fixed: "197.77", energy: "1.2000", distribution: "90.85", capacity: "300.00" }],
+    },
+    period: { start: "2026-04-01", end: "2026-05-01" },
+    usage,
+  });
 const amounts = (bill: Bill.Bill) => Object.fromEntries(bill.lines.map((line) => [line.code, line.amount]));
 
 /** March 2026 in Mexico City: meter A draws 10 kWh every 5 minutes (120 kW) with 4 kVArh; meter B adds two spikes. */
@@ -70,16 +81,65 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(bill).toMatchObject({ subtotal: "212302.63", powerFactor: "92.85", pfAdjustment: "-1698.42", iva: "33696.67", total: "244300.88" });
   });
 
-  test.each([
-    [212.5, "213"],
-    [212.4, "212"],
-  ])("a billed demand of %d kW is %s kW: nearest whole kW, halves up", (kw, billed) => {
+  test("measured demand rounds up to the whole kW: 212.4 kW bills 213, 200.2 kW in punta bills 201", () => {
+    // Prepare. CFE GDMTH §7.1: "Cualquier fracción de kilowatt de demanda medida se tomará como kilowatt completo".
+    // Q = 220,000 kWh, d = 31 → Q / (24 · 31 · 0.57) = 220,000 / 424.08 = 518.77 kW: the cap does not bind.
+    const input: Bill.Input = {
+      definition: gdmth(),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 70_000, intermedia: 120_000, punta: 30_000 }, demandKw: { max: 212.4, punta: 200.2 } },
+    };
+    // Act
+    const bill = Bill.compute(input);
+    // Assess: distribution 213 kW · 90.85 = 19,351.05; capacity 201 kW · 392.66 = 78,924.66.
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["distribution", "213", "19351.05"],
+      ["capacity", "201", "78924.66"],
+    ]);
+  });
+
+  test("a whole measured kW stays as it is", () => {
     const bill = Bill.compute({
       definition: gdmth(),
       period: { start: "2026-03-01", end: "2026-04-01" },
-      usage: { kwh: { base: 1_000_000, intermedia: 0, punta: 0 }, demandKw: { max: kw, punta: kw } },
+      usage: { kwh: { base: 220_000, intermedia: 0, punta: 0 }, demandKw: { max: 212, punta: 200 } },
     });
-    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => line.quantity)).toEqual([billed, billed]);
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => line.quantity)).toEqual(["212", "200"]);
+  });
+
+  test("Baja California in January has no punta: capacity is Q / (24 · d · 0.57) alone, rounded up", () => {
+    // Prepare: a flat 100 kW in Tijuana all January 2026 (8.333… kWh every 5 minutes, 31 · 288 readings).
+    // By hand (CFE GDMTH §7.3, "para el caso de que no haya periodo de punta"): Q = 100 kW · 744 h = 74,400 kWh;
+    // Q / (24 · 31 · 0.57) = 74,400 / 424.08 = 175.44 kW → 176 kW (Config.cfeBilling: any fraction is a whole kW).
+    // Distribution: min(100 measured, 175.44) = 100 kW. Capacity 176 · 392.66 = 69,108.16 (it was 100 kW · 392.66 = 39,266.00).
+    const definition: Bill.Input["definition"] = { kind: "cfe-gdmth", zone: "baja-california", prices: [{ month: "2026-01", ...noroeste }] };
+    const readings: Bill.Reading[] = [];
+    for (let slot = 0; slot < 31 * 288; slot++)
+      readings.push({ start: new Date(Date.parse("2026-01-01T08:00:00Z") + slot * 300_000), seconds: 300, kwh: 100 / 12 });
+    // Act
+    const bill = Bill.compute({ definition, period: { start: "2026-01-01", end: "2026-02-01" }, usage: { readings } });
+    // Assess
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["distribution", "100", "9085.00"],
+      ["capacity", "176", "69108.16"],
+    ]);
+  });
+
+  test("Baja California Sur in winter has no punta: capacity from the formula, from sums too", () => {
+    // Prepare: December 2026 in La Paz, sums only. By hand: Q = 60,000 kWh, d = 31 → 60,000 / 424.08 = 141.48 → 142 kW.
+    // The measured 300 kW never bills capacity (no punta hour in the period); distribution min(300, 141.48) → 142 kW.
+    const definition: Bill.Input["definition"] = { kind: "cfe-gdmth", zone: "baja-california-sur", prices: [{ month: "2026-12", ...noroeste }] };
+    // Act
+    const bill = Bill.compute({
+      definition,
+      period: { start: "2026-12-01", end: "2027-01-01" },
+      usage: { kwh: { base: 40_000, intermedia: 20_000, punta: 0 }, demandKw: { max: 300, punta: 0 } },
+    });
+    // Assess
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity])).toEqual([
+      ["distribution", "142"],
+      ["capacity", "142"],
+    ]);
   });
 
   test("bills do not depend on the order of the readings", () => {
@@ -190,8 +250,8 @@ describe("monthly bill, CFE GDMTH", () => {
     const readings = [{ start: new Date("2026-03-10T23:30:00Z"), seconds: 3600, kwh: 120 }];
     // Act
     const bill = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage: { readings } });
-    // Assess: all 120 kWh in intermedia; 30 kWh in each quarter hour → 120 kW, capped by Q/(24·31·0.57) = 0.28 kW.
-    expect(amounts(bill)).toMatchObject({ "energy-intermedia": "186.88", "energy-punta": "0.00", distribution: "0.00" });
+    // Assess: all 120 kWh in intermedia; 30 kWh in each quarter hour → 120 kW, capped by Q/(24·31·0.57) = 0.28 kW → 1 kW (rounded up).
+    expect(amounts(bill)).toMatchObject({ "energy-intermedia": "186.88", "energy-punta": "0.00", distribution: "90.85" });
   });
 
   test("a Baja California month with the autumn clock change has 25 hours on its first Sunday", () => {
@@ -202,23 +262,15 @@ describe("monthly bill, CFE GDMTH", () => {
       readings.push({ start: new Date(ms), seconds: 300, kwh: 1 });
     // Act
     const bill = Bill.compute({ definition, period: { start: "2026-11-01", end: "2026-12-01" }, usage: { readings } });
-    // Assess: 30 · 24 + 1 hours; winter has no punta, so capacity falls back to the month's maximum (12 kW).
+    // Assess: 30 · 24 + 1 hours; winter has no punta, so capacity is Q / (24 · d · 0.57) = 8,652 / 410.4 = 21.08 → 22 kW.
     const energy = bill.lines.filter((line) => line.code.startsWith("energy-")).reduce((sum, line) => sum + Number(line.quantity), 0);
     expect(energy).toBe((30 * 24 + 1) * 12);
-    expect(bill.lines.find((line) => line.code === "capacity")?.quantity).toBe("12");
+    expect(bill.lines.find((line) => line.code === "capacity")?.quantity).toBe("22");
   });
 
   test("GDMTO golden bill: one energy price, load factor 0.55, power-factor penalty", () => {
-    // By hand: Q = 30,000 kWh, d = 30 → Q / (24 · 30 · 0.55) = 75.76 kW < 80 → 76 kW; FP = 83.21 % → ⅗ (90/83.205 − 1) = 4.8999 % → 4.9 %.
-    const bill = Bill.compute({
-      definition: {
-        kind: "cfe-gdmto",
-        zone: "central",
-        prices: [{ month: "2026-04", fixed: "197.77", energy: "1.2000", distribution: "90.85", capacity: "300.00" }],
-      },
-      period: { start: "2026-04-01", end: "2026-05-01" },
-      usage: { kwh: { energia: 30_000 }, kvarh: 20_000, demandKw: { max: 80 } },
-    });
+    // By hand: Q = 30,000 kWh, d = 30 → Q / (24 · 30 · 0.55) = 75.76 kW < 80 → 76 kW (rounded up); FP = 83.21 % → ⅗ (90/83.205 − 1) = 4.8999 % → 4.9 %.
+    const bill = gdmtoApril({ kwh: { energia: 30_000 }, kvarh: 20_000, demandKw: { max: 80 } });
     expect(bill.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
       ["fixed", "1", "197.77"],
       ["energy-energia", "30000", "36000.00"],
@@ -226,6 +278,16 @@ describe("monthly bill, CFE GDMTH", () => {
       ["capacity", "76", "22800.00"],
     ]);
     expect(bill).toMatchObject({ subtotal: "65902.37", powerFactor: "83.21", pfAdjustment: "3229.22", iva: "11061.05", total: "80192.64" });
+  });
+
+  test("GDMTO capacity is Q / (24 · d · 0.55) even above the measured maximum; distribution stays capped by it", () => {
+    // By hand: Q = 30,000 kWh, d = 30 → 30,000 / (24 · 30 · 0.55) = 30,000 / 396 = 75.76 kW → 76 kW capacity
+    // (GDMTO has no punta: GDMTH §7.3's no-punta rule; see Cfe.gdmtoCapacity). Distribution min(50 measured, 75.76) = 50 kW.
+    const bill = gdmtoApril({ kwh: { energia: 30_000 }, demandKw: { max: 49.2 } });
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["distribution", "50", "4542.50"],
+      ["capacity", "76", "22800.00"],
+    ]);
   });
 
   test("where the clocks skip midnight, the period starts at the first local time that exists", () => {

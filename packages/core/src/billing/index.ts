@@ -6,6 +6,7 @@
  * decimal, rounded to cents once per line.
  */
 import Decimal from "decimal.js";
+import { Config } from "../config";
 import type { Tariff } from "../tariff";
 import type { DemandCharge, Prices, Tier } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
@@ -170,11 +171,16 @@ function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usa
     if (!periods.includes(name)) throw new BillError(`the tariff has no period ${name} (it has ${periods.join(", ")})`, `usage.kwh.${name}`);
     usage.kwh.set(name, new Decimal(kwh));
   }
-  for (const [name, kw] of Object.entries(aggregates.demandKw)) {
-    usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
-    if (name !== "max") usage.occurring.add(name);
-  }
+  for (const [name, kw] of Object.entries(aggregates.demandKw)) usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
   return usage;
+}
+
+/** The demand periods that occur in [from, to) by the calendar (sums do not say whether punta hours existed). */
+function demandPeriodsIn(plan: Plan.Compiled, range: { from: number; to: number; timeZone: string }): Set<string> {
+  const table = plan.calendar(range.timeZone).table(range.from, range.to);
+  const found = new Set<string>();
+  for (const code of table.codes) found.add(plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string);
+  return found;
 }
 
 /** Charges a quantity through tiers (each tier's `upTo` counts from zero): [quantity, price] per tier used. */
@@ -196,20 +202,37 @@ function line(code: string, quantity: Decimal, unit: string, unitPrice: Decimal)
   return { code, quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount: value.toFixed(2), value };
 }
 
+const kwRounding = { up: Decimal.ROUND_CEIL, nearest: Decimal.ROUND_HALF_UP } as const;
+
+/**
+ * The billed kW of a demand charge. Measured demand is rounded first (CFE: up, any fraction of a kW is a
+ * whole kW), then capped by Q / (24 · d · FC) (kWh over hours at the load factor), whose result is rounded
+ * by `Config.cfeBilling.computedDemandRounding` (see there why). Without a demand period in the billing
+ * period (CFE: Baja California and Baja California Sur in winter) the charge follows `withoutPeriods`.
+ */
+function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number }): Decimal {
+  const rounding = charge.roundKw === true ? "nearest" : charge.roundKw || undefined;
+  const round = (kw: Decimal, mode: keyof typeof kwRounding | undefined) => (mode ? kw.toDecimalPlaces(0, kwRounding[mode]) : kw);
+  const formula = charge.loadFactor === undefined ? null : ctx.totalKwh.div(new Decimal(24).times(ctx.days).times(charge.loadFactor));
+  // CFE words measured demand and the computed figure differently; a generic tariff rounds both its one way.
+  const computedRounding = rounding === "up" ? Config.cfeBilling.computedDemandRounding : rounding;
+  const onFormula = () => round(formula ?? new Decimal(0), computedRounding);
+  if (charge.loadFactorOnly && formula) return onFormula();
+  const listed = charge.periods?.filter((period) => usage.occurring.has(period)) ?? [];
+  const withoutPeriods = charge.withoutPeriods ?? (charge.fallbackToAll ? "all-periods" : undefined);
+  let measured: Decimal;
+  if (!charge.periods || (listed.length === 0 && withoutPeriods === "all-periods")) measured = usage.demand.get("*") ?? new Decimal(0);
+  else if (listed.length === 0 && withoutPeriods === "load-factor" && formula) return onFormula();
+  else measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
+  const billed = round(measured, rounding);
+  if (!formula) return billed;
+  const capped = round(formula, computedRounding);
+  return Decimal.min(billed, capped);
+}
+
 function demandLines(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number; month: number }) {
   if (charge.months && !charge.months.includes(ctx.month)) return [];
-  const listed = charge.periods?.filter((period) => usage.occurring.has(period)) ?? [];
-  let measured: Decimal;
-  if (charge.periods && (listed.length > 0 || !charge.fallbackToAll))
-    measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
-  else measured = usage.demand.get("*") ?? new Decimal(0);
-  let billed = measured;
-  if (charge.loadFactor !== undefined) {
-    const cap = ctx.totalKwh.div(new Decimal(24).times(ctx.days).times(charge.loadFactor));
-    billed = Decimal.min(measured, cap);
-  }
-  if (charge.roundKw) billed = billed.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
-  const parts = throughTiers(charge.tiers, billed);
+  const parts = throughTiers(charge.tiers, billedDemand(charge, usage, ctx));
   return parts.map(([quantity, price], index) => line(parts.length > 1 ? `${charge.code}-tier${index + 1}` : charge.code, quantity, "kW", price));
 }
 
@@ -227,10 +250,10 @@ export function compute(input: Input): Bill {
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
   const { prices, estimated } = plan.pricesFor(monthKeyOf(input.period.start));
 
+  const range = { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone };
   let usage: Usage;
-  if ("readings" in input.usage) {
-    usage = fromReadings(input.usage.readings, input, { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone });
-  } else usage = fromAggregates(input.usage, plan.schedule.periods);
+  if ("readings" in input.usage) usage = fromReadings(input.usage.readings, input, range);
+  else usage = { ...fromAggregates(input.usage, plan.schedule.periods), occurring: demandPeriodsIn(plan, range) };
 
   const lines: (Line & { value: Decimal })[] = [];
   for (const charge of prices.fixed) lines.push(line(charge.code, new Decimal(charge.per === "day" ? days : 1), charge.per, new Decimal(charge.amount)));

@@ -62,3 +62,15 @@ export const lookupCacheMs = 30_000;
 
 /** Stored readings not yet written to the lake are swept this often (crash between the two writes). */
 export const deliverySweepMs = 30_000;
+
+/**
+ * CFE GDMTH/GDMTO billing rules that are numbers (CFE's GDMTH tariff page §7.1–7.3, citing CRE Acuerdo A/158/2024).
+ * `demandRounding`: "Cualquier fracción de kilowatt de demanda medida se tomará como kilowatt completo" — measured
+ * demand rounds up. The text gives no rounding for the computed Q / (24 · d · FC) figure, yet the bill prints whole kW;
+ * the only kW rounding rule in the tariff (also used for contracted demand) is "any fraction is a whole kW", so the
+ * computed figure rounds up too. Change `computedDemandRounding` to "nearest" if a published bill shows otherwise.
+ */
+export const cfeBilling = {
+  measuredDemandRounding: "up",
+  computedDemandRounding: "up",
+} as const;

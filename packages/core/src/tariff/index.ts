@@ -71,16 +71,24 @@ export type Tier = z.infer<typeof Tier>;
 /**
  * A demand charge on the month's maximum demand in `periods` (every period when absent), only in
  * `months` (1–12) when given. With `loadFactor` the billed demand is min(max demand, Q / (24 · d · FC))
- * (CFE); with `roundKw` it is rounded to the nearest whole kW, halves up.
+ * (CFE). `roundKw` rounds the billed kW to a whole number: "up" (CFE: any fraction of a kW is a whole
+ * kW), "nearest" (halves up; `true` in tariffs saved before "up" existed).
  */
 export const DemandCharge = z.object({
   code: z.string().min(1),
   periods: z.array(periodName).min(1).optional(),
   months: z.array(z.number().int().min(1).max(12)).optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
-  roundKw: z.boolean().optional(),
-  /** When none of `periods` occurs in the billing period, bill the maximum of all periods instead. */
+  roundKw: z.union([z.literal(true), z.literal(false), z.enum(["up", "nearest"])]).optional(),
+  /** When none of `periods` occurs in the billing period, bill the maximum of all periods instead (legacy spelling of `withoutPeriods: "all-periods"`). */
   fallbackToAll: z.boolean().optional(),
+  /**
+   * When none of `periods` occurs in the billing period: "all-periods" bills the maximum of every period,
+   * "load-factor" bills Q / (24 · d · FC) alone (CFE GDMTH §7: "para el caso de que no haya periodo de punta").
+   */
+  withoutPeriods: z.enum(["all-periods", "load-factor"]).optional(),
+  /** Bill Q / (24 · d · FC) alone, whatever was measured (a tariff without a punta period, such as GDMTO). */
+  loadFactorOnly: z.boolean().optional(),
   tiers: z.array(Tier).min(1),
 });
 export type DemandCharge = z.infer<typeof DemandCharge>;
