@@ -64,8 +64,15 @@ describe("wattflow bill", () => {
     // Assess
     expect(result.code).toBe(0);
     const bill = JSON.parse(result.stdout);
-    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "total"]);
-    expect(bill.lines[4]).toEqual({ code: "distribution", quantity: "400", unit: "kW", unitPrice: "90.85", amount: "36340.00" });
+    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "dap", "total"]);
+    expect(bill.lines[4]).toEqual({
+      code: "distribution",
+      name: { es: "Distribución", en: "Distribution" },
+      quantity: "400",
+      unit: "kW",
+      unitPrice: "90.85",
+      amount: "36340.00",
+    });
     expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
   });
 
@@ -83,6 +90,9 @@ describe("wattflow bill", () => {
       ["energy-punta", expect.any(String)],
       ["distribution", "120"],
       ["capacity", "120"],
+      ["subtotal", "1"],
+      ["iva", expect.any(String)],
+      ["total", "1"],
     ]);
     expect(bill.powerFactor).toBeNull();
   });

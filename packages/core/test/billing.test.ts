@@ -50,18 +50,32 @@ describe("monthly bill, CFE GDMTH", () => {
     // Act
     const bill = Bill.compute(input);
     // Assess
+    // Lines in CFE's order with its names: supply 424,577.57; bonus 1.1 % of it = −4,670.35; subtotal 419,907.22;
+    // IVA 16 % = 67,185.16; no DAP; total 487,092.38.
+    const es = (code: string, quantity: string, unit: string, unitPrice: string, amount: string, name: string, en: string) => ({
+      code,
+      name: { es: name, en },
+      quantity,
+      unit,
+      unitPrice,
+      amount,
+    });
     expect(bill.lines).toEqual([
-      { code: "fixed", quantity: "1", unit: "month", unitPrice: "197.77", amount: "197.77" },
-      { code: "energy-base", quantity: "50000", unit: "kWh", unitPrice: "0.9715", amount: "48575.00" },
-      { code: "energy-intermedia", quantity: "100000", unit: "kWh", unitPrice: "1.5573", amount: "155730.00" },
-      { code: "energy-punta", quantity: "20000", unit: "kWh", unitPrice: "1.7262", amount: "34524.00" },
-      { code: "distribution", quantity: "400", unit: "kW", unitPrice: "90.85", amount: "36340.00" },
-      { code: "capacity", quantity: "380", unit: "kW", unitPrice: "392.66", amount: "149210.80" },
+      es("fixed", "1", "month", "197.77", "197.77", "Cargo fijo", "Fixed charge"),
+      es("energy-base", "50000", "kWh", "0.9715", "48575.00", "Energía base", "Base energy"),
+      es("energy-intermedia", "100000", "kWh", "1.5573", "155730.00", "Energía intermedia", "Intermediate energy"),
+      es("energy-punta", "20000", "kWh", "1.7262", "34524.00", "Energía punta", "Peak energy"),
+      es("distribution", "400", "kW", "90.85", "36340.00", "Distribución", "Distribution"),
+      es("capacity", "380", "kW", "392.66", "149210.80", "Capacidad", "Capacity"),
+      es("power-factor", "424577.57", "MXN", "-0.011", "-4670.35", "Bonificación por factor de potencia", "Power factor bonus"),
+      es("subtotal", "1", "MXN", "419907.22", "419907.22", "Subtotal", "Subtotal"),
+      es("iva", "419907.22", "MXN", "0.16", "67185.16", "IVA", "VAT (IVA)"),
+      es("total", "1", "MXN", "487092.38", "487092.38", "Total", "Total"),
     ]);
-    expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
+    expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", dap: "0.00", total: "487092.38" });
   });
 
-  test("golden bill from 5-minute readings: demand capped by the load factor and rounded halves up", () => {
+  test("golden bill from 5-minute readings: demand capped by the load factor and rounded up", () => {
     // Prepare. By hand, March 2026 has 266 base, 386 intermedia and 92 punta hours (16 March is a holiday).
     // Energy: base 266 · 120 + 30 = 31,950; intermedia 386 · 120 = 46,320; punta 92 · 120 + 15 = 11,055 kWh.
     // Q = 89,325 kWh → Q / (24 · 31 · 0.57) = 210.63 kW < 240 kW measured → distribution 211 kW; capacity min(180, 210.63) = 180 kW.
@@ -77,6 +91,10 @@ describe("monthly bill, CFE GDMTH", () => {
       ["energy-punta", "11055", "19083.14"],
       ["distribution", "211", "19169.35"],
       ["capacity", "180", "70678.80"],
+      ["power-factor", "212302.63", "-1698.42"],
+      ["subtotal", "1", "210604.21"],
+      ["iva", "210604.21", "33696.67"],
+      ["total", "1", "244300.88"],
     ]);
     expect(bill).toMatchObject({ subtotal: "212302.63", powerFactor: "92.85", pfAdjustment: "-1698.42", iva: "33696.67", total: "244300.88" });
   });
@@ -222,19 +240,46 @@ describe("monthly bill, CFE GDMTH", () => {
       period: { start: "2026-03-01", end: "2026-04-01" },
       usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
     });
-    expect(bill.lines.at(-1)).toEqual({ code: "low-voltage", quantity: "1169.27", unit: "MXN", unitPrice: "0.02", amount: "23.39" });
+    expect(bill.lines.find((line) => line.code === "low-voltage")).toEqual({
+      code: "low-voltage",
+      name: { es: "Cargo 2 % por medición en baja tensión", en: "2 % low-voltage metering surcharge" },
+      quantity: "1169.27",
+      unit: "MXN",
+      unitPrice: "0.02",
+      amount: "23.39",
+    });
+    expect(bill.lines.map((line) => line.code).slice(5)).toEqual(["capacity", "low-voltage", "subtotal", "iva", "total"]);
     expect(bill).toMatchObject({ subtotal: "1192.66", powerFactor: null, pfAdjustment: "0.00", iva: "190.83", total: "1383.49" });
   });
 
-  test("a street-lighting charge (DAP) is a line after the power factor that IVA also taxes, outside the supply subtotal", () => {
-    const bill = Bill.compute({
-      definition: gdmth({ streetLighting: { percent: "5" } }),
-      period: { start: "2026-03-01", end: "2026-04-01" },
-      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
-    });
-    // 5 % of 1,169.27 = 58.46; IVA 16 % of 1,227.73 = 196.44.
-    expect(bill.lines.at(-1)).toEqual({ code: "street-lighting", quantity: "1169.27", unit: "MXN", unitPrice: "0.05", amount: "58.46" });
-    expect(bill).toMatchObject({ subtotal: "1169.27", iva: "196.44", total: "1424.17" });
+  const sumsMarch = { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } };
+  const dapBill = (options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }>>, contract?: Bill.Contract) =>
+    Bill.compute({ definition: gdmth(options), contract, period: { start: "2026-03-01", end: "2026-04-01" }, usage: sumsMarch });
+
+  test("the street-lighting charge (DAP) comes after IVA and is not taxed", () => {
+    // By hand: energy amount 197.77 + 971.50 = 1,169.27; IVA 16 % = 187.08 (on the energy amount only);
+    // DAP 5 % of 1,169.27 = 58.46; total 1,169.27 + 187.08 + 58.46 = 1,414.81.
+    const bill = dapBill({ streetLighting: { percent: "5" } });
+    expect(bill.lines.map((line) => [line.code, line.amount]).slice(6)).toEqual([
+      ["subtotal", "1169.27"],
+      ["iva", "187.08"],
+      ["dap", "58.46"],
+      ["total", "1414.81"],
+    ]);
+    expect(bill).toMatchObject({ subtotal: "1169.27", iva: "187.08", dap: "58.46", total: "1414.81" });
+  });
+
+  test("a DAP percentage stops at its monthly cap", () => {
+    // 12 % of 1,169.27 = 140.31 > the 100.00 cap → 100.00; total 1,169.27 + 187.08 + 100.00 = 1,456.35.
+    expect(dapBill({ streetLighting: { percent: "12", cap: "100" } })).toMatchObject({ dap: "100.00", total: "1456.35" });
+  });
+
+  test("the factory's municipality brings its bundled DAP; a tariff setting overrides it", () => {
+    // Tecomán, Colima: 10 % (billing/dap.ts) of 1,169.27 = 116.93 → total 1,473.28. Atlixco, Puebla: 71.64 a month → 1,427.99.
+    expect(dapBill({}, { state: "Colima", municipality: "Tecoman" })).toMatchObject({ dap: "116.93", total: "1473.28" });
+    expect(dapBill({}, { state: "Puebla", municipality: "Atlixco" })).toMatchObject({ dap: "71.64", total: "1427.99" });
+    expect(dapBill({ streetLighting: { none: true } }, { state: "Colima", municipality: "Colima" })).toMatchObject({ dap: "0.00", total: "1356.35" });
+    expect(dapBill({}, { state: "Nuevo León", municipality: "Apodaca" })).toMatchObject({ dap: "0.00" });
   });
 
   test("a month without published prices is billed with the latest ones and flagged estimated", () => {
@@ -276,7 +321,12 @@ describe("monthly bill, CFE GDMTH", () => {
       ["energy-energia", "30000", "36000.00"],
       ["distribution", "76", "6904.60"],
       ["capacity", "76", "22800.00"],
+      ["power-factor", "65902.37", "3229.22"],
+      ["subtotal", "1", "69131.59"],
+      ["iva", "69131.59", "11061.05"],
+      ["total", "1", "80192.64"],
     ]);
+    expect(bill.lines.find((line) => line.code === "power-factor")?.name.es).toBe("Cargo por factor de potencia");
     expect(bill).toMatchObject({ subtotal: "65902.37", powerFactor: "83.21", pfAdjustment: "3229.22", iva: "11061.05", total: "80192.64" });
   });
 

@@ -8,11 +8,15 @@
 import Decimal from "decimal.js";
 import { Config } from "../config";
 import type { Tariff } from "../tariff";
-import type { DemandCharge, Prices, Tier } from "../tariff/index";
+import type { DemandCharge, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
+import { Dap } from "./dap";
+import { lineName, type Name } from "./lines";
 
+export { Dap } from "./dap";
 export * as Bill from "./index";
+export { lineName, type Name, summaryCodes } from "./lines";
 export { BillRequest } from "./request";
 
 export class BillError extends Error {
@@ -26,17 +30,26 @@ export class BillError extends Error {
   }
 }
 
-export type Line = { code: string; quantity: string; unit: string; unitPrice: string; amount: string };
+/**
+ * One line of the bill, in CFE's order: "fixed", "energy-<period>", "distribution", "capacity", "low-voltage",
+ * "power-factor", "subtotal", "iva", "dap", "total". `name` is CFE's Spanish wording with English beside it;
+ * amounts in the tariff's currency (MXN), quantities in `unit` (kWh, kW, month, MXN for a percentage line).
+ */
+export type Line = { code: string; name: Name; quantity: string; unit: string; unitPrice: string; amount: string };
 
 export type Bill = {
+  /** Every line, the summing ones (subtotal, IVA, total) included. */
   lines: Line[];
-  /** Supply lines, before the power-factor adjustment and tax. */
+  /** Supply lines (with the low-voltage surcharge), before the power-factor adjustment and tax. */
   subtotal: string;
   /** Percent, 2 decimals; null when no reactive energy was measured. */
   powerFactor: string | null;
   /** Negative for a bonus. */
   pfAdjustment: string;
+  /** IVA on the subtotal after the power factor. */
   iva: string;
+  /** Municipal street lighting, added after IVA and untaxed ("0.00" when none). */
+  dap: string;
   total: string;
   /** Priced with the latest prices because the billing month's were not published yet. */
   estimated: boolean;
@@ -48,8 +61,20 @@ export type Reading = { start: Date; seconds: number; kwh: number; kvarh?: numbe
 /** Usage already summed: kWh per energy period, kVArh, and maximum demand overall and per demand period. */
 export type Aggregates = { kwh: Record<string, number>; kvarh?: number; demandKw: { max: number } & Record<string, number> };
 
+/** What the factory's supply contract says that the bill depends on. */
+export type Contract = {
+  /** Where the supply is: CFE collects that municipality's DAP (billing/dap.ts). */
+  state?: string | null;
+  municipality?: string | null;
+  /** Supply voltage: medium (1–35 kV) or high (above 35 kV). */
+  supplyVoltage?: "medium" | "high" | null;
+  /** Contracted demand, kW. */
+  contractedDemandKw?: number | null;
+};
+
 export type Input = {
   definition: Exclude<Tariff.Definition, { kind: "flat" }>;
+  contract?: Contract;
   /** The factory's IANA zone (CFE plans default to their schedule zone's clock). */
   timeZone?: string;
   /** Local dates, end exclusive. */
@@ -199,7 +224,8 @@ function throughTiers(tiers: readonly Tier[], quantity: Decimal): [Decimal, Deci
 
 function line(code: string, quantity: Decimal, unit: string, unitPrice: Decimal): Line & { value: Decimal } {
   const value = cents(quantity.times(unitPrice));
-  return { code, quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount: value.toFixed(2), value };
+  const amount = value.toFixed(2);
+  return { code, name: lineName(code, amount), quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount, value };
 }
 
 const kwRounding = { up: Decimal.ROUND_CEIL, nearest: Decimal.ROUND_HALF_UP } as const;
@@ -269,8 +295,9 @@ export function compute(input: Input): Bill {
   }
   for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: start.month }));
   const supply = lines.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
+  const currency = plan.tou.currency;
   if (plan.tou.lowVoltageSurchargePercent !== undefined)
-    lines.push(line("low-voltage", supply, plan.tou.currency, new Decimal(plan.tou.lowVoltageSurchargePercent).div(100)));
+    lines.push(line("low-voltage", supply, currency, new Decimal(plan.tou.lowVoltageSurchargePercent).div(100)));
   if (prices.minimum) {
     const minimum = new Decimal(prices.minimum.amount).times(prices.minimum.per === "day" ? days : 1);
     const sum = lines.reduce((total, item) => total.plus(item.value), new Decimal(0));
@@ -288,26 +315,80 @@ export function compute(input: Input): Bill {
       const percent = powerFactor.lt(rule.threshold)
         ? Decimal.min(ratio.minus(1).times(rule.surchargeFactor).times(100), rule.maxSurchargePercent)
         : Decimal.min(new Decimal(1).minus(ratio).times(rule.bonusFactor).times(100), rule.maxBonusPercent).neg();
-      pfAdjustment = cents(subtotal.times(percent.toDecimalPlaces(rule.percentDecimals, Decimal.ROUND_HALF_UP)).div(100));
+      const pfLine = line("power-factor", subtotal, currency, percent.toDecimalPlaces(rule.percentDecimals, Decimal.ROUND_HALF_UP).div(100));
+      pfAdjustment = pfLine.value;
+      lines.push(pfLine);
     }
   }
-  // Lines outside the supply (street lighting, DAP): after the power factor, before tax.
-  for (const charge of plan.tou.otherCharges ?? [])
-    lines.push(
-      charge.percent === undefined
-        ? line(charge.code, new Decimal(1), "month", new Decimal(charge.amount ?? 0))
-        : line(charge.code, subtotal.plus(pfAdjustment), plan.tou.currency, new Decimal(charge.percent).div(100)),
-    );
-  const taxed = lines.reduce((sum, item) => sum.plus(item.value), pfAdjustment);
-  const iva = cents(taxed.times(plan.tou.taxPercent ?? "0").div(100));
+  // CFE's order after the supply: power factor, subtotal, IVA, then the municipality's DAP (untaxed), total.
+  const others = otherCharges(input, plan);
+  const energyAmount = subtotal.plus(pfAdjustment);
+  const before = others.filter((charge) => charge.taxed).map((charge) => otherLine(charge, energyAmount, currency));
+  lines.push(...before);
+  const taxable = before.reduce((sum, item) => sum.plus(item.value), energyAmount);
+  lines.push(amountLine("subtotal", taxable, currency));
+  const ivaLine = line("iva", taxable, currency, new Decimal(plan.tou.taxPercent ?? "0").div(100));
+  lines.push(ivaLine);
+  const after = others.filter((charge) => !charge.taxed).map((charge) => otherLine(charge, energyAmount, currency));
+  lines.push(...after);
+  const dap = after.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
+  const total = taxable.plus(ivaLine.value).plus(dap);
+  lines.push(amountLine("total", total, currency));
   return {
     lines: lines.map(({ value: _value, ...rest }) => rest),
     subtotal: money(subtotal),
     powerFactor: powerFactor === null ? null : powerFactor.toFixed(2, Decimal.ROUND_HALF_UP),
     pfAdjustment: money(pfAdjustment),
-    iva: money(iva),
-    total: money(taxed.plus(iva)),
+    iva: money(ivaLine.value),
+    dap: money(dap),
+    total: money(total),
     estimated,
+  };
+}
+
+type OtherCharge = TimeOfUse["otherCharges"][number];
+
+/**
+ * The lines outside the supply: the tariff's own, or for a CFE plan without a `streetLighting` setting the
+ * bundled DAP of the factory's municipality (billing/dap.ts).
+ */
+function otherCharges(input: Input, plan: Plan.Compiled): OtherCharge[] {
+  const own = plan.tou.otherCharges ?? [];
+  const definition = input.definition;
+  if (definition.kind === "tou" || definition.streetLighting !== undefined) return own;
+  const { state, municipality } = input.contract ?? {};
+  const entry = state && municipality ? Dap.find(state, municipality) : undefined;
+  return entry ? [...own, { code: "dap", ...entry.rule }] : own;
+}
+
+function otherLine(charge: OtherCharge, energyAmount: Decimal, currency: string) {
+  if (charge.percent === undefined) return line(charge.code, new Decimal(1), "month", new Decimal(charge.amount ?? 0));
+  const percent = line(charge.code, energyAmount, currency, new Decimal(charge.percent).div(100));
+  if (charge.cap === undefined || percent.value.lte(charge.cap)) return percent;
+  // Capped: the month's maximum instead of the percentage.
+  return line(charge.code, new Decimal(1), "month", new Decimal(charge.cap));
+}
+
+/** A line that states an amount (subtotal, total): one unit at that price. */
+function amountLine(code: string, amount: Decimal, currency: string) {
+  return line(code, new Decimal(1), currency, cents(amount));
+}
+
+/**
+ * The bill of a flat tariff: its one energy line (kWh at `unitPrice`, costing `amount`, rounded to cents); a
+ * flat tariff has no demand, power factor, tax or DAP.
+ */
+export function flat(kwh: string, unitPrice: string, amount: Decimal): Bill {
+  const total = money(amount);
+  return {
+    lines: [{ code: "energy", name: lineName("energy"), quantity: kwh, unit: "kWh", unitPrice, amount: total }],
+    subtotal: total,
+    powerFactor: null,
+    pfAdjustment: "0.00",
+    iva: "0.00",
+    dap: "0.00",
+    total,
+    estimated: false,
   };
 }
 

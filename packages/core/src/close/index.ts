@@ -6,7 +6,7 @@
 import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { ulid } from "ulid";
-import { Bill } from "../billing";
+import { Bill, summaryCodes } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { BillRow } from "../import/rows";
@@ -186,18 +186,8 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   let bill: Bill.Bill;
   let currency = factory.currency;
   if (definition.kind === "flat") {
-    // A flat tariff has no demand, power factor or tax rules: the bill is its energy line.
     const kwh = readings.reduce((sum, reading) => sum.plus(new Decimal(reading.kwh).toDecimalPlaces(6)), new Decimal(0));
-    const amount = kwh.times(definition.energyPrice).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
-    bill = {
-      lines: [{ code: "energy", quantity: kwh.toFixed(), unit: "kWh", unitPrice: definition.energyPrice, amount }],
-      subtotal: amount,
-      powerFactor: null,
-      pfAdjustment: "0.00",
-      iva: "0.00",
-      total: amount,
-      estimated: false,
-    };
+    bill = Bill.flat(kwh.toFixed(), definition.energyPrice, kwh.times(definition.energyPrice));
     currency = definition.currency;
   } else {
     try {
@@ -249,7 +239,7 @@ type BillValues = Omit<typeof billTable.$inferInsert, "id" | "factoryId" | "mont
 /** Writes a bill and replaces its lines (so saving the same bill again leaves the same rows). */
 async function save(
   tx: Database.Transaction,
-  bill: { id?: string; factoryId: string; month: string; source: "wattflow" | "utility"; values: BillValues; lines: readonly Bill.Line[] },
+  bill: { id?: string; factoryId: string; month: string; source: "wattflow" | "utility"; values: BillValues; lines: readonly Omit<Bill.Line, "name">[] },
 ): Promise<void> {
   const id = bill.id ?? `bil_${ulid().toLowerCase()}`;
   if (bill.id) await tx.update(billTable).set(bill.values).where(eq(billTable.id, id));
@@ -309,7 +299,7 @@ export async function reconcile(input: FactoryMonth): Promise<Reconciliation | n
       .where(and(eq(billLineTable.billId, ours.bill.id), eq(billLineTable.position, line.position)));
   }
   for (const line of utilityByCode.values()) {
-    if (line.code === "iva" || line.code === "total") continue;
+    if ((summaryCodes as readonly string[]).includes(line.code)) continue;
     lines.push({ code: line.code, amount: null, utilityAmount: new Decimal(line.amount).toFixed(2), difference: new Decimal(line.amount).neg().toFixed(2) });
   }
   return {
@@ -322,7 +312,7 @@ export async function reconcile(input: FactoryMonth): Promise<Reconciliation | n
 
 /**
  * Stores a utility's bills (one per month in `rows`) for reconciliation. Lines `iva` and `total`, when
- * present, are the bill's tax and total; the rest are its charges. A month whose lines did not change is left alone.
+ * present, are the bill's tax and total, `dap` its street lighting after tax; the rest are its charges. A month whose lines did not change is left alone.
  */
 export async function loadUtilityBills(
   factoryId: string,
@@ -336,10 +326,12 @@ export async function loadUtilityBills(
   for (const row of rows) byMonth.set(row.month, [...(byMonth.get(row.month) ?? []), row]);
   for (const [month, lines] of byMonth) {
     result.months.push(month);
-    const charges = lines.filter((line) => line.code !== "iva" && line.code !== "total");
+    // The bill's own sums and its DAP (added after IVA) are not charges of the subtotal.
+    const charges = lines.filter((line) => !(summaryCodes as readonly string[]).includes(line.code) && line.code !== "dap");
     const subtotal = charges.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const iva = new Decimal(lines.find((line) => line.code === "iva")?.amount ?? 0);
-    const total = new Decimal(lines.find((line) => line.code === "total")?.amount ?? subtotal.plus(iva));
+    const dap = new Decimal(lines.find((line) => line.code === "dap")?.amount ?? 0);
+    const total = new Decimal(lines.find((line) => line.code === "total")?.amount ?? subtotal.plus(iva).plus(dap));
     const existing = await billWithLines(factoryId, month, "utility");
     const same =
       existing?.lines.length === lines.length &&

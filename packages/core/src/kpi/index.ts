@@ -7,7 +7,7 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { type Bill, BillError, compute as computeBill } from "../billing/index";
+import { type Bill, BillError, compute as computeBill, flat as flatBill } from "../billing/index";
 import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
 import { Plan, TariffError } from "../tariff/plan";
@@ -225,18 +225,7 @@ function bills(input: Input, windows: readonly Window[], so: { elapsedHours: num
   if (so.elapsedHours <= 0) return { unavailable: "the month has not started" };
   const scale = so.monthHours / so.elapsedHours;
   if (definition.kind === "flat") {
-    const flat = (kwh: number, amount: Decimal): Bill => {
-      const total = amount.toFixed(2, Decimal.ROUND_HALF_UP);
-      return {
-        lines: [{ code: "energy", quantity: String(round(kwh, 6)), unit: "kWh", unitPrice: definition.energyPrice, amount: total }],
-        subtotal: total,
-        powerFactor: null,
-        pfAdjustment: "0.00",
-        iva: "0.00",
-        total,
-        estimated: false,
-      };
-    };
+    const flat = (kwh: number, amount: Decimal): Bill => flatBill(String(round(kwh, 6)), definition.energyPrice, amount);
     return { monthToDate: flat(so.kwh, so.cost), projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale)) };
   }
   try {

@@ -5,6 +5,7 @@
  */
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { lineName } from "../billing/lines";
 import { billLineTable, billTable } from "../close/bill.sql";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
@@ -128,6 +129,7 @@ export async function bills(organizationId: string, factoryId: string) {
       .filter((line) => line.billId === row.id)
       .map((line) => ({
         code: line.code,
+        name: lineName(line.code, line.amount),
         quantity: line.quantity,
         unit: line.unit,
         unitPrice: line.unitPrice,

@@ -193,6 +193,6 @@ export function toTimeOfUse(definition: Cfe): TimeOfUse {
     },
     lowVoltageSurchargePercent: definition.lowVoltageMetering ? "2" : undefined,
     taxPercent: "16",
-    otherCharges: definition.streetLighting ? [{ code: "street-lighting", ...definition.streetLighting }] : [],
+    otherCharges: definition.streetLighting && !("none" in definition.streetLighting) ? [{ code: "dap", ...definition.streetLighting }] : [],
   };
 }

@@ -137,11 +137,21 @@ export const TimeOfUse = z
     /** Percent added to the supply charges when the utility meters on the low-voltage side (CFE: 2). */
     lowVoltageSurchargePercent: percent.optional(),
     taxPercent: percent.default("0"),
-    /** Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the subtotal after the power factor, or an amount. */
+    /**
+     * Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the amount
+     * after the power factor (capped at `cap` a month when given), or an amount a month. Added after tax and
+     * untaxed (CFE's DAP) unless `taxed`.
+     */
     otherCharges: z
       .array(
         z
-          .object({ code: z.string().min(1), percent: percent.optional(), amount: signedMoney.optional() })
+          .object({
+            code: z.string().min(1),
+            percent: percent.optional(),
+            cap: money.optional(),
+            amount: signedMoney.optional(),
+            taxed: z.boolean().optional(),
+          })
           .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent or an amount"),
       )
       .default([]),
@@ -181,8 +191,19 @@ const cfeOptions = {
   powerFactorThreshold: z.number().gt(0).max(100).optional(),
   lowVoltageMetering: z.boolean().optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
-  /** The municipality's street-lighting charge (DAP), when CFE collects it. */
-  streetLighting: z.object({ percent: percent.optional(), amount: money.optional() }).optional(),
+  /**
+   * The municipality's street-lighting charge (DAP) for this factory: a percent of the energy amount with an
+   * optional monthly cap, or a monthly amount; `{ "none": true }` when CFE collects none. Overrides the bundled
+   * municipality data (billing/dap.ts).
+   */
+  streetLighting: z
+    .union([
+      z.object({ none: z.literal(true) }),
+      z
+        .object({ percent: percent.optional(), cap: money.optional(), amount: money.optional() })
+        .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent (with an optional cap) or an amount"),
+    ])
+    .optional(),
 };
 
 export const CfeGdmth = z.object({ kind: z.literal("cfe-gdmth"), ...cfeOptions, prices: z.array(GdmthPrices).min(1) });
