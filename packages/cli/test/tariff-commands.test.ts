@@ -114,6 +114,27 @@ describe("wattflow bill", () => {
     ]);
   });
 
+  test("the contract sets the power-factor threshold and the municipality its DAP, after IVA", () => {
+    // By hand, January 2024 (31 days): supply 197.77 + 971.50 + distribution 3 kW (1,000 / (24 · 31 · 0.57) = 2.36 → 3) · 90.85
+    // = 1,441.82. FP 92.85 %; medium voltage with 1,200 kW contracted bills at 95 % from January 2024: ⅗ (95/92.848 − 1) → 1.4 %
+    // = +20.19; subtotal 1,462.01; IVA 233.92; DAP of Manzanillo, Colima 10 % = 146.20; total 1,842.13.
+    const input = file("contract.json", {
+      tariff: "cfe-gdmth",
+      period: { start: "2024-01-01", end: "2024-02-01" },
+      prices,
+      contract: { supplyVoltage: "medium", contractedDemandKw: 1200, state: "Colima", municipality: "Manzanillo" },
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, kvarh: 400, demandKw: { max: 50, punta: 0 } },
+    });
+    const bill = JSON.parse(wattflow("bill", "--input", input).stdout);
+    expect(bill.lines.slice(6).map((line: { name: { es: string }; amount: string }) => [line.name.es, line.amount])).toEqual([
+      ["Cargo por factor de potencia", "20.19"],
+      ["Subtotal", "1462.01"],
+      ["IVA", "233.92"],
+      ["DAP", "146.20"],
+      ["Total", "1842.13"],
+    ]);
+  });
+
   test("GDMTO takes one energy price", () => {
     const input = file("gdmto.json", {
       tariff: "cfe-gdmto",

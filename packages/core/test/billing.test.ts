@@ -234,6 +234,34 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(bill).toMatchObject({ powerFactor: "92.85", pfAdjustment: "16.37" });
   });
 
+  describe("the power-factor threshold follows the contract and the bill month", () => {
+    // FP = 1,000 / √(1,000² + 400²) = 92.85 % on a 1,169.27 supply subtotal (197.77 + 971.50).
+    // At 95: surcharge ⅗ (95/92.848 − 1) = 1.391 % → 1.4 % → +16.37. At 90: bonus ¼ (1 − 90/92.848) = 0.767 % → 0.8 % → −9.35.
+    const pfBill = (month: string, contract: Bill.Contract, options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }>> = {}) =>
+      Bill.compute({
+        definition: gdmth({ prices: [{ month, ...noroeste }], ...options }),
+        contract,
+        period: { start: `${month}-01`, end: `${month}-28` },
+        usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, kvarh: 400, demandKw: { max: 0, punta: 0 } },
+      }).pfAdjustment;
+
+    test.each([
+      ["medium voltage, 1,200 kW contracted, January 2024", "2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }, "16.37"],
+      ["medium voltage, 1,000 kW contracted, March 2026", "2026-03", { supplyVoltage: "medium", contractedDemandKw: 1000 }, "16.37"],
+      ["high voltage, 500 kW contracted, June 2025", "2025-06", { supplyVoltage: "high", contractedDemandKw: 500 }, "16.37"],
+      ["medium voltage, 1,200 kW contracted, December 2023", "2023-12", { supplyVoltage: "medium", contractedDemandKw: 1200 }, "-9.35"],
+      ["high voltage, December 2023", "2023-12", { supplyVoltage: "high", contractedDemandKw: 5000 }, "-9.35"],
+      ["medium voltage, 999 kW contracted, January 2024", "2024-01", { supplyVoltage: "medium", contractedDemandKw: 999 }, "-9.35"],
+      ["no contract data (GDMTH is medium voltage), 2026", "2026-03", {}, "-9.35"],
+    ] as const)("%s", (_name, month, contract, adjustment) => {
+      expect(pfBill(month, contract)).toBe(adjustment);
+    });
+
+    test("a threshold set on the factory's tariff overrides the contract's", () => {
+      expect(pfBill("2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }, { powerFactorThreshold: 90 })).toBe("-9.35");
+    });
+  });
+
   test("metering on the low-voltage side adds 2 % to the supply charges, before the power factor and IVA", () => {
     const bill = Bill.compute({
       definition: gdmth({ lowVoltageMetering: true }),

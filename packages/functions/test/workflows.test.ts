@@ -309,6 +309,71 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     const [run] = await p.database.db.select().from(importRunTable).where(eq(importRunTable.executionArn, executionArn));
     expect(run).toMatchObject({ status: "loaded", rows: 1, fileName: "july.csv" });
   });
+  it("closes a CFE month on the factory's contract: 95 % power-factor threshold, its municipality's DAP after IVA, names in the API", async () => {
+    // Prepare: a GDMTH factory in Tecomán, Colima (DAP 10 %, billing/dap.ts), medium voltage, 1,200 kW contracted,
+    // on GDMTH Noroeste March 2026 prices; one reading of 1,000 kWh and 400 kVArh at 03:00 on Tuesday 10 March (base).
+    const factoryId = "fac_01jcfe000000000000000000";
+    await p.database.db.insert(factoryTable).values({
+      id: factoryId,
+      organizationId: ids.otherOrganization,
+      name: "Tecomán plant",
+      timeZone: "America/Mexico_City",
+      tariffCode: "cfe-gdmth",
+      contractedDemandKw: "1200",
+      supplyVoltage: "medium",
+      state: "Colima",
+      municipality: "Tecomán",
+    });
+    await p.database.db.insert(tariffTable).values({
+      id: "trf_01jcfe000000000000000000",
+      factoryId,
+      effectiveFrom: new Date("2026-01-01T06:00:00Z"),
+      definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
+    });
+    await p.database.db.insert(readingTable).values({
+      meterId: ids.otherMeter,
+      intervalStart: new Date("2026-03-10T09:00:00Z"),
+      intervalSeconds: 300,
+      factoryId,
+      deviceId: ids.otherDevice,
+      kwh: 1000,
+      kvarh: 400,
+      source: "http" as const,
+      receivedAt: new Date(),
+    });
+
+    // Act
+    const { executionArn } = await runner.start("MonthlyClose", { month: "2026-03", factoryIds: [factoryId] });
+    const { progress } = await finished(runner, executionArn);
+
+    // Assess. By hand: Q = 1,000 kWh → Q / (24 · 31 · 0.57) = 2.36 kW → 3 kW distribution (272.55); no punta reading → capacity 0.
+    // Supply 197.77 + 971.50 + 272.55 = 1,441.82. FP 92.85 % < 95 % (medium voltage, ≥ 1 MW, 2024 on): ⅗ (95/92.848 − 1) = 1.39 % → 1.4 %
+    // → +20.19; subtotal 1,462.01; IVA 16 % = 233.92; DAP 10 % of 1,462.01 = 146.20, untaxed; total 1,842.13.
+    expect(progress.result).toMatchObject({ factories: 1, totals: { MXN: "1842.13" } });
+    const { Close } = await import("@wattflow/core/close");
+    const stored = await Close.get(factoryId, "2026-03");
+    expect(stored?.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["fixed", "1", "197.77"],
+      ["energy-base", "1000", "971.50"],
+      ["energy-intermedia", "0", "0.00"],
+      ["energy-punta", "0", "0.00"],
+      ["distribution", "3", "272.55"],
+      ["capacity", "0", "0.00"],
+      ["power-factor", "1441.82", "20.19"],
+      ["subtotal", "1", "1462.01"],
+      ["iva", "1462.01", "233.92"],
+      ["dap", "1462.01", "146.20"],
+      ["total", "1", "1842.13"],
+    ]);
+    const { User } = await import("@wattflow/core/user");
+    const credentials = { email: "admin@plant-b.example", password: "correct horse battery staple" };
+    await User.create({ organizationId: ids.otherOrganization, name: "B admin", role: "admin", ...credentials });
+    const session = await app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(credentials) });
+    const cookie = /wattflow_session=[^;]+/.exec(session.headers.get("set-cookie") ?? "")?.[0] ?? "";
+    const response = await app.request(`/v1/console/factories/${factoryId}/bills`, { headers: { cookie } });
+    const { bills } = (await response.json()) as { bills: { lines: { code: string; name: { es: string; en: string } }[] }[] };
+    expect(bills[0]?.lines.slice(6, 10).map((line) => line.name.es)).toEqual(["Cargo por factor de potencia", "Subtotal", "IVA", "DAP"]);
+  });
 });
 
 describe("Step Functions limits on the local runner", () => {

@@ -8,7 +8,7 @@
 import Decimal from "decimal.js";
 import { Config } from "../config";
 import type { Tariff } from "../tariff";
-import type { DemandCharge, Prices, Tier, TimeOfUse } from "../tariff/index";
+import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
 import { Dap } from "./dap";
@@ -274,7 +274,8 @@ export function compute(input: Input): Bill {
   const end = localDate(input.period.end, "period.end");
   const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
-  const { prices, estimated } = plan.pricesFor(monthKeyOf(input.period.start));
+  const priceMonth = input.period.start.slice(0, 7);
+  const { prices, estimated } = plan.pricesFor(monthKeyOf(priceMonth));
 
   const range = { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone };
   let usage: Usage;
@@ -309,7 +310,7 @@ export function compute(input: Input): Bill {
   let pfAdjustment = new Decimal(0);
   if (usage.kvarh !== null && totalKwh.gt(0)) {
     powerFactor = totalKwh.div(totalKwh.pow(2).plus(usage.kvarh.pow(2)).sqrt()).times(100);
-    const rule = plan.tou.powerFactor;
+    const rule = powerFactorRule(input, plan, priceMonth);
     if (rule) {
       const ratio = new Decimal(rule.threshold).div(powerFactor);
       const percent = powerFactor.lt(rule.threshold)
@@ -344,6 +345,33 @@ export function compute(input: Input): Bill {
     total: money(total),
     estimated,
   };
+}
+
+/**
+ * The power-factor threshold (percent) CFE applies to a bill month and supply contract (`Config.powerFactorThresholds`):
+ * 90, or 95 from the January 2024 bills for high-voltage supply and for medium voltage with ≥ 1,000 kW contracted.
+ * GDMTH and GDMTO are medium-voltage tariffs, so a contract that does not say is medium voltage.
+ * @example powerFactorThreshold("2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }) → 95
+ */
+export function powerFactorThreshold(month: string, contract: Contract = {}): number {
+  const voltage = contract.supplyVoltage ?? "medium";
+  let found = { from: "", threshold: 90 };
+  for (const rule of Config.powerFactorThresholds) {
+    const applies =
+      rule.from <= month &&
+      (rule.supplyVoltage === undefined || rule.supplyVoltage === voltage) &&
+      (rule.contractedDemandKwAtLeast === undefined || (contract.contractedDemandKw ?? 0) >= rule.contractedDemandKwAtLeast);
+    if (applies && rule.from >= found.from) found = rule;
+  }
+  return found.threshold;
+}
+
+/** The tariff's power-factor rule; a CFE plan without its own threshold takes the contract's and the date's. */
+function powerFactorRule(input: Input, plan: Plan.Compiled, month: string): PowerFactor | undefined {
+  const rule = plan.tou.powerFactor;
+  const definition = input.definition;
+  if (!rule || definition.kind === "tou" || definition.powerFactorThreshold !== undefined) return rule;
+  return { ...rule, threshold: powerFactorThreshold(month, input.contract) };
 }
 
 type OtherCharge = TimeOfUse["otherCharges"][number];

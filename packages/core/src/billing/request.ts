@@ -4,7 +4,7 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { CfeZone, type Definition } from "../tariff/index";
+import { CfeGdmth, CfeZone, type Definition } from "../tariff/index";
 import { isTimeZone, parseInstant } from "../tariff/periods";
 import type { Aggregates, Input, Reading } from "./index";
 
@@ -76,8 +76,20 @@ export const Request = z
     prices: Prices,
     usage: Usage,
     rollingDemand: z.boolean().optional(),
+    /** Overrides the threshold the contract and the bill month give (Config.powerFactorThresholds). */
     powerFactorThreshold: z.number().gt(0).max(100).optional(),
     lowVoltageMetering: z.boolean().optional(),
+    /** The supply contract: voltage and contracted kW (power-factor threshold), state and municipality (DAP). */
+    contract: z
+      .object({
+        supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
+        contractedDemandKw: amount("contractedDemandKw").optional(),
+        state: z.string().optional(),
+        municipality: z.string().optional(),
+      })
+      .optional(),
+    /** The DAP when it is not the municipality's bundled one: { percent, cap? }, { amount } or { none: true }. */
+    streetLighting: CfeGdmth.shape.streetLighting,
   })
   .superRefine((request, ctx) => {
     const hourly = request.tariff === "cfe-gdmth";
@@ -93,12 +105,15 @@ export const Request = z
 export type Request = z.infer<typeof Request>;
 
 /** The CFE definition a request's prices make (valid for its billing month). */
-export function definition(request: Pick<Request, "tariff" | "zone" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering">) {
+export function definition(
+  request: Pick<Request, "tariff" | "zone" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering" | "streetLighting">,
+) {
   const common = {
     zone: request.zone,
     rollingDemand: request.rollingDemand,
     powerFactorThreshold: request.powerFactorThreshold,
     lowVoltageMetering: request.lowVoltageMetering,
+    streetLighting: request.streetLighting,
   };
   const { fixed, distribution, capacity, energy } = request.prices;
   const result: Exclude<Definition, { kind: "flat" | "tou" }> =
@@ -123,7 +138,7 @@ export function toInput(request: Request): Input {
           ),
         }
       : aggregates(request.usage, request.tariff);
-  return { definition: definition(request), timeZone: request.timeZone, period: request.period, usage };
+  return { definition: definition(request), contract: request.contract, timeZone: request.timeZone, period: request.period, usage };
 }
 
 function aggregates(usage: Exclude<Request["usage"], { readings: unknown }>, tariff: Request["tariff"]): Aggregates {

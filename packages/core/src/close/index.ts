@@ -194,6 +194,12 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
       bill = Bill.compute({
         definition,
         timeZone: factory.timeZone,
+        contract: {
+          state: factory.state,
+          municipality: factory.municipality,
+          supplyVoltage: factory.supplyVoltage,
+          contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
+        },
         period: { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` },
         usage: { readings: readings.map((reading) => ({ start: reading.start, seconds: reading.seconds, kwh: reading.kwh, kvarh: reading.kvarh })) },
       });

@@ -74,3 +74,22 @@ export const cfeBilling = {
   measuredDemandRounding: "up",
   computedDemandRounding: "up",
 } as const;
+
+/**
+ * The power-factor threshold (percent) of CFE's bonus/surcharge formulas, effective-dated by bill month and
+ * decided by the supply contract. 90 is the tariff text's. Since the January 2024 bills CFE has used 95 for
+ * high-voltage supply and for medium-voltage supply with 1 MW or more contracted, citing the grid code
+ * (Código de Red); the legal basis is disputed in the press, hence data, overridable per factory
+ * (`powerFactorThreshold` on the tariff). A 97 % step from April 2026 is unconfirmed and not listed.
+ * A rule applies from its month when all its conditions hold; the latest applicable `from` wins.
+ */
+export const powerFactorThresholds: readonly {
+  from: string;
+  threshold: number;
+  supplyVoltage?: "medium" | "high";
+  contractedDemandKwAtLeast?: number;
+}[] = [
+  { from: "1900-01", threshold: 90 },
+  { from: "2024-01", threshold: 95, supplyVoltage: "high" },
+  { from: "2024-01", threshold: 95, supplyVoltage: "medium", contractedDemandKwAtLeast: 1000 },
+];

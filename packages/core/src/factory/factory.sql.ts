@@ -17,6 +17,11 @@ export const factoryTable = pgTable(
     tariffZone: text("tariff_zone"),
     tariffDivision: text("tariff_division"),
     contractedDemandKw: numeric("contracted_demand_kw"),
+    /** Supply voltage of the contract (CFE: medium 1–35 kV, high above): it sets the power-factor threshold. */
+    supplyVoltage: text("supply_voltage", { enum: ["medium", "high"] }),
+    /** Where the factory is supplied: the municipality decides its street-lighting charge (DAP). */
+    state: text("state"),
+    municipality: text("municipality"),
     currency: text("currency").notNull().default("MXN"),
     ...timestamps,
   },

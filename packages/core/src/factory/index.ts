@@ -16,6 +16,9 @@ export const Info = z.object({
   tariffZone: z.string().nullable(),
   tariffDivision: z.string().nullable(),
   contractedDemandKw: z.number().nullable(),
+  supplyVoltage: z.enum(["medium", "high"]).nullable(),
+  state: z.string().nullable(),
+  municipality: z.string().nullable(),
   currency: z.string(),
 });
 export type Info = z.infer<typeof Info>;
@@ -39,6 +42,10 @@ export const create = fn(
     tariffZone: z.string().optional(),
     tariffDivision: z.string().optional(),
     contractedDemandKw: z.number().positive().optional(),
+    /** The supply contract's voltage: medium (GDMTH/GDMTO) or high; with the contracted kW it sets the power-factor threshold. */
+    supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
+    state: z.string().trim().min(1).optional(),
+    municipality: z.string().trim().min(1).optional(),
     currency: z.string().length(3).default("MXN"),
   }),
   async (input): Promise<Info> => {
@@ -55,6 +62,9 @@ export const create = fn(
       tariffZone: input.tariffZone ?? null,
       tariffDivision: input.tariffDivision ?? null,
       contractedDemandKw: input.contractedDemandKw ?? null,
+      supplyVoltage: input.supplyVoltage ?? null,
+      state: input.state ?? null,
+      municipality: input.municipality ?? null,
       currency: input.currency,
     };
   },
