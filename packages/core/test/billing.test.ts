@@ -24,6 +24,8 @@ const gdmtoApril = (usage: Bill.Input["usage"]) =>
     period: { start: "2026-04-01", end: "2026-05-01" },
     usage,
   });
+/** The demand lines of a bill as [code, kW, amount]. */
+const kwLines = (bill: Bill.Bill) => bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount]);
 const amounts = (bill: Bill.Bill) => Object.fromEntries(bill.lines.map((line) => [line.code, line.amount]));
 
 /** March 2026 in Mexico City: meter A draws 10 kWh every 5 minutes (120 kW) with 4 kVArh; meter B adds two spikes. */
@@ -110,7 +112,7 @@ describe("monthly bill, CFE GDMTH", () => {
     // Act
     const bill = Bill.compute(input);
     // Assess: distribution 213 kW · 90.85 = 19,351.05; capacity 201 kW · 392.66 = 78,924.66.
-    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount])).toEqual([
+    expect(kwLines(bill)).toEqual([
       ["distribution", "213", "19351.05"],
       ["capacity", "201", "78924.66"],
     ]);
@@ -137,7 +139,7 @@ describe("monthly bill, CFE GDMTH", () => {
     // Act
     const bill = Bill.compute({ definition, period: { start: "2026-01-01", end: "2026-02-01" }, usage: { readings } });
     // Assess
-    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount])).toEqual([
+    expect(kwLines(bill)).toEqual([
       ["distribution", "100", "9085.00"],
       ["capacity", "176", "69108.16"],
     ]);
@@ -310,6 +312,42 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(dapBill({}, { state: "Nuevo León", municipality: "Apodaca" })).toMatchObject({ dap: "0.00" });
   });
 
+  test("a billing period across two calendar months (28 Feb – 31 Mar) is billed with its end month's prices over its own days", () => {
+    // Prepare: February prices that differ from March's, to see which apply (Config.cfeBilling.periodPriceMonth: "end").
+    const february = {
+      month: "2026-02",
+      fixed: "150.00",
+      energy: { base: "2.0000", intermedia: "3.0000", punta: "4.0000" },
+      distribution: "50.00",
+      capacity: "300.00",
+    };
+    const definition = gdmth({ prices: [february, { month: "2026-03", ...noroeste }] });
+    // By hand, March prices, d = 31 (28 Feb → 31 Mar): Q = 10,000 kWh → Q / (24 · 31 · 0.57) = 23.58 kW → 24 kW < 30 measured;
+    // capacity min(15, 23.58) = 15 kW. 197.77 + 10,000 · 0.9715 + 24 · 90.85 + 15 · 392.66 = 197.77 + 9,715.00 + 2,180.40 + 5,889.90
+    // = 17,983.07; IVA 2,877.29; total 20,860.36.
+    const input: Bill.Input = {
+      definition,
+      period: { start: "2026-02-28", end: "2026-03-31" },
+      usage: { kwh: { base: 10_000, intermedia: 0, punta: 0 }, demandKw: { max: 30, punta: 15 } },
+    };
+    // Act
+    const bill = Bill.compute(input);
+    // Assess
+    expect(kwLines(bill)).toEqual([
+      ["distribution", "24", "2180.40"],
+      ["capacity", "15", "5889.90"],
+    ]);
+    expect(bill).toMatchObject({ subtotal: "17983.07", iva: "2877.29", total: "20860.36", estimated: false });
+  });
+
+  test("a factory's cycle day makes its billing periods: from that day of the month before to that day", () => {
+    expect(Bill.BillingPeriod.cycle("2026-03", 28)).toEqual({ start: "2026-02-28", end: "2026-03-28" });
+    expect(Bill.BillingPeriod.cycle("2026-01", 5)).toEqual({ start: "2025-12-05", end: "2026-01-05" });
+    expect(Bill.BillingPeriod.cycle("2026-03", null)).toEqual({ start: "2026-03-01", end: "2026-04-01" });
+    expect(() => Bill.BillingPeriod.cycle("2026-03", 31)).toThrow("1–28");
+    expect(Bill.BillingPeriod.priceMonth({ start: "2026-02-28", end: "2026-04-01" })).toBe("2026-03");
+  });
+
   test("a month without published prices is billed with the latest ones and flagged estimated", () => {
     const usage = { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } };
     const march = Bill.compute({ definition: gdmth(), period: { start: "2026-03-01", end: "2026-04-01" }, usage });
@@ -362,7 +400,7 @@ describe("monthly bill, CFE GDMTH", () => {
     // By hand: Q = 30,000 kWh, d = 30 → 30,000 / (24 · 30 · 0.55) = 30,000 / 396 = 75.76 kW → 76 kW capacity
     // (GDMTO has no punta: GDMTH §7.3's no-punta rule; see Cfe.gdmtoCapacity). Distribution min(50 measured, 75.76) = 50 kW.
     const bill = gdmtoApril({ kwh: { energia: 30_000 }, demandKw: { max: 49.2 } });
-    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount])).toEqual([
+    expect(kwLines(bill)).toEqual([
       ["distribution", "50", "4542.50"],
       ["capacity", "76", "22800.00"],
     ]);

@@ -13,10 +13,12 @@ import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
 import { Dap } from "./dap";
 import { lineName, type Name } from "./lines";
+import { BillingPeriod } from "./period";
 
 export { Dap } from "./dap";
 export * as Bill from "./index";
 export { lineName, type Name, summaryCodes } from "./lines";
+export { BillingPeriod } from "./period";
 export { BillRequest } from "./request";
 
 export class BillError extends Error {
@@ -274,7 +276,7 @@ export function compute(input: Input): Bill {
   const end = localDate(input.period.end, "period.end");
   const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
-  const priceMonth = input.period.start.slice(0, 7);
+  const priceMonth = BillingPeriod.priceMonth(input.period);
   const { prices, estimated } = plan.pricesFor(monthKeyOf(priceMonth));
 
   const range = { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone };
@@ -294,7 +296,7 @@ export function compute(input: Input): Bill {
       lines.push(line(parts.length > 1 ? `energy-${period}-tier${index + 1}` : `energy-${period}`, quantity, "kWh", price));
     });
   }
-  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: start.month }));
+  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: Number(priceMonth.slice(5, 7)) }));
   const supply = lines.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
   const currency = plan.tou.currency;
   if (plan.tou.lowVoltageSurchargePercent !== undefined)

@@ -1,12 +1,13 @@
 /**
- * The monthly close: each factory's bill for a local month from its stored readings and the tariff
- * engine (`Bill.compute`), stored with its lines, and reconciled line by line against the utility's
+ * The monthly close: each factory's bill for a month — its billing period on CFE's cycle (the utility bill's
+ * reading dates, the factory's cycle day, or the calendar month) — from its stored readings and the tariff
+ * engine (`Bill.compute`), stored with its lines and period, and reconciled line by line against the utility's
  * bill when one was imported. A reading stored after the close re-opens the bill (migration 0003's trigger).
  */
 import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { ulid } from "ulid";
-import { Bill, summaryCodes } from "../billing";
+import { Bill, BillingPeriod, summaryCodes } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { BillRow } from "../import/rows";
@@ -49,20 +50,35 @@ export type Closed = {
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** The month after `month` (YYYY-MM). */
-export function nextMonth(month: string): string {
-  const year = Number(month.slice(0, 4));
-  const number = Number(month.slice(5, 7));
-  return number === 12 ? `${year + 1}-01` : `${year}-${String(number + 1).padStart(2, "0")}`;
-}
+export const nextMonth = BillingPeriod.nextMonth;
 
-/** [from, to) instants of a local month in `timeZone` (local midnight of the 1st, or the first instant after it when the clocks skip it). */
-export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
-  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+/** [from, to) instants of local dates [start, end) in `timeZone` (local midnight, or the first instant after it when the clocks skip it). */
+export function periodRange(period: BillingPeriod.Period, timeZone: string): { from: Date; to: Date } {
   const at = (value: string) => {
-    const local = { year: Number(value.slice(0, 4)), month: Number(value.slice(5, 7)), day: 1, hour: 0, minute: 0 };
+    const local = { year: Number(value.slice(0, 4)), month: Number(value.slice(5, 7)), day: Number(value.slice(8, 10)), hour: 0, minute: 0 };
     return new Date(toInstant(local, timeZone) ?? (toInstant({ ...local, hour: 1 }, timeZone) as number));
   };
-  return { from: at(month), to: at(nextMonth(month)) };
+  return { from: at(period.start), to: at(period.end) };
+}
+
+/** [from, to) instants of a local month in `timeZone`. */
+export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
+  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  return periodRange(BillingPeriod.cycle(month, null), timeZone);
+}
+
+/**
+ * The billing period of a factory's bill for `month`: the reading dates of the utility's bill for that month
+ * when one was imported with them, else the factory's cycle day (`BillingPeriod.cycle`), else the calendar month.
+ */
+export async function billingPeriod(factory: { id: string; billingCycleDay: number | null }, month: string): Promise<BillingPeriod.Period> {
+  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  const [utility] = await Database.use()
+    .select({ start: billTable.periodStart, end: billTable.periodEnd })
+    .from(billTable)
+    .where(and(eq(billTable.factoryId, factory.id), eq(billTable.month, month), eq(billTable.source, "utility")));
+  if (utility?.start && utility.end) return { start: utility.start, end: utility.end };
+  return BillingPeriod.cycle(month, factory.billingCycleDay);
 }
 
 /** The local month before the one `now` falls in. */
@@ -174,9 +190,10 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   const db = Database.use();
   const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, input.factoryId));
   if (!factory) throw new CloseError(`factory ${input.factoryId} does not exist`);
-  const { from, to } = monthRange(input.month, factory.timeZone);
+  const period = await billingPeriod(factory, input.month);
+  const { from, to } = periodRange(period, factory.timeZone);
   const version = inForce(await versionsOf(factory.id), from);
-  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${input.month}-01`);
+  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${period.start}`);
   const readings = await db
     .select({ start: readingTable.intervalStart, seconds: readingTable.intervalSeconds, kwh: readingTable.kwh, kvarh: readingTable.kvarh })
     .from(readingTable)
@@ -200,7 +217,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
           supplyVoltage: factory.supplyVoltage,
           contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
         },
-        period: { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` },
+        period,
         usage: { readings: readings.map((reading) => ({ start: reading.start, seconds: reading.seconds, kwh: reading.kwh, kvarh: reading.kvarh })) },
       });
     } catch (error) {
@@ -222,6 +239,8 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
       source: "wattflow",
       values: {
         status: "closed",
+        periodStart: period.start,
+        periodEnd: period.end,
         currency,
         subtotal: bill.subtotal,
         powerFactor: bill.powerFactor,
@@ -339,8 +358,12 @@ export async function loadUtilityBills(
     const dap = new Decimal(lines.find((line) => line.code === "dap")?.amount ?? 0);
     const total = new Decimal(lines.find((line) => line.code === "total")?.amount ?? subtotal.plus(iva).plus(dap));
     const existing = await billWithLines(factoryId, month, "utility");
+    const withPeriod = lines.find((line) => line.periodStart && line.periodEnd);
+    const period = { periodStart: withPeriod?.periodStart ?? null, periodEnd: withPeriod?.periodEnd ?? null };
     const same =
-      existing?.lines.length === lines.length &&
+      existing?.bill.periodStart === period.periodStart &&
+      existing.bill.periodEnd === period.periodEnd &&
+      existing.lines.length === lines.length &&
       existing.lines.every((stored, index) => {
         const line = lines[index] as BillRow;
         return (
@@ -363,6 +386,7 @@ export async function loadUtilityBills(
         source: "utility",
         values: {
           status: "imported",
+          ...period,
           currency,
           subtotal: subtotal.toFixed(2),
           pfAdjustment: "0",

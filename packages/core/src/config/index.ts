@@ -73,6 +73,13 @@ export const deliverySweepMs = 30_000;
 export const cfeBilling = {
   measuredDemandRounding: "up",
   computedDemandRounding: "up",
+  /**
+   * Which month's published prices bill a period that spans two calendar months (28 Feb – 31 Mar): "end", the
+   * month of its last day — the month the bill is issued for and the one CFE's tariff page is consulted by
+   * ("cuotas aplicables en el mes de …"). No CFE or CRE text saying so was found (nor one prorating by days):
+   * unconfirmed; "start" is the other choice.
+   */
+  periodPriceMonth: "end" as "end" | "start",
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-import { index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 
@@ -22,6 +22,8 @@ export const factoryTable = pgTable(
     /** Where the factory is supplied: the municipality decides its street-lighting charge (DAP). */
     state: text("state"),
     municipality: text("municipality"),
+    /** Day of the month (1–28) CFE reads the meter; null bills calendar months. An imported utility bill's reading dates win. */
+    billingCycleDay: integer("billing_cycle_day"),
     currency: text("currency").notNull().default("MXN"),
     ...timestamps,
   },

@@ -19,6 +19,7 @@ export const Info = z.object({
   supplyVoltage: z.enum(["medium", "high"]).nullable(),
   state: z.string().nullable(),
   municipality: z.string().nullable(),
+  billingCycleDay: z.number().nullable(),
   currency: z.string(),
 });
 export type Info = z.infer<typeof Info>;
@@ -46,6 +47,8 @@ export const create = fn(
     supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
     state: z.string().trim().min(1).optional(),
     municipality: z.string().trim().min(1).optional(),
+    /** The day of the month (1–28) CFE reads the meter: bills run from that day to the same day of the next month. */
+    billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").optional(),
     currency: z.string().length(3).default("MXN"),
   }),
   async (input): Promise<Info> => {
@@ -65,6 +68,7 @@ export const create = fn(
       supplyVoltage: input.supplyVoltage ?? null,
       state: input.state ?? null,
       municipality: input.municipality ?? null,
+      billingCycleDay: input.billingCycleDay ?? null,
       currency: input.currency,
     };
   },

@@ -8,7 +8,17 @@ export type Kind = "production" | "bill" | "prices";
 export type RowError = { line: number; column?: string; message: string };
 
 export type ProductionRow = { date: string; line: string; shift: string; units: string };
-export type BillRow = { month: string; code: string; quantity: string; unit: string; unitPrice: string; amount: string };
+/** One line of a utility bill; `periodStart`/`periodEnd` are its reading dates (local, [start, end)) when the file gives them. */
+export type BillRow = {
+  month: string;
+  code: string;
+  quantity: string;
+  unit: string;
+  unitPrice: string;
+  amount: string;
+  periodStart?: string;
+  periodEnd?: string;
+};
 export type PriceRow = {
   tariff: "cfe-gdmth" | "cfe-gdmto";
   division: string;
@@ -35,7 +45,7 @@ export const maxErrors = 1000;
 
 const columns: Record<Kind, { required: string[]; optional: string[] }> = {
   production: { required: ["date", "line", "units"], optional: ["shift"] },
-  bill: { required: ["month", "code", "amount"], optional: ["quantity", "unit", "unit_price"] },
+  bill: { required: ["month", "code", "amount"], optional: ["quantity", "unit", "unit_price", "period_start", "period_end"] },
   prices: { required: ["month", "division", "fixed", "distribution", "capacity"], optional: ["tariff", "base", "intermedia", "punta", "energy"] },
 };
 
@@ -70,6 +80,16 @@ function localDate(value: string, timeZone: string | undefined): string | undefi
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) return undefined;
   return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
+}
+
+/** A bill's reading dates: both or neither, real dates, the end after the start. */
+function billPeriod(start: string, end: string, fail: (column: string, message: string) => void): { periodStart: string; periodEnd: string } | undefined {
+  if (!start && !end) return undefined;
+  if (!realDate(start)) fail("period_start", start ? `period_start ${JSON.stringify(start)} is not a real date (YYYY-MM-DD)` : "period_start is empty");
+  else if (!realDate(end)) fail("period_end", end ? `period_end ${JSON.stringify(end)} is not a real date (YYYY-MM-DD)` : "period_end is empty");
+  else if (end <= start) fail("period_end", `period_end ${end} must be after period_start ${start}`);
+  else return { periodStart: start, periodEnd: end };
+  return undefined;
 }
 
 /** Multiplies a decimal string by a power of ten exactly (unit conversion without floating point). */
@@ -151,6 +171,7 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
 
   if (kind === "bill") {
     const rows: BillRow[] = [];
+    const periods = new Map<string, { periodStart: string; periodEnd: string; line: number }>();
     for (const { line, cells } of table.rows) {
       const before = errors.length;
       const month = cell(cells, "month");
@@ -167,9 +188,16 @@ export function check(kind: Kind, table: Table, context: Context): { ok: true; r
       if (!decimal.test(quantity)) fail(line, "quantity", `quantity must be a decimal number, got ${JSON.stringify(quantity)}`);
       const unitPrice = cell(cells, "unit_price") || "0";
       if (!decimal.test(unitPrice)) fail(line, "unit_price", `unit_price must be a decimal number, got ${JSON.stringify(unitPrice)}`);
+      const period = billPeriod(cell(cells, "period_start"), cell(cells, "period_end"), (column, message) => fail(line, column, message));
+      if (period) {
+        const first = periods.get(month);
+        if (first && (first.periodStart !== period.periodStart || first.periodEnd !== period.periodEnd))
+          fail(line, "period_start", `the billing period differs from line ${first.line}'s (${first.periodStart} → ${first.periodEnd}) for the same month`);
+        else if (!first) periods.set(month, { ...period, line });
+      }
       if (errors.length > before || !unit) continue;
       if (duplicate(`${month}\u0000${code}`, line)) continue;
-      rows.push({ month, code, amount, unit: unit.unit, quantity: scale(quantity, unit.factor), unitPrice: divide(unitPrice, unit.factor) });
+      rows.push({ month, code, amount, unit: unit.unit, quantity: scale(quantity, unit.factor), unitPrice: divide(unitPrice, unit.factor), ...period });
     }
     return errors.length > 0 ? { ok: false, errors } : { ok: true, rows: { kind, rows } };
   }

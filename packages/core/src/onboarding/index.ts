@@ -114,6 +114,8 @@ export async function bills(organizationId: string, factoryId: string) {
   return rows.map((row) => ({
     id: row.id,
     month: row.month,
+    periodStart: row.periodStart,
+    periodEnd: row.periodEnd,
     source: row.source,
     status: row.status,
     currency: row.currency,

@@ -2,6 +2,7 @@
  * CFE's medium-voltage plans GDMTH and GDMTO (pure): the three schedule zones' time-of-use bands and
  * the billing rules, expanded into the general `tou` model. Sources: ../shared/reference/cfe-gdmth.md.
  */
+import { Config } from "../config";
 import type { Band, Cfe, CfeZone, DemandCharge, Prices, Season, TimeOfUse } from "./index";
 
 export * as Cfe from "./cfe";
@@ -159,14 +160,15 @@ export function toTimeOfUse(definition: Cfe): TimeOfUse {
   const hourly = definition.kind === "cfe-gdmth";
   const loadFactor = definition.loadFactor ?? loadFactors[definition.kind];
   const prices = definition.prices.map((row): Prices => {
+    const roundKw = Config.cfeBilling.measuredDemandRounding;
     const demand: DemandCharge[] = [
-      { code: "distribution", loadFactor, roundKw: "up", tiers: [{ price: row.distribution }] },
+      { code: "distribution", loadFactor, roundKw, tiers: [{ price: row.distribution }] },
       hourly
         ? // GDMTH §7: capacity on min(punta demand, Q / (24 · d · FC)); "para el caso de que no haya periodo de punta", Q / (24 · d · FC) alone.
-          { code: "capacity", periods: [P], withoutPeriods: "load-factor", loadFactor, roundKw: "up", tiers: [{ price: row.capacity }] }
+          { code: "capacity", periods: [P], withoutPeriods: "load-factor", loadFactor, roundKw, tiers: [{ price: row.capacity }] }
         : // GDMTO has no punta period, so capacity is Q / (24 · d · 0.55) alone: GDMTH's own no-punta clause, and
           // what secondary implementations bill. CFE's GDMTO page itself could not be retrieved here: unconfirmed, see gdmtoCapacity.
-          { code: "capacity", loadFactorOnly: gdmtoCapacity === "load-factor", loadFactor, roundKw: "up", tiers: [{ price: row.capacity }] },
+          { code: "capacity", loadFactorOnly: gdmtoCapacity === "load-factor", loadFactor, roundKw, tiers: [{ price: row.capacity }] },
     ];
     const energy: Prices["energy"] =
       typeof row.energy === "string"

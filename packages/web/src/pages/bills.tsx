@@ -29,6 +29,11 @@ export function Bills({ factoryId }: { factoryId?: string }) {
           <div className="card" key={month} data-testid="bill">
             <div className="card-title">
               <h2>{month}</h2>
+              {(ours ?? theirs)?.periodStart && (
+                <span className="muted small">
+                  {(ours ?? theirs)?.periodStart} → {(ours ?? theirs)?.periodEnd}
+                </span>
+              )}
               <span className="muted small">
                 {ours
                   ? `${ours.status}${ours.closedAt ? ` ${when(ours.closedAt)}` : ""}${ours.reopenedAt ? ` · reopened ${when(ours.reopenedAt)} (late readings)` : ""}`
