@@ -49,6 +49,41 @@ describe("wattflow period", () => {
   });
 });
 
+describe("wattflow period --municipality / --division", () => {
+  test("the municipality's clock decides the period: Hermosillo and Cancún are not on Mexico City's", () => {
+    // 02:30Z on Thursday 11 June 2026 is 19:30 Wednesday in Hermosillo (UTC−7, intermedia until 20:00 in summer)
+    // and 20:30 in Mexico City (punta); 01:30Z is 20:30 in Cancún (UTC−5, punta) and 19:30 in Mexico City.
+    const at = (place: string[], instant: string) => wattflow("period", "--tariff", "cfe-gdmth", ...place, "--at", instant).stdout;
+    expect(at(["--municipality", "Sonora/Hermosillo"], "2026-06-11T02:30:00Z")).toBe("intermedia\n");
+    expect(at(["--zone", "central"], "2026-06-11T02:30:00Z")).toBe("punta\n");
+    expect(at(["--municipality", "Quintana Roo/Benito Juárez"], "2026-06-11T01:30:00Z")).toBe("punta\n");
+    expect(at(["--division", "Baja California Sur"], "2026-07-01T19:00:00Z")).toBe("punta\n");
+  });
+
+  test.each([
+    [
+      ["--municipality", "Sonora/Hermosillo", "--time-zone", "America/Mexico_City"],
+      "--time-zone: Hermosillo (Sonora) is on America/Hermosillo, not America/Mexico_City",
+    ],
+    [
+      ["--zone", "baja-california", "--time-zone", "America/Mexico_City"],
+      "--time-zone: the baja-california schedule is read on America/Hermosillo or America/Tijuana, not America/Mexico_City",
+    ],
+    [
+      ["--municipality", "Sonora/San Luis Río Colorado", "--zone", "central"],
+      "--zone: San Luis Río Colorado (Sonora) bills on the baja-california schedule, not central",
+    ],
+    [
+      ["--division", "Noroeste"],
+      "--division: the Noroeste division spans clocks America/Hermosillo or America/Mazatlan: give the municipality or the time zone",
+    ],
+  ])("an inconsistent place exits 2 naming the right one (%j)", (place, message) => {
+    const result = wattflow("period", "--tariff", "cfe-gdmth", ...place, "--at", "2026-06-10T12:00");
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`wattflow: ${message}`);
+  });
+});
+
 describe("wattflow bill", () => {
   test("prints the itemized bill from sums", () => {
     // Prepare: the golden March 2026 bill (packages/core/test/billing.test.ts).
@@ -133,6 +168,23 @@ describe("wattflow bill", () => {
       ["DAP", "146.20"],
       ["Total", "1842.13"],
     ]);
+  });
+
+  test("the request's municipality picks zone, clock and DAP; an inconsistent clock exits 2 at its path", () => {
+    // Manzanillo, Colima: central schedule on Mexico City's clock, DAP 10 % (billing/dap.ts). Sums of January 2024 with
+    // 1,000 kWh base: 197.77 + 971.50 + 3 kW · 90.85 = 1,441.82; no kVArh; IVA 230.69; DAP 144.18; total 1,816.69.
+    const request = {
+      tariff: "cfe-gdmth",
+      state: "Colima",
+      municipality: "Manzanillo",
+      period: { start: "2024-01-01", end: "2024-02-01" },
+      prices,
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 50, punta: 0 } },
+    };
+    expect(JSON.parse(wattflow("bill", "--input", file("manzanillo.json", request)).stdout)).toMatchObject({ dap: "144.18", total: "1816.69" });
+    const wrong = wattflow("bill", "--input", file("wrong-clock.json", { ...request, timeZone: "America/Tijuana" }));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("wrong-clock.json: timeZone: Manzanillo (Colima) is on America/Mexico_City, not America/Tijuana");
   });
 
   test("GDMTO takes one energy price", () => {

@@ -4,6 +4,7 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
+import { Location, LocationError } from "../location";
 import { CfeGdmth, CfeZone, type Definition } from "../tariff/index";
 import { isTimeZone, parseInstant } from "../tariff/periods";
 import type { Aggregates, Input, Reading } from "./index";
@@ -69,7 +70,13 @@ const Usage = z.union(
 export const Request = z
   .object({
     tariff: z.enum(["cfe-gdmth", "cfe-gdmto"], { error: "tariff must be cfe-gdmth or cfe-gdmto" }),
-    zone: CfeZone.default("central"),
+    /** Where the factory is (the bundled catalogue): picks the schedule zone, the clock and the division. */
+    state: z.string().optional(),
+    municipality: z.string().optional(),
+    /** CFE tariff division: picks the schedule zone, and the clock when its municipalities share one. */
+    division: z.string().optional(),
+    /** Schedule zone; central when nothing says where the factory is. */
+    zone: CfeZone.optional(),
     /** The factory's IANA zone when it is not the schedule zone's usual one (a border city, Cancún…). */
     timeZone: z.string().refine(isTimeZone, "timeZone must be an IANA time zone such as America/Tijuana").optional(),
     period: z.object({ start: date, end: date }, { error: 'period is required: { "start": "YYYY-MM-DD", "end": "YYYY-MM-DD" }' }),
@@ -92,6 +99,12 @@ export const Request = z
     streetLighting: CfeGdmth.shape.streetLighting,
   })
   .superRefine((request, ctx) => {
+    try {
+      Location.resolve(request);
+    } catch (error) {
+      if (!(error instanceof LocationError)) throw error;
+      ctx.addIssue({ code: "custom", path: [error.path], message: error.message });
+    }
     const hourly = request.tariff === "cfe-gdmth";
     if (hourly && typeof request.prices.energy === "string")
       ctx.addIssue({ code: "custom", path: ["prices", "energy"], message: 'GDMTH has energy prices per period: { "base", "intermedia", "punta" }' });
@@ -106,7 +119,7 @@ export type Request = z.infer<typeof Request>;
 
 /** The CFE definition a request's prices make (valid for its billing month). */
 export function definition(
-  request: Pick<Request, "tariff" | "zone" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering" | "streetLighting">,
+  request: Pick<Request, "tariff" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering" | "streetLighting"> & { zone: CfeZone },
 ) {
   const common = {
     zone: request.zone,
@@ -138,7 +151,9 @@ export function toInput(request: Request): Input {
           ),
         }
       : aggregates(request.usage, request.tariff);
-  return { definition: definition(request), contract: request.contract, timeZone: request.timeZone, period: request.period, usage };
+  const place = Location.resolve(request);
+  const contract = { state: request.state, municipality: request.municipality, ...request.contract };
+  return { definition: definition({ ...request, zone: place.zone }), contract, timeZone: place.timeZone, period: request.period, usage };
 }
 
 function aggregates(usage: Exclude<Request["usage"], { readings: unknown }>, tariff: Request["tariff"]): Aggregates {

@@ -1,6 +1,9 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { Database } from "../database";
+import { Location, LocationError } from "../location";
+import { CfeZone } from "../tariff/index";
+import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
 import { factoryTable } from "./factory.sql";
@@ -51,7 +54,8 @@ export const create = fn(
     billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").optional(),
     currency: z.string().length(3).default("MXN"),
   }),
-  async (input): Promise<Info> => {
+  async (given): Promise<Info> => {
+    const input = { ...given, ...cfePlace(given) };
     const id = createId("factory");
     await Database.use()
       .insert(factoryTable)
@@ -73,6 +77,28 @@ export const create = fn(
     };
   },
 );
+
+/**
+ * A CFE factory's schedule zone and division, checked against its place and clock (Location.resolve): the
+ * municipality fills in what was left out; what disagrees is refused naming the right value.
+ * @throws VisibleError `factory.inconsistent_place` with the field at fault.
+ */
+function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: string; tariffDivision?: string; state?: string; municipality?: string }) {
+  if (!input.tariffCode.startsWith("cfe-")) return {};
+  const fail = (path: string, message: string) => new VisibleError("input", "factory.inconsistent_place", "Invalid factory", [{ path, message }]);
+  const zone = input.tariffZone === undefined ? undefined : CfeZone.safeParse(input.tariffZone);
+  if (zone && !zone.success) throw fail("tariffZone", "tariffZone must be central, baja-california or baja-california-sur");
+  try {
+    // A division name CFE does not use (a price table's own label) is kept for price imports, and not checked.
+    const division = input.tariffDivision !== undefined && Location.division(input.tariffDivision) ? input.tariffDivision : undefined;
+    const place = Location.resolve({ ...input, zone: zone?.data, division });
+    return { tariffZone: place.zone, tariffDivision: input.tariffDivision ?? place.division };
+  } catch (error) {
+    if (!(error instanceof LocationError)) throw error;
+    const path = { zone: "tariffZone", division: "tariffDivision" }[error.path] ?? error.path;
+    throw fail(path, error.message);
+  }
+}
 
 function toInfo(row: typeof factoryTable.$inferSelect): Info {
   return { ...row, contractedDemandKw: row.contractedDemandKw === null ? null : Number(row.contractedDemandKw) };
