@@ -6,6 +6,7 @@
  * (`streetLighting`), which is the way to enter a municipality missing here or a newer year's figure.
  */
 import { z } from "zod";
+import { normalize } from "../location";
 
 export * as Dap from "./dap";
 
@@ -50,10 +51,7 @@ export const entries: readonly Entry[] = [
   },
 ];
 
-/** Lower case without accents, so "Tecoman" finds "Tecomán". */
-export const normalize = (name: string) => name.normalize("NFD").replace(/\p{M}/gu, "").trim().toLowerCase();
-
-/** The bundled DAP of a municipality, if there is one. */
+/** The bundled DAP of a municipality, if there is one (names compare without case or accents: "Tecoman" finds "Tecomán"). */
 export function find(state: string, municipality: string): Entry | undefined {
   return entries.find((entry) => normalize(entry.state) === normalize(state) && normalize(entry.municipality) === normalize(municipality));
 }

@@ -6,8 +6,8 @@ import { Cfe } from "../tariff/cfe";
 import type { CfeZone } from "../tariff/index";
 import { type Division, divisions, type Municipality, municipalities } from "./catalogue";
 
-export * as Location from "./index";
 export { type Division, divisions, type Municipality, municipalities } from "./catalogue";
+export * as Location from "./index";
 
 /** A place that cannot be, said with the path of the input at fault and what would be right. */
 export class LocationError extends Error {
@@ -67,7 +67,8 @@ export type Place = { zone: CfeZone; timeZone: string; division?: Division; muni
  */
 export function resolve(input: { state?: string; municipality?: string; division?: string; zone?: CfeZone; timeZone?: string }): Place {
   const named = input.division === undefined ? undefined : division(input.division);
-  if (input.division !== undefined && !named) throw new LocationError(`unknown CFE division ${JSON.stringify(input.division)} (${divisions.join(", ")})`, "division");
+  if (input.division !== undefined && !named)
+    throw new LocationError(`unknown CFE division ${JSON.stringify(input.division)} (${divisions.join(", ")})`, "division");
 
   if (input.municipality !== undefined) {
     if (input.state === undefined) throw new LocationError("a municipality needs its state", "state");
@@ -91,15 +92,15 @@ export function resolve(input: { state?: string; municipality?: string; division
 
   if (named) {
     const zone = zoneOf(named);
-    if (input.zone !== undefined && input.zone !== zone) throw new LocationError(`the ${named} division bills on the ${zone} schedule, not ${input.zone}`, "zone");
+    if (input.zone !== undefined && input.zone !== zone)
+      throw new LocationError(`the ${named} division bills on the ${zone} schedule, not ${input.zone}`, "zone");
     const clocks = clocksOf((entry) => entry.divisions.includes(named));
     if (input.timeZone !== undefined) {
       if (!clocks.includes(input.timeZone))
         throw new LocationError(`the ${named} division's municipalities are on ${list(clocks)}, not ${input.timeZone}`, "timeZone");
       return { zone, timeZone: input.timeZone, division: named };
     }
-    if (clocks.length > 1)
-      throw new LocationError(`the ${named} division spans clocks ${list(clocks)}: give the municipality or the time zone`, "division");
+    if (clocks.length > 1) throw new LocationError(`the ${named} division spans clocks ${list(clocks)}: give the municipality or the time zone`, "division");
     return { zone, timeZone: clocks[0] as string, division: named };
   }
 
@@ -107,7 +108,6 @@ export function resolve(input: { state?: string; municipality?: string; division
   // A zone alone keeps its usual clock (Mexico City, Tijuana, Mazatlán): the place decides it when known.
   if (input.timeZone === undefined) return { zone, timeZone: Cfe.timeZones[zone] };
   const clocks = clocksOf((entry) => entry.divisions.some((candidate) => zoneOf(candidate) === zone));
-  if (!clocks.includes(input.timeZone))
-    throw new LocationError(`the ${zone} schedule is read on ${list(clocks)}, not ${input.timeZone}`, "timeZone");
+  if (!clocks.includes(input.timeZone)) throw new LocationError(`the ${zone} schedule is read on ${list(clocks)}, not ${input.timeZone}`, "timeZone");
   return { zone, timeZone: input.timeZone };
 }
