@@ -266,6 +266,33 @@ describe("wattflow cost", () => {
   });
 });
 
+describe("wattflow prices", () => {
+  test("list: the published months per tariff and division, each row with its source", () => {
+    const result = wattflow("prices", "list", "--division", "Noroeste", "--json");
+    const { rows } = JSON.parse(result.stdout) as { rows: { month: string; fixed: string; energyPunta: string; source: { consulted: string } }[] };
+    expect(rows.map((row) => row.month)).toEqual(["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]);
+    // March 2026 is the reference's Noroeste example (../shared/reference/cfe-gdmth.md), consulted for Navojoa, Sonora.
+    expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "NAVOJOA, SONORA" } });
+  });
+
+  test("import: CFE's published table becomes the prices import file", () => {
+    const table = (conceptos: unknown[]) => ({ tarifa: "GDMTO", region: "VALLE DE MEXICO CENTRO", periodo_cfe: "ENE-26", conceptos });
+    const concepts = [
+      { cargo: "Fijo", int_horario: "-", unidades: "$/mes", valor: 466.83 },
+      { cargo: "Variable (Energía)", int_horario: "-", unidades: "$/kWh", valor: 1.699 },
+      { cargo: "Distribución", int_horario: "-", unidades: "$/kW", valor: 64.12 },
+      { cargo: "Capacidad", int_horario: "-", unidades: "$/kW", valor: 373.75 },
+    ];
+    const result = wattflow("prices", "import", "--input", file("gdmto-table.json", [table(concepts)]));
+    expect(result.stdout).toBe(
+      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-01,valle de mexico centro,GDMTO,466.83,64.12,373.75,,,,1.699\n",
+    );
+    const bad = wattflow("prices", "import", "--input", file("bad-table.json", [table(concepts.slice(0, 3))]));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`wattflow: ${join(dir, "bad-table.json")}: 0: conceptos: the table has no "Capacidad" charge`);
+  });
+});
+
 describe("wattflow bench cost", () => {
   test("--json ends with the figures line after checking the engine against DuckDB", () => {
     const result = wattflow("bench", "cost", "--readings", "20000", "--meters", "20", "--runs", "1", "--json");
