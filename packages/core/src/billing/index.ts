@@ -331,7 +331,8 @@ export function compute(input: Input): Bill {
   const taxable = before.reduce((sum, item) => sum.plus(item.value), energyAmount);
   lines.push(amountLine("subtotal", taxable, currency));
   const ivaLine = line("iva", taxable, currency, new Decimal(plan.tou.taxPercent ?? "0").div(100));
-  lines.push(ivaLine);
+  // A tariff without tax (most URDB rates) has no tax line.
+  if (new Decimal(plan.tou.taxPercent ?? "0").gt(0)) lines.push(ivaLine);
   const after = others.filter((charge) => !charge.taxed).map((charge) => otherLine(charge, energyAmount, currency));
   lines.push(...after);
   const dap = after.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
