@@ -18,8 +18,8 @@ export function dataDir(): string {
   return resolve(process.env.WATTFLOW_DATA ?? ".wattflow");
 }
 
-/** The API and token: WATTFLOW_API / WATTFLOW_TOKEN, else the running stack's demo.json. */
-export function target(tokenKey: "apiToken" | "operatorToken" = "apiToken"): Target {
+/** The API and token: WATTFLOW_API / WATTFLOW_TOKEN, else the running stack's demo.json token with the role the command needs. */
+export function target(tokenKey: "apiToken" | "adminToken" | "operatorToken" | "platformToken" = "apiToken"): Target {
   const demoPath = join(dataDir(), "demo.json");
   const demo = existsSync(demoPath) ? (JSON.parse(readFileSync(demoPath, "utf8")) as Record<string, unknown>) : undefined;
   const apiUrl = process.env.WATTFLOW_API ?? (demo?.apiUrl as string | undefined);

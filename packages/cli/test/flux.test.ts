@@ -70,4 +70,22 @@ describe("wattflow flux", () => {
     expect(nothing.status).toBe(2);
     expect(nothing.stderr).toMatch(/--meter <id>.*--factory <id>/);
   });
+
+  it("a zone typed in any case goes out canonical; an unknown zone is refused (exit 2)", () => {
+    const lower = energy({ every: "1d", tz: "america/monterrey" });
+    const unknown = energy({ every: "1d", tz: "America/Gotham" });
+
+    expect(lower.status).toBe(0);
+    expect(lower.stdout).toContain('timezone.location(name: "America/Monterrey")');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/"America\/Gotham" is not an IANA time zone/);
+  });
+
+  it("counter-energy counts a meter reset from zero", () => {
+    const flags = { bucket: "B", meter: "ID", from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z", every: "1h", field: "import_kwh" };
+    const result = wattflow("flux", "counter-energy", ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]));
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('  |> filter(fn: (r) => r._field == "import_kwh")\n  |> difference(nonNegative: true, initialZero: true)\n');
+  });
 });

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Cost } from "@wattflow/core/cost";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,7 +38,7 @@ describe("wattflow start: the local stack end to end", () => {
   it("reports every component healthy and writes demo.json with everything a client needs", async () => {
     const health = await call<{ status: string; components: Record<string, { ok: boolean }> }>(`${stack.apiUrl}/health`, "");
     expect(health.status).toBe(200);
-    expect(Object.keys(health.body.components).sort()).toEqual(["consumer", "database", "lake", "stream"]);
+    expect(Object.keys(health.body.components).sort()).toEqual(["consumer", "database", "files", "lake", "stream"]);
     expect(Object.values(health.body.components).every((component) => component.ok)).toBe(true);
     expect(stack.demo).toMatchObject({
       apiUrl: stack.apiUrl,
@@ -44,6 +46,9 @@ describe("wattflow start: the local stack end to end", () => {
       deviceId: expect.stringMatching(/^dev_/),
       deviceToken: expect.any(String),
       apiToken: expect.any(String),
+      adminToken: expect.any(String),
+      operatorToken: expect.any(String),
+      platformToken: expect.any(String),
       kinesis: {
         endpoint: expect.stringMatching(/^http:/),
         stream: "readings",
@@ -121,6 +126,14 @@ describe("wattflow start: the local stack end to end", () => {
     expect(noToken.status).toBe(401);
   });
 
+  it("gives the demo apiToken read access only, as the README says; setup changes need adminToken", async () => {
+    const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
+    const refused = await call<{ code: string }>(`${stack.apiUrl}/v1/console/factories`, stack.demo.apiToken, { method: "POST", body: factory });
+    expect((await call(`${stack.apiUrl}/v1/factories`, stack.demo.apiToken)).status).toBe(200);
+    expect([refused.status, refused.body.code]).toEqual([403, "auth.role_required"]);
+    expect((await call(`${stack.apiUrl}/v1/console/factories`, stack.demo.adminToken, { method: "POST", body: factory })).status).toBe(201);
+  });
+
   it("lists quarantined records and replays them through the pipeline with the CLI", async () => {
     const { KinesisClient, PutRecordsCommand } = await import("@aws-sdk/client-kinesis");
     const { NodeHttpHandler } = await import("@smithy/node-http-handler");
@@ -196,6 +209,34 @@ describe("a stack killed with SIGKILL", () => {
     expect(stored).toBeGreaterThanOrEqual(acknowledged);
     await stack.stop();
     data.remove();
+  });
+});
+
+describe("a data folder made when the demo apiToken was an admin token", () => {
+  it("keeps that token as adminToken and makes apiToken read-only on the next start", async () => {
+    // Prepare: a demo.json as older versions wrote it: apiToken an admin token, no adminToken or platformToken.
+    const data = Testing.temporaryDir();
+    const first = await startStack(data.path, ["--no-demo-traffic"]);
+    await first.stop();
+    const path = join(data.path, "demo.json");
+    const { adminToken, platformToken: _platform, ...older } = JSON.parse(readFileSync(path, "utf8")) as Demo;
+    writeFileSync(path, JSON.stringify({ ...older, apiToken: adminToken }));
+
+    // Act
+    const stack = await startStack(data.path, ["--no-demo-traffic"]);
+    try {
+      const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
+      const create = (token: string) => call(`${stack.apiUrl}/v1/console/factories`, token, { method: "POST", body: factory });
+
+      // Assess
+      expect(stack.demo.adminToken).toBe(adminToken);
+      expect((await create(stack.demo.apiToken)).status).toBe(403);
+      expect((await create(stack.demo.adminToken)).status).toBe(201);
+      expect(stack.demo.platformToken).toEqual(expect.any(String));
+    } finally {
+      await stack.stop();
+      data.remove();
+    }
   });
 });
 

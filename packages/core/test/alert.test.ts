@@ -21,7 +21,8 @@ import { LakeTimeSeries } from "../src/timeseries/local";
 const zone = "America/Mexico_City";
 
 function window(start: string, kwh: number, extra: Partial<TimeSeries.Window> = {}): TimeSeries.Window {
-  return { start: new Date(start), period: "base", kwh, kvarh: kwh / 4, cost: (kwh * 2).toFixed(6), ...extra };
+  const kvarh = extra.kvarh === undefined ? kwh / 4 : extra.kvarh;
+  return { start: new Date(start), period: "base", kwh, kvarh, kwhWithKvarh: kvarh === null ? 0 : kwh, cost: (kwh * 2).toFixed(6), ...extra };
 }
 
 function context(extra: Partial<AlertRules.Context>): AlertRules.Context {
@@ -73,6 +74,16 @@ describe("alert rules", () => {
 
     expect(found).toMatchObject([{ dedupKey: "day:2026-03-10", value: 0.7809, limit: 0.9 }]);
     expect(AlertRules.powerFactorLow(context({ windows: low.slice(0, 3) }), 0.9)).toEqual([]);
+  });
+
+  it("power factor leaves out the kWh of meters without kVArh", () => {
+    // Each window: 20 kWh, of which 8 from the meter that also measured 6 kVArh → 8 / √(8² + 6²) = 0.8.
+    // Counting all 20 kWh would give 20 / √(20² + 6²) = 0.9578 and no alert.
+    const mixed = Array.from({ length: 4 }, (_, index) =>
+      window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 20, { kvarh: 6, kwhWithKvarh: 8 }),
+    );
+
+    expect(AlertRules.powerFactorLow(context({ windows: mixed }), 0.9)).toMatchObject([{ value: 0.8 }]);
   });
 
   it("a silent gateway alerts once per silence; a backlog that does not drain alerts by its oldest reading", () => {
@@ -136,6 +147,8 @@ describe("alert evaluation, storage and delivery", () => {
   const now = new Date("2026-03-10T19:01:00Z");
 
   beforeAll(async () => {
+    // The test's webhook server listens on loopback: the developer's-machine setting allows it.
+    process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE = "1";
     database = await Testing.database();
     await database.db.insert(organizationTable).values([
       { id: "org_alert", name: "A" },
@@ -152,29 +165,20 @@ describe("alert evaluation, storage and delivery", () => {
     for (let slot = 0; slot < 13 * 12; slot++) {
       const start = new Date(Date.parse("2026-03-10T06:00:00Z") + slot * 300_000);
       const kwh = start.toISOString() >= "2026-03-10T18:45:00.000Z" ? 90 : 10;
-      rows.push({
-        meterId: "mtr_alert",
-        factoryId,
-        deviceId: "dev_alert",
-        intervalStart: start,
-        intervalSeconds: 300,
-        kwh,
-        kvarh: kwh,
-        kwAvg: null,
-        kwMax: null,
-        pf: null,
-        voltage: null,
-        current: null,
-        touPeriod: "intermedia",
-        tariffId: "trf",
-        unitPrice: "1.000000",
-        cost: kwh.toFixed(6),
-        estimated: false,
-        gap: false,
-        computedAt: start,
-        source: "kinesis",
-        receivedAt: start,
-      });
+      rows.push(
+        Testing.lakeRow({
+          meterId: "mtr_alert",
+          factoryId,
+          deviceId: "dev_alert",
+          intervalStart: start,
+          kwh,
+          kvarh: kwh,
+          touPeriod: "intermedia",
+          tariffId: "trf",
+          unitPrice: "1.000000",
+          cost: kwh.toFixed(6),
+        }),
+      );
     }
     await lake.put(rows);
     TimeSeries.provide(new LakeTimeSeries(lake));
@@ -195,6 +199,7 @@ describe("alert evaluation, storage and delivery", () => {
     );
   });
   afterAll(async () => {
+    delete process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE;
     Alert.provideNotifier(undefined);
     TimeSeries.provide(undefined);
     await Promise.all([webhook.close(), sns.close(), ses.close()]);

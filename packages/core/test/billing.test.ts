@@ -226,6 +226,26 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(perfect).toMatchObject({ powerFactor: "100.00", pfAdjustment: "-29.23" });
   });
 
+  test("power factor pairs kVArh with the kWh of the readings that carry it (a meter without a reactive register is left out)", () => {
+    const period = { start: "2026-03-01", end: "2026-04-01" };
+    const at = new Date("2026-03-10T16:00:00Z");
+    // Meter A: 100 kWh with 75 kVArh; meter B: 100 kWh, no kVArh → 100 / √(100² + 75²) = 80 %, not 200 / √(200² + 75²) = 93.63 %.
+    const readings: Bill.Reading[] = [
+      { start: at, seconds: 300, kwh: 100, kvarh: 75 },
+      { start: at, seconds: 300, kwh: 100 },
+    ];
+    const bill = Bill.compute({ definition: gdmth(), period, usage: { readings } });
+    // The same from sums: 200 kWh of which 100 measured with the 75 kVArh.
+    const summed = Bill.compute({
+      definition: gdmth(),
+      period,
+      usage: { kwh: { base: 200, intermedia: 0, punta: 0 }, kvarh: 75, kwhWithKvarh: 100, demandKw: { max: 0, punta: 0 } },
+    });
+
+    expect(bill.powerFactor).toBe("80.00");
+    expect(summed.powerFactor).toBe("80.00");
+  });
+
   test("the power-factor threshold is a tariff parameter", () => {
     const bill = Bill.compute({
       definition: gdmth({ powerFactorThreshold: 95 }),

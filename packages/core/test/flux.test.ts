@@ -16,6 +16,10 @@ describe("Flux one-call answers", () => {
     ["factory windows", Flux.factoryWindows(scope)],
     ["factory window periods", Flux.factoryWindowPeriods(scope)],
     ["meter days", Flux.meterDays({ ...scope, timeZone: "America/Monterrey" })],
+    ["kWh with kVArh per window", Flux.factoryWindowsWithKvarh(scope)],
+    ["kWh with kVArh per meter day", Flux.meterDaysWithKvarh({ ...scope, timeZone: "America/Monterrey" })],
+    ["power factor per local day", Flux.powerFactor({ ...scope, every: "1d", timeZone: "America/Monterrey" })],
+    ["reset-aware counter energy", Flux.counterEnergy({ ...scope, field: "import_kwh", every: "1h", timeZone: "America/Monterrey" })],
   ];
   for (const [name, script] of queries) {
     it(`${name} passes Flux's semantic check`, async () => {
@@ -89,7 +93,44 @@ describe("Flux escaping", () => {
   });
 });
 
+describe("Flux time zones", () => {
+  it("a zone in any letter case goes out in its canonical IANA spelling, which Flux can load", async () => {
+    // Node's Intl takes "america/monterrey"; Flux's timezone.location looks the name up exactly.
+    const script = Flux.energy({ ...scope, every: "1d", timeZone: "america/monterrey" });
+
+    expect(script).toContain('timezone.location(name: "America/Monterrey")');
+    expect(script).not.toContain("america/monterrey");
+    expect(await fluxProblems(script)).toEqual([]);
+  });
+
+  it("refuses a zone the zone database does not know, naming it", () => {
+    expect(() => Flux.energy({ ...scope, every: "1d", timeZone: "America/Gotham" })).toThrow(/"America\/Gotham" is not an IANA time zone/);
+    expect(() => Flux.zone("")).toThrow(Flux.FluxError);
+  });
+});
+
 describe("Flux builder", () => {
+  it("difference can count a counter reset from zero (nonNegative with initialZero), and refuses initialZero alone", async () => {
+    const script = Flux.from("readings")
+      .range({ start: scope.from, stop: scope.to })
+      .field("import_kwh")
+      .difference({ nonNegative: true, initialZero: true })
+      .toString();
+
+    expect(script).toContain("difference(nonNegative: true, initialZero: true)");
+    expect(await fluxProblems(script)).toEqual([]);
+    expect(() => Flux.from("b").difference({ initialZero: true })).toThrow(/initialZero only applies with nonNegative/);
+  });
+
+  it("the power factor query pairs kVArh with the kWh of the same readings, per meter, before summing", () => {
+    const script = Flux.powerFactor({ ...scope, every: "1h" });
+
+    // Pivot per meter series, keep readings with both fields, then one table and the sums per window.
+    expect(script.indexOf('filter(fn: (r) => exists r["kwh"] and exists r["kvarh"])')).toBeGreaterThan(script.indexOf("pivot("));
+    expect(script.indexOf("group()")).toBeGreaterThan(script.indexOf("exists"));
+    expect(script).toContain('reduce(fn: (r, accumulator) => ({kwh: accumulator.kwh + r["kwh"], kvarh: accumulator.kvarh + r["kvarh"]})');
+  });
+
   it("integral and difference make energy from power and from counters", async () => {
     const base = Flux.from("readings").range({ start: scope.from, stop: scope.to }).measurement("reading").tag("meter", "mtr_a");
     const fromPower = base.field("kw_avg").integral({ unit: "1h" }).yield("kwh").toString();

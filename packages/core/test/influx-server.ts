@@ -144,6 +144,40 @@ export class FakeInflux {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
+  /**
+   * `difference()` then `aggregateWindow(every: Nh, fn: sum)` per meter, as Flux documents them: each
+   * row is the value minus the previous one, stamped at its own time; with nonNegative a negative step
+   * is dropped, or with initialZero taken from zero (the new value). The query's own arguments decide.
+   */
+  private counterEnergy(query: string, points: Point[]): Table[] {
+    const field = /r\._field == "([^"]+)"/.exec(query)?.[1] ?? "";
+    const args = /difference\(nonNegative: (true|false)(, initialZero: true)?\)/.exec(query);
+    if (!args) throw new Error("counter_energy without difference()");
+    const every = Number(/aggregateWindow\(every: (\d+)h/.exec(query)?.[1] ?? Number.NaN) * 3_600_000;
+    const byMeter = new Map<string, Point[]>();
+    for (const point of points)
+      if (typeof point.fields[field] === "number") byMeter.set(point.tags.meter ?? "", [...(byMeter.get(point.tags.meter ?? "") ?? []), point]);
+    return [...byMeter.entries()].map(([meter, series]) => {
+      series.sort((a, b) => a.time - b.time);
+      const sums = new Map<number, number>();
+      for (let index = 1; index < series.length; index++) {
+        const value = (series[index] as Point).fields[field] as number;
+        let step = value - ((series[index - 1] as Point).fields[field] as number);
+        if (step < 0 && args[1] === "true") {
+          if (!args[2]) continue;
+          step = value;
+        }
+        const window = Math.floor((series[index] as Point).time / every) * every;
+        sums.set(window, (sums.get(window) ?? 0) + step);
+      }
+      return {
+        columns: ["_time", "_value", "_field", "meter"],
+        types: ["dateTime:RFC3339", "double", "string", "string"],
+        rows: [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => [new Date(time).toISOString(), value, field, meter]),
+      };
+    });
+  }
+
   /** The points a library query is about: measurement, factory tag and range read from its text. */
   private selected(query: string): Point[] {
     const range = /range\(start: (\S+), stop: (\S+)\)/.exec(query);
@@ -158,11 +192,13 @@ export class FakeInflux {
   private answer(query: string): Table[] {
     const points = this.selected(query);
     const name = /yield\(name: "([^"]+)"\)/.exec(query)?.[1];
-    if (name === "windows") {
-      return ["cost", "kvarh", "kwh"].map((field) => {
+    if (name === "windows" || name === "windows_kwh_with_kvarh") {
+      const paired = name === "windows_kwh_with_kvarh";
+      return (paired ? ["kwh_with_kvarh"] : ["cost", "kvarh", "kwh"]).map((field) => {
         const sums = new Map<number, number>();
         for (const point of points) {
-          const value = point.fields[field];
+          // The paired query keeps the kWh of points that also carry kVArh (pivot, then `exists`).
+          const value = paired ? (typeof point.fields.kvarh === "number" ? point.fields.kwh : undefined) : point.fields[field];
           if (typeof value !== "number") continue;
           const window = Math.floor(point.time / QUARTER) * QUARTER;
           sums.set(window, (sums.get(window) ?? 0) + value);
@@ -191,12 +227,13 @@ export class FakeInflux {
         },
       ];
     }
-    if (name === "meter_days") {
+    if (name === "meter_days" || name === "meter_days_kwh_with_kvarh") {
+      const paired = name === "meter_days_kwh_with_kvarh";
       const zone = /timezone\.location\(name: "([^"]+)"\)/.exec(query)?.[1] ?? "UTC";
       const tables = new Map<string, Map<number, number>>();
       for (const point of points) {
-        for (const field of ["kwh", "cost"]) {
-          const value = point.fields[field];
+        for (const field of paired ? ["kwh_with_kvarh"] : ["kwh", "kvarh", "cost"]) {
+          const value = paired ? (typeof point.fields.kvarh === "number" ? point.fields.kwh : undefined) : point.fields[field];
           if (typeof value !== "number") continue;
           const key = `${point.tags.meter}|${field}`;
           const sums = tables.get(key) ?? new Map<number, number>();
@@ -214,6 +251,7 @@ export class FakeInflux {
         };
       });
     }
+    if (name === "counter_energy") return this.counterEnergy(query, points);
     throw new Error(`the fake InfluxDB does not answer queries yielding ${name}`);
   }
 }

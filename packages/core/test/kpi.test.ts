@@ -40,9 +40,12 @@ function windowsOf(readings: readonly { start: Date; kwh: number; kvarh?: number
   const byStart = new Map<number, TimeSeries.Window>();
   for (const reading of readings) {
     const start = Math.floor(reading.start.getTime() / 900_000) * 900_000;
-    const window = byStart.get(start) ?? { start: new Date(start), period: reading.period ?? null, kwh: 0, kvarh: null, cost: "0" };
+    const window = byStart.get(start) ?? { start: new Date(start), period: reading.period ?? null, kwh: 0, kvarh: null, kwhWithKvarh: 0, cost: "0" };
     window.kwh += reading.kwh;
-    if (reading.kvarh !== undefined && reading.kvarh !== null) window.kvarh = (window.kvarh ?? 0) + reading.kvarh;
+    if (reading.kvarh !== undefined && reading.kvarh !== null) {
+      window.kvarh = (window.kvarh ?? 0) + reading.kvarh;
+      window.kwhWithKvarh += reading.kwh;
+    }
     window.cost = (Number(window.cost) + Number(reading.cost ?? 0)).toFixed(6);
     byStart.set(start, window);
   }
@@ -57,7 +60,7 @@ describe("KPI math", () => {
       const start = new Date(first + index * 900_000);
       const hour = new Date(start.getTime() - 6 * 3_600_000).getUTCHours();
       const kwh = start.toISOString() === "2026-03-02T01:00:00.000Z" ? 30 : 10;
-      return { start, period: hour >= 18 && hour < 22 ? "punta" : "base", kwh, kvarh: 5, cost: (kwh * 2).toFixed(6) };
+      return { start, period: hour >= 18 && hour < 22 ? "punta" : "base", kwh, kvarh: 5, kwhWithKvarh: kwh, cost: (kwh * 2).toFixed(6) };
     });
   }
   const input = (): Kpi.Input => ({
@@ -68,18 +71,18 @@ describe("KPI math", () => {
     contractedDemandKw: 200,
     windows: twoDays(),
     meterDays: [
-      { meterId: "m1", day: "2026-03-01", kwh: 500, cost: "1000" },
-      { meterId: "m1", day: "2026-03-02", kwh: 500, cost: "1000" },
-      { meterId: "m2", day: "2026-03-01", kwh: 480, cost: "960" },
-      { meterId: "m2", day: "2026-03-02", kwh: 460, cost: "920" },
+      { meterId: "m1", day: "2026-03-01", kwh: 500, cost: "1000", kvarh: 250, kwhWithKvarh: 500 },
+      { meterId: "m1", day: "2026-03-02", kwh: 500, cost: "1000", kvarh: 250, kwhWithKvarh: 500 },
+      { meterId: "m2", day: "2026-03-01", kwh: 480, cost: "960", kvarh: 240, kwhWithKvarh: 480 },
+      { meterId: "m2", day: "2026-03-02", kwh: 460, cost: "920", kvarh: 220, kwhWithKvarh: 460 },
     ],
     meters: [
       { id: "m1", line: "A" },
       { id: "m2", line: "B" },
     ],
     production: [
-      { line: "A", units: 60 },
-      { line: "A", units: 40 },
+      { line: "A", day: "2026-03-01", units: 60 },
+      { line: "A", day: "2026-03-02", units: 40 },
     ],
     tariff: flat,
   });
@@ -103,14 +106,23 @@ describe("KPI math", () => {
     ]);
     expect(kpis.puntaShare).toBe(0.1753);
     expect(kpis.demand).toEqual({ peakKw: 120, peakAt: "2026-03-02T01:00:00.000Z", puntaPeakKw: 120, contractedKw: 200, ofContracted: 0.6 });
+    // 1940 kWh over the 48 hours with data ÷ 120 kW.
     expect(kpis.loadFactor).toBe(0.3368);
+    // 1940 / √(1940² + 960²): both meters measure kVArh.
     expect(kpis.powerFactor).toBe(0.8963);
-    expect(kpis.co2e).toEqual({ kg: 849.72, factorKgPerKwh: 0.438 });
+    // March 2026 takes the latest published factor, 2024's 0.444: 1940 × 0.444.
+    expect(kpis.co2e).toMatchObject({ kg: 861.36, factorKgPerKwh: 0.444, factorYear: 2024 });
     expect(kpis.byLine).toEqual([
       { line: "A", kwh: 1000, cost: "2000.00", units: 100, kwhPerUnit: 10 },
       { line: "B", kwh: 940, cost: "1880.00", units: null, kwhPerUnit: null },
     ]);
-    expect(kpis.energyPerUnit).toEqual({ units: 100, kwh: 1000, kwhPerUnit: 10 });
+    expect(kpis.energyPerUnit).toMatchObject({ units: 100, kwh: 1000, kwhPerUnit: 10, idle: { kwh: 0, lines: [] } });
+    expect(kpis.coverage).toEqual({
+      // 3 March 00:00 local is 48 hours in: 192 windows, all with data.
+      windows: { expected: 192, withData: 192, missing: 0, hoursWithData: 48, estimated: null },
+      meters: { withData: ["m1", "m2"], withoutData: [] },
+      powerFactor: { meters: ["m1", "m2"], leftOut: [], billingMeter: null },
+    });
     expect(kpis.range).toEqual({ from: "2026-03-01T06:00:00.000Z", to: "2026-04-01T06:00:00.000Z", asOf: "2026-03-03T06:00:00.000Z", complete: false });
   });
 
@@ -172,7 +184,10 @@ describe("KPI math", () => {
     const kpis = Kpi.compute({ ...input(), windows: [], meterDays: [] });
 
     expect(kpis.totals).toEqual({ kwh: 0, kvarh: null, cost: "0.00", windows: 0 });
-    expect([kpis.puntaShare, kpis.loadFactor, kpis.powerFactor, kpis.demand.peakKw, kpis.energyPerUnit]).toEqual([null, null, null, null, null]);
+    expect([kpis.puntaShare, kpis.loadFactor, kpis.powerFactor, kpis.demand.peakKw]).toEqual([null, null, null, null]);
+    // Production rows without energy: the EnPI says 0 kWh, and the coverage that no meter had data.
+    expect(kpis.energyPerUnit).toMatchObject({ units: 100, kwh: 0 });
+    expect(kpis.coverage.meters).toEqual({ withData: [], withoutData: ["m1", "m2"] });
   });
 });
 

@@ -77,7 +77,7 @@ describe("the Glue table and the lake record share one schema", () => {
   it("names the database in every KPI view and reads the latest copy per key", () => {
     const views = LakeSchema.views("wattflow_production");
 
-    expect(views.map((view) => view.name)).toEqual(["readings_latest", "daily_energy_cost", "demand_15min", "power_factor_monthly"]);
+    expect(views.map((view) => view.name)).toEqual(["readings_latest", "daily_energy_cost", "demand_15min"]);
     for (const view of views) expect(view.sql).toContain(`CREATE OR REPLACE VIEW "wattflow_production"."${view.name}"`);
     expect(views[0]?.sql).toContain("PARTITION BY meter_id, interval_start ORDER BY computed_at DESC");
   });

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Flux } from "../src/flux";
 import type { Lake } from "../src/lake";
 import { LocalLake } from "../src/lake/local";
 import { readingTable } from "../src/reading/reading.sql";
@@ -54,15 +55,16 @@ const rows: Lake.Row[] = [
 const correction = row("mtr_a", "2026-03-02T06:00:00Z", 5, { touPeriod: "punta", cost: "15.000000", computedAt: new Date("2026-03-20T00:00:00Z") });
 const range = { factoryId, from: new Date("2026-03-01T06:00:00Z"), to: new Date("2026-04-01T06:00:00Z") };
 
+/** kwhWithKvarh leaves out mtr_b's 05:55 reading (4 kWh, no kVArh): 1 + 2 + 3 in the first window. */
 const expectedWindows = [
-  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, kvarh: 3, cost: "10.000000" },
-  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, kvarh: 5.5, cost: "27.000000" },
+  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, kvarh: 3, kwhWithKvarh: 6, cost: "10.000000" },
+  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, kvarh: 5.5, kwhWithKvarh: 11, cost: "27.000000" },
 ];
 const expectedDays = [
-  { meterId: "mtr_a", day: "2026-03-01", kwh: 6, cost: "6.000000" },
-  { meterId: "mtr_b", day: "2026-03-01", kwh: 4, cost: "4.000000" },
-  { meterId: "mtr_a", day: "2026-03-02", kwh: 5, cost: "15.000000" },
-  { meterId: "mtr_b", day: "2026-03-02", kwh: 6, cost: "12.000000" },
+  { meterId: "mtr_a", day: "2026-03-01", kwh: 6, cost: "6.000000", kvarh: 3, kwhWithKvarh: 6 },
+  { meterId: "mtr_b", day: "2026-03-01", kwh: 4, cost: "4.000000", kvarh: null, kwhWithKvarh: 0 },
+  { meterId: "mtr_a", day: "2026-03-02", kwh: 5, cost: "15.000000", kvarh: 2.5, kwhWithKvarh: 5 },
+  { meterId: "mtr_b", day: "2026-03-02", kwh: 6, cost: "12.000000", kvarh: 3, kwhWithKvarh: 6 },
 ];
 
 describe("line protocol", () => {
@@ -139,8 +141,35 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
     expect(windows).toEqual(expectedWindows);
     expect(days).toEqual(expectedDays);
     expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
-    expect(influx.queries).toHaveLength(6);
+    // windows: sums, periods and kWh-with-kVArh; meter days: sums and kWh-with-kVArh; usage: both again.
+    expect(influx.queries).toHaveLength(10);
     for (const query of influx.queries) expect(await fluxProblems(query)).toEqual([]);
+  });
+
+  it("reset-aware energy from a cumulative counter: 1000, 1010, 4, 9 kWh is 19 kWh, not 15", async () => {
+    // Prepare: a register read every 5 minutes that was reset to 0 between the 2nd and 3rd reading.
+    const at = (minute: number) => Date.parse("2026-03-05T10:00:00Z") + minute * 60_000;
+    const body = [1000, 1010, 4, 9].map((value, index) => `reading,factory=fac_counter,meter=mtr_c import_kwh=${value} ${at(index * 5)}`).join("\n");
+    await fetch(`${influx.url}/api/v2/write?org=wattflow&bucket=readings&precision=ms`, { method: "POST", body });
+    const scope = { bucket: "readings", factoryId: "fac_counter", from: new Date(at(0)), to: new Date(at(60)), field: "import_kwh", every: "1h" };
+
+    // Act
+    const rows = await port.query(Flux.counterEnergy(scope));
+    const droppingResets = Flux.from("readings")
+      .range({ start: scope.from, stop: scope.to })
+      .measurement("reading")
+      .tag("factory", "fac_counter")
+      .field("import_kwh")
+      .difference({ nonNegative: true })
+      .aggregateWindow({ every: "1h", fn: "sum" })
+      .yield("counter_energy")
+      .toString();
+    const dropped = await port.query(droppingResets);
+
+    // Assess: (1010 − 1000) + (4 − 0, the reset counted from zero) + (9 − 4) = 19; dropping the reset step gives 10 + 5 = 15.
+    expect(rows.map((row) => row._value)).toEqual([19]);
+    expect(dropped.map((row) => row._value)).toEqual([15]);
+    expect(await fluxProblems(Flux.counterEnergy(scope))).toEqual([]);
   });
 
   it("splits large writes into batches of 5,000 lines", async () => {

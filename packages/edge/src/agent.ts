@@ -4,14 +4,16 @@
  * meters' last committed boundary and counters are there, and unsent readings are sent again (the
  * cloud dedups by meter + interval start).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { intervalSeconds } from "@wattflow/core/config";
 import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
+import { acquirePidLock, PidLockedError } from "@wattflow/core/util/files";
 import { type Clock, real, simulated, sleep } from "./clock";
 import { type Config, defaultMaxBytes, warnShare } from "./config";
-import { build, floorToGrid, type Snapshot } from "./interval";
+import * as Counter from "./counter";
+import { continues, floorToGrid, type Snapshot } from "./interval";
 import * as Keys from "./keys";
 import { create as createDriver, type Driver } from "./meter/driver";
 import { type MeterEvent, type MeterState, Outbox } from "./outbox";
@@ -53,6 +55,8 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     const key = Keys.loadOrCreate(config.dataDir);
     const clock = makeClock(config, outbox);
     const states = outbox.meterStates();
+    // What `edge status` shows for each counter meter's spike limit (the outbox is all it reads).
+    outbox.setMeta("ratings", JSON.stringify([...drivers.values()].flatMap((driver) => (driver.kind === "counter" ? [driver.rating] : []))));
     let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
     const uploader = new Uploader({
       config,
@@ -247,32 +251,24 @@ async function collect(group: Collect): Promise<void> {
       }
       continue;
     }
-    if (!state?.snapshot) {
-      advance({ meterId, endMs: boundary, snapshot });
-      events.push({ meterId, atMs: boundary, kind: "baseline", detail: `counters taken at ${snapshot.kwh} kWh` });
-      continue;
-    }
-    let built = build(meterId, state.snapshot, snapshot, driver.spec);
-    if (built.event && built.event.kind !== "rollover") {
-      // One more look before calling it a reset or a swap: meters answer a momentary zero now and then.
+    const counter = state?.snapshot ? { anchor: state.snapshot, held: state.held } : undefined;
+    if (counter && !continues(counter.anchor, snapshot, driver.spec)) {
+      // One more look before holding the read: meters answer a momentary zero now and then.
       await sleep(200, signal);
       try {
         const again = { ...(await driver.read()), at: boundary };
-        const second = build(meterId, state.snapshot, again, driver.spec);
-        if (!second.event || second.event.kind === "rollover") {
-          snapshot = again;
-          built = second;
-        }
+        if (continues(counter.anchor, again, driver.spec)) snapshot = again;
       } catch (error) {
         log(`edge: re-read of ${meterId} failed: ${(error as Error).message}`);
       }
     }
-    if (built.event) {
-      events.push({ meterId, atMs: boundary, kind: built.event.kind, detail: built.event.detail });
-      log(`edge: meter ${meterId} ${built.event.kind}: ${built.event.detail}`);
+    const step = Counter.advance(meterId, counter, snapshot, driver.spec, driver.confirmReads);
+    for (const event of step.events) {
+      events.push({ meterId, ...event });
+      if (event.kind !== "baseline") log(`edge: meter ${meterId} ${event.kind}: ${event.detail}`);
     }
-    readings.push(...built.readings);
-    advance({ meterId, endMs: boundary, snapshot });
+    readings.push(...step.readings);
+    advance({ meterId, endMs: boundary, snapshot: step.state.anchor, held: step.state.held });
   }
 }
 
@@ -292,6 +288,13 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
         clockOffsetMs: status.clockOffsetMs,
         diskBytes: status.diskBytes,
         diskCapBytes: status.diskCapBytes,
+        meterEvents: status.lastEvents.map((event) => ({
+          meterId: event.meterId,
+          at: new Date(event.atMs).toISOString(),
+          kind: event.kind,
+          detail: event.detail.slice(0, 500),
+        })),
+        heldMeters: status.held.map((held) => held.meterId),
       });
       await response.body?.cancel();
       if (!response.ok) throw new Error(`answered ${response.status}`);
@@ -307,23 +310,11 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
 
 /** One agent per data folder; a lock left by a killed agent (its process gone) is taken over. */
 function lock(dataDir: string): () => void {
-  const path = join(dataDir, "agent.pid");
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, "utf8"));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new AgentError(`another agent (pid ${pid}) runs on ${dataDir}; stop it first`);
-    }
-  }
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, String(process.pid));
-  return () => rmSync(path, { force: true });
-}
-
-function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return acquirePidLock(join(dataDir, "agent.pid"));
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if (error instanceof PidLockedError) throw new AgentError(`another agent (pid ${error.pid}) runs on ${dataDir}; stop it first`);
+    throw error;
   }
 }

@@ -43,8 +43,16 @@ export const Meter = z.object({
   ct: z.number().positive().optional(),
   /** VT ratio: applies to voltage, power and energy. */
   vt: z.number().positive().optional(),
-  /** The most the circuit can draw (kW): a larger counter delta is a swap or a glitch, never a reading. */
+  /** The most the circuit can draw (kW): a larger counter delta is held as suspect, never a reading. Without it the limit comes from `ct` or the model's class (rating.ts). */
   maxKw: z.number().positive().optional(),
+  /** Rated CT secondary current, A (1 or 5; default 5): with `ct` gives the rated primary current. */
+  ctSecondaryA: z.number().positive().optional(),
+  /** Nominal line-to-neutral voltage of the circuit, V (e.g. 127 for 220/127 V; default the model's nominal × `vt`). */
+  nominalV: z.number().positive().optional(),
+  /** Phases of the circuit (default the model's: 3). */
+  phases: z.union([z.literal(1), z.literal(3)]).optional(),
+  /** Reads that confirm a counter reset or meter swap (default counterValidation.confirmReads in @wattflow/core/config). */
+  confirmReads: z.number().int().min(2).max(288).optional(),
 });
 export type Meter = z.infer<typeof Meter>;
 

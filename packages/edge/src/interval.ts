@@ -1,10 +1,10 @@
 /**
- * From cumulative counters to 5-minute readings (pure). A reading covers [previous boundary,
- * this boundary); a longer span (the agent was down, the disk was full) becomes one gap interval.
- * Rollovers, resets and meter swaps are recognised and recorded, never turned into negative or giant
- * readings: a delta is accepted only if the circuit could physically have used that much.
+ * From cumulative counters to 5-minute readings (pure). A reading covers [previous read, this read);
+ * a longer span (the agent was down, the disk was full, reads were held as suspect) becomes one gap
+ * interval. Only a counter that continues (counter.ts decides) becomes readings: a delta is accepted
+ * only if the circuit could physically have used that much, so nothing here is negative or giant.
  */
-import { intervalSeconds, maxIntervalSeconds, maxKwhPer5Minutes } from "@wattflow/core/config";
+import { counterValidation, intervalSeconds, maxIntervalSeconds } from "@wattflow/core/config";
 import type { Reading } from "@wattflow/core/reading";
 
 /** What a counter meter said at a boundary: cumulative counters plus instantaneous values (after CT/VT ratios). */
@@ -20,27 +20,24 @@ export type Snapshot = {
 };
 
 export type CounterSpec = {
-  /** The most the circuit can draw, kW. */
+  /** The most the circuit can draw, kW (rating.ts). */
   maxKw: number;
   /** Where the energy counter wraps, kWh (after ratios); floats do not wrap. */
   modulusKwh?: number;
 };
 
-/** The largest power any reading may imply: the reading schema's limit (maxKwhPer5Minutes per 5 minutes). */
-export const defaultMaxKw = (maxKwhPer5Minutes * 3600) / intervalSeconds;
-
 export type DeltaKind = "ok" | "rollover" | "reset" | "swap" | "jump";
 export type Delta = { kind: DeltaKind; kwh: number };
 
-/** Energy a circuit can use in `seconds` at most (with 1 % for counter rounding). */
+/** Energy a circuit can use in `seconds` at most, kWh (with counterValidation.roundingShare for counter rounding). */
 export function capKwh(spec: CounterSpec, seconds: number): number {
-  return (spec.maxKw * seconds * 1.01) / 3600;
+  return (spec.maxKw * seconds * (1 + counterValidation.roundingShare)) / 3600;
 }
 
 /**
- * Classifies the change of a cumulative counter over `seconds`: `ok` and `rollover` carry the
- * energy; `reset` (counter went back near zero), `swap` (went back, not to zero) and `jump` (more than
- * the circuit can draw) carry no trustworthy energy (kwh is what the new counter alone proves, for a reset).
+ * Classifies the change of a cumulative counter over `seconds`: `ok` and `rollover` (wrapped at the
+ * counter's modulus) continue the counter and carry the energy; `reset` (back near zero), `swap`
+ * (back, not to zero) and `jump` (more than the circuit can draw) do not (kwh 0).
  */
 export function classify(previous: number, current: number, seconds: number, spec: CounterSpec): Delta {
   const cap = capKwh(spec, seconds);
@@ -50,14 +47,21 @@ export function classify(previous: number, current: number, seconds: number, spe
     const wrapped = current + spec.modulusKwh - previous;
     if (wrapped >= 0 && wrapped <= cap) return { kind: "rollover", kwh: wrapped };
   }
-  if (delta < 0) return current <= cap ? { kind: "reset", kwh: current } : { kind: "swap", kwh: 0 };
+  if (delta < 0) return { kind: current <= cap ? "reset" : "swap", kwh: 0 };
   return { kind: "jump", kwh: 0 };
+}
+
+/** The energy counter moved on from `previous` to `current` as a circuit within `spec` can (ok or rollover). */
+export function continues(previous: Snapshot, current: Snapshot, spec: CounterSpec): boolean {
+  if (current.at <= previous.at) return false;
+  const kind = classify(previous.kwh, current.kwh, (current.at - previous.at) / 1000, spec).kind;
+  return kind === "ok" || kind === "rollover";
 }
 
 export type Built = {
   readings: Reading.Input[];
-  /** Set when the counter did not continue: the agent records it as a meter event. */
-  event?: { kind: Exclude<DeltaKind, "ok">; detail: string };
+  /** Set when the counter wrapped at its modulus: the agent records it as a meter event. */
+  rollover?: string;
 };
 
 const round = (value: number, digits: number) => {
@@ -66,26 +70,18 @@ const round = (value: number, digits: number) => {
 };
 
 /**
- * The reading(s) for the span from `previous.at` to `current.at`. For a broken counter (reset, swap,
- * jump) the energy is estimated from the power measured at both ends, within what the circuit can draw.
+ * The reading(s) for the span from `previous.at` to `current.at` of a counter that continues
+ * (`continues`): its delta in kWh, one gap interval when the span is longer than one slot.
+ * Throws RangeError for a span off the 5-minute grid or a counter that does not continue.
  */
 export function build(meterId: string, previous: Snapshot, current: Snapshot, spec: CounterSpec): Built {
   const seconds = (current.at - previous.at) / 1000;
   if (seconds <= 0 || seconds % intervalSeconds !== 0)
     throw new RangeError(`span ${previous.at}→${current.at} is not a positive multiple of ${intervalSeconds} s`);
   const energy = classify(previous.kwh, current.kwh, seconds, spec);
-  const cap = capKwh(spec, seconds) / 1.01;
-  const estimate = Math.min(cap, (Math.max(0, (previous.kw + current.kw) / 2) * seconds) / 3600);
-  let kwh = energy.kwh;
-  let event: Built["event"];
-  if (energy.kind === "rollover") event = { kind: "rollover", detail: `energy counter wrapped from ${previous.kwh} to ${current.kwh} kWh` };
-  else if (energy.kind !== "ok") {
-    kwh = Math.min(cap, Math.max(energy.kwh, estimate));
-    event = {
-      kind: energy.kind,
-      detail: `energy counter went from ${previous.kwh} to ${current.kwh} kWh in ${seconds} s; interval estimated from power (${round(kwh, 4)} kWh)`,
-    };
-  }
+  if (energy.kind !== "ok" && energy.kind !== "rollover")
+    throw new RangeError(`meter ${meterId}: counter ${previous.kwh} → ${current.kwh} kWh in ${seconds} s does not continue (${energy.kind})`);
+  const kwh = energy.kwh;
   let kvarh: number | undefined;
   if (previous.kvarh !== undefined && current.kvarh !== undefined) {
     const reactive = classify(previous.kvarh, current.kvarh, seconds, { maxKw: spec.maxKw, modulusKwh: spec.modulusKwh });
@@ -101,7 +97,12 @@ export function build(meterId: string, previous: Snapshot, current: Snapshot, sp
     voltage: current.voltage === undefined ? undefined : round(Math.max(0, current.voltage), 1),
     current: current.current === undefined ? undefined : round(Math.max(0, current.current), 2),
   };
-  return { readings: split(meterId, previous.at, seconds, kwh, Math.max(0, current.kw), values), event };
+  // The instantaneous kW is a peak only where it is not itself beyond the circuit (a glitching meter answers nonsense).
+  const kwPeak = Math.min(Math.max(0, current.kw), spec.maxKw);
+  return {
+    readings: split(meterId, previous.at, seconds, kwh, kwPeak, values),
+    rollover: energy.kind === "rollover" ? `energy counter wrapped from ${previous.kwh} to ${current.kwh} kWh` : undefined,
+  };
 }
 
 /** One reading, or several of at most maxIntervalSeconds each with the energy shared by duration. */

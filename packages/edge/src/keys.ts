@@ -2,9 +2,10 @@
  * The gateway's Ed25519 key pair, made on first run and kept beside the outbox (mode 0600).
  * The private key never leaves the gateway; the public key is enrolled with PUT /v1/devices/self/key.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Signature } from "@wattflow/core/device/signature";
+import { writeFileAtomicSync } from "@wattflow/core/util/files";
 
 export function keyPath(dataDir: string): string {
   return join(dataDir, "device-key.pem");
@@ -18,20 +19,6 @@ export function loadOrCreate(dataDir: string): { privateKeyPem: string; publicKe
   }
   const pair = Signature.generateDeviceKey();
   // Written whole and renamed, so a power cut leaves either no key or a complete one.
-  const temporary = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temporary, "w", 0o600);
-  try {
-    writeSync(fd, pair.privateKeyPem);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  const dir = openSync(dataDir, "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileAtomicSync(path, pair.privateKeyPem, { mode: 0o600 });
   return pair;
 }

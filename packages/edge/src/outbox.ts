@@ -9,10 +9,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Reading } from "@wattflow/core/reading";
 import Database from "better-sqlite3";
+import type { Held } from "./counter";
 import type { Snapshot } from "./interval";
+import type { Rating } from "./rating";
 
 export type Row = { id: number; meterId: string; startMs: number; body: string };
-export type MeterState = { meterId: string; endMs: number; snapshot?: Snapshot };
+/** A meter's committed state: the last boundary read and, for a counter meter, its last good read and the reads held since (counter.ts). */
+export type MeterState = { meterId: string; endMs: number; snapshot?: Snapshot; held?: Held };
 export type Route = "kinesis" | "http";
 export type MeterEvent = { meterId: string; atMs: number; kind: string; detail: string };
 
@@ -30,9 +33,13 @@ export type Status = {
   diskWarnBytes: number;
   events: number;
   lastEvents: MeterEvent[];
+  /** Counter meters' spike limits and where each came from (written by the agent at start). */
+  ratings: Rating[];
+  /** Counter meters whose reads are held as suspect right now. */
+  held: { meterId: string; since: string; cause: Held["cause"]; reads: number; lastGood: string }[];
 };
 
-const schemaVersion = 1;
+const schemaVersion = 2;
 /** Events kept for status; older ones are dropped (the cloud sees their effect in the readings). */
 const keptEvents = 1000;
 
@@ -109,13 +116,14 @@ export class Outbox {
   commit(readings: readonly Reading.Input[], states: readonly MeterState[], events: readonly MeterEvent[] = [], nowMs = Date.now()): number {
     const insert = this.statement("insert or ignore into reading (meter_id, start_ms, body, created_ms) values (?, ?, ?, ?)");
     const state = this.statement(
-      "insert into meter_state (meter_id, end_ms, snapshot) values (?, ?, ?) on conflict (meter_id) do update set end_ms = excluded.end_ms, snapshot = excluded.snapshot",
+      "insert into meter_state (meter_id, end_ms, snapshot, held) values (?, ?, ?, ?) on conflict (meter_id) do update set end_ms = excluded.end_ms, snapshot = excluded.snapshot, held = excluded.held",
     );
     const event = this.statement("insert into event (at_ms, meter_id, kind, detail) values (?, ?, ?, ?)");
     let inserted = 0;
     this.db.transaction(() => {
       for (const reading of readings) inserted += insert.run(reading.meterId, Date.parse(reading.start), JSON.stringify(reading), nowMs).changes;
-      for (const item of states) state.run(item.meterId, item.endMs, item.snapshot ? JSON.stringify(item.snapshot) : null);
+      for (const item of states)
+        state.run(item.meterId, item.endMs, item.snapshot ? JSON.stringify(item.snapshot) : null, item.held ? JSON.stringify(item.held) : null);
       for (const item of events) event.run(item.atMs, item.meterId, item.kind, item.detail);
       if (events.length > 0) this.statement(`delete from event where id <= (select max(id) from event) - ${keptEvents}`).run();
     })();
@@ -123,11 +131,23 @@ export class Outbox {
   }
 
   meterStates(): Map<string, MeterState> {
-    const rows = this.statement("select meter_id, end_ms, snapshot from meter_state").all() as { meter_id: string; end_ms: number; snapshot: string | null }[];
+    // A status read of an outbox not yet upgraded by its agent (readonly: no migration) has no held column.
+    const held = (this.db.pragma("user_version", { simple: true }) as number) >= 2 ? "held" : "null as held";
+    const rows = this.statement(`select meter_id, end_ms, snapshot, ${held} from meter_state`).all() as {
+      meter_id: string;
+      end_ms: number;
+      snapshot: string | null;
+      held: string | null;
+    }[];
     return new Map(
       rows.map((row) => [
         row.meter_id,
-        { meterId: row.meter_id, endMs: row.end_ms, snapshot: row.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : undefined },
+        {
+          meterId: row.meter_id,
+          endMs: row.end_ms,
+          snapshot: row.snapshot ? (JSON.parse(row.snapshot) as Snapshot) : undefined,
+          held: row.held ? (JSON.parse(row.held) as Held) : undefined,
+        },
       ]),
     );
   }
@@ -264,33 +284,51 @@ export class Outbox {
       diskWarnBytes: this.warnBytes,
       events: (this.statement("select count(*) as n from event").get() as { n: number }).n,
       lastEvents: events.map((row) => ({ atMs: row.at_ms, meterId: row.meter_id, kind: row.kind, detail: row.detail })),
+      ratings: JSON.parse(this.meta("ratings") ?? "[]") as Rating[],
+      held: [...this.meterStates().values()].flatMap((state) =>
+        state.held && state.snapshot
+          ? [
+              {
+                meterId: state.meterId,
+                since: iso(state.held.sinceMs) ?? "",
+                cause: state.held.cause,
+                reads: state.held.reads,
+                lastGood: iso(state.snapshot.at) ?? "",
+              },
+            ]
+          : [],
+      ),
     };
   }
 }
 
-/** Creates the schema, or upgrades it in place (an upgraded agent keeps its outbox). */
+/** Creates the schema, or upgrades it in place (an upgraded agent keeps its outbox): each step takes one version to the next. */
 function migrate(db: Database.Database): void {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > schemaVersion) throw new OutboxError(`the outbox was written by a newer agent (schema ${version} > ${schemaVersion}); upgrade the agent`);
   if (version === schemaVersion) return;
   db.transaction(() => {
-    db.exec(`
-      create table if not exists reading (
-        id integer primary key,
-        meter_id text not null,
-        start_ms integer not null,
-        body text not null,
-        created_ms integer not null,
-        state integer not null default 0,
-        reason text,
-        unique (meter_id, start_ms)
-      );
-      create index if not exists reading_queue on reading (state, start_ms, id);
-      create table if not exists meter_state (meter_id text primary key, end_ms integer not null, snapshot text);
-      create table if not exists route (name text primary key, last_success_ms integer, last_error_ms integer, last_error text);
-      create table if not exists event (id integer primary key, at_ms integer not null, meter_id text not null, kind text not null, detail text not null);
-      create table if not exists meta (key text primary key, value text not null);
-    `);
+    if (version < 1) {
+      db.exec(`
+        create table if not exists reading (
+          id integer primary key,
+          meter_id text not null,
+          start_ms integer not null,
+          body text not null,
+          created_ms integer not null,
+          state integer not null default 0,
+          reason text,
+          unique (meter_id, start_ms)
+        );
+        create index if not exists reading_queue on reading (state, start_ms, id);
+        create table if not exists meter_state (meter_id text primary key, end_ms integer not null, snapshot text);
+        create table if not exists route (name text primary key, last_success_ms integer, last_error_ms integer, last_error text);
+        create table if not exists event (id integer primary key, at_ms integer not null, meter_id text not null, kind text not null, detail text not null);
+        create table if not exists meta (key text primary key, value text not null);
+      `);
+    }
+    // 2: a counter meter's reads held as suspect (counter.ts), committed with its last good read.
+    if (version < 2) db.exec("alter table meter_state add column held text");
     db.pragma(`user_version = ${schemaVersion}`);
   })();
 }

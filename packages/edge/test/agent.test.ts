@@ -110,59 +110,157 @@ describe("agent", () => {
     }
   });
 
-  it("turns a Modbus meter's counter reset into an event and a non-negative reading", async () => {
-    // Prepare: an EM24 whose energy counter climbs 2 kWh per read, then is reset to 0.3 kWh (replaced or cleared).
-    let reads = 0;
-    const counter = () => (reads <= 3 ? 1000 + 2 * reads : 0.3 + 2 * (reads - 4));
-    const map = maps.em24;
-    const registers = (address: number, length: number) => {
-      const words = new Map<number, number>();
-      const put = (field: typeof map.energy, value: number) => {
-        for (const [offset, word] of encode(value, field, map.wordOrder).entries()) words.set(field.address + offset, word);
-      };
-      if (address === map.energy.address) reads++;
-      put(map.energy, counter());
-      put(map.power, 24);
-      put(map.voltage, 231);
-      put(map.current, 35);
-      return Array.from({ length }, (_, offset) => words.get(address + offset) ?? 0);
-    };
-    const port = await Testing.freePort();
-    const modbus = new ServerTCP(
-      { getMultipleHoldingRegisters: registers, getHoldingRegister: (address: number) => registers(address, 1)[0] ?? 0 },
-      { host: "127.0.0.1", port, unitID: 1 },
-    );
-    await once(modbus, "initialized");
-    cleanups.push(() => new Promise<void>((resolve) => modbus.close(() => resolve())));
-    const server = await ingestServer({ open: true });
-    cleanups.push(server.close);
-    const dir = Testing.temporaryDir("wattflow-edge-agent-");
-    cleanups.push(dir.remove);
-    const start = Math.floor((Date.now() - 10 * day) / step) * step;
+  it("case 1 (issue 12): a Modbus meter that answers 0 once gives 10 kWh over the two slots, then 5 kWh — nothing over its rating", async () => {
+    // Prepare: two SDM630s at 60 kW, counters 8000 → 0 → 8010 → 8015 kWh at four boundaries (the zero also on the re-read):
+    // one with no rating configured (class default 3 × 253 V × 100 A = 75.9 kW), one with maxKw 250.
+    const { modbus, server, dir, start } = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const meters: Config["meters"] = [
+      { id: meterIds[0] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 1 },
+      { id: meterIds[1] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 2, maxKw: 250 },
+    ];
 
-    // Act: five boundaries, one real second each.
-    const code = await run(
-      {
-        deviceId,
-        token: "wfd_test",
-        api: { url: server.url },
-        dataDir: dir.path,
-        meters: [{ id: meterIds[0] as string, driver: "em24", host: "127.0.0.1", port, unitId: 1, maxKw: 100 }],
-        clock: { start: new Date(start).toISOString(), speed: 300 },
-        until: new Date(start + 5 * step).toISOString(),
-      },
-      { log: () => {} },
-    );
+    // Act: four boundaries through the real agent, outbox and uploader.
+    const code = await runAgainst(server.url, dir.path, meters, start, 3);
 
-    // Assess
+    // Assess: 8000 → 8010 over [t0, t0 + 10 min) is one 10 kWh gap interval (60 kW); 8010 → 8015 is 5 kWh; 15 kWh in all.
     expect(code).toBe(0);
-    const kwh = server.posted.map((reading) => reading.kwh);
-    expect(kwh.every((value) => value >= 0 && value <= (100 * 300) / 3600)).toBe(true);
-    const outbox = Outbox.open(dir.path, { maxBytes: 1 << 30, warnBytes: 1 << 29, readonly: true });
-    const kinds = outbox.status().lastEvents.map((event) => event.kind);
-    outbox.close();
-    expect(kinds).toContain("reset");
-    expect(kinds).toContain("baseline");
-    expect(kwh.slice(0, 2)).toEqual([2, 2]);
+    for (const [index, meterId] of meterIds.entries()) {
+      const readings = server.posted.filter((reading) => reading.meterId === meterId).sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+      expect(readings.map((reading) => [reading.start, reading.seconds, reading.kwh, reading.gap ?? false])).toEqual([
+        [new Date(start).toISOString(), 600, 10, true],
+        [new Date(start + 2 * step).toISOString(), 300, 5, false],
+      ]);
+      const limit = index === 0 ? 75.9 : 250;
+      for (const reading of readings) expect(reading.kwh / (reading.seconds / 3600)).toBeLessThanOrEqual(limit);
+    }
+    const status = outboxStatus(dir.path);
+    expect(status.lastEvents.filter((event) => event.kind === "glitch")).toHaveLength(2);
+    expect(status.ratings).toEqual([
+      expect.objectContaining({ meterId: meterIds[0], maxKw: 75.9, source: "class" }),
+      expect.objectContaining({ meterId: meterIds[1], maxKw: 250, source: "maxKw" }),
+    ]);
+    expect(status.held).toEqual([]);
+  });
+
+  it("keeps a held read across a restart: the agent stopped while the meter answered 0 bridges it when it comes back", async () => {
+    // Prepare: the case 1 meter; the first life ends right after the zero read (t0 + 5 min), the second reads 8010 and 8015.
+    const { modbus, server, dir, start } = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const meters: Config["meters"] = [{ id: meterIds[0] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 1 }];
+
+    // Act
+    expect(await runAgainst(server.url, dir.path, meters, start, 1)).toBe(0);
+    const between = outboxStatus(dir.path).held;
+    expect(await runAgainst(server.url, dir.path, meters, start, 3)).toBe(0);
+
+    // Assess: held at the stop; then 8000 → 8010 as one 10 kWh gap interval over both slots and 5 kWh, as without the restart.
+    expect(between).toEqual([expect.objectContaining({ meterId: meterIds[0], cause: "zero", reads: 1 })]);
+    expect(server.posted.map((reading) => [(Date.parse(reading.start) - start) / step, reading.seconds, reading.kwh])).toEqual([
+      [0, 600, 10],
+      [2, 300, 5],
+    ]);
+  });
+
+  it("holds a Modbus meter's counter reset until 3 reads confirm it, then sends the energy from the new base and none before it", async () => {
+    // Prepare: an EM24 climbing 2 kWh per read (24 kW) from 1000, reset to 0.3 kWh at the fourth boundary, climbing again.
+    const { modbus, server, dir, start } = await counterSetup([1000, 1002, 1004, 0.3, 2.3, 4.3, 6.3], () => 24, "em24");
+
+    // Act: seven boundaries.
+    const code = await runAgainst(
+      server.url,
+      dir.path,
+      [{ id: meterIds[0] as string, driver: "em24", host: "127.0.0.1", port: modbus.port, unitId: 1, maxKw: 100 }],
+      start,
+      6,
+    );
+
+    // Assess: 2 kWh for [t0, t1) and [t1, t2); [t2, t3) unknown (the reset), no reading; 0.3 → 2.3 → 4.3 → 6.3 is 2 kWh a slot from t3.
+    expect(code).toBe(0);
+    const slots = server.posted
+      .map((reading) => [(Date.parse(reading.start) - start) / step, reading.seconds, reading.kwh])
+      .sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(slots).toEqual([
+      [0, 300, 2],
+      [1, 300, 2],
+      [3, 300, 2],
+      [4, 300, 2],
+      [5, 300, 2],
+    ]);
+    const kinds = outboxStatus(dir.path).lastEvents.map((event) => event.kind);
+    expect(kinds.slice(0, 2)).toEqual(["reset", "held"]);
   });
 });
+
+/** A Modbus meter answering `counters` (kWh, the last one from then on) at `kw(phase)`, an open ingest server, a data folder, a start in the past. */
+async function counterSetup(counters: readonly number[], kw: (phase: number) => number, model: "sdm630" | "em24" = "sdm630") {
+  const modbus = await meterServer((phase) => ({ kwh: counters[Math.min(phase, counters.length - 1)] as number, kw: kw(phase) }), model);
+  const server = await ingestServer({ open: true });
+  cleanups.push(server.close);
+  const dir = Testing.temporaryDir("wattflow-edge-agent-");
+  cleanups.push(dir.remove);
+  return { modbus, server, dir, start: Math.floor((Date.now() - 10 * day) / step) * step };
+}
+
+/** The outbox status as `wattflow edge status` reads it. */
+function outboxStatus(dataDir: string) {
+  const outbox = Outbox.open(dataDir, { maxBytes: 1 << 30, warnBytes: 1 << 29, readonly: true });
+  try {
+    return outbox.status();
+  } finally {
+    outbox.close();
+  }
+}
+
+/** The agent on a simulated clock (one boundary per 1.5 s of real time) from `start` through `boundaries` more boundaries. */
+function runAgainst(apiUrl: string, dataDir: string, meters: Config["meters"], start: number, boundaries: number): Promise<number> {
+  return run(
+    {
+      deviceId,
+      token: "wfd_test",
+      api: { url: apiUrl },
+      dataDir,
+      meters,
+      clock: { start: new Date(start).toISOString(), speed: 200 },
+      until: new Date(start + boundaries * step).toISOString(),
+    },
+    { log: () => {} },
+  );
+}
+
+/**
+ * A Modbus TCP meter (every unit id answers) whose counter follows `script` by phase: each unit's phase
+ * moves on when its energy register is read more than 700 ms after the last read, so the agent's
+ * re-read 200 ms after a suspect read gets the same answer, as a rebooting meter gives.
+ */
+async function meterServer(script: (phase: number) => { kwh: number; kw: number }, model: "sdm630" | "em24" = "sdm630") {
+  const map = maps[model];
+  const units = new Map<number, { phase: number; lastMs: number }>();
+  const registers = (address: number, length: number, unitId: number) => {
+    const unit = units.get(unitId) ?? { phase: -1, lastMs: 0 };
+    if (address === map.energy.address) {
+      if (Date.now() - unit.lastMs > 700) unit.phase++;
+      unit.lastMs = Date.now();
+      units.set(unitId, unit);
+    }
+    const values = script(Math.max(0, unit.phase));
+    const words = new Map<number, number>();
+    const put = (field: typeof map.energy, value: number) => {
+      for (const [offset, word] of encode(value, field, map.wordOrder).entries()) words.set(field.address + offset, word);
+    };
+    put(map.energy, values.kwh);
+    if (map.reactive) put(map.reactive, 0);
+    put(map.power, values.kw);
+    put(map.voltage, 231);
+    put(map.current, values.kw === 0 ? 0 : 87);
+    if (map.powerFactor) put(map.powerFactor, 1);
+    return Array.from({ length }, (_, offset) => words.get(address + offset) ?? 0);
+  };
+  const port = await Testing.freePort();
+  const one = (address: number, unitId: number) => registers(address, 1, unitId)[0] ?? 0;
+  const modbus = new ServerTCP(
+    { getMultipleInputRegisters: registers, getMultipleHoldingRegisters: registers, getInputRegister: one, getHoldingRegister: one },
+    { host: "127.0.0.1", port, unitID: 255 },
+  );
+  await once(modbus, "initialized");
+  cleanups.push(() => new Promise<void>((resolve) => modbus.close(() => resolve())));
+  return { port };
+}

@@ -57,6 +57,40 @@ describe("wattflow edge", () => {
     expect(text.stdout).toMatch(/kwh must not be negative/);
   });
 
+  it("status shows each counter meter's rating and where it came from, the meters held, and their glitch events", () => {
+    // Prepare: what the agent commits for a meter with no rating configured whose counter read 0 and is held.
+    const dataDir = join(dir.path, "held");
+    const outbox = Outbox.open(dataDir, { maxBytes: 1 << 30, warnBytes: 1 << 29 });
+    const t0 = Date.parse("2026-01-05T00:00:00Z");
+    outbox.setMeta(
+      "ratings",
+      JSON.stringify([{ meterId, maxKw: 75.9, source: "class", basis: "class default: 3 phase(s) × 253 V × 100 A (Eastron SDM630-Modbus datasheet)" }]),
+    );
+    const held = { sinceMs: t0 + 300_000, cause: "zero" as const, reads: 1, run: [{ at: t0 + 300_000, kwh: 0, kw: 0 }] };
+    outbox.commit(
+      [],
+      [{ meterId, endMs: t0 + 300_000, snapshot: { at: t0, kwh: 8000, kw: 60 }, held }],
+      [{ meterId, atMs: t0 + 300_000, kind: "held", detail: "counter went from 8000 to 0 kWh in 300 s; held" }],
+    );
+    outbox.close();
+
+    // Act
+    const json = wattflow(["edge", "status", "--data", dataDir, "--json"]);
+    const text = wattflow(["edge", "status", "--data", dataDir]);
+
+    // Assess
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ratings: [{ meterId, maxKw: 75.9, source: "class" }],
+      held: [{ meterId, since: "2026-01-05T00:05:00.000Z", cause: "zero", reads: 1, lastGood: "2026-01-05T00:00:00.000Z" }],
+    });
+    expect(text.stdout).toMatch(new RegExp(`rating\\s+${meterId} 75.9 kW \\(CLASS DEFAULT, not configured\\): class default: 3 phase`));
+    expect(text.stdout).toMatch(
+      new RegExp(`held\\s+${meterId} 1 read\\(s\\) since 2026-01-05T00:05:00.000Z \\(zero\\); last good read 2026-01-05T00:00:00.000Z`),
+    );
+    expect(text.stdout).toMatch(/event\s+2026-01-05T00:05:00.000Z \S+ held: counter went from 8000 to 0 kWh/);
+  });
+
   it("status names the folder when there is no outbox in it", () => {
     const result = wattflow(["edge", "status", "--data", join(dir.path, "nothing")]);
     expect(result.status).toBe(1);

@@ -159,7 +159,7 @@ describe(`gateway under faults (${kills} kills)`, () => {
       }
     }
     const sent = await streamRecords(stack);
-    const quarantine = (await (await fetch(`${stack.apiUrl}/v1/quarantine`, { headers: { authorization: `Bearer ${stack.demo.operatorToken}` } })).json()) as {
+    const quarantine = (await (await fetch(`${stack.apiUrl}/v1/quarantine`, { headers: { authorization: `Bearer ${stack.demo.platformToken}` } })).json()) as {
       items: unknown[];
     };
     const report = {

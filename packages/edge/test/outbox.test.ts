@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Testing } from "@wattflow/core/testing";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { Outbox } from "../src/outbox";
 
@@ -34,6 +35,45 @@ describe("outbox", () => {
     expect(again.db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(again.db.pragma("synchronous", { simple: true })).toBe(2);
     again.close();
+  });
+
+  it("upgrades a schema-1 outbox in place: unsent readings and counters kept, held reads committed with them from then on", () => {
+    // Prepare: an outbox as the previous agent left it (schema 1: no held column), one unsent reading and a counter.
+    const dir = tempDir();
+    const old = new Database(Outbox.path(dir));
+    old.exec(`
+      create table reading (id integer primary key, meter_id text not null, start_ms integer not null, body text not null, created_ms integer not null,
+        state integer not null default 0, reason text, unique (meter_id, start_ms));
+      create index reading_queue on reading (state, start_ms, id);
+      create table meter_state (meter_id text primary key, end_ms integer not null, snapshot text);
+      create table route (name text primary key, last_success_ms integer, last_error_ms integer, last_error text);
+      create table event (id integer primary key, at_ms integer not null, meter_id text not null, kind text not null, detail text not null);
+      create table meta (key text primary key, value text not null);
+    `);
+    const anchor = { at: t0, kwh: 8000, kw: 60 };
+    old.prepare("insert into reading (meter_id, start_ms, body, created_ms) values (?, ?, ?, ?)").run(meterId(1), t0, JSON.stringify(reading(1, t0)), t0);
+    old.prepare("insert into meter_state values (?, ?, ?)").run(meterId(1), t0, JSON.stringify(anchor));
+    old.pragma("user_version = 1");
+    old.close();
+
+    // Act: the status reads it before the agent upgrades it; the agent opens it and holds a read.
+    const before = Outbox.open(dir, { ...limits, readonly: true });
+    const unupgraded = before.meterStates().get(meterId(1));
+    before.close();
+    const outbox = Outbox.open(dir, limits);
+    const held = { sinceMs: t0 + 300_000, cause: "zero" as const, reads: 1, run: [{ at: t0 + 300_000, kwh: 0, kw: 0 }] };
+    outbox.commit([], [{ meterId: meterId(1), endMs: t0 + 300_000, snapshot: anchor, held }]);
+    outbox.close();
+    const reopened = Outbox.open(dir, { ...limits, readonly: true });
+
+    // Assess
+    expect(unupgraded).toEqual({ meterId: meterId(1), endMs: t0, snapshot: anchor, held: undefined });
+    expect(reopened.pendingCount()).toBe(1);
+    expect(reopened.meterStates().get(meterId(1))).toEqual({ meterId: meterId(1), endMs: t0 + 300_000, snapshot: anchor, held });
+    expect(reopened.status().held).toEqual([
+      { meterId: meterId(1), since: new Date(t0 + 300_000).toISOString(), cause: "zero", reads: 1, lastGood: new Date(t0).toISOString() },
+    ]);
+    reopened.close();
   });
 
   it("hands out fresh readings before the backlog, and no more backlog than the limit", () => {

@@ -115,13 +115,15 @@ describe("gateway routes", () => {
     expect(((await response.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe("publicKey");
   });
 
-  it("shows a device's heartbeat figures to its organization's API token", async () => {
+  it("shows a device's heartbeat figures, meter events and held meters to its organization's API token", async () => {
     const heartbeat = {
       backlog: 12,
       oldestUnsentSeconds: 40,
       lastSuccess: { kinesis: "2026-02-02T00:05:00.000Z", http: null },
       rejected: 1,
       clockOffsetMs: -120,
+      meterEvents: [{ meterId: ids.meters[0], at: "2026-02-02T00:10:00.000Z", kind: "glitch", detail: "counter read 0 for 1 read(s) and came back" }],
+      heldMeters: [ids.meters[1]],
     };
     expect((await call("POST", "/v1/devices/heartbeat", deviceToken, heartbeat)).status).toBe(200);
 

@@ -424,12 +424,12 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
 
     // Assess. By hand, [28 Feb, 31 Mar), d = 31, March prices: Q = 500 + 1,000 + 200 = 1,700 kWh base → 1,651.55;
     // Q / (24 · 31 · 0.57) = 4.01 kW → 5 kW distribution = 454.25; capacity 0 (no punta reading). Supply 197.77 + 1,651.55 + 454.25
-    // = 2,303.57. FP = 1,700 / √(1,700² + 400²) = 97.34 % ≥ 95 % → bonus ¼ (1 − 95/97.342) = 0.60 % → 0.6 % = −13.82;
-    // subtotal 2,289.75; IVA 366.36; DAP 10 % = 228.98; total 2,885.09.
-    expect(progress.result).toMatchObject({ readings: 3, totals: { MXN: "2885.09" }, reconciled: 1 });
+    // = 2,303.57. FP from the readings that carry kVArh alone (Figures.powerFactor): 1,000 / √(1,000² + 400²) = 92.85 % < 95 %
+    // → ⅗ (95/92.848 − 1) = 1.39 % → 1.4 % = +32.25; subtotal 2,335.82; IVA 373.73; DAP 10 % = 233.58; total 2,943.13.
+    expect(progress.result).toMatchObject({ readings: 3, totals: { MXN: "2943.13" }, reconciled: 1 });
     const { Close } = await import("@wattflow/core/close");
     const stored = await Close.get(factoryId, "2026-03");
-    expect(stored?.bill).toMatchObject({ periodStart: "2026-02-28", periodEnd: "2026-03-31", total: "2885.09" });
+    expect(stored?.bill).toMatchObject({ periodStart: "2026-02-28", periodEnd: "2026-03-31", total: "2943.13" });
     expect(stored?.lines.find((line) => line.code === "energy-base")).toMatchObject({ quantity: "1700", amount: "1651.55", difference: "0.00" });
 
     // A late reading of 28 February belongs to this bill's period, not to a February bill: it re-opens March's.

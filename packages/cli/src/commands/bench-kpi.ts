@@ -108,7 +108,7 @@ export async function benchKpi(options: { meters: number; days: number; runs: nu
         windows,
         meterDays,
         meters,
-        production: [{ line: "L0", units: 10_000 }],
+        production: [{ line: "L0", day: "2026-03-02", units: 10_000 }],
         tariff: version,
       });
       const used = process.cpuUsage(cpu);

@@ -1,9 +1,10 @@
 /**
  * `wattflow edge run|status|install`: the factory gateway agent (packages/edge).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomicSync } from "@wattflow/core/util/files";
 import type { Command } from "commander";
 import { CliError } from "../client";
 
@@ -22,7 +23,7 @@ export function register(program: Command): void {
     });
   edge
     .command("status")
-    .description("backlog, oldest unsent reading, last success per route, rejected readings, clock offset")
+    .description("backlog, oldest unsent reading, last success per route, rejected readings, clock offset, meter ratings, held reads, meter events")
     .requiredOption("--data <dir>", "the agent's data folder (dataDir in its config)")
     .option("--json", "print JSON")
     .action(async (options: { data: string; json?: boolean }) => {
@@ -47,6 +48,10 @@ export function register(program: Command): void {
         console.log(`clock offset     ${status.clockOffsetMs === null ? "unknown (no API answer yet)" : `${status.clockOffsetMs} ms (cloud − gateway)`}`);
         console.log(`read up to       ${status.newestCommittedEnd ?? "—"}`);
         console.log(`outbox           ${Math.round(status.diskBytes / 1024)} KiB`);
+        for (const item of status.ratings)
+          console.log(`rating           ${item.meterId} ${item.maxKw} kW${item.source === "class" ? " (CLASS DEFAULT, not configured)" : ""}: ${item.basis}`);
+        for (const item of status.held)
+          console.log(`held             ${item.meterId} ${item.reads} read(s) since ${item.since} (${item.cause}); last good read ${item.lastGood}`);
         for (const event of status.lastEvents)
           console.log(`event            ${new Date(event.atMs).toISOString()} ${event.meterId} ${event.kind}: ${event.detail}`);
       } finally {
@@ -86,7 +91,7 @@ export function register(program: Command): void {
       try {
         mkdirSync(dirname(path), { recursive: true });
         mkdirSync(config.dataDir, { recursive: true });
-        writeFileSync(path, text);
+        writeFileAtomicSync(path, text);
       } catch (error) {
         throw new CliError(`cannot write ${path}: ${(error as Error).message} (run as root, or pass --unit-dir)`);
       }

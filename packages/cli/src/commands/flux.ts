@@ -3,10 +3,11 @@
  * InfluxDB UI, `influx query` or a Grafana panel. Pure: it needs no stack.
  * @example wattflow flux energy --bucket readings --meter mtr_1 --from 2026-03-01T00:00:00Z --to 2026-03-02T00:00:00Z --every 1h
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Flux } from "@wattflow/core/flux";
 import { Grafana } from "@wattflow/core/grafana";
+import { writeFileAtomicSync } from "@wattflow/core/util/files";
 import type { Command } from "commander";
 import { CliError } from "../client";
 
@@ -64,10 +65,17 @@ export function register(program: Command): void {
   question(flux, "peaks", "the highest 15-minute demand windows")
     .option("--top <n>", "how many", "5")
     .action((options: Common & { top: string }) => print(() => Flux.demandPeaks({ ...scope(options), top: Number(options.top) })));
-  question(flux, "power-factor", "energy-weighted power factor per window")
+  question(flux, "power-factor", "energy-weighted power factor per window, from the meters that measure kVArh")
     .requiredOption("--every <duration>", "window, e.g. 1h")
     .option("--tz <zone>", "IANA zone for calendar windows")
     .action((options: Common & { every: string }) => print(() => Flux.powerFactor({ ...scope(options), every: options.every, timeZone: options.tz })));
+  question(flux, "counter-energy", "kWh per window from a cumulative counter field, a meter reset counted from zero")
+    .requiredOption("--field <name>", "the counter's field, e.g. import_kwh")
+    .requiredOption("--every <duration>", "window, e.g. 1h, 1d")
+    .option("--tz <zone>", "IANA zone for calendar windows (1d, 1mo)")
+    .action((options: Common & { every: string; field: string }) =>
+      print(() => Flux.counterEnergy({ ...scope(options), field: options.field, every: options.every, timeZone: options.tz })),
+    );
   flux
     .command("grafana")
     .description("write the Grafana provisioning files (datasource, dashboards) generated from the library")
@@ -76,7 +84,7 @@ export function register(program: Command): void {
       for (const file of Grafana.files()) {
         const path = join(resolve(options.out), file.path);
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, file.content);
+        writeFileAtomicSync(path, file.content);
         console.log(`wrote ${path}`);
       }
     });

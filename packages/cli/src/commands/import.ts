@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .argument("<files...>", "CSV or XLSX files; several go through one run")
     .option("--factory <id>", "the factory the files belong to (fac_…); optional when the organization has one")
     .action(async (kind: string, files: string[], options: { factory?: string }) => {
-      const to = target("apiToken");
+      const to = target("operatorToken");
       const form = new FormData();
       form.set("kind", kind);
       if (options.factory) form.set("factory", options.factory);

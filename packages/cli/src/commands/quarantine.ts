@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option("--all", "include replayed records")
     .option("--json", "print JSON")
     .action(async (options: { all?: boolean; json?: boolean }) => {
-      const { items } = await api<{ items: Item[] }>(target("operatorToken"), "GET", `/v1/quarantine${options.all ? "?all=true" : ""}`);
+      const { items } = await api<{ items: Item[] }>(target("platformToken"), "GET", `/v1/quarantine${options.all ? "?all=true" : ""}`);
       if (options.json) return console.log(JSON.stringify(items, null, 2));
       if (items.length === 0) return console.log("quarantine is empty");
       for (const item of items) {
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .description("put quarantined records back through the pipeline (all not yet replayed when no id is given)")
     .argument("[ids...]", "quarantine ids (qtn_…)")
     .action(async (ids: string[]) => {
-      const result = await api<{ replayed: string[]; notFound: string[] }>(target("operatorToken"), "POST", "/v1/quarantine/replay", { ids });
+      const result = await api<{ replayed: string[]; notFound: string[] }>(target("platformToken"), "POST", "/v1/quarantine/replay", { ids });
       console.log(`replayed ${result.replayed.length} record(s)`);
       if (result.notFound.length > 0) {
         console.error(`not found: ${result.notFound.join(", ")}`);

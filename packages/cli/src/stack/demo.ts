@@ -4,7 +4,6 @@
  * through the real ingest API on an accelerated clock — the last few days first, then live.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
 import { intervalSeconds } from "@wattflow/core/config";
@@ -13,11 +12,12 @@ import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
-import { writeFileAtomic } from "@wattflow/core/stream/log";
 import type { Tariff } from "@wattflow/core/tariff";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Usage } from "@wattflow/core/usage";
 import { User } from "@wattflow/core/user";
+import { VisibleError } from "@wattflow/core/util/error";
+import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
 import { read as simulate } from "@wattflow/edge/meter/simulator";
 import { sql } from "drizzle-orm";
 
@@ -29,8 +29,14 @@ export type DemoInfo = {
   deviceToken: string;
   meterIds: string[];
   lines: string[];
+  /** Reads the demo organization and changes nothing (role viewer). */
   apiToken: string;
+  /** Changes the demo organization's setup and alert rules, replays its quarantine (role admin). */
+  adminToken: string;
+  /** Imports files and starts runs; sees the organization's quarantine (role operator). */
   operatorToken: string;
+  /** The local stack's platform admin: also sees and replays quarantined records no organization claims. */
+  platformToken: string;
   /** The console's demo sign-in (admin of the demo organization). */
   user: { email: string; password: string };
   /** A factory of a second organization, which the demo user and tokens must never see. */
@@ -73,17 +79,20 @@ export function demoTariff(now: Date): Tariff.Definition {
   return { kind: "cfe-gdmth", zone: "central", prices };
 }
 
-/** Creates the demo organization once; on later starts reads it back from demo.json. */
+/** demo.json holds a password and tokens: only its owner may read it. */
+const secretMode = 0o600;
+
+/** Creates the demo organization once; on later starts reads it back from demo.json (an unreadable one is set aside and the demo made again). */
 export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kinesis: DemoInfo["kinesis"] }): Promise<DemoInfo> {
   const path = join(dataDir, "demo.json");
-  if (existsSync(path)) {
-    const previous = JSON.parse(readFileSync(path, "utf8")) as DemoInfo;
+  const previous = readJsonState<DemoInfo>(path);
+  if (previous) {
     const result = await Database.use().execute(sql`select 1 from organization where id = ${previous.organizationId}`);
     if ((result as unknown as { rows: unknown[] }).rows.length > 0) {
       // Data folders made before the console existed get its user and second organization now.
       const consoleDemo = previous.user && previous.otherFactoryId ? {} : await seedConsoleDemo(previous.organizationId);
-      const info = { ...previous, ...consoleDemo, apiUrl: endpoints.apiUrl, kinesis: endpoints.kinesis };
-      await writeFileAtomic(path, JSON.stringify(info, null, 2));
+      const info = { ...previous, ...consoleDemo, ...(await seedReadOnlyToken(previous)), apiUrl: endpoints.apiUrl, kinesis: endpoints.kinesis };
+      await writeFileAtomic(path, JSON.stringify(info, null, 2), { mode: secretMode });
       return info;
     }
   }
@@ -105,8 +114,10 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     const meter = await Meter.create({ organizationId: organization.id, factoryId: factory.id, deviceId: device.id, name: `${line} main`, line });
     meterIds.push(meter.id);
   }
+  const viewer = await Auth.createToken({ organizationId: organization.id, name: "demo reader", role: "viewer" });
   const admin = await Auth.createToken({ organizationId: organization.id, name: "demo admin", role: "admin" });
   const operator = await Auth.createToken({ organizationId: organization.id, name: "demo operator", role: "operator" });
+  const platform = await Auth.createToken({ organizationId: organization.id, name: "local platform admin", role: "admin", platform: true });
   const info: DemoInfo = {
     apiUrl: endpoints.apiUrl,
     organizationId: organization.id,
@@ -115,19 +126,45 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     deviceToken: device.token,
     meterIds,
     lines,
-    apiToken: admin.token,
+    apiToken: viewer.token,
+    adminToken: admin.token,
     operatorToken: operator.token,
+    platformToken: platform.token,
     ...(await seedConsoleDemo(organization.id)),
     kinesis: endpoints.kinesis,
   };
-  await writeFileAtomic(path, JSON.stringify(info, null, 2));
+  await writeFileAtomic(path, JSON.stringify(info, null, 2), { mode: secretMode });
   return info;
+}
+
+/**
+ * Data folders made when the demo `apiToken` was an admin token: it becomes `adminToken`, and
+ * `apiToken` a new read-only one, as the README describes it.
+ */
+async function seedReadOnlyToken(previous: DemoInfo): Promise<Partial<DemoInfo>> {
+  const organizationId = previous.organizationId;
+  const added: Partial<DemoInfo> = {};
+  if (!previous.adminToken) {
+    added.adminToken = previous.apiToken;
+    added.apiToken = (await Auth.createToken({ organizationId, name: "demo reader", role: "viewer" })).token;
+  }
+  if (!previous.platformToken)
+    added.platformToken = (await Auth.createToken({ organizationId, name: "local platform admin", role: "admin", platform: true })).token;
+  return added;
 }
 
 /** The demo organization's console user (a fresh random password per data folder) and a second organization with one factory. */
 async function seedConsoleDemo(organizationId: string): Promise<Pick<DemoInfo, "user" | "otherFactoryId">> {
-  const user = { email: "energy.manager@demo.wattflow.dev", password: randomBytes(12).toString("base64url") };
-  await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password: user.password });
+  const password = randomBytes(12).toString("base64url");
+  let user = { email: "energy.manager@demo.wattflow.dev", password };
+  try {
+    await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password });
+  } catch (error) {
+    // The demo made again on a database that has it (its demo.json was unreadable): the new demo user gets its own address.
+    if (!(error instanceof VisibleError && error.code === "user.email_taken")) throw error;
+    user = { email: `energy.manager+${randomBytes(3).toString("hex")}@demo.wattflow.dev`, password };
+    await User.create({ organizationId, email: user.email, name: "Demo energy manager", role: "admin", password });
+  }
   const other = await Organization.create({ name: "Other Industries" });
   const otherFactory = await Factory.create({
     organizationId: other.id,

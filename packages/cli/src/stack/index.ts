@@ -4,7 +4,7 @@
  * its Kinesis endpoint, the event source mapping → the poller, Firehose/S3 → Parquet under lake/,
  * the API Lambda → the same Hono app on @hono/node-server.
  */
-import { type FSWatcher, mkdirSync, readdirSync, statSync, watch } from "node:fs";
+import { chmodSync, type FSWatcher, mkdirSync, readdirSync, statSync, watch } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -63,6 +63,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // The data folder holds demo.json (password, tokens), the database and the stream: its owner's only.
+  chmodSync(dataDir, 0o700);
   const releaseLock = acquireLock(dataDir);
   const cleanup: (() => Promise<void> | void)[] = [releaseLock];
   const stop = async () => {
@@ -215,6 +217,7 @@ function registerHealth(parts: { database: Database.Handle; streamLog: DurableLo
     return { ok: stuck.length === 0, detail: { shards } };
   });
   Health.register("lake", async () => ({ ok: true, detail: parts.lake.describe() }));
+  Health.register("files", Health.unreadableFilesCheck);
 }
 
 /** Serves the Hono app; the request goes to the app loaded now, so a dev reload takes effect at once. */

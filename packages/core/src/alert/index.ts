@@ -15,6 +15,7 @@ import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { processState } from "../util/global";
+import { WebhookAddress } from "./address";
 import { alertRuleTable, alertTable, type Channel } from "./alert.sql";
 import { ChannelNotifier, type Notice, type Notifier } from "./notify";
 import { AlertRules } from "./rules";
@@ -27,7 +28,13 @@ const redeliverMs = 86_400_000;
 const ChannelSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("sns"), topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, "topicArn must be an SNS topic ARN") }),
   z.object({ type: z.literal("email"), to: z.email("to must be an e-mail address") }),
-  z.object({ type: z.literal("webhook"), url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }) }),
+  z.object({
+    type: z.literal("webhook"),
+    url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }).check((context) => {
+      const refused = WebhookAddress.urlRefusal(context.value);
+      if (refused) context.issues.push({ code: "custom", input: context.value, message: `url must reach a public address: ${refused}` });
+    }),
+  }),
 ]);
 
 export const RuleInput = z.object({

@@ -1,9 +1,13 @@
 /**
  * Alert delivery: an SNS topic (Publish), an e-mail (SES v2 SendEmail from ALERT_EMAIL_FROM), or a
- * webhook (POST JSON). SDK clients are created on first use, never at import.
+ * webhook (POST JSON, public addresses only: address.ts). SDK clients are created on first use, never at import.
  */
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { webhookTimeoutMs } from "../config";
+import { BlockedAddressError, checkedLookup, privateAllowed, refusal } from "./address";
 import type { Channel } from "./alert.sql";
 
 /** What every channel receives about one alert. */
@@ -29,8 +33,33 @@ export class DeliveryError extends Error {
   }
 }
 
-/** A webhook gets this long to answer; a slow receiver must not hold up the evaluation. */
-const webhookTimeoutMs = 10_000;
+/**
+ * POSTs `body` to `url` and answers the response's status. The connection goes only to an address
+ * checked by address.ts (a literal here, a resolved name in checkedLookup); redirects are not followed.
+ */
+function post(url: URL, body: string): Promise<number> {
+  const literal = refusal(url.hostname);
+  if (literal && !privateAllowed()) return Promise.reject(new BlockedAddressError(literal));
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const request = send(
+      url,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "wattflow-alerts" },
+        lookup: checkedLookup,
+        timeout: webhookTimeoutMs,
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("timed out")));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
 
 export class ChannelNotifier implements Notifier {
   private sns?: SNSClient;
@@ -42,7 +71,6 @@ export class ChannelNotifier implements Notifier {
       ses?: SESv2Client;
       /** The verified SES sender; ALERT_EMAIL_FROM by default. */
       emailFrom?: string;
-      fetch?: typeof fetch;
     } = {},
   ) {
     this.sns = options.sns;
@@ -52,18 +80,15 @@ export class ChannelNotifier implements Notifier {
   async send(channel: Channel, notice: Notice): Promise<void> {
     const subject = `Wattflow alert: ${notice.kind.replaceAll("_", " ")}`;
     if (channel.type === "webhook") {
-      let response: Response;
+      let status: number;
       try {
-        response = await (this.options.fetch ?? fetch)(channel.url, {
-          method: "POST",
-          headers: { "content-type": "application/json", "user-agent": "wattflow-alerts" },
-          body: JSON.stringify(notice),
-          signal: AbortSignal.timeout(webhookTimeoutMs),
-        });
+        status = await post(new URL(channel.url), JSON.stringify(notice));
       } catch (error) {
-        throw new DeliveryError(`webhook ${new URL(channel.url).host} unreachable: ${(error as Error).message}`, { cause: error });
+        // Stored and shown to the organization: no address, port or socket error that would map its network.
+        if (error instanceof BlockedAddressError) throw new DeliveryError("refused: the host is not a public address", { cause: error });
+        throw new DeliveryError("failed", { cause: error });
       }
-      if (!response.ok) throw new DeliveryError(`webhook ${new URL(channel.url).host} answered ${response.status}`);
+      if (status < 200 || status >= 300) throw new DeliveryError(`failed (HTTP ${status})`);
       return;
     }
     if (channel.type === "sns") {

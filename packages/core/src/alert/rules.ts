@@ -4,6 +4,7 @@
  * never raises the same alert twice.
  */
 import Decimal from "decimal.js";
+import { Figures } from "../kpi/figures";
 import { toInstant, toLocal } from "../tariff/periods";
 import type { Window } from "../timeseries/index";
 
@@ -72,7 +73,7 @@ export function demandNearPeak(context: Context, threshold: number): Finding[] {
   const month = complete(context).filter((window) => window.start.getTime() >= from);
   const latest = month.at(-1);
   if (!latest || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
-  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, window.kwh * 4), 0);
+  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, Figures.demandKw(window.kwh)), 0);
   const demand = latest.kwh * 4;
   if (earlier <= 0 || demand < threshold * earlier) return [];
   return [
@@ -109,11 +110,10 @@ export function powerFactorLow(context: Context, threshold: number): Finding[] {
   const today = dayOf(context.now.getTime(), context.timeZone);
   const windows = complete(context).filter((window) => window.kvarh !== null && dayOf(window.start.getTime(), context.timeZone) === today);
   if (windows.length < 4) return [];
-  const kwh = windows.reduce((sum, window) => sum + window.kwh, 0);
+  const kwh = windows.reduce((sum, window) => sum + window.kwhWithKvarh, 0);
   const kvarh = windows.reduce((sum, window) => sum + (window.kvarh ?? 0), 0);
-  if (kwh <= 0) return [];
-  const pf = kwh / Math.hypot(kwh, kvarh);
-  if (pf >= threshold) return [];
+  const pf = Figures.powerFactor({ kwh, kvarh });
+  if (pf === null || pf >= threshold) return [];
   return [
     {
       dedupKey: `day:${today}`,

@@ -1,4 +1,4 @@
-import { pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { instant, timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 
@@ -12,8 +12,10 @@ export const apiTokenTable = pgTable(
       .references(() => organizationTable.id),
     name: text("name").notNull(),
     tokenHash: text("token_hash").notNull(),
-    /** admin: read and manage the organization; operator: also sees unattributable quarantine. */
+    /** viewer: reads; operator: also imports, starts runs, sees the organization's quarantine; admin: also changes setup and alert rules, replays quarantine. */
     role: text("role", { enum: ["admin", "viewer", "operator"] }).notNull(),
+    /** A token of whoever runs the platform: its operators and admins also see quarantined records no organization claims. */
+    platform: boolean("platform").notNull().default(false),
     revokedAt: instant("revoked_at"),
     ...timestamps,
   },

@@ -9,11 +9,16 @@ import { apiTokenTable } from "./auth.sql";
 export * as Auth from "./index";
 
 export type Role = "admin" | "viewer" | "operator";
-export type Actor = { organizationId: string; role: Role; tokenId: string };
+/**
+ * Who calls: an organization's token or signed-in user. `platform` marks the platform's own
+ * operators and admins (a token created with `platform: true`), who also see quarantined records
+ * that no organization claims; nobody else ever does.
+ */
+export type Actor = { organizationId: string; role: Role; tokenId: string; platform?: boolean };
 
 /** Issues an API token for an organization; returned once, stored hashed. */
 export const createToken = fn(
-  z.object({ organizationId: z.string(), name: z.string().min(1), role: z.enum(["admin", "viewer", "operator"]) }),
+  z.object({ organizationId: z.string(), name: z.string().min(1), role: z.enum(["admin", "viewer", "operator"]), platform: z.boolean().default(false) }),
   async (input): Promise<{ id: string; token: string }> => {
     const id = createId("apiToken");
     const token = createSecret("wfa");
@@ -24,9 +29,10 @@ export const createToken = fn(
   },
 );
 
+/** The actor behind an API token, or undefined when the token is unknown or revoked. */
 export async function authenticate(token: string): Promise<Actor | undefined> {
   const [row] = await Database.use()
-    .select({ organizationId: apiTokenTable.organizationId, role: apiTokenTable.role, tokenId: apiTokenTable.id })
+    .select({ organizationId: apiTokenTable.organizationId, role: apiTokenTable.role, tokenId: apiTokenTable.id, platform: apiTokenTable.platform })
     .from(apiTokenTable)
     .where(and(eq(apiTokenTable.tokenHash, hashToken(token)), isNull(apiTokenTable.revokedAt)));
   return row;

@@ -57,11 +57,18 @@ export type Bill = {
   estimated: boolean;
 };
 
-/** One 5-minute (or longer) reading; `start` is the interval start. */
-export type Reading = { start: Date; seconds: number; kwh: number; kvarh?: number | null };
+/**
+ * One 5-minute (or longer) reading; `start` is the interval start. `kwhWithKvarh`: for a reading that
+ * sums meters of which only some measure kVArh, the kWh of those (power factor pairs kVArh with it
+ * alone, Figures.powerFactor); else the reading's kWh pairs with its kVArh.
+ */
+export type Reading = { start: Date; seconds: number; kwh: number; kvarh?: number | null; kwhWithKvarh?: number };
 
-/** Usage already summed: kWh per energy period, kVArh, and maximum demand overall and per demand period. */
-export type Aggregates = { kwh: Record<string, number>; kvarh?: number; demandKw: { max: number } & Record<string, number> };
+/**
+ * Usage already summed: kWh per energy period, kVArh, and maximum demand overall and per demand period.
+ * `kwhWithKvarh`: the kWh measured together with `kvarh` (default: every kWh).
+ */
+export type Aggregates = { kwh: Record<string, number>; kvarh?: number; kwhWithKvarh?: number; demandKw: { max: number } & Record<string, number> };
 
 /** What the factory's supply contract says that the bill depends on. */
 export type Contract = {
@@ -108,6 +115,8 @@ type Usage = {
   /** kWh per energy period. */
   kwh: Map<string, Decimal>;
   kvarh: Decimal | null;
+  /** kWh of the readings that carry kVArh (null: every kWh). */
+  kwhWithKvarh: Decimal | null;
   /** Maximum demand (kW) per demand period; "*" overall. */
   demand: Map<string, Decimal>;
   /** Demand periods that occur in the billing period. */
@@ -126,6 +135,7 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
   const periods = plan.schedule.periods;
   const energy = new Float64Array(periods.length);
   let kvarh = 0;
+  let kwhWithKvarh = 0;
   let measuredReactive = false;
   for (let index = 0; index < readings.length; index++) {
     const reading = readings[index] as Reading;
@@ -155,9 +165,11 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
     if (reading.kvarh !== undefined && reading.kvarh !== null) {
       measuredReactive = true;
       kvarh += Math.round(reading.kvarh * MICRO);
+      kwhWithKvarh += reading.kwhWithKvarh === undefined ? micro : Math.round(reading.kwhWithKvarh * MICRO);
     }
   }
-  for (const value of [...energy, kvarh]) if (!Number.isSafeInteger(value)) throw new BillError("too much energy to sum exactly in one bill", "usage.readings");
+  for (const value of [...energy, kvarh, kwhWithKvarh])
+    if (!Number.isSafeInteger(value)) throw new BillError("too much energy to sum exactly in one bill", "usage.readings");
 
   // A definition built in code (not parsed) may leave the window out: zod's default then.
   const window = plan.tou.demandWindow ?? { minutes: 15, rolling: false };
@@ -177,7 +189,13 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
   }
   const hours = new Decimal(window.minutes).div(60);
   const toKw = (micro: number) => new Decimal(micro).div(MICRO).div(hours);
-  const usage: Usage = { kwh: new Map(), kvarh: measuredReactive ? new Decimal(kvarh).div(MICRO) : null, demand: new Map([["*", toKw(overall)]]), occurring };
+  const usage: Usage = {
+    kwh: new Map(),
+    kvarh: measuredReactive ? new Decimal(kvarh).div(MICRO) : null,
+    kwhWithKvarh: measuredReactive ? new Decimal(kwhWithKvarh).div(MICRO) : null,
+    demand: new Map([["*", toKw(overall)]]),
+    occurring,
+  };
   periods.forEach((name, index) => {
     usage.kwh.set(name, new Decimal(energy[index] as number).div(MICRO));
   });
@@ -191,6 +209,7 @@ function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usa
   const usage: Usage = {
     kwh: new Map(),
     kvarh: aggregates.kvarh === undefined ? null : new Decimal(aggregates.kvarh),
+    kwhWithKvarh: aggregates.kwhWithKvarh === undefined ? null : new Decimal(aggregates.kwhWithKvarh),
     demand: new Map(),
     occurring: new Set(),
   };
@@ -310,8 +329,10 @@ export function compute(input: Input): Bill {
 
   let powerFactor: Decimal | null = null;
   let pfAdjustment = new Decimal(0);
-  if (usage.kvarh !== null && totalKwh.gt(0)) {
-    powerFactor = totalKwh.div(totalKwh.pow(2).plus(usage.kvarh.pow(2)).sqrt()).times(100);
+  // Figures.powerFactor in exact decimals: the kWh measured together with the kVArh.
+  const pfKwh = usage.kwhWithKvarh ?? totalKwh;
+  if (usage.kvarh !== null && pfKwh.gt(0)) {
+    powerFactor = pfKwh.div(pfKwh.pow(2).plus(usage.kvarh.pow(2)).sqrt()).times(100);
     const rule = powerFactorRule(input, plan, priceMonth);
     if (rule) {
       const ratio = new Decimal(rule.threshold).div(powerFactor);

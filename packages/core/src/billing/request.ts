@@ -61,6 +61,8 @@ const Usage = z.union(
     z.object({
       kwh: z.union([amount("kwh"), z.object({ base: amount("kwh.base"), intermedia: amount("kwh.intermedia"), punta: amount("kwh.punta") })]),
       kvarh: z.number().finite().optional(),
+      /** kWh of the meters that measured the kVArh (power factor pairs the two); default every kWh. */
+      kwhWithKvarh: amount("kwhWithKvarh").optional(),
       demandKw: z.object({ max: amount("demandKw.max"), punta: amount("demandKw.punta").optional() }),
     }),
   ],
@@ -166,5 +168,5 @@ function aggregates(usage: Exclude<Request["usage"], { readings: unknown }>, tar
         : usage.kwh;
   const demandKw: Aggregates["demandKw"] =
     usage.demandKw.punta === undefined ? { max: usage.demandKw.max } : { max: usage.demandKw.max, punta: usage.demandKw.punta };
-  return { kwh, kvarh: usage.kvarh, demandKw };
+  return { kwh, kvarh: usage.kvarh, kwhWithKvarh: usage.kwhWithKvarh, demandKw };
 }

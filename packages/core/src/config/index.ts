@@ -100,3 +100,42 @@ export const powerFactorThresholds: readonly {
   { from: "2024-01", threshold: 95, supplyVoltage: "high" },
   { from: "2024-01", threshold: 95, supplyVoltage: "medium", contractedDemandKwAtLeast: 1000 },
 ];
+
+/**
+ * Gateway counter validation (packages/edge/src/counter.ts, issue 12). A meter that answers 0 or a
+ * smaller total for a read or two (it was rebooting, a Modbus gateway answered for it) must not
+ * become a reading; a counter really reset or a meter really swapped must be believed in the end.
+ */
+export const counterValidation = {
+  /**
+   * Consecutive reads, each continuing the one before and moving from the new base, that confirm a
+   * reset or a meter swap; a counter back on its old line before that was a glitch. 3 reads (15 minutes)
+   * outlast a meter's reboot (seconds to a couple of minutes) and keep a real reset's hold short.
+   */
+  confirmReads: 3,
+  /** Allowance over a meter's rating for counter rounding (EM24 counts 0.1 kWh: 1.2 kW over 5 minutes). */
+  roundingShare: 0.01,
+} as const;
+
+/**
+ * The most a metered circuit can draw, from its current transformers and voltage (packages/edge/src/rating.ts):
+ * P = phases × V_LN × I × PF, PF ≤ 1 (three-phase √3 × V_LL × I is the same with V_LL = √3 × V_LN).
+ */
+export const meterRating = {
+  /** IEC 61869-2: a CT keeps its accuracy up to 120 % of rated primary current, and meters take 1.2 × In. */
+  ctOverrange: 1.2,
+  /** IEC 60038: supply voltage stays within ±10 % of nominal. */
+  voltageTolerance: 1.1,
+  /** Rated CT secondary when not configured: 5 A, the larger of IEC 61869-2's two (1 A, 5 A), so the limit errs high. */
+  ctSecondaryA: 5,
+} as const;
+
+/**
+ * A lake query that meets an unreadable Parquet file sets it aside and runs again; after this many
+ * in one query the lake is not torn but broken (a disk gone read-only, the wrong folder), and the
+ * error is raised instead of emptying the lake file by file.
+ */
+export const lakeUnreadableFilesPerQuery = 20;
+
+/** A webhook gets this long to answer; a slow receiver must not hold up the evaluation of other rules. */
+export const webhookTimeoutMs = 10_000;

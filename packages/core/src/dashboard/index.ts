@@ -9,6 +9,7 @@ import Decimal from "decimal.js";
 import { sql } from "drizzle-orm";
 import { Database } from "../database";
 import { Factory } from "../factory";
+import { Figures } from "../kpi/figures";
 import { Usage } from "../usage";
 import { VisibleError } from "../util/error";
 
@@ -19,11 +20,8 @@ const rowsOf = <T>(result: unknown) => (result as Rows<T>).rows;
 const money = (value: string | null | undefined) => new Decimal(value ?? 0).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
 const instant = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
-/** Power factor from energy: kWh / √(kWh² + kVArh²); null without reactive energy. */
-export function powerFactor(kwh: number, kvarh: number | null): number | null {
-  if (kvarh === null || kwh <= 0) return null;
-  return Math.round((kwh / Math.hypot(kwh, kvarh)) * 10_000) / 10_000;
-}
+/** The kWh of readings that carry kVArh, summed: what power factor pairs with sum(kvarh) (Figures.powerFactor). */
+const kwhWithKvarh = sql.raw(`sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")})::float8`);
 
 export type FactorySummary = {
   id: string;
@@ -56,6 +54,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
     kwh_month: number | null;
     cost_month: string | null;
     kvarh_month: number | null;
+    kwh_with_kvarh_month: number | null;
     last_end: string | Date | null;
     kwh_today: number | null;
     cost_today: string | null;
@@ -73,10 +72,10 @@ export async function overview(organizationId: string, now = new Date()): Promis
         from factory where organization_id = ${organizationId})
       select f.id, f.name, f.time_zone, f.currency, f.contracted, f.month_start, f.month_end,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.kwh_month, m.cost_month, m.kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
+        m.kwh_month, m.cost_month, m.kvarh_month, m.kwh_with_kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
       from f
       left join lateral (
-        select sum(kwh)::float8 as kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month,
+        select sum(kwh)::float8 as kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month, ${kwhWithKvarh} as kwh_with_kvarh_month,
           max(interval_start + interval_seconds * interval '1 second') as last_end
         from reading r where r.factory_id = f.id and r.interval_start >= f.month_start and r.interval_start < least(f.month_end, ${at}::timestamptz)) m on true
       left join lateral (
@@ -113,7 +112,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
         kwh: round(row.kwh_month ?? 0, 3),
         cost: money(row.cost_month),
         projectedCost,
-        powerFactor: powerFactor(row.kwh_month ?? 0, row.kvarh_month),
+        powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh_month ?? 0, kvarh: row.kvarh_month }),
       },
       demand: { windowStart: instant(row.window_start), kw: row.window_kw === null ? null : round(row.window_kw, 2), contractedKw: row.contracted },
       lastReadingEnd: lastEnd === null ? null : new Date(lastEnd).toISOString(),
@@ -168,7 +167,7 @@ export async function series(organizationId: string, factoryId: string, query: S
   const [slotRows, localRows, meterRows] = await Promise.all([
     db.execute(sql`
       select extract(epoch from interval_start)::float8 as t, tou_period as period, sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost,
-        sum(kvarh)::float8 as kvarh, count(*)::int as readings
+        sum(kvarh)::float8 as kvarh, ${kwhWithKvarh} as kwh_with_kvarh, count(*)::int as readings
       from reading where ${range} group by interval_start, tou_period order by 1`),
     // Hours and days are the factory's local ones.
     query.bucket === "5m"
@@ -178,14 +177,17 @@ export async function series(organizationId: string, factoryId: string, query: S
         sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::float8 as cost, mode() within group (order by tou_period) as period
       from reading where ${range} group by 1 order by 1`),
     db.execute(sql`
-      select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.last
+      select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.kwh_with_kvarh, r.last
       from meter m left join lateral (
-        select sum(kwh)::float8 as kwh, sum(cost)::text as cost, max(kw_max)::float8 as max_kw, sum(kvarh)::float8 as kvarh, max(interval_start) as last
+        select sum(kwh)::float8 as kwh, sum(cost)::text as cost, max(kw_max)::float8 as max_kw, sum(kvarh)::float8 as kvarh,
+          ${kwhWithKvarh} as kwh_with_kvarh, max(interval_start) as last
         from reading where meter_id = m.id and interval_start >= ${query.from}::timestamptz and interval_start < ${query.to}::timestamptz) r on true
       where m.factory_id = ${factoryId} order by m.line, m.name`),
   ]);
 
-  const slots = rowsOf<{ t: number; period: string | null; kwh: number; cost: string; kvarh: number | null; readings: number }>(slotRows);
+  const slots = rowsOf<{ t: number; period: string | null; kwh: number; cost: string; kvarh: number | null; kwh_with_kvarh: number | null; readings: number }>(
+    slotRows,
+  );
   const buckets: Series["buckets"] = { t: [], kw: [], kwh: [], cost: [], period: [] };
   const push = (row: { t: number; kwh: number; cost: number; period: string | null }) => {
     buckets.t.push(row.t);
@@ -212,18 +214,19 @@ export async function series(organizationId: string, factoryId: string, query: S
   }
 
   const demand: Series["demand"] = { t: [], kw: [], peak: null, contractedKw: factory.contractedDemandKw };
-  const periods = new Map<string | null, { kwh: number; cost: Decimal; kvarh: number | null; readings: number }>();
+  const periods = new Map<string | null, { kwh: number; cost: Decimal; kvarh: number | null; kwhWithKvarh: number; readings: number }>();
   for (const row of slots) {
     const window = Math.floor(row.t / 900) * 900;
-    if (demand.t.at(-1) === window) demand.kw[demand.kw.length - 1] = (demand.kw.at(-1) ?? 0) + row.kwh * 4;
+    if (demand.t.at(-1) === window) demand.kw[demand.kw.length - 1] = (demand.kw.at(-1) ?? 0) + Figures.demandKw(row.kwh);
     else {
       demand.t.push(window);
-      demand.kw.push(row.kwh * 4);
+      demand.kw.push(Figures.demandKw(row.kwh));
     }
-    const period = periods.get(row.period) ?? { kwh: 0, cost: new Decimal(0), kvarh: null, readings: 0 };
+    const period = periods.get(row.period) ?? { kwh: 0, cost: new Decimal(0), kvarh: null, kwhWithKvarh: 0, readings: 0 };
     period.kwh += row.kwh;
     period.cost = period.cost.plus(row.cost);
     if (row.kvarh !== null) period.kvarh = (period.kvarh ?? 0) + row.kvarh;
+    period.kwhWithKvarh += row.kwh_with_kvarh ?? 0;
     period.readings += row.readings;
     periods.set(row.period, period);
   }
@@ -246,7 +249,7 @@ export async function series(organizationId: string, factoryId: string, query: S
       kwh: round(kwh, 3),
       cost: money(byPeriod.reduce((sum, [, row]) => sum.plus(row.cost), new Decimal(0)).toString()),
       readings: byPeriod.reduce((sum, [, row]) => sum + row.readings, 0),
-      powerFactor: powerFactor(kwh, kvarh),
+      powerFactor: Figures.powerFactor({ kwh: byPeriod.reduce((sum, [, row]) => sum + row.kwhWithKvarh, 0), kvarh }),
     },
     meters: rowsOf<{
       id: string;
@@ -257,6 +260,7 @@ export async function series(organizationId: string, factoryId: string, query: S
       cost: string | null;
       max_kw: number | null;
       kvarh: number | null;
+      kwh_with_kvarh: number | null;
       last: string | Date | null;
     }>(meterRows).map((row) => ({
       id: row.id,
@@ -266,7 +270,7 @@ export async function series(organizationId: string, factoryId: string, query: S
       kwh: round(row.kwh ?? 0, 3),
       cost: money(row.cost),
       maxKw: row.max_kw,
-      powerFactor: powerFactor(row.kwh ?? 0, row.kvarh),
+      powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh ?? 0, kvarh: row.kvarh }),
       lastReading: instant(row.last),
     })),
   };

@@ -40,6 +40,13 @@ export const Heartbeat = z.object({
   diskBytes: z.number().int().min(0).optional(),
   diskCapBytes: z.number().int().min(0).optional(),
   version: z.string().max(64).optional(),
+  /** The gateway's latest meter events (counter glitches held and released, resets, swaps, read failures), newest first. */
+  meterEvents: z
+    .array(z.object({ meterId: z.string().max(64), at: z.string().datetime(), kind: z.string().max(32), detail: z.string().max(500) }))
+    .max(20)
+    .optional(),
+  /** Counter meters whose reads the gateway holds as suspect right now (no readings until they resolve). */
+  heldMeters: z.array(z.string().max(64)).max(1000).optional(),
 });
 export type Heartbeat = Omit<z.infer<typeof Heartbeat>, "deviceId">;
 

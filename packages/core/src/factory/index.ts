@@ -6,6 +6,7 @@ import { CfeZone } from "../tariff/index";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
+import { canonicalZone } from "../util/zone";
 import { factoryTable } from "./factory.sql";
 
 export * as Factory from "./index";
@@ -27,21 +28,15 @@ export const Info = z.object({
 });
 export type Info = z.infer<typeof Info>;
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch (error) {
-    if (error instanceof RangeError) return false;
-    throw error;
-  }
-}
-
 export const create = fn(
   z.object({
     organizationId: z.string(),
     name: z.string().min(1, "name is required"),
-    timeZone: z.string().refine(isTimeZone, "timeZone must be an IANA time zone such as America/Mexico_City"),
+    /** Stored in its canonical IANA spelling (`america/monterrey` → `America/Monterrey`): InfluxDB, Postgres and Athena match zones exactly. */
+    timeZone: z
+      .string()
+      .refine((zone) => canonicalZone(zone) !== undefined, "timeZone must be an IANA time zone such as America/Mexico_City")
+      .transform((zone) => canonicalZone(zone) as string),
     tariffCode: z.string().min(1),
     tariffZone: z.string().optional(),
     tariffDivision: z.string().optional(),

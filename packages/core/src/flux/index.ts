@@ -4,6 +4,9 @@
  * can change the query's structure; and one-call answers to the questions dashboards ask. The
  * InfluxDB adapter, the Grafana dashboards and `wattflow flux` all build their Flux here.
  */
+import { Figures } from "../kpi/figures";
+import { canonicalZone } from "../util/zone";
+
 export * as Flux from "./index";
 
 /** The measurement costed readings are written to; tags `factory` and `meter`, everything else fields. */
@@ -125,23 +128,16 @@ export function int(value: number): string {
   return String(value);
 }
 
-/** An IANA time zone name, checked against the runtime's zone database, as a string literal. */
+/**
+ * An IANA time zone name as a string literal, in its canonical spelling (`america/monterrey` →
+ * "America/Monterrey": Flux loads zones by exact name); a name the zone database does not know is refused.
+ */
 export function zone(value: string | Ref): string {
   if (isRef(value)) return value.ref;
-  // Building a formatter is the costly part of checking a zone: remember the ones that passed.
-  if (!knownZones.has(value)) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: value });
-    } catch (error) {
-      if (error instanceof RangeError) throw new FluxError(`${JSON.stringify(value)} is not an IANA time zone such as America/Mexico_City`);
-      throw error;
-    }
-    knownZones.add(value);
-  }
-  return string(value);
+  const found = typeof value === "string" ? canonicalZone(value) : undefined;
+  if (found === undefined) throw new FluxError(`${JSON.stringify(value)} is not an IANA time zone such as America/Mexico_City`);
+  return string(found);
 }
-
-const knownZones = new Set<string>();
 
 /** A column reference inside a predicate: `r["name"]`, safe for any name. */
 export function column(name: string): string {
@@ -158,6 +154,12 @@ function literal(value: string | number | boolean): string {
   if (typeof value === "string") return string(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   return float(value);
+}
+
+/** A record key for a column name: only plain identifiers, so it needs no quoting. */
+function identifierOf(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new FluxError(`${JSON.stringify(name)} is not a plain column name`);
+  return name;
 }
 
 function list(values: readonly string[]): string {
@@ -232,9 +234,47 @@ export class Query {
     return this.pipe(`integral(unit: ${duration(options.unit)})`);
   }
 
-  /** Differences between consecutive values: a cumulative counter → energy per interval. Negative steps (resets) are dropped when nonNegative. */
-  difference(options: { nonNegative?: boolean } = {}): Query {
-    return this.pipe(`difference(nonNegative: ${options.nonNegative ? "true" : "false"})`);
+  /**
+   * Differences between consecutive values: a cumulative counter → energy per interval. With
+   * `nonNegative`, a step down (a meter reset) gives nothing, or — with `initialZero` — the counter's
+   * new value, counted up from zero: 1000, 1010, 4, 9 → 10, 4, 5 (19 kWh, where dropping the reset gives 15).
+   */
+  difference(options: { nonNegative?: boolean; initialZero?: boolean } = {}): Query {
+    if (options.initialZero && !options.nonNegative) throw new FluxError("initialZero only applies with nonNegative: true");
+    const args = [`nonNegative: ${options.nonNegative ? "true" : "false"}`];
+    if (options.initialZero) args.push("initialZero: true");
+    return this.pipe(`difference(${args.join(", ")})`);
+  }
+
+  /**
+   * The readings that carry both kWh and kVArh, with the two fields as `kwh` and `kvarh` columns: the
+   * pairing power factor is defined on (Figures.powerFactor), per meter series, so a meter without a
+   * reactive register drops out instead of counting as PF 1.0.
+   */
+  withKvarh(): Query {
+    return this.pivot({ rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value" }).pipe(
+      `filter(fn: (r) => exists ${column(fields.kwh)} and exists ${column(fields.kvarh)})`,
+    );
+  }
+
+  /** `_value` and `_field` from a column (after a pivot): makes a computed column a field again. */
+  asField(from: string, name: string): Query {
+    return this.pipe(`map(fn: (r) => ({r with _value: ${column(from)}, _field: ${string(name)}}))`);
+  }
+
+  /** Tables per window of `every` (the zone's local calendar with `timeZone`), stamped `_start`/`_stop`. */
+  window(options: { every: string | Ref; timeZone?: string | Ref }): Query {
+    const args = [`every: ${duration(options.every)}`];
+    if (options.timeZone !== undefined) args.push(`location: timezone.location(name: ${zone(options.timeZone)})`);
+    return this.pipe(`window(${args.join(", ")})`, options.timeZone === undefined ? [] : ["timezone"]);
+  }
+
+  /** Each table reduced to one row: the sums of these float columns. */
+  sumColumns(names: readonly string[]): Query {
+    if (names.length === 0) throw new FluxError("at least one column is required");
+    const sums = names.map((name) => `${identifierOf(name)}: accumulator.${identifierOf(name)} + ${column(name)}`).join(", ");
+    const identity = names.map((name) => `${identifierOf(name)}: 0.0`).join(", ");
+    return this.pipe(`reduce(fn: (r, accumulator) => ({${sums}}), identity: {${identity}})`);
   }
 
   /** Multiplies `_value` by a constant (kWh per 15 min × 4 = kW). */
@@ -264,12 +304,12 @@ export class Query {
     return this.pipe(`top(n: ${int(n)})`);
   }
 
-  /** Energy-weighted power factor of pivoted `kwh` and `kvarh` columns, as `_value`; rows without energy are dropped. */
+  /**
+   * Power factor (Figures.powerFactor) of windowed, summed `kwh` and `kvarh` columns, as `_value` at
+   * the window's start; windows without energy are dropped.
+   */
   powerFactor(): Query {
-    return this.pipe("filter(fn: (r) => exists r.kwh and exists r.kvarh and r.kwh > 0.0)").pipe(
-      "map(fn: (r) => ({_time: r._time, _value: r.kwh / math.sqrt(x: r.kwh * r.kwh + r.kvarh * r.kvarh)}))",
-      ["math"],
-    );
+    return this.pipe("filter(fn: (r) => r.kwh > 0.0)").pipe(`map(fn: (r) => ({_time: r._start, _value: ${Figures.flux.powerFactor}}))`, ["math"]);
   }
 
   yield(name: string): Query {
@@ -327,18 +367,68 @@ export function demandPeaks(scope: Scope & { top?: number }): string {
 }
 
 function demandQuery(scope: Scope): Query {
-  return scoped(scope).field(fields.kwh).group().aggregateWindow({ every: "15m", fn: "sum" }).scale(4);
+  return scoped(scope).field(fields.kwh).group().aggregateWindow({ every: "15m", fn: "sum" }).scale(Figures.flux.demandFactor);
 }
 
-/** Energy-weighted power factor per window, every meter in scope together, from kWh and kVArh. */
+/**
+ * Power factor per window (Figures.powerFactor), every meter in scope together, from the readings that
+ * carry both kWh and kVArh; a meter without a reactive register is left out, not counted as PF 1.0.
+ */
 export function powerFactor(scope: Scope & { every: string | Ref; timeZone?: string | Ref }): string {
+  return (
+    scoped(scope)
+      .field(fields.kwh, fields.kvarh)
+      .withKvarh()
+      .group()
+      .window({ every: scope.every, timeZone: scope.timeZone })
+      .sumColumns([fields.kwh, fields.kvarh])
+      .powerFactor()
+      // One series again (window() made a table per window), in time order, as a panel wants it.
+      .group()
+      .sort(["_time"])
+      .yield("power_factor")
+      .toString()
+  );
+}
+
+/** Name of the computed field: kWh of the readings that carry kVArh (TimeSeries.Window's `kwhWithKvarh`). */
+export const kwhWithKvarhField = "kwh_with_kvarh";
+
+/** The kWh of a factory's readings that carry kVArh, per 15-minute window (pairs with `factoryWindows`' kvarh). */
+export function factoryWindowsWithKvarh(scope: Scope & { factoryId: string }): string {
   return scoped(scope)
     .field(fields.kwh, fields.kvarh)
+    .withKvarh()
+    .asField(fields.kwh, kwhWithKvarhField)
     .group(["_field"])
+    .aggregateWindow({ every: "15m", fn: "sum" })
+    .yield("windows_kwh_with_kvarh")
+    .toString();
+}
+
+/** The kWh of the readings that carry kVArh, per meter per local day (pairs with `meterDays`' kvarh). */
+export function meterDaysWithKvarh(scope: Scope & { factoryId: string; timeZone: string }): string {
+  return scoped(scope)
+    .field(fields.kwh, fields.kvarh)
+    .withKvarh()
+    .asField(fields.kwh, kwhWithKvarhField)
+    .group([tags.meter, "_field"])
+    .aggregateWindow({ every: "1d", fn: "sum", timeZone: scope.timeZone })
+    .yield("meter_days_kwh_with_kvarh")
+    .toString();
+}
+
+/**
+ * Energy per window from a cumulative counter field (kWh register), reset-aware: a step down is a
+ * meter reset and counts the new reading from zero (1000, 1010, 4, 9 → 19 kWh).
+ * @example Flux.counterEnergy({ bucket: "readings", meterIds: ["mtr_1"], field: "import_kwh", from, to, every: "1h" })
+ */
+export function counterEnergy(scope: Scope & { field: string; every: string | Ref; timeZone?: string | Ref }): string {
+  return scoped(scope)
+    .field(scope.field)
+    .difference({ nonNegative: true, initialZero: true })
     .aggregateWindow({ every: scope.every, fn: "sum", timeZone: scope.timeZone })
-    .pivot({ rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value" })
-    .powerFactor()
-    .yield("power_factor")
+    .yield("counter_energy")
     .toString();
 }
 
@@ -352,9 +442,13 @@ export function factoryWindowPeriods(scope: Scope & { factoryId: string }): stri
   return scoped(scope).field(fields.period).group().aggregateWindow({ every: "15m", fn: "last" }).yield("periods").toString();
 }
 
-/** kWh, cost and readings per meter per local day. */
+/** kWh, kVArh and cost per meter per local day. */
 export function meterDays(scope: Scope & { factoryId: string; timeZone: string }): string {
-  return scoped(scope).field(fields.kwh, fields.cost).aggregateWindow({ every: "1d", fn: "sum", timeZone: scope.timeZone }).yield("meter_days").toString();
+  return scoped(scope)
+    .field(fields.kwh, fields.kvarh, fields.cost)
+    .aggregateWindow({ every: "1d", fn: "sum", timeZone: scope.timeZone })
+    .yield("meter_days")
+    .toString();
 }
 
 /** Mean of one field per window, every meter in scope separately (voltage, current, kW). */

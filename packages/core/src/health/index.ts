@@ -1,3 +1,4 @@
+import { unreadableFiles } from "../util/files";
 import { processState } from "../util/global";
 
 /** Component health, reported by GET /health. Each runtime registers the parts it runs. */
@@ -33,3 +34,10 @@ export async function report(timeoutMs = 2000): Promise<Report> {
   );
   return { status: Object.values(components).every((component) => component.ok) ? "ok" : "degraded", components };
 }
+
+/**
+ * Files a reader could not read (a torn lake Parquet, a workflow state file) and set aside
+ * (util/files.ts): each with where it was, where it went, why and when. They are repaired, not
+ * failing (the reader goes on without them), so the component stays ok and names them for a person.
+ */
+export const unreadableFilesCheck: Check = async () => ({ ok: true, detail: { unreadable: unreadableFiles() } });

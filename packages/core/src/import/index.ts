@@ -9,6 +9,7 @@ import { ulid } from "ulid";
 import { Close } from "../close";
 import { Database } from "../database";
 import { Factory } from "../factory";
+import type { Figures } from "../kpi/figures";
 import { meterTable } from "../meter/meter.sql";
 import { Prices } from "../prices";
 import { Production } from "../production";
@@ -253,7 +254,7 @@ export async function finish(input: { organizationId: string; kind: Kind; loaded
     inserted: number;
     updated: number;
     unchanged: number;
-    kpis?: { factoryId: string; from: string; to: string; lines: Production.LineKpi[] }[];
+    kpis?: { factoryId: string; from: string; to: string; energyPerUnit: Figures.EnergyPerUnit }[];
     reconciled?: { factoryId: string; month: string; difference: string }[];
     recompute?: { executionArn: string; factories: number; months: string[] };
   } = {
@@ -272,7 +273,7 @@ export async function finish(input: { organizationId: string; kind: Kind; loaded
         factoryId: loaded.factoryId,
         from: loaded.from,
         to: loaded.to,
-        lines: await Production.energyPerUnit(loaded.factoryId, loaded.from, loaded.to),
+        energyPerUnit: await Production.energyPerUnit(loaded.factoryId, loaded.from, loaded.to),
       });
     }
   }

@@ -2,7 +2,8 @@
  * KPI math (pure): a factory's month from its 15-minute windows and meter days — kWh and cost per
  * day, shift, line and TOU period; energy per unit produced (ISO 50001 EnPI); load factor; power
  * factor; share of energy in punta; peak 15-minute demand against contracted demand; month-to-date
- * bill and month-end projection (through the billing engine); CO2e with a configurable grid factor.
+ * bill and month-end projection (through the billing engine); CO2e with the month's published grid
+ * factor (Emission). The figures' definitions are Figures'; `coverage` says what they stand on.
  * Per-reading cost is provisional; the bill figures come from the tariff, computed exactly.
  */
 import Decimal from "decimal.js";
@@ -12,6 +13,8 @@ import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
 import { Plan, TariffError } from "../tariff/plan";
 import type { MeterDay, Window } from "../timeseries/index";
+import { Emission } from "./emission";
+import { Figures } from "./figures";
 
 export * as Kpi from "./index";
 
@@ -20,12 +23,6 @@ export const Query = z.object({
   gridFactor: z.coerce.number({ error: "gridFactor must be a number (kg CO2e per kWh)" }).min(0).max(5).optional(),
 });
 export type Query = z.infer<typeof Query>;
-
-/**
- * kg CO2e per kWh taken from the grid. Default: Mexico's national electric system factor for 2023,
- * 0.438 t CO2e/MWh (published by SEMARNAT/CRE in 2024); set the year's factor per request or per factory.
- */
-export const defaultGridFactorKgPerKwh = 0.438;
 
 /** A shift: local hours [from, to), crossing midnight when `to` ≤ `from`. */
 export type Shift = { name: string; from: number; to: number };
@@ -46,10 +43,13 @@ export type Input = {
   windows: readonly Window[];
   meterDays: readonly MeterDay[];
   meters: readonly { id: string; line: string }[];
-  /** Units produced per line in the month (imported production data). */
-  production: readonly { line: string; units: number }[];
+  /** Units produced per line and local day in the month (imported production data; shifts may repeat a day). */
+  production: readonly Figures.ProductionDay[];
   tariff: Tariff.Version | undefined;
+  /** kg CO2e per kWh for every month; without it, the month's published factor (Emission.forMonth). */
   gridFactorKgPerKwh?: number;
+  /** The utility's billing meter, when the factory has one: it alone decides the power factor if it measures kVArh. */
+  billingMeterId?: string | null;
   shifts?: readonly Shift[];
 };
 
@@ -64,15 +64,19 @@ export type Kpis = {
   totals: { kwh: number; kvarh: number | null; cost: string; windows: number };
   byDay: (Amount & { day: string })[];
   byShift: (Amount & { shift: string })[];
+  /** `units` and `kwhPerUnit` over the line's days with production rows (see `energyPerUnit`). */
   byLine: (Amount & { line: string; units: number | null; kwhPerUnit: number | null })[];
   byPeriod: (Amount & { period: string; share: number })[];
-  /** kWh per unit produced over the lines with production data (ISO 50001 EnPI); null without production. */
-  energyPerUnit: { units: number; kwh: number; kwhPerUnit: number } | null;
+  /**
+   * kWh per unit produced (ISO 50001 EnPI) over the days and lines with production rows; lines that made
+   * 0 units keep their kWh as idle consumption. Null without production rows.
+   */
+  energyPerUnit: Figures.EnergyPerUnit | null;
   /** Share of kWh in punta (0–1); null without energy or without TOU periods. */
   puntaShare: number | null;
-  /** Average demand over the elapsed month ÷ peak 15-minute demand. */
+  /** Average demand over the hours with data ÷ peak 15-minute demand (Figures.loadFactor; the hours are in `coverage.windows`). */
   loadFactor: number | null;
-  /** kWh / √(kWh² + kVArh²); null when no reactive energy was measured. */
+  /** kWh / √(kWh² + kVArh²) of the meters that measure both (Figures.powerFactorOf; which ones in `coverage.powerFactor`). */
   powerFactor: number | null;
   demand: {
     peakKw: number | null;
@@ -82,9 +86,26 @@ export type Kpis = {
     /** Peak ÷ contracted demand. */
     ofContracted: number | null;
   };
-  co2e: { kg: number; factorKgPerKwh: number };
+  /** CO2e of the month's kWh with the grid factor used: the year it was published for (null: given in the request) and its source. */
+  co2e: { kg: number; factorKgPerKwh: number; factorYear: number | null; source: string };
+  coverage: Coverage;
   /** Bills flag `estimated` when the month's prices were not yet published. */
   bill: { monthToDate: Bill; projection: Bill } | { unavailable: string };
+};
+
+/** What the figures stand on: 15-minute windows with data of those elapsed, and the meters each figure used. */
+export type Coverage = {
+  windows: {
+    /** Windows of the month elapsed by `asOf`. */
+    expected: number;
+    withData: number;
+    missing: number;
+    hoursWithData: number;
+    /** Windows filled by estimated slots; null until readings carry the measured/estimated flag (issue 12). */
+    estimated: number | null;
+  };
+  meters: { withData: string[]; withoutData: string[] };
+  powerFactor: { meters: string[]; leftOut: string[]; billingMeter: string | null };
 };
 
 export class KpiError extends Error {
@@ -135,7 +156,7 @@ export function compute(input: Input): Kpis {
   const elapsedHours = (asOf.getTime() - from.getTime()) / 3_600_000;
   const monthHours = (to.getTime() - from.getTime()) / 3_600_000;
   const shifts = input.shifts ?? defaultShifts;
-  const factor = input.gridFactorKgPerKwh ?? defaultGridFactorKgPerKwh;
+  const co2 = Emission.choose(input.month, input.gridFactorKgPerKwh);
 
   let kwh = 0;
   let kvarh = 0;
@@ -159,26 +180,27 @@ export function compute(input: Input): Kpis {
     add(byShift, shiftOf(shifts, local.hour), window.kwh, window.cost);
     if (window.period !== null) add(byPeriod, window.period, window.kwh, window.cost);
     if (!peak || window.kwh > peak.kwh) peak = window;
-    if (window.period === "punta" && window.kwh * 4 > puntaPeak) puntaPeak = window.kwh * 4;
+    if (window.period === "punta") puntaPeak = Math.max(puntaPeak, Figures.demandKw(window.kwh));
   }
 
   const lineOf = new Map(input.meters.map((meter) => [meter.id, meter.line]));
   const byLine = new Map<string, { kwh: number; cost: Decimal }>();
   for (const day of input.meterDays) add(byLine, lineOf.get(day.meterId) ?? "(unassigned)", day.kwh, day.cost);
-  const units = new Map<string, number>();
-  for (const row of input.production) units.set(row.line, (units.get(row.line) ?? 0) + row.units);
-  let producedUnits = 0;
-  let producedKwh = 0;
+  const enpi = input.production.length > 0 ? Figures.energyPerUnit({ production: input.production, meterDays: input.meterDays, lineOf }) : null;
+  const perLine = new Map(enpi?.lines.map((line) => [line.line, line]));
   const lines = amounts(byLine).map(({ key, ...amount }) => {
-    const made = units.get(key);
-    if (made !== undefined && made > 0) {
-      producedUnits += made;
-      producedKwh += amount.kwh;
-    }
-    return { line: key, ...amount, units: made ?? null, kwhPerUnit: made !== undefined && made > 0 ? round(amount.kwh / made, 6) : null };
+    const produced = perLine.get(key);
+    return { line: key, ...amount, units: produced?.units ?? null, kwhPerUnit: produced?.kwhPerUnit ?? null };
   });
 
-  const peakKw = peak ? peak.kwh * 4 : null;
+  const pf = Figures.powerFactorOf(
+    input.meterDays.map((day) => ({ meterId: day.meterId, kwh: day.kwh, kwhWithKvarh: day.kwhWithKvarh, kvarh: day.kvarh })),
+    { billingMeterId: input.billingMeterId },
+  );
+  const metersWithData = new Set(input.meterDays.filter((day) => day.kwh > 0 || day.kvarh !== null).map((day) => day.meterId));
+  const expectedWindows = Math.floor((asOf.getTime() - from.getTime()) / (Figures.demandWindowMinutes * 60_000));
+  const hoursWithData = (windows.length * Figures.demandWindowMinutes) / 60;
+  const peakKw = peak ? Figures.demandKw(peak.kwh) : null;
   const puntaKwh = byPeriod.get("punta")?.kwh ?? 0;
   return {
     month: input.month,
@@ -196,10 +218,10 @@ export function compute(input: Input): Kpis {
     byPeriod: amounts(byPeriod)
       .map(({ key, ...amount }) => ({ period: key, ...amount, share: kwh > 0 ? round(amount.kwh / kwh, 4) : 0 }))
       .sort((a, b) => a.period.localeCompare(b.period)),
-    energyPerUnit: producedUnits > 0 ? { units: producedUnits, kwh: round(producedKwh, 3), kwhPerUnit: round(producedKwh / producedUnits, 6) } : null,
-    puntaShare: kwh > 0 && byPeriod.size > 0 ? round(puntaKwh / kwh, 4) : null,
-    loadFactor: peakKw && elapsedHours > 0 ? round(kwh / elapsedHours / peakKw, 4) : null,
-    powerFactor: measuredReactive && kwh > 0 ? round(kwh / Math.sqrt(kwh * kwh + kvarh * kvarh), 4) : null,
+    energyPerUnit: enpi,
+    puntaShare: byPeriod.size > 0 ? Figures.puntaShare({ puntaKwh, kwh }) : null,
+    loadFactor: Figures.loadFactor({ kwh, hoursWithData, peakKw }),
+    powerFactor: pf.value,
     demand: {
       peakKw: peakKw === null ? null : round(peakKw, 3),
       peakAt: peak ? peak.start.toISOString() : null,
@@ -207,7 +229,24 @@ export function compute(input: Input): Kpis {
       contractedKw: input.contractedDemandKw,
       ofContracted: peakKw !== null && input.contractedDemandKw ? round(peakKw / input.contractedDemandKw, 4) : null,
     },
-    co2e: { kg: round(kwh * factor, 3), factorKgPerKwh: factor },
+    co2e: { kg: round(kwh * co2.kgPerKwh, 3), factorKgPerKwh: co2.kgPerKwh, factorYear: co2.year, source: co2.source },
+    coverage: {
+      windows: {
+        expected: expectedWindows,
+        withData: windows.length,
+        missing: Math.max(0, expectedWindows - windows.length),
+        hoursWithData,
+        estimated: null,
+      },
+      meters: {
+        withData: [...metersWithData].sort(),
+        withoutData: input.meters
+          .map((meter) => meter.id)
+          .filter((id) => !metersWithData.has(id))
+          .sort(),
+      },
+      powerFactor: { meters: pf.meters, leftOut: pf.leftOut, billingMeter: pf.billingMeter },
+    },
     bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh }),
   };
 }
@@ -244,20 +283,22 @@ function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, i
   const kwh: Record<string, number> = Object.fromEntries(plan.schedule.periods.map((name) => [name, 0]));
   const demandKw: { max: number } & Record<string, number> = { max: 0 };
   let kvarh: number | undefined;
+  let kwhWithKvarh = 0;
   for (const window of windows) {
     const code = calendar.codeAt(window.start.getTime());
     const energyPeriod = plan.schedule.periods[code % DEMAND_SHIFT] as string;
     const demandPeriod = plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string;
     kwh[energyPeriod] = (kwh[energyPeriod] ?? 0) + window.kwh * scale;
-    const kw = window.kwh * 4;
+    const kw = Figures.demandKw(window.kwh);
     demandKw.max = Math.max(demandKw.max, kw);
     demandKw[demandPeriod] = Math.max(demandKw[demandPeriod] ?? 0, kw);
     if (window.kvarh !== null) kvarh = (kvarh ?? 0) + window.kvarh * scale;
+    kwhWithKvarh += window.kwhWithKvarh * scale;
   }
   // A 15-minute window as one 900-second reading: the engine spreads it over its three 5-minute slots,
   // so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
-  const readings = windows.map((window) => ({ start: window.start, seconds: 900, kwh: window.kwh, kvarh: window.kvarh }));
+  const readings = windows.map((window) => ({ start: window.start, seconds: 900, kwh: window.kwh, kvarh: window.kvarh, kwhWithKvarh: window.kwhWithKvarh }));
   const monthToDate = computeBill({ definition, timeZone: input.timeZone, period, usage: { readings } });
-  const projection = computeBill({ definition, timeZone: input.timeZone, period, usage: { kwh, kvarh, demandKw } });
+  const projection = computeBill({ definition, timeZone: input.timeZone, period, usage: { kwh, kvarh, kwhWithKvarh, demandKw } });
   return { monthToDate, projection };
 }

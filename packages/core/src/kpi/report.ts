@@ -3,10 +3,9 @@
  * (InfluxDB, or DuckDB over the lake), meters and lines, production, and the tariff in force, then
  * `Kpi.compute`. Org-scoped: another organization's factory is "not found".
  */
-import { sql } from "drizzle-orm";
-import { Database } from "../database";
 import { Factory } from "../factory";
 import { Meter } from "../meter";
+import { Production } from "../production";
 import { Tariff } from "../tariff";
 import { TariffStore } from "../tariff/store";
 import { TimeSeries } from "../timeseries";
@@ -14,20 +13,6 @@ import { VisibleError } from "../util/error";
 import { compute, type Kpis, monthRange, type Query } from "./index";
 
 export * as KpiReport from "./report";
-
-/**
- * Units produced per line over the local days [fromDay, toDay] (YYYY-MM-DD), from the `production`
- * table the import workflow fills (per line, day and shift).
- */
-export async function productionByLine(factoryId: string, fromDay: string, toDay: string): Promise<{ line: string; units: number }[]> {
-  const result = await Database.use().execute(sql`
-    select line, sum(units)::text as units
-    from production
-    where factory_id = ${factoryId} and date between ${fromDay}::date and ${toDay}::date
-    group by line
-    order by line`);
-  return (result as unknown as { rows: { line: string; units: string }[] }).rows.map((row) => ({ line: row.line, units: Number(row.units) }));
-}
 
 /**
  * The KPIs of a factory's local month as of `now`.
@@ -41,7 +26,7 @@ export async function month(organizationId: string, factoryId: string, query: Qu
   const range = { factoryId, from, to };
   const { windows, meterDays } = await series.usage({ ...range, timeZone: factory.timeZone });
   const meters = await Meter.listByFactory(factoryId);
-  const production = await productionByLine(factoryId, `${query.month}-01`, lastDayOf(query.month));
+  const production = await Production.days(factoryId, `${query.month}-01`, lastDayOf(query.month));
   const versions = (await TariffStore.versions([factoryId])).get(factoryId) ?? [];
   const kpis = compute({
     month: query.month,

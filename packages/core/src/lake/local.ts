@@ -1,6 +1,9 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, timestampTZValue } from "@duckdb/node-api";
+import { lakeUnreadableFilesPerQuery } from "../config";
+import { setAside, syncDirectory } from "../util/files";
 import { LakeError, type Port, partitionOf, type Row } from "./index";
 
 const columns = `meter_id VARCHAR, factory_id VARCHAR, device_id VARCHAR, interval_start TIMESTAMPTZ, interval_seconds INTEGER,
@@ -10,10 +13,29 @@ const columns = `meter_id VARCHAR, factory_id VARCHAR, device_id VARCHAR, interv
 
 type Waiting = { rows: Row[]; resolve: () => void; reject: (error: Error) => void };
 
+/** DuckDB's messages for a Parquet file it cannot open name the file in quotes. */
+const unreadableParquet =
+  /(?:too small to be a Parquet file|No magic bytes found|Invalid Input Error: File|Corrupt|Couldn't deserialize thrift|Invalid FileMetaData)[^']*'([^']+\.parquet)'/i;
+/** A Parquet read error that names no file (a footer that does not decode: "TProtocolException: Invalid data"). */
+const anonymousParquetError = /parquet|thrift|TProtocolException/i;
+
+function parquetFiles(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...parquetFiles(path));
+    else if (entry.name.endsWith(".parquet")) found.push(path);
+  }
+  return found;
+}
+
 /**
  * Parquet files under `<dir>/readings/dt=YYYY-MM-DD/`, written by DuckDB. Puts that arrive while a
  * write is running are merged into the next one (like Firehose's buffer), so a busy stream makes
- * fewer, larger files. A put resolves only after its file is closed.
+ * fewer, larger files. A put resolves only after its files are durable: DuckDB writes them in
+ * `<dir>/staging/`, each is fsynced and renamed into its partition, so a reader never meets half a
+ * file. A file that still cannot be read (from an older version, a disk fault) is moved to
+ * `<dir>/corrupt/` and listed by `unreadableFiles()` (GET /health); the query runs without it.
  */
 export class LocalLake implements Port {
   private connection?: Promise<DuckDBConnection>;
@@ -21,9 +43,13 @@ export class LocalLake implements Port {
   private waiting: Waiting[] = [];
   private writing = false;
   readonly readingsDir: string;
+  private readonly stagingDir: string;
+  private readonly corruptDir: string;
 
   constructor(dir: string) {
     this.readingsDir = join(dir, "readings");
+    this.stagingDir = join(dir, "staging");
+    this.corruptDir = join(dir, "corrupt");
   }
 
   describe() {
@@ -38,15 +64,47 @@ export class LocalLake implements Port {
     });
   }
 
-  /** Runs a query over the lake's Parquet files (`readings` is a view); for tests and the local time-series port. */
+  /**
+   * Runs a query over the lake's Parquet files (`readings` is a view); for tests and the local
+   * time-series port. A file DuckDB cannot open is set aside and the query run again without it.
+   */
   async query(sql: string): Promise<Record<string, unknown>[]> {
     const connection = await this.connect();
     const glob = join(this.readingsDir, "**", "*.parquet").replaceAll("'", "''");
-    await connection.run(
-      `CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`,
-    );
-    const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
+    for (let setAsideCount = 0; ; setAsideCount++) {
+      try {
+        await connection.run(
+          `CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`,
+        );
+        const reader = await connection.runAndReadAll(sql);
+        return reader.getRowObjectsJS() as Record<string, unknown>[];
+      } catch (error) {
+        if (setAsideCount >= lakeUnreadableFilesPerQuery || !(await this.setAsideUnreadable(connection, (error as Error).message))) throw error;
+      }
+    }
+  }
+
+  /** Moves the file(s) behind a DuckDB read error to corrupt/; false when the error is not about a file. */
+  private async setAsideUnreadable(connection: DuckDBConnection, message: string): Promise<boolean> {
+    const aside = (path: string, reason: string) => setAside(path, reason, join(this.corruptDir, relative(this.readingsDir, path), ".."));
+    const named = unreadableParquet.exec(message)?.[1];
+    if (named && !relative(this.readingsDir, named).startsWith("..")) {
+      // A query running beside this one may have moved it already: then only run again.
+      if (existsSync(named)) aside(named, message);
+      return true;
+    }
+    if (!anonymousParquetError.test(message) || /No files found/i.test(message)) return false;
+    // The error names no file: open each file's footer on its own to find the ones that fail.
+    let found = false;
+    for (const path of parquetFiles(this.readingsDir)) {
+      try {
+        await connection.run(`SELECT count(*) FROM parquet_metadata('${path.replaceAll("'", "''")}')`);
+      } catch (error) {
+        aside(path, (error as Error).message);
+        found = true;
+      }
+    }
+    return found;
   }
 
   async close(): Promise<void> {
@@ -59,6 +117,9 @@ export class LocalLake implements Port {
   private connect(): Promise<DuckDBConnection> {
     this.connection ??= (async () => {
       mkdirSync(this.readingsDir, { recursive: true });
+      // Staged files of a write the process did not finish were never acknowledged: their readings
+      // are still undelivered in the database and the sweeper sends them again.
+      rmSync(this.stagingDir, { recursive: true, force: true });
       this.instance = await DuckDBInstance.create(":memory:", { threads: "1" });
       return this.instance.connect();
     })();
@@ -115,12 +176,38 @@ export class LocalLake implements Port {
       appender.endRow();
     }
     appender.closeSync();
-    const target = this.readingsDir.replaceAll("'", "''");
-    // Money travels as decimal text and is stored as DECIMAL, never as a binary float.
-    await connection.run(
-      `COPY (SELECT * REPLACE (CAST(unit_price AS DECIMAL(14,6)) AS unit_price, CAST(cost AS DECIMAL(18,6)) AS cost) FROM lake_batch)
-       TO '${target}' (FORMAT parquet, PARTITION_BY (dt), APPEND, FILENAME_PATTERN 'part-{uuid}')`,
-    );
-    await connection.run("DROP TABLE lake_batch");
+    const staging = join(this.stagingDir, randomUUID());
+    mkdirSync(staging, { recursive: true });
+    try {
+      // Money travels as decimal text and is stored as DECIMAL, never as a binary float.
+      await connection.run(
+        `COPY (SELECT * REPLACE (CAST(unit_price AS DECIMAL(14,6)) AS unit_price, CAST(cost AS DECIMAL(18,6)) AS cost) FROM lake_batch)
+         TO '${staging.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (dt), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{uuid}')`,
+      );
+      await connection.run("DROP TABLE lake_batch");
+      await this.publish(staging);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Moves each staged file, fsynced, into its partition under readings/, then makes the renames durable. */
+  private async publish(staging: string): Promise<void> {
+    const partitions = new Set<string>();
+    for (const path of parquetFiles(staging)) {
+      const fd = openSync(path, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const target = join(this.readingsDir, relative(staging, path));
+      const partition = join(target, "..");
+      mkdirSync(partition, { recursive: true });
+      partitions.add(partition);
+      renameSync(path, target);
+    }
+    for (const partition of partitions) await syncDirectory(partition);
+    await syncDirectory(this.readingsDir);
   }
 }

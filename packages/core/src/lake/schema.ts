@@ -97,15 +97,5 @@ FROM ${latest}
 WHERE interval_seconds = 300
 GROUP BY 1, 2`,
     },
-    {
-      name: "power_factor_monthly",
-      description: "Energy-weighted power factor per factory and month, from kWh and kVArh.",
-      sql: `CREATE OR REPLACE VIEW "${database}"."power_factor_monthly" AS
-SELECT factory_id, substr(dt, 1, 7) AS month, sum(kwh) AS kwh, sum(kvarh) AS kvarh,
-       sum(kwh) / sqrt(power(sum(kwh), 2) + power(sum(kvarh), 2)) AS power_factor
-FROM ${latest}
-WHERE kvarh IS NOT NULL
-GROUP BY 1, 2`,
-    },
   ];
 }

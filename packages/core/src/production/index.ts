@@ -1,7 +1,12 @@
 /** Production output per line and local day (and shift): loaded from customer files, joined with energy for KPIs. */
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { Database } from "../database";
+import { factoryTable } from "../factory/factory.sql";
 import type { ProductionRow } from "../import/rows";
+import { Figures } from "../kpi/figures";
+import { meterTable } from "../meter/meter.sql";
+import { toInstant } from "../tariff/periods";
+import { PostgresTimeSeries } from "../timeseries/postgres";
 
 export * as Production from "./index";
 
@@ -36,34 +41,39 @@ export async function load(factoryId: string, importRunId: string, rows: readonl
   return result;
 }
 
-export type LineKpi = { line: string; units: string; kwh: number; kwhPerUnit: number | null };
+/**
+ * Units produced per line and local day over [fromDay, toDay] (YYYY-MM-DD, inclusive); the shifts of a
+ * day are added up.
+ */
+export async function days(factoryId: string, fromDay: string, toDay: string): Promise<Figures.ProductionDay[]> {
+  const result = await Database.use().execute(sql`
+    select line, to_char(date, 'YYYY-MM-DD') as day, sum(units)::text as units
+    from production
+    where factory_id = ${factoryId} and date between ${fromDay}::date and ${toDay}::date
+    group by line, date
+    order by line, date`);
+  return (result as unknown as { rows: { line: string; day: string; units: string }[] }).rows.map((row) => ({
+    line: row.line,
+    day: row.day,
+    units: Number(row.units),
+  }));
+}
 
 /**
- * Energy per unit per line over local days [from, to] (inclusive): kWh of the meters labelled with the
- * line, over the units produced. Lines without production have no ratio.
+ * Energy per unit (Figures.energyPerUnit) over local days [from, to] (inclusive), from the stored
+ * readings: per line, the kWh of its meters on the days with production rows, over the units; lines
+ * that made 0 units report their kWh as idle consumption. The same definition as the month's KPIs.
  */
-export async function energyPerUnit(factoryId: string, from: string, to: string): Promise<LineKpi[]> {
-  const answer = await Database.use().execute(sql`
-    with f as (select time_zone from factory where id = ${factoryId}),
-    units as (
-      select line, sum(units) as units from production
-      where factory_id = ${factoryId} and date between ${from}::date and ${to}::date group by line
-    ),
-    energy as (
-      select m.line, sum(r.kwh)::float8 as kwh
-      from reading r join meter m on m.id = r.meter_id, f
-      where r.factory_id = ${factoryId}
-        and r.interval_start >= (${from}::date::timestamp at time zone f.time_zone)
-        and r.interval_start < ((${to}::date + 1)::timestamp at time zone f.time_zone)
-      group by m.line
-    )
-    select u.line, u.units::text as units, coalesce(e.kwh, 0)::float8 as kwh
-    from units u left join energy e on e.line = u.line
-    order by u.line`);
-  return (answer as unknown as { rows: { line: string; units: string; kwh: number }[] }).rows.map((row) => ({
-    line: row.line,
-    units: row.units,
-    kwh: Math.round(row.kwh * 1000) / 1000,
-    kwhPerUnit: Number(row.units) > 0 ? Math.round((row.kwh / Number(row.units)) * 1_000_000) / 1_000_000 : null,
-  }));
+export async function energyPerUnit(factoryId: string, from: string, to: string): Promise<Figures.EnergyPerUnit> {
+  const [factory] = await Database.use().select({ timeZone: factoryTable.timeZone }).from(factoryTable).where(eq(factoryTable.id, factoryId));
+  if (!factory) throw new Error(`factory ${factoryId} not found`);
+  const midnight = (day: string) =>
+    new Date(
+      toInstant({ year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)), hour: 0, minute: 0 }, factory.timeZone) ??
+        Date.parse(`${day}T00:00:00Z`),
+    );
+  const next = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  const meterDays = await new PostgresTimeSeries().meterDays({ factoryId, from: midnight(from), to: midnight(next), timeZone: factory.timeZone });
+  const meters = await Database.use().select({ id: meterTable.id, line: meterTable.line }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
+  return Figures.energyPerUnit({ production: await days(factoryId, from, to), meterDays, lineOf: new Map(meters.map((meter) => [meter.id, meter.line])) });
 }

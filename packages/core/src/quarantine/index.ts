@@ -72,9 +72,12 @@ export async function add(entries: Entry[]): Promise<void> {
     );
 }
 
-/** What the actor may see: its organization's records; operators also those no device claims. */
+/**
+ * What the actor may see: its organization's records; records no organization claims (an unknown
+ * device or meter) only a platform actor (Auth.Actor.platform), never another organization's operator.
+ */
 function visibleTo(actor: Actor) {
-  return actor.role === "operator"
+  return actor.platform
     ? or(eq(quarantineTable.organizationId, actor.organizationId), isNull(quarantineTable.organizationId))
     : eq(quarantineTable.organizationId, actor.organizationId);
 }

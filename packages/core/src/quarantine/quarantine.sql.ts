@@ -6,7 +6,7 @@ export const quarantineTable = pgTable(
   "quarantine",
   {
     id: text("id").primaryKey(),
-    /** Null when the record names no device we know: only operators see those. */
+    /** Null when the record names no device we know: only platform operators see those (quarantine/index.ts visibleTo). */
     organizationId: text("organization_id"),
     deviceId: text("device_id"),
     source: text("source", { enum: ["kinesis", "http", "consumer"] }).notNull(),

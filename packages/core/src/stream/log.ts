@@ -10,10 +10,11 @@
  */
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { type FileHandle, open, rename, rm, stat } from "node:fs/promises";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { type FileHandle, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { readJsonState, syncDirectory, writeFileAtomicSync } from "../util/files";
 
 const headerBytes = 8;
 const fixedPayloadBytes = 8 + 8 + 2;
@@ -89,13 +90,12 @@ export class DurableLog {
   static async open(options: LogOptions): Promise<DurableLog> {
     mkdirSync(options.dir, { recursive: true });
     const metaPath = join(options.dir, "stream.json");
-    let meta: { name: string; shardCount: number; createdAt: string };
-    try {
-      meta = JSON.parse(readFileSync(metaPath, "utf8"));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new LogError(`cannot read ${metaPath}`, { cause: error });
-      meta = { name: options.name, shardCount: options.shardCount, createdAt: new Date().toISOString() };
-      writeFileSync(metaPath, JSON.stringify(meta));
+    let meta = readJsonState<{ name: string; shardCount: number; createdAt: string }>(metaPath);
+    if (!meta) {
+      // A new stream, or one whose stream.json was unreadable (set aside): its shard folders tell the count.
+      const existing = readdirSync(options.dir).filter((name) => /^shardId-\d{12}$/.test(name)).length;
+      meta = { name: options.name, shardCount: existing || options.shardCount, createdAt: new Date().toISOString() };
+      writeFileAtomicSync(metaPath, JSON.stringify(meta));
     }
     // The shard count is fixed when the stream is created: re-sharding would move partition keys.
     const log = new DurableLog({ ...options, shardCount: meta.shardCount }, new Date(meta.createdAt));
@@ -431,27 +431,4 @@ function decode(shardId: string, payload: Buffer): LogRecord {
 
 export function formatSeq(seq: bigint): string {
   return seq.toString().padStart(sequenceDigits, "0");
-}
-
-/** A new file's directory entry must be durable too, or a power cut could forget the file. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes a small file so that a crash leaves either the old or the new content, never a mix. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const handle = await open(temporary, "w");
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
 }

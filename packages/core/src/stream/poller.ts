@@ -5,11 +5,11 @@
  * record age, and an on-failure action that archives the records instead of dropping them.
  */
 
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { readJsonState, writeFileAtomic } from "../util/files";
 import { kinesisEvent } from "./event";
-import { type DurableLog, type LogRecord, type Position, writeFileAtomic } from "./log";
+import type { DurableLog, LogRecord, Position } from "./log";
 
 export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
 
@@ -92,13 +92,9 @@ export class Poller {
   }
 
   private loadCheckpoint(shardId: string): Checkpoint {
-    try {
-      return JSON.parse(readFileSync(this.checkpointPath(shardId), "utf8")) as Checkpoint;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      // TRIM_HORIZON: a new consumer starts at the oldest record kept.
-      return { position: this.options.log.trimHorizon(shardId) };
-    }
+    // TRIM_HORIZON: a new consumer starts at the oldest record kept; so does one whose checkpoint was
+    // unreadable (set aside): records already processed come again and are stored once by their key.
+    return readJsonState<Checkpoint>(this.checkpointPath(shardId)) ?? { position: this.options.log.trimHorizon(shardId) };
   }
 
   private async runShard(shardId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../database";
+import type { Lake } from "../lake";
 
 export * as Testing from "./index";
 
@@ -147,3 +148,31 @@ export const gdmthNoroesteMarch2026 = {
   distribution: "90.85",
   capacity: "392.66",
 } as const;
+
+/**
+ * A costed 5-minute reading as the lake stores it, for tests: a meter's kWh at an instant, every other
+ * column empty or neutral unless given.
+ * @example Testing.lakeRow({ meterId: "mtr_1", factoryId: "fac_1", intervalStart: new Date("2026-03-10T16:00:00Z"), kwh: 10, kvarh: 7.5 })
+ */
+export function lakeRow(row: Pick<Lake.Row, "meterId" | "factoryId" | "intervalStart" | "kwh"> & Partial<Lake.Row>): Lake.Row {
+  return {
+    deviceId: "dev_test",
+    intervalSeconds: 300,
+    kvarh: null,
+    kwAvg: null,
+    kwMax: null,
+    pf: null,
+    voltage: null,
+    current: null,
+    touPeriod: null,
+    tariffId: null,
+    unitPrice: null,
+    cost: "0.000000",
+    estimated: false,
+    gap: false,
+    computedAt: row.intervalStart,
+    source: "kinesis",
+    receivedAt: row.intervalStart,
+    ...row,
+  };
+}

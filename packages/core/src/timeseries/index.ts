@@ -19,12 +19,26 @@ export type Window = {
   kwh: number;
   /** Null when no meter measured reactive energy in the window. */
   kvarh: number | null;
+  /** kWh of the readings that carry kVArh (what power factor pairs with `kvarh`; Figures.powerFactor). */
+  kwhWithKvarh: number;
   /** Provisional cost (sum of the readings' costs), decimal text. */
   cost: string;
 };
 
-/** One meter's energy and cost on one local day (YYYY-MM-DD). */
-export type MeterDay = { meterId: string; day: string; kwh: number; cost: string };
+/** One meter's energy and cost on one local day (YYYY-MM-DD); kVArh null when the meter measured none that day. */
+export type MeterDay = { meterId: string; day: string; kwh: number; cost: string; kvarh: number | null; kwhWithKvarh: number };
+
+/** A meter day from a SQL row (`meter_id`, `day`, `kwh`, `cost`, `kvarh`, `kwh_with_kvarh`), as the lake and Postgres answer it. */
+export function meterDayOf(row: Record<string, unknown>): MeterDay {
+  return {
+    meterId: String(row.meter_id),
+    day: String(row.day),
+    kwh: Number(row.kwh),
+    cost: String(row.cost),
+    kvarh: row.kvarh === null ? null : Number(row.kvarh),
+    kwhWithKvarh: Number(row.kwh_with_kvarh),
+  };
+}
 
 /** A factory's readings in [from, to). */
 export type Range = { factoryId: string; from: Date; to: Date };

@@ -143,13 +143,17 @@ export class InfluxTimeSeries implements Port {
 
   async windows(range: Range): Promise<Window[]> {
     const scope = { bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to };
-    const [sums, periods] = await Promise.all([this.query(Flux.factoryWindows(scope)), this.query(Flux.factoryWindowPeriods(scope))]);
+    const [sums, periods, paired] = await Promise.all([
+      this.query(Flux.factoryWindows(scope)),
+      this.query(Flux.factoryWindowPeriods(scope)),
+      this.query(Flux.factoryWindowsWithKvarh(scope)),
+    ]);
     const byTime = new Map<number, Window>();
     const at = (row: Record<string, unknown>) => {
       const start = Date.parse(String(row._time));
       let window = byTime.get(start);
       if (!window) {
-        window = { start: new Date(start), period: null, kwh: 0, kvarh: null, cost: "0" };
+        window = { start: new Date(start), period: null, kwh: 0, kvarh: null, kwhWithKvarh: 0, cost: "0" };
         byTime.set(start, window);
       }
       return window;
@@ -161,6 +165,7 @@ export class InfluxTimeSeries implements Port {
       else if (row._field === Flux.fields.kvarh) window.kvarh = value;
       else if (row._field === Flux.fields.cost) window.cost = value.toFixed(6);
     }
+    for (const row of paired) at(row).kwhWithKvarh = Number(row._value);
     for (const row of periods) at(row).period = row._value === null || row._value === undefined ? null : String(row._value);
     return [...byTime.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
   }
@@ -171,9 +176,9 @@ export class InfluxTimeSeries implements Port {
   }
 
   async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
-    const rows = await this.query(
-      Flux.meterDays({ bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to, timeZone: range.timeZone }),
-    );
+    const scope = { bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to, timeZone: range.timeZone };
+    const [sums, paired] = await Promise.all([this.query(Flux.meterDays(scope)), this.query(Flux.meterDaysWithKvarh(scope))]);
+    const rows = [...sums, ...paired];
     const byKey = new Map<string, MeterDay>();
     for (const row of rows) {
       const meterId = String(row[Flux.tags.meter]);
@@ -182,10 +187,12 @@ export class InfluxTimeSeries implements Port {
       const key = `${meterId}@${day}`;
       let found = byKey.get(key);
       if (!found) {
-        found = { meterId, day, kwh: 0, cost: "0" };
+        found = { meterId, day, kwh: 0, cost: "0", kvarh: null, kwhWithKvarh: 0 };
         byKey.set(key, found);
       }
       if (row._field === Flux.fields.kwh) found.kwh = Number(row._value);
+      else if (row._field === Flux.fields.kvarh) found.kvarh = Number(row._value);
+      else if (row._field === Flux.kwhWithKvarhField) found.kwhWithKvarh = Number(row._value);
       else if (row._field === Flux.fields.cost) found.cost = Number(row._value).toFixed(6);
     }
     return [...byKey.values()].sort((a, b) => a.day.localeCompare(b.day) || a.meterId.localeCompare(b.meterId));

@@ -4,9 +4,10 @@
  * (`Lake.put`) by the time it writes series — so `write` does nothing. The lake is append-only; every
  * query takes the latest copy of each reading (by computedAt), so corrections never double-count.
  */
+import { Figures } from "../kpi/figures";
 import type { Lake } from "../lake";
 import type { LocalLake } from "../lake/local";
-import { type MeterDay, type Port, type Range, TimeSeriesError, type Window } from "./index";
+import { type MeterDay, meterDayOf, type Port, type Range, TimeSeriesError, type Window } from "./index";
 
 /** A SQL string literal. */
 export function sqlString(value: string): string {
@@ -45,7 +46,9 @@ export function latestReadings(range: Range): string {
   GROUP BY meter_id, interval_start`;
 }
 
-const windowColumns = `arg_max(tou_period, interval_start) AS period, sum(kwh) AS kwh, sum(kvarh) AS kvarh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost`;
+/** Energy columns of any grouping: kWh, kVArh, the kWh measured with kVArh (Figures.sql.kwhWithKvarh) and cost. */
+const energyColumns = `sum(kwh) AS kwh, sum(kvarh) AS kvarh, coalesce(sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}), 0) AS kwh_with_kvarh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost`;
+const windowColumns = `arg_max(tou_period, interval_start) AS period, ${energyColumns}`;
 
 type Raw = Record<string, unknown>;
 const toWindow = (row: Raw): Window => ({
@@ -53,9 +56,9 @@ const toWindow = (row: Raw): Window => ({
   period: (row.period as string | null) ?? null,
   kwh: Number(row.kwh),
   kvarh: row.kvarh === null ? null : Number(row.kvarh),
+  kwhWithKvarh: Number(row.kwh_with_kvarh),
   cost: String(row.cost),
 });
-const toMeterDay = (row: Raw): MeterDay => ({ meterId: String(row.meter_id), day: String(row.day), kwh: Number(row.kwh), cost: String(row.cost) });
 
 export class LakeTimeSeries implements Port {
   constructor(private readonly lake: LocalLake) {}
@@ -79,9 +82,9 @@ export class LakeTimeSeries implements Port {
     const rows = await this.read(`
       WITH latest AS (${latestReadings(range)})
       SELECT meter_id, CAST(CAST(interval_start AT TIME ZONE ${zone(range.timeZone)} AS DATE) AS VARCHAR) AS day,
-             sum(kwh) AS kwh, CAST(coalesce(sum(cost), 0) AS VARCHAR) AS cost
+             ${energyColumns}
       FROM latest GROUP BY 1, 2 ORDER BY 2, 1`);
-    return rows.map(toMeterDay);
+    return rows.map(meterDayOf);
   }
 
   /** Windows and meter days from one scan and one dedup (grouping sets). */
@@ -93,7 +96,7 @@ export class LakeTimeSeries implements Port {
       SELECT window_start, meter_id, day, ${windowColumns}, grouping(window_start) AS by_meter_day
       FROM keyed GROUP BY GROUPING SETS ((window_start), (meter_id, day))`);
     const windows = rows.filter((row) => Number(row.by_meter_day) === 0).map(toWindow);
-    const meterDays = rows.filter((row) => Number(row.by_meter_day) === 1).map(toMeterDay);
+    const meterDays = rows.filter((row) => Number(row.by_meter_day) === 1).map(meterDayOf);
     windows.sort((a, b) => a.start.getTime() - b.start.getTime());
     meterDays.sort((a, b) => a.day.localeCompare(b.day) || a.meterId.localeCompare(b.meterId));
     return { windows, meterDays };

@@ -6,10 +6,16 @@
  */
 import { sql } from "drizzle-orm";
 import { Database } from "../database";
+import { Figures } from "../kpi/figures";
 import type { Lake } from "../lake";
-import type { MeterDay, Port, Range, Window } from "./index";
+import { type MeterDay, meterDayOf, type Port, type Range, type Window } from "./index";
 
 type Rows<T> = { rows: T[] };
+
+/** kWh, kVArh, the kWh measured with kVArh (Figures.sql.kwhWithKvarh) and cost of a grouping. */
+const energyColumns = sql.raw(
+  `sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh, coalesce(sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")}), 0)::float8 as kwh_with_kvarh, coalesce(sum(cost), 0)::text as cost`,
+);
 
 export class PostgresTimeSeries implements Port {
   describe() {
@@ -23,7 +29,7 @@ export class PostgresTimeSeries implements Port {
     const result = await Database.use().execute(sql`
       select to_timestamp(floor(extract(epoch from interval_start) / 900) * 900) as window_start,
              (array_agg(tou_period order by interval_start desc))[1] as period,
-             sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh, coalesce(sum(cost), 0)::text as cost
+             ${energyColumns}
       from reading
       where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
       group by 1 order by 1`);
@@ -32,6 +38,7 @@ export class PostgresTimeSeries implements Port {
       period: (row.period as string | null) ?? null,
       kwh: Number(row.kwh),
       kvarh: row.kvarh === null ? null : Number(row.kvarh),
+      kwhWithKvarh: Number(row.kwh_with_kvarh),
       cost: String(row.cost),
     }));
   }
@@ -39,16 +46,11 @@ export class PostgresTimeSeries implements Port {
   async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
     const result = await Database.use().execute(sql`
       select meter_id, to_char((interval_start at time zone ${range.timeZone})::date, 'YYYY-MM-DD') as day,
-             sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost
+             ${energyColumns}
       from reading
       where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
       group by 1, 2 order by 2, 1`);
-    return (result as unknown as Rows<Record<string, unknown>>).rows.map((row) => ({
-      meterId: String(row.meter_id),
-      day: String(row.day),
-      kwh: Number(row.kwh),
-      cost: String(row.cost),
-    }));
+    return (result as unknown as Rows<Record<string, unknown>>).rows.map(meterDayOf);
   }
 
   async usage(range: Range & { timeZone: string }): Promise<{ windows: Window[]; meterDays: MeterDay[] }> {

@@ -6,9 +6,10 @@
  * Node 20 needs Promise.withResolvers polyfilled before this module runs (bin/wattflow.mjs does).
  */
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
+import { readJsonState, setAside, writeFileAtomicSync } from "../util/files";
 import { type Deployment, limits, Workflows } from "./definitions";
 import { WorkflowIam } from "./iam";
 import { type Execution, ExecutionAlreadyExists, type HistoryEvent, type HistoryPage, type ListOptions, type Runner, WorkflowError } from "./index";
@@ -232,22 +233,17 @@ export class LocalRunner implements Runner {
   private save(record: Record): void {
     if (!this.options.dir) return;
     mkdirSync(this.options.dir, { recursive: true });
-    writeFileSync(join(this.options.dir, `${record.execution.name}.json`), JSON.stringify(record.execution, null, 2));
+    writeFileAtomicSync(join(this.options.dir, `${record.execution.name}.json`), JSON.stringify(record.execution, null, 2));
   }
 
+  /** Loads the executions kept in `dir`; a state file that does not parse is set aside (util/files), never a failed start. */
   private load(dir: string): void {
     if (!existsSync(dir)) return;
     for (const file of readdirSync(dir)) {
       if (!file.endsWith(".json")) continue;
-      const execution = JSON.parse(readFileSync(join(dir, file), "utf8")) as Execution;
-      const eventsFile = join(dir, `${execution.name}.events.jsonl`);
-      const events = existsSync(eventsFile)
-        ? readFileSync(eventsFile, "utf8")
-            .split("\n")
-            .filter((line) => line.length > 0)
-            .map((line) => JSON.parse(line) as HistoryEvent)
-        : [];
-      const record: Record = { execution, events };
+      const execution = readJsonState<Execution>(join(dir, file));
+      if (!execution) continue;
+      const record: Record = { execution, events: readHistory(join(dir, `${execution.name}.events.jsonl`)) };
       this.records.set(execution.executionArn, record);
       if (execution.status === "RUNNING") {
         // The process that ran it is gone: on AWS it would have finished; here it cannot, so say so.
@@ -260,6 +256,30 @@ export class LocalRunner implements Runner {
       }
     }
   }
+}
+
+/**
+ * An execution's history file, appended one event per line: a crash mid-append leaves a torn last
+ * line. Unreadable lines are dropped; the file as found is set aside and rewritten without them.
+ */
+function readHistory(path: string): HistoryEvent[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0);
+  const events: HistoryEvent[] = [];
+  for (const line of lines) {
+    try {
+      events.push(JSON.parse(line) as HistoryEvent);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
+  if (events.length < lines.length) {
+    setAside(path, `${lines.length - events.length} of ${lines.length} history line(s) are not JSON (a torn append); the rest were kept`);
+    writeFileAtomicSync(path, events.map((event) => `${JSON.stringify(event)}\n`).join(""));
+  }
+  return events;
 }
 
 /** Lambda's error shape: Step Functions sees errorType as the error and the JSON document as the cause. */

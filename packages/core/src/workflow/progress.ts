@@ -194,51 +194,89 @@ export function decodeCause(error: string, cause: string | undefined): { type: s
   return { type: error, message: "" };
 }
 
-const failureTypes = new Set(["TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "ExecutionFailed", "ExecutionTimedOut"]);
+const taskFailureTypes = new Set(["TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut"]);
+const executionFailureTypes = new Set(["ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"]);
+/** Events that close a Map or one of its iterations: walking back past one means leaving the iteration it closed. */
+const mapClosers = new Set([
+  "MapStateSucceeded",
+  "MapStateFailed",
+  "MapStateAborted",
+  "MapStateExited",
+  "MapIterationSucceeded",
+  "MapIterationFailed",
+  "MapIterationAborted",
+]);
 
-function failure(execution: Execution, events: readonly HistoryEvent[], byId: Map<number, HistoryEvent>, top: Set<string> | undefined): Failure {
-  // The step whose failure ended the run: the last failed task, else the execution's own failure.
-  const failures = events.filter((event) => failureTypes.has(event.type));
-  const taskFailure = [...failures].reverse().find((event) => !event.type.startsWith("Execution"));
-  const executionFailure = [...failures].reverse().find((event) => event.type.startsWith("Execution"));
-  const source = taskFailure ?? executionFailure;
-  const sourceDetails = source ? details(source) : {};
-  // The failed task's own error comes first: the execution's may be a consequence (a States.Runtime in the failure path).
-  const error = sourceDetails.error ?? execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : execution.status);
-  // A caught error reaches the Fail state unchanged, so the execution's cause is the task's; prefer the task's own.
-  const cause = sourceDetails.cause ?? execution.cause;
-  const decoded = decodeCause(error, cause || undefined);
+type TaskFailure = { event: HistoryEvent; entered: HistoryEvent | undefined; item: { map: string; index: number } | undefined };
 
-  let state = "(execution)";
-  let root: number | undefined;
-  if (taskFailure) {
-    // Walk previousEventId back to the StateEntered of the failing task.
-    let cursor: HistoryEvent | undefined = taskFailure;
-    while (cursor && !cursor.type.endsWith("StateEntered")) cursor = cursor.previousEventId === undefined ? undefined : byId.get(cursor.previousEventId);
-    if (cursor) {
-      state = details(cursor).name ?? state;
-      root = cursor.id;
+/** The StateEntered a task event belongs to, by its previousEventId chain. */
+function enteredOf(event: HistoryEvent, byId: Map<number, HistoryEvent>): HistoryEvent | undefined {
+  let cursor: HistoryEvent | undefined = event;
+  while (cursor && !cursor.type.endsWith("StateEntered")) cursor = cursor.previousEventId === undefined ? undefined : byId.get(cursor.previousEventId);
+  return cursor;
+}
+
+/**
+ * The Map item a state ran in: back along previousEventId to its MapIterationStarted. Reaching the end
+ * of a Map or of another iteration first means the state ran after that Map, at the top level.
+ */
+function itemOf(entered: HistoryEvent | undefined, byId: Map<number, HistoryEvent>, top: Set<string> | undefined): TaskFailure["item"] {
+  if (!entered || top?.has(details(entered).name ?? "")) return undefined;
+  let cursor = entered.previousEventId === undefined ? undefined : byId.get(entered.previousEventId);
+  while (cursor) {
+    if (cursor.type === "MapIterationStarted") {
+      const detail = details(cursor);
+      return detail.name !== undefined && detail.index !== undefined ? { map: detail.name, index: detail.index } : undefined;
     }
-  } else {
+    if (mapClosers.has(cursor.type) || cursor.type === "ExecutionStarted") return undefined;
+    cursor = cursor.previousEventId === undefined ? undefined : byId.get(cursor.previousEventId);
+  }
+  return undefined;
+}
+
+/**
+ * Why the run failed, from the execution's own error and cause and the failed step's own events: the
+ * task failure that raised the execution's error (inside a Map, one of the items that failed), else
+ * the last task failure of a failed item, else the last task failure (the execution's error may be a
+ * consequence, a States.Runtime in the failure path), else the execution itself. Never simply "the
+ * last TaskFailed of the history": parallel Map items fail in any order.
+ */
+function failure(execution: Execution, events: readonly HistoryEvent[], byId: Map<number, HistoryEvent>, top: Set<string> | undefined): Failure {
+  const executionEvent = [...events].reverse().find((event) => executionFailureTypes.has(event.type));
+  const executionDetails = executionEvent ? details(executionEvent) : {};
+  const executionError = executionDetails.error ?? execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : execution.status);
+  const executionCause = executionDetails.cause ?? execution.cause;
+
+  const failedItems = new Set(
+    events
+      .filter((event) => event.type === "MapIterationFailed")
+      .map((event) => details(event))
+      .map((detail) => `${detail.name}#${detail.index}`),
+  );
+  const tasks: TaskFailure[] = events
+    .filter((event) => taskFailureTypes.has(event.type))
+    .map((event) => {
+      const entered = enteredOf(event, byId);
+      return { event, entered, item: itemOf(entered, byId, top) };
+    });
+  const inFailedItem = (task: TaskFailure) => task.item === undefined || failedItems.has(`${task.item.map}#${task.item.index}`);
+  const chosen =
+    tasks.findLast((task) => details(task.event).error === executionError && inFailedItem(task)) ??
+    tasks.findLast((task) => task.item !== undefined && failedItems.has(`${task.item.map}#${task.item.index}`)) ??
+    tasks.at(-1);
+
+  const chosenDetails = chosen ? details(chosen.event) : {};
+  const decoded = decodeCause(chosenDetails.error ?? executionError, (chosen ? chosenDetails.cause : executionCause) || undefined);
+  let state = "(execution)";
+  if (chosen) state = (chosen.entered && details(chosen.entered).name) ?? state;
+  else {
     const lastEntered = [...events].reverse().find((event) => event.type.endsWith("StateEntered") && event.type !== "FailStateEntered");
     state = (lastEntered && details(lastEntered).name) ?? state;
   }
-  // Retries: failed attempts that chain back to the same StateEntered, beyond the first.
-  let attempts = 0;
-  if (root !== undefined) {
-    for (const event of events) {
-      if (event.type !== "TaskFailed" && event.type !== "TaskTimedOut" && event.type !== "LambdaFunctionFailed" && event.type !== "LambdaFunctionTimedOut")
-        continue;
-      let cursor: HistoryEvent | undefined = event;
-      while (cursor && !cursor.type.endsWith("StateEntered")) cursor = cursor.previousEventId === undefined ? undefined : byId.get(cursor.previousEventId);
-      if (cursor?.id === root) attempts += 1;
-    }
-  }
-  const failedItem = [...events].reverse().find((event) => event.type === "MapIterationFailed");
-  const itemDetails = failedItem ? details(failedItem) : undefined;
-  const item =
-    itemDetails?.name !== undefined && itemDetails.index !== undefined && !top?.has(state) ? { map: itemDetails.name, index: itemDetails.index } : undefined;
+  // Retries: failed attempts of the same state entry, beyond the first.
+  const attempts = chosen?.entered ? tasks.filter((task) => task.entered?.id === chosen.entered?.id).length : 0;
   const retries = Math.max(0, attempts - 1);
+  const item = chosen?.item;
   return {
     state,
     item,

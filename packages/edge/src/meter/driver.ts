@@ -3,17 +3,22 @@
  * into intervals (interval.ts); the simulator answers an interval directly, its values a pure
  * function of seed and time, so a restarted gateway re-reads exactly what it would have read.
  */
-import { intervalSeconds } from "@wattflow/core/config";
+import { counterValidation, intervalSeconds } from "@wattflow/core/config";
 import type { Reading } from "@wattflow/core/reading";
 import ModbusRTU from "modbus-serial";
 import type { Meter } from "../config";
-import { type CounterSpec, defaultMaxKw, type Snapshot, split } from "../interval";
+import { type CounterSpec, type Snapshot, split } from "../interval";
+import { type Rating, rating } from "../rating";
 import { decode, type Field, maps, type RegisterMap, wordsOf } from "./registers";
 import { read as simulate } from "./simulator";
 
 export type CounterDriver = {
   kind: "counter";
   spec: CounterSpec;
+  /** The spike limit in `spec.maxKw` and where it came from (shown by `wattflow edge status`). */
+  rating: Rating;
+  /** Reads that confirm a reset or a meter swap (counter.ts). */
+  confirmReads: number;
   read(): Promise<Omit<Snapshot, "at">>;
   close(): Promise<void>;
 };
@@ -71,6 +76,7 @@ const readTimeoutMs = 2_000;
 function modbusDriver(meter: Meter, map: RegisterMap): CounterDriver {
   const ct = meter.ct ?? 1;
   const vt = meter.vt ?? 1;
+  const limit = rating(meter, map.meterClass);
   let client: ModbusRTU | undefined;
 
   const connect = async (): Promise<ModbusRTU> => {
@@ -95,7 +101,9 @@ function modbusDriver(meter: Meter, map: RegisterMap): CounterDriver {
 
   return {
     kind: "counter",
-    spec: { maxKw: meter.maxKw ?? defaultMaxKw, modulusKwh: map.energyModulusKwh === undefined ? undefined : map.energyModulusKwh * ct * vt },
+    rating: limit,
+    confirmReads: meter.confirmReads ?? counterValidation.confirmReads,
+    spec: { maxKw: limit.maxKw, modulusKwh: map.energyModulusKwh === undefined ? undefined : map.energyModulusKwh * ct * vt },
     async read() {
       const modbus = await connect();
       try {

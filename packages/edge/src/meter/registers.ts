@@ -33,7 +33,32 @@ export type RegisterMap = {
   powerFactor?: Field;
   /** Where the energy counter wraps to zero, in kWh (integer counters only). */
   energyModulusKwh?: number;
+  /** What the model's class says about the circuit, for its rating when the config gives neither `maxKw` nor `ct` (rating.ts). */
+  meterClass: MeterClass;
 };
+
+/**
+ * A meter model's class: its nominal line-to-neutral voltage, phases, and either the most current it
+ * takes on direct connection or, for CT-only panel meters that scale by their own CT setup, a default kW.
+ */
+export type MeterClass = {
+  phases: 1 | 3;
+  /** Nominal line-to-neutral voltage of its voltage inputs, V. */
+  voltsLN: number;
+  /** Where the figures come from. */
+  source: string;
+} & (
+  | {
+      /** Direct connection: the most current (Imax) the meter takes, A. */
+      maxAmps: number;
+      defaultKw?: never;
+    }
+  | {
+      /** CT-only meters: the class default limit, kW. */
+      defaultKw: number;
+      maxAmps?: never;
+    }
+);
 
 /** Manuals that number registers from 1: the address on the wire is one less. */
 const manual = (register: number) => register - 1;
@@ -50,6 +75,7 @@ export const maps: Record<Model, RegisterMap> = {
     powerFactor: { address: 0x003e, encoding: "float32", scale: 1 },
     energy: { address: 0x0048, encoding: "float32", scale: 1 },
     reactive: { address: 0x004c, encoding: "float32", scale: 1 },
+    meterClass: { phases: 3, voltsLN: 230, maxAmps: 100, source: "Eastron SDM630-Modbus datasheet: 230/400 V, direct connection up to 100 A" },
   },
   // Holding registers (03), numbered from 1 in the manual; energy as INT64 Wh (the float32 kWh at 2700 loses resolution).
   pm5xxx: {
@@ -62,6 +88,13 @@ export const maps: Record<Model, RegisterMap> = {
     powerFactor: { address: manual(3084), encoding: "float32", scale: 1, pf4q: true },
     energy: { address: manual(3204), encoding: "int64", scale: 0.001 },
     reactive: { address: manual(3220), encoding: "int64", scale: 0.001 },
+    meterClass: {
+      phases: 3,
+      voltsLN: 400,
+      defaultKw: 2_500,
+      source:
+        "Schneider PM5xxx: CT-connected panel meter (inputs up to 400 V L-N) reporting primary values by its own CT setup; class default: a 2,500 kVA transformer, the largest common low-voltage distribution size, at PF 1",
+    },
   },
   // INT32 with the low word first; fixed scaling: V×10, A×1000, W×10, PF×1000 (INT16), kWh×10.
   em24: {
@@ -75,6 +108,7 @@ export const maps: Record<Model, RegisterMap> = {
     energy: { address: 0x0034, encoding: "int32", scale: 0.1 },
     reactive: { address: 0x0036, encoding: "int32", scale: 0.1 },
     energyModulusKwh: 2 ** 31 * 0.1,
+    meterClass: { phases: 3, voltsLN: 230, maxAmps: 65, source: "Carlo Gavazzi EM24DIN AV9 datasheet: 230/400 V, direct connection up to 65 A" },
   },
 };
 

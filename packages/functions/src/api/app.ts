@@ -13,7 +13,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
-import { actorAuth, deviceAuth } from "./auth";
+import { actorAuth, deviceAuth, requireRole } from "./auth";
 import { consoleRoutes } from "./console";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
@@ -61,15 +61,23 @@ const meters = new Hono().use(actorAuth).get("/:id/readings", async (c) => {
 });
 
 const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
+// An organization's quarantine is its operators' and admins' (records no organization claims: platform actors only); replay is admin-only.
 const quarantine = new Hono()
   .use(actorAuth)
+  .use(requireRole("admin", "operator"))
   .get("/", async (c) => c.json({ items: await Quarantine.list(c.get("actor"), { includeReplayed: c.req.query("all") === "true" }) }))
-  .post("/replay", async (c) => {
+  .post("/replay", requireRole("admin"), async (c) => {
     const body = parse(ReplayBody, await jsonBody(c), "quarantine.invalid_replay");
     return c.json(await Quarantine.replay(c.get("actor"), body.ids));
   });
 
 export const app = new Hono()
+  .use(async (c, next) => {
+    await next();
+    // Answers carry an organization's data or a token: no cache may keep them, no browser may guess their type.
+    c.res.headers.set("Cache-Control", "no-store");
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+  })
   .use(async (_, next) => {
     await ensureRuntime();
     await next();

@@ -26,3 +26,24 @@ export const actorAuth = createMiddleware<{ Variables: { actor: Auth.Actor } }>(
   c.set("actor", actor);
   await next();
 });
+
+/**
+ * Lets the request through only when the actor (set by actorAuth, which must run first) has one of
+ * `roles`; otherwise 403 `auth.role_required` naming the roles that may. Every route that changes
+ * something carries one.
+ * @example .delete("/rules/:id", actorAuth, requireRole("admin"), async (c) => …)
+ */
+export function requireRole(...roles: [Auth.Role, ...Auth.Role[]]) {
+  const allowed = new Set<Auth.Role>(roles);
+  return createMiddleware<{ Variables: { actor: Auth.Actor } }>(async (c, next) => {
+    const actor = c.get("actor");
+    if (!allowed.has(actor.role))
+      throw new VisibleError(
+        "forbidden",
+        "auth.role_required",
+        `${c.req.method} ${c.req.path} needs the role ${roles.join(" or ")}; this token or user is ${actor.role}`,
+        [{ path: "(authorization)", message: `role ${actor.role} may not do this` }],
+      );
+    await next();
+  });
+}

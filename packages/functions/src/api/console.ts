@@ -4,22 +4,16 @@
  * caller's organization, which always comes from the session or token, never from the body;
  * changes need the admin role.
  */
-import type { Auth } from "@wattflow/core/auth";
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Enrollment } from "@wattflow/core/device/enrollment";
 import { Factory } from "@wattflow/core/factory";
 import { Onboarding } from "@wattflow/core/onboarding";
-import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
-import { createMiddleware } from "hono/factory";
-import { actorAuth } from "./auth";
+import { actorAuth, requireRole } from "./auth";
 import { json, query } from "./input";
 
 /** Only admins change an organization's setup. */
-const adminOnly = createMiddleware<{ Variables: { actor: Auth.Actor } }>(async (c, next) => {
-  if (c.get("actor").role !== "admin") throw new VisibleError("forbidden", "auth.admin_required", "Only an organization admin can change this");
-  await next();
-});
+const adminOnly = requireRole("admin");
 
 const owned = { organizationId: true, factoryId: true } as const;
 

@@ -12,6 +12,18 @@ const statusOf: Record<VisibleError["kind"], ContentfulStatusCode> = {
   unavailable: 503,
 };
 
+/**
+ * An error message fit for the log: a driver's "params:" list (the request's values, a whole batch
+ * of them) is cut, every value of the request's query string that the message quotes (a database
+ * error repeats the bad value) is replaced, and it is kept to one short line.
+ * @example loggable('date/time field value out of range: "0000-01-01"', ["0000-01-01"]) // 'date/time field value out of range: "(query value)"'
+ */
+export function loggable(message: string, queryValues: readonly string[] = []): string {
+  let text = message.replace(/\s*params:[\s\S]*$/i, " params: (not logged)");
+  for (const value of [...queryValues].sort((a, b) => b.length - a.length)) if (value.length >= 3) text = text.replaceAll(value, "(query value)");
+  return text.replace(/\s+/g, " ").slice(0, 300);
+}
+
 /** The one place errors become HTTP: VisibleErrors with their problems, Hono's 4xx as they are, anything else a bare 500. */
 export function onError(error: Error, c: Context) {
   if (error instanceof VisibleError) {
@@ -22,8 +34,9 @@ export function onError(error: Error, c: Context) {
   if (error instanceof HTTPException && error.status < 500) {
     return c.json({ code: "request.invalid", message: error.message || "Invalid request", errors: [{ path: "(body)", message: error.message }] }, error.status);
   }
-  // The message only: a driver error's text can carry a whole batch of query parameters.
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message.slice(0, 300)})` : "";
-  console.error(`${c.req.method} ${c.req.path} failed: ${error.name}: ${error.message.slice(0, 300)}${cause}`);
+  // The path only (never the query string) and each message without what it quotes of the request.
+  const values = Object.values(c.req.queries()).flat();
+  const cause = error.cause instanceof Error ? ` (cause: ${loggable(error.cause.message, values)})` : "";
+  console.error(`${c.req.method} ${c.req.path} failed: ${error.name}: ${loggable(error.message, values)}${cause}`);
   return c.json({ code: "internal", message: "Internal error; it has been logged" }, 500);
 }

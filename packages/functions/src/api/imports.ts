@@ -6,9 +6,7 @@ import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
 import { ensureWorkflowRuntime } from "../workflows/step";
-import { actorAuth } from "./auth";
-
-const writers = new Set(["admin", "operator"]);
+import { actorAuth, requireRole } from "./auth";
 
 export const imports = new Hono()
   .use(actorAuth)
@@ -16,9 +14,8 @@ export const imports = new Hono()
     await ensureWorkflowRuntime();
     await next();
   })
-  .post("/", async (c) => {
+  .post("/", requireRole("admin", "operator"), async (c) => {
     const actor = c.get("actor");
-    if (!writers.has(actor.role)) throw new VisibleError("forbidden", "import.forbidden", "importing needs an admin or operator token");
     const contentType = c.req.header("content-type") ?? "";
     let kind = c.req.query("kind");
     let factoryId = c.req.query("factory");

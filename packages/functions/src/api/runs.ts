@@ -8,7 +8,7 @@ import { Workflow } from "@wattflow/core/workflow";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ensureWorkflowRuntime } from "../workflows/step";
-import { actorAuth } from "./auth";
+import { actorAuth, requireRole } from "./auth";
 
 const statuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
 const ListQuery = z.object({
@@ -65,9 +65,8 @@ export const runs = new Hono()
     const executions = await Workflow.use().list(query);
     return c.json({ executions: executions.filter((execution) => visible(execution, organizationId)).map(({ input: _input, ...rest }) => rest) });
   })
-  .post("/", async (c) => {
+  .post("/", requireRole("admin", "operator"), async (c) => {
     const actor = c.get("actor");
-    if (actor.role === "viewer") throw new VisibleError("forbidden", "run.forbidden", "starting a run needs an admin or operator token");
     const body = check(StartBody, await c.req.json().catch(() => undefined));
     const { workflow, ...input } = body;
     return c.json(await Workflow.use().start(workflow, { ...input, organizationId: actor.organizationId }), 202);

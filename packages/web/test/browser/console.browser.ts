@@ -70,7 +70,7 @@ describe("console in Chromium", () => {
     const api = (method: string, path: string, body?: unknown) =>
       fetch(`${stack.apiUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${demo.apiToken}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${demo.adminToken}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     expect((await api("POST", "/v1/alerts/rules", { factoryId: demo.factoryId, kind: "power_factor_low", threshold: 0.99 })).status).toBe(201);

@@ -24,6 +24,7 @@ export type Demo = {
   otherFactoryId: string;
   deviceId: string;
   apiToken: string;
+  adminToken: string;
   lines: string[];
   user: { email: string; password: string };
 };

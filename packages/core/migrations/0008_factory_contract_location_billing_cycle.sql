@@ -3,7 +3,8 @@ ALTER TABLE "bill" ADD COLUMN "period_end" text;--> statement-breakpoint
 ALTER TABLE "factory" ADD COLUMN "supply_voltage" text;--> statement-breakpoint
 ALTER TABLE "factory" ADD COLUMN "state" text;--> statement-breakpoint
 ALTER TABLE "factory" ADD COLUMN "municipality" text;--> statement-breakpoint
-ALTER TABLE "factory" ADD COLUMN "billing_cycle_day" integer;--> statement-breakpoint
+ALTER TABLE "factory" ADD COLUMN "billing_cycle_day" integer;
+--> statement-breakpoint
 -- A late reading re-opens the bill whose billing period holds it (the local reading day in [period_start, period_end)),
 -- or, for bills stored without a period, the bill of its local month as before.
 CREATE OR REPLACE FUNCTION wattflow_reopen_closed_bills() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,0 +1,1 @@
+ALTER TABLE "api_token" ADD COLUMN "platform" boolean DEFAULT false NOT NULL;
