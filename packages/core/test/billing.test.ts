@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Bill } from "../src/billing";
 import { Cost } from "../src/cost";
+import { Published } from "../src/prices/published";
 import type { Tariff } from "../src/tariff";
 
 /** GDMTH Noroeste, March 2026 (../shared/reference/cfe-gdmth.md). */
@@ -143,6 +144,38 @@ describe("monthly bill, CFE GDMTH", () => {
       ["distribution", "100", "9085.00"],
       ["capacity", "176", "69108.16"],
     ]);
+  });
+
+  test("a Tijuana January on the published Baja California prices (bundled data), capacity on the no-punta formula", () => {
+    // Prepare: CFE's GDMTH Baja California prices for January 2026 as shipped (prices/published.ts): fixed 414.90,
+    // base 0.6124, intermedia 0.951, punta 1.2837, distribution 90.01, capacity 357.99; a flat 100 kW all month.
+    const [row] = Published.of("cfe-gdmth", "Baja California").filter((entry) => entry.month === "2026-01");
+    if (!row?.energyBase || !row.energyIntermedia || !row.energyPunta) throw new Error("no published January 2026 row");
+    const prices = { month: row.month, fixed: row.fixed, distribution: row.distribution, capacity: row.capacity };
+    const definition: Bill.Input["definition"] = {
+      kind: "cfe-gdmth",
+      zone: "baja-california",
+      prices: [{ ...prices, energy: { base: row.energyBase, intermedia: row.energyIntermedia, punta: row.energyPunta } }],
+    };
+    const readings: Bill.Reading[] = [];
+    for (let slot = 0; slot < 31 * 288; slot++)
+      readings.push({ start: new Date(Date.parse("2026-01-01T08:00:00Z") + slot * 300_000), seconds: 300, kwh: 100 / 12 });
+    // Act
+    const bill = Bill.compute({ definition, timeZone: "America/Tijuana", period: { start: "2026-01-01", end: "2026-02-01" }, usage: { readings } });
+    // Assess. By hand: 21 weekdays (1 January is a holiday) · 5 h + 5 Saturdays · 3 h = 120 intermedia hours, 624 base hours;
+    // 62,400 kWh · 0.6124 = 38,213.76; 12,000 kWh · 0.951 = 11,412.00; distribution 100 kW · 90.01 = 9,001.00; capacity
+    // 74,400 / (24 · 31 · 0.57) = 175.44 → 176 kW · 357.99 = 63,006.24; + 414.90 = 122,047.90; IVA 19,527.66; total 141,575.56.
+    // (8.333333 kWh a reading: the energy lines' quantities are a few Wh short of 62,400 and 12,000, their cents the same.)
+    expect(bill.lines.map((line) => [line.code, line.amount]).slice(0, 6)).toEqual([
+      ["fixed", "414.90"],
+      ["energy-base", "38213.76"],
+      ["energy-intermedia", "11412.00"],
+      ["energy-punta", "0.00"],
+      ["distribution", "9001.00"],
+      ["capacity", "63006.24"],
+    ]);
+    expect(kwLines(bill).map(([, kw]) => kw)).toEqual(["100", "176"]);
+    expect(bill).toMatchObject({ subtotal: "122047.90", iva: "19527.66", total: "141575.56", estimated: false });
   });
 
   test("Baja California Sur in winter has no punta: capacity from the formula, from sums too", () => {
