@@ -431,6 +431,13 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     const stored = await Close.get(factoryId, "2026-03");
     expect(stored?.bill).toMatchObject({ periodStart: "2026-02-28", periodEnd: "2026-03-31", total: "2943.13" });
     expect(stored?.lines.find((line) => line.code === "energy-base")).toMatchObject({ quantity: "1700", amount: "1651.55", difference: "0.00" });
+    // The utility's bill here is its energy line alone: its subtotal and total are 1,651.55, its IVA 0.
+    const summing = stored?.lines.filter((line) => ["subtotal", "iva", "total"].includes(line.code));
+    expect(summing?.map((line) => [line.code, line.utilityAmount, line.difference])).toEqual([
+      ["subtotal", "1651.55", "684.27"],
+      ["iva", "0.00", "373.73"],
+      ["total", "1651.55", "1291.58"],
+    ]);
 
     // A late reading of 28 February belongs to this bill's period, not to a February bill: it re-opens March's.
     await p.database.db.insert(readingTable).values({ ...reading("2026-02-28", 1), intervalStart: new Date("2026-02-28T09:20:00Z") });

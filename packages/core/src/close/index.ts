@@ -309,18 +309,21 @@ export async function reconcile(input: FactoryMonth): Promise<Reconciliation | n
   const lines: Reconciliation["lines"] = [];
   const db = Database.use();
   for (const line of ours.lines) {
-    const utility = utilityByCode.get(line.code);
+    const utilityLine = utilityByCode.get(line.code);
     utilityByCode.delete(line.code);
-    const difference = new Decimal(line.amount).minus(utility?.amount ?? 0).toFixed(2);
+    // The summing lines compare with the utility bill's own subtotal (its charges), IVA and total when it has no such line.
+    const summary = (summaryCodes as readonly string[]).includes(line.code) ? theirs.bill[line.code as (typeof summaryCodes)[number]] : undefined;
+    const utility = utilityLine?.amount ?? summary;
+    const difference = new Decimal(line.amount).minus(utility ?? 0).toFixed(2);
     lines.push({
       code: line.code,
       amount: new Decimal(line.amount).toFixed(2),
-      utilityAmount: utility ? new Decimal(utility.amount).toFixed(2) : null,
+      utilityAmount: utility === undefined ? null : new Decimal(utility).toFixed(2),
       difference,
     });
     await db
       .update(billLineTable)
-      .set({ utilityAmount: utility?.amount ?? null, difference })
+      .set({ utilityAmount: utility ?? null, difference })
       .where(and(eq(billLineTable.billId, ours.bill.id), eq(billLineTable.position, line.position)));
   }
   for (const line of utilityByCode.values()) {
