@@ -7,6 +7,7 @@ import { register as edge } from "./commands/edge";
 import { register as flux } from "./commands/flux";
 import { register as importFiles } from "./commands/import";
 import { register as period } from "./commands/period";
+import { register as prices } from "./commands/prices";
 import { register as quarantine } from "./commands/quarantine";
 import { register as runs } from "./commands/runs";
 import { register as start } from "./commands/start";
@@ -17,7 +18,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [start, quarantine, bench, edge, period, bill, cost, flux, importFiles, runs]) command(program);
+for (const command of [start, quarantine, bench, edge, period, bill, cost, prices, flux, importFiles, runs]) command(program);
 
 try {
   await program.parseAsync(process.argv);

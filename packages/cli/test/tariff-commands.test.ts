@@ -49,6 +49,41 @@ describe("wattflow period", () => {
   });
 });
 
+describe("wattflow period --municipality / --division", () => {
+  test("the municipality's clock decides the period: Hermosillo and Cancún are not on Mexico City's", () => {
+    // 02:30Z on Thursday 11 June 2026 is 19:30 Wednesday in Hermosillo (UTC−7, intermedia until 20:00 in summer)
+    // and 20:30 in Mexico City (punta); 01:30Z is 20:30 in Cancún (UTC−5, punta) and 19:30 in Mexico City.
+    const at = (place: string[], instant: string) => wattflow("period", "--tariff", "cfe-gdmth", ...place, "--at", instant).stdout;
+    expect(at(["--municipality", "Sonora/Hermosillo"], "2026-06-11T02:30:00Z")).toBe("intermedia\n");
+    expect(at(["--zone", "central"], "2026-06-11T02:30:00Z")).toBe("punta\n");
+    expect(at(["--municipality", "Quintana Roo/Benito Juárez"], "2026-06-11T01:30:00Z")).toBe("punta\n");
+    expect(at(["--division", "Baja California Sur"], "2026-07-01T19:00:00Z")).toBe("punta\n");
+  });
+
+  test.each([
+    [
+      ["--municipality", "Sonora/Hermosillo", "--time-zone", "America/Mexico_City"],
+      "--time-zone: Hermosillo (Sonora) is on America/Hermosillo, not America/Mexico_City",
+    ],
+    [
+      ["--zone", "baja-california", "--time-zone", "America/Mexico_City"],
+      "--time-zone: the baja-california schedule is read on America/Hermosillo or America/Tijuana, not America/Mexico_City",
+    ],
+    [
+      ["--municipality", "Sonora/San Luis Río Colorado", "--zone", "central"],
+      "--zone: San Luis Río Colorado (Sonora) bills on the baja-california schedule, not central",
+    ],
+    [
+      ["--division", "Noroeste"],
+      "--division: the Noroeste division spans clocks America/Hermosillo or America/Mazatlan: give the municipality or the time zone",
+    ],
+  ])("an inconsistent place exits 2 naming the right one (%j)", (place, message) => {
+    const result = wattflow("period", "--tariff", "cfe-gdmth", ...place, "--at", "2026-06-10T12:00");
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`wattflow: ${message}`);
+  });
+});
+
 describe("wattflow bill", () => {
   test("prints the itemized bill from sums", () => {
     // Prepare: the golden March 2026 bill (packages/core/test/billing.test.ts).
@@ -64,8 +99,15 @@ describe("wattflow bill", () => {
     // Assess
     expect(result.code).toBe(0);
     const bill = JSON.parse(result.stdout);
-    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "total"]);
-    expect(bill.lines[4]).toEqual({ code: "distribution", quantity: "400", unit: "kW", unitPrice: "90.85", amount: "36340.00" });
+    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "dap", "total"]);
+    expect(bill.lines[4]).toEqual({
+      code: "distribution",
+      name: { es: "Distribución", en: "Distribution" },
+      quantity: "400",
+      unit: "kW",
+      unitPrice: "90.85",
+      amount: "36340.00",
+    });
     expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
   });
 
@@ -83,8 +125,66 @@ describe("wattflow bill", () => {
       ["energy-punta", expect.any(String)],
       ["distribution", "120"],
       ["capacity", "120"],
+      ["subtotal", "1"],
+      ["iva", expect.any(String)],
+      ["total", "1"],
     ]);
     expect(bill.powerFactor).toBeNull();
+  });
+
+  test("measured demand rounds up to the whole kW", () => {
+    // CFE GDMTH §7.1, "cualquier fracción de kilowatt de demanda medida se tomará como kilowatt completo":
+    // Q = 220,000 kWh → Q / (24 · 31 · 0.57) = 518.77 kW does not cap; 212.4 → 213 kW, 200.2 → 201 kW.
+    const input = file("rounding.json", {
+      tariff: "cfe-gdmth",
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      prices,
+      usage: { kwh: { base: 70000, intermedia: 120000, punta: 30000 }, demandKw: { max: 212.4, punta: 200.2 } },
+    });
+    const bill = JSON.parse(wattflow("bill", "--input", input).stdout);
+    const kw = bill.lines.filter((line: { unit: string }) => line.unit === "kW").map((line: { code: string; quantity: string }) => [line.code, line.quantity]);
+    expect(kw).toEqual([
+      ["distribution", "213"],
+      ["capacity", "201"],
+    ]);
+  });
+
+  test("the contract sets the power-factor threshold and the municipality its DAP, after IVA", () => {
+    // By hand, January 2024 (31 days): supply 197.77 + 971.50 + distribution 3 kW (1,000 / (24 · 31 · 0.57) = 2.36 → 3) · 90.85
+    // = 1,441.82. FP 92.85 %; medium voltage with 1,200 kW contracted bills at 95 % from January 2024: ⅗ (95/92.848 − 1) → 1.4 %
+    // = +20.19; subtotal 1,462.01; IVA 233.92; DAP of Manzanillo, Colima 10 % = 146.20; total 1,842.13.
+    const input = file("contract.json", {
+      tariff: "cfe-gdmth",
+      period: { start: "2024-01-01", end: "2024-02-01" },
+      prices,
+      contract: { supplyVoltage: "medium", contractedDemandKw: 1200, state: "Colima", municipality: "Manzanillo" },
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, kvarh: 400, demandKw: { max: 50, punta: 0 } },
+    });
+    const bill = JSON.parse(wattflow("bill", "--input", input).stdout);
+    expect(bill.lines.slice(6).map((line: { name: { es: string }; amount: string }) => [line.name.es, line.amount])).toEqual([
+      ["Cargo por factor de potencia", "20.19"],
+      ["Subtotal", "1462.01"],
+      ["IVA", "233.92"],
+      ["DAP", "146.20"],
+      ["Total", "1842.13"],
+    ]);
+  });
+
+  test("the request's municipality picks zone, clock and DAP; an inconsistent clock exits 2 at its path", () => {
+    // Manzanillo, Colima: central schedule on Mexico City's clock, DAP 10 % (billing/dap.ts). Sums of January 2024 with
+    // 1,000 kWh base: 197.77 + 971.50 + 3 kW · 90.85 = 1,441.82; no kVArh; IVA 230.69; DAP 144.18; total 1,816.69.
+    const request = {
+      tariff: "cfe-gdmth",
+      state: "Colima",
+      municipality: "Manzanillo",
+      period: { start: "2024-01-01", end: "2024-02-01" },
+      prices,
+      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 50, punta: 0 } },
+    };
+    expect(JSON.parse(wattflow("bill", "--input", file("manzanillo.json", request)).stdout)).toMatchObject({ dap: "144.18", total: "1816.69" });
+    const wrong = wattflow("bill", "--input", file("wrong-clock.json", { ...request, timeZone: "America/Tijuana" }));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("wrong-clock.json: timeZone: Manzanillo (Colima) is on America/Mexico_City, not America/Tijuana");
   });
 
   test("GDMTO takes one energy price", () => {
@@ -184,6 +284,33 @@ describe("wattflow cost", () => {
     const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", bad, "--input", input);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${bad}: energy`);
+  });
+});
+
+describe("wattflow prices", () => {
+  test("list: the published months per tariff and division, each row with its source", () => {
+    const result = wattflow("prices", "list", "--division", "Noroeste", "--json");
+    const { rows } = JSON.parse(result.stdout) as { rows: { month: string; fixed: string; energyPunta: string; source: { consulted: string } }[] };
+    expect(rows.map((row) => row.month)).toEqual(["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]);
+    // March 2026 is the reference's Noroeste example (../shared/reference/cfe-gdmth.md), consulted for Navojoa, Sonora.
+    expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "NAVOJOA, SONORA" } });
+  });
+
+  test("import: CFE's published table becomes the prices import file", () => {
+    const table = (conceptos: unknown[]) => ({ tarifa: "GDMTO", region: "VALLE DE MEXICO CENTRO", periodo_cfe: "ENE-26", conceptos });
+    const concepts = [
+      { cargo: "Fijo", int_horario: "-", unidades: "$/mes", valor: 466.83 },
+      { cargo: "Variable (Energía)", int_horario: "-", unidades: "$/kWh", valor: 1.699 },
+      { cargo: "Distribución", int_horario: "-", unidades: "$/kW", valor: 64.12 },
+      { cargo: "Capacidad", int_horario: "-", unidades: "$/kW", valor: 373.75 },
+    ];
+    const result = wattflow("prices", "import", "--input", file("gdmto-table.json", [table(concepts)]));
+    expect(result.stdout).toBe(
+      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-01,valle de mexico centro,GDMTO,466.83,64.12,373.75,,,,1.699\n",
+    );
+    const bad = wattflow("prices", "import", "--input", file("bad-table.json", [table(concepts.slice(0, 3))]));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`wattflow: ${join(dir, "bad-table.json")}: 0: conceptos: the table has no "Capacidad" charge`);
   });
 });
 

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Bill } from "../src/billing";
 import { Cost } from "../src/cost";
+import { Published } from "../src/prices/published";
 import type { Tariff } from "../src/tariff";
 
 /** GDMTH Noroeste, March 2026 (../shared/reference/cfe-gdmth.md). */
@@ -13,6 +14,19 @@ const gdmth = (options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }
   prices: [{ month: "2026-03", ...noroeste }],
   ...options,
 });
+/** An April 2026 GDMTO bill in the central zone: fixed 197.77, energy 1.2000, distribution 90.85, capacity 300.00. */
+const gdmtoApril = (usage: Bill.Input["usage"]) =>
+  Bill.compute({
+    definition: {
+      kind: "cfe-gdmto",
+      zone: "central",
+      prices: [{ month: "2026-04", fixed: "197.77", energy: "1.2000", distribution: "90.85", capacity: "300.00" }],
+    },
+    period: { start: "2026-04-01", end: "2026-05-01" },
+    usage,
+  });
+/** The demand lines of a bill as [code, kW, amount]. */
+const kwLines = (bill: Bill.Bill) => bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity, line.amount]);
 const amounts = (bill: Bill.Bill) => Object.fromEntries(bill.lines.map((line) => [line.code, line.amount]));
 
 /** March 2026 in Mexico City: meter A draws 10 kWh every 5 minutes (120 kW) with 4 kVArh; meter B adds two spikes. */
@@ -39,18 +53,32 @@ describe("monthly bill, CFE GDMTH", () => {
     // Act
     const bill = Bill.compute(input);
     // Assess
+    // Lines in CFE's order with its names: supply 424,577.57; bonus 1.1 % of it = −4,670.35; subtotal 419,907.22;
+    // IVA 16 % = 67,185.16; no DAP; total 487,092.38.
+    const es = (code: string, quantity: string, unit: string, unitPrice: string, amount: string, name: string, en: string) => ({
+      code,
+      name: { es: name, en },
+      quantity,
+      unit,
+      unitPrice,
+      amount,
+    });
     expect(bill.lines).toEqual([
-      { code: "fixed", quantity: "1", unit: "month", unitPrice: "197.77", amount: "197.77" },
-      { code: "energy-base", quantity: "50000", unit: "kWh", unitPrice: "0.9715", amount: "48575.00" },
-      { code: "energy-intermedia", quantity: "100000", unit: "kWh", unitPrice: "1.5573", amount: "155730.00" },
-      { code: "energy-punta", quantity: "20000", unit: "kWh", unitPrice: "1.7262", amount: "34524.00" },
-      { code: "distribution", quantity: "400", unit: "kW", unitPrice: "90.85", amount: "36340.00" },
-      { code: "capacity", quantity: "380", unit: "kW", unitPrice: "392.66", amount: "149210.80" },
+      es("fixed", "1", "month", "197.77", "197.77", "Cargo fijo", "Fixed charge"),
+      es("energy-base", "50000", "kWh", "0.9715", "48575.00", "Energía base", "Base energy"),
+      es("energy-intermedia", "100000", "kWh", "1.5573", "155730.00", "Energía intermedia", "Intermediate energy"),
+      es("energy-punta", "20000", "kWh", "1.7262", "34524.00", "Energía punta", "Peak energy"),
+      es("distribution", "400", "kW", "90.85", "36340.00", "Distribución", "Distribution"),
+      es("capacity", "380", "kW", "392.66", "149210.80", "Capacidad", "Capacity"),
+      es("power-factor", "424577.57", "MXN", "-0.011", "-4670.35", "Bonificación por factor de potencia", "Power factor bonus"),
+      es("subtotal", "1", "MXN", "419907.22", "419907.22", "Subtotal", "Subtotal"),
+      es("iva", "419907.22", "MXN", "0.16", "67185.16", "IVA", "VAT (IVA)"),
+      es("total", "1", "MXN", "487092.38", "487092.38", "Total", "Total"),
     ]);
-    expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
+    expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", dap: "0.00", total: "487092.38" });
   });
 
-  test("golden bill from 5-minute readings: demand capped by the load factor and rounded halves up", () => {
+  test("golden bill from 5-minute readings: demand capped by the load factor and rounded up", () => {
     // Prepare. By hand, March 2026 has 266 base, 386 intermedia and 92 punta hours (16 March is a holiday).
     // Energy: base 266 · 120 + 30 = 31,950; intermedia 386 · 120 = 46,320; punta 92 · 120 + 15 = 11,055 kWh.
     // Q = 89,325 kWh → Q / (24 · 31 · 0.57) = 210.63 kW < 240 kW measured → distribution 211 kW; capacity min(180, 210.63) = 180 kW.
@@ -66,20 +94,105 @@ describe("monthly bill, CFE GDMTH", () => {
       ["energy-punta", "11055", "19083.14"],
       ["distribution", "211", "19169.35"],
       ["capacity", "180", "70678.80"],
+      ["power-factor", "212302.63", "-1698.42"],
+      ["subtotal", "1", "210604.21"],
+      ["iva", "210604.21", "33696.67"],
+      ["total", "1", "244300.88"],
     ]);
     expect(bill).toMatchObject({ subtotal: "212302.63", powerFactor: "92.85", pfAdjustment: "-1698.42", iva: "33696.67", total: "244300.88" });
   });
 
-  test.each([
-    [212.5, "213"],
-    [212.4, "212"],
-  ])("a billed demand of %d kW is %s kW: nearest whole kW, halves up", (kw, billed) => {
+  test("measured demand rounds up to the whole kW: 212.4 kW bills 213, 200.2 kW in punta bills 201", () => {
+    // Prepare. CFE GDMTH §7.1: "Cualquier fracción de kilowatt de demanda medida se tomará como kilowatt completo".
+    // Q = 220,000 kWh, d = 31 → Q / (24 · 31 · 0.57) = 220,000 / 424.08 = 518.77 kW: the cap does not bind.
+    const input: Bill.Input = {
+      definition: gdmth(),
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      usage: { kwh: { base: 70_000, intermedia: 120_000, punta: 30_000 }, demandKw: { max: 212.4, punta: 200.2 } },
+    };
+    // Act
+    const bill = Bill.compute(input);
+    // Assess: distribution 213 kW · 90.85 = 19,351.05; capacity 201 kW · 392.66 = 78,924.66.
+    expect(kwLines(bill)).toEqual([
+      ["distribution", "213", "19351.05"],
+      ["capacity", "201", "78924.66"],
+    ]);
+  });
+
+  test("a whole measured kW stays as it is", () => {
     const bill = Bill.compute({
       definition: gdmth(),
       period: { start: "2026-03-01", end: "2026-04-01" },
-      usage: { kwh: { base: 1_000_000, intermedia: 0, punta: 0 }, demandKw: { max: kw, punta: kw } },
+      usage: { kwh: { base: 220_000, intermedia: 0, punta: 0 }, demandKw: { max: 212, punta: 200 } },
     });
-    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => line.quantity)).toEqual([billed, billed]);
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => line.quantity)).toEqual(["212", "200"]);
+  });
+
+  test("Baja California in January has no punta: capacity is Q / (24 · d · 0.57) alone, rounded up", () => {
+    // Prepare: a flat 100 kW in Tijuana all January 2026 (8.333… kWh every 5 minutes, 31 · 288 readings).
+    // By hand (CFE GDMTH §7.3, "para el caso de que no haya periodo de punta"): Q = 100 kW · 744 h = 74,400 kWh;
+    // Q / (24 · 31 · 0.57) = 74,400 / 424.08 = 175.44 kW → 176 kW (Config.cfeBilling: any fraction is a whole kW).
+    // Distribution: min(100 measured, 175.44) = 100 kW. Capacity 176 · 392.66 = 69,108.16 (it was 100 kW · 392.66 = 39,266.00).
+    const definition: Bill.Input["definition"] = { kind: "cfe-gdmth", zone: "baja-california", prices: [{ month: "2026-01", ...noroeste }] };
+    const readings: Bill.Reading[] = [];
+    for (let slot = 0; slot < 31 * 288; slot++)
+      readings.push({ start: new Date(Date.parse("2026-01-01T08:00:00Z") + slot * 300_000), seconds: 300, kwh: 100 / 12 });
+    // Act
+    const bill = Bill.compute({ definition, period: { start: "2026-01-01", end: "2026-02-01" }, usage: { readings } });
+    // Assess
+    expect(kwLines(bill)).toEqual([
+      ["distribution", "100", "9085.00"],
+      ["capacity", "176", "69108.16"],
+    ]);
+  });
+
+  test("a Tijuana January on the published Baja California prices (bundled data), capacity on the no-punta formula", () => {
+    // Prepare: CFE's GDMTH Baja California prices for January 2026 as shipped (prices/published.ts): fixed 414.90,
+    // base 0.6124, intermedia 0.951, punta 1.2837, distribution 90.01, capacity 357.99; a flat 100 kW all month.
+    const [row] = Published.of("cfe-gdmth", "Baja California").filter((entry) => entry.month === "2026-01");
+    if (!row?.energyBase || !row.energyIntermedia || !row.energyPunta) throw new Error("no published January 2026 row");
+    const prices = { month: row.month, fixed: row.fixed, distribution: row.distribution, capacity: row.capacity };
+    const definition: Bill.Input["definition"] = {
+      kind: "cfe-gdmth",
+      zone: "baja-california",
+      prices: [{ ...prices, energy: { base: row.energyBase, intermedia: row.energyIntermedia, punta: row.energyPunta } }],
+    };
+    const readings: Bill.Reading[] = [];
+    for (let slot = 0; slot < 31 * 288; slot++)
+      readings.push({ start: new Date(Date.parse("2026-01-01T08:00:00Z") + slot * 300_000), seconds: 300, kwh: 100 / 12 });
+    // Act
+    const bill = Bill.compute({ definition, timeZone: "America/Tijuana", period: { start: "2026-01-01", end: "2026-02-01" }, usage: { readings } });
+    // Assess. By hand: 21 weekdays (1 January is a holiday) · 5 h + 5 Saturdays · 3 h = 120 intermedia hours, 624 base hours;
+    // 62,400 kWh · 0.6124 = 38,213.76; 12,000 kWh · 0.951 = 11,412.00; distribution 100 kW · 90.01 = 9,001.00; capacity
+    // 74,400 / (24 · 31 · 0.57) = 175.44 → 176 kW · 357.99 = 63,006.24; + 414.90 = 122,047.90; IVA 19,527.66; total 141,575.56.
+    // (8.333333 kWh a reading: the energy lines' quantities are a few Wh short of 62,400 and 12,000, their cents the same.)
+    expect(bill.lines.map((line) => [line.code, line.amount]).slice(0, 6)).toEqual([
+      ["fixed", "414.90"],
+      ["energy-base", "38213.76"],
+      ["energy-intermedia", "11412.00"],
+      ["energy-punta", "0.00"],
+      ["distribution", "9001.00"],
+      ["capacity", "63006.24"],
+    ]);
+    expect(kwLines(bill).map(([, kw]) => kw)).toEqual(["100", "176"]);
+    expect(bill).toMatchObject({ subtotal: "122047.90", iva: "19527.66", total: "141575.56", estimated: false });
+  });
+
+  test("Baja California Sur in winter has no punta: capacity from the formula, from sums too", () => {
+    // Prepare: December 2026 in La Paz, sums only. By hand: Q = 60,000 kWh, d = 31 → 60,000 / 424.08 = 141.48 → 142 kW.
+    // The measured 300 kW never bills capacity (no punta hour in the period); distribution min(300, 141.48) → 142 kW.
+    const definition: Bill.Input["definition"] = { kind: "cfe-gdmth", zone: "baja-california-sur", prices: [{ month: "2026-12", ...noroeste }] };
+    // Act
+    const bill = Bill.compute({
+      definition,
+      period: { start: "2026-12-01", end: "2027-01-01" },
+      usage: { kwh: { base: 40_000, intermedia: 20_000, punta: 0 }, demandKw: { max: 300, punta: 0 } },
+    });
+    // Assess
+    expect(bill.lines.filter((line) => line.unit === "kW").map((line) => [line.code, line.quantity])).toEqual([
+      ["distribution", "142"],
+      ["capacity", "142"],
+    ]);
   });
 
   test("bills do not depend on the order of the readings", () => {
@@ -176,25 +289,116 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(bill).toMatchObject({ powerFactor: "92.85", pfAdjustment: "16.37" });
   });
 
+  describe("the power-factor threshold follows the contract and the bill month", () => {
+    // FP = 1,000 / √(1,000² + 400²) = 92.85 % on a 1,169.27 supply subtotal (197.77 + 971.50).
+    // At 95: surcharge ⅗ (95/92.848 − 1) = 1.391 % → 1.4 % → +16.37. At 90: bonus ¼ (1 − 90/92.848) = 0.767 % → 0.8 % → −9.35.
+    const pfBill = (month: string, contract: Bill.Contract, options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }>> = {}) =>
+      Bill.compute({
+        definition: gdmth({ prices: [{ month, ...noroeste }], ...options }),
+        contract,
+        period: { start: `${month}-01`, end: `${month}-28` },
+        usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, kvarh: 400, demandKw: { max: 0, punta: 0 } },
+      }).pfAdjustment;
+
+    test.each([
+      ["medium voltage, 1,200 kW contracted, January 2024", "2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }, "16.37"],
+      ["medium voltage, 1,000 kW contracted, March 2026", "2026-03", { supplyVoltage: "medium", contractedDemandKw: 1000 }, "16.37"],
+      ["high voltage, 500 kW contracted, June 2025", "2025-06", { supplyVoltage: "high", contractedDemandKw: 500 }, "16.37"],
+      ["medium voltage, 1,200 kW contracted, December 2023", "2023-12", { supplyVoltage: "medium", contractedDemandKw: 1200 }, "-9.35"],
+      ["high voltage, December 2023", "2023-12", { supplyVoltage: "high", contractedDemandKw: 5000 }, "-9.35"],
+      ["medium voltage, 999 kW contracted, January 2024", "2024-01", { supplyVoltage: "medium", contractedDemandKw: 999 }, "-9.35"],
+      ["no contract data (GDMTH is medium voltage), 2026", "2026-03", {}, "-9.35"],
+    ] as const)("%s", (_name, month, contract, adjustment) => {
+      expect(pfBill(month, contract)).toBe(adjustment);
+    });
+
+    test("a threshold set on the factory's tariff overrides the contract's", () => {
+      expect(pfBill("2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }, { powerFactorThreshold: 90 })).toBe("-9.35");
+    });
+  });
+
   test("metering on the low-voltage side adds 2 % to the supply charges, before the power factor and IVA", () => {
     const bill = Bill.compute({
       definition: gdmth({ lowVoltageMetering: true }),
       period: { start: "2026-03-01", end: "2026-04-01" },
       usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
     });
-    expect(bill.lines.at(-1)).toEqual({ code: "low-voltage", quantity: "1169.27", unit: "MXN", unitPrice: "0.02", amount: "23.39" });
+    expect(bill.lines.find((line) => line.code === "low-voltage")).toEqual({
+      code: "low-voltage",
+      name: { es: "Cargo 2 % por medición en baja tensión", en: "2 % low-voltage metering surcharge" },
+      quantity: "1169.27",
+      unit: "MXN",
+      unitPrice: "0.02",
+      amount: "23.39",
+    });
+    expect(bill.lines.map((line) => line.code).slice(5)).toEqual(["capacity", "low-voltage", "subtotal", "iva", "total"]);
     expect(bill).toMatchObject({ subtotal: "1192.66", powerFactor: null, pfAdjustment: "0.00", iva: "190.83", total: "1383.49" });
   });
 
-  test("a street-lighting charge (DAP) is a line after the power factor that IVA also taxes, outside the supply subtotal", () => {
-    const bill = Bill.compute({
-      definition: gdmth({ streetLighting: { percent: "5" } }),
-      period: { start: "2026-03-01", end: "2026-04-01" },
-      usage: { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } },
-    });
-    // 5 % of 1,169.27 = 58.46; IVA 16 % of 1,227.73 = 196.44.
-    expect(bill.lines.at(-1)).toEqual({ code: "street-lighting", quantity: "1169.27", unit: "MXN", unitPrice: "0.05", amount: "58.46" });
-    expect(bill).toMatchObject({ subtotal: "1169.27", iva: "196.44", total: "1424.17" });
+  const sumsMarch = { kwh: { base: 1000, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } };
+  const dapBill = (options: Partial<Extract<Tariff.Definition, { kind: "cfe-gdmth" }>>, contract?: Bill.Contract) =>
+    Bill.compute({ definition: gdmth(options), contract, period: { start: "2026-03-01", end: "2026-04-01" }, usage: sumsMarch });
+
+  test("the street-lighting charge (DAP) comes after IVA and is not taxed", () => {
+    // By hand: energy amount 197.77 + 971.50 = 1,169.27; IVA 16 % = 187.08 (on the energy amount only);
+    // DAP 5 % of 1,169.27 = 58.46; total 1,169.27 + 187.08 + 58.46 = 1,414.81.
+    const bill = dapBill({ streetLighting: { percent: "5" } });
+    expect(bill.lines.map((line) => [line.code, line.amount]).slice(6)).toEqual([
+      ["subtotal", "1169.27"],
+      ["iva", "187.08"],
+      ["dap", "58.46"],
+      ["total", "1414.81"],
+    ]);
+    expect(bill).toMatchObject({ subtotal: "1169.27", iva: "187.08", dap: "58.46", total: "1414.81" });
+  });
+
+  test("a DAP percentage stops at its monthly cap", () => {
+    // 12 % of 1,169.27 = 140.31 > the 100.00 cap → 100.00; total 1,169.27 + 187.08 + 100.00 = 1,456.35.
+    expect(dapBill({ streetLighting: { percent: "12", cap: "100" } })).toMatchObject({ dap: "100.00", total: "1456.35" });
+  });
+
+  test("the factory's municipality brings its bundled DAP; a tariff setting overrides it", () => {
+    // Tecomán, Colima: 10 % (billing/dap.ts) of 1,169.27 = 116.93 → total 1,473.28. Atlixco, Puebla: 71.64 a month → 1,427.99.
+    expect(dapBill({}, { state: "Colima", municipality: "Tecoman" })).toMatchObject({ dap: "116.93", total: "1473.28" });
+    expect(dapBill({}, { state: "Puebla", municipality: "Atlixco" })).toMatchObject({ dap: "71.64", total: "1427.99" });
+    expect(dapBill({ streetLighting: { none: true } }, { state: "Colima", municipality: "Colima" })).toMatchObject({ dap: "0.00", total: "1356.35" });
+    expect(dapBill({}, { state: "Nuevo León", municipality: "Apodaca" })).toMatchObject({ dap: "0.00" });
+  });
+
+  test("a billing period across two calendar months (28 Feb – 31 Mar) is billed with its end month's prices over its own days", () => {
+    // Prepare: February prices that differ from March's, to see which apply (Config.cfeBilling.periodPriceMonth: "end").
+    const february = {
+      month: "2026-02",
+      fixed: "150.00",
+      energy: { base: "2.0000", intermedia: "3.0000", punta: "4.0000" },
+      distribution: "50.00",
+      capacity: "300.00",
+    };
+    const definition = gdmth({ prices: [february, { month: "2026-03", ...noroeste }] });
+    // By hand, March prices, d = 31 (28 Feb → 31 Mar): Q = 10,000 kWh → Q / (24 · 31 · 0.57) = 23.58 kW → 24 kW < 30 measured;
+    // capacity min(15, 23.58) = 15 kW. 197.77 + 10,000 · 0.9715 + 24 · 90.85 + 15 · 392.66 = 197.77 + 9,715.00 + 2,180.40 + 5,889.90
+    // = 17,983.07; IVA 2,877.29; total 20,860.36.
+    const input: Bill.Input = {
+      definition,
+      period: { start: "2026-02-28", end: "2026-03-31" },
+      usage: { kwh: { base: 10_000, intermedia: 0, punta: 0 }, demandKw: { max: 30, punta: 15 } },
+    };
+    // Act
+    const bill = Bill.compute(input);
+    // Assess
+    expect(kwLines(bill)).toEqual([
+      ["distribution", "24", "2180.40"],
+      ["capacity", "15", "5889.90"],
+    ]);
+    expect(bill).toMatchObject({ subtotal: "17983.07", iva: "2877.29", total: "20860.36", estimated: false });
+  });
+
+  test("a factory's cycle day makes its billing periods: from that day of the month before to that day", () => {
+    expect(Bill.BillingPeriod.cycle("2026-03", 28)).toEqual({ start: "2026-02-28", end: "2026-03-28" });
+    expect(Bill.BillingPeriod.cycle("2026-01", 5)).toEqual({ start: "2025-12-05", end: "2026-01-05" });
+    expect(Bill.BillingPeriod.cycle("2026-03", null)).toEqual({ start: "2026-03-01", end: "2026-04-01" });
+    expect(() => Bill.BillingPeriod.cycle("2026-03", 31)).toThrow("1–28");
+    expect(Bill.BillingPeriod.priceMonth({ start: "2026-02-28", end: "2026-04-01" })).toBe("2026-03");
   });
 
   test("a month without published prices is billed with the latest ones and flagged estimated", () => {
@@ -243,30 +447,37 @@ describe("monthly bill, CFE GDMTH", () => {
       readings.push({ start: new Date(ms), seconds: 300, kwh: 1 });
     // Act
     const bill = Bill.compute({ definition, period: { start: "2026-11-01", end: "2026-12-01" }, usage: { readings } });
-    // Assess: 30 · 24 + 1 hours; winter has no punta, so capacity falls back to the month's maximum (12 kW).
+    // Assess: 30 · 24 + 1 hours; winter has no punta, so capacity is Q / (24 · d · 0.57) = 8,652 / 410.4 = 21.08 → 22 kW.
     const energy = bill.lines.filter((line) => line.code.startsWith("energy-")).reduce((sum, line) => sum + Number(line.quantity), 0);
     expect(energy).toBe((30 * 24 + 1) * 12);
-    expect(bill.lines.find((line) => line.code === "capacity")?.quantity).toBe("12");
+    expect(bill.lines.find((line) => line.code === "capacity")?.quantity).toBe("22");
   });
 
   test("GDMTO golden bill: one energy price, load factor 0.55, power-factor penalty", () => {
-    // By hand: Q = 30,000 kWh, d = 30 → Q / (24 · 30 · 0.55) = 75.76 kW < 80 → 76 kW; FP = 83.21 % → ⅗ (90/83.205 − 1) = 4.8999 % → 4.9 %.
-    const bill = Bill.compute({
-      definition: {
-        kind: "cfe-gdmto",
-        zone: "central",
-        prices: [{ month: "2026-04", fixed: "197.77", energy: "1.2000", distribution: "90.85", capacity: "300.00" }],
-      },
-      period: { start: "2026-04-01", end: "2026-05-01" },
-      usage: { kwh: { energia: 30_000 }, kvarh: 20_000, demandKw: { max: 80 } },
-    });
+    // By hand: Q = 30,000 kWh, d = 30 → Q / (24 · 30 · 0.55) = 75.76 kW < 80 → 76 kW (rounded up); FP = 83.21 % → ⅗ (90/83.205 − 1) = 4.8999 % → 4.9 %.
+    const bill = gdmtoApril({ kwh: { energia: 30_000 }, kvarh: 20_000, demandKw: { max: 80 } });
     expect(bill.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
       ["fixed", "1", "197.77"],
       ["energy-energia", "30000", "36000.00"],
       ["distribution", "76", "6904.60"],
       ["capacity", "76", "22800.00"],
+      ["power-factor", "65902.37", "3229.22"],
+      ["subtotal", "1", "69131.59"],
+      ["iva", "69131.59", "11061.05"],
+      ["total", "1", "80192.64"],
     ]);
+    expect(bill.lines.find((line) => line.code === "power-factor")?.name.es).toBe("Cargo por factor de potencia");
     expect(bill).toMatchObject({ subtotal: "65902.37", powerFactor: "83.21", pfAdjustment: "3229.22", iva: "11061.05", total: "80192.64" });
+  });
+
+  test("GDMTO capacity is Q / (24 · d · 0.55) even above the measured maximum; distribution stays capped by it", () => {
+    // By hand: Q = 30,000 kWh, d = 30 → 30,000 / (24 · 30 · 0.55) = 30,000 / 396 = 75.76 kW → 76 kW capacity
+    // (GDMTO has no punta: GDMTH §7.3's no-punta rule; see Cfe.gdmtoCapacity). Distribution min(50 measured, 75.76) = 50 kW.
+    const bill = gdmtoApril({ kwh: { energia: 30_000 }, demandKw: { max: 49.2 } });
+    expect(kwLines(bill)).toEqual([
+      ["distribution", "50", "4542.50"],
+      ["capacity", "76", "22800.00"],
+    ]);
   });
 
   test("where the clocks skip midnight, the period starts at the first local time that exists", () => {

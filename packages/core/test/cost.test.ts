@@ -3,14 +3,9 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Cost } from "../src/cost";
 import type { Tariff } from "../src/tariff";
+import { Testing } from "../src/testing";
 
-const march = {
-  month: "2026-03",
-  fixed: "197.77",
-  energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" },
-  distribution: "90.85",
-  capacity: "392.66",
-};
+const march = Testing.gdmthNoroesteMarch2026;
 const version = (definition: Tariff.Definition): Tariff.Version => ({ id: "tariff_1", factoryId: "factory_1", effectiveFrom: new Date(0), definition });
 const gdmth = version({ kind: "cfe-gdmth", zone: "central", prices: [march] });
 

@@ -83,6 +83,24 @@ describe("row checks", () => {
     expect(result).toMatchObject({ ok: true, rows: { rows: [{ quantity: "12345.6", unit: "kWh", unitPrice: "1.7262", amount: "21311.00" }] } });
   });
 
+  it("keeps a bill's reading dates and refuses a period that ends before it starts or differs within the month", () => {
+    const header = "month,code,amount,period_start,period_end";
+    const good = check("bill", parseCsv(`${header}\n2026-03,energy-base,10,2026-02-28,2026-03-31\n2026-03,iva,1.6,2026-02-28,2026-03-31\n`), { now });
+    expect(good).toMatchObject({ ok: true, rows: { rows: [{ periodStart: "2026-02-28", periodEnd: "2026-03-31" }, { periodStart: "2026-02-28" }] } });
+    const bad = check(
+      "bill",
+      parseCsv(`${header}\n2026-03,fixed,1,2026-03-31,2026-02-28\n2026-04,fixed,1,2026-03-31,2026-04-30\n2026-04,iva,1,2026-03-30,2026-04-30\n`),
+      { now },
+    );
+    expect(bad).toEqual({
+      ok: false,
+      errors: [
+        { line: 2, column: "period_end", message: "period_end 2026-02-28 must be after period_start 2026-03-31" },
+        { line: 4, column: "period_start", message: "the billing period differs from line 3's (2026-03-31 → 2026-04-30) for the same month" },
+      ],
+    });
+  });
+
   it("asks GDMTH price tables for the three energy prices and GDMTO for one", () => {
     const result = check(
       "prices",

@@ -41,6 +41,9 @@ describe("URDB import", () => {
       ["demand-d0", "0", "0", "0.00"],
       ["demand-d1-tier1", "100", "24.368", "2436.80"],
       ["demand-d1-tier2", "50", "17.031", "851.55"],
+      // No tax in the rate: no tax line, the subtotal is the total.
+      ["subtotal", "1", "5565.11", "5565.11"],
+      ["total", "1", "5565.11", "5565.11"],
     ]);
     expect(bill).toMatchObject({ subtotal: "5565.11", iva: "0.00", total: "5565.11" });
   });

@@ -305,6 +305,27 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect((await asSession(adminCookie, `/v1/console/gateways/${deviceId}/enrollment-code`, { method: "POST" })).status).toBe(409);
     });
 
+    it("creates a CFE factory from its municipality: zone and division filled in, a wrong clock refused naming the right one", async () => {
+      const factory = (clock: string) => ({
+        name: "Planta Hermosillo",
+        timeZone: clock,
+        tariffCode: "cfe-gdmth",
+        state: "Sonora",
+        municipality: "Hermosillo",
+        supplyVoltage: "medium",
+        billingCycleDay: 12,
+      });
+      const wrong = await asSession(adminCookie, "/v1/console/factories", { method: "POST", body: factory("America/Mexico_City") });
+      expect(wrong.status).toBe(400);
+      expect(await json(wrong)).toMatchObject({
+        code: "factory.inconsistent_place",
+        errors: [{ path: "timeZone", message: "Hermosillo (Sonora) is on America/Hermosillo, not America/Mexico_City" }],
+      });
+      const right = await asSession(adminCookie, "/v1/console/factories", { method: "POST", body: factory("America/Hermosillo") });
+      expect(right.status).toBe(201);
+      expect(await json(right)).toMatchObject({ tariffZone: "central", tariffDivision: "Noroeste", supplyVoltage: "medium", billingCycleDay: 12 });
+    });
+
     it("refuses a meter on a gateway of another factory", async () => {
       const response = await asSession(adminCookie, `/v1/console/factories/${ids.factory}/meters`, {
         method: "POST",

@@ -39,9 +39,14 @@ async function finished(runner: LocalRunner, executionArn: string) {
   return { execution, progress: RunProgress.of(execution, await Workflow.fullHistory(runner, executionArn)) };
 }
 
-async function importFiles(runner: LocalRunner, kind: "production" | "bill" | "prices", files: { name: string; bytes: Uint8Array }[]) {
+async function importFiles(
+  runner: LocalRunner,
+  kind: "production" | "bill" | "prices",
+  files: { name: string; bytes: Uint8Array }[],
+  owner = { organizationId: ids.organization, factoryId: ids.factory },
+) {
   const { Import } = await import("@wattflow/core/import");
-  const started = await Import.start({ organizationId: ids.organization, kind, factoryId: kind === "prices" ? undefined : ids.factory, files });
+  const started = await Import.start({ organizationId: owner.organizationId, kind, factoryId: kind === "prices" ? undefined : owner.factoryId, files });
   return finished(runner, started.executionArn);
 }
 
@@ -63,6 +68,29 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     await p.close();
     dir.remove();
   });
+
+  /** A GDMTH factory of the other organization in Tecomán, Colima (DAP 10 %), medium voltage, 1,200 kW contracted, on Noroeste March 2026 prices. */
+  async function tecomanFactory(id: string, billingCycleDay?: number): Promise<string> {
+    await p.database.db.insert(factoryTable).values({
+      id,
+      organizationId: ids.otherOrganization,
+      name: `Tecomán plant ${id}`,
+      timeZone: "America/Mexico_City",
+      tariffCode: "cfe-gdmth",
+      contractedDemandKw: "1200",
+      supplyVoltage: "medium",
+      state: "Colima",
+      municipality: "Tecomán",
+      billingCycleDay,
+    });
+    await p.database.db.insert(tariffTable).values({
+      id: id.replace("fac_", "trf_"),
+      factoryId: id,
+      effectiveFrom: new Date("2026-01-01T06:00:00Z"),
+      definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
+    });
+    return id;
+  }
 
   it("imports a valid production file: SUCCEEDED with its row count, rows stored", async () => {
     // Prepare
@@ -308,6 +336,112 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     expect(page.events.map((event) => event.type)).toContain("MapIterationSucceeded");
     const [run] = await p.database.db.select().from(importRunTable).where(eq(importRunTable.executionArn, executionArn));
     expect(run).toMatchObject({ status: "loaded", rows: 1, fileName: "july.csv" });
+  });
+  it("closes a CFE month on the factory's contract: 95 % power-factor threshold, its municipality's DAP after IVA, names in the API", async () => {
+    // Prepare: a GDMTH factory in Tecomán, Colima (DAP 10 %, billing/dap.ts), medium voltage, 1,200 kW contracted,
+    // on GDMTH Noroeste March 2026 prices (tecomanFactory); one reading of 1,000 kWh and 400 kVArh at 03:00 on Tuesday 10 March (base).
+    const factoryId = await tecomanFactory("fac_01jcfe000000000000000000");
+    await p.database.db.insert(readingTable).values({
+      meterId: ids.otherMeter,
+      intervalStart: new Date("2026-03-10T09:00:00Z"),
+      intervalSeconds: 300,
+      factoryId,
+      deviceId: ids.otherDevice,
+      kwh: 1000,
+      kvarh: 400,
+      source: "http" as const,
+      receivedAt: new Date(),
+    });
+
+    // Act
+    const { executionArn } = await runner.start("MonthlyClose", { month: "2026-03", factoryIds: [factoryId] });
+    const { progress } = await finished(runner, executionArn);
+
+    // Assess. By hand: Q = 1,000 kWh → Q / (24 · 31 · 0.57) = 2.36 kW → 3 kW distribution (272.55); no punta reading → capacity 0.
+    // Supply 197.77 + 971.50 + 272.55 = 1,441.82. FP 92.85 % < 95 % (medium voltage, ≥ 1 MW, 2024 on): ⅗ (95/92.848 − 1) = 1.39 % → 1.4 %
+    // → +20.19; subtotal 1,462.01; IVA 16 % = 233.92; DAP 10 % of 1,462.01 = 146.20, untaxed; total 1,842.13.
+    expect(progress.result).toMatchObject({ factories: 1, totals: { MXN: "1842.13" } });
+    const { Close } = await import("@wattflow/core/close");
+    const stored = await Close.get(factoryId, "2026-03");
+    expect(stored?.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
+      ["fixed", "1", "197.77"],
+      ["energy-base", "1000", "971.50"],
+      ["energy-intermedia", "0", "0.00"],
+      ["energy-punta", "0", "0.00"],
+      ["distribution", "3", "272.55"],
+      ["capacity", "0", "0.00"],
+      ["power-factor", "1441.82", "20.19"],
+      ["subtotal", "1", "1462.01"],
+      ["iva", "1462.01", "233.92"],
+      ["dap", "1462.01", "146.20"],
+      ["total", "1", "1842.13"],
+    ]);
+    const { User } = await import("@wattflow/core/user");
+    const credentials = { email: "admin@plant-b.example", password: "correct horse battery staple" };
+    await User.create({ organizationId: ids.otherOrganization, name: "B admin", role: "admin", ...credentials });
+    const session = await app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(credentials) });
+    const cookie = /wattflow_session=[^;]+/.exec(session.headers.get("set-cookie") ?? "")?.[0] ?? "";
+    const response = await app.request(`/v1/console/factories/${factoryId}/bills`, { headers: { cookie } });
+    const { bills } = (await response.json()) as { bills: { lines: { code: string; name: { es: string; en: string } }[] }[] };
+    expect(bills[0]?.lines.slice(6, 10).map((line) => line.name.es)).toEqual(["Cargo por factor de potencia", "Subtotal", "IVA", "DAP"]);
+  });
+
+  it("closes a month over the reading dates of the imported utility bill (28 Feb – 31 Mar), not the calendar month or the cycle day", async () => {
+    // Prepare: a second Tecomán factory whose cycle day (28) the utility bill's reading dates override.
+    const factoryId = await tecomanFactory("fac_01jcyc000000000000000000", 28);
+    // 03:10 local (base) on 27 Feb (before), 28 Feb, 10 Mar (with 400 kVArh), 29 Mar (after the cycle day) and 31 Mar (the next period).
+    const reading = (day: string, kwh: number, kvarh: number | null = null) => ({
+      meterId: ids.otherMeter,
+      intervalStart: new Date(`${day}T09:10:00Z`),
+      intervalSeconds: 300,
+      factoryId,
+      deviceId: ids.otherDevice,
+      kwh,
+      kvarh,
+      source: "http" as const,
+      receivedAt: new Date(),
+    });
+    await p.database.db
+      .insert(readingTable)
+      .values([
+        reading("2026-02-27", 300),
+        reading("2026-02-28", 500),
+        reading("2026-03-10", 1000, 400),
+        reading("2026-03-29", 200),
+        reading("2026-03-31", 700),
+      ]);
+    const utility = {
+      name: "cfe-mar.csv",
+      bytes: new TextEncoder().encode(
+        "month,code,quantity,unit,unit_price,amount,period_start,period_end\n2026-03,energy-base,1700,kWh,0.9715,1651.55,2026-02-28,2026-03-31\n",
+      ),
+    };
+    expect((await importFiles(runner, "bill", [utility], { organizationId: ids.otherOrganization, factoryId })).progress.result).toMatchObject({ inserted: 1 });
+
+    // Act
+    const { executionArn } = await runner.start("MonthlyClose", { month: "2026-03", factoryIds: [factoryId] });
+    const { progress } = await finished(runner, executionArn);
+
+    // Assess. By hand, [28 Feb, 31 Mar), d = 31, March prices: Q = 500 + 1,000 + 200 = 1,700 kWh base → 1,651.55;
+    // Q / (24 · 31 · 0.57) = 4.01 kW → 5 kW distribution = 454.25; capacity 0 (no punta reading). Supply 197.77 + 1,651.55 + 454.25
+    // = 2,303.57. FP from the readings that carry kVArh alone (Figures.powerFactor): 1,000 / √(1,000² + 400²) = 92.85 % < 95 %
+    // → ⅗ (95/92.848 − 1) = 1.39 % → 1.4 % = +32.25; subtotal 2,335.82; IVA 373.73; DAP 10 % = 233.58; total 2,943.13.
+    expect(progress.result).toMatchObject({ readings: 3, totals: { MXN: "2943.13" }, reconciled: 1 });
+    const { Close } = await import("@wattflow/core/close");
+    const stored = await Close.get(factoryId, "2026-03");
+    expect(stored?.bill).toMatchObject({ periodStart: "2026-02-28", periodEnd: "2026-03-31", total: "2943.13" });
+    expect(stored?.lines.find((line) => line.code === "energy-base")).toMatchObject({ quantity: "1700", amount: "1651.55", difference: "0.00" });
+    // The utility's bill here is its energy line alone: its subtotal and total are 1,651.55, its IVA 0.
+    const summing = stored?.lines.filter((line) => ["subtotal", "iva", "total"].includes(line.code));
+    expect(summing?.map((line) => [line.code, line.utilityAmount, line.difference])).toEqual([
+      ["subtotal", "1651.55", "684.27"],
+      ["iva", "0.00", "373.73"],
+      ["total", "1651.55", "1291.58"],
+    ]);
+
+    // A late reading of 28 February belongs to this bill's period, not to a February bill: it re-opens March's.
+    await p.database.db.insert(readingTable).values({ ...reading("2026-02-28", 1), intervalStart: new Date("2026-02-28T09:20:00Z") });
+    expect((await Close.get(factoryId, "2026-03"))?.bill.status).toBe("reopened");
   });
 });
 

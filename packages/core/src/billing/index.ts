@@ -6,13 +6,20 @@
  * decimal, rounded to cents once per line.
  */
 import Decimal from "decimal.js";
+import { Config } from "../config";
 import { Grid } from "../reading/grid";
 import type { Tariff } from "../tariff";
-import type { DemandCharge, Prices, Tier } from "../tariff/index";
+import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
+import { Dap } from "./dap";
+import { lineName, type Name } from "./lines";
+import { BillingPeriod } from "./period";
 
+export { Dap } from "./dap";
 export * as Bill from "./index";
+export { lineName, type Name, summaryCodes } from "./lines";
+export { BillingPeriod } from "./period";
 export { BillRequest } from "./request";
 
 export class BillError extends Error {
@@ -26,17 +33,26 @@ export class BillError extends Error {
   }
 }
 
-export type Line = { code: string; quantity: string; unit: string; unitPrice: string; amount: string };
+/**
+ * One line of the bill, in CFE's order: "fixed", "energy-<period>", "distribution", "capacity", "low-voltage",
+ * "power-factor", "subtotal", "iva", "dap", "total". `name` is CFE's Spanish wording with English beside it;
+ * amounts in the tariff's currency (MXN), quantities in `unit` (kWh, kW, month, MXN for a percentage line).
+ */
+export type Line = { code: string; name: Name; quantity: string; unit: string; unitPrice: string; amount: string };
 
 export type Bill = {
+  /** Every line, the summing ones (subtotal, IVA, total) included. */
   lines: Line[];
-  /** Supply lines, before the power-factor adjustment and tax. */
+  /** Supply lines (with the low-voltage surcharge), before the power-factor adjustment and tax. */
   subtotal: string;
   /** Percent, 2 decimals; null when no reactive energy was measured. */
   powerFactor: string | null;
   /** Negative for a bonus. */
   pfAdjustment: string;
+  /** IVA on the subtotal after the power factor. */
   iva: string;
+  /** Municipal street lighting, added after IVA and untaxed ("0.00" when none). */
+  dap: string;
   total: string;
   /** Priced with the latest prices because the billing month's were not published yet. */
   estimated: boolean;
@@ -66,8 +82,20 @@ export type Reading = {
  */
 export type Aggregates = { kwh: Record<string, number>; kvarh?: number; kwhWithKvarh?: number; demandKw: { max: number } & Record<string, number> };
 
+/** What the factory's supply contract says that the bill depends on. */
+export type Contract = {
+  /** Where the supply is: CFE collects that municipality's DAP (billing/dap.ts). */
+  state?: string | null;
+  municipality?: string | null;
+  /** Supply voltage: medium (1–35 kV) or high (above 35 kV). */
+  supplyVoltage?: "medium" | "high" | null;
+  /** Contracted demand, kW. */
+  contractedDemandKw?: number | null;
+};
+
 export type Input = {
   definition: Exclude<Tariff.Definition, { kind: "flat" }>;
+  contract?: Contract;
   /** The factory's IANA zone (CFE plans default to their schedule zone's clock). */
   timeZone?: string;
   /** Local dates, end exclusive. */
@@ -211,11 +239,16 @@ function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usa
     if (!periods.includes(name)) throw new BillError(`the tariff has no period ${name} (it has ${periods.join(", ")})`, `usage.kwh.${name}`);
     usage.kwh.set(name, new Decimal(kwh));
   }
-  for (const [name, kw] of Object.entries(aggregates.demandKw)) {
-    usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
-    if (name !== "max") usage.occurring.add(name);
-  }
+  for (const [name, kw] of Object.entries(aggregates.demandKw)) usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
   return usage;
+}
+
+/** The demand periods that occur in [from, to) by the calendar (sums do not say whether punta hours existed). */
+function demandPeriodsIn(plan: Plan.Compiled, range: { from: number; to: number; timeZone: string }): Set<string> {
+  const table = plan.calendar(range.timeZone).table(range.from, range.to);
+  const found = new Set<string>();
+  for (const code of table.codes) found.add(plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string);
+  return found;
 }
 
 /** Charges a quantity through tiers (each tier's `upTo` counts from zero): [quantity, price] per tier used. */
@@ -234,23 +267,41 @@ function throughTiers(tiers: readonly Tier[], quantity: Decimal): [Decimal, Deci
 
 function line(code: string, quantity: Decimal, unit: string, unitPrice: Decimal): Line & { value: Decimal } {
   const value = cents(quantity.times(unitPrice));
-  return { code, quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount: value.toFixed(2), value };
+  const amount = value.toFixed(2);
+  return { code, name: lineName(code, amount), quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount, value };
+}
+
+const kwRounding = { up: Decimal.ROUND_CEIL, nearest: Decimal.ROUND_HALF_UP } as const;
+
+/**
+ * The billed kW of a demand charge. Measured demand is rounded first (CFE: up, any fraction of a kW is a
+ * whole kW), then capped by Q / (24 · d · FC) (kWh over hours at the load factor), whose result is rounded
+ * by `Config.cfeBilling.computedDemandRounding` (see there why). Without a demand period in the billing
+ * period (CFE: Baja California and Baja California Sur in winter) the charge follows `withoutPeriods`.
+ */
+function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number }): Decimal {
+  const rounding = charge.roundKw === true ? "nearest" : charge.roundKw || undefined;
+  const round = (kw: Decimal, mode: keyof typeof kwRounding | undefined) => (mode ? kw.toDecimalPlaces(0, kwRounding[mode]) : kw);
+  const formula = charge.loadFactor === undefined ? null : ctx.totalKwh.div(new Decimal(24).times(ctx.days).times(charge.loadFactor));
+  // CFE words measured demand and the computed figure differently; a generic tariff rounds both its one way.
+  const computedRounding = rounding === "up" ? Config.cfeBilling.computedDemandRounding : rounding;
+  const onFormula = () => round(formula ?? new Decimal(0), computedRounding);
+  if (charge.loadFactorOnly && formula) return onFormula();
+  const listed = charge.periods?.filter((period) => usage.occurring.has(period)) ?? [];
+  const withoutPeriods = charge.withoutPeriods ?? (charge.fallbackToAll ? "all-periods" : undefined);
+  let measured: Decimal;
+  if (!charge.periods || (listed.length === 0 && withoutPeriods === "all-periods")) measured = usage.demand.get("*") ?? new Decimal(0);
+  else if (listed.length === 0 && withoutPeriods === "load-factor" && formula) return onFormula();
+  else measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
+  const billed = round(measured, rounding);
+  if (!formula) return billed;
+  const capped = round(formula, computedRounding);
+  return Decimal.min(billed, capped);
 }
 
 function demandLines(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number; month: number }) {
   if (charge.months && !charge.months.includes(ctx.month)) return [];
-  const listed = charge.periods?.filter((period) => usage.occurring.has(period)) ?? [];
-  let measured: Decimal;
-  if (charge.periods && (listed.length > 0 || !charge.fallbackToAll))
-    measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
-  else measured = usage.demand.get("*") ?? new Decimal(0);
-  let billed = measured;
-  if (charge.loadFactor !== undefined) {
-    const cap = ctx.totalKwh.div(new Decimal(24).times(ctx.days).times(charge.loadFactor));
-    billed = Decimal.min(measured, cap);
-  }
-  if (charge.roundKw) billed = billed.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
-  const parts = throughTiers(charge.tiers, billed);
+  const parts = throughTiers(charge.tiers, billedDemand(charge, usage, ctx));
   return parts.map(([quantity, price], index) => line(parts.length > 1 ? `${charge.code}-tier${index + 1}` : charge.code, quantity, "kW", price));
 }
 
@@ -266,12 +317,13 @@ export function compute(input: Input): Bill {
   const end = localDate(input.period.end, "period.end");
   const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
-  const { prices, estimated } = plan.pricesFor(monthKeyOf(input.period.start));
+  const priceMonth = BillingPeriod.priceMonth(input.period);
+  const { prices, estimated } = plan.pricesFor(monthKeyOf(priceMonth));
 
+  const range = { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone };
   let usage: Usage;
-  if ("readings" in input.usage) {
-    usage = fromReadings(input.usage.readings, input, { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone });
-  } else usage = fromAggregates(input.usage, plan.schedule.periods);
+  if ("readings" in input.usage) usage = fromReadings(input.usage.readings, input, range);
+  else usage = { ...fromAggregates(input.usage, plan.schedule.periods), occurring: demandPeriodsIn(plan, range) };
 
   const lines: (Line & { value: Decimal })[] = [];
   for (const charge of prices.fixed) lines.push(line(charge.code, new Decimal(charge.per === "day" ? days : 1), charge.per, new Decimal(charge.amount)));
@@ -285,10 +337,11 @@ export function compute(input: Input): Bill {
       lines.push(line(parts.length > 1 ? `energy-${period}-tier${index + 1}` : `energy-${period}`, quantity, "kWh", price));
     });
   }
-  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: start.month }));
+  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: Number(priceMonth.slice(5, 7)) }));
   const supply = lines.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
+  const currency = plan.tou.currency;
   if (plan.tou.lowVoltageSurchargePercent !== undefined)
-    lines.push(line("low-voltage", supply, plan.tou.currency, new Decimal(plan.tou.lowVoltageSurchargePercent).div(100)));
+    lines.push(line("low-voltage", supply, currency, new Decimal(plan.tou.lowVoltageSurchargePercent).div(100)));
   if (prices.minimum) {
     const minimum = new Decimal(prices.minimum.amount).times(prices.minimum.per === "day" ? days : 1);
     const sum = lines.reduce((total, item) => total.plus(item.value), new Decimal(0));
@@ -302,33 +355,116 @@ export function compute(input: Input): Bill {
   const pfKwh = usage.kwhWithKvarh ?? totalKwh;
   if (usage.kvarh !== null && pfKwh.gt(0)) {
     powerFactor = pfKwh.div(pfKwh.pow(2).plus(usage.kvarh.pow(2)).sqrt()).times(100);
-    const rule = plan.tou.powerFactor;
+    const rule = powerFactorRule(input, plan, priceMonth);
     if (rule) {
       const ratio = new Decimal(rule.threshold).div(powerFactor);
       const percent = powerFactor.lt(rule.threshold)
         ? Decimal.min(ratio.minus(1).times(rule.surchargeFactor).times(100), rule.maxSurchargePercent)
         : Decimal.min(new Decimal(1).minus(ratio).times(rule.bonusFactor).times(100), rule.maxBonusPercent).neg();
-      pfAdjustment = cents(subtotal.times(percent.toDecimalPlaces(rule.percentDecimals, Decimal.ROUND_HALF_UP)).div(100));
+      const pfLine = line("power-factor", subtotal, currency, percent.toDecimalPlaces(rule.percentDecimals, Decimal.ROUND_HALF_UP).div(100));
+      pfAdjustment = pfLine.value;
+      lines.push(pfLine);
     }
   }
-  // Lines outside the supply (street lighting, DAP): after the power factor, before tax.
-  for (const charge of plan.tou.otherCharges ?? [])
-    lines.push(
-      charge.percent === undefined
-        ? line(charge.code, new Decimal(1), "month", new Decimal(charge.amount ?? 0))
-        : line(charge.code, subtotal.plus(pfAdjustment), plan.tou.currency, new Decimal(charge.percent).div(100)),
-    );
-  const taxed = lines.reduce((sum, item) => sum.plus(item.value), pfAdjustment);
-  const iva = cents(taxed.times(plan.tou.taxPercent ?? "0").div(100));
+  // CFE's order after the supply: power factor, subtotal, IVA, then the municipality's DAP (untaxed), total.
+  const others = otherCharges(input, plan);
+  const energyAmount = subtotal.plus(pfAdjustment);
+  const before = others.filter((charge) => charge.taxed).map((charge) => otherLine(charge, energyAmount, currency));
+  lines.push(...before);
+  const taxable = before.reduce((sum, item) => sum.plus(item.value), energyAmount);
+  lines.push(amountLine("subtotal", taxable, currency));
+  const ivaLine = line("iva", taxable, currency, new Decimal(plan.tou.taxPercent ?? "0").div(100));
+  // A tariff without tax (most URDB rates) has no tax line.
+  if (new Decimal(plan.tou.taxPercent ?? "0").gt(0)) lines.push(ivaLine);
+  const after = others.filter((charge) => !charge.taxed).map((charge) => otherLine(charge, energyAmount, currency));
+  lines.push(...after);
+  const dap = after.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
+  const total = taxable.plus(ivaLine.value).plus(dap);
+  lines.push(amountLine("total", total, currency));
   return {
     lines: lines.map(({ value: _value, ...rest }) => rest),
     subtotal: money(subtotal),
     powerFactor: powerFactor === null ? null : powerFactor.toFixed(2, Decimal.ROUND_HALF_UP),
     pfAdjustment: money(pfAdjustment),
-    iva: money(iva),
-    total: money(taxed.plus(iva)),
+    iva: money(ivaLine.value),
+    dap: money(dap),
+    total: money(total),
     estimated,
     estimatedKwh: plain(usage.estimatedKwh),
+  };
+}
+
+/**
+ * The power-factor threshold (percent) CFE applies to a bill month and supply contract (`Config.powerFactorThresholds`):
+ * 90, or 95 from the January 2024 bills for high-voltage supply and for medium voltage with ≥ 1,000 kW contracted.
+ * GDMTH and GDMTO are medium-voltage tariffs, so a contract that does not say is medium voltage.
+ * @example powerFactorThreshold("2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }) → 95
+ */
+export function powerFactorThreshold(month: string, contract: Contract = {}): number {
+  const voltage = contract.supplyVoltage ?? "medium";
+  let found = { from: "", threshold: 90 };
+  for (const rule of Config.powerFactorThresholds) {
+    const applies =
+      rule.from <= month &&
+      (rule.supplyVoltage === undefined || rule.supplyVoltage === voltage) &&
+      (rule.contractedDemandKwAtLeast === undefined || (contract.contractedDemandKw ?? 0) >= rule.contractedDemandKwAtLeast);
+    if (applies && rule.from >= found.from) found = rule;
+  }
+  return found.threshold;
+}
+
+/** The tariff's power-factor rule; a CFE plan without its own threshold takes the contract's and the date's. */
+function powerFactorRule(input: Input, plan: Plan.Compiled, month: string): PowerFactor | undefined {
+  const rule = plan.tou.powerFactor;
+  const definition = input.definition;
+  if (!rule || definition.kind === "tou" || definition.powerFactorThreshold !== undefined) return rule;
+  return { ...rule, threshold: powerFactorThreshold(month, input.contract) };
+}
+
+type OtherCharge = TimeOfUse["otherCharges"][number];
+
+/**
+ * The lines outside the supply: the tariff's own, or for a CFE plan without a `streetLighting` setting the
+ * bundled DAP of the factory's municipality (billing/dap.ts).
+ */
+function otherCharges(input: Input, plan: Plan.Compiled): OtherCharge[] {
+  const own = plan.tou.otherCharges ?? [];
+  const definition = input.definition;
+  if (definition.kind === "tou" || definition.streetLighting !== undefined) return own;
+  const { state, municipality } = input.contract ?? {};
+  const entry = state && municipality ? Dap.find(state, municipality) : undefined;
+  return entry ? [...own, { code: "dap", ...entry.rule }] : own;
+}
+
+function otherLine(charge: OtherCharge, energyAmount: Decimal, currency: string) {
+  if (charge.percent === undefined) return line(charge.code, new Decimal(1), "month", new Decimal(charge.amount ?? 0));
+  const percent = line(charge.code, energyAmount, currency, new Decimal(charge.percent).div(100));
+  if (charge.cap === undefined || percent.value.lte(charge.cap)) return percent;
+  // Capped: the month's maximum instead of the percentage.
+  return line(charge.code, new Decimal(1), "month", new Decimal(charge.cap));
+}
+
+/** A line that states an amount (subtotal, total): one unit at that price. */
+function amountLine(code: string, amount: Decimal, currency: string) {
+  return line(code, new Decimal(1), currency, cents(amount));
+}
+
+/**
+ * The bill of a flat tariff: its one energy line (kWh at `unitPrice`, costing `amount`, rounded to cents); a
+ * flat tariff has no demand, power factor, tax or DAP. `estimatedKwh`: how much of `kwh` was estimated (a gap spread over its slots).
+ */
+export function flat(kwh: string, unitPrice: string, amount: Decimal, estimatedKwh = "0"): Bill {
+  const total = money(amount);
+  return {
+    lines: [{ code: "energy", name: lineName("energy"), quantity: kwh, unit: "kWh", unitPrice, amount: total }],
+    subtotal: total,
+    powerFactor: null,
+    pfAdjustment: "0.00",
+    iva: "0.00",
+    dap: "0.00",
+    total,
+    estimated: false,
+    estimatedKwh,
   };
 }
 

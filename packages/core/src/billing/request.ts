@@ -4,7 +4,8 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { CfeZone, type Definition } from "../tariff/index";
+import { Location, LocationError } from "../location";
+import { CfeGdmth, CfeZone, type Definition } from "../tariff/index";
 import { isTimeZone, parseInstant } from "../tariff/periods";
 import type { Aggregates, Input, Reading } from "./index";
 
@@ -71,17 +72,41 @@ const Usage = z.union(
 export const Request = z
   .object({
     tariff: z.enum(["cfe-gdmth", "cfe-gdmto"], { error: "tariff must be cfe-gdmth or cfe-gdmto" }),
-    zone: CfeZone.default("central"),
+    /** Where the factory is (the bundled catalogue): picks the schedule zone, the clock and the division. */
+    state: z.string().optional(),
+    municipality: z.string().optional(),
+    /** CFE tariff division: picks the schedule zone, and the clock when its municipalities share one. */
+    division: z.string().optional(),
+    /** Schedule zone; central when nothing says where the factory is. */
+    zone: CfeZone.optional(),
     /** The factory's IANA zone when it is not the schedule zone's usual one (a border city, Cancún…). */
     timeZone: z.string().refine(isTimeZone, "timeZone must be an IANA time zone such as America/Tijuana").optional(),
     period: z.object({ start: date, end: date }, { error: 'period is required: { "start": "YYYY-MM-DD", "end": "YYYY-MM-DD" }' }),
     prices: Prices,
     usage: Usage,
     rollingDemand: z.boolean().optional(),
+    /** Overrides the threshold the contract and the bill month give (Config.powerFactorThresholds). */
     powerFactorThreshold: z.number().gt(0).max(100).optional(),
     lowVoltageMetering: z.boolean().optional(),
+    /** The supply contract: voltage and contracted kW (power-factor threshold), state and municipality (DAP). */
+    contract: z
+      .object({
+        supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
+        contractedDemandKw: amount("contractedDemandKw").optional(),
+        state: z.string().optional(),
+        municipality: z.string().optional(),
+      })
+      .optional(),
+    /** The DAP when it is not the municipality's bundled one: { percent, cap? }, { amount } or { none: true }. */
+    streetLighting: CfeGdmth.shape.streetLighting,
   })
   .superRefine((request, ctx) => {
+    try {
+      Location.resolve(request);
+    } catch (error) {
+      if (!(error instanceof LocationError)) throw error;
+      ctx.addIssue({ code: "custom", path: [error.path], message: error.message });
+    }
     const hourly = request.tariff === "cfe-gdmth";
     if (hourly && typeof request.prices.energy === "string")
       ctx.addIssue({ code: "custom", path: ["prices", "energy"], message: 'GDMTH has energy prices per period: { "base", "intermedia", "punta" }' });
@@ -95,12 +120,15 @@ export const Request = z
 export type Request = z.infer<typeof Request>;
 
 /** The CFE definition a request's prices make (valid for its billing month). */
-export function definition(request: Pick<Request, "tariff" | "zone" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering">) {
+export function definition(
+  request: Pick<Request, "tariff" | "prices" | "rollingDemand" | "powerFactorThreshold" | "lowVoltageMetering" | "streetLighting"> & { zone: CfeZone },
+) {
   const common = {
     zone: request.zone,
     rollingDemand: request.rollingDemand,
     powerFactorThreshold: request.powerFactorThreshold,
     lowVoltageMetering: request.lowVoltageMetering,
+    streetLighting: request.streetLighting,
   };
   const { fixed, distribution, capacity, energy } = request.prices;
   const result: Exclude<Definition, { kind: "flat" | "tou" }> =
@@ -125,7 +153,9 @@ export function toInput(request: Request): Input {
           ),
         }
       : aggregates(request.usage, request.tariff);
-  return { definition: definition(request), timeZone: request.timeZone, period: request.period, usage };
+  const place = Location.resolve(request);
+  const contract = { state: request.state, municipality: request.municipality, ...request.contract };
+  return { definition: definition({ ...request, zone: place.zone }), contract, timeZone: place.timeZone, period: request.period, usage };
 }
 
 function aggregates(usage: Exclude<Request["usage"], { readings: unknown }>, tariff: Request["tariff"]): Aggregates {

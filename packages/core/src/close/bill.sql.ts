@@ -13,8 +13,11 @@ export const billTable = pgTable(
     factoryId: text("factory_id")
       .notNull()
       .references(() => factoryTable.id),
-    /** YYYY-MM, in the factory's time zone. */
+    /** YYYY-MM, in the factory's time zone: the month the billing period ends in. */
     month: text("month").notNull(),
+    /** The billing period, local dates [start, end) (CFE's reading dates); null on bills stored before periods were kept. */
+    periodStart: text("period_start"),
+    periodEnd: text("period_end"),
     source: text("source", { enum: ["wattflow", "utility"] }).notNull(),
     /** closed: computed and final; reopened: a reading arrived after the close (a migration trigger sets it). */
     status: text("status", { enum: ["closed", "reopened", "imported"] }).notNull(),

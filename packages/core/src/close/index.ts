@@ -1,12 +1,13 @@
 /**
- * The monthly close: each factory's bill for a local month from its stored readings and the tariff
- * engine (`Bill.compute`), stored with its lines, and reconciled line by line against the utility's
+ * The monthly close: each factory's bill for a month — its billing period on CFE's cycle (the utility bill's
+ * reading dates, the factory's cycle day, or the calendar month) — from its stored readings and the tariff
+ * engine (`Bill.compute`), stored with its lines and period, and reconciled line by line against the utility's
  * bill when one was imported. A reading stored after the close re-opens the bill (migration 0003's trigger).
  */
 import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { ulid } from "ulid";
-import { Bill } from "../billing";
+import { Bill, BillingPeriod, summaryCodes } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { BillRow } from "../import/rows";
@@ -51,20 +52,35 @@ export type Closed = {
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** The month after `month` (YYYY-MM). */
-export function nextMonth(month: string): string {
-  const year = Number(month.slice(0, 4));
-  const number = Number(month.slice(5, 7));
-  return number === 12 ? `${year + 1}-01` : `${year}-${String(number + 1).padStart(2, "0")}`;
-}
+export const nextMonth = BillingPeriod.nextMonth;
 
-/** [from, to) instants of a local month in `timeZone` (local midnight of the 1st, or the first instant after it when the clocks skip it). */
-export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
-  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+/** [from, to) instants of local dates [start, end) in `timeZone` (local midnight, or the first instant after it when the clocks skip it). */
+export function periodRange(period: BillingPeriod.Period, timeZone: string): { from: Date; to: Date } {
   const at = (value: string) => {
-    const local = { year: Number(value.slice(0, 4)), month: Number(value.slice(5, 7)), day: 1, hour: 0, minute: 0 };
+    const local = { year: Number(value.slice(0, 4)), month: Number(value.slice(5, 7)), day: Number(value.slice(8, 10)), hour: 0, minute: 0 };
     return new Date(toInstant(local, timeZone) ?? (toInstant({ ...local, hour: 1 }, timeZone) as number));
   };
-  return { from: at(month), to: at(nextMonth(month)) };
+  return { from: at(period.start), to: at(period.end) };
+}
+
+/** [from, to) instants of a local month in `timeZone`. */
+export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
+  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  return periodRange(BillingPeriod.cycle(month, null), timeZone);
+}
+
+/**
+ * The billing period of a factory's bill for `month`: the reading dates of the utility's bill for that month
+ * when one was imported with them, else the factory's cycle day (`BillingPeriod.cycle`), else the calendar month.
+ */
+export async function billingPeriod(factory: { id: string; billingCycleDay: number | null }, month: string): Promise<BillingPeriod.Period> {
+  if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  const [utility] = await Database.use()
+    .select({ start: billTable.periodStart, end: billTable.periodEnd })
+    .from(billTable)
+    .where(and(eq(billTable.factoryId, factory.id), eq(billTable.month, month), eq(billTable.source, "utility")));
+  if (utility?.start && utility.end) return { start: utility.start, end: utility.end };
+  return BillingPeriod.cycle(month, factory.billingCycleDay);
 }
 
 /** The local month before the one `now` falls in. */
@@ -176,9 +192,10 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   const db = Database.use();
   const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, input.factoryId));
   if (!factory) throw new CloseError(`factory ${input.factoryId} does not exist`);
-  const { from, to } = monthRange(input.month, factory.timeZone);
+  const period = await billingPeriod(factory, input.month);
+  const { from, to } = periodRange(period, factory.timeZone);
   const version = inForce(await versionsOf(factory.id), from);
-  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${input.month}-01`);
+  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${period.start}`);
   const readings = await db
     .select({
       start: readingTable.intervalStart,
@@ -197,25 +214,30 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     // A flat tariff has no demand, power factor or tax rules: the bill is its energy line.
     const kwhOf = (rows: typeof readings) => rows.reduce((sum, reading) => sum.plus(new Decimal(reading.kwh).toDecimalPlaces(6)), new Decimal(0));
     const kwh = kwhOf(readings);
-    const amount = kwh.times(definition.energyPrice).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
-    bill = {
-      lines: [{ code: "energy", quantity: kwh.toFixed(), unit: "kWh", unitPrice: definition.energyPrice, amount }],
-      subtotal: amount,
-      powerFactor: null,
-      pfAdjustment: "0.00",
-      iva: "0.00",
-      total: amount,
-      estimated: false,
-      estimatedKwh: kwhOf(readings.filter((reading) => reading.quality === "estimated")).toFixed(),
-    };
+    const estimatedKwh = kwhOf(readings.filter((reading) => reading.quality === "estimated"));
+    bill = Bill.flat(kwh.toFixed(), definition.energyPrice, kwh.times(definition.energyPrice), estimatedKwh.toFixed());
     currency = definition.currency;
   } else {
     try {
       bill = Bill.compute({
         definition,
         timeZone: factory.timeZone,
-        period: { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` },
-        usage: { readings },
+        contract: {
+          state: factory.state,
+          municipality: factory.municipality,
+          supplyVoltage: factory.supplyVoltage,
+          contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
+        },
+        period,
+        usage: {
+          readings: readings.map((reading) => ({
+            start: reading.start,
+            seconds: reading.seconds,
+            kwh: reading.kwh,
+            kvarh: reading.kvarh,
+            quality: reading.quality,
+          })),
+        },
       });
     } catch (error) {
       if (error instanceof Bill.BillError)
@@ -236,6 +258,8 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
       source: "wattflow",
       values: {
         status: "closed",
+        periodStart: period.start,
+        periodEnd: period.end,
         currency,
         subtotal: bill.subtotal,
         powerFactor: bill.powerFactor,
@@ -269,7 +293,7 @@ type BillValues = Omit<typeof billTable.$inferInsert, "id" | "factoryId" | "mont
 /** Writes a bill and replaces its lines (so saving the same bill again leaves the same rows). */
 async function save(
   tx: Database.Transaction,
-  bill: { id?: string; factoryId: string; month: string; source: "wattflow" | "utility"; values: BillValues; lines: readonly Bill.Line[] },
+  bill: { id?: string; factoryId: string; month: string; source: "wattflow" | "utility"; values: BillValues; lines: readonly Omit<Bill.Line, "name">[] },
 ): Promise<void> {
   const id = bill.id ?? `bil_${ulid().toLowerCase()}`;
   if (bill.id) await tx.update(billTable).set(bill.values).where(eq(billTable.id, id));
@@ -314,22 +338,25 @@ export async function reconcile(input: FactoryMonth): Promise<Reconciliation | n
   const lines: Reconciliation["lines"] = [];
   const db = Database.use();
   for (const line of ours.lines) {
-    const utility = utilityByCode.get(line.code);
+    const utilityLine = utilityByCode.get(line.code);
     utilityByCode.delete(line.code);
-    const difference = new Decimal(line.amount).minus(utility?.amount ?? 0).toFixed(2);
+    // The summing lines compare with the utility bill's own subtotal (its charges), IVA and total when it has no such line.
+    const summary = (summaryCodes as readonly string[]).includes(line.code) ? theirs.bill[line.code as (typeof summaryCodes)[number]] : undefined;
+    const utility = utilityLine?.amount ?? summary;
+    const difference = new Decimal(line.amount).minus(utility ?? 0).toFixed(2);
     lines.push({
       code: line.code,
       amount: new Decimal(line.amount).toFixed(2),
-      utilityAmount: utility ? new Decimal(utility.amount).toFixed(2) : null,
+      utilityAmount: utility === undefined ? null : new Decimal(utility).toFixed(2),
       difference,
     });
     await db
       .update(billLineTable)
-      .set({ utilityAmount: utility?.amount ?? null, difference })
+      .set({ utilityAmount: utility ?? null, difference })
       .where(and(eq(billLineTable.billId, ours.bill.id), eq(billLineTable.position, line.position)));
   }
   for (const line of utilityByCode.values()) {
-    if (line.code === "iva" || line.code === "total") continue;
+    if ((summaryCodes as readonly string[]).includes(line.code)) continue;
     lines.push({ code: line.code, amount: null, utilityAmount: new Decimal(line.amount).toFixed(2), difference: new Decimal(line.amount).neg().toFixed(2) });
   }
   return {
@@ -342,7 +369,7 @@ export async function reconcile(input: FactoryMonth): Promise<Reconciliation | n
 
 /**
  * Stores a utility's bills (one per month in `rows`) for reconciliation. Lines `iva` and `total`, when
- * present, are the bill's tax and total; the rest are its charges. A month whose lines did not change is left alone.
+ * present, are the bill's tax and total, `dap` its street lighting after tax; the rest are its charges. A month whose lines did not change is left alone.
  */
 export async function loadUtilityBills(
   factoryId: string,
@@ -356,13 +383,19 @@ export async function loadUtilityBills(
   for (const row of rows) byMonth.set(row.month, [...(byMonth.get(row.month) ?? []), row]);
   for (const [month, lines] of byMonth) {
     result.months.push(month);
-    const charges = lines.filter((line) => line.code !== "iva" && line.code !== "total");
+    // The bill's own sums and its DAP (added after IVA) are not charges of the subtotal.
+    const charges = lines.filter((line) => !(summaryCodes as readonly string[]).includes(line.code) && line.code !== "dap");
     const subtotal = charges.reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
     const iva = new Decimal(lines.find((line) => line.code === "iva")?.amount ?? 0);
-    const total = new Decimal(lines.find((line) => line.code === "total")?.amount ?? subtotal.plus(iva));
+    const dap = new Decimal(lines.find((line) => line.code === "dap")?.amount ?? 0);
+    const total = new Decimal(lines.find((line) => line.code === "total")?.amount ?? subtotal.plus(iva).plus(dap));
     const existing = await billWithLines(factoryId, month, "utility");
+    const withPeriod = lines.find((line) => line.periodStart && line.periodEnd);
+    const period = { periodStart: withPeriod?.periodStart ?? null, periodEnd: withPeriod?.periodEnd ?? null };
     const same =
-      existing?.lines.length === lines.length &&
+      existing?.bill.periodStart === period.periodStart &&
+      existing.bill.periodEnd === period.periodEnd &&
+      existing.lines.length === lines.length &&
       existing.lines.every((stored, index) => {
         const line = lines[index] as BillRow;
         return (
@@ -385,6 +418,7 @@ export async function loadUtilityBills(
         source: "utility",
         values: {
           status: "imported",
+          ...period,
           currency,
           subtotal: subtotal.toFixed(2),
           pfAdjustment: "0",

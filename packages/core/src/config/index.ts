@@ -114,6 +114,44 @@ export const lookupCacheMs = 30_000;
 export const deliverySweepMs = 30_000;
 
 /**
+ * CFE GDMTH/GDMTO billing rules that are numbers (CFE's GDMTH tariff page §7.1–7.3, citing CRE Acuerdo A/158/2024).
+ * `demandRounding`: "Cualquier fracción de kilowatt de demanda medida se tomará como kilowatt completo" — measured
+ * demand rounds up. The text gives no rounding for the computed Q / (24 · d · FC) figure, yet the bill prints whole kW;
+ * the only kW rounding rule in the tariff (also used for contracted demand) is "any fraction is a whole kW", so the
+ * computed figure rounds up too. Change `computedDemandRounding` to "nearest" if a published bill shows otherwise.
+ */
+export const cfeBilling = {
+  measuredDemandRounding: "up",
+  computedDemandRounding: "up",
+  /**
+   * Which month's published prices bill a period that spans two calendar months (28 Feb – 31 Mar): "end", the
+   * month of its last day — the month the bill is issued for and the one CFE's tariff page is consulted by
+   * ("cuotas aplicables en el mes de …"). No CFE or CRE text saying so was found (nor one prorating by days):
+   * unconfirmed; "start" is the other choice.
+   */
+  periodPriceMonth: "end" as "end" | "start",
+} as const;
+
+/**
+ * The power-factor threshold (percent) of CFE's bonus/surcharge formulas, effective-dated by bill month and
+ * decided by the supply contract. 90 is the tariff text's. Since the January 2024 bills CFE has used 95 for
+ * high-voltage supply and for medium-voltage supply with 1 MW or more contracted, citing the grid code
+ * (Código de Red); the legal basis is disputed in the press, hence data, overridable per factory
+ * (`powerFactorThreshold` on the tariff). A 97 % step from April 2026 is unconfirmed and not listed.
+ * A rule applies from its month when all its conditions hold; the latest applicable `from` wins.
+ */
+export const powerFactorThresholds: readonly {
+  from: string;
+  threshold: number;
+  supplyVoltage?: "medium" | "high";
+  contractedDemandKwAtLeast?: number;
+}[] = [
+  { from: "1900-01", threshold: 90 },
+  { from: "2024-01", threshold: 95, supplyVoltage: "high" },
+  { from: "2024-01", threshold: 95, supplyVoltage: "medium", contractedDemandKwAtLeast: 1000 },
+];
+
+/**
  * Gateway counter validation (packages/edge/src/counter.ts, issue 12). A meter that answers 0 or a
  * smaller total for a read or two (it was rebooting, a Modbus gateway answered for it) must not
  * become a reading; a counter really reset or a meter really swapped must be believed in the end.

@@ -1,4 +1,4 @@
-import { index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 
@@ -17,6 +17,13 @@ export const factoryTable = pgTable(
     tariffZone: text("tariff_zone"),
     tariffDivision: text("tariff_division"),
     contractedDemandKw: numeric("contracted_demand_kw"),
+    /** Supply voltage of the contract (CFE: medium 1–35 kV, high above): it sets the power-factor threshold. */
+    supplyVoltage: text("supply_voltage", { enum: ["medium", "high"] }),
+    /** Where the factory is supplied: the municipality decides its street-lighting charge (DAP). */
+    state: text("state"),
+    municipality: text("municipality"),
+    /** Day of the month (1–28) CFE reads the meter; null bills calendar months. An imported utility bill's reading dates win. */
+    billingCycleDay: integer("billing_cycle_day"),
     currency: text("currency").notNull().default("MXN"),
     ...timestamps,
   },

@@ -1,6 +1,9 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { Database } from "../database";
+import { Location, LocationError } from "../location";
+import { CfeZone } from "../tariff/index";
+import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
 import { canonicalZone } from "../util/zone";
@@ -17,6 +20,10 @@ export const Info = z.object({
   tariffZone: z.string().nullable(),
   tariffDivision: z.string().nullable(),
   contractedDemandKw: z.number().nullable(),
+  supplyVoltage: z.enum(["medium", "high"]).nullable(),
+  state: z.string().nullable(),
+  municipality: z.string().nullable(),
+  billingCycleDay: z.number().nullable(),
   currency: z.string(),
 });
 export type Info = z.infer<typeof Info>;
@@ -34,9 +41,16 @@ export const create = fn(
     tariffZone: z.string().optional(),
     tariffDivision: z.string().optional(),
     contractedDemandKw: z.number().positive().optional(),
+    /** The supply contract's voltage: medium (GDMTH/GDMTO) or high; with the contracted kW it sets the power-factor threshold. */
+    supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
+    state: z.string().trim().min(1).optional(),
+    municipality: z.string().trim().min(1).optional(),
+    /** The day of the month (1–28) CFE reads the meter: bills run from that day to the same day of the next month. */
+    billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").optional(),
     currency: z.string().length(3).default("MXN"),
   }),
-  async (input): Promise<Info> => {
+  async (given): Promise<Info> => {
+    const input = { ...given, ...cfePlace(given) };
     const id = createId("factory");
     await Database.use()
       .insert(factoryTable)
@@ -50,10 +64,36 @@ export const create = fn(
       tariffZone: input.tariffZone ?? null,
       tariffDivision: input.tariffDivision ?? null,
       contractedDemandKw: input.contractedDemandKw ?? null,
+      supplyVoltage: input.supplyVoltage ?? null,
+      state: input.state ?? null,
+      municipality: input.municipality ?? null,
+      billingCycleDay: input.billingCycleDay ?? null,
       currency: input.currency,
     };
   },
 );
+
+/**
+ * A CFE factory's schedule zone and division, checked against its place and clock (Location.resolve): the
+ * municipality fills in what was left out; what disagrees is refused naming the right value.
+ * @throws VisibleError `factory.inconsistent_place` with the field at fault.
+ */
+function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: string; tariffDivision?: string; state?: string; municipality?: string }) {
+  if (!input.tariffCode.startsWith("cfe-")) return {};
+  const fail = (path: string, message: string) => new VisibleError("input", "factory.inconsistent_place", "Invalid factory", [{ path, message }]);
+  const zone = input.tariffZone === undefined ? undefined : CfeZone.safeParse(input.tariffZone);
+  if (zone && !zone.success) throw fail("tariffZone", "tariffZone must be central, baja-california or baja-california-sur");
+  try {
+    // A division name CFE does not use (a price table's own label) is kept for price imports, and not checked.
+    const division = input.tariffDivision !== undefined && Location.division(input.tariffDivision) ? input.tariffDivision : undefined;
+    const place = Location.resolve({ ...input, zone: zone?.data, division });
+    return { tariffZone: place.zone, tariffDivision: input.tariffDivision ?? place.division };
+  } catch (error) {
+    if (!(error instanceof LocationError)) throw error;
+    const path = { zone: "tariffZone", division: "tariffDivision" }[error.path] ?? error.path;
+    throw fail(path, error.message);
+  }
+}
 
 function toInfo(row: typeof factoryTable.$inferSelect): Info {
   return { ...row, contractedDemandKw: row.contractedDemandKw === null ? null : Number(row.contractedDemandKw) };

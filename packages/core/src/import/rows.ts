@@ -10,7 +10,17 @@ export type Kind = "production" | "bill" | "prices";
 export type RowError = { line: number; column?: string; message: string };
 
 export type ProductionRow = { date: string; line: string; shift: string; units: string };
-export type BillRow = { month: string; code: string; quantity: string; unit: string; unitPrice: string; amount: string };
+/** One line of a utility bill; `periodStart`/`periodEnd` are its reading dates (local, [start, end)) when the file gives them. */
+export type BillRow = {
+  month: string;
+  code: string;
+  quantity: string;
+  unit: string;
+  unitPrice: string;
+  amount: string;
+  periodStart?: string;
+  periodEnd?: string;
+};
 export type PriceRow = {
   tariff: "cfe-gdmth" | "cfe-gdmto";
   division: string;
@@ -39,7 +49,7 @@ export const maxErrors = 1000;
 
 const columns: Record<Kind, { required: string[]; optional: string[] }> = {
   production: { required: ["date", "line", "units"], optional: ["shift"] },
-  bill: { required: ["month", "code", "amount"], optional: ["quantity", "unit", "unit_price"] },
+  bill: { required: ["month", "code", "amount"], optional: ["quantity", "unit", "unit_price", "period_start", "period_end"] },
   prices: { required: ["month", "division", "fixed", "distribution", "capacity"], optional: ["tariff", "base", "intermedia", "punta", "energy"] },
 };
 
@@ -92,6 +102,17 @@ function month(value: string, window: Instant.Window): Instant.Result<string> {
       message: `${value} is outside the accepted months ${Instant.format(window.fromMs).slice(0, 7)} to ${Instant.format(window.toMs).slice(0, 7)}`,
     };
   return { ok: true, value };
+}
+
+/** A bill's reading dates: both or neither, real dates, the end after the start. */
+function billPeriod(start: string, end: string, fail: (column: string, message: string) => void): { periodStart: string; periodEnd: string } | undefined {
+  if (!start && !end) return undefined;
+  const realDate = (value: string) => Instant.parseDate(value).ok;
+  if (!realDate(start)) fail("period_start", start ? `period_start ${JSON.stringify(start)} is not a real date (YYYY-MM-DD)` : "period_start is empty");
+  else if (!realDate(end)) fail("period_end", end ? `period_end ${JSON.stringify(end)} is not a real date (YYYY-MM-DD)` : "period_end is empty");
+  else if (end <= start) fail("period_end", `period_end ${end} must be after period_start ${start}`);
+  else return { periodStart: start, periodEnd: end };
+  return undefined;
 }
 
 /** Multiplies a decimal string by a power of ten exactly (unit conversion without floating point). */
@@ -205,6 +226,7 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
 
   if (kind === "bill") {
     const rows: BillRow[] = [];
+    const periods = new Map<string, { periodStart: string; periodEnd: string; line: number }>();
     for (const { line, cells } of table.rows) {
       if (pause()) yield;
       const before = errors.length;
@@ -221,9 +243,16 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
       if (!decimal.test(quantity)) fail(line, "quantity", `quantity must be a decimal number, got ${JSON.stringify(quantity)}`);
       const unitPrice = cell(cells, "unit_price") || "0";
       if (!decimal.test(unitPrice)) fail(line, "unit_price", `unit_price must be a decimal number, got ${JSON.stringify(unitPrice)}`);
+      const period = billPeriod(cell(cells, "period_start"), cell(cells, "period_end"), (column, message) => fail(line, column, message));
+      if (period) {
+        const first = periods.get(month);
+        if (first && (first.periodStart !== period.periodStart || first.periodEnd !== period.periodEnd))
+          fail(line, "period_start", `the billing period differs from line ${first.line}'s (${first.periodStart} → ${first.periodEnd}) for the same month`);
+        else if (!first) periods.set(month, { ...period, line });
+      }
       if (errors.length > before || !unit) continue;
       if (duplicate(`${month}\u0000${code}`, line)) continue;
-      rows.push({ month, code, amount, unit: unit.unit, quantity: scale(quantity, unit.factor), unitPrice: divide(unitPrice, unit.factor) });
+      rows.push({ month, code, amount, unit: unit.unit, quantity: scale(quantity, unit.factor), unitPrice: divide(unitPrice, unit.factor), ...period });
     }
     return errors.length > 0 ? { ok: false, errors } : { ok: true, rows: { kind, rows } };
   }

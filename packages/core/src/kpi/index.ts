@@ -8,7 +8,7 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { type Bill, BillError, compute as computeBill } from "../billing/index";
+import { type Bill, BillError, compute as computeBill, flat as flatBill } from "../billing/index";
 import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
 import { Plan, TariffError } from "../tariff/plan";
@@ -284,19 +284,8 @@ function bills(
   if (so.elapsedHours <= 0) return { unavailable: "the month has not started" };
   const scale = so.monthHours / so.elapsedHours;
   if (definition.kind === "flat") {
-    const flat = (kwh: number, amount: Decimal, estimatedKwh: number): Bill => {
-      const total = amount.toFixed(2, Decimal.ROUND_HALF_UP);
-      return {
-        lines: [{ code: "energy", quantity: String(round(kwh, 6)), unit: "kWh", unitPrice: definition.energyPrice, amount: total }],
-        subtotal: total,
-        powerFactor: null,
-        pfAdjustment: "0.00",
-        iva: "0.00",
-        total,
-        estimated: false,
-        estimatedKwh: String(round(estimatedKwh, 6)),
-      };
-    };
+    const flat = (kwh: number, amount: Decimal, estimatedKwh: number): Bill =>
+      flatBill(String(round(kwh, 6)), definition.energyPrice, amount, String(round(estimatedKwh, 6)));
     return {
       monthToDate: flat(so.kwh, so.cost, so.estimatedKwh),
       projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale), so.estimatedKwh),

@@ -5,6 +5,7 @@
  */
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { lineName } from "../billing/lines";
 import { billLineTable, billTable } from "../close/bill.sql";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
@@ -114,6 +115,8 @@ export async function bills(organizationId: string, factoryId: string) {
   return rows.map((row) => ({
     id: row.id,
     month: row.month,
+    periodStart: row.periodStart,
+    periodEnd: row.periodEnd,
     source: row.source,
     status: row.status,
     currency: row.currency,
@@ -129,6 +132,7 @@ export async function bills(organizationId: string, factoryId: string) {
       .filter((line) => line.billId === row.id)
       .map((line) => ({
         code: line.code,
+        name: lineName(line.code, line.amount),
         quantity: line.quantity,
         unit: line.unit,
         unitPrice: line.unitPrice,

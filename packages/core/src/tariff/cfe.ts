@@ -2,6 +2,7 @@
  * CFE's medium-voltage plans GDMTH and GDMTO (pure): the three schedule zones' time-of-use bands and
  * the billing rules, expanded into the general `tou` model. Sources: ../shared/reference/cfe-gdmth.md.
  */
+import { Config } from "../config";
 import type { Band, Cfe, CfeZone, DemandCharge, Prices, Season, TimeOfUse } from "./index";
 
 export * as Cfe from "./cfe";
@@ -16,8 +17,14 @@ export const timeZones: Record<CfeZone, string> = {
   "baja-california-sur": "America/Mazatlan",
 };
 
-/** Load factor FC of the Q / (24 · d · FC) demand cap, per open-source billing engines. */
+/** Load factor FC of the Q / (24 · d · FC) demand formula: the load-factor table of CRE's Acuerdo A/158/2024, §3.1.2. */
 export const loadFactors = { "cfe-gdmth": 0.57, "cfe-gdmto": 0.55 } as const;
+
+/**
+ * GDMTO's capacity demand: "load-factor" = Q / (24 · d · 0.55) alone (no punta period to measure in; GDMTH §7's
+ * no-punta rule and secondary sources), "measured" = min(maximum demand, Q / (24 · d · 0.55)) like distribution.
+ */
+export const gdmtoCapacity: "load-factor" | "measured" = "load-factor";
 
 type Spec = [period: Band["period"], from: number, to: number][];
 const bands = (spec: Spec): Band[] => spec.map(([period, from, to]) => ({ period, from, to }));
@@ -153,11 +160,15 @@ export function toTimeOfUse(definition: Cfe): TimeOfUse {
   const hourly = definition.kind === "cfe-gdmth";
   const loadFactor = definition.loadFactor ?? loadFactors[definition.kind];
   const prices = definition.prices.map((row): Prices => {
+    const roundKw = Config.cfeBilling.measuredDemandRounding;
     const demand: DemandCharge[] = [
-      { code: "distribution", loadFactor, roundKw: true, tiers: [{ price: row.distribution }] },
+      { code: "distribution", loadFactor, roundKw, tiers: [{ price: row.distribution }] },
       hourly
-        ? { code: "capacity", periods: [P], fallbackToAll: true, loadFactor, roundKw: true, tiers: [{ price: row.capacity }] }
-        : { code: "capacity", loadFactor, roundKw: true, tiers: [{ price: row.capacity }] },
+        ? // GDMTH §7: capacity on min(punta demand, Q / (24 · d · FC)); "para el caso de que no haya periodo de punta", Q / (24 · d · FC) alone.
+          { code: "capacity", periods: [P], withoutPeriods: "load-factor", loadFactor, roundKw, tiers: [{ price: row.capacity }] }
+        : // GDMTO has no punta period, so capacity is Q / (24 · d · 0.55) alone: GDMTH's own no-punta clause, and
+          // what secondary implementations bill. CFE's GDMTO page itself could not be retrieved here: unconfirmed, see gdmtoCapacity.
+          { code: "capacity", loadFactorOnly: gdmtoCapacity === "load-factor", loadFactor, roundKw, tiers: [{ price: row.capacity }] },
     ];
     const energy: Prices["energy"] =
       typeof row.energy === "string"
@@ -184,6 +195,6 @@ export function toTimeOfUse(definition: Cfe): TimeOfUse {
     },
     lowVoltageSurchargePercent: definition.lowVoltageMetering ? "2" : undefined,
     taxPercent: "16",
-    otherCharges: definition.streetLighting ? [{ code: "street-lighting", ...definition.streetLighting }] : [],
+    otherCharges: definition.streetLighting && !("none" in definition.streetLighting) ? [{ code: "dap", ...definition.streetLighting }] : [],
   };
 }

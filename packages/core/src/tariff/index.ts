@@ -71,16 +71,24 @@ export type Tier = z.infer<typeof Tier>;
 /**
  * A demand charge on the month's maximum demand in `periods` (every period when absent), only in
  * `months` (1–12) when given. With `loadFactor` the billed demand is min(max demand, Q / (24 · d · FC))
- * (CFE); with `roundKw` it is rounded to the nearest whole kW, halves up.
+ * (CFE). `roundKw` rounds the billed kW to a whole number: "up" (CFE: any fraction of a kW is a whole
+ * kW), "nearest" (halves up; `true` in tariffs saved before "up" existed).
  */
 export const DemandCharge = z.object({
   code: z.string().min(1),
   periods: z.array(periodName).min(1).optional(),
   months: z.array(z.number().int().min(1).max(12)).optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
-  roundKw: z.boolean().optional(),
-  /** When none of `periods` occurs in the billing period, bill the maximum of all periods instead. */
+  roundKw: z.union([z.literal(true), z.literal(false), z.enum(["up", "nearest"])]).optional(),
+  /** When none of `periods` occurs in the billing period, bill the maximum of all periods instead (legacy spelling of `withoutPeriods: "all-periods"`). */
   fallbackToAll: z.boolean().optional(),
+  /**
+   * When none of `periods` occurs in the billing period: "all-periods" bills the maximum of every period,
+   * "load-factor" bills Q / (24 · d · FC) alone (CFE GDMTH §7: "para el caso de que no haya periodo de punta").
+   */
+  withoutPeriods: z.enum(["all-periods", "load-factor"]).optional(),
+  /** Bill Q / (24 · d · FC) alone, whatever was measured (a tariff without a punta period, such as GDMTO). */
+  loadFactorOnly: z.boolean().optional(),
   tiers: z.array(Tier).min(1),
 });
 export type DemandCharge = z.infer<typeof DemandCharge>;
@@ -129,11 +137,21 @@ export const TimeOfUse = z
     /** Percent added to the supply charges when the utility meters on the low-voltage side (CFE: 2). */
     lowVoltageSurchargePercent: percent.optional(),
     taxPercent: percent.default("0"),
-    /** Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the subtotal after the power factor, or an amount. */
+    /**
+     * Lines outside the supply, such as a municipality's street-lighting charge (DAP): a percent of the amount
+     * after the power factor (capped at `cap` a month when given), or an amount a month. Added after tax and
+     * untaxed (CFE's DAP) unless `taxed`.
+     */
     otherCharges: z
       .array(
         z
-          .object({ code: z.string().min(1), percent: percent.optional(), amount: signedMoney.optional() })
+          .object({
+            code: z.string().min(1),
+            percent: percent.optional(),
+            cap: money.optional(),
+            amount: signedMoney.optional(),
+            taxed: z.boolean().optional(),
+          })
           .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent or an amount"),
       )
       .default([]),
@@ -173,8 +191,19 @@ const cfeOptions = {
   powerFactorThreshold: z.number().gt(0).max(100).optional(),
   lowVoltageMetering: z.boolean().optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
-  /** The municipality's street-lighting charge (DAP), when CFE collects it. */
-  streetLighting: z.object({ percent: percent.optional(), amount: money.optional() }).optional(),
+  /**
+   * The municipality's street-lighting charge (DAP) for this factory: a percent of the energy amount with an
+   * optional monthly cap, or a monthly amount; `{ "none": true }` when CFE collects none. Overrides the bundled
+   * municipality data (billing/dap.ts).
+   */
+  streetLighting: z
+    .union([
+      z.object({ none: z.literal(true) }),
+      z
+        .object({ percent: percent.optional(), cap: money.optional(), amount: money.optional() })
+        .refine((charge) => (charge.percent === undefined) !== (charge.amount === undefined), "give a percent (with an optional cap) or an amount"),
+    ])
+    .optional(),
 };
 
 export const CfeGdmth = z.object({ kind: z.literal("cfe-gdmth"), ...cfeOptions, prices: z.array(GdmthPrices).min(1) });

@@ -141,6 +141,15 @@ export async function localKinesis(options: {
   };
 }
 
+/** Published GDMTH prices, Noroeste division, March 2026 (../shared/reference/cfe-gdmth.md): the tests' golden bills use them. */
+export const gdmthNoroesteMarch2026 = {
+  month: "2026-03",
+  fixed: "197.77",
+  energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" },
+  distribution: "90.85",
+  capacity: "392.66",
+} as const;
+
 /**
  * A costed 5-minute reading as the lake stores it, for tests: a meter's kWh at an instant, every other
  * column empty or neutral unless given.

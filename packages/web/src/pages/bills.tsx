@@ -29,6 +29,11 @@ export function Bills({ factoryId }: { factoryId?: string }) {
           <div className="card" key={month} data-testid="bill">
             <div className="card-title">
               <h2>{month}</h2>
+              {(ours ?? theirs)?.periodStart && (
+                <span className="muted small">
+                  {(ours ?? theirs)?.periodStart} → {(ours ?? theirs)?.periodEnd}
+                </span>
+              )}
               <span className="muted small">
                 {ours
                   ? `${ours.status}${ours.closedAt ? ` ${when(ours.closedAt)}` : ""}${ours.reopenedAt ? ` · reopened ${when(ours.reopenedAt)} (late readings)` : ""}`
@@ -50,7 +55,7 @@ export function Bills({ factoryId }: { factoryId?: string }) {
               <tbody>
                 {(ours?.lines ?? theirs?.lines ?? []).map((line) => (
                   <tr key={line.code}>
-                    <td>{line.code}</td>
+                    <td title={line.name.en}>{line.name.es}</td>
                     <td className="num">
                       {line.quantity} {line.unit}
                     </td>
@@ -61,16 +66,19 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                   </tr>
                 ))}
               </tbody>
-              <tfoot>
-                {(["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
-                  <tr key={key}>
-                    <th colSpan={3}>{{ subtotal: "Subtotal", pfAdjustment: "Power factor adjustment", iva: "IVA", total: "Total" }[key]}</th>
-                    <td className="num">{money(ours?.[key], currency)}</td>
-                    <td className="num">{money(theirs?.[key], currency)}</td>
-                    <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
-                  </tr>
-                ))}
-              </tfoot>
+              {/* Bills closed before their lines carried the subtotal, IVA and total show them here. */}
+              {!(ours?.lines ?? theirs?.lines ?? []).some((line) => line.code === "total") && (
+                <tfoot>
+                  {(["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
+                    <tr key={key}>
+                      <th colSpan={3}>{{ subtotal: "Subtotal", pfAdjustment: "Power factor adjustment", iva: "IVA", total: "Total" }[key]}</th>
+                      <td className="num">{money(ours?.[key], currency)}</td>
+                      <td className="num">{money(theirs?.[key], currency)}</td>
+                      <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
+                    </tr>
+                  ))}
+                </tfoot>
+              )}
             </table>
           </div>
         );

@@ -1,0 +1,60 @@
+/**
+ * `wattflow prices list|import`: CFE's published GDMTH/GDMTO prices shipped with the product, and the
+ * importer of CFE's published table format into the `prices` import file. Needs no running stack.
+ */
+import { Published } from "@wattflow/core/prices/published";
+import type { Command } from "commander";
+import { CliError } from "../client";
+import { readJson, required } from "./bill";
+
+type Table = Published.Table;
+
+/** The tables of a file: one table, a list of them, or `{ "registros": { key: table } }` (a scrape of CFE's pages). */
+function tablesOf(value: unknown, file: string): [string, Table][] {
+  if (Array.isArray(value)) return value.map((table, index) => [String(index), table as Table]);
+  if (typeof value === "object" && value !== null && "registros" in value && typeof value.registros === "object" && value.registros !== null)
+    return Object.entries(value.registros as Record<string, Table>);
+  if (typeof value === "object" && value !== null && "conceptos" in value) return [["0", value as Table]];
+  throw new CliError(`${file}: not a CFE price table, a list of them or { "registros": … }`, 2);
+}
+
+export function register(program: Command): void {
+  const prices = program.command("prices").description("CFE's published GDMTH/GDMTO prices per division");
+  prices
+    .command("list")
+    .description("the bundled published prices: months per tariff and division with their source (--json: every row)")
+    .option("--tariff <tariff>", "cfe-gdmth or cfe-gdmto")
+    .option("--division <name>", "one division")
+    .option("--json", "print every row with its source")
+    .action((options: { tariff?: string; division?: string; json?: boolean }) => {
+      const rows = Published.rows.filter(
+        (row) => (!options.tariff || row.tariff === options.tariff) && (!options.division || Published.of(row.tariff, options.division).includes(row)),
+      );
+      if (options.json) {
+        console.log(JSON.stringify({ version: Published.version, rows }, null, 2));
+        return;
+      }
+      const groups = new Map<string, typeof rows>();
+      for (const row of rows) groups.set(`${row.tariff}\t${row.division}`, [...(groups.get(`${row.tariff}\t${row.division}`) ?? []), row]);
+      for (const [key, group] of groups) console.log(`${key}\t${group.map((row) => row.month).join(" ")}\t${group[0]?.source.url}`);
+    });
+  prices
+    .command("import")
+    .description("CFE's published price tables (JSON) → the prices import file (CSV on stdout) for `wattflow import prices`")
+    .option(
+      "--input <file>",
+      "JSON: one table { tarifa, region, periodo_cfe, conceptos: [{ cargo, int_horario, unidades, valor }] }, a list, or { registros } (required)",
+    )
+    .action((options: { input: string }) => {
+      required(options, "input");
+      const rows = tablesOf(readJson(options.input, "--input"), options.input).map(([key, table]) => {
+        try {
+          return Published.fromTable(table);
+        } catch (error) {
+          if (error instanceof Published.TableError) throw new CliError(`${options.input}: ${key}: ${error.path}: ${error.message}`, 2);
+          throw error;
+        }
+      });
+      process.stdout.write(Published.toCsv(rows));
+    });
+}

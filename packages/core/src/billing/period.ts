@@ -1,0 +1,51 @@
+/**
+ * Billing periods (pure): CFE bills a factory between two meter readings, not by calendar month. A
+ * period is local dates [start, end): from the day of one reading to the day of the next (CFE prints
+ * "28 FEB 26 – 31 MAR 26"; the next period starts on 31 March), d = end − start days.
+ */
+import { Config } from "../config";
+
+export * as BillingPeriod from "./period";
+
+export type Period = { start: string; end: string };
+
+const pad = (value: number) => String(value).padStart(2, "0");
+const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The month (YYYY-MM) before `month`. */
+export function previousMonth(month: string): string {
+  const year = Number(month.slice(0, 4));
+  const number = Number(month.slice(5, 7));
+  return number === 1 ? `${year - 1}-12` : `${year}-${pad(number - 1)}`;
+}
+
+/** The month (YYYY-MM) after `month`. */
+export function nextMonth(month: string): string {
+  const year = Number(month.slice(0, 4));
+  const number = Number(month.slice(5, 7));
+  return number === 12 ? `${year + 1}-01` : `${year}-${pad(number + 1)}`;
+}
+
+/**
+ * The billing period a month's bill covers: the calendar month without a cycle day; with one (1–28, the
+ * day of the month CFE reads the meter), from that day of the month before to that day of `month`.
+ * @example cycle("2026-03", 28) → { start: "2026-02-28", end: "2026-03-28" }
+ */
+export function cycle(month: string, cycleDay: number | null | undefined): Period {
+  if (!monthPattern.test(month)) throw new RangeError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  if (!cycleDay) return { start: `${month}-01`, end: `${nextMonth(month)}-01` };
+  if (!Number.isInteger(cycleDay) || cycleDay < 1 || cycleDay > 28) throw new RangeError(`the billing cycle day must be 1–28, got ${cycleDay}`);
+  return { start: `${previousMonth(month)}-${pad(cycleDay)}`, end: `${month}-${pad(cycleDay)}` };
+}
+
+/**
+ * The month whose published prices (and power-factor rules) a billing period is billed with:
+ * `Config.cfeBilling.periodPriceMonth` says which and why. "end": the month of the period's last day.
+ * @example priceMonth({ start: "2026-02-28", end: "2026-03-31" }) → "2026-03"
+ */
+export function priceMonth(period: Period): string {
+  if (Config.cfeBilling.periodPriceMonth === "start") return period.start.slice(0, 7);
+  const end = new Date(`${period.end}T00:00:00Z`);
+  end.setUTCDate(end.getUTCDate() - 1);
+  return end.toISOString().slice(0, 7);
+}
