@@ -6,7 +6,9 @@ import { call, eventually, type RunningStack, startStack } from "./support";
 
 type Health = { status: string; components: { files: { ok: boolean; detail: { unreadable: { path: string; movedTo: string | null; reason: string }[] } } } };
 
-const unreadablePaths = async (apiUrl: string) => (await call<Health>(`${apiUrl}/health`, "")).body.components.files.detail.unreadable.map((file) => file.path);
+/** The files /v1/health names as unreadable (the details need an operator or admin token; the public /health gives the status alone). */
+const unreadablePaths = async (stack: RunningStack) =>
+  (await call<Health>(`${stack.apiUrl}/v1/health`, stack.demo.operatorToken)).body.components.files.detail.unreadable.map((file) => file.path);
 
 describe("a torn Parquet file in the lake (the running stack)", () => {
   const data = Testing.temporaryDir();
@@ -58,7 +60,7 @@ describe("a torn Parquet file in the lake (the running stack)", () => {
     expect(answer.body.totals.kwh).toBe(6);
     expect(rule.status).toBe(201);
     expect(evaluated.status).toBe(200);
-    expect((await unreadablePaths(stack.apiUrl)).sort()).toEqual([monthFile, todayFile].sort());
+    expect((await unreadablePaths(stack)).sort()).toEqual([monthFile, todayFile].sort());
     expect(existsSync(monthFile)).toBe(false);
     expect(readdirSync(join(data.path, "lake", "corrupt", `dt=${month}-02`))).toEqual([expect.stringMatching(/-part-torn\.parquet$/)]);
   });
@@ -107,7 +109,7 @@ describe("torn state files from an older version (the running stack)", () => {
   });
 
   it("starts, sets each torn file aside and names it in /health", async () => {
-    expect((await unreadablePaths(stack.apiUrl)).sort()).toEqual([checkpoint, demo, keptHistory, streamMeta, tornState].sort());
+    expect((await unreadablePaths(stack)).sort()).toEqual([checkpoint, demo, keptHistory, streamMeta, tornState].sort());
     // The demo is made again beside the old one (its tokens were only in the torn file): a fresh demo.json with working tokens.
     expect((await call(`${stack.apiUrl}/v1/factories`, stack.demo.apiToken)).status).toBe(200);
     expect(existsSync(tornState)).toBe(false);
