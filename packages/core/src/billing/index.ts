@@ -16,6 +16,7 @@ import { Dap } from "./dap";
 import { lineName, type Name } from "./lines";
 import { BillingPeriod } from "./period";
 
+export { Allocation } from "./allocation";
 export { Dap } from "./dap";
 export * as Bill from "./index";
 export { lineName, type Name, summaryCodes } from "./lines";

@@ -1,8 +1,9 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
+import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
 import { meterTable } from "./meter.sql";
@@ -20,6 +21,42 @@ export type Owner = {
   maxKw: number | null;
 };
 
+/** `billing`: the utility's meter at the point of supply; `sub`: a meter downstream of another (line → machine). */
+export const Role = z.enum(["billing", "sub"], { error: "role is billing or sub" });
+export type Role = z.infer<typeof Role>;
+
+/** Where a meter sits in its factory's tree: its role and the meter upstream of it (null at the top). */
+export const Place = z.object({ role: Role.default("sub"), parentId: z.string().min(1).nullable().default(null) });
+
+function invalid(path: string, message: string): VisibleError {
+  return new VisibleError("input", "meter.invalid_hierarchy", "Invalid meter hierarchy", [{ path, message }]);
+}
+
+/**
+ * Checks a meter's place in its factory's tree before it is saved: a billing meter has no parent (it is where the
+ * utility's supply enters); a parent is a meter of the same factory; following parents up never comes back to the
+ * meter itself. `id` is absent for a meter not yet created.
+ * @throws VisibleError `meter.invalid_hierarchy` naming `parentId` or `role`.
+ */
+export async function checkPlace(input: { id?: string; factoryId: string; role: Role; parentId: string | null }): Promise<void> {
+  if (input.parentId === null) return;
+  if (input.role === "billing") throw invalid("parentId", "a billing meter is at the point of supply and has no parent");
+  if (input.parentId === input.id) throw invalid("parentId", "a meter cannot be its own parent");
+  const rows = await Database.use()
+    .select({ id: meterTable.id, parentId: meterTable.parentId })
+    .from(meterTable)
+    .where(eq(meterTable.factoryId, input.factoryId));
+  const parentOf = new Map(rows.map((row) => [row.id, row.parentId]));
+  if (!parentOf.has(input.parentId)) throw invalid("parentId", `${input.parentId} is not a meter of this factory`);
+  // Walk up from the new parent: meeting this meter again would close a loop.
+  const seen = new Set<string>();
+  for (let at: string | null | undefined = input.parentId; at; at = parentOf.get(at)) {
+    if (at === input.id) throw invalid("parentId", `${input.parentId} is below this meter: the tree would loop`);
+    if (seen.has(at)) break;
+    seen.add(at);
+  }
+}
+
 export const create = fn(
   z.object({
     organizationId: z.string(),
@@ -28,13 +65,34 @@ export const create = fn(
     name: z.string().min(1),
     line: z.string().min(1),
     multiplier: z.number().positive().default(1),
+    ...Place.shape,
   }),
-  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string }> => {
+  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string; role: Role; parentId: string | null }> => {
+    await checkPlace(input);
     const id = createId("meter");
     await Database.use()
       .insert(meterTable)
       .values({ ...input, id, multiplier: input.multiplier.toString() });
-    return { id, organizationId: input.organizationId, factoryId: input.factoryId, deviceId: input.deviceId, name: input.name, line: input.line };
+    const { organizationId, factoryId, deviceId, name, line, role, parentId } = input;
+    return { id, organizationId, factoryId, deviceId, name, line, role, parentId };
+  },
+);
+
+/**
+ * Moves a meter in its factory's tree (role and/or parent), inside its organization.
+ * @throws VisibleError `meter.not_found`, or `meter.invalid_hierarchy` (see checkPlace).
+ */
+export const place = fn(
+  z.object({ organizationId: z.string(), id: z.string(), role: Role.optional(), parentId: z.string().min(1).nullable().optional() }),
+  async (input) => {
+    const db = Database.use();
+    const where = and(eq(meterTable.id, input.id), eq(meterTable.organizationId, input.organizationId));
+    const [meter] = await db.select().from(meterTable).where(where);
+    if (!meter) throw new VisibleError("not_found", "meter.not_found", `meter ${input.id} not found`);
+    const next = { role: input.role ?? meter.role, parentId: input.parentId === undefined ? meter.parentId : input.parentId };
+    await checkPlace({ id: meter.id, factoryId: meter.factoryId, ...next });
+    await db.update(meterTable).set(next).where(where);
+    return { id: meter.id, factoryId: meter.factoryId, name: meter.name, line: meter.line, ...next };
   },
 );
 
