@@ -147,13 +147,13 @@ export function compute(input: { bill: Pick<Bill, "lines" | "total">; meters: re
 }
 
 /**
- * kWh per time-of-use period per meter from 5-minute slots in [from, to) (a flat tariff's one period is "energy"),
- * summed exactly at 6 decimals as the bill sums them.
+ * kWh per time-of-use period per meter from 5-minute slots in the factory's `timeZone` (a flat tariff's one period
+ * is "energy"), summed exactly at 6 decimals as the bill sums them.
  */
 export function energyByMeter(
   definition: Tariff.Definition,
-  range: { from: Date; to: Date; timeZone: string },
-  readings: Iterable<{ meterId: string; start: Date; kwh: number }>,
+  timeZone: string,
+  readings: readonly { meterId: string; start: Date; kwh: number }[],
 ): Map<string, MeterEnergy> {
   const micro = new Map<string, Map<string, number>>();
   const add = (meterId: string, period: string, kwh: number) => {
@@ -165,15 +165,33 @@ export function energyByMeter(
     perPeriod.set(period, (perPeriod.get(period) ?? 0) + Math.round(kwh * 1_000_000));
   };
   if (definition.kind === "flat") for (const reading of readings) add(reading.meterId, "energy", reading.kwh);
-  else {
+  else if (readings.length > 0) {
     const plan = Plan.of(definition);
-    const table = plan.calendar(range.timeZone).table(range.from.getTime(), range.to.getTime());
-    for (const reading of readings) {
-      const code = table.codes[Math.floor((reading.start.getTime() - table.origin) / 900_000)] as number;
+    const starts = readings.map((reading) => reading.start.getTime());
+    const table = plan.calendar(timeZone).table(Math.min(...starts), Math.max(...starts) + 900_000);
+    readings.forEach((reading, index) => {
+      const code = table.codes[Math.floor(((starts[index] as number) - table.origin) / 900_000)] as number;
       add(reading.meterId, plan.schedule.periods[code % DEMAND_SHIFT] as string, reading.kwh);
-    }
+    });
   }
-  return new Map(
-    [...micro].map(([meterId, periods]) => [meterId, new Map([...periods].map(([period, value]) => [period, new Decimal(value).div(1_000_000)]))]),
-  );
+  return new Map([...micro].map(([meterId, periods]) => [meterId, new Map([...periods].map(([period, value]) => [period, new Decimal(value).div(1_000_000)]))]));
+}
+
+/**
+ * What is wrong with a meter's place in its factory's tree, or null: a billing meter has no parent (it is where the
+ * utility's supply enters); a parent is a meter of the factory (`parentOf`: every meter's parent, by id); following
+ * parents up never comes back to the meter. `id` is absent for a meter not yet created.
+ */
+export function placeProblem(parentOf: ReadonlyMap<string, string | null>, meter: { id?: string; role: Meter["role"]; parentId: string | null }): string | null {
+  if (meter.parentId === null) return null;
+  if (meter.role === "billing") return "a billing meter is at the point of supply and has no parent";
+  if (meter.parentId === meter.id) return "a meter cannot be its own parent";
+  if (!parentOf.has(meter.parentId)) return `${meter.parentId} is not a meter of this factory`;
+  const seen = new Set<string>();
+  // Walk up from the parent: meeting this meter again would close a loop.
+  for (let at: string | null | undefined = meter.parentId; at && !seen.has(at); at = parentOf.get(at)) {
+    if (at === meter.id) return `${meter.parentId} is below this meter: the tree would loop`;
+    seen.add(at);
+  }
+  return null;
 }

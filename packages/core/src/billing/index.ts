@@ -9,6 +9,7 @@ import Decimal from "decimal.js";
 import { Config } from "../config";
 import { Grid } from "../reading/grid";
 import type { Tariff } from "../tariff";
+import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
@@ -398,11 +399,12 @@ export function compute(input: Input): Bill {
 /**
  * The power-factor threshold (percent) CFE applies to a bill month and supply contract (`Config.powerFactorThresholds`):
  * 90, or 95 from the January 2024 bills for high-voltage supply and for medium voltage with ≥ 1,000 kW contracted.
- * GDMTH and GDMTO are medium-voltage tariffs, so a contract that does not say is medium voltage.
+ * A contract that does not say has the tariff's supply voltage (`tariffVoltage`: GDMTH and GDMTO medium, GDBT and
+ * PDBT low, DIST and DIT high; Cfe.structures).
  * @example powerFactorThreshold("2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }) → 95
  */
-export function powerFactorThreshold(month: string, contract: Contract = {}): number {
-  const voltage = contract.supplyVoltage ?? "medium";
+export function powerFactorThreshold(month: string, contract: Contract = {}, tariffVoltage: "low" | "medium" | "high" = "medium"): number {
+  const voltage = contract.supplyVoltage ?? tariffVoltage;
   let found = { from: "", threshold: 90 };
   for (const rule of Config.powerFactorThresholds) {
     const applies =
@@ -419,7 +421,7 @@ function powerFactorRule(input: Input, plan: Plan.Compiled, month: string): Powe
   const rule = plan.tou.powerFactor;
   const definition = input.definition;
   if (!rule || definition.kind === "tou" || definition.powerFactorThreshold !== undefined) return rule;
-  return { ...rule, threshold: powerFactorThreshold(month, input.contract) };
+  return { ...rule, threshold: powerFactorThreshold(month, input.contract, Cfe.structures[definition.kind].voltage) };
 }
 
 type OtherCharge = TimeOfUse["otherCharges"][number];

@@ -265,7 +265,7 @@ async function compute(input: FactoryMonth) {
       throw error;
     }
   }
-  return { factory, period, range: { from, to, timeZone: factory.timeZone }, definition, meters, all, readings, bill, basis, currency };
+  return { factory, period, definition, meters, all, readings, bill, basis, currency };
 }
 
 /**
@@ -287,7 +287,7 @@ export async function allocation(organizationId: string, factoryId: string, mont
     if (!(error instanceof CloseError)) throw error;
     throw new VisibleError("input", "allocation.unavailable", error.message, [{ path: "month", message: error.message }]);
   }
-  const energy = Allocation.energyByMeter(found.definition, found.range, found.all);
+  const energy = Allocation.energyByMeter(found.definition, found.factory.timeZone, found.all);
   return {
     factoryId,
     month,

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { Allocation } from "../billing/allocation";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
@@ -28,33 +29,19 @@ export type Role = z.infer<typeof Role>;
 /** Where a meter sits in its factory's tree: its role and the meter upstream of it (null at the top). */
 export const Place = z.object({ role: Role.default("sub"), parentId: z.string().min(1).nullable().default(null) });
 
-function invalid(path: string, message: string): VisibleError {
-  return new VisibleError("input", "meter.invalid_hierarchy", "Invalid meter hierarchy", [{ path, message }]);
-}
-
 /**
- * Checks a meter's place in its factory's tree before it is saved: a billing meter has no parent (it is where the
- * utility's supply enters); a parent is a meter of the same factory; following parents up never comes back to the
- * meter itself. `id` is absent for a meter not yet created.
- * @throws VisibleError `meter.invalid_hierarchy` naming `parentId` or `role`.
+ * Checks a meter's place in its factory's tree before it is saved (Allocation.placeProblem: a billing meter has no
+ * parent, a parent is a meter of the same factory, no loop). `id` is absent for a meter not yet created.
+ * @throws VisibleError `meter.invalid_hierarchy` naming `parentId`.
  */
 export async function checkPlace(input: { id?: string; factoryId: string; role: Role; parentId: string | null }): Promise<void> {
   if (input.parentId === null) return;
-  if (input.role === "billing") throw invalid("parentId", "a billing meter is at the point of supply and has no parent");
-  if (input.parentId === input.id) throw invalid("parentId", "a meter cannot be its own parent");
   const rows = await Database.use()
     .select({ id: meterTable.id, parentId: meterTable.parentId })
     .from(meterTable)
     .where(eq(meterTable.factoryId, input.factoryId));
-  const parentOf = new Map(rows.map((row) => [row.id, row.parentId]));
-  if (!parentOf.has(input.parentId)) throw invalid("parentId", `${input.parentId} is not a meter of this factory`);
-  // Walk up from the new parent: meeting this meter again would close a loop.
-  const seen = new Set<string>();
-  for (let at: string | null | undefined = input.parentId; at; at = parentOf.get(at)) {
-    if (at === input.id) throw invalid("parentId", `${input.parentId} is below this meter: the tree would loop`);
-    if (seen.has(at)) break;
-    seen.add(at);
-  }
+  const problem = Allocation.placeProblem(new Map(rows.map((row) => [row.id, row.parentId])), input);
+  if (problem) throw new VisibleError("input", "meter.invalid_hierarchy", "Invalid meter hierarchy", [{ path: "parentId", message: problem }]);
 }
 
 export const create = fn(
