@@ -4,6 +4,8 @@ import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
 import { Testing } from "@wattflow/core/testing";
+import { TimeSeries } from "@wattflow/core/timeseries";
+import { PostgresTimeSeries } from "@wattflow/core/timeseries/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { ids, type Pipeline, pipeline } from "./support";
@@ -23,6 +25,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
 
   beforeAll(async () => {
     p = await pipeline(lane);
+    TimeSeries.provide(new PostgresTimeSeries());
     // A GDMTH factory on Mexico City's clock with no municipality (no DAP), on Noroeste March 2026 prices.
     await p.database.db
       .insert(factoryTable)
@@ -36,6 +39,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
     });
   });
   afterAll(async () => {
+    TimeSeries.provide(undefined);
     await p.close();
   });
 
@@ -168,6 +172,25 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
         amount: "192.29",
       },
     ]);
+  });
+
+  it("KPIs sum the billing meter for the factory's figures and its bill to date, every meter for its lines", async () => {
+    // Act: March 2026 is over, so the month to date is the whole month.
+    const response = await call("GET", `/v1/factories/${factoryId}/kpis?month=2026-03`);
+
+    // Assess: the main meter's 60 kWh and its bill (895.80, derived above; the KPI bill is the calendar month's
+    // with no contract, the same here); the sub-meters still have their days.
+    expect(response.status).toBe(200);
+    const kpis = (await response.json()) as {
+      basis: string;
+      totals: { kwh: number };
+      bill: { monthToDate: { total: string } };
+      coverage: { meters: { withData: string[] } };
+    };
+    expect(kpis.basis).toBe("billing-meters");
+    expect(kpis.totals.kwh).toBe(60);
+    expect(kpis.bill.monthToDate.total).toBe("895.80");
+    expect(kpis.coverage.meters.withData).toEqual([meters.main, meters.lineA, meters.lineB, meters.pressA1].sort());
   });
 
   it("without a billing meter sums every meter as before, and says so", async () => {
