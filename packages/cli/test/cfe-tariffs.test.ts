@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Testing } from "@wattflow/core/testing";
 import { describe, expect, test } from "vitest";
 import { wattflow as run } from "./support";
 
@@ -146,5 +147,61 @@ describe("wattflow period and cost with the new tariffs", () => {
       ).cost;
     // 10 × 2.5, 10 × 3.2, 10 × 1.3, 10 × 1.1.
     expect([cost("cfe-gdbt"), cost("cfe-pdbt"), cost("cfe-dist"), cost("cfe-dit")]).toEqual(["25.00", "32.00", "13.00", "11.00"]);
+  });
+});
+
+describe("wattflow bill with meters", () => {
+  // Testing.meterTree (the golden allocation of packages/functions/test/meter-hierarchy.test.ts), as a bill request.
+  const { at, kwh } = Testing.meterTree;
+  const readings = kwh.map(([meterId, period, value]) => ({ meterId, start: at[period], kwh: value }));
+  const meters = Testing.meterTree.meters.map(({ name, role, parent }) => ({ id: name, role, parentId: parent }));
+  const { month: _month, ...gdmth } = Testing.gdmthNoroesteMarch2026;
+
+  test("bills the billing meter alone and prints the allocation with the unmetered remainder", () => {
+    const result = bill("tree.json", { tariff: "cfe-gdmth", prices: gdmth, meters, usage: { readings } }) as unknown as {
+      total: string;
+      allocation: { total: string; unmetered: { kwh: string; amount: string }; meters: { meterId: string; amount: string; unmetered?: unknown }[] };
+    };
+
+    // The main meter's bill (derivation in meter-hierarchy.test.ts): 895.80. Allocation: lineA 300.78 (of which
+    // pressA1 74.86, unmetered 225.92), lineB 192.29; unmetered 27 kWh, 895.80 − 300.78 − 192.29 = 402.73.
+    expect(result.total).toBe("895.80");
+    expect(result.allocation.total).toBe("895.80");
+    expect(result.allocation.meters.map((meter) => [meter.meterId, meter.amount, meter.unmetered])).toEqual([
+      ["lineA", "300.78", { kwh: "15", amount: "225.92" }],
+      ["pressA1", "74.86", undefined],
+      ["lineB", "192.29", undefined],
+    ]);
+    expect(result.allocation.unmetered).toEqual({ kwh: "27", amount: "402.73" });
+  });
+
+  test("a reading of an unlisted meter, or a billing meter with a parent, exits 2 at its path", () => {
+    const stray = wattflow(
+      "bill",
+      "--input",
+      file("stray.json", {
+        ...march,
+        tariff: "cfe-gdmth",
+        prices: gdmth,
+        meters,
+        usage: { readings: [...readings, { meterId: "ghost", start: at.base, kwh: 1 }] },
+      }),
+    );
+    const parented = wattflow(
+      "bill",
+      "--input",
+      file("parented.json", {
+        ...march,
+        tariff: "cfe-gdmth",
+        prices: gdmth,
+        meters: [{ id: "main", role: "billing", parentId: "lineA" }, ...meters.slice(1)],
+        usage: { readings },
+      }),
+    );
+
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("usage.readings.8.meterId: meterId must be one of the meters (main, lineA, lineB, pressA1)");
+    expect(parented.code).toBe(2);
+    expect(parented.stderr).toContain("meters.0.parentId: a billing meter is at the point of supply and has no parent");
   });
 });

@@ -46,12 +46,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
   const meters: Record<string, string> = {};
 
   it("creates a billing meter and a tree of sub-meters through the console", async () => {
-    for (const [name, role, parent] of [
-      ["main", "billing", null],
-      ["lineA", "sub", "main"],
-      ["lineB", "sub", "main"],
-      ["pressA1", "sub", "lineA"],
-    ] as const) {
+    for (const { name, role, parent } of Testing.meterTree.meters) {
       const response = await createMeter({ name, role, parentId: parent === null ? null : meters[parent] });
       expect(response.status).toBe(201);
       const body = (await response.json()) as { id: string; role: string; parentId: string | null };
@@ -84,19 +79,8 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
   });
 
   it("bills the main meter alone and allocates it to the sub-meters, the unmetered remainder shown", async () => {
-    // Prepare: Tuesday 10 March 2026, central winter (weekday: B 0–6, I 6–18, P 18–22), Mexico City = UTC−6.
-    // 03:00 local = 09:00Z base; 10:00 local = 16:00Z intermedia; 19:00 local = 01:00Z on the 11th punta.
-    const at = { base: "2026-03-10T09:00:00Z", intermedia: "2026-03-10T16:00:00Z", punta: "2026-03-11T01:00:00Z" };
-    const kwh: [string, keyof typeof at, number][] = [
-      ["main", "base", 10],
-      ["main", "intermedia", 30],
-      ["main", "punta", 20],
-      ["lineA", "intermedia", 12],
-      ["lineA", "punta", 8],
-      ["lineB", "base", 4],
-      ["lineB", "intermedia", 9],
-      ["pressA1", "intermedia", 5],
-    ];
+    // Prepare: Testing.meterTree's day — 03:00 base, 10:00 intermedia, 19:00 punta local on Tuesday 10 March 2026.
+    const { at, kwh } = Testing.meterTree;
     await p.database.db.insert(readingTable).values(
       kwh.map(([meter, period, value]) => ({
         meterId: meters[meter] as string,
@@ -172,6 +156,21 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
         amount: "192.29",
       },
     ]);
+  });
+
+  it("refuses an allocation of another organization's factory, an impossible month, or a month without a tariff", async () => {
+    const other = await app.request(`/v1/factories/${factoryId}/allocation?month=2026-03`, { headers: { Authorization: `Bearer ${p.otherApiToken}` } });
+    const badMonth = await call("GET", `/v1/factories/${factoryId}/allocation?month=2026-13`);
+    const noTariff = await call("GET", `/v1/factories/${factoryId}/allocation?month=2025-06`);
+
+    expect(other.status).toBe(404);
+    expect(badMonth.status).toBe(400);
+    expect(await badMonth.json()).toMatchObject({ code: "allocation.invalid_query", errors: [{ path: "month" }] });
+    expect(noTariff.status).toBe(400);
+    expect(await noTariff.json()).toMatchObject({
+      code: "allocation.unavailable",
+      errors: [{ path: "month", message: expect.stringContaining("no tariff in force") }],
+    });
   });
 
   it("KPIs sum the billing meter for the factory's figures and its bill to date, every meter for its lines", async () => {

@@ -272,7 +272,7 @@ async function compute(input: FactoryMonth) {
  * How a factory's bill for a month splits over its sub-meters (Allocation.compute: energy per period at the bill's
  * prices, the other lines by kWh share), with the unmetered remainder. Computed from the stored readings, so it
  * always agrees with the bill the close would store now. Org-scoped: another organization's factory is not found.
- * @throws VisibleError `factory.not_found`; `allocation.unavailable` (422) when the bill cannot be computed.
+ * @throws VisibleError `factory.not_found`; `allocation.unavailable` (400, naming `month`) when the bill cannot be computed.
  */
 export async function allocation(organizationId: string, factoryId: string, month: string) {
   const [factory] = await Database.use()
