@@ -42,11 +42,11 @@ function bill(name: string, request: Record<string, unknown>) {
 const summary = (lines: { code: string; quantity: string; amount: string }[]) => lines.map((line) => [line.code, line.quantity, line.amount]);
 
 describe("wattflow bill: one golden bill per tariff", () => {
-  test("GDBT: one energy price, distribution on min(Dmax, Q / (24 · d · 0.49)), capacity on the formula alone", () => {
+  test("GDBT: one energy price, distribution on min(Dmax, Q / (24 · d · 0.49)), capacity on the formula without a punta demand", () => {
     const result = bill("gdbt.json", { tariff: "cfe-gdbt", prices: prices["cfe-gdbt"], usage: { kwh: 10000, demandKw: { max: 40.2 } } });
 
     // Q / (24 · 31 · 0.49) = 10,000 / 364.56 = 27.43 → 28 kW (up); measured 40.2 → 41 kW, so distribution bills 28.
-    // GDBT has no punta: capacity on Q / (24 · d · FC) alone = 28 kW (as GDMTO, Cfe.gdmtoCapacity).
+    // No punta demand measured: capacity on Q / (24 · d · FC) alone = 28 kW (CFE's GDBT page, §5.1).
     // 100.00 + 10,000 × 2.5 = 25,000.00 + 28 × 120 = 3,360.00 + 28 × 400 = 11,200.00 → 39,660.00; IVA 6,345.60; 46,005.60.
     expect(summary(result.lines)).toEqual([
       ["fixed", "1", "100.00"],
@@ -56,6 +56,19 @@ describe("wattflow bill: one golden bill per tariff", () => {
       ["subtotal", "1", "39660.00"],
       ["iva", "39660", "6345.60"],
       ["total", "1", "46005.60"],
+    ]);
+  });
+
+  test("GDBT: capacity on the demand coincident with punta when it is measured, under the formula", () => {
+    const result = bill("gdbt-punta.json", { tariff: "cfe-gdbt", prices: prices["cfe-gdbt"], usage: { kwh: 10000, demandKw: { max: 40.2, punta: 20.3 } } });
+
+    // CFE's GDBT page, §5.1: capacity on min(Dmax punta, Q / (24 · d · FC)) = min(20.3 → 21, 28) = 21 kW × 400 = 8,400.00.
+    // 100.00 + 25,000.00 + 3,360.00 + 8,400.00 = 36,860.00; IVA 5,897.60; total 42,757.60.
+    expect(summary(result.lines).slice(3)).toEqual([
+      ["capacity", "21", "8400.00"],
+      ["subtotal", "1", "36860.00"],
+      ["iva", "36860", "5897.60"],
+      ["total", "1", "42757.60"],
     ]);
   });
 

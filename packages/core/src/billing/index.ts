@@ -279,7 +279,8 @@ const kwRounding = { up: Decimal.ROUND_CEIL, nearest: Decimal.ROUND_HALF_UP } as
  * The billed kW of a demand charge. Measured demand is rounded first (CFE: up, any fraction of a kW is a
  * whole kW), then capped by Q / (24 · d · FC) (kWh over hours at the load factor), whose result is rounded
  * by `Config.cfeBilling.computedDemandRounding` (see there why). Without a demand period in the billing
- * period (CFE: Baja California and Baja California Sur in winter) the charge follows `withoutPeriods`.
+ * period (CFE: Baja California and Baja California Sur in winter), or without a measured demand in them (sums given
+ * without it), the charge follows `withoutPeriods`.
  */
 function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number }): Decimal {
   const rounding = charge.roundKw === true ? "nearest" : charge.roundKw || undefined;
@@ -293,7 +294,9 @@ function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decim
   const withoutPeriods = charge.withoutPeriods ?? (charge.fallbackToAll ? "all-periods" : undefined);
   let measured: Decimal;
   if (!charge.periods || (listed.length === 0 && withoutPeriods === "all-periods")) measured = usage.demand.get("*") ?? new Decimal(0);
-  else if (listed.length === 0 && withoutPeriods === "load-factor" && formula) return onFormula();
+  // CFE: the formula alone "para el caso de que no haya periodo de punta y los usuarios … cuya demanda no se mide"
+  // (sums given without the punta demand; readings always measure every period that occurs).
+  else if ((listed.length === 0 || !listed.some((period) => usage.demand.has(period))) && withoutPeriods === "load-factor" && formula) return onFormula();
   else measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
   const billed = round(measured, rounding);
   if (!formula) return billed;

@@ -23,25 +23,34 @@ export type Kind = Cfe["kind"];
 /**
  * What each CFE tariff charges and how (CFE's tariff pages, "Esquema tarifario vigente"):
  * - `hourly`: energy by period (base / intermedia / punta, GDMTH's bands) or one price at all hours;
- * - `demand`: "time-of-use" bills distribution on min(Dmax, Q / (24 · d · FC)) and capacity on min(D punta, …);
+ * - `demand`: "time-of-use" bills distribution on min(Dmax, Q / (24 · d · FC)) and capacity on min(D punta, …), or
+ *   on Q / (24 · d · FC) alone without punta hours or a measured punta demand. GDBT is priced at one energy price
+ *   but CFE's GDBT page (app.cfe.mx …/GranDemandaBT.aspx, §5.1) bills capacity on "la mínima entre … Dmaxpunta
+ *   [la demanda máxima coincidente con el periodo horario de punta] … y Qmensual / (24 · d · F.C.)", the formula
+ *   alone "para el caso de que no haya periodo de punta y los usuarios … cuya demanda no se mide": so GDBT's
+ *   demand is read in GDMTH's periods (`demandSeasons`) while its energy has one;
  *   "no-punta" bills distribution the same and capacity on Q / (24 · d · FC) (see gdmtoCapacity); "none": PDBT,
  *   whose distribution and capacity CFE publishes per kWh, inside its energy price;
  * - `loadFactor`: FC of the Q / (24 · d · FC) formula. GDMTH 0.57 and GDMTO 0.55 are the load-factor table of CRE's
  *   Acuerdo A/158/2024, §3.1.2 (reference/cfe-gdmth.md). DIST 0.74, DIT 0.71, PDBT 0.58 and GDBT 0.49 are the
- *   figures the issue gives for the same CRE resolution tables: the table itself could not be retrieved here, so
- *   they are UNVERIFIED against the primary source; a tariff's `loadFactor` overrides them. PDBT's is not used in
- *   its bill (it has no per-kW charge);
+ *   figures the issue gives for the same CRE resolution tables (CFE's GDBT page points to §3.3.1 of the Anexo Único
+ *   of Acuerdo A/064/2018 for its F.C.): no table with the figures could be retrieved here, so they are UNVERIFIED
+ *   against the primary source; a tariff's `loadFactor` overrides them. PDBT's is not used in its bill (it has no
+ *   per-kW charge);
  * - `voltage`: the supply the tariff is for, which the power-factor threshold follows when the contract says none
  *   (Config.powerFactorThresholds). DIST is above 35 kV and below 220 kV, DIT 220 kV and above.
  */
 export const structures = {
   "cfe-gdmth": { code: "GDMTH", hourly: true, demand: "time-of-use", loadFactor: 0.57, voltage: "medium" },
   "cfe-gdmto": { code: "GDMTO", hourly: false, demand: "no-punta", loadFactor: 0.55, voltage: "medium" },
-  "cfe-gdbt": { code: "GDBT", hourly: false, demand: "no-punta", loadFactor: 0.49, voltage: "low" },
+  "cfe-gdbt": { code: "GDBT", hourly: false, demand: "time-of-use", loadFactor: 0.49, voltage: "low" },
   "cfe-pdbt": { code: "PDBT", hourly: false, demand: "none", loadFactor: 0.58, voltage: "low" },
   "cfe-dist": { code: "DIST", hourly: true, demand: "time-of-use", loadFactor: 0.74, voltage: "high" },
   "cfe-dit": { code: "DIT", hourly: true, demand: "time-of-use", loadFactor: 0.71, voltage: "high" },
-} as const satisfies Record<Kind, { code: string; hourly: boolean; demand: "time-of-use" | "no-punta" | "none"; loadFactor: number; voltage: "low" | "medium" | "high" }>;
+} as const satisfies Record<
+  Kind,
+  { code: string; hourly: boolean; demand: "time-of-use" | "no-punta" | "none"; loadFactor: number; voltage: "low" | "medium" | "high" }
+>;
 
 /** Load factor FC of the Q / (24 · d · FC) demand formula per tariff (see `structures` for the sources). */
 export const loadFactors = Object.fromEntries(Object.entries(structures).map(([kind, structure]) => [kind, structure.loadFactor])) as Record<Kind, number>;
@@ -183,9 +192,18 @@ export const gdmtoPeriod = "energia";
 const allDay = bands([[gdmtoPeriod, 0, 24]]);
 const gdmtoSeasons: Season[] = [{ name: "all-year", starts: { month: 1, day: 1 }, weekday: allDay, saturday: allDay, sunday: allDay }];
 
-/** The seasons and bands of a CFE plan in a schedule zone (GDMTO, GDBT, PDBT: one period at all hours). */
+/** GDMTH's bands with one energy period at all hours and demand still read in base / intermedia / punta (GDBT). */
+const demandSeasons = (zone: CfeZone): Season[] =>
+  schedules[zone].map((season) => {
+    const demandOnly = (list: Band[]) => list.map((band) => ({ ...band, period: gdmtoPeriod, demand: band.period }));
+    return { ...season, weekday: demandOnly(season.weekday), saturday: demandOnly(season.saturday), sunday: demandOnly(season.sunday) };
+  });
+
+/** The seasons and bands of a CFE plan in a schedule zone (GDMTO, GDBT, PDBT: one energy period at all hours). */
 export function seasons(kind: Kind, zone: CfeZone): Season[] {
-  return structures[kind].hourly ? schedules[zone] : gdmtoSeasons;
+  const structure = structures[kind];
+  if (structure.hourly) return schedules[zone];
+  return structure.demand === "time-of-use" ? demandSeasons(zone) : gdmtoSeasons;
 }
 
 /** The CFE plan as a general time-of-use tariff. */
@@ -202,7 +220,7 @@ export function toTimeOfUse(definition: Cfe): TimeOfUse {
         structure.demand === "time-of-use"
           ? // GDMTH §7: capacity on min(punta demand, Q / (24 · d · FC)); "para el caso de que no haya periodo de punta", Q / (24 · d · FC) alone.
             { code: "capacity", periods: [P], withoutPeriods: "load-factor", loadFactor, roundKw, tiers: [{ price: row.capacity }] }
-          : // GDMTO and GDBT have no punta period, so capacity is Q / (24 · d · FC) alone: GDMTH's own no-punta clause, and
+          : // GDMTO has no punta period, so capacity is Q / (24 · d · FC) alone: GDMTH's own no-punta clause, and
             // what secondary implementations bill. CFE's GDMTO page itself could not be retrieved here: unconfirmed, see gdmtoCapacity.
             { code: "capacity", loadFactorOnly: gdmtoCapacity === "load-factor", loadFactor, roundKw, tiers: [{ price: row.capacity }] },
       );
