@@ -4,7 +4,7 @@
  *
  * Rule (demand is not split by coincident peak: a sub-meter's share of the non-energy lines follows its kWh):
  * - energy: the meter's kWh in each time-of-use period × that period's price on the bill (the period's energy
- *   lines' amount ÷ their kWh, so tiers are averaged over the period);
+ *   lines' amount ÷ their kWh, so tiers are averaged over the period; the line's unit price when it has no kWh);
  * - everything else on the bill (fixed, distribution, capacity, low-voltage, power factor, IVA, DAP): in
  *   proportion to the meter's share of the billing meters' kWh.
  * Each meter's amount is rounded to cents; a parent's unmetered remainder is its amount minus its children's, so
@@ -75,13 +75,14 @@ export function compute(input: { bill: Pick<Bill, "lines" | "total">; meters: re
   const billing = input.meters.filter((meter) => meter.role === "billing").map((meter) => meter.id);
   const basis = billing.length > 0 ? "billing-meters" : "all-meters";
   const energyLines = input.bill.lines.filter((line): line is Line => periodOf(line.code) !== null);
-  const byPeriod = new Map<string, { kwh: Decimal; amount: Decimal }>();
+  const byPeriod = new Map<string, { kwh: Decimal; amount: Decimal; listed: Decimal }>();
   for (const line of energyLines) {
     const period = periodOf(line.code) as string;
-    const found = byPeriod.get(period) ?? { kwh: new Decimal(0), amount: new Decimal(0) };
-    byPeriod.set(period, { kwh: found.kwh.plus(line.quantity), amount: found.amount.plus(line.amount) });
+    const found = byPeriod.get(period) ?? { kwh: new Decimal(0), amount: new Decimal(0), listed: new Decimal(line.unitPrice) };
+    byPeriod.set(period, { kwh: found.kwh.plus(line.quantity), amount: found.amount.plus(line.amount), listed: found.listed });
   }
-  const prices = new Map([...byPeriod].map(([period, { kwh, amount }]) => [period, kwh.isZero() ? new Decimal(0) : amount.div(kwh)]));
+  // A period the billing meters used nothing in still has its price on the bill (a sub-meter may read some there).
+  const prices = new Map([...byPeriod].map(([period, { kwh, amount, listed }]) => [period, kwh.isZero() ? listed : amount.div(kwh)]));
   const total = new Decimal(input.bill.total);
   const energyAmount = sum([...byPeriod.values()].map((entry) => entry.amount));
   const billedKwh = sum([...byPeriod.values()].map((entry) => entry.kwh));
