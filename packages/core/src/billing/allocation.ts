@@ -175,7 +175,9 @@ export function energyByMeter(
       add(reading.meterId, plan.schedule.periods[code % DEMAND_SHIFT] as string, reading.kwh);
     });
   }
-  return new Map([...micro].map(([meterId, periods]) => [meterId, new Map([...periods].map(([period, value]) => [period, new Decimal(value).div(1_000_000)]))]));
+  return new Map(
+    [...micro].map(([meterId, periods]) => [meterId, new Map([...periods].map(([period, value]) => [period, new Decimal(value).div(1_000_000)]))]),
+  );
 }
 
 /**
@@ -183,7 +185,10 @@ export function energyByMeter(
  * utility's supply enters); a parent is a meter of the factory (`parentOf`: every meter's parent, by id); following
  * parents up never comes back to the meter. `id` is absent for a meter not yet created.
  */
-export function placeProblem(parentOf: ReadonlyMap<string, string | null>, meter: { id?: string; role: Meter["role"]; parentId: string | null }): string | null {
+export function placeProblem(
+  parentOf: ReadonlyMap<string, string | null>,
+  meter: { id?: string; role: Meter["role"]; parentId: string | null },
+): string | null {
   if (meter.parentId === null) return null;
   if (meter.role === "billing") return "a billing meter is at the point of supply and has no parent";
   if (meter.parentId === meter.id) return "a meter cannot be its own parent";
