@@ -204,7 +204,9 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
     // punta 28 × 1.7262 = 48.3336 → 48.33; Q / (24 · 31 · 0.57) = 0.231 → 1 kW: 90.85 + 392.66; fixed 197.77;
     // subtotal 830.42; IVA 132.8672 → 132.87; total 963.29.
     expect(closed).toMatchObject({ basis: "all-meters", total: "963.29", readings: 8 });
-    const stored = await Close.get(factoryId, "2026-03");
-    expect(stored?.bill.basis).toBe("all-meters");
+    const bills = await call("GET", `/v1/console/factories/${factoryId}/bills`);
+    expect(((await bills.json()) as { bills: { month: string; basis: string; total: string }[] }).bills).toMatchObject([
+      { month: "2026-03", basis: "all-meters", total: "963.29" },
+    ]);
   });
 });

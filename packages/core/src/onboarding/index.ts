@@ -128,6 +128,8 @@ export async function bills(organizationId: string, factoryId: string) {
     iva: row.iva,
     total: row.total,
     readings: row.readings,
+    /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */
+    basis: row.basis,
     closedAt: row.closedAt?.toISOString() ?? null,
     reopenedAt: row.reopenedAt?.toISOString() ?? null,
     lines: lines
