@@ -11,6 +11,7 @@
  * the first-level meters plus the factory's unmetered remainder add up to the bill's total exactly.
  */
 import Decimal from "decimal.js";
+import { z } from "zod";
 import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT } from "../tariff/periods";
 import { Plan } from "../tariff/plan";
@@ -18,7 +19,11 @@ import type { Bill, Line } from "./index";
 
 export * as Allocation from "./allocation";
 
-export type Meter = { id: string; role: "billing" | "sub"; parentId: string | null };
+/** `billing`: the utility's meter at the point of supply; `sub`: a meter downstream of another (line → machine). */
+export const Role = z.enum(["billing", "sub"], { error: "role is billing or sub" });
+export type Role = z.infer<typeof Role>;
+
+export type Meter = { id: string; role: Role; parentId: string | null };
 
 /** kWh per time-of-use period of one meter over the billing period. */
 export type MeterEnergy = Map<string, Decimal>;

@@ -8,9 +8,9 @@ import { z } from "zod";
 import { Location, LocationError } from "../location";
 import { Cfe } from "../tariff/cfe";
 import { type Cfe as CfeDefinition, CfeGdmth, CfeZone, cfeKinds, Definition } from "../tariff/index";
+import { isTimeZone, parseInstant } from "../tariff/periods";
 import { TariffError } from "../tariff/plan";
 import { Allocation } from "./allocation";
-import { isTimeZone, parseInstant } from "../tariff/periods";
 import type { Aggregates, Bill, Input, Reading } from "./index";
 
 export * as BillRequest from "./request";
@@ -147,7 +147,13 @@ export const Request = z
      * and the sub-meters get its allocation (Allocation.compute). Without a billing meter every meter is summed.
      */
     meters: z
-      .array(z.object({ id: z.string().min(1, "id is required"), role: z.enum(["billing", "sub"], { error: "role is billing or sub" }), parentId: z.string().nullable().default(null) }))
+      .array(
+        z.object({
+          id: z.string().min(1, "id is required"),
+          role: Allocation.Role,
+          parentId: z.string().nullable().default(null),
+        }),
+      )
       .optional(),
   })
   .superRefine((request, ctx) => {
@@ -164,7 +170,11 @@ export const Request = z
     if (structure.hourly && "demandKw" in request.usage && request.usage.demandKw.punta === undefined)
       ctx.addIssue({ code: "custom", path: ["usage", "demandKw", "punta"], message: `${structure.code} needs the maximum demand in punta` });
     if (request.lowVoltageMetering && structure.voltage === "low")
-      ctx.addIssue({ code: "custom", path: ["lowVoltageMetering"], message: `${structure.code} is a low-voltage supply: the 2 % low-voltage metering surcharge does not apply` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["lowVoltageMetering"],
+        message: `${structure.code} is a low-voltage supply: the 2 % low-voltage metering surcharge does not apply`,
+      });
     if (request.meters) meterProblems(request.meters, request.usage, ctx);
   });
 export type Request = z.infer<typeof Request>;
@@ -185,7 +195,11 @@ function meterProblems(meters: NonNullable<Request["meters"]>, usage: Request["u
   }
   usage.readings.forEach((reading, index) => {
     if (reading.meterId === undefined || !parentOf.has(reading.meterId))
-      ctx.addIssue({ code: "custom", path: ["usage", "readings", index, "meterId"], message: `meterId must be one of the meters (${[...parentOf.keys()].join(", ")})` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["usage", "readings", index, "meterId"],
+        message: `meterId must be one of the meters (${[...parentOf.keys()].join(", ")})`,
+      });
   });
 }
 
@@ -245,7 +259,11 @@ export function toInput(request: Request): Input {
  */
 export function allocate(request: Request, input: Input, bill: Bill): Allocation.Allocation | undefined {
   if (!request.meters || !("readings" in request.usage)) return undefined;
-  const readings = request.usage.readings.map((reading) => ({ meterId: reading.meterId as string, start: new Date(parseInstant(reading.start) as number), kwh: reading.kwh }));
+  const readings = request.usage.readings.map((reading) => ({
+    meterId: reading.meterId as string,
+    start: new Date(parseInstant(reading.start) as number),
+    kwh: reading.kwh,
+  }));
   return Allocation.compute({ bill, meters: request.meters, energy: Allocation.energyByMeter(input.definition, input.timeZone as string, readings) });
 }
 

@@ -23,8 +23,8 @@ export type Owner = {
 };
 
 /** `billing`: the utility's meter at the point of supply; `sub`: a meter downstream of another (line → machine). */
-export const Role = z.enum(["billing", "sub"], { error: "role is billing or sub" });
-export type Role = z.infer<typeof Role>;
+export const Role = Allocation.Role;
+export type Role = Allocation.Role;
 
 /** Where a meter sits in its factory's tree: its role and the meter upstream of it (null at the top). */
 export const Place = z.object({ role: Role.default("sub"), parentId: z.string().min(1).nullable().default(null) });
