@@ -99,7 +99,7 @@ describe("wattflow bill", () => {
     // Assess
     expect(result.code).toBe(0);
     const bill = JSON.parse(result.stdout);
-    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "dap", "total"]);
+    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "dap", "total", "peakDemandKw"]);
     expect(bill.lines[4]).toEqual({
       code: "distribution",
       name: { es: "Distribución", en: "Distribution" },
