@@ -31,11 +31,11 @@ const MICRO = 1_000_000;
 const added = ["period", "unitPrice", "cost"];
 
 /**
- * A line exactly as JSON.stringify writes a reading: strings without escapes, numbers in their shortest form
- * (checked after the match). Such a line needs neither JSON.parse nor JSON.stringify: its text is its output.
+ * A line exactly as JSON.stringify writes a reading: plain-character strings (nothing to escape), numbers in their
+ * shortest form (checked after the match). Such a line needs neither JSON.parse nor JSON.stringify: its text is its
+ * output. Anything else (other keys, other order, escapes) takes the general path.
  */
-const CANONICAL =
-  /^\{"meterId":"[^"\\\u0000-\u001f]+","start":"([^"\\\u0000-\u001f]+)",(?:"seconds":(\d+),)?"kwh":(\d[\d.e+-]*)(?:,"kvarh":(-?\d[\d.e+-]*))?\}$/;
+const CANONICAL = /^\{"meterId":"[\w.:@/-]+","start":"([\dT:.Z+-]+)",(?:"seconds":(\d+),)?"kwh":(\d[\d.e+-]*)(?:,"kvarh":(-?\d[\d.e+-]*))?\}$/;
 const canonicalNumber = (text: string | undefined) => text === undefined || String(Number(text)) === text;
 
 /** A reading line that passes the schema without running it (the common case); anything else goes through zod for its error. */

@@ -257,3 +257,9 @@ export const urdbRatchetLookbackMonths = 11;
  * per-batch calendar and price lookups vanish against the per-reading work, small enough to stream (≈ 10 MB).
  */
 export const costCliBatchReadings = 65_536;
+
+/**
+ * The longest demand-ratchet lookback a tariff may set (bill months), and so how far back the monthly close reads
+ * stored bills' peaks: ratchets seen in URDB and utility tariffs run 11–12 months; 36 leaves room for multi-year ones.
+ */
+export const ratchetMaxLookbackMonths = 36;

@@ -6,6 +6,7 @@
  * plans `cfe-gdmth` / `cfe-gdmto`, which expand into `tou` (see ./cfe.ts). URDB rates import into `tou`.
  */
 import { z } from "zod";
+import { Config } from "../config";
 import { Money } from "../util/money";
 import { Rule as HolidayRule } from "./holidays";
 import type { Classification } from "./periods";
@@ -73,7 +74,7 @@ const calendarMonths = z.array(z.number().int().min(1).max(12));
 /** A demand ratchet: a floor on billed demand at a percentage of the earlier months' peaks (see DemandCharge.ratchets). */
 export const Ratchet = z.object({
   percent,
-  lookbackMonths: z.number().int().min(1).max(36),
+  lookbackMonths: z.number().int().min(1).max(Config.ratchetMaxLookbackMonths),
   peakMonths: calendarMonths.optional(),
   months: calendarMonths.optional(),
 });

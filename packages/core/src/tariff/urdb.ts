@@ -42,7 +42,7 @@ export const Rate = z.object({
   /** Fraction (0.8 = 80 %) of the highest peak in the lookback that billed demand is at least. */
   lookbackpercent: z.number().min(0).max(1, "lookbackpercent is a fraction of the peak (0.8 = 80 %)").optional(),
   /** How many bill months back the lookback reaches. */
-  lookbackrange: z.number().int().min(1).max(36).optional(),
+  lookbackrange: z.number().int().min(1).max(Config.ratchetMaxLookbackMonths).optional(),
   /** Which calendar months' peaks count in the lookback. */
   lookbackMonths: z.array(z.boolean()).length(12).optional(),
 });
