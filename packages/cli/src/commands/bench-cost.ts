@@ -291,11 +291,15 @@ async function endToEnd(readings: number, meters: number, log: (line: string) =>
     try {
       const bands = await calendarTables(connection, origin - 86_400_000, dayCount);
       const began = performance.now();
+      const cpu = process.cpuUsage();
       await connection.run(`COPY (${pricingSql(`read_json('${file("readings.ndjson")}', format = 'newline_delimited', columns = { meterId: 'VARCHAR', start: 'TIMESTAMPTZ', seconds: 'INTEGER', kwh: 'DECIMAL(18,6)' })`, bands)}
         SELECT meterId, strftime(start AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS start, seconds, kwh, period, price::VARCHAR AS unitPrice, round(kwh * price, 6)::VARCHAR AS cost
         FROM classified JOIN prices USING (period)) TO '${file("duckdb.ndjson")}' (FORMAT JSON)`);
       const duckdbSeconds = (performance.now() - began) / 1000;
-      log(`bench: end to end ${readings}: DuckDB ${duckdbSeconds.toFixed(3)} s`);
+      // DuckDB's threads run in this process: its CPU is this process's over the query.
+      const used = process.cpuUsage(cpu);
+      const duckdbCpuSeconds = (used.user + used.system) / 1e6;
+      log(`bench: end to end ${readings}: DuckDB ${duckdbSeconds.toFixed(3)} s (CPU ${duckdbCpuSeconds.toFixed(3)} s)`);
       const sum = async (path: string) =>
         (
           await connection.runAndReadAll(
@@ -314,8 +318,12 @@ async function endToEnd(readings: number, meters: number, log: (line: string) =>
         yardstickSeconds: round(yardstick.seconds),
         yardstickCpuSeconds: yardstick.cpuSeconds === null ? null : round(yardstick.cpuSeconds),
         duckdbSeconds: round(duckdbSeconds),
+        duckdbCpuSeconds: round(duckdbCpuSeconds),
         cliOverYardstick: round(cli.seconds / yardstick.seconds),
         cliOverDuckdb: round(cli.seconds / duckdbSeconds),
+        ...(cli.cpuSeconds !== null && yardstick.cpuSeconds !== null
+          ? { cliCpuOverYardstickCpu: round(cli.cpuSeconds / yardstick.cpuSeconds), cliCpuOverDuckdbCpu: round(cli.cpuSeconds / duckdbCpuSeconds) }
+          : {}),
       };
     } finally {
       connection.closeSync();
