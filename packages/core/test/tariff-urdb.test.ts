@@ -220,7 +220,7 @@ describe("URDB tiers and ratchets", () => {
 
   test("billed demand is at least the ratchet's share of the prior months' peaks", () => {
     // Prepare: 80 % of the prior 11 months' peak (demandratchetpercentage) and 50 % of the last 3 months' (lookback).
-    const { definition, warnings } = Urdb.toTariff({ ...tieredRate, demandratchetpercentage: Array(12).fill(0.8), lookbackpercent: 0.5, lookbackrange: 3 });
+    const { definition, warnings } = Urdb.toTariff({ ...tieredRate, demandratchetpercentage: Array(12).fill(0.8), lookbackPercent: 0.5, lookbackRange: 3 });
     const priorPeaks = [
       { month: "2026-05", kw: 150 },
       { month: "2025-07", kw: 400 },

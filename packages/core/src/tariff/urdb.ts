@@ -2,7 +2,9 @@
  * OpenEI URDB rates as Wattflow tariffs (pure): a URDB rate's JSON becomes a `tou` definition, so
  * factories outside Mexico are costed by the same engine. Energy and demand schedules (12 months × 24
  * hours, 0-based periods) become seasons by month with hourly bands; tiers keep URDB's cumulative
- * monthly maxima; flat demand, fixed and minimum charges carry over. URDB has no holidays.
+ * monthly maxima (filled over the month across periods, as SAM bills them: Bill.compute); flat demand,
+ * fixed and minimum charges carry over, with demand ratchets and lookback on the flat demand charge.
+ * Money (rate, adj, fixed, minimum) is read as numbers or decimal strings (util/money.ts). URDB has no holidays.
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
@@ -72,6 +74,13 @@ function ratchetsOf(rate: Rate): Ratchet[] {
   return out;
 }
 
+/** URDB spells the lookback fields both ways (`lookbackPercent` in the API's docs, `lookbackpercent` in rate exports): one spelling. */
+function withLowerCaseLookback(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null) return raw;
+  const { lookbackPercent, lookbackRange, ...rest } = raw as Record<string, unknown>;
+  return { lookbackpercent: lookbackPercent, lookbackrange: lookbackRange, ...rest };
+}
+
 export class UrdbError extends Error {
   constructor(
     message: string,
@@ -123,7 +132,7 @@ function bands(energy: number[], demand: number[] | undefined): Band[] {
  */
 export function toTariff(input: unknown, options: { currency?: string } = {}): { definition: TimeOfUse; warnings: string[] } {
   const raw = typeof input === "object" && input !== null && "items" in input && Array.isArray(input.items) ? input.items[0] : input;
-  const parsed = Rate.safeParse(raw);
+  const parsed = Rate.safeParse(withLowerCaseLookback(raw));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UrdbError(issue?.message ?? "not a URDB rate", issue?.path.join(".") || "(root)");
