@@ -73,8 +73,25 @@ function micros(value: number): string {
   return `${whole}.${String(value - whole * MICRO).padStart(6, "0")}`;
 }
 
-/** One slot to price and how to write it back: `head` is the line's JSON without its closing brace, else `line` is spread. */
-type Entry = { head: string | null; line: object | null; kwh: number; start: number };
+/**
+ * The slots of one batch as columns: interval start (epoch ms) and kWh to price, and how to write each back —
+ * `head` is the line's JSON without its closing brace, else `line` is spread.
+ */
+class Batch {
+  readonly start = new Float64Array(Config.costCliBatchReadings);
+  readonly kwh = new Float64Array(Config.costCliBatchReadings);
+  heads: (string | null)[] = [];
+  lines: (object | null)[] = [];
+  size = 0;
+  push(head: string | null, line: object | null, kwh: number, start: number): boolean {
+    this.start[this.size] = start;
+    this.kwh[this.size] = kwh;
+    this.heads.push(head);
+    this.lines.push(line);
+    this.size++;
+    return this.size === Config.costCliBatchReadings;
+  }
+}
 
 export function register(program: Command): void {
   const command = program
@@ -112,20 +129,16 @@ export function register(program: Command): void {
       if (chunk.length > 0 && !process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once("drain", resolve));
     };
 
-    let batch: Entry[] = [];
+    const batch = new Batch();
     const flush = async () => {
-      if (batch.length === 0) return;
-      const entries = batch;
-      batch = [];
-      const columns = { start: new Float64Array(entries.length), kwh: new Float64Array(entries.length) };
-      entries.forEach((entry, index) => {
-        columns.start[index] = entry.start;
-        columns.kwh[index] = entry.kwh;
-      });
+      if (batch.size === 0) return;
+      const size = batch.size;
+      const columns = { start: batch.start.subarray(0, size), kwh: batch.kwh.subarray(0, size) };
       const priced = Cost.priceColumns(columns, version, { timeZone });
       const out: string[] = [];
-      for (let index = 0; index < entries.length; index++) {
-        const entry = entries[index] as Entry;
+      for (let index = 0; index < size; index++) {
+        const entry = { kwh: columns.kwh[index] as number, start: columns.start[index] as number };
+        const head = batch.heads[index] as string | null;
         const code = priced.period[index] as number;
         const period = periods[code] as string;
         let unitPrice = unitPrices[code];
@@ -145,11 +158,14 @@ export function register(program: Command): void {
         }
         if (options.summary) continue;
         out.push(
-          entry.head === null
-            ? JSON.stringify({ ...entry.line, period, unitPrice, cost })
-            : `${entry.head}"period":"${period}","unitPrice":"${unitPrice}","cost":"${cost}"}`,
+          head === null
+            ? JSON.stringify({ ...batch.lines[index], period, unitPrice, cost })
+            : `${head}"period":"${period}","unitPrice":"${unitPrice}","cost":"${cost}"}`,
         );
       }
+      batch.heads = [];
+      batch.lines = [];
+      batch.size = 0;
       if (out.length > 0) await write(`${out.join("\n")}\n`);
     };
 
@@ -178,8 +194,7 @@ export function register(program: Command): void {
           const micro = Math.round(kwh * MICRO);
           if (micro / MICRO === kwh) kwhMicro += micro;
           else kwhOdd = kwhOdd.plus(kwh);
-          batch.push({ head: `${text.slice(0, -1)},`, line: null, kwh, start });
-          if (batch.length >= Config.costCliBatchReadings) await flush();
+          if (batch.push(`${text.slice(0, -1)},`, null, kwh, start)) await flush();
           return;
         }
       }
@@ -207,16 +222,12 @@ export function register(program: Command): void {
       if (!slots || slots.length === 1) {
         const plain = added.every((key) => !(key in (raw as object)));
         const text = plain && !options.summary ? JSON.stringify(raw) : "";
-        batch.push({ head: plain ? `${text.slice(0, -1)}${text.length > 2 ? "," : ""}` : null, line: plain ? null : (raw as object), kwh: reading.kwh, start });
+        if (batch.push(plain ? `${text.slice(0, -1)}${text.length > 2 ? "," : ""}` : null, plain ? null : (raw as object), reading.kwh, start)) await flush();
       } else
-        for (const slot of slots)
-          batch.push({
-            head: null,
-            line: { ...(raw as object), start: slot.start.toISOString(), seconds: 300, kwh: slot.kwh, spanStart: reading.start, quality: "estimated" },
-            kwh: slot.kwh,
-            start: slot.start.getTime(),
-          });
-      if (batch.length >= Config.costCliBatchReadings) await flush();
+        for (const slot of slots) {
+          const line = { ...(raw as object), start: slot.start.toISOString(), seconds: 300, kwh: slot.kwh, spanStart: reading.start, quality: "estimated" };
+          if (batch.push(null, line, slot.kwh, slot.start.getTime())) await flush();
+        }
     };
 
     // Lines split by hand (CRLF too): faster than readline at millions of lines.
