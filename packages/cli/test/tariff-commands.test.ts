@@ -99,7 +99,7 @@ describe("wattflow bill", () => {
     // Assess
     expect(result.code).toBe(0);
     const bill = JSON.parse(result.stdout);
-    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "dap", "total"]);
+    expect(Object.keys(bill)).toEqual(["lines", "subtotal", "powerFactor", "pfAdjustment", "iva", "dap", "total", "peakDemandKw"]);
     expect(bill.lines[4]).toEqual({
       code: "distribution",
       name: { es: "Distribución", en: "Distribution" },
@@ -316,9 +316,16 @@ describe("wattflow prices", () => {
 
 describe("wattflow bench cost", () => {
   test("--json ends with the figures line after checking the engine against DuckDB", () => {
-    const result = wattflow("bench", "cost", "--readings", "20000", "--meters", "20", "--runs", "1", "--json");
+    const result = wattflow("bench", "cost", "--readings", "20000", "--meters", "20", "--runs", "1", "--end-to-end", "20000", "--json");
     expect(result.code).toBe(0);
-    const last = JSON.parse(result.stdout.trim().split("\n").at(-1) as string);
+    const figures = result.stdout.trim().split("\n");
+    const last = JSON.parse(figures.at(-1) as string);
+    // The CLI end to end beside the yardstick script and DuckDB, which agreed with its count and total cost.
+    const [endToEnd] = JSON.parse(figures.at(-2) as string).endToEnd;
+    expect(endToEnd).toMatchObject({ readings: 20000, yardstick: expect.stringMatching(/^(pandas|python-csv)$/) });
+    expect(endToEnd.cliOverYardstick).toBeGreaterThan(0);
+    expect(endToEnd.cliOverDuckdb).toBeGreaterThan(0);
+    expect(result.stderr).toContain("wattflow cost and DuckDB agree on 20000 readings");
     expect(Object.keys(last)).toEqual(["readings", "seconds", "readingsPerSecond", "duckdbSeconds", "ratio"]);
     expect(last.readings).toBe(20000);
     expect(last.ratio).toBeGreaterThan(0);

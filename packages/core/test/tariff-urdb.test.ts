@@ -124,8 +124,129 @@ describe("URDB import", () => {
     );
   });
 
-  test("what the model cannot express is named in warnings", () => {
+  test("ratchets without a flat demand charge to apply to are named in warnings", () => {
     const { warnings } = Urdb.toTariff({ ...fixture("multi-tier-tou-demand.json"), demandratchetpercentage: Array(12).fill(0.8), lookbackpercent: 0.5 });
-    expect(warnings).toEqual(["demand ratchets (demandratchetpercentage) are not modelled", "lookbackpercent is not modelled"]);
+    expect(warnings).toEqual(["the demand ratchets have no flat demand charge (flatdemandstructure) to apply to and were left out"]);
+  });
+});
+
+/** Hours 0–11 are period 0, 12–23 period 1, every month and day. */
+const halfDays = Array.from({ length: 12 }, () => Array.from({ length: 24 }, (_, hour) => (hour < 12 ? 0 : 1)));
+/** Two periods with the same 100 kWh tier limit (SAM requires one limit per month across periods); money as numbers and strings. */
+const tieredRate = {
+  name: "two-period tiers",
+  energyratestructure: [
+    [
+      { rate: 0.1, max: 100 },
+      { rate: "0.05", unit: "kWh" },
+    ],
+    [{ rate: "0.2", max: 100 }, { rate: 0.15 }],
+  ],
+  energyweekdayschedule: halfDays,
+  energyweekendschedule: halfDays,
+  flatdemandstructure: [[{ rate: 10 }]],
+  flatdemandmonths: Array(12).fill(0),
+};
+const reading = (start: string, kwh: number) => ({ start: new Date(start), seconds: 300, kwh });
+/** The flat demand line of a June 2026 bill whose one reading is 25 kWh in a 15-minute window (100 kW). */
+const juneDemand = (definition: ReturnType<typeof Urdb.toTariff>["definition"], priorPeaks?: Bill.PriorPeak[]) =>
+  Bill.compute({
+    definition,
+    timeZone: "UTC",
+    period: { start: "2026-06-01", end: "2026-07-01" },
+    usage: { readings: [reading("2026-06-10T00:00:00Z", 25)] },
+    priorPeaks,
+  }).lines.find((line) => line.code === "flat-demand-0");
+
+describe("URDB tiers and ratchets", () => {
+  test("a month's kWh fills tier 1 across periods in time order before tier 2", () => {
+    // Prepare: readings given out of order; the bill orders them by time.
+    const { definition } = Urdb.toTariff(tieredRate);
+    const readings = [
+      reading("2026-06-01T18:00:00Z", 50),
+      reading("2026-06-01T00:00:00Z", 60),
+      reading("2026-06-01T12:00:00Z", 30),
+      reading("2026-06-01T06:00:00Z", 30),
+    ];
+    // Act
+    const bill = Bill.compute({ definition, timeZone: "UTC", period: { start: "2026-06-01", end: "2026-06-02" }, usage: { readings } });
+    // Assess. By hand, in time order (NREL ssc#535/#538: all kWh fill one tier before the next, split at the limit):
+    // 00:00 p0 60 → month 60, tier 1; 06:00 p0 30 → 90, tier 1 (p0 tier 1 = 90 kWh · 0.10 = 9.00);
+    // 12:00 p1 30 → 10 kWh reach 100 in tier 1 (10 · 0.20 = 2.00), 20 kWh in tier 2; 18:00 p1 50 → tier 2
+    // (p1 tier 2 = 70 kWh · 0.15 = 10.50). Counted per period, p1's 80 kWh would all stay in tier 1 (16.00).
+    // Demand: the largest 15-minute window holds 60 kWh → 240 kW · 10 = 2400.00. Total 9.00 + 2.00 + 10.50 + 2400.00.
+    expect(bill.lines.map((line) => [line.code, line.quantity, line.unitPrice, line.amount])).toEqual([
+      ["energy-p0", "90", "0.1", "9.00"],
+      ["energy-p1-tier1", "10", "0.2", "2.00"],
+      ["energy-p1-tier2", "70", "0.15", "10.50"],
+      ["flat-demand-0", "240", "10", "2400.00"],
+      ["subtotal", "1", "2421.5", "2421.50"],
+      ["total", "1", "2421.5", "2421.50"],
+    ]);
+    expect(bill.peakDemandKw).toBe("240");
+  });
+
+  test("readings priced one by one fill the month's tiers across periods the same way", () => {
+    // Prepare: the same readings in time order, month to date over every period.
+    const { definition } = Urdb.toTariff(tieredRate);
+    const version = { id: "t", factoryId: "f", effectiveFrom: new Date(0), definition };
+    const ordered = [
+      reading("2026-06-01T00:00:00Z", 60),
+      reading("2026-06-01T06:00:00Z", 30),
+      reading("2026-06-01T12:00:00Z", 30),
+      reading("2026-06-01T18:00:00Z", 50),
+    ];
+    // Act
+    const columns = Cost.priceColumns(
+      { start: Float64Array.from(ordered.map((item) => item.start.getTime())), kwh: Float64Array.from(ordered.map((item) => item.kwh)) },
+      version,
+      { timeZone: "UTC" },
+    );
+    // Assess. By hand as above: 60 · 0.10 = 6; 30 · 0.10 = 3; 10 · 0.20 + 20 · 0.15 = 5; 50 · 0.15 = 7.5 (millionths).
+    expect([...columns.costMicro]).toEqual([6_000_000, 3_000_000, 5_000_000, 7_500_000]);
+  });
+
+  test("sums per period cannot say in which order tiers filled and are refused", () => {
+    const { definition } = Urdb.toTariff(tieredRate);
+    expect(() =>
+      Bill.compute({
+        definition,
+        timeZone: "UTC",
+        period: { start: "2026-06-01", end: "2026-07-01" },
+        usage: { kwh: { p0: 90, p1: 80 }, demandKw: { max: 10 } },
+      }),
+    ).toThrow(expect.objectContaining({ path: "usage.kwh" }));
+  });
+
+  test("billed demand is at least the ratchet's share of the prior months' peaks", () => {
+    // Prepare: 80 % of the prior 11 months' peak (demandratchetpercentage) and 50 % of the last 3 months' (lookback).
+    const { definition, warnings } = Urdb.toTariff({ ...tieredRate, demandratchetpercentage: Array(12).fill(0.8), lookbackPercent: 0.5, lookbackRange: 3 });
+    const priorPeaks = [
+      { month: "2026-05", kw: 150 },
+      { month: "2025-07", kw: 400 },
+      { month: "2025-06", kw: 1000 },
+    ];
+    // Act
+    const ratcheted = juneDemand(definition, priorPeaks);
+    const alone = juneDemand(definition);
+    // Assess. By hand: measured 25 kWh in a 15-minute window = 100 kW. Ratchet: 2025-07 is 11 months before June 2026
+    // (in), 2025-06 is 12 (out): 0.8 · 400 = 320 kW. Lookback: 3 months back holds only May's 150: 0.5 · 150 = 75 kW.
+    // Billed max(100, 320, 75) = 320 kW · 10 = 3200.00; without prior peaks 100 kW · 10 = 1000.00.
+    expect(warnings).toEqual([]);
+    expect(ratcheted).toMatchObject({ quantity: "320", amount: "3200.00" });
+    expect(alone).toMatchObject({ quantity: "100", amount: "1000.00" });
+  });
+
+  test("lookback counts only the calendar months lookbackMonths marks", () => {
+    // Prepare: lookback 100 % over 12 months, counting only July and August peaks.
+    const lookbackMonths = Array.from({ length: 12 }, (_, month) => month === 6 || month === 7);
+    const { definition } = Urdb.toTariff({ ...tieredRate, lookbackpercent: 1, lookbackrange: 12, lookbackMonths });
+    // Act
+    const line = juneDemand(definition, [
+      { month: "2026-05", kw: 900 },
+      { month: "2025-08", kw: 180 },
+    ]);
+    // Assess. By hand: May (900 kW) is not a marked month; August 2025 is 10 months back and marked: 1 · 180 = 180 kW > 100 measured.
+    expect(line).toMatchObject({ quantity: "180", amount: "1800.00" });
   });
 });

@@ -443,6 +443,49 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     await p.database.db.insert(readingTable).values({ ...reading("2026-02-28", 1), intervalStart: new Date("2026-02-28T09:20:00Z") });
     expect((await Close.get(factoryId, "2026-03"))?.bill.status).toBe("reopened");
   });
+
+  it("closes a month under a demand ratchet from the peak of the month closed before it", async () => {
+    // Prepare: a URDB rate, 0.10/kWh at all hours, 10/kW flat demand, an 80 % ratchet (demandratchetpercentage) every month.
+    const { Urdb } = await import("@wattflow/core/tariff/urdb");
+    const allDay = Array.from({ length: 12 }, () => Array(24).fill(0));
+    const { definition } = Urdb.toTariff({
+      energyratestructure: [[{ rate: 0.1 }]],
+      energyweekdayschedule: allDay,
+      energyweekendschedule: allDay,
+      flatdemandstructure: [[{ rate: "10" }]],
+      flatdemandmonths: Array(12).fill(0),
+      demandratchetpercentage: Array(12).fill(0.8),
+    });
+    const factoryId = "fac_01jratchet0000000000000000";
+    await p.database.db
+      .insert(factoryTable)
+      .values({ id: factoryId, organizationId: ids.otherOrganization, name: "Ratchet plant", timeZone: "UTC", tariffCode: "tou" });
+    await p.database.db
+      .insert(tariffTable)
+      .values({ id: "trf_01jratchet0000000000000000", factoryId, effectiveFrom: new Date("2026-01-01T00:00:00Z"), definition });
+    const reading = (start: string, kwh: number) => ({
+      meterId: ids.otherMeter,
+      intervalStart: new Date(start),
+      intervalSeconds: 300,
+      factoryId,
+      deviceId: ids.otherDevice,
+      kwh,
+      source: "http" as const,
+      receivedAt: new Date(),
+    });
+    await p.database.db.insert(readingTable).values([reading("2026-05-10T12:00:00Z", 50), reading("2026-06-10T12:00:00Z", 25)]);
+
+    // Act: May closes first, then June.
+    for (const month of ["2026-05", "2026-06"]) await finished(runner, (await runner.start("MonthlyClose", { month, factoryIds: [factoryId] })).executionArn);
+
+    // Assess. By hand: May's 50 kWh in one 15-minute window = 200 kW (stored as May's peak). June measures 25 kWh = 100 kW,
+    // below the ratchet 0.8 · 200 = 160 kW: 160 · 10 = 1,600.00, energy 25 · 0.10 = 2.50, total 1,602.50.
+    const { Close } = await import("@wattflow/core/close");
+    expect((await Close.get(factoryId, "2026-05"))?.bill).toMatchObject({ peakDemandKw: "200", total: "2005.00" });
+    const june = await Close.get(factoryId, "2026-06");
+    expect(june?.lines.find((line) => line.code === "flat-demand-0")).toMatchObject({ quantity: "160", amount: "1600.00" });
+    expect(june?.bill).toMatchObject({ peakDemandKw: "100", total: "1602.50" });
+  });
 });
 
 describe("Step Functions limits on the local runner", () => {

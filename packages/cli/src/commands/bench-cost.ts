@@ -5,7 +5,12 @@
  * checks that both agree to the micro-peso, and times both. Also times one monthly bill over 200
  * meters' readings (1.7 M). Runs in-process; needs no running stack.
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { Bill } from "@wattflow/core/billing";
 import { Cost } from "@wattflow/core/cost";
 import type { Tariff } from "@wattflow/core/tariff";
@@ -34,8 +39,9 @@ export function registerBenchCost(bench: Command): void {
     .option("--readings <n>", "readings to price", "10000000")
     .option("--meters <n>", "meters in the factory", "200")
     .option("--runs <n>", "runs of each side; the median counts", "3")
+    .option("--end-to-end <list>", "readings per end-to-end run (wattflow cost vs pandas vs DuckDB on files), comma-separated; 0 for none", "1000000,10000000")
     .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { readings: string; meters: string; runs: string; json?: boolean }) => {
+    .action(async (options: { readings: string; meters: string; runs: string; endToEnd: string; json?: boolean }) => {
       const readings = Number(options.readings);
       const meters = Number(options.meters);
       const runs = Number(options.runs);
@@ -45,11 +51,16 @@ export function registerBenchCost(bench: Command): void {
         ["--runs", runs],
       ] as const)
         if (!Number.isInteger(value) || value <= 0) throw new CliError(`${name}: must be a positive whole number`, 2);
+      const sizes = options.endToEnd.split(",").map(Number);
+      if (sizes.some((size) => !Number.isInteger(size) || size < 0)) throw new CliError("--end-to-end: readings must be whole numbers, comma-separated", 2);
       const figures = await benchCost({ readings, meters, runs, log: console.error });
+      const endToEndFigures = [];
+      for (const size of sizes.filter((size) => size > 0)) endToEndFigures.push(await endToEnd(size, meters, console.error));
       if (options.json) {
         console.log(JSON.stringify({ bill: figures.bill }));
+        console.log(JSON.stringify({ endToEnd: endToEndFigures }));
         console.log(JSON.stringify(figures.cost));
-      } else console.log(figures);
+      } else console.log({ ...figures, endToEnd: endToEndFigures });
     });
 }
 
@@ -140,34 +151,8 @@ async function duckdbPrice(options: { origin: number; intervals: number; reading
       SELECT m::USMALLINT AS meter, to_timestamp(${options.origin / 1000} + i * ${SLOT_S}) AS start, (${milliKwhSql})::DECIMAL(18,0) * 0.001 AS kwh
       FROM range(${options.intervals}) r(i), range(${options.meters}) s(m)
       WHERE i * ${options.meters} + m < ${options.readings}`);
-    // The calendar dimension: season and day type (holidays bill as Sundays) of every local date in range.
-    const schedule = new Schedule({ seasons: Cfe.seasons("cfe-gdmth", "central"), holidays: "mx-lft74" });
-    const days: string[] = [];
-    const first = new Date(options.origin - 86_400_000);
-    for (let day = 0; day <= Math.ceil(options.intervals / 288) + 2; day++) {
-      const date = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate() + day));
-      const found = schedule.day(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate());
-      days.push(`(DATE '${date.toISOString().slice(0, 10)}', '${found.season.name}', '${found.dayType}')`);
-    }
-    await connection.run(`CREATE TABLE days (d DATE PRIMARY KEY, season VARCHAR, day_type VARCHAR); INSERT INTO days VALUES ${days.join(", ")}`);
-    await connection.run(
-      `CREATE TABLE prices (period VARCHAR, price DECIMAL(18,4)); INSERT INTO prices VALUES ${Object.entries(prices.energy)
-        .map(([period, price]) => `('${period}', ${price})`)
-        .join(", ")}`,
-    );
-    const bands = Cfe.seasons("cfe-gdmth", "central").flatMap((season) =>
-      (["weekday", "saturday", "sunday"] as const).flatMap((dayType) =>
-        season[dayType].map(
-          (band) => `WHEN season = '${season.name}' AND day_type = '${dayType}' AND q >= ${band.from * 4} AND q < ${band.to * 4} THEN '${band.period}'`,
-        ),
-      ),
-    );
-    const sql = `CREATE OR REPLACE TABLE priced AS
-      WITH localized AS (SELECT meter, start, kwh, timezone('${TIME_ZONE}', start) AS local FROM readings),
-      classified AS (
-        SELECT meter, start, kwh, CASE ${bands.join(" ")} END AS period
-        FROM (SELECT *, hour(local) * 4 + minute(local) // 15 AS q FROM localized) l JOIN days ON days.d = CAST(l.local AS DATE)
-      )
+    const bands = await calendarTables(connection, options.origin - 86_400_000, Math.ceil(options.intervals / 288) + 3);
+    const sql = `CREATE OR REPLACE TABLE priced AS ${pricingSql("readings", bands)}
       SELECT meter, start, period, kwh, price AS unit_price, round(kwh * price, 6) AS cost FROM classified JOIN prices USING (period)`;
     const times: number[] = [];
     let totals: Totals = new Map();
@@ -197,6 +182,184 @@ async function duckdbPrice(options: { origin: number; intervals: number; reading
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/** The days of GDMTH central from `from` (epoch ms) on: local date, season and day type (holidays bill as Sundays). */
+function calendarDays(from: number, count: number) {
+  const schedule = new Schedule({ seasons: Cfe.seasons("cfe-gdmth", "central"), holidays: "mx-lft74" });
+  const first = new Date(from);
+  return Array.from({ length: count }, (_, day) => {
+    const date = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate() + day));
+    const found = schedule.day(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate());
+    return { date: date.toISOString().slice(0, 10), season: found.season.name, dayType: found.dayType };
+  });
+}
+
+const dayTypes = ["weekday", "saturday", "sunday"] as const;
+
+/** The calendar dimension and prices as DuckDB tables (`days`, `prices`); returns the CASE arms that give a quarter's period. */
+async function calendarTables(connection: DuckDBConnection, from: number, count: number): Promise<string[]> {
+  const days = calendarDays(from, count).map((day) => `(DATE '${day.date}', '${day.season}', '${day.dayType}')`);
+  await connection.run(`CREATE TABLE days (d DATE PRIMARY KEY, season VARCHAR, day_type VARCHAR); INSERT INTO days VALUES ${days.join(", ")}`);
+  await connection.run(
+    `CREATE TABLE prices (period VARCHAR, price DECIMAL(18,4)); INSERT INTO prices VALUES ${Object.entries(prices.energy)
+      .map(([period, price]) => `('${period}', ${price})`)
+      .join(", ")}`,
+  );
+  return Cfe.seasons("cfe-gdmth", "central").flatMap((season) =>
+    dayTypes.flatMap((dayType) =>
+      season[dayType].map(
+        (band) => `WHEN season = '${season.name}' AND day_type = '${dayType}' AND q >= ${band.from * 4} AND q < ${band.to * 4} THEN '${band.period}'`,
+      ),
+    ),
+  );
+}
+
+/** DuckDB's SELECT that prices `source` (meterId, start, seconds, kwh) with the `days` and `prices` tables. */
+const pricingSql = (source: string, bands: string[]) => `
+  WITH localized AS (SELECT *, timezone('${TIME_ZONE}', start) AS local FROM ${source}),
+  classified AS (
+    SELECT l.*, CASE ${bands.join(" ")} END AS period
+    FROM (SELECT *, hour(local) * 4 + minute(local) // 15 AS q FROM localized) l JOIN days ON days.d = CAST(l.local AS DATE)
+  )`;
+
+/**
+ * The whole path a user runs, on one file of `readings` readings: `wattflow cost` (a new process, reading NDJSON,
+ * writing priced NDJSON) beside a pandas-style script (CSV in, priced CSV out; Python's csv module when pandas is
+ * missing) and DuckDB (NDJSON in, priced NDJSON out), one after another in the same run. Wall seconds and, for the
+ * two processes, CPU seconds (user + system, by /usr/bin/time when present). DuckDB's totals must equal the CLI's.
+ */
+async function endToEnd(readings: number, meters: number, log: (line: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-cost-"));
+  try {
+    const origin = toInstant({ year: 2026, month: 1, day: 1, hour: 0, minute: 0 }, TIME_ZONE) as number;
+    const file = (name: string) => join(dir, name);
+    const ndjson = openSync(file("readings.ndjson"), "w");
+    const csv = openSync(file("readings.csv"), "w");
+    writeSync(csv, "meterId,start,seconds,kwh\n");
+    let json: string[] = [];
+    let rows: string[] = [];
+    for (let index = 0; index < readings; index++) {
+      const interval = Math.floor(index / meters);
+      const meter = index - interval * meters;
+      const start = new Date(origin + interval * SLOT_S * 1000).toISOString();
+      const kwh = milliKwh(interval, meter) / 1000;
+      json.push(`{"meterId":"m${meter}","start":"${start}","seconds":300,"kwh":${kwh}}\n`);
+      rows.push(`m${meter},${start},300,${kwh}\n`);
+      if (json.length === 100_000 || index === readings - 1) {
+        writeSync(ndjson, json.join(""));
+        writeSync(csv, rows.join(""));
+        json = [];
+        rows = [];
+      }
+    }
+    closeSync(ndjson);
+    closeSync(csv);
+    const dayCount = Math.ceil(Math.ceil(readings / meters) / 288) + 3;
+    const days = calendarDays(origin - 86_400_000, dayCount);
+    const kinds = Cfe.seasons("cfe-gdmth", "central").flatMap((season) => dayTypes.map((dayType) => ({ season, dayType })));
+    writeFileSync(
+      file("days.csv"),
+      `date,day\n${days.map((day) => `${day.date},${kinds.findIndex((kind) => kind.season.name === day.season && kind.dayType === day.dayType)}`).join("\n")}\n`,
+    );
+    const quarters = (bands: { from: number; to: number; period: string }[]) =>
+      Array.from({ length: 96 }, (_, q) => bands.find((band) => q >= band.from * 4 && q < band.to * 4)?.period);
+    writeFileSync(file("bands.json"), JSON.stringify(kinds.map((kind) => quarters(kind.season[kind.dayType]))));
+    writeFileSync(file("prices.json"), JSON.stringify(prices.energy));
+    writeFileSync(file("cli-prices.json"), JSON.stringify(prices));
+
+    const cli = timed(
+      process.execPath,
+      [bin, "cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", file("cli-prices.json"), "--input", file("readings.ndjson")],
+      file("cli.ndjson"),
+    );
+    log(`bench: end to end ${readings}: wattflow cost ${cli.seconds.toFixed(3)} s (CPU ${cli.cpuSeconds?.toFixed(3) ?? "n/a"} s)`);
+    const python = pythonWithPandas();
+    const script = fileURLToPath(new URL("./bench-cost-yardstick.py", import.meta.url));
+    const yardstick = timed(
+      python,
+      [script, file("readings.csv"), file("days.csv"), file("bands.json"), file("prices.json"), file("yardstick.csv"), TIME_ZONE],
+      file("yardstick.out"),
+    );
+    const kind = readFileSync(file("yardstick.out"), "utf8").trim();
+    log(
+      `bench: end to end ${readings}: ${kind === "pandas" ? "pandas" : "Python csv + dict (pandas is not installed)"} ${yardstick.seconds.toFixed(3)} s (CPU ${yardstick.cpuSeconds?.toFixed(3) ?? "n/a"} s)`,
+    );
+
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    try {
+      const bands = await calendarTables(connection, origin - 86_400_000, dayCount);
+      const began = performance.now();
+      const cpu = process.cpuUsage();
+      await connection.run(`COPY (${pricingSql(`read_json('${file("readings.ndjson")}', format = 'newline_delimited', columns = { meterId: 'VARCHAR', start: 'TIMESTAMPTZ', seconds: 'INTEGER', kwh: 'DECIMAL(18,6)' })`, bands)}
+        SELECT meterId, strftime(start AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS start, seconds, kwh, period, price::VARCHAR AS unitPrice, round(kwh * price, 6)::VARCHAR AS cost
+        FROM classified JOIN prices USING (period)) TO '${file("duckdb.ndjson")}' (FORMAT JSON)`);
+      const duckdbSeconds = (performance.now() - began) / 1000;
+      // DuckDB's threads run in this process: its CPU is this process's over the query.
+      const used = process.cpuUsage(cpu);
+      const duckdbCpuSeconds = (used.user + used.system) / 1e6;
+      log(`bench: end to end ${readings}: DuckDB ${duckdbSeconds.toFixed(3)} s (CPU ${duckdbCpuSeconds.toFixed(3)} s)`);
+      const sum = async (path: string) =>
+        (
+          await connection.runAndReadAll(
+            `SELECT count(*)::VARCHAR AS n, sum(cost::DECIMAL(38,6))::VARCHAR AS cost FROM read_json('${path}', format = 'newline_delimited', columns = { cost: 'VARCHAR' })`,
+          )
+        ).getRowObjectsJS()[0] as { n: string; cost: string };
+      const [ours, theirs] = [await sum(file("cli.ndjson")), await sum(file("duckdb.ndjson"))];
+      if (ours.n !== String(readings) || ours.n !== theirs.n || !new Decimal(ours.cost).eq(theirs.cost))
+        throw new CliError(`wattflow cost and DuckDB disagree end to end: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
+      log(`bench: end to end ${readings}: wattflow cost and DuckDB agree on ${ours.n} readings costing ${ours.cost}`);
+      return {
+        readings,
+        cliSeconds: round(cli.seconds),
+        cliCpuSeconds: cli.cpuSeconds === null ? null : round(cli.cpuSeconds),
+        yardstick: kind === "pandas" ? "pandas" : "python-csv",
+        yardstickSeconds: round(yardstick.seconds),
+        yardstickCpuSeconds: yardstick.cpuSeconds === null ? null : round(yardstick.cpuSeconds),
+        duckdbSeconds: round(duckdbSeconds),
+        duckdbCpuSeconds: round(duckdbCpuSeconds),
+        cliOverYardstick: round(cli.seconds / yardstick.seconds),
+        cliOverDuckdb: round(cli.seconds / duckdbSeconds),
+        ...(cli.cpuSeconds !== null && yardstick.cpuSeconds !== null
+          ? { cliCpuOverYardstickCpu: round(cli.cpuSeconds / yardstick.cpuSeconds), cliCpuOverDuckdbCpu: round(cli.cpuSeconds / duckdbCpuSeconds) }
+          : {}),
+      };
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
+
+/** Runs a process to completion with stdout to `out`: wall seconds and CPU seconds (null without /usr/bin/time). */
+function timed(command: string, args: string[], out: string): { seconds: number; cpuSeconds: number | null } {
+  const fd = openSync(out, "w");
+  const usage = `${out}.time`;
+  const measured = existsSync("/usr/bin/time");
+  const began = performance.now();
+  const result = measured
+    ? spawnSync("/usr/bin/time", ["-f", "%U %S", "-o", usage, command, ...args], { stdio: ["ignore", fd, "pipe"] })
+    : spawnSync(command, args, { stdio: ["ignore", fd, "pipe"] });
+  const seconds = (performance.now() - began) / 1000;
+  closeSync(fd);
+  if (result.status !== 0) throw new CliError(`${command} ${args.join(" ")} failed (${result.status}): ${result.stderr?.toString().slice(-500)}`);
+  if (!measured) return { seconds, cpuSeconds: null };
+  const [user, system] = readFileSync(usage, "utf8").trim().split("\n").at(-1)?.split(" ").map(Number) ?? [];
+  return { seconds, cpuSeconds: (user ?? 0) + (system ?? 0) };
+}
+
+/** A Python that has pandas (Debian's python3-pandas lives in /usr/bin/python3's packages), else the first Python found. */
+function pythonWithPandas(): string {
+  const candidates = ["python3", "/usr/bin/python3"];
+  for (const python of candidates) if (spawnSync(python, ["-c", "import pandas"], { stdio: "ignore" }).status === 0) return python;
+  const found = candidates.find((python) => spawnSync(python, ["--version"], { stdio: "ignore" }).status === 0);
+  if (!found) throw new CliError("the yardstick needs python3");
+  return found;
 }
 
 /** One April bill for every meter of the factory (200 × 30 × 288 = 1.728 M readings). */

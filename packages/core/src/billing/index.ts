@@ -60,6 +60,8 @@ export type Bill = {
   estimated: boolean;
   /** kWh of the energy lines that was estimated (spread from longer readings), not measured; "0" when all was measured. */
   estimatedKwh: string;
+  /** The month's maximum demand, kW over the tariff's demand window (what later bills' ratchets look back at); null on a flat bill. */
+  peakDemandKw: string | null;
 };
 
 /**
@@ -103,7 +105,15 @@ export type Input = {
   /** Local dates, end exclusive. */
   period: { start: string; end: string };
   usage: { readings: readonly Reading[] } | Aggregates;
+  /**
+   * The maximum demand (kW) of earlier bills, by bill month (YYYY-MM), for the tariff's demand ratchets
+   * (`DemandCharge.ratchets`); months not given count as no demand. The monthly close takes them from stored bills.
+   */
+  priorPeaks?: readonly PriorPeak[];
 };
+
+/** One earlier bill's maximum demand: its month (YYYY-MM) and kW. */
+export type PriorPeak = { month: string; kw: number };
 
 const MICRO = 1_000_000;
 const SLOT_MS = 300_000;
@@ -137,6 +147,8 @@ type Usage = {
   occurring: Set<string>;
   /** kWh that came from estimated slots. */
   estimatedKwh: Decimal;
+  /** kWh per tier (index) of each tiered period, the month's kWh filling tier 1 before tier 2 in time order. */
+  tiered?: Map<string, Decimal[]>;
 };
 
 /**
@@ -144,11 +156,13 @@ type Usage = {
  * demand from the sum of every meter's measured 5-minute slots (an estimate never sets a peak). The
  * result does not depend on the readings' order.
  */
-function fromReadings(readings: readonly Reading[], input: Input, range: { from: number; to: number; timeZone: string }): Usage {
+function fromReadings(readings: readonly Reading[], input: Input, prices: Prices, range: { from: number; to: number; timeZone: string }): Usage {
   const plan = Plan.of(input.definition);
   const calendar = plan.calendar(range.timeZone);
   const table = calendar.table(range.from, range.to);
   const slots = new Float64Array(Math.ceil((range.to - range.from) / SLOT_MS));
+  // Every slot's kWh (estimated too), for tiers that fill in time order.
+  const energySlots = new Float64Array(slots.length);
   const periods = plan.schedule.periods;
   const energy = new Float64Array(periods.length);
   let kvarh = 0;
@@ -181,6 +195,7 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
       const quarter = Math.floor((ms + slot * SLOT_MS - table.origin) / 900_000);
       const period = (table.codes[quarter] as number) % DEMAND_SHIFT;
       energy[period] = (energy[period] as number) + share;
+      energySlots[first + slot] = (energySlots[first + slot] as number) + share;
       if (estimated) estimatedMicro += share;
       else slots[first + slot] = (slots[first + slot] as number) + share;
     });
@@ -225,7 +240,42 @@ function fromReadings(readings: readonly Reading[], input: Input, range: { from:
   plan.schedule.demandPeriods.forEach((name, index) => {
     usage.demand.set(name, toKw(maxMicro[index] as number));
   });
+  const tiered = tieredEnergy(plan, prices, energySlots, (slot) => {
+    const quarter = Math.floor((range.from + slot * SLOT_MS - table.origin) / 900_000);
+    return (table.codes[quarter] as number) % DEMAND_SHIFT;
+  });
+  if (tiered) usage.tiered = tiered;
   return usage;
+}
+
+/**
+ * Tiers over the billing period across time-of-use periods, as NREL SAM bills them (ssc issue 535 and PR 538:
+ * all kWh fill one tier before the next, an interval's kWh split where it crosses a limit; SAM issue 1783 /
+ * ssc PR 1207: a month's tier limits are the same in every period, the running total being the month's kWh).
+ * Each slot's kWh (micro-kWh, in time order) goes to its period at the tier the month's running total is in,
+ * by that period's limits. Null when no period has more than one tier.
+ */
+function tieredEnergy(plan: Plan.Compiled, prices: Prices, energySlots: Float64Array, periodOf: (slot: number) => number): Map<string, Decimal[]> | null {
+  const periods = plan.schedule.periods;
+  const limits = periods.map((period) => plan.energyTiers(prices, period).map((tier) => (tier.upTo === null ? Number.POSITIVE_INFINITY : tier.upTo * MICRO)));
+  if (limits.every((bounds) => bounds.length === 1)) return null;
+  const micro = limits.map((bounds) => new Float64Array(bounds.length));
+  let monthToDate = 0;
+  for (let slot = 0; slot < energySlots.length; slot++) {
+    let left = energySlots[slot] as number;
+    if (left === 0) continue;
+    const period = periodOf(slot);
+    const bounds = limits[period] as number[];
+    const into = micro[period] as Float64Array;
+    for (let tier = 0; tier < bounds.length && left > 0; tier++) {
+      const room = tier === bounds.length - 1 ? left : Math.max(0, Math.min(left, (bounds[tier] as number) - monthToDate));
+      if (room <= 0) continue;
+      into[tier] = (into[tier] as number) + room;
+      monthToDate += room;
+      left -= room;
+    }
+  }
+  return new Map(periods.map((period, index) => [period, [...(micro[index] as Float64Array)].map((value) => new Decimal(value).div(MICRO))]));
 }
 
 function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usage {
@@ -304,9 +354,32 @@ function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decim
   return Decimal.min(billed, capped);
 }
 
-function demandLines(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number; month: number }) {
+/**
+ * The floor the charge's ratchets put on billed demand in bill month `month` (YYYY-MM): the highest of
+ * percent % × the largest prior peak in each ratchet's lookback (kW; 0 without ratchets or prior peaks).
+ */
+function ratchetFloor(charge: DemandCharge, month: string, priorPeaks: readonly PriorPeak[]): Decimal {
+  let floor = new Decimal(0);
+  const key = monthKeyOf(month);
+  for (const ratchet of charge.ratchets ?? []) {
+    if (ratchet.months && !ratchet.months.includes((key % 12) + 1)) continue;
+    for (const peak of priorPeaks) {
+      const back = key - monthKeyOf(peak.month);
+      if (back < 1 || back > ratchet.lookbackMonths) continue;
+      if (ratchet.peakMonths && !ratchet.peakMonths.includes((monthKeyOf(peak.month) % 12) + 1)) continue;
+      floor = Decimal.max(floor, new Decimal(peak.kw).times(ratchet.percent).div(100));
+    }
+  }
+  return floor;
+}
+
+function demandLines(
+  charge: DemandCharge,
+  usage: Usage,
+  ctx: { totalKwh: Decimal; days: number; month: number; priceMonth: string; priorPeaks: readonly PriorPeak[] },
+) {
   if (charge.months && !charge.months.includes(ctx.month)) return [];
-  const parts = throughTiers(charge.tiers, billedDemand(charge, usage, ctx));
+  const parts = throughTiers(charge.tiers, Decimal.max(billedDemand(charge, usage, ctx), ratchetFloor(charge, ctx.priceMonth, ctx.priorPeaks)));
   return parts.map(([quantity, price], index) => line(parts.length > 1 ? `${charge.code}-tier${index + 1}` : charge.code, quantity, "kW", price));
 }
 
@@ -327,8 +400,16 @@ export function compute(input: Input): Bill {
 
   const range = { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone };
   let usage: Usage;
-  if ("readings" in input.usage) usage = fromReadings(input.usage.readings, input, range);
-  else usage = { ...fromAggregates(input.usage, plan.schedule.periods), occurring: demandPeriodsIn(plan, range) };
+  if ("readings" in input.usage) usage = fromReadings(input.usage.readings, input, prices, range);
+  else {
+    usage = { ...fromAggregates(input.usage, plan.schedule.periods), occurring: demandPeriodsIn(plan, range) };
+    const used = plan.schedule.periods.filter((period) => usage.kwh.get(period)?.gt(0));
+    if (used.length > 1 && used.some((period) => energyTiers(prices, period).length > 1))
+      throw new BillError(
+        `tiers fill over the month across periods in time order (${used.join(", ")} have kWh): give the readings, not sums per period`,
+        "usage.kwh",
+      );
+  }
 
   const lines: (Line & { value: Decimal })[] = [];
   for (const charge of prices.fixed) lines.push(line(charge.code, new Decimal(charge.per === "day" ? days : 1), charge.per, new Decimal(charge.amount)));
@@ -337,12 +418,22 @@ export function compute(input: Input): Bill {
     const kwh = usage.kwh.get(period) ?? new Decimal(0);
     totalKwh = totalKwh.plus(kwh);
     const tiers = energyTiers(prices, period);
-    const parts = throughTiers(tiers, kwh);
-    parts.forEach(([quantity, price], index) => {
-      lines.push(line(parts.length > 1 ? `energy-${period}-tier${index + 1}` : `energy-${period}`, quantity, "kWh", price));
-    });
+    const byTier = usage.tiered?.get(period);
+    const parts: [Decimal, Decimal, number][] = byTier
+      ? byTier.flatMap((quantity, index) =>
+          quantity.gt(0) ? [[quantity, new Decimal((tiers[index] as Tier).price), index] as [Decimal, Decimal, number]] : [],
+        )
+      : throughTiers(tiers, kwh).map(([quantity, price], index) => [quantity, price, index]);
+    if (parts.length === 0) parts.push([new Decimal(0), new Decimal((tiers[0] as Tier).price), 0]);
+    const onlyFirst = parts.length === 1 && parts[0]?.[2] === 0;
+    for (const [quantity, price, index] of parts)
+      lines.push(line(onlyFirst ? `energy-${period}` : `energy-${period}-tier${index + 1}`, quantity, "kWh", price));
   }
-  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, { totalKwh, days, month: Number(priceMonth.slice(5, 7)) }));
+  for (const [index, peak] of (input.priorPeaks ?? []).entries())
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(peak.month) || !(peak.kw >= 0) || !Number.isFinite(peak.kw))
+      throw new BillError(`a prior peak is { "month": "YYYY-MM", "kw": a non-negative number }, got ${JSON.stringify(peak)}`, `priorPeaks.${index}`);
+  const demandContext = { totalKwh, days, month: Number(priceMonth.slice(5, 7)), priceMonth, priorPeaks: input.priorPeaks ?? [] };
+  for (const charge of prices.demand) lines.push(...demandLines(charge, usage, demandContext));
   const supply = lines.reduce((sum, item) => sum.plus(item.value), new Decimal(0));
   const currency = plan.tou.currency;
   if (plan.tou.lowVoltageSurchargePercent !== undefined)
@@ -396,6 +487,7 @@ export function compute(input: Input): Bill {
     total: money(total),
     estimated,
     estimatedKwh: plain(usage.estimatedKwh),
+    peakDemandKw: plain(usage.demand.get("*") ?? new Decimal(0)),
   };
 }
 
@@ -471,6 +563,7 @@ export function flat(kwh: string, unitPrice: string, amount: Decimal, estimatedK
     total,
     estimated: false,
     estimatedKwh,
+    peakDemandKw: null,
   };
 }
 

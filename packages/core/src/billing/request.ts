@@ -10,15 +10,13 @@ import { Cfe } from "../tariff/cfe";
 import { type Cfe as CfeDefinition, CfeGdmth, CfeZone, cfeKinds, Definition } from "../tariff/index";
 import { isTimeZone, parseInstant } from "../tariff/periods";
 import { TariffError } from "../tariff/plan";
+import { Money } from "../util/money";
 import { Allocation } from "./allocation";
 import type { Aggregates, Bill, Input, Reading } from "./index";
 
 export * as BillRequest from "./request";
 
-const price = (what: string) =>
-  z
-    .string({ error: `${what} price is required, as a decimal string such as "1.5573"` })
-    .regex(/^\d+(\.\d+)?$/, `${what} price must be a non-negative decimal string such as "1.5573"`);
+const price = (what: string) => Money.of({ what: `${what} price` });
 const amount = (what: string) =>
   z
     .number({ error: `${what} must be a number` })
@@ -26,9 +24,7 @@ const amount = (what: string) =>
     .min(0, `${what} must not be negative`);
 const date = z.string({ error: "a date is required (YYYY-MM-DD)" });
 
-const energyPrice = z
-  .string({ error: 'energy prices are required: { "base", "intermedia", "punta" } (GDMTH) or one decimal string (GDMTO)' })
-  .regex(/^\d+(\.\d+)?$/, 'the energy price must be a non-negative decimal string such as "1.5573"');
+const energyPrice = Money.of({ what: "the energy price" });
 const EnergyPerPeriod = z.object({ base: price("the base energy"), intermedia: price("the intermedia energy"), punta: price("the punta energy") });
 
 /**
@@ -40,6 +36,10 @@ export const Prices = z.object(
     fixed: price("the fixed"),
     energy: z.unknown().transform((value, ctx): string | z.infer<typeof EnergyPerPeriod> => {
       // One price (GDMTO) or one per period (GDMTH): parsed by its shape, so a problem names the missing period.
+      if (value === undefined) {
+        ctx.addIssue({ code: "custom", message: 'energy prices are required: { "base", "intermedia", "punta" } (GDMTH) or one price (GDMTO)' });
+        return z.NEVER;
+      }
       const parsed = (typeof value === "object" && value !== null ? EnergyPerPeriod : energyPrice).safeParse(value);
       if (parsed.success) return parsed.data;
       for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
@@ -155,6 +155,15 @@ export const Request = z
         }),
       )
       .optional(),
+    /** Earlier bills' maximum demand (kW) by bill month, for a tariff with demand ratchets. */
+    priorPeaks: z
+      .array(
+        z.object({
+          month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month is YYYY-MM"),
+          kw: amount("kw"),
+        }),
+      )
+      .optional(),
   })
   .superRefine((request, ctx) => {
     try {
@@ -250,7 +259,14 @@ export function toInput(request: Request): Input {
       : aggregates(chosen, request.tariff);
   const place = Location.resolve(request);
   const contract = { state: request.state, municipality: request.municipality, ...request.contract };
-  return { definition: definition({ ...request, zone: place.zone }), contract, timeZone: place.timeZone, period: request.period, usage };
+  return {
+    definition: definition({ ...request, zone: place.zone }),
+    contract,
+    timeZone: place.timeZone,
+    period: request.period,
+    usage,
+    priorPeaks: request.priorPeaks,
+  };
 }
 
 /**

@@ -35,6 +35,8 @@ export const billTable = pgTable(
     basis: text("basis", { enum: ["billing-meters", "all-meters"] }),
     /** kWh of the bill's energy that was estimated (slots spread from gap readings), not measured. */
     estimatedKwh: numeric("estimated_kwh"),
+    /** The month's maximum demand (kW; Bill.peakDemandKw): later months' demand ratchets look back at it. Null on flat bills and older rows. */
+    peakDemandKw: numeric("peak_demand_kw"),
     importRunId: text("import_run_id"),
     closedAt: instant("closed_at"),
     reopenedAt: instant("reopened_at"),

@@ -8,6 +8,7 @@ import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { ulid } from "ulid";
 import { Allocation, Bill, BillingPeriod, summaryCodes } from "../billing";
+import { Config } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { BillRow } from "../import/rows";
@@ -15,6 +16,7 @@ import { meterTable } from "../meter/meter.sql";
 import { readingTable } from "../reading/reading.sql";
 import { Definition, inForce, type Version } from "../tariff/index";
 import { toInstant, toLocal } from "../tariff/periods";
+import { monthKeyOf, monthOfKey } from "../tariff/plan";
 import { tariffTable } from "../tariff/tariff.sql";
 import { VisibleError } from "../util/error";
 import { billLineTable, billTable } from "./bill.sql";
@@ -249,6 +251,7 @@ async function compute(input: FactoryMonth) {
           contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
         },
         period,
+        priorPeaks: await priorPeaks(factory.id, input.month),
         usage: {
           readings: readings.map((reading) => ({
             start: reading.start,
@@ -325,6 +328,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         readings: readings.length,
         basis,
         estimatedKwh: bill.estimatedKwh,
+        peakDemandKw: bill.peakDemandKw,
         closedAt: now,
         reopenedAt: null,
         updatedAt: now,
@@ -344,6 +348,26 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     lines: bill.lines.length,
     reconciliation,
   };
+}
+
+/**
+ * The maximum demand of the factory's earlier closed bills (`wattflow`, the months before `month` within the
+ * longest ratchet lookback a tariff may have), for the tariff's demand ratchets.
+ */
+async function priorPeaks(factoryId: string, month: string): Promise<Bill.PriorPeak[]> {
+  const key = monthKeyOf(month);
+  const rows = await Database.use()
+    .select({ month: billTable.month, kw: billTable.peakDemandKw })
+    .from(billTable)
+    .where(
+      and(
+        eq(billTable.factoryId, factoryId),
+        eq(billTable.source, "wattflow"),
+        lt(billTable.month, month),
+        gte(billTable.month, monthOfKey(key - Config.ratchetMaxLookbackMonths)),
+      ),
+    );
+  return rows.flatMap((row) => (row.kw === null ? [] : [{ month: row.month, kw: Number(row.kw) }]));
 }
 
 type BillValues = Omit<typeof billTable.$inferInsert, "id" | "factoryId" | "month" | "source">;

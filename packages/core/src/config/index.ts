@@ -243,3 +243,23 @@ export const flatZeroSlots = 24;
 
 /** Longest span listed whole by GET /v1/meters/:id/gaps (a query spans at most this many days). */
 export const gapsMaxDays = 92;
+
+/**
+ * How many bill months a URDB `demandratchetpercentage` looks back over: URDB gives only the percentage, and a
+ * ratchet commonly runs over "the preceding eleven months" (a ratchet year with the current month); a URDB
+ * `lookbackpercent` without `lookbackrange` looks back one more (12). Unconfirmed per utility: a tariff that
+ * says otherwise is entered with its own `ratchets`.
+ */
+export const urdbRatchetLookbackMonths = 11;
+
+/**
+ * `wattflow cost`: readings parsed, priced (Cost.priceColumns) and written per batch. Large enough that the
+ * per-batch calendar and price lookups vanish against the per-reading work, small enough to stream (≈ 10 MB).
+ */
+export const costCliBatchReadings = 65_536;
+
+/**
+ * The longest demand-ratchet lookback a tariff may set (bill months), and so how far back the monthly close reads
+ * stored bills' peaks: ratchets seen in URDB and utility tariffs run 11–12 months; 36 leaves room for multi-year ones.
+ */
+export const ratchetMaxLookbackMonths = 36;

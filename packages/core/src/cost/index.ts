@@ -23,7 +23,10 @@ export type Priced = {
 export type Options = {
   /** The factory's IANA zone; CFE plans default to their schedule zone's clock. */
   timeZone?: string;
-  /** With tiered prices: kWh already used this month in the reading's period (tiers count per period). */
+  /**
+   * With tiered prices: kWh already used this month in every period, before this reading. Tiers fill over the
+   * month across periods in time order, as NREL SAM bills them (see Bill.compute).
+   */
   monthToDateKwh?: number;
 };
 
@@ -105,7 +108,7 @@ function divMicro(product: number): number {
 
 /**
  * Prices many readings at once (columnar, for recomputes and benchmarks), the same as `price` per
- * reading: kWh count to 6 decimals. Tiered tariffs are priced in the given order, month to date.
+ * reading: kWh count to 6 decimals. Tiered tariffs are priced in the given order, month to date over every period.
  */
 export function priceColumns(columns: Columns, version: Tariff.Version, options: { timeZone?: string } = {}): PricedColumns {
   const definition = version.definition;
@@ -131,7 +134,8 @@ export function priceColumns(columns: Columns, version: Tariff.Version, options:
   // Unit prices in millionths per (local month, period); null when tiered or finer than 6 decimals.
   const unitMicro = new Map<number, (number | null)[]>();
   const estimatedOf = new Map<number, boolean>();
-  const monthToDate = new Map<string, Decimal>();
+  // kWh so far per local month, all periods together: tiers fill over the month (see Options.monthToDateKwh).
+  const monthToDate = new Map<number, Decimal>();
   for (let index = 0; index < count; index++) {
     const ms = columns.start[index] as number;
     const quarter = Math.floor((ms - table.origin) / 900_000);
@@ -157,11 +161,10 @@ export function priceColumns(columns: Columns, version: Tariff.Version, options:
       out.costMicro[index] = divMicro(product);
       continue;
     }
-    const key = `${month}:${period}`;
-    const before = monthToDate.get(key) ?? new Decimal(0);
+    const before = monthToDate.get(month) ?? new Decimal(0);
     const rounded = new Decimal(kwh).toDecimalPlaces(6);
     const priced = price({ kwh: rounded.toNumber(), start: new Date(ms) }, version, { timeZone: calendar.timeZone, monthToDateKwh: before.toNumber() });
-    monthToDate.set(key, before.plus(rounded));
+    monthToDate.set(month, before.plus(rounded));
     out.costMicro[index] = toMicro(priced.cost);
   }
   return out;

@@ -5,6 +5,7 @@
  */
 import type { PriceRow } from "../import/rows";
 import { type Division, Location } from "../location";
+import { Money } from "../util/money";
 
 export * as Published from "./published";
 
@@ -108,7 +109,7 @@ export function fromTable(table: Table): PriceRow {
     throw new TableError(`the month is missing or not MMM-YY / YYYY-MM (${JSON.stringify(table.periodo_cfe ?? table.month)})`, "periodo_cfe");
   const values = new Map<string, string>();
   table.conceptos.forEach((concept, index) => {
-    const value = String(concept.valor).trim();
+    const value = String(Money.decimalText(concept.valor)).trim();
     if (!/^\d+(\.\d+)?$/.test(value)) throw new TableError(`valor ${JSON.stringify(concept.valor)} is not a price`, `conceptos.${index}.valor`);
     const cargo = Location.normalize(concept.cargo);
     const key = cargo.startsWith("variable") ? `energia:${Location.normalize(concept.int_horario)}` : cargo;

@@ -79,8 +79,8 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     definition: Definition.parse(row.definition),
   }));
   const result: Result = { ...input, readings: 0, changed: 0, unpriced: 0, estimated: 0 };
-  // Tiers count per period from the start of the month, in time order.
-  const monthToDate = new Map<string, number>();
+  // Tiers count from the start of the month over every period, in time order (Cost.Options.monthToDateKwh).
+  let monthToDate = 0;
   let after: { start: string; meterId: string } | undefined;
   for (;;) {
     const page = await db.execute(sql`
@@ -100,9 +100,8 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         result.unpriced += 1;
         continue;
       }
-      const period = Cost.price({ kwh: 0, start }, version, { timeZone: factory.timeZone }).period ?? "";
-      const priced = Cost.price({ kwh: row.kwh, start }, version, { timeZone: factory.timeZone, monthToDateKwh: monthToDate.get(period) ?? 0 });
-      monthToDate.set(period, (monthToDate.get(period) ?? 0) + row.kwh);
+      const priced = Cost.price({ kwh: row.kwh, start }, version, { timeZone: factory.timeZone, monthToDateKwh: monthToDate });
+      monthToDate += row.kwh;
       if (priced.estimated) result.estimated += 1;
       const unchanged =
         row.tou_period === priced.period &&

@@ -6,14 +6,16 @@
  * plans `cfe-gdmth`, `cfe-gdmto`, `cfe-gdbt`, `cfe-pdbt`, `cfe-dist` and `cfe-dit`, which expand into `tou` (see ./cfe.ts). URDB rates import into `tou`.
  */
 import { z } from "zod";
+import { Config } from "../config";
+import { Money } from "../util/money";
 import { Rule as HolidayRule } from "./holidays";
 import type { Classification } from "./periods";
 import { Plan } from "./plan";
 
 export * as Tariff from "./index";
 
-const money = z.string().regex(/^\d+(\.\d+)?$/, 'a price is a non-negative decimal string such as "2.1534"');
-const signedMoney = z.string().regex(/^-?\d+(\.\d+)?$/, 'an amount is a decimal string such as "-0.0150" or "2.1534"');
+const money = Money.Unsigned;
+const signedMoney = Money.Signed;
 const percent = z.string().regex(/^\d+(\.\d+)?$/, 'a percentage is a decimal string such as "16"');
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month is YYYY-MM");
 const periodName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a period name is lower-case letters, digits, - or _");
@@ -68,6 +70,16 @@ export type Season = z.infer<typeof Season>;
 export const Tier = z.object({ price: signedMoney, upTo: z.number().positive().optional() });
 export type Tier = z.infer<typeof Tier>;
 
+const calendarMonths = z.array(z.number().int().min(1).max(12));
+/** A demand ratchet: a floor on billed demand at a percentage of the earlier months' peaks (see DemandCharge.ratchets). */
+export const Ratchet = z.object({
+  percent,
+  lookbackMonths: z.number().int().min(1).max(Config.ratchetMaxLookbackMonths),
+  peakMonths: calendarMonths.optional(),
+  months: calendarMonths.optional(),
+});
+export type Ratchet = z.infer<typeof Ratchet>;
+
 /**
  * A demand charge on the month's maximum demand in `periods` (every period when absent), only in
  * `months` (1–12) when given. With `loadFactor` the billed demand is min(max demand, Q / (24 · d · FC))
@@ -89,6 +101,13 @@ export const DemandCharge = z.object({
   withoutPeriods: z.enum(["all-periods", "load-factor"]).optional(),
   /** Bill Q / (24 · d · FC) alone, whatever was measured (a tariff without a punta period, such as GDMTO). */
   loadFactorOnly: z.boolean().optional(),
+  /**
+   * Demand ratchets (URDB `demandratchetpercentage`, `lookbackpercent`/`lookbackrange`/`lookbackMonths`; SAM's
+   * billing demand): the billed kW is at least `percent` % of the highest maximum demand of the `lookbackMonths`
+   * bill months before this one (only those whose calendar month is in `peakMonths`, when given), in the bill
+   * months `months` (all when absent). Prior peaks come with the bill (`Bill.Input.priorPeaks`).
+   */
+  ratchets: z.array(Ratchet).optional(),
   tiers: z.array(Tier).min(1),
 });
 export type DemandCharge = z.infer<typeof DemandCharge>;

@@ -1,0 +1,1 @@
+ALTER TABLE "bill" ADD COLUMN "peak_demand_kw" numeric;
