@@ -187,6 +187,24 @@ describe("wattflow bill", () => {
     expect(wrong.stderr).toContain("wrong-clock.json: timeZone: Manzanillo (Colima) is on America/Mexico_City, not America/Tijuana");
   });
 
+  test("a place given only in the contract picks zone and clock; a contract place that disagrees exits 2", () => {
+    // Tijuana, Baja California, March 2026 (baja-california winter: no punta hours), given as the README's
+    // "contract". Q = 220,000 kWh, d = 31: capacity = Q / (24 · 31 · 0.57) = 220,000 / 424.08 = 518.77 → 519 kW
+    // (CFE §7.2, no punta period), not the 201 kW of punta a central-zone reading of the sums gave.
+    const request = {
+      tariff: "cfe-gdmth",
+      contract: { state: "Baja California", municipality: "Tijuana" },
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      prices,
+      usage: { kwh: { base: 190000, intermedia: 30000, punta: 0 }, demandKw: { max: 212.4, punta: 0 } },
+    };
+    const bill = JSON.parse(wattflow("bill", "--input", file("contract-place.json", request)).stdout);
+    expect(bill.lines.find((line: { code: string }) => line.code === "capacity").quantity).toBe("519");
+    const clash = wattflow("bill", "--input", file("clash.json", { ...request, state: "Colima", municipality: "Manzanillo" }));
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('clash.json: contract.state: the contract\'s state "Baja California" disagrees with state "Colima"');
+  });
+
   test("GDMTO takes one energy price", () => {
     const input = file("gdmto.json", {
       tariff: "cfe-gdmto",

@@ -4,7 +4,7 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { Location, LocationError } from "../location";
+import { Location, LocationError, normalize } from "../location";
 import { CfeGdmth, CfeZone, type Definition } from "../tariff/index";
 import { isTimeZone, parseInstant } from "../tariff/periods";
 import type { Aggregates, Input, Reading } from "./index";
@@ -101,11 +101,24 @@ export const Request = z
     streetLighting: CfeGdmth.shape.streetLighting,
   })
   .superRefine((request, ctx) => {
+    for (const key of placeKeys) {
+      const top = request[key];
+      const inContract = request.contract?.[key];
+      if (top !== undefined && inContract !== undefined && normalize(top) !== normalize(inContract))
+        ctx.addIssue({
+          code: "custom",
+          path: ["contract", key],
+          message: `the contract's ${key} ${JSON.stringify(inContract)} disagrees with ${key} ${JSON.stringify(top)}: give the place once`,
+        });
+    }
     try {
-      Location.resolve(request);
+      Location.resolve(placeOf(request));
     } catch (error) {
       if (!(error instanceof LocationError)) throw error;
-      ctx.addIssue({ code: "custom", path: [error.path], message: error.message });
+      // A place given only in the contract is named there.
+      const key = placeKeys.find((name) => name === error.path);
+      const path = key && request[key] === undefined && request.contract?.[key] !== undefined ? ["contract", key] : [error.path];
+      ctx.addIssue({ code: "custom", path, message: error.message });
     }
     const hourly = request.tariff === "cfe-gdmth";
     if (hourly && typeof request.prices.energy === "string")
@@ -118,6 +131,16 @@ export const Request = z
       ctx.addIssue({ code: "custom", path: ["usage", "demandKw", "punta"], message: "GDMTH needs the maximum demand in punta" });
   });
 export type Request = z.infer<typeof Request>;
+
+const placeKeys = ["state", "municipality"] as const;
+
+/**
+ * Where the factory is for the zone, the clock and the DAP: `state`/`municipality` at the top or in the
+ * `contract` (the README's form); the superRefine refuses the two when they disagree.
+ */
+function placeOf<T extends Pick<Request, "state" | "municipality" | "contract">>(request: T): T {
+  return { ...request, state: request.state ?? request.contract?.state, municipality: request.municipality ?? request.contract?.municipality };
+}
 
 /** The CFE definition a request's prices make (valid for its billing month). */
 export function definition(
@@ -153,8 +176,9 @@ export function toInput(request: Request): Input {
           ),
         }
       : aggregates(request.usage, request.tariff);
-  const place = Location.resolve(request);
-  const contract = { state: request.state, municipality: request.municipality, ...request.contract };
+  const located = placeOf(request);
+  const place = Location.resolve(located);
+  const contract = { ...request.contract, state: located.state, municipality: located.municipality };
   return { definition: definition({ ...request, zone: place.zone }), contract, timeZone: place.timeZone, period: request.period, usage };
 }
 
