@@ -101,6 +101,24 @@ describe("row checks", () => {
     });
   });
 
+  it("keys price tables by CFE's division spelling whatever the file's case, accents or dashes", () => {
+    // "Bajío" and "Valle de México Norte" are CFE's names (accents included); "golfo-centro" and "BAJIO" are spellings of
+    // "Golfo Centro" and "Bajío". Factories store CFE's spelling, and a price import finds them by it lower-cased.
+    const result = check(
+      "prices",
+      parseCsv(
+        "month,division,fixed,distribution,capacity,base,intermedia,punta\n2026-06,Bajío,1,2,3,1,2,3\n2026-06,golfo-centro,1,2,3,1,2,3\n2026-07,BAJIO,1,2,3,1,2,3\n2026-06,Valle de México Norte,1,2,3,1,2,3\n",
+      ),
+      { now },
+    );
+    expect(result.ok && result.rows.kind === "prices" && result.rows.rows.map((row) => `${row.division} ${row.month}`)).toEqual([
+      "bajío 2026-06",
+      "golfo centro 2026-06",
+      "bajío 2026-07",
+      "valle de méxico norte 2026-06",
+    ]);
+  });
+
   it("asks GDMTH price tables for the three energy prices and GDMTO for one", () => {
     const result = check(
       "prices",

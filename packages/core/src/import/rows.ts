@@ -2,6 +2,7 @@
  * What each kind of customer file must hold, checked row by row (pure): every bad row is reported
  * with its line in the file and the reason, and good rows come out normalized (units, dates).
  */
+import { Location } from "../location";
 import { Instant } from "../util/instant";
 import { pacer } from "../util/pace";
 import type { Table } from "./parse";
@@ -262,8 +263,11 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
     if (pause()) yield;
     const before = errors.length;
     const month = checkedMonth(line, cells);
-    const division = cell(cells, "division").toLowerCase();
-    if (!/^[a-z0-9][a-z0-9 _-]*$/.test(division))
+    const given = cell(cells, "division");
+    const known = Location.division(given);
+    // Keyed lower case in CFE's own spelling whatever the file's case, accents or dashes ("Bajio", "golfo-centro"), as factories store it.
+    const division = (known ?? given).toLowerCase();
+    if (!known && !/^[\p{L}0-9][\p{L}0-9 _-]*$/u.test(division))
       fail(line, "division", division ? `division ${JSON.stringify(division)} is not a CFE division name` : "division is empty");
     const rawTariff = (cell(cells, "tariff") || "cfe-gdmth").toLowerCase();
     const tariff =
