@@ -42,7 +42,10 @@ export class EmissionFactorError extends VisibleError {
 export function forMonth(month: string, table: readonly Factor[] = factors): Used {
   const year = Number(month.slice(0, 4));
   const found = [...table].sort((a, b) => b.year - a.year).find((factor) => factor.year <= year);
-  if (!found) throw new EmissionFactorError(`no grid emission factor is published for ${month} or earlier (the first is ${table[0]?.year}): give gridFactor in kg CO2e/kWh`);
+  if (!found)
+    throw new EmissionFactorError(
+      `no grid emission factor is published for ${month} or earlier (the first is ${table[0]?.year}): give gridFactor in kg CO2e/kWh`,
+    );
   return { kgPerKwh: found.kgPerKwh, year: found.year, source: found.source };
 }
 
