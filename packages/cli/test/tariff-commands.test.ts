@@ -220,6 +220,16 @@ describe("wattflow bill", () => {
     ["negative energy", { usage: { kwh: { base: -1, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } } }, "usage"],
     ["a missing price", { prices: { ...prices, energy: { base: "1", intermedia: "1" } } }, "prices.energy"],
     ["an unknown zone", { zone: "narnia" }, "zone"],
+    // 3,621 days would be billed with one month's fixed charge and cap (Config.cfeBilling.maxPeriodDays: 62).
+    ["a ten-year period", { period: { start: "2016-04-01", end: "2026-03-01" } }, "period.end: the period runs 3621 days"],
+    // 0.95 read as 0.95 % made every power factor a 2.5 % bonus.
+    ["a fraction for the power-factor threshold", { powerFactorThreshold: 0.95 }, "powerFactorThreshold: powerFactorThreshold is a percent"],
+    // Tijuana in March is baja-california winter: no punta hours, so no meter measured punta kWh.
+    [
+      "punta kWh where the period has no punta hours",
+      { state: "Baja California", municipality: "Tijuana", usage: { kwh: { base: 1, intermedia: 0, punta: 5 }, demandKw: { max: 0, punta: 0 } } },
+      "usage.kwh.punta: 5 kWh in punta, but the billing period has no punta hours",
+    ],
   ])("%s exits 2 with one line saying where", (_name, change, where) => {
     const input = file("bad.json", {
       tariff: "cfe-gdmth",

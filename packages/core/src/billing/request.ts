@@ -86,7 +86,7 @@ export const Request = z
     usage: Usage,
     rollingDemand: z.boolean().optional(),
     /** Overrides the threshold the contract and the bill month give (Config.powerFactorThresholds). */
-    powerFactorThreshold: z.number().gt(0).max(100).optional(),
+    powerFactorThreshold: CfeGdmth.shape.powerFactorThreshold,
     lowVoltageMetering: z.boolean().optional(),
     /** The supply contract: voltage and contracted kW (power-factor threshold), state and municipality (DAP). */
     contract: z

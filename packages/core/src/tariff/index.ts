@@ -6,6 +6,7 @@
  * plans `cfe-gdmth` / `cfe-gdmto`, which expand into `tou` (see ./cfe.ts). URDB rates import into `tou`.
  */
 import { z } from "zod";
+import { Config } from "../config";
 import { Rule as HolidayRule } from "./holidays";
 import type { Classification } from "./periods";
 import { Plan } from "./plan";
@@ -183,12 +184,18 @@ export type GdmthPrices = z.infer<typeof GdmthPrices>;
 export const GdmtoPrices = z.object({ ...cfePrices, energy: money });
 export type GdmtoPrices = z.infer<typeof GdmtoPrices>;
 
+/** A power-factor threshold in percent (90, 95), not a fraction (Config.cfeBilling.powerFactorThresholdMin says why). */
+export const PowerFactorThreshold = z
+  .number({ error: "powerFactorThreshold must be a number" })
+  .min(Config.cfeBilling.powerFactorThresholdMin, `powerFactorThreshold is a percent such as 95, at least ${Config.cfeBilling.powerFactorThresholdMin}`)
+  .max(100, "powerFactorThreshold is a percent, at most 100");
+
 const cfeOptions = {
   zone: CfeZone,
   division: z.string().optional(),
   /** 15-minute demand on a window rolling every 5 minutes instead of aligned to :00/:15/:30/:45 (unconfirmed which CFE uses). */
   rollingDemand: z.boolean().optional(),
-  powerFactorThreshold: z.number().gt(0).max(100).optional(),
+  powerFactorThreshold: PowerFactorThreshold.optional(),
   lowVoltageMetering: z.boolean().optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
   /**
