@@ -230,6 +230,20 @@ describe("wattflow bill", () => {
       { state: "Baja California", municipality: "Tijuana", usage: { kwh: { base: 1, intermedia: 0, punta: 5 }, demandKw: { max: 0, punta: 0 } } },
       "usage.kwh.punta: 5 kWh in punta, but the billing period has no punta hours",
     ],
+    // Each sum is named at its own path, not as "usage is … or …".
+    [
+      "kWh as a string",
+      { usage: { kwh: { base: "100", intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } } },
+      "usage.kwh.base: kwh.base must be a number",
+    ],
+    // The month's maximum demand includes punta's windows: 500 kW in punta with 10 kW at most cannot be.
+    ["punta demand above the maximum", { usage: { kwh: { base: 1, intermedia: 0, punta: 0 }, demandKw: { max: 10, punta: 500 } } }, "usage.demandKw.punta"],
+    // The kVArh meters' kWh are part of the period's 1 kWh.
+    [
+      "kwhWithKvarh above all kWh",
+      { usage: { kwh: { base: 1, intermedia: 0, punta: 0 }, kvarh: 1, kwhWithKvarh: 100, demandKw: { max: 0, punta: 0 } } },
+      "usage.kwhWithKvarh",
+    ],
   ])("%s exits 2 with one line saying where", (_name, change, where) => {
     const input = file("bad.json", {
       tariff: "cfe-gdmth",

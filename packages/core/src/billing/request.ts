@@ -27,17 +27,25 @@ const energyPrice = z
   .regex(/^\d+(\.\d+)?$/, 'the energy price must be a non-negative decimal string such as "1.5573"');
 const EnergyPerPeriod = z.object({ base: price("the base energy"), intermedia: price("the intermedia energy"), punta: price("the punta energy") });
 
+/**
+ * One of two schemas, picked by the value's shape and not tried in turn, so a problem is named at its own path
+ * ("usage.kwh.base must be a number") rather than as "no alternative matched".
+ */
+function byShape<A extends z.ZodType, B extends z.ZodType>(isA: (value: unknown) => boolean, a: A, b: B) {
+  return z.unknown().transform((value, ctx): z.infer<A> | z.infer<B> => {
+    const parsed = (isA(value) ? a : b).safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    return z.NEVER;
+  });
+}
+
 /** The prices of one month: fixed charge, energy per period (one price for GDMTO), distribution and capacity per kW. */
 export const Prices = z.object(
   {
     fixed: price("the fixed"),
-    energy: z.unknown().transform((value, ctx): string | z.infer<typeof EnergyPerPeriod> => {
-      // One price (GDMTO) or one per period (GDMTH): parsed by its shape, so a problem names the missing period.
-      const parsed = (typeof value === "object" && value !== null ? EnergyPerPeriod : energyPrice).safeParse(value);
-      if (parsed.success) return parsed.data;
-      for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
-      return z.NEVER;
-    }),
+    // One price (GDMTO) or one per period (GDMTH).
+    energy: byShape((value) => typeof value === "object" && value !== null, EnergyPerPeriod, energyPrice),
     distribution: price("the distribution"),
     capacity: price("the capacity"),
   },
@@ -55,19 +63,32 @@ export const ReadingInput = z.object({
   kvarh: z.number().finite().optional(),
 });
 
-const Usage = z.union(
-  [
-    z.object({ readings: z.array(ReadingInput) }),
-    z.object({
-      kwh: z.union([amount("kwh"), z.object({ base: amount("kwh.base"), intermedia: amount("kwh.intermedia"), punta: amount("kwh.punta") })]),
+const kwhPerPeriod = z.object({ base: amount("kwh.base"), intermedia: amount("kwh.intermedia"), punta: amount("kwh.punta") });
+const Sums = z
+  .object(
+    {
+      kwh: byShape((value) => typeof value === "object" && value !== null, kwhPerPeriod, amount("kwh")),
       kvarh: z.number().finite().optional(),
       /** kWh of the meters that measured the kVArh (power factor pairs the two); default every kWh. */
       kwhWithKvarh: amount("kwhWithKvarh").optional(),
-      demandKw: z.object({ max: amount("demandKw.max"), punta: amount("demandKw.punta").optional() }),
-    }),
-  ],
-  { error: 'usage is { "readings": [...] } or { "kwh", "kvarh", "demandKw" }' },
-);
+      demandKw: z.object({ max: amount("demandKw.max"), punta: amount("demandKw.punta").optional() }, { error: 'demandKw is { "max", "punta"? }' }),
+    },
+    { error: 'usage is { "readings": [...] } or { "kwh", "kvarh", "demandKw" }' },
+  )
+  .superRefine((sums, ctx) => {
+    // The maximum demand is the month's highest window, punta's included; the kVArh meters' kWh are part of all kWh.
+    if (sums.demandKw.punta !== undefined && sums.demandKw.punta > sums.demandKw.max)
+      ctx.addIssue({
+        code: "custom",
+        path: ["demandKw", "punta"],
+        message: `the punta demand ${sums.demandKw.punta} kW exceeds the maximum demand ${sums.demandKw.max} kW`,
+      });
+    const total = typeof sums.kwh === "number" ? sums.kwh : sums.kwh.base + sums.kwh.intermedia + sums.kwh.punta;
+    if (sums.kwhWithKvarh !== undefined && sums.kwhWithKvarh > total)
+      ctx.addIssue({ code: "custom", path: ["kwhWithKvarh"], message: `kwhWithKvarh ${sums.kwhWithKvarh} exceeds the ${total} kWh of the period` });
+  });
+
+const Usage = byShape((value) => typeof value === "object" && value !== null && "readings" in value, z.object({ readings: z.array(ReadingInput) }), Sums);
 
 export const Request = z
   .object({
