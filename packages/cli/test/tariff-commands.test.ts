@@ -353,6 +353,10 @@ describe("wattflow prices", () => {
     const bad = wattflow("prices", "import", "--input", file("bad-table.json", [table(concepts.slice(0, 3))]));
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(`wattflow: ${join(dir, "bad-table.json")}: 0: conceptos: the table has no "Capacidad" charge`);
+    // A table of another shape exits 2 naming the field, not with a TypeError.
+    const other = wattflow("prices", "import", "--input", file("other-table.json", [{ x: 1 }]));
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim()).toBe(`wattflow: ${join(dir, "other-table.json")}: 0: tarifa: tarifa is required: GDMTH or GDMTO`);
   });
 });
 

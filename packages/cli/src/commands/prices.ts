@@ -7,14 +7,12 @@ import type { Command } from "commander";
 import { CliError } from "../client";
 import { readJson, required } from "./bill";
 
-type Table = Published.Table;
-
-/** The tables of a file: one table, a list of them, or `{ "registros": { key: table } }` (a scrape of CFE's pages). */
-function tablesOf(value: unknown, file: string): [string, Table][] {
-  if (Array.isArray(value)) return value.map((table, index) => [String(index), table as Table]);
+/** The tables of a file, unchecked (Published.fromTable checks each): one, a list, or `{ "registros": { key: table } }` (a scrape of CFE's pages). */
+function tablesOf(value: unknown, file: string): [string, unknown][] {
+  if (Array.isArray(value)) return value.map((table, index) => [String(index), table]);
   if (typeof value === "object" && value !== null && "registros" in value && typeof value.registros === "object" && value.registros !== null)
-    return Object.entries(value.registros as Record<string, Table>);
-  if (typeof value === "object" && value !== null && "conceptos" in value) return [["0", value as Table]];
+    return Object.entries(value.registros);
+  if (typeof value === "object" && value !== null && "conceptos" in value) return [["0", value]];
   throw new CliError(`${file}: not a CFE price table, a list of them or { "registros": … }`, 2);
 }
 
