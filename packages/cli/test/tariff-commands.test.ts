@@ -338,6 +338,15 @@ describe("wattflow prices", () => {
     expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "NAVOJOA, SONORA" } });
   });
 
+  test("list: an unknown division or tariff exits 2 naming it rather than listing nothing", () => {
+    const division = wattflow("prices", "list", "--division", "Narnia");
+    expect(division.code).toBe(2);
+    expect(division.stderr).toContain('--division: unknown CFE division "Narnia" (Baja California, ');
+    const tariff = wattflow("prices", "list", "--tariff", "GDMTH");
+    expect(tariff.code).toBe(2);
+    expect(tariff.stderr).toContain('--tariff: "GDMTH" is not cfe-gdmth or cfe-gdmto');
+  });
+
   test("import: CFE's published table becomes the prices import file", () => {
     const table = (conceptos: unknown[]) => ({ tarifa: "GDMTO", region: "VALLE DE MEXICO CENTRO", periodo_cfe: "ENE-26", conceptos });
     const concepts = [

@@ -2,6 +2,7 @@
  * `wattflow prices list|import`: CFE's published GDMTH/GDMTO prices shipped with the product, and the
  * importer of CFE's published table format into the `prices` import file. Needs no running stack.
  */
+import { Location } from "@wattflow/core/location";
 import { Published } from "@wattflow/core/prices/published";
 import type { Command } from "commander";
 import { CliError } from "../client";
@@ -25,6 +26,11 @@ export function register(program: Command): void {
     .option("--division <name>", "one division")
     .option("--json", "print every row with its source")
     .action((options: { tariff?: string; division?: string; json?: boolean }) => {
+      // An unknown name would list nothing, as a division without shipped prices does: say which it is.
+      if (options.division !== undefined && !Location.division(options.division))
+        throw new CliError(`--division: unknown CFE division ${JSON.stringify(options.division)} (${Location.divisions.join(", ")})`, 2);
+      if (options.tariff !== undefined && options.tariff !== "cfe-gdmth" && options.tariff !== "cfe-gdmto")
+        throw new CliError(`--tariff: ${JSON.stringify(options.tariff)} is not cfe-gdmth or cfe-gdmto`, 2);
       const rows = Published.rows.filter(
         (row) => (!options.tariff || row.tariff === options.tariff) && (!options.division || Published.of(row.tariff, options.division).includes(row)),
       );
