@@ -326,7 +326,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(await json(right)).toMatchObject({ tariffZone: "central", tariffDivision: "Noroeste", supplyVoltage: "medium", billingCycleDay: 12 });
     });
 
-    it("stores a CFE division in CFE's spelling whatever its case and accents, so price imports of it find the factory", async () => {
+    it("stores a CFE division and place in the catalogue's spelling whatever their case and accents", async () => {
       // "bajio" is CFE's "Bajío" (location/catalogue.ts); the price import keys rows by "bajío" (import/rows.ts).
       const created = await asSession(adminCookie, "/v1/console/factories", {
         method: "POST",
@@ -334,6 +334,18 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       });
       expect(created.status).toBe(201);
       expect(await json(created)).toMatchObject({ timeZone: "America/Mexico_City", tariffZone: "central", tariffDivision: "Bajío" });
+      // Monterrey, Nuevo León: Golfo Norte, central schedule, America/Monterrey (the catalogue).
+      const monterrey = await asSession(adminCookie, "/v1/console/factories", {
+        method: "POST",
+        body: { name: "Planta MTY", timeZone: "america/monterrey", tariffCode: "cfe-gdmth", state: "nuevo leon", municipality: "MONTERREY" },
+      });
+      expect(monterrey.status).toBe(201);
+      expect(await json(monterrey)).toMatchObject({
+        timeZone: "America/Monterrey",
+        tariffDivision: "Golfo Norte",
+        state: "Nuevo León",
+        municipality: "Monterrey",
+      });
     });
 
     it("refuses a meter on a gateway of another factory", async () => {
