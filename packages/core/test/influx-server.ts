@@ -182,10 +182,17 @@ export class FakeInflux {
   private selected(query: string): Point[] {
     const range = /range\(start: (\S+), stop: (\S+)\)/.exec(query);
     const factory = /r\["factory"\] == "([^"]+)"/.exec(query)?.[1];
+    // A meter filter (`r["meter"] == "a" or r["meter"] == "b"`) keeps those meters only.
+    const meters = [...query.matchAll(/r\["meter"\] == "([^"]+)"/g)].map((match) => match[1]);
     const from = Date.parse(range?.[1] ?? "");
     const to = Date.parse((range?.[2] ?? "").replace(/\)$/, ""));
     return [...this.points.values()].filter(
-      (point) => point.measurement === "reading" && point.tags.factory === factory && point.time >= from && point.time < to,
+      (point) =>
+        point.measurement === "reading" &&
+        point.tags.factory === factory &&
+        (meters.length === 0 || meters.includes(point.tags.meter)) &&
+        point.time >= from &&
+        point.time < to,
     );
   }
 

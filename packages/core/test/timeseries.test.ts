@@ -60,6 +60,11 @@ const expectedWindows = [
   { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 10, estimatedKwh: 0, kvarh: 3, kwhWithKvarh: 6, cost: "10.000000" },
   { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 11, estimatedKwh: 0, kvarh: 5.5, kwhWithKvarh: 11, cost: "27.000000" },
 ];
+/** mtr_b alone (a factory's billing meter, say): 4 kWh without kVArh at 05:55, 6 kWh in punta at 06:05. */
+const expectedMeterB = [
+  { start: new Date("2026-03-02T05:45:00Z"), period: "base", kwh: 4, estimatedKwh: 0, kvarh: null, kwhWithKvarh: 0, cost: "4.000000" },
+  { start: new Date("2026-03-02T06:00:00Z"), period: "punta", kwh: 6, estimatedKwh: 0, kvarh: 3, kwhWithKvarh: 6, cost: "12.000000" },
+];
 const expectedDays = [
   { meterId: "mtr_a", day: "2026-03-01", kwh: 6, cost: "6.000000", kvarh: 3, kwhWithKvarh: 6 },
   { meterId: "mtr_b", day: "2026-03-01", kwh: 4, cost: "4.000000", kvarh: null, kwhWithKvarh: 0 },
@@ -146,6 +151,13 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
     for (const query of influx.queries) expect(await fluxProblems(query)).toEqual([]);
   });
 
+  it("sums only the meters a range names, in a query Flux accepts", async () => {
+    const before = influx.queries.length;
+
+    expect(await port.windows({ ...range, meterIds: ["mtr_b"] })).toEqual(expectedMeterB);
+    for (const query of influx.queries.slice(before)) expect(await fluxProblems(query)).toEqual([]);
+  });
+
   it("reset-aware energy from a cumulative counter: 1000, 1010, 4, 9 kWh is 19 kWh, not 15", async () => {
     // Prepare: a register read every 5 minutes that was reset to 0 between the 2nd and 3rd reading.
     const at = (minute: number) => Date.parse("2026-03-05T10:00:00Z") + minute * 60_000;
@@ -206,6 +218,11 @@ describe("the lake answers the same questions with DuckDB", () => {
     expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
   });
 
+  it("sums only the meters a range names", async () => {
+    expect(await port.windows({ ...range, meterIds: ["mtr_b"] })).toEqual(expectedMeterB);
+    expect(await port.windows({ ...range, meterIds: ["x' OR '1'='1"] })).toEqual([]);
+  });
+
   it("writes nothing itself: the consumer's lake delivery is its write", async () => {
     await port.write([row("mtr_c", "2026-03-03T00:00:00Z", 1)]);
 
@@ -234,5 +251,6 @@ describe.each(Testing.lanes())("a stage without InfluxDB answers from the readin
     expect(port).toBeInstanceOf(PostgresTimeSeries);
     expect(await port.windows(range)).toEqual(expectedWindows);
     expect(await port.usage({ ...range, timeZone: zone })).toEqual({ windows: expectedWindows, meterDays: expectedDays });
+    expect(await port.windows({ ...range, meterIds: ["mtr_b"] })).toEqual(expectedMeterB);
   });
 });

@@ -1,4 +1,7 @@
-/** `wattflow bill --input FILE`: a CFE monthly bill from a JSON request, itemized, as JSON. Needs no running stack. */
+/**
+ * `wattflow bill --input FILE`: a CFE monthly bill (GDMTH, GDMTO, GDBT, PDBT, DIST, DIT) from a JSON request, itemized,
+ * as JSON; with `meters`, the billing meters' bill and its allocation to the sub-meters. Needs no running stack.
+ */
 import { readFileSync } from "node:fs";
 import { Bill, BillError, BillRequest } from "@wattflow/core/billing";
 import { jsonPath } from "@wattflow/core/util/error";
@@ -38,16 +41,19 @@ export function parseOrExit<Schema extends z.ZodType>(schema: Schema, value: unk
 export function register(program: Command): void {
   program
     .command("bill")
-    .description("a CFE GDMTH/GDMTO monthly bill from a JSON request (prices and readings or sums), printed as JSON")
-    .option("--input <file>", 'request JSON: { "tariff", "zone"?, "period", "prices", "usage" } (required)')
+    .description("a CFE monthly bill (GDMTH, GDMTO, GDBT, PDBT, DIST, DIT) from a JSON request (prices and readings or sums), printed as JSON")
+    .option("--input <file>", 'request JSON: { "tariff", "zone"?, "period", "prices", "usage", "meters"? } (required)')
     .action((options: { input: string }) => {
       required(options, "input");
       const request = parseOrExit(BillRequest.Request, readJson(options.input, "--input"), options.input);
       try {
         // The request carries its own prices, never estimated ones: the printed bill has just the contract's fields,
         // and says how much energy was estimated only when readings longer than 5 minutes were spread.
-        const { estimated: _estimated, estimatedKwh, ...bill } = Bill.compute(BillRequest.toInput(request));
-        console.log(JSON.stringify(estimatedKwh === "0" ? bill : { ...bill, estimatedKwh }, null, 2));
+        const input = BillRequest.toInput(request);
+        const computed = Bill.compute(input);
+        const { estimated: _estimated, estimatedKwh, ...bill } = computed;
+        const allocation = BillRequest.allocate(request, input, computed);
+        console.log(JSON.stringify({ ...bill, ...(estimatedKwh === "0" ? {} : { estimatedKwh }), ...(allocation ? { allocation } : {}) }, null, 2));
       } catch (error) {
         if (error instanceof BillError) throw new CliError(`${options.input}: ${error.path}: ${error.message}`, 2);
         throw error;

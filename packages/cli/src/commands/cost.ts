@@ -26,7 +26,7 @@ export function register(program: Command): void {
   const command = program
     .command("cost")
     .description("price readings (NDJSON lines { meterId, start, seconds, kwh }) under a CFE plan: each back with period, unitPrice and cost")
-    .option("--tariff <tariff>", "cfe-gdmth or cfe-gdmto (required)")
+    .option("--tariff <tariff>", "cfe-gdmth, cfe-gdmto, cfe-gdbt, cfe-pdbt, cfe-dist or cfe-dit (required)")
     .option("--prices <file>", 'prices JSON: { "fixed", "energy": { "base", "intermedia", "punta" }, "distribution", "capacity" } (required)')
     .option("--input <file>", "readings, one JSON object a line (- for stdin) (required)")
     .option("--summary", 'print only { "readings", "kwh", "cost", "byPeriod" }');
@@ -34,11 +34,7 @@ export function register(program: Command): void {
     required(options, "tariff", "prices", "input");
     const tariff = cfeChoice(options);
     const { zone, timeZone } = placeChoice(options);
-    const prices = parseOrExit(BillRequest.Prices, readJson(options.prices, "--prices"), options.prices);
-    if (tariff === "cfe-gdmth" && typeof prices.energy === "string")
-      throw new CliError(`${options.prices}: energy: GDMTH has energy prices per period: { "base", "intermedia", "punta" }`, 2);
-    if (tariff === "cfe-gdmto" && typeof prices.energy !== "string")
-      throw new CliError(`${options.prices}: energy: GDMTO has one energy price: a decimal string`, 2);
+    const prices = parseOrExit(BillRequest.pricesFor(tariff), readJson(options.prices, "--prices"), options.prices);
     const definition = BillRequest.definition({ tariff, zone, prices });
     const version = { id: tariff, factoryId: "cli", effectiveFrom: new Date(0), definition };
     const periods = Plan.of(definition).schedule.periods;

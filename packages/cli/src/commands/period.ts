@@ -1,8 +1,8 @@
-/** `wattflow period`: the time-of-use period of a local time under a CFE plan. Needs no running stack. */
+/** `wattflow period`: the time-of-use period of a local time under a CFE plan (any of Cfe.structures). Needs no running stack. */
 
 import { Location, LocationError } from "@wattflow/core/location";
 import { Cfe } from "@wattflow/core/tariff/cfe";
-import { CfeZone } from "@wattflow/core/tariff/index";
+import { CfeZone, cfeKinds } from "@wattflow/core/tariff/index";
 import { isTimeZone, parseInstant, parseLocal, Schedule, toInstant, toLocal } from "@wattflow/core/tariff/periods";
 import type { Command } from "commander";
 import { CliError } from "../client";
@@ -11,11 +11,11 @@ import { required } from "./bill";
 type Place = { zone?: string; timeZone?: string; municipality?: string; division?: string };
 type Options = Place & { tariff: string; at: string; json?: boolean };
 
-/** The CFE plan named on the command line; a bad name exits 2. */
-export function cfeChoice(options: { tariff: string }) {
-  if (options.tariff !== "cfe-gdmth" && options.tariff !== "cfe-gdmto")
-    throw new CliError(`--tariff: unknown tariff ${JSON.stringify(options.tariff)} (cfe-gdmth or cfe-gdmto)`, 2);
-  return options.tariff;
+/** The CFE plan named on the command line (`cfe-gdbt`, or CFE's own spelling `GDBT`); a bad name exits 2. */
+export function cfeChoice(options: { tariff: string }): Cfe.Kind {
+  const kind = Cfe.kindOf(options.tariff);
+  if (!kind) throw new CliError(`--tariff: unknown tariff ${JSON.stringify(options.tariff)} (${cfeKinds.join(", ")})`, 2);
+  return kind;
 }
 
 /**
@@ -51,8 +51,8 @@ export function placeOptions(command: Command): Command {
 export function register(program: Command): void {
   const command = program
     .command("period")
-    .description("the time-of-use period (base, intermedia, punta) of a local time under a CFE plan")
-    .option("--tariff <tariff>", "cfe-gdmth or cfe-gdmto (required)")
+    .description("the time-of-use period (base, intermedia, punta; energia for one price at all hours) of a local time under a CFE plan")
+    .option("--tariff <tariff>", `${cfeKinds.join(", ")} (required)`)
     .option("--at <time>", "local time YYYY-MM-DDTHH:MM in the factory's clock (or an instant with Z / an offset) (required)")
     .option("--json", 'print { "period", "season", "dayType", "holiday" }');
   placeOptions(command).action((options: Options) => {

@@ -9,6 +9,7 @@ import Decimal from "decimal.js";
 import { Config } from "../config";
 import { Grid } from "../reading/grid";
 import type { Tariff } from "../tariff";
+import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
@@ -16,6 +17,7 @@ import { Dap } from "./dap";
 import { lineName, type Name } from "./lines";
 import { BillingPeriod } from "./period";
 
+export { Allocation } from "./allocation";
 export { Dap } from "./dap";
 export * as Bill from "./index";
 export { lineName, type Name, summaryCodes } from "./lines";
@@ -288,7 +290,8 @@ const kwRounding = { up: Decimal.ROUND_CEIL, nearest: Decimal.ROUND_HALF_UP } as
  * The billed kW of a demand charge. Measured demand is rounded first (CFE: up, any fraction of a kW is a
  * whole kW), then capped by Q / (24 · d · FC) (kWh over hours at the load factor), whose result is rounded
  * by `Config.cfeBilling.computedDemandRounding` (see there why). Without a demand period in the billing
- * period (CFE: Baja California and Baja California Sur in winter) the charge follows `withoutPeriods`.
+ * period (CFE: Baja California and Baja California Sur in winter), or without a measured demand in them (sums given
+ * without it), the charge follows `withoutPeriods`.
  */
 function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decimal; days: number }): Decimal {
   const rounding = charge.roundKw === true ? "nearest" : charge.roundKw || undefined;
@@ -302,7 +305,9 @@ function billedDemand(charge: DemandCharge, usage: Usage, ctx: { totalKwh: Decim
   const withoutPeriods = charge.withoutPeriods ?? (charge.fallbackToAll ? "all-periods" : undefined);
   let measured: Decimal;
   if (!charge.periods || (listed.length === 0 && withoutPeriods === "all-periods")) measured = usage.demand.get("*") ?? new Decimal(0);
-  else if (listed.length === 0 && withoutPeriods === "load-factor" && formula) return onFormula();
+  // CFE: the formula alone "para el caso de que no haya periodo de punta y los usuarios … cuya demanda no se mide"
+  // (sums given without the punta demand; readings always measure every period that occurs).
+  else if ((listed.length === 0 || !listed.some((period) => usage.demand.has(period))) && withoutPeriods === "load-factor" && formula) return onFormula();
   else measured = listed.reduce((max, period) => Decimal.max(max, usage.demand.get(period) ?? 0), new Decimal(0));
   const billed = round(measured, rounding);
   if (!formula) return billed;
@@ -413,11 +418,12 @@ export function compute(input: Input): Bill {
 /**
  * The power-factor threshold (percent) CFE applies to a bill month and supply contract (`Config.powerFactorThresholds`):
  * 90, or 95 from the January 2024 bills for high-voltage supply and for medium voltage with ≥ 1,000 kW contracted.
- * GDMTH and GDMTO are medium-voltage tariffs, so a contract that does not say is medium voltage.
+ * A contract that does not say has the tariff's supply voltage (`tariffVoltage`: GDMTH and GDMTO medium, GDBT and
+ * PDBT low, DIST and DIT high; Cfe.structures).
  * @example powerFactorThreshold("2024-01", { supplyVoltage: "medium", contractedDemandKw: 1200 }) → 95
  */
-export function powerFactorThreshold(month: string, contract: Contract = {}): number {
-  const voltage = contract.supplyVoltage ?? "medium";
+export function powerFactorThreshold(month: string, contract: Contract = {}, tariffVoltage: "low" | "medium" | "high" = "medium"): number {
+  const voltage = contract.supplyVoltage ?? tariffVoltage;
   let found = { from: "", threshold: 90 };
   for (const rule of Config.powerFactorThresholds) {
     const applies =
@@ -434,7 +440,7 @@ function powerFactorRule(input: Input, plan: Plan.Compiled, month: string): Powe
   const rule = plan.tou.powerFactor;
   const definition = input.definition;
   if (!rule || definition.kind === "tou" || definition.powerFactorThreshold !== undefined) return rule;
-  return { ...rule, threshold: powerFactorThreshold(month, input.contract) };
+  return { ...rule, threshold: powerFactorThreshold(month, input.contract, Cfe.structures[definition.kind].voltage) };
 }
 
 type OtherCharge = TimeOfUse["otherCharges"][number];

@@ -28,6 +28,11 @@ export const billTable = pgTable(
     iva: numeric("iva").notNull(),
     total: numeric("total").notNull(),
     readings: integer("readings"),
+    /**
+     * Which meters the bill sums: `billing-meters` (the factory's meters at the point of supply; sub-meters only
+     * allocate), `all-meters` (no meter is marked billing: every meter, as before meter roles existed).
+     */
+    basis: text("basis", { enum: ["billing-meters", "all-meters"] }),
     /** kWh of the bill's energy that was estimated (slots spread from gap readings), not measured. */
     estimatedKwh: numeric("estimated_kwh"),
     importRunId: text("import_run_id"),

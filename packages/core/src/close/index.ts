@@ -7,14 +7,16 @@
 import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { ulid } from "ulid";
-import { Bill, BillingPeriod, summaryCodes } from "../billing";
+import { Allocation, Bill, BillingPeriod, summaryCodes } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { BillRow } from "../import/rows";
+import { meterTable } from "../meter/meter.sql";
 import { readingTable } from "../reading/reading.sql";
 import { Definition, inForce, type Version } from "../tariff/index";
 import { toInstant, toLocal } from "../tariff/periods";
 import { tariffTable } from "../tariff/tariff.sql";
+import { VisibleError } from "../util/error";
 import { billLineTable, billTable } from "./bill.sql";
 
 export * as Close from "./index";
@@ -45,6 +47,8 @@ export type Closed = {
   total: string;
   /** kWh of the bill's energy that was estimated, not measured. */
   estimatedKwh: string;
+  /** `billing-meters`: the bill sums the meters at the point of supply; `all-meters`: no meter is marked billing, so every meter. */
+  basis: "billing-meters" | "all-meters";
   lines: number;
   reconciliation: Reconciliation | null;
 };
@@ -187,8 +191,16 @@ async function versionsOf(factoryId: string): Promise<Version[]> {
   return rows.map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) }));
 }
 
-/** Computes, stores and reconciles one factory's bill for a month; closing it again replaces it with the same. */
-export async function factoryMonth(input: FactoryMonth, now = new Date()): Promise<Closed> {
+type Basis = "billing-meters" | "all-meters";
+
+/**
+ * A factory's bill for a month from its stored readings, before it is stored: the billing period, the tariff in
+ * force, and which meters it sums — the billing meters when any is marked (sub-meters would count the same energy
+ * twice), else every meter (`basis: "all-meters"`, as before meters had roles). Every meter's readings come back
+ * too, for the allocation.
+ * @throws CloseError when the factory does not exist, has no tariff in force or its bill cannot be computed.
+ */
+async function compute(input: FactoryMonth) {
   const db = Database.use();
   const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, input.factoryId));
   if (!factory) throw new CloseError(`factory ${input.factoryId} does not exist`);
@@ -196,8 +208,15 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
   const { from, to } = periodRange(period, factory.timeZone);
   const version = inForce(await versionsOf(factory.id), from);
   if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${period.start}`);
-  const readings = await db
+  const meters = await db
+    .select({ id: meterTable.id, role: meterTable.role, parentId: meterTable.parentId })
+    .from(meterTable)
+    .where(eq(meterTable.factoryId, factory.id));
+  const billingIds = new Set(meters.filter((meter) => meter.role === "billing").map((meter) => meter.id));
+  const basis: Basis = billingIds.size > 0 ? "billing-meters" : "all-meters";
+  const all = await db
     .select({
+      meterId: readingTable.meterId,
       start: readingTable.intervalStart,
       seconds: readingTable.intervalSeconds,
       kwh: readingTable.kwh,
@@ -206,6 +225,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     })
     .from(readingTable)
     .where(and(eq(readingTable.factoryId, factory.id), gte(readingTable.intervalStart, from), lt(readingTable.intervalStart, to)));
+  const readings = basis === "billing-meters" ? all.filter((reading) => billingIds.has(reading.meterId)) : all;
 
   const definition = version.definition;
   let bill: Bill.Bill;
@@ -245,6 +265,42 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
       throw error;
     }
   }
+  return { factory, period, definition, meters, all, readings, bill, basis, currency };
+}
+
+/**
+ * How a factory's bill for a month splits over its sub-meters (Allocation.compute: energy per period at the bill's
+ * prices, the other lines by kWh share), with the unmetered remainder. Computed from the stored readings, so it
+ * always agrees with the bill the close would store now. Org-scoped: another organization's factory is not found.
+ * @throws VisibleError `factory.not_found`; `allocation.unavailable` (400, naming `month`) when the bill cannot be computed.
+ */
+export async function allocation(organizationId: string, factoryId: string, month: string) {
+  const [factory] = await Database.use()
+    .select({ id: factoryTable.id })
+    .from(factoryTable)
+    .where(and(eq(factoryTable.id, factoryId), eq(factoryTable.organizationId, organizationId)));
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
+  let found: Awaited<ReturnType<typeof compute>>;
+  try {
+    found = await compute({ factoryId, month });
+  } catch (error) {
+    if (!(error instanceof CloseError)) throw error;
+    throw new VisibleError("input", "allocation.unavailable", error.message, [{ path: "month", message: error.message }]);
+  }
+  const energy = Allocation.energyByMeter(found.definition, found.factory.timeZone, found.all);
+  return {
+    factoryId,
+    month,
+    period: found.period,
+    currency: found.currency,
+    ...Allocation.compute({ bill: found.bill, meters: found.meters, energy }),
+  };
+}
+
+/** Computes, stores and reconciles one factory's bill for a month; closing it again replaces it with the same. */
+export async function factoryMonth(input: FactoryMonth, now = new Date()): Promise<Closed> {
+  const db = Database.use();
+  const { factory, period, readings, bill, basis, currency } = await compute(input);
 
   await db.transaction(async (tx) => {
     const [existing] = await tx
@@ -267,6 +323,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         iva: bill.iva,
         total: bill.total,
         readings: readings.length,
+        basis,
         estimatedKwh: bill.estimatedKwh,
         closedAt: now,
         reopenedAt: null,
@@ -283,6 +340,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     readings: readings.length,
     total: bill.total,
     estimatedKwh: bill.estimatedKwh,
+    basis,
     lines: bill.lines.length,
     reconciliation,
   };

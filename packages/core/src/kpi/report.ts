@@ -15,17 +15,29 @@ import { compute, type Kpis, monthRange, type Query } from "./index";
 export * as KpiReport from "./report";
 
 /**
- * The KPIs of a factory's local month as of `now`.
+ * The KPIs of a factory's local month as of `now`. `basis` says which meters the factory-wide figures (totals,
+ * demand, bill to date) sum: its billing meters when it has any, else every meter.
  * @example await KpiReport.month(actor.organizationId, "fac_…", { month: "2026-03" })
  */
-export async function month(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Kpis & { factoryId: string }> {
+export async function month(
+  organizationId: string,
+  factoryId: string,
+  query: Query,
+  now = new Date(),
+): Promise<Kpis & { factoryId: string; basis: "billing-meters" | "all-meters" }> {
   const factory = await Factory.get(organizationId, factoryId);
   if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
   const { from, to } = monthRange(query.month, factory.timeZone);
   const series = await TimeSeries.use();
   const range = { factoryId, from, to };
-  const { windows, meterDays } = await series.usage({ ...range, timeZone: factory.timeZone });
   const meters = await Meter.listByFactory(factoryId);
+  const usage = await series.usage({ ...range, timeZone: factory.timeZone });
+  // The factory's figures and its bill come from the meters at the point of supply when it has them (sub-meters
+  // measure the same energy again); per-line figures keep every meter's days.
+  const billing = meters.filter((meter) => meter.role === "billing").map((meter) => meter.id);
+  const basis = billing.length > 0 ? "billing-meters" : "all-meters";
+  const windows = billing.length > 0 ? await series.windows({ ...range, meterIds: billing }) : usage.windows;
+  const meterDays = usage.meterDays;
   const production = await Production.days(factoryId, `${query.month}-01`, lastDayOf(query.month));
   const versions = (await TariffStore.versions([factoryId])).get(factoryId) ?? [];
   const kpis = compute({
@@ -40,8 +52,9 @@ export async function month(organizationId: string, factoryId: string, query: Qu
     production,
     tariff: Tariff.inForce(versions, from),
     gridFactorKgPerKwh: query.gridFactor,
+    billingMeterId: billing.length === 1 ? billing[0] : null,
   });
-  return { factoryId, ...kpis };
+  return { factoryId, basis, ...kpis };
 }
 
 /** The month's last day, YYYY-MM-DD. */

@@ -1,8 +1,10 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { Allocation } from "../billing/allocation";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
+import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
 import { meterTable } from "./meter.sql";
@@ -20,6 +22,28 @@ export type Owner = {
   maxKw: number | null;
 };
 
+/** `billing`: the utility's meter at the point of supply; `sub`: a meter downstream of another (line → machine). */
+export const Role = Allocation.Role;
+export type Role = Allocation.Role;
+
+/** Where a meter sits in its factory's tree: its role and the meter upstream of it (null at the top). */
+export const Place = z.object({ role: Role.default("sub"), parentId: z.string().min(1).nullable().default(null) });
+
+/**
+ * Checks a meter's place in its factory's tree before it is saved (Allocation.placeProblem: a billing meter has no
+ * parent, a parent is a meter of the same factory, no loop). `id` is absent for a meter not yet created.
+ * @throws VisibleError `meter.invalid_hierarchy` naming `parentId`.
+ */
+export async function checkPlace(input: { id?: string; factoryId: string; role: Role; parentId: string | null }): Promise<void> {
+  if (input.parentId === null) return;
+  const rows = await Database.use()
+    .select({ id: meterTable.id, parentId: meterTable.parentId })
+    .from(meterTable)
+    .where(eq(meterTable.factoryId, input.factoryId));
+  const problem = Allocation.placeProblem(new Map(rows.map((row) => [row.id, row.parentId])), input);
+  if (problem) throw new VisibleError("input", "meter.invalid_hierarchy", "Invalid meter hierarchy", [{ path: "parentId", message: problem }]);
+}
+
 export const create = fn(
   z.object({
     organizationId: z.string(),
@@ -28,13 +52,34 @@ export const create = fn(
     name: z.string().min(1),
     line: z.string().min(1),
     multiplier: z.number().positive().default(1),
+    ...Place.shape,
   }),
-  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string }> => {
+  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string; role: Role; parentId: string | null }> => {
+    await checkPlace(input);
     const id = createId("meter");
     await Database.use()
       .insert(meterTable)
       .values({ ...input, id, multiplier: input.multiplier.toString() });
-    return { id, organizationId: input.organizationId, factoryId: input.factoryId, deviceId: input.deviceId, name: input.name, line: input.line };
+    const { organizationId, factoryId, deviceId, name, line, role, parentId } = input;
+    return { id, organizationId, factoryId, deviceId, name, line, role, parentId };
+  },
+);
+
+/**
+ * Moves a meter in its factory's tree (role and/or parent), inside its organization.
+ * @throws VisibleError `meter.not_found`, or `meter.invalid_hierarchy` (see checkPlace).
+ */
+export const place = fn(
+  z.object({ organizationId: z.string(), id: z.string(), role: Role.optional(), parentId: z.string().min(1).nullable().optional() }),
+  async (input) => {
+    const db = Database.use();
+    const where = and(eq(meterTable.id, input.id), eq(meterTable.organizationId, input.organizationId));
+    const [meter] = await db.select().from(meterTable).where(where);
+    if (!meter) throw new VisibleError("not_found", "meter.not_found", `meter ${input.id} not found`);
+    const next = { role: input.role ?? meter.role, parentId: input.parentId === undefined ? meter.parentId : input.parentId };
+    await checkPlace({ id: meter.id, factoryId: meter.factoryId, ...next });
+    await db.update(meterTable).set(next).where(where);
+    return { id: meter.id, factoryId: meter.factoryId, name: meter.name, line: meter.line, ...next };
   },
 );
 

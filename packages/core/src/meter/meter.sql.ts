@@ -1,4 +1,4 @@
-import { doublePrecision, index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, doublePrecision, index, numeric, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamps } from "../database/types";
 import { deviceTable } from "../device/device.sql";
 import { factoryTable } from "../factory/factory.sql";
@@ -26,7 +26,16 @@ export const meterTable = pgTable(
     counterType: text("counter_type").notNull().default("import_kwh"),
     /** The meter's rating in kW (CT ratio × nominal voltage, or configured): slots above it are flagged `spike_over_rating`. */
     maxKw: doublePrecision("max_kw"),
+    /**
+     * `billing`: the utility's meter at the point of supply (the bill is its readings); `sub`: a meter downstream
+     * of another (a line, a machine), which allocates the bill's cost. Meters saved before roles existed are `sub`.
+     */
+    role: text("role", { enum: ["billing", "sub"] })
+      .notNull()
+      .default("sub"),
+    /** The meter upstream of this one (same factory); null for a billing meter and for a first-level meter without one. */
+    parentId: text("parent_id").references((): AnyPgColumn => meterTable.id),
     ...timestamps,
   },
-  (t) => [index("meter_factory_idx").on(t.factoryId), index("meter_device_idx").on(t.deviceId)],
+  (t) => [index("meter_factory_idx").on(t.factoryId), index("meter_device_idx").on(t.deviceId), index("meter_parent_idx").on(t.parentId)],
 );

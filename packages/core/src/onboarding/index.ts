@@ -35,6 +35,8 @@ export const createMeter = fn(
     name: z.string().trim().min(1, "name is required"),
     line: z.string().trim().min(1, "line is required"),
     multiplier: z.number().positive().default(1),
+    /** `billing` (the utility's meter at the point of supply) or `sub`, and the meter upstream of it (Meter.checkPlace). */
+    ...Meter.Place.shape,
   }),
   async (input) => {
     await ownFactory(input.organizationId, input.factoryId);
@@ -126,6 +128,8 @@ export async function bills(organizationId: string, factoryId: string) {
     iva: row.iva,
     total: row.total,
     readings: row.readings,
+    /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */
+    basis: row.basis,
     closedAt: row.closedAt?.toISOString() ?? null,
     reopenedAt: row.reopenedAt?.toISOString() ?? null,
     lines: lines

@@ -3,7 +3,7 @@
  * interval's start prices that interval. Kinds: `flat` (one energy price), `tou` (the general
  * model: seasons by date rule, day types, holidays by rule, time-of-use bands, monthly price tables
  * with tiers, demand charges, fixed and minimum charges, power factor, taxes) and the ready-made CFE
- * plans `cfe-gdmth` / `cfe-gdmto`, which expand into `tou` (see ./cfe.ts). URDB rates import into `tou`.
+ * plans `cfe-gdmth`, `cfe-gdmto`, `cfe-gdbt`, `cfe-pdbt`, `cfe-dist` and `cfe-dit`, which expand into `tou` (see ./cfe.ts). URDB rates import into `tou`.
  */
 import { z } from "zod";
 import { Config } from "../config";
@@ -177,12 +177,22 @@ const cfePrices = {
   distribution: money,
   capacity: money,
 };
+const perPeriod = z.object({ base: money, intermedia: money, punta: money });
 /** One month of a CFE division's published GDMTH prices (energy per period). */
-export const GdmthPrices = z.object({ ...cfePrices, energy: z.object({ base: money, intermedia: money, punta: money }) });
+export const GdmthPrices = z.object({ ...cfePrices, energy: perPeriod });
 export type GdmthPrices = z.infer<typeof GdmthPrices>;
-/** One month of a CFE division's published GDMTO prices (one energy price at all hours). */
+/** One month of a CFE division's published GDMTO prices (one energy price at all hours); GDBT's have the same shape. */
 export const GdmtoPrices = z.object({ ...cfePrices, energy: money });
 export type GdmtoPrices = z.infer<typeof GdmtoPrices>;
+/** PDBT: a fixed charge and one energy price per kWh (CFE publishes distribution and capacity for it per kWh, inside the energy price). */
+export const PdbtPrices = z.object({ month: month.optional(), division: z.string().optional(), fixed: money, energy: money });
+export type PdbtPrices = z.infer<typeof PdbtPrices>;
+/**
+ * DIST / DIT: energy per period like GDMTH, capacity per kW. Distribution per kW only when the price table has one:
+ * a supply above 35 kV is not on the distribution network (unconfirmed for DIST: give it when CFE's table prints it).
+ */
+export const HighVoltagePrices = z.object({ ...cfePrices, distribution: money.optional(), energy: perPeriod });
+export type HighVoltagePrices = z.infer<typeof HighVoltagePrices>;
 
 /** A power-factor threshold in percent (90, 95), not a fraction (Config.cfeBilling.powerFactorThresholdMin says why). */
 export const PowerFactorThreshold = z
@@ -215,9 +225,25 @@ const cfeOptions = {
 
 export const CfeGdmth = z.object({ kind: z.literal("cfe-gdmth"), ...cfeOptions, prices: z.array(GdmthPrices).min(1) });
 export const CfeGdmto = z.object({ kind: z.literal("cfe-gdmto"), ...cfeOptions, prices: z.array(GdmtoPrices).min(1) });
-export type Cfe = z.infer<typeof CfeGdmth> | z.infer<typeof CfeGdmto>;
+/** Gran demanda en baja tensión (over 25 kW): GDMTO's structure on a low-voltage supply. */
+export const CfeGdbt = z.object({ kind: z.literal("cfe-gdbt"), ...cfeOptions, prices: z.array(GdmtoPrices).min(1) });
+/** Pequeña demanda en baja tensión (up to 25 kW): a fixed charge and energy. */
+export const CfePdbt = z.object({ kind: z.literal("cfe-pdbt"), ...cfeOptions, prices: z.array(PdbtPrices).min(1) });
+/** Demanda industrial en subtransmisión: GDMTH's time-of-use structure above 35 kV. */
+export const CfeDist = z.object({ kind: z.literal("cfe-dist"), ...cfeOptions, prices: z.array(HighVoltagePrices).min(1) });
+/** Demanda industrial en transmisión (220 kV and above): GDMTH's time-of-use structure. */
+export const CfeDit = z.object({ kind: z.literal("cfe-dit"), ...cfeOptions, prices: z.array(HighVoltagePrices).min(1) });
+export type Cfe =
+  | z.infer<typeof CfeGdmth>
+  | z.infer<typeof CfeGdmto>
+  | z.infer<typeof CfeGdbt>
+  | z.infer<typeof CfePdbt>
+  | z.infer<typeof CfeDist>
+  | z.infer<typeof CfeDit>;
+/** The CFE tariffs Wattflow bills. */
+export const cfeKinds = ["cfe-gdmth", "cfe-gdmto", "cfe-gdbt", "cfe-pdbt", "cfe-dist", "cfe-dit"] as const satisfies readonly Cfe["kind"][];
 
-export const Definition = z.discriminatedUnion("kind", [Flat, TimeOfUse, CfeGdmth, CfeGdmto]);
+export const Definition = z.discriminatedUnion("kind", [Flat, TimeOfUse, CfeGdmth, CfeGdmto, CfeGdbt, CfePdbt, CfeDist, CfeDit]);
 export type Definition = z.infer<typeof Definition>;
 
 export type Version = { id: string; factoryId: string; effectiveFrom: Date; definition: Definition };

@@ -151,6 +151,32 @@ export const gdmthNoroesteMarch2026 = {
 } as const;
 
 /**
+ * A factory's meter tree and one day of its readings, for the golden allocation: `main` is the billing meter,
+ * `lineA` and `lineB` hang from it, `pressA1` from `lineA`. Tuesday 10 March 2026 in Mexico City (UTC−6, central
+ * winter): 03:00 local (09:00Z) base, 10:00 (16:00Z) intermedia, 19:00 (01:00Z on the 11th) punta.
+ */
+export const meterTree = {
+  meters: [
+    { name: "main", role: "billing", parent: null },
+    { name: "lineA", role: "sub", parent: "main" },
+    { name: "lineB", role: "sub", parent: "main" },
+    { name: "pressA1", role: "sub", parent: "lineA" },
+  ],
+  at: { base: "2026-03-10T09:00:00Z", intermedia: "2026-03-10T16:00:00Z", punta: "2026-03-11T01:00:00Z" },
+  /** [meter, period, kWh] of one 5-minute slot each. */
+  kwh: [
+    ["main", "base", 10],
+    ["main", "intermedia", 30],
+    ["main", "punta", 20],
+    ["lineA", "intermedia", 12],
+    ["lineA", "punta", 8],
+    ["lineB", "base", 4],
+    ["lineB", "intermedia", 9],
+    ["pressA1", "intermedia", 5],
+  ],
+} as const;
+
+/**
  * A costed 5-minute reading as the lake stores it, for tests: a meter's kWh at an instant, every other
  * column empty or neutral unless given.
  * @example Testing.lakeRow({ meterId: "mtr_1", factoryId: "fac_1", intervalStart: new Date("2026-03-10T16:00:00Z"), kwh: 10, kvarh: 7.5 })

@@ -42,8 +42,8 @@ export function meterDayOf(row: Record<string, unknown>): MeterDay {
   };
 }
 
-/** A factory's readings in [from, to). */
-export type Range = { factoryId: string; from: Date; to: Date };
+/** A factory's readings in [from, to); only those of `meterIds` when given (a factory's billing meters, for its bill). */
+export type Range = { factoryId: string; from: Date; to: Date; meterIds?: readonly string[] };
 
 export interface Port {
   /** Writes costed readings (idempotent; resolves once every point is accepted, or throws TimeSeriesError). */

@@ -143,7 +143,7 @@ export class InfluxTimeSeries implements Port {
   }
 
   async windows(range: Range): Promise<Window[]> {
-    const scope = { bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to };
+    const scope = { bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to, meterIds: range.meterIds };
     const [sums, periods, paired] = await Promise.all([
       this.query(Flux.factoryWindows(scope)),
       this.query(Flux.factoryWindowPeriods(scope)),
@@ -178,7 +178,14 @@ export class InfluxTimeSeries implements Port {
   }
 
   async meterDays(range: Range & { timeZone: string }): Promise<MeterDay[]> {
-    const scope = { bucket: this.settings.bucket, factoryId: range.factoryId, from: range.from, to: range.to, timeZone: range.timeZone };
+    const scope = {
+      bucket: this.settings.bucket,
+      factoryId: range.factoryId,
+      from: range.from,
+      to: range.to,
+      timeZone: range.timeZone,
+      meterIds: range.meterIds,
+    };
     const [sums, paired] = await Promise.all([this.query(Flux.meterDays(scope)), this.query(Flux.meterDaysWithKvarh(scope))]);
     const rows = [...sums, ...paired];
     const byKey = new Map<string, MeterDay>();

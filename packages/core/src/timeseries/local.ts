@@ -35,6 +35,9 @@ function zone(value: string): string {
  * sort. Copies with the same computedAt are the same costing sent twice, so either may stand. The
  * `dt` bounds prune partitions (a reading's dt is its interval start's UTC date).
  */
+/** ` AND meter_id IN (…)` when the range names its meters (an empty list matches none). */
+const meterFilter = (range: Range) => (range.meterIds === undefined ? "" : ` AND meter_id IN (${["NULL", ...range.meterIds.map(sqlString)].join(", ")})`);
+
 export function latestReadings(range: Range): string {
   const fromDay = range.from.toISOString().slice(0, 10);
   const toDay = new Date(range.to.getTime() - 1).toISOString().slice(0, 10);
@@ -42,7 +45,7 @@ export function latestReadings(range: Range): string {
   return `SELECT meter_id, interval_start, ${["kwh", "kvarh", "cost", "tou_period", "quality"].map(pick).join(", ")}
   FROM (SELECT *, coalesce(computed_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS copy_order FROM readings
         WHERE factory_id = ${sqlString(range.factoryId)} AND dt BETWEEN ${sqlString(fromDay)} AND ${sqlString(toDay)}
-          AND interval_start >= ${instant(range.from)} AND interval_start < ${instant(range.to)})
+          AND interval_start >= ${instant(range.from)} AND interval_start < ${instant(range.to)}${meterFilter(range)})
   GROUP BY meter_id, interval_start`;
 }
 

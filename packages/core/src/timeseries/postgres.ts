@@ -10,6 +10,10 @@ import { Figures } from "../kpi/figures";
 import type { Lake } from "../lake";
 import { type MeterDay, meterDayOf, type Port, type Range, type Window } from "./index";
 
+/** `and meter_id in (…)` when the range names its meters (an empty list matches none). */
+const meterFilter = (range: Range) =>
+  range.meterIds === undefined ? sql`` : sql` and meter_id in (${sql.join([sql`null`, ...range.meterIds.map((id) => sql`${id}`)], sql`, `)})`;
+
 type Rows<T> = { rows: T[] };
 
 /** kWh, kVArh, the kWh measured with kVArh (Figures.sql.kwhWithKvarh) and cost of a grouping. */
@@ -31,7 +35,7 @@ export class PostgresTimeSeries implements Port {
              (array_agg(tou_period order by interval_start desc))[1] as period,
              ${energyColumns}
       from reading
-      where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
+      where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz${meterFilter(range)}
       group by 1 order by 1`);
     return (result as unknown as Rows<Record<string, unknown>>).rows.map((row) => ({
       start: new Date(row.window_start as string | Date),
@@ -49,7 +53,7 @@ export class PostgresTimeSeries implements Port {
       select meter_id, to_char((interval_start at time zone ${range.timeZone})::date, 'YYYY-MM-DD') as day,
              ${energyColumns}
       from reading
-      where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz
+      where factory_id = ${range.factoryId} and interval_start >= ${range.from.toISOString()}::timestamptz and interval_start < ${range.to.toISOString()}::timestamptz${meterFilter(range)}
       group by 1, 2 order by 2, 1`);
     return (result as unknown as Rows<Record<string, unknown>>).rows.map(meterDayOf);
   }

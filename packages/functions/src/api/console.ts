@@ -7,6 +7,7 @@
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Enrollment } from "@wattflow/core/device/enrollment";
 import { Factory } from "@wattflow/core/factory";
+import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
 import { Hono } from "hono";
 import { actorAuth, requireRole } from "./auth";
@@ -30,6 +31,9 @@ export const consoleRoutes = new Hono()
   )
   .post("/factories/:id/meters", adminOnly, json(Onboarding.createMeter.schema.omit(owned)), async (c) =>
     c.json(await Onboarding.createMeter({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
+  )
+  .patch("/meters/:id", adminOnly, json(Meter.place.schema.omit({ organizationId: true, id: true })), async (c) =>
+    c.json(await Meter.place({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, id: c.req.param("id") })),
   )
   .post("/factories/:id/gateways", adminOnly, json(Enrollment.createGateway.schema.omit(owned)), async (c) =>
     c.json(await Enrollment.createGateway({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),

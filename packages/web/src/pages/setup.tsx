@@ -140,7 +140,14 @@ export function Setup({ admin }: { admin: boolean }) {
               const created = await ok(
                 api.v1.console.factories[":id"].meters.$post({
                   param: { id: factoryId },
-                  json: { deviceId, name: field(form, "name"), line: field(form, "line"), multiplier: Number(form.get("multiplier") || 1) },
+                  json: {
+                    deviceId,
+                    name: field(form, "name"),
+                    line: field(form, "line"),
+                    multiplier: Number(form.get("multiplier") || 1),
+                    role: field(form, "role") === "billing" ? "billing" : "sub",
+                    parentId: field(form, "parentId") || null,
+                  },
                 }),
               );
               return `Meter ${created.name} added (${created.id}).`;
@@ -170,6 +177,18 @@ export function Setup({ admin }: { admin: boolean }) {
             <label>
               CT × VT multiplier <input name="multiplier" type="number" min="0" step="any" defaultValue="1" />
             </label>
+            <div className="row">
+              <label>
+                Role
+                <select name="role" defaultValue="sub">
+                  <option value="sub">Sub-meter (allocates the bill)</option>
+                  <option value="billing">Billing meter (the utility's point of supply)</option>
+                </select>
+              </label>
+              <label>
+                Upstream meter <input name="parentId" placeholder="mtr_… (empty: directly under the supply)" />
+              </label>
+            </div>
             <button type="submit">Add meter</button>
           </form>
         </div>

@@ -75,8 +75,9 @@ function Prices({ version, currency }: { version: Version; currency: string }) {
                 <td className="num">
                   {typeof month.energy === "string" ? month.energy : `B ${month.energy.base} · I ${month.energy.intermedia} · P ${month.energy.punta}`}
                 </td>
-                <td className="num">{month.distribution}</td>
-                <td className="num">{month.capacity}</td>
+                {/* PDBT has no per-kW charge; DIST and DIT a distribution one only when CFE prints it. */}
+                <td className="num">{"distribution" in month ? (month.distribution ?? "—") : "—"}</td>
+                <td className="num">{"capacity" in month ? month.capacity : "—"}</td>
               </tr>
             ))}
         </tbody>
