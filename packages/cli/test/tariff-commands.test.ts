@@ -187,6 +187,24 @@ describe("wattflow bill", () => {
     expect(wrong.stderr).toContain("wrong-clock.json: timeZone: Manzanillo (Colima) is on America/Mexico_City, not America/Tijuana");
   });
 
+  test("a place given only in the contract picks zone and clock; a contract place that disagrees exits 2", () => {
+    // Tijuana, Baja California, March 2026 (baja-california winter: no punta hours), given as the README's
+    // "contract". Q = 220,000 kWh, d = 31: capacity = Q / (24 · 31 · 0.57) = 220,000 / 424.08 = 518.77 → 519 kW
+    // (CFE §7.2, no punta period), not the 201 kW of punta a central-zone reading of the sums gave.
+    const request = {
+      tariff: "cfe-gdmth",
+      contract: { state: "Baja California", municipality: "Tijuana" },
+      period: { start: "2026-03-01", end: "2026-04-01" },
+      prices,
+      usage: { kwh: { base: 190000, intermedia: 30000, punta: 0 }, demandKw: { max: 212.4, punta: 0 } },
+    };
+    const bill = JSON.parse(wattflow("bill", "--input", file("contract-place.json", request)).stdout);
+    expect(bill.lines.find((line: { code: string }) => line.code === "capacity").quantity).toBe("519");
+    const clash = wattflow("bill", "--input", file("clash.json", { ...request, state: "Colima", municipality: "Manzanillo" }));
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('clash.json: contract.state: the contract\'s state "Baja California" disagrees with state "Colima"');
+  });
+
   test("GDMTO takes one energy price", () => {
     const input = file("gdmto.json", {
       tariff: "cfe-gdmto",
@@ -202,6 +220,30 @@ describe("wattflow bill", () => {
     ["negative energy", { usage: { kwh: { base: -1, intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } } }, "usage"],
     ["a missing price", { prices: { ...prices, energy: { base: "1", intermedia: "1" } } }, "prices.energy"],
     ["an unknown zone", { zone: "narnia" }, "zone"],
+    // 3,621 days would be billed with one month's fixed charge and cap (Config.cfeBilling.maxPeriodDays: 62).
+    ["a ten-year period", { period: { start: "2016-04-01", end: "2026-03-01" } }, "period.end: the period runs 3621 days"],
+    // 0.95 read as 0.95 % made every power factor a 2.5 % bonus.
+    ["a fraction for the power-factor threshold", { powerFactorThreshold: 0.95 }, "powerFactorThreshold: powerFactorThreshold is a percent"],
+    // Tijuana in March is baja-california winter: no punta hours, so no meter measured punta kWh.
+    [
+      "punta kWh where the period has no punta hours",
+      { state: "Baja California", municipality: "Tijuana", usage: { kwh: { base: 1, intermedia: 0, punta: 5 }, demandKw: { max: 0, punta: 0 } } },
+      "usage.kwh.punta: 5 kWh in punta, but the billing period has no punta hours",
+    ],
+    // Each sum is named at its own path, not as "usage is … or …".
+    [
+      "kWh as a string",
+      { usage: { kwh: { base: "100", intermedia: 0, punta: 0 }, demandKw: { max: 0, punta: 0 } } },
+      "usage.kwh.base: kwh.base must be a number",
+    ],
+    // The month's maximum demand includes punta's windows: 500 kW in punta with 10 kW at most cannot be.
+    ["punta demand above the maximum", { usage: { kwh: { base: 1, intermedia: 0, punta: 0 }, demandKw: { max: 10, punta: 500 } } }, "usage.demandKw.punta"],
+    // The kVArh meters' kWh are part of the period's 1 kWh.
+    [
+      "kwhWithKvarh above all kWh",
+      { usage: { kwh: { base: 1, intermedia: 0, punta: 0 }, kvarh: 1, kwhWithKvarh: 100, demandKw: { max: 0, punta: 0 } } },
+      "usage.kwhWithKvarh",
+    ],
   ])("%s exits 2 with one line saying where", (_name, change, where) => {
     const input = file("bad.json", {
       tariff: "cfe-gdmth",
@@ -296,6 +338,15 @@ describe("wattflow prices", () => {
     expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "NAVOJOA, SONORA" } });
   });
 
+  test("list: an unknown division or tariff exits 2 naming it rather than listing nothing", () => {
+    const division = wattflow("prices", "list", "--division", "Narnia");
+    expect(division.code).toBe(2);
+    expect(division.stderr).toContain('--division: unknown CFE division "Narnia" (Baja California, ');
+    const tariff = wattflow("prices", "list", "--tariff", "GDMTH");
+    expect(tariff.code).toBe(2);
+    expect(tariff.stderr).toContain('--tariff: "GDMTH" is not cfe-gdmth or cfe-gdmto');
+  });
+
   test("import: CFE's published table becomes the prices import file", () => {
     const table = (conceptos: unknown[]) => ({ tarifa: "GDMTO", region: "VALLE DE MEXICO CENTRO", periodo_cfe: "ENE-26", conceptos });
     const concepts = [
@@ -311,6 +362,10 @@ describe("wattflow prices", () => {
     const bad = wattflow("prices", "import", "--input", file("bad-table.json", [table(concepts.slice(0, 3))]));
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(`wattflow: ${join(dir, "bad-table.json")}: 0: conceptos: the table has no "Capacidad" charge`);
+    // A table of another shape exits 2 naming the field, not with a TypeError.
+    const other = wattflow("prices", "import", "--input", file("other-table.json", [{ x: 1 }]));
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim()).toBe(`wattflow: ${join(dir, "other-table.json")}: 0: tarifa: tarifa is required: GDMTH or GDMTO`);
   });
 });
 

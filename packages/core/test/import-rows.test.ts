@@ -83,13 +83,16 @@ describe("row checks", () => {
     expect(result).toMatchObject({ ok: true, rows: { rows: [{ quantity: "12345.6", unit: "kWh", unitPrice: "1.7262", amount: "21311.00" }] } });
   });
 
-  it("keeps a bill's reading dates and refuses a period that ends before it starts or differs within the month", () => {
+  it("keeps a bill's reading dates and refuses a period that ends before it starts, differs within the month or spans several", () => {
     const header = "month,code,amount,period_start,period_end";
     const good = check("bill", parseCsv(`${header}\n2026-03,energy-base,10,2026-02-28,2026-03-31\n2026-03,iva,1.6,2026-02-28,2026-03-31\n`), { now });
     expect(good).toMatchObject({ ok: true, rows: { rows: [{ periodStart: "2026-02-28", periodEnd: "2026-03-31" }, { periodStart: "2026-02-28" }] } });
     const bad = check(
       "bill",
-      parseCsv(`${header}\n2026-03,fixed,1,2026-03-31,2026-02-28\n2026-04,fixed,1,2026-03-31,2026-04-30\n2026-04,iva,1,2026-03-30,2026-04-30\n`),
+      // Line 5: 28 Feb → 30 Jun is 122 days, four billing periods (Config.cfeBilling.maxPeriodDays: 62).
+      parseCsv(
+        `${header}\n2026-03,fixed,1,2026-03-31,2026-02-28\n2026-04,fixed,1,2026-03-31,2026-04-30\n2026-04,iva,1,2026-03-30,2026-04-30\n2026-06,fixed,1,2026-02-28,2026-06-30\n`,
+      ),
       { now },
     );
     expect(bad).toEqual({
@@ -97,8 +100,27 @@ describe("row checks", () => {
       errors: [
         { line: 2, column: "period_end", message: "period_end 2026-02-28 must be after period_start 2026-03-31" },
         { line: 4, column: "period_start", message: "the billing period differs from line 3's (2026-03-31 → 2026-04-30) for the same month" },
+        { line: 5, column: "period_end", message: "the period 2026-02-28 → 2026-06-30 is longer than one billing period (at most 62 days)" },
       ],
     });
+  });
+
+  it("keys price tables by CFE's division spelling whatever the file's case, accents or dashes", () => {
+    // "Bajío" and "Valle de México Norte" are CFE's names (accents included); "golfo-centro" and "BAJIO" are spellings of
+    // "Golfo Centro" and "Bajío". Factories store CFE's spelling, and a price import finds them by it lower-cased.
+    const result = check(
+      "prices",
+      parseCsv(
+        "month,division,fixed,distribution,capacity,base,intermedia,punta\n2026-06,Bajío,1,2,3,1,2,3\n2026-06,golfo-centro,1,2,3,1,2,3\n2026-07,BAJIO,1,2,3,1,2,3\n2026-06,Valle de México Norte,1,2,3,1,2,3\n",
+      ),
+      { now },
+    );
+    expect(result.ok && result.rows.kind === "prices" && result.rows.rows.map((row) => `${row.division} ${row.month}`)).toEqual([
+      "bajío 2026-06",
+      "golfo centro 2026-06",
+      "bajío 2026-07",
+      "valle de méxico norte 2026-06",
+    ]);
   });
 
   it("asks GDMTH price tables for the three energy prices and GDMTO for one", () => {

@@ -326,6 +326,28 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(await json(right)).toMatchObject({ tariffZone: "central", tariffDivision: "Noroeste", supplyVoltage: "medium", billingCycleDay: 12 });
     });
 
+    it("stores a CFE division and place in the catalogue's spelling whatever their case and accents", async () => {
+      // "bajio" is CFE's "Bajío" (location/catalogue.ts); the price import keys rows by "bajío" (import/rows.ts).
+      const created = await asSession(adminCookie, "/v1/console/factories", {
+        method: "POST",
+        body: { name: "Planta Querétaro", timeZone: "america/mexico_city", tariffCode: "cfe-gdmth", tariffDivision: "bajio" },
+      });
+      expect(created.status).toBe(201);
+      expect(await json(created)).toMatchObject({ timeZone: "America/Mexico_City", tariffZone: "central", tariffDivision: "Bajío" });
+      // Monterrey, Nuevo León: Golfo Norte, central schedule, America/Monterrey (the catalogue).
+      const monterrey = await asSession(adminCookie, "/v1/console/factories", {
+        method: "POST",
+        body: { name: "Planta MTY", timeZone: "america/monterrey", tariffCode: "cfe-gdmth", state: "nuevo leon", municipality: "MONTERREY" },
+      });
+      expect(monterrey.status).toBe(201);
+      expect(await json(monterrey)).toMatchObject({
+        timeZone: "America/Monterrey",
+        tariffDivision: "Golfo Norte",
+        state: "Nuevo León",
+        municipality: "Monterrey",
+      });
+    });
+
     it("refuses a meter on a gateway of another factory", async () => {
       const response = await asSession(adminCookie, `/v1/console/factories/${ids.factory}/meters`, {
         method: "POST",

@@ -28,6 +28,17 @@ describe.each(Testing.lanes())("KPIs and alerts through the API on %s", (lane) =
     await p.close();
   });
 
+  it("GET /v1/factories/:id/kpis for a month before the first published emission factor is a 400 at month, not a 500", async () => {
+    // The first published factor is 2020's (kpi/emission.ts): 2019-12 has none; with gridFactor it is answered.
+    const response = await get(`/v1/factories/${ids.factory}/kpis?month=2019-12`, p.apiToken);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: "kpi.no_emission_factor",
+      errors: [{ path: "month", message: expect.stringContaining("no grid emission factor is published for 2019-12 or earlier") }],
+    });
+    expect((await get(`/v1/factories/${ids.factory}/kpis?month=2019-12&gridFactor=0.5`, p.apiToken)).status).toBe(200);
+  });
+
   it("GET /v1/factories/:id/kpis reads the month from the lake the consumer wrote", async () => {
     const response = await get(`/v1/factories/${ids.factory}/kpis?month=2026-10`, p.apiToken);
     const body = (await response.json()) as Record<string, unknown> & {

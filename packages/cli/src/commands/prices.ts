@@ -2,19 +2,18 @@
  * `wattflow prices list|import`: CFE's published GDMTH/GDMTO prices shipped with the product, and the
  * importer of CFE's published table format into the `prices` import file. Needs no running stack.
  */
+import { Location } from "@wattflow/core/location";
 import { Published } from "@wattflow/core/prices/published";
 import type { Command } from "commander";
 import { CliError } from "../client";
 import { readJson, required } from "./bill";
 
-type Table = Published.Table;
-
-/** The tables of a file: one table, a list of them, or `{ "registros": { key: table } }` (a scrape of CFE's pages). */
-function tablesOf(value: unknown, file: string): [string, Table][] {
-  if (Array.isArray(value)) return value.map((table, index) => [String(index), table as Table]);
+/** The tables of a file, unchecked (Published.fromTable checks each): one, a list, or `{ "registros": { key: table } }` (a scrape of CFE's pages). */
+function tablesOf(value: unknown, file: string): [string, unknown][] {
+  if (Array.isArray(value)) return value.map((table, index) => [String(index), table]);
   if (typeof value === "object" && value !== null && "registros" in value && typeof value.registros === "object" && value.registros !== null)
-    return Object.entries(value.registros as Record<string, Table>);
-  if (typeof value === "object" && value !== null && "conceptos" in value) return [["0", value as Table]];
+    return Object.entries(value.registros);
+  if (typeof value === "object" && value !== null && "conceptos" in value) return [["0", value]];
   throw new CliError(`${file}: not a CFE price table, a list of them or { "registros": … }`, 2);
 }
 
@@ -27,6 +26,11 @@ export function register(program: Command): void {
     .option("--division <name>", "one division")
     .option("--json", "print every row with its source")
     .action((options: { tariff?: string; division?: string; json?: boolean }) => {
+      // An unknown name would list nothing, as a division without shipped prices does: say which it is.
+      if (options.division !== undefined && !Location.division(options.division))
+        throw new CliError(`--division: unknown CFE division ${JSON.stringify(options.division)} (${Location.divisions.join(", ")})`, 2);
+      if (options.tariff !== undefined && options.tariff !== "cfe-gdmth" && options.tariff !== "cfe-gdmto")
+        throw new CliError(`--tariff: ${JSON.stringify(options.tariff)} is not cfe-gdmth or cfe-gdmto`, 2);
       const rows = Published.rows.filter(
         (row) => (!options.tariff || row.tariff === options.tariff) && (!options.division || Published.of(row.tariff, options.division).includes(row)),
       );

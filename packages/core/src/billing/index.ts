@@ -278,29 +278,40 @@ function tieredEnergy(plan: Plan.Compiled, prices: Prices, energySlots: Float64A
   return new Map(periods.map((period, index) => [period, [...(micro[index] as Float64Array)].map((value) => new Decimal(value).div(MICRO))]));
 }
 
-function fromAggregates(aggregates: Aggregates, periods: readonly string[]): Usage {
+/**
+ * Usage from sums. The calendar says which periods occur in [from, to) (sums do not say whether punta hours
+ * existed); kWh or demand given for a period with no hours in the billing period (punta in a Baja California
+ * winter) is refused, as the meter cannot have measured it.
+ */
+function fromAggregates(aggregates: Aggregates, plan: Plan.Compiled, range: { from: number; to: number; timeZone: string }): Usage {
+  const periods = plan.schedule.periods;
+  const table = plan.calendar(range.timeZone).table(range.from, range.to);
+  const energyPeriods = new Set<string>();
+  const occurring = new Set<string>();
+  for (const code of table.codes) {
+    energyPeriods.add(periods[code % DEMAND_SHIFT] as string);
+    occurring.add(plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string);
+  }
+  const absent = (kind: string, name: string, value: number) =>
+    new BillError(`${value} ${kind} in ${name}, but the billing period has no ${name} hours`, `usage.${kind === "kWh" ? "kwh" : "demandKw"}.${name}`);
   const usage: Usage = {
     kwh: new Map(),
     kvarh: aggregates.kvarh === undefined ? null : new Decimal(aggregates.kvarh),
     kwhWithKvarh: aggregates.kwhWithKvarh === undefined ? null : new Decimal(aggregates.kwhWithKvarh),
     demand: new Map(),
-    occurring: new Set(),
+    occurring,
     estimatedKwh: new Decimal(0),
   };
   for (const [name, kwh] of Object.entries(aggregates.kwh)) {
     if (!periods.includes(name)) throw new BillError(`the tariff has no period ${name} (it has ${periods.join(", ")})`, `usage.kwh.${name}`);
+    if (kwh > 0 && !energyPeriods.has(name)) throw absent("kWh", name, kwh);
     usage.kwh.set(name, new Decimal(kwh));
   }
-  for (const [name, kw] of Object.entries(aggregates.demandKw)) usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
+  for (const [name, kw] of Object.entries(aggregates.demandKw)) {
+    if (name !== "max" && kw > 0 && !occurring.has(name)) throw absent("kW", name, kw);
+    usage.demand.set(name === "max" ? "*" : name, new Decimal(kw));
+  }
   return usage;
-}
-
-/** The demand periods that occur in [from, to) by the calendar (sums do not say whether punta hours existed). */
-function demandPeriodsIn(plan: Plan.Compiled, range: { from: number; to: number; timeZone: string }): Set<string> {
-  const table = plan.calendar(range.timeZone).table(range.from, range.to);
-  const found = new Set<string>();
-  for (const code of table.codes) found.add(plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string);
-  return found;
 }
 
 /** Charges a quantity through tiers (each tier's `upTo` counts from zero): [quantity, price] per tier used. */
@@ -395,6 +406,11 @@ export function compute(input: Input): Bill {
   const end = localDate(input.period.end, "period.end");
   const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
+  if (days > Config.cfeBilling.maxPeriodDays)
+    throw new BillError(
+      `the period runs ${days} days (${input.period.start} → ${input.period.end}): a bill covers one billing period, at most ${Config.cfeBilling.maxPeriodDays} days`,
+      "period.end",
+    );
   const priceMonth = BillingPeriod.priceMonth(input.period);
   const { prices, estimated } = plan.pricesFor(monthKeyOf(priceMonth));
 
@@ -402,7 +418,7 @@ export function compute(input: Input): Bill {
   let usage: Usage;
   if ("readings" in input.usage) usage = fromReadings(input.usage.readings, input, prices, range);
   else {
-    usage = { ...fromAggregates(input.usage, plan.schedule.periods), occurring: demandPeriodsIn(plan, range) };
+    usage = fromAggregates(input.usage, plan, range);
     const used = plan.schedule.periods.filter((period) => usage.kwh.get(period)?.gt(0));
     if (used.length > 1 && used.some((period) => energyTiers(prices, period).length > 1))
       throw new BillError(

@@ -5,7 +5,7 @@
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { Location, LocationError } from "../location";
+import { Location, LocationError, normalize } from "../location";
 import { Cfe } from "../tariff/cfe";
 import { type Cfe as CfeDefinition, CfeGdmth, CfeZone, cfeKinds, Definition } from "../tariff/index";
 import { isTimeZone, parseInstant } from "../tariff/periods";
@@ -28,23 +28,27 @@ const energyPrice = Money.of({ what: "the energy price" });
 const EnergyPerPeriod = z.object({ base: price("the base energy"), intermedia: price("the intermedia energy"), punta: price("the punta energy") });
 
 /**
+ * One of two schemas, picked by the value's shape and not tried in turn, so a problem is named at its own path
+ * ("usage.kwh.base must be a number") rather than as "no alternative matched".
+ */
+function byShape<A extends z.ZodType, B extends z.ZodType>(isA: (value: unknown) => boolean, a: A, b: B) {
+  return z.unknown().transform((value, ctx): z.infer<A> | z.infer<B> => {
+    const parsed = (isA(value) ? a : b).safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    return z.NEVER;
+  });
+}
+
+/**
  * The prices of one month: fixed charge, energy per period (one price for GDMTO, GDBT and PDBT), distribution and
  * capacity per kW (none for PDBT; distribution optional for DIST and DIT). Which of them a tariff needs: `problems`.
  */
 export const Prices = z.object(
   {
     fixed: price("the fixed"),
-    energy: z.unknown().transform((value, ctx): string | z.infer<typeof EnergyPerPeriod> => {
-      // One price (GDMTO) or one per period (GDMTH): parsed by its shape, so a problem names the missing period.
-      if (value === undefined) {
-        ctx.addIssue({ code: "custom", message: 'energy prices are required: { "base", "intermedia", "punta" } (GDMTH) or one price (GDMTO)' });
-        return z.NEVER;
-      }
-      const parsed = (typeof value === "object" && value !== null ? EnergyPerPeriod : energyPrice).safeParse(value);
-      if (parsed.success) return parsed.data;
-      for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
-      return z.NEVER;
-    }),
+    // One price (GDMTO, GDBT, PDBT) or one per period (GDMTH, DIST, DIT).
+    energy: byShape((value) => typeof value === "object" && value !== null, EnergyPerPeriod, energyPrice),
     distribution: price("the distribution").optional(),
     capacity: price("the capacity").optional(),
   },
@@ -98,19 +102,32 @@ export const ReadingInput = z.object({
   kvarh: z.number().finite().optional(),
 });
 
-const Usage = z.union(
-  [
-    z.object({ readings: z.array(ReadingInput) }),
-    z.object({
-      kwh: z.union([amount("kwh"), z.object({ base: amount("kwh.base"), intermedia: amount("kwh.intermedia"), punta: amount("kwh.punta") })]),
+const kwhPerPeriod = z.object({ base: amount("kwh.base"), intermedia: amount("kwh.intermedia"), punta: amount("kwh.punta") });
+const Sums = z
+  .object(
+    {
+      kwh: byShape((value) => typeof value === "object" && value !== null, kwhPerPeriod, amount("kwh")),
       kvarh: z.number().finite().optional(),
       /** kWh of the meters that measured the kVArh (power factor pairs the two); default every kWh. */
       kwhWithKvarh: amount("kwhWithKvarh").optional(),
-      demandKw: z.object({ max: amount("demandKw.max"), punta: amount("demandKw.punta").optional() }),
-    }),
-  ],
-  { error: 'usage is { "readings": [...] } or { "kwh", "kvarh", "demandKw" }' },
-);
+      demandKw: z.object({ max: amount("demandKw.max"), punta: amount("demandKw.punta").optional() }, { error: 'demandKw is { "max", "punta"? }' }),
+    },
+    { error: 'usage is { "readings": [...] } or { "kwh", "kvarh", "demandKw" }' },
+  )
+  .superRefine((sums, ctx) => {
+    // The maximum demand is the month's highest window, punta's included; the kVArh meters' kWh are part of all kWh.
+    if (sums.demandKw.punta !== undefined && sums.demandKw.punta > sums.demandKw.max)
+      ctx.addIssue({
+        code: "custom",
+        path: ["demandKw", "punta"],
+        message: `the punta demand ${sums.demandKw.punta} kW exceeds the maximum demand ${sums.demandKw.max} kW`,
+      });
+    const total = typeof sums.kwh === "number" ? sums.kwh : sums.kwh.base + sums.kwh.intermedia + sums.kwh.punta;
+    if (sums.kwhWithKvarh !== undefined && sums.kwhWithKvarh > total)
+      ctx.addIssue({ code: "custom", path: ["kwhWithKvarh"], message: `kwhWithKvarh ${sums.kwhWithKvarh} exceeds the ${total} kWh of the period` });
+  });
+
+const Usage = byShape((value) => typeof value === "object" && value !== null && "readings" in value, z.object({ readings: z.array(ReadingInput) }), Sums);
 
 export const Request = z
   .object({
@@ -129,7 +146,7 @@ export const Request = z
     usage: Usage,
     rollingDemand: z.boolean().optional(),
     /** Overrides the threshold the contract and the bill month give (Config.powerFactorThresholds). */
-    powerFactorThreshold: z.number().gt(0).max(100).optional(),
+    powerFactorThreshold: CfeGdmth.shape.powerFactorThreshold,
     lowVoltageMetering: z.boolean().optional(),
     /** The supply contract: voltage and contracted kW (power-factor threshold), state and municipality (DAP). */
     contract: z
@@ -166,11 +183,24 @@ export const Request = z
       .optional(),
   })
   .superRefine((request, ctx) => {
+    for (const key of placeKeys) {
+      const top = request[key];
+      const inContract = request.contract?.[key];
+      if (top !== undefined && inContract !== undefined && normalize(top) !== normalize(inContract))
+        ctx.addIssue({
+          code: "custom",
+          path: ["contract", key],
+          message: `the contract's ${key} ${JSON.stringify(inContract)} disagrees with ${key} ${JSON.stringify(top)}: give the place once`,
+        });
+    }
     try {
-      Location.resolve(request);
+      Location.resolve(placeOf(request));
     } catch (error) {
       if (!(error instanceof LocationError)) throw error;
-      ctx.addIssue({ code: "custom", path: [error.path], message: error.message });
+      // A place given only in the contract is named there.
+      const key = placeKeys.find((name) => name === error.path);
+      const path = key && request[key] === undefined && request.contract?.[key] !== undefined ? ["contract", key] : [error.path];
+      ctx.addIssue({ code: "custom", path, message: error.message });
     }
     const structure = Cfe.structures[request.tariff];
     for (const problem of problems(request.tariff, request.prices)) ctx.addIssue({ code: "custom", ...problem, path: ["prices", ...problem.path] });
@@ -187,6 +217,16 @@ export const Request = z
     if (request.meters) meterProblems(request.meters, request.usage, ctx);
   });
 export type Request = z.infer<typeof Request>;
+
+const placeKeys = ["state", "municipality"] as const;
+
+/**
+ * Where the factory is for the zone, the clock and the DAP: `state`/`municipality` at the top or in the
+ * `contract` (the README's form); the superRefine refuses the two when they disagree.
+ */
+function placeOf<T extends Pick<Request, "state" | "municipality" | "contract">>(request: T): T {
+  return { ...request, state: request.state ?? request.contract?.state, municipality: request.municipality ?? request.contract?.municipality };
+}
 
 /** Meters in a tree (Allocation.placeProblem), named once, and every reading from one of them. */
 function meterProblems(meters: NonNullable<Request["meters"]>, usage: Request["usage"], ctx: z.RefinementCtx): void {
@@ -257,8 +297,9 @@ export function toInput(request: Request): Input {
           ),
         }
       : aggregates(chosen, request.tariff);
-  const place = Location.resolve(request);
-  const contract = { state: request.state, municipality: request.municipality, ...request.contract };
+  const located = placeOf(request);
+  const place = Location.resolve(located);
+  const contract = { ...request.contract, state: located.state, municipality: located.municipality };
   return {
     definition: definition({ ...request, zone: place.zone }),
     contract,

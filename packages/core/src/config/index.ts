@@ -130,6 +130,17 @@ export const cfeBilling = {
    * unconfirmed; "start" is the other choice.
    */
   periodPriceMonth: "end" as "end" | "start",
+  /**
+   * The longest billing period a bill is computed for, days. CFE bills GDMTH/GDMTO monthly between two meter
+   * readings (28–35 days in practice); 62 leaves room for a reading taken a month late. A longer period would be
+   * billed with one month's fixed charge and load-factor cap: a wrong input, refused at period.end.
+   */
+  maxPeriodDays: 62,
+  /**
+   * The power-factor threshold a tariff or bill request may set, percent. Tariffs use 80–97 %; a value under 50
+   * is a fraction typed for a percent (0.95 for 95), which would turn every bill's surcharge into the maximum bonus.
+   */
+  powerFactorThresholdMin: 50,
 } as const;
 
 /**

@@ -85,9 +85,14 @@ function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: st
   if (zone && !zone.success) throw fail("tariffZone", "tariffZone must be central, baja-california or baja-california-sur");
   try {
     // A division name CFE does not use (a price table's own label) is kept for price imports, and not checked.
-    const division = input.tariffDivision !== undefined && Location.division(input.tariffDivision) ? input.tariffDivision : undefined;
+    const division = input.tariffDivision === undefined ? undefined : Location.division(input.tariffDivision);
     const place = Location.resolve({ ...input, zone: zone?.data, division });
-    return { tariffZone: place.zone, tariffDivision: input.tariffDivision ?? place.division };
+    // Names in the catalogue's spelling ("bajio" → "Bajío", "nuevo leon" → "Nuevo León"): price imports find the factory by its division.
+    return {
+      tariffZone: place.zone,
+      tariffDivision: division ?? input.tariffDivision ?? place.division,
+      ...(place.municipality && { state: place.municipality.state, municipality: place.municipality.municipality }),
+    };
   } catch (error) {
     if (!(error instanceof LocationError)) throw error;
     const path = { zone: "tariffZone", division: "tariffDivision" }[error.path] ?? error.path;

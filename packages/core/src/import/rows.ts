@@ -2,6 +2,8 @@
  * What each kind of customer file must hold, checked row by row (pure): every bad row is reported
  * with its line in the file and the reason, and good rows come out normalized (units, dates).
  */
+import { Config } from "../config";
+import { Location } from "../location";
 import { Instant } from "../util/instant";
 import { pacer } from "../util/pace";
 import type { Table } from "./parse";
@@ -104,13 +106,15 @@ function month(value: string, window: Instant.Window): Instant.Result<string> {
   return { ok: true, value };
 }
 
-/** A bill's reading dates: both or neither, real dates, the end after the start. */
+/** A bill's reading dates: both or neither, real dates, the end after the start, one billing period long at most. */
 function billPeriod(start: string, end: string, fail: (column: string, message: string) => void): { periodStart: string; periodEnd: string } | undefined {
   if (!start && !end) return undefined;
   const realDate = (value: string) => Instant.parseDate(value).ok;
   if (!realDate(start)) fail("period_start", start ? `period_start ${JSON.stringify(start)} is not a real date (YYYY-MM-DD)` : "period_start is empty");
   else if (!realDate(end)) fail("period_end", end ? `period_end ${JSON.stringify(end)} is not a real date (YYYY-MM-DD)` : "period_end is empty");
   else if (end <= start) fail("period_end", `period_end ${end} must be after period_start ${start}`);
+  else if (Date.parse(end) - Date.parse(start) > Config.cfeBilling.maxPeriodDays * 86_400_000)
+    fail("period_end", `the period ${start} → ${end} is longer than one billing period (at most ${Config.cfeBilling.maxPeriodDays} days)`);
   else return { periodStart: start, periodEnd: end };
   return undefined;
 }
@@ -262,8 +266,11 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
     if (pause()) yield;
     const before = errors.length;
     const month = checkedMonth(line, cells);
-    const division = cell(cells, "division").toLowerCase();
-    if (!/^[a-z0-9][a-z0-9 _-]*$/.test(division))
+    const given = cell(cells, "division");
+    const known = Location.division(given);
+    // Keyed lower case in CFE's own spelling whatever the file's case, accents or dashes ("Bajio", "golfo-centro"), as factories store it.
+    const division = (known ?? given).toLowerCase();
+    if (!known && !/^[\p{L}0-9][\p{L}0-9 _-]*$/u.test(division))
       fail(line, "division", division ? `division ${JSON.stringify(division)} is not a CFE division name` : "division is empty");
     const rawTariff = (cell(cells, "tariff") || "cfe-gdmth").toLowerCase();
     const tariff =

@@ -4,6 +4,8 @@
  * computes and SEMARNAT publishes in a notice (aviso) each year for the Registro Nacional de Emisiones.
  * A month uses the latest factor whose year is not after the month's. Pure.
  */
+import { VisibleError } from "../util/error";
+
 export * as Emission from "./emission";
 
 export type Factor = { year: number; kgPerKwh: number; source: string };
@@ -24,22 +26,26 @@ export const factors: readonly Factor[] = [
 /** The factor a KPI used: the published one of `year`, or one given in the request (year null). */
 export type Used = { kgPerKwh: number; year: number | null; source: string };
 
-export class EmissionFactorError extends Error {
+/** A month before the first published factor: the caller's to fix (another month, or `gridFactor`), so a 400 at `month`. */
+export class EmissionFactorError extends VisibleError {
   constructor(message: string) {
-    super(message);
+    super("input", "kpi.no_emission_factor", message, [{ path: "month", message }]);
     this.name = "EmissionFactorError";
   }
 }
 
 /**
  * The factor for a month (YYYY-MM): the latest published one whose year is not after the month's.
- * Throws EmissionFactorError for a month before the first published factor.
+ * @throws EmissionFactorError (a VisibleError, 400 at `month`) for a month before the first published factor.
  * @example Emission.forMonth("2025-03") → { kgPerKwh: 0.444, year: 2024, source: "SEMARNAT/CRE notice, …" }
  */
 export function forMonth(month: string, table: readonly Factor[] = factors): Used {
   const year = Number(month.slice(0, 4));
   const found = [...table].sort((a, b) => b.year - a.year).find((factor) => factor.year <= year);
-  if (!found) throw new EmissionFactorError(`no grid emission factor is published for ${month} or earlier (the first is ${table[0]?.year})`);
+  if (!found)
+    throw new EmissionFactorError(
+      `no grid emission factor is published for ${month} or earlier (the first is ${table[0]?.year}): give gridFactor in kg CO2e/kWh`,
+    );
   return { kgPerKwh: found.kgPerKwh, year: found.year, source: found.source };
 }
 

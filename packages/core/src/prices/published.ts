@@ -3,6 +3,7 @@
  * with the source of every row, and the parser of CFE's published table ("Cargo", "Int. Horario",
  * "Unidades", "Valor" for one tariff, division and month). Pure.
  */
+import { z } from "zod";
 import type { PriceRow } from "../import/rows";
 import { type Division, Location } from "../location";
 import { Money } from "../util/money";
@@ -79,24 +80,42 @@ export class TableError extends Error {
 }
 
 /** One published table as CFE's page shows it. */
-export type Table = {
-  tarifa: string;
-  /** The division ("región"), e.g. "NOROESTE". */
-  region: string;
-  /** The month as CFE writes it, "MAR-26", or YYYY-MM. */
-  periodo_cfe?: string;
-  month?: string;
-  conceptos: { cargo: string; int_horario: string; unidades: string; valor: number | string }[];
-};
+export const Table = z.object(
+  {
+    tarifa: z.string({ error: "tarifa is required: GDMTH or GDMTO" }),
+    /** The division ("región"), e.g. "NOROESTE". */
+    region: z.string({ error: "region is required: the tariff division, e.g. NOROESTE" }),
+    /** The month as CFE writes it, "MAR-26", or YYYY-MM. */
+    periodo_cfe: z.string({ error: 'periodo_cfe is the month as CFE writes it, e.g. "MAR-26"' }).optional(),
+    month: z.string({ error: "month is YYYY-MM" }).optional(),
+    conceptos: z.array(
+      z.object({
+        cargo: z.string({ error: 'cargo is required, e.g. "Fijo", "Variable (Energía)"' }),
+        int_horario: z.string({ error: 'int_horario is required: "Base", "Intermedia", "Punta" or "-"' }),
+        unidades: z.string().optional(),
+        valor: z.union([z.number(), z.string()], { error: 'valor is required: a price such as 1.5573 or "1.5573"' }),
+      }),
+      { error: "conceptos is required: a list of { cargo, int_horario, unidades, valor }" },
+    ),
+  },
+  { error: "a table is { tarifa, region, periodo_cfe, conceptos }" },
+);
+export type Table = z.infer<typeof Table>;
 
 const spanishMonths = ["ENE", "FEB", "MAR", "ABR", "MAY", "JUN", "JUL", "AGO", "SEP", "OCT", "NOV", "DIC"];
 
 /**
  * A price row from CFE's published table: "Fijo" $/mes, "Variable (Energía)" $/kWh per "Int. Horario"
  * (Base/Intermedia/Punta for GDMTH, "-" for GDMTO), "Distribución" $/kW, "Capacidad" $/kW.
- * @throws TableError naming the concept or field that is missing or malformed (path `conceptos.N` or the field).
+ * @throws TableError naming the concept or field that is missing or malformed (path `conceptos.N.valor` or the field).
  */
-export function fromTable(table: Table): PriceRow {
+export function fromTable(input: unknown): PriceRow {
+  const parsed = Table.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TableError(issue?.message ?? "not a CFE price table", issue && issue.path.length > 0 ? issue.path.join(".") : "(table)");
+  }
+  const table = parsed.data;
   const tariff = table.tarifa.trim().toUpperCase() === "GDMTH" ? "cfe-gdmth" : table.tarifa.trim().toUpperCase() === "GDMTO" ? "cfe-gdmto" : null;
   if (!tariff) throw new TableError(`tarifa ${JSON.stringify(table.tarifa)} is not GDMTH or GDMTO`, "tarifa");
   let month = table.month;

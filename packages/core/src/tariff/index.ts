@@ -212,12 +212,18 @@ export type PdbtPrices = z.infer<typeof PdbtPrices>;
 export const HighVoltagePrices = z.object({ ...cfePrices, distribution: money.optional(), energy: perPeriod });
 export type HighVoltagePrices = z.infer<typeof HighVoltagePrices>;
 
+/** A power-factor threshold in percent (90, 95), not a fraction (Config.cfeBilling.powerFactorThresholdMin says why). */
+export const PowerFactorThreshold = z
+  .number({ error: "powerFactorThreshold must be a number" })
+  .min(Config.cfeBilling.powerFactorThresholdMin, `powerFactorThreshold is a percent such as 95, at least ${Config.cfeBilling.powerFactorThresholdMin}`)
+  .max(100, "powerFactorThreshold is a percent, at most 100");
+
 const cfeOptions = {
   zone: CfeZone,
   division: z.string().optional(),
   /** 15-minute demand on a window rolling every 5 minutes instead of aligned to :00/:15/:30/:45 (unconfirmed which CFE uses). */
   rollingDemand: z.boolean().optional(),
-  powerFactorThreshold: z.number().gt(0).max(100).optional(),
+  powerFactorThreshold: PowerFactorThreshold.optional(),
   lowVoltageMetering: z.boolean().optional(),
   loadFactor: z.number().gt(0).max(1).optional(),
   /**
