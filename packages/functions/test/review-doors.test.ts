@@ -158,4 +158,40 @@ describe("found by trying the doors", () => {
     // Nothing the API accepted ended in quarantine.
     expect(await p.database.db.select().from(quarantineTable)).toEqual([]);
   });
+
+  it("GET /v1/quarantine shows the first 2 KiB of each payload and its size, so a page of 1 MiB records stays answerable", async () => {
+    // Prepare: a record from the known device with a bad reading, padded to 1,000,000 bytes (under Kinesis' 1 MiB),
+    // and a small one; both are tied to the organization, so its admin token lists them.
+    const bad = (pad: number) => {
+      const head = `{"v":1,"deviceId":"${ids.device}","via":"kinesis","reading":{"meterId":"${meter}","kwh":-1},"pad":"`;
+      return Buffer.from(`${head}${"x".repeat(pad - head.length - 2)}"}`);
+    };
+    const big = bad(1_000_000);
+    const small = bad(200);
+    await p.log.append([
+      { partitionKey: meter, data: big },
+      { partitionKey: meter, data: small },
+    ]);
+    await consumer(await drainToEvent(p.log));
+
+    // Act
+    const response = await app.request("/v1/quarantine", { headers: { authorization: `Bearer ${p.apiToken}` } });
+    const text = await response.text();
+
+    // Assess: two items; the big one shows bytes 0–2047 of 1,000,000, the small one all 200.
+    expect(response.status).toBe(200);
+    const items = (JSON.parse(text) as { items: { payload: string; payloadEncoding: string; payloadBytes: number; payloadTruncated: boolean }[] }).items;
+    const bySize = [...items].sort((a, b) => b.payloadBytes - a.payloadBytes);
+    expect(bySize.map(({ payloadBytes, payloadTruncated, payloadEncoding }) => ({ payloadBytes, payloadTruncated, payloadEncoding }))).toEqual([
+      { payloadBytes: 1_000_000, payloadTruncated: true, payloadEncoding: "utf8" },
+      { payloadBytes: 200, payloadTruncated: false, payloadEncoding: "utf8" },
+    ]);
+    expect(bySize[0]?.payload).toBe(big.subarray(0, 2048).toString("utf8"));
+    expect(bySize[1]?.payload).toBe(small.toString("utf8"));
+    // The answer is a few KB, not the megabyte it carried before.
+    expect(text.length).toBeLessThan(10_000);
+    // Replay still has the whole bytes.
+    const [row] = await p.database.db.select().from(quarantineTable).where(eq(quarantineTable.sequenceNumber, "00000000000000000001"));
+    expect(row?.data.equals(big)).toBe(true);
+  });
 });
