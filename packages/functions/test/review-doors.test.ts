@@ -11,7 +11,7 @@ import { asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
-import { devicePrivateKeyPem, deviceToken, drainToEvent, ids, type Pipeline, pipeline } from "./support";
+import { devicePrivateKeyPem, deviceToken, drainToEvent, ids, otherDeviceToken, type Pipeline, pipeline } from "./support";
 
 type Answer = {
   status: number;
@@ -193,5 +193,34 @@ describe("found by trying the doors", () => {
     // Replay still has the whole bytes.
     const [row] = await p.database.db.select().from(quarantineTable).where(eq(quarantineTable.sequenceNumber, "00000000000000000001"));
     expect(row?.data.equals(big)).toBe(true);
+  });
+
+  it("the hour a clock repeats is two hourly buckets of its own: a 25-hour fall-back day in Tijuana gives 25 buckets of 10 kWh", async () => {
+    // Prepare: the other organization's Tijuana factory (US clock changes). Sunday 2026-11-01 the clock falls back
+    // at 02:00 PDT to 01:00 PST, so the local day runs 07:00Z (00:00 PDT) to 2026-11-02T08:00Z (00:00 PST):
+    // 25 hours, 90,000 s. One gap reading of 250 kWh over it is 10 kWh an hour (flat 10 kW).
+    const gap = { meterId: ids.otherMeter, start: "2026-11-01T07:00:00Z", seconds: 90_000, kwh: 250, gap: true };
+    expect((await call("/v1/ingest", otherDeviceToken, { readings: [gap] })).body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    await consumer(await drainToEvent(p.log));
+    const range = "from=2026-11-01T07:00:00Z&to=2026-11-02T08:00:00Z";
+
+    // Act
+    const hourly = await app.request(`/v1/factories/${ids.otherFactory}/usage?${range}&bucket=1h`, { headers: { authorization: `Bearer ${p.otherApiToken}` } });
+    const daily = await app.request(`/v1/factories/${ids.otherFactory}/usage?${range}&bucket=1d`, { headers: { authorization: `Bearer ${p.otherApiToken}` } });
+    const series = await app.request(`/v1/console/factories/${ids.otherFactory}?${range}&bucket=1h`, {
+      headers: { authorization: `Bearer ${p.otherApiToken}` },
+    });
+
+    // Assess: one bucket per real hour, each starting at its own instant: 01:00 PDT is 08:00Z, 01:00 PST is 09:00Z
+    // (before, both were one bucket of 20 kWh stamped 09:00Z, and the console drew 20 kW).
+    const hours = ((await hourly.json()) as { buckets: { start: string; kwh: number }[] }).buckets;
+    expect(hours.map((bucket) => bucket.start)).toEqual(
+      Array.from({ length: 25 }, (_, index) => new Date(Date.parse(gap.start) + index * 3_600_000).toISOString()),
+    );
+    expect(hours.every((bucket) => bucket.kwh === 10)).toBe(true);
+    expect(((await daily.json()) as { buckets: { start: string; kwh: number }[] }).buckets).toMatchObject([{ start: "2026-11-01T07:00:00.000Z", kwh: 250 }]);
+    const chart = ((await series.json()) as { buckets: { t: number[]; kw: number[] } }).buckets;
+    expect(chart.t).toEqual(hours.map((bucket) => Date.parse(bucket.start) / 1000));
+    expect(chart.kw.every((kw) => kw === 10)).toBe(true);
   });
 });
