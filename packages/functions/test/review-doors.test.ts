@@ -3,6 +3,7 @@
  * (a door that skipped the one instant parser, a URL check that threw, a batch judged against the store
  * but not against itself), tried here through the Hono app and the consumer handler.
  */
+import { Auth } from "@wattflow/core/auth";
 import { Signature } from "@wattflow/core/device/signature";
 import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
 import { Reading } from "@wattflow/core/reading";
@@ -222,5 +223,15 @@ describe("found by trying the doors", () => {
     const chart = ((await series.json()) as { buckets: { t: number[]; kw: number[] } }).buckets;
     expect(chart.t).toEqual(hours.map((bucket) => Date.parse(bucket.start) / 1000));
     expect(chart.kw.every((kw) => kw === 10)).toBe(true);
+  });
+
+  it("a viewer refused a quarantine replay is told the role that may replay (admin), not admin or operator", async () => {
+    const viewer = (await Auth.createToken({ organizationId: ids.organization, name: "v", role: "viewer" })).token;
+
+    const answer = await call("/v1/quarantine/replay", viewer, { ids: [] });
+
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ message: "POST /v1/quarantine/replay needs the role admin; this token or user is viewer" });
+    expect((await call("/v1/quarantine", viewer)).status).toBe(403);
   });
 });
