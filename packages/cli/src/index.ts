@@ -20,6 +20,12 @@ const program = new Command()
 
 for (const command of [start, quarantine, bench, edge, period, bill, cost, prices, flux, importFiles, runs]) command(program);
 
+// A reader that stops early (`wattflow cost … | head`) closes the pipe: that is the end of the output, not a crash.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
