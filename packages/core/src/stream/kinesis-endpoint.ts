@@ -322,7 +322,13 @@ export class KinesisEndpoint {
 
   private async getRecords(body: Record<string, unknown>) {
     const { shardId, position } = this.decodeIterator(body.ShardIterator);
-    const limit = Math.min(Number(body.Limit ?? 10_000), 10_000);
+    const limit = body.Limit ?? 10_000;
+    // Kinesis takes 1 to 10,000; anything else (0, a negative, text) read nothing here, silently.
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new KinesisApiError(
+        "ValidationException",
+        `1 validation error detected: Value '${String(limit).slice(0, 40)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000`,
+      );
     const { records, next } = await this.options.log.read(shardId, position, limit);
     const latest = this.options.log.latest(shardId);
     const caughtUp = next.segment === latest.segment && next.offset === latest.offset;
@@ -357,6 +363,12 @@ function toEntry(record: unknown, path: string) {
   const explicitHashKey = typeof value.ExplicitHashKey === "string" ? value.ExplicitHashKey : undefined;
   if (explicitHashKey !== undefined && !/^\d{1,39}$/.test(explicitHashKey))
     throw new KinesisApiError("ValidationException", `${path}.explicitHashKey must be a decimal number`);
+  // 39 digits reach past 2^128 - 1; such a key was put on the last shard instead of refused.
+  if (explicitHashKey !== undefined && BigInt(explicitHashKey) >= 2n ** 128n)
+    throw new KinesisApiError(
+      "InvalidArgumentException",
+      `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${explicitHashKey}`,
+    );
   return { partitionKey, data, explicitHashKey };
 }
 

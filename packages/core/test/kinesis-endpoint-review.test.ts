@@ -45,6 +45,30 @@ describe("the local Kinesis endpoint with the SDK's default (HTTP/2) handler", (
     expect(read.Records?.map((record) => Buffer.from(record.Data ?? []).toString())).toEqual(["one", "two"]);
   });
 
+  it("refuses a GetRecords Limit outside 1–10,000 and a hash key past 2^128 − 1, as Kinesis does, instead of reading nothing or using the last shard", async () => {
+    const kinesis = client();
+    const [shard] = (await kinesis.send(new ListShardsCommand({ StreamName: "readings" }))).Shards ?? [];
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({ StreamName: "readings", ShardId: shard?.ShardId, ShardIteratorType: "TRIM_HORIZON" }),
+    );
+
+    for (const Limit of [0, 10_001])
+      await expect(kinesis.send(new GetRecordsCommand({ ShardIterator, Limit }))).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(
+      kinesis.send(
+        new PutRecordsCommand({ StreamName: "readings", Records: [{ PartitionKey: "m", Data: Buffer.from("x"), ExplicitHashKey: (2n ** 128n).toString() }] }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidArgumentException" });
+    // The largest key is still taken.
+    const last = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: "readings",
+        Records: [{ PartitionKey: "m", Data: Buffer.from("x"), ExplicitHashKey: (2n ** 128n - 1n).toString() }],
+      }),
+    );
+    expect(last.FailedRecordCount).toBe(0);
+  });
+
   it("refuses a wrong secret with the error AWS gives", async () => {
     await expect(client("wrong").send(new ListShardsCommand({ StreamName: "readings" }))).rejects.toMatchObject({
       name: "InvalidSignatureException",
