@@ -29,6 +29,12 @@ const named = process.argv[2];
 const loads = named !== undefined && Object.hasOwn(commands, named) ? [commands[named]] : Object.values(commands);
 for (const module of await Promise.all(loads.map((load) => load?.()))) module?.register(program);
 
+// A reader that stops early (`wattflow cost … | head`) closes the pipe: that is the end of the output, not a crash.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -223,7 +223,7 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
     });
     const bad = await get(`/v1/meters/${meter}/gaps?from=yesterday&to=2026-10-13T16:30:00Z`, p.apiToken);
     expect(bad.status).toBe(400);
-    expect(bad.body.errors).toContainEqual({ path: "from", message: "from must be an ISO 8601 time" });
+    expect(bad.body.errors).toContainEqual({ path: "from", message: 'from: "yesterday" is not an ISO 8601 instant such as 2026-04-06T20:30:00Z' });
     expect((await get(`/v1/meters/${meter}/gaps?from=${start}&to=2026-10-13T16:30:00Z`, p.otherApiToken)).status).toBe(404);
   });
 

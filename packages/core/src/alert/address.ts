@@ -27,6 +27,8 @@ const ranges: [string, number, "ipv4" | "ipv6", string][] = [
   ["::", 96, "ipv6", "reserved"],
   ["::1", 128, "ipv6", "loopback"],
   ["fc00::", 7, "ipv6", "private (ULA)"],
+  // Local-use NAT64 (RFC 8215): translated inside the operator's own network.
+  ["64:ff9b:1::", 48, "ipv6", "private (NAT64 local-use)"],
   ["fe80::", 10, "ipv6", "link-local"],
   ["ff00::", 8, "ipv6", "multicast"],
 ];
@@ -49,7 +51,38 @@ export function refusal(address: string): string | undefined {
   const family = isIP(bare);
   if (family === 0) return undefined;
   for (const [kind, list] of lists) if (list.check(bare, family === 4 ? "ipv4" : "ipv6")) return kind;
+  // A router translates these to the IPv4 address they carry, so that address must be public too.
+  const carried = family === 6 ? embeddedIPv4(bare) : undefined;
+  return carried ? refusal(carried) : undefined;
+}
+
+/**
+ * The IPv4 address inside a NAT64 (64:ff9b::/96, RFC 6052) or 6to4 (2002::/16, RFC 3056) address.
+ * @example embeddedIPv4("64:ff9b::7f00:1") // "127.0.0.1"
+ */
+function embeddedIPv4(ipv6: string): string | undefined {
+  const words = hextets(ipv6);
+  if (!words) return undefined;
+  const dotted = (high: number, low: number) => [high >> 8, high & 255, low >> 8, low & 255].join(".");
+  if (words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((word) => word === 0)) return dotted(words[6] as number, words[7] as number);
+  if (words[0] === 0x2002) return dotted(words[1] as number, words[2] as number);
   return undefined;
+}
+
+/** The eight 16-bit words of a valid IPv6 address (`::` expanded, a dotted IPv4 tail converted). */
+function hextets(ipv6: string): number[] | undefined {
+  let text = ipv6;
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", rest] = text.split("::");
+  const left = head ? head.split(":") : [];
+  const right = rest ? rest.split(":") : [];
+  const zeros = rest === undefined ? 0 : 8 - left.length - right.length;
+  const words = [...left, ...Array<string>(zeros).fill("0"), ...right].map((word) => Number.parseInt(word, 16));
+  return words.length === 8 ? words : undefined;
 }
 
 /** Private targets are allowed only when WATTFLOW_WEBHOOK_ALLOW_PRIVATE=1 (a developer's own machine; never set by `npm start`). */
@@ -63,6 +96,8 @@ export function privateAllowed(): boolean {
  */
 export function urlRefusal(url: string): string | undefined {
   if (privateAllowed()) return undefined;
+  // Not a URL (an IPv6 zone id, no host…): nothing can be delivered to it.
+  if (!URL.canParse(url)) return `${JSON.stringify(url.slice(0, 100))} is not a URL`;
   const host = new URL(url).hostname.toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost")) return `${host} is a loopback name`;
   const kind = refusal(host);

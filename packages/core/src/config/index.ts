@@ -219,6 +219,14 @@ export const quarantineTextLimits = {
 } as const;
 
 /**
+ * Bytes of each record's payload that `GET /v1/quarantine` shows. A record holds up to 1 MiB and the list
+ * up to 1,000 records, while a Lambda answer holds 6 MB: whole payloads made the list unanswerable after
+ * six 1 MiB records (and a 1.4 GB answer locally). 2 KiB (2.7 KB in base64) is enough to tell what a
+ * record is; replay sends the whole bytes from the table.
+ */
+export const quarantineListPayloadBytes = 2048;
+
+/**
  * When `/health` says degraded. Readings are 5-minute intervals: a backlog older than a minute or an
  * undelivered reading older than two sweeps means the pipeline is not keeping up; more quarantined
  * records in an hour than one large gateway sends in an interval (200 meters) means a cause to fix.

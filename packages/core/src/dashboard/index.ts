@@ -173,7 +173,7 @@ export async function series(organizationId: string, factoryId: string, query: S
     query.bucket === "5m"
       ? undefined
       : db.execute(sql`
-      select extract(epoch from (date_bin(${width}::interval, interval_start at time zone ${zone}, timestamp '2000-01-01') at time zone ${zone}))::float8 as t,
+      select extract(epoch from ${Usage.bucketStart(width, zone)})::float8 as t,
         sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::float8 as cost, mode() within group (order by tou_period) as period
       from reading where ${range} group by 1 order by 1`),
     db.execute(sql`

@@ -136,13 +136,17 @@ export async function check(readings: readonly Reading.Input[]): Promise<Outcome
   const outcomes: Outcome[] = new Array(readings.length);
   const single = readings.filter((reading) => reading.seconds === Grid.slotMs / 1000);
   const stored = await storedSlots(single);
-  const seen = new Set<string>();
+  // The batch's first readings of empty slots, as `store` inserts them before settling the rest: a
+  // second value for the same slot, or a span over it, in the same batch is judged against them.
+  const batch = new Map<string, StoredSlot>();
   readings.forEach((reading, index) => {
     const key = `${reading.meterId}@${Date.parse(reading.start)}`;
-    if (reading.seconds === Grid.slotMs / 1000 && !stored.has(key) && !seen.has(key)) outcomes[index] = { kind: "stored" };
-    seen.add(key);
+    if (reading.seconds === Grid.slotMs / 1000 && !stored.has(key) && !batch.has(key)) {
+      outcomes[index] = { kind: "stored" };
+      batch.set(key, { quality: "measured", kwh: reading.kwh });
+    }
   });
-  await settleOnMeasured(readings, outcomes, stored);
+  await settleOnMeasured(readings, outcomes, new Map([...stored, ...batch]));
   const placeholder = (start: number) => ({ intervalStart: new Date(start) }) as NewReading;
   for (const [meterId, indexes] of slowByMeter(
     readings.map((reading) => ({ reading })),
@@ -153,6 +157,11 @@ export async function check(readings: readonly Reading.Input[]): Promise<Outcome
       meterId,
       indexes.map((index) => readings[index] as Reading.Input),
     );
+    for (const [key, slot] of batch) {
+      const [owner, start] = key.split("@") as [string, string];
+      if (owner !== meterId) continue;
+      state.slots.set(Number(start), { quality: "measured", micro: Grid.toMicro(slot.kwh), spanStart: null, row: placeholder(Number(start)), dirty: false });
+    }
     for (const index of indexes) {
       const reading = readings[index] as Reading.Input;
       outcomes[index] = Grid.apply(

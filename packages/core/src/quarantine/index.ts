@@ -2,11 +2,11 @@
  * Records the pipeline could not take. Each is kept whole (its bytes), with the reason and the
  * problems by path, until someone fixes the cause and replays it through the stream.
  */
-import { and, count, desc, eq, gte, inArray, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, gte, inArray, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { RawArchive } from "../archive";
 import type { Actor } from "../auth";
-import { quarantineTextLimits } from "../config";
+import { quarantineListPayloadBytes, quarantineTextLimits } from "../config";
 import { Database } from "../database";
 import { Stream, StreamUnavailableError } from "../stream";
 import type { Problem } from "../util/error";
@@ -40,9 +40,12 @@ export type Item = {
   meterId: string | null;
   partitionKey: string | null;
   sequenceNumber: string | null;
-  /** The bytes as UTF-8 text when they are valid UTF-8 without NUL, else base64. */
+  /** The first `quarantineListPayloadBytes` bytes, as UTF-8 text when they are valid UTF-8 without NUL, else base64. */
   payload: string;
   payloadEncoding: "utf8" | "base64";
+  /** The record's whole size in bytes; `payloadTruncated` when `payload` shows only its beginning. */
+  payloadBytes: number;
+  payloadTruncated: boolean;
   replayedAt: string | null;
   replayCount: number;
 };
@@ -199,9 +202,20 @@ function visibleTo(actor: Actor) {
     : eq(quarantineTable.organizationId, actor.organizationId);
 }
 
+/**
+ * The actor's quarantined records, newest first (at most `limit`, 1,000 by default), each with the
+ * beginning of its payload (`quarantineListPayloadBytes`) and its whole size; the whole bytes stay in
+ * the table for replay.
+ */
 export async function list(actor: Actor, options: { includeReplayed?: boolean; limit?: number } = {}): Promise<Item[]> {
+  const { data: _data, ...columns } = getTableColumns(quarantineTable);
   const rows = await Database.use()
-    .select()
+    .select({
+      ...columns,
+      // Only the beginning leaves the database: a page of 1 MiB records would not fit any answer.
+      preview: sql<Buffer>`substring(${quarantineTable.data} from 1 for ${quarantineListPayloadBytes})`.mapWith(quarantineTable.data),
+      bytes: sql<number>`octet_length(${quarantineTable.data})`.mapWith(Number),
+    })
     .from(quarantineTable)
     .where(and(visibleTo(actor), options.includeReplayed ? undefined : isNull(quarantineTable.replayedAt)))
     .orderBy(desc(quarantineTable.createdAt))
@@ -216,7 +230,9 @@ export async function list(actor: Actor, options: { includeReplayed?: boolean; l
     meterId: row.meterId,
     partitionKey: row.partitionKey,
     sequenceNumber: row.sequenceNumber,
-    ...encodePayload(row.data),
+    ...encodePayload(row.preview),
+    payloadBytes: row.bytes,
+    payloadTruncated: row.bytes > quarantineListPayloadBytes,
     replayedAt: row.replayedAt?.toISOString() ?? null,
     replayCount: row.replayCount,
   }));

@@ -57,7 +57,8 @@ export const StreamRecord = z.object({
   /** Which route the reading took from the gateway: straight to Kinesis or through POST /v1/ingest. */
   via: z.enum(["kinesis", "http"], { error: "via must be kinesis or http" }),
   /** When the cloud first received it (the API for the http route, the stream's arrival time otherwise). */
-  receivedAt: z.string().datetime().optional(),
+  // The one instant parser: a year Postgres cannot hold (0000) is an invalid record, not a failing batch.
+  receivedAt: Instant.schema("receivedAt", { kind: "utc" }).optional(),
   reading: z.unknown(),
   /** Who wrote the record: the device's Ed25519 signature (via kinesis) or the API's (via http); see device/signature.ts. */
   sig: z.string().optional(),

@@ -8,8 +8,9 @@
  * HMAC-sealed, so a forged one is an InvalidArgumentException and an old one ExpiredIteratorException.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { kinesis as limits } from "../config";
 import type { DurableLog, Position } from "./log";
@@ -57,7 +58,8 @@ function bytesOf(data: string | ArrayBuffer | ArrayBufferView): string | Buffer 
 }
 
 export class KinesisEndpoint {
-  private server?: Server;
+  private server?: NetServer;
+  private readonly sockets = new Set<Socket>();
   /** Seals shard iterators; new per process, like an iterator that does not survive a Kinesis restart. */
   private readonly iteratorKey = randomBytes(32);
 
@@ -68,7 +70,22 @@ export class KinesisEndpoint {
   }
 
   async listen(port: number, host = "127.0.0.1"): Promise<string> {
-    this.server = createServer((request, response) => void this.serve(request, response));
+    const handler = (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) =>
+      void this.serve(request as IncomingMessage, response as ServerResponse);
+    const http1 = createServer(handler);
+    const http2 = createHttp2Server(handler);
+    // @aws-sdk/client-kinesis speaks HTTP/2 by default (prior knowledge on http://), gateways HTTP/1.1:
+    // a connection opening with the HTTP/2 preface ("PRI * HTTP/2.0") goes to the HTTP/2 server.
+    this.server = createNetServer((socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+      socket.once("data", (chunk: Buffer) => {
+        socket.pause();
+        socket.unshift(chunk);
+        (chunk.subarray(0, 3).toString("latin1") === "PRI" ? http2 : http1).emit("connection", socket);
+        process.nextTick(() => socket.resume());
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       this.server?.once("error", reject);
       this.server?.listen(port, host, () => resolve());
@@ -80,7 +97,7 @@ export class KinesisEndpoint {
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
-    server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -111,7 +128,7 @@ export class KinesisEndpoint {
   private async authorize(request: IncomingMessage, body: Buffer): Promise<void> {
     const authorization = String(request.headers.authorization ?? "");
     const parts =
-      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;:-]+), ?Signature=([0-9a-f]{64})$/.exec(
         authorization,
       );
     if (!parts || parts[1] !== this.options.accessKeyId) {
@@ -128,6 +145,7 @@ export class KinesisEndpoint {
     }
     const headers: Record<string, string> = {};
     for (const name of String(signedHeaders).split(";")) {
+      // Over HTTP/2 the SDK signs the host as the :authority pseudo-header, which Node keeps among the headers.
       const value = request.headers[name];
       headers[name] = Array.isArray(value) ? value.join(",") : String(value ?? "");
     }
@@ -145,7 +163,7 @@ export class KinesisEndpoint {
       {
         method: request.method ?? "POST",
         protocol: "http:",
-        hostname: headers.host ?? "",
+        hostname: headers.host ?? headers[":authority"] ?? "",
         path: url.pathname,
         query: Object.fromEntries(url.searchParams),
         headers,
@@ -304,7 +322,13 @@ export class KinesisEndpoint {
 
   private async getRecords(body: Record<string, unknown>) {
     const { shardId, position } = this.decodeIterator(body.ShardIterator);
-    const limit = Math.min(Number(body.Limit ?? 10_000), 10_000);
+    const limit = body.Limit ?? 10_000;
+    // Kinesis takes 1 to 10,000; anything else (0, a negative, text) read nothing here, silently.
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new KinesisApiError(
+        "ValidationException",
+        `1 validation error detected: Value '${String(limit).slice(0, 40)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000`,
+      );
     const { records, next } = await this.options.log.read(shardId, position, limit);
     const latest = this.options.log.latest(shardId);
     const caughtUp = next.segment === latest.segment && next.offset === latest.offset;
@@ -339,6 +363,12 @@ function toEntry(record: unknown, path: string) {
   const explicitHashKey = typeof value.ExplicitHashKey === "string" ? value.ExplicitHashKey : undefined;
   if (explicitHashKey !== undefined && !/^\d{1,39}$/.test(explicitHashKey))
     throw new KinesisApiError("ValidationException", `${path}.explicitHashKey must be a decimal number`);
+  // 39 digits reach past 2^128 - 1; such a key was put on the last shard instead of refused.
+  if (explicitHashKey !== undefined && BigInt(explicitHashKey) >= 2n ** 128n)
+    throw new KinesisApiError(
+      "InvalidArgumentException",
+      `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${explicitHashKey}`,
+    );
   return { partitionKey, data, explicitHashKey };
 }
 

@@ -47,6 +47,21 @@ export type Result = {
 
 const bucketWidth = { "5m": "5 minutes", "1h": "1 hour", "1d": "1 day" } as const;
 
+/**
+ * SQL for the instant (timestamptz) a reading's bucket of `width` starts at, on `timeZone`'s wall clock:
+ * a day is the local day; an hour or 5 minutes is binned on the local clock and turned back into an
+ * instant with the reading's own UTC offset, so the hour a clock repeats when it falls back is two
+ * buckets (01:00 daylight, 01:00 standard), each starting at its own instant, never one two-hour bucket
+ * stamped with the second. Used by usage and the console's series.
+ * @example bucketStart("1 hour", "America/Ciudad_Juarez") // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
+ */
+export function bucketStart(width: (typeof bucketWidth)[keyof typeof bucketWidth], timeZone: string) {
+  const local = sql`(interval_start at time zone ${timeZone})`;
+  const bin = sql`date_bin(${width}::interval, ${local}, timestamp '2000-01-01')`;
+  if (width === "1 day") return sql`(${bin} at time zone ${timeZone})`;
+  return sql`((${bin} - (${local} - (interval_start at time zone 'UTC'))) at time zone 'UTC')`;
+}
+
 /** Usage of one factory over [from, to); 1d buckets are the factory's local days. `now` bounds the missing slots. */
 export async function factory(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Result> {
   const found = await Factory.get(organizationId, factoryId);
@@ -55,7 +70,7 @@ export async function factory(organizationId: string, factoryId: string, query: 
   // Buckets are computed on local wall time and turned back into instants, so a day is the factory's day.
   const result = await Database.use().execute(sql`
     select
-      ((date_bin(${width}::interval, interval_start at time zone ${found.timeZone}, timestamp '2000-01-01') ) at time zone ${found.timeZone}) as bucket_start,
+      ${bucketStart(width, found.timeZone)} as bucket_start,
       sum(kwh)::float8 as kwh,
       coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh,
       coalesce(sum(cost), 0)::text as cost,
@@ -159,8 +174,9 @@ export async function lastReadingStart(meterIds: string[]): Promise<Date | undef
 
 export const GapsQuery = z
   .object({
-    from: z.string({ error: "from is required (ISO 8601)" }).datetime({ offset: true, message: "from must be an ISO 8601 time" }),
-    to: z.string({ error: "to is required (ISO 8601)" }).datetime({ offset: true, message: "to must be an ISO 8601 time" }),
+    // The one instant parser, as every other time parameter: a year the store cannot hold is a 400, not a failed query.
+    from: Instant.schema("from"),
+    to: Instant.schema("to"),
   })
   .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
   .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= gapsMaxDays * 86_400_000, {

@@ -70,10 +70,12 @@ const meters = new Hono()
 
 const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
 // An organization's quarantine is its operators' and admins' (records no organization claims: platform actors only); replay is admin-only.
+// Each route names its own roles, so a refusal names the role that would do (a viewer replaying is told admin).
 const quarantine = new Hono()
   .use(actorAuth)
-  .use(requireRole("admin", "operator"))
-  .get("/", async (c) => c.json({ items: await Quarantine.list(c.get("actor"), { includeReplayed: c.req.query("all") === "true" }) }))
+  .get("/", requireRole("admin", "operator"), async (c) =>
+    c.json({ items: await Quarantine.list(c.get("actor"), { includeReplayed: c.req.query("all") === "true" }) }),
+  )
   .post("/replay", requireRole("admin"), async (c) => {
     const body = parse(ReplayBody, await jsonBody(c), "quarantine.invalid_replay");
     return c.json(await Quarantine.replay(c.get("actor"), body.ids));
