@@ -1,4 +1,5 @@
 /** Console API: sign-in with session cookies, onboarding and gateway credentials, figures, and organization isolation on every route. */
+import { Close } from "@wattflow/core/close";
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Testing } from "@wattflow/core/testing";
@@ -394,6 +395,30 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       const cost = 246 * 2.1534;
       const expected = (cost + (cost * (Date.parse("2026-04-01T06:00:00Z") - Date.parse("2026-03-10T19:00:00Z"))) / 3_600_000).toFixed(2);
       expect(Number(plant?.month.projectedCost)).toBeCloseTo(Number(expected), 1);
+    });
+
+    it("says how much of the month's energy and of its closed bill was estimated from a gap reading", async () => {
+      // A half-hour gap reading of 6 kWh for meter 1: spread flat over 6 slots of 1 kWh, all estimated.
+      const gap = { meterId: ids.meters[1], start: "2026-03-10T20:00:00Z", seconds: 1800, kwh: 6, gap: true };
+      const ingest = await app.request("/v1/ingest", {
+        method: "POST",
+        headers: { authorization: `Bearer ${deviceToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ readings: [gap] }),
+      });
+      expect((await json(ingest)).accepted).toBe(1);
+      await consumer(await drainToEvent(p.log));
+
+      // The month so far: the 246 kWh measured above and the 6 kWh estimated.
+      const [plant] = await Dashboard.overview(ids.organization, new Date("2026-03-10T21:00:00Z"));
+      expect(plant?.month).toMatchObject({ kwh: 252, estimatedKwh: 6 });
+
+      // March closed: its bill carries the same 6 kWh estimated, and the console's bills list shows it.
+      await Close.factoryMonth({ factoryId: ids.factory, month: "2026-03" });
+      const { bills } = (await json(await asSession(adminCookie, `/v1/console/factories/${ids.factory}/bills`))) as {
+        bills: { month: string; source: string; estimatedKwh: string | null }[];
+      };
+      const march = bills.find((bill) => bill.month === "2026-03" && bill.source === "wattflow");
+      expect(Number(march?.estimatedKwh)).toBe(6);
     });
   });
 });

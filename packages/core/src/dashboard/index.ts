@@ -30,7 +30,8 @@ export type FactorySummary = {
   currency: string;
   meters: number;
   today: { kwh: number; cost: string };
-  month: { start: string; kwh: number; cost: string; projectedCost: string | null; powerFactor: number | null };
+  /** `estimatedKwh`: the part of `kwh` spread from gap readings (quality "estimated"), not measured. */
+  month: { start: string; kwh: number; estimatedKwh: number; cost: string; projectedCost: string | null; powerFactor: number | null };
   demand: { windowStart: string | null; kw: number | null; contractedKw: number | null };
   lastReadingEnd: string | null;
 };
@@ -52,6 +53,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
     month_end: string | Date;
     meters: number;
     kwh_month: number | null;
+    estimated_kwh_month: number | null;
     cost_month: string | null;
     kvarh_month: number | null;
     kwh_with_kvarh_month: number | null;
@@ -72,10 +74,10 @@ export async function overview(organizationId: string, now = new Date()): Promis
         from factory where organization_id = ${organizationId})
       select f.id, f.name, f.time_zone, f.currency, f.contracted, f.month_start, f.month_end,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.kwh_month, m.cost_month, m.kvarh_month, m.kwh_with_kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
+        m.kwh_month, m.estimated_kwh_month, m.cost_month, m.kvarh_month, m.kwh_with_kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
       from f
       left join lateral (
-        select sum(kwh)::float8 as kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month, ${kwhWithKvarh} as kwh_with_kvarh_month,
+        select sum(kwh)::float8 as kwh_month, (sum(kwh) filter (where quality = 'estimated'))::float8 as estimated_kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month, ${kwhWithKvarh} as kwh_with_kvarh_month,
           max(interval_start + interval_seconds * interval '1 second') as last_end
         from reading r where r.factory_id = f.id and r.interval_start >= f.month_start and r.interval_start < least(f.month_end, ${at}::timestamptz)) m on true
       left join lateral (
@@ -110,6 +112,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
       month: {
         start: new Date(monthStart).toISOString(),
         kwh: round(row.kwh_month ?? 0, 3),
+        estimatedKwh: round(row.estimated_kwh_month ?? 0, 3),
         cost: money(row.cost_month),
         projectedCost,
         powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh_month ?? 0, kvarh: row.kvarh_month }),
