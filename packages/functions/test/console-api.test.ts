@@ -397,7 +397,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(Number(plant?.month.projectedCost)).toBeCloseTo(Number(expected), 1);
     });
 
-    it("says how much of the month's energy and of its closed bill was estimated from a gap reading", async () => {
+    it("says how much of a range's, the month's and a closed bill's energy was estimated from a gap reading", async () => {
       // A half-hour gap reading of 6 kWh for meter 1: spread flat over 6 slots of 1 kWh, all estimated.
       const gap = { meterId: ids.meters[1], start: "2026-03-10T20:00:00Z", seconds: 1800, kwh: 6, gap: true };
       const ingest = await app.request("/v1/ingest", {
@@ -407,6 +407,14 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       });
       expect((await json(ingest)).accepted).toBe(1);
       await consumer(await drainToEvent(p.log));
+
+      // 18:00–21:00: 246 kWh measured, 6 estimated; 6 / 252 = 0.0238. Missing: 4 meters × 36 slots − (24 + 6) stored = 114.
+      const series = (await json(
+        await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-03-10T18:00:00Z&to=2026-03-10T21:00:00Z&bucket=5m`),
+      )) as Dashboard.Series;
+      expect(series.totals).toMatchObject({ kwh: 252, measuredKwh: 246, estimatedKwh: 6, estimatedShare: 0.0238, missingSlots: 114 });
+      expect(series.buckets.estimatedKwh[series.buckets.t.indexOf(Date.parse("2026-03-10T20:00:00Z") / 1000)]).toBe(1);
+      expect(series.buckets.estimatedKwh[0]).toBe(0);
 
       // The month so far: the 246 kWh measured above and the 6 kWh estimated.
       const [plant] = await Dashboard.overview(ids.organization, new Date("2026-03-10T21:00:00Z"));

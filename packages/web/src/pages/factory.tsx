@@ -1,13 +1,12 @@
 /**
  * One factory over a range: power and cost with TOU periods shaded, cost per period, 15-minute demand
- * with the month's peak and the contracted demand, and the meters table with each meter's gaps. How much
- * of the energy was estimated (spread from gap readings) and how many slots hold no value come from the
- * public usage route. The time from the API's answer to the painted page is measured on every load
- * (performance measure "factory:render").
+ * with the month's peak and the contracted demand, how much energy was estimated (spread from gap
+ * readings) and how many slots hold no value, and the meters table with each meter's gaps. The time from
+ * the API's answer to the painted page is measured on every load (performance measure "factory:render").
  */
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
-import { api, type Gaps, ok, type Series, type Usage } from "../api";
+import { api, type Gaps, ok, type Series } from "../api";
 import { Chart, estimatedFill, estimatedSwatch, peakMarker, periodColor, touShading } from "../charts";
 import { fromLocal, localMidnight, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
@@ -48,13 +47,12 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
     if (!factory) return undefined;
     performance.clearMarks();
     const query = { ...bounds(range, factory.timeZone), bucket: "5m" as const };
-    // The usage route's 5-minute buckets are the series' slots, with how much of each was estimated.
-    const [figures, usage] = await Promise.all([
-      ok(api.v1.console.factories[":id"].$get({ param: { id }, query })),
-      ok(api.v1.factories[":id"].usage.$get({ param: { id }, query })),
-    ]);
-    performance.mark("factory:data");
-    return { figures, usage };
+    return ok(
+      api.v1.console.factories[":id"].$get({ param: { id }, query }).then((response) => {
+        performance.mark("factory:data");
+        return response;
+      }),
+    );
   }, [id, range, factory?.timeZone]);
 
   if (factories.error) return <p className="error">{factories.error.message}</p>;
@@ -79,12 +77,12 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
       {series.error && <p className="error">{series.error.message}</p>}
       {series.loading && <p className="muted small">Loading readings…</p>}
       {/* Keyed by range: new data mounts anew, so each load is measured from its own answer. */}
-      {series.data && <FactoryFigures key={`${series.data.figures.from}/${series.data.figures.to}`} series={series.data.figures} usage={series.data.usage} />}
+      {series.data && <FactoryFigures key={`${series.data.from}/${series.data.to}`} series={series.data} />}
     </section>
   );
 }
 
-function FactoryFigures({ series, usage }: { series: Series; usage: Usage }) {
+function FactoryFigures({ series }: { series: Series }) {
   const section = useRef<HTMLDivElement>(null);
   const [renderMs, setRenderMs] = useState<number>();
   const { factory, buckets, demand } = series;
@@ -92,12 +90,8 @@ function FactoryFigures({ series, usage }: { series: Series; usage: Usage }) {
   // uPlot shows times in the factory's zone, not the browser's.
   const tzDate = useMemo(() => (ts: number) => uPlot.tzDate(new Date(ts * 1000), zone), [zone]);
 
-  // Estimated kW of each series bucket (its estimated kWh over 5 minutes); 0 where all was measured.
-  const estimatedKw = useMemo(() => {
-    const byStart = new Map(usage.buckets.map((bucket) => [Date.parse(bucket.start) / 1000, (bucket.estimatedKwh * 3600) / 300]));
-    return buckets.t.map((t) => byStart.get(t) ?? 0);
-  }, [usage.buckets, buckets.t]);
-  const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost, estimatedKw], [buckets, estimatedKw]);
+  // Estimated kW of each 5-minute bucket: its estimated kWh × 12; 0 where all was measured.
+  const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost, buckets.estimatedKwh.map((kwh) => kwh * 12)], [buckets]);
   const powerOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(
     () => ({
       tzDate,
@@ -173,11 +167,11 @@ function FactoryFigures({ series, usage }: { series: Series; usage: Usage }) {
         <div>
           <dt>Measured · estimated</dt>
           <dd className="sub" data-testid="range-measured">
-            {text.measured} {num(usage.totals.measuredKwh, 1)} kWh · {text.estimated} {num(usage.totals.estimatedKwh, 1)} kWh (
-            {percent(usage.totals.estimatedShare)})
+            {text.measured} {num(series.totals.measuredKwh, 1)} kWh · {text.estimated} {num(series.totals.estimatedKwh, 1)} kWh (
+            {percent(series.totals.estimatedShare)})
           </dd>
-          <dd className={usage.totals.missingSlots > 0 ? "sub bad" : "sub"} data-testid="range-missing">
-            {text.missingSlots} {num(usage.totals.missingSlots)}
+          <dd className={series.totals.missingSlots > 0 ? "sub bad" : "sub"} data-testid="range-missing">
+            {text.missingSlots} {num(series.totals.missingSlots)}
           </dd>
         </div>
         <div>
