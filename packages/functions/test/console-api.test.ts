@@ -1,4 +1,5 @@
 /** Console API: sign-in with session cookies, onboarding and gateway credentials, figures, and organization isolation on every route. */
+import { Close } from "@wattflow/core/close";
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Testing } from "@wattflow/core/testing";
@@ -416,6 +417,38 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       const cost = 246 * 2.1534;
       const expected = (cost + (cost * (Date.parse("2026-04-01T06:00:00Z") - Date.parse("2026-03-10T19:00:00Z"))) / 3_600_000).toFixed(2);
       expect(Number(plant?.month.projectedCost)).toBeCloseTo(Number(expected), 1);
+    });
+
+    it("says how much of a range's, the month's and a closed bill's energy was estimated from a gap reading", async () => {
+      // A half-hour gap reading of 6 kWh for meter 1: spread flat over 6 slots of 1 kWh, all estimated.
+      const gap = { meterId: ids.meters[1], start: "2026-03-10T20:00:00Z", seconds: 1800, kwh: 6, gap: true };
+      const ingest = await app.request("/v1/ingest", {
+        method: "POST",
+        headers: { authorization: `Bearer ${deviceToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ readings: [gap] }),
+      });
+      expect((await json(ingest)).accepted).toBe(1);
+      await consumer(await drainToEvent(p.log));
+
+      // 18:00–21:00: 246 kWh measured, 6 estimated; 6 / 252 = 0.0238. Missing: 4 meters × 36 slots − (24 + 6) stored = 114.
+      const series = (await json(
+        await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-03-10T18:00:00Z&to=2026-03-10T21:00:00Z&bucket=5m`),
+      )) as Dashboard.Series;
+      expect(series.totals).toMatchObject({ kwh: 252, measuredKwh: 246, estimatedKwh: 6, estimatedShare: 0.0238, missingSlots: 114 });
+      expect(series.buckets.estimatedKwh[series.buckets.t.indexOf(Date.parse("2026-03-10T20:00:00Z") / 1000)]).toBe(1);
+      expect(series.buckets.estimatedKwh[0]).toBe(0);
+
+      // The month so far: the 246 kWh measured above and the 6 kWh estimated.
+      const [plant] = await Dashboard.overview(ids.organization, new Date("2026-03-10T21:00:00Z"));
+      expect(plant?.month).toMatchObject({ kwh: 252, estimatedKwh: 6 });
+
+      // March closed: its bill carries the same 6 kWh estimated, and the console's bills list shows it.
+      await Close.factoryMonth({ factoryId: ids.factory, month: "2026-03" });
+      const { bills } = (await json(await asSession(adminCookie, `/v1/console/factories/${ids.factory}/bills`))) as {
+        bills: { month: string; source: string; estimatedKwh: string | null }[];
+      };
+      const march = bills.find((bill) => bill.month === "2026-03" && bill.source === "wattflow");
+      expect(Number(march?.estimatedKwh)).toBe(6);
     });
   });
 });

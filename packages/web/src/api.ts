@@ -39,4 +39,5 @@ export type Series = InferResponseType<(typeof api.v1.console.factories)[":id"][
 export type Devices = InferResponseType<(typeof api.v1.devices)["$get"], 200>;
 export type Factories = InferResponseType<(typeof api.v1.factories)["$get"], 200>;
 export type Tariffs = InferResponseType<(typeof api.v1.console.factories)[":id"]["tariffs"]["$get"], 200>;
+export type Gaps = InferResponseType<(typeof api.v1.meters)[":id"]["gaps"]["$get"], 200>;
 export type Bills = InferResponseType<(typeof api.v1.console.factories)[":id"]["bills"]["$get"], 200>;

@@ -84,3 +84,22 @@ export function peakMarker(peak: { t: number; kw: number } | null): uPlot.Plugin
     },
   };
 }
+
+/** Estimated energy's colour: the line of its series and the stripes of its hatching. */
+export const estimatedSwatch = "rgba(154, 103, 0, 0.9)";
+
+/** Diagonal stripes, so estimated energy reads as different from measured in colour and in print. */
+export const estimatedFill: uPlot.Series.Fill = (u) => {
+  const ratio = devicePixelRatio || 1;
+  const tile = document.createElement("canvas");
+  tile.width = tile.height = 8 * ratio;
+  const ctx = tile.getContext("2d");
+  if (!ctx) return "rgba(154, 103, 0, 0.25)";
+  ctx.strokeStyle = estimatedSwatch;
+  ctx.lineWidth = ratio;
+  ctx.beginPath();
+  ctx.moveTo(0, tile.height);
+  ctx.lineTo(tile.width, 0);
+  ctx.stroke();
+  return u.ctx.createPattern(tile, "repeat") ?? "rgba(154, 103, 0, 0.25)";
+};

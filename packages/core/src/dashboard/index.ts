@@ -21,6 +21,9 @@ const money = (value: string | null | undefined) => new Decimal(value ?? 0).toDe
 const instant = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
 /** The kWh of readings that carry kVArh, summed: what power factor pairs with sum(kvarh) (Figures.powerFactor). */
+/** The kWh of estimated slots (spread from gap readings), summed; 0 when all was measured. */
+const estimatedKwh = sql.raw("coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8");
+
 const kwhWithKvarh = sql.raw(`sum(${Figures.sql.kwhWithKvarh("kwh", "kvarh")})::float8`);
 
 export type FactorySummary = {
@@ -30,7 +33,8 @@ export type FactorySummary = {
   currency: string;
   meters: number;
   today: { kwh: number; cost: string };
-  month: { start: string; kwh: number; cost: string; projectedCost: string | null; powerFactor: number | null };
+  /** `estimatedKwh`: the part of `kwh` spread from gap readings (quality "estimated"), not measured. */
+  month: { start: string; kwh: number; estimatedKwh: number; cost: string; projectedCost: string | null; powerFactor: number | null };
   demand: { windowStart: string | null; kw: number | null; contractedKw: number | null };
   lastReadingEnd: string | null;
 };
@@ -52,6 +56,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
     month_end: string | Date;
     meters: number;
     kwh_month: number | null;
+    estimated_kwh_month: number | null;
     cost_month: string | null;
     kvarh_month: number | null;
     kwh_with_kvarh_month: number | null;
@@ -72,10 +77,10 @@ export async function overview(organizationId: string, now = new Date()): Promis
         from factory where organization_id = ${organizationId})
       select f.id, f.name, f.time_zone, f.currency, f.contracted, f.month_start, f.month_end,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.kwh_month, m.cost_month, m.kvarh_month, m.kwh_with_kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
+        m.kwh_month, m.estimated_kwh_month, m.cost_month, m.kvarh_month, m.kwh_with_kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
       from f
       left join lateral (
-        select sum(kwh)::float8 as kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month, ${kwhWithKvarh} as kwh_with_kvarh_month,
+        select sum(kwh)::float8 as kwh_month, (sum(kwh) filter (where quality = 'estimated'))::float8 as estimated_kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month, ${kwhWithKvarh} as kwh_with_kvarh_month,
           max(interval_start + interval_seconds * interval '1 second') as last_end
         from reading r where r.factory_id = f.id and r.interval_start >= f.month_start and r.interval_start < least(f.month_end, ${at}::timestamptz)) m on true
       left join lateral (
@@ -110,6 +115,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
       month: {
         start: new Date(monthStart).toISOString(),
         kwh: round(row.kwh_month ?? 0, 3),
+        estimatedKwh: round(row.estimated_kwh_month ?? 0, 3),
         cost: money(row.cost_month),
         projectedCost,
         powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh_month ?? 0, kvarh: row.kvarh_month }),
@@ -130,13 +136,23 @@ export type Series = {
   from: string;
   to: string;
   bucket: SeriesQuery["bucket"];
-  /** Bucket starts (epoch seconds), average kW, kWh, cost and the bucket's most frequent TOU period. */
-  buckets: { t: number[]; kw: number[]; kwh: number[]; cost: number[]; period: (string | null)[] };
+  /** Bucket starts (epoch seconds), average kW, kWh (`estimatedKwh` of it spread from gap readings), cost and the bucket's most frequent TOU period. */
+  buckets: { t: number[]; kw: number[]; kwh: number[]; estimatedKwh: number[]; cost: number[]; period: (string | null)[] };
   /** 15-minute demand windows aligned to :00/:15/:30/:45; kW = window kWh × 4. */
   demand: { t: number[]; kw: number[]; peak: { t: number; kw: number } | null; contractedKw: number | null };
   /** Null period: a tariff without time-of-use periods (or readings not priced yet). */
   byPeriod: { period: string | null; kwh: number; cost: string }[];
-  totals: { kwh: number; cost: string; readings: number; powerFactor: number | null };
+  /** As the usage route's totals: measured + estimated = kWh; `missingSlots`: meter slots in [from, min(to, now)) with no value. */
+  totals: {
+    kwh: number;
+    cost: string;
+    readings: number;
+    powerFactor: number | null;
+    measuredKwh: number;
+    estimatedKwh: number;
+    estimatedShare: number;
+    missingSlots: number;
+  };
   meters: {
     id: string;
     name: string;
@@ -152,8 +168,8 @@ export type Series = {
 
 const bucketWidth = { "5m": ["5 minutes", 300], "1h": ["1 hour", 3600], "1d": ["1 day", 86_400] } as const;
 
-/** One factory's figures over [from, to); an unknown or another organization's factory is not found. */
-export async function series(organizationId: string, factoryId: string, query: SeriesQuery): Promise<Series> {
+/** One factory's figures over [from, to); an unknown or another organization's factory is not found. `now` bounds the missing slots. */
+export async function series(organizationId: string, factoryId: string, query: SeriesQuery, now = new Date()): Promise<Series> {
   const factory = await Factory.get(organizationId, factoryId);
   if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
   if (Date.parse(query.to) - Date.parse(query.from) > maxSeriesDays * 86_400_000)
@@ -166,7 +182,8 @@ export async function series(organizationId: string, factoryId: string, query: S
   // demand, the periods and the totals; a month of 200 meters is 1.7 million rows, so passes count.
   const [slotRows, localRows, meterRows] = await Promise.all([
     db.execute(sql`
-      select extract(epoch from interval_start)::float8 as t, tou_period as period, sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::text as cost,
+      select extract(epoch from interval_start)::float8 as t, tou_period as period, sum(kwh)::float8 as kwh, ${estimatedKwh} as estimated_kwh,
+        coalesce(sum(cost), 0)::text as cost,
         sum(kvarh)::float8 as kvarh, ${kwhWithKvarh} as kwh_with_kvarh, count(*)::int as readings
       from reading where ${range} group by interval_start, tou_period order by 1`),
     // Hours and days are the factory's local ones.
@@ -174,7 +191,7 @@ export async function series(organizationId: string, factoryId: string, query: S
       ? undefined
       : db.execute(sql`
       select extract(epoch from ${Usage.bucketStart(width, zone)})::float8 as t,
-        sum(kwh)::float8 as kwh, coalesce(sum(cost), 0)::float8 as cost, mode() within group (order by tou_period) as period
+        sum(kwh)::float8 as kwh, ${estimatedKwh} as estimated_kwh, coalesce(sum(cost), 0)::float8 as cost, mode() within group (order by tou_period) as period
       from reading where ${range} group by 1 order by 1`),
     db.execute(sql`
       select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.kwh_with_kvarh, r.last
@@ -185,30 +202,39 @@ export async function series(organizationId: string, factoryId: string, query: S
       where m.factory_id = ${factoryId} order by m.line, m.name`),
   ]);
 
-  const slots = rowsOf<{ t: number; period: string | null; kwh: number; cost: string; kvarh: number | null; kwh_with_kvarh: number | null; readings: number }>(
-    slotRows,
-  );
-  const buckets: Series["buckets"] = { t: [], kw: [], kwh: [], cost: [], period: [] };
-  const push = (row: { t: number; kwh: number; cost: number; period: string | null }) => {
+  const slots = rowsOf<{
+    t: number;
+    period: string | null;
+    kwh: number;
+    estimated_kwh: number;
+    cost: string;
+    kvarh: number | null;
+    kwh_with_kvarh: number | null;
+    readings: number;
+  }>(slotRows);
+  const buckets: Series["buckets"] = { t: [], kw: [], kwh: [], estimatedKwh: [], cost: [], period: [] };
+  const push = (row: { t: number; kwh: number; estimated_kwh: number; cost: number; period: string | null }) => {
     buckets.t.push(row.t);
     buckets.kwh.push(round(row.kwh, 4));
+    buckets.estimatedKwh.push(round(row.estimated_kwh, 4));
     buckets.kw.push(round((row.kwh * 3600) / seconds, 3));
     buckets.cost.push(round(row.cost, 4));
     buckets.period.push(row.period);
   };
-  if (localRows) for (const row of rowsOf<{ t: number; kwh: number; cost: number; period: string | null }>(localRows)) push(row);
+  if (localRows) for (const row of rowsOf<{ t: number; kwh: number; estimated_kwh: number; cost: number; period: string | null }>(localRows)) push(row);
   else {
     // A slot's rows differ only by period (a tariff change mid-range); the bucket shows the period most readings had.
-    let current: { t: number; kwh: number; cost: number; period: string | null; readings: number } | undefined;
+    let current: { t: number; kwh: number; estimated_kwh: number; cost: number; period: string | null; readings: number } | undefined;
     for (const row of slots) {
       if (current && current.t === row.t) {
         current.kwh += row.kwh;
+        current.estimated_kwh += row.estimated_kwh;
         current.cost += Number(row.cost);
         if (row.readings > current.readings) Object.assign(current, { period: row.period, readings: row.readings });
         continue;
       }
       if (current) push(current);
-      current = { t: row.t, kwh: row.kwh, cost: Number(row.cost), period: row.period, readings: row.readings };
+      current = { t: row.t, kwh: row.kwh, estimated_kwh: row.estimated_kwh, cost: Number(row.cost), period: row.period, readings: row.readings };
     }
     if (current) push(current);
   }
@@ -236,6 +262,8 @@ export async function series(organizationId: string, factoryId: string, query: S
   });
   const byPeriod = [...periods.entries()].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a.localeCompare(b)));
   const kwh = byPeriod.reduce((sum, [, row]) => sum + row.kwh, 0);
+  const estimated = slots.reduce((sum, row) => sum + row.estimated_kwh, 0);
+  const readings = byPeriod.reduce((sum, [, row]) => sum + row.readings, 0);
   const kvarh = byPeriod.some(([, row]) => row.kvarh !== null) ? byPeriod.reduce((sum, [, row]) => sum + (row.kvarh ?? 0), 0) : null;
   return {
     factory,
@@ -248,8 +276,12 @@ export async function series(organizationId: string, factoryId: string, query: S
     totals: {
       kwh: round(kwh, 3),
       cost: money(byPeriod.reduce((sum, [, row]) => sum.plus(row.cost), new Decimal(0)).toString()),
-      readings: byPeriod.reduce((sum, [, row]) => sum + row.readings, 0),
+      readings,
       powerFactor: Figures.powerFactor({ kwh: byPeriod.reduce((sum, [, row]) => sum + row.kwhWithKvarh, 0), kvarh }),
+      measuredKwh: round(kwh - estimated, 3),
+      estimatedKwh: round(estimated, 3),
+      estimatedShare: kwh > 0 ? round(estimated / kwh, 4) : 0,
+      missingSlots: Usage.missingSlots(rowsOf(meterRows).length, query, readings, now),
     },
     meters: rowsOf<{
       id: string;

@@ -128,6 +128,8 @@ export async function bills(organizationId: string, factoryId: string) {
     iva: row.iva,
     total: row.total,
     readings: row.readings,
+    /** kWh of the bill's energy that was estimated (spread from gap readings), not measured; null: closed before estimates were kept. */
+    estimatedKwh: row.estimatedKwh,
     /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */
     basis: row.basis,
     closedAt: row.closedAt?.toISOString() ?? null,

@@ -112,7 +112,7 @@ export async function factory(organizationId: string, factoryId: string, query: 
       measuredKwh: round(kwh - estimatedKwh, 6),
       estimatedKwh,
       estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
-      missingSlots: Math.max(0, (await meterCount(factoryId)) * slotsIn(Date.parse(query.from), Math.min(Date.parse(query.to), now.getTime())) - readings),
+      missingSlots: missingSlots(await meterCount(factoryId), query, readings, now),
     },
   };
 }
@@ -120,6 +120,14 @@ export async function factory(organizationId: string, factoryId: string, query: 
 async function meterCount(factoryId: string): Promise<number> {
   const [row] = await Database.use().select({ meters: count() }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
   return row?.meters ?? 0;
+}
+
+/**
+ * Slots of `meters` meters in [from, min(to, now)) that hold no value: every meter's slots less the
+ * `readings` stored (one per meter and slot); 0 when none are missing.
+ */
+export function missingSlots(meters: number, range: { from: string; to: string }, readings: number, now: Date): number {
+  return Math.max(0, meters * slotsIn(Date.parse(range.from), Math.min(Date.parse(range.to), now.getTime())) - readings);
 }
 
 /** Whole 5-minute slots in [from, to) (epoch ms, from on the grid or rounded up to it); 0 when to ≤ from. */

@@ -1,8 +1,11 @@
 /** The month's itemized bill (from the monthly close) beside the utility's, line by line, with the differences. */
 import { api, ok } from "../api";
-import { money, when } from "../format";
+import { money, num, when } from "../format";
 import { useLoad } from "../hooks";
 import { useFactoryPicker } from "./picker";
+
+/** The page's words, in one place for translation (issue 16). */
+const text = { estimated: (kwh: string) => `includes ${kwh} kWh estimated (spread from gap readings), not measured` } as const;
 
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { selected, picker } = useFactoryPicker("bills", factoryId);
@@ -41,6 +44,11 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                 {theirs ? " · utility bill imported" : ""}
               </span>
             </div>
+            {ours?.estimatedKwh && Number(ours.estimatedKwh) > 0 && (
+              <p className="muted small" data-testid="bill-estimated">
+                {text.estimated(num(Number(ours.estimatedKwh), 1))}
+              </p>
+            )}
             <table className="data">
               <thead>
                 <tr>

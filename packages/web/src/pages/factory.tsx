@@ -1,17 +1,31 @@
 /**
  * One factory over a range: power and cost with TOU periods shaded, cost per period, 15-minute demand
- * with the month's peak and the contracted demand, and the meters table. The time from the API's
- * answer to the painted page is measured on every load (performance measure "factory:render").
+ * with the month's peak and the contracted demand, how much energy was estimated (spread from gap
+ * readings) and how many slots hold no value, and the meters table with each meter's gaps. The time from
+ * the API's answer to the painted page is measured on every load (performance measure "factory:render").
  */
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
-import { api, ok, type Series } from "../api";
-import { Chart, peakMarker, periodColor, touShading } from "../charts";
+import { api, type Gaps, ok, type Series } from "../api";
+import { Chart, estimatedFill, estimatedSwatch, peakMarker, periodColor, touShading } from "../charts";
 import { fromLocal, localMidnight, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 
 const ranges = { today: "Today", "7d": "7 days", "30d": "30 days", month: "This month" } as const;
 type Range = keyof typeof ranges;
+
+/** The page's words about measured and estimated energy, in one place for translation (issue 16). */
+const text = {
+  measured: "measured",
+  estimated: "estimated",
+  missingSlots: "missing slots",
+  estimatedSeries: "Estimated (kW)",
+  gaps: "gaps",
+  hideGaps: "hide",
+  noGaps: "Every slot in this range holds a measured value.",
+  missing: "missing",
+  loadingGaps: "Loading gaps…",
+} as const;
 
 function bounds(range: Range, timeZone: string, now = new Date()): { from: string; to: string } {
   const midnight = localMidnight(now, timeZone);
@@ -76,7 +90,8 @@ function FactoryFigures({ series }: { series: Series }) {
   // uPlot shows times in the factory's zone, not the browser's.
   const tzDate = useMemo(() => (ts: number) => uPlot.tzDate(new Date(ts * 1000), zone), [zone]);
 
-  const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost], [buckets]);
+  // Estimated kW of each 5-minute bucket: its estimated kWh × 12; 0 where all was measured.
+  const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost, buckets.estimatedKwh.map((kwh) => kwh * 12)], [buckets]);
   const powerOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(
     () => ({
       tzDate,
@@ -87,6 +102,15 @@ function FactoryFigures({ series }: { series: Series }) {
         {},
         { label: "Power (kW)", stroke: "#1f6feb", width: 1.5, value: (_u, v) => (v === null ? "—" : `${num(v, 1)} kW`) },
         { label: `Cost (${factory.currency})`, stroke: "#8250df", width: 1, scale: "cost", value: (_u, v) => (v === null ? "—" : num(v, 2)) },
+        // The estimated part of the power, hatched under the power line on the same kW axis; steps, as a bucket is [t, t + 5 min).
+        {
+          label: text.estimatedSeries,
+          stroke: estimatedSwatch,
+          width: 1,
+          fill: estimatedFill,
+          paths: uPlot.paths.stepped?.({ align: 1 }),
+          value: (_u, v) => (v === null ? "—" : `${num(v, 1)} kW`),
+        },
       ],
       axes: [{}, { label: "kW", size: 60 }, { label: factory.currency, scale: "cost", side: 1, grid: { show: false }, size: 60 }],
       plugins: [touShading(buckets.t, buckets.period, 300)],
@@ -141,6 +165,16 @@ function FactoryFigures({ series }: { series: Series }) {
           <dd data-testid="range-kwh">{num(series.totals.kwh)} kWh</dd>
         </div>
         <div>
+          <dt>Measured · estimated</dt>
+          <dd className="sub" data-testid="range-measured">
+            {text.measured} {num(series.totals.measuredKwh, 1)} kWh · {text.estimated} {num(series.totals.estimatedKwh, 1)} kWh (
+            {percent(series.totals.estimatedShare)})
+          </dd>
+          <dd className={series.totals.missingSlots > 0 ? "sub bad" : "sub"} data-testid="range-missing">
+            {text.missingSlots} {num(series.totals.missingSlots)}
+          </dd>
+        </div>
+        <div>
           <dt>Cost</dt>
           <dd data-testid="range-cost">{money(series.totals.cost, factory.currency)}</dd>
         </div>
@@ -171,6 +205,9 @@ function FactoryFigures({ series }: { series: Series }) {
                 <i style={{ background: periodColor(period, 0.35) }} /> {period}
               </span>
             ))}
+            <span>
+              <i className="hatched" /> {text.estimated}
+            </span>
           </div>
         </div>
         {buckets.t.length === 0 ? (
@@ -219,19 +256,12 @@ function FactoryFigures({ series }: { series: Series }) {
                 <th className="num">Max kW</th>
                 <th className="num">PF</th>
                 <th>Last reading</th>
+                <th>Gaps</th>
               </tr>
             </thead>
             <tbody>
               {meters.map((meter) => (
-                <tr key={meter.id}>
-                  <td>{meter.name}</td>
-                  <td>{meter.line}</td>
-                  <td className="num">{num(meter.kwh, 1)}</td>
-                  <td className="num">{money(meter.cost, factory.currency)}</td>
-                  <td className="num">{num(meter.maxKw, 1)}</td>
-                  <td className="num">{percent(meter.powerFactor)}</td>
-                  <td>{when(meter.lastReading, zone)}</td>
-                </tr>
+                <MeterRow key={meter.id} meter={meter} series={series} />
               ))}
             </tbody>
           </table>
@@ -244,4 +274,67 @@ function FactoryFigures({ series }: { series: Series }) {
       )}
     </div>
   );
+}
+
+/** A meter's row; its "gaps" button lists the meter's missing and estimated spans in the range (GET /v1/meters/:id/gaps). */
+function MeterRow({ meter, series }: { meter: Series["meters"][number]; series: Series }) {
+  const [open, setOpen] = useState(false);
+  const zone = series.factory.timeZone;
+  return (
+    <>
+      <tr>
+        <td>{meter.name}</td>
+        <td>{meter.line}</td>
+        <td className="num">{num(meter.kwh, 1)}</td>
+        <td className="num">{money(meter.cost, series.factory.currency)}</td>
+        <td className="num">{num(meter.maxKw, 1)}</td>
+        <td className="num">{percent(meter.powerFactor)}</td>
+        <td>{when(meter.lastReading, zone)}</td>
+        <td>
+          <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+            {open ? text.hideGaps : text.gaps}
+          </button>
+        </td>
+      </tr>
+      {open && (
+        <tr>
+          <td colSpan={8}>
+            <GapList meterId={meter.id} from={series.from} to={series.to} timeZone={zone} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function GapList({ meterId, from, to, timeZone }: { meterId: string; from: string; to: string; timeZone: string }) {
+  const gaps = useLoad(() => ok(api.v1.meters[":id"].gaps.$get({ param: { id: meterId }, query: { from, to } })), [meterId, from, to]);
+  if (gaps.error) return <p className="error">{gaps.error.message}</p>;
+  if (!gaps.data) return <p className="muted small">{text.loadingGaps}</p>;
+  const spans = spansOf(gaps.data);
+  if (spans.length === 0) return <p className="muted small">{text.noGaps}</p>;
+  return (
+    <table className="data compact gaps" data-testid="gaps-list">
+      <tbody>
+        {spans.map((span) => (
+          <tr key={`${span.kind}/${span.start}`} data-kind={span.kind}>
+            <td>{span.kind === "missing" ? text.missing : text.estimated}</td>
+            <td>
+              {when(span.start, timeZone)} → {when(span.end, timeZone)}
+            </td>
+            <td className="num">{num(span.slots)} slots</td>
+            <td className="num">{span.kwh === null ? "" : `${num(span.kwh, 3)} kWh`}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Missing and estimated spans in time order. */
+function spansOf(gaps: Gaps) {
+  return [
+    ...gaps.missing.map((span) => ({ ...span, kind: "missing" as const, kwh: null })),
+    ...gaps.estimated.map((span) => ({ ...span, kind: "estimated" as const, kwh: span.kwh })),
+  ].sort((a, b) => a.start.localeCompare(b.start));
 }

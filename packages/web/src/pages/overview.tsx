@@ -3,6 +3,9 @@ import { api, ok } from "../api";
 import { money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 
+/** The page's words, in one place for translation (issue 16). */
+const text = { estimated: (kwh: string) => `${kwh} kWh estimated` } as const;
+
 /** Alerts have no acknowledgement yet: those raised in the last day count as open. */
 const openForMs = 24 * 3600_000;
 
@@ -54,6 +57,11 @@ export function OverviewPage() {
                   <dt>Month to date</dt>
                   <dd data-testid="month-cost">{money(factory.month.cost, factory.currency)}</dd>
                   <dd className="sub">{num(factory.month.kwh)} kWh</dd>
+                  {factory.month.estimatedKwh > 0 && (
+                    <dd className="sub" data-testid="month-estimated">
+                      {text.estimated(num(factory.month.estimatedKwh, 1))}
+                    </dd>
+                  )}
                 </div>
                 <div>
                   <dt>Month-end projection</dt>

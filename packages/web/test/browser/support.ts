@@ -23,6 +23,9 @@ export type Demo = {
   factoryId: string;
   otherFactoryId: string;
   deviceId: string;
+  /** The demo gateway's token, for posting readings through POST /v1/ingest. */
+  deviceToken: string;
+  meterIds: string[];
   apiToken: string;
   adminToken: string;
   lines: string[];

@@ -1,0 +1,103 @@
+/**
+ * Issue 12, deliverable 5 in the console: a gap reading and measured readings posted through the
+ * device API, then the factory page's measured vs estimated figures, its missing slots and one meter's
+ * gaps list, as a user sees them. The demo gateway stays quiet (--no-demo-traffic), so every kWh is ours.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConsole, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
+
+const slotMs = 300_000;
+const digits = (text: string | null) => Number((text ?? "").replace(/[^\d.]/g, ""));
+
+describe("measured vs estimated energy in the console", () => {
+  let stack: Stack;
+  let demo: Demo;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  // An hour starting three whole hours ago: inside the 7-day range, never in the future.
+  const spanStart = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+  const at = (minutes: number) => new Date(spanStart + minutes * 60_000).toISOString();
+
+  beforeAll(async () => {
+    buildConsole();
+    stack = await startStack(["--no-demo-traffic"]);
+    demo = readDemo(stack);
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    problems = watchPage(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it("posts a one-hour gap reading, then measured 5-minute readings inside and after it", async () => {
+    const meterId = demo.meterIds[0] as string;
+    const post = async (readings: unknown[]) => {
+      const response = await fetch(`${stack.apiUrl}/v1/ingest`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${demo.deviceToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ readings }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { accepted: number; rejected: unknown[] };
+    };
+    // The gateway's own gap interval first (12 kWh over the hour), then what the meter measured.
+    expect(await post([{ meterId, start: at(0), seconds: 3600, kwh: 12, gap: true }])).toMatchObject({ accepted: 1, rejected: [] });
+    const measured = [0, 5, 10].map((m) => ({ meterId, start: at(m), seconds: 300, kwh: 1.5 }));
+    const after = [60, 65, 70].map((m) => ({ meterId, start: at(m), seconds: 300, kwh: 1 }));
+    expect(await post([...measured, ...after])).toMatchObject({ accepted: 6, rejected: [] });
+  });
+
+  it("shows measured and estimated kWh, the estimated share and the missing slots for the range", async () => {
+    await page.goto(stack.apiUrl);
+    await page.getByLabel("Email").fill(demo.user.email);
+    await page.getByLabel("Password").fill(demo.user.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+
+    // Stored slots: the gap spread flat (1 kWh a slot), its first three slots replaced by 1.5 kWh measured,
+    // the other nine re-spread to keep the hour at 12 kWh: 12 − 3 × 1.5 = 7.5 kWh estimated.
+    // Measured: 3 × 1.5 + 3 × 1 = 7.5 kWh. Energy 15 kWh, 7.5 / 15 = 50.0 % estimated.
+    const figures = page.getByTestId("range-measured");
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${stack.apiUrl}/#/factories/${demo.factoryId}?range=7d`);
+          await page.reload();
+          await page.getByTestId("factory-figures").waitFor();
+          return figures.textContent();
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBe("measured 7.5 kWh · estimated 7.5 kWh (50.0 %)");
+    expect(digits(await page.getByTestId("range-kwh").textContent())).toBe(15);
+    // 7 days are 2,016 slots for each of the demo's 6 meters, of which 15 hold a value: 6 × 2,016 − 15.
+    expect(digits(await page.getByTestId("range-missing").textContent())).toBe(12_081);
+    // The chart's legend names the hatched estimated series.
+    expect(await page.getByRole("img", { name: "Power and cost over time" }).locator(".u-legend").textContent()).toContain("Estimated (kW)");
+  });
+
+  it("lists a meter's missing and estimated spans under its row", async () => {
+    const row = page.getByTestId("meters-table").locator("tbody tr").filter({ hasText: "Injection main" });
+    await row.getByRole("button", { name: "gaps" }).click();
+    const list = page.getByTestId("gaps-list");
+    await list.waitFor();
+    // Missing before the hour and after the last reading; between them one estimated span: 9 slots, 7.5 kWh
+    // (the three measured slots at its start are not gaps, and neither are the three measured after it).
+    const estimated = list.locator("tr[data-kind=estimated]");
+    expect(await estimated.count()).toBe(1);
+    expect(await estimated.textContent()).toContain("9 slots");
+    expect(await estimated.textContent()).toContain("7.500 kWh");
+    expect(await list.locator("tr[data-kind=missing]").count()).toBe(2);
+    // The estimated span starts 15 minutes into the hour (the page shows times in the factory's zone).
+    const start = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: "America/Monterrey" }).format(
+      new Date(spanStart + 3 * slotMs),
+    );
+    expect(await estimated.textContent()).toContain(start);
+    await screenshot(page, "vee-01-factory-gaps");
+    expect(problems).toEqual([]);
+  });
+});
