@@ -10,7 +10,8 @@ import { ServerTCP } from "modbus-serial";
 import { afterEach, describe, expect, it } from "vitest";
 import { run } from "../src/agent";
 import type { Config } from "../src/config";
-import { encode, maps } from "../src/meter/registers";
+import { mapOf } from "../src/meter/maps";
+import { encode } from "../src/meter/registers";
 import { read as simulate } from "../src/meter/simulator";
 import { Outbox } from "../src/outbox";
 
@@ -232,7 +233,7 @@ function runAgainst(apiUrl: string, dataDir: string, meters: Config["meters"], s
  * re-read 200 ms after a suspect read gets the same answer, as a rebooting meter gives.
  */
 async function meterServer(script: (phase: number) => { kwh: number; kw: number }, model: "sdm630" | "em24" = "sdm630") {
-  const map = maps[model];
+  const map = mapOf(model);
   const units = new Map<number, { phase: number; lastMs: number }>();
   const registers = (address: number, length: number, unitId: number) => {
     const unit = units.get(unitId) ?? { phase: -1, lastMs: 0 };

@@ -50,6 +50,10 @@ export function register(program: Command): void {
         console.log(`outbox           ${Math.round(status.diskBytes / 1024)} KiB`);
         for (const item of status.ratings)
           console.log(`rating           ${item.meterId} ${item.maxKw} kW${item.source === "class" ? " (CLASS DEFAULT, not configured)" : ""}: ${item.basis}`);
+        for (const bus of status.buses)
+          console.log(
+            `bus              ${bus.bus} (${bus.link}): ${bus.answered} of ${bus.requests} request(s) answered, ${bus.timeouts} timeout(s), ${bus.crcErrors} CRC error(s), ${bus.exceptions} exception(s), ${bus.portErrors} port error(s), ${bus.retries} retries${bus.lastError ? `; last error ${bus.lastError}` : ""}`,
+          );
         for (const item of status.held)
           console.log(`held             ${item.meterId} ${item.reads} read(s) since ${item.since} (${item.cause}); last good read ${item.lastGood}`);
         for (const event of status.lastEvents)
