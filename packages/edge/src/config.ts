@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { models } from "./meter/maps";
+import { MapFileError } from "./meter/registers";
 
 /** Default outbox cap: a reading takes ~335 bytes with its indexes, so 30 days of 200 meters (1,728,000 readings) is ~580 MB; 1 GiB holds ~55 days. */
 export const defaultMaxBytes = 1024 * 1024 * 1024;
@@ -151,7 +152,14 @@ export function load(path: string): Config {
   } catch (error) {
     throw new ConfigError(`cannot read config ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = Config.safeParse(json);
+  let parsed: ReturnType<typeof Config.safeParse>;
+  try {
+    parsed = Config.safeParse(json);
+  } catch (error) {
+    // The meter maps are read while checking the meters' drivers: a broken map file stops the gateway with its name.
+    if (error instanceof MapFileError) throw new ConfigError(`cannot check config ${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
   if (!parsed.success) {
     throw new ConfigError(
       `config ${path} is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")}`,

@@ -5,29 +5,11 @@ import { ServerTCP } from "modbus-serial";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, MeterReadError } from "../src/meter/driver";
 import { loadMaps, mapOf } from "../src/meter/maps";
-import { decode, decodePf4q, encode, type Field, type Model, type WordOrder } from "../src/meter/registers";
+import { decode, decodePf4q, encode, type Model, type WordOrder } from "../src/meter/registers";
+import { imageOf } from "./rtu";
 
 /** What the meter in the test measures, in engineering units. */
 const truth = { energy: 123_456.7, reactive: 45_678.9, power: 87.65, voltage: 230.4, current: 126.5, powerFactor: 0.87 };
-
-/** A Modbus TCP server that answers like each model: its register map, word order, scaling and numbering. */
-function registersFor(model: Model, values: typeof truth): Map<number, number> {
-  const map = mapOf(model);
-  const registers = new Map<number, number>();
-  const put = (field: Field | undefined, value: number) => {
-    if (!field) return;
-    encode(value, field, map.wordOrder).forEach((word, offset) => {
-      registers.set(field.address + offset, word);
-    });
-  };
-  put(map.energy, values.energy);
-  put(map.reactive, values.reactive);
-  put(map.power, values.power);
-  put(map.voltage, values.voltage);
-  put(map.current, values.current);
-  put(map.powerFactor, values.powerFactor);
-  return registers;
-}
 
 /** Every shipped model, one unit id each. */
 const units: Record<Model, number> = Object.fromEntries([...loadMaps().keys()].map((model, index) => [model, index + 1]));
@@ -37,7 +19,12 @@ let port: number;
 
 beforeAll(async () => {
   port = await Testing.freePort();
-  served = Object.fromEntries((Object.keys(units) as Model[]).map((model) => [units[model], registersFor(model, truth)]));
+  served = Object.fromEntries(
+    (Object.keys(units) as Model[]).map((model) => [
+      units[model],
+      imageOf(model, { kwh: truth.energy, kvarh: truth.reactive, kw: truth.power, voltage: truth.voltage, current: truth.current, pf: truth.powerFactor }),
+    ]),
+  );
   const read = (table: "input" | "holding") => (address: number, length: number, unitId: number) => {
     const model = (Object.keys(units) as Model[]).find((candidate) => units[candidate] === unitId);
     if (!model || mapOf(model).function !== table) throw new Error("illegal function");

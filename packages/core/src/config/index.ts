@@ -182,9 +182,9 @@ export const meterRating = {
 
 /**
  * Modbus buses at the gateway (packages/edge/src/meter/bus.ts, issue 18). One request at a time per
- * bus; a meter that does not answer costs its bus at most (retries + 1) × timeoutMs per cycle, and
- * then only timeoutMs while it stays silent, so 32 meters with a few dead ones still read in seconds
- * of a 300 s slot.
+ * bus; a meter that does not answer costs its bus at most (2 × retries + 1) × timeoutMs per cycle (each
+ * retry waits a timeout for a late answer to pass first), and then only timeoutMs while it stays silent,
+ * so 32 meters with a few dead ones still read in seconds of a 300 s slot.
  */
 export const modbusBus = {
   /** A meter at 9,600 baud answers a 2-register read in ~25 ms of line time plus its own turnaround (Eastron and Carlo Gavazzi give ≤ 100 ms); 500 ms waits out a slow one without letting a dead one hold the bus. */

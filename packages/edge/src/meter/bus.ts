@@ -105,7 +105,9 @@ export class Bus {
 
   /**
    * Reads `length` registers at protocol address `address` from unit `unitId`, waiting its turn on the bus.
-   * Takes at most `tries` × timeoutMs on the line (default retries + 1). Throws BusError: `timeout`
+   * Takes at most `tries` × timeoutMs on the line (default retries + 1), and timeoutMs of waiting for a late
+   * answer to die away before each retry. Frames from other units are told apart by their unit id, so only
+   * a retry needs that wait. Throws BusError: `timeout`
    * ("no answer from unit 3 on /dev/ttyUSB0 at 9600 8N1 within 500 ms"), `crc`, `exception` (the unit
    * answered with a Modbus exception: never retried), `port` (the port cannot be opened or broke).
    */
@@ -130,7 +132,12 @@ export class Bus {
   private async attempt(unitId: number, table: Table, address: number, length: number, tries: number): Promise<number[]> {
     let last: BusError | undefined;
     for (let attempt = 1; attempt <= tries; attempt++) {
-      if (attempt > 1) this.counts.retries++;
+      if (attempt > 1) {
+        this.counts.retries++;
+        // The retry asks the same unit: its late answer to the try before must have come and gone (dropped below), or it
+        // would be taken for this one's and every answer after it would be one behind.
+        if (last?.kind !== "port") await sleep(this.timeoutMs);
+      }
       const client = await this.open();
       await sleep(this.quietFrom - Date.now());
       discardPending(client);
