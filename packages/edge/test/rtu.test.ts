@@ -94,7 +94,7 @@ describe("Modbus RTU against a slave written in the test", () => {
     expect(set.stats()).toEqual([expect.objectContaining({ bus: "line1", requests: 18, answered: 18, timeouts: 0, crcErrors: 0 })]);
   });
 
-  it("a unit that never answers: a clear error after timeout × tries, then one try a cycle; the others still read", async () => {
+  it("a unit that never answers: a clear error after its tries, then one try a cycle; the others still read", async () => {
     const set = busesFor();
     slave.faults.set(2, { silent: true });
     const [sdm, pm] = [driverOf(set, 0), driverOf(set, 1)];
@@ -109,9 +109,10 @@ describe("Modbus RTU against a slave written in the test", () => {
 
     expect(error).toBeInstanceOf(MeterReadError);
     expect((error as Error).message).toContain(`no answer from unit 2 on ${line.master} at 9600 8N1 within 150 ms`);
-    // First cycle: 2 tries × 150 ms (energy is read first, and nothing after it); then 1 try while it stays silent.
-    expect(firstMs).toBeGreaterThanOrEqual(300);
-    expect(firstMs).toBeLessThan(600);
+    // Energy is read first, and nothing after it fails. First cycle: try (150 ms), wait out a late answer (150 ms), retry (150 ms) = 450 ms; under 3 tries' worth (+ slack
+    // for this shared machine). Then one try while it stays silent: 150 ms, well under two.
+    expect(firstMs).toBeGreaterThanOrEqual(450);
+    expect(firstMs).toBeLessThan(750);
     expect(secondMs).toBeGreaterThanOrEqual(150);
     expect(secondMs).toBeLessThan(300);
     expect(sdmRead.kwh).toBeCloseTo(truth.kwh, 0);
@@ -133,9 +134,9 @@ describe("Modbus RTU against a slave written in the test", () => {
   });
 
   it("an answer after the timeout is not taken for the next request's answer", async () => {
-    // Unit 1 answers 170 ms late (timeout 150 ms, no retry): its answer lands while unit 3 is being read.
-    const set = busesFor({ retries: 0 });
-    slave.faults.set(1, { lateMs: 170 });
+    // Unit 1 answers 340 ms late (timeout 300 ms, no retry): its answer lands while unit 3 is being read.
+    const set = busesFor({ retries: 0, timeoutMs: 300 });
+    slave.faults.set(1, { lateMs: 340 });
     const [sdm, em24] = [driverOf(set, 0), driverOf(set, 2)];
 
     const late = await failure(sdm.read());
