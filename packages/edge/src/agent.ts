@@ -15,6 +15,7 @@ import { type Config, defaultMaxBytes, warnShare } from "./config";
 import * as Counter from "./counter";
 import { continues, floorToGrid, type Snapshot } from "./interval";
 import * as Keys from "./keys";
+import { Buses } from "./meter/bus";
 import { create as createDriver, type Driver } from "./meter/driver";
 import { type MeterEvent, type MeterState, Outbox } from "./outbox";
 import { Uploader } from "./uploader";
@@ -47,7 +48,8 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
   const log = options.log ?? ((line: string) => console.error(line));
   const releaseLock = lock(config.dataDir);
   const outbox = Outbox.open(config.dataDir, outboxLimits(config));
-  const drivers = new Map<string, Driver>(config.meters.map((meter) => [meter.id, createDriver(meter)]));
+  const buses = new Buses(config.buses);
+  const drivers = new Map<string, Driver>(config.meters.map((meter) => [meter.id, createDriver(meter, buses)]));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -58,6 +60,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     // What `edge status` shows for each counter meter's spike limit (the outbox is all it reads).
     outbox.setMeta("ratings", JSON.stringify([...drivers.values()].flatMap((driver) => (driver.kind === "counter" ? [driver.rating] : []))));
     let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
+    let busStats = "";
     const uploader = new Uploader({
       config,
       outbox,
@@ -83,6 +86,11 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       until,
       signal: stop.signal,
       log,
+      onCycle: () => {
+        const stats = JSON.stringify(buses.stats());
+        if (stats !== busStats) outbox.setMeta("buses", stats);
+        busStats = stats;
+      },
       onCommit: (boundary) => {
         latestBoundary = Math.max(latestBoundary, boundary);
         uploader.wake();
@@ -109,6 +117,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     options.signal?.removeEventListener("abort", onAbort);
     stop.abort();
     await Promise.all([...drivers.values()].map((driver) => driver.close()));
+    await buses.close();
     outbox.close();
     releaseLock();
   }
@@ -134,6 +143,8 @@ type ReadLoop = {
   until: number | undefined;
   signal: AbortSignal;
   log(line: string): void;
+  /** After each boundary's reads: the buses' counts go where `edge status` reads them. */
+  onCycle(): void;
   onCommit(boundary: number): void;
 };
 
@@ -178,6 +189,7 @@ async function readLoop(loop: ReadLoop): Promise<void> {
     for (let at = boundary; at <= last && !signal.aborted; at += step) {
       await collect({ boundary: at, latest, drivers, work, readings, changed, events, failing, signal, log });
     }
+    loop.onCycle();
     const used = outbox.usedBytes();
     if (used >= outbox.maxBytes) {
       // At the cap nothing is committed and no energy lost: the meters keep their last counters and the gap becomes one longer interval.
@@ -228,6 +240,15 @@ async function collect(group: Collect): Promise<void> {
     work.set(state.meterId, state);
     changed.set(state.meterId, state);
   };
+  // Every counter meter is asked at once: each bus takes one request at a time, separate buses and TCP meters read side by side.
+  const reads = new Map<string, Promise<Omit<Snapshot, "at">>>();
+  if (boundary >= latest)
+    for (const [meterId, driver] of group.drivers)
+      if (driver.kind === "counter") {
+        const read = driver.read();
+        read.catch(() => undefined);
+        reads.set(meterId, read);
+      }
   for (const [meterId, driver] of group.drivers) {
     const state = work.get(meterId);
     if (driver.kind === "interval") {
@@ -241,7 +262,7 @@ async function collect(group: Collect): Promise<void> {
     if (boundary < latest) continue;
     let snapshot: Snapshot;
     try {
-      snapshot = { ...(await driver.read()), at: boundary };
+      snapshot = { ...(await (reads.get(meterId) ?? driver.read())), at: boundary };
       if (failing.delete(meterId)) events.push({ meterId, atMs: boundary, kind: "read_recovered", detail: "meter answers again" });
     } catch (error) {
       if (!failing.has(meterId)) {

@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import { models } from "./meter/maps";
+import { MapFileError } from "./meter/registers";
 
 /** Default outbox cap: a reading takes ~335 bytes with its indexes, so 30 days of 200 meters (1,728,000 readings) is ~580 MB; 1 GiB holds ~55 days. */
 export const defaultMaxBytes = 1024 * 1024 * 1024;
@@ -29,9 +31,36 @@ export const upload = {
   concurrency: 2,
 } as const;
 
+/** Per-request timeout, tries after the first, and silence between frames (defaults in modbusBus, @wattflow/core/config). */
+const busTiming = {
+  timeoutMs: z.number().int().min(10).max(60_000).optional(),
+  retries: z.number().int().min(0).max(5).optional(),
+  interFrameMs: z.number().min(0).max(1_000).optional(),
+};
+
+/** An RS-485 line through a serial port: Modbus RTU. */
+export const SerialBus = z
+  .object({
+    path: z.string().min(1),
+    baudRate: z.number().int().positive(),
+    parity: z.enum(["none", "even", "odd"]),
+    dataBits: z.union([z.literal(7), z.literal(8)]),
+    stopBits: z.union([z.literal(1), z.literal(2)]),
+    ...busTiming,
+  })
+  .strict();
+
+/** A Modbus TCP gateway in front of a serial line; `rtuOverTcp` when it passes RTU frames through unchanged. */
+export const TcpBus = z
+  .object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), rtuOverTcp: z.boolean().optional(), ...busTiming })
+  .strict();
+
 export const Meter = z.object({
   id: z.string().regex(/^mtr_[0-9a-z]{26}$/, "meters[].id must look like mtr_…"),
-  driver: z.enum(["sim", "sdm630", "pm5xxx", "em24"]),
+  /** "sim", or a meter model with a map file in packages/edge/maps/ (sdm630, em24, …). */
+  driver: z.string().min(1),
+  /** The named bus it hangs on (`buses`), with its `unitId`; or `host`/`port` for a meter of its own on Modbus TCP. */
+  bus: z.string().optional(),
   /** sim: the seed that makes its values. */
   seed: z.number().int().optional(),
   /** sim: rated load in kW (default 200). */
@@ -70,6 +99,8 @@ export const Config = z
       })
       .optional(),
     dataDir: z.string().min(1),
+    /** Named Modbus buses: serial lines (`path`, `baudRate`, …) or TCP gateways (`host`, `port`). */
+    buses: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "bus names are letters, digits, _ . -"), z.union([SerialBus, TcpBus])).optional(),
     meters: z.array(Meter).min(1, "meters must list at least one meter"),
     clock: z.object({ start: z.string().datetime({ offset: true }), speed: z.number().positive() }).optional(),
     until: z.string().datetime({ offset: true }).optional(),
@@ -79,9 +110,27 @@ export const Config = z
     uploadLimits: z.object({ backlogPerSecond: z.number().positive().optional(), heartbeatMs: z.number().int().positive().optional() }).optional(),
   })
   .superRefine((config, ctx) => {
+    const known = models();
+    const units = new Map<string, number>();
     config.meters.forEach((meter, index) => {
-      if (meter.driver !== "sim" && !meter.host)
-        ctx.addIssue({ code: "custom", path: ["meters", index, "host"], message: `a ${meter.driver} meter needs host` });
+      const at = (key: string) => ["meters", index, key];
+      if (meter.driver === "sim") return;
+      if (!known.includes(meter.driver))
+        ctx.addIssue({ code: "custom", path: at("driver"), message: `no meter map "${meter.driver}": use sim or one of ${known.join(", ")}` });
+      if (meter.bus !== undefined && meter.host !== undefined)
+        ctx.addIssue({ code: "custom", path: at("bus"), message: "give bus (with unitId) or host, not both" });
+      else if (meter.bus === undefined && !meter.host)
+        ctx.addIssue({ code: "custom", path: at("host"), message: `a ${meter.driver} meter needs bus and unitId, or host` });
+      if (meter.bus === undefined) return;
+      if (!config.buses?.[meter.bus])
+        ctx.addIssue({ code: "custom", path: at("bus"), message: `no bus "${meter.bus}" in buses (${Object.keys(config.buses ?? {}).join(", ") || "none"})` });
+      // Unit 0 is the broadcast address: nothing answers it.
+      if (!meter.unitId) ctx.addIssue({ code: "custom", path: at("unitId"), message: "a meter on a bus needs its unitId (1…247)" });
+      const key = `${meter.bus}#${meter.unitId}`;
+      const other = units.get(key);
+      if (other !== undefined)
+        ctx.addIssue({ code: "custom", path: at("unitId"), message: `unit ${meter.unitId} on bus ${meter.bus} is also meters.${other}` });
+      else units.set(key, index);
     });
     const ids = config.meters.map((meter) => meter.id);
     if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", path: ["meters"], message: "meter ids must be unique" });
@@ -103,7 +152,14 @@ export function load(path: string): Config {
   } catch (error) {
     throw new ConfigError(`cannot read config ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = Config.safeParse(json);
+  let parsed: ReturnType<typeof Config.safeParse>;
+  try {
+    parsed = Config.safeParse(json);
+  } catch (error) {
+    // The meter maps are read while checking the meters' drivers: a broken map file stops the gateway with its name.
+    if (error instanceof MapFileError) throw new ConfigError(`cannot check config ${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
   if (!parsed.success) {
     throw new ConfigError(
       `config ${path} is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")}`,

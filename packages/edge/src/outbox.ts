@@ -11,6 +11,7 @@ import type { Reading } from "@wattflow/core/reading";
 import Database from "better-sqlite3";
 import type { Held } from "./counter";
 import type { Snapshot } from "./interval";
+import type { BusStats } from "./meter/bus";
 import type { Rating } from "./rating";
 
 export type Row = { id: number; meterId: string; startMs: number; body: string };
@@ -35,6 +36,8 @@ export type Status = {
   lastEvents: MeterEvent[];
   /** Counter meters' spike limits and where each came from (written by the agent at start). */
   ratings: Rating[];
+  /** Each Modbus bus's requests and failures since the agent started (written by the agent after each cycle). */
+  buses: BusStats[];
   /** Counter meters whose reads are held as suspect right now. */
   held: { meterId: string; since: string; cause: Held["cause"]; reads: number; lastGood: string }[];
 };
@@ -285,6 +288,7 @@ export class Outbox {
       events: (this.statement("select count(*) as n from event").get() as { n: number }).n,
       lastEvents: events.map((row) => ({ atMs: row.at_ms, meterId: row.meter_id, kind: row.kind, detail: row.detail })),
       ratings: JSON.parse(this.meta("ratings") ?? "[]") as Rating[],
+      buses: JSON.parse(this.meta("buses") ?? "[]") as BusStats[],
       held: [...this.meterStates().values()].flatMap((state) =>
         state.held && state.snapshot
           ? [

@@ -23,7 +23,7 @@ const kw = (value: number) => Math.round(value * 10) / 10;
  * default 5 A), `nominalV` (default the class's nominal × `vt`) and `phases`; else the class default
  * (Imax of a direct-connected meter, or the default kW of a CT-only meter). Never a fleet-wide default.
  *
- * @example rating({ id, driver: "sdm630", host, ct: 40, nominalV: 127 }, maps.sdm630.meterClass).maxKw // 3 × 139.7 V × 240 A = 100.6 kW
+ * @example rating({ id, driver: "sdm630", host, ct: 40, nominalV: 127 }, mapOf("sdm630").meterClass).maxKw // 3 × 139.7 V × 240 A = 100.6 kW
  */
 export function rating(meter: Meter, meterClass: MeterClass): Rating {
   if (meter.maxKw !== undefined) return { meterId: meter.id, maxKw: meter.maxKw, source: "maxKw", basis: "configured maxKw" };

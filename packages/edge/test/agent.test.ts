@@ -3,53 +3,21 @@
  * how a Modbus counter meter's resets reach the readings.
  */
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Testing } from "@wattflow/core/testing";
 import { ServerTCP } from "modbus-serial";
 import { afterEach, describe, expect, it } from "vitest";
 import { run } from "../src/agent";
 import type { Config } from "../src/config";
-import { encode, maps } from "../src/meter/registers";
+import { mapOf } from "../src/meter/maps";
+import { encode } from "../src/meter/registers";
 import { read as simulate } from "../src/meter/simulator";
 import { Outbox } from "../src/outbox";
+import { ingestServer } from "./ingest";
 
-type Posted = { meterId: string; start: string; seconds: number; kwh: number; gap?: boolean };
 const deviceId = "dev_01m8gprxke1yxb4ma1nchzqhd8";
 const meterIds = ["mtr_01m8gprxkjet4h0yhbyzdqm8w0", "mtr_01m8gprxkjet4h0yhbyzdqm8w1"];
 const day = 86_400_000;
 const step = 300_000;
-
-/** POST /v1/ingest that takes everything once `open`, and 503 + Retry-After before that. */
-async function ingestServer(state: { open: boolean }) {
-  const posted: Posted[] = [];
-  const server: Server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      if (request.url !== "/v1/ingest") {
-        response.writeHead(200, { "content-type": "application/json" }).end("{}");
-        return;
-      }
-      if (!state.open) {
-        response.writeHead(503, { "retry-after": "0.05", "content-type": "application/json" }).end('{"code":"ingest.stream_unavailable"}');
-        return;
-      }
-      const readings = (JSON.parse(body) as { readings: Posted[] }).readings;
-      posted.push(...readings);
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: readings.length, duplicates: 0, rejected: [] }));
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posted,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -232,7 +200,7 @@ function runAgainst(apiUrl: string, dataDir: string, meters: Config["meters"], s
  * re-read 200 ms after a suspect read gets the same answer, as a rebooting meter gives.
  */
 async function meterServer(script: (phase: number) => { kwh: number; kw: number }, model: "sdm630" | "em24" = "sdm630") {
-  const map = maps[model];
+  const map = mapOf(model);
   const units = new Map<number, { phase: number; lastMs: number }>();
   const registers = (address: number, length: number, unitId: number) => {
     const unit = units.get(unitId) ?? { phase: -1, lastMs: 0 };

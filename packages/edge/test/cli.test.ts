@@ -125,6 +125,6 @@ describe("wattflow edge", () => {
     const result = wattflow(["edge", "run", "--config", configPath]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/deviceId: deviceId must look like dev_/);
-    expect(result.stderr).toMatch(/meters\.0\.host: a em24 meter needs host/);
+    expect(result.stderr).toMatch(/meters\.0\.host: a em24 meter needs bus and unitId, or host/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `wattflow edge run|status|install`: the factory gateway agent (packages/edge).
+ * `wattflow edge run|status|install|probe|scan`: the factory gateway agent (packages/edge).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -50,6 +50,10 @@ export function register(program: Command): void {
         console.log(`outbox           ${Math.round(status.diskBytes / 1024)} KiB`);
         for (const item of status.ratings)
           console.log(`rating           ${item.meterId} ${item.maxKw} kW${item.source === "class" ? " (CLASS DEFAULT, not configured)" : ""}: ${item.basis}`);
+        for (const bus of status.buses)
+          console.log(
+            `bus              ${bus.bus} (${bus.link}): ${bus.answered} of ${bus.requests} request(s) answered, ${bus.timeouts} timeout(s), ${bus.crcErrors} CRC error(s), ${bus.exceptions} exception(s), ${bus.portErrors} port error(s), ${bus.retries} retries${bus.lastError ? `; last error ${bus.lastError}` : ""}`,
+          );
         for (const item of status.held)
           console.log(`held             ${item.meterId} ${item.reads} read(s) since ${item.since} (${item.cause}); last good read ${item.lastGood}`);
         for (const event of status.lastEvents)
@@ -59,6 +63,58 @@ export function register(program: Command): void {
       }
     });
   edge
+    .command("probe")
+    .description("read one meter of the config once and print every value its map decodes, with its unit")
+    .requiredOption("--config <file>", "gateway config JSON")
+    .requiredOption("--meter <id>", "the meter's id (mtr_…)")
+    .option("--json", "print JSON")
+    .action(async (options: { config: string; meter: string; json?: boolean }) => {
+      const { probe, CommissionError } = await import("@wattflow/edge/commission");
+      const config = await loadConfig(options.config);
+      let found: Awaited<ReturnType<typeof probe>>;
+      try {
+        found = await probe(config, options.meter);
+      } catch (error) {
+        if (error instanceof CommissionError) throw new CliError(error.message);
+        throw error;
+      }
+      if (options.json) return console.log(JSON.stringify(found, null, 2));
+      console.log(`${found.meterId}: ${found.name} (${found.model}), unit ${found.unitId} on ${found.link}, ${found.function} registers`);
+      for (const item of found.values)
+        console.log(
+          `  ${item.quantity.padEnd(12)} ${String(Number(item.value.toPrecision(10))).padStart(16)} ${item.unit.padEnd(6)} (${item.type} at ${item.address})`,
+        );
+    });
+  edge
+    .command("scan")
+    .description("list the unit ids that answer on a bus of the config")
+    .requiredOption("--config <file>", "gateway config JSON")
+    .requiredOption("--bus <name>", "the bus's name in the config's buses")
+    .option("--from <id>", "first unit id", "1")
+    .option("--to <id>", "last unit id", "247")
+    .option("--timeout <ms>", "how long to wait for each unit (default the bus's timeoutMs)")
+    .option("--json", "print JSON")
+    .action(async (options: { config: string; bus: string; from: string; to: string; timeout?: string; json?: boolean }) => {
+      const { scan, CommissionError } = await import("@wattflow/edge/commission");
+      const config = await loadConfig(options.config);
+      const from = Number(options.from);
+      const to = Number(options.to);
+      if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to > 247 || from > to)
+        throw new CliError("--from and --to must be unit ids 1…247, from ≤ to", 2);
+      let found: Awaited<ReturnType<typeof scan>>;
+      try {
+        found = await scan(config, options.bus, { from, to, timeoutMs: options.timeout === undefined ? undefined : Number(options.timeout) });
+      } catch (error) {
+        if (error instanceof CommissionError) throw new CliError(error.message);
+        throw error;
+      }
+      if (options.json) return console.log(JSON.stringify(found, null, 2));
+      console.log(`bus ${found.bus} (${found.link}), unit ids ${from}…${to}:`);
+      console.log(found.units.length > 0 ? `  answering: ${found.units.join(", ")}` : "  no unit answered: check the port, baud rate, parity and wiring");
+      if (found.garbled.length > 0)
+        console.log(`  answers failing their CRC from: ${found.garbled.join(", ")} (a wrong baud rate or parity, or a line without termination)`);
+    });
+  edge
     .command("install")
     .description("write a systemd unit that runs the agent as a service (restart on failure; upgrades keep the outbox)")
     .requiredOption("--config <file>", "gateway config JSON")
@@ -66,16 +122,9 @@ export function register(program: Command): void {
     .option("--name <name>", "service name", "wattflow-edge")
     .option("--user <user>", "run the service as this user")
     .action(async (options: { config: string; unitDir: string; name: string; user?: string }) => {
-      const { load, ConfigError } = await import("@wattflow/edge/config");
       const { unit } = await import("@wattflow/edge/service");
       const configPath = resolve(options.config);
-      let config: ReturnType<typeof load>;
-      try {
-        config = load(configPath);
-      } catch (error) {
-        if (error instanceof ConfigError) throw new CliError(error.message, 2);
-        throw error;
-      }
+      const config = await loadConfig(configPath);
       if (config.clock || config.until) throw new CliError("a service runs on the real clock: remove clock and until from the config", 2);
       const text = unit({
         name: options.name,
@@ -99,4 +148,15 @@ export function register(program: Command): void {
       console.log(`enable it with: systemctl daemon-reload && systemctl enable --now ${options.name}`);
       console.log(`the outbox stays in ${config.dataDir} across upgrades and reinstalls`);
     });
+}
+
+/** The gateway config at `path`, or exit 2 with what is wrong in it. */
+async function loadConfig(path: string) {
+  const { load, ConfigError } = await import("@wattflow/edge/config");
+  try {
+    return load(resolve(path));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 2);
+    throw error;
+  }
 }

@@ -5,11 +5,12 @@
  */
 import { counterValidation, intervalSeconds } from "@wattflow/core/config";
 import type { Reading } from "@wattflow/core/reading";
-import ModbusRTU from "modbus-serial";
 import type { Meter } from "../config";
 import { type CounterSpec, type Snapshot, split } from "../interval";
 import { type Rating, rating } from "../rating";
-import { decode, type Field, maps, type RegisterMap, wordsOf } from "./registers";
+import { type Bus, BusError, Buses } from "./bus";
+import { mapOf } from "./maps";
+import { decode, type RegisterMap, type Role, wordsOf } from "./registers";
 import { read as simulate } from "./simulator";
 
 export type CounterDriver = {
@@ -39,9 +40,13 @@ export class MeterReadError extends Error {
   }
 }
 
-export function create(meter: Meter): Driver {
+/**
+ * The driver of a configured meter: the simulator, or a counter meter read through `buses` with its
+ * model's map (maps.ts). Throws MapFileError for a model with no map file.
+ */
+export function create(meter: Meter, buses: Buses = new Buses()): Driver {
   if (meter.driver === "sim") return simDriver(meter);
-  return modbusDriver(meter, maps[meter.driver]);
+  return modbusDriver(meter, mapOf(meter.driver), buses.for(meter));
 }
 
 function simDriver(meter: Meter): IntervalDriver {
@@ -71,33 +76,28 @@ function simDriver(meter: Meter): IntervalDriver {
   };
 }
 
-const readTimeoutMs = 2_000;
+/** The quantities of a map in the order they are read: energy first, so a meter that cannot give it costs one request. */
+const order = ["energy", "reactive", "power", "voltage", "current", "powerFactor"] as const;
 
-function modbusDriver(meter: Meter, map: RegisterMap): CounterDriver {
+/** Reads every field of `map` from `unitId` on `bus`, in its own units before CT/VT ratios (what `edge probe` prints). */
+export async function readFields(bus: Bus, unitId: number, map: RegisterMap, tries?: number): Promise<Partial<Record<Role, number>>> {
+  const values: Partial<Record<Role, number>> = {};
+  for (const role of order) {
+    const field = map[role];
+    if (!field) continue;
+    const words = await bus.read(unitId, map.function, field.address, wordsOf(field.encoding), { tries });
+    values[role] = decode(words, field, map.wordOrder);
+  }
+  return values;
+}
+
+function modbusDriver(meter: Meter, map: RegisterMap, bus: Bus): CounterDriver {
   const ct = meter.ct ?? 1;
   const vt = meter.vt ?? 1;
   const limit = rating(meter, map.meterClass);
-  let client: ModbusRTU | undefined;
-
-  const connect = async (): Promise<ModbusRTU> => {
-    if (client?.isOpen) return client;
-    const fresh = new ModbusRTU();
-    try {
-      await fresh.connectTCP(meter.host ?? "127.0.0.1", { port: meter.port ?? 502 });
-    } catch (error) {
-      throw new MeterReadError(`meter ${meter.id}: cannot connect to ${meter.host}:${meter.port ?? 502}: ${(error as Error).message}`, { cause: error });
-    }
-    fresh.setID(meter.unitId ?? 1);
-    fresh.setTimeout(readTimeoutMs);
-    client = fresh;
-    return fresh;
-  };
-
-  const field = async (modbus: ModbusRTU, spec: Field): Promise<number> => {
-    const length = wordsOf(spec.encoding);
-    const result = map.function === "input" ? await modbus.readInputRegisters(spec.address, length) : await modbus.readHoldingRegisters(spec.address, length);
-    return decode(result.data, spec, map.wordOrder);
-  };
+  const unitId = meter.unitId ?? 1;
+  // A meter that gave no answer last time gets one try until it answers: a dead meter costs its bus one timeout a cycle.
+  let silent = false;
 
   return {
     kind: "counter",
@@ -105,33 +105,28 @@ function modbusDriver(meter: Meter, map: RegisterMap): CounterDriver {
     confirmReads: meter.confirmReads ?? counterValidation.confirmReads,
     spec: { maxKw: limit.maxKw, modulusKwh: map.energyModulusKwh === undefined ? undefined : map.energyModulusKwh * ct * vt },
     async read() {
-      const modbus = await connect();
+      let values: Partial<Record<Role, number>>;
       try {
-        const energy = await field(modbus, map.energy);
-        const reactive = map.reactive ? await field(modbus, map.reactive) : undefined;
-        const power = await field(modbus, map.power);
-        const voltage = await field(modbus, map.voltage);
-        const current = await field(modbus, map.current);
-        const pf = map.powerFactor ? await field(modbus, map.powerFactor) : undefined;
-        return {
-          kwh: energy * ct * vt,
-          kvarh: reactive === undefined ? undefined : reactive * ct * vt,
-          kw: power * ct * vt,
-          voltage: voltage * vt,
-          current: current * ct,
-          pf,
-        };
+        values = await readFields(bus, unitId, map, silent ? 1 : undefined);
+        silent = false;
       } catch (error) {
-        // A half-read connection may be out of step: start clean next time.
-        client = undefined;
-        await new Promise<void>((done) => modbus.close(() => done()));
-        throw new MeterReadError(`meter ${meter.id} (${map.model} at ${meter.host}:${meter.port ?? 502}): ${(error as Error).message}`, { cause: error });
+        silent = error instanceof BusError && error.kind === "timeout";
+        throw new MeterReadError(`meter ${meter.id} (${map.model}, unit ${unitId} on ${bus.link}): ${(error as Error).message}`, { cause: error });
       }
+      const { energy, power } = values;
+      // Both are required in every map file (registers.ts MapFile), so this only guards the types.
+      if (energy === undefined || power === undefined) throw new MeterReadError(`meter ${meter.id}: map ${map.model} gave no energy or power`);
+      const scaled = (value: number | undefined, ratio: number) => (value === undefined ? undefined : value * ratio);
+      return {
+        kwh: energy * ct * vt,
+        kvarh: scaled(values.reactive, ct * vt),
+        kw: power * ct * vt,
+        voltage: scaled(values.voltage, vt),
+        current: scaled(values.current, ct),
+        pf: values.powerFactor,
+      };
     },
-    async close() {
-      const open = client;
-      client = undefined;
-      if (open?.isOpen) await new Promise<void>((done) => open.close(() => done()));
-    },
+    // The bus is shared: the agent closes it with the others.
+    async close() {},
   };
 }

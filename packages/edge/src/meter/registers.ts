@@ -1,26 +1,39 @@
 /**
- * Register maps of the supported meters and the decoding of their words (pure). Addresses here are
- * protocol addresses (0-based); where a manual numbers registers from 1 the map says so and subtracts 1.
- * Sources: Eastron SDM630 Modbus protocol, Schneider PM5xxx register list, Carlo Gavazzi EM24 protocol.
+ * Meter register maps and the decoding of their words (pure: no file access here; maps.ts loads the
+ * files). A map is data, one JSON file per model under packages/edge/maps/, checked by `MapFile` below.
+ * Addresses in a `RegisterMap` are protocol addresses (0-based, what goes on the wire); a file whose
+ * document numbers registers from 1 says `"numbering": "one-based"` and its addresses are moved down by 1.
  */
+import { z } from "zod";
 
 /** The order of the 4 bytes of a 32-bit value as read, A the most significant: ABCD big-endian, CDAB low word first. */
-export type WordOrder = "ABCD" | "CDAB" | "BADC" | "DCBA";
-export type Encoding = "float32" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64";
+export const WordOrder = z.enum(["ABCD", "CDAB", "BADC", "DCBA"]);
+export type WordOrder = z.infer<typeof WordOrder>;
+export const Encoding = z.enum(["float32", "float64", "int16", "uint16", "int32", "uint32", "int64", "uint64"]);
+export type Encoding = z.infer<typeof Encoding>;
 
 export type Field = {
   address: number;
   encoding: Encoding;
-  /** Multiply the raw value by this to get the unit of the quantity (kWh, kW, V, A, PF). */
+  /** Multiply the raw value by this to get the unit of the quantity (kWh, kvarh, kW, V, A, PF). */
   scale: number;
   /** Schneider's 4-quadrant power factor encoding (−2…2). */
   pf4q?: boolean;
 };
 
-export type Model = "sdm630" | "pm5xxx" | "em24";
+/** A map's model name: the file's name and the meter's `driver` in the gateway config (lower case, e.g. `sdm630`). */
+export type Model = string;
+
+/** The quantities the gateway reads from every counter meter, and the unit each is in after `scale`. */
+export const roles = { energy: "kWh", reactive: "kvarh", power: "kW", voltage: "V", current: "A", powerFactor: "ratio" } as const;
+export type Role = keyof typeof roles;
 
 export type RegisterMap = {
   model: Model;
+  /** The meter's name as its maker writes it. */
+  name: string;
+  /** The public document the registers were taken from. */
+  source: { document: string; url?: string };
   function: "input" | "holding";
   wordOrder: WordOrder;
   /** Cumulative import energy (kWh after scale). */
@@ -31,7 +44,7 @@ export type RegisterMap = {
   voltage: Field;
   current: Field;
   powerFactor?: Field;
-  /** Where the energy counter wraps to zero, in kWh (integer counters only). */
+  /** Where the energy counter wraps to zero, in kWh (integer counters, and floats whose document gives an overflow). */
   energyModulusKwh?: number;
   /** What the model's class says about the circuit, for its rating when the config gives neither `maxKw` nor `ct` (rating.ts). */
   meterClass: MeterClass;
@@ -60,60 +73,145 @@ export type MeterClass = {
     }
 );
 
-/** Manuals that number registers from 1: the address on the wire is one less. */
-const manual = (register: number) => register - 1;
+/** A register address or word as the documents write it: a number, or hex text ("0x0048"). */
+const Word = z.union([
+  z.number().int().min(0).max(0xffff),
+  z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{1,4}$/, "must be a number 0…65535 or hex text like 0x0048")
+    .transform((text) => Number.parseInt(text, 16)),
+]);
 
-export const maps: Record<Model, RegisterMap> = {
-  // Input registers (04), float32 big-endian; floats have no wrap, but lose resolution as they grow.
-  sdm630: {
-    model: "sdm630",
-    function: "input",
-    wordOrder: "ABCD",
-    voltage: { address: 0x0000, encoding: "float32", scale: 1 },
-    current: { address: 0x0006, encoding: "float32", scale: 1 },
-    power: { address: 0x0034, encoding: "float32", scale: 0.001 },
-    powerFactor: { address: 0x003e, encoding: "float32", scale: 1 },
-    energy: { address: 0x0048, encoding: "float32", scale: 1 },
-    reactive: { address: 0x004c, encoding: "float32", scale: 1 },
-    meterClass: { phases: 3, voltsLN: 230, maxAmps: 100, source: "Eastron SDM630-Modbus datasheet: 230/400 V, direct connection up to 100 A" },
-  },
-  // Holding registers (03), numbered from 1 in the manual; energy as INT64 Wh (the float32 kWh at 2700 loses resolution).
-  pm5xxx: {
-    model: "pm5xxx",
-    function: "holding",
-    wordOrder: "ABCD",
-    current: { address: manual(3000), encoding: "float32", scale: 1 },
-    voltage: { address: manual(3028), encoding: "float32", scale: 1 },
-    power: { address: manual(3060), encoding: "float32", scale: 1 },
-    powerFactor: { address: manual(3084), encoding: "float32", scale: 1, pf4q: true },
-    energy: { address: manual(3204), encoding: "int64", scale: 0.001 },
-    reactive: { address: manual(3220), encoding: "int64", scale: 0.001 },
-    meterClass: {
-      phases: 3,
-      voltsLN: 400,
-      defaultKw: 2_500,
-      source:
-        "Schneider PM5xxx: CT-connected panel meter (inputs up to 400 V L-N) reporting primary values by its own CT setup; class default: a 2,500 kVA transformer, the largest common low-voltage distribution size, at PF 1",
-    },
-  },
-  // INT32 with the low word first; fixed scaling: V×10, A×1000, W×10, PF×1000 (INT16), kWh×10.
-  em24: {
-    model: "em24",
-    function: "holding",
-    wordOrder: "CDAB",
-    voltage: { address: 0x0000, encoding: "int32", scale: 0.1 },
-    current: { address: 0x000c, encoding: "int32", scale: 0.001 },
-    power: { address: 0x0028, encoding: "int32", scale: 0.0001 },
-    powerFactor: { address: 0x0031, encoding: "int16", scale: 0.001 },
-    energy: { address: 0x0034, encoding: "int32", scale: 0.1 },
-    reactive: { address: 0x0036, encoding: "int32", scale: 0.1 },
-    energyModulusKwh: 2 ** 31 * 0.1,
-    meterClass: { phases: 3, voltsLN: 230, maxAmps: 65, source: "Carlo Gavazzi EM24DIN AV9 datasheet: 230/400 V, direct connection up to 65 A" },
-  },
-};
+const FileField = (role: Role) =>
+  z
+    .object({
+      address: Word,
+      type: Encoding,
+      /** Raw value × scale = the value in `unit`. */
+      scale: z.number().positive().finite(),
+      unit: z.literal(roles[role], { error: `${role} must be in ${roles[role]} after scale` }),
+      /** The unit the document gives for the raw register (W, Wh, 0.01 kWh…), for people checking the scale. */
+      documentUnit: z.string().optional(),
+      pf4q: z.boolean().optional(),
+    })
+    .strict();
 
+const Example = z
+  .object({
+    field: z.enum(Object.keys(roles) as [Role, ...Role[]]),
+    registers: z.array(Word).min(1),
+    value: z.number().finite(),
+    /** How far the decoded value may be from `value` (float32 keeps ~7 digits). */
+    tolerance: z.number().nonnegative(),
+    /** How the words follow from the value by the document's encoding, for the reader. */
+    derivation: z.string().min(1),
+  })
+  .strict();
+
+const MeterClassFile = z.union([
+  z
+    .object({ phases: z.union([z.literal(1), z.literal(3)]), voltsLN: z.number().positive(), maxAmps: z.number().positive(), source: z.string().min(1) })
+    .strict(),
+  z
+    .object({ phases: z.union([z.literal(1), z.literal(3)]), voltsLN: z.number().positive(), defaultKw: z.number().positive(), source: z.string().min(1) })
+    .strict(),
+]);
+
+const integer = (encoding: Encoding) => !encoding.startsWith("float");
+
+/**
+ * One meter map file (packages/edge/maps/<model>.json). Every register the gateway reads, its type, the
+ * word order, scale to the unit, the energy counter's modulus, the class default for the rating, the
+ * public document it was taken from, and register images from that document's encoding to check it by.
+ */
+export const MapFile = z
+  .object({
+    $schema: z.string().optional(),
+    model: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "model must be lower case letters, digits, - or _"),
+    name: z.string().min(1),
+    source: z.object({ document: z.string().min(1), url: z.string().url().optional() }).strict(),
+    function: z.enum(["input", "holding"]),
+    wordOrder: WordOrder,
+    /** "address": the file gives protocol addresses (0-based); "one-based": the document's register numbers, sent as n − 1. */
+    numbering: z.enum(["address", "one-based"]),
+    fields: z
+      .object({
+        energy: FileField("energy"),
+        reactive: FileField("reactive").optional(),
+        power: FileField("power"),
+        voltage: FileField("voltage"),
+        current: FileField("current"),
+        powerFactor: FileField("powerFactor").optional(),
+      })
+      .strict(),
+    energyModulusKwh: z.number().positive().optional(),
+    meterClass: MeterClassFile,
+    examples: z.array(Example).min(1, "give at least one register image from the document to check the map by"),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    if (integer(file.fields.energy.type) && file.energyModulusKwh === undefined)
+      ctx.addIssue({ code: "custom", path: ["energyModulusKwh"], message: `an integer energy counter (${file.fields.energy.type}) wraps: give where, in kWh` });
+    if (file.numbering === "one-based")
+      for (const [role, field] of Object.entries(file.fields))
+        if (field.address === 0) ctx.addIssue({ code: "custom", path: ["fields", role, "address"], message: "one-based register numbers start at 1" });
+    file.examples.forEach((example, index) => {
+      const field = file.fields[example.field];
+      if (!field) ctx.addIssue({ code: "custom", path: ["examples", index, "field"], message: `the map has no ${example.field} field` });
+      else if (example.registers.length !== wordsOf(field.type))
+        ctx.addIssue({ code: "custom", path: ["examples", index, "registers"], message: `${field.type} takes ${wordsOf(field.type)} registers` });
+    });
+  });
+export type MapFile = z.input<typeof MapFile>;
+
+export class MapFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "MapFileError";
+  }
+}
+
+/**
+ * Checks one map file's JSON and turns it into a `RegisterMap`. `file` names it in errors.
+ * Throws MapFileError listing each problem as `file: path: message`.
+ * @example parseMap(JSON.parse(text), "maps/sdm630.json").energy // { address: 72, encoding: "float32", scale: 1 }
+ */
+export function parseMap(json: unknown, file: string): RegisterMap & { examples: z.output<typeof Example>[] } {
+  const parsed = MapFile.safeParse(json);
+  if (!parsed.success)
+    throw new MapFileError(
+      `meter map ${file} is not valid: ${parsed.error.issues.map((issue) => `${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")}`,
+    );
+  const data = parsed.data;
+  const shift = data.numbering === "one-based" ? 1 : 0;
+  const field = (spec: z.output<ReturnType<typeof FileField>>): Field => ({
+    address: spec.address - shift,
+    encoding: spec.type,
+    scale: spec.scale,
+    ...(spec.pf4q ? { pf4q: true } : {}),
+  });
+  const optional = (spec: z.output<ReturnType<typeof FileField>> | undefined) => (spec ? field(spec) : undefined);
+  return {
+    model: data.model,
+    name: data.name,
+    source: data.source,
+    function: data.function,
+    wordOrder: data.wordOrder,
+    energy: field(data.fields.energy),
+    reactive: optional(data.fields.reactive),
+    power: field(data.fields.power),
+    voltage: field(data.fields.voltage),
+    current: field(data.fields.current),
+    powerFactor: optional(data.fields.powerFactor),
+    energyModulusKwh: data.energyModulusKwh,
+    meterClass: data.meterClass,
+    examples: data.examples,
+  };
+}
+
+/** Registers (16-bit words) a value of this encoding takes. */
 export function wordsOf(encoding: Encoding): number {
-  return encoding === "int16" || encoding === "uint16" ? 1 : encoding === "int64" || encoding === "uint64" ? 4 : 2;
+  return encoding === "int16" || encoding === "uint16" ? 1 : encoding === "int64" || encoding === "uint64" || encoding === "float64" ? 4 : 2;
 }
 
 /** Puts the registers' bytes in big-endian order (ABCD…) for a value of `words` registers. */
@@ -157,6 +255,8 @@ function rawValue(bytes: Buffer, encoding: Encoding): number {
   switch (encoding) {
     case "float32":
       return bytes.readFloatBE(0);
+    case "float64":
+      return bytes.readDoubleBE(0);
     case "int16":
       return bytes.readInt16BE(0);
     case "uint16":
@@ -188,6 +288,9 @@ export function encode(value: number, field: Field, order: WordOrder): number[] 
   switch (field.encoding) {
     case "float32":
       bytes.writeFloatBE(raw, 0);
+      break;
+    case "float64":
+      bytes.writeDoubleBE(raw, 0);
       break;
     case "int16":
       bytes.writeInt16BE(Math.round(raw), 0);

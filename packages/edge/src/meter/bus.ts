@@ -1,0 +1,251 @@
+/**
+ * A Modbus bus: an RS-485 line (Modbus RTU through a serial port) or a TCP link (Modbus TCP, or RTU
+ * frames over TCP to a serial gateway), shared by every meter on it. One request at a time (a queue),
+ * a timeout and retries per request, and counts of what went wrong (timeouts, CRC errors, exceptions,
+ * port errors) for `edge status` and the heartbeat. Through modbus-serial (and serialport under it).
+ */
+import { modbusBus } from "@wattflow/core/config";
+import ModbusRTU from "modbus-serial";
+import { sleep } from "../clock";
+
+export type SerialLink = { path: string; baudRate: number; parity: "none" | "even" | "odd"; dataBits: 7 | 8; stopBits: 1 | 2 };
+export type TcpLink = { host: string; port: number; rtuOverTcp?: boolean };
+/** A bus as the gateway config gives it (`buses.<name>`), or the link of a meter configured with `host`/`port`. */
+export type BusSpec = (SerialLink | TcpLink) & { timeoutMs?: number; retries?: number; interFrameMs?: number };
+
+export type Table = "input" | "holding";
+export type FailureKind = "timeout" | "crc" | "exception" | "port";
+
+/** What a bus has done since the agent started: requests sent, answered, and each kind of failure. */
+export type BusStats = {
+  bus: string;
+  link: string;
+  requests: number;
+  answered: number;
+  timeouts: number;
+  crcErrors: number;
+  exceptions: number;
+  portErrors: number;
+  retries: number;
+  lastError?: string;
+};
+
+export class BusError extends Error {
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "BusError";
+  }
+}
+
+const isSerial = (spec: BusSpec): spec is SerialLink & BusSpec => "path" in spec;
+
+/** "/dev/ttyUSB0 at 9600 8N1", "10.0.0.5:502 (Modbus TCP)": how a bus is named in messages. */
+export function describeLink(spec: BusSpec): string {
+  if (isSerial(spec)) return `${spec.path} at ${spec.baudRate} ${spec.dataBits}${spec.parity[0]?.toUpperCase()}${spec.stopBits}`;
+  return `${spec.host}:${spec.port} (${spec.rtuOverTcp ? "RTU over TCP" : "Modbus TCP"})`;
+}
+
+/**
+ * The silence kept between frames, ms: the configured `interFrameMs`, else Modbus over Serial Line
+ * V1.02 §2.5.1.1: 3.5 character times (start + data + parity + stop bits each) up to 19,200 baud, 1.75 ms
+ * above; none on TCP.
+ */
+export function interFrameMs(spec: BusSpec): number {
+  if (spec.interFrameMs !== undefined) return spec.interFrameMs;
+  if (!isSerial(spec)) return 0;
+  if (spec.baudRate > 19_200) return modbusBus.minInterFrameMs;
+  const bits = 1 + spec.dataBits + (spec.parity === "none" ? 0 : 1) + spec.stopBits;
+  return (modbusBus.interFrameChars * bits * 1000) / spec.baudRate;
+}
+
+/** modbus-serial's failures by kind: its timeout, its CRC check, a Modbus exception answer, or the port itself. */
+function kindOf(error: unknown): FailureKind {
+  const failure = error as { name?: string; message?: string; modbusCode?: number };
+  if (failure.name === "TransactionTimedOutError" || failure.message === "Timed out") return "timeout";
+  if (failure.message === "CRC error") return "crc";
+  if (typeof failure.modbusCode === "number") return "exception";
+  return "port";
+}
+
+/**
+ * RTU has no transaction id: bytes left from an answer that came after its timeout would be taken for the
+ * next request's answer. The line is half-duplex and nothing is valid before a request is sent, so what
+ * modbus-serial's buffered port holds then is dropped (its `_buffer`, the one place it keeps them).
+ */
+function discardPending(client: ModbusRTU): void {
+  const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
+  if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
+}
+
+export class Bus {
+  readonly link: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  private readonly gapMs: number;
+  private client: ModbusRTU | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private quietFrom = 0;
+  private closed = false;
+  private readonly counts: Omit<BusStats, "bus" | "link">;
+
+  constructor(
+    readonly name: string,
+    private readonly spec: BusSpec,
+  ) {
+    this.link = describeLink(spec);
+    this.timeoutMs = spec.timeoutMs ?? modbusBus.timeoutMs;
+    this.retries = spec.retries ?? modbusBus.retries;
+    this.gapMs = interFrameMs(spec);
+    this.counts = { requests: 0, answered: 0, timeouts: 0, crcErrors: 0, exceptions: 0, portErrors: 0, retries: 0 };
+  }
+
+  /**
+   * Reads `length` registers at protocol address `address` from unit `unitId`, waiting its turn on the bus.
+   * Takes at most `tries` × timeoutMs on the line (default retries + 1), and timeoutMs of waiting for a late
+   * answer to die away before each retry. Frames from other units are told apart by their unit id, so only
+   * a retry needs that wait. Throws BusError: `timeout`
+   * ("no answer from unit 3 on /dev/ttyUSB0 at 9600 8N1 within 500 ms"), `crc`, `exception` (the unit
+   * answered with a Modbus exception: never retried), `port` (the port cannot be opened or broke).
+   */
+  read(unitId: number, table: Table, address: number, length: number, options: { tries?: number } = {}): Promise<number[]> {
+    const tries = Math.max(1, options.tries ?? this.retries + 1);
+    const task = () => this.attempt(unitId, table, address, length, tries);
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  stats(): BusStats {
+    return { bus: this.name, link: this.link, ...this.counts };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail;
+    await this.drop();
+  }
+
+  private async attempt(unitId: number, table: Table, address: number, length: number, tries: number): Promise<number[]> {
+    let last: BusError | undefined;
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      if (attempt > 1) {
+        this.counts.retries++;
+        // The retry asks the same unit: its late answer to the try before must have come and gone (dropped below), or it
+        // would be taken for this one's and every answer after it would be one behind.
+        if (last?.kind !== "port") await sleep(this.timeoutMs);
+      }
+      const client = await this.open();
+      await sleep(this.quietFrom - Date.now());
+      discardPending(client);
+      client.setID(unitId);
+      client.setTimeout(this.timeoutMs);
+      this.counts.requests++;
+      try {
+        const result = table === "input" ? await client.readInputRegisters(address, length) : await client.readHoldingRegisters(address, length);
+        this.counts.answered++;
+        return result.data;
+      } catch (error) {
+        last = this.failure(error, unitId, table, address, length);
+        this.counts.lastError = `${new Date().toISOString()} ${last.message}`;
+        if (last.kind === "exception") throw last;
+        // A broken TCP link or serial port is opened again on the next try.
+        if (last.kind === "port" || (last.kind === "timeout" && !isSerial(this.spec) && !this.spec.rtuOverTcp)) await this.drop();
+      } finally {
+        this.quietFrom = Date.now() + this.gapMs;
+      }
+    }
+    throw last ?? new BusError(`no request sent to unit ${unitId} on ${this.link}`, "port");
+  }
+
+  private failure(error: unknown, unitId: number, table: Table, address: number, length: number): BusError {
+    const kind = kindOf(error);
+    const what = `${length} ${table} register(s) at ${address}`;
+    const message = (error as Error).message;
+    switch (kind) {
+      case "timeout":
+        this.counts.timeouts++;
+        return new BusError(`no answer from unit ${unitId} on ${this.link} within ${this.timeoutMs} ms`, kind, { cause: error });
+      case "crc":
+        this.counts.crcErrors++;
+        return new BusError(
+          `answer from unit ${unitId} on ${this.link} failed its CRC check (reading ${what}): check wiring, termination and the baud rate`,
+          kind,
+          {
+            cause: error,
+          },
+        );
+      case "exception":
+        this.counts.exceptions++;
+        return new BusError(`unit ${unitId} on ${this.link} refused to read ${what}: ${message}`, kind, { cause: error });
+      case "port":
+        this.counts.portErrors++;
+        return new BusError(`${this.link}: ${message}`, kind, { cause: error });
+    }
+  }
+
+  private async open(): Promise<ModbusRTU> {
+    if (this.closed) throw new BusError(`bus ${this.name} (${this.link}) is closed`, "port");
+    if (this.client?.isOpen) return this.client;
+    await this.drop();
+    const client = new ModbusRTU();
+    const spec = this.spec;
+    try {
+      if (isSerial(spec))
+        await client.connectRTUBuffered(spec.path, { baudRate: spec.baudRate, parity: spec.parity, dataBits: spec.dataBits, stopBits: spec.stopBits });
+      else if (spec.rtuOverTcp) await client.connectTcpRTUBuffered(spec.host, { port: spec.port });
+      else await client.connectTCP(spec.host, { port: spec.port, timeout: modbusBus.connectTimeoutMs });
+    } catch (error) {
+      this.counts.portErrors++;
+      const failure = new BusError(`cannot open ${this.link}: ${(error as Error).message}`, "port", { cause: error });
+      this.counts.lastError = `${new Date().toISOString()} ${failure.message}`;
+      throw failure;
+    }
+    // A serial port that goes away (USB adapter unplugged) is opened again on the next request.
+    client.on("close", () => {
+      if (this.client === client) this.client = undefined;
+    });
+    client.on("error", () => {});
+    this.client = client;
+    return client;
+  }
+
+  private async drop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.isOpen) await new Promise<void>((done) => client.close(() => done()));
+  }
+}
+
+/**
+ * The buses of a gateway: each named bus of the config, and one per `host:port` of meters configured
+ * the old way (a TCP gateway answering several unit ids shares one link, one request at a time).
+ */
+export class Buses {
+  private readonly byName = new Map<string, Bus>();
+
+  constructor(private readonly named: Record<string, BusSpec> = {}) {}
+
+  /** The bus a meter reads through: its `bus`, else its `host`/`port` (Modbus TCP, port 502 by default). */
+  for(meter: { bus?: string; host?: string; port?: number }): Bus {
+    const name = meter.bus ?? `${meter.host ?? "127.0.0.1"}:${meter.port ?? 502}`;
+    const existing = this.byName.get(name);
+    if (existing) return existing;
+    const spec = meter.bus !== undefined ? this.named[meter.bus] : { host: meter.host ?? "127.0.0.1", port: meter.port ?? 502 };
+    if (!spec) throw new BusError(`no bus named "${meter.bus}" in the config's buses`, "port");
+    const bus = new Bus(name, spec);
+    this.byName.set(name, bus);
+    return bus;
+  }
+
+  stats(): BusStats[] {
+    return [...this.byName.values()].map((bus) => bus.stats());
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byName.values()].map((bus) => bus.close()));
+  }
+}
