@@ -17,7 +17,13 @@ import { create, MeterReadError } from "../src/meter/driver";
 import { loadMaps, mapOf } from "../src/meter/maps";
 import { Outbox } from "../src/outbox";
 import { ingestServer } from "./ingest";
-import { imageOf, type PymodbusState, pymodbusSlave, type Registers, RtuSlave, virtualLine } from "./rtu";
+import { imageOf, type PymodbusState, pymodbusSlave, type Registers, RtuSlave, serialToolsMissing, virtualLine } from "./rtu";
+
+// A new machine may lack socat or Debian's pymodbus (npm cannot install them): the lanes are skipped there, saying
+// what to install; CI installs both and requires them (WATTFLOW_REQUIRE_SERIAL=1 in .ci/run).
+const missingTools = serialToolsMissing();
+if (missingTools) console.warn(`Modbus RTU tests skipped: install ${missingTools} (apt-get install socat python3-pymodbus)`);
+const serialDescribe = missingTools ? describe.skip : describe;
 
 /** The error a read that must fail failed with. */
 async function failure(pending: Promise<unknown>): Promise<Error> {
@@ -35,7 +41,7 @@ const truth = { kwh: 123_456.7, kvarh: 45_678.9, kw: 87.65, voltage: 230.4, curr
 const models = ["sdm630", "pm5xxx", "em24"] as const;
 const meterId = (index: number) => `mtr_01m8gprxkjet4h0yhbyzdqm8w${index}`;
 
-describe("Modbus RTU against a slave written in the test", () => {
+serialDescribe("Modbus RTU against a slave written in the test", () => {
   let dir: { path: string; remove(): void };
   let line: Awaited<ReturnType<typeof virtualLine>>;
   let slave: RtuSlave;
@@ -174,7 +180,7 @@ describe("Modbus RTU against a slave written in the test", () => {
   });
 });
 
-describe("Modbus RTU against Debian's pymodbus server (another implementation)", () => {
+serialDescribe("Modbus RTU against Debian's pymodbus server (another implementation)", () => {
   let dir: { path: string; remove(): void };
   let line: Awaited<ReturnType<typeof virtualLine>>;
   let slave: Awaited<ReturnType<typeof pymodbusSlave>>;
@@ -298,7 +304,7 @@ describe("Modbus RTU against Debian's pymodbus server (another implementation)",
   });
 });
 
-describe("a simulated day on one RTU bus", () => {
+serialDescribe("a simulated day on one RTU bus", () => {
   let dir: { path: string; remove(): void };
   let line: Awaited<ReturnType<typeof virtualLine>>;
   let slave: RtuSlave;

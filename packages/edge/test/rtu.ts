@@ -3,7 +3,7 @@
  * Modbus RTU slave written here with faults a field bus has (a unit that never answers, answers late,
  * answers with a bad CRC), and Debian's pymodbus RTU server as a slave from another implementation.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -180,4 +180,20 @@ export function imageOf(
   put(map.current, values.current);
   put(map.powerFactor, values.pf);
   return words;
+}
+
+/**
+ * What the serial lanes need that npm cannot install: socat (the virtual line) and Debian's pymodbus
+ * (`apt-get install socat python3-pymodbus`). Null when both are here, else what is missing. CI installs
+ * both and sets WATTFLOW_REQUIRE_SERIAL=1, so there a missing tool fails the tests instead of skipping them.
+ */
+export function serialToolsMissing(): string | null {
+  const missing: string[] = [];
+  if (spawnSync("socat", ["-V"], { stdio: "ignore" }).status !== 0) missing.push("socat");
+  if (spawnSync("/usr/bin/python3", ["-c", "import pymodbus"], { stdio: "ignore" }).status !== 0)
+    missing.push("python3-pymodbus (Debian's, for /usr/bin/python3)");
+  if (missing.length === 0) return null;
+  if (process.env.WATTFLOW_REQUIRE_SERIAL === "1")
+    throw new Error(`the Modbus RTU tests need ${missing.join(" and ")}: apt-get install socat python3-pymodbus`);
+  return missing.join(" and ");
 }
