@@ -42,6 +42,7 @@ describe("webhook addresses", () => {
     expect(WebhookAddress.urlRefusal("http://0x7f.1/hook")).toBe("127.0.0.1 is a loopback address");
     expect(WebhookAddress.urlRefusal("http://[::ffff:127.0.0.1]/hook")).toBe("[::ffff:7f00:1] is a loopback address");
     expect(WebhookAddress.urlRefusal("http://api.localhost/hook")).toBe("api.localhost is a loopback name");
+    expect(WebhookAddress.urlRefusal("http://0.0.0.0/hook")).toBe("0.0.0.0 is an unspecified address");
     expect(WebhookAddress.urlRefusal("https://hooks.example.com/x")).toBeUndefined();
   });
 });

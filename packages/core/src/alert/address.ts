@@ -101,13 +101,13 @@ export function urlRefusal(url: string): string | undefined {
   const host = new URL(url).hostname.toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost")) return `${host} is a loopback name`;
   const kind = refusal(host);
-  return kind ? `${host} is a ${kind} address` : undefined;
+  return kind ? `${host} is ${withArticle(kind)} address` : undefined;
 }
 
 /** A webhook's name resolved to an address it may not reach. */
 export class BlockedAddressError extends Error {
   constructor(readonly kind: string) {
-    super(`the webhook's host resolves to a ${kind} address`);
+    super(`the webhook's host resolves to ${withArticle(kind)} address`);
     this.name = "BlockedAddressError";
   }
 }
@@ -126,3 +126,8 @@ export const checkedLookup: LookupFunction = (hostname, options, callback) => {
     callback(null, first.address, first.family);
   });
 };
+
+/** "a private", "an unspecified": the kind as it reads in a sentence. */
+function withArticle(kind: string): string {
+  return `${/^[aeiou]/i.test(kind) ? "an" : "a"} ${kind}`;
+}
