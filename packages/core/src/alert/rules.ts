@@ -58,8 +58,7 @@ const dayOf = (ms: number, timeZone: string) => {
 };
 
 /** A window's 15-minute demand (kW) from its measured energy: estimated slots never set a peak. */
-/** 15-minute demand from the measured kWh of a window: estimated slots never set a demand (issue 12). */
-const demandKw = (window: Window) => Figures.demandKw(window.kwh - (window.estimatedKwh ?? 0));
+const demandKw = (window: Window) => Figures.demandKw(Figures.measuredKwh(window));
 
 /** The windows that have ended by `now` (the one still filling would understate demand). */
 function complete(context: Context): Window[] {

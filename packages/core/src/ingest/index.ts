@@ -341,10 +341,11 @@ export async function giveUp(
   });
   let lost = [...records];
   try {
-    const stored = await storedKeys(readings.filter((reading) => reading !== undefined));
+    // A reading is stored when its first slot is (a longer reading's other slots were written with it).
+    const stored = await Slots.storedSlots(readings.filter((reading) => reading !== undefined));
     lost = records.filter((_, index) => {
       const reading = readings[index];
-      return !reading || !stored.has(Reading.key(reading));
+      return !reading || !stored.has(`${reading.meterId}@${Date.parse(reading.start)}`);
     });
   } catch (error) {
     // The database is unreachable: keep every record (Quarantine.keep then falls back to the raw archive).
@@ -364,16 +365,6 @@ export async function giveUp(
 }
 
 type StoredReading = Slots.StoredReading;
-
-/** Keys (meter id + interval start) already stored among `readings`: for a longer reading, its first slot. */
-async function storedKeys(readings: readonly Reading.Input[]): Promise<Set<string>> {
-  if (readings.length === 0) return new Set();
-  const rows = await Database.use()
-    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart })
-    .from(readingTable)
-    .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
-  return new Set(rows.map((row) => Reading.key({ meterId: row.meterId, start: row.intervalStart.toISOString() })));
-}
 
 /** The stored-but-undelivered readings among `keys`. */
 function undeliveredAmong(keys: readonly { meterId: string; start: Date }[]): Promise<StoredReading[]> {

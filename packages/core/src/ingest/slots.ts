@@ -291,7 +291,7 @@ export function spansOverlapping(db: Database.Db | Database.Transaction, meterId
 type StoredSlot = { quality: "measured" | "estimated"; kwh: number };
 
 /** Slots already stored among `readings`' keys, by `meterId@epoch ms`. */
-async function storedSlots(readings: readonly Reading.Input[]): Promise<Map<string, StoredSlot>> {
+export async function storedSlots(readings: readonly Reading.Input[]): Promise<Map<string, StoredSlot>> {
   if (readings.length === 0) return new Map();
   const rows = await Database.use()
     .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh })

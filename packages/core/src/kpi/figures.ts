@@ -79,6 +79,15 @@ export function demandKw(windowKwh: number): number {
 }
 
 /**
+ * The measured kWh of a window: its energy less what estimated slots (a gap spread over its slots) put in it.
+ * Demand comes from this alone: an estimate never sets a peak (issue 12).
+ * @example measuredKwh({ kwh: 30, estimatedKwh: 10 }) → 20
+ */
+export function measuredKwh(window: { kwh: number; estimatedKwh?: number }): number {
+  return window.kwh - (window.estimatedKwh ?? 0);
+}
+
+/**
  * Load factor: average demand over the hours with data ÷ peak 15-minute demand (0–1, 4 decimals).
  * Hours without readings are left out rather than counted as zero load, so a month with gaps is
  * not understated; the coverage (`Coverage.windows`) says how many hours that was.

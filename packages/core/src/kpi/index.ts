@@ -184,7 +184,7 @@ export function compute(input: Input): Kpis {
     add(byShift, shiftOf(shifts, local.hour), window.kwh, window.cost);
     if (window.period !== null) add(byPeriod, window.period, window.kwh, window.cost);
     // Demand comes from measured slots only: an estimate never sets a peak.
-    const measured = measuredKwh(window);
+    const measured = Figures.measuredKwh(window);
     if (!peak || measured > peak.kwh) peak = { start: window.start, kwh: measured };
     if (window.period === "punta") puntaPeak = Math.max(puntaPeak, Figures.demandKw(measured));
   }
@@ -265,7 +265,6 @@ export function compute(input: Input): Kpis {
 }
 
 /** A window's measured kWh (what demand counts). */
-const measuredKwh = (window: Window) => window.kwh - (window.estimatedKwh ?? 0);
 
 function nextMonth(month: string): string {
   const year = Number(month.slice(0, 4));
@@ -313,7 +312,7 @@ function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, i
     const energyPeriod = plan.schedule.periods[code % DEMAND_SHIFT] as string;
     const demandPeriod = plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string;
     kwh[energyPeriod] = (kwh[energyPeriod] ?? 0) + window.kwh * scale;
-    const kw = Figures.demandKw(measuredKwh(window));
+    const kw = Figures.demandKw(Figures.measuredKwh(window));
     demandKw.max = Math.max(demandKw.max, kw);
     demandKw[demandPeriod] = Math.max(demandKw[demandPeriod] ?? 0, kw);
     if (window.kvarh !== null) kvarh = (kvarh ?? 0) + window.kvarh * scale;
@@ -326,7 +325,7 @@ function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, i
     const measured = {
       start: window.start,
       seconds: 900,
-      kwh: measuredKwh(window),
+      kwh: Figures.measuredKwh(window),
       kvarh: window.kvarh,
       kwhWithKvarh: window.kwhWithKvarh,
       quality: "measured" as const,
