@@ -1,7 +1,9 @@
 /** The console shell: who is signed in, the navigation, and the page of the current route. */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, type Me, ok, signedOut } from "./api";
 import { go, useRoute } from "./hooks";
+import { type Language, languages, setLanguage } from "./i18n";
 import { Bills } from "./pages/bills";
 import { Devices } from "./pages/devices";
 import { FactoryPage } from "./pages/factory";
@@ -12,15 +14,16 @@ import { SignIn } from "./pages/signin";
 import { Tariffs } from "./pages/tariffs";
 
 const nav = [
-  ["", "Overview"],
-  ["devices", "Devices"],
-  ["tariffs", "Tariffs"],
-  ["bills", "Bills"],
-  ["imports", "Imports"],
-  ["setup", "Setup"],
+  ["", "nav.overview"],
+  ["devices", "nav.devices"],
+  ["tariffs", "nav.tariffs"],
+  ["bills", "nav.bills"],
+  ["imports", "nav.imports"],
+  ["setup", "nav.setup"],
 ] as const;
 
 export function App() {
+  const { t, i18n } = useTranslation();
   const route = useRoute();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
 
@@ -49,17 +52,24 @@ export function App() {
         </a>
         <nav>
           {nav.map(([path, label]) => (
-            <a key={path} href={`#/${path}`} className={section === path || (path === "" && section === "factories") ? "active" : ""}>
-              {label}
+            <a key={path} href={`#/${path}`} className={section === path ? "active" : ""} aria-current={section === path ? "page" : undefined}>
+              {t(label)}
             </a>
           ))}
         </nav>
         <div className="who">
           <span title={me.user.email}>
-            {me.user.name} · {me.user.role}
+            {me.user.name} · {t(`roles.${me.user.role}`)}
           </span>
+          <select aria-label={t("language")} value={i18n.language} onChange={(event) => setLanguage(event.target.value as Language)}>
+            {languages.map((language) => (
+              <option key={language} value={language}>
+                {t(`languageName.${language}`)}
+              </option>
+            ))}
+          </select>
           <button type="button" className="link" onClick={signOut}>
-            Sign out
+            {t("signOut")}
           </button>
         </div>
       </header>

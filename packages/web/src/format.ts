@@ -1,34 +1,81 @@
-/** Display helpers: numbers in the user's locale, instants in the factory's zone. */
-const number = (digits: number) => new Intl.NumberFormat(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const formats = [number(0), number(1), number(2), number(3)] as const;
+/**
+ * Display helpers in the console's language (es-MX by default): numbers and money through Intl, instants in the
+ * factory's zone on a 24-hour clock ("30/11/2026 00:40"), calendar dates as dates ("30/11/2026", never an instant
+ * shifted into a zone), and relative times with the language's plural rules.
+ */
+import { currentLanguage, i18n } from "./i18n";
 
+// English dates read day first too (en-GB order: "30 Nov 2026, 00:40"): a plant's people in Mexico read d/m/y.
+const dateLocale = () => (currentLanguage() === "en" ? "en-GB" : "es-MX");
+const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function numberFormat(key: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const id = `${currentLanguage()}|${key}`;
+  const format = (cache.get(id) as Intl.NumberFormat | undefined) ?? new Intl.NumberFormat(currentLanguage(), options);
+  cache.set(id, format);
+  return format;
+}
+function dateFormat(key: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const id = `${dateLocale()}|${key}|${options.timeZone ?? ""}`;
+  const format = (cache.get(id) as Intl.DateTimeFormat | undefined) ?? new Intl.DateTimeFormat(dateLocale(), options);
+  cache.set(id, format);
+  return format;
+}
+
+/** A number with `digits` decimals in the console's language ("1,234.5"); "—" when there is none. */
 export function num(value: number | null | undefined, digits: 0 | 1 | 2 | 3 = 0): string {
-  return value === null || value === undefined || Number.isNaN(value) ? "—" : formats[digits].format(value);
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  return numberFormat(`n${digits}`, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
-/** A decimal string of money with its currency code. */
-export function money(value: string | null | undefined, currency: string): string {
-  if (value === null || value === undefined) return "—";
-  return `${formats[2].format(Number(value))} ${currency}`;
+/**
+ * An amount of money from its decimal string: "$43,725.42" (the currency's narrow symbol); with `code`, the ISO code
+ * after it ("$43,725.42 MXN") for totals and documents where the currency must be unmistakable. "—" when there is none.
+ */
+export function money(value: string | number | null | undefined, currency = "MXN", options: { code?: boolean } = {}): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const text = numberFormat(`m${currency}`, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format(Number(value));
+  return options.code ? `${text} ${currency}` : text;
 }
 
+/** A share (0.5) as a percentage ("50.0 %"). */
 export function percent(value: number | null | undefined, digits: 0 | 1 | 2 = 1): string {
-  return value === null || value === undefined ? "—" : `${formats[digits].format(value * 100)} %`;
+  return value === null || value === undefined ? "—" : `${num(value * 100, digits)} %`;
 }
 
+/** An instant on the factory's wall clock, 24-hour: "30/11/2026 00:40". The zone is labelled once per page, not here. */
 export function when(iso: string | null | undefined, timeZone?: string): string {
-  if (!iso) return "never";
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+  if (!iso) return i18n.t("never");
+  return dateFormat("dt", { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone })
+    .format(new Date(iso))
+    .replace(",", "");
 }
 
-/** "3 min ago", for last-seen times. */
+/** A calendar date ("2026-11-30" or the date part of an ISO string) as "30/11/2026", without any zone shift. */
+export function date(ymd: string | null | undefined): string {
+  if (!ymd) return "—";
+  const [year, month, day] = ymd.slice(0, 10).split("-").map(Number);
+  if (!year || !month || !day) return ymd;
+  return dateFormat("d", { day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(year, month - 1, day)));
+}
+
+/** The zone's name as people read it ("America/Hermosillo" → "Hermosillo (UTC−07:00)"), for the one label per page. */
+export function zoneLabel(timeZone: string, at = new Date()): string {
+  const offset = offsetAt(at, timeZone) / 60_000;
+  const sign = offset < 0 ? "−" : "+";
+  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0");
+  const minutes = String(Math.abs(offset) % 60).padStart(2, "0");
+  const city = timeZone.split("/").pop()?.replaceAll("_", " ") ?? timeZone;
+  return `${city} (UTC${sign}${hours}:${minutes})`;
+}
+
+/** "hace 3 min" / "3 min ago", for last-seen times. */
 export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return "never";
-  const seconds = Math.round((now - Date.parse(iso)) / 1000);
-  if (seconds < 90) return `${Math.max(seconds, 0)} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86_400)} d ago`;
+  if (!iso) return i18n.t("never");
+  const seconds = Math.max(Math.round((now - Date.parse(iso)) / 1000), 0);
+  if (seconds < 90) return i18n.t("ago.seconds", { count: seconds });
+  if (seconds < 5400) return i18n.t("ago.minutes", { count: Math.round(seconds / 60) });
+  if (seconds < 172_800) return i18n.t("ago.hours", { count: Math.round(seconds / 3600) });
+  return i18n.t("ago.days", { count: Math.round(seconds / 86_400) });
 }
 
 /** The zone's offset from UTC at `at`, in milliseconds (local wall time minus UTC). */

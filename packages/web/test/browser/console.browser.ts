@@ -64,7 +64,7 @@ describe("console in Chromium", () => {
       .toBeGreaterThan(0);
     // Only the demo organization's factory: the other organization's is never listed.
     expect(await page.getByTestId("factory-card").count()).toBe(1);
-    await expect.poll(() => card.getByTestId("month-cost").textContent()).toMatch(/\d+\.\d{2} MXN/);
+    await expect.poll(() => card.getByTestId("month-cost").textContent()).toMatch(/\$[\d,]+\.\d{2}/);
 
     // The demo meters run near PF 0.87-0.9: a low-power-factor rule at 0.99 raises an alert the overview shows as open.
     const api = (method: string, path: string, body?: unknown) =>
