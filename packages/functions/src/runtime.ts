@@ -1,9 +1,46 @@
-import { Database } from "@wattflow/core/database";
-
 /**
- * In a Lambda nothing is opened at import: the first invocation opens Postgres from the environment.
- * Locally the stack has provided everything already, and this returns at once.
+ * What a Lambda runs on, wired here and nowhere else: ports never choose their adapters. At the first invocation
+ * Postgres opens from the environment, and every port the local stack or a test has not provided gets its AWS
+ * adapter from the environment, made on first use so a handler imports only the SDKs it touches:
+ * - stream: Kinesis `READINGS_STREAM_NAME`; lake: Firehose `LAKE_DELIVERY_STREAM`; raw archive: S3
+ *   `WATTFLOW_ARCHIVE_BUCKET`; uploads: S3 `WATTFLOW_UPLOADS_BUCKET`; workflows: Step Functions
+ *   `WATTFLOW_WORKFLOW_ARN_PREFIX`;
+ * - time series: InfluxDB when `INFLUX_URL`/`INFLUX_TOKEN` are set, else the readings stored in Postgres.
+ * A port whose variable is unset stays unprovided, and using it throws that port's own error naming what is missing.
  */
-export async function ensureRuntime(): Promise<void> {
+import { RawArchive } from "@wattflow/core/archive";
+import { Database } from "@wattflow/core/database";
+import { Lake } from "@wattflow/core/lake";
+import { Stream } from "@wattflow/core/stream";
+import { TimeSeries } from "@wattflow/core/timeseries";
+import { Uploads } from "@wattflow/core/upload";
+import { Workflow } from "@wattflow/core/workflow";
+
+export async function ensureRuntime(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!Database.current()) await Database.fromEnvironment();
+  await wirePorts(env);
+}
+
+/** Provides the AWS adapter of every port not provided yet, from `env` (see the module's docstring). */
+export async function wirePorts(env: NodeJS.ProcessEnv): Promise<void> {
+  const streamName = env.READINGS_STREAM_NAME;
+  if (streamName && !Stream.provided()) Stream.provideLazily(async () => new (await import("@wattflow/core/stream/aws")).KinesisStream({ streamName }));
+  const deliveryStreamName = env.LAKE_DELIVERY_STREAM;
+  if (deliveryStreamName && !Lake.provided())
+    Lake.provideLazily(async () => new (await import("@wattflow/core/lake/aws")).FirehoseLake({ deliveryStreamName }));
+  const archiveBucket = env.WATTFLOW_ARCHIVE_BUCKET;
+  if (archiveBucket && !RawArchive.provided()) RawArchive.provideLazily(async () => new (await import("@wattflow/core/archive/aws")).S3Archive(archiveBucket));
+  if (!TimeSeries.provided()) {
+    const influx = TimeSeries.influxSettingsFromEnv(env);
+    TimeSeries.provideLazily(async () =>
+      influx
+        ? new (await import("@wattflow/core/timeseries/influx")).InfluxTimeSeries(influx)
+        : new (await import("@wattflow/core/timeseries/postgres")).PostgresTimeSeries(),
+    );
+  }
+  // Callers use these two synchronously: made now, still only where their variable is set.
+  const uploadsBucket = env.WATTFLOW_UPLOADS_BUCKET;
+  if (uploadsBucket && !Uploads.current()) Uploads.provide(new (await import("@wattflow/core/upload/aws")).S3Store(uploadsBucket));
+  const arnPrefix = env.WATTFLOW_WORKFLOW_ARN_PREFIX;
+  if (arnPrefix && !Workflow.current()) Workflow.provide(new (await import("@wattflow/core/workflow/aws")).AwsRunner({ arnPrefix }));
 }

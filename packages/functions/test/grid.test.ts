@@ -14,6 +14,7 @@ import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
+import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -230,7 +231,7 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
   it("KPIs take demand from measured slots only and say how much energy was estimated", async () => {
     // Prepare: Monday 2026-11-02 10:00 Mexico City, meter 0 measures 3 × 1 kWh (a 12 kW quarter hour), then a
     // one-hour gap of 60 kWh follows (15 kWh a quarter hour: 60 kW, if an estimate could set a peak).
-    TimeSeries.provide(await TimeSeries.forLocalStack(p.lake, {}));
+    TimeSeries.provide(new LakeTimeSeries(p.lake));
     const start = "2026-11-02T16:00:00Z";
     await deliver([
       [slot(start, 0, 1), slot(start, 5, 1), slot(start, 10, 1), { meterId: meter, start: "2026-11-02T16:15:00Z", seconds: 3600, kwh: 60, gap: true }],

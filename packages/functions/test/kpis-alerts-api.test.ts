@@ -1,5 +1,6 @@
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
+import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
@@ -14,7 +15,7 @@ describe.each(Testing.lanes())("KPIs and alerts through the API on %s", (lane) =
   beforeAll(async () => {
     p = await pipeline(lane);
     // The embedded stack's time series: DuckDB over the pipeline's lake.
-    TimeSeries.provide(await TimeSeries.forLocalStack(p.lake, {}));
+    TimeSeries.provide(new LakeTimeSeries(p.lake));
     // Monday 5 October 2026, 10:00–11:00 in Mexico City: meter i draws (i + 1) kWh every 5 minutes.
     const readings = [0, 1, 2].flatMap((meter) =>
       Array.from({ length: 12 }, (_, slot) => reading(meter, new Date(Date.parse("2026-10-05T16:00:00Z") + slot * 300_000).toISOString(), meter + 1)),

@@ -24,6 +24,8 @@ import { LocalStream } from "@wattflow/core/stream/local";
 import { DurableLog } from "@wattflow/core/stream/log";
 import { type KinesisHandler, Poller } from "@wattflow/core/stream/poller";
 import { TimeSeries } from "@wattflow/core/timeseries";
+import { InfluxTimeSeries } from "@wattflow/core/timeseries/influx";
+import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import { sql } from "drizzle-orm";
 import { type ConsoleSite, consoleSite } from "./console";
 import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
@@ -111,7 +113,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     Lake.provide(lake);
     // Series: a real InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the lake just opened.
-    TimeSeries.provide(await TimeSeries.forLocalStack(lake));
+    const influx = TimeSeries.influxSettingsFromEnv();
+    TimeSeries.provide(influx ? new InfluxTimeSeries(influx) : new LakeTimeSeries(lake));
     cleanup.push(() => TimeSeries.provide(undefined));
 
     cleanup.push(startWorkflows(dataDir, log));

@@ -4,7 +4,7 @@
  * locally (./local.ts), an S3 bucket on AWS (./aws.ts). The sweeper puts archived records back into
  * quarantine once the database takes them (Quarantine.restoreArchived).
  */
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 
 export * as RawArchive from "./index";
 
@@ -25,21 +25,14 @@ export class ArchiveError extends Error {
   }
 }
 
-const state = processState("wattflow.archive", (): { store?: Store } => ({}));
+const slot = portSlot<Store>("wattflow.archive", () => new ArchiveError("no raw archive: the runtime or the local stack provides one"));
 
-export function provide(store: Store | undefined): void {
-  state.store = store;
-}
-
-/** The process's archive: the one provided (local stack), else the bucket named by WATTFLOW_ARCHIVE_BUCKET (Lambda). */
-export async function use(): Promise<Store> {
-  if (state.store) return state.store;
-  const bucket = process.env.WATTFLOW_ARCHIVE_BUCKET;
-  if (!bucket) throw new ArchiveError("no raw archive: none provided and WATTFLOW_ARCHIVE_BUCKET is not set");
-  const { S3Archive } = await import("./aws");
-  state.store = new S3Archive(bucket);
-  return state.store;
-}
+/** Sets this process's raw archive (the Lambda runtime: the S3 bucket; the local stack: a folder; tests: theirs). */
+export const provide = slot.provide;
+export const provideLazily = slot.provideLazily;
+export const provided = slot.provided;
+/** The process's archive; throws ArchiveError when none was provided. */
+export const use = slot.use;
 
 /** Sortable by time, unique per process: `2026-11-30T08-15-00.123Z-<random>.json`. */
 export function objectName(now = new Date()): string {

@@ -378,8 +378,10 @@ async function deliver(rows: StoredReading[]): Promise<number> {
   if (rows.length === 0) return 0;
   const lake = await Lake.use();
   await lake.put(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
-  // Hot series next: idempotent (one point per meter and interval), so a retried batch re-sends safely.
-  await (await TimeSeries.use()).write(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+  // Hot series next, where they have a store of their own (InfluxDB): idempotent (one point per meter and
+  // interval), so a retried batch re-sends safely. The lake and Postgres adapters read what is stored already.
+  const series = await TimeSeries.use();
+  if (series.write) await series.write(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
   await Database.use()
     .update(readingTable)
     .set({ lakeDeliveredAt: new Date() })

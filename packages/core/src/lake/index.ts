@@ -4,7 +4,7 @@
  * Append-only: a reading costed again is written again with a later computedAt, and the lake's
  * views keep the latest copy per key (meter id + interval start).
  */
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 
 export * as Lake from "./index";
 
@@ -83,18 +83,11 @@ export function toRecord(row: Row) {
   };
 }
 
-const state = processState("wattflow.lake", (): { port?: Port } => ({}));
+const slot = portSlot<Port>("wattflow.lake", () => new LakeError("no lake: the runtime or the local stack provides one"));
 
-export function provide(port: Port | undefined): void {
-  state.port = port;
-}
-
-/** The process's lake; in a Lambda, the Firehose stream named by LAKE_DELIVERY_STREAM. */
-export async function use(): Promise<Port> {
-  if (state.port) return state.port;
-  const name = process.env.LAKE_DELIVERY_STREAM;
-  if (!name) throw new LakeError("no lake: none provided and LAKE_DELIVERY_STREAM is not set");
-  const { FirehoseLake } = await import("./aws");
-  state.port = new FirehoseLake({ deliveryStreamName: name });
-  return state.port;
-}
+/** Sets this process's lake (the Lambda runtime: Firehose; the local stack: Parquet files; tests: theirs). */
+export const provide = slot.provide;
+export const provideLazily = slot.provideLazily;
+export const provided = slot.provided;
+/** The process's lake; throws LakeError when none was provided. */
+export const use = slot.use;

@@ -2,7 +2,7 @@
  * The readings stream: Kinesis Data Streams on AWS, the durable embedded log locally.
  * Producers (the ingest API) only put; consumers are driven by the event source mapping.
  */
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 
 export * as Stream from "./index";
 
@@ -24,18 +24,11 @@ export class StreamUnavailableError extends Error {
   }
 }
 
-const state = processState("wattflow.stream", (): { port?: Port } => ({}));
+const slot = portSlot<Port>("wattflow.stream", () => new StreamUnavailableError("no stream: the runtime or the local stack provides one"));
 
-export function provide(port: Port | undefined): void {
-  state.port = port;
-}
-
-/** The process's stream; in a Lambda, Kinesis named by READINGS_STREAM_NAME, created on first use. */
-export async function use(): Promise<Port> {
-  if (state.port) return state.port;
-  const name = process.env.READINGS_STREAM_NAME;
-  if (!name) throw new StreamUnavailableError("no stream: none provided and READINGS_STREAM_NAME is not set");
-  const { KinesisStream } = await import("./aws");
-  state.port = new KinesisStream({ streamName: name });
-  return state.port;
-}
+/** Sets this process's stream (the Lambda runtime: Kinesis; the local stack: the embedded log; tests: theirs). */
+export const provide = slot.provide;
+export const provideLazily = slot.provideLazily;
+export const provided = slot.provided;
+/** The process's stream; throws StreamUnavailableError when none was provided. */
+export const use = slot.use;

@@ -7,8 +7,7 @@
  * reading replaces its point.
  */
 import type { Lake } from "../lake";
-import type { LocalLake } from "../lake/local";
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 
 export * as TimeSeries from "./index";
 
@@ -46,8 +45,11 @@ export function meterDayOf(row: Record<string, unknown>): MeterDay {
 export type Range = { factoryId: string; from: Date; to: Date; meterIds?: readonly string[] };
 
 export interface Port {
-  /** Writes costed readings (idempotent; resolves once every point is accepted, or throws TimeSeriesError). */
-  write(rows: readonly Lake.Row[]): Promise<void>;
+  /**
+   * Writes costed readings (idempotent; resolves once every point is accepted, or throws TimeSeriesError). Only a
+   * store of its own has it (InfluxDB): the lake and Postgres adapters read what the consumer already stored.
+   */
+  write?(rows: readonly Lake.Row[]): Promise<void>;
   /** Every 15-minute window of the factory in the range that has readings, in time order. */
   windows(range: Range): Promise<Window[]>;
   /** kWh and cost per meter per local day of `timeZone`. */
@@ -75,36 +77,14 @@ export function influxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { u
   return { url, token, org: env.INFLUX_ORG || "wattflow", bucket: env.INFLUX_BUCKET || "readings" };
 }
 
-const state = processState("wattflow.timeseries", (): { port?: Port } => ({}));
-
-export function provide(port: Port | undefined): void {
-  state.port = port;
-}
+const slot = portSlot<Port>("wattflow.timeseries", () => new TimeSeriesError("no time series: the runtime or the local stack provides one"));
 
 /**
- * The process's time series: the provided port, else InfluxDB when INFLUX_URL/INFLUX_TOKEN are set,
- * else the readings stored in Postgres (a stage with `timeseries: none`).
+ * Sets this process's time series: the Lambda runtime wires InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else the
+ * readings stored in Postgres (a stage with `timeseries: none`); the local stack wires DuckDB over its lake or InfluxDB.
  */
-export async function use(): Promise<Port> {
-  if (state.port) return state.port;
-  const settings = influxSettingsFromEnv();
-  if (settings) {
-    const { InfluxTimeSeries } = await import("./influx");
-    state.port = new InfluxTimeSeries(settings);
-  } else {
-    const { PostgresTimeSeries } = await import("./postgres");
-    state.port = new PostgresTimeSeries();
-  }
-  return state.port;
-}
-
-/** The local stack's port: InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the stack's lake. */
-export async function forLocalStack(lake: LocalLake, env: NodeJS.ProcessEnv = process.env): Promise<Port> {
-  const settings = influxSettingsFromEnv(env);
-  if (settings) {
-    const { InfluxTimeSeries } = await import("./influx");
-    return new InfluxTimeSeries(settings);
-  }
-  const { LakeTimeSeries } = await import("./local");
-  return new LakeTimeSeries(lake);
-}
+export const provide = slot.provide;
+export const provideLazily = slot.provideLazily;
+export const provided = slot.provided;
+/** The process's time series; throws TimeSeriesError when none was provided. */
+export const use = slot.use;

@@ -1,11 +1,10 @@
 /**
  * The time-series port with no InfluxDB: DuckDB answers the same questions over the local Parquet
  * lake. Its writer is the lake itself — the consumer has already put every costed reading there
- * (`Lake.put`) by the time it writes series — so `write` does nothing. The lake is append-only; every
+ * (`Lake.put`) by the time anyone reads series — so it has no `write`. The lake is append-only; every
  * query takes the latest copy of each reading (by computedAt), so corrections never double-count.
  */
 import { Figures } from "../kpi/figures";
-import type { Lake } from "../lake";
 import type { LocalLake } from "../lake/local";
 import { type MeterDay, meterDayOf, type Port, type Range, TimeSeriesError, type Window } from "./index";
 
@@ -70,9 +69,6 @@ export class LakeTimeSeries implements Port {
   describe() {
     return { kind: "lake" as const, location: this.lake.describe().location };
   }
-
-  /** Nothing to do: the lake already holds what the consumer forwarded, and DuckDB reads it. */
-  async write(_rows: readonly Lake.Row[]): Promise<void> {}
 
   async windows(range: Range): Promise<Window[]> {
     const rows = await this.read(`

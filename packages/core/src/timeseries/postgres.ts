@@ -1,13 +1,12 @@
 /**
  * The time-series port on a stage with no InfluxDB (`timeseries: none`): the stored readings in
- * Postgres answer, one row per reading key, so there is no copy to choose. Its writer is the consumer's
- * insert, so `write` does nothing. Readings older than the retention window live in the lake only
+ * Postgres answer, one row per reading key, so there is no copy to choose. It has no write: the consumer's
+ * insert is its writer. Readings older than the retention window live in the lake only
  * (Athena); KPIs of those months come from the views.
  */
 import { sql } from "drizzle-orm";
 import { Database } from "../database";
 import { Figures } from "../kpi/figures";
-import type { Lake } from "../lake";
 import { type MeterDay, meterDayOf, type Port, type Range, type Window } from "./index";
 
 /** `and meter_id in (…)` when the range names its meters (an empty list matches none). */
@@ -25,9 +24,6 @@ export class PostgresTimeSeries implements Port {
   describe() {
     return { kind: "postgres" as const, location: "reading table" };
   }
-
-  /** Nothing to do: the consumer stored the reading before it got here. */
-  async write(_rows: readonly Lake.Row[]): Promise<void> {}
 
   async windows(range: Range): Promise<Window[]> {
     const result = await Database.use().execute(sql`

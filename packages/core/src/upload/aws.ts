@@ -46,9 +46,3 @@ export class S3Store implements Store {
     return Buffer.from(await (answer.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
   }
 }
-
-/** The store a Lambda uses: the bucket named by WATTFLOW_UPLOADS_BUCKET, or undefined when unset. */
-export function fromEnvironment(): S3Store | undefined {
-  const bucket = process.env.WATTFLOW_UPLOADS_BUCKET;
-  return bucket ? new S3Store(bucket) : undefined;
-}

@@ -116,9 +116,3 @@ function toEvent(event: SfnHistoryEvent): HistoryEvent {
   if (previousEventId !== undefined) out.previousEventId = previousEventId;
   return out;
 }
-
-/** The runner a Lambda uses: Step Functions under WATTFLOW_WORKFLOW_ARN_PREFIX, or undefined when it is not set. */
-export function fromEnvironment(): AwsRunner | undefined {
-  const arnPrefix = process.env.WATTFLOW_WORKFLOW_ARN_PREFIX;
-  return arnPrefix ? new AwsRunner({ arnPrefix }) : undefined;
-}

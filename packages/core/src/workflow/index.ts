@@ -69,7 +69,7 @@ export function provide(runner: Runner | undefined): void {
   state.runner = runner;
 }
 
-/** The process's runner: the local one inside `npm start`, Step Functions in a Lambda (see ./aws.ts `fromEnvironment`). */
+/** The process's runner: the local one inside `npm start`, Step Functions in a Lambda (wired by the Lambda runtime from WATTFLOW_WORKFLOW_ARN_PREFIX). */
 export function use(): Runner {
   if (!state.runner) throw new WorkflowError("no workflow runner: the stack provides the local one; on AWS set WATTFLOW_WORKFLOW_ARN_PREFIX");
   return state.runner;

@@ -6,16 +6,11 @@ import { bodyLimits } from "@wattflow/core/config";
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
-import { ensureWorkflowRuntime } from "../workflows/step";
 import { actorAuth, requireRole } from "./auth";
 import { chunksOf } from "./limits";
 
 export const imports = new Hono()
   .use(actorAuth)
-  .use(async (_, next) => {
-    await ensureWorkflowRuntime();
-    await next();
-  })
   .post("/", requireRole("admin", "operator"), async (c) => {
     const actor = c.get("actor");
     const { kind, factoryId, files } = await Import.receiveRequest(actor.organizationId, {

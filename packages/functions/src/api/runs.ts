@@ -8,7 +8,6 @@ import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ensureWorkflowRuntime } from "../workflows/step";
 import { actorAuth, requireRole } from "./auth";
 
 const statuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
@@ -56,10 +55,6 @@ async function own(id: string, organizationId: string): Promise<Workflow.Executi
 
 export const runs = new Hono()
   .use(actorAuth)
-  .use(async (_, next) => {
-    await ensureWorkflowRuntime();
-    await next();
-  })
   .get("/", async (c) => {
     const query = check(ListQuery, c.req.query());
     const organizationId = c.get("actor").organizationId;

@@ -1,0 +1,64 @@
+import { RawArchive } from "@wattflow/core/archive";
+import { S3Archive } from "@wattflow/core/archive/aws";
+import { Lake } from "@wattflow/core/lake";
+import { FirehoseLake } from "@wattflow/core/lake/aws";
+import { LocalLake } from "@wattflow/core/lake/local";
+import { Stream } from "@wattflow/core/stream";
+import { KinesisStream } from "@wattflow/core/stream/aws";
+import { TimeSeries } from "@wattflow/core/timeseries";
+import { InfluxTimeSeries } from "@wattflow/core/timeseries/influx";
+import { PostgresTimeSeries } from "@wattflow/core/timeseries/postgres";
+import { Uploads } from "@wattflow/core/upload";
+import { S3Store } from "@wattflow/core/upload/aws";
+import { Workflow } from "@wattflow/core/workflow";
+import { AwsRunner } from "@wattflow/core/workflow/aws";
+import { afterEach, describe, expect, it } from "vitest";
+import { wirePorts } from "../src/runtime";
+
+const clear = () => {
+  for (const port of [Stream, Lake, RawArchive, TimeSeries, Uploads, Workflow]) port.provide(undefined);
+};
+
+describe("the Lambda runtime wires every port from the environment, and only there", () => {
+  afterEach(clear);
+
+  it("gives each port its AWS adapter from its variable", async () => {
+    clear();
+    await wirePorts({
+      READINGS_STREAM_NAME: "wattflow-prod-Readings",
+      LAKE_DELIVERY_STREAM: "wattflow-prod-Lake",
+      WATTFLOW_ARCHIVE_BUCKET: "wattflow-prod-archive",
+      WATTFLOW_UPLOADS_BUCKET: "wattflow-prod-uploads",
+      WATTFLOW_WORKFLOW_ARN_PREFIX: "arn:aws:states:us-east-1:123456789012:stateMachine:wattflow-prod-",
+      INFLUX_URL: "http://influx.internal:8086",
+      INFLUX_TOKEN: "t",
+    });
+
+    expect(await Stream.use()).toBeInstanceOf(KinesisStream);
+    expect(await Lake.use()).toBeInstanceOf(FirehoseLake);
+    expect(await RawArchive.use()).toBeInstanceOf(S3Archive);
+    expect(await TimeSeries.use()).toBeInstanceOf(InfluxTimeSeries);
+    expect(Uploads.use()).toBeInstanceOf(S3Store);
+    expect(Workflow.use()).toBeInstanceOf(AwsRunner);
+  });
+
+  it("answers series from Postgres on a stage without InfluxDB, and leaves unset ports unprovided with their own error", async () => {
+    clear();
+    await wirePorts({});
+
+    expect(await TimeSeries.use()).toBeInstanceOf(PostgresTimeSeries);
+    await expect(Stream.use()).rejects.toThrow(Stream.StreamUnavailableError);
+    await expect(Lake.use()).rejects.toThrow(/no lake/);
+    await expect(RawArchive.use()).rejects.toThrow(RawArchive.ArchiveError);
+    expect(() => Uploads.use()).toThrow(/no upload store/);
+  });
+
+  it("keeps what the local stack or a test provided", async () => {
+    const lake = new LocalLake("/tmp/wattflow-runtime-test-lake");
+    Lake.provide(lake);
+
+    await wirePorts({ LAKE_DELIVERY_STREAM: "wattflow-prod-Lake" });
+
+    expect(await Lake.use()).toBe(lake);
+  });
+});
