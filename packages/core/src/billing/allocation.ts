@@ -15,7 +15,7 @@ import { z } from "zod";
 import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT } from "../tariff/periods";
 import { Plan } from "../tariff/plan";
-import type { Bill, Line } from "./index";
+import type { Bill, Line } from "./shapes";
 
 export * as Allocation from "./allocation";
 

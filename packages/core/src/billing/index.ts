@@ -16,6 +16,7 @@ import { monthKeyOf, Plan } from "../tariff/plan";
 import { Dap } from "./dap";
 import { lineName, type Name } from "./lines";
 import { BillingPeriod } from "./period";
+import { type Aggregates, BillError, type Bill as BillShape, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
 
 export { Allocation } from "./allocation";
 export { Dap } from "./dap";
@@ -23,97 +24,9 @@ export * as Bill from "./index";
 export { lineName, type Name, summaryCodes } from "./lines";
 export { BillingPeriod } from "./period";
 export { BillRequest } from "./request";
-
-export class BillError extends Error {
-  constructor(
-    message: string,
-    /** Where in the input, as a dotted path (`usage.readings.3.start`). */
-    readonly path: string,
-  ) {
-    super(message);
-    this.name = "BillError";
-  }
-}
-
-/**
- * One line of the bill, in CFE's order: "fixed", "energy-<period>", "distribution", "capacity", "low-voltage",
- * "power-factor", "subtotal", "iva", "dap", "total". `name` is CFE's Spanish wording with English beside it;
- * amounts in the tariff's currency (MXN), quantities in `unit` (kWh, kW, month, MXN for a percentage line).
- */
-export type Line = { code: string; name: Name; quantity: string; unit: string; unitPrice: string; amount: string };
-
-export type Bill = {
-  /** Every line, the summing ones (subtotal, IVA, total) included. */
-  lines: Line[];
-  /** Supply lines (with the low-voltage surcharge), before the power-factor adjustment and tax. */
-  subtotal: string;
-  /** Percent, 2 decimals; null when no reactive energy was measured. */
-  powerFactor: string | null;
-  /** Negative for a bonus. */
-  pfAdjustment: string;
-  /** IVA on the subtotal after the power factor. */
-  iva: string;
-  /** Municipal street lighting, added after IVA and untaxed ("0.00" when none). */
-  dap: string;
-  total: string;
-  /** Priced with the latest prices because the billing month's were not published yet. */
-  estimated: boolean;
-  /** kWh of the energy lines that was estimated (spread from longer readings), not measured; "0" when all was measured. */
-  estimatedKwh: string;
-  /** The month's maximum demand, kW over the tariff's demand window (what later bills' ratchets look back at); null on a flat bill. */
-  peakDemandKw: string | null;
-};
-
-/**
- * One 5-minute slot or a longer reading; `start` is the interval start. A longer reading is spread flat
- * over its slots (Grid.slots) and, like a slot of `quality: "estimated"`, counts as energy but never as
- * demand, unless it says `quality: "measured"` (a sum of measured slots, e.g. a 15-minute window).
- * `kwhWithKvarh`: for a reading that sums meters of which only some measure kVArh, the kWh of those
- * (power factor pairs kVArh with it alone, Figures.powerFactor); else the reading's kWh pairs with its kVArh.
- */
-export type Reading = {
-  start: Date;
-  seconds: number;
-  kwh: number;
-  kvarh?: number | null;
-  kwhWithKvarh?: number;
-  quality?: "measured" | "estimated";
-};
-
-/**
- * Usage already summed: kWh per energy period, kVArh, and maximum demand overall and per demand period.
- * `kwhWithKvarh`: the kWh measured together with `kvarh` (default: every kWh).
- */
-export type Aggregates = { kwh: Record<string, number>; kvarh?: number; kwhWithKvarh?: number; demandKw: { max: number } & Record<string, number> };
-
-/** What the factory's supply contract says that the bill depends on. */
-export type Contract = {
-  /** Where the supply is: CFE collects that municipality's DAP (billing/dap.ts). */
-  state?: string | null;
-  municipality?: string | null;
-  /** Supply voltage: medium (1–35 kV) or high (above 35 kV). */
-  supplyVoltage?: "medium" | "high" | null;
-  /** Contracted demand, kW. */
-  contractedDemandKw?: number | null;
-};
-
-export type Input = {
-  definition: Exclude<Tariff.Definition, { kind: "flat" }>;
-  contract?: Contract;
-  /** The factory's IANA zone (CFE plans default to their schedule zone's clock). */
-  timeZone?: string;
-  /** Local dates, end exclusive. */
-  period: { start: string; end: string };
-  usage: { readings: readonly Reading[] } | Aggregates;
-  /**
-   * The maximum demand (kW) of earlier bills, by bill month (YYYY-MM), for the tariff's demand ratchets
-   * (`DemandCharge.ratchets`); months not given count as no demand. The monthly close takes them from stored bills.
-   */
-  priorPeaks?: readonly PriorPeak[];
-};
-
-/** One earlier bill's maximum demand: its month (YYYY-MM) and kW. */
-export type PriorPeak = { month: string; kw: number };
+export { type Aggregates, BillError, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
+/** A computed bill (./shapes.ts); declared here too so `Bill.Bill` names it beside the namespace. */
+export type Bill = BillShape;
 
 const MICRO = 1_000_000;
 const SLOT_MS = 300_000;

@@ -12,7 +12,7 @@ import { isTimeZone, parseInstant } from "../tariff/periods";
 import { TariffError } from "../tariff/plan";
 import { Money } from "../util/money";
 import { Allocation } from "./allocation";
-import type { Aggregates, Bill, Input, Reading } from "./index";
+import type { Aggregates, Bill, Input, Reading } from "./shapes";
 
 export * as BillRequest from "./request";
 

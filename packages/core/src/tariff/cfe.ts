@@ -4,7 +4,7 @@
  * into the general `tou` model. Sources: ../shared/reference/cfe-gdmth.md and `structures` below.
  */
 import { Config } from "../config";
-import type { Band, Cfe, CfeZone, DemandCharge, Prices, Season, TimeOfUse } from "./index";
+import type { Band, Cfe, CfeZone, DemandCharge, Prices, Season, TimeOfUse } from "./definition";
 
 export * as Cfe from "./cfe";
 

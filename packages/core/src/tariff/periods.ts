@@ -4,8 +4,9 @@
  * quarters of local hours and every current UTC offset is a multiple of 15 minutes, so one lookup per
  * UTC quarter-hour is exact.
  */
+
+import type { DateRule, Season, TimeOfUse } from "./definition";
 import { Holidays } from "./holidays";
-import type { DateRule, Season, TimeOfUse } from "./index";
 
 export * as Periods from "./periods";
 

@@ -4,7 +4,7 @@
  */
 import Decimal from "decimal.js";
 import { Cfe } from "./cfe";
-import type { Definition, Prices, Tier, TimeOfUse } from "./index";
+import type { Definition, Prices, Tier, TimeOfUse } from "./definition";
 import { Calendar, Schedule } from "./periods";
 
 export * as Plan from "./plan";
