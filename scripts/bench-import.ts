@@ -17,11 +17,11 @@ import { Testing } from "@wattflow/core/testing";
 import { Uploads } from "@wattflow/core/upload";
 import { LocalStore } from "@wattflow/core/upload/local";
 import { Workflow } from "@wattflow/core/workflow";
-import { LocalRunner, type StepHandler } from "@wattflow/core/workflow/local";
 import { RunProgress } from "@wattflow/core/workflow/progress";
 import * as closeSteps from "@wattflow/functions/workflows/close";
 import * as importSteps from "@wattflow/functions/workflows/import";
 import * as recomputeSteps from "@wattflow/functions/workflows/recompute";
+import { LocalRunner, type StepHandler } from "@wattflow/local/workflow/runner";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const lines = Array.from({ length: 20 }, (_, index) => `Line ${index + 1}`);

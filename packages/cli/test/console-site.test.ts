@@ -2,8 +2,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing } from "@wattflow/core/testing";
+import { type ConsoleSite, consoleSite } from "@wattflow/local/stack/console";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleSite, consoleSite } from "../src/stack/console";
 
 describe("console site", () => {
   let dir: ReturnType<typeof Testing.temporaryDir>;

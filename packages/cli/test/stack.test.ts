@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Cost } from "@wattflow/core/cost";
 import { Testing } from "@wattflow/core/testing";
+import { demoTariff, demoTariffStart, demoTimeZone } from "@wattflow/local/stack/demo";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoTariff, demoTariffStart, demoTimeZone } from "../src/stack/demo";
 import { call, type Demo, eventually, type RunningStack, startStack, wattflow } from "./support";
 
 /** What the engine charges for `kwh` at `start` under the demo factory's tariff (CFE GDMTH, its local time). */

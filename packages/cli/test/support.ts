@@ -3,7 +3,7 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:chil
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DemoInfo } from "../src/stack/demo";
+import type { DemoInfo } from "@wattflow/local/stack/demo";
 
 export const bin = fileURLToPath(new URL("../bin/wattflow.mjs", import.meta.url));
 

@@ -2,12 +2,14 @@
  * The uploader's contract: the same code against kinesis-mock (the reference for Kinesis
  * behaviour) and the local stack's Kinesis endpoint, and its HTTP fallback.
  */
+
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Signature } from "@wattflow/core/device/signature";
 import { Testing } from "@wattflow/core/testing";
+import * as LocalTesting from "@wattflow/local/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../src/config";
 import { Outbox } from "../src/outbox";
@@ -23,7 +25,7 @@ const key = Signature.generateDeviceKey();
 type Target = { endpoint: string; stop(): Promise<void> };
 
 function localTarget(): Promise<Target> {
-  return Testing.localKinesis({ stream, credentials });
+  return LocalTesting.localKinesis({ stream, credentials });
 }
 
 function setup(options: { kinesisEndpoint?: string; apiUrl?: string; credentials?: typeof credentials }) {

@@ -10,12 +10,12 @@ import { LocalLake } from "@wattflow/core/lake/local";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { organizationTable } from "@wattflow/core/organization/organization.sql";
 import { Stream } from "@wattflow/core/stream";
-import { kinesisEvent } from "@wattflow/core/stream/event";
 import { LocalStream } from "@wattflow/core/stream/local";
-import { DurableLog } from "@wattflow/core/stream/log";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
 import { hashToken } from "@wattflow/core/util/hash";
+import { kinesisEvent } from "@wattflow/local/stream/event";
+import { DurableLog } from "@wattflow/local/stream/log";
 import type { KinesisStreamEvent } from "aws-lambda";
 
 /** Fixed ids, so the JSON event fixtures can name them. */

@@ -35,7 +35,7 @@ export function registerBenchEdge(bench: Command): void {
 }
 
 export async function benchEdge(options: { meters: number; days: number; log: (line: string) => void }) {
-  const { startStack } = await import("../stack");
+  const { startStack } = await import("@wattflow/local/stack/index");
   const { Meter } = await import("@wattflow/core/meter");
   const { Outbox } = await import("@wattflow/edge/outbox");
   const { read: simulate } = await import("@wattflow/edge/meter/simulator");

@@ -1,7 +1,7 @@
+import { startStack } from "@wattflow/local/stack/index";
+import { StackLockedError } from "@wattflow/local/stack/lock";
 import type { Command } from "commander";
 import { CliError, dataDir } from "../client";
-import { startStack } from "../stack";
-import { StackLockedError } from "../stack/lock";
 
 export function register(program: Command): void {
   program

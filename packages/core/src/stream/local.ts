@@ -1,10 +1,18 @@
 import type { Port, PutEntry, PutResult } from "./index";
 import { StreamUnavailableError } from "./index";
-import type { DurableLog } from "./log";
 
-/** The stream port over the embedded durable log: an entry is acknowledged once it is fsynced. */
+/**
+ * What the stream needs of a local durable log (the local twin's, @wattflow/local stream/log.ts): append entries,
+ * resolving once they are on disk with the shard and sequence number each got.
+ */
+export interface AppendLog {
+  readonly name: string;
+  append(entries: PutEntry[]): Promise<{ shardId: string; sequenceNumber: string }[]>;
+}
+
+/** The stream port over the local twin's durable log: an entry is acknowledged once it is fsynced. */
 export class LocalStream implements Port {
-  constructor(private readonly log: DurableLog) {}
+  constructor(private readonly log: AppendLog) {}
 
   describe() {
     return { kind: "local" as const, name: this.log.name };

@@ -116,31 +116,6 @@ export async function kinesisMock(streams: string): Promise<{ endpoint: string; 
   };
 }
 
-/**
- * The local stack's Kinesis endpoint over a fresh durable log, on a free port: the counterpart of
- * `kinesisMock` in contract tests. Requests must be signed with these credentials.
- */
-export async function localKinesis(options: {
-  stream: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  shardCount?: number;
-}): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const { DurableLog } = await import("../stream/log");
-  const { KinesisEndpoint } = await import("../stream/kinesis-endpoint");
-  const dir = temporaryDir();
-  const log = await DurableLog.open({ dir: join(dir.path, options.stream), name: options.stream, shardCount: options.shardCount ?? 2, segmentBytes: 1 << 20 });
-  const endpoint = new KinesisEndpoint({ log, region: "us-east-1", accountId: "000000000000", ...options.credentials, retentionHours: 168 });
-  const url = await endpoint.listen(0);
-  return {
-    endpoint: url,
-    async stop() {
-      await endpoint.close();
-      await log.close();
-      dir.remove();
-    },
-  };
-}
-
 /** Published GDMTH prices, Noroeste division, March 2026 (../shared/reference/cfe-gdmth.md): the tests' golden bills use them. */
 export const gdmthNoroesteMarch2026 = {
   month: "2026-03",

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { kinesis as limits } from "../config";
+import { kinesis as limits } from "@wattflow/core/config";
 import type { DurableLog, Position } from "./log";
 
 export type KinesisEndpointOptions = {

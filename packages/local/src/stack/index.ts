@@ -9,7 +9,6 @@ import type { AddressInfo } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
-import { Alert } from "@wattflow/core/alert";
 import { RawArchive } from "@wattflow/core/archive";
 import { LocalArchive } from "@wattflow/core/archive/local";
 import { consumer as consumerConfig, deliverySweepMs, localStream } from "@wattflow/core/config";
@@ -19,14 +18,14 @@ import { Ingest } from "@wattflow/core/ingest";
 import { Lake } from "@wattflow/core/lake";
 import { LocalLake } from "@wattflow/core/lake/local";
 import { Stream } from "@wattflow/core/stream";
-import { KinesisEndpoint } from "@wattflow/core/stream/kinesis-endpoint";
 import { LocalStream } from "@wattflow/core/stream/local";
-import { DurableLog } from "@wattflow/core/stream/log";
-import { type KinesisHandler, Poller } from "@wattflow/core/stream/poller";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { InfluxTimeSeries } from "@wattflow/core/timeseries/influx";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import { sql } from "drizzle-orm";
+import { KinesisEndpoint } from "../stream/kinesis-endpoint";
+import { DurableLog } from "../stream/log";
+import { type KinesisHandler, Poller } from "../stream/poller";
 import { type ConsoleSite, consoleSite } from "./console";
 import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
 import { acquireLock } from "./lock";
@@ -167,9 +166,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         })
         .catch((error: Error) => log(`sweeper: ${error.message}`));
     }, deliverySweepMs);
-    // Alert rules every minute; on AWS a scheduled function would call the same Alert.evaluateAll.
+    // Alert rules: the same handler the AWS schedule invokes (stacks/timeseries.ts, every 5 minutes), every minute here.
     const alerter = setInterval(() => {
-      void Alert.evaluateAll().catch((error: Error) => log(`alerts: ${error.message}`));
+      void import("@wattflow/functions/alerts/index")
+        .then(({ handler }) => handler({}))
+        .catch((error: Error) => log(`alerts: ${error.message}`));
     }, 60_000);
     cleanup.push(() => {
       clearInterval(trimmer);

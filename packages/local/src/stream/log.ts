@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { type FileHandle, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { readJsonState, syncDirectory, writeFileAtomicSync } from "../util/files";
+import { readJsonState, syncDirectory, writeFileAtomicSync } from "@wattflow/core/util/files";
 
 const headerBytes = 8;
 const fixedPayloadBytes = 8 + 8 + 2;

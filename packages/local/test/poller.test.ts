@@ -1,9 +1,9 @@
+import { Testing } from "@wattflow/core/testing";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogRecord } from "../src/stream/log";
 import { DurableLog } from "../src/stream/log";
 import { type KinesisHandler, Poller } from "../src/stream/poller";
-import { Testing } from "../src/testing";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -6,8 +6,8 @@
  */
 
 import { join } from "node:path";
+import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import { readJsonState, writeFileAtomic } from "../util/files";
 import { kinesisEvent } from "./event";
 import type { DurableLog, LogRecord, Position } from "./log";
 

@@ -8,11 +8,19 @@
 import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonState, setAside, writeFileAtomicSync } from "@wattflow/core/util/files";
+import {
+  type Execution,
+  ExecutionAlreadyExists,
+  type HistoryEvent,
+  type HistoryPage,
+  type ListOptions,
+  type Runner,
+  WorkflowError,
+} from "@wattflow/core/workflow";
+import { type Deployment, limits, Workflows } from "@wattflow/core/workflow/definitions";
+import { WorkflowIam } from "@wattflow/core/workflow/iam";
 import type { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
-import { readJsonState, setAside, writeFileAtomicSync } from "../util/files";
-import { type Deployment, limits, Workflows } from "./definitions";
-import { WorkflowIam } from "./iam";
-import { type Execution, ExecutionAlreadyExists, type HistoryEvent, type HistoryPage, type ListOptions, type Runner, WorkflowError } from "./index";
 
 /** One entry of the library's event log (its type is not exported by name). */
 type EventLog = ReturnType<LocalStateMachine["run"]>["eventLogs"] extends AsyncIterable<infer E> ? E : never;

@@ -12,7 +12,7 @@ import { toLocal } from "@wattflow/core/tariff/periods";
 import { Uploads } from "@wattflow/core/upload";
 import { LocalStore } from "@wattflow/core/upload/local";
 import { Workflow } from "@wattflow/core/workflow";
-import { LocalRunner, type StepHandler } from "@wattflow/core/workflow/local";
+import { LocalRunner, type StepHandler } from "../workflow/runner";
 
 /** How often the local schedule looks for a month to close; the first look waits as long, so a fresh stack starts quietly. */
 const scheduleCheckMs = 60_000;

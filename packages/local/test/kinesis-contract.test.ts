@@ -9,8 +9,9 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { Testing } from "@wattflow/core/testing";
+import * as LocalTesting from "@wattflow/local/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Testing } from "../src/testing";
 
 const credentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "secret" };
 const stream = "readings";
@@ -51,7 +52,7 @@ async function signedHeaders(endpoint: string, operation: string, body: string, 
 }
 
 function localTarget(): Promise<Target> {
-  return Testing.localKinesis({ stream, credentials });
+  return LocalTesting.localKinesis({ stream, credentials });
 }
 
 const targets: [string, () => Promise<Target>][] = [

@@ -1,8 +1,8 @@
 import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { Testing } from "@wattflow/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableLog } from "../src/stream/log";
-import { Testing } from "../src/testing";
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {

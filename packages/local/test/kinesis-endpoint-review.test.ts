@@ -3,9 +3,11 @@
  * region, credentials })` sends HTTP/2 (prior knowledge on http://), which the endpoint refused with
  * "Protocol error" before; gateways keep HTTP/1.1 (the contract tests) on the same port.
  */
+
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { Testing } from "@wattflow/core/testing";
+import * as LocalTesting from "@wattflow/local/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Testing } from "../src/testing";
 
 const credentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "secret" };
 
@@ -18,7 +20,7 @@ describe("the local Kinesis endpoint with the SDK's default (HTTP/2) handler", (
     return made;
   };
   beforeAll(async () => {
-    target = await Testing.localKinesis({ stream: "readings", credentials, shardCount: 1 });
+    target = await LocalTesting.localKinesis({ stream: "readings", credentials, shardCount: 1 });
   });
   afterAll(async () => {
     for (const made of clients) made.destroy();
