@@ -82,6 +82,17 @@ describe("the house", () => {
     expect(found).toEqual([]);
   });
 
+  it("has one error family: every error class extends WattflowError (util/error.ts), so none reaches a caller as a 500 by accident", () => {
+    const strays = files
+      // The local twin's errors play AWS's own (KinesisApiError, LimitExceeded): they stay as AWS names them.
+      .filter((file) => ["core", "functions"].includes(partOf(file)))
+      .flatMap((file) =>
+        [...readFileSync(file, "utf8").matchAll(/class (\w+) extends (Error|TypeError|RangeError)\b/g)].map((match) => `${relative(root, file)}: ${match[1]}`),
+      )
+      .filter((stray) => stray !== "packages/core/src/util/error.ts: WattflowError");
+    expect(strays).toEqual([]);
+  });
+
   it("has no import cycle between files (type-only and dynamic imports count)", () => {
     const cycles: string[] = [];
     const state = new Map<string, "open" | "done">();

@@ -8,6 +8,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { WattflowError } from "../util/error";
 
 export * as WebhookAddress from "./address";
 
@@ -105,9 +106,12 @@ export function urlRefusal(url: string): string | undefined {
 }
 
 /** A webhook's name resolved to an address it may not reach. */
-export class BlockedAddressError extends Error {
-  constructor(readonly kind: string) {
-    super(`the webhook's host resolves to ${withArticle(kind)} address`);
+export class BlockedAddressError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "alert.address_blocked";
+  /** What kind of address it resolved to ("loopback", "private"…). */
+  constructor(readonly addressKind: string) {
+    super(`the webhook's host resolves to ${withArticle(addressKind)} address`);
     this.name = "BlockedAddressError";
   }
 }

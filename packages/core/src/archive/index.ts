@@ -4,6 +4,8 @@
  * locally (./local.ts), an S3 bucket on AWS (./aws.ts). The sweeper puts archived records back into
  * quarantine once the database takes them (Quarantine.restoreArchived).
  */
+
+import { WattflowError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as RawArchive from "./index";
@@ -18,7 +20,9 @@ export interface Store {
   describe(): { kind: "local" | "s3"; location: string };
 }
 
-export class ArchiveError extends Error {
+export class ArchiveError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "archive.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "ArchiveError";

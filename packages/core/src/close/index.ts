@@ -18,13 +18,15 @@ import { Definition, inForce, type Version } from "../tariff/index";
 import { toInstant, toLocal } from "../tariff/periods";
 import { monthKeyOf, monthOfKey } from "../tariff/plan";
 import { tariffTable } from "../tariff/tariff.sql";
-import { VisibleError } from "../util/error";
+import { VisibleError, WattflowError } from "../util/error";
 import { billLineTable, billTable } from "./bill.sql";
 
 export * as Close from "./index";
 
 /** Something the close cannot do for a factory-month, said so a person can fix it. */
-export class CloseError extends Error {
+export class CloseError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "close.invalid";
   constructor(message: string) {
     super(message);
     this.name = "CloseError";

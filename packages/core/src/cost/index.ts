@@ -7,6 +7,7 @@ import Decimal from "decimal.js";
 import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT } from "../tariff/periods";
 import { Plan, TariffError } from "../tariff/plan";
+import { WattflowError } from "../util/error";
 
 export * as Cost from "./index";
 
@@ -30,7 +31,9 @@ export type Options = {
   monthToDateKwh?: number;
 };
 
-export class NoTariffError extends Error {
+export class NoTariffError extends WattflowError {
+  readonly kind = "conflict" as const;
+  readonly code = "tariff.none_in_force";
   constructor(factoryId: string, at: Date) {
     super(`factory ${factoryId} has no tariff in force at ${at.toISOString()}`);
     this.name = "NoTariffError";

@@ -9,6 +9,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Pool } from "pg";
+import { WattflowError } from "../util/error";
 import { processState } from "../util/global";
 
 export * as Database from "./index";
@@ -24,7 +25,9 @@ export type Handle = {
   close(): Promise<void>;
 };
 
-export class DatabaseError extends Error {
+export class DatabaseError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "database.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "DatabaseError";

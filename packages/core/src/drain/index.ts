@@ -10,6 +10,7 @@ import { z } from "zod";
 import { Database } from "../database";
 import { Ingest } from "../ingest";
 import { quarantineTable } from "../quarantine/quarantine.sql";
+import { WattflowError } from "../util/error";
 
 export * as Drain from "./index";
 
@@ -42,7 +43,9 @@ export const FailureRecord = z.object({
 });
 export type FailureRecord = z.infer<typeof FailureRecord>;
 
-export class DrainError extends Error {
+export class DrainError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "drain.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "DrainError";

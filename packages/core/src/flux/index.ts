@@ -5,6 +5,7 @@
  * InfluxDB adapter, the Grafana dashboards and `wattflow flux` all build their Flux here.
  */
 import { Figures } from "../kpi/figures";
+import { WattflowError } from "../util/error";
 import { Instant } from "../util/instant";
 import { canonicalZone } from "../util/zone";
 
@@ -34,7 +35,9 @@ export const fields = {
   device: "device",
 } as const;
 
-export class FluxError extends Error {
+export class FluxError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "flux.invalid";
   constructor(message: string) {
     super(message);
     this.name = "FluxError";

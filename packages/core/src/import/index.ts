@@ -15,7 +15,7 @@ import { Prices } from "../prices";
 import { Production } from "../production";
 import { Uploads } from "../upload";
 import * as Multipart from "../upload/multipart";
-import { VisibleError } from "../util/error";
+import { VisibleError, WattflowError } from "../util/error";
 import { Workflow } from "../workflow";
 import { importRunTable } from "./import.sql";
 import { type Format, formatOf, ParseError, parse } from "./parse";
@@ -27,7 +27,9 @@ export type { Kind, RowError } from "./rows";
 export const kinds = ["production", "bill", "prices"] as const satisfies readonly Kind[];
 
 /** A file the customer sent has rows that cannot be imported; the message names each with its line. */
-export class ImportValidationError extends Error {
+export class ImportValidationError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "import.invalid";
   constructor(message: string) {
     super(message);
     this.name = "ImportValidationError";
@@ -35,7 +37,9 @@ export class ImportValidationError extends Error {
 }
 
 /** A step was given an import that does not exist (or is not in the state the step needs). */
-export class NotFoundError extends Error {
+export class NotFoundError extends WattflowError {
+  readonly kind = "not_found" as const;
+  readonly code = "not_found";
   constructor(message: string) {
     super(message);
     this.name = "NotFoundError";

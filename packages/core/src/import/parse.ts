@@ -4,12 +4,15 @@
  */
 import { Readable } from "node:stream";
 import { importLimits } from "../config";
+import { WattflowError } from "../util/error";
 import { pacer } from "../util/pace";
 import * as Zip from "./zip";
 
 export type Table = { header: string[]; rows: { line: number; cells: string[] }[] };
 
-export class ParseError extends Error {
+export class ParseError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "import.unparseable";
   constructor(
     message: string,
     readonly line: number,

@@ -5,10 +5,13 @@
  * oversized sheets before a parser inflates them.
  */
 import { constants, inflateRawSync } from "node:zlib";
+import { WattflowError } from "../util/error";
 
 export type Entry = { name: string; method: number; compressedBytes: number; inflatedBytes: number; localOffset: number };
 
-export class ZipError extends Error {
+export class ZipError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "import.zip_invalid";
   constructor(message: string) {
     super(message);
     this.name = "ZipError";

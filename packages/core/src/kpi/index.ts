@@ -13,6 +13,7 @@ import type { Tariff } from "../tariff";
 import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
 import { Plan, TariffError } from "../tariff/plan";
 import type { MeterDay, Window } from "../timeseries/index";
+import { WattflowError } from "../util/error";
 import { Instant } from "../util/instant";
 import { Emission } from "./emission";
 import { Figures } from "./figures";
@@ -110,7 +111,9 @@ export type Coverage = {
   powerFactor: { meters: string[]; leftOut: string[]; billingMeter: string | null };
 };
 
-export class KpiError extends Error {
+export class KpiError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "kpi.invalid";
   constructor(message: string) {
     super(message);
     this.name = "KpiError";

@@ -4,6 +4,8 @@
  * Append-only: a reading costed again is written again with a later computedAt, and the lake's
  * views keep the latest copy per key (meter id + interval start).
  */
+
+import { WattflowError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as Lake from "./index";
@@ -42,7 +44,9 @@ export interface Port {
   describe(): { kind: "firehose" | "local"; location: string };
 }
 
-export class LakeError extends Error {
+export class LakeError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "lake.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "LakeError";

@@ -4,19 +4,25 @@
  */
 import { Cfe } from "../tariff/cfe";
 import type { CfeZone } from "../tariff/index";
+import { WattflowError } from "../util/error";
 import { type Division, divisions, type Municipality, municipalities } from "./catalogue";
 
 export { type Division, divisions, type Municipality, municipalities } from "./catalogue";
 export * as Location from "./index";
 
 /** A place that cannot be, said with the path of the input at fault and what would be right. */
-export class LocationError extends Error {
+export class LocationError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "location.invalid";
   constructor(
     message: string,
     readonly path: string,
   ) {
     super(message);
     this.name = "LocationError";
+  }
+  override get problems() {
+    return [{ path: this.path, message: this.message }];
   }
 }
 

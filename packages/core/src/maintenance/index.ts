@@ -4,6 +4,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { Database } from "../database";
+import { WattflowError } from "../util/error";
 
 export * as Maintenance from "./index";
 
@@ -18,7 +19,9 @@ export type Result = {
   deletedFromDefault: number;
 };
 
-export class MaintenanceError extends Error {
+export class MaintenanceError extends WattflowError {
+  readonly kind = "internal" as const;
+  readonly code = "maintenance.failed";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "MaintenanceError";

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { PriceRow } from "../import/rows";
 import { type Division, Location } from "../location";
+import { WattflowError } from "../util/error";
 import { Money } from "../util/money";
 
 export * as Published from "./published";
@@ -69,13 +70,18 @@ export function of(tariff: PriceRow["tariff"], division: Division | string): Row
   return rows.filter((row) => row.tariff === tariff && Location.normalize(row.division) === Location.normalize(division));
 }
 
-export class TableError extends Error {
+export class TableError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "prices.table_invalid";
   constructor(
     message: string,
     readonly path: string,
   ) {
     super(message);
     this.name = "TableError";
+  }
+  override get problems() {
+    return [{ path: this.path, message: this.message }];
   }
 }
 

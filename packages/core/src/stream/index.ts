@@ -2,6 +2,8 @@
  * The readings stream: Kinesis Data Streams on AWS, the durable embedded log locally.
  * Producers (the ingest API) only put; consumers are driven by the event source mapping.
  */
+
+import { WattflowError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as Stream from "./index";
@@ -17,7 +19,9 @@ export interface Port {
 }
 
 /** The stream cannot take records right now (network, throttling, disk); the caller should retry later. */
-export class StreamUnavailableError extends Error {
+export class StreamUnavailableError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "stream.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "StreamUnavailableError";

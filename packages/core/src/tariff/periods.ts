@@ -5,6 +5,7 @@
  * UTC quarter-hour is exact.
  */
 
+import { WattflowError } from "../util/error";
 import type { DateRule, Season, TimeOfUse } from "./definition";
 import { Holidays } from "./holidays";
 
@@ -14,7 +15,9 @@ export type DayType = "weekday" | "saturday" | "sunday";
 export type Local = { year: number; month: number; day: number; hour: number; minute: number };
 export type Classification = { period: string; demandPeriod: string; season: string; dayType: DayType; holiday: string | null };
 
-export class TimeZoneError extends Error {
+export class TimeZoneError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "time_zone.invalid";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "TimeZoneError";

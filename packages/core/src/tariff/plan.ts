@@ -3,13 +3,16 @@
  * time zone and price tables per month, cached per definition object.
  */
 import Decimal from "decimal.js";
+import { WattflowError } from "../util/error";
 import { Cfe } from "./cfe";
 import type { Definition, Prices, Tier, TimeOfUse } from "./definition";
 import { Calendar, Schedule } from "./periods";
 
 export * as Plan from "./plan";
 
-export class TariffError extends Error {
+export class TariffError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "tariff.invalid";
   constructor(message: string) {
     super(message);
     this.name = "TariffError";

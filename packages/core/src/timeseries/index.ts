@@ -7,6 +7,7 @@
  * reading replaces its point.
  */
 import type { Lake } from "../lake";
+import { WattflowError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as TimeSeries from "./index";
@@ -60,7 +61,9 @@ export interface Port {
   close?(): Promise<void>;
 }
 
-export class TimeSeriesError extends Error {
+export class TimeSeriesError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "timeseries.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "TimeSeriesError";

@@ -3,19 +3,52 @@ export type Problem = { path: string; message: string };
 export type VisibleErrorKind = "input" | "auth" | "forbidden" | "not_found" | "conflict" | "too_large" | "unavailable";
 
 /**
- * An error the caller caused or can act on; the API maps it to a 4xx/503 once, in onError.
+ * What went wrong, as the API answers it: `input` 400, `auth` 401, `forbidden` 403, `not_found` 404,
+ * `conflict` 409, `too_large` 413, `unavailable` 503 (a store or service that may answer later), `internal` 500
+ * (a bug or a broken deployment: logged, never described to the caller).
+ */
+export type ErrorKind = VisibleErrorKind | "internal";
+
+/**
+ * The one error family: every error Wattflow throws on purpose has a `kind` (its HTTP status) and a stable
+ * `code` (`tariff.invalid`), and may name `problems` by path. The API maps it once (functions/src/api/errors.ts),
+ * so a domain error is never a 500. Subclasses declare `kind` and `code` as fields and keep their own constructor.
+ * @example class TariffError extends WattflowError { readonly kind = "input"; readonly code = "tariff.invalid"; }
+ */
+export abstract class WattflowError extends Error {
+  abstract readonly kind: ErrorKind;
+  abstract readonly code: string;
+  /** The parts of the input at fault, by path; none by default. */
+  get problems(): Problem[] {
+    return [];
+  }
+  /** Whether the message was written for the caller; `unavailable` and `internal` errors describe our insides. */
+  get public(): boolean {
+    return this.kind !== "internal" && this.kind !== "unavailable";
+  }
+}
+
+/**
+ * An error the caller caused or can act on, made where it is found; the API maps it to a 4xx/503 once, in onError.
  * @example throw new VisibleError("input", "reading.future_timestamp", "start is in the future")
  */
-export class VisibleError extends Error {
+export class VisibleError extends WattflowError {
   constructor(
     public readonly kind: VisibleErrorKind,
     public readonly code: string,
     message: string,
-    public readonly problems: Problem[] = [],
+    private readonly found: Problem[] = [],
     public readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "VisibleError";
+  }
+  override get problems(): Problem[] {
+    return this.found;
+  }
+  /** Written for the caller, a 503 included (it says what to wait for). */
+  override get public(): boolean {
+    return true;
   }
 }
 

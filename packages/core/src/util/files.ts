@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { WattflowError } from "./error";
 import { processState } from "./global";
 
 /** Who may read what is written: 0o644 for data, 0o600 for files holding secrets (demo.json). */
@@ -138,13 +139,18 @@ export function readJsonState<T>(path: string): T | undefined {
 }
 
 /** Another live process holds the pid lock. */
-export class PidLockedError extends Error {
+export class PidLockedError extends WattflowError {
+  readonly kind = "conflict" as const;
+  readonly code = "lock.held";
   constructor(
     readonly path: string,
     readonly pid: number,
   ) {
     super(`${path} is held by a running process (pid ${pid})`);
     this.name = "PidLockedError";
+  }
+  override get problems() {
+    return [{ path: this.path, message: this.message }];
   }
 }
 

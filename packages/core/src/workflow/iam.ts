@@ -3,6 +3,8 @@
  * state's resource becomes the narrowest statement that lets Step Functions call it, so the
  * deployed role (stacks/workflows.ts) grows and shrinks with the definition. Pure: no I/O.
  */
+import { WattflowError } from "../util/error";
+
 export * as WorkflowIam from "./iam";
 
 /** The part of an Amazon States Language document this module reads. */
@@ -26,7 +28,9 @@ export type Statement = { actions: string[]; resources: string[] };
 export type Scope = { partition?: string; region: string; accountId: string };
 
 /** The definition asks for something the derivation cannot narrow (a dynamic target, an unknown integration). */
-export class WorkflowIamError extends Error {
+export class WorkflowIamError extends WattflowError {
+  readonly kind = "internal" as const;
+  readonly code = "workflow.iam_invalid";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "WorkflowIamError";

@@ -3,6 +3,8 @@
  * the Step Functions API (DescribeExecution, GetExecutionHistory, ListExecutions), so one watcher
  * reads both runtimes. Adapters: ./aws.ts (Step Functions) and ./local.ts (aws-local-stepfunctions).
  */
+
+import { WattflowError } from "../util/error";
 import { processState } from "../util/global";
 
 export * as Workflow from "./index";
@@ -48,7 +50,9 @@ export interface Runner {
   history(execution: string, options?: { nextToken?: string; maxResults?: number }): Promise<HistoryPage>;
 }
 
-export class WorkflowError extends Error {
+export class WorkflowError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "workflow.unavailable";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "WorkflowError";
@@ -56,7 +60,9 @@ export class WorkflowError extends Error {
 }
 
 /** Starting an execution under a name already used for that state machine. */
-export class ExecutionAlreadyExists extends Error {
+export class ExecutionAlreadyExists extends WattflowError {
+  readonly kind = "conflict" as const;
+  readonly code = "workflow.execution_exists";
   constructor(readonly executionArn: string) {
     super(`an execution named ${executionArn.split(":").pop()} already exists`);
     this.name = "ExecutionAlreadyExists";

@@ -1,9 +1,9 @@
-import { VisibleError } from "@wattflow/core/util/error";
+import { type ErrorKind, VisibleError, WattflowError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-const statusOf: Record<VisibleError["kind"], ContentfulStatusCode> = {
+const statusOf: Record<Exclude<ErrorKind, "internal">, ContentfulStatusCode> = {
   input: 400,
   auth: 401,
   forbidden: 403,
@@ -25,19 +25,30 @@ export function loggable(message: string, queryValues: readonly string[] = []): 
   return text.replace(/\s+/g, " ").slice(0, 300);
 }
 
-/** The one place errors become HTTP: VisibleErrors with their problems, Hono's 4xx as they are, anything else a bare 500. */
+/**
+ * The one place errors become HTTP: every error of the family (util/error.ts `WattflowError`) by its kind with its
+ * code and problems — its message when written for the caller, a plain sentence and a log line when it describes
+ * our insides (a store unavailable) — Hono's 4xx as they are, anything else (a bug) a bare 500.
+ */
 export function onError(error: Error, c: Context) {
-  if (error instanceof VisibleError) {
-    if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
-    return c.json({ code: error.code, message: error.message, errors: error.problems }, statusOf[error.kind]);
+  if (error instanceof WattflowError && error.kind !== "internal") {
+    if (error instanceof VisibleError && error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
+    if (error.public) return c.json({ code: error.code, message: error.message, errors: error.problems }, statusOf[error.kind]);
+    logFailure(error, c);
+    c.header("Retry-After", "30");
+    return c.json({ code: error.code, message: "A service Wattflow depends on is unavailable; try again shortly", errors: [] }, statusOf[error.kind]);
   }
   // Hono's own errors (a malformed body in its validator, a body over a size limit) keep their status.
   if (error instanceof HTTPException && error.status < 500) {
     return c.json({ code: "request.invalid", message: error.message || "Invalid request", errors: [{ path: "(body)", message: error.message }] }, error.status);
   }
-  // The path only (never the query string) and each message without what it quotes of the request.
+  logFailure(error, c);
+  return c.json({ code: "internal", message: "Internal error; it has been logged" }, 500);
+}
+
+/** The path only (never the query string) and each message without what it quotes of the request. */
+function logFailure(error: Error, c: Context): void {
   const values = Object.values(c.req.queries()).flat();
   const cause = error.cause instanceof Error ? ` (cause: ${loggable(error.cause.message, values)})` : "";
   console.error(`${c.req.method} ${c.req.path} failed: ${error.name}: ${loggable(error.message, values)}${cause}`);
-  return c.json({ code: "internal", message: "Internal error; it has been logged" }, 500);
 }

@@ -4,6 +4,8 @@
  * type Step Functions matches.
  * @example export const validate = step("import-validate", Import.validate)
  */
+
+import { WattflowError } from "@wattflow/core/util/error";
 import { lambda } from "../lambda";
 import { ensureRuntime } from "../runtime";
 
@@ -19,7 +21,9 @@ export function step<E, R>(name: string, handler: (event: E) => Promise<R> | R):
 }
 
 /** The definitions retry this error type: a failure that says nothing about the input and may pass on the next attempt. */
-export class TransientError extends Error {
+export class TransientError extends WattflowError {
+  readonly kind = "unavailable" as const;
+  readonly code = "transient";
   constructor(message: string, options: { cause: unknown }) {
     super(message, options);
     this.name = "TransientError";

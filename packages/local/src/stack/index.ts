@@ -168,9 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }, deliverySweepMs);
     // Alert rules: the same handler the AWS schedule invokes (stacks/timeseries.ts, every 5 minutes), every minute here.
     const alerter = setInterval(() => {
-      void import("@wattflow/functions/alerts/index")
-        .then(({ handler }) => handler({}))
-        .catch((error: Error) => log(`alerts: ${error.message}`));
+      void import("@wattflow/functions/alerts/index").then(({ handler }) => handler({})).catch((error: Error) => log(`alerts: ${error.message}`));
     }, 60_000);
     cleanup.push(() => {
       clearInterval(trimmer);
