@@ -6,6 +6,7 @@
  */
 import { counterValidation, intervalSeconds, maxIntervalSeconds } from "@wattflow/core/config";
 import type { Reading } from "@wattflow/core/reading";
+import { round } from "@wattflow/core/util/number";
 
 /** What a counter meter said at a boundary: cumulative counters plus instantaneous values (after CT/VT ratios). */
 export type Snapshot = {
@@ -62,11 +63,6 @@ export type Built = {
   readings: Reading.Input[];
   /** Set when the counter wrapped at its modulus: the agent records it as a meter event. */
   rollover?: string;
-};
-
-const round = (value: number, digits: number) => {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 };
 
 /**

@@ -16,6 +16,7 @@ import { Cost } from "@wattflow/core/cost";
 import type { Tariff } from "@wattflow/core/tariff";
 import { Cfe } from "@wattflow/core/tariff/cfe";
 import { Schedule, toInstant } from "@wattflow/core/tariff/periods";
+import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
 import Decimal from "decimal.js";
 import { CliError } from "../client";
@@ -133,10 +134,10 @@ export async function benchCost(options: { readings: number; meters: number; run
   return {
     cost: {
       readings: options.readings,
-      seconds: round(seconds),
+      seconds: round(seconds, 3),
       readingsPerSecond: Math.round(options.readings / seconds),
-      duckdbSeconds: round(duck.seconds),
-      ratio: round(seconds / duck.seconds),
+      duckdbSeconds: round(duck.seconds, 3),
+      ratio: round(seconds / duck.seconds, 3),
     },
     bill,
   };
@@ -312,17 +313,17 @@ async function endToEnd(readings: number, meters: number, log: (line: string) =>
       log(`bench: end to end ${readings}: wattflow cost and DuckDB agree on ${ours.n} readings costing ${ours.cost}`);
       return {
         readings,
-        cliSeconds: round(cli.seconds),
-        cliCpuSeconds: cli.cpuSeconds === null ? null : round(cli.cpuSeconds),
+        cliSeconds: round(cli.seconds, 3),
+        cliCpuSeconds: cli.cpuSeconds === null ? null : round(cli.cpuSeconds, 3),
         yardstick: kind === "pandas" ? "pandas" : "python-csv",
-        yardstickSeconds: round(yardstick.seconds),
-        yardstickCpuSeconds: yardstick.cpuSeconds === null ? null : round(yardstick.cpuSeconds),
-        duckdbSeconds: round(duckdbSeconds),
-        duckdbCpuSeconds: round(duckdbCpuSeconds),
-        cliOverYardstick: round(cli.seconds / yardstick.seconds),
-        cliOverDuckdb: round(cli.seconds / duckdbSeconds),
+        yardstickSeconds: round(yardstick.seconds, 3),
+        yardstickCpuSeconds: yardstick.cpuSeconds === null ? null : round(yardstick.cpuSeconds, 3),
+        duckdbSeconds: round(duckdbSeconds, 3),
+        duckdbCpuSeconds: round(duckdbCpuSeconds, 3),
+        cliOverYardstick: round(cli.seconds / yardstick.seconds, 3),
+        cliOverDuckdb: round(cli.seconds / duckdbSeconds, 3),
         ...(cli.cpuSeconds !== null && yardstick.cpuSeconds !== null
-          ? { cliCpuOverYardstickCpu: round(cli.cpuSeconds / yardstick.cpuSeconds), cliCpuOverDuckdbCpu: round(cli.cpuSeconds / duckdbCpuSeconds) }
+          ? { cliCpuOverYardstickCpu: round(cli.cpuSeconds / yardstick.cpuSeconds, 3), cliCpuOverDuckdbCpu: round(cli.cpuSeconds / duckdbCpuSeconds, 3) }
           : {}),
       };
     } finally {
@@ -379,14 +380,10 @@ function benchBill(meters: number, log: (line: string) => void) {
   const bill = Bill.compute({ definition: definition() as Bill.Input["definition"], period: { start: "2026-04-01", end: "2026-05-01" }, usage: { readings } });
   const seconds = (performance.now() - began) / 1000;
   log(`bench: April bill over ${readings.length} readings in ${seconds.toFixed(3)} s: total ${bill.total} MXN`);
-  return { readings: readings.length, seconds: round(seconds), total: bill.total };
+  return { readings: readings.length, seconds: round(seconds, 3), total: bill.total };
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
 import { CliError } from "../client";
 import { registerBenchCost } from "./bench-cost";
@@ -130,8 +131,8 @@ export async function benchIngest(options: { readings: number; batch: number; co
     const seconds = (lastStored - began) / 1000;
     const figures = {
       readings: all.length,
-      seconds: round(seconds),
-      postSeconds: round(postedMs / 1000),
+      seconds: round(seconds, 2),
+      postSeconds: round(postedMs / 1000, 2),
       readingsPerSecond: Math.round(all.length / seconds),
       p50Ms: percentile(latencies, 0.5),
       p99Ms: percentile(latencies, 0.99),
@@ -175,8 +176,4 @@ async function waitForStack(child: ChildProcess, dir: string): Promise<Demo> {
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

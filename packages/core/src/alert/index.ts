@@ -5,7 +5,6 @@
  * evaluation, for a day.
  */
 import { and, desc, eq, gte, inArray, isNull } from "drizzle-orm";
-import { ulid } from "ulid";
 import { z } from "zod";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
@@ -15,6 +14,7 @@ import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { processState } from "../util/global";
+import { createId } from "../util/id";
 import { WebhookAddress } from "./address";
 import { alertRuleTable, alertTable, type Channel } from "./alert.sql";
 import { ChannelNotifier, type Notice, type Notifier } from "./notify";
@@ -52,8 +52,6 @@ export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; thres
 /** A stored alert: what channels receive, plus its rule and delivery state. */
 export type Item = Notice & { ruleId: string; deliveredAt: string | null; deliveryError: string | null };
 
-const newId = (prefix: "alr" | "alt") => `${prefix}_${ulid().toLowerCase()}`;
-
 function toRule(row: typeof alertRuleTable.$inferSelect): Rule {
   return {
     id: row.id,
@@ -73,7 +71,7 @@ export const createRule = fn(RuleInput.extend({ organizationId: z.string() }), a
   const [row] = await Database.use()
     .insert(alertRuleTable)
     .values({
-      id: newId("alr"),
+      id: createId("alertRule"),
       organizationId: input.organizationId,
       factoryId: input.factoryId,
       kind: input.kind,
@@ -169,7 +167,7 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
 
   const rows = rules.flatMap((rule) =>
     AlertRules.evaluate(rule.kind, rule.threshold, context).map((finding) => ({
-      id: newId("alt"),
+      id: createId("alert"),
       organizationId: rule.organizationId,
       factoryId,
       ruleId: rule.id,

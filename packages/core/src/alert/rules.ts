@@ -7,6 +7,7 @@ import Decimal from "decimal.js";
 import { Figures } from "../kpi/figures";
 import { toInstant, toLocal } from "../tariff/periods";
 import type { Window } from "../timeseries/index";
+import { round } from "../util/number";
 
 export * as AlertRules from "./rules";
 
@@ -50,7 +51,6 @@ export type Context = {
 };
 
 const QUARTER = 900_000;
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 const pad = (value: number) => String(value).padStart(2, "0");
 const dayOf = (ms: number, timeZone: string) => {
   const local = toLocal(ms, timeZone);

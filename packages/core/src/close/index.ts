@@ -6,7 +6,6 @@
  */
 import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
-import { ulid } from "ulid";
 import { Allocation, Bill, BillingPeriod, summaryCodes } from "../billing";
 import { Config } from "../config";
 import { Database } from "../database";
@@ -19,6 +18,7 @@ import { toInstant, toLocal } from "../tariff/periods";
 import { monthKeyOf, monthOfKey } from "../tariff/plan";
 import { tariffTable } from "../tariff/tariff.sql";
 import { VisibleError, WattflowError } from "../util/error";
+import { createId } from "../util/id";
 import { billLineTable, billTable } from "./bill.sql";
 
 export * as Close from "./index";
@@ -379,7 +379,7 @@ async function save(
   tx: Database.Transaction,
   bill: { id?: string; factoryId: string; month: string; source: "wattflow" | "utility"; values: BillValues; lines: readonly Omit<Bill.Line, "name">[] },
 ): Promise<void> {
-  const id = bill.id ?? `bil_${ulid().toLowerCase()}`;
+  const id = bill.id ?? createId("bill");
   if (bill.id) await tx.update(billTable).set(bill.values).where(eq(billTable.id, id));
   else await tx.insert(billTable).values({ id, factoryId: bill.factoryId, month: bill.month, source: bill.source, ...bill.values });
   await tx.delete(billLineTable).where(eq(billLineTable.billId, id));

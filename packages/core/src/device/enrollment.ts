@@ -4,14 +4,13 @@
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { ulid } from "ulid";
 import { z } from "zod";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { hashToken } from "../util/hash";
-import { createSecret } from "../util/id";
+import { createId, createSecret } from "../util/id";
 import { deviceTable } from "./device.sql";
 import { enrollmentCodeTable } from "./enrollment.sql";
 import { EnrollKey } from "./gateway";
@@ -65,7 +64,7 @@ export const issueCode = fn(z.object({ organizationId: z.string(), deviceId: z.s
       .set({ usedAt: new Date() })
       .where(and(eq(enrollmentCodeTable.deviceId, input.deviceId), isNull(enrollmentCodeTable.usedAt)));
     await tx.insert(enrollmentCodeTable).values({
-      id: `enr_${ulid().toLowerCase()}`,
+      id: createId("enrollment"),
       organizationId: input.organizationId,
       deviceId: input.deviceId,
       codeHash: hashToken(normalize(code)),

@@ -4,7 +4,6 @@
  * then refresh what it touched. The workflow's steps call `validate`, `load` and `finish`.
  */
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
-import { ulid } from "ulid";
 import { Close } from "../close";
 import { importLimits } from "../config";
 import { Database } from "../database";
@@ -16,6 +15,7 @@ import { Production } from "../production";
 import { Uploads } from "../upload";
 import * as Multipart from "../upload/multipart";
 import { VisibleError, WattflowError } from "../util/error";
+import { createId } from "../util/id";
 import { Workflow } from "../workflow";
 import { importRunTable } from "./import.sql";
 import { type Format, formatOf, ParseError, parse } from "./parse";
@@ -70,7 +70,7 @@ function cleanName(name: string): string {
  * Throws VisibleError("too_large") past `importLimits.fileBytes` (nothing is kept), ("input") when empty.
  */
 export async function receive(organizationId: string, name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Received> {
-  const id = `imp_${ulid().toLowerCase()}`;
+  const id = createId("import");
   const fileName = cleanName(name);
   const objectKey = `imports/${organizationId}/${id}/${fileName}`;
   const saved = await Uploads.save(objectKey, toAsync(chunks), importLimits.fileBytes, fileName);

@@ -4,9 +4,9 @@
  * rules, the billing inputs, the Athena/DuckDB views (`sql`) and the Flux one-call queries (`flux`).
  * Pure: no I/O, so the gateway, the browser and stacks/ can import it.
  */
-export * as Figures from "./figures";
+import { round } from "../util/number";
 
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+export * as Figures from "./figures";
 
 /**
  * Power factor from energy measured together: kWh ÷ √(kWh² + kVArh²), 4 decimals.

@@ -4,7 +4,6 @@
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { ulid } from "ulid";
 import { z } from "zod";
 import type { Auth } from "../auth";
 import { Database } from "../database";
@@ -12,6 +11,7 @@ import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { processState } from "../util/global";
 import { hashToken } from "../util/hash";
+import { createId } from "../util/id";
 import { sessionTable, userTable } from "./user.sql";
 
 export * as User from "./index";
@@ -64,7 +64,7 @@ export const create = fn(
     password: z.string().min(12, "password must have at least 12 characters"),
   }),
   async (input): Promise<Info> => {
-    const id = `usr_${ulid().toLowerCase()}`;
+    const id = createId("user");
     const existing = await Database.use().select({ id: userTable.id }).from(userTable).where(eq(userTable.email, input.email));
     if (existing.length > 0)
       throw new VisibleError("conflict", "user.email_taken", `a user with email ${input.email} already exists`, [{ path: "email", message: "already taken" }]);
@@ -127,7 +127,7 @@ export const signIn = fn(SignIn, async (input): Promise<{ user: Info; token: str
   const expiresAt = new Date(Date.now() + sessionSeconds * 1000);
   await Database.use()
     .insert(sessionTable)
-    .values({ id: `ses_${ulid().toLowerCase()}`, userId: row.id, organizationId: row.organizationId, tokenHash: hashToken(token), expiresAt });
+    .values({ id: createId("session"), userId: row.id, organizationId: row.organizationId, tokenHash: hashToken(token), expiresAt });
   return { user: toInfo(row), token, expiresAt };
 });
 

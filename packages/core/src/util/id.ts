@@ -9,6 +9,13 @@ const prefixes = {
   apiToken: "tok",
   tariff: "trf",
   quarantine: "qtn",
+  user: "usr",
+  session: "ses",
+  bill: "bil",
+  alertRule: "alr",
+  alert: "alt",
+  import: "imp",
+  enrollment: "enr",
 } as const;
 
 /** A prefixed, time-sortable id: `createId("meter")` → `mtr_01J…`. */

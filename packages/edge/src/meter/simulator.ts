@@ -4,6 +4,8 @@
  * Shifts run 06:00–22:00 local on weekdays and mornings on Saturdays; nights and Sundays idle;
  * motor loads run at a power factor between 0.80 and 0.95.
  */
+import { round } from "@wattflow/core/util/number";
+
 export type SimulatedInterval = {
   kwh: number;
   kvarh: number;
@@ -61,9 +63,4 @@ export function read(meter: SimulatedMeter, start: Date, seconds: number): Simul
     voltage: round(voltage, 1),
     current: round((kwAvg * 1000) / (Math.sqrt(3) * voltage * pf), 1),
   };
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
