@@ -334,8 +334,8 @@ describe("wattflow prices", () => {
     const result = wattflow("prices", "list", "--division", "Noroeste", "--json");
     const { rows } = JSON.parse(result.stdout) as { rows: { month: string; fixed: string; energyPunta: string; source: { consulted: string } }[] };
     expect(rows.map((row) => row.month)).toEqual(["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]);
-    // March 2026 is the reference's Noroeste example (../shared/reference/cfe-gdmth.md), consulted for Navojoa, Sonora.
-    expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "NAVOJOA, SONORA" } });
+    // March 2026 is the reference's Noroeste example (../shared/reference/cfe-gdmth.md), as the dataset consulted it for Ahome, Sinaloa.
+    expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "AHOME, SINALOA" } });
   });
 
   test("list: an unknown division or tariff exits 2 naming it rather than listing nothing", () => {
@@ -357,7 +357,7 @@ describe("wattflow prices", () => {
     ];
     const result = wattflow("prices", "import", "--input", file("gdmto-table.json", [table(concepts)]));
     expect(result.stdout).toBe(
-      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-01,valle de mexico centro,GDMTO,466.83,64.12,373.75,,,,1.699\n",
+      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-01,valle de méxico centro,GDMTO,466.83,64.12,373.75,,,,1.699\n",
     );
     const bad = wattflow("prices", "import", "--input", file("bad-table.json", [table(concepts.slice(0, 3))]));
     expect(bad.code).toBe(2);
