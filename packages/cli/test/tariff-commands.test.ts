@@ -330,12 +330,33 @@ describe("wattflow cost", () => {
 });
 
 describe("wattflow prices", () => {
+  const gdmthPage = "https://app.cfe.mx/Aplicaciones/CCFE/Tarifas/TarifasCRENegocio/Tarifas/GranDemandaMTH.aspx";
+
   test("list: the published months per tariff and division, each row with its source", () => {
     const result = wattflow("prices", "list", "--division", "Noroeste", "--json");
     const { rows } = JSON.parse(result.stdout) as { rows: { month: string; fixed: string; energyPunta: string; source: { consulted: string } }[] };
     expect(rows.map((row) => row.month)).toEqual(["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]);
-    // March 2026 is the reference's Noroeste example (../shared/reference/cfe-gdmth.md), consulted for Navojoa, Sonora.
-    expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "NAVOJOA, SONORA" } });
+    // March 2026 is the reference's Noroeste example (../shared/reference/cfe-gdmth.md), as the dataset consulted it for Ahome, Sinaloa.
+    expect(rows[2]).toMatchObject({ fixed: "197.77", energyPunta: "1.7262", source: { consulted: "AHOME, SINALOA" } });
+  });
+
+  test("list: one line per tariff and division with its months, the municipality consulted, the page and the dataset commit", () => {
+    const result = wattflow("prices", "list", "--division", "Bajío");
+    const via = "EnergiaHollman/tarifas-electricas-mx data/tarifas.json@de9442f911d892ba91452cc55536cebff011c588";
+    expect(result.stdout).toBe(
+      `cfe-gdmth\tbajío\t2026-01 2026-02 2026-03 2026-04 2026-05 2026-06 2026-07 2026-08 2026-09\tAGUASCALIENTES, AGUASCALIENTES\t${gdmthPage}\t${via}\n`,
+    );
+  });
+
+  test("list --csv: the shipped rows as the prices import file", () => {
+    const result = wattflow("prices", "list", "--division", "valle de mexico sur", "--csv");
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(10);
+    // CFE's GDMTH Valle de México Sur, January 2026, as shipped (consulted for Coyoacán): 422.07 $/month, 67.68 and 401.78 $/kW.
+    expect(lines.slice(0, 2)).toEqual([
+      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy",
+      "2026-01,valle de méxico sur,GDMTH,422.07,67.68,401.78,1.117,1.8419,2.1538,",
+    ]);
   });
 
   test("list: an unknown division or tariff exits 2 naming it rather than listing nothing", () => {
@@ -357,7 +378,7 @@ describe("wattflow prices", () => {
     ];
     const result = wattflow("prices", "import", "--input", file("gdmto-table.json", [table(concepts)]));
     expect(result.stdout).toBe(
-      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-01,valle de mexico centro,GDMTO,466.83,64.12,373.75,,,,1.699\n",
+      "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-01,valle de méxico centro,GDMTO,466.83,64.12,373.75,,,,1.699\n",
     );
     const bad = wattflow("prices", "import", "--input", file("bad-table.json", [table(concepts.slice(0, 3))]));
     expect(bad.code).toBe(2);

@@ -21,11 +21,14 @@ export function register(program: Command): void {
   const prices = program.command("prices").description("CFE's published GDMTH/GDMTO prices per division");
   prices
     .command("list")
-    .description("the bundled published prices: months per tariff and division with their source (--json: every row)")
+    .description(
+      "the bundled published prices: months per tariff and division with the municipality consulted, the page and the dataset (--json: every row; --csv: the prices import file)",
+    )
     .option("--tariff <tariff>", "cfe-gdmth or cfe-gdmto")
     .option("--division <name>", "one division")
     .option("--json", "print every row with its source")
-    .action((options: { tariff?: string; division?: string; json?: boolean }) => {
+    .option("--csv", "print the rows as the prices import file, for `wattflow import prices`")
+    .action((options: { tariff?: string; division?: string; json?: boolean; csv?: boolean }) => {
       // An unknown name would list nothing, as a division without shipped prices does: say which it is.
       if (options.division !== undefined && !Location.division(options.division))
         throw new CliError(`--division: unknown CFE division ${JSON.stringify(options.division)} (${Location.divisions.join(", ")})`, 2);
@@ -38,9 +41,23 @@ export function register(program: Command): void {
         console.log(JSON.stringify({ version: Published.version, rows }, null, 2));
         return;
       }
+      if (options.csv) {
+        process.stdout.write(Published.toCsv(rows));
+        return;
+      }
       const groups = new Map<string, typeof rows>();
       for (const row of rows) groups.set(`${row.tariff}\t${row.division}`, [...(groups.get(`${row.tariff}\t${row.division}`) ?? []), row]);
-      for (const [key, group] of groups) console.log(`${key}\t${group.map((row) => row.month).join(" ")}\t${group[0]?.source.url}`);
+      const distinct = (values: string[]) => [...new Set(values)].join("; ");
+      for (const [key, group] of groups)
+        console.log(
+          [
+            key,
+            group.map((row) => row.month).join(" "),
+            distinct(group.map((row) => row.source.consulted)),
+            distinct(group.map((row) => row.source.url)),
+            distinct(group.map((row) => row.source.via)),
+          ].join("\t"),
+        );
     });
   prices
     .command("import")

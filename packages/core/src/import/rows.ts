@@ -269,7 +269,7 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
     const given = cell(cells, "division");
     const known = Location.division(given);
     // Keyed lower case in CFE's own spelling whatever the file's case, accents or dashes ("Bajio", "golfo-centro"), as factories store it.
-    const division = (known ?? given).toLowerCase();
+    const division = Location.divisionKey(given);
     if (!known && !/^[\p{L}0-9][\p{L}0-9 _-]*$/u.test(division))
       fail(line, "division", division ? `division ${JSON.stringify(division)} is not a CFE division name` : "division is empty");
     const rawTariff = (cell(cells, "tariff") || "cfe-gdmth").toLowerCase();

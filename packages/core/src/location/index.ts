@@ -47,6 +47,15 @@ export function division(name: string): Division | undefined {
   return divisions.find((candidate) => normalize(candidate) === normalize(name));
 }
 
+/**
+ * The key price tables are stored and matched by: lower case, in CFE's own spelling for one of its divisions
+ * ("BAJIO", "Bajio" → "bajío"), else the name as given, lower case. Factories store the catalogue's spelling, so
+ * `lower(tariff_division)` finds them by it.
+ */
+export function divisionKey(name: string): string {
+  return (division(name) ?? name.trim()).toLowerCase();
+}
+
 /** The bundled municipality, if any. */
 export function find(state: string, municipality: string): Municipality | undefined {
   return municipalities.find((entry) => normalize(entry.state) === normalize(state) && normalize(entry.municipality) === normalize(municipality));
