@@ -422,6 +422,13 @@ serialDescribe("a simulated day on one RTU bus", () => {
       const [bus] = status.status().buses;
       expect(bus).toMatchObject({ bus: "line1", crcErrors: 0 });
       expect((bus?.timeouts ?? 0) - (bus?.retries ?? 0)).toBe(24 + stalled);
+      // The last cycle (23:55 → 00:00) asked three units × their maps' requests at 9600 baud: well under a slot, above nothing.
+      expect(bus?.lastCycleMs).toBeGreaterThan(0);
+      expect(bus?.lastCycleMs).toBeLessThan(step / speed);
+      // Every unit answered the day's last read: its last good read is the last boundary, no failures in a row.
+      expect(status.status().meters).toEqual(
+        models.map((_, index) => ({ meterId: meterId(index), lastGoodRead: new Date(until).toISOString(), consecutiveFailures: 0 })),
+      );
     } finally {
       status.close();
     }

@@ -101,7 +101,18 @@ describe.each(Testing.lanes())("device config API on %s", (lane) => {
       rejected: 0,
       clockOffsetMs: 4,
       buses: [
-        { bus: "line1", link: "/dev/ttyUSB0 at 9600 8N1", requests: 40, answered: 37, timeouts: 3, crcErrors: 1, exceptions: 0, portErrors: 0, retries: 2, lastCycleMs: 812 },
+        {
+          bus: "line1",
+          link: "/dev/ttyUSB0 at 9600 8N1",
+          requests: 40,
+          answered: 37,
+          timeouts: 3,
+          crcErrors: 1,
+          exceptions: 0,
+          portErrors: 0,
+          retries: 2,
+          lastCycleMs: 812,
+        },
       ],
       meters: [{ meterId: ids.meters[0], lastGoodRead: "2026-11-30T10:00:00.000Z", consecutiveFailures: 2 }],
       config: {
