@@ -58,7 +58,6 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const key = Keys.loadOrCreate(config.dataDir);
-    const clock = makeClock(config, outbox);
     const states = outbox.meterStates();
     const sync = new CloudConfigSync({
       local: config,
@@ -69,8 +68,9 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     const meters = new Meters(drivers, buses, outbox, states);
     meters.apply(sync.current.meters, undefined);
     const health = new ReadHealth();
+    const clock = makeClock(config, outbox);
     let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
-    let busStats = "";
+    let busStats = { buses: "", meters: "" };
     const uploader = new Uploader({
       config,
       outbox,
@@ -106,10 +106,10 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       },
       onCycle: () => {
         buses.endCycle();
-        const stats = JSON.stringify(buses.stats());
-        if (stats !== busStats) outbox.setMeta("buses", stats);
+        // Both in one transaction: one fsync a cycle for what `edge status` shows.
+        const stats = { buses: JSON.stringify(buses.stats()), meters: JSON.stringify(health.list()) };
+        if (stats.buses !== busStats.buses || stats.meters !== busStats.meters) outbox.setMetas(stats);
         busStats = stats;
-        outbox.setMeta("meters", JSON.stringify(health.list()));
       },
       onCommit: (boundary) => {
         latestBoundary = Math.max(latestBoundary, boundary);

@@ -129,6 +129,7 @@ export class CloudConfigSync {
   private etag: string | null = null;
   private next: Config | undefined;
   private state: ConfigState;
+  private reported = "";
 
   constructor(private readonly options: SyncOptions) {
     const { local } = options;
@@ -150,7 +151,15 @@ export class CloudConfigSync {
         this.refuse(config.data.version, merged.problems);
       }
     }
-    options.report(this.state);
+    this.publish();
+  }
+
+  /** Hands the state to `report` when it changed (each report is a write on the gateway's disk). */
+  private publish(): void {
+    const text = JSON.stringify(this.state);
+    if (text === this.reported) return;
+    this.reported = text;
+    this.options.report(this.state);
   }
 
   get enabled(): boolean {
@@ -187,7 +196,7 @@ export class CloudConfigSync {
     if (response.status === 304) {
       await response.body?.cancel();
       this.state = { ...this.state, checkedAt: now, lastError: null };
-      return this.options.report(this.state);
+      return this.publish();
     }
     const text = await response.text();
     if (response.status !== 200) return this.failed(`GET /v1/devices/self/config answered ${response.status}: ${text.slice(0, 200)}`);
@@ -206,13 +215,13 @@ export class CloudConfigSync {
     const etag = response.headers.get("etag");
     if (cloud.data.version === this.state.version && this.state.source === "cloud") {
       this.etag = etag;
-      return this.options.report(this.state);
+      return this.publish();
     }
     const merged = merge(local, cloud.data);
     if (!merged.config) {
       // Asked again next time (no ETag kept for it): the cloud may be fixed, or the file.
       this.refuse(cloud.data.version, merged.problems);
-      return this.options.report(this.state);
+      return this.publish();
     }
     mkdirSync(local.dataDir, { recursive: true });
     writeFileAtomicSync(statePath(local.dataDir), JSON.stringify({ etag, config: cloud.data, appliedAt: now } satisfies Saved));
@@ -221,7 +230,7 @@ export class CloudConfigSync {
     this.current = merged.config;
     this.state = { ...this.state, source: "cloud", version: cloud.data.version, appliedAt: now, refused: null };
     log(`edge: cloud config version ${cloud.data.version} accepted: ${merged.config.meters.length} meter(s); applied before the next read cycle`);
-    this.options.report(this.state);
+    this.publish();
   }
 
   private refuse(version: string, problems: Problem[]): void {
@@ -236,6 +245,6 @@ export class CloudConfigSync {
     if (this.state.lastError === null)
       this.options.log(`edge: ${message}; running ${this.state.source === "cloud" ? `cloud version ${this.state.version}` : "the local file"}`);
     this.state = { ...this.state, lastError: message.slice(0, 500) };
-    this.options.report(this.state);
+    this.publish();
   }
 }

@@ -235,7 +235,15 @@ export class Outbox {
   }
 
   setMeta(key: string, value: string): void {
-    this.statement("insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value").run(key, value);
+    this.setMetas({ [key]: value });
+  }
+
+  /** Sets several meta values in one transaction (one fsync). */
+  setMetas(values: Record<string, string>): void {
+    const statement = this.statement("insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value");
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(values)) statement.run(key, value);
+    })();
   }
 
   meta(key: string): string | undefined {

@@ -66,6 +66,11 @@ export class RtuSlave {
   /** Whether a unit is on the line now (unplugged units never answer). */
   present: (unitId: number) => boolean = () => true;
   requests = 0;
+  /**
+   * A pty moves bytes at memory speed whatever its baud rate: with `charMs` (one character's time on the line, e.g.
+   * 10 bits / 9600 baud for 8N1) each answer waits as long as the request and the answer would take on a real line.
+   */
+  charMs = 0;
   private port?: SerialPort;
   private buffer = Buffer.alloc(0);
 
@@ -126,7 +131,8 @@ export class RtuSlave {
     }
     out.writeUInt16LE(crc, body.length);
     const send = () => this.port?.write(out);
-    if (fault.lateMs) setTimeout(send, fault.lateMs);
+    const delay = (fault.lateMs ?? 0) + (frame.length + out.length) * this.charMs;
+    if (delay > 0) setTimeout(send, delay);
     else send();
   }
 }
