@@ -11,7 +11,7 @@ import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
 import { acquirePidLock, PidLockedError } from "@wattflow/core/util/files";
 import { type Clock, real, simulated, sleep } from "./clock";
-import { CloudConfigSync } from "./cloud-config";
+import { CloudConfigSync, type ConfigState } from "./cloud-config";
 import { type Config, defaultMaxBytes, type Meter, warnShare } from "./config";
 import * as Counter from "./counter";
 import { ReadHealth } from "./health";
@@ -392,14 +392,7 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
         heldMeters: status.held.map((held) => held.meterId),
         buses: status.buses.slice(0, 64).map((bus) => ({ ...bus, lastError: bus.lastError?.slice(0, 500) })),
         meters: status.meters.slice(0, 1000),
-        ...(status.config
-          ? {
-              config: {
-                ...status.config,
-                refused: status.config.refused && { ...status.config.refused, problems: status.config.refused.problems.slice(0, 50) },
-              },
-            }
-          : {}),
+        ...(status.config ? { config: heartbeatConfig(status.config) } : {}),
       });
       await response.body?.cancel();
       if (!response.ok) throw new Error(`answered ${response.status}`);
@@ -411,6 +404,16 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
     }
     await sleep(period, signal);
   }
+}
+
+/** The config state within the heartbeat's bounds (core Gateway.Heartbeat): a refusal's problems and texts cut to size, never dropped whole. */
+function heartbeatConfig(state: ConfigState): ConfigState {
+  const refused = state.refused && {
+    ...state.refused,
+    version: state.refused.version.slice(0, 128),
+    problems: state.refused.problems.slice(0, 50).map((problem) => ({ path: problem.path.slice(0, 200), message: problem.message.slice(0, 500) })),
+  };
+  return { ...state, version: state.version?.slice(0, 128) ?? null, lastError: state.lastError?.slice(0, 500) ?? null, refused };
 }
 
 /** One agent per data folder; a lock left by a killed agent (its process gone) is taken over. */
