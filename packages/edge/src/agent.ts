@@ -11,8 +11,10 @@ import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
 import { acquirePidLock, PidLockedError } from "@wattflow/core/util/files";
 import { type Clock, real, simulated, sleep } from "./clock";
-import { type Config, defaultMaxBytes, warnShare } from "./config";
+import { CloudConfigSync, type ConfigState } from "./cloud-config";
+import { type Config, defaultMaxBytes, type Meter, warnShare } from "./config";
 import * as Counter from "./counter";
+import { ReadHealth } from "./health";
 import { continues, floorToGrid, type Snapshot } from "./interval";
 import * as Keys from "./keys";
 import { Buses } from "./meter/bus";
@@ -48,19 +50,27 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
   const log = options.log ?? ((line: string) => console.error(line));
   const releaseLock = lock(config.dataDir);
   const outbox = Outbox.open(config.dataDir, outboxLimits(config));
+  // Buses are the local file's (serial paths belong to the site); the meters may come from the cloud (cloud-config.ts).
   const buses = new Buses(config.buses);
-  const drivers = new Map<string, Driver>(config.meters.map((meter) => [meter.id, createDriver(meter, buses)]));
+  const drivers = new Map<string, Driver>();
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const key = Keys.loadOrCreate(config.dataDir);
-    const clock = makeClock(config, outbox);
     const states = outbox.meterStates();
-    // What `edge status` shows for each counter meter's spike limit (the outbox is all it reads).
-    outbox.setMeta("ratings", JSON.stringify([...drivers.values()].flatMap((driver) => (driver.kind === "counter" ? [driver.rating] : []))));
+    const sync = new CloudConfigSync({
+      local: config,
+      fetch: (path, headers) => uploader.fetchApi("GET", path, undefined, headers),
+      report: (state) => outbox.setMeta("config", JSON.stringify(state)),
+      log,
+    });
+    const meters = new Meters(drivers, buses, outbox, states);
+    meters.apply(sync.current.meters, undefined);
+    const health = new ReadHealth();
+    const clock = makeClock(config, outbox);
     let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
-    let busStats = "";
+    let busStats = { buses: "", meters: "" };
     const uploader = new Uploader({
       config,
       outbox,
@@ -76,6 +86,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
 
     const until = config.until ? floorToGrid(Date.parse(config.until)) : undefined;
     const uploading = uploader.run(stop.signal);
+    const syncing = sync.run(stop.signal);
     const beating = heartbeat(config, outbox, uploader, stop.signal, log);
     const reading = readLoop({
       config,
@@ -86,9 +97,18 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       until,
       signal: stop.signal,
       log,
+      buses,
+      health,
+      beforeCycle: (boundary) => {
+        // A cloud config checked since the last cycle takes effect here, between two cycles.
+        const next = sync.take();
+        if (next) health.retain(meters.apply(next.meters, boundary));
+      },
       onCycle: () => {
-        const stats = JSON.stringify(buses.stats());
-        if (stats !== busStats) outbox.setMeta("buses", stats);
+        buses.endCycle();
+        // Both in one transaction: one fsync a cycle for what `edge status` shows.
+        const stats = { buses: JSON.stringify(buses.stats()), meters: JSON.stringify(health.list()) };
+        if (stats.buses !== busStats.buses || stats.meters !== busStats.meters) outbox.setMetas(stats);
         busStats = stats;
       },
       onCommit: (boundary) => {
@@ -110,7 +130,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     } else {
       await reading;
     }
-    await Promise.all([uploading, beating]);
+    await Promise.all([uploading, beating, syncing]);
     uploader.close();
     return 0;
   } finally {
@@ -134,6 +154,50 @@ function ceilToGrid(ms: number): number {
   return Math.ceil(ms / step) * step;
 }
 
+/**
+ * The drivers of the configured meters, changed in place when a new meter list applies: a meter added gets its
+ * driver (an interval meter starts at the boundary about to be read; a counter meter takes its baseline at its
+ * first read), a removed one is closed, a changed one gets a new driver and keeps its counter state (a different
+ * counter is then a reset or swap the counter rules confirm, never energy made up).
+ */
+class Meters {
+  private readonly settings = new Map<string, string>();
+
+  constructor(
+    private readonly drivers: Map<string, Driver>,
+    private readonly buses: Buses,
+    private readonly outbox: Outbox,
+    private readonly states: Map<string, MeterState>,
+  ) {}
+
+  /** Applies `meters` before reading `boundary` (undefined at start); returns the ids now configured. */
+  apply(meters: readonly Meter[], boundary: number | undefined): string[] {
+    const wanted = new Map(meters.map((meter) => [meter.id, meter]));
+    for (const [meterId, driver] of this.drivers) {
+      const meter = wanted.get(meterId);
+      if (meter && JSON.stringify(meter) === this.settings.get(meterId)) continue;
+      this.drivers.delete(meterId);
+      this.settings.delete(meterId);
+      void driver.close();
+    }
+    const starting: MeterState[] = [];
+    for (const meter of meters) {
+      if (this.drivers.has(meter.id)) continue;
+      const driver = createDriver(meter, this.buses);
+      this.drivers.set(meter.id, driver);
+      this.settings.set(meter.id, JSON.stringify(meter));
+      if (boundary !== undefined && driver.kind === "interval" && !this.states.has(meter.id)) starting.push({ meterId: meter.id, endMs: boundary });
+    }
+    if (starting.length > 0) {
+      this.outbox.commit([], starting);
+      for (const state of starting) this.states.set(state.meterId, state);
+    }
+    // What `edge status` shows for each counter meter's spike limit (the outbox is all it reads).
+    this.outbox.setMeta("ratings", JSON.stringify([...this.drivers.values()].flatMap((driver) => (driver.kind === "counter" ? [driver.rating] : []))));
+    return [...wanted.keys()];
+  }
+}
+
 type ReadLoop = {
   config: Config;
   outbox: Outbox;
@@ -143,6 +207,10 @@ type ReadLoop = {
   until: number | undefined;
   signal: AbortSignal;
   log(line: string): void;
+  buses: Buses;
+  health: ReadHealth;
+  /** Before each cycle's reads (a new meter list applies here). */
+  beforeCycle(boundary: number): void;
   /** After each boundary's reads: the buses' counts go where `edge status` reads them. */
   onCycle(): void;
   onCommit(boundary: number): void;
@@ -179,6 +247,7 @@ async function readLoop(loop: ReadLoop): Promise<void> {
     }
     await clock.sleepUntil(boundary, signal);
     if (signal.aborted) return;
+    loop.beforeCycle(boundary);
     const latest = floorToGrid(clock.now());
     // Boundaries already due (after a pause, or on a fast simulated clock) are read together and committed in one transaction.
     const last = Math.min(Math.max(boundary, latest), boundary + (catchUpBoundaries - 1) * step, loop.until ?? Number.POSITIVE_INFINITY);
@@ -187,7 +256,7 @@ async function readLoop(loop: ReadLoop): Promise<void> {
     const changed = new Map<string, MeterState>();
     const events: MeterEvent[] = [];
     for (let at = boundary; at <= last && !signal.aborted; at += step) {
-      await collect({ boundary: at, latest, drivers, work, readings, changed, events, failing, signal, log });
+      await collect({ boundary: at, latest, drivers, work, readings, changed, events, failing, signal, log, buses: loop.buses, health: loop.health });
     }
     loop.onCycle();
     const used = outbox.usedBytes();
@@ -231,17 +300,20 @@ type Collect = {
   failing: Set<string>;
   signal: AbortSignal;
   log(line: string): void;
+  buses: Buses;
+  health: ReadHealth;
 };
 
 /** Reads every meter at one boundary into the group's readings, state changes and events. */
 async function collect(group: Collect): Promise<void> {
-  const { boundary, latest, work, readings, changed, events, failing, signal, log } = group;
+  const { boundary, latest, work, readings, changed, events, failing, signal, log, health } = group;
   const advance = (state: MeterState) => {
     work.set(state.meterId, state);
     changed.set(state.meterId, state);
   };
   // Every counter meter is asked at once: each bus takes one request at a time, separate buses and TCP meters read side by side.
   const reads = new Map<string, Promise<Omit<Snapshot, "at">>>();
+  if (boundary >= latest) group.buses.beginCycle();
   if (boundary >= latest)
     for (const [meterId, driver] of group.drivers)
       if (driver.kind === "counter") {
@@ -263,8 +335,10 @@ async function collect(group: Collect): Promise<void> {
     let snapshot: Snapshot;
     try {
       snapshot = { ...(await (reads.get(meterId) ?? driver.read())), at: boundary };
+      health.ok(meterId, boundary);
       if (failing.delete(meterId)) events.push({ meterId, atMs: boundary, kind: "read_recovered", detail: "meter answers again" });
     } catch (error) {
+      health.failed(meterId);
       if (!failing.has(meterId)) {
         failing.add(meterId);
         events.push({ meterId, atMs: boundary, kind: "read_failed", detail: (error as Error).message.slice(0, 300) });
@@ -316,6 +390,9 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
           detail: event.detail.slice(0, 500),
         })),
         heldMeters: status.held.map((held) => held.meterId),
+        buses: status.buses.slice(0, 64).map((bus) => ({ ...bus, lastError: bus.lastError?.slice(0, 500) })),
+        meters: status.meters.slice(0, 1000),
+        ...(status.config ? { config: heartbeatConfig(status.config) } : {}),
       });
       await response.body?.cancel();
       if (!response.ok) throw new Error(`answered ${response.status}`);
@@ -327,6 +404,16 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
     }
     await sleep(period, signal);
   }
+}
+
+/** The config state within the heartbeat's bounds (core Gateway.Heartbeat): a refusal's problems and texts cut to size, never dropped whole. */
+function heartbeatConfig(state: ConfigState): ConfigState {
+  const refused = state.refused && {
+    ...state.refused,
+    version: state.refused.version.slice(0, 128),
+    problems: state.refused.problems.slice(0, 50).map((problem) => ({ path: problem.path.slice(0, 200), message: problem.message.slice(0, 500) })),
+  };
+  return { ...state, version: state.version?.slice(0, 128) ?? null, lastError: state.lastError?.slice(0, 500) ?? null, refused };
 }
 
 /** One agent per data folder; a lock left by a killed agent (its process gone) is taken over. */

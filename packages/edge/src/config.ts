@@ -108,6 +108,11 @@ export const Config = z
     outbox: z.object({ maxBytes: z.number().int().positive().optional(), warnBytes: z.number().int().positive().optional() }).optional(),
     /** Backlog readings per second at most (fresh readings always go first); heartbeat period in ms. */
     uploadLimits: z.object({ backlogPerSecond: z.number().positive().optional(), heartbeatMs: z.number().int().positive().optional() }).optional(),
+    /** The meters from the cloud (GET /v1/devices/self/config, cloud-config.ts): on unless `enabled` is false; fetched every `intervalMs` (default 300,000). */
+    cloudConfig: z
+      .object({ enabled: z.boolean().optional(), intervalMs: z.number().int().min(1_000).max(86_400_000).optional() })
+      .strict()
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const known = models();

@@ -9,7 +9,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Reading } from "@wattflow/core/reading";
 import Database from "better-sqlite3";
+import type { ConfigState } from "./cloud-config";
 import type { Held } from "./counter";
+import type { MeterHealth } from "./health";
 import type { Snapshot } from "./interval";
 import type { BusStats } from "./meter/bus";
 import type { Rating } from "./rating";
@@ -38,6 +40,10 @@ export type Status = {
   ratings: Rating[];
   /** Each Modbus bus's requests and failures since the agent started (written by the agent after each cycle). */
   buses: BusStats[];
+  /** Each counter meter's last good read and consecutive failures (health.ts). */
+  meters: MeterHealth[];
+  /** The configuration the agent runs and the last one it refused (cloud-config.ts); null before an agent ran. */
+  config: ConfigState | null;
   /** Counter meters whose reads are held as suspect right now. */
   held: { meterId: string; since: string; cause: Held["cause"]; reads: number; lastGood: string }[];
 };
@@ -229,7 +235,15 @@ export class Outbox {
   }
 
   setMeta(key: string, value: string): void {
-    this.statement("insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value").run(key, value);
+    this.setMetas({ [key]: value });
+  }
+
+  /** Sets several meta values in one transaction (one fsync). */
+  setMetas(values: Record<string, string>): void {
+    const statement = this.statement("insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value");
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(values)) statement.run(key, value);
+    })();
   }
 
   meta(key: string): string | undefined {
@@ -289,6 +303,8 @@ export class Outbox {
       lastEvents: events.map((row) => ({ atMs: row.at_ms, meterId: row.meter_id, kind: row.kind, detail: row.detail })),
       ratings: JSON.parse(this.meta("ratings") ?? "[]") as Rating[],
       buses: JSON.parse(this.meta("buses") ?? "[]") as BusStats[],
+      meters: JSON.parse(this.meta("meters") ?? "[]") as MeterHealth[],
+      config: JSON.parse(this.meta("config") ?? "null") as ConfigState | null,
       held: [...this.meterStates().values()].flatMap((state) =>
         state.held && state.snapshot
           ? [

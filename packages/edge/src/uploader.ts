@@ -306,14 +306,14 @@ export class Uploader {
     return { sent: rows.length, acked: acked.length, rejected: rejected.length };
   }
 
-  /** Calls the API with the device token; notes the clock offset from the Date header. */
-  async fetchApi(method: string, path: string, body: unknown): Promise<Response> {
+  /** Calls the API with the device token (and `headers`, e.g. If-None-Match); notes the clock offset from the Date header. */
+  async fetchApi(method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
     const { config, outbox } = this.options;
     const sentAt = Date.now();
     const response = await fetch(`${config.api.url.replace(/\/$/, "")}${path}`, {
       method,
-      headers: { authorization: `Bearer ${config.token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
+      headers: { ...headers, authorization: `Bearer ${config.token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(upload.requestTimeoutMs),
     });
     const date = response.headers.get("date");

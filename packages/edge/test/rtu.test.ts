@@ -335,6 +335,12 @@ serialDescribe("a simulated day on one RTU bus", () => {
     const speed = 500;
     const kw = [30, 60, 24];
     const base = [1000, 5000, 200];
+    // The agent's clock starts 4 simulated minutes (480 ms) before the day's first boundary: room for its start on a busy
+    // machine, so the first boundary is read when it comes, as a gateway started between two boundaries reads the next.
+    const clockStart = start - 240_000;
+    // Each unit's counter at its first and last energy read: the day's readings must add up to exactly that move.
+    const firstKwh: (number | undefined)[] = [];
+    const lastKwh: (number | undefined)[] = [];
     // The slave's clock is the agent's (started when the agent logs its start, right after making its clock). Each
     // cycle the agent asks unit 1 for its energy first: the boundary nearest that moment (the agent wakes within a
     // millisecond or so of it, either side) is the one every unit's
@@ -347,6 +353,10 @@ serialDescribe("a simulated day on one RTU bus", () => {
       const registers: Registers = (_table, address) => {
         if (index === 0 && address === energyOfUnit1 && clock) boundary = Math.round((clock.now() - start) / step);
         const kwh = (base[index] as number) + (power * boundary) / 12;
+        if (address === mapOf(model).energy.address) {
+          firstKwh[index] ??= kwh;
+          lastKwh[index] = kwh;
+        }
         return imageOf(model, { kwh, kvarh: 0, kw: power, voltage: 231, current: 50, pf: 1 }).get(address) ?? 0;
       };
       slave.units.set(index + 1, { registers, table: mapOf(model).function });
@@ -360,14 +370,14 @@ serialDescribe("a simulated day on one RTU bus", () => {
       dataDir: join(dir.path, "edge"),
       buses: { line1: { path: line.master, ...line9600, timeoutMs: 100, retries: 1 } },
       meters: models.map((model, index) => ({ id: meterId(index), driver: model, bus: "line1", unitId: index + 1 })),
-      clock: { start: new Date(start).toISOString(), speed },
+      clock: { start: new Date(clockStart).toISOString(), speed },
       until: new Date(until).toISOString(),
     };
 
     // Act
     const code = await run(config, {
       log: (line) => {
-        if (line.startsWith("edge: device")) clock = simulated(start, speed);
+        if (line.startsWith("edge: device")) clock = simulated(clockStart, speed);
       },
     });
 
@@ -398,7 +408,11 @@ serialDescribe("a simulated day on one RTU bus", () => {
         cursor += reading.seconds * 1000;
       }
       expect(cursor).toBe(until);
-      expect(of(index).reduce((sum, reading) => sum + reading.kwh, 0)).toBeCloseTo(power * 24, 6);
+      // Every kWh the counter moved between its first and last read arrives, none made up: 24 h × P when both reads were
+      // on time (30 kW → 720 kWh, 60 kW → 1440 kWh, 24 kW → 576 kWh), a slot less if the first read ran late.
+      const day = of(index).reduce((sum, reading) => sum + reading.kwh, 0);
+      expect(day).toBeCloseTo((lastKwh[index] ?? 0) - (firstKwh[index] ?? 0), 6);
+      expect(Math.abs(day - power * 24)).toBeLessThanOrEqual(power / 12 + 1e-6);
     }
     // Units 1 and 2 missed no boundary while unit 3 was silent or coming back (10:00 … 12:05): its timeouts cost them
     // nothing. Elsewhere this shared machine may stall a read past a timeout and its retry (a slot is 600 ms here, 300 s
@@ -422,6 +436,13 @@ serialDescribe("a simulated day on one RTU bus", () => {
       const [bus] = status.status().buses;
       expect(bus).toMatchObject({ bus: "line1", crcErrors: 0 });
       expect((bus?.timeouts ?? 0) - (bus?.retries ?? 0)).toBe(24 + stalled);
+      // The last cycle (23:55 → 00:00) asked three units × their maps' requests at 9600 baud: well under a slot, above nothing.
+      expect(bus?.lastCycleMs).toBeGreaterThan(0);
+      expect(bus?.lastCycleMs).toBeLessThan(step / speed);
+      // Every unit answered the day's last read: its last good read is the last boundary, no failures in a row.
+      expect(status.status().meters).toEqual(
+        models.map((_, index) => ({ meterId: meterId(index), lastGoodRead: new Date(until).toISOString(), consecutiveFailures: 0 })),
+      );
     } finally {
       status.close();
     }

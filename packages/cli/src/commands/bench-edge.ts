@@ -3,9 +3,12 @@
  * readings) to a fresh outbox, one 5-minute boundary per transaction as the agent commits them; then
  * drains it with the real agent (`wattflow-edge run`, a child process) into a local stack running in
  * this process, once through Kinesis and once through POST /v1/ingest, sampling the agent's peak RSS.
- * Last line with --json: { appendPerSecond, drainPerSecond: { kinesis, http }, peakRssMb }.
+ * Then one read cycle of 32 SDM630 meters on one 9,600-baud 8N1 Modbus RTU bus (a socat virtual pair, a
+ * slave answering unit ids 1…32 and pacing each answer at the line's speed, since a pty does not; the agent's own
+ * bus and driver code and the shipped SDM630 map) beside the wire time of the same bytes, the yardstick.
+ * Last line with --json: { appendPerSecond, drainPerSecond: { kinesis, http }, peakRssMb, rtuCycle }.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,8 +30,10 @@ export function registerBenchEdge(bench: Command): void {
     .option("--meters <n>", "meters", "200")
     .option("--days <n>", "days of backlog", "3")
     .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { meters: string; days: string; json?: boolean }) => {
-      const figures = await benchEdge({ meters: Number(options.meters), days: Number(options.days), log: console.error });
+    .option("--rtu-only", "only the Modbus RTU cycle of 32 meters at 9,600 baud")
+    .action(async (options: { meters: string; days: string; json?: boolean; rtuOnly?: boolean }) => {
+      const drain = options.rtuOnly ? {} : await benchEdge({ meters: Number(options.meters), days: Number(options.days), log: console.error });
+      const figures = { ...drain, rtuCycle: await rtuCycle({ log: console.error }) };
       if (options.json) console.log(JSON.stringify(figures));
       else console.log(figures);
     });
@@ -232,5 +237,108 @@ async function waitStored(apiUrl: string, token: string, factoryId: string, from
     if (usage.totals.readings >= total) return (Date.now() - since) / 1000;
     if (Date.now() - since > 900_000) throw new CliError(`only ${usage.totals.readings} of ${total} readings stored after 15 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** What one read cycle of many meters on one RTU bus takes, beside the time its bytes need on the wire. */
+export type RtuCycle =
+  | {
+      meters: number;
+      baudRate: number;
+      model: string;
+      requests: number;
+      /** Request and answer bytes of one cycle (address, function, data, CRC). */
+      bytes: number;
+      /** bytes × 11 bits / baud rate (a Modbus RTU character is 11 bits: start, 8 data, parity or a second stop, stop), ms. */
+      wireMs: number;
+      /** Median and slowest of the measured cycles, ms: from the boundary's first request to the last answer. */
+      cycleMs: number;
+      cycleMsMax: number;
+      cycles: number;
+      /** cycleMs / wireMs: what the bus code, the ptys and the inter-frame silences add to the bytes themselves. */
+      overheadRatio: number;
+      /** cycleMs as a share of the 5-minute slot. */
+      slotShare: number;
+    }
+  | { skipped: string };
+
+/**
+ * One read cycle of `meters` SDM630s (unit ids 1…meters) on one 9,600-baud 8N1 RTU bus, `cycles` times: a socat pty
+ * pair, the simulated slave (edge meter/rtu-slave.ts, answering after the request's and answer's time on a real 8N1 line:
+ * a pty itself moves bytes at memory speed) on one end, the agent's Buses and drivers on the other, as the
+ * agent asks them at a boundary (every meter at once, one request at a time on the bus). Without socat it says so and
+ * returns `{ skipped }`.
+ */
+export async function rtuCycle(options: { log: (line: string) => void; meters?: number; cycles?: number }): Promise<RtuCycle> {
+  const meters = options.meters ?? 32;
+  const cycles = options.cycles ?? 5;
+  if (spawnSync("socat", ["-V"], { stdio: "ignore" }).status !== 0) {
+    const skipped = "socat is not installed (apt-get install socat): no virtual serial line, no RTU cycle figure";
+    options.log(`bench: ${skipped}`);
+    return { skipped };
+  }
+  const { RtuSlave, imageOf, virtualLine } = await import("@wattflow/edge/meter/rtu-slave");
+  const { Buses } = await import("@wattflow/edge/meter/bus");
+  const { create } = await import("@wattflow/edge/meter/driver");
+  const { mapOf } = await import("@wattflow/edge/meter/maps");
+  const { wordsOf } = await import("@wattflow/edge/meter/registers");
+  const model = "sdm630";
+  const baudRate = 9600;
+  const map = mapOf(model);
+  const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-rtu-"));
+  const line = await virtualLine(dir);
+  const slave = new RtuSlave();
+  const buses = new Buses({ line1: { path: line.master, baudRate, parity: "none", dataBits: 8, stopBits: 1 } });
+  try {
+    await slave.open(line.slave, baudRate);
+    // The ptys do not pace bytes at the baud rate: the slave does, at 8N1's 10 bits a character (start, 8 data, stop).
+    slave.charMs = (10 * 1000) / baudRate;
+    const image = imageOf(model, { kwh: 123_456.7, kvarh: 45_678.9, kw: 87.65, voltage: 230.4, current: 126.5, pf: 0.87 });
+    for (let unitId = 1; unitId <= meters; unitId++) slave.units.set(unitId, { registers: (_table, address) => image.get(address) ?? 0, table: map.function });
+    const drivers = Array.from({ length: meters }, (_, index) => {
+      const driver = create({ id: `mtr_bench${String(index).padStart(21, "0")}`, driver: model, bus: "line1", unitId: index + 1 }, buses);
+      if (driver.kind !== "counter") throw new CliError("an SDM630 is a counter meter");
+      return driver;
+    });
+    // Every field the map reads is one request: 8 bytes out (unit, function, address, count, CRC), 5 + 2 × words back.
+    const fields = (["energy", "reactive", "power", "voltage", "current", "powerFactor"] as const).flatMap((role) => {
+      const field = map[role];
+      return field ? [field] : [];
+    });
+    const bytesPerMeter = fields.reduce((sum, field) => sum + 8 + 5 + 2 * wordsOf(field.encoding), 0);
+    const bytes = bytesPerMeter * meters;
+    const wireMs = (bytes * 11 * 1000) / baudRate;
+    const bus = buses.for({ bus: "line1" });
+    const times: number[] = [];
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      buses.beginCycle();
+      await Promise.all(drivers.map((driver) => driver.read()));
+      buses.endCycle();
+      times.push(bus.stats().lastCycleMs ?? Number.NaN);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    const cycleMs = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+    const figures = {
+      meters,
+      baudRate,
+      model,
+      requests: fields.length * meters,
+      bytes,
+      wireMs: Math.round(wireMs),
+      cycleMs: Math.round(cycleMs),
+      cycleMsMax: Math.round(sorted.at(-1) ?? Number.NaN),
+      cycles,
+      overheadRatio: Math.round((cycleMs / wireMs) * 100) / 100,
+      slotShare: Math.round((cycleMs / step) * 10_000) / 10_000,
+    };
+    options.log(
+      `bench: RTU cycle, ${meters} ${model} meters on one ${baudRate} 8N1 bus: ${figures.requests} requests, ${bytes} bytes; median ${figures.cycleMs} ms (slowest ${figures.cycleMsMax} ms of ${cycles}) against ${figures.wireMs} ms on the wire (× ${figures.overheadRatio}); ${(figures.slotShare * 100).toFixed(2)} % of the 5-minute slot`,
+    );
+    return figures;
+  } finally {
+    await buses.close();
+    await slave.close();
+    await line.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -23,7 +23,9 @@ export function register(program: Command): void {
     });
   edge
     .command("status")
-    .description("backlog, oldest unsent reading, last success per route, rejected readings, clock offset, meter ratings, held reads, meter events")
+    .description(
+      "backlog, oldest unsent reading, last success per route, rejected readings, clock offset, meter ratings, buses, meters' last good read, held reads, meter events, cloud config",
+    )
     .requiredOption("--data <dir>", "the agent's data folder (dataDir in its config)")
     .option("--json", "print JSON")
     .action(async (options: { data: string; json?: boolean }) => {
@@ -52,8 +54,22 @@ export function register(program: Command): void {
           console.log(`rating           ${item.meterId} ${item.maxKw} kW${item.source === "class" ? " (CLASS DEFAULT, not configured)" : ""}: ${item.basis}`);
         for (const bus of status.buses)
           console.log(
-            `bus              ${bus.bus} (${bus.link}): ${bus.answered} of ${bus.requests} request(s) answered, ${bus.timeouts} timeout(s), ${bus.crcErrors} CRC error(s), ${bus.exceptions} exception(s), ${bus.portErrors} port error(s), ${bus.retries} retries${bus.lastError ? `; last error ${bus.lastError}` : ""}`,
+            `bus              ${bus.bus} (${bus.link}): ${bus.answered} of ${bus.requests} request(s) answered, ${bus.timeouts} timeout(s), ${bus.crcErrors} CRC error(s), ${bus.exceptions} exception(s), ${bus.portErrors} port error(s), ${bus.retries} retries${typeof bus.lastCycleMs === "number" ? `, last cycle ${bus.lastCycleMs} ms` : ""}${bus.lastError ? `; last error ${bus.lastError}` : ""}`,
           );
+        for (const meter of status.meters)
+          console.log(
+            `meter            ${meter.meterId}: last good read ${meter.lastGoodRead ?? "never"}${meter.consecutiveFailures > 0 ? `, ${meter.consecutiveFailures} failed read(s) in a row` : ""}`,
+          );
+        if (status.config) {
+          const config = status.config;
+          console.log(
+            `config           ${config.source === "cloud" ? `cloud version ${config.version} applied ${config.appliedAt}` : "local file only"}; cloud last answered ${config.checkedAt ?? "never"}${config.lastError ? ` (last error: ${config.lastError})` : ""}`,
+          );
+          if (config.refused)
+            console.log(
+              `config REFUSED   cloud version ${config.refused.version} at ${config.refused.at}: ${config.refused.problems.map((problem) => `${problem.path}: ${problem.message}`).join("; ")}`,
+            );
+        }
         for (const item of status.held)
           console.log(`held             ${item.meterId} ${item.reads} read(s) since ${item.since} (${item.cause}); last good read ${item.lastGood}`);
         for (const event of status.lastEvents)

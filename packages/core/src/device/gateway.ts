@@ -2,11 +2,12 @@
  * What the cloud knows about a gateway beyond its token: the public key that signs its Kinesis
  * records, its heartbeat figures, and the API's own record-signing key (see signature.ts).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
+import { Meter } from "../meter";
 import { fn } from "../util/fn";
 import { deviceTable, recordKeyTable } from "./device.sql";
 import { Signature } from "./signature";
@@ -47,6 +48,53 @@ export const Heartbeat = z.object({
     .optional(),
   /** Counter meters whose reads the gateway holds as suspect right now (no readings until they resolve). */
   heldMeters: z.array(z.string().max(64)).max(1000).optional(),
+  /**
+   * Each Modbus bus since the agent started: requests sent and answered, timeouts, CRC errors, exceptions, port
+   * errors, retries, and how long its last cycle took (ms, from the boundary to its last answer).
+   */
+  buses: z
+    .array(
+      z.object({
+        bus: z.string().max(128),
+        link: z.string().max(256),
+        requests: z.number().int().min(0),
+        answered: z.number().int().min(0),
+        timeouts: z.number().int().min(0),
+        crcErrors: z.number().int().min(0),
+        exceptions: z.number().int().min(0),
+        portErrors: z.number().int().min(0),
+        retries: z.number().int().min(0),
+        lastCycleMs: z.number().min(0).nullable().optional(),
+        lastError: z.string().max(500).optional(),
+      }),
+    )
+    .max(64)
+    .optional(),
+  /** Each counter meter: when it last answered a whole read, and how many reads in a row have failed since. */
+  meters: z
+    .array(z.object({ meterId: z.string().max(64), lastGoodRead: z.string().datetime().nullable(), consecutiveFailures: z.number().int().min(0) }))
+    .max(1000)
+    .optional(),
+  /**
+   * The configuration from the cloud the gateway runs (`version`, when applied) and the last one it refused, with
+   * each validation problem by path; `source` says whether it runs the cloud's meters or only its own file.
+   */
+  config: z
+    .object({
+      source: z.enum(["file", "cloud"]),
+      version: z.string().max(128).nullable(),
+      appliedAt: z.string().datetime().nullable(),
+      checkedAt: z.string().datetime().nullable(),
+      lastError: z.string().max(500).nullable().optional(),
+      refused: z
+        .object({
+          version: z.string().max(128),
+          at: z.string().datetime(),
+          problems: z.array(z.object({ path: z.string().max(200), message: z.string().max(500) })).max(50),
+        })
+        .nullable(),
+    })
+    .optional(),
 });
 export type Heartbeat = Omit<z.infer<typeof Heartbeat>, "deviceId">;
 
@@ -55,6 +103,21 @@ export const heartbeat = fn(Heartbeat, async ({ deviceId, ...figures }): Promise
   await Database.use().update(deviceTable).set({ heartbeat: figures, heartbeatAt: now, lastSeenAt: now }).where(eq(deviceTable.id, deviceId));
   return { ok: true };
 });
+
+/** What `GET /v1/devices/self/config` answers: the gateway's meters as the cloud has them, and the version of that list. */
+export type Config = { deviceId: string; version: string; meters: Meter.GatewayMeter[] };
+
+/**
+ * The gateway's configuration as configured in the cloud: the meters of its factory assigned to it, each with how it
+ * is read (Meter.Connection). `version` is the SHA-256 (first 128 bits, hex) of the canonical JSON of the meter list,
+ * so it changes exactly when something the gateway is given changes; the route sends it as the ETag.
+ */
+export async function config(device: { id: string; factoryId: string }): Promise<Config> {
+  const meters = await Meter.forGateway(device);
+  const canonical = JSON.stringify(meters.map((meter) => Object.fromEntries(Object.entries(meter).sort(([a], [b]) => (a < b ? -1 : 1)))));
+  const version = createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+  return { deviceId: device.id, version, meters };
+}
 
 /** The organization's gateways and their health. */
 export async function list(organizationId: string) {

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { Allocation } from "../billing/allocation";
 import { lookupCacheMs } from "../config";
@@ -44,6 +44,48 @@ export async function checkPlace(input: { id?: string; factoryId: string; role: 
   if (problem) throw new VisibleError("input", "meter.invalid_hierarchy", "Invalid meter hierarchy", [{ path: "parentId", message: problem }]);
 }
 
+/**
+ * How the gateway reads a meter, as the cloud stores it and `GET /v1/devices/self/config` hands it out: the meter
+ * model (`driver`: the name of a map file the gateway ships, e.g. `sdm630`), and either the gateway's named `bus`
+ * with the meter's Modbus `unitId` (1…247: 0 is broadcast, 248… reserved, Modbus over Serial Line V1.02 §2.2) or a
+ * Modbus TCP `host` and `port`; `ct`/`vt` ratios (dimensionless) and `maxKw` (kW, the rating) are applied by the
+ * gateway. The cloud checks the shape; the gateway checks the rest against its own maps and buses.
+ */
+export const Connection = z.object({
+  driver: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "driver is a meter model (sim, sdm630, em24, …): lower-case letters, digits, . _ -")
+    .optional(),
+  bus: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "bus is the name of one of the gateway's buses: letters, digits, _ . -")
+    .optional(),
+  unitId: z.number().int().min(1, "unitId is 1…247 (0 is broadcast)").max(247, "unitId is 1…247").optional(),
+  host: z.string().trim().min(1).max(253).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  ct: z.number().positive().optional(),
+  vt: z.number().positive().optional(),
+  maxKw: z.number().positive().optional(),
+});
+export type Connection = z.infer<typeof Connection>;
+
+/**
+ * What a connection lacks or contradicts, each with its path: a meter on a bus needs its unitId; a bus and a host
+ * exclude each other; a bus, host, unit or port needs a driver; `multiplier`, when given with `ct`/`vt`, must be ct × vt.
+ */
+export function connectionProblems(input: Connection & { multiplier?: number }): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (input.bus !== undefined && input.host !== undefined) problems.push({ path: "host", message: "give bus (with unitId) or host, not both" });
+  if (input.bus !== undefined && input.unitId === undefined) problems.push({ path: "unitId", message: "a meter on a bus needs its unitId (1…247)" });
+  if (input.port !== undefined && input.host === undefined) problems.push({ path: "port", message: "port goes with host" });
+  const placed = input.bus ?? input.host ?? input.unitId;
+  if (placed !== undefined && input.driver === undefined) problems.push({ path: "driver", message: "a meter with a bus or host needs its driver (model)" });
+  const ratio = (input.ct ?? 1) * (input.vt ?? 1);
+  if (input.multiplier !== undefined && (input.ct !== undefined || input.vt !== undefined) && Math.abs(input.multiplier - ratio) > 1e-9 * ratio)
+    problems.push({ path: "multiplier", message: `multiplier must be ct × vt (${ratio}) when they are given` });
+  return problems;
+}
+
 export const create = fn(
   z.object({
     organizationId: z.string(),
@@ -51,19 +93,50 @@ export const create = fn(
     deviceId: z.string(),
     name: z.string().min(1),
     line: z.string().min(1),
-    multiplier: z.number().positive().default(1),
+    /** CT × VT; defaults to ct × vt when those are given, else 1. */
+    multiplier: z.number().positive().optional(),
     ...Place.shape,
+    ...Connection.shape,
   }),
-  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string; role: Role; parentId: string | null }> => {
+  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string; role: Role; parentId: string | null } & Connection> => {
+    const problems = connectionProblems(input);
+    if (problems.length > 0) throw new VisibleError("input", "meter.invalid_connection", "Invalid meter connection", problems);
     await checkPlace(input);
     const id = createId("meter");
+    const multiplier = input.multiplier ?? (input.ct ?? 1) * (input.vt ?? 1);
     await Database.use()
       .insert(meterTable)
-      .values({ ...input, id, multiplier: input.multiplier.toString() });
+      .values({ ...input, id, multiplier: multiplier.toString() });
     const { organizationId, factoryId, deviceId, name, line, role, parentId } = input;
-    return { id, organizationId, factoryId, deviceId, name, line, role, parentId };
+    return { id, organizationId, factoryId, deviceId, name, line, role, parentId, ...connectionOf(input) };
   },
 );
+
+/** The connection fields that are set (null columns left out). */
+function connectionOf(row: { [K in keyof Connection]?: Connection[K] | null }): Connection {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(Connection.shape) as (keyof Connection)[]) {
+    const value = row[key];
+    if (value !== null && value !== undefined) out[key] = value;
+  }
+  return out as Connection;
+}
+
+/** A meter as its gateway is told to read it: its id, name and line (for people on site) and its connection. */
+export type GatewayMeter = { id: string; name: string; line: string } & Connection;
+
+/**
+ * The meters a gateway reads: those assigned to `deviceId` in the gateway's own factory (a meter moved to another
+ * factory is not its business), ordered by id so the list and its version are stable.
+ */
+export async function forGateway(device: { id: string; factoryId: string }): Promise<GatewayMeter[]> {
+  const rows = await Database.use()
+    .select()
+    .from(meterTable)
+    .where(and(eq(meterTable.deviceId, device.id), eq(meterTable.factoryId, device.factoryId)))
+    .orderBy(asc(meterTable.id));
+  return rows.map((row) => ({ id: row.id, name: row.name, line: row.line, ...connectionOf(row) }));
+}
 
 /**
  * Moves a meter in its factory's tree (role and/or parent), inside its organization.

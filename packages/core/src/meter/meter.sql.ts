@@ -1,4 +1,4 @@
-import { type AnyPgColumn, doublePrecision, index, numeric, pgTable, text } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, doublePrecision, index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamps } from "../database/types";
 import { deviceTable } from "../device/device.sql";
 import { factoryTable } from "../factory/factory.sql";
@@ -35,6 +35,18 @@ export const meterTable = pgTable(
       .default("sub"),
     /** The meter upstream of this one (same factory); null for a billing meter and for a first-level meter without one. */
     parentId: text("parent_id").references((): AnyPgColumn => meterTable.id),
+    /**
+     * How its gateway reads it (GET /v1/devices/self/config): the meter model (`driver`, a map file of the gateway,
+     * e.g. sdm630), the named bus of the gateway it hangs on with its Modbus `unit_id`, or a Modbus TCP `host`/`port`;
+     * `ct`/`vt` ratios the gateway applies. Null: not configured in the cloud (the gateway's own file says).
+     */
+    driver: text("driver"),
+    bus: text("bus"),
+    unitId: integer("unit_id"),
+    host: text("host"),
+    port: integer("port"),
+    ct: doublePrecision("ct"),
+    vt: doublePrecision("vt"),
     ...timestamps,
   },
   (t) => [index("meter_factory_idx").on(t.factoryId), index("meter_device_idx").on(t.deviceId), index("meter_parent_idx").on(t.parentId)],

@@ -34,9 +34,11 @@ export const createMeter = fn(
     deviceId: z.string({ error: "deviceId is required: the gateway that reads this meter" }),
     name: z.string().trim().min(1, "name is required"),
     line: z.string().trim().min(1, "line is required"),
-    multiplier: z.number().positive().default(1),
+    multiplier: z.number().positive().optional(),
     /** `billing` (the utility's meter at the point of supply) or `sub`, and the meter upstream of it (Meter.checkPlace). */
     ...Meter.Place.shape,
+    /** How the gateway reads it (driver, bus + unitId or host + port, ct, vt, maxKw): reaches the gateway through its config. */
+    ...Meter.Connection.shape,
   }),
   async (input) => {
     await ownFactory(input.organizationId, input.factoryId);

@@ -27,6 +27,8 @@ export type BusStats = {
   exceptions: number;
   portErrors: number;
   retries: number;
+  /** How long the bus took over its last cycle, ms: from the cycle's start to its last answer or failure; null before one ended. */
+  lastCycleMs: number | null;
   lastError?: string;
 };
 
@@ -90,7 +92,11 @@ export class Bus {
   private tail: Promise<unknown> = Promise.resolve();
   private quietFrom = 0;
   private closed = false;
-  private readonly counts: Omit<BusStats, "bus" | "link">;
+  private readonly counts: Omit<BusStats, "bus" | "link" | "lastCycleMs">;
+  /** The current cycle's start and its last settled request (performance.now() ms), and the last whole cycle's length. */
+  private cycleStartedAt: number | undefined;
+  private cycleSettledAt: number | undefined;
+  private lastCycleMs: number | null = null;
 
   constructor(
     readonly name: string,
@@ -113,14 +119,30 @@ export class Bus {
    */
   read(unitId: number, table: Table, address: number, length: number, options: { tries?: number } = {}): Promise<number[]> {
     const tries = Math.max(1, options.tries ?? this.retries + 1);
-    const task = () => this.attempt(unitId, table, address, length, tries);
+    const task = () =>
+      this.attempt(unitId, table, address, length, tries).finally(() => {
+        if (this.cycleStartedAt !== undefined) this.cycleSettledAt = performance.now();
+      });
     const run = this.tail.then(task, task);
     this.tail = run.catch(() => undefined);
     return run;
   }
 
   stats(): BusStats {
-    return { bus: this.name, link: this.link, ...this.counts };
+    return { bus: this.name, link: this.link, ...this.counts, lastCycleMs: this.lastCycleMs };
+  }
+
+  /** A read cycle starts: requests settled from now on count toward its length. */
+  beginCycle(at = performance.now()): void {
+    this.cycleStartedAt = at;
+    this.cycleSettledAt = undefined;
+  }
+
+  /** The cycle is over: its length is from its start to its last settled request (a bus asked nothing keeps the last length). */
+  endCycle(): void {
+    if (this.cycleStartedAt !== undefined && this.cycleSettledAt !== undefined)
+      this.lastCycleMs = Math.round((this.cycleSettledAt - this.cycleStartedAt) * 10) / 10;
+    this.cycleStartedAt = undefined;
   }
 
   async close(): Promise<void> {
@@ -243,6 +265,17 @@ export class Buses {
 
   stats(): BusStats[] {
     return [...this.byName.values()].map((bus) => bus.stats());
+  }
+
+  /** Every bus starts timing a read cycle (the boundary's reads are about to be asked). */
+  beginCycle(): void {
+    const at = performance.now();
+    for (const bus of this.byName.values()) bus.beginCycle(at);
+  }
+
+  /** Every bus notes how long the cycle took it. */
+  endCycle(): void {
+    for (const bus of this.byName.values()) bus.endCycle();
   }
 
   async close(): Promise<void> {

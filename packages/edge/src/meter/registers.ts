@@ -28,12 +28,18 @@ export type Model = string;
 export const roles = { energy: "kWh", reactive: "kvarh", power: "kW", voltage: "V", current: "A", powerFactor: "ratio" } as const;
 export type Role = keyof typeof roles;
 
+/**
+ * A map's public document, and the other public tables each register was checked against (`checkedAgainst`:
+ * which document, where, and what it confirmed or could not).
+ */
+export type Source = { document: string; url?: string; checkedAgainst?: { document: string; url?: string; confirms: string }[] };
+
 export type RegisterMap = {
   model: Model;
   /** The meter's name as its maker writes it. */
   name: string;
-  /** The public document the registers were taken from. */
-  source: { document: string; url?: string };
+  /** The public document the registers were taken from, and what else each one was checked against. */
+  source: Source;
   function: "input" | "holding";
   wordOrder: WordOrder;
   /** Cumulative import energy (kWh after scale). */
@@ -129,7 +135,13 @@ export const MapFile = z
     $schema: z.string().optional(),
     model: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "model must be lower case letters, digits, - or _"),
     name: z.string().min(1),
-    source: z.object({ document: z.string().min(1), url: z.string().url().optional() }).strict(),
+    source: z
+      .object({
+        document: z.string().min(1),
+        url: z.string().url().optional(),
+        checkedAgainst: z.array(z.object({ document: z.string().min(1), url: z.string().url().optional(), confirms: z.string().min(1) }).strict()).optional(),
+      })
+      .strict(),
     function: z.enum(["input", "holding"]),
     wordOrder: WordOrder,
     /** "address": the file gives protocol addresses (0-based); "one-based": the document's register numbers, sent as n − 1. */

@@ -1,6 +1,7 @@
 /**
- * Gateway routes: a device enrolls the public key that signs its Kinesis records and sends its
- * heartbeat with its device token; people list their gateways' health with an API token.
+ * Gateway routes: a device enrolls the public key that signs its Kinesis records, fetches its
+ * configuration (its meters as configured in the cloud) and sends its heartbeat with its device
+ * token; people list their gateways' health with an API token.
  */
 import { Gateway } from "@wattflow/core/device/gateway";
 import { VisibleError } from "@wattflow/core/util/error";
@@ -21,8 +22,24 @@ async function jsonObject<T>(c: { req: { json(): Promise<unknown> } }): Promise<
   return body as T;
 }
 
-/** Mounted at /v1/devices: PUT /self/key and POST /heartbeat with the device token; GET / with an API token. */
+/** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((tag) => {
+    const value = tag.trim();
+    return value === "*" || value.replace(/^W\//, "") === etag;
+  });
+}
+
+/** Mounted at /v1/devices: PUT /self/key, GET /self/config and POST /heartbeat with the device token; GET / with an API token. */
 export const devices = new Hono()
+  .get("/self/config", deviceAuth, async (c) => {
+    const config = await Gateway.config(c.get("device"));
+    const etag = `"${config.version}"`;
+    c.header("ETag", etag);
+    if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+    return c.json(config);
+  })
   .put("/self/key", deviceAuth, async (c) =>
     c.json(await Gateway.enrollKey({ ...(await jsonObject<Parameters<typeof Gateway.enrollKey>[0]>(c)), deviceId: c.get("device").id })),
   )
