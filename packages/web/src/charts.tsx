@@ -19,7 +19,16 @@ export function Chart({ options, data, height = 260, label, onDrawn }: ChartProp
     if (!element) return;
     // The card's width, however narrow the screen (a phone's card is about 330 px): never wider than the card.
     const width = () => Math.max(element.clientWidth, 160);
-    const plot = new uPlot({ ...options, width: width(), height }, data, element);
+    // The scales' bounds on the element (data-x-min …, seconds and the y unit), for tests to read what the axes span.
+    const expose = (u: uPlot) => {
+      for (const key of ["x", "y"]) {
+        element.dataset[`${key}Min`] = String(u.scales[key]?.min);
+        element.dataset[`${key}Max`] = String(u.scales[key]?.max);
+      }
+    };
+    const hooks = { ...options.hooks, setScale: [...(options.hooks?.setScale ?? []), expose] };
+    const plot = new uPlot({ ...options, hooks, width: width(), height }, data, element);
+    expose(plot);
     onDrawn?.();
     const observer = new ResizeObserver(() => plot.setSize({ width: width(), height }));
     observer.observe(element);
