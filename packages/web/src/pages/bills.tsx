@@ -1,11 +1,34 @@
 /** The month's itemized bill (from the monthly close) beside the utility's, line by line, with the differences. */
 import { useTranslation } from "react-i18next";
-import { api, ok } from "../api";
+import { api, type Bills as BillList, ok } from "../api";
 import { date, money, monthName, num, quantity, unitPrice, when } from "../format";
 import { useLoad } from "../hooks";
-import { currentLanguage } from "../i18n";
+import { currentLanguage, i18n } from "../i18n";
 import { ZoneNote } from "../zone";
 import { useFactoryPicker } from "./picker";
+
+type Line = BillList["bills"][number]["lines"][number];
+
+/** Lines that sum others (their quantity is 1 and their price their amount): nothing to show per unit. */
+const sums = new Set(["subtotal", "total"]);
+
+/**
+ * A line's quantity as CFE prints it: kWh and kW as numbers with their unit, "1 mes" for a monthly charge, and for a
+ * charge on an amount (IVA, the power-factor charge, a surcharge) that amount in money; "—" for the summing lines.
+ */
+function lineQuantity(line: Line, currency: string): string {
+  if (line.quantity === null) return "—";
+  if (line.unit === currency) return sums.has(line.code) ? "—" : money(line.quantity, currency);
+  if (line.unit === "month") return i18n.t("units.month", { ns: "bills", count: Number(line.quantity), n: quantity(line.quantity) });
+  return `${quantity(line.quantity)} ${line.unit ?? ""}`.trim();
+}
+
+/** A line's unit price: money per kWh, kW or month; for a charge on an amount its rate as a percentage ("16 %"). */
+function linePrice(line: Line, currency: string): string {
+  if (line.unitPrice === null || sums.has(line.code)) return "—";
+  if (line.unit === currency) return `${quantity(String(Number(line.unitPrice) * 100))} %`;
+  return unitPrice(line.unitPrice, currency);
+}
 
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { t } = useTranslation("bills");
@@ -70,10 +93,8 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                   {(ours?.lines ?? theirs?.lines ?? []).map((line) => (
                     <tr key={line.code}>
                       <td title={line.name[other]}>{line.name[shown]}</td>
-                      <td className="num">
-                        {quantity(line.quantity)} {line.unit}
-                      </td>
-                      <td className="num">{line.unitPrice === null || Number(line.unitPrice) === 0 ? "—" : unitPrice(line.unitPrice, currency)}</td>
+                      <td className="num">{lineQuantity(line, currency)}</td>
+                      <td className="num">{linePrice(line, currency)}</td>
                       <td className="num">{ours ? money(line.amount, currency) : "—"}</td>
                       <td className="num">{money(ours ? line.utilityAmount : line.amount, currency)}</td>
                       <td className={`num ${line.difference && Number(line.difference) !== 0 ? "bad" : ""}`}>{money(line.difference, currency)}</td>

@@ -59,7 +59,7 @@ function Prices({ version, currency }: { version: Version; currency: string }) {
   return (
     <div>
       <p>
-        {tariffName(`cfe-${d.kind}`, d.zone)} · {t("monthsOfPrices", { count: d.prices.length })}
+        {tariffName(d.kind, d.zone)} · {t("monthsOfPrices", { count: d.prices.length })}
       </p>
       <div className="table-scroll">
         <table className="data compact">
