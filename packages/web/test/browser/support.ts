@@ -99,7 +99,7 @@ export async function launchBrowser(): Promise<Browser> {
  * for the screenshots people look at).
  */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  const dir = process.env.WATTFLOW_SCREENS ?? screenshotDir;
+  const dir = process.env.WATTFLOW_SCREENS || screenshotDir;
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
