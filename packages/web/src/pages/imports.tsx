@@ -148,7 +148,10 @@ export function Imports() {
             {t("upload.file")} <input name="file" type="file" accept=".csv,.xlsx" required />
           </label>
           <ProblemBox error={error} />
-          <button type="submit">{t("upload.submit")}</button>
+          {/* Until the factories are listed the form would send no factory, which the API refuses when there are several. */}
+          <button type="submit" disabled={!factories.data}>
+            {t("upload.submit")}
+          </button>
         </form>
         {watching ? <Run arn={watching.arn} timeZone={zoneOf(watching.factoryId)} onFinished={runs.reload} /> : <p className="muted">{t("upload.hint")}</p>}
       </div>
