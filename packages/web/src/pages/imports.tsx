@@ -172,6 +172,13 @@ export function Imports() {
               </tr>
             </thead>
             <tbody>
+              {runs.data?.imports.length === 0 && (
+                <tr>
+                  <td colSpan={8} className="muted">
+                    {t("noImports")}
+                  </td>
+                </tr>
+              )}
               {(runs.data?.imports ?? []).map((run) => (
                 <tr key={run.id} data-status={run.status}>
                   <td>{run.fileName}</td>
