@@ -2,6 +2,7 @@
 import { useLayoutEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { date, when } from "./format";
 
 /** Time-of-use colours (CFE's base/intermedia/semipunta/punta; grey for other or no periods), as RGB. */
 const periodRgb: Record<string, string> = { base: "46, 160, 67", intermedia: "227, 160, 8", semipunta: "240, 120, 40", punta: "218, 54, 51" };
@@ -16,9 +17,20 @@ export function Chart({ options, data, height = 260, label, onDrawn }: ChartProp
   useLayoutEffect(() => {
     const element = box.current;
     if (!element) return;
-    const plot = new uPlot({ ...options, width: Math.max(element.clientWidth, 320), height }, data, element);
+    // The card's width, however narrow the screen (a phone's card is about 330 px): never wider than the card.
+    const width = () => Math.max(element.clientWidth, 160);
+    // The scales' bounds on the element (data-x-min …, seconds and the y unit), for tests to read what the axes span.
+    const expose = (u: uPlot) => {
+      for (const key of ["x", "y"]) {
+        element.dataset[`${key}Min`] = String(u.scales[key]?.min);
+        element.dataset[`${key}Max`] = String(u.scales[key]?.max);
+      }
+    };
+    const hooks = { ...options.hooks, setScale: [...(options.hooks?.setScale ?? []), expose] };
+    const plot = new uPlot({ ...options, hooks, width: width(), height }, data, element);
+    expose(plot);
     onDrawn?.();
-    const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 320), height }));
+    const observer = new ResizeObserver(() => plot.setSize({ width: width(), height }));
     observer.observe(element);
     return () => {
       observer.disconnect();
@@ -59,8 +71,53 @@ export function touShading(t: number[], periods: (string | null)[], bucketSecond
   };
 }
 
-/** Marks the peak of series 1 with a dot and its value. */
-export function peakMarker(peak: { t: number; kw: number } | null): uPlot.Plugin {
+/**
+ * The time axis and the legend's time on the factory's clock in the console's language: the x scale spans the range
+ * asked for (`from`..`to`, seconds), whatever the number of points (one reading no longer stretches it over years);
+ * ticks read "14:00" within a day, with the date ("30/11") under the first tick of each day, and "30/11" when the
+ * ticks are a day or more apart; the legend shows "30/11/2026 14:05".
+ */
+export function timeAxis(timeZone: string, from: number, to: number) {
+  const clock = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const parts = (seconds: number) => {
+    const [day = "", time = ""] = clock.format(new Date(seconds * 1000)).split(", ");
+    return { day, time };
+  };
+  const dayMonth = (ymd: string) => date(ymd).slice(0, 5);
+  const values: uPlot.Axis.DynamicValues = (_u, splits, _axis, _space, increment) => {
+    let previousDay = "";
+    return splits.map((split) => {
+      const { day, time } = parts(split);
+      const first = day !== previousDay;
+      previousDay = day;
+      if (increment >= 86_400) return dayMonth(day);
+      return first ? `${time}\n${dayMonth(day)}` : time;
+    });
+  };
+  return {
+    scale: { time: true, range: [from, Math.max(to, from + 300)] as uPlot.Range.MinMax },
+    axis: { values, size: 50 } satisfies uPlot.Axis,
+    series: {
+      value: (_u: uPlot, seconds: number | null) => (seconds === null ? "—" : when(new Date(seconds * 1000).toISOString(), timeZone)),
+    } satisfies uPlot.Series,
+  };
+}
+
+/** A y scale from 0 to a tenth above the highest value (and at least `floor`), so a flat or single value still has room. */
+export function fromZero(floor = 1): uPlot.Range.Function {
+  return (_u, _min, max) => [0, Math.max(Number.isFinite(max) ? max : 0, floor) * 1.1];
+}
+
+/** Marks the peak of series 1 with a dot and its value; `label` words it ("máx. 1,251 kW"). */
+export function peakMarker(peak: { t: number; kw: number } | null, label: (kw: number) => string): uPlot.Plugin {
   return {
     hooks: {
       draw: [
@@ -77,7 +134,7 @@ export function peakMarker(peak: { t: number; kw: number } | null): uPlot.Plugin
           ctx.fill();
           ctx.font = `${12 * ratio}px system-ui, sans-serif`;
           ctx.textAlign = x > u.bbox.left + u.bbox.width * 0.8 ? "right" : "left";
-          ctx.fillText(`peak ${Math.round(peak.kw).toLocaleString()} kW`, x + (ctx.textAlign === "right" ? -8 : 8) * ratio, y - 8 * ratio);
+          ctx.fillText(label(peak.kw), x + (ctx.textAlign === "right" ? -8 : 8) * ratio, y - 8 * ratio);
           ctx.restore();
         },
       ],

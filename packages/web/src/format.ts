@@ -29,12 +29,34 @@ export function num(value: number | null | undefined, digits: 0 | 1 | 2 | 3 = 0)
 
 /**
  * An amount of money from its decimal string: "$43,725.42" (the currency's narrow symbol); with `code`, the ISO code
- * after it ("$43,725.42 MXN") for totals and documents where the currency must be unmistakable. "—" when there is none.
+ * after it ("$43,725.42 MXN") for totals and documents where the currency must be unmistakable; with `digits`, that many
+ * decimals (unit prices: "$1.5573" per kWh, as CFE prints them). "—" when there is none.
  */
-export function money(value: string | number | null | undefined, currency = "MXN", options: { code?: boolean } = {}): string {
+export function money(value: string | number | null | undefined, currency = "MXN", options: { code?: boolean; digits?: number } = {}): string {
   if (value === null || value === undefined || value === "") return "—";
-  const text = numberFormat(`m${currency}`, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).format(Number(value));
+  const digits = options.digits ?? 2;
+  const text = numberFormat(`m${currency}|${digits}`, {
+    style: "currency",
+    currency,
+    currencyDisplay: "narrowSymbol",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(Number(value));
   return options.code ? `${text} ${currency}` : text;
+}
+
+/** A unit price (a decimal string, per kWh or kW) with the currency's symbol and every place it has (2 to 6): "$1.5573". */
+export function unitPrice(value: string | null | undefined, currency = "MXN"): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const places = Math.min(Math.max(value.split(".")[1]?.length ?? 0, 2), 6);
+  return money(value, currency, { digits: places });
+}
+
+/** A decimal quantity (a string such as "41000" or "1251.375") grouped, with the places it has up to 3: "41,000", "1,251.375". */
+export function quantity(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const places = Math.min(value.split(".")[1]?.replace(/0+$/, "").length ?? 0, 3) as 0 | 1 | 2 | 3;
+  return num(Number(value), places);
 }
 
 /** A share (0.5) as a percentage ("50.0 %"). */
@@ -58,6 +80,15 @@ export function date(ymd: string | null | undefined): string {
   return dateFormat("d", { day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(year, month - 1, day)));
 }
 
+/** A billing month ("2026-10") by name: "octubre de 2026" / "October 2026"; `short`: "oct 2026" / "Oct 2026". */
+export function monthName(ym: string | null | undefined, style: "long" | "short" = "long"): string {
+  if (!ym) return "—";
+  const [year, month] = ym.split("-").map(Number);
+  if (!year || !month) return ym;
+  const text = dateFormat(`mon-${style}`, { month: style, year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(year, month - 1, 1)));
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** The zone's name as people read it ("America/Hermosillo" → "Hermosillo (UTC−07:00)"), for the one label per page. */
 export function zoneLabel(timeZone: string, at = new Date()): string {
   const offset = offsetAt(at, timeZone) / 60_000;
@@ -66,6 +97,40 @@ export function zoneLabel(timeZone: string, at = new Date()): string {
   const minutes = String(Math.abs(offset) % 60).padStart(2, "0");
   const city = timeZone.split("/").pop()?.replaceAll("_", " ") ?? timeZone;
   return `${city} (UTC${sign}${hours}:${minutes})`;
+}
+
+/**
+ * A date that is meant as a date but stored as an instant (a tariff version's `effectiveFrom`): the factory's local
+ * date when the instant is its local midnight, the UTC date when it is UTC midnight (how the demo and imports store
+ * "from 1 January"), else the instant on the factory's clock. "01/01/2024" rather than "31/12/2023 18:00".
+ */
+export function dayOf(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  const local = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  })
+    .format(at)
+    .replace(",", "");
+  if (local.endsWith("00:00")) return date(local.slice(0, 10));
+  if (at.getTime() % 86_400_000 === 0) return date(at.toISOString());
+  return when(iso, timeZone);
+}
+
+/** A time-of-use period as CFE names it ("intermedia" → "Intermedia" / "Intermediate"); null is a single-rate tariff. */
+export function periodName(period: string | null | undefined): string {
+  return i18n.t(`period.${period ?? "none"}`, { ns: "common", defaultValue: period ?? "" });
+}
+
+/** A factory's tariff as people read it: "CFE GDMTH · zona central". */
+export function tariffName(code: string, zone?: string | null): string {
+  const name = i18n.t(`tariffCode.${code}`, { ns: "common", defaultValue: code });
+  return zone ? `${name} · ${i18n.t(`tariffZone.${zone}`, { ns: "common", defaultValue: zone })}` : name;
 }
 
 /** "hace 3 min" / "3 min ago", for last-seen times. */

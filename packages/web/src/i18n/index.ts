@@ -32,6 +32,7 @@ void i18n.use(initReactI18next).init({
   fallbackLng: defaultLanguage,
   defaultNS: "common",
   ns: Object.keys(resources[defaultLanguage] ?? {}),
+  fallbackNS: "common", // a page's t() finds the shared words (refresh, loading, periods) without a prefix
   interpolation: { escapeValue: false }, // React escapes already
   returnNull: false,
 });

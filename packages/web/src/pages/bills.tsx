@@ -1,93 +1,121 @@
 /** The month's itemized bill (from the monthly close) beside the utility's, line by line, with the differences. */
-import { api, ok } from "../api";
-import { money, num, when } from "../format";
+import { useTranslation } from "react-i18next";
+import { api, type Bills as BillList, ok } from "../api";
+import { date, money, monthName, num, quantity, unitPrice, when } from "../format";
 import { useLoad } from "../hooks";
+import { currentLanguage, i18n } from "../i18n";
+import { ZoneNote } from "../zone";
 import { useFactoryPicker } from "./picker";
 
-/** The page's words, in one place for translation (issue 16). */
-const text = { estimated: (kwh: string) => `includes ${kwh} kWh estimated (spread from gap readings), not measured` } as const;
+type Line = BillList["bills"][number]["lines"][number];
+
+/** Lines that sum others (their quantity is 1 and their price their amount): nothing to show per unit. */
+const sums = new Set(["subtotal", "total"]);
+
+/**
+ * A line's quantity as CFE prints it: kWh and kW as numbers with their unit, "1 mes" for a monthly charge, and for a
+ * charge on an amount (IVA, the power-factor charge, a surcharge) that amount in money; "—" for the summing lines.
+ */
+function lineQuantity(line: Line, currency: string): string {
+  if (line.quantity === null) return "—";
+  if (line.unit === currency) return sums.has(line.code) ? "—" : money(line.quantity, currency);
+  if (line.unit === "month") return i18n.t("units.month", { ns: "bills", count: Number(line.quantity), n: quantity(line.quantity) });
+  return `${quantity(line.quantity)} ${line.unit ?? ""}`.trim();
+}
+
+/** A line's unit price: money per kWh, kW or month; for a charge on an amount its rate as a percentage ("16 %"). */
+function linePrice(line: Line, currency: string): string {
+  if (line.unitPrice === null || sums.has(line.code)) return "—";
+  if (line.unit === currency) return `${quantity(String(Number(line.unitPrice) * 100))} %`;
+  return unitPrice(line.unitPrice, currency);
+}
 
 export function Bills({ factoryId }: { factoryId?: string }) {
+  const { t } = useTranslation("bills");
   const { selected, picker } = useFactoryPicker("bills", factoryId);
   const bills = useLoad(async () => (selected ? ok(api.v1.console.factories[":id"].bills.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
   const months = [...new Set(bills.data?.bills.map((bill) => bill.month))];
+  const zone = selected?.timeZone;
+  // The API names each line as CFE prints it (Spanish) and in English: show the console's language, the other on hover.
+  const [shown, other] = currentLanguage() === "en" ? (["en", "es"] as const) : (["es", "en"] as const);
   return (
     <section>
       <div className="heading">
-        <h1>Bills</h1>
+        <h1>{t("title")}</h1>
         {picker}
       </div>
+      {months.length > 0 && <ZoneNote zones={[zone]} />}
       {bills.error && <p className="error">{bills.error.message}</p>}
       {bills.data && months.length === 0 && (
         <p className="muted">
-          No bills yet: the monthly close computes each month's bill after it ends; import the utility's bill on the <a href="#/imports">Imports</a> page to
-          reconcile.
+          {t("none")} <a href="#/imports">{t("importsLink")}</a>
         </p>
       )}
       {months.map((month) => {
         const ours = bills.data?.bills.find((bill) => bill.month === month && bill.source === "wattflow");
         const theirs = bills.data?.bills.find((bill) => bill.month === month && bill.source === "utility");
         const currency = ours?.currency ?? theirs?.currency ?? "";
+        const period = ours ?? theirs;
         return (
-          <div className="card" key={month} data-testid="bill">
+          <div className="card" key={month} data-testid="bill" data-month={month}>
             <div className="card-title">
-              <h2>{month}</h2>
-              {(ours ?? theirs)?.periodStart && (
-                <span className="muted small">
-                  {(ours ?? theirs)?.periodStart} → {(ours ?? theirs)?.periodEnd}
+              <h2>{monthName(month)}</h2>
+              {period?.periodStart && (
+                <span className="muted small" data-testid="bill-period">
+                  {t("period", { from: date(period.periodStart), to: date(period.periodEnd) })}
                 </span>
               )}
-              <span className="muted small">
-                {ours
-                  ? `${ours.status}${ours.closedAt ? ` ${when(ours.closedAt)}` : ""}${ours.reopenedAt ? ` · reopened ${when(ours.reopenedAt)} (late readings)` : ""}`
-                  : "not closed yet"}
-                {theirs ? " · utility bill imported" : ""}
+              <span className="muted small" data-testid="bill-status">
+                {ours ? t(`status.${ours.status}`) : t("notClosed")}
+                {ours?.closedAt ? ` ${when(ours.closedAt, zone)}` : ""}
+                {ours?.reopenedAt ? ` · ${t("reopened", { at: when(ours.reopenedAt, zone) })}` : ""}
+                {theirs ? ` · ${t("utilityImported")}` : ""}
               </span>
             </div>
             {ours?.estimatedKwh && Number(ours.estimatedKwh) > 0 && (
               <p className="muted small" data-testid="bill-estimated">
-                {text.estimated(num(Number(ours.estimatedKwh), 1))}
+                {t("estimated", { kwh: num(Number(ours.estimatedKwh), 1) })}
               </p>
             )}
-            <table className="data">
-              <thead>
-                <tr>
-                  <th>Line</th>
-                  <th className="num">Quantity</th>
-                  <th className="num">Unit price</th>
-                  <th className="num">Wattflow</th>
-                  <th className="num">Utility</th>
-                  <th className="num">Difference</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(ours?.lines ?? theirs?.lines ?? []).map((line) => (
-                  <tr key={line.code}>
-                    <td title={line.name.en}>{line.name.es}</td>
-                    <td className="num">
-                      {line.quantity} {line.unit}
-                    </td>
-                    <td className="num">{line.unitPrice}</td>
-                    <td className="num">{ours ? money(line.amount, currency) : "—"}</td>
-                    <td className="num">{money(ours ? line.utilityAmount : line.amount, currency)}</td>
-                    <td className={`num ${line.difference && Number(line.difference) !== 0 ? "bad" : ""}`}>{money(line.difference, currency)}</td>
+            <div className="table-scroll">
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th>{t("line")}</th>
+                    <th className="num">{t("quantity")}</th>
+                    <th className="num">{t("unitPrice")}</th>
+                    <th className="num">Wattflow</th>
+                    <th className="num">{t("utility")}</th>
+                    <th className="num">{t("difference")}</th>
                   </tr>
-                ))}
-              </tbody>
-              {/* Bills closed before their lines carried the subtotal, IVA and total show them here. */}
-              {!(ours?.lines ?? theirs?.lines ?? []).some((line) => line.code === "total") && (
-                <tfoot>
-                  {(["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
-                    <tr key={key}>
-                      <th colSpan={3}>{{ subtotal: "Subtotal", pfAdjustment: "Power factor adjustment", iva: "IVA", total: "Total" }[key]}</th>
-                      <td className="num">{money(ours?.[key], currency)}</td>
-                      <td className="num">{money(theirs?.[key], currency)}</td>
-                      <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
+                </thead>
+                <tbody>
+                  {(ours?.lines ?? theirs?.lines ?? []).map((line) => (
+                    <tr key={line.code}>
+                      <td title={line.name[other]}>{line.name[shown]}</td>
+                      <td className="num">{lineQuantity(line, currency)}</td>
+                      <td className="num">{linePrice(line, currency)}</td>
+                      <td className="num">{ours ? money(line.amount, currency) : "—"}</td>
+                      <td className="num">{money(ours ? line.utilityAmount : line.amount, currency)}</td>
+                      <td className={`num ${line.difference && Number(line.difference) !== 0 ? "bad" : ""}`}>{money(line.difference, currency)}</td>
                     </tr>
                   ))}
-                </tfoot>
-              )}
-            </table>
+                </tbody>
+                {/* Bills closed before their lines carried the subtotal, IVA and total show them here. */}
+                {!(ours?.lines ?? theirs?.lines ?? []).some((line) => line.code === "total") && (
+                  <tfoot>
+                    {(["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
+                      <tr key={key}>
+                        <th colSpan={3}>{t(`totals.${key}`)}</th>
+                        <td className="num">{money(ours?.[key], currency)}</td>
+                        <td className="num">{money(theirs?.[key], currency)}</td>
+                        <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
+                      </tr>
+                    ))}
+                  </tfoot>
+                )}
+              </table>
+            </div>
           </div>
         );
       })}

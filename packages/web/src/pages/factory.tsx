@@ -2,30 +2,20 @@
  * One factory over a range: power and cost with TOU periods shaded, cost per period, 15-minute demand
  * with the month's peak and the contracted demand, how much energy was estimated (spread from gap
  * readings) and how many slots hold no value, and the meters table with each meter's gaps. The time from
- * the API's answer to the painted page is measured on every load (performance measure "factory:render").
+ * the API's answer to the painted page is measured on every load (performance measure "factory:render", kept on the
+ * figures' `data-render-ms` for tests and benchmarks, not shown to people).
  */
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import uPlot from "uplot";
 import { api, type Gaps, ok, type Series } from "../api";
-import { Chart, estimatedFill, estimatedSwatch, peakMarker, periodColor, touShading } from "../charts";
-import { fromLocal, localMidnight, money, num, percent, when } from "../format";
+import { Chart, estimatedFill, estimatedSwatch, fromZero, peakMarker, periodColor, timeAxis, touShading } from "../charts";
+import { fromLocal, localMidnight, money, num, percent, periodName, tariffName, when } from "../format";
 import { useLoad } from "../hooks";
+import { ZoneNote } from "../zone";
 
-const ranges = { today: "Today", "7d": "7 days", "30d": "30 days", month: "This month" } as const;
-type Range = keyof typeof ranges;
-
-/** The page's words about measured and estimated energy, in one place for translation (issue 16). */
-const text = {
-  measured: "measured",
-  estimated: "estimated",
-  missingSlots: "missing slots",
-  estimatedSeries: "Estimated (kW)",
-  gaps: "gaps",
-  hideGaps: "hide",
-  noGaps: "Every slot in this range holds a measured value.",
-  missing: "missing",
-  loadingGaps: "Loading gaps…",
-} as const;
+const ranges = ["today", "7d", "30d", "month"] as const;
+type Range = (typeof ranges)[number];
 
 function bounds(range: Range, timeZone: string, now = new Date()): { from: string; to: string } {
   const midnight = localMidnight(now, timeZone);
@@ -40,7 +30,8 @@ function bounds(range: Range, timeZone: string, now = new Date()): { from: strin
 }
 
 export function FactoryPage({ id, range: requested }: { id: string; range: string | null }) {
-  const range: Range = requested && requested in ranges ? (requested as Range) : "today";
+  const { t } = useTranslation("factory");
+  const range: Range = ranges.find((key) => key === requested) ?? "today";
   const factories = useLoad(() => ok(api.v1.factories.$get()), []);
   const factory = factories.data?.factories.find((f) => f.id === id);
   const series = useLoad(async () => {
@@ -56,26 +47,27 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
   }, [id, range, factory?.timeZone]);
 
   if (factories.error) return <p className="error">{factories.error.message}</p>;
-  if (factories.data && !factory) return <p className="error">This factory does not exist or belongs to another organization.</p>;
-  if (!factory) return <p className="muted">Loading…</p>;
+  if (factories.data && !factory) return <p className="error">{t("notFound")}</p>;
+  if (!factory) return <p className="muted">{t("loading")}</p>;
   return (
     <section>
       <div className="heading">
         <h1>{factory.name}</h1>
-        <nav className="segmented" aria-label="Range">
-          {(Object.keys(ranges) as Range[]).map((key) => (
+        <nav className="segmented" aria-label={t("range")}>
+          {ranges.map((key) => (
             <a key={key} href={`#/factories/${id}?range=${key}`} className={key === range ? "seg active" : "seg"}>
-              {ranges[key]}
+              {t(`ranges.${key}`)}
             </a>
           ))}
         </nav>
       </div>
       <p className="muted small">
-        {factory.timeZone} · tariff {factory.tariffCode}
-        {factory.tariffZone ? ` (${factory.tariffZone})` : ""} · <a href={`#/tariffs/${id}`}>tariffs</a> · <a href={`#/bills/${id}`}>bills</a>
+        {t("tariff", { tariff: tariffName(factory.tariffCode, factory.tariffZone) })} · <a href={`#/tariffs/${id}`}>{t("tariffsLink")}</a> ·{" "}
+        <a href={`#/bills/${id}`}>{t("billsLink")}</a>
       </p>
+      <ZoneNote zones={[factory.timeZone]} />
       {series.error && <p className="error">{series.error.message}</p>}
-      {series.loading && <p className="muted small">Loading readings…</p>}
+      {series.loading && <p className="muted small">{t("loadingReadings")}</p>}
       {/* Keyed by range: new data mounts anew, so each load is measured from its own answer. */}
       {series.data && <FactoryFigures key={`${series.data.from}/${series.data.to}`} series={series.data} />}
     </section>
@@ -83,6 +75,7 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
 }
 
 function FactoryFigures({ series }: { series: Series }) {
+  const { t } = useTranslation("factory");
   const section = useRef<HTMLDivElement>(null);
   const [renderMs, setRenderMs] = useState<number>();
   const { factory, buckets, demand } = series;
@@ -92,19 +85,27 @@ function FactoryFigures({ series }: { series: Series }) {
 
   // Estimated kW of each 5-minute bucket: its estimated kWh × 12; 0 where all was measured.
   const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost, buckets.estimatedKwh.map((kwh) => kwh * 12)], [buckets]);
+  // The x axis spans the range asked for, on the factory's clock; y axes start at 0.
+  const time = useMemo(() => timeAxis(zone, Date.parse(series.from) / 1000, Date.parse(series.to) / 1000), [zone, series.from, series.to]);
   const powerOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(
     () => ({
       tzDate,
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
-      scales: { x: { time: true }, cost: { auto: true } },
+      scales: { x: time.scale, y: { range: fromZero() }, cost: { range: fromZero(0.01) } },
       series: [
-        {},
-        { label: "Power (kW)", stroke: "#1f6feb", width: 1.5, value: (_u, v) => (v === null ? "—" : `${num(v, 1)} kW`) },
-        { label: `Cost (${factory.currency})`, stroke: "#8250df", width: 1, scale: "cost", value: (_u, v) => (v === null ? "—" : num(v, 2)) },
+        { ...time.series, label: t("chart.time") },
+        { label: t("chart.power"), stroke: "#1f6feb", width: 1.5, value: (_u, v) => (v === null ? "—" : `${num(v, 1)} kW`) },
+        {
+          label: t("chart.cost", { currency: factory.currency }),
+          stroke: "#8250df",
+          width: 1,
+          scale: "cost",
+          value: (_u, v) => (v === null ? "—" : money(v, factory.currency)),
+        },
         // The estimated part of the power, hatched under the power line on the same kW axis; steps, as a bucket is [t, t + 5 min).
         {
-          label: text.estimatedSeries,
+          label: t("chart.estimated"),
           stroke: estimatedSwatch,
           width: 1,
           fill: estimatedFill,
@@ -112,26 +113,33 @@ function FactoryFigures({ series }: { series: Series }) {
           value: (_u, v) => (v === null ? "—" : `${num(v, 1)} kW`),
         },
       ],
-      axes: [{}, { label: "kW", size: 60 }, { label: factory.currency, scale: "cost", side: 1, grid: { show: false }, size: 60 }],
+      axes: [time.axis, { label: "kW", size: 60 }, { label: factory.currency, scale: "cost", side: 1, grid: { show: false }, size: 60 }],
       plugins: [touShading(buckets.t, buckets.period, 300)],
     }),
-    [buckets, tzDate, factory.currency],
+    [buckets, tzDate, factory.currency, time, t],
   );
 
   const demandData = useMemo<uPlot.AlignedData>(() => [demand.t, demand.kw, demand.t.map(() => demand.contractedKw)] as unknown as uPlot.AlignedData, [demand]);
   const demandOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(
     () => ({
       tzDate,
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, demand.contractedKw ?? 0) * 1.1] } },
+      // Room for the contracted line too, so the peak reads against it.
+      scales: { x: time.scale, y: { range: fromZero(demand.contractedKw ?? 1) } },
       series: [
-        {},
-        { label: "15-min demand (kW)", stroke: "#0969da", fill: "rgba(9, 105, 218, 0.08)", width: 1, value: (_u, v) => (v === null ? "—" : `${num(v)} kW`) },
-        { label: "Contracted (kW)", stroke: "#d1242f", dash: [6, 4], width: 1, value: (_u, v) => (v === null ? "—" : `${num(v)} kW`) },
+        { ...time.series, label: t("chart.time") },
+        {
+          label: t("chart.demand"),
+          stroke: "#0969da",
+          fill: "rgba(9, 105, 218, 0.08)",
+          width: 1,
+          value: (_u, v) => (v === null ? "—" : `${num(v)} kW`),
+        },
+        { label: t("chart.contracted"), stroke: "#d1242f", dash: [6, 4], width: 1, value: (_u, v) => (v === null ? "—" : `${num(v)} kW`) },
       ],
-      axes: [{}, { label: "kW", size: 60 }],
-      plugins: [peakMarker(demand.peak)],
+      axes: [time.axis, { label: "kW", size: 60 }],
+      plugins: [peakMarker(demand.peak, (kw) => t("chart.peak", { kw: num(kw) }))],
     }),
-    [demand, tzDate],
+    [demand, tzDate, time, t],
   );
 
   // Data arrived → React committed → uPlot drew → the browser painted the next frame.
@@ -161,77 +169,76 @@ function FactoryFigures({ series }: { series: Series }) {
     >
       <dl className="figures wide">
         <div>
-          <dt>Energy</dt>
+          <dt>{t("energy")}</dt>
           <dd data-testid="range-kwh">{num(series.totals.kwh)} kWh</dd>
         </div>
         <div>
-          <dt>Measured · estimated</dt>
+          <dt>{t("measuredEstimated")}</dt>
           <dd className="sub" data-testid="range-measured">
-            {text.measured} {num(series.totals.measuredKwh, 1)} kWh · {text.estimated} {num(series.totals.estimatedKwh, 1)} kWh (
-            {percent(series.totals.estimatedShare)})
+            {t("measuredLine", {
+              measured: num(series.totals.measuredKwh, 1),
+              estimated: num(series.totals.estimatedKwh, 1),
+              share: percent(series.totals.estimatedShare),
+            })}
           </dd>
           <dd className={series.totals.missingSlots > 0 ? "sub bad" : "sub"} data-testid="range-missing">
-            {text.missingSlots} {num(series.totals.missingSlots)}
+            {t("missingSlots", { count: series.totals.missingSlots, n: num(series.totals.missingSlots) })}
           </dd>
         </div>
         <div>
-          <dt>Cost</dt>
+          <dt>{t("cost")}</dt>
           <dd data-testid="range-cost">{money(series.totals.cost, factory.currency)}</dd>
         </div>
         <div>
-          <dt>Peak 15-min demand</dt>
+          <dt>{t("peakDemand")}</dt>
           <dd data-testid="peak-kw">{demand.peak ? `${num(demand.peak.kw)} kW` : "—"}</dd>
           <dd className="sub">{demand.peak ? when(new Date(demand.peak.t * 1000).toISOString(), zone) : ""}</dd>
         </div>
         <div>
-          <dt>Contracted demand</dt>
+          <dt>{t("contractedDemand")}</dt>
           <dd>{num(demand.contractedKw)} kW</dd>
         </div>
         <div>
-          <dt>Power factor</dt>
+          <dt>{t("powerFactor")}</dt>
           <dd>{percent(series.totals.powerFactor)}</dd>
         </div>
         <div>
-          <dt>Readings</dt>
+          <dt>{t("readings")}</dt>
           <dd>{num(series.totals.readings)}</dd>
         </div>
       </dl>
       <div className="card">
         <div className="card-title">
-          <h2>Power and cost</h2>
-          <div className="legend">
+          <h2>{t("powerAndCost")}</h2>
+          <div className="legend" data-testid="period-legend">
             {periodsShown.map((period) => (
               <span key={period}>
-                <i style={{ background: periodColor(period, 0.35) }} /> {period}
+                <i style={{ background: periodColor(period, 0.35) }} /> {periodName(period)}
               </span>
             ))}
             <span>
-              <i className="hatched" /> {text.estimated}
+              <i className="hatched" /> {t("estimated")}
             </span>
           </div>
         </div>
-        {buckets.t.length === 0 ? (
-          <p className="muted">No readings in this range.</p>
-        ) : (
-          <Chart label="Power and cost over time" options={powerOptions} data={powerData} />
-        )}
+        {buckets.t.length === 0 ? <p className="muted">{t("noReadings")}</p> : <Chart label={t("chart.powerLabel")} options={powerOptions} data={powerData} />}
       </div>
       <div className="grid-2">
         <div className="card">
-          <h2>15-minute demand</h2>
+          <h2>{t("demand")}</h2>
           {demand.t.length === 0 ? (
-            <p className="muted">No readings in this range.</p>
+            <p className="muted">{t("noReadings")}</p>
           ) : (
-            <Chart label="15-minute demand" options={demandOptions} data={demandData} height={220} />
+            <Chart label={t("demand")} options={demandOptions} data={demandData} height={220} />
           )}
         </div>
         <div className="card">
-          <h2>Cost by period</h2>
-          <table className="bars">
+          <h2>{t("costByPeriod")}</h2>
+          <table className="bars" data-testid="cost-by-period">
             <tbody>
               {series.byPeriod.map((period) => (
                 <tr key={period.period ?? "none"}>
-                  <th className="period-name">{period.period ?? "single rate"}</th>
+                  <th className="period-name">{periodName(period.period)}</th>
                   <td className="bar-cell">
                     <div className="bar" style={{ width: `${(Number(period.cost) / maxPeriodCost) * 100}%`, background: periodColor(period.period, 0.65) }} />
                   </td>
@@ -244,19 +251,19 @@ function FactoryFigures({ series }: { series: Series }) {
         </div>
       </div>
       <div className="card">
-        <h2>Meters ({series.meters.length})</h2>
+        <h2>{t("meters", { count: series.meters.length, n: num(series.meters.length) })}</h2>
         <div className="scroll">
           <table className="data" data-testid="meters-table">
             <thead>
               <tr>
-                <th>Meter</th>
-                <th>Line</th>
+                <th>{t("meter")}</th>
+                <th>{t("line")}</th>
                 <th className="num">kWh</th>
-                <th className="num">Cost</th>
-                <th className="num">Max kW</th>
-                <th className="num">PF</th>
-                <th>Last reading</th>
-                <th>Gaps</th>
+                <th className="num">{t("cost")}</th>
+                <th className="num">{t("maxKw")}</th>
+                <th className="num">{t("pf")}</th>
+                <th>{t("lastReading")}</th>
+                <th>{t("gapsHeader")}</th>
               </tr>
             </thead>
             <tbody>
@@ -267,17 +274,13 @@ function FactoryFigures({ series }: { series: Series }) {
           </table>
         </div>
       </div>
-      {renderMs !== undefined && (
-        <p className="muted small">
-          Rendered {num(buckets.t.length)} buckets and {series.meters.length} meters in {num(renderMs)} ms after the data arrived.
-        </p>
-      )}
     </div>
   );
 }
 
 /** A meter's row; its "gaps" button lists the meter's missing and estimated spans in the range (GET /v1/meters/:id/gaps). */
 function MeterRow({ meter, series }: { meter: Series["meters"][number]; series: Series }) {
+  const { t } = useTranslation("factory");
   const [open, setOpen] = useState(false);
   const zone = series.factory.timeZone;
   return (
@@ -292,7 +295,7 @@ function MeterRow({ meter, series }: { meter: Series["meters"][number]; series: 
         <td>{when(meter.lastReading, zone)}</td>
         <td>
           <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>
-            {open ? text.hideGaps : text.gaps}
+            {open ? t("hideGaps") : t("gaps")}
           </button>
         </td>
       </tr>
@@ -308,21 +311,22 @@ function MeterRow({ meter, series }: { meter: Series["meters"][number]; series: 
 }
 
 function GapList({ meterId, from, to, timeZone }: { meterId: string; from: string; to: string; timeZone: string }) {
+  const { t } = useTranslation("factory");
   const gaps = useLoad(() => ok(api.v1.meters[":id"].gaps.$get({ param: { id: meterId }, query: { from, to } })), [meterId, from, to]);
   if (gaps.error) return <p className="error">{gaps.error.message}</p>;
-  if (!gaps.data) return <p className="muted small">{text.loadingGaps}</p>;
+  if (!gaps.data) return <p className="muted small">{t("loadingGaps")}</p>;
   const spans = spansOf(gaps.data);
-  if (spans.length === 0) return <p className="muted small">{text.noGaps}</p>;
+  if (spans.length === 0) return <p className="muted small">{t("noGaps")}</p>;
   return (
     <table className="data compact gaps" data-testid="gaps-list">
       <tbody>
         {spans.map((span) => (
           <tr key={`${span.kind}/${span.start}`} data-kind={span.kind}>
-            <td>{span.kind === "missing" ? text.missing : text.estimated}</td>
+            <td>{span.kind === "missing" ? t("missing") : t("estimatedSpan")}</td>
             <td>
               {when(span.start, timeZone)} → {when(span.end, timeZone)}
             </td>
-            <td className="num">{num(span.slots)} slots</td>
+            <td className="num">{t("slots", { count: span.slots, n: num(span.slots) })}</td>
             <td className="num">{span.kwh === null ? "" : `${num(span.kwh, 3)} kWh`}</td>
           </tr>
         ))}

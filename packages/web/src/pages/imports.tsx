@@ -1,15 +1,17 @@
 /** Upload a customer file (production, utility bill, price table), watch its workflow run, read its errors by line. */
 import { type FormEvent, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
-import { ago, when } from "../format";
+import { ago, num, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
+import { ZoneNote } from "../zone";
 
 type Started = { executionArn: string; imports: { id: string; fileName: string }[] };
 type Execution = { executionArn: string; workflow: string; status: string; startDate: string; stopDate?: string; error?: string; cause?: string };
 type HistoryEvent = { id: number; timestamp: string; type: string; [details: string]: unknown };
 
-const kinds = { production: "Production (units per line and day)", bill: "Utility bill", prices: "CFE price table" } as const;
+const kinds = ["production", "bill", "prices"] as const;
 const runPath = (arn: string) => `/v1/runs/${encodeURIComponent(arn)}`;
 
 /** The run's states so far, read from its history: entered, finished, the one running now. */
@@ -25,7 +27,9 @@ function progressOf(events: HistoryEvent[]) {
   return { entered, exited, current: entered.filter((name) => !exited.has(name)).at(-1) };
 }
 
-function Run({ arn, onFinished }: { arn: string; onFinished(): void }) {
+/** A workflow run being watched; its times on `timeZone`'s clock. */
+function Run({ arn, timeZone, onFinished }: { arn: string; timeZone?: string; onFinished(): void }) {
+  const { t } = useTranslation("imports");
   const [execution, setExecution] = useState<Execution>();
   const [events, setEvents] = useState<HistoryEvent[]>([]);
   const [error, setError] = useState<string>();
@@ -55,23 +59,25 @@ function Run({ arn, onFinished }: { arn: string; onFinished(): void }) {
   }, [arn, onFinished]);
   const progress = progressOf(events);
   if (error) return <p className="error">{error}</p>;
-  if (!execution) return <p className="muted">Starting…</p>;
+  if (!execution) return <p className="muted">{t("starting")}</p>;
   return (
     <div className="card run" data-testid="run" data-status={execution.status}>
       <div className="card-title">
         <h2>
-          {execution.workflow}{" "}
-          <span className={`pill ${execution.status === "SUCCEEDED" ? "ok" : execution.status === "RUNNING" ? "warn" : "bad"}`}>{execution.status}</span>
+          {t(`workflows.${execution.workflow}`, { defaultValue: execution.workflow })}{" "}
+          <span className={`pill ${execution.status === "SUCCEEDED" ? "ok" : execution.status === "RUNNING" ? "warn" : "bad"}`}>
+            {t(`runStatus.${execution.status}`, { defaultValue: execution.status })}
+          </span>
         </h2>
         <span className="muted small">
-          started {when(execution.startDate)}
-          {execution.stopDate ? ` · took ${((Date.parse(execution.stopDate) - Date.parse(execution.startDate)) / 1000).toFixed(1)} s` : ""}
+          {t("started", { at: when(execution.startDate, timeZone) })}
+          {execution.stopDate ? ` · ${t("took", { seconds: num((Date.parse(execution.stopDate) - Date.parse(execution.startDate)) / 1000, 1) })}` : ""}
         </span>
       </div>
       <ol className="steps">
         {progress.entered.map((name) => (
           <li key={name} className={progress.exited.has(name) ? "done" : name === progress.current ? "current" : ""}>
-            {name}
+            {t(`steps.${name}`, { defaultValue: name })}
           </li>
         ))}
       </ol>
@@ -85,9 +91,13 @@ function Run({ arn, onFinished }: { arn: string; onFinished(): void }) {
 }
 
 export function Imports() {
+  const { t } = useTranslation("imports");
   const factories = useLoad(() => ok(api.v1.factories.$get()), []);
   const runs = useLoad(() => ok(api.v1.imports.$get()), []);
-  const [watching, setWatching] = useState<string>();
+  const [watching, setWatching] = useState<{ arn: string; factoryId?: string }>();
+  const zones = new Map(factories.data?.factories.map((factory) => [factory.id, factory.timeZone]));
+  // A price table belongs to no factory: its times are on the organization's first factory's clock.
+  const zoneOf = (factoryId: string | null | undefined) => (factoryId && zones.get(factoryId)) || factories.data?.factories[0]?.timeZone;
   const [error, setError] = useState<Shown>();
 
   const upload = async (event: FormEvent<HTMLFormElement>) => {
@@ -95,11 +105,12 @@ export function Imports() {
     setError(undefined);
     const form = new FormData(event.currentTarget);
     if (form.get("kind") === "prices") form.delete("factory");
+    const factoryId = form.get("factory");
     try {
       const started = await ok<Started>(
         fetch(api.v1.imports.$url().pathname, { method: "POST", body: form, credentials: "same-origin", headers: { "x-wattflow-csrf": "1" } }),
       );
-      setWatching(started.executionArn);
+      setWatching({ arn: started.executionArn, factoryId: typeof factoryId === "string" ? factoryId : undefined });
       runs.reload();
     } catch (failure) {
       setError(shown(failure));
@@ -108,22 +119,23 @@ export function Imports() {
 
   return (
     <section>
-      <h1>Imports and runs</h1>
+      <h1>{t("title")}</h1>
+      <ZoneNote zones={factories.data?.factories.map((factory) => factory.timeZone) ?? []} />
       <div className="grid-2">
-        <form className="card form" onSubmit={upload} aria-label="Upload a file">
-          <h2>Upload a file</h2>
+        <form className="card form" onSubmit={upload} aria-label={t("upload.title")}>
+          <h2>{t("upload.title")}</h2>
           <label>
-            Kind
+            {t("upload.kind")}
             <select name="kind" defaultValue="production">
-              {Object.entries(kinds).map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
+              {kinds.map((kind) => (
+                <option key={kind} value={kind}>
+                  {t(`kinds.${kind}`)}
                 </option>
               ))}
             </select>
           </label>
           <label>
-            Factory
+            {t("factory")}
             <select name="factory">
               {factories.data?.factories.map((factory) => (
                 <option key={factory.id} value={factory.id}>
@@ -133,53 +145,67 @@ export function Imports() {
             </select>
           </label>
           <label>
-            File (CSV or XLSX) <input name="file" type="file" accept=".csv,.xlsx" required />
+            {t("upload.file")} <input name="file" type="file" accept=".csv,.xlsx" required />
           </label>
           <ProblemBox error={error} />
-          <button type="submit">Upload and import</button>
+          {/* Until the factories are listed the form would send no factory, which the API refuses when there are several. */}
+          <button type="submit" disabled={!factories.data}>
+            {t("upload.submit")}
+          </button>
         </form>
-        {watching ? <Run arn={watching} onFinished={runs.reload} /> : <p className="muted">Upload a file to watch its import run here.</p>}
+        {watching ? <Run arn={watching.arn} timeZone={zoneOf(watching.factoryId)} onFinished={runs.reload} /> : <p className="muted">{t("upload.hint")}</p>}
       </div>
       <div className="card">
-        <h2>Recent imports</h2>
-        <table className="data" data-testid="imports-table">
-          <thead>
-            <tr>
-              <th>File</th>
-              <th>Kind</th>
-              <th>Status</th>
-              <th className="num">Rows</th>
-              <th className="num">Inserted</th>
-              <th className="num">Updated</th>
-              <th>Errors</th>
-              <th>When</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(runs.data?.imports ?? []).map((run) => (
-              <tr key={run.id} data-status={run.status}>
-                <td>{run.fileName}</td>
-                <td>{run.kind}</td>
-                <td>
-                  <span className={`pill ${run.status === "loaded" ? "ok" : run.status === "failed" ? "bad" : "warn"}`}>{run.status}</span>
-                </td>
-                <td className="num">{run.rows ?? "—"}</td>
-                <td className="num">{run.inserted ?? "—"}</td>
-                <td className="num">{run.updated ?? "—"}</td>
-                <td>
-                  {(run.errors ?? []).slice(0, 5).map((problem) => (
-                    <div key={`${problem.line}-${problem.column ?? ""}`} className="small">
-                      line {problem.line}
-                      {problem.column ? ` (${problem.column})` : ""}: {problem.message}
-                    </div>
-                  ))}
-                  {(run.errors?.length ?? 0) > 5 && <div className="muted small">and {(run.errors?.length ?? 0) - 5} more</div>}
-                </td>
-                <td title={when(String(run.createdAt))}>{ago(String(run.createdAt))}</td>
+        <h2>{t("recent")}</h2>
+        <div className="table-scroll">
+          <table className="data" data-testid="imports-table">
+            <thead>
+              <tr>
+                <th>{t("file")}</th>
+                <th>{t("kind")}</th>
+                <th>{t("status")}</th>
+                <th className="num">{t("rows")}</th>
+                <th className="num">{t("inserted")}</th>
+                <th className="num">{t("updated")}</th>
+                <th>{t("errors")}</th>
+                <th>{t("when")}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {runs.data?.imports.length === 0 && (
+                <tr>
+                  <td colSpan={8} className="muted">
+                    {t("noImports")}
+                  </td>
+                </tr>
+              )}
+              {(runs.data?.imports ?? []).map((run) => (
+                <tr key={run.id} data-status={run.status}>
+                  <td>{run.fileName}</td>
+                  <td>{t(`kinds.${run.kind}`, { defaultValue: run.kind })}</td>
+                  <td>
+                    <span className={`pill ${run.status === "loaded" ? "ok" : run.status === "failed" ? "bad" : "warn"}`}>
+                      {t(`importStatus.${run.status}`, { defaultValue: run.status })}
+                    </span>
+                  </td>
+                  <td className="num">{num(run.rows)}</td>
+                  <td className="num">{num(run.inserted)}</td>
+                  <td className="num">{num(run.updated)}</td>
+                  <td>
+                    {(run.errors ?? []).slice(0, 5).map((problem) => (
+                      <div key={`${problem.line}-${problem.column ?? ""}`} className="small">
+                        {t("errorAt", { line: problem.line })}
+                        {problem.column ? ` (${problem.column})` : ""}: {problem.message}
+                      </div>
+                    ))}
+                    {(run.errors?.length ?? 0) > 5 && <div className="muted small">{t("more", { count: (run.errors?.length ?? 0) - 5 })}</div>}
+                  </td>
+                  <td title={when(String(run.createdAt), zoneOf(run.factoryId))}>{ago(String(run.createdAt))}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </div>
     </section>
   );

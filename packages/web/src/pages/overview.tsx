@@ -1,25 +1,25 @@
 /** Every factory at a glance: today, the month so far and where it is heading, demand against contract, power factor. */
+import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
 import { money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
-
-/** The page's words, in one place for translation (issue 16). */
-const text = { estimated: (kwh: string) => `${kwh} kWh estimated` } as const;
+import { ZoneNote } from "../zone";
 
 /** Alerts have no acknowledgement yet: those raised in the last day count as open. */
 const openForMs = 24 * 3600_000;
 
 export function OverviewPage() {
+  const { t } = useTranslation("overview");
   const overview = useLoad(() => ok(api.v1.console.overview.$get()), []);
   const alerts = useLoad(() => ok(api.v1.alerts.$get()), []);
   const since = Date.now() - openForMs;
   if (overview.error) return <p className="error">{overview.error.message}</p>;
-  if (!overview.data) return <p className="muted">Loading…</p>;
+  if (!overview.data) return <p className="muted">{t("loading")}</p>;
   const { factories } = overview.data;
   return (
     <section>
       <div className="heading">
-        <h1>Overview</h1>
+        <h1>{t("title")}</h1>
         <button
           type="button"
           className="secondary"
@@ -29,12 +29,13 @@ export function OverviewPage() {
           }}
           disabled={overview.loading}
         >
-          Refresh
+          {t("refresh")}
         </button>
       </div>
+      <ZoneNote zones={factories.map((factory) => factory.timeZone)} />
       {factories.length === 0 && (
         <p className="muted">
-          No factories yet. <a href="#/setup">Set one up</a>.
+          {t("noFactories")} <a href="#/setup">{t("setOneUp")}</a>
         </p>
       )}
       <div className="cards">
@@ -45,39 +46,38 @@ export function OverviewPage() {
             <a key={factory.id} className="card factory-card" href={`#/factories/${factory.id}`} data-testid="factory-card">
               <h2>{factory.name}</h2>
               <p className="muted small">
-                {factory.meters} meters · {factory.timeZone} · last reading {when(factory.lastReadingEnd, factory.timeZone)}
+                {t("meters", { count: factory.meters, n: num(factory.meters) })} ·{" "}
+                <span data-testid="last-reading">{t("lastReading", { at: when(factory.lastReadingEnd, factory.timeZone) })}</span>
               </p>
               <dl className="figures">
                 <div>
-                  <dt>Today</dt>
+                  <dt>{t("today")}</dt>
                   <dd data-testid="today-kwh">{num(factory.today.kwh)} kWh</dd>
                   <dd className="sub">{money(factory.today.cost, factory.currency)}</dd>
                 </div>
                 <div>
-                  <dt>Month to date</dt>
+                  <dt>{t("monthToDate")}</dt>
                   <dd data-testid="month-cost">{money(factory.month.cost, factory.currency)}</dd>
                   <dd className="sub">{num(factory.month.kwh)} kWh</dd>
                   {factory.month.estimatedKwh > 0 && (
                     <dd className="sub" data-testid="month-estimated">
-                      {text.estimated(num(factory.month.estimatedKwh, 1))}
+                      {t("estimated", { kwh: num(factory.month.estimatedKwh, 1) })}
                     </dd>
                   )}
                 </div>
                 <div>
-                  <dt>Month-end projection</dt>
+                  <dt>{t("projection")}</dt>
                   <dd>{money(factory.month.projectedCost, factory.currency)}</dd>
                 </div>
                 <div>
-                  <dt>Power factor (month)</dt>
+                  <dt>{t("powerFactor")}</dt>
                   <dd className={factory.month.powerFactor !== null && factory.month.powerFactor < 0.9 ? "bad" : ""}>{percent(factory.month.powerFactor)}</dd>
                 </div>
               </dl>
               <div className="demand">
                 <div className="demand-label">
-                  <span>15-min demand</span>
-                  <span>
-                    {num(factory.demand.kw)} / {num(factory.demand.contractedKw)} kW contracted
-                  </span>
+                  <span>{t("demand")}</span>
+                  <span>{t("demandOfContracted", { kw: num(factory.demand.kw), contracted: num(factory.demand.contractedKw) })}</span>
                 </div>
                 <div className="meter-bar">
                   <div className={load !== null && load > 1 ? "fill over" : "fill"} style={{ width: `${Math.min((load ?? 0) * 100, 100)}%` }} />
@@ -85,12 +85,10 @@ export function OverviewPage() {
               </div>
               <div className="alerts" data-testid="open-alerts">
                 {alerts.error ? (
-                  <span className="muted small">Alerts unavailable: {alerts.error.message}</span>
+                  <span className="muted small">{t("alertsUnavailable", { message: alerts.error.message })}</span>
                 ) : (
                   <>
-                    <span className={open.length > 0 ? "pill bad" : "pill ok"}>
-                      {open.length === 0 ? "no open alerts" : `${open.length} open alert${open.length === 1 ? "" : "s"}`}
-                    </span>
+                    <span className={open.length > 0 ? "pill bad" : "pill ok"}>{t("openAlerts", { count: open.length })}</span>
                     {open.slice(0, 3).map((alert) => (
                       <div key={alert.id} className="small">
                         {when(alert.at, factory.timeZone)} · {alert.message}

@@ -1,15 +1,19 @@
 /** Credentials shown once (enrollment codes, rotated tokens and keys): the API keeps only their hashes. */
+import { useTranslation } from "react-i18next";
+
+/** `values` by key (code, gateway, expires, token, private key): each key is named in the console's words and marks its value's test id. */
 export function OneTimeSecret({ title, values, onClose }: { title: string; values: Record<string, string | null>; onClose(): void }) {
+  const { t } = useTranslation("common");
   return (
     <div className="card secret" role="dialog" aria-label={title}>
       <h2>{title}</h2>
-      <p className="muted small">Shown once: copy it to the gateway now. Wattflow keeps only a hash.</p>
+      <p className="muted small">{t("secret.shownOnce")}</p>
       <dl>
         {Object.entries(values)
           .filter((entry): entry is [string, string] => entry[1] !== null)
           .map(([key, value]) => (
             <div key={key}>
-              <dt>{key}</dt>
+              <dt>{t(`secret.${key}`, { defaultValue: key })}</dt>
               <dd>
                 <code data-testid={`secret-${key}`}>{value}</code>
               </dd>
@@ -17,7 +21,7 @@ export function OneTimeSecret({ title, values, onClose }: { title: string; value
           ))}
       </dl>
       <button type="button" className="secondary" onClick={onClose}>
-        Done
+        {t("done")}
       </button>
     </div>
   );

@@ -1,6 +1,8 @@
 /** Onboarding for admins: factories, their gateways (with a one-time enrollment code) and meters. */
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
+import { tariffName, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
 import { OneTimeSecret } from "./secret";
@@ -9,6 +11,7 @@ const field = (form: FormData, name: string) => String(form.get(name) ?? "").tri
 const optional = (form: FormData, name: string) => field(form, name) || undefined;
 
 export function Setup({ admin }: { admin: boolean }) {
+  const { t } = useTranslation("setup");
   const factories = useLoad(() => ok(api.v1.factories.$get()), []);
   const devices = useLoad(() => ok(api.v1.devices.$get()), []);
   const [error, setError] = useState<Shown>();
@@ -31,18 +34,19 @@ export function Setup({ admin }: { admin: boolean }) {
     }
   };
 
-  if (!admin) return <p className="muted">Only an organization admin can set up factories, gateways and meters.</p>;
+  if (!admin) return <p className="muted">{t("adminOnly")}</p>;
   const list = factories.data?.factories ?? [];
+  const zoneOf = (factoryId: string) => list.find((factory) => factory.id === factoryId)?.timeZone;
   return (
     <section>
-      <h1>Setup</h1>
+      <h1>{t("title")}</h1>
       <ProblemBox error={error} />
       {notice && <p className="notice">{notice}</p>}
       {code && <OneTimeSecret title={code.title} values={code.values} onClose={() => setCode(undefined)} />}
       <div className="grid-2">
         <form
           className="card form"
-          aria-label="New factory"
+          aria-label={t("factory.title")}
           onSubmit={submit(async (form) => {
             const created = await ok(
               api.v1.console.factories.$post({
@@ -57,66 +61,69 @@ export function Setup({ admin }: { admin: boolean }) {
                 },
               }),
             );
-            return `Factory ${created.name} created.`;
+            return t("factory.created", { name: created.name });
           })}
         >
-          <h2>New factory</h2>
+          <h2>{t("factory.title")}</h2>
           <label>
-            Name <input name="name" required />
+            {t("name")} <input name="name" required />
           </label>
           <label>
-            Time zone <input name="timeZone" defaultValue="America/Mexico_City" required />
+            {t("factory.timeZone")} <input name="timeZone" defaultValue="America/Mexico_City" required />
           </label>
           <label>
-            Tariff
+            {t("factory.tariff")}
             <select name="tariffCode" defaultValue="cfe-gdmth">
-              <option value="cfe-gdmth">CFE GDMTH</option>
-              <option value="cfe-gdmto">CFE GDMTO</option>
-              <option value="urdb">URDB rate</option>
-              <option value="flat">Flat price</option>
+              {["cfe-gdmth", "cfe-gdmto", "urdb", "flat"].map((code) => (
+                <option key={code} value={code}>
+                  {tariffName(code)}
+                </option>
+              ))}
             </select>
           </label>
           <div className="row">
             <label>
-              Zone
+              {t("factory.zone")}
               <select name="tariffZone" defaultValue="central">
-                <option value="central">central</option>
-                <option value="baja-california">baja-california</option>
-                <option value="baja-california-sur">baja-california-sur</option>
+                {["central", "baja-california", "baja-california-sur"].map((zone) => (
+                  <option key={zone} value={zone}>
+                    {t(`tariffZone.${zone}`)}
+                  </option>
+                ))}
               </select>
             </label>
             <label>
-              Division <input name="tariffDivision" placeholder="e.g. noreste" />
+              {t("factory.division")} <input name="tariffDivision" placeholder={t("factory.divisionExample")} />
             </label>
           </div>
           <div className="row">
             <label>
-              Contracted demand (kW) <input name="contractedDemandKw" type="number" min="1" step="any" />
+              {t("factory.contracted")} <input name="contractedDemandKw" type="number" min="1" step="any" />
             </label>
             <label>
-              Currency <input name="currency" defaultValue="MXN" maxLength={3} />
+              {t("factory.currency")} <input name="currency" defaultValue="MXN" maxLength={3} />
             </label>
           </div>
-          <button type="submit">Create factory</button>
+          <button type="submit">{t("factory.submit")}</button>
         </form>
         <div>
           <form
             className="card form"
-            aria-label="New gateway"
+            aria-label={t("gateway.title")}
             onSubmit={submit(async (form) => {
               const created = await ok(
                 api.v1.console.factories[":id"].gateways.$post({ param: { id: field(form, "factoryId") }, json: { name: field(form, "name") } }),
               );
               setCode({
-                title: `Enrollment code for ${created.name}`,
-                values: { code: created.code, gateway: created.deviceId, expires: new Date(created.expiresAt).toLocaleString() },
+                title: t("gateway.codeTitle", { name: created.name }),
+                values: { code: created.code, gateway: created.deviceId, expires: when(created.expiresAt, zoneOf(field(form, "factoryId"))) },
               });
-              return `Gateway ${created.name} registered: enroll it with the code below.`;
+              return t("gateway.created", { name: created.name });
             })}
           >
-            <h2>New gateway</h2>
+            <h2>{t("gateway.title")}</h2>
             <label>
-              Factory
+              {t("factoryLabel")}
               <select name="factoryId" required>
                 {list.map((factory) => (
                   <option key={factory.id} value={factory.id}>
@@ -126,15 +133,15 @@ export function Setup({ admin }: { admin: boolean }) {
               </select>
             </label>
             <label>
-              Name <input name="name" required placeholder="Gateway 2" />
+              {t("name")} <input name="name" required placeholder={t("gateway.example")} />
             </label>
             <button type="submit" disabled={list.length === 0}>
-              Register and get enrollment code
+              {t("gateway.submit")}
             </button>
           </form>
           <form
             className="card form"
-            aria-label="New meter"
+            aria-label={t("meter.title")}
             onSubmit={submit(async (form) => {
               const [factoryId = "", deviceId = ""] = field(form, "gateway").split("/");
               const created = await ok(
@@ -150,12 +157,12 @@ export function Setup({ admin }: { admin: boolean }) {
                   },
                 }),
               );
-              return `Meter ${created.name} added (${created.id}).`;
+              return t("meter.created", { name: created.name, id: created.id });
             })}
           >
-            <h2>New meter</h2>
+            <h2>{t("meter.title")}</h2>
             <label>
-              Gateway
+              {t("meter.gateway")}
               <select name="gateway" required>
                 {(devices.data?.devices ?? [])
                   .filter((device) => !device.revoked)
@@ -168,28 +175,28 @@ export function Setup({ admin }: { admin: boolean }) {
             </label>
             <div className="row">
               <label>
-                Name <input name="name" required placeholder="Compressor 3" />
+                {t("name")} <input name="name" required placeholder={t("meter.nameExample")} />
               </label>
               <label>
-                Line <input name="line" required placeholder="Compressors" />
+                {t("meter.line")} <input name="line" required placeholder={t("meter.lineExample")} />
               </label>
             </div>
             <label>
-              CT × VT multiplier <input name="multiplier" type="number" min="0" step="any" defaultValue="1" />
+              {t("meter.multiplier")} <input name="multiplier" type="number" min="0" step="any" defaultValue="1" />
             </label>
             <div className="row">
               <label>
-                Role
+                {t("meter.role")}
                 <select name="role" defaultValue="sub">
-                  <option value="sub">Sub-meter (allocates the bill)</option>
-                  <option value="billing">Billing meter (the utility's point of supply)</option>
+                  <option value="sub">{t("meter.roles.sub")}</option>
+                  <option value="billing">{t("meter.roles.billing")}</option>
                 </select>
               </label>
               <label>
-                Upstream meter <input name="parentId" placeholder="mtr_… (empty: directly under the supply)" />
+                {t("meter.parent")} <input name="parentId" placeholder={t("meter.parentHint")} />
               </label>
             </div>
-            <button type="submit">Add meter</button>
+            <button type="submit">{t("meter.submit")}</button>
           </form>
         </div>
       </div>

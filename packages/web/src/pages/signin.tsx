@@ -1,7 +1,10 @@
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { ApiError, api, type Me, ok } from "../api";
+import { type Language, languages, setLanguage } from "../i18n";
 
 export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+  const { t, i18n } = useTranslation("signin");
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
@@ -12,7 +15,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     try {
       onSignedIn(await ok(api.v1.session.$post({ json: { email: String(form.get("email")), password: String(form.get("password")) } })));
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : "Could not reach Wattflow; try again");
+      setError(failure instanceof ApiError ? failure.message : t("couldNotReach"));
     } finally {
       setBusy(false);
     }
@@ -20,16 +23,25 @@ export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   return (
     <div className="signin">
       <form onSubmit={submit} className="card">
-        <h1>
-          <span className="bolt">⚡</span> Wattflow
-        </h1>
-        <p className="muted">Electricity use and cost, reading by reading.</p>
+        <div className="signin-top">
+          <h1>
+            <span className="bolt">⚡</span> Wattflow
+          </h1>
+          <select aria-label={t("language")} value={i18n.language} onChange={(event) => setLanguage(event.target.value as Language)}>
+            {languages.map((language) => (
+              <option key={language} value={language}>
+                {t(`languageName.${language}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <p className="muted">{t("tagline")}</p>
         <label>
-          Email
+          {t("email")}
           <input name="email" type="email" autoComplete="username" required />
         </label>
         <label>
-          Password
+          {t("password")}
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
         {error && (
@@ -38,7 +50,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
           </p>
         )}
         <button type="submit" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
+          {busy ? t("signingIn") : t("signIn")}
         </button>
       </form>
     </div>

@@ -1,19 +1,22 @@
 /** A factory's tariff versions and prices; admins assign a definition or import a URDB rate. */
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ok, type Tariffs as TariffList } from "../api";
-import { fromLocal, when } from "../format";
+import { dayOf, fromLocal, monthName, periodName, unitPrice as price, tariffName } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
+import { ZoneNote } from "../zone";
 import { useFactoryPicker } from "./picker";
 
 type Version = TariffList["versions"][number];
 
 function Prices({ version, currency }: { version: Version; currency: string }) {
+  const { t } = useTranslation("tariffs");
   const d = version.definition;
   if (d.kind === "flat")
     return (
       <p>
-        Flat energy price <strong>{d.energyPrice}</strong> {d.currency}/kWh
+        {t("flatPrice")} <strong>{price(d.energyPrice, d.currency)}</strong> {t("perKwh", { currency: d.currency })}
       </p>
     );
   if (d.kind === "tou") {
@@ -21,73 +24,82 @@ function Prices({ version, currency }: { version: Version; currency: string }) {
     return (
       <div>
         <p>
-          {d.name ?? "Time of use"} · {d.seasons.length} season(s) · {d.prices.length} price set(s){latest?.month ? `, latest ${latest.month}` : ""} · currency{" "}
-          {d.currency}
+          {d.name ?? t("timeOfUse")} · {t("seasons", { count: d.seasons.length })} · {t("priceSets", { count: d.prices.length })}
+          {latest?.month ? `, ${t("latest", { month: monthName(latest.month) })}` : ""} · {t("currency", { currency: d.currency })}
         </p>
-        <table className="data compact">
-          <thead>
-            <tr>
-              <th>Period</th>
-              <th className="num">Energy price per kWh</th>
-            </tr>
-          </thead>
-          <tbody>
-            {Object.entries(latest?.energy ?? {}).map(([period, tiers]) => (
-              <tr key={period}>
-                <td>{period}</td>
-                <td className="num">{tiers.map((tier) => `${tier.price}${tier.upTo ? ` up to ${tier.upTo} kWh` : ""}`).join(" · ")}</td>
+        <div className="table-scroll">
+          <table className="data compact">
+            <thead>
+              <tr>
+                <th>{t("period")}</th>
+                <th className="num">{t("energyPerKwh")}</th>
               </tr>
-            ))}
-            {(latest?.demand ?? []).map((charge) => (
-              <tr key={`demand-${charge.code}`}>
-                <td>demand {charge.code}</td>
-                <td className="num">{charge.tiers.map((tier) => tier.price).join(" · ")} per kW</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {Object.entries(latest?.energy ?? {}).map(([period, tiers]) => (
+                <tr key={period}>
+                  <td>{periodName(period)}</td>
+                  <td className="num">
+                    {tiers.map((tier) => `${price(tier.price, d.currency)}${tier.upTo ? ` ${t("upTo", { kwh: tier.upTo })}` : ""}`).join(" · ")}
+                  </td>
+                </tr>
+              ))}
+              {(latest?.demand ?? []).map((charge) => (
+                <tr key={`demand-${charge.code}`}>
+                  <td>{t("demandCharge", { code: charge.code })}</td>
+                  <td className="num">{t("perKw", { prices: charge.tiers.map((tier) => price(tier.price, d.currency)).join(" · ") })}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </div>
     );
   }
   return (
     <div>
       <p>
-        {d.kind.toUpperCase()} · zone {d.zone} · {d.prices.length} month(s) of prices
+        {tariffName(d.kind, d.zone)} · {t("monthsOfPrices", { count: d.prices.length })}
       </p>
-      <table className="data compact">
-        <thead>
-          <tr>
-            <th>Month</th>
-            <th className="num">Fixed</th>
-            <th className="num">Energy</th>
-            <th className="num">Distribution /kW</th>
-            <th className="num">Capacity /kW</th>
-          </tr>
-        </thead>
-        <tbody>
-          {d.prices
-            .slice(-6)
-            .reverse()
-            .map((month) => (
-              <tr key={month.month}>
-                <td>{month.month}</td>
-                <td className="num">{month.fixed}</td>
-                <td className="num">
-                  {typeof month.energy === "string" ? month.energy : `B ${month.energy.base} · I ${month.energy.intermedia} · P ${month.energy.punta}`}
-                </td>
-                {/* PDBT has no per-kW charge; DIST and DIT a distribution one only when CFE prints it. */}
-                <td className="num">{"distribution" in month ? (month.distribution ?? "—") : "—"}</td>
-                <td className="num">{"capacity" in month ? month.capacity : "—"}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
-      <p className="muted small">Prices in {currency}. CFE publishes prices monthly: import them as a price table on the Imports page.</p>
+      <div className="table-scroll">
+        <table className="data compact">
+          <thead>
+            <tr>
+              <th>{t("month")}</th>
+              <th className="num">{t("fixed")}</th>
+              <th className="num">{t("energy")}</th>
+              <th className="num">{t("distribution")}</th>
+              <th className="num">{t("capacity")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.prices
+              .slice(-6)
+              .reverse()
+              .map((month) => (
+                <tr key={month.month}>
+                  <td>{monthName(month.month, "short")}</td>
+                  <td className="num">{price(month.fixed, currency)}</td>
+                  <td className="num">
+                    {typeof month.energy === "string"
+                      ? price(month.energy, currency)
+                      : `${t("periodInitial.base")} ${price(month.energy.base, currency)} · ${t("periodInitial.intermedia")} ${price(month.energy.intermedia, currency)} · ${t("periodInitial.punta")} ${price(month.energy.punta, currency)}`}
+                  </td>
+                  {/* PDBT has no per-kW charge; DIST and DIT a distribution one only when CFE prints it. */}
+                  <td className="num">{"distribution" in month ? price(month.distribution ?? undefined, currency) : "—"}</td>
+                  <td className="num">{"capacity" in month ? price(month.capacity, currency) : "—"}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="muted small">{t("pricesNote", { currency })}</p>
     </div>
   );
 }
 
 export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boolean }) {
+  const { t } = useTranslation("tariffs");
   const { selected, picker } = useFactoryPicker("tariffs", factoryId);
   const tariffs = useLoad(
     async () => (selected ? ok(api.v1.console.factories[":id"].tariffs.$get({ param: { id: selected.id } })) : undefined),
@@ -115,7 +127,7 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
   return (
     <section>
       <div className="heading">
-        <h1>Tariffs</h1>
+        <h1>{t("title")}</h1>
         {picker}
       </div>
       <ProblemBox error={error} />
@@ -124,14 +136,15 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
       {tariffs.data && (
         <div className="card">
           <h2>
-            {tariffs.data.factory.name}: {tariffs.data.factory.tariffCode}
+            {tariffs.data.factory.name}: {tariffName(tariffs.data.factory.tariffCode, tariffs.data.factory.tariffZone)}
           </h2>
-          {tariffs.data.versions.length === 0 && <p className="muted">No tariff assigned: readings are stored without a cost.</p>}
+          <ZoneNote zones={[tariffs.data.factory.timeZone]} />
+          {tariffs.data.versions.length === 0 && <p className="muted">{t("noTariff")}</p>}
           {tariffs.data.versions.map((version) => (
             <div key={version.id} className={`version ${version.id === tariffs.data?.currentId ? "current" : ""}`} data-testid="tariff-version">
               <h3>
-                From {when(version.effectiveFrom, tariffs.data?.factory.timeZone)}{" "}
-                {version.id === tariffs.data?.currentId && <span className="pill ok">in force</span>}
+                <span data-testid="tariff-from">{t("from", { date: dayOf(version.effectiveFrom, tariffs.data?.factory.timeZone ?? "UTC") })}</span>{" "}
+                {version.id === tariffs.data?.currentId && <span className="pill ok">{t("inForce")}</span>}
               </h3>
               <Prices version={version} currency={tariffs.data?.factory.currency ?? ""} />
             </div>
@@ -142,19 +155,19 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
         <div className="grid-2">
           <form
             className="card form"
-            aria-label="Assign a tariff"
+            aria-label={t("assign.title")}
             onSubmit={submit(async (form) => {
               const definition = JSON.parse(String(form.get("definition")));
               await ok(api.v1.console.factories[":id"].tariffs.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), definition } }));
-              return "Tariff assigned.";
+              return t("assign.done");
             })}
           >
-            <h2>Assign a tariff</h2>
+            <h2>{t("assign.title")}</h2>
             <label>
-              Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
+              {t("effectiveFrom")} <input name="effectiveFrom" type="datetime-local" required />
             </label>
             <label>
-              Definition (JSON)
+              {t("assign.definition")}
               <textarea
                 name="definition"
                 rows={6}
@@ -162,11 +175,11 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
                 defaultValue={JSON.stringify({ kind: "flat", currency: selected.currency, energyPrice: "2.1534" }, null, 2)}
               />
             </label>
-            <button type="submit">Assign</button>
+            <button type="submit">{t("assign.submit")}</button>
           </form>
           <form
             className="card form"
-            aria-label="Import a URDB rate"
+            aria-label={t("urdb.title")}
             onSubmit={submit(async (form) => {
               const file = form.get("file");
               const text = file instanceof File && file.size > 0 ? await file.text() : String(form.get("rate") ?? "");
@@ -176,21 +189,21 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
               const result = await ok(
                 api.v1.console.factories[":id"].tariffs.urdb.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), rate } }),
               );
-              return result.warnings.length > 0 ? `URDB rate imported, with warnings: ${result.warnings.join("; ")}` : "URDB rate imported.";
+              return result.warnings.length > 0 ? t("urdb.doneWithWarnings", { warnings: result.warnings.join("; ") }) : t("urdb.done");
             })}
           >
-            <h2>Import a URDB rate</h2>
+            <h2>{t("urdb.title")}</h2>
             <label>
-              Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
+              {t("effectiveFrom")} <input name="effectiveFrom" type="datetime-local" required />
             </label>
             <label>
-              Rate file (JSON from OpenEI) <input name="file" type="file" accept="application/json,.json" />
+              {t("urdb.file")} <input name="file" type="file" accept="application/json,.json" />
             </label>
             <label>
-              …or paste it
+              {t("urdb.paste")}
               <textarea name="rate" rows={4} />
             </label>
-            <button type="submit">Import</button>
+            <button type="submit">{t("urdb.submit")}</button>
           </form>
         </div>
       )}

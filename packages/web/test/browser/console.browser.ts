@@ -2,12 +2,13 @@
  * The console in headless Chromium against `wattflow start` with its demo: sign in, the overview's
  * figures, a factory's charts and meters, devices, onboarding a gateway, tariffs, bills, an import
  * watched to the end, another organization's factory refused, sign out. Each page is saved as a screenshot.
+ * In es-MX, the console's default language: the words looked for are the Spanish ones.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
+import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
 
 describe("console in Chromium", () => {
   let stack: Stack;
@@ -23,6 +24,7 @@ describe("console in Chromium", () => {
     demo = readDemo(stack);
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await chooseLanguage(context, "es-MX");
     page = await context.newPage();
     problems = watchPage(page);
   });
@@ -33,15 +35,15 @@ describe("console in Chromium", () => {
 
   it("refuses a wrong password and signs in with the demo user", async () => {
     await page.goto(stack.apiUrl);
-    await page.getByLabel("Email").fill(demo.user.email);
-    await page.getByLabel("Password").fill("not the password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByLabel("Correo electrónico").fill(demo.user.email);
+    await page.getByLabel("Contraseña").fill("not the password");
+    await page.getByRole("button", { name: "Iniciar sesión" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("email or password is wrong");
     await screenshot(page, "01-signin-refused");
 
-    await page.getByLabel("Password").fill(demo.user.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByLabel("Contraseña").fill(demo.user.password);
+    await page.getByRole("button", { name: "Iniciar sesión" }).click();
+    await page.getByRole("heading", { name: "Resumen" }).waitFor();
     const cookie = (await context.cookies()).find((c) => c.name === "wattflow_session");
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
     expect(cookie?.expires).toBeGreaterThan(Date.now() / 1000 + 11 * 3600);
@@ -55,7 +57,7 @@ describe("console in Chromium", () => {
     await expect
       .poll(
         async () => {
-          await page.getByRole("button", { name: "Refresh" }).click();
+          await page.getByRole("button", { name: "Actualizar" }).click();
           await page.waitForTimeout(500);
           return Number((await card.getByTestId("today-kwh").textContent())?.replace(/[^\d.]/g, "") ?? 0);
         },
@@ -84,8 +86,8 @@ describe("console in Chromium", () => {
         { timeout: 30_000, interval: 1000 },
       )
       .toBe(1);
-    await page.getByRole("button", { name: "Refresh" }).click();
-    await expect.poll(() => card.getByTestId("open-alerts").textContent()).toContain("1 open alert");
+    await page.getByRole("button", { name: "Actualizar" }).click();
+    await expect.poll(() => card.getByTestId("open-alerts").textContent()).toContain("1 alerta abierta");
     await screenshot(page, "02-overview");
   });
 
@@ -102,13 +104,13 @@ describe("console in Chromium", () => {
     expect(kwh).toBeGreaterThan(0);
     await screenshot(page, "03-factory-today");
 
-    await page.getByRole("link", { name: "7 days" }).click();
+    await page.getByRole("link", { name: "7 días" }).click();
     await expect.poll(async () => Number(await page.getByTestId("factory-figures").getAttribute("data-points"))).toBeGreaterThan(288);
     await expect.poll(() => page.getByTestId("factory-figures").getAttribute("data-render-ms")).not.toBeNull();
     await screenshot(page, "04-factory-7-days");
 
     // This month starts at the factory's local midnight of the 1st; the demo's three days all fall in it or just before.
-    await page.getByRole("link", { name: "This month" }).click();
+    await page.getByRole("link", { name: "Este mes" }).click();
     await expect.poll(() => page.url()).toContain("range=month");
     await expect.poll(() => page.getByTestId("factory-figures").getAttribute("data-render-ms")).not.toBeNull();
     expect(Number(await page.getByTestId("factory-figures").getAttribute("data-points"))).toBeGreaterThan(0);
@@ -116,7 +118,7 @@ describe("console in Chromium", () => {
 
   it("refuses another organization's factory", async () => {
     await page.goto(`${stack.apiUrl}/#/factories/${demo.otherFactoryId}`);
-    await expect.poll(() => page.locator("main").textContent()).toContain("does not exist or belongs to another organization");
+    await expect.poll(() => page.locator("main").textContent()).toContain("no existe o pertenece a otra organización");
     const direct = await page.evaluate(
       async (id) => (await fetch(`/v1/console/factories/${id}?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`)).status,
       demo.otherFactoryId,
@@ -130,21 +132,21 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/#/devices`);
     const row = page.getByTestId("devices-table").locator("tbody tr").filter({ hasText: "Gateway 1" });
     await row.waitFor();
-    expect(await row.locator(".pill").textContent()).toBe("online");
+    expect(await row.locator(".pill").textContent()).toBe("en línea");
     await screenshot(page, "05-devices");
   });
 
   it("onboards a factory, a gateway with a one-time enrollment code, and a meter on it", async () => {
     await page.goto(`${stack.apiUrl}/#/setup`);
-    const factoryForm = page.getByRole("form", { name: "New factory" });
-    await factoryForm.getByLabel("Name").fill("Planta Saltillo");
-    await factoryForm.getByLabel("Contracted demand (kW)").fill("900");
-    await factoryForm.getByRole("button", { name: "Create factory" }).click();
-    await expect.poll(() => page.locator(".notice").textContent()).toContain("Factory Planta Saltillo created");
+    const factoryForm = page.getByRole("form", { name: "Nueva planta" });
+    await factoryForm.getByLabel("Nombre").fill("Planta Saltillo");
+    await factoryForm.getByLabel("Demanda contratada (kW)").fill("900");
+    await factoryForm.getByRole("button", { name: "Crear planta" }).click();
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("Planta Planta Saltillo creada");
 
-    const gatewayForm = page.getByRole("form", { name: "New gateway" });
-    await gatewayForm.getByLabel("Factory").selectOption({ label: "Planta Monterrey" });
-    await gatewayForm.getByLabel("Name").fill("Gateway North");
+    const gatewayForm = page.getByRole("form", { name: "Nueva pasarela" });
+    await gatewayForm.getByLabel("Planta").selectOption({ label: "Planta Monterrey" });
+    await gatewayForm.getByLabel("Nombre").fill("Gateway North");
     await gatewayForm.getByRole("button").click();
     const code = await page.getByTestId("secret-code").textContent();
     expect(code).toMatch(/^WF-(\w{4}-){3}\w{4}$/);
@@ -158,21 +160,21 @@ describe("console in Chromium", () => {
     expect(((await first.json()) as { token: string }).token).toMatch(/^wfd_/);
     expect((await enroll()).status).toBe(401);
 
-    await page.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("button", { name: "Listo" }).click();
     await page.reload();
-    const meterForm = page.getByRole("form", { name: "New meter" });
-    await meterForm.getByLabel("Gateway").selectOption({ label: "Planta Monterrey · Gateway North" });
-    await meterForm.getByLabel("Name").fill("Chiller 2");
-    await meterForm.getByLabel("Line", { exact: true }).fill("Utilities");
+    const meterForm = page.getByRole("form", { name: "Nuevo medidor" });
+    await meterForm.getByLabel("Pasarela").selectOption({ label: "Planta Monterrey · Gateway North" });
+    await meterForm.getByLabel("Nombre").fill("Chiller 2");
+    await meterForm.getByLabel("Línea", { exact: true }).fill("Utilities");
     await meterForm.getByRole("button").click();
-    await expect.poll(() => page.locator(".notice").textContent()).toContain("Meter Chiller 2 added");
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("Medidor Chiller 2 agregado");
 
     await page.goto(`${stack.apiUrl}/#/devices`);
     const row = page.getByTestId("devices-table").locator("tbody tr").filter({ hasText: "Gateway North" });
     await row.waitFor();
-    expect(await row.textContent()).toContain("enrolled");
+    expect(await row.textContent()).toContain("registrada");
     page.once("dialog", (dialog) => void dialog.accept());
-    await row.getByRole("button", { name: "Rotate" }).click();
+    await row.getByRole("button", { name: "Renovar" }).click();
     const rotated = await page.getByTestId("secret-token").textContent();
     expect(rotated).toMatch(/^wfd_/);
     expect(await page.getByTestId("secret-private key").textContent()).toContain("BEGIN PRIVATE KEY");
@@ -184,11 +186,11 @@ describe("console in Chromium", () => {
       });
     expect((await heartbeat(rotated)).status).toBe(200);
     await screenshot(page, "07-devices-rotated");
-    await page.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("button", { name: "Listo" }).click();
 
     page.once("dialog", (dialog) => void dialog.accept());
-    await row.getByRole("button", { name: "Revoke" }).click();
-    await expect.poll(() => row.locator(".pill").textContent()).toBe("revoked");
+    await row.getByRole("button", { name: "Revocar" }).click();
+    await expect.poll(() => row.locator(".pill").textContent()).toBe("revocada");
     expect((await heartbeat(rotated)).status).toBe(401);
     await screenshot(page, "07b-devices-after-revoke");
   });
@@ -197,33 +199,35 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/#/tariffs/${demo.factoryId}`);
     const version = page.getByTestId("tariff-version").first();
     await version.waitFor();
-    expect(await version.textContent()).toContain("CFE-GDMTH · zone central");
-    expect(await version.textContent()).toContain("B 0.9715 · I 1.5573 · P 1.7262");
-    expect(await version.textContent()).toContain("in force");
+    expect(await version.textContent()).toContain("CFE GDMTH · zona central");
+    expect(await version.textContent()).toContain("B $0.9715 · I $1.5573 · P $1.7262");
+    expect(await version.textContent()).toContain("en vigor");
     await screenshot(page, "08-tariffs");
   });
 
   it("imports a URDB rate as a new time-of-use tariff version", async () => {
-    const form = page.getByRole("form", { name: "Import a URDB rate" });
+    const form = page.getByRole("form", { name: "Importar una tarifa URDB" });
     // A real OpenEI rate (the one core's URDB tests use), effective next year so the demo's prices stay as they are.
     const rate = readFileSync(fileURLToPath(new URL("../../../core/test/fixtures/urdb/multi-tier-tou-demand.json", import.meta.url)));
-    await form.getByLabel("Effective from").fill(`${new Date().getUTCFullYear() + 1}-01-01T00:00`);
-    await form.getByLabel(/Rate file/).setInputFiles({ name: "rate.json", mimeType: "application/json", buffer: rate });
-    await form.getByRole("button", { name: "Import" }).click();
-    await expect.poll(() => page.locator(".notice").textContent()).toContain("URDB rate imported");
+    await form.getByLabel("Vigente desde").fill(`${new Date().getUTCFullYear() + 1}-01-01T00:00`);
+    await form.getByLabel(/Archivo de tarifa/).setInputFiles({ name: "rate.json", mimeType: "application/json", buffer: rate });
+    await form.getByRole("button", { name: "Importar" }).click();
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("Tarifa URDB importada");
     await expect.poll(() => page.getByTestId("tariff-version").count()).toBe(2);
-    expect(await page.getByTestId("tariff-version").first().textContent()).toContain("Energy price per kWh");
+    // Entered as midnight of 1 January on the factory's clock: shown as that date, not as an instant.
+    expect(await page.getByTestId("tariff-from").first().textContent()).toBe(`Vigente desde 01/01/${new Date().getUTCFullYear() + 1}`);
+    expect(await page.getByTestId("tariff-version").first().textContent()).toContain("Precio de energía por kWh");
     await screenshot(page, "08b-tariffs-urdb-imported");
   });
 
   it("uploads a production file and watches its import run finish", async () => {
     await page.goto(`${stack.apiUrl}/#/imports`);
-    const form = page.getByRole("form", { name: "Upload a file" });
-    await form.getByLabel("Kind").selectOption("production");
+    const form = page.getByRole("form", { name: "Subir un archivo" });
+    await form.getByLabel("Tipo").selectOption("production");
     const today = new Date().toISOString().slice(0, 10);
     const csv = ["date,line,shift,units", ...demo.lines.map((line, i) => `${today},${line},1,${100 + i * 10}`)].join("\n");
-    await form.getByLabel(/File/).setInputFiles({ name: "production.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-    await form.getByRole("button", { name: "Upload and import" }).click();
+    await form.getByLabel(/Archivo/).setInputFiles({ name: "production.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await form.getByRole("button", { name: "Subir e importar" }).click();
     const run = page.getByTestId("run");
     await expect.poll(() => run.getAttribute("data-status"), { timeout: 60_000 }).toBe("SUCCEEDED");
     const imported = page.getByTestId("imports-table").locator("tbody tr").first();
@@ -232,18 +236,18 @@ describe("console in Chromium", () => {
     await screenshot(page, "09-import-finished");
 
     const bad = "date,line,units\n2026-02-30,Nowhere,-4\n";
-    await form.getByLabel(/File/).setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
-    await form.getByRole("button", { name: "Upload and import" }).click();
+    await form.getByLabel(/Archivo/).setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
+    await form.getByRole("button", { name: "Subir e importar" }).click();
     await expect.poll(() => page.getByTestId("run").getAttribute("data-status"), { timeout: 60_000 }).toBe("FAILED");
     const failed = page.getByTestId("imports-table").locator("tbody tr").first();
-    await expect.poll(() => failed.textContent()).toContain("line 2");
+    await expect.poll(() => failed.textContent()).toContain("línea 2");
     await screenshot(page, "10-import-failed");
   });
 
   it("imports the utility's bill and shows it itemized on the bills page", async () => {
     await page.goto(`${stack.apiUrl}/#/imports`);
-    const form = page.getByRole("form", { name: "Upload a file" });
-    await form.getByLabel("Kind").selectOption("bill");
+    const form = page.getByRole("form", { name: "Subir un archivo" });
+    await form.getByLabel("Tipo").selectOption("bill");
     const csv = [
       "month,code,quantity,unit,unit_price,amount",
       "2026-10,energia-base,41000,kWh,0.9715,39831.50",
@@ -251,16 +255,24 @@ describe("console in Chromium", () => {
       "2026-10,energia-punta,9000,kWh,1.7262,15535.80",
       "2026-10,iva,1,,0,21815.63",
     ].join("\n");
-    await form.getByLabel(/File/).setInputFiles({ name: "cfe-2026-10.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-    await form.getByRole("button", { name: "Upload and import" }).click();
+    await form.getByLabel(/Archivo/).setInputFiles({ name: "cfe-2026-10.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await form.getByRole("button", { name: "Subir e importar" }).click();
     await expect.poll(() => page.getByTestId("run").getAttribute("data-status"), { timeout: 60_000 }).toBe("SUCCEEDED");
 
     await page.goto(`${stack.apiUrl}/#/bills/${demo.factoryId}`);
-    const bill = page.getByTestId("bill").filter({ hasText: "2026-10" });
+    const bill = page.locator('[data-testid=bill][data-month="2026-10"]');
     await bill.waitFor();
-    expect(await bill.textContent()).toContain("energia-intermedia");
+    // The demo closed October as the stack started: its lines by CFE's names, each beside the utility's amount.
+    expect(await bill.getByTestId("bill-status").textContent()).toContain("recibo del suministrador importado");
+    expect(await bill.locator("tbody tr td:first-child").allTextContents()).toContain("Energía intermedia");
     // Utility total: 136,346.90 of supply plus 21,815.63 of IVA.
-    expect(await bill.locator("tfoot").textContent()).toContain("158,162.53");
+    expect(
+      await bill
+        .locator("tr")
+        .filter({ hasText: /^Total/ })
+        .locator("td:nth-child(5)")
+        .textContent(),
+    ).toBe("$158,162.53");
     await screenshot(page, "11-bills");
   });
 
@@ -268,8 +280,8 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/#/`);
     // The factory onboarded above is on the overview now, with no readings yet.
     await expect.poll(() => page.getByTestId("factory-card").count()).toBe(2);
-    await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await page.getByRole("button", { name: "Cerrar sesión" }).click();
+    await page.getByRole("button", { name: "Iniciar sesión" }).waitFor();
     expect((await context.cookies()).find((c) => c.name === "wattflow_session")).toBeUndefined();
     const status = await page.evaluate(async () => (await fetch("/v1/console/overview")).status);
     expect(status).toBe(401);

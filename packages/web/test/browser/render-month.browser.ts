@@ -18,7 +18,7 @@ import { User } from "@wattflow/core/user";
 import { sql } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, launchBrowser, type Stack, screenshot, screenshotDir, startStack, watchPage } from "./support";
+import { buildConsole, chooseLanguage, launchBrowser, type Stack, screenshot, screenshotDir, signIn, startStack, watchPage } from "./support";
 
 const meters = 200;
 const days = 30;
@@ -134,12 +134,11 @@ describe.each(lanes)("factory page with a month of 200 meters on %s", (lane) => 
 
   it("renders the 30-day range in under a second after the data arrives", async () => {
     expect(seeded.readings).toBe(meters * days * 288);
-    const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await chooseLanguage(context, "en");
+    const page = await context.newPage();
     const problems = watchPage(page);
-    await page.goto(stack.apiUrl);
-    await page.getByLabel("Email").fill(user.email);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, stack.apiUrl, user, "en");
     await page.getByRole("heading", { name: "Overview" }).waitFor();
 
     const runs: { renderMs: number; apiMs: number; bytes: number }[] = [];

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 const webDir = fileURLToPath(new URL("../../", import.meta.url));
 const repoDir = join(webDir, "..", "..");
@@ -94,12 +94,34 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot as a test artifact (packages/web/test-results/screenshots). */
+/**
+ * Saves a full-page screenshot as a test artifact (packages/web/test-results/screenshots, or WATTFLOW_SCREENS when set,
+ * for the screenshots people look at).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(screenshotDir, { recursive: true });
-  const path = join(screenshotDir, `${name}.png`);
+  const dir = process.env.WATTFLOW_SCREENS || screenshotDir;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** The console's words are es-MX unless told: tests that read words choose the language, as a person's stored choice. */
+export async function chooseLanguage(context: BrowserContext, language: "es-MX" | "en"): Promise<void> {
+  await context.addInitScript((chosen) => localStorage.setItem("wattflow.language", chosen), language);
+}
+
+/** Signs in on the sign-in page in the page's language (es-MX labels unless `en`). */
+export async function signIn(page: Page, apiUrl: string, user: { email: string; password: string }, language: "es-MX" | "en" = "es-MX"): Promise<void> {
+  const words =
+    language === "en"
+      ? { email: "Email", password: "Password", signIn: "Sign in" }
+      : { email: "Correo electrónico", password: "Contraseña", signIn: "Iniciar sesión" };
+  await page.goto(apiUrl);
+  await page.getByLabel(words.email).fill(user.email);
+  await page.getByLabel(words.password).fill(user.password);
+  await page.getByRole("button", { name: words.signIn }).click();
+  await page.locator("main h1").first().waitFor();
 }
 
 /** Fails the test on any uncaught page error or console error, so a broken page cannot pass by looking fine. */

@@ -1,11 +1,11 @@
 /**
  * Issue 12, deliverable 5 in the console: a gap reading and measured readings posted through the
  * device API, then the factory page's measured vs estimated figures, its missing slots and one meter's
- * gaps list, as a user sees them. The demo gateway stays quiet (--no-demo-traffic), so every kWh is ours.
+ * gaps list, as a user sees them (in es-MX). The demo gateway stays quiet (--no-demo-traffic), so every kWh is ours.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
+import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
 
 const slotMs = 300_000;
 const digits = (text: string | null) => Number((text ?? "").replace(/[^\d.]/g, ""));
@@ -25,7 +25,9 @@ describe("measured vs estimated energy in the console", () => {
     stack = await startStack(["--no-demo-traffic"]);
     demo = readDemo(stack);
     browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await chooseLanguage(context, "es-MX");
+    page = await context.newPage();
     problems = watchPage(page);
   });
   afterAll(async () => {
@@ -52,11 +54,8 @@ describe("measured vs estimated energy in the console", () => {
   });
 
   it("shows measured and estimated kWh, the estimated share and the missing slots for the range", async () => {
-    await page.goto(stack.apiUrl);
-    await page.getByLabel("Email").fill(demo.user.email);
-    await page.getByLabel("Password").fill(demo.user.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await signIn(page, stack.apiUrl, demo.user);
+    await page.getByRole("heading", { name: "Resumen" }).waitFor();
 
     // Stored slots: the gap spread flat (1 kWh a slot), its first three slots replaced by 1.5 kWh measured,
     // the other nine re-spread to keep the hour at 12 kWh: 12 − 3 × 1.5 = 7.5 kWh estimated.
@@ -72,30 +71,41 @@ describe("measured vs estimated energy in the console", () => {
         },
         { timeout: 60_000, interval: 1000 },
       )
-      .toBe("measured 7.5 kWh · estimated 7.5 kWh (50.0 %)");
+      .toBe("medida 7.5 kWh · estimada 7.5 kWh (50.0 %)");
     expect(digits(await page.getByTestId("range-kwh").textContent())).toBe(15);
     // 7 days are 2,016 slots for each of the demo's 6 meters, of which 15 hold a value: 6 × 2,016 − 15.
     expect(digits(await page.getByTestId("range-missing").textContent())).toBe(12_081);
     // The chart's legend names the hatched estimated series.
-    expect(await page.getByRole("img", { name: "Power and cost over time" }).locator(".u-legend").textContent()).toContain("Estimated (kW)");
+    expect(await page.getByRole("img", { name: "Potencia y costo en el tiempo" }).locator(".u-legend").textContent()).toContain("Estimada (kW)");
   });
 
   it("lists a meter's missing and estimated spans under its row", async () => {
     const row = page.getByTestId("meters-table").locator("tbody tr").filter({ hasText: "Injection main" });
-    await row.getByRole("button", { name: "gaps" }).click();
+    await row.getByRole("button", { name: "huecos" }).click();
     const list = page.getByTestId("gaps-list");
     await list.waitFor();
     // Missing before the hour and after the last reading; between them one estimated span: 9 slots, 7.5 kWh
     // (the three measured slots at its start are not gaps, and neither are the three measured after it).
     const estimated = list.locator("tr[data-kind=estimated]");
     expect(await estimated.count()).toBe(1);
-    expect(await estimated.textContent()).toContain("9 slots");
+    expect(await estimated.textContent()).toContain("9 intervalos");
     expect(await estimated.textContent()).toContain("7.500 kWh");
     expect(await list.locator("tr[data-kind=missing]").count()).toBe(2);
-    // The estimated span starts 15 minutes into the hour (the page shows times in the factory's zone).
-    const start = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: "America/Monterrey" }).format(
-      new Date(spanStart + 3 * slotMs),
+    // The estimated span starts 15 minutes into the hour, shown on the factory's clock as dd/mm/yyyy HH:mm (24-hour).
+    const wall = Object.fromEntries(
+      new Intl.DateTimeFormat("en-US", {
+        timeZone: "America/Monterrey",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      })
+        .formatToParts(new Date(spanStart + 3 * slotMs))
+        .map((part) => [part.type, part.value]),
     );
+    const start = `${wall.day}/${wall.month}/${wall.year} ${wall.hour}:${wall.minute}`;
     expect(await estimated.textContent()).toContain(start);
     await screenshot(page, "vee-01-factory-gaps");
     expect(problems).toEqual([]);

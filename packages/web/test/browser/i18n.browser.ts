@@ -1,0 +1,260 @@
+/**
+ * Issue 16 in the console: Spanish (es-MX) by default and English a click away (kept across visits), es-MX formats
+ * ($ money, dd/mm/yyyy dates, 24-hour times on the factory's clock, its zone labelled once), plural words, CFE's names
+ * for bill lines and time-of-use periods, chart axes that span the range asked for with a single reading, every page
+ * in English, and every page at 390 px without the page growing wider than the screen. Screenshots of every page in
+ * es-MX at 1440 and 390 px go to WATTFLOW_SCREENS when set (packages/web/test-results/screenshots otherwise).
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
+
+/** "30/11/2026 05:40": a day-first date and a 24-hour time. */
+const instant = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/;
+/** "$43,725.42": the narrow peso sign, thousands by commas, two decimals. */
+const pesos = /^-?\$\d{1,3}(,\d{3})*\.\d{2}$/;
+
+/** Every page of the console: where it is and what shows it has loaded. */
+const pages = (factoryId: string) =>
+  [
+    { name: "overview", path: "#/", ready: (page: Page) => page.getByTestId("factory-card").first() },
+    { name: "factory", path: `#/factories/${factoryId}?range=7d`, ready: (page: Page) => page.locator(".chart canvas").first() },
+    { name: "devices", path: "#/devices", ready: (page: Page) => page.getByTestId("devices-table").locator("tbody tr").first() },
+    { name: "tariffs", path: `#/tariffs/${factoryId}`, ready: (page: Page) => page.getByTestId("tariff-version").first() },
+    { name: "bills", path: `#/bills/${factoryId}`, ready: (page: Page) => page.getByTestId("bill").first() },
+    { name: "imports", path: "#/imports", ready: (page: Page) => page.getByRole("heading", { level: 1 }) },
+    { name: "setup", path: "#/setup", ready: (page: Page) => page.getByRole("form").first() },
+  ] as const;
+
+describe("the console's languages, formats and phone layout", () => {
+  let stack: Stack;
+  let demo: Demo;
+  let browser: Browser;
+  // Each page's uncaught errors and console errors, checked at the end.
+  const watched: string[][] = [];
+
+  /** A signed-in page in `language` at `width` × 900. */
+  const open = async (language: "es-MX" | "en", width = 1440) => {
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    await chooseLanguage(context, language);
+    const page = await context.newPage();
+    watched.push(watchPage(page));
+    await signIn(page, stack.apiUrl, demo.user, language);
+    return page;
+  };
+  const api = (method: string, path: string, body?: unknown, token = demo.adminToken) =>
+    fetch(`${stack.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    buildConsole();
+    stack = await startStack();
+    demo = readDemo(stack);
+    browser = await launchBrowser();
+    // The monthly close of last month runs as the stack starts: wait for its bill, which the bills pages show.
+    const began = Date.now();
+    const bills = async () => ((await (await api("GET", `/v1/console/factories/${demo.factoryId}/bills`)).json()) as { bills: unknown[] }).bills.length;
+    while ((await bills()) === 0) {
+      if (Date.now() - began > 60_000) throw new Error("the demo's monthly close stored no bill within 60 s");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it("is in Spanish by default, switches to English from the header and keeps the choice after a reload", async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    watched.push(watchPage(page));
+    await page.goto(stack.apiUrl);
+    await page.getByRole("button", { name: "Iniciar sesión" }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe("es-MX");
+    await signIn(page, stack.apiUrl, demo.user);
+    await page.getByRole("heading", { name: "Resumen" }).waitFor();
+    expect(await page.locator("header nav").textContent()).toBe("ResumenDispositivosTarifasFacturasImportacionesConfiguración");
+
+    await page.getByLabel("Idioma").selectOption("en");
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    expect(await page.locator("header nav").textContent()).toBe("OverviewDevicesTariffsBillsImportsSetup");
+    await page.reload();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    expect(await page.evaluate(() => [document.documentElement.lang, localStorage.getItem("wattflow.language")])).toEqual(["en", "en"]);
+
+    await page.getByLabel("Language").selectOption("es-MX");
+    await page.getByRole("heading", { name: "Resumen" }).waitFor();
+    await context.close();
+  });
+
+  it("shows money, dates and times in es-MX formats on the factory's clock, its zone labelled once", async () => {
+    const page = await open("es-MX");
+    const card = page.getByTestId("factory-card").first();
+    // The demo gateway posts its last days as the stack starts: refresh until the month has a cost.
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole("button", { name: "Actualizar" }).click();
+          await page.waitForTimeout(500);
+          return card.getByTestId("month-cost").textContent();
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toMatch(pesos);
+    const last = /^última lectura (.*)$/.exec((await card.getByTestId("last-reading").textContent()) ?? "")?.[1] ?? "";
+    expect(last).toMatch(instant);
+    expect(Number(instant.exec(last)?.[4])).toBeLessThan(24);
+    // America/Monterrey has kept UTC−6 all year since 2022 (no DST): one label for the page.
+    expect(await page.getByTestId("zone-note").allTextContents()).toEqual(["Horas en Monterrey (UTC−06:00)"]);
+
+    // The demo tariff is in force from 1 January two years back at UTC midnight (31/12 18:00 in Monterrey): a date, shown as that date.
+    await page.goto(`${stack.apiUrl}/#/tariffs/${demo.factoryId}`);
+    expect(await page.getByTestId("tariff-from").last().textContent()).toBe(`Vigente desde 01/01/${new Date().getUTCFullYear() - 2}`);
+
+    // Last month's bill: its period as dates, closed at an instant on the factory's clock, lines by CFE's printed names.
+    await page.goto(`${stack.apiUrl}/#/bills/${demo.factoryId}`);
+    const bill = page.getByTestId("bill").first();
+    await bill.waitFor();
+    expect(await bill.getByTestId("bill-period").textContent()).toMatch(/^Periodo del \d{2}\/\d{2}\/\d{4} al \d{2}\/\d{2}\/\d{4}$/);
+    expect(await bill.getByTestId("bill-status").textContent()).toMatch(/^cerrada \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
+    const names = await bill.locator("tbody tr td:first-child").allTextContents();
+    expect(names).toContain("Cargo fijo");
+    expect(names).toContain("Energía intermedia");
+    expect(names.filter((name) => /^[a-z]+(-[a-z]+)+$|^fixed$/.test(name))).toEqual([]);
+    for (const amount of await bill.locator("tbody tr td:nth-child(4)").allTextContents()) expect(amount).toMatch(pesos);
+
+    // The factory page: meters' last readings on the factory's clock, periods by their CFE names.
+    await page.goto(`${stack.apiUrl}/#/factories/${demo.factoryId}?range=7d`);
+    await page.locator(".chart canvas").first().waitFor();
+    for (const text of await page.getByTestId("meters-table").locator("tbody tr td:nth-child(7)").allTextContents()) expect(text).toMatch(instant);
+    const periods = await page.getByTestId("cost-by-period").locator("th").allTextContents();
+    expect(periods.length).toBeGreaterThan(0);
+    for (const period of periods) expect(["Base", "Intermedia", "Punta"]).toContain(period);
+    expect(await page.getByTestId("zone-note").count()).toBe(1);
+
+    // Plural words: the demo organization has one gateway.
+    await page.goto(`${stack.apiUrl}/#/devices`);
+    await expect.poll(() => page.getByTestId("devices-count").textContent()).toBe("1 pasarela");
+    expect(await page.getByTestId("devices-table").locator(".pill").first().textContent()).toBe("en línea");
+    await page.context().close();
+  });
+
+  it("draws a single reading on axes that span the day asked for, from 0 kW up", async () => {
+    // A factory on Mexico City's clock (UTC−6 all year since 2022) with one gateway, one meter and one 5-minute reading.
+    const factory = (await (
+      await api("POST", "/v1/console/factories", {
+        name: "Planta Una Lectura",
+        timeZone: "America/Mexico_City",
+        tariffCode: "cfe-gdmth",
+        tariffZone: "central",
+        contractedDemandKw: 100,
+      })
+    ).json()) as { id: string };
+    const gateway = (await (await api("POST", `/v1/console/factories/${factory.id}/gateways`, { name: "Pasarela Sola" })).json()) as {
+      code: string;
+      deviceId: string;
+    };
+    const enrolled = (await (await api("POST", "/v1/enroll", { code: gateway.code })).json()) as { token: string };
+    const meter = (await (
+      await api("POST", `/v1/console/factories/${factory.id}/meters`, { deviceId: gateway.deviceId, name: "Prensa 1", line: "Prensas" })
+    ).json()) as {
+      id: string;
+    };
+    const now = Date.now();
+    const start = Math.floor(now / 300_000) * 300_000 - 300_000;
+    // 5 kWh in 5 minutes: 60 kW.
+    const ingest = await api(
+      "POST",
+      "/v1/ingest",
+      { readings: [{ meterId: meter.id, start: new Date(start).toISOString(), seconds: 300, kwh: 5 }] },
+      enrolled.token,
+    );
+    expect(ingest.status).toBe(200);
+
+    const page = await open("es-MX");
+    const chart = page.getByRole("img", { name: "Potencia y costo en el tiempo" });
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${stack.apiUrl}/#/factories/${factory.id}?range=today`);
+          await page.reload();
+          await page.getByTestId("factory-figures").waitFor();
+          return chart.count();
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBe(1);
+    const bound = async (name: string) => Number(await chart.getAttribute(`data-${name}`));
+    // Today in Mexico City starts at its local midnight, 06:00 UTC of the local date; the range ends at now rounded up to 5 minutes.
+    const local = new Date(now - 6 * 3_600_000);
+    const midnight = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 6) / 1000;
+    expect(await bound("x-min")).toBe(midnight);
+    expect(await bound("x-max")).toBeGreaterThanOrEqual(start / 1000 + 300);
+    expect(await bound("x-max")).toBeLessThanOrEqual(Math.ceil((Date.now() + 300_000) / 300_000) * 300);
+    // y from 0 to a tenth above the one bucket's 60 kW: 66 kW.
+    expect(await bound("y-min")).toBe(0);
+    expect(await bound("y-max")).toBeCloseTo(66, 6);
+    await screenshot(page, "i18n-single-reading");
+    await page.context().close();
+  });
+
+  it("shows every page in English, with English plurals, periods and bill lines", async () => {
+    const page = await open("en");
+    const seen: Record<string, string> = {};
+    for (const { name, path, ready } of pages(demo.factoryId)) {
+      await page.goto(`${stack.apiUrl}/${path}`);
+      await ready(page).waitFor();
+      seen[name] = (await page.locator("main").textContent()) ?? "";
+    }
+    expect(seen.overview).toContain("Month to date");
+    expect(seen.factory).toContain("Cost by period");
+    expect(seen.factory).toMatch(/Base|Intermediate|Peak/);
+    // The demo gateway and the one added for the single-reading factory.
+    expect(seen.devices).toContain("2 gateways");
+    expect(seen.devices).toContain("online");
+    expect(seen.tariffs).toContain(`In force from 01/01/${new Date().getUTCFullYear() - 2}`);
+    expect(seen.bills).toContain("Fixed charge");
+    expect(seen.bills).toContain("Intermediate energy");
+    expect(seen.imports).toContain("Imports and runs");
+    expect(seen.setup).toContain("New factory");
+    for (const text of Object.values(seen)) expect(text).not.toMatch(/Resumen|Facturas|Tarifa única|pasarela/);
+    await page.context().close();
+  });
+
+  it("fits every page in 390 px (nothing wider than the screen) and saves each page at 1440 and 390 px", async () => {
+    const widths: Record<string, number> = {};
+    for (const width of [1440, 390]) {
+      // The sign-in page first, before signing in.
+      const context = await browser.newContext({ viewport: { width, height: 844 } });
+      await chooseLanguage(context, "es-MX");
+      const signin = await context.newPage();
+      await signin.goto(stack.apiUrl);
+      await signin.getByRole("button", { name: "Iniciar sesión" }).waitFor();
+      widths[`signin@${width}`] = await signin.evaluate(() => document.documentElement.scrollWidth);
+      await screenshot(signin, `es-MX-${width}-0-signin`);
+      await context.close();
+
+      const page = await open("es-MX", width);
+      for (const [index, { name, path, ready }] of pages(demo.factoryId).entries()) {
+        await page.goto(`${stack.apiUrl}/${path}`);
+        await ready(page).waitFor();
+        await page.waitForTimeout(300);
+        widths[`${name}@${width}`] = await page.evaluate(() => document.documentElement.scrollWidth);
+        await screenshot(page, `es-MX-${width}-${index + 1}-${name}`);
+      }
+      // The plural for two gateways, at phone width.
+      if (width === 390) {
+        await page.goto(`${stack.apiUrl}/#/devices`);
+        await expect.poll(() => page.getByTestId("devices-count").textContent()).toBe("2 pasarelas");
+      }
+      await page.context().close();
+    }
+    console.log(`page widths (px): ${JSON.stringify(widths)}`);
+    const overflowing = Object.entries(widths).filter(([key, scrollWidth]) => key.endsWith("@390") && scrollWidth > 390);
+    expect(overflowing).toEqual([]);
+    expect(watched.flat()).toEqual([]);
+  });
+});
