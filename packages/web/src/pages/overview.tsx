@@ -4,7 +4,16 @@ import { money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 
 /** The page's words, in one place for translation (issue 16). */
-const text = { estimated: (kwh: string) => `${kwh} kWh estimated` } as const;
+const text = {
+  estimated: (kwh: string) => `${kwh} kWh estimated`,
+  notPriced: "no tariff: not priced",
+  energyOnly: (amount: string) => `energy only ${amount}`,
+  period: (start: string, end: string) => `billing period ${start} – ${end}`,
+  estimatedPrices: "estimated prices",
+} as const;
+
+/** The last day of a period whose end date is exclusive (CFE prints the day of the next reading; we show the last day billed). */
+const lastDay = (end: string) => new Date(Date.parse(`${end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /** Alerts have no acknowledgement yet: those raised in the last day count as open. */
 const openForMs = 24 * 3600_000;
@@ -51,12 +60,18 @@ export function OverviewPage() {
                 <div>
                   <dt>Today</dt>
                   <dd data-testid="today-kwh">{num(factory.today.kwh)} kWh</dd>
-                  <dd className="sub">{money(factory.today.cost, factory.currency)}</dd>
+                  <dd className="sub">{factory.month.priced ? money(factory.today.cost, factory.currency) : text.notPriced}</dd>
                 </div>
                 <div>
                   <dt>Month to date</dt>
-                  <dd data-testid="month-cost">{money(factory.month.cost, factory.currency)}</dd>
+                  <dd data-testid="month-cost">{factory.month.priced ? money(factory.month.cost, factory.currency) : text.notPriced}</dd>
+                  {factory.month.priced && (
+                    <dd className="sub" data-testid="month-energy-cost">
+                      {text.energyOnly(money(factory.month.energyCost, factory.currency))}
+                    </dd>
+                  )}
                   <dd className="sub">{num(factory.month.kwh)} kWh</dd>
+                  <dd className="sub">{text.period(factory.month.period.start, lastDay(factory.month.period.end))}</dd>
                   {factory.month.estimatedKwh > 0 && (
                     <dd className="sub" data-testid="month-estimated">
                       {text.estimated(num(factory.month.estimatedKwh, 1))}
@@ -65,7 +80,9 @@ export function OverviewPage() {
                 </div>
                 <div>
                   <dt>Month-end projection</dt>
-                  <dd>{money(factory.month.projectedCost, factory.currency)}</dd>
+                  <dd data-testid="month-projection">{factory.month.priced ? money(factory.month.projectedCost, factory.currency) : text.notPriced}</dd>
+                  {factory.month.priced && <dd className="sub">{text.energyOnly(money(factory.month.projectedEnergyCost, factory.currency))}</dd>}
+                  {factory.month.prices === "estimated" && <dd className="sub">{text.estimatedPrices}</dd>}
                 </div>
                 <div>
                   <dt>Power factor (month)</dt>
