@@ -115,7 +115,7 @@ export async function resolve(factory: FactoryRow, which: Which, now: Date) {
 }
 
 /** Tariff versions read fresh (not through TariffStore's cache: a price import may have changed them a moment ago). */
-async function versionsOf(factoryId: string): Promise<Version[]> {
+export async function versionsOf(factoryId: string): Promise<Version[]> {
   const rows = await Database.use().select().from(tariffTable).where(eq(tariffTable.factoryId, factoryId));
   return rows.map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) }));
 }

@@ -16,6 +16,7 @@ type Range = keyof typeof ranges;
 
 /** The page's words about measured and estimated energy, in one place for translation (issue 16). */
 const text = {
+  notPriced: "no tariff: not priced",
   measured: "measured",
   estimated: "estimated",
   missingSlots: "missing slots",
@@ -176,7 +177,7 @@ function FactoryFigures({ series }: { series: Series }) {
         </div>
         <div>
           <dt>Cost</dt>
-          <dd data-testid="range-cost">{money(series.totals.cost, factory.currency)}</dd>
+          <dd data-testid="range-cost">{series.priced ? money(series.totals.cost, factory.currency) : text.notPriced}</dd>
         </div>
         <div>
           <dt>Peak 15-min demand</dt>
