@@ -306,6 +306,24 @@ describe.each(Testing.lanes())("one statement for overview, KPIs and close on %s
     expect(kpis.body.byDay.map((day) => day.cost)).toEqual([null]);
     expect(kpis.body.statement.energyCost.byPeriod).toEqual([{ period: null, kwh: 80, cost: null }]);
     expect(kpis.body.bill).toEqual({ unavailable: expect.stringContaining("no tariff is in force") });
+
+    // The range reads say so too: /usage and the console's factory page.
+    vi.useRealTimers();
+    const range = "from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z";
+    const usage = await get<{ priced: boolean; totals: { kwh: number; cost: number | null }; buckets: { cost: number | null }[] }>(
+      `/v1/factories/${plants.bare.factory}/usage?${range}&bucket=1d`,
+    );
+    const series = await get<{ priced: boolean; totals: { kwh: number; cost: string | null }; byPeriod: { cost: string | null }[] }>(
+      `/v1/console/factories/${plants.bare.factory}?${range}&bucket=1h`,
+    );
+    expect(usage.body).toMatchObject({ priced: false, totals: { kwh: 80, cost: null } });
+    expect(usage.body.buckets.map((bucket) => bucket.cost)).toEqual([null]);
+    expect(series.body).toMatchObject({ priced: false, totals: { kwh: 80, cost: null }, byPeriod: [{ cost: null }] });
+    // A priced factory's range keeps its costs: 10 kWh × 2.1534 on 1 March.
+    const priced = await get<{ priced: boolean; totals: { cost: number | null } }>(
+      `/v1/factories/${plants.cycle.factory}/usage?from=2026-03-01T06:00:00Z&to=2026-03-02T06:00:00Z&bucket=1d`,
+    );
+    expect(priced.body).toMatchObject({ priced: true, totals: { cost: 21.534 } });
   });
 
   it("a month whose first midnight the clocks skip starts when the day does (Asunción, October 2023), not a 500", async () => {

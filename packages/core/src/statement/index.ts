@@ -250,7 +250,17 @@ export function compute(input: Input): Statement {
   let maxKw: number | null = null;
   let puntaKw: number | null = null;
   const definition = input.version?.definition;
-  const calendar = definition && definition.kind !== "flat" ? Plan.of(definition).calendar(input.timeZone) : undefined;
+  let calendar: ReturnType<ReturnType<typeof Plan.of>["calendar"]> | undefined;
+  let planProblem: string | undefined;
+  if (definition && definition.kind !== "flat") {
+    try {
+      calendar = Plan.of(definition).calendar(input.timeZone);
+    } catch (error) {
+      // A tariff with no price table: not priced, said so below; the energy and demand still count.
+      if (!(error instanceof TariffError)) throw error;
+      planProblem = error.message;
+    }
+  }
   for (const [start, windowKwh] of windows) {
     const kw = Figures.demandKw(windowKwh);
     maxKw = Math.max(maxKw ?? 0, kw);
@@ -286,6 +296,7 @@ export function compute(input: Input): Statement {
     bill: null,
   });
   if (!definition) return unpriced(`no tariff is in force for ${input.factoryId} between ${input.period.start} and ${input.period.end}`);
+  if (planProblem !== undefined) return unpriced(planProblem);
 
   const elapsed = asOf.getTime() - from.getTime();
   const scale = elapsed > 0 ? (to.getTime() - from.getTime()) / elapsed : null;
