@@ -409,13 +409,14 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
         id: ids.factory,
         meters: 4,
         today: { kwh: 246, cost: (246 * 2.1534).toFixed(2) },
-        month: { label: "2026-03", period: { start: "2026-03-01", end: "2026-04-01" }, kwh: 246, priced: true, cost: "529.74", energyCost: "529.74" },
+        month: { label: "2026-03", period: { start: "2026-03-01", end: "2026-04-01" }, kwh: 246, priced: true, cost: "615.00", energyCost: "615.00" },
         demand: { kw: 300, windowStart: "2026-03-10T18:45:00.000Z" },
         lastReadingEnd: "2026-03-10T19:00:00.000Z",
       });
-      // The flat bill so far: 246 kWh × 2.1534 = 529.7364 → 529.74. Projection (Statement): March is 744 hours
-      // (2026-03-01T06:00Z to 2026-04-01T06:00Z), 229 have passed; 246 × 744/229 = 799.231441 kWh × 2.1534 = 1,721.06.
-      expect(plant?.month.projectedCost).toBe("1721.06");
+      // Today's cost is the readings' as stored (2.1534 when they were priced); the period's is the bill's, on the tariff in
+      // force (the 2.5000 version assigned above, from February): 246 kWh × 2.5 = 615.00. Projection (Statement): March is
+      // 744 hours (2026-03-01T06:00Z to 2026-04-01T06:00Z), 229 have passed; 246 × 744/229 = 799.231441 kWh × 2.5 = 1,998.08.
+      expect(plant?.month.projectedCost).toBe("1998.08");
     });
 
     it("says how much of a range's, the month's and a closed bill's energy was estimated from a gap reading", async () => {
