@@ -62,12 +62,18 @@ const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
  * @example range({ start: "2026-03-01", end: "2026-04-01" }, "America/Mexico_City") → { from: 2026-03-01T06:00Z, to: 2026-04-01T06:00Z }
  */
 export function range(period: Period, timeZone: string): { from: Date; to: Date } {
-  const at = (value: string, name: string) => {
-    const match = datePattern.exec(value);
-    if (!match) throw new RangeError(`the billing period's ${name} ${JSON.stringify(value)} is not a date written YYYY-MM-DD`);
-    return new Date(dayStart({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, timeZone));
-  };
-  return { from: at(period.start, "start"), to: at(period.end, "end") };
+  return { from: startOf(period.start, timeZone, "start"), to: startOf(period.end, timeZone, "end") };
+}
+
+/**
+ * The first instant of local date `date` (YYYY-MM-DD) in `timeZone` (`dayStart`: midnight, or the instant the day
+ * begins where the clocks skip midnight).
+ * @throws RangeError when `date` is not a date written YYYY-MM-DD (`name` says which bound).
+ */
+export function startOf(date: string, timeZone: string, name = "date"): Date {
+  const match = datePattern.exec(date);
+  if (!match) throw new RangeError(`the billing period's ${name} ${JSON.stringify(date)} is not a date written YYYY-MM-DD`);
+  return new Date(dayStart({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, timeZone));
 }
 
 /** [from, to) instants of a local calendar month (`range` of `cycle(month, null)`). */

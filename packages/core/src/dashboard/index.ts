@@ -7,6 +7,7 @@
  */
 import Decimal from "decimal.js";
 import { sql } from "drizzle-orm";
+import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
 import { Factory } from "../factory";
 import { Figures } from "../kpi/figures";
@@ -75,26 +76,20 @@ export async function overview(organizationId: string, now = new Date()): Promis
     contracted: number | null;
     meters: number;
     last_end: string | Date | null;
-    kwh_today: number | null;
-    cost_today: string | null;
     window_start: string | Date | null;
     window_kw: number | null;
   }>(
     await Database.use().execute(sql`
       with f as (
-        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted,
-          date_trunc('day', ${at}::timestamptz at time zone time_zone) at time zone time_zone as day_start
+        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted
         from factory where organization_id = ${organizationId})
       select f.id, f.name, f.time_zone, f.currency, f.contracted,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw
+        m.last_end, w.window_start, w.window_kw
       from f
       left join lateral (
         select interval_start + interval_seconds * interval '1 second' as last_end
         from reading r where r.factory_id = f.id and r.interval_start < ${at}::timestamptz order by r.interval_start desc limit 1) m on true
-      left join lateral (
-        select sum(kwh)::float8 as kwh_today, sum(cost)::text as cost_today
-        from reading r where r.factory_id = f.id and r.interval_start >= f.day_start and r.interval_start < ${at}::timestamptz) d on true
       left join lateral (
         select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, (coalesce(sum(kwh) filter (where quality = 'measured'), 0) * 4)::float8 as window_kw
         from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '45 minutes' and r.interval_start < m.last_end
@@ -105,6 +100,13 @@ export async function overview(organizationId: string, now = new Date()): Promis
   const summaries: FactorySummary[] = [];
   for (const row of rows) {
     const statement = await Statement.of(row.id, "current", now);
+    // Today: the factory's local day so far, bounded by the one rule for a day's first instant.
+    const dayStart = BillingPeriod.startOf(BillingPeriod.localDate(now, row.time_zone), row.time_zone);
+    const [today] = rowsOf<{ kwh: number | null; cost: string | null }>(
+      await Database.use().execute(sql`
+        select sum(kwh)::float8 as kwh, sum(cost)::text as cost
+        from reading where factory_id = ${row.id} and interval_start >= ${dayStart.toISOString()}::timestamptz and interval_start < ${at}::timestamptz`),
+    );
     const lastEnd = row.last_end === null ? null : new Date(row.last_end).getTime();
     summaries.push({
       id: row.id,
@@ -112,7 +114,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
       timeZone: row.time_zone,
       currency: row.currency,
       meters: row.meters,
-      today: { kwh: round(row.kwh_today ?? 0, 3), cost: statement.priced ? money(row.cost_today) : null },
+      today: { kwh: round(today?.kwh ?? 0, 3), cost: statement.priced ? money(today?.cost) : null },
       month: {
         label: statement.label,
         start: statement.range.from,
