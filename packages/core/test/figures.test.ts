@@ -64,7 +64,6 @@ describe("emission factors by year with their source (issue 17, case 4)", () => 
       meterDays: [],
       meters: [],
       production: [],
-      tariff: undefined,
     };
 
     // 1000 kWh × 0.438 (May 2023 takes 2023's factor); × 0.5 when the request gives one.

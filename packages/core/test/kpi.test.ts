@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Bill } from "../src/billing";
 import { Cost } from "../src/cost";
 import { deviceTable } from "../src/device/device.sql";
 import { factoryTable } from "../src/factory/factory.sql";
@@ -33,10 +32,10 @@ const gdmth: Tariff.Version = {
     ],
   },
 };
-const flat: Tariff.Version = { ...gdmth, definition: { kind: "flat", currency: "MXN", energyPrice: "2" } };
+const _flat: Tariff.Version = { ...gdmth, definition: { kind: "flat", currency: "MXN", energyPrice: "2" } };
 
 /** Sums 5-minute readings into the factory's 15-minute windows, as the time-series port does. */
-function windowsOf(readings: readonly { start: Date; kwh: number; kvarh?: number | null; period?: string; cost?: string }[]): TimeSeries.Window[] {
+function _windowsOf(readings: readonly { start: Date; kwh: number; kvarh?: number | null; period?: string; cost?: string }[]): TimeSeries.Window[] {
   const byStart = new Map<number, TimeSeries.Window>();
   for (const reading of readings) {
     const start = Math.floor(reading.start.getTime() / 900_000) * 900_000;
@@ -84,7 +83,6 @@ describe("KPI math", () => {
       { line: "A", day: "2026-03-01", units: 60 },
       { line: "A", day: "2026-03-02", units: 40 },
     ],
-    tariff: flat,
   });
 
   it("adds energy and cost up per day, shift, period and line, and reads the month's demand", () => {
@@ -124,60 +122,6 @@ describe("KPI math", () => {
       powerFactor: { meters: ["m1", "m2"], leftOut: [], billingMeter: null },
     });
     expect(kpis.range).toEqual({ from: "2026-03-01T06:00:00.000Z", to: "2026-04-01T06:00:00.000Z", asOf: "2026-03-03T06:00:00.000Z", complete: false });
-  });
-
-  it("projects a flat tariff's month from the days so far, and takes the grid factor it is given", () => {
-    const kpis = Kpi.compute({ ...input(), gridFactorKgPerKwh: 0.5 });
-
-    if (!("monthToDate" in kpis.bill)) throw new Error(kpis.bill.unavailable);
-    expect(kpis.bill.monthToDate.total).toBe("3880.00");
-    // 744 hours in March ÷ 48 elapsed = 15.5.
-    expect(kpis.bill.projection.total).toBe("60140.00");
-    expect(kpis.co2e.kg).toBe(970);
-  });
-
-  it("bills month to date through the billing engine exactly as the 5-minute readings would", () => {
-    const first = Date.parse("2026-03-01T06:00:00Z");
-    const readings: Bill.Reading[] = [];
-    for (let slot = 0; slot < 10 * 288; slot++) {
-      const start = new Date(first + slot * 300_000);
-      // A load that changes every 5 minutes, with a few spikes, so demand windows differ.
-      const kwh = 8 + (slot % 7) + (slot % 997 === 5 ? 20 : 0);
-      readings.push({ start, seconds: 300, kwh, kvarh: kwh / 3 });
-    }
-    const priced = readings.map((reading) => ({
-      ...reading,
-      period: Cost.price({ kwh: reading.kwh, start: reading.start }, gdmth, { timeZone: zone }).period ?? undefined,
-    }));
-
-    const kpis = Kpi.compute({ ...input(), now: new Date("2026-03-11T06:00:00Z"), tariff: gdmth, windows: windowsOf(priced) });
-    const direct = Bill.compute({
-      definition: gdmth.definition as Bill.Input["definition"],
-      timeZone: zone,
-      period: { start: "2026-03-01", end: "2026-04-01" },
-      usage: { readings },
-    });
-
-    if (!("monthToDate" in kpis.bill)) throw new Error(kpis.bill.unavailable);
-    expect(kpis.bill.monthToDate).toEqual(direct);
-    // The projection scales energy to the whole month (×3.1) and keeps the demand measured so far.
-    const energyLines = (bill: Bill.Bill) => bill.lines.filter((line) => line.code.startsWith("energy-")).map((line) => Number(line.quantity));
-    energyLines(kpis.bill.projection).forEach((kwh, index) => {
-      expect(kwh).toBeCloseTo((energyLines(direct)[index] ?? 0) * 3.1, 3);
-    });
-    expect(Number(kpis.bill.projection.total)).toBeGreaterThan(Number(direct.total) * 2.5);
-  });
-
-  it("says why there is no bill instead of failing the other KPIs", () => {
-    const noTariff = Kpi.compute({ ...input(), tariff: undefined });
-    const noPrices = Kpi.compute({
-      ...input(),
-      tariff: { ...gdmth, definition: { ...gdmth.definition, prices: [] } as unknown as Tariff.Definition },
-    });
-
-    expect(noTariff.bill).toEqual({ unavailable: "the factory has no tariff in force this month" });
-    expect(noTariff.totals.kwh).toBe(1940);
-    expect("unavailable" in noPrices.bill).toBe(true);
   });
 
   it("an empty month has totals of zero and no ratios", () => {

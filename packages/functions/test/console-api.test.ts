@@ -403,20 +403,20 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(await json(tooLong)).toMatchObject({ code: "series.range_too_long", errors: [{ path: "to" }] });
     });
 
-    it("gives the overview today's and the month's figures, the month-end projection at the last week's rate and the current demand", async () => {
+    it("gives the overview today's and the billing period's figures, the statement's projection and the current demand", async () => {
       const [plant] = await Dashboard.overview(ids.organization, new Date("2026-03-10T19:00:00Z"));
       expect(plant).toMatchObject({
         id: ids.factory,
         meters: 4,
         today: { kwh: 246, cost: (246 * 2.1534).toFixed(2) },
-        month: { kwh: 246, cost: (246 * 2.1534).toFixed(2) },
+        month: { label: "2026-03", period: { start: "2026-03-01", end: "2026-04-01" }, kwh: 246, priced: true, cost: "615.00", energyCost: "615.00" },
         demand: { kw: 300, windowStart: "2026-03-10T18:45:00.000Z" },
         lastReadingEnd: "2026-03-10T19:00:00.000Z",
       });
-      // The one hour of readings is the cost rate for the rest of March (Mexico City: the month ends 2026-04-01T06:00Z).
-      const cost = 246 * 2.1534;
-      const expected = (cost + (cost * (Date.parse("2026-04-01T06:00:00Z") - Date.parse("2026-03-10T19:00:00Z"))) / 3_600_000).toFixed(2);
-      expect(Number(plant?.month.projectedCost)).toBeCloseTo(Number(expected), 1);
+      // Today's cost is the readings' as stored (2.1534 when they were priced); the period's is the bill's, on the tariff in
+      // force (the 2.5000 version assigned above, from February): 246 kWh × 2.5 = 615.00. Projection (Statement): March is
+      // 744 hours (2026-03-01T06:00Z to 2026-04-01T06:00Z), 229 have passed; 246 × 744/229 = 799.231441 kWh × 2.5 = 1,998.08.
+      expect(plant?.month.projectedCost).toBe("1998.08");
     });
 
     it("says how much of a range's, the month's and a closed bill's energy was estimated from a gap reading", async () => {

@@ -109,7 +109,6 @@ export async function benchKpi(options: { meters: number; days: number; runs: nu
         meterDays,
         meters,
         production: [{ line: "L0", day: "2026-03-02", units: 10_000 }],
-        tariff: version,
       });
       const used = process.cpuUsage(cpu);
       runs.push({ seriesMs, computeMs: ms(computed), totalMs: ms(began), cpuMs: Math.round((used.user + used.system) / 1000) });

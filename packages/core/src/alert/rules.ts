@@ -4,8 +4,9 @@
  * never raises the same alert twice.
  */
 import Decimal from "decimal.js";
+import { BillingPeriod } from "../billing/period";
 import { Figures } from "../kpi/figures";
-import { toInstant, toLocal } from "../tariff/periods";
+import { dayStart, toLocal } from "../tariff/periods";
 import type { Window } from "../timeseries/index";
 import { round } from "../util/number";
 
@@ -66,8 +67,7 @@ function complete(context: Context): Window[] {
 }
 
 function monthStart(context: Context): number {
-  const local = toLocal(context.now.getTime(), context.timeZone);
-  return toInstant({ year: local.year, month: local.month, day: 1, hour: 0, minute: 0 }, context.timeZone) ?? Number.NEGATIVE_INFINITY;
+  return BillingPeriod.monthRange(BillingPeriod.localDate(context.now, context.timeZone).slice(0, 7), context.timeZone).from.getTime();
 }
 
 /** The latest complete window's demand reaches `threshold` × the highest demand earlier this month. */
@@ -194,7 +194,7 @@ export function dailyCostAnomaly(context: Context, threshold: number): Finding[]
       message: `cost on ${yesterday} was ${cost.toFixed(2)}, ${round(distance * 100, 1)} % ${direction} the same weekday's norm of ${norm.toFixed(2)}`,
       value: cost.toDecimalPlaces(2).toNumber(),
       limit: norm.toDecimalPlaces(2).toNumber(),
-      at: new Date(toInstant({ ...parseDay(yesterday), hour: 0, minute: 0 }, context.timeZone) ?? context.now.getTime()),
+      at: new Date(dayStart(parseDay(yesterday), context.timeZone)),
     },
   ];
 }

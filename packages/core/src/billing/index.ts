@@ -11,7 +11,7 @@ import { Grid } from "../reading/grid";
 import type { Tariff } from "../tariff";
 import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
-import { DEMAND_SHIFT, toInstant } from "../tariff/periods";
+import { DEMAND_SHIFT, dayStart } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
 import { Dap } from "./dap";
 import { lineName, type Name } from "./lines";
@@ -41,11 +41,6 @@ function localDate(value: string, path: string): { year: number; month: number; 
   if (!match || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
     throw new BillError(`${JSON.stringify(value)} is not a real date (YYYY-MM-DD)`, path);
   return { year, month, day };
-}
-
-/** The first instant of a local date: midnight, or 01:00 where the clocks skip midnight (Santiago, Havana…). */
-function dayStart(date: { year: number; month: number; day: number }, timeZone: string): number {
-  return toInstant({ ...date, hour: 0, minute: 0 }, timeZone) ?? (toInstant({ ...date, hour: 1, minute: 0 }, timeZone) as number);
 }
 
 type Usage = {

@@ -4,6 +4,7 @@
  * "28 FEB 26 – 31 MAR 26"; the next period starts on 31 March), d = end − start days.
  */
 import { Config } from "../config";
+import { dayStart, toLocal } from "../tariff/periods";
 
 export * as BillingPeriod from "./period";
 
@@ -48,4 +49,56 @@ export function priceMonth(period: Period): string {
   const end = new Date(`${period.end}T00:00:00Z`);
   end.setUTCDate(end.getUTCDate() - 1);
   return end.toISOString().slice(0, 7);
+}
+
+const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * The instants [from, to) of a period's local dates [start, end) in `timeZone`: each bound is the first
+ * instant of its local date (`dayStart`: midnight, or the instant the day begins where the clocks skip
+ * midnight). The one place day, month and billing-period bounds become instants (close, KPIs, the
+ * statement, the overview, alerts and the bill engine all call it).
+ * @throws RangeError when a bound is not a date written YYYY-MM-DD.
+ * @example range({ start: "2026-03-01", end: "2026-04-01" }, "America/Mexico_City") → { from: 2026-03-01T06:00Z, to: 2026-04-01T06:00Z }
+ */
+export function range(period: Period, timeZone: string): { from: Date; to: Date } {
+  return { from: startOf(period.start, timeZone, "start"), to: startOf(period.end, timeZone, "end") };
+}
+
+/**
+ * The first instant of local date `date` (YYYY-MM-DD) in `timeZone` (`dayStart`: midnight, or the instant the day
+ * begins where the clocks skip midnight).
+ * @throws RangeError when `date` is not a date written YYYY-MM-DD (`name` says which bound).
+ */
+export function startOf(date: string, timeZone: string, name = "date"): Date {
+  const match = datePattern.exec(date);
+  if (!match) throw new RangeError(`the billing period's ${name} ${JSON.stringify(date)} is not a date written YYYY-MM-DD`);
+  return new Date(dayStart({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, timeZone));
+}
+
+/** [from, to) instants of a local calendar month (`range` of `cycle(month, null)`). */
+export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
+  return range(cycle(month, null), timeZone);
+}
+
+/** The local date (YYYY-MM-DD) of an instant in `timeZone`. */
+export function localDate(at: Date, timeZone: string): string {
+  const local = toLocal(at.getTime(), timeZone);
+  return `${local.year}-${pad(local.month)}-${pad(local.day)}`;
+}
+
+/**
+ * The month label (YYYY-MM) of the cycle period that holds local date `date` (`cycle`'s rule turned round):
+ * the date's month without a cycle day; with one, the next month from the cycle day on.
+ * @example labelOf("2026-02-28", 28) → "2026-03"; labelOf("2026-02-27", 28) → "2026-02"
+ */
+export function labelOf(date: string, cycleDay: number | null | undefined): string {
+  const month = date.slice(0, 7);
+  if (!cycleDay) return month;
+  return Number(date.slice(8, 10)) >= cycleDay ? nextMonth(month) : month;
+}
+
+/** Whether local date `date` (YYYY-MM-DD) lies in the period [start, end). */
+export function holds(period: Period, date: string): boolean {
+  return period.start <= date && date < period.end;
 }

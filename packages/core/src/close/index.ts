@@ -6,17 +6,14 @@
  */
 import Decimal from "decimal.js";
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
-import { Allocation, Bill, BillingPeriod, summaryCodes } from "../billing";
-import { Config } from "../config";
+import { Allocation, type Bill, BillingPeriod, summaryCodes } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { BillRow } from "../import/rows";
 import { meterTable } from "../meter/meter.sql";
 import { readingTable } from "../reading/reading.sql";
-import { Definition, inForce, type Version } from "../tariff/index";
-import { toInstant, toLocal } from "../tariff/periods";
-import { monthKeyOf, monthOfKey } from "../tariff/plan";
-import { tariffTable } from "../tariff/tariff.sql";
+import { Statement } from "../statement";
+import { toLocal } from "../tariff/periods";
 import { VisibleError, WattflowError } from "../util/error";
 import { createId } from "../util/id";
 import { billLineTable, billTable } from "./bill.sql";
@@ -62,19 +59,13 @@ const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 /** The month after `month` (YYYY-MM). */
 export const nextMonth = BillingPeriod.nextMonth;
 
-/** [from, to) instants of local dates [start, end) in `timeZone` (local midnight, or the first instant after it when the clocks skip it). */
-export function periodRange(period: BillingPeriod.Period, timeZone: string): { from: Date; to: Date } {
-  const at = (value: string) => {
-    const local = { year: Number(value.slice(0, 4)), month: Number(value.slice(5, 7)), day: Number(value.slice(8, 10)), hour: 0, minute: 0 };
-    return new Date(toInstant(local, timeZone) ?? (toInstant({ ...local, hour: 1 }, timeZone) as number));
-  };
-  return { from: at(period.start), to: at(period.end) };
-}
+/** [from, to) instants of local dates [start, end) in `timeZone` (BillingPeriod.range: the one rule for local midnight). */
+export const periodRange = BillingPeriod.range;
 
 /** [from, to) instants of a local month in `timeZone`. */
 export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
   if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
-  return periodRange(BillingPeriod.cycle(month, null), timeZone);
+  return BillingPeriod.monthRange(month, timeZone);
 }
 
 /**
@@ -83,12 +74,7 @@ export function monthRange(month: string, timeZone: string): { from: Date; to: D
  */
 export async function billingPeriod(factory: { id: string; billingCycleDay: number | null }, month: string): Promise<BillingPeriod.Period> {
   if (!monthPattern.test(month)) throw new CloseError(`month ${JSON.stringify(month)} is not YYYY-MM`);
-  const [utility] = await Database.use()
-    .select({ start: billTable.periodStart, end: billTable.periodEnd })
-    .from(billTable)
-    .where(and(eq(billTable.factoryId, factory.id), eq(billTable.month, month), eq(billTable.source, "utility")));
-  if (utility?.start && utility.end) return { start: utility.start, end: utility.end };
-  return BillingPeriod.cycle(month, factory.billingCycleDay);
+  return (await Statement.periodOf(factory, month)).period;
 }
 
 /** The local month before the one `now` falls in. */
@@ -189,88 +175,34 @@ export async function page(input: { month: string; page: number; filter: Factory
   };
 }
 
-async function versionsOf(factoryId: string): Promise<Version[]> {
-  // Read fresh, not through TariffStore's cache: a price import may have changed them a moment ago.
-  const rows = await Database.use().select().from(tariffTable).where(eq(tariffTable.factoryId, factoryId));
-  return rows.map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) }));
-}
-
-type Basis = "billing-meters" | "all-meters";
-
 /**
- * A factory's bill for a month from its stored readings, before it is stored: the billing period, the tariff in
- * force, and which meters it sums — the billing meters when any is marked (sub-meters would count the same energy
- * twice), else every meter (`basis: "all-meters"`, as before meters had roles). Every meter's readings come back
- * too, for the allocation.
+ * A factory's bill for a month, before it is stored: the statement of its billing period as of the period's end
+ * (Statement: the period, the tariff in force, the billing meters' readings — every meter when none is marked
+ * billing, `basis: "all-meters"` — and `Bill.compute`), so the close stores what the KPIs and the overview said.
  * @throws CloseError when the factory does not exist, has no tariff in force or its bill cannot be computed.
  */
 async function compute(input: FactoryMonth) {
-  const db = Database.use();
-  const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, input.factoryId));
-  if (!factory) throw new CloseError(`factory ${input.factoryId} does not exist`);
-  const period = await billingPeriod(factory, input.month);
-  const { from, to } = periodRange(period, factory.timeZone);
-  const version = inForce(await versionsOf(factory.id), from);
-  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${period.start}`);
-  const meters = await db
-    .select({ id: meterTable.id, role: meterTable.role, parentId: meterTable.parentId })
-    .from(meterTable)
-    .where(eq(meterTable.factoryId, factory.id));
-  const billingIds = new Set(meters.filter((meter) => meter.role === "billing").map((meter) => meter.id));
-  const basis: Basis = billingIds.size > 0 ? "billing-meters" : "all-meters";
-  const all = await db
-    .select({
-      meterId: readingTable.meterId,
-      start: readingTable.intervalStart,
-      seconds: readingTable.intervalSeconds,
-      kwh: readingTable.kwh,
-      kvarh: readingTable.kvarh,
-      quality: readingTable.quality,
-    })
-    .from(readingTable)
-    .where(and(eq(readingTable.factoryId, factory.id), gte(readingTable.intervalStart, from), lt(readingTable.intervalStart, to)));
-  const readings = basis === "billing-meters" ? all.filter((reading) => billingIds.has(reading.meterId)) : all;
-
-  const definition = version.definition;
-  let bill: Bill.Bill;
-  let currency = factory.currency;
-  if (definition.kind === "flat") {
-    // A flat tariff has no demand, power factor or tax rules: the bill is its energy line.
-    const kwhOf = (rows: typeof readings) => rows.reduce((sum, reading) => sum.plus(new Decimal(reading.kwh).toDecimalPlaces(6)), new Decimal(0));
-    const kwh = kwhOf(readings);
-    const estimatedKwh = kwhOf(readings.filter((reading) => reading.quality === "estimated"));
-    bill = Bill.flat(kwh.toFixed(), definition.energyPrice, kwh.times(definition.energyPrice), estimatedKwh.toFixed());
-    currency = definition.currency;
-  } else {
-    try {
-      bill = Bill.compute({
-        definition,
-        timeZone: factory.timeZone,
-        contract: {
-          state: factory.state,
-          municipality: factory.municipality,
-          supplyVoltage: factory.supplyVoltage,
-          contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
-        },
-        period,
-        priorPeaks: await priorPeaks(factory.id, input.month),
-        usage: {
-          readings: readings.map((reading) => ({
-            start: reading.start,
-            seconds: reading.seconds,
-            kwh: reading.kwh,
-            kvarh: reading.kvarh,
-            quality: reading.quality,
-          })),
-        },
-      });
-    } catch (error) {
-      if (error instanceof Bill.BillError)
-        throw new CloseError(`the bill of ${factory.id} for ${input.month} cannot be computed: ${error.message} (${error.path})`);
-      throw error;
-    }
+  if (!monthPattern.test(input.month)) throw new CloseError(`month ${JSON.stringify(input.month)} is not YYYY-MM`);
+  let gathered: Awaited<ReturnType<typeof Statement.gather>>;
+  try {
+    gathered = await Statement.gather(input.factoryId, input.month, Statement.atPeriodEnd);
+  } catch (error) {
+    if (error instanceof Statement.StatementError) throw new CloseError(error.message);
+    throw error;
   }
-  return { factory, period, definition, meters, all, readings, bill, basis, currency };
+  const { factory, version, period } = gathered;
+  if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${period.start}`);
+  const statement = Statement.compute(gathered);
+  if (!statement.bill) throw new CloseError(`the bill of ${factory.id} for ${input.month} cannot be computed: ${statement.unpriced}`);
+  return {
+    factory,
+    period,
+    definition: version.definition,
+    readings: statement.energy.readings,
+    bill: statement.bill.monthToDate,
+    basis: statement.basis,
+    currency: statement.currency,
+  };
 }
 
 /**
@@ -292,13 +224,30 @@ export async function allocation(organizationId: string, factoryId: string, mont
     if (!(error instanceof CloseError)) throw error;
     throw new VisibleError("input", "allocation.unavailable", error.message, [{ path: "month", message: error.message }]);
   }
-  const energy = Allocation.energyByMeter(found.definition, found.factory.timeZone, found.all);
+  const db = Database.use();
+  const meters = await db
+    .select({ id: meterTable.id, role: meterTable.role, parentId: meterTable.parentId })
+    .from(meterTable)
+    .where(eq(meterTable.factoryId, factoryId));
+  const { from, to } = BillingPeriod.range(found.period, found.factory.timeZone);
+  const all = await db
+    .select({
+      meterId: readingTable.meterId,
+      start: readingTable.intervalStart,
+      seconds: readingTable.intervalSeconds,
+      kwh: readingTable.kwh,
+      kvarh: readingTable.kvarh,
+      quality: readingTable.quality,
+    })
+    .from(readingTable)
+    .where(and(eq(readingTable.factoryId, factoryId), gte(readingTable.intervalStart, from), lt(readingTable.intervalStart, to)));
+  const energy = Allocation.energyByMeter(found.definition, found.factory.timeZone, all);
   return {
     factoryId,
     month,
     period: found.period,
     currency: found.currency,
-    ...Allocation.compute({ bill: found.bill, meters: found.meters, energy }),
+    ...Allocation.compute({ bill: found.bill, meters, energy }),
   };
 }
 
@@ -327,7 +276,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         pfAdjustment: bill.pfAdjustment,
         iva: bill.iva,
         total: bill.total,
-        readings: readings.length,
+        readings,
         basis,
         estimatedKwh: bill.estimatedKwh,
         peakDemandKw: bill.peakDemandKw,
@@ -343,33 +292,13 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     factoryId: factory.id,
     month: input.month,
     currency,
-    readings: readings.length,
+    readings,
     total: bill.total,
     estimatedKwh: bill.estimatedKwh,
     basis,
     lines: bill.lines.length,
     reconciliation,
   };
-}
-
-/**
- * The maximum demand of the factory's earlier closed bills (`wattflow`, the months before `month` within the
- * longest ratchet lookback a tariff may have), for the tariff's demand ratchets.
- */
-async function priorPeaks(factoryId: string, month: string): Promise<Bill.PriorPeak[]> {
-  const key = monthKeyOf(month);
-  const rows = await Database.use()
-    .select({ month: billTable.month, kw: billTable.peakDemandKw })
-    .from(billTable)
-    .where(
-      and(
-        eq(billTable.factoryId, factoryId),
-        eq(billTable.source, "wattflow"),
-        lt(billTable.month, month),
-        gte(billTable.month, monthOfKey(key - Config.ratchetMaxLookbackMonths)),
-      ),
-    );
-  return rows.flatMap((row) => (row.kw === null ? [] : [{ month: row.month, kw: Number(row.kw) }]));
 }
 
 type BillValues = Omit<typeof billTable.$inferInsert, "id" | "factoryId" | "month" | "source">;

@@ -1,15 +1,17 @@
 /**
  * The console's figures, read from stored readings in the factory's local time: the overview of
- * every factory (today, month to date, month-end projection, current 15-minute demand, power factor)
+ * every factory (today, the billing period so far and its projection from the Statement, current 15-minute demand, power factor)
  * and one factory's series for a range (power and cost per bucket with its TOU period, 15-minute
  * demand with the peak, cost per period, per-meter totals). Series are columnar to keep a month of
  * 5-minute buckets small on the wire.
  */
 import Decimal from "decimal.js";
 import { sql } from "drizzle-orm";
+import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
 import { Factory } from "../factory";
 import { Figures } from "../kpi/figures";
+import { Statement } from "../statement";
 import { Usage } from "../usage";
 import { VisibleError } from "../util/error";
 
@@ -32,17 +34,37 @@ export type FactorySummary = {
   timeZone: string;
   currency: string;
   meters: number;
-  today: { kwh: number; cost: string };
-  /** `estimatedKwh`: the part of `kwh` spread from gap readings (quality "estimated"), not measured. */
-  month: { start: string; kwh: number; estimatedKwh: number; cost: string; projectedCost: string | null; powerFactor: number | null };
+  /** Null cost when the period is not priced (no tariff in force), never 0.00. */
+  today: { kwh: number; cost: string | null };
+  /**
+   * The billing period so far (the Statement's, as `/kpis` says it): `start`/`end` instants and `period` local dates
+   * [start, end) with its month `label`; `cost` the bill so far (every line: energy, demand, PF, IVA, DAP) and
+   * `projectedCost` the bill at the period's end; `energyCost`/`projectedEnergyCost` the energy lines alone. Every
+   * money field is null when `priced` is false. `estimatedKwh`: the part of `kwh` spread from gap readings.
+   */
+  month: {
+    label: string;
+    start: string;
+    end: string;
+    period: { start: string; end: string };
+    kwh: number;
+    estimatedKwh: number;
+    priced: boolean;
+    prices: "published" | "estimated" | null;
+    cost: string | null;
+    projectedCost: string | null;
+    energyCost: string | null;
+    projectedEnergyCost: string | null;
+    powerFactor: number | null;
+  };
   demand: { windowStart: string | null; kw: number | null; contractedKw: number | null };
   lastReadingEnd: string | null;
 };
 
 /**
- * Every factory of the organization. The month-end projection adds to the month-to-date cost the
- * cost rate of the last week of readings (a whole week, so weekends weigh in; less when the
- * readings began more recently) over the time left after the newest reading.
+ * Every factory of the organization: today, the current billing period so far and its projection (Statement.of:
+ * the same read model as `/kpis` and the close, on the factory's billing cycle), the latest complete 15-minute
+ * demand and the newest reading's end.
  */
 export async function overview(organizationId: string, now = new Date()): Promise<FactorySummary[]> {
   const at = now.toISOString();
@@ -52,78 +74,67 @@ export async function overview(organizationId: string, now = new Date()): Promis
     time_zone: string;
     currency: string;
     contracted: number | null;
-    month_start: string | Date;
-    month_end: string | Date;
     meters: number;
-    kwh_month: number | null;
-    estimated_kwh_month: number | null;
-    cost_month: string | null;
-    kvarh_month: number | null;
-    kwh_with_kvarh_month: number | null;
     last_end: string | Date | null;
-    kwh_today: number | null;
-    cost_today: string | null;
     window_start: string | Date | null;
     window_kw: number | null;
-    cost_recent: string | null;
-    recent_start: string | Date | null;
   }>(
     await Database.use().execute(sql`
       with f as (
-        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted,
-          date_trunc('day', ${at}::timestamptz at time zone time_zone) at time zone time_zone as day_start,
-          date_trunc('month', ${at}::timestamptz at time zone time_zone) at time zone time_zone as month_start,
-          (date_trunc('month', ${at}::timestamptz at time zone time_zone) + interval '1 month') at time zone time_zone as month_end
+        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted
         from factory where organization_id = ${organizationId})
-      select f.id, f.name, f.time_zone, f.currency, f.contracted, f.month_start, f.month_end,
+      select f.id, f.name, f.time_zone, f.currency, f.contracted,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.kwh_month, m.estimated_kwh_month, m.cost_month, m.kvarh_month, m.kwh_with_kvarh_month, m.last_end, d.kwh_today, d.cost_today, w.window_start, w.window_kw, k.cost_recent, k.recent_start
+        m.last_end, w.window_start, w.window_kw
       from f
       left join lateral (
-        select sum(kwh)::float8 as kwh_month, (sum(kwh) filter (where quality = 'estimated'))::float8 as estimated_kwh_month, sum(cost)::text as cost_month, sum(kvarh)::float8 as kvarh_month, ${kwhWithKvarh} as kwh_with_kvarh_month,
-          max(interval_start + interval_seconds * interval '1 second') as last_end
-        from reading r where r.factory_id = f.id and r.interval_start >= f.month_start and r.interval_start < least(f.month_end, ${at}::timestamptz)) m on true
-      left join lateral (
-        select sum(kwh)::float8 as kwh_today, sum(cost)::text as cost_today
-        from reading r where r.factory_id = f.id and r.interval_start >= f.day_start and r.interval_start < ${at}::timestamptz) d on true
+        select interval_start + interval_seconds * interval '1 second' as last_end
+        from reading r where r.factory_id = f.id and r.interval_start < ${at}::timestamptz order by r.interval_start desc limit 1) m on true
       left join lateral (
         select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, (coalesce(sum(kwh) filter (where quality = 'measured'), 0) * 4)::float8 as window_kw
         from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '45 minutes' and r.interval_start < m.last_end
         group by 1 having date_bin('15 minutes', min(interval_start), timestamptz '2000-01-01') + interval '15 minutes' <= m.last_end
         order by 1 desc limit 1) w on true
-      left join lateral (
-        select sum(cost)::text as cost_recent, min(interval_start) as recent_start
-        from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '7 days' and r.interval_start < m.last_end) k on true
       order by f.name`),
   );
-  return rows.map((row) => {
-    const monthStart = new Date(row.month_start).getTime();
-    const monthEnd = new Date(row.month_end).getTime();
+  const summaries: FactorySummary[] = [];
+  for (const row of rows) {
+    const statement = await Statement.of(row.id, "current", now);
+    // Today: the factory's local day so far, bounded by the one rule for a day's first instant.
+    const dayStart = BillingPeriod.startOf(BillingPeriod.localDate(now, row.time_zone), row.time_zone);
+    const [today] = rowsOf<{ kwh: number | null; cost: string | null }>(
+      await Database.use().execute(sql`
+        select sum(kwh)::float8 as kwh, sum(cost)::text as cost
+        from reading where factory_id = ${row.id} and interval_start >= ${dayStart.toISOString()}::timestamptz and interval_start < ${at}::timestamptz`),
+    );
     const lastEnd = row.last_end === null ? null : new Date(row.last_end).getTime();
-    const recentMs = lastEnd === null || row.recent_start === null ? 0 : lastEnd - new Date(row.recent_start).getTime();
-    const projectedCost =
-      lastEnd === null || recentMs <= 0
-        ? null
-        : money(new Decimal(row.cost_month ?? 0).plus(new Decimal(row.cost_recent ?? 0).times(Math.max(monthEnd - lastEnd, 0)).div(recentMs)).toString());
-    return {
+    summaries.push({
       id: row.id,
       name: row.name,
       timeZone: row.time_zone,
       currency: row.currency,
       meters: row.meters,
-      today: { kwh: round(row.kwh_today ?? 0, 3), cost: money(row.cost_today) },
+      today: { kwh: round(today?.kwh ?? 0, 3), cost: statement.priced ? money(today?.cost) : null },
       month: {
-        start: new Date(monthStart).toISOString(),
-        kwh: round(row.kwh_month ?? 0, 3),
-        estimatedKwh: round(row.estimated_kwh_month ?? 0, 3),
-        cost: money(row.cost_month),
-        projectedCost,
-        powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh_month ?? 0, kvarh: row.kvarh_month }),
+        label: statement.label,
+        start: statement.range.from,
+        end: statement.range.to,
+        period: statement.period,
+        kwh: statement.energy.kwh,
+        estimatedKwh: statement.energy.estimatedKwh,
+        priced: statement.priced,
+        prices: statement.prices,
+        cost: statement.bill?.monthToDate.total ?? null,
+        projectedCost: statement.bill?.projection?.total ?? null,
+        energyCost: statement.energyCost.toDate,
+        projectedEnergyCost: statement.energyCost.projection,
+        powerFactor: statement.powerFactor,
       },
       demand: { windowStart: instant(row.window_start), kw: row.window_kw === null ? null : round(row.window_kw, 2), contractedKw: row.contracted },
       lastReadingEnd: lastEnd === null ? null : new Date(lastEnd).toISOString(),
-    };
-  });
+    });
+  }
+  return summaries;
 }
 
 /** The usage query (from, to, bucket); the console's series span at most `maxSeriesDays`, a month of 5-minute buckets and then some. */

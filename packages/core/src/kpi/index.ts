@@ -1,17 +1,15 @@
 /**
  * KPI math (pure): a factory's month from its 15-minute windows and meter days — kWh and cost per
  * day, shift, line and TOU period; energy per unit produced (ISO 50001 EnPI); load factor; power
- * factor; share of energy in punta; peak 15-minute demand against contracted demand; month-to-date
- * bill and month-end projection (through the billing engine); CO2e with the month's published grid
- * factor (Emission). The figures' definitions are Figures'; `coverage` says what they stand on.
- * Per-reading cost is provisional; the bill figures come from the tariff, computed exactly.
+ * factor; share of energy in punta; peak 15-minute demand against contracted demand; CO2e with the
+ * month's published grid factor (Emission). The figures' definitions are Figures'; `coverage` says what
+ * they stand on. Per-reading cost is provisional; the bill so far and its projection are the
+ * Statement's (KpiReport adds them), the one read model the overview and the close share.
  */
 import Decimal from "decimal.js";
 import { z } from "zod";
-import { type Bill, BillError, compute as computeBill, flat as flatBill } from "../billing/index";
-import type { Tariff } from "../tariff";
-import { DEMAND_SHIFT, toInstant, toLocal } from "../tariff/periods";
-import { Plan, TariffError } from "../tariff/plan";
+import { BillingPeriod } from "../billing/period";
+import { toLocal } from "../tariff/periods";
 import type { MeterDay, Window } from "../timeseries/index";
 import { WattflowError } from "../util/error";
 import { Instant } from "../util/instant";
@@ -20,10 +18,30 @@ import { Figures } from "./figures";
 
 export * as Kpi from "./index";
 
-export const Query = z.object({
-  month: Instant.monthSchema("month"),
-  gridFactor: z.coerce.number({ error: "gridFactor must be a number (kg CO2e per kWh)" }).min(0).max(5).optional(),
-});
+/** `?month=YYYY-MM`, required (the allocation of a month's bill). */
+export const MonthQuery = z.object({ month: Instant.monthSchema("month") });
+
+/**
+ * `?month=YYYY-MM` (the billing period CFE labels with that month) or `?period=current|YYYY-MM` (current: the
+ * period today's local date is in; neither given: current); `gridFactor` kg CO2e per kWh.
+ */
+export const Query = z
+  .object({
+    month: Instant.monthSchema("month").optional(),
+    period: z
+      .string()
+      .superRefine((value, ctx) => {
+        if (value === "current") return;
+        const result = Instant.parseMonth(value);
+        if (!result.ok) ctx.addIssue({ code: "custom", message: `period is current or a month YYYY-MM: ${result.message}` });
+      })
+      .optional(),
+    gridFactor: z.coerce.number({ error: "gridFactor must be a number (kg CO2e per kWh)" }).min(0).max(5).optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.month !== undefined && query.period !== undefined && query.month !== query.period)
+      ctx.addIssue({ code: "custom", path: ["period"], message: `give month or period, not both (month ${query.month}, period ${query.period})` });
+  });
 export type Query = z.infer<typeof Query>;
 
 /** A shift: local hours [from, to), crossing midnight when `to` ≤ `from`. */
@@ -36,7 +54,10 @@ export const defaultShifts: Shift[] = [
 ];
 
 export type Input = {
+  /** The month label (YYYY-MM): the grid emission factor's year. */
   month: string;
+  /** The local dates [start, end) the figures cover: the factory's billing period (default: the calendar month). */
+  period?: BillingPeriod.Period;
   timeZone: string;
   /** The KPI's "now": month-to-date figures stop here, and the projection scales from it. */
   now: Date;
@@ -47,7 +68,6 @@ export type Input = {
   meters: readonly { id: string; line: string }[];
   /** Units produced per line and local day in the month (imported production data; shifts may repeat a day). */
   production: readonly Figures.ProductionDay[];
-  tariff: Tariff.Version | undefined;
   /** kg CO2e per kWh for every month; without it, the month's published factor (Emission.forMonth). */
   gridFactorKgPerKwh?: number;
   /** The utility's billing meter, when the factory has one: it alone decides the power factor if it measures kVArh. */
@@ -55,16 +75,17 @@ export type Input = {
   shifts?: readonly Shift[];
 };
 
-type Amount = { kwh: number; cost: string };
+/** `cost` is null when the span is not priced (KpiReport: no tariff in force), never 0.00. */
+type Amount = { kwh: number; cost: string | null };
 
 export type Kpis = {
   month: string;
   timeZone: string;
   currency: string;
-  /** [from, to) of the local month, and how far the data reaches (the earlier of now and the month's end). */
+  /** [from, to) of the local month or billing period, and how far the data reaches (the earlier of now and its end). */
   range: { from: string; to: string; asOf: string; complete: boolean };
   /** `estimatedKwh` of `kwh` was spread from gap readings, not measured (share: estimatedKwh ÷ kWh). */
-  totals: { kwh: number; kvarh: number | null; cost: string; windows: number; estimatedKwh: number; estimatedShare: number };
+  totals: { kwh: number; kvarh: number | null; cost: string | null; windows: number; estimatedKwh: number; estimatedShare: number };
   byDay: (Amount & { day: string })[];
   byShift: (Amount & { shift: string })[];
   /** `units` and `kwhPerUnit` over the line's days with production rows (see `energyPerUnit`). */
@@ -92,8 +113,6 @@ export type Kpis = {
   /** CO2e of the month's kWh with the grid factor used: the year it was published for (null: given in the request) and its source. */
   co2e: { kg: number; factorKgPerKwh: number; factorYear: number | null; source: string };
   coverage: Coverage;
-  /** Bills flag `estimated` when the month's prices were not yet published. */
-  bill: { monthToDate: Bill; projection: Bill } | { unavailable: string };
 };
 
 /** What the figures stand on: 15-minute windows with data of those elapsed, and the meters each figure used. */
@@ -123,15 +142,8 @@ export class KpiError extends WattflowError {
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 const pad = (value: number) => String(value).padStart(2, "0");
 
-/** The instants of the local month [first day 00:00, next month's first day 00:00). */
-export function monthRange(month: string, timeZone: string): { from: Date; to: Date } {
-  const year = Number(month.slice(0, 4));
-  const number = Number(month.slice(5, 7));
-  const from = toInstant({ year, month: number, day: 1, hour: 0, minute: 0 }, timeZone);
-  const to = toInstant({ year: number === 12 ? year + 1 : year, month: number === 12 ? 1 : number + 1, day: 1, hour: 0, minute: 0 }, timeZone);
-  if (from === null || to === null) throw new KpiError(`local midnight does not exist in ${timeZone} at a boundary of ${month}`);
-  return { from: new Date(from), to: new Date(to) };
-}
+/** The instants of the local month [first day's start, next month's first day's start) (BillingPeriod.monthRange: one rule for a skipped midnight). */
+export const monthRange = BillingPeriod.monthRange;
 
 function shiftOf(shifts: readonly Shift[], hour: number): string {
   for (const shift of shifts) {
@@ -156,10 +168,8 @@ const amounts = (map: Map<string, { kwh: number; cost: Decimal }>) =>
  * @example Kpi.compute({ month: "2026-03", timeZone: "America/Mexico_City", now, windows, meterDays, meters, production, tariff, … })
  */
 export function compute(input: Input): Kpis {
-  const { from, to } = monthRange(input.month, input.timeZone);
+  const { from, to } = BillingPeriod.range(input.period ?? BillingPeriod.cycle(input.month, null), input.timeZone);
   const asOf = new Date(Math.max(from.getTime(), Math.min(input.now.getTime(), to.getTime())));
-  const elapsedHours = (asOf.getTime() - from.getTime()) / 3_600_000;
-  const monthHours = (to.getTime() - from.getTime()) / 3_600_000;
   const shifts = input.shifts ?? defaultShifts;
   const co2 = Emission.choose(input.month, input.gridFactorKgPerKwh);
 
@@ -263,80 +273,5 @@ export function compute(input: Input): Kpis {
       },
       powerFactor: { meters: pf.meters, leftOut: pf.leftOut, billingMeter: pf.billingMeter },
     },
-    bill: bills(input, windows, { elapsedHours, monthHours, cost, kwh, estimatedKwh }),
   };
-}
-
-/** A window's measured kWh (what demand counts). */
-
-function nextMonth(month: string): string {
-  const year = Number(month.slice(0, 4));
-  const number = Number(month.slice(5, 7));
-  return number === 12 ? `${year + 1}-01` : `${year}-${pad(number + 1)}`;
-}
-
-/** Month to date through the billing engine, and the month-end projection: energy scaled by time, demand as measured so far. */
-function bills(
-  input: Input,
-  windows: readonly Window[],
-  so: { elapsedHours: number; monthHours: number; cost: Decimal; kwh: number; estimatedKwh: number },
-): Kpis["bill"] {
-  const definition = input.tariff?.definition;
-  if (!definition) return { unavailable: "the factory has no tariff in force this month" };
-  if (so.elapsedHours <= 0) return { unavailable: "the month has not started" };
-  const scale = so.monthHours / so.elapsedHours;
-  if (definition.kind === "flat") {
-    const flat = (kwh: number, amount: Decimal, estimatedKwh: number): Bill =>
-      flatBill(String(round(kwh, 6)), definition.energyPrice, amount, String(round(estimatedKwh, 6)));
-    return {
-      monthToDate: flat(so.kwh, so.cost, so.estimatedKwh),
-      projection: flat(so.kwh * scale, new Decimal(definition.energyPrice).times(so.kwh * scale), so.estimatedKwh),
-    };
-  }
-  try {
-    return tariffBills(definition, input, windows, scale);
-  } catch (error) {
-    // A tariff without prices for the month, or a period the engine cannot bill: say so, keep the other KPIs.
-    if (error instanceof BillError || error instanceof TariffError) return { unavailable: error.message };
-    throw error;
-  }
-}
-
-function tariffBills(definition: Exclude<Tariff.Definition, { kind: "flat" }>, input: Input, windows: readonly Window[], scale: number): Kpis["bill"] {
-  const period = { start: `${input.month}-01`, end: `${nextMonth(input.month)}-01` };
-  const plan = Plan.of(definition);
-  const calendar = plan.calendar(input.timeZone);
-  const kwh: Record<string, number> = Object.fromEntries(plan.schedule.periods.map((name) => [name, 0]));
-  const demandKw: { max: number } & Record<string, number> = { max: 0 };
-  let kvarh: number | undefined;
-  let kwhWithKvarh = 0;
-  for (const window of windows) {
-    const code = calendar.codeAt(window.start.getTime());
-    const energyPeriod = plan.schedule.periods[code % DEMAND_SHIFT] as string;
-    const demandPeriod = plan.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string;
-    kwh[energyPeriod] = (kwh[energyPeriod] ?? 0) + window.kwh * scale;
-    const kw = Figures.demandKw(Figures.measuredKwh(window));
-    demandKw.max = Math.max(demandKw.max, kw);
-    demandKw[demandPeriod] = Math.max(demandKw[demandPeriod] ?? 0, kw);
-    if (window.kvarh !== null) kvarh = (kvarh ?? 0) + window.kvarh * scale;
-    kwhWithKvarh += window.kwhWithKvarh * scale;
-  }
-  // A 15-minute window as one measured 900-second reading: the engine spreads it over its three 5-minute
-  // slots, so aligned 15-minute demand is exact (a rolling window would see the spread, not the readings).
-  // Its estimated energy is a second reading that counts as energy, never as demand.
-  const readings = windows.flatMap((window) => {
-    const measured = {
-      start: window.start,
-      seconds: 900,
-      kwh: Figures.measuredKwh(window),
-      kvarh: window.kvarh,
-      kwhWithKvarh: window.kwhWithKvarh,
-      quality: "measured" as const,
-    };
-    const estimated = window.estimatedKwh ?? 0;
-    return estimated > 0 ? [measured, { start: window.start, seconds: 900, kwh: estimated, quality: "estimated" as const }] : [measured];
-  });
-  const monthToDate = computeBill({ definition, timeZone: input.timeZone, period, usage: { readings } });
-  const projection = computeBill({ definition, timeZone: input.timeZone, period, usage: { kwh, kvarh, kwhWithKvarh, demandKw } });
-  return { monthToDate, projection };
 }

@@ -1,64 +1,98 @@
 /**
- * A factory's month of KPIs, gathered: 15-minute windows and meter days from the time-series port
- * (InfluxDB, or DuckDB over the lake), meters and lines, production, and the tariff in force, then
- * `Kpi.compute`. Org-scoped: another organization's factory is "not found".
+ * A factory's KPIs for a billing period, gathered: 15-minute windows and meter days from the time-series port
+ * (InfluxDB, or DuckDB over the lake), meters and lines, production, then `Kpi.compute`; the period, the bill so
+ * far and its projection are the Statement's (the read model the overview and the close share). Org-scoped:
+ * another organization's factory is "not found".
  */
+import type { Bill } from "../billing";
+import { BillingPeriod } from "../billing/period";
 import { Factory } from "../factory";
 import { Meter } from "../meter";
 import { Production } from "../production";
-import { Tariff } from "../tariff";
-import { TariffStore } from "../tariff/store";
+import { Statement } from "../statement";
 import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
-import { compute, type Kpis, monthRange, type Query } from "./index";
+import { compute, type Kpis, type Query } from "./index";
 
 export * as KpiReport from "./report";
 
+export type Report = Omit<Kpis, "month"> & {
+  factoryId: string;
+  /** The month label of the billing period (YYYY-MM). */
+  month: string;
+  basis: "billing-meters" | "all-meters";
+  /** The billing period: local dates [start, end) in the factory's zone, its label, and where its dates come from. */
+  period: { label: string; start: string; end: string; source: Statement.Statement["periodSource"] };
+  /** False when no tariff is in force over the period: every cost is null, never 0.00. */
+  priced: boolean;
+  /** Whether the period's prices are CFE's published ones or estimated from the latest; null when not priced. */
+  prices: Statement.Statement["prices"];
+  /** The read model: energy, energy-only cost by period, demand, PF, bill so far and projection. */
+  statement: Statement.Statement;
+  /** The statement's bill so far and projection (null before the period starts), or why there is none. */
+  bill: { monthToDate: Bill.Bill; projection: Bill.Bill | null } | { unavailable: string };
+};
+
 /**
- * The KPIs of a factory's local month as of `now`. `basis` says which meters the factory-wide figures (totals,
- * demand, bill to date) sum: its billing meters when it has any, else every meter.
- * @example await KpiReport.month(actor.organizationId, "fac_…", { month: "2026-03" })
+ * The KPIs of a factory's billing period as of `now`: `?period=current|YYYY-MM` or `?month=YYYY-MM` (the period CFE
+ * labels with that month: the imported utility bill's reading dates, else the factory's cycle day, else the
+ * calendar month; neither: current). `basis` says which meters the factory-wide figures (totals, demand, bill) sum:
+ * its billing meters when it has any, else every meter.
+ * @throws VisibleError `factory.not_found` (404); EmissionFactorError (400 at `month`) before 2020 without `gridFactor`.
+ * @example await KpiReport.month(actor.organizationId, "fac_…", { period: "current" })
  */
-export async function month(
-  organizationId: string,
-  factoryId: string,
-  query: Query,
-  now = new Date(),
-): Promise<Kpis & { factoryId: string; basis: "billing-meters" | "all-meters" }> {
+export async function month(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Report> {
   const factory = await Factory.get(organizationId, factoryId);
   if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
-  const { from, to } = monthRange(query.month, factory.timeZone);
+  const statement = await Statement.of(factoryId, query.period ?? query.month ?? "current", now);
+  const { from, to } = BillingPeriod.range(statement.period, factory.timeZone);
   const series = await TimeSeries.use();
   const range = { factoryId, from, to };
   const meters = await Meter.listByFactory(factoryId);
   const usage = await series.usage({ ...range, timeZone: factory.timeZone });
-  // The factory's figures and its bill come from the meters at the point of supply when it has them (sub-meters
-  // measure the same energy again); per-line figures keep every meter's days.
+  // The factory's figures come from the meters at the point of supply when it has them (sub-meters measure the
+  // same energy again); per-line figures keep every meter's days.
   const billing = meters.filter((meter) => meter.role === "billing").map((meter) => meter.id);
-  const basis = billing.length > 0 ? "billing-meters" : "all-meters";
   const windows = billing.length > 0 ? await series.windows({ ...range, meterIds: billing }) : usage.windows;
-  const meterDays = usage.meterDays;
-  const production = await Production.days(factoryId, `${query.month}-01`, lastDayOf(query.month));
-  const versions = (await TariffStore.versions([factoryId])).get(factoryId) ?? [];
+  const lastDay = new Date(Date.parse(`${statement.period.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  const production = await Production.days(factoryId, statement.period.start, lastDay);
   const kpis = compute({
-    month: query.month,
+    month: statement.label,
+    period: statement.period,
     timeZone: factory.timeZone,
     now,
-    currency: factory.currency,
+    currency: statement.currency,
     contractedDemandKw: factory.contractedDemandKw,
     windows,
-    meterDays,
+    meterDays: usage.meterDays,
     meters: meters.map((meter) => ({ id: meter.id, line: meter.line })),
     production,
-    tariff: Tariff.inForce(versions, from),
     gridFactorKgPerKwh: query.gridFactor,
     billingMeterId: billing.length === 1 ? billing[0] : null,
   });
-  return { factoryId, basis, ...kpis };
+  const figures = statement.priced ? kpis : withoutCosts(kpis);
+  return {
+    factoryId,
+    basis: statement.basis,
+    ...figures,
+    month: statement.label,
+    period: { label: statement.label, start: statement.period.start, end: statement.period.end, source: statement.periodSource },
+    priced: statement.priced,
+    prices: statement.prices,
+    statement,
+    bill: statement.bill ?? { unavailable: statement.unpriced ?? "not priced" },
+  };
 }
 
-/** The month's last day, YYYY-MM-DD. */
-function lastDayOf(month: string): string {
-  const days = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).getUTCDate();
-  return `${month}-${String(days).padStart(2, "0")}`;
+/** The figures with every per-reading cost null: an unpriced span has no cost, not a cost of 0.00. */
+function withoutCosts(kpis: Kpis): Kpis {
+  const none = <T extends { cost: string | null }>(rows: T[]) => rows.map((row) => ({ ...row, cost: null }));
+  return {
+    ...kpis,
+    totals: { ...kpis.totals, cost: null },
+    byDay: none(kpis.byDay),
+    byShift: none(kpis.byShift),
+    byLine: none(kpis.byLine),
+    byPeriod: none(kpis.byPeriod),
+  };
 }

@@ -1,11 +1,11 @@
 /** Production output per line and local day (and shift): loaded from customer files, joined with energy for KPIs. */
 import { eq, sql } from "drizzle-orm";
+import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import type { ProductionRow } from "../import/rows";
 import { Figures } from "../kpi/figures";
 import { meterTable } from "../meter/meter.sql";
-import { toInstant } from "../tariff/periods";
 import { PostgresTimeSeries } from "../timeseries/postgres";
 
 export * as Production from "./index";
@@ -67,13 +67,9 @@ export async function days(factoryId: string, fromDay: string, toDay: string): P
 export async function energyPerUnit(factoryId: string, from: string, to: string): Promise<Figures.EnergyPerUnit> {
   const [factory] = await Database.use().select({ timeZone: factoryTable.timeZone }).from(factoryTable).where(eq(factoryTable.id, factoryId));
   if (!factory) throw new Error(`factory ${factoryId} not found`);
-  const midnight = (day: string) =>
-    new Date(
-      toInstant({ year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)), hour: 0, minute: 0 }, factory.timeZone) ??
-        Date.parse(`${day}T00:00:00Z`),
-    );
   const next = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  const meterDays = await new PostgresTimeSeries().meterDays({ factoryId, from: midnight(from), to: midnight(next), timeZone: factory.timeZone });
+  const span = BillingPeriod.range({ start: from, end: next }, factory.timeZone);
+  const meterDays = await new PostgresTimeSeries().meterDays({ factoryId, from: span.from, to: span.to, timeZone: factory.timeZone });
   const meters = await Database.use().select({ id: meterTable.id, line: meterTable.line }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
   return Figures.energyPerUnit({ production: await days(factoryId, from, to), meterDays, lineOf: new Map(meters.map((meter) => [meter.id, meter.line])) });
 }

@@ -101,6 +101,32 @@ export function toInstant(local: Local, timeZone: string): number | null {
   return found;
 }
 
+/**
+ * The first instant of a local date in `timeZone`, epoch ms: its midnight, or, where the clocks skip
+ * midnight (America/Santiago and America/Havana spring forward at 00:00; Mexico has had no DST since
+ * the 2022 Ley de los Husos Horarios, its northern border municipalities follow US DST at 02:00), the
+ * instant the day begins after the jump, so the day before ends exactly where this one starts and no
+ * instant falls in neither. The one rule for day, month and billing-period bounds (BillingPeriod.range).
+ * @example dayStart({ year: 2026, month: 9, day: 6 }, "America/Santiago") → Date.parse("2026-09-06T04:00:00Z") (local 01:00)
+ */
+export function dayStart(date: { year: number; month: number; day: number }, timeZone: string): number {
+  const midnight = toInstant({ ...date, hour: 0, minute: 0 }, timeZone);
+  if (midnight !== null) return midnight;
+  // Midnight was skipped: the earliest instant whose local wall time is at or past it (wall time only jumps forward here).
+  const wall = Date.UTC(date.year, date.month - 1, date.day);
+  const reached = (ms: number) => ms + offsetAt(ms, timeZone) >= wall;
+  let low = wall - offsetAt(wall - DAY_MS, timeZone) - DAY_MS;
+  let high = wall - offsetAt(wall - DAY_MS, timeZone);
+  while (!reached(high)) high += 3_600_000;
+  while (high - low > 1000) {
+    const middle = Math.floor((low + high) / 2000) * 1000;
+    if (middle <= low || middle >= high) break;
+    if (reached(middle)) high = middle;
+    else low = middle;
+  }
+  return high;
+}
+
 /** The day of the month a date rule falls on in `year`. */
 export function dayOf(rule: DateRule, year: number): number {
   return "day" in rule ? rule.day : Holidays.nthWeekday(year, rule.month, rule.weekday, rule.nth);

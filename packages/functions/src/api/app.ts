@@ -7,6 +7,7 @@ import { Factory } from "@wattflow/core/factory";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Quarantine } from "@wattflow/core/quarantine";
+import { Priced } from "@wattflow/core/statement/priced";
 import { Usage } from "@wattflow/core/usage";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";
@@ -54,7 +55,7 @@ const factories = new Hono()
   .get("/", async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
   // A query validator, not a parse in the handler, so the console's typed client knows the query.
   .get("/:id/usage", query(Usage.Query, "usage.invalid_query"), async (c) =>
-    c.json(await Usage.factory(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
+    c.json(await Priced.usage(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
   );
 
 const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });

@@ -9,6 +9,7 @@ import { Enrollment } from "@wattflow/core/device/enrollment";
 import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
+import { Priced } from "@wattflow/core/statement/priced";
 import { Hono } from "hono";
 import { actorAuth, requireRole } from "./auth";
 import { json, query } from "./input";
@@ -22,7 +23,7 @@ export const consoleRoutes = new Hono()
   .use(actorAuth)
   .get("/overview", async (c) => c.json({ factories: await Dashboard.overview(c.get("actor").organizationId) }))
   .get("/factories/:id", query(Dashboard.SeriesQuery, "series.invalid_query"), async (c) =>
-    c.json(await Dashboard.series(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
+    c.json(await Priced.series(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
   )
   .get("/factories/:id/tariffs", async (c) => c.json(await Onboarding.tariffs(c.get("actor").organizationId, c.req.param("id"))))
   .get("/factories/:id/bills", async (c) => c.json({ bills: await Onboarding.bills(c.get("actor").organizationId, c.req.param("id")) }))

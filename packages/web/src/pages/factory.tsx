@@ -187,7 +187,7 @@ function FactoryFigures({ series }: { series: Series }) {
         </div>
         <div>
           <dt>{t("cost")}</dt>
-          <dd data-testid="range-cost">{money(series.totals.cost, factory.currency)}</dd>
+          <dd data-testid="range-cost">{series.priced ? money(series.totals.cost, factory.currency) : t("notPriced")}</dd>
         </div>
         <div>
           <dt>{t("peakDemand")}</dt>

@@ -1,9 +1,12 @@
 /** Every factory at a glance: today, the month so far and where it is heading, demand against contract, power factor. */
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
-import { money, num, percent, when } from "../format";
+import { date, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 import { ZoneNote } from "../zone";
+
+/** The last day of a period whose end date is exclusive (CFE prints the day of the next reading; we show the last day billed). */
+const lastDay = (end: string) => new Date(Date.parse(`${end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /** Alerts have no acknowledgement yet: those raised in the last day count as open. */
 const openForMs = 24 * 3600_000;
@@ -53,12 +56,18 @@ export function OverviewPage() {
                 <div>
                   <dt>{t("today")}</dt>
                   <dd data-testid="today-kwh">{num(factory.today.kwh)} kWh</dd>
-                  <dd className="sub">{money(factory.today.cost, factory.currency)}</dd>
+                  <dd className="sub">{factory.month.priced ? money(factory.today.cost, factory.currency) : t("notPriced")}</dd>
                 </div>
                 <div>
                   <dt>{t("monthToDate")}</dt>
-                  <dd data-testid="month-cost">{money(factory.month.cost, factory.currency)}</dd>
+                  <dd data-testid="month-cost">{factory.month.priced ? money(factory.month.cost, factory.currency) : t("notPriced")}</dd>
+                  {factory.month.priced && (
+                    <dd className="sub" data-testid="month-energy-cost">
+                      {t("energyOnly", { amount: money(factory.month.energyCost, factory.currency) })}
+                    </dd>
+                  )}
                   <dd className="sub">{num(factory.month.kwh)} kWh</dd>
+                  <dd className="sub">{t("billingPeriod", { start: date(factory.month.period.start), end: date(lastDay(factory.month.period.end)) })}</dd>
                   {factory.month.estimatedKwh > 0 && (
                     <dd className="sub" data-testid="month-estimated">
                       {t("estimated", { kwh: num(factory.month.estimatedKwh, 1) })}
@@ -67,7 +76,9 @@ export function OverviewPage() {
                 </div>
                 <div>
                   <dt>{t("projection")}</dt>
-                  <dd>{money(factory.month.projectedCost, factory.currency)}</dd>
+                  <dd data-testid="month-projection">{factory.month.priced ? money(factory.month.projectedCost, factory.currency) : t("notPriced")}</dd>
+                  {factory.month.priced && <dd className="sub">{t("energyOnly", { amount: money(factory.month.projectedEnergyCost, factory.currency) })}</dd>}
+                  {factory.month.prices === "estimated" && <dd className="sub">{t("estimatedPrices")}</dd>}
                 </div>
                 <div>
                   <dt>{t("powerFactor")}</dt>

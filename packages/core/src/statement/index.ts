@@ -1,0 +1,458 @@
+/**
+ * The statement: a factory's billing period so far and its projection to the period's end — the one read
+ * model for "what will this period's bill be" (issues 13, 14, 16). The console's overview, `GET
+ * /v1/factories/:id/kpis` and the monthly close all read it, so they cannot disagree: the close is the
+ * statement of a period that has ended.
+ *
+ * Why its own domain and not `kpi`: `kpi` is pure math over 15-minute windows from the time-series port
+ * (InfluxDB or the lake), which may lag the database; a bill must come from the readings the close bills
+ * (the `reading` table, the billing meters only), through the same `Bill` engine, priorPeaks and contract.
+ * The KPIs keep their breakdowns (per day, shift, line) and take their bill figures from here.
+ */
+import Decimal from "decimal.js";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { Bill, BillingPeriod } from "../billing";
+import { billTable } from "../close/bill.sql";
+import { Config } from "../config";
+import { Database } from "../database";
+import { factoryTable } from "../factory/factory.sql";
+import { Figures } from "../kpi/figures";
+import { meterTable } from "../meter/meter.sql";
+import { Definition, inForce, type Version } from "../tariff/index";
+import { monthKeyOf, monthOfKey, Plan, TariffError } from "../tariff/plan";
+import { tariffTable } from "../tariff/tariff.sql";
+
+export * as Statement from "./index";
+
+/** Which period: `current` (the one today's local date is in) or a month label YYYY-MM (the period CFE bills as that month). */
+export type Which = "current" | string;
+
+/** The factory fields the statement depends on (a `factoryTable` row has them). */
+export type FactoryRow = typeof factoryTable.$inferSelect;
+
+/** kWh, kVArh and kWh-with-kVArh summed over the basis meters per stored interval (start, seconds, quality). */
+export type Slot = Bill.Reading & { kwh: number; kvarh: number | null; kwhWithKvarh: number; readings: number };
+
+export type Basis = "billing-meters" | "all-meters";
+
+export type Statement = {
+  factoryId: string;
+  /** The month CFE labels the period with (BillingPeriod.cycle; a utility bill's reading dates when imported). */
+  label: string;
+  /** Local dates in the factory's zone, end exclusive (CFE prints the end's date as the period's last reading). */
+  period: BillingPeriod.Period;
+  /** Where the period comes from: the imported utility bill's reading dates, the factory's cycle day, or the calendar month. */
+  periodSource: "utility-bill" | "cycle-day" | "calendar-month";
+  timeZone: string;
+  currency: string;
+  /** Instants: [from, to) of the period, `asOf` = now clamped to it; `complete` once asOf reaches `to`. */
+  range: { from: string; to: string; asOf: string; complete: boolean };
+  basis: Basis;
+  /** False when no tariff is in force over the period or it has no prices for it: every money field is then null, never 0. */
+  priced: boolean;
+  /** Why not priced (null when priced). */
+  unpriced: string | null;
+  /** `estimated`: the period's price month has no published prices yet, the latest stand in. Null when not priced. */
+  prices: "published" | "estimated" | null;
+  /** kWh so far; `estimatedKwh` of it spread from gap readings; share = estimated ÷ kWh. */
+  energy: { kwh: number; measuredKwh: number; estimatedKwh: number; estimatedShare: number; readings: number };
+  /**
+   * The energy-only cost (the bill's energy lines, MXN, before fixed, demand, PF, IVA and DAP), per TOU period
+   * (null: a tariff without periods) and its projection by the same rule as the bill's.
+   */
+  energyCost: { toDate: string | null; projection: string | null; byPeriod: { period: string | null; kwh: number; cost: string | null }[] };
+  /** kW: the highest measured 15-minute demand so far, the highest in punta (null without TOU periods), and the kW the bill charges. */
+  demand: { maxKw: number | null; puntaKw: number | null; billedKw: { capacity: string | null; distribution: string | null } };
+  /** kWh / √(kWh² + kVArh²) of the readings that measure kVArh (Figures.powerFactor); null when none do. */
+  powerFactor: number | null;
+  /** The bill so far and projected to the period's end (`project`); null when not priced. */
+  bill: { monthToDate: Bill.Bill; projection: Bill.Bill | null } | null;
+};
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** Something the statement cannot be made for, said so a person can fix it (a factory that does not exist). */
+export class StatementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StatementError";
+  }
+}
+
+/**
+ * The billing period labelled `label` (YYYY-MM) for a factory: the reading dates of the utility bill imported for
+ * that month when it has them, else the factory's cycle day (`BillingPeriod.cycle`), else the calendar month.
+ * @throws StatementError when `label` is not YYYY-MM.
+ */
+export async function periodOf(
+  factory: { id: string; billingCycleDay: number | null },
+  label: string,
+): Promise<{ period: BillingPeriod.Period; source: Statement["periodSource"] }> {
+  if (!monthPattern.test(label)) throw new StatementError(`month ${JSON.stringify(label)} is not YYYY-MM`);
+  const [utility] = await Database.use()
+    .select({ start: billTable.periodStart, end: billTable.periodEnd })
+    .from(billTable)
+    .where(and(eq(billTable.factoryId, factory.id), eq(billTable.month, label), eq(billTable.source, "utility")));
+  if (utility?.start && utility.end) return { period: { start: utility.start, end: utility.end }, source: "utility-bill" };
+  return { period: BillingPeriod.cycle(label, factory.billingCycleDay), source: factory.billingCycleDay ? "cycle-day" : "calendar-month" };
+}
+
+/**
+ * The label and period `which` names: a month label as is; `current` the period holding `now`'s local date
+ * (the cycle's label for that date, moved one period when an imported utility bill's dates put the date in the
+ * neighbouring period).
+ */
+export async function resolve(factory: FactoryRow, which: Which, now: Date) {
+  if (which !== "current") return { label: which, ...(await periodOf(factory, which)) };
+  const today = BillingPeriod.localDate(now, factory.timeZone);
+  let label = BillingPeriod.labelOf(today, factory.billingCycleDay);
+  let found = await periodOf(factory, label);
+  if (today < found.period.start) label = BillingPeriod.previousMonth(label);
+  else if (today >= found.period.end) label = BillingPeriod.nextMonth(label);
+  if (label !== BillingPeriod.labelOf(today, factory.billingCycleDay)) found = await periodOf(factory, label);
+  return { label, ...found };
+}
+
+/** Tariff versions read fresh (not through TariffStore's cache: a price import may have changed them a moment ago). */
+export async function versionsOf(factoryId: string): Promise<Version[]> {
+  const rows = await Database.use().select().from(tariffTable).where(eq(tariffTable.factoryId, factoryId));
+  return rows.map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) }));
+}
+
+/**
+ * The tariff a period is billed on: the version in force at its start, else (a tariff set up mid-period) the
+ * first one in force before `until`. Undefined: the period is not priced.
+ */
+export function tariffOf(versions: readonly Version[], from: Date, until: Date): Version | undefined {
+  return inForce(versions, from) ?? versions.filter((version) => version.effectiveFrom < until).sort((a, b) => +a.effectiveFrom - +b.effectiveFrom)[0];
+}
+
+/**
+ * The maximum demand of the factory's earlier closed bills (`wattflow`, the months before `label` within the
+ * longest ratchet lookback a tariff may have), for the tariff's demand ratchets.
+ */
+export async function priorPeaks(factoryId: string, label: string): Promise<Bill.PriorPeak[]> {
+  const key = monthKeyOf(label);
+  const rows = await Database.use()
+    .select({ month: billTable.month, kw: billTable.peakDemandKw })
+    .from(billTable)
+    .where(
+      and(
+        eq(billTable.factoryId, factoryId),
+        eq(billTable.source, "wattflow"),
+        lt(billTable.month, label),
+        gte(billTable.month, monthOfKey(key - Config.ratchetMaxLookbackMonths)),
+      ),
+    );
+  return rows.flatMap((row) => (row.kw === null ? [] : [{ month: row.month, kw: Number(row.kw) }]));
+}
+
+/**
+ * The factory's stored readings in [from, to), summed over its billing meters (every meter when none is marked
+ * billing: `basis`) per interval start, length and quality — what the bill engine needs, a few thousand rows a
+ * month whatever the number of meters.
+ */
+export async function slots(factoryId: string, from: Date, to: Date): Promise<{ basis: Basis; slots: Slot[] }> {
+  const db = Database.use();
+  const billing = await db
+    .select({ id: meterTable.id })
+    .from(meterTable)
+    .where(and(eq(meterTable.factoryId, factoryId), eq(meterTable.role, "billing")));
+  const basis: Basis = billing.length > 0 ? "billing-meters" : "all-meters";
+  const onlyBilling = basis === "billing-meters" ? sql`and meter_id in (select id from meter where factory_id = ${factoryId} and role = 'billing')` : sql``;
+  const result = await db.execute(sql`
+    select interval_start as start, interval_seconds as seconds, quality, sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh,
+      coalesce(sum(${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))}), 0)::float8 as kwh_with_kvarh, count(*)::int as readings
+    from reading
+    where factory_id = ${factoryId} and interval_start >= ${from.toISOString()}::timestamptz and interval_start < ${to.toISOString()}::timestamptz ${onlyBilling}
+    group by 1, 2, 3 order by 1, 2, 3`);
+  const rows = (
+    result as unknown as {
+      rows: {
+        start: Date | string;
+        seconds: number;
+        quality: "measured" | "estimated";
+        kwh: number;
+        kvarh: number | null;
+        kwh_with_kvarh: number;
+        readings: number;
+      }[];
+    }
+  ).rows;
+  return {
+    basis,
+    slots: rows.map((row) => ({
+      start: new Date(row.start),
+      seconds: row.seconds,
+      quality: row.quality,
+      kwh: row.kwh,
+      kvarh: row.kvarh,
+      kwhWithKvarh: row.kwh_with_kvarh,
+      readings: row.readings,
+    })),
+  };
+}
+
+export type Input = {
+  factoryId: string;
+  label: string;
+  period: BillingPeriod.Period;
+  periodSource: Statement["periodSource"];
+  timeZone: string;
+  currency: string;
+  contract: Bill.Contract;
+  /** The statement's "now": figures stop here and the projection scales from it. */
+  now: Date;
+  version: Version | undefined;
+  basis: Basis;
+  slots: readonly Slot[];
+  priorPeaks: readonly Bill.PriorPeak[];
+};
+
+/**
+ * The statement from its inputs (pure). Bill so far: `Bill.compute` over the summed readings of [from, asOf) — the
+ * close's inputs exactly, so at the period's end it is the bill the close stores.
+ *
+ * Projection rule: the same bill over the whole period with every kWh and kVArh so far scaled by (period hours ÷
+ * elapsed hours), elapsed = asOf − from; so each TOU period keeps its share and tiers fill in time order; demand
+ * (and so capacity, distribution and ratchets) stays as measured so far, a peak not reached yet is not guessed.
+ * The scaled-up energy enters as estimated energy (it never sets demand), so the projection's `estimatedKwh`
+ * says how much of it is extrapolated. Once the period is complete the projection is the bill.
+ * A tariff without prices for the period, or a period the engine refuses (BillError), makes the statement
+ * `priced: false` with the reason (and the input's path) in `unpriced`.
+ */
+export function compute(input: Input): Statement {
+  const { from, to } = BillingPeriod.range(input.period, input.timeZone);
+  const asOf = new Date(Math.max(from.getTime(), Math.min(input.now.getTime(), to.getTime())));
+  const complete = asOf.getTime() >= to.getTime();
+  let kwh = 0;
+  let estimatedKwh = 0;
+  let kvarh: number | null = null;
+  let kwhWithKvarh = 0;
+  let readings = 0;
+  const windows = new Map<number, number>();
+  for (const slot of input.slots) {
+    kwh += slot.kwh;
+    readings += slot.readings;
+    if (slot.quality === "estimated" || (slot.seconds > 300 && slot.quality !== "measured")) estimatedKwh += slot.kwh;
+    else {
+      // Measured energy alone sets demand (an estimate never does): 15-minute windows aligned to :00/:15/:30/:45.
+      const parts = slot.seconds / 300;
+      for (let part = 0; part < parts; part++) {
+        const window = Math.floor((slot.start.getTime() + part * 300_000) / 900_000) * 900_000;
+        windows.set(window, (windows.get(window) ?? 0) + slot.kwh / parts);
+      }
+    }
+    if (slot.kvarh !== null) kvarh = (kvarh ?? 0) + slot.kvarh;
+    kwhWithKvarh += slot.kwhWithKvarh;
+  }
+  let maxKw: number | null = null;
+  let puntaKw: number | null = null;
+  const definition = input.version?.definition;
+  let calendar: ReturnType<ReturnType<typeof Plan.of>["calendar"]> | undefined;
+  let planProblem: string | undefined;
+  if (definition && definition.kind !== "flat") {
+    try {
+      calendar = Plan.of(definition).calendar(input.timeZone);
+    } catch (error) {
+      // A tariff with no price table: not priced, said so below; the energy and demand still count.
+      if (!(error instanceof TariffError)) throw error;
+      planProblem = error.message;
+    }
+  }
+  for (const [start, windowKwh] of windows) {
+    const kw = Figures.demandKw(windowKwh);
+    maxKw = Math.max(maxKw ?? 0, kw);
+    if (calendar && calendar.classify(start).demandPeriod === "punta") puntaKw = Math.max(puntaKw ?? 0, kw);
+  }
+  const base = {
+    factoryId: input.factoryId,
+    label: input.label,
+    period: input.period,
+    periodSource: input.periodSource,
+    timeZone: input.timeZone,
+    // A flat tariff names its own currency; CFE plans bill in the factory's.
+    currency: definition?.kind === "flat" ? definition.currency : input.currency,
+    range: { from: from.toISOString(), to: to.toISOString(), asOf: asOf.toISOString(), complete },
+    basis: input.basis,
+    energy: {
+      kwh: round(kwh, 3),
+      measuredKwh: round(kwh - estimatedKwh, 3),
+      estimatedKwh: round(estimatedKwh, 3),
+      estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
+      readings,
+    },
+    powerFactor: Figures.powerFactor({ kwh: kwhWithKvarh, kvarh }),
+  };
+  const demandOnly = { maxKw: maxKw === null ? null : round(maxKw, 3), puntaKw: puntaKw === null ? null : round(puntaKw, 3) };
+  const unpriced = (reason: string): Statement => ({
+    ...base,
+    priced: false,
+    unpriced: reason,
+    prices: null,
+    energyCost: { toDate: null, projection: null, byPeriod: byPeriodKwh(input, calendar).map((row) => ({ ...row, cost: null })) },
+    demand: { ...demandOnly, billedKw: { capacity: null, distribution: null } },
+    bill: null,
+  });
+  if (!definition) return unpriced(`no tariff is in force for ${input.factoryId} between ${input.period.start} and ${input.period.end}`);
+  if (planProblem !== undefined) return unpriced(planProblem);
+
+  const elapsed = asOf.getTime() - from.getTime();
+  const scale = elapsed > 0 ? (to.getTime() - from.getTime()) / elapsed : null;
+  let monthToDate: Bill.Bill;
+  let projection: Bill.Bill | null;
+  if (definition.kind === "flat") {
+    // A flat tariff has no demand, power factor or tax rules: the bill is its energy line.
+    const sum = (rows: readonly Slot[]) => rows.reduce((total, slot) => total.plus(new Decimal(slot.kwh).toDecimalPlaces(6)), new Decimal(0));
+    const total = sum(input.slots);
+    const estimated = sum(input.slots.filter((slot) => slot.quality === "estimated"));
+    const flat = (quantity: Decimal, estimatedQuantity: Decimal) =>
+      Bill.flat(quantity.toFixed(), definition.energyPrice, quantity.times(definition.energyPrice), estimatedQuantity.toFixed());
+    monthToDate = flat(total, estimated);
+    projection =
+      scale === null
+        ? null
+        : complete
+          ? monthToDate
+          : flat(
+              total.times(scale).toDecimalPlaces(6),
+              total
+                .times(scale - 1)
+                .plus(estimated)
+                .toDecimalPlaces(6),
+            );
+  } else {
+    const bill = (usage: readonly Bill.Reading[]) =>
+      Bill.compute({
+        definition,
+        timeZone: input.timeZone,
+        contract: input.contract,
+        period: input.period,
+        priorPeaks: input.priorPeaks,
+        usage: { readings: usage },
+      });
+    const measured: Bill.Reading[] = input.slots.map((slot) => ({
+      start: slot.start,
+      seconds: slot.seconds,
+      kwh: slot.kwh,
+      kvarh: slot.kvarh,
+      kwhWithKvarh: slot.kwhWithKvarh,
+      quality: slot.quality,
+    }));
+    try {
+      monthToDate = bill(measured);
+      if (scale === null) projection = null;
+      else if (complete || scale === 1) projection = monthToDate;
+      else {
+        const extra = scale - 1;
+        projection = bill([
+          ...measured,
+          ...input.slots.map((slot) => ({
+            start: slot.start,
+            seconds: slot.seconds,
+            kwh: slot.kwh * extra,
+            kvarh: slot.kvarh === null ? null : slot.kvarh * extra,
+            kwhWithKvarh: slot.kwhWithKvarh * extra,
+            quality: "estimated" as const,
+          })),
+        ]);
+      }
+    } catch (error) {
+      // A tariff without prices for the period, or a period the engine cannot bill: not priced, said where.
+      if (error instanceof TariffError) return unpriced(error.message);
+      if (error instanceof Bill.BillError) return unpriced(`${error.message} (${error.path})`);
+      throw error;
+    }
+  }
+  const energyOf = (bill: Bill.Bill | null) =>
+    bill === null
+      ? null
+      : bill.lines
+          .filter((line) => line.code === "energy" || line.code.startsWith("energy-"))
+          .reduce((sum, line) => sum.plus(line.amount), new Decimal(0))
+          .toFixed(2);
+  const costByPeriod = new Map<string | null, Decimal>();
+  for (const line of monthToDate.lines) {
+    if (line.code !== "energy" && !line.code.startsWith("energy-")) continue;
+    const period = line.code === "energy" ? null : line.code.slice("energy-".length).replace(/-tier\d+$/, "");
+    costByPeriod.set(period, (costByPeriod.get(period) ?? new Decimal(0)).plus(line.amount));
+  }
+  const quantity = (code: string) => monthToDate.lines.find((line) => line.code === code)?.quantity ?? null;
+  return {
+    ...base,
+    priced: true,
+    unpriced: null,
+    prices: monthToDate.estimated ? "estimated" : "published",
+    energyCost: {
+      toDate: energyOf(monthToDate),
+      projection: energyOf(projection),
+      byPeriod: byPeriodKwh(input, calendar).map((row) => ({ ...row, cost: (costByPeriod.get(row.period) ?? new Decimal(0)).toFixed(2) })),
+    },
+    demand: { ...demandOnly, billedKw: { capacity: quantity("capacity"), distribution: quantity("distribution") } },
+    bill: { monthToDate, projection },
+  };
+}
+
+/** kWh per energy period (null: a tariff without periods), each 5-minute slot by its own period. */
+function byPeriodKwh(input: Input, calendar: ReturnType<ReturnType<typeof Plan.of>["calendar"]> | undefined): { period: string | null; kwh: number }[] {
+  const kwh = new Map<string | null, number>();
+  for (const slot of input.slots) {
+    const parts = slot.seconds / 300;
+    for (let part = 0; part < parts; part++) {
+      const period = calendar ? calendar.classify(slot.start.getTime() + part * 300_000).period : null;
+      kwh.set(period, (kwh.get(period) ?? 0) + slot.kwh / parts);
+    }
+  }
+  return [...kwh.entries()]
+    .map(([period, value]) => ({ period, kwh: round(value, 3) }))
+    .sort((a, b) => (a.period === null ? 1 : b.period === null ? -1 : a.period.localeCompare(b.period)));
+}
+
+/** As of the end of whatever period is asked for: the close's "now" (a period that has ended is complete). */
+export const atPeriodEnd = new Date(8_640_000_000_000_000);
+
+/**
+ * Everything `compute` needs for a factory's period as of `now`: the period `which` names (BillingPeriod rules,
+ * the imported utility bill's reading dates first), the tariff in force (`tariffOf`), the summed readings of its
+ * billing meters, the contract and the earlier bills' peaks.
+ * @throws StatementError when the factory does not exist or `which` is not `current` or YYYY-MM.
+ */
+export async function gather(factoryId: string, which: Which, now = new Date()): Promise<Input & { factory: FactoryRow }> {
+  const [factory] = await Database.use().select().from(factoryTable).where(eq(factoryTable.id, factoryId));
+  if (!factory) throw new StatementError(`factory ${factoryId} does not exist`);
+  const { label, period, source } = await resolve(factory, which, now);
+  const { from, to } = BillingPeriod.range(period, factory.timeZone);
+  const until = new Date(Math.max(from.getTime() + 1, Math.min(now.getTime(), to.getTime())));
+  const [versions, summed, peaks] = await Promise.all([versionsOf(factory.id), slots(factory.id, from, to), priorPeaks(factory.id, label)]);
+  return {
+    factory,
+    factoryId: factory.id,
+    label,
+    period,
+    periodSource: source,
+    timeZone: factory.timeZone,
+    currency: factory.currency,
+    contract: {
+      state: factory.state,
+      municipality: factory.municipality,
+      supplyVoltage: factory.supplyVoltage,
+      contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
+    },
+    now,
+    version: tariffOf(versions, from, until),
+    basis: summed.basis,
+    slots: summed.slots,
+    priorPeaks: peaks,
+  };
+}
+
+/**
+ * A factory's statement for a billing period as of `now` (`gather`, then `compute`). Not org-scoped: callers
+ * check the factory belongs to the actor (`Factory.get`).
+ * @throws StatementError when the factory does not exist or `which` is not `current` or YYYY-MM.
+ * @example await Statement.of("fac_…", "current") → { label: "2026-03", period: { start: "2026-02-28", end: "2026-03-28" }, priced: true, bill: { monthToDate, projection }, … }
+ */
+export async function of(factoryId: string, which: Which, now = new Date()): Promise<Statement> {
+  return compute(await gather(factoryId, which, now));
+}
