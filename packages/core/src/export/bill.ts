@@ -162,7 +162,7 @@ function quantityAndPrice(line: SheetLine, currency: string): [string, string] {
     case "kWh":
     case "kW":
       return [
-        `${Format.number(line.quantity)} ${line.unit}`,
+        `${Format.quantity(line.quantity)} ${line.unit}`,
         `${Format.money(line.unitPrice, currency, Math.max(2, decimalsOf(line.unitPrice)))}/${line.unit}`,
       ];
     case "month":
@@ -216,15 +216,15 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
   let y = page.margin;
 
   const ensure = (height: number) => {
-    if (y + height <= page.height - page.margin - 24) return;
+    if (y + height <= page.height - page.margin - 8) return;
     doc.addPage();
     y = page.margin;
   };
   const heading = (text: string) => {
     ensure(30);
-    y += 8;
+    y += 6;
     doc.font("Helvetica-Bold").fontSize(11).fillColor("#000").text(text, page.margin, y, { width: body });
-    y += 16;
+    y += 15;
   };
   const pair = (label: string, value: string) => {
     ensure(14);
@@ -234,7 +234,7 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
       .fontSize(9)
       .fillColor("#000")
       .text(value, page.margin + 170, y, { width: body - 170 });
-    y += Math.max(13, doc.heightOfString(value, { width: body - 170 }) + 2);
+    y += Math.max(12, doc.heightOfString(value, { width: body - 170 }) + 1.5);
   };
   const table = (columns: Column[], rows: { cells: string[]; bold?: boolean }[]) => {
     const header = () => {
@@ -256,8 +256,8 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
     header();
     for (const row of rows) {
       doc.font(row.bold ? "Helvetica-Bold" : "Helvetica").fontSize(9);
-      const height = Math.max(13, ...row.cells.map((cell, index) => doc.heightOfString(cell, { width: (columns[index]?.width ?? 0) - 4 }) + 3));
-      if (y + height > page.height - page.margin - 24) {
+      const height = Math.max(12, ...row.cells.map((cell, index) => doc.heightOfString(cell, { width: (columns[index]?.width ?? 0) - 4 }) + 2));
+      if (y + height > page.height - page.margin - 8) {
         doc.addPage();
         y = page.margin;
         header();
@@ -328,7 +328,7 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
     );
   if (sheet.estimatedShare !== null && new Decimal(sheet.estimatedShare).gt(0))
     notice(
-      `Datos estimados: ${Format.number(new Decimal(sheet.estimatedShare).times(100).toFixed(), 2)} % de la energía (${Format.number(sheet.estimatedKwh ?? "0", 3)} kWh) se estimó repartiendo lecturas de huecos de comunicación; el resto se midió.`,
+      `Datos estimados: ${Format.number(new Decimal(sheet.estimatedShare).times(100).toFixed(), 2)} % de la energía (${Format.quantity(sheet.estimatedKwh ?? "0")} kWh) se estimó repartiendo lecturas de huecos de comunicación; el resto se midió.`,
     );
 
   heading("Consumo (kWh por periodo)");
@@ -337,13 +337,13 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
       { title: "Periodo", width: 300, align: "left" },
       { title: "kWh", width: body - 300, align: "right" },
     ],
-    [...sheet.energy.map((line) => ({ cells: [line.name, Format.number(line.kwh, 3)] })), { cells: ["Total", Format.number(sheet.totalKwh, 3)], bold: true }],
+    [...sheet.energy.map((line) => ({ cells: [line.name, Format.quantity(line.kwh)] })), { cells: ["Total", Format.quantity(sheet.totalKwh)], bold: true }],
   );
 
   heading("Demanda y factor de potencia");
-  if (factory.contractedDemandKw !== null) pair("Demanda contratada", `${Format.number(factory.contractedDemandKw, 0)} kW`);
-  if (bill.peakDemandKw !== null) pair("Demanda máxima medida", `${Format.number(bill.peakDemandKw, 3)} kW`);
-  for (const demand of sheet.billedDemand) pair(`Demanda facturable: ${demand.name}`, `${Format.number(demand.kw)} kW`);
+  if (factory.contractedDemandKw !== null) pair("Demanda contratada", `${Format.quantity(factory.contractedDemandKw)} kW`);
+  if (bill.peakDemandKw !== null) pair("Demanda máxima medida", `${Format.quantity(bill.peakDemandKw)} kW`);
+  for (const demand of sheet.billedDemand) pair(`Demanda facturable: ${demand.name}`, `${Format.quantity(demand.kw)} kW`);
   pair("Factor de potencia", bill.powerFactor === null ? "sin energía reactiva medida" : `${Format.number(bill.powerFactor, 2)} %`);
 
   heading("Conceptos");

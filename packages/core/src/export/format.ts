@@ -22,6 +22,14 @@ export function number(value: string | number, decimals: number | null = null): 
 }
 
 /**
+ * A measured quantity (kWh, kW) in es-MX digits, rounded to at most `decimals` places, without trailing zeros.
+ * @example quantity("1000") → "1,000"; quantity("2.3587654") → "2.359"
+ */
+export function quantity(value: string | number, decimals = 3): string {
+  return number(new Decimal(value).toDecimalPlaces(decimals, Decimal.ROUND_HALF_UP).toFixed());
+}
+
+/**
  * Money as printed on Mexican bills: "$" before, the currency code after, 2 decimals (or `decimals` for unit prices).
  * @example money("43725.42", "MXN") → "$43,725.42 MXN"; money("-4670.35", "MXN") → "-$4,670.35 MXN"; money("0.9715", "MXN", 4) → "$0.9715 MXN"
  */
