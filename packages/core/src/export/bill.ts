@@ -354,10 +354,14 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
       { title: "Precio unitario", width: 100, align: "right" },
       { title: "Importe", width: body - 412, align: "right" },
     ],
-    sheet.lines.map((line) => {
-      const [quantity, price] = quantityAndPrice(line, currency);
-      return { cells: [line.name, quantity, price, Format.money(line.amount, currency)], bold: line.code === "total" };
-    }),
+    [
+      ...sheet.lines.map((line) => {
+        const [quantity, price] = quantityAndPrice(line, currency);
+        return { cells: [line.name, quantity, price, Format.money(line.amount, currency)], bold: line.code === "total" };
+      }),
+      // A flat tariff's bill is its energy line alone: its total is still printed.
+      ...(sheet.lines.some((line) => line.code === "total") ? [] : [{ cells: ["Total", "", "", Format.money(bill.total, currency)], bold: true }]),
+    ],
   );
 
   if (sheet.reconciliation) {
