@@ -49,7 +49,7 @@ async function save(response: Response, out: string | undefined, binary: boolean
 function needRange(what: string, options: Options): { from: string; to: string } {
   if (!options.from || !options.to)
     throw new CliError(
-      `export ${what} needs --from and --to (ISO 8601 instants or dates, e.g. --from 2026-03-01T00:00:00-06:00 --to 2026-04-01T00:00:00-06:00)`,
+      `export ${what} needs --from and --to (ISO 8601 instants with Z or an offset, e.g. --from 2026-03-01T00:00:00-06:00 --to 2026-04-01T00:00:00-06:00)`,
     );
   return { from: options.from, to: options.to };
 }

@@ -5,7 +5,14 @@ import { useLoad } from "../hooks";
 import { useFactoryPicker } from "./picker";
 
 /** The page's words, in one place for translation (issue 16). */
-const text = { estimated: (kwh: string) => `includes ${kwh} kWh estimated (spread from gap readings), not measured` } as const;
+const text = {
+  estimated: (kwh: string) => `includes ${kwh} kWh estimated (spread from gap readings), not measured`,
+  pdf: "PDF",
+  utilityPdf: "Utility bill PDF",
+} as const;
+
+/** The bill's PDF (GET /v1/factories/:id/bills/:billId.pdf): the session cookie goes with a plain link. */
+const pdfHref = (factoryId: string, billId: string) => `/v1/factories/${encodeURIComponent(factoryId)}/bills/${encodeURIComponent(billId)}.pdf`;
 
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { selected, picker } = useFactoryPicker("bills", factoryId);
@@ -43,6 +50,16 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                   : "not closed yet"}
                 {theirs ? " · utility bill imported" : ""}
               </span>
+              {selected && ours && (
+                <a className="small" href={pdfHref(selected.id, ours.id)} download data-testid="bill-pdf">
+                  {text.pdf}
+                </a>
+              )}
+              {selected && theirs && (
+                <a className="small" href={pdfHref(selected.id, theirs.id)} download>
+                  {text.utilityPdf}
+                </a>
+              )}
             </div>
             {ours?.estimatedKwh && Number(ours.estimatedKwh) > 0 && (
               <p className="muted small" data-testid="bill-estimated">

@@ -25,7 +25,19 @@ const text = {
   noGaps: "Every slot in this range holds a measured value.",
   missing: "missing",
   loadingGaps: "Loading gaps…",
+  csv: "CSV",
+  csvReadings: "readings",
+  csvUsage: "hourly usage",
 } as const;
+
+/**
+ * Downloads of the range as CSV (GET /v1/factories/:id/exports/…): with a BOM, since people open these in Excel;
+ * the session cookie goes with a plain link.
+ */
+function csvHref(id: string, kind: "readings" | "usage", range: { from: string; to: string }): string {
+  const query = new URLSearchParams({ ...range, bom: "1", ...(kind === "usage" ? { bucket: "1h" } : {}) });
+  return `/v1/factories/${encodeURIComponent(id)}/exports/${kind}.csv?${query}`;
+}
 
 function bounds(range: Range, timeZone: string, now = new Date()): { from: string; to: string } {
   const midnight = localMidnight(now, timeZone);
@@ -72,7 +84,14 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
       </div>
       <p className="muted small">
         {factory.timeZone} · tariff {factory.tariffCode}
-        {factory.tariffZone ? ` (${factory.tariffZone})` : ""} · <a href={`#/tariffs/${id}`}>tariffs</a> · <a href={`#/bills/${id}`}>bills</a>
+        {factory.tariffZone ? ` (${factory.tariffZone})` : ""} · <a href={`#/tariffs/${id}`}>tariffs</a> · <a href={`#/bills/${id}`}>bills</a> · {text.csv}:{" "}
+        <a href={csvHref(id, "readings", bounds(range, factory.timeZone))} download data-testid="csv-readings">
+          {text.csvReadings}
+        </a>
+        ,{" "}
+        <a href={csvHref(id, "usage", bounds(range, factory.timeZone))} download data-testid="csv-usage">
+          {text.csvUsage}
+        </a>
       </p>
       {series.error && <p className="error">{series.error.message}</p>}
       {series.loading && <p className="muted small">Loading readings…</p>}
