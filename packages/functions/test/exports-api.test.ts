@@ -258,6 +258,32 @@ describe.each(Testing.lanes())("exports through the API (%s)", (lane) => {
     });
   });
 
+  it("serves the console's PDF and CSV links (plain links, the session cookie, no token) and refuses them without one", async () => {
+    // Prepare: a console user of the organization, signed in.
+    const { User } = await import("@wattflow/core/user");
+    const credentials = { email: "finance@plant-a.example", password: "correct horse battery staple" };
+    await User.create({ organizationId: ids.organization, name: "Finanzas", role: "viewer", ...credentials });
+    const session = await app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(credentials) });
+    const cookie = /wattflow_session=[^;]+/.exec(session.headers.get("set-cookie") ?? "")?.[0] ?? "";
+
+    // Act: the hrefs bills.tsx and factory.tsx build.
+    const pdf = await app.request(`/v1/factories/${cfeFactory}/bills/${marchBill}.pdf`, { headers: { cookie } });
+    const csv = await app.request(
+      `/v1/factories/${cfeFactory}/exports/usage.csv?from=2026-03-10T06%3A00%3A00.000Z&to=2026-03-11T06%3A00%3A00.000Z&bom=1&bucket=1h`,
+      {
+        headers: { cookie },
+      },
+    );
+    const anonymous = await app.request(`/v1/factories/${cfeFactory}/bills/${marchBill}.pdf`);
+
+    // Assess: the March slot (1,000 kWh at 09:00Z) is the day's one hour with energy.
+    expect(pdf.status).toBe(200);
+    expect(new TextDecoder().decode(new Uint8Array(await pdf.arrayBuffer()).slice(0, 5))).toBe("%PDF-");
+    const rows = records((await csv.text()).replace(/^\uFEFF/, ""));
+    expect(rows.slice(1).map((row) => [row[0], row[2]])).toEqual([["2026-03-10T09:00:00.000Z", "1000"]]);
+    expect(anonymous.status).toBe(401);
+  });
+
   it("answers 404 for another organization's factory, a bill of another factory and an unknown bill", async () => {
     const otherOrg = await app.request(`/v1/factories/${cfeFactory}/bills/${marchBill}.pdf`, { headers: { authorization: `Bearer ${p.otherApiToken}` } });
     const otherFactory = await app.request(`/v1/factories/${ids.factory}/bills/${marchBill}.pdf`, { headers: auth() });
