@@ -321,11 +321,11 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
       touPeriod: "energy",
       unitPrice: "2.1534",
     };
-    // Plant A (Mexico City, UTC−6 all year), flat 2.1534 MXN/kWh. 2,100 slots per meter from 2026-03-10T00:00Z (7 days and 7 hours):
-    // 6,300 rows, more than one page of Config.exportLimits.pageRows (5,000). Meter i's slot n holds (i + 1) × 0.25 kWh.
+    // Plant A (Mexico City, UTC−6 all year), flat 2.1534 MXN/kWh, slots from 2026-03-10T00:00Z: meter 0 has 5,100 (more than one page
+    // of Config.exportLimits.pageRows, 5,000), meters 1 and 2 have 2,100 (7 days and 7 hours). Meter i's slots hold (i + 1) × 0.25 kWh.
     const rows = [];
     for (const [index, meterId] of [m0, m1, m2].entries())
-      for (let slot = 0; slot < 2100; slot++) {
+      for (let slot = 0; slot < (index === 0 ? 5100 : 2100); slot++) {
         const kwh = (index + 1) * 0.25;
         rows.push({ ...base, meterId, intervalStart: new Date(Date.parse("2026-03-10T00:00:00Z") + slot * 300_000), kwh, cost: (kwh * 2.1534).toFixed(6) });
       }
@@ -354,14 +354,14 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
 
   it("streams a factory's readings as RFC 4180 CSV ordered by meter then slot, across pages, with UTC and local instants", async () => {
     // Act
-    const response = await app.request(`/v1/factories/${ids.factory}/exports/readings.csv?from=2026-03-10T00:00:00Z&to=2026-03-20T00:00:00Z`, {
+    const response = await app.request(`/v1/factories/${ids.factory}/exports/readings.csv?from=2026-03-10T00:00:00Z&to=2026-03-30T00:00:00Z`, {
       headers: auth(),
     });
 
     // Assess
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
-    expect(response.headers.get("content-disposition")).toBe(`attachment; filename="readings-${ids.factory}-2026-03-10-2026-03-20.csv"`);
+    expect(response.headers.get("content-disposition")).toBe(`attachment; filename="readings-${ids.factory}-2026-03-10-2026-03-30.csv"`);
     const text = await response.text();
     // No BOM by default; CRLF after every record, the last one included.
     expect(text.startsWith("meter_id,")).toBe(true);
@@ -384,7 +384,7 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
       "price_estimated",
       "flags",
     ]);
-    expect(rows).toHaveLength(3 * 2100);
+    expect(rows).toHaveLength(5100 + 2 * 2100);
     // Slot 0 of meter 0: 00:00Z is 18:00 the day before in Mexico City; 0.25 kWh × 2.1534 = 0.538350 MXN.
     expect(rows[0]).toEqual([
       m0,
@@ -404,7 +404,7 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
       "spike_over_rating;pf_out_of_range",
     ]);
     // Slot 2,099 of meter 2 (the last row): 00:00Z + 2,099 × 5 min = 2026-03-17T06:55Z; 0.75 kWh × 2.1534 = 1.615050.
-    expect(rows[6299]).toEqual([
+    expect(rows[9299]).toEqual([
       m2,
       "m2",
       "L2",
@@ -421,9 +421,10 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
       "false",
       "",
     ]);
-    // Every (meter, slot) once, in order, across the page boundary at row 5,000.
+    // Every (meter, slot) once, in order, across meter 0's page boundary at its slot 5,000 (2026-03-27T08:40Z).
+    expect(rows[5000]?.slice(0, 4)).toEqual([m0, "m0", "L0", "2026-03-27T08:40:00.000Z"]);
     const keys = rows.map((row) => `${row[0]} ${row[3]}`);
-    expect(new Set(keys).size).toBe(6300);
+    expect(new Set(keys).size).toBe(9300);
     expect([...keys].sort()).toEqual(keys);
   });
 

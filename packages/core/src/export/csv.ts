@@ -4,8 +4,7 @@
  * factory's local time with its offset, decimal point '.', UTF-8, and a BOM only when asked (`bom`).
  * Readings are read in keyset pages and streamed: a year of 200 meters never sits in memory.
  */
-import { Readable } from "node:stream";
-import { stringify } from "csv-stringify";
+import { stringify } from "csv-stringify/sync";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { exportLimits } from "../config";
@@ -70,20 +69,38 @@ function decimal6(value: number | null): string {
   return text === "-0" ? "0" : text;
 }
 
-/** Rows (arrays of text) as a CSV byte stream; a failure while reading ends the stream with that error. */
-function csvStream(header: readonly string[], rows: AsyncIterable<string[]>, bom: boolean): ReadableStream<Uint8Array> {
-  async function* withHeader() {
-    yield [...header];
-    yield* rows;
-  }
-  // A field with a line break is quoted too (csv-stringify quotes the record delimiter, CRLF, but not a bare LF).
-  const stringifier = stringify({ bom, record_delimiter: "windows", quoted_match: /[\r\n]/ });
-  const source = Readable.from(withHeader());
-  source.on("error", (error) => stringifier.destroy(error));
-  source.pipe(stringifier);
-  // Stopping the download stops the reading: cancelling the web stream destroys the stringifier, then the source.
-  stringifier.on("close", () => source.destroy());
-  return Readable.toWeb(stringifier) as ReadableStream<Uint8Array>;
+const options = { record_delimiter: "windows", quoted_match: /[\r\n]/ } as const;
+
+/**
+ * Pages of rows (arrays of text) as a CSV byte stream: the header, then each page stringified whole (csv-stringify,
+ * RFC 4180; a field with a line break is quoted too, where csv-stringify would quote only CRLF) and handed on as one
+ * chunk. A page is read only when the reader wants more (pull), so at most a page or two is in memory; cancelling
+ * the download stops the reading; a failure while reading ends the stream with that error.
+ */
+function csvStream(header: readonly string[], pages: AsyncGenerator<string[][]>, bom: boolean): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let headerSent = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!headerSent) {
+          headerSent = true;
+          controller.enqueue(encoder.encode(stringify([[...header]], { ...options, bom })));
+          return;
+        }
+        // Until something is enqueued or the end: a pull that enqueues nothing is not called again.
+        for (;;) {
+          const next = await pages.next();
+          if (next.done) return controller.close();
+          if (next.value.length > 0) return controller.enqueue(encoder.encode(stringify(next.value, options)));
+        }
+      },
+      async cancel() {
+        await pages.return(undefined);
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }
 
 async function ownFactory(organizationId: string, factoryId: string) {
@@ -120,54 +137,57 @@ export async function readingsCsv(organizationId: string, factoryId: string, que
   const offsets = new Map<number, number>();
   const from = new Date(Date.parse(query.from)).toISOString();
   const to = new Date(Date.parse(query.to)).toISOString();
-  async function* rows(): AsyncGenerator<string[]> {
-    let after: { meterId: string; start: string } | null = null;
-    for (;;) {
-      const page: unknown = await Database.use().execute(sql`
-        select r.meter_id, m.name, m.line, (extract(epoch from r.interval_start) * 1000)::float8 as start_ms, r.interval_seconds,
-               r.quality, r.kwh, r.kvarh, r.pf, r.tou_period, r.unit_price::text as unit_price, r.cost::text as cost, r.estimated,
-               array_to_string(r.flags, ';') as flags
-        from reading r join meter m on m.id = r.meter_id
-        where r.factory_id = ${factory.id}
-          and r.interval_start >= ${from}::timestamptz and r.interval_start < ${to}::timestamptz
-          ${query.meter === undefined ? sql`` : sql`and r.meter_id = ${query.meter}`}
-          ${after === null ? sql`` : sql`and (r.meter_id, r.interval_start) > (${after.meterId}, ${after.start}::timestamptz)`}
-        order by r.meter_id, r.interval_start
-        limit ${exportLimits.pageRows}`);
-      const found = (page as { rows: ReadingRow[] }).rows;
-      for (const row of found) {
-        const ms = Number(row.start_ms);
-        yield [
-          row.meter_id,
-          row.name,
-          row.line,
-          new Date(ms).toISOString(),
-          Format.localIso(ms, factory.timeZone, offsets),
-          String(row.interval_seconds),
-          row.quality,
-          decimal6(row.kwh),
-          decimal6(row.kvarh),
-          row.pf === null ? "" : String(row.pf),
-          row.tou_period ?? "",
-          row.unit_price ?? "",
-          row.cost ?? "",
-          String(row.estimated),
-          row.flags ?? "",
-        ];
+  // Meter by meter, each read along its primary key (meter, slot) in keyset pages: every page is an index range
+  // scan of its own size, however many meters and months the factory holds (one query over the factory, ordered by
+  // meter then slot, sorts the whole range again for every page).
+  const meterRows: unknown = await Database.use().execute(
+    sql`select id, name, line from meter where factory_id = ${factory.id} ${query.meter === undefined ? sql`` : sql`and id = ${query.meter}`} order by id`,
+  );
+  const meters = (meterRows as { rows: { id: string; name: string; line: string }[] }).rows;
+  async function* pages(): AsyncGenerator<string[][]> {
+    for (const meter of meters) {
+      let after: string | null = null;
+      for (;;) {
+        const page: unknown = await Database.use().execute(sql`
+          select (extract(epoch from interval_start) * 1000)::float8 as start_ms, interval_seconds, quality, kwh, kvarh, pf, tou_period,
+                 unit_price::text as unit_price, cost::text as cost, estimated, array_to_string(flags, ';') as flags
+          from reading
+          where meter_id = ${meter.id} and factory_id = ${factory.id}
+            and interval_start ${after === null ? sql`>= ${from}::timestamptz` : sql`> ${after}::timestamptz`} and interval_start < ${to}::timestamptz
+          order by interval_start
+          limit ${exportLimits.pageRows}`);
+        const found = (page as { rows: ReadingRow[] }).rows;
+        yield found.map((row) => {
+          const ms = Number(row.start_ms);
+          return [
+            meter.id,
+            meter.name,
+            meter.line,
+            new Date(ms).toISOString(),
+            Format.localIso(ms, factory.timeZone, offsets),
+            String(row.interval_seconds),
+            row.quality,
+            decimal6(row.kwh),
+            decimal6(row.kvarh),
+            row.pf === null ? "" : String(row.pf),
+            row.tou_period ?? "",
+            row.unit_price ?? "",
+            row.cost ?? "",
+            String(row.estimated),
+            row.flags ?? "",
+          ];
+        });
+        const last: ReadingRow | undefined = found[found.length - 1];
+        if (!last || found.length < exportLimits.pageRows) break;
+        after = new Date(Number(last.start_ms)).toISOString();
       }
-      const last: ReadingRow | undefined = found[found.length - 1];
-      if (!last || found.length < exportLimits.pageRows) return;
-      after = { meterId: last.meter_id, start: new Date(Number(last.start_ms)).toISOString() };
     }
   }
   const who = query.meter ?? factory.id;
-  return { stream: csvStream(readingColumns, rows(), query.bom), fileName: `readings-${who}-${day(query.from)}-${day(query.to)}.csv` };
+  return { stream: csvStream(readingColumns, pages(), query.bom), fileName: `readings-${who}-${day(query.from)}-${day(query.to)}.csv` };
 }
 
 type ReadingRow = {
-  meter_id: string;
-  name: string;
-  line: string;
   start_ms: number | string;
   interval_seconds: number;
   quality: string;
@@ -190,19 +210,20 @@ export async function usageCsv(organizationId: string, factoryId: string, query:
   const { bom, ...usageQuery } = query;
   const usage = await Usage.factory(organizationId, factoryId, usageQuery);
   const offsets = new Map<number, number>();
-  async function* rows(): AsyncGenerator<string[]> {
-    for (const bucket of usage.buckets) {
-      const ms = Date.parse(bucket.start);
-      yield [
-        bucket.start,
-        Format.localIso(ms, usage.timeZone, offsets),
-        decimal6(bucket.kwh),
-        decimal6(bucket.kwh - bucket.estimatedKwh),
-        decimal6(bucket.estimatedKwh),
-        decimal6(bucket.cost),
-        String(bucket.readings),
-      ];
-    }
+  async function* pages(): AsyncGenerator<string[][]> {
+    for (let first = 0; first < usage.buckets.length; first += exportLimits.pageRows)
+      yield usage.buckets.slice(first, first + exportLimits.pageRows).map((bucket) => {
+        const ms = Date.parse(bucket.start);
+        return [
+          bucket.start,
+          Format.localIso(ms, usage.timeZone, offsets),
+          decimal6(bucket.kwh),
+          decimal6(bucket.kwh - bucket.estimatedKwh),
+          decimal6(bucket.estimatedKwh),
+          decimal6(bucket.cost),
+          String(bucket.readings),
+        ];
+      });
   }
-  return { stream: csvStream(usageColumns, rows(), bom), fileName: `usage-${factoryId}-${query.bucket}-${day(query.from)}-${day(query.to)}.csv` };
+  return { stream: csvStream(usageColumns, pages(), bom), fileName: `usage-${factoryId}-${query.bucket}-${day(query.from)}-${day(query.to)}.csv` };
 }
