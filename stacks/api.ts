@@ -39,6 +39,8 @@ export const api = new sst.aws.Function("Api", {
     { actions: ["s3:ListBucket"], resources: [rawArchive.arn] },
     ...workflowClient.permissions,
   ],
+  // pdfkit reads its standard fonts' metrics (AFM files) beside its code at run time: installed, not bundled, so they ship.
+  nodejs: { install: ["pdfkit"] },
   // A plain function URL, routed below: `url.router` would route one path only, and the app also answers /health.
   url: true,
 });

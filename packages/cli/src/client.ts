@@ -47,3 +47,29 @@ export async function api<T>(to: Target, method: string, path: string, body?: un
   }
   return JSON.parse(text) as T;
 }
+
+/**
+ * GET `path` for a file (`accept`: text/csv, application/pdf) and answer the response to stream its body; an API
+ * problem (4xx/5xx JSON `{ code, message, errors }`) becomes a CliError naming the status, the code and each problem's path.
+ * @throws CliError when the API cannot be reached or refuses.
+ */
+export async function download(to: Target, path: string, accept: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${to.apiUrl}${path}`, { headers: { authorization: `Bearer ${to.token}`, accept } });
+  } catch (error) {
+    throw new CliError(`cannot reach the API at ${to.apiUrl}: ${(error as Error).message}; is the stack running (npm start)?`);
+  }
+  if (response.ok) return response;
+  const text = await response.text();
+  let problem: { code?: string; message?: string; errors?: { path: string; message: string }[] } | undefined;
+  try {
+    problem = JSON.parse(text) as typeof problem;
+  } catch (error) {
+    // Not the API's JSON (a proxy's page): shown as it came, below.
+    if (!(error instanceof SyntaxError)) throw error;
+  }
+  if (!problem?.message) throw new CliError(`GET ${path.split("?")[0]} answered ${response.status}: ${text.slice(0, 500)}`);
+  const details = (problem.errors ?? []).map((error) => `${error.path}: ${error.message}`).join("; ");
+  throw new CliError(`the API answered ${response.status} ${problem.code ?? ""}: ${problem.message}${details ? ` (${details})` : ""}`);
+}

@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<{ register: (program: Command) => v
   flux: () => import("./commands/flux"),
   import: () => import("./commands/import"),
   runs: () => import("./commands/runs"),
+  export: () => import("./commands/export"),
 };
 
 const program = new Command()

@@ -1,4 +1,4 @@
-import { index, integer, numeric, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, numeric, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { instant, timestamps } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
 
@@ -37,6 +37,11 @@ export const billTable = pgTable(
     estimatedKwh: numeric("estimated_kwh"),
     /** The month's maximum demand (kW; Bill.peakDemandKw): later months' demand ratchets look back at it. Null on flat bills and older rows. */
     peakDemandKw: numeric("peak_demand_kw"),
+    /**
+     * Priced with the latest published prices because the billing month's were not published yet (Bill.estimated);
+     * null on utility bills and bills closed before this was kept.
+     */
+    pricesEstimated: boolean("prices_estimated"),
     importRunId: text("import_run_id"),
     closedAt: instant("closed_at"),
     reopenedAt: instant("reopened_at"),

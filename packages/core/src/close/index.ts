@@ -280,6 +280,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         basis,
         estimatedKwh: bill.estimatedKwh,
         peakDemandKw: bill.peakDemandKw,
+        pricesEstimated: bill.estimated,
         closedAt: now,
         reopenedAt: null,
         updatedAt: now,
@@ -339,38 +340,43 @@ async function billWithLines(factoryId: string, month: string, source: "wattflow
   return { bill, lines };
 }
 
+type Stored = NonNullable<Awaited<ReturnType<typeof billWithLines>>>;
+
 /**
- * Compares the computed bill with the utility's, line by line (by code) and in total, and records the
- * utility's amount and the difference on each computed line. Null until both bills exist.
+ * The computed bill against the utility's, line by line (by code) and in total, without writing anything: each of
+ * our lines with the utility's amount for its code (the summing lines — subtotal, IVA, total — with the utility
+ * bill's own when it has no such line) and ours minus theirs, then the utility's lines we do not have. Amounts MXN, 2 decimals.
+ * `position` is the line's place on our bill (null for a utility-only line).
  */
-export async function reconcile(input: FactoryMonth): Promise<Reconciliation | null> {
-  const ours = await billWithLines(input.factoryId, input.month, "wattflow");
-  const theirs = await billWithLines(input.factoryId, input.month, "utility");
-  if (!ours || !theirs) return null;
+export function compare(
+  ours: Stored,
+  theirs: Stored,
+): Omit<Reconciliation, "lines"> & { lines: (Reconciliation["lines"][number] & { position: number | null })[] } {
   const utilityByCode = new Map<string, StoredLine>(theirs.lines.map((line) => [line.code, line]));
-  const lines: Reconciliation["lines"] = [];
-  const db = Database.use();
+  const lines: (Reconciliation["lines"][number] & { position: number | null })[] = [];
   for (const line of ours.lines) {
     const utilityLine = utilityByCode.get(line.code);
     utilityByCode.delete(line.code);
     // The summing lines compare with the utility bill's own subtotal (its charges), IVA and total when it has no such line.
     const summary = (summaryCodes as readonly string[]).includes(line.code) ? theirs.bill[line.code as (typeof summaryCodes)[number]] : undefined;
     const utility = utilityLine?.amount ?? summary;
-    const difference = new Decimal(line.amount).minus(utility ?? 0).toFixed(2);
     lines.push({
       code: line.code,
+      position: line.position,
       amount: new Decimal(line.amount).toFixed(2),
       utilityAmount: utility === undefined ? null : new Decimal(utility).toFixed(2),
-      difference,
+      difference: new Decimal(line.amount).minus(utility ?? 0).toFixed(2),
     });
-    await db
-      .update(billLineTable)
-      .set({ utilityAmount: utility ?? null, difference })
-      .where(and(eq(billLineTable.billId, ours.bill.id), eq(billLineTable.position, line.position)));
   }
   for (const line of utilityByCode.values()) {
     if ((summaryCodes as readonly string[]).includes(line.code)) continue;
-    lines.push({ code: line.code, amount: null, utilityAmount: new Decimal(line.amount).toFixed(2), difference: new Decimal(line.amount).neg().toFixed(2) });
+    lines.push({
+      code: line.code,
+      position: null,
+      amount: null,
+      utilityAmount: new Decimal(line.amount).toFixed(2),
+      difference: new Decimal(line.amount).neg().toFixed(2),
+    });
   }
   return {
     utilityTotal: new Decimal(theirs.bill.total).toFixed(2),
@@ -378,6 +384,26 @@ export async function reconcile(input: FactoryMonth): Promise<Reconciliation | n
     difference: new Decimal(ours.bill.total).minus(theirs.bill.total).toFixed(2),
     lines,
   };
+}
+
+/**
+ * Compares the computed bill with the utility's (`compare`) and records the utility's amount and the
+ * difference on each computed line. Null until both bills exist.
+ */
+export async function reconcile(input: FactoryMonth): Promise<Reconciliation | null> {
+  const ours = await billWithLines(input.factoryId, input.month, "wattflow");
+  const theirs = await billWithLines(input.factoryId, input.month, "utility");
+  if (!ours || !theirs) return null;
+  const { lines, ...totals } = compare(ours, theirs);
+  const db = Database.use();
+  for (const line of lines) {
+    if (line.position === null) continue;
+    await db
+      .update(billLineTable)
+      .set({ utilityAmount: line.utilityAmount, difference: line.difference })
+      .where(and(eq(billLineTable.billId, ours.bill.id), eq(billLineTable.position, line.position)));
+  }
+  return { ...totals, lines: lines.map(({ position: _position, ...line }) => line) };
 }
 
 /**

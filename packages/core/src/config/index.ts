@@ -301,3 +301,11 @@ export const costCliBatchReadings = 65_536;
  * stored bills' peaks: ratchets seen in URDB and utility tariffs run 11–12 months; 36 leaves room for multi-year ones.
  */
 export const ratchetMaxLookbackMonths = 36;
+
+/**
+ * CSV exports (`Export.readingsCsv`): readings are read in keyset pages of `pageRows` (meter, slot) and written
+ * as they come, so a year of 200 meters (21 M rows, ~2.5 GB of CSV) never sits in memory; 5,000 rows (~600 KB of
+ * CSV) keeps a page's query short and the stream's buffer small. `maxDays`: as the usage route (400 days, a year
+ * and a billing month around it).
+ */
+export const exportLimits = { pageRows: 5000, maxDays: 400 } as const;

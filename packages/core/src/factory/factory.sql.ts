@@ -25,6 +25,8 @@ export const factoryTable = pgTable(
     /** Day of the month (1–28) CFE reads the meter; null bills calendar months. An imported utility bill's reading dates win. */
     billingCycleDay: integer("billing_cycle_day"),
     currency: text("currency").notNull().default("MXN"),
+    /** CFE's service number (Registro Permanente de Usuario, 12 digits) as printed on its bills; null when not given. */
+    rpu: text("rpu"),
     ...timestamps,
   },
   (t) => [index("factory_organization_idx").on(t.organizationId)],

@@ -25,6 +25,7 @@ export const Info = z.object({
   municipality: z.string().nullable(),
   billingCycleDay: z.number().nullable(),
   currency: z.string(),
+  rpu: z.string().nullable(),
 });
 export type Info = z.infer<typeof Info>;
 
@@ -48,6 +49,12 @@ export const create = fn(
     /** The day of the month (1–28) CFE reads the meter: bills run from that day to the same day of the next month. */
     billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").optional(),
     currency: z.string().length(3).default("MXN"),
+    /** CFE's service number (RPU), the 12 digits printed on the factory's bills. */
+    rpu: z
+      .string()
+      .trim()
+      .regex(/^\d{12}$/, "rpu is CFE's 12-digit service number (Registro Permanente de Usuario)")
+      .optional(),
   }),
   async (given): Promise<Info> => {
     const input = { ...given, ...cfePlace(given) };
@@ -69,6 +76,7 @@ export const create = fn(
       municipality: input.municipality ?? null,
       billingCycleDay: input.billingCycleDay ?? null,
       currency: input.currency,
+      rpu: input.rpu ?? null,
     };
   },
 );

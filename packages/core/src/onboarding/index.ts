@@ -98,11 +98,19 @@ export const importUrdb = fn(
   },
 );
 
-/** The factory's bills (computed by the monthly close, and the utility's imported ones) with their lines. */
-export async function bills(organizationId: string, factoryId: string) {
+/**
+ * The factory's bills (computed by the monthly close, and the utility's imported ones) with their lines, newest month
+ * first; `only.id` narrows them to one bill (an empty list when the factory has no such bill).
+ * @throws VisibleError `factory.not_found` (404) for a factory outside the organization.
+ */
+export async function bills(organizationId: string, factoryId: string, only: { id?: string } = {}) {
   await ownFactory(organizationId, factoryId);
   const db = Database.use();
-  const rows = await db.select().from(billTable).where(eq(billTable.factoryId, factoryId)).orderBy(desc(billTable.month), asc(billTable.source));
+  const rows = await db
+    .select()
+    .from(billTable)
+    .where(and(eq(billTable.factoryId, factoryId), only.id === undefined ? undefined : eq(billTable.id, only.id)))
+    .orderBy(desc(billTable.month), asc(billTable.source));
   const lines =
     rows.length === 0
       ? []
@@ -134,6 +142,10 @@ export async function bills(organizationId: string, factoryId: string) {
     estimatedKwh: row.estimatedKwh,
     /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */
     basis: row.basis,
+    /** The month's maximum demand, kW (null on flat bills and older rows). */
+    peakDemandKw: row.peakDemandKw,
+    /** Priced with the latest published prices because the month's were not yet published (null: utility bills, older rows). */
+    pricesEstimated: row.pricesEstimated,
     closedAt: row.closedAt?.toISOString() ?? null,
     reopenedAt: row.reopenedAt?.toISOString() ?? null,
     lines: lines

@@ -3,6 +3,7 @@
  * @hono/node-server locally. Routes are thin: parse, call core, map.
  */
 
+import { Export } from "@wattflow/core/export";
 import { Factory } from "@wattflow/core/factory";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
@@ -20,6 +21,7 @@ import { consoleRoutes } from "./console";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
 import { onError } from "./errors";
+import { csvResponse, exportRoutes, wants } from "./exports";
 import { imports } from "./imports";
 import { query } from "./input";
 import { kpis } from "./kpis";
@@ -54,16 +56,28 @@ const factories = new Hono()
   .use(actorAuth)
   .get("/", async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
   // A query validator, not a parse in the handler, so the console's typed client knows the query.
-  .get("/:id/usage", query(Usage.Query, "usage.invalid_query"), async (c) =>
-    c.json(await Priced.usage(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
-  );
+  .get("/:id/usage", query(Usage.Query, "usage.invalid_query"), async (c) => {
+    // `Accept: text/csv`: the same buckets as a CSV file (Export.usageCsv), `bom=1` for Excel.
+    if (wants(c, "text/csv"))
+      return csvResponse(
+        c,
+        await Export.usageCsv(c.get("actor").organizationId, c.req.param("id"), parse(Export.UsageQuery, c.req.query(), "usage.invalid_query")),
+      );
+    return c.json(await Priced.usage(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query")));
+  });
 
 const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });
 const meters = new Hono()
   .use(actorAuth)
   .get("/:id/readings", async (c) => {
+    const organizationId = c.get("actor").organizationId;
+    // `Accept: text/csv`: the meter's readings as a streamed CSV file (Export.readingsCsv), `bom=1` for Excel.
+    if (wants(c, "text/csv")) {
+      const csvQuery = parse(Export.ReadingsQuery, { ...c.req.query(), meter: c.req.param("id") }, "readings.invalid_query");
+      return csvResponse(c, await Export.readingsCsv(organizationId, await Export.meterFactory(organizationId, c.req.param("id")), csvQuery));
+    }
     const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
-    return c.json({ readings: await Usage.meterReadings(c.get("actor").organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
+    return c.json({ readings: await Usage.meterReadings(organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
   })
   .get("/:id/gaps", query(Usage.GapsQuery, "gaps.invalid_query"), async (c) =>
     c.json(await Usage.gaps(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
@@ -108,6 +122,7 @@ export const app = new Hono()
   .route("/v1/ingest", ingest)
   .route("/v1/factories", factories)
   .route("/v1/factories", kpis)
+  .route("/v1/factories", exportRoutes)
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
   .route("/v1/devices", devices)

@@ -105,6 +105,8 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     tariffZone: "central",
     tariffDivision: "noreste",
     contractedDemandKw: 1500,
+    // A made-up service number, so the demo's bill PDFs show where the RPU goes.
+    rpu: "000000000001",
   });
   const now = new Date();
   await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: demoTariffStart(now), definition: demoTariff(now) });

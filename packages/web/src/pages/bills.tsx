@@ -30,6 +30,9 @@ function linePrice(line: Line, currency: string): string {
   return unitPrice(line.unitPrice, currency);
 }
 
+/** The bill's PDF (GET /v1/factories/:id/bills/:billId.pdf): the session cookie goes with a plain link. */
+const pdfHref = (factoryId: string, billId: string) => `/v1/factories/${encodeURIComponent(factoryId)}/bills/${encodeURIComponent(billId)}.pdf`;
+
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { t } = useTranslation("bills");
   const { selected, picker } = useFactoryPicker("bills", factoryId);
@@ -71,6 +74,16 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                 {ours?.reopenedAt ? ` · ${t("reopened", { at: when(ours.reopenedAt, zone) })}` : ""}
                 {theirs ? ` · ${t("utilityImported")}` : ""}
               </span>
+              {selected && ours && (
+                <a className="small" href={pdfHref(selected.id, ours.id)} download data-testid="bill-pdf">
+                  PDF
+                </a>
+              )}
+              {selected && theirs && (
+                <a className="small" href={pdfHref(selected.id, theirs.id)} download>
+                  {t("utilityPdf")}
+                </a>
+              )}
             </div>
             {ours?.estimatedKwh && Number(ours.estimatedKwh) > 0 && (
               <p className="muted small" data-testid="bill-estimated">

@@ -17,6 +17,15 @@ import { ZoneNote } from "../zone";
 const ranges = ["today", "7d", "30d", "month"] as const;
 type Range = (typeof ranges)[number];
 
+/**
+ * Downloads of the range as CSV (GET /v1/factories/:id/exports/…): with a BOM, since people open these in Excel;
+ * the session cookie goes with a plain link.
+ */
+function csvHref(id: string, kind: "readings" | "usage", range: { from: string; to: string }): string {
+  const query = new URLSearchParams({ ...range, bom: "1", ...(kind === "usage" ? { bucket: "1h" } : {}) });
+  return `/v1/factories/${encodeURIComponent(id)}/exports/${kind}.csv?${query}`;
+}
+
 function bounds(range: Range, timeZone: string, now = new Date()): { from: string; to: string } {
   const midnight = localMidnight(now, timeZone);
   const to = new Date(Math.ceil(now.getTime() / 300_000) * 300_000);
@@ -63,7 +72,14 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
       </div>
       <p className="muted small">
         {t("tariff", { tariff: tariffName(factory.tariffCode, factory.tariffZone) })} · <a href={`#/tariffs/${id}`}>{t("tariffsLink")}</a> ·{" "}
-        <a href={`#/bills/${id}`}>{t("billsLink")}</a>
+        <a href={`#/bills/${id}`}>{t("billsLink")}</a> · CSV:{" "}
+        <a href={csvHref(id, "readings", bounds(range, factory.timeZone))} download data-testid="csv-readings">
+          {t("csvReadings")}
+        </a>
+        ,{" "}
+        <a href={csvHref(id, "usage", bounds(range, factory.timeZone))} download data-testid="csv-usage">
+          {t("csvUsage")}
+        </a>
       </p>
       <ZoneNote zones={[factory.timeZone]} />
       {series.error && <p className="error">{series.error.message}</p>}
