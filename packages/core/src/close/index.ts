@@ -187,7 +187,8 @@ async function compute(input: FactoryMonth) {
   try {
     gathered = await Statement.gather(input.factoryId, input.month, Statement.atPeriodEnd);
   } catch (error) {
-    if (error instanceof Statement.StatementError) throw new CloseError(error.message);
+    // The close says what a person must fix as a CloseError, whatever the statement called it.
+    if (error instanceof Statement.StatementError || (error instanceof VisibleError && error.kind === "not_found")) throw new CloseError(error.message);
     throw error;
   }
   const { factory, version, period } = gathered;

@@ -70,7 +70,10 @@ export const Data = z
   });
 export type Data = z.infer<typeof Data>;
 
-export class DataError extends Error {
+export class DataError extends WattflowError {
+  // The bundled file is ours: a bad row is a broken build, not the caller's doing.
+  readonly kind = "internal" as const;
+  readonly code = "prices.data_invalid";
   constructor(message: string) {
     super(message);
     this.name = "DataError";

@@ -21,6 +21,7 @@ import { meterTable } from "../meter/meter.sql";
 import { Definition, inForce, type Version } from "../tariff/index";
 import { monthKeyOf, monthOfKey, Plan, TariffError } from "../tariff/plan";
 import { tariffTable } from "../tariff/tariff.sql";
+import { VisibleError, WattflowError } from "../util/error";
 
 export * as Statement from "./index";
 
@@ -73,7 +74,9 @@ const round = (value: number, digits: number) => Math.round(value * 10 ** digits
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** Something the statement cannot be made for, said so a person can fix it (a factory that does not exist). */
-export class StatementError extends Error {
+export class StatementError extends WattflowError {
+  readonly kind = "input" as const;
+  readonly code = "statement.invalid";
   constructor(message: string) {
     super(message);
     this.name = "StatementError";
@@ -416,11 +419,11 @@ export const atPeriodEnd = new Date(8_640_000_000_000_000);
  * Everything `compute` needs for a factory's period as of `now`: the period `which` names (BillingPeriod rules,
  * the imported utility bill's reading dates first), the tariff in force (`tariffOf`), the summed readings of its
  * billing meters, the contract and the earlier bills' peaks.
- * @throws StatementError when the factory does not exist or `which` is not `current` or YYYY-MM.
+ * @throws StatementError when `which` is not `current` or YYYY-MM; VisibleError not_found when the factory does not exist.
  */
 export async function gather(factoryId: string, which: Which, now = new Date()): Promise<Input & { factory: FactoryRow }> {
   const [factory] = await Database.use().select().from(factoryTable).where(eq(factoryTable.id, factoryId));
-  if (!factory) throw new StatementError(`factory ${factoryId} does not exist`);
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} does not exist`);
   const { label, period, source } = await resolve(factory, which, now);
   const { from, to } = BillingPeriod.range(period, factory.timeZone);
   const until = new Date(Math.max(from.getTime() + 1, Math.min(now.getTime(), to.getTime())));
@@ -450,7 +453,7 @@ export async function gather(factoryId: string, which: Which, now = new Date()):
 /**
  * A factory's statement for a billing period as of `now` (`gather`, then `compute`). Not org-scoped: callers
  * check the factory belongs to the actor (`Factory.get`).
- * @throws StatementError when the factory does not exist or `which` is not `current` or YYYY-MM.
+ * @throws StatementError when `which` is not `current` or YYYY-MM; VisibleError not_found when the factory does not exist.
  * @example await Statement.of("fac_…", "current") → { label: "2026-03", period: { start: "2026-02-28", end: "2026-03-28" }, priced: true, bill: { monthToDate, projection }, … }
  */
 export async function of(factoryId: string, which: Which, now = new Date()): Promise<Statement> {
