@@ -39,7 +39,8 @@ async function ownDevice(organizationId: string, deviceId: string, factoryId?: s
     .select()
     .from(deviceTable)
     .where(and(eq(deviceTable.organizationId, organizationId), eq(deviceTable.id, deviceId)));
-  if (!row || (factoryId !== undefined && row.factoryId !== factoryId)) throw new VisibleError("not_found", "device.not_found", `gateway ${deviceId} not found`);
+  if (!row || (factoryId !== undefined && row.factoryId !== factoryId))
+    throw new VisibleError("not_found", "device.not_found", `gateway ${deviceId} not found`);
   return row;
 }
 

@@ -17,7 +17,16 @@ export type Kind = "import" | "close" | "recompute" | "other";
 const kinds: Record<string, Kind> = { ImportFiles: "import", MonthlyClose: "close", CostRecompute: "recompute" };
 
 /** A file an import run took in, as the import recorded it (rows counted in the file, bad rows with their lines). */
-export type File = { id: string; fileName: string; kind: string; status: string; rows: number | null; inserted: number | null; updated: number | null; errors: number };
+export type File = {
+  id: string;
+  fileName: string;
+  kind: string;
+  status: string;
+  rows: number | null;
+  inserted: number | null;
+  updated: number | null;
+  errors: number;
+};
 
 /** One run: the execution without its input, plus kind, duration (ms, null while running), months, files and failure. */
 export type Item = Omit<Execution, "input"> & {

@@ -3,8 +3,8 @@
  * @hono/node-server locally. Routes are thin: parse, call core, map.
  */
 
-import { Factory } from "@wattflow/core/factory";
 import { Health } from "@wattflow/core/health";
+import { Location } from "@wattflow/core/location";
 import { Ingest } from "@wattflow/core/ingest";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Usage } from "@wattflow/core/usage";
@@ -15,9 +15,9 @@ import { z } from "zod";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
 import { actorAuth, deviceAuth, requireRole } from "./auth";
-import { consoleRoutes } from "./console";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
+import { factories, overview } from "./factories";
 import { onError } from "./errors";
 import { imports } from "./imports";
 import { query } from "./input";
@@ -49,13 +49,8 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, code: string): z.
 
 const ingest = new Hono().use(deviceAuth).post("/", async (c) => c.json(await Ingest.submit(c.get("device"), await jsonBody(c))));
 
-const factories = new Hono()
-  .use(actorAuth)
-  .get("/", async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
-  // A query validator, not a parse in the handler, so the console's typed client knows the query.
-  .get("/:id/usage", query(Usage.Query, "usage.invalid_query"), async (c) =>
-    c.json(await Usage.factory(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
-  );
+/** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
+const locations = new Hono().use(actorAuth).get("/", async (c) => c.json({ divisions: Location.divisions, municipalities: Location.municipalities }));
 
 const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });
 const meters = new Hono()
@@ -107,13 +102,14 @@ export const app = new Hono()
   .route("/v1/ingest", ingest)
   .route("/v1/factories", factories)
   .route("/v1/factories", kpis)
+  .route("/v1/overview", overview)
+  .route("/v1/locations", locations)
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
   .route("/v1/devices", devices)
   .route("/v1/imports", imports)
   .route("/v1/runs", runs)
   .route("/v1/session", session)
-  .route("/v1/console", consoleRoutes)
   .route("/v1/enroll", enroll)
   .route("/v1/alerts", alerts)
   .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))

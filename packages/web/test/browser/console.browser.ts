@@ -118,7 +118,7 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/#/factories/${demo.otherFactoryId}`);
     await expect.poll(() => page.locator("main").textContent()).toContain("does not exist or belongs to another organization");
     const direct = await page.evaluate(
-      async (id) => (await fetch(`/v1/console/factories/${id}?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`)).status,
+      async (id) => (await fetch(`/v1/factories/${id}/series?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`)).status,
       demo.otherFactoryId,
     );
     expect(direct).toBe(404);
@@ -271,7 +271,7 @@ describe("console in Chromium", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
     expect((await context.cookies()).find((c) => c.name === "wattflow_session")).toBeUndefined();
-    const status = await page.evaluate(async () => (await fetch("/v1/console/overview")).status);
+    const status = await page.evaluate(async () => (await fetch("/v1/overview")).status);
     expect(status).toBe(401);
     await screenshot(page, "12-signed-out");
     expect(problems).toEqual([]);
