@@ -5,9 +5,9 @@
  * evaluation, for a day.
  */
 import { and, desc, eq, gte, inArray, isNotNull, isNull } from "drizzle-orm";
-import type { Auth } from "../auth";
 import { ulid } from "ulid";
 import { z } from "zod";
+import type { Auth } from "../auth";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";

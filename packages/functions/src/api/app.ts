@@ -4,8 +4,8 @@
  */
 
 import { Health } from "@wattflow/core/health";
-import { Location } from "@wattflow/core/location";
 import { Ingest } from "@wattflow/core/ingest";
+import { Location } from "@wattflow/core/location";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Usage } from "@wattflow/core/usage";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
@@ -17,8 +17,8 @@ import { alerts } from "./alerts";
 import { actorAuth, deviceAuth, requireRole } from "./auth";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
-import { factories, overview } from "./factories";
 import { onError } from "./errors";
+import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { query } from "./input";
 import { kpis } from "./kpis";

@@ -9,7 +9,7 @@ const text = { estimated: (kwh: string) => `includes ${kwh} kWh estimated (sprea
 
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { selected, picker } = useFactoryPicker("bills", factoryId);
-  const bills = useLoad(async () => (selected ? ok(api.v1.console.factories[":id"].bills.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
+  const bills = useLoad(async () => (selected ? ok(api.v1.factories[":id"].bills.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
   const months = [...new Set(bills.data?.bills.map((bill) => bill.month))];
   return (
     <section>

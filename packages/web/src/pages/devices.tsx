@@ -113,7 +113,11 @@ export function Devices({ admin }: { admin: boolean }) {
                           className="link"
                           onClick={() =>
                             act(`Enrollment code for ${device.name}`, async () => {
-                              const code = await ok(api.v1.console.gateways[":id"]["enrollment-code"].$post({ param: { id: device.id } }));
+                              const code = await ok(
+                                api.v1.factories[":id"].gateways[":gatewayId"]["enrollment-code"].$post({
+                                  param: { id: device.factoryId, gatewayId: device.id },
+                                }),
+                              );
                               return { code: code.code, expires: when(code.expiresAt) };
                             })
                           }
@@ -126,7 +130,9 @@ export function Devices({ admin }: { admin: boolean }) {
                           onClick={() =>
                             confirm(`Rotate ${device.name}'s token and signing key? The current ones stop working now.`) &&
                             act(`New credentials for ${device.name}`, async () => {
-                              const rotated = await ok(api.v1.console.gateways[":id"].rotate.$post({ param: { id: device.id } }));
+                              const rotated = await ok(
+                                api.v1.factories[":id"].gateways[":gatewayId"].rotate.$post({ param: { id: device.factoryId, gatewayId: device.id } }),
+                              );
                               return { token: rotated.token, "private key": rotated.privateKey };
                             })
                           }
@@ -139,7 +145,7 @@ export function Devices({ admin }: { admin: boolean }) {
                           onClick={() =>
                             confirm(`Revoke ${device.name}? It can no longer send readings.`) &&
                             act("", async () => {
-                              await ok(api.v1.console.gateways[":id"].revoke.$post({ param: { id: device.id } }));
+                              await ok(api.v1.factories[":id"].gateways[":gatewayId"].revoke.$post({ param: { id: device.factoryId, gatewayId: device.id } }));
                               return undefined;
                             })
                           }

@@ -4,6 +4,7 @@ import { api, ok } from "../api";
 import { ago, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
+import { RunList } from "./runs";
 
 type Started = { executionArn: string; imports: { id: string; fileName: string }[] };
 type Execution = { executionArn: string; workflow: string; status: string; startDate: string; stopDate?: string; error?: string; cause?: string };
@@ -140,6 +141,7 @@ export function Imports() {
         </form>
         {watching ? <Run arn={watching} onFinished={runs.reload} /> : <p className="muted">Upload a file to watch its import run here.</p>}
       </div>
+      <RunList reloadKey={runs.data} />
       <div className="card">
         <h2>Recent imports</h2>
         <table className="data" data-testid="imports-table">

@@ -2,17 +2,14 @@
 import { api, ok } from "../api";
 import { money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
+import { OverviewAlerts } from "./alerts";
 
 /** The page's words, in one place for translation (issue 16). */
 const text = { estimated: (kwh: string) => `${kwh} kWh estimated` } as const;
 
-/** Alerts have no acknowledgement yet: those raised in the last day count as open. */
-const openForMs = 24 * 3600_000;
-
-export function OverviewPage() {
-  const overview = useLoad(() => ok(api.v1.console.overview.$get()), []);
-  const alerts = useLoad(() => ok(api.v1.alerts.$get()), []);
-  const since = Date.now() - openForMs;
+export function OverviewPage({ canHandle }: { canHandle: boolean }) {
+  const overview = useLoad(() => ok(api.v1.overview.$get()), []);
+  const alerts = useLoad(() => ok(api.v1.alerts.$get({ query: { status: "unresolved" } })), []);
   if (overview.error) return <p className="error">{overview.error.message}</p>;
   if (!overview.data) return <p className="muted">Loading…</p>;
   const { factories } = overview.data;
@@ -39,7 +36,7 @@ export function OverviewPage() {
       )}
       <div className="cards">
         {factories.map((factory) => {
-          const open = (alerts.data?.alerts ?? []).filter((alert) => alert.factoryId === factory.id && Date.parse(alert.raisedAt) >= since);
+          const open = (alerts.data?.alerts ?? []).filter((alert) => alert.factoryId === factory.id);
           const load = factory.demand.kw !== null && factory.demand.contractedKw ? factory.demand.kw / factory.demand.contractedKw : null;
           return (
             <a key={factory.id} className="card factory-card" href={`#/factories/${factory.id}`} data-testid="factory-card">
@@ -103,6 +100,7 @@ export function OverviewPage() {
           );
         })}
       </div>
+      <OverviewAlerts canHandle={canHandle} onChange={alerts.reload} />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { api, ok } from "../api";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
 import { OneTimeSecret } from "./secret";
+import { SetupLists } from "./setup-lists";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
 const optional = (form: FormData, name: string) => field(form, name) || undefined;
@@ -39,13 +40,14 @@ export function Setup({ admin }: { admin: boolean }) {
       <ProblemBox error={error} />
       {notice && <p className="notice">{notice}</p>}
       {code && <OneTimeSecret title={code.title} values={code.values} onClose={() => setCode(undefined)} />}
+      <SetupLists reloadKey={factories.data} />
       <div className="grid-2">
         <form
           className="card form"
           aria-label="New factory"
           onSubmit={submit(async (form) => {
             const created = await ok(
-              api.v1.console.factories.$post({
+              api.v1.factories.$post({
                 json: {
                   name: field(form, "name"),
                   timeZone: field(form, "timeZone"),
@@ -105,7 +107,7 @@ export function Setup({ admin }: { admin: boolean }) {
             aria-label="New gateway"
             onSubmit={submit(async (form) => {
               const created = await ok(
-                api.v1.console.factories[":id"].gateways.$post({ param: { id: field(form, "factoryId") }, json: { name: field(form, "name") } }),
+                api.v1.factories[":id"].gateways.$post({ param: { id: field(form, "factoryId") }, json: { name: field(form, "name") } }),
               );
               setCode({
                 title: `Enrollment code for ${created.name}`,
@@ -138,7 +140,7 @@ export function Setup({ admin }: { admin: boolean }) {
             onSubmit={submit(async (form) => {
               const [factoryId = "", deviceId = ""] = field(form, "gateway").split("/");
               const created = await ok(
-                api.v1.console.factories[":id"].meters.$post({
+                api.v1.factories[":id"].meters.$post({
                   param: { id: factoryId },
                   json: {
                     deviceId,

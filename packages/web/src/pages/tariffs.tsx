@@ -1,9 +1,11 @@
 /** A factory's tariff versions and prices; admins assign a definition or import a URDB rate. */
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ok, type Tariffs as TariffList } from "../api";
 import { fromLocal, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
+import { CfePlanForm } from "./cfe-plan";
 import { useFactoryPicker } from "./picker";
 
 type Version = TariffList["versions"][number];
@@ -88,11 +90,9 @@ function Prices({ version, currency }: { version: Version; currency: string }) {
 }
 
 export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boolean }) {
+  const { t } = useTranslation("tariffs");
   const { selected, picker } = useFactoryPicker("tariffs", factoryId);
-  const tariffs = useLoad(
-    async () => (selected ? ok(api.v1.console.factories[":id"].tariffs.$get({ param: { id: selected.id } })) : undefined),
-    [selected?.id],
-  );
+  const tariffs = useLoad(async () => (selected ? ok(api.v1.factories[":id"].tariffs.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<Shown>();
 
@@ -139,60 +139,74 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
         </div>
       )}
       {admin && selected && (
-        <div className="grid-2">
-          <form
-            className="card form"
-            aria-label="Assign a tariff"
-            onSubmit={submit(async (form) => {
-              const definition = JSON.parse(String(form.get("definition")));
-              await ok(api.v1.console.factories[":id"].tariffs.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), definition } }));
-              return "Tariff assigned.";
-            })}
-          >
-            <h2>Assign a tariff</h2>
-            <label>
-              Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
-            </label>
-            <label>
-              Definition (JSON)
-              <textarea
-                name="definition"
-                rows={6}
-                required
-                defaultValue={JSON.stringify({ kind: "flat", currency: selected.currency, energyPrice: "2.1534" }, null, 2)}
-              />
-            </label>
-            <button type="submit">Assign</button>
-          </form>
-          <form
-            className="card form"
-            aria-label="Import a URDB rate"
-            onSubmit={submit(async (form) => {
-              const file = form.get("file");
-              const text = file instanceof File && file.size > 0 ? await file.text() : String(form.get("rate") ?? "");
-              const parsed = JSON.parse(text) as { items?: unknown[] };
-              // URDB's API answers { items: [rate] }; a saved rate is the object itself.
-              const rate = Array.isArray(parsed.items) ? parsed.items[0] : parsed;
-              const result = await ok(
-                api.v1.console.factories[":id"].tariffs.urdb.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), rate } }),
-              );
-              return result.warnings.length > 0 ? `URDB rate imported, with warnings: ${result.warnings.join("; ")}` : "URDB rate imported.";
-            })}
-          >
-            <h2>Import a URDB rate</h2>
-            <label>
-              Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
-            </label>
-            <label>
-              Rate file (JSON from OpenEI) <input name="file" type="file" accept="application/json,.json" />
-            </label>
-            <label>
-              …or paste it
-              <textarea name="rate" rows={4} />
-            </label>
-            <button type="submit">Import</button>
-          </form>
-        </div>
+        <CfePlanForm
+          key={selected.id}
+          factory={selected}
+          onSaved={(message) => {
+            setError(undefined);
+            setNotice(message);
+            tariffs.reload();
+          }}
+        />
+      )}
+      {admin && selected && (
+        <details className="advanced">
+          <summary>{t("plan.advanced")}</summary>
+          <div className="grid-2">
+            <form
+              className="card form"
+              aria-label="Assign a tariff"
+              onSubmit={submit(async (form) => {
+                const definition = JSON.parse(String(form.get("definition")));
+                await ok(api.v1.factories[":id"].tariffs.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), definition } }));
+                return "Tariff assigned.";
+              })}
+            >
+              <h2>Assign a tariff</h2>
+              <label>
+                Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
+              </label>
+              <label>
+                Definition (JSON)
+                <textarea
+                  name="definition"
+                  rows={6}
+                  required
+                  defaultValue={JSON.stringify({ kind: "flat", currency: selected.currency, energyPrice: "2.1534" }, null, 2)}
+                />
+              </label>
+              <button type="submit">Assign</button>
+            </form>
+            <form
+              className="card form"
+              aria-label="Import a URDB rate"
+              onSubmit={submit(async (form) => {
+                const file = form.get("file");
+                const text = file instanceof File && file.size > 0 ? await file.text() : String(form.get("rate") ?? "");
+                const parsed = JSON.parse(text) as { items?: unknown[] };
+                // URDB's API answers { items: [rate] }; a saved rate is the object itself.
+                const rate = Array.isArray(parsed.items) ? parsed.items[0] : parsed;
+                const result = await ok(
+                  api.v1.factories[":id"].tariffs.urdb.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), rate } }),
+                );
+                return result.warnings.length > 0 ? `URDB rate imported, with warnings: ${result.warnings.join("; ")}` : "URDB rate imported.";
+              })}
+            >
+              <h2>Import a URDB rate</h2>
+              <label>
+                Effective from (factory time) <input name="effectiveFrom" type="datetime-local" required />
+              </label>
+              <label>
+                Rate file (JSON from OpenEI) <input name="file" type="file" accept="application/json,.json" />
+              </label>
+              <label>
+                …or paste it
+                <textarea name="rate" rows={4} />
+              </label>
+              <button type="submit">Import</button>
+            </form>
+          </div>
+        </details>
       )}
     </section>
   );
