@@ -136,10 +136,10 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
       </div>
       <fieldset>
         <legend>{t("plan.prices")}</legend>
-        <label className="inline">
+        <label className="choice">
           <input type="radio" name="source" value="published" checked={source === "published"} onChange={() => setSource("published")} /> {t("plan.published")}
         </label>{" "}
-        <label className="inline">
+        <label className="choice">
           <input type="radio" name="source" value="entered" checked={source === "entered"} onChange={() => setSource("entered")} /> {t("plan.entered")}
         </label>
         <FieldError errors={errors} path="prices.source" />

@@ -13,7 +13,7 @@ function Result({ run }: { run: Run }) {
   const { t } = useTranslation("imports");
   const result = (run.result ?? {}) as { factories?: number; readings?: number; changed?: number; rows?: number; inserted?: number };
   const parts: string[] = [];
-  if (run.months.length > 0) parts.push(t("runs.months", { months: run.months.join(", ") }));
+  if (run.months.length > 0) parts.push(t("runs.months", { months: run.months.join(", "), count: run.months.length }));
   for (const file of run.files) parts.push(t("runs.file", { name: file.fileName, count: file.errors }));
   if (run.status === "SUCCEEDED") {
     if (result.factories !== undefined) parts.push(t("runs.factories", { count: result.factories }));

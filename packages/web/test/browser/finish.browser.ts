@@ -51,7 +51,7 @@ describe("finishing the console (es-MX)", () => {
     await open("setup");
     await page.getByRole("button", { name: `Editar ${factory.name}` }).click();
     const form = page.getByRole("form", { name: `Editar planta ${factory.name}` });
-    await form.getByLabel("Municipio").selectOption("Sonora|Navojoa");
+    await form.locator('select[name="place"]').selectOption("Sonora|Navojoa");
     await expect.poll(() => form.getByTestId("factory-clock").inputValue()).toBe("America/Hermosillo");
     await form.getByLabel("Demanda contratada (kW)").fill("1250");
     await form.getByLabel("Día de corte").fill("31");
@@ -90,11 +90,11 @@ describe("finishing the console (es-MX)", () => {
   it("assigns a CFE plan from the form: a bad price is named in its cell, then CFE's published Noroeste prices from a date", async () => {
     await open(`tariffs/${demo.factoryId}`);
     const form = page.getByRole("form", { name: "Plan de CFE" });
-    await form.getByLabel("Tarifa").selectOption("cfe-gdmth");
+    await form.locator('select[name="tariff"]').selectOption("cfe-gdmth");
     expect(await form.locator('input[name="division"]').inputValue()).toBe("Noroeste");
     await form.getByLabel("Vigente desde").fill("2026-03-01");
     await form.getByLabel("Capturados por mes").check();
-    await form.getByLabel("Mes 1").fill("2026-03");
+    await form.getByLabel("Mes 1", { exact: true }).fill("2026-03");
     for (const [column, value] of [
       ["Cargo fijo ($/mes)", "abc"],
       ["Distribución ($/kW)", "90.85"],
@@ -103,7 +103,7 @@ describe("finishing the console (es-MX)", () => {
       ["Intermedia ($/kWh)", "1.5573"],
       ["Punta ($/kWh)", "1.7262"],
     ])
-      await form.getByLabel(`${column}, mes 1`).fill(value as string);
+      await form.getByLabel(`${column}, mes 1`, { exact: true }).fill(value as string);
     await form.getByRole("button", { name: "Asignar plan" }).click();
     await form.locator('[data-field="prices.months.0.fixed"]').waitFor();
     await screenshot(page, "finish-cfe-plan-refused-es-MX");
@@ -134,7 +134,7 @@ describe("finishing the console (es-MX)", () => {
     await close.waitFor();
     const text = (await close.textContent()) ?? "";
     expect(text).toContain("Cierre mensual");
-    expect(text).toContain("meses 2026-10");
+    expect(text).toContain("mes 2026-10");
     expect(text).toMatch(/terminada|falló/);
     await screenshot(page, "finish-runs-es-MX");
   });
@@ -172,6 +172,8 @@ describe("finishing the console (es-MX)", () => {
     const stored = (await api("/v1/alerts?status=resolved")).body.alerts as { resolved: { name: string } | null }[];
     expect(stored[0]?.resolved?.name).toBe("Demo energy manager");
     await screenshot(page, "finish-alerts-es-MX");
-    expect(problems).toEqual([]);
+    // The two refusals above (cycle day 31, a price "abc") are the only failed requests; nothing else went wrong.
+    expect(problems.filter((problem) => !/status of 400/.test(problem))).toEqual([]);
+    expect(problems.filter((problem) => /status of 400/.test(problem))).toHaveLength(2);
   });
 });
