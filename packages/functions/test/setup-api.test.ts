@@ -135,6 +135,17 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
       expect([foreign.status, wrongFactory.status, viewerEdit.status]).toEqual([404, 404, 403]);
     });
 
+    it("renames a gateway under its factory; an empty name is refused by field, another organization's gateway is 404", async () => {
+      const renamed = await call(p.apiToken, "PATCH", `/v1/factories/${ids.factory}/gateways/${ids.device}`, { name: "Gateway nave 2" });
+      const empty = await call(p.apiToken, "PATCH", `/v1/factories/${ids.factory}/gateways/${ids.device}`, { name: "  " });
+      const foreign = await call(p.otherApiToken, "PATCH", `/v1/factories/${ids.otherFactory}/gateways/${ids.device}`, { name: "Mine" });
+      const asViewer = await call(viewer, "PATCH", `/v1/factories/${ids.factory}/gateways/${ids.device}`, { name: "x" });
+
+      expect(renamed.body).toEqual({ id: ids.device, factoryId: ids.factory, name: "Gateway nave 2" });
+      expect(empty.body.errors).toEqual([{ path: "name", message: "name is required" }]);
+      expect([foreign.status, asViewer.status]).toEqual([404, 403]);
+    });
+
     it("lists a factory's gateways, and rotates one only under its own factory", async () => {
       const listed = await call(viewer, "GET", `/v1/factories/${ids.factory}/gateways`);
       const foreign = await call(p.apiToken, "GET", `/v1/factories/${ids.otherFactory}/gateways`);

@@ -6,6 +6,7 @@
  * every role; changes to setup need admin.
  */
 import { Dashboard } from "@wattflow/core/dashboard";
+import { Device } from "@wattflow/core/device";
 import { Enrollment } from "@wattflow/core/device/enrollment";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { Factory } from "@wattflow/core/factory";
@@ -66,6 +67,16 @@ export const factories = new Hono()
   })
   .post("/:id/gateways", adminOnly, json(Enrollment.createGateway.schema.omit(owned)), async (c) =>
     c.json(await Enrollment.createGateway({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
+  )
+  .patch("/:id/gateways/:gatewayId", adminOnly, json(Device.rename.schema.pick({ name: true })), async (c) =>
+    c.json(
+      await Device.rename({
+        ...c.req.valid("json"),
+        organizationId: c.get("actor").organizationId,
+        factoryId: c.req.param("id"),
+        id: c.req.param("gatewayId"),
+      }),
+    ),
   )
   .post("/:id/gateways/:gatewayId/enrollment-code", adminOnly, async (c) =>
     c.json(

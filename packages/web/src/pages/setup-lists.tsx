@@ -223,12 +223,58 @@ function MeterEdit({ factoryId, meter, meters, onSaved, onCancel }: { factoryId:
   );
 }
 
-/** The factory's meters and gateways, each meter with its edit form. */
+function GatewayEdit({
+  factoryId,
+  gateway,
+  onSaved,
+  onCancel,
+}: {
+  factoryId: string;
+  gateway: { id: string; name: string };
+  onSaved(): void;
+  onCancel(): void;
+}) {
+  const { t } = useTranslation("setup");
+  const [errors, setErrors] = useState<FieldErrors>();
+  const save = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setErrors(undefined);
+    try {
+      await ok(
+        api.v1.factories[":id"].gateways[":gatewayId"].$patch({
+          param: { id: factoryId, gatewayId: gateway.id },
+          json: { name: text(new FormData(event.currentTarget), "name") },
+        }),
+      );
+      onSaved();
+    } catch (failure) {
+      setErrors(fieldErrors(failure, ["name"]));
+    }
+  };
+  return (
+    <form className="form" aria-label={t("edit.gatewayForm", { name: gateway.name })} onSubmit={save} noValidate>
+      <FormError errors={errors} />
+      <label>
+        {t("edit.name")} <input name="name" defaultValue={gateway.name} />
+        <FieldError errors={errors} path="name" />
+      </label>
+      <div className="row">
+        <button type="submit">{t("edit.save")}</button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          {t("edit.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The factory's meters and gateways, each with its edit form. */
 function FactoryParts({ factory }: { factory: Factory }) {
   const { t } = useTranslation("setup");
   const meters = useLoad(() => ok(api.v1.factories[":id"].meters.$get({ param: { id: factory.id } })), [factory.id]);
   const gateways = useLoad(() => ok(api.v1.factories[":id"].gateways.$get({ param: { id: factory.id } })), [factory.id]);
   const [editing, setEditing] = useState<string>();
+  const [editingGateway, setEditingGateway] = useState<string>();
   const list = meters.data?.meters ?? [];
   const nameOf = (id: string | null) => list.find((meter) => meter.id === id)?.name ?? "—";
   return (
@@ -289,18 +335,45 @@ function FactoryParts({ factory }: { factory: Factory }) {
               <th>{t("edit.name")}</th>
               <th>{t("edit.lastSeen")}</th>
               <th>{t("edit.state")}</th>
+              <th />
             </tr>
           </thead>
           <tbody>
-            {(gateways.data?.gateways ?? []).map((gateway) => (
-              <tr key={gateway.id}>
-                <td>{gateway.name}</td>
-                <td>{when(gateway.lastSeenAt, factory.timeZone)}</td>
-                <td>
-                  <span className={`pill ${gateway.revoked ? "bad" : "ok"}`}>{t(gateway.revoked ? "edit.revoked" : "edit.active")}</span>
-                </td>
-              </tr>
-            ))}
+            {(gateways.data?.gateways ?? []).map((gateway) =>
+              editingGateway === gateway.id ? (
+                <tr key={gateway.id} className="edit-row">
+                  <td colSpan={4}>
+                    <GatewayEdit
+                      factoryId={factory.id}
+                      gateway={gateway}
+                      onCancel={() => setEditingGateway(undefined)}
+                      onSaved={() => {
+                        setEditingGateway(undefined);
+                        gateways.reload();
+                      }}
+                    />
+                  </td>
+                </tr>
+              ) : (
+                <tr key={gateway.id} data-testid="gateway-row">
+                  <td>{gateway.name}</td>
+                  <td>{when(gateway.lastSeenAt, factory.timeZone)}</td>
+                  <td>
+                    <span className={`pill ${gateway.revoked ? "bad" : "ok"}`}>{t(gateway.revoked ? "edit.revoked" : "edit.active")}</span>
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => setEditingGateway(gateway.id)}
+                      aria-label={t("edit.editNamed", { name: gateway.name })}
+                    >
+                      {t("edit.edit")}
+                    </button>
+                  </td>
+                </tr>
+              ),
+            )}
           </tbody>
         </table>
         <p className="muted small">

@@ -73,7 +73,7 @@ describe("finishing the console (es-MX)", () => {
     expect((await api(`/v1/factories/${demo.factoryId}`)).body).toMatchObject({ tariffDivision: "Noroeste", billingCycleDay: 12, contractedDemandKw: 1250 });
   });
 
-  it("renames a meter in Setup's meter list", async () => {
+  it("renames a meter and a gateway in Setup's lists", async () => {
     const { meters } = (await api(`/v1/factories/${demo.factoryId}/meters`)).body as { meters: { id: string; name: string }[] };
     const meter = meters[0] as { id: string; name: string };
     await page.getByRole("button", { name: `Editar ${meter.name}` }).click();
@@ -81,6 +81,11 @@ describe("finishing the console (es-MX)", () => {
     await form.getByLabel("Nombre").fill("Compresor principal");
     await form.getByRole("button", { name: "Guardar" }).click();
     await page.getByTestId("meter-row").filter({ hasText: "Compresor principal" }).waitFor();
+    await page.getByRole("button", { name: "Editar Gateway 1" }).click();
+    const gatewayForm = page.getByRole("form", { name: "Editar gateway Gateway 1" });
+    await gatewayForm.getByLabel("Nombre").fill("Gateway nave 1");
+    await gatewayForm.getByRole("button", { name: "Guardar" }).click();
+    await page.getByTestId("gateway-row").filter({ hasText: "Gateway nave 1" }).waitFor();
     await screenshot(page, "finish-setup-es-MX");
     expect(((await api(`/v1/factories/${demo.factoryId}/meters`)).body.meters as { id: string; name: string }[]).find((m) => m.id === meter.id)?.name).toBe(
       "Compresor principal",
