@@ -204,6 +204,8 @@ describe("console in Chromium", () => {
   });
 
   it("imports a URDB rate as a new time-of-use tariff version", async () => {
+    // The raw JSON and URDB forms sit behind the CFE plan form's "advanced" toggle.
+    await page.locator("details.advanced > summary").click();
     const form = page.getByRole("form", { name: "Import a URDB rate" });
     // A real OpenEI rate (the one core's URDB tests use), effective next year so the demo's prices stay as they are.
     const rate = readFileSync(fileURLToPath(new URL("../../../core/test/fixtures/urdb/multi-tier-tou-demand.json", import.meta.url)));
