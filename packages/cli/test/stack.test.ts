@@ -131,10 +131,10 @@ describe("wattflow start: the local stack end to end", () => {
 
   it("gives the demo apiToken read access only, as the README says; setup changes need adminToken", async () => {
     const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
-    const refused = await call<{ code: string }>(`${stack.apiUrl}/v1/console/factories`, stack.demo.apiToken, { method: "POST", body: factory });
+    const refused = await call<{ code: string }>(`${stack.apiUrl}/v1/factories`, stack.demo.apiToken, { method: "POST", body: factory });
     expect((await call(`${stack.apiUrl}/v1/factories`, stack.demo.apiToken)).status).toBe(200);
     expect([refused.status, refused.body.code]).toEqual([403, "auth.role_required"]);
-    expect((await call(`${stack.apiUrl}/v1/console/factories`, stack.demo.adminToken, { method: "POST", body: factory })).status).toBe(201);
+    expect((await call(`${stack.apiUrl}/v1/factories`, stack.demo.adminToken, { method: "POST", body: factory })).status).toBe(201);
   });
 
   it("lists quarantined records and replays them through the pipeline with the CLI", async () => {
@@ -229,7 +229,7 @@ describe("a data folder made when the demo apiToken was an admin token", () => {
     const stack = await startStack(data.path, ["--no-demo-traffic"]);
     try {
       const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
-      const create = (token: string) => call(`${stack.apiUrl}/v1/console/factories`, token, { method: "POST", body: factory });
+      const create = (token: string) => call(`${stack.apiUrl}/v1/factories`, token, { method: "POST", body: factory });
 
       // Assess
       expect(stack.demo.adminToken).toBe(adminToken);

@@ -67,7 +67,7 @@ describe(`stream under poison and a lake outage (${flowSeconds} s of flow)`, () 
     const meters = [...demo.meterIds];
     const covered = () => new Set(meters.map(shardOf)).size === Shards.length;
     while (!covered()) {
-      const made = await call<{ id: string }>(`${demo.apiUrl}/v1/console/factories/${demo.factoryId}/meters`, demo.adminToken, {
+      const made = await call<{ id: string }>(`${demo.apiUrl}/v1/factories/${demo.factoryId}/meters`, demo.adminToken, {
         method: "POST",
         body: { deviceId: demo.deviceId, name: `probe ${meters.length}`, line: "Probe" },
       });

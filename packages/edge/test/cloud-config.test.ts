@@ -174,7 +174,7 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       const first = await eventually(async () => (status().config?.checkedAt ? status().config : undefined), 30_000);
 
       // Act 1: an admin adds an SDM630 on Modbus TCP through the console API.
-      const added = await call<{ id: string }>(`${stack.apiUrl}/v1/console/factories/${demo.factoryId}/meters`, demo.adminToken, {
+      const added = await call<{ id: string }>(`${stack.apiUrl}/v1/factories/${demo.factoryId}/meters`, demo.adminToken, {
         method: "POST",
         body: { deviceId: demo.deviceId, name: "Compresor 3", line: "Aire", driver: "sdm630", host: "127.0.0.1", port: modbusPort, unitId: 1 },
       });
@@ -202,7 +202,7 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       expect(heartbeat.config?.version).toBe(cloud.body.version);
 
       // Act 2: a meter on a bus this gateway does not have.
-      const bad = await call<{ id: string }>(`${stack.apiUrl}/v1/console/factories/${demo.factoryId}/meters`, demo.adminToken, {
+      const bad = await call<{ id: string }>(`${stack.apiUrl}/v1/factories/${demo.factoryId}/meters`, demo.adminToken, {
         method: "POST",
         body: { deviceId: demo.deviceId, name: "Horno", line: "Hornos", driver: "em24", bus: "line9", unitId: 3 },
       });

@@ -63,7 +63,7 @@ describe("roles: every route that changes something checks the caller's role", (
       ["POST", "/v1/runs", { workflow: "MonthlyClose", month: "2026-10" }],
       ["POST", "/v1/imports?kind=production", undefined],
       ["POST", "/v1/quarantine/replay", { ids: [] }],
-      ["POST", "/v1/console/factories", { name: "Nope", timeZone: "America/Monterrey", tariffCode: "flat" }],
+      ["POST", "/v1/factories", { name: "Nope", timeZone: "America/Monterrey", tariffCode: "flat" }],
     ];
     for (const [method, path, body] of attempts) {
       const response = await send(method, path, token.viewer, body);

@@ -14,7 +14,7 @@ const dit = { fixed: "800.00", energy: { base: "0.7000", intermedia: "1.1000", p
 describe.each(Testing.lanes())("a factory on a new CFE tariff on %s", (lane) => {
   let p: Pipeline;
   const assign = (definition: unknown) =>
-    app.request(`/v1/console/factories/${factoryId}/tariffs`, {
+    app.request(`/v1/factories/${factoryId}/tariffs`, {
       method: "POST",
       headers: { Authorization: `Bearer ${p.apiToken}`, "Content-Type": "application/json" },
       body: JSON.stringify({ effectiveFrom: "2026-01-01T06:00:00Z", definition }),

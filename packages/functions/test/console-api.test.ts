@@ -152,7 +152,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
     });
 
     it("refuses a cookie-authenticated change without the CSRF header", async () => {
-      const response = await asSession(adminCookie, "/v1/console/factories", {
+      const response = await asSession(adminCookie, "/v1/factories", {
         method: "POST",
         csrf: false,
         body: { name: "X", timeZone: "America/Monterrey", tariffCode: "flat" },
@@ -163,8 +163,8 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
     it("lets a viewer read but not change the organization's setup", async () => {
       const cookie = await signIn(viewer);
-      expect((await asSession(cookie, "/v1/console/overview")).status).toBe(200);
-      const response = await asSession(cookie, "/v1/console/factories", {
+      expect((await asSession(cookie, "/v1/overview")).status).toBe(200);
+      const response = await asSession(cookie, "/v1/factories", {
         method: "POST",
         body: { name: "X", timeZone: "America/Monterrey", tariffCode: "flat" },
       });
@@ -176,26 +176,37 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
     /** Every route that names another organization's resource, asked by organization B with a session and with its API token. */
     const foreignRoutes: { name: string; method?: string; path: () => string; body?: unknown }[] = [
       { name: "usage of a factory", path: () => `/v1/factories/${ids.factory}/usage?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z` },
-      { name: "console factory page", path: () => `/v1/console/factories/${ids.factory}?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z` },
-      { name: "tariffs of a factory", path: () => `/v1/console/factories/${ids.factory}/tariffs` },
-      { name: "bills of a factory", path: () => `/v1/console/factories/${ids.factory}/bills` },
-      { name: "add a meter", method: "POST", path: () => `/v1/console/factories/${ids.factory}/meters`, body: { deviceId: ids.device, name: "m", line: "L" } },
-      { name: "add a gateway", method: "POST", path: () => `/v1/console/factories/${ids.factory}/gateways`, body: { name: "gw" } },
+      { name: "console factory page", path: () => `/v1/factories/${ids.factory}/series?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z` },
+      { name: "tariffs of a factory", path: () => `/v1/factories/${ids.factory}/tariffs` },
+      { name: "bills of a factory", path: () => `/v1/factories/${ids.factory}/bills` },
+      { name: "add a meter", method: "POST", path: () => `/v1/factories/${ids.factory}/meters`, body: { deviceId: ids.device, name: "m", line: "L" } },
+      { name: "add a gateway", method: "POST", path: () => `/v1/factories/${ids.factory}/gateways`, body: { name: "gw" } },
       {
         name: "assign a tariff",
         method: "POST",
-        path: () => `/v1/console/factories/${ids.factory}/tariffs`,
+        path: () => `/v1/factories/${ids.factory}/tariffs`,
         body: { effectiveFrom: "2026-01-01T00:00:00Z", definition: { kind: "flat", currency: "MXN", energyPrice: "9.99" } },
       },
       {
         name: "import a URDB rate",
         method: "POST",
-        path: () => `/v1/console/factories/${ids.factory}/tariffs/urdb`,
+        path: () => `/v1/factories/${ids.factory}/tariffs/urdb`,
         body: { effectiveFrom: "2026-01-01T00:00:00Z", rate: {} },
       },
-      { name: "issue an enrollment code", method: "POST", path: () => `/v1/console/gateways/${ids.device}/enrollment-code` },
-      { name: "rotate gateway credentials", method: "POST", path: () => `/v1/console/gateways/${ids.device}/rotate` },
-      { name: "revoke a gateway", method: "POST", path: () => `/v1/console/gateways/${ids.device}/revoke` },
+      { name: "issue an enrollment code", method: "POST", path: () => `/v1/factories/${ids.factory}/gateways/${ids.device}/enrollment-code` },
+      { name: "rotate gateway credentials", method: "POST", path: () => `/v1/factories/${ids.factory}/gateways/${ids.device}/rotate` },
+      { name: "revoke a gateway", method: "POST", path: () => `/v1/factories/${ids.factory}/gateways/${ids.device}/revoke` },
+      { name: "a factory", path: () => `/v1/factories/${ids.factory}` },
+      { name: "edit a factory", method: "PATCH", path: () => `/v1/factories/${ids.factory}`, body: { name: "Mine now" } },
+      { name: "meters of a factory", path: () => `/v1/factories/${ids.factory}/meters` },
+      { name: "edit a meter", method: "PATCH", path: () => `/v1/factories/${ids.factory}/meters/${ids.meters[0]}`, body: { name: "Mine now" } },
+      { name: "gateways of a factory", path: () => `/v1/factories/${ids.factory}/gateways` },
+      {
+        name: "assign a CFE plan",
+        method: "POST",
+        path: () => `/v1/factories/${ids.factory}/tariffs/cfe`,
+        body: { tariff: "cfe-gdmth", contractedDemandKw: 500, supplyVoltage: "medium", effectiveFrom: "2026-01-01", prices: { source: "published" } },
+      },
     ];
 
     it.each(foreignRoutes)("answers 404 to another organization: $name", async (route) => {
@@ -203,7 +214,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       const byToken = await asToken(p.otherApiToken, route.path(), { method: route.method, body: route.body });
       for (const response of [bySession, byToken]) {
         expect(response.status).toBe(404);
-        expect((await json(response)).code).toMatch(/^(factory|device)\.not_found$/);
+        expect((await json(response)).code).toMatch(/^(factory|device|meter)\.not_found$/);
       }
       // The owner still gets through, so the 404 is about the organization, not the route.
       if (route.method === undefined) expect((await asSession(adminCookie, route.path())).status).toBe(200);
@@ -230,7 +241,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
         ).toEqual([ids.otherFactory]);
         const devices = (await json(await request("/v1/devices"))).devices as { id: string }[];
         expect(devices.map((d) => d.id)).toEqual([ids.otherDevice]);
-        const overview = (await json(await request("/v1/console/overview"))).factories as { id: string }[];
+        const overview = (await json(await request("/v1/overview"))).factories as { id: string }[];
         expect(overview.map((f) => f.id)).toEqual([ids.otherFactory]);
         const items = (await json(await request("/v1/quarantine?all=true"))).items as { organizationId: string | null }[];
         expect(items.filter((item) => item.organizationId === ids.organization)).toEqual([]);
@@ -252,7 +263,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
     });
 
     it("creates a factory in the caller's organization whatever the body claims", async () => {
-      const response = await asSession(otherCookie, "/v1/console/factories", {
+      const response = await asSession(otherCookie, "/v1/factories", {
         method: "POST",
         body: { organizationId: ids.organization, name: "Planta Sneaky", timeZone: "America/Tijuana", tariffCode: "flat" },
       });
@@ -265,11 +276,11 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
   describe("onboarding", () => {
     it("enrolls a gateway with a one-time code, then rotates and revokes its credentials", async () => {
-      const created = await asSession(adminCookie, `/v1/console/factories/${ids.factory}/gateways`, { method: "POST", body: { name: "Gateway 2" } });
+      const created = await asSession(adminCookie, `/v1/factories/${ids.factory}/gateways`, { method: "POST", body: { name: "Gateway 2" } });
       expect(created.status).toBe(201);
       const { deviceId, code } = (await json(created)) as { deviceId: string; code: string };
       expect(code).toMatch(/^WF-(\w{4}-){3}\w{4}$/);
-      const meter = await asSession(adminCookie, `/v1/console/factories/${ids.factory}/meters`, {
+      const meter = await asSession(adminCookie, `/v1/factories/${ids.factory}/meters`, {
         method: "POST",
         body: { deviceId, name: "Press 4", line: "Stamping" },
       });
@@ -291,7 +302,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
         });
       expect((await heartbeat(credentials.token)).status).toBe(200);
 
-      const rotated = (await json(await asSession(adminCookie, `/v1/console/gateways/${deviceId}/rotate`, { method: "POST" }))) as {
+      const rotated = (await json(await asSession(adminCookie, `/v1/factories/${ids.factory}/gateways/${deviceId}/rotate`, { method: "POST" }))) as {
         token: string;
         publicKey: string;
       };
@@ -299,11 +310,11 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect((await heartbeat(credentials.token)).status).toBe(401);
       expect((await heartbeat(rotated.token)).status).toBe(200);
 
-      expect((await asSession(adminCookie, `/v1/console/gateways/${deviceId}/revoke`, { method: "POST" })).status).toBe(200);
+      expect((await asSession(adminCookie, `/v1/factories/${ids.factory}/gateways/${deviceId}/revoke`, { method: "POST" })).status).toBe(200);
       expect((await heartbeat(rotated.token)).status).toBe(401);
       const devices = (await json(await asSession(adminCookie, "/v1/devices"))).devices as { id: string; revoked: boolean }[];
       expect(devices.find((d) => d.id === deviceId)?.revoked).toBe(true);
-      expect((await asSession(adminCookie, `/v1/console/gateways/${deviceId}/enrollment-code`, { method: "POST" })).status).toBe(409);
+      expect((await asSession(adminCookie, `/v1/factories/${ids.factory}/gateways/${deviceId}/enrollment-code`, { method: "POST" })).status).toBe(409);
     });
 
     it("creates a CFE factory from its municipality: zone and division filled in, a wrong clock refused naming the right one", async () => {
@@ -316,27 +327,27 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
         supplyVoltage: "medium",
         billingCycleDay: 12,
       });
-      const wrong = await asSession(adminCookie, "/v1/console/factories", { method: "POST", body: factory("America/Mexico_City") });
+      const wrong = await asSession(adminCookie, "/v1/factories", { method: "POST", body: factory("America/Mexico_City") });
       expect(wrong.status).toBe(400);
       expect(await json(wrong)).toMatchObject({
         code: "factory.inconsistent_place",
         errors: [{ path: "timeZone", message: "Hermosillo (Sonora) is on America/Hermosillo, not America/Mexico_City" }],
       });
-      const right = await asSession(adminCookie, "/v1/console/factories", { method: "POST", body: factory("America/Hermosillo") });
+      const right = await asSession(adminCookie, "/v1/factories", { method: "POST", body: factory("America/Hermosillo") });
       expect(right.status).toBe(201);
       expect(await json(right)).toMatchObject({ tariffZone: "central", tariffDivision: "Noroeste", supplyVoltage: "medium", billingCycleDay: 12 });
     });
 
     it("stores a CFE division and place in the catalogue's spelling whatever their case and accents", async () => {
       // "bajio" is CFE's "Bajío" (location/catalogue.ts); the price import keys rows by "bajío" (import/rows.ts).
-      const created = await asSession(adminCookie, "/v1/console/factories", {
+      const created = await asSession(adminCookie, "/v1/factories", {
         method: "POST",
         body: { name: "Planta Querétaro", timeZone: "america/mexico_city", tariffCode: "cfe-gdmth", tariffDivision: "bajio" },
       });
       expect(created.status).toBe(201);
       expect(await json(created)).toMatchObject({ timeZone: "America/Mexico_City", tariffZone: "central", tariffDivision: "Bajío" });
       // Monterrey, Nuevo León: Golfo Norte, central schedule, America/Monterrey (the catalogue).
-      const monterrey = await asSession(adminCookie, "/v1/console/factories", {
+      const monterrey = await asSession(adminCookie, "/v1/factories", {
         method: "POST",
         body: { name: "Planta MTY", timeZone: "america/monterrey", tariffCode: "cfe-gdmth", state: "nuevo leon", municipality: "MONTERREY" },
       });
@@ -350,7 +361,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
     });
 
     it("refuses a meter on a gateway of another factory", async () => {
-      const response = await asSession(adminCookie, `/v1/console/factories/${ids.factory}/meters`, {
+      const response = await asSession(adminCookie, `/v1/factories/${ids.factory}/meters`, {
         method: "POST",
         body: { deviceId: ids.otherDevice, name: "m", line: "L" },
       });
@@ -360,13 +371,13 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
     it("assigns a tariff version and lists it as the one in force", async () => {
       const definition = { kind: "flat", currency: "MXN", energyPrice: "2.5000" };
-      const added = await asSession(adminCookie, `/v1/console/factories/${ids.factory}/tariffs`, {
+      const added = await asSession(adminCookie, `/v1/factories/${ids.factory}/tariffs`, {
         method: "POST",
         body: { effectiveFrom: "2026-02-01T00:00:00Z", definition },
       });
       expect(added.status).toBe(201);
       const { id } = (await json(added)) as { id: string };
-      const list = (await json(await asSession(adminCookie, `/v1/console/factories/${ids.factory}/tariffs`))) as {
+      const list = (await json(await asSession(adminCookie, `/v1/factories/${ids.factory}/tariffs`))) as {
         currentId: string;
         versions: { id: string }[];
       };
@@ -377,7 +388,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
   describe("figures", () => {
     it("sums a factory's range into buckets, 15-minute demand with its peak, and per-meter totals", async () => {
-      const response = await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-03-10T18:00:00Z&to=2026-03-10T19:00:00Z&bucket=5m`);
+      const response = await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T18:00:00Z&to=2026-03-10T19:00:00Z&bucket=5m`);
       const series = (await response.json()) as Dashboard.Series;
       expect(series.buckets.t).toHaveLength(12);
       expect(series.buckets.kwh[0]).toBe(15);
@@ -394,11 +405,11 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
     it("buckets by the factory's local hour and refuses a range longer than the console draws", async () => {
       const hourly = (await (
-        await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z&bucket=1h`)
+        await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z&bucket=1h`)
       ).json()) as Dashboard.Series;
       expect(hourly.buckets).toMatchObject({ t: [Date.parse("2026-03-10T18:00:00Z") / 1000], kwh: [246], kw: [246] });
       expect(hourly.demand.peak?.kw).toBe(300);
-      const tooLong = await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-01-01T00:00:00Z&to=2026-03-11T00:00:00Z`);
+      const tooLong = await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-01-01T00:00:00Z&to=2026-03-11T00:00:00Z`);
       expect(tooLong.status).toBe(400);
       expect(await json(tooLong)).toMatchObject({ code: "series.range_too_long", errors: [{ path: "to" }] });
     });
@@ -432,7 +443,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
       // 18:00–21:00: 246 kWh measured, 6 estimated; 6 / 252 = 0.0238. Missing: 4 meters × 36 slots − (24 + 6) stored = 114.
       const series = (await json(
-        await asSession(adminCookie, `/v1/console/factories/${ids.factory}?from=2026-03-10T18:00:00Z&to=2026-03-10T21:00:00Z&bucket=5m`),
+        await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T18:00:00Z&to=2026-03-10T21:00:00Z&bucket=5m`),
       )) as Dashboard.Series;
       expect(series.totals).toMatchObject({ kwh: 252, measuredKwh: 246, estimatedKwh: 6, estimatedShare: 0.0238, missingSlots: 114 });
       expect(series.buckets.estimatedKwh[series.buckets.t.indexOf(Date.parse("2026-03-10T20:00:00Z") / 1000)]).toBe(1);
@@ -444,7 +455,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
 
       // March closed: its bill carries the same 6 kWh estimated, and the console's bills list shows it.
       await Close.factoryMonth({ factoryId: ids.factory, month: "2026-03" });
-      const { bills } = (await json(await asSession(adminCookie, `/v1/console/factories/${ids.factory}/bills`))) as {
+      const { bills } = (await json(await asSession(adminCookie, `/v1/factories/${ids.factory}/bills`))) as {
         bills: { month: string; source: string; estimatedKwh: string | null }[];
       };
       const march = bills.find((bill) => bill.month === "2026-03" && bill.source === "wattflow");

@@ -47,7 +47,7 @@ describe.each(Testing.lanes())("device config API on %s", (lane) => {
     const before = (await (await call(deviceToken, "/v1/devices/self/config")).json()) as Config;
 
     // Act
-    const created = await call(p.apiToken, `/v1/console/factories/${ids.factory}/meters`, {
+    const created = await call(p.apiToken, `/v1/factories/${ids.factory}/meters`, {
       method: "POST",
       body: { deviceId: ids.device, name: "Compresor 2", line: "Aire", driver: "sdm630", bus: "line1", unitId: 4, ct: 40, maxKw: 60 },
     });
@@ -75,7 +75,7 @@ describe.each(Testing.lanes())("device config API on %s", (lane) => {
 
   it("refuses a meter on a bus without its unit id, and one with both bus and host, naming each path", async () => {
     // Act
-    const response = await call(p.apiToken, `/v1/console/factories/${ids.factory}/meters`, {
+    const response = await call(p.apiToken, `/v1/factories/${ids.factory}/meters`, {
       method: "POST",
       body: { deviceId: ids.device, name: "x", line: "y", driver: "em24", bus: "line1", host: "10.0.0.5" },
     });

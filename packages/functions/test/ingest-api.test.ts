@@ -106,7 +106,7 @@ describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
     const routes = [
       `/v1/factories/${ids.factory}/usage?from=0000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
       `/v1/meters/${ids.meters[0]}/readings?from=0000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
-      `/v1/console/factories/${ids.factory}?from=2026-02-30T00:00:00Z&to=2026-03-02T00:00:00Z`,
+      `/v1/factories/${ids.factory}/series?from=2026-02-30T00:00:00Z&to=2026-03-02T00:00:00Z`,
       `/v1/factories/${ids.factory}/kpis?month=0000-01`,
     ];
     for (const route of routes) {

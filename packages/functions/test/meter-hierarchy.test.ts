@@ -21,7 +21,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
       headers: { Authorization: `Bearer ${p.apiToken}`, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  const createMeter = async (body: Record<string, unknown>) => call("POST", `/v1/console/factories/${factoryId}/meters`, { deviceId, line: "L", ...body });
+  const createMeter = async (body: Record<string, unknown>) => call("POST", `/v1/factories/${factoryId}/meters`, { deviceId, line: "L", ...body });
 
   beforeAll(async () => {
     p = await pipeline(lane);
@@ -58,8 +58,8 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
   it("refuses a billing meter with a parent, a parent of another factory and a loop, naming parentId", async () => {
     const billingWithParent = await createMeter({ name: "x", role: "billing", parentId: meters.main });
     const foreignParent = await createMeter({ name: "y", role: "sub", parentId: ids.meters[0] });
-    const loop = await call("PATCH", `/v1/console/meters/${meters.lineA}`, { parentId: meters.pressA1 });
-    const self = await call("PATCH", `/v1/console/meters/${meters.lineB}`, { parentId: meters.lineB });
+    const loop = await call("PATCH", `/v1/factories/${factoryId}/meters/${meters.lineA}`, { parentId: meters.pressA1 });
+    const self = await call("PATCH", `/v1/factories/${factoryId}/meters/${meters.lineB}`, { parentId: meters.lineB });
 
     for (const [response, message] of [
       [billingWithParent, "a billing meter is at the point of supply and has no parent"],
@@ -70,7 +70,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ code: "meter.invalid_hierarchy", errors: [{ path: "parentId", message }] });
     }
-    const other = await app.request(`/v1/console/meters/${meters.lineA}`, {
+    const other = await app.request(`/v1/factories/${factoryId}/meters/${meters.lineA}`, {
       method: "PATCH",
       headers: { Authorization: `Bearer ${p.otherApiToken}`, "Content-Type": "application/json" },
       body: JSON.stringify({ parentId: null }),
@@ -194,7 +194,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
 
   it("without a billing meter sums every meter as before, and says so", async () => {
     // Prepare: the main meter demoted to a sub-meter with no parent.
-    const demoted = await call("PATCH", `/v1/console/meters/${meters.main}`, { role: "sub" });
+    const demoted = await call("PATCH", `/v1/factories/${factoryId}/meters/${meters.main}`, { role: "sub" });
     expect(demoted.status).toBe(200);
 
     // Act
@@ -204,7 +204,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
     // punta 28 × 1.7262 = 48.3336 → 48.33; Q / (24 · 31 · 0.57) = 0.231 → 1 kW: 90.85 + 392.66; fixed 197.77;
     // subtotal 830.42; IVA 132.8672 → 132.87; total 963.29.
     expect(closed).toMatchObject({ basis: "all-meters", total: "963.29", readings: 8 });
-    const bills = await call("GET", `/v1/console/factories/${factoryId}/bills`);
+    const bills = await call("GET", `/v1/factories/${factoryId}/bills`);
     expect(((await bills.json()) as { bills: { month: string; basis: string; total: string }[] }).bills).toMatchObject([
       { month: "2026-03", basis: "all-meters", total: "963.29" },
     ]);

@@ -105,7 +105,7 @@ describe.each(Testing.lanes())("one statement for overview, KPIs and close on %s
   /** The overview as the console asks for it, with the clock at `now` (only Date is faked: timers and I/O run as usual). */
   const overviewAt = async (now: string, factoryId: string) => {
     vi.useFakeTimers({ toFake: ["Date"], now: new Date(now) });
-    const { body } = await get<{ factories: Summary[] }>("/v1/console/overview");
+    const { body } = await get<{ factories: Summary[] }>("/v1/overview");
     const found = body.factories.find((factory) => factory.id === factoryId);
     if (!found) throw new Error(`the overview has no ${factoryId}`);
     return found;
@@ -316,7 +316,7 @@ describe.each(Testing.lanes())("one statement for overview, KPIs and close on %s
       `/v1/factories/${plants.bare.factory}/usage?${range}&bucket=1d`,
     );
     const series = await get<{ priced: boolean; totals: { kwh: number; cost: string | null }; byPeriod: { cost: string | null }[] }>(
-      `/v1/console/factories/${plants.bare.factory}?${range}&bucket=1h`,
+      `/v1/factories/${plants.bare.factory}/series?${range}&bucket=1h`,
     );
     expect(usage.body).toMatchObject({ priced: false, totals: { kwh: 80, cost: null } });
     expect(usage.body.buckets.map((bucket) => bucket.cost)).toEqual([null]);

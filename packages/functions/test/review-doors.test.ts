@@ -208,7 +208,7 @@ describe("found by trying the doors", () => {
     // Act
     const hourly = await app.request(`/v1/factories/${ids.otherFactory}/usage?${range}&bucket=1h`, { headers: { authorization: `Bearer ${p.otherApiToken}` } });
     const daily = await app.request(`/v1/factories/${ids.otherFactory}/usage?${range}&bucket=1d`, { headers: { authorization: `Bearer ${p.otherApiToken}` } });
-    const series = await app.request(`/v1/console/factories/${ids.otherFactory}?${range}&bucket=1h`, {
+    const series = await app.request(`/v1/factories/${ids.otherFactory}/series?${range}&bucket=1h`, {
       headers: { authorization: `Bearer ${p.otherApiToken}` },
     });
 

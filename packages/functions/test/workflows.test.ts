@@ -381,7 +381,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     await User.create({ organizationId: ids.otherOrganization, name: "B admin", role: "admin", ...credentials });
     const session = await app.request("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(credentials) });
     const cookie = /wattflow_session=[^;]+/.exec(session.headers.get("set-cookie") ?? "")?.[0] ?? "";
-    const response = await app.request(`/v1/console/factories/${factoryId}/bills`, { headers: { cookie } });
+    const response = await app.request(`/v1/factories/${factoryId}/bills`, { headers: { cookie } });
     const { bills } = (await response.json()) as { bills: { lines: { code: string; name: { es: string; en: string } }[] }[] };
     expect(bills[0]?.lines.slice(6, 10).map((line) => line.name.es)).toEqual(["Cargo por factor de potencia", "Subtotal", "IVA", "DAP"]);
   });
@@ -485,6 +485,56 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     const june = await Close.get(factoryId, "2026-06");
     expect(june?.lines.find((line) => line.code === "flat-demand-0")).toMatchObject({ quantity: "160", amount: "1600.00" });
     expect(june?.bill).toMatchObject({ peakDemandKw: "100", total: "1602.50" });
+  });
+
+  it("lists imports, monthly closes and recomputes in one list: kind, duration, months, files, and a failed import's plain explanation", async () => {
+    // Prepare: a file with bad rows (lines 3 and 4), a recompute started through the API, and a close started the way
+    // the schedule starts it (no organization in its input: every organization's).
+    const bad = { name: "bad-lines.csv", bytes: new TextEncoder().encode("date,line,units\n2026-04-01,L0,10\n2026-04-01,L1,abc\n2026-04-31,L2,5\n") };
+    await importFiles(runner, "production", [bad]);
+    const recompute = await app.request("/v1/runs", {
+      method: "POST",
+      headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ workflow: "CostRecompute", months: ["2026-06"] }),
+    });
+    await finished(runner, ((await recompute.json()) as { executionArn: string }).executionArn);
+    const scheduled = await runner.start("MonthlyClose", { timeZone: "America/Mexico_City", month: "2026-01" }, "close-scheduled-2026-01");
+    await finished(runner, scheduled.executionArn);
+
+    // Act
+    const response = await app.request("/v1/runs", { headers: { authorization: `Bearer ${p.apiToken}` } });
+
+    // Assess
+    expect(response.status).toBe(200);
+    type Item = {
+      executionArn: string;
+      kind: string;
+      status: string;
+      durationMs: number | null;
+      months: string[];
+      files: { fileName: string; errors: number }[];
+      failure: { explanation: string } | null;
+    };
+    const { executions } = (await response.json()) as { executions: Item[] };
+    const kinds = new Set(executions.map((run) => run.kind));
+    expect([...kinds].sort()).toEqual(["close", "import", "recompute"]);
+    const close = executions.find((run) => run.executionArn === scheduled.executionArn);
+    expect(close).toMatchObject({ kind: "close", status: "SUCCEEDED", months: ["2026-01"], failure: null });
+    expect(close?.durationMs).toBeGreaterThanOrEqual(0);
+    // The file with bad rows: its file, its two bad rows, and the explanation `wattflow runs watch` gives.
+    const failed = executions.find((run) => run.kind === "import" && run.files[0]?.fileName === "bad-lines.csv");
+    expect(failed).toMatchObject({ status: "FAILED", files: [{ fileName: "bad-lines.csv", errors: 2 }] });
+    expect(failed?.failure?.explanation).toContain("lines 3, 4 of bad-lines.csv");
+    // A run another organization starts through the API is not listed to this one.
+    const theirs = await app.request("/v1/runs", {
+      method: "POST",
+      headers: { authorization: `Bearer ${p.otherApiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ workflow: "CostRecompute", months: ["2026-07"] }),
+    });
+    const { executionArn: theirArn } = (await theirs.json()) as { executionArn: string };
+    await finished(runner, theirArn);
+    const after = (await (await app.request("/v1/runs", { headers: { authorization: `Bearer ${p.apiToken}` } })).json()) as { executions: Item[] };
+    expect(after.executions.some((run) => run.executionArn === theirArn)).toBe(false);
   });
 });
 

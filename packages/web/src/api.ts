@@ -34,10 +34,16 @@ export async function ok<T>(pending: Promise<{ ok: boolean; status: number; json
 }
 
 export type Me = InferResponseType<(typeof api.v1.session)["$get"], 200>;
-export type Overview = InferResponseType<(typeof api.v1.console.overview)["$get"], 200>;
-export type Series = InferResponseType<(typeof api.v1.console.factories)[":id"]["$get"], 200>;
+export type Overview = InferResponseType<(typeof api.v1.overview)["$get"], 200>;
+export type Series = InferResponseType<(typeof api.v1.factories)[":id"]["series"]["$get"], 200>;
 export type Devices = InferResponseType<(typeof api.v1.devices)["$get"], 200>;
 export type Factories = InferResponseType<(typeof api.v1.factories)["$get"], 200>;
-export type Tariffs = InferResponseType<(typeof api.v1.console.factories)[":id"]["tariffs"]["$get"], 200>;
+export type Tariffs = InferResponseType<(typeof api.v1.factories)[":id"]["tariffs"]["$get"], 200>;
 export type Gaps = InferResponseType<(typeof api.v1.meters)[":id"]["gaps"]["$get"], 200>;
-export type Bills = InferResponseType<(typeof api.v1.console.factories)[":id"]["bills"]["$get"], 200>;
+export type Bills = InferResponseType<(typeof api.v1.factories)[":id"]["bills"]["$get"], 200>;
+export type Factory = InferResponseType<(typeof api.v1.factories)[":id"]["$get"], 200>;
+export type Meters = InferResponseType<(typeof api.v1.factories)[":id"]["meters"]["$get"], 200>;
+export type Gateways = InferResponseType<(typeof api.v1.factories)[":id"]["gateways"]["$get"], 200>;
+export type Locations = InferResponseType<(typeof api.v1.locations)["$get"], 200>;
+export type Runs = InferResponseType<(typeof api.v1.runs)["$get"], 200>;
+export type Alerts = InferResponseType<(typeof api.v1.alerts)["$get"], 200>;

@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { api, type Me, ok, signedOut } from "./api";
 import { go, useRoute } from "./hooks";
 import { type Language, languages, setLanguage } from "./i18n";
+import { AlertsPage } from "./pages/alerts";
 import { Bills } from "./pages/bills";
 import { Devices } from "./pages/devices";
 import { FactoryPage } from "./pages/factory";
@@ -19,6 +20,7 @@ const nav = [
   ["tariffs", "nav.tariffs"],
   ["bills", "nav.bills"],
   ["imports", "nav.imports"],
+  ["alerts", "nav.alerts"],
   ["setup", "nav.setup"],
 ] as const;
 
@@ -74,13 +76,14 @@ export function App() {
         </div>
       </header>
       <main>
-        {section === "" && <OverviewPage />}
+        {section === "" && <OverviewPage canHandle={admin} />}
         {section === "factories" && id && <FactoryPage id={id} range={route.query.get("range")} />}
         {section === "devices" && <Devices admin={admin} />}
         {section === "tariffs" && <Tariffs factoryId={id} admin={admin} />}
         {section === "bills" && <Bills factoryId={id} />}
         {section === "imports" && <Imports />}
         {section === "setup" && <Setup admin={admin} />}
+        {section === "alerts" && <AlertsPage canHandle={admin} />}
       </main>
     </div>
   );

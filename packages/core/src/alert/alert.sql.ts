@@ -52,6 +52,14 @@ export const alertTable = pgTable(
     deliveredAt: instant("delivered_at"),
     /** Why the last delivery attempt failed, per channel; retried by the next evaluation. */
     deliveryError: text("delivery_error"),
+    /** Someone saw it and is on it: when, who (user or API token id) and that actor's name then. */
+    acknowledgedAt: instant("acknowledged_at"),
+    acknowledgedBy: text("acknowledged_by"),
+    acknowledgedByName: text("acknowledged_by_name"),
+    /** The cause was dealt with: when, who and their name then. */
+    resolvedAt: instant("resolved_at"),
+    resolvedBy: text("resolved_by"),
+    resolvedByName: text("resolved_by_name"),
   },
   (t) => [uniqueIndex("alert_rule_dedup_idx").on(t.ruleId, t.dedupKey), index("alert_organization_raised_idx").on(t.organizationId, t.raisedAt)],
 );

@@ -4,8 +4,9 @@
  * and dedup key) and sent to the rule's channels. A delivery that fails is retried by the next
  * evaluation, for a day.
  */
-import { and, desc, eq, gte, inArray, isNull } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
+import type { Auth } from "../auth";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
@@ -49,8 +50,22 @@ export const RuleInput = z.object({
 
 export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; threshold: number; channels: Channel[]; enabled: boolean; createdAt: string };
 
-/** A stored alert: what channels receive, plus its rule and delivery state. */
-export type Item = Notice & { ruleId: string; deliveredAt: string | null; deliveryError: string | null };
+/** Where an alert stands: raised and nobody on it yet, acknowledged (someone is on it), or resolved. */
+export const statuses = ["open", "acknowledged", "resolved"] as const;
+export type Status = (typeof statuses)[number];
+
+/** Who did something to an alert and when (ISO instant, UTC); `by` is a user or API token id, `name` theirs then. */
+export type Mark = { at: string; by: string; name: string | null };
+
+/** A stored alert: what channels receive, plus its rule, delivery state and who acknowledged or resolved it. */
+export type Item = Notice & {
+  ruleId: string;
+  deliveredAt: string | null;
+  deliveryError: string | null;
+  status: Status;
+  acknowledged: Mark | null;
+  resolved: Mark | null;
+};
 
 function toRule(row: typeof alertRuleTable.$inferSelect): Rule {
   return {
@@ -109,15 +124,40 @@ function toItem(row: typeof alertTable.$inferSelect): Item {
     raisedAt: row.raisedAt.toISOString(),
     deliveredAt: row.deliveredAt?.toISOString() ?? null,
     deliveryError: row.deliveryError,
+    status: row.resolvedAt ? "resolved" : row.acknowledgedAt ? "acknowledged" : "open",
+    acknowledged: row.acknowledgedAt ? { at: row.acknowledgedAt.toISOString(), by: row.acknowledgedBy ?? "", name: row.acknowledgedByName } : null,
+    resolved: row.resolvedAt ? { at: row.resolvedAt.toISOString(), by: row.resolvedBy ?? "", name: row.resolvedByName } : null,
   };
 }
 
-/** The organization's alerts, newest first (for the console). */
-export async function list(organizationId: string, options: { factoryId?: string; limit?: number } = {}): Promise<Item[]> {
+/** Which alerts a list wants: one status, or `unresolved` (open and acknowledged). */
+export const ListQuery = z.object({
+  factoryId: z.string().optional(),
+  status: z.enum([...statuses, "unresolved"], { error: "status is open, acknowledged, resolved or unresolved" }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+export type ListQuery = z.infer<typeof ListQuery>;
+
+function statusFilter(status: ListQuery["status"]) {
+  if (status === "resolved") return isNotNull(alertTable.resolvedAt);
+  if (status === "unresolved") return isNull(alertTable.resolvedAt);
+  if (status === "acknowledged") return and(isNull(alertTable.resolvedAt), isNotNull(alertTable.acknowledgedAt));
+  if (status === "open") return and(isNull(alertTable.resolvedAt), isNull(alertTable.acknowledgedAt));
+  return undefined;
+}
+
+/** The organization's alerts, newest first (for the console), by factory and status. */
+export async function list(organizationId: string, options: ListQuery = {}): Promise<Item[]> {
   const rows = await Database.use()
     .select()
     .from(alertTable)
-    .where(and(eq(alertTable.organizationId, organizationId), options.factoryId ? eq(alertTable.factoryId, options.factoryId) : undefined))
+    .where(
+      and(
+        eq(alertTable.organizationId, organizationId),
+        options.factoryId ? eq(alertTable.factoryId, options.factoryId) : undefined,
+        statusFilter(options.status),
+      ),
+    )
     .orderBy(desc(alertTable.raisedAt), desc(alertTable.id))
     .limit(Math.min(options.limit ?? 100, 500));
   return rows.map(toItem);
@@ -221,4 +261,30 @@ export async function evaluateAll(now = new Date()): Promise<number> {
   let raised = 0;
   for (const { factoryId } of factories) raised += (await evaluate(factoryId, now)).length;
   return raised;
+}
+
+/**
+ * Marks an alert of the actor's organization acknowledged (someone is on it) or resolved (the cause was dealt
+ * with; resolving also acknowledges one nobody acknowledged). The first mark stands: doing it again answers the
+ * alert as it is. Who: the person's user id (or the API token's id) and name; when: `now`, an instant (UTC).
+ * @throws VisibleError `alert.not_found` for an unknown id or another organization's alert.
+ */
+export async function mark(actor: Auth.Actor, id: string, action: "acknowledge" | "resolve", now = new Date()): Promise<Item> {
+  const db = Database.use();
+  const mine = and(eq(alertTable.id, id), eq(alertTable.organizationId, actor.organizationId));
+  const by = { at: now, by: actor.userId ?? actor.tokenId, name: actor.name ?? null };
+  const acknowledge = { acknowledgedAt: by.at, acknowledgedBy: by.by, acknowledgedByName: by.name };
+  // Conditional updates: of two people acknowledging at once, the first write stands.
+  await db
+    .update(alertTable)
+    .set(acknowledge)
+    .where(and(mine, isNull(alertTable.acknowledgedAt)));
+  if (action === "resolve")
+    await db
+      .update(alertTable)
+      .set({ resolvedAt: by.at, resolvedBy: by.by, resolvedByName: by.name })
+      .where(and(mine, isNull(alertTable.resolvedAt)));
+  const [row] = await db.select().from(alertTable).where(mine);
+  if (!row) throw new VisibleError("not_found", "alert.not_found", `alert ${id} not found`);
+  return toItem(row);
 }

@@ -14,7 +14,8 @@ export type Role = "admin" | "viewer" | "operator";
  * operators and admins (a token created with `platform: true`), who also see quarantined records
  * that no organization claims; nobody else ever does.
  */
-export type Actor = { organizationId: string; role: Role; tokenId: string; platform?: boolean };
+/** Who calls: an API token, or a person's session (`userId` set). `name` is the token's or the person's, for "who did it" records. */
+export type Actor = { organizationId: string; role: Role; tokenId: string; platform?: boolean; userId?: string; name?: string };
 
 /** Issues an API token for an organization; returned once, stored hashed. */
 export const createToken = fn(
@@ -32,7 +33,13 @@ export const createToken = fn(
 /** The actor behind an API token, or undefined when the token is unknown or revoked. */
 export async function authenticate(token: string): Promise<Actor | undefined> {
   const [row] = await Database.use()
-    .select({ organizationId: apiTokenTable.organizationId, role: apiTokenTable.role, tokenId: apiTokenTable.id, platform: apiTokenTable.platform })
+    .select({
+      organizationId: apiTokenTable.organizationId,
+      role: apiTokenTable.role,
+      tokenId: apiTokenTable.id,
+      platform: apiTokenTable.platform,
+      name: apiTokenTable.name,
+    })
     .from(apiTokenTable)
     .where(and(eq(apiTokenTable.tokenHash, hashToken(token)), isNull(apiTokenTable.revokedAt)));
   return row;

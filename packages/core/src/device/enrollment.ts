@@ -32,12 +32,14 @@ function newCode(): string {
 
 const normalize = (code: string) => code.trim().toUpperCase();
 
-async function ownDevice(organizationId: string, deviceId: string) {
+/** A gateway of the organization (and of `factoryId` when given: the API addresses gateways under their factory). */
+async function ownDevice(organizationId: string, deviceId: string, factoryId?: string) {
   const [row] = await Database.use()
     .select()
     .from(deviceTable)
     .where(and(eq(deviceTable.organizationId, organizationId), eq(deviceTable.id, deviceId)));
-  if (!row) throw new VisibleError("not_found", "device.not_found", `gateway ${deviceId} not found`);
+  if (!row || (factoryId !== undefined && row.factoryId !== factoryId))
+    throw new VisibleError("not_found", "device.not_found", `gateway ${deviceId} not found`);
   return row;
 }
 
@@ -52,9 +54,12 @@ function signingKey(): { publicKey: string; privateKey: string } {
 
 export type Code = { deviceId: string; code: string; expiresAt: string };
 
+/** A gateway addressed by the caller: its organization, and its factory when the route names one. */
+const Owned = z.object({ organizationId: z.string(), deviceId: z.string(), factoryId: z.string().optional() });
+
 /** Issues a one-time code for a gateway of the organization; earlier unused codes stop working. */
-export const issueCode = fn(z.object({ organizationId: z.string(), deviceId: z.string() }), async (input): Promise<Code> => {
-  const device = await ownDevice(input.organizationId, input.deviceId);
+export const issueCode = fn(Owned, async (input): Promise<Code> => {
+  const device = await ownDevice(input.organizationId, input.deviceId, input.factoryId);
   if (device.revokedAt) throw new VisibleError("conflict", "device.revoked", `gateway ${input.deviceId} is revoked`);
   const code = newCode();
   const expiresAt = new Date(Date.now() + codeTtlMs);
@@ -123,8 +128,8 @@ export const redeem = fn(
 );
 
 /** New token and signing key for a gateway; the old ones stop working at once (records they signed stop verifying within the key cache's lifetime). */
-export const rotate = fn(z.object({ organizationId: z.string(), deviceId: z.string() }), async (input): Promise<Credentials> => {
-  const device = await ownDevice(input.organizationId, input.deviceId);
+export const rotate = fn(Owned, async (input): Promise<Credentials> => {
+  const device = await ownDevice(input.organizationId, input.deviceId, input.factoryId);
   if (device.revokedAt) throw new VisibleError("conflict", "device.revoked", `gateway ${input.deviceId} is revoked`);
   const key = signingKey();
   const token = createSecret("wfd");
@@ -136,8 +141,8 @@ export const rotate = fn(z.object({ organizationId: z.string(), deviceId: z.stri
 });
 
 /** Revokes a gateway: its token, signing key and unused codes stop working. */
-export const revoke = fn(z.object({ organizationId: z.string(), deviceId: z.string() }), async (input): Promise<{ deviceId: string; revokedAt: string }> => {
-  const device = await ownDevice(input.organizationId, input.deviceId);
+export const revoke = fn(Owned, async (input): Promise<{ deviceId: string; revokedAt: string }> => {
+  const device = await ownDevice(input.organizationId, input.deviceId, input.factoryId);
   const revokedAt = device.revokedAt ?? new Date();
   await Database.use().transaction(async (tx) => {
     await tx.update(deviceTable).set({ revokedAt }).where(eq(deviceTable.id, device.id));

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { Database } from "../database";
+import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { hashToken } from "../util/hash";
 import { createId, createSecret } from "../util/id";
@@ -54,3 +55,20 @@ export async function organizations(ids: readonly string[]): Promise<Map<string,
     .where(inArray(deviceTable.id, unique));
   return new Map(rows.map((row) => [row.id, row.organizationId]));
 }
+
+/**
+ * Renames a gateway of the organization's factory `factoryId` (its credentials are untouched).
+ * @throws VisibleError `device.not_found` for another factory's or organization's gateway; `input.invalid` for an empty name.
+ */
+export const rename = fn(
+  z.object({ organizationId: z.string(), factoryId: z.string(), id: z.string(), name: z.string().trim().min(1, "name is required") }),
+  async (input): Promise<{ id: string; factoryId: string; name: string }> => {
+    const [row] = await Database.use()
+      .update(deviceTable)
+      .set({ name: input.name })
+      .where(and(eq(deviceTable.id, input.id), eq(deviceTable.organizationId, input.organizationId), eq(deviceTable.factoryId, input.factoryId)))
+      .returning({ id: deviceTable.id, factoryId: deviceTable.factoryId, name: deviceTable.name });
+    if (!row) throw new VisibleError("not_found", "device.not_found", `gateway ${input.id} not found`);
+    return row;
+  },
+);

@@ -86,7 +86,12 @@ export const create = fn(
  * municipality fills in what was left out; what disagrees is refused naming the right value.
  * @throws VisibleError `factory.inconsistent_place` with the field at fault.
  */
-function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: string; tariffDivision?: string; state?: string; municipality?: string }) {
+function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: string; tariffDivision?: string; state?: string; municipality?: string }): {
+  tariffZone?: string;
+  tariffDivision?: string;
+  state?: string;
+  municipality?: string;
+} {
   if (!input.tariffCode.startsWith("cfe-")) return {};
   const fail = (path: string, message: string) => new VisibleError("input", "factory.inconsistent_place", "Invalid factory", [{ path, message }]);
   const zone = input.tariffZone === undefined ? undefined : CfeZone.safeParse(input.tariffZone);
@@ -125,3 +130,63 @@ export async function get(organizationId: string, id: string): Promise<Info | un
     .where(and(eq(factoryTable.organizationId, organizationId), eq(factoryTable.id, id)));
   return row ? toInfo(row) : undefined;
 }
+
+/** What an admin may change of a factory; absent fields are kept, `null` clears an optional one. */
+export const Patch = z.object({
+  name: z.string().trim().min(1, "name is required").optional(),
+  timeZone: create.schema.shape.timeZone.optional(),
+  tariffCode: z.string().min(1).optional(),
+  tariffDivision: z.string().trim().min(1).nullable().optional(),
+  contractedDemandKw: z.number({ error: "contractedDemandKw is a number of kW" }).positive("contractedDemandKw must be positive").nullable().optional(),
+  supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).nullable().optional(),
+  state: z.string().trim().min(1).nullable().optional(),
+  municipality: z.string().trim().min(1).nullable().optional(),
+  billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").nullable().optional(),
+});
+export type Patch = z.infer<typeof Patch>;
+
+/**
+ * Changes a factory of the organization. A new municipality (with its state) brings its CFE division and clock
+ * from the location catalogue (core/src/location) unless the patch names them; a division is kept only where the
+ * catalogue bills that municipality in it. Readings already costed are not re-costed here: a recompute does that.
+ * Shapes: kW for contractedDemandKw, day 1–28 for billingCycleDay, an IANA zone for timeZone.
+ * @throws VisibleError `factory.not_found` (another organization's id too), `factory.inconsistent_place` naming the
+ *   field at fault (municipality, tariffDivision, timeZone, tariffZone).
+ */
+export const update = fn(Patch.extend({ organizationId: z.string(), id: z.string() }), async (input): Promise<Info> => {
+  const current = await get(input.organizationId, input.id);
+  if (!current) throw new VisibleError("not_found", "factory.not_found", `factory ${input.id} not found`);
+  const moved = input.state !== undefined || input.municipality !== undefined;
+  const state = input.state === undefined ? current.state : input.state;
+  const municipality = input.municipality === undefined ? current.municipality : input.municipality;
+  const tariffCode = input.tariffCode ?? current.tariffCode;
+  // A move takes the new place's clock and division from the catalogue unless the patch gives them.
+  const entry = moved && state && municipality ? Location.find(state, municipality) : undefined;
+  const timeZone = input.timeZone ?? (entry ? entry.timeZone : current.timeZone);
+  const division = input.tariffDivision === undefined ? (moved ? undefined : current.tariffDivision) : input.tariffDivision;
+  const place = cfePlace({
+    tariffCode,
+    timeZone,
+    tariffZone: moved || input.tariffDivision !== undefined ? undefined : (current.tariffZone ?? undefined),
+    tariffDivision: division ?? undefined,
+    state: state ?? undefined,
+    municipality: municipality ?? undefined,
+  });
+  const next = {
+    name: input.name ?? current.name,
+    timeZone,
+    tariffCode,
+    tariffZone: place.tariffZone ?? (tariffCode.startsWith("cfe-") ? current.tariffZone : null),
+    tariffDivision: place.tariffDivision ?? division ?? null,
+    contractedDemandKw: input.contractedDemandKw === undefined ? current.contractedDemandKw : input.contractedDemandKw,
+    supplyVoltage: input.supplyVoltage === undefined ? current.supplyVoltage : input.supplyVoltage,
+    state: place.state ?? state,
+    municipality: place.municipality ?? municipality,
+    billingCycleDay: input.billingCycleDay === undefined ? current.billingCycleDay : input.billingCycleDay,
+  };
+  await Database.use()
+    .update(factoryTable)
+    .set({ ...next, contractedDemandKw: next.contractedDemandKw?.toString() ?? null })
+    .where(and(eq(factoryTable.organizationId, input.organizationId), eq(factoryTable.id, input.id)));
+  return { ...current, ...next };
+});

@@ -138,21 +138,67 @@ export async function forGateway(device: { id: string; factoryId: string }): Pro
   return rows.map((row) => ({ id: row.id, name: row.name, line: row.line, ...connectionOf(row) }));
 }
 
+/** A meter as the API lists it (multiplier: CT × VT ratio; maxKw: rating in kW, null when unknown). */
+export type Info = {
+  id: string;
+  factoryId: string;
+  deviceId: string;
+  name: string;
+  line: string;
+  multiplier: number;
+  maxKw: number | null;
+  role: Role;
+  parentId: string | null;
+};
+
+function toInfo(row: typeof meterTable.$inferSelect): Info {
+  const { id, factoryId, deviceId, name, line, maxKw, role, parentId } = row;
+  return { id, factoryId, deviceId, name, line, multiplier: Number(row.multiplier), maxKw, role, parentId };
+}
+
+/** The meters of one of the organization's factories, by name; another organization's factory has none. */
+export async function list(organizationId: string, factoryId: string): Promise<Info[]> {
+  const rows = await Database.use()
+    .select()
+    .from(meterTable)
+    .where(and(eq(meterTable.organizationId, organizationId), eq(meterTable.factoryId, factoryId)))
+    .orderBy(meterTable.name);
+  return rows.map(toInfo);
+}
+
 /**
- * Moves a meter in its factory's tree (role and/or parent), inside its organization.
- * @throws VisibleError `meter.not_found`, or `meter.invalid_hierarchy` (see checkPlace).
+ * Changes a meter of the organization (of `factoryId` when given): its name, line, CT × VT multiplier, and its place
+ * in the factory's tree (role and/or parent); absent fields are kept. The multiplier applies to readings the gateway
+ * sends from now on (the gateway reads it with its configuration), never to stored ones.
+ * @throws VisibleError `meter.not_found` (another organization's or factory's meter too), or `meter.invalid_hierarchy` (see checkPlace).
  */
-export const place = fn(
-  z.object({ organizationId: z.string(), id: z.string(), role: Role.optional(), parentId: z.string().min(1).nullable().optional() }),
-  async (input) => {
+export const update = fn(
+  z.object({
+    organizationId: z.string(),
+    factoryId: z.string().optional(),
+    id: z.string(),
+    name: z.string().trim().min(1, "name is required").optional(),
+    line: z.string().trim().min(1, "line is required").optional(),
+    multiplier: z.number({ error: "multiplier is a number" }).positive("multiplier must be positive").optional(),
+    role: Role.optional(),
+    parentId: z.string().min(1).nullable().optional(),
+  }),
+  async (input): Promise<Info> => {
     const db = Database.use();
     const where = and(eq(meterTable.id, input.id), eq(meterTable.organizationId, input.organizationId));
     const [meter] = await db.select().from(meterTable).where(where);
-    if (!meter) throw new VisibleError("not_found", "meter.not_found", `meter ${input.id} not found`);
-    const next = { role: input.role ?? meter.role, parentId: input.parentId === undefined ? meter.parentId : input.parentId };
-    await checkPlace({ id: meter.id, factoryId: meter.factoryId, ...next });
+    if (!meter || (input.factoryId !== undefined && meter.factoryId !== input.factoryId))
+      throw new VisibleError("not_found", "meter.not_found", `meter ${input.id} not found`);
+    const next = {
+      name: input.name ?? meter.name,
+      line: input.line ?? meter.line,
+      multiplier: input.multiplier === undefined ? meter.multiplier : input.multiplier.toString(),
+      role: input.role ?? meter.role,
+      parentId: input.parentId === undefined ? meter.parentId : input.parentId,
+    };
+    await checkPlace({ id: meter.id, factoryId: meter.factoryId, role: next.role, parentId: next.parentId });
     await db.update(meterTable).set(next).where(where);
-    return { id: meter.id, factoryId: meter.factoryId, name: meter.name, line: meter.line, ...next };
+    return toInfo({ ...meter, ...next });
   },
 );
 

@@ -11,11 +11,14 @@ import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
 import { Meter } from "../meter";
-import { Definition } from "../tariff/index";
+import { Prices } from "../prices";
+import { priceTableTable } from "../prices/prices.sql";
+import { Published } from "../prices/published";
+import { cfeKinds, Definition } from "../tariff/index";
 import { TariffStore } from "../tariff/store";
 import { tariffTable } from "../tariff/tariff.sql";
 import { Urdb } from "../tariff/urdb";
-import { VisibleError } from "../util/error";
+import { jsonPath, VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { Instant } from "../util/instant";
 
@@ -60,7 +63,13 @@ export async function tariffs(organizationId: string, factoryId: string, now = n
   return {
     factory,
     currentId: current?.id ?? null,
-    versions: rows.map((row) => ({ id: row.id, effectiveFrom: row.effectiveFrom.toISOString(), definition: Definition.parse(row.definition) })),
+    versions: rows.map((row) => ({
+      id: row.id,
+      effectiveFrom: row.effectiveFrom.toISOString(),
+      /** The factory's local date the version starts on (a plan assigned "from 1 Dec" starts at local midnight). */
+      effectiveDate: Instant.localDate(row.effectiveFrom.getTime(), factory.timeZone),
+      definition: Definition.parse(row.definition),
+    })),
   };
 }
 
@@ -75,6 +84,111 @@ export const addTariff = fn(
     return { id: version.id, effectiveFrom: version.effectiveFrom.toISOString(), definition: version.definition };
   },
 );
+
+/** Where a CFE plan's monthly prices come from: CFE's published tables (bundled and imported), or typed in per month. */
+export const PlanPrices = z.discriminatedUnion(
+  "source",
+  [
+    z.object({ source: z.literal("published") }),
+    /** Each month in the tariff's price shape (Tariff.GdmthPrices, GdmtoPrices, PdbtPrices, HighVoltagePrices), MXN as decimal strings. */
+    z.object({ source: z.literal("entered"), months: z.array(z.record(z.string(), z.unknown())).min(1, "enter at least one month of prices") }),
+  ],
+  { error: "prices.source is published or entered" },
+);
+
+/**
+ * Assigns a CFE plan to a factory from the console's form: the tariff (GDMTH, GDMTO, GDBT, PDBT, DIST, DIT), the
+ * contracted demand (kW) and supply voltage (stored on the factory, where billing reads them), the division (from
+ * the factory's municipality in the location catalogue; another only where the catalogue bills that municipality
+ * in it), the date the plan is in force from (a calendar date: the version starts at that date's midnight in the
+ * factory's IANA zone), and the prices: CFE's published months for the tariff and division (core/src/prices: the
+ * bundled tables and the price tables imported), or months entered by hand.
+ * @throws VisibleError `factory.not_found`; `factory.inconsistent_place` (division); `tariff.no_published_prices`
+ *   (path `prices.source`) when no published month exists for the tariff and division; `tariff.invalid_plan` naming
+ *   each bad price as `prices.months.N.<field>`.
+ */
+export const assignCfePlan = fn(
+  z.object({
+    organizationId: z.string(),
+    factoryId: z.string(),
+    tariff: z.enum(cfeKinds, { error: `tariff is one of ${cfeKinds.join(", ")}` }),
+    division: z.string().trim().min(1).optional(),
+    contractedDemandKw: z.number({ error: "contractedDemandKw is a number of kW" }).positive("contractedDemandKw must be positive"),
+    supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }),
+    effectiveFrom: z.string({ error: "effectiveFrom is a date YYYY-MM-DD" }).superRefine((value, context) => {
+      const parsed = Instant.parseDate(value);
+      if (!parsed.ok) context.addIssue({ code: "custom", message: `effectiveFrom: ${parsed.message}` });
+    }),
+    prices: PlanPrices,
+  }),
+  async (input) => {
+    const current = await ownFactory(input.organizationId, input.factoryId);
+    // Prices are checked before the factory changes, so a refused plan leaves the factory as it was.
+    const months =
+      input.prices.source === "entered" ? input.prices.months : await publishedMonths(input.tariff, input.division ?? current.tariffDivision ?? undefined);
+    const check = (zone: string, division: string | undefined) => {
+      const parsed = Definition.safeParse({ kind: input.tariff, zone, ...(division !== undefined && { division }), prices: months });
+      if (parsed.success) return parsed.data;
+      throw new VisibleError(
+        "input",
+        "tariff.invalid_plan",
+        "Invalid CFE plan",
+        parsed.error.issues.map((issue) => ({
+          path: issue.path[0] === "prices" ? jsonPath(issue.path.slice(1), ["prices", "months"]) : jsonPath(issue.path),
+          message: issue.message,
+        })),
+      );
+    };
+    check("central", undefined);
+    // The division is checked against the municipality there, and billing reads kW and voltage from the factory.
+    const factory = await Factory.update({
+      organizationId: input.organizationId,
+      id: input.factoryId,
+      tariffCode: input.tariff,
+      contractedDemandKw: input.contractedDemandKw,
+      supplyVoltage: input.supplyVoltage,
+      ...(input.division !== undefined && { tariffDivision: input.division }),
+    });
+    const definition = check(factory.tariffZone ?? "central", factory.tariffDivision ?? undefined);
+    const date = Instant.parseDate(input.effectiveFrom);
+    if (!date.ok) throw new VisibleError("input", "tariff.invalid_plan", "Invalid CFE plan", [{ path: "effectiveFrom", message: date.message }]);
+    const { year, month, day } = date.value;
+    const start = Instant.fromWallClock(Date.UTC(year, month - 1, day), factory.timeZone);
+    const version = await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: new Date(start), definition });
+    return {
+      id: version.id,
+      effectiveFrom: version.effectiveFrom.toISOString(),
+      effectiveDate: input.effectiveFrom,
+      definition: version.definition,
+      factory,
+    };
+  },
+);
+
+/** CFE's published months of a tariff in a division: the bundled tables, overridden by imported price tables of the same month. */
+async function publishedMonths(tariff: (typeof cfeKinds)[number], division: string | undefined): Promise<unknown[]> {
+  const none = (why: string) =>
+    new VisibleError("input", "tariff.no_published_prices", "No published prices", [
+      { path: "prices.source", message: `${why}: enter the prices per month, or import CFE's price table on the Imports page` },
+    ]);
+  if (tariff !== "cfe-gdmth" && tariff !== "cfe-gdmto") throw none(`CFE's ${tariff} prices are not bundled or imported`);
+  if (division === undefined) throw none("the factory has no tariff division");
+  const imported = await Database.use()
+    .select()
+    .from(priceTableTable)
+    .where(and(eq(priceTableTable.tariff, tariff), eq(priceTableTable.division, division.toLowerCase())));
+  const rows = new Map(Published.of(tariff, division).map((row) => [row.month, row as typeof row]));
+  for (const row of imported) rows.set(row.month, { ...row, source: undefined as never });
+  if (rows.size === 0) throw none(`no published ${tariff} prices for the ${division} division`);
+  const merged = Prices.merge({ kind: tariff, zone: "central", prices: [placeholder(tariff)] } as Definition, [...rows.values()]);
+  return (merged as { prices: { month?: string }[] }).prices.filter((entry) => entry.month !== undefined);
+}
+
+/** A month-less price entry that merge() keeps and publishedMonths() drops: Definition needs one price to parse. */
+function placeholder(tariff: "cfe-gdmth" | "cfe-gdmto") {
+  const zero = { fixed: "0", distribution: "0", capacity: "0" };
+  return tariff === "cfe-gdmth" ? { ...zero, energy: { base: "0", intermedia: "0", punta: "0" } } : { ...zero, energy: "0" };
+}
 
 /** Turns a URDB rate into a time-of-use tariff and assigns it; URDB's gaps come back as warnings. */
 export const importUrdb = fn(

@@ -145,7 +145,7 @@ export async function session(token: string, now = new Date()): Promise<{ user: 
   if (!row) return undefined;
   return {
     user: toInfo(row.user),
-    actor: { organizationId: row.user.organizationId, role: row.user.role, tokenId: row.sessionId },
+    actor: { organizationId: row.user.organizationId, role: row.user.role, tokenId: row.sessionId, userId: row.user.id, name: row.user.name },
     expiresAt: row.expiresAt,
   };
 }

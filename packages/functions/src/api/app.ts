@@ -4,9 +4,9 @@
  */
 
 import { Export } from "@wattflow/core/export";
-import { Factory } from "@wattflow/core/factory";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
+import { Location } from "@wattflow/core/location";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Priced } from "@wattflow/core/statement/priced";
 import { Usage } from "@wattflow/core/usage";
@@ -17,11 +17,11 @@ import { z } from "zod";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
 import { actorAuth, deviceAuth, requireRole } from "./auth";
-import { consoleRoutes } from "./console";
 import { devices } from "./devices";
 import { enroll } from "./enroll";
 import { onError } from "./errors";
 import { csvResponse, exportRoutes, wants } from "./exports";
+import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { query } from "./input";
 import { kpis } from "./kpis";
@@ -52,19 +52,8 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, code: string): z.
 
 const ingest = new Hono().use(deviceAuth).post("/", async (c) => c.json(await Ingest.submit(c.get("device"), await jsonBody(c))));
 
-const factories = new Hono()
-  .use(actorAuth)
-  .get("/", async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
-  // A query validator, not a parse in the handler, so the console's typed client knows the query.
-  .get("/:id/usage", query(Usage.Query, "usage.invalid_query"), async (c) => {
-    // `Accept: text/csv`: the same buckets as a CSV file (Export.usageCsv), `bom=1` for Excel.
-    if (wants(c, "text/csv"))
-      return csvResponse(
-        c,
-        await Export.usageCsv(c.get("actor").organizationId, c.req.param("id"), parse(Export.UsageQuery, c.req.query(), "usage.invalid_query")),
-      );
-    return c.json(await Priced.usage(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query")));
-  });
+/** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
+const locations = new Hono().use(actorAuth).get("/", async (c) => c.json({ divisions: Location.divisions, municipalities: Location.municipalities }));
 
 const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });
 const meters = new Hono()
@@ -123,13 +112,14 @@ export const app = new Hono()
   .route("/v1/factories", factories)
   .route("/v1/factories", kpis)
   .route("/v1/factories", exportRoutes)
+  .route("/v1/overview", overview)
+  .route("/v1/locations", locations)
   .route("/v1/meters", meters)
   .route("/v1/quarantine", quarantine)
   .route("/v1/devices", devices)
   .route("/v1/imports", imports)
   .route("/v1/runs", runs)
   .route("/v1/session", session)
-  .route("/v1/console", consoleRoutes)
   .route("/v1/enroll", enroll)
   .route("/v1/alerts", alerts)
   .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))

@@ -25,8 +25,6 @@ export function wants(c: Context, type: string): boolean {
 }
 
 export const exportRoutes = new Hono()
-  .get("/:id/bills", actorAuth, async (c) => c.json({ bills: await Onboarding.bills(c.get("actor").organizationId, c.req.param("id")) }))
-  // `/bills/bil_….pdf`, or `/bills/bil_…` with `Accept: application/pdf`: the PDF; otherwise the bill as JSON.
   .get("/:id/bills/:bill", actorAuth, async (c) => {
     const organizationId = c.get("actor").organizationId;
     const factoryId = c.req.param("id");

@@ -1,11 +1,13 @@
 /**
- * Workflow runs, in the shape of the Step Functions API, for `wattflow runs` against the local stack:
- * list, describe, history pages; and starting a monthly close or a cost recompute.
+ * Workflow runs, in the shape of the Step Functions API, for `wattflow runs` against the local stack and the console:
+ * list (every kind: imports, monthly closes, recomputes, with duration, files and a failure's plain explanation),
+ * describe, history pages; and starting a monthly close or a cost recompute.
  */
 
 import { VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
+import { Runs } from "@wattflow/core/workflow/runs";
 import { Hono } from "hono";
 import { z } from "zod";
 import { actorAuth, requireRole } from "./auth";
@@ -40,16 +42,9 @@ function check<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   );
 }
 
-/** Another organization's run is not found; runs started by the schedule (no organization) are everyone's. */
-function visible(execution: Workflow.Execution, organizationId: string): boolean {
-  if (!execution.input) return true;
-  const input = JSON.parse(execution.input) as { organizationId?: string };
-  return input.organizationId === undefined || input.organizationId === organizationId;
-}
-
 async function own(id: string, organizationId: string): Promise<Workflow.Execution> {
   const execution = await Workflow.use().describe(id);
-  if (!execution || !visible(execution, organizationId)) throw new VisibleError("not_found", "run.not_found", `run ${id} not found`);
+  if (!execution || !Runs.visible(execution, organizationId)) throw new VisibleError("not_found", "run.not_found", `run ${id} not found`);
   return execution;
 }
 
@@ -57,9 +52,7 @@ export const runs = new Hono()
   .use(actorAuth)
   .get("/", async (c) => {
     const query = check(ListQuery, c.req.query());
-    const organizationId = c.get("actor").organizationId;
-    const executions = await Workflow.use().list(query);
-    return c.json({ executions: executions.filter((execution) => visible(execution, organizationId)).map(({ input: _input, ...rest }) => rest) });
+    return c.json({ executions: await Runs.list(c.get("actor").organizationId, query) });
   })
   .post("/", requireRole("admin", "operator"), async (c) => {
     const actor = c.get("actor");

@@ -36,7 +36,7 @@ const pdfHref = (factoryId: string, billId: string) => `/v1/factories/${encodeUR
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { t } = useTranslation("bills");
   const { selected, picker } = useFactoryPicker("bills", factoryId);
-  const bills = useLoad(async () => (selected ? ok(api.v1.console.factories[":id"].bills.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
+  const bills = useLoad(async () => (selected ? ok(api.v1.factories[":id"].bills.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
   const months = [...new Set(bills.data?.bills.map((bill) => bill.month))];
   const zone = selected?.timeZone;
   // The API names each line as CFE prints it (Spanish) and in English: show the console's language, the other on hover.

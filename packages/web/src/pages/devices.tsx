@@ -130,7 +130,11 @@ export function Devices({ admin }: { admin: boolean }) {
                             className="link"
                             onClick={() =>
                               act(t("codeTitle", { name: device.name }), async () => {
-                                const code = await ok(api.v1.console.gateways[":id"]["enrollment-code"].$post({ param: { id: device.id } }));
+                                const code = await ok(
+                                  api.v1.factories[":id"].gateways[":gatewayId"]["enrollment-code"].$post({
+                                    param: { id: device.factoryId, gatewayId: device.id },
+                                  }),
+                                );
                                 return { code: code.code, expires: `${when(code.expiresAt, zone)}` };
                               })
                             }
@@ -143,7 +147,9 @@ export function Devices({ admin }: { admin: boolean }) {
                             onClick={() =>
                               confirm(t("rotateConfirm", { name: device.name })) &&
                               act(t("rotatedTitle", { name: device.name }), async () => {
-                                const rotated = await ok(api.v1.console.gateways[":id"].rotate.$post({ param: { id: device.id } }));
+                                const rotated = await ok(
+                                  api.v1.factories[":id"].gateways[":gatewayId"].rotate.$post({ param: { id: device.factoryId, gatewayId: device.id } }),
+                                );
                                 return { token: rotated.token, "private key": rotated.privateKey };
                               })
                             }
@@ -156,7 +162,9 @@ export function Devices({ admin }: { admin: boolean }) {
                             onClick={() =>
                               confirm(t("revokeConfirm", { name: device.name })) &&
                               act("", async () => {
-                                await ok(api.v1.console.gateways[":id"].revoke.$post({ param: { id: device.id } }));
+                                await ok(
+                                  api.v1.factories[":id"].gateways[":gatewayId"].revoke.$post({ param: { id: device.factoryId, gatewayId: device.id } }),
+                                );
                                 return undefined;
                               })
                             }

@@ -48,7 +48,7 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
     performance.clearMarks();
     const query = { ...bounds(range, factory.timeZone), bucket: "5m" as const };
     return ok(
-      api.v1.console.factories[":id"].$get({ param: { id }, query }).then((response) => {
+      api.v1.factories[":id"].series.$get({ param: { id }, query }).then((response) => {
         performance.mark("factory:data");
         return response;
       }),

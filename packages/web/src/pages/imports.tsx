@@ -6,6 +6,7 @@ import { ago, num, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
 import { ZoneNote } from "../zone";
+import { RunList } from "./runs";
 
 type Started = { executionArn: string; imports: { id: string; fileName: string }[] };
 type Execution = { executionArn: string; workflow: string; status: string; startDate: string; stopDate?: string; error?: string; cause?: string };
@@ -155,6 +156,7 @@ export function Imports() {
         </form>
         {watching ? <Run arn={watching.arn} timeZone={zoneOf(watching.factoryId)} onFinished={runs.reload} /> : <p className="muted">{t("upload.hint")}</p>}
       </div>
+      <RunList reloadKey={runs.data} />
       <div className="card">
         <h2>{t("recent")}</h2>
         <div className="table-scroll">

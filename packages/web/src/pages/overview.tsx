@@ -4,18 +4,15 @@ import { api, ok } from "../api";
 import { date, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 import { ZoneNote } from "../zone";
+import { OverviewAlerts } from "./alerts";
 
 /** The last day of a period whose end date is exclusive (CFE prints the day of the next reading; we show the last day billed). */
 const lastDay = (end: string) => new Date(Date.parse(`${end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
-/** Alerts have no acknowledgement yet: those raised in the last day count as open. */
-const openForMs = 24 * 3600_000;
-
-export function OverviewPage() {
+export function OverviewPage({ canHandle }: { canHandle: boolean }) {
   const { t } = useTranslation("overview");
-  const overview = useLoad(() => ok(api.v1.console.overview.$get()), []);
-  const alerts = useLoad(() => ok(api.v1.alerts.$get()), []);
-  const since = Date.now() - openForMs;
+  const overview = useLoad(() => ok(api.v1.overview.$get()), []);
+  const alerts = useLoad(() => ok(api.v1.alerts.$get({ query: { status: "unresolved" } })), []);
   if (overview.error) return <p className="error">{overview.error.message}</p>;
   if (!overview.data) return <p className="muted">{t("loading")}</p>;
   const { factories } = overview.data;
@@ -43,7 +40,7 @@ export function OverviewPage() {
       )}
       <div className="cards">
         {factories.map((factory) => {
-          const open = (alerts.data?.alerts ?? []).filter((alert) => alert.factoryId === factory.id && Date.parse(alert.raisedAt) >= since);
+          const open = (alerts.data?.alerts ?? []).filter((alert) => alert.factoryId === factory.id);
           const load = factory.demand.kw !== null && factory.demand.contractedKw ? factory.demand.kw / factory.demand.contractedKw : null;
           return (
             <a key={factory.id} className="card factory-card" href={`#/factories/${factory.id}`} data-testid="factory-card">
@@ -112,6 +109,7 @@ export function OverviewPage() {
           );
         })}
       </div>
+      <OverviewAlerts canHandle={canHandle} onChange={alerts.reload} />
     </section>
   );
 }

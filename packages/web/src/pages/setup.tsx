@@ -6,6 +6,7 @@ import { tariffName, when } from "../format";
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
 import { OneTimeSecret } from "./secret";
+import { SetupLists } from "./setup-lists";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
 const optional = (form: FormData, name: string) => field(form, name) || undefined;
@@ -43,13 +44,14 @@ export function Setup({ admin }: { admin: boolean }) {
       <ProblemBox error={error} />
       {notice && <p className="notice">{notice}</p>}
       {code && <OneTimeSecret title={code.title} values={code.values} onClose={() => setCode(undefined)} />}
+      <SetupLists reloadKey={factories.data} />
       <div className="grid-2">
         <form
           className="card form"
           aria-label={t("factory.title")}
           onSubmit={submit(async (form) => {
             const created = await ok(
-              api.v1.console.factories.$post({
+              api.v1.factories.$post({
                 json: {
                   name: field(form, "name"),
                   timeZone: field(form, "timeZone"),
@@ -112,7 +114,7 @@ export function Setup({ admin }: { admin: boolean }) {
             aria-label={t("gateway.title")}
             onSubmit={submit(async (form) => {
               const created = await ok(
-                api.v1.console.factories[":id"].gateways.$post({ param: { id: field(form, "factoryId") }, json: { name: field(form, "name") } }),
+                api.v1.factories[":id"].gateways.$post({ param: { id: field(form, "factoryId") }, json: { name: field(form, "name") } }),
               );
               setCode({
                 title: t("gateway.codeTitle", { name: created.name }),
@@ -145,7 +147,7 @@ export function Setup({ admin }: { admin: boolean }) {
             onSubmit={submit(async (form) => {
               const [factoryId = "", deviceId = ""] = field(form, "gateway").split("/");
               const created = await ok(
-                api.v1.console.factories[":id"].meters.$post({
+                api.v1.factories[":id"].meters.$post({
                   param: { id: factoryId },
                   json: {
                     deviceId,

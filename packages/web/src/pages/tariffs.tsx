@@ -6,6 +6,7 @@ import { dayOf, fromLocal, monthName, periodName, unitPrice as price, tariffName
 import { useLoad } from "../hooks";
 import { ProblemBox, type Shown, shown } from "../problem";
 import { ZoneNote } from "../zone";
+import { CfePlanForm } from "./cfe-plan";
 import { useFactoryPicker } from "./picker";
 
 type Version = TariffList["versions"][number];
@@ -101,10 +102,7 @@ function Prices({ version, currency }: { version: Version; currency: string }) {
 export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boolean }) {
   const { t } = useTranslation("tariffs");
   const { selected, picker } = useFactoryPicker("tariffs", factoryId);
-  const tariffs = useLoad(
-    async () => (selected ? ok(api.v1.console.factories[":id"].tariffs.$get({ param: { id: selected.id } })) : undefined),
-    [selected?.id],
-  );
+  const tariffs = useLoad(async () => (selected ? ok(api.v1.factories[":id"].tariffs.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<Shown>();
 
@@ -152,60 +150,74 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
         </div>
       )}
       {admin && selected && (
-        <div className="grid-2">
-          <form
-            className="card form"
-            aria-label={t("assign.title")}
-            onSubmit={submit(async (form) => {
-              const definition = JSON.parse(String(form.get("definition")));
-              await ok(api.v1.console.factories[":id"].tariffs.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), definition } }));
-              return t("assign.done");
-            })}
-          >
-            <h2>{t("assign.title")}</h2>
-            <label>
-              {t("effectiveFrom")} <input name="effectiveFrom" type="datetime-local" required />
-            </label>
-            <label>
-              {t("assign.definition")}
-              <textarea
-                name="definition"
-                rows={6}
-                required
-                defaultValue={JSON.stringify({ kind: "flat", currency: selected.currency, energyPrice: "2.1534" }, null, 2)}
-              />
-            </label>
-            <button type="submit">{t("assign.submit")}</button>
-          </form>
-          <form
-            className="card form"
-            aria-label={t("urdb.title")}
-            onSubmit={submit(async (form) => {
-              const file = form.get("file");
-              const text = file instanceof File && file.size > 0 ? await file.text() : String(form.get("rate") ?? "");
-              const parsed = JSON.parse(text) as { items?: unknown[] };
-              // URDB's API answers { items: [rate] }; a saved rate is the object itself.
-              const rate = Array.isArray(parsed.items) ? parsed.items[0] : parsed;
-              const result = await ok(
-                api.v1.console.factories[":id"].tariffs.urdb.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), rate } }),
-              );
-              return result.warnings.length > 0 ? t("urdb.doneWithWarnings", { warnings: result.warnings.join("; ") }) : t("urdb.done");
-            })}
-          >
-            <h2>{t("urdb.title")}</h2>
-            <label>
-              {t("effectiveFrom")} <input name="effectiveFrom" type="datetime-local" required />
-            </label>
-            <label>
-              {t("urdb.file")} <input name="file" type="file" accept="application/json,.json" />
-            </label>
-            <label>
-              {t("urdb.paste")}
-              <textarea name="rate" rows={4} />
-            </label>
-            <button type="submit">{t("urdb.submit")}</button>
-          </form>
-        </div>
+        <CfePlanForm
+          key={selected.id}
+          factory={selected}
+          onSaved={(message) => {
+            setError(undefined);
+            setNotice(message);
+            tariffs.reload();
+          }}
+        />
+      )}
+      {admin && selected && (
+        <details className="advanced">
+          <summary>{t("plan.advanced")}</summary>
+          <div className="grid-2">
+            <form
+              className="card form"
+              aria-label={t("assign.title")}
+              onSubmit={submit(async (form) => {
+                const definition = JSON.parse(String(form.get("definition")));
+                await ok(api.v1.factories[":id"].tariffs.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), definition } }));
+                return t("assign.done");
+              })}
+            >
+              <h2>{t("assign.title")}</h2>
+              <label>
+                {t("effectiveFrom")} <input name="effectiveFrom" type="datetime-local" required />
+              </label>
+              <label>
+                {t("assign.definition")}
+                <textarea
+                  name="definition"
+                  rows={6}
+                  required
+                  defaultValue={JSON.stringify({ kind: "flat", currency: selected.currency, energyPrice: "2.1534" }, null, 2)}
+                />
+              </label>
+              <button type="submit">{t("assign.submit")}</button>
+            </form>
+            <form
+              className="card form"
+              aria-label={t("urdb.title")}
+              onSubmit={submit(async (form) => {
+                const file = form.get("file");
+                const text = file instanceof File && file.size > 0 ? await file.text() : String(form.get("rate") ?? "");
+                const parsed = JSON.parse(text) as { items?: unknown[] };
+                // URDB's API answers { items: [rate] }; a saved rate is the object itself.
+                const rate = Array.isArray(parsed.items) ? parsed.items[0] : parsed;
+                const result = await ok(
+                  api.v1.factories[":id"].tariffs.urdb.$post({ param: { id: selected.id }, json: { effectiveFrom: effective(form), rate } }),
+                );
+                return result.warnings.length > 0 ? t("urdb.doneWithWarnings", { warnings: result.warnings.join("; ") }) : t("urdb.done");
+              })}
+            >
+              <h2>{t("urdb.title")}</h2>
+              <label>
+                {t("effectiveFrom")} <input name="effectiveFrom" type="datetime-local" required />
+              </label>
+              <label>
+                {t("urdb.file")} <input name="file" type="file" accept="application/json,.json" />
+              </label>
+              <label>
+                {t("urdb.paste")}
+                <textarea name="rate" rows={4} />
+              </label>
+              <button type="submit">{t("urdb.submit")}</button>
+            </form>
+          </div>
+        </details>
       )}
     </section>
   );

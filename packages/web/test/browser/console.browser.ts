@@ -120,7 +120,7 @@ describe("console in Chromium", () => {
     await page.goto(`${stack.apiUrl}/#/factories/${demo.otherFactoryId}`);
     await expect.poll(() => page.locator("main").textContent()).toContain("no existe o pertenece a otra organización");
     const direct = await page.evaluate(
-      async (id) => (await fetch(`/v1/console/factories/${id}?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`)).status,
+      async (id) => (await fetch(`/v1/factories/${id}/series?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`)).status,
       demo.otherFactoryId,
     );
     expect(direct).toBe(404);
@@ -206,6 +206,8 @@ describe("console in Chromium", () => {
   });
 
   it("imports a URDB rate as a new time-of-use tariff version", async () => {
+    // The raw JSON and URDB forms sit behind the CFE plan form's "advanced" toggle.
+    await page.locator("details.advanced > summary").click();
     const form = page.getByRole("form", { name: "Importar una tarifa URDB" });
     // A real OpenEI rate (the one core's URDB tests use), effective next year so the demo's prices stay as they are.
     const rate = readFileSync(fileURLToPath(new URL("../../../core/test/fixtures/urdb/multi-tier-tou-demand.json", import.meta.url)));
@@ -283,7 +285,7 @@ describe("console in Chromium", () => {
     await page.getByRole("button", { name: "Cerrar sesión" }).click();
     await page.getByRole("button", { name: "Iniciar sesión" }).waitFor();
     expect((await context.cookies()).find((c) => c.name === "wattflow_session")).toBeUndefined();
-    const status = await page.evaluate(async () => (await fetch("/v1/console/overview")).status);
+    const status = await page.evaluate(async () => (await fetch("/v1/overview")).status);
     expect(status).toBe(401);
     await screenshot(page, "12-signed-out");
     expect(problems).toEqual([]);

@@ -56,7 +56,7 @@ describe("the console's languages, formats and phone layout", () => {
     browser = await launchBrowser();
     // The monthly close of last month runs as the stack starts: wait for its bill, which the bills pages show.
     const began = Date.now();
-    const bills = async () => ((await (await api("GET", `/v1/console/factories/${demo.factoryId}/bills`)).json()) as { bills: unknown[] }).bills.length;
+    const bills = async () => ((await (await api("GET", `/v1/factories/${demo.factoryId}/bills`)).json()) as { bills: unknown[] }).bills.length;
     while ((await bills()) === 0) {
       if (Date.now() - began > 60_000) throw new Error("the demo's monthly close stored no bill within 60 s");
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -145,7 +145,7 @@ describe("the console's languages, formats and phone layout", () => {
   it("draws a single reading on axes that span the day asked for, from 0 kW up", async () => {
     // A factory on Mexico City's clock (UTC−6 all year since 2022) with one gateway, one meter and one 5-minute reading.
     const factory = (await (
-      await api("POST", "/v1/console/factories", {
+      await api("POST", "/v1/factories", {
         name: "Planta Una Lectura",
         timeZone: "America/Mexico_City",
         tariffCode: "cfe-gdmth",
@@ -153,13 +153,13 @@ describe("the console's languages, formats and phone layout", () => {
         contractedDemandKw: 100,
       })
     ).json()) as { id: string };
-    const gateway = (await (await api("POST", `/v1/console/factories/${factory.id}/gateways`, { name: "Pasarela Sola" })).json()) as {
+    const gateway = (await (await api("POST", `/v1/factories/${factory.id}/gateways`, { name: "Pasarela Sola" })).json()) as {
       code: string;
       deviceId: string;
     };
     const enrolled = (await (await api("POST", "/v1/enroll", { code: gateway.code })).json()) as { token: string };
     const meter = (await (
-      await api("POST", `/v1/console/factories/${factory.id}/meters`, { deviceId: gateway.deviceId, name: "Prensa 1", line: "Prensas" })
+      await api("POST", `/v1/factories/${factory.id}/meters`, { deviceId: gateway.deviceId, name: "Prensa 1", line: "Prensas" })
     ).json()) as {
       id: string;
     };

@@ -149,9 +149,7 @@ describe.each(lanes)("factory page with a month of 200 meters on %s", (lane) => 
       await expect.poll(() => figures.getAttribute("data-render-ms"), { timeout: 120_000, interval: 250 }).not.toBeNull();
       if (round % 2 === 0) continue;
       const timing = await page.evaluate(() => {
-        const api = performance.getEntriesByType("resource").find((entry) => entry.name.includes("/v1/console/factories/")) as
-          | PerformanceResourceTiming
-          | undefined;
+        const api = performance.getEntriesByType("resource").find((entry) => entry.name.includes("/v1/factories/")) as PerformanceResourceTiming | undefined;
         return { apiMs: api ? api.responseEnd - api.startTime : Number.NaN, bytes: api?.encodedBodySize ?? 0 };
       });
       runs.push({ renderMs: Number(await figures.getAttribute("data-render-ms")), ...timing });

@@ -1,0 +1,197 @@
+/**
+ * A CFE plan as a form: tariff, division (the factory's municipality's, another only where the catalogue bills it
+ * there), contracted demand, supply voltage, the date it is in force from (sent as a date), and prices: CFE's
+ * published months or months typed in. Problems come back per field (`prices.months.1.fixed` beside that cell).
+ */
+import { type FormEvent, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api, type Factories, type Locations, ok } from "../api";
+import { FieldError, type FieldErrors, FormError, fieldErrors } from "../fields";
+import { useLoad } from "../hooks";
+import { divisionsFor } from "./setup-lists";
+
+type Factory = Factories["factories"][number];
+const tariffs = ["cfe-gdmth", "cfe-gdmto", "cfe-gdbt", "cfe-pdbt", "cfe-dist", "cfe-dit"] as const;
+type Tariff = (typeof tariffs)[number];
+
+/** The price columns of a tariff's month (Tariff.GdmthPrices, GdmtoPrices, PdbtPrices, HighVoltagePrices). */
+function columnsOf(tariff: Tariff): string[] {
+  if (tariff === "cfe-pdbt") return ["fixed", "energy"];
+  if (tariff === "cfe-gdmto" || tariff === "cfe-gdbt") return ["fixed", "distribution", "capacity", "energy"];
+  return ["fixed", "distribution", "capacity", "base", "intermedia", "punta"];
+}
+const periods = new Set(["base", "intermedia", "punta"]);
+
+/** A typed-in month as the API takes it: energy per period for the hourly tariffs, one energy price otherwise. */
+function monthOf(tariff: Tariff, row: Record<string, string>) {
+  const month: Record<string, unknown> = { month: row.month };
+  for (const column of columnsOf(tariff)) if (!periods.has(column) && row[column] !== "") month[column] = row[column];
+  if (columnsOf(tariff).includes("base")) month.energy = { base: row.base ?? "", intermedia: row.intermedia ?? "", punta: row.punta ?? "" };
+  return month;
+}
+const pathOf = (index: number, column: string) => `prices.months.${index}.${periods.has(column) ? `energy.${column}` : column}`;
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(message: string): void }) {
+  const { t } = useTranslation("tariffs");
+  const locations = useLoad(() => ok(api.v1.locations.$get()), []);
+  const [tariff, setTariff] = useState<Tariff>(factory.tariffCode.startsWith("cfe-") ? (factory.tariffCode as Tariff) : "cfe-gdmth");
+  const [source, setSource] = useState<"published" | "entered">("published");
+  const [rows, setRows] = useState<Record<string, string>[]>([{ month: today().slice(0, 7) }]);
+  const [errors, setErrors] = useState<FieldErrors>();
+  const divisionId = useId();
+  const place = factory.state && factory.municipality ? `${factory.state}|${factory.municipality}` : "";
+  const divisions = divisionsFor(locations.data as Locations | undefined, place);
+  const columns = columnsOf(tariff);
+  const fields = ["tariff", "division", "tariffDivision", "contractedDemandKw", "supplyVoltage", "effectiveFrom", "prices.source", "prices.months"];
+  for (const [index] of rows.entries()) for (const column of ["month", ...columns]) fields.push(pathOf(index, column));
+
+  const save = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setErrors(undefined);
+    const division = String(form.get("division") ?? "");
+    try {
+      const saved = await ok(
+        api.v1.factories[":id"].tariffs.cfe.$post({
+          param: { id: factory.id },
+          json: {
+            tariff,
+            ...(division && division !== factory.tariffDivision && { division }),
+            contractedDemandKw: Number(form.get("contractedDemandKw") || Number.NaN),
+            supplyVoltage: String(form.get("supplyVoltage")) === "high" ? "high" : "medium",
+            effectiveFrom: String(form.get("effectiveFrom") ?? ""),
+            prices: source === "published" ? { source } : { source, months: rows.map((row) => monthOf(tariff, row)) },
+          },
+        }),
+      );
+      onSaved(
+        t("plan.saved", {
+          tariff: t(`plan.tariffs.${tariff}`),
+          date: saved.effectiveDate,
+          count: "prices" in saved.definition ? saved.definition.prices.length : 0,
+        }),
+      );
+    } catch (failure) {
+      setErrors(fieldErrors(failure, fields));
+    }
+  };
+  const setCell = (index: number, column: string, value: string) =>
+    setRows((previous) => previous.map((row, i) => (i === index ? { ...row, [column]: value } : row)));
+
+  return (
+    <form className="card form" aria-label={t("plan.title")} onSubmit={save} noValidate>
+      <h2>{t("plan.title")}</h2>
+      <FormError errors={errors} />
+      <div className="row">
+        <label>
+          {t("plan.tariff")}
+          <select name="tariff" value={tariff} onChange={(event) => setTariff(event.target.value as Tariff)}>
+            {tariffs.map((kind) => (
+              <option key={kind} value={kind}>
+                {t(`plan.tariffs.${kind}`)}
+              </option>
+            ))}
+          </select>
+          <FieldError errors={errors} path="tariff" />
+        </label>
+        <label htmlFor={divisionId}>
+          {t("plan.division")}
+          {divisions.length <= 1 ? (
+            <input id={divisionId} name="division" value={divisions[0] ?? factory.tariffDivision ?? ""} readOnly aria-readonly="true" />
+          ) : (
+            <select id={divisionId} name="division" defaultValue={factory.tariffDivision ?? ""}>
+              {divisions.map((division) => (
+                <option key={division} value={division}>
+                  {division}
+                </option>
+              ))}
+            </select>
+          )}
+          <span className="muted small">
+            {factory.municipality ? t("plan.divisionFrom", { municipality: `${factory.municipality} (${factory.state})` }) : t("plan.noMunicipality")}
+          </span>
+          <FieldError errors={errors} path="division" />
+          <FieldError errors={errors} path="tariffDivision" />
+        </label>
+      </div>
+      <div className="row">
+        <label>
+          {t("plan.contractedDemand")} <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
+          <FieldError errors={errors} path="contractedDemandKw" />
+        </label>
+        <label>
+          {t("plan.supplyVoltage")}
+          <select name="supplyVoltage" defaultValue={factory.supplyVoltage ?? "medium"}>
+            <option value="medium">{t("plan.voltage.medium")}</option>
+            <option value="high">{t("plan.voltage.high")}</option>
+          </select>
+          <FieldError errors={errors} path="supplyVoltage" />
+        </label>
+        <label>
+          {t("plan.effectiveFrom")} <input name="effectiveFrom" type="date" defaultValue={today()} />
+          <FieldError errors={errors} path="effectiveFrom" />
+        </label>
+      </div>
+      <fieldset>
+        <legend>{t("plan.prices")}</legend>
+        <label className="choice">
+          <input type="radio" name="source" value="published" checked={source === "published"} onChange={() => setSource("published")} /> {t("plan.published")}
+        </label>{" "}
+        <label className="choice">
+          <input type="radio" name="source" value="entered" checked={source === "entered"} onChange={() => setSource("entered")} /> {t("plan.entered")}
+        </label>
+        <FieldError errors={errors} path="prices.source" />
+        {source === "entered" && (
+          <div className="scroll">
+            <table className="data compact" data-testid="plan-months">
+              <thead>
+                <tr>
+                  <th>{t("plan.month")}</th>
+                  {columns.map((column) => (
+                    <th key={column} className="num">
+                      {t(`plan.columns.${column}`)}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row, index) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: rows are only appended, never reordered
+                  <tr key={index}>
+                    <td>
+                      <input
+                        type="month"
+                        aria-label={t("plan.monthN", { n: index + 1 })}
+                        value={row.month ?? ""}
+                        onChange={(event) => setCell(index, "month", event.target.value)}
+                      />
+                      <FieldError errors={errors} path={pathOf(index, "month")} />
+                    </td>
+                    {columns.map((column) => (
+                      <td key={column}>
+                        <input
+                          inputMode="decimal"
+                          aria-label={t("plan.cell", { column: t(`plan.columns.${column}`), n: index + 1 })}
+                          value={row[column] ?? ""}
+                          onChange={(event) => setCell(index, column, event.target.value.trim())}
+                        />
+                        <FieldError errors={errors} path={pathOf(index, column)} />
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <button type="button" className="secondary" onClick={() => setRows((previous) => [...previous, { month: "" }])}>
+              {t("plan.addMonth")}
+            </button>
+            <FieldError errors={errors} path="prices.months" />
+          </div>
+        )}
+      </fieldset>
+      <button type="submit">{t("plan.assign")}</button>
+    </form>
+  );
+}
