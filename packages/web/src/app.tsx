@@ -1,6 +1,7 @@
 /** The console shell: who is signed in, the navigation, and the page of the current route. */
 import { useEffect, useState } from "react";
 import { api, type Me, ok, signedOut } from "./api";
+import { DemoLabel } from "./demo-label";
 import { go, useRoute } from "./hooks";
 import { Bills } from "./pages/bills";
 import { Devices } from "./pages/devices";
@@ -63,6 +64,7 @@ export function App() {
           </button>
         </div>
       </header>
+      <DemoLabel demo={me.organization?.demo} />
       <main>
         {section === "" && <OverviewPage />}
         {section === "factories" && id && <FactoryPage id={id} range={route.query.get("range")} />}

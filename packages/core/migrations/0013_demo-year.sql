@@ -1,0 +1,1 @@
+ALTER TABLE "organization" ADD COLUMN "demo" boolean DEFAULT false NOT NULL;
