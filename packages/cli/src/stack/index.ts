@@ -26,7 +26,7 @@ import { type KinesisHandler, Poller } from "@wattflow/core/stream/poller";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { sql } from "drizzle-orm";
 import { type ConsoleSite, consoleSite } from "./console";
-import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
+import { type DemoInfo, loadDemoYear, runDemoGateway, seedDemo } from "./demo";
 import { acquireLock } from "./lock";
 import { startWorkflows } from "./workflows";
 
@@ -39,8 +39,10 @@ export type StackOptions = {
   databaseUrl?: string;
   /** Seed the demo organization and write demo.json. */
   demo: boolean;
-  /** Run the demo gateway's simulated traffic. */
+  /** Run the demo's live gateway (the edge agent with simulated meters). */
   demoTraffic: boolean;
+  /** Load the demo's year of history in the background on its first start (default true). */
+  demoHistory?: boolean;
   /** Reload handlers when their source changes (`npm run dev`). */
   dev: boolean;
   log?: (line: string) => void;
@@ -192,10 +194,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         apiUrl,
         kinesis: { endpoint: kinesisEndpoint, stream: streamLog.name, region: kinesisRegion, credentials: kinesisCredentials },
       });
-      if (options.demoTraffic) {
-        const stopTraffic = runDemoTraffic(demo, { log });
-        cleanup.push(stopTraffic);
+      if (options.demoHistory ?? true) {
+        const year = loadDemoYear(demo, dataDir, log);
+        cleanup.push(() => year.stop());
       }
+      if (options.demoTraffic) cleanup.push(runDemoGateway(demo, dataDir, log));
     }
     return { apiUrl, kinesisEndpoint, demo, poller, stop };
   } catch (error) {

@@ -278,12 +278,13 @@ export type BulkResult = { stored: number; duplicates: number; conflicts: number
 /**
  * Stores a large batch of one device's readings without the stream: the server-side path for history
  * the platform itself holds (the local stack's demo year, ~680,000 readings), where one HTTP post or
- * stream record per 500 readings would take minutes. Each reading is validated (Reading.validate, as
+ * stream record per 500 readings would take many minutes. Each reading is validated (Reading.validate, as
  * POST /v1/ingest does), must be of a meter the device reads, and goes through the consumer's own
- * `Slots.store` and delivery: stored once on the 5-minute grid (a repeat is a duplicate, a contradiction
- * a conflict), priced per slot with the factory's tariff, then forwarded to the lake and the series;
- * what those cannot take stays undelivered for the sweeper, as with the consumer. Rows say `source: "bulk"`.
- * Call it with batches of a few thousand readings: each is one insert statement.
+ * `Slots.store`: stored once on the 5-minute grid (a repeat is a duplicate, a contradiction a conflict)
+ * and priced per slot with the factory's tariff; then the rows written go to the lake and the series by the
+ * consumer's delivery (the function the sweeper uses), and what those cannot take stays undelivered for the
+ * sweeper. Delivering each batch at once keeps the `undelivered` health check true during a long load.
+ * Rows say `source: "bulk"`. Call it with a few thousand readings at a time: each call is one insert.
  * @throws VisibleError("input", "ingest.bulk_invalid") naming the first bad reading's path (`readings.N.field`)
  *   or a meter the device does not read; nothing of the batch is stored then.
  */

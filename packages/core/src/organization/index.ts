@@ -11,14 +11,11 @@ export * as Organization from "./index";
 export const Info = z.object({ id: z.string(), name: z.string().min(1), demo: z.boolean() });
 export type Info = z.infer<typeof Info>;
 
-export const create = fn(
-  z.object({ name: z.string().min(1, "name is required"), demo: z.boolean().default(false) }),
-  async (input): Promise<Info> => {
-    const id = createId("organization");
-    await Database.use().insert(organizationTable).values({ id, name: input.name, demo: input.demo });
-    return { id, name: input.name, demo: input.demo };
-  },
-);
+export const create = fn(z.object({ name: z.string().min(1, "name is required"), demo: z.boolean().default(false) }), async (input): Promise<Info> => {
+  const id = createId("organization");
+  await Database.use().insert(organizationTable).values({ id, name: input.name, demo: input.demo });
+  return { id, name: input.name, demo: input.demo };
+});
 
 /** The organization with `id`, or undefined. */
 export async function get(id: string): Promise<Info | undefined> {
