@@ -280,10 +280,13 @@ export type BulkResult = { stored: number; duplicates: number; conflicts: number
  * the platform itself holds (the local stack's demo year, ~680,000 readings), where one HTTP post or
  * stream record per 500 readings would take many minutes. Each reading is validated (Reading.validate, as
  * POST /v1/ingest does), must be of a meter the device reads, and goes through the consumer's own
- * `Slots.store`: stored once on the 5-minute grid (a repeat is a duplicate, a contradiction a conflict)
- * and priced per slot with the factory's tariff; then the rows written go to the lake and the series by the
- * consumer's delivery (the function the sweeper uses), and what those cannot take stays undelivered for the
- * sweeper. Delivering each batch at once keeps the `undelivered` health check true during a long load.
+ * grid store: stored once on the 5-minute grid (a repeat is a duplicate, a contradiction a conflict) and
+ * priced per slot with the factory's tariff. Readings into empty slots are delivered to the lake and the
+ * series first and inserted marked delivered (`Slots.storeDeliveredFirst`: one write per row instead of
+ * insert-then-mark); the rest go through `Slots.store` and the consumer's delivery (the function the sweeper
+ * uses). What the lake cannot take stays undelivered for the sweeper. Delivering each batch at once keeps
+ * the `undelivered` health check true during a long load. The caller must be the only writer of the
+ * batch's slots while it runs (see storeDeliveredFirst).
  * Rows say `source: "bulk"`. Call it with a few thousand readings at a time: each call is one insert.
  * @throws VisibleError("input", "ingest.bulk_invalid") naming the first bad reading's path (`readings.N.field`)
  *   or a meter the device does not read; nothing of the batch is stored then.
@@ -305,10 +308,18 @@ export async function storeBulk(deviceId: string, readings: readonly unknown[], 
       ]);
     return candidateOf(reading, owner, tariffs.get(owner.factoryId) ?? [], { deviceId, source: "bulk", receivedAt: now });
   });
-  const { rows, outcomes } = await Slots.store(candidates, now);
+  const { rows, outcomes, deliveredFirst } = await Slots.storeDeliveredFirst(candidates, now, async (fresh) => {
+    await deliverRows(fresh);
+  });
   const delivery = await deliverOrKeep(rows);
   const counted = (kind: Slots.Outcome["kind"]) => outcomes.filter((outcome) => outcome.kind === kind).length;
-  return { stored: counted("stored"), duplicates: counted("duplicate"), conflicts: counted("conflict"), ...delivery };
+  return {
+    stored: counted("stored"),
+    duplicates: counted("duplicate"),
+    conflicts: counted("conflict"),
+    forwarded: deliveredFirst + delivery.forwarded,
+    undelivered: delivery.undelivered,
+  };
 }
 
 /**
@@ -427,12 +438,17 @@ function undeliveredAmong(keys: readonly { meterId: string; start: Date }[]): Pr
     .where(and(keyFilter(keys), isNull(readingTable.lakeDeliveredAt)));
 }
 
-async function deliver(rows: StoredReading[]): Promise<number> {
-  if (rows.length === 0) return 0;
+/** Puts rows in the lake, then the series; idempotent (the lake keeps the latest copy, the series one point per meter and interval). */
+async function deliverRows(rows: readonly StoredReading[]): Promise<void> {
   const lake = await Lake.use();
   await lake.put(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
   // Hot series next: idempotent (one point per meter and interval), so a retried batch re-sends safely.
   await (await TimeSeries.use()).write(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+}
+
+async function deliver(rows: StoredReading[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await deliverRows(rows);
   await Database.use()
     .update(readingTable)
     .set({ lakeDeliveredAt: new Date() })
