@@ -31,7 +31,7 @@ import { run as runAgent } from "@wattflow/edge/agent";
 import { Config as EdgeConfig } from "@wattflow/edge/config";
 import Decimal from "decimal.js";
 import { sql } from "drizzle-orm";
-import { contractedDemandKw, demoLines, type Plan, ProductionTally, planFor, type Slot, slots } from "./demo-year";
+import { contractedDemandKw, demoLines, type Events, type Plan, ProductionTally, planFor, type Slot, slots } from "./demo-year";
 
 export type DemoInfo = {
   apiUrl: string;
@@ -54,6 +54,10 @@ export type DemoInfo = {
   /** A factory of a second organization, which the demo user and tokens must never see. */
   otherFactoryId: string;
   kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** The demo year's history: its range and the months and instants worth looking at (absent in folders made before it). */
+  year?: { from: string; to: string; contractedDemandKw: number; events: Events };
+  /** The live gateway's data folder (its outbox): `wattflow edge status --data <edge>`. */
+  edgeDataDir?: string;
 };
 
 const lines = demoLines.map((line) => line.line);
@@ -134,6 +138,8 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     platformToken: platform.token,
     ...(await seedConsoleDemo(organization.id)),
     kinesis: endpoints.kinesis,
+    year: yearOf(meterIds, now),
+    edgeDataDir: join(dataDir, "edge"),
   };
   await planDemoYear(dataDir, now);
   await writeFileAtomic(path, JSON.stringify(info, null, 2), { mode: secretMode });
@@ -179,6 +185,12 @@ async function seedConsoleDemo(organizationId: string): Promise<Pick<DemoInfo, "
     contractedDemandKw: 800,
   });
   return { user, otherFactoryId: otherFactory.id };
+}
+
+function yearOf(meterIds: readonly string[], now: Date): NonNullable<DemoInfo["year"]> {
+  const meters = meterIds.map((meterId, index) => ({ meterId, line: lines[index] as string }));
+  const plan = planFor(now, demoTimeZone, meters, demoTariff(now));
+  return { from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), contractedDemandKw, events: plan.events };
 }
 
 /** Progress of the demo year's background load (`demo-year.json`): a restart resumes it and never loads twice. */
@@ -375,7 +387,7 @@ export function runDemoGateway(info: DemoInfo, dataDir: string, log: (line: stri
     token: info.deviceToken,
     api: { url: info.apiUrl },
     kinesis: info.kinesis,
-    dataDir: join(dataDir, "edge"),
+    dataDir: info.edgeDataDir ?? join(dataDir, "edge"),
     meters: info.meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1, ratedKw: demoLines[index % demoLines.length]?.ratedKw, utcOffsetHours })),
   });
   mkdirSync(config.dataDir, { recursive: true });
