@@ -314,8 +314,9 @@ function closedMonths(plan: Plan): string[] {
 
 /**
  * A CFE bill for `month` in the import's format (month, code, quantity, unit, unit_price, amount), built
- * from our closed bill's lines as CFE's own meter would bill them: 0.4 % more energy in each energy line;
- * IVA (16 %) and the total follow from the charges.
+ * from our closed bill's lines as CFE's own meter would bill them: 0.4 % more energy in each energy line
+ * (whole kWh); a line priced on money (power factor) keeps only its amount; IVA (16 %) and the total follow
+ * from the charges, DAP is added after IVA.
  */
 export function utilityBill(month: string, lines: readonly { code: string; quantity: string; unit: string; unitPrice: string; amount: string }[]): string {
   const rows = ["month,code,quantity,unit,unit_price,amount"];
@@ -331,7 +332,9 @@ export function utilityBill(month: string, lines: readonly { code: string; quant
     }
     if (line.code === "dap") afterTax = afterTax.plus(amount);
     else subtotal = subtotal.plus(amount);
-    rows.push([month, line.code, quantity.toFixed(), line.unit, line.unitPrice, amount.toFixed(2)].join(","));
+    // A line priced on money (the power-factor adjustment: a share of the charges) has no metered quantity on CFE's bill.
+    const metered = line.unit !== "MXN";
+    rows.push([month, line.code, metered ? quantity.toFixed() : "", metered ? line.unit : "", metered ? line.unitPrice : "", amount.toFixed(2)].join(","));
   }
   const iva = subtotal.times("0.16").toDecimalPlaces(2);
   rows.push([month, "iva", "", "", "", iva.toFixed(2)].join(","));
