@@ -75,9 +75,9 @@ export function demoTariffStart(now: Date): Date {
 
 /**
  * CFE GDMTH for the demo plant: the schedule zone of Hermosillo with the prices CFE published for division
- * Noroeste (Published.rows, each with its source). A month CFE has not published (before the first one,
- * March 2026, after the last) is priced with the nearest earlier table, or the earliest one, and flagged
- * `estimated`, as for any factory (tariff/plan.ts).
+ * Noroeste (Published.rows, each with its source): January–September 2026 but March. A month without a
+ * published table (March 2026, every month before January 2026 or after September 2026) is priced with the
+ * latest table before it, or the earliest one, and flagged `estimated`, as for any factory (tariff/plan.ts).
  */
 export function demoTariff(_now: Date): Extract<Tariff.Definition, { kind: "cfe-gdmth" }> {
   const noroeste = Published.rows.filter((row) => row.tariff === "cfe-gdmth" && row.division === "noroeste");
