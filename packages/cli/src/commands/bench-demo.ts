@@ -47,13 +47,18 @@ export async function benchDemoStart(options: { timeoutMs: number; log: (line: s
     options.log(`bench: /health 200 after ${healthS} s; waiting for the demo year`);
     let healthMaxMs = 0;
     let healthChecks = 0;
+    const healthErrors: string[] = [];
     let stop = false;
     const prober = (async () => {
       while (!stop) {
         const asked = performance.now();
-        const response = await fetch(`${demo.apiUrl}/health`);
-        await response.arrayBuffer();
-        healthMaxMs = Math.max(healthMaxMs, performance.now() - asked);
+        // A fresh connection each time: a kept-alive one the server closed while busy is a reset, not an answer.
+        const response = await fetch(`${demo.apiUrl}/health`, { headers: { connection: "close" } }).catch((error: Error) => {
+          healthErrors.push(error.message);
+          return undefined;
+        });
+        await response?.arrayBuffer();
+        if (response) healthMaxMs = Math.max(healthMaxMs, performance.now() - asked);
         healthChecks++;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -63,10 +68,10 @@ export async function benchDemoStart(options: { timeoutMs: number; log: (line: s
     const year = demo.year as NonNullable<DemoInfo["year"]>;
     const from = year.from.slice(0, 10);
     const to = new Date(Date.parse(year.to) + 86_400_000).toISOString().slice(0, 10);
-    while (Date.now() - began < options.timeoutMs && doneS === null) {
+    while (Date.now() - began < options.timeoutMs && doneS === null && child.exitCode === null) {
       if (visibleS === null) {
         const response = await fetch(`${demo.apiUrl}/v1/factories/${demo.factoryId}/usage?from=${from}T00:00:00Z&to=${to}T00:00:00Z&bucket=1d`, {
-          headers: { authorization: `Bearer ${demo.apiToken}` },
+          headers: { authorization: `Bearer ${demo.apiToken}`, connection: "close" },
         });
         const body = (await response.json()) as { buckets: { start: string; kwh: number }[] };
         // Local months of the plant (America/Hermosillo, UTC−7 all year).
@@ -92,6 +97,8 @@ export async function benchDemoStart(options: { timeoutMs: number; log: (line: s
       readingsPerSecond: stored ? Math.round(Number(stored[1]) / Number(stored[2])) : null,
       healthMaxMs: Math.round(healthMaxMs),
       healthChecks,
+      healthErrors: healthErrors.length,
+      exitedEarly: child.exitCode !== null ? `the stack exited ${child.exitCode}: ${output.slice(-500)}` : null,
     };
   } finally {
     await new Promise<void>((resolve) => {
