@@ -231,6 +231,9 @@ async function listen(handlers: ReturnType<typeof handlerLoader>, site: ConsoleS
   return new Promise((resolveServer, reject) => {
     const fetch = async (request: Request) => (await site.serve(request)) ?? (await handlers.current()).app.fetch(request);
     const server = serve({ fetch, port, hostname }, () => resolveServer(server));
+    // Longer than clients keep idle connections: a server busy for a second (a PGlite statement of the demo
+    // year's load) must not close a kept-alive socket just as a client sends on it (ECONNRESET).
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 65_000;
     server.once("error", reject);
   });
 }
