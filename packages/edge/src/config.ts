@@ -65,6 +65,8 @@ export const Meter = z.object({
   seed: z.number().int().optional(),
   /** sim: rated load in kW (default 200). */
   ratedKw: z.number().positive().optional(),
+  /** sim: hours to add to UTC for the factory's local clock, so its shifts fall on local hours (default 0; Hermosillo −7). */
+  utcOffsetHours: z.number().min(-12, "utcOffsetHours is −12…14").max(14, "utcOffsetHours is −12…14").optional(),
   host: z.string().optional(),
   port: z.number().int().min(1).max(65535).optional(),
   unitId: z.number().int().min(0).max(247).optional(),

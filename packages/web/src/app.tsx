@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, type Me, ok, signedOut } from "./api";
+import { DemoLabel } from "./demo-label";
 import { go, useRoute } from "./hooks";
 import { type Language, languages, setLanguage } from "./i18n";
 import { AlertsPage } from "./pages/alerts";
@@ -75,6 +76,7 @@ export function App() {
           </button>
         </div>
       </header>
+      <DemoLabel demo={me.organization?.demo} />
       <main>
         {section === "" && <OverviewPage canHandle={admin} />}
         {section === "factories" && id && <FactoryPage id={id} range={route.query.get("range")} />}

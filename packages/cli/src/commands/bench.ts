@@ -12,6 +12,7 @@ import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
 import { CliError } from "../client";
 import { registerBenchCost } from "./bench-cost";
+import { registerBenchDemo } from "./bench-demo";
 import { registerBenchEdge } from "./bench-edge";
 import { registerBenchKpi } from "./bench-kpi";
 
@@ -24,6 +25,7 @@ export function register(program: Command): void {
   registerBenchCost(bench);
   registerBenchKpi(bench);
   registerBenchEdge(bench);
+  registerBenchDemo(bench);
   bench
     .command("ingest")
     .description("readings per second and POST→stored latency through the local stack")
@@ -50,10 +52,14 @@ export async function benchIngest(options: { readings: number; batch: number; co
   const { DATABASE_URL: _ignored, ...env } = process.env;
   // WATTFLOW_BENCH_NODE_ARGS lets a profiler in (e.g. "--cpu-prof --cpu-prof-dir=.bench/prof").
   const nodeArgs = process.env.WATTFLOW_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, bin, "start", "--data", dir, "--port", "0", "--kinesis-port", "0", "--no-demo-traffic"], {
-    env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, bin, "start", "--data", dir, "--port", "0", "--kinesis-port", "0", "--no-demo-traffic", "--no-demo-history"],
+    {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   try {
     const demo = await waitForStack(child, dir);
     options.log(

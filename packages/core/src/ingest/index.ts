@@ -196,33 +196,14 @@ export async function consume(records: readonly StreamInput[], now = new Date())
       continue;
     }
     devices.add(record.deviceId);
-    const tariffsOfFactory = tariffs.get(owner.factoryId) ?? [];
     inputOfCandidate.push(input);
-    candidates.push({
-      reading,
-      maxKw: owner.maxKw,
-      // Each slot is priced by its own start: a span crossing a period, day, month or tariff version lands in each.
-      // A slot with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
-      price: (start, kwh) => {
-        const version = Tariff.inForce(tariffsOfFactory, start);
-        return version ? Cost.price({ kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
-      },
-      base: {
-        meterId: reading.meterId,
-        intervalSeconds: reading.seconds,
-        factoryId: owner.factoryId,
+    candidates.push(
+      candidateOf(reading, owner, tariffs.get(owner.factoryId) ?? [], {
         deviceId: record.deviceId,
-        kvarh: reading.kvarh ?? null,
-        kwAvg: reading.kwAvg ?? null,
-        kwMax: reading.kwMax ?? null,
-        pf: reading.pf ?? null,
-        voltage: reading.voltage ?? null,
-        current: reading.current ?? null,
-        gap: reading.gap ?? false,
         source: record.via,
         receivedAt: record.receivedAt ? new Date(record.receivedAt) : new Date(input.arrivalMs),
-      },
-    });
+      }),
+    );
   }
 
   const { rows: inserted, outcomes } = await Slots.store(candidates, now);
@@ -256,6 +237,89 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   const fresh = await deliverOrKeep(inserted);
   const again = await deliverOrKeep(duplicates);
   return { ...counts, forwarded: fresh.forwarded + again.forwarded, undelivered: fresh.undelivered + again.undelivered };
+}
+
+/** A validated reading of an owned meter as the grid stores it, priced slot by slot with the factory's tariff versions. */
+function candidateOf(
+  reading: Reading.Input,
+  owner: Meter.Owner,
+  tariffsOfFactory: readonly Tariff.Version[],
+  origin: { deviceId: string; source: Slots.StoredReading["source"]; receivedAt: Date },
+): Slots.Candidate {
+  return {
+    reading,
+    maxKw: owner.maxKw,
+    // Each slot is priced by its own start: a span crossing a period, day, month or tariff version lands in each.
+    // A slot with no tariff in force is still stored (energy is never dropped); the cost recompute prices it later.
+    price: (start, kwh) => {
+      const version = Tariff.inForce(tariffsOfFactory, start);
+      return version ? Cost.price({ kwh, start }, version, { timeZone: owner.timeZone }) : undefined;
+    },
+    base: {
+      meterId: reading.meterId,
+      intervalSeconds: reading.seconds,
+      factoryId: owner.factoryId,
+      deviceId: origin.deviceId,
+      kvarh: reading.kvarh ?? null,
+      kwAvg: reading.kwAvg ?? null,
+      kwMax: reading.kwMax ?? null,
+      pf: reading.pf ?? null,
+      voltage: reading.voltage ?? null,
+      current: reading.current ?? null,
+      gap: reading.gap ?? false,
+      source: origin.source,
+      receivedAt: origin.receivedAt,
+    },
+  };
+}
+
+export type BulkResult = { stored: number; duplicates: number; conflicts: number; forwarded: number; undelivered: number };
+
+/**
+ * Stores a large batch of one device's readings without the stream: the server-side path for history
+ * the platform itself holds (the local stack's demo year, ~680,000 readings), where one HTTP post or
+ * stream record per 500 readings would take many minutes. Each reading is validated (Reading.validate, as
+ * POST /v1/ingest does), must be of a meter the device reads, and goes through the consumer's own
+ * grid store: stored once on the 5-minute grid (a repeat is a duplicate, a contradiction a conflict) and
+ * priced per slot with the factory's tariff. Readings into empty slots are delivered to the lake and the
+ * series first and inserted marked delivered (`Slots.storeDeliveredFirst`: one write per row instead of
+ * insert-then-mark); the rest go through `Slots.store` and the consumer's delivery (the function the sweeper
+ * uses). What the lake cannot take stays undelivered for the sweeper. Delivering each batch at once keeps
+ * the `undelivered` health check true during a long load. The caller must be the only writer of the
+ * batch's slots while it runs (see storeDeliveredFirst).
+ * Rows say `source: "bulk"`. Call it with a few thousand readings at a time: each call is one insert.
+ * @throws VisibleError("input", "ingest.bulk_invalid") naming the first bad reading's path (`readings.N.field`)
+ *   or a meter the device does not read; nothing of the batch is stored then.
+ */
+export async function storeBulk(deviceId: string, readings: readonly unknown[], now = new Date()): Promise<BulkResult> {
+  const valid: Reading.Input[] = [];
+  readings.forEach((input, index) => {
+    const result = Reading.validate(input, now, ["readings", index]);
+    if (!result.ok) throw new VisibleError("input", "ingest.bulk_invalid", "A reading of the bulk batch is not valid", result.problems);
+    valid.push(result.value);
+  });
+  const owners = await Meter.owners([...new Set(valid.map((reading) => reading.meterId))]);
+  const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
+  const candidates = valid.map((reading, index) => {
+    const owner = owners.get(reading.meterId);
+    if (!owner || owner.deviceId !== deviceId)
+      throw new VisibleError("input", "ingest.bulk_invalid", "A reading of the bulk batch is not valid", [
+        { path: jsonPath(["readings", index, "meterId"]), message: `meter ${reading.meterId} is not read by device ${deviceId}` },
+      ]);
+    return candidateOf(reading, owner, tariffs.get(owner.factoryId) ?? [], { deviceId, source: "bulk", receivedAt: now });
+  });
+  const { rows, outcomes, deliveredFirst } = await Slots.storeDeliveredFirst(candidates, now, async (fresh) => {
+    await deliverRows(fresh);
+  });
+  const delivery = await deliverOrKeep(rows);
+  const counted = (kind: Slots.Outcome["kind"]) => outcomes.filter((outcome) => outcome.kind === kind).length;
+  return {
+    stored: counted("stored"),
+    duplicates: counted("duplicate"),
+    conflicts: counted("conflict"),
+    forwarded: deliveredFirst + delivery.forwarded,
+    undelivered: delivery.undelivered,
+  };
 }
 
 /**
@@ -374,14 +438,19 @@ function undeliveredAmong(keys: readonly { meterId: string; start: Date }[]): Pr
     .where(and(keyFilter(keys), isNull(readingTable.lakeDeliveredAt)));
 }
 
-async function deliver(rows: StoredReading[]): Promise<number> {
-  if (rows.length === 0) return 0;
+/** Puts rows in the lake, then the series; idempotent (the lake keeps the latest copy, the series one point per meter and interval). */
+async function deliverRows(rows: readonly StoredReading[]): Promise<void> {
   const lake = await Lake.use();
   await lake.put(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
   // Hot series next, where they have a store of their own (InfluxDB): idempotent (one point per meter and
   // interval), so a retried batch re-sends safely. The lake and Postgres adapters read what is stored already.
   const series = await TimeSeries.use();
   if (series.write) await series.write(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+}
+
+async function deliver(rows: StoredReading[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await deliverRows(rows);
   await Database.use()
     .update(readingTable)
     .set({ lakeDeliveredAt: new Date() })

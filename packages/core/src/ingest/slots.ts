@@ -4,7 +4,7 @@
  * in the batch) is settled per meter in a transaction that loads the meter's slots and spans over the
  * readings' range, applies the readings in order and writes the slots that changed.
  */
-import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import { flatZeroSlots } from "../config";
 import type { Cost } from "../cost";
 import { Database } from "../database";
@@ -101,6 +101,68 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
   }
   await flagFlatZero(rows);
   return { rows, outcomes };
+}
+
+/**
+ * The bulk path's store (Ingest.storeBulk): 5-minute readings into empty slots are made into rows exactly as
+ * `store`'s fast path makes them, handed to `deliver` (the lake and the series) first, and then inserted
+ * already marked delivered — each row written once, where insert-then-mark writes it twice (half the work
+ * on PGlite for a year of history). Everything else (slots already stored, longer readings, repeats) goes
+ * through `store` and is returned in `rows` for the usual delivery. If `deliver` throws, nothing is inserted
+ * this way and the whole batch goes through `store` (its rows stay undelivered for the sweeper).
+ * The caller must be the only writer of these slots while it runs: a reading stored by someone else between
+ * the read and the insert keeps its value in Postgres while the lake got the bulk's (the insert skips it).
+ */
+export async function storeDeliveredFirst(
+  candidates: readonly Candidate[],
+  now: Date,
+  deliver: (rows: StoredReading[]) => Promise<void>,
+): Promise<{ rows: StoredReading[]; outcomes: Outcome[]; deliveredFirst: number }> {
+  const firstOfKey = new Set<string>();
+  const fast: number[] = [];
+  candidates.forEach((candidate, index) => {
+    const key = `${candidate.reading.meterId}@${Date.parse(candidate.reading.start)}`;
+    if (candidate.reading.seconds !== Grid.slotMs / 1000 || firstOfKey.has(key)) return;
+    firstOfKey.add(key);
+    fast.push(index);
+  });
+  const stored = await storedSlots(fast.map((index) => (candidates[index] as Candidate).reading));
+  const fresh = new Set(
+    fast.filter((index) => {
+      const { meterId, start } = (candidates[index] as Candidate).reading;
+      return !stored.has(`${meterId}@${Date.parse(start)}`);
+    }),
+  );
+  const rows = [...fresh].map((index) => {
+    const candidate = candidates[index] as Candidate;
+    const row = finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now);
+    return { ...row, storedAt: now, lakeDeliveredAt: now } as StoredReading;
+  });
+  try {
+    if (rows.length > 0) await deliver(rows);
+  } catch (error) {
+    console.error(`bulk delivery failed; the batch is stored for the sweeper to deliver: ${(error as Error).message}`);
+    const result = await store(candidates, now);
+    return { ...result, deliveredFirst: 0 };
+  }
+  const insertedKeys = rows.length > 0 ? await insertKeys(rows) : new Set<string>();
+  const inserted = rows.filter((row) => insertedKeys.has(`${row.meterId}@${row.intervalStart.getTime()}`));
+  const outcomes: Outcome[] = new Array(candidates.length);
+  const rest: number[] = [];
+  candidates.forEach((candidate, index) => {
+    const key = `${candidate.reading.meterId}@${Date.parse(candidate.reading.start)}`;
+    if (fresh.has(index) && insertedKeys.has(key)) outcomes[index] = { kind: "stored" };
+    else rest.push(index);
+  });
+  const result = await store(
+    rest.map((index) => candidates[index] as Candidate),
+    now,
+  );
+  rest.forEach((index, position) => {
+    outcomes[index] = result.outcomes[position] as Outcome;
+  });
+  await flagFlatZero(inserted);
+  return { rows: result.rows, outcomes, deliveredFirst: inserted.length };
 }
 
 /**
@@ -361,6 +423,9 @@ const readingColumns: Column[] = [
   { name: "received_at", type: "timestamptz", pick: (row) => row.receivedAt.toISOString() },
 ];
 
+/** When the row reached the lake and the series, for rows delivered before they are stored. */
+const deliveredColumn: Column = { name: "lake_delivered_at", type: "timestamptz", pick: (row) => row.lakeDeliveredAt?.toISOString() ?? null };
+
 /** The grid's own columns: quality, the span an estimate came from, and validation flags (comma-joined, split in SQL). */
 const gridColumns: Column[] = [
   { name: "quality", type: "text", pick: (row) => row.quality ?? "measured" },
@@ -378,11 +443,29 @@ async function insertRows(
   onConflict: "skip" | "replace",
   db: Database.Db | Database.Transaction = Database.use(),
 ): Promise<StoredReading[]> {
+  const result = await insertStatement(rows, onConflict, db, sql`returning *`);
+  return result.map(fromRow);
+}
+
+/** The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already. */
+async function insertKeys(rows: readonly NewReading[]): Promise<Set<string>> {
+  const result = await insertStatement(rows, "skip", Database.use(), sql`returning meter_id, interval_start`);
+  return new Set(result.map((row) => `${row.meter_id}@${instantOf(row.interval_start)?.getTime()}`));
+}
+
+async function insertStatement(
+  rows: readonly NewReading[],
+  onConflict: "skip" | "replace",
+  db: Database.Db | Database.Transaction,
+  returning: SQL,
+): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) return [];
   // New measured slots without flags (the common case) leave the grid columns to their defaults: the
   // statement stays what it was before the grid, 21 arrays. A replacement always writes them.
   const lean = onConflict === "skip" && rows.every((row) => (row.quality ?? "measured") === "measured" && !row.spanStart && (row.flags ?? []).length === 0);
-  const columns = lean ? readingColumns : [...readingColumns, ...gridColumns];
+  // Rows delivered before they are inserted (storeDeliveredFirst) say so in the same statement.
+  const delivered = onConflict === "skip" && rows.some((row) => row.lakeDeliveredAt);
+  const columns = [...readingColumns, ...(lean ? [] : gridColumns), ...(delivered ? [deliveredColumn] : [])];
   const names = columns.map((column) => column.name).join(", ");
   const aliases = columns.map((_, index) => `c${index}`);
   const conflict =
@@ -404,8 +487,8 @@ async function insertRows(
       ${sql.param(rows.map((row) => row.meterId))}::text[], ${sql.param(rows.map((row) => row.intervalStart.toISOString()))}::timestamptz[], ${arrays})
       as x(m, s, ${sql.raw(aliases.join(", "))})
     ${conflict}
-    returning *`);
-  return (result as unknown as { rows: Record<string, unknown>[] }).rows.map(fromRow);
+    ${returning}`);
+  return (result as unknown as { rows: Record<string, unknown>[] }).rows;
 }
 
 const instantOf = (value: unknown) => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));

@@ -34,7 +34,7 @@ export type Row = {
   /** Data quality: `measured`, or `estimated` (spread from a longer reading until measured); absent = measured. */
   quality?: "measured" | "estimated";
   computedAt: Date | null;
-  source: "kinesis" | "http";
+  source: "kinesis" | "http" | "bulk";
   receivedAt: Date;
 };
 

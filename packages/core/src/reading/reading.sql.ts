@@ -44,7 +44,8 @@ export const readingTable = pgTable(
     /** Validation rules the slot tripped (Grid.flags), e.g. `spike_over_rating`; kept, never dropped. */
     flags: text("flags").array().notNull().default(sql`'{}'::text[]`),
     computedAt: instant("computed_at"),
-    source: text("source", { enum: ["kinesis", "http"] }).notNull(),
+    /** How the reading arrived: the stream (kinesis), the ingest API (http), or a server-side bulk load (`Ingest.storeBulk`). */
+    source: text("source", { enum: ["kinesis", "http", "bulk"] }).notNull(),
     receivedAt: instant("received_at").notNull(),
     storedAt: instant("stored_at").notNull().default(sql`clock_timestamp()`),
     /** Set once the costed copy is in the lake; null rows are forwarded by the next batch or the sweeper. */

@@ -50,7 +50,7 @@ export function create(meter: Meter, buses: Buses = new Buses()): Driver {
 }
 
 function simDriver(meter: Meter): IntervalDriver {
-  const sim = { seed: meter.seed ?? 1, ratedKw: meter.ratedKw ?? 200, utcOffsetHours: 0 };
+  const sim = { seed: meter.seed ?? 1, ratedKw: meter.ratedKw ?? 200, utcOffsetHours: meter.utcOffsetHours ?? 0 };
   return {
     kind: "interval",
     interval(startMs, seconds) {

@@ -1,10 +1,11 @@
 /**
  * Console sign-in: POST /v1/session sets an HttpOnly cookie holding the session secret, GET answers
- * who is signed in, DELETE signs out. The console and the API share one origin, so the cookie never
+ * who is signed in and their organization (`{ id, name, demo }`), DELETE signs out. The console and the API share one origin, so the cookie never
  * crosses sites; requests that change something must also carry the CSRF header, which a page of
  * another origin cannot add without a CORS preflight this API never grants.
  */
 import type { Auth } from "@wattflow/core/auth";
+import { Organization } from "@wattflow/core/organization";
 import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
@@ -32,13 +33,16 @@ export const session = new Hono()
   .post("/", json(User.SignIn), async (c) => {
     const signedIn = await User.signIn(c.req.valid("json"));
     setCookie(c, sessionCookie, signedIn.token, { httpOnly: true, secure: secure(c), sameSite: "Lax", path: "/", maxAge: User.sessionSeconds });
-    return c.json({ user: signedIn.user, expiresAt: signedIn.expiresAt.toISOString() });
+    const organization = (await Organization.get(signedIn.user.organizationId)) ?? null;
+    return c.json({ user: signedIn.user, organization, expiresAt: signedIn.expiresAt.toISOString() });
   })
   .get("/", async (c) => {
     const token = getCookie(c, sessionCookie);
     const found = token ? await User.session(token) : undefined;
     if (!found) throw new VisibleError("auth", "auth.session_expired", "Not signed in");
-    return c.json({ user: found.user, expiresAt: found.expiresAt.toISOString() });
+    // The organization's `demo` flag: the console labels generated data and demo prices.
+    const organization = (await Organization.get(found.actor.organizationId)) ?? null;
+    return c.json({ user: found.user, organization, expiresAt: found.expiresAt.toISOString() });
   })
   .delete("/", async (c) => {
     const token = getCookie(c, sessionCookie);
