@@ -2,7 +2,8 @@
  * Storing readings on the 5-minute grid (Grid, reading/grid.ts): a 5-minute reading into an empty slot
  * is one set-based insert per batch; everything else (a longer reading, a slot already stored, a repeat
  * in the batch) is settled per meter in a transaction that loads the meter's slots and spans over the
- * readings' range, applies the readings in order and writes the slots that changed.
+ * readings' range, applies the readings in order and writes the slots that changed. Every write
+ * recomputes the rollup buckets of the slots it wrote in its own transaction (rollup/index.ts).
  */
 import { and, eq, gt, lt, sql } from "drizzle-orm";
 import { flatZeroSlots } from "../config";
@@ -11,6 +12,7 @@ import { Database } from "../database";
 import type { Reading } from "../reading";
 import { Grid } from "../reading/grid";
 import { estimationSpanTable, readingTable } from "../reading/reading.sql";
+import { Rollup } from "../rollup";
 
 export * as Slots from "./slots";
 
@@ -47,14 +49,20 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
     firstOfKey.add(key);
     fast.push(index);
   });
-  // The common case: 5-minute readings into empty slots, one statement for the whole batch.
-  const inserted = await insertRows(
-    fast.map((index) => {
-      const candidate = candidates[index] as Candidate;
-      return finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now);
-    }),
-    "skip",
-  );
+  // The common case: 5-minute readings into empty slots, one statement for the whole batch, and their
+  // rollup buckets recomputed in the same transaction (a crash leaves neither or both).
+  const fastRows = fast.map((index) => {
+    const candidate = candidates[index] as Candidate;
+    return finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now);
+  });
+  const inserted =
+    fastRows.length === 0
+      ? []
+      : await Database.use().transaction(async (tx) => {
+          const written = await insertRows(fastRows, "skip", tx);
+          await Rollup.refresh(tx, written);
+          return written;
+        });
   const insertedKeys = new Set(inserted.map((row) => `${row.meterId}@${row.intervalStart.getTime()}`));
   for (const index of fast) {
     const { meterId, start } = (candidates[index] as Candidate).reading;
@@ -91,11 +99,13 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
           })),
         );
       const dirty = [...state.slots.values()].filter((slot) => slot.dirty);
-      return insertRows(
+      const replaced = await insertRows(
         dirty.map((slot) => finish(slot.row, slot.micro, slot.quality, slot.spanStart, owner, now)),
         "replace",
         tx,
       );
+      await Rollup.refresh(tx, replaced);
+      return replaced;
     });
     rows.push(...written);
   }
