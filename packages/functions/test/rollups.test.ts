@@ -50,7 +50,7 @@ function expectSame(actual: unknown, expected: unknown, path = "$"): void {
   }
   if (Array.isArray(actual) && Array.isArray(expected)) {
     expect(actual.length, path).toBe(expected.length);
-    actual.forEach((item, index) => expectSame(item, expected[index], `${path}.${index}`));
+    for (const [index, item] of actual.entries()) expectSame(item, expected[index], `${path}.${index}`);
     return;
   }
   if (actual && expected && typeof actual === "object" && typeof expected === "object") {
