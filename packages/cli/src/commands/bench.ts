@@ -13,6 +13,7 @@ import { CliError } from "../client";
 import { registerBenchCost } from "./bench-cost";
 import { registerBenchEdge } from "./bench-edge";
 import { registerBenchKpi } from "./bench-kpi";
+import { registerBenchUsage } from "./bench-usage";
 
 type Demo = { apiUrl: string; deviceToken: string; meterIds: string[]; apiToken: string; factoryId: string };
 
@@ -23,6 +24,7 @@ export function register(program: Command): void {
   registerBenchCost(bench);
   registerBenchKpi(bench);
   registerBenchEdge(bench);
+  registerBenchUsage(bench);
   bench
     .command("ingest")
     .description("readings per second and POST→stored latency through the local stack")
