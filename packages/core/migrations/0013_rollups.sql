@@ -45,3 +45,7 @@ CREATE TABLE "rollup_1h" (
 	"last_start" timestamp with time zone NOT NULL,
 	CONSTRAINT "rollup_1h_factory_id_bucket_start_meter_id_tou_period_pk" PRIMARY KEY("factory_id","bucket_start","meter_id","tou_period")
 );
+--> statement-breakpoint
+CREATE INDEX "rollup_15m_meter_idx" ON "rollup_15m" USING btree ("meter_id","bucket_start");--> statement-breakpoint
+CREATE INDEX "rollup_1d_meter_idx" ON "rollup_1d" USING btree ("meter_id","bucket_start");--> statement-breakpoint
+CREATE INDEX "rollup_1h_meter_idx" ON "rollup_1h" USING btree ("meter_id","bucket_start");

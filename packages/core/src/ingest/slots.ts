@@ -59,8 +59,9 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
     fastRows.length === 0
       ? []
       : await Database.use().transaction(async (tx) => {
+          // Only slots that were empty are inserted (on conflict do nothing): their rollups add up.
           const written = await insertRows(fastRows, "skip", tx);
-          await Rollup.refresh(tx, written);
+          await Rollup.add(tx, written);
           return written;
         });
   const insertedKeys = new Set(inserted.map((row) => `${row.meterId}@${row.intervalStart.getTime()}`));

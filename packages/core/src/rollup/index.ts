@@ -3,11 +3,12 @@
  * source), UTC hours (`rollup_1h`) and the factory's local days (`rollup_1d`), so a month or a year of a
  * 200-meter factory is read from thousands of rows instead of millions.
  *
- * Kept by recomputing the buckets a write touched, never by adding deltas: whoever writes `reading`
- * (the ingest store, the cost recompute) calls `refresh` with the slots it wrote, in the same
- * transaction, and the touched quarter-hours are summed again from `reading`, their hours and local
- * days from `rollup_15m`. A re-delivered reading, an estimate replaced by a measured value, a re-spread
- * span or a repriced slot therefore leaves every rollup equal to summing `reading` afresh.
+ * Whoever writes `reading` keeps them in the same transaction. A write that changes stored slots (an
+ * estimate replaced by a measured value, a re-spread span, a repriced slot) calls `refresh`: the touched
+ * quarter-hours are summed again from `reading`, their hours and local days from `rollup_15m`, never
+ * patched by differences. Slots that filled empty places (the ingest store's common case) are added
+ * with `add`, which needs no read-back: a sum plus new terms is the sum of all of them. A re-delivered
+ * reading writes nothing. Every path leaves the rollups equal to summing `reading` afresh (tested).
  * `rebuild` recomputes everything (the backfill run by `Database.migrate` when rollups are empty).
  */
 import { type SQL, sql } from "drizzle-orm";
@@ -107,6 +108,52 @@ async function rebuildLevel(db: Db, level: keyof typeof tableOf, buckets: SQL, s
     select t.factory_id, t.meter_id, t.b, ${period}, ${sums}
     from (${buckets}) t join ${source}
     group by t.factory_id, t.meter_id, t.b, ${period}`);
+}
+
+/** Slots just stored in empty places of the grid (nothing replaced), as the ingest store returns them. */
+export type Added = readonly {
+  meterId: string;
+  factoryId: string;
+  intervalStart: Date;
+  touPeriod: string | null;
+  kwh: number;
+  quality: "measured" | "estimated";
+  kvarh: number | null;
+  cost: string | null;
+  kwMax: number | null;
+}[];
+
+/**
+ * Adds slots that filled empty places of the grid to their buckets, in `db` (the transaction that
+ * inserted them): the buckets' sums plus the new slots' sums are the sums of all their slots, so this
+ * equals `refresh` without reading `reading` back (3 upserts instead of 6 statements over the readings).
+ * Only for slots that replaced nothing: a replaced or repriced slot goes through `refresh`.
+ */
+export async function add(db: Db, slots: Added): Promise<void> {
+  if (slots.length === 0) return;
+  const column = <T>(pick: (slot: Added[number]) => T) => sql.param(slots.map(pick));
+  const fresh = sql`select * from unnest(${column((slot) => slot.meterId)}::text[], ${column((slot) => slot.factoryId)}::text[],
+      ${column((slot) => slot.intervalStart.toISOString())}::timestamptz[], ${column((slot) => slot.touPeriod)}::text[], ${column((slot) => slot.kwh)}::float8[],
+      ${column((slot) => slot.quality)}::text[], ${column((slot) => slot.kvarh)}::float8[], ${column((slot) => slot.cost)}::numeric[], ${column((slot) => slot.kwMax)}::float8[])
+      as r(meter_id, factory_id, interval_start, tou_period, kwh, quality, kvarh, cost, kw_max)`;
+  const bucket = {
+    "15m": sql`date_bin('15 minutes', r.interval_start, timestamptz '2000-01-01')`,
+    "1h": sql`date_bin('1 hour', r.interval_start, timestamptz '2000-01-01')`,
+    "1d": sql`date_trunc('day', r.interval_start at time zone f.time_zone) at time zone f.time_zone`,
+  };
+  for (const level of ["15m", "1h", "1d"] as const) {
+    const table = sql.raw(tableOf[level]);
+    await db.execute(sql`
+      insert into ${table} as x (${columns})
+      select r.factory_id, r.meter_id, ${bucket[level]}, coalesce(r.tou_period, ''), ${fromReadings}
+      from (${fresh}) r ${level === "1d" ? sql`join factory f on f.id = r.factory_id` : sql``}
+      group by 1, 2, 3, 4
+      on conflict (factory_id, bucket_start, meter_id, tou_period) do update set
+        kwh = x.kwh + excluded.kwh, estimated_kwh = x.estimated_kwh + excluded.estimated_kwh,
+        kvarh = case when x.kvarh is null and excluded.kvarh is null then null else coalesce(x.kvarh, 0) + coalesce(excluded.kvarh, 0) end,
+        kwh_with_kvarh = x.kwh_with_kvarh + excluded.kwh_with_kvarh, cost = x.cost + excluded.cost, readings = x.readings + excluded.readings,
+        kw_max = greatest(x.kw_max, excluded.kw_max), last_start = greatest(x.last_start, excluded.last_start)`);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { doublePrecision, integer, numeric, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { doublePrecision, index, integer, numeric, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { instant } from "../database/types";
 
 /**
@@ -35,13 +35,25 @@ const columns = {
  * Quarter-hours of UTC (:00, :15, :30, :45): the demand source. A CFE demand window is one of these
  * and its measured kWh × 4 is the window's kW (Figures.demandKw), so demand never reads a coarser table.
  */
-export const rollup15mTable = pgTable("rollup_15m", columns, (t) => [primaryKey({ columns: [t.factoryId, t.bucketStart, t.meterId, t.touPeriod] })]);
+export const rollup15mTable = pgTable("rollup_15m", columns, (t) => [
+  primaryKey({ columns: [t.factoryId, t.bucketStart, t.meterId, t.touPeriod] }),
+  // A refresh recomputes one meter's buckets: without it, a day of one meter reads the whole factory's day.
+  index("rollup_15m_meter_idx").on(t.meterId, t.bucketStart),
+]);
 
 /** Hours of UTC; a local hour where the factory's offset is a whole number of hours. */
-export const rollup1hTable = pgTable("rollup_1h", columns, (t) => [primaryKey({ columns: [t.factoryId, t.bucketStart, t.meterId, t.touPeriod] })]);
+export const rollup1hTable = pgTable("rollup_1h", columns, (t) => [
+  primaryKey({ columns: [t.factoryId, t.bucketStart, t.meterId, t.touPeriod] }),
+  // A refresh recomputes one meter's buckets: without it, a day of one meter reads the whole factory's day.
+  index("rollup_1h_meter_idx").on(t.meterId, t.bucketStart),
+]);
 
 /** The factory's local days (its IANA zone): `bucket_start` is the local midnight, a 23- or 25-hour day when the clock changes. */
-export const rollup1dTable = pgTable("rollup_1d", columns, (t) => [primaryKey({ columns: [t.factoryId, t.bucketStart, t.meterId, t.touPeriod] })]);
+export const rollup1dTable = pgTable("rollup_1d", columns, (t) => [
+  primaryKey({ columns: [t.factoryId, t.bucketStart, t.meterId, t.touPeriod] }),
+  // A refresh recomputes one meter's buckets: without it, a day of one meter reads the whole factory's day.
+  index("rollup_1d_meter_idx").on(t.meterId, t.bucketStart),
+]);
 
 /** Every rollup table, finest first. */
 export const rollupTables = [rollup15mTable, rollup1hTable, rollup1dTable] as const;
