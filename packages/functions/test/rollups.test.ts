@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { BillRequest } from "@wattflow/core/billing";
+import { Database } from "@wattflow/core/database";
 import { Rollup } from "@wattflow/core/rollup";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
@@ -123,6 +124,20 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
     expect((series.meters as Json[])[0]).toMatchObject({ id: ids.meters[0], kwh: 6.75, cost: "14.54", maxKw: 41, powerFactor: 0.9285 });
     expect(series.totals).toMatchObject({ kwh: 12.75, cost: "27.46", readings: 6, estimatedKwh: 3.5 });
     expectSame(series, seriesOnReadings);
+    await expectRollupsAsRebuilt(p);
+  });
+
+  it("the first migrate after the upgrade fills empty rollups from the stored readings", async () => {
+    // Prepare: the fixture's readings stored, then the rollups emptied, as a database from before them.
+    await consumer(fixture("rollup-batch.json"));
+    for (const table of ["rollup_15m", "rollup_1h", "rollup_1d"]) await p.database.db.execute(sql.raw(`delete from ${table}`));
+    const day = "from=2025-06-02T06:00:00Z&to=2025-06-03T06:00:00Z";
+    // Act
+    await Database.migrate(p.database);
+    // Assess: the day from the rollups is the readings' 12.75 kWh and 27.45585 MXN again (first test, by hand).
+    const { rollups, readings } = await both(`/v1/factories/${ids.factory}/usage?${day}&bucket=1d`, p.apiToken);
+    expect(rollups.totals).toMatchObject({ kwh: 12.75, cost: 27.45585, readings: 6 });
+    expectSame(rollups, readings);
     await expectRollupsAsRebuilt(p);
   });
 
