@@ -2,11 +2,9 @@
  * `wattflow bench usage`: a 200-meter factory's month (and year) through the API on PGlite, on the
  * rollups beside the path before them (summing the 5-minute readings, `Rollup.forceReadings`), in one run.
  * The readings go in through the ingest store the consumer uses (`Slots.store`: grid, pricing, rollups in
- * the same transaction), 5-minute readings plus one 1-hour gap per meter and day, spread as estimates.
+ * the same transaction), 5-minute readings plus one 1-hour gap per meter and week, spread as estimates.
+ * PGlite in memory: the figures are the database's and the API's, not the disk's.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
 import { BillRequest } from "@wattflow/core/billing";
 import { Cost } from "@wattflow/core/cost";
@@ -48,8 +46,7 @@ const localMonth = (year: number, month: number, offset: number) => new Date(Dat
 export async function benchUsage(options: { meters: number; months: number; runs: number; log: (line: string) => void }) {
   if (!(options.meters > 0 && options.months >= 1 && options.months <= 12 && options.runs >= 1))
     throw new Error("--meters must be positive, --months 1 to 12 and --runs at least 1");
-  const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-usage-"));
-  const handle = await Database.open({ dataDir: join(dir, "pg") });
+  const handle = await Database.open({});
   try {
     await Database.migrate(handle);
     Database.provide(handle);
@@ -97,7 +94,6 @@ export async function benchUsage(options: { meters: number; months: number; runs
     Rollup.forceReadings(false);
     Database.provide(undefined);
     await handle.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -157,7 +153,7 @@ const meterIds = (count: number) => Array.from({ length: count }, (_, index) => 
 
 /**
  * Stores every meter's 5-minute readings over [from, to) through `Slots.store`, an hour of UTC at a time
- * (what a consumer batch of a 200-meter factory holds), with one 1-hour gap reading per meter and day.
+ * (what a consumer batch of a 200-meter factory holds), with one 1-hour gap reading per meter and week.
  */
 async function load(meters: number, from: Date, to: Date, log: (line: string) => void) {
   const versions = await TariffStore.versions([ids.factory]);
@@ -189,10 +185,10 @@ async function load(meters: number, from: Date, to: Date, log: (line: string) =>
   });
   for (let hour = from.getTime(); hour < to.getTime(); hour += 3_600_000) {
     const batch: Slots.Candidate[] = [];
-    const hourOfDay = new Date(hour).getUTCHours();
+    const hourOfWeek = Math.floor(hour / 3_600_000) % 168;
     for (const [index, meterId] of all.entries()) {
-      // Each meter's gap hour: the gateway was offline and sent one reading for it.
-      if (hourOfDay === index % 24) {
+      // Each meter's gap hour, once a week: the gateway was offline and sent one reading for it.
+      if (hourOfWeek === index % 168) {
         batch.push(candidate(meterId, new Date(hour), 3600, 12 * (2 + (index % 17) / 4), true));
         continue;
       }
