@@ -301,7 +301,11 @@ async function fromRollups(factoryId: string, query: SeriesQuery, zone: string, 
   return { bucketRows, windows: rowsOf<{ t: number; kwh: number }>(windowRows), slots, meterRows: rowsOf<MeterRow>(meterRows) };
 }
 
-/** One factory's figures over [from, to); an unknown or another organization's factory is not found. `now` bounds the missing slots. */
+/**
+ * One factory's figures over [from, to); an unknown or another organization's factory is not found. `now` bounds the missing slots.
+ * Quarter-hour, hour and day buckets are read from the coarsest rollup that answers them (Rollup.choose),
+ * with demand from the 15-minute rollup; 5-minute buckets and unaligned ranges sum the readings. Same figures either way.
+ */
 export async function series(organizationId: string, factoryId: string, query: SeriesQuery, now = new Date()): Promise<Series> {
   const factory = await Factory.get(organizationId, factoryId);
   if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
