@@ -264,15 +264,16 @@ async function fromRollups(factoryId: string, query: SeriesQuery, zone: string, 
   const db = Database.use();
   const [width] = bucketWidth[query.bucket];
   const rows = Usage.rowsOf(source, factoryId, query);
+  const buckets = Usage.rowsOf(source, factoryId, query, { perMeter: false });
   const [periodRows, windowRows, meterRows] = await Promise.all([
     db.execute(sql`
       select extract(epoch from ${Usage.bucketStart(width, zone)})::float8 as t, tou_period as period, sum(kwh)::float8 as kwh,
         sum(estimated_kwh)::float8 as estimated_kwh, coalesce(sum(cost), 0)::text as cost, sum(kvarh)::float8 as kvarh,
         sum(kwh_with_kvarh)::float8 as kwh_with_kvarh, sum(readings)::int as readings
-      from ${rows} group by 1, 2 order by 1, 2`),
+      from ${buckets} group by 1, 2 order by 1, 2`),
     db.execute(sql`
       select extract(epoch from interval_start)::float8 as t, sum(kwh)::float8 as kwh
-      from ${Usage.rowsOf("15m", factoryId, query)} group by 1 order by 1`),
+      from ${Usage.rowsOf("15m", factoryId, query, { perMeter: false })} group by 1 order by 1`),
     db.execute(sql`
       select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.kwh_with_kvarh, r.last
       from meter m left join (

@@ -74,15 +74,24 @@ export function bucketStart(
  * The rows a read sums, as `(select …) src` with reading-like columns (`interval_start` as the bucket's
  * instant, `kwh`, `estimated_kwh`, `cost`, `readings`, `kvarh`, `kwh_with_kvarh`, `tou_period`, `kw_max`,
  * `last_start`, `meter_id`) of one factory over [from, to): `reading` itself, or the rollup `source`.
+ * `perMeter: false` sums a rollup's meters per bucket and period first (`meter_id` null), so the local
+ * bucket is computed once per instant instead of once per meter.
  */
-export function rowsOf(source: Rollup.Source, factoryId: string, range: { from: string; to: string }) {
+export function rowsOf(source: Rollup.Source, factoryId: string, range: { from: string; to: string }, options: { perMeter?: boolean } = {}) {
   if (source === "readings")
     return sql`(select interval_start, kwh, (case when quality = 'estimated' then kwh else 0 end) as estimated_kwh, cost, 1 as readings,
       kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh, tou_period, kw_max, interval_start as last_start, meter_id
       from reading where factory_id = ${factoryId} and interval_start >= ${range.from}::timestamptz and interval_start < ${range.to}::timestamptz) src`;
+  const table = sql.raw(Rollup.tableOf[source]);
+  const where = sql`factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz`;
+  if (options.perMeter === false)
+    return sql`(select bucket_start as interval_start, sum(kwh) as kwh, sum(estimated_kwh) as estimated_kwh, sum(cost) as cost, sum(readings) as readings,
+      sum(kvarh) as kvarh, sum(kwh_with_kvarh) as kwh_with_kvarh, nullif(tou_period, '') as tou_period, max(kw_max) as kw_max, max(last_start) as last_start,
+      null::text as meter_id
+      from ${table} where ${where} group by bucket_start, tou_period) src`;
   return sql`(select bucket_start as interval_start, kwh, estimated_kwh, cost, readings, kvarh, kwh_with_kvarh, nullif(tou_period, '') as tou_period,
       kw_max, last_start, meter_id
-      from ${sql.raw(Rollup.tableOf[source])} where factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz) src`;
+      from ${table} where ${where}) src`;
 }
 
 /**
@@ -104,7 +113,7 @@ export async function factory(organizationId: string, factoryId: string, query: 
       sum(estimated_kwh)::float8 as estimated_kwh,
       coalesce(sum(cost), 0)::text as cost,
       sum(readings)::int as readings
-    from ${rowsOf(source, factoryId, query)}
+    from ${rowsOf(source, factoryId, query, { perMeter: false })}
     group by 1
     order by 1`);
   const rows = (result as unknown as { rows: { bucket_start: Date | string; kwh: number; estimated_kwh: number; cost: string; readings: number }[] }).rows;
