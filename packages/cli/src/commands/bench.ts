@@ -15,6 +15,7 @@ import { registerBenchCost } from "./bench-cost";
 import { registerBenchDemo } from "./bench-demo";
 import { registerBenchEdge } from "./bench-edge";
 import { registerBenchKpi } from "./bench-kpi";
+import { registerBenchUsage } from "./bench-usage";
 
 type Demo = { apiUrl: string; deviceToken: string; meterIds: string[]; apiToken: string; factoryId: string };
 
@@ -26,6 +27,7 @@ export function register(program: Command): void {
   registerBenchKpi(bench);
   registerBenchEdge(bench);
   registerBenchDemo(bench);
+  registerBenchUsage(bench);
   bench
     .command("ingest")
     .description("readings per second and POST→stored latency through the local stack")

@@ -9,6 +9,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Pool } from "pg";
+import { Rollup } from "../rollup";
 import { WattflowError } from "../util/error";
 import { processState } from "../util/global";
 
@@ -65,7 +66,10 @@ export async function open(options: { url?: string; dataDir?: string }): Promise
   };
 }
 
-/** Applies pending drizzle-kit migrations, then makes sure the reading partitions around now exist. */
+/**
+ * Applies pending drizzle-kit migrations, makes sure the reading partitions around now exist, and fills
+ * the rollups from the stored readings the first time they are empty while readings exist (the backfill).
+ */
 export async function migrate(handle: Handle, now = new Date()): Promise<void> {
   if (handle.kind === "pglite") {
     const { migrate } = await import("drizzle-orm/pglite/migrator");
@@ -77,6 +81,7 @@ export async function migrate(handle: Handle, now = new Date()): Promise<void> {
     await migrate(handle.db as any, { migrationsFolder });
   }
   await ensurePartitions(handle.db, now);
+  await Rollup.backfillIfEmpty(handle.db);
 }
 
 /** Monthly reading partitions from 13 months back to 3 ahead; older backfills land in the default partition. */

@@ -2,7 +2,8 @@
  * Storing readings on the 5-minute grid (Grid, reading/grid.ts): a 5-minute reading into an empty slot
  * is one set-based insert per batch; everything else (a longer reading, a slot already stored, a repeat
  * in the batch) is settled per meter in a transaction that loads the meter's slots and spans over the
- * readings' range, applies the readings in order and writes the slots that changed.
+ * readings' range, applies the readings in order and writes the slots that changed. Every write
+ * recomputes the rollup buckets of the slots it wrote in its own transaction (rollup/index.ts).
  */
 import { and, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import { flatZeroSlots } from "../config";
@@ -11,6 +12,7 @@ import { Database } from "../database";
 import type { Reading } from "../reading";
 import { Grid } from "../reading/grid";
 import { estimationSpanTable, readingTable } from "../reading/reading.sql";
+import { Rollup } from "../rollup";
 
 export * as Slots from "./slots";
 
@@ -47,14 +49,21 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
     firstOfKey.add(key);
     fast.push(index);
   });
-  // The common case: 5-minute readings into empty slots, one statement for the whole batch.
-  const inserted = await insertRows(
-    fast.map((index) => {
-      const candidate = candidates[index] as Candidate;
-      return finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now);
-    }),
-    "skip",
-  );
+  // The common case: 5-minute readings into empty slots, one statement for the whole batch, and their
+  // rollup buckets recomputed in the same transaction (a crash leaves neither or both).
+  const fastRows = fast.map((index) => {
+    const candidate = candidates[index] as Candidate;
+    return finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now);
+  });
+  const inserted =
+    fastRows.length === 0
+      ? []
+      : await Database.use().transaction(async (tx) => {
+          // Only slots that were empty are inserted (on conflict do nothing): their rollups add up.
+          const written = await insertRows(fastRows, "skip", tx);
+          await Rollup.add(tx, written);
+          return written;
+        });
   const insertedKeys = new Set(inserted.map((row) => `${row.meterId}@${row.intervalStart.getTime()}`));
   for (const index of fast) {
     const { meterId, start } = (candidates[index] as Candidate).reading;
@@ -91,11 +100,13 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
           })),
         );
       const dirty = [...state.slots.values()].filter((slot) => slot.dirty);
-      return insertRows(
+      const replaced = await insertRows(
         dirty.map((slot) => finish(slot.row, slot.micro, slot.quality, slot.spanStart, owner, now)),
         "replace",
         tx,
       );
+      await Rollup.refresh(tx, replaced);
+      return replaced;
     });
     rows.push(...written);
   }
@@ -145,8 +156,16 @@ export async function storeDeliveredFirst(
     const result = await store(candidates, now);
     return { ...result, deliveredFirst: 0 };
   }
-  const insertedKeys = rows.length > 0 ? await insertKeys(rows) : new Set<string>();
-  const inserted = rows.filter((row) => insertedKeys.has(`${row.meterId}@${row.intervalStart.getTime()}`));
+  // The insert and the rollups of what it inserted in one transaction, as `store` does (a crash leaves neither or both).
+  const { insertedKeys, inserted } =
+    rows.length === 0
+      ? { insertedKeys: new Set<string>(), inserted: [] as StoredReading[] }
+      : await Database.use().transaction(async (tx) => {
+          const keys = await insertKeys(rows, tx);
+          const written = rows.filter((row) => keys.has(`${row.meterId}@${row.intervalStart.getTime()}`));
+          await Rollup.add(tx, written);
+          return { insertedKeys: keys, inserted: written };
+        });
   const outcomes: Outcome[] = new Array(candidates.length);
   const rest: number[] = [];
   candidates.forEach((candidate, index) => {
@@ -448,8 +467,8 @@ async function insertRows(
 }
 
 /** The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already. */
-async function insertKeys(rows: readonly NewReading[]): Promise<Set<string>> {
-  const result = await insertStatement(rows, "skip", Database.use(), sql`returning meter_id, interval_start`);
+async function insertKeys(rows: readonly NewReading[], db: Database.Db | Database.Transaction = Database.use()): Promise<Set<string>> {
+  const result = await insertStatement(rows, "skip", db, sql`returning meter_id, interval_start`);
   return new Set(result.map((row) => `${row.meter_id}@${instantOf(row.interval_start)?.getTime()}`));
 }
 

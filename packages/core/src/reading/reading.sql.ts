@@ -7,7 +7,8 @@ import { instant } from "../database/types";
  * downstream sees. A reading longer than a slot is spread over its slots as `quality = 'estimated'`
  * (see reading/grid.ts and `estimation_span`); a measured 5-minute reading replaces its slot's estimate.
  * Partitioned by month of interval_start (see the migration),
- * so the retention job drops whole months once the lake holds them.
+ * so the retention job drops whole months once the lake holds them. Whoever writes slots keeps the
+ * rollups (rollup/rollup.sql.ts) in the same transaction: `Rollup.add` for new slots, `Rollup.refresh` for changed ones.
  */
 export const readingTable = pgTable(
   "reading",

@@ -3,7 +3,7 @@
  * readings of the affected factories with the tariff versions now in force (`Cost.price`), clearing
  * `estimated`. Only readings whose price changed are written (so a second run changes nothing); each
  * rewritten reading is marked undelivered so the lake gets its corrected copy, and a closed bill of
- * the month is re-opened.
+ * the month is re-opened. The rollups' cost is recomputed with the slots, in the same transaction.
  */
 import Decimal from "decimal.js";
 import { and, eq, sql } from "drizzle-orm";
@@ -12,6 +12,7 @@ import { billTable } from "../close/bill.sql";
 import { Cost } from "../cost";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
+import { Rollup } from "../rollup";
 import { Definition, inForce, type Version } from "../tariff/index";
 import { tariffTable } from "../tariff/tariff.sql";
 
@@ -123,13 +124,20 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     result.readings += rows.length;
     if (changed.length > 0) {
       const column = <T>(pick: (row: (typeof changed)[number]) => T) => sql.param(changed.map(pick));
-      await db.execute(sql`
+      // The repriced slots and the cost of their rollup buckets change together.
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`
         update reading r set tou_period = u.period, tariff_id = u.tariff_id, unit_price = u.unit_price, cost = u.cost, estimated = u.estimated,
           computed_at = ${now.toISOString()}::timestamptz, lake_delivered_at = null
         from unnest(${column((row) => row.meterId)}::text[], ${column((row) => row.start)}::timestamptz[], ${column((row) => row.period)}::text[],
           ${column((row) => row.tariffId)}::text[], ${column((row) => row.unitPrice)}::numeric[], ${column((row) => row.cost)}::numeric[],
           ${column((row) => row.estimated)}::bool[]) as u(meter_id, interval_start, period, tariff_id, unit_price, cost, estimated)
         where r.meter_id = u.meter_id and r.interval_start = u.interval_start`);
+        await Rollup.refresh(
+          tx,
+          changed.map((row) => ({ meterId: row.meterId, intervalStart: new Date(row.start) })),
+        );
+      });
       result.changed += changed.length;
     }
     const last = rows[rows.length - 1] as Stored;

@@ -6,9 +6,11 @@ import { gapsMaxDays } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
 import { Slots } from "../ingest/slots";
+import { Figures } from "../kpi/figures";
 import { meterTable } from "../meter/meter.sql";
 import { Grid } from "../reading/grid";
 import { readingTable } from "../reading/reading.sql";
+import { Rollup } from "../rollup";
 import { VisibleError } from "../util/error";
 import { Instant } from "../util/instant";
 
@@ -18,7 +20,7 @@ export const Query = z
   .object({
     from: Instant.schema("from"),
     to: Instant.schema("to"),
-    bucket: z.enum(["5m", "1h", "1d"], { error: "bucket must be 5m, 1h or 1d" }).default("1h"),
+    bucket: z.enum(["5m", "15m", "1h", "1d"], { error: "bucket must be 5m, 15m, 1h or 1d" }).default("1h"),
   })
   .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
   .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= 400 * 86_400_000, { path: ["to"], message: "a range spans at most 400 days" });
@@ -45,40 +47,73 @@ export type Result = {
   };
 };
 
-const bucketWidth = { "5m": "5 minutes", "1h": "1 hour", "1d": "1 day" } as const;
+const bucketWidth = { "5m": "5 minutes", "15m": "15 minutes", "1h": "1 hour", "1d": "1 day" } as const;
 
 /**
  * SQL for the instant (timestamptz) a reading's bucket of `width` starts at, on `timeZone`'s wall clock:
  * a day is the local day; an hour or 5 minutes is binned on the local clock and turned back into an
  * instant with the reading's own UTC offset, so the hour a clock repeats when it falls back is two
  * buckets (01:00 daylight, 01:00 standard), each starting at its own instant, never one two-hour bucket
- * stamped with the second. Used by usage and the console's series.
+ * stamped with the second. `column` is the instant binned: a reading's `interval_start`, or a rollup's
+ * `bucket_start` (a rollup bucket nests in the asked one, Rollup.choose). Used by usage and the console's series.
  * @example bucketStart("1 hour", "America/Ciudad_Juarez") // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
  */
-export function bucketStart(width: (typeof bucketWidth)[keyof typeof bucketWidth], timeZone: string) {
-  const local = sql`(interval_start at time zone ${timeZone})`;
+export function bucketStart(
+  width: (typeof bucketWidth)[keyof typeof bucketWidth],
+  timeZone: string,
+  column: "interval_start" | "bucket_start" = "interval_start",
+) {
+  const at = sql.raw(column);
+  const local = sql`(${at} at time zone ${timeZone})`;
   const bin = sql`date_bin(${width}::interval, ${local}, timestamp '2000-01-01')`;
   if (width === "1 day") return sql`(${bin} at time zone ${timeZone})`;
-  return sql`((${bin} - (${local} - (interval_start at time zone 'UTC'))) at time zone 'UTC')`;
+  return sql`((${bin} - (${local} - (${at} at time zone 'UTC'))) at time zone 'UTC')`;
 }
 
-/** Usage of one factory over [from, to); 1d buckets are the factory's local days. `now` bounds the missing slots. */
+/**
+ * The rows a read sums, as `(select …) src` with reading-like columns (`interval_start` as the bucket's
+ * instant, `kwh`, `estimated_kwh`, `cost`, `readings`, `kvarh`, `kwh_with_kvarh`, `tou_period`, `kw_max`,
+ * `last_start`, `meter_id`) of one factory over [from, to): `reading` itself, or the rollup `source`.
+ * `perMeter: false` sums a rollup's meters per bucket and period first (`meter_id` null), so the local
+ * bucket is computed once per instant instead of once per meter.
+ */
+export function rowsOf(source: Rollup.Source, factoryId: string, range: { from: string; to: string }, options: { perMeter?: boolean } = {}) {
+  if (source === "readings")
+    return sql`(select interval_start, kwh, (case when quality = 'estimated' then kwh else 0 end) as estimated_kwh, cost, 1 as readings,
+      kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh, tou_period, kw_max, interval_start as last_start, meter_id
+      from reading where factory_id = ${factoryId} and interval_start >= ${range.from}::timestamptz and interval_start < ${range.to}::timestamptz) src`;
+  const table = sql.raw(Rollup.tableOf[source]);
+  const where = sql`factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz`;
+  if (options.perMeter === false)
+    return sql`(select bucket_start as interval_start, sum(kwh) as kwh, sum(estimated_kwh) as estimated_kwh, sum(cost) as cost, sum(readings) as readings,
+      sum(kvarh) as kvarh, sum(kwh_with_kvarh) as kwh_with_kvarh, nullif(tou_period, '') as tou_period, max(kw_max) as kw_max, max(last_start) as last_start,
+      null::text as meter_id
+      from ${table} where ${where} group by bucket_start, tou_period) src`;
+  return sql`(select bucket_start as interval_start, kwh, estimated_kwh, cost, readings, kvarh, kwh_with_kvarh, nullif(tou_period, '') as tou_period,
+      kw_max, last_start, meter_id
+      from ${table} where ${where}) src`;
+}
+
+/**
+ * Usage of one factory over [from, to): kWh, estimated kWh, cost (the factory's currency) and slots per
+ * bucket; 1d buckets are the factory's local days. Read from the coarsest rollup that answers the bucket
+ * (Rollup.choose; 5-minute buckets from `reading`), the same figures as summing the readings.
+ * `now` bounds the missing slots. Throws VisibleError("not_found") for another organization's factory.
+ */
 export async function factory(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Result> {
   const found = await Factory.get(organizationId, factoryId);
   if (!found) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
   const width = bucketWidth[query.bucket];
+  const source = Rollup.choose({ bucket: query.bucket, from: query.from, to: query.to, timeZone: found.timeZone });
   // Buckets are computed on local wall time and turned back into instants, so a day is the factory's day.
   const result = await Database.use().execute(sql`
     select
       ${bucketStart(width, found.timeZone)} as bucket_start,
       sum(kwh)::float8 as kwh,
-      coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh,
+      sum(estimated_kwh)::float8 as estimated_kwh,
       coalesce(sum(cost), 0)::text as cost,
-      count(*)::int as readings
-    from reading
-    where factory_id = ${factoryId}
-      and interval_start >= ${query.from}::timestamptz
-      and interval_start < ${query.to}::timestamptz
+      sum(readings)::int as readings
+    from ${rowsOf(source, factoryId, query, { perMeter: false })}
     group by 1
     order by 1`);
   const rows = (result as unknown as { rows: { bucket_start: Date | string; kwh: number; estimated_kwh: number; cost: string; readings: number }[] }).rows;

@@ -1,0 +1,261 @@
+/**
+ * Rollups of the 5-minute grid: per meter and TOU period, UTC quarter-hours (`rollup_15m`, the demand
+ * source), UTC hours (`rollup_1h`) and the factory's local days (`rollup_1d`), so a month or a year of a
+ * 200-meter factory is read from thousands of rows instead of millions.
+ *
+ * Whoever writes `reading` keeps them in the same transaction. A write that changes stored slots (an
+ * estimate replaced by a measured value, a re-spread span, a repriced slot) calls `refresh`: the touched
+ * quarter-hours are summed again from `reading`, their hours and local days from `rollup_15m`, never
+ * patched by differences. Slots that filled empty places (the ingest store's common case) are added
+ * with `add`, which needs no read-back: a sum plus new terms is the sum of all of them. A re-delivered
+ * reading writes nothing. Every path leaves the rollups equal to summing `reading` afresh (tested).
+ * `rebuild` recomputes everything (the backfill run by `Database.migrate` when rollups are empty).
+ */
+import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "../database";
+import { Figures } from "../kpi/figures";
+import { processState } from "../util/global";
+
+export * as Rollup from "./index";
+
+/** A rollup table's grain; `readings` is the 5-minute grid itself. */
+export type Source = "readings" | "15m" | "1h" | "1d";
+/** The bucket widths the read paths answer. */
+export type Bucket = "5m" | "15m" | "1h" | "1d";
+
+export const tableOf = { "15m": "rollup_15m", "1h": "rollup_1h", "1d": "rollup_1d" } as const;
+
+/** Which slots a write touched: one entry per slot (meter id, slot start). */
+export type Touched = readonly { meterId: string; intervalStart: Date }[];
+
+type Db = Database.Db | Database.Transaction;
+
+/** Slots in rollup columns' terms; `r` is the reading alias. */
+const fromReadings = sql.raw(`
+  sum(r.kwh)::float8,
+  coalesce(sum(r.kwh) filter (where r.quality = 'estimated'), 0)::float8,
+  sum(r.kvarh)::float8,
+  coalesce(sum(${Figures.sql.kwhWithKvarh("r.kwh", "r.kvarh")}), 0)::float8,
+  coalesce(sum(r.cost), 0),
+  count(*)::int,
+  max(r.kw_max),
+  max(r.interval_start)`);
+
+/** The same sums over finer rollup rows aliased `q`: every column adds up (or takes the max) across buckets. */
+const fromRollup = sql.raw(`
+  sum(q.kwh)::float8, sum(q.estimated_kwh)::float8, sum(q.kvarh)::float8, sum(q.kwh_with_kvarh)::float8,
+  sum(q.cost), sum(q.readings)::int, max(q.kw_max), max(q.last_start)`);
+
+const columns = sql.raw("factory_id, meter_id, bucket_start, tou_period, kwh, estimated_kwh, kvarh, kwh_with_kvarh, cost, readings, kw_max, last_start");
+
+/**
+ * Recomputes the rollup buckets that hold `touched` slots, in `db` (pass the transaction that wrote the
+ * slots): each touched quarter-hour from `reading`, then each touched hour and local day from
+ * `rollup_15m`. A bucket left without readings is removed. Four statements per level at most; nothing
+ * when `touched` is empty. Throws what the database throws.
+ * @example await Rollup.refresh(tx, rows.map((row) => ({ meterId: row.meterId, intervalStart: row.intervalStart })))
+ */
+export async function refresh(db: Db, touched: Touched): Promise<void> {
+  if (touched.length === 0) return;
+  const meterIds = touched.map((slot) => slot.meterId);
+  const starts = touched.map((slot) => slot.intervalStart.toISOString());
+  let firstMs = Number.POSITIVE_INFINITY;
+  let lastMs = Number.NEGATIVE_INFINITY;
+  for (const slot of touched) {
+    firstMs = Math.min(firstMs, slot.intervalStart.getTime());
+    lastMs = Math.max(lastMs, slot.intervalStart.getTime());
+  }
+  const first = new Date(firstMs);
+  const last = new Date(lastMs);
+  const keys = sql`select distinct m.factory_id, k.meter_id, k.slot, f.time_zone
+    from unnest(${sql.param(meterIds)}::text[], ${sql.param(starts)}::timestamptz[]) as k(meter_id, slot)
+    join meter m on m.id = k.meter_id join factory f on f.id = m.factory_id`;
+  // Quarter-hours from the slots (the range bounds let Postgres prune the monthly partitions).
+  await rebuildLevel(
+    db,
+    "15m",
+    sql`select distinct factory_id, meter_id, date_bin('15 minutes', slot, timestamptz '2000-01-01') as b,
+      date_bin('15 minutes', slot, timestamptz '2000-01-01') + interval '15 minutes' as e from (${keys}) s`,
+    sql`reading r on r.meter_id = t.meter_id and r.factory_id = t.factory_id and r.interval_start >= t.b and r.interval_start < t.e
+      and r.interval_start > ${first.toISOString()}::timestamptz - interval '15 minutes' and r.interval_start < ${last.toISOString()}::timestamptz + interval '15 minutes'`,
+  );
+  await rebuildLevel(
+    db,
+    "1h",
+    sql`select distinct factory_id, meter_id, date_bin('1 hour', slot, timestamptz '2000-01-01') as b,
+      date_bin('1 hour', slot, timestamptz '2000-01-01') + interval '1 hour' as e from (${keys}) s`,
+    sql`rollup_15m q on q.factory_id = t.factory_id and q.meter_id = t.meter_id and q.bucket_start >= t.b and q.bucket_start < t.e`,
+  );
+  await rebuildLevel(
+    db,
+    "1d",
+    sql`select distinct factory_id, meter_id, date_trunc('day', slot at time zone time_zone) at time zone time_zone as b,
+      (date_trunc('day', slot at time zone time_zone) + interval '1 day') at time zone time_zone as e from (${keys}) s`,
+    sql`rollup_15m q on q.factory_id = t.factory_id and q.meter_id = t.meter_id and q.bucket_start >= t.b and q.bucket_start < t.e`,
+  );
+}
+
+/** Deletes the level's touched buckets `t(factory_id, meter_id, b, e)` and inserts them again from `source` joined to `t`. */
+async function rebuildLevel(db: Db, level: keyof typeof tableOf, buckets: SQL, source: SQL): Promise<void> {
+  const table = sql.raw(tableOf[level]);
+  const sums = level === "15m" ? fromReadings : fromRollup;
+  const period = sql.raw(level === "15m" ? "coalesce(r.tou_period, '')" : "q.tou_period");
+  await db.execute(sql`
+    delete from ${table} x using (${buckets}) t
+    where x.factory_id = t.factory_id and x.bucket_start = t.b and x.meter_id = t.meter_id`);
+  await db.execute(sql`
+    insert into ${table} (${columns})
+    select t.factory_id, t.meter_id, t.b, ${period}, ${sums}
+    from (${buckets}) t join ${source}
+    group by t.factory_id, t.meter_id, t.b, ${period}`);
+}
+
+/** Slots just stored in empty places of the grid (nothing replaced), as the ingest store returns them. */
+export type Added = readonly {
+  meterId: string;
+  factoryId: string;
+  intervalStart: Date;
+  touPeriod: string | null;
+  kwh: number;
+  quality: "measured" | "estimated";
+  kvarh: number | null;
+  cost: string | null;
+  kwMax: number | null;
+}[];
+
+/**
+ * Adds slots that filled empty places of the grid to their buckets, in `db` (the transaction that
+ * inserted them): the buckets' sums plus the new slots' sums are the sums of all their slots, so this
+ * equals `refresh` without reading `reading` back (3 upserts instead of 6 statements over the readings).
+ * Only for slots that replaced nothing: a replaced or repriced slot goes through `refresh`.
+ */
+export async function add(db: Db, slots: Added): Promise<void> {
+  if (slots.length === 0) return;
+  const column = <T>(pick: (slot: Added[number]) => T) => sql.param(slots.map(pick));
+  const fresh = sql`select * from unnest(${column((slot) => slot.meterId)}::text[], ${column((slot) => slot.factoryId)}::text[],
+      ${column((slot) => slot.intervalStart.toISOString())}::timestamptz[], ${column((slot) => slot.touPeriod)}::text[], ${column((slot) => slot.kwh)}::float8[],
+      ${column((slot) => slot.quality)}::text[], ${column((slot) => slot.kvarh)}::float8[], ${column((slot) => slot.cost)}::numeric[], ${column((slot) => slot.kwMax)}::float8[])
+      as r(meter_id, factory_id, interval_start, tou_period, kwh, quality, kvarh, cost, kw_max)`;
+  const bucket = {
+    "15m": sql`date_bin('15 minutes', r.interval_start, timestamptz '2000-01-01')`,
+    "1h": sql`date_bin('1 hour', r.interval_start, timestamptz '2000-01-01')`,
+    "1d": sql`date_trunc('day', r.interval_start at time zone f.time_zone) at time zone f.time_zone`,
+  };
+  for (const level of ["15m", "1h", "1d"] as const) {
+    const table = sql.raw(tableOf[level]);
+    await db.execute(sql`
+      insert into ${table} as x (${columns})
+      select r.factory_id, r.meter_id, ${bucket[level]}, coalesce(r.tou_period, ''), ${fromReadings}
+      from (${fresh}) r ${level === "1d" ? sql`join factory f on f.id = r.factory_id` : sql``}
+      group by 1, 2, 3, 4
+      on conflict (factory_id, bucket_start, meter_id, tou_period) do update set
+        kwh = x.kwh + excluded.kwh, estimated_kwh = x.estimated_kwh + excluded.estimated_kwh,
+        kvarh = case when x.kvarh is null and excluded.kvarh is null then null else coalesce(x.kvarh, 0) + coalesce(excluded.kvarh, 0) end,
+        kwh_with_kvarh = x.kwh_with_kvarh + excluded.kwh_with_kvarh, cost = x.cost + excluded.cost, readings = x.readings + excluded.readings,
+        kw_max = greatest(x.kw_max, excluded.kw_max), last_start = greatest(x.last_start, excluded.last_start)`);
+  }
+}
+
+/**
+ * Recomputes every rollup from `reading` (of one factory, or all): the backfill for readings stored
+ * before rollups existed, or written by a path that does not call `refresh`. Returns the quarter-hour rows written.
+ */
+export async function rebuild(db: Db, options: { factoryId?: string } = {}): Promise<{ rows: number }> {
+  const only = (alias: string) => (options.factoryId ? sql`and ${sql.raw(alias)}.factory_id = ${options.factoryId}` : sql``);
+  for (const level of ["15m", "1h", "1d"] as const) await db.execute(sql`delete from ${sql.raw(tableOf[level])} x where true ${only("x")}`);
+  await db.execute(sql`
+    insert into rollup_15m (${columns})
+    select r.factory_id, r.meter_id, date_bin('15 minutes', r.interval_start, timestamptz '2000-01-01'), coalesce(r.tou_period, ''), ${fromReadings}
+    from reading r where true ${only("r")}
+    group by 1, 2, 3, 4`);
+  await db.execute(sql`
+    insert into rollup_1h (${columns})
+    select q.factory_id, q.meter_id, date_bin('1 hour', q.bucket_start, timestamptz '2000-01-01'), q.tou_period, ${fromRollup}
+    from rollup_15m q where true ${only("q")}
+    group by 1, 2, 3, 4`);
+  await db.execute(sql`
+    insert into rollup_1d (${columns})
+    select q.factory_id, q.meter_id, date_trunc('day', q.bucket_start at time zone f.time_zone) at time zone f.time_zone, q.tou_period, ${fromRollup}
+    from rollup_15m q join factory f on f.id = q.factory_id where true ${only("q")}
+    group by 1, 2, 3, 4`);
+  const counted = (await db.execute(sql`select count(*)::int as n from rollup_15m x where true ${only("x")}`)) as unknown as { rows: { n: number }[] };
+  return { rows: counted.rows[0]?.n ?? 0 };
+}
+
+/** Rebuilds the rollups once when readings exist and no rollup does (the first start after this table was added). */
+export async function backfillIfEmpty(db: Db): Promise<boolean> {
+  const rows = (
+    (await db.execute(sql`select exists (select 1 from reading) as readings, exists (select 1 from rollup_15m) as rollups`)) as unknown as {
+      rows: { readings: boolean; rollups: boolean }[];
+    }
+  ).rows;
+  const state = rows[0];
+  if (!state?.readings || state.rollups) return false;
+  await db.transaction(async (tx) => {
+    await rebuild(tx);
+  });
+  return true;
+}
+
+const state = processState("wattflow.rollup", () => ({ forceReadings: false }));
+
+/**
+ * Makes every read path sum `reading` instead of the rollups (today's path before rollups), for the
+ * benchmark's yardstick and to rule rollups out when a figure looks wrong; also `WATTFLOW_ROLLUPS=off`.
+ */
+export function forceReadings(on: boolean): void {
+  state.forceReadings = on;
+}
+
+const quarterMs = 15 * 60_000;
+const hourMs = 3_600_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's wall clock at `ms` as epoch ms of the same wall time in UTC (its offset is the difference). */
+function wallMs(ms: number, timeZone: string): number {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    formatters.set(timeZone, format);
+  }
+  const part = Object.fromEntries(format.formatToParts(new Date(ms)).map((item) => [item.type, Number(item.value)])) as Record<string, number>;
+  return Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day ?? 1, part.hour ?? 0, part.minute ?? 0, part.second ?? 0) + (ms % 1000);
+}
+
+/** True when `timeZone`'s offset is a whole number of hours all over [from, to) (checked every 6 hours: no zone keeps an offset for less). */
+function wholeHourOffsets(from: number, to: number, timeZone: string): boolean {
+  for (let ms = from; ms < to + 6 * hourMs; ms += 6 * hourMs) if ((wallMs(Math.min(ms, to), timeZone) - Math.min(ms, to)) % hourMs !== 0) return false;
+  return true;
+}
+
+/** True when `ms` is the start of a local day in `timeZone`, as Postgres cuts days (`date_trunc('day', local) at time zone`). */
+function localMidnight(ms: number, timeZone: string): boolean {
+  return wallMs(ms, timeZone) % 86_400_000 === 0;
+}
+
+/**
+ * The coarsest source that answers buckets of `bucket` over [from, to) in `timeZone` exactly: a table
+ * whose buckets nest in the asked ones (15 minutes in any bucket; hours in local hours and days where the
+ * zone's offset is whole hours; local days in days) and whose bucket edges fall on `from` and `to`, so no
+ * bucket holds readings outside the range. 5-minute buckets, unaligned ranges and `forceReadings` read `reading`.
+ * Rule: CFE demand windows are UTC-aligned quarter-hours; every zone's offset is a multiple of 15 minutes.
+ * @example choose({ bucket: "1d", from: "2026-03-01T06:00:00Z", to: "2026-04-01T06:00:00Z", timeZone: "America/Mexico_City" }) → "1d"
+ */
+export function choose(input: { bucket: Bucket; from: string; to: string; timeZone: string }): Source {
+  if (state.forceReadings || process.env.WATTFLOW_ROLLUPS === "off" || input.bucket === "5m") return "readings";
+  const from = Date.parse(input.from);
+  const to = Date.parse(input.to);
+  if (input.bucket === "1d" && localMidnight(from, input.timeZone) && localMidnight(to, input.timeZone)) return "1d";
+  if (input.bucket !== "15m" && from % hourMs === 0 && to % hourMs === 0 && wholeHourOffsets(from, to, input.timeZone)) return "1h";
+  if (from % quarterMs === 0 && to % quarterMs === 0) return "15m";
+  return "readings";
+}
