@@ -34,8 +34,10 @@ export function nextMonth(month: string): string {
  */
 export function cycle(month: string, cycleDay: number | null | undefined): Period {
   if (!monthPattern.test(month)) throw new RangeError(`month ${JSON.stringify(month)} is not YYYY-MM`);
-  if (!cycleDay) return { start: `${month}-01`, end: `${nextMonth(month)}-01` };
-  if (!Number.isInteger(cycleDay) || cycleDay < 1 || cycleDay > 28) throw new RangeError(`the billing cycle day must be 1–28, got ${cycleDay}`);
+  if (cycleDay !== null && cycleDay !== undefined && (!Number.isInteger(cycleDay) || cycleDay < 1 || cycleDay > 28))
+    throw new RangeError(`the billing cycle day must be 1–28, got ${cycleDay}`);
+  // Day 1 reads the meter on the 1st: the calendar month, labelled by the month it covers (as priceMonth labels it).
+  if (!cycleDay || cycleDay === 1) return { start: `${month}-01`, end: `${nextMonth(month)}-01` };
   return { start: `${previousMonth(month)}-${pad(cycleDay)}`, end: `${month}-${pad(cycleDay)}` };
 }
 
@@ -94,7 +96,7 @@ export function localDate(at: Date, timeZone: string): string {
  */
 export function labelOf(date: string, cycleDay: number | null | undefined): string {
   const month = date.slice(0, 7);
-  if (!cycleDay) return month;
+  if (!cycleDay || cycleDay === 1) return month;
   return Number(date.slice(8, 10)) >= cycleDay ? nextMonth(month) : month;
 }
 

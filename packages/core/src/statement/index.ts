@@ -10,7 +10,7 @@
  * The KPIs keep their breakdowns (per day, shift, line) and take their bill figures from here.
  */
 import Decimal from "decimal.js";
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { Bill, BillingPeriod } from "../billing";
 import { billTable } from "../close/bill.sql";
 import { Config } from "../config";
@@ -85,7 +85,10 @@ export class StatementError extends WattflowError {
 
 /**
  * The billing period labelled `label` (YYYY-MM) for a factory: the reading dates of the utility bill imported for
- * that month when it has them, else the factory's cycle day (`BillingPeriod.cycle`), else the calendar month.
+ * that month when it has them; else the factory's cycle day (`BillingPeriod.cycle`), else the calendar month — with
+ * its bounds moved to meet a neighbouring imported bill, because CFE bills from one meter reading to the next: a
+ * period starts where the previous month's bill ended and ends where the next month's began, so no day is billed
+ * twice or never (a utility bill of 27 Oct – 26 Nov followed by cycle day 28: December starts on 26 Nov).
  * @throws StatementError when `label` is not YYYY-MM.
  */
 export async function periodOf(
@@ -93,12 +96,22 @@ export async function periodOf(
   label: string,
 ): Promise<{ period: BillingPeriod.Period; source: Statement["periodSource"] }> {
   if (!monthPattern.test(label)) throw new StatementError(`month ${JSON.stringify(label)} is not YYYY-MM`);
-  const [utility] = await Database.use()
-    .select({ start: billTable.periodStart, end: billTable.periodEnd })
+  const previous = BillingPeriod.previousMonth(label);
+  const next = BillingPeriod.nextMonth(label);
+  const utility = await Database.use()
+    .select({ month: billTable.month, start: billTable.periodStart, end: billTable.periodEnd })
     .from(billTable)
-    .where(and(eq(billTable.factoryId, factory.id), eq(billTable.month, label), eq(billTable.source, "utility")));
-  if (utility?.start && utility.end) return { period: { start: utility.start, end: utility.end }, source: "utility-bill" };
-  return { period: BillingPeriod.cycle(label, factory.billingCycleDay), source: factory.billingCycleDay ? "cycle-day" : "calendar-month" };
+    .where(and(eq(billTable.factoryId, factory.id), inArray(billTable.month, [previous, label, next]), eq(billTable.source, "utility")));
+  const read = (month: string) => utility.find((bill) => bill.month === month && bill.start && bill.end);
+  const own = read(label);
+  if (own?.start && own.end) return { period: { start: own.start, end: own.end }, source: "utility-bill" };
+  const period = BillingPeriod.cycle(label, factory.billingCycleDay);
+  const before = read(previous)?.end;
+  const after = read(next)?.start;
+  const met = { start: before ?? period.start, end: after ?? period.end };
+  // Neighbours that leave nothing between them (a bill imported out of order) keep the cycle's own dates.
+  const bounds = met.start < met.end ? met : period;
+  return { period: bounds, source: factory.billingCycleDay ? "cycle-day" : "calendar-month" };
 }
 
 /**

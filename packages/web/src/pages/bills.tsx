@@ -33,6 +33,9 @@ function linePrice(line: Line, currency: string): string {
 /** The bill's PDF (GET /v1/factories/:id/bills/:billId.pdf): the session cookie goes with a plain link. */
 const pdfHref = (factoryId: string, billId: string) => `/v1/factories/${encodeURIComponent(factoryId)}/bills/${encodeURIComponent(billId)}.pdf`;
 
+/** The last day a period bills: CFE's period end is the next reading's date, exclusive. */
+const lastDay = (end: string | null) => (end ? new Date(Date.parse(`${end.slice(0, 10)}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) : end);
+
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { t } = useTranslation("bills");
   const { selected, picker } = useFactoryPicker("bills", factoryId);
@@ -65,7 +68,7 @@ export function Bills({ factoryId }: { factoryId?: string }) {
               <h2>{monthName(month)}</h2>
               {period?.periodStart && (
                 <span className="muted small" data-testid="bill-period">
-                  {t("period", { from: date(period.periodStart), to: date(period.periodEnd) })}
+                  {t("period", { from: date(period.periodStart), to: date(lastDay(period.periodEnd)) })}
                 </span>
               )}
               <span className="muted small" data-testid="bill-status">

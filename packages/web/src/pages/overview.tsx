@@ -53,7 +53,7 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
                 <div>
                   <dt>{t("today")}</dt>
                   <dd data-testid="today-kwh">{num(factory.today.kwh)} kWh</dd>
-                  <dd className="sub">{factory.month.priced ? money(factory.today.cost, factory.currency) : t("notPriced")}</dd>
+                  <dd className="sub">{factory.month.priced ? t("energyOnly", { amount: money(factory.today.cost, factory.currency) }) : t("notPriced")}</dd>
                 </div>
                 <div>
                   <dt>{t("monthToDate")}</dt>
