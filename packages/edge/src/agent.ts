@@ -286,10 +286,15 @@ async function readLoop(loop: ReadLoop): Promise<void> {
   let savedAt = Number.NEGATIVE_INFINITY;
   const failing = new Set<string>();
 
+  let epoch = trust.epoch;
+  /** The clock is trusted and has not stepped since the boundary was planned. */
+  const steady = () => trust.check() && trust.epoch === epoch;
+
   while (!signal.aborted) {
-    if (!trust.check()) {
+    if (!steady()) {
       untrustedSince ??= clock.monotonic();
-      await whileUntrusted(loop);
+      if (!trust.check()) await whileUntrusted(loop);
+      epoch = trust.epoch;
       continue;
     }
     if (boundary === undefined) {
@@ -305,7 +310,7 @@ async function readLoop(loop: ReadLoop): Promise<void> {
       boundary = ends.length > 0 ? Math.max(...ends) + step : first;
     }
     if (untrustedSince !== undefined) {
-      // Back from an untrusted span: the next read is at a boundary of the trusted clock, so the gap up to it holds exactly its energy.
+      // Back from an untrusted span or a step: the next read is at a boundary of the trusted clock, so the gap up to it holds exactly its energy.
       boundary = Math.max(boundary, ceilToGrid(clock.now()));
       untrustedSince = undefined;
     }
@@ -320,9 +325,9 @@ async function readLoop(loop: ReadLoop): Promise<void> {
       await sleep(250, signal);
       if (behind.length === 0) continue;
     }
-    while (!signal.aborted && trust.check() && clock.now() < boundary) await clock.sleepUntil(boundary, signal);
+    while (!signal.aborted && steady() && clock.now() < boundary) await clock.sleepUntil(boundary, signal);
     if (signal.aborted) return;
-    if (!trust.check()) continue;
+    if (!steady()) continue;
     const latest = floorToGrid(clock.now());
     // Boundaries already due (after a pause, or on a fast simulated clock) are read together and committed in one transaction.
     const last = Math.min(Math.max(boundary, latest), boundary + (catchUpBoundaries - 1) * step, loop.until ?? Number.POSITIVE_INFINITY);
@@ -334,7 +339,7 @@ async function readLoop(loop: ReadLoop): Promise<void> {
       await collect({ boundary: at, latest, drivers, work, readings, changed, events, failing, signal, log });
     }
     // The clock stepped while the meters were read: nothing of this group is stamped; the span comes back as a gap.
-    if (!trust.check()) continue;
+    if (!steady()) continue;
     loop.onCycle();
     const used = outbox.usedBytes();
     if (used >= outbox.maxBytes) {

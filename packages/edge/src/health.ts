@@ -142,10 +142,6 @@ export class DiskWatch {
     return was;
   }
 
-  get full(): boolean {
-    return this.state.state === "full";
-  }
-
   health(): DiskHealth {
     return { ...this.state, freeBytes: freeBytes(this.dataDir) };
   }

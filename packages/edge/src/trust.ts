@@ -119,6 +119,7 @@ export class TimeTrust {
   private untrustedSince: number | null;
   private syncCheckedAt = Number.NEGATIVE_INFINITY;
   private cloudDisagrees = false;
+  private steps = 0;
   private readonly toleranceMs: number;
 
   /**
@@ -163,6 +164,7 @@ export class TimeTrust {
     this.base = base;
     if (Math.abs(step) > this.toleranceMs) {
       this.steppedAt = wall;
+      this.steps++;
       // A disagreement was about the clock before the step; the stepped clock needs its own confirmation.
       this.cloudDisagrees = false;
       this.lose(`the clock stepped ${step > 0 ? "forwards" : "backwards"} by ${Math.round(Math.abs(step) / 1000)} s`);
@@ -201,6 +203,14 @@ export class TimeTrust {
     }
   }
 
+  /**
+   * Counts the wall clock's steps and losses of trust: a reader that planned its next boundary under
+   * another epoch plans again, even when a sync right after a step kept the clock trusted.
+   */
+  get epoch(): number {
+    return this.steps;
+  }
+
   /** The last instant the wall clock was trusted (to persist: a later boot compares against it). */
   lastTrusted(): LastTrusted | undefined {
     return this.last;
@@ -229,6 +239,7 @@ export class TimeTrust {
     const was = this.trusted;
     this.reason = reason;
     if (!was) return;
+    this.steps++;
     this.trusted = false;
     this.source = null;
     this.untrustedSince = this.last?.wallMs ?? null;
