@@ -51,12 +51,15 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
   const releaseLock = await lock(config.dataDir, options.signal, log);
   // A full disk at start is waited out here, never a crash loop.
   const outbox = await whileDiskFull(() => Outbox.open(config.dataDir, outboxLimits(config)), options.signal, log);
-  const clock = makeClock(config, outbox);
   const buses = new Buses(config.buses);
+  // A simulated counter meter follows the clock's true time; the clock is made last, right before the agent says it started.
+  let clock: Clock | undefined;
+  const truth = () => {
+    if (!clock) throw new AgentError("a meter was read before the clock was made");
+    return truthOf(clock);
+  };
   const counterOrigin = config.clock ? Date.parse(config.clock.start) : 0;
-  const drivers = new Map<string, Driver>(
-    config.meters.map((meter) => [meter.id, createDriver(meter, buses, { truth: () => truthOf(clock), originMs: counterOrigin })]),
-  );
+  const drivers = new Map<string, Driver>(config.meters.map((meter) => [meter.id, createDriver(meter, buses, { truth, originMs: counterOrigin })]));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -64,19 +67,19 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     const key = Keys.loadOrCreate(config.dataDir);
     const states = outbox.meterStates();
     const healthFile = new HealthWriter(config.dataDir);
-    const disk = new DiskWatch(config.dataDir, () => clock.now());
+    const persisted = readHealth(config.dataDir)?.lastTrusted ?? undefined;
+    const wall = makeClock(config, outbox);
+    clock = wall;
+    const disk = new DiskWatch(config.dataDir, () => wall.now());
     let trust: TimeTrust | undefined;
     const saveHealth = () => {
-      if (trust)
-        healthFile.write({
-          clock: trust.health(),
-          lastTrusted: trust.lastTrusted() ?? null,
-          disk: disk.health(),
-          writtenAt: new Date(clock.now()).toISOString(),
-        });
+      if (!trust) return;
+      healthFile
+        .write({ clock: trust.health(), lastTrusted: trust.lastTrusted() ?? null, disk: disk.health(), writtenAt: new Date(wall.now()).toISOString() })
+        .catch((error: unknown) => log(`edge: cannot write ${config.dataDir}/health.json: ${(error as Error).message}`));
     };
-    trust = new TimeTrust(clock, syncSource(config, clock), {
-      persisted: readHealth(config.dataDir)?.lastTrusted ?? undefined,
+    trust = new TimeTrust(wall, syncSource(config, wall), {
+      persisted,
       toleranceSeconds: config.time?.toleranceSeconds,
       onChange: (health) => {
         log(
@@ -88,12 +91,11 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       },
     });
     const time = trust;
-    saveHealth();
     // What `edge status` shows for each counter meter's spike limit (the outbox is all it reads).
     writeOrHold(disk, () =>
       outbox.setMeta("ratings", JSON.stringify([...drivers.values()].flatMap((driver) => (driver.kind === "counter" ? [driver.rating] : [])))),
     );
-    let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
+    let latestBoundary = outbox.latestEnd() ?? ceilToGrid(wall.origin);
     let busStats = "";
     const uploader = new Uploader({
       config,
@@ -103,13 +105,14 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       freshFrom: () => latestBoundary - freshIntervals * step,
       backlogPerSecond: config.uploadLimits?.backlogPerSecond ?? defaultBacklogPerSecond,
       log,
-      now: () => clock.now(),
+      now: () => wall.now(),
       onServerTime: (answer) => time.cloudAnswer(answer),
       onDiskFull: (error) => disk.refused(error, disk.health().pendingReadings),
     });
     log(
-      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${clock.simulated ? `simulated ×${config.clock?.speed} from ${new Date(clock.origin).toISOString()}` : "real"}`,
+      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${wall.simulated ? `simulated ×${config.clock?.speed} from ${new Date(wall.origin).toISOString()}` : "real"}`,
     );
+    saveHealth();
 
     const until = config.until ? floorToGrid(Date.parse(config.until)) : undefined;
     const uploading = uploader.run(stop.signal);
@@ -118,7 +121,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       config,
       outbox,
       drivers,
-      clock,
+      clock: wall,
       trust: time,
       disk,
       saveHealth,
@@ -150,6 +153,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       await reading;
     }
     await Promise.all([uploading, beating]);
+    await healthFile.settled();
     uploader.close();
     return 0;
   } finally {

@@ -6,7 +6,8 @@
  * `clock: trusted|untrusted, source, offsetSeconds, untrustedSince` and `disk: ok|full, freeBytes, since`.
  * A torn or unreadable file reads as "nothing known" (the clock then waits for NTP or the cloud).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, statfsSync, writeSync } from "node:fs";
+import { readFileSync, statfsSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import type { ClockHealth, LastTrusted } from "./trust";
 
@@ -67,12 +68,28 @@ export function readHealth(dataDir: string): HealthFile | undefined {
   }
 }
 
-/** Writes the health file in place. A disk too full to make the file at all keeps the state in memory and tries again next time. */
+/**
+ * Writes the health file in place, one write after another, off the event loop (an fsync must not
+ * delay a meter read). A disk too full to make the file at all keeps the state in memory and tries again next time.
+ */
 export class HealthWriter {
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly dataDir: string) {}
 
-  /** Writes `health`; returns false when the disk had no room to make the file yet. */
-  write(health: HealthFile): boolean {
+  /** Writes `health` after any write still going; resolves false when the disk had no room to make the file yet. */
+  write(health: HealthFile): Promise<boolean> {
+    const next = this.queue.then(() => this.writeNow(health));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves once every write asked for so far is done. */
+  async settled(): Promise<void> {
+    await this.queue;
+  }
+
+  private async writeNow(health: HealthFile): Promise<boolean> {
     const path = healthPath(this.dataDir);
     let text = JSON.stringify(health);
     if (Buffer.byteLength(text) > healthFileBytes) {
@@ -82,28 +99,28 @@ export class HealthWriter {
     }
     const page = Buffer.alloc(healthFileBytes, " ");
     page.write(text, 0, "utf8");
-    let fd: number;
+    let file: FileHandle;
     try {
       // r+ rewrites the file's own blocks; only the first write ever needs room.
-      fd = openSync(path, "r+");
+      file = await open(path, "r+");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       try {
-        fd = openSync(path, "w", 0o644);
+        file = await open(path, "w", 0o644);
       } catch (again) {
         if (isDiskFull(again)) return false;
         throw again;
       }
     }
     try {
-      writeSync(fd, page, 0, healthFileBytes, 0);
-      fsyncSync(fd);
+      await file.write(page, 0, healthFileBytes, 0);
+      await file.sync();
       return true;
     } catch (error) {
       if (isDiskFull(error)) return false;
       throw error;
     } finally {
-      closeSync(fd);
+      await file.close();
     }
   }
 }

@@ -58,11 +58,11 @@ describe("wattflow edge", () => {
     expect(text.stdout).toMatch(/kwh must not be negative/);
   });
 
-  it("status shows the clock untrusted since its last trusted instant and the disk full with what is held in memory", () => {
+  it("status shows the clock untrusted since its last trusted instant and the disk full with what is held in memory", async () => {
     // Prepare: what the agent writes on a board that booted without its clock, on a full disk.
     const dataDir = join(dir.path, "health");
     Outbox.open(dataDir, { maxBytes: 1 << 30, warnBytes: 1 << 29 }).close();
-    new HealthWriter(dataDir).write({
+    await new HealthWriter(dataDir).write({
       clock: {
         state: "untrusted",
         source: null,

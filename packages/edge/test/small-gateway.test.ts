@@ -206,8 +206,9 @@ describe.skipIf(noDisk !== undefined && process.env.WATTFLOW_REQUIRE_TMPFS !== "
         disk.fill();
         lines.push("test: filled");
       }
-      if (!full && lines.some((line) => line.includes("DISK FULL"))) {
-        full = readHealth(disk.path);
+      const health = full ? undefined : readHealth(disk.path);
+      if (health?.disk?.state === "full") {
+        full = health;
         setTimeout(() => {
           disk.free();
           api.open = true;
