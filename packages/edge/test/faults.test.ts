@@ -257,7 +257,11 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
     const figures = { kills: 0, untrustedKills: 0, diskFullKills: 0, lives: 0, phases: [] as string[] };
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     /** One life: started with `faults`, killed once `ready(ms since it logged its start)` holds (and a random moment more), or after `maxMs`. */
-    const life = async (faults: WallFault[], ready: (sinceStartMs: number) => boolean, maxMs = 15_000): Promise<"killed" | "finished"> => {
+    const life = async (
+      faults: WallFault[],
+      ready: (sinceStartMs: number) => boolean,
+      maxMs = 15_000,
+    ): Promise<{ ended: "killed" | "finished"; output: string }> => {
       const agent = startAgent(configure(faults), figures.lives % 5 === 4 ? "cli" : "edge");
       figures.lives++;
       await agent.ready;
@@ -267,12 +271,12 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
       await wait(Math.random() * 150);
       if (agent.child.exitCode !== null) {
         expect(agent.child.exitCode, agent.output().slice(-3000)).toBe(0);
-        return "finished";
+        return { ended: "finished", output: agent.output() };
       }
       agent.child.kill("SIGKILL");
       await agent.exit;
       figures.kills++;
-      return "killed";
+      return { ended: "killed", output: agent.output() };
     };
     const untrusted = () => health()?.clock?.state === "untrusted";
     const trustedAfter = (from: number) => () => health()?.clock?.state === "trusted" && latest() > from;
@@ -309,7 +313,7 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
     for (const [name, fault, wrongAtBoot] of clockFaults) {
       figures.phases.push(name);
       for (let kill = 0; kill < per; kill++) {
-        if ((await life(kill === 0 ? fault : wrongAtBoot, untrusted)) === "killed" && untrusted()) figures.untrustedKills++;
+        if ((await life(kill === 0 ? fault : wrongAtBoot, untrusted)).ended === "killed" && untrusted()) figures.untrustedKills++;
       }
       // NTP steps the clock right 20 simulated minutes into this life: it reads on once trusted.
       const before = latest();
@@ -328,8 +332,10 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
       holder.pragma("wal_checkpoint(TRUNCATE)");
       disk.fill();
       const diskFull = () => health()?.disk?.state === "full";
-      for (let kill = 0; kill < per; kill++) {
-        if ((await life([], diskFull)) === "killed" && diskFull()) figures.diskFullKills++;
+      // A life counts when it said the disk was full before it was killed (a few more lives are allowed for one that did not get there).
+      for (let attempt = 0; figures.diskFullKills < per && attempt < 3 * per; attempt++) {
+        const { ended, output } = await life([], diskFull);
+        if (ended === "killed" && output.includes("DISK FULL")) figures.diskFullKills++;
       }
       const agent = startAgent(configure([]), "edge");
       figures.lives++;
@@ -417,7 +423,7 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
       `fault test figures (clock and disk): ${JSON.stringify({ ...figures, slots: intervals * stack.demo.meterIds.length, measured, estimatedSlots, quarantined: quarantine.items.length, rejected })}`,
     );
     expect(figures.untrustedKills).toBeGreaterThanOrEqual(3 * per);
-    if (disk) expect(figures.diskFullKills).toBe(per);
+    if (disk) expect(figures.diskFullKills).toBeGreaterThanOrEqual(per);
     expect(estimatedSlots).toBeGreaterThan(0);
     expect(measured + estimatedSlots).toBe(intervals * stack.demo.meterIds.length);
     expect(quarantine.items).toHaveLength(0);
