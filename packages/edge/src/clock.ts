@@ -15,6 +15,8 @@ export type Clock = {
   now(): number;
   /** Milliseconds that never step (CLOCK_MONOTONIC on the real clock); compare two only when `bootId` is the same. */
   monotonic(): number;
+  /** The wall and monotonic clocks read at one instant (on a fast simulated clock two separate reads can be seconds apart). */
+  sample(): { wallMs: number; monotonicMs: number };
   /** Identifies the boot the monotonic clock counts from (Linux: /proc/sys/kernel/random/boot_id). */
   bootId: string;
   /** Resolves when the wall clock reaches `ms` (waking at least every `maxWaitMs` of clock time to look again), or at once when `signal` aborts. */
@@ -47,10 +49,12 @@ function linuxBootId(): string {
 
 export function real(): Clock {
   const now = () => Date.now();
+  // process.hrtime is CLOCK_MONOTONIC: the same origin for every process of one boot.
+  const monotonic = () => Number(process.hrtime.bigint() / 1_000_000n);
   return {
     now,
-    // process.hrtime is CLOCK_MONOTONIC: the same origin for every process of one boot.
-    monotonic: () => Number(process.hrtime.bigint() / 1_000_000n),
+    monotonic,
+    sample: () => ({ wallMs: now(), monotonicMs: monotonic() }),
     bootId: linuxBootId(),
     sleepUntil: (ms, signal) => sleep(Math.min(ms - now(), maxWaitMs), signal),
     sleep: (ms, signal) => sleep(ms, signal),
@@ -74,18 +78,25 @@ export type WallFault = { afterSeconds: number; offsetMs: number; ntpSynchronize
  */
 export function simulated(startMs: number, speed: number, realNow = Date.now, faults: readonly WallFault[] = []): Clock {
   const realStart = realNow();
-  const truth = () => startMs + (realNow() - realStart) * speed;
-  const fault = () => {
-    const elapsed = truth() - startMs;
+  const truthAt = (real: number) => startMs + (real - realStart) * speed;
+  const truth = () => truthAt(realNow());
+  const faultAt = (at: number) => {
+    const elapsed = at - startMs;
     let found: WallFault | undefined;
     for (const item of faults) if (item.afterSeconds * 1000 <= elapsed && (!found || item.afterSeconds >= found.afterSeconds)) found = item;
     return found;
   };
-  const now = () => truth() + (fault()?.offsetMs ?? 0);
+  const fault = () => faultAt(truth());
+  const wallAt = (at: number) => at + (faultAt(at)?.offsetMs ?? 0);
+  const now = () => wallAt(truth());
   const clockSleep = (ms: number, signal?: AbortSignal) => sleep(ms / speed, signal);
   return {
     now,
     monotonic: () => truth() - startMs,
+    sample: () => {
+      const at = truth();
+      return { wallMs: wallAt(at), monotonicMs: at - startMs };
+    },
     bootId: `simulated-${randomUUID()}`,
     sleepUntil: (ms, signal) => clockSleep(Math.min(ms - now(), maxWaitMs), signal),
     sleep: clockSleep,

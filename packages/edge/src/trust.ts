@@ -134,8 +134,7 @@ export class TimeTrust {
   ) {
     this.toleranceMs = (options.toleranceSeconds ?? defaultToleranceSeconds) * 1000;
     this.onChange = options.onChange;
-    const wall = clock.now();
-    const mono = clock.monotonic();
+    const { wallMs: wall, monotonicMs: mono } = clock.sample();
     this.base = wall - mono;
     const persisted = options.persisted;
     this.last = persisted;
@@ -157,8 +156,7 @@ export class TimeTrust {
    * stamping and before committing; it is cheap (the sync source is asked at most every 10 s).
    */
   check(): boolean {
-    const wall = this.clock.now();
-    const mono = this.clock.monotonic();
+    const { wallMs: wall, monotonicMs: mono } = this.clock.sample();
     const base = wall - mono;
     const step = base - this.base;
     this.base = base;
@@ -231,7 +229,7 @@ export class TimeTrust {
     this.source = source;
     this.reason = reason;
     this.untrustedSince = null;
-    this.last = { wallMs: this.clock.now(), monotonicMs: this.clock.monotonic(), bootId: this.clock.bootId };
+    this.last = { ...this.clock.sample(), bootId: this.clock.bootId };
     this.onChange?.(this.health());
   }
 
