@@ -4,22 +4,24 @@
  * meters' last committed boundary and counters are there, and unsent readings are sent again (the
  * cloud dedups by meter + interval start).
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { intervalSeconds } from "@wattflow/core/config";
 import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
 import { acquirePidLock, PidLockedError } from "@wattflow/core/util/files";
-import { type Clock, real, simulated, sleep } from "./clock";
+import { type Clock, real, simulated, sleep, truthOf } from "./clock";
 import { CloudConfigSync, type ConfigState } from "./cloud-config";
 import { type Config, defaultMaxBytes, type Meter, warnShare } from "./config";
 import * as Counter from "./counter";
-import { ReadHealth } from "./health";
+import { type DiskHealth, DiskWatch, HealthWriter, isDiskFull, maxPendingReadings, readHealth } from "./health";
 import { continues, floorToGrid, type Snapshot } from "./interval";
 import * as Keys from "./keys";
 import { Buses } from "./meter/bus";
 import { create as createDriver, type Driver } from "./meter/driver";
+import { ReadHealth } from "./meter-health";
 import { type MeterEvent, type MeterState, Outbox } from "./outbox";
+import { type ClockHealth, fileSource, type SyncSource, simulatedSource, systemdSource, TimeTrust } from "./trust";
 import { Uploader } from "./uploader";
 
 const step = intervalSeconds * 1000;
@@ -48,10 +50,19 @@ export function outboxLimits(config: Pick<Config, "outbox">): { maxBytes: number
 /** Runs until `signal` aborts, or with `until` until every interval before it is read and acknowledged. Returns the exit code. */
 export async function run(config: Config, options: RunOptions = {}): Promise<number> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const releaseLock = lock(config.dataDir);
-  const outbox = Outbox.open(config.dataDir, outboxLimits(config));
+  const releaseLock = await lock(config.dataDir, options.signal, log);
+  // A full disk at start is waited out here, never a crash loop.
+  const outbox = await whileDiskFull(() => Outbox.open(config.dataDir, outboxLimits(config)), options.signal, log);
   // Buses are the local file's (serial paths belong to the site); the meters may come from the cloud (cloud-config.ts).
   const buses = new Buses(config.buses);
+  // A simulated counter meter follows the clock's true time; the clock is made last, right before the agent says it started.
+  let clock: Clock | undefined;
+  const truth = () => {
+    if (!clock) throw new AgentError("a meter was read before the clock was made");
+    return truthOf(clock);
+  };
+  const counterOrigin = config.clock ? Date.parse(config.clock.start) : 0;
+  const sim = { truth, originMs: counterOrigin };
   const drivers = new Map<string, Driver>();
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -65,11 +76,39 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       report: (state) => outbox.setMeta("config", JSON.stringify(state)),
       log,
     });
-    const meters = new Meters(drivers, buses, outbox, states);
+    const meters = new Meters(drivers, buses, outbox, states, sim);
     meters.apply(sync.current.meters, undefined);
     const health = new ReadHealth();
-    const clock = makeClock(config, outbox);
-    let latestBoundary = outbox.latestEnd() ?? ceilToGrid(clock.origin);
+    const healthFile = new HealthWriter(config.dataDir);
+    const persisted = readHealth(config.dataDir)?.lastTrusted ?? undefined;
+    const wall = makeClock(config, outbox);
+    clock = wall;
+    const disk = new DiskWatch(config.dataDir, () => wall.now());
+    let trust: TimeTrust | undefined;
+    const saveHealth = () => {
+      if (!trust) return;
+      healthFile
+        .write({ clock: trust.health(), lastTrusted: trust.lastTrusted() ?? null, disk: disk.health(), writtenAt: new Date(wall.now()).toISOString() })
+        .catch((error: unknown) => log(`edge: cannot write ${config.dataDir}/health.json: ${(error as Error).message}`));
+    };
+    trust = new TimeTrust(wall, syncSource(config, wall), {
+      persisted,
+      toleranceSeconds: config.time?.toleranceSeconds,
+      onChange: (health) => {
+        log(
+          health.state === "trusted"
+            ? `edge: clock trusted (${health.reason}); readings are stamped again, each meter's energy since its last reading arrives as one gap interval`
+            : `edge: clock UNTRUSTED (${health.reason}): counters are still read, no reading is stamped until NTP or the cloud confirms the time`,
+        );
+        saveHealth();
+      },
+    });
+    const time = trust;
+    // What `edge status` shows for each counter meter's spike limit (the outbox is all it reads).
+    writeOrHold(disk, () =>
+      outbox.setMeta("ratings", JSON.stringify([...drivers.values()].flatMap((driver) => (driver.kind === "counter" ? [driver.rating] : [])))),
+    );
+    let latestBoundary = outbox.latestEnd() ?? ceilToGrid(wall.origin);
     let busStats = { buses: "", meters: "" };
     const uploader = new Uploader({
       config,
@@ -79,20 +118,27 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       freshFrom: () => latestBoundary - freshIntervals * step,
       backlogPerSecond: config.uploadLimits?.backlogPerSecond ?? defaultBacklogPerSecond,
       log,
+      now: () => wall.now(),
+      onServerTime: (answer) => time.cloudAnswer(answer),
+      onDiskFull: (error) => disk.refused(error, disk.health().pendingReadings),
     });
     log(
-      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${clock.simulated ? `simulated ×${config.clock?.speed} from ${new Date(clock.origin).toISOString()}` : "real"}`,
+      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${wall.simulated ? `simulated ×${config.clock?.speed} from ${new Date(wall.origin).toISOString()}` : "real"}`,
     );
+    saveHealth();
 
     const until = config.until ? floorToGrid(Date.parse(config.until)) : undefined;
     const uploading = uploader.run(stop.signal);
     const syncing = sync.run(stop.signal);
-    const beating = heartbeat(config, outbox, uploader, stop.signal, log);
+    const beating = heartbeat(config, outbox, uploader, stop.signal, log, () => ({ clock: time.health(), disk: disk.health() }));
     const reading = readLoop({
       config,
       outbox,
       drivers,
-      clock,
+      clock: wall,
+      trust: time,
+      disk,
+      saveHealth,
       states,
       until,
       signal: stop.signal,
@@ -108,8 +154,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
         buses.endCycle();
         // Both in one transaction: one fsync a cycle for what `edge status` shows.
         const stats = { buses: JSON.stringify(buses.stats()), meters: JSON.stringify(health.list()) };
-        if (stats.buses !== busStats.buses || stats.meters !== busStats.meters) outbox.setMetas(stats);
-        busStats = stats;
+        if ((stats.buses !== busStats.buses || stats.meters !== busStats.meters) && writeOrHold(disk, () => outbox.setMetas(stats))) busStats = stats;
       },
       onCommit: (boundary) => {
         latestBoundary = Math.max(latestBoundary, boundary);
@@ -131,6 +176,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       await reading;
     }
     await Promise.all([uploading, beating, syncing]);
+    await healthFile.settled();
     uploader.close();
     return 0;
   } finally {
@@ -147,7 +193,42 @@ function makeClock(config: Config, outbox: Outbox): Clock {
   if (!config.clock) return real();
   // A restarted simulated agent resumes where its outbox ends, not at the configured start.
   const start = Math.max(Date.parse(config.clock.start), outbox.latestEnd() ?? Number.NEGATIVE_INFINITY);
-  return simulated(start, config.clock.speed);
+  return simulated(start, config.clock.speed, Date.now, config.clock.faults ?? []);
+}
+
+/** The NTP sync source the config names (default: systemd on the real clock, the faults on a simulated one). */
+function syncSource(config: Config, clock: Clock): SyncSource | undefined {
+  const ntp = config.time?.ntp ?? (clock.simulated ? "simulated" : "systemd");
+  if (ntp === "none") return undefined;
+  if (ntp === "systemd") return systemdSource();
+  if (ntp === "simulated") return simulatedSource(clock);
+  return fileSource(ntp.file);
+}
+
+/** Runs a write to the outbox; a full disk is noted (and the write skipped) instead of stopping the agent. Returns whether it was written. */
+function writeOrHold(disk: DiskWatch, write: () => void): boolean {
+  try {
+    write();
+    return true;
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    disk.refused(error, disk.health().pendingReadings);
+    return false;
+  }
+}
+
+/** Calls `open` until it does not fail for lack of space (logging once), so a full disk at start never crash-loops the service. */
+async function whileDiskFull<T>(open: () => T, signal: AbortSignal | undefined, log: (line: string) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return open();
+    } catch (error) {
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      if (!isDiskFull(cause) || signal?.aborted) throw error;
+      if (attempt === 0) log(`edge: DISK FULL at start (${(error as Error).message}); trying again every 5 s`);
+      await sleep(5_000, signal);
+    }
+  }
 }
 
 function ceilToGrid(ms: number): number {
@@ -168,6 +249,7 @@ class Meters {
     private readonly buses: Buses,
     private readonly outbox: Outbox,
     private readonly states: Map<string, MeterState>,
+    private readonly sim: { truth(): number; originMs: number },
   ) {}
 
   /** Applies `meters` before reading `boundary` (undefined at start); returns the ids now configured. */
@@ -183,7 +265,7 @@ class Meters {
     const starting: MeterState[] = [];
     for (const meter of meters) {
       if (this.drivers.has(meter.id)) continue;
-      const driver = createDriver(meter, this.buses);
+      const driver = createDriver(meter, this.buses, this.sim);
       this.drivers.set(meter.id, driver);
       this.settings.set(meter.id, JSON.stringify(meter));
       if (boundary !== undefined && driver.kind === "interval" && !this.states.has(meter.id)) starting.push({ meterId: meter.id, endMs: boundary });
@@ -203,6 +285,11 @@ type ReadLoop = {
   outbox: Outbox;
   drivers: Map<string, Driver>;
   clock: Clock;
+  /** Whether the wall clock may stamp readings (trust.ts). */
+  trust: TimeTrust;
+  disk: DiskWatch;
+  /** Writes the health file (clock and disk state, last trusted instant). */
+  saveHealth(): void;
   states: Map<string, MeterState>;
   until: number | undefined;
   signal: AbortSignal;
@@ -216,38 +303,108 @@ type ReadLoop = {
   onCommit(boundary: number): void;
 };
 
+/** What was read but could not be written (the disk was full): written with the next commit that goes through. */
+type Pending = { readings: Reading.Input[]; states: Map<string, MeterState>; events: MeterEvent[] };
+
 async function readLoop(loop: ReadLoop): Promise<void> {
-  const { outbox, drivers, clock, states, signal, log } = loop;
-  // Interval meters start at the first boundary; counter meters take their baseline there.
-  const first = ceilToGrid(clock.origin);
-  const starting: MeterState[] = [];
-  for (const [meterId, driver] of drivers) {
-    if (driver.kind === "interval" && !states.has(meterId)) starting.push({ meterId, endMs: first });
-  }
-  if (starting.length > 0) {
-    outbox.commit([], starting);
-    for (const state of starting) states.set(state.meterId, state);
-  }
-  const ends = [...states.values()].map((state) => state.endMs);
-  let boundary = ends.length > 0 ? Math.max(...ends) + step : first;
+  const { outbox, drivers, clock, trust, disk, states, signal, log } = loop;
+  // What the outbox holds; `states` runs ahead of it by what is pending in memory.
+  const committed = new Map(states);
+  let pending: Pending = { readings: [], states: new Map(), events: [] };
+  let fullLoggedAt = Number.NEGATIVE_INFINITY;
+  /** Commits a group with whatever is pending; on a full disk keeps it in memory (bounded) or falls back to the last written counters. */
+  const save = (readings: Reading.Input[], changed: Map<string, MeterState>, events: MeterEvent[]): boolean => {
+    const batch: Pending = {
+      readings: [...pending.readings, ...readings],
+      states: new Map([...pending.states, ...changed]),
+      events: [...pending.events, ...events],
+    };
+    try {
+      outbox.commit(batch.readings, [...batch.states.values()], batch.events);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      if (batch.readings.length <= maxPendingReadings) {
+        pending = batch;
+        for (const state of changed.values()) states.set(state.meterId, state);
+      } else {
+        // Memory is bounded too: back to the written counters; each meter's energy since then arrives as one gap interval.
+        pending = { readings: [], states: new Map(), events: [] };
+        states.clear();
+        for (const [meterId, state] of committed) states.set(meterId, state);
+      }
+      const first = disk.refused(error, pending.readings.length);
+      if (first || Date.now() - fullLoggedAt > 60_000) {
+        fullLoggedAt = Date.now();
+        log(
+          `edge: DISK FULL (${(error as Error).message}): ${pending.readings.length} reading(s) held in memory (at most ${maxPendingReadings}), counters kept; retrying at each boundary`,
+        );
+        loop.saveHealth();
+      }
+      return false;
+    }
+    for (const state of batch.states.values()) {
+      committed.set(state.meterId, state);
+      states.set(state.meterId, state);
+    }
+    pending = { readings: [], states: new Map(), events: [] };
+    if (disk.written()) {
+      log("edge: disk takes writes again; readings held in memory are written");
+      loop.saveHealth();
+    }
+    return true;
+  };
+
+  let boundary: number | undefined;
+  let untrustedSince: number | undefined;
   let warnedAt = 0;
   let fullWarnedAt = 0;
   let fullSince: number | undefined;
+  let savedAt = Number.NEGATIVE_INFINITY;
   const failing = new Set<string>();
 
+  let epoch = trust.epoch;
+  /** The clock is trusted and has not stepped since the boundary was planned. */
+  const steady = () => trust.check() && trust.epoch === epoch;
+
   while (!signal.aborted) {
+    if (!steady()) {
+      untrustedSince ??= clock.monotonic();
+      if (!trust.check()) await whileUntrusted(loop);
+      epoch = trust.epoch;
+      continue;
+    }
+    if (boundary === undefined) {
+      // Interval meters start at the first boundary; counter meters take their baseline there. On the real clock that
+      // is the first boundary after the time became trusted (the board may have booted at 1970).
+      const first = ceilToGrid(clock.simulated ? clock.origin : clock.now());
+      const starting: MeterState[] = [];
+      for (const [meterId, driver] of drivers) {
+        if (driver.kind === "interval" && !states.has(meterId)) starting.push({ meterId, endMs: first });
+      }
+      if (starting.length > 0) save([], new Map(starting.map((state) => [state.meterId, state])), []);
+      const ends = [...states.values()].map((state) => state.endMs);
+      boundary = ends.length > 0 ? Math.max(...ends) + step : first;
+    }
+    if (untrustedSince !== undefined) {
+      // Back from an untrusted span or a step: the next read is at a boundary of the trusted clock, so the gap up to it holds exactly its energy.
+      boundary = Math.max(boundary, ceilToGrid(clock.now()));
+      untrustedSince = undefined;
+    }
     if (loop.until !== undefined && boundary > loop.until) {
       const until = loop.until;
       // A counter cannot be read in the past: once the clock is beyond `until` its last reading stands.
-      const behind = [...drivers].filter(([meterId, driver]) => driver.kind === "interval" && (states.get(meterId)?.endMs ?? 0) < until);
-      if (behind.length === 0) return;
-      // Not read up to `until` (the outbox was full): try that boundary again shortly.
-      boundary = until;
+      const behind = [...drivers].filter(([meterId, driver]) => driver.kind === "interval" && (committed.get(meterId)?.endMs ?? 0) < until);
+      if (behind.length === 0 && pending.states.size === 0) return;
+      // Not read or written up to `until` (the outbox or the disk was full): try that boundary again shortly.
+      boundary = behind.length > 0 ? until : boundary;
+      if (pending.states.size > 0) save([], new Map(), []);
       await sleep(250, signal);
+      if (behind.length === 0) continue;
     }
-    await clock.sleepUntil(boundary, signal);
+    while (!signal.aborted && steady() && clock.now() < boundary) await clock.sleepUntil(boundary, signal);
     if (signal.aborted) return;
     loop.beforeCycle(boundary);
+    if (!steady()) continue;
     const latest = floorToGrid(clock.now());
     // Boundaries already due (after a pause, or on a fast simulated clock) are read together and committed in one transaction.
     const last = Math.min(Math.max(boundary, latest), boundary + (catchUpBoundaries - 1) * step, loop.until ?? Number.POSITIVE_INFINITY);
@@ -258,6 +415,8 @@ async function readLoop(loop: ReadLoop): Promise<void> {
     for (let at = boundary; at <= last && !signal.aborted; at += step) {
       await collect({ boundary: at, latest, drivers, work, readings, changed, events, failing, signal, log, buses: loop.buses, health: loop.health });
     }
+    // The clock stepped while the meters were read: nothing of this group is stamped; the span comes back as a gap.
+    if (!steady()) continue;
     loop.onCycle();
     const used = outbox.usedBytes();
     if (used >= outbox.maxBytes) {
@@ -278,13 +437,42 @@ async function readLoop(loop: ReadLoop): Promise<void> {
         log(`edge: outbox has room again; gaps since ${new Date(fullSince).toISOString()} committed as gap intervals`);
         fullSince = undefined;
       }
-      if (changed.size > 0 || events.length > 0) {
-        outbox.commit(readings, [...changed.values()], events);
-        for (const state of changed.values()) states.set(state.meterId, state);
-        loop.onCommit(last);
-      }
+      if ((changed.size > 0 || events.length > 0 || pending.states.size > 0) && save(readings, changed, events)) loop.onCommit(last);
+    }
+    // The last trusted instant, for the next boot to compare against (a page written in place: at most once a minute of real time).
+    if (Date.now() - savedAt > 60_000) {
+      savedAt = Date.now();
+      loop.saveHealth();
     }
     boundary = last + step;
+  }
+}
+
+/**
+ * While the clock is untrusted: every counter meter is still read once per interval of the monotonic
+ * clock (a meter that stops answering is logged), nothing is stamped or committed. Returns once the
+ * clock is trusted again or the agent stops.
+ */
+async function whileUntrusted(loop: ReadLoop): Promise<void> {
+  const { drivers, clock, trust, signal, log } = loop;
+  let readAt = Number.NEGATIVE_INFINITY;
+  const silent = new Set<string>();
+  while (!signal.aborted && !trust.check()) {
+    if (clock.monotonic() - readAt >= step) {
+      readAt = clock.monotonic();
+      for (const [meterId, driver] of drivers) {
+        if (driver.kind !== "counter") continue;
+        try {
+          await driver.read();
+          silent.delete(meterId);
+        } catch (error) {
+          if (!silent.has(meterId)) log(`edge: ${(error as Error).message} (clock untrusted: no reading is stamped anyway)`);
+          silent.add(meterId);
+        }
+      }
+    }
+    // A second of clock time between looks, but never a busy loop on a fast simulated clock.
+    await sleep(Math.max(20, 1000 / clock.speed), signal);
   }
 }
 
@@ -369,13 +557,20 @@ async function collect(group: Collect): Promise<void> {
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
-async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+async function heartbeat(
+  config: Config,
+  outbox: Outbox,
+  uploader: Uploader,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  health: () => { clock: ClockHealth; disk: DiskHealth },
+): Promise<void> {
   const period = config.uploadLimits?.heartbeatMs ?? defaultHeartbeatMs;
   let failing = false;
   while (!signal.aborted) {
     const status = outbox.status();
     try {
-      const response = await uploader.fetchApi("POST", "/v1/devices/heartbeat", {
+      const { response, sentWallMs, receivedWallMs } = await uploader.fetchApiTimed("POST", "/v1/devices/heartbeat", {
         backlog: status.backlog,
         oldestUnsentSeconds: status.oldestUnsentSeconds,
         lastSuccess: status.lastSuccess,
@@ -393,9 +588,20 @@ async function heartbeat(config: Config, outbox: Outbox, uploader: Uploader, sig
         buses: status.buses.slice(0, 64).map((bus) => ({ ...bus, lastError: bus.lastError?.slice(0, 500) })),
         meters: status.meters.slice(0, 1000),
         ...(status.config ? { config: heartbeatConfig(status.config) } : {}),
+        ...health(),
       });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`answered ${response.status}`);
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`answered ${response.status}`);
+      }
+      // The answer's serverTime (ms) tells trusted time more finely than its Date header.
+      const answer = (await response.json().catch((error: unknown) => {
+        // An answer without a JSON body (an older API) only lacks the finer time.
+        if (error instanceof SyntaxError) return {};
+        throw error;
+      })) as { serverTime?: unknown };
+      const serverMs = typeof answer.serverTime === "string" ? Date.parse(answer.serverTime) : Number.NaN;
+      if (Number.isFinite(serverMs)) uploader.serverTime({ serverMs, resolutionMs: 1, sentWallMs, receivedWallMs });
       if (failing) log("edge: heartbeat delivered again");
       failing = false;
     } catch (error) {
@@ -416,13 +622,46 @@ function heartbeatConfig(state: ConfigState): ConfigState {
   return { ...state, version: state.version?.slice(0, 128) ?? null, lastError: state.lastError?.slice(0, 500) ?? null, refused };
 }
 
-/** One agent per data folder; a lock left by a killed agent (its process gone) is taken over. */
-function lock(dataDir: string): () => void {
+/**
+ * One agent per data folder; a lock left by a killed agent (its process gone) is taken over. On a full
+ * disk a stale lock is taken over in place (its own block is rewritten), and with no lock file to
+ * reuse the agent waits for room instead of exiting (systemd would only restart it into the same wall).
+ */
+async function lock(dataDir: string, signal: AbortSignal | undefined, log: (line: string) => void): Promise<() => void> {
   mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, "agent.pid");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return acquirePidLock(path);
+    } catch (error) {
+      if (error instanceof PidLockedError) throw new AgentError(`another agent (pid ${error.pid}) runs on ${dataDir}; stop it first`);
+      if (!isDiskFull(error) || signal?.aborted) throw error;
+      if (existsSync(path)) return takeOverInPlace(path, dataDir);
+      if (attempt === 0) log(`edge: DISK FULL: cannot write the lock ${path}; waiting for room (trying every 5 s)`);
+      await sleep(5_000, signal);
+    }
+  }
+}
+
+function takeOverInPlace(path: string, dataDir: string): () => void {
+  const pid = Number(readFileSync(path, "utf8").trim());
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+    throw new AgentError(`another agent (pid ${pid}) runs on ${dataDir}; stop it first`);
+  const fd = openSync(path, "r+");
   try {
-    return acquirePidLock(join(dataDir, "agent.pid"));
+    writeSync(fd, String(process.pid).padEnd(16, " "), 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return () => rmSync(path, { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
-    if (error instanceof PidLockedError) throw new AgentError(`another agent (pid ${error.pid}) runs on ${dataDir}; stop it first`);
-    throw error;
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,24 +1,116 @@
 /**
  * The agent's clock: the real one, or a simulated one that starts at a given instant and runs
  * `speed` times faster than real time (tests, benchmarks, replaying a day in minutes).
+ *
+ * A clock has two faces: the board's wall clock (`now`, which a board without a battery-backed clock
+ * gets wrong until NTP syncs, and which steps when it is corrected) and a monotonic clock that never
+ * steps (`monotonic`, comparable only within one boot, `bootId`). trust.ts decides from both, and from
+ * NTP and the cloud, whether the wall clock may stamp readings.
  */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+
 export type Clock = {
+  /** The board's wall clock, ms since the epoch (UTC); wrong until trust.ts says otherwise. */
   now(): number;
-  /** Resolves when the clock reaches `ms`, or at once when `signal` aborts. */
+  /** Milliseconds that never step (CLOCK_MONOTONIC on the real clock); compare two only when `bootId` is the same. */
+  monotonic(): number;
+  /** The wall and monotonic clocks read at one instant (on a fast simulated clock two separate reads can be seconds apart). */
+  sample(): { wallMs: number; monotonicMs: number };
+  /** Identifies the boot the monotonic clock counts from (Linux: /proc/sys/kernel/random/boot_id). */
+  bootId: string;
+  /** Resolves when the wall clock reaches `ms` (waking at least every `maxWaitMs` of clock time to look again), or at once when `signal` aborts. */
   sleepUntil(ms: number, signal: AbortSignal): Promise<void>;
+  /** Sleeps `ms` of this clock's time (real ms divided by the speed on a simulated clock). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   simulated: boolean;
+  /** Clock ms per real ms (1 for the real clock). */
+  speed: number;
   /** When the clock started (ms): a new agent's first interval starts at the boundary at or after it. */
   origin: number;
+  /** A cloud answer's instant (real UTC ms) in this clock's frame: identity on the real clock, the simulated instant on a simulated one. */
+  fromServer(serverMs: number): number;
+  /** Simulated clocks only: the board's NTP state as the faults script it (trust.ts reads it as its sync source). */
+  ntpSynchronized?(): boolean;
 };
 
-export function real(): Clock {
-  return { now: () => Date.now(), sleepUntil: (ms, signal) => sleep(ms - Date.now(), signal), simulated: false, origin: Date.now() };
+/** A wait is cut into slices of at most this much clock time, so a stepped wall clock is noticed within one slice. */
+export const maxWaitMs = 10_000;
+
+function linuxBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch (error) {
+    // Not Linux (a developer's machine): one id per process, so continuity is never carried across restarts.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return `process-${randomUUID()}`;
+  }
 }
 
-export function simulated(startMs: number, speed: number, realNow = Date.now): Clock {
+export function real(): Clock {
+  const now = () => Date.now();
+  // process.hrtime is CLOCK_MONOTONIC: the same origin for every process of one boot.
+  const monotonic = () => Number(process.hrtime.bigint() / 1_000_000n);
+  return {
+    now,
+    monotonic,
+    sample: () => ({ wallMs: now(), monotonicMs: monotonic() }),
+    bootId: linuxBootId(),
+    sleepUntil: (ms, signal) => sleep(Math.min(ms - now(), maxWaitMs), signal),
+    sleep: (ms, signal) => sleep(ms, signal),
+    simulated: false,
+    speed: 1,
+    origin: Date.now(),
+    fromServer: (serverMs) => serverMs,
+  };
+}
+
+/**
+ * A wall-clock fault on a simulated board, from `afterSeconds` of simulated time after the clock
+ * started: the wall clock reads the true instant plus `offsetMs` (−start: booted at 1970; −2 h: booted
+ * at its last shutdown time; ±1 h: set wrong), and NTP reports `ntpSynchronized`.
+ */
+export type WallFault = { afterSeconds: number; offsetMs: number; ntpSynchronized: boolean };
+
+/**
+ * A simulated clock from `startMs` at `speed`. Its true instant drives the simulated meters; its wall
+ * clock follows `faults` (none: always right, NTP synchronized). Each simulated agent life is a boot.
+ */
+export function simulated(startMs: number, speed: number, realNow = Date.now, faults: readonly WallFault[] = []): Clock {
   const realStart = realNow();
-  const now = () => startMs + (realNow() - realStart) * speed;
-  return { now, sleepUntil: (ms, signal) => sleep((ms - now()) / speed, signal), simulated: true, origin: startMs };
+  const truthAt = (real: number) => startMs + (real - realStart) * speed;
+  const truth = () => truthAt(realNow());
+  const faultAt = (at: number) => {
+    const elapsed = at - startMs;
+    let found: WallFault | undefined;
+    for (const item of faults) if (item.afterSeconds * 1000 <= elapsed && (!found || item.afterSeconds >= found.afterSeconds)) found = item;
+    return found;
+  };
+  const fault = () => faultAt(truth());
+  const wallAt = (at: number) => at + (faultAt(at)?.offsetMs ?? 0);
+  const now = () => wallAt(truth());
+  const clockSleep = (ms: number, signal?: AbortSignal) => sleep(ms / speed, signal);
+  return {
+    now,
+    monotonic: () => truth() - startMs,
+    sample: () => {
+      const at = truth();
+      return { wallMs: wallAt(at), monotonicMs: at - startMs };
+    },
+    bootId: `simulated-${randomUUID()}`,
+    sleepUntil: (ms, signal) => clockSleep(Math.min(ms - now(), maxWaitMs), signal),
+    sleep: clockSleep,
+    simulated: true,
+    speed,
+    origin: startMs,
+    fromServer: (serverMs) => startMs + (serverMs - realStart) * speed,
+    ntpSynchronized: () => fault()?.ntpSynchronized ?? true,
+  };
+}
+
+/** The true instant of a simulated clock (what its meters follow), whatever its wall clock reads. */
+export function truthOf(clock: Clock): number {
+  return clock.simulated ? clock.origin + clock.monotonic() : clock.now();
 }
 
 /** Real-time sleep that ends early when the signal aborts. */

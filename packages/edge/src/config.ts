@@ -63,6 +63,8 @@ export const Meter = z.object({
   bus: z.string().optional(),
   /** sim: the seed that makes its values. */
   seed: z.number().int().optional(),
+  /** sim: a counter meter whose energy register (stepping at each 5-minute boundary of the true time) the agent reads like a Modbus meter's, instead of intervals. */
+  counter: z.boolean().optional(),
   /** sim: rated load in kW (default 200). */
   ratedKw: z.number().positive().optional(),
   /** sim: hours to add to UTC for the factory's local clock, so its shifts fall on local hours (default 0; Hermosillo −7). */
@@ -104,7 +106,29 @@ export const Config = z
     /** Named Modbus buses: serial lines (`path`, `baudRate`, …) or TCP gateways (`host`, `port`). */
     buses: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "bus names are letters, digits, _ . -"), z.union([SerialBus, TcpBus])).optional(),
     meters: z.array(Meter).min(1, "meters must list at least one meter"),
-    clock: z.object({ start: z.string().datetime({ offset: true }), speed: z.number().positive() }).optional(),
+    clock: z
+      .object({
+        start: z.string().datetime({ offset: true }),
+        speed: z.number().positive(),
+        /** The simulated board's wall-clock faults (clock.ts WallFault): offset from the true time and NTP state from a simulated second on. */
+        faults: z
+          .array(z.object({ afterSeconds: z.number().min(0), offsetMs: z.number().int(), ntpSynchronized: z.boolean() }).strict())
+          .max(100)
+          .optional(),
+      })
+      .optional(),
+    /**
+     * Trusted time (trust.ts): the NTP sync source — "systemd" (default on the real clock), a marker file
+     * `{ "file": PATH }`, "simulated" (default on a simulated clock: its faults) or "none" (the cloud's time only) —
+     * and how far the clock may be from the cloud's time or step, seconds (default 30).
+     */
+    time: z
+      .object({
+        ntp: z.union([z.enum(["systemd", "simulated", "none"]), z.object({ file: z.string().min(1) }).strict()]).optional(),
+        toleranceSeconds: z.number().positive().max(3600).optional(),
+      })
+      .strict()
+      .optional(),
     until: z.string().datetime({ offset: true }).optional(),
     /** Outbox disk cap and warning level, in bytes. */
     outbox: z.object({ maxBytes: z.number().int().positive().optional(), warnBytes: z.number().int().positive().optional() }).optional(),

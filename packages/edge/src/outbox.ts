@@ -11,9 +11,9 @@ import type { Reading } from "@wattflow/core/reading";
 import Database from "better-sqlite3";
 import type { ConfigState } from "./cloud-config";
 import type { Held } from "./counter";
-import type { MeterHealth } from "./health";
 import type { Snapshot } from "./interval";
 import type { BusStats } from "./meter/bus";
+import type { MeterHealth } from "./meter-health";
 import type { Rating } from "./rating";
 
 export type Row = { id: number; meterId: string; startMs: number; body: string };

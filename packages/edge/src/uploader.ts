@@ -12,7 +12,9 @@ import { Signature } from "@wattflow/core/device/signature";
 import { Reading } from "@wattflow/core/reading";
 import { sleep } from "./clock";
 import { type Config, upload } from "./config";
+import { isDiskFull } from "./health";
 import type { Outbox, Row } from "./outbox";
+import type { CloudAnswer } from "./trust";
 
 export type UploaderOptions = {
   config: Config;
@@ -23,6 +25,12 @@ export type UploaderOptions = {
   freshFrom(): number;
   backlogPerSecond: number;
   log(line: string): void;
+  /** The gateway's wall clock (ms) that cloud answers are compared with (default Date.now). */
+  now?(): number;
+  /** Each API answer's time, for trusted time (trust.ts). */
+  onServerTime?(answer: CloudAnswer): void;
+  /** A write the uploader could not make for lack of space (the readings stay and are sent again). */
+  onDiskFull?(error: unknown): void;
 };
 
 export type StepResult = { sent: number; acked: number; rejected: number; route?: "kinesis" | "http"; waitMs: number };
@@ -83,6 +91,7 @@ export class Uploader {
       try {
         result = await this.step();
       } catch (error) {
+        if (isDiskFull(error)) this.options.onDiskFull?.(error);
         this.options.log(`upload: ${(error as Error).message}`);
         result = { sent: 0, acked: 0, rejected: 0, waitMs: this.backoff() };
       }
@@ -306,24 +315,53 @@ export class Uploader {
     return { sent: rows.length, acked: acked.length, rejected: rejected.length };
   }
 
+  /** An API answer's own time (a field finer than its Date header), for trusted time. */
+  serverTime(answer: CloudAnswer): void {
+    this.options.onServerTime?.(answer);
+  }
+
   /** Calls the API with the device token (and `headers`, e.g. If-None-Match); notes the clock offset from the Date header. */
   async fetchApi(method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return (await this.fetchApiTimed(method, path, body, headers)).response;
+  }
+
+  /**
+   * `fetchApi`, also returning the wall clock when the request left and when the answer came (for an
+   * answer that carries its own `serverTime`, finer than the Date header's second).
+   */
+  async fetchApiTimed(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ response: Response; sentWallMs: number; receivedWallMs: number }> {
     const { config, outbox } = this.options;
+    const wall = this.options.now ?? Date.now;
     const sentAt = Date.now();
+    const sentWallMs = wall();
     const response = await fetch(`${config.api.url.replace(/\/$/, "")}${path}`, {
       method,
       headers: { ...headers, authorization: `Bearer ${config.token}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(upload.requestTimeoutMs),
     });
+    const receivedWallMs = wall();
     const date = response.headers.get("date");
-    if (date && Date.now() - this.offsetSavedAt > 60_000) {
+    const serverMs = date ? Date.parse(date) : Number.NaN;
+    if (Number.isFinite(serverMs)) this.options.onServerTime?.({ serverMs, resolutionMs: 1000, sentWallMs, receivedWallMs });
+    if (Number.isFinite(serverMs) && Date.now() - this.offsetSavedAt > 60_000) {
       const receivedAt = Date.now();
       // The Date header has 1 s resolution: the offset is known to ±0.5 s plus half the round trip.
-      outbox.setMeta("clock_offset_ms", String(Math.round(Date.parse(date) + 500 - (sentAt + receivedAt) / 2)));
-      this.offsetSavedAt = receivedAt;
+      try {
+        outbox.setMeta("clock_offset_ms", String(Math.round(serverMs + 500 - (sentAt + receivedAt) / 2)));
+        this.offsetSavedAt = receivedAt;
+      } catch (error) {
+        // A full disk must not make a delivered answer look like a failed call (the readings would be sent for ever).
+        if (!isDiskFull(error)) throw error;
+        this.options.onDiskFull?.(error);
+      }
     }
-    return response;
+    return { response, sentWallMs, receivedWallMs };
   }
 }
 

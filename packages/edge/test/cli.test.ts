@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wattflow } from "../../cli/test/support";
+import { HealthWriter } from "../src/health";
 import { Outbox } from "../src/outbox";
 
 const meterId = "mtr_01m8gprxkjet4h0yhbyzdqm8wv";
@@ -55,6 +56,37 @@ describe("wattflow edge", () => {
     const text = wattflow(["edge", "status", "--data", dataDir]);
     expect(text.stdout).toMatch(/backlog\s+2 reading/);
     expect(text.stdout).toMatch(/kwh must not be negative/);
+  });
+
+  it("status shows the clock untrusted since its last trusted instant and the disk full with what is held in memory", async () => {
+    // Prepare: what the agent writes on a board that booted without its clock, on a full disk.
+    const dataDir = join(dir.path, "health");
+    Outbox.open(dataDir, { maxBytes: 1 << 30, warnBytes: 1 << 29 }).close();
+    await new HealthWriter(dataDir).write({
+      clock: {
+        state: "untrusted",
+        source: null,
+        offsetSeconds: null,
+        untrustedSince: "2026-01-05T00:15:00.000Z",
+        reason: "a new boot: waiting for NTP or the cloud's time",
+      },
+      lastTrusted: { wallMs: Date.parse("2026-01-05T00:15:00Z"), monotonicMs: 1000, bootId: "b" },
+      disk: { state: "full", freeBytes: 0, since: "2026-01-05T00:20:00.000Z", pendingReadings: 7, error: "SQLITE_FULL: database or disk is full" },
+      writtenAt: "2026-01-05T00:21:00.000Z",
+    });
+
+    // Act
+    const json = wattflow(["edge", "status", "--data", dataDir, "--json"]);
+    const text = wattflow(["edge", "status", "--data", dataDir]);
+
+    // Assess: both states as written; free bytes asked now (the temporary folder's filesystem has room).
+    expect(json.status, json.stderr).toBe(0);
+    const status = JSON.parse(json.stdout) as { clock: Record<string, unknown>; disk: Record<string, unknown> };
+    expect(status.clock).toMatchObject({ state: "untrusted", source: null, untrustedSince: "2026-01-05T00:15:00.000Z" });
+    expect(status.disk).toMatchObject({ state: "full", since: "2026-01-05T00:20:00.000Z", pendingReadings: 7 });
+    expect(status.disk.freeBytes).toBeGreaterThan(0);
+    expect(text.stdout).toMatch(/clock\s+UNTRUSTED since 2026-01-05T00:15:00.000Z: a new boot/);
+    expect(text.stdout).toMatch(/disk\s+FULL since 2026-01-05T00:20:00.000Z \(SQLITE_FULL: database or disk is full\): 7 reading\(s\) held in memory/);
   });
 
   it("status shows each counter meter's rating and where it came from, the meters held, and their glitch events", () => {

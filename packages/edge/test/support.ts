@@ -1,7 +1,8 @@
 /** Test support for the gateway: a switchable TCP proxy (a route going down), the agent as a child process, its config. */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Demo } from "../../cli/test/support";
@@ -109,4 +110,59 @@ export function startAgent(configPath: string, entry: "cli" | "edge" = "cli"): A
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   void exit.then(() => markReady());
   return { child, ready, exit, output: () => output };
+}
+
+/** A small real filesystem (tmpfs) for disk-full tests; mounting one needs root. */
+export type SmallDisk = {
+  path: string;
+  /** Writes a filler file until the filesystem refuses (ENOSPC): nothing else fits afterwards. Returns the bytes it took. */
+  fill(): number;
+  /** Deletes the filler: room again. */
+  free(): void;
+  unmount(): void;
+};
+
+/** Why a tmpfs cannot be mounted here (not root, no mount), or undefined when it can. */
+export function smallDiskUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return "mounting a tmpfs needs root";
+  const probe = mkdtempSync(join(tmpdir(), "wattflow-tmpfs-probe-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe], { stdio: "pipe" });
+    execFileSync("umount", [probe], { stdio: "pipe" });
+    return undefined;
+  } catch (error) {
+    return `mount -t tmpfs failed: ${(error as Error).message.split("\n")[0]}`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** Mounts a tmpfs of `bytes` on a new folder. */
+export function smallDisk(bytes: number): SmallDisk {
+  const path = mkdtempSync(join(tmpdir(), "wattflow-small-disk-"));
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${bytes},mode=0755`, "tmpfs", path], { stdio: "pipe" });
+  const filler = join(path, "filler");
+  return {
+    path,
+    fill() {
+      const fd = openSync(filler, "a");
+      const chunk = Buffer.alloc(4096, 1);
+      let written = 0;
+      try {
+        for (;;) written += writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+      } finally {
+        closeSync(fd);
+      }
+      return written;
+    },
+    free() {
+      rmSync(filler, { force: true });
+    },
+    unmount() {
+      execFileSync("umount", ["-l", path], { stdio: "pipe" });
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }

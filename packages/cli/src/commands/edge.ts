@@ -24,20 +24,25 @@ export function register(program: Command): void {
   edge
     .command("status")
     .description(
-      "backlog, oldest unsent reading, last success per route, rejected readings, clock offset, meter ratings, buses, meters' last good read, held reads, meter events, cloud config",
+      "backlog, oldest unsent reading, last success per route, rejected readings, clock trusted or not, disk ok or full, meter ratings, buses, meters' last good read, held reads, meter events, cloud config",
     )
     .requiredOption("--data <dir>", "the agent's data folder (dataDir in its config)")
     .option("--json", "print JSON")
     .action(async (options: { data: string; json?: boolean }) => {
       const { Outbox } = await import("@wattflow/edge/outbox");
       const { defaultMaxBytes, warnShare } = await import("@wattflow/edge/config");
+      const { freeBytes, readHealth } = await import("@wattflow/edge/health");
       const dir = resolve(options.data);
       if (!existsSync(Outbox.path(dir))) throw new CliError(`no outbox in ${dir} (expected ${Outbox.path(dir)}); is that the agent's dataDir?`);
       const outbox = Outbox.open(dir, { maxBytes: defaultMaxBytes, warnBytes: defaultMaxBytes * warnShare, readonly: true });
       try {
         const status = outbox.status();
         const { diskCapBytes: _cap, diskWarnBytes: _warn, ...figures } = status;
-        if (options.json) return console.log(JSON.stringify(figures, null, 2));
+        // Clock and disk state live in health.json (written in place, so a full disk cannot stop it); free space is asked now.
+        const health = readHealth(dir);
+        const clock = health?.clock ?? null;
+        const disk = health?.disk ? { ...health.disk, freeBytes: freeBytes(dir) } : null;
+        if (options.json) return console.log(JSON.stringify({ ...figures, clock, disk, healthWrittenAt: health?.writtenAt ?? null }, null, 2));
         const age = (seconds: number | null) =>
           seconds === null ? "—" : seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 360) / 10} h`;
         console.log(`backlog          ${status.backlog} reading(s)${status.oldestUnsentStart ? ` from ${status.oldestUnsentStart}` : ""}`);
@@ -48,6 +53,24 @@ export function register(program: Command): void {
         console.log(`rejected         ${status.rejected}${status.rejected > 0 ? " (kept in the outbox with the reason)" : ""}`);
         for (const item of status.rejected > 0 ? outbox.rejected(5) : []) console.log(`  ${item.meterId} ${item.start}: ${item.reason}`);
         console.log(`clock offset     ${status.clockOffsetMs === null ? "unknown (no API answer yet)" : `${status.clockOffsetMs} ms (cloud − gateway)`}`);
+        console.log(
+          `clock            ${
+            clock === null
+              ? "unknown (no health.json: the agent has not run since its upgrade)"
+              : clock.state === "trusted"
+                ? `trusted (${clock.source}): ${clock.reason}`
+                : `UNTRUSTED since ${clock.untrustedSince ?? "boot (never trusted)"}: ${clock.reason}; no reading is stamped until NTP or the cloud confirms the time`
+          }`,
+        );
+        console.log(
+          `disk             ${
+            disk === null
+              ? "unknown (no health.json)"
+              : disk.state === "ok"
+                ? `ok, ${disk.freeBytes === null ? "free space unknown" : `${Math.round(disk.freeBytes / 1024)} KiB free`}`
+                : `FULL since ${disk.since} (${disk.error}): ${disk.pendingReadings} reading(s) held in memory, counters kept; ${disk.freeBytes === null ? "" : `${Math.round(disk.freeBytes / 1024)} KiB free now`}`
+          }${health ? ` (as of ${health.writtenAt})` : ""}`,
+        );
         console.log(`read up to       ${status.newestCommittedEnd ?? "—"}`);
         console.log(`outbox           ${Math.round(status.diskBytes / 1024)} KiB`);
         for (const item of status.ratings)

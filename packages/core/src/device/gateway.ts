@@ -95,13 +95,37 @@ export const Heartbeat = z.object({
         .nullable(),
     })
     .optional(),
+  /** Whether the gateway trusts its wall clock (it stamps no reading while untrusted), what confirmed it, the cloud's offset, since when untrusted. */
+  clock: z
+    .object({
+      state: z.enum(["trusted", "untrusted"]),
+      source: z.enum(["ntp", "cloud", "continuity"]).nullable(),
+      offsetSeconds: z.number().nullable(),
+      untrustedSince: z.string().datetime().nullable(),
+      reason: z.string().max(500).optional(),
+    })
+    .optional(),
+  /** Whether the outbox's filesystem takes writes; while full the gateway holds readings in memory (bounded) and keeps its counters. */
+  disk: z
+    .object({
+      state: z.enum(["ok", "full"]),
+      freeBytes: z.number().int().min(0).nullable(),
+      since: z.string().datetime().nullable(),
+      pendingReadings: z.number().int().min(0).optional(),
+      error: z.string().max(500).nullable().optional(),
+    })
+    .optional(),
 });
 export type Heartbeat = Omit<z.infer<typeof Heartbeat>, "deviceId">;
 
-export const heartbeat = fn(Heartbeat, async ({ deviceId, ...figures }): Promise<{ ok: true }> => {
+/**
+ * Stores a gateway's heartbeat figures (clock and disk state included). Answers the API's time
+ * (`serverTime`, ms resolution): a gateway whose clock is not trusted yet compares it with its own.
+ */
+export const heartbeat = fn(Heartbeat, async ({ deviceId, ...figures }): Promise<{ ok: true; serverTime: string }> => {
   const now = new Date();
   await Database.use().update(deviceTable).set({ heartbeat: figures, heartbeatAt: now, lastSeenAt: now }).where(eq(deviceTable.id, deviceId));
-  return { ok: true };
+  return { ok: true, serverTime: new Date().toISOString() };
 });
 
 /** What `GET /v1/devices/self/config` answers: the gateway's meters as the cloud has them, and the version of that list. */

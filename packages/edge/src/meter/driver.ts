@@ -11,6 +11,7 @@ import { type Rating, rating } from "../rating";
 import { type Bus, BusError, Buses } from "./bus";
 import { mapOf } from "./maps";
 import { decode, type RegisterMap, type Role, wordsOf } from "./registers";
+import { simCounterDriver } from "./sim-counter";
 import { read as simulate } from "./simulator";
 
 export type CounterDriver = {
@@ -41,11 +42,12 @@ export class MeterReadError extends Error {
 }
 
 /**
- * The driver of a configured meter: the simulator, or a counter meter read through `buses` with its
+ * The driver of a configured meter: the simulator (intervals, or with `counter` a counter meter whose
+ * registers follow `sim.truth()` from `sim.originMs`), or a counter meter read through `buses` with its
  * model's map (maps.ts). Throws MapFileError for a model with no map file.
  */
-export function create(meter: Meter, buses: Buses = new Buses()): Driver {
-  if (meter.driver === "sim") return simDriver(meter);
+export function create(meter: Meter, buses: Buses = new Buses(), sim: { truth(): number; originMs: number } = { truth: Date.now, originMs: 0 }): Driver {
+  if (meter.driver === "sim") return meter.counter ? simCounterDriver(meter, sim.truth, sim.originMs) : simDriver(meter);
   return modbusDriver(meter, mapOf(meter.driver), buses.for(meter));
 }
 
