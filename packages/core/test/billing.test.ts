@@ -397,6 +397,10 @@ describe("monthly bill, CFE GDMTH", () => {
     expect(Bill.BillingPeriod.cycle("2026-03", 28)).toEqual({ start: "2026-02-28", end: "2026-03-28" });
     expect(Bill.BillingPeriod.cycle("2026-01", 5)).toEqual({ start: "2025-12-05", end: "2026-01-05" });
     expect(Bill.BillingPeriod.cycle("2026-03", null)).toEqual({ start: "2026-03-01", end: "2026-04-01" });
+    // Read on the 1st: the calendar month, labelled (and priced) by the month it covers, not the one after.
+    expect(Bill.BillingPeriod.cycle("2026-04", 1)).toEqual({ start: "2026-04-01", end: "2026-05-01" });
+    expect(Bill.BillingPeriod.labelOf("2026-04-01", 1)).toBe("2026-04");
+    expect(Bill.BillingPeriod.priceMonth(Bill.BillingPeriod.cycle("2026-04", 1))).toBe("2026-04");
     expect(() => Bill.BillingPeriod.cycle("2026-03", 31)).toThrow("1–28");
     expect(Bill.BillingPeriod.priceMonth({ start: "2026-02-28", end: "2026-04-01" })).toBe("2026-03");
   });

@@ -67,7 +67,10 @@ type Saved = { etag: string | null; config: CloudConfig; appliedAt: string };
  * Problems name the cloud's meters by their index in its list (`meters.3.bus`) and id. Never throws for bad
  * input: a map file that cannot be read is a problem at `meters`.
  */
-export function merge(local: Config, cloud: CloudConfig): { config: Config; problems?: undefined } | { config?: undefined; problems: Problem[] } {
+export function merge(
+  local: Config,
+  cloud: CloudConfig,
+): { config: Config; problems?: undefined; pending: string[] } | { config?: undefined; problems: Problem[]; pending?: undefined } {
   if (cloud.deviceId !== local.deviceId)
     return { problems: [{ path: "deviceId", message: `the cloud's config is for ${cloud.deviceId}, this gateway is ${local.deviceId}` }] };
   const byId = new Map(local.meters.map((meter) => [meter.id, meter]));
@@ -78,12 +81,13 @@ export function merge(local: Config, cloud: CloudConfig): { config: Config; prob
     const place = meter.bus !== undefined ? { host: undefined, port: undefined } : meter.host !== undefined ? { bus: undefined } : {};
     return { ...fromFile, ...place, ...fromCloud };
   });
-  // A meter with no model anywhere is named here, and left out of the check so the other meters' problems show too.
+  // A meter with no model anywhere (added in the console before anyone said how it is read) is pending: left out
+  // and named, so it never blocks the meters that are ready; it is read once the cloud or the file gives its model.
   const problems: Problem[] = [];
   const checked: number[] = [];
+  const pending: string[] = [];
   meters.forEach((meter, index) => {
-    if (meter.driver === undefined)
-      problems.push({ path: `meters.${index}.driver`, message: `${meter.id}: no driver (meter model) in the cloud or in the local file` });
+    if (meter.driver === undefined) pending.push(String(meter.id));
     else checked.push(index);
   });
   let parsed: ReturnType<typeof Config.safeParse>;
@@ -93,7 +97,7 @@ export function merge(local: Config, cloud: CloudConfig): { config: Config; prob
     if (error instanceof MapFileError) return { problems: [{ path: "meters", message: error.message }] };
     throw error;
   }
-  if (parsed.success && problems.length === 0) return { config: { ...parsed.data, dataDir: local.dataDir } };
+  if (parsed.success && problems.length === 0) return { config: { ...parsed.data, dataDir: local.dataDir }, pending };
   for (const issue of parsed.error?.issues ?? []) {
     const [head, position, ...tail] = issue.path;
     // Paths name the meter by its place in the cloud's list.
@@ -229,7 +233,8 @@ export class CloudConfigSync {
     this.next = merged.config;
     this.current = merged.config;
     this.state = { ...this.state, source: "cloud", version: cloud.data.version, appliedAt: now, refused: null };
-    log(`edge: cloud config version ${cloud.data.version} accepted: ${merged.config.meters.length} meter(s); applied before the next read cycle`);
+    const waiting = merged.pending.length > 0 ? `; not read until their model (driver) is set: ${merged.pending.join(", ")}` : "";
+    log(`edge: cloud config version ${cloud.data.version} accepted: ${merged.config.meters.length} meter(s); applied before the next read cycle${waiting}`);
     this.publish();
   }
 

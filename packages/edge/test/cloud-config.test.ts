@@ -66,7 +66,7 @@ describe("merging the cloud's meters with the local file", () => {
     expect(merged.config?.meters).toEqual([{ id: meter(1), driver: "sdm630", host: "10.0.0.21", port: 502, unitId: 1, ctSecondaryA: 1 }]);
   });
 
-  it("refuses a config whose meter names a bus the gateway lacks, a model it has no map for, or no model at all, each by path and meter", () => {
+  it("refuses a config whose meter names a bus the gateway lacks or a model it has no map for, each by path and meter", () => {
     // Act
     const merged = merge(local, {
       deviceId,
@@ -80,9 +80,22 @@ describe("merging the cloud's meters with the local file", () => {
       expect.arrayContaining([
         { path: "meters.0.bus", message: expect.stringMatching(new RegExp(`^${meter(1)}: no bus "line9" in buses \\(line1\\)`)) },
         { path: "meters.1.driver", message: expect.stringContaining(`${meter(3)}: no meter map "abb-b99"`) },
-        { path: "meters.2.driver", message: `${meter(4)}: no driver (meter model) in the cloud or in the local file` },
       ]),
     );
+  });
+
+  it("leaves a meter with no model anywhere pending (added in the console, not wired yet) and runs the others", () => {
+    // Act: meter(4) has no driver in the cloud and is not in the file.
+    const merged = merge(local, {
+      deviceId,
+      version: "v5",
+      meters: [{ id: meter(1), driver: "sdm630", host: "10.0.0.21", port: 502, unitId: 1 }, { id: meter(4) }],
+    });
+
+    // Assess
+    expect(merged.problems).toBeUndefined();
+    expect(merged.config?.meters.map((entry) => entry.id)).toEqual([meter(1)]);
+    expect(merged.pending).toEqual([meter(4)]);
   });
 
   it("refuses a config for another device and an empty meter list", () => {

@@ -87,6 +87,38 @@ describe.each(Testing.lanes())("device config API on %s", (lane) => {
     expect(body.errors.map((error) => error.path).sort()).toEqual(["host", "unitId"]);
   });
 
+  it("a meter's connection is changed later through PATCH and reaches the gateway; a multiplier off ct × vt is refused", async () => {
+    // Prepare: meter 1 was registered without saying how it is read.
+    const before = (await (await call(deviceToken, "/v1/devices/self/config")).json()) as Config;
+
+    // Act
+    const wired = await call(p.apiToken, `/v1/factories/${ids.factory}/meters/${ids.meters[1]}`, {
+      method: "PATCH",
+      body: { driver: "em24", bus: "line1", unitId: 7, ct: 20 },
+    });
+    const off = await call(p.apiToken, `/v1/factories/${ids.factory}/meters/${ids.meters[1]}`, { method: "PATCH", body: { multiplier: 5 } });
+    const after = (await (await call(deviceToken, "/v1/devices/self/config")).json()) as Config;
+
+    // Assess: the multiplier must stay ct × vt = 20 × 1 once ct is stored.
+    expect(wired.status).toBe(200);
+    expect(off.status).toBe(400);
+    expect(((await off.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(["multiplier"]);
+    expect(after.version).not.toBe(before.version);
+    expect(after.meters.find((item) => item.id === ids.meters[1])).toMatchObject({ driver: "em24", bus: "line1", unitId: 7, ct: 20 });
+  });
+
+  it("never hands a gateway the simulator: a cloud meter with driver sim is refused at driver", async () => {
+    // Act
+    const response = await call(p.apiToken, `/v1/factories/${ids.factory}/meters`, {
+      method: "POST",
+      body: { deviceId: ids.device, name: "Fake", line: "L", driver: "sim" },
+    });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain("driver");
+  });
+
   it("a revoked or unknown device token gets 401, not a config", async () => {
     const response = await call("wfd_nobody", "/v1/devices/self/config");
     expect(response.status).toBe(401);

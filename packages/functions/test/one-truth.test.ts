@@ -287,6 +287,16 @@ describe.each(Testing.lanes())("one statement for overview, KPIs and close on %s
     expect([closedMarch.readings, closedMarch.total, closedFebruary.readings, closedFebruary.total]).toEqual([1, "21.53", 1, "21.53"]);
   });
 
+  it("the period after an imported bill starts on that bill's reading date: no day billed twice or never", async () => {
+    // Act: April on the 28th cycle would be 28 Mar – 28 Apr, but March's utility bill was read up to 31 Mar.
+    const april = await kpisAt("2026-04-02T06:00:00Z", plants.cycle.factory, "month=2026-04");
+    vi.useRealTimers();
+
+    // Assess: CFE bills from one reading to the next, so April starts on 31 Mar (where March's bill ended) and ends on
+    // the cycle day; 28–30 Mar stay in March alone.
+    expect(april.body.period).toEqual({ label: "2026-04", start: "2026-03-31", end: "2026-04-28", source: "cycle-day" });
+  });
+
   it("a factory with no tariff in force is not priced: priced false and every cost null, never 0.00", async () => {
     // Act
     const overview = await overviewAt("2026-03-03T19:00:00Z", plants.bare.factory);

@@ -15,8 +15,9 @@ import { processState } from "../util/global";
 
 export * as Database from "./index";
 
-export type Db = PgDatabase<PgQueryResultHKT>;
-export type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type { Db, Transaction } from "./types";
+
+import type { Db } from "./types";
 
 export type Handle = {
   db: Db;

@@ -270,8 +270,9 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
     const known = Location.division(given);
     // Keyed lower case in CFE's own spelling whatever the file's case, accents or dashes ("Bajio", "golfo-centro"), as factories store it.
     const division = Location.divisionKey(given);
-    if (!known && !/^[\p{L}0-9][\p{L}0-9 _-]*$/u.test(division))
-      fail(line, "division", division ? `division ${JSON.stringify(division)} is not a CFE division name` : "division is empty");
+    // A division CFE does not have would load prices no factory is ever billed with (a typo such as "Noroest").
+    if (!known)
+      fail(line, "division", division ? `division ${JSON.stringify(given)} is not a CFE division (${Location.divisions.join(", ")})` : "division is empty");
     const rawTariff = (cell(cells, "tariff") || "cfe-gdmth").toLowerCase();
     const tariff =
       rawTariff === "gdmth" || rawTariff === "cfe-gdmth" ? "cfe-gdmth" : rawTariff === "gdmto" || rawTariff === "cfe-gdmto" ? "cfe-gdmto" : undefined;

@@ -54,7 +54,9 @@ export async function checkPlace(input: { id?: string; factoryId: string; role: 
 export const Connection = z.object({
   driver: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "driver is a meter model (sim, sdm630, em24, …): lower-case letters, digits, . _ -")
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "driver is a meter model (sdm630, em24, pm5xxx, …): lower-case letters, digits, . _ -")
+    // The simulator makes energy up: a gateway's own file may use it for tests, the cloud never hands it to a gateway.
+    .refine((driver) => driver !== "sim", "sim is the gateway's test simulator; the cloud lists real meter models (sdm630, em24, …)")
     .optional(),
   bus: z
     .string()
@@ -182,6 +184,15 @@ export const update = fn(
     multiplier: z.number({ error: "multiplier is a number" }).positive("multiplier must be positive").optional(),
     role: Role.optional(),
     parentId: z.string().min(1).nullable().optional(),
+    /** How its gateway reads it (null clears a field); checked as a whole with what is stored (connectionProblems). */
+    driver: Connection.shape.driver.unwrap().nullable().optional(),
+    bus: Connection.shape.bus.unwrap().nullable().optional(),
+    unitId: Connection.shape.unitId.unwrap().nullable().optional(),
+    host: Connection.shape.host.unwrap().nullable().optional(),
+    port: Connection.shape.port.unwrap().nullable().optional(),
+    ct: Connection.shape.ct.unwrap().nullable().optional(),
+    vt: Connection.shape.vt.unwrap().nullable().optional(),
+    maxKw: Connection.shape.maxKw.unwrap().nullable().optional(),
   }),
   async (input): Promise<Info> => {
     const db = Database.use();
@@ -197,8 +208,19 @@ export const update = fn(
       parentId: input.parentId === undefined ? meter.parentId : input.parentId,
     };
     await checkPlace({ id: meter.id, factoryId: meter.factoryId, role: next.role, parentId: next.parentId });
-    await db.update(meterTable).set(next).where(where);
-    return toInfo({ ...meter, ...next });
+    // The connection after the patch: a field given replaces the stored one, null clears it.
+    const keys = ["driver", "bus", "unitId", "host", "port", "ct", "vt", "maxKw"] as const;
+    const connection = Object.fromEntries(keys.map((key) => [key, input[key] === undefined ? meter[key] : input[key]])) as Pick<
+      typeof meter,
+      (typeof keys)[number]
+    >;
+    const problems = connectionProblems({ ...connectionOf(connection), multiplier: Number(next.multiplier) });
+    if (problems.length > 0) throw new VisibleError("input", "meter.invalid_connection", "The meter's connection is not valid", problems);
+    await db
+      .update(meterTable)
+      .set({ ...next, ...connection })
+      .where(where);
+    return toInfo({ ...meter, ...next, ...connection });
   },
 );
 

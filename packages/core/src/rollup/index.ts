@@ -12,7 +12,7 @@
  * `rebuild` recomputes everything (the backfill run by `Database.migrate` when rollups are empty).
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Database } from "../database";
+import type { Db as Handle, Transaction } from "../database/types";
 import { Figures } from "../kpi/figures";
 import { processState } from "../util/global";
 
@@ -28,7 +28,7 @@ export const tableOf = { "15m": "rollup_15m", "1h": "rollup_1h", "1d": "rollup_1
 /** Which slots a write touched: one entry per slot (meter id, slot start). */
 export type Touched = readonly { meterId: string; intervalStart: Date }[];
 
-type Db = Database.Db | Database.Transaction;
+type Db = Handle | Transaction;
 
 /** Slots in rollup columns' terms; `r` is the reading alias. */
 const fromReadings = sql.raw(`

@@ -14,16 +14,9 @@ import { decode, type RegisterMap, type Role, wordsOf } from "./registers";
 import { simCounterDriver } from "./sim-counter";
 import { read as simulate } from "./simulator";
 
-export type CounterDriver = {
-  kind: "counter";
-  spec: CounterSpec;
-  /** The spike limit in `spec.maxKw` and where it came from (shown by `wattflow edge status`). */
-  rating: Rating;
-  /** Reads that confirm a reset or a meter swap (counter.ts). */
-  confirmReads: number;
-  read(): Promise<Omit<Snapshot, "at">>;
-  close(): Promise<void>;
-};
+export type { CounterDriver } from "./counter-driver";
+
+import type { CounterDriver } from "./counter-driver";
 
 export type IntervalDriver = {
   kind: "interval";

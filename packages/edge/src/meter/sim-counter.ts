@@ -7,7 +7,7 @@
  */
 import { intervalSeconds } from "@wattflow/core/config";
 import type { Meter } from "../config";
-import type { CounterDriver } from "./driver";
+import type { CounterDriver } from "./counter-driver";
 import { read as simulate } from "./simulator";
 
 const step = intervalSeconds * 1000;
