@@ -13,6 +13,8 @@ import { Stream } from "@wattflow/core/stream";
 import { LocalStream } from "@wattflow/core/stream/local";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
+import { TimeSeries } from "@wattflow/core/timeseries";
+import { PostgresTimeSeries } from "@wattflow/core/timeseries/postgres";
 import { hashToken } from "@wattflow/core/util/hash";
 import { kinesisEvent } from "@wattflow/local/stream/event";
 import { DurableLog } from "@wattflow/local/stream/log";
@@ -80,6 +82,9 @@ export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline>
   const lake = new LocalLake(join(dir.path, "lake"));
   Stream.provide(new LocalStream(log));
   Lake.provide(lake);
+  // What the Lambda runtime wires on a stage without InfluxDB, for tests that call core directly (a test may provide its own).
+  const ownSeries = !TimeSeries.provided();
+  if (ownSeries) TimeSeries.provide(new PostgresTimeSeries());
   return {
     database,
     log,
@@ -89,6 +94,7 @@ export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline>
     async close() {
       Stream.provide(undefined);
       Lake.provide(undefined);
+      if (ownSeries) TimeSeries.provide(undefined);
       await log.close().catch(() => undefined);
       await lake.close();
       await database.close();

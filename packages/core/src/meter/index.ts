@@ -214,6 +214,9 @@ export const update = fn(
       typeof meter,
       (typeof keys)[number]
     >;
+    // A new ct or vt without a multiplier brings its ratio, as a meter created with them gets it.
+    if (input.multiplier === undefined && (input.ct !== undefined || input.vt !== undefined))
+      next.multiplier = String((connection.ct ?? 1) * (connection.vt ?? 1));
     const problems = connectionProblems({ ...connectionOf(connection), multiplier: Number(next.multiplier) });
     if (problems.length > 0) throw new VisibleError("input", "meter.invalid_connection", "The meter's connection is not valid", problems);
     await db
