@@ -78,14 +78,14 @@ export function App() {
       </header>
       <DemoLabel demo={me.organization?.demo} />
       <main>
-        {section === "" && <OverviewPage canHandle={admin} />}
+        {section === "" && <OverviewPage canHandle={me.user.role !== "viewer"} />}
         {section === "factories" && id && <FactoryPage id={id} range={route.query.get("range")} />}
         {section === "devices" && <Devices admin={admin} />}
         {section === "tariffs" && <Tariffs factoryId={id} admin={admin} />}
         {section === "bills" && <Bills factoryId={id} />}
         {section === "imports" && <Imports />}
         {section === "setup" && <Setup admin={admin} />}
-        {section === "alerts" && <AlertsPage canHandle={admin} />}
+        {section === "alerts" && <AlertsPage canHandle={me.user.role !== "viewer"} />}
       </main>
     </div>
   );

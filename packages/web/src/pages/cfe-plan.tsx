@@ -7,6 +7,7 @@ import { type FormEvent, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, type Factories, type Locations, ok } from "../api";
 import { FieldError, type FieldErrors, FormError, fieldErrors } from "../fields";
+import { date } from "../format";
 import { useLoad } from "../hooks";
 import { divisionsFor } from "./setup-lists";
 
@@ -31,14 +32,15 @@ function monthOf(tariff: Tariff, row: Record<string, string>) {
 }
 const pathOf = (index: number, column: string) => `prices.months.${index}.${periods.has(column) ? `energy.${column}` : column}`;
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today's date on the factory's clock (a plan in force "from today" means the factory's today, not UTC's). */
+const today = (timeZone: string) => new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 
 export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(message: string): void }) {
   const { t } = useTranslation("tariffs");
   const locations = useLoad(() => ok(api.v1.locations.$get()), []);
   const [tariff, setTariff] = useState<Tariff>(factory.tariffCode.startsWith("cfe-") ? (factory.tariffCode as Tariff) : "cfe-gdmth");
   const [source, setSource] = useState<"published" | "entered">("published");
-  const [rows, setRows] = useState<Record<string, string>[]>([{ month: today().slice(0, 7) }]);
+  const [rows, setRows] = useState<Record<string, string>[]>([{ month: today(factory.timeZone).slice(0, 7) }]);
   const [errors, setErrors] = useState<FieldErrors>();
   const divisionId = useId();
   const place = factory.state && factory.municipality ? `${factory.state}|${factory.municipality}` : "";
@@ -69,7 +71,7 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
       onSaved(
         t("plan.saved", {
           tariff: t(`plan.tariffs.${tariff}`),
-          date: saved.effectiveDate,
+          date: date(saved.effectiveDate),
           count: "prices" in saved.definition ? saved.definition.prices.length : 0,
         }),
       );
@@ -130,7 +132,7 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
           <FieldError errors={errors} path="supplyVoltage" />
         </label>
         <label>
-          {t("plan.effectiveFrom")} <input name="effectiveFrom" type="date" defaultValue={today()} />
+          {t("plan.effectiveFrom")} <input name="effectiveFrom" type="date" defaultValue={today(factory.timeZone)} />
           <FieldError errors={errors} path="effectiveFrom" />
         </label>
       </div>

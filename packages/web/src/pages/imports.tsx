@@ -156,7 +156,7 @@ export function Imports() {
         </form>
         {watching ? <Run arn={watching.arn} timeZone={zoneOf(watching.factoryId)} onFinished={runs.reload} /> : <p className="muted">{t("upload.hint")}</p>}
       </div>
-      <RunList reloadKey={runs.data} />
+      <RunList reloadKey={runs.data} timeZone={[...zones.values()][0]} />
       <div className="card">
         <h2>{t("recent")}</h2>
         <div className="table-scroll">

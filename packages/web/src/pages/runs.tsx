@@ -23,7 +23,7 @@ function Result({ run }: { run: Run }) {
   return <span className="small">{parts.join(" · ") || "—"}</span>;
 }
 
-export function RunList({ reloadKey }: { reloadKey?: unknown }) {
+export function RunList({ reloadKey, timeZone }: { reloadKey?: unknown; timeZone?: string }) {
   const { t } = useTranslation("imports");
   const runs = useLoad(() => ok(api.v1.runs.$get({ query: { limit: "50" } })), [reloadKey]);
   if (runs.error) return <p className="error">{runs.error.message}</p>;
@@ -57,7 +57,7 @@ export function RunList({ reloadKey }: { reloadKey?: unknown }) {
                   <td>
                     <span className={`pill ${pill(run.status)}`}>{t(`runs.statuses.${run.status}`, { defaultValue: run.status })}</span>
                   </td>
-                  <td>{when(run.startDate)}</td>
+                  <td>{when(run.startDate, timeZone)}</td>
                   <td className="num">{run.durationMs === null ? "—" : t("runs.seconds", { value: num(run.durationMs / 1000, 1) })}</td>
                   <td>
                     <Result run={run} />
