@@ -209,7 +209,7 @@ describe("the console's languages, formats and phone layout", () => {
       await ready(page).waitFor();
       seen[name] = (await page.locator("main").textContent()) ?? "";
     }
-    expect(seen.overview).toContain("Month to date");
+    expect(seen.overview).toContain("Billing period to date");
     expect(seen.factory).toContain("Cost by period");
     expect(seen.factory).toMatch(/Base|Intermediate|Peak/);
     // The demo gateway and the one added for the single-reading factory.
