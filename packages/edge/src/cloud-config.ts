@@ -73,6 +73,8 @@ export function merge(
 ): { config: Config; problems?: undefined; pending: string[] } | { config?: undefined; problems: Problem[]; pending?: undefined } {
   if (cloud.deviceId !== local.deviceId)
     return { problems: [{ path: "deviceId", message: `the cloud's config is for ${cloud.deviceId}, this gateway is ${local.deviceId}` }] };
+  // An empty list is the cloud not knowing this gateway's meters yet, never an order to stop reading them.
+  if (cloud.meters.length === 0) return { problems: [{ path: "meters", message: "meters must list at least one meter" }] };
   const byId = new Map(local.meters.map((meter) => [meter.id, meter]));
   const meters = cloud.meters.map((meter) => {
     const fromFile: Partial<Meter> = byId.get(meter.id) ?? {};

@@ -105,7 +105,8 @@ export const Config = z
     dataDir: z.string().min(1),
     /** Named Modbus buses: serial lines (`path`, `baudRate`, …) or TCP gateways (`host`, `port`). */
     buses: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "bus names are letters, digits, _ . -"), z.union([SerialBus, TcpBus])).optional(),
-    meters: z.array(Meter).min(1, "meters must list at least one meter"),
+    /** May be empty on a gateway whose meters come from the cloud (a new one, enrolled before any meter is wired). */
+    meters: z.array(Meter),
     clock: z
       .object({
         start: z.string().datetime({ offset: true }),
@@ -141,6 +142,8 @@ export const Config = z
       .optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.meters.length === 0 && config.cloudConfig?.enabled === false)
+      ctx.addIssue({ code: "custom", path: ["meters"], message: "meters must list at least one meter (or leave cloudConfig on so the cloud lists them)" });
     const known = models();
     const units = new Map<string, number>();
     config.meters.forEach((meter, index) => {

@@ -98,6 +98,20 @@ describe("merging the cloud's meters with the local file", () => {
     expect(merged.pending).toEqual([meter(4)]);
   });
 
+  it("lets a new gateway start with no meters in its file when the cloud lists them, and not when cloud config is off", () => {
+    // Prepare
+    const fresh = { ...local, meters: [] };
+
+    // Act
+    const cloudOn = Config.safeParse(fresh);
+    const cloudOff = Config.safeParse({ ...fresh, cloudConfig: { enabled: false } });
+
+    // Assess
+    expect(cloudOn.success).toBe(true);
+    expect(cloudOff.success).toBe(false);
+    expect(cloudOff.error?.issues.map((issue) => issue.path.join("."))).toEqual(["meters"]);
+  });
+
   it("refuses a config for another device and an empty meter list", () => {
     expect(merge(local, { deviceId: "dev_01m8gprxke1yxb4ma1nchzqhd9", version: "x", meters: [{ id: meter(0) }] }).problems?.[0]?.path).toBe("deviceId");
     expect(merge(local, { deviceId, version: "x", meters: [] }).problems).toEqual([{ path: "meters", message: "meters must list at least one meter" }]);
