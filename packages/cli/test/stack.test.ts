@@ -53,7 +53,7 @@ describe("wattflow start: the local stack end to end", () => {
   const data = Testing.temporaryDir();
   let stack: RunningStack;
   beforeAll(async () => {
-    stack = await startStack(data.path);
+    stack = await startStack(data.path, ["--with-demo-history"]);
     console.log(`stack healthy ${stack.readyMs} ms after spawn`);
   });
   afterAll(async () => {
@@ -127,9 +127,7 @@ describe("wattflow start: the local stack end to end", () => {
       const year = stack.demo.year as NonNullable<Demo["year"]>;
       const bills = await eventually(async () => {
         // While the year loads the stack is busy: a kept-alive connection it closed is a reset, asked again.
-        const answer = await call<{ bills: Bill[] }>(`${stack.apiUrl}/v1/console/factories/${stack.demo.factoryId}/bills`, stack.demo.apiToken).catch(
-          () => undefined,
-        );
+        const answer = await call<{ bills: Bill[] }>(`${stack.apiUrl}/v1/factories/${stack.demo.factoryId}/bills`, stack.demo.apiToken).catch(() => undefined);
         if (!answer) return pause();
         const { body } = answer;
         const closed = body.bills.filter((bill) => bill.source === "wattflow" && bill.status === "closed" && bill.month >= year.from.slice(0, 7));
@@ -304,7 +302,7 @@ describe("wattflow start: the local stack end to end", () => {
     await stack.stop();
 
     // Act
-    stack = await startStack(data.path, ["--no-demo-traffic"]);
+    stack = await startStack(data.path, ["--no-demo-traffic", "--with-demo-history"]);
     await new Promise((resolve) => setTimeout(resolve, 3000));
 
     // Assess: the same readings (the live gateway is off now), and no second load.

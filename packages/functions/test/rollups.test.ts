@@ -119,7 +119,7 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
     }
     // The console's day in hours: demand of the 18:00 window 12.75 × 4 = 51 kW; meter 0's PF from
     // 6.75 kWh and 2.7 kVArh = 6.75 / √(6.75² + 2.7²) = 0.9285, its kW max 41.
-    const { rollups: series, readings: seriesOnReadings } = await both(`/v1/console/factories/${ids.factory}?${day}&bucket=1h`, p.apiToken);
+    const { rollups: series, readings: seriesOnReadings } = await both(`/v1/factories/${ids.factory}/series?${day}&bucket=1h`, p.apiToken);
     expect(series.demand).toMatchObject({ t: [Date.parse("2025-06-02T18:00:00Z") / 1000], kw: [51], peak: { kw: 51 } });
     expect((series.meters as Json[])[0]).toMatchObject({ id: ids.meters[0], kwh: 6.75, cost: "14.54", maxKw: 41, powerFactor: 0.9285 });
     expect(series.totals).toMatchObject({ kwh: 12.75, cost: "27.46", readings: 6, estimatedKwh: 3.5 });
@@ -209,7 +209,7 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
           ] as const) {
             const usage = await both(`/v1/factories/${ids.factory}/usage?${range}&bucket=${bucket}`, p.apiToken);
             expectSame(usage.rollups, usage.readings);
-            const series = await both(`/v1/console/factories/${ids.factory}?${range}&bucket=${bucket}`, p.apiToken);
+            const series = await both(`/v1/factories/${ids.factory}/series?${range}&bucket=${bucket}`, p.apiToken);
             expectSame(series.rollups, series.readings);
           }
           await expectRollupsAsRebuilt(p);

@@ -64,8 +64,8 @@ export async function benchUsage(options: { meters: number; months: number; runs
     queries.push(
       { name: "month usage, days", path: `/v1/factories/${ids.factory}/usage?${month}&bucket=1d` },
       { name: "month usage, hours", path: `/v1/factories/${ids.factory}/usage?${month}&bucket=1h` },
-      { name: "month console series, hours", path: `/v1/console/factories/${ids.factory}?${month}&bucket=1h` },
-      { name: "month console series, 15 minutes", path: `/v1/console/factories/${ids.factory}?${month}&bucket=15m` },
+      { name: "month console series, hours", path: `/v1/factories/${ids.factory}/series?${month}&bucket=1h` },
+      { name: "month console series, 15 minutes", path: `/v1/factories/${ids.factory}/series?${month}&bucket=15m` },
     );
     if (options.months >= 12) queries.push({ name: "year usage, days", path: `/v1/factories/${ids.factory}/usage?${range(from, to)}&bucket=1d` });
     const results = [];
@@ -87,7 +87,7 @@ export async function benchUsage(options: { meters: number; months: number; runs
       results.push(row);
     }
     // The console's month at 5-minute grain reads the readings either way: printed for scale.
-    const fiveMinutes = await time(`/v1/console/factories/${ids.factory}?${month}&bucket=5m`, token, options.runs, false);
+    const fiveMinutes = await time(`/v1/factories/${ids.factory}/series?${month}&bucket=5m`, token, options.runs, false);
     options.log(`bench: month console series, 5 minutes (readings either way): ${fiveMinutes.seconds} s`);
     return { meters: options.meters, months: options.months, ...loaded, queries: results, monthSeries5mSeconds: fiveMinutes.seconds };
   } finally {
