@@ -123,11 +123,22 @@ describe("row checks", () => {
     ]);
   });
 
+  it("refuses a division CFE does not have (a typo would load prices no factory is billed with), naming the line", () => {
+    const result = check(
+      "prices",
+      parseCsv("month,division,tariff,fixed,distribution,capacity,base,intermedia,punta\n2026-06,Noroest,GDMTH,1,2,3,1.1,2.2,3.3\n"),
+      { now },
+    );
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.map((error) => [error.line, error.column])).toEqual([[2, "division"]]);
+    expect(!result.ok && result.errors[0]?.message).toContain('"Noroest" is not a CFE division');
+  });
+
   it("asks GDMTH price tables for the three energy prices and GDMTO for one", () => {
     const result = check(
       "prices",
       parseCsv(
-        "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-06,Noreste,GDMTH,1,2,3,1.1,2.2,,\n2026-06,Noreste,GDMTO,1,2,3,,,,\n",
+        "month,division,tariff,fixed,distribution,capacity,base,intermedia,punta,energy\n2026-06,Golfo Norte,GDMTH,1,2,3,1.1,2.2,,\n2026-06,Golfo Norte,GDMTO,1,2,3,,,,\n",
       ),
       { now },
     );
