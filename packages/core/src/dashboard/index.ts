@@ -7,6 +7,7 @@
  */
 import Decimal from "decimal.js";
 import { sql } from "drizzle-orm";
+import { powerFactorThreshold } from "../billing";
 import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
 import { Factory } from "../factory";
@@ -57,6 +58,8 @@ export type FactorySummary = {
     energyCost: string | null;
     projectedEnergyCost: string | null;
     powerFactor: number | null;
+    /** Below it CFE surcharges this period's bill (0.90, or 0.95 for high voltage or ≥ 1 MW contracted from 2024): Bill.powerFactorThreshold. */
+    powerFactorThreshold: number;
   };
   demand: { windowStart: string | null; kw: number | null; contractedKw: number | null };
   lastReadingEnd: string | null;
@@ -75,6 +78,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
     time_zone: string;
     currency: string;
     contracted: number | null;
+    supply_voltage: "medium" | "high" | null;
     meters: number;
     last_end: string | Date | null;
     window_start: string | Date | null;
@@ -82,9 +86,9 @@ export async function overview(organizationId: string, now = new Date()): Promis
   }>(
     await Database.use().execute(sql`
       with f as (
-        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted
+        select id, name, time_zone, currency, contracted_demand_kw::float8 as contracted, supply_voltage
         from factory where organization_id = ${organizationId})
-      select f.id, f.name, f.time_zone, f.currency, f.contracted,
+      select f.id, f.name, f.time_zone, f.currency, f.contracted, f.supply_voltage,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
         m.last_end, w.window_start, w.window_kw
       from f
@@ -130,6 +134,8 @@ export async function overview(organizationId: string, now = new Date()): Promis
         energyCost: statement.energyCost.toDate,
         projectedEnergyCost: statement.energyCost.projection,
         powerFactor: statement.powerFactor,
+        powerFactorThreshold:
+          powerFactorThreshold(BillingPeriod.priceMonth(statement.period), { contractedDemandKw: row.contracted, supplyVoltage: row.supply_voltage }) / 100,
       },
       demand: { windowStart: instant(row.window_start), kw: row.window_kw === null ? null : round(row.window_kw, 2), contractedKw: row.contracted },
       lastReadingEnd: lastEnd === null ? null : new Date(lastEnd).toISOString(),

@@ -79,7 +79,9 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
                 </div>
                 <div>
                   <dt>{t("powerFactor")}</dt>
-                  <dd className={factory.month.powerFactor !== null && factory.month.powerFactor < 0.9 ? "bad" : ""}>{percent(factory.month.powerFactor)}</dd>
+                  <dd className={factory.month.powerFactor !== null && factory.month.powerFactor < factory.month.powerFactorThreshold ? "bad" : ""}>
+                    {percent(factory.month.powerFactor)}
+                  </dd>
                 </div>
               </dl>
               <div className="demand">
