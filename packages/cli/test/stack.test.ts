@@ -13,32 +13,6 @@ function demoCost(kwh: number, start: string): number {
   return Number(Cost.price({ kwh, start: new Date(start) }, version, { timeZone: demoTimeZone }).cost);
 }
 
-type Bill = {
-  month: string;
-  source: string;
-  status: string;
-  total: string;
-  lines: { code: string; quantity: string; unit: string; utilityAmount: string | null }[];
-};
-type Kpis = { loadFactor: number; powerFactor: number; puntaShare: number | null; demand: { contractedKw: number; ofContracted: number } };
-type EdgeStatus = { backlog: number; lastSuccess: { kinesis: string | null; http: string | null }; rejected: number; newestCommittedEnd: string | null };
-
-/** How long the tests wait for the demo year: ~1–2 minutes on a quiet 2-core machine, far more on a loaded one. */
-const yearWaitMs = 25 * 60_000;
-
-/** Between probes of the year: its queries are heavy, so ask every 2 s. */
-const pause = () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000));
-
-/** The closed months of the demo year: from its first month up to the one before its end, local. */
-function pastMonths(year: NonNullable<Demo["year"]>): string[] {
-  const months: string[] = [];
-  const last = new Date(Date.parse(year.to) - 7 * 3_600_000).toISOString().slice(0, 7);
-  for (let month = new Date(Date.parse(year.from) - 7 * 3_600_000).toISOString().slice(0, 7); month < last; month = nextMonth(month)) months.push(month);
-  return months;
-}
-const nextMonth = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 7);
-const previousMonth = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1)).toISOString().slice(0, 7);
-
 type Usage = { buckets: { start: string; kwh: number; cost: number; readings: number }[]; totals: { kwh: number; cost: number; readings: number } };
 type Ingest = { accepted: number; duplicates: number; rejected: { index: number; errors: { path: string; message: string }[] }[] };
 
@@ -53,7 +27,7 @@ describe("wattflow start: the local stack end to end", () => {
   const data = Testing.temporaryDir();
   let stack: RunningStack;
   beforeAll(async () => {
-    stack = await startStack(data.path, ["--with-demo-history"]);
+    stack = await startStack(data.path);
     console.log(`stack healthy ${stack.readyMs} ms after spawn`);
   });
   afterAll(async () => {
@@ -87,95 +61,6 @@ describe("wattflow start: the local stack end to end", () => {
     });
     expect(stack.demo.meterIds.length).toBe(stack.demo.lines.length);
   });
-
-  it("labels the demo organization: the session says demo, so the console shows 'Demo data, demo prices'", async () => {
-    const response = await fetch(`${stack.apiUrl}/v1/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(stack.demo.user),
-    });
-    const body = (await response.json()) as { organization: { id: string; demo: boolean } };
-    expect([response.status, body.organization]).toEqual([200, { id: stack.demo.organizationId, name: "Demo Manufacturing", demo: true }]);
-  });
-
-  it(
-    "loads the demo year in the background: usage answers for 13 months of history",
-    async () => {
-      const year = stack.demo.year as NonNullable<Demo["year"]>;
-      const began = Date.now();
-      // Local months (America/Hermosillo, UTC−7 all year) with energy in daily buckets over the year.
-      const months = await eventually(async () => {
-        const answer = await usage(stack.demo, year.from.slice(0, 10), new Date(Date.parse(year.to) + 86_400_000).toISOString().slice(0, 10)).catch(
-          () => undefined,
-        );
-        if (!answer) return pause();
-        const { body } = answer;
-        const withEnergy = new Set(
-          body.buckets.filter((bucket) => bucket.kwh > 0).map((bucket) => new Date(Date.parse(bucket.start) - 7 * 3_600_000).toISOString().slice(0, 7)),
-        );
-        return withEnergy.size >= 13 ? withEnergy : pause();
-      }, yearWaitMs);
-      console.log(`demo year visible (13 months of usage) ${Date.now() - began} ms after the stack answered /health`);
-      expect(months.size).toBe(13);
-    },
-    yearWaitMs + 60_000,
-  );
-
-  it(
-    "closes every past month of the demo year with its kWh, and the months look like a plant's",
-    async () => {
-      const year = stack.demo.year as NonNullable<Demo["year"]>;
-      const bills = await eventually(async () => {
-        // While the year loads the stack is busy: a kept-alive connection it closed is a reset, asked again.
-        const answer = await call<{ bills: Bill[] }>(`${stack.apiUrl}/v1/factories/${stack.demo.factoryId}/bills`, stack.demo.apiToken).catch(() => undefined);
-        if (!answer) return pause();
-        const { body } = answer;
-        const closed = body.bills.filter((bill) => bill.source === "wattflow" && bill.status === "closed" && bill.month >= year.from.slice(0, 7));
-        // Twelve closed months and the utility's bill imported against one of them.
-        return closed.length >= 12 && body.bills.some((bill) => bill.source === "utility") ? body.bills : pause();
-      }, yearWaitMs);
-      const closed = bills.filter((bill) => bill.source === "wattflow" && bill.month >= year.from.slice(0, 7));
-      expect(closed.map((bill) => bill.month)).toEqual(pastMonths(year));
-      for (const bill of closed) {
-        const kwh = bill.lines.filter((line) => line.unit === "kWh").reduce((sum, line) => sum + Number(line.quantity), 0);
-        // ~1.1 MW average × 720 h ≈ 0.5–0.8 GWh a month.
-        expect(kwh, bill.month).toBeGreaterThan(400_000);
-        expect(kwh, bill.month).toBeLessThan(900_000);
-        expect(Number(bill.total), bill.month).toBeGreaterThan(0);
-      }
-      // The utility's bill is reconciled against ours line by line.
-      const reconciled = closed.find((bill) => bill.lines.some((line) => line.utilityAmount !== null));
-      expect(reconciled).toBeDefined();
-    },
-    yearWaitMs + 60_000,
-  );
-
-  it(
-    "shows the demo year's events in the KPIs: load factors of a three-shift plant, the PF dip, the peak near contracted",
-    async () => {
-      const year = stack.demo.year as NonNullable<Demo["year"]>;
-      const kpis = (month: string) => call<Kpis>(`${stack.apiUrl}/v1/factories/${stack.demo.factoryId}/kpis?month=${month}`, stack.demo.apiToken);
-      for (const month of pastMonths(year)) {
-        const { body } = await kpis(month);
-        // Three shifts six days a week with idle Sundays: average ÷ peak demand between 0.5 and 0.85.
-        expect(body.loadFactor, month).toBeGreaterThan(0.5);
-        expect(body.loadFactor, month).toBeLessThan(0.85);
-      }
-      const dip = (await kpis(year.events.powerFactorDipMonth)).body;
-      expect(dip.powerFactor).toBeLessThan(0.9);
-      const normal = (await kpis(pastMonths(year)[0] as string)).body;
-      expect(normal.powerFactor).toBeGreaterThan(0.95);
-      // The hottest afternoon: every line at once, 1,455 kW aimed at against 1,500 kW contracted.
-      const peak = (await kpis(year.events.peakStart.slice(0, 7))).body;
-      expect(peak.demand.contractedKw).toBe(1500);
-      expect(peak.demand.ofContracted).toBeGreaterThan(0.9);
-      expect(peak.demand.ofContracted).toBeLessThan(1);
-      const rush = (await kpis(year.events.heavyPuntaMonth)).body;
-      const before = (await kpis(previousMonth(year.events.heavyPuntaMonth))).body;
-      expect(rush.puntaShare).toBeGreaterThan((before.puntaShare as number) * 1.2);
-    },
-    5 * 60_000,
-  );
 
   it("shows a posted reading in the factory's usage with its cost, and stores it once when posted twice", async () => {
     const reading = { meterId: stack.demo.meterIds[0], start: `${day(0)}T12:00:00Z`, seconds: 300, kwh: 10 };
@@ -223,20 +108,16 @@ describe("wattflow start: the local stack end to end", () => {
     ]);
   });
 
-  it(
-    "runs the real edge agent as the demo gateway: its outbox shows in edge status and it uploads on the Kinesis route",
-    async () => {
-      // The agent reads at real 5-minute boundaries: its first upload comes within about 5 minutes of start.
-      const status = await eventually(async () => {
-        const result = wattflow(["edge", "status", "--data", stack.demo.edgeDataDir as string, "--json"]);
-        const parsed = result.status === 0 ? (JSON.parse(result.stdout) as EdgeStatus) : undefined;
-        return parsed?.lastSuccess.kinesis ? parsed : undefined;
-      }, 7 * 60_000);
-      expect(status.rejected).toBe(0);
-      expect(Date.parse(status.newestCommittedEnd as string)).toBeGreaterThan(Date.parse(stack.demo.year?.to as string));
-    },
-    8 * 60_000,
-  );
+  it("lets the demo gateway's simulated readings show costs within a minute of start", async () => {
+    const today = new Date();
+    const from = new Date(today.getTime() - 4 * 86_400_000).toISOString().slice(0, 10);
+    const to = new Date(today.getTime() + 86_400_000).toISOString().slice(0, 10);
+    const body = await eventually(async () => {
+      const { body } = await usage(stack.demo, from, to);
+      return body.totals.cost > 0 ? body : undefined;
+    }, 60_000);
+    expect(body.totals.kwh).toBeGreaterThan(0);
+  });
 
   it("refuses another organization's token and unknown factories", async () => {
     const unknown = await call<{ code: string }>(
@@ -293,30 +174,12 @@ describe("wattflow start: the local stack end to end", () => {
     expect(second.status).not.toBe(0);
     expect(second.stderr).toMatch(/in use by a running stack \(pid \d+\)/);
   });
-
-  it("neither reloads nor stores the demo year twice on a restart", async () => {
-    // Prepare: the year's readings as the first start left them.
-    const year = stack.demo.year as NonNullable<Demo["year"]>;
-    const range = [year.from.slice(0, 10), new Date(Date.parse(year.to) + 86_400_000).toISOString().slice(0, 10)] as const;
-    const before = (await usage(stack.demo, ...range)).body.totals;
-    await stack.stop();
-
-    // Act
-    stack = await startStack(data.path, ["--no-demo-traffic", "--with-demo-history"]);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-
-    // Assess: the same readings (the live gateway is off now), and no second load.
-    const after = (await usage(stack.demo, ...range)).body.totals;
-    expect(after.readings).toBe(before.readings);
-    expect(after.kwh).toBeCloseTo(before.kwh, 6);
-    expect(stack.output()).not.toContain("demo year: loading");
-  });
 });
 
 describe("a stack killed with SIGKILL", () => {
   it("loses nothing it acknowledged, and restarts on the same data", async () => {
     const data = Testing.temporaryDir();
-    let stack = await startStack(data.path, ["--no-demo-traffic", "--no-demo-history"]);
+    let stack = await startStack(data.path, ["--no-demo-traffic"]);
     const meterIds = stack.demo.meterIds;
     let acknowledged = 0;
     // Keep posting until the kill; count only what was answered 200.
@@ -340,7 +203,7 @@ describe("a stack killed with SIGKILL", () => {
     await poster;
     expect(acknowledged).toBeGreaterThan(0);
 
-    stack = await startStack(data.path, ["--no-demo-traffic", "--no-demo-history"]);
+    stack = await startStack(data.path, ["--no-demo-traffic"]);
     const stored = await eventually(async () => {
       const { body } = await usage(stack.demo, day(9), day(40));
       return body.totals.readings >= acknowledged ? body.totals.readings : undefined;
@@ -356,14 +219,14 @@ describe("a data folder made when the demo apiToken was an admin token", () => {
   it("keeps that token as adminToken and makes apiToken read-only on the next start", async () => {
     // Prepare: a demo.json as older versions wrote it: apiToken an admin token, no adminToken or platformToken.
     const data = Testing.temporaryDir();
-    const first = await startStack(data.path, ["--no-demo-traffic", "--no-demo-history"]);
+    const first = await startStack(data.path, ["--no-demo-traffic"]);
     await first.stop();
     const path = join(data.path, "demo.json");
     const { adminToken, platformToken: _platform, ...older } = JSON.parse(readFileSync(path, "utf8")) as Demo;
     writeFileSync(path, JSON.stringify({ ...older, apiToken: adminToken }));
 
     // Act
-    const stack = await startStack(data.path, ["--no-demo-traffic", "--no-demo-history"]);
+    const stack = await startStack(data.path, ["--no-demo-traffic"]);
     try {
       const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
       const create = (token: string) => call(`${stack.apiUrl}/v1/factories`, token, { method: "POST", body: factory });
@@ -391,7 +254,7 @@ describe.runIf(process.env.DATABASE_URL)("the local stack on a real Postgres (DA
     const url = new URL(server);
     url.pathname = `/${name}`;
     const data = Testing.temporaryDir();
-    const stack = await startStack(data.path, ["--no-demo-traffic", "--no-demo-history"], url.toString());
+    const stack = await startStack(data.path, ["--no-demo-traffic"], url.toString());
     try {
       const health = await call<{ components: { database: { detail: { kind: string } } } }>(`${stack.apiUrl}/v1/health`, stack.demo.operatorToken);
       expect(health.body.components.database.detail.kind).toBe("postgres");

@@ -26,11 +26,7 @@ export async function startStack(dataDir: string, args: string[] = [], databaseU
   const began = Date.now();
   const { DATABASE_URL: _none, ...inherited } = process.env;
   const env = databaseUrl ? { ...inherited, DATABASE_URL: databaseUrl } : inherited;
-  // A year of demo history loads in the background for minutes: only a test that asks for it (--with-demo-history) gets it.
-  const history = args.includes("--with-demo-history");
-  const given = args.filter((arg) => arg !== "--with-demo-history");
-  const flags = history || given.includes("--no-demo-history") ? given : [...given, "--no-demo-history"];
-  const child = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...flags], { env });
+  const child = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], { env });
   let output = "";
   child.stdout.on("data", (chunk) => {
     output += chunk;

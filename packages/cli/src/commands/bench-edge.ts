@@ -47,7 +47,7 @@ export async function benchEdge(options: { meters: number; days: number; log: (l
   const { catchUpBoundaries } = await import("@wattflow/edge/agent");
 
   const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-edge-"));
-  const stack = await startStack({ dataDir: join(dir, "stack"), port: 0, kinesisPort: 0, demo: true, demoTraffic: false, demoHistory: false, dev: false });
+  const stack = await startStack({ dataDir: join(dir, "stack"), port: 0, kinesisPort: 0, demo: true, demoTraffic: false, dev: false });
   try {
     const demo = stack.demo;
     if (!demo) throw new CliError("the bench stack has no demo organization");

@@ -12,7 +12,6 @@ import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
 import { CliError } from "../client";
 import { registerBenchCost } from "./bench-cost";
-import { registerBenchDemo } from "./bench-demo";
 import { registerBenchEdge } from "./bench-edge";
 import { registerBenchKpi } from "./bench-kpi";
 import { registerBenchUsage } from "./bench-usage";
@@ -26,7 +25,6 @@ export function register(program: Command): void {
   registerBenchCost(bench);
   registerBenchKpi(bench);
   registerBenchEdge(bench);
-  registerBenchDemo(bench);
   registerBenchUsage(bench);
   bench
     .command("ingest")
@@ -54,14 +52,10 @@ export async function benchIngest(options: { readings: number; batch: number; co
   const { DATABASE_URL: _ignored, ...env } = process.env;
   // WATTFLOW_BENCH_NODE_ARGS lets a profiler in (e.g. "--cpu-prof --cpu-prof-dir=.bench/prof").
   const nodeArgs = process.env.WATTFLOW_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, bin, "start", "--data", dir, "--port", "0", "--kinesis-port", "0", "--no-demo-traffic", "--no-demo-history"],
-    {
-      env,
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeArgs, bin, "start", "--data", dir, "--port", "0", "--kinesis-port", "0", "--no-demo-traffic"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   try {
     const demo = await waitForStack(child, dir);
     options.log(

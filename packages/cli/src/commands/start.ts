@@ -11,10 +11,9 @@ export function register(program: Command): void {
     .option("--kinesis-port <port>", "local Kinesis endpoint port", process.env.KINESIS_PORT ?? "4567")
     .option("--data <dir>", "data folder", dataDir())
     .option("--no-demo", "do not create the demo organization")
-    .option("--no-demo-traffic", "create the demo organization but do not run its live gateway (the edge agent)")
-    .option("--no-demo-history", "create the demo organization without its year of history")
+    .option("--no-demo-traffic", "create the demo organization but do not simulate its gateway")
     .option("--dev", "reload handlers when their source changes (npm run dev)", false)
-    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; demoHistory: boolean; dev: boolean }) => {
+    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; dev: boolean }) => {
       const began = Date.now();
       const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
       const stack = await startStack({
@@ -24,7 +23,6 @@ export function register(program: Command): void {
         databaseUrl: process.env.DATABASE_URL,
         demo: options.demo,
         demoTraffic: options.demo && options.demoTraffic,
-        demoHistory: options.demo && options.demoHistory,
         dev: options.dev,
         log,
       }).catch((error: NodeJS.ErrnoException & { port?: number }) => {

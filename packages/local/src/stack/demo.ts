@@ -1,37 +1,25 @@
 /**
- * The demo organization of the local stack: a plant in Hermosillo (division Noroeste) with CFE's published
- * GDMTH prices, a gateway, six meters, a year of generated history (demo-year.ts) loaded in the background
- * through the bulk path, with its production, monthly closes and one utility bill, and the real edge agent
- * as its live gateway (simulated meters, SQLite outbox under the data folder, Kinesis route).
+ * The demo organization of the local stack: a factory with a tariff in force for the past two
+ * years, a gateway, six simulated meters, and a simulated gateway that posts their readings
+ * through the real ingest API on an accelerated clock — the last few days first, then live.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
-import { Close } from "@wattflow/core/close";
 import { intervalSeconds } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
 import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
-import { Import } from "@wattflow/core/import";
-import { Ingest } from "@wattflow/core/ingest";
-import { Location } from "@wattflow/core/location";
 import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
-import { Prices } from "@wattflow/core/prices";
-import { Published } from "@wattflow/core/prices/published";
 import type { Tariff } from "@wattflow/core/tariff";
-import { offsetAt, toLocal } from "@wattflow/core/tariff/periods";
 import { TariffStore } from "@wattflow/core/tariff/store";
+import { Usage } from "@wattflow/core/usage";
 import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
-import { Workflow } from "@wattflow/core/workflow";
-import { run as runAgent } from "@wattflow/edge/agent";
-import { Config as EdgeConfig } from "@wattflow/edge/config";
-import Decimal from "decimal.js";
+import { read as simulate } from "@wattflow/edge/meter/simulator";
 import { sql } from "drizzle-orm";
-import { contractedDemandKw, demoLines, type Events, type Plan, ProductionTally, planFor, type Slot, slots } from "./demo-year";
 
 export type DemoInfo = {
   apiUrl: string;
@@ -54,19 +42,16 @@ export type DemoInfo = {
   /** A factory of a second organization, which the demo user and tokens must never see. */
   otherFactoryId: string;
   kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
-  /** The demo year's history: its range and the months and instants worth looking at (absent in folders made before it). */
-  year?: { from: string; to: string; contractedDemandKw: number; events: Events };
-  /** The live gateway's data folder (its outbox): `wattflow edge status --data <edge>`. */
-  edgeDataDir?: string;
 };
 
-const lines = demoLines.map((line) => line.line);
+const lines = ["Injection", "Extrusion", "Assembly", "Compressors", "Paint", "Utilities"];
+const ratedKw = [420, 310, 150, 260, 180, 90];
 
-/** Where the demo plant is: its municipality decides its CFE division (Noroeste), schedule zone and clock. */
-export const demoPlace = { state: "Sonora", municipality: "Hermosillo" } as const;
+/** Days of history the demo gateway posts on start: recent enough to leave older intervals to tests. */
+export const demoHistoryDays = 3;
 
-/** The demo factory's zone (Hermosillo keeps UTC−7 all year): time-of-use periods are its local hours. */
-export const demoTimeZone = "America/Hermosillo";
+/** The demo factory's zone: time-of-use periods are its local hours. */
+export const demoTimeZone = "America/Monterrey";
 
 /** The demo tariff is in force from 1 January two years back, so tests and imports have a past to use. */
 export function demoTariffStart(now: Date): Date {
@@ -74,15 +59,24 @@ export function demoTariffStart(now: Date): Date {
 }
 
 /**
- * CFE GDMTH for the demo plant: the schedule zone of Hermosillo with the prices CFE published for division
- * Noroeste (Published.rows, each with its source): January–September 2026 but March. A month without a
- * published table (March 2026, every month before January 2026 or after September 2026) is priced with the
- * latest table before it, or the earliest one, and flagged `estimated`, as for any factory (tariff/plan.ts).
+ * CFE GDMTH, central schedule zone, with a price table for every month from the start up to last
+ * month. They are the example prices of the reference (division Noroeste, March 2026) standing in
+ * for each month — demo figures, not CFE's. The current month has none yet, as when CFE publishes
+ * late: its readings are priced with the latest prices and flagged `estimated` until a price import.
  */
-export function demoTariff(_now: Date): Extract<Tariff.Definition, { kind: "cfe-gdmth" }> {
-  const noroeste = Published.rows.filter((row) => row.tariff === "cfe-gdmth" && row.division === "noroeste");
-  const zone = Location.resolve(demoPlace).zone;
-  return Prices.merge({ kind: "cfe-gdmth", zone, prices: [] } as unknown as Tariff.Definition, noroeste) as Extract<Tariff.Definition, { kind: "cfe-gdmth" }>;
+export function demoTariff(now: Date): Tariff.Definition {
+  const prices: Extract<Tariff.Definition, { kind: "cfe-gdmth" }>["prices"] = [];
+  const start = demoTariffStart(now);
+  for (let month = new Date(start); month < new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)); month.setUTCMonth(month.getUTCMonth() + 1)) {
+    prices.push({
+      month: month.toISOString().slice(0, 7),
+      fixed: "197.77",
+      energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" },
+      distribution: "90.85",
+      capacity: "392.66",
+    });
+  }
+  return { kind: "cfe-gdmth", zone: "central", prices };
 }
 
 /** demo.json holds a password and tokens: only its owner may read it. */
@@ -105,12 +99,12 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
   const organization = await Organization.create({ name: "Demo Manufacturing", demo: true });
   const factory = await Factory.create({
     organizationId: organization.id,
-    name: "Planta Hermosillo",
+    name: "Planta Monterrey",
     timeZone: demoTimeZone,
     tariffCode: "cfe-gdmth",
-    ...demoPlace,
-    supplyVoltage: "medium",
-    contractedDemandKw,
+    tariffZone: "central",
+    tariffDivision: "noreste",
+    contractedDemandKw: 1500,
     // A made-up service number, so the demo's bill PDFs show where the RPU goes.
     rpu: "000000000001",
   });
@@ -140,10 +134,7 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     platformToken: platform.token,
     ...(await seedConsoleDemo(organization.id)),
     kinesis: endpoints.kinesis,
-    year: yearOf(meterIds, now),
-    edgeDataDir: join(dataDir, "edge"),
   };
-  await planDemoYear(dataDir, now);
   await writeFileAtomic(path, JSON.stringify(info, null, 2), { mode: secretMode });
   return info;
 }
@@ -189,219 +180,90 @@ async function seedConsoleDemo(organizationId: string): Promise<Pick<DemoInfo, "
   return { user, otherFactoryId: otherFactory.id };
 }
 
-function yearOf(meterIds: readonly string[], now: Date): NonNullable<DemoInfo["year"]> {
-  const meters = meterIds.map((meterId, index) => ({ meterId, line: lines[index] as string }));
-  const plan = planFor(now, demoTimeZone, meters, demoTariff(now));
-  return { from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), contractedDemandKw, events: plan.events };
-}
-
-/** Progress of the demo year's background load (`demo-year.json`): a restart resumes it and never loads twice. */
-type YearState = {
-  /** The end of the history (epoch ms): fixed when the demo is made, so a restart regenerates the same readings. */
-  to: number;
-  /** Readings are stored up to here (epoch ms). */
-  loadedTo: number;
-  production: boolean;
-  closed: string[];
-  utilityBill: boolean;
-  done: boolean;
-};
-
-const yearStatePath = (dataDir: string) => join(dataDir, "demo-year.json");
-
-/** Slots per bulk batch: a day of 6 meters (1,728 readings) is one insert of ~0.1–0.3 s on PGlite, short enough for /health to keep answering. */
-const slotsPerBatch = 288;
-
 /**
- * Marks a freshly made demo for its year of history, ending at `now`. Data folders made before the
- * demo year have no state file and get no history (delete the folder to start over with it).
+ * The demo gateway: posts every meter's intervals from where it left off (or `demoHistoryDays` ago)
+ * up to now, `speed` intervals per tick, then one round per real 5 minutes. Stops with the returned function.
  */
-export async function planDemoYear(dataDir: string, now: Date): Promise<void> {
-  const state: YearState = { to: now.getTime(), loadedTo: 0, production: false, closed: [], utilityBill: false, done: false };
-  await writeFileAtomic(yearStatePath(dataDir), JSON.stringify(state));
-}
-
-export type YearLoad = {
-  /** Resolves when the year is stored, closed and reconciled (or the load stopped or failed: see log). */
-  finished: Promise<void>;
-  stop(): Promise<void>;
-};
-
-/**
- * Loads the demo year in the background, after /health answers: the generated readings through
- * `Ingest.storeBulk` (the consumer's grid store and lake delivery) a day at a time, yielding to the event
- * loop between days so the API keeps answering; then the production file and the utility bill through
- * the real import workflow, and the real monthly close for every past month. Progress is kept in
- * demo-year.json after each step, so a restart resumes and never stores or closes twice.
- */
-export function loadDemoYear(info: DemoInfo, dataDir: string, log: (line: string) => void): YearLoad {
+export function runDemoTraffic(
+  info: DemoInfo,
+  options: { tickMs?: number; intervalsPerTick?: number; log?: (line: string) => void } = {},
+): () => Promise<void> {
+  const tickMs = options.tickMs ?? 1000;
+  const intervalsPerTick = options.intervalsPerTick ?? 24;
+  const step = intervalSeconds * 1000;
   let stopped = false;
-  const path = yearStatePath(dataDir);
-  const run = async () => {
-    const state = readJsonState<YearState>(path);
-    if (!state || state.done) return;
-    const save = () => writeFileAtomic(path, JSON.stringify(state));
-    const meters = info.meterIds.map((meterId, index) => ({ meterId, line: lines[index] as string }));
-    const plan = planFor(new Date(state.to), demoTimeZone, meters, demoTariff(new Date(state.to)));
-    const began = Date.now();
-    if (state.loadedTo < plan.to) {
-      log(`demo year: loading ${new Date(Math.max(plan.from, state.loadedTo)).toISOString()} → ${new Date(plan.to).toISOString()} in the background`);
-      let stored = 0;
-      for (const chunk of slots(plan, slotsPerBatch)) {
-        if (stopped) return;
-        const end = (chunk[chunk.length - 1] as Slot).start.getTime() + intervalSeconds * 1000;
-        if (end <= state.loadedTo) continue;
-        const result = await Ingest.storeBulk(
-          info.deviceId,
-          chunk.flatMap((slot) => slot.readings),
-        );
-        stored += result.stored;
-        state.loadedTo = end;
-        await save();
-        // Let requests in between batches: PGlite runs on this thread.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      log(`demo year: ${stored} readings stored in ${((Date.now() - began) / 1000).toFixed(1)} s`);
-    }
-    if (!state.production) {
-      const tally = new ProductionTally(plan);
-      for (const chunk of slots(plan, slotsPerBatch * 7)) {
-        if (stopped) return;
-        tally.add(chunk);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const csv = ["date,line,units", ...tally.rows().map((row) => `${row.date},${row.line},${row.units}`)].join("\n");
-      await importAndWait(info, "production", "demo-production.csv", csv);
-      state.production = true;
-      await save();
-    }
-    const months = closedMonths(plan);
-    for (const month of months) {
-      if (stopped) return;
-      if (state.closed.includes(month)) continue;
-      await runAndWait("MonthlyClose", { month, factoryIds: [info.factoryId] }, `demo-close-${month}-${info.factoryId.slice(4, 16)}`);
-      state.closed.push(month);
-      await save();
-    }
-    if (!state.utilityBill) {
-      // The utility's bill for the third-last closed month, as CFE would send it: its meter reads a little more than ours.
-      const month = months[months.length - 3] as string;
-      const ours = await Close.get(info.factoryId, month);
-      if (ours) await importAndWait(info, "bill", `cfe-${month}.csv`, utilityBill(month, ours.lines));
-      state.utilityBill = true;
-      await save();
-    }
-    state.done = true;
-    await save();
-    log(`demo year: ready in ${((Date.now() - began) / 1000).toFixed(1)} s (${months.length} months closed, production and one utility bill imported)`);
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const resumeFrom = async (): Promise<number> => {
+    const last = await Usage.lastReadingStart(info.meterIds);
+    const floor = Math.floor(Date.now() / step) * step - demoHistoryDays * 86_400_000;
+    return last ? Math.max(last.getTime() + step, floor) : floor;
   };
-  const finished = run().catch((error: Error) => log(`demo year: ${error.stack ?? error.message}`));
-  return {
-    finished,
-    async stop() {
-      stopped = true;
-      await finished;
-    },
+
+  let next: number | undefined;
+  const tick = async () => {
+    next ??= await resumeFrom();
+    const completed = Math.floor(Date.now() / step) * step; // intervals that have ended
+    const readings: Record<string, unknown>[] = [];
+    while (next < completed && readings.length + info.meterIds.length <= intervalsPerTick * info.meterIds.length) {
+      const start = new Date(next);
+      info.meterIds.forEach((meterId, index) => {
+        const values = simulate({ seed: index + 1, ratedKw: ratedKw[index] ?? 100, utcOffsetHours: -6 }, start, intervalSeconds);
+        readings.push({ meterId, start: start.toISOString(), seconds: intervalSeconds, ...values });
+      });
+      next += step;
+    }
+    if (readings.length === 0) return;
+    const response = await fetch(`${info.apiUrl}/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.deviceToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ readings }),
+    });
+    if (!response.ok) {
+      // Like a real gateway: keep the readings and try them again next tick.
+      next -= (readings.length / info.meterIds.length) * step;
+      options.log?.(`demo gateway: ingest answered ${response.status}; will retry`);
+    } else {
+      lastSuccess = new Date().toISOString();
+      rejected += ((await response.json()) as { rejected: unknown[] }).rejected.length;
+    }
+    await heartbeat(completed);
   };
-}
 
-/** The plan's whole local months before the current one (YYYY-MM). */
-function closedMonths(plan: Plan): string[] {
-  const first = toLocal(plan.from, plan.timeZone);
-  const last = Close.previousMonth(new Date(plan.to), plan.timeZone);
-  const months: string[] = [];
-  for (let month = `${first.year}-${String(first.month).padStart(2, "0")}`; month <= last; month = Close.nextMonth(month)) months.push(month);
-  return months;
-}
+  // The demo gateway reports its health like a real one: what it still has to send, its route, what was refused.
+  let lastSuccess: string | null = null;
+  let rejected = 0;
+  const heartbeat = async (completed: number) => {
+    const pending = next === undefined ? 0 : Math.max(0, (completed - next) / step);
+    const response = await fetch(`${info.apiUrl}/v1/devices/heartbeat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.deviceToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        backlog: pending * info.meterIds.length,
+        oldestUnsentSeconds: pending > 0 && next !== undefined ? Math.round((Date.now() - next) / 1000) : null,
+        lastSuccess: { kinesis: null, http: lastSuccess },
+        rejected,
+        // The simulated gateway shares the stack's clock.
+        clockOffsetMs: 0,
+        version: "demo",
+      }),
+    });
+    if (!response.ok) options.log?.(`demo gateway: heartbeat answered ${response.status}`);
+  };
 
-/**
- * A CFE bill for `month` in the import's format (month, code, quantity, unit, unit_price, amount), built
- * from our closed bill's lines as CFE's own meter would bill them: 0.4 % more energy in each energy line
- * (whole kWh); a line priced on money (power factor) keeps only its amount; IVA (16 %) and the total follow
- * from the charges, DAP is added after IVA.
- */
-export function utilityBill(month: string, lines: readonly { code: string; quantity: string; unit: string; unitPrice: string; amount: string }[]): string {
-  const rows = ["month,code,quantity,unit,unit_price,amount"];
-  let subtotal = new Decimal(0);
-  let afterTax = new Decimal(0);
-  for (const line of lines) {
-    if (["subtotal", "iva", "total"].includes(line.code)) continue;
-    let quantity = new Decimal(line.quantity);
-    let amount = new Decimal(line.amount);
-    if (line.code.startsWith("energy")) {
-      quantity = quantity.times("1.004").toDecimalPlaces(0);
-      amount = quantity.times(line.unitPrice).toDecimalPlaces(2);
-    }
-    if (line.code === "dap") afterTax = afterTax.plus(amount);
-    else subtotal = subtotal.plus(amount);
-    // A line priced on money (the power-factor adjustment: a share of the charges) has no metered quantity on CFE's bill.
-    const metered = line.unit !== "MXN";
-    rows.push([month, line.code, metered ? quantity.toFixed() : "", metered ? line.unit : "", metered ? line.unitPrice : "", amount.toFixed(2)].join(","));
-  }
-  const iva = subtotal.times("0.16").toDecimalPlaces(2);
-  rows.push([month, "iva", "", "", "", iva.toFixed(2)].join(","));
-  rows.push([month, "total", "", "", "", subtotal.plus(iva).plus(afterTax).toFixed(2)].join(","));
-  return rows.join("\n");
-}
-
-async function importAndWait(info: DemoInfo, kind: "production" | "bill", name: string, csv: string): Promise<void> {
-  const { executionArn } = await Import.start({
-    organizationId: info.organizationId,
-    kind,
-    factoryId: info.factoryId,
-    files: [{ name, bytes: new TextEncoder().encode(csv) }],
-  });
-  await waitFor(executionArn, `${kind} import`);
-}
-
-async function runAndWait(workflow: string, input: unknown, name: string): Promise<void> {
-  let executionArn: string;
-  try {
-    executionArn = (await Workflow.use().start(workflow, input, name)).executionArn;
-  } catch (error) {
-    // Started before a restart: wait for that run instead.
-    if (!(error instanceof Workflow.ExecutionAlreadyExists)) throw error;
-    const found = (await Workflow.use().list({ workflow })).find((execution) => execution.name === name);
-    if (!found) throw error;
-    executionArn = found.executionArn;
-  }
-  await waitFor(executionArn, `${workflow} ${name}`);
-}
-
-async function waitFor(executionArn: string, what: string): Promise<void> {
-  for (;;) {
-    const execution = await Workflow.use().describe(executionArn);
-    if (execution && execution.status !== "RUNNING") {
-      if (execution.status !== "SUCCEEDED") throw new Error(`${what} ended ${execution.status}`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/**
- * The demo's live gateway: the real edge agent (packages/edge) in this process, with the demo meters as
- * simulators on the plant's clock, its SQLite outbox under `<dataDir>/edge` (`wattflow edge status --data
- * <dataDir>/edge`), uploading on the Kinesis route to the stack's Kinesis endpoint with the HTTP fallback.
- * Stops with the returned function.
- */
-export function runDemoGateway(info: DemoInfo, dataDir: string, log: (line: string) => void): () => Promise<void> {
-  const utcOffsetHours = offsetAt(Date.now(), demoTimeZone) / 3_600_000;
-  const config = EdgeConfig.parse({
-    deviceId: info.deviceId,
-    token: info.deviceToken,
-    api: { url: info.apiUrl },
-    kinesis: info.kinesis,
-    dataDir: info.edgeDataDir ?? join(dataDir, "edge"),
-    meters: info.meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1, ratedKw: demoLines[index % demoLines.length]?.ratedKw, utcOffsetHours })),
-  });
-  mkdirSync(config.dataDir, { recursive: true });
-  const abort = new AbortController();
-  const running = runAgent(config, { signal: abort.signal, log: (line) => log(`demo gateway: ${line}`) }).catch((error: Error) =>
-    log(`demo gateway stopped: ${error.message}`),
-  );
+  const loop = () => {
+    if (stopped) return;
+    running = tick()
+      .catch((error: Error) => options.log?.(`demo gateway: ${error.message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, tickMs);
+      });
+  };
+  loop();
   return async () => {
-    abort.abort();
+    stopped = true;
+    clearTimeout(timer);
     await running;
   };
 }

@@ -27,7 +27,7 @@ import { KinesisEndpoint } from "../stream/kinesis-endpoint";
 import { DurableLog } from "../stream/log";
 import { type KinesisHandler, Poller } from "../stream/poller";
 import { type ConsoleSite, consoleSite } from "./console";
-import { type DemoInfo, loadDemoYear, runDemoGateway, seedDemo } from "./demo";
+import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
 import { acquireLock } from "./lock";
 import { startWorkflows } from "./workflows";
 
@@ -40,10 +40,8 @@ export type StackOptions = {
   databaseUrl?: string;
   /** Seed the demo organization and write demo.json. */
   demo: boolean;
-  /** Run the demo's live gateway (the edge agent with simulated meters). */
+  /** Run the demo gateway's simulated traffic. */
   demoTraffic: boolean;
-  /** Load the demo's year of history in the background on its first start (default true). */
-  demoHistory?: boolean;
   /** Reload handlers when their source changes (`npm run dev`). */
   dev: boolean;
   log?: (line: string) => void;
@@ -196,11 +194,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         apiUrl,
         kinesis: { endpoint: kinesisEndpoint, stream: streamLog.name, region: kinesisRegion, credentials: kinesisCredentials },
       });
-      if (options.demoHistory ?? true) {
-        const year = loadDemoYear(demo, dataDir, log);
-        cleanup.push(() => year.stop());
+      if (options.demoTraffic) {
+        const stopTraffic = runDemoTraffic(demo, { log });
+        cleanup.push(stopTraffic);
       }
-      if (options.demoTraffic) cleanup.push(runDemoGateway(demo, dataDir, log));
     }
     return { apiUrl, kinesisEndpoint, demo, poller, stop };
   } catch (error) {
@@ -233,9 +230,6 @@ async function listen(handlers: ReturnType<typeof handlerLoader>, site: ConsoleS
   return new Promise((resolveServer, reject) => {
     const fetch = async (request: Request) => (await site.serve(request)) ?? (await handlers.current()).app.fetch(request);
     const server = serve({ fetch, port, hostname }, () => resolveServer(server));
-    // Longer than clients keep idle connections: a server busy for a second (a PGlite statement of the demo
-    // year's load) must not close a kept-alive socket just as a client sends on it (ECONNRESET).
-    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 65_000;
     server.once("error", reject);
   });
 }

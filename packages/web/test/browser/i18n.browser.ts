@@ -76,11 +76,11 @@ describe("the console's languages, formats and phone layout", () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("es-MX");
     await signIn(page, stack.apiUrl, demo.user);
     await page.getByRole("heading", { name: "Resumen" }).waitFor();
-    expect(await page.locator("header nav").textContent()).toBe("ResumenDispositivosTarifasFacturasImportacionesConfiguración");
+    expect(await page.locator("header nav").textContent()).toBe("ResumenDispositivosTarifasFacturasImportacionesAlertasConfiguración");
 
     await page.getByLabel("Idioma").selectOption("en");
     await page.getByRole("heading", { name: "Overview" }).waitFor();
-    expect(await page.locator("header nav").textContent()).toBe("OverviewDevicesTariffsBillsImportsSetup");
+    expect(await page.locator("header nav").textContent()).toBe("OverviewDevicesTariffsBillsImportsAlertsSetup");
     await page.reload();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     expect(await page.evaluate(() => [document.documentElement.lang, localStorage.getItem("wattflow.language")])).toEqual(["en", "en"]);

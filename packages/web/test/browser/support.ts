@@ -40,13 +40,9 @@ export type Stack = { apiUrl: string; dataDir: string; output(): string; stop():
  */
 export async function startStack(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), "wattflow-web-")), databaseUrl?: string): Promise<Stack> {
   const { DATABASE_URL: _ignored, VITEST: _vitest, ...env } = process.env;
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...(args.includes("--no-demo-history") ? args : [...args, "--no-demo-history"])],
-    {
-      env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
-    },
-  );
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], {
+    env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
+  });
   let output = "";
   child.stdout.on("data", (chunk) => {
     output += chunk;
