@@ -15,6 +15,7 @@ import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
+import { Rollup } from "@wattflow/core/rollup";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
 import { app } from "@wattflow/functions/api/app";
@@ -82,6 +83,8 @@ describe("wattflow export", () => {
         })),
       ),
     );
+    // Written straight into the table, not through the store: their rollups are rebuilt as a backfill would.
+    await Rollup.rebuild(database.db);
     await Close.factoryMonth({ factoryId, month: "2026-03" }, new Date("2026-04-01T08:00:00Z"));
     const token = (await Auth.createToken({ organizationId: organization.id, name: "export", role: "viewer" })).token;
     server = await new Promise<ServerType>((resolve) => {
