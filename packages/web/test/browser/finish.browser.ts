@@ -118,7 +118,7 @@ describe("finishing the console (es-MX)", () => {
     // The bundled Noroeste GDMTH months run 2026-01 … 2026-09: nine months.
     const notice = page.locator(".notice");
     await notice.waitFor();
-    expect(await notice.textContent()).toBe("GDMTH (gran demanda en media tensión horaria) vigente desde 2026-03-01, con 9 meses de precios.");
+    expect(await notice.textContent()).toBe("GDMTH (gran demanda en media tensión horaria) vigente desde 01/03/2026, con 9 meses de precios.");
     // 2026-03-01 00:00 in Hermosillo (UTC−7 all year) is 07:00Z.
     const tariffs = (await api(`/v1/factories/${demo.factoryId}/tariffs`)).body as { versions: { effectiveFrom: string; definition: { kind: string } }[] };
     expect(tariffs.versions.find((version) => version.definition.kind === "cfe-gdmth")?.effectiveFrom).toBe("2026-03-01T07:00:00.000Z");
