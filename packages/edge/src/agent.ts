@@ -73,7 +73,15 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     const sync = new CloudConfigSync({
       local: config,
       fetch: (path, headers) => uploader.fetchApi("GET", path, undefined, headers),
-      report: (state) => outbox.setMeta("config", JSON.stringify(state)),
+      // What `edge status` shows of the cloud config; on a full disk it is shown again with the next state that fits.
+      report: (state) => {
+        try {
+          outbox.setMeta("config", JSON.stringify(state));
+        } catch (error) {
+          if (!isDiskFull(error)) throw error;
+          log(`edge: disk full, the cloud config's state is not written yet: ${(error as Error).message}`);
+        }
+      },
       log,
     });
     const meters = new Meters(drivers, buses, outbox, states, sim);
