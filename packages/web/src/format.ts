@@ -89,6 +89,14 @@ export function monthName(ym: string | null | undefined, style: "long" | "short"
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/**
+ * The last day a period bills, from its end date as CFE writes it (the next reading's date, exclusive):
+ * "2026-12-01" → "2026-11-30". Null stays null.
+ */
+export function lastDayOf<T extends string | null | undefined>(end: T): T | string {
+  return end ? new Date(Date.parse(`${end.slice(0, 10)}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) : end;
+}
+
 /** The zone's name as people read it ("America/Hermosillo" → "Hermosillo (UTC−07:00)"), for the one label per page. */
 export function zoneLabel(timeZone: string, at = new Date()): string {
   const offset = offsetAt(at, timeZone) / 60_000;

@@ -1,7 +1,7 @@
 /** The month's itemized bill (from the monthly close) beside the utility's, line by line, with the differences. */
 import { useTranslation } from "react-i18next";
 import { api, type Bills as BillList, ok } from "../api";
-import { date, money, monthName, num, quantity, unitPrice, when } from "../format";
+import { date, lastDayOf, money, monthName, num, quantity, unitPrice, when } from "../format";
 import { useLoad } from "../hooks";
 import { currentLanguage, i18n } from "../i18n";
 import { ZoneNote } from "../zone";
@@ -32,9 +32,6 @@ function linePrice(line: Line, currency: string): string {
 
 /** The bill's PDF (GET /v1/factories/:id/bills/:billId.pdf): the session cookie goes with a plain link. */
 const pdfHref = (factoryId: string, billId: string) => `/v1/factories/${encodeURIComponent(factoryId)}/bills/${encodeURIComponent(billId)}.pdf`;
-
-/** The last day a period bills: CFE's period end is the next reading's date, exclusive. */
-const lastDay = (end: string | null) => (end ? new Date(Date.parse(`${end.slice(0, 10)}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) : end);
 
 export function Bills({ factoryId }: { factoryId?: string }) {
   const { t } = useTranslation("bills");
@@ -68,7 +65,7 @@ export function Bills({ factoryId }: { factoryId?: string }) {
               <h2>{monthName(month)}</h2>
               {period?.periodStart && (
                 <span className="muted small" data-testid="bill-period">
-                  {t("period", { from: date(period.periodStart), to: date(lastDay(period.periodEnd)) })}
+                  {t("period", { from: date(period.periodStart), to: date(lastDayOf(period.periodEnd)) })}
                 </span>
               )}
               <span className="muted small" data-testid="bill-status">

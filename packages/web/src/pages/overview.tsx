@@ -1,13 +1,10 @@
 /** Every factory at a glance: today, the month so far and where it is heading, demand against contract, power factor. */
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
-import { date, money, num, percent, when } from "../format";
+import { date, lastDayOf, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 import { ZoneNote } from "../zone";
 import { OverviewAlerts } from "./alerts";
-
-/** The last day of a period whose end date is exclusive (CFE prints the day of the next reading; we show the last day billed). */
-const lastDay = (end: string) => new Date(Date.parse(`${end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 export function OverviewPage({ canHandle }: { canHandle: boolean }) {
   const { t } = useTranslation("overview");
@@ -64,7 +61,7 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
                     </dd>
                   )}
                   <dd className="sub">{num(factory.month.kwh)} kWh</dd>
-                  <dd className="sub">{t("billingPeriod", { start: date(factory.month.period.start), end: date(lastDay(factory.month.period.end)) })}</dd>
+                  <dd className="sub">{t("billingPeriod", { start: date(factory.month.period.start), end: date(lastDayOf(factory.month.period.end)) })}</dd>
                   {factory.month.estimatedKwh > 0 && (
                     <dd className="sub" data-testid="month-estimated">
                       {t("estimated", { kwh: num(factory.month.estimatedKwh, 1) })}
