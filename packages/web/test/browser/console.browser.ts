@@ -6,6 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Close } from "@wattflow/core/close";
+import { demoTimeZone } from "@wattflow/local/stack/demo";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
@@ -247,25 +249,37 @@ describe("console in Chromium", () => {
   });
 
   it("imports the utility's bill and shows it itemized on the bills page", async () => {
+    // The month the demo's monthly close bills first: the one before today's on the factory's clock.
+    const month = Close.previousMonth(new Date(), demoTimeZone);
     await page.goto(`${stack.apiUrl}/#/imports`);
     const form = page.getByRole("form", { name: "Subir un archivo" });
     await form.getByLabel("Tipo").selectOption("bill");
     const csv = [
       "month,code,quantity,unit,unit_price,amount",
-      "2026-10,energia-base,41000,kWh,0.9715,39831.50",
-      "2026-10,energia-intermedia,52000,kWh,1.5573,80979.60",
-      "2026-10,energia-punta,9000,kWh,1.7262,15535.80",
-      "2026-10,iva,1,,0,21815.63",
+      `${month},energia-base,41000,kWh,0.9715,39831.50`,
+      `${month},energia-intermedia,52000,kWh,1.5573,80979.60`,
+      `${month},energia-punta,9000,kWh,1.7262,15535.80`,
+      `${month},iva,1,,0,21815.63`,
     ].join("\n");
-    await form.getByLabel(/Archivo/).setInputFiles({ name: "cfe-2026-10.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await form.getByLabel(/Archivo/).setInputFiles({ name: `cfe-${month}.csv`, mimeType: "text/csv", buffer: Buffer.from(csv) });
     await form.getByRole("button", { name: "Subir e importar" }).click();
     await expect.poll(() => page.getByTestId("run").getAttribute("data-status"), { timeout: 60_000 }).toBe("SUCCEEDED");
 
-    await page.goto(`${stack.apiUrl}/#/bills/${demo.factoryId}`);
-    const bill = page.locator('[data-testid=bill][data-month="2026-10"]');
-    await bill.waitFor();
-    // The demo closed October as the stack started: its lines by CFE's names, each beside the utility's amount.
-    expect(await bill.getByTestId("bill-status").textContent()).toContain("recibo del suministrador importado");
+    const bill = page.locator(`[data-testid=bill][data-month="${month}"]`);
+    // The local schedule closes last month within its first minute (as EventBridge does on AWS): until then the page
+    // shows the utility's lines alone, so look again until our bill is there.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${stack.apiUrl}/#/bills/${demo.factoryId}`);
+          await page.reload();
+          await bill.waitFor();
+          return bill.getByTestId("bill-status").textContent();
+        },
+        { timeout: 120_000, intervals: [2_000] },
+      )
+      .toMatch(/^cerrada .* · recibo del suministrador importado$/);
+    // Our lines by CFE's names, each beside the utility's amount.
     expect(await bill.locator("tbody tr td:first-child").allTextContents()).toContain("Energía intermedia");
     // Utility total: 136,346.90 of supply plus 21,815.63 of IVA.
     expect(
