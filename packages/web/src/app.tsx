@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { api, type Me, ok, signedOut } from "./api";
 import { DemoLabel } from "./demo-label";
 import { go, useRoute } from "./hooks";
-import { type Language, languages, setLanguage } from "./i18n";
+import { LanguageSelect } from "./options";
 import { AlertsPage } from "./pages/alerts";
 import { Bills } from "./pages/bills";
 import { Devices } from "./pages/devices";
@@ -26,7 +26,7 @@ const nav = [
 ] as const;
 
 export function App() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const route = useRoute();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
 
@@ -64,13 +64,7 @@ export function App() {
           <span title={me.user.email}>
             {me.user.name} · {t(`roles.${me.user.role}`)}
           </span>
-          <select aria-label={t("language")} value={i18n.language} onChange={(event) => setLanguage(event.target.value as Language)}>
-            {languages.map((language) => (
-              <option key={language} value={language}>
-                {t(`languageName.${language}`)}
-              </option>
-            ))}
-          </select>
+          <LanguageSelect />
           <button type="button" className="link" onClick={signOut}>
             {t("signOut")}
           </button>

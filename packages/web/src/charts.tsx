@@ -2,7 +2,7 @@
 import { useLayoutEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { date, when } from "./format";
+import { date, wallClock, when } from "./format";
 
 /** Time-of-use colours (CFE's base/intermedia/semipunta/punta; grey for other or no periods), as RGB. */
 const periodRgb: Record<string, string> = { base: "46, 160, 67", intermedia: "227, 160, 8", semipunta: "240, 120, 40", punta: "218, 54, 51" };
@@ -78,15 +78,7 @@ export function touShading(t: number[], periods: (string | null)[], bucketSecond
  * ticks are a day or more apart; the legend shows "30/11/2026 14:05".
  */
 export function timeAxis(timeZone: string, from: number, to: number) {
-  const clock = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
+  const clock = wallClock(timeZone);
   const parts = (seconds: number) => {
     const [day = "", time = ""] = clock.format(new Date(seconds * 1000)).split(", ");
     return { day, time };

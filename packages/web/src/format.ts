@@ -108,13 +108,11 @@ export function zoneLabel(timeZone: string, at = new Date()): string {
 }
 
 /**
- * A date that is meant as a date but stored as an instant (a tariff version's `effectiveFrom`): the factory's local
- * date when the instant is its local midnight, the UTC date when it is UTC midnight (how the demo and imports store
- * "from 1 January"), else the instant on the factory's clock. "01/01/2024" rather than "31/12/2023 18:00".
+ * The wall time on `timeZone`'s clock in a fixed, sortable shape whatever the console's language: "2026-11-30, 14:05"
+ * (24-hour), and its parts by `formatToParts`. For arithmetic on local times and for axes, not for showing people dates.
  */
-export function dayOf(iso: string, timeZone: string): string {
-  const at = new Date(iso);
-  const local = new Intl.DateTimeFormat("en-CA", {
+export function wallClock(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat("en-CA", {
     timeZone,
     year: "numeric",
     month: "2-digit",
@@ -122,9 +120,17 @@ export function dayOf(iso: string, timeZone: string): string {
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
-  })
-    .format(at)
-    .replace(",", "");
+  });
+}
+
+/**
+ * A date that is meant as a date but stored as an instant (a tariff version's `effectiveFrom`): the factory's local
+ * date when the instant is its local midnight, the UTC date when it is UTC midnight (how the demo and imports store
+ * "from 1 January"), else the instant on the factory's clock. "01/01/2024" rather than "31/12/2023 18:00".
+ */
+export function dayOf(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  const local = wallClock(timeZone).format(at).replace(",", "");
   if (local.endsWith("00:00")) return date(local.slice(0, 10));
   if (at.getTime() % 86_400_000 === 0) return date(at.toISOString());
   return when(iso, timeZone);
@@ -153,15 +159,7 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
 
 /** The zone's offset from UTC at `at`, in milliseconds (local wall time minus UTC). */
 function offsetAt(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  })
+  const parts = wallClock(timeZone)
     .formatToParts(at)
     .reduce<Record<string, string>>((all, part) => {
       all[part.type] = part.value;

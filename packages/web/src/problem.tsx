@@ -1,4 +1,5 @@
 /** An API refusal shown as the API worded it (English), with each problem by its path; the console's own words are translated. */
+import { type FormEvent, type ReactNode, useState } from "react";
 import { ApiError } from "./api";
 import { i18n } from "./i18n";
 
@@ -25,4 +26,45 @@ export function ProblemBox({ error }: { error?: Shown }) {
       )}
     </div>
   );
+}
+
+/**
+ * The forms of a page whose outcome shows once above them (Setup's new factory, gateway and meter; a tariff by JSON or
+ * URDB). `submit(run)` is a form's onSubmit: it runs `run` with the form's data, then empties the form, shows the
+ * notice `run` returns and calls `onDone` (reload what the form changed); a refusal shows in `outcome` instead.
+ * `done(message)` shows a notice for a form that submits itself (the CFE plan).
+ */
+export function useFormOutcome(onDone: () => void): {
+  submit(run: (form: FormData) => Promise<string | undefined>): (event: FormEvent<HTMLFormElement>) => Promise<void>;
+  done(message: string): void;
+  outcome: ReactNode;
+} {
+  const [error, setError] = useState<Shown>();
+  const [notice, setNotice] = useState<string>();
+  const submit = (run: (form: FormData) => Promise<string | undefined>) => async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const element = event.currentTarget;
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      const message = await run(new FormData(element));
+      element.reset();
+      setNotice(message);
+      onDone();
+    } catch (failure) {
+      setError(shown(failure));
+    }
+  };
+  const done = (message: string) => {
+    setError(undefined);
+    setNotice(message);
+    onDone();
+  };
+  const outcome = (
+    <>
+      <ProblemBox error={error} />
+      {notice && <p className="notice">{notice}</p>}
+    </>
+  );
+  return { submit, done, outcome };
 }

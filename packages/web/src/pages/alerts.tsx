@@ -3,8 +3,12 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Alerts as AlertList, api, ok } from "../api";
 import { when } from "../format";
+import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
+import { Options } from "../options";
 import { ProblemBox, type Shown, shown } from "../problem";
+import { LoadError } from "../states";
+import { DataTable } from "../table";
 
 type Alert = AlertList["alerts"][number];
 type Status = "open" | "acknowledged" | "resolved" | "unresolved";
@@ -31,63 +35,46 @@ export function AlertTable({ status, canHandle, limit, onChange }: { status?: St
   };
   const mark = (value: Alert["acknowledged"], timeZone?: string) => (value ? t("by", { name: value.name ?? value.by, when: when(value.at, timeZone) }) : "—");
 
-  if (alerts.error) return <p className="error">{alerts.error.message}</p>;
-  const list = alerts.data?.alerts ?? [];
+  if (alerts.error) return <LoadError error={alerts.error} />;
   return (
     <div>
       <ProblemBox error={error} />
-      {list.length === 0 ? (
-        <p className="muted" data-testid="no-alerts">
-          {t("none")}
-        </p>
-      ) : (
-        <div className="scroll">
-          <table className="data" data-testid="alerts-table">
-            <thead>
-              <tr>
-                <th>{t("raised")}</th>
-                <th>{t("factory")}</th>
-                <th>{t("message")}</th>
-                <th>{t("status")}</th>
-                <th>{t("acknowledged")}</th>
-                <th>{t("resolved")}</th>
-                {canHandle && <th />}
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((alert) => {
-                const factory = factoryOf(alert);
-                return (
-                  <tr key={alert.id} data-testid="alert-row" data-status={alert.status}>
-                    <td>{when(alert.raisedAt, factory?.timeZone)}</td>
-                    <td>{factory?.name ?? alert.factoryId}</td>
-                    <td>{alert.message}</td>
-                    <td>
-                      <span className={`pill ${pill[alert.status]}`}>{t(`statuses.${alert.status}`)}</span>
-                    </td>
-                    <td className="small">{mark(alert.acknowledged, factory?.timeZone)}</td>
-                    <td className="small">{mark(alert.resolved, factory?.timeZone)}</td>
-                    {canHandle && (
-                      <td>
-                        {alert.status === "open" && (
-                          <button type="button" className="secondary" onClick={() => act(alert, "acknowledge")}>
-                            {t("acknowledge")}
-                          </button>
-                        )}{" "}
-                        {alert.status !== "resolved" && (
-                          <button type="button" onClick={() => act(alert, "resolve")}>
-                            {t("resolve")}
-                          </button>
-                        )}
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        scroll="scroll"
+        testId="alerts-table"
+        rows={alerts.data?.alerts ?? []}
+        rowKey={(alert) => alert.id}
+        rowProps={(alert) => ({ "data-testid": "alert-row", "data-status": alert.status })}
+        empty={
+          <p className="muted" data-testid="no-alerts">
+            {t("none")}
+          </p>
+        }
+        columns={[
+          { header: t("raised"), cell: (alert) => when(alert.raisedAt, factoryOf(alert)?.timeZone) },
+          { header: t("factory"), cell: (alert) => factoryOf(alert)?.name ?? alert.factoryId },
+          { header: t("message"), cell: (alert) => alert.message },
+          { header: t("status"), cell: (alert) => <span className={`pill ${pill[alert.status]}`}>{t(`statuses.${alert.status}`)}</span> },
+          { header: t("acknowledged"), className: "small", cell: (alert) => mark(alert.acknowledged, factoryOf(alert)?.timeZone) },
+          { header: t("resolved"), className: "small", cell: (alert) => mark(alert.resolved, factoryOf(alert)?.timeZone) },
+          canHandle && {
+            cell: (alert) => (
+              <>
+                {alert.status === "open" && (
+                  <button type="button" className="secondary" onClick={() => act(alert, "acknowledge")}>
+                    {t("acknowledge")}
+                  </button>
+                )}{" "}
+                {alert.status !== "resolved" && (
+                  <button type="button" onClick={() => act(alert, "resolve")}>
+                    {t("resolve")}
+                  </button>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }
@@ -98,19 +85,14 @@ export function AlertsPage({ canHandle }: { canHandle: boolean }) {
   const [status, setStatus] = useState<Status | "all">("unresolved");
   return (
     <section>
-      <div className="heading">
-        <h1>{t("title")}</h1>
+      <PageHeading title={t("title")}>
         <label className="inline">
           {t("show")}{" "}
           <select value={status} onChange={(event) => setStatus(event.target.value as Status | "all")} aria-label={t("show")}>
-            {(["unresolved", "open", "acknowledged", "resolved", "all"] as const).map((value) => (
-              <option key={value} value={value}>
-                {t(`filter.${value}`)}
-              </option>
-            ))}
+            <Options values={["unresolved", "open", "acknowledged", "resolved", "all"] as const} label={(value) => t(`filter.${value}`)} />
           </select>
         </label>
-      </div>
+      </PageHeading>
       <div className="card">
         <AlertTable status={status === "all" ? undefined : status} canHandle={canHandle} />
       </div>

@@ -2,8 +2,11 @@
 import { useTranslation } from "react-i18next";
 import { api, type Bills as BillList, ok } from "../api";
 import { date, lastDayOf, money, monthName, num, quantity, unitPrice, when } from "../format";
+import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
 import { currentLanguage, i18n } from "../i18n";
+import { LoadError } from "../states";
+import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
 import { useFactoryPicker } from "./picker";
 
@@ -43,12 +46,9 @@ export function Bills({ factoryId }: { factoryId?: string }) {
   const [shown, other] = currentLanguage() === "en" ? (["en", "es"] as const) : (["es", "en"] as const);
   return (
     <section>
-      <div className="heading">
-        <h1>{t("title")}</h1>
-        {picker}
-      </div>
+      <PageHeading title={t("title")}>{picker}</PageHeading>
       {months.length > 0 && <ZoneNote zones={[zone]} />}
-      {bills.error && <p className="error">{bills.error.message}</p>}
+      <LoadError error={bills.error} />
       {bills.data && months.length === 0 && (
         <p className="muted">
           {t("none")} <a href="#/imports">{t("importsLink")}</a>
@@ -59,6 +59,7 @@ export function Bills({ factoryId }: { factoryId?: string }) {
         const theirs = bills.data?.bills.find((bill) => bill.month === month && bill.source === "utility");
         const currency = ours?.currency ?? theirs?.currency ?? "";
         const period = ours ?? theirs;
+        const lines = ours?.lines ?? theirs?.lines ?? [];
         return (
           <div className="card" key={month} data-testid="bill" data-month={month}>
             <div className="card-title">
@@ -90,45 +91,36 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                 {t("estimated", { kwh: num(Number(ours.estimatedKwh), 1) })}
               </p>
             )}
-            <div className="table-scroll">
-              <table className="data">
-                <thead>
-                  <tr>
-                    <th>{t("line")}</th>
-                    <th className="num">{t("quantity")}</th>
-                    <th className="num">{t("unitPrice")}</th>
-                    <th className="num">Wattflow</th>
-                    <th className="num">{t("utility")}</th>
-                    <th className="num">{t("difference")}</th>
+            <DataTable
+              scroll="table-scroll"
+              rows={lines}
+              rowKey={(line) => line.code}
+              columns={[
+                { header: t("line"), title: (line) => line.name[other], cell: (line) => line.name[shown] },
+                { header: t("quantity"), num: true, cell: (line) => lineQuantity(line, currency) },
+                { header: t("unitPrice"), num: true, cell: (line) => linePrice(line, currency) },
+                { header: "Wattflow", num: true, cell: (line) => (ours ? money(line.amount, currency) : "—") },
+                { header: t("utility"), num: true, cell: (line) => money(ours ? line.utilityAmount : line.amount, currency) },
+                {
+                  header: t("difference"),
+                  num: true,
+                  className: (line) => (line.difference && Number(line.difference) !== 0 ? "bad" : undefined),
+                  cell: (line) => money(line.difference, currency),
+                },
+              ]}
+              // Bills closed before their lines carried the subtotal, IVA and total show them here.
+              footer={
+                !lines.some((line) => line.code === "total") &&
+                (["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
+                  <tr key={key}>
+                    <th colSpan={3}>{t(`totals.${key}`)}</th>
+                    <td className="num">{money(ours?.[key], currency)}</td>
+                    <td className="num">{money(theirs?.[key], currency)}</td>
+                    <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {(ours?.lines ?? theirs?.lines ?? []).map((line) => (
-                    <tr key={line.code}>
-                      <td title={line.name[other]}>{line.name[shown]}</td>
-                      <td className="num">{lineQuantity(line, currency)}</td>
-                      <td className="num">{linePrice(line, currency)}</td>
-                      <td className="num">{ours ? money(line.amount, currency) : "—"}</td>
-                      <td className="num">{money(ours ? line.utilityAmount : line.amount, currency)}</td>
-                      <td className={`num ${line.difference && Number(line.difference) !== 0 ? "bad" : ""}`}>{money(line.difference, currency)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-                {/* Bills closed before their lines carried the subtotal, IVA and total show them here. */}
-                {!(ours?.lines ?? theirs?.lines ?? []).some((line) => line.code === "total") && (
-                  <tfoot>
-                    {(["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
-                      <tr key={key}>
-                        <th colSpan={3}>{t(`totals.${key}`)}</th>
-                        <td className="num">{money(ours?.[key], currency)}</td>
-                        <td className="num">{money(theirs?.[key], currency)}</td>
-                        <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
-                      </tr>
-                    ))}
-                  </tfoot>
-                )}
-              </table>
-            </div>
+                ))
+              }
+            />
           </div>
         );
       })}

@@ -3,12 +3,13 @@
  * there), contracted demand, supply voltage, the date it is in force from (sent as a date), and prices: CFE's
  * published months or months typed in. Problems come back per field (`prices.months.1.fixed` beside that cell).
  */
-import { type FormEvent, useId, useState } from "react";
+import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, type Factories, type Locations, ok } from "../api";
-import { FieldError, type FieldErrors, FormError, fieldErrors } from "../fields";
+import { Field, FieldError, FieldForm, FormError } from "../fields";
 import { date } from "../format";
 import { useLoad } from "../hooks";
+import { Options } from "../options";
 import { divisionsFor } from "./setup-lists";
 
 type Factory = Factories["factories"][number];
@@ -41,7 +42,6 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
   const [tariff, setTariff] = useState<Tariff>(factory.tariffCode.startsWith("cfe-") ? (factory.tariffCode as Tariff) : "cfe-gdmth");
   const [source, setSource] = useState<"published" | "entered">("published");
   const [rows, setRows] = useState<Record<string, string>[]>([{ month: today(factory.timeZone).slice(0, 7) }]);
-  const [errors, setErrors] = useState<FieldErrors>();
   const divisionId = useId();
   const place = factory.state && factory.municipality ? `${factory.state}|${factory.municipality}` : "";
   const divisions = divisionsFor(locations.data as Locations | undefined, place);
@@ -49,92 +49,68 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
   const fields = ["tariff", "division", "tariffDivision", "contractedDemandKw", "supplyVoltage", "effectiveFrom", "prices.source", "prices.months"];
   for (const [index] of rows.entries()) for (const column of ["month", ...columns]) fields.push(pathOf(index, column));
 
-  const save = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setErrors(undefined);
+  const save = async (form: FormData) => {
     const division = String(form.get("division") ?? "");
-    try {
-      const saved = await ok(
-        api.v1.factories[":id"].tariffs.cfe.$post({
-          param: { id: factory.id },
-          json: {
-            tariff,
-            ...(division && division !== factory.tariffDivision && { division }),
-            contractedDemandKw: Number(form.get("contractedDemandKw") || Number.NaN),
-            supplyVoltage: String(form.get("supplyVoltage")) === "high" ? "high" : "medium",
-            effectiveFrom: String(form.get("effectiveFrom") ?? ""),
-            prices: source === "published" ? { source } : { source, months: rows.map((row) => monthOf(tariff, row)) },
-          },
-        }),
-      );
-      onSaved(
-        t("plan.saved", {
-          tariff: t(`plan.tariffs.${tariff}`),
-          date: date(saved.effectiveDate),
-          count: "prices" in saved.definition ? saved.definition.prices.length : 0,
-        }),
-      );
-    } catch (failure) {
-      setErrors(fieldErrors(failure, fields));
-    }
+    const saved = await ok(
+      api.v1.factories[":id"].tariffs.cfe.$post({
+        param: { id: factory.id },
+        json: {
+          tariff,
+          ...(division && division !== factory.tariffDivision && { division }),
+          contractedDemandKw: Number(form.get("contractedDemandKw") || Number.NaN),
+          supplyVoltage: String(form.get("supplyVoltage")) === "high" ? "high" : "medium",
+          effectiveFrom: String(form.get("effectiveFrom") ?? ""),
+          prices: source === "published" ? { source } : { source, months: rows.map((row) => monthOf(tariff, row)) },
+        },
+      }),
+    );
+    onSaved(
+      t("plan.saved", {
+        tariff: t(`plan.tariffs.${tariff}`),
+        date: date(saved.effectiveDate),
+        count: "prices" in saved.definition ? saved.definition.prices.length : 0,
+      }),
+    );
   };
   const setCell = (index: number, column: string, value: string) =>
     setRows((previous) => previous.map((row, i) => (i === index ? { ...row, [column]: value } : row)));
 
   return (
-    <form className="card form" aria-label={t("plan.title")} onSubmit={save} noValidate>
+    <FieldForm className="card form" aria-label={t("plan.title")} fields={fields} onSave={save}>
       <h2>{t("plan.title")}</h2>
-      <FormError errors={errors} />
+      <FormError />
       <div className="row">
-        <label>
-          {t("plan.tariff")}
+        <Field label={t("plan.tariff")} path="tariff">
           <select name="tariff" value={tariff} onChange={(event) => setTariff(event.target.value as Tariff)}>
-            {tariffs.map((kind) => (
-              <option key={kind} value={kind}>
-                {t(`plan.tariffs.${kind}`)}
-              </option>
-            ))}
+            <Options values={tariffs} label={(kind) => t(`plan.tariffs.${kind}`)} />
           </select>
-          <FieldError errors={errors} path="tariff" />
-        </label>
-        <label htmlFor={divisionId}>
-          {t("plan.division")}
+        </Field>
+        <Field label={t("plan.division")} path={["division", "tariffDivision"]} htmlFor={divisionId}>
           {divisions.length <= 1 ? (
             <input id={divisionId} name="division" value={divisions[0] ?? factory.tariffDivision ?? ""} readOnly aria-readonly="true" />
           ) : (
             <select id={divisionId} name="division" defaultValue={factory.tariffDivision ?? ""}>
-              {divisions.map((division) => (
-                <option key={division} value={division}>
-                  {division}
-                </option>
-              ))}
+              <Options values={divisions} />
             </select>
           )}
           <span className="muted small">
             {factory.municipality ? t("plan.divisionFrom", { municipality: `${factory.municipality} (${factory.state})` }) : t("plan.noMunicipality")}
           </span>
-          <FieldError errors={errors} path="division" />
-          <FieldError errors={errors} path="tariffDivision" />
-        </label>
+        </Field>
       </div>
       <div className="row">
-        <label>
-          {t("plan.contractedDemand")} <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
-          <FieldError errors={errors} path="contractedDemandKw" />
-        </label>
-        <label>
-          {t("plan.supplyVoltage")}
+        <Field label={t("plan.contractedDemand")} path="contractedDemandKw">
+          <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
+        </Field>
+        <Field label={t("plan.supplyVoltage")} path="supplyVoltage">
           <select name="supplyVoltage" defaultValue={factory.supplyVoltage ?? "medium"}>
             <option value="medium">{t("plan.voltage.medium")}</option>
             <option value="high">{t("plan.voltage.high")}</option>
           </select>
-          <FieldError errors={errors} path="supplyVoltage" />
-        </label>
-        <label>
-          {t("plan.effectiveFrom")} <input name="effectiveFrom" type="date" defaultValue={today(factory.timeZone)} />
-          <FieldError errors={errors} path="effectiveFrom" />
-        </label>
+        </Field>
+        <Field label={t("plan.effectiveFrom")} path="effectiveFrom">
+          <input name="effectiveFrom" type="date" defaultValue={today(factory.timeZone)} />
+        </Field>
       </div>
       <fieldset>
         <legend>{t("plan.prices")}</legend>
@@ -144,7 +120,7 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
         <label className="choice">
           <input type="radio" name="source" value="entered" checked={source === "entered"} onChange={() => setSource("entered")} /> {t("plan.entered")}
         </label>
-        <FieldError errors={errors} path="prices.source" />
+        <FieldError path="prices.source" />
         {source === "entered" && (
           <div className="scroll">
             <table className="data compact" data-testid="plan-months">
@@ -169,7 +145,7 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
                         value={row.month ?? ""}
                         onChange={(event) => setCell(index, "month", event.target.value)}
                       />
-                      <FieldError errors={errors} path={pathOf(index, "month")} />
+                      <FieldError path={pathOf(index, "month")} />
                     </td>
                     {columns.map((column) => (
                       <td key={column}>
@@ -179,7 +155,7 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
                           value={row[column] ?? ""}
                           onChange={(event) => setCell(index, column, event.target.value.trim())}
                         />
-                        <FieldError errors={errors} path={pathOf(index, column)} />
+                        <FieldError path={pathOf(index, column)} />
                       </td>
                     ))}
                   </tr>
@@ -189,11 +165,11 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
             <button type="button" className="secondary" onClick={() => setRows((previous) => [...previous, { month: "" }])}>
               {t("plan.addMonth")}
             </button>
-            <FieldError errors={errors} path="prices.months" />
+            <FieldError path="prices.months" />
           </div>
         )}
       </fieldset>
       <button type="submit">{t("plan.assign")}</button>
-    </form>
+    </FieldForm>
   );
 }

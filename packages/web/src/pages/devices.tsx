@@ -3,8 +3,11 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, api, type Devices as DeviceList, ok } from "../api";
 import { ago, num, when } from "../format";
+import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
 import { i18n } from "../i18n";
+import { LoadError } from "../states";
+import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
 import { OneTimeSecret } from "./secret";
 
@@ -58,17 +61,17 @@ export function Devices({ admin }: { admin: boolean }) {
     }
   };
 
-  if (devices.error) return <p className="error">{devices.error.message}</p>;
+  if (devices.error) return <LoadError error={devices.error} />;
   const list = devices.data?.devices ?? [];
   const stale = list.filter((d) => status(d, now).state === "stale").length;
+  const gateway = (device: Device) => ({ param: { id: device.factoryId, gatewayId: device.id } });
   return (
     <section>
-      <div className="heading">
-        <h1>{t("title")}</h1>
+      <PageHeading title={t("title")}>
         <button type="button" className="secondary" onClick={devices.reload}>
           {t("refresh")}
         </button>
-      </div>
+      </PageHeading>
       <p className="muted" data-testid="devices-count">
         {t("gateways", { count: list.length, n: num(list.length) })}
         {stale > 0 ? ` · ${t("stale", { count: stale, n: num(stale), minutes: staleAfterMs / 60_000 })}` : ""}
@@ -76,111 +79,108 @@ export function Devices({ admin }: { admin: boolean }) {
       <ZoneNote zones={list.map((device) => zones.get(device.factoryId))} />
       {error && <p className="error">{error}</p>}
       {secret && <OneTimeSecret title={secret.title} values={secret.values} onClose={() => setSecret(undefined)} />}
-      <div className="table-scroll">
-        <table className="data" data-testid="devices-table">
-          <thead>
-            <tr>
-              <th>{t("gateway")}</th>
-              <th>{t("factory")}</th>
-              <th>{t("statusHeader")}</th>
-              <th>{t("lastSeen")}</th>
-              <th className="num">{t("backlog")}</th>
-              <th>{t("route")}</th>
-              <th className="num">{t("rejected")}</th>
-              <th className="num">{t("clockOffset")}</th>
-              <th>{t("signingKey")}</th>
-              {admin && <th />}
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((device) => {
+      <DataTable
+        scroll="table-scroll"
+        testId="devices-table"
+        rows={list}
+        rowKey={(device) => device.id}
+        rowProps={(device) => ({ className: status(device, now).tone === "bad" ? "row-bad" : "" })}
+        columns={[
+          {
+            header: t("gateway"),
+            cell: (device) => (
+              <>
+                {device.name}
+                <div className="muted small mono">{device.id}</div>
+              </>
+            ),
+          },
+          { header: t("factory"), cell: (device) => names.get(device.factoryId) ?? device.factoryId },
+          {
+            header: t("statusHeader"),
+            cell: (device) => {
               const state = status(device, now);
-              const zone = zones.get(device.factoryId);
               return (
-                <tr key={device.id} className={state.tone === "bad" ? "row-bad" : ""}>
-                  <td>
-                    {device.name}
-                    <div className="muted small mono">{device.id}</div>
-                  </td>
-                  <td>{names.get(device.factoryId) ?? device.factoryId}</td>
-                  <td>
-                    <span className={`pill ${state.tone}`} data-state={state.state}>
-                      {t(`status.${state.state}`)}
-                    </span>
-                  </td>
-                  <td title={device.lastSeenAt ? when(device.lastSeenAt, zone) : undefined}>{ago(device.lastSeenAt, now)}</td>
-                  <td className="num">
-                    {num(device.heartbeat?.backlog)}
-                    {device.heartbeat?.oldestUnsentSeconds ? (
-                      <div className="muted small">{t("oldest", { age: duration(device.heartbeat.oldestUnsentSeconds) })}</div>
-                    ) : null}
-                  </td>
-                  <td>{t(`routes.${route(device)}`)}</td>
-                  <td className="num">{num(device.heartbeat?.rejected)}</td>
-                  <td className="num">
-                    {device.heartbeat?.clockOffsetMs === null || device.heartbeat === null ? "—" : `${num(device.heartbeat.clockOffsetMs)} ms`}
-                  </td>
-                  <td>{device.keyEnrolled ? t("keyEnrolled") : t("keyNone")}</td>
-                  {admin && (
-                    <td className="actions">
-                      {!device.revoked && (
-                        <>
-                          <button
-                            type="button"
-                            className="link"
-                            onClick={() =>
-                              act(t("codeTitle", { name: device.name }), async () => {
-                                const code = await ok(
-                                  api.v1.factories[":id"].gateways[":gatewayId"]["enrollment-code"].$post({
-                                    param: { id: device.factoryId, gatewayId: device.id },
-                                  }),
-                                );
-                                return { code: code.code, expires: `${when(code.expiresAt, zone)}` };
-                              })
-                            }
-                          >
-                            {t("newCode")}
-                          </button>
-                          <button
-                            type="button"
-                            className="link"
-                            onClick={() =>
-                              confirm(t("rotateConfirm", { name: device.name })) &&
-                              act(t("rotatedTitle", { name: device.name }), async () => {
-                                const rotated = await ok(
-                                  api.v1.factories[":id"].gateways[":gatewayId"].rotate.$post({ param: { id: device.factoryId, gatewayId: device.id } }),
-                                );
-                                return { token: rotated.token, "private key": rotated.privateKey };
-                              })
-                            }
-                          >
-                            {t("rotate")}
-                          </button>
-                          <button
-                            type="button"
-                            className="link danger"
-                            onClick={() =>
-                              confirm(t("revokeConfirm", { name: device.name })) &&
-                              act("", async () => {
-                                await ok(
-                                  api.v1.factories[":id"].gateways[":gatewayId"].revoke.$post({ param: { id: device.factoryId, gatewayId: device.id } }),
-                                );
-                                return undefined;
-                              })
-                            }
-                          >
-                            {t("revoke")}
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  )}
-                </tr>
+                <span className={`pill ${state.tone}`} data-state={state.state}>
+                  {t(`status.${state.state}`)}
+                </span>
               );
-            })}
-          </tbody>
-        </table>
-      </div>
+            },
+          },
+          {
+            header: t("lastSeen"),
+            title: (device) => (device.lastSeenAt ? when(device.lastSeenAt, zones.get(device.factoryId)) : undefined),
+            cell: (device) => ago(device.lastSeenAt, now),
+          },
+          {
+            header: t("backlog"),
+            num: true,
+            cell: (device) => (
+              <>
+                {num(device.heartbeat?.backlog)}
+                {device.heartbeat?.oldestUnsentSeconds ? (
+                  <div className="muted small">{t("oldest", { age: duration(device.heartbeat.oldestUnsentSeconds) })}</div>
+                ) : null}
+              </>
+            ),
+          },
+          { header: t("route"), cell: (device) => t(`routes.${route(device)}`) },
+          { header: t("rejected"), num: true, cell: (device) => num(device.heartbeat?.rejected) },
+          {
+            header: t("clockOffset"),
+            num: true,
+            cell: (device) => (device.heartbeat?.clockOffsetMs === null || device.heartbeat === null ? "—" : `${num(device.heartbeat.clockOffsetMs)} ms`),
+          },
+          { header: t("signingKey"), cell: (device) => (device.keyEnrolled ? t("keyEnrolled") : t("keyNone")) },
+          admin && {
+            className: "actions",
+            cell: (device) =>
+              !device.revoked && (
+                <>
+                  <Action
+                    label={t("newCode")}
+                    run={() =>
+                      act(t("codeTitle", { name: device.name }), async () => {
+                        const code = await ok(api.v1.factories[":id"].gateways[":gatewayId"]["enrollment-code"].$post(gateway(device)));
+                        return { code: code.code, expires: `${when(code.expiresAt, zones.get(device.factoryId))}` };
+                      })
+                    }
+                  />
+                  <Action
+                    label={t("rotate")}
+                    question={t("rotateConfirm", { name: device.name })}
+                    run={() =>
+                      act(t("rotatedTitle", { name: device.name }), async () => {
+                        const rotated = await ok(api.v1.factories[":id"].gateways[":gatewayId"].rotate.$post(gateway(device)));
+                        return { token: rotated.token, "private key": rotated.privateKey };
+                      })
+                    }
+                  />
+                  <Action
+                    label={t("revoke")}
+                    danger
+                    question={t("revokeConfirm", { name: device.name })}
+                    run={() =>
+                      act("", async () => {
+                        await ok(api.v1.factories[":id"].gateways[":gatewayId"].revoke.$post(gateway(device)));
+                        return undefined;
+                      })
+                    }
+                  />
+                </>
+              ),
+          },
+        ]}
+      />
     </section>
+  );
+}
+
+/** A gateway action as a link-style button; with a `question`, it runs only once the person confirms. */
+function Action({ label, question, danger, run }: { label: string; question?: string; danger?: boolean; run(): void }) {
+  return (
+    <button type="button" className={danger ? "link danger" : "link"} onClick={() => (question === undefined || confirm(question)) && run()}>
+      {label}
+    </button>
   );
 }

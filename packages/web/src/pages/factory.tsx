@@ -11,7 +11,10 @@ import uPlot from "uplot";
 import { api, type Gaps, ok, type Series } from "../api";
 import { Chart, estimatedFill, estimatedSwatch, fromZero, peakMarker, periodColor, timeAxis, touShading } from "../charts";
 import { fromLocal, localMidnight, money, num, percent, periodName, tariffName, when } from "../format";
+import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
+import { LoadError, LoadState } from "../states";
+import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
 
 const ranges = ["today", "7d", "30d", "month"] as const;
@@ -55,13 +58,12 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
     );
   }, [id, range, factory?.timeZone]);
 
-  if (factories.error) return <p className="error">{factories.error.message}</p>;
+  if (factories.error) return <LoadError error={factories.error} />;
   if (factories.data && !factory) return <p className="error">{t("notFound")}</p>;
   if (!factory) return <p className="muted">{t("loading")}</p>;
   return (
     <section>
-      <div className="heading">
-        <h1>{factory.name}</h1>
+      <PageHeading title={factory.name}>
         <nav className="segmented" aria-label={t("range")}>
           {ranges.map((key) => (
             <a key={key} href={`#/factories/${id}?range=${key}`} className={key === range ? "seg active" : "seg"}>
@@ -69,7 +71,7 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
             </a>
           ))}
         </nav>
-      </div>
+      </PageHeading>
       <p className="muted small">
         {t("tariff", { tariff: tariffName(factory.tariffCode, factory.tariffZone) })} · <a href={`#/tariffs/${id}`}>{t("tariffsLink")}</a> ·{" "}
         <a href={`#/bills/${id}`}>{t("billsLink")}</a> · CSV:{" "}
@@ -82,7 +84,7 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
         </a>
       </p>
       <ZoneNote zones={[factory.timeZone]} />
-      {series.error && <p className="error">{series.error.message}</p>}
+      <LoadError error={series.error} />
       {series.loading && <p className="muted small">{t("loadingReadings")}</p>}
       {/* Keyed by range: new data mounts anew, so each load is measured from its own answer. */}
       {series.data && <FactoryFigures key={`${series.data.from}/${series.data.to}`} series={series.data} />}
@@ -170,6 +172,14 @@ function FactoryFigures({ series }: { series: Series }) {
     return () => cancelAnimationFrame(frame);
   }, []);
 
+  // The meters whose gaps are listed under their row.
+  const [gapsShown, setGapsShown] = useState<ReadonlySet<string>>(new Set());
+  const toggleGaps = (meterId: string) =>
+    setGapsShown((shown) => {
+      const next = new Set(shown);
+      if (!next.delete(meterId)) next.add(meterId);
+      return next;
+    });
   // Biggest consumers first: where an energy manager looks for savings.
   const meters = useMemo(() => [...series.meters].sort((a, b) => b.kwh - a.kwh), [series.meters]);
   const maxPeriodCost = Math.max(...series.byPeriod.map((p) => Number(p.cost)), 1);
@@ -268,86 +278,65 @@ function FactoryFigures({ series }: { series: Series }) {
       </div>
       <div className="card">
         <h2>{t("meters", { count: series.meters.length, n: num(series.meters.length) })}</h2>
-        <div className="scroll">
-          <table className="data" data-testid="meters-table">
-            <thead>
-              <tr>
-                <th>{t("meter")}</th>
-                <th>{t("line")}</th>
-                <th className="num">kWh</th>
-                <th className="num">{t("cost")}</th>
-                <th className="num">{t("maxKw")}</th>
-                <th className="num">{t("pf")}</th>
-                <th>{t("lastReading")}</th>
-                <th>{t("gapsHeader")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {meters.map((meter) => (
-                <MeterRow key={meter.id} meter={meter} series={series} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          scroll="scroll"
+          testId="meters-table"
+          rows={meters}
+          rowKey={(meter) => meter.id}
+          detailRow={(meter) => gapsShown.has(meter.id) && <GapList meterId={meter.id} from={series.from} to={series.to} timeZone={zone} />}
+          columns={[
+            { header: t("meter"), cell: (meter) => meter.name },
+            { header: t("line"), cell: (meter) => meter.line },
+            { header: "kWh", num: true, cell: (meter) => num(meter.kwh, 1) },
+            { header: t("cost"), num: true, cell: (meter) => money(meter.cost, factory.currency) },
+            { header: t("maxKw"), num: true, cell: (meter) => num(meter.maxKw, 1) },
+            { header: t("pf"), num: true, cell: (meter) => percent(meter.powerFactor) },
+            { header: t("lastReading"), cell: (meter) => when(meter.lastReading, zone) },
+            {
+              header: t("gapsHeader"),
+              // Its "gaps" button lists the meter's missing and estimated spans in the range (GET /v1/meters/:id/gaps).
+              cell: (meter) => (
+                <button type="button" className="link" aria-expanded={gapsShown.has(meter.id)} onClick={() => toggleGaps(meter.id)}>
+                  {gapsShown.has(meter.id) ? t("hideGaps") : t("gaps")}
+                </button>
+              ),
+            },
+          ]}
+        />
       </div>
     </div>
-  );
-}
-
-/** A meter's row; its "gaps" button lists the meter's missing and estimated spans in the range (GET /v1/meters/:id/gaps). */
-function MeterRow({ meter, series }: { meter: Series["meters"][number]; series: Series }) {
-  const { t } = useTranslation("factory");
-  const [open, setOpen] = useState(false);
-  const zone = series.factory.timeZone;
-  return (
-    <>
-      <tr>
-        <td>{meter.name}</td>
-        <td>{meter.line}</td>
-        <td className="num">{num(meter.kwh, 1)}</td>
-        <td className="num">{money(meter.cost, series.factory.currency)}</td>
-        <td className="num">{num(meter.maxKw, 1)}</td>
-        <td className="num">{percent(meter.powerFactor)}</td>
-        <td>{when(meter.lastReading, zone)}</td>
-        <td>
-          <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>
-            {open ? t("hideGaps") : t("gaps")}
-          </button>
-        </td>
-      </tr>
-      {open && (
-        <tr>
-          <td colSpan={8}>
-            <GapList meterId={meter.id} from={series.from} to={series.to} timeZone={zone} />
-          </td>
-        </tr>
-      )}
-    </>
   );
 }
 
 function GapList({ meterId, from, to, timeZone }: { meterId: string; from: string; to: string; timeZone: string }) {
   const { t } = useTranslation("factory");
   const gaps = useLoad(() => ok(api.v1.meters[":id"].gaps.$get({ param: { id: meterId }, query: { from, to } })), [meterId, from, to]);
-  if (gaps.error) return <p className="error">{gaps.error.message}</p>;
-  if (!gaps.data) return <p className="muted small">{t("loadingGaps")}</p>;
-  const spans = spansOf(gaps.data);
-  if (spans.length === 0) return <p className="muted small">{t("noGaps")}</p>;
   return (
-    <table className="data compact gaps" data-testid="gaps-list">
-      <tbody>
-        {spans.map((span) => (
-          <tr key={`${span.kind}/${span.start}`} data-kind={span.kind}>
-            <td>{span.kind === "missing" ? t("missing") : t("estimatedSpan")}</td>
-            <td>
-              {when(span.start, timeZone)} → {when(span.end, timeZone)}
-            </td>
-            <td className="num">{t("slots", { count: span.slots, n: num(span.slots) })}</td>
-            <td className="num">{span.kwh === null ? "" : `${num(span.kwh, 3)} kWh`}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <LoadState state={gaps} loading={<p className="muted small">{t("loadingGaps")}</p>}>
+      {(data) => (
+        <DataTable
+          compact
+          className="gaps"
+          testId="gaps-list"
+          rows={spansOf(data)}
+          rowKey={(span) => `${span.kind}/${span.start}`}
+          rowProps={(span) => ({ "data-kind": span.kind })}
+          empty={<p className="muted small">{t("noGaps")}</p>}
+          columns={[
+            { cell: (span) => (span.kind === "missing" ? t("missing") : t("estimatedSpan")) },
+            {
+              cell: (span) => (
+                <>
+                  {when(span.start, timeZone)} → {when(span.end, timeZone)}
+                </>
+              ),
+            },
+            { num: true, cell: (span) => t("slots", { count: span.slots, n: num(span.slots) }) },
+            { num: true, cell: (span) => (span.kwh === null ? "" : `${num(span.kwh, 3)} kWh`) },
+          ]}
+        />
+      )}
+    </LoadState>
   );
 }
 

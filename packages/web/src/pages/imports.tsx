@@ -4,9 +4,11 @@ import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
 import { ago, num, when } from "../format";
 import { useLoad } from "../hooks";
+import { Options } from "../options";
 import { ProblemBox, type Shown, shown } from "../problem";
+import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
-import { RunList } from "./runs";
+import { pill, RunList } from "./runs";
 
 type Started = { executionArn: string; imports: { id: string; fileName: string }[] };
 type Execution = { executionArn: string; workflow: string; status: string; startDate: string; stopDate?: string; error?: string; cause?: string };
@@ -66,9 +68,7 @@ function Run({ arn, timeZone, onFinished }: { arn: string; timeZone?: string; on
       <div className="card-title">
         <h2>
           {t(`workflows.${execution.workflow}`, { defaultValue: execution.workflow })}{" "}
-          <span className={`pill ${execution.status === "SUCCEEDED" ? "ok" : execution.status === "RUNNING" ? "warn" : "bad"}`}>
-            {t(`runStatus.${execution.status}`, { defaultValue: execution.status })}
-          </span>
+          <span className={`pill ${pill(execution.status)}`}>{t(`runStatus.${execution.status}`, { defaultValue: execution.status })}</span>
         </h2>
         <span className="muted small">
           {t("started", { at: when(execution.startDate, timeZone) })}
@@ -128,21 +128,13 @@ export function Imports() {
           <label>
             {t("upload.kind")}
             <select name="kind" defaultValue="production">
-              {kinds.map((kind) => (
-                <option key={kind} value={kind}>
-                  {t(`kinds.${kind}`)}
-                </option>
-              ))}
+              <Options values={kinds} label={(kind) => t(`kinds.${kind}`)} />
             </select>
           </label>
           <label>
             {t("factory")}
             <select name="factory">
-              {factories.data?.factories.map((factory) => (
-                <option key={factory.id} value={factory.id}>
-                  {factory.name}
-                </option>
-              ))}
+              <Options values={factories.data?.factories ?? []} value={(factory) => factory.id} label={(factory) => factory.name} />
             </select>
           </label>
           <label>
@@ -159,55 +151,44 @@ export function Imports() {
       <RunList reloadKey={runs.data} timeZone={[...zones.values()][0]} />
       <div className="card">
         <h2>{t("recent")}</h2>
-        <div className="table-scroll">
-          <table className="data" data-testid="imports-table">
-            <thead>
-              <tr>
-                <th>{t("file")}</th>
-                <th>{t("kind")}</th>
-                <th>{t("status")}</th>
-                <th className="num">{t("rows")}</th>
-                <th className="num">{t("inserted")}</th>
-                <th className="num">{t("updated")}</th>
-                <th>{t("errors")}</th>
-                <th>{t("when")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data?.imports.length === 0 && (
-                <tr>
-                  <td colSpan={8} className="muted">
-                    {t("noImports")}
-                  </td>
-                </tr>
-              )}
-              {(runs.data?.imports ?? []).map((run) => (
-                <tr key={run.id} data-status={run.status}>
-                  <td>{run.fileName}</td>
-                  <td>{t(`kinds.${run.kind}`, { defaultValue: run.kind })}</td>
-                  <td>
-                    <span className={`pill ${run.status === "loaded" ? "ok" : run.status === "failed" ? "bad" : "warn"}`}>
-                      {t(`importStatus.${run.status}`, { defaultValue: run.status })}
-                    </span>
-                  </td>
-                  <td className="num">{num(run.rows)}</td>
-                  <td className="num">{num(run.inserted)}</td>
-                  <td className="num">{num(run.updated)}</td>
-                  <td>
-                    {(run.errors ?? []).slice(0, 5).map((problem) => (
-                      <div key={`${problem.line}-${problem.column ?? ""}`} className="small">
-                        {t("errorAt", { line: problem.line })}
-                        {problem.column ? ` (${problem.column})` : ""}: {problem.message}
-                      </div>
-                    ))}
-                    {(run.errors?.length ?? 0) > 5 && <div className="muted small">{t("more", { count: (run.errors?.length ?? 0) - 5 })}</div>}
-                  </td>
-                  <td title={when(String(run.createdAt), zoneOf(run.factoryId))}>{ago(String(run.createdAt))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          scroll="table-scroll"
+          testId="imports-table"
+          rows={runs.data?.imports ?? []}
+          rowKey={(run) => run.id}
+          rowProps={(run) => ({ "data-status": run.status })}
+          emptyRow={runs.data && t("noImports")}
+          columns={[
+            { header: t("file"), cell: (run) => run.fileName },
+            { header: t("kind"), cell: (run) => t(`kinds.${run.kind}`, { defaultValue: run.kind }) },
+            {
+              header: t("status"),
+              cell: (run) => (
+                <span className={`pill ${run.status === "loaded" ? "ok" : run.status === "failed" ? "bad" : "warn"}`}>
+                  {t(`importStatus.${run.status}`, { defaultValue: run.status })}
+                </span>
+              ),
+            },
+            { header: t("rows"), num: true, cell: (run) => num(run.rows) },
+            { header: t("inserted"), num: true, cell: (run) => num(run.inserted) },
+            { header: t("updated"), num: true, cell: (run) => num(run.updated) },
+            {
+              header: t("errors"),
+              cell: (run) => (
+                <>
+                  {(run.errors ?? []).slice(0, 5).map((problem) => (
+                    <div key={`${problem.line}-${problem.column ?? ""}`} className="small">
+                      {t("errorAt", { line: problem.line })}
+                      {problem.column ? ` (${problem.column})` : ""}: {problem.message}
+                    </div>
+                  ))}
+                  {(run.errors?.length ?? 0) > 5 && <div className="muted small">{t("more", { count: (run.errors?.length ?? 0) - 5 })}</div>}
+                </>
+              ),
+            },
+            { header: t("when"), title: (run) => when(String(run.createdAt), zoneOf(run.factoryId)), cell: (run) => ago(String(run.createdAt)) },
+          ]}
+        />
       </div>
     </section>
   );

@@ -2,7 +2,9 @@
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
 import { date, lastDayOf, money, num, percent, when } from "../format";
+import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
+import { LoadError } from "../states";
 import { ZoneNote } from "../zone";
 import { OverviewAlerts } from "./alerts";
 
@@ -10,13 +12,12 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
   const { t } = useTranslation("overview");
   const overview = useLoad(() => ok(api.v1.overview.$get()), []);
   const alerts = useLoad(() => ok(api.v1.alerts.$get({ query: { status: "unresolved" } })), []);
-  if (overview.error) return <p className="error">{overview.error.message}</p>;
+  if (overview.error) return <LoadError error={overview.error} />;
   if (!overview.data) return <p className="muted">{t("loading")}</p>;
   const { factories } = overview.data;
   return (
     <section>
-      <div className="heading">
-        <h1>{t("title")}</h1>
+      <PageHeading title={t("title")}>
         <button
           type="button"
           className="secondary"
@@ -28,7 +29,7 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
         >
           {t("refresh")}
         </button>
-      </div>
+      </PageHeading>
       <ZoneNote zones={factories.map((factory) => factory.timeZone)} />
       {factories.length === 0 && (
         <p className="muted">

@@ -1,6 +1,7 @@
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
 import { go, useLoad } from "../hooks";
+import { Options } from "../options";
 
 /** Picks the factory a page shows; the choice lives in the route (`#/tariffs/<factory id>`). */
 export function useFactoryPicker(section: string, factoryId: string | undefined) {
@@ -12,11 +13,7 @@ export function useFactoryPicker(section: string, factoryId: string | undefined)
     <label className="inline">
       {t("factory")}{" "}
       <select value={selected?.id ?? ""} onChange={(event) => go(`/${section}/${event.target.value}`)} aria-label={t("factory")}>
-        {list.map((factory) => (
-          <option key={factory.id} value={factory.id}>
-            {factory.name}
-          </option>
-        ))}
+        <Options values={list} value={(factory) => factory.id} label={(factory) => factory.name} />
       </select>
     </label>
   );

@@ -3,10 +3,13 @@ import { useTranslation } from "react-i18next";
 import { api, ok, type Runs } from "../api";
 import { num, when } from "../format";
 import { useLoad } from "../hooks";
+import { LoadError } from "../states";
+import { DataTable } from "../table";
 
 type Run = Runs["executions"][number];
 
-const pill = (status: string) => (status === "SUCCEEDED" ? "ok" : status === "RUNNING" ? "warn" : "bad");
+/** A run's status as a pill's colour: done, still running, or failed (any other end). */
+export const pill = (status: string) => (status === "SUCCEEDED" ? "ok" : status === "RUNNING" ? "warn" : "bad");
 
 /** What a run did, in a few words: the files of an import, the months of a close or recompute, its summary's counts. */
 function Result({ run }: { run: Run }) {
@@ -26,8 +29,7 @@ function Result({ run }: { run: Run }) {
 export function RunList({ reloadKey, timeZone }: { reloadKey?: unknown; timeZone?: string }) {
   const { t } = useTranslation("imports");
   const runs = useLoad(() => ok(api.v1.runs.$get({ query: { limit: "50" } })), [reloadKey]);
-  if (runs.error) return <p className="error">{runs.error.message}</p>;
-  const list = runs.data?.executions ?? [];
+  if (runs.error) return <LoadError error={runs.error} />;
   return (
     <div className="card">
       <div className="card-title">
@@ -36,43 +38,40 @@ export function RunList({ reloadKey, timeZone }: { reloadKey?: unknown; timeZone
           {t("runs.refresh")}
         </button>
       </div>
-      {list.length === 0 ? (
-        <p className="muted">{t("runs.none")}</p>
-      ) : (
-        <div className="scroll">
-          <table className="data" data-testid="runs-table">
-            <thead>
-              <tr>
-                <th>{t("runs.kind")}</th>
-                <th>{t("runs.status")}</th>
-                <th>{t("runs.started")}</th>
-                <th className="num">{t("runs.duration")}</th>
-                <th>{t("runs.result")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((run) => (
-                <tr key={run.executionArn} data-testid="run-row" data-kind={run.kind} data-status={run.status}>
-                  <td>{t(`runs.kinds.${run.kind}`)}</td>
-                  <td>
-                    <span className={`pill ${pill(run.status)}`}>{t(`runs.statuses.${run.status}`, { defaultValue: run.status })}</span>
-                  </td>
-                  <td>{when(run.startDate, timeZone)}</td>
-                  <td className="num">{run.durationMs === null ? "—" : t("runs.seconds", { value: num(run.durationMs / 1000, 1) })}</td>
-                  <td>
-                    <Result run={run} />
-                    {run.failure && (
-                      <div className="small bad" data-testid="run-failure">
-                        {run.failure.explanation}
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        scroll="scroll"
+        testId="runs-table"
+        rows={runs.data?.executions ?? []}
+        rowKey={(run) => run.executionArn}
+        rowProps={(run) => ({ "data-testid": "run-row", "data-kind": run.kind, "data-status": run.status })}
+        empty={<p className="muted">{t("runs.none")}</p>}
+        columns={[
+          { header: t("runs.kind"), cell: (run) => t(`runs.kinds.${run.kind}`) },
+          {
+            header: t("runs.status"),
+            cell: (run) => <span className={`pill ${pill(run.status)}`}>{t(`runs.statuses.${run.status}`, { defaultValue: run.status })}</span>,
+          },
+          { header: t("runs.started"), cell: (run) => when(run.startDate, timeZone) },
+          {
+            header: t("runs.duration"),
+            num: true,
+            cell: (run) => (run.durationMs === null ? "—" : t("runs.seconds", { value: num(run.durationMs / 1000, 1) })),
+          },
+          {
+            header: t("runs.result"),
+            cell: (run) => (
+              <>
+                <Result run={run} />
+                {run.failure && (
+                  <div className="small bad" data-testid="run-failure">
+                    {run.failure.explanation}
+                  </div>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }

@@ -3,12 +3,14 @@
  * demand, supply voltage, billing cycle day), a factory's meters (name, line, parent, role, multiplier) and gateways.
  * A refused save shows each problem beside its field, as the API names it.
  */
-import { type FormEvent, useId, useState } from "react";
+import { type ReactNode, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, type Factories, type Locations, type Meters, ok } from "../api";
-import { FieldError, type FieldErrors, FormError, fieldErrors } from "../fields";
+import { Field, FieldForm, FormError } from "../fields";
 import { num, when } from "../format";
 import { useLoad } from "../hooks";
+import { Options } from "../options";
+import { DataTable, type DataTableProps } from "../table";
 
 type Factory = Factories["factories"][number];
 type Meter = Meters["meters"][number];
@@ -28,9 +30,64 @@ export function divisionsFor(locations: Locations | undefined, place: string): r
   return locations.municipalities.find((entry) => entry.state === state && entry.municipality === municipality)?.divisions ?? locations.divisions;
 }
 
-function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Factory; locations?: Locations; onSaved(): void; onCancel(): void }) {
+/** An edit row's form: the refusal above its fields, Save and Cancel under them. */
+function EditForm({
+  label,
+  fields,
+  onSave,
+  onCancel,
+  children,
+}: {
+  label: string;
+  fields: readonly string[];
+  onSave(form: FormData): Promise<void>;
+  onCancel(): void;
+  children: ReactNode;
+}) {
   const { t } = useTranslation("setup");
-  const [errors, setErrors] = useState<FieldErrors>();
+  return (
+    <FieldForm className="form" aria-label={label} fields={fields} onSave={onSave}>
+      <FormError />
+      {children}
+      <div className="row">
+        <button type="submit">{t("edit.save")}</button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          {t("edit.cancel")}
+        </button>
+      </div>
+    </FieldForm>
+  );
+}
+
+/** What an edit form is told: the save went through (reload the list), or the person cancelled. */
+type Closing = { onSaved(): void; onCancel(): void };
+
+/** A list whose rows each have an Edit button; the row being edited shows `form` in its place until saved or cancelled. */
+function EditableTable<T extends { id: string; name: string }>({
+  columns,
+  form,
+  onSaved,
+  ...table
+}: Omit<DataTableProps<T>, "rowKey" | "editRow"> & { form(row: T, closing: Closing): ReactNode; onSaved(): void }) {
+  const { t } = useTranslation("setup");
+  const [editing, setEditing] = useState<string>();
+  const closing: Closing = {
+    onCancel: () => setEditing(undefined),
+    onSaved: () => {
+      setEditing(undefined);
+      onSaved();
+    },
+  };
+  const edit = (row: T) => (
+    <button type="button" className="link" onClick={() => setEditing(row.id)} aria-label={t("edit.editNamed", { name: row.name })}>
+      {t("edit.edit")}
+    </button>
+  );
+  return <DataTable {...table} columns={[...columns, { cell: edit }]} rowKey={(row) => row.id} editRow={(row) => row.id === editing && form(row, closing)} />;
+}
+
+function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Factory; locations?: Locations } & Closing) {
+  const { t } = useTranslation("setup");
   const [place, setPlace] = useState(placeKey(factory.state, factory.municipality));
   const divisionId = useId();
   const entry: Municipality | undefined = locations?.municipalities.find((item) => placeKey(item.state, item.municipality) === place);
@@ -38,41 +95,31 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
   const byState = new Map<string, Municipality[]>();
   for (const item of locations?.municipalities ?? []) byState.set(item.state, [...(byState.get(item.state) ?? []), item]);
 
-  const save = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setErrors(undefined);
+  const save = async (form: FormData) => {
     const [state = null, municipality = null] = place ? place.split("|") : [];
     const moved = place !== placeKey(factory.state, factory.municipality);
-    try {
-      await ok(
-        api.v1.factories[":id"].$patch({
-          param: { id: factory.id },
-          json: {
-            name: text(form, "name"),
-            ...(moved && { state, municipality }),
-            ...(text(form, "tariffDivision") && { tariffDivision: text(form, "tariffDivision") }),
-            contractedDemandKw: numberOrNull(form, "contractedDemandKw"),
-            supplyVoltage: (text(form, "supplyVoltage") || null) as "medium" | "high" | null,
-            billingCycleDay: numberOrNull(form, "billingCycleDay"),
-          },
-        }),
-      );
-      onSaved();
-    } catch (failure) {
-      setErrors(fieldErrors(failure, factoryFields));
-    }
+    await ok(
+      api.v1.factories[":id"].$patch({
+        param: { id: factory.id },
+        json: {
+          name: text(form, "name"),
+          ...(moved && { state, municipality }),
+          ...(text(form, "tariffDivision") && { tariffDivision: text(form, "tariffDivision") }),
+          contractedDemandKw: numberOrNull(form, "contractedDemandKw"),
+          supplyVoltage: (text(form, "supplyVoltage") || null) as "medium" | "high" | null,
+          billingCycleDay: numberOrNull(form, "billingCycleDay"),
+        },
+      }),
+    );
+    onSaved();
   };
 
   return (
-    <form className="form" aria-label={t("edit.factoryForm", { name: factory.name })} onSubmit={save} noValidate>
-      <FormError errors={errors} />
-      <label>
-        {t("edit.name")} <input name="name" defaultValue={factory.name} />
-        <FieldError errors={errors} path="name" />
-      </label>
-      <label>
-        {t("edit.municipality")}
+    <EditForm label={t("edit.factoryForm", { name: factory.name })} fields={factoryFields} onSave={save} onCancel={onCancel}>
+      <Field label={t("edit.name")} path="name">
+        <input name="name" defaultValue={factory.name} />
+      </Field>
+      <Field label={t("edit.municipality")} path={["municipality", "state"]}>
         <select name="place" value={place} onChange={(event) => setPlace(event.target.value)}>
           <option value="">{t("edit.noMunicipality")}</option>
           {[...byState.entries()].map(([state, items]) => (
@@ -85,12 +132,9 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
             </optgroup>
           ))}
         </select>
-        <FieldError errors={errors} path="municipality" />
-        <FieldError errors={errors} path="state" />
-      </label>
+      </Field>
       <div className="row">
-        <label htmlFor={divisionId}>
-          {t("edit.division")}
+        <Field label={t("edit.division")} path="tariffDivision" htmlFor={divisionId}>
           {divisions.length === 1 ? (
             <input id={divisionId} name="tariffDivision" value={divisions[0]} readOnly aria-readonly="true" />
           ) : (
@@ -101,170 +145,100 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
               defaultValue={place === placeKey(factory.state, factory.municipality) ? (factory.tariffDivision ?? "") : ""}
             >
               <option value="">{t("edit.divisionFromPlace")}</option>
-              {divisions.map((division) => (
-                <option key={division} value={division}>
-                  {division}
-                </option>
-              ))}
+              <Options values={divisions} />
             </select>
           )}
-          <FieldError errors={errors} path="tariffDivision" />
-        </label>
-        <label>
-          {t("edit.clock")}
+        </Field>
+        <Field label={t("edit.clock")} path="timeZone">
           <input value={entry?.timeZone ?? factory.timeZone} readOnly aria-readonly="true" data-testid="factory-clock" />
-          <FieldError errors={errors} path="timeZone" />
-        </label>
+        </Field>
       </div>
       <div className="row">
-        <label>
-          {t("edit.contractedDemand")} <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
-          <FieldError errors={errors} path="contractedDemandKw" />
-        </label>
-        <label>
-          {t("edit.supplyVoltage")}
+        <Field label={t("edit.contractedDemand")} path="contractedDemandKw">
+          <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
+        </Field>
+        <Field label={t("edit.supplyVoltage")} path="supplyVoltage">
           <select name="supplyVoltage" defaultValue={factory.supplyVoltage ?? ""}>
             <option value="">—</option>
             <option value="medium">{t("edit.voltage.medium")}</option>
             <option value="high">{t("edit.voltage.high")}</option>
           </select>
-          <FieldError errors={errors} path="supplyVoltage" />
-        </label>
-        <label>
-          {t("edit.billingCycleDay")} <input name="billingCycleDay" type="number" defaultValue={factory.billingCycleDay ?? ""} />
-          <FieldError errors={errors} path="billingCycleDay" />
-        </label>
+        </Field>
+        <Field label={t("edit.billingCycleDay")} path="billingCycleDay">
+          <input name="billingCycleDay" type="number" defaultValue={factory.billingCycleDay ?? ""} />
+        </Field>
       </div>
-      <div className="row">
-        <button type="submit">{t("edit.save")}</button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          {t("edit.cancel")}
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
 
 const meterFields = ["name", "line", "multiplier", "role", "parentId"] as const;
 
-function MeterEdit({ factoryId, meter, meters, onSaved, onCancel }: { factoryId: string; meter: Meter; meters: Meter[]; onSaved(): void; onCancel(): void }) {
+function MeterEdit({ factoryId, meter, meters, onSaved, onCancel }: { factoryId: string; meter: Meter; meters: Meter[] } & Closing) {
   const { t } = useTranslation("setup");
-  const [errors, setErrors] = useState<FieldErrors>();
-  const save = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setErrors(undefined);
-    try {
-      await ok(
-        api.v1.factories[":id"].meters[":meterId"].$patch({
-          param: { id: factoryId, meterId: meter.id },
-          json: {
-            name: text(form, "name"),
-            line: text(form, "line"),
-            multiplier: Number(text(form, "multiplier")),
-            role: text(form, "role") === "billing" ? "billing" : "sub",
-            parentId: text(form, "parentId") || null,
-          },
-        }),
-      );
-      onSaved();
-    } catch (failure) {
-      setErrors(fieldErrors(failure, meterFields));
-    }
+  const save = async (form: FormData) => {
+    await ok(
+      api.v1.factories[":id"].meters[":meterId"].$patch({
+        param: { id: factoryId, meterId: meter.id },
+        json: {
+          name: text(form, "name"),
+          line: text(form, "line"),
+          multiplier: Number(text(form, "multiplier")),
+          role: text(form, "role") === "billing" ? "billing" : "sub",
+          parentId: text(form, "parentId") || null,
+        },
+      }),
+    );
+    onSaved();
   };
   return (
-    <form className="form" aria-label={t("edit.meterForm", { name: meter.name })} onSubmit={save} noValidate>
-      <FormError errors={errors} />
+    <EditForm label={t("edit.meterForm", { name: meter.name })} fields={meterFields} onSave={save} onCancel={onCancel}>
       <div className="row">
-        <label>
-          {t("edit.name")} <input name="name" defaultValue={meter.name} />
-          <FieldError errors={errors} path="name" />
-        </label>
-        <label>
-          {t("edit.line")} <input name="line" defaultValue={meter.line} />
-          <FieldError errors={errors} path="line" />
-        </label>
-        <label>
-          {t("edit.multiplier")} <input name="multiplier" type="number" step="any" defaultValue={meter.multiplier} />
-          <FieldError errors={errors} path="multiplier" />
-        </label>
+        <Field label={t("edit.name")} path="name">
+          <input name="name" defaultValue={meter.name} />
+        </Field>
+        <Field label={t("edit.line")} path="line">
+          <input name="line" defaultValue={meter.line} />
+        </Field>
+        <Field label={t("edit.multiplier")} path="multiplier">
+          <input name="multiplier" type="number" step="any" defaultValue={meter.multiplier} />
+        </Field>
       </div>
       <div className="row">
-        <label>
-          {t("edit.role")}
+        <Field label={t("edit.role")} path="role">
           <select name="role" defaultValue={meter.role}>
             <option value="sub">{t("edit.roles.sub")}</option>
             <option value="billing">{t("edit.roles.billing")}</option>
           </select>
-          <FieldError errors={errors} path="role" />
-        </label>
-        <label>
-          {t("edit.parent")}
+        </Field>
+        <Field label={t("edit.parent")} path="parentId">
           <select name="parentId" defaultValue={meter.parentId ?? ""}>
             <option value="">{t("edit.noParent")}</option>
-            {meters
-              .filter((other) => other.id !== meter.id)
-              .map((other) => (
-                <option key={other.id} value={other.id}>
-                  {other.name} · {other.line}
-                </option>
-              ))}
+            <Options values={meters.filter((other) => other.id !== meter.id)} value={(other) => other.id} label={(other) => `${other.name} · ${other.line}`} />
           </select>
-          <FieldError errors={errors} path="parentId" />
-        </label>
+        </Field>
       </div>
-      <div className="row">
-        <button type="submit">{t("edit.save")}</button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          {t("edit.cancel")}
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
 
-function GatewayEdit({
-  factoryId,
-  gateway,
-  onSaved,
-  onCancel,
-}: {
-  factoryId: string;
-  gateway: { id: string; name: string };
-  onSaved(): void;
-  onCancel(): void;
-}) {
+function GatewayEdit({ factoryId, gateway, onSaved, onCancel }: { factoryId: string; gateway: { id: string; name: string } } & Closing) {
   const { t } = useTranslation("setup");
-  const [errors, setErrors] = useState<FieldErrors>();
-  const save = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    setErrors(undefined);
-    try {
-      await ok(
-        api.v1.factories[":id"].gateways[":gatewayId"].$patch({
-          param: { id: factoryId, gatewayId: gateway.id },
-          json: { name: text(new FormData(event.currentTarget), "name") },
-        }),
-      );
-      onSaved();
-    } catch (failure) {
-      setErrors(fieldErrors(failure, ["name"]));
-    }
+  const save = async (form: FormData) => {
+    await ok(
+      api.v1.factories[":id"].gateways[":gatewayId"].$patch({
+        param: { id: factoryId, gatewayId: gateway.id },
+        json: { name: text(form, "name") },
+      }),
+    );
+    onSaved();
   };
   return (
-    <form className="form" aria-label={t("edit.gatewayForm", { name: gateway.name })} onSubmit={save} noValidate>
-      <FormError errors={errors} />
-      <label>
-        {t("edit.name")} <input name="name" defaultValue={gateway.name} />
-        <FieldError errors={errors} path="name" />
-      </label>
-      <div className="row">
-        <button type="submit">{t("edit.save")}</button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          {t("edit.cancel")}
-        </button>
-      </div>
-    </form>
+    <EditForm label={t("edit.gatewayForm", { name: gateway.name })} fields={["name"]} onSave={save} onCancel={onCancel}>
+      <Field label={t("edit.name")} path="name">
+        <input name="name" defaultValue={gateway.name} />
+      </Field>
+    </EditForm>
   );
 }
 
@@ -273,109 +247,50 @@ function FactoryParts({ factory }: { factory: Factory }) {
   const { t } = useTranslation("setup");
   const meters = useLoad(() => ok(api.v1.factories[":id"].meters.$get({ param: { id: factory.id } })), [factory.id]);
   const gateways = useLoad(() => ok(api.v1.factories[":id"].gateways.$get({ param: { id: factory.id } })), [factory.id]);
-  const [editing, setEditing] = useState<string>();
-  const [editingGateway, setEditingGateway] = useState<string>();
   const list = meters.data?.meters ?? [];
   const nameOf = (id: string | null) => list.find((meter) => meter.id === id)?.name ?? "—";
   return (
     <div className="grid-2">
       <div className="card">
         <h2>{t("edit.meters", { factory: factory.name })}</h2>
-        <table className="data" data-testid="meters-table">
-          <thead>
-            <tr>
-              <th>{t("edit.name")}</th>
-              <th>{t("edit.line")}</th>
-              <th>{t("edit.parent")}</th>
-              <th className="num">{t("edit.multiplier")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((meter) =>
-              editing === meter.id ? (
-                <tr key={meter.id} className="edit-row">
-                  <td colSpan={5}>
-                    <MeterEdit
-                      factoryId={factory.id}
-                      meter={meter}
-                      meters={list}
-                      onCancel={() => setEditing(undefined)}
-                      onSaved={() => {
-                        setEditing(undefined);
-                        meters.reload();
-                      }}
-                    />
-                  </td>
-                </tr>
-              ) : (
-                <tr key={meter.id} data-testid="meter-row">
-                  <td>
-                    {meter.name} {meter.role === "billing" && <span className="pill ok">{t("edit.roles.billingShort")}</span>}
-                  </td>
-                  <td>{meter.line}</td>
-                  <td>{nameOf(meter.parentId)}</td>
-                  <td className="num">{num(meter.multiplier, meter.multiplier % 1 === 0 ? 0 : 2)}</td>
-                  <td>
-                    <button type="button" className="link" onClick={() => setEditing(meter.id)} aria-label={t("edit.editNamed", { name: meter.name })}>
-                      {t("edit.edit")}
-                    </button>
-                  </td>
-                </tr>
+        <EditableTable
+          testId="meters-table"
+          rows={list}
+          rowProps={() => ({ "data-testid": "meter-row" })}
+          onSaved={meters.reload}
+          form={(meter, closing) => <MeterEdit factoryId={factory.id} meter={meter} meters={list} {...closing} />}
+          columns={[
+            {
+              header: t("edit.name"),
+              cell: (meter) => (
+                <>
+                  {meter.name} {meter.role === "billing" && <span className="pill ok">{t("edit.roles.billingShort")}</span>}
+                </>
               ),
-            )}
-          </tbody>
-        </table>
+            },
+            { header: t("edit.line"), cell: (meter) => meter.line },
+            { header: t("edit.parent"), cell: (meter) => nameOf(meter.parentId) },
+            { header: t("edit.multiplier"), num: true, cell: (meter) => num(meter.multiplier, meter.multiplier % 1 === 0 ? 0 : 2) },
+          ]}
+        />
       </div>
       <div className="card">
         <h2>{t("edit.gateways", { factory: factory.name })}</h2>
-        <table className="data" data-testid="gateways-table">
-          <thead>
-            <tr>
-              <th>{t("edit.name")}</th>
-              <th>{t("edit.lastSeen")}</th>
-              <th>{t("edit.state")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {(gateways.data?.gateways ?? []).map((gateway) =>
-              editingGateway === gateway.id ? (
-                <tr key={gateway.id} className="edit-row">
-                  <td colSpan={4}>
-                    <GatewayEdit
-                      factoryId={factory.id}
-                      gateway={gateway}
-                      onCancel={() => setEditingGateway(undefined)}
-                      onSaved={() => {
-                        setEditingGateway(undefined);
-                        gateways.reload();
-                      }}
-                    />
-                  </td>
-                </tr>
-              ) : (
-                <tr key={gateway.id} data-testid="gateway-row">
-                  <td>{gateway.name}</td>
-                  <td>{when(gateway.lastSeenAt, factory.timeZone)}</td>
-                  <td>
-                    <span className={`pill ${gateway.revoked ? "bad" : "ok"}`}>{t(gateway.revoked ? "edit.revoked" : "edit.active")}</span>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link"
-                      onClick={() => setEditingGateway(gateway.id)}
-                      aria-label={t("edit.editNamed", { name: gateway.name })}
-                    >
-                      {t("edit.edit")}
-                    </button>
-                  </td>
-                </tr>
-              ),
-            )}
-          </tbody>
-        </table>
+        <EditableTable
+          testId="gateways-table"
+          rows={gateways.data?.gateways ?? []}
+          rowProps={() => ({ "data-testid": "gateway-row" })}
+          onSaved={gateways.reload}
+          form={(gateway, closing) => <GatewayEdit factoryId={factory.id} gateway={gateway} {...closing} />}
+          columns={[
+            { header: t("edit.name"), cell: (gateway) => gateway.name },
+            { header: t("edit.lastSeen"), cell: (gateway) => when(gateway.lastSeenAt, factory.timeZone) },
+            {
+              header: t("edit.state"),
+              cell: (gateway) => <span className={`pill ${gateway.revoked ? "bad" : "ok"}`}>{t(gateway.revoked ? "edit.revoked" : "edit.active")}</span>,
+            },
+          ]}
+        />
         <p className="muted small">
           <a href="#/devices">{t("edit.credentials")}</a>
         </p>
@@ -389,7 +304,6 @@ export function SetupLists({ reloadKey }: { reloadKey?: unknown }) {
   const { t } = useTranslation("setup");
   const factories = useLoad(() => ok(api.v1.factories.$get()), [reloadKey]);
   const locations = useLoad(() => ok(api.v1.locations.$get()), []);
-  const [editing, setEditing] = useState<string>();
   const [chosen, setChosen] = useState<string>();
   const list = factories.data?.factories ?? [];
   const shown = list.find((factory) => factory.id === chosen) ?? list[0];
@@ -397,60 +311,34 @@ export function SetupLists({ reloadKey }: { reloadKey?: unknown }) {
     <>
       <div className="card">
         <h2>{t("edit.factories")}</h2>
-        <div className="scroll">
-          <table className="data" data-testid="factories-table">
-            <thead>
-              <tr>
-                <th>{t("edit.name")}</th>
-                <th>{t("edit.municipality")}</th>
-                <th>{t("edit.division")}</th>
-                <th>{t("edit.clock")}</th>
-                <th className="num">{t("edit.contractedDemand")}</th>
-                <th>{t("edit.supplyVoltage")}</th>
-                <th className="num">{t("edit.billingCycleDay")}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((factory) =>
-                editing === factory.id ? (
-                  <tr key={factory.id} className="edit-row">
-                    <td colSpan={8}>
-                      <FactoryEdit
-                        factory={factory}
-                        locations={locations.data}
-                        onCancel={() => setEditing(undefined)}
-                        onSaved={() => {
-                          setEditing(undefined);
-                          factories.reload();
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ) : (
-                  <tr key={factory.id} data-testid="factory-row">
-                    <td>
-                      <button type="button" className="link" onClick={() => setChosen(factory.id)}>
-                        {factory.name}
-                      </button>
-                    </td>
-                    <td>{factory.municipality ? `${factory.municipality} (${factory.state})` : "—"}</td>
-                    <td>{factory.tariffDivision ?? "—"}</td>
-                    <td>{factory.timeZone}</td>
-                    <td className="num">{factory.contractedDemandKw === null ? "—" : `${num(factory.contractedDemandKw)} kW`}</td>
-                    <td>{factory.supplyVoltage ? t(`edit.voltage.${factory.supplyVoltage}`) : "—"}</td>
-                    <td className="num">{factory.billingCycleDay ?? "—"}</td>
-                    <td>
-                      <button type="button" className="link" onClick={() => setEditing(factory.id)} aria-label={t("edit.editNamed", { name: factory.name })}>
-                        {t("edit.edit")}
-                      </button>
-                    </td>
-                  </tr>
-                ),
-              )}
-            </tbody>
-          </table>
-        </div>
+        <EditableTable
+          scroll="scroll"
+          testId="factories-table"
+          rows={list}
+          rowProps={() => ({ "data-testid": "factory-row" })}
+          onSaved={factories.reload}
+          form={(factory, closing) => <FactoryEdit factory={factory} locations={locations.data} {...closing} />}
+          columns={[
+            {
+              header: t("edit.name"),
+              cell: (factory) => (
+                <button type="button" className="link" onClick={() => setChosen(factory.id)}>
+                  {factory.name}
+                </button>
+              ),
+            },
+            { header: t("edit.municipality"), cell: (factory) => (factory.municipality ? `${factory.municipality} (${factory.state})` : "—") },
+            { header: t("edit.division"), cell: (factory) => factory.tariffDivision ?? "—" },
+            { header: t("edit.clock"), cell: (factory) => factory.timeZone },
+            {
+              header: t("edit.contractedDemand"),
+              num: true,
+              cell: (factory) => (factory.contractedDemandKw === null ? "—" : `${num(factory.contractedDemandKw)} kW`),
+            },
+            { header: t("edit.supplyVoltage"), cell: (factory) => (factory.supplyVoltage ? t(`edit.voltage.${factory.supplyVoltage}`) : "—") },
+            { header: t("edit.billingCycleDay"), num: true, cell: (factory) => factory.billingCycleDay ?? "—" },
+          ]}
+        />
       </div>
       {shown && <FactoryParts key={shown.id} factory={shown} />}
     </>

@@ -1,10 +1,11 @@
 /** Onboarding for admins: factories, their gateways (with a one-time enrollment code) and meters. */
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
 import { tariffName, when } from "../format";
 import { useLoad } from "../hooks";
-import { ProblemBox, type Shown, shown } from "../problem";
+import { Options } from "../options";
+import { useFormOutcome } from "../problem";
 import { OneTimeSecret } from "./secret";
 import { SetupLists } from "./setup-lists";
 
@@ -15,25 +16,11 @@ export function Setup({ admin }: { admin: boolean }) {
   const { t } = useTranslation("setup");
   const factories = useLoad(() => ok(api.v1.factories.$get()), []);
   const devices = useLoad(() => ok(api.v1.devices.$get()), []);
-  const [error, setError] = useState<Shown>();
-  const [notice, setNotice] = useState<string>();
   const [code, setCode] = useState<{ title: string; values: Record<string, string> }>();
-
-  const submit = (run: (form: FormData) => Promise<string | undefined>) => async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const element = event.currentTarget;
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      const message = await run(new FormData(element));
-      element.reset();
-      setNotice(message);
-      factories.reload();
-      devices.reload();
-    } catch (failure) {
-      setError(shown(failure));
-    }
-  };
+  const { submit, outcome } = useFormOutcome(() => {
+    factories.reload();
+    devices.reload();
+  });
 
   if (!admin) return <p className="muted">{t("adminOnly")}</p>;
   const list = factories.data?.factories ?? [];
@@ -41,8 +28,7 @@ export function Setup({ admin }: { admin: boolean }) {
   return (
     <section>
       <h1>{t("title")}</h1>
-      <ProblemBox error={error} />
-      {notice && <p className="notice">{notice}</p>}
+      {outcome}
       {code && <OneTimeSecret title={code.title} values={code.values} onClose={() => setCode(undefined)} />}
       <SetupLists reloadKey={factories.data} />
       <div className="grid-2">
@@ -76,22 +62,14 @@ export function Setup({ admin }: { admin: boolean }) {
           <label>
             {t("factory.tariff")}
             <select name="tariffCode" defaultValue="cfe-gdmth">
-              {["cfe-gdmth", "cfe-gdmto", "urdb", "flat"].map((code) => (
-                <option key={code} value={code}>
-                  {tariffName(code)}
-                </option>
-              ))}
+              <Options values={["cfe-gdmth", "cfe-gdmto", "urdb", "flat"]} label={(code) => tariffName(code)} />
             </select>
           </label>
           <div className="row">
             <label>
               {t("factory.zone")}
               <select name="tariffZone" defaultValue="central">
-                {["central", "baja-california", "baja-california-sur"].map((zone) => (
-                  <option key={zone} value={zone}>
-                    {t(`tariffZone.${zone}`)}
-                  </option>
-                ))}
+                <Options values={["central", "baja-california", "baja-california-sur"]} label={(zone) => t(`tariffZone.${zone}`)} />
               </select>
             </label>
             <label>
@@ -127,11 +105,7 @@ export function Setup({ admin }: { admin: boolean }) {
             <label>
               {t("factoryLabel")}
               <select name="factoryId" required>
-                {list.map((factory) => (
-                  <option key={factory.id} value={factory.id}>
-                    {factory.name}
-                  </option>
-                ))}
+                <Options values={list} value={(factory) => factory.id} label={(factory) => factory.name} />
               </select>
             </label>
             <label>
@@ -166,13 +140,11 @@ export function Setup({ admin }: { admin: boolean }) {
             <label>
               {t("meter.gateway")}
               <select name="gateway" required>
-                {(devices.data?.devices ?? [])
-                  .filter((device) => !device.revoked)
-                  .map((device) => (
-                    <option key={device.id} value={`${device.factoryId}/${device.id}`}>
-                      {list.find((f) => f.id === device.factoryId)?.name ?? device.factoryId} · {device.name}
-                    </option>
-                  ))}
+                <Options
+                  values={(devices.data?.devices ?? []).filter((device) => !device.revoked)}
+                  value={(device) => `${device.factoryId}/${device.id}`}
+                  label={(device) => `${list.find((f) => f.id === device.factoryId)?.name ?? device.factoryId} · ${device.name}`}
+                />
               </select>
             </label>
             <div className="row">

@@ -1,10 +1,10 @@
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, api, type Me, ok } from "../api";
-import { type Language, languages, setLanguage } from "../i18n";
+import { LanguageSelect } from "../options";
 
 export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
-  const { t, i18n } = useTranslation("signin");
+  const { t } = useTranslation("signin");
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
@@ -27,13 +27,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
           <h1>
             <span className="bolt">⚡</span> Wattflow
           </h1>
-          <select aria-label={t("language")} value={i18n.language} onChange={(event) => setLanguage(event.target.value as Language)}>
-            {languages.map((language) => (
-              <option key={language} value={language}>
-                {t(`languageName.${language}`)}
-              </option>
-            ))}
-          </select>
+          <LanguageSelect />
         </div>
         <p className="muted">{t("tagline")}</p>
         <label>

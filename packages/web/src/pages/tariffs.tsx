@@ -1,10 +1,12 @@
 /** A factory's tariff versions and prices; admins assign a definition or import a URDB rate. */
-import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, ok, type Tariffs as TariffList } from "../api";
 import { dayOf, fromLocal, monthName, periodName, unitPrice as price, tariffName } from "../format";
+import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
-import { ProblemBox, type Shown, shown } from "../problem";
+import { useFormOutcome } from "../problem";
+import { LoadError } from "../states";
+import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
 import { CfePlanForm } from "./cfe-plan";
 import { useFactoryPicker } from "./picker";
@@ -28,72 +30,58 @@ function Prices({ version, currency }: { version: Version; currency: string }) {
           {d.name ?? t("timeOfUse")} · {t("seasons", { count: d.seasons.length })} · {t("priceSets", { count: d.prices.length })}
           {latest?.month ? `, ${t("latest", { month: monthName(latest.month) })}` : ""} · {t("currency", { currency: d.currency })}
         </p>
-        <div className="table-scroll">
-          <table className="data compact">
-            <thead>
-              <tr>
-                <th>{t("period")}</th>
-                <th className="num">{t("energyPerKwh")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.entries(latest?.energy ?? {}).map(([period, tiers]) => (
-                <tr key={period}>
-                  <td>{periodName(period)}</td>
-                  <td className="num">
-                    {tiers.map((tier) => `${price(tier.price, d.currency)}${tier.upTo ? ` ${t("upTo", { kwh: tier.upTo })}` : ""}`).join(" · ")}
-                  </td>
-                </tr>
-              ))}
-              {(latest?.demand ?? []).map((charge) => (
-                <tr key={`demand-${charge.code}`}>
-                  <td>{t("demandCharge", { code: charge.code })}</td>
-                  <td className="num">{t("perKw", { prices: charge.tiers.map((tier) => price(tier.price, d.currency)).join(" · ") })}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          scroll="table-scroll"
+          compact
+          rows={[
+            ...Object.entries(latest?.energy ?? {}).map(([period, tiers]) => ({
+              key: period,
+              name: periodName(period),
+              prices: tiers.map((tier) => `${price(tier.price, d.currency)}${tier.upTo ? ` ${t("upTo", { kwh: tier.upTo })}` : ""}`).join(" · "),
+            })),
+            ...(latest?.demand ?? []).map((charge) => ({
+              key: `demand-${charge.code}`,
+              name: t("demandCharge", { code: charge.code }),
+              prices: t("perKw", { prices: charge.tiers.map((tier) => price(tier.price, d.currency)).join(" · ") }),
+            })),
+          ]}
+          rowKey={(row) => row.key}
+          columns={[
+            { header: t("period"), cell: (row) => row.name },
+            { header: t("energyPerKwh"), num: true, cell: (row) => row.prices },
+          ]}
+        />
       </div>
     );
   }
+  // The newest six months first; each month of a tariff has the same columns, whichever its kind.
+  const recent: (typeof d.prices)[number][] = d.prices.slice(-6).reverse();
   return (
     <div>
       <p>
         {tariffName(d.kind, d.zone)} · {t("monthsOfPrices", { count: d.prices.length })}
       </p>
-      <div className="table-scroll">
-        <table className="data compact">
-          <thead>
-            <tr>
-              <th>{t("month")}</th>
-              <th className="num">{t("fixed")}</th>
-              <th className="num">{t("energy")}</th>
-              <th className="num">{t("distribution")}</th>
-              <th className="num">{t("capacity")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.prices
-              .slice(-6)
-              .reverse()
-              .map((month) => (
-                <tr key={month.month}>
-                  <td>{monthName(month.month, "short")}</td>
-                  <td className="num">{price(month.fixed, currency)}</td>
-                  <td className="num">
-                    {typeof month.energy === "string"
-                      ? price(month.energy, currency)
-                      : `${t("periodInitial.base")} ${price(month.energy.base, currency)} · ${t("periodInitial.intermedia")} ${price(month.energy.intermedia, currency)} · ${t("periodInitial.punta")} ${price(month.energy.punta, currency)}`}
-                  </td>
-                  {/* PDBT has no per-kW charge; DIST and DIT a distribution one only when CFE prints it. */}
-                  <td className="num">{"distribution" in month ? price(month.distribution ?? undefined, currency) : "—"}</td>
-                  <td className="num">{"capacity" in month ? price(month.capacity, currency) : "—"}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        scroll="table-scroll"
+        compact
+        rows={recent}
+        rowKey={(month) => month.month ?? ""}
+        columns={[
+          { header: t("month"), cell: (month) => monthName(month.month, "short") },
+          { header: t("fixed"), num: true, cell: (month) => price(month.fixed, currency) },
+          {
+            header: t("energy"),
+            num: true,
+            cell: (month) =>
+              typeof month.energy === "string"
+                ? price(month.energy, currency)
+                : `${t("periodInitial.base")} ${price(month.energy.base, currency)} · ${t("periodInitial.intermedia")} ${price(month.energy.intermedia, currency)} · ${t("periodInitial.punta")} ${price(month.energy.punta, currency)}`,
+          },
+          // PDBT has no per-kW charge; DIST and DIT a distribution one only when CFE prints it.
+          { header: t("distribution"), num: true, cell: (month) => ("distribution" in month ? price(month.distribution ?? undefined, currency) : "—") },
+          { header: t("capacity"), num: true, cell: (month) => ("capacity" in month ? price(month.capacity, currency) : "—") },
+        ]}
+      />
       <p className="muted small">{t("pricesNote", { currency })}</p>
     </div>
   );
@@ -103,34 +91,15 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
   const { t } = useTranslation("tariffs");
   const { selected, picker } = useFactoryPicker("tariffs", factoryId);
   const tariffs = useLoad(async () => (selected ? ok(api.v1.factories[":id"].tariffs.$get({ param: { id: selected.id } })) : undefined), [selected?.id]);
-  const [notice, setNotice] = useState<string>();
-  const [error, setError] = useState<Shown>();
-
-  const submit = (run: (form: FormData) => Promise<string>) => async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const element = event.currentTarget;
-    setNotice(undefined);
-    setError(undefined);
-    try {
-      setNotice(await run(new FormData(element)));
-      element.reset();
-      tariffs.reload();
-    } catch (failure) {
-      setError(shown(failure));
-    }
-  };
+  const { submit, done, outcome } = useFormOutcome(tariffs.reload);
   // The wall time typed is the factory's, wherever the browser is.
   const effective = (form: FormData) => fromLocal(String(form.get("effectiveFrom")), selected?.timeZone ?? "UTC").toISOString();
 
   return (
     <section>
-      <div className="heading">
-        <h1>{t("title")}</h1>
-        {picker}
-      </div>
-      <ProblemBox error={error} />
-      {notice && <p className="notice">{notice}</p>}
-      {tariffs.error && <p className="error">{tariffs.error.message}</p>}
+      <PageHeading title={t("title")}>{picker}</PageHeading>
+      {outcome}
+      <LoadError error={tariffs.error} />
       {tariffs.data && (
         <div className="card">
           <h2>
@@ -149,17 +118,7 @@ export function Tariffs({ factoryId, admin }: { factoryId?: string; admin: boole
           ))}
         </div>
       )}
-      {admin && selected && (
-        <CfePlanForm
-          key={selected.id}
-          factory={selected}
-          onSaved={(message) => {
-            setError(undefined);
-            setNotice(message);
-            tariffs.reload();
-          }}
-        />
-      )}
+      {admin && selected && <CfePlanForm key={selected.id} factory={selected} onSaved={done} />}
       {admin && selected && (
         <details className="advanced">
           <summary>{t("plan.advanced")}</summary>
