@@ -21,7 +21,7 @@ import { type Aggregates, BillError, type Bill as BillShape, type Contract, type
 export { Allocation } from "./allocation";
 export { Dap } from "./dap";
 export * as Bill from "./index";
-export { lineName, type Name, summaryCodes } from "./lines";
+export { lineCode, lineName, type Name, summaryCodes } from "./lines";
 export { BillingPeriod } from "./period";
 export { BillRequest } from "./request";
 export { type Aggregates, BillError, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
