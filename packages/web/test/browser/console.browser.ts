@@ -267,6 +267,17 @@ describe("console in Chromium", () => {
     // The demo closed October as the stack started: its lines by CFE's names, each beside the utility's amount.
     expect(await bill.getByTestId("bill-status").textContent()).toContain("recibo del suministrador importado");
     expect(await bill.locator("tbody tr td:first-child").allTextContents()).toContain("Energía intermedia");
+    // The CSV's "energia-intermedia" line is our energy-intermedia: its amount, 52,000 kWh × 1.5573 = 80,979.60, sits in
+    // the utility column of that line, as do the base (41,000 × 0.9715 = 39,831.50) and punta (9,000 × 1.7262 = 15,535.80) lines.
+    const utilityOf = (name: string) =>
+      bill
+        .locator("tbody tr")
+        .filter({ has: page.locator("td:first-child", { hasText: new RegExp(`^${name}$`) }) })
+        .locator("td:nth-child(5)")
+        .textContent();
+    expect(await utilityOf("Energía intermedia")).toBe("$80,979.60");
+    expect(await utilityOf("Energía base")).toBe("$39,831.50");
+    expect(await utilityOf("Energía punta")).toBe("$15,535.80");
     // Utility total: 136,346.90 of supply plus 21,815.63 of IVA.
     expect(
       await bill
