@@ -18,7 +18,7 @@ const text = (form: FormData, name: string) => String(form.get(name) ?? "").trim
 const numberOrNull = (form: FormData, name: string) => (text(form, name) === "" ? null : Number(text(form, name)));
 const placeKey = (state: string | null, municipality: string | null) => (state && municipality ? `${state}|${municipality}` : "");
 
-const factoryFields = ["name", "state", "municipality", "tariffDivision", "timeZone", "contractedDemandKw", "supplyVoltage", "billingCycleDay"] as const;
+const factoryFields = ["name", "rpu", "state", "municipality", "tariffDivision", "timeZone", "contractedDemandKw", "supplyVoltage", "billingCycleDay"] as const;
 
 /** The division a place is billed in, as the catalogue allows: its only one, or a choice among the ones CFE splits it into. */
 export function divisionsFor(locations: Locations | undefined, place: string): readonly string[] {
@@ -50,6 +50,8 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
           param: { id: factory.id },
           json: {
             name: text(form, "name"),
+            // CFE's 12-digit service number; an empty field clears it.
+            rpu: text(form, "rpu") || null,
             ...(moved && { state, municipality }),
             ...(text(form, "tariffDivision") && { tariffDivision: text(form, "tariffDivision") }),
             contractedDemandKw: numberOrNull(form, "contractedDemandKw"),
@@ -70,6 +72,10 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
       <label>
         {t("edit.name")} <input name="name" defaultValue={factory.name} />
         <FieldError errors={errors} path="name" />
+      </label>
+      <label>
+        {t("edit.rpu")} <input name="rpu" defaultValue={factory.rpu ?? ""} inputMode="numeric" maxLength={12} />
+        <FieldError errors={errors} path="rpu" />
       </label>
       <label>
         {t("edit.municipality")}
