@@ -38,7 +38,20 @@ describe("a utility bill's line names to our line codes", () => {
   });
 
   it("knows every line it names: a line's own Spanish name leads back to its code", () => {
-    for (const code of ["fixed", "energy-base", "energy-intermedia", "energy-punta", "distribution", "capacity", "low-voltage", "minimum", "subtotal", "iva", "dap", "total"])
+    for (const code of [
+      "fixed",
+      "energy-base",
+      "energy-intermedia",
+      "energy-punta",
+      "distribution",
+      "capacity",
+      "low-voltage",
+      "minimum",
+      "subtotal",
+      "iva",
+      "dap",
+      "total",
+    ])
       expect(lineCode(lineName(code).es)).toBe(code);
     expect(lineCode(lineName("power-factor", "-10").es)).toBe("power-factor");
     expect(lineCode(lineName("power-factor", "10").es)).toBe("power-factor");
