@@ -33,7 +33,7 @@ const paramFormats: Record<string, (value: string | number, place: { timeZone?: 
 };
 
 /** An alert in the console's language from its code and parameters; the stored English message for alerts raised before codes. */
-function alertText(t: TFunction<"alerts">, alert: Alert, place: { timeZone?: string; currency?: string }): string {
+export function alertText(t: TFunction<"alerts">, alert: Alert, place: { timeZone?: string; currency?: string }): string {
   const key = `findings.${alert.code}`;
   if (!alert.code || !alert.params || !t(key, { defaultValue: "" })) return alert.message;
   const values = Object.fromEntries(Object.entries(alert.params).map(([name, value]) => [name, paramFormats[name]?.(value, place) ?? String(value)]));

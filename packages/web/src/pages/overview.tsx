@@ -4,10 +4,11 @@ import { api, ok } from "../api";
 import { date, lastDayOf, money, num, percent, when } from "../format";
 import { useLoad } from "../hooks";
 import { ZoneNote } from "../zone";
-import { OverviewAlerts } from "./alerts";
+import { alertText, OverviewAlerts } from "./alerts";
 
 export function OverviewPage({ canHandle }: { canHandle: boolean }) {
   const { t } = useTranslation("overview");
+  const { t: tAlerts } = useTranslation("alerts");
   const overview = useLoad(() => ok(api.v1.overview.$get()), []);
   const alerts = useLoad(() => ok(api.v1.alerts.$get({ query: { status: "unresolved" } })), []);
   if (overview.error) return <p className="error">{overview.error.message}</p>;
@@ -97,8 +98,8 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
                   <>
                     <span className={open.length > 0 ? "pill bad" : "pill ok"}>{t("openAlerts", { count: open.length })}</span>
                     {open.slice(0, 3).map((alert) => (
-                      <div key={alert.id} className="small">
-                        {when(alert.at, factory.timeZone)} · {alert.message}
+                      <div key={alert.id} className="small" data-testid="open-alert">
+                        {when(alert.at, factory.timeZone)} · {alertText(tAlerts, alert, factory)}
                       </div>
                     ))}
                   </>

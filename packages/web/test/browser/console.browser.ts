@@ -91,9 +91,9 @@ describe("console in Chromium", () => {
     // The alert reads in Spanish from its code: the rule's 0.99, and the demo plant's CFE threshold 0.95 (GDMTH, medium
     // voltage, 1,500 kW contracted ≥ 1 MW, bills from 2024 on: Config.powerFactorThresholds).
     await expect
-      .poll(() => page.getByTestId("overview-alerts").getByTestId("alert-text").first().textContent())
+      .poll(() => card.getByTestId("open-alert").first().textContent())
       .toMatch(
-        /^El factor de potencia de hoy es 0\.\d{3}, menor que el umbral de la regla \(0\.99\); CFE recarga el recibo de esta planta por debajo de 0\.95$/,
+        /· El factor de potencia de hoy es 0\.\d{3}, menor que el umbral de la regla \(0\.99\); CFE recarga el recibo de esta planta por debajo de 0\.95$/,
       );
     await screenshot(page, "02-overview");
   });
