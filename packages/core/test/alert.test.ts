@@ -26,7 +26,7 @@ function window(start: string, kwh: number, extra: Partial<TimeSeries.Window> = 
 }
 
 function context(extra: Partial<AlertRules.Context>): AlertRules.Context {
-  return { now: new Date("2026-03-10T20:01:00Z"), timeZone: zone, contractedDemandKw: 400, windows: [], gateways: [], ...extra };
+  return { now: new Date("2026-03-10T20:01:00Z"), timeZone: zone, contractedDemandKw: 400, powerFactorThreshold: 0.9, windows: [], gateways: [], ...extra };
 }
 
 describe("alert rules", () => {
@@ -49,6 +49,9 @@ describe("alert rules", () => {
       {
         dedupKey: "window:2026-03-10T19:45:00.000Z",
         message: expect.stringContaining("96 % of this month's peak"),
+        // 96 kWh in 15 minutes = 384 kW against the earlier peak of 100 kWh = 400 kW: 0.96 of it.
+        code: "demand_near_peak",
+        params: { demandKw: 384, share: 0.96, peakKw: 400 },
         value: 384,
         limit: 380,
         at: new Date("2026-03-10T19:45:00Z"),
@@ -76,6 +79,38 @@ describe("alert rules", () => {
     expect(AlertRules.powerFactorLow(context({ windows: low.slice(0, 3) }), 0.9)).toEqual([]);
   });
 
+  it("power factor follows the factory's CFE threshold unless the rule sets its own", () => {
+    // Each window 10 kWh and 4 kVArh: PF = 10 / √(10² + 4²) = 10 / 10.770 = 0.9285 (rounded to 0.928 for the text).
+    const windows = Array.from({ length: 4 }, (_, index) =>
+      window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 10, { kvarh: 4 }),
+    );
+
+    // A 0.95 factory (high voltage, or ≥ 1 MW medium voltage, from the 2024 bills): the rule without a threshold alerts.
+    const strict = AlertRules.evaluate("power_factor_low", null, context({ windows, powerFactorThreshold: 0.95 }));
+    // A 0.90 factory: 0.928 is no surcharge, no alert; with the rule's own 0.95 it alerts, saying both thresholds.
+    const usual = AlertRules.evaluate("power_factor_low", null, context({ windows, powerFactorThreshold: 0.9 }));
+    const own = AlertRules.evaluate("power_factor_low", 0.95, context({ windows, powerFactorThreshold: 0.9 }));
+
+    expect(strict).toMatchObject([
+      {
+        code: "power_factor_low",
+        params: { pf: 0.928, threshold: 0.95, cfeThreshold: 0.95 },
+        message: "power factor today is 0.928, under 0.95: CFE surcharges this factory's bill below 0.95",
+        value: 0.9285,
+        limit: 0.95,
+      },
+    ]);
+    expect(usual).toEqual([]);
+    expect(own).toMatchObject([
+      {
+        code: "power_factor_low_rule",
+        params: { pf: 0.928, threshold: 0.95, cfeThreshold: 0.9 },
+        message: "power factor today is 0.928, under the rule's 0.95 (CFE surcharges this factory's bill below 0.9)",
+        limit: 0.95,
+      },
+    ]);
+  });
+
   it("power factor leaves out the kWh of meters without kVArh", () => {
     // Each window: 20 kWh, of which 8 from the meter that also measured 6 kVArh → 8 / √(8² + 6²) = 0.8.
     // Counting all 20 kWh would give 20 / √(20² + 6²) = 0.9578 and no alert.
@@ -93,8 +128,23 @@ describe("alert rules", () => {
       { id: "dev_3", name: "new", lastSeenAt: null, heartbeatAt: null, oldestUnsentSeconds: null },
     ];
 
-    expect(AlertRules.gatewaySilent(context({ gateways }), 15)).toMatchObject([{ dedupKey: "silent:dev_1:2026-03-10T19:30:00.000Z", value: 31 }]);
-    expect(AlertRules.gatewayBacklog(context({ gateways }), 30)).toMatchObject([{ dedupKey: "backlog:dev_2:2026-03-10T19:00:00.000Z", value: 60 }]);
+    // now 20:01; north last seen 19:30 → 31 minutes; south's oldest unsent reading 3,600 s before 20:00:30 → 19:00 (floored to the minute).
+    expect(AlertRules.gatewaySilent(context({ gateways }), 15)).toMatchObject([
+      {
+        dedupKey: "silent:dev_1:2026-03-10T19:30:00.000Z",
+        value: 31,
+        code: "gateway_silent",
+        params: { gateway: "north", minutes: 31, since: "2026-03-10T19:30:00.000Z" },
+      },
+    ]);
+    expect(AlertRules.gatewayBacklog(context({ gateways }), 30)).toMatchObject([
+      {
+        dedupKey: "backlog:dev_2:2026-03-10T19:00:00.000Z",
+        value: 60,
+        code: "gateway_backlog",
+        params: { gateway: "south", minutes: 60, since: "2026-03-10T19:00:00.000Z" },
+      },
+    ]);
     expect(AlertRules.gatewayBacklog(context({ gateways }), 90)).toEqual([]);
   });
 
@@ -106,7 +156,17 @@ describe("alert rules", () => {
     const high = AlertRules.dailyCostAnomaly(context({ windows: [...history, day("2026-03-09", 80)] }), 0.3);
     const normal = AlertRules.dailyCostAnomaly(context({ windows: [...history, day("2026-03-09", 55)] }), 0.3);
 
-    expect(high).toMatchObject([{ dedupKey: "day:2026-03-09", value: 160, limit: 100, at: new Date("2026-03-09T06:00:00Z") }]);
+    // Yesterday 80 kWh × 2 = 160.00; the norm (4 × 50 kWh × 2) / 4 = 100.00; (160 − 100) / 100 = 0.6 above.
+    expect(high).toMatchObject([
+      {
+        dedupKey: "day:2026-03-09",
+        value: 160,
+        limit: 100,
+        at: new Date("2026-03-09T06:00:00Z"),
+        code: "daily_cost_above",
+        params: { day: "2026-03-09", cost: "160.00", share: 0.6, norm: "100.00" },
+      },
+    ]);
     expect(high[0]?.message).toMatch(/60 % above/);
     expect(normal).toEqual([]);
   });
@@ -307,5 +367,56 @@ describe("alert evaluation, storage and delivery", () => {
     expect(new URLSearchParams(sns.received[0]?.body).get("Action")).toBe("Publish");
     expect(new URLSearchParams(sns.received[0]?.body).get("TopicArn")).toBe("arn:aws:sns:us-east-1:123456789012:alerts");
     expect(await Alert.evaluateAll(new Date(now.getTime() + 180_000))).toBe(0);
+  });
+
+  it("a power-factor rule without a threshold alerts under the factory's own CFE threshold, storing its code and parameters", async () => {
+    // Prepare: two plants with the same readings today, 10 kWh and 4 kVArh per 5 minutes from 12:00 to 13:00 local:
+    // PF = 10 / √(10² + 4²) = 0.9285. One is high-voltage supply (CFE surcharges under 95 from the 2024 bills,
+    // Config.powerFactorThresholds), the other medium voltage with 400 kW contracted (90).
+    await database.db.insert(factoryTable).values([
+      { id: "fac_alert_hv", organizationId: "org_alert", name: "HV plant", timeZone: zone, tariffCode: "cfe-dist", supplyVoltage: "high" },
+      {
+        id: "fac_alert_mv",
+        organizationId: "org_alert",
+        name: "MV plant",
+        timeZone: zone,
+        tariffCode: "cfe-gdmth",
+        supplyVoltage: "medium",
+        contractedDemandKw: "400",
+      },
+    ]);
+    await lake.put(
+      ["fac_alert_hv", "fac_alert_mv"].flatMap((id) =>
+        Array.from({ length: 12 }, (_, slot) =>
+          Testing.lakeRow({
+            meterId: `mtr_${id}`,
+            factoryId: id,
+            intervalStart: new Date(Date.parse("2026-03-10T18:00:00Z") + slot * 300_000),
+            kwh: 10,
+            kvarh: 4,
+          }),
+        ),
+      ),
+    );
+    const high = await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_alert_hv", kind: "power_factor_low" });
+    await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_alert_mv", kind: "power_factor_low" });
+
+    // Act
+    const raisedHigh = await Alert.evaluate("fac_alert_hv", now);
+    const raisedMedium = await Alert.evaluate("fac_alert_mv", now);
+
+    // Assess
+    expect(high.threshold).toBeNull();
+    expect(raisedHigh).toMatchObject([
+      {
+        kind: "power_factor_low",
+        code: "power_factor_low",
+        params: { pf: 0.928, threshold: 0.95, cfeThreshold: 0.95 },
+        message: "power factor today is 0.928, under 0.95: CFE surcharges this factory's bill below 0.95",
+        limit: 0.95,
+      },
+    ]);
+    expect(raisedMedium).toEqual([]);
+    expect((await Alert.list("org_alert", { factoryId: "fac_alert_hv" }))[0]).toMatchObject({ code: "power_factor_low", params: { cfeThreshold: 0.95 } });
   });
 });

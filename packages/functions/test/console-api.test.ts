@@ -360,6 +360,55 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       });
     });
 
+    it("refuses a tariff code, schedule zone or division that is none, naming each field and the allowed values", async () => {
+      // Allowed: core Factory.tariffCodes, CFE's schedule zones (tariff/cfe.ts zones) and its 17 divisions (location/catalogue.ts).
+      const divisions =
+        "Baja California, Baja California Sur, Bajío, Centro Occidente, Centro Oriente, Centro Sur, Golfo Centro, Golfo Norte, Jalisco, Noroeste, Norte, Oriente, Peninsular, Sureste, Valle de México Centro, Valle de México Norte, Valle de México Sur";
+      const created = await asSession(adminCookie, "/v1/factories", {
+        method: "POST",
+        body: { name: "Planta X", timeZone: "America/Monterrey", tariffCode: "cfe-gdmtx", tariffZone: "norte", tariffDivision: "Noreste" },
+      });
+      expect(created.status).toBe(400);
+      expect(await json(created)).toMatchObject({
+        code: "factory.invalid",
+        errors: [
+          { path: "tariffCode", message: "tariffCode must be one of cfe-gdmth, cfe-gdmto, cfe-gdbt, cfe-pdbt, cfe-dist, cfe-dit, tou, urdb, flat" },
+          { path: "tariffZone", message: "tariffZone must be one of CFE's schedule zones: central, baja-california, baja-california-sur" },
+          { path: "tariffDivision", message: `tariffDivision must be one of CFE's tariff divisions: ${divisions}` },
+        ],
+      });
+      const patched = await asSession(adminCookie, `/v1/factories/${ids.factory}`, { method: "PATCH", body: { tariffDivision: "Noreste" } });
+      expect(patched.status).toBe(400);
+      expect(await json(patched)).toMatchObject({ code: "factory.invalid", errors: [{ path: "tariffDivision" }] });
+      // Real names that disagree were refused before and still are: Bajío bills on the central schedule.
+      const inconsistent = await asSession(adminCookie, "/v1/factories", {
+        method: "POST",
+        body: { name: "Planta Y", timeZone: "America/Mexico_City", tariffCode: "cfe-gdmth", tariffZone: "baja-california", tariffDivision: "Bajío" },
+      });
+      expect(await json(inconsistent)).toMatchObject({
+        code: "factory.inconsistent_place",
+        errors: [{ path: "tariffZone", message: "the Bajío division bills on the central schedule, not baja-california" }],
+      });
+    });
+
+    it("edits a factory's RPU: CFE's 12 digits kept, anything else refused with what it must be, null clears it", async () => {
+      const patch = (rpu: string | null) => asSession(adminCookie, `/v1/factories/${ids.factory}`, { method: "PATCH", body: { rpu } });
+
+      const short = await patch("12345");
+      const letters = await patch("12345678901A");
+      const right = await patch(" 123456789012 ");
+      const afterRight = (await json(await asSession(adminCookie, `/v1/factories/${ids.factory}`))).rpu;
+      const cleared = await patch(null);
+
+      const message = "rpu is CFE's service number (RPU): the 12 digits printed on the bill, such as 123456789012";
+      expect(short.status).toBe(400);
+      expect(await json(short)).toMatchObject({ code: "factory.invalid", errors: [{ path: "rpu", message }] });
+      expect(await json(letters)).toMatchObject({ errors: [{ path: "rpu", message }] });
+      expect(right.status).toBe(200);
+      expect(afterRight).toBe("123456789012");
+      expect(await json(cleared)).toMatchObject({ rpu: null });
+    });
+
     it("refuses a meter on a gateway of another factory", async () => {
       const response = await asSession(adminCookie, `/v1/factories/${ids.factory}/meters`, {
         method: "POST",

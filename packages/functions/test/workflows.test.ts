@@ -386,6 +386,57 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     expect(bills[0]?.lines.slice(6, 10).map((line) => line.name.es)).toEqual(["Cargo por factor de potencia", "Subtotal", "IVA", "DAP"]);
   });
 
+  it("reconciles a utility bill whose lines carry CFE's printed names, and names the line it does not know in the import's summary", async () => {
+    // Prepare: the Tecomán factory closed above (March 2026: fixed 197.77, base 971.50, distribution 272.55, PF +20.19,
+    // IVA 233.92, DAP 146.20); the utility's bill names its lines as printed, plus a charge of its own.
+    const factoryId = "fac_01jcfe000000000000000000";
+    const utility = {
+      name: "cfe-marzo.csv",
+      bytes: new TextEncoder().encode(
+        [
+          "month,code,quantity,unit,unit_price,amount",
+          "2026-03,Cargo fijo,1,month,197.77,197.77",
+          "2026-03,Energía Base,1000,kWh,0.9715,971.50",
+          "2026-03,ENERGIA INTERMEDIA,0,kWh,1.5573,0.00",
+          "2026-03,energia-punta,0,kWh,1.7262,0.00",
+          "2026-03,Distribución,3,kW,90.85,272.55",
+          "2026-03,Capacidad,0,kW,392.66,0.00",
+          "2026-03,Bonificación/Cargo por factor de potencia,1,,0,20.19",
+          "2026-03,Cargo por reconexión,1,,0,150.00",
+          "2026-03,IVA,1,,0,233.92",
+          "2026-03,Derecho de alumbrado público,1,,0,146.20",
+        ].join("\n"),
+      ),
+    };
+
+    // Act
+    const { progress } = await importFiles(runner, "bill", [utility], { organizationId: ids.otherOrganization, factoryId });
+
+    // Assess: every named line meets ours (difference 0); the reconnection charge is the utility's alone (ours null,
+    // difference −150.00) and named in the summary. Totals: ours 1,842.13; theirs 1,462.01 + 150.00 + 233.92 + 146.20 = 1,992.13.
+    expect(progress.result).toMatchObject({
+      rows: 10,
+      unmatched: [{ factoryId, month: "2026-03", code: "Cargo por reconexión" }],
+      reconciled: [{ factoryId, month: "2026-03", difference: "-150.00" }],
+    });
+    const { Close } = await import("@wattflow/core/close");
+    const stored = await Close.get(factoryId, "2026-03");
+    expect(stored?.lines.map((line) => [line.code, line.utilityAmount, line.difference])).toEqual([
+      ["fixed", "197.77", "0.00"],
+      ["energy-base", "971.50", "0.00"],
+      ["energy-intermedia", "0.00", "0.00"],
+      ["energy-punta", "0.00", "0.00"],
+      ["distribution", "272.55", "0.00"],
+      ["capacity", "0.00", "0.00"],
+      ["power-factor", "20.19", "0.00"],
+      // The utility's subtotal is its charges: 1,462.01 + 150.00 of reconnection.
+      ["subtotal", "1612.01", "-150.00"],
+      ["iva", "233.92", "0.00"],
+      ["dap", "146.20", "0.00"],
+      ["total", "1992.13", "-150.00"],
+    ]);
+  });
+
   it("closes a month over the reading dates of the imported utility bill (28 Feb – 31 Mar), not the calendar month or the cycle day", async () => {
     // Prepare: a second Tecomán factory whose cycle day (28) the utility bill's reading dates override.
     const factoryId = await tecomanFactory("fac_01jcyc000000000000000000", 28);

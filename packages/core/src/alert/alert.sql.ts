@@ -6,7 +6,7 @@ import { organizationTable } from "../organization/organization.sql";
 /** Where an alert goes: an SNS topic, an e-mail address (SES), or a webhook URL (POST JSON). */
 export type Channel = { type: "sns"; topicArn: string } | { type: "email"; to: string } | { type: "webhook"; url: string };
 
-/** A rule an energy manager sets for a factory; `threshold` means what its kind says (alert/index.ts). */
+/** A rule an energy manager sets for a factory; `threshold` means what its kind says (alert/rules.ts thresholdMeaning). */
 export const alertRuleTable = pgTable(
   "alert_rule",
   {
@@ -20,7 +20,8 @@ export const alertRuleTable = pgTable(
     kind: text("kind", {
       enum: ["demand_near_peak", "demand_near_contracted_punta", "power_factor_low", "gateway_silent", "gateway_backlog", "daily_cost_anomaly"],
     }).notNull(),
-    threshold: doublePrecision("threshold").notNull(),
+    /** Null: the kind's default (AlertRules.defaultThresholds); for the power factor, the factory's CFE threshold. */
+    threshold: doublePrecision("threshold"),
     channels: jsonb("channels").$type<Channel[]>().notNull().default([]),
     enabled: boolean("enabled").notNull().default(true),
     ...timestamps,
@@ -43,7 +44,11 @@ export const alertTable = pgTable(
       .references(() => alertRuleTable.id, { onDelete: "cascade" }),
     kind: text("kind").notNull(),
     dedupKey: text("dedup_key").notNull(),
+    /** In English, for e-mail, SNS, webhooks and API clients. */
     message: text("message").notNull(),
+    /** What the alert says as a code and its parameters (AlertRules.Finding), for the console to word; null on alerts raised before them. */
+    code: text("code"),
+    params: jsonb("params").$type<Record<string, string | number>>(),
     value: doublePrecision("value"),
     limit: doublePrecision("limit"),
     /** The instant the alert is about (window start, day start, last heartbeat). */

@@ -7,10 +7,13 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { Auth } from "../auth";
+import { Bill, BillingPeriod } from "../billing";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
 import { factoryTable } from "../factory/factory.sql";
+import { Tariff } from "../tariff";
+import { TariffStore } from "../tariff/store";
 import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
@@ -43,12 +46,14 @@ const ChannelSchema = z.discriminatedUnion("type", [
 export const RuleInput = z.object({
   factoryId: z.string({ error: "factoryId is required" }),
   kind: z.enum(AlertRules.kinds, { error: `kind must be one of ${AlertRules.kinds.join(", ")}` }),
-  threshold: z.number({ error: "threshold is required (a number)" }).positive("threshold must be positive"),
+  /** Absent: the kind's default (AlertRules.defaultThresholds); the power factor's follows the factory's CFE threshold. */
+  threshold: z.number({ error: "threshold is a number" }).positive("threshold must be positive").optional(),
   channels: z.array(ChannelSchema).max(10).default([]),
   enabled: z.boolean().default(true),
 });
 
-export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; threshold: number; channels: Channel[]; enabled: boolean; createdAt: string };
+/** A stored rule; a null `threshold` is its kind's default, for the power factor the factory's CFE threshold at the time. */
+export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; threshold: number | null; channels: Channel[]; enabled: boolean; createdAt: string };
 
 /** Where an alert stands: raised and nobody on it yet, acknowledged (someone is on it), or resolved. */
 export const statuses = ["open", "acknowledged", "resolved"] as const;
@@ -90,7 +95,7 @@ export const createRule = fn(RuleInput.extend({ organizationId: z.string() }), a
       organizationId: input.organizationId,
       factoryId: input.factoryId,
       kind: input.kind,
-      threshold: input.threshold,
+      threshold: input.threshold ?? AlertRules.defaultThresholds[input.kind],
       channels: input.channels,
       enabled: input.enabled,
     })
@@ -118,6 +123,8 @@ function toItem(row: typeof alertTable.$inferSelect): Item {
     ruleId: row.ruleId,
     kind: row.kind,
     message: row.message,
+    code: row.code,
+    params: row.params,
     value: row.value,
     limit: row.limit,
     at: row.at.toISOString(),
@@ -191,10 +198,18 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
     .select()
     .from(deviceTable)
     .where(and(eq(deviceTable.factoryId, factoryId), isNull(deviceTable.revokedAt)));
+  const contractedDemandKw = factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw);
+  const versions = (await TariffStore.versions([factoryId], now.getTime())).get(factoryId) ?? [];
+  // The threshold CFE surcharges this month's bill under, from the plan in force (its override) and the contract.
+  const pfThreshold = Bill.factoryPowerFactorThreshold(Tariff.inForce(versions, now)?.definition, BillingPeriod.localDate(now, factory.timeZone).slice(0, 7), {
+    supplyVoltage: factory.supplyVoltage,
+    contractedDemandKw,
+  });
   const context: AlertRules.Context = {
     now,
     timeZone: factory.timeZone,
-    contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
+    contractedDemandKw,
+    powerFactorThreshold: pfThreshold / 100,
     windows,
     gateways: devices.map((device) => ({
       id: device.id,
@@ -214,6 +229,8 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
       kind: rule.kind,
       dedupKey: finding.dedupKey,
       message: finding.message,
+      code: finding.code,
+      params: finding.params,
       value: finding.value,
       limit: finding.limit,
       at: finding.at,

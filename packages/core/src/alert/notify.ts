@@ -11,12 +11,17 @@ import { WattflowError } from "../util/error";
 import { BlockedAddressError, checkedLookup, privateAllowed, refusal } from "./address";
 import type { Channel } from "./alert.sql";
 
-/** What every channel receives about one alert. */
+/**
+ * What every channel receives about one alert: `message` in English; `code` and `params` say the same for a client
+ * to word in its own language (AlertRules.Finding), null on alerts raised before they existed.
+ */
 export type Notice = {
   id: string;
   factoryId: string;
   kind: string;
   message: string;
+  code: string | null;
+  params: Record<string, string | number> | null;
   value: number | null;
   limit: number | null;
   at: string;

@@ -26,13 +26,34 @@ export type Kind = (typeof kinds)[number];
 export const thresholdMeaning: Record<Kind, string> = {
   demand_near_peak: "share of the month's peak 15-minute demand (0.95 = within 5 %)",
   demand_near_contracted_punta: "share of the contracted demand reached in a punta window (0.9)",
-  power_factor_low: "power factor under which today's energy-weighted PF alerts (0.9)",
+  power_factor_low: "power factor under which today's energy-weighted PF alerts (default: the factory's CFE threshold, 0.9 or 0.95)",
   gateway_silent: "minutes without hearing from a gateway (15)",
   gateway_backlog: "minutes the gateway's oldest unsent reading may wait (30)",
   daily_cost_anomaly: "relative distance of yesterday's cost from the same weekday's norm (0.3 = 30 %)",
 };
 
-export type Finding = { dedupKey: string; message: string; value: number | null; limit: number | null; at: Date };
+/**
+ * A rule's threshold when its rule gives none; null for the power factor, which follows the factory's own CFE
+ * threshold (`Context.powerFactorThreshold`) month by month.
+ */
+export const defaultThresholds: Record<Kind, number | null> = {
+  demand_near_peak: 0.95,
+  demand_near_contracted_punta: 0.9,
+  power_factor_low: null,
+  gateway_silent: 15,
+  gateway_backlog: 30,
+  daily_cost_anomaly: 0.3,
+};
+
+/**
+ * What a finding says, for the console to word in its language: a code and its parameters. Numbers are plain
+ * (kW, shares and power factors as fractions, minutes), money a decimal string in the factory's currency,
+ * `since` an ISO instant (UTC), `day` a local date (YYYY-MM-DD).
+ */
+export type Params = Record<string, string | number>;
+
+/** An occurrence a rule found; `message` says it in English (e-mail, SNS, webhooks), `code` and `params` for the console. */
+export type Finding = { dedupKey: string; message: string; code: string; params: Params; value: number | null; limit: number | null; at: Date };
 
 export type Gateway = {
   id: string;
@@ -46,6 +67,8 @@ export type Context = {
   now: Date;
   timeZone: string;
   contractedDemandKw: number | null;
+  /** The power factor (a fraction: 0.9, 0.95) under which CFE surcharges this month's bill (Bill.factoryPowerFactorThreshold). */
+  powerFactorThreshold: number;
   /** The factory's 15-minute windows from as far back as its rules need (`since`) up to now. */
   windows: readonly Window[];
   gateways: readonly Gateway[];
@@ -79,10 +102,13 @@ export function demandNearPeak(context: Context, threshold: number): Finding[] {
   const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, demandKw(window)), 0);
   const demand = demandKw(latest);
   if (earlier <= 0 || demand < threshold * earlier) return [];
+  const share = round(demand / earlier, 3);
   return [
     {
       dedupKey: `window:${latest.start.toISOString()}`,
       message: `15-minute demand ${round(demand, 1)} kW is ${round((demand / earlier) * 100, 1)} % of this month's peak (${round(earlier, 1)} kW)${demand > earlier ? ": a new peak sets next month's capacity charge" : ""}`,
+      code: demand > earlier ? "demand_new_peak" : "demand_near_peak",
+      params: { demandKw: round(demand, 1), share, peakKw: round(earlier, 1) },
       value: round(demand, 3),
       limit: round(threshold * earlier, 3),
       at: latest.start,
@@ -101,6 +127,8 @@ export function demandNearContractedInPunta(context: Context, threshold: number)
     {
       dedupKey: `window:${latest.start.toISOString()}`,
       message: `punta 15-minute demand ${round(demand, 1)} kW is ${round((demand / contracted) * 100, 1)} % of the contracted ${contracted} kW`,
+      code: "demand_near_contracted_punta",
+      params: { demandKw: round(demand, 1), share: round(demand / contracted, 3), contractedKw: contracted },
       value: round(demand, 3),
       limit: round(threshold * contracted, 3),
       at: latest.start,
@@ -108,21 +136,34 @@ export function demandNearContractedInPunta(context: Context, threshold: number)
   ];
 }
 
-/** Today's energy-weighted power factor (from at least an hour of windows with kVArh) is under `threshold`. */
-export function powerFactorLow(context: Context, threshold: number): Finding[] {
+/**
+ * Today's energy-weighted power factor (from at least an hour of windows with kVArh) is under `threshold`, or under
+ * the factory's CFE threshold (`context.powerFactorThreshold`: 0.90, or 0.95 for high voltage or ≥ 1 MW contracted
+ * from the 2024 bills, Bill.powerFactorThreshold) when the rule sets none.
+ */
+export function powerFactorLow(context: Context, threshold: number | null): Finding[] {
+  const cfe = context.powerFactorThreshold;
+  const limit = threshold ?? cfe;
   const today = dayOf(context.now.getTime(), context.timeZone);
   const windows = complete(context).filter((window) => window.kvarh !== null && dayOf(window.start.getTime(), context.timeZone) === today);
   if (windows.length < 4) return [];
   const kwh = windows.reduce((sum, window) => sum + window.kwhWithKvarh, 0);
   const kvarh = windows.reduce((sum, window) => sum + (window.kvarh ?? 0), 0);
   const pf = Figures.powerFactor({ kwh, kvarh });
-  if (pf === null || pf >= threshold) return [];
+  if (pf === null || pf >= limit) return [];
+  const own = limit !== cfe;
+  // Three places from the exact ratio, not from `pf` (already rounded to four: 0.92848 → 0.9285 → 0.929).
+  const shown = round(kwh / Math.hypot(kwh, kvarh), 3);
   return [
     {
       dedupKey: `day:${today}`,
-      message: `power factor today is ${round(pf, 3)}, under ${threshold}: CFE surcharges the bill below 0.9`,
+      message: own
+        ? `power factor today is ${shown}, under the rule's ${limit} (CFE surcharges this factory's bill below ${cfe})`
+        : `power factor today is ${shown}, under ${cfe}: CFE surcharges this factory's bill below ${cfe}`,
+      code: own ? "power_factor_low_rule" : "power_factor_low",
+      params: { pf: shown, threshold: limit, cfeThreshold: cfe },
       value: round(pf, 4),
-      limit: threshold,
+      limit,
       at: windows[0]?.start ?? context.now,
     },
   ];
@@ -139,6 +180,8 @@ export function gatewaySilent(context: Context, threshold: number): Finding[] {
       {
         dedupKey: `silent:${gateway.id}:${new Date(last).toISOString()}`,
         message: `gateway ${gateway.name} has been silent for ${Math.floor(silentMinutes)} minutes (since ${new Date(last).toISOString()})`,
+        code: "gateway_silent",
+        params: { gateway: gateway.name, minutes: Math.floor(silentMinutes), since: new Date(last).toISOString() },
         value: Math.floor(silentMinutes),
         limit: threshold,
         at: new Date(last),
@@ -156,6 +199,8 @@ export function gatewayBacklog(context: Context, threshold: number): Finding[] {
       {
         dedupKey: `backlog:${gateway.id}:${oldest.toISOString()}`,
         message: `gateway ${gateway.name} has readings waiting since ${oldest.toISOString()} (${Math.floor(gateway.oldestUnsentSeconds / 60)} minutes): it cannot upload`,
+        code: "gateway_backlog",
+        params: { gateway: gateway.name, minutes: Math.floor(gateway.oldestUnsentSeconds / 60), since: oldest.toISOString() },
         value: Math.floor(gateway.oldestUnsentSeconds / 60),
         limit: threshold,
         at: oldest,
@@ -192,6 +237,8 @@ export function dailyCostAnomaly(context: Context, threshold: number): Finding[]
     {
       dedupKey: `day:${yesterday}`,
       message: `cost on ${yesterday} was ${cost.toFixed(2)}, ${round(distance * 100, 1)} % ${direction} the same weekday's norm of ${norm.toFixed(2)}`,
+      code: direction === "above" ? "daily_cost_above" : "daily_cost_below",
+      params: { day: yesterday, cost: cost.toFixed(2), share: round(distance, 3), norm: norm.toFixed(2) },
       value: cost.toDecimalPlaces(2).toNumber(),
       limit: norm.toDecimalPlaces(2).toNumber(),
       at: new Date(dayStart(parseDay(yesterday), context.timeZone)),
@@ -207,7 +254,7 @@ function parseDay(day: string) {
 export function since(kind: Kind, now: Date, timeZone: string): Date | undefined {
   switch (kind) {
     case "demand_near_peak":
-      return new Date(monthStart({ now, timeZone, contractedDemandKw: null, windows: [], gateways: [] }));
+      return new Date(monthStart({ now, timeZone, contractedDemandKw: null, powerFactorThreshold: 0.9, windows: [], gateways: [] }));
     case "demand_near_contracted_punta":
       return new Date(now.getTime() - 4 * QUARTER);
     case "power_factor_low":
@@ -221,15 +268,16 @@ export function since(kind: Kind, now: Date, timeZone: string): Date | undefined
   }
 }
 
-/** What a rule of `kind` finds now. */
-export function evaluate(kind: Kind, threshold: number, context: Context): Finding[] {
+/** What a rule of `kind` finds now; a null `threshold` is the kind's default (`defaultThresholds`). */
+export function evaluate(kind: Kind, given: number | null, context: Context): Finding[] {
+  const threshold = given ?? defaultThresholds[kind] ?? 0;
   switch (kind) {
     case "demand_near_peak":
       return demandNearPeak(context, threshold);
     case "demand_near_contracted_punta":
       return demandNearContractedInPunta(context, threshold);
     case "power_factor_low":
-      return powerFactorLow(context, threshold);
+      return powerFactorLow(context, given);
     case "gateway_silent":
       return gatewaySilent(context, threshold);
     case "gateway_backlog":

@@ -21,7 +21,7 @@ import { type Aggregates, BillError, type Bill as BillShape, type Contract, type
 export { Allocation } from "./allocation";
 export { Dap } from "./dap";
 export * as Bill from "./index";
-export { lineName, type Name, summaryCodes } from "./lines";
+export { lineCode, lineName, type Name, summaryCodes } from "./lines";
 export { BillingPeriod } from "./period";
 export { BillRequest } from "./request";
 export { type Aggregates, BillError, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
@@ -433,6 +433,18 @@ export function powerFactorThreshold(month: string, contract: Contract = {}, tar
     if (applies && rule.from >= found.from) found = rule;
   }
   return found.threshold;
+}
+
+/**
+ * The power-factor threshold (percent) a factory is surcharged under in a bill month (`YYYY-MM`): its CFE plan's own
+ * `powerFactorThreshold` when set (the factory's override), else the contract's and the month's (`powerFactorThreshold`
+ * with the plan's supply voltage); a general time-of-use tariff's own PF rule; CFE's rule for the contract otherwise.
+ * @example factoryPowerFactorThreshold(undefined, "2026-03", { supplyVoltage: "high" }) → 95
+ */
+export function factoryPowerFactorThreshold(definition: Tariff.Definition | undefined, month: string, contract: Contract = {}): number {
+  if (definition === undefined || definition.kind === "flat") return powerFactorThreshold(month, contract);
+  if (definition.kind === "tou") return definition.powerFactor?.threshold ?? powerFactorThreshold(month, contract);
+  return definition.powerFactorThreshold ?? powerFactorThreshold(month, contract, Cfe.structures[definition.kind].voltage);
 }
 
 /** The tariff's power-factor rule; a CFE plan without its own threshold takes the contract's and the date's. */

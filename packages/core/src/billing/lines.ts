@@ -43,3 +43,61 @@ export function lineName(code: string, amount?: string): Name {
   }
   return names[code] ?? { es: code, en: code };
 }
+
+/** Lower case ASCII words joined by "-": "Energía Intermedia" and "ENERGIA  INTERMEDIA" → "energia-intermedia". */
+function slug(text: string): string {
+  return text
+    .normalize("NFD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/**
+ * Slugs of the names a utility bill prints for our lines, beyond each line's own code and Spanish name, in the
+ * shorter or longer forms CFE's GDMTH/GDMTO bills use (shared reference cfe-gdmth.md: "Suministro" is the fixed
+ * supply charge, "Bonificación/Cargo por factor de potencia", the "2 %" low-voltage surcharge, "Derecho de
+ * alumbrado público" for DAP).
+ */
+const printedAliases: Record<string, string> = {
+  suministro: "fixed",
+  "bonificacion-por-factor-de-potencia": "power-factor",
+  "cargo-por-factor-de-potencia": "power-factor",
+  "bonificacion-cargo-por-factor-de-potencia": "power-factor",
+  "factor-de-potencia": "power-factor",
+  "2-baja-tension": "low-voltage",
+  "cargo-2-baja-tension": "low-voltage",
+  "2-por-medicion-en-baja-tension": "low-voltage",
+  "baja-tension": "low-voltage",
+  "derecho-de-alumbrado-publico": "dap",
+  "alumbrado-publico": "dap",
+  "total-a-pagar": "total",
+};
+
+const byName: ReadonlyMap<string, string> = new Map([
+  ...Object.entries(names)
+    // "Energía" is GDMTO's (and GDBT's, PDBT's) one energy period on a CFE bill; a flat tariff's "energy" keeps its code.
+    .filter(([code]) => code !== "energy")
+    .map(([code, name]): [string, string] => [slug(name.es), code]),
+  ...Object.entries(printedAliases),
+  // Our own codes last: a code always names itself.
+  ...[...Object.keys(names), "power-factor"].map((code): [string, string] => [code, code]),
+]);
+
+/**
+ * Our line code for a line as a utility bill names it: our code, CFE's printed Spanish name or an ASCII slug of it,
+ * case, accents, spaces and dashes aside; a tier suffix is kept. Undefined when it is none of our lines (a utility's
+ * own charge), which the caller keeps as given.
+ * @example lineCode("Energía Intermedia") → "energy-intermedia"; lineCode("cargo-fijo") → "fixed";
+ *   lineCode("Bonificación por factor de potencia") → "power-factor"; lineCode("2% baja tensión") → "low-voltage";
+ *   lineCode("Cargo por reconexión") → undefined
+ */
+export function lineCode(given: string): string | undefined {
+  const key = slug(given);
+  const found = byName.get(key);
+  if (found) return found;
+  const tier = /^(.*)-tier-?(\d+)$/.exec(key);
+  const base = tier ? byName.get(tier[1] as string) : undefined;
+  return base && tier ? `${base}-tier${tier[2]}` : undefined;
+}

@@ -2,7 +2,8 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { Database } from "../database";
 import { Location, LocationError } from "../location";
-import { CfeZone } from "../tariff/index";
+import { Cfe } from "../tariff/cfe";
+import { CfeZone, cfeKinds } from "../tariff/index";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
@@ -29,6 +30,26 @@ export const Info = z.object({
 });
 export type Info = z.infer<typeof Info>;
 
+/** Tariff codes a factory may have: CFE's plans, a general time-of-use tariff, a URDB rate, a flat price. */
+export const tariffCodes = [...cfeKinds, "tou", "urdb", "flat"] as const;
+
+/** Refusals of a factory's input name this code with each problem's path (`tariffDivision`, `rpu`…). */
+const invalid = "factory.invalid";
+
+const TariffCode = z.enum(tariffCodes, { error: `tariffCode must be one of ${tariffCodes.join(", ")}` });
+const TariffZone = z.enum(Cfe.zones, { error: `tariffZone must be one of CFE's schedule zones: ${Cfe.zones.join(", ")}` });
+/** One of CFE's 17 tariff divisions, case and accents aside ("bajio"), stored in the catalogue's spelling ("Bajío"). */
+const TariffDivision = z
+  .string()
+  .trim()
+  .refine((name) => Location.division(name) !== undefined, `tariffDivision must be one of CFE's tariff divisions: ${Location.divisions.join(", ")}`)
+  .transform((name) => Location.division(name) as string);
+/** CFE's service number (Registro Permanente de Usuario), the 12 digits printed on the factory's bills. */
+const Rpu = z
+  .string()
+  .trim()
+  .regex(/^\d{12}$/, "rpu is CFE's service number (RPU): the 12 digits printed on the bill, such as 123456789012");
+
 export const create = fn(
   z.object({
     organizationId: z.string(),
@@ -38,9 +59,9 @@ export const create = fn(
       .string()
       .refine((zone) => canonicalZone(zone) !== undefined, "timeZone must be an IANA time zone such as America/Mexico_City")
       .transform((zone) => canonicalZone(zone) as string),
-    tariffCode: z.string().min(1),
-    tariffZone: z.string().optional(),
-    tariffDivision: z.string().optional(),
+    tariffCode: TariffCode,
+    tariffZone: TariffZone.optional(),
+    tariffDivision: TariffDivision.optional(),
     contractedDemandKw: z.number().positive().optional(),
     /** The supply contract's voltage: medium (GDMTH/GDMTO) or high; with the contracted kW it sets the power-factor threshold. */
     supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
@@ -49,12 +70,7 @@ export const create = fn(
     /** The day of the month (1–28) CFE reads the meter: bills run from that day to the same day of the next month. */
     billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").optional(),
     currency: z.string().length(3).default("MXN"),
-    /** CFE's service number (RPU), the 12 digits printed on the factory's bills. */
-    rpu: z
-      .string()
-      .trim()
-      .regex(/^\d{12}$/, "rpu is CFE's 12-digit service number (Registro Permanente de Usuario)")
-      .optional(),
+    rpu: Rpu.optional(),
   }),
   async (given): Promise<Info> => {
     const input = { ...given, ...cfePlace(given) };
@@ -79,6 +95,7 @@ export const create = fn(
       rpu: input.rpu ?? null,
     };
   },
+  invalid,
 );
 
 /**
@@ -95,9 +112,9 @@ function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: st
   if (!input.tariffCode.startsWith("cfe-")) return {};
   const fail = (path: string, message: string) => new VisibleError("input", "factory.inconsistent_place", "Invalid factory", [{ path, message }]);
   const zone = input.tariffZone === undefined ? undefined : CfeZone.safeParse(input.tariffZone);
-  if (zone && !zone.success) throw fail("tariffZone", "tariffZone must be central, baja-california or baja-california-sur");
+  if (zone && !zone.success) throw fail("tariffZone", `tariffZone must be one of CFE's schedule zones: ${Cfe.zones.join(", ")}`);
   try {
-    // A division name CFE does not use (a price table's own label) is kept for price imports, and not checked.
+    // The input schemas let only CFE's divisions through (price imports refuse others too: import/rows.ts).
     const division = input.tariffDivision === undefined ? undefined : Location.division(input.tariffDivision);
     const place = Location.resolve({ ...input, zone: zone?.data, division });
     // Names in the catalogue's spelling ("bajio" → "Bajío", "nuevo leon" → "Nuevo León"): price imports find the factory by its division.
@@ -135,13 +152,14 @@ export async function get(organizationId: string, id: string): Promise<Info | un
 export const Patch = z.object({
   name: z.string().trim().min(1, "name is required").optional(),
   timeZone: create.schema.shape.timeZone.optional(),
-  tariffCode: z.string().min(1).optional(),
-  tariffDivision: z.string().trim().min(1).nullable().optional(),
+  tariffCode: TariffCode.optional(),
+  tariffDivision: TariffDivision.nullable().optional(),
   contractedDemandKw: z.number({ error: "contractedDemandKw is a number of kW" }).positive("contractedDemandKw must be positive").nullable().optional(),
   supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).nullable().optional(),
   state: z.string().trim().min(1).nullable().optional(),
   municipality: z.string().trim().min(1).nullable().optional(),
   billingCycleDay: z.number().int().min(1, "billingCycleDay is a day 1–28").max(28, "billingCycleDay is a day 1–28").nullable().optional(),
+  rpu: Rpu.nullable().optional(),
 });
 export type Patch = z.infer<typeof Patch>;
 
@@ -150,43 +168,50 @@ export type Patch = z.infer<typeof Patch>;
  * from the location catalogue (core/src/location) unless the patch names them; a division is kept only where the
  * catalogue bills that municipality in it. Readings already costed are not re-costed here: a recompute does that.
  * Shapes: kW for contractedDemandKw, day 1–28 for billingCycleDay, an IANA zone for timeZone.
- * @throws VisibleError `factory.not_found` (another organization's id too), `factory.inconsistent_place` naming the
+ * Shapes: rpu CFE's 12-digit service number, null clears it.
+ * @throws VisibleError `factory.invalid` for a tariff code, zone, division or RPU that is none (with its path and the
+ *   allowed values), `factory.not_found` (another organization's id too), `factory.inconsistent_place` naming the
  *   field at fault (municipality, tariffDivision, timeZone, tariffZone).
  */
-export const update = fn(Patch.extend({ organizationId: z.string(), id: z.string() }), async (input): Promise<Info> => {
-  const current = await get(input.organizationId, input.id);
-  if (!current) throw new VisibleError("not_found", "factory.not_found", `factory ${input.id} not found`);
-  const moved = input.state !== undefined || input.municipality !== undefined;
-  const state = input.state === undefined ? current.state : input.state;
-  const municipality = input.municipality === undefined ? current.municipality : input.municipality;
-  const tariffCode = input.tariffCode ?? current.tariffCode;
-  // A move takes the new place's clock and division from the catalogue unless the patch gives them.
-  const entry = moved && state && municipality ? Location.find(state, municipality) : undefined;
-  const timeZone = input.timeZone ?? (entry ? entry.timeZone : current.timeZone);
-  const division = input.tariffDivision === undefined ? (moved ? undefined : current.tariffDivision) : input.tariffDivision;
-  const place = cfePlace({
-    tariffCode,
-    timeZone,
-    tariffZone: moved || input.tariffDivision !== undefined ? undefined : (current.tariffZone ?? undefined),
-    tariffDivision: division ?? undefined,
-    state: state ?? undefined,
-    municipality: municipality ?? undefined,
-  });
-  const next = {
-    name: input.name ?? current.name,
-    timeZone,
-    tariffCode,
-    tariffZone: place.tariffZone ?? (tariffCode.startsWith("cfe-") ? current.tariffZone : null),
-    tariffDivision: place.tariffDivision ?? division ?? null,
-    contractedDemandKw: input.contractedDemandKw === undefined ? current.contractedDemandKw : input.contractedDemandKw,
-    supplyVoltage: input.supplyVoltage === undefined ? current.supplyVoltage : input.supplyVoltage,
-    state: place.state ?? state,
-    municipality: place.municipality ?? municipality,
-    billingCycleDay: input.billingCycleDay === undefined ? current.billingCycleDay : input.billingCycleDay,
-  };
-  await Database.use()
-    .update(factoryTable)
-    .set({ ...next, contractedDemandKw: next.contractedDemandKw?.toString() ?? null })
-    .where(and(eq(factoryTable.organizationId, input.organizationId), eq(factoryTable.id, input.id)));
-  return { ...current, ...next };
-});
+export const update = fn(
+  Patch.extend({ organizationId: z.string(), id: z.string() }),
+  async (input): Promise<Info> => {
+    const current = await get(input.organizationId, input.id);
+    if (!current) throw new VisibleError("not_found", "factory.not_found", `factory ${input.id} not found`);
+    const moved = input.state !== undefined || input.municipality !== undefined;
+    const state = input.state === undefined ? current.state : input.state;
+    const municipality = input.municipality === undefined ? current.municipality : input.municipality;
+    const tariffCode = input.tariffCode ?? current.tariffCode;
+    // A move takes the new place's clock and division from the catalogue unless the patch gives them.
+    const entry = moved && state && municipality ? Location.find(state, municipality) : undefined;
+    const timeZone = input.timeZone ?? (entry ? entry.timeZone : current.timeZone);
+    const division = input.tariffDivision === undefined ? (moved ? undefined : current.tariffDivision) : input.tariffDivision;
+    const place = cfePlace({
+      tariffCode,
+      timeZone,
+      tariffZone: moved || input.tariffDivision !== undefined ? undefined : (current.tariffZone ?? undefined),
+      tariffDivision: division ?? undefined,
+      state: state ?? undefined,
+      municipality: municipality ?? undefined,
+    });
+    const next = {
+      name: input.name ?? current.name,
+      timeZone,
+      tariffCode,
+      tariffZone: place.tariffZone ?? (tariffCode.startsWith("cfe-") ? current.tariffZone : null),
+      tariffDivision: place.tariffDivision ?? division ?? null,
+      contractedDemandKw: input.contractedDemandKw === undefined ? current.contractedDemandKw : input.contractedDemandKw,
+      supplyVoltage: input.supplyVoltage === undefined ? current.supplyVoltage : input.supplyVoltage,
+      state: place.state ?? state,
+      municipality: place.municipality ?? municipality,
+      billingCycleDay: input.billingCycleDay === undefined ? current.billingCycleDay : input.billingCycleDay,
+      rpu: input.rpu === undefined ? current.rpu : input.rpu,
+    };
+    await Database.use()
+      .update(factoryTable)
+      .set({ ...next, contractedDemandKw: next.contractedDemandKw?.toString() ?? null })
+      .where(and(eq(factoryTable.organizationId, input.organizationId), eq(factoryTable.id, input.id)));
+    return { ...current, ...next };
+  },
+  invalid,
+);

@@ -255,6 +255,8 @@ export type Loaded = {
   from?: string;
   to?: string;
   months?: string[];
+  /** Bill lines whose name is none of ours (billing/lines.ts lineCode): stored as written, matched to no line of ours. */
+  unmatched?: { month: string; code: string }[];
 };
 
 /** Step 2: loads the staged rows idempotently (upserts that leave identical rows alone). */
@@ -271,8 +273,10 @@ export async function load(input: { importId: string }, now = new Date()): Promi
     loaded.to = dates[dates.length - 1];
   } else if (staged.kind === "bill") {
     const factory = await Factory.get(run.organizationId, run.factoryId as string);
-    const result = await Close.loadUtilityBills(run.factoryId as string, run.id, factory?.currency ?? "MXN", staged.rows as BillRow[], now);
-    Object.assign(loaded, { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, months: result.months });
+    const rows = staged.rows as BillRow[];
+    const result = await Close.loadUtilityBills(run.factoryId as string, run.id, factory?.currency ?? "MXN", rows, now);
+    const unmatched = rows.filter((row) => row.unmatched).map((row) => ({ month: row.month, code: row.code }));
+    Object.assign(loaded, { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, months: result.months, unmatched });
   } else {
     const rows = staged.rows as PriceRow[];
     Object.assign(loaded, await Prices.load(run.id, rows, now));
@@ -300,6 +304,8 @@ export async function finish(input: { organizationId: string; kind: Kind; loaded
     unchanged: number;
     kpis?: { factoryId: string; from: string; to: string; energyPerUnit: Figures.EnergyPerUnit }[];
     reconciled?: { factoryId: string; month: string; difference: string }[];
+    /** Utility bill lines named as none of ours: kept as the utility's own charges, beside no line of ours. */
+    unmatched?: { factoryId: string; month: string; code: string }[];
     recompute?: { executionArn: string; factories: number; months: string[] };
   } = {
     kind: input.kind,
@@ -323,6 +329,9 @@ export async function finish(input: { organizationId: string; kind: Kind; loaded
   }
   if (input.kind === "bill") {
     summary.reconciled = [];
+    summary.unmatched = input.loaded.flatMap((loaded) =>
+      loaded.factoryId ? (loaded.unmatched ?? []).map((line) => ({ factoryId: loaded.factoryId as string, ...line })) : [],
+    );
     for (const loaded of input.loaded) {
       for (const month of loaded.months ?? []) {
         const reconciliation = loaded.factoryId ? await Close.reconcile({ factoryId: loaded.factoryId, month }) : null;

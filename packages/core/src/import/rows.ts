@@ -2,6 +2,7 @@
  * What each kind of customer file must hold, checked row by row (pure): every bad row is reported
  * with its line in the file and the reason, and good rows come out normalized (units, dates).
  */
+import { lineCode } from "../billing/lines";
 import { Config } from "../config";
 import { Location } from "../location";
 import { Instant } from "../util/instant";
@@ -12,10 +13,15 @@ export type Kind = "production" | "bill" | "prices";
 export type RowError = { line: number; column?: string; message: string };
 
 export type ProductionRow = { date: string; line: string; shift: string; units: string };
-/** One line of a utility bill; `periodStart`/`periodEnd` are its reading dates (local, [start, end)) when the file gives them. */
+/**
+ * One line of a utility bill; `periodStart`/`periodEnd` are its reading dates (local, [start, end)) when the file gives them.
+ * `code` is our line code when the file's name is one of our lines (billing/lines.ts lineCode), else the name as given
+ * with `unmatched` set: a utility's own charge, shown beside none of ours.
+ */
 export type BillRow = {
   month: string;
   code: string;
+  unmatched?: true;
   quantity: string;
   unit: string;
   unitPrice: string;
@@ -235,8 +241,11 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
       if (pause()) yield;
       const before = errors.length;
       const month = checkedMonth(line, cells);
-      const code = cell(cells, "code");
-      if (!code) fail(line, "code", "code is empty");
+      const given = cell(cells, "code");
+      if (!given) fail(line, "code", "code is empty");
+      // "Energía intermedia", "energia-intermedia" and "energy-intermedia" are one line; an unknown one stays as written.
+      const known = lineCode(given);
+      const code = known ?? given;
       const amount = cell(cells, "amount");
       if (!decimal.test(amount))
         fail(line, "amount", amount ? `amount must be a decimal number such as 1234.56, got ${JSON.stringify(amount)}` : "amount is empty");
@@ -256,7 +265,16 @@ function* checking(kind: Kind, table: Table, context: Context): Generator<void, 
       }
       if (errors.length > before || !unit) continue;
       if (duplicate(`${month}\u0000${code}`, line)) continue;
-      rows.push({ month, code, amount, unit: unit.unit, quantity: scale(quantity, unit.factor), unitPrice: divide(unitPrice, unit.factor), ...period });
+      rows.push({
+        month,
+        code,
+        ...(known === undefined && { unmatched: true as const }),
+        amount,
+        unit: unit.unit,
+        quantity: scale(quantity, unit.factor),
+        unitPrice: divide(unitPrice, unit.factor),
+        ...period,
+      });
     }
     return errors.length > 0 ? { ok: false, errors } : { ok: true, rows: { kind, rows } };
   }

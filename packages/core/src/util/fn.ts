@@ -8,18 +8,20 @@ import { jsonPath, VisibleError } from "./error";
 export function fn<Schema extends z.ZodType, Result>(
   schema: Schema,
   impl: (input: z.output<Schema>) => Result,
-): ((input: z.input<Schema>) => Result) & { schema: Schema } {
+  /** The error code a refused input carries (`factory.invalid`); `input.invalid` by default. */
+  code = "input.invalid",
+): ((input: z.input<Schema>) => Result) & { schema: Schema; code: string } {
   const wrapped = (input: z.input<Schema>) => {
     const parsed = schema.safeParse(input);
     if (!parsed.success) {
       throw new VisibleError(
         "input",
-        "input.invalid",
+        code,
         "Invalid input",
         parsed.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
       );
     }
     return impl(parsed.data);
   };
-  return Object.assign(wrapped, { schema });
+  return Object.assign(wrapped, { schema, code });
 }

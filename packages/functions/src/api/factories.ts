@@ -38,11 +38,11 @@ async function ownFactory(organizationId: string, id: string): Promise<Factory.I
 export const factories = new Hono()
   .use(actorAuth)
   .get("/", anyRole, async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
-  .post("/", adminOnly, json(Factory.create.schema.omit({ organizationId: true })), async (c) =>
+  .post("/", adminOnly, json(Factory.create.schema.omit({ organizationId: true }), Factory.create.code), async (c) =>
     c.json(await Factory.create({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId }), 201),
   )
   .get("/:id", anyRole, async (c) => c.json(await ownFactory(c.get("actor").organizationId, c.req.param("id"))))
-  .patch("/:id", adminOnly, json(Factory.Patch), async (c) =>
+  .patch("/:id", adminOnly, json(Factory.Patch, Factory.update.code), async (c) =>
     c.json(await Factory.update({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, id: c.req.param("id") })),
   )
   // A query validator, not a parse in the handler, so the console's typed client knows the query.

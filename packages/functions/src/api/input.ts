@@ -33,9 +33,13 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, code = "re
   return parsed.data;
 }
 
-export function json<S extends z.ZodType>(schema: S): MiddlewareHandler<object, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+export function json<S extends z.ZodType>(
+  schema: S,
+  /** The refusal's code, as the core function's (`Factory.create.code`); `request.invalid` by default. */
+  code = "request.invalid",
+): MiddlewareHandler<object, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
   return async (c, next) => {
-    c.req.addValidatedData("json", parse(schema, await jsonObject(c)) as object);
+    c.req.addValidatedData("json", parse(schema, await jsonObject(c), code) as object);
     await next();
   };
 }

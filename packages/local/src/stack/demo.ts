@@ -103,7 +103,8 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     timeZone: demoTimeZone,
     tariffCode: "cfe-gdmth",
     tariffZone: "central",
-    tariffDivision: "noreste",
+    // Monterrey, Nuevo León is billed in CFE's Golfo Norte division (location/catalogue.ts).
+    tariffDivision: "Golfo Norte",
     contractedDemandKw: 1500,
     // A made-up service number, so the demo's bill PDFs show where the RPU goes.
     rpu: "000000000001",

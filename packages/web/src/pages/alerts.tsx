@@ -1,8 +1,10 @@
 /** Alerts to act on: acknowledge (someone is on it) and resolve (dealt with), with who did it and when. */
+
+import type { TFunction } from "i18next";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Alerts as AlertList, api, ok } from "../api";
-import { when } from "../format";
+import { date, money, num, percent, quantity, when } from "../format";
 import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
 import { Options } from "../options";
@@ -14,6 +16,33 @@ type Alert = AlertList["alerts"][number];
 type Status = "open" | "acknowledged" | "resolved" | "unresolved";
 
 const pill = { open: "bad", acknowledged: "warn", resolved: "ok" } as const;
+
+/**
+ * How each parameter of an alert's code reads (core alert/rules.ts `Params`): kW with one decimal, shares as
+ * percentages, power factors as fractions, instants on the factory's clock, days as dates, money in its currency.
+ */
+const paramFormats: Record<string, (value: string | number, place: { timeZone?: string; currency?: string }) => string> = {
+  demandKw: (value) => num(Number(value), 1),
+  peakKw: (value) => num(Number(value), 1),
+  contractedKw: (value) => quantity(String(value)),
+  share: (value) => percent(Number(value), 1),
+  pf: (value) => num(Number(value), 3),
+  threshold: (value) => num(Number(value), 2),
+  cfeThreshold: (value) => num(Number(value), 2),
+  minutes: (value) => num(Number(value), 0),
+  since: (value, place) => when(String(value), place.timeZone),
+  day: (value) => date(String(value)),
+  cost: (value, place) => money(String(value), place.currency),
+  norm: (value, place) => money(String(value), place.currency),
+};
+
+/** An alert in the console's language from its code and parameters; the stored English message for alerts raised before codes. */
+export function alertText(t: TFunction<"alerts">, alert: Alert, place: { timeZone?: string; currency?: string }): string {
+  const key = `findings.${alert.code}`;
+  if (!alert.code || !alert.params || !t(key, { defaultValue: "" })) return alert.message;
+  const values = Object.fromEntries(Object.entries(alert.params).map(([name, value]) => [name, paramFormats[name]?.(value, place) ?? String(value)]));
+  return t(key, values);
+}
 
 /** The organization's alerts of a status, newest first; with `canHandle`, buttons to acknowledge and resolve. */
 export function AlertTable({ status, canHandle, limit, onChange }: { status?: Status; canHandle: boolean; limit?: number; onChange?(): void }) {
@@ -53,7 +82,12 @@ export function AlertTable({ status, canHandle, limit, onChange }: { status?: St
         columns={[
           { header: t("raised"), cell: (alert) => when(alert.raisedAt, factoryOf(alert)?.timeZone) },
           { header: t("factory"), cell: (alert) => factoryOf(alert)?.name ?? alert.factoryId },
-          { header: t("message"), cell: (alert) => alert.message },
+          {
+            header: t("message"),
+            cell: (alert) => (
+              <span data-testid="alert-text">{alertText(t, alert, { timeZone: factoryOf(alert)?.timeZone, currency: factoryOf(alert)?.currency })}</span>
+            ),
+          },
           { header: t("status"), cell: (alert) => <span className={`pill ${pill[alert.status]}`}>{t(`statuses.${alert.status}`)}</span> },
           { header: t("acknowledged"), className: "small", cell: (alert) => mark(alert.acknowledged, factoryOf(alert)?.timeZone) },
           { header: t("resolved"), className: "small", cell: (alert) => mark(alert.resolved, factoryOf(alert)?.timeZone) },

@@ -6,10 +6,11 @@ import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
 import { LoadError } from "../states";
 import { ZoneNote } from "../zone";
-import { OverviewAlerts } from "./alerts";
+import { alertText, OverviewAlerts } from "./alerts";
 
 export function OverviewPage({ canHandle }: { canHandle: boolean }) {
   const { t } = useTranslation("overview");
+  const { t: tAlerts } = useTranslation("alerts");
   const overview = useLoad(() => ok(api.v1.overview.$get()), []);
   const alerts = useLoad(() => ok(api.v1.alerts.$get({ query: { status: "unresolved" } })), []);
   if (overview.error) return <LoadError error={overview.error} />;
@@ -98,8 +99,8 @@ export function OverviewPage({ canHandle }: { canHandle: boolean }) {
                   <>
                     <span className={open.length > 0 ? "pill bad" : "pill ok"}>{t("openAlerts", { count: open.length })}</span>
                     {open.slice(0, 3).map((alert) => (
-                      <div key={alert.id} className="small">
-                        {when(alert.at, factory.timeZone)} · {alert.message}
+                      <div key={alert.id} className="small" data-testid="open-alert">
+                        {when(alert.at, factory.timeZone)} · {alertText(tAlerts, alert, factory)}
                       </div>
                     ))}
                   </>

@@ -20,7 +20,7 @@ const text = (form: FormData, name: string) => String(form.get(name) ?? "").trim
 const numberOrNull = (form: FormData, name: string) => (text(form, name) === "" ? null : Number(text(form, name)));
 const placeKey = (state: string | null, municipality: string | null) => (state && municipality ? `${state}|${municipality}` : "");
 
-const factoryFields = ["name", "state", "municipality", "tariffDivision", "timeZone", "contractedDemandKw", "supplyVoltage", "billingCycleDay"] as const;
+const factoryFields = ["name", "rpu", "state", "municipality", "tariffDivision", "timeZone", "contractedDemandKw", "supplyVoltage", "billingCycleDay"] as const;
 
 /** The division a place is billed in, as the catalogue allows: its only one, or a choice among the ones CFE splits it into. */
 export function divisionsFor(locations: Locations | undefined, place: string): readonly string[] {
@@ -103,6 +103,8 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
         param: { id: factory.id },
         json: {
           name: text(form, "name"),
+          // CFE's 12-digit service number; an empty field clears it.
+          rpu: text(form, "rpu") || null,
           ...(moved && { state, municipality }),
           ...(text(form, "tariffDivision") && { tariffDivision: text(form, "tariffDivision") }),
           contractedDemandKw: numberOrNull(form, "contractedDemandKw"),
@@ -118,6 +120,9 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
     <EditForm label={t("edit.factoryForm", { name: factory.name })} fields={factoryFields} onSave={save} onCancel={onCancel}>
       <Field label={t("edit.name")} path="name">
         <input name="name" defaultValue={factory.name} />
+      </Field>
+      <Field label={t("edit.rpu")} path="rpu">
+        <input name="rpu" defaultValue={factory.rpu ?? ""} inputMode="numeric" maxLength={12} />
       </Field>
       <Field label={t("edit.municipality")} path={["municipality", "state"]}>
         <select name="place" value={place} onChange={(event) => setPlace(event.target.value)}>

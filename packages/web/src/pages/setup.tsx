@@ -1,4 +1,5 @@
 /** Onboarding for admins: factories, their gateways (with a one-time enrollment code) and meters. */
+import type { InferRequestType } from "hono/client";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../api";
@@ -8,6 +9,9 @@ import { Options } from "../options";
 import { useFormOutcome } from "../problem";
 import { OneTimeSecret } from "./secret";
 import { SetupLists } from "./setup-lists";
+
+/** What creating a factory takes (core Factory.create): tariff codes and zones are the API's enumerations. */
+type NewFactory = InferRequestType<typeof api.v1.factories.$post>["json"];
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
 const optional = (form: FormData, name: string) => field(form, name) || undefined;
@@ -41,8 +45,9 @@ export function Setup({ admin }: { admin: boolean }) {
                 json: {
                   name: field(form, "name"),
                   timeZone: field(form, "timeZone"),
-                  tariffCode: field(form, "tariffCode"),
-                  tariffZone: optional(form, "tariffZone"),
+                  // The select's values are the API's own (a wrong one is refused with its allowed values).
+                  tariffCode: field(form, "tariffCode") as NewFactory["tariffCode"],
+                  tariffZone: optional(form, "tariffZone") as NewFactory["tariffZone"],
                   tariffDivision: optional(form, "tariffDivision"),
                   contractedDemandKw: form.get("contractedDemandKw") ? Number(form.get("contractedDemandKw")) : undefined,
                   currency: field(form, "currency") || "MXN",

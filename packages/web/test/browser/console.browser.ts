@@ -90,6 +90,13 @@ describe("console in Chromium", () => {
       .toBe(1);
     await page.getByRole("button", { name: "Actualizar" }).click();
     await expect.poll(() => card.getByTestId("open-alerts").textContent()).toContain("1 alerta abierta");
+    // The alert reads in Spanish from its code: the rule's 0.99, and the demo plant's CFE threshold 0.95 (GDMTH, medium
+    // voltage, 1,500 kW contracted ≥ 1 MW, bills from 2024 on: Config.powerFactorThresholds).
+    await expect
+      .poll(() => card.getByTestId("open-alert").first().textContent())
+      .toMatch(
+        /· El factor de potencia de hoy es 0\.\d{3}, menor que el umbral de la regla \(0\.99\); CFE recarga el recibo de esta planta por debajo de 0\.95$/,
+      );
     await screenshot(page, "02-overview");
   });
 
@@ -281,6 +288,17 @@ describe("console in Chromium", () => {
       .toMatch(/^cerrada .* · recibo del suministrador importado$/);
     // Our lines by CFE's names, each beside the utility's amount.
     expect(await bill.locator("tbody tr td:first-child").allTextContents()).toContain("Energía intermedia");
+    // The CSV's "energia-intermedia" line is our energy-intermedia: its amount, 52,000 kWh × 1.5573 = 80,979.60, sits in
+    // the utility column of that line, as do the base (41,000 × 0.9715 = 39,831.50) and punta (9,000 × 1.7262 = 15,535.80) lines.
+    const utilityOf = (name: string) =>
+      bill
+        .locator("tbody tr")
+        .filter({ has: page.locator("td:first-child", { hasText: new RegExp(`^${name}$`) }) })
+        .locator("td:nth-child(5)")
+        .textContent();
+    expect(await utilityOf("Energía intermedia")).toBe("$80,979.60");
+    expect(await utilityOf("Energía base")).toBe("$39,831.50");
+    expect(await utilityOf("Energía punta")).toBe("$15,535.80");
     // Utility total: 136,346.90 of supply plus 21,815.63 of IVA.
     expect(
       await bill

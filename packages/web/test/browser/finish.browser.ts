@@ -46,7 +46,7 @@ describe("finishing the console (es-MX)", () => {
     await stack?.stop();
   });
 
-  it("edits a factory in Setup: Navojoa brings the Noroeste division and Hermosillo's clock; a cycle day of 31 is refused beside its field", async () => {
+  it("edits a factory in Setup: Navojoa brings the Noroeste division and Hermosillo's clock; a cycle day of 31 and a short RPU are refused beside their fields", async () => {
     const factory = (await api(`/v1/factories/${demo.factoryId}`)).body as { name: string };
     await open("setup");
     await page.getByRole("button", { name: `Editar ${factory.name}` }).click();
@@ -55,14 +55,21 @@ describe("finishing the console (es-MX)", () => {
     await expect.poll(() => form.getByTestId("factory-clock").inputValue()).toBe("America/Hermosillo");
     await form.getByLabel("Demanda contratada (kW)").fill("1250");
     await form.getByLabel("Día de corte").fill("31");
+    // The demo's RPU is 000000000001; five digits are not CFE's 12-digit service number.
+    expect(await form.getByLabel("RPU").inputValue()).toBe("000000000001");
+    await form.getByLabel("RPU").fill("12345");
     await form.getByRole("button", { name: "Guardar" }).click();
 
     const refusal = form.locator('[data-field="billingCycleDay"]');
     await refusal.waitFor();
     expect(await refusal.textContent()).toBe("billingCycleDay is a day 1–28");
+    expect(await form.locator('[data-field="rpu"]').textContent()).toBe(
+      "rpu is CFE's service number (RPU): the 12 digits printed on the bill, such as 123456789012",
+    );
     await screenshot(page, "finish-setup-refused-es-MX");
 
     await form.getByLabel("Día de corte").fill("12");
+    await form.getByLabel("RPU").fill("123456789012");
     await form.getByRole("button", { name: "Guardar" }).click();
     const row = page.getByTestId("factory-row").filter({ hasText: factory.name });
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("Noroeste");
@@ -70,7 +77,12 @@ describe("finishing the console (es-MX)", () => {
     expect(text).toContain("Navojoa (Sonora)");
     expect(text).toContain("America/Hermosillo");
     expect(text).toContain("1,250 kW");
-    expect((await api(`/v1/factories/${demo.factoryId}`)).body).toMatchObject({ tariffDivision: "Noroeste", billingCycleDay: 12, contractedDemandKw: 1250 });
+    expect((await api(`/v1/factories/${demo.factoryId}`)).body).toMatchObject({
+      tariffDivision: "Noroeste",
+      billingCycleDay: 12,
+      contractedDemandKw: 1250,
+      rpu: "123456789012",
+    });
   });
 
   it("renames a meter and a gateway in Setup's lists", async () => {
