@@ -283,7 +283,7 @@ describe("console in Chromium", () => {
           await bill.waitFor();
           return bill.getByTestId("bill-status").textContent();
         },
-        { timeout: 120_000, intervals: [2_000] },
+        { timeout: 120_000, interval: 2_000 },
       )
       .toMatch(/^cerrada .* · recibo del suministrador importado$/);
     // Our lines by CFE's names, each beside the utility's amount.
