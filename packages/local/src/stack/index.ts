@@ -28,7 +28,6 @@ import { DurableLog } from "../stream/log";
 import { type KinesisHandler, Poller } from "../stream/poller";
 import { type ConsoleSite, consoleSite } from "./console";
 import { type DemoInfo, demoHistoryDays, seedDemo } from "./demo";
-import { runDemoGateway } from "./demo-gateway";
 import { acquireLock } from "./lock";
 import { startWorkflows } from "./workflows";
 
@@ -205,6 +204,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Live readings start at the 5-minute boundary the stack started in; the catch-up reads the days before it.
         const live = Math.floor(startedAt / (intervalSeconds * 1000)) * intervalSeconds * 1000;
         const from = live - (options.demoCatchUpDays ?? demoHistoryDays) * 86_400_000;
+        // Loaded only here: a stack without the demo gateway does not load the agent's modules (its SQLite binding, meter maps).
+        const { runDemoGateway } = await import("./demo-gateway");
         cleanup.push(runDemoGateway(demo, { dataDir, from, log }));
       }
     }
