@@ -1,6 +1,8 @@
 /**
  * `wattflow-edge run --config FILE`: the agent alone (what `wattflow edge run` runs), for gateways
  * that install only this package. Exit codes: 0 done or stopped, 1 failure, 2 bad config.
+ * SIGTERM or SIGINT stops it; so does the closing of its IPC channel when a supervisor started it
+ * with one (the local stack's demo gateway), so it never outlives a supervisor killed with SIGKILL.
  */
 import { AgentError, run } from "./agent";
 import { ConfigError, load } from "./config";
@@ -22,6 +24,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const stop = new AbortController();
   process.once("SIGTERM", () => stop.abort());
   process.once("SIGINT", () => stop.abort());
+  if (process.channel) {
+    process.once("disconnect", () => stop.abort());
+    // The channel alone must not keep the process alive once the agent has stopped.
+    process.channel.unref();
+  }
   try {
     return await run(config, { log: (line) => console.error(`[${new Date().toISOString()}] ${line}`), signal: stop.signal });
   } catch (error) {

@@ -1,3 +1,4 @@
+import { demoHistoryDays } from "@wattflow/local/stack/demo";
 import { startStack } from "@wattflow/local/stack/index";
 import { StackLockedError } from "@wattflow/local/stack/lock";
 import type { Command } from "commander";
@@ -11,10 +12,17 @@ export function register(program: Command): void {
     .option("--kinesis-port <port>", "local Kinesis endpoint port", process.env.KINESIS_PORT ?? "4567")
     .option("--data <dir>", "data folder", dataDir())
     .option("--no-demo", "do not create the demo organization")
-    .option("--no-demo-traffic", "create the demo organization but do not simulate its gateway")
+    .option("--no-demo-traffic", "create the demo organization but do not run its gateway (the edge agent with simulated meters)")
+    .option(
+      "--demo-catch-up <days>",
+      "days before the start the demo gateway reads on its first start, as if it had been off since then",
+      String(demoHistoryDays),
+    )
     .option("--dev", "reload handlers when their source changes (npm run dev)", false)
-    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; dev: boolean }) => {
+    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; demoCatchUp: string; dev: boolean }) => {
       const began = Date.now();
+      const demoCatchUpDays = Number(options.demoCatchUp);
+      if (!(demoCatchUpDays >= 0)) throw new CliError("--demo-catch-up must be a number of days, 0 or more", 2);
       const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
       const stack = await startStack({
         dataDir: options.data,
@@ -23,6 +31,7 @@ export function register(program: Command): void {
         databaseUrl: process.env.DATABASE_URL,
         demo: options.demo,
         demoTraffic: options.demo && options.demoTraffic,
+        demoCatchUpDays,
         dev: options.dev,
         log,
       }).catch((error: NodeJS.ErrnoException & { port?: number }) => {

@@ -1,12 +1,11 @@
 /**
  * The demo organization of the local stack: a factory with a tariff in force for the past two
- * years, a gateway, six simulated meters, and a simulated gateway that posts their readings
- * through the real ingest API on an accelerated clock — the last few days first, then live.
+ * years, a gateway and six meters. Their readings come from the real edge agent with simulated
+ * meters (demo-gateway.ts).
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
-import { intervalSeconds } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
 import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
@@ -14,11 +13,9 @@ import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
 import type { Tariff } from "@wattflow/core/tariff";
 import { TariffStore } from "@wattflow/core/tariff/store";
-import { Usage } from "@wattflow/core/usage";
 import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
-import { read as simulate } from "@wattflow/edge/meter/simulator";
 import { sql } from "drizzle-orm";
 
 export type DemoInfo = {
@@ -47,7 +44,15 @@ export type DemoInfo = {
 const lines = ["Injection", "Extrusion", "Assembly", "Compressors", "Paint", "Utilities"];
 const ratedKw = [420, 310, 150, 260, 180, 90];
 
-/** Days of history the demo gateway posts on start: recent enough to leave older intervals to tests. */
+/**
+ * The simulated meter (packages/edge simulator.ts) behind each demo meter, in `meterIds` order: seed, rated
+ * load (kW) and the factory's clock (Monterrey: UTC−6 all year since 2022), so shifts fall on local hours.
+ */
+export function demoSimulators(info: Pick<DemoInfo, "meterIds">): { meterId: string; seed: number; ratedKw: number; utcOffsetHours: number }[] {
+  return info.meterIds.map((meterId, index) => ({ meterId, seed: index + 1, ratedKw: ratedKw[index] ?? 100, utcOffsetHours: -6 }));
+}
+
+/** Days before the stack's start the demo gateway reads on its first start: recent enough to leave older intervals to tests. */
 export const demoHistoryDays = 3;
 
 /** The demo factory's zone: time-of-use periods are its local hours. */
@@ -179,92 +184,4 @@ async function seedConsoleDemo(organizationId: string): Promise<Pick<DemoInfo, "
     contractedDemandKw: 800,
   });
   return { user, otherFactoryId: otherFactory.id };
-}
-
-/**
- * The demo gateway: posts every meter's intervals from where it left off (or `demoHistoryDays` ago)
- * up to now, `speed` intervals per tick, then one round per real 5 minutes. Stops with the returned function.
- */
-export function runDemoTraffic(
-  info: DemoInfo,
-  options: { tickMs?: number; intervalsPerTick?: number; log?: (line: string) => void } = {},
-): () => Promise<void> {
-  const tickMs = options.tickMs ?? 1000;
-  const intervalsPerTick = options.intervalsPerTick ?? 24;
-  const step = intervalSeconds * 1000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
-  const resumeFrom = async (): Promise<number> => {
-    const last = await Usage.lastReadingStart(info.meterIds);
-    const floor = Math.floor(Date.now() / step) * step - demoHistoryDays * 86_400_000;
-    return last ? Math.max(last.getTime() + step, floor) : floor;
-  };
-
-  let next: number | undefined;
-  const tick = async () => {
-    next ??= await resumeFrom();
-    const completed = Math.floor(Date.now() / step) * step; // intervals that have ended
-    const readings: Record<string, unknown>[] = [];
-    while (next < completed && readings.length + info.meterIds.length <= intervalsPerTick * info.meterIds.length) {
-      const start = new Date(next);
-      info.meterIds.forEach((meterId, index) => {
-        const values = simulate({ seed: index + 1, ratedKw: ratedKw[index] ?? 100, utcOffsetHours: -6 }, start, intervalSeconds);
-        readings.push({ meterId, start: start.toISOString(), seconds: intervalSeconds, ...values });
-      });
-      next += step;
-    }
-    if (readings.length === 0) return;
-    const response = await fetch(`${info.apiUrl}/v1/ingest`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${info.deviceToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ readings }),
-    });
-    if (!response.ok) {
-      // Like a real gateway: keep the readings and try them again next tick.
-      next -= (readings.length / info.meterIds.length) * step;
-      options.log?.(`demo gateway: ingest answered ${response.status}; will retry`);
-    } else {
-      lastSuccess = new Date().toISOString();
-      rejected += ((await response.json()) as { rejected: unknown[] }).rejected.length;
-    }
-    await heartbeat(completed);
-  };
-
-  // The demo gateway reports its health like a real one: what it still has to send, its route, what was refused.
-  let lastSuccess: string | null = null;
-  let rejected = 0;
-  const heartbeat = async (completed: number) => {
-    const pending = next === undefined ? 0 : Math.max(0, (completed - next) / step);
-    const response = await fetch(`${info.apiUrl}/v1/devices/heartbeat`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${info.deviceToken}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        backlog: pending * info.meterIds.length,
-        oldestUnsentSeconds: pending > 0 && next !== undefined ? Math.round((Date.now() - next) / 1000) : null,
-        lastSuccess: { kinesis: null, http: lastSuccess },
-        rejected,
-        // The simulated gateway shares the stack's clock.
-        clockOffsetMs: 0,
-        version: "demo",
-      }),
-    });
-    if (!response.ok) options.log?.(`demo gateway: heartbeat answered ${response.status}`);
-  };
-
-  const loop = () => {
-    if (stopped) return;
-    running = tick()
-      .catch((error: Error) => options.log?.(`demo gateway: ${error.message}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, tickMs);
-      });
-  };
-  loop();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
 }

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
 import { RawArchive } from "@wattflow/core/archive";
 import { LocalArchive } from "@wattflow/core/archive/local";
-import { consumer as consumerConfig, deliverySweepMs, localStream } from "@wattflow/core/config";
+import { consumer as consumerConfig, deliverySweepMs, intervalSeconds, localStream } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
@@ -27,7 +27,7 @@ import { KinesisEndpoint } from "../stream/kinesis-endpoint";
 import { DurableLog } from "../stream/log";
 import { type KinesisHandler, Poller } from "../stream/poller";
 import { type ConsoleSite, consoleSite } from "./console";
-import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
+import { type DemoInfo, demoHistoryDays, seedDemo } from "./demo";
 import { acquireLock } from "./lock";
 import { startWorkflows } from "./workflows";
 
@@ -40,8 +40,13 @@ export type StackOptions = {
   databaseUrl?: string;
   /** Seed the demo organization and write demo.json. */
   demo: boolean;
-  /** Run the demo gateway's simulated traffic. */
+  /** Run the demo's gateway: the edge agent with simulated meters (demo-gateway.ts). */
   demoTraffic: boolean;
+  /**
+   * Days before the start the demo gateway reads on its first start, as if it had been off since then (default
+   * `demoHistoryDays`; 0: from the 5-minute boundary the stack started in). A later start resumes from its outbox.
+   */
+  demoCatchUpDays?: number;
   /** Reload handlers when their source changes (`npm run dev`). */
   dev: boolean;
   log?: (line: string) => void;
@@ -62,6 +67,7 @@ const accountId = "000000000000";
 type Handlers = { consumer: KinesisHandler; app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } };
 
 export async function startStack(options: StackOptions): Promise<Stack> {
+  const startedAt = Date.now();
   const log = options.log ?? (() => {});
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -195,8 +201,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         kinesis: { endpoint: kinesisEndpoint, stream: streamLog.name, region: kinesisRegion, credentials: kinesisCredentials },
       });
       if (options.demoTraffic) {
-        const stopTraffic = runDemoTraffic(demo, { log });
-        cleanup.push(stopTraffic);
+        // Live readings start at the 5-minute boundary the stack started in; the catch-up reads the days before it.
+        const live = Math.floor(startedAt / (intervalSeconds * 1000)) * intervalSeconds * 1000;
+        const from = live - (options.demoCatchUpDays ?? demoHistoryDays) * 86_400_000;
+        // Loaded only here: a stack without the demo gateway does not load the agent's modules (its SQLite binding, meter maps).
+        const { runDemoGateway } = await import("./demo-gateway");
+        cleanup.push(runDemoGateway(demo, { dataDir, from, log }));
       }
     }
     return { apiUrl, kinesisEndpoint, demo, poller, stop };
