@@ -126,6 +126,17 @@ describe("the OpenAPI document", () => {
     expect(body.errors.map((problem) => problem.path)).toContain("name");
   });
 
+  it("answers a body that is not JSON with request.invalid_json, and one of another media type with 415", async () => {
+    const send = (contentType: string, body: string) =>
+      app.request("/v1/factories", { method: "POST", headers: { authorization: `Bearer ${p.apiToken}`, "content-type": contentType }, body });
+    const malformed = await send("application/json", "{ name: ");
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { code: string }).code).toBe("request.invalid_json");
+    const form = await send("application/x-www-form-urlencoded", "name=Plant");
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as { code: string }).code).toBe("request.invalid");
+  });
+
   it("serves the docs page with Swagger UI's files from this API, no CDN", async () => {
     const page = await app.request("/docs");
     expect(page.status).toBe(200);

@@ -11,6 +11,7 @@ import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Location } from "@wattflow/core/location";
 import { Quarantine } from "@wattflow/core/quarantine";
+import { Reading } from "@wattflow/core/reading";
 import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
 import { ensureRuntime } from "../runtime";
@@ -40,7 +41,15 @@ async function readJson(c: { req: { json(): Promise<unknown> } }): Promise<unkno
   }
 }
 
-const { $schema: _, ...envelopeSchema } = z.toJSONSchema(Ingest.Envelope, { io: "input", unrepresentable: "any" });
+/** `schema` as JSON Schema (draft 2020-12, as OpenAPI 3.1 takes it), for a body core validates itself. */
+function documented(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return json;
+}
+// The envelope holds its readings as unknowns (each is checked alone, so one bad reading does not refuse the batch):
+// documented as the Reading.Input they must be.
+const envelopeSchema = documented(Ingest.Envelope);
+(envelopeSchema.properties as { readings: { items: unknown } }).readings.items = documented(Reading.Input);
 const ingestRoute = createRoute({
   method: "post",
   path: "/",
@@ -49,7 +58,7 @@ const ingestRoute = createRoute({
   middleware: deviceAuth,
   security: deviceSecurity,
   // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
-  request: { body: { required: true, content: { "application/json": { schema: envelopeSchema as Record<string, unknown> } } } },
+  request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
   responses: {
     200: answer<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
     400: problems[400],
