@@ -39,14 +39,18 @@ export const api = new sst.aws.Function("Api", {
     { actions: ["s3:ListBucket"], resources: [rawArchive.arn] },
     ...workflowClient.permissions,
   ],
-  // pdfkit reads its standard fonts' metrics (AFM files) beside its code at run time: installed, not bundled, so they ship.
-  nodejs: { install: ["pdfkit"] },
+  // pdfkit reads its standard fonts' metrics (AFM files) beside its code at run time, and /docs serves Swagger UI's
+  // files from swagger-ui-dist: installed, not bundled, so they ship.
+  nodejs: { install: ["pdfkit", "swagger-ui-dist"] },
   // A plain function URL, routed below: `url.router` would route one path only, and the app also answers /health.
   url: true,
 });
 
 router.route("/v1", api.url);
 router.route("/health", api.url);
+// The API's OpenAPI 3.1 document and the page that reads it.
+router.route("/openapi.json", api.url);
+router.route("/docs", api.url);
 
 alarm("ApiErrors", {
   description: "The API answered 5xx",

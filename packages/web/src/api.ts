@@ -24,10 +24,16 @@ export class ApiError extends Error {
 /** Fires on every 401, so the app can go back to sign-in. */
 export const signedOut = new EventTarget();
 
+type Reply = { ok: boolean; status: number; json(): Promise<unknown> };
+/** A typed client answer's success body: its statuses' bodies (the route's documented responses) less the API's Problem. */
+type Body<R extends Reply> = Exclude<Awaited<ReturnType<R["json"]>>, { code: string; message: string }>;
+
 /** The JSON of a successful answer; an error answer becomes an ApiError with the API's own message and problems. */
-export async function ok<T>(pending: Promise<{ ok: boolean; status: number; json(): Promise<T> }>): Promise<Exclude<T, { code: string; message: string }>> {
+export function ok<R extends Reply>(pending: Promise<R>): Promise<Body<R>>;
+export function ok<T>(pending: Promise<{ ok: boolean; status: number; json(): Promise<T> }>): Promise<Exclude<T, { code: string; message: string }>>;
+export async function ok(pending: Promise<Reply>): Promise<unknown> {
   const response = await pending;
-  if (response.ok) return (await response.json()) as Exclude<T, { code: string; message: string }>;
+  if (response.ok) return await response.json();
   const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string; errors?: ApiProblem[] };
   if (response.status === 401) signedOut.dispatchEvent(new Event("signed-out"));
   throw new ApiError(response.status, body.code ?? "http_error", body.message ?? `HTTP ${response.status}`, body.errors ?? []);

@@ -4,35 +4,96 @@
  * every role, created and deleted by admins under /rules; POST /evaluate runs a factory's rules now (admin or
  * operator: it raises and sends alerts).
  */
+import { createRoute, z } from "@hono/zod-openapi";
 import { Alert } from "@wattflow/core/alert";
-import { Hono } from "hono";
-import { z } from "zod";
+import type { Auth } from "@wattflow/core/auth";
 import { actorAuth, requireRole } from "./auth";
-import { json, parse } from "./input";
+import { actorProblems, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const EvaluateBody = z.object({ factoryId: z.string({ error: "factoryId is required" }) });
-const anyRole = requireRole("admin", "operator", "viewer");
-const handles = requireRole("admin", "operator");
+const read = [actorAuth, requireRole("admin", "operator", "viewer")];
+const handles = [actorAuth, requireRole("admin", "operator")];
+const adminOnly = [actorAuth, requireRole("admin")];
+const tags = ["Alerts"];
 
-export const alerts = new Hono()
-  .use(actorAuth)
-  .get("/", anyRole, async (c) => {
-    const query = parse(Alert.ListQuery, c.req.query(), "alerts.invalid_query");
-    return c.json({ alerts: await Alert.list(c.get("actor").organizationId, query) });
-  })
-  .post("/:id/acknowledge", handles, async (c) => c.json(await Alert.mark(c.get("actor"), c.req.param("id"), "acknowledge")))
-  .post("/:id/resolve", handles, async (c) => c.json(await Alert.mark(c.get("actor"), c.req.param("id"), "resolve")))
-  .get("/rules", anyRole, async (c) => c.json({ rules: await Alert.listRules(c.get("actor").organizationId) }))
-  .post("/rules", requireRole("admin"), json(Alert.RuleInput), async (c) =>
-    c.json(await Alert.createRule({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId }), 201),
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The organization's alerts, newest first",
+  middleware: read,
+  security: actorSecurity,
+  request: { query: Alert.ListQuery },
+  responses: { 200: answer<{ alerts: Alert.Item[] }>("The alerts"), ...actorProblems },
+});
+const markRoute = <A extends "acknowledge" | "resolve">(action: A) =>
+  createRoute({
+    method: "post",
+    path: `/{id}/${action}` as `/{id}/${A}`,
+    tags,
+    summary: `${action === "acknowledge" ? "Acknowledge" : "Resolve"} an alert (admin or operator), recording who and when`,
+    middleware: handles,
+    security: actorSecurity,
+    request: { params: ids("id") },
+    responses: { 200: answer<Alert.Item>("The alert"), ...actorProblems },
+  });
+const listRulesRoute = createRoute({
+  method: "get",
+  path: "/rules",
+  tags,
+  summary: "The organization's alert rules",
+  middleware: read,
+  security: actorSecurity,
+  responses: { 200: answer<{ rules: Alert.Rule[] }>("The rules"), ...actorProblems },
+});
+const createRuleRoute = createRoute({
+  method: "post",
+  path: "/rules",
+  tags,
+  summary: "Create an alert rule (admin)",
+  middleware: adminOnly,
+  security: actorSecurity,
+  request: { body: jsonBody(Alert.RuleInput) },
+  responses: { 201: answer<Alert.Rule>("The rule"), ...actorProblems },
+});
+const deleteRuleRoute = createRoute({
+  method: "delete",
+  path: "/rules/{id}",
+  tags,
+  summary: "Delete an alert rule (admin)",
+  middleware: adminOnly,
+  security: actorSecurity,
+  request: { params: ids("id") },
+  responses: { 204: { description: "Deleted" }, ...actorProblems },
+});
+const evaluateRoute = createRoute({
+  method: "post",
+  path: "/evaluate",
+  tags,
+  summary: "Run a factory's rules now (admin or operator): raises and sends alerts",
+  middleware: handles,
+  security: actorSecurity,
+  request: { body: jsonBody(EvaluateBody) },
+  responses: { 200: answer<{ raised: Alert.Item[] }>("The alerts raised"), ...actorProblems },
+});
+
+export const alerts = routes<{ Variables: { actor: Auth.Actor } }>()
+  .openapi(
+    listRoute,
+    async (c) => c.json({ alerts: await Alert.list(c.get("actor").organizationId, c.req.valid("query")) }, 200),
+    invalid("alerts.invalid_query"),
   )
-  .delete("/rules/:id", requireRole("admin"), async (c) => {
-    await Alert.deleteRule(c.get("actor").organizationId, c.req.param("id"));
+  .openapi(markRoute("acknowledge"), async (c) => c.json(await Alert.mark(c.get("actor"), c.req.valid("param").id, "acknowledge"), 200))
+  .openapi(markRoute("resolve"), async (c) => c.json(await Alert.mark(c.get("actor"), c.req.valid("param").id, "resolve"), 200))
+  .openapi(listRulesRoute, async (c) => c.json({ rules: await Alert.listRules(c.get("actor").organizationId) }, 200))
+  .openapi(createRuleRoute, async (c) => c.json(await Alert.createRule({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId }), 201))
+  .openapi(deleteRuleRoute, async (c) => {
+    await Alert.deleteRule(c.get("actor").organizationId, c.req.valid("param").id);
     return c.body(null, 204);
   })
-  .post("/evaluate", handles, json(EvaluateBody), async (c) => {
+  .openapi(evaluateRoute, async (c) => {
     const { factoryId } = c.req.valid("json");
     // Only the caller's own factories: one of theirs with rules, or nothing is evaluated.
     const rules = (await Alert.listRules(c.get("actor").organizationId)).filter((rule) => rule.factoryId === factoryId);
-    return c.json({ raised: rules.length === 0 ? [] : await Alert.evaluate(factoryId) });
+    return c.json({ raised: rules.length === 0 ? [] : await Alert.evaluate(factoryId) }, 200);
   });

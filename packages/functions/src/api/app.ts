@@ -3,33 +3,37 @@
  * @hono/node-server locally. Routes are thin: parse, call core, map.
  */
 
+import { $, createRoute, z } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
+import type { Device } from "@wattflow/core/device";
 import { Export } from "@wattflow/core/export";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Location } from "@wattflow/core/location";
 import { Quarantine } from "@wattflow/core/quarantine";
-import { Priced } from "@wattflow/core/statement/priced";
+import { Reading } from "@wattflow/core/reading";
 import { Usage } from "@wattflow/core/usage";
-import { jsonPath, VisibleError } from "@wattflow/core/util/error";
-import { Instant } from "@wattflow/core/util/instant";
-import { Hono } from "hono";
-import { z } from "zod";
+import { VisibleError } from "@wattflow/core/util/error";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
 import { actorAuth, deviceAuth, requireRole } from "./auth";
 import { devices } from "./devices";
+import { apiDocs } from "./docs";
 import { enroll } from "./enroll";
 import { onError } from "./errors";
 import { csvResponse, exportRoutes, wants } from "./exports";
 import { factories, overview } from "./factories";
 import { imports } from "./imports";
-import { query } from "./input";
 import { kpis } from "./kpis";
 import { limitBody } from "./limits";
+import { actorProblems, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
 
-async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
+type ActorEnv = { Variables: { actor: Auth.Actor } };
+
+/** The body as JSON, for ingest: core names each problem of the envelope and of each reading (Ingest.submit). */
+async function readJson(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
   try {
     return await c.req.json();
   } catch (error) {
@@ -37,75 +41,175 @@ async function jsonBody(c: { req: { json(): Promise<unknown> } }): Promise<unkno
   }
 }
 
-function parse<T extends z.ZodType>(schema: T, input: unknown, code: string): z.output<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    throw new VisibleError(
-      "input",
-      code,
-      "Invalid request",
-      result.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
-    );
-  }
-  return result.data;
+/** `schema` as JSON Schema (draft 2020-12, as OpenAPI 3.1 takes it), for a body core validates itself. */
+function documented(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return json;
 }
+// The envelope holds its readings as unknowns (each is checked alone, so one bad reading does not refuse the batch):
+// documented as the Reading.Input they must be.
+const envelopeSchema = documented(Ingest.Envelope);
+(envelopeSchema.properties as { readings: { items: unknown } }).readings.items = documented(Reading.Input);
+const ingestRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["Ingest"],
+  summary: "A gateway's readings (at most 500): each accepted, a duplicate, or rejected with its problems by path",
+  middleware: deviceAuth,
+  security: deviceSecurity,
+  // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
+  request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
+  responses: {
+    200: answer<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
+    400: problems[400],
+    401: problems[401],
+    413: problems[413],
+    503: problems[503],
+  },
+});
+const ingest = routes<{ Variables: { device: Device.Identity } }>().openapi(ingestRoute, async (c) =>
+  c.json(await Ingest.submit(c.get("device"), await readJson(c)), 200),
+);
 
-const ingest = new Hono().use(deviceAuth).post("/", async (c) => c.json(await Ingest.submit(c.get("device"), await jsonBody(c))));
-
+const locationsRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Factories"],
+  summary: "CFE's divisions and each municipality's divisions and clock, for setup forms",
+  middleware: actorAuth,
+  security: actorSecurity,
+  responses: {
+    200: answer<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
+    ...actorProblems,
+  },
+});
 /** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
-const locations = new Hono().use(actorAuth).get("/", async (c) => c.json({ divisions: Location.divisions, municipalities: Location.municipalities }));
+const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) =>
+  c.json({ divisions: Location.divisions, municipalities: Location.municipalities }, 200),
+);
 
-const ReadingsQuery = z.object({ from: Instant.schema("from"), to: Instant.schema("to") });
-const meters = new Hono()
-  .use(actorAuth)
-  .get("/:id/readings", async (c) => {
-    const organizationId = c.get("actor").organizationId;
-    // `Accept: text/csv`: the meter's readings as a streamed CSV file (Export.readingsCsv), `bom=1` for Excel.
-    if (wants(c, "text/csv")) {
-      const csvQuery = parse(Export.ReadingsQuery, { ...c.req.query(), meter: c.req.param("id") }, "readings.invalid_query");
-      return csvResponse(c, await Export.readingsCsv(organizationId, await Export.meterFactory(organizationId, c.req.param("id")), csvQuery));
-    }
-    const query = parse(ReadingsQuery, c.req.query(), "readings.invalid_query");
-    return c.json({ readings: await Usage.meterReadings(organizationId, c.req.param("id"), new Date(query.from), new Date(query.to)) });
-  })
-  .get("/:id/gaps", query(Usage.GapsQuery, "gaps.invalid_query"), async (c) =>
-    c.json(await Usage.gaps(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
+const readingsRoute = createRoute({
+  method: "get",
+  path: "/{id}/readings",
+  tags: ["Meters"],
+  summary: "The meter's readings over [from, to), or with `Accept: text/csv` a streamed CSV file (`bom=1` for Excel); `meter` is the path's",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: Export.ReadingsQuery },
+  responses: {
+    200: {
+      description: "The readings",
+      content: {
+        ...answer<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
+        ...file("text/csv", "One row per reading"),
+      },
+    },
+    ...actorProblems,
+  },
+});
+const gapsRoute = createRoute({
+  method: "get",
+  path: "/{id}/gaps",
+  tags: ["Meters"],
+  summary: "The meter's missing and estimated spans over [from, to)",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: Usage.GapsQuery },
+  responses: { 200: answer<Usage.Gaps>("Missing and estimated spans"), ...actorProblems },
+});
+const meters = routes<ActorEnv>()
+  .openapi(
+    readingsRoute,
+    async (c) => {
+      const organizationId = c.get("actor").organizationId;
+      const meterId = c.req.valid("param").id;
+      const query = c.req.valid("query");
+      // `Accept: text/csv`: the meter's readings as a streamed CSV file (Export.readingsCsv).
+      if (wants(c, "text/csv")) {
+        const factoryId = await Export.meterFactory(organizationId, meterId);
+        return csvResponse(c, await Export.readingsCsv(organizationId, factoryId, { ...query, meter: meterId }));
+      }
+      return c.json({ readings: await Usage.meterReadings(organizationId, meterId, new Date(query.from), new Date(query.to)) }, 200);
+    },
+    invalid("readings.invalid_query"),
+  )
+  .openapi(
+    gapsRoute,
+    async (c) => c.json(await Usage.gaps(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query")), 200),
+    invalid("gaps.invalid_query"),
   );
 
 const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
 // An organization's quarantine is its operators' and admins' (records no organization claims: platform actors only); replay is admin-only.
 // Each route names its own roles, so a refusal names the role that would do (a viewer replaying is told admin).
-const quarantine = new Hono()
-  .use(actorAuth)
-  .get("/", requireRole("admin", "operator"), async (c) =>
-    c.json({ items: await Quarantine.list(c.get("actor"), { includeReplayed: c.req.query("all") === "true" }) }),
+const quarantineRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Quarantine"],
+  summary: "Stream records held back (bad signature, unknown device, unreadable), for operators and admins; `all=true` with replayed ones",
+  middleware: [actorAuth, requireRole("admin", "operator")],
+  security: actorSecurity,
+  request: { query: z.object({ all: z.enum(["true", "false"]).optional() }) },
+  responses: { 200: answer<{ items: Quarantine.Item[] }>("The quarantined records"), ...actorProblems },
+});
+const replayRoute = createRoute({
+  method: "post",
+  path: "/replay",
+  tags: ["Quarantine"],
+  summary: "Put quarantined records back on the stream (admin)",
+  middleware: [actorAuth, requireRole("admin")],
+  security: actorSecurity,
+  request: { body: jsonBody(ReplayBody) },
+  responses: { 200: answer<Awaited<ReturnType<typeof Quarantine.replay>>>("Which were replayed and which were not found"), ...actorProblems },
+});
+const quarantine = routes<ActorEnv>()
+  .openapi(quarantineRoute, async (c) =>
+    c.json({ items: await Quarantine.list(c.get("actor"), { includeReplayed: c.req.valid("query").all === "true" }) }, 200),
   )
-  .post("/replay", requireRole("admin"), async (c) => {
-    const body = parse(ReplayBody, await jsonBody(c), "quarantine.invalid_replay");
-    return c.json(await Quarantine.replay(c.get("actor"), body.ids));
-  });
+  .openapi(replayRoute, async (c) => c.json(await Quarantine.replay(c.get("actor"), c.req.valid("json").ids), 200), invalid("quarantine.invalid_replay"));
 
-const health = new Hono().use(actorAuth, requireRole("admin", "operator")).get("/", async (c) => {
+const healthReport = answer<Health.Report>("Each component's check");
+const healthRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Health"],
+  summary: "What each health check found (operators and admins); 503 when one fails",
+  middleware: [actorAuth, requireRole("admin", "operator")],
+  security: actorSecurity,
+  responses: { 200: healthReport, 503: { ...healthReport, description: "A check failed" }, 401: problems[401], 403: problems[403] },
+});
+const health = routes<ActorEnv>().openapi(healthRoute, async (c) => {
   const report = await Health.report();
-  return c.json(report, report.status === "ok" ? 200 : 503);
+  return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
 });
 
-export const app = new Hono()
-  .use(async (c, next) => {
-    await next();
-    // Answers carry an organization's data or a token: no cache may keep them, no browser may guess their type.
-    c.res.headers.set("Cache-Control", "no-store");
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
-  })
-  .use(limitBody)
-  .use(async (_, next) => {
-    await ensureRuntime();
-    await next();
-  })
-  // Public: the status alone; what each check found is for an operator or admin (/v1/health).
-  .get("/health", async (c) => {
+const publicHealthReport = answer<ReturnType<typeof Health.publicView>>("The status alone");
+// Public: the status alone; what each check found is for an operator or admin (/v1/health).
+const publicHealthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["Health"],
+  summary: "Whether the API and what it depends on are up (public: the status alone)",
+  responses: { 200: publicHealthReport, 503: { ...publicHealthReport, description: "A check failed" } },
+});
+
+const api = $(
+  routes()
+    .use(async (c, next) => {
+      await next();
+      // Answers carry an organization's data or a token: no cache may keep them, no browser may guess their type.
+      c.res.headers.set("Cache-Control", "no-store");
+      c.res.headers.set("X-Content-Type-Options", "nosniff");
+    })
+    .use(limitBody)
+    .use(async (_, next) => {
+      await ensureRuntime();
+      await next();
+    }),
+)
+  .openapi(publicHealthRoute, async (c) => {
     const report = await Health.report();
-    return c.json(Health.publicView(report), report.status === "ok" ? 200 : 503);
+    return report.status === "ok" ? c.json(Health.publicView(report), 200) : c.json(Health.publicView(report), 503);
   })
   .route("/v1/health", health)
   .route("/v1/ingest", ingest)
@@ -124,5 +228,8 @@ export const app = new Hono()
   .route("/v1/alerts", alerts)
   .notFound((c) => c.json({ code: "not_found", message: `${c.req.method} ${c.req.path} is not a route` }, 404))
   .onError(onError);
+
+/** Every route above, documented: `/openapi.json` (OpenAPI 3.1) and `/docs` to read it. */
+export const app = api.route("/", apiDocs(api));
 
 export type App = typeof app;

@@ -3,24 +3,12 @@
  * configuration (its meters as configured in the cloud) and sends its heartbeat with its device
  * token; people list their gateways' health with an API token.
  */
+import { createRoute } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
+import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
-import { VisibleError } from "@wattflow/core/util/error";
-import { Hono } from "hono";
 import { actorAuth, deviceAuth } from "./auth";
-
-/** The body as a JSON object (the schema then names each missing or wrong field). */
-async function jsonObject<T>(c: { req: { json(): Promise<unknown> } }): Promise<T> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch (error) {
-    throw new VisibleError("input", "request.invalid_json", "The request body is not valid JSON", [{ path: "(body)", message: (error as Error).message }]);
-  }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new VisibleError("input", "request.not_an_object", "The request body must be a JSON object", [{ path: "(body)", message: "expected an object" }]);
-  }
-  return body as T;
-}
+import { actorProblems, actorSecurity, answer, deviceSecurity, jsonBody, problems, routes } from "./openapi";
 
 /** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
 function matches(header: string | undefined, etag: string): boolean {
@@ -31,19 +19,61 @@ function matches(header: string | undefined, etag: string): boolean {
   });
 }
 
+const tags = ["Devices"];
+const deviceProblems = { 400: problems[400], 401: problems[401], 503: problems[503] } as const;
+
+const configRoute = createRoute({
+  method: "get",
+  path: "/self/config",
+  tags,
+  summary: "The calling gateway's meters as configured in the cloud, with an ETag (304 when If-None-Match names it)",
+  middleware: deviceAuth,
+  security: deviceSecurity,
+  responses: {
+    200: answer<Awaited<ReturnType<typeof Gateway.config>>>("The configuration and its version"),
+    304: { description: "The configuration named by If-None-Match is current" },
+    ...deviceProblems,
+  },
+});
+const keyRoute = createRoute({
+  method: "put",
+  path: "/self/key",
+  tags,
+  summary: "Enroll the public key (Ed25519 SPKI, base64) that signs the gateway's stream records",
+  middleware: deviceAuth,
+  security: deviceSecurity,
+  request: { body: jsonBody(Gateway.EnrollKey.omit({ deviceId: true })) },
+  responses: { 200: answer<Awaited<ReturnType<typeof Gateway.enrollKey>>>("The key as stored"), ...deviceProblems },
+});
+const heartbeatRoute = createRoute({
+  method: "post",
+  path: "/heartbeat",
+  tags,
+  summary: "The gateway's figures (backlog, buses, meters, clock offset, disk), stored whole",
+  middleware: deviceAuth,
+  security: deviceSecurity,
+  request: { body: jsonBody(Gateway.Heartbeat.omit({ deviceId: true })) },
+  responses: { 200: answer<Awaited<ReturnType<typeof Gateway.heartbeat>>>("Received, with the server's clock"), ...deviceProblems },
+});
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The organization's gateways with their last heartbeat",
+  middleware: actorAuth,
+  security: actorSecurity,
+  responses: { 200: answer<{ devices: Awaited<ReturnType<typeof Gateway.list>> }>("The gateways"), ...actorProblems },
+});
+
 /** Mounted at /v1/devices: PUT /self/key, GET /self/config and POST /heartbeat with the device token; GET / with an API token. */
-export const devices = new Hono()
-  .get("/self/config", deviceAuth, async (c) => {
+export const devices = routes<{ Variables: { device: Device.Identity; actor: Auth.Actor } }>()
+  .openapi(configRoute, async (c) => {
     const config = await Gateway.config(c.get("device"));
     const etag = `"${config.version}"`;
     c.header("ETag", etag);
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    return c.json(config);
+    return c.json(config, 200);
   })
-  .put("/self/key", deviceAuth, async (c) =>
-    c.json(await Gateway.enrollKey({ ...(await jsonObject<Parameters<typeof Gateway.enrollKey>[0]>(c)), deviceId: c.get("device").id })),
-  )
-  .post("/heartbeat", deviceAuth, async (c) =>
-    c.json(await Gateway.heartbeat({ ...(await jsonObject<Parameters<typeof Gateway.heartbeat>[0]>(c)), deviceId: c.get("device").id })),
-  )
-  .get("/", actorAuth, async (c) => c.json({ devices: await Gateway.list(c.get("actor").organizationId) }));
+  .openapi(keyRoute, async (c) => c.json(await Gateway.enrollKey({ ...c.req.valid("json"), deviceId: c.get("device").id }), 200))
+  .openapi(heartbeatRoute, async (c) => c.json(await Gateway.heartbeat({ ...c.req.valid("json"), deviceId: c.get("device").id }), 200))
+  .openapi(listRoute, async (c) => c.json({ devices: await Gateway.list(c.get("actor").organizationId) }, 200));

@@ -38,9 +38,11 @@ export function onError(error: Error, c: Context) {
     c.header("Retry-After", "30");
     return c.json({ code: error.code, message: "A service Wattflow depends on is unavailable; try again shortly", errors: [] }, statusOf[error.kind]);
   }
-  // Hono's own errors (a malformed body in its validator, a body over a size limit) keep their status.
+  // Hono's own errors (a malformed body in its validator, a body of an undeclared media type) keep their status; a
+  // body that is not JSON keeps the code it had before routes were declared (hono/validator's message names it).
   if (error instanceof HTTPException && error.status < 500) {
-    return c.json({ code: "request.invalid", message: error.message || "Invalid request", errors: [{ path: "(body)", message: error.message }] }, error.status);
+    const code = error.message === "Malformed JSON in request body" ? "request.invalid_json" : "request.invalid";
+    return c.json({ code, message: error.message || "Invalid request", errors: [{ path: "(body)", message: error.message }] }, error.status);
   }
   logFailure(error, c);
   return c.json({ code: "internal", message: "Internal error; it has been logged" }, 500);

@@ -3,13 +3,16 @@
  * CSV downloads of its readings and usage. Org-scoped like every factory route; errors are the API's JSON problems,
  * raised before the first byte of a file.
  */
+import { createRoute } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
 import { Export } from "@wattflow/core/export";
 import { Onboarding } from "@wattflow/core/onboarding";
+import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { accepts } from "hono/accepts";
 import { actorAuth } from "./auth";
-import { parse } from "./input";
+import { actorProblems, actorSecurity, answer, file, ids, invalid, routes } from "./openapi";
 
 /** A CSV file as an attachment; the bytes stream as they are read. */
 export function csvResponse(c: Context, file: Export.CsvFile) {
@@ -24,11 +27,50 @@ export function wants(c: Context, type: string): boolean {
   return accepts(c, { header: "Accept", supports: ["application/json", type], default: "application/json" }) === type;
 }
 
-export const exportRoutes = new Hono()
-  .get("/:id/bills/:bill", actorAuth, async (c) => {
+const billRoute = createRoute({
+  method: "get",
+  path: "/{id}/bills/{bill}",
+  tags: ["Bills"],
+  summary: "One bill as JSON, or as a PDF with `Accept: application/pdf` or a name ending in `.pdf`",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id", "bill") },
+  responses: {
+    200: {
+      description: "The bill",
+      content: {
+        ...answer<Awaited<ReturnType<typeof Onboarding.bills>>[number]>("The bill of one billing period").content,
+        ...file("application/pdf", "The bill sheet a finance team files"),
+      },
+    },
+    ...actorProblems,
+  },
+});
+const readingsCsv = createRoute({
+  method: "get",
+  path: "/{id}/exports/readings.csv",
+  tags: ["Exports"],
+  summary: "The factory's readings over [from, to) as a streamed CSV file (one meter with `meter`, `bom=1` for Excel)",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: Export.ReadingsQuery },
+  responses: { 200: { description: "The readings", content: file("text/csv", "One row per reading") }, ...actorProblems },
+});
+const usageCsv = createRoute({
+  method: "get",
+  path: "/{id}/exports/usage.csv",
+  tags: ["Exports"],
+  summary: "The factory's usage buckets (kWh, MXN) over [from, to) as a CSV file (`bom=1` for Excel)",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: Usage.Query.safeExtend({ bom: Export.Bom }) },
+  responses: { 200: { description: "The usage buckets", content: file("text/csv", "One row per bucket") }, ...actorProblems },
+});
+
+export const exportRoutes = routes<{ Variables: { actor: Auth.Actor } }>()
+  .openapi(billRoute, async (c) => {
     const organizationId = c.get("actor").organizationId;
-    const factoryId = c.req.param("id");
-    const named = c.req.param("bill");
+    const { id: factoryId, bill: named } = c.req.valid("param");
     const billId = named.replace(/\.pdf$/, "");
     if (named.endsWith(".pdf") || wants(c, "application/pdf")) {
       const sheet = await Export.billSheet(organizationId, factoryId, billId);
@@ -40,13 +82,15 @@ export const exportRoutes = new Hono()
     }
     const [bill] = await Onboarding.bills(organizationId, factoryId, { id: billId });
     if (!bill) throw new VisibleError("not_found", "bill.not_found", `bill ${billId} of factory ${factoryId} not found`);
-    return c.json(bill);
+    return c.json(bill, 200);
   })
-  .get("/:id/exports/readings.csv", actorAuth, async (c) => {
-    const query = parse(Export.ReadingsQuery, c.req.query(), "readings.invalid_query");
-    return csvResponse(c, await Export.readingsCsv(c.get("actor").organizationId, c.req.param("id"), query));
-  })
-  .get("/:id/exports/usage.csv", actorAuth, async (c) => {
-    const query = parse(Export.UsageQuery, c.req.query(), "usage.invalid_query");
-    return csvResponse(c, await Export.usageCsv(c.get("actor").organizationId, c.req.param("id"), query));
-  });
+  .openapi(
+    readingsCsv,
+    async (c) => csvResponse(c, await Export.readingsCsv(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query"))),
+    invalid("readings.invalid_query"),
+  )
+  .openapi(
+    usageCsv,
+    async (c) => csvResponse(c, await Export.usageCsv(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query"))),
+    invalid("usage.invalid_query"),
+  );

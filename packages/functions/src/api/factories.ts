@@ -5,6 +5,9 @@
  * from the session or token, never from the body or path: another organization's id answers 404. Reads are for
  * every role; changes to setup need admin.
  */
+
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Device } from "@wattflow/core/device";
 import { Enrollment } from "@wattflow/core/device/enrollment";
@@ -16,10 +19,9 @@ import { Onboarding } from "@wattflow/core/onboarding";
 import { Priced } from "@wattflow/core/statement/priced";
 import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
-import { Hono } from "hono";
 import { actorAuth, requireRole } from "./auth";
 import { csvResponse, wants } from "./exports";
-import { json, parse, query } from "./input";
+import { actorProblems, actorSecurity, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 
 /** Only admins change an organization's setup. */
 const adminOnly = requireRole("admin");
@@ -35,83 +37,309 @@ async function ownFactory(organizationId: string, id: string): Promise<Factory.I
   return factory;
 }
 
-export const factories = new Hono()
-  .use(actorAuth)
-  .get("/", anyRole, async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }))
-  .post("/", adminOnly, json(Factory.create.schema.omit({ organizationId: true }), Factory.create.code), async (c) =>
-    c.json(await Factory.create({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId }), 201),
+/** What a core function resolves to: the JSON a route answers. */
+type Out<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
+type ActorEnv = { Variables: { actor: Auth.Actor } };
+
+const read = [actorAuth, anyRole];
+const change = [actorAuth, adminOnly];
+const tags = ["Factories"];
+const Factories = z.object({ factories: z.array(Factory.Info) }).openapi("Factories");
+const factoryId = { params: ids("id") };
+
+const listFactories = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The organization's factories",
+  middleware: read,
+  security: actorSecurity,
+  responses: { 200: { description: "The factories", content: { "application/json": { schema: Factories } } }, ...actorProblems },
+});
+const createFactory = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create a factory (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { body: jsonBody(Factory.create.schema.omit({ organizationId: true })) },
+  responses: { 201: { description: "The new factory", content: { "application/json": { schema: Factory.Info } } }, ...actorProblems, 409: problems[409] },
+});
+const getFactory = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "One factory",
+  middleware: read,
+  security: actorSecurity,
+  request: factoryId,
+  responses: { 200: { description: "The factory", content: { "application/json": { schema: Factory.Info } } }, ...actorProblems },
+});
+const patchFactory = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: "Change a factory (admin); `null` clears an optional field",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...factoryId, body: jsonBody(Factory.Patch) },
+  responses: { 200: { description: "The factory as changed", content: { "application/json": { schema: Factory.Info } } }, ...actorProblems },
+});
+const usage = createRoute({
+  method: "get",
+  path: "/{id}/usage",
+  tags: ["Usage"],
+  summary: "Energy (kWh) and cost (MXN) in buckets over [from, to); `Accept: text/csv` for the same as a CSV file (`bom=1` for Excel)",
+  middleware: read,
+  security: actorSecurity,
+  request: { ...factoryId, query: Usage.Query.safeExtend({ bom: Export.Bom }) },
+  responses: {
+    200: {
+      description: "The usage buckets",
+      content: { ...answer<Out<typeof Priced.usage>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
+    },
+    ...actorProblems,
+  },
+});
+const series = createRoute({
+  method: "get",
+  path: "/{id}/series",
+  tags: ["Usage"],
+  summary: "The console's chart series: demand (kW), energy by TOU period and cost over [from, to)",
+  middleware: read,
+  security: actorSecurity,
+  request: { ...factoryId, query: Dashboard.SeriesQuery },
+  responses: { 200: answer<Out<typeof Priced.series>>("The series"), ...actorProblems },
+});
+const listMeters = createRoute({
+  method: "get",
+  path: "/{id}/meters",
+  tags: ["Meters"],
+  summary: "The factory's meters",
+  middleware: read,
+  security: actorSecurity,
+  request: factoryId,
+  responses: { 200: answer<{ meters: Out<typeof Meter.list> }>("The meters"), ...actorProblems },
+});
+const createMeter = createRoute({
+  method: "post",
+  path: "/{id}/meters",
+  tags: ["Meters"],
+  summary: "Add a meter to the factory (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...factoryId, body: jsonBody(Onboarding.createMeter.schema.omit(owned)) },
+  responses: { 201: answer<Out<typeof Onboarding.createMeter>>("The new meter"), ...actorProblems, 409: problems[409] },
+});
+const patchMeter = createRoute({
+  method: "patch",
+  path: "/{id}/meters/{meterId}",
+  tags: ["Meters"],
+  summary: "Change a meter (admin): name, line, place in the hierarchy, connection",
+  middleware: change,
+  security: actorSecurity,
+  request: { params: ids("id", "meterId"), body: jsonBody(Meter.update.schema.omit({ organizationId: true, factoryId: true, id: true })) },
+  responses: { 200: answer<Out<typeof Meter.update>>("The meter as changed"), ...actorProblems, 409: problems[409] },
+});
+const listGateways = createRoute({
+  method: "get",
+  path: "/{id}/gateways",
+  tags: ["Devices"],
+  summary: "The factory's gateways",
+  middleware: read,
+  security: actorSecurity,
+  request: factoryId,
+  responses: { 200: answer<{ gateways: Out<typeof Gateway.list> }>("The gateways"), ...actorProblems },
+});
+const createGateway = createRoute({
+  method: "post",
+  path: "/{id}/gateways",
+  tags: ["Devices"],
+  summary: "Add a gateway and its one-time enrollment code (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...factoryId, body: jsonBody(Enrollment.createGateway.schema.omit(owned)) },
+  responses: { 201: answer<Out<typeof Enrollment.createGateway>>("The gateway and its enrollment code"), ...actorProblems },
+});
+const gatewayIds = { params: ids("id", "gatewayId") };
+const renameGateway = createRoute({
+  method: "patch",
+  path: "/{id}/gateways/{gatewayId}",
+  tags: ["Devices"],
+  summary: "Rename a gateway (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...gatewayIds, body: jsonBody(Device.rename.schema.pick({ name: true })) },
+  responses: { 200: answer<Out<typeof Device.rename>>("The gateway as renamed"), ...actorProblems },
+});
+const issueCode = createRoute({
+  method: "post",
+  path: "/{id}/gateways/{gatewayId}/enrollment-code",
+  tags: ["Devices"],
+  summary: "A new one-time enrollment code for the gateway (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: gatewayIds,
+  responses: { 201: answer<Out<typeof Enrollment.issueCode>>("The code and when it expires"), ...actorProblems },
+});
+const rotate = createRoute({
+  method: "post",
+  path: "/{id}/gateways/{gatewayId}/rotate",
+  tags: ["Devices"],
+  summary: "New credentials for the gateway (admin); the old token stops working",
+  middleware: change,
+  security: actorSecurity,
+  request: gatewayIds,
+  responses: { 200: answer<Out<typeof Enrollment.rotate>>("The gateway's new credentials"), ...actorProblems },
+});
+const revoke = createRoute({
+  method: "post",
+  path: "/{id}/gateways/{gatewayId}/revoke",
+  tags: ["Devices"],
+  summary: "Revoke the gateway's token (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: gatewayIds,
+  responses: { 200: answer<Out<typeof Enrollment.revoke>>("When it was revoked"), ...actorProblems },
+});
+const listTariffs = createRoute({
+  method: "get",
+  path: "/{id}/tariffs",
+  tags: ["Tariffs"],
+  summary: "The factory's tariff versions, each with the factory-local date it takes effect",
+  middleware: read,
+  security: actorSecurity,
+  request: factoryId,
+  responses: { 200: answer<Out<typeof Onboarding.tariffs>>("The tariff versions"), ...actorProblems },
+});
+const addTariff = createRoute({
+  method: "post",
+  path: "/{id}/tariffs",
+  tags: ["Tariffs"],
+  summary: "Add a tariff version from a definition (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...factoryId, body: jsonBody(Onboarding.addTariff.schema.omit(owned)) },
+  responses: { 201: answer<Out<typeof Onboarding.addTariff>>("The tariff version"), ...actorProblems, 409: problems[409] },
+});
+const assignCfePlan = createRoute({
+  method: "post",
+  path: "/{id}/tariffs/cfe",
+  tags: ["Tariffs"],
+  summary: "Put the factory on a CFE plan from a date, at published or entered prices (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...factoryId, body: jsonBody(Onboarding.assignCfePlan.schema.omit(owned)) },
+  responses: { 201: answer<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), ...actorProblems, 409: problems[409] },
+});
+const importUrdb = createRoute({
+  method: "post",
+  path: "/{id}/tariffs/urdb",
+  tags: ["Tariffs"],
+  summary: "Add a tariff version from a URDB rate (admin)",
+  middleware: change,
+  security: actorSecurity,
+  request: { ...factoryId, body: jsonBody(Onboarding.importUrdb.schema.omit(owned)) },
+  responses: { 201: answer<Out<typeof Onboarding.importUrdb>>("The tariff version"), ...actorProblems, 409: problems[409] },
+});
+const listBills = createRoute({
+  method: "get",
+  path: "/{id}/bills",
+  tags: ["Bills"],
+  summary: "The factory's bills, one per billing period",
+  middleware: read,
+  security: actorSecurity,
+  request: factoryId,
+  responses: { 200: answer<{ bills: Out<typeof Onboarding.bills> }>("The bills"), ...actorProblems },
+});
+
+export const factories = routes<ActorEnv>()
+  .openapi(listFactories, async (c) => c.json({ factories: await Factory.list(c.get("actor").organizationId) }, 200))
+  .openapi(
+    createFactory,
+    async (c) => c.json(await Factory.create({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId }), 201),
+    invalid(Factory.create.code),
   )
-  .get("/:id", anyRole, async (c) => c.json(await ownFactory(c.get("actor").organizationId, c.req.param("id"))))
-  .patch("/:id", adminOnly, json(Factory.Patch, Factory.update.code), async (c) =>
-    c.json(await Factory.update({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, id: c.req.param("id") })),
+  .openapi(getFactory, async (c) => c.json(await ownFactory(c.get("actor").organizationId, c.req.valid("param").id), 200))
+  .openapi(
+    patchFactory,
+    async (c) => c.json(await Factory.update({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, id: c.req.valid("param").id }), 200),
+    invalid(Factory.update.code),
   )
-  // A query validator, not a parse in the handler, so the console's typed client knows the query.
-  .get("/:id/usage", anyRole, query(Usage.Query, "usage.invalid_query"), async (c) => {
-    // `Accept: text/csv`: the same buckets as a CSV file (Export.usageCsv), `bom=1` for Excel.
-    if (wants(c, "text/csv"))
-      return csvResponse(
-        c,
-        await Export.usageCsv(c.get("actor").organizationId, c.req.param("id"), parse(Export.UsageQuery, c.req.query(), "usage.invalid_query")),
-      );
-    return c.json(await Priced.usage(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query")));
+  .openapi(
+    usage,
+    async (c) => {
+      const organizationId = c.get("actor").organizationId;
+      const { bom, ...query } = c.req.valid("query");
+      // `Accept: text/csv`: the same buckets as a CSV file (Export.usageCsv).
+      if (wants(c, "text/csv")) return csvResponse(c, await Export.usageCsv(organizationId, c.req.valid("param").id, { ...query, bom }));
+      return c.json(await Priced.usage(organizationId, c.req.valid("param").id, query), 200);
+    },
+    invalid("usage.invalid_query"),
+  )
+  .openapi(
+    series,
+    async (c) => c.json(await Priced.series(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query")), 200),
+    invalid("series.invalid_query"),
+  )
+  .openapi(listMeters, async (c) => {
+    const factory = await ownFactory(c.get("actor").organizationId, c.req.valid("param").id);
+    return c.json({ meters: await Meter.list(factory.organizationId, factory.id) }, 200);
   })
-  .get("/:id/series", anyRole, query(Dashboard.SeriesQuery, "series.invalid_query"), async (c) =>
-    c.json(await Priced.series(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
+  .openapi(createMeter, async (c) =>
+    c.json(await Onboarding.createMeter({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.valid("param").id }), 201),
   )
-  .get("/:id/meters", anyRole, async (c) => {
-    const factory = await ownFactory(c.get("actor").organizationId, c.req.param("id"));
-    return c.json({ meters: await Meter.list(factory.organizationId, factory.id) });
+  .openapi(patchMeter, async (c) => {
+    const { id, meterId } = c.req.valid("param");
+    return c.json(await Meter.update({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: id, id: meterId }), 200);
   })
-  .post("/:id/meters", adminOnly, json(Onboarding.createMeter.schema.omit(owned)), async (c) =>
-    c.json(await Onboarding.createMeter({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
-  )
-  .patch("/:id/meters/:meterId", adminOnly, json(Meter.update.schema.omit({ organizationId: true, factoryId: true, id: true })), async (c) =>
-    c.json(
-      await Meter.update({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id"), id: c.req.param("meterId") }),
-    ),
-  )
-  .get("/:id/gateways", anyRole, async (c) => {
-    const factory = await ownFactory(c.get("actor").organizationId, c.req.param("id"));
-    return c.json({ gateways: (await Gateway.list(factory.organizationId)).filter((gateway) => gateway.factoryId === factory.id) });
+  .openapi(listGateways, async (c) => {
+    const factory = await ownFactory(c.get("actor").organizationId, c.req.valid("param").id);
+    return c.json({ gateways: (await Gateway.list(factory.organizationId)).filter((gateway) => gateway.factoryId === factory.id) }, 200);
   })
-  .post("/:id/gateways", adminOnly, json(Enrollment.createGateway.schema.omit(owned)), async (c) =>
-    c.json(await Enrollment.createGateway({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
+  .openapi(createGateway, async (c) =>
+    c.json(await Enrollment.createGateway({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.valid("param").id }), 201),
   )
-  .patch("/:id/gateways/:gatewayId", adminOnly, json(Device.rename.schema.pick({ name: true })), async (c) =>
-    c.json(
-      await Device.rename({
-        ...c.req.valid("json"),
-        organizationId: c.get("actor").organizationId,
-        factoryId: c.req.param("id"),
-        id: c.req.param("gatewayId"),
-      }),
-    ),
+  .openapi(renameGateway, async (c) => {
+    const { id, gatewayId } = c.req.valid("param");
+    return c.json(await Device.rename({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: id, id: gatewayId }), 200);
+  })
+  .openapi(issueCode, async (c) => {
+    const { id, gatewayId } = c.req.valid("param");
+    return c.json(await Enrollment.issueCode({ organizationId: c.get("actor").organizationId, factoryId: id, deviceId: gatewayId }), 201);
+  })
+  .openapi(rotate, async (c) => {
+    const { id, gatewayId } = c.req.valid("param");
+    return c.json(await Enrollment.rotate({ organizationId: c.get("actor").organizationId, factoryId: id, deviceId: gatewayId }), 200);
+  })
+  .openapi(revoke, async (c) => {
+    const { id, gatewayId } = c.req.valid("param");
+    return c.json(await Enrollment.revoke({ organizationId: c.get("actor").organizationId, factoryId: id, deviceId: gatewayId }), 200);
+  })
+  .openapi(listTariffs, async (c) => c.json(await Onboarding.tariffs(c.get("actor").organizationId, c.req.valid("param").id), 200))
+  .openapi(addTariff, async (c) =>
+    c.json(await Onboarding.addTariff({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.valid("param").id }), 201),
   )
-  .post("/:id/gateways/:gatewayId/enrollment-code", adminOnly, async (c) =>
-    c.json(
-      await Enrollment.issueCode({ organizationId: c.get("actor").organizationId, factoryId: c.req.param("id"), deviceId: c.req.param("gatewayId") }),
-      201,
-    ),
+  .openapi(assignCfePlan, async (c) =>
+    c.json(await Onboarding.assignCfePlan({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.valid("param").id }), 201),
   )
-  .post("/:id/gateways/:gatewayId/rotate", adminOnly, async (c) =>
-    c.json(await Enrollment.rotate({ organizationId: c.get("actor").organizationId, factoryId: c.req.param("id"), deviceId: c.req.param("gatewayId") })),
+  .openapi(importUrdb, async (c) =>
+    c.json(await Onboarding.importUrdb({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.valid("param").id }), 201),
   )
-  .post("/:id/gateways/:gatewayId/revoke", adminOnly, async (c) =>
-    c.json(await Enrollment.revoke({ organizationId: c.get("actor").organizationId, factoryId: c.req.param("id"), deviceId: c.req.param("gatewayId") })),
-  )
-  .get("/:id/tariffs", anyRole, async (c) => c.json(await Onboarding.tariffs(c.get("actor").organizationId, c.req.param("id"))))
-  .post("/:id/tariffs", adminOnly, json(Onboarding.addTariff.schema.omit(owned)), async (c) =>
-    c.json(await Onboarding.addTariff({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
-  )
-  .post("/:id/tariffs/cfe", adminOnly, json(Onboarding.assignCfePlan.schema.omit(owned)), async (c) =>
-    c.json(await Onboarding.assignCfePlan({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
-  )
-  .post("/:id/tariffs/urdb", adminOnly, json(Onboarding.importUrdb.schema.omit(owned)), async (c) =>
-    c.json(await Onboarding.importUrdb({ ...c.req.valid("json"), organizationId: c.get("actor").organizationId, factoryId: c.req.param("id") }), 201),
-  )
-  .get("/:id/bills", anyRole, async (c) => c.json({ bills: await Onboarding.bills(c.get("actor").organizationId, c.req.param("id")) }));
+  .openapi(listBills, async (c) => c.json({ bills: await Onboarding.bills(c.get("actor").organizationId, c.req.valid("param").id) }, 200));
+
+const overviewRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "Each factory's figures for the console's first page",
+  middleware: read,
+  security: actorSecurity,
+  responses: { 200: answer<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary"), ...actorProblems },
+});
 
 /** GET /v1/overview: each factory's figures for the console's first page. */
-export const overview = new Hono()
-  .use(actorAuth)
-  .get("/", anyRole, async (c) => c.json({ factories: await Dashboard.overview(c.get("actor").organizationId) }));
+export const overview = routes<ActorEnv>().openapi(overviewRoute, async (c) =>
+  c.json({ factories: await Dashboard.overview(c.get("actor").organizationId) }, 200),
+);

@@ -2,16 +2,64 @@
  * Customer file imports: POST a file (multipart `file` fields with `kind` and `factory`, or the raw
  * body with `?kind=&factory=&name=`), get back the ImportFiles execution to watch.
  */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
 import { bodyLimits } from "@wattflow/core/config";
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
-import { Hono } from "hono";
 import { actorAuth, requireRole } from "./auth";
 import { chunksOf } from "./limits";
+import { actorProblems, actorSecurity, answer, problems, routes } from "./openapi";
 
-export const imports = new Hono()
-  .use(actorAuth)
-  .post("/", requireRole("admin", "operator"), async (c) => {
+const tags = ["Imports"];
+const kind = { type: "string" as const, enum: [...Import.kinds], description: "What the files hold" };
+const factory = { type: "string" as const, description: "The factory the rows belong to (production and bill files)" };
+
+// The files stream to the upload store as they arrive (Import.receiveRequest), so the body is documented here and
+// read by core, never buffered by a validator.
+const uploadRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Import files (admin or operator): multipart `file` fields, or one raw file with `?kind=&factory=&name=`",
+  middleware: [actorAuth, requireRole("admin", "operator")],
+  security: actorSecurity,
+  request: {
+    // A raw body names its kind, factory and file name here; a multipart body in its fields.
+    query: z.object({ kind: z.string().optional(), factory: z.string().optional(), name: z.string().optional() }),
+    body: {
+      required: true,
+      content: {
+        "multipart/form-data": {
+          schema: {
+            type: "object" as const,
+            required: ["kind", "file"],
+            properties: { kind, factory, file: { type: "array" as const, items: { type: "string" as const, contentMediaType: "application/octet-stream" } } },
+          },
+        },
+        "application/octet-stream": { schema: { type: "string" as const, contentMediaType: "application/octet-stream" } },
+        "text/csv": { schema: { type: "string" as const } },
+      },
+    },
+  },
+  responses: {
+    202: answer<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
+    ...actorProblems,
+    413: problems[413],
+  },
+});
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The organization's imports, newest first",
+  middleware: actorAuth,
+  security: actorSecurity,
+  responses: { 200: answer<{ imports: Import.Run[] }>("The imports"), ...actorProblems },
+});
+
+export const imports = routes<{ Variables: { actor: Auth.Actor } }>()
+  .openapi(uploadRoute, async (c) => {
     const actor = c.get("actor");
     const { kind, factoryId, files } = await Import.receiveRequest(actor.organizationId, {
       contentType: c.req.header("content-type") ?? "",
@@ -31,4 +79,4 @@ export const imports = new Hono()
       202,
     );
   })
-  .get("/", async (c) => c.json({ imports: await Import.list(c.get("actor").organizationId) }));
+  .openapi(listRoute, async (c) => c.json({ imports: await Import.list(c.get("actor").organizationId) }, 200));

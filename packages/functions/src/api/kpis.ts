@@ -3,19 +3,43 @@
  * statement of the factory's billing period, and
  * GET /:id/allocation?month=YYYY-MM, its bill split over the sub-meters (org-scoped).
  */
+import { createRoute } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
 import { Close } from "@wattflow/core/close";
 import { Kpi } from "@wattflow/core/kpi";
 import { KpiReport } from "@wattflow/core/kpi/report";
-import { Hono } from "hono";
 import { actorAuth } from "./auth";
-import { parse } from "./input";
+import { actorProblems, actorSecurity, answer, ids, invalid, routes } from "./openapi";
 
-export const kpis = new Hono()
-  .get("/:id/kpis", actorAuth, async (c) => {
-    const query = parse(Kpi.Query, c.req.query(), "kpis.invalid_query");
-    return c.json(await KpiReport.month(c.get("actor").organizationId, c.req.param("id"), query));
-  })
-  .get("/:id/allocation", actorAuth, async (c) => {
-    const query = parse(Kpi.MonthQuery, c.req.query(), "allocation.invalid_query");
-    return c.json(await Close.allocation(c.get("actor").organizationId, c.req.param("id"), query.month));
-  });
+const kpisRoute = createRoute({
+  method: "get",
+  path: "/{id}/kpis",
+  tags: ["Bills"],
+  summary: "The KPIs and statement of the factory's billing period (kWh, billing demand kW, MXN, kg CO₂e)",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: Kpi.Query },
+  responses: { 200: answer<Awaited<ReturnType<typeof KpiReport.month>>>("The billing period's KPIs and statement"), ...actorProblems },
+});
+const allocationRoute = createRoute({
+  method: "get",
+  path: "/{id}/allocation",
+  tags: ["Bills"],
+  summary: "The month's bill split over the factory's sub-meters",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: Kpi.MonthQuery },
+  responses: { 200: answer<Awaited<ReturnType<typeof Close.allocation>>>("Each sub-meter's share of kWh and MXN"), ...actorProblems },
+});
+
+export const kpis = routes<{ Variables: { actor: Auth.Actor } }>()
+  .openapi(
+    kpisRoute,
+    async (c) => c.json(await KpiReport.month(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query")), 200),
+    invalid("kpis.invalid_query"),
+  )
+  .openapi(
+    allocationRoute,
+    async (c) => c.json(await Close.allocation(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query").month), 200),
+    invalid("allocation.invalid_query"),
+  );

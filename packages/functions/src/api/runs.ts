@@ -4,13 +4,14 @@
  * describe, history pages; and starting a monthly close or a cost recompute.
  */
 
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Auth } from "@wattflow/core/auth";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
 import { Runs } from "@wattflow/core/workflow/runs";
-import { Hono } from "hono";
-import { z } from "zod";
 import { actorAuth, requireRole } from "./auth";
+import { actorProblems, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const statuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
 const ListQuery = z.object({
@@ -31,41 +32,80 @@ const StartBody = z.discriminatedUnion("workflow", [
   }),
 ]);
 
-function check<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw new VisibleError(
-    "input",
-    "runs.invalid_request",
-    "Invalid request",
-    result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(root)", message: issue.message })),
-  );
-}
-
 async function own(id: string, organizationId: string): Promise<Workflow.Execution> {
   const execution = await Workflow.use().describe(id);
   if (!execution || !Runs.visible(execution, organizationId)) throw new VisibleError("not_found", "run.not_found", `run ${id} not found`);
   return execution;
 }
 
-export const runs = new Hono()
-  .use(actorAuth)
-  .get("/", async (c) => {
-    const query = check(ListQuery, c.req.query());
-    return c.json({ executions: await Runs.list(c.get("actor").organizationId, query) });
-  })
-  .post("/", requireRole("admin", "operator"), async (c) => {
-    const actor = c.get("actor");
-    const body = check(StartBody, await c.req.json().catch(() => undefined));
-    const { workflow, ...input } = body;
-    return c.json(await Workflow.use().start(workflow, { ...input, organizationId: actor.organizationId }), 202);
-  })
-  .get("/:id", async (c) => c.json(await own(c.req.param("id"), c.get("actor").organizationId)))
-  .get("/:id/history", async (c) => {
-    const id = c.req.param("id");
-    await own(id, c.get("actor").organizationId);
-    const maxResults = c.req.query("maxResults");
-    return c.json(
-      await Workflow.use().history(id, { nextToken: c.req.query("nextToken") || undefined, maxResults: maxResults ? Number(maxResults) : undefined }),
-    );
-  });
+const HistoryQuery = z.object({
+  nextToken: z.string().optional(),
+  maxResults: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+const tags = ["Runs"];
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "Workflow runs (imports, monthly closes, recomputes) with duration, files and a failure's explanation",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { query: ListQuery },
+  responses: { 200: answer<{ executions: Awaited<ReturnType<typeof Runs.list>> }>("The runs, newest first"), ...actorProblems },
+});
+const startRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Start a monthly close or a cost recompute (admin or operator)",
+  middleware: [actorAuth, requireRole("admin", "operator")],
+  security: actorSecurity,
+  request: { body: jsonBody(StartBody) },
+  responses: { 202: answer<Awaited<ReturnType<ReturnType<typeof Workflow.use>["start"]>>>("The started run"), ...actorProblems },
+});
+const describeRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "One run (Step Functions DescribeExecution shape)",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id") },
+  responses: { 200: answer<Workflow.Execution>("The run"), ...actorProblems },
+});
+const historyRoute = createRoute({
+  method: "get",
+  path: "/{id}/history",
+  tags,
+  summary: "A page of the run's history events",
+  middleware: actorAuth,
+  security: actorSecurity,
+  request: { params: ids("id"), query: HistoryQuery },
+  responses: { 200: answer<Awaited<ReturnType<ReturnType<typeof Workflow.use>["history"]>>>("Events and the next page's token"), ...actorProblems },
+});
+
+/** Every refusal of a runs route has the one code `wattflow runs` knows. */
+const refused = "runs.invalid_request";
+
+export const runs = routes<{ Variables: { actor: Auth.Actor } }>()
+  .openapi(listRoute, async (c) => c.json({ executions: await Runs.list(c.get("actor").organizationId, c.req.valid("query")) }, 200), invalid(refused))
+  .openapi(
+    startRoute,
+    async (c) => {
+      const { workflow, ...input } = c.req.valid("json");
+      return c.json(await Workflow.use().start(workflow, { ...input, organizationId: c.get("actor").organizationId }), 202);
+    },
+    invalid(refused),
+  )
+  .openapi(describeRoute, async (c) => c.json(await own(c.req.valid("param").id, c.get("actor").organizationId), 200), invalid(refused))
+  .openapi(
+    historyRoute,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await own(id, c.get("actor").organizationId);
+      const { nextToken, maxResults } = c.req.valid("query");
+      return c.json(await Workflow.use().history(id, { nextToken: nextToken || undefined, maxResults }), 200);
+    },
+    invalid(refused),
+  );

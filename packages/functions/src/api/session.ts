@@ -4,14 +4,14 @@
  * crosses sites; requests that change something must also carry the CSRF header, which a page of
  * another origin cannot add without a CORS preflight this API never grants.
  */
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { Organization } from "@wattflow/core/organization";
 import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
-import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { json } from "./input";
+import { answer, jsonBody, problems, routes } from "./openapi";
 
 export const sessionCookie = "wattflow_session";
 export const csrfHeader = "x-wattflow-csrf";
@@ -29,24 +29,55 @@ export async function sessionActor(c: Context): Promise<Auth.Actor> {
   return found.actor;
 }
 
-export const session = new Hono()
-  .post("/", json(User.SignIn), async (c) => {
+const Session = z
+  .object({ user: User.Info, organization: Organization.Info.nullable(), expiresAt: z.string().openapi({ format: "date-time" }) })
+  .openapi("Session", { description: "Who is signed in, their organization (`demo`: generated data and demo prices) and when the session ends" });
+const sessionAnswer = (description: string) => ({ description, content: { "application/json": { schema: Session } } });
+const tags = ["Session"];
+
+const signInRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Sign in: sets the HttpOnly session cookie",
+  request: { body: jsonBody(User.SignIn) },
+  responses: { 200: sessionAnswer("Signed in"), 400: problems[400], 401: problems[401] },
+});
+const whoRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "Who is signed in",
+  security: [{ session: [] }],
+  responses: { 200: sessionAnswer("The session"), 401: problems[401] },
+});
+const signOutRoute = createRoute({
+  method: "delete",
+  path: "/",
+  tags,
+  summary: "Sign out: ends the session and clears its cookie",
+  security: [{ session: [] }],
+  responses: { 200: answer<{ signedOut: true }>("Signed out") },
+});
+
+export const session = routes()
+  .openapi(signInRoute, async (c) => {
     const signedIn = await User.signIn(c.req.valid("json"));
     setCookie(c, sessionCookie, signedIn.token, { httpOnly: true, secure: secure(c), sameSite: "Lax", path: "/", maxAge: User.sessionSeconds });
     const organization = (await Organization.get(signedIn.user.organizationId)) ?? null;
-    return c.json({ user: signedIn.user, organization, expiresAt: signedIn.expiresAt.toISOString() });
+    return c.json({ user: signedIn.user, organization, expiresAt: signedIn.expiresAt.toISOString() }, 200);
   })
-  .get("/", async (c) => {
+  .openapi(whoRoute, async (c) => {
     const token = getCookie(c, sessionCookie);
     const found = token ? await User.session(token) : undefined;
     if (!found) throw new VisibleError("auth", "auth.session_expired", "Not signed in");
     // The organization's `demo` flag: the console labels generated data and demo prices.
     const organization = (await Organization.get(found.actor.organizationId)) ?? null;
-    return c.json({ user: found.user, organization, expiresAt: found.expiresAt.toISOString() });
+    return c.json({ user: found.user, organization, expiresAt: found.expiresAt.toISOString() }, 200);
   })
-  .delete("/", async (c) => {
+  .openapi(signOutRoute, async (c) => {
     const token = getCookie(c, sessionCookie);
     if (token) await User.signOut(token);
     deleteCookie(c, sessionCookie, { path: "/", secure: secure(c) });
-    return c.json({ signedOut: true });
+    return c.json({ signedOut: true as const }, 200);
   });

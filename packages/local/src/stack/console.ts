@@ -1,6 +1,6 @@
 /**
  * The web console on the local API's own origin (as CloudFront serves it beside the API on AWS):
- * GET requests outside /v1 and /health are answered from packages/web/dist. When dist is missing,
+ * GET requests outside /v1, /health, /openapi.json and /docs are answered from packages/web/dist. When dist is missing,
  * `npm start` builds it in the background, so nothing slow stands between start and /health.
  */
 import { spawn } from "node:child_process";
@@ -32,7 +32,8 @@ const securityHeaders = {
   "referrer-policy": "same-origin",
 };
 
-const isApi = (path: string) => path === "/health" || path.startsWith("/v1/") || path === "/v1";
+const isApi = (path: string) =>
+  path === "/health" || path.startsWith("/v1/") || path === "/v1" || path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
 
 /** The path with %-escapes decoded; a malformed escape names no file, so it gets the index. */
 function decoded(path: string): string {

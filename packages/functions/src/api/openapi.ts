@@ -1,0 +1,119 @@
+/**
+ * What every route declaration shares (`@hono/zod-openapi`): the one validation hook that turns a request schema's
+ * refusal into the API's 400 problem, the problem body documented once, the security schemes, and the typed JSON
+ * answers the console's `hono/client` reads. Request schemas come from core; routes live beside their handlers.
+ */
+import { type Hook, OpenAPIHono, z } from "@hono/zod-openapi";
+import { jsonPath, VisibleError } from "@wattflow/core/util/error";
+import type { Env } from "hono";
+import type { ZodError } from "zod";
+
+/** The input refusal as the API answers it everywhere: `code`, and each problem by its JSON path (util/error.ts). */
+function refuse(code: string, error: ZodError): never {
+  throw new VisibleError(
+    "input",
+    code,
+    "Invalid request",
+    error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
+  );
+}
+
+/**
+ * The validation hook of a route whose refusal has its own code (`usage.invalid_query`, `runs.invalid_request`):
+ * pass it as `.openapi(route, handler, invalid("usage.invalid_query"))`.
+ * @throws VisibleError (400) naming each problem by its path, when the request does not match the route's schema.
+ */
+export function invalid<T, E extends Env, P extends string>(code: string): Hook<T, E, P, undefined> {
+  return (result) => {
+    if (!result.success) refuse(code, result.error);
+    return undefined;
+  };
+}
+
+/** The hook of every other route: `request.invalid_query` for the query string, `request.invalid` for a body or path. */
+function defaultHook<T, E extends Env, P extends string>(...[result]: Parameters<Hook<T, E, P, undefined>>): undefined {
+  if (!result.success) refuse(result.target === "query" ? "request.invalid_query" : "request.invalid", result.error);
+  return undefined;
+}
+
+/** A sub-app whose routes are declared with `createRoute`, refusing bad input through the one hook. */
+export function routes<E extends Env = Env>() {
+  return new OpenAPIHono<E>({ defaultHook });
+}
+
+/** The body of every error answer (errors.ts `onError`): a stable code, a sentence, and the problems by JSON path. */
+export const Problem = z
+  .object({
+    code: z.string().openapi({ example: "usage.invalid_query" }),
+    message: z.string(),
+    errors: z.array(z.object({ path: z.string().openapi({ example: "to" }), message: z.string() })).optional(),
+  })
+  .openapi("Problem", { description: "An error: `code` is stable, `errors` names each problem by its JSON path (`(body)`, `(root)`, `readings.3.kwh`)." });
+
+const problemResponse = (description: string) => ({ description, content: { "application/json": { schema: Problem } } });
+
+/** The error answers a route can give, each a Problem. */
+export const problems = {
+  400: problemResponse("The request is invalid: each problem named by its path"),
+  401: problemResponse("No token or session, or an unknown or revoked one"),
+  403: problemResponse("The caller's role may not do this, or a signed-in change lacks the CSRF header"),
+  404: problemResponse("Not found in the caller's organization"),
+  409: problemResponse("Conflicts with what is stored"),
+  413: problemResponse("The body is over the route's limit"),
+  415: problemResponse("The body is not of the declared media type"),
+  503: problemResponse("A service Wattflow depends on is unavailable; try again after Retry-After seconds"),
+} as const;
+
+/** The errors of a route that reads or changes an organization's data. */
+export const actorProblems = { 400: problems[400], 401: problems[401], 403: problems[403], 404: problems[404], 503: problems[503] } as const;
+
+/**
+ * A JSON answer typed `T` for the console's typed client (the core function's result), documented as an object of
+ * that shape's description. Where core has a zod schema for the answer, routes use it instead.
+ * @example responses: { 200: answer<{ factories: Factory.Info[] }>("The organization's factories") }
+ */
+export function answer<T>(description: string) {
+  return { description, content: { "application/json": { schema: z.custom<T>().openapi({ type: "object", description }) } } };
+}
+
+/** A file download of `type` (a CSV stream, a PDF) with its `Content-Disposition` name. */
+export function file(type: "text/csv" | "application/pdf", description: string) {
+  return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
+}
+
+/** The JSON body of a route, validated by `schema` (from core) through the one hook; a body is required. */
+export function jsonBody<S extends z.ZodType>(schema: S, description?: string) {
+  return { required: true, description, content: { "application/json": { schema } } } as const;
+}
+
+/** Path parameters: each named one a non-empty id string. */
+export function ids<const K extends string>(...names: K[]) {
+  return z.object(
+    Object.fromEntries(
+      names.map((name) => [
+        name,
+        z
+          .string()
+          .min(1)
+          .openapi({ param: { name, in: "path" } }),
+      ]),
+    ) as Record<K, z.ZodString>,
+  );
+}
+
+/** People and integrations: an organization API token (Bearer) or the console's session cookie. */
+export const actorSecurity: Record<string, string[]>[] = [{ apiToken: [] }, { session: [] }];
+/** Gateways: their device token (Bearer). */
+export const deviceSecurity: Record<string, string[]>[] = [{ deviceToken: [] }];
+
+/** The security schemes the routes name (session.ts, auth.ts). */
+export const securitySchemes = {
+  apiToken: { type: "http", scheme: "bearer", description: "An organization API token, with its role" },
+  deviceToken: { type: "http", scheme: "bearer", description: "A gateway's device token, from enrollment" },
+  session: {
+    type: "apiKey",
+    in: "cookie",
+    name: "wattflow_session",
+    description: "The console's session (POST /v1/session); a request that changes something must also send `x-wattflow-csrf`",
+  },
+} as const;

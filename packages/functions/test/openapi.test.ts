@@ -1,0 +1,155 @@
+/**
+ * The API describes itself: GET /openapi.json is a valid OpenAPI 3.1 document that lists exactly the routes the app
+ * serves (both directions, from Hono's own route table), and GET /docs reads it with files this API serves itself.
+ */
+import { compileErrors, validate } from "@readme/openapi-parser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pkg from "../package.json" with { type: "json" };
+import { app } from "../src/api/app";
+import { ids, type Pipeline, pipeline } from "./support";
+
+type Operation = { security?: Record<string, string[]>[]; responses: Record<string, { content?: Record<string, unknown> }> };
+type Document = {
+  openapi: string;
+  info: { title: string; version: string };
+  servers: { url: string }[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string; in?: string; name?: string }>; schemas: Record<string, unknown> };
+};
+
+/** Served but not in the document, each with its reason. */
+const internal: Record<string, string> = {
+  "GET /openapi.json": "the document itself",
+  "GET /docs": "the page that reads the document",
+  "GET /docs/:file{swagger-ui\\.css|swagger-ui-bundle\\.js}": "the page's own script and style sheet",
+};
+
+const methods = ["get", "put", "post", "delete", "patch", "head", "options"];
+
+async function documentOf(): Promise<Document> {
+  const response = await app.request("/openapi.json");
+  expect(response.status).toBe(200);
+  return (await response.json()) as Document;
+}
+
+describe("the OpenAPI document", () => {
+  let p: Pipeline;
+  let document: Document;
+  beforeAll(async () => {
+    // A running app (its runtime needs a database), though the document itself needs no token.
+    p = await pipeline();
+    document = await documentOf();
+  });
+  afterAll(async () => {
+    await p.close();
+  });
+
+  it("validates as OpenAPI 3.1 and names the API and its version from package.json", async () => {
+    const result = await validate(structuredClone(document) as never);
+    expect(result.valid ? "" : compileErrors(result)).toBe("");
+    expect(result.specification).toBe("OpenAPI");
+    expect(document.openapi).toBe("3.1.0");
+    expect(document.info).toMatchObject({ title: "Wattflow API", version: pkg.version });
+    expect(document.servers).toEqual([{ url: "/", description: "This deployment" }]);
+  });
+
+  it("lists every route the app serves, and serves every route it lists, but the named internal ones", () => {
+    // Hono's route table: middleware is registered as ALL; `:id` in Hono is `{id}` in OpenAPI.
+    const served = new Set(
+      app.routes.filter((route) => route.method !== "ALL").map((route) => `${route.method} ${route.path.replace(/:([A-Za-z]+)(?![{A-Za-z])/g, "{$1}")}`),
+    );
+    const listed = new Set(
+      Object.entries(document.paths).flatMap(([path, item]) =>
+        Object.keys(item)
+          .filter((method) => methods.includes(method))
+          .map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    const undocumented = [...served].filter((route) => !listed.has(route) && !(route in internal));
+    const unserved = [...listed].filter((route) => !served.has(route));
+    expect({ undocumented, unserved }).toEqual({ undocumented: [], unserved: [] });
+    // The internal list names only routes that exist, so it cannot hide a typo.
+    expect(Object.keys(internal).filter((route) => !served.has(route))).toEqual([]);
+    // Prepare-free sanity: the public API is all of it, under /v1 but the public health check.
+    expect([...listed].filter((route) => !route.split(" ")[1]?.startsWith("/v1/"))).toEqual(["GET /health"]);
+    expect(listed.size).toBeGreaterThanOrEqual(50);
+  });
+
+  it("documents the token, device token and session cookie, and names one on every /v1 route but sign-in and enrollment", () => {
+    expect(document.components.securitySchemes).toMatchObject({
+      apiToken: { type: "http", scheme: "bearer" },
+      deviceToken: { type: "http", scheme: "bearer" },
+      session: { type: "apiKey", in: "cookie", name: "wattflow_session" },
+    });
+    const open = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([, operation]) => !operation.security?.length)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(open.sort()).toEqual(["GET /health", "POST /v1/enroll", "POST /v1/session"]);
+  });
+
+  it("documents the error body once, as the Problem every 4xx refers to", () => {
+    expect(Object.keys(document.components.schemas)).toContain("Problem");
+    const usage = document.paths["/v1/factories/{id}/usage"]?.get;
+    expect(usage?.responses["400"]?.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Problem" } } });
+    // The usage route answers JSON or, asked for it, CSV; the bill answers JSON or a PDF.
+    expect(Object.keys(usage?.responses["200"]?.content ?? {})).toEqual(["application/json", "text/csv"]);
+    expect(Object.keys(document.paths["/v1/factories/{id}/bills/{bill}"]?.get?.responses["200"]?.content ?? {})).toEqual([
+      "application/json",
+      "application/pdf",
+    ]);
+  });
+
+  it("refuses input through the one hook, with each route's own code and the problems by path", async () => {
+    const response = await app.request(`/v1/factories/${ids.factory}/usage?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z&bucket=2h`, {
+      headers: { authorization: `Bearer ${p.apiToken}` },
+    });
+    expect(response.status).toBe(400);
+    // Usage.Query: bucket is one of 5m, 15m, 1h, 1d; the range rule runs only once the fields are valid.
+    expect(await response.json()).toEqual({
+      code: "usage.invalid_query",
+      message: "Invalid request",
+      errors: [{ path: "bucket", message: "bucket must be 5m, 15m, 1h or 1d" }],
+    });
+  });
+
+  it("answers a JSON body of the wrong shape with request.invalid naming each field", async () => {
+    const response = await app.request("/v1/factories", {
+      method: "POST",
+      headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ timeZone: "America/Monterrey" }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { code: string; errors: { path: string }[] };
+    expect(body.code).toBe("request.invalid");
+    expect(body.errors.map((problem) => problem.path)).toContain("name");
+  });
+
+  it("answers a body that is not JSON with request.invalid_json, and one of another media type with 415", async () => {
+    const send = (contentType: string, body: string) =>
+      app.request("/v1/factories", { method: "POST", headers: { authorization: `Bearer ${p.apiToken}`, "content-type": contentType }, body });
+    const malformed = await send("application/json", "{ name: ");
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { code: string }).code).toBe("request.invalid_json");
+    const form = await send("application/x-www-form-urlencoded", "name=Plant");
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as { code: string }).code).toBe("request.invalid");
+  });
+
+  it("serves the docs page with Swagger UI's files from this API, no CDN", async () => {
+    const page = await app.request("/docs");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    // Every script and style sheet the page loads is one of ours (a relative URL), and it reads /openapi.json.
+    const loads = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+    expect(loads).toEqual(["/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js"]);
+    expect(html).toContain('url: "/openapi.json"');
+    const script = await app.request("/docs/swagger-ui-bundle.js");
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await script.text()).toContain("SwaggerUIBundle");
+    const style = await app.request("/docs/swagger-ui.css");
+    expect(style.headers.get("content-type")).toBe("text/css; charset=utf-8");
+  });
+});
