@@ -8,7 +8,6 @@ import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Location } from "@wattflow/core/location";
 import { Quarantine } from "@wattflow/core/quarantine";
-import { Priced } from "@wattflow/core/statement/priced";
 import { Usage } from "@wattflow/core/usage";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";

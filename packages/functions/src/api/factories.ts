@@ -13,7 +13,6 @@ import { Export } from "@wattflow/core/export";
 import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
-import { Priced } from "@wattflow/core/statement/priced";
 import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Hono } from "hono";
@@ -53,10 +52,10 @@ export const factories = new Hono()
         c,
         await Export.usageCsv(c.get("actor").organizationId, c.req.param("id"), parse(Export.UsageQuery, c.req.query(), "usage.invalid_query")),
       );
-    return c.json(await Priced.usage(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query")));
+    return c.json(await Usage.factory(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query")));
   })
-  .get("/:id/series", anyRole, query(Dashboard.SeriesQuery, "series.invalid_query"), async (c) =>
-    c.json(await Priced.series(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
+  .get("/:id/series", anyRole, query(Usage.Query, "series.invalid_query"), async (c) =>
+    c.json(await Usage.series(c.get("actor").organizationId, c.req.param("id"), c.req.valid("query"))),
   )
   .get("/:id/meters", anyRole, async (c) => {
     const factory = await ownFactory(c.get("actor").organizationId, c.req.param("id"));
