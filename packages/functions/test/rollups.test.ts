@@ -31,14 +31,18 @@ async function get(path: string, token: string): Promise<Json> {
   return (await response.json()) as Json;
 }
 
-/** The same request on the rollups and on the readings (the path before rollups). */
-async function both(path: string, token: string): Promise<{ rollups: Json; readings: Json }> {
+/** The same request on the rollups, on the readings (the path before rollups) and on the per-meter rollups (before the factory's). */
+async function both(path: string, token: string): Promise<{ rollups: Json; readings: Json; perMeter: Json }> {
   const rollups = await get(path, token);
-  Rollup.forceReadings(true);
   try {
-    return { rollups, readings: await get(path, token) };
+    Rollup.forceReadings(true);
+    const readings = await get(path, token);
+    Rollup.forceReadings(false);
+    Rollup.forcePerMeter(true);
+    return { rollups, readings, perMeter: await get(path, token) };
   } finally {
     Rollup.forceReadings(false);
+    Rollup.forcePerMeter(false);
   }
 }
 
@@ -99,6 +103,7 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
   });
   afterEach(() => {
     Rollup.forceReadings(false);
+    Rollup.forcePerMeter(false);
   });
 
   it("the consumer keeps the quarter-hour, hour and day right through a gap, its measured slot and a re-delivered batch", async () => {
@@ -262,8 +267,10 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
           ] as const) {
             const usage = await both(`/v1/factories/${ids.factory}/usage?${range}&bucket=${bucket}`, p.apiToken);
             expectSame(usage.rollups, usage.readings);
+            expectSame(usage.rollups, usage.perMeter);
             const series = await both(`/v1/factories/${ids.factory}/series?${range}&bucket=${bucket}`, p.apiToken);
             expectSame(series.rollups, series.readings);
+            expectSame(series.rollups, series.perMeter);
           }
           await expectRollupsAsRebuilt(p);
         },

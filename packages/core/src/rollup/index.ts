@@ -1,12 +1,13 @@
 /**
  * Rollups of the 5-minute grid: per meter and TOU period, UTC quarter-hours (`rollup_15m`, the demand
- * source), UTC hours (`rollup_1h`) and the factory's local days (`rollup_1d`), so a month or a year of a
+ * source), UTC hours (`rollup_1h`) and the factory's local days (`rollup_1d`); and per factory and TOU
+ * period, UTC quarter-hours summed over its meters (`rollup_factory_15m`), so a month or a year of a
  * 200-meter factory is read from thousands of rows instead of millions.
  *
  * Whoever writes `reading` keeps them in the same transaction. A write that changes stored slots (an
  * estimate replaced by a measured value, a re-spread span, a repriced slot) calls `refresh`: the touched
  * quarter-hours are summed again from `reading`, their hours and local days from `rollup_15m`, never
- * patched by differences. Slots that filled empty places (the ingest store's common case) are added
+ * patched by differences; the factory's touched quarter-hours from `rollup_15m`. Slots that filled empty places (the ingest store's common case) are added
  * with `add`, which needs no read-back: a sum plus new terms is the sum of all of them. A re-delivered
  * reading writes nothing. Every path leaves the rollups equal to summing `reading` afresh (tested).
  * `rebuild` recomputes everything (the backfill run by `Database.migrate` when rollups are empty).
@@ -245,7 +246,7 @@ export async function backfillIfEmpty(db: Db): Promise<boolean> {
   return true;
 }
 
-const state = processState("wattflow.rollup", () => ({ forceReadings: false }));
+const state = processState("wattflow.rollup", () => ({ forceReadings: false, forcePerMeter: false }));
 
 /**
  * Makes every read path sum `reading` instead of the rollups (today's path before rollups), for the
@@ -253,6 +254,19 @@ const state = processState("wattflow.rollup", () => ({ forceReadings: false }));
  */
 export function forceReadings(on: boolean): void {
   state.forceReadings = on;
+}
+
+/**
+ * Makes the factory reads (Usage) sum the per-meter rollups instead of the factory's quarter-hours
+ * (`rollup_factory_15m`): the path before the factory rollup, for the benchmark and to rule that table out.
+ */
+export function forcePerMeter(on: boolean): void {
+  state.forcePerMeter = on;
+}
+
+/** Whether factory reads sum the per-meter rollups (`forcePerMeter`) rather than the factory's quarter-hours. */
+export function perMeterForced(): boolean {
+  return state.forcePerMeter;
 }
 
 const quarterMs = 15 * 60_000;

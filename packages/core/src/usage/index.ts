@@ -7,13 +7,15 @@
  * per UTC quarter-hour and TOU period: 2,880 rows a month whatever the meters); per-meter totals from the coarsest
  * per-meter rollup whose edges are the range's (`Rollup.choose`, local days for a month); demand from the
  * quarter-hours of the statement's basis meters (`Statement.basisOf`). 5-minute buckets, ranges off the
- * quarter-hour grid and `Rollup.forceReadings` sum `reading` instead (the path before rollups): same figures.
+ * quarter-hour grid and `Rollup.forceReadings` sum `reading` instead (the path before rollups), and
+ * `Rollup.forcePerMeter` the per-meter rollups (the path before the factory rollup): same figures.
  * Priced or not by the statement's rule (`Statement.tariffOf`): a span with no tariff in force says
  * `priced: false` and every cost is null, never 0.00 MXN.
  */
 import Decimal from "decimal.js";
 import { and, count, eq, gte, inArray, lt, max, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import { BillingPeriod } from "../billing/period";
 import { gapsMaxDays } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
@@ -24,6 +26,7 @@ import { Grid } from "../reading/grid";
 import { readingTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
 import { basisOf, tariffOf, versionsOf } from "../statement/index";
+import { offsetAt } from "../tariff/periods";
 import { VisibleError } from "../util/error";
 import { Instant } from "../util/instant";
 
@@ -62,28 +65,74 @@ export type Result = {
   priced: boolean;
 };
 
-const bucketWidth = { "5m": ["5 minutes", 300], "15m": ["15 minutes", 900], "1h": ["1 hour", 3600], "1d": ["1 day", 86_400] } as const;
+/** Bucket widths, seconds. */
+const bucketWidth = { "5m": 300, "15m": 900, "1h": 3600, "1d": 86_400 } as const;
 
 /**
- * SQL for the instant (timestamptz) the bucket of `width` holding instant column `at` starts at, on `timeZone`'s
- * wall clock: a day is the local day; an hour or 5 minutes is binned on the local clock and turned back into an
- * instant with that instant's own UTC offset, so the hour a clock repeats when it falls back is two buckets
- * (01:00 daylight, 01:00 standard), each starting at its own instant, never one two-hour bucket stamped with the second.
- * @example bucketStart("1 hour", "America/Ciudad_Juarez", "at") // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
+ * `timeZone`'s UTC offset over [fromMs, toMs) as spans of one offset, in order: each `{ fromMs, offsetMs }` holds
+ * until the next span's `fromMs`. Sampled every 6 hours (no zone keeps an offset for less), each change found to
+ * the second by bisection; a zone without clock changes in the range (Mexico since 2022) is one span.
  */
-function bucketStart(width: (typeof bucketWidth)[keyof typeof bucketWidth][0], timeZone: string, column: string): SQL {
-  const at = sql.raw(column);
-  const local = sql`(${at} at time zone ${timeZone})`;
-  const bin = sql`date_bin(${width}::interval, ${local}, timestamp '2000-01-01')`;
-  if (width === "1 day") return sql`(${bin} at time zone ${timeZone})`;
-  return sql`((${bin} - (${local} - (${at} at time zone 'UTC'))) at time zone 'UTC')`;
+export function offsetSpans(fromMs: number, toMs: number, timeZone: string): { fromMs: number; offsetMs: number }[] {
+  const spans = [{ fromMs, offsetMs: offsetAt(fromMs, timeZone) }];
+  for (let low = fromMs; low < toMs; ) {
+    const high = Math.min(low + 6 * 3_600_000, toMs);
+    const offsetMs = offsetAt(high, timeZone);
+    const last = spans[spans.length - 1] as (typeof spans)[number];
+    if (offsetMs !== last.offsetMs && high < toMs) {
+      // The first second of the new offset lies in (low, high].
+      let before = low;
+      let after = high;
+      while (after - before > 1000) {
+        const middle = Math.floor((before + after) / 2000) * 1000;
+        if (middle <= before) break;
+        if (offsetAt(middle, timeZone) === offsetMs) after = middle;
+        else before = middle;
+      }
+      spans.push({ fromMs: after, offsetMs });
+    }
+    low = high;
+  }
+  return spans;
 }
 
-/** Where the factory's sums come from: its quarter-hour rollup, or the 5-minute readings (Rollup.choose says `readings`). */
-type Source = "factory" | "readings";
+/**
+ * SQL for the epoch seconds the bucket of `seconds` holding instant column `at` starts at, on `timeZone`'s wall clock
+ * over [from, to): the wall time is the instant plus its own offset (`offsetSpans`, so no row looks its zone up);
+ * 5-minute, quarter-hour and hour buckets are binned on the wall clock and turned back with that same offset, so the
+ * hour a clock repeats when it falls back is two buckets (01:00 daylight, 01:00 standard), each at its own instant;
+ * a day is answered as its local midnight's wall seconds (`dayStarts` turns them into the day's first instant).
+ * @example bucketSeconds(3600, "America/Ciudad_Juarez", range) // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
+ */
+function bucketSeconds(seconds: number, timeZone: string, range: { from: string; to: string }): SQL {
+  const spans = offsetSpans(Date.parse(range.from), Date.parse(range.to), timeZone);
+  const offset = (span: (typeof spans)[number]) => String(span.offsetMs / 1000);
+  const offsetOf =
+    spans.length === 1
+      ? offset(spans[0] as (typeof spans)[number])
+      : `(case ${spans
+          .slice(1)
+          .map((span, index) => `when at < '${new Date(span.fromMs).toISOString()}'::timestamptz then ${offset(spans[index] as (typeof spans)[number])}`)
+          .join(" ")} else ${offset(spans[spans.length - 1] as (typeof spans)[number])} end)`;
+  const wall = `(date_part('epoch', at) + ${offsetOf})`;
+  return sql.raw(`(floor(${wall} / ${seconds}) * ${seconds}${seconds === 86_400 ? "" : ` - ${offsetOf}`})`);
+}
 
-const sourceOf = (query: Query, timeZone: string): Source =>
-  Rollup.choose({ bucket: query.bucket, from: query.from, to: query.to, timeZone }) === "readings" ? "readings" : "factory";
+/** Local days' wall seconds (`bucketSeconds` of a day) as the epoch seconds each day starts at (BillingPeriod.startOf: midnight, or where the clocks skip it). */
+function dayStarts(wallSeconds: number, timeZone: string): number {
+  return BillingPeriod.startOf(new Date(wallSeconds * 1000).toISOString().slice(0, 10), timeZone).getTime() / 1000;
+}
+
+/**
+ * Where the factory's sums come from: its quarter-hour rollup; the 5-minute readings when Rollup.choose says
+ * `readings`; a per-meter rollup level under `Rollup.forcePerMeter` (the path before the factory rollup).
+ */
+type Source = "factory" | Rollup.Source;
+
+function sourceOf(query: Query, timeZone: string): Source {
+  const chosen = Rollup.choose({ bucket: query.bucket, from: query.from, to: query.to, timeZone });
+  return chosen === "readings" || Rollup.perMeterForced() ? chosen : "factory";
+}
 
 /**
  * The factory's rows of [from, to) as `(select …) src` with columns `at` (the slot's or quarter-hour's instant),
@@ -94,8 +143,23 @@ function factoryRows(source: Source, factoryId: string, range: { from: string; t
     return sql`(select interval_start as at, tou_period as period, kwh, (case when quality = 'estimated' then kwh else 0 end) as estimated_kwh,
       cost, 1 as readings, kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh
       from reading where factory_id = ${factoryId} and interval_start >= ${range.from}::timestamptz and interval_start < ${range.to}::timestamptz) src`;
+  if (source !== "factory")
+    return sql`(select bucket_start as at, nullif(tou_period, '') as period, sum(kwh) as kwh, sum(estimated_kwh) as estimated_kwh, sum(cost) as cost,
+      sum(readings) as readings, sum(kvarh) as kvarh, sum(kwh_with_kvarh) as kwh_with_kvarh from ${sql.raw(Rollup.tableOf[source])}
+      where factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz
+      group by bucket_start, tou_period) src`;
   return sql`(select bucket_start as at, nullif(tou_period, '') as period, kwh, estimated_kwh, cost, readings, kvarh, kwh_with_kvarh
       from rollup_factory_15m where factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz) src`;
+}
+
+/**
+ * The rows of `query` in `order`, fetched as one JSON text: PGlite hands rows to JavaScript one by one, and a year's
+ * 35,040 quarter-hours as rows cost seconds where one text costs a tenth of that. Columns keep their JSON types:
+ * money must be selected as text to stay exact.
+ */
+async function jsonRows<T>(query: SQL, order: string): Promise<T[]> {
+  const result = await Database.use().execute(sql`select coalesce(json_agg(x order by ${sql.raw(order)}), '[]')::text as rows from (${query}) x`);
+  return JSON.parse((result as unknown as { rows: { rows: string }[] }).rows[0]?.rows ?? "[]") as T[];
 }
 
 /** Sums of one local bucket (`t`: its start, epoch seconds) and TOU period; cost as exact decimal text. */
@@ -115,13 +179,15 @@ type BucketSums = { t: number; kwh: number; estimatedKwh: number; cost: Decimal;
 
 /** The factory's sums per local bucket and TOU period over [from, to), in bucket order, and the same per bucket. */
 async function sums(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ periods: PeriodRow[]; buckets: BucketSums[] }> {
-  const [width] = bucketWidth[query.bucket];
-  const result = await Database.use().execute(sql`
-    select extract(epoch from ${bucketStart(width, timeZone, "at")})::float8 as t, period, sum(kwh)::float8 as kwh,
+  const seconds = bucketWidth[query.bucket];
+  const periods = await jsonRows<PeriodRow>(
+    sql`select ${bucketSeconds(seconds, timeZone, query)}::float8 as t, period, sum(kwh)::float8 as kwh,
       sum(estimated_kwh)::float8 as estimated_kwh, coalesce(sum(cost), 0)::text as cost, sum(kvarh)::float8 as kvarh,
       coalesce(sum(kwh_with_kvarh), 0)::float8 as kwh_with_kvarh, sum(readings)::int as readings
-    from ${factoryRows(source, factoryId, query)} group by 1, 2 order by 1, 2`);
-  const periods = (result as unknown as { rows: PeriodRow[] }).rows;
+    from ${factoryRows(source, factoryId, query)} group by 1, 2`,
+    "t, period",
+  );
+  if (query.bucket === "1d") for (const row of periods) row.t = dayStarts(row.t, timeZone);
   const buckets: BucketSums[] = [];
   let modeReadings = 0;
   for (const row of periods) {
@@ -271,10 +337,13 @@ async function demandWindows(factoryId: string, query: Query, source: Source): P
           coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh
           from reading where ${range("interval_start")} ${basis === "billing-meters" ? meters : sql``} group by 1`
       : sql`select bucket_start as at, sum(kwh)::float8 as kwh, sum(estimated_kwh)::float8 as estimated_kwh
-          from ${sql.raw(basis === "billing-meters" ? "rollup_15m" : "rollup_factory_15m")}
+          from ${sql.raw(basis === "billing-meters" || source !== "factory" ? "rollup_15m" : "rollup_factory_15m")}
           where ${range("bucket_start")} ${basis === "billing-meters" ? meters : sql``} group by 1`;
-  const result = await Database.use().execute(sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w order by 1`);
-  return (result as unknown as { rows: { t: number; kwh: number; estimated_kwh: number }[] }).rows.map((row) => ({
+  const windows = await jsonRows<{ t: number; kwh: number; estimated_kwh: number }>(
+    sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w`,
+    "t",
+  );
+  return windows.map((row) => ({
     t: row.t,
     kwh: row.kwh,
     estimatedKwh: row.estimated_kwh,
@@ -329,7 +398,7 @@ export async function series(organizationId: string, factoryId: string, query: Q
     throw new VisibleError("input", "series.range_too_long", "Invalid request", [
       { path: "to", message: `a range of ${query.bucket} buckets spans at most ${maxFineSeriesDays} days` },
     ]);
-  const seconds = bucketWidth[query.bucket][1];
+  const seconds = bucketWidth[query.bucket];
   const source = sourceOf(query, factory.timeZone);
   const [{ periods: rows, buckets: bucketRows }, windows, meterRows, isPriced] = await Promise.all([
     sums(factoryId, factory.timeZone, query, source),
