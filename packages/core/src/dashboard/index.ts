@@ -9,7 +9,6 @@ import { powerFactorThreshold } from "../billing";
 import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
 import { Statement } from "../statement";
-import { VisibleError } from "../util/error";
 
 export * as Dashboard from "./index";
 
