@@ -3,6 +3,7 @@ import { Close } from "@wattflow/core/close";
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Quarantine } from "@wattflow/core/quarantine";
 import { Testing } from "@wattflow/core/testing";
+import type { Usage } from "@wattflow/core/usage";
 import { User } from "@wattflow/core/user";
 import { sessionTable, userTable } from "@wattflow/core/user/user.sql";
 import { eq } from "drizzle-orm";
@@ -438,7 +439,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
   describe("figures", () => {
     it("sums a factory's range into buckets, 15-minute demand with its peak, and per-meter totals", async () => {
       const response = await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T18:00:00Z&to=2026-03-10T19:00:00Z&bucket=5m`);
-      const series = (await response.json()) as Dashboard.Series;
+      const series = (await response.json()) as Usage.Series;
       expect(series.buckets.t).toHaveLength(12);
       expect(series.buckets.kwh[0]).toBe(15);
       expect(series.buckets.kw[0]).toBe(180); // 15 kWh in 5 minutes
@@ -455,10 +456,11 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
     it("buckets by the factory's local hour and refuses a range longer than the console draws", async () => {
       const hourly = (await (
         await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z&bucket=1h`)
-      ).json()) as Dashboard.Series;
+      ).json()) as Usage.Series;
       expect(hourly.buckets).toMatchObject({ t: [Date.parse("2026-03-10T18:00:00Z") / 1000], kwh: [246], kw: [246] });
       expect(hourly.demand.peak?.kw).toBe(300);
-      const tooLong = await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-01-01T00:00:00Z&to=2026-03-11T00:00:00Z`);
+      // 69 days of quarter-hours is more than the console draws (62 days at 5 and 15 minutes; hours and days go to 400).
+      const tooLong = await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-01-01T00:00:00Z&to=2026-03-11T00:00:00Z&bucket=15m`);
       expect(tooLong.status).toBe(400);
       expect(await json(tooLong)).toMatchObject({ code: "series.range_too_long", errors: [{ path: "to" }] });
     });
@@ -493,7 +495,7 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       // 18:00–21:00: 246 kWh measured, 6 estimated; 6 / 252 = 0.0238. Missing: 4 meters × 36 slots − (24 + 6) stored = 114.
       const series = (await json(
         await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T18:00:00Z&to=2026-03-10T21:00:00Z&bucket=5m`),
-      )) as Dashboard.Series;
+      )) as Usage.Series;
       expect(series.totals).toMatchObject({ kwh: 252, measuredKwh: 246, estimatedKwh: 6, estimatedShare: 0.0238, missingSlots: 114 });
       expect(series.buckets.estimatedKwh[series.buckets.t.indexOf(Date.parse("2026-03-10T20:00:00Z") / 1000)]).toBe(1);
       expect(series.buckets.estimatedKwh[0]).toBe(0);

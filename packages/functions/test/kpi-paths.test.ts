@@ -5,7 +5,6 @@
  * module on the Postgres port, the KPI module on InfluxDB through the Flux library, the Athena views run
  * on DuckDB over the lake's Parquet, the console, and the import run's energy per unit.
  */
-import { Dashboard } from "@wattflow/core/dashboard";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { KpiReport } from "@wattflow/core/kpi/report";
 import { KpiViews } from "@wattflow/core/kpi/views";
@@ -20,6 +19,7 @@ import { TimeSeries } from "@wattflow/core/timeseries";
 import { InfluxTimeSeries } from "@wattflow/core/timeseries/influx";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import { PostgresTimeSeries } from "@wattflow/core/timeseries/postgres";
+import { Usage } from "@wattflow/core/usage";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeInflux } from "../../core/test/influx-server";
@@ -136,7 +136,7 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
     >[];
     const pfMonths = (await p.lake.query(`SELECT * FROM power_factor_monthly WHERE factory_id = '${ids.factory}' ORDER BY month`)) as Record<string, unknown>[];
     // The console (its factory page for the month) and the import run's energy per unit.
-    const consolePage = await Dashboard.series(ids.organization, ids.factory, { from: "2026-03-01T06:00:00Z", to: "2026-04-01T06:00:00Z", bucket: "1h" });
+    const consolePage = await Usage.series(ids.organization, ids.factory, { from: "2026-03-01T06:00:00Z", to: "2026-04-01T06:00:00Z", bucket: "1h" });
     const importRun = await Production.energyPerUnit(ids.factory, "2026-03-01", "2026-03-31");
 
     const kpiRow = (kpis: typeof api) => ({
@@ -160,7 +160,7 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
         co2eKg: round(monthly?.co2e_kg, 3),
       },
       "view power_factor_monthly": { powerFactor: round(pfMonths[0]?.power_factor as number, 4) },
-      "console (Dashboard.series)": { powerFactor: consolePage.totals.powerFactor, peakDemandKw: consolePage.demand.peak?.kw ?? null },
+      "console (Usage.series)": { powerFactor: consolePage.totals.powerFactor, peakDemandKw: consolePage.demand.peak?.kw ?? null },
       "import run (Production.energyPerUnit)": { energyPerUnit: importRun.kwhPerUnit },
     };
     console.table(table);

@@ -1,13 +1,15 @@
 /**
  * Rollups (issue 16 item 4) through the public doors: Kinesis events into the consumer handler, the cost
  * recompute step, and the usage and console series routes. What the rollups answer must be what summing
- * the readings answers (`Rollup.forceReadings`, today's path), and the rollup tables what a rebuild from
- * the readings writes.
+ * the readings answers (`Rollup.forceReadings`, today's path), and the rollup tables — per meter and the
+ * factory's quarter-hours (`rollup_factory_15m`) — what a rebuild from the readings writes.
  */
 import { readFileSync } from "node:fs";
 import { BillRequest } from "@wattflow/core/billing";
 import { Database } from "@wattflow/core/database";
+import { Meter } from "@wattflow/core/meter";
 import { Rollup } from "@wattflow/core/rollup";
+import { Statement } from "@wattflow/core/statement";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
 import type { KinesisStreamEvent } from "aws-lambda";
@@ -29,14 +31,18 @@ async function get(path: string, token: string): Promise<Json> {
   return (await response.json()) as Json;
 }
 
-/** The same request on the rollups and on the readings (the path before rollups). */
-async function both(path: string, token: string): Promise<{ rollups: Json; readings: Json }> {
+/** The same request on the rollups, on the readings (the path before rollups) and on the per-meter rollups (before the factory's). */
+async function both(path: string, token: string): Promise<{ rollups: Json; readings: Json; perMeter: Json }> {
   const rollups = await get(path, token);
-  Rollup.forceReadings(true);
   try {
-    return { rollups, readings: await get(path, token) };
+    Rollup.forceReadings(true);
+    const readings = await get(path, token);
+    Rollup.forceReadings(false);
+    Rollup.forcePerMeter(true);
+    return { rollups, readings, perMeter: await get(path, token) };
   } finally {
     Rollup.forceReadings(false);
+    Rollup.forcePerMeter(false);
   }
 }
 
@@ -62,14 +68,19 @@ function expectSame(actual: unknown, expected: unknown, path = "$"): void {
   expect(actual, path).toEqual(expected);
 }
 
+const rollupTables = ["rollup_15m", "rollup_1h", "rollup_1d", "rollup_factory_15m"];
+
 /** Every rollup row, floats to 9 decimals (sums of the same slots in another order differ in the last bits). */
 async function rollupRows(p: Pipeline) {
   const out: Record<string, unknown[]> = {};
-  for (const table of ["rollup_15m", "rollup_1h", "rollup_1d"]) {
+  for (const table of rollupTables) {
+    // The factory's quarter-hours have no meter and no kW max.
+    const perMeter = table !== "rollup_factory_15m";
     const result = await p.database.db.execute(
-      sql.raw(`select factory_id, meter_id, bucket_start, tou_period, round(kwh::numeric, 9)::text as kwh, round(estimated_kwh::numeric, 9)::text as estimated_kwh,
-        round(kvarh::numeric, 9)::text as kvarh, round(kwh_with_kvarh::numeric, 9)::text as kwh_with_kvarh, cost::text as cost, readings, kw_max, last_start
-        from ${table} order by factory_id, meter_id, bucket_start, tou_period`),
+      sql.raw(`select factory_id, ${perMeter ? "meter_id, kw_max," : ""} bucket_start, tou_period, round(kwh::numeric, 9)::text as kwh,
+        round(estimated_kwh::numeric, 9)::text as estimated_kwh, round(kvarh::numeric, 9)::text as kvarh,
+        round(kwh_with_kvarh::numeric, 9)::text as kwh_with_kvarh, cost::text as cost, readings, last_start
+        from ${table} order by factory_id, ${perMeter ? "meter_id," : ""} bucket_start, tou_period`),
     );
     out[table] = (result as unknown as { rows: unknown[] }).rows;
   }
@@ -92,6 +103,7 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
   });
   afterEach(() => {
     Rollup.forceReadings(false);
+    Rollup.forcePerMeter(false);
   });
 
   it("the consumer keeps the quarter-hour, hour and day right through a gap, its measured slot and a re-delivered batch", async () => {
@@ -117,10 +129,11 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
       expect(rollups.totals).toMatchObject({ kwh: 12.75, measuredKwh: 9.25, estimatedKwh: 3.5, readings: 6, cost: 27.45585 });
       expectSame(rollups, readings);
     }
-    // The console's day in hours: demand of the 18:00 window 12.75 × 4 = 51 kW; meter 0's PF from
+    // The console's day in hours: demand of the 18:00 window from its measured kWh alone (an estimate never
+    // sets demand, Figures.measuredKwh), (12.75 − 3.5) × 4 = 37 kW; meter 0's PF from
     // 6.75 kWh and 2.7 kVArh = 6.75 / √(6.75² + 2.7²) = 0.9285, its kW max 41.
     const { rollups: series, readings: seriesOnReadings } = await both(`/v1/factories/${ids.factory}/series?${day}&bucket=1h`, p.apiToken);
-    expect(series.demand).toMatchObject({ t: [Date.parse("2025-06-02T18:00:00Z") / 1000], kw: [51], peak: { kw: 51 } });
+    expect(series.demand).toMatchObject({ t: [Date.parse("2025-06-02T18:00:00Z") / 1000], kw: [37], peak: { kw: 37 } });
     expect((series.meters as Json[])[0]).toMatchObject({ id: ids.meters[0], kwh: 6.75, cost: "14.54", maxKw: 41, powerFactor: 0.9285 });
     expect(series.totals).toMatchObject({ kwh: 12.75, cost: "27.46", readings: 6, estimatedKwh: 3.5 });
     expectSame(series, seriesOnReadings);
@@ -130,7 +143,7 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
   it("the first migrate after the upgrade fills empty rollups from the stored readings", async () => {
     // Prepare: the fixture's readings stored, then the rollups emptied, as a database from before them.
     await consumer(fixture("rollup-batch.json"));
-    for (const table of ["rollup_15m", "rollup_1h", "rollup_1d"]) await p.database.db.execute(sql.raw(`delete from ${table}`));
+    for (const table of rollupTables) await p.database.db.execute(sql.raw(`delete from ${table}`));
     const day = "from=2025-06-02T06:00:00Z&to=2025-06-03T06:00:00Z";
     // Act
     await Database.migrate(p.database);
@@ -139,6 +152,51 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
     expect(rollups.totals).toMatchObject({ kwh: 12.75, cost: 27.45585, readings: 6 });
     expectSame(rollups, readings);
     await expectRollupsAsRebuilt(p);
+  });
+
+  it("the first migrate after the factory rollup was added fills it from the stored readings", async () => {
+    // Prepare: the fixture's readings stored and the per-meter rollups kept, the factory's quarter-hours
+    // emptied: a database migrated before `rollup_factory_15m` existed.
+    await consumer(fixture("rollup-batch.json"));
+    await p.database.db.execute(sql.raw("delete from rollup_factory_15m"));
+    // Act
+    await Database.migrate(p.database);
+    // Assess: the 18:00 quarter-hour holds the batch's 12.75 kWh, 3.5 of it estimated, in 6 slots (first test, by hand).
+    const result = await p.database.db.execute(
+      sql`select bucket_start, kwh, estimated_kwh, readings from rollup_factory_15m where factory_id = ${ids.factory} and bucket_start = '2025-06-02T18:00:00Z'`,
+    );
+    expect((result as unknown as { rows: Json[] }).rows).toMatchObject([{ kwh: 12.75, estimated_kwh: 3.5, readings: 6 }]);
+    await expectRollupsAsRebuilt(p);
+  });
+
+  it("the series' demand is read from the statement's windows: its peak is the statement's maximum demand, on the billing meter alone once there is one", async () => {
+    // Prepare: the fixture's readings (first test): in the 18:00 window meter 0 measured 1.5 + 2.25 + 3 = 6.75 kWh,
+    // meter 1 measured 2.5 kWh and had 3.5 kWh estimated. June 2025 is a calendar-month billing period (no cycle day).
+    await consumer(fixture("rollup-batch.json"));
+    const statementOf = () => Statement.of(ids.factory, "2025-06", new Date("2025-07-15T00:00:00Z"));
+    const seriesOf = async (range: { from: string; to: string }) =>
+      both(`/v1/factories/${ids.factory}/series?from=${range.from}&to=${range.to}&bucket=1d`, p.apiToken);
+    try {
+      // Act: no meter is marked billing, so every meter counts (Statement.basisOf).
+      const allMeters = await statementOf();
+      const all = await seriesOf(allMeters.range);
+      // Assess: measured kWh of the window × 4 = (6.75 + 2.5) × 4 = 37 kW, in the statement and the series on both paths.
+      expect(allMeters).toMatchObject({ basis: "all-meters", demand: { maxKw: 37 } });
+      expect((all.rollups.demand as Json).peak).toEqual({ t: Date.parse("2025-06-02T18:00:00Z") / 1000, kw: 37 });
+      expectSame(all.rollups, all.readings);
+
+      // Act: meter 1 becomes the factory's billing meter (the utility's meter at the supply point).
+      await Meter.update({ organizationId: ids.organization, id: ids.meters[1] as string, role: "billing" });
+      const billing = await statementOf();
+      const billed = await seriesOf(billing.range);
+      // Assess: its measured 2.5 kWh × 4 = 10 kW alone; meter 0's 6.75 kWh no longer counts toward demand, but still toward energy.
+      expect(billing).toMatchObject({ basis: "billing-meters", demand: { maxKw: 10 } });
+      expect((billed.rollups.demand as Json).peak).toEqual({ t: Date.parse("2025-06-02T18:00:00Z") / 1000, kw: 10 });
+      expect(billed.rollups.totals).toMatchObject({ kwh: 12.75 });
+      expectSame(billed.rollups, billed.readings);
+    } finally {
+      await Meter.update({ organizationId: ids.organization, id: ids.meters[1] as string, role: "sub" });
+    }
   });
 
   it("for any gaps, measured slots, re-delivered batches and a repricing, usage and the console series from rollups equal the readings summed", async () => {
@@ -209,8 +267,10 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
           ] as const) {
             const usage = await both(`/v1/factories/${ids.factory}/usage?${range}&bucket=${bucket}`, p.apiToken);
             expectSame(usage.rollups, usage.readings);
+            expectSame(usage.rollups, usage.perMeter);
             const series = await both(`/v1/factories/${ids.factory}/series?${range}&bucket=${bucket}`, p.apiToken);
             expectSame(series.rollups, series.readings);
+            expectSame(series.rollups, series.perMeter);
           }
           await expectRollupsAsRebuilt(p);
         },

@@ -1,8 +1,10 @@
 /**
- * `wattflow bench usage`: a 200-meter factory's month (and year) through the API on PGlite, on the
- * rollups beside the path before them (summing the 5-minute readings, `Rollup.forceReadings`), in one run.
- * The readings go in through the ingest store the consumer uses (`Slots.store`: grid, pricing, rollups in
- * the same transaction), 5-minute readings plus one 1-hour gap per meter and week, spread as estimates.
+ * `wattflow bench usage`: a 200-meter factory's month and a factory's year through the API on PGlite, in one run,
+ * on three paths: summing the 5-minute readings (`Rollup.forceReadings`, before rollups), the per-meter rollups
+ * (`Rollup.forcePerMeter`, before the factory rollup) and the factory's quarter-hours (`rollup_factory_15m`, today).
+ * The readings are written in bulk by SQL (5-minute slots priced by `Cost.price` on the GDMTH tariff, one 1-hour
+ * gap per meter and week spread as estimates), then the rollups rebuilt as the backfill does: the ingest store's
+ * own throughput is `bench ingest`'s figure, and the rollups' equality with the readings is the tests'.
  * PGlite in memory: the figures are the database's and the API's, not the disk's.
  */
 import { Auth } from "@wattflow/core/auth";
@@ -11,29 +13,41 @@ import { Cost } from "@wattflow/core/cost";
 import { Database } from "@wattflow/core/database";
 import { deviceTable } from "@wattflow/core/device/device.sql";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
-import { Slots } from "@wattflow/core/ingest/slots";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { organizationTable } from "@wattflow/core/organization/organization.sql";
 import { Rollup } from "@wattflow/core/rollup";
+import type { Tariff } from "@wattflow/core/tariff";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { app } from "@wattflow/functions/api/app";
 import type { Command } from "commander";
+import { sql } from "drizzle-orm";
 
 const zone = "America/Mexico_City";
-const ids = { organization: "org_bench00000000000000000000", factory: "fac_bench00000000000000000000", device: "dev_bench00000000000000000000" };
+const organizationId = "org_bench00000000000000000000";
+const deviceId = "dev_bench00000000000000000000";
+/** The month's factory and the year's (its own meter count: a year of 200 meters may not fit PGlite's memory). */
+export const factories = {
+  month: { id: "fac_bench00000000000000000000", meter: "mtr_bench" },
+  year: { id: "fac_benchyear0000000000000000", meter: "mtr_benchy" },
+};
 
 export function registerBenchUsage(bench: Command): void {
   bench
     .command("usage")
-    .description("a 200-meter factory's month and year from the API: rollups beside summing the readings, on PGlite")
-    .option("--meters <n>", "meters in the factory", "200")
-    .option("--months <n>", "local months of readings, ending with the last whole month (12: the year query too)", "1")
+    .description("a 200-meter factory's month and a factory's year from the API on PGlite: readings, per-meter rollups and the factory rollup")
+    .option("--meters <n>", "meters of the month's factory", "200")
+    .option("--year-meters <n>", "meters of the year's factory (12 local months; 0 skips the year)", "200")
     .option("--runs <n>", "timed runs of each query after one warm-up (the median is printed)", "3")
     .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { meters: string; months: string; runs: string; json?: boolean }) => {
-      const figures = await benchUsage({ meters: Number(options.meters), months: Number(options.months), runs: Number(options.runs), log: console.error });
+    .action(async (options: { meters: string; yearMeters: string; runs: string; json?: boolean }) => {
+      const figures = await benchUsage({
+        meters: Number(options.meters),
+        yearMeters: Number(options.yearMeters),
+        runs: Number(options.runs),
+        log: console.error,
+      });
       if (options.json) console.log(JSON.stringify(figures));
-      else console.log(figures);
+      else console.log(JSON.stringify(figures, null, 2));
     });
 }
 
@@ -43,65 +57,87 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** The first instant of the local month `offset` months after `year`-`month` (1-based) in the bench's zone (UTC−6, no DST since 2022). */
 const localMonth = (year: number, month: number, offset: number) => new Date(Date.UTC(year, month - 1 + offset, 1, 6));
 
-export async function benchUsage(options: { meters: number; months: number; runs: number; log: (line: string) => void }) {
-  if (!(options.meters > 0 && options.months >= 1 && options.months <= 12 && options.runs >= 1))
-    throw new Error("--meters must be positive, --months 1 to 12 and --runs at least 1");
+/** The read paths compared: before rollups, before the factory rollup, and today's. */
+const paths = ["readings", "perMeter", "factory"] as const;
+type Path = (typeof paths)[number];
+
+export async function benchUsage(options: { meters: number; yearMeters: number; runs: number; log: (line: string) => void }) {
+  if (!(options.meters > 0 && options.yearMeters >= 0 && options.runs >= 1))
+    throw new Error("--meters must be positive, --year-meters 0 or more and --runs at least 1");
   const handle = await Database.open({});
   try {
     await Database.migrate(handle);
     Database.provide(handle);
-    const token = await prepare(options.meters);
+    const version = await prepareOrganization();
+    const token = (await Auth.createToken({ organizationId, name: "bench", role: "viewer" })).token;
     const now = new Date();
-    // The last whole local month, and the months before it.
+    // The last whole local month, and the eleven before it for the year.
     const to = localMonth(now.getUTCFullYear(), now.getUTCMonth() + 1, 0);
-    const from = localMonth(now.getUTCFullYear(), now.getUTCMonth() + 1, -options.months);
     const lastMonth = localMonth(now.getUTCFullYear(), now.getUTCMonth() + 1, -1);
-    const loaded = await load(options.meters, from, to, options.log);
-
-    const queries: { name: string; path: string }[] = [];
+    const yearFrom = localMonth(now.getUTCFullYear(), now.getUTCMonth() + 1, -12);
     const range = (start: Date, end: Date) => `from=${start.toISOString()}&to=${end.toISOString()}`;
-    const month = range(lastMonth, to);
+    const queries: { name: string; path: string }[] = [];
+    const loads = [];
+
+    loads.push(await load(factories.month, options.meters, lastMonth, to, version, options.log));
+    const month = `/v1/factories/${factories.month.id}`;
     queries.push(
-      { name: "month usage, days", path: `/v1/factories/${ids.factory}/usage?${month}&bucket=1d` },
-      { name: "month usage, hours", path: `/v1/factories/${ids.factory}/usage?${month}&bucket=1h` },
-      { name: "month console series, hours", path: `/v1/factories/${ids.factory}/series?${month}&bucket=1h` },
-      { name: "month console series, 15 minutes", path: `/v1/factories/${ids.factory}/series?${month}&bucket=15m` },
+      { name: `month of ${options.meters} meters, usage in days`, path: `${month}/usage?${range(lastMonth, to)}&bucket=1d` },
+      { name: `month of ${options.meters} meters, usage in hours`, path: `${month}/usage?${range(lastMonth, to)}&bucket=1h` },
+      { name: `month of ${options.meters} meters, console series in hours`, path: `${month}/series?${range(lastMonth, to)}&bucket=1h` },
+      { name: `month of ${options.meters} meters, console series in 15 minutes`, path: `${month}/series?${range(lastMonth, to)}&bucket=15m` },
     );
-    if (options.months >= 12) queries.push({ name: "year usage, days", path: `/v1/factories/${ids.factory}/usage?${range(from, to)}&bucket=1d` });
+    if (options.yearMeters > 0) {
+      loads.push(await load(factories.year, options.yearMeters, yearFrom, to, version, options.log));
+      const year = `/v1/factories/${factories.year.id}`;
+      queries.push(
+        { name: `year of ${options.yearMeters} meters, usage in days`, path: `${year}/usage?${range(yearFrom, to)}&bucket=1d` },
+        { name: `year of ${options.yearMeters} meters, console series in days`, path: `${year}/series?${range(yearFrom, to)}&bucket=1d` },
+        { name: `year of ${options.yearMeters} meters, console series in hours`, path: `${year}/series?${range(yearFrom, to)}&bucket=1h` },
+      );
+    }
     const results = [];
     for (const query of queries) {
-      const readings = await time(query.path, token, options.runs, true);
-      const rollups = await time(query.path, token, options.runs, false);
-      const same = JSON.stringify(readings.body) === JSON.stringify(rollups.body);
+      const timed = {} as Record<Path, { seconds: number; body: unknown }>;
+      for (const path of paths) timed[path] = await time(query.path, token, options.runs, path);
+      const same = paths.every((path) => sameFigures(timed[path].body, timed.factory.body));
       const row = {
         query: query.name,
         path: query.path,
-        readingsSeconds: readings.seconds,
-        rollupsSeconds: rollups.seconds,
-        ratio: round(readings.seconds / rollups.seconds),
+        readingsSeconds: timed.readings.seconds,
+        perMeterRollupsSeconds: timed.perMeter.seconds,
+        factoryRollupSeconds: timed.factory.seconds,
+        vsReadings: ratio(timed.readings.seconds, timed.factory.seconds),
+        vsPerMeterRollups: ratio(timed.perMeter.seconds, timed.factory.seconds),
         sameAnswer: same,
       };
       options.log(
-        `bench: ${query.name}: readings ${row.readingsSeconds} s, rollups ${row.rollupsSeconds} s, ${row.ratio}× faster${same ? "" : " (answers differ in the last digits: see the tests for the Wh/cent equality)"}`,
+        `bench: ${query.name}: readings ${row.readingsSeconds} s, per-meter rollups ${row.perMeterRollupsSeconds} s, factory rollup ${row.factoryRollupSeconds} s` +
+          ` (${row.vsReadings}× the readings, ${row.vsPerMeterRollups}× the per-meter rollups)${same ? "" : " ANSWERS DIFFER"}`,
       );
       results.push(row);
     }
-    // The console's month at 5-minute grain reads the readings either way: printed for scale.
-    const fiveMinutes = await time(`/v1/factories/${ids.factory}/series?${month}&bucket=5m`, token, options.runs, false);
-    options.log(`bench: month console series, 5 minutes (readings either way): ${fiveMinutes.seconds} s`);
-    return { meters: options.meters, months: options.months, ...loaded, queries: results, monthSeries5mSeconds: fiveMinutes.seconds };
+    return { meters: options.meters, yearMeters: options.yearMeters, loads, queries: results };
   } finally {
     Rollup.forceReadings(false);
+    Rollup.forcePerMeter(false);
     Database.provide(undefined);
     await handle.close();
   }
 }
 
-const round = (value: number) => Math.round(value * 10) / 10;
+const ratio = (before: number, after: number) => (after > 0 ? Math.round((before / after) * 10) / 10 : null);
 
-/** The median seconds of `runs` requests after one warm-up, on the readings or the rollups. */
-async function time(path: string, token: string, runs: number, readings: boolean): Promise<{ seconds: number; body: unknown }> {
-  Rollup.forceReadings(readings);
+/** Equal answers: the same JSON once numbers are rounded to 3 decimals (float sums in another order differ in the last bits). */
+function sameFigures(a: unknown, b: unknown): boolean {
+  const rounded = (value: unknown) => JSON.stringify(value, (_key, item) => (typeof item === "number" ? Math.round(item * 1000) / 1000 : item));
+  return rounded(a) === rounded(b);
+}
+
+/** The median seconds of `runs` requests after one warm-up, on one read path. */
+async function time(path: string, token: string, runs: number, on: Path): Promise<{ seconds: number; body: unknown }> {
+  Rollup.forceReadings(on === "readings");
+  Rollup.forcePerMeter(on === "perMeter");
   try {
     const ask = async () => {
       const response = await app.request(path, { headers: { authorization: `Bearer ${token}` } });
@@ -118,93 +154,82 @@ async function time(path: string, token: string, runs: number, readings: boolean
     return { seconds: median(took), body };
   } finally {
     Rollup.forceReadings(false);
+    Rollup.forcePerMeter(false);
   }
 }
 
-/** The organization, factory (GDMTH central), gateway and meters; returns an API token that reads them. */
-async function prepare(meters: number): Promise<string> {
+/** The organization, gateway and both factories (GDMTH central, one tariff version); returns the version. */
+export async function prepareOrganization(): Promise<Tariff.Version> {
   const db = Database.use();
-  await db.insert(organizationTable).values({ id: ids.organization, name: "Bench" });
-  await db.insert(factoryTable).values({ id: ids.factory, organizationId: ids.organization, name: "Bench plant", timeZone: zone, tariffCode: "cfe-gdmth" });
-  await db.insert(deviceTable).values({ id: ids.device, organizationId: ids.organization, factoryId: ids.factory, name: "gw", tokenHash: "-" });
+  await db.insert(organizationTable).values({ id: organizationId, name: "Bench" });
+  for (const [index, factory] of Object.values(factories).entries()) {
+    await db.insert(factoryTable).values({ id: factory.id, organizationId, name: `Bench plant ${index}`, timeZone: zone, tariffCode: "cfe-gdmth" });
+    await TariffStore.addVersion({
+      factoryId: factory.id,
+      effectiveFrom: new Date("2020-01-01T06:00:00Z"),
+      definition: BillRequest.definition({
+        tariff: "cfe-gdmth",
+        zone: "central",
+        prices: { fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" },
+      }),
+    });
+  }
+  await db.insert(deviceTable).values({ id: deviceId, organizationId, factoryId: factories.month.id, name: "gw", tokenHash: "-" });
+  const version = (await TariffStore.versions([factories.month.id])).get(factories.month.id)?.[0];
+  if (!version) throw new Error("the bench tariff was not stored");
+  return version;
+}
+
+/**
+ * The factory's `meters` meters and their 5-minute readings over [from, to), written a local month at a time by
+ * SQL: each slot's TOU period and unit price from `Cost.price` (the GDMTH plan in the bench's zone), cost = kWh ×
+ * unit price at 6 decimals as the ingest store stores it; kWh 2–6 varying by meter and slot; one hour a week per
+ * meter estimated (a gateway's gap). Then the factory's rollups rebuilt from them (`Rollup.rebuild`, the backfill).
+ */
+export async function load(factory: { id: string; meter: string }, meters: number, from: Date, to: Date, version: Tariff.Version, log: (line: string) => void) {
+  const db = Database.use();
   await db.insert(meterTable).values(
-    meterIds(meters).map((id, index) => ({
-      id,
-      organizationId: ids.organization,
-      factoryId: ids.factory,
-      deviceId: ids.device,
+    Array.from({ length: meters }, (_, index) => ({
+      id: `${factory.meter}${String(index).padStart(30 - factory.meter.length, "0")}`,
+      organizationId,
+      factoryId: factory.id,
+      deviceId,
       name: `m${index}`,
       line: `L${index % 10}`,
     })),
   );
-  await TariffStore.addVersion({
-    factoryId: ids.factory,
-    effectiveFrom: new Date("2020-01-01T06:00:00Z"),
-    definition: BillRequest.definition({
-      tariff: "cfe-gdmth",
-      zone: "central",
-      prices: { fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" },
-    }),
-  });
-  return (await Auth.createToken({ organizationId: ids.organization, name: "bench", role: "viewer" })).token;
-}
-
-const meterIds = (count: number) => Array.from({ length: count }, (_, index) => `mtr_bench${String(index).padStart(21, "0")}`);
-
-/**
- * Stores every meter's 5-minute readings over [from, to) through `Slots.store`, an hour of UTC at a time
- * (what a consumer batch of a 200-meter factory holds), with one 1-hour gap reading per meter and week.
- */
-async function load(meters: number, from: Date, to: Date, log: (line: string) => void) {
-  const versions = await TariffStore.versions([ids.factory]);
-  const version = versions.get(ids.factory)?.[0];
-  if (!version) throw new Error("the bench tariff was not stored");
-  const all = meterIds(meters);
   const began = process.hrtime.bigint();
-  let readings = 0;
-  let lastLog = process.hrtime.bigint();
-  const candidate = (meterId: string, start: Date, seconds: number, kwh: number, gap: boolean): Slots.Candidate => ({
-    reading: { meterId, start: start.toISOString(), seconds, kwh, kvarh: kwh * 0.4, ...(gap ? { gap } : {}) },
-    maxKw: null,
-    price: (slot, slotKwh) => Cost.price({ kwh: slotKwh, start: slot }, version, { timeZone: zone }),
-    base: {
-      meterId,
-      intervalSeconds: seconds,
-      factoryId: ids.factory,
-      deviceId: ids.device,
-      kvarh: kwh * 0.4,
-      kwAvg: null,
-      kwMax: null,
-      pf: null,
-      voltage: null,
-      current: null,
-      gap,
-      source: "kinesis",
-      receivedAt: start,
-    },
-  });
-  for (let hour = from.getTime(); hour < to.getTime(); hour += 3_600_000) {
-    const batch: Slots.Candidate[] = [];
-    const hourOfWeek = Math.floor(hour / 3_600_000) % 168;
-    for (const [index, meterId] of all.entries()) {
-      // Each meter's gap hour, once a week: the gateway was offline and sent one reading for it.
-      if (hourOfWeek === index % 168) {
-        batch.push(candidate(meterId, new Date(hour), 3600, 12 * (2 + (index % 17) / 4), true));
-        continue;
-      }
-      for (let slot = 0; slot < 12; slot++) batch.push(candidate(meterId, new Date(hour + slot * 300_000), 300, 2 + ((slot * 7 + index * 13) % 17) / 4, false));
-    }
-    await Slots.store(batch, new Date());
-    readings += batch.length;
-    if (Number(process.hrtime.bigint() - lastLog) > 30e9) {
-      lastLog = process.hrtime.bigint();
-      log(`bench: stored ${readings} readings up to ${new Date(hour).toISOString()} (${seconds(began)} s)`);
-    }
+  await db.execute(sql`create temp table if not exists bench_slot (at timestamptz primary key, period text, unit_price numeric, estimated boolean)`);
+  await db.execute(sql`truncate bench_slot`);
+  const slotMs = 300_000;
+  for (let first = from.getTime(); first < to.getTime(); first += 5000 * slotMs) {
+    const starts = Array.from({ length: Math.min(5000, (to.getTime() - first) / slotMs) }, (_, index) => new Date(first + index * slotMs));
+    const priced = starts.map((start) => Cost.price({ kwh: 1, start }, version, { timeZone: zone }));
+    await db.execute(sql`insert into bench_slot select * from unnest(${sql.param(starts.map((start) => start.toISOString()))}::timestamptz[],
+      ${sql.param(priced.map((item) => item.period))}::text[], ${sql.param(priced.map((item) => item.unitPrice))}::numeric[],
+      ${sql.param(priced.map((item) => item.estimated))}::boolean[])`);
   }
-  const loadSeconds = seconds(began);
-  const slots = meters * ((to.getTime() - from.getTime()) / 300_000);
-  log(
-    `bench: stored ${slots} slots (${readings} readings, gaps spread) for ${meters} meters through the ingest store in ${loadSeconds} s (${Math.round(slots / loadSeconds)} slots/s)`,
-  );
-  return { slots, readings, loadSeconds };
+  for (let start = from; start < to; ) {
+    const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1, 6));
+    await db.execute(sql`
+      insert into reading (meter_id, interval_start, interval_seconds, factory_id, device_id, kwh, kvarh, tou_period, tariff_id, unit_price, cost,
+        estimated, gap, quality, source, received_at)
+      select m.id, s.at, 300, ${factory.id}, ${deviceId}, k.kwh, k.kwh * 0.4, s.period, ${version.id}, s.unit_price,
+        round(s.unit_price * k.kwh::numeric, 6), s.estimated, k.gap, case when k.gap then 'estimated' else 'measured' end, 'bulk', s.at
+      from (select id, (row_number() over (order by id) - 1)::int as idx from meter where factory_id = ${factory.id}) m
+      cross join bench_slot s
+      cross join lateral (select (floor(extract(epoch from s.at) / 3600)::bigint % 168) = m.idx % 168 as gap) g
+      cross join lateral (select g.gap, (case when g.gap then 2 + (m.idx % 17) / 4.0
+        else 2 + (((extract(epoch from s.at)::bigint / 300) % 12 * 7 + m.idx * 13) % 17) / 4.0 end)::float8 as kwh) k
+      where s.at >= ${start.toISOString()}::timestamptz and s.at < ${end.toISOString()}::timestamptz`);
+    log(`bench: ${factory.id}: ${meters} meters' readings up to ${end.toISOString()} written (${seconds(began)} s)`);
+    start = end;
+  }
+  const writeSeconds = seconds(began);
+  const rebuilt = process.hrtime.bigint();
+  await db.transaction((tx) => Rollup.rebuild(tx, { factoryId: factory.id }));
+  const rollupSeconds = seconds(rebuilt);
+  const slots = meters * ((to.getTime() - from.getTime()) / slotMs);
+  log(`bench: ${factory.id}: ${slots} slots of ${meters} meters written in ${writeSeconds} s, rollups rebuilt in ${rollupSeconds} s`);
+  return { factoryId: factory.id, meters, from: from.toISOString(), to: to.toISOString(), slots, writeSeconds, rollupSeconds };
 }

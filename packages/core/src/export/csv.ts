@@ -205,7 +205,7 @@ type ReadingRow = {
 
 /**
  * A factory's usage (`Usage.factory`: buckets of 5m, 1h or 1d on the factory's clock) as CSV, one row per bucket:
- * `usageColumns` — bucket start in UTC and local time, kWh, measured kWh, estimated kWh, cost (MXN), readings (slots).
+ * `usageColumns` — bucket start in UTC and local time, kWh, measured kWh, estimated kWh, cost (MXN; empty when not priced), readings (slots).
  * @throws VisibleError `factory.not_found` (404).
  */
 export async function usageCsv(organizationId: string, factoryId: string, query: UsageQuery): Promise<CsvFile> {
@@ -222,7 +222,7 @@ export async function usageCsv(organizationId: string, factoryId: string, query:
           decimal6(bucket.kwh),
           decimal6(bucket.kwh - bucket.estimatedKwh),
           decimal6(bucket.estimatedKwh),
-          decimal6(bucket.cost),
+          bucket.cost === null ? "" : decimal6(bucket.cost),
           String(bucket.readings),
         ];
       });

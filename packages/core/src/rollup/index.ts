@@ -1,12 +1,13 @@
 /**
  * Rollups of the 5-minute grid: per meter and TOU period, UTC quarter-hours (`rollup_15m`, the demand
- * source), UTC hours (`rollup_1h`) and the factory's local days (`rollup_1d`), so a month or a year of a
+ * source), UTC hours (`rollup_1h`) and the factory's local days (`rollup_1d`); and per factory and TOU
+ * period, UTC quarter-hours summed over its meters (`rollup_factory_15m`), so a month or a year of a
  * 200-meter factory is read from thousands of rows instead of millions.
  *
  * Whoever writes `reading` keeps them in the same transaction. A write that changes stored slots (an
  * estimate replaced by a measured value, a re-spread span, a repriced slot) calls `refresh`: the touched
  * quarter-hours are summed again from `reading`, their hours and local days from `rollup_15m`, never
- * patched by differences. Slots that filled empty places (the ingest store's common case) are added
+ * patched by differences; the factory's touched quarter-hours from `rollup_15m`. Slots that filled empty places (the ingest store's common case) are added
  * with `add`, which needs no read-back: a sum plus new terms is the sum of all of them. A re-delivered
  * reading writes nothing. Every path leaves the rollups equal to summing `reading` afresh (tested).
  * `rebuild` recomputes everything (the backfill run by `Database.migrate` when rollups are empty).
@@ -47,6 +48,25 @@ const fromRollup = sql.raw(`
   sum(q.cost), sum(q.readings)::int, max(q.kw_max), max(q.last_start)`);
 
 const columns = sql.raw("factory_id, meter_id, bucket_start, tou_period, kwh, estimated_kwh, kvarh, kwh_with_kvarh, cost, readings, kw_max, last_start");
+
+/** The factory rollup's columns (`rollup_factory_15m`: no meter, no kW max) and its sums over `rollup_15m` rows aliased `q`. */
+const factoryColumns = sql.raw("factory_id, bucket_start, tou_period, kwh, estimated_kwh, kvarh, kwh_with_kvarh, cost, readings, last_start");
+const factoryFromRollup = sql.raw(`
+  sum(q.kwh)::float8, sum(q.estimated_kwh)::float8, sum(q.kvarh)::float8, sum(q.kwh_with_kvarh)::float8,
+  sum(q.cost), sum(q.readings)::int, max(q.last_start)`);
+
+/** The factory rollup's sums over slots aliased `r` (`fromReadings` less the kW max). */
+const factoryFromReadings = sql.raw(`
+  sum(r.kwh)::float8,
+  coalesce(sum(r.kwh) filter (where r.quality = 'estimated'), 0)::float8,
+  sum(r.kvarh)::float8,
+  coalesce(sum(${Figures.sql.kwhWithKvarh("r.kwh", "r.kvarh")}), 0)::float8,
+  coalesce(sum(r.cost), 0),
+  count(*)::int,
+  max(r.interval_start)`);
+
+/** The quarter-hour `r.interval_start` falls in (CFE's demand windows: :00, :15, :30, :45 of UTC). */
+const quarterOf = (column: string) => sql.raw(`date_bin('15 minutes', ${column}, timestamptz '2000-01-01')`);
 
 /**
  * Recomputes the rollup buckets that hold `touched` slots, in `db` (pass the transaction that wrote the
@@ -93,6 +113,15 @@ export async function refresh(db: Db, touched: Touched): Promise<void> {
       (date_trunc('day', slot at time zone time_zone) + interval '1 day') at time zone time_zone as e from (${keys}) s`,
     sql`rollup_15m q on q.factory_id = t.factory_id and q.meter_id = t.meter_id and q.bucket_start >= t.b and q.bucket_start < t.e`,
   );
+  // The factory's touched quarter-hours, from every meter's quarter-hour just recomputed.
+  const quarters = sql`select distinct factory_id, ${quarterOf("slot")} as b from (${keys}) s`;
+  await db.execute(sql`
+    delete from rollup_factory_15m x using (${quarters}) t where x.factory_id = t.factory_id and x.bucket_start = t.b`);
+  await db.execute(sql`
+    insert into rollup_factory_15m (${factoryColumns})
+    select t.factory_id, t.b, q.tou_period, ${factoryFromRollup}
+    from (${quarters}) t join rollup_15m q on q.factory_id = t.factory_id and q.bucket_start = t.b
+    group by t.factory_id, t.b, q.tou_period`);
 }
 
 /** Deletes the level's touched buckets `t(factory_id, meter_id, b, e)` and inserts them again from `source` joined to `t`. */
@@ -126,7 +155,7 @@ export type Added = readonly {
 /**
  * Adds slots that filled empty places of the grid to their buckets, in `db` (the transaction that
  * inserted them): the buckets' sums plus the new slots' sums are the sums of all their slots, so this
- * equals `refresh` without reading `reading` back (3 upserts instead of 6 statements over the readings).
+ * equals `refresh` without reading `reading` back (4 upserts instead of 8 statements over the readings).
  * Only for slots that replaced nothing: a replaced or repriced slot goes through `refresh`.
  */
 export async function add(db: Db, slots: Added): Promise<void> {
@@ -154,6 +183,16 @@ export async function add(db: Db, slots: Added): Promise<void> {
         kwh_with_kvarh = x.kwh_with_kvarh + excluded.kwh_with_kvarh, cost = x.cost + excluded.cost, readings = x.readings + excluded.readings,
         kw_max = greatest(x.kw_max, excluded.kw_max), last_start = greatest(x.last_start, excluded.last_start)`);
   }
+  await db.execute(sql`
+    insert into rollup_factory_15m as x (${factoryColumns})
+    select r.factory_id, ${quarterOf("r.interval_start")}, coalesce(r.tou_period, ''), ${factoryFromReadings}
+    from (${fresh}) r
+    group by 1, 2, 3
+    on conflict (factory_id, bucket_start, tou_period) do update set
+      kwh = x.kwh + excluded.kwh, estimated_kwh = x.estimated_kwh + excluded.estimated_kwh,
+      kvarh = case when x.kvarh is null and excluded.kvarh is null then null else coalesce(x.kvarh, 0) + coalesce(excluded.kvarh, 0) end,
+      kwh_with_kvarh = x.kwh_with_kvarh + excluded.kwh_with_kvarh, cost = x.cost + excluded.cost, readings = x.readings + excluded.readings,
+      last_start = greatest(x.last_start, excluded.last_start)`);
 }
 
 /**
@@ -162,7 +201,7 @@ export async function add(db: Db, slots: Added): Promise<void> {
  */
 export async function rebuild(db: Db, options: { factoryId?: string } = {}): Promise<{ rows: number }> {
   const only = (alias: string) => (options.factoryId ? sql`and ${sql.raw(alias)}.factory_id = ${options.factoryId}` : sql``);
-  for (const level of ["15m", "1h", "1d"] as const) await db.execute(sql`delete from ${sql.raw(tableOf[level])} x where true ${only("x")}`);
+  for (const table of [...Object.values(tableOf), "rollup_factory_15m"]) await db.execute(sql`delete from ${sql.raw(table)} x where true ${only("x")}`);
   await db.execute(sql`
     insert into rollup_15m (${columns})
     select r.factory_id, r.meter_id, date_bin('15 minutes', r.interval_start, timestamptz '2000-01-01'), coalesce(r.tou_period, ''), ${fromReadings}
@@ -178,14 +217,24 @@ export async function rebuild(db: Db, options: { factoryId?: string } = {}): Pro
     select q.factory_id, q.meter_id, date_trunc('day', q.bucket_start at time zone f.time_zone) at time zone f.time_zone, q.tou_period, ${fromRollup}
     from rollup_15m q join factory f on f.id = q.factory_id where true ${only("q")}
     group by 1, 2, 3, 4`);
+  await db.execute(sql`
+    insert into rollup_factory_15m (${factoryColumns})
+    select q.factory_id, q.bucket_start, q.tou_period, ${factoryFromRollup}
+    from rollup_15m q where true ${only("q")}
+    group by 1, 2, 3`);
   const counted = (await db.execute(sql`select count(*)::int as n from rollup_15m x where true ${only("x")}`)) as unknown as { rows: { n: number }[] };
   return { rows: counted.rows[0]?.n ?? 0 };
 }
 
-/** Rebuilds the rollups once when readings exist and no rollup does (the first start after this table was added). */
+/**
+ * Rebuilds the rollups once when readings exist and a rollup table is empty (the first start after the
+ * per-meter tables, or the factory table, were added).
+ */
 export async function backfillIfEmpty(db: Db): Promise<boolean> {
   const rows = (
-    (await db.execute(sql`select exists (select 1 from reading) as readings, exists (select 1 from rollup_15m) as rollups`)) as unknown as {
+    (await db.execute(
+      sql`select exists (select 1 from reading) as readings, exists (select 1 from rollup_15m) and exists (select 1 from rollup_factory_15m) as rollups`,
+    )) as unknown as {
       rows: { readings: boolean; rollups: boolean }[];
     }
   ).rows;
@@ -197,7 +246,7 @@ export async function backfillIfEmpty(db: Db): Promise<boolean> {
   return true;
 }
 
-const state = processState("wattflow.rollup", () => ({ forceReadings: false }));
+const state = processState("wattflow.rollup", () => ({ forceReadings: false, forcePerMeter: false }));
 
 /**
  * Makes every read path sum `reading` instead of the rollups (today's path before rollups), for the
@@ -205,6 +254,19 @@ const state = processState("wattflow.rollup", () => ({ forceReadings: false }));
  */
 export function forceReadings(on: boolean): void {
   state.forceReadings = on;
+}
+
+/**
+ * Makes the factory reads (Usage) sum the per-meter rollups instead of the factory's quarter-hours
+ * (`rollup_factory_15m`): the path before the factory rollup, for the benchmark and to rule that table out.
+ */
+export function forcePerMeter(on: boolean): void {
+  state.forcePerMeter = on;
+}
+
+/** Whether factory reads sum the per-meter rollups (`forcePerMeter`) rather than the factory's quarter-hours. */
+export function perMeterForced(): boolean {
+  return state.forcePerMeter;
 }
 
 const quarterMs = 15 * 60_000;

@@ -55,5 +55,28 @@ export const rollup1dTable = pgTable("rollup_1d", columns, (t) => [
   index("rollup_1d_meter_idx").on(t.meterId, t.bucketStart),
 ]);
 
+/**
+ * The factory's quarter-hours of UTC: `rollup_15m` summed over all its meters per bucket and TOU period, so a
+ * month of a 200-meter factory is 2,880 rows (a year 35,040) whatever the number of meters. The console's
+ * series and `/usage` read their buckets, period totals and, when the factory has no billing meter, the
+ * 15-minute demand from it (Usage.demandSource). No `meter_id` and no `kw_max`: a meter's peak is not the factory's.
+ */
+export const rollupFactory15mTable = pgTable(
+  "rollup_factory_15m",
+  {
+    factoryId: columns.factoryId,
+    bucketStart: columns.bucketStart,
+    touPeriod: columns.touPeriod,
+    kwh: columns.kwh,
+    estimatedKwh: columns.estimatedKwh,
+    kvarh: columns.kvarh,
+    kwhWithKvarh: columns.kwhWithKvarh,
+    cost: columns.cost,
+    readings: columns.readings,
+    lastStart: columns.lastStart,
+  },
+  (t) => [primaryKey({ columns: [t.factoryId, t.bucketStart, t.touPeriod] })],
+);
+
 /** Every rollup table, finest first. */
-export const rollupTables = [rollup15mTable, rollup1hTable, rollup1dTable] as const;
+export const rollupTables = [rollup15mTable, rollup1hTable, rollup1dTable, rollupFactory15mTable] as const;

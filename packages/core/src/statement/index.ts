@@ -165,18 +165,27 @@ export async function priorPeaks(factoryId: string, label: string): Promise<Bill
 }
 
 /**
- * The factory's stored readings in [from, to), summed over its billing meters (every meter when none is marked
- * billing: `basis`) per interval start, length and quality — what the bill engine needs, a few thousand rows a
- * month whatever the number of meters.
+ * Which meters' readings a factory's bill and its 15-minute demand are read from — the one place this rule lives
+ * (the statement, the close and the console's demand all ask it): its billing meters (`role = 'billing'`, the
+ * utility's supply-point meters), or every meter when none is marked billing (`basis: "all-meters"`, `meterIds` empty).
+ * Rule: CFE bills the demand its own meter at the supply point measures, not the sum of sub-meters.
  */
-export async function slots(factoryId: string, from: Date, to: Date): Promise<{ basis: Basis; slots: Slot[] }> {
-  const db = Database.use();
-  const billing = await db
+export async function basisOf(factoryId: string): Promise<{ basis: Basis; meterIds: string[] }> {
+  const billing = await Database.use()
     .select({ id: meterTable.id })
     .from(meterTable)
     .where(and(eq(meterTable.factoryId, factoryId), eq(meterTable.role, "billing")));
-  const basis: Basis = billing.length > 0 ? "billing-meters" : "all-meters";
-  const onlyBilling = basis === "billing-meters" ? sql`and meter_id in (select id from meter where factory_id = ${factoryId} and role = 'billing')` : sql``;
+  return billing.length > 0 ? { basis: "billing-meters", meterIds: billing.map((meter) => meter.id) } : { basis: "all-meters", meterIds: [] };
+}
+
+/**
+ * The factory's stored readings in [from, to), summed over its basis meters (`basisOf`) per interval start,
+ * length and quality — what the bill engine needs, a few thousand rows a month whatever the number of meters.
+ */
+export async function slots(factoryId: string, from: Date, to: Date): Promise<{ basis: Basis; slots: Slot[] }> {
+  const db = Database.use();
+  const { basis, meterIds } = await basisOf(factoryId);
+  const onlyBilling = basis === "billing-meters" ? sql`and meter_id = any(${sql.param(meterIds)}::text[])` : sql``;
   const result = await db.execute(sql`
     select interval_start as start, interval_seconds as seconds, quality, sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh,
       coalesce(sum(${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))}), 0)::float8 as kwh_with_kvarh, count(*)::int as readings

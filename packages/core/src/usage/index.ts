@@ -1,7 +1,21 @@
-/** Energy and cost read back from Postgres, bucketed in the factory's local time. */
+/**
+ * The one read model of a factory's energy over a range (issue 13 item 1): `/usage` (`factory`) and the console's
+ * series (`series`: power per bucket with its TOU period, 15-minute demand with the peak, cost per period,
+ * per-meter totals) are two shapes of the same sums, read once here, bucketed in the factory's local time.
+ *
+ * Sources (issue 16 item 4): buckets, periods and totals from the factory rollup (`rollup_factory_15m`, one row
+ * per UTC quarter-hour and TOU period: 2,880 rows a month whatever the meters); per-meter totals from the coarsest
+ * per-meter rollup whose edges are the range's (`Rollup.choose`, local days for a month); demand from the
+ * quarter-hours of the statement's basis meters (`Statement.basisOf`). 5-minute buckets, ranges off the
+ * quarter-hour grid and `Rollup.forceReadings` sum `reading` instead (the path before rollups), and
+ * `Rollup.forcePerMeter` the per-meter rollups (the path before the factory rollup): same figures.
+ * Priced or not by the statement's rule (`Statement.tariffOf`): a span with no tariff in force says
+ * `priced: false` and every cost is null, never 0.00 MXN.
+ */
 import Decimal from "decimal.js";
-import { and, count, eq, gte, inArray, lt, max, sql } from "drizzle-orm";
+import { and, count, eq, gte, inArray, lt, max, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import { BillingPeriod } from "../billing/period";
 import { gapsMaxDays } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
@@ -11,6 +25,8 @@ import { meterTable } from "../meter/meter.sql";
 import { Grid } from "../reading/grid";
 import { readingTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
+import { basisOf, tariffOf, versionsOf } from "../statement/index";
+import { offsetAt } from "../tariff/periods";
 import { VisibleError } from "../util/error";
 import { Instant } from "../util/instant";
 
@@ -26,8 +42,8 @@ export const Query = z
   .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= 400 * 86_400_000, { path: ["to"], message: "a range spans at most 400 days" });
 export type Query = z.infer<typeof Query>;
 
-/** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. */
-export type Bucket = { start: string; kwh: number; estimatedKwh: number; cost: number; readings: number };
+/** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. Cost in the factory's currency, null when not priced. */
+export type Bucket = { start: string; kwh: number; estimatedKwh: number; cost: number | null; readings: number };
 export type Result = {
   factoryId: string;
   timeZone: string;
@@ -35,7 +51,7 @@ export type Result = {
   buckets: Bucket[];
   totals: {
     kwh: number;
-    cost: number;
+    cost: number | null;
     /** Stored 5-minute slots (one per meter and slot). */
     readings: number;
     measuredKwh: number;
@@ -45,87 +61,189 @@ export type Result = {
     /** Slots in [from, min(to, now)) of the factory's meters that hold no value at all (neither measured nor estimated). */
     missingSlots: number;
   };
+  /** False when no tariff is in force over the range: every cost is then null. */
+  priced: boolean;
 };
 
-const bucketWidth = { "5m": "5 minutes", "15m": "15 minutes", "1h": "1 hour", "1d": "1 day" } as const;
+/** Bucket widths, seconds. */
+const bucketWidth = { "5m": 300, "15m": 900, "1h": 3600, "1d": 86_400 } as const;
 
 /**
- * SQL for the instant (timestamptz) a reading's bucket of `width` starts at, on `timeZone`'s wall clock:
- * a day is the local day; an hour or 5 minutes is binned on the local clock and turned back into an
- * instant with the reading's own UTC offset, so the hour a clock repeats when it falls back is two
- * buckets (01:00 daylight, 01:00 standard), each starting at its own instant, never one two-hour bucket
- * stamped with the second. `column` is the instant binned: a reading's `interval_start`, or a rollup's
- * `bucket_start` (a rollup bucket nests in the asked one, Rollup.choose). Used by usage and the console's series.
- * @example bucketStart("1 hour", "America/Ciudad_Juarez") // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
+ * `timeZone`'s UTC offset over [fromMs, toMs) as spans of one offset, in order: each `{ fromMs, offsetMs }` holds
+ * until the next span's `fromMs`. Sampled every 6 hours (no zone keeps an offset for less), each change found to
+ * the second by bisection; a zone without clock changes in the range (Mexico since 2022) is one span.
  */
-export function bucketStart(
-  width: (typeof bucketWidth)[keyof typeof bucketWidth],
-  timeZone: string,
-  column: "interval_start" | "bucket_start" = "interval_start",
-) {
-  const at = sql.raw(column);
-  const local = sql`(${at} at time zone ${timeZone})`;
-  const bin = sql`date_bin(${width}::interval, ${local}, timestamp '2000-01-01')`;
-  if (width === "1 day") return sql`(${bin} at time zone ${timeZone})`;
-  return sql`((${bin} - (${local} - (${at} at time zone 'UTC'))) at time zone 'UTC')`;
+export function offsetSpans(fromMs: number, toMs: number, timeZone: string): { fromMs: number; offsetMs: number }[] {
+  const spans = [{ fromMs, offsetMs: offsetAt(fromMs, timeZone) }];
+  for (let low = fromMs; low < toMs; ) {
+    const high = Math.min(low + 6 * 3_600_000, toMs);
+    const offsetMs = offsetAt(high, timeZone);
+    const last = spans[spans.length - 1] as (typeof spans)[number];
+    if (offsetMs !== last.offsetMs && high < toMs) {
+      // The first second of the new offset lies in (low, high].
+      let before = low;
+      let after = high;
+      while (after - before > 1000) {
+        const middle = Math.floor((before + after) / 2000) * 1000;
+        if (middle <= before) break;
+        if (offsetAt(middle, timeZone) === offsetMs) after = middle;
+        else before = middle;
+      }
+      spans.push({ fromMs: after, offsetMs });
+    }
+    low = high;
+  }
+  return spans;
 }
 
 /**
- * The rows a read sums, as `(select …) src` with reading-like columns (`interval_start` as the bucket's
- * instant, `kwh`, `estimated_kwh`, `cost`, `readings`, `kvarh`, `kwh_with_kvarh`, `tou_period`, `kw_max`,
- * `last_start`, `meter_id`) of one factory over [from, to): `reading` itself, or the rollup `source`.
- * `perMeter: false` sums a rollup's meters per bucket and period first (`meter_id` null), so the local
- * bucket is computed once per instant instead of once per meter.
+ * SQL for the epoch seconds the bucket of `seconds` holding instant column `at` starts at, on `timeZone`'s wall clock
+ * over [from, to): the wall time is the instant plus its own offset (`offsetSpans`, so no row looks its zone up);
+ * 5-minute, quarter-hour and hour buckets are binned on the wall clock and turned back with that same offset, so the
+ * hour a clock repeats when it falls back is two buckets (01:00 daylight, 01:00 standard), each at its own instant;
+ * a day is answered as its local midnight's wall seconds (`dayStarts` turns them into the day's first instant).
+ * @example bucketSeconds(3600, "America/Ciudad_Juarez", range) // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
  */
-export function rowsOf(source: Rollup.Source, factoryId: string, range: { from: string; to: string }, options: { perMeter?: boolean } = {}) {
+function bucketSeconds(seconds: number, timeZone: string, range: { from: string; to: string }): SQL {
+  const spans = offsetSpans(Date.parse(range.from), Date.parse(range.to), timeZone);
+  const offset = (span: (typeof spans)[number]) => String(span.offsetMs / 1000);
+  const offsetOf =
+    spans.length === 1
+      ? offset(spans[0] as (typeof spans)[number])
+      : `(case ${spans
+          .slice(1)
+          .map((span, index) => `when at < '${new Date(span.fromMs).toISOString()}'::timestamptz then ${offset(spans[index] as (typeof spans)[number])}`)
+          .join(" ")} else ${offset(spans[spans.length - 1] as (typeof spans)[number])} end)`;
+  const wall = `(date_part('epoch', at) + ${offsetOf})`;
+  return sql.raw(`(floor(${wall} / ${seconds}) * ${seconds}${seconds === 86_400 ? "" : ` - ${offsetOf}`})`);
+}
+
+/** Local days' wall seconds (`bucketSeconds` of a day) as the epoch seconds each day starts at (BillingPeriod.startOf: midnight, or where the clocks skip it). */
+function dayStarts(wallSeconds: number, timeZone: string): number {
+  return BillingPeriod.startOf(new Date(wallSeconds * 1000).toISOString().slice(0, 10), timeZone).getTime() / 1000;
+}
+
+/**
+ * Where the factory's sums come from: its quarter-hour rollup; the 5-minute readings when Rollup.choose says
+ * `readings`; a per-meter rollup level under `Rollup.forcePerMeter` (the path before the factory rollup).
+ */
+type Source = "factory" | Rollup.Source;
+
+function sourceOf(query: Query, timeZone: string): Source {
+  const chosen = Rollup.choose({ bucket: query.bucket, from: query.from, to: query.to, timeZone });
+  return chosen === "readings" || Rollup.perMeterForced() ? chosen : "factory";
+}
+
+/**
+ * The factory's rows of [from, to) as `(select …) src` with columns `at` (the slot's or quarter-hour's instant),
+ * `period` (null: no TOU period), `kwh`, `estimated_kwh`, `cost`, `readings`, `kvarh`, `kwh_with_kvarh`.
+ */
+function factoryRows(source: Source, factoryId: string, range: { from: string; to: string }): SQL {
   if (source === "readings")
-    return sql`(select interval_start, kwh, (case when quality = 'estimated' then kwh else 0 end) as estimated_kwh, cost, 1 as readings,
-      kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh, tou_period, kw_max, interval_start as last_start, meter_id
+    return sql`(select interval_start as at, tou_period as period, kwh, (case when quality = 'estimated' then kwh else 0 end) as estimated_kwh,
+      cost, 1 as readings, kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh
       from reading where factory_id = ${factoryId} and interval_start >= ${range.from}::timestamptz and interval_start < ${range.to}::timestamptz) src`;
-  const table = sql.raw(Rollup.tableOf[source]);
-  const where = sql`factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz`;
-  if (options.perMeter === false)
-    return sql`(select bucket_start as interval_start, sum(kwh) as kwh, sum(estimated_kwh) as estimated_kwh, sum(cost) as cost, sum(readings) as readings,
-      sum(kvarh) as kvarh, sum(kwh_with_kvarh) as kwh_with_kvarh, nullif(tou_period, '') as tou_period, max(kw_max) as kw_max, max(last_start) as last_start,
-      null::text as meter_id
-      from ${table} where ${where} group by bucket_start, tou_period) src`;
-  return sql`(select bucket_start as interval_start, kwh, estimated_kwh, cost, readings, kvarh, kwh_with_kvarh, nullif(tou_period, '') as tou_period,
-      kw_max, last_start, meter_id
-      from ${table} where ${where}) src`;
+  if (source !== "factory")
+    return sql`(select bucket_start as at, nullif(tou_period, '') as period, sum(kwh) as kwh, sum(estimated_kwh) as estimated_kwh, sum(cost) as cost,
+      sum(readings) as readings, sum(kvarh) as kvarh, sum(kwh_with_kvarh) as kwh_with_kvarh from ${sql.raw(Rollup.tableOf[source])}
+      where factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz
+      group by bucket_start, tou_period) src`;
+  return sql`(select bucket_start as at, nullif(tou_period, '') as period, kwh, estimated_kwh, cost, readings, kvarh, kwh_with_kvarh
+      from rollup_factory_15m where factory_id = ${factoryId} and bucket_start >= ${range.from}::timestamptz and bucket_start < ${range.to}::timestamptz) src`;
 }
 
 /**
- * Usage of one factory over [from, to): kWh, estimated kWh, cost (the factory's currency) and slots per
- * bucket; 1d buckets are the factory's local days. Read from the coarsest rollup that answers the bucket
- * (Rollup.choose; 5-minute buckets from `reading`), the same figures as summing the readings.
- * `now` bounds the missing slots. Throws VisibleError("not_found") for another organization's factory.
+ * The rows of `query` in `order`, fetched as one JSON text: PGlite hands rows to JavaScript one by one, and a year's
+ * 35,040 quarter-hours as rows cost seconds where one text costs a tenth of that. Columns keep their JSON types:
+ * money must be selected as text to stay exact.
+ */
+async function jsonRows<T>(query: SQL, order: string): Promise<T[]> {
+  const result = await Database.use().execute(sql`select coalesce(json_agg(x order by ${sql.raw(order)}), '[]')::text as rows from (${query}) x`);
+  return JSON.parse((result as unknown as { rows: { rows: string }[] }).rows[0]?.rows ?? "[]") as T[];
+}
+
+/** Sums of one local bucket (`t`: its start, epoch seconds) and TOU period; cost as exact decimal text. */
+type PeriodRow = {
+  t: number;
+  period: string | null;
+  kwh: number;
+  estimated_kwh: number;
+  cost: string;
+  kvarh: number | null;
+  kwh_with_kvarh: number;
+  readings: number;
+};
+
+/** A local bucket: its sums over periods, cost exact, and the TOU period most of its slots had (ties to the first by name; null only when none had one). */
+type BucketSums = { t: number; kwh: number; estimatedKwh: number; cost: Decimal; readings: number; period: string | null };
+
+/** The factory's sums per local bucket and TOU period over [from, to), in bucket order, and the same per bucket. */
+async function sums(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ periods: PeriodRow[]; buckets: BucketSums[] }> {
+  const seconds = bucketWidth[query.bucket];
+  const periods = await jsonRows<PeriodRow>(
+    sql`select ${bucketSeconds(seconds, timeZone, query)}::float8 as t, period, sum(kwh)::float8 as kwh,
+      sum(estimated_kwh)::float8 as estimated_kwh, coalesce(sum(cost), 0)::text as cost, sum(kvarh)::float8 as kvarh,
+      coalesce(sum(kwh_with_kvarh), 0)::float8 as kwh_with_kvarh, sum(readings)::int as readings
+    from ${factoryRows(source, factoryId, query)} group by 1, 2`,
+    "t, period",
+  );
+  if (query.bucket === "1d") for (const row of periods) row.t = dayStarts(row.t, timeZone);
+  const buckets: BucketSums[] = [];
+  let modeReadings = 0;
+  for (const row of periods) {
+    let bucket = buckets.at(-1);
+    if (!bucket || bucket.t !== row.t) {
+      bucket = { t: row.t, kwh: 0, estimatedKwh: 0, cost: new Decimal(0), readings: 0, period: null };
+      buckets.push(bucket);
+      modeReadings = 0;
+    }
+    bucket.kwh += row.kwh;
+    bucket.estimatedKwh += row.estimated_kwh;
+    bucket.cost = bucket.cost.plus(row.cost);
+    bucket.readings += row.readings;
+    // Rows come by period name, nulls last: a strictly larger count wins, so ties keep the first name.
+    if (row.period !== null && row.readings > modeReadings) {
+      bucket.period = row.period;
+      modeReadings = row.readings;
+    }
+  }
+  return { periods, buckets };
+}
+
+/**
+ * Whether a factory has a tariff in force over [from, to): in force at `from` or coming into force before `to`
+ * (`Statement.tariffOf`, the statement's rule).
+ * @example await priced("fac_…", new Date("2026-03-01T06:00:00Z"), new Date("2026-04-01T06:00:00Z")) → true
+ */
+export async function priced(factoryId: string, from: Date, to: Date): Promise<boolean> {
+  return tariffOf(await versionsOf(factoryId), from, to) !== undefined;
+}
+
+async function found(organizationId: string, factoryId: string): Promise<Factory.Info> {
+  const factory = await Factory.get(organizationId, factoryId);
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
+  return factory;
+}
+
+/**
+ * Usage of one factory over [from, to): kWh, estimated kWh, cost (the factory's currency, null when not priced)
+ * and slots per bucket; 1d buckets are the factory's local days. `now` bounds the missing slots.
+ * Throws VisibleError("not_found") for another organization's factory.
  */
 export async function factory(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Result> {
-  const found = await Factory.get(organizationId, factoryId);
-  if (!found) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
-  const width = bucketWidth[query.bucket];
-  const source = Rollup.choose({ bucket: query.bucket, from: query.from, to: query.to, timeZone: found.timeZone });
-  // Buckets are computed on local wall time and turned back into instants, so a day is the factory's day.
-  const result = await Database.use().execute(sql`
-    select
-      ${bucketStart(width, found.timeZone)} as bucket_start,
-      sum(kwh)::float8 as kwh,
-      sum(estimated_kwh)::float8 as estimated_kwh,
-      coalesce(sum(cost), 0)::text as cost,
-      sum(readings)::int as readings
-    from ${rowsOf(source, factoryId, query, { perMeter: false })}
-    group by 1
-    order by 1`);
-  const rows = (result as unknown as { rows: { bucket_start: Date | string; kwh: number; estimated_kwh: number; cost: string; readings: number }[] }).rows;
+  const { timeZone } = await found(organizationId, factoryId);
+  const [{ buckets: rows }, meters, isPriced] = await Promise.all([
+    sums(factoryId, timeZone, query, sourceOf(query, timeZone)),
+    meterCount(factoryId),
+    priced(factoryId, new Date(query.from), new Date(query.to)),
+  ]);
   const buckets = rows.map((row) => ({
-    start: new Date(row.bucket_start).toISOString(),
+    start: new Date(row.t * 1000).toISOString(),
     kwh: round(row.kwh, 6),
-    estimatedKwh: round(row.estimated_kwh, 6),
-    cost: round(Number(row.cost), 6),
+    estimatedKwh: round(row.estimatedKwh, 6),
+    cost: isPriced ? round(row.cost.toNumber(), 6) : null,
     readings: row.readings,
   }));
-  // Sums of money stay exact: decimal text from Postgres, added as decimals.
-  const totalCost = rows.reduce((sum, row) => sum.plus(row.cost), new Decimal(0)).toNumber();
   const kwh = round(
     buckets.reduce((sum, bucket) => sum + bucket.kwh, 0),
     6,
@@ -135,20 +253,23 @@ export async function factory(organizationId: string, factoryId: string, query: 
     6,
   );
   const readings = buckets.reduce((sum, bucket) => sum + bucket.readings, 0);
+  // Sums of money stay exact: decimal text from Postgres, added as decimals.
+  const cost = rows.reduce((sum, row) => sum.plus(row.cost), new Decimal(0)).toNumber();
   return {
     factoryId,
-    timeZone: found.timeZone,
+    timeZone,
     bucket: query.bucket,
     buckets,
     totals: {
       kwh,
-      cost: round(totalCost, 6),
+      cost: isPriced ? round(cost, 6) : null,
       readings,
       measuredKwh: round(kwh - estimatedKwh, 6),
       estimatedKwh,
       estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
-      missingSlots: missingSlots(await meterCount(factoryId), query, readings, now),
+      missingSlots: missingSlots(meters, query, readings, now),
     },
+    priced: isPriced,
   };
 }
 
@@ -156,6 +277,202 @@ async function meterCount(factoryId: string): Promise<number> {
   const [row] = await Database.use().select({ meters: count() }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
   return row?.meters ?? 0;
 }
+
+/** The console's series span at most `maxFineSeriesDays` at 5- and 15-minute buckets (a month and then some); hours and days as `/usage` (400 days). */
+export const maxFineSeriesDays = 62;
+
+export type Series = {
+  factory: Factory.Info;
+  from: string;
+  to: string;
+  bucket: Query["bucket"];
+  /** Bucket starts (epoch seconds), average kW, kWh (`estimatedKwh` of it spread from gap readings), cost and the bucket's most frequent TOU period. */
+  buckets: { t: number[]; kw: number[]; kwh: number[]; estimatedKwh: number[]; cost: (number | null)[]; period: (string | null)[] };
+  /**
+   * 15-minute demand windows aligned to :00/:15/:30/:45 of UTC, kW = the window's measured kWh × 4 (Figures.demandKw)
+   * over the statement's basis meters (Statement.basisOf): the windows the bill's demand is read from.
+   */
+  demand: { t: number[]; kw: number[]; peak: { t: number; kw: number } | null; contractedKw: number | null };
+  /** Null period: a tariff without time-of-use periods (or readings not priced yet). */
+  byPeriod: { period: string | null; kwh: number; cost: string | null }[];
+  /** As the usage route's totals: measured + estimated = kWh; `missingSlots`: meter slots in [from, min(to, now)) with no value. */
+  totals: {
+    kwh: number;
+    cost: string | null;
+    readings: number;
+    powerFactor: number | null;
+    measuredKwh: number;
+    estimatedKwh: number;
+    estimatedShare: number;
+    missingSlots: number;
+  };
+  meters: {
+    id: string;
+    name: string;
+    line: string;
+    deviceId: string;
+    kwh: number;
+    cost: string | null;
+    maxKw: number | null;
+    powerFactor: number | null;
+    lastReading: string | null;
+  }[];
+  /** False when no tariff is in force over the range: every cost is then null. */
+  priced: boolean;
+};
+
+/**
+ * The measured kWh per UTC quarter-hour of the factory's basis meters over [from, to) (`t`: the window's start,
+ * epoch seconds): from the factory rollup when every meter counts, from the billing meters' quarter-hours
+ * otherwise, or from their readings (`source` readings). Rule: CFE's demand windows; an estimate never sets demand.
+ */
+async function demandWindows(factoryId: string, query: Query, source: Source): Promise<{ t: number; kwh: number; estimatedKwh: number }[]> {
+  const { basis, meterIds } = await basisOf(factoryId);
+  const meters = sql`and meter_id = any(${sql.param(meterIds)}::text[])`;
+  const range = (column: string) =>
+    sql`factory_id = ${factoryId} and ${sql.raw(column)} >= ${query.from}::timestamptz and ${sql.raw(column)} < ${query.to}::timestamptz`;
+  const rows =
+    source === "readings"
+      ? sql`select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as at, sum(kwh)::float8 as kwh,
+          coalesce(sum(kwh) filter (where quality = 'estimated'), 0)::float8 as estimated_kwh
+          from reading where ${range("interval_start")} ${basis === "billing-meters" ? meters : sql``} group by 1`
+      : sql`select bucket_start as at, sum(kwh)::float8 as kwh, sum(estimated_kwh)::float8 as estimated_kwh
+          from ${sql.raw(basis === "billing-meters" || source !== "factory" ? "rollup_15m" : "rollup_factory_15m")}
+          where ${range("bucket_start")} ${basis === "billing-meters" ? meters : sql``} group by 1`;
+  const windows = await jsonRows<{ t: number; kwh: number; estimated_kwh: number }>(
+    sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w`,
+    "t",
+  );
+  return windows.map((row) => ({
+    t: row.t,
+    kwh: row.kwh,
+    estimatedKwh: row.estimated_kwh,
+  }));
+}
+
+type MeterRow = {
+  id: string;
+  name: string;
+  line: string;
+  device_id: string;
+  kwh: number | null;
+  cost: string | null;
+  max_kw: number | null;
+  kvarh: number | null;
+  kwh_with_kvarh: number | null;
+  last: string | Date | null;
+};
+
+/** Each meter's totals over [from, to), from the coarsest per-meter rollup whose edges are the range's (local days for a month), or the readings. */
+async function meterTotals(factoryId: string, timeZone: string, query: Query): Promise<MeterRow[]> {
+  const source = Rollup.choose({ bucket: "1d", from: query.from, to: query.to, timeZone });
+  const rows =
+    source === "readings"
+      ? sql`select meter_id, kwh, cost, kw_max, kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh, interval_start as last_start
+          from reading where factory_id = ${factoryId} and interval_start >= ${query.from}::timestamptz and interval_start < ${query.to}::timestamptz`
+      : sql`select meter_id, kwh, cost, kw_max, kvarh, kwh_with_kvarh, last_start from ${sql.raw(Rollup.tableOf[source])}
+          where factory_id = ${factoryId} and bucket_start >= ${query.from}::timestamptz and bucket_start < ${query.to}::timestamptz`;
+  // Materialized: summed once, whatever the planner guesses of a table never analyzed (PGlite runs no autovacuum).
+  const result = await Database.use().execute(sql`
+    with r as materialized (
+      select meter_id, sum(kwh)::float8 as kwh, sum(cost)::text as cost, max(kw_max)::float8 as max_kw, sum(kvarh)::float8 as kvarh,
+        sum(kwh_with_kvarh)::float8 as kwh_with_kvarh, max(last_start) as last
+      from (${rows}) src group by meter_id)
+    select m.id, m.name, m.line, m.device_id, r.kwh, r.cost, r.max_kw, r.kvarh, r.kwh_with_kvarh, r.last
+    from meter m left join r on r.meter_id = m.id
+    where m.factory_id = ${factoryId} order by m.line, m.name`);
+  return (result as unknown as { rows: MeterRow[] }).rows;
+}
+
+/**
+ * One factory's figures over [from, to) for the console: power (average kW), kWh, cost and TOU period per local
+ * bucket, the 15-minute demand with its peak (the statement's windows: Statement.basisOf meters, measured kWh × 4),
+ * kWh and cost per period, totals with the power factor (Figures.powerFactor) and per-meter totals. Money is MXN
+ * (the factory's currency), null when not priced. `now` bounds the missing slots.
+ * @throws VisibleError not_found for another organization's factory; input `series.range_too_long` for 5- or
+ *   15-minute buckets over more than `maxFineSeriesDays`.
+ */
+export async function series(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Series> {
+  const factory = await found(organizationId, factoryId);
+  if (query.bucket !== "1h" && query.bucket !== "1d" && Date.parse(query.to) - Date.parse(query.from) > maxFineSeriesDays * 86_400_000)
+    throw new VisibleError("input", "series.range_too_long", "Invalid request", [
+      { path: "to", message: `a range of ${query.bucket} buckets spans at most ${maxFineSeriesDays} days` },
+    ]);
+  const seconds = bucketWidth[query.bucket];
+  const source = sourceOf(query, factory.timeZone);
+  const [{ periods: rows, buckets: bucketRows }, windows, meterRows, isPriced] = await Promise.all([
+    sums(factoryId, factory.timeZone, query, source),
+    demandWindows(factoryId, query, source),
+    meterTotals(factoryId, factory.timeZone, query),
+    priced(factoryId, new Date(query.from), new Date(query.to)),
+  ]);
+  const cost = (value: Decimal | string | null) => (isPriced ? money(value) : null);
+
+  const demand: Series["demand"] = { t: [], kw: [], peak: null, contractedKw: factory.contractedDemandKw };
+  for (const window of windows) {
+    const kw = round(Figures.demandKw(Figures.measuredKwh(window)), 3);
+    demand.t.push(window.t);
+    demand.kw.push(kw);
+    if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: window.t, kw };
+  }
+  const periods = new Map<string | null, { kwh: number; cost: Decimal; kvarh: number | null; kwhWithKvarh: number }>();
+  for (const row of rows) {
+    const period = periods.get(row.period) ?? { kwh: 0, cost: new Decimal(0), kvarh: null, kwhWithKvarh: 0 };
+    period.kwh += row.kwh;
+    period.cost = period.cost.plus(row.cost);
+    if (row.kvarh !== null) period.kvarh = (period.kvarh ?? 0) + row.kvarh;
+    period.kwhWithKvarh += row.kwh_with_kvarh;
+    periods.set(row.period, period);
+  }
+  const byPeriod = [...periods.entries()].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a.localeCompare(b)));
+  const kwh = bucketRows.reduce((sum, row) => sum + row.kwh, 0);
+  const estimated = bucketRows.reduce((sum, row) => sum + row.estimatedKwh, 0);
+  const readings = bucketRows.reduce((sum, row) => sum + row.readings, 0);
+  const kvarh = byPeriod.some(([, row]) => row.kvarh !== null) ? byPeriod.reduce((sum, [, row]) => sum + (row.kvarh ?? 0), 0) : null;
+  const buckets: Series["buckets"] = { t: [], kw: [], kwh: [], estimatedKwh: [], cost: [], period: [] };
+  for (const row of bucketRows) {
+    buckets.t.push(row.t);
+    buckets.kwh.push(round(row.kwh, 4));
+    buckets.estimatedKwh.push(round(row.estimatedKwh, 4));
+    buckets.kw.push(round((row.kwh * 3600) / seconds, 3));
+    buckets.cost.push(isPriced ? round(row.cost.toNumber(), 4) : null);
+    buckets.period.push(row.period);
+  }
+  return {
+    factory,
+    from: new Date(query.from).toISOString(),
+    to: new Date(query.to).toISOString(),
+    bucket: query.bucket,
+    buckets,
+    demand,
+    byPeriod: byPeriod.map(([period, row]) => ({ period, kwh: round(row.kwh, 3), cost: cost(row.cost) })),
+    totals: {
+      kwh: round(kwh, 3),
+      cost: cost(byPeriod.reduce((sum, [, row]) => sum.plus(row.cost), new Decimal(0))),
+      readings,
+      powerFactor: Figures.powerFactor({ kwh: byPeriod.reduce((sum, [, row]) => sum + row.kwhWithKvarh, 0), kvarh }),
+      measuredKwh: round(kwh - estimated, 3),
+      estimatedKwh: round(estimated, 3),
+      estimatedShare: kwh > 0 ? round(estimated / kwh, 4) : 0,
+      missingSlots: missingSlots(meterRows.length, query, readings, now),
+    },
+    meters: meterRows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      line: row.line,
+      deviceId: row.device_id,
+      kwh: round(row.kwh ?? 0, 3),
+      cost: cost(row.cost),
+      maxKw: row.max_kw,
+      powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh ?? 0, kvarh: row.kvarh }),
+      lastReading: row.last === null ? null : new Date(row.last).toISOString(),
+    })),
+    priced: isPriced,
+  };
+}
+
+/** MXN rounded to the cent, half up, as text. */
+const money = (value: Decimal | string | null) => new Decimal(value ?? 0).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
 
 /**
  * Slots of `meters` meters in [from, min(to, now)) that hold no value: every meter's slots less the

@@ -16,7 +16,6 @@ import { Export } from "@wattflow/core/export";
 import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
-import { Priced } from "@wattflow/core/statement/priced";
 import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
@@ -97,7 +96,7 @@ const usage = createRoute({
   responses: {
     200: {
       description: "The usage buckets",
-      content: { ...answer<Out<typeof Priced.usage>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
+      content: { ...answer<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
     },
     ...actorProblems,
   },
@@ -109,8 +108,8 @@ const series = createRoute({
   summary: "The console's chart series: demand (kW), energy by TOU period and cost over [from, to)",
   middleware: read,
   security: actorSecurity,
-  request: { ...factoryId, query: Dashboard.SeriesQuery },
-  responses: { 200: answer<Out<typeof Priced.series>>("The series"), ...actorProblems },
+  request: { ...factoryId, query: Usage.Query },
+  responses: { 200: answer<Out<typeof Usage.series>>("The series"), ...actorProblems },
 });
 const listMeters = createRoute({
   method: "get",
@@ -274,13 +273,13 @@ export const factories = routes<ActorEnv>()
       const { bom, ...query } = c.req.valid("query");
       // `Accept: text/csv`: the same buckets as a CSV file (Export.usageCsv).
       if (wants(c, "text/csv")) return csvResponse(c, await Export.usageCsv(organizationId, c.req.valid("param").id, { ...query, bom }));
-      return c.json(await Priced.usage(organizationId, c.req.valid("param").id, query), 200);
+      return c.json(await Usage.factory(organizationId, c.req.valid("param").id, query), 200);
     },
     invalid("usage.invalid_query"),
   )
   .openapi(
     series,
-    async (c) => c.json(await Priced.series(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query")), 200),
+    async (c) => c.json(await Usage.series(c.get("actor").organizationId, c.req.valid("param").id, c.req.valid("query")), 200),
     invalid("series.invalid_query"),
   )
   .openapi(listMeters, async (c) => {
