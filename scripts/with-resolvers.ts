@@ -1,5 +1,5 @@
 /**
- * Loaded first by vitest (root vitest.config.ts `setupFiles`) and scripts/bench-import.ts: aws-local-stepfunctions uses Promise.withResolvers,
+ * Loaded first by vitest (root vitest.config.ts `setupFiles`) and the benchmarks (packages/bench/bin/wattflow-bench.mjs, src/import.ts, src/export.ts): aws-local-stepfunctions uses Promise.withResolvers,
  * which Node 20 lacks — the same polyfill packages/cli/bin/wattflow.mjs installs for the CLI.
  */
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {

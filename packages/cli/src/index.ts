@@ -8,7 +8,6 @@ import { CliError } from "./client";
 const commands: Record<string, () => Promise<{ register: (program: Command) => void }>> = {
   start: () => import("./commands/start"),
   quarantine: () => import("./commands/quarantine"),
-  bench: () => import("./commands/bench"),
   edge: () => import("./commands/edge"),
   period: () => import("./commands/period"),
   bill: () => import("./commands/bill"),

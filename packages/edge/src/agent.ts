@@ -4,12 +4,12 @@
  * meters' last committed boundary and counters are there, and unsent readings are sent again (the
  * cloud dedups by meter + interval start).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { intervalSeconds } from "@wattflow/core/config";
 import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
-import { acquirePidLock, PidLockedError } from "@wattflow/core/util/files";
+import { acquirePidLock, PidLockedError, takeOverPidLock } from "@wattflow/core/util/files";
 import { type Clock, real, simulated, sleep, truthOf } from "./clock";
 import { CloudConfigSync, type ConfigState } from "./cloud-config";
 import { type Config, defaultMaxBytes, type Meter, warnShare } from "./config";
@@ -637,39 +637,23 @@ function heartbeatConfig(state: ConfigState): ConfigState {
  */
 async function lock(dataDir: string, signal: AbortSignal | undefined, log: (line: string) => void): Promise<() => void> {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, "agent.pid");
+  try {
+    return await lockFile(join(dataDir, "agent.pid"), signal, log);
+  } catch (error) {
+    if (error instanceof PidLockedError) throw new AgentError(`another agent (pid ${error.pid}) runs on ${dataDir}; stop it first`);
+    throw error;
+  }
+}
+
+async function lockFile(path: string, signal: AbortSignal | undefined, log: (line: string) => void): Promise<() => void> {
   for (let attempt = 0; ; attempt++) {
     try {
       return acquirePidLock(path);
     } catch (error) {
-      if (error instanceof PidLockedError) throw new AgentError(`another agent (pid ${error.pid}) runs on ${dataDir}; stop it first`);
       if (!isDiskFull(error) || signal?.aborted) throw error;
-      if (existsSync(path)) return takeOverInPlace(path, dataDir);
+      if (existsSync(path)) return takeOverPidLock(path);
       if (attempt === 0) log(`edge: DISK FULL: cannot write the lock ${path}; waiting for room (trying every 5 s)`);
       await sleep(5_000, signal);
     }
-  }
-}
-
-function takeOverInPlace(path: string, dataDir: string): () => void {
-  const pid = Number(readFileSync(path, "utf8").trim());
-  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
-    throw new AgentError(`another agent (pid ${pid}) runs on ${dataDir}; stop it first`);
-  const fd = openSync(path, "r+");
-  try {
-    writeSync(fd, String(process.pid).padEnd(16, " "), 0);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return () => rmSync(path, { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -6,7 +6,7 @@
 /**
  * How the agent runs as a service: a small heap (its live data is ~20 MB; a large young generation only
  * holds garbage) and two malloc arenas (one per thread is glibc's default), so it stays well under
- * 150 MB RSS whatever the backlog. `wattflow bench edge` runs it the same way.
+ * 150 MB RSS whatever the backlog. `npm run bench:edge` runs it the same way.
  */
 export const runtimeEnvironment = {
   NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1",

@@ -4,16 +4,17 @@
  * device token when Kinesis cannot be reached (network errors, timeouts, credential failures),
  * honouring 503 + Retry-After, probing Kinesis again later. Fresh readings go first; the backlog
  * follows oldest first at a bounded rate. A reading is deleted only after the cloud acknowledged it.
+ * The routes themselves are in routes.ts, the API calls with the device token in cloud-api.ts.
  */
 import type { KeyObject } from "node:crypto";
-import { KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { Signature } from "@wattflow/core/device/signature";
-import { Reading } from "@wattflow/core/reading";
 import { sleep } from "./clock";
+import { type CloudApi, fetchApiTimed } from "./cloud-api";
 import { type Config, upload } from "./config";
 import { isDiskFull } from "./health";
 import type { Outbox, Row } from "./outbox";
+import { type Route, RouteDown, sendHttp, sendKinesis } from "./routes";
 import type { CloudAnswer } from "./trust";
 
 export type UploaderOptions = {
@@ -35,17 +36,6 @@ export type UploaderOptions = {
 
 export type StepResult = { sent: number; acked: number; rejected: number; route?: "kinesis" | "http"; waitMs: number };
 
-/** A route failed as a whole: the readings stay in the outbox. */
-class RouteDown extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = "RouteDown";
-  }
-}
-
 export class Uploader {
   private client?: KinesisClient;
   private kinesisDownUntil = 0;
@@ -61,11 +51,19 @@ export class Uploader {
   /** This process enrolled its key (the outbox only remembers an earlier enrollment). */
   private confirmed = false;
   private routeSavedAt = { kinesis: 0, http: 0 };
-  private offsetSavedAt = 0;
+  private readonly api: CloudApi;
+  private readonly route: Route;
 
   constructor(private readonly options: UploaderOptions) {
     this.tokens = Math.max(options.backlogPerSecond, upload.maxRecords);
     this.enrolledKey = options.outbox.meta("enrolled_key");
+    this.api = { ...options, offsetSavedAt: 0 };
+    this.route = {
+      ...options,
+      kinesis: () => this.kinesis(),
+      fetchApi: (method, path, body) => this.fetchApi(method, path, body),
+      succeeded: (route) => this.succeeded(route),
+    };
   }
 
   /** The reader committed something: stop idling. */
@@ -139,7 +137,7 @@ export class Uploader {
     const { outbox, config } = this.options;
     if (config.kinesis && this.enrolled && Date.now() >= this.kinesisDownUntil) {
       try {
-        const result = await this.sendKinesis(rows);
+        const result = await sendKinesis(this.route, rows);
         this.failures = 0;
         return { ...result, route: "kinesis", waitMs: 0 };
       } catch (error) {
@@ -150,7 +148,7 @@ export class Uploader {
       }
     }
     try {
-      const result = await this.sendHttp(rows);
+      const result = await sendHttp(this.route, rows);
       this.failures = 0;
       return { ...result, route: "http", waitMs: 0 };
     } catch (error) {
@@ -224,97 +222,6 @@ export class Uploader {
     return this.client;
   }
 
-  /** Validates and signs; readings the cloud would refuse for good are rejected here with the reason. */
-  private prepare(rows: readonly Row[]): { entries: { row: Row; reading: Reading.Input }[]; rejected: { id: number; reason: string }[] } {
-    const entries: { row: Row; reading: Reading.Input }[] = [];
-    const rejected: { id: number; reason: string }[] = [];
-    const now = new Date();
-    for (const row of rows) {
-      const result = Reading.validate(JSON.parse(row.body), now);
-      if (result.ok) entries.push({ row, reading: result.value });
-      else rejected.push({ id: row.id, reason: result.problems.map((problem) => `${problem.path}: ${problem.message}`).join("; ") });
-    }
-    return { entries, rejected };
-  }
-
-  private async sendKinesis(rows: readonly Row[]): Promise<Omit<StepResult, "route" | "waitMs">> {
-    const { config, outbox, privateKey } = this.options;
-    const stream = config.kinesis?.stream ?? "";
-    const { entries, rejected } = this.prepare(rows);
-    outbox.reject(rejected);
-    let pending = entries.map(({ row, reading }) => {
-      const record: Record<string, unknown> = { v: 1, deviceId: config.deviceId, via: "kinesis", reading };
-      const data = Reading.encodeRecord({ ...(record as Reading.StreamRecord), sig: Signature.signDevice(record, privateKey) });
-      return { id: row.id, entry: { Data: data, PartitionKey: row.meterId } satisfies PutRecordsRequestEntry };
-    });
-    pending = capBytes(pending);
-    let acked = 0;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      let response: PutRecordsCommandOutput;
-      try {
-        response = await this.kinesis().send(new PutRecordsCommand({ StreamName: stream, Records: pending.map((item) => item.entry) }), {
-          abortSignal: AbortSignal.timeout(upload.requestTimeoutMs),
-        });
-      } catch (error) {
-        // Network, timeout, credentials, throttling of the whole call: the route is down for now.
-        const name = (error as Error).name;
-        throw new RouteDown(`${name}: ${(error as Error).message}`.slice(0, 300));
-      }
-      const done: number[] = [];
-      const failed: typeof pending = [];
-      let lastError = "";
-      pending.forEach((item, index) => {
-        const result = response.Records?.[index];
-        if (result && !result.ErrorCode) done.push(item.id);
-        else {
-          failed.push(item);
-          lastError = `${result?.ErrorCode ?? "missing result"}: ${result?.ErrorMessage ?? ""}`;
-        }
-      });
-      outbox.ack(done);
-      acked += done.length;
-      this.succeeded("kinesis");
-      pending = failed;
-      if (pending.length === 0) break;
-      if (attempt >= upload.partialRetries) {
-        // Still refused: they stay in the outbox and come back in a later batch.
-        this.options.log(`upload: Kinesis refused ${pending.length} record(s) ${attempt + 1} times (${lastError}); they stay queued`);
-        break;
-      }
-      await sleep(Math.random() * Math.min(upload.maxBackoffMs, upload.baseBackoffMs * 2 ** attempt));
-    }
-    return { sent: entries.length, acked, rejected: rejected.length };
-  }
-
-  private async sendHttp(rows: readonly Row[]): Promise<Omit<StepResult, "route" | "waitMs">> {
-    const { outbox } = this.options;
-    const readings = rows.map((row) => JSON.parse(row.body) as unknown);
-    let response: Response;
-    try {
-      response = await this.fetchApi("POST", "/v1/ingest", { readings });
-    } catch (error) {
-      throw new RouteDown(`POST /v1/ingest: ${(error as Error).message}`);
-    }
-    if (response.status === 503) {
-      const seconds = Number(response.headers.get("retry-after") ?? "5");
-      await response.body?.cancel();
-      throw new RouteDown("POST /v1/ingest answered 503", (Number.isFinite(seconds) ? seconds : 5) * 1000);
-    }
-    const text = await response.text();
-    if (response.status !== 200) throw new RouteDown(`POST /v1/ingest answered ${response.status}: ${text.slice(0, 200)}`);
-    const body = JSON.parse(text) as { accepted: number; duplicates: number; rejected: { index: number; errors: { path: string; message: string }[] }[] };
-    const rejected = body.rejected.map((item) => ({
-      id: (rows[item.index] as Row).id,
-      reason: item.errors.map((error) => `${error.path}: ${error.message}`).join("; "),
-    }));
-    const rejectedIds = new Set(rejected.map((item) => item.id));
-    outbox.reject(rejected);
-    const acked = rows.filter((row) => !rejectedIds.has(row.id)).map((row) => row.id);
-    outbox.ack(acked);
-    this.succeeded("http");
-    return { sent: rows.length, acked: acked.length, rejected: rejected.length };
-  }
-
   /** An API answer's own time (a field finer than its Date header), for trusted time. */
   serverTime(answer: CloudAnswer): void {
     this.options.onServerTime?.(answer);
@@ -329,50 +236,12 @@ export class Uploader {
    * `fetchApi`, also returning the wall clock when the request left and when the answer came (for an
    * answer that carries its own `serverTime`, finer than the Date header's second).
    */
-  async fetchApiTimed(
+  fetchApiTimed(
     method: string,
     path: string,
     body: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ response: Response; sentWallMs: number; receivedWallMs: number }> {
-    const { config, outbox } = this.options;
-    const wall = this.options.now ?? Date.now;
-    const sentAt = Date.now();
-    const sentWallMs = wall();
-    const response = await fetch(`${config.api.url.replace(/\/$/, "")}${path}`, {
-      method,
-      headers: { ...headers, authorization: `Bearer ${config.token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(upload.requestTimeoutMs),
-    });
-    const receivedWallMs = wall();
-    const date = response.headers.get("date");
-    const serverMs = date ? Date.parse(date) : Number.NaN;
-    if (Number.isFinite(serverMs)) this.options.onServerTime?.({ serverMs, resolutionMs: 1000, sentWallMs, receivedWallMs });
-    if (Number.isFinite(serverMs) && Date.now() - this.offsetSavedAt > 60_000) {
-      const receivedAt = Date.now();
-      // The Date header has 1 s resolution: the offset is known to ±0.5 s plus half the round trip.
-      try {
-        outbox.setMeta("clock_offset_ms", String(Math.round(serverMs + 500 - (sentAt + receivedAt) / 2)));
-        this.offsetSavedAt = receivedAt;
-      } catch (error) {
-        // A full disk must not make a delivered answer look like a failed call (the readings would be sent for ever).
-        if (!isDiskFull(error)) throw error;
-        this.options.onDiskFull?.(error);
-      }
-    }
-    return { response, sentWallMs, receivedWallMs };
+    return fetchApiTimed(this.api, method, path, body, headers);
   }
-}
-
-/** Keeps a PutRecords request within 5 MiB (data + partition keys); the rest waits for the next call. */
-function capBytes<T extends { entry: PutRecordsRequestEntry }>(items: T[]): T[] {
-  let total = 0;
-  const kept: T[] = [];
-  for (const item of items) {
-    total += (item.entry.Data?.length ?? 0) + Buffer.byteLength(item.entry.PartitionKey ?? "");
-    if (total > upload.maxBytes) break;
-    kept.push(item);
-  }
-  return kept;
 }

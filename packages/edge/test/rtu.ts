@@ -1,6 +1,6 @@
 /**
  * Test support for Modbus RTU on real serial lines: the virtual null-modem pair and the Modbus RTU slave with
- * a field bus's faults (src/meter/rtu-slave.ts, shared with `wattflow bench edge`), and Debian's pymodbus RTU
+ * a field bus's faults (src/meter/rtu-slave.ts, shared with `npm run bench:edge`), and Debian's pymodbus RTU
  * server as a slave from another implementation.
  */
 import { spawn, spawnSync } from "node:child_process";

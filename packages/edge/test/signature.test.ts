@@ -7,9 +7,9 @@ import { Signature } from "@wattflow/core/device/signature";
 import { Ingest } from "@wattflow/core/ingest";
 import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
 import type { Reading } from "@wattflow/core/reading";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { app } from "../../functions/src/api/app";
-import { devicePrivateKeyPem, deviceToken, ids, type Pipeline, pipeline } from "../../functions/test/support";
+import { devicePrivateKeyPem, deviceToken, ids, usePipeline } from "../../functions/test/support";
 
 const reading = (index: number, kwh = 4.2): Reading.Input => ({
   meterId: ids.meters[0] as string,
@@ -27,14 +27,8 @@ const input = (record: Record<string, unknown>): Ingest.StreamInput => ({
 const signed = (record: Record<string, unknown>, pem = devicePrivateKeyPem) => ({ ...record, sig: Signature.signDevice(record, Signature.privateKey(pem)) });
 
 describe("device signatures in the consumer", () => {
-  let p: Pipeline;
   // One pipeline per group: opening a migrated database is the slow part; the tests use distinct readings.
-  beforeAll(async () => {
-    p = await pipeline();
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline();
 
   it("stores a Kinesis record signed by its device's enrolled key", async () => {
     const result = await Ingest.consume([input(signed({ v: 1, deviceId: ids.device, via: "kinesis", reading: reading(0) }))]);
@@ -81,14 +75,8 @@ describe("device signatures in the consumer", () => {
 });
 
 describe("gateway routes", () => {
-  let p: Pipeline;
   // One pipeline per group: opening a migrated database is the slow part; the tests use distinct readings.
-  beforeAll(async () => {
-    p = await pipeline();
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline();
 
   const call = (method: string, path: string, token: string, body?: unknown) =>
     app.request(path, {

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../src/api/app";
 import { loggable } from "../src/api/errors";
-import { ids, type Pipeline, pipeline } from "./support";
+import { ids, type Pipeline, pipeline, usePipeline } from "./support";
 
 type Problem = { code: string; message: string; errors: { path: string; message: string }[] };
 
@@ -137,13 +137,7 @@ describe("quarantine tenancy: an organization's rows to its operators and admins
 });
 
 describe("API answers: not cached, not sniffed, and logged without their query string", () => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline();
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline();
 
   it("sends Cache-Control: no-store and X-Content-Type-Options: nosniff on 200, 401, 404 and /health", async () => {
     const answers = [

@@ -1,9 +1,9 @@
 import { Alert } from "@wattflow/core/alert";
 import { Device } from "@wattflow/core/device";
 import type { Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { handler } from "../src/alerts/index";
-import { ids, type Pipeline, pipeline } from "./support";
+import { ids, usePipeline } from "./support";
 
 const context = {
   functionName: "wattflow-production-AlertEvaluator",
@@ -12,13 +12,7 @@ const context = {
 } as Context;
 
 describe("the scheduled alert evaluator", () => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline();
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  usePipeline();
 
   it("raises a silent gateway's alert once, however often the schedule runs", async () => {
     await Alert.createRule({ organizationId: ids.organization, factoryId: ids.factory, kind: "gateway_silent", threshold: 15 });

@@ -6,9 +6,9 @@ import { Ingest } from "@wattflow/core/ingest";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { VisibleError } from "@wattflow/core/util/error";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
-import { energyPrice, ids, type Pipeline, pipeline } from "./support";
+import { energyPrice, ids, usePipeline } from "./support";
 
 const meter = ids.meters[0] as string;
 /** Three 5-minute readings of one meter, 2026-05-04 18:00–18:15 UTC: 1.5 + 2.5 + 4 = 8 kWh. */
@@ -19,13 +19,7 @@ const readings = [
 ];
 
 describe("Ingest.storeBulk: server-side history through the grid store", () => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline("pglite");
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline("pglite");
 
   it("stores each reading once, priced, already delivered to the lake, and the usage API shows them", async () => {
     // Act

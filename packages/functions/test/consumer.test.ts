@@ -8,20 +8,14 @@ import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Testing } from "@wattflow/core/testing";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { asc } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { handler } from "../src/ingest/consumer";
-import { energyPrice, ids, type Pipeline, pipeline } from "./support";
+import { energyPrice, ids, usePipeline } from "./support";
 
 const fixture = (name: string): KinesisStreamEvent => JSON.parse(readFileSync(new URL(`./events/kinesis/${name}`, import.meta.url), "utf8"));
 
 describe.each(Testing.lanes())("Kinesis consumer on %s", (lane) => {
-  let p: Pipeline;
-  beforeEach(async () => {
-    p = await pipeline(lane);
-  });
-  afterEach(async () => {
-    await p.close();
-  });
+  const p = usePipeline(lane, { each: true });
 
   it("stores and prices the good records of a batch and quarantines each bad one with its reason", async () => {
     const response = await handler(fixture("mixed-batch.json"));

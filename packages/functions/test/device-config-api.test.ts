@@ -1,8 +1,8 @@
 /** A gateway's configuration from the cloud (GET /v1/devices/self/config) and the bus counters of its heartbeat, through the Hono app. */
 import { Testing } from "@wattflow/core/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
-import { deviceToken, ids, otherDeviceToken, type Pipeline, pipeline } from "./support";
+import { deviceToken, ids, otherDeviceToken, usePipeline } from "./support";
 
 type Json = Record<string, unknown>;
 
@@ -17,13 +17,7 @@ function call(token: string, path: string, init: { method?: string; body?: unkno
 type Config = { deviceId: string; version: string; meters: ({ id: string } & Json)[] };
 
 describe.each(Testing.lanes())("device config API on %s", (lane) => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline(lane);
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline(lane);
 
   it("lists the gateway's own meters with a version sent as the ETag; If-None-Match with it answers 304", async () => {
     // Act

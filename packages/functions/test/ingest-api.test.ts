@@ -1,8 +1,8 @@
 import { Testing } from "@wattflow/core/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
-import { deviceToken, drainToEvent, ids, otherDeviceToken, type Pipeline, pipeline, reading } from "./support";
+import { deviceToken, drainToEvent, ids, otherDeviceToken, reading, usePipeline } from "./support";
 
 type Problem = { path: string; message: string };
 type Answer = { accepted: number; duplicates: number; rejected: { index: number; errors: Problem[] }[]; code?: string; errors: Problem[] };
@@ -17,13 +17,7 @@ function post(body: unknown, token = deviceToken) {
 }
 
 describe.each(Testing.lanes())("POST /v1/ingest on %s", (lane) => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline(lane);
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline(lane);
 
   it("refuses a request without a valid device token", async () => {
     const missing = await app.request("/v1/ingest", { method: "POST", body: "{}" });

@@ -9,10 +9,10 @@ import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
 import { Reading } from "@wattflow/core/reading";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { asc, eq } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
-import { devicePrivateKeyPem, deviceToken, drainToEvent, ids, otherDeviceToken, type Pipeline, pipeline } from "./support";
+import { devicePrivateKeyPem, deviceToken, drainToEvent, ids, otherDeviceToken, usePipeline } from "./support";
 
 type Answer = {
   status: number;
@@ -38,13 +38,7 @@ const meter = ids.meters[0] as string;
 const rule = (url: string) => ({ factoryId: ids.factory, kind: "gateway_silent", threshold: 15, channels: [{ type: "webhook", url }] });
 
 describe("found by trying the doors", () => {
-  let p: Pipeline;
-  beforeEach(async () => {
-    p = await pipeline();
-  });
-  afterEach(async () => {
-    await p.close();
-  });
+  const p = usePipeline("pglite", { each: true });
 
   it("GET /v1/meters/:id/gaps reads its times with the one instant parser: year 0000 and offset +14:30 are 400s naming the parameter", async () => {
     // Year 0000 reached Postgres as a failed query (500); +14:30 is beyond the +14:00 the parser allows.

@@ -15,11 +15,11 @@ import { Testing } from "@wattflow/core/testing";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
 import * as recomputeSteps from "../src/workflows/recompute";
-import { deviceToken, drainToEvent, ids, type Pipeline, pipeline } from "./support";
+import { deviceToken, drainToEvent, ids, type Pipeline, usePipeline } from "./support";
 
 const fixture = (name: string): KinesisStreamEvent => JSON.parse(readFileSync(new URL(`./events/kinesis/${name}`, import.meta.url), "utf8"));
 
@@ -94,13 +94,7 @@ async function expectRollupsAsRebuilt(p: Pipeline) {
 }
 
 describe.each(Testing.lanes())("rollups on %s", (lane) => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline(lane);
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = usePipeline(lane);
   afterEach(() => {
     Rollup.forceReadings(false);
     Rollup.forcePerMeter(false);

@@ -19,6 +19,7 @@ import { hashToken } from "@wattflow/core/util/hash";
 import { kinesisEvent } from "@wattflow/local/stream/event";
 import { DurableLog } from "@wattflow/local/stream/log";
 import type { KinesisStreamEvent } from "aws-lambda";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 
 /** Fixed ids, so the JSON event fixtures can name them. */
 export const ids = {
@@ -43,6 +44,22 @@ export const devicePublicKey = "MCowBQYDK2VwAyEA4B7xSEHcP4rDLCPFWDRMyYog0Sbe94Lr
 export const energyPrice = "2.1534";
 
 export type Pipeline = { database: Database.Handle; log: DurableLog; lake: LocalLake; apiToken: string; otherApiToken: string; close(): Promise<void> };
+
+/**
+ * A pipeline for the tests of the enclosing `describe`: opened before them (before each one with `each: true`) and
+ * closed after, so a test file does not repeat the same hooks. The object is filled in when the hook runs.
+ * @example const p = usePipeline(lane); it("…", () => p.database.db.select()…)
+ */
+export function usePipeline(lane: Testing.Lane = "pglite", options: { each?: boolean } = {}): Pipeline {
+  const current = {} as Pipeline;
+  (options.each ? beforeEach : beforeAll)(async () => {
+    Object.assign(current, await pipeline(lane));
+  });
+  (options.each ? afterEach : afterAll)(async () => {
+    await current.close();
+  });
+  return current;
+}
 
 export async function pipeline(lane: Testing.Lane = "pglite"): Promise<Pipeline> {
   const dir = Testing.temporaryDir();

@@ -5,7 +5,6 @@
  */
 
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { Testing } from "@wattflow/core/testing";
 import * as LocalTesting from "@wattflow/local/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 

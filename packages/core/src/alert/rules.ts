@@ -22,16 +22,6 @@ export const kinds = [
 ] as const;
 export type Kind = (typeof kinds)[number];
 
-/** What `threshold` means for each kind, for the API's documentation and error messages. */
-export const thresholdMeaning: Record<Kind, string> = {
-  demand_near_peak: "share of the month's peak 15-minute demand (0.95 = within 5 %)",
-  demand_near_contracted_punta: "share of the contracted demand reached in a punta window (0.9)",
-  power_factor_low: "power factor under which today's energy-weighted PF alerts (default: the factory's CFE threshold, 0.9 or 0.95)",
-  gateway_silent: "minutes without hearing from a gateway (15)",
-  gateway_backlog: "minutes the gateway's oldest unsent reading may wait (30)",
-  daily_cost_anomaly: "relative distance of yesterday's cost from the same weekday's norm (0.3 = 30 %)",
-};
-
 /**
  * A rule's threshold when its rule gives none; null for the power factor, which follows the factory's own CFE
  * threshold (`Context.powerFactorThreshold`) month by month.

@@ -8,13 +8,12 @@
 import Decimal from "decimal.js";
 import { Config } from "../config";
 import { Grid } from "../reading/grid";
-import type { Tariff } from "../tariff";
 import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, dayStart } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
 import { Dap } from "./dap";
-import { lineName, type Name } from "./lines";
+import { lineName } from "./lines";
 import { BillingPeriod } from "./period";
 import { type Aggregates, BillError, type Bill as BillShape, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
 

@@ -3,23 +3,12 @@
  * (./index.ts), the request reader (./request.ts) and the allocation (./allocation.ts) share them from here.
  */
 import type { Tariff } from "../tariff";
-import { WattflowError } from "../util/error";
+import { PathError } from "../util/error";
 import type { Name } from "./lines";
 
-export class BillError extends WattflowError {
-  readonly kind = "input" as const;
+export class BillError extends PathError {
   readonly code = "bill.invalid";
-  constructor(
-    message: string,
-    /** Where in the input, as a dotted path (`usage.readings.3.start`). */
-    readonly path: string,
-  ) {
-    super(message);
-    this.name = "BillError";
-  }
-  override get problems() {
-    return [{ path: this.path, message: this.message }];
-  }
+  override readonly name = "BillError";
 }
 
 /**

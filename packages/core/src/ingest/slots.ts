@@ -4,20 +4,23 @@
  * in the batch) is settled per meter in a transaction that loads the meter's slots and spans over the
  * readings' range, applies the readings in order and writes the slots that changed. Every write
  * recomputes the rollup buckets of the slots it wrote in its own transaction (rollup/index.ts).
+ * This file settles readings on the grid; the rows' SQL (`slot-rows.ts`) and the reads of what is stored
+ * (`slot-lookup.ts`) live beside it, all members of `Slots`.
  */
-import { and, eq, gt, lt, type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { flatZeroSlots } from "../config";
 import type { Cost } from "../cost";
 import { Database } from "../database";
 import type { Reading } from "../reading";
 import { Grid } from "../reading/grid";
-import { estimationSpanTable, readingTable } from "../reading/reading.sql";
+import { estimationSpanTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
+import { load, type State, type StoredSlot, storedSlots } from "./slot-lookup";
+import { insertKeys, insertRows, type NewReading, type StoredReading } from "./slot-rows";
 
+export { spansOverlapping, storedSlots } from "./slot-lookup";
+export { keyFilter, type NewReading, type StoredReading } from "./slot-rows";
 export * as Slots from "./slots";
-
-export type StoredReading = typeof readingTable.$inferSelect;
-export type NewReading = typeof readingTable.$inferInsert & { intervalStart: Date; receivedAt: Date };
 
 /** A validated, owned reading ready to store: the columns its slots share and how to price one slot. */
 export type Candidate = {
@@ -32,8 +35,6 @@ export type Candidate = {
 
 /** What became of each candidate, by index; a conflict names the slots or span it contradicts. */
 export type Outcome = Grid.Outcome;
-
-type State = Grid.State<NewReading>;
 
 /**
  * Stores `candidates` on the grid and returns every slot row written (new or re-spread, to be
@@ -311,76 +312,6 @@ function finish(row: NewReading, micro: number, quality: "measured" | "estimated
   };
 }
 
-/** Merged [from, to) ranges (epoch ms) of the readings. */
-function rangesOf(readings: readonly Reading.Input[]): [number, number][] {
-  const ranges = readings
-    .map((reading): [number, number] => [Date.parse(reading.start), Date.parse(reading.start) + reading.seconds * 1000])
-    .sort((a, b) => a[0] - b[0]);
-  const merged: [number, number][] = [];
-  for (const range of ranges) {
-    const last = merged[merged.length - 1];
-    if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
-    else merged.push([...range]);
-  }
-  return merged;
-}
-
-/** A meter's spans overlapping the readings, and its slots over the readings and those spans. */
-async function load(db: Database.Db | Database.Transaction, meterId: string, readings: readonly Reading.Input[]): Promise<State> {
-  const state: State = { slots: new Map(), spans: [] };
-  for (const [from, to] of rangesOf(readings)) {
-    const spans = await spansOverlapping(db, meterId, from, to);
-    let first = from;
-    let last = to;
-    for (const span of spans) {
-      const start = span.spanStart.getTime();
-      if (state.spans.some((known) => known.start === start)) continue;
-      state.spans.push({ start, seconds: span.seconds, micro: Grid.toMicro(span.kwh), fresh: false });
-      first = Math.min(first, start);
-      last = Math.max(last, start + span.seconds * 1000);
-    }
-    const slots = await db
-      .select()
-      .from(readingTable)
-      .where(and(eq(readingTable.meterId, meterId), gt(readingTable.intervalStart, new Date(first - 1)), lt(readingTable.intervalStart, new Date(last))));
-    for (const { storedAt: _storedAt, lakeDeliveredAt: _delivered, ...row } of slots)
-      state.slots.set(row.intervalStart.getTime(), {
-        quality: row.quality,
-        micro: Grid.toMicro(row.kwh),
-        spanStart: row.spanStart?.getTime() ?? null,
-        row,
-        dirty: false,
-      });
-  }
-  return state;
-}
-
-/** A meter's estimation spans that overlap [from, to) (epoch ms). */
-export function spansOverlapping(db: Database.Db | Database.Transaction, meterId: string, from: number, to: number) {
-  return db
-    .select()
-    .from(estimationSpanTable)
-    .where(
-      and(
-        eq(estimationSpanTable.meterId, meterId),
-        lt(estimationSpanTable.spanStart, new Date(to)),
-        sql`${estimationSpanTable.spanStart} + ${estimationSpanTable.seconds} * interval '1 second' > ${new Date(from).toISOString()}::timestamptz`,
-      ),
-    );
-}
-
-type StoredSlot = { quality: "measured" | "estimated"; kwh: number };
-
-/** Slots already stored among `readings`' keys, by `meterId@epoch ms`. */
-export async function storedSlots(readings: readonly Reading.Input[]): Promise<Map<string, StoredSlot>> {
-  if (readings.length === 0) return new Map();
-  const rows = await Database.use()
-    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh })
-    .from(readingTable)
-    .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
-  return new Map(rows.map((row) => [`${row.meterId}@${row.intervalStart.getTime()}`, { quality: row.quality, kwh: row.kwh }]));
-}
-
 /**
  * Settles the unsettled 5-minute readings whose slot already holds a measured value: a duplicate within
  * 1 Wh, else a conflict. A measured slot never changes, so this does not depend on the batch's order.
@@ -402,149 +333,4 @@ async function settleOnMeasured(readings: readonly Reading.Input[], outcomes: (O
     };
     outcomes[index] = Grid.apply(state, { start, seconds: reading.seconds, kwh: reading.kwh }, { make: placeholder, measured: placeholder });
   }
-}
-
-/** Rows of `reading` with exactly these keys (meter id, slot start). */
-export function keyFilter(keys: readonly { meterId: string; start: Date }[]) {
-  const meterIds = keys.map((key) => key.meterId);
-  const starts = keys.map((key) => key.start.toISOString());
-  const first = Math.min(...keys.map((key) => key.start.getTime()));
-  const last = Math.max(...keys.map((key) => key.start.getTime()));
-  // The range lets Postgres prune monthly partitions; the unnest pairs are the exact keys.
-  return and(
-    sql`${readingTable.intervalStart} between ${new Date(first).toISOString()}::timestamptz and ${new Date(last).toISOString()}::timestamptz`,
-    sql`(${readingTable.meterId}, ${readingTable.intervalStart}) in (select * from unnest(${sql.param(meterIds)}::text[], ${sql.param(starts)}::timestamptz[]))`,
-  );
-}
-
-type Column = { name: string; type: string; pick: (row: NewReading) => unknown; select?: (alias: string) => string };
-
-/** The columns every reading row is written with, as unnest arrays. */
-const readingColumns: Column[] = [
-  { name: "interval_seconds", type: "int", pick: (row) => row.intervalSeconds },
-  { name: "factory_id", type: "text", pick: (row) => row.factoryId },
-  { name: "device_id", type: "text", pick: (row) => row.deviceId },
-  { name: "kwh", type: "float8", pick: (row) => row.kwh },
-  { name: "kvarh", type: "float8", pick: (row) => row.kvarh ?? null },
-  { name: "kw_avg", type: "float8", pick: (row) => row.kwAvg ?? null },
-  { name: "kw_max", type: "float8", pick: (row) => row.kwMax ?? null },
-  { name: "pf", type: "float8", pick: (row) => row.pf ?? null },
-  { name: "voltage", type: "float8", pick: (row) => row.voltage ?? null },
-  { name: '"current"', type: "float8", pick: (row) => row.current ?? null },
-  { name: "tou_period", type: "text", pick: (row) => row.touPeriod ?? null },
-  { name: "tariff_id", type: "text", pick: (row) => row.tariffId ?? null },
-  { name: "unit_price", type: "numeric", pick: (row) => row.unitPrice ?? null },
-  { name: "cost", type: "numeric", pick: (row) => row.cost ?? null },
-  { name: "estimated", type: "bool", pick: (row) => row.estimated ?? false },
-  { name: "gap", type: "bool", pick: (row) => row.gap ?? false },
-  { name: "computed_at", type: "timestamptz", pick: (row) => row.computedAt?.toISOString() ?? null },
-  { name: "source", type: "text", pick: (row) => row.source },
-  { name: "received_at", type: "timestamptz", pick: (row) => row.receivedAt.toISOString() },
-];
-
-/** When the row reached the lake and the series, for rows delivered before they are stored. */
-const deliveredColumn: Column = { name: "lake_delivered_at", type: "timestamptz", pick: (row) => row.lakeDeliveredAt?.toISOString() ?? null };
-
-/** The grid's own columns: quality, the span an estimate came from, and validation flags (comma-joined, split in SQL). */
-const gridColumns: Column[] = [
-  { name: "quality", type: "text", pick: (row) => row.quality ?? "measured" },
-  { name: "span_start", type: "timestamptz", pick: (row) => row.spanStart?.toISOString() ?? null },
-  { name: "flags", type: "text", pick: (row) => (row.flags ?? []).join(","), select: (alias) => `string_to_array(${alias}, ',')` },
-];
-
-/**
- * Writes slot rows and returns them as stored. One statement over column arrays (unnest) instead of a
- * VALUES list: 21 parameters (24 with the grid's columns) whatever the batch size. `skip` leaves a stored slot alone (the fast path);
- * `replace` overwrites it and marks it for delivery again (a measured value or a re-spread estimate).
- */
-async function insertRows(
-  rows: readonly NewReading[],
-  onConflict: "skip" | "replace",
-  db: Database.Db | Database.Transaction = Database.use(),
-): Promise<StoredReading[]> {
-  const result = await insertStatement(rows, onConflict, db, sql`returning *`);
-  return result.map(fromRow);
-}
-
-/** The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already. */
-async function insertKeys(rows: readonly NewReading[], db: Database.Db | Database.Transaction = Database.use()): Promise<Set<string>> {
-  const result = await insertStatement(rows, "skip", db, sql`returning meter_id, interval_start`);
-  return new Set(result.map((row) => `${row.meter_id}@${instantOf(row.interval_start)?.getTime()}`));
-}
-
-async function insertStatement(
-  rows: readonly NewReading[],
-  onConflict: "skip" | "replace",
-  db: Database.Db | Database.Transaction,
-  returning: SQL,
-): Promise<Record<string, unknown>[]> {
-  if (rows.length === 0) return [];
-  // New measured slots without flags (the common case) leave the grid columns to their defaults: the
-  // statement stays what it was before the grid, 21 arrays. A replacement always writes them.
-  const lean = onConflict === "skip" && rows.every((row) => (row.quality ?? "measured") === "measured" && !row.spanStart && (row.flags ?? []).length === 0);
-  // Rows delivered before they are inserted (storeDeliveredFirst) say so in the same statement.
-  const delivered = onConflict === "skip" && rows.some((row) => row.lakeDeliveredAt);
-  const columns = [...readingColumns, ...(lean ? [] : gridColumns), ...(delivered ? [deliveredColumn] : [])];
-  const names = columns.map((column) => column.name).join(", ");
-  const aliases = columns.map((_, index) => `c${index}`);
-  const conflict =
-    onConflict === "skip"
-      ? sql`on conflict do nothing`
-      : sql.raw(
-          `on conflict (meter_id, interval_start) do update set (${names}, stored_at, lake_delivered_at) = (${columns
-            .map((column) => `excluded.${column.name}`)
-            .join(", ")}, clock_timestamp(), null)`,
-        );
-  const arrays = sql.join(
-    columns.map((column) => sql`${sql.param(rows.map(column.pick))}::${sql.raw(column.type)}[]`),
-    sql`, `,
-  );
-  const select = columns.map((column, index) => column.select?.(`c${index}`) ?? `c${index}`).join(", ");
-  const result = await db.execute(sql`
-    insert into reading (meter_id, interval_start, ${sql.raw(names)})
-    select m, s, ${sql.raw(select)} from unnest(
-      ${sql.param(rows.map((row) => row.meterId))}::text[], ${sql.param(rows.map((row) => row.intervalStart.toISOString()))}::timestamptz[], ${arrays})
-      as x(m, s, ${sql.raw(aliases.join(", "))})
-    ${conflict}
-    ${returning}`);
-  return (result as unknown as { rows: Record<string, unknown>[] }).rows;
-}
-
-const instantOf = (value: unknown) => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
-const numberOf = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-const textOf = (value: unknown) => (value === null || value === undefined ? null : String(value));
-/** A text[] as the driver gives it: an array (node-postgres, PGlite) or its literal `{a,b}`. */
-const textsOf = (value: unknown): string[] =>
-  Array.isArray(value) ? value.map(String) : typeof value === "string" && value.length > 2 ? value.slice(1, -1).split(",") : [];
-
-/** A raw `reading` row (snake_case, driver types) as Drizzle's select type. */
-function fromRow(row: Record<string, unknown>): StoredReading {
-  return {
-    meterId: String(row.meter_id),
-    intervalStart: instantOf(row.interval_start) as Date,
-    intervalSeconds: Number(row.interval_seconds),
-    factoryId: String(row.factory_id),
-    deviceId: String(row.device_id),
-    kwh: Number(row.kwh),
-    kvarh: numberOf(row.kvarh),
-    kwAvg: numberOf(row.kw_avg),
-    kwMax: numberOf(row.kw_max),
-    pf: numberOf(row.pf),
-    voltage: numberOf(row.voltage),
-    current: numberOf(row.current),
-    touPeriod: textOf(row.tou_period),
-    tariffId: textOf(row.tariff_id),
-    unitPrice: textOf(row.unit_price),
-    cost: textOf(row.cost),
-    estimated: Boolean(row.estimated),
-    gap: Boolean(row.gap),
-    quality: row.quality === "estimated" ? "estimated" : "measured",
-    spanStart: instantOf(row.span_start),
-    flags: textsOf(row.flags),
-    computedAt: instantOf(row.computed_at),
-    source: row.source as StoredReading["source"],
-    receivedAt: instantOf(row.received_at) as Date,
-    storedAt: instantOf(row.stored_at) as Date,
-    lakeDeliveredAt: instantOf(row.lake_delivered_at),
-  };
 }

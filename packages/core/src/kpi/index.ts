@@ -13,6 +13,7 @@ import { toLocal } from "../tariff/periods";
 import type { MeterDay, Window } from "../timeseries/index";
 import { WattflowError } from "../util/error";
 import { Instant } from "../util/instant";
+import { round } from "../util/number";
 import { Emission } from "./emission";
 import { Figures } from "./figures";
 
@@ -139,7 +140,6 @@ export class KpiError extends WattflowError {
   }
 }
 
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 const pad = (value: number) => String(value).padStart(2, "0");
 
 /** The instants of the local month [first day's start, next month's first day's start) (BillingPeriod.monthRange: one rule for a skipped midnight). */

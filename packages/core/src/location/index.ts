@@ -4,26 +4,16 @@
  */
 import { Cfe } from "../tariff/cfe";
 import type { CfeZone } from "../tariff/index";
-import { WattflowError } from "../util/error";
+import { PathError } from "../util/error";
 import { type Division, divisions, type Municipality, municipalities } from "./catalogue";
 
 export { type Division, divisions, type Municipality, municipalities } from "./catalogue";
 export * as Location from "./index";
 
 /** A place that cannot be, said with the path of the input at fault and what would be right. */
-export class LocationError extends WattflowError {
-  readonly kind = "input" as const;
+export class LocationError extends PathError {
   readonly code = "location.invalid";
-  constructor(
-    message: string,
-    readonly path: string,
-  ) {
-    super(message);
-    this.name = "LocationError";
-  }
-  override get problems() {
-    return [{ path: this.path, message: this.message }];
-  }
+  override readonly name = "LocationError";
 }
 
 /** Lower case, no accents, single spaces for blanks, "-" and "_": "Tecoman", "TECOMÁN" and "Tecomán" are one name, "baja-california" and "Baja California" too. */

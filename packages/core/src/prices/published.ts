@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { PriceRow } from "../import/rows";
 import { type Division, Location } from "../location";
-import { WattflowError } from "../util/error";
+import { PathError, WattflowError } from "../util/error";
 import { Money } from "../util/money";
 import bundled from "./data/published.json";
 
@@ -106,19 +106,9 @@ export function of(tariff: PriceRow["tariff"], division: Division | string): Row
   return rows.filter((row) => row.tariff === tariff && Location.normalize(row.division) === Location.normalize(division));
 }
 
-export class TableError extends WattflowError {
-  readonly kind = "input" as const;
+export class TableError extends PathError {
   readonly code = "prices.table_invalid";
-  constructor(
-    message: string,
-    readonly path: string,
-  ) {
-    super(message);
-    this.name = "TableError";
-  }
-  override get problems() {
-    return [{ path: this.path, message: this.message }];
-  }
+  override readonly name = "TableError";
 }
 
 /** One published table as CFE's page shows it. */

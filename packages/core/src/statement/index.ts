@@ -22,6 +22,7 @@ import { Definition, inForce, type Version } from "../tariff/index";
 import { monthKeyOf, monthOfKey, Plan, TariffError } from "../tariff/plan";
 import { tariffTable } from "../tariff/tariff.sql";
 import { VisibleError, WattflowError } from "../util/error";
+import { round } from "../util/number";
 
 export * as Statement from "./index";
 
@@ -70,7 +71,6 @@ export type Statement = {
   bill: { monthToDate: Bill.Bill; projection: Bill.Bill | null } | null;
 };
 
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** Something the statement cannot be made for, said so a person can fix it (a factory that does not exist). */

@@ -52,9 +52,6 @@ export const structures = {
   { code: string; hourly: boolean; demand: "time-of-use" | "no-punta" | "none"; loadFactor: number; voltage: "low" | "medium" | "high" }
 >;
 
-/** Load factor FC of the Q / (24 · d · FC) demand formula per tariff (see `structures` for the sources). */
-export const loadFactors = Object.fromEntries(Object.entries(structures).map(([kind, structure]) => [kind, structure.loadFactor])) as Record<Kind, number>;
-
 /** A CFE tariff by its code as CFE prints it or as Wattflow spells it: "GDBT", "gdbt" and "cfe-gdbt" are one. */
 export function kindOf(name: string): Kind | undefined {
   const lower = name.trim().toLowerCase();

@@ -9,7 +9,7 @@
 import Decimal from "decimal.js";
 import { z } from "zod";
 import { Config } from "../config";
-import { WattflowError } from "../util/error";
+import { PathError } from "../util/error";
 import { Money } from "../util/money";
 import type { Band, Charge, DemandCharge, Prices, Ratchet, Season, Tier, TimeOfUse } from "./index";
 
@@ -82,19 +82,9 @@ function withLowerCaseLookback(raw: unknown): unknown {
   return { lookbackpercent: lookbackPercent, lookbackrange: lookbackRange, ...rest };
 }
 
-export class UrdbError extends WattflowError {
-  readonly kind = "input" as const;
+export class UrdbError extends PathError {
   readonly code = "tariff.urdb_invalid";
-  constructor(
-    message: string,
-    readonly path: string,
-  ) {
-    super(message);
-    this.name = "UrdbError";
-  }
-  override get problems() {
-    return [{ path: this.path, message: this.message }];
-  }
+  override readonly name = "UrdbError";
 }
 
 /** A fraction (0.8) as a percent string ("80"), exactly. */

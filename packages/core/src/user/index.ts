@@ -11,7 +11,7 @@ import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { processState } from "../util/global";
 import { hashToken } from "../util/hash";
-import { createId } from "../util/id";
+import { createId, createSecret } from "../util/id";
 import { sessionTable, userTable } from "./user.sql";
 
 export * as User from "./index";
@@ -123,7 +123,7 @@ export const signIn = fn(SignIn, async (input): Promise<{ user: Info; token: str
     throw new VisibleError("auth", "session.invalid_credentials", "The email or password is wrong");
   }
   failures.delete(input.email);
-  const token = `wfs_${randomBytes(32).toString("base64url")}`;
+  const token = createSecret("wfs", 32);
   const expiresAt = new Date(Date.now() + sessionSeconds * 1000);
   await Database.use()
     .insert(sessionTable)

@@ -29,6 +29,25 @@ export abstract class WattflowError extends Error {
 }
 
 /**
+ * An input error found at one place of the input: `path` (dotted, `usage.readings.3.start`) with the message is its
+ * one problem. Subclasses declare `code` and their `name`.
+ * @example class UrdbError extends PathError { readonly code = "tariff.urdb_invalid"; override readonly name = "UrdbError"; }
+ */
+export abstract class PathError extends WattflowError {
+  readonly kind = "input" as const;
+  constructor(
+    message: string,
+    /** Where in the input, as a dotted path (`usage.readings.3.start`). */
+    readonly path: string,
+  ) {
+    super(message);
+  }
+  override get problems(): Problem[] {
+    return [{ path: this.path, message: this.message }];
+  }
+}
+
+/**
  * An error the caller caused or can act on, made where it is found; the API maps it to a 4xx/503 once, in onError.
  * @example throw new VisibleError("input", "reading.future_timestamp", "start is in the future")
  */

@@ -154,6 +154,12 @@ export class PidLockedError extends WattflowError {
   }
 }
 
+/** The pid in lock file `path` when a live process other than this one holds it, else undefined. */
+function holder(path: string): number | undefined {
+  const pid = Number(readFileSync(path, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : undefined;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -181,8 +187,8 @@ export function acquirePidLock(path: string): () => void {
         return () => rmSync(path, { force: true });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const pid = Number(readFileSync(path, "utf8").trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new PidLockedError(path, pid);
+        const pid = holder(path);
+        if (pid !== undefined) throw new PidLockedError(path, pid);
         rmSync(path, { force: true });
       }
     }
@@ -190,4 +196,22 @@ export function acquirePidLock(path: string): () => void {
   } finally {
     rmSync(temporary, { force: true });
   }
+}
+
+/**
+ * Takes over the existing lock file `path` in place, for a full disk where `acquirePidLock` cannot write a new
+ * one: this pid is written over the file's first bytes (padded, so no old digit is left) and fsynced.
+ * Returns the function that releases it. Throws PidLockedError when a live process holds it.
+ */
+export function takeOverPidLock(path: string): () => void {
+  const pid = holder(path);
+  if (pid !== undefined) throw new PidLockedError(path, pid);
+  const fd = openSync(path, "r+");
+  try {
+    writeSync(fd, String(process.pid).padEnd(16, " "), 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return () => rmSync(path, { force: true });
 }

@@ -23,7 +23,10 @@ export function createId(kind: keyof typeof prefixes): string {
   return `${prefixes[kind]}_${ulid().toLowerCase()}`;
 }
 
-/** A bearer secret: prefix names its kind so a leaked one is recognisable in logs and scanners. */
-export function createSecret(prefix: "wfd" | "wfa"): string {
-  return `${prefix}_${randomBytes(24).toString("base64url")}`;
+/**
+ * A bearer secret of `bytes` random bytes (base64url): prefix names its kind so a leaked one is recognisable in logs
+ * and scanners — `wfd` device token, `wfa` API token, `wfs` console session.
+ */
+export function createSecret(prefix: "wfd" | "wfa" | "wfs", bytes = 24): string {
+  return `${prefix}_${randomBytes(bytes).toString("base64url")}`;
 }

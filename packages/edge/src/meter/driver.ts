@@ -6,8 +6,8 @@
 import { counterValidation, intervalSeconds } from "@wattflow/core/config";
 import type { Reading } from "@wattflow/core/reading";
 import type { Meter } from "../config";
-import { type CounterSpec, type Snapshot, split } from "../interval";
-import { type Rating, rating } from "../rating";
+import { split } from "../interval";
+import { rating } from "../rating";
 import { type Bus, BusError, Buses } from "./bus";
 import { mapOf } from "./maps";
 import { decode, type RegisterMap, type Role, wordsOf } from "./registers";

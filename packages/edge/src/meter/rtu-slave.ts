@@ -1,5 +1,5 @@
 /**
- * A simulated Modbus RTU field bus for tests and benchmarks (`wattflow bench edge`): a virtual null-modem pair
+ * A simulated Modbus RTU field bus for tests and benchmarks (`npm run bench:edge`): a virtual null-modem pair
  * (socat, two ptys), a Modbus RTU slave answering read input/holding registers (04/03) for many unit ids, with
  * the faults a field bus has (a unit that never answers, answers late, answers with a bad CRC), and the
  * register image a meter of a shipped model shows for given values. Needs the `socat` command (a Debian package).

@@ -7,7 +7,8 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { count, lambda, logger } from "../lambda";
 import { ensureRuntime } from "../runtime";
 
-export const handler = lambda("drainer", async (event: SQSEvent): Promise<SQSBatchResponse> => {
+/** Archives each failed batch a message points at; a message that cannot be archived stays on the queue. */
+async function drainFailedBatches(event: SQSEvent): Promise<SQSBatchResponse> {
   await ensureRuntime();
   const failures: SQSBatchResponse["batchItemFailures"] = [];
   for (const message of event.Records) {
@@ -23,4 +24,6 @@ export const handler = lambda("drainer", async (event: SQSEvent): Promise<SQSBat
     }
   }
   return { batchItemFailures: failures };
-});
+}
+
+export const handler = lambda("drainer", drainFailedBatches);

@@ -8,7 +8,8 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda"
 import { count, lambda } from "../lambda";
 import { ensureRuntime } from "../runtime";
 
-export const handler = lambda("consumer", async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+/** Hands a Kinesis batch to Ingest.consume; no record is reported as failed. */
+async function consumeReadings(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   await ensureRuntime();
   const result = await Ingest.consume(
     event.Records.map((record) => ({
@@ -25,4 +26,6 @@ export const handler = lambda("consumer", async (event: KinesisStreamEvent): Pro
   if (result.quarantinedTo === "archive") count("RecordsRawArchived", result.quarantined);
   // Every record is stored, quarantined or archived: none is a failure to retry (a database outage throws instead).
   return { batchItemFailures: [] };
-});
+}
+
+export const handler = lambda("consumer", consumeReadings);

@@ -9,7 +9,8 @@ import { Quarantine } from "@wattflow/core/quarantine";
 import { count, lambda, logger } from "../lambda";
 import { ensureRuntime } from "../runtime";
 
-export const handler = lambda("sweeper", async () => {
+/** Forwards undelivered readings and moves raw-archived records into quarantine. */
+async function sweep() {
   await ensureRuntime();
   const forwarded = await Ingest.sweepUndelivered({ olderThanMs: deliverySweepMs, limit: deliverySweepLimit });
   const archive = await Quarantine.restoreArchived();
@@ -17,4 +18,6 @@ export const handler = lambda("sweeper", async () => {
   count("RecordsRestoredFromArchive", archive.restored);
   if (forwarded > 0 || archive.restored > 0 || archive.unreadable > 0) logger.info("swept", { forwarded, ...archive });
   return { forwarded, ...archive };
-});
+}
+
+export const handler = lambda("sweeper", sweep);

@@ -2,6 +2,6 @@
 import { Close } from "@wattflow/core/close";
 import { step } from "./step";
 
-export const plan = step("close-plan", (event: Parameters<typeof Close.plan>[0]) => Close.plan(event));
-export const page = step("close-page", (event: Parameters<typeof Close.page>[0]) => Close.page(event));
-export const summarize = step("close-summarize", (event: Parameters<typeof Close.summarize>[0]) => Close.summarize(event));
+export const plan = step("close-plan", Close.plan);
+export const page = step("close-page", Close.page);
+export const summarize = step("close-summarize", Close.summarize);

@@ -10,14 +10,15 @@ import { lambda } from "../lambda";
 import { ensureRuntime } from "../runtime";
 
 export function step<E, R>(name: string, handler: (event: E) => Promise<R> | R): (event: E, context?: import("aws-lambda").Context) => Promise<R> {
-  return lambda(name, async (event: E) => {
+  async function runStep(event: E): Promise<R> {
     await ensureRuntime();
     try {
       return await handler(event);
     } catch (error) {
       throw transient(error) ?? error;
     }
-  });
+  }
+  return lambda(name, runStep);
 }
 
 /** The definitions retry this error type: a failure that says nothing about the input and may pass on the next attempt. */

@@ -5,7 +5,7 @@
  * yardstick, into one string (what an export built in memory would hold). Prints rows/s, MB/s and the peak memory
  * above the starting point of each, and what a year would be at the same bytes per row.
  */
-import "./with-resolvers";
+import "../../../scripts/with-resolvers";
 import { Auth } from "@wattflow/core/auth";
 import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";

@@ -4,7 +4,7 @@
  * PGlite in a temporary folder (or the Postgres of DATABASE_URL) — then the same file again, which
  * must change nothing. Prints rows/s end to end and the time of each state.
  */
-import "./with-resolvers";
+import "../../../scripts/with-resolvers";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "@wattflow/core/database";

@@ -1,5 +1,5 @@
 /**
- * `wattflow bench edge`: the gateway's figures. Appends a 3-day backlog of 200 meters (172,800
+ * `npm run bench:edge`: the gateway's figures. Appends a 3-day backlog of 200 meters (172,800
  * readings) to a fresh outbox, one 5-minute boundary per transaction as the agent commits them; then
  * drains it with the real agent (`wattflow-edge run`, a child process) into a local stack running in
  * this process, once through Kinesis and once through POST /v1/ingest, sampling the agent's peak RSS.
@@ -15,10 +15,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CliError } from "@wattflow/cli/client";
 import type { Command } from "commander";
-import { CliError } from "../client";
 
-const edgeBin = fileURLToPath(new URL("../../../edge/bin/wattflow-edge.mjs", import.meta.url));
+const edgeBin = fileURLToPath(new URL("../../edge/bin/wattflow-edge.mjs", import.meta.url));
 const step = 300_000;
 
 type Route = "kinesis" | "http";

@@ -1,7 +1,7 @@
-"""The yardstick `wattflow bench cost` times the CLI against: a script pricing the same readings CSV the way a
+"""The yardstick `npm run bench:cost` times the CLI against: a script pricing the same readings CSV the way a
 data analyst would (pandas when installed, else Python's csv module and dicts), writing the priced CSV.
 
-usage: bench-cost-yardstick.py READINGS_CSV DAYS_CSV BANDS_JSON PRICES_JSON OUT_CSV TIME_ZONE
+usage: cost-yardstick.py READINGS_CSV DAYS_CSV BANDS_JSON PRICES_JSON OUT_CSV TIME_ZONE
   DAYS_CSV: date,day  (the day's index into BANDS_JSON: season and day type, holidays as Sunday)
   BANDS_JSON: [[period of each quarter hour, 96 per day kind]], PRICES_JSON: {period: price}
 Prints "pandas" or "csv" (what priced) on stdout. Costs are floats rounded to 6 decimals: a yardstick, not a bill.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { benchFlux, benchKpi } from "../src/commands/bench-kpi";
+import { benchFlux, benchKpi } from "../src/kpi";
 
 describe("bench kpi", () => {
   it("reads back exactly the energy it wrote, corrections counted once", async () => {

@@ -1,5 +1,5 @@
 /**
- * `wattflow bench cost`: prices N five-minute readings (M meters, one factory, CFE GDMTH central with
+ * `npm run bench:cost`: prices N five-minute readings (M meters, one factory, CFE GDMTH central with
  * its holidays) with the core engine, then lets DuckDB price the same readings with the same periods
  * in SQL (local time by ICU, a calendar table of seasons, day types and holidays, hour bands as CASE),
  * checks that both agree to the micro-peso, and times both. Also times one monthly bill over 200
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { CliError } from "@wattflow/cli/client";
 import { Bill } from "@wattflow/core/billing";
 import { Cost } from "@wattflow/core/cost";
 import type { Tariff } from "@wattflow/core/tariff";
@@ -19,7 +20,6 @@ import { Schedule, toInstant } from "@wattflow/core/tariff/periods";
 import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
 import Decimal from "decimal.js";
-import { CliError } from "../client";
 
 const TIME_ZONE = Cfe.timeZones.central;
 const SLOT_S = 300;
@@ -276,7 +276,7 @@ async function endToEnd(readings: number, meters: number, log: (line: string) =>
     );
     log(`bench: end to end ${readings}: wattflow cost ${cli.seconds.toFixed(3)} s (CPU ${cli.cpuSeconds?.toFixed(3) ?? "n/a"} s)`);
     const python = pythonWithPandas();
-    const script = fileURLToPath(new URL("./bench-cost-yardstick.py", import.meta.url));
+    const script = fileURLToPath(new URL("./cost-yardstick.py", import.meta.url));
     const yardstick = timed(
       python,
       [script, file("readings.csv"), file("days.csv"), file("bands.json"), file("prices.json"), file("yardstick.csv"), TIME_ZONE],
@@ -335,7 +335,7 @@ async function endToEnd(readings: number, meters: number, log: (line: string) =>
   }
 }
 
-const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
+const bin = fileURLToPath(new URL("../../cli/bin/wattflow.mjs", import.meta.url));
 
 /** Runs a process to completion with stdout to `out`: wall seconds and CPU seconds (null without /usr/bin/time). */
 function timed(command: string, args: string[], out: string): { seconds: number; cpuSeconds: number | null } {

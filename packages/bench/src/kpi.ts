@@ -1,5 +1,5 @@
 /**
- * `wattflow bench kpi`: (1) a factory's month of KPIs from the local lake — 200 meters × 31 days of
+ * `npm run bench:kpi`: (1) a factory's month of KPIs from the local lake — 200 meters × 31 days of
  * 5-minute readings written as Parquet, plus late corrections, then the time-series port (DuckDB)
  * and the KPI math, and the Athena views on DuckDB; (2) the Flux builder making 100,000 queries.
  */

@@ -1,5 +1,5 @@
 /**
- * `wattflow bench ingest`: starts a local stack in a child process on a fresh data folder, posts
+ * `npm run bench:ingest`: starts a local stack in a child process on a fresh data folder, posts
  * readings through POST /v1/ingest as gateways do, and measures the whole path — POST → stream →
  * consumer → Postgres — by each reading's storedAt.
  */
@@ -8,24 +8,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CliError } from "@wattflow/cli/client";
 import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
-import { CliError } from "../client";
-import { registerBenchCost } from "./bench-cost";
-import { registerBenchEdge } from "./bench-edge";
-import { registerBenchKpi } from "./bench-kpi";
-import { registerBenchUsage } from "./bench-usage";
 
 type Demo = { apiUrl: string; deviceToken: string; meterIds: string[]; apiToken: string; factoryId: string };
 
-const bin = fileURLToPath(new URL("../../bin/wattflow.mjs", import.meta.url));
+const bin = fileURLToPath(new URL("../../cli/bin/wattflow.mjs", import.meta.url));
 
-export function register(program: Command): void {
-  const bench = program.command("bench").description("benchmarks that print their figures");
-  registerBenchCost(bench);
-  registerBenchKpi(bench);
-  registerBenchEdge(bench);
-  registerBenchUsage(bench);
+export function registerBenchIngest(bench: Command): void {
   bench
     .command("ingest")
     .description("readings per second and POST→stored latency through the local stack")

@@ -1,0 +1,152 @@
+/** Reading rows as the grid writes and reads them: one set-based insert over column arrays, and rows by their keys. */
+import { and, type SQL, sql } from "drizzle-orm";
+import { Database } from "../database";
+import { readingTable } from "../reading/reading.sql";
+
+export type StoredReading = typeof readingTable.$inferSelect;
+export type NewReading = typeof readingTable.$inferInsert & { intervalStart: Date; receivedAt: Date };
+
+/** Rows of `reading` with exactly these keys (meter id, slot start). */
+export function keyFilter(keys: readonly { meterId: string; start: Date }[]) {
+  const meterIds = keys.map((key) => key.meterId);
+  const starts = keys.map((key) => key.start.toISOString());
+  const first = Math.min(...keys.map((key) => key.start.getTime()));
+  const last = Math.max(...keys.map((key) => key.start.getTime()));
+  // The range lets Postgres prune monthly partitions; the unnest pairs are the exact keys.
+  return and(
+    sql`${readingTable.intervalStart} between ${new Date(first).toISOString()}::timestamptz and ${new Date(last).toISOString()}::timestamptz`,
+    sql`(${readingTable.meterId}, ${readingTable.intervalStart}) in (select * from unnest(${sql.param(meterIds)}::text[], ${sql.param(starts)}::timestamptz[]))`,
+  );
+}
+
+type Column = { name: string; type: string; pick: (row: NewReading) => unknown; select?: (alias: string) => string };
+
+/** The columns every reading row is written with, as unnest arrays. */
+const readingColumns: Column[] = [
+  { name: "interval_seconds", type: "int", pick: (row) => row.intervalSeconds },
+  { name: "factory_id", type: "text", pick: (row) => row.factoryId },
+  { name: "device_id", type: "text", pick: (row) => row.deviceId },
+  { name: "kwh", type: "float8", pick: (row) => row.kwh },
+  { name: "kvarh", type: "float8", pick: (row) => row.kvarh ?? null },
+  { name: "kw_avg", type: "float8", pick: (row) => row.kwAvg ?? null },
+  { name: "kw_max", type: "float8", pick: (row) => row.kwMax ?? null },
+  { name: "pf", type: "float8", pick: (row) => row.pf ?? null },
+  { name: "voltage", type: "float8", pick: (row) => row.voltage ?? null },
+  { name: '"current"', type: "float8", pick: (row) => row.current ?? null },
+  { name: "tou_period", type: "text", pick: (row) => row.touPeriod ?? null },
+  { name: "tariff_id", type: "text", pick: (row) => row.tariffId ?? null },
+  { name: "unit_price", type: "numeric", pick: (row) => row.unitPrice ?? null },
+  { name: "cost", type: "numeric", pick: (row) => row.cost ?? null },
+  { name: "estimated", type: "bool", pick: (row) => row.estimated ?? false },
+  { name: "gap", type: "bool", pick: (row) => row.gap ?? false },
+  { name: "computed_at", type: "timestamptz", pick: (row) => row.computedAt?.toISOString() ?? null },
+  { name: "source", type: "text", pick: (row) => row.source },
+  { name: "received_at", type: "timestamptz", pick: (row) => row.receivedAt.toISOString() },
+];
+
+/** When the row reached the lake and the series, for rows delivered before they are stored. */
+const deliveredColumn: Column = { name: "lake_delivered_at", type: "timestamptz", pick: (row) => row.lakeDeliveredAt?.toISOString() ?? null };
+
+/** The grid's own columns: quality, the span an estimate came from, and validation flags (comma-joined, split in SQL). */
+const gridColumns: Column[] = [
+  { name: "quality", type: "text", pick: (row) => row.quality ?? "measured" },
+  { name: "span_start", type: "timestamptz", pick: (row) => row.spanStart?.toISOString() ?? null },
+  { name: "flags", type: "text", pick: (row) => (row.flags ?? []).join(","), select: (alias) => `string_to_array(${alias}, ',')` },
+];
+
+/**
+ * Writes slot rows and returns them as stored. One statement over column arrays (unnest) instead of a
+ * VALUES list: 21 parameters (24 with the grid's columns) whatever the batch size. `skip` leaves a stored slot alone (the fast path);
+ * `replace` overwrites it and marks it for delivery again (a measured value or a re-spread estimate).
+ */
+export async function insertRows(
+  rows: readonly NewReading[],
+  onConflict: "skip" | "replace",
+  db: Database.Db | Database.Transaction = Database.use(),
+): Promise<StoredReading[]> {
+  const result = await insertStatement(rows, onConflict, db, sql`returning *`);
+  return result.map(fromRow);
+}
+
+/** The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already. */
+export async function insertKeys(rows: readonly NewReading[], db: Database.Db | Database.Transaction = Database.use()): Promise<Set<string>> {
+  const result = await insertStatement(rows, "skip", db, sql`returning meter_id, interval_start`);
+  return new Set(result.map((row) => `${row.meter_id}@${instantOf(row.interval_start)?.getTime()}`));
+}
+
+async function insertStatement(
+  rows: readonly NewReading[],
+  onConflict: "skip" | "replace",
+  db: Database.Db | Database.Transaction,
+  returning: SQL,
+): Promise<Record<string, unknown>[]> {
+  if (rows.length === 0) return [];
+  // New measured slots without flags (the common case) leave the grid columns to their defaults: the
+  // statement stays what it was before the grid, 21 arrays. A replacement always writes them.
+  const lean = onConflict === "skip" && rows.every((row) => (row.quality ?? "measured") === "measured" && !row.spanStart && (row.flags ?? []).length === 0);
+  // Rows delivered before they are inserted (storeDeliveredFirst) say so in the same statement.
+  const delivered = onConflict === "skip" && rows.some((row) => row.lakeDeliveredAt);
+  const columns = [...readingColumns, ...(lean ? [] : gridColumns), ...(delivered ? [deliveredColumn] : [])];
+  const names = columns.map((column) => column.name).join(", ");
+  const aliases = columns.map((_, index) => `c${index}`);
+  const conflict =
+    onConflict === "skip"
+      ? sql`on conflict do nothing`
+      : sql.raw(
+          `on conflict (meter_id, interval_start) do update set (${names}, stored_at, lake_delivered_at) = (${columns
+            .map((column) => `excluded.${column.name}`)
+            .join(", ")}, clock_timestamp(), null)`,
+        );
+  const arrays = sql.join(
+    columns.map((column) => sql`${sql.param(rows.map(column.pick))}::${sql.raw(column.type)}[]`),
+    sql`, `,
+  );
+  const select = columns.map((column, index) => column.select?.(`c${index}`) ?? `c${index}`).join(", ");
+  const result = await db.execute(sql`
+    insert into reading (meter_id, interval_start, ${sql.raw(names)})
+    select m, s, ${sql.raw(select)} from unnest(
+      ${sql.param(rows.map((row) => row.meterId))}::text[], ${sql.param(rows.map((row) => row.intervalStart.toISOString()))}::timestamptz[], ${arrays})
+      as x(m, s, ${sql.raw(aliases.join(", "))})
+    ${conflict}
+    ${returning}`);
+  return (result as unknown as { rows: Record<string, unknown>[] }).rows;
+}
+
+const instantOf = (value: unknown) => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
+const numberOf = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+const textOf = (value: unknown) => (value === null || value === undefined ? null : String(value));
+/** A text[] as the driver gives it: an array (node-postgres, PGlite) or its literal `{a,b}`. */
+const textsOf = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map(String) : typeof value === "string" && value.length > 2 ? value.slice(1, -1).split(",") : [];
+
+/** A raw `reading` row (snake_case, driver types) as Drizzle's select type. */
+function fromRow(row: Record<string, unknown>): StoredReading {
+  return {
+    meterId: String(row.meter_id),
+    intervalStart: instantOf(row.interval_start) as Date,
+    intervalSeconds: Number(row.interval_seconds),
+    factoryId: String(row.factory_id),
+    deviceId: String(row.device_id),
+    kwh: Number(row.kwh),
+    kvarh: numberOf(row.kvarh),
+    kwAvg: numberOf(row.kw_avg),
+    kwMax: numberOf(row.kw_max),
+    pf: numberOf(row.pf),
+    voltage: numberOf(row.voltage),
+    current: numberOf(row.current),
+    touPeriod: textOf(row.tou_period),
+    tariffId: textOf(row.tariff_id),
+    unitPrice: textOf(row.unit_price),
+    cost: textOf(row.cost),
+    estimated: Boolean(row.estimated),
+    gap: Boolean(row.gap),
+    quality: row.quality === "estimated" ? "estimated" : "measured",
+    spanStart: instantOf(row.span_start),
+    flags: textsOf(row.flags),
+    computedAt: instantOf(row.computed_at),
+    source: row.source as StoredReading["source"],
+    receivedAt: instantOf(row.received_at) as Date,
+    storedAt: instantOf(row.stored_at) as Date,
+    lakeDeliveredAt: instantOf(row.lake_delivered_at),
+  };
+}
