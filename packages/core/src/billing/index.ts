@@ -8,6 +8,7 @@
 import Decimal from "decimal.js";
 import { Config } from "../config";
 import { Grid } from "../reading/grid";
+import type { Tariff } from "../tariff";
 import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, dayStart } from "../tariff/periods";
