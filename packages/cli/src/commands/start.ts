@@ -1,3 +1,4 @@
+import { defaultHistoryDays } from "@wattflow/local/stack/demo-history";
 import { startStack } from "@wattflow/local/stack/index";
 import { StackLockedError } from "@wattflow/local/stack/lock";
 import type { Command } from "commander";
@@ -12,8 +13,16 @@ export function register(program: Command): void {
     .option("--data <dir>", "data folder", dataDir())
     .option("--no-demo", "do not create the demo organization")
     .option("--no-demo-traffic", "create the demo organization but do not simulate its gateway")
+    .option(
+      "--demo-history <days>",
+      "days of demo history loaded in the background on the first start (WATTFLOW_DEMO_HISTORY_DAYS)",
+      process.env.WATTFLOW_DEMO_HISTORY_DAYS ?? String(defaultHistoryDays),
+    )
     .option("--dev", "reload handlers when their source changes (npm run dev)", false)
-    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; dev: boolean }) => {
+    .action(async (options: { port: string; kinesisPort: string; data: string; demo: boolean; demoTraffic: boolean; demoHistory: string; dev: boolean }) => {
+      const demoHistoryDays = Number(options.demoHistory);
+      if (!Number.isInteger(demoHistoryDays) || demoHistoryDays < 0 || demoHistoryDays > 800)
+        throw new CliError(`--demo-history must be a whole number of days from 0 to 800, got ${JSON.stringify(options.demoHistory)}`);
       const began = Date.now();
       const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
       const stack = await startStack({
@@ -23,6 +32,7 @@ export function register(program: Command): void {
         databaseUrl: process.env.DATABASE_URL,
         demo: options.demo,
         demoTraffic: options.demo && options.demoTraffic,
+        demoHistoryDays,
         dev: options.dev,
         log,
       }).catch((error: NodeJS.ErrnoException & { port?: number }) => {

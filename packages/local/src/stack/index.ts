@@ -27,7 +27,8 @@ import { KinesisEndpoint } from "../stream/kinesis-endpoint";
 import { DurableLog } from "../stream/log";
 import { type KinesisHandler, Poller } from "../stream/poller";
 import { type ConsoleSite, consoleSite } from "./console";
-import { type DemoInfo, runDemoTraffic, seedDemo } from "./demo";
+import { type DemoInfo, demoHistoryDays, demoTimeZone, runDemoTraffic, seedDemo } from "./demo";
+import { loadHistory } from "./demo-history";
 import { acquireLock } from "./lock";
 import { startWorkflows } from "./workflows";
 
@@ -42,6 +43,8 @@ export type StackOptions = {
   demo: boolean;
   /** Run the demo gateway's simulated traffic. */
   demoTraffic: boolean;
+  /** Days of demo history loaded in the background on the first start (`demoHistoryDays`, 3, unless told; `wattflow start` says 400). */
+  demoHistoryDays?: number;
   /** Reload handlers when their source changes (`npm run dev`). */
   dev: boolean;
   log?: (line: string) => void;
@@ -116,7 +119,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     TimeSeries.provide(influx ? new InfluxTimeSeries(influx) : new LakeTimeSeries(lake));
     cleanup.push(() => TimeSeries.provide(undefined));
 
-    cleanup.push(startWorkflows(dataDir, log));
+    // The monthly close schedule waits for the demo's history, so it never closes a month still loading.
+    let historyLoaded = () => {};
+    const scheduleAfter = new Promise<void>((resolveLoaded) => {
+      historyLoaded = resolveLoaded;
+    });
+    cleanup.push(startWorkflows(dataDir, log, { scheduleAfter }));
 
     const handlers = handlerLoader(options.dev, log);
     cleanup.push(() => handlers.close());
@@ -194,11 +202,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         apiUrl,
         kinesis: { endpoint: kinesisEndpoint, stream: streamLog.name, region: kinesisRegion, credentials: kinesisCredentials },
       });
-      if (options.demoTraffic) {
-        const stopTraffic = runDemoTraffic(demo, { log });
-        cleanup.push(stopTraffic);
-      }
-    }
+      const info = demo;
+      const stopping = new AbortController();
+      // In the background: /health answers now, the console fills newest month first, live traffic follows the history.
+      const history = loadHistory(info, {
+        dataDir,
+        days: options.demoHistoryDays ?? demoHistoryDays,
+        timeZone: demoTimeZone,
+        log,
+        signal: stopping.signal,
+        onRecent: () => {
+          if (options.demoTraffic && !stopping.signal.aborted) cleanup.push(runDemoTraffic(info, { log }));
+        },
+      });
+      Health.register("demoHistory", async () => ({ ok: true, detail: history.progress() }));
+      const loading = history.done
+        .then(() => {
+          if (!stopping.signal.aborted) log(`demo history: ${JSON.stringify(history.progress())}`);
+        })
+        .catch((error: Error) => log(`demo history: ${error.message} (a restart resumes it)`))
+        .finally(historyLoaded);
+      cleanup.push(async () => {
+        stopping.abort();
+        await loading;
+      });
+    } else historyLoaded();
     return { apiUrl, kinesisEndpoint, demo, poller, stop };
   } catch (error) {
     await stop();
