@@ -1,7 +1,8 @@
 /**
  * The demo's history loader (stack/demo-history.ts) with real parts: PGlite, the Parquet lake, the local
  * workflow runner with the real step handlers. One meter over 35 days ending 2026-03-03 12:00 UTC keeps it
- * short: 2026-01-27 12:00Z → 2026-03-03 12:00Z is 35 × 288 = 10,080 slots, of which February (Monterrey,
+ * short: at 12:05 UTC on 2026-03-03 the history ends a slot before the one under way, at 12:00Z, so
+ * 2026-01-27 12:00Z → 2026-03-03 12:00Z is 35 × 288 = 10,080 slots, of which February (Monterrey,
  * UTC−6: 2026-02-01 06:00Z → 2026-03-01 06:00Z) is the one whole month, 28 × 288 = 8,064 slots.
  */
 import { join } from "node:path";
@@ -21,7 +22,7 @@ import { calendarOf, dayKind, demoContractedDemandKw, reading } from "../src/sta
 import { startWorkflows } from "../src/stack/workflows";
 import type { LocalRunner } from "../src/workflow/runner";
 
-const now = new Date("2026-03-03T12:00:00Z");
+const now = new Date("2026-03-03T12:05:00Z");
 
 describe("the demo history loader", () => {
   let dir: ReturnType<typeof Testing.temporaryDir>;

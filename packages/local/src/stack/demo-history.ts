@@ -123,8 +123,9 @@ export function loadHistory(info: DemoInfo, options: HistoryOptions): { done: Pr
     const now = options.now ?? new Date();
     let state = readJsonState<HistoryState>(path);
     if (!state) {
-      // The history ends where live traffic begins: the start of the 5-minute slot under way.
-      const end = Math.floor(now.getTime() / slotMs) * slotMs;
+      // The history ends where live traffic begins: one slot before the one under way, so the demo gateway's
+      // first round has an interval to send (and reports itself online at once, as a real gateway does).
+      const end = Math.floor(now.getTime() / slotMs) * slotMs - slotMs;
       state = {
         start: new Date(end - options.days * dayMs).toISOString(),
         end: new Date(end).toISOString(),
