@@ -41,7 +41,17 @@ describe("wattflow start: the local stack end to end", () => {
     expect([open.status, open.body]).toEqual([200, { status: "ok" }]);
     const health = await call<{ status: string; components: Record<string, { ok: boolean }> }>(`${stack.apiUrl}/v1/health`, stack.demo.operatorToken);
     expect(health.status).toBe(200);
-    expect(Object.keys(health.body.components).sort()).toEqual(["archive", "consumer", "database", "demoHistory", "files", "lake", "quarantine", "stream", "undelivered"]);
+    expect(Object.keys(health.body.components).sort()).toEqual([
+      "archive",
+      "consumer",
+      "database",
+      "demoHistory",
+      "files",
+      "lake",
+      "quarantine",
+      "stream",
+      "undelivered",
+    ]);
     expect(Object.values(health.body.components).every((component) => component.ok)).toBe(true);
     expect(stack.demo).toMatchObject({
       apiUrl: stack.apiUrl,
