@@ -47,7 +47,8 @@ export async function benchEdge(options: { meters: number; days: number; log: (l
   const { catchUpBoundaries } = await import("@wattflow/edge/agent");
 
   const dir = mkdtempSync(join(tmpdir(), "wattflow-bench-edge-"));
-  const stack = await startStack({ dataDir: join(dir, "stack"), port: 0, kinesisPort: 0, demo: true, demoTraffic: false, dev: false });
+  // No demo history: the bench measures the gateway alone.
+  const stack = await startStack({ dataDir: join(dir, "stack"), port: 0, kinesisPort: 0, demo: true, demoTraffic: false, demoHistoryDays: 0, dev: false });
   try {
     const demo = stack.demo;
     if (!demo) throw new CliError("the bench stack has no demo organization");

@@ -44,9 +44,12 @@ describe("the demo gateway of `wattflow start`", () => {
       )
     ).body.readings;
 
+  // No bulk history: the gateway itself reads the three days before the start, through Kinesis.
+  const gatewayCatchUp = ["--demo-history", "0", "--demo-catch-up", "3"];
+
   beforeAll(async () => {
     spawnedAt = Date.now();
-    stack = await startStack(data.path);
+    stack = await startStack(data.path, gatewayCatchUp);
   }, 120_000);
   afterAll(async () => {
     await stack?.stop("SIGKILL");
@@ -56,7 +59,7 @@ describe("the demo gateway of `wattflow start`", () => {
   it("reads the demo meters from three days back, one reading per slot, and they arrive through Kinesis with the simulator's values", {
     timeout: 120_000,
   }, async () => {
-    // Prepare: where the gateway's meters start, as the stack says: the 5-minute boundary it started in, less 3 days (demo.ts demoHistoryDays).
+    // Prepare: where the gateway's meters start, as the stack says: the 5-minute boundary it started in, less the 3 days of --demo-catch-up.
     const line = await eventually(async () => /demo gateway: 6 meter\(s\) read from (\S+)/.exec(stack.output())?.[1], 30_000);
     const from = Date.parse(line);
     const spawnedSlot = Math.floor(spawnedAt / step) * step - 3 * 86_400_000;
@@ -117,7 +120,7 @@ describe("the demo gateway of `wattflow start`", () => {
     await stack.stop("SIGKILL");
     await eventually(async () => (alive(agent) ? undefined : true), 20_000);
 
-    stack = await startStack(data.path);
+    stack = await startStack(data.path, gatewayCatchUp);
     const restarted = await eventually(async () => {
       const pid = agentPid();
       return pid !== undefined && pid !== agent && alive(pid) ? pid : undefined;

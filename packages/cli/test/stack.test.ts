@@ -41,7 +41,17 @@ describe("wattflow start: the local stack end to end", () => {
     expect([open.status, open.body]).toEqual([200, { status: "ok" }]);
     const health = await call<{ status: string; components: Record<string, { ok: boolean }> }>(`${stack.apiUrl}/v1/health`, stack.demo.operatorToken);
     expect(health.status).toBe(200);
-    expect(Object.keys(health.body.components).sort()).toEqual(["archive", "consumer", "database", "files", "lake", "quarantine", "stream", "undelivered"]);
+    expect(Object.keys(health.body.components).sort()).toEqual([
+      "archive",
+      "consumer",
+      "database",
+      "demoHistory",
+      "files",
+      "lake",
+      "quarantine",
+      "stream",
+      "undelivered",
+    ]);
     expect(Object.values(health.body.components).every((component) => component.ok)).toBe(true);
     expect(stack.demo).toMatchObject({
       apiUrl: stack.apiUrl,
@@ -179,7 +189,9 @@ describe("wattflow start: the local stack end to end", () => {
 describe("a stack killed with SIGKILL", () => {
   it("loses nothing it acknowledged, and restarts on the same data", async () => {
     const data = Testing.temporaryDir();
-    let stack = await startStack(data.path, ["--no-demo-traffic"]);
+    // No demo history: the only writer is this test's poster.
+    const quiet = ["--no-demo-traffic", "--demo-history", "0"];
+    let stack = await startStack(data.path, quiet);
     const meterIds = stack.demo.meterIds;
     let acknowledged = 0;
     // Keep posting until the kill; count only what was answered 200.
@@ -203,7 +215,7 @@ describe("a stack killed with SIGKILL", () => {
     await poster;
     expect(acknowledged).toBeGreaterThan(0);
 
-    stack = await startStack(data.path, ["--no-demo-traffic"]);
+    stack = await startStack(data.path, quiet);
     const stored = await eventually(async () => {
       const { body } = await usage(stack.demo, day(9), day(40));
       return body.totals.readings >= acknowledged ? body.totals.readings : undefined;
@@ -219,14 +231,15 @@ describe("a data folder made when the demo apiToken was an admin token", () => {
   it("keeps that token as adminToken and makes apiToken read-only on the next start", async () => {
     // Prepare: a demo.json as older versions wrote it: apiToken an admin token, no adminToken or platformToken.
     const data = Testing.temporaryDir();
-    const first = await startStack(data.path, ["--no-demo-traffic"]);
+    const quiet = ["--no-demo-traffic", "--demo-history", "0"];
+    const first = await startStack(data.path, quiet);
     await first.stop();
     const path = join(data.path, "demo.json");
     const { adminToken, platformToken: _platform, ...older } = JSON.parse(readFileSync(path, "utf8")) as Demo;
     writeFileSync(path, JSON.stringify({ ...older, apiToken: adminToken }));
 
     // Act
-    const stack = await startStack(data.path, ["--no-demo-traffic"]);
+    const stack = await startStack(data.path, quiet);
     try {
       const factory = { name: "Planta Nueva", timeZone: "America/Monterrey", tariffCode: "flat" };
       const create = (token: string) => call(`${stack.apiUrl}/v1/factories`, token, { method: "POST", body: factory });

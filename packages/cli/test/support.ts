@@ -24,7 +24,8 @@ export type RunningStack = {
  */
 export async function startStack(dataDir: string, args: string[] = [], databaseUrl?: string): Promise<RunningStack> {
   const began = Date.now();
-  const { DATABASE_URL: _none, ...inherited } = process.env;
+  // A test stack loads three days of demo history, not the year `wattflow start` loads for a user.
+  const { DATABASE_URL: _none, ...inherited } = { WATTFLOW_DEMO_HISTORY_DAYS: "3", ...process.env } as NodeJS.ProcessEnv;
   const env = databaseUrl ? { ...inherited, DATABASE_URL: databaseUrl } : inherited;
   const child = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], { env });
   let output = "";

@@ -11,12 +11,14 @@ import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
+import { Published } from "@wattflow/core/prices/published";
 import type { Tariff } from "@wattflow/core/tariff";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
 import { sql } from "drizzle-orm";
+import { demoContractedDemandKw, demoLines, demoRatedKw } from "./demo-year";
 
 export type DemoInfo = {
   apiUrl: string;
@@ -41,8 +43,8 @@ export type DemoInfo = {
   kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 };
 
-const lines = ["Injection", "Extrusion", "Assembly", "Compressors", "Paint", "Utilities"];
-const ratedKw = [420, 310, 150, 260, 180, 90];
+const lines: string[] = [...demoLines];
+const ratedKw: readonly number[] = demoRatedKw;
 
 /**
  * The simulated meter (packages/edge simulator.ts) behind each demo meter, in `meterIds` order: seed, rated
@@ -52,7 +54,7 @@ export function demoSimulators(info: Pick<DemoInfo, "meterIds">): { meterId: str
   return info.meterIds.map((meterId, index) => ({ meterId, seed: index + 1, ratedKw: ratedKw[index] ?? 100, utcOffsetHours: -6 }));
 }
 
-/** Days before the stack's start the demo gateway reads on its first start: recent enough to leave older intervals to tests. */
+/** Days of history a stack started from code (tests, benchmarks) loads unless told: recent enough to leave older intervals to tests. */
 export const demoHistoryDays = 3;
 
 /** The demo factory's zone: time-of-use periods are its local hours. */
@@ -63,23 +65,40 @@ export function demoTariffStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear() - 2, 0, 1));
 }
 
+/** The demo factory's CFE division: Monterrey's, from CFE's catalogue (core/src/location). */
+export const demoDivision = "golfo norte";
+
 /**
  * CFE GDMTH, central schedule zone, with a price table for every month from the start up to last
- * month. They are the example prices of the reference (division Noroeste, March 2026) standing in
- * for each month — demo figures, not CFE's. The current month has none yet, as when CFE publishes
+ * month: CFE's published prices for the demo's division where the product ships them
+ * (prices/data/published.json), and elsewhere the example prices of the reference (division Noroeste,
+ * March 2026) standing in — demo figures, not CFE's. The current month has none yet, as when CFE publishes
  * late: its readings are priced with the latest prices and flagged `estimated` until a price import.
  */
 export function demoTariff(now: Date): Tariff.Definition {
   const prices: Extract<Tariff.Definition, { kind: "cfe-gdmth" }>["prices"] = [];
+  const published = new Map(Published.of("cfe-gdmth", demoDivision).map((row) => [row.month, row]));
   const start = demoTariffStart(now);
   for (let month = new Date(start); month < new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)); month.setUTCMonth(month.getUTCMonth() + 1)) {
-    prices.push({
-      month: month.toISOString().slice(0, 7),
-      fixed: "197.77",
-      energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" },
-      distribution: "90.85",
-      capacity: "392.66",
-    });
+    const key = month.toISOString().slice(0, 7);
+    const row = published.get(key);
+    prices.push(
+      row?.energyBase && row.energyIntermedia && row.energyPunta
+        ? {
+            month: key,
+            fixed: row.fixed,
+            energy: { base: row.energyBase, intermedia: row.energyIntermedia, punta: row.energyPunta },
+            distribution: row.distribution,
+            capacity: row.capacity,
+          }
+        : {
+            month: key,
+            fixed: "197.77",
+            energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" },
+            distribution: "90.85",
+            capacity: "392.66",
+          },
+    );
   }
   return { kind: "cfe-gdmth", zone: "central", prices };
 }
@@ -108,9 +127,10 @@ export async function seedDemo(dataDir: string, endpoints: { apiUrl: string; kin
     timeZone: demoTimeZone,
     tariffCode: "cfe-gdmth",
     tariffZone: "central",
-    // Monterrey, Nuevo León is billed in CFE's Golfo Norte division (location/catalogue.ts).
-    tariffDivision: "Golfo Norte",
-    contractedDemandKw: 1500,
+    // Monterrey brings its CFE division (Golfo Norte) and the DAP rule from the location catalogue.
+    state: "Nuevo León",
+    municipality: "Monterrey",
+    contractedDemandKw: demoContractedDemandKw,
     // A made-up service number, so the demo's bill PDFs show where the RPU goes.
     rpu: "000000000001",
   });

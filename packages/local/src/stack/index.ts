@@ -27,7 +27,8 @@ import { KinesisEndpoint } from "../stream/kinesis-endpoint";
 import { DurableLog } from "../stream/log";
 import { type KinesisHandler, Poller } from "../stream/poller";
 import { type ConsoleSite, consoleSite } from "./console";
-import { type DemoInfo, demoHistoryDays, seedDemo } from "./demo";
+import { type DemoInfo, demoHistoryDays, demoTimeZone, seedDemo } from "./demo";
+import { loadHistory } from "./demo-history";
 import { acquireLock } from "./lock";
 import { startWorkflows } from "./workflows";
 
@@ -42,9 +43,12 @@ export type StackOptions = {
   demo: boolean;
   /** Run the demo's gateway: the edge agent with simulated meters (demo-gateway.ts). */
   demoTraffic: boolean;
+  /** Days of demo history loaded in the background on the first start (`demoHistoryDays`, 3, unless told; `wattflow start` says 400). */
+  demoHistoryDays?: number;
   /**
-   * Days before the start the demo gateway reads on its first start, as if it had been off since then (default
-   * `demoHistoryDays`; 0: from the 5-minute boundary the stack started in). A later start resumes from its outbox.
+   * With no demo history (`demoHistoryDays` 0): days before the start the demo gateway reads on its first start, as if
+   * it had been off since then (default 0: from the 5-minute boundary the stack started in). A later start resumes
+   * from its outbox. With history, the gateway reads from where the history ends.
    */
   demoCatchUpDays?: number;
   /** Reload handlers when their source changes (`npm run dev`). */
@@ -122,7 +126,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     TimeSeries.provide(influx ? new InfluxTimeSeries(influx) : new LakeTimeSeries(lake));
     cleanup.push(() => TimeSeries.provide(undefined));
 
-    cleanup.push(startWorkflows(dataDir, log));
+    // The monthly close schedule waits for the demo's history, so it never closes a month still loading.
+    let historyLoaded = () => {};
+    const scheduleAfter = new Promise<void>((resolveLoaded) => {
+      historyLoaded = resolveLoaded;
+    });
+    cleanup.push(startWorkflows(dataDir, log, { scheduleAfter }));
 
     const handlers = handlerLoader(options.dev, log);
     cleanup.push(() => handlers.close());
@@ -200,15 +209,43 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         apiUrl,
         kinesis: { endpoint: kinesisEndpoint, stream: streamLog.name, region: kinesisRegion, credentials: kinesisCredentials },
       });
-      if (options.demoTraffic) {
-        // Live readings start at the 5-minute boundary the stack started in; the catch-up reads the days before it.
-        const live = Math.floor(startedAt / (intervalSeconds * 1000)) * intervalSeconds * 1000;
-        const from = live - (options.demoCatchUpDays ?? demoHistoryDays) * 86_400_000;
-        // Loaded only here: a stack without the demo gateway does not load the agent's modules (its SQLite binding, meter maps).
+      const info = demo;
+      const stopping = new AbortController();
+      const historyDays = options.demoHistoryDays ?? demoHistoryDays;
+      // The demo's gateway: the edge agent with simulated meters (demo-gateway.ts), reading from `from` on its first
+      // start. Loaded only here: a stack without it does not load the agent's modules (its SQLite binding, meter maps).
+      const startGateway = async (from: number) => {
         const { runDemoGateway } = await import("./demo-gateway");
-        cleanup.push(runDemoGateway(demo, { dataDir, from, log }));
+        if (!stopping.signal.aborted) cleanup.push(runDemoGateway(info, { dataDir, from, log }));
+      };
+      // In the background: /health answers now, the console fills newest month first, the gateway follows the history.
+      const history = loadHistory(info, {
+        dataDir,
+        days: historyDays,
+        timeZone: demoTimeZone,
+        log,
+        signal: stopping.signal,
+        onRecent: (end) => {
+          if (options.demoTraffic && historyDays > 0 && !stopping.signal.aborted)
+            void startGateway(end.getTime()).catch((error: Error) => log(`demo gateway: ${error.message}`));
+        },
+      });
+      if (options.demoTraffic && historyDays === 0) {
+        const live = Math.floor(startedAt / (intervalSeconds * 1000)) * intervalSeconds * 1000;
+        await startGateway(live - (options.demoCatchUpDays ?? 0) * 86_400_000);
       }
-    }
+      Health.register("demoHistory", async () => ({ ok: true, detail: history.progress() }));
+      const loading = history.done
+        .then(() => {
+          if (!stopping.signal.aborted) log(`demo history: ${JSON.stringify(history.progress())}`);
+        })
+        .catch((error: Error) => log(`demo history: ${error.message} (a restart resumes it)`))
+        .finally(historyLoaded);
+      cleanup.push(async () => {
+        stopping.abort();
+        await loading;
+      });
+    } else historyLoaded();
     return { apiUrl, kinesisEndpoint, demo, poller, stop };
   } catch (error) {
     await stop();

@@ -27,12 +27,22 @@ async function resolveStep(handler: string): Promise<StepHandler> {
   return (payload) => (fn as (event: unknown) => Promise<unknown>)(payload);
 }
 
-/** Starts the local runner and schedule; returns the function that stops them. */
-export function startWorkflows(dataDir: string, log: (line: string) => void): () => Promise<void> {
+/**
+ * Starts the local runner and schedule; returns the function that stops them. The schedule looks for months
+ * to close only once `scheduleAfter` settles (the demo's history is loaded), so it never closes a month
+ * whose readings are still on their way in.
+ */
+export function startWorkflows(dataDir: string, log: (line: string) => void, options: { scheduleAfter?: Promise<unknown> } = {}): () => Promise<void> {
   Uploads.provide(new LocalStore(join(dataDir, "uploads")));
   const runner = new LocalRunner({ dir: join(dataDir, "workflows"), resolveStep, log });
   Workflow.provide(runner);
+  let ready = options.scheduleAfter === undefined;
+  const open = () => {
+    ready = true;
+  };
+  void options.scheduleAfter?.then(open, open);
   const timer = setInterval(() => {
+    if (!ready) return;
     void closeEndedMonths(runner).catch((error: Error) => log(`monthly close schedule: ${error.message}`));
   }, scheduleCheckMs);
   return async () => {

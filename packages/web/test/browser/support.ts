@@ -39,7 +39,8 @@ export type Stack = { apiUrl: string; dataDir: string; output(): string; stop():
  * /health is 200. The runner's DATABASE_URL is not inherited (stacks would share a database): pass `databaseUrl`.
  */
 export async function startStack(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), "wattflow-web-")), databaseUrl?: string): Promise<Stack> {
-  const { DATABASE_URL: _ignored, VITEST: _vitest, ...env } = process.env;
+  // A test stack loads three days of demo history, not the year `wattflow start` loads for a user.
+  const { DATABASE_URL: _ignored, VITEST: _vitest, ...env } = { WATTFLOW_DEMO_HISTORY_DAYS: "3", ...process.env } as NodeJS.ProcessEnv;
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", ...args], {
     env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1", ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
   });

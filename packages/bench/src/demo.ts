@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:demo [-- DAYS]`: `wattflow start` in a fresh temporary data folder with DAYS of demo history
+ * (400 by default, as a user gets it), then how long until GET /health answers 200 and until the year is
+ * visible: the loader's progress done (GET /v1/health → demoHistory), the oldest whole month's readings in
+ * the usage API, and a closed bill for every whole past month. Prints JSON; the folder is removed after.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const days = process.argv[2] ?? "400";
+const bin = fileURLToPath(new URL("../../cli/bin/wattflow.mjs", import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), "wattflow-bench-demo-"));
+const timeoutMs = Number(process.env.BENCH_DEMO_TIMEOUT_MS ?? 1_800_000);
+
+const { DATABASE_URL: _none, ...env } = process.env;
+const began = performance.now();
+const seconds = () => Math.round(performance.now() - began) / 1000;
+const child: ChildProcess = spawn(process.execPath, [bin, "start", "--data", dataDir, "--port", "0", "--kinesis-port", "0", "--demo-history", days], {
+  env: { ...env, WATTFLOW_NO_CONSOLE_BUILD: "1" },
+});
+let output = "";
+child.stdout?.on("data", (chunk) => {
+  output += chunk;
+});
+child.stderr?.on("data", (chunk) => {
+  output += chunk;
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Progress = { status: string; months: number; monthsLoaded: number; stored: number; oldestLoaded: string | null; error?: string };
+type Bill = { month: string; readings?: number };
+
+async function main() {
+  let apiUrl: string | undefined;
+  let healthSeconds: number | undefined;
+  while (healthSeconds === undefined) {
+    if (child.exitCode !== null) throw new Error(`wattflow start exited with ${child.exitCode}:\n${output}`);
+    apiUrl ??= /API\s+(http:\/\/\S+)/.exec(output)?.[1];
+    if (apiUrl && (await fetch(`${apiUrl}/health`).catch(() => undefined))?.status === 200) healthSeconds = seconds();
+    else await sleep(100);
+  }
+  const demo = JSON.parse(readFileSync(join(dataDir, "demo.json"), "utf8")) as { operatorToken: string; apiToken: string; factoryId: string };
+  const get = async <T>(path: string, token = demo.apiToken): Promise<T> => {
+    const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const marks: Record<string, number> = {};
+  let progress: Progress | undefined;
+  for (;;) {
+    if (seconds() * 1000 > timeoutMs) throw new Error(`the history was not loaded within ${timeoutMs / 1000} s: ${JSON.stringify(progress)}`);
+    const health = await get<{ components: { demoHistory?: { detail: Progress } } }>("/v1/health", demo.operatorToken);
+    progress = health.components.demoHistory?.detail;
+    if (progress && progress.monthsLoaded >= 1) marks.newestMonth ??= seconds();
+    if (progress && progress.months > 1 && progress.monthsLoaded >= progress.months / 2) marks.halfTheMonths ??= seconds();
+    if (progress?.status === "failed") throw new Error(`the history failed: ${progress.error}`);
+    if (progress?.status === "done") break;
+    await sleep(500);
+  }
+  marks.loaded = seconds();
+  // The year as a client sees it: the oldest month's readings and a closed bill for each whole past month.
+  const oldest = progress.oldestLoaded as string;
+  const from = new Date(`${oldest}-01T06:00:00Z`);
+  const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1, 6));
+  const usage = await get<{ totals: { kwh: number; readings: number; cost: number } }>(
+    `/v1/factories/${demo.factoryId}/usage?from=${from.toISOString()}&to=${to.toISOString()}&bucket=1d`,
+  );
+  const bills = await get<{ bills: Bill[] } | Bill[]>(`/v1/factories/${demo.factoryId}/bills`);
+  const list = Array.isArray(bills) ? bills : bills.bills;
+  console.log(
+    JSON.stringify(
+      {
+        days: Number(days),
+        healthSeconds,
+        ...Object.fromEntries(Object.entries(marks).map(([key, value]) => [`${key}Seconds`, value])),
+        months: progress.months,
+        readingsStored: progress.stored,
+        oldestMonth: { month: oldest, ...usage.totals },
+        closedBills: list.map((bill) => bill.month).sort(),
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`${output.slice(-4000)}\n`);
+  throw error;
+} finally {
+  child.kill("SIGTERM");
+  await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(null)));
+  rmSync(dataDir, { recursive: true, force: true });
+}
