@@ -267,7 +267,7 @@ describe.runIf(process.env.DATABASE_URL)("the local stack on a real Postgres (DA
     const url = new URL(server);
     url.pathname = `/${name}`;
     const data = Testing.temporaryDir();
-    const stack = await startStack(data.path, ["--no-demo-traffic"], url.toString());
+    const stack = await startStack(data.path, ["--no-demo-traffic", "--demo-history", "0"], url.toString());
     try {
       const health = await call<{ components: { database: { detail: { kind: string } } } }>(`${stack.apiUrl}/v1/health`, stack.demo.operatorToken);
       expect(health.body.components.database.detail.kind).toBe("postgres");

@@ -19,6 +19,10 @@ describe("a utility bill's line names to our line codes", () => {
       ["Distribución", "distribution"],
       ["Capacidad", "capacity"],
       ["IVA", "iva"],
+      // The tax as bills print it with its rate or dots (a review found "IVA 16%" taken for a charge of its own).
+      ["IVA 16%", "iva"],
+      ["I.V.A.", "iva"],
+      ["I.V.A. 16 %", "iva"],
       ["DAP", "dap"],
       ["Derecho de alumbrado público", "dap"],
       ["Total", "total"],

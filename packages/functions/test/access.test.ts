@@ -57,6 +57,34 @@ describe("roles: every route that changes something checks the caller's role", (
     }
   });
 
+  it("refuses a power-factor or demand threshold given as a percentage, by its path, with the fraction it meant", async () => {
+    const pf = await send("POST", "/v1/alerts/rules", token.admin, { factoryId: ids.factory, kind: "power_factor_low", threshold: 90 });
+    expect(pf.status).toBe(400);
+    expect(((await pf.json()) as Problem).errors).toEqual([
+      { path: "threshold", message: "threshold of power_factor_low is a fraction (0.9 = 90 %), at most 1; got 90 (0.9?)" },
+    ]);
+    const demand = await send("POST", "/v1/alerts/rules", token.admin, { factoryId: ids.factory, kind: "demand_near_peak", threshold: 95 });
+    expect(((await demand.json()) as Problem).errors.map((error) => error.path)).toEqual(["threshold"]);
+    // A power factor of exactly 1 is a threshold (every reactive kVArh alerts); nothing was stored by the refusals.
+    const one = await send("POST", "/v1/alerts/rules", token.admin, { factoryId: ids.factory, kind: "power_factor_low", threshold: 1 });
+    expect(one.status).toBe(201);
+    expect((await send("DELETE", `/v1/alerts/rules/${((await one.json()) as { id: string }).id}`, token.admin)).status).toBe(204);
+  });
+
+  it("answers 404 for another organization's factory in a run or an alert evaluation, as every factory route does", async () => {
+    const run = await send("POST", "/v1/runs", token.admin, { workflow: "MonthlyClose", month: "2026-02", factoryIds: [ids.otherFactory] });
+    expect(run.status).toBe(404);
+    expect(((await run.json()) as Problem).code).toBe("factory.not_found");
+    const evaluation = await send("POST", "/v1/alerts/evaluate", token.admin, { factoryId: ids.otherFactory });
+    expect(evaluation.status).toBe(404);
+  });
+
+  it("refuses a factory name longer than 200 characters by its path (it is printed on bills and PDFs)", async () => {
+    const response = await send("PATCH", `/v1/factories/${ids.factory}`, token.admin, { name: "x".repeat(201) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Problem).errors).toEqual([{ path: "name", message: "name must be at most 200 characters" }]);
+  });
+
   it("lets a viewer start nothing: alert evaluation, runs, imports, replay and setup answer 403", async () => {
     const attempts: [string, string, unknown][] = [
       ["POST", "/v1/alerts/evaluate", { factoryId: ids.factory }],

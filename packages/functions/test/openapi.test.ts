@@ -114,7 +114,7 @@ describe("the OpenAPI document", () => {
     });
   });
 
-  it("answers a JSON body of the wrong shape with request.invalid naming each field", async () => {
+  it("answers a JSON body of the wrong shape with the route's own code (factory.invalid) naming each field", async () => {
     const response = await app.request("/v1/factories", {
       method: "POST",
       headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" },
@@ -122,7 +122,8 @@ describe("the OpenAPI document", () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { code: string; errors: { path: string }[] };
-    expect(body.code).toBe("request.invalid");
+    // Factory.create's refusal code, as the core function gives it to the API, the CLI and the console alike.
+    expect(body.code).toBe("factory.invalid");
     expect(body.errors.map((problem) => problem.path)).toContain("name");
   });
 

@@ -209,6 +209,21 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     });
   });
 
+  it("skips a factory without a single reading in the billing period, saying so, and stores no bill for it", async () => {
+    // A factory onboarded after the month (or whose meters never reported) has nothing measured: a bill of the fixed
+    // charge and IVA alone would be a made-up figure (a review found one of 229.41 MXN for a month of 0 readings).
+    const { executionArn } = await runner.start("MonthlyClose", { month: "2026-03", factoryIds: [ids.factory] });
+    const { progress } = await finished(runner, executionArn);
+
+    expect(progress.status).toBe("SUCCEEDED");
+    expect(progress.result).toMatchObject({
+      factories: 0,
+      skipped: [{ factoryId: ids.factory, reason: expect.stringContaining("has no readings in its billing period") }],
+    });
+    const { Close } = await import("@wattflow/core/close");
+    expect(await Close.get(ids.factory, "2026-03")).toBeUndefined();
+  });
+
   it("re-opens a closed month when a reading of it arrives later", async () => {
     await p.database.db.insert(readingTable).values({
       meterId: ids.meters[0] as string,

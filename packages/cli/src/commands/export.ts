@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .option("--meter <id>", "readings of one meter of the factory")
     .option("--from <instant>", "readings and usage from this instant (ISO 8601, with Z or an offset)")
     .option("--to <instant>", "… to this instant, exclusive (at most 400 days after --from)")
-    .option("--bucket <width>", "usage buckets: 5m, 1h or 1d (the factory's local days)", "1h")
+    .option("--bucket <width>", "usage buckets: 5m, 15m, 1h or 1d (1d: the factory's local days)", "1h")
     .option("--month <YYYY-MM>", "the bill's month")
     .option("--bill <id>", "the bill (bil_…), instead of --month")
     .option("--format <format>", "csv (readings, usage) or pdf (bill)")

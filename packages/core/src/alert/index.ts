@@ -43,14 +43,27 @@ const ChannelSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
-export const RuleInput = z.object({
-  factoryId: z.string({ error: "factoryId is required" }),
-  kind: z.enum(AlertRules.kinds, { error: `kind must be one of ${AlertRules.kinds.join(", ")}` }),
-  /** Absent: the kind's default (AlertRules.defaultThresholds); the power factor's follows the factory's CFE threshold. */
-  threshold: z.number({ error: "threshold is a number" }).positive("threshold must be positive").optional(),
-  channels: z.array(ChannelSchema).max(10).default([]),
-  enabled: z.boolean().default(true),
-});
+export const RuleInput = z
+  .object({
+    factoryId: z.string({ error: "factoryId is required" }),
+    kind: z.enum(AlertRules.kinds, { error: `kind must be one of ${AlertRules.kinds.join(", ")}` }),
+    /** Absent: the kind's default (AlertRules.defaultThresholds); the power factor's follows the factory's CFE threshold. */
+    threshold: z.number({ error: "threshold is a number" }).positive("threshold must be positive").optional(),
+    channels: z.array(ChannelSchema).max(10).default([]),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((rule, context) => {
+    // A power factor is at most 1 and a demand rule's threshold a share of a demand: 90 meant as a percentage would
+    // alert every day (or never), so it is refused with the fraction it probably meant.
+    const most = rule.kind === "power_factor_low" ? 1 : rule.kind === "demand_near_peak" || rule.kind === "demand_near_contracted_punta" ? 2 : undefined;
+    if (rule.threshold !== undefined && most !== undefined && rule.threshold > most)
+      context.issues.push({
+        code: "custom",
+        path: ["threshold"],
+        input: rule.threshold,
+        message: `threshold of ${rule.kind} is a fraction (0.9 = 90 %), at most ${most}; got ${rule.threshold}${rule.threshold <= 100 ? ` (${rule.threshold / 100}?)` : ""}`,
+      });
+  });
 
 /** A stored rule; a null `threshold` is its kind's default, for the power factor the factory's CFE threshold at the time. */
 export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; threshold: number | null; channels: Channel[]; enabled: boolean; createdAt: string };
@@ -85,7 +98,7 @@ function toRule(row: typeof alertRuleTable.$inferSelect): Rule {
 }
 
 /** Adds a rule to one of the organization's factories. */
-export const createRule = fn(RuleInput.extend({ organizationId: z.string() }), async (input): Promise<Rule> => {
+export const createRule = fn(RuleInput.safeExtend({ organizationId: z.string() }), async (input): Promise<Rule> => {
   const factory = await Factory.get(input.organizationId, input.factoryId);
   if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${input.factoryId} not found`);
   const [row] = await Database.use()

@@ -73,6 +73,11 @@ const printedAliases: Record<string, string> = {
   "derecho-de-alumbrado-publico": "dap",
   "alumbrado-publico": "dap",
   "total-a-pagar": "total",
+  // The tax as bills print it: "IVA 16%", "I.V.A.", "I.V.A. 16 %", "Impuesto al valor agregado".
+  "iva-16": "iva",
+  "i-v-a": "iva",
+  "i-v-a-16": "iva",
+  "impuesto-al-valor-agregado": "iva",
 };
 
 const byName: ReadonlyMap<string, string> = new Map([

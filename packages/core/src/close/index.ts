@@ -61,7 +61,8 @@ export async function page(input: { month: string; page: number; filter: Factory
  * A factory's bill for a month, before it is stored: the statement of its billing period as of the period's end
  * (Statement: the period, the tariff in force, the billing meters' readings — every meter when none is marked
  * billing, `basis: "all-meters"` — and `Bill.compute`), so the close stores what the KPIs and the overview said.
- * @throws CloseError when the factory does not exist, has no tariff in force or its bill cannot be computed.
+ * @throws CloseError when the factory does not exist, has no tariff in force, no readings in the period, or its bill
+ *   cannot be computed.
  */
 async function compute(input: FactoryMonth) {
   assertMonth(input.month);
@@ -76,6 +77,11 @@ async function compute(input: FactoryMonth) {
   const { factory, version, period } = gathered;
   if (!version) throw new CloseError(`factory ${factory.id} has no tariff in force on ${period.start}`);
   const statement = Statement.compute(gathered);
+  // No reading at all in the period (a factory onboarded after it, or meters never connected): nothing is known of
+  // its energy or demand, so a bill of the fixed charge alone would be a made-up figure. Skipped, with why; a plant
+  // that stood still still has readings (of 0 kWh) and is billed.
+  if (statement.energy.readings === 0)
+    throw new CloseError(`factory ${factory.id} has no readings in its billing period ${period.start} → ${period.end}: nothing to bill`);
   if (!statement.bill) throw new CloseError(`the bill of ${factory.id} for ${input.month} cannot be computed: ${statement.unpriced}`);
   return {
     factory,

@@ -53,7 +53,7 @@ const Rpu = z
 export const create = fn(
   z.object({
     organizationId: z.string(),
-    name: z.string().min(1, "name is required"),
+    name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters"),
     /** Stored in its canonical IANA spelling (`america/monterrey` → `America/Monterrey`): InfluxDB, Postgres and Athena match zones exactly. */
     timeZone: z
       .string()
@@ -148,9 +148,20 @@ export async function get(organizationId: string, id: string): Promise<Info | un
   return row ? toInfo(row) : undefined;
 }
 
+/**
+ * The organization's factory `id`: the one answer for "is this factory the caller's", so another organization's
+ * factory and one that does not exist read the same (404) on every route and run.
+ * @throws VisibleError `factory.not_found` (404) when the organization has no factory `id`.
+ */
+export async function own(organizationId: string, id: string): Promise<Info> {
+  const factory = await get(organizationId, id);
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${id} not found`);
+  return factory;
+}
+
 /** What an admin may change of a factory; absent fields are kept, `null` clears an optional one. */
 export const Patch = z.object({
-  name: z.string().trim().min(1, "name is required").optional(),
+  name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters").optional(),
   timeZone: create.schema.shape.timeZone.optional(),
   tariffCode: TariffCode.optional(),
   tariffDivision: TariffDivision.nullable().optional(),

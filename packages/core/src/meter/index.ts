@@ -93,7 +93,7 @@ export const create = fn(
     organizationId: z.string(),
     factoryId: z.string(),
     deviceId: z.string(),
-    name: z.string().min(1),
+    name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters"),
     line: z.string().min(1),
     /** CT × VT; defaults to ct × vt when those are given, else 1. */
     multiplier: z.number().positive().optional(),
@@ -179,7 +179,7 @@ export const update = fn(
     organizationId: z.string(),
     factoryId: z.string().optional(),
     id: z.string(),
-    name: z.string().trim().min(1, "name is required").optional(),
+    name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters").optional(),
     line: z.string().trim().min(1, "line is required").optional(),
     multiplier: z.number({ error: "multiplier is a number" }).positive("multiplier must be positive").optional(),
     role: Role.optional(),

@@ -7,6 +7,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Alert } from "@wattflow/core/alert";
 import type { Auth } from "@wattflow/core/auth";
+import { Factory } from "@wattflow/core/factory";
 import { actorAuth, requireRole } from "./auth";
 import { actorProblems, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
@@ -93,7 +94,8 @@ export const alerts = routes<{ Variables: { actor: Auth.Actor } }>()
   })
   .openapi(evaluateRoute, async (c) => {
     const { factoryId } = c.req.valid("json");
-    // Only the caller's own factories: one of theirs with rules, or nothing is evaluated.
+    // Only the caller's own factories (another organization's is 404); one with no rules evaluates nothing.
+    await Factory.own(c.get("actor").organizationId, factoryId);
     const rules = (await Alert.listRules(c.get("actor").organizationId)).filter((rule) => rule.factoryId === factoryId);
     return c.json({ raised: rules.length === 0 ? [] : await Alert.evaluate(factoryId) }, 200);
   });

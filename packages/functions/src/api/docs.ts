@@ -52,7 +52,7 @@ const page = `<!doctype html>
 <body>
 <div id="docs"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, withCredentials: true });</script>
+<script>window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, withCredentials: true, validatorUrl: null });</script>
 </body>
 </html>`;
 

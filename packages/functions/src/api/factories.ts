@@ -30,11 +30,7 @@ const anyRole = requireRole("admin", "operator", "viewer");
 const owned = { organizationId: true, factoryId: true } as const;
 
 /** The factory of the path, if it is the caller's (404 otherwise), for routes whose core function takes no factory. */
-async function ownFactory(organizationId: string, id: string): Promise<Factory.Info> {
-  const factory = await Factory.get(organizationId, id);
-  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${id} not found`);
-  return factory;
-}
+const ownFactory = Factory.own;
 
 /** What a core function resolves to: the JSON a route answers. */
 type Out<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;

@@ -6,6 +6,7 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
+import { Factory } from "@wattflow/core/factory";
 import { VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
@@ -94,7 +95,10 @@ export const runs = routes<{ Variables: { actor: Auth.Actor } }>()
     startRoute,
     async (c) => {
       const { workflow, ...input } = c.req.valid("json");
-      return c.json(await Workflow.use().start(workflow, { ...input, organizationId: c.get("actor").organizationId }), 202);
+      const organizationId = c.get("actor").organizationId;
+      // A run names only the caller's factories: another organization's id is 404 as on every factory route.
+      for (const factoryId of input.factoryIds ?? []) await Factory.own(organizationId, factoryId);
+      return c.json(await Workflow.use().start(workflow, { ...input, organizationId }), 202);
     },
     invalid(refused),
   )

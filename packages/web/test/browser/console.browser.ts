@@ -22,7 +22,8 @@ describe("console in Chromium", () => {
 
   beforeAll(async () => {
     buildConsole();
-    stack = await startStack();
+    // 40 days of demo history: last month has readings, so the monthly close bills it (a month without any is skipped).
+    stack = await startStack(["--demo-history", "40"]);
     demo = readDemo(stack);
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -270,6 +271,18 @@ describe("console in Chromium", () => {
   it("imports the utility's bill and shows it itemized on the bills page", async () => {
     // The month the demo's monthly close bills first: the one before today's on the factory's clock.
     const month = Close.previousMonth(new Date(), demoTimeZone);
+    // The demo's history imports its own utility bill for last month when it has loaded: wait for that, so this
+    // file's import is the one the page shows.
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(`${stack.apiUrl}/v1/health`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
+          const body = (await response.json()) as { components?: { demoHistory?: { detail?: { status?: string } } } };
+          return body.components?.demoHistory?.detail?.status;
+        },
+        { timeout: 240_000, interval: 2_000 },
+      )
+      .toBe("done");
     await page.goto(`${stack.apiUrl}/#/imports`);
     const form = page.getByRole("form", { name: "Subir un archivo" });
     await form.getByLabel("Tipo").selectOption("bill");
