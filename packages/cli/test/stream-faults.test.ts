@@ -41,7 +41,7 @@ describe(`stream under poison and a lake outage (${flowSeconds} s of flow)`, () 
   let stack: RunningStack;
   let kinesis: KinesisClient;
   beforeAll(async () => {
-    stack = await startStack(data.path, ["--no-demo-traffic"]);
+    stack = await startStack(data.path, ["--no-demo-traffic", "--demo-history", "0"]);
     kinesis = new KinesisClient({
       endpoint: stack.demo.kinesis.endpoint,
       region: stack.demo.kinesis.region,

@@ -16,7 +16,7 @@ describe("a torn Parquet file in the lake (the running stack)", () => {
   const year = new Date().getUTCFullYear() - 2;
   const month = `${year}-03`;
   beforeAll(async () => {
-    stack = await startStack(data.path, ["--no-demo-traffic"]);
+    stack = await startStack(data.path, ["--no-demo-traffic", "--demo-history", "0"]);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -79,7 +79,7 @@ describe("torn state files from an older version (the running stack)", () => {
   beforeAll(async () => {
     // Prepare: a data folder in use (database, stream, demo), stopped; then what an in-place
     // overwrite leaves after a power cut: JSON cut short, an empty file, a torn last line.
-    await (await startStack(data.path, ["--no-demo-traffic"])).stop();
+    await (await startStack(data.path, ["--no-demo-traffic", "--demo-history", "0"])).stop();
     mkdirSync(workflows, { recursive: true });
     mkdirSync(join(checkpoint, ".."), { recursive: true });
     writeFileSync(tornState, '{"executionArn":"arn:aws:states:us-east-1:000000000000:execution:wattflow-local-ImportFiles:torn-run","na');
@@ -101,7 +101,7 @@ describe("torn state files from an older version (the running stack)", () => {
     writeFileSync(demo, '{"apiUrl":"http://127.0.0.1:3000","organizationId":"org_');
     // A lock file the killed process left empty: no pid in it, so it is taken over.
     writeFileSync(join(data.path, "stack.lock"), "");
-    stack = await startStack(data.path, ["--no-demo-traffic"]);
+    stack = await startStack(data.path, ["--no-demo-traffic", "--demo-history", "0"]);
   });
   afterAll(async () => {
     await stack?.stop();

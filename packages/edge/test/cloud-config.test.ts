@@ -146,7 +146,7 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       { host: "127.0.0.1", port: modbusPort, unitID: 255 },
     );
     await once(modbus, "initialized");
-    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic"]);
+    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic", "--demo-history", "0"]);
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();

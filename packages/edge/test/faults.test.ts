@@ -40,7 +40,7 @@ describe(`gateway under faults (${kills} kills)`, () => {
 
   beforeAll(async () => {
     dir = Testing.temporaryDir("wattflow-faults-");
-    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic"]);
+    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic", "--demo-history", "0"]);
     kinesis = new Link(targetOf(stack.demo.kinesis.endpoint));
     api = new Link(targetOf(stack.apiUrl));
     await kinesis.up();
@@ -201,7 +201,7 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
   beforeAll(async () => {
     if (noDisk && process.env.WATTFLOW_REQUIRE_TMPFS === "1") throw new Error(`the disk phase needs a tmpfs: ${noDisk}`);
     dir = Testing.temporaryDir("wattflow-small-faults-");
-    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic"]);
+    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic", "--demo-history", "0"]);
     kinesis = new Link(targetOf(stack.demo.kinesis.endpoint));
     api = new Link(targetOf(stack.apiUrl));
     await kinesis.up();

@@ -218,33 +218,38 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const { runDemoGateway } = await import("./demo-gateway");
         if (!stopping.signal.aborted) cleanup.push(runDemoGateway(info, { dataDir, from, log }));
       };
-      // In the background: /health answers now, the console fills newest month first, the gateway follows the history.
-      const history = loadHistory(info, {
-        dataDir,
-        days: historyDays,
-        timeZone: demoTimeZone,
-        log,
-        signal: stopping.signal,
-        onRecent: (end) => {
-          if (options.demoTraffic && historyDays > 0 && !stopping.signal.aborted)
-            void startGateway(end.getTime()).catch((error: Error) => log(`demo gateway: ${error.message}`));
-        },
-      });
-      if (options.demoTraffic && historyDays === 0) {
-        const live = Math.floor(startedAt / (intervalSeconds * 1000)) * intervalSeconds * 1000;
-        await startGateway(live - (options.demoCatchUpDays ?? 0) * 86_400_000);
+      if (historyDays === 0) {
+        // No history (tests that count runs or readings, `--demo-history 0`): no loader, no imports, no closes of its own.
+        historyLoaded();
+        if (options.demoTraffic) {
+          const live = Math.floor(startedAt / (intervalSeconds * 1000)) * intervalSeconds * 1000;
+          await startGateway(live - (options.demoCatchUpDays ?? 0) * 86_400_000);
+        }
+      } else {
+        // In the background: /health answers now, the console fills newest month first, the gateway follows the history.
+        const history = loadHistory(info, {
+          dataDir,
+          days: historyDays,
+          timeZone: demoTimeZone,
+          log,
+          signal: stopping.signal,
+          onRecent: (end) => {
+            if (options.demoTraffic && !stopping.signal.aborted)
+              void startGateway(end.getTime()).catch((error: Error) => log(`demo gateway: ${error.message}`));
+          },
+        });
+        Health.register("demoHistory", async () => ({ ok: true, detail: history.progress() }));
+        const loading = history.done
+          .then(() => {
+            if (!stopping.signal.aborted) log(`demo history: ${JSON.stringify(history.progress())}`);
+          })
+          .catch((error: Error) => log(`demo history: ${error.message} (a restart resumes it)`))
+          .finally(historyLoaded);
+        cleanup.push(async () => {
+          stopping.abort();
+          await loading;
+        });
       }
-      Health.register("demoHistory", async () => ({ ok: true, detail: history.progress() }));
-      const loading = history.done
-        .then(() => {
-          if (!stopping.signal.aborted) log(`demo history: ${JSON.stringify(history.progress())}`);
-        })
-        .catch((error: Error) => log(`demo history: ${error.message} (a restart resumes it)`))
-        .finally(historyLoaded);
-      cleanup.push(async () => {
-        stopping.abort();
-        await loading;
-      });
     } else historyLoaded();
     return { apiUrl, kinesisEndpoint, demo, poller, stop };
   } catch (error) {
