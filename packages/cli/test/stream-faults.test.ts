@@ -136,7 +136,15 @@ describe(`stream under poison and a lake outage (${flowSeconds} s of flow)`, () 
     await new Promise((resolve) => setTimeout(resolve, lakeOutageSeconds * 1000));
     rmSync(lakeDir);
     // The files written before the outage come back (merged: a write may have made the folder again meanwhile).
-    cpSync(away, lakeDir, { recursive: true });
+    // A write can make the folder between cpSync's look and its mkdir (EEXIST): then it is there, copy into it again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        cpSync(away, lakeDir, { recursive: true });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw error;
+      }
+    }
     rmSync(away, { recursive: true });
     const lakeBackAt = Date.now();
 

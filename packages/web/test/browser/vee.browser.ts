@@ -22,7 +22,7 @@ describe("measured vs estimated energy in the console", () => {
 
   beforeAll(async () => {
     buildConsole();
-    stack = await startStack(["--no-demo-traffic"]);
+    stack = await startStack(["--no-demo-traffic", "--demo-history", "0"]);
     demo = readDemo(stack);
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
