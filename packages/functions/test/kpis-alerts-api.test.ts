@@ -92,7 +92,9 @@ describe.each(Testing.lanes())("KPIs and alerts through the API on %s", (lane) =
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { errors: { path: string }[] }).errors.map((error) => error.path).sort()).toEqual(["kind", "threshold"]);
     expect(await evaluated.json()).toEqual({ raised: [] });
-    expect(await foreignEvaluate.json()).toEqual({ raised: [] });
+    // Another organization's factory is 404, as on every factory route (not a 200 that evaluated nothing).
+    expect(foreignEvaluate.status).toBe(404);
+    expect(((await foreignEvaluate.json()) as { code: string }).code).toBe("factory.not_found");
     expect(await listed.json()).toEqual({ alerts: [] });
     expect(((await rules.json()) as { rules: { id: string }[] }).rules.map((item) => item.id)).toEqual([rule.id]);
     expect(foreignDelete.status).toBe(404);
