@@ -31,39 +31,32 @@ export type Touched = readonly { meterId: string; intervalStart: Date }[];
 
 type Db = Handle | Transaction;
 
-/** Slots in rollup columns' terms; `r` is the reading alias. */
-const fromReadings = sql.raw(`
+/**
+ * Slots in rollup columns' terms (`r` is the reading alias), and the same sums over finer rollup rows aliased `q` (every
+ * column adds up or takes the max across buckets); the factory rollup's leave out the kW max (it has no meter).
+ */
+const slotSums = (kwMax: boolean) =>
+  sql.raw(`
   sum(r.kwh)::float8,
   coalesce(sum(r.kwh) filter (where r.quality = 'estimated'), 0)::float8,
   sum(r.kvarh)::float8,
   coalesce(sum(${Figures.sql.kwhWithKvarh("r.kwh", "r.kvarh")}), 0)::float8,
   coalesce(sum(r.cost), 0),
-  count(*)::int,
-  max(r.kw_max),
+  count(*)::int,${kwMax ? "\n  max(r.kw_max)," : ""}
   max(r.interval_start)`);
-
-/** The same sums over finer rollup rows aliased `q`: every column adds up (or takes the max) across buckets. */
-const fromRollup = sql.raw(`
+const rollupSums = (kwMax: boolean) =>
+  sql.raw(`
   sum(q.kwh)::float8, sum(q.estimated_kwh)::float8, sum(q.kvarh)::float8, sum(q.kwh_with_kvarh)::float8,
-  sum(q.cost), sum(q.readings)::int, max(q.kw_max), max(q.last_start)`);
+  sum(q.cost), sum(q.readings)::int,${kwMax ? " max(q.kw_max)," : ""} max(q.last_start)`);
+const fromReadings = slotSums(true);
+const fromRollup = rollupSums(true);
 
 const columns = sql.raw("factory_id, meter_id, bucket_start, tou_period, kwh, estimated_kwh, kvarh, kwh_with_kvarh, cost, readings, kw_max, last_start");
 
-/** The factory rollup's columns (`rollup_factory_15m`: no meter, no kW max) and its sums over `rollup_15m` rows aliased `q`. */
+/** The factory rollup's columns (`rollup_factory_15m`: no meter, no kW max) and its sums over `rollup_15m` rows (`q`) and slots (`r`). */
 const factoryColumns = sql.raw("factory_id, bucket_start, tou_period, kwh, estimated_kwh, kvarh, kwh_with_kvarh, cost, readings, last_start");
-const factoryFromRollup = sql.raw(`
-  sum(q.kwh)::float8, sum(q.estimated_kwh)::float8, sum(q.kvarh)::float8, sum(q.kwh_with_kvarh)::float8,
-  sum(q.cost), sum(q.readings)::int, max(q.last_start)`);
-
-/** The factory rollup's sums over slots aliased `r` (`fromReadings` less the kW max). */
-const factoryFromReadings = sql.raw(`
-  sum(r.kwh)::float8,
-  coalesce(sum(r.kwh) filter (where r.quality = 'estimated'), 0)::float8,
-  sum(r.kvarh)::float8,
-  coalesce(sum(${Figures.sql.kwhWithKvarh("r.kwh", "r.kvarh")}), 0)::float8,
-  coalesce(sum(r.cost), 0),
-  count(*)::int,
-  max(r.interval_start)`);
+const factoryFromRollup = rollupSums(false);
+const factoryFromReadings = slotSums(false);
 
 /** The quarter-hour `r.interval_start` falls in (CFE's demand windows: :00, :15, :30, :45 of UTC). */
 const quarterOf = (column: string) => sql.raw(`date_bin('15 minutes', ${column}, timestamptz '2000-01-01')`);
