@@ -8,7 +8,9 @@ import { sql } from "drizzle-orm";
 import { powerFactorThreshold } from "../billing";
 import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
+import { Figures } from "../kpi/figures";
 import { Statement } from "../statement";
+import { round } from "../util/number";
 
 export * as Dashboard from "./index";
 
@@ -69,7 +71,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
     meters: number;
     last_end: string | Date | null;
     window_start: string | Date | null;
-    window_kw: number | null;
+    window_kwh: number | null;
   }>(
     await Database.use().execute(sql`
       with f as (
@@ -77,13 +79,13 @@ export async function overview(organizationId: string, now = new Date()): Promis
         from factory where organization_id = ${organizationId})
       select f.id, f.name, f.time_zone, f.currency, f.contracted, f.supply_voltage,
         (select count(*)::int from meter where meter.factory_id = f.id) as meters,
-        m.last_end, w.window_start, w.window_kw
+        m.last_end, w.window_start, w.window_kwh
       from f
       left join lateral (
         select interval_start + interval_seconds * interval '1 second' as last_end
         from reading r where r.factory_id = f.id and r.interval_start < ${at}::timestamptz order by r.interval_start desc limit 1) m on true
       left join lateral (
-        select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, (coalesce(sum(kwh) filter (where quality = 'measured'), 0) * 4)::float8 as window_kw
+        select date_bin('15 minutes', interval_start, timestamptz '2000-01-01') as window_start, coalesce(sum(kwh) filter (where quality = 'measured'), 0)::float8 as window_kwh
         from reading r where r.factory_id = f.id and r.interval_start >= m.last_end - interval '45 minutes' and r.interval_start < m.last_end
         group by 1 having date_bin('15 minutes', min(interval_start), timestamptz '2000-01-01') + interval '15 minutes' <= m.last_end
         order by 1 desc limit 1) w on true
@@ -124,14 +126,13 @@ export async function overview(organizationId: string, now = new Date()): Promis
         powerFactorThreshold:
           powerFactorThreshold(BillingPeriod.priceMonth(statement.period), { contractedDemandKw: row.contracted, supplyVoltage: row.supply_voltage }) / 100,
       },
-      demand: { windowStart: instant(row.window_start), kw: row.window_kw === null ? null : round(row.window_kw, 2), contractedKw: row.contracted },
+      demand: {
+        windowStart: instant(row.window_start),
+        kw: row.window_kwh === null ? null : round(Figures.demandKw(row.window_kwh), 2),
+        contractedKw: row.contracted,
+      },
       lastReadingEnd: lastEnd === null ? null : new Date(lastEnd).toISOString(),
     });
   }
   return summaries;
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

@@ -29,6 +29,7 @@ import { basisOf, tariffOf, versionsOf } from "../statement/index";
 import { offsetAt } from "../tariff/periods";
 import { VisibleError } from "../util/error";
 import { Instant } from "../util/instant";
+import { round } from "../util/number";
 
 export * as Usage from "./index";
 
@@ -486,11 +487,6 @@ export function missingSlots(meters: number, range: { from: string; to: string }
 function slotsIn(from: number, to: number): number {
   const first = Math.ceil(from / Grid.slotMs) * Grid.slotMs;
   return to > first ? Math.ceil((to - first) / Grid.slotMs) : 0;
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 /** Stored readings of one meter, with their cost and when they were stored (for tools and latency checks). */
