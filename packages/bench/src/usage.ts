@@ -5,7 +5,9 @@
  * The readings are written in bulk by SQL (5-minute slots priced by `Cost.price` on the GDMTH tariff, one 1-hour
  * gap per meter and week spread as estimates), then the rollups rebuilt as the backfill does: the ingest store's
  * own throughput is `bench ingest`'s figure, and the rollups' equality with the readings is the tests'.
- * PGlite in memory: the figures are the database's and the API's, not the disk's.
+ * PGlite in memory by default (the figures are the database's and the API's, not the disk's); `--data-dir` keeps it
+ * on disk as the local stack does (a year of 200 meters, 21 M readings, outgrows memory), `--database-url` runs it on
+ * PostgreSQL, the engine production runs (Aurora).
  */
 import { Auth } from "@wattflow/core/auth";
 import { BillRequest } from "@wattflow/core/billing";
@@ -38,12 +40,18 @@ export function registerBenchUsage(bench: Command): void {
     .option("--meters <n>", "meters of the month's factory", "200")
     .option("--year-meters <n>", "meters of the year's factory (12 local months; 0 skips the year)", "200")
     .option("--runs <n>", "timed runs of each query after one warm-up (the median is printed)", "3")
+    .option(
+      "--data-dir <dir>",
+      "PGlite in this (new, empty) folder on disk, as `wattflow start` keeps it, instead of in memory: a year of 200 meters (21 M readings) does not fit in memory",
+    )
+    .option("--database-url <url>", "an empty PostgreSQL database instead of PGlite (the production engine), e.g. one made by `createdb wattflow_bench`")
     .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { meters: string; yearMeters: string; runs: string; json?: boolean }) => {
+    .action(async (options: { meters: string; yearMeters: string; runs: string; dataDir?: string; databaseUrl?: string; json?: boolean }) => {
       const figures = await benchUsage({
         meters: Number(options.meters),
         yearMeters: Number(options.yearMeters),
         runs: Number(options.runs),
+        database: { dataDir: options.dataDir, url: options.databaseUrl },
         log: console.error,
       });
       if (options.json) console.log(JSON.stringify(figures));
@@ -61,11 +69,19 @@ const localMonth = (year: number, month: number, offset: number) => new Date(Dat
 const paths = ["readings", "perMeter", "factory"] as const;
 type Path = (typeof paths)[number];
 
-export async function benchUsage(options: { meters: number; yearMeters: number; runs: number; log: (line: string) => void }) {
+export async function benchUsage(options: {
+  meters: number;
+  yearMeters: number;
+  runs: number;
+  /** Where the database is: PGlite in memory by default, in `dataDir` on disk, or the PostgreSQL at `url`. */
+  database?: { dataDir?: string; url?: string };
+  log: (line: string) => void;
+}) {
   if (!(options.meters > 0 && options.yearMeters >= 0 && options.runs >= 1))
     throw new Error("--meters must be positive, --year-meters 0 or more and --runs at least 1");
-  const handle = await Database.open({});
+  const handle = await Database.open(options.database ?? {});
   try {
+    if (handle.kind === "postgres") await refuseUnlessEmpty(handle.db, handle.location);
     await Database.migrate(handle);
     Database.provide(handle);
     const version = await prepareOrganization();
@@ -117,13 +133,28 @@ export async function benchUsage(options: { meters: number; yearMeters: number; 
       );
       results.push(row);
     }
-    return { meters: options.meters, yearMeters: options.yearMeters, loads, queries: results };
+    return { database: `${handle.kind} (${handle.location})`, meters: options.meters, yearMeters: options.yearMeters, loads, queries: results };
   } finally {
     Rollup.forceReadings(false);
     Rollup.forcePerMeter(false);
     Database.provide(undefined);
     await handle.close();
   }
+}
+
+/**
+ * The bench writes an organization, factories and millions of readings: on PostgreSQL it runs only in a database
+ * with no tables, so it never mixes its rows with anyone's.
+ * @throws Error naming the database when it has tables.
+ */
+async function refuseUnlessEmpty(db: Database.Db, location: string): Promise<void> {
+  const result = (await db.execute(
+    sql`select count(*)::int as tables from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`,
+  )) as unknown as {
+    rows: { tables: number }[];
+  };
+  const tables = result.rows[0]?.tables ?? 0;
+  if (tables > 0) throw new Error(`the bench needs an empty database: ${location} has ${tables} table(s); make one with \`createdb wattflow_bench\``);
 }
 
 const ratio = (before: number, after: number) => (after > 0 ? Math.round((before / after) * 10) / 10 : null);
