@@ -66,7 +66,8 @@ describe("wattflow export", () => {
     for (const line of ["L1", "L2"])
       meters.push((await Meter.create({ organizationId: organization.id, factoryId, deviceId: device.id, name: `${line} main`, line })).id);
     // 10 March 2026, 06:00Z–06:15Z (00:00–00:15 local): three slots per meter, meter L1 10 kWh each, L2 40 kWh each.
-    await database.db.insert(readingTable).values(
+    await Testing.insertReadings(
+      database.db,
       meters.flatMap((meterId, index) =>
         [0, 1, 2].map((slot) => ({
           meterId,

@@ -35,7 +35,7 @@ describe.each(Testing.lanes())("reading partitions and retention on %s", (lane) 
     database = await Testing.database(lane);
     // Partitions around a fixed date, whatever today is.
     await Database.ensurePartitions(database.db, new Date("2026-11-15T00:00:00Z"));
-    await database.db.insert(readingTable).values([
+    await Testing.insertReadings(database.db, [
       reading("2025-10-15T10:00:00Z", true),
       reading("2025-11-15T10:00:00Z", false),
       reading("2026-06-15T10:00:00Z", true),

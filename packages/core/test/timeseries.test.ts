@@ -238,7 +238,10 @@ describe.each(Testing.lanes())("a stage without InfluxDB answers from the readin
   beforeAll(async () => {
     database = await Testing.database(lane);
     // Postgres holds one copy per reading key: the corrected one.
-    await database.db.insert(readingTable).values(rows.map((item, index) => (index === 4 ? correction : item)));
+    await Testing.insertReadings(
+      database.db,
+      rows.map((item, index) => (index === 4 ? correction : item)),
+    );
     TimeSeries.provide(undefined);
   });
   afterAll(() => database.close());

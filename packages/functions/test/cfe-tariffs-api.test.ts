@@ -44,7 +44,7 @@ describe.each(Testing.lanes())("a factory on a new CFE tariff on %s", (lane) => 
 
   it("closes the month on DIT from the stored readings", async () => {
     // Prepare: 10 kWh at 10:00 on Tuesday 10 March 2026 in Mexico City (16:00Z): intermedia, winter.
-    await p.database.db.insert(readingTable).values({
+    await Testing.insertReadings(p.database.db, {
       meterId,
       intervalStart: new Date("2026-03-10T16:00:00Z"),
       intervalSeconds: 300,

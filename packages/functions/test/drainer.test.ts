@@ -114,7 +114,7 @@ describe.each(Testing.lanes())("drainer on %s", (lane) => {
 
   it("does not quarantine a given-up record whose reading is already stored: it is not lost", async () => {
     // The first record of the range is meter 0 at 2026-11-27T18:00Z (get-records.json); it is stored, not yet in the lake.
-    await database.db.insert(readingTable).values({
+    await Testing.insertReadings(database.db, {
       meterId: "mtr_01jtest0000000000000000000",
       intervalStart: new Date("2026-11-27T18:00:00Z"),
       intervalSeconds: 300,

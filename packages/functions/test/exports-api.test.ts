@@ -125,7 +125,7 @@ describe.each(Testing.lanes())("exports through the API (%s)", (lane) => {
       receivedAt: new Date(),
       ...more,
     });
-    await db.insert(readingTable).values([
+    await Testing.insertReadings(db, [
       // March: one slot of 1,000 kWh and 400 kVArh at 03:00 local on Tuesday 10 March (base).
       reading(cfeMeter, cfeFactory, "2026-03-10T09:00:00Z", 1000, { kvarh: 400 }),
       // April (prices not published: March's are used): 300 kWh measured and 100 kWh estimated (a gap spread), both base.
@@ -330,14 +330,15 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
         const kwh = (index + 1) * 0.25;
         rows.push({ ...base, meterId, intervalStart: new Date(Date.parse("2026-03-10T00:00:00Z") + slot * 300_000), kwh, cost: (kwh * 2.1534).toFixed(6) });
       }
-    for (let start = 0; start < rows.length; start += 1000) await db.insert(readingTable).values(rows.slice(start, start + 1000));
+    for (let start = 0; start < rows.length; start += 1000) await Testing.insertReadings(db, rows.slice(start, start + 1000));
     // The first slot of meter 0 carries the rest of the columns: kVArh, PF, an estimated price and a flag.
     await db
       .update(readingTable)
       .set({ kvarh: 0.1, pf: 0.93, estimated: true, flags: ["spike_over_rating", "pf_out_of_range"] })
       .where(and(eq(readingTable.meterId, m0), eq(readingTable.intervalStart, new Date("2026-03-10T00:00:00Z"))));
     // Tijuana falls back on Sunday 1 November 2026 at 02:00 PDT: 01:30 happens at 08:30Z (−07:00) and again at 09:30Z (−08:00).
-    await db.insert(readingTable).values(
+    await Testing.insertReadings(
+      db,
       ["2026-11-01T08:30:00Z", "2026-11-01T09:30:00Z"].map((start) => ({
         ...base,
         factoryId: dstFactory,

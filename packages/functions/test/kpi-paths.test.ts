@@ -106,7 +106,7 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
       { factoryId: ids.factory, date: "2026-03-10", line: "L2", shift: "1", units: "0", importRunId: "imp_1", updatedAt: now },
     ]);
     // The same readings in every store: the Postgres reading table, the lake's Parquet, InfluxDB.
-    await p.database.db.insert(readingTable).values(march);
+    await Testing.insertReadings(p.database.db, march);
     // Written straight into the table, not through the ingest store: its rollups are rebuilt as the backfill does.
     await Rollup.rebuild(p.database.db, { factoryId: ids.factory });
     await p.lake.put(march);
@@ -191,7 +191,7 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
       ...readings(meterA, "2026-11-30T06:00:00Z", spread(288, 0.2, 58.46), { period: "base" }),
       ...readings(meterC, "2026-11-27T06:00:00Z", spread(864, 4.28, 3698), { period: "base" }),
     ];
-    await p.database.db.insert(readingTable).values(november);
+    await Testing.insertReadings(p.database.db, november);
     await p.lake.put(november);
     TimeSeries.provide(new LakeTimeSeries(p.lake));
 

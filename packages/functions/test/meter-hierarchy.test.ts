@@ -81,7 +81,8 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
   it("bills the main meter alone and allocates it to the sub-meters, the unmetered remainder shown", async () => {
     // Prepare: Testing.meterTree's day — 03:00 base, 10:00 intermedia, 19:00 punta local on Tuesday 10 March 2026.
     const { at, kwh } = Testing.meterTree;
-    await p.database.db.insert(readingTable).values(
+    await Testing.insertReadings(
+      p.database.db,
       kwh.map(([meter, period, value]) => ({
         meterId: meters[meter] as string,
         intervalStart: new Date(at[period]),

@@ -160,7 +160,8 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
 
   it("closes a month: the bill from the readings, stored, reconciled line by line with the imported utility bill", async () => {
     // Prepare: readings of 2026-02 for the flat-tariff factory (2.1534 MXN/kWh), and the utility's bill.
-    await p.database.db.insert(readingTable).values(
+    await Testing.insertReadings(
+      p.database.db,
       [0, 1, 2].map((meter) => ({
         meterId: ids.meters[meter] as string,
         intervalStart: new Date(`2026-02-10T1${meter}:00:00Z`),
@@ -225,7 +226,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
   });
 
   it("re-opens a closed month when a reading of it arrives later", async () => {
-    await p.database.db.insert(readingTable).values({
+    await Testing.insertReadings(p.database.db, {
       meterId: ids.meters[0] as string,
       intervalStart: new Date("2026-02-20T12:00:00Z"),
       intervalSeconds: 300,
@@ -256,7 +257,8 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     });
     // 2026-06-09 is a Tuesday: 03:00 local (base) and 20:30 local (punta in summer).
     const start = (iso: string) => new Date(iso);
-    await p.database.db.insert(readingTable).values(
+    await Testing.insertReadings(
+      p.database.db,
       [start("2026-06-09T09:00:00Z"), start("2026-06-10T02:30:00Z")].map((intervalStart) => ({
         meterId: ids.meters[1] as string,
         intervalStart,
@@ -356,7 +358,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     // Prepare: a GDMTH factory in Tecomán, Colima (DAP 10 %, billing/dap.ts), medium voltage, 1,200 kW contracted,
     // on GDMTH Noroeste March 2026 prices (tecomanFactory); one reading of 1,000 kWh and 400 kVArh at 03:00 on Tuesday 10 March (base).
     const factoryId = await tecomanFactory("fac_01jcfe000000000000000000");
-    await p.database.db.insert(readingTable).values({
+    await Testing.insertReadings(p.database.db, {
       meterId: ids.otherMeter,
       intervalStart: new Date("2026-03-10T09:00:00Z"),
       intervalSeconds: 300,
@@ -467,15 +469,13 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
       source: "http" as const,
       receivedAt: new Date(),
     });
-    await p.database.db
-      .insert(readingTable)
-      .values([
-        reading("2026-02-27", 300),
-        reading("2026-02-28", 500),
-        reading("2026-03-10", 1000, 400),
-        reading("2026-03-29", 200),
-        reading("2026-03-31", 700),
-      ]);
+    await Testing.insertReadings(p.database.db, [
+      reading("2026-02-27", 300),
+      reading("2026-02-28", 500),
+      reading("2026-03-10", 1000, 400),
+      reading("2026-03-29", 200),
+      reading("2026-03-31", 700),
+    ]);
     const utility = {
       name: "cfe-mar.csv",
       bytes: new TextEncoder().encode(
@@ -506,7 +506,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     ]);
 
     // A late reading of 28 February belongs to this bill's period, not to a February bill: it re-opens March's.
-    await p.database.db.insert(readingTable).values({ ...reading("2026-02-28", 1), intervalStart: new Date("2026-02-28T09:20:00Z") });
+    await Testing.insertReadings(p.database.db, { ...reading("2026-02-28", 1), intervalStart: new Date("2026-02-28T09:20:00Z") });
     expect((await Close.get(factoryId, "2026-03"))?.bill.status).toBe("reopened");
   });
 
@@ -539,7 +539,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
       source: "http" as const,
       receivedAt: new Date(),
     });
-    await p.database.db.insert(readingTable).values([reading("2026-05-10T12:00:00Z", 50), reading("2026-06-10T12:00:00Z", 25)]);
+    await Testing.insertReadings(p.database.db, [reading("2026-05-10T12:00:00Z", 50), reading("2026-06-10T12:00:00Z", 25)]);
 
     // Act: May closes first, then June.
     for (const month of ["2026-05", "2026-06"]) await finished(runner, (await runner.start("MonthlyClose", { month, factoryIds: [factoryId] })).executionArn);

@@ -179,13 +179,33 @@ export async function basisOf(factoryId: string): Promise<{ basis: Basis; meterI
 }
 
 /**
- * The factory's stored readings in [from, to), summed over its basis meters (`basisOf`) per interval start,
- * length and quality — what the bill engine needs, a few thousand rows a month whatever the number of meters.
+ * The factory's stored readings in [from, to), summed over its basis meters (`basisOf`) — what the bill engine needs.
+ * `resolution: "quarter-hour"` reads the rollups kept with the readings (`rollup_factory_15m` for all meters,
+ * `rollup_15m` for billing meters): one measured and, where a gap was spread, one estimated 900-second slot per UTC
+ * quarter-hour, 2,880 rows a month whatever the number of meters — enough for every rule whose demand window is a
+ * fixed 15, 30 or 60 minutes on the quarter (CFE's: 15 fixed) and whose periods change on the quarter
+ * (`Definition`: hours are whole quarters). `"slot"` sums the 5-minute readings, for rolling or 5-minute windows.
+ * Returns kWh, kVArh (null when none was measured), kWh-with-kVArh and the readings summed into each slot.
  */
-export async function slots(factoryId: string, from: Date, to: Date): Promise<{ basis: Basis; slots: Slot[] }> {
+export async function slots(factoryId: string, from: Date, to: Date, resolution: "quarter-hour" | "slot" = "slot"): Promise<{ basis: Basis; slots: Slot[] }> {
   const db = Database.use();
   const { basis, meterIds } = await basisOf(factoryId);
   const onlyBilling = basis === "billing-meters" ? sql`and meter_id = any(${sql.param(meterIds)}::text[])` : sql``;
+  if (resolution === "quarter-hour") {
+    const table = basis === "billing-meters" ? sql`rollup_15m` : sql`rollup_factory_15m`;
+    const result = await db.execute(sql`
+      select bucket_start as start, sum(kwh)::float8 as kwh, sum(estimated_kwh)::float8 as estimated_kwh, sum(kvarh)::float8 as kvarh,
+        sum(kwh_with_kvarh)::float8 as kwh_with_kvarh, sum(readings)::int as readings
+      from ${table}
+      where factory_id = ${factoryId} and bucket_start >= ${from.toISOString()}::timestamptz and bucket_start < ${to.toISOString()}::timestamptz ${onlyBilling}
+      group by 1 order by 1`);
+    const rows = (
+      result as unknown as {
+        rows: { start: Date | string; kwh: number; estimated_kwh: number; kvarh: number | null; kwh_with_kvarh: number; readings: number }[];
+      }
+    ).rows;
+    return { basis, slots: rows.flatMap(quarterSlots) };
+  }
   const result = await db.execute(sql`
     select interval_start as start, interval_seconds as seconds, quality, sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh,
       coalesce(sum(${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))}), 0)::float8 as kwh_with_kvarh, count(*)::int as readings
@@ -217,6 +237,47 @@ export async function slots(factoryId: string, from: Date, to: Date): Promise<{ 
       readings: row.readings,
     })),
   };
+}
+
+/**
+ * A quarter-hour's rollup sums as the bill engine's slots: its measured kWh (kWh less the estimated part) and its
+ * estimated kWh, each over the quarter's 900 seconds. kVArh, kWh-with-kVArh and the readings count go with the
+ * measured slot (with the estimated one when nothing was measured): the engine sums them over the period.
+ */
+function quarterSlots(row: {
+  start: Date | string;
+  kwh: number;
+  estimated_kwh: number;
+  kvarh: number | null;
+  kwh_with_kvarh: number;
+  readings: number;
+}): Slot[] {
+  const start = new Date(row.start);
+  // kWh − estimated kWh of float sums can fall a hair below 0 when all was estimated.
+  const measuredKwh = Math.max(0, row.kwh - row.estimated_kwh);
+  const totals = { kvarh: row.kvarh, kwhWithKvarh: row.kwh_with_kvarh, readings: row.readings };
+  const none = { kvarh: null, kwhWithKvarh: 0, readings: 0 };
+  const quarter: Slot[] = [];
+  if (measuredKwh > 0 || row.estimated_kwh <= 0) quarter.push({ start, seconds: 900, quality: "measured", kwh: measuredKwh, ...totals });
+  if (row.estimated_kwh > 0) quarter.push({ start, seconds: 900, quality: "estimated", kwh: row.estimated_kwh, ...(quarter.length === 0 ? totals : none) });
+  return quarter;
+}
+
+/**
+ * Whether a tariff's bill can be computed from quarter-hour sums (`slots(…, "quarter-hour")`): no tariff, a flat
+ * one, or a time-of-use one whose demand window is fixed and a whole number of quarter-hours. A rolling window (it
+ * steps every 5 minutes) or a 5-minute one needs the 5-minute slots.
+ */
+export function quarterHoursSuffice(version: Version | undefined): boolean {
+  const definition = version?.definition;
+  if (!definition || definition.kind === "flat") return true;
+  try {
+    const window = Plan.of(definition).tou.demandWindow ?? { minutes: 15, rolling: false };
+    return !window.rolling && window.minutes % 15 === 0;
+  } catch {
+    // A definition the plan cannot read is reported unpriced by `compute`; its energy reads the same either way.
+    return true;
+  }
 }
 
 export type Input = {
@@ -449,7 +510,9 @@ export async function gather(factoryId: string, which: Which, now = new Date()):
   const { label, period, source } = await resolve(factory, which, now);
   const { from, to } = BillingPeriod.range(period, factory.timeZone);
   const until = new Date(Math.max(from.getTime() + 1, Math.min(now.getTime(), to.getTime())));
-  const [versions, summed, peaks] = await Promise.all([versionsOf(factory.id), slots(factory.id, from, to), priorPeaks(factory.id, label)]);
+  const [versions, peaks] = await Promise.all([versionsOf(factory.id), priorPeaks(factory.id, label)]);
+  const version = tariffOf(versions, from, until);
+  const summed = await slots(factory.id, from, to, quarterHoursSuffice(version) ? "quarter-hour" : "slot");
   return {
     factory,
     factoryId: factory.id,
@@ -465,7 +528,7 @@ export async function gather(factoryId: string, which: Which, now = new Date()):
       contractedDemandKw: factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw),
     },
     now,
-    version: tariffOf(versions, from, until),
+    version,
     basis: summed.basis,
     slots: summed.slots,
     priorPeaks: peaks,

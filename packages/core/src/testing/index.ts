@@ -8,10 +8,23 @@ import { join } from "node:path";
 import { constants, crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 import { Database } from "../database";
 import type { Lake } from "../lake";
+import { readingTable } from "../reading/reading.sql";
+import { Rollup } from "../rollup";
 
 export * as Testing from "./index";
 
 export type Lane = "pglite" | "postgres";
+
+/**
+ * Readings written straight into `reading` by a test (a fixture that skips the ingest store), then the rollups of
+ * their factories rebuilt as the backfill does (`Rollup.rebuild`): every writer of readings keeps the rollups, and
+ * the statement, usage and series read them.
+ */
+export async function insertReadings(db: Database.Db, rows: typeof readingTable.$inferInsert | (typeof readingTable.$inferInsert)[]): Promise<void> {
+  const list = Array.isArray(rows) ? rows : [rows];
+  await db.insert(readingTable).values(list);
+  for (const factoryId of new Set(list.map((row) => row.factoryId))) await db.transaction((tx) => Rollup.rebuild(tx, { factoryId }));
+}
 
 /** PGlite always; a real Postgres too when DATABASE_URL is set (CI's real-Postgres lane). */
 export function lanes(): Lane[] {
