@@ -15,6 +15,7 @@ import { LakeSchema } from "@wattflow/core/lake/schema";
 import type { Tariff } from "@wattflow/core/tariff";
 import { DEMAND_SHIFT } from "@wattflow/core/tariff/periods";
 import { Plan } from "@wattflow/core/tariff/plan";
+import { Testing } from "@wattflow/core/testing";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import type { Command } from "commander";
 import { benchCommand, numberOption, printFigures } from "./command";
@@ -25,13 +26,7 @@ const version: Tariff.Version = {
   id: "trf_bench",
   factoryId,
   effectiveFrom: new Date("2020-01-01T00:00:00Z"),
-  definition: {
-    kind: "cfe-gdmth",
-    zone: "central",
-    prices: [
-      { month: "2026-03", fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" },
-    ],
-  },
+  definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
 };
 
 export function registerBenchKpi(bench: Command): void {

@@ -24,13 +24,7 @@ const gdmth: Tariff.Version = {
   id: "trf_kpi",
   factoryId: "fac_kpi",
   effectiveFrom: new Date("2020-01-01T00:00:00Z"),
-  definition: {
-    kind: "cfe-gdmth",
-    zone: "central",
-    prices: [
-      { month: "2026-03", fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" },
-    ],
-  },
+  definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
 };
 const _flat: Tariff.Version = { ...gdmth, definition: { kind: "flat", currency: "MXN", energyPrice: "2" } };
 
