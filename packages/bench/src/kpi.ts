@@ -22,12 +22,7 @@ import { benchCommand, numberOption, printFigures } from "./command";
 
 const zone = "America/Mexico_City";
 const factoryId = "fac_bench";
-const version: Tariff.Version = {
-  id: "trf_bench",
-  factoryId,
-  effectiveFrom: new Date("2020-01-01T00:00:00Z"),
-  definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
-};
+const version = Testing.gdmthVersion({ id: "trf_bench", factoryId });
 
 export function registerBenchKpi(bench: Command): void {
   benchCommand(bench, "kpi", "a month of KPIs for 200 meters from the local lake, and 100,000 Flux queries")

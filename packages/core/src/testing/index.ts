@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { constants, crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 import { Database } from "../database";
 import type { Lake } from "../lake";
+import type { Tariff } from "../tariff";
 
 export * as Testing from "./index";
 
@@ -124,6 +125,15 @@ export const gdmthNoroesteMarch2026 = {
   distribution: "90.85",
   capacity: "392.66",
 } as const;
+
+/**
+ * A GDMTH central tariff version priced with `gdmthNoroesteMarch2026`, in force since 2020-01-01 (before any test's
+ * readings), for tests and benchmarks that price readings without a database.
+ * @example Testing.gdmthVersion({ id: "trf_kpi", factoryId: "fac_kpi" })
+ */
+export function gdmthVersion(ids: { id: string; factoryId: string }): Tariff.Version {
+  return { ...ids, effectiveFrom: new Date("2020-01-01T00:00:00Z"), definition: { kind: "cfe-gdmth", zone: "central", prices: [gdmthNoroesteMarch2026] } };
+}
 
 /**
  * A factory's meter tree and one day of its readings, for the golden allocation: `main` is the billing meter,
