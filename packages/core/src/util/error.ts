@@ -48,6 +48,16 @@ export abstract class PathError extends WattflowError {
 }
 
 /**
+ * A store or service this process depends on (a port's adapter, the stream, a mail server) could not be reached or
+ * did not answer: 503, retry later; the message describes our insides and is logged, not shown. `cause` keeps the
+ * adapter's own error. Subclasses declare `code` and their `name`.
+ * @example class ArchiveError extends UnavailableError { readonly code = "archive.unavailable"; override readonly name = "ArchiveError"; }
+ */
+export abstract class UnavailableError extends WattflowError {
+  readonly kind = "unavailable" as const;
+}
+
+/**
  * An error the caller caused or can act on, made where it is found; the API maps it to a 4xx/503 once, in onError.
  * @example throw new VisibleError("input", "reading.future_timestamp", "start is in the future")
  */
