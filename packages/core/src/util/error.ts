@@ -12,7 +12,7 @@ export type ErrorKind = VisibleErrorKind | "internal";
 /**
  * The one error family: every error Wattflow throws on purpose has a `kind` (its HTTP status) and a stable
  * `code` (`tariff.invalid`), and may name `problems` by path. The API maps it once (functions/src/api/errors.ts),
- * so a domain error is never a 500. Subclasses declare `kind` and `code` as fields and keep their own constructor.
+ * so a domain error is never a 500. Subclasses declare `kind`, `code` and `name` as fields; a constructor only where they take more than (message, { cause }).
  * @example class TariffError extends WattflowError { readonly kind = "input"; readonly code = "tariff.invalid"; }
  */
 export abstract class WattflowError extends Error {
