@@ -1,21 +1,16 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { lazyS3 } from "../util/s3";
 import { checkKey, type Store, type Writer } from "./index";
 
 /** Objects in the uploads bucket; the client is created on first use. */
 export class S3Store implements Store {
-  private client?: S3Client;
+  private readonly s3: ReturnType<typeof lazyS3>;
 
   constructor(
     readonly bucket: string,
     client?: S3Client,
   ) {
-    this.client = client;
-  }
-
-  private async s3() {
-    const sdk = await import("@aws-sdk/client-s3");
-    this.client ??= new sdk.S3Client({});
-    return { ...sdk, client: this.client };
+    this.s3 = lazyS3(client);
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
