@@ -1,20 +1,10 @@
-import type { S3Client } from "@aws-sdk/client-s3";
-import { lazyS3 } from "../util/s3";
+import { S3Bucket } from "../util/s3";
 import { checkName, type Store } from "./index";
 
 const prefix = "raw-archive/";
 
 /** Archived records as objects under `raw-archive/` of a bucket; the client is created on first use. */
-export class S3Archive implements Store {
-  private readonly s3: ReturnType<typeof lazyS3>;
-
-  constructor(
-    readonly bucket: string,
-    client?: S3Client,
-  ) {
-    this.s3 = lazyS3(client);
-  }
-
+export class S3Archive extends S3Bucket implements Store {
   describe() {
     return { kind: "s3" as const, location: `s3://${this.bucket}/${prefix}` };
   }

@@ -1,18 +1,8 @@
-import type { S3Client } from "@aws-sdk/client-s3";
-import { lazyS3 } from "../util/s3";
+import { S3Bucket } from "../util/s3";
 import { checkKey, type Store, type Writer } from "./index";
 
 /** Objects in the uploads bucket; the client is created on first use. */
-export class S3Store implements Store {
-  private readonly s3: ReturnType<typeof lazyS3>;
-
-  constructor(
-    readonly bucket: string,
-    client?: S3Client,
-  ) {
-    this.s3 = lazyS3(client);
-  }
-
+export class S3Store extends S3Bucket implements Store {
   async put(key: string, body: Uint8Array): Promise<void> {
     const { client, PutObjectCommand } = await this.s3();
     await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: checkKey(key), Body: body }));

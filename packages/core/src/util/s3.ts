@@ -13,3 +13,18 @@ export function lazyS3(given?: S3Client) {
     return { ...sdk, client };
   };
 }
+
+/**
+ * An adapter over one S3 bucket (the raw archive, the uploads): `this.s3()` gives the SDK and the client, made on
+ * first use (`lazyS3`); a test passes its own client.
+ */
+export abstract class S3Bucket {
+  protected readonly s3: ReturnType<typeof lazyS3>;
+
+  constructor(
+    readonly bucket: string,
+    client?: S3Client,
+  ) {
+    this.s3 = lazyS3(client);
+  }
+}
