@@ -29,21 +29,35 @@ export async function database(lane: Lane = "pglite"): Promise<Database.Handle> 
   }
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error("the postgres lane needs DATABASE_URL");
-  const name = `wattflow_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const { Client } = await import("pg");
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const handle = await Database.open({ url: url.toString() });
+  const fresh = await freshDatabase(serverUrl);
+  const handle = await Database.open({ url: fresh.url });
   await Database.migrate(handle);
   Database.provide(handle);
   return {
     ...handle,
     async close() {
       await handle.close();
+      await fresh.drop();
+    },
+  };
+}
+
+/**
+ * A new, empty database on the Postgres server of `serverUrl` (named `<prefix>_<pid>_<random>`, so parallel test
+ * files never collide): its `url`, and `drop()`, which removes it even while a connection is still open.
+ */
+export async function freshDatabase(serverUrl: string, prefix = "wattflow_test"): Promise<{ url: string; drop(): Promise<void> }> {
+  const { Client } = await import("pg");
+  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
       const cleanup = new Client({ connectionString: serverUrl });
       await cleanup.connect();
       await cleanup.query(`drop database if exists ${name} with (force)`);
