@@ -20,6 +20,7 @@ import { Schedule, toInstant } from "@wattflow/core/tariff/periods";
 import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
 import Decimal from "decimal.js";
+import { benchCommand, numberOption } from "./command";
 
 const TIME_ZONE = Cfe.timeZones.central;
 const SLOT_S = 300;
@@ -34,24 +35,12 @@ const definition = (): Tariff.Definition => ({ kind: "cfe-gdmth", zone: "central
 const version = (): Tariff.Version => ({ id: "bench", factoryId: "bench", effectiveFrom: new Date(0), definition: definition() });
 
 export function registerBenchCost(bench: Command): void {
-  bench
-    .command("cost")
-    .description("readings priced per second by the core engine against DuckDB pricing the same readings in SQL; a 1.7 M-reading monthly bill")
-    .option("--readings <n>", "readings to price", "10000000")
-    .option("--meters <n>", "meters in the factory", "200")
-    .option("--runs <n>", "runs of each side; the median counts", "3")
+  benchCommand(bench, "cost", "readings priced per second by the core engine against DuckDB pricing the same readings in SQL; a 1.7 M-reading monthly bill")
+    .option("--readings <n>", "readings to price", numberOption("--readings"), 10_000_000)
+    .option("--meters <n>", "meters in the factory", numberOption("--meters"), 200)
+    .option("--runs <n>", "runs of each side; the median counts", numberOption("--runs"), 3)
     .option("--end-to-end <list>", "readings per end-to-end run (wattflow cost vs pandas vs DuckDB on files), comma-separated; 0 for none", "1000000,10000000")
-    .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { readings: string; meters: string; runs: string; endToEnd: string; json?: boolean }) => {
-      const readings = Number(options.readings);
-      const meters = Number(options.meters);
-      const runs = Number(options.runs);
-      for (const [name, value] of [
-        ["--readings", readings],
-        ["--meters", meters],
-        ["--runs", runs],
-      ] as const)
-        if (!Number.isInteger(value) || value <= 0) throw new CliError(`${name}: must be a positive whole number`, 2);
+    .action(async ({ readings, meters, runs, ...options }: { readings: number; meters: number; runs: number; endToEnd: string; json?: boolean }) => {
       const sizes = options.endToEnd.split(",").map(Number);
       if (sizes.some((size) => !Number.isInteger(size) || size < 0)) throw new CliError("--end-to-end: readings must be whole numbers, comma-separated", 2);
       const figures = await benchCost({ readings, meters, runs, log: console.error });

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CliError } from "@wattflow/cli/client";
 import type { Command } from "commander";
+import { benchCommand, numberOption, printFigures } from "./command";
 
 const edgeBin = fileURLToPath(new URL("../../edge/bin/wattflow-edge.mjs", import.meta.url));
 const step = 300_000;
@@ -24,18 +25,13 @@ const step = 300_000;
 type Route = "kinesis" | "http";
 
 export function registerBenchEdge(bench: Command): void {
-  bench
-    .command("edge")
-    .description("gateway outbox append rate, drain of a 3-day backlog of 200 meters through each route, peak RSS")
-    .option("--meters <n>", "meters", "200")
-    .option("--days <n>", "days of backlog", "3")
-    .option("--json", "print the figures as JSON on the last line")
+  benchCommand(bench, "edge", "gateway outbox append rate, drain of a 3-day backlog of 200 meters through each route, peak RSS")
+    .option("--meters <n>", "meters", numberOption("--meters"), 200)
+    .option("--days <n>", "days of backlog", numberOption("--days"), 3)
     .option("--rtu-only", "only the Modbus RTU cycle of 32 meters at 9,600 baud")
-    .action(async (options: { meters: string; days: string; json?: boolean; rtuOnly?: boolean }) => {
-      const drain = options.rtuOnly ? {} : await benchEdge({ meters: Number(options.meters), days: Number(options.days), log: console.error });
-      const figures = { ...drain, rtuCycle: await rtuCycle({ log: console.error }) };
-      if (options.json) console.log(JSON.stringify(figures));
-      else console.log(figures);
+    .action(async (options: { meters: number; days: number; json?: boolean; rtuOnly?: boolean }) => {
+      const drain = options.rtuOnly ? {} : await benchEdge({ meters: options.meters, days: options.days, log: console.error });
+      printFigures({ ...drain, rtuCycle: await rtuCycle({ log: console.error }) }, options.json);
     });
 }
 

@@ -11,31 +11,21 @@ import { fileURLToPath } from "node:url";
 import { CliError } from "@wattflow/cli/client";
 import { round } from "@wattflow/core/util/number";
 import type { Command } from "commander";
+import { benchCommand, numberOption, printFigures } from "./command";
 
 type Demo = { apiUrl: string; deviceToken: string; meterIds: string[]; apiToken: string; factoryId: string };
 
 const bin = fileURLToPath(new URL("../../cli/bin/wattflow.mjs", import.meta.url));
 
 export function registerBenchIngest(bench: Command): void {
-  bench
-    .command("ingest")
-    .description("readings per second and POST→stored latency through the local stack")
-    .option("--readings <n>", "readings to post", "60000")
-    .option("--batch <n>", "readings per POST", "500")
-    .option("--concurrency <n>", "POSTs in flight", "4")
-    .option("--rate <n>", "readings per second to offer (default: as fast as the API answers)")
-    .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { readings: string; batch: string; concurrency: string; rate?: string; json?: boolean }) => {
-      const figures = await benchIngest({
-        readings: Number(options.readings),
-        batch: Number(options.batch),
-        concurrency: Number(options.concurrency),
-        rate: options.rate === undefined ? undefined : Number(options.rate),
-        log: console.error,
-      });
-      if (options.json) console.log(JSON.stringify(figures));
-      else console.log(figures);
-    });
+  benchCommand(bench, "ingest", "readings per second and POST→stored latency through the local stack")
+    .option("--readings <n>", "readings to post", numberOption("--readings"), 60_000)
+    .option("--batch <n>", "readings per POST", numberOption("--batch"), 500)
+    .option("--concurrency <n>", "POSTs in flight", numberOption("--concurrency"), 4)
+    .option("--rate <n>", "readings per second to offer (default: as fast as the API answers)", numberOption("--rate", { min: 0, whole: false }))
+    .action(async ({ json, ...options }: { readings: number; batch: number; concurrency: number; rate?: number; json?: boolean }) =>
+      printFigures(await benchIngest({ ...options, log: console.error }), json),
+    );
 }
 
 export async function benchIngest(options: { readings: number; batch: number; concurrency: number; rate?: number; log: (line: string) => void }) {

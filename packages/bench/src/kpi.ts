@@ -15,43 +15,27 @@ import { LakeSchema } from "@wattflow/core/lake/schema";
 import type { Tariff } from "@wattflow/core/tariff";
 import { DEMAND_SHIFT } from "@wattflow/core/tariff/periods";
 import { Plan } from "@wattflow/core/tariff/plan";
+import { Testing } from "@wattflow/core/testing";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
 import type { Command } from "commander";
+import { benchCommand, numberOption, printFigures } from "./command";
 
 const zone = "America/Mexico_City";
 const factoryId = "fac_bench";
-const version: Tariff.Version = {
-  id: "trf_bench",
-  factoryId,
-  effectiveFrom: new Date("2020-01-01T00:00:00Z"),
-  definition: {
-    kind: "cfe-gdmth",
-    zone: "central",
-    prices: [
-      { month: "2026-03", fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" },
-    ],
-  },
-};
+const version = Testing.gdmthVersion({ id: "trf_bench", factoryId });
 
 export function registerBenchKpi(bench: Command): void {
-  bench
-    .command("kpi")
-    .description("a month of KPIs for 200 meters from the local lake, and 100,000 Flux queries")
-    .option("--meters <n>", "meters in the factory", "200")
-    .option("--days <n>", "days of March 2026 with readings", "31")
-    .option("--queries <n>", "Flux queries to build", "100000")
-    .option("--runs <n>", "KPI runs after the first (warm)", "3")
-    .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { meters: string; days: string; queries: string; runs: string; json?: boolean }) => {
-      const figures = {
-        ...(await benchKpi({ meters: Number(options.meters), days: Number(options.days), runs: Number(options.runs), log: console.error })),
-        flux: benchFlux(Number(options.queries)),
-      };
+  benchCommand(bench, "kpi", "a month of KPIs for 200 meters from the local lake, and 100,000 Flux queries")
+    .option("--meters <n>", "meters in the factory", numberOption("--meters"), 200)
+    .option("--days <n>", "days of March 2026 with readings", numberOption("--days"), 31)
+    .option("--queries <n>", "Flux queries to build", numberOption("--queries"), 100_000)
+    .option("--runs <n>", "KPI runs after the first (warm)", numberOption("--runs", { min: 0 }), 3)
+    .action(async (options: { meters: number; days: number; queries: number; runs: number; json?: boolean }) => {
+      const figures = { ...(await benchKpi({ ...options, log: console.error })), flux: benchFlux(options.queries) };
       console.error(
         `bench: Flux builder made ${figures.flux.queries} queries in ${figures.flux.ms} ms (${figures.flux.microsPerQuery} µs each, ${figures.flux.queriesPerSecond}/s)`,
       );
-      if (options.json) console.log(JSON.stringify(figures));
-      else console.log(figures);
+      printFigures(figures, options.json);
     });
 }
 

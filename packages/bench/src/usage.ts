@@ -23,6 +23,7 @@ import { TariffStore } from "@wattflow/core/tariff/store";
 import { app } from "@wattflow/functions/api/app";
 import type { Command } from "commander";
 import { sql } from "drizzle-orm";
+import { benchCommand, numberOption } from "./command";
 
 const zone = "America/Mexico_City";
 const organizationId = "org_bench00000000000000000000";
@@ -34,29 +35,34 @@ export const factories = {
 };
 
 export function registerBenchUsage(bench: Command): void {
-  bench
-    .command("usage")
-    .description("a 200-meter factory's month and a factory's year from the API on PGlite: readings, per-meter rollups and the factory rollup")
-    .option("--meters <n>", "meters of the month's factory", "200")
-    .option("--year-meters <n>", "meters of the year's factory (12 local months; 0 skips the year)", "200")
-    .option("--runs <n>", "timed runs of each query after one warm-up (the median is printed)", "3")
+  benchCommand(bench, "usage", "a 200-meter factory's month and a factory's year from the API on PGlite: readings, per-meter rollups and the factory rollup")
+    .option("--meters <n>", "meters of the month's factory", numberOption("--meters"), 200)
+    .option("--year-meters <n>", "meters of the year's factory (12 local months; 0 skips the year)", numberOption("--year-meters", { min: 0 }), 200)
+    .option("--runs <n>", "timed runs of each query after one warm-up (the median is printed)", numberOption("--runs"), 3)
     .option(
       "--data-dir <dir>",
       "PGlite in this (new, empty) folder on disk, as `wattflow start` keeps it, instead of in memory: a year of 200 meters (21 M readings) does not fit in memory",
     )
     .option("--database-url <url>", "an empty PostgreSQL database instead of PGlite (the production engine), e.g. one made by `createdb wattflow_bench`")
-    .option("--json", "print the figures as JSON on the last line")
-    .action(async (options: { meters: string; yearMeters: string; runs: string; dataDir?: string; databaseUrl?: string; json?: boolean }) => {
-      const figures = await benchUsage({
-        meters: Number(options.meters),
-        yearMeters: Number(options.yearMeters),
-        runs: Number(options.runs),
-        database: { dataDir: options.dataDir, url: options.databaseUrl },
-        log: console.error,
-      });
-      if (options.json) console.log(JSON.stringify(figures));
-      else console.log(JSON.stringify(figures, null, 2));
-    });
+    .action(
+      async ({
+        json,
+        dataDir,
+        databaseUrl,
+        ...options
+      }: {
+        meters: number;
+        yearMeters: number;
+        runs: number;
+        dataDir?: string;
+        databaseUrl?: string;
+        json?: boolean;
+      }) => {
+        const figures = await benchUsage({ ...options, database: { dataDir, url: databaseUrl }, log: console.error });
+        // The month's and the year's figures nest deeper than Node prints an object.
+        console.log(json ? JSON.stringify(figures) : JSON.stringify(figures, null, 2));
+      },
+    );
 }
 
 const seconds = (from: bigint) => Math.round(Number(process.hrtime.bigint() - from) / 1e6) / 1000;

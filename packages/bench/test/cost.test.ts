@@ -28,3 +28,19 @@ describe("bench cost", () => {
     expect(result.stderr).toContain("sampled readings and the totals agree");
   });
 });
+
+describe("bench options", () => {
+  test("a count that is not a whole number stops the benchmark with exit code 2, naming the option", () => {
+    const result = bench("usage", "--runs", "1.5");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--runs: must be a whole number of at least 1, not "1.5"');
+  });
+
+  test("a count below its least stops the benchmark before it starts", () => {
+    const result = bench("kpi", "--runs", "-1");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--runs: must be a whole number of at least 0, not "-1"');
+  });
+});

@@ -20,18 +20,7 @@ import { LakeTimeSeries } from "../src/timeseries/local";
 
 const zone = "America/Mexico_City";
 /** GDMTH central, March 2026 prices (the billing tests' Noroeste figures). */
-const gdmth: Tariff.Version = {
-  id: "trf_kpi",
-  factoryId: "fac_kpi",
-  effectiveFrom: new Date("2020-01-01T00:00:00Z"),
-  definition: {
-    kind: "cfe-gdmth",
-    zone: "central",
-    prices: [
-      { month: "2026-03", fixed: "197.77", energy: { base: "0.9715", intermedia: "1.5573", punta: "1.7262" }, distribution: "90.85", capacity: "392.66" },
-    ],
-  },
-};
+const gdmth = Testing.gdmthVersion({ id: "trf_kpi", factoryId: "fac_kpi" });
 const _flat: Tariff.Version = { ...gdmth, definition: { kind: "flat", currency: "MXN", energyPrice: "2" } };
 
 /** Sums 5-minute readings into the factory's 15-minute windows, as the time-series port does. */

@@ -8,12 +8,7 @@ import type { Tariff } from "../src/tariff";
 import { Testing } from "../src/testing";
 
 const zone = "America/Mexico_City";
-const gdmth: Tariff.Version = {
-  id: "trf_statement",
-  factoryId: "fac_statement",
-  effectiveFrom: new Date("2020-01-01T00:00:00Z"),
-  definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
-};
+const gdmth = Testing.gdmthVersion({ id: "trf_statement", factoryId: "fac_statement" });
 const flat: Tariff.Version = { ...gdmth, definition: { kind: "flat", currency: "MXN", energyPrice: "2" } };
 
 /** Every 5-minute slot of [from, from + count × 5 min) with `kwh(slot)` measured kWh (and a third of it in kVArh). */

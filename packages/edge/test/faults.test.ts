@@ -31,30 +31,45 @@ const day = 86_400_000;
 const step = 300_000;
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
+type Lab = Awaited<ReturnType<typeof stackBehindLinks>>;
+
+/**
+ * The local stack (no demo traffic, no history) in a new folder, reached through two links a test cuts and
+ * restores: Kinesis and the API. `stop()` restores the links, stops the stack and removes the folder.
+ */
+async function stackBehindLinks(prefix: string) {
+  const dir = Testing.temporaryDir(prefix);
+  const stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic", "--demo-history", "0"]);
+  const kinesis = new Link(targetOf(stack.demo.kinesis.endpoint));
+  const api = new Link(targetOf(stack.apiUrl));
+  await kinesis.up();
+  await api.up();
+  return {
+    dir,
+    stack,
+    kinesis,
+    api,
+    async stop() {
+      await kinesis.down();
+      await api.down();
+      await stack.stop();
+      dir.remove();
+    },
+  };
+}
 
 describe(`gateway under faults (${kills} kills)`, () => {
-  let dir: { path: string; remove(): void };
-  let stack: Stack;
-  let kinesis: Link;
-  let api: Link;
+  let lab: Lab | undefined;
 
   beforeAll(async () => {
-    dir = Testing.temporaryDir("wattflow-faults-");
-    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic", "--demo-history", "0"]);
-    kinesis = new Link(targetOf(stack.demo.kinesis.endpoint));
-    api = new Link(targetOf(stack.apiUrl));
-    await kinesis.up();
-    await api.up();
+    lab = await stackBehindLinks("wattflow-faults-");
   }, 120_000);
 
-  afterAll(async () => {
-    await kinesis?.down();
-    await api?.down();
-    await stack?.stop();
-    dir?.remove();
-  });
+  afterAll(() => lab?.stop());
 
   it("stores every reading exactly once through kills, Kinesis down, API down and a day with both down", { timeout: 900_000 }, async () => {
+    if (!lab) throw new Error("the stack did not start");
+    const { dir, stack, kinesis, api } = lab;
     // Prepare: a span in the past (readings must not end in the future), far from anything else stored.
     const start = Math.floor((Date.now() - 20 * day) / step) * step;
     const until = start + (full ? 4 : 2) * day;
@@ -192,35 +207,26 @@ describe(`gateway under faults (${kills} kills)`, () => {
 const noDisk = smallDiskUnavailable();
 
 describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
-  let dir: { path: string; remove(): void };
-  let stack: Stack;
-  let kinesis: Link;
-  let api: Link;
+  let lab: Lab | undefined;
   let disk: SmallDisk | undefined;
 
   beforeAll(async () => {
     if (noDisk && process.env.WATTFLOW_REQUIRE_TMPFS === "1") throw new Error(`the disk phase needs a tmpfs: ${noDisk}`);
-    dir = Testing.temporaryDir("wattflow-small-faults-");
-    stack = await startStack(join(dir.path, "stack"), ["--no-demo-traffic", "--demo-history", "0"]);
-    kinesis = new Link(targetOf(stack.demo.kinesis.endpoint));
-    api = new Link(targetOf(stack.apiUrl));
-    await kinesis.up();
-    await api.up();
+    lab = await stackBehindLinks("wattflow-small-faults-");
     // 8 MiB holds the outbox of this test many times over; the disk phase fills the rest.
     if (!noDisk) disk = smallDisk(8 * 1024 * 1024);
   }, 120_000);
 
   afterAll(async () => {
-    await kinesis?.down();
-    await api?.down();
-    await stack?.stop();
+    await lab?.stop();
     disk?.unmount();
-    dir?.remove();
   });
 
   it("stores every slot's energy exactly once, measured or as a gap, through kills while the clock is untrusted and the disk full", {
     timeout: 900_000,
   }, async () => {
+    if (!lab) throw new Error("the stack did not start");
+    const { dir, stack, kinesis, api } = lab;
     // Prepare: simulated counter meters (their registers follow the true time, whatever the wall clock says) over a span
     // 30 days back, away from the other test's; the outbox on the small disk when there is one.
     if (noDisk) console.log(`fault test: disk phase not run (${noDisk}); WATTFLOW_REQUIRE_TMPFS=1 makes that a failure`);

@@ -1,5 +1,5 @@
 import { boolean, doublePrecision, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, reference, timestamps } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
 import { organizationTable } from "../organization/organization.sql";
 
@@ -10,13 +10,9 @@ export type Channel = { type: "sns"; topicArn: string } | { type: "email"; to: s
 export const alertRuleTable = pgTable(
   "alert_rule",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
-    factoryId: text("factory_id")
-      .notNull()
-      .references(() => factoryTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
+    factoryId: reference("factory_id", () => factoryTable.id),
     kind: text("kind", {
       enum: ["demand_near_peak", "demand_near_contracted_punta", "power_factor_low", "gateway_silent", "gateway_backlog", "daily_cost_anomaly"],
     }).notNull(),
@@ -36,12 +32,10 @@ export const alertRuleTable = pgTable(
 export const alertTable = pgTable(
   "alert",
   {
-    id: text("id").primaryKey(),
+    id: id(),
     organizationId: text("organization_id").notNull(),
     factoryId: text("factory_id").notNull(),
-    ruleId: text("rule_id")
-      .notNull()
-      .references(() => alertRuleTable.id, { onDelete: "cascade" }),
+    ruleId: reference("rule_id", () => alertRuleTable.id, { onDelete: "cascade" }),
     kind: text("kind").notNull(),
     dedupKey: text("dedup_key").notNull(),
     /** In English, for e-mail, SNS, webhooks and API clients. */

@@ -7,7 +7,7 @@ import { request as httpsRequest } from "node:https";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { webhookTimeoutMs } from "../config";
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 import { BlockedAddressError, checkedLookup, privateAllowed, refusal } from "./address";
 import type { Channel } from "./alert.sql";
 
@@ -32,13 +32,9 @@ export interface Notifier {
   send(channel: Channel, notice: Notice): Promise<void>;
 }
 
-export class DeliveryError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class DeliveryError extends UnavailableError {
   readonly code = "alert.delivery_failed";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DeliveryError";
-  }
+  override readonly name = "DeliveryError";
 }
 
 /**

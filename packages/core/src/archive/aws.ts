@@ -1,27 +1,12 @@
-import type { S3Client } from "@aws-sdk/client-s3";
+import { S3Bucket } from "../util/s3";
 import { checkName, type Store } from "./index";
 
 const prefix = "raw-archive/";
 
 /** Archived records as objects under `raw-archive/` of a bucket; the client is created on first use. */
-export class S3Archive implements Store {
-  private client?: S3Client;
-
-  constructor(
-    readonly bucket: string,
-    client?: S3Client,
-  ) {
-    this.client = client;
-  }
-
+export class S3Archive extends S3Bucket implements Store {
   describe() {
     return { kind: "s3" as const, location: `s3://${this.bucket}/${prefix}` };
-  }
-
-  private async s3() {
-    const sdk = await import("@aws-sdk/client-s3");
-    this.client ??= new sdk.S3Client({});
-    return { ...sdk, client: this.client };
   }
 
   async put(name: string, body: Uint8Array): Promise<void> {

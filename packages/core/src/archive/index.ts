@@ -5,7 +5,7 @@
  * quarantine once the database takes them (Quarantine.restoreArchived).
  */
 
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as RawArchive from "./index";
@@ -20,23 +20,18 @@ export interface Store {
   describe(): { kind: "local" | "s3"; location: string };
 }
 
-export class ArchiveError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class ArchiveError extends UnavailableError {
   readonly code = "archive.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ArchiveError";
-  }
+  override readonly name = "ArchiveError";
 }
 
 const slot = portSlot<Store>("wattflow.archive", () => new ArchiveError("no raw archive: the runtime or the local stack provides one"));
 
-/** Sets this process's raw archive (the Lambda runtime: the S3 bucket; the local stack: a folder; tests: theirs). */
-export const provide = slot.provide;
-export const provideLazily = slot.provideLazily;
-export const provided = slot.provided;
-/** The process's archive; throws ArchiveError when none was provided. */
-export const use = slot.use;
+/**
+ * This process's raw archive (util/port.ts): `provide` sets it (the Lambda runtime: the S3 bucket; the local stack: a
+ * folder; tests: theirs), `use` returns it and throws ArchiveError when none was provided.
+ */
+export const { provide, provideLazily, provided, use } = slot;
 
 /** Sortable by time, unique per process: `2026-11-30T08-15-00.123Z-<random>.json`. */
 export function objectName(now = new Date()): string {

@@ -1,15 +1,13 @@
 import { boolean, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, reference, timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 
 /** Tokens for people and integrations reading an organization's data; stored hashed. */
 export const apiTokenTable = pgTable(
   "api_token",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
     name: text("name").notNull(),
     tokenHash: text("token_hash").notNull(),
     /** viewer: reads; operator: also imports, starts runs, sees the organization's quarantine; admin: also changes setup and alert rules, replays quarantine. */

@@ -1,5 +1,5 @@
 import { boolean, index, integer, numeric, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, reference, timestamps, updatedAt } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
 
 /**
@@ -9,10 +9,8 @@ import { factoryTable } from "../factory/factory.sql";
 export const billTable = pgTable(
   "bill",
   {
-    id: text("id").primaryKey(),
-    factoryId: text("factory_id")
-      .notNull()
-      .references(() => factoryTable.id),
+    id: id(),
+    factoryId: reference("factory_id", () => factoryTable.id),
     /** YYYY-MM, in the factory's time zone: the month the billing period ends in. */
     month: text("month").notNull(),
     /** The billing period, local dates [start, end) (CFE's reading dates); null on bills stored before periods were kept. */
@@ -45,7 +43,7 @@ export const billTable = pgTable(
     importRunId: text("import_run_id"),
     closedAt: instant("closed_at"),
     reopenedAt: instant("reopened_at"),
-    updatedAt: instant("updated_at").notNull(),
+    updatedAt: updatedAt(),
     ...timestamps,
   },
   (t) => [uniqueIndex("bill_factory_month_source_idx").on(t.factoryId, t.month, t.source), index("bill_status_idx").on(t.status)],
@@ -55,9 +53,7 @@ export const billTable = pgTable(
 export const billLineTable = pgTable(
   "bill_line",
   {
-    billId: text("bill_id")
-      .notNull()
-      .references(() => billTable.id, { onDelete: "cascade" }),
+    billId: reference("bill_id", () => billTable.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
     code: text("code").notNull(),
     quantity: numeric("quantity").notNull(),

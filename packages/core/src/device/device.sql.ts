@@ -1,5 +1,5 @@
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, reference, timestamps } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
 import { organizationTable } from "../organization/organization.sql";
 
@@ -7,13 +7,9 @@ import { organizationTable } from "../organization/organization.sql";
 export const deviceTable = pgTable(
   "device",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
-    factoryId: text("factory_id")
-      .notNull()
-      .references(() => factoryTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
+    factoryId: reference("factory_id", () => factoryTable.id),
     name: text("name").notNull(),
     tokenHash: text("token_hash").notNull(),
     /** Ed25519 public key (SPKI, base64) that signs records on the Kinesis route. */
@@ -33,7 +29,7 @@ export const deviceTable = pgTable(
  * Kinesis writer cannot pass its records off as the API's. WATTFLOW_RECORD_KEY overrides it (production secret).
  */
 export const recordKeyTable = pgTable("record_key", {
-  id: text("id").primaryKey(),
+  id: id(),
   secret: text("secret").notNull(),
   ...timestamps,
 });

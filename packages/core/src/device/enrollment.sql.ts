@@ -1,5 +1,5 @@
 import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, reference, timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 import { deviceTable } from "./device.sql";
 
@@ -7,13 +7,9 @@ import { deviceTable } from "./device.sql";
 export const enrollmentCodeTable = pgTable(
   "enrollment_code",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
-    deviceId: text("device_id")
-      .notNull()
-      .references(() => deviceTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
+    deviceId: reference("device_id", () => deviceTable.id),
     codeHash: text("code_hash").notNull(),
     expiresAt: instant("expires_at").notNull(),
     usedAt: instant("used_at"),

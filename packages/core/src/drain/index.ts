@@ -10,7 +10,7 @@ import { z } from "zod";
 import { Database } from "../database";
 import { Ingest } from "../ingest";
 import { quarantineTable } from "../quarantine/quarantine.sql";
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 
 export * as Drain from "./index";
 
@@ -43,13 +43,9 @@ export const FailureRecord = z.object({
 });
 export type FailureRecord = z.infer<typeof FailureRecord>;
 
-export class DrainError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class DrainError extends UnavailableError {
   readonly code = "drain.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DrainError";
-  }
+  override readonly name = "DrainError";
 }
 
 export type Result = { read: number; archived: number; alreadyArchived: number; alreadyStored: number };

@@ -1,14 +1,12 @@
 import { index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
-import { timestamps } from "../database/types";
+import { id, reference, timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 
 export const factoryTable = pgTable(
   "factory",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
     name: text("name").notNull(),
     /** IANA zone: time-of-use periods and days are the factory's local ones. */
     timeZone: text("time_zone").notNull(),

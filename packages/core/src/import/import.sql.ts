@@ -1,11 +1,11 @@
 import { index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, timestamps } from "../database/types";
 
 /** One customer file taken through the import workflow: where it lies, what the workflow found and loaded. */
 export const importRunTable = pgTable(
   "import_run",
   {
-    id: text("id").primaryKey(),
+    id: id(),
     organizationId: text("organization_id").notNull(),
     /** Null for price tables, which are per tariff division, not per factory. */
     factoryId: text("factory_id"),

@@ -22,10 +22,7 @@ export type Result = {
 export class MaintenanceError extends WattflowError {
   readonly kind = "internal" as const;
   readonly code = "maintenance.failed";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "MaintenanceError";
-  }
+  override readonly name = "MaintenanceError";
 }
 
 /**

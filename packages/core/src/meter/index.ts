@@ -4,6 +4,7 @@ import { Allocation } from "../billing/allocation";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
+import { readThrough } from "../util/cache";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
@@ -227,39 +228,32 @@ export const update = fn(
   },
 );
 
-const cache = new Map<string, { owner: Owner; until: number }>();
+const cache = readThrough<Owner>(lookupCacheMs);
 
 /**
  * Who owns each meter, by id; unknown ids are absent. Cached briefly because every reading asks;
  * a miss always goes to the database, so a meter created a moment ago is found.
  */
 export async function owners(ids: readonly string[], now = Date.now()): Promise<Map<string, Owner>> {
-  const found = new Map<string, Owner>();
-  const missing: string[] = [];
-  for (const id of new Set(ids)) {
-    const hit = cache.get(id);
-    if (hit && hit.until > now) found.set(id, hit.owner);
-    else missing.push(id);
-  }
-  if (missing.length > 0) {
-    const rows = await Database.use()
-      .select({
-        id: meterTable.id,
-        organizationId: meterTable.organizationId,
-        factoryId: meterTable.factoryId,
-        deviceId: meterTable.deviceId,
-        timeZone: factoryTable.timeZone,
-        maxKw: meterTable.maxKw,
-      })
-      .from(meterTable)
-      .innerJoin(factoryTable, eq(factoryTable.id, meterTable.factoryId))
-      .where(inArray(meterTable.id, missing));
-    for (const row of rows) {
-      found.set(row.id, row);
-      cache.set(row.id, { owner: row, until: now + lookupCacheMs });
-    }
-  }
-  return found;
+  return cache.get(
+    ids,
+    async (missing) => {
+      const rows = await Database.use()
+        .select({
+          id: meterTable.id,
+          organizationId: meterTable.organizationId,
+          factoryId: meterTable.factoryId,
+          deviceId: meterTable.deviceId,
+          timeZone: factoryTable.timeZone,
+          maxKw: meterTable.maxKw,
+        })
+        .from(meterTable)
+        .innerJoin(factoryTable, eq(factoryTable.id, meterTable.factoryId))
+        .where(inArray(meterTable.id, missing));
+      return new Map(rows.map((row) => [row.id, row]));
+    },
+    now,
+  );
 }
 
 export async function listByFactory(factoryId: string) {

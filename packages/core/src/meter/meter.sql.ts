@@ -1,5 +1,5 @@
 import { type AnyPgColumn, doublePrecision, index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
-import { timestamps } from "../database/types";
+import { id, reference, timestamps } from "../database/types";
 import { deviceTable } from "../device/device.sql";
 import { factoryTable } from "../factory/factory.sql";
 import { organizationTable } from "../organization/organization.sql";
@@ -7,17 +7,11 @@ import { organizationTable } from "../organization/organization.sql";
 export const meterTable = pgTable(
   "meter",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
-    factoryId: text("factory_id")
-      .notNull()
-      .references(() => factoryTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
+    factoryId: reference("factory_id", () => factoryTable.id),
     /** The gateway that reads this meter: the only device allowed to write its readings. */
-    deviceId: text("device_id")
-      .notNull()
-      .references(() => deviceTable.id),
+    deviceId: reference("device_id", () => deviceTable.id),
     name: text("name").notNull(),
     /** Production line or circuit label, used to join production figures for KPIs. */
     line: text("line").notNull(),

@@ -1,5 +1,5 @@
 import { numeric, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { timestamps, updatedAt } from "../database/types";
 
 /** A CFE monthly price table of one tariff division, as published (decimal strings, MXN). */
 export const priceTableTable = pgTable(
@@ -18,7 +18,7 @@ export const priceTableTable = pgTable(
     energyPunta: numeric("energy_punta"),
     energy: numeric("energy"),
     importRunId: text("import_run_id").notNull(),
-    updatedAt: instant("updated_at").notNull(),
+    updatedAt: updatedAt(),
     ...timestamps,
   },
   (t) => [primaryKey({ columns: [t.tariff, t.division, t.month] })],

@@ -11,6 +11,7 @@ import { Database } from "../database";
 import { Stream, StreamUnavailableError } from "../stream";
 import type { Problem } from "../util/error";
 import { createId } from "../util/id";
+import { parseJsonOr } from "../util/json";
 import { safeText } from "../util/text";
 import { quarantineTable } from "./quarantine.sql";
 
@@ -164,7 +165,8 @@ export async function restoreArchived(limit = 100): Promise<{ restored: number; 
   let restored = 0;
   let unreadable = 0;
   for (const name of await store.list(limit)) {
-    const parsed = ArchivedObject.safeParse(parseJson((await store.get(name)).toString("utf8")));
+    // An object that is not JSON fails the schema: counted as unreadable and left for a person.
+    const parsed = ArchivedObject.safeParse(parseJsonOr((await store.get(name)).toString("utf8"), undefined));
     if (!parsed.success) {
       unreadable++;
       continue;
@@ -174,16 +176,6 @@ export async function restoreArchived(limit = 100): Promise<{ restored: number; 
     restored += parsed.data.entries.length;
   }
   return { restored, unreadable };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    // Not JSON: the caller counts it as unreadable and leaves it for a person.
-    if (error instanceof SyntaxError) return undefined;
-    throw error;
-  }
 }
 
 /** Records quarantined since `since`: health's growth figure. */

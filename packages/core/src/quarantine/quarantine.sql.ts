@@ -1,5 +1,5 @@
 import { customType, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, timestamps } from "../database/types";
 
 /** Raw bytes (Postgres bytea): any byte value, NUL and invalid UTF-8 included, which text refuses. */
 const bytes = customType<{ data: Buffer; driverData: Buffer | Uint8Array | string }>({
@@ -16,7 +16,7 @@ const bytes = customType<{ data: Buffer; driverData: Buffer | Uint8Array | strin
 export const quarantineTable = pgTable(
   "quarantine",
   {
-    id: text("id").primaryKey(),
+    id: id(),
     /** Null when the record names no device or meter we know: only a platform operator sees those. */
     organizationId: text("organization_id"),
     deviceId: text("device_id"),

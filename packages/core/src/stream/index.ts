@@ -3,7 +3,7 @@
  * Producers (the ingest API) only put; consumers are driven by the event source mapping.
  */
 
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as Stream from "./index";
@@ -19,20 +19,15 @@ export interface Port {
 }
 
 /** The stream cannot take records right now (network, throttling, disk); the caller should retry later. */
-export class StreamUnavailableError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class StreamUnavailableError extends UnavailableError {
   readonly code = "stream.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "StreamUnavailableError";
-  }
+  override readonly name = "StreamUnavailableError";
 }
 
 const slot = portSlot<Port>("wattflow.stream", () => new StreamUnavailableError("no stream: the runtime or the local stack provides one"));
 
-/** Sets this process's stream (the Lambda runtime: Kinesis; the local stack: the embedded log; tests: theirs). */
-export const provide = slot.provide;
-export const provideLazily = slot.provideLazily;
-export const provided = slot.provided;
-/** The process's stream; throws StreamUnavailableError when none was provided. */
-export const use = slot.use;
+/**
+ * This process's stream (util/port.ts): `provide` sets it (the Lambda runtime: Kinesis; the local stack: the embedded
+ * log; tests: theirs), `use` returns it and throws StreamUnavailableError when none was provided.
+ */
+export const { provide, provideLazily, provided, use } = slot;

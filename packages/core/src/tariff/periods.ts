@@ -18,10 +18,7 @@ export type Classification = { period: string; demandPeriod: string; season: str
 export class TimeZoneError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "time_zone.invalid";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TimeZoneError";
-  }
+  override readonly name = "TimeZoneError";
 }
 
 const QUARTER_MS = 900_000;

@@ -2,13 +2,14 @@
 import { inArray } from "drizzle-orm";
 import { lookupCacheMs } from "../config";
 import { Database } from "../database";
+import { readThrough } from "../util/cache";
 import { createId } from "../util/id";
 import { Definition, type Version } from "./index";
 import { tariffTable } from "./tariff.sql";
 
 export * as TariffStore from "./store";
 
-const cache = new Map<string, { versions: Version[]; until: number }>();
+const cache = readThrough<Version[]>(lookupCacheMs);
 
 /** Adds a version that takes effect at `effectiveFrom`. */
 export async function addVersion(input: { factoryId: string; effectiveFrom: Date; definition: Definition }): Promise<Version> {
@@ -21,22 +22,20 @@ export async function addVersion(input: { factoryId: string; effectiveFrom: Date
 
 /** Every version of each factory, cached briefly: the consumer asks for each batch. */
 export async function versions(factoryIds: readonly string[], now = Date.now()): Promise<Map<string, Version[]>> {
-  const result = new Map<string, Version[]>();
-  const missing: string[] = [];
-  for (const id of new Set(factoryIds)) {
-    const hit = cache.get(id);
-    if (hit && hit.until > now) result.set(id, hit.versions);
-    else missing.push(id);
-  }
-  if (missing.length > 0) {
-    const rows = await Database.use().select().from(tariffTable).where(inArray(tariffTable.factoryId, missing));
-    for (const id of missing) {
-      const list = rows
-        .filter((row) => row.factoryId === id)
-        .map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) }));
-      result.set(id, list);
-      cache.set(id, { versions: list, until: now + lookupCacheMs });
-    }
-  }
-  return result;
+  return cache.get(
+    factoryIds,
+    async (missing) => {
+      const rows = await Database.use().select().from(tariffTable).where(inArray(tariffTable.factoryId, missing));
+      // Every asked factory gets its list, an empty one too: a factory without a tariff is cached as such.
+      return new Map(
+        missing.map((id) => [
+          id,
+          rows
+            .filter((row) => row.factoryId === id)
+            .map((row) => ({ id: row.id, factoryId: row.factoryId, effectiveFrom: row.effectiveFrom, definition: Definition.parse(row.definition) })),
+        ]),
+      );
+    },
+    now,
+  );
 }

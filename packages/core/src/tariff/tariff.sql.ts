@@ -1,15 +1,13 @@
-import { index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { index, jsonb, pgTable } from "drizzle-orm/pg-core";
+import { id, instant, reference, timestamps } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
 
 /** Tariff versions of a factory: the one in force at an interval's start prices it. */
 export const tariffTable = pgTable(
   "tariff",
   {
-    id: text("id").primaryKey(),
-    factoryId: text("factory_id")
-      .notNull()
-      .references(() => factoryTable.id),
+    id: id(),
+    factoryId: reference("factory_id", () => factoryTable.id),
     effectiveFrom: instant("effective_from").notNull(),
     definition: jsonb("definition").notNull(),
     ...timestamps,

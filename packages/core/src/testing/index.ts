@@ -10,6 +10,7 @@ import { Database } from "../database";
 import type { Lake } from "../lake";
 import { readingTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
+import type { Tariff } from "../tariff";
 
 export * as Testing from "./index";
 
@@ -41,21 +42,35 @@ export async function database(lane: Lane = "pglite"): Promise<Database.Handle> 
   }
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error("the postgres lane needs DATABASE_URL");
-  const name = `wattflow_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const { Client } = await import("pg");
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const handle = await Database.open({ url: url.toString() });
+  const fresh = await freshDatabase(serverUrl);
+  const handle = await Database.open({ url: fresh.url });
   await Database.migrate(handle);
   Database.provide(handle);
   return {
     ...handle,
     async close() {
       await handle.close();
+      await fresh.drop();
+    },
+  };
+}
+
+/**
+ * A new, empty database on the Postgres server of `serverUrl` (named `<prefix>_<pid>_<random>`, so parallel test
+ * files never collide): its `url`, and `drop()`, which removes it even while a connection is still open.
+ */
+export async function freshDatabase(serverUrl: string, prefix = "wattflow_test"): Promise<{ url: string; drop(): Promise<void> }> {
+  const { Client } = await import("pg");
+  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
       const cleanup = new Client({ connectionString: serverUrl });
       await cleanup.connect();
       await cleanup.query(`drop database if exists ${name} with (force)`);
@@ -137,6 +152,15 @@ export const gdmthNoroesteMarch2026 = {
   distribution: "90.85",
   capacity: "392.66",
 } as const;
+
+/**
+ * A GDMTH central tariff version priced with `gdmthNoroesteMarch2026`, in force since 2020-01-01 (before any test's
+ * readings), for tests and benchmarks that price readings without a database.
+ * @example Testing.gdmthVersion({ id: "trf_kpi", factoryId: "fac_kpi" })
+ */
+export function gdmthVersion(ids: { id: string; factoryId: string }): Tariff.Version {
+  return { ...ids, effectiveFrom: new Date("2020-01-01T00:00:00Z"), definition: { kind: "cfe-gdmth", zone: "central", prices: [gdmthNoroesteMarch2026] } };
+}
 
 /**
  * A factory's meter tree and one day of its readings, for the golden allocation: `main` is the billing meter,

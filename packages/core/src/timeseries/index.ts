@@ -7,7 +7,7 @@
  * reading replaces its point.
  */
 import type { Lake } from "../lake";
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as TimeSeries from "./index";
@@ -61,13 +61,9 @@ export interface Port {
   close?(): Promise<void>;
 }
 
-export class TimeSeriesError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class TimeSeriesError extends UnavailableError {
   readonly code = "timeseries.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TimeSeriesError";
-  }
+  override readonly name = "TimeSeriesError";
 }
 
 /**
@@ -83,11 +79,8 @@ export function influxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { u
 const slot = portSlot<Port>("wattflow.timeseries", () => new TimeSeriesError("no time series: the runtime or the local stack provides one"));
 
 /**
- * Sets this process's time series: the Lambda runtime wires InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else the
- * readings stored in Postgres (a stage with `timeseries: none`); the local stack wires DuckDB over its lake or InfluxDB.
+ * This process's time series (util/port.ts): `provide` sets it (the Lambda runtime wires InfluxDB when
+ * INFLUX_URL/INFLUX_TOKEN are set, else the readings stored in Postgres, a stage with `timeseries: none`; the local
+ * stack wires DuckDB over its lake or InfluxDB), `use` returns it and throws TimeSeriesError when none was provided.
  */
-export const provide = slot.provide;
-export const provideLazily = slot.provideLazily;
-export const provided = slot.provided;
-/** The process's time series; throws TimeSeriesError when none was provided. */
-export const use = slot.use;
+export const { provide, provideLazily, provided, use } = slot;

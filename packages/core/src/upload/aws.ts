@@ -1,23 +1,8 @@
-import type { S3Client } from "@aws-sdk/client-s3";
+import { S3Bucket } from "../util/s3";
 import { checkKey, type Store, type Writer } from "./index";
 
 /** Objects in the uploads bucket; the client is created on first use. */
-export class S3Store implements Store {
-  private client?: S3Client;
-
-  constructor(
-    readonly bucket: string,
-    client?: S3Client,
-  ) {
-    this.client = client;
-  }
-
-  private async s3() {
-    const sdk = await import("@aws-sdk/client-s3");
-    this.client ??= new sdk.S3Client({});
-    return { ...sdk, client: this.client };
-  }
-
+export class S3Store extends S3Bucket implements Store {
   async put(key: string, body: Uint8Array): Promise<void> {
     const { client, PutObjectCommand } = await this.s3();
     await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: checkKey(key), Body: body }));

@@ -3,7 +3,7 @@
  * Workflow states carry the keys, never the bytes.
  */
 import { createHash } from "node:crypto";
-import { VisibleError, WattflowError } from "../util/error";
+import { UnavailableError, VisibleError } from "../util/error";
 import { processState } from "../util/global";
 
 export * as Uploads from "./index";
@@ -23,13 +23,9 @@ export interface Writer {
 
 export type Saved = { key: string; bytes: number; sha256: string /** The first bytes, to tell the format by. */; head: Uint8Array };
 
-export class UploadError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class UploadError extends UnavailableError {
   readonly code = "upload.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "UploadError";
-  }
+  override readonly name = "UploadError";
 }
 
 const state = processState("wattflow.uploads", (): { store?: Store } => ({}));

@@ -1,15 +1,13 @@
 import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, timestamps } from "../database/types";
+import { id, instant, reference, timestamps } from "../database/types";
 import { organizationTable } from "../organization/organization.sql";
 
 /** People who sign in to the console; the password is kept only as a scrypt hash. */
 export const userTable = pgTable(
   "app_user",
   {
-    id: text("id").primaryKey(),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
+    id: id(),
+    organizationId: reference("organization_id", () => organizationTable.id),
     /** Lower-cased, so sign-in is case-insensitive. */
     email: text("email").notNull(),
     name: text("name").notNull(),
@@ -26,13 +24,9 @@ export const userTable = pgTable(
 export const sessionTable = pgTable(
   "session",
   {
-    id: text("id").primaryKey(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => userTable.id),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizationTable.id),
+    id: id(),
+    userId: reference("user_id", () => userTable.id),
+    organizationId: reference("organization_id", () => organizationTable.id),
     tokenHash: text("token_hash").notNull(),
     expiresAt: instant("expires_at").notNull(),
     revokedAt: instant("revoked_at"),

@@ -12,7 +12,7 @@ export type ErrorKind = VisibleErrorKind | "internal";
 /**
  * The one error family: every error Wattflow throws on purpose has a `kind` (its HTTP status) and a stable
  * `code` (`tariff.invalid`), and may name `problems` by path. The API maps it once (functions/src/api/errors.ts),
- * so a domain error is never a 500. Subclasses declare `kind` and `code` as fields and keep their own constructor.
+ * so a domain error is never a 500. Subclasses declare `kind`, `code` and `name` as fields; a constructor only where they take more than (message, { cause }).
  * @example class TariffError extends WattflowError { readonly kind = "input"; readonly code = "tariff.invalid"; }
  */
 export abstract class WattflowError extends Error {
@@ -45,6 +45,16 @@ export abstract class PathError extends WattflowError {
   override get problems(): Problem[] {
     return [{ path: this.path, message: this.message }];
   }
+}
+
+/**
+ * A store or service this process depends on (a port's adapter, the stream, a mail server) could not be reached or
+ * did not answer: 503, retry later; the message describes our insides and is logged, not shown. `cause` keeps the
+ * adapter's own error. Subclasses declare `code` and their `name`.
+ * @example class ArchiveError extends UnavailableError { readonly code = "archive.unavailable"; override readonly name = "ArchiveError"; }
+ */
+export abstract class UnavailableError extends WattflowError {
+  readonly kind = "unavailable" as const;
 }
 
 /**

@@ -31,10 +31,7 @@ export type Scope = { partition?: string; region: string; accountId: string };
 export class WorkflowIamError extends WattflowError {
   readonly kind = "internal" as const;
   readonly code = "workflow.iam_invalid";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "WorkflowIamError";
-  }
+  override readonly name = "WorkflowIamError";
 }
 
 /** Every Task state (and Map reader/writer) of the definition, nested Parallel branches and Map processors included. */

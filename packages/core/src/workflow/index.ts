@@ -4,7 +4,7 @@
  * reads both runtimes. Adapters: ./aws.ts (Step Functions) and ./local.ts (aws-local-stepfunctions).
  */
 
-import { WattflowError } from "../util/error";
+import { UnavailableError, WattflowError } from "../util/error";
 import { processState } from "../util/global";
 
 export * as Workflow from "./index";
@@ -50,13 +50,9 @@ export interface Runner {
   history(execution: string, options?: { nextToken?: string; maxResults?: number }): Promise<HistoryPage>;
 }
 
-export class WorkflowError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class WorkflowError extends UnavailableError {
   readonly code = "workflow.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "WorkflowError";
-  }
+  override readonly name = "WorkflowError";
 }
 
 /** Starting an execution under a name already used for that state machine. */

@@ -3,6 +3,7 @@
  * runner): states done of total, Map items done of total, an ETA from the per-state medians of earlier
  * successful runs, the result, and on failure a short explanation a person can act on. Pure.
  */
+import { parseJsonOr } from "../util/json";
 import { Workflows } from "./definitions";
 import type { Execution, HistoryEvent } from "./index";
 
@@ -142,7 +143,7 @@ export function of(
     items: map,
   };
   if (execution.status === "RUNNING") progress.etaMs = eta(path, done, current, entered, map, previous, now);
-  if (execution.status === "SUCCEEDED" && execution.output !== undefined) progress.result = parseJson(execution.output);
+  if (execution.status === "SUCCEEDED" && execution.output !== undefined) progress.result = parseJsonOr(execution.output, execution.output);
   if (execution.status !== "RUNNING" && execution.status !== "SUCCEEDED") progress.error = failure(execution, events, byId, top?.names);
   return progress;
 }
@@ -172,19 +173,10 @@ function eta(
   return Math.round(left);
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    if (error instanceof SyntaxError) return text;
-    throw error;
-  }
-}
-
 /** Lambda's error document (`{ errorType, errorMessage, … }`) when the cause is one, else the cause as it is. */
 export function decodeCause(error: string, cause: string | undefined): { type: string; message: string } {
   if (cause) {
-    const parsed = parseJson(cause);
+    const parsed = parseJsonOr(cause, cause);
     if (parsed && typeof parsed === "object" && "errorMessage" in parsed) {
       const document = parsed as { errorType?: string; errorMessage?: string };
       return { type: document.errorType ?? error, message: String(document.errorMessage ?? "") };

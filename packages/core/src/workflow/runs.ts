@@ -7,6 +7,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { Database } from "../database";
 import { importRunTable } from "../import/import.sql";
+import { parseJsonOr } from "../util/json";
 import { type Execution, fullHistory, type ListOptions, use } from "./index";
 import { RunProgress } from "./progress";
 
@@ -55,13 +56,7 @@ function monthsOf(input: string | undefined): string[] {
 }
 
 function parsed(output: string | undefined): unknown {
-  if (output === undefined) return null;
-  try {
-    return JSON.parse(output);
-  } catch (error) {
-    if (error instanceof SyntaxError) return output;
-    throw error;
-  }
+  return output === undefined ? null : parseJsonOr(output, output);
 }
 
 /**

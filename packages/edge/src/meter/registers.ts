@@ -221,9 +221,24 @@ export function parseMap(json: unknown, file: string): RegisterMap & { examples:
   };
 }
 
+/**
+ * Each encoding's size in registers (16-bit words) and how its value reads from and writes to big-endian bytes; an
+ * integer encoding rounds the value it writes.
+ */
+const codecs: Record<Encoding, { words: number; read(bytes: Buffer): number; write(bytes: Buffer, raw: number): void }> = {
+  float32: { words: 2, read: (bytes) => bytes.readFloatBE(0), write: (bytes, raw) => bytes.writeFloatBE(raw, 0) },
+  float64: { words: 4, read: (bytes) => bytes.readDoubleBE(0), write: (bytes, raw) => bytes.writeDoubleBE(raw, 0) },
+  int16: { words: 1, read: (bytes) => bytes.readInt16BE(0), write: (bytes, raw) => bytes.writeInt16BE(Math.round(raw), 0) },
+  uint16: { words: 1, read: (bytes) => bytes.readUInt16BE(0), write: (bytes, raw) => bytes.writeUInt16BE(Math.round(raw), 0) },
+  int32: { words: 2, read: (bytes) => bytes.readInt32BE(0), write: (bytes, raw) => bytes.writeInt32BE(Math.round(raw), 0) },
+  uint32: { words: 2, read: (bytes) => bytes.readUInt32BE(0), write: (bytes, raw) => bytes.writeUInt32BE(Math.round(raw), 0) },
+  int64: { words: 4, read: (bytes) => Number(bytes.readBigInt64BE(0)), write: (bytes, raw) => bytes.writeBigInt64BE(BigInt(Math.round(raw)), 0) },
+  uint64: { words: 4, read: (bytes) => Number(bytes.readBigUInt64BE(0)), write: (bytes, raw) => bytes.writeBigUInt64BE(BigInt(Math.round(raw)), 0) },
+};
+
 /** Registers (16-bit words) a value of this encoding takes. */
 export function wordsOf(encoding: Encoding): number {
-  return encoding === "int16" || encoding === "uint16" ? 1 : encoding === "int64" || encoding === "uint64" || encoding === "float64" ? 4 : 2;
+  return codecs[encoding].words;
 }
 
 /** Puts the registers' bytes in big-endian order (ABCD…) for a value of `words` registers. */
@@ -263,32 +278,11 @@ function fromBigEndian(bytes: Buffer, order: WordOrder): number[] {
   }, []);
 }
 
-function rawValue(bytes: Buffer, encoding: Encoding): number {
-  switch (encoding) {
-    case "float32":
-      return bytes.readFloatBE(0);
-    case "float64":
-      return bytes.readDoubleBE(0);
-    case "int16":
-      return bytes.readInt16BE(0);
-    case "uint16":
-      return bytes.readUInt16BE(0);
-    case "int32":
-      return bytes.readInt32BE(0);
-    case "uint32":
-      return bytes.readUInt32BE(0);
-    case "int64":
-      return Number(bytes.readBigInt64BE(0));
-    case "uint64":
-      return Number(bytes.readBigUInt64BE(0));
-  }
-}
-
 /** Decodes a field from the registers read at its address. */
 export function decode(registers: readonly number[], field: Field, order: WordOrder): number {
   const words = wordsOf(field.encoding);
   if (registers.length < words) throw new RangeError(`${field.encoding} needs ${words} registers, got ${registers.length}`);
-  const value = rawValue(toBigEndian(registers.slice(0, words), order), field.encoding) * field.scale;
+  const value = codecs[field.encoding].read(toBigEndian(registers.slice(0, words), order)) * field.scale;
   return field.pf4q ? decodePf4q(value) : value;
 }
 
@@ -297,32 +291,7 @@ export function encode(value: number, field: Field, order: WordOrder): number[] 
   const words = wordsOf(field.encoding);
   const bytes = Buffer.alloc(words * 2);
   const raw = field.pf4q ? encodePf4q(value) / field.scale : value / field.scale;
-  switch (field.encoding) {
-    case "float32":
-      bytes.writeFloatBE(raw, 0);
-      break;
-    case "float64":
-      bytes.writeDoubleBE(raw, 0);
-      break;
-    case "int16":
-      bytes.writeInt16BE(Math.round(raw), 0);
-      break;
-    case "uint16":
-      bytes.writeUInt16BE(Math.round(raw), 0);
-      break;
-    case "int32":
-      bytes.writeInt32BE(Math.round(raw), 0);
-      break;
-    case "uint32":
-      bytes.writeUInt32BE(Math.round(raw), 0);
-      break;
-    case "int64":
-      bytes.writeBigInt64BE(BigInt(Math.round(raw)), 0);
-      break;
-    case "uint64":
-      bytes.writeBigUInt64BE(BigInt(Math.round(raw)), 0);
-      break;
-  }
+  codecs[field.encoding].write(bytes, raw);
   return fromBigEndian(bytes, order);
 }
 

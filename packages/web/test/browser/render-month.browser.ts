@@ -14,6 +14,7 @@ import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
 import { Organization } from "@wattflow/core/organization";
 import { TariffStore } from "@wattflow/core/tariff/store";
+import { Testing } from "@wattflow/core/testing";
 import { User } from "@wattflow/core/user";
 import { sql } from "drizzle-orm";
 import type { Browser } from "playwright-core";
@@ -89,39 +90,18 @@ async function seed(where: { dataDir: string } | { url: string }): Promise<{ fac
   }
 }
 
-/** A fresh database on the server of DATABASE_URL; `drop` removes it. */
-async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const { Client } = await import("pg");
-  const name = `wattflow_render_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const cleanup = new Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
-    },
-  };
-}
-
 const lanes = process.env.DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
 
 describe.each(lanes)("factory page with a month of 200 meters on %s", (lane) => {
   let stack: Stack;
   let browser: Browser;
   let seeded: Awaited<ReturnType<typeof seed>>;
-  let database: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof Testing.freshDatabase>> | undefined;
 
   beforeAll(async () => {
     buildConsole();
     const dataDir = mkdtempSync(join(tmpdir(), "wattflow-render-"));
-    database = lane === "postgres" ? await freshDatabase(process.env.DATABASE_URL as string) : undefined;
+    database = lane === "postgres" ? await Testing.freshDatabase(process.env.DATABASE_URL as string, "wattflow_render") : undefined;
     seeded = await seed(database ? { url: database.url } : { dataDir });
     stack = await startStack(["--no-demo"], dataDir, database?.url);
     browser = await launchBrowser();
