@@ -69,7 +69,7 @@ async function seed(where: { dataDir: string } | { url: string }): Promise<{ fac
 
     const end = Math.floor(Date.now() / slot) * slot;
     // From a local midnight (Mexico City keeps UTC−6 since 2022), so the earlier months' local days end where the readings start.
-    const start = Math.floor((end - days * 86_400_000 + 6 * 3_600_000) / 86_400_000) * 86_400_000 - 6 * 3_600_000;
+    const start = Math.floor((end - days * 86_400_000 - 6 * 3_600_000) / 86_400_000) * 86_400_000 + 6 * 3_600_000;
     const starts: string[] = [];
     const periods: string[] = [];
     const prices: string[] = [];
