@@ -369,8 +369,10 @@ export type Series = {
  * The measured kWh per UTC quarter-hour of the factory's basis meters over [from, to) (`t`: the window's start,
  * epoch seconds): from the factory rollup when every meter counts, from the billing meters' quarter-hours
  * otherwise, or from their readings (`source` readings). Rule: CFE's demand windows; an estimate never sets demand.
+ * With hour and day buckets, one point per local bucket: its highest window's measured kWh and that window's start
+ * (`peakT`), summed in the database, so a year sends 365 points instead of 35,040 windows.
  */
-async function demandWindows(factoryId: string, query: Query, source: Source): Promise<{ t: number; kwh: number; estimatedKwh: number }[]> {
+async function demandWindows(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ t: number; measuredKwh: number; peakT: number }[]> {
   const { basis, meterIds } = await basisOf(factoryId);
   const meters = sql`and meter_id = any(${sql.param(meterIds)}::text[])`;
   const range = (column: string) =>
@@ -383,15 +385,20 @@ async function demandWindows(factoryId: string, query: Query, source: Source): P
       : sql`select bucket_start as at, sum(kwh)::float8 as kwh, sum(estimated_kwh)::float8 as estimated_kwh
           from ${sql.raw(basis === "billing-meters" || source !== "factory" ? "rollup_15m" : "rollup_factory_15m")}
           where ${range("bucket_start")} ${basis === "billing-meters" ? meters : sql``} group by 1`;
-  const windows = await jsonRows<{ t: number; kwh: number; estimated_kwh: number }>(
-    sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w`,
+  if (query.bucket === "5m" || query.bucket === "15m") {
+    const windows = await jsonRows<{ t: number; kwh: number; estimated_kwh: number }>(
+      sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w`,
+      "t",
+    );
+    return windows.map((row) => ({ t: row.t, measuredKwh: Figures.measuredKwh({ kwh: row.kwh, estimatedKwh: row.estimated_kwh }), peakT: row.t }));
+  }
+  // The highest window of each bucket, the earliest of equals (as the range's peak).
+  const peaks = await jsonRows<{ t: number; measured: number; peak_t: number }>(
+    sql`select ${bucketSeconds(bucketWidth[query.bucket], timeZone, query)}::float8 as t, max(kwh - estimated_kwh)::float8 as measured,
+      (array_agg(extract(epoch from at)::float8 order by kwh - estimated_kwh desc, at))[1] as peak_t from (${rows}) src group by 1`,
     "t",
   );
-  return windows.map((row) => ({
-    t: row.t,
-    kwh: row.kwh,
-    estimatedKwh: row.estimated_kwh,
-  }));
+  return peaks.map((row) => ({ t: query.bucket === "1d" ? dayStarts(row.t, timeZone) : row.t, measuredKwh: row.measured, peakT: row.peak_t }));
 }
 
 type MeterRow = {
@@ -471,27 +478,18 @@ export async function series(organizationId: string, factoryId: string, query: Q
   const source = sourceOf(query, factory.timeZone);
   const [{ periods: rows, buckets: bucketRows }, windows, meterRows, isPriced] = await Promise.all([
     sums(factoryId, factory.timeZone, query, source),
-    demandWindows(factoryId, query, source),
+    demandWindows(factoryId, factory.timeZone, query, source),
     meterTotals(factoryId, factory.timeZone, query),
     priced(factoryId, new Date(query.from), new Date(query.to)),
   ]);
   const cost = (value: Decimal | string | null) => (isPriced ? money(value) : null);
 
   const demand: Series["demand"] = { t: [], kw: [], peak: null, contractedKw: factory.contractedDemandKw };
-  const perBucket = query.bucket === "1h" || query.bucket === "1d";
-  let at = 0;
-  for (const window of windows) {
-    const kw = round(Figures.demandKw(Figures.measuredKwh(window)), 3);
-    if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: window.t, kw };
-    // Windows and buckets both come in time order: the bucket holding this window is at or after the last one's.
-    while (perBucket && at < bucketRows.length && (bucketRows[at] as BucketSums).end <= window.t) at++;
-    const bucket = perBucket ? bucketRows[at] : undefined;
-    const t = bucket && bucket.t <= window.t ? bucket.t : window.t;
-    if (demand.t.at(-1) === t) demand.kw[demand.kw.length - 1] = Math.max(demand.kw.at(-1) ?? 0, kw);
-    else {
-      demand.t.push(t);
-      demand.kw.push(kw);
-    }
+  for (const point of windows) {
+    const kw = round(Figures.demandKw(point.measuredKwh), 3);
+    demand.t.push(point.t);
+    demand.kw.push(kw);
+    if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: point.peakT, kw };
   }
   const periods = new Map<string | null, { kwh: number; cost: Decimal; kvarh: number | null; kwhWithKvarh: number }>();
   for (const row of rows) {

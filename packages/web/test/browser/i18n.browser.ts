@@ -16,13 +16,17 @@ const instant = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/;
 /** "$43,725.42": the narrow peso sign, thousands by commas, two decimals. */
 const pesos = /^-?\$\d{1,3}(,\d{3})*\.\d{2}$/;
 
+/** The factory page's chart once the figures of `bucket` are in. */
+const drawn = (page: Page, bucket: string) => page.locator(`[data-testid="factory-figures"][data-bucket="${bucket}"] .chart canvas`).first();
+
 /** Every page of the console: where it is and what shows it has loaded. */
 const pages = (factoryId: string) =>
   [
     { name: "overview", path: "#/", ready: (page: Page) => page.getByTestId("factory-card").first() },
-    { name: "factory", path: `#/factories/${factoryId}?range=7d`, ready: (page: Page) => page.locator(".chart canvas").first() },
-    { name: "factory-30d", path: `#/factories/${factoryId}?range=30d`, ready: (page: Page) => page.locator(".chart canvas").first() },
-    { name: "factory-year", path: `#/factories/${factoryId}?range=year`, ready: (page: Page) => page.locator(".chart canvas").first() },
+    // Each range's own figures (the page keeps the last range's while the next loads): 7 days in quarter-hours, 30 in hours, 12 months in days.
+    { name: "factory", path: `#/factories/${factoryId}?range=7d`, ready: (page: Page) => drawn(page, "15m") },
+    { name: "factory-30d", path: `#/factories/${factoryId}?range=30d`, ready: (page: Page) => drawn(page, "1h") },
+    { name: "factory-year", path: `#/factories/${factoryId}?range=year`, ready: (page: Page) => drawn(page, "1d") },
     { name: "devices", path: "#/devices", ready: (page: Page) => page.getByTestId("devices-table").locator("tbody tr").first() },
     { name: "tariffs", path: `#/tariffs/${factoryId}`, ready: (page: Page) => page.getByTestId("tariff-version").first() },
     { name: "bills", path: `#/bills/${factoryId}`, ready: (page: Page) => page.getByTestId("bill").first() },
