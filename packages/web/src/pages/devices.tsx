@@ -8,7 +8,7 @@ import { useTranslation } from "react-i18next";
 import { ApiError, api, type Devices as DeviceList, ok } from "../api";
 import { ago, num, when } from "../format";
 import { PageHeading } from "../heading";
-import { useLoad } from "../hooks";
+import { useLoad, useToggleSet } from "../hooks";
 import { i18n } from "../i18n";
 import { LoadError } from "../states";
 import { DataTable } from "../table";
@@ -50,13 +50,7 @@ export function Devices({ admin }: { admin: boolean }) {
   const factories = useLoad(() => ok(api.v1.factories.$get()), []);
   const [secret, setSecret] = useState<{ title: string; values: Record<string, string | null> }>();
   const [error, setError] = useState<string>();
-  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
-  const toggle = (id: string) =>
-    setOpen((shown) => {
-      const next = new Set(shown);
-      if (!next.delete(id)) next.add(id);
-      return next;
-    });
+  const [open, toggle] = useToggleSet();
   const now = Date.now();
   const names = new Map(factories.data?.factories.map((f) => [f.id, f.name]));
   const zones = new Map(factories.data?.factories.map((f) => [f.id, f.timeZone]));

@@ -12,7 +12,7 @@ import { api, type Gaps, ok, type Series } from "../api";
 import { Chart, estimatedFill, estimatedSwatch, fromZero, peakMarker, periodColor, timeAxis, touShading } from "../charts";
 import { fromLocal, localMidnight, money, num, percent, periodName, tariffName, when } from "../format";
 import { PageHeading } from "../heading";
-import { useLoad } from "../hooks";
+import { useLoad, useToggleSet } from "../hooks";
 import { LoadError, LoadState } from "../states";
 import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
@@ -198,13 +198,7 @@ function FactoryFigures({ series }: { series: Series }) {
   }, []);
 
   // The meters whose gaps are listed under their row.
-  const [gapsShown, setGapsShown] = useState<ReadonlySet<string>>(new Set());
-  const toggleGaps = (meterId: string) =>
-    setGapsShown((shown) => {
-      const next = new Set(shown);
-      if (!next.delete(meterId)) next.add(meterId);
-      return next;
-    });
+  const [gapsShown, toggleGaps] = useToggleSet();
   // Biggest consumers first: where an energy manager looks for savings.
   const meters = useMemo(() => [...series.meters].sort((a, b) => b.kwh - a.kwh), [series.meters]);
   const maxPeriodCost = Math.max(...series.byPeriod.map((p) => Number(p.cost)), 1);
