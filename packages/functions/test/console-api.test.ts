@@ -459,10 +459,37 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       ).json()) as Usage.Series;
       expect(hourly.buckets).toMatchObject({ t: [Date.parse("2026-03-10T18:00:00Z") / 1000], kwh: [246], kw: [246] });
       expect(hourly.demand.peak?.kw).toBe(300);
-      // 69 days of quarter-hours is more than the console draws (62 days at 5 and 15 minutes; hours and days go to 400).
+      // 69 days of quarter-hours is more than the console draws (31 days at 5 minutes, 62 at 15; hours and days go to 400).
       const tooLong = await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-01-01T00:00:00Z&to=2026-03-11T00:00:00Z&bucket=15m`);
       expect(tooLong.status).toBe(400);
-      expect(await json(tooLong)).toMatchObject({ code: "series.range_too_long", errors: [{ path: "to" }] });
+      expect(await json(tooLong)).toMatchObject({
+        code: "series.invalid_query",
+        errors: [{ path: "to", message: "a range of 15m buckets spans at most 62 days: use bucket=1h for 69 days" }],
+      });
+    });
+
+    it("draws a day as its average kW over the day's hours, its periods' kWh and its highest 15-minute demand", async () => {
+      // 2026-03-10 in Mexico City (UTC−6): 246 kWh in one day → 10.25 kW on average; its peak window is still 300 kW.
+      const daily = (await json(
+        await asSession(adminCookie, `/v1/factories/${ids.factory}/series?from=2026-03-10T06:00:00Z&to=2026-03-11T06:00:00Z&bucket=1d`),
+      )) as Usage.Series;
+      const day = Date.parse("2026-03-10T06:00:00Z") / 1000;
+      expect(daily.buckets).toMatchObject({ t: [day], end: [day + 86_400], kwh: [246], kw: [10.25], estimatedKw: [0] });
+      // Each period's kWh of the day is the range's kWh of that period (here a single bucket).
+      for (const { period, kwh } of daily.byPeriod) if (period !== null) expect(daily.buckets.periodKwh[period]?.[0]).toBeCloseTo(kwh, 3);
+      expect(Object.keys(daily.buckets.periodKwh).sort()).toEqual(daily.byPeriod.flatMap(({ period }) => (period === null ? [] : [period])).sort());
+      expect(daily.demand).toMatchObject({ t: [day], kw: [300], peak: { kw: 300 } });
+    });
+
+    it("refuses a range longer than its bucket allows and names the bucket to use", async () => {
+      const usage = await asSession(adminCookie, `/v1/factories/${ids.factory}/usage?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&bucket=5m`);
+      expect(usage.status).toBe(400);
+      expect(await json(usage)).toMatchObject({
+        code: "usage.invalid_query",
+        errors: [{ path: "to", message: "a range of 5m buckets spans at most 31 days: use bucket=15m for 59 days" }],
+      });
+      const month = await asSession(adminCookie, `/v1/factories/${ids.factory}/usage?from=2026-03-01T06:00:00Z&to=2026-04-01T06:00:00Z&bucket=5m`);
+      expect(month.status).toBe(200);
     });
 
     it("gives the overview today's and the billing period's figures, the statement's projection and the current demand", async () => {

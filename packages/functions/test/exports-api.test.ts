@@ -6,8 +6,10 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Close } from "@wattflow/core/close";
+import { Database } from "@wattflow/core/database";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
+import { organizationTable } from "@wattflow/core/organization/organization.sql";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Rollup } from "@wattflow/core/rollup";
 import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
@@ -226,6 +228,28 @@ describe.each(Testing.lanes())("exports through the API (%s)", (lane) => {
     expect(lines.join("\n")).toContain("Calculado $1,842.13 MXN contra CFE $1,827.64 MXN: diferencia $14.49 MXN");
     // March's prices were published and every kWh was measured: neither note.
     expect(lines.join("\n")).not.toMatch(/PRECIOS ESTIMADOS|Datos estimados/);
+  });
+
+  it("marks every page of a demo organization's bill as demo data with demo prices, and no other organization's", async () => {
+    // Prepare: the test's organization as the local stack's demo is (Organization demo), then back.
+    const db = Database.use();
+    await db.update(organizationTable).set({ demo: true }).where(eq(organizationTable.id, ids.organization));
+    try {
+      // Act
+      const demo = await pdfLines(
+        new Uint8Array(await (await app.request(`/v1/factories/${cfeFactory}/bills/${marchBill}.pdf`, { headers: auth() })).arrayBuffer()),
+      );
+      // Assess: the mark heads every page (the footer's "página n de m" counts them).
+      const marks = demo.filter((line) => line === "DATOS DE DEMOSTRACIÓN, PRECIOS DE DEMOSTRACIÓN / DEMO DATA, DEMO PRICES");
+      expect(marks.length).toBeGreaterThan(0);
+      expect(marks).toHaveLength(demo.filter((line) => /página \d+ de \d+/.test(line)).length);
+    } finally {
+      await db.update(organizationTable).set({ demo: false }).where(eq(organizationTable.id, ids.organization));
+    }
+    const real = await pdfLines(
+      new Uint8Array(await (await app.request(`/v1/factories/${cfeFactory}/bills/${marchBill}.pdf`, { headers: auth() })).arrayBuffer()),
+    );
+    expect(real.join("\n")).not.toMatch(/DEMOSTRACIÓN|DEMO DATA/);
   });
 
   it("marks a bill priced with unpublished prices and says how much of its energy was estimated", async () => {

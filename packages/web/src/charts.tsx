@@ -40,15 +40,31 @@ export function Chart({ options, data, height = 260, label, onDrawn }: ChartProp
   return <div className="chart" ref={box} role="img" aria-label={label} />;
 }
 
-/** Shades each run of buckets that share a TOU period behind the series. */
-export function touShading(t: number[], periods: (string | null)[], bucketSeconds: number): uPlot.Plugin {
-  const runs: { from: number; to: number; period: string | null }[] = [];
-  for (let i = 0; i < t.length; i++) {
-    const period = periods[i] ?? null;
-    const start = t[i] ?? 0;
-    const last = runs.at(-1);
-    if (last && last.period === period && last.to === start) last.to = start + bucketSeconds;
-    else runs.push({ from: start, to: start + bucketSeconds, period });
+/** The buckets' times and TOU periods as the series gives them (Usage.Series["buckets"]). */
+type PeriodBuckets = { t: number[]; end: number[]; period: (string | null)[]; periodKwh: Record<string, number[]> };
+
+/**
+ * The TOU shading of `buckets` behind the series, each bucket as wide as it is ([t, end), seconds). A bucket within one
+ * period is shaded the full height, runs of them as one band; a bucket that spans periods (an hour across a change, a
+ * day) is split top to bottom by each period's share of its kWh, so a day never shows as all "intermedia".
+ * @example touShading({ t: [0], end: [86_400], period: ["intermedia"], periodKwh: { base: [30], intermedia: [60], punta: [10] } })
+ */
+export function touShading(buckets: PeriodBuckets): uPlot.Plugin {
+  type Band = { from: number; to: number; shares: { period: string; share: number }[] };
+  const bands: Band[] = [];
+  const names = Object.keys(buckets.periodKwh);
+  for (let i = 0; i < buckets.t.length; i++) {
+    const from = buckets.t[i] ?? 0;
+    const to = buckets.end[i] ?? from;
+    const held = names.map((period) => ({ period, kwh: buckets.periodKwh[period]?.[i] ?? 0 })).filter((part) => part.kwh > 0);
+    const total = held.reduce((sum, part) => sum + part.kwh, 0);
+    const only = buckets.period[i] ?? null;
+    // No energy to split by (a bucket of zeros): its period, if it has one, the full height.
+    const shares = total > 0 ? held.map((part) => ({ period: part.period, share: part.kwh / total })) : only ? [{ period: only, share: 1 }] : [];
+    const last = bands.at(-1);
+    const single = shares.length === 1 ? shares[0]?.period : undefined;
+    if (last && single && last.to === from && last.shares.length === 1 && last.shares[0]?.period === single) last.to = to;
+    else if (shares.length > 0) bands.push({ from, to, shares });
   }
   return {
     hooks: {
@@ -57,12 +73,15 @@ export function touShading(t: number[], periods: (string | null)[], bucketSecond
           const { ctx } = u;
           const { top, height } = u.bbox;
           ctx.save();
-          for (const run of runs) {
-            if (!run.period) continue;
-            const x0 = u.valToPos(run.from, "x", true);
-            const x1 = u.valToPos(run.to, "x", true);
-            ctx.fillStyle = periodColor(run.period);
-            ctx.fillRect(x0, top, Math.max(x1 - x0, 1), height);
+          for (const band of bands) {
+            const x0 = u.valToPos(band.from, "x", true);
+            const x1 = u.valToPos(band.to, "x", true);
+            let y = top;
+            for (const { period, share } of band.shares) {
+              ctx.fillStyle = periodColor(period);
+              ctx.fillRect(x0, y, Math.max(x1 - x0, 1), height * share);
+              y += height * share;
+            }
           }
           ctx.restore();
         },

@@ -37,3 +37,21 @@ export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded
   const reload = useCallback(() => setRound((n) => n + 1), []);
   return { ...state, reload };
 }
+
+/**
+ * A set of ids that each open or close on a click (rows whose details show under them): the set and its toggle.
+ * @example const [open, toggle] = useToggleSet(); … onClick={() => toggle(row.id)} … open.has(row.id)
+ */
+export function useToggleSet(): [ReadonlySet<string>, (id: string) => void] {
+  const [shown, setShown] = useState<ReadonlySet<string>>(new Set());
+  const toggle = useCallback(
+    (id: string) =>
+      setShown((current) => {
+        const next = new Set(current);
+        if (!next.delete(id)) next.add(id);
+        return next;
+      }),
+    [],
+  );
+  return [shown, toggle];
+}

@@ -13,14 +13,20 @@ import { Close } from "../close";
 import { billLineTable, billTable } from "../close/bill.sql";
 import { Database } from "../database";
 import { Factory } from "../factory";
+import { Organization } from "../organization";
 import { VisibleError } from "../util/error";
 import * as Format from "./format";
 
 /** One bill line as the document prints it: amounts MXN (decimal strings), quantity in `unit`. */
 export type SheetLine = { code: string; name: string; quantity: string; unit: string; unitPrice: string; amount: string };
 
+/** The mark a demo organization's bill carries on every page, in the console's words (es-MX, then en). */
+export const demoMark = "Datos de demostración, precios de demostración / demo data, demo prices";
+
 /** Everything the bill document shows; amounts are decimal strings in `currency`, energy kWh, demand kW. */
 export type Sheet = {
+  /** The organization is a demo (Organization `demo`): generated readings and demo prices, marked on every page. */
+  demo: boolean;
   factory: {
     id: string;
     name: string;
@@ -79,7 +85,7 @@ function tariffName(code: string): string {
  * for a bill that is not this factory's.
  */
 export async function sheet(organizationId: string, factoryId: string, billId: string): Promise<Sheet> {
-  const factory = await Factory.get(organizationId, factoryId);
+  const [factory, organization] = await Promise.all([Factory.get(organizationId, factoryId), Organization.get(organizationId)]);
   if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
   const db = Database.use();
   const [bill] = await db
@@ -120,6 +126,7 @@ export async function sheet(organizationId: string, factoryId: string, billId: s
     }
   }
   return {
+    demo: organization?.demo ?? false,
     factory: {
       id: factory.id,
       name: factory.name,
@@ -402,6 +409,13 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
     // The footer sits in the bottom margin: without this pdfkit would start a new page for it.
     const bottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
+    // A demo's bill says so on every page, in the top margin, so no page of it passes for a real bill.
+    if (sheet.demo)
+      doc
+        .font("Helvetica-Bold")
+        .fontSize(9)
+        .fillColor("#b42318")
+        .text(demoMark.toUpperCase(), page.margin, page.margin - 24, { width: body, align: "center", lineBreak: false });
     doc
       .font("Helvetica")
       .fontSize(7.5)

@@ -33,6 +33,16 @@ import { round } from "../util/number";
 
 export * as Usage from "./index";
 
+/**
+ * The longest range of each bucket width, days: a 31-day month of 5-minute buckets (8,928 a series) and 62 days of
+ * quarter-hours (5,952) are already more points than a 1,440-px chart has pixels; hours and days go to 400 days (a
+ * year and its edges). A longer range is refused with the bucket to use instead, not summed slot by slot.
+ */
+export const maxDays = { "5m": 31, "15m": 62, "1h": 400, "1d": 400 } as const;
+
+/** The finest bucket whose `maxDays` holds `days`. */
+const finestFor = (days: number) => (Object.keys(maxDays) as (keyof typeof maxDays)[]).find((bucket) => days <= maxDays[bucket]) ?? "1d";
+
 export const Query = z
   .object({
     from: Instant.schema("from"),
@@ -40,7 +50,17 @@ export const Query = z
     bucket: z.enum(["5m", "15m", "1h", "1d"], { error: "bucket must be 5m, 15m, 1h or 1d" }).default("1h"),
   })
   .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
-  .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= 400 * 86_400_000, { path: ["to"], message: "a range spans at most 400 days" });
+  .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= 400 * 86_400_000, { path: ["to"], message: "a range spans at most 400 days" })
+  .superRefine((query, context) => {
+    const days = (Date.parse(query.to) - Date.parse(query.from)) / 86_400_000;
+    // Over 400 days the refine above already says so, whatever the bucket.
+    if (days > maxDays[query.bucket] && days <= 400)
+      context.addIssue({
+        code: "custom",
+        path: ["to"],
+        message: `a range of ${query.bucket} buckets spans at most ${maxDays[query.bucket]} days: use bucket=${finestFor(days)} for ${Math.ceil(days)} days`,
+      });
+  });
 export type Query = z.infer<typeof Query>;
 
 /** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. Cost in the factory's currency, null when not priced. */
@@ -175,8 +195,11 @@ type PeriodRow = {
   readings: number;
 };
 
-/** A local bucket: its sums over periods, cost exact, and the TOU period most of its slots had (ties to the first by name; null only when none had one). */
-type BucketSums = { t: number; kwh: number; estimatedKwh: number; cost: Decimal; readings: number; period: string | null };
+/**
+ * A local bucket [t, end) (epoch seconds; a local day is 23 to 25 hours where clocks change): its sums over periods,
+ * cost exact, and the TOU period most of its slots had (ties to the first by name; null only when none had one).
+ */
+type BucketSums = { t: number; end: number; kwh: number; estimatedKwh: number; cost: Decimal; readings: number; period: string | null };
 
 /** The factory's sums per local bucket and TOU period over [from, to), in bucket order, and the same per bucket. */
 async function sums(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ periods: PeriodRow[]; buckets: BucketSums[] }> {
@@ -188,13 +211,19 @@ async function sums(factoryId: string, timeZone: string, query: Query, source: S
     from ${factoryRows(source, factoryId, query)} group by 1, 2`,
     "t, period",
   );
-  if (query.bucket === "1d") for (const row of periods) row.t = dayStarts(row.t, timeZone);
+  // A day ends where the next local day starts; the others are as wide as their bucket on the wall clock.
+  const ends = new Map<number, number>();
+  for (const row of periods) {
+    const wall = row.t;
+    if (query.bucket === "1d") row.t = dayStarts(wall, timeZone);
+    if (!ends.has(row.t)) ends.set(row.t, query.bucket === "1d" ? dayStarts(wall + 86_400, timeZone) : row.t + seconds);
+  }
   const buckets: BucketSums[] = [];
   let modeReadings = 0;
   for (const row of periods) {
     let bucket = buckets.at(-1);
     if (!bucket || bucket.t !== row.t) {
-      bucket = { t: row.t, kwh: 0, estimatedKwh: 0, cost: new Decimal(0), readings: 0, period: null };
+      bucket = { t: row.t, end: ends.get(row.t) ?? row.t + seconds, kwh: 0, estimatedKwh: 0, cost: new Decimal(0), readings: 0, period: null };
       buckets.push(bucket);
       modeReadings = 0;
     }
@@ -279,19 +308,34 @@ async function meterCount(factoryId: string): Promise<number> {
   return row?.meters ?? 0;
 }
 
-/** The console's series span at most `maxFineSeriesDays` at 5- and 15-minute buckets (a month and then some); hours and days as `/usage` (400 days). */
-export const maxFineSeriesDays = 62;
-
 export type Series = {
   factory: Factory.Info;
   from: string;
   to: string;
   bucket: Query["bucket"];
-  /** Bucket starts (epoch seconds), average kW, kWh (`estimatedKwh` of it spread from gap readings), cost and the bucket's most frequent TOU period. */
-  buckets: { t: number[]; kw: number[]; kwh: number[]; estimatedKwh: number[]; cost: (number | null)[]; period: (string | null)[] };
+  /**
+   * Per bucket: start and end (epoch seconds; a local day is 23 to 25 hours where clocks change), kWh
+   * (`estimatedKwh` of it spread from gap readings), average kW and estimated kW (kWh ÷ the bucket's hours that
+   * have passed: within [from, to) and up to the last slot that has ended, so today's day is not diluted by hours to
+   * come), cost, the most frequent TOU period, and `periodKwh`: each period's kWh in each bucket (0 where it had none),
+   * the truthful split of an hour or a day that spans periods.
+   */
+  buckets: {
+    t: number[];
+    end: number[];
+    kw: number[];
+    estimatedKw: number[];
+    kwh: number[];
+    estimatedKwh: number[];
+    cost: (number | null)[];
+    period: (string | null)[];
+    periodKwh: Record<string, number[]>;
+  };
   /**
    * 15-minute demand windows aligned to :00/:15/:30/:45 of UTC, kW = the window's measured kWh × 4 (Figures.demandKw)
-   * over the statement's basis meters (Statement.basisOf): the windows the bill's demand is read from.
+   * over the statement's basis meters (Statement.basisOf): the windows the bill's demand is read from. With 5- and
+   * 15-minute buckets one point per window; with hours and days one point per bucket (`t` its start), the highest
+   * window in it: a peak, never an average. `peak` is the highest window of the range either way.
    */
   demand: { t: number[]; kw: number[]; peak: { t: number; kw: number } | null; contractedKw: number | null };
   /** Null period: a tariff without time-of-use periods (or readings not priced yet). */
@@ -326,8 +370,10 @@ export type Series = {
  * The measured kWh per UTC quarter-hour of the factory's basis meters over [from, to) (`t`: the window's start,
  * epoch seconds): from the factory rollup when every meter counts, from the billing meters' quarter-hours
  * otherwise, or from their readings (`source` readings). Rule: CFE's demand windows; an estimate never sets demand.
+ * With hour and day buckets, one point per local bucket: its highest window's measured kWh and that window's start
+ * (`peakT`), summed in the database, so a year sends 365 points instead of 35,040 windows.
  */
-async function demandWindows(factoryId: string, query: Query, source: Source): Promise<{ t: number; kwh: number; estimatedKwh: number }[]> {
+async function demandWindows(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ t: number; measuredKwh: number; peakT: number }[]> {
   const { basis, meterIds } = await basisOf(factoryId);
   const meters = sql`and meter_id = any(${sql.param(meterIds)}::text[])`;
   const range = (column: string) =>
@@ -340,15 +386,20 @@ async function demandWindows(factoryId: string, query: Query, source: Source): P
       : sql`select bucket_start as at, sum(kwh)::float8 as kwh, sum(estimated_kwh)::float8 as estimated_kwh
           from ${sql.raw(basis === "billing-meters" || source !== "factory" ? "rollup_15m" : "rollup_factory_15m")}
           where ${range("bucket_start")} ${basis === "billing-meters" ? meters : sql``} group by 1`;
-  const windows = await jsonRows<{ t: number; kwh: number; estimated_kwh: number }>(
-    sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w`,
+  if (query.bucket === "5m" || query.bucket === "15m") {
+    const windows = await jsonRows<{ t: number; kwh: number; estimated_kwh: number }>(
+      sql`select extract(epoch from at)::float8 as t, kwh, estimated_kwh from (${rows}) w`,
+      "t",
+    );
+    return windows.map((row) => ({ t: row.t, measuredKwh: Figures.measuredKwh({ kwh: row.kwh, estimatedKwh: row.estimated_kwh }), peakT: row.t }));
+  }
+  // The highest window of each bucket, the earliest of equals (as the range's peak).
+  const peaks = await jsonRows<{ t: number; measured: number; peak_t: number }>(
+    sql`select ${bucketSeconds(bucketWidth[query.bucket], timeZone, query)}::float8 as t, max(kwh - estimated_kwh)::float8 as measured,
+      (array_agg(extract(epoch from at)::float8 order by kwh - estimated_kwh desc, at))[1] as peak_t from (${rows}) src group by 1`,
     "t",
   );
-  return windows.map((row) => ({
-    t: row.t,
-    kwh: row.kwh,
-    estimatedKwh: row.estimated_kwh,
-  }));
+  return peaks.map((row) => ({ t: query.bucket === "1d" ? dayStarts(row.t, timeZone) : row.t, measuredKwh: row.measured, peakT: row.peak_t }));
 }
 
 type MeterRow = {
@@ -364,15 +415,45 @@ type MeterRow = {
   last: string | Date | null;
 };
 
-/** Each meter's totals over [from, to), from the coarsest per-meter rollup whose edges are the range's (local days for a month), or the readings. */
+/** The first instant of the local day holding `ms` (BillingPeriod.startOf: midnight, or where the clocks skip it), epoch ms. */
+function dayStartOf(ms: number, timeZone: string): number {
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
+  return BillingPeriod.startOf(day, timeZone).getTime();
+}
+
+/**
+ * [from, to) cut at local midnights into at most three pieces: the part before the first midnight, the whole days
+ * and the part after the last, so whole days are read from `rollup_1d` and only the edges from finer rows (a year up
+ * to this quarter-hour is 365 day rows a meter and some quarter-hours, not 35,000 quarter-hours).
+ */
+function dayPieces(from: number, to: number, timeZone: string): { from: string; to: string }[] {
+  const start = dayStartOf(from, timeZone);
+  // A local day is 23 to 25 hours: 26 hours after a day's start is within the next day.
+  const first = start === from ? from : dayStartOf(start + 26 * 3_600_000, timeZone);
+  const last = dayStartOf(to, timeZone);
+  const cuts = first < last ? [from, first, last, to] : [from, to];
+  const pieces: { from: string; to: string }[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [a, b] = [cuts[i] as number, cuts[i + 1] as number];
+    if (a < b) pieces.push({ from: new Date(a).toISOString(), to: new Date(b).toISOString() });
+  }
+  return pieces;
+}
+
+/**
+ * Each meter's totals over [from, to): whole local days from `rollup_1d`, the edges from the coarsest per-meter
+ * rollup whose edges are theirs (`Rollup.choose`), or the readings.
+ */
 async function meterTotals(factoryId: string, timeZone: string, query: Query): Promise<MeterRow[]> {
-  const source = Rollup.choose({ bucket: "1d", from: query.from, to: query.to, timeZone });
-  const rows =
-    source === "readings"
+  const pieces = dayPieces(Date.parse(query.from), Date.parse(query.to), timeZone).map((piece) => {
+    const source = Rollup.choose({ bucket: "1d", from: piece.from, to: piece.to, timeZone });
+    return source === "readings"
       ? sql`select meter_id, kwh, cost, kw_max, kvarh, ${sql.raw(Figures.sql.kwhWithKvarh("kwh", "kvarh"))} as kwh_with_kvarh, interval_start as last_start
-          from reading where factory_id = ${factoryId} and interval_start >= ${query.from}::timestamptz and interval_start < ${query.to}::timestamptz`
+          from reading where factory_id = ${factoryId} and interval_start >= ${piece.from}::timestamptz and interval_start < ${piece.to}::timestamptz`
       : sql`select meter_id, kwh, cost, kw_max, kvarh, kwh_with_kvarh, last_start from ${sql.raw(Rollup.tableOf[source])}
-          where factory_id = ${factoryId} and bucket_start >= ${query.from}::timestamptz and bucket_start < ${query.to}::timestamptz`;
+          where factory_id = ${factoryId} and bucket_start >= ${piece.from}::timestamptz and bucket_start < ${piece.to}::timestamptz`;
+  });
+  const rows = sql.join(pieces, sql` union all `);
   // Materialized: summed once, whatever the planner guesses of a table never analyzed (PGlite runs no autovacuum).
   const result = await Database.use().execute(sql`
     with r as materialized (
@@ -390,31 +471,26 @@ async function meterTotals(factoryId: string, timeZone: string, query: Query): P
  * bucket, the 15-minute demand with its peak (the statement's windows: Statement.basisOf meters, measured kWh × 4),
  * kWh and cost per period, totals with the power factor (Figures.powerFactor) and per-meter totals. Money is MXN
  * (the factory's currency), null when not priced. `now` bounds the missing slots.
- * @throws VisibleError not_found for another organization's factory; input `series.range_too_long` for 5- or
- *   15-minute buckets over more than `maxFineSeriesDays`.
+ * Ranges longer than the bucket allows (`maxDays`) are refused by `Query`.
+ * @throws VisibleError not_found for another organization's factory.
  */
 export async function series(organizationId: string, factoryId: string, query: Query, now = new Date()): Promise<Series> {
   const factory = await found(organizationId, factoryId);
-  if (query.bucket !== "1h" && query.bucket !== "1d" && Date.parse(query.to) - Date.parse(query.from) > maxFineSeriesDays * 86_400_000)
-    throw new VisibleError("input", "series.range_too_long", "Invalid request", [
-      { path: "to", message: `a range of ${query.bucket} buckets spans at most ${maxFineSeriesDays} days` },
-    ]);
-  const seconds = bucketWidth[query.bucket];
   const source = sourceOf(query, factory.timeZone);
   const [{ periods: rows, buckets: bucketRows }, windows, meterRows, isPriced] = await Promise.all([
     sums(factoryId, factory.timeZone, query, source),
-    demandWindows(factoryId, query, source),
+    demandWindows(factoryId, factory.timeZone, query, source),
     meterTotals(factoryId, factory.timeZone, query),
     priced(factoryId, new Date(query.from), new Date(query.to)),
   ]);
   const cost = (value: Decimal | string | null) => (isPriced ? money(value) : null);
 
   const demand: Series["demand"] = { t: [], kw: [], peak: null, contractedKw: factory.contractedDemandKw };
-  for (const window of windows) {
-    const kw = round(Figures.demandKw(Figures.measuredKwh(window)), 3);
-    demand.t.push(window.t);
+  for (const point of windows) {
+    const kw = round(Figures.demandKw(point.measuredKwh), 3);
+    demand.t.push(point.t);
     demand.kw.push(kw);
-    if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: window.t, kw };
+    if (!demand.peak || kw > demand.peak.kw) demand.peak = { t: point.peakT, kw };
   }
   const periods = new Map<string | null, { kwh: number; cost: Decimal; kvarh: number | null; kwhWithKvarh: number }>();
   for (const row of rows) {
@@ -430,14 +506,30 @@ export async function series(organizationId: string, factoryId: string, query: Q
   const estimated = bucketRows.reduce((sum, row) => sum + row.estimatedKwh, 0);
   const readings = bucketRows.reduce((sum, row) => sum + row.readings, 0);
   const kvarh = byPeriod.some(([, row]) => row.kvarh !== null) ? byPeriod.reduce((sum, [, row]) => sum + (row.kvarh ?? 0), 0) : null;
-  const buckets: Series["buckets"] = { t: [], kw: [], kwh: [], estimatedKwh: [], cost: [], period: [] };
+  const buckets: Series["buckets"] = { t: [], end: [], kw: [], estimatedKw: [], kwh: [], estimatedKwh: [], cost: [], period: [], periodKwh: {} };
+  // Hours that have passed: the range's and up to the last ended slot (the one in progress holds nothing yet).
+  const passed = Math.min(Date.parse(query.to), Math.floor(now.getTime() / Grid.slotMs) * Grid.slotMs) / 1000;
+  const index = new Map<number, number>();
   for (const row of bucketRows) {
+    index.set(row.t, buckets.t.length);
+    const start = Math.max(row.t, Date.parse(query.from) / 1000);
+    // At least one slot, so a bucket holding readings never divides by zero (a reading stamped ahead of this clock).
+    const hours = Math.max(Math.min(row.end, passed) - start, Grid.slotMs / 1000) / 3600;
     buckets.t.push(row.t);
+    buckets.end.push(row.end);
     buckets.kwh.push(round(row.kwh, 4));
     buckets.estimatedKwh.push(round(row.estimatedKwh, 4));
-    buckets.kw.push(round((row.kwh * 3600) / seconds, 3));
+    buckets.kw.push(round(row.kwh / hours, 3));
+    buckets.estimatedKw.push(round(row.estimatedKwh / hours, 3));
     buckets.cost.push(isPriced ? round(row.cost.toNumber(), 4) : null);
     buckets.period.push(row.period);
+  }
+  for (const row of rows) {
+    if (row.period === null) continue;
+    buckets.periodKwh[row.period] ??= bucketRows.map(() => 0);
+    const i = index.get(row.t);
+    const kwhOf = buckets.periodKwh[row.period] as number[];
+    if (i !== undefined) kwhOf[i] = round((kwhOf[i] ?? 0) + row.kwh, 4);
   }
   return {
     factory,
@@ -476,11 +568,14 @@ export async function series(organizationId: string, factoryId: string, query: Q
 const money = (value: Decimal | string | null) => new Decimal(value ?? 0).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
 
 /**
- * Slots of `meters` meters in [from, min(to, now)) that hold no value: every meter's slots less the
- * `readings` stored (one per meter and slot); 0 when none are missing.
+ * Slots of `meters` meters in [from, to) that have ended by `now` and hold no value: every meter's ended slots less
+ * the `readings` stored (one per meter and slot); 0 when none are missing. The slot in progress is not due yet (its
+ * reading is taken at its end), so it is never missing; the gateway sends a slot as soon as it ends, with no grace.
+ * @example missingSlots(1, { from: "2026-03-10T18:00:00Z", to: "2026-03-10T19:00:00Z" }, 0, new Date("2026-03-10T18:07:00Z")) → 1
  */
 export function missingSlots(meters: number, range: { from: string; to: string }, readings: number, now: Date): number {
-  return Math.max(0, meters * slotsIn(Date.parse(range.from), Math.min(Date.parse(range.to), now.getTime())) - readings);
+  const ended = Math.floor(now.getTime() / Grid.slotMs) * Grid.slotMs;
+  return Math.max(0, meters * slotsIn(Date.parse(range.from), Math.min(Date.parse(range.to), ended)) - readings);
 }
 
 /** Whole 5-minute slots in [from, to) (epoch ms, from on the grid or rounded up to it); 0 when to ≤ from. */
@@ -548,7 +643,7 @@ export type EstimatedSpan = { start: string; end: string; slots: number; kwh: nu
 export type Gaps = { meterId: string; from: string; to: string; missing: MissingSpan[]; estimated: EstimatedSpan[] };
 
 /**
- * Where a meter's grid has no measured value over [from, min(to, now)): missing spans (no value at all)
+ * Where a meter's grid has no measured value over [from, to) up to the last slot ended by `now`: missing spans (no value at all)
  * and estimated spans (spread from a longer reading), in time order. `from` is rounded up to the grid.
  * Throws VisibleError("not_found") for a meter outside the organization.
  */
@@ -560,7 +655,8 @@ export async function gaps(organizationId: string, meterId: string, query: GapsQ
     .where(and(eq(meterTable.id, meterId), eq(meterTable.organizationId, organizationId)));
   if (!meter) throw new VisibleError("not_found", "meter.not_found", `meter ${meterId} not found`);
   const from = Math.ceil(Date.parse(query.from) / Grid.slotMs) * Grid.slotMs;
-  const to = Math.min(Date.parse(query.to), now.getTime());
+  // Up to the last slot that has ended: the one in progress is not missing, only not due (as missingSlots).
+  const to = Math.min(Date.parse(query.to), Math.floor(now.getTime() / Grid.slotMs) * Grid.slotMs);
   const rows = await db
     .select({ start: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh, spanStart: readingTable.spanStart })
     .from(readingTable)

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Auth } from "@wattflow/core/auth";
+import { BillingPeriod } from "@wattflow/core/billing";
 import { Database } from "@wattflow/core/database";
 import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
@@ -60,9 +61,14 @@ export const demoHistoryDays = 3;
 /** The demo factory's zone: time-of-use periods are its local hours. */
 export const demoTimeZone = "America/Monterrey";
 
-/** The demo tariff is in force from 1 January two years back, so tests and imports have a past to use. */
+/**
+ * The demo tariff is in force from 1 January two years back, so tests and imports have a past to use: from that
+ * day's midnight in the factory's zone (06:00 UTC in Monterrey), as a tariff comes into force on a local date, not
+ * at UTC midnight (the evening before there).
+ * @example demoTariffStart(new Date("2026-11-30T12:00:00Z")) // 2024-01-01T06:00:00.000Z
+ */
 export function demoTariffStart(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear() - 2, 0, 1));
+  return BillingPeriod.startOf(`${now.getUTCFullYear() - 2}-01-01`, demoTimeZone);
 }
 
 /** The demo factory's CFE division: Monterrey's, from CFE's catalogue (core/src/location). */

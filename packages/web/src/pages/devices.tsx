@@ -1,10 +1,14 @@
-/** Gateway health: last seen, backlog, route, rejected readings, clock offset; stale gateways flagged; credentials for admins. */
+/**
+ * Gateway health: last seen, backlog, route, rejected readings, clock offset; stale gateways flagged; credentials for
+ * admins. Each gateway's details open under its row: its Modbus buses' counters, the cloud configuration it runs and
+ * the last one it refused, its clock and its disk, as its last heartbeat reported them.
+ */
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, api, type Devices as DeviceList, ok } from "../api";
 import { ago, num, when } from "../format";
 import { PageHeading } from "../heading";
-import { useLoad } from "../hooks";
+import { useLoad, useToggleSet } from "../hooks";
 import { i18n } from "../i18n";
 import { LoadError } from "../states";
 import { DataTable } from "../table";
@@ -46,6 +50,7 @@ export function Devices({ admin }: { admin: boolean }) {
   const factories = useLoad(() => ok(api.v1.factories.$get()), []);
   const [secret, setSecret] = useState<{ title: string; values: Record<string, string | null> }>();
   const [error, setError] = useState<string>();
+  const [open, toggle] = useToggleSet();
   const now = Date.now();
   const names = new Map(factories.data?.factories.map((f) => [f.id, f.name]));
   const zones = new Map(factories.data?.factories.map((f) => [f.id, f.timeZone]));
@@ -85,6 +90,7 @@ export function Devices({ admin }: { admin: boolean }) {
         rows={list}
         rowKey={(device) => device.id}
         rowProps={(device) => ({ className: status(device, now).tone === "bad" ? "row-bad" : "" })}
+        detailRow={(device) => open.has(device.id) && <GatewayDetail device={device} timeZone={zones.get(device.factoryId)} />}
         columns={[
           {
             header: t("gateway"),
@@ -92,6 +98,9 @@ export function Devices({ admin }: { admin: boolean }) {
               <>
                 {device.name}
                 <div className="muted small mono">{device.id}</div>
+                <button type="button" className="link" aria-expanded={open.has(device.id)} onClick={() => toggle(device.id)}>
+                  {open.has(device.id) ? t("hideDetails") : t("details")}
+                </button>
               </>
             ),
           },
@@ -182,5 +191,129 @@ function Action({ label, question, danger, run }: { label: string; question?: st
     <button type="button" className={danger ? "link danger" : "link"} onClick={() => (question === undefined || confirm(question)) && run()}>
       {label}
     </button>
+  );
+}
+
+type Heartbeat = NonNullable<Device["heartbeat"]>;
+
+/** Bytes in the largest binary unit ("1.5 GiB"); "—" when not reported. */
+function bytes(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let size = value;
+  let unit = 0;
+  while (size >= 1024 && unit < units.length - 1) {
+    size /= 1024;
+    unit++;
+  }
+  return `${num(size, unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** One labelled figure of a detail card. */
+function Figure({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+/** What a gateway's last heartbeat said about its buses, configuration, clock and disk; "not reported" where it said nothing. */
+function GatewayDetail({ device, timeZone }: { device: Device; timeZone: string | undefined }) {
+  const { t } = useTranslation("devices");
+  const beat: Heartbeat | null = device.heartbeat;
+  if (!beat) return <p className="muted small">{t("detail.noHeartbeat")}</p>;
+  const notReported = <span className="muted">{t("detail.notReported")}</span>;
+  const { buses, config, clock, disk } = beat;
+  return (
+    <div className="gateway-detail" data-testid="gateway-detail">
+      <section>
+        <h3>{t("detail.buses")}</h3>
+        {!buses || buses.length === 0
+          ? notReported
+          : buses.map((bus) => (
+              <dl className="figures compact" key={bus.bus} data-testid="gateway-bus">
+                <Figure label={t("detail.bus")}>
+                  {bus.bus}
+                  <div className="muted small mono">{bus.link}</div>
+                </Figure>
+                <Figure label={t("detail.answered")}>{t("detail.answeredOf", { answered: num(bus.answered), requests: num(bus.requests) })}</Figure>
+                <Figure label={t("detail.timeouts")}>{num(bus.timeouts)}</Figure>
+                <Figure label={t("detail.crcErrors")}>{num(bus.crcErrors)}</Figure>
+                <Figure label={t("detail.exceptions")}>{num(bus.exceptions)}</Figure>
+                <Figure label={t("detail.portErrors")}>{num(bus.portErrors)}</Figure>
+                <Figure label={t("detail.retries")}>{num(bus.retries)}</Figure>
+                <Figure label={t("detail.lastCycle")}>{bus.lastCycleMs === null || bus.lastCycleMs === undefined ? "—" : `${num(bus.lastCycleMs)} ms`}</Figure>
+                {bus.lastError && <Figure label={t("detail.lastError")}>{bus.lastError}</Figure>}
+              </dl>
+            ))}
+      </section>
+      <section>
+        <h3>{t("detail.config")}</h3>
+        {!config ? (
+          notReported
+        ) : (
+          <>
+            <dl className="figures compact">
+              <Figure label={t("detail.source")}>{t(`detail.sources.${config.source}`)}</Figure>
+              <Figure label={t("detail.version")}>{config.version ?? "—"}</Figure>
+              <Figure label={t("detail.appliedAt")}>{when(config.appliedAt, timeZone)}</Figure>
+              <Figure label={t("detail.checkedAt")}>{when(config.checkedAt, timeZone)}</Figure>
+              {config.lastError && <Figure label={t("detail.lastError")}>{config.lastError}</Figure>}
+            </dl>
+            {config.refused ? (
+              <div className="refused" data-testid="gateway-refused">
+                <p className="bad small">{t("detail.refused", { version: config.refused.version, at: when(config.refused.at, timeZone) })}</p>
+                <ul className="small">
+                  {config.refused.problems.map((problem) => (
+                    <li key={`${problem.path}/${problem.message}`}>
+                      <span className="mono">{problem.path}</span>: {problem.message}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ) : (
+              <p className="muted small">{t("detail.noneRefused")}</p>
+            )}
+          </>
+        )}
+      </section>
+      <section>
+        <h3>{t("detail.clock")}</h3>
+        <dl className="figures compact">
+          <Figure label={t("detail.offset")}>{beat.clockOffsetMs === null ? "—" : `${num(beat.clockOffsetMs)} ms`}</Figure>
+          {clock ? (
+            <>
+              <Figure label={t("detail.clockState")}>
+                <span className={clock.state === "trusted" ? "pill ok" : "pill bad"}>{t(`detail.clockStates.${clock.state}`)}</span>
+              </Figure>
+              <Figure label={t("detail.clockSource")}>{clock.source ? t(`detail.clockSources.${clock.source}`) : "—"}</Figure>
+              {clock.untrustedSince && <Figure label={t("detail.untrustedSince")}>{when(clock.untrustedSince, timeZone)}</Figure>}
+              {clock.reason && <Figure label={t("detail.reason")}>{clock.reason}</Figure>}
+            </>
+          ) : null}
+        </dl>
+      </section>
+      <section>
+        <h3>{t("detail.disk")}</h3>
+        <dl className="figures compact">
+          <Figure label={t("detail.outbox")}>
+            {beat.diskBytes === undefined ? notReported : t("detail.outboxOf", { used: bytes(beat.diskBytes), cap: bytes(beat.diskCapBytes) })}
+          </Figure>
+          {disk ? (
+            <>
+              <Figure label={t("detail.diskState")}>
+                <span className={disk.state === "ok" ? "pill ok" : "pill bad"}>{t(`detail.diskStates.${disk.state}`)}</span>
+              </Figure>
+              <Figure label={t("detail.free")}>{bytes(disk.freeBytes)}</Figure>
+              {disk.since && <Figure label={t("detail.fullSince")}>{when(disk.since, timeZone)}</Figure>}
+              {disk.pendingReadings !== undefined && <Figure label={t("detail.pending")}>{num(disk.pendingReadings)}</Figure>}
+              {disk.error && <Figure label={t("detail.lastError")}>{disk.error}</Figure>}
+            </>
+          ) : null}
+        </dl>
+      </section>
+    </div>
   );
 }

@@ -12,13 +12,26 @@ import { api, type Gaps, ok, type Series } from "../api";
 import { Chart, estimatedFill, estimatedSwatch, fromZero, peakMarker, periodColor, timeAxis, touShading } from "../charts";
 import { fromLocal, localMidnight, money, num, percent, periodName, tariffName, when } from "../format";
 import { PageHeading } from "../heading";
-import { useLoad } from "../hooks";
+import { useLoad, useToggleSet } from "../hooks";
 import { LoadError, LoadState } from "../states";
 import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
 
-const ranges = ["today", "7d", "30d", "month"] as const;
+const ranges = ["today", "7d", "30d", "month", "year"] as const;
 type Range = (typeof ranges)[number];
+type Bucket = Series["bucket"];
+
+/**
+ * The bucket a span is drawn in: no more points than the chart has pixels to show them (a 1,440-px page draws about
+ * 1,300): up to 2 days of 5-minute buckets (576 points, where a 5-minute slot is a pixel or more), up to 14 days of
+ * quarter-hours (1,344), up to 93 days of hours (2,232: a quarter, uPlot still draws each pixel's min and max), days
+ * beyond (a year is 365). Anything coarser than 5 minutes is read from the factory's quarter-hour rollup.
+ * @example bucketFor(30 * 86_400_000) // "1h"
+ */
+export function bucketFor(spanMs: number): Bucket {
+  const days = spanMs / 86_400_000;
+  return days <= 2 ? "5m" : days <= 14 ? "15m" : days <= 93 ? "1h" : "1d";
+}
 
 /**
  * Downloads of the range as CSV (GET /v1/factories/:id/exports/…): with a BOM, since people open these in Excel;
@@ -29,16 +42,27 @@ function csvHref(id: string, kind: "readings" | "usage", range: { from: string; 
   return `/v1/factories/${encodeURIComponent(id)}/exports/${kind}.csv?${query}`;
 }
 
+/**
+ * The range's [from, to): up to the quarter-hour in progress (the rollups' grid; the API answers from them only for
+ * ranges on it), from local midnight (today, a year back), the month's first day, or 7/30 days back on the hour.
+ */
 function bounds(range: Range, timeZone: string, now = new Date()): { from: string; to: string } {
-  const midnight = localMidnight(now, timeZone);
-  const to = new Date(Math.ceil(now.getTime() / 300_000) * 300_000);
-  if (range === "today") return { from: midnight.toISOString(), to: to.toISOString() };
+  const to = new Date(Math.ceil(now.getTime() / 900_000) * 900_000);
+  const iso = (from: Date) => ({ from: from.toISOString(), to: to.toISOString() });
+  if (range === "today") return iso(localMidnight(now, timeZone));
+  if (range === "year") return iso(localMidnight(new Date(to.getTime() - 365 * 86_400_000), timeZone));
   if (range === "month") {
     const month = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" }).format(now);
-    return { from: fromLocal(`${month}-01T00:00`, timeZone).toISOString(), to: to.toISOString() };
+    return iso(fromLocal(`${month}-01T00:00`, timeZone));
   }
   const days = range === "7d" ? 7 : 30;
-  return { from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString() };
+  return iso(new Date(Math.floor((to.getTime() - days * 86_400_000) / 3_600_000) * 3_600_000));
+}
+
+/** The range's bounds and the bucket its span is drawn in. */
+function queryOf(range: Range, timeZone: string) {
+  const span = bounds(range, timeZone);
+  return { ...span, bucket: bucketFor(Date.parse(span.to) - Date.parse(span.from)) };
 }
 
 export function FactoryPage({ id, range: requested }: { id: string; range: string | null }) {
@@ -49,7 +73,7 @@ export function FactoryPage({ id, range: requested }: { id: string; range: strin
   const series = useLoad(async () => {
     if (!factory) return undefined;
     performance.clearMarks();
-    const query = { ...bounds(range, factory.timeZone), bucket: "5m" as const };
+    const query = queryOf(range, factory.timeZone);
     return ok(
       api.v1.factories[":id"].series.$get({ param: { id }, query }).then((response) => {
         performance.mark("factory:data");
@@ -101,8 +125,9 @@ function FactoryFigures({ series }: { series: Series }) {
   // uPlot shows times in the factory's zone, not the browser's.
   const tzDate = useMemo(() => (ts: number) => uPlot.tzDate(new Date(ts * 1000), zone), [zone]);
 
-  // Estimated kW of each 5-minute bucket: its estimated kWh × 12; 0 where all was measured.
-  const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost, buckets.estimatedKwh.map((kwh) => kwh * 12)], [buckets]);
+  // kW and estimated kW as the API gives them: each bucket's kWh over its hours (0 estimated where all was measured).
+  const powerData = useMemo<uPlot.AlignedData>(() => [buckets.t, buckets.kw, buckets.cost, buckets.estimatedKw], [buckets]);
+  const width = t(`widths.${series.bucket}`);
   // The x axis spans the range asked for, on the factory's clock; y axes start at 0.
   const time = useMemo(() => timeAxis(zone, Date.parse(series.from) / 1000, Date.parse(series.to) / 1000), [zone, series.from, series.to]);
   const powerOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(
@@ -121,7 +146,7 @@ function FactoryFigures({ series }: { series: Series }) {
           scale: "cost",
           value: (_u, v) => (v === null ? "—" : money(v, factory.currency)),
         },
-        // The estimated part of the power, hatched under the power line on the same kW axis; steps, as a bucket is [t, t + 5 min).
+        // The estimated part of the power, hatched under the power line on the same kW axis; steps, as a bucket is [t, end).
         {
           label: t("chart.estimated"),
           stroke: estimatedSwatch,
@@ -132,7 +157,7 @@ function FactoryFigures({ series }: { series: Series }) {
         },
       ],
       axes: [time.axis, { label: "kW", size: 60 }, { label: factory.currency, scale: "cost", side: 1, grid: { show: false }, size: 60 }],
-      plugins: [touShading(buckets.t, buckets.period, 300)],
+      plugins: [touShading(buckets)],
     }),
     [buckets, tzDate, factory.currency, time, t],
   );
@@ -173,13 +198,7 @@ function FactoryFigures({ series }: { series: Series }) {
   }, []);
 
   // The meters whose gaps are listed under their row.
-  const [gapsShown, setGapsShown] = useState<ReadonlySet<string>>(new Set());
-  const toggleGaps = (meterId: string) =>
-    setGapsShown((shown) => {
-      const next = new Set(shown);
-      if (!next.delete(meterId)) next.add(meterId);
-      return next;
-    });
+  const [gapsShown, toggleGaps] = useToggleSet();
   // Biggest consumers first: where an energy manager looks for savings.
   const meters = useMemo(() => [...series.meters].sort((a, b) => b.kwh - a.kwh), [series.meters]);
   const maxPeriodCost = Math.max(...series.byPeriod.map((p) => Number(p.cost)), 1);
@@ -191,6 +210,7 @@ function FactoryFigures({ series }: { series: Series }) {
       data-testid="factory-figures"
       data-render-ms={renderMs?.toFixed(1)}
       data-points={buckets.t.length}
+      data-bucket={series.bucket}
       data-meters={series.meters.length}
     >
       <dl className="figures wide">
@@ -248,6 +268,10 @@ function FactoryFigures({ series }: { series: Series }) {
           </div>
         </div>
         {buckets.t.length === 0 ? <p className="muted">{t("noReadings")}</p> : <Chart label={t("chart.powerLabel")} options={powerOptions} data={powerData} />}
+        <p className="muted small" data-testid="bucket-note">
+          {t("bucketNote", { width })}
+          {series.bucket === "1h" || series.bucket === "1d" ? ` ${t("splitNote")}` : ""}
+        </p>
       </div>
       <div className="grid-2">
         <div className="card">
@@ -257,6 +281,7 @@ function FactoryFigures({ series }: { series: Series }) {
           ) : (
             <Chart label={t("demand")} options={demandOptions} data={demandData} height={220} />
           )}
+          {(series.bucket === "1h" || series.bucket === "1d") && <p className="muted small">{t("demandNote", { width })}</p>}
         </div>
         <div className="card">
           <h2>{t("costByPeriod")}</h2>

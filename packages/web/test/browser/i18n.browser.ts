@@ -5,6 +5,8 @@
  * in English, and every page at 390 px without the page growing wider than the screen. Screenshots of every page in
  * es-MX at 1440 and 390 px go to WATTFLOW_SCREENS when set (packages/web/test-results/screenshots otherwise).
  */
+
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
@@ -14,16 +16,23 @@ const instant = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/;
 /** "$43,725.42": the narrow peso sign, thousands by commas, two decimals. */
 const pesos = /^-?\$\d{1,3}(,\d{3})*\.\d{2}$/;
 
+/** The factory page's chart once the figures of `bucket` are in. */
+const drawn = (page: Page, bucket: string) => page.locator(`[data-testid="factory-figures"][data-bucket="${bucket}"] .chart canvas`).first();
+
 /** Every page of the console: where it is and what shows it has loaded. */
 const pages = (factoryId: string) =>
   [
     { name: "overview", path: "#/", ready: (page: Page) => page.getByTestId("factory-card").first() },
-    { name: "factory", path: `#/factories/${factoryId}?range=7d`, ready: (page: Page) => page.locator(".chart canvas").first() },
+    // Each range's own figures (the page keeps the last range's while the next loads): 7 days in quarter-hours, 30 in hours, 12 months in days.
+    { name: "factory", path: `#/factories/${factoryId}?range=7d`, ready: (page: Page) => drawn(page, "15m") },
+    { name: "factory-30d", path: `#/factories/${factoryId}?range=30d`, ready: (page: Page) => drawn(page, "1h") },
+    { name: "factory-year", path: `#/factories/${factoryId}?range=year`, ready: (page: Page) => drawn(page, "1d") },
     { name: "devices", path: "#/devices", ready: (page: Page) => page.getByTestId("devices-table").locator("tbody tr").first() },
     { name: "tariffs", path: `#/tariffs/${factoryId}`, ready: (page: Page) => page.getByTestId("tariff-version").first() },
     { name: "bills", path: `#/bills/${factoryId}`, ready: (page: Page) => page.getByTestId("bill").first() },
     { name: "imports", path: "#/imports", ready: (page: Page) => page.getByRole("heading", { level: 1 }) },
     { name: "setup", path: "#/setup", ready: (page: Page) => page.getByRole("form").first() },
+    { name: "alerts", path: "#/alerts", ready: (page: Page) => page.getByRole("heading", { level: 1 }) },
   ] as const;
 
 describe("the console's languages, formats and phone layout", () => {
@@ -189,12 +198,12 @@ describe("the console's languages, formats and phone layout", () => {
       )
       .toBe(1);
     const bound = async (name: string) => Number(await chart.getAttribute(`data-${name}`));
-    // Today in Mexico City starts at its local midnight, 06:00 UTC of the local date; the range ends at now rounded up to 5 minutes.
+    // Today in Mexico City starts at its local midnight, 06:00 UTC of the local date; the range ends at now rounded up to the quarter-hour.
     const local = new Date(now - 6 * 3_600_000);
     const midnight = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 6) / 1000;
     expect(await bound("x-min")).toBe(midnight);
     expect(await bound("x-max")).toBeGreaterThanOrEqual(start / 1000 + 300);
-    expect(await bound("x-max")).toBeLessThanOrEqual(Math.ceil((Date.now() + 300_000) / 300_000) * 300);
+    expect(await bound("x-max")).toBeLessThanOrEqual(Math.ceil((Date.now() + 900_000) / 900_000) * 900);
     // y from 0 to a tenth above the one bucket's 60 kW: 66 kW.
     expect(await bound("y-min")).toBe(0);
     expect(await bound("y-max")).toBeCloseTo(66, 6);
@@ -256,6 +265,115 @@ describe("the console's languages, formats and phone layout", () => {
     console.log(`page widths (px): ${JSON.stringify(widths)}`);
     const overflowing = Object.entries(widths).filter(([key, scrollWidth]) => key.endsWith("@390") && scrollWidth > 390);
     expect(overflowing).toEqual([]);
+    expect(watched.flat()).toEqual([]);
+  });
+  it("draws 30 days in hours and 12 months in days, and says what a point is, in Spanish and English", async () => {
+    const words = {
+      "es-MX": { hour: "Potencia promedio por hora.", day: "Potencia promedio por día.", demand: "La ventana de 15 minutos más alta de cada día." },
+      en: { hour: "Average power per hour.", day: "Average power per day.", demand: "Highest 15-minute window per day." },
+    } as const;
+    for (const language of ["es-MX", "en"] as const) {
+      const page = await open(language);
+      const figures = page.getByTestId("factory-figures");
+      await page.goto(`${stack.apiUrl}/#/factories/${demo.factoryId}?range=30d`);
+      await page.locator(".chart canvas").first().waitFor();
+      expect(await figures.getAttribute("data-bucket")).toBe("1h");
+      expect(await page.getByTestId("bucket-note").textContent()).toContain(words[language].hour);
+      await page.goto(`${stack.apiUrl}/#/factories/${demo.factoryId}?range=year`);
+      await page.reload();
+      await expect.poll(() => figures.getAttribute("data-bucket")).toBe("1d");
+      expect(await page.getByTestId("bucket-note").textContent()).toContain(words[language].day);
+      expect(await page.locator("main").textContent()).toContain(words[language].demand);
+      await page.context().close();
+    }
+  });
+
+  it("prints the demo's bill PDF with the demo data, demo prices mark", async () => {
+    const { bills } = (await (await api("GET", `/v1/factories/${demo.factoryId}/bills`)).json()) as { bills: { id: string }[] };
+    const bill = bills[0] as { id: string };
+    const response = await api("GET", `/v1/factories/${demo.factoryId}/bills/${bill.id}.pdf`);
+    expect(response.headers.get("content-type")).toBe("application/pdf");
+    const document = await getDocument({ data: new Uint8Array(await response.arrayBuffer()), verbosity: 0 }).promise;
+    const first = await (await document.getPage(1)).getTextContent();
+    const text = first.items.map((item) => ("str" in item ? item.str : "")).join(" ");
+    await document.destroy();
+    expect(text).toContain("DATOS DE DEMOSTRACIÓN, PRECIOS DE DEMOSTRACIÓN / DEMO DATA, DEMO PRICES");
+  });
+
+  it("shows a gateway's buses, refused configuration, clock and disk in Spanish and English, within 390 px", async () => {
+    const gateway = (await (await api("POST", `/v1/factories/${demo.factoryId}/gateways`, { name: "Pasarela Diagnóstico" })).json()) as { code: string };
+    const { token } = (await (await api("POST", "/v1/enroll", { code: gateway.code })).json()) as { token: string };
+    const at = new Date(Date.now() - 3_600_000).toISOString();
+    const beat = await api(
+      "POST",
+      "/v1/devices/heartbeat",
+      {
+        backlog: 42,
+        oldestUnsentSeconds: 900,
+        lastSuccess: { kinesis: null, http: new Date().toISOString() },
+        rejected: 0,
+        clockOffsetMs: -1250,
+        diskBytes: 12 * 1024 * 1024,
+        diskCapBytes: 64 * 1024 * 1024,
+        buses: [
+          {
+            bus: "rtu-1",
+            link: "/dev/ttyUSB0 19200 8E1",
+            requests: 1200,
+            answered: 1188,
+            timeouts: 9,
+            crcErrors: 3,
+            exceptions: 0,
+            portErrors: 0,
+            retries: 12,
+            lastCycleMs: 840,
+          },
+        ],
+        config: {
+          source: "cloud",
+          version: "cfg-8",
+          appliedAt: at,
+          checkedAt: at,
+          refused: { version: "cfg-9", at, problems: [{ path: "meters.2.unitId", message: "unit id must be 1 to 247" }] },
+        },
+        clock: { state: "trusted", source: "ntp", offsetSeconds: -1.25, untrustedSince: null },
+        disk: { state: "full", freeBytes: 0, since: at, pendingReadings: 42 },
+      },
+      token,
+    );
+    expect(beat.status).toBe(200);
+    const words = {
+      "es-MX": {
+        open: "detalles",
+        texts: ["Buses Modbus", "1,188 de 1,200", "Errores CRC", "Rechazó la versión cfg-9", "Desfase", "-1,250 ms", "lleno", "12.0 MiB de 64.0 MiB"],
+      },
+      en: {
+        open: "details",
+        texts: ["Modbus buses", "1,188 of 1,200", "CRC errors", "Refused version cfg-9", "Offset", "-1,250 ms", "full", "12.0 MiB of 64.0 MiB"],
+      },
+    } as const;
+    for (const [language, width] of [
+      ["es-MX", 390],
+      ["en", 1440],
+      ["en", 390],
+      ["es-MX", 1440],
+    ] as const) {
+      const page = await open(language, width);
+      await page.goto(`${stack.apiUrl}/#/devices`);
+      const row = page.getByTestId("devices-table").locator("tr", { hasText: "Pasarela Diagnóstico" });
+      await row.getByRole("button", { name: words[language].open }).click();
+      const detail = page.getByTestId("gateway-detail");
+      await detail.waitFor();
+      const text = (await detail.textContent()) ?? "";
+      for (const expected of words[language].texts) expect(text).toContain(expected);
+      expect(await page.getByTestId("gateway-refused").textContent()).toContain("meters.2.unitId: unit id must be 1 to 247");
+      // The details wrap to the screen: nothing wider than the page.
+      const box = await detail.boundingBox();
+      expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(width);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await screenshot(page, `${language}-${width}-devices-gateway-detail`);
+      await page.context().close();
+    }
     expect(watched.flat()).toEqual([]);
   });
 });

@@ -112,8 +112,14 @@ export async function chooseLanguage(context: BrowserContext, language: "es-MX" 
   await context.addInitScript((chosen) => localStorage.setItem("wattflow.language", chosen), language);
 }
 
-/** Signs in on the sign-in page in the page's language (es-MX labels unless `en`). */
-export async function signIn(page: Page, apiUrl: string, user: { email: string; password: string }, language: "es-MX" | "en" = "es-MX"): Promise<void> {
+/** Signs in on the sign-in page in the page's language (es-MX labels unless `en`); waits `timeout` ms for the first page (Playwright's 30 s unless told). */
+export async function signIn(
+  page: Page,
+  apiUrl: string,
+  user: { email: string; password: string },
+  language: "es-MX" | "en" = "es-MX",
+  timeout?: number,
+): Promise<void> {
   const words =
     language === "en"
       ? { email: "Email", password: "Password", signIn: "Sign in" }
@@ -122,7 +128,7 @@ export async function signIn(page: Page, apiUrl: string, user: { email: string; 
   await page.getByLabel(words.email).fill(user.email);
   await page.getByLabel(words.password).fill(user.password);
   await page.getByRole("button", { name: words.signIn }).click();
-  await page.locator("main h1").first().waitFor();
+  await page.locator("main h1").first().waitFor({ timeout });
 }
 
 /** Fails the test on any uncaught page error or console error, so a broken page cannot pass by looking fine. */
