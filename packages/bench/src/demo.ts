@@ -2,11 +2,12 @@
  * `npm run bench:demo [-- DAYS]`: `wattflow start` in a fresh temporary data folder with DAYS of demo history
  * (400 by default, as a user gets it), then how long until GET /health answers 200 and until the year is
  * visible: the loader's progress done (GET /v1/health → demoHistory), the oldest whole month's readings in
- * the usage API, and a closed bill for every whole past month. Prints JSON; the folder is removed after.
+ * the usage API, and a closed bill for every whole past month; meanwhile the slowest /health answer, and the stack's
+ * CPU seconds at the end. Prints JSON; the folder is removed after.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,6 +31,14 @@ child.stderr?.on("data", (chunk) => {
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** CPU seconds (user + system, every thread) a process has used, from /proc on Linux; null elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  if (process.platform !== "linux" || pid === undefined) return null;
+  // Fields 14 and 15 of /proc/PID/stat (after the command in parentheses) are utime and stime, in clock ticks (100 a second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 type Progress = { status: string; months: number; monthsLoaded: number; stored: number; oldestLoaded: string | null; error?: string };
 type Bill = { month: string; readings?: number };
 
@@ -50,6 +59,17 @@ async function main() {
   };
   const marks: Record<string, number> = {};
   let progress: Progress | undefined;
+  // The load must not keep /health waiting: poll it four times a second meanwhile and keep the slowest answer.
+  let healthWorstMs = 0;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const sent = performance.now();
+      await fetch(`${apiUrl}/health`).then((response) => response.arrayBuffer());
+      healthWorstMs = Math.max(healthWorstMs, performance.now() - sent);
+      await sleep(250);
+    }
+  })();
   for (;;) {
     if (seconds() * 1000 > timeoutMs) throw new Error(`the history was not loaded within ${timeoutMs / 1000} s: ${JSON.stringify(progress)}`);
     const health = await get<{ components: { demoHistory?: { detail: Progress } } }>("/v1/health", demo.operatorToken);
@@ -61,6 +81,8 @@ async function main() {
     await sleep(500);
   }
   marks.loaded = seconds();
+  polling = false;
+  await poller;
   // The year as a client sees it: the oldest month's readings and a closed bill for each whole past month.
   const oldest = progress.oldestLoaded as string;
   const from = new Date(`${oldest}-01T06:00:00Z`);
@@ -76,6 +98,9 @@ async function main() {
         days: Number(days),
         healthSeconds,
         ...Object.fromEntries(Object.entries(marks).map(([key, value]) => [`${key}Seconds`, value])),
+        healthWorstMs: Math.round(healthWorstMs),
+        stackCpuSeconds: cpuSecondsOf(child.pid),
+        loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
         months: progress.months,
         readingsStored: progress.stored,
         oldestMonth: { month: oldest, ...usage.totals },
