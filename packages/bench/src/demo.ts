@@ -53,8 +53,7 @@ async function main() {
     if (apiUrl && (await fetch(`${apiUrl}/health`).catch(() => undefined))?.status === 200) {
       healthSeconds = seconds();
       cpu.health = cpuSecondsOf(child.pid);
-    }
-    else await sleep(100);
+    } else await sleep(100);
   }
   const demo = JSON.parse(readFileSync(join(dataDir, "demo.json"), "utf8")) as { operatorToken: string; apiToken: string; factoryId: string };
   const get = async <T>(path: string, token = demo.apiToken): Promise<T> => {

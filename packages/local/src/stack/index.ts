@@ -140,7 +140,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     cleanup.push(startWorkflows(dataDir, log, { scheduleAfter }));
 
-
     const kinesis = new KinesisEndpoint({
       log: streamLog,
       region: kinesisRegion,
