@@ -42,6 +42,14 @@ function cpuSecondsOf(pid: number | undefined): number | null {
 type Progress = { status: string; months: number; monthsLoaded: number; stored: number; oldestLoaded: string | null; error?: string };
 type Bill = { month: string; readings?: number };
 
+/** A GET; a kept-alive connection the server closes as the request goes out is reset (ECONNRESET), and the GET sent again once. */
+function send(url: string, init?: RequestInit): Promise<Response> {
+  return fetch(url, init).catch((error: Error & { cause?: { code?: string } }) => {
+    if (error.cause?.code !== "ECONNRESET") throw error;
+    return fetch(url, init);
+  });
+}
+
 const cpu: { health?: number | null; loaded?: number | null } = {};
 
 async function main() {
@@ -57,7 +65,7 @@ async function main() {
   }
   const demo = JSON.parse(readFileSync(join(dataDir, "demo.json"), "utf8")) as { operatorToken: string; apiToken: string; factoryId: string };
   const get = async <T>(path: string, token = demo.apiToken): Promise<T> => {
-    const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await send(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
@@ -69,7 +77,7 @@ async function main() {
   const poller = (async () => {
     while (polling) {
       const sent = performance.now();
-      await fetch(`${apiUrl}/health`).then((response) => response.arrayBuffer());
+      await send(`${apiUrl}/health`).then((response) => response.arrayBuffer());
       healthWorstMs = Math.max(healthWorstMs, performance.now() - sent);
       await sleep(250);
     }

@@ -172,11 +172,13 @@ export function loadHistory(info: DemoInfo, options: HistoryOptions): { done: Pr
         }
         await Promise.all(inFlight);
         if (options.signal?.aborted) return;
-        // The month's rollups in one pass over what it stored, not one per call; a month cut short is stored and
-        // summed again on the next start, so it is marked loaded only after this.
-        await Database.use().transaction((tx) =>
-          Rollup.rebuild(tx, { factoryId: info.factoryId, range: { from: new Date(chunk.from), to: new Date(chunk.to) } }),
-        );
+        // The month's rollups summed from what it stored, a week per transaction (no statement holds the event loop
+        // for long), not once per call; a month cut short is stored and summed again on the next start, so it is
+        // marked loaded only after this.
+        for (let from = chunk.from; from < chunk.to; from += 7 * dayMs) {
+          const range = { from: new Date(from), to: new Date(Math.min(from + 7 * dayMs, chunk.to)) };
+          await Database.use().transaction((tx) => Rollup.rebuild(tx, { factoryId: info.factoryId, range }));
+        }
         state.loaded.push(chunk.month);
         await save(state);
         progress.monthsLoaded++;
