@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
+import { entityKind, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Pool } from "pg";
 import { Rollup } from "../rollup";
@@ -17,7 +17,7 @@ export * as Database from "./index";
 
 export type { Db, Transaction } from "./types";
 
-import type { Db } from "./types";
+import type { Db, Transaction } from "./types";
 
 export type Handle = {
   db: Db;
@@ -89,6 +89,34 @@ export async function migrate(handle: Handle, now = new Date()): Promise<void> {
 export async function ensurePartitions(db: Db, now = new Date()): Promise<void> {
   const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 13, 1)).toISOString().slice(0, 10);
   await db.execute(sql`select wattflow_ensure_reading_partitions(${first}::date, 17)`);
+}
+
+/** What a PGlite session or transaction answers COPY with (its `query` takes the rows as a blob). */
+type CopyClient = { query(text: string, params: unknown[], options: { blob: Blob }): Promise<unknown> };
+
+/** The PGlite client behind a Drizzle database or transaction, or undefined for any other driver. */
+function pgliteClient(db: Db | Transaction): CopyClient | undefined {
+  const session = (db as unknown as { session?: { client?: CopyClient } }).session;
+  const kind = (session?.constructor as { [entityKind]?: string } | undefined)?.[entityKind];
+  return kind === "PgliteSession" ? session?.client : undefined;
+}
+
+/** True when `copyCsv` can write through `db` (PGlite); node-postgres has no COPY without a stream package. */
+export function canCopy(db: Db | Transaction): boolean {
+  return pgliteClient(db) !== undefined;
+}
+
+/**
+ * Writes `csv` (RFC 4180 rows, no header; an unquoted empty field is NULL) into `table`'s `columns` with one
+ * `COPY … FROM '/dev/blob'`, in `db` (a PGlite database or transaction): Postgres parses text once instead
+ * of binding column arrays, about a third less work per row for a bulk load. All or nothing, like any statement:
+ * a row that breaks a constraint fails the COPY (error code 23505 for a key stored already).
+ * @throws DatabaseError when `db` is not PGlite (check `canCopy` first); what Postgres throws otherwise.
+ */
+export async function copyCsv(db: Db | Transaction, table: string, columns: readonly string[], csv: string): Promise<void> {
+  const client = pgliteClient(db);
+  if (!client) throw new DatabaseError(`COPY into ${table} needs PGlite; this driver inserts instead`);
+  await client.query(`copy ${table} (${columns.join(", ")}) from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
 }
 
 /** Makes `handle` the process's database for `use()`. */

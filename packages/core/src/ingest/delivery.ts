@@ -35,12 +35,14 @@ function undeliveredAmong(keys: readonly { meterId: string; start: Date }[]): Pr
 
 /** Puts rows in the lake, then the series; idempotent (the lake keeps the latest copy, the series one point per meter and interval). */
 export async function deliverRows(rows: readonly StoredReading[]): Promise<void> {
+  // A row without computedAt (not priced) is sent with null; the others as they are, not copied.
+  const sent = rows.map((row) => (row.computedAt === undefined ? { ...row, computedAt: null } : row));
   const lake = await Lake.use();
-  await lake.put(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+  await lake.put(sent);
   // Hot series next, where they have a store of their own (InfluxDB): idempotent (one point per meter and
   // interval), so a retried batch re-sends safely. The lake and Postgres adapters read what is stored already.
   const series = await TimeSeries.use();
-  if (series.write) await series.write(rows.map((row) => ({ ...row, computedAt: row.computedAt ?? null })));
+  if (series.write) await series.write(sent);
 }
 
 async function deliver(rows: StoredReading[]): Promise<number> {

@@ -170,10 +170,17 @@ export type BulkResult = { stored: number; duplicates: number; conflicts: number
  * the `undelivered` health check true during a long load. The caller must be the only writer of the
  * batch's slots while it runs (see storeDeliveredFirst).
  * Rows say `source: "bulk"`. Call it with a few thousand readings at a time: each call is one insert.
+ * `rollups: "deferred"` (a loader of a whole range, e.g. the demo's history a month at a time) skips the per-call
+ * rollup update of the new slots; the caller must then run Rollup.rebuild over the range it stored, once.
  * @throws VisibleError("input", "ingest.bulk_invalid") naming the first bad reading's path (`readings.N.field`)
  *   or a meter the device does not read; nothing of the batch is stored then.
  */
-export async function storeBulk(deviceId: string, readings: readonly unknown[], now = new Date()): Promise<BulkResult> {
+export async function storeBulk(
+  deviceId: string,
+  readings: readonly unknown[],
+  now = new Date(),
+  options: { rollups?: "now" | "deferred" } = {},
+): Promise<BulkResult> {
   const valid: Reading.Input[] = [];
   readings.forEach((input, index) => {
     const result = Reading.validate(input, now, ["readings", index]);
@@ -190,9 +197,14 @@ export async function storeBulk(deviceId: string, readings: readonly unknown[], 
       ]);
     return candidateOf(reading, owner, tariffs.get(owner.factoryId) ?? [], { deviceId, source: "bulk", receivedAt: now });
   });
-  const { rows, outcomes, deliveredFirst } = await Slots.storeDeliveredFirst(candidates, now, async (fresh) => {
-    await deliverRows(fresh);
-  });
+  const { rows, outcomes, deliveredFirst } = await Slots.storeDeliveredFirst(
+    candidates,
+    now,
+    async (fresh) => {
+      await deliverRows(fresh);
+    },
+    options.rollups,
+  );
   const delivery = await deliverOrKeep(rows);
   const counted = (kind: Slots.Outcome["kind"]) => outcomes.filter((outcome) => outcome.kind === kind).length;
   return {

@@ -1,5 +1,5 @@
 /** What the grid holds already: a meter's slots and estimation spans over some readings, and stored slots by key. */
-import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import { Database } from "../database";
 import type { Reading } from "../reading";
 import { Grid } from "../reading/grid";
@@ -69,12 +69,37 @@ export function spansOverlapping(db: Database.Db | Database.Transaction, meterId
 
 export type StoredSlot = { quality: "measured" | "estimated"; kwh: number };
 
-/** Slots already stored among `readings`' keys, by `meterId@epoch ms`. */
+/**
+ * Slots already stored among `readings`' keys, by `meterId@epoch ms`. Keys that fill most of their meters'
+ * slots between the first and the last (a bulk batch: every meter, every slot of two days) are read as that
+ * range, which Postgres scans by the key's index without matching thousands of key pairs; sparse keys (a
+ * stream batch) are read by the pairs.
+ */
 export async function storedSlots(readings: readonly Reading.Input[]): Promise<Map<string, StoredSlot>> {
   if (readings.length === 0) return new Map();
+  const keys = new Set(readings.map((reading) => `${reading.meterId}@${Date.parse(reading.start)}`));
+  const meterIds = [...new Set(readings.map((reading) => reading.meterId))];
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const reading of readings) {
+    const start = Date.parse(reading.start);
+    first = Math.min(first, start);
+    last = Math.max(last, start);
+  }
+  const dense = keys.size * 2 >= meterIds.length * ((last - first) / Grid.slotMs + 1);
+  const columns = { meterId: readingTable.meterId, intervalStart: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh };
   const rows = await Database.use()
-    .select({ meterId: readingTable.meterId, intervalStart: readingTable.intervalStart, quality: readingTable.quality, kwh: readingTable.kwh })
+    .select(columns)
     .from(readingTable)
-    .where(keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))));
-  return new Map(rows.map((row) => [`${row.meterId}@${row.intervalStart.getTime()}`, { quality: row.quality, kwh: row.kwh }]));
+    .where(
+      dense
+        ? and(inArray(readingTable.meterId, meterIds), gte(readingTable.intervalStart, new Date(first)), lte(readingTable.intervalStart, new Date(last)))
+        : keyFilter(readings.map((reading) => ({ meterId: reading.meterId, start: new Date(reading.start) }))),
+    );
+  const found = new Map<string, StoredSlot>();
+  for (const row of rows) {
+    const key = `${row.meterId}@${row.intervalStart.getTime()}`;
+    if (keys.has(key)) found.set(key, { quality: row.quality, kwh: row.kwh });
+  }
+  return found;
 }

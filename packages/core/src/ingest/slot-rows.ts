@@ -19,7 +19,14 @@ export function keyFilter(keys: readonly { meterId: string; start: Date }[]) {
   );
 }
 
-type Column = { name: string; type: string; pick: (row: NewReading) => unknown; select?: (alias: string) => string };
+type Column = {
+  name: string;
+  type: string;
+  pick: (row: NewReading) => unknown;
+  select?: (alias: string) => string;
+  /** The value as a COPY csv field, where it is not the picked value's text. */
+  csv?: (value: unknown) => string;
+};
 
 /** The columns every reading row is written with, as unnest arrays. */
 const readingColumns: Column[] = [
@@ -51,7 +58,13 @@ const deliveredColumn: Column = { name: "lake_delivered_at", type: "timestamptz"
 const gridColumns: Column[] = [
   { name: "quality", type: "text", pick: (row) => row.quality ?? "measured" },
   { name: "span_start", type: "timestamptz", pick: (row) => row.spanStart?.toISOString() ?? null },
-  { name: "flags", type: "text", pick: (row) => (row.flags ?? []).join(","), select: (alias) => `string_to_array(${alias}, ',')` },
+  {
+    name: "flags",
+    type: "text",
+    pick: (row) => (row.flags ?? []).join(","),
+    select: (alias) => `string_to_array(${alias}, ',')`,
+    csv: (value) => `"{${value}}"`,
+  },
 ];
 
 /**
@@ -68,11 +81,60 @@ export async function insertRows(
   return result.map(fromRow);
 }
 
-/** The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already. */
+/**
+ * The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already and
+ * expect their slots to be empty (the bulk path). On PGlite the rows go in with one COPY (Database.copyCsv),
+ * in a savepoint: if a slot is taken after all (COPY has no `on conflict`), the savepoint is rolled back and the
+ * rows are inserted skipping the stored slots, so the answer is the same either way.
+ */
 export async function insertKeys(rows: readonly NewReading[], db: Database.Db | Database.Transaction = Database.use()): Promise<Set<string>> {
+  if (rows.length > 0 && Database.canCopy(db)) {
+    const columns = ["meter_id", "interval_start", ...columnsOf(rows, "skip").map((column) => column.name)];
+    const copied = await db
+      .transaction(async (savepoint) => {
+        await Database.copyCsv(savepoint, "reading", columns, csvOf(rows, columnsOf(rows, "skip")));
+        return true;
+      })
+      .catch((error: { code?: string }) => {
+        if (error.code === "23505") return false;
+        throw error;
+      });
+    if (copied) return new Set(rows.map((row) => `${row.meterId}@${row.intervalStart.getTime()}`));
+  }
   const result = await insertStatement(rows, "skip", db, sql`returning meter_id, interval_start`);
   return new Set(result.map((row) => `${row.meter_id}@${instantOf(row.interval_start)?.getTime()}`));
 }
+
+/** The columns an insert of `rows` writes besides the key. */
+function columnsOf(rows: readonly NewReading[], onConflict: "skip" | "replace"): Column[] {
+  // New measured slots without flags (the common case) leave the grid columns to their defaults: the
+  // statement stays what it was before the grid, 21 arrays. A replacement always writes them.
+  const lean = onConflict === "skip" && rows.every((row) => (row.quality ?? "measured") === "measured" && !row.spanStart && (row.flags ?? []).length === 0);
+  // Rows delivered before they are inserted (storeDeliveredFirst) say so in the same statement.
+  const delivered = onConflict === "skip" && rows.some((row) => row.lakeDeliveredAt);
+  return [...readingColumns, ...(lean ? [] : gridColumns), ...(delivered ? [deliveredColumn] : [])];
+}
+
+/** A CSV field: NULL unquoted and empty, text quoted (a `"` doubled), numbers, booleans and instants as Postgres reads them. */
+function csvField(column: Column, value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (column.csv) return column.csv(value);
+  if (column.type === "text") return `"${String(value).replaceAll('"', '""')}"`;
+  return String(value);
+}
+
+/** `rows` as COPY csv: the key, then `columns`, one line per row. */
+function csvOf(rows: readonly NewReading[], columns: readonly Column[]): string {
+  const lines: string[] = new Array(rows.length);
+  rows.forEach((row, index) => {
+    let line = `${csvField(keyText, row.meterId)},${row.intervalStart.toISOString()}`;
+    for (const column of columns) line += `,${csvField(column, column.pick(row))}`;
+    lines[index] = line;
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+const keyText: Column = { name: "meter_id", type: "text", pick: (row) => row.meterId };
 
 async function insertStatement(
   rows: readonly NewReading[],
@@ -81,12 +143,7 @@ async function insertStatement(
   returning: SQL,
 ): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) return [];
-  // New measured slots without flags (the common case) leave the grid columns to their defaults: the
-  // statement stays what it was before the grid, 21 arrays. A replacement always writes them.
-  const lean = onConflict === "skip" && rows.every((row) => (row.quality ?? "measured") === "measured" && !row.spanStart && (row.flags ?? []).length === 0);
-  // Rows delivered before they are inserted (storeDeliveredFirst) say so in the same statement.
-  const delivered = onConflict === "skip" && rows.some((row) => row.lakeDeliveredAt);
-  const columns = [...readingColumns, ...(lean ? [] : gridColumns), ...(delivered ? [deliveredColumn] : [])];
+  const columns = columnsOf(rows, onConflict);
   const names = columns.map((column) => column.name).join(", ");
   const aliases = columns.map((_, index) => `c${index}`);
   const conflict =

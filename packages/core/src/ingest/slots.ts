@@ -124,11 +124,14 @@ export async function store(candidates: readonly Candidate[], now: Date): Promis
  * this way and the whole batch goes through `store` (its rows stay undelivered for the sweeper).
  * The caller must be the only writer of these slots while it runs: a reading stored by someone else between
  * the read and the insert keeps its value in Postgres while the lake got the bulk's (the insert skips it).
+ * `rollups: "deferred"` leaves the rollups of the rows inserted this way to the caller, who must rebuild them
+ * (Rollup.rebuild over the range) before the range is read; the rest keep theirs as `store` does.
  */
 export async function storeDeliveredFirst(
   candidates: readonly Candidate[],
   now: Date,
   deliver: (rows: StoredReading[]) => Promise<void>,
+  rollups: "now" | "deferred" = "now",
 ): Promise<{ rows: StoredReading[]; outcomes: Outcome[]; deliveredFirst: number }> {
   const firstOfKey = new Set<string>();
   const fast: number[] = [];
@@ -147,8 +150,11 @@ export async function storeDeliveredFirst(
   );
   const rows = [...fresh].map((index) => {
     const candidate = candidates[index] as Candidate;
-    const row = finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now);
-    return { ...row, storedAt: now, lakeDeliveredAt: now } as StoredReading;
+    // `finish` makes a new object: completing it in place spares a copy of every row of a large batch.
+    const row = finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now) as StoredReading;
+    row.storedAt = now;
+    row.lakeDeliveredAt = now;
+    return row;
   });
   try {
     if (rows.length > 0) await deliver(rows);
@@ -157,14 +163,15 @@ export async function storeDeliveredFirst(
     const result = await store(candidates, now);
     return { ...result, deliveredFirst: 0 };
   }
-  // The insert and the rollups of what it inserted in one transaction, as `store` does (a crash leaves neither or both).
+  // The insert and the rollups of what it inserted in one transaction, as `store` does (a crash leaves neither or both);
+  // with `deferred` the caller rebuilds the rollups of the whole range it loads once (Rollup.rebuild with a range).
   const { insertedKeys, inserted } =
     rows.length === 0
       ? { insertedKeys: new Set<string>(), inserted: [] as StoredReading[] }
       : await Database.use().transaction(async (tx) => {
           const keys = await insertKeys(rows, tx);
           const written = rows.filter((row) => keys.has(`${row.meterId}@${row.intervalStart.getTime()}`));
-          await Rollup.add(tx, written);
+          if (rollups === "now") await Rollup.add(tx, written);
           return { insertedKeys: keys, inserted: written };
         });
   const outcomes: Outcome[] = new Array(candidates.length);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, timestampTZValue } from "@duckdb/node-api";
 import { lakeUnreadableFilesPerQuery } from "../config";
@@ -19,6 +20,15 @@ const unreadableParquet =
   /(?:too small to be a Parquet file|No magic bytes found|Invalid Input Error: File|Corrupt|Couldn't deserialize thrift|Invalid FileMetaData)[^']*'([^']+\.parquet)'/i;
 /** A Parquet read error that names no file (a footer that does not decode: "TProtocolException: Invalid data"). */
 const anonymousParquetError = /parquet|thrift|TProtocolException/i;
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 function parquetFiles(dir: string): string[] {
   const found: string[] = [];
@@ -195,23 +205,22 @@ export class LocalLake implements Port {
     }
   }
 
-  /** Moves each staged file, fsynced, into its partition under readings/, then makes the renames durable. */
+  /**
+   * Moves each staged file, fsynced, into its partition under readings/, then makes the renames durable. The
+   * fsyncs run on libuv's threads, all files at once: a bulk load's write leaves the event loop free meanwhile.
+   */
   private async publish(staging: string): Promise<void> {
+    const staged = parquetFiles(staging);
+    await Promise.all(staged.map((path) => syncFile(path)));
     const partitions = new Set<string>();
-    for (const path of parquetFiles(staging)) {
-      const fd = openSync(path, "r");
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+    for (const path of staged) {
       const target = join(this.readingsDir, relative(staging, path));
       const partition = join(target, "..");
       mkdirSync(partition, { recursive: true });
       partitions.add(partition);
       renameSync(path, target);
     }
-    for (const partition of partitions) await syncDirectory(partition);
+    await Promise.all([...partitions].map((partition) => syncDirectory(partition)));
     await syncDirectory(this.readingsDir);
   }
 }

@@ -193,34 +193,66 @@ export async function add(db: Db, slots: Added): Promise<void> {
       last_start = greatest(x.last_start, excluded.last_start)`);
 }
 
+/** Where `rebuild` works: a factory, and within it the buckets overlapping [from, to) if given. */
+export type Scope = { factoryId?: string; range?: { from: Date; to: Date } };
+
 /**
- * Recomputes every rollup from `reading` (of one factory, or all): the backfill for readings stored
- * before rollups existed, or written by a path that does not call `refresh`. Returns the quarter-hour rows written.
+ * Recomputes every rollup from `reading` (of one factory, or all; of the buckets overlapping a range, or all):
+ * the backfill for readings stored before rollups existed, a path that does not call `refresh`, or a bulk load
+ * that stored a range without rollups (Ingest.storeBulk with `rollups: "deferred"`), in one pass instead of one
+ * per batch. A range is widened to whole buckets of each level (quarter-hours and hours in UTC, days in the
+ * factory's zone), so a touched bucket is summed from all its slots. Returns the quarter-hour rows written.
+ * @throws Error when a range is given without a factory (a zone is needed for its days).
  */
-export async function rebuild(db: Db, options: { factoryId?: string } = {}): Promise<{ rows: number }> {
-  const only = (alias: string) => (options.factoryId ? sql`and ${sql.raw(alias)}.factory_id = ${options.factoryId}` : sql``);
-  for (const table of [...Object.values(tableOf), "rollup_factory_15m"]) await db.execute(sql`delete from ${sql.raw(table)} x where true ${only("x")}`);
+export async function rebuild(db: Db, options: Scope = {}): Promise<{ rows: number }> {
+  const { factoryId, range } = options;
+  if (range && !factoryId) throw new Error("Rollup.rebuild: a range needs a factory (its days are the factory's local days)");
+  const zone = sql`(select time_zone from factory where id = ${factoryId ?? null})`;
+  const bounds: Record<"15m" | "1h" | "1d", [SQL, SQL]> | undefined = range && {
+    "15m": [
+      sql`date_bin('15 minutes', ${range.from.toISOString()}::timestamptz, timestamptz '2000-01-01')`,
+      sql`date_bin('15 minutes', ${range.to.toISOString()}::timestamptz - interval '1 microsecond', timestamptz '2000-01-01') + interval '15 minutes'`,
+    ],
+    "1h": [
+      sql`date_bin('1 hour', ${range.from.toISOString()}::timestamptz, timestamptz '2000-01-01')`,
+      sql`date_bin('1 hour', ${range.to.toISOString()}::timestamptz - interval '1 microsecond', timestamptz '2000-01-01') + interval '1 hour'`,
+    ],
+    "1d": [
+      sql`date_trunc('day', ${range.from.toISOString()}::timestamptz at time zone ${zone}) at time zone ${zone}`,
+      sql`(date_trunc('day', (${range.to.toISOString()}::timestamptz - interval '1 microsecond') at time zone ${zone}) + interval '1 day') at time zone ${zone}`,
+    ],
+  };
+  /** The scope's rows of `alias`, whose `column` falls in the buckets of `level`. */
+  const only = (alias: string, level: "15m" | "1h" | "1d", column = "bucket_start") => {
+    const factory = factoryId ? sql` and ${sql.raw(alias)}.factory_id = ${factoryId}` : sql``;
+    if (!bounds) return factory;
+    const [lo, hi] = bounds[level];
+    const at = sql.raw(`${alias}.${column}`);
+    return sql`${factory} and ${at} >= ${lo} and ${at} < ${hi}`;
+  };
+  const levels = { rollup_15m: "15m", rollup_1h: "1h", rollup_1d: "1d", rollup_factory_15m: "15m" } as const;
+  for (const [table, level] of Object.entries(levels)) await db.execute(sql`delete from ${sql.raw(table)} x where true ${only("x", level)}`);
   await db.execute(sql`
     insert into rollup_15m (${columns})
     select r.factory_id, r.meter_id, date_bin('15 minutes', r.interval_start, timestamptz '2000-01-01'), coalesce(r.tou_period, ''), ${fromReadings}
-    from reading r where true ${only("r")}
+    from reading r where true ${only("r", "15m", "interval_start")}
     group by 1, 2, 3, 4`);
   await db.execute(sql`
     insert into rollup_1h (${columns})
     select q.factory_id, q.meter_id, date_bin('1 hour', q.bucket_start, timestamptz '2000-01-01'), q.tou_period, ${fromRollup}
-    from rollup_15m q where true ${only("q")}
+    from rollup_15m q where true ${only("q", "1h")}
     group by 1, 2, 3, 4`);
   await db.execute(sql`
     insert into rollup_1d (${columns})
     select q.factory_id, q.meter_id, date_trunc('day', q.bucket_start at time zone f.time_zone) at time zone f.time_zone, q.tou_period, ${fromRollup}
-    from rollup_15m q join factory f on f.id = q.factory_id where true ${only("q")}
+    from rollup_15m q join factory f on f.id = q.factory_id where true ${only("q", "1d")}
     group by 1, 2, 3, 4`);
   await db.execute(sql`
     insert into rollup_factory_15m (${factoryColumns})
     select q.factory_id, q.bucket_start, q.tou_period, ${factoryFromRollup}
-    from rollup_15m q where true ${only("q")}
+    from rollup_15m q where true ${only("q", "15m")}
     group by 1, 2, 3`);
-  const counted = (await db.execute(sql`select count(*)::int as n from rollup_15m x where true ${only("x")}`)) as unknown as { rows: { n: number }[] };
+  const counted = (await db.execute(sql`select count(*)::int as n from rollup_15m x where true ${only("x", "15m")}`)) as unknown as { rows: { n: number }[] };
   return { rows: counted.rows[0]?.n ?? 0 };
 }
 

@@ -2,7 +2,8 @@
  * The demo factory's history, loaded in the background after the API listens: `days` of readings (400 by
  * default for `wattflow start`, a few for test stacks) ending where the demo gateway's live traffic begins,
  * through the bulk path (Ingest.storeBulk: validated, priced, stored once on the grid, delivered to the lake
- * and the series) one local month per call, newest month first so the console shows recent months early.
+ * and the series) a few days per call, newest month first so the console shows recent months early; each
+ * month's rollups are summed once after its readings are in (Rollup.rebuild over the month).
  * Each whole past month is closed (Close.factoryMonth) right after its readings are in; then the year's
  * production is imported and the utility's bill for last month (a little off ours) imported for reconciliation.
  *
@@ -12,8 +13,10 @@
  */
 import { join } from "node:path";
 import { Close } from "@wattflow/core/close";
+import { Database } from "@wattflow/core/database";
 import { Import } from "@wattflow/core/import";
 import { Ingest } from "@wattflow/core/ingest";
+import { Rollup } from "@wattflow/core/rollup";
 import { readJsonState, writeFileAtomic } from "@wattflow/core/util/files";
 import { Workflow } from "@wattflow/core/workflow";
 import type { DemoInfo } from "./demo";
@@ -157,7 +160,7 @@ export function loadHistory(info: DemoInfo, options: HistoryOptions): { done: Pr
         // priced and inserted (PGlite, this thread). Their slots never overlap.
         const inFlight: Promise<void>[] = [];
         for (let index = 0; index < readings.length && !options.signal?.aborted; index += batch) {
-          const call = Ingest.storeBulk(info.deviceId, readings.slice(index, index + batch)).then((result) => {
+          const call = Ingest.storeBulk(info.deviceId, readings.slice(index, index + batch), new Date(), { rollups: "deferred" }).then((result) => {
             progress.stored += result.stored;
             progress.duplicates += result.duplicates;
             if (result.conflicts > 0) options.log(`demo history: ${result.conflicts} reading(s) of ${chunk.month} contradict stored ones and were left out`);
@@ -169,6 +172,13 @@ export function loadHistory(info: DemoInfo, options: HistoryOptions): { done: Pr
         }
         await Promise.all(inFlight);
         if (options.signal?.aborted) return;
+        // The month's rollups summed from what it stored, a week per transaction (no statement holds the event loop
+        // for long), not once per call; a month cut short is stored and summed again on the next start, so it is
+        // marked loaded only after this.
+        for (let from = chunk.from; from < chunk.to; from += 7 * dayMs) {
+          const range = { from: new Date(from), to: new Date(Math.min(from + 7 * dayMs, chunk.to)) };
+          await Database.use().transaction((tx) => Rollup.rebuild(tx, { factoryId: info.factoryId, range }));
+        }
         state.loaded.push(chunk.month);
         await save(state);
         progress.monthsLoaded++;

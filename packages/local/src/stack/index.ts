@@ -90,6 +90,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanup.length = 0;
   };
 
+  // The API app and the consumer take seconds to load (their module graph, through tsx): loading them while PGlite
+  // starts overlaps the two, and the first /health then waits for neither alone. The handlers stay lazy for
+  // dev reloads; this only starts the first load early.
+  const handlers = handlerLoader(options.dev, log);
+  cleanup.push(() => handlers.close());
+  // A load that fails is reported by the requests that need it (and loaded again by the next), as before.
+  const handlersLoading = handlers.current().catch((error: Error) => log(`handlers: ${error.message}`));
   try {
     const database = await Database.open(options.databaseUrl ? { url: options.databaseUrl } : { dataDir: join(dataDir, "pg") });
     cleanup.push(() => {
@@ -132,9 +139,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       historyLoaded = resolveLoaded;
     });
     cleanup.push(startWorkflows(dataDir, log, { scheduleAfter }));
-
-    const handlers = handlerLoader(options.dev, log);
-    cleanup.push(() => handlers.close());
 
     const kinesis = new KinesisEndpoint({
       log: streamLog,
@@ -202,6 +206,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const apiUrl = `http://${options.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
 
     registerHealth({ database, streamLog, poller, lake, kinesisEndpoint });
+    // The history below keeps the event loop busy: the app is loaded before it begins, so no request waits behind it.
+    await handlersLoading;
 
     let demo: DemoInfo | undefined;
     if (options.demo) {
