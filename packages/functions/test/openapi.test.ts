@@ -2,6 +2,7 @@
  * The API describes itself: GET /openapi.json is a valid OpenAPI 3.1 document that lists exactly the routes the app
  * serves (both directions, from Hono's own route table), and GET /docs reads it with files this API serves itself.
  */
+import { readFileSync } from "node:fs";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
@@ -25,6 +26,22 @@ const internal: Record<string, string> = {
 };
 
 const methods = ["get", "put", "post", "delete", "patch", "head", "options"];
+
+/**
+ * The routes README.md's API table names: each `METHOD /path?query` code span of its first column, as the document
+ * spells it (`:id` → `{id}`, the query and `[&optional]` parts dropped).
+ */
+function readmeRoutes(): string[] {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const table = readme.split("\n## API\n")[1]?.split("\n| route ")[1]?.split("\n\n")[0] ?? "";
+  const rows = table.split("\n").slice(2);
+  expect(rows.length).toBeGreaterThan(10);
+  return rows.flatMap((row) =>
+    [...(row.split(/(?<!\\)\|/)[1] ?? "").matchAll(/`([A-Z]+) (\/[^`?[]*)[^`]*`/g)].map(
+      ([, method, path]) => `${method} ${path?.replace(/:([A-Za-z]+)/g, "{$1}")}`,
+    ),
+  );
+}
 
 async function documentOf(): Promise<Document> {
   const response = await app.request("/openapi.json");
@@ -73,6 +90,21 @@ describe("the OpenAPI document", () => {
     // Prepare-free sanity: the public API is all of it, under /v1 but the public health check.
     expect([...listed].filter((route) => !route.split(" ")[1]?.startsWith("/v1/"))).toEqual(["GET /health"]);
     expect(listed.size).toBeGreaterThanOrEqual(50);
+  });
+
+  it("is what README.md's API table lists: every documented route once, and no route the app does not serve", () => {
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((method) => methods.includes(method))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const listed = readmeRoutes();
+    const twice = listed.filter((route, index) => listed.indexOf(route) !== index);
+    expect({
+      missing: documented.filter((route) => !listed.includes(route)),
+      notServed: listed.filter((route) => !documented.includes(route)),
+      twice,
+    }).toEqual({ missing: [], notServed: [], twice: [] });
   });
 
   it("documents the token, device token and session cookie, and names one on every /v1 route but sign-in and enrollment", () => {
