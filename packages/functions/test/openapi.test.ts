@@ -159,6 +159,24 @@ describe("the OpenAPI document", () => {
     expect(body.errors.map((problem) => problem.path)).toContain("name");
   });
 
+  it("refuses a management body's unknown field (a typo) with 400 naming it, rather than dropping it", async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      app.request(path, { method, headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    // `contractedDemandKW` for `contractedDemandKw`: once silently dropped, the factory kept its old demand.
+    const patch = await send("PATCH", `/v1/factories/${ids.factory}`, { contractedDemandKW: 500 });
+    expect(patch.status).toBe(400);
+    expect(((await patch.json()) as { errors: { path: string }[] }).errors).toEqual([
+      { path: "contractedDemandKW", message: "contractedDemandKW is not a field of this body" },
+    ]);
+    // Each option of a discriminated union is strict too (POST /v1/runs), with the route's own code.
+    const run = await send("POST", "/v1/runs", { workflow: "MonthlyClose", month: "2026-03", factories: [ids.factory] });
+    expect(run.status).toBe(400);
+    expect(await run.json()).toMatchObject({ code: "runs.invalid_request", errors: [{ path: "factories" }] });
+    // The document says so: a client generator learns the same rule.
+    const body = document.paths["/v1/factories/{id}"]?.patch as unknown as { requestBody: { content: Record<string, { schema: unknown }> } };
+    expect(JSON.stringify(body.requestBody.content["application/json"]?.schema)).toContain('"additionalProperties":false');
+  });
+
   it("answers a body that is not JSON with request.invalid_json, and one of another media type with 415", async () => {
     const send = (contentType: string, body: string) =>
       app.request("/v1/factories", { method: "POST", headers: { authorization: `Bearer ${p.apiToken}`, "content-type": contentType }, body });

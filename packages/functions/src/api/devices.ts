@@ -8,7 +8,7 @@ import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { actorAuth, deviceAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, deviceSecurity, jsonBody, problems, routes } from "./openapi";
+import { actorProblems, actorSecurity, answer, deviceBody, deviceSecurity, jsonBody, problems, routes } from "./openapi";
 
 /** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
 function matches(header: string | undefined, etag: string): boolean {
@@ -52,7 +52,7 @@ const heartbeatRoute = createRoute({
   summary: "The gateway's figures (backlog, buses, meters, clock offset, disk), stored whole",
   middleware: deviceAuth,
   security: deviceSecurity,
-  request: { body: jsonBody(Gateway.Heartbeat.omit({ deviceId: true })) },
+  request: { body: deviceBody(Gateway.Heartbeat.omit({ deviceId: true })) },
   responses: { 200: answer<Awaited<ReturnType<typeof Gateway.heartbeat>>>("Received, with the server's clock"), ...deviceProblems },
 });
 const listRoute = createRoute({

@@ -8,13 +8,20 @@ import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import type { Env } from "hono";
 import type { ZodError } from "zod";
 
-/** The input refusal as the API answers it everywhere: `code`, and each problem by its JSON path (util/error.ts). */
+/**
+ * The input refusal as the API answers it everywhere: `code`, and each problem by its JSON path (util/error.ts).
+ * A field the body's schema does not know is named by its own path (`contractedDemandKW`), one problem each.
+ */
 function refuse(code: string, error: ZodError): never {
   throw new VisibleError(
     "input",
     code,
     "Invalid request",
-    error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
+    error.issues.flatMap((issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => ({ path: jsonPath([...issue.path, key]), message: `${key} is not a field of this body` }))
+        : [{ path: jsonPath(issue.path), message: issue.message }],
+    ),
   );
 }
 
@@ -81,8 +88,33 @@ export function file(type: "text/csv" | "application/pdf", description: string) 
   return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
 }
 
-/** The JSON body of a route, validated by `schema` (from core) through the one hook; a body is required. */
+/**
+ * `schema` refusing fields it does not name (`additionalProperties: false` in the document): an object, or each
+ * option of a discriminated union. Nested objects keep core's own rule.
+ */
+function strict<S extends z.ZodType>(schema: S): S {
+  if (schema instanceof z.ZodObject) return schema.strict() as unknown as S;
+  if (schema instanceof z.ZodDiscriminatedUnion) {
+    const def = schema._zod.def;
+    return z.discriminatedUnion(def.discriminator, def.options.map((option) => strict(option as z.ZodType)) as never) as unknown as S;
+  }
+  return schema;
+}
+
+/**
+ * The JSON body of a route, validated by `schema` (from core) through the one hook; a body is required, and a field
+ * the schema does not name is refused (400, its path in `errors`) rather than dropped: a typo is not lost silently.
+ */
 export function jsonBody<S extends z.ZodType>(schema: S, description?: string) {
+  return { required: true, description, content: { "application/json": { schema: strict(schema) } } } as const;
+}
+
+/**
+ * The JSON body a gateway sends, validated by `schema` but keeping its unknown fields out rather than refusing them:
+ * the agent spreads its own status objects into it (packages/edge agent.ts `heartbeat`), so a gateway newer than the
+ * API may send fields this API does not know yet, and refusing them would lose the whole report.
+ */
+export function deviceBody<S extends z.ZodType>(schema: S, description?: string) {
   return { required: true, description, content: { "application/json": { schema } } } as const;
 }
 
