@@ -25,7 +25,7 @@ const listRoute = createRoute({
   middleware: read,
   security: actorSecurity,
   request: { query: Alert.ListQuery },
-  responses: { 200: answer<{ alerts: Alert.Item[] }>("The alerts"), ...actorProblems },
+  responses: { 200: answer(z.object({ alerts: z.array(Alert.Item) }), "The alerts"), ...actorProblems },
 });
 const markRoute = <A extends "acknowledge" | "resolve">(action: A) =>
   createRoute({
@@ -36,7 +36,7 @@ const markRoute = <A extends "acknowledge" | "resolve">(action: A) =>
     middleware: handles,
     security: actorSecurity,
     request: { params: ids("id") },
-    responses: { 200: answer<Alert.Item>("The alert"), ...actorProblems },
+    responses: { 200: answer(Alert.Item, "The alert"), ...actorProblems },
   });
 const listRulesRoute = createRoute({
   method: "get",
@@ -45,7 +45,7 @@ const listRulesRoute = createRoute({
   summary: "The organization's alert rules",
   middleware: read,
   security: actorSecurity,
-  responses: { 200: answer<{ rules: Alert.Rule[] }>("The rules"), ...actorProblems },
+  responses: { 200: answer(z.object({ rules: z.array(Alert.Rule) }), "The rules"), ...actorProblems },
 });
 const createRuleRoute = createRoute({
   method: "post",
@@ -55,7 +55,7 @@ const createRuleRoute = createRoute({
   middleware: adminOnly,
   security: actorSecurity,
   request: { body: jsonBody(Alert.RuleInput) },
-  responses: { 201: answer<Alert.Rule>("The rule"), ...actorProblems },
+  responses: { 201: answer(Alert.Rule, "The rule"), ...actorProblems },
 });
 const deleteRuleRoute = createRoute({
   method: "delete",
@@ -75,7 +75,7 @@ const evaluateRoute = createRoute({
   middleware: handles,
   security: actorSecurity,
   request: { body: jsonBody(EvaluateBody) },
-  responses: { 200: answer<{ raised: Alert.Item[] }>("The alerts raised"), ...actorProblems },
+  responses: { 200: answer(z.object({ raised: z.array(Alert.Item) }), "The alerts raised"), ...actorProblems },
 });
 
 export const alerts = routes<{ Variables: { actor: Auth.Actor } }>()

@@ -26,7 +26,7 @@ import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
 import { limitBody } from "./limits";
-import { actorProblems, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
+import { actorProblems, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -60,7 +60,7 @@ const ingestRoute = createRoute({
   // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
   request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
   responses: {
-    200: answer<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
+    200: opaque<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
     400: problems[400],
     401: problems[401],
     413: problems[413],
@@ -79,7 +79,7 @@ const locationsRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   responses: {
-    200: answer<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
+    200: opaque<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
     ...actorProblems,
   },
 });
@@ -100,7 +100,7 @@ const readingsRoute = createRoute({
     200: {
       description: "The readings",
       content: {
-        ...answer<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
+        ...opaque<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
         ...file("text/csv", "One row per reading"),
       },
     },
@@ -115,7 +115,7 @@ const gapsRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   request: { params: ids("id"), query: Usage.GapsQuery },
-  responses: { 200: answer<Usage.Gaps>("Missing and estimated spans"), ...actorProblems },
+  responses: { 200: opaque<Usage.Gaps>("Missing and estimated spans"), ...actorProblems },
 });
 const meters = routes<ActorEnv>()
   .openapi(
@@ -150,7 +150,7 @@ const quarantineRoute = createRoute({
   middleware: [actorAuth, requireRole("admin", "operator")],
   security: actorSecurity,
   request: { query: z.object({ all: z.enum(["true", "false"]).optional() }) },
-  responses: { 200: answer<{ items: Quarantine.Item[] }>("The quarantined records"), ...actorProblems },
+  responses: { 200: answer(z.object({ items: z.array(Quarantine.Item) }), "The quarantined records"), ...actorProblems },
 });
 const replayRoute = createRoute({
   method: "post",
@@ -160,7 +160,7 @@ const replayRoute = createRoute({
   middleware: [actorAuth, requireRole("admin")],
   security: actorSecurity,
   request: { body: jsonBody(ReplayBody) },
-  responses: { 200: answer<Awaited<ReturnType<typeof Quarantine.replay>>>("Which were replayed and which were not found"), ...actorProblems },
+  responses: { 200: answer(Quarantine.Replayed, "Which were replayed and which were not found"), ...actorProblems },
 });
 const quarantine = routes<ActorEnv>()
   .openapi(quarantineRoute, async (c) =>
@@ -168,7 +168,7 @@ const quarantine = routes<ActorEnv>()
   )
   .openapi(replayRoute, async (c) => c.json(await Quarantine.replay(c.get("actor"), c.req.valid("json").ids), 200), invalid("quarantine.invalid_replay"));
 
-const healthReport = answer<Health.Report>("Each component's check");
+const healthReport = answer(Health.Report, "Each component's check");
 const healthRoute = createRoute({
   method: "get",
   path: "/",
@@ -183,7 +183,7 @@ const health = routes<ActorEnv>().openapi(healthRoute, async (c) => {
   return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
 });
 
-const publicHealthReport = answer<ReturnType<typeof Health.publicView>>("The status alone");
+const publicHealthReport = answer(Health.PublicReport, "The status alone");
 // Public: the status alone; what each check found is for an operator or admin (/v1/health).
 const publicHealthRoute = createRoute({
   method: "get",

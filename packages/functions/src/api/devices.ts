@@ -3,7 +3,7 @@
  * configuration (its meters as configured in the cloud) and sends its heartbeat with its device
  * token; people list their gateways' health with an API token.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
@@ -30,7 +30,7 @@ const configRoute = createRoute({
   middleware: deviceAuth,
   security: deviceSecurity,
   responses: {
-    200: answer<Awaited<ReturnType<typeof Gateway.config>>>("The configuration and its version"),
+    200: answer(Gateway.Config, "The configuration and its version"),
     304: { description: "The configuration named by If-None-Match is current" },
     ...deviceProblems,
   },
@@ -43,7 +43,7 @@ const keyRoute = createRoute({
   middleware: deviceAuth,
   security: deviceSecurity,
   request: { body: jsonBody(Gateway.EnrollKey.omit({ deviceId: true })) },
-  responses: { 200: answer<Awaited<ReturnType<typeof Gateway.enrollKey>>>("The key as stored"), ...deviceProblems },
+  responses: { 200: answer(Gateway.EnrolledKey, "The key as stored"), ...deviceProblems },
 });
 const heartbeatRoute = createRoute({
   method: "post",
@@ -53,7 +53,7 @@ const heartbeatRoute = createRoute({
   middleware: deviceAuth,
   security: deviceSecurity,
   request: { body: deviceBody(Gateway.Heartbeat.omit({ deviceId: true })) },
-  responses: { 200: answer<Awaited<ReturnType<typeof Gateway.heartbeat>>>("Received, with the server's clock"), ...deviceProblems },
+  responses: { 200: answer(Gateway.Received, "Received, with the server's clock"), ...deviceProblems },
 });
 const listRoute = createRoute({
   method: "get",
@@ -62,7 +62,7 @@ const listRoute = createRoute({
   summary: "The organization's gateways with their last heartbeat",
   middleware: actorAuth,
   security: actorSecurity,
-  responses: { 200: answer<{ devices: Awaited<ReturnType<typeof Gateway.list>> }>("The gateways"), ...actorProblems },
+  responses: { 200: answer(z.object({ devices: z.array(Gateway.Info) }), "The gateways"), ...actorProblems },
 });
 
 /** Mounted at /v1/devices: PUT /self/key, GET /self/config and POST /heartbeat with the device token; GET / with an API token. */

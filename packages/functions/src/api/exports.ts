@@ -12,7 +12,7 @@ import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
 import { actorAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, file, ids, invalid, routes } from "./openapi";
+import { actorProblems, actorSecurity, file, ids, invalid, opaque, routes } from "./openapi";
 
 /** A CSV file as an attachment; the bytes stream as they are read. */
 export function csvResponse(c: Context, file: Export.CsvFile) {
@@ -39,7 +39,7 @@ const billRoute = createRoute({
     200: {
       description: "The bill",
       content: {
-        ...answer<Awaited<ReturnType<typeof Onboarding.bills>>[number]>("The bill of one billing period").content,
+        ...opaque<Awaited<ReturnType<typeof Onboarding.bills>>[number]>("The bill of one billing period").content,
         ...file("application/pdf", "The bill sheet a finance team files"),
       },
     },

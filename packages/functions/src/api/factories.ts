@@ -20,7 +20,7 @@ import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
 import { csvResponse, wants } from "./exports";
-import { actorProblems, actorSecurity, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
+import { actorProblems, actorSecurity, answer, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
 
 /** Only admins change an organization's setup. */
 const adminOnly = requireRole("admin");
@@ -92,7 +92,7 @@ const usage = createRoute({
   responses: {
     200: {
       description: "The usage buckets",
-      content: { ...answer<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
+      content: { ...opaque<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
     },
     ...actorProblems,
   },
@@ -105,7 +105,7 @@ const series = createRoute({
   middleware: read,
   security: actorSecurity,
   request: { ...factoryId, query: Usage.Query },
-  responses: { 200: answer<Out<typeof Usage.series>>("The series"), ...actorProblems },
+  responses: { 200: opaque<Out<typeof Usage.series>>("The series"), ...actorProblems },
 });
 const listMeters = createRoute({
   method: "get",
@@ -115,7 +115,7 @@ const listMeters = createRoute({
   middleware: read,
   security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<{ meters: Out<typeof Meter.list> }>("The meters"), ...actorProblems },
+  responses: { 200: answer(z.object({ meters: z.array(Meter.Info) }), "The meters"), ...actorProblems },
 });
 const createMeter = createRoute({
   method: "post",
@@ -125,7 +125,7 @@ const createMeter = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.createMeter.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.createMeter>>("The new meter"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.createMeter>>("The new meter"), ...actorProblems, 409: problems[409] },
 });
 const patchMeter = createRoute({
   method: "patch",
@@ -135,7 +135,7 @@ const patchMeter = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { params: ids("id", "meterId"), body: jsonBody(Meter.update.schema.omit({ organizationId: true, factoryId: true, id: true })) },
-  responses: { 200: answer<Out<typeof Meter.update>>("The meter as changed"), ...actorProblems, 409: problems[409] },
+  responses: { 200: answer(Meter.Info, "The meter as changed"), ...actorProblems, 409: problems[409] },
 });
 const listGateways = createRoute({
   method: "get",
@@ -145,7 +145,7 @@ const listGateways = createRoute({
   middleware: read,
   security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<{ gateways: Out<typeof Gateway.list> }>("The gateways"), ...actorProblems },
+  responses: { 200: answer(z.object({ gateways: z.array(Gateway.Info) }), "The gateways"), ...actorProblems },
 });
 const createGateway = createRoute({
   method: "post",
@@ -155,7 +155,7 @@ const createGateway = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Enrollment.createGateway.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Enrollment.createGateway>>("The gateway and its enrollment code"), ...actorProblems },
+  responses: { 201: answer(Enrollment.NewGateway, "The gateway and its enrollment code"), ...actorProblems },
 });
 const gatewayIds = { params: ids("id", "gatewayId") };
 const renameGateway = createRoute({
@@ -166,7 +166,7 @@ const renameGateway = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { ...gatewayIds, body: jsonBody(Device.rename.schema.pick({ name: true })) },
-  responses: { 200: answer<Out<typeof Device.rename>>("The gateway as renamed"), ...actorProblems },
+  responses: { 200: answer(Device.Renamed, "The gateway as renamed"), ...actorProblems },
 });
 const issueCode = createRoute({
   method: "post",
@@ -176,7 +176,7 @@ const issueCode = createRoute({
   middleware: change,
   security: actorSecurity,
   request: gatewayIds,
-  responses: { 201: answer<Out<typeof Enrollment.issueCode>>("The code and when it expires"), ...actorProblems },
+  responses: { 201: answer(Enrollment.Code, "The code and when it expires"), ...actorProblems },
 });
 const rotate = createRoute({
   method: "post",
@@ -186,7 +186,7 @@ const rotate = createRoute({
   middleware: change,
   security: actorSecurity,
   request: gatewayIds,
-  responses: { 200: answer<Out<typeof Enrollment.rotate>>("The gateway's new credentials"), ...actorProblems },
+  responses: { 200: answer(Enrollment.Credentials, "The gateway's new credentials"), ...actorProblems },
 });
 const revoke = createRoute({
   method: "post",
@@ -196,7 +196,7 @@ const revoke = createRoute({
   middleware: change,
   security: actorSecurity,
   request: gatewayIds,
-  responses: { 200: answer<Out<typeof Enrollment.revoke>>("When it was revoked"), ...actorProblems },
+  responses: { 200: answer(Enrollment.Revoked, "When it was revoked"), ...actorProblems },
 });
 const listTariffs = createRoute({
   method: "get",
@@ -206,7 +206,7 @@ const listTariffs = createRoute({
   middleware: read,
   security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<Out<typeof Onboarding.tariffs>>("The tariff versions"), ...actorProblems },
+  responses: { 200: opaque<Out<typeof Onboarding.tariffs>>("The tariff versions"), ...actorProblems },
 });
 const addTariff = createRoute({
   method: "post",
@@ -216,7 +216,7 @@ const addTariff = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.addTariff.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.addTariff>>("The tariff version"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.addTariff>>("The tariff version"), ...actorProblems, 409: problems[409] },
 });
 const assignCfePlan = createRoute({
   method: "post",
@@ -226,7 +226,7 @@ const assignCfePlan = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.assignCfePlan.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), ...actorProblems, 409: problems[409] },
 });
 const importUrdb = createRoute({
   method: "post",
@@ -236,7 +236,7 @@ const importUrdb = createRoute({
   middleware: change,
   security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.importUrdb.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.importUrdb>>("The tariff version"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.importUrdb>>("The tariff version"), ...actorProblems, 409: problems[409] },
 });
 const listBills = createRoute({
   method: "get",
@@ -246,7 +246,7 @@ const listBills = createRoute({
   middleware: read,
   security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<{ bills: Out<typeof Onboarding.bills> }>("The bills"), ...actorProblems },
+  responses: { 200: opaque<{ bills: Out<typeof Onboarding.bills> }>("The bills"), ...actorProblems },
 });
 
 export const factories = routes<ActorEnv>()
@@ -331,7 +331,7 @@ const overviewRoute = createRoute({
   summary: "Each factory's figures for the console's first page",
   middleware: read,
   security: actorSecurity,
-  responses: { 200: answer<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary"), ...actorProblems },
+  responses: { 200: opaque<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary"), ...actorProblems },
 });
 
 /** GET /v1/overview: each factory's figures for the console's first page. */

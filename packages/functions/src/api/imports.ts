@@ -9,7 +9,7 @@ import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
 import { chunksOf } from "./limits";
-import { actorProblems, actorSecurity, answer, problems, routes } from "./openapi";
+import { actorProblems, actorSecurity, opaque, problems, routes } from "./openapi";
 
 const tags = ["Imports"];
 const kind = { type: "string" as const, enum: [...Import.kinds], description: "What the files hold" };
@@ -43,7 +43,7 @@ const uploadRoute = createRoute({
     },
   },
   responses: {
-    202: answer<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
+    202: opaque<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
     ...actorProblems,
     413: problems[413],
   },
@@ -55,7 +55,7 @@ const listRoute = createRoute({
   summary: "The organization's imports, newest first",
   middleware: actorAuth,
   security: actorSecurity,
-  responses: { 200: answer<{ imports: Import.Run[] }>("The imports"), ...actorProblems },
+  responses: { 200: opaque<{ imports: Import.Run[] }>("The imports"), ...actorProblems },
 });
 
 export const imports = routes<{ Variables: { actor: Auth.Actor } }>()

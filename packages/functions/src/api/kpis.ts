@@ -9,7 +9,7 @@ import { Close } from "@wattflow/core/close";
 import { Kpi } from "@wattflow/core/kpi";
 import { KpiReport } from "@wattflow/core/kpi/report";
 import { actorAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, ids, invalid, routes } from "./openapi";
+import { actorProblems, actorSecurity, ids, invalid, opaque, routes } from "./openapi";
 
 const kpisRoute = createRoute({
   method: "get",
@@ -19,7 +19,7 @@ const kpisRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   request: { params: ids("id"), query: Kpi.Query },
-  responses: { 200: answer<Awaited<ReturnType<typeof KpiReport.month>>>("The billing period's KPIs and statement"), ...actorProblems },
+  responses: { 200: opaque<Awaited<ReturnType<typeof KpiReport.month>>>("The billing period's KPIs and statement"), ...actorProblems },
 });
 const allocationRoute = createRoute({
   method: "get",
@@ -29,7 +29,7 @@ const allocationRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   request: { params: ids("id"), query: Kpi.MonthQuery },
-  responses: { 200: answer<Awaited<ReturnType<typeof Close.allocation>>>("Each sub-meter's share of kWh and MXN"), ...actorProblems },
+  responses: { 200: opaque<Awaited<ReturnType<typeof Close.allocation>>>("Each sub-meter's share of kWh and MXN"), ...actorProblems },
 });
 
 export const kpis = routes<{ Variables: { actor: Auth.Actor } }>()

@@ -53,7 +53,7 @@ const listRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   request: { query: ListQuery },
-  responses: { 200: answer<{ executions: Awaited<ReturnType<typeof Runs.list>> }>("The runs, newest first"), ...actorProblems },
+  responses: { 200: answer(z.object({ executions: z.array(Runs.Item) }), "The runs, newest first"), ...actorProblems },
 });
 const startRoute = createRoute({
   method: "post",
@@ -63,7 +63,7 @@ const startRoute = createRoute({
   middleware: [actorAuth, requireRole("admin", "operator")],
   security: actorSecurity,
   request: { body: jsonBody(StartBody) },
-  responses: { 202: answer<Awaited<ReturnType<ReturnType<typeof Workflow.use>["start"]>>>("The started run"), ...actorProblems },
+  responses: { 202: answer(Workflow.Started, "The started run"), ...actorProblems },
 });
 const describeRoute = createRoute({
   method: "get",
@@ -73,7 +73,7 @@ const describeRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   request: { params: ids("id") },
-  responses: { 200: answer<Workflow.Execution>("The run"), ...actorProblems },
+  responses: { 200: answer(Workflow.Execution, "The run"), ...actorProblems },
 });
 const historyRoute = createRoute({
   method: "get",
@@ -83,7 +83,7 @@ const historyRoute = createRoute({
   middleware: actorAuth,
   security: actorSecurity,
   request: { params: ids("id"), query: HistoryQuery },
-  responses: { 200: answer<Awaited<ReturnType<ReturnType<typeof Workflow.use>["history"]>>>("Events and the next page's token"), ...actorProblems },
+  responses: { 200: answer(Workflow.HistoryPage, "Events and the next page's token"), ...actorProblems },
 });
 
 /** Every refusal of a runs route has the one code `wattflow runs` knows. */
