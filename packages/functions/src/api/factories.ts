@@ -17,7 +17,6 @@ import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
 import { Usage } from "@wattflow/core/usage";
-import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
 import { csvResponse, wants } from "./exports";
 import { actorProblems, actorSecurity, answer, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
