@@ -8,7 +8,7 @@ import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { actorAuth, deviceAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, deviceBody, deviceSecurity, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, answer, deviceBody, deviceSecurity, jsonBody, problems, routes } from "./openapi";
 
 /** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
 function matches(header: string | undefined, etag: string): boolean {
@@ -55,14 +55,13 @@ const heartbeatRoute = createRoute({
   request: { body: deviceBody(Gateway.Heartbeat.omit({ deviceId: true })) },
   responses: { 200: answer(Gateway.Received, "Received, with the server's clock"), ...deviceProblems },
 });
-const listRoute = createRoute({
+const listRoute = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "The organization's gateways with their last heartbeat",
   middleware: actorAuth,
-  security: actorSecurity,
-  responses: { 200: answer(z.object({ devices: z.array(Gateway.Info) }), "The gateways"), ...actorProblems },
+  responses: { 200: answer(z.object({ devices: z.array(Gateway.Info) }), "The gateways") },
 });
 
 /** Mounted at /v1/devices: PUT /self/key, GET /self/config and POST /heartbeat with the device token; GET / with an API token. */

@@ -3,7 +3,7 @@
  * refusal into the API's 400 problem, the problem body documented once, the security schemes, and the typed JSON
  * answers the console's `hono/client` reads. Request schemas come from core; routes live beside their handlers.
  */
-import { type Hook, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import type { Env } from "hono";
 import type { ZodError } from "zod";
@@ -157,3 +157,12 @@ export const securitySchemes = {
     description: "The console's session (POST /v1/session); a request that changes something must also send `x-wattflow-csrf`",
   },
 } as const;
+
+/**
+ * A route people and integrations call (an API token or the console's session): `createRoute` with `actorSecurity`
+ * and the errors every such route can give (`actorProblems`) added, so a declaration names only what is its own.
+ * @example actorRoute({ method: "get", path: "/{id}", tags, summary: "One factory", request, responses: { 200: answer(Factory.Info, "The factory") } })
+ */
+export function actorRoute<P extends string, R extends Omit<RouteConfig, "path" | "security"> & { path: P }>(config: R) {
+  return createRoute({ ...config, security: actorSecurity, responses: { ...actorProblems, ...config.responses } });
+}
