@@ -263,13 +263,16 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(await json(response)).toMatchObject({ replayed: [], notFound: own.map((item) => item.id) });
     });
 
-    it("creates a factory in the caller's organization whatever the body claims", async () => {
+    it("refuses a factory whose body claims an organization, naming the field, and creates it nowhere", async () => {
       const response = await asSession(otherCookie, "/v1/factories", {
         method: "POST",
         body: { organizationId: ids.organization, name: "Planta Sneaky", timeZone: "America/Tijuana", tariffCode: "flat" },
       });
-      expect(response.status).toBe(201);
-      expect(await json(response)).toMatchObject({ organizationId: ids.otherOrganization });
+      // The organization is the session's, never the body's: a body naming one is refused, not quietly overridden.
+      expect(response.status).toBe(400);
+      expect(((await json(response)).errors as { path: string }[]).map((problem) => problem.path)).toEqual(["organizationId"]);
+      const theirs = (await json(await asSession(otherCookie, "/v1/factories"))).factories as { name: string }[];
+      expect(theirs.map((f) => f.name)).not.toContain("Planta Sneaky");
       const mine = (await json(await asSession(adminCookie, "/v1/factories"))).factories as { name: string }[];
       expect(mine.map((f) => f.name)).not.toContain("Planta Sneaky");
     });

@@ -45,6 +45,23 @@ describe("gateway heartbeat with clock and disk state", () => {
     expect(device?.heartbeat?.disk).toEqual(disk);
   });
 
+  it("takes a report with fields this API does not know (a newer agent's), storing the ones it knows", async () => {
+    // Prepare: the agent spreads its own status objects into the report, so a newer gateway sends more than we know.
+    const clock = { state: "trusted", source: "ntp", offsetSeconds: 0.2, untrustedSince: null, stratum: 2 };
+
+    // Act
+    const response = await heartbeat({ ...figures, clock, uptimeSeconds: 3600 });
+
+    // Assess: accepted; what the API does not know is not stored.
+    expect(response.status).toBe(200);
+    const listed = await app.request("/v1/devices", { headers: { authorization: `Bearer ${p.apiToken}` } });
+    const device = ((await listed.json()) as { devices: { id: string; heartbeat: Record<string, unknown> | null }[] }).devices.find(
+      (item) => item.id === ids.device,
+    );
+    expect(device?.heartbeat?.clock).toEqual({ state: "trusted", source: "ntp", offsetSeconds: 0.2, untrustedSince: null });
+    expect(device?.heartbeat).not.toHaveProperty("uptimeSeconds");
+  });
+
   it("answers 400 naming the path of a clock state it does not know", async () => {
     // Act
     const response = await heartbeat({ ...figures, clock: { state: "sort of", source: null, offsetSeconds: null, untrustedSince: null } });

@@ -2,6 +2,7 @@
  * The API describes itself: GET /openapi.json is a valid OpenAPI 3.1 document that lists exactly the routes the app
  * serves (both directions, from Hono's own route table), and GET /docs reads it with files this API serves itself.
  */
+import { readFileSync } from "node:fs";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
@@ -25,6 +26,22 @@ const internal: Record<string, string> = {
 };
 
 const methods = ["get", "put", "post", "delete", "patch", "head", "options"];
+
+/**
+ * The routes README.md's API table names: each `METHOD /path?query` code span of its first column, as the document
+ * spells it (`:id` → `{id}`, the query and `[&optional]` parts dropped).
+ */
+function readmeRoutes(): string[] {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const table = readme.split("\n## API\n")[1]?.split("\n| route ")[1]?.split("\n\n")[0] ?? "";
+  const rows = table.split("\n").slice(2);
+  expect(rows.length).toBeGreaterThan(10);
+  return rows.flatMap((row) =>
+    [...(row.split(/(?<!\\)\|/)[1] ?? "").matchAll(/`([A-Z]+) (\/[^`?[]*)[^`]*`/g)].map(
+      ([, method, path]) => `${method} ${path?.replace(/:([A-Za-z]+)/g, "{$1}")}`,
+    ),
+  );
+}
 
 async function documentOf(): Promise<Document> {
   const response = await app.request("/openapi.json");
@@ -73,6 +90,21 @@ describe("the OpenAPI document", () => {
     // Prepare-free sanity: the public API is all of it, under /v1 but the public health check.
     expect([...listed].filter((route) => !route.split(" ")[1]?.startsWith("/v1/"))).toEqual(["GET /health"]);
     expect(listed.size).toBeGreaterThanOrEqual(50);
+  });
+
+  it("is what README.md's API table lists: every documented route once, and no route the app does not serve", () => {
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((method) => methods.includes(method))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const listed = readmeRoutes();
+    const twice = listed.filter((route, index) => listed.indexOf(route) !== index);
+    expect({
+      missing: documented.filter((route) => !listed.includes(route)),
+      notServed: listed.filter((route) => !documented.includes(route)),
+      twice,
+    }).toEqual({ missing: [], notServed: [], twice: [] });
   });
 
   it("documents the token, device token and session cookie, and names one on every /v1 route but sign-in and enrollment", () => {
@@ -125,6 +157,24 @@ describe("the OpenAPI document", () => {
     // Factory.create's refusal code, as the core function gives it to the API, the CLI and the console alike.
     expect(body.code).toBe("factory.invalid");
     expect(body.errors.map((problem) => problem.path)).toContain("name");
+  });
+
+  it("refuses a management body's unknown field (a typo) with 400 naming it, rather than dropping it", async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      app.request(path, { method, headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    // `contractedDemandKW` for `contractedDemandKw`: once silently dropped, the factory kept its old demand.
+    const patch = await send("PATCH", `/v1/factories/${ids.factory}`, { contractedDemandKW: 500 });
+    expect(patch.status).toBe(400);
+    expect(((await patch.json()) as { errors: { path: string }[] }).errors).toEqual([
+      { path: "contractedDemandKW", message: "contractedDemandKW is not a field of this body" },
+    ]);
+    // Each option of a discriminated union is strict too (POST /v1/runs), with the route's own code.
+    const run = await send("POST", "/v1/runs", { workflow: "MonthlyClose", month: "2026-03", factories: [ids.factory] });
+    expect(run.status).toBe(400);
+    expect(await run.json()).toMatchObject({ code: "runs.invalid_request", errors: [{ path: "factories" }] });
+    // The document says so: a client generator learns the same rule.
+    const body = document.paths["/v1/factories/{id}"]?.patch as unknown as { requestBody: { content: Record<string, { schema: unknown }> } };
+    expect(JSON.stringify(body.requestBody.content["application/json"]?.schema)).toContain('"additionalProperties":false');
   });
 
   it("answers a body that is not JSON with request.invalid_json, and one of another media type with 415", async () => {

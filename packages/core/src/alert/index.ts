@@ -66,24 +66,54 @@ export const RuleInput = z
   });
 
 /** A stored rule; a null `threshold` is its kind's default, for the power factor the factory's CFE threshold at the time. */
-export type Rule = { id: string; factoryId: string; kind: AlertRules.Kind; threshold: number | null; channels: Channel[]; enabled: boolean; createdAt: string };
+export const Rule = z.object({
+  id: z.string(),
+  factoryId: z.string(),
+  kind: z.enum(AlertRules.kinds),
+  threshold: z.number().nullable(),
+  channels: z.array(
+    z.discriminatedUnion("type", [
+      z.object({ type: z.literal("sns"), topicArn: z.string() }),
+      z.object({ type: z.literal("email"), to: z.string() }),
+      z.object({ type: z.literal("webhook"), url: z.string() }),
+    ]),
+  ),
+  enabled: z.boolean(),
+  createdAt: z.string(),
+});
+export type Rule = z.infer<typeof Rule>;
+true satisfies Rule["channels"][number] extends Channel ? (Channel extends Rule["channels"][number] ? true : false) : false;
 
 /** Where an alert stands: raised and nobody on it yet, acknowledged (someone is on it), or resolved. */
 export const statuses = ["open", "acknowledged", "resolved"] as const;
 export type Status = (typeof statuses)[number];
 
 /** Who did something to an alert and when (ISO instant, UTC); `by` is a user or API token id, `name` theirs then. */
-export type Mark = { at: string; by: string; name: string | null };
+export const Mark = z.object({ at: z.string(), by: z.string(), name: z.string().nullable() });
+export type Mark = z.infer<typeof Mark>;
 
-/** A stored alert: what channels receive, plus its rule, delivery state and who acknowledged or resolved it. */
-export type Item = Notice & {
-  ruleId: string;
-  deliveredAt: string | null;
-  deliveryError: string | null;
-  status: Status;
-  acknowledged: Mark | null;
-  resolved: Mark | null;
-};
+/** A stored alert: what channels receive (the Notice), plus its rule, delivery state and who acknowledged or resolved it. */
+export const Item = z.object({
+  id: z.string(),
+  factoryId: z.string(),
+  kind: z.string(),
+  message: z.string(),
+  code: z.string().nullable(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).nullable(),
+  value: z.number().nullable(),
+  limit: z.number().nullable(),
+  at: z.string(),
+  raisedAt: z.string(),
+  ruleId: z.string(),
+  deliveredAt: z.string().nullable(),
+  deliveryError: z.string().nullable(),
+  status: z.enum(statuses),
+  acknowledged: Mark.nullable(),
+  resolved: Mark.nullable(),
+});
+export type Item = z.infer<typeof Item>;
+// An alert is the Notice the channels receive, field for field.
+true satisfies Notice extends Omit<Item, "ruleId" | "deliveredAt" | "deliveryError" | "status" | "acknowledged" | "resolved"> ? true : false;
 
 function toRule(row: typeof alertRuleTable.$inferSelect): Rule {
   return {

@@ -52,7 +52,15 @@ function signingKey(): { publicKey: string; privateKey: string } {
   };
 }
 
-export type Code = { deviceId: string; code: string; expiresAt: string };
+/** A one-time enrollment code and when it expires (ISO): `POST …/enrollment-code` answers it. */
+export const Code = z.object({ deviceId: z.string(), code: z.string(), expiresAt: z.string() });
+export type Code = z.infer<typeof Code>;
+/** A new gateway and its first code: `POST /v1/factories/{id}/gateways` answers it. */
+export const NewGateway = Code.extend({ name: z.string(), factoryId: z.string() });
+export type NewGateway = z.infer<typeof NewGateway>;
+/** When a gateway's token stopped working: `POST …/revoke` answers it. */
+export const Revoked = z.object({ deviceId: z.string(), revokedAt: z.string() });
+export type Revoked = z.infer<typeof Revoked>;
 
 /** A gateway addressed by the caller: its organization, and its factory when the route names one. */
 const Owned = z.object({ organizationId: z.string(), deviceId: z.string(), factoryId: z.string().optional() });
@@ -82,7 +90,7 @@ export const issueCode = fn(Owned, async (input): Promise<Code> => {
 /** Registers a gateway in one of the organization's factories and issues its first enrollment code. */
 export const createGateway = fn(
   z.object({ organizationId: z.string(), factoryId: z.string(), name: z.string().trim().min(1, "name is required") }),
-  async (input): Promise<Code & { name: string; factoryId: string }> => {
+  async (input): Promise<NewGateway> => {
     const [factory] = await Database.use()
       .select({ id: factoryTable.id })
       .from(factoryTable)
@@ -94,7 +102,15 @@ export const createGateway = fn(
   },
 );
 
-export type Credentials = { deviceId: string; factoryId: string; token: string; publicKey: string; privateKey: string | null };
+/** A gateway's credentials: its device token and signing key pair (no private key when the gateway sent its own public key). */
+export const Credentials = z.object({
+  deviceId: z.string(),
+  factoryId: z.string(),
+  token: z.string(),
+  publicKey: z.string(),
+  privateKey: z.string().nullable(),
+});
+export type Credentials = z.infer<typeof Credentials>;
 
 /**
  * Trades a code for the gateway's credentials, once. With `publicKey` the gateway keeps its own
@@ -141,7 +157,7 @@ export const rotate = fn(Owned, async (input): Promise<Credentials> => {
 });
 
 /** Revokes a gateway: its token, signing key and unused codes stop working. */
-export const revoke = fn(Owned, async (input): Promise<{ deviceId: string; revokedAt: string }> => {
+export const revoke = fn(Owned, async (input): Promise<Revoked> => {
   const device = await ownDevice(input.organizationId, input.deviceId, input.factoryId);
   const revokedAt = device.revokedAt ?? new Date();
   await Database.use().transaction(async (tx) => {

@@ -23,8 +23,12 @@ export const EnrollKey = z.object({
     .refine((value) => Buffer.from(value, "base64").length === 44, "publicKey must be an Ed25519 SPKI key (44 bytes)"),
 });
 
+/** The key as stored: `PUT /v1/devices/self/key` answers it. */
+export const EnrolledKey = z.object({ deviceId: z.string(), publicKey: z.string() });
+export type EnrolledKey = z.infer<typeof EnrolledKey>;
+
 /** Stores the device's public key; records it signs from now on verify against it. */
-export const enrollKey = fn(EnrollKey, async (input): Promise<{ deviceId: string; publicKey: string }> => {
+export const enrollKey = fn(EnrollKey, async (input): Promise<EnrolledKey> => {
   await Database.use().update(deviceTable).set({ publicKey: input.publicKey }).where(eq(deviceTable.id, input.deviceId));
   keyCache.delete(input.deviceId);
   return input;
@@ -118,18 +122,23 @@ export const Heartbeat = z.object({
 });
 export type Heartbeat = Omit<z.infer<typeof Heartbeat>, "deviceId">;
 
+/** The heartbeat's answer: received, with the server's clock (ISO, ms) the gateway trusts time by. */
+export const Received = z.object({ ok: z.literal(true), serverTime: z.string() });
+export type Received = z.infer<typeof Received>;
+
 /**
  * Stores a gateway's heartbeat figures (clock and disk state included). Answers the API's time
  * (`serverTime`, ms resolution): a gateway whose clock is not trusted yet compares it with its own.
  */
-export const heartbeat = fn(Heartbeat, async ({ deviceId, ...figures }): Promise<{ ok: true; serverTime: string }> => {
+export const heartbeat = fn(Heartbeat, async ({ deviceId, ...figures }): Promise<Received> => {
   const now = new Date();
   await Database.use().update(deviceTable).set({ heartbeat: figures, heartbeatAt: now, lastSeenAt: now }).where(eq(deviceTable.id, deviceId));
   return { ok: true, serverTime: new Date().toISOString() };
 });
 
 /** What `GET /v1/devices/self/config` answers: the gateway's meters as the cloud has them, and the version of that list. */
-export type Config = { deviceId: string; version: string; meters: Meter.GatewayMeter[] };
+export const Config = z.object({ deviceId: z.string(), version: z.string(), meters: z.array(Meter.GatewayMeter) });
+export type Config = z.infer<typeof Config>;
 
 /**
  * The gateway's configuration as configured in the cloud: the meters of its factory assigned to it, each with how it
@@ -143,8 +152,21 @@ export async function config(device: { id: string; factoryId: string }): Promise
   return { deviceId: device.id, version, meters };
 }
 
+/** A gateway as people see it (`GET /v1/devices`): whether it has a key, is revoked, and its last heartbeat as stored. */
+export const Info = z.object({
+  id: z.string(),
+  factoryId: z.string(),
+  name: z.string(),
+  keyEnrolled: z.boolean(),
+  revoked: z.boolean(),
+  lastSeenAt: z.string().nullable(),
+  heartbeatAt: z.string().nullable(),
+  heartbeat: Heartbeat.omit({ deviceId: true }).nullable(),
+});
+export type Info = z.infer<typeof Info>;
+
 /** The organization's gateways and their health. */
-export async function list(organizationId: string) {
+export async function list(organizationId: string): Promise<Info[]> {
   const rows = await Database.use().select().from(deviceTable).where(eq(deviceTable.organizationId, organizationId));
   return rows.map((row) => ({
     id: row.id,

@@ -60,9 +60,13 @@ export async function organizations(ids: readonly string[]): Promise<Map<string,
  * Renames a gateway of the organization's factory `factoryId` (its credentials are untouched).
  * @throws VisibleError `device.not_found` for another factory's or organization's gateway; `input.invalid` for an empty name.
  */
+/** A gateway as renamed: `PATCH /v1/factories/{id}/gateways/{gatewayId}` answers it. */
+export const Renamed = z.object({ id: z.string(), factoryId: z.string(), name: z.string() });
+export type Renamed = z.infer<typeof Renamed>;
+
 export const rename = fn(
   z.object({ organizationId: z.string(), factoryId: z.string(), id: z.string(), name: z.string().trim().min(1, "name is required") }),
-  async (input): Promise<{ id: string; factoryId: string; name: string }> => {
+  async (input): Promise<Renamed> => {
     const [row] = await Database.use()
       .update(deviceTable)
       .set({ name: input.name })

@@ -130,7 +130,8 @@ function cfePlace(input: { tariffCode: string; timeZone: string; tariffZone?: st
   }
 }
 
-function toInfo(row: typeof factoryTable.$inferSelect): Info {
+/** The row as Info says it, no more: the row's bookkeeping (`createdAt`) is not part of the answer. */
+function toInfo({ createdAt: _, ...row }: typeof factoryTable.$inferSelect): Info {
   return { ...row, contractedDemandKw: row.contractedDemandKw === null ? null : Number(row.contractedDemandKw) };
 }
 

@@ -5,6 +5,7 @@
  * locally and on AWS, only the backlog's source differs. One more check is one `register` line.
  */
 import { and, count, isNull, min } from "drizzle-orm";
+import { z } from "zod";
 import { RawArchive } from "../archive";
 import { health as thresholds } from "../config";
 import { Database } from "../database";
@@ -17,7 +18,16 @@ export * as Health from "./index";
 
 export type Result = { ok: boolean; detail?: Record<string, unknown> | string };
 export type Check = () => Promise<Result>;
-export type Report = { status: "ok" | "degraded"; checkedAt: string; components: Record<string, { ok: boolean; detail?: unknown }> };
+/** What every check found (`GET /v1/health`): each component's verdict and its figures (a check's own shape). */
+export const Report = z.object({
+  status: z.enum(["ok", "degraded"]),
+  checkedAt: z.string(),
+  components: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.unknown().optional() })),
+});
+export type Report = z.infer<typeof Report>;
+/** The status alone, for anyone (`GET /health`). */
+export const PublicReport = Report.pick({ status: true });
+export type PublicReport = z.infer<typeof PublicReport>;
 
 /** How far behind the consumer is on one shard: records not yet handled (when known) and the age of the oldest (ms). */
 export type ShardBacklog = { shardId: string; behind?: number; oldestAgeMs: number; lastError?: string };
@@ -57,7 +67,7 @@ export async function report(timeoutMs: number = thresholds.checkTimeoutMs, now 
 }
 
 /** What anyone may see: the status alone, no paths, figures or error text. */
-export function publicView(report: Report): { status: Report["status"] } {
+export function publicView(report: Report): PublicReport {
   return { status: report.status };
 }
 

@@ -126,7 +126,9 @@ function connectionOf(row: { [K in keyof Connection]?: Connection[K] | null }): 
 }
 
 /** A meter as its gateway is told to read it: its id, name and line (for people on site) and its connection. */
-export type GatewayMeter = { id: string; name: string; line: string } & Connection;
+/** A meter as a gateway is given it (`GET /v1/devices/self/config`): who it is and how it is read. */
+export const GatewayMeter = z.object({ id: z.string(), name: z.string(), line: z.string(), ...Connection.shape });
+export type GatewayMeter = z.infer<typeof GatewayMeter>;
 
 /**
  * The meters a gateway reads: those assigned to `deviceId` in the gateway's own factory (a meter moved to another
@@ -142,17 +144,18 @@ export async function forGateway(device: { id: string; factoryId: string }): Pro
 }
 
 /** A meter as the API lists it (multiplier: CT × VT ratio; maxKw: rating in kW, null when unknown). */
-export type Info = {
-  id: string;
-  factoryId: string;
-  deviceId: string;
-  name: string;
-  line: string;
-  multiplier: number;
-  maxKw: number | null;
-  role: Role;
-  parentId: string | null;
-};
+export const Info = z.object({
+  id: z.string(),
+  factoryId: z.string(),
+  deviceId: z.string(),
+  name: z.string(),
+  line: z.string(),
+  multiplier: z.number(),
+  maxKw: z.number().nullable(),
+  role: Allocation.Role,
+  parentId: z.string().nullable(),
+});
+export type Info = z.infer<typeof Info>;
 
 function toInfo(row: typeof meterTable.$inferSelect): Info {
   const { id, factoryId, deviceId, name, line, maxKw, role, parentId } = row;

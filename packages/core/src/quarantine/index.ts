@@ -31,25 +31,31 @@ export type Entry = {
   sequenceNumber?: string | null;
 };
 
-export type Item = {
-  id: string;
-  createdAt: string;
-  source: string;
-  reason: string;
-  errors: Problem[];
-  deviceId: string | null;
-  meterId: string | null;
-  partitionKey: string | null;
-  sequenceNumber: string | null;
+export const Item = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  source: z.string(),
+  reason: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  deviceId: z.string().nullable(),
+  meterId: z.string().nullable(),
+  partitionKey: z.string().nullable(),
+  sequenceNumber: z.string().nullable(),
   /** The first `quarantineListPayloadBytes` bytes, as UTF-8 text when they are valid UTF-8 without NUL, else base64. */
-  payload: string;
-  payloadEncoding: "utf8" | "base64";
+  payload: z.string(),
+  payloadEncoding: z.enum(["utf8", "base64"]),
   /** The record's whole size in bytes; `payloadTruncated` when `payload` shows only its beginning. */
-  payloadBytes: number;
-  payloadTruncated: boolean;
-  replayedAt: string | null;
-  replayCount: number;
-};
+  payloadBytes: z.number().int(),
+  payloadTruncated: z.boolean(),
+  replayedAt: z.string().nullable(),
+  replayCount: z.number().int(),
+});
+export type Item = z.infer<typeof Item>;
+true satisfies Item["errors"][number] extends Problem ? true : false;
+
+/** What a replay did: the ids put back on the stream, and the ids no record of the caller's has. */
+export const Replayed = z.object({ replayed: z.array(z.string()), notFound: z.array(z.string()) });
+export type Replayed = z.infer<typeof Replayed>;
 
 function encodePayload(data: Uint8Array): { payload: string; payloadEncoding: "utf8" | "base64" } {
   try {
@@ -234,7 +240,7 @@ export async function list(actor: Actor, options: { includeReplayed?: boolean; l
  * Puts quarantined records back on the stream, unchanged, so they go through the whole pipeline
  * again; those that still fail come back with a fresh reason. `ids` empty means all not yet replayed.
  */
-export async function replay(actor: Actor, ids: string[]): Promise<{ replayed: string[]; notFound: string[] }> {
+export async function replay(actor: Actor, ids: string[]): Promise<Replayed> {
   const db = Database.use();
   const rows = await db
     .select()

@@ -4,45 +4,52 @@
  * reads both runtimes. Adapters: ./aws.ts (Step Functions) and ./local.ts (aws-local-stepfunctions).
  */
 
+import { z } from "zod";
 import { UnavailableError, WattflowError } from "../util/error";
 import { processState } from "../util/global";
 
 export * as Workflow from "./index";
 
-export type Status = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+export const Status = z.enum(["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]);
+export type Status = z.infer<typeof Status>;
 
-/** An execution as DescribeExecution tells it; instants are ISO strings so it travels as JSON. */
-export type Execution = {
-  executionArn: string;
-  name: string;
-  stateMachineArn: string;
+/** An execution as DescribeExecution tells it; instants are ISO strings so it travels as JSON (`GET /v1/runs/{id}`). */
+export const Execution = z.object({
+  executionArn: z.string(),
+  name: z.string(),
+  stateMachineArn: z.string(),
   /** The registry name (ImportFiles, CostRecompute, MonthlyClose), read from the state machine's name. */
-  workflow: string;
-  status: Status;
-  startDate: string;
-  stopDate?: string;
-  input?: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-};
+  workflow: z.string(),
+  status: Status,
+  startDate: z.string(),
+  stopDate: z.string().optional(),
+  /** The input and output as JSON text, as Step Functions gives them. */
+  input: z.string().optional(),
+  output: z.string().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+export type Execution = z.infer<typeof Execution>;
 
 /** A GetExecutionHistory event: id, previousEventId, timestamp, type and the one `*EventDetails` member its type has. */
-export type HistoryEvent = {
-  id: number;
-  previousEventId?: number;
-  timestamp: string;
-  type: string;
-  [details: string]: unknown;
-};
+export const HistoryEvent = z
+  .object({ id: z.number().int(), previousEventId: z.number().int().optional(), timestamp: z.string(), type: z.string() })
+  .catchall(z.unknown());
+export type HistoryEvent = z.infer<typeof HistoryEvent>;
 
-export type HistoryPage = { events: HistoryEvent[]; nextToken?: string };
+/** A page of history events and the next page's token (none on the last page): `GET /v1/runs/{id}/history`. */
+export const HistoryPage = z.object({ events: z.array(HistoryEvent), nextToken: z.string().optional() });
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
+/** A started execution: `POST /v1/runs` answers it (202). */
+export const Started = z.object({ executionArn: z.string(), startDate: z.string() });
+export type Started = z.infer<typeof Started>;
 
 export type ListOptions = { workflow?: string; status?: Status; limit?: number };
 
 export interface Runner {
   /** Starts `workflow` (a registry name); `name` makes the start idempotent (ExecutionAlreadyExists). */
-  start(workflow: string, input: unknown, name?: string): Promise<{ executionArn: string; startDate: string }>;
+  start(workflow: string, input: unknown, name?: string): Promise<Started>;
   /** Newest first. */
   list(options?: ListOptions): Promise<Execution[]>;
   /** By ARN; the local runner also takes the bare execution name. */

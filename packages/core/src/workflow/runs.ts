@@ -5,41 +5,48 @@
  * RunProgress gives `wattflow runs watch`.
  */
 import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
 import { Database } from "../database";
 import { importRunTable } from "../import/import.sql";
 import { parseJsonOr } from "../util/json";
-import { type Execution, fullHistory, type ListOptions, use } from "./index";
+import { Execution, fullHistory, type ListOptions, use } from "./index";
 import { RunProgress } from "./progress";
 
 export * as Runs from "./runs";
 
 /** What a run did, by its workflow's registry name. */
-export type Kind = "import" | "close" | "recompute" | "other";
+export const Kind = z.enum(["import", "close", "recompute", "other"]);
+export type Kind = z.infer<typeof Kind>;
 const kinds: Record<string, Kind> = { ImportFiles: "import", MonthlyClose: "close", CostRecompute: "recompute" };
 
 /** A file an import run took in, as the import recorded it (rows counted in the file, bad rows with their lines). */
-export type File = {
-  id: string;
-  fileName: string;
-  kind: string;
-  status: string;
-  rows: number | null;
-  inserted: number | null;
-  updated: number | null;
-  errors: number;
-};
+export const File = z.object({
+  id: z.string(),
+  fileName: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  rows: z.number().int().nullable(),
+  inserted: z.number().int().nullable(),
+  updated: z.number().int().nullable(),
+  errors: z.number().int(),
+});
+export type File = z.infer<typeof File>;
 
 /** One run: the execution without its input, plus kind, duration (ms, null while running), months, files and failure. */
-export type Item = Omit<Execution, "input"> & {
-  kind: Kind;
-  durationMs: number | null;
+export const Item = Execution.omit({ input: true }).extend({
+  kind: Kind,
+  durationMs: z.number().nullable(),
   /** The months (YYYY-MM) a close or recompute was asked for; empty when the schedule chose (the month just ended). */
-  months: string[];
-  files: File[];
+  months: z.array(z.string()),
+  files: z.array(File),
   /** The parsed output of a run that succeeded (the workflow's summary, e.g. factories and bills of a close). */
-  result: unknown;
-  failure: Pick<RunProgress.Failure, "state" | "type" | "message" | "explanation"> | null;
-};
+  result: z.unknown(),
+  /** Where and why it failed, in RunProgress's plain words (`wattflow runs watch`). */
+  failure: z.object({ state: z.string(), type: z.string(), message: z.string(), explanation: z.string() }).nullable(),
+});
+export type Item = z.infer<typeof Item>;
+// The failure is RunProgress's, whose fields it picks: a change there must change the schema.
+true satisfies Pick<RunProgress.Failure, "state" | "type" | "message" | "explanation"> extends NonNullable<Item["failure"]> ? true : false;
 
 /** Another organization's run is not the caller's; runs started by the schedule (no organization in the input) are everyone's. */
 export function visible(execution: Execution, organizationId: string): boolean {

@@ -9,7 +9,7 @@ import { Alert } from "@wattflow/core/alert";
 import type { Auth } from "@wattflow/core/auth";
 import { Factory } from "@wattflow/core/factory";
 import { actorAuth, requireRole } from "./auth";
-import { actorProblems, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
+import { actorProblems, actorRoute, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const EvaluateBody = z.object({ factoryId: z.string({ error: "factoryId is required" }) });
 const read = [actorAuth, requireRole("admin", "operator", "viewer")];
@@ -17,26 +17,24 @@ const handles = [actorAuth, requireRole("admin", "operator")];
 const adminOnly = [actorAuth, requireRole("admin")];
 const tags = ["Alerts"];
 
-const listRoute = createRoute({
+const listRoute = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "The organization's alerts, newest first",
   middleware: read,
-  security: actorSecurity,
   request: { query: Alert.ListQuery },
-  responses: { 200: answer<{ alerts: Alert.Item[] }>("The alerts"), ...actorProblems },
+  responses: { 200: answer(z.object({ alerts: z.array(Alert.Item) }), "The alerts") },
 });
 const markRoute = <A extends "acknowledge" | "resolve">(action: A) =>
-  createRoute({
+  actorRoute({
     method: "post",
     path: `/{id}/${action}` as `/{id}/${A}`,
     tags,
     summary: `${action === "acknowledge" ? "Acknowledge" : "Resolve"} an alert (admin or operator), recording who and when`,
     middleware: handles,
-    security: actorSecurity,
     request: { params: ids("id") },
-    responses: { 200: answer<Alert.Item>("The alert"), ...actorProblems },
+    responses: { 200: answer(Alert.Item, "The alert") },
   });
 const listRulesRoute = createRoute({
   method: "get",
@@ -45,37 +43,34 @@ const listRulesRoute = createRoute({
   summary: "The organization's alert rules",
   middleware: read,
   security: actorSecurity,
-  responses: { 200: answer<{ rules: Alert.Rule[] }>("The rules"), ...actorProblems },
+  responses: { 200: answer(z.object({ rules: z.array(Alert.Rule) }), "The rules"), ...actorProblems },
 });
-const createRuleRoute = createRoute({
+const createRuleRoute = actorRoute({
   method: "post",
   path: "/rules",
   tags,
   summary: "Create an alert rule (admin)",
   middleware: adminOnly,
-  security: actorSecurity,
   request: { body: jsonBody(Alert.RuleInput) },
-  responses: { 201: answer<Alert.Rule>("The rule"), ...actorProblems },
+  responses: { 201: answer(Alert.Rule, "The rule") },
 });
-const deleteRuleRoute = createRoute({
+const deleteRuleRoute = actorRoute({
   method: "delete",
   path: "/rules/{id}",
   tags,
   summary: "Delete an alert rule (admin)",
   middleware: adminOnly,
-  security: actorSecurity,
   request: { params: ids("id") },
-  responses: { 204: { description: "Deleted" }, ...actorProblems },
+  responses: { 204: { description: "Deleted" } },
 });
-const evaluateRoute = createRoute({
+const evaluateRoute = actorRoute({
   method: "post",
   path: "/evaluate",
   tags,
   summary: "Run a factory's rules now (admin or operator): raises and sends alerts",
   middleware: handles,
-  security: actorSecurity,
   request: { body: jsonBody(EvaluateBody) },
-  responses: { 200: answer<{ raised: Alert.Item[] }>("The alerts raised"), ...actorProblems },
+  responses: { 200: answer(z.object({ raised: z.array(Alert.Item) }), "The alerts raised") },
 });
 
 export const alerts = routes<{ Variables: { actor: Auth.Actor } }>()

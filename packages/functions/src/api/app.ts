@@ -26,7 +26,7 @@ import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
 import { limitBody } from "./limits";
-import { actorProblems, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -60,7 +60,7 @@ const ingestRoute = createRoute({
   // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
   request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
   responses: {
-    200: answer<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
+    200: opaque<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
     400: problems[400],
     401: problems[401],
     413: problems[413],
@@ -71,16 +71,14 @@ const ingest = routes<{ Variables: { device: Device.Identity } }>().openapi(inge
   c.json(await Ingest.submit(c.get("device"), await readJson(c)), 200),
 );
 
-const locationsRoute = createRoute({
+const locationsRoute = actorRoute({
   method: "get",
   path: "/",
   tags: ["Factories"],
   summary: "CFE's divisions and each municipality's divisions and clock, for setup forms",
   middleware: actorAuth,
-  security: actorSecurity,
   responses: {
-    200: answer<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
-    ...actorProblems,
+    200: opaque<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
   },
 });
 /** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
@@ -88,34 +86,31 @@ const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) =>
   c.json({ divisions: Location.divisions, municipalities: Location.municipalities }, 200),
 );
 
-const readingsRoute = createRoute({
+const readingsRoute = actorRoute({
   method: "get",
   path: "/{id}/readings",
   tags: ["Meters"],
   summary: "The meter's readings over [from, to), or with `Accept: text/csv` a streamed CSV file (`bom=1` for Excel); `meter` is the path's",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: Export.ReadingsQuery },
   responses: {
     200: {
       description: "The readings",
       content: {
-        ...answer<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
+        ...opaque<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
         ...file("text/csv", "One row per reading"),
       },
     },
-    ...actorProblems,
   },
 });
-const gapsRoute = createRoute({
+const gapsRoute = actorRoute({
   method: "get",
   path: "/{id}/gaps",
   tags: ["Meters"],
   summary: "The meter's missing and estimated spans over [from, to)",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: Usage.GapsQuery },
-  responses: { 200: answer<Usage.Gaps>("Missing and estimated spans"), ...actorProblems },
+  responses: { 200: opaque<Usage.Gaps>("Missing and estimated spans") },
 });
 const meters = routes<ActorEnv>()
   .openapi(
@@ -142,25 +137,23 @@ const meters = routes<ActorEnv>()
 const ReplayBody = z.object({ ids: z.array(z.string()).default([]) });
 // An organization's quarantine is its operators' and admins' (records no organization claims: platform actors only); replay is admin-only.
 // Each route names its own roles, so a refusal names the role that would do (a viewer replaying is told admin).
-const quarantineRoute = createRoute({
+const quarantineRoute = actorRoute({
   method: "get",
   path: "/",
   tags: ["Quarantine"],
   summary: "Stream records held back (bad signature, unknown device, unreadable), for operators and admins; `all=true` with replayed ones",
   middleware: [actorAuth, requireRole("admin", "operator")],
-  security: actorSecurity,
   request: { query: z.object({ all: z.enum(["true", "false"]).optional() }) },
-  responses: { 200: answer<{ items: Quarantine.Item[] }>("The quarantined records"), ...actorProblems },
+  responses: { 200: answer(z.object({ items: z.array(Quarantine.Item) }), "The quarantined records") },
 });
-const replayRoute = createRoute({
+const replayRoute = actorRoute({
   method: "post",
   path: "/replay",
   tags: ["Quarantine"],
   summary: "Put quarantined records back on the stream (admin)",
   middleware: [actorAuth, requireRole("admin")],
-  security: actorSecurity,
   request: { body: jsonBody(ReplayBody) },
-  responses: { 200: answer<Awaited<ReturnType<typeof Quarantine.replay>>>("Which were replayed and which were not found"), ...actorProblems },
+  responses: { 200: answer(Quarantine.Replayed, "Which were replayed and which were not found") },
 });
 const quarantine = routes<ActorEnv>()
   .openapi(quarantineRoute, async (c) =>
@@ -168,7 +161,7 @@ const quarantine = routes<ActorEnv>()
   )
   .openapi(replayRoute, async (c) => c.json(await Quarantine.replay(c.get("actor"), c.req.valid("json").ids), 200), invalid("quarantine.invalid_replay"));
 
-const healthReport = answer<Health.Report>("Each component's check");
+const healthReport = answer(Health.Report, "Each component's check");
 const healthRoute = createRoute({
   method: "get",
   path: "/",
@@ -183,7 +176,7 @@ const health = routes<ActorEnv>().openapi(healthRoute, async (c) => {
   return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
 });
 
-const publicHealthReport = answer<ReturnType<typeof Health.publicView>>("The status alone");
+const publicHealthReport = answer(Health.PublicReport, "The status alone");
 // Public: the status alone; what each check found is for an operator or admin (/v1/health).
 const publicHealthRoute = createRoute({
   method: "get",

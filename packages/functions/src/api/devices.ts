@@ -3,12 +3,12 @@
  * configuration (its meters as configured in the cloud) and sends its heartbeat with its device
  * token; people list their gateways' health with an API token.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { actorAuth, deviceAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, deviceSecurity, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, answer, deviceBody, deviceSecurity, jsonBody, problems, routes } from "./openapi";
 
 /** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
 function matches(header: string | undefined, etag: string): boolean {
@@ -30,7 +30,7 @@ const configRoute = createRoute({
   middleware: deviceAuth,
   security: deviceSecurity,
   responses: {
-    200: answer<Awaited<ReturnType<typeof Gateway.config>>>("The configuration and its version"),
+    200: answer(Gateway.Config, "The configuration and its version"),
     304: { description: "The configuration named by If-None-Match is current" },
     ...deviceProblems,
   },
@@ -43,7 +43,7 @@ const keyRoute = createRoute({
   middleware: deviceAuth,
   security: deviceSecurity,
   request: { body: jsonBody(Gateway.EnrollKey.omit({ deviceId: true })) },
-  responses: { 200: answer<Awaited<ReturnType<typeof Gateway.enrollKey>>>("The key as stored"), ...deviceProblems },
+  responses: { 200: answer(Gateway.EnrolledKey, "The key as stored"), ...deviceProblems },
 });
 const heartbeatRoute = createRoute({
   method: "post",
@@ -52,17 +52,16 @@ const heartbeatRoute = createRoute({
   summary: "The gateway's figures (backlog, buses, meters, clock offset, disk), stored whole",
   middleware: deviceAuth,
   security: deviceSecurity,
-  request: { body: jsonBody(Gateway.Heartbeat.omit({ deviceId: true })) },
-  responses: { 200: answer<Awaited<ReturnType<typeof Gateway.heartbeat>>>("Received, with the server's clock"), ...deviceProblems },
+  request: { body: deviceBody(Gateway.Heartbeat.omit({ deviceId: true })) },
+  responses: { 200: answer(Gateway.Received, "Received, with the server's clock"), ...deviceProblems },
 });
-const listRoute = createRoute({
+const listRoute = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "The organization's gateways with their last heartbeat",
   middleware: actorAuth,
-  security: actorSecurity,
-  responses: { 200: answer<{ devices: Awaited<ReturnType<typeof Gateway.list>> }>("The gateways"), ...actorProblems },
+  responses: { 200: answer(z.object({ devices: z.array(Gateway.Info) }), "The gateways") },
 });
 
 /** Mounted at /v1/devices: PUT /self/key, GET /self/config and POST /heartbeat with the device token; GET / with an API token. */

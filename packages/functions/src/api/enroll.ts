@@ -9,7 +9,7 @@ const redeemRoute = createRoute({
   tags: ["Devices"],
   summary: "Trade a one-time enrollment code for the gateway's device token and signing key",
   request: { body: jsonBody(Enrollment.redeem.schema) },
-  responses: { 200: answer<Enrollment.Credentials>("The gateway's credentials"), 400: problems[400], 401: problems[401], 404: problems[404] },
+  responses: { 200: answer(Enrollment.Credentials, "The gateway's credentials"), 400: problems[400], 401: problems[401], 404: problems[404] },
 });
 
 export const enroll = routes().openapi(redeemRoute, async (c) => c.json(await Enrollment.redeem(c.req.valid("json")), 200));

@@ -3,7 +3,6 @@
  * CSV downloads of its readings and usage. Org-scoped like every factory route; errors are the API's JSON problems,
  * raised before the first byte of a file.
  */
-import { createRoute } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { Export } from "@wattflow/core/export";
 import { Onboarding } from "@wattflow/core/onboarding";
@@ -12,7 +11,7 @@ import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
 import { actorAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, file, ids, invalid, routes } from "./openapi";
+import { actorRoute, file, ids, invalid, opaque, routes } from "./openapi";
 
 /** A CSV file as an attachment; the bytes stream as they are read. */
 export function csvResponse(c: Context, file: Export.CsvFile) {
@@ -27,44 +26,40 @@ export function wants(c: Context, type: string): boolean {
   return accepts(c, { header: "Accept", supports: ["application/json", type], default: "application/json" }) === type;
 }
 
-const billRoute = createRoute({
+const billRoute = actorRoute({
   method: "get",
   path: "/{id}/bills/{bill}",
   tags: ["Bills"],
   summary: "One bill as JSON, or as a PDF with `Accept: application/pdf` or a name ending in `.pdf`",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id", "bill") },
   responses: {
     200: {
       description: "The bill",
       content: {
-        ...answer<Awaited<ReturnType<typeof Onboarding.bills>>[number]>("The bill of one billing period").content,
+        ...opaque<Awaited<ReturnType<typeof Onboarding.bills>>[number]>("The bill of one billing period").content,
         ...file("application/pdf", "The bill sheet a finance team files"),
       },
     },
-    ...actorProblems,
   },
 });
-const readingsCsv = createRoute({
+const readingsCsv = actorRoute({
   method: "get",
   path: "/{id}/exports/readings.csv",
   tags: ["Exports"],
   summary: "The factory's readings over [from, to) as a streamed CSV file (one meter with `meter`, `bom=1` for Excel)",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: Export.ReadingsQuery },
-  responses: { 200: { description: "The readings", content: file("text/csv", "One row per reading") }, ...actorProblems },
+  responses: { 200: { description: "The readings", content: file("text/csv", "One row per reading") } },
 });
-const usageCsv = createRoute({
+const usageCsv = actorRoute({
   method: "get",
   path: "/{id}/exports/usage.csv",
   tags: ["Exports"],
   summary: "The factory's usage buckets (kWh, MXN) over [from, to) as a CSV file (`bom=1` for Excel)",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: Usage.Query.safeExtend({ bom: Export.Bom }) },
-  responses: { 200: { description: "The usage buckets", content: file("text/csv", "One row per bucket") }, ...actorProblems },
+  responses: { 200: { description: "The usage buckets", content: file("text/csv", "One row per bucket") } },
 });
 
 export const exportRoutes = routes<{ Variables: { actor: Auth.Actor } }>()

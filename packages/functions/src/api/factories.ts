@@ -6,7 +6,7 @@
  * every role; changes to setup need admin.
  */
 
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { Dashboard } from "@wattflow/core/dashboard";
 import { Device } from "@wattflow/core/device";
@@ -17,10 +17,9 @@ import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
 import { Usage } from "@wattflow/core/usage";
-import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
 import { csvResponse, wants } from "./exports";
-import { actorProblems, actorSecurity, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, answer, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
 
 /** Only admins change an organization's setup. */
 const adminOnly = requireRole("admin");
@@ -42,211 +41,190 @@ const tags = ["Factories"];
 const Factories = z.object({ factories: z.array(Factory.Info) }).openapi("Factories");
 const factoryId = { params: ids("id") };
 
-const listFactories = createRoute({
+const listFactories = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "The organization's factories",
   middleware: read,
-  security: actorSecurity,
-  responses: { 200: { description: "The factories", content: { "application/json": { schema: Factories } } }, ...actorProblems },
+  responses: { 200: { description: "The factories", content: { "application/json": { schema: Factories } } } },
 });
-const createFactory = createRoute({
+const createFactory = actorRoute({
   method: "post",
   path: "/",
   tags,
   summary: "Create a factory (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { body: jsonBody(Factory.create.schema.omit({ organizationId: true })) },
-  responses: { 201: { description: "The new factory", content: { "application/json": { schema: Factory.Info } } }, ...actorProblems, 409: problems[409] },
+  responses: { 201: { description: "The new factory", content: { "application/json": { schema: Factory.Info } } }, 409: problems[409] },
 });
-const getFactory = createRoute({
+const getFactory = actorRoute({
   method: "get",
   path: "/{id}",
   tags,
   summary: "One factory",
   middleware: read,
-  security: actorSecurity,
   request: factoryId,
-  responses: { 200: { description: "The factory", content: { "application/json": { schema: Factory.Info } } }, ...actorProblems },
+  responses: { 200: { description: "The factory", content: { "application/json": { schema: Factory.Info } } } },
 });
-const patchFactory = createRoute({
+const patchFactory = actorRoute({
   method: "patch",
   path: "/{id}",
   tags,
   summary: "Change a factory (admin); `null` clears an optional field",
   middleware: change,
-  security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Factory.Patch) },
-  responses: { 200: { description: "The factory as changed", content: { "application/json": { schema: Factory.Info } } }, ...actorProblems },
+  responses: { 200: { description: "The factory as changed", content: { "application/json": { schema: Factory.Info } } } },
 });
-const usage = createRoute({
+const usage = actorRoute({
   method: "get",
   path: "/{id}/usage",
   tags: ["Usage"],
   summary: "Energy (kWh) and cost (MXN) in buckets over [from, to); `Accept: text/csv` for the same as a CSV file (`bom=1` for Excel)",
   middleware: read,
-  security: actorSecurity,
   request: { ...factoryId, query: Usage.Query.safeExtend({ bom: Export.Bom }) },
   responses: {
     200: {
       description: "The usage buckets",
-      content: { ...answer<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
+      content: { ...opaque<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
     },
-    ...actorProblems,
   },
 });
-const series = createRoute({
+const series = actorRoute({
   method: "get",
   path: "/{id}/series",
   tags: ["Usage"],
   summary: "The console's chart series: demand (kW), energy by TOU period and cost over [from, to)",
   middleware: read,
-  security: actorSecurity,
   request: { ...factoryId, query: Usage.Query },
-  responses: { 200: answer<Out<typeof Usage.series>>("The series"), ...actorProblems },
+  responses: { 200: opaque<Out<typeof Usage.series>>("The series") },
 });
-const listMeters = createRoute({
+const listMeters = actorRoute({
   method: "get",
   path: "/{id}/meters",
   tags: ["Meters"],
   summary: "The factory's meters",
   middleware: read,
-  security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<{ meters: Out<typeof Meter.list> }>("The meters"), ...actorProblems },
+  responses: { 200: answer(z.object({ meters: z.array(Meter.Info) }), "The meters") },
 });
-const createMeter = createRoute({
+const createMeter = actorRoute({
   method: "post",
   path: "/{id}/meters",
   tags: ["Meters"],
   summary: "Add a meter to the factory (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.createMeter.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.createMeter>>("The new meter"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.createMeter>>("The new meter"), 409: problems[409] },
 });
-const patchMeter = createRoute({
+const patchMeter = actorRoute({
   method: "patch",
   path: "/{id}/meters/{meterId}",
   tags: ["Meters"],
   summary: "Change a meter (admin): name, line, place in the hierarchy, connection",
   middleware: change,
-  security: actorSecurity,
   request: { params: ids("id", "meterId"), body: jsonBody(Meter.update.schema.omit({ organizationId: true, factoryId: true, id: true })) },
-  responses: { 200: answer<Out<typeof Meter.update>>("The meter as changed"), ...actorProblems, 409: problems[409] },
+  responses: { 200: answer(Meter.Info, "The meter as changed"), 409: problems[409] },
 });
-const listGateways = createRoute({
+const listGateways = actorRoute({
   method: "get",
   path: "/{id}/gateways",
   tags: ["Devices"],
   summary: "The factory's gateways",
   middleware: read,
-  security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<{ gateways: Out<typeof Gateway.list> }>("The gateways"), ...actorProblems },
+  responses: { 200: answer(z.object({ gateways: z.array(Gateway.Info) }), "The gateways") },
 });
-const createGateway = createRoute({
+const createGateway = actorRoute({
   method: "post",
   path: "/{id}/gateways",
   tags: ["Devices"],
   summary: "Add a gateway and its one-time enrollment code (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Enrollment.createGateway.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Enrollment.createGateway>>("The gateway and its enrollment code"), ...actorProblems },
+  responses: { 201: answer(Enrollment.NewGateway, "The gateway and its enrollment code") },
 });
 const gatewayIds = { params: ids("id", "gatewayId") };
-const renameGateway = createRoute({
+const renameGateway = actorRoute({
   method: "patch",
   path: "/{id}/gateways/{gatewayId}",
   tags: ["Devices"],
   summary: "Rename a gateway (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { ...gatewayIds, body: jsonBody(Device.rename.schema.pick({ name: true })) },
-  responses: { 200: answer<Out<typeof Device.rename>>("The gateway as renamed"), ...actorProblems },
+  responses: { 200: answer(Device.Renamed, "The gateway as renamed") },
 });
-const issueCode = createRoute({
+const issueCode = actorRoute({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/enrollment-code",
   tags: ["Devices"],
   summary: "A new one-time enrollment code for the gateway (admin)",
   middleware: change,
-  security: actorSecurity,
   request: gatewayIds,
-  responses: { 201: answer<Out<typeof Enrollment.issueCode>>("The code and when it expires"), ...actorProblems },
+  responses: { 201: answer(Enrollment.Code, "The code and when it expires") },
 });
-const rotate = createRoute({
+const rotate = actorRoute({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/rotate",
   tags: ["Devices"],
   summary: "New credentials for the gateway (admin); the old token stops working",
   middleware: change,
-  security: actorSecurity,
   request: gatewayIds,
-  responses: { 200: answer<Out<typeof Enrollment.rotate>>("The gateway's new credentials"), ...actorProblems },
+  responses: { 200: answer(Enrollment.Credentials, "The gateway's new credentials") },
 });
-const revoke = createRoute({
+const revoke = actorRoute({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/revoke",
   tags: ["Devices"],
   summary: "Revoke the gateway's token (admin)",
   middleware: change,
-  security: actorSecurity,
   request: gatewayIds,
-  responses: { 200: answer<Out<typeof Enrollment.revoke>>("When it was revoked"), ...actorProblems },
+  responses: { 200: answer(Enrollment.Revoked, "When it was revoked") },
 });
-const listTariffs = createRoute({
+const listTariffs = actorRoute({
   method: "get",
   path: "/{id}/tariffs",
   tags: ["Tariffs"],
   summary: "The factory's tariff versions, each with the factory-local date it takes effect",
   middleware: read,
-  security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<Out<typeof Onboarding.tariffs>>("The tariff versions"), ...actorProblems },
+  responses: { 200: opaque<Out<typeof Onboarding.tariffs>>("The tariff versions") },
 });
-const addTariff = createRoute({
+const addTariff = actorRoute({
   method: "post",
   path: "/{id}/tariffs",
   tags: ["Tariffs"],
   summary: "Add a tariff version from a definition (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.addTariff.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.addTariff>>("The tariff version"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.addTariff>>("The tariff version"), 409: problems[409] },
 });
-const assignCfePlan = createRoute({
+const assignCfePlan = actorRoute({
   method: "post",
   path: "/{id}/tariffs/cfe",
   tags: ["Tariffs"],
   summary: "Put the factory on a CFE plan from a date, at published or entered prices (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.assignCfePlan.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), 409: problems[409] },
 });
-const importUrdb = createRoute({
+const importUrdb = actorRoute({
   method: "post",
   path: "/{id}/tariffs/urdb",
   tags: ["Tariffs"],
   summary: "Add a tariff version from a URDB rate (admin)",
   middleware: change,
-  security: actorSecurity,
   request: { ...factoryId, body: jsonBody(Onboarding.importUrdb.schema.omit(owned)) },
-  responses: { 201: answer<Out<typeof Onboarding.importUrdb>>("The tariff version"), ...actorProblems, 409: problems[409] },
+  responses: { 201: opaque<Out<typeof Onboarding.importUrdb>>("The tariff version"), 409: problems[409] },
 });
-const listBills = createRoute({
+const listBills = actorRoute({
   method: "get",
   path: "/{id}/bills",
   tags: ["Bills"],
   summary: "The factory's bills, one per billing period",
   middleware: read,
-  security: actorSecurity,
   request: factoryId,
-  responses: { 200: answer<{ bills: Out<typeof Onboarding.bills> }>("The bills"), ...actorProblems },
+  responses: { 200: opaque<{ bills: Out<typeof Onboarding.bills> }>("The bills") },
 });
 
 export const factories = routes<ActorEnv>()
@@ -324,14 +302,13 @@ export const factories = routes<ActorEnv>()
   )
   .openapi(listBills, async (c) => c.json({ bills: await Onboarding.bills(c.get("actor").organizationId, c.req.valid("param").id) }, 200));
 
-const overviewRoute = createRoute({
+const overviewRoute = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "Each factory's figures for the console's first page",
   middleware: read,
-  security: actorSecurity,
-  responses: { 200: answer<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary"), ...actorProblems },
+  responses: { 200: opaque<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary") },
 });
 
 /** GET /v1/overview: each factory's figures for the console's first page. */

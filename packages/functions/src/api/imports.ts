@@ -2,14 +2,14 @@
  * Customer file imports: POST a file (multipart `file` fields with `kind` and `factory`, or the raw
  * body with `?kind=&factory=&name=`), get back the ImportFiles execution to watch.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { bodyLimits } from "@wattflow/core/config";
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
 import { chunksOf } from "./limits";
-import { actorProblems, actorSecurity, answer, problems, routes } from "./openapi";
+import { actorRoute, opaque, problems, routes } from "./openapi";
 
 const tags = ["Imports"];
 const kind = { type: "string" as const, enum: [...Import.kinds], description: "What the files hold" };
@@ -17,13 +17,12 @@ const factory = { type: "string" as const, description: "The factory the rows be
 
 // The files stream to the upload store as they arrive (Import.receiveRequest), so the body is documented here and
 // read by core, never buffered by a validator.
-const uploadRoute = createRoute({
+const uploadRoute = actorRoute({
   method: "post",
   path: "/",
   tags,
   summary: "Import files (admin or operator): multipart `file` fields, or one raw file with `?kind=&factory=&name=`",
   middleware: [actorAuth, requireRole("admin", "operator")],
-  security: actorSecurity,
   request: {
     // A raw body names its kind, factory and file name here; a multipart body in its fields.
     query: z.object({ kind: z.string().optional(), factory: z.string().optional(), name: z.string().optional() }),
@@ -43,19 +42,17 @@ const uploadRoute = createRoute({
     },
   },
   responses: {
-    202: answer<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
-    ...actorProblems,
+    202: opaque<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
     413: problems[413],
   },
 });
-const listRoute = createRoute({
+const listRoute = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "The organization's imports, newest first",
   middleware: actorAuth,
-  security: actorSecurity,
-  responses: { 200: answer<{ imports: Import.Run[] }>("The imports"), ...actorProblems },
+  responses: { 200: opaque<{ imports: Import.Run[] }>("The imports") },
 });
 
 export const imports = routes<{ Variables: { actor: Auth.Actor } }>()

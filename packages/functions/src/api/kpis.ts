@@ -3,33 +3,30 @@
  * statement of the factory's billing period, and
  * GET /:id/allocation?month=YYYY-MM, its bill split over the sub-meters (org-scoped).
  */
-import { createRoute } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { Close } from "@wattflow/core/close";
 import { Kpi } from "@wattflow/core/kpi";
 import { KpiReport } from "@wattflow/core/kpi/report";
 import { actorAuth } from "./auth";
-import { actorProblems, actorSecurity, answer, ids, invalid, routes } from "./openapi";
+import { actorRoute, ids, invalid, opaque, routes } from "./openapi";
 
-const kpisRoute = createRoute({
+const kpisRoute = actorRoute({
   method: "get",
   path: "/{id}/kpis",
   tags: ["Bills"],
   summary: "The KPIs and statement of the factory's billing period (kWh, billing demand kW, MXN, kg CO₂e)",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: Kpi.Query },
-  responses: { 200: answer<Awaited<ReturnType<typeof KpiReport.month>>>("The billing period's KPIs and statement"), ...actorProblems },
+  responses: { 200: opaque<Awaited<ReturnType<typeof KpiReport.month>>>("The billing period's KPIs and statement") },
 });
-const allocationRoute = createRoute({
+const allocationRoute = actorRoute({
   method: "get",
   path: "/{id}/allocation",
   tags: ["Bills"],
   summary: "The month's bill split over the factory's sub-meters",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: Kpi.MonthQuery },
-  responses: { 200: answer<Awaited<ReturnType<typeof Close.allocation>>>("Each sub-meter's share of kWh and MXN"), ...actorProblems },
+  responses: { 200: opaque<Awaited<ReturnType<typeof Close.allocation>>>("Each sub-meter's share of kWh and MXN") },
 });
 
 export const kpis = routes<{ Variables: { actor: Auth.Actor } }>()

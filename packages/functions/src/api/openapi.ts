@@ -3,18 +3,25 @@
  * refusal into the API's 400 problem, the problem body documented once, the security schemes, and the typed JSON
  * answers the console's `hono/client` reads. Request schemas come from core; routes live beside their handlers.
  */
-import { type Hook, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import type { Env } from "hono";
 import type { ZodError } from "zod";
 
-/** The input refusal as the API answers it everywhere: `code`, and each problem by its JSON path (util/error.ts). */
+/**
+ * The input refusal as the API answers it everywhere: `code`, and each problem by its JSON path (util/error.ts).
+ * A field the body's schema does not know is named by its own path (`contractedDemandKW`), one problem each.
+ */
 function refuse(code: string, error: ZodError): never {
   throw new VisibleError(
     "input",
     code,
     "Invalid request",
-    error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
+    error.issues.flatMap((issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => ({ path: jsonPath([...issue.path, key]), message: `${key} is not a field of this body` }))
+        : [{ path: jsonPath(issue.path), message: issue.message }],
+    ),
   );
 }
 
@@ -68,11 +75,19 @@ export const problems = {
 export const actorProblems = { 400: problems[400], 401: problems[401], 403: problems[403], 404: problems[404], 503: problems[503] } as const;
 
 /**
- * A JSON answer typed `T` for the console's typed client (the core function's result), documented as an object of
- * that shape's description. Where core has a zod schema for the answer, routes use it instead.
- * @example responses: { 200: answer<{ factories: Factory.Info[] }>("The organization's factories") }
+ * A JSON answer described by `schema` (declared in core beside the function that makes it): the document shows its
+ * fields, and the route's handler must return that schema's type, so the two cannot drift apart.
+ * @example responses: { 200: answer(z.object({ factories: z.array(Factory.Info) }), "The organization's factories") }
  */
-export function answer<T>(description: string) {
+export function answer<S extends z.ZodType>(schema: S, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/**
+ * A JSON answer typed `T` for the console's typed client but documented only as an object: for the answers whose
+ * schema core does not declare yet (openapi.test.ts lists them, so the list can only shrink).
+ */
+export function opaque<T>(description: string) {
   return { description, content: { "application/json": { schema: z.custom<T>().openapi({ type: "object", description }) } } };
 }
 
@@ -81,8 +96,33 @@ export function file(type: "text/csv" | "application/pdf", description: string) 
   return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
 }
 
-/** The JSON body of a route, validated by `schema` (from core) through the one hook; a body is required. */
+/**
+ * `schema` refusing fields it does not name (`additionalProperties: false` in the document): an object, or each
+ * option of a discriminated union. Nested objects keep core's own rule.
+ */
+function strict<S extends z.ZodType>(schema: S): S {
+  if (schema instanceof z.ZodObject) return schema.strict() as unknown as S;
+  if (schema instanceof z.ZodDiscriminatedUnion) {
+    const def = schema._zod.def;
+    return z.discriminatedUnion(def.discriminator, def.options.map((option) => strict(option as z.ZodType)) as never) as unknown as S;
+  }
+  return schema;
+}
+
+/**
+ * The JSON body of a route, validated by `schema` (from core) through the one hook; a body is required, and a field
+ * the schema does not name is refused (400, its path in `errors`) rather than dropped: a typo is not lost silently.
+ */
 export function jsonBody<S extends z.ZodType>(schema: S, description?: string) {
+  return { required: true, description, content: { "application/json": { schema: strict(schema) } } } as const;
+}
+
+/**
+ * The JSON body a gateway sends, validated by `schema` but keeping its unknown fields out rather than refusing them:
+ * the agent spreads its own status objects into it (packages/edge agent.ts `heartbeat`), so a gateway newer than the
+ * API may send fields this API does not know yet, and refusing them would lose the whole report.
+ */
+export function deviceBody<S extends z.ZodType>(schema: S, description?: string) {
   return { required: true, description, content: { "application/json": { schema } } } as const;
 }
 
@@ -117,3 +157,12 @@ export const securitySchemes = {
     description: "The console's session (POST /v1/session); a request that changes something must also send `x-wattflow-csrf`",
   },
 } as const;
+
+/**
+ * A route people and integrations call (an API token or the console's session): `createRoute` with `actorSecurity`
+ * and the errors every such route can give (`actorProblems`) added, so a declaration names only what is its own.
+ * @example actorRoute({ method: "get", path: "/{id}", tags, summary: "One factory", request, responses: { 200: answer(Factory.Info, "The factory") } })
+ */
+export function actorRoute<P extends string, R extends Omit<RouteConfig, "path" | "security"> & { path: P }>(config: R) {
+  return createRoute({ ...config, security: actorSecurity, responses: { ...actorProblems, ...config.responses } });
+}

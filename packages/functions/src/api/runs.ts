@@ -4,7 +4,7 @@
  * describe, history pages; and starting a monthly close or a cost recompute.
  */
 
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { Factory } from "@wattflow/core/factory";
 import { VisibleError } from "@wattflow/core/util/error";
@@ -12,7 +12,7 @@ import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
 import { Runs } from "@wattflow/core/workflow/runs";
 import { actorAuth, requireRole } from "./auth";
-import { actorProblems, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
+import { actorRoute, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const statuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
 const ListQuery = z.object({
@@ -45,45 +45,41 @@ const HistoryQuery = z.object({
 });
 
 const tags = ["Runs"];
-const listRoute = createRoute({
+const listRoute = actorRoute({
   method: "get",
   path: "/",
   tags,
   summary: "Workflow runs (imports, monthly closes, recomputes) with duration, files and a failure's explanation",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { query: ListQuery },
-  responses: { 200: answer<{ executions: Awaited<ReturnType<typeof Runs.list>> }>("The runs, newest first"), ...actorProblems },
+  responses: { 200: answer(z.object({ executions: z.array(Runs.Item) }), "The runs, newest first") },
 });
-const startRoute = createRoute({
+const startRoute = actorRoute({
   method: "post",
   path: "/",
   tags,
   summary: "Start a monthly close or a cost recompute (admin or operator)",
   middleware: [actorAuth, requireRole("admin", "operator")],
-  security: actorSecurity,
   request: { body: jsonBody(StartBody) },
-  responses: { 202: answer<Awaited<ReturnType<ReturnType<typeof Workflow.use>["start"]>>>("The started run"), ...actorProblems },
+  responses: { 202: answer(Workflow.Started, "The started run") },
 });
-const describeRoute = createRoute({
+const describeRoute = actorRoute({
   method: "get",
   path: "/{id}",
   tags,
   summary: "One run (Step Functions DescribeExecution shape)",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id") },
-  responses: { 200: answer<Workflow.Execution>("The run"), ...actorProblems },
+  responses: { 200: answer(Workflow.Execution, "The run") },
 });
-const historyRoute = createRoute({
+const historyRoute = actorRoute({
   method: "get",
   path: "/{id}/history",
   tags,
   summary: "A page of the run's history events",
   middleware: actorAuth,
-  security: actorSecurity,
   request: { params: ids("id"), query: HistoryQuery },
-  responses: { 200: answer<Awaited<ReturnType<ReturnType<typeof Workflow.use>["history"]>>>("Events and the next page's token"), ...actorProblems },
+  responses: { 200: answer(Workflow.HistoryPage, "Events and the next page's token") },
 });
 
 /** Every refusal of a runs route has the one code `wattflow runs` knows. */
