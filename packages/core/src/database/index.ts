@@ -10,7 +10,7 @@ import { entityKind, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Pool } from "pg";
 import { Rollup } from "../rollup";
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 import { processState } from "../util/global";
 
 export * as Database from "./index";
@@ -27,13 +27,9 @@ export type Handle = {
   close(): Promise<void>;
 };
 
-export class DatabaseError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class DatabaseError extends UnavailableError {
   readonly code = "database.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DatabaseError";
-  }
+  override readonly name = "DatabaseError";
 }
 
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));

@@ -5,7 +5,7 @@
  * views keep the latest copy per key (meter id + interval start).
  */
 
-import { WattflowError } from "../util/error";
+import { UnavailableError } from "../util/error";
 import { portSlot } from "../util/port";
 
 export * as Lake from "./index";
@@ -44,13 +44,9 @@ export interface Port {
   describe(): { kind: "firehose" | "local"; location: string };
 }
 
-export class LakeError extends WattflowError {
-  readonly kind = "unavailable" as const;
+export class LakeError extends UnavailableError {
   readonly code = "lake.unavailable";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "LakeError";
-  }
+  override readonly name = "LakeError";
 }
 
 /** The partition a reading belongs to: its interval start's UTC date. */

@@ -15,6 +15,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db as Handle, Transaction } from "../database/types";
 import { Figures } from "../kpi/figures";
+import { offsetAt } from "../tariff/periods";
 import { processState } from "../util/global";
 
 export * as Rollup from "./index";
@@ -301,26 +302,9 @@ export function perMeterForced(): boolean {
 
 const quarterMs = 15 * 60_000;
 const hourMs = 3_600_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The zone's wall clock at `ms` as epoch ms of the same wall time in UTC (its offset is the difference). */
 function wallMs(ms: number, timeZone: string): number {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formatters.set(timeZone, format);
-  }
-  const part = Object.fromEntries(format.formatToParts(new Date(ms)).map((item) => [item.type, Number(item.value)])) as Record<string, number>;
-  return Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day ?? 1, part.hour ?? 0, part.minute ?? 0, part.second ?? 0) + (ms % 1000);
+  return ms + offsetAt(ms, timeZone);
 }
 
 /** True when `timeZone`'s offset is a whole number of hours all over [from, to) (checked every 6 hours: no zone keeps an offset for less). */
