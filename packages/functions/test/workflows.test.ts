@@ -602,6 +602,66 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     const after = (await (await app.request("/v1/runs", { headers: { authorization: `Bearer ${p.apiToken}` } })).json()) as { executions: Item[] };
     expect(after.executions.some((run) => run.executionArn === theirArn)).toBe(false);
   });
+
+  it("shows a scheduled close to each organization as its own part: no other organization's factory, total or history", async () => {
+    // Prepare: another organization's factory on this factory's clock (no tariff: the close skips it, naming it), a
+    // reading of ours in February 2026, and the close of February started as the schedule starts it.
+    const theirFactory = "fac_01jtheirclock0000000000000";
+    await p.database.db
+      .insert(factoryTable)
+      .values({ id: theirFactory, organizationId: ids.otherOrganization, name: "Their plant", timeZone: "America/Mexico_City", tariffCode: "flat" });
+    await Testing.insertReadings(p.database.db, {
+      meterId: ids.meters[0] as string,
+      intervalStart: new Date("2026-02-16T18:00:00Z"),
+      intervalSeconds: 300,
+      factoryId: ids.factory,
+      deviceId: ids.device,
+      kwh: 12,
+      source: "http" as const,
+      receivedAt: new Date(),
+    });
+    const scheduled = await runner.start("MonthlyClose", { timeZone: "America/Mexico_City", month: "2026-02" }, "close-scheduled-2026-02");
+    await finished(runner, scheduled.executionArn);
+    const { Auth } = await import("@wattflow/core/auth");
+    const platform = (await Auth.createToken({ organizationId: ids.organization, name: "platform", role: "admin", platform: true })).token;
+    const get = (path: string, token = p.apiToken) => app.request(path, { headers: { authorization: `Bearer ${token}` } });
+    const arn = encodeURIComponent(scheduled.executionArn);
+    const ourBill = (
+      await p.database.db
+        .select()
+        .from(billTable)
+        .where(and(eq(billTable.factoryId, ids.factory), eq(billTable.month, "2026-02")))
+    )[0];
+
+    // Act
+    const listed = await (await get("/v1/runs")).text();
+    const described = await get(`/v1/runs/${arn}`);
+    const history = await get(`/v1/runs/${arn}/history`);
+    const whole = await get(`/v1/runs/${arn}`, platform);
+    const wholeHistory = await get(`/v1/runs/${arn}/history`, platform);
+
+    // Assess: the run's whole output names their skipped factory; ours shows our bill alone.
+    expect(await whole.text()).toContain(theirFactory);
+    expect(wholeHistory.status).toBe(200);
+    expect(listed).not.toContain(theirFactory);
+    const run = (JSON.parse(listed) as { executions: { executionArn: string; result: unknown }[] }).executions.find(
+      (item) => item.executionArn === scheduled.executionArn,
+    );
+    expect(run?.result).toEqual({
+      month: "2026-02",
+      factories: 1,
+      readings: ourBill?.readings,
+      totals: { MXN: ourBill?.total },
+      differences: [],
+      skipped: [],
+    });
+    expect(described.status).toBe(200);
+    const output = ((await described.json()) as { output: string }).output;
+    expect(output).not.toContain(theirFactory);
+    expect(JSON.parse(output)).toMatchObject({ factories: 1, skipped: [] });
+    expect(history.status).toBe(403);
+    expect(await history.json()).toMatchObject({ code: "run.history_platform_only" });
+  });
 });
 
 describe("Step Functions limits on the local runner", () => {

@@ -4,9 +4,12 @@
  * executions; each comes with its kind, duration, the files it imported and, when it failed, the plain explanation
  * RunProgress gives `wattflow runs watch`.
  */
+import Decimal from "decimal.js";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { billTable } from "../close/bill.sql";
 import { Database } from "../database";
+import { factoryTable } from "../factory/factory.sql";
 import { importRunTable } from "../import/import.sql";
 import { parseJsonOr } from "../util/json";
 import { Execution, fullHistory, type ListOptions, use } from "./index";
@@ -48,11 +51,65 @@ export type Item = z.infer<typeof Item>;
 // The failure is RunProgress's, whose fields it picks: a change there must change the schema.
 true satisfies Pick<RunProgress.Failure, "state" | "type" | "message" | "explanation"> extends NonNullable<Item["failure"]> ? true : false;
 
-/** Another organization's run is not the caller's; runs started by the schedule (no organization in the input) are everyone's. */
+/** Another organization's run is not the caller's; runs started by the schedule (no organization in the input) are everyone's, scoped by `scoped`. */
 export function visible(execution: Execution, organizationId: string): boolean {
-  if (!execution.input) return true;
-  const input = JSON.parse(execution.input) as { organizationId?: string };
-  return input.organizationId === undefined || input.organizationId === organizationId;
+  return scheduled(execution) || ownerOf(execution) === organizationId;
+}
+
+function ownerOf(execution: Execution): string | undefined {
+  if (!execution.input) return undefined;
+  return (parseJsonOr(execution.input, {}) as { organizationId?: string }).organizationId;
+}
+
+/** A run the schedule started (the monthly close of a clock's factories): its input names no organization, its output sums them all. */
+export function scheduled(execution: Execution): boolean {
+  return ownerOf(execution) === undefined;
+}
+
+/**
+ * What an organization may read of a run: its own runs whole; a scheduled run (it closes every organization's
+ * factories on one clock) with its output replaced by the organization's own part, read from the bills the close
+ * stored (`closeResultOf`), so no total, reading count or factory id of another organization leaks.
+ * A platform actor reads every run whole.
+ */
+export async function scoped(execution: Execution, actor: { organizationId: string; platform?: boolean }): Promise<Execution> {
+  if (actor.platform || !scheduled(execution) || execution.output === undefined) return execution;
+  const output = parseJsonOr(execution.output, {}) as { month?: unknown; skipped?: unknown; differences?: unknown };
+  const month = typeof output.month === "string" ? output.month : monthsOf(execution.input)[0];
+  if (month === undefined) return { ...execution, output: undefined };
+  return { ...execution, output: JSON.stringify(await closeResultOf(actor.organizationId, month, output)) };
+}
+
+/**
+ * The organization's part of a scheduled monthly close of `month`: its factories' bills stored for the month (count,
+ * readings, total per currency, MXN as decimal strings) and, of the run's `skipped` and `differences`, the entries
+ * that name its factories.
+ */
+async function closeResultOf(organizationId: string, month: string, output: { skipped?: unknown; differences?: unknown }) {
+  const db = Database.use();
+  const factories = await db.select({ id: factoryTable.id }).from(factoryTable).where(eq(factoryTable.organizationId, organizationId));
+  const own = new Set(factories.map((factory) => factory.id));
+  const bills =
+    own.size === 0
+      ? []
+      : await db
+          .select({ factoryId: billTable.factoryId, readings: billTable.readings, total: billTable.total, currency: billTable.currency })
+          .from(billTable)
+          .where(and(inArray(billTable.factoryId, [...own]), eq(billTable.month, month), eq(billTable.source, "wattflow")));
+  const totals: Record<string, string> = {};
+  for (const bill of bills) totals[bill.currency] = new Decimal(totals[bill.currency] ?? 0).plus(bill.total).toFixed(2);
+  const ownEntries = (list: unknown) =>
+    Array.isArray(list)
+      ? list.filter((entry) => typeof entry === "object" && entry !== null && own.has((entry as { factoryId?: string }).factoryId ?? ""))
+      : [];
+  return {
+    month,
+    factories: bills.length,
+    readings: bills.reduce((sum, bill) => sum + (bill.readings ?? 0), 0),
+    totals,
+    differences: ownEntries(output.differences),
+    skipped: ownEntries(output.skipped),
+  };
 }
 
 function monthsOf(input: string | undefined): string[] {
@@ -70,9 +127,14 @@ function parsed(output: string | undefined): unknown {
  * The organization's runs of every kind, newest first (the workflow port's order), `limit` at most (default 100).
  * A failed run's explanation is read from its history (one read per failed run in the page).
  */
-export async function list(organizationId: string, options: ListOptions = {}): Promise<Item[]> {
+export async function list(actor: { organizationId: string; platform?: boolean }, options: ListOptions = {}): Promise<Item[]> {
+  const { organizationId } = actor;
   const runner = use();
-  const executions = (await runner.list({ ...options, limit: options.limit ?? 100 })).filter((execution) => visible(execution, organizationId));
+  const executions = await Promise.all(
+    (await runner.list({ ...options, limit: options.limit ?? 100 }))
+      .filter((execution) => visible(execution, organizationId))
+      .map((execution) => scoped(execution, actor)),
+  );
   const arns = executions.filter((execution) => execution.workflow === "ImportFiles").map((execution) => execution.executionArn);
   const files =
     arns.length === 0

@@ -33,10 +33,11 @@ const StartBody = z.discriminatedUnion("workflow", [
   }),
 ]);
 
-async function own(id: string, organizationId: string): Promise<Workflow.Execution> {
+/** The run as the actor may read it (Runs.scoped); another organization's is 404. */
+async function own(id: string, actor: Auth.Actor): Promise<Workflow.Execution> {
   const execution = await Workflow.use().describe(id);
-  if (!execution || !Runs.visible(execution, organizationId)) throw new VisibleError("not_found", "run.not_found", `run ${id} not found`);
-  return execution;
+  if (!execution || !Runs.visible(execution, actor.organizationId)) throw new VisibleError("not_found", "run.not_found", `run ${id} not found`);
+  return Runs.scoped(execution, actor);
 }
 
 const HistoryQuery = z.object({
@@ -86,7 +87,7 @@ const historyRoute = actorRoute({
 const refused = "runs.invalid_request";
 
 export const runs = routes<{ Variables: { actor: Auth.Actor } }>()
-  .openapi(listRoute, async (c) => c.json({ executions: await Runs.list(c.get("actor").organizationId, c.req.valid("query")) }, 200), invalid(refused))
+  .openapi(listRoute, async (c) => c.json({ executions: await Runs.list(c.get("actor"), c.req.valid("query")) }, 200), invalid(refused))
   .openapi(
     startRoute,
     async (c) => {
@@ -98,12 +99,20 @@ export const runs = routes<{ Variables: { actor: Auth.Actor } }>()
     },
     invalid(refused),
   )
-  .openapi(describeRoute, async (c) => c.json(await own(c.req.valid("param").id, c.get("actor").organizationId), 200), invalid(refused))
+  .openapi(describeRoute, async (c) => c.json(await own(c.req.valid("param").id, c.get("actor")), 200), invalid(refused))
   .openapi(
     historyRoute,
     async (c) => {
       const { id } = c.req.valid("param");
-      await own(id, c.get("actor").organizationId);
+      const actor = c.get("actor");
+      const execution = await own(id, actor);
+      // A scheduled close's events carry every organization's pages: its history is the platform's to read.
+      if (Runs.scheduled(execution) && !actor.platform)
+        throw new VisibleError(
+          "forbidden",
+          "run.history_platform_only",
+          `run ${id} was started by the schedule for every organization: its history is read with a platform token; the run itself shows your part`,
+        );
       const { nextToken, maxResults } = c.req.valid("query");
       return c.json(await Workflow.use().history(id, { nextToken: nextToken || undefined, maxResults }), 200);
     },
