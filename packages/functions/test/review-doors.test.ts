@@ -54,6 +54,40 @@ describe("found by trying the doors", () => {
     expect(offset.body.errors).toContainEqual({ path: "from", message: "from: offset +14:30 is out of range (-12:00 to +14:00)" });
   });
 
+  it("a NUL in a body, a path or a query value is a 400 naming where, never a 500 or a forged log line", async () => {
+    // Prepare: PostgreSQL refuses U+0000 in text (it answered 500 before); a line break in a path forged log lines.
+    const send = (method: string, path: string, body?: string) =>
+      app.request(path, { method, headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" }, body });
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.join(" "));
+    try {
+      // Act
+      const renamed = await send("PATCH", `/v1/factories/${ids.factory}`, '{"name":"Planta \\u0000 Norte"}');
+      const nested = await send("POST", "/v1/alerts/rules", JSON.stringify(rule("https://example.com/\u0000")));
+      const inPath = await send("GET", "/v1/factories/x%00%0a%5B2026-11-30T19%3A30%3A00.000Z%5D%20API");
+      const inQuery = await send("GET", `/v1/factories/${ids.factory}/usage?from=2026-11-01T00:00:00Z%00&to=2026-11-02T00:00:00Z`);
+      const tabInName = await send("PATCH", `/v1/factories/${ids.factory}`, JSON.stringify({ name: "Planta\tNorte" }));
+
+      // Assess
+      expect(renamed.status).toBe(400);
+      expect(await renamed.json()).toMatchObject({
+        code: "request.invalid",
+        errors: [{ path: "name", message: "holds U+0000 (NUL), which no text field may" }],
+      });
+      expect(nested.status).toBe(400);
+      expect(await nested.json()).toMatchObject({ errors: [{ path: "channels.0.url" }] });
+      expect(inPath.status).toBe(400);
+      expect(await inPath.json()).toMatchObject({ code: "request.invalid_path", errors: [{ path: "(path)" }] });
+      expect(inQuery.status).toBe(400);
+      expect(await inQuery.json()).toMatchObject({ code: "request.invalid_query", errors: [{ path: "from" }] });
+      expect(tabInName.status).toBe(200);
+      expect(logged.filter((line) => line.includes("failed"))).toEqual([]);
+    } finally {
+      console.error = original;
+    }
+  });
+
   it("a webhook URL that does not parse is a 400 on channels.0.url, not a 500", async () => {
     const zoned = await call("/v1/alerts/rules", p.apiToken, rule("http://[fe80::1%25lo]:3999/"));
     const text = await call("/v1/alerts/rules", p.apiToken, rule("not a url"));

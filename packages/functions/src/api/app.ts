@@ -17,6 +17,7 @@ import { VisibleError } from "@wattflow/core/util/error";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
 import { actorAuth, deviceAuth, requireRole } from "./auth";
+import { refuseControlCharacters } from "./characters";
 import { devices } from "./devices";
 import { apiDocs } from "./docs";
 import { enroll } from "./enroll";
@@ -195,6 +196,7 @@ const api = $(
       c.res.headers.set("X-Content-Type-Options", "nosniff");
     })
     .use(limitBody)
+    .use(refuseControlCharacters)
     .use(async (_, next) => {
       await ensureRuntime();
       await next();

@@ -52,5 +52,7 @@ export function onError(error: Error, c: Context) {
 function logFailure(error: Error, c: Context): void {
   const values = Object.values(c.req.queries()).flat();
   const cause = error.cause instanceof Error ? ` (cause: ${loggable(error.cause.message, values)})` : "";
-  console.error(`${c.req.method} ${c.req.path} failed: ${error.name}: ${loggable(error.message, values)}${cause}`);
+  // The path as JSON escapes it: a control character in it must never start a line of its own in the log.
+  const path = JSON.stringify(c.req.path).slice(1, -1);
+  console.error(`${c.req.method} ${path} failed: ${error.name}: ${loggable(error.message, values)}${cause}`);
 }

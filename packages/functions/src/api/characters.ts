@@ -1,0 +1,71 @@
+/**
+ * Characters a request may not carry, refused with 400 naming where before any handler sees them: a control
+ * character (U+0000–U+001F, U+007F) in the path or a query value — it would forge lines in the log and no id, date
+ * or name of ours holds one — and U+0000 anywhere in a JSON body, which PostgreSQL cannot store in text (it answered
+ * 500 before). Tabs and line breaks inside JSON strings stay allowed: a tariff note may have them.
+ */
+import { jsonPath, VisibleError } from "@wattflow/core/util/error";
+import type { MiddlewareHandler } from "hono";
+
+const control = {
+  test: (text: string) => {
+    for (let index = 0; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code < 0x20 || code === 0x7f) return true;
+    }
+    return false;
+  },
+};
+
+/** The JSON path of the first string (key or value) holding U+0000 in `value`, or undefined. */
+function nulAt(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = nulAt(item, [...path, index]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes("\u0000")) return [...path, key];
+      const found = nulAt(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+const refuse = (code: string, path: string, message: string): never => {
+  throw new VisibleError("input", code, "The request holds a character it may not", [{ path, message }]);
+};
+
+/**
+ * @throws VisibleError 400 `request.invalid_path` (a control character in the path, named `(path)`),
+ *   `request.invalid_query` (in a query value, named by its parameter) or `request.invalid` (U+0000 in a JSON body,
+ *   named by its JSON path).
+ */
+export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
+  if (control.test(c.req.path)) refuse("request.invalid_path", "(path)", "holds a control character (U+0000–U+001F or U+007F)");
+  for (const [name, values] of Object.entries(c.req.queries()))
+    if (control.test(name) || values.some((value) => control.test(value)))
+      refuse("request.invalid_query", control.test(name) ? "(query)" : name, "holds a control character (U+0000–U+001F or U+007F)");
+  // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge.
+  const json = (c.req.header("content-type") ?? "").includes("json") && !c.req.path.startsWith("/v1/imports");
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && json) {
+    const text = await c.req.text();
+    // Cheap first: only a body that spells U+0000 (raw or escaped) is parsed here; the route's validator parses the rest.
+    if (text.includes("\u0000") || /\\u0000/i.test(text)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        refuse("request.invalid_json", "(body)", "is not JSON");
+      }
+      const at = nulAt(parsed);
+      if (at) refuse("request.invalid", jsonPath(at), "holds U+0000 (NUL), which no text field may");
+    }
+  }
+  await next();
+};
