@@ -88,6 +88,18 @@ describe("found by trying the doors", () => {
     }
   });
 
+  it("a recompute of more than 60 months, or of a month twice, is a 400 naming months before any run starts", async () => {
+    // 61 months from January 2021: one past five years (a longer list failed inside the run on the 256 KiB state limit).
+    const months = Array.from({ length: 61 }, (_, index) => `${2021 + Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`);
+    const tooMany = await call("/v1/runs", p.apiToken, { workflow: "CostRecompute", months });
+    const twice = await call("/v1/runs", p.apiToken, { workflow: "CostRecompute", months: ["2026-06", "2026-06"] });
+
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.errors).toContainEqual({ path: "months", message: "at most 60 months (five years) in one recompute: start one run per range" });
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors).toContainEqual({ path: "months", message: "each month once" });
+  });
+
   it("a webhook URL that does not parse is a 400 on channels.0.url, not a 500", async () => {
     const zoned = await call("/v1/alerts/rules", p.apiToken, rule("http://[fe80::1%25lo]:3999/"));
     const text = await call("/v1/alerts/rules", p.apiToken, rule("not a url"));

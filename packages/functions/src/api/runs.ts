@@ -28,7 +28,13 @@ const StartBody = z.discriminatedUnion("workflow", [
   }),
   z.object({
     workflow: z.literal("CostRecompute"),
-    months: z.array(Instant.monthSchema("month")).min(1),
+    // Five years of months at most (the readings window): a longer list only fails later, inside the run, on Step
+    // Functions' 256 KiB state limit.
+    months: z
+      .array(Instant.monthSchema("month"))
+      .min(1)
+      .max(60, "at most 60 months (five years) in one recompute: start one run per range")
+      .refine((months) => new Set(months).size === months.length, "each month once"),
     factoryIds: z.array(z.string()).optional(),
   }),
 ]);
