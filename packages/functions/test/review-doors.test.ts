@@ -100,6 +100,17 @@ describe("found by trying the doors", () => {
     expect(twice.body.errors).toContainEqual({ path: "months", message: "each month once" });
   });
 
+  it("a second tariff version from the same instant is a 409 naming the one in force, so no typed price goes unused", async () => {
+    const version = (price: string) => ({ effectiveFrom: "2026-12-01T06:00:00Z", definition: { kind: "flat", currency: "MXN", energyPrice: price } });
+    const first = await call(`/v1/factories/${ids.factory}/tariffs`, p.apiToken, version("2.50"));
+    const second = await call(`/v1/factories/${ids.factory}/tariffs`, p.apiToken, version("2.75"));
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ code: "tariff.duplicate_start", errors: [{ path: "effectiveFrom" }] });
+    expect(second.body.message).toContain("2026-12-01T06:00:00.000Z");
+  });
+
   it("a webhook URL that does not parse is a 400 on channels.0.url, not a 500", async () => {
     const zoned = await call("/v1/alerts/rules", p.apiToken, rule("http://[fe80::1%25lo]:3999/"));
     const text = await call("/v1/alerts/rules", p.apiToken, rule("not a url"));
