@@ -20,6 +20,8 @@ type Answer = {
     accepted?: number;
     duplicates?: number;
     rejected?: { index: number; errors: { path: string; message: string }[] }[];
+    code?: string;
+    message?: string;
     errors?: { path: string; message: string }[];
   };
 };

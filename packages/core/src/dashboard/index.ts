@@ -37,6 +37,8 @@ export type FactorySummary = {
     label: string;
     start: string;
     end: string;
+    /** The instant the figures are as of (the request's "now" within the period): `/kpis` at the same `asOf` says the same cents. */
+    asOf: string;
     period: { start: string; end: string };
     kwh: number;
     estimatedKwh: number;
@@ -113,6 +115,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
         label: statement.label,
         start: statement.range.from,
         end: statement.range.to,
+        asOf: statement.range.asOf,
         period: statement.period,
         kwh: statement.energy.kwh,
         estimatedKwh: statement.energy.estimatedKwh,
