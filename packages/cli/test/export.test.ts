@@ -14,7 +14,6 @@ import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Organization } from "@wattflow/core/organization";
-import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Rollup } from "@wattflow/core/rollup";
 import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Flux } from "../src/flux";
 import type { Lake } from "../src/lake";
 import { LocalLake } from "../src/lake/local";
-import { readingTable } from "../src/reading/reading.sql";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
 import { InfluxTimeSeries, toLine } from "../src/timeseries/influx";

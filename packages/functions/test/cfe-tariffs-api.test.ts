@@ -1,7 +1,6 @@
 import { Close } from "@wattflow/core/close";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
-import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";

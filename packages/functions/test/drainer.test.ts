@@ -5,7 +5,6 @@ import { RawArchive } from "@wattflow/core/archive";
 import { LocalArchive } from "@wattflow/core/archive/local";
 import type { Database } from "@wattflow/core/database";
 import { quarantineTable } from "@wattflow/core/quarantine/quarantine.sql";
-import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Testing } from "@wattflow/core/testing";
 import type { SQSEvent } from "aws-lambda";
 import { asc, sql } from "drizzle-orm";

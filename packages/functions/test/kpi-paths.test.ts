@@ -12,7 +12,6 @@ import type { Lake } from "@wattflow/core/lake";
 import { LakeSchema } from "@wattflow/core/lake/schema";
 import { Production } from "@wattflow/core/production";
 import { productionTable } from "@wattflow/core/production/production.sql";
-import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { Rollup } from "@wattflow/core/rollup";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";

@@ -1,7 +1,6 @@
 import { Close } from "@wattflow/core/close";
 import { deviceTable } from "@wattflow/core/device/device.sql";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
-import { readingTable } from "@wattflow/core/reading/reading.sql";
 import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";

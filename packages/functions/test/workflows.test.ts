@@ -31,6 +31,18 @@ async function realStep(handler: string): Promise<StepHandler> {
   return step as StepHandler;
 }
 
+/** A 5-minute reading row of the test factory's first meter, written straight into `reading` by Testing.insertReadings. */
+const ourReading = (start: string, kwh: number, source: "http" | "kinesis" = "http") => ({
+  meterId: ids.meters[0] as string,
+  intervalStart: new Date(start),
+  intervalSeconds: 300,
+  factoryId: ids.factory,
+  deviceId: ids.device,
+  kwh,
+  source,
+  receivedAt: new Date(),
+});
+
 const csv = (lines: string[]) => ({ name: "production.csv", bytes: new TextEncoder().encode(`${lines.join("\n")}\n`) });
 
 async function finished(runner: LocalRunner, executionArn: string) {
@@ -226,16 +238,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
   });
 
   it("re-opens a closed month when a reading of it arrives later", async () => {
-    await Testing.insertReadings(p.database.db, {
-      meterId: ids.meters[0] as string,
-      intervalStart: new Date("2026-02-20T12:00:00Z"),
-      intervalSeconds: 300,
-      factoryId: ids.factory,
-      deviceId: ids.device,
-      kwh: 1,
-      source: "kinesis",
-      receivedAt: new Date(),
-    });
+    await Testing.insertReadings(p.database.db, ourReading("2026-02-20T12:00:00Z", 1, "kinesis"));
 
     const [bill] = await p.database.db.select().from(billTable).where(eq(billTable.source, "wattflow"));
 
@@ -610,16 +613,7 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     await p.database.db
       .insert(factoryTable)
       .values({ id: theirFactory, organizationId: ids.otherOrganization, name: "Their plant", timeZone: "America/Mexico_City", tariffCode: "flat" });
-    await Testing.insertReadings(p.database.db, {
-      meterId: ids.meters[0] as string,
-      intervalStart: new Date("2026-02-16T18:00:00Z"),
-      intervalSeconds: 300,
-      factoryId: ids.factory,
-      deviceId: ids.device,
-      kwh: 12,
-      source: "http" as const,
-      receivedAt: new Date(),
-    });
+    await Testing.insertReadings(p.database.db, ourReading("2026-02-16T18:00:00Z", 12));
     const scheduled = await runner.start("MonthlyClose", { timeZone: "America/Mexico_City", month: "2026-02" }, "close-scheduled-2026-02");
     await finished(runner, scheduled.executionArn);
     const { Auth } = await import("@wattflow/core/auth");

@@ -7,15 +7,14 @@
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import type { MiddlewareHandler } from "hono";
 
-const control = {
-  test: (text: string) => {
-    for (let index = 0; index < text.length; index++) {
-      const code = text.charCodeAt(index);
-      if (code < 0x20 || code === 0x7f) return true;
-    }
-    return false;
-  },
-};
+/** Whether `text` holds a control character (U+0000–U+001F or U+007F). */
+function hasControl(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /** The JSON path of the first string (key or value) holding U+0000 in `value`, or undefined. */
 function nulAt(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
@@ -47,10 +46,10 @@ const refuse = (code: string, path: string, message: string): never => {
  *   named by its JSON path).
  */
 export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
-  if (control.test(c.req.path)) refuse("request.invalid_path", "(path)", "holds a control character (U+0000–U+001F or U+007F)");
+  if (hasControl(c.req.path)) refuse("request.invalid_path", "(path)", "holds a control character (U+0000–U+001F or U+007F)");
   for (const [name, values] of Object.entries(c.req.queries()))
-    if (control.test(name) || values.some((value) => control.test(value)))
-      refuse("request.invalid_query", control.test(name) ? "(query)" : name, "holds a control character (U+0000–U+001F or U+007F)");
+    if (hasControl(name) || values.some((value) => hasControl(value)))
+      refuse("request.invalid_query", hasControl(name) ? "(query)" : name, "holds a control character (U+0000–U+001F or U+007F)");
   // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge.
   const json = (c.req.header("content-type") ?? "").includes("json") && !c.req.path.startsWith("/v1/imports");
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && json) {
