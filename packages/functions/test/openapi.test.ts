@@ -177,6 +177,61 @@ describe("the OpenAPI document", () => {
     expect(JSON.stringify(body.requestBody.content["application/json"]?.schema)).toContain('"additionalProperties":false');
   });
 
+  it("refuses an unknown field at any depth (a tariff's prices, an alert's channel) naming its path, and stores nothing", async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      app.request(path, { method, headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const tariffs = async () =>
+      ((await (await send("GET", `/v1/factories/${ids.factory}/tariffs`, undefined)).json()) as { versions?: unknown[] }).versions?.length;
+    const before = await tariffs();
+    // A flat tariff with a demand price it does not have: once dropped, the bill charged no demand and said nothing.
+    const flat = await send("POST", `/v1/factories/${ids.factory}/tariffs`, {
+      effectiveFrom: "2031-01-01T06:00:00Z",
+      definition: { kind: "flat", currency: "MXN", energyPrice: "2.10", demandPrice: "350" },
+    });
+    expect(flat.status).toBe(400);
+    expect(((await flat.json()) as { errors: { path: string; message: string }[] }).errors).toEqual([
+      { path: "definition.demandPrice", message: "demandPrice is not a field of this body" },
+    ]);
+    // A misspelt period in a month's prices, inside an array inside a discriminated union.
+    const gdmth = await send("POST", `/v1/factories/${ids.factory}/tariffs`, {
+      effectiveFrom: "2031-01-01T06:00:00Z",
+      definition: {
+        kind: "cfe-gdmth",
+        zone: "central",
+        prices: [{ month: "2031-01", fixed: "1", energy: { base: "1", intermedia: "1.5", punta: "2", puntaa: "9" }, distribution: "90", capacity: "390" }],
+      },
+    });
+    expect(gdmth.status).toBe(400);
+    expect(((await gdmth.json()) as { errors: { path: string }[] }).errors).toEqual([
+      { path: "definition.prices.0.energy.puntaa", message: "puntaa is not a field of this body" },
+    ]);
+    expect(await tariffs()).toBe(before);
+    // A webhook channel with an e-mail copy it cannot send: the rule is refused, not stored without it.
+    const rule = await send("POST", "/v1/alerts/rules", {
+      factoryId: ids.factory,
+      kind: "power_factor_low",
+      channels: [{ type: "webhook", url: "https://hooks.example.com/wattflow", cc: "energia@example.com" }],
+    });
+    expect(rule.status).toBe(400);
+    expect(((await rule.json()) as { errors: { path: string }[] }).errors.map((problem) => problem.path)).toEqual(["channels.0.cc"]);
+    // The nested objects' own rules still run: street lighting is a percent or an amount, not both.
+    const both = await send("POST", `/v1/factories/${ids.factory}/tariffs`, {
+      effectiveFrom: "2031-01-01T06:00:00Z",
+      definition: {
+        kind: "cfe-gdmth",
+        zone: "central",
+        streetLighting: { percent: "5", amount: "100" },
+        prices: [{ month: "2031-01", fixed: "1", energy: { base: "1", intermedia: "1.5", punta: "2" }, distribution: "90", capacity: "390" }],
+      },
+    });
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(await both.json())).toContain("give a percent (with an optional cap) or an amount");
+    const document = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const tariffBody = JSON.stringify(document.paths["/v1/factories/{id}/tariffs"]?.post?.requestBody);
+    // Every object of the body says so in the document, not only the outermost.
+    expect(tariffBody.match(/"additionalProperties":false/g)?.length).toBeGreaterThan(20);
+  });
+
   it("answers a body that is not JSON with request.invalid_json, and one of another media type with 415", async () => {
     const send = (contentType: string, body: string) =>
       app.request("/v1/factories", { method: "POST", headers: { authorization: `Bearer ${p.apiToken}`, "content-type": contentType }, body });

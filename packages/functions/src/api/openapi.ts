@@ -3,6 +3,7 @@
  * refusal into the API's 400 problem, the problem body documented once, the security schemes, and the typed JSON
  * answers the console's `hono/client` reads. Request schemas come from core; routes live beside their handlers.
  */
+import { zodToOpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
 import type { Env } from "hono";
@@ -96,17 +97,60 @@ export function file(type: "text/csv" | "application/pdf", description: string) 
   return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
 }
 
+/** A zod schema's definition, as far as `strict` reads it (zod 4's `_zod.def`). */
+type Definition = {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  catchall?: z.ZodType;
+  element?: z.ZodType;
+  innerType?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+  in?: z.ZodType;
+};
+
+/** `schema` rebuilt from `def` with its checks (refinements) kept, and its OpenAPI metadata (a component's name) with it. */
+function rebuilt<S extends z.ZodType>(schema: S, def: Definition): S {
+  const copy = schema.clone(def as never) as S;
+  const metadata = zodToOpenAPIRegistry.get(schema);
+  if (metadata) zodToOpenAPIRegistry.add(copy, metadata);
+  return copy;
+}
+
 /**
- * `schema` refusing fields it does not name (`additionalProperties: false` in the document): an object, or each
- * option of a discriminated union. Nested objects keep core's own rule.
+ * `schema` refusing, at every depth, fields it does not name (`additionalProperties: false` in the document): each
+ * object, inside arrays, records, unions, optionals and defaults, keeps its refinements and refuses a key it does not
+ * know, so a misspelt `demandPrice` in a tariff or `puntaa` in a month's prices is a 400 naming its path, never a
+ * field dropped on the way to a bill. An object that declares what else it takes (a catch-all) keeps it.
  */
 function strict<S extends z.ZodType>(schema: S): S {
-  if (schema instanceof z.ZodObject) return schema.strict() as unknown as S;
-  if (schema instanceof z.ZodDiscriminatedUnion) {
-    const def = schema._zod.def;
-    return z.discriminatedUnion(def.discriminator, def.options.map((option) => strict(option as z.ZodType)) as never) as unknown as S;
+  const def = schema._zod.def as Definition;
+  switch (def.type) {
+    case "object":
+      if (def.catchall) return schema;
+      return rebuilt(schema, {
+        ...def,
+        shape: Object.fromEntries(Object.entries(def.shape ?? {}).map(([key, value]) => [key, strict(value)])),
+        catchall: z.never(),
+      });
+    case "array":
+      return rebuilt(schema, { ...def, element: strict(def.element as z.ZodType) });
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "nonoptional":
+      return rebuilt(schema, { ...def, innerType: strict(def.innerType as z.ZodType) });
+    case "union":
+      return rebuilt(schema, { ...def, options: (def.options ?? []).map((option) => strict(option)) });
+    case "record":
+      return rebuilt(schema, { ...def, valueType: strict(def.valueType as z.ZodType) });
+    case "pipe":
+      return rebuilt(schema, { ...def, in: strict(def.in as z.ZodType) });
+    default:
+      return schema;
   }
-  return schema;
 }
 
 /**
