@@ -38,6 +38,7 @@ const input = (overrides: Partial<Statement.Input>): Statement.Input => ({
   now: new Date("2026-03-03T06:00:00Z"),
   version: flat,
   basis: "all-meters",
+  basisMeters: 1,
   slots: [],
   priorPeaks: [],
   ...overrides,

@@ -265,6 +265,63 @@ describe.each(Testing.lanes())("exports through the API (%s)", (lane) => {
     expect(text).toContain("Recibo de CFE | no se ha importado el recibo de CFE de este mes");
   });
 
+  it("says on the bill, its PDF and the list when the readings cover only part of the period, and how much", async () => {
+    // Arrange: a meter connected on 17 October (local) of a factory billed by calendar month: October's last 15 days
+    // of 5-minute readings (15 × 288 = 4,320) of the 31 days' 8,928 slots CFE's meter counts.
+    const db = p.database.db;
+    const factoryId = "fac_01jexportlate00000000000";
+    const meterId = "mtr_01jexportlate00000000000";
+    await db.insert(factoryTable).values({
+      id: factoryId,
+      organizationId: ids.organization,
+      name: "Planta nueva",
+      timeZone: "America/Mexico_City",
+      tariffCode: "cfe-gdmth",
+      tariffZone: "central",
+      tariffDivision: "Noroeste",
+    });
+    await db.insert(tariffTable).values({
+      id: "trf_01jexportlate00000000000",
+      factoryId,
+      effectiveFrom: new Date("2026-01-01T06:00:00Z"),
+      definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
+    });
+    await db.insert(meterTable).values({ id: meterId, organizationId: ids.organization, factoryId, deviceId: ids.device, name: "Principal", line: "Acometida" });
+    const first = Date.parse("2026-10-17T06:00:00Z");
+    const rows = Array.from({ length: 15 * 288 }, (_, slot) => ({
+      meterId,
+      factoryId,
+      deviceId: ids.device,
+      intervalStart: new Date(first + slot * 300_000),
+      intervalSeconds: 300,
+      kwh: 1,
+      source: "http" as const,
+      receivedAt: new Date(),
+    }));
+    for (let start = 0; start < rows.length; start += 1000) await Testing.insertReadings(db, rows.slice(start, start + 1000));
+
+    // Act
+    const closed = await Close.factoryMonth({ factoryId, month: "2026-10" }, new Date("2026-11-02T08:00:00Z"));
+    const list = (await (await app.request(`/v1/factories/${factoryId}/bills`, { headers: auth() })).json()) as {
+      bills: { id: string; readings: number; coverage: string | null; coverageLow: boolean }[];
+    };
+    const [bill] = list.bills;
+    const pdf = (await pdfLines(new Uint8Array(await (await app.request(`/v1/factories/${factoryId}/bills/${bill?.id}.pdf`, { headers: auth() })).arrayBuffer()))).join("\n");
+
+    // Assess: 4,320 ÷ 8,928 = 0.48387 → 48.4 %, below the 98 % a bill needs to be taken as whole.
+    expect(closed).toMatchObject({ readings: 4320, coverage: "0.4839" });
+    expect(bill).toMatchObject({ readings: 4320, coverage: "0.4839", coverageLow: true });
+    expect(pdf).toContain("LECTURAS INCOMPLETAS: las lecturas cubren el 48.4 % del periodo (4,320 lecturas de 5 minutos)");
+    // March's bill of one reading is flagged too (1 of 8,928 slots); a utility bill has no coverage of its own.
+    const march = (await (await app.request(`/v1/factories/${cfeFactory}/bills`, { headers: auth() })).json()) as {
+      bills: { month: string; source: string; coverage: string | null; coverageLow: boolean }[];
+    };
+    expect(march.bills.filter((one) => one.month === "2026-03").map((one) => [one.source, one.coverage, one.coverageLow])).toEqual([
+      ["utility", null, false],
+      ["wattflow", "0.0001", true],
+    ]);
+  });
+
   it("lists the factory's bills as JSON, the one list the console uses too, and one bill by id", async () => {
     const list = await app.request(`/v1/factories/${cfeFactory}/bills`, { headers: auth() });
     const one = await app.request(`/v1/factories/${cfeFactory}/bills/${marchBill}`, { headers: auth() });

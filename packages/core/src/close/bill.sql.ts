@@ -27,6 +27,12 @@ export const billTable = pgTable(
     total: numeric("total").notNull(),
     readings: integer("readings"),
     /**
+     * Share of the period the readings cover (0–1, 4 decimals): readings stored ÷ (basis meters × the period's
+     * 5-minute slots). Below Config.cfeBilling.billCoverageWarning the bill is short of CFE's. Null on utility bills
+     * and bills closed before it was kept.
+     */
+    coverage: numeric("coverage"),
+    /**
      * Which meters the bill sums: `billing-meters` (the factory's meters at the point of supply; sub-meters only
      * allocate), `all-meters` (no meter is marked billing: every meter, as before meter roles existed).
      */

@@ -88,10 +88,22 @@ async function compute(input: FactoryMonth) {
     period,
     definition: version.definition,
     readings: statement.energy.readings,
+    coverage: coverageOf(statement.energy.readings, gathered.basisMeters, statement.range),
     bill: statement.bill.monthToDate,
     basis: statement.basis,
     currency: statement.currency,
   };
+}
+
+/**
+ * Share of a billing period its readings cover, 0–1 as a 4-decimal string: `readings` ÷ (`meters` × the 5-minute
+ * slots of [from, to)) — every reading is one meter's 5-minute slot (the grid). "0" when the basis has no meter.
+ * Rule: CFE's meter measures every slot of the period, so a bill missing slots is short of CFE's by their energy.
+ * @example coverageOf(4_320, 1, { from: "2026-10-01T06:00:00Z", to: "2026-11-01T06:00:00Z" }) → "0.4839" (15 of 31 days)
+ */
+export function coverageOf(readings: number, meters: number, range: { from: string; to: string }): string {
+  const slots = meters * Math.round((Date.parse(range.to) - Date.parse(range.from)) / 300_000);
+  return slots > 0 ? Math.min(1, readings / slots).toFixed(4) : "0";
 }
 
 /**
@@ -143,7 +155,7 @@ export async function allocation(organizationId: string, factoryId: string, mont
 /** Computes, stores and reconciles one factory's bill for a month; closing it again replaces it with the same. */
 export async function factoryMonth(input: FactoryMonth, now = new Date()): Promise<Closed> {
   const db = Database.use();
-  const { factory, period, readings, bill, basis, currency } = await compute(input);
+  const { factory, period, readings, coverage, bill, basis, currency } = await compute(input);
 
   await db.transaction(async (tx) => {
     const [existing] = await tx
@@ -166,6 +178,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
         iva: bill.iva,
         total: bill.total,
         readings,
+        coverage,
         basis,
         estimatedKwh: bill.estimatedKwh,
         peakDemandKw: bill.peakDemandKw,
@@ -183,6 +196,7 @@ export async function factoryMonth(input: FactoryMonth, now = new Date()): Promi
     month: input.month,
     currency,
     readings,
+    coverage,
     total: bill.total,
     estimatedKwh: bill.estimatedKwh,
     basis,

@@ -26,6 +26,8 @@ export type Closed = {
   month: string;
   currency: string;
   readings: number;
+  /** Share of the period the readings cover, 0–1 (4 decimals; Close.coverageOf): below Config.cfeBilling.billCoverageWarning the bill is short of CFE's. */
+  coverage: string;
   total: string;
   /** kWh of the bill's energy that was estimated, not measured. */
   estimatedKwh: string;

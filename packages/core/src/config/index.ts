@@ -141,6 +141,13 @@ export const cfeBilling = {
    * is a fraction typed for a percent (0.95 for 95), which would turn every bill's surcharge into the maximum bonus.
    */
   powerFactorThresholdMin: 50,
+  /**
+   * A closed bill whose readings cover less than this share of its period (readings stored ÷ the basis meters'
+   * 5-minute slots) says so on the bill, the PDF and the console: CFE's meter counts the whole period, ours only
+   * what arrived, so such a bill is short of CFE's by the energy and demand of the missing part. 0.98 lets a day's
+   * outage of a month (3 %) be flagged, and a few missed readings not.
+   */
+  billCoverageWarning: 0.98,
 } as const;
 
 /**

@@ -5,12 +5,14 @@
  * `pdf` lays it out with pdfkit (pure JS, maintained, streams, measures text for right-aligned money; its
  * standard Helvetica covers Spanish accents without embedding a font).
  */
+
 import Decimal from "decimal.js";
 import { and, asc, eq } from "drizzle-orm";
 import PDFDocument from "pdfkit";
 import { lineName } from "../billing/lines";
 import { Close } from "../close";
 import { billLineTable, billTable } from "../close/bill.sql";
+import { Config } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
 import { Organization } from "../organization";
@@ -55,6 +57,9 @@ export type Sheet = {
     peakDemandKw: string | null;
     /** Priced with the latest published prices because the month's were not published (null: not recorded). */
     pricesEstimated: boolean | null;
+    /** Readings stored, and the share of the period they cover (0–1, Close.coverageOf; null: utility bills, older bills). */
+    readings: number | null;
+    coverage: string | null;
   };
   lines: SheetLine[];
   /** kWh per energy line (period, or period tier), and their sum. */
@@ -152,6 +157,8 @@ export async function sheet(organizationId: string, factoryId: string, billId: s
       powerFactor: bill.powerFactor,
       peakDemandKw: bill.peakDemandKw,
       pricesEstimated: bill.pricesEstimated,
+      readings: bill.readings,
+      coverage: bill.coverage,
     },
     lines,
     energy: energyLines.map((line) => ({ name: line.name, kwh: line.quantity })),
@@ -332,6 +339,10 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
   if (bill.pricesEstimated)
     notice(
       "PRECIOS ESTIMADOS: CFE aún no publicaba las tarifas de este mes; el recibo se calculó con las últimas publicadas y se recalculará cuando se importen.",
+    );
+  if (bill.coverage !== null && Number(bill.coverage) < Config.cfeBilling.billCoverageWarning)
+    notice(
+      `LECTURAS INCOMPLETAS: las lecturas cubren el ${Format.number(new Decimal(bill.coverage).times(100).toFixed(), 1)} % del periodo (${Format.quantity(String(bill.readings ?? 0))} lecturas de 5 minutos). CFE factura el periodo completo: este recibo no incluye la energía ni la demanda de lo que falta.`,
     );
   if (sheet.estimatedShare !== null && new Decimal(sheet.estimatedShare).gt(0))
     notice(

@@ -3,10 +3,12 @@
  * factory's gateway, tariff versions (a definition, or a URDB rate turned into one), and reading
  * back a factory's tariffs and bills.
  */
+
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { lineName } from "../billing/lines";
 import { billLineTable, billTable } from "../close/bill.sql";
+import { Config } from "../config";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
@@ -252,6 +254,10 @@ export async function bills(organizationId: string, factoryId: string, only: { i
     iva: row.iva,
     total: row.total,
     readings: row.readings,
+    /** Share of the period the readings cover, 0–1 (Close.coverageOf); null: utility bills, bills closed before it was kept. */
+    coverage: row.coverage,
+    /** The readings cover less of the period than Config.cfeBilling.billCoverageWarning: this bill is short of CFE's. */
+    coverageLow: row.coverage !== null && Number(row.coverage) < Config.cfeBilling.billCoverageWarning,
     /** kWh of the bill's energy that was estimated (spread from gap readings), not measured; null: closed before estimates were kept. */
     estimatedKwh: row.estimatedKwh,
     /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */

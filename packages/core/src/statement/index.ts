@@ -167,15 +167,16 @@ export async function priorPeaks(factoryId: string, label: string): Promise<Bill
 /**
  * Which meters' readings a factory's bill and its 15-minute demand are read from — the one place this rule lives
  * (the statement, the close and the console's demand all ask it): its billing meters (`role = 'billing'`, the
- * utility's supply-point meters), or every meter when none is marked billing (`basis: "all-meters"`, `meterIds` empty).
+ * utility's supply-point meters), or every meter when none is marked billing (`basis: "all-meters"`, `meterIds` empty);
+ * `meters` counts the meters the basis sums either way (what a period's expected readings are counted from).
  * Rule: CFE bills the demand its own meter at the supply point measures, not the sum of sub-meters.
  */
-export async function basisOf(factoryId: string): Promise<{ basis: Basis; meterIds: string[] }> {
-  const billing = await Database.use()
-    .select({ id: meterTable.id })
-    .from(meterTable)
-    .where(and(eq(meterTable.factoryId, factoryId), eq(meterTable.role, "billing")));
-  return billing.length > 0 ? { basis: "billing-meters", meterIds: billing.map((meter) => meter.id) } : { basis: "all-meters", meterIds: [] };
+export async function basisOf(factoryId: string): Promise<{ basis: Basis; meterIds: string[]; meters: number }> {
+  const meters = await Database.use().select({ id: meterTable.id, role: meterTable.role }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
+  const billing = meters.filter((meter) => meter.role === "billing");
+  return billing.length > 0
+    ? { basis: "billing-meters", meterIds: billing.map((meter) => meter.id), meters: billing.length }
+    : { basis: "all-meters", meterIds: [], meters: meters.length };
 }
 
 /**
@@ -187,9 +188,14 @@ export async function basisOf(factoryId: string): Promise<{ basis: Basis; meterI
  * (`Definition`: hours are whole quarters). `"slot"` sums the 5-minute readings, for rolling or 5-minute windows.
  * Returns kWh, kVArh (null when none was measured), kWh-with-kVArh and the readings summed into each slot.
  */
-export async function slots(factoryId: string, from: Date, to: Date, resolution: "quarter-hour" | "slot" = "slot"): Promise<{ basis: Basis; slots: Slot[] }> {
+export async function slots(
+  factoryId: string,
+  from: Date,
+  to: Date,
+  resolution: "quarter-hour" | "slot" = "slot",
+): Promise<{ basis: Basis; meters: number; slots: Slot[] }> {
   const db = Database.use();
-  const { basis, meterIds } = await basisOf(factoryId);
+  const { basis, meterIds, meters } = await basisOf(factoryId);
   const onlyBilling = basis === "billing-meters" ? sql`and meter_id = any(${sql.param(meterIds)}::text[])` : sql``;
   if (resolution === "quarter-hour") {
     const table = basis === "billing-meters" ? sql`rollup_15m` : sql`rollup_factory_15m`;
@@ -204,7 +210,7 @@ export async function slots(factoryId: string, from: Date, to: Date, resolution:
         rows: { start: Date | string; kwh: number; estimated_kwh: number; kvarh: number | null; kwh_with_kvarh: number; readings: number }[];
       }
     ).rows;
-    return { basis, slots: rows.flatMap(quarterSlots) };
+    return { basis, meters, slots: rows.flatMap(quarterSlots) };
   }
   const result = await db.execute(sql`
     select interval_start as start, interval_seconds as seconds, quality, sum(kwh)::float8 as kwh, sum(kvarh)::float8 as kvarh,
@@ -227,6 +233,7 @@ export async function slots(factoryId: string, from: Date, to: Date, resolution:
   ).rows;
   return {
     basis,
+    meters,
     slots: rows.map((row) => ({
       start: new Date(row.start),
       seconds: row.seconds,
@@ -292,6 +299,8 @@ export type Input = {
   now: Date;
   version: Version | undefined;
   basis: Basis;
+  /** How many meters the basis sums (`basisOf`): each owes one reading per 5-minute slot of the period. */
+  basisMeters: number;
   slots: readonly Slot[];
   priorPeaks: readonly Bill.PriorPeak[];
 };
@@ -530,6 +539,7 @@ export async function gather(factoryId: string, which: Which, now = new Date()):
     now,
     version,
     basis: summed.basis,
+    basisMeters: summed.meters,
     slots: summed.slots,
     priorPeaks: peaks,
   };

@@ -86,6 +86,11 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                 </a>
               )}
             </div>
+            {ours?.coverageLow && ours.coverage !== null && (
+              <p className="warning small" role="status" data-testid="bill-coverage">
+                {t("coverageLow", { percent: num(Number(ours.coverage) * 100, 1), readings: num(ours.readings ?? 0) })}
+              </p>
+            )}
             {ours?.estimatedKwh && Number(ours.estimatedKwh) > 0 && (
               <p className="muted small" data-testid="bill-estimated">
                 {t("estimated", { kwh: num(Number(ours.estimatedKwh), 1) })}
