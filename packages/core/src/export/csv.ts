@@ -28,11 +28,7 @@ export const Bom = z
 /** `?from&to[&meter][&bom]`: [from, to) instants (at most 400 days), one meter of the factory or all of them. */
 export const ReadingsQuery = z
   .object({ from: Instant.schema("from"), to: Instant.schema("to"), bom: Bom, meter: z.string().min(1, "meter is a meter id").optional() })
-  .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
-  .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= exportLimits.maxDays * 86_400_000, {
-    path: ["to"],
-    message: `a range spans at most ${exportLimits.maxDays} days`,
-  });
+  .superRefine(Instant.span(exportLimits.maxDays));
 export type ReadingsQuery = z.infer<typeof ReadingsQuery>;
 
 /** The usage route's query (`from`, `to`, `bucket`) and `bom`. */

@@ -49,12 +49,11 @@ export const Query = z
     to: Instant.schema("to"),
     bucket: z.enum(["5m", "15m", "1h", "1d"], { error: "bucket must be 5m, 15m, 1h or 1d" }).default("1h"),
   })
-  .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
-  .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= 400 * 86_400_000, { path: ["to"], message: "a range spans at most 400 days" })
+  .superRefine(Instant.span(Math.max(...Object.values(maxDays))))
   .superRefine((query, context) => {
     const days = (Date.parse(query.to) - Date.parse(query.from)) / 86_400_000;
-    // Over 400 days the refine above already says so, whatever the bucket.
-    if (days > maxDays[query.bucket] && days <= 400)
+    // Over the longest bucket's days the span rule above already says so, whatever the bucket.
+    if (days > maxDays[query.bucket] && days <= Math.max(...Object.values(maxDays)))
       context.addIssue({
         code: "custom",
         path: ["to"],
@@ -629,11 +628,7 @@ export const GapsQuery = z
     from: Instant.schema("from"),
     to: Instant.schema("to"),
   })
-  .refine((query) => Date.parse(query.from) < Date.parse(query.to), { path: ["to"], message: "to must be after from" })
-  .refine((query) => Date.parse(query.to) - Date.parse(query.from) <= gapsMaxDays * 86_400_000, {
-    path: ["to"],
-    message: `a range spans at most ${gapsMaxDays} days`,
-  });
+  .superRefine(Instant.span(gapsMaxDays));
 export type GapsQuery = z.infer<typeof GapsQuery>;
 
 /** Consecutive slots [start, end) with no value. */

@@ -192,6 +192,24 @@ export function schema(name: string, zone: Zone = { kind: "offset" }) {
   });
 }
 
+/**
+ * The one rule of a `[from, to)` range of instants in a query (usage, gaps, CSV exports), for `.superRefine`: `to`
+ * after `from`, and at most `maxDays` days apart, each refusal on `to` and the long one saying what to do instead.
+ * @example Query.superRefine(Instant.span(400)) → a 401-day range: "a range spans at most 400 days (this one 401): ask for it in parts of 400 days or fewer"
+ */
+export function span(maxDays: number) {
+  return (query: { from: string; to: string }, ctx: z.RefinementCtx) => {
+    const ms = Date.parse(query.to) - Date.parse(query.from);
+    if (!(ms > 0)) ctx.addIssue({ code: "custom", path: ["to"], message: "to must be after from" });
+    else if (ms > maxDays * 86_400_000)
+      ctx.addIssue({
+        code: "custom",
+        path: ["to"],
+        message: `a range spans at most ${maxDays} days (this one ${Math.ceil(ms / 86_400_000)}): ask for it in parts of ${maxDays} days or fewer`,
+      });
+  };
+}
+
 /** A zod schema for a `YYYY-MM` parameter (a real month, year within the stores' bounds). */
 export function monthSchema(name: string) {
   return z.string({ error: `${name} is required (YYYY-MM)` }).superRefine((value, ctx) => {
