@@ -8,6 +8,7 @@ import { KpiViews } from "@wattflow/core/kpi/views";
 import { LakeSchema } from "@wattflow/core/lake/schema";
 import { Instant } from "@wattflow/core/util/instant";
 import { configFor } from "./config";
+import { assumedBy } from "./iam";
 import { alarm } from "./monitoring";
 
 const config = configFor($app.stage);
@@ -71,18 +72,8 @@ const firehoseLogs = new aws.cloudwatch.LogGroup("LakeDeliveryLogs", {
 const firehoseLogStream = new aws.cloudwatch.LogStream("LakeDeliveryLogStream", { logGroupName: firehoseLogs.name, name: "DestinationDelivery" });
 
 const firehoseRole = new aws.iam.Role("LakeDeliveryRole", {
-  assumeRolePolicy: $jsonStringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "firehose.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        // Only Firehose acting for this account may assume the role (confused deputy).
-        Condition: { StringEquals: { "sts:ExternalId": identity.accountId } },
-      },
-    ],
-  }),
+  // Only Firehose acting for this account may assume the role (confused deputy).
+  assumeRolePolicy: assumedBy("firehose.amazonaws.com", { StringEquals: { "sts:ExternalId": identity.accountId } }),
 });
 
 const glueArn = (resource: string) => $interpolate`arn:${partition.partition}:glue:${region.region}:${identity.accountId}:${resource}`;

@@ -7,6 +7,7 @@
 import { Config as Core } from "@wattflow/core/config";
 import { configFor } from "./config";
 import { database, vpc } from "./database";
+import { assumedBy } from "./iam";
 import { deliveryStream } from "./lake";
 import { alarm } from "./monitoring";
 import { timeseriesLinks } from "./timeseries";
@@ -135,10 +136,7 @@ new sst.aws.CronV2("UndeliveredSweep", {
 // Gateways: an X.509 certificate per device (registered at provisioning) is exchanged by the AWS IoT
 // credentials provider for short-lived credentials of this role, which can only put readings.
 const gatewayRole = new aws.iam.Role("GatewayRole", {
-  assumeRolePolicy: $jsonStringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "credentials.iot.amazonaws.com" }, Action: "sts:AssumeRole" }],
-  }),
+  assumeRolePolicy: assumedBy("credentials.iot.amazonaws.com"),
   maxSessionDuration: 3600,
 });
 

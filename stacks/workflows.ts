@@ -8,6 +8,7 @@ import { Workflows } from "../packages/core/src/workflow/definitions";
 import { type AslDefinition, WorkflowIam } from "../packages/core/src/workflow/iam";
 import { configFor } from "./config";
 import { database, vpc } from "./database";
+import { assumedBy } from "./iam";
 import { alarm } from "./monitoring";
 
 const config = configFor($app.stage);
@@ -72,17 +73,7 @@ function deploy(workflow: WorkflowDeployment): aws.sfn.StateMachine {
   const definition = $resolve(steps).apply((arns) => WorkflowIam.substitute(workflow.definition, arns));
 
   const role = new aws.iam.Role(`${workflow.name}Role`, {
-    assumeRolePolicy: $jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "states.amazonaws.com" },
-          Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:SourceAccount": identity.accountId } },
-        },
-      ],
-    }),
+    assumeRolePolicy: assumedBy("states.amazonaws.com", { StringEquals: { "aws:SourceAccount": identity.accountId } }),
   });
 
   const statements = $resolve({ asl: definition, accountId: identity.accountId, region: region.region, partition: partition.partition }).apply(

@@ -136,29 +136,30 @@ export class Uploader {
   private async send(rows: Row[], fresh: number): Promise<StepResult> {
     const { outbox, config } = this.options;
     if (config.kinesis && this.enrolled && Date.now() >= this.kinesisDownUntil) {
-      try {
-        const result = await sendKinesis(this.route, rows);
-        this.failures = 0;
-        return { ...result, route: "kinesis", waitMs: 0 };
-      } catch (error) {
-        if (!(error instanceof RouteDown)) throw error;
-        this.kinesisDownUntil = Date.now() + upload.probeKinesisMs;
-        outbox.route("kinesis", { ok: false, atMs: Date.now(), error: error.message });
-        this.options.log(`upload: Kinesis unreachable (${error.message}); using POST /v1/ingest, trying Kinesis again in ${upload.probeKinesisMs / 1000} s`);
-      }
+      const kinesis = await this.sendBy("kinesis", rows);
+      if (!(kinesis instanceof RouteDown)) return kinesis;
+      this.kinesisDownUntil = Date.now() + upload.probeKinesisMs;
+      this.options.log(`upload: Kinesis unreachable (${kinesis.message}); using POST /v1/ingest, trying Kinesis again in ${upload.probeKinesisMs / 1000} s`);
     }
+    const http = await this.sendBy("http", rows);
+    if (!(http instanceof RouteDown)) return http;
+    // Give the tokens back: nothing left the gateway.
+    this.tokens += rows.length - fresh;
+    const waitMs = http.retryAfterMs ?? this.backoff();
+    this.options.log(`upload: no route to the cloud (${http.message}); ${outbox.pendingCount()} reading(s) kept, retrying in ${Math.round(waitMs)} ms`);
+    return { sent: 0, acked: 0, rejected: 0, waitMs };
+  }
+
+  /** Sends `rows` by one route: its result, or the RouteDown that says it is unreachable (noted in the outbox); any other error is thrown. */
+  private async sendBy(route: "kinesis" | "http", rows: Row[]): Promise<StepResult | RouteDown> {
     try {
-      const result = await sendHttp(this.route, rows);
+      const result = await (route === "kinesis" ? sendKinesis : sendHttp)(this.route, rows);
       this.failures = 0;
-      return { ...result, route: "http", waitMs: 0 };
+      return { ...result, route, waitMs: 0 };
     } catch (error) {
       if (!(error instanceof RouteDown)) throw error;
-      outbox.route("http", { ok: false, atMs: Date.now(), error: error.message });
-      // Give the tokens back: nothing left the gateway.
-      this.tokens += rows.length - fresh;
-      const waitMs = error.retryAfterMs ?? this.backoff();
-      this.options.log(`upload: no route to the cloud (${error.message}); ${outbox.pendingCount()} reading(s) kept, retrying in ${Math.round(waitMs)} ms`);
-      return { sent: 0, acked: 0, rejected: 0, waitMs };
+      this.options.outbox.route(route, { ok: false, atMs: Date.now(), error: error.message });
+      return error;
     }
   }
 

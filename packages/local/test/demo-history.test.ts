@@ -18,7 +18,7 @@ import { Workflow } from "@wattflow/core/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoInfo, demoTimeZone, seedDemo } from "../src/stack/demo";
 import { type HistoryOptions, loadHistory } from "../src/stack/demo-history";
-import { calendarOf, dayKind, demoContractedDemandKw, reading } from "../src/stack/demo-year";
+import { calendarOf, dayKind, demoContractedDemandKw, production, reading } from "../src/stack/demo-year";
 import { startWorkflows } from "../src/stack/workflows";
 import type { LocalRunner } from "../src/workflow/runner";
 
@@ -130,6 +130,16 @@ describe("the demo year's shape", () => {
     expect(dayKind("2026-09-12", 6, calendar)).toBe("off");
     expect(dayKind("2026-09-19", 6, calendar)).toBe("saturday");
     expect(dayKind("2026-09-17", 4, calendar)).toBe("weekday");
+  });
+
+  it("generates the same readings and production on every run", () => {
+    // Golden values: what the demo year generated for the Assembly meter at 10:00 local on Friday 2026-06-12, and the
+    // production of that day and the Saturday after, when written.
+    const assembly = reading(2, Date.parse("2026-06-12T16:00:00Z"), calendar);
+    expect(assembly).toEqual({ kwh: 11.3038, kvarh: 3.1689, kwAvg: 135.645, kwMax: 148.965, pf: 0.963, voltage: 13110.6, current: 6.2 });
+    const units = production("2026-06-12", "2026-06-13", calendar).map((row) => `${row.date} ${row.line} ${row.units}`);
+    expect(units.slice(0, 4)).toEqual(["2026-06-12 Injection 5782", "2026-06-12 Extrusion 3132", "2026-06-12 Assembly 2422", "2026-06-12 Paint 2511"]);
+    expect(units.slice(4)).toEqual(["2026-06-13 Injection 1993", "2026-06-13 Extrusion 1140", "2026-06-13 Assembly 937", "2026-06-13 Paint 902"]);
   });
 
   it("runs the motors at a power factor under CFE's 90 % only in the dip month", () => {

@@ -49,12 +49,21 @@ function question(parent: Command, name: string, description: string): Command {
     .option("--factory <id>", "every meter of a factory");
 }
 
+type Windowed = Common & { every: string };
+
+/** A question asked per window: `--every` (required; `examples` of it for the help) and `--tz` for calendar windows. */
+function windowed(parent: Command, name: string, description: string, examples: string): Command {
+  return question(parent, name, description)
+    .requiredOption("--every <duration>", `window, e.g. ${examples}`)
+    .option("--tz <zone>", "IANA zone for calendar windows (1d, 1mo)");
+}
+
+/** The scope and window of a windowed question, as the Flux builders take them. */
+const windows = (options: Windowed) => ({ ...scope(options), every: options.every, timeZone: options.tz });
+
 export function register(program: Command): void {
   const flux = program.command("flux").description("print the Flux query for a common question (no stack needed)");
-  question(flux, "energy", "kWh per window per meter")
-    .requiredOption("--every <duration>", "window, e.g. 15m, 1h, 1d")
-    .option("--tz <zone>", "IANA zone for calendar windows (1d, 1mo)")
-    .action((options: Common & { every: string }) => print(() => Flux.energy({ ...scope(options), every: options.every, timeZone: options.tz })));
+  windowed(flux, "energy", "kWh per window per meter", "15m, 1h, 1d").action((options: Windowed) => print(() => Flux.energy(windows(options))));
   question(flux, "cost-by-period", "cost per time-of-use period per local day")
     .requiredOption("--tz <zone>", "the factory's IANA zone")
     .option("--every <duration>", "window", "1d")
@@ -65,17 +74,12 @@ export function register(program: Command): void {
   question(flux, "peaks", "the highest 15-minute demand windows")
     .option("--top <n>", "how many", "5")
     .action((options: Common & { top: string }) => print(() => Flux.demandPeaks({ ...scope(options), top: Number(options.top) })));
-  question(flux, "power-factor", "energy-weighted power factor per window, from the meters that measure kVArh")
-    .requiredOption("--every <duration>", "window, e.g. 1h")
-    .option("--tz <zone>", "IANA zone for calendar windows")
-    .action((options: Common & { every: string }) => print(() => Flux.powerFactor({ ...scope(options), every: options.every, timeZone: options.tz })));
-  question(flux, "counter-energy", "kWh per window from a cumulative counter field, a meter reset counted from zero")
+  windowed(flux, "power-factor", "energy-weighted power factor per window, from the meters that measure kVArh", "1h").action((options: Windowed) =>
+    print(() => Flux.powerFactor(windows(options))),
+  );
+  windowed(flux, "counter-energy", "kWh per window from a cumulative counter field, a meter reset counted from zero", "1h, 1d")
     .requiredOption("--field <name>", "the counter's field, e.g. import_kwh")
-    .requiredOption("--every <duration>", "window, e.g. 1h, 1d")
-    .option("--tz <zone>", "IANA zone for calendar windows (1d, 1mo)")
-    .action((options: Common & { every: string; field: string }) =>
-      print(() => Flux.counterEnergy({ ...scope(options), field: options.field, every: options.every, timeZone: options.tz })),
-    );
+    .action((options: Windowed & { field: string }) => print(() => Flux.counterEnergy({ ...windows(options), field: options.field })));
   flux
     .command("grafana")
     .description("write the Grafana provisioning files (datasource, dashboards) generated from the library")

@@ -1,17 +1,15 @@
 import { boolean, doublePrecision, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { id, instant, reference, timestamps } from "../database/types";
+import { ownedTable } from "../database/table";
+import { id, instant, reference } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
-import { organizationTable } from "../organization/organization.sql";
 
 /** Where an alert goes: an SNS topic, an e-mail address (SES), or a webhook URL (POST JSON). */
 export type Channel = { type: "sns"; topicArn: string } | { type: "email"; to: string } | { type: "webhook"; url: string };
 
 /** A rule an energy manager sets for a factory; `threshold` means what its kind says (alert/rules.ts thresholdMeaning). */
-export const alertRuleTable = pgTable(
+export const alertRuleTable = ownedTable(
   "alert_rule",
   {
-    id: id(),
-    organizationId: reference("organization_id", () => organizationTable.id),
     factoryId: reference("factory_id", () => factoryTable.id),
     kind: text("kind", {
       enum: ["demand_near_peak", "demand_near_contracted_punta", "power_factor_low", "gateway_silent", "gateway_backlog", "daily_cost_anomaly"],
@@ -20,7 +18,6 @@ export const alertRuleTable = pgTable(
     threshold: doublePrecision("threshold"),
     channels: jsonb("channels").$type<Channel[]>().notNull().default([]),
     enabled: boolean("enabled").notNull().default(true),
-    ...timestamps,
   },
   (t) => [index("alert_rule_factory_idx").on(t.factoryId)],
 );

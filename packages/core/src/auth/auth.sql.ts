@@ -1,13 +1,11 @@
-import { boolean, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { id, instant, reference, timestamps } from "../database/types";
-import { organizationTable } from "../organization/organization.sql";
+import { boolean, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { ownedTable } from "../database/table";
+import { instant } from "../database/types";
 
 /** Tokens for people and integrations reading an organization's data; stored hashed. */
-export const apiTokenTable = pgTable(
+export const apiTokenTable = ownedTable(
   "api_token",
   {
-    id: id(),
-    organizationId: reference("organization_id", () => organizationTable.id),
     name: text("name").notNull(),
     tokenHash: text("token_hash").notNull(),
     /** viewer: reads; operator: also imports, starts runs, sees the organization's quarantine; admin: also changes setup and alert rules, replays quarantine. */
@@ -15,7 +13,6 @@ export const apiTokenTable = pgTable(
     /** A token of whoever runs the platform: its operators and admins also see quarantined records no organization claims. */
     platform: boolean("platform").notNull().default(false),
     revokedAt: instant("revoked_at"),
-    ...timestamps,
   },
   (t) => [uniqueIndex("api_token_hash_idx").on(t.tokenHash)],
 );

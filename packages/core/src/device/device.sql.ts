@@ -1,14 +1,12 @@
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { ownedTable } from "../database/table";
 import { id, instant, reference, timestamps } from "../database/types";
 import { factoryTable } from "../factory/factory.sql";
-import { organizationTable } from "../organization/organization.sql";
 
 /** A factory gateway. Its bearer token is stored only as a SHA-256 hash. */
-export const deviceTable = pgTable(
+export const deviceTable = ownedTable(
   "device",
   {
-    id: id(),
-    organizationId: reference("organization_id", () => organizationTable.id),
     factoryId: reference("factory_id", () => factoryTable.id),
     name: text("name").notNull(),
     tokenHash: text("token_hash").notNull(),
@@ -19,7 +17,6 @@ export const deviceTable = pgTable(
     heartbeat: jsonb("heartbeat").$type<Record<string, unknown>>(),
     heartbeatAt: instant("heartbeat_at"),
     revokedAt: instant("revoked_at"),
-    ...timestamps,
   },
   (t) => [uniqueIndex("device_token_hash_idx").on(t.tokenHash), index("device_factory_idx").on(t.factoryId)],
 );

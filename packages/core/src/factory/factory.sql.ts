@@ -1,12 +1,9 @@
-import { index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
-import { id, reference, timestamps } from "../database/types";
-import { organizationTable } from "../organization/organization.sql";
+import { index, integer, numeric, text } from "drizzle-orm/pg-core";
+import { ownedTable } from "../database/table";
 
-export const factoryTable = pgTable(
+export const factoryTable = ownedTable(
   "factory",
   {
-    id: id(),
-    organizationId: reference("organization_id", () => organizationTable.id),
     name: text("name").notNull(),
     /** IANA zone: time-of-use periods and days are the factory's local ones. */
     timeZone: text("time_zone").notNull(),
@@ -25,7 +22,6 @@ export const factoryTable = pgTable(
     currency: text("currency").notNull().default("MXN"),
     /** CFE's service number (Registro Permanente de Usuario, 12 digits) as printed on its bills; null when not given. */
     rpu: text("rpu"),
-    ...timestamps,
   },
   (t) => [index("factory_organization_idx").on(t.organizationId)],
 );

@@ -50,6 +50,12 @@ const Rpu = z
   .trim()
   .regex(/^\d{12}$/, "rpu is CFE's service number (RPU): the 12 digits printed on the bill, such as 123456789012");
 
+/**
+ * Adds a factory to the organization and answers it as stored (`get` reads back the same Info). A CFE factory's
+ * schedule zone and division are filled in or checked from its place and clock (`cfePlace`).
+ * @throws VisibleError `factory.invalid` for input its schema refuses (each problem by path),
+ *   `factory.inconsistent_place` naming the field at fault.
+ */
 export const create = fn(
   z.object({
     organizationId: z.string(),
@@ -75,25 +81,12 @@ export const create = fn(
   async (given): Promise<Info> => {
     const input = { ...given, ...cfePlace(given) };
     const id = createId("factory");
-    await Database.use()
+    const [row] = await Database.use()
       .insert(factoryTable)
-      .values({ ...input, id, contractedDemandKw: input.contractedDemandKw?.toString() });
-    return {
-      id,
-      organizationId: input.organizationId,
-      name: input.name,
-      timeZone: input.timeZone,
-      tariffCode: input.tariffCode,
-      tariffZone: input.tariffZone ?? null,
-      tariffDivision: input.tariffDivision ?? null,
-      contractedDemandKw: input.contractedDemandKw ?? null,
-      supplyVoltage: input.supplyVoltage ?? null,
-      state: input.state ?? null,
-      municipality: input.municipality ?? null,
-      billingCycleDay: input.billingCycleDay ?? null,
-      currency: input.currency,
-      rpu: input.rpu ?? null,
-    };
+      .values({ ...input, id, contractedDemandKw: input.contractedDemandKw?.toString() })
+      .returning();
+    // Answered as stored, the way `get` reads it back.
+    return toInfo(row as typeof factoryTable.$inferSelect);
   },
   invalid,
 );

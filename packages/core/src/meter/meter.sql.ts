@@ -1,14 +1,12 @@
-import { type AnyPgColumn, doublePrecision, index, integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
-import { id, reference, timestamps } from "../database/types";
+import { type AnyPgColumn, doublePrecision, index, integer, numeric, text } from "drizzle-orm/pg-core";
+import { ownedTable } from "../database/table";
+import { reference } from "../database/types";
 import { deviceTable } from "../device/device.sql";
 import { factoryTable } from "../factory/factory.sql";
-import { organizationTable } from "../organization/organization.sql";
 
-export const meterTable = pgTable(
+export const meterTable = ownedTable(
   "meter",
   {
-    id: id(),
-    organizationId: reference("organization_id", () => organizationTable.id),
     factoryId: reference("factory_id", () => factoryTable.id),
     /** The gateway that reads this meter: the only device allowed to write its readings. */
     deviceId: reference("device_id", () => deviceTable.id),
@@ -41,7 +39,6 @@ export const meterTable = pgTable(
     port: integer("port"),
     ct: doublePrecision("ct"),
     vt: doublePrecision("vt"),
-    ...timestamps,
   },
   (t) => [index("meter_factory_idx").on(t.factoryId), index("meter_device_idx").on(t.deviceId), index("meter_parent_idx").on(t.parentId)],
 );

@@ -65,8 +65,13 @@ export function kindOf(name: string): Kind | undefined {
  */
 export const gdmtoCapacity: "load-factor" | "measured" = "load-factor";
 
-type Spec = [period: Band["period"], from: number, to: number][];
-const bands = (spec: Spec): Band[] => spec.map(([period, from, to]) => ({ period, from, to }));
+/**
+ * A day's bands as CFE's tables list them, in order from midnight: each period with the hour it starts; a band runs to
+ * the next one's start and the last to midnight (24), so a day's bands cannot leave a gap or overlap.
+ * @example bands([B, 0], [I, 6], [P, 20], [I, 22]) → base 0–6, intermedia 6–20, punta 20–22, intermedia 22–24
+ */
+const bands = (...starts: [period: Band["period"], from: number][]): Band[] =>
+  starts.map(([period, from], index) => ({ period, from, to: starts[index + 1]?.[1] ?? 24 }));
 const B = "base";
 const I = "intermedia";
 const P = "punta";
@@ -80,40 +85,16 @@ const schedules: Record<CfeZone, Season[]> = {
     {
       name: "summer",
       starts: firstSundayOfApril,
-      weekday: bands([
-        [B, 0, 6],
-        [I, 6, 20],
-        [P, 20, 22],
-        [I, 22, 24],
-      ]),
-      saturday: bands([
-        [B, 0, 7],
-        [I, 7, 24],
-      ]),
-      sunday: bands([
-        [B, 0, 19],
-        [I, 19, 24],
-      ]),
+      weekday: bands([B, 0], [I, 6], [P, 20], [I, 22]),
+      saturday: bands([B, 0], [I, 7]),
+      sunday: bands([B, 0], [I, 19]),
     },
     {
       name: "winter",
       starts: lastSundayOfOctober,
-      weekday: bands([
-        [B, 0, 6],
-        [I, 6, 18],
-        [P, 18, 22],
-        [I, 22, 24],
-      ]),
-      saturday: bands([
-        [B, 0, 8],
-        [I, 8, 19],
-        [P, 19, 21],
-        [I, 21, 24],
-      ]),
-      sunday: bands([
-        [B, 0, 18],
-        [I, 18, 24],
-      ]),
+      weekday: bands([B, 0], [I, 6], [P, 18], [I, 22]),
+      saturday: bands([B, 0], [I, 8], [P, 19], [I, 21]),
+      sunday: bands([B, 0], [I, 18]),
     },
   ],
   // Unconfirmed: summer from 1 May; its end taken as central's (the Saturday before the last Sunday of October).
@@ -121,28 +102,16 @@ const schedules: Record<CfeZone, Season[]> = {
     {
       name: "summer",
       starts: { month: 5, day: 1 },
-      weekday: bands([
-        [I, 0, 14],
-        [P, 14, 18],
-        [I, 18, 24],
-      ]),
-      saturday: bands([[I, 0, 24]]),
-      sunday: bands([[I, 0, 24]]),
+      weekday: bands([I, 0], [P, 14], [I, 18]),
+      saturday: bands([I, 0]),
+      sunday: bands([I, 0]),
     },
     {
       name: "winter",
       starts: lastSundayOfOctober,
-      weekday: bands([
-        [B, 0, 17],
-        [I, 17, 22],
-        [B, 22, 24],
-      ]),
-      saturday: bands([
-        [B, 0, 18],
-        [I, 18, 21],
-        [B, 21, 24],
-      ]),
-      sunday: bands([[B, 0, 24]]),
+      weekday: bands([B, 0], [I, 17], [B, 22]),
+      saturday: bands([B, 0], [I, 18], [B, 21]),
+      sunday: bands([B, 0]),
     },
   ],
   // Unconfirmed: central's season dates.
@@ -150,43 +119,23 @@ const schedules: Record<CfeZone, Season[]> = {
     {
       name: "summer",
       starts: firstSundayOfApril,
-      weekday: bands([
-        [I, 0, 12],
-        [P, 12, 22],
-        [I, 22, 24],
-      ]),
-      saturday: bands([
-        [I, 0, 19],
-        [P, 19, 22],
-        [I, 22, 24],
-      ]),
-      sunday: bands([[I, 0, 24]]),
+      weekday: bands([I, 0], [P, 12], [I, 22]),
+      saturday: bands([I, 0], [P, 19], [I, 22]),
+      sunday: bands([I, 0]),
     },
     {
       name: "winter",
       starts: lastSundayOfOctober,
-      weekday: bands([
-        [B, 0, 18],
-        [I, 18, 22],
-        [B, 22, 24],
-      ]),
-      saturday: bands([
-        [B, 0, 18],
-        [I, 18, 21],
-        [B, 21, 24],
-      ]),
-      sunday: bands([
-        [B, 0, 19],
-        [I, 19, 21],
-        [B, 21, 24],
-      ]),
+      weekday: bands([B, 0], [I, 18], [B, 22]),
+      saturday: bands([B, 0], [I, 18], [B, 21]),
+      sunday: bands([B, 0], [I, 19], [B, 21]),
     },
   ],
 };
 
 /** The one energy period of the tariffs priced alike at all hours (GDMTO, GDBT, PDBT). */
 export const gdmtoPeriod = "energia";
-const allDay = bands([[gdmtoPeriod, 0, 24]]);
+const allDay = bands([gdmtoPeriod, 0]);
 const gdmtoSeasons: Season[] = [{ name: "all-year", starts: { month: 1, day: 1 }, weekday: allDay, saturday: allDay, sunday: allDay }];
 
 /** GDMTH's bands with one energy period at all hours and demand still read in base / intermedia / punta (GDBT). */

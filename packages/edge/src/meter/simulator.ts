@@ -4,7 +4,7 @@
  * Shifts run 06:00–22:00 local on weekdays and mornings on Saturdays; nights and Sundays idle;
  * motor loads run at a power factor between 0.80 and 0.95.
  */
-import { round } from "@wattflow/core/util/number";
+import { round, stableUniform as unit } from "@wattflow/core/util/number";
 
 export type SimulatedInterval = {
   kwh: number;
@@ -23,16 +23,6 @@ export type SimulatedMeter = {
   /** Hours to add to UTC for the factory's local clock (fixed offset keeps this pure and cheap). */
   utcOffsetHours: number;
 };
-
-/** A uniform number in [0, 1) from integers, stable across runs (mulberry32 over a mixed key). */
-function unit(...keys: number[]): number {
-  let state = 0x9e3779b9;
-  for (const key of keys) state = Math.imul(state ^ (key | 0), 0x85ebca6b) ^ (state >>> 13);
-  state = (state + 0x6d2b79f5) | 0;
-  let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-  mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-  return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-}
 
 /** The fraction of rated load the circuit draws at a local time. */
 function loadFactor(local: Date): number {

@@ -10,7 +10,7 @@
  * summer, 15-minute demand up to ~94 % of the contracted demand.
  */
 import { Holidays } from "@wattflow/core/tariff/holidays";
-import { round } from "@wattflow/core/util/number";
+import { round, stableUniform as unit } from "@wattflow/core/util/number";
 
 /** The six lines of the demo factory and the rated load of each line's main meter (kW). */
 export const demoLines = ["Injection", "Extrusion", "Assembly", "Compressors", "Paint", "Utilities"] as const;
@@ -58,16 +58,6 @@ export function calendarOf(end: Date): Calendar {
     powerFactorDipMonth: monthBefore(end.getTime(), 6),
     shutdownSaturday: `${shutdownMonth}-${String(firstSaturday + 7).padStart(2, "0")}`,
   };
-}
-
-/** A uniform number in [0, 1) from integers, stable across runs (the edge simulator's mix). */
-function unit(...keys: number[]): number {
-  let state = 0x9e3779b9;
-  for (const key of keys) state = Math.imul(state ^ (key | 0), 0x85ebca6b) ^ (state >>> 13);
-  state = (state + 0x6d2b79f5) | 0;
-  let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-  mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-  return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
 }
 
 export type DayKind = "weekday" | "saturday" | "off";

@@ -9,15 +9,7 @@ import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonState, setAside, writeFileAtomicSync } from "@wattflow/core/util/files";
-import {
-  type Execution,
-  ExecutionAlreadyExists,
-  type HistoryEvent,
-  type HistoryPage,
-  type ListOptions,
-  type Runner,
-  WorkflowError,
-} from "@wattflow/core/workflow";
+import { Workflow } from "@wattflow/core/workflow";
 import { type Deployment, limits, Workflows } from "@wattflow/core/workflow/definitions";
 import { WorkflowIam } from "@wattflow/core/workflow/iam";
 import type { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
@@ -40,7 +32,7 @@ export type LocalOptions = {
   log?: (line: string) => void;
 };
 
-type Record = { execution: Execution; events: HistoryEvent[] };
+type Record = { execution: Workflow.Execution; events: Workflow.HistoryEvent[] };
 
 const historyPageSize = 100;
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null), "utf8");
@@ -56,7 +48,7 @@ class LimitExceeded extends Error {
   }
 }
 
-export class LocalRunner implements Runner {
+export class LocalRunner implements Workflow.Runner {
   private readonly records = new Map<string, Record>();
   private readonly running = new Set<Promise<void>>();
   private readonly region: string;
@@ -74,15 +66,15 @@ export class LocalRunner implements Runner {
   }
 
   async start(workflow: string, input: unknown, name: string = randomUUID()): Promise<{ executionArn: string; startDate: string }> {
-    if (this.stopped) throw new WorkflowError("the local workflow runner has stopped");
+    if (this.stopped) throw new Workflow.WorkflowError("the local workflow runner has stopped");
     const deployment = Workflows.byName(workflow);
-    if (!deployment) throw new WorkflowError(`no workflow named ${workflow}`);
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new WorkflowError(`execution name ${name} must be 1-80 letters, digits, - or _`);
+    if (!deployment) throw new Workflow.WorkflowError(`no workflow named ${workflow}`);
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new Workflow.WorkflowError(`execution name ${name} must be 1-80 letters, digits, - or _`);
     const stateMachineArn = this.stateMachineArn(workflow);
     const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
-    if (this.records.has(executionArn)) throw new ExecutionAlreadyExists(executionArn);
+    if (this.records.has(executionArn)) throw new Workflow.ExecutionAlreadyExists(executionArn);
     const size = bytes(input);
-    if (size > limits.payloadBytes) throw new WorkflowError(`the input is ${size} bytes; Step Functions takes at most ${limits.payloadBytes}`);
+    if (size > limits.payloadBytes) throw new Workflow.WorkflowError(`the input is ${size} bytes; Step Functions takes at most ${limits.payloadBytes}`);
     const startDate = new Date().toISOString();
     const record: Record = {
       execution: { executionArn, name, stateMachineArn, workflow, status: "RUNNING", startDate, input: JSON.stringify(input) },
@@ -102,7 +94,7 @@ export class LocalRunner implements Runner {
     return { executionArn, startDate };
   }
 
-  async list(options: ListOptions = {}): Promise<Execution[]> {
+  async list(options: Workflow.ListOptions = {}): Promise<Workflow.Execution[]> {
     const all = [...this.records.values()]
       .map((record) => record.execution)
       .filter((execution) => (!options.workflow || execution.workflow === options.workflow) && (!options.status || execution.status === options.status))
@@ -110,13 +102,13 @@ export class LocalRunner implements Runner {
     return all.slice(0, options.limit ?? 100);
   }
 
-  async describe(execution: string): Promise<Execution | undefined> {
+  async describe(execution: string): Promise<Workflow.Execution | undefined> {
     return this.find(execution)?.execution;
   }
 
-  async history(execution: string, options: { nextToken?: string; maxResults?: number } = {}): Promise<HistoryPage> {
+  async history(execution: string, options: { nextToken?: string; maxResults?: number } = {}): Promise<Workflow.HistoryPage> {
     const record = this.find(execution);
-    if (!record) throw new WorkflowError(`no execution ${execution}`);
+    if (!record) throw new Workflow.WorkflowError(`no execution ${execution}`);
     const from = options.nextToken ? Number(options.nextToken) : 0;
     const size = Math.min(options.maxResults ?? historyPageSize, 1000);
     const events = record.events.slice(from, from + size);
@@ -150,7 +142,7 @@ export class LocalRunner implements Runner {
       const { FunctionName, Payload } = (parameters ?? {}) as { FunctionName?: string; Payload?: unknown };
       const placeholder = /^\$\{([A-Za-z0-9_]+)\}$/.exec(FunctionName ?? "")?.[1];
       const handler = placeholder ? handlers.get(placeholder) : undefined;
-      if (!handler) throw new WorkflowError(`${state}: no step handler for FunctionName ${FunctionName}`);
+      if (!handler) throw new Workflow.WorkflowError(`${state}: no step handler for FunctionName ${FunctionName}`);
       let result: unknown;
       try {
         result = await handler(Payload);
@@ -233,7 +225,7 @@ export class LocalRunner implements Runner {
     this.save(record);
   }
 
-  private append(record: Record, event: HistoryEvent): void {
+  private append(record: Record, event: Workflow.HistoryEvent): void {
     record.events.push(event);
     if (this.options.dir) appendFileSync(join(this.options.dir, `${record.execution.name}.events.jsonl`), `${JSON.stringify(event)}\n`);
   }
@@ -249,7 +241,7 @@ export class LocalRunner implements Runner {
     if (!existsSync(dir)) return;
     for (const file of readdirSync(dir)) {
       if (!file.endsWith(".json")) continue;
-      const execution = readJsonState<Execution>(join(dir, file));
+      const execution = readJsonState<Workflow.Execution>(join(dir, file));
       if (!execution) continue;
       const record: Record = { execution, events: readHistory(join(dir, `${execution.name}.events.jsonl`)) };
       this.records.set(execution.executionArn, record);
@@ -270,15 +262,15 @@ export class LocalRunner implements Runner {
  * An execution's history file, appended one event per line: a crash mid-append leaves a torn last
  * line. Unreadable lines are dropped; the file as found is set aside and rewritten without them.
  */
-function readHistory(path: string): HistoryEvent[] {
+function readHistory(path: string): Workflow.HistoryEvent[] {
   if (!existsSync(path)) return [];
   const lines = readFileSync(path, "utf8")
     .split("\n")
     .filter((line) => line.length > 0);
-  const events: HistoryEvent[] = [];
+  const events: Workflow.HistoryEvent[] = [];
   for (const line of lines) {
     try {
-      events.push(JSON.parse(line) as HistoryEvent);
+      events.push(JSON.parse(line) as Workflow.HistoryEvent);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
     }
@@ -328,7 +320,7 @@ class HistoryRecorder {
 
   constructor(
     record: Record,
-    private readonly emit: (event: HistoryEvent) => void,
+    private readonly emit: (event: Workflow.HistoryEvent) => void,
   ) {
     this.lastId = record.events.at(-1)?.id ?? 0;
   }
@@ -340,7 +332,7 @@ class HistoryRecorder {
     const id = ++this.lastId;
     const previousEventId = this.lanes.get(lane) ?? (lane === "main" ? undefined : this.lanes.get("main"));
     this.lanes.set(lane, id);
-    const event: HistoryEvent = { id, timestamp: new Date(timestamp).toISOString(), type };
+    const event: Workflow.HistoryEvent = { id, timestamp: new Date(timestamp).toISOString(), type };
     if (previousEventId !== undefined) event.previousEventId = previousEventId;
     if (details) {
       const key = `${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`;
@@ -435,7 +427,7 @@ class HistoryRecorder {
   }
 
   /** Records the end of a run the library could not record (a quota, a lost process). */
-  finish(status: Execution["status"], error: string, cause: string): void {
+  finish(status: Workflow.Execution["status"], error: string, cause: string): void {
     this.finished = true;
     this.push("main", status === "TIMED_OUT" ? "ExecutionTimedOut" : "ExecutionFailed", { error, cause }, Date.now(), true);
   }

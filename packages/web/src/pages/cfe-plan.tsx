@@ -6,6 +6,7 @@
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, type Factories, type Locations, ok } from "../api";
+import { ContractFields } from "../contract-fields";
 import { Field, FieldError, FieldForm, FormError } from "../fields";
 import { date } from "../format";
 import { useLoad } from "../hooks";
@@ -99,15 +100,7 @@ export function CfePlanForm({ factory, onSaved }: { factory: Factory; onSaved(me
         </Field>
       </div>
       <div className="row">
-        <Field label={t("plan.contractedDemand")} path="contractedDemandKw">
-          <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
-        </Field>
-        <Field label={t("plan.supplyVoltage")} path="supplyVoltage">
-          <select name="supplyVoltage" defaultValue={factory.supplyVoltage ?? "medium"}>
-            <option value="medium">{t("plan.voltage.medium")}</option>
-            <option value="high">{t("plan.voltage.high")}</option>
-          </select>
-        </Field>
+        <ContractFields factory={factory} namespace="tariffs" prefix="plan" optionalVoltage={false} />
         <Field label={t("plan.effectiveFrom")} path="effectiveFrom">
           <input name="effectiveFrom" type="date" defaultValue={today(factory.timeZone)} />
         </Field>

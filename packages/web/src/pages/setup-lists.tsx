@@ -6,6 +6,7 @@
 import { type ReactNode, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, type Factories, type Locations, type Meters, ok } from "../api";
+import { ContractFields } from "../contract-fields";
 import { Field, FieldForm, FormError } from "../fields";
 import { num, when } from "../format";
 import { useLoad } from "../hooks";
@@ -159,16 +160,7 @@ function FactoryEdit({ factory, locations, onSaved, onCancel }: { factory: Facto
         </Field>
       </div>
       <div className="row">
-        <Field label={t("edit.contractedDemand")} path="contractedDemandKw">
-          <input name="contractedDemandKw" type="number" step="any" defaultValue={factory.contractedDemandKw ?? ""} />
-        </Field>
-        <Field label={t("edit.supplyVoltage")} path="supplyVoltage">
-          <select name="supplyVoltage" defaultValue={factory.supplyVoltage ?? ""}>
-            <option value="">—</option>
-            <option value="medium">{t("edit.voltage.medium")}</option>
-            <option value="high">{t("edit.voltage.high")}</option>
-          </select>
-        </Field>
+        <ContractFields factory={factory} namespace="setup" prefix="edit" optionalVoltage />
         <Field label={t("edit.billingCycleDay")} path="billingCycleDay">
           <input name="billingCycleDay" type="number" defaultValue={factory.billingCycleDay ?? ""} />
         </Field>
