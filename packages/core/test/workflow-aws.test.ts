@@ -66,19 +66,18 @@ describe("runs watch against AWS Step Functions (GetExecutionHistory fixtures)",
     expect(tokens).toEqual([undefined, "page-10", "page-20", "page-30", "page-40", "page-50", "page-60", "page-70"].slice(0, Math.ceil(events.length / 10)));
   });
 
+  // Both fixtures fail on the same bad row of march.csv, in a different Map item.
+  const badRow = {
+    state: "ValidateFile",
+    type: "ImportValidationError",
+    message: 'march.csv: 1 bad row: line 7 (units): units must be a non-negative number, got "12,5"',
+  };
   it.each([
     {
       title: "explains a Lambda error from its JSON cause: the state, the Map item, the type, the message and the retries spent",
       name: "lambda-error",
       items: { map: "ValidateFiles", done: 1, failed: 1, total: 2 },
-      error: {
-        state: "ValidateFile",
-        item: { map: "ValidateFiles", index: 1 },
-        type: "ImportValidationError",
-        message: 'march.csv: 1 bad row: line 7 (units): units must be a non-negative number, got "12,5"',
-        retries: 1,
-        explanation: expect.stringContaining("Fix line 7 of march.csv"),
-      },
+      error: { ...badRow, item: { map: "ValidateFiles", index: 1 }, retries: 1, explanation: expect.stringContaining("Fix line 7 of march.csv") },
     },
     {
       // Item 0 failed with ImportValidationError (event 12) and failed the run; item 1's Lambda answered
@@ -87,10 +86,8 @@ describe("runs watch against AWS Step Functions (GetExecutionHistory fixtures)",
       name: "map-items-failed",
       items: { map: "ValidateFiles", done: 0, failed: 1, total: 2 },
       error: {
-        state: "ValidateFile",
+        ...badRow,
         item: { map: "ValidateFiles", index: 0 },
-        type: "ImportValidationError",
-        message: 'march.csv: 1 bad row: line 7 (units): units must be a non-negative number, got "12,5"',
         retries: 0,
         explanation:
           "The file was rejected in ValidateFile (item 0 of ValidateFiles), so nothing from this run was loaded. Fix line 7 of march.csv (the header is line 1) and import it again.",
