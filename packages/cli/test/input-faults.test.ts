@@ -64,6 +64,15 @@ describe("hostile input on the running stack", () => {
       const { body } = await call<Execution>(`${stack.apiUrl}/v1/runs/${encodeURIComponent(executionArn)}`, stack.demo.apiToken);
       return body.status === "RUNNING" ? undefined : body;
     }, 600_000);
+  /** Uploads `name` as a production import (202, or the test fails), timing /health until its run ends: the run's end and those times. */
+  const importTimingHealth = async (name: string, body: string | Uint8Array) => {
+    const response = await upload(name, body);
+    expect(response.status).toBe(202);
+    const { executionArn } = (await response.json()) as { executionArn: string };
+    const run = finished(executionArn);
+    const health = await healthLatency(stack.apiUrl, run);
+    return { execution: await run, health };
+  };
 
   it("refuses impossible dates and years 0000 and 1900 per reading and stores the genuine next-day reading", async () => {
     const year = new Date().getUTCFullYear() - 2;
@@ -124,12 +133,7 @@ describe("hostile input on the running stack", () => {
   it("refuses a 400 MB XLSX bomb before inflating it, with /health answering throughout", async () => {
     const bomb = await Testing.xlsxBomb(400);
     const rssBefore = rssMiB(stack.child.pid as number);
-    const response = await upload("bomb.xlsx", bomb);
-    expect(response.status).toBe(202);
-    const { executionArn } = (await response.json()) as { executionArn: string };
-    const run = finished(executionArn);
-    const health = await healthLatency(stack.apiUrl, run);
-    const execution = await run;
+    const { execution, health } = await importTimingHealth("bomb.xlsx", bomb);
     const rssAfter = rssMiB(stack.child.pid as number);
     console.log(
       `XLSX bomb (${bomb.length} bytes → 400 MiB): run ${execution.status}; /health max ${health.maxMs.toFixed(0)} ms over ${health.probes} probes; stack RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB`,
@@ -150,12 +154,7 @@ describe("hostile input on the running stack", () => {
     const csv = new TextEncoder().encode(lines.join("\n"));
     const idle = await healthLatency(stack.apiUrl, new Promise((resolve) => setTimeout(resolve, 1000)));
     const began = performance.now();
-    const response = await upload("large.csv", csv);
-    expect(response.status).toBe(202);
-    const { executionArn } = (await response.json()) as { executionArn: string };
-    const run = finished(executionArn);
-    const health = await healthLatency(stack.apiUrl, run);
-    const execution = await run;
+    const { execution, health } = await importTimingHealth("large.csv", csv);
     console.log(
       `validation of ${importRows} rows (${(csv.length / 1e6).toFixed(1)} MB): ${execution.status} in ${((performance.now() - began) / 1000).toFixed(1)} s; /health max ${health.maxMs.toFixed(0)} ms over ${health.probes} probes (idle: max ${idle.maxMs.toFixed(0)} ms)`,
     );

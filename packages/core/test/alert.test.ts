@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { eq } from "drizzle-orm";
@@ -12,11 +11,11 @@ import { AlertRules } from "../src/alert/rules";
 import { deviceTable } from "../src/device/device.sql";
 import { factoryTable } from "../src/factory/factory.sql";
 import type { Lake } from "../src/lake";
-import { LocalLake } from "../src/lake/local";
 import { organizationTable } from "../src/organization/organization.sql";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
 import { LakeTimeSeries } from "../src/timeseries/local";
+import { temporaryLake } from "./temporary-lake";
 
 const zone = "America/Mexico_City";
 
@@ -196,8 +195,7 @@ async function listen(handler: (request: IncomingMessage, body: string) => { sta
 }
 
 describe("alert evaluation, storage and delivery", () => {
-  const dir = Testing.temporaryDir();
-  const lake = new LocalLake(join(dir.path, "lake"));
+  const { lake, remove: removeLake } = temporaryLake();
   let database: Awaited<ReturnType<typeof Testing.database>>;
   let webhook: Awaited<ReturnType<typeof listen>>;
   let sns: Awaited<ReturnType<typeof listen>>;
@@ -263,9 +261,8 @@ describe("alert evaluation, storage and delivery", () => {
     Alert.provideNotifier(undefined);
     TimeSeries.provide(undefined);
     await Promise.all([webhook.close(), sns.close(), ses.close()]);
-    await lake.close();
+    await removeLake();
     await database.close();
-    dir.remove();
   });
 
   it("refuses a rule for another organization's factory and a channel that is not one", async () => {

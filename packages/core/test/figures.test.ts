@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Factory } from "../src/factory";
@@ -8,10 +7,10 @@ import { Kpi } from "../src/kpi";
 import { Emission } from "../src/kpi/emission";
 import { Figures } from "../src/kpi/figures";
 import { KpiViews } from "../src/kpi/views";
-import { LocalLake } from "../src/lake/local";
 import { LakeSchema } from "../src/lake/schema";
 import { organizationTable } from "../src/organization/organization.sql";
 import { Testing } from "../src/testing";
+import { temporaryLake } from "./temporary-lake";
 
 describe("power factor from the meters that measure both kWh and kVArh (issue 17, case 1)", () => {
   const a = { meterId: "A", kwh: 100, kwhWithKvarh: 100, kvarh: 75 };
@@ -114,12 +113,8 @@ describe("energy per unit over the days and lines with production (issue 17, cas
 });
 
 describe("months in local time in every view (issue 17, case 2)", () => {
-  const dir = Testing.temporaryDir();
-  const lake = new LocalLake(join(dir.path, "lake"));
-  afterAll(async () => {
-    await lake.close();
-    dir.remove();
-  });
+  const { lake, remove } = temporaryLake();
+  afterAll(remove);
 
   it("a reading at 20:00 on 31 March in Monterrey is March's in power_factor_monthly and kpi_monthly, though its partition is 1 April", async () => {
     // 20:00 in Monterrey (UTC−6) is 02:00Z on 1 April: dt=2026-04-01.

@@ -23,6 +23,9 @@ describe("CSV parsing", () => {
 });
 
 describe("row checks", () => {
+  /** A production file of line A at a factory on Monterrey's clock. */
+  const monterrey = { lines: ["A"], timeZone: "America/Monterrey", now };
+
   it("names missing and unknown columns on line 1", () => {
     const result = check("production", parseCsv("date,lines,units\n2026-03-01,A,1\n"), { lines: ["A"], now });
     expect(result).toEqual({
@@ -41,22 +44,14 @@ describe("row checks", () => {
 
   it("reads a zone-less date-time as the factory's wall clock: 03:00 in Monterrey stays on its day", () => {
     // 2026-10-06 03:00 at UTC-6 is 09:00Z; read as UTC it would be 21:00 on 5 October local.
-    const result = check("production", parseCsv("date,line,units\n2026-10-06 03:00,A,1\n2026-10-06T23:30:00,A,2\n"), {
-      lines: ["A"],
-      timeZone: "America/Monterrey",
-      now,
-    });
+    const result = check("production", parseCsv("date,line,units\n2026-10-06 03:00,A,1\n2026-10-06T23:30:00,A,2\n"), monterrey);
     expect(result).toMatchObject({ ok: false, errors: [{ line: 3, message: "duplicate of line 2" }] });
-    const single = check("production", parseCsv("date,line,units\n2026-10-06 03:00,A,1\n"), { lines: ["A"], timeZone: "America/Monterrey", now });
+    const single = check("production", parseCsv("date,line,units\n2026-10-06 03:00,A,1\n"), monterrey);
     expect(single).toEqual({ ok: true, rows: { kind: "production", rows: [{ date: "2026-10-06", line: "A", shift: "", units: "1" }] } });
   });
 
   it("refuses impossible dates and dates outside the readings window row by row, keeping the good rows' lines out of the errors", () => {
-    const result = check("production", parseCsv("date,line,units\n2026-04-31,A,1\n2026-05-01,A,2\n1900-01-01,A,3\n2026-02-29T10:00,A,4\n"), {
-      lines: ["A"],
-      timeZone: "America/Monterrey",
-      now,
-    });
+    const result = check("production", parseCsv("date,line,units\n2026-04-31,A,1\n2026-05-01,A,2\n1900-01-01,A,3\n2026-02-29T10:00,A,4\n"), monterrey);
     expect(result).toEqual({
       ok: false,
       errors: [

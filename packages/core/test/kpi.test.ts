@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cost } from "../src/cost";
 import { deviceTable } from "../src/device/device.sql";
@@ -7,7 +6,6 @@ import { Kpi } from "../src/kpi";
 import { KpiReport } from "../src/kpi/report";
 import { KpiViews } from "../src/kpi/views";
 import type { Lake } from "../src/lake";
-import { LocalLake } from "../src/lake/local";
 import { LakeSchema } from "../src/lake/schema";
 import { meterTable } from "../src/meter/meter.sql";
 import { organizationTable } from "../src/organization/organization.sql";
@@ -17,6 +15,7 @@ import { TariffStore } from "../src/tariff/store";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
 import { LakeTimeSeries } from "../src/timeseries/local";
+import { temporaryLake } from "./temporary-lake";
 
 const zone = "America/Mexico_City";
 /** GDMTH central, March 2026 prices (the billing tests' Noroeste figures). */
@@ -125,8 +124,7 @@ describe("KPI math", () => {
 });
 
 describe("KPIs from the local lake: the API's report and the Athena views agree", () => {
-  const dir = Testing.temporaryDir();
-  const lake = new LocalLake(join(dir.path, "lake"));
+  const { lake, remove: removeLake } = temporaryLake();
   let database: Awaited<ReturnType<typeof Testing.database>>;
   const factoryId = "fac_kpi";
   const meters = ["mtr_k1", "mtr_k2"];
@@ -189,9 +187,8 @@ describe("KPIs from the local lake: the API's report and the Athena views agree"
   });
   afterAll(async () => {
     TimeSeries.provide(undefined);
-    await lake.close();
+    await removeLake();
     await database.close();
-    dir.remove();
   });
 
   it("the report reads the lake, the meters, production and the tariff", async () => {

@@ -1,18 +1,13 @@
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LocalLake } from "../src/lake/local";
 import { Reading } from "../src/reading";
 import { Testing } from "../src/testing";
+import { temporaryLake } from "./temporary-lake";
 
 const row = (start: Date) => Testing.lakeRow({ meterId: "mtr_01jtest0000000000000000000", factoryId: "fac_range", intervalStart: start, kwh: 1 });
 
 describe("the lake shows what ingest accepts (one readings window)", () => {
-  const dir = Testing.temporaryDir();
-  const lake = new LocalLake(join(dir.path, "lake"));
-  afterAll(async () => {
-    await lake.close();
-    dir.remove();
-  });
+  const { lake, remove } = temporaryLake();
+  afterAll(remove);
 
   it("shows a baseline year three years back, which ingest accepts, and hides what ingest refuses", async () => {
     // Relative to the real clock, as DuckDB's current_date (and Athena's NOW) are: the window is 5 years.

@@ -1,8 +1,6 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Flux } from "../src/flux";
 import type { Lake } from "../src/lake";
-import { LocalLake } from "../src/lake/local";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
 import { InfluxTimeSeries, toLine } from "../src/timeseries/influx";
@@ -10,6 +8,7 @@ import { LakeTimeSeries } from "../src/timeseries/local";
 import { PostgresTimeSeries } from "../src/timeseries/postgres";
 import { fluxProblems } from "./flux-check";
 import { FakeInflux, parseLine } from "./influx-server";
+import { temporaryLake } from "./temporary-lake";
 
 const factoryId = "fac_ts";
 const zone = "America/Mexico_City";
@@ -194,13 +193,9 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
 });
 
 describe("the lake answers the same questions with DuckDB", () => {
-  const dir = Testing.temporaryDir();
-  const lake = new LocalLake(join(dir.path, "lake"));
+  const { lake, remove } = temporaryLake();
   const port = new LakeTimeSeries(lake);
-  afterAll(async () => {
-    await lake.close();
-    dir.remove();
-  });
+  afterAll(remove);
 
   it("an empty lake has no windows", async () => {
     expect(await port.windows(range)).toEqual([]);

@@ -66,38 +66,39 @@ describe("runs watch against AWS Step Functions (GetExecutionHistory fixtures)",
     expect(tokens).toEqual([undefined, "page-10", "page-20", "page-30", "page-40", "page-50", "page-60", "page-70"].slice(0, Math.ceil(events.length / 10)));
   });
 
-  it("explains a Lambda error from its JSON cause: the state, the Map item, the type, the message and the retries spent", async () => {
-    const progress = await watchOnce("lambda-error");
+  // Both fixtures fail on the same bad row of march.csv, in a different Map item.
+  const badRow = {
+    state: "ValidateFile",
+    type: "ImportValidationError",
+    message: 'march.csv: 1 bad row: line 7 (units): units must be a non-negative number, got "12,5"',
+  };
+  it.each([
+    {
+      title: "explains a Lambda error from its JSON cause: the state, the Map item, the type, the message and the retries spent",
+      name: "lambda-error",
+      items: { map: "ValidateFiles", done: 1, failed: 1, total: 2 },
+      error: { ...badRow, item: { map: "ValidateFiles", index: 1 }, retries: 1, explanation: expect.stringContaining("Fix line 7 of march.csv") },
+    },
+    {
+      // Item 0 failed with ImportValidationError (event 12) and failed the run; item 1's Lambda answered
+      // TransientError afterwards (event 14, the last TaskFailed) while the Map aborted it (event 15).
+      title: "explains the failure the execution reports, on the Map item that raised it, not the last TaskFailed of the history",
+      name: "map-items-failed",
+      items: { map: "ValidateFiles", done: 0, failed: 1, total: 2 },
+      error: {
+        ...badRow,
+        item: { map: "ValidateFiles", index: 0 },
+        retries: 0,
+        explanation:
+          "The file was rejected in ValidateFile (item 0 of ValidateFiles), so nothing from this run was loaded. Fix line 7 of march.csv (the header is line 1) and import it again.",
+      },
+    },
+  ])("$title", async ({ name, items, error }) => {
+    const progress = await watchOnce(name);
 
     expect(progress.status).toBe("FAILED");
-    expect(progress.items).toMatchObject({ map: "ValidateFiles", done: 1, failed: 1, total: 2 });
-    expect(progress.error).toMatchObject({
-      state: "ValidateFile",
-      item: { map: "ValidateFiles", index: 1 },
-      type: "ImportValidationError",
-      message: 'march.csv: 1 bad row: line 7 (units): units must be a non-negative number, got "12,5"',
-      retries: 1,
-    });
-    expect(progress.error?.explanation).toContain("Fix line 7 of march.csv");
-  });
-
-  it("explains the failure the execution reports, on the Map item that raised it, not the last TaskFailed of the history", async () => {
-    // Item 0 failed with ImportValidationError (event 12) and failed the run; item 1's Lambda answered
-    // TransientError afterwards (event 14, the last TaskFailed) while the Map aborted it (event 15).
-    const progress = await watchOnce("map-items-failed");
-
-    expect(progress.status).toBe("FAILED");
-    expect(progress.items).toMatchObject({ map: "ValidateFiles", done: 0, failed: 1, total: 2 });
-    expect(progress.error).toMatchObject({
-      state: "ValidateFile",
-      item: { map: "ValidateFiles", index: 0 },
-      type: "ImportValidationError",
-      message: 'march.csv: 1 bad row: line 7 (units): units must be a non-negative number, got "12,5"',
-      retries: 0,
-    });
-    expect(progress.error?.explanation).toBe(
-      "The file was rejected in ValidateFile (item 0 of ValidateFiles), so nothing from this run was loaded. Fix line 7 of march.csv (the header is line 1) and import it again.",
-    );
+    expect(progress.items).toMatchObject(items);
+    expect(progress.error).toMatchObject(error);
   });
 
   it("explains States.Timeout, which has no cause, on the item that timed out", async () => {

@@ -5,13 +5,14 @@
 import { once } from "node:events";
 import { Testing } from "@wattflow/core/testing";
 import { ServerTCP } from "modbus-serial";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../src/agent";
 import type { Config } from "../src/config";
 import { mapOf } from "../src/meter/maps";
 import { encode } from "../src/meter/registers";
 import { read as simulate } from "../src/meter/simulator";
 import { Outbox } from "../src/outbox";
+import { cleanupAfterEach } from "./cleanup";
 import { ingestServer } from "./ingest";
 
 const deviceId = "dev_01m8gprxke1yxb4ma1nchzqhd8";
@@ -19,20 +20,16 @@ const meterIds = ["mtr_01m8gprxkjet4h0yhbyzdqm8w0", "mtr_01m8gprxkjet4h0yhbyzdqm
 const day = 86_400_000;
 const step = 300_000;
 
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const defer = cleanupAfterEach();
 
 describe("agent", () => {
   it("at the disk cap commits nothing new, then bridges the gap with one longer interval per meter: no energy lost", async () => {
     // Prepare: an API that refuses everything until the outbox is full, a cap of 48 KiB.
     const api = { open: false };
     const server = await ingestServer(api);
-    cleanups.push(server.close);
+    defer(server.close);
     const dir = Testing.temporaryDir("wattflow-edge-agent-");
-    cleanups.push(dir.remove);
+    defer(dir.remove);
     const start = Math.floor((Date.now() - 10 * day) / step) * step;
     const until = start + day;
     const config: Config = {
@@ -49,7 +46,7 @@ describe("agent", () => {
     const opener = setInterval(() => {
       if (lines.some((line) => line.includes("OUTBOX FULL"))) api.open = true;
     }, 20);
-    cleanups.push(() => clearInterval(opener));
+    defer(() => clearInterval(opener));
 
     // Act
     const code = await run(config, { log: (line) => lines.push(line) });
@@ -162,9 +159,9 @@ describe("agent", () => {
 async function counterSetup(counters: readonly number[], kw: (phase: number) => number, model: "sdm630" | "em24" = "sdm630") {
   const modbus = await meterServer((phase) => ({ kwh: counters[Math.min(phase, counters.length - 1)] as number, kw: kw(phase) }), model);
   const server = await ingestServer({ open: true });
-  cleanups.push(server.close);
+  defer(server.close);
   const dir = Testing.temporaryDir("wattflow-edge-agent-");
-  cleanups.push(dir.remove);
+  defer(dir.remove);
   return { modbus, server, dir, start: Math.floor((Date.now() - 10 * day) / step) * step };
 }
 
@@ -229,6 +226,6 @@ async function meterServer(script: (phase: number) => { kwh: number; kw: number 
     { host: "127.0.0.1", port, unitID: 255 },
   );
   await once(modbus, "initialized");
-  cleanups.push(() => new Promise<void>((resolve) => modbus.close(() => resolve())));
+  defer(() => new Promise<void>((resolve) => modbus.close(() => resolve())));
   return { port };
 }

@@ -19,6 +19,7 @@ import { Testing } from "@wattflow/core/testing";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WallFault } from "../src/clock";
+import type { Config } from "../src/config";
 import { readHealth } from "../src/health";
 import { expectedKwh, Link, type SmallDisk, smallDisk, smallDiskUnavailable, startAgent, startStack, targetOf, writeConfig } from "./support";
 
@@ -35,7 +36,9 @@ type Lab = Awaited<ReturnType<typeof stackBehindLinks>>;
 
 /**
  * The local stack (no demo traffic, no history) in a new folder, reached through two links a test cuts and
- * restores: Kinesis and the API. `stop()` restores the links, stops the stack and removes the folder.
+ * restores: Kinesis and the API. `gatewayConfig` writes the gateway's config (see `writeConfig`) in that folder, pointed
+ * at the stack through the links; it returns the config's path. `stop()` restores the links, stops the stack and
+ * removes the folder.
  */
 async function stackBehindLinks(prefix: string) {
   const dir = Testing.temporaryDir(prefix);
@@ -49,6 +52,8 @@ async function stackBehindLinks(prefix: string) {
     stack,
     kinesis,
     api,
+    gatewayConfig: (span: { start: number; until: number; speed: number; extra?: Partial<Config> }) =>
+      writeConfig(dir.path, stack.demo, { apiUrl: api.url, kinesisEndpoint: kinesis.url, ...span }),
     async stop() {
       await kinesis.down();
       await api.down();
@@ -69,19 +74,11 @@ describe(`gateway under faults (${kills} kills)`, () => {
 
   it("stores every reading exactly once through kills, Kinesis down, API down and a day with both down", { timeout: 900_000 }, async () => {
     if (!lab) throw new Error("the stack did not start");
-    const { dir, stack, kinesis, api } = lab;
+    const { dir, stack, kinesis, api, gatewayConfig } = lab;
     // Prepare: a span in the past (readings must not end in the future), far from anything else stored.
     const start = Math.floor((Date.now() - 20 * day) / step) * step;
     const until = start + (full ? 4 : 2) * day;
-    const configure = (speed: number) =>
-      writeConfig(dir.path, stack.demo, {
-        apiUrl: api.url,
-        kinesisEndpoint: kinesis.url,
-        start,
-        until,
-        speed,
-        extra: { uploadLimits: { backlogPerSecond: 400, heartbeatMs: 2000 } },
-      });
+    const configure = (speed: number) => gatewayConfig({ start, until, speed, extra: { uploadLimits: { backlogPerSecond: 400, heartbeatMs: 2000 } } });
     const configPath = configure(normalSpeed);
     const outboxPath = join(dir.path, "edge", "outbox.db");
     const peek = () => {
@@ -226,7 +223,7 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
     timeout: 900_000,
   }, async () => {
     if (!lab) throw new Error("the stack did not start");
-    const { dir, stack, kinesis, api } = lab;
+    const { dir, stack, kinesis, api, gatewayConfig } = lab;
     // Prepare: simulated counter meters (their registers follow the true time, whatever the wall clock says) over a span
     // 30 days back, away from the other test's; the outbox on the small disk when there is one.
     if (noDisk) console.log(`fault test: disk phase not run (${noDisk}); WATTFLOW_REQUIRE_TMPFS=1 makes that a failure`);
@@ -236,9 +233,7 @@ describe(`small gateway under clock and disk faults (${kills} kills)`, () => {
     const speed = 1500;
     const per = full ? 8 : 2;
     const configure = (faults: WallFault[] = []) =>
-      writeConfig(dir.path, stack.demo, {
-        apiUrl: api.url,
-        kinesisEndpoint: kinesis.url,
+      gatewayConfig({
         start,
         until,
         speed,

@@ -6,11 +6,12 @@
  * true time, whatever the board's wall clock reads, so a reading stamped wrong would not match.
  */
 import { Testing } from "@wattflow/core/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../src/agent";
 import type { Config } from "../src/config";
 import { readHealth } from "../src/health";
 import { read as simulate } from "../src/meter/simulator";
+import { cleanupAfterEach } from "./cleanup";
 import { ingestServer, type Posted } from "./ingest";
 import { smallDisk, smallDiskUnavailable } from "./support";
 
@@ -20,11 +21,7 @@ const day = 86_400_000;
 const hour = 3_600_000;
 const step = 300_000;
 
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const defer = cleanupAfterEach();
 
 /** The simulator's kWh for one slot of meter `index` (seed index + 1, 200 kW rated): the truth a counter meter moves by. */
 const slotKwh = (index: number, at: number) => simulate({ seed: index + 1, ratedKw: 200, utcOffsetHours: 0 }, new Date(at), 300).kwh;
@@ -36,9 +33,9 @@ const sumKwh = (index: number, from: number, to: number) => {
 
 async function setup(open = true) {
   const server = await ingestServer({ open });
-  cleanups.push(server.close);
+  defer(server.close);
   const dir = Testing.temporaryDir("wattflow-edge-small-");
-  cleanups.push(dir.remove);
+  defer(dir.remove);
   // On the 5-minute grid, 10 days back: readings must not end in the future.
   const start = Math.floor((Date.now() - 10 * day) / hour) * hour;
   return { server, dir, start };
@@ -193,9 +190,9 @@ describe.skipIf(noDisk !== undefined && process.env.WATTFLOW_REQUIRE_TMPFS !== "
     // Prepare: the outbox on a 2 MiB tmpfs, an API that refuses everything (so the outbox only grows), two counter meters.
     const api = { open: false };
     const server = await ingestServer(api);
-    cleanups.push(server.close);
+    defer(server.close);
     const disk = smallDisk(2 * 1024 * 1024);
-    cleanups.push(() => disk.unmount());
+    defer(() => disk.unmount());
     const start = Math.floor((Date.now() - 10 * day) / hour) * hour;
     const until = start + 4 * hour;
     const lines: string[] = [];
@@ -215,7 +212,7 @@ describe.skipIf(noDisk !== undefined && process.env.WATTFLOW_REQUIRE_TMPFS !== "
         }, 12 * 500);
       }
     }, 50);
-    cleanups.push(() => clearInterval(script));
+    defer(() => clearInterval(script));
 
     // Act
     const code = await run(config(server.url, disk.path, start, until), { log: (line) => lines.push(line) });

@@ -279,6 +279,12 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
   });
 
   describe("onboarding", () => {
+    /** Creates a factory (GDMTH unless `body` names a tariff) as organization A's admin through the console's session: the answer's status and JSON body. */
+    const createFactory = async (body: Record<string, unknown>) => {
+      const response = await asSession(adminCookie, "/v1/factories", { method: "POST", body: { tariffCode: "cfe-gdmth", ...body } });
+      return { status: response.status, body: await json(response) };
+    };
+
     it("enrolls a gateway with a one-time code, then rotates and revokes its credentials", async () => {
       const created = await asSession(adminCookie, `/v1/factories/${ids.factory}/gateways`, { method: "POST", body: { name: "Gateway 2" } });
       expect(created.status).toBe(201);
@@ -325,38 +331,31 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       const factory = (clock: string) => ({
         name: "Planta Hermosillo",
         timeZone: clock,
-        tariffCode: "cfe-gdmth",
         state: "Sonora",
         municipality: "Hermosillo",
         supplyVoltage: "medium",
         billingCycleDay: 12,
       });
-      const wrong = await asSession(adminCookie, "/v1/factories", { method: "POST", body: factory("America/Mexico_City") });
+      const wrong = await createFactory(factory("America/Mexico_City"));
       expect(wrong.status).toBe(400);
-      expect(await json(wrong)).toMatchObject({
+      expect(wrong.body).toMatchObject({
         code: "factory.inconsistent_place",
         errors: [{ path: "timeZone", message: "Hermosillo (Sonora) is on America/Hermosillo, not America/Mexico_City" }],
       });
-      const right = await asSession(adminCookie, "/v1/factories", { method: "POST", body: factory("America/Hermosillo") });
+      const right = await createFactory(factory("America/Hermosillo"));
       expect(right.status).toBe(201);
-      expect(await json(right)).toMatchObject({ tariffZone: "central", tariffDivision: "Noroeste", supplyVoltage: "medium", billingCycleDay: 12 });
+      expect(right.body).toMatchObject({ tariffZone: "central", tariffDivision: "Noroeste", supplyVoltage: "medium", billingCycleDay: 12 });
     });
 
     it("stores a CFE division and place in the catalogue's spelling whatever their case and accents", async () => {
       // "bajio" is CFE's "Bajío" (location/catalogue.ts); the price import keys rows by "bajío" (import/rows.ts).
-      const created = await asSession(adminCookie, "/v1/factories", {
-        method: "POST",
-        body: { name: "Planta Querétaro", timeZone: "america/mexico_city", tariffCode: "cfe-gdmth", tariffDivision: "bajio" },
-      });
+      const created = await createFactory({ name: "Planta Querétaro", timeZone: "america/mexico_city", tariffDivision: "bajio" });
       expect(created.status).toBe(201);
-      expect(await json(created)).toMatchObject({ timeZone: "America/Mexico_City", tariffZone: "central", tariffDivision: "Bajío" });
+      expect(created.body).toMatchObject({ timeZone: "America/Mexico_City", tariffZone: "central", tariffDivision: "Bajío" });
       // Monterrey, Nuevo León: Golfo Norte, central schedule, America/Monterrey (the catalogue).
-      const monterrey = await asSession(adminCookie, "/v1/factories", {
-        method: "POST",
-        body: { name: "Planta MTY", timeZone: "america/monterrey", tariffCode: "cfe-gdmth", state: "nuevo leon", municipality: "MONTERREY" },
-      });
+      const monterrey = await createFactory({ name: "Planta MTY", timeZone: "america/monterrey", state: "nuevo leon", municipality: "MONTERREY" });
       expect(monterrey.status).toBe(201);
-      expect(await json(monterrey)).toMatchObject({
+      expect(monterrey.body).toMatchObject({
         timeZone: "America/Monterrey",
         tariffDivision: "Golfo Norte",
         state: "Nuevo León",
@@ -368,12 +367,15 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       // Allowed: core Factory.tariffCodes, CFE's schedule zones (tariff/cfe.ts zones) and its 17 divisions (location/catalogue.ts).
       const divisions =
         "Baja California, Baja California Sur, Bajío, Centro Occidente, Centro Oriente, Centro Sur, Golfo Centro, Golfo Norte, Jalisco, Noroeste, Norte, Oriente, Peninsular, Sureste, Valle de México Centro, Valle de México Norte, Valle de México Sur";
-      const created = await asSession(adminCookie, "/v1/factories", {
-        method: "POST",
-        body: { name: "Planta X", timeZone: "America/Monterrey", tariffCode: "cfe-gdmtx", tariffZone: "norte", tariffDivision: "Noreste" },
+      const created = await createFactory({
+        name: "Planta X",
+        timeZone: "America/Monterrey",
+        tariffCode: "cfe-gdmtx",
+        tariffZone: "norte",
+        tariffDivision: "Noreste",
       });
       expect(created.status).toBe(400);
-      expect(await json(created)).toMatchObject({
+      expect(created.body).toMatchObject({
         code: "factory.invalid",
         errors: [
           { path: "tariffCode", message: "tariffCode must be one of cfe-gdmth, cfe-gdmto, cfe-gdbt, cfe-pdbt, cfe-dist, cfe-dit, tou, urdb, flat" },
@@ -385,11 +387,8 @@ describe.each(Testing.lanes())("console API on %s", (lane) => {
       expect(patched.status).toBe(400);
       expect(await json(patched)).toMatchObject({ code: "factory.invalid", errors: [{ path: "tariffDivision" }] });
       // Real names that disagree were refused before and still are: Bajío bills on the central schedule.
-      const inconsistent = await asSession(adminCookie, "/v1/factories", {
-        method: "POST",
-        body: { name: "Planta Y", timeZone: "America/Mexico_City", tariffCode: "cfe-gdmth", tariffZone: "baja-california", tariffDivision: "Bajío" },
-      });
-      expect(await json(inconsistent)).toMatchObject({
+      const inconsistent = await createFactory({ name: "Planta Y", timeZone: "America/Mexico_City", tariffZone: "baja-california", tariffDivision: "Bajío" });
+      expect(inconsistent.body).toMatchObject({
         code: "factory.inconsistent_place",
         errors: [{ path: "tariffZone", message: "the Bajío division bills on the central schedule, not baja-california" }],
       });

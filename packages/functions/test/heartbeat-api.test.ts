@@ -1,7 +1,7 @@
 /** POST /v1/devices/heartbeat: a gateway's clock and disk state are stored and listed; the answer carries the API's time. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
-import { deviceToken, ids, type Pipeline, pipeline } from "./support";
+import { deviceToken, ids, usePipeline } from "./support";
 
 const figures = { backlog: 12, oldestUnsentSeconds: 600, lastSuccess: { kinesis: null, http: "2026-03-10T18:00:00.000Z" }, rejected: 0, clockOffsetMs: null };
 
@@ -14,13 +14,7 @@ function heartbeat(body: unknown) {
 }
 
 describe("gateway heartbeat with clock and disk state", () => {
-  let p: Pipeline;
-  beforeAll(async () => {
-    p = await pipeline();
-  }, 60_000);
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = usePipeline();
 
   it("stores an untrusted clock and a full disk, and GET /v1/devices shows them", async () => {
     // Prepare: a gateway that booted without its clock (untrusted since its last trusted instant) on a full disk.

@@ -1,13 +1,10 @@
 import { Close } from "@wattflow/core/close";
-import { deviceTable } from "@wattflow/core/device/device.sql";
-import { factoryTable } from "@wattflow/core/factory/factory.sql";
-import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { PostgresTimeSeries } from "@wattflow/core/timeseries/postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
-import { ids, type Pipeline, pipeline } from "./support";
+import { ids, type Pipeline, pipeline, seedGdmthFactory } from "./support";
 
 const factoryId = "fac_01jhierarchy0000000000000";
 const deviceId = "dev_01jhierarchy0000000000000";
@@ -26,16 +23,7 @@ describe.each(Testing.lanes())("meter hierarchy on %s", (lane) => {
     p = await pipeline(lane);
     TimeSeries.provide(new PostgresTimeSeries());
     // A GDMTH factory on Mexico City's clock with no municipality (no DAP), on Noroeste March 2026 prices.
-    await p.database.db
-      .insert(factoryTable)
-      .values({ id: factoryId, organizationId: ids.organization, name: "Tree plant", timeZone: "America/Mexico_City", tariffCode: "cfe-gdmth" });
-    await p.database.db.insert(deviceTable).values({ id: deviceId, organizationId: ids.organization, factoryId, name: "gw", tokenHash: "unused" });
-    await p.database.db.insert(tariffTable).values({
-      id: "trf_01jhierarchy0000000000000",
-      factoryId,
-      effectiveFrom: new Date("2026-01-01T06:00:00Z"),
-      definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
-    });
+    await seedGdmthFactory(p.database.db, { factoryId, deviceId, tariffId: "trf_01jhierarchy0000000000000", name: "Tree plant" });
   });
   afterAll(async () => {
     TimeSeries.provide(undefined);

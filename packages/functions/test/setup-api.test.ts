@@ -24,6 +24,13 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
     return { status: response.status, body: (await response.json()) as Json };
   };
 
+  /** Creates a GDMTH factory in `place` through the API (201, or the test fails); returns its id. */
+  const createGdmthFactory = async (place: { name: string; timeZone: string; state: string; municipality: string; tariffDivision?: string }) => {
+    const created = await call(p.apiToken, "POST", "/v1/factories", { ...place, tariffCode: "cfe-gdmth" });
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  };
+
   beforeAll(async () => {
     p = await pipeline(lane);
     viewer = (await Auth.createToken({ organizationId: ids.organization, name: "Wall screen", role: "viewer" })).token;
@@ -32,18 +39,12 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
   afterAll(async () => p.close());
 
   describe("factories", () => {
+    // Mexico City's Azcapotzalco, billed in Valle de México Norte or Centro (location/catalogue.ts).
+    const azcapotzalco = { timeZone: "America/Mexico_City", state: "Ciudad de México", municipality: "Azcapotzalco" };
+
     it("moves a CFE factory to a municipality: division and clock come from the catalogue, kW, voltage and cycle day are kept", async () => {
-      // Prepare: a GDMTH factory in Mexico City's Azcapotzalco, billed in Valle de México Norte or Centro.
-      const created = await call(p.apiToken, "POST", "/v1/factories", {
-        name: "Planta Norte",
-        timeZone: "America/Mexico_City",
-        tariffCode: "cfe-gdmth",
-        state: "Ciudad de México",
-        municipality: "Azcapotzalco",
-        tariffDivision: "Valle de México Norte",
-      });
-      expect(created.status).toBe(201);
-      const id = created.body.id as string;
+      // Prepare: a GDMTH factory in Azcapotzalco, in Valle de México Norte.
+      const id = await createGdmthFactory({ ...azcapotzalco, name: "Planta Norte", tariffDivision: "Valle de México Norte" });
 
       // Act: to Navojoa, Sonora (Noroeste, on Hermosillo's clock all year), with the contract's figures.
       const moved = await call(p.apiToken, "PATCH", `/v1/factories/${id}`, {
@@ -68,15 +69,7 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
     });
 
     it("refuses a division the catalogue does not bill the municipality in, and a cycle day past 28, naming each field", async () => {
-      const created = await call(p.apiToken, "POST", "/v1/factories", {
-        name: "Planta Centro",
-        timeZone: "America/Mexico_City",
-        tariffCode: "cfe-gdmth",
-        state: "Ciudad de México",
-        municipality: "Azcapotzalco",
-        tariffDivision: "Valle de México Centro",
-      });
-      const id = created.body.id as string;
+      const id = await createGdmthFactory({ ...azcapotzalco, name: "Planta Centro", tariffDivision: "Valle de México Centro" });
 
       const division = await call(p.apiToken, "PATCH", `/v1/factories/${id}`, { tariffDivision: "Noroeste" });
       const day = await call(p.apiToken, "PATCH", `/v1/factories/${id}`, { billingCycleDay: 31 });
@@ -160,14 +153,7 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
   describe("CFE plan", () => {
     it("assigns GDMTH on CFE's published Noroeste prices from a date: the version starts at that date's local midnight", async () => {
       // Prepare: a GDMTH factory in Navojoa, Sonora (Noroeste, America/Hermosillo = UTC−7 all year).
-      const created = await call(p.apiToken, "POST", "/v1/factories", {
-        name: "Planta Navojoa",
-        timeZone: "America/Hermosillo",
-        tariffCode: "cfe-gdmth",
-        state: "Sonora",
-        municipality: "Navojoa",
-      });
-      const id = created.body.id as string;
+      const id = await createGdmthFactory({ name: "Planta Navojoa", timeZone: "America/Hermosillo", state: "Sonora", municipality: "Navojoa" });
 
       // Act
       const plan = await call(p.apiToken, "POST", `/v1/factories/${id}/tariffs/cfe`, {
@@ -206,34 +192,14 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
       const before = (await call(p.apiToken, "GET", `/v1/factories/${ids.factory}`)).body;
       const month = { month: "2026-04", fixed: "500", distribution: "100.5", capacity: "350.2", energy: "1.3" };
 
-      const refused = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
-        tariff: "cfe-gdmto",
-        contractedDemandKw: 300,
-        supplyVoltage: "medium",
-        effectiveFrom: "2026-04-01",
-        prices: { source: "entered", months: [month, { ...month, month: "2026-05", fixed: "abc" }] },
-      });
-      const noDate = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
-        tariff: "cfe-gdmto",
-        contractedDemandKw: 300,
-        supplyVoltage: "medium",
-        effectiveFrom: "2026-04-31",
-        prices: { source: "entered", months: [month] },
-      });
-      const unpublished = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
-        tariff: "cfe-pdbt",
-        contractedDemandKw: 20,
-        supplyVoltage: "medium",
-        effectiveFrom: "2026-04-01",
-        prices: { source: "published" },
-      });
-      const taken = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
-        tariff: "cfe-gdmto",
-        contractedDemandKw: 300,
-        supplyVoltage: "medium",
-        effectiveFrom: "2026-04-01",
-        prices: { source: "entered", months: [month] },
-      });
+      // Each request below differs from GDMTO at 300 kW from 1 April only where it says.
+      const gdmto = { tariff: "cfe-gdmto", contractedDemandKw: 300, supplyVoltage: "medium", effectiveFrom: "2026-04-01" };
+      const assign = (body: Record<string, unknown>) => call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, { ...gdmto, ...body });
+
+      const refused = await assign({ prices: { source: "entered", months: [month, { ...month, month: "2026-05", fixed: "abc" }] } });
+      const noDate = await assign({ effectiveFrom: "2026-04-31", prices: { source: "entered", months: [month] } });
+      const unpublished = await assign({ tariff: "cfe-pdbt", contractedDemandKw: 20, prices: { source: "published" } });
+      const taken = await assign({ prices: { source: "entered", months: [month] } });
 
       expect(refused.status).toBe(400);
       expect(refused.body.errors?.[0]?.path).toBe("prices.months.1.fixed");

@@ -1,11 +1,8 @@
-import { deviceTable } from "@wattflow/core/device/device.sql";
-import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { Statement } from "@wattflow/core/statement";
-import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
 import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ids, type Pipeline, pipeline } from "./support";
+import { ids, type Pipeline, pipeline, seedGdmthFactory } from "./support";
 
 const factoryId = "fac_01jquarters00000000000000";
 const deviceId = "dev_01jquarters00000000000000";
@@ -31,19 +28,10 @@ describe.each(Testing.lanes())("the statement from quarter-hour rollups on %s", 
 
   beforeAll(async () => {
     p = await pipeline(lane);
-    await p.database.db
-      .insert(factoryTable)
-      .values({ id: factoryId, organizationId: ids.organization, name: "Quarters plant", timeZone: "America/Mexico_City", tariffCode: "cfe-gdmth" });
-    await p.database.db.insert(deviceTable).values({ id: deviceId, organizationId: ids.organization, factoryId, name: "gw", tokenHash: "unused" });
+    await seedGdmthFactory(p.database.db, { factoryId, deviceId, tariffId: "trf_01jquarters00000000000000", name: "Quarters plant" });
     await p.database.db
       .insert(meterTable)
       .values(meters.map((id, index) => ({ id, organizationId: ids.organization, factoryId, deviceId, name: `m${index}`, line: "L" })));
-    await p.database.db.insert(tariffTable).values({
-      id: "trf_01jquarters00000000000000",
-      factoryId,
-      effectiveFrom: new Date("2026-01-01T06:00:00Z"),
-      definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
-    });
   });
   afterAll(async () => {
     await p.close();

@@ -12,6 +12,7 @@ import { organizationTable } from "@wattflow/core/organization/organization.sql"
 import { Stream } from "@wattflow/core/stream";
 import { LocalStream } from "@wattflow/core/stream/local";
 import { TariffStore } from "@wattflow/core/tariff/store";
+import { tariffTable } from "@wattflow/core/tariff/tariff.sql";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { PostgresTimeSeries } from "@wattflow/core/timeseries/postgres";
@@ -129,4 +130,23 @@ export async function drainToEvent(log: DurableLog): Promise<KinesisStreamEvent>
 
 export function reading(meterIndex: number, start: string, kwh: number) {
   return { meterId: ids.meters[meterIndex] as string, start, seconds: 300, kwh };
+}
+
+/**
+ * Seeds, in organization A, a GDMTH factory `name` on Mexico City's clock (no municipality, so no DAP) with its gateway
+ * `deviceId` (a token hash nobody signs with) and the tariff version `tariffId`: CFE's Noroeste prices of March 2026
+ * (`Testing.gdmthNoroesteMarch2026`) in force from 1 January 2026, 00:00 local (06:00Z). Meters are the test's own.
+ */
+export async function seedGdmthFactory(db: Database.Db, plant: { factoryId: string; deviceId: string; tariffId: string; name: string }): Promise<void> {
+  const { factoryId, deviceId } = plant;
+  await db
+    .insert(factoryTable)
+    .values({ id: factoryId, organizationId: ids.organization, name: plant.name, timeZone: "America/Mexico_City", tariffCode: "cfe-gdmth" });
+  await db.insert(deviceTable).values({ id: deviceId, organizationId: ids.organization, factoryId, name: "gw", tokenHash: "unused" });
+  await db.insert(tariffTable).values({
+    id: plant.tariffId,
+    factoryId,
+    effectiveFrom: new Date("2026-01-01T06:00:00Z"),
+    definition: { kind: "cfe-gdmth", zone: "central", prices: [Testing.gdmthNoroesteMarch2026] },
+  });
 }

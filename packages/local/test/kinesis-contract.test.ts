@@ -4,6 +4,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
+  type KinesisClientConfig,
   ListShardsCommand,
   PutRecordsCommand,
 } from "@aws-sdk/client-kinesis";
@@ -51,6 +52,11 @@ async function signedHeaders(endpoint: string, operation: string, body: string, 
   return signed.headers;
 }
 
+/** An SDK client of `target` signing with the test credentials, or with what `config` gives instead. */
+function clientOf(target: Target, config: Partial<KinesisClientConfig> = {}): KinesisClient {
+  return new KinesisClient({ endpoint: target.endpoint, region: "us-east-1", credentials, requestHandler: new NodeHttpHandler(), ...config });
+}
+
 function localTarget(): Promise<Target> {
   return LocalTesting.localKinesis({ stream, credentials });
 }
@@ -66,7 +72,7 @@ describe.each(targets)("Kinesis contract against %s", (_name, start) => {
   beforeAll(async () => {
     target = await start();
     // The SDK's default handler fails intermittently on plain-HTTP local endpoints (local-services.md).
-    client = new KinesisClient({ endpoint: target.endpoint, region: "us-east-1", credentials, requestHandler: new NodeHttpHandler() });
+    client = clientOf(target);
   });
   afterAll(async () => {
     client.destroy();
@@ -118,7 +124,7 @@ describe.each(targets)("Kinesis contract against %s", (_name, start) => {
 describe("local stack endpoint beyond kinesis-mock", () => {
   it("refuses more than 500 records in one PutRecords, as Kinesis does", async () => {
     const target = await localTarget();
-    const client = new KinesisClient({ endpoint: target.endpoint, region: "us-east-1", credentials, requestHandler: new NodeHttpHandler() });
+    const client = clientOf(target);
     const records = Array.from({ length: 501 }, () => ({ PartitionKey: "k", Data: Buffer.from("x") }));
     await expect(client.send(new PutRecordsCommand({ StreamName: stream, Records: records }))).rejects.toMatchObject({ name: "ValidationException" });
     client.destroy();
@@ -127,12 +133,7 @@ describe("local stack endpoint beyond kinesis-mock", () => {
 
   it("refuses a request signed with an unknown access key", async () => {
     const target = await localTarget();
-    const client = new KinesisClient({
-      endpoint: target.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIAOTHER", secretAccessKey: "x" },
-      requestHandler: new NodeHttpHandler(),
-    });
+    const client = clientOf(target, { credentials: { accessKeyId: "AKIAOTHER", secretAccessKey: "x" } });
     await expect(client.send(new ListShardsCommand({ StreamName: stream }))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
     client.destroy();
     await target.stop();
@@ -141,13 +142,7 @@ describe("local stack endpoint beyond kinesis-mock", () => {
   it("refuses a request signed with the right access key and a wrong secret, as Kinesis does", async () => {
     const target = await localTarget();
     // maxAttempts 1: the SDK retries InvalidSignatureException as a possible clock skew.
-    const client = new KinesisClient({
-      endpoint: target.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: "not-the-secret" },
-      requestHandler: new NodeHttpHandler(),
-      maxAttempts: 1,
-    });
+    const client = clientOf(target, { credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: "not-the-secret" }, maxAttempts: 1 });
     const refused = client.send(new PutRecordsCommand({ StreamName: stream, Records: [{ PartitionKey: "k", Data: Buffer.from("x") }] }));
     await expect(refused).rejects.toMatchObject({ name: "InvalidSignatureException", $metadata: { httpStatusCode: 400 } });
     client.destroy();
@@ -183,7 +178,7 @@ describe("local stack endpoint beyond kinesis-mock", () => {
 
   it("answers a forged or malformed shard iterator with InvalidArgumentException, never a 500", async () => {
     const target = await localTarget();
-    const client = new KinesisClient({ endpoint: target.endpoint, region: "us-east-1", credentials, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+    const client = clientOf(target, { maxAttempts: 1 });
     const { ShardIterator } = await client.send(
       new GetShardIteratorCommand({ StreamName: stream, ShardId: "shardId-000000000000", ShardIteratorType: "TRIM_HORIZON" }),
     );

@@ -8,33 +8,23 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Close } from "@wattflow/core/close";
 import { demoTimeZone } from "@wattflow/local/stack/demo";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
+import { type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
 
 describe("console in Chromium", () => {
   let stack: Stack;
   let demo: Demo;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
+  let closeConsole: OpenConsole["close"] | undefined;
 
   beforeAll(async () => {
-    buildConsole();
     // 40 days of demo history: last month has readings, so the monthly close bills it (a month without any is skipped).
-    stack = await startStack(["--demo-history", "40"]);
-    demo = readDemo(stack);
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await chooseLanguage(context, "es-MX");
-    page = await context.newPage();
-    problems = watchPage(page);
+    ({ stack, demo, context, page, problems, close: closeConsole } = await openConsole(["--demo-history", "40"], { language: "es-MX" }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => closeConsole?.());
 
   it("refuses a wrong password and signs in with the demo user", async () => {
     await page.goto(stack.apiUrl);

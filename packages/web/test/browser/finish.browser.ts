@@ -3,16 +3,16 @@
  * municipality takes its division and clock; a refused field shows its problem beside it), the CFE plan form on
  * published and on entered prices, runs of every kind with a monthly close, and alerts acknowledged then resolved.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, type Demo, launchBrowser, readDemo, type Stack, screenshot, startStack, watchPage } from "./support";
+import { type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
 
 describe("finishing the console (es-MX)", () => {
   let stack: Stack;
   let demo: Demo;
-  let browser: Browser;
   let page: Page;
   let problems: string[];
+  let closeConsole: OpenConsole["close"] | undefined;
   const api = async (path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
     const response = await fetch(`${stack.apiUrl}${path}`, {
       method: init.method ?? "GET",
@@ -27,12 +27,7 @@ describe("finishing the console (es-MX)", () => {
   };
 
   beforeAll(async () => {
-    buildConsole();
-    stack = await startStack(["--no-demo-traffic"]);
-    demo = readDemo(stack);
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "es-MX" })).newPage();
-    problems = watchPage(page);
+    ({ stack, demo, page, problems, close: closeConsole } = await openConsole(["--no-demo-traffic"], { locale: "es-MX" }));
     // Signed in through the API (the sign-in page is another branch's to translate): the cookie is the console's own.
     await page.goto(stack.apiUrl);
     const status = await page.evaluate(
@@ -41,10 +36,7 @@ describe("finishing the console (es-MX)", () => {
     );
     expect(status).toBe(200);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => closeConsole?.());
 
   it("edits a factory in Setup: Navojoa brings the Noroeste division and Hermosillo's clock; a cycle day of 31 and a short RPU are refused beside their fields", async () => {
     const factory = (await api(`/v1/factories/${demo.factoryId}`)).body as { name: string };

@@ -131,6 +131,49 @@ export async function signIn(
   await page.locator("main h1").first().waitFor({ timeout });
 }
 
+/** A console under test: its stack and demo, Chromium, and one watched page with its context. */
+export type OpenConsole = {
+  stack: Stack;
+  demo: Demo;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** The page's uncaught errors and console errors (see `watchPage`). */
+  problems: string[];
+  /** Closes Chromium, then stops the stack and removes its data folder. */
+  close(): Promise<void>;
+};
+
+/**
+ * Builds the console, starts `wattflow start` with `args` (see `startStack`) and opens one 1440 × 900 page in Chromium,
+ * watched by `watchPage`. `language` is stored as the person's choice before the page loads (none stored unless given);
+ * `locale` is the browser's (Chromium's own unless given). If anything fails after the stack started, what was started
+ * is closed and the error rethrown.
+ */
+export async function openConsole(args: string[], options: { language?: "es-MX" | "en"; locale?: string } = {}): Promise<OpenConsole> {
+  buildConsole();
+  const stack = await startStack(args);
+  let browser: Browser | undefined;
+  try {
+    const demo = readDemo(stack);
+    const opened = await launchBrowser();
+    browser = opened;
+    const context = await opened.newContext({ viewport: { width: 1440, height: 900 }, ...(options.locale ? { locale: options.locale } : {}) });
+    if (options.language) await chooseLanguage(context, options.language);
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    const close = async () => {
+      await opened.close();
+      await stack.stop();
+    };
+    return { stack, demo, browser: opened, context, page, problems, close };
+  } catch (error) {
+    await browser?.close();
+    await stack.stop();
+    throw error;
+  }
+}
+
 /** Fails the test on any uncaught page error or console error, so a broken page cannot pass by looking fine. */
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];

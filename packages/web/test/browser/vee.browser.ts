@@ -3,9 +3,9 @@
  * device API, then the factory page's measured vs estimated figures, its missing slots and one meter's
  * gaps list, as a user sees them (in es-MX). The demo gateway stays quiet (--no-demo-traffic), so every kWh is ours.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
+import { type Demo, type OpenConsole, openConsole, type Stack, screenshot, signIn } from "./support";
 
 const slotMs = 300_000;
 const digits = (text: string | null) => Number((text ?? "").replace(/[^\d.]/g, ""));
@@ -13,27 +13,17 @@ const digits = (text: string | null) => Number((text ?? "").replace(/[^\d.]/g, "
 describe("measured vs estimated energy in the console", () => {
   let stack: Stack;
   let demo: Demo;
-  let browser: Browser;
   let page: Page;
   let problems: string[];
+  let closeConsole: OpenConsole["close"] | undefined;
   // An hour starting three whole hours ago: inside the 7-day range, never in the future.
   const spanStart = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
   const at = (minutes: number) => new Date(spanStart + minutes * 60_000).toISOString();
 
   beforeAll(async () => {
-    buildConsole();
-    stack = await startStack(["--no-demo-traffic", "--demo-history", "0"]);
-    demo = readDemo(stack);
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await chooseLanguage(context, "es-MX");
-    page = await context.newPage();
-    problems = watchPage(page);
+    ({ stack, demo, page, problems, close: closeConsole } = await openConsole(["--no-demo-traffic", "--demo-history", "0"], { language: "es-MX" }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => closeConsole?.());
 
   it("posts a one-hour gap reading, then measured 5-minute readings inside and after it", async () => {
     const meterId = demo.meterIds[0] as string;
