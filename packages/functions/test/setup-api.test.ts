@@ -213,6 +213,17 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
         effectiveFrom: "2026-04-01",
         prices: { source: "entered", months: [month, { ...month, month: "2026-05", fixed: "abc" }] },
       });
+      // A GDMTH month with a misspelt period (`puntaa`): once dropped on the way in, so punta went unpriced.
+      const misspelt = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
+        tariff: "cfe-gdmth",
+        contractedDemandKw: 300,
+        supplyVoltage: "medium",
+        effectiveFrom: "2026-04-01",
+        prices: {
+          source: "entered",
+          months: [{ month: "2026-04", fixed: "500", distribution: "100.5", capacity: "350.2", energy: { base: "1", intermedia: "1.5", punta: "2", puntaa: "2.2" } }],
+        },
+      });
       const noDate = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
         tariff: "cfe-gdmto",
         contractedDemandKw: 300,
@@ -237,6 +248,11 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
 
       expect(refused.status).toBe(400);
       expect(refused.body.errors?.[0]?.path).toBe("prices.months.1.fixed");
+      expect(misspelt.status).toBe(400);
+      expect(misspelt.body).toMatchObject({
+        code: "tariff.invalid_plan",
+        errors: [{ path: "prices.months.0.energy.puntaa", message: "puntaa is not a field of this body" }],
+      });
       expect(noDate.status).toBe(400);
       expect(noDate.body.errors?.[0]?.path).toBe("effectiveFrom");
       expect(unpublished.status).toBe(400);
