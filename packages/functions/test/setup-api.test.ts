@@ -221,7 +221,9 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
         effectiveFrom: "2026-04-01",
         prices: {
           source: "entered",
-          months: [{ month: "2026-04", fixed: "500", distribution: "100.5", capacity: "350.2", energy: { base: "1", intermedia: "1.5", punta: "2", puntaa: "2.2" } }],
+          months: [
+            { month: "2026-04", fixed: "500", distribution: "100.5", capacity: "350.2", energy: { base: "1", intermedia: "1.5", punta: "2", puntaa: "2.2" } },
+          ],
         },
       });
       const noDate = await call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, {
