@@ -197,12 +197,27 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
       const assign = (body: Record<string, unknown>) => call(p.apiToken, "POST", `/v1/factories/${ids.factory}/tariffs/cfe`, { ...gdmto, ...body });
 
       const refused = await assign({ prices: { source: "entered", months: [month, { ...month, month: "2026-05", fixed: "abc" }] } });
+      // A GDMTH month with a misspelt period (`puntaa`): once dropped on the way in, so punta went unpriced.
+      const misspelt = await assign({
+        tariff: "cfe-gdmth",
+        prices: {
+          source: "entered",
+          months: [
+            { month: "2026-04", fixed: "500", distribution: "100.5", capacity: "350.2", energy: { base: "1", intermedia: "1.5", punta: "2", puntaa: "2.2" } },
+          ],
+        },
+      });
       const noDate = await assign({ effectiveFrom: "2026-04-31", prices: { source: "entered", months: [month] } });
       const unpublished = await assign({ tariff: "cfe-pdbt", contractedDemandKw: 20, prices: { source: "published" } });
       const taken = await assign({ prices: { source: "entered", months: [month] } });
 
       expect(refused.status).toBe(400);
       expect(refused.body.errors?.[0]?.path).toBe("prices.months.1.fixed");
+      expect(misspelt.status).toBe(400);
+      expect(misspelt.body).toMatchObject({
+        code: "tariff.invalid_plan",
+        errors: [{ path: "prices.months.0.energy.puntaa", message: "puntaa is not a field of this body" }],
+      });
       expect(noDate.status).toBe(400);
       expect(noDate.body.errors?.[0]?.path).toBe("effectiveFrom");
       expect(unpublished.status).toBe(400);

@@ -23,6 +23,7 @@ import { Urdb } from "../tariff/urdb";
 import { jsonPath, VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { Instant } from "../util/instant";
+import * as Schema from "../util/schema";
 
 export * as Onboarding from "./index";
 
@@ -98,6 +99,9 @@ export const PlanPrices = z.discriminatedUnion(
   { error: "prices.source is published or entered" },
 );
 
+/** A tariff definition whose every object refuses keys it does not name: the shape of prices entered by hand. */
+const enteredDefinition = Schema.strict(Definition);
+
 /**
  * Assigns a CFE plan to a factory from the console's form: the tariff (GDMTH, GDMTO, GDBT, PDBT, DIST, DIT), the
  * contracted demand (kW) and supply voltage (stored on the factory, where billing reads them), the division (from
@@ -128,17 +132,19 @@ export const assignCfePlan = fn(
     // Prices are checked before the factory changes, so a refused plan leaves the factory as it was.
     const months =
       input.prices.source === "entered" ? input.prices.months : await publishedMonths(input.tariff, input.division ?? current.tariffDivision ?? undefined);
+    // Months typed by hand refuse a field they do not have (a misspelt `puntaa` would leave punta unpriced or wrong);
+    // published months are ours, read as stored.
+    const schema = input.prices.source === "entered" ? enteredDefinition : Definition;
     const check = (zone: string, division: string | undefined) => {
-      const parsed = Definition.safeParse({ kind: input.tariff, zone, ...(division !== undefined && { division }), prices: months });
+      const parsed = schema.safeParse({ kind: input.tariff, zone, ...(division !== undefined && { division }), prices: months });
       if (parsed.success) return parsed.data;
       throw new VisibleError(
         "input",
         "tariff.invalid_plan",
         "Invalid CFE plan",
-        parsed.error.issues.map((issue) => ({
-          path: issue.path[0] === "prices" ? jsonPath(issue.path.slice(1), ["prices", "months"]) : jsonPath(issue.path),
-          message: issue.message,
-        })),
+        parsed.error.issues.flatMap((issue) =>
+          Schema.problemsOf(issue, (path) => (path[0] === "prices" ? jsonPath(path.slice(1), ["prices", "months"]) : jsonPath(path))),
+        ),
       );
     };
     check("central", undefined);

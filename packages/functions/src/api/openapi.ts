@@ -6,6 +6,7 @@
 import { zodToOpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
+import * as Schema from "@wattflow/core/util/schema";
 import type { Env } from "hono";
 import type { ZodError } from "zod";
 
@@ -18,11 +19,7 @@ function refuse(code: string, error: ZodError): never {
     "input",
     code,
     "Invalid request",
-    error.issues.flatMap((issue) =>
-      issue.code === "unrecognized_keys"
-        ? issue.keys.map((key) => ({ path: jsonPath([...issue.path, key]), message: `${key} is not a field of this body` }))
-        : [{ path: jsonPath(issue.path), message: issue.message }],
-    ),
+    error.issues.flatMap((issue) => Schema.problemsOf(issue, (path) => jsonPath(path))),
   );
 }
 
@@ -97,60 +94,12 @@ export function file(type: "text/csv" | "application/pdf", description: string) 
   return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
 }
 
-/** A zod schema's definition, as far as `strict` reads it (zod 4's `_zod.def`). */
-type Definition = {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  catchall?: z.ZodType;
-  element?: z.ZodType;
-  innerType?: z.ZodType;
-  options?: z.ZodType[];
-  valueType?: z.ZodType;
-  in?: z.ZodType;
-};
-
-/** `schema` rebuilt from `def` with its checks (refinements) kept, and its OpenAPI metadata (a component's name) with it. */
-function rebuilt<S extends z.ZodType>(schema: S, def: Definition): S {
-  const copy = schema.clone(def as never) as S;
-  const metadata = zodToOpenAPIRegistry.get(schema);
-  if (metadata) zodToOpenAPIRegistry.add(copy, metadata);
-  return copy;
-}
-
-/**
- * `schema` refusing, at every depth, fields it does not name (`additionalProperties: false` in the document): each
- * object, inside arrays, records, unions, optionals and defaults, keeps its refinements and refuses a key it does not
- * know, so a misspelt `demandPrice` in a tariff or `puntaa` in a month's prices is a 400 naming its path, never a
- * field dropped on the way to a bill. An object that declares what else it takes (a catch-all) keeps it.
- */
+/** `schema` refusing unknown keys at every depth (core util/schema.ts), each rebuilt schema keeping its OpenAPI metadata. */
 function strict<S extends z.ZodType>(schema: S): S {
-  const def = schema._zod.def as Definition;
-  switch (def.type) {
-    case "object":
-      if (def.catchall) return schema;
-      return rebuilt(schema, {
-        ...def,
-        shape: Object.fromEntries(Object.entries(def.shape ?? {}).map(([key, value]) => [key, strict(value)])),
-        catchall: z.never(),
-      });
-    case "array":
-      return rebuilt(schema, { ...def, element: strict(def.element as z.ZodType) });
-    case "optional":
-    case "nullable":
-    case "default":
-    case "prefault":
-    case "readonly":
-    case "nonoptional":
-      return rebuilt(schema, { ...def, innerType: strict(def.innerType as z.ZodType) });
-    case "union":
-      return rebuilt(schema, { ...def, options: (def.options ?? []).map((option) => strict(option)) });
-    case "record":
-      return rebuilt(schema, { ...def, valueType: strict(def.valueType as z.ZodType) });
-    case "pipe":
-      return rebuilt(schema, { ...def, in: strict(def.in as z.ZodType) });
-    default:
-      return schema;
-  }
+  return Schema.strict(schema, (from, to) => {
+    const metadata = zodToOpenAPIRegistry.get(from);
+    if (metadata) zodToOpenAPIRegistry.add(to, metadata);
+  });
 }
 
 /**
