@@ -8,6 +8,7 @@
  */
 import Decimal from "decimal.js";
 import { and, eq, gte, lt } from "drizzle-orm";
+import { z } from "zod";
 import { Allocation, BillingPeriod } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
@@ -94,13 +95,17 @@ async function compute(input: FactoryMonth) {
   };
 }
 
+/** `allocation`'s answer: the month, its billing period (local dates), the bill's currency, and the split (Allocation). */
+export const Allocated = Allocation.Schema.extend({ factoryId: z.string(), month: z.string(), period: BillingPeriod.Period, currency: z.string() });
+export type Allocated = z.infer<typeof Allocated>;
+
 /**
  * How a factory's bill for a month splits over its sub-meters (Allocation.compute: energy per period at the bill's
  * prices, the other lines by kWh share), with the unmetered remainder. Computed from the stored readings, so it
  * always agrees with the bill the close would store now. Org-scoped: another organization's factory is not found.
  * @throws VisibleError `factory.not_found`; `allocation.unavailable` (400, naming `month`) when the bill cannot be computed.
  */
-export async function allocation(organizationId: string, factoryId: string, month: string) {
+export async function allocation(organizationId: string, factoryId: string, month: string): Promise<Allocated> {
   const [factory] = await Database.use()
     .select({ id: factoryTable.id })
     .from(factoryTable)
