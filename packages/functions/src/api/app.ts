@@ -27,7 +27,7 @@ import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
 import { limitBody } from "./limits";
-import { actorRoute, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
+import { actorRoute, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -61,7 +61,7 @@ const ingestRoute = createRoute({
   // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
   request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
   responses: {
-    200: opaque<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
+    200: answer(Ingest.SubmitResult, "How many were accepted, how many were duplicates, and each rejected reading's problems"),
     400: problems[400],
     401: problems[401],
     413: problems[413],
@@ -79,13 +79,11 @@ const locationsRoute = actorRoute({
   summary: "CFE's divisions and each municipality's divisions and clock, for setup forms",
   middleware: actorAuth,
   responses: {
-    200: opaque<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
+    200: answer(Location.Catalogue, "The location catalogue"),
   },
 });
 /** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
-const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) =>
-  c.json({ divisions: Location.divisions, municipalities: Location.municipalities }, 200),
-);
+const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) => c.json(Location.catalogue(), 200));
 
 const readingsRoute = actorRoute({
   method: "get",
@@ -98,7 +96,7 @@ const readingsRoute = actorRoute({
     200: {
       description: "The readings",
       content: {
-        ...opaque<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
+        ...answer(z.object({ readings: z.array(Usage.StoredReading) }), "The meter's readings (kWh, kW, PF) by slot").content,
         ...file("text/csv", "One row per reading"),
       },
     },
@@ -111,7 +109,7 @@ const gapsRoute = actorRoute({
   summary: "The meter's missing and estimated spans over [from, to)",
   middleware: actorAuth,
   request: { params: ids("id"), query: Usage.GapsQuery },
-  responses: { 200: opaque<Usage.Gaps>("Missing and estimated spans") },
+  responses: { 200: answer(Usage.Gaps, "Missing and estimated spans") },
 });
 const meters = routes<ActorEnv>()
   .openapi(

@@ -19,7 +19,7 @@ import { Onboarding } from "@wattflow/core/onboarding";
 import { Usage } from "@wattflow/core/usage";
 import { actorAuth, requireRole } from "./auth";
 import { csvResponse, wants } from "./exports";
-import { actorRoute, answer, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
+import { actorRoute, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 
 /** Only admins change an organization's setup. */
 const adminOnly = requireRole("admin");
@@ -31,8 +31,6 @@ const owned = { organizationId: true, factoryId: true } as const;
 /** The factory of the path, if it is the caller's (404 otherwise), for routes whose core function takes no factory. */
 const ownFactory = Factory.own;
 
-/** What a core function resolves to: the JSON a route answers. */
-type Out<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 type ActorEnv = { Variables: { actor: Auth.Actor } };
 
 const read = [actorAuth, anyRole];
@@ -86,7 +84,7 @@ const usage = actorRoute({
   responses: {
     200: {
       description: "The usage buckets",
-      content: { ...opaque<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
+      content: { ...answer(Usage.Result, "Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
     },
   },
 });
@@ -97,7 +95,7 @@ const series = actorRoute({
   summary: "The console's chart series: demand (kW), energy by TOU period and cost over [from, to)",
   middleware: read,
   request: { ...factoryId, query: Usage.Query },
-  responses: { 200: opaque<Out<typeof Usage.series>>("The series") },
+  responses: { 200: answer(Usage.Series, "The series") },
 });
 const listMeters = actorRoute({
   method: "get",
@@ -115,7 +113,7 @@ const createMeter = actorRoute({
   summary: "Add a meter to the factory (admin)",
   middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.createMeter.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.createMeter>>("The new meter"), 409: problems[409] },
+  responses: { 201: answer(Meter.Created, "The new meter"), 409: problems[409] },
 });
 const patchMeter = actorRoute({
   method: "patch",
@@ -188,7 +186,7 @@ const listTariffs = actorRoute({
   summary: "The factory's tariff versions, each with the factory-local date it takes effect",
   middleware: read,
   request: factoryId,
-  responses: { 200: opaque<Out<typeof Onboarding.tariffs>>("The tariff versions") },
+  responses: { 200: answer(Onboarding.Tariffs, "The tariff versions") },
 });
 const addTariff = actorRoute({
   method: "post",
@@ -197,7 +195,7 @@ const addTariff = actorRoute({
   summary: "Add a tariff version from a definition (admin)",
   middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.addTariff.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.addTariff>>("The tariff version"), 409: problems[409] },
+  responses: { 201: answer(Onboarding.Version, "The tariff version"), 409: problems[409] },
 });
 const assignCfePlan = actorRoute({
   method: "post",
@@ -206,7 +204,7 @@ const assignCfePlan = actorRoute({
   summary: "Put the factory on a CFE plan from a date, at published or entered prices (admin)",
   middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.assignCfePlan.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), 409: problems[409] },
+  responses: { 201: answer(Onboarding.PlanAssigned, "The tariff version, its local start date and the factory"), 409: problems[409] },
 });
 const importUrdb = actorRoute({
   method: "post",
@@ -215,7 +213,7 @@ const importUrdb = actorRoute({
   summary: "Add a tariff version from a URDB rate (admin)",
   middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.importUrdb.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.importUrdb>>("The tariff version"), 409: problems[409] },
+  responses: { 201: answer(Onboarding.UrdbImported, "The tariff version and what of the rate was left out"), 409: problems[409] },
 });
 const listBills = actorRoute({
   method: "get",
@@ -224,7 +222,7 @@ const listBills = actorRoute({
   summary: "The factory's bills, one per billing period",
   middleware: read,
   request: factoryId,
-  responses: { 200: opaque<{ bills: Out<typeof Onboarding.bills> }>("The bills") },
+  responses: { 200: answer(z.object({ bills: z.array(Onboarding.StoredBill) }), "The bills") },
 });
 
 export const factories = routes<ActorEnv>()
@@ -308,7 +306,7 @@ const overviewRoute = actorRoute({
   tags,
   summary: "Each factory's figures for the console's first page",
   middleware: read,
-  responses: { 200: opaque<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary") },
+  responses: { 200: answer(z.object({ factories: z.array(Dashboard.FactorySummary) }), "Each factory's summary") },
 });
 
 /** GET /v1/overview: each factory's figures for the console's first page. */

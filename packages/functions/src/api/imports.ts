@@ -9,7 +9,7 @@ import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
 import { actorAuth, requireRole } from "./auth";
 import { chunksOf } from "./limits";
-import { actorRoute, opaque, problems, routes } from "./openapi";
+import { actorRoute, answer, problems, routes } from "./openapi";
 
 const tags = ["Imports"];
 const kind = { type: "string" as const, enum: [...Import.kinds], description: "What the files hold" };
@@ -42,7 +42,7 @@ const uploadRoute = actorRoute({
     },
   },
   responses: {
-    202: opaque<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
+    202: answer(Import.Started, "The ImportFiles run to watch"),
     413: problems[413],
   },
 });
@@ -52,7 +52,7 @@ const listRoute = actorRoute({
   tags,
   summary: "The organization's imports, newest first",
   middleware: actorAuth,
-  responses: { 200: opaque<{ imports: Import.Run[] }>("The imports") },
+  responses: { 200: answer(z.object({ imports: z.array(Import.Info) }), "The imports") },
 });
 
 export const imports = routes<{ Variables: { actor: Auth.Actor } }>()

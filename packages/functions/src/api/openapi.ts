@@ -83,14 +83,6 @@ export function answer<S extends z.ZodType>(schema: S, description: string) {
   return { description, content: { "application/json": { schema } } };
 }
 
-/**
- * A JSON answer typed `T` for the console's typed client but documented only as an object: for the answers whose
- * schema core does not declare yet (openapi.test.ts lists them, so the list can only shrink).
- */
-export function opaque<T>(description: string) {
-  return { description, content: { "application/json": { schema: z.custom<T>().openapi({ type: "object", description }) } } };
-}
-
 /** A file download of `type` (a CSV stream, a PDF) with its `Content-Disposition` name. */
 export function file(type: "text/csv" | "application/pdf", description: string) {
   return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
