@@ -27,7 +27,7 @@ import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
 import { limitBody } from "./limits";
-import { actorRoute, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, actorRoutes, actorSecurity, answer, deviceRoute, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -51,21 +51,17 @@ function documented(schema: z.ZodType): Record<string, unknown> {
 // documented as the Reading.Input they must be.
 const envelopeSchema = documented(Ingest.Envelope);
 (envelopeSchema.properties as { readings: { items: unknown } }).readings.items = documented(Reading.Input);
-const ingestRoute = createRoute({
+const ingestRoute = deviceRoute({
   method: "post",
   path: "/",
   tags: ["Ingest"],
   summary: "A gateway's readings (at most 500): each accepted, a duplicate, or rejected with its problems by path",
   middleware: deviceAuth,
-  security: deviceSecurity,
   // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
   request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
   responses: {
     200: answer(Ingest.SubmitResult, "How many were accepted, how many were duplicates, and each rejected reading's problems"),
-    400: problems[400],
-    401: problems[401],
     413: problems[413],
-    503: problems[503],
   },
 });
 const ingest = routes<{ Variables: { device: Device.Identity } }>().openapi(ingestRoute, async (c) =>
@@ -85,12 +81,12 @@ const locationsRoute = actorRoute({
 /** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
 const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) => c.json(Location.catalogue(), 200));
 
-const readingsRoute = actorRoute({
+/** A meter's stored data, for every role. */
+const meterRoute = actorRoutes({ tags: ["Meters"], middleware: actorAuth });
+const readingsRoute = meterRoute({
   method: "get",
   path: "/{id}/readings",
-  tags: ["Meters"],
   summary: "The meter's readings over [from, to), or with `Accept: text/csv` a streamed CSV file (`bom=1` for Excel); `meter` is the path's",
-  middleware: actorAuth,
   request: { params: ids("id"), query: Export.ReadingsQuery },
   responses: {
     200: {
@@ -102,12 +98,10 @@ const readingsRoute = actorRoute({
     },
   },
 });
-const gapsRoute = actorRoute({
+const gapsRoute = meterRoute({
   method: "get",
   path: "/{id}/gaps",
-  tags: ["Meters"],
   summary: "The meter's missing and estimated spans over [from, to)",
-  middleware: actorAuth,
   request: { params: ids("id"), query: Usage.GapsQuery },
   responses: { 200: answer(Usage.Gaps, "Missing and estimated spans") },
 });

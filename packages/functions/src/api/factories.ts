@@ -19,7 +19,7 @@ import { Onboarding } from "@wattflow/core/onboarding";
 import { Usage } from "@wattflow/core/usage";
 import { actorAuth, requireRole } from "./auth";
 import { csvResponse, wants } from "./exports";
-import { actorRoute, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, actorRoutes, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 
 /** Only admins change an organization's setup. */
 const adminOnly = requireRole("admin");
@@ -74,12 +74,12 @@ const patchFactory = actorRoute({
   request: { ...factoryId, body: jsonBody(Factory.Patch) },
   responses: { 200: { description: "The factory as changed", content: { "application/json": { schema: Factory.Info } } } },
 });
-const usage = actorRoute({
+/** Figures over a range, for every role. */
+const usageRoute = actorRoutes({ tags: ["Usage"], middleware: read });
+const usage = usageRoute({
   method: "get",
   path: "/{id}/usage",
-  tags: ["Usage"],
   summary: "Energy (kWh) and cost (MXN) in buckets over [from, to); `Accept: text/csv` for the same as a CSV file (`bom=1` for Excel)",
-  middleware: read,
   request: { ...factoryId, query: Usage.Query.safeExtend({ bom: Export.Bom }) },
   responses: {
     200: {
@@ -88,12 +88,10 @@ const usage = actorRoute({
     },
   },
 });
-const series = actorRoute({
+const series = usageRoute({
   method: "get",
   path: "/{id}/series",
-  tags: ["Usage"],
   summary: "The console's chart series: demand (kW), energy by TOU period and cost over [from, to)",
-  middleware: read,
   request: { ...factoryId, query: Usage.Query },
   responses: { 200: answer(Usage.Series, "The series") },
 });
@@ -106,21 +104,19 @@ const listMeters = actorRoute({
   request: factoryId,
   responses: { 200: answer(z.object({ meters: z.array(Meter.Info) }), "The meters") },
 });
-const createMeter = actorRoute({
+/** Changes to a factory's meters, admins only. */
+const meterChange = actorRoutes({ tags: ["Meters"], middleware: change });
+const createMeter = meterChange({
   method: "post",
   path: "/{id}/meters",
-  tags: ["Meters"],
   summary: "Add a meter to the factory (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.createMeter.schema.omit(owned)) },
   responses: { 201: answer(Meter.Created, "The new meter"), 409: problems[409] },
 });
-const patchMeter = actorRoute({
+const patchMeter = meterChange({
   method: "patch",
   path: "/{id}/meters/{meterId}",
-  tags: ["Meters"],
   summary: "Change a meter (admin): name, line, place in the hierarchy, connection",
-  middleware: change,
   request: { params: ids("id", "meterId"), body: jsonBody(Meter.update.schema.omit({ organizationId: true, factoryId: true, id: true })) },
   responses: { 200: answer(Meter.Info, "The meter as changed"), 409: problems[409] },
 });
@@ -133,49 +129,41 @@ const listGateways = actorRoute({
   request: factoryId,
   responses: { 200: answer(z.object({ gateways: z.array(Gateway.Info) }), "The gateways") },
 });
-const createGateway = actorRoute({
+/** Changes to a factory's gateways and their credentials, admins only. */
+const gatewayChange = actorRoutes({ tags: ["Devices"], middleware: change });
+const createGateway = gatewayChange({
   method: "post",
   path: "/{id}/gateways",
-  tags: ["Devices"],
   summary: "Add a gateway and its one-time enrollment code (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Enrollment.createGateway.schema.omit(owned)) },
   responses: { 201: answer(Enrollment.NewGateway, "The gateway and its enrollment code") },
 });
 const gatewayIds = { params: ids("id", "gatewayId") };
-const renameGateway = actorRoute({
+const renameGateway = gatewayChange({
   method: "patch",
   path: "/{id}/gateways/{gatewayId}",
-  tags: ["Devices"],
   summary: "Rename a gateway (admin)",
-  middleware: change,
   request: { ...gatewayIds, body: jsonBody(Device.rename.schema.pick({ name: true })) },
   responses: { 200: answer(Device.Renamed, "The gateway as renamed") },
 });
-const issueCode = actorRoute({
+const issueCode = gatewayChange({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/enrollment-code",
-  tags: ["Devices"],
   summary: "A new one-time enrollment code for the gateway (admin)",
-  middleware: change,
   request: gatewayIds,
   responses: { 201: answer(Enrollment.Code, "The code and when it expires") },
 });
-const rotate = actorRoute({
+const rotate = gatewayChange({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/rotate",
-  tags: ["Devices"],
   summary: "New credentials for the gateway (admin); the old token stops working",
-  middleware: change,
   request: gatewayIds,
   responses: { 200: answer(Enrollment.Credentials, "The gateway's new credentials") },
 });
-const revoke = actorRoute({
+const revoke = gatewayChange({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/revoke",
-  tags: ["Devices"],
   summary: "Revoke the gateway's token (admin)",
-  middleware: change,
   request: gatewayIds,
   responses: { 200: answer(Enrollment.Revoked, "When it was revoked") },
 });
@@ -188,30 +176,26 @@ const listTariffs = actorRoute({
   request: factoryId,
   responses: { 200: answer(Onboarding.Tariffs, "The tariff versions") },
 });
-const addTariff = actorRoute({
+/** New tariff versions, admins only: from a definition, a CFE plan or a URDB rate. */
+const tariffChange = actorRoutes({ tags: ["Tariffs"], middleware: change });
+const addTariff = tariffChange({
   method: "post",
   path: "/{id}/tariffs",
-  tags: ["Tariffs"],
   summary: "Add a tariff version from a definition (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.addTariff.schema.omit(owned)) },
   responses: { 201: answer(Onboarding.Version, "The tariff version"), 409: problems[409] },
 });
-const assignCfePlan = actorRoute({
+const assignCfePlan = tariffChange({
   method: "post",
   path: "/{id}/tariffs/cfe",
-  tags: ["Tariffs"],
   summary: "Put the factory on a CFE plan from a date, at published or entered prices (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.assignCfePlan.schema.omit(owned)) },
   responses: { 201: answer(Onboarding.PlanAssigned, "The tariff version, its local start date and the factory"), 409: problems[409] },
 });
-const importUrdb = actorRoute({
+const importUrdb = tariffChange({
   method: "post",
   path: "/{id}/tariffs/urdb",
-  tags: ["Tariffs"],
   summary: "Add a tariff version from a URDB rate (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.importUrdb.schema.omit(owned)) },
   responses: { 201: answer(Onboarding.UrdbImported, "The tariff version and what of the rate was left out"), 409: problems[409] },
 });
