@@ -8,13 +8,13 @@ import { z } from "@hono/zod-openapi";
 import { Alert } from "@wattflow/core/alert";
 import type { Auth } from "@wattflow/core/auth";
 import { Factory } from "@wattflow/core/factory";
-import { actorAuth, requireRole } from "./auth";
+import { access } from "./auth";
 import { actorRoute, actorRoutes, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const EvaluateBody = z.object({ factoryId: z.string({ error: "factoryId is required" }) });
-const read = [actorAuth, requireRole("admin", "operator", "viewer")];
-const handles = [actorAuth, requireRole("admin", "operator")];
-const adminOnly = [actorAuth, requireRole("admin")];
+const read = access.anyRole;
+const handles = access.operators;
+const adminOnly = access.admins;
 const tags = ["Alerts"];
 
 const listRoute = actorRoute({

@@ -16,7 +16,7 @@ import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
-import { actorAuth, deviceAuth, requireRole } from "./auth";
+import { access, actorAuth, deviceAuth } from "./auth";
 import { refuseControlCharacters } from "./characters";
 import { devices } from "./devices";
 import { apiDocs } from "./docs";
@@ -135,7 +135,7 @@ const quarantineRoute = actorRoute({
   path: "/",
   tags: ["Quarantine"],
   summary: "Stream records held back (bad signature, unknown device, unreadable), for operators and admins; `all=true` with replayed ones",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   request: { query: z.object({ all: z.enum(["true", "false"]).optional() }) },
   responses: { 200: answer(z.object({ items: z.array(Quarantine.Item) }), "The quarantined records") },
 });
@@ -144,7 +144,7 @@ const replayRoute = actorRoute({
   path: "/replay",
   tags: ["Quarantine"],
   summary: "Put quarantined records back on the stream (admin)",
-  middleware: [actorAuth, requireRole("admin")],
+  middleware: access.admins,
   request: { body: jsonBody(ReplayBody) },
   responses: { 200: answer(Quarantine.Replayed, "Which were replayed and which were not found") },
 });
@@ -160,7 +160,7 @@ const healthRoute = createRoute({
   path: "/",
   tags: ["Health"],
   summary: "What each health check found (operators and admins); 503 when one fails",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   security: actorSecurity,
   responses: { 200: healthReport, 503: { ...healthReport, description: "A check failed" }, 401: problems[401], 403: problems[403] },
 });

@@ -17,14 +17,9 @@ import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
 import { Usage } from "@wattflow/core/usage";
-import { actorAuth, requireRole } from "./auth";
+import { access } from "./auth";
 import { csvResponse, wants } from "./exports";
 import { actorRoute, actorRoutes, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
-
-/** Only admins change an organization's setup. */
-const adminOnly = requireRole("admin");
-/** Every role reads. */
-const anyRole = requireRole("admin", "operator", "viewer");
 
 const owned = { organizationId: true, factoryId: true } as const;
 
@@ -33,8 +28,9 @@ const ownFactory = Factory.own;
 
 type ActorEnv = { Variables: { actor: Auth.Actor } };
 
-const read = [actorAuth, anyRole];
-const change = [actorAuth, adminOnly];
+/** Every role reads; only admins change an organization's setup. */
+const read = access.anyRole;
+const change = access.admins;
 const tags = ["Factories"];
 const Factories = z.object({ factories: z.array(Factory.Info) }).openapi("Factories");
 const factoryId = { params: ids("id") };

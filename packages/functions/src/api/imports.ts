@@ -7,7 +7,7 @@ import type { Auth } from "@wattflow/core/auth";
 import { bodyLimits } from "@wattflow/core/config";
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
-import { actorAuth, requireRole } from "./auth";
+import { access, actorAuth } from "./auth";
 import { chunksOf } from "./limits";
 import { actorRoute, answer, problems, routes } from "./openapi";
 
@@ -22,7 +22,7 @@ const uploadRoute = actorRoute({
   path: "/",
   tags,
   summary: "Import files (admin or operator): multipart `file` fields, or one raw file with `?kind=&factory=&name=`",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   request: {
     // A raw body names its kind, factory and file name here; a multipart body in its fields.
     query: z.object({ kind: z.string().optional(), factory: z.string().optional(), name: z.string().optional() }),

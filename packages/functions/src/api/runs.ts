@@ -11,7 +11,7 @@ import { VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
 import { Runs } from "@wattflow/core/workflow/runs";
-import { actorAuth, requireRole } from "./auth";
+import { access, actorAuth } from "./auth";
 import { actorRoute, actorRoutes, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const statuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
@@ -66,7 +66,7 @@ const startRoute = actorRoute({
   path: "/",
   tags,
   summary: "Start a monthly close or a cost recompute (admin or operator)",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   request: { body: jsonBody(StartBody) },
   responses: { 202: answer(Workflow.Started, "The started run") },
 });
