@@ -617,18 +617,24 @@ function slotsIn(from: number, to: number): number {
 /** One stored reading as `meterReadings` answers it: instants ISO 8601 UTC, energy kWh/kVArh, money MXN as exact decimal text (null: not priced). */
 export const StoredReading = z.object({
   meterId: z.string(),
+  /** The interval [start, start + seconds). */
   start: z.string(),
   seconds: z.number(),
+  /** Energy (kWh) and reactive energy (kVArh, null when the meter does not measure it), and the power factor (0–1) sent with them. */
   kwh: z.number(),
   kvarh: z.number().nullable(),
   pf: z.number().nullable(),
+  /** The TOU period the slot was priced in, the price per kWh and the cost; null when not priced. */
   period: z.string().nullable(),
   unitPrice: z.string().nullable(),
   cost: z.string().nullable(),
+  /** `estimated` (and quality `estimated`): spread from a longer reading over its slots, not measured. */
   estimated: z.boolean(),
   quality: z.enum(["measured", "estimated"]),
+  /** The validation rules the slot tripped (Grid.flags, e.g. `spike_over_rating`), and the path it came by (`kinesis`, `http`, `bulk`). */
   flags: z.array(z.string()),
   source: z.string(),
+  /** When the API or stream took it, and when it was stored. */
   receivedAt: z.string(),
   storedAt: z.string(),
 });
