@@ -74,6 +74,7 @@ export const Info = z.object({
   finishedAt: z.string().nullable(),
   createdAt: z.string(),
 });
+export type Info = z.infer<typeof Info>;
 
 /** `POST /v1/imports`' answer: the ImportFiles execution to watch and each file's import (id, name, format, bytes, SHA-256). */
 export const Started = z.object({
@@ -81,6 +82,7 @@ export const Started = z.object({
   imports: z.array(Info.pick({ id: true, fileName: true, format: true, bytes: true, sha256: true })),
 });
 export type Started = z.infer<typeof Started>;
+
 /** A file given whole (the CLI's and tests' way); the API streams its files in with `receive`. */
 export type File = { name: string; bytes: Uint8Array };
 /** A file already in the upload store under its import id. */
