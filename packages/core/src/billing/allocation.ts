@@ -28,36 +28,42 @@ export type Meter = { id: string; role: Role; parentId: string | null };
 /** kWh per time-of-use period of one meter over the billing period. */
 export type MeterEnergy = Map<string, Decimal>;
 
-export type Share = {
-  meterId: string;
-  /** The meter upstream of this one; null for a first-level sub-meter (directly under the supply). */
-  parentId: string | null;
-  /** 1 for a first-level sub-meter, 2 below it… */
-  level: number;
-  /** kWh per period, and in all. */
-  kwh: Record<string, string>;
-  totalKwh: string;
-  /** MXN (the bill's currency): energy at the period prices, the share of the other lines, and their sum. */
-  energy: string;
-  other: string;
-  amount: string;
-  /** For a meter with sub-meters: its kWh and amount that none of them measured (can be negative: a child over-reads). */
-  unmetered?: { kwh: string; amount: string };
-};
+/** Exact decimal text: kWh, or MXN (the bill's currency). */
+const decimal = z.string();
 
-export type Allocation = {
+export const Share = z.object({
+  meterId: z.string(),
+  /** The meter upstream of this one; null for a first-level sub-meter (directly under the supply). */
+  parentId: z.string().nullable(),
+  /** 1 for a first-level sub-meter, 2 below it… */
+  level: z.number(),
+  /** kWh per period, and in all. */
+  kwh: z.record(z.string(), decimal),
+  totalKwh: decimal,
+  /** MXN (the bill's currency): energy at the period prices, the share of the other lines, and their sum. */
+  energy: decimal,
+  other: decimal,
+  amount: decimal,
+  /** For a meter with sub-meters: its kWh and amount that none of them measured (can be negative: a child over-reads). */
+  unmetered: z.object({ kwh: decimal, amount: decimal }).optional(),
+});
+export type Share = z.infer<typeof Share>;
+
+/** An allocation's schema (the API's answers); `Allocation.Allocation` is its type, beside the namespace. */
+export const Schema = z.object({
   /** Which meters the bill sums (see Close: `all-meters` when no meter is marked billing). */
-  basis: "billing-meters" | "all-meters";
-  billingMeters: string[];
-  total: string;
-  totalKwh: string;
+  basis: z.enum(["billing-meters", "all-meters"]),
+  billingMeters: z.array(z.string()),
+  total: decimal,
+  totalKwh: decimal,
   /** Per-kWh price of each period on the bill, and the rest of the bill per kWh of the billing meters. */
-  prices: Record<string, string>;
-  otherPerKwh: string;
-  meters: Share[];
+  prices: z.record(z.string(), decimal),
+  otherPerKwh: decimal,
+  meters: z.array(Share),
   /** The billing meters' kWh and amount that no first-level sub-meter measured. */
-  unmetered: { kwh: string; amount: string };
-};
+  unmetered: z.object({ kwh: decimal, amount: decimal }),
+});
+export type Allocation = z.infer<typeof Schema>;
 
 const cents = (value: Decimal) => value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => total.plus(value), new Decimal(0));

@@ -16,16 +16,17 @@ import { monthKeyOf, Plan } from "../tariff/plan";
 import { Dap } from "./dap";
 import { lineName } from "./lines";
 import { BillingPeriod } from "./period";
-import { type Aggregates, BillError, type Bill as BillShape, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
+import { type Aggregates, BillError, Bill as BillShape, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
 
 export { Allocation } from "./allocation";
 export { Dap } from "./dap";
 export * as Bill from "./index";
-export { lineCode, lineName, type Name, summaryCodes } from "./lines";
+export { lineCode, lineName, Name, summaryCodes } from "./lines";
 export { BillingPeriod } from "./period";
 export { BillRequest } from "./request";
-export { type Aggregates, BillError, type Contract, type Input, type Line, type PriorPeak, type Reading } from "./shapes";
-/** A computed bill (./shapes.ts); declared here too so `Bill.Bill` names it beside the namespace. */
+export { type Aggregates, BillError, type Contract, type Input, Line, type PriorPeak, type Reading } from "./shapes";
+/** A computed bill (./shapes.ts): `Bill.Bill` its type beside the namespace, `Bill.Schema` its schema (the API's answers). */
+export const Schema = BillShape;
 export type Bill = BillShape;
 
 const MICRO = 1_000_000;

@@ -3,7 +3,11 @@
  * its code; its name is derived from the code (and, for the power factor, the sign of its amount), so
  * bills closed before names existed read the same.
  */
-export type Name = { es: string; en: string };
+import { z } from "zod";
+
+/** A line's name: CFE's Spanish wording and English beside it. */
+export const Name = z.object({ es: z.string(), en: z.string() });
+export type Name = z.infer<typeof Name>;
 
 const names: Record<string, Name> = {
   fixed: { es: "Cargo fijo", en: "Fixed charge" },

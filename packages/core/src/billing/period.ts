@@ -3,12 +3,15 @@
  * period is local dates [start, end): from the day of one reading to the day of the next (CFE prints
  * "28 FEB 26 – 31 MAR 26"; the next period starts on 31 March), d = end − start days.
  */
+import { z } from "zod";
 import { Config } from "../config";
 import { dayStart, toLocal } from "../tariff/periods";
 
 export * as BillingPeriod from "./period";
 
-export type Period = { start: string; end: string };
+/** Local dates YYYY-MM-DD [start, end) in the factory's zone. */
+export const Period = z.object({ start: z.string(), end: z.string() });
+export type Period = z.infer<typeof Period>;
 
 const pad = (value: number) => String(value).padStart(2, "0");
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;

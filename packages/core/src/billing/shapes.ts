@@ -1,10 +1,11 @@
 /**
- * The shapes of a bill and of what it is computed from (types only, and the bill's input error): the engine
+ * The shapes of a bill and of what it is computed from (the bill's schema, types, and the bill's input error): the engine
  * (./index.ts), the request reader (./request.ts) and the allocation (./allocation.ts) share them from here.
  */
+import { z } from "zod";
 import type { Tariff } from "../tariff";
 import { PathError } from "../util/error";
-import type { Name } from "./lines";
+import { Name } from "./lines";
 
 export class BillError extends PathError {
   readonly code = "bill.invalid";
@@ -16,29 +17,32 @@ export class BillError extends PathError {
  * "power-factor", "subtotal", "iva", "dap", "total". `name` is CFE's Spanish wording with English beside it;
  * amounts in the tariff's currency (MXN), quantities in `unit` (kWh, kW, month, MXN for a percentage line).
  */
-export type Line = { code: string; name: Name; quantity: string; unit: string; unitPrice: string; amount: string };
+export const Line = z.object({ code: z.string(), name: Name, quantity: z.string(), unit: z.string(), unitPrice: z.string(), amount: z.string() });
+export type Line = z.infer<typeof Line>;
 
-export type Bill = {
+/** A computed bill: money as exact decimal strings in the tariff's currency (MXN). */
+export const Bill = z.object({
   /** Every line, the summing ones (subtotal, IVA, total) included. */
-  lines: Line[];
+  lines: z.array(Line),
   /** Supply lines (with the low-voltage surcharge), before the power-factor adjustment and tax. */
-  subtotal: string;
+  subtotal: z.string(),
   /** Percent, 2 decimals; null when no reactive energy was measured. */
-  powerFactor: string | null;
+  powerFactor: z.string().nullable(),
   /** Negative for a bonus. */
-  pfAdjustment: string;
+  pfAdjustment: z.string(),
   /** IVA on the subtotal after the power factor. */
-  iva: string;
+  iva: z.string(),
   /** Municipal street lighting, added after IVA and untaxed ("0.00" when none). */
-  dap: string;
-  total: string;
+  dap: z.string(),
+  total: z.string(),
   /** Priced with the latest prices because the billing month's were not published yet. */
-  estimated: boolean;
+  estimated: z.boolean(),
   /** kWh of the energy lines that was estimated (spread from longer readings), not measured; "0" when all was measured. */
-  estimatedKwh: string;
+  estimatedKwh: z.string(),
   /** The month's maximum demand, kW over the tariff's demand window (what later bills' ratchets look back at); null on a flat bill. */
-  peakDemandKw: string | null;
-};
+  peakDemandKw: z.string().nullable(),
+});
+export type Bill = z.infer<typeof Bill>;
 
 /**
  * One 5-minute slot or a longer reading; `start` is the interval start. A longer reading is spread flat

@@ -8,6 +8,7 @@
  */
 import Decimal from "decimal.js";
 import { and, eq, gte, lt } from "drizzle-orm";
+import { z } from "zod";
 import { Allocation, BillingPeriod } from "../billing";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
@@ -95,6 +96,10 @@ async function compute(input: FactoryMonth) {
   };
 }
 
+/** `allocation`'s answer: the month, its billing period (local dates), the bill's currency, and the split (Allocation). */
+export const Allocated = Allocation.Schema.extend({ factoryId: z.string(), month: z.string(), period: BillingPeriod.Period, currency: z.string() });
+export type Allocated = z.infer<typeof Allocated>;
+
 /**
  * Share of a billing period its readings cover, 0–1 as a 4-decimal string: `readings` ÷ (`meters` × the 5-minute
  * slots of [from, to)) — every reading is one meter's 5-minute slot (the grid). "0" when the basis has no meter.
@@ -112,7 +117,7 @@ export function coverageOf(readings: number, meters: number, range: { from: stri
  * always agrees with the bill the close would store now. Org-scoped: another organization's factory is not found.
  * @throws VisibleError `factory.not_found`; `allocation.unavailable` (400, naming `month`) when the bill cannot be computed.
  */
-export async function allocation(organizationId: string, factoryId: string, month: string) {
+export async function allocation(organizationId: string, factoryId: string, month: string): Promise<Allocated> {
   const [factory] = await Database.use()
     .select({ id: factoryTable.id })
     .from(factoryTable)

@@ -5,6 +5,7 @@
  */
 import Decimal from "decimal.js";
 import { sql } from "drizzle-orm";
+import { z } from "zod";
 import { powerFactorThreshold } from "../billing";
 import { BillingPeriod } from "../billing/period";
 import { Database } from "../database";
@@ -16,45 +17,49 @@ export * as Dashboard from "./index";
 
 type Rows<T> = { rows: T[] };
 const rowsOf = <T>(result: unknown) => (result as Rows<T>).rows;
-const money = (value: string | null | undefined) => new Decimal(value ?? 0).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+const cents = (value: string | null | undefined) => new Decimal(value ?? 0).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
 const instant = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
-export type FactorySummary = {
-  id: string;
-  name: string;
-  timeZone: string;
-  currency: string;
-  meters: number;
-  /** Null cost when the period is not priced (no tariff in force), never 0.00. */
-  today: { kwh: number; cost: string | null };
+/** Money as exact decimal text (MXN, the factory's currency), null when the period is not priced (no tariff in force), never 0.00. */
+const money = z.string().nullable();
+
+export const FactorySummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  timeZone: z.string(),
+  currency: z.string(),
+  meters: z.number(),
+  today: z.object({ kwh: z.number(), cost: money }),
   /**
    * The billing period so far (the Statement's, as `/kpis` says it): `start`/`end` instants and `period` local dates
    * [start, end) with its month `label`; `cost` the bill so far (every line: energy, demand, PF, IVA, DAP) and
    * `projectedCost` the bill at the period's end; `energyCost`/`projectedEnergyCost` the energy lines alone. Every
    * money field is null when `priced` is false. `estimatedKwh`: the part of `kwh` spread from gap readings.
    */
-  month: {
-    label: string;
-    start: string;
-    end: string;
+  month: z.object({
+    label: z.string(),
+    start: z.string(),
+    end: z.string(),
     /** The instant the figures are as of (the request's "now" within the period): `/kpis` at the same `asOf` says the same cents. */
-    asOf: string;
-    period: { start: string; end: string };
-    kwh: number;
-    estimatedKwh: number;
-    priced: boolean;
-    prices: "published" | "estimated" | null;
-    cost: string | null;
-    projectedCost: string | null;
-    energyCost: string | null;
-    projectedEnergyCost: string | null;
-    powerFactor: number | null;
+    asOf: z.string(),
+    period: BillingPeriod.Period,
+    kwh: z.number(),
+    estimatedKwh: z.number(),
+    priced: z.boolean(),
+    prices: z.enum(["published", "estimated"]).nullable(),
+    cost: money,
+    projectedCost: money,
+    energyCost: money,
+    projectedEnergyCost: money,
+    powerFactor: z.number().nullable(),
     /** Below it CFE surcharges this period's bill (0.90, or 0.95 for high voltage or ≥ 1 MW contracted from 2024): Bill.powerFactorThreshold. */
-    powerFactorThreshold: number;
-  };
-  demand: { windowStart: string | null; kw: number | null; contractedKw: number | null };
-  lastReadingEnd: string | null;
-};
+    powerFactorThreshold: z.number(),
+  }),
+  /** The latest complete 15-minute window (its start instant) and its measured demand, kW, beside the contracted kW. */
+  demand: z.object({ windowStart: z.string().nullable(), kw: z.number().nullable(), contractedKw: z.number().nullable() }),
+  lastReadingEnd: z.string().nullable(),
+});
+export type FactorySummary = z.infer<typeof FactorySummary>;
 
 /**
  * Every factory of the organization: today, the current billing period so far and its projection (Statement.of:
@@ -110,7 +115,7 @@ export async function overview(organizationId: string, now = new Date()): Promis
       timeZone: row.time_zone,
       currency: row.currency,
       meters: row.meters,
-      today: { kwh: round(today?.kwh ?? 0, 3), cost: statement.priced ? money(today?.cost) : null },
+      today: { kwh: round(today?.kwh ?? 0, 3), cost: statement.priced ? cents(today?.cost) : null },
       month: {
         label: statement.label,
         start: statement.range.from,

@@ -4,6 +4,7 @@
  * then refresh what it touched. The workflow's steps call `validate`, `load` and `finish`.
  */
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
 import { Close } from "../close";
 import { importLimits } from "../config";
 import { Database } from "../database";
@@ -47,6 +48,41 @@ export class NotFoundError extends WattflowError {
 }
 
 export type Run = typeof importRunTable.$inferSelect;
+
+/**
+ * An import run as the API answers it (`GET /v1/imports`): the stored row with its instants as ISO 8601 UTC text,
+ * its counts (null until loaded) and each bad row's line (the header is line 1) and reason.
+ */
+export const Info = z.object({
+  id: z.string(),
+  organizationId: z.string(),
+  /** Null for price tables, which are per tariff division, not per factory. */
+  factoryId: z.string().nullable(),
+  kind: z.enum(kinds),
+  fileName: z.string(),
+  format: z.enum(["csv", "xlsx"]),
+  objectKey: z.string(),
+  sha256: z.string(),
+  bytes: z.number(),
+  status: z.enum(["pending", "validated", "loaded", "failed"]),
+  executionArn: z.string().nullable(),
+  rows: z.number().nullable(),
+  inserted: z.number().nullable(),
+  updated: z.number().nullable(),
+  unchanged: z.number().nullable(),
+  errors: z.array(z.object({ line: z.number(), column: z.string().optional(), message: z.string() })).nullable(),
+  finishedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Info = z.infer<typeof Info>;
+
+/** `POST /v1/imports`' answer: the ImportFiles execution to watch and each file's import (id, name, format, bytes, SHA-256). */
+export const Started = z.object({
+  executionArn: z.string(),
+  imports: z.array(Info.pick({ id: true, fileName: true, format: true, bytes: true, sha256: true })),
+});
+export type Started = z.infer<typeof Started>;
+
 /** A file given whole (the CLI's and tests' way); the API streams its files in with `receive`. */
 export type File = { name: string; bytes: Uint8Array };
 /** A file already in the upload store under its import id. */

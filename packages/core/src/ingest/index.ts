@@ -22,7 +22,7 @@ import { Slots } from "./slots";
 export { sweepUndelivered } from "./delivery";
 export * as Ingest from "./index";
 export { giveUp, type StreamInput } from "./refused";
-export { Envelope, type Rejected, type SubmitResult, submit } from "./submit";
+export { Envelope, Rejected, SubmitResult, submit } from "./submit";
 
 export type ConsumeResult = {
   stored: number;

@@ -7,7 +7,7 @@ import { Signature } from "../device/signature";
 import { Meter } from "../meter";
 import { Reading } from "../reading";
 import { Stream } from "../stream";
-import { jsonPath, type Problem, VisibleError } from "../util/error";
+import { jsonPath, VisibleError } from "../util/error";
 import { Slots } from "./slots";
 
 export const Envelope = z.object({
@@ -17,8 +17,12 @@ export const Envelope = z.object({
     .max(ingestMaxReadings, `readings must hold at most ${ingestMaxReadings} readings per request`),
 });
 
-export type Rejected = { index: number; errors: Problem[] };
-export type SubmitResult = { accepted: number; duplicates: number; rejected: Rejected[] };
+/** A reading refused: its index in the batch, and each problem by its JSON path within the reading. */
+export const Rejected = z.object({ index: z.number(), errors: z.array(z.object({ path: z.string(), message: z.string() })) });
+export type Rejected = z.infer<typeof Rejected>;
+/** `POST /v1/ingest`'s answer: how many readings were put on the stream, how many were already there, and each refused one. */
+export const SubmitResult = z.object({ accepted: z.number(), duplicates: z.number(), rejected: z.array(Rejected) });
+export type SubmitResult = z.infer<typeof SubmitResult>;
 
 /**
  * Validates a gateway's batch and puts its valid, new readings on the stream.

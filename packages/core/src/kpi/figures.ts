@@ -4,6 +4,7 @@
  * rules, the billing inputs, the Athena/DuckDB views (`sql`) and the Flux one-call queries (`flux`).
  * Pure: no I/O, so the gateway, the browser and stacks/ can import it.
  */
+import { z } from "zod";
 import { round } from "../util/number";
 
 export * as Figures from "./figures";
@@ -108,27 +109,29 @@ export type MeterDayEnergy = { meterId: string; day: string; kwh: number };
 /** Units a line made on a local day (one row per shift is fine: they add up). */
 export type ProductionDay = { line: string; day: string; units: number };
 
-export type LinePerUnit = {
-  line: string;
+export const LinePerUnit = z.object({
+  line: z.string(),
   /** Local days with production rows for the line. */
-  days: string[];
-  units: number;
-  kwh: number;
+  days: z.array(z.string()),
+  units: z.number(),
+  kwh: z.number(),
   /** Null when the line made 0 units: its kWh is idle consumption. */
-  kwhPerUnit: number | null;
-};
+  kwhPerUnit: z.number().nullable(),
+});
+export type LinePerUnit = z.infer<typeof LinePerUnit>;
 
-export type EnergyPerUnit = {
-  lines: LinePerUnit[];
+export const EnergyPerUnit = z.object({
+  lines: z.array(LinePerUnit),
   /** Lines with production rows and units > 0, together. */
-  units: number;
-  kwh: number;
-  kwhPerUnit: number | null;
+  units: z.number(),
+  kwh: z.number(),
+  kwhPerUnit: z.number().nullable(),
   /** Energy of lines with production rows whose units were 0 on those days: kept and reported, not dropped (ISO 50006). */
-  idle: { kwh: number; lines: string[] };
+  idle: z.object({ kwh: z.number(), lines: z.array(z.string()) }),
   /** Energy per unit with the idle consumption in the numerator (the baseline ISO 50006 keeps). */
-  kwhPerUnitWithIdle: number | null;
-};
+  kwhPerUnitWithIdle: z.number().nullable(),
+});
+export type EnergyPerUnit = z.infer<typeof EnergyPerUnit>;
 
 /**
  * Energy per unit produced (EnPI, ISO 50001/50006): per line, the kWh of its meters on the local days

@@ -76,60 +76,69 @@ export type Input = {
   shifts?: readonly Shift[];
 };
 
-/** `cost` is null when the span is not priced (KpiReport: no tariff in force), never 0.00. */
-type Amount = { kwh: number; cost: string | null };
+/** kWh, and its cost as exact decimal text (MXN), null when the span is not priced (KpiReport: no tariff in force), never 0.00. */
+const Amount = z.object({ kwh: z.number(), cost: z.string().nullable() });
 
-export type Kpis = {
-  month: string;
-  timeZone: string;
-  currency: string;
+/** What the figures stand on: 15-minute windows with data of those elapsed, and the meters each figure used. */
+export const Coverage = z.object({
+  windows: z.object({
+    /** Windows of the month elapsed by `asOf`. */
+    expected: z.number(),
+    withData: z.number(),
+    missing: z.number(),
+    hoursWithData: z.number(),
+    /** Windows holding estimated slots (a gap spread over its slots, issue 12): energy, never demand. */
+    estimated: z.number(),
+  }),
+  meters: z.object({ withData: z.array(z.string()), withoutData: z.array(z.string()) }),
+  powerFactor: z.object({ meters: z.array(z.string()), leftOut: z.array(z.string()), billingMeter: z.string().nullable() }),
+});
+export type Coverage = z.infer<typeof Coverage>;
+
+export const Kpis = z.object({
+  month: z.string(),
+  timeZone: z.string(),
+  currency: z.string(),
   /** [from, to) of the local month or billing period, and how far the data reaches (the earlier of now and its end). */
-  range: { from: string; to: string; asOf: string; complete: boolean };
+  range: z.object({ from: z.string(), to: z.string(), asOf: z.string(), complete: z.boolean() }),
   /** `estimatedKwh` of `kwh` was spread from gap readings, not measured (share: estimatedKwh ÷ kWh). */
-  totals: { kwh: number; kvarh: number | null; cost: string | null; windows: number; estimatedKwh: number; estimatedShare: number };
-  byDay: (Amount & { day: string })[];
-  byShift: (Amount & { shift: string })[];
+  totals: z.object({
+    kwh: z.number(),
+    kvarh: z.number().nullable(),
+    cost: z.string().nullable(),
+    windows: z.number(),
+    estimatedKwh: z.number(),
+    estimatedShare: z.number(),
+  }),
+  byDay: z.array(Amount.extend({ day: z.string() })),
+  byShift: z.array(Amount.extend({ shift: z.string() })),
   /** `units` and `kwhPerUnit` over the line's days with production rows (see `energyPerUnit`). */
-  byLine: (Amount & { line: string; units: number | null; kwhPerUnit: number | null })[];
-  byPeriod: (Amount & { period: string; share: number })[];
+  byLine: z.array(Amount.extend({ line: z.string(), units: z.number().nullable(), kwhPerUnit: z.number().nullable() })),
+  byPeriod: z.array(Amount.extend({ period: z.string(), share: z.number() })),
   /**
    * kWh per unit produced (ISO 50001 EnPI) over the days and lines with production rows; lines that made
    * 0 units keep their kWh as idle consumption. Null without production rows.
    */
-  energyPerUnit: Figures.EnergyPerUnit | null;
+  energyPerUnit: Figures.EnergyPerUnit.nullable(),
   /** Share of kWh in punta (0–1); null without energy or without TOU periods. */
-  puntaShare: number | null;
+  puntaShare: z.number().nullable(),
   /** Average demand over the hours with data ÷ peak 15-minute demand (Figures.loadFactor; the hours are in `coverage.windows`). */
-  loadFactor: number | null;
+  loadFactor: z.number().nullable(),
   /** kWh / √(kWh² + kVArh²) of the meters that measure both (Figures.powerFactorOf; which ones in `coverage.powerFactor`). */
-  powerFactor: number | null;
-  demand: {
-    peakKw: number | null;
-    peakAt: string | null;
-    puntaPeakKw: number | null;
-    contractedKw: number | null;
+  powerFactor: z.number().nullable(),
+  demand: z.object({
+    peakKw: z.number().nullable(),
+    peakAt: z.string().nullable(),
+    puntaPeakKw: z.number().nullable(),
+    contractedKw: z.number().nullable(),
     /** Peak ÷ contracted demand. */
-    ofContracted: number | null;
-  };
+    ofContracted: z.number().nullable(),
+  }),
   /** CO2e of the month's kWh with the grid factor used: the year it was published for (null: given in the request) and its source. */
-  co2e: { kg: number; factorKgPerKwh: number; factorYear: number | null; source: string };
-  coverage: Coverage;
-};
-
-/** What the figures stand on: 15-minute windows with data of those elapsed, and the meters each figure used. */
-export type Coverage = {
-  windows: {
-    /** Windows of the month elapsed by `asOf`. */
-    expected: number;
-    withData: number;
-    missing: number;
-    hoursWithData: number;
-    /** Windows holding estimated slots (a gap spread over its slots, issue 12): energy, never demand. */
-    estimated: number;
-  };
-  meters: { withData: string[]; withoutData: string[] };
-  powerFactor: { meters: string[]; leftOut: string[]; billingMeter: string | null };
-};
+  co2e: z.object({ kg: z.number(), factorKgPerKwh: z.number(), factorYear: z.number().nullable(), source: z.string() }),
+  coverage: Coverage,
+});
+export type Kpis = z.infer<typeof Kpis>;
 
 export class KpiError extends WattflowError {
   readonly kind = "input" as const;

@@ -4,7 +4,8 @@
  * far and its projection are the Statement's (the read model the overview and the close share). Org-scoped:
  * another organization's factory is "not found".
  */
-import type { Bill } from "../billing";
+import { z } from "zod";
+import { Bill } from "../billing";
 import { BillingPeriod } from "../billing/period";
 import { Factory } from "../factory";
 import { Meter } from "../meter";
@@ -12,26 +13,27 @@ import { Production } from "../production";
 import { Statement } from "../statement";
 import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
-import { compute, type Kpis, type Query } from "./index";
+import { compute, Kpis, type Query } from "./index";
 
 export * as KpiReport from "./report";
 
-export type Report = Omit<Kpis, "month"> & {
-  factoryId: string;
+export const Report = Kpis.extend({
+  factoryId: z.string(),
   /** The month label of the billing period (YYYY-MM). */
-  month: string;
-  basis: "billing-meters" | "all-meters";
+  month: z.string(),
+  basis: Statement.Schema.shape.basis,
   /** The billing period: local dates [start, end) in the factory's zone, its label, and where its dates come from. */
-  period: { label: string; start: string; end: string; source: Statement.Statement["periodSource"] };
+  period: z.object({ label: z.string(), start: z.string(), end: z.string(), source: Statement.Schema.shape.periodSource }),
   /** False when no tariff is in force over the period: every cost is null, never 0.00. */
-  priced: boolean;
+  priced: z.boolean(),
   /** Whether the period's prices are CFE's published ones or estimated from the latest; null when not priced. */
-  prices: Statement.Statement["prices"];
+  prices: Statement.Schema.shape.prices,
   /** The read model: energy, energy-only cost by period, demand, PF, bill so far and projection. */
-  statement: Statement.Statement;
+  statement: Statement.Schema,
   /** The statement's bill so far and projection (null before the period starts), or why there is none. */
-  bill: { monthToDate: Bill.Bill; projection: Bill.Bill | null } | { unavailable: string };
-};
+  bill: z.union([z.object({ monthToDate: Bill.Schema, projection: Bill.Schema.nullable() }), z.object({ unavailable: z.string() })]),
+});
+export type Report = z.infer<typeof Report>;
 
 /**
  * The KPIs of a factory's billing period as of `now`: `?period=current|YYYY-MM` or `?month=YYYY-MM` (the period CFE

@@ -15,6 +15,7 @@
  * Baja California Sur, Sonora, Sinaloa, Nayarit and Quintana Roo, the 8 + 11 + 1 + 10 border municipalities
  * of Chihuahua, Coahuila, Nuevo León and Tamaulipas) and the main industrial municipalities elsewhere.
  */
+import { z } from "zod";
 
 /** CFE's 17 tariff divisions. */
 export const divisions = [
@@ -577,7 +578,9 @@ const states: State[] = [
   },
 ];
 
-export type Municipality = { state: string; municipality: string; divisions: Division[]; timeZone: string };
+/** A municipality: its state, CFE's division(s) billing it, and its IANA clock. */
+export const Municipality = z.object({ state: z.string(), municipality: z.string(), divisions: z.array(z.enum(divisions)), timeZone: z.string() });
+export type Municipality = z.infer<typeof Municipality>;
 
 /** Every bundled municipality. */
 export const municipalities: readonly Municipality[] = states.flatMap(({ state, timeZone, municipalities }) =>

@@ -2,13 +2,23 @@
  * Where a factory is decides its CFE tariff division, its schedule zone (which hours are punta) and its
  * clock (when those hours are). Pure: the bundled catalogue (./catalogue.ts, with its sources) and rules.
  */
+import { z } from "zod";
 import { Cfe } from "../tariff/cfe";
 import type { CfeZone } from "../tariff/index";
 import { PathError } from "../util/error";
-import { type Division, divisions, type Municipality, municipalities } from "./catalogue";
+import { type Division, divisions, Municipality, municipalities } from "./catalogue";
 
-export { type Division, divisions, type Municipality, municipalities } from "./catalogue";
+export { type Division, divisions, Municipality, municipalities } from "./catalogue";
 export * as Location from "./index";
+
+/** The catalogue for setup forms (`GET /v1/locations`): CFE's divisions and each municipality's divisions and clock. */
+export const Catalogue = z.object({ divisions: z.array(z.enum(divisions)), municipalities: z.array(Municipality) });
+export type Catalogue = z.infer<typeof Catalogue>;
+
+/** The bundled catalogue as `GET /v1/locations` answers it (Catalogue). */
+export function catalogue(): Catalogue {
+  return { divisions: [...divisions], municipalities: [...municipalities] };
+}
 
 /** A place that cannot be, said with the path of the input at fault and what would be right. */
 export class LocationError extends PathError {

@@ -89,6 +89,20 @@ export function connectionProblems(input: Connection & { multiplier?: number }):
   return problems;
 }
 
+/** A meter as `create` answers it: who owns it, its place and the connection fields that are set. */
+export const Created = z.object({
+  id: z.string(),
+  organizationId: z.string(),
+  factoryId: z.string(),
+  deviceId: z.string(),
+  name: z.string(),
+  line: z.string(),
+  role: Role,
+  parentId: z.string().nullable(),
+  ...Connection.shape,
+});
+export type Created = z.infer<typeof Created>;
+
 export const create = fn(
   z.object({
     organizationId: z.string(),
@@ -101,7 +115,7 @@ export const create = fn(
     ...Place.shape,
     ...Connection.shape,
   }),
-  async (input): Promise<Omit<Owner, "timeZone" | "maxKw"> & { name: string; line: string; role: Role; parentId: string | null } & Connection> => {
+  async (input): Promise<Created> => {
     const problems = connectionProblems(input);
     if (problems.length > 0) throw new VisibleError("input", "meter.invalid_connection", "Invalid meter connection", problems);
     await checkPlace(input);

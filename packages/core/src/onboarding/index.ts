@@ -6,7 +6,7 @@
 
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import { lineName } from "../billing/lines";
+import { lineName, Name } from "../billing/lines";
 import { billLineTable, billTable } from "../close/bill.sql";
 import { Config } from "../config";
 import { Database } from "../database";
@@ -58,8 +58,25 @@ export const createMeter = fn(
   },
 );
 
+/** A stored tariff version: its id, the instant it takes effect (ISO 8601 UTC) and its definition. */
+export const Version = z.object({ id: z.string(), effectiveFrom: z.string(), definition: Definition });
+export type Version = z.infer<typeof Version>;
+
+/** A factory's tariff versions, newest first, each with its local start date, and the one in force now (null: none). */
+export const Tariffs = z.object({
+  factory: Factory.Info,
+  currentId: z.string().nullable(),
+  versions: z.array(
+    Version.extend({
+      /** The factory's local date the version starts on (a plan assigned "from 1 Dec" starts at local midnight). */
+      effectiveDate: z.string(),
+    }),
+  ),
+});
+export type Tariffs = z.infer<typeof Tariffs>;
+
 /** A factory's tariff versions, newest first, and the one in force now. */
-export async function tariffs(organizationId: string, factoryId: string, now = new Date()) {
+export async function tariffs(organizationId: string, factoryId: string, now = new Date()): Promise<Tariffs> {
   const factory = await ownFactory(organizationId, factoryId);
   const rows = await Database.use().select().from(tariffTable).where(eq(tariffTable.factoryId, factoryId)).orderBy(desc(tariffTable.effectiveFrom));
   const current = rows.find((row) => row.effectiveFrom <= now);
@@ -69,7 +86,6 @@ export async function tariffs(organizationId: string, factoryId: string, now = n
     versions: rows.map((row) => ({
       id: row.id,
       effectiveFrom: row.effectiveFrom.toISOString(),
-      /** The factory's local date the version starts on (a plan assigned "from 1 Dec" starts at local midnight). */
       effectiveDate: Instant.localDate(row.effectiveFrom.getTime(), factory.timeZone),
       definition: Definition.parse(row.definition),
     })),
@@ -81,7 +97,7 @@ const Effective = Instant.schema("effectiveFrom");
 /** Assigns a tariff from `effectiveFrom` on; readings from then are priced by it (corrections re-cost earlier ones). */
 export const addTariff = fn(
   z.object({ organizationId: z.string(), factoryId: z.string(), effectiveFrom: Effective, definition: Definition }),
-  async (input) => {
+  async (input): Promise<Version> => {
     await ownFactory(input.organizationId, input.factoryId);
     const version = await TariffStore.addVersion({ factoryId: input.factoryId, effectiveFrom: new Date(input.effectiveFrom), definition: input.definition });
     return { id: version.id, effectiveFrom: version.effectiveFrom.toISOString(), definition: version.definition };
@@ -101,6 +117,10 @@ export const PlanPrices = z.discriminatedUnion(
 
 /** A tariff definition whose every object refuses keys it does not name: the shape of prices entered by hand. */
 const enteredDefinition = Schema.strict(Definition);
+
+/** `assignCfePlan`'s answer: the version, the local date it starts on, and the factory as the plan changed it. */
+export const PlanAssigned = Version.extend({ effectiveDate: z.string(), factory: Factory.Info });
+export type PlanAssigned = z.infer<typeof PlanAssigned>;
 
 /**
  * Assigns a CFE plan to a factory from the console's form: the tariff (GDMTH, GDMTO, GDBT, PDBT, DIST, DIT), the
@@ -127,7 +147,7 @@ export const assignCfePlan = fn(
     }),
     prices: PlanPrices,
   }),
-  async (input) => {
+  async (input): Promise<PlanAssigned> => {
     const current = await ownFactory(input.organizationId, input.factoryId);
     // Prices are checked before the factory changes, so a refused plan leaves the factory as it was.
     const months =
@@ -198,10 +218,14 @@ function placeholder(tariff: "cfe-gdmth" | "cfe-gdmto") {
   return tariff === "cfe-gdmth" ? { ...zero, energy: { base: "0", intermedia: "0", punta: "0" } } : { ...zero, energy: "0" };
 }
 
+/** `importUrdb`'s answer: the version, and what of the URDB rate was left out, one sentence each. */
+export const UrdbImported = Version.extend({ warnings: z.array(z.string()) });
+export type UrdbImported = z.infer<typeof UrdbImported>;
+
 /** Turns a URDB rate into a time-of-use tariff and assigns it; URDB's gaps come back as warnings. */
 export const importUrdb = fn(
   z.object({ organizationId: z.string(), factoryId: z.string(), effectiveFrom: Effective, rate: z.unknown(), currency: z.string().length(3).optional() }),
-  async (input) => {
+  async (input): Promise<UrdbImported> => {
     const factory = await ownFactory(input.organizationId, input.factoryId);
     let converted: ReturnType<typeof Urdb.toTariff>;
     try {
@@ -220,12 +244,63 @@ export const importUrdb = fn(
   },
 );
 
+/** Exact decimal text (MXN, kW, kWh, percent) as stored; null where the bill has none. */
+const decimal = z.string();
+
+/**
+ * A stored bill as the API answers it: money as exact decimal text in `currency`; `closedAt`/`reopenedAt` instants
+ * (ISO 8601 UTC); on a computed bill's lines, the utility's amount for the same code and the difference once reconciled.
+ */
+export const StoredBill = z.object({
+  id: z.string(),
+  month: z.string(),
+  /** The billing period, local dates [start, end) (CFE's reading dates); null on bills stored before periods were kept. */
+  periodStart: z.string().nullable(),
+  periodEnd: z.string().nullable(),
+  source: z.enum(["wattflow", "utility"]),
+  status: z.enum(["closed", "reopened", "imported"]),
+  currency: z.string(),
+  subtotal: decimal,
+  powerFactor: decimal.nullable(),
+  pfAdjustment: decimal,
+  iva: decimal,
+  total: decimal,
+  readings: z.number().nullable(),
+  /** Share of the period the readings cover, 0–1 as a 4-decimal string (Close.coverageOf); null: utility bills, bills closed before it was kept. */
+  coverage: decimal.nullable(),
+  /** The readings cover less of the period than Config.cfeBilling.billCoverageWarning (98 %): this bill is short of CFE's. */
+  coverageLow: z.boolean(),
+  /** kWh of the bill's energy that was estimated (spread from gap readings), not measured; null: closed before estimates were kept. */
+  estimatedKwh: decimal.nullable(),
+  /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */
+  basis: z.enum(["billing-meters", "all-meters"]).nullable(),
+  /** The month's maximum demand, kW (null on flat bills and older rows). */
+  peakDemandKw: decimal.nullable(),
+  /** Priced with the latest published prices because the month's were not yet published (null: utility bills, older rows). */
+  pricesEstimated: z.boolean().nullable(),
+  closedAt: z.string().nullable(),
+  reopenedAt: z.string().nullable(),
+  lines: z.array(
+    z.object({
+      code: z.string(),
+      name: Name,
+      quantity: decimal,
+      unit: z.string(),
+      unitPrice: decimal,
+      amount: decimal,
+      utilityAmount: decimal.nullable(),
+      difference: decimal.nullable(),
+    }),
+  ),
+});
+export type StoredBill = z.infer<typeof StoredBill>;
+
 /**
  * The factory's bills (computed by the monthly close, and the utility's imported ones) with their lines, newest month
  * first; `only.id` narrows them to one bill (an empty list when the factory has no such bill).
  * @throws VisibleError `factory.not_found` (404) for a factory outside the organization.
  */
-export async function bills(organizationId: string, factoryId: string, only: { id?: string } = {}) {
+export async function bills(organizationId: string, factoryId: string, only: { id?: string } = {}): Promise<StoredBill[]> {
   await ownFactory(organizationId, factoryId);
   const db = Database.use();
   const rows = await db
@@ -260,17 +335,11 @@ export async function bills(organizationId: string, factoryId: string, only: { i
     iva: row.iva,
     total: row.total,
     readings: row.readings,
-    /** Share of the period the readings cover, 0–1 (Close.coverageOf); null: utility bills, bills closed before it was kept. */
     coverage: row.coverage,
-    /** The readings cover less of the period than Config.cfeBilling.billCoverageWarning: this bill is short of CFE's. */
     coverageLow: row.coverage !== null && Number(row.coverage) < Config.cfeBilling.billCoverageWarning,
-    /** kWh of the bill's energy that was estimated (spread from gap readings), not measured; null: closed before estimates were kept. */
     estimatedKwh: row.estimatedKwh,
-    /** Which meters a computed bill sums: `billing-meters`, or `all-meters` when none is marked billing (null: closed before roles). */
     basis: row.basis,
-    /** The month's maximum demand, kW (null on flat bills and older rows). */
     peakDemandKw: row.peakDemandKw,
-    /** Priced with the latest published prices because the month's were not yet published (null: utility bills, older rows). */
     pricesEstimated: row.pricesEstimated,
     closedAt: row.closedAt?.toISOString() ?? null,
     reopenedAt: row.reopenedAt?.toISOString() ?? null,

@@ -11,6 +11,7 @@
  */
 import Decimal from "decimal.js";
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { z } from "zod";
 import { Bill, BillingPeriod } from "../billing";
 import { billTable } from "../close/bill.sql";
 import { Config } from "../config";
@@ -35,41 +36,54 @@ export type FactoryRow = typeof factoryTable.$inferSelect;
 /** kWh, kVArh and kWh-with-kVArh summed over the basis meters per stored interval (start, seconds, quality). */
 export type Slot = Bill.Reading & { kwh: number; kvarh: number | null; kwhWithKvarh: number; readings: number };
 
-export type Basis = "billing-meters" | "all-meters";
+export type Basis = Statement["basis"];
 
-export type Statement = {
-  factoryId: string;
+/** Money as exact decimal text (MXN, the factory's currency), null when the period is not priced. */
+const money = z.string().nullable();
+
+/** The statement's schema (the API's answers); `Statement.Statement` is its type, beside the namespace. */
+export const Schema = z.object({
+  factoryId: z.string(),
   /** The month CFE labels the period with (BillingPeriod.cycle; a utility bill's reading dates when imported). */
-  label: string;
+  label: z.string(),
   /** Local dates in the factory's zone, end exclusive (CFE prints the end's date as the period's last reading). */
-  period: BillingPeriod.Period;
+  period: BillingPeriod.Period,
   /** Where the period comes from: the imported utility bill's reading dates, the factory's cycle day, or the calendar month. */
-  periodSource: "utility-bill" | "cycle-day" | "calendar-month";
-  timeZone: string;
-  currency: string;
+  periodSource: z.enum(["utility-bill", "cycle-day", "calendar-month"]),
+  timeZone: z.string(),
+  currency: z.string(),
   /** Instants: [from, to) of the period, `asOf` = now clamped to it; `complete` once asOf reaches `to`. */
-  range: { from: string; to: string; asOf: string; complete: boolean };
-  basis: Basis;
+  range: z.object({ from: z.string(), to: z.string(), asOf: z.string(), complete: z.boolean() }),
+  basis: z.enum(["billing-meters", "all-meters"]),
   /** False when no tariff is in force over the period or it has no prices for it: every money field is then null, never 0. */
-  priced: boolean;
+  priced: z.boolean(),
   /** Why not priced (null when priced). */
-  unpriced: string | null;
+  unpriced: z.string().nullable(),
   /** `estimated`: the period's price month has no published prices yet, the latest stand in. Null when not priced. */
-  prices: "published" | "estimated" | null;
+  prices: z.enum(["published", "estimated"]).nullable(),
   /** kWh so far; `estimatedKwh` of it spread from gap readings; share = estimated ÷ kWh. */
-  energy: { kwh: number; measuredKwh: number; estimatedKwh: number; estimatedShare: number; readings: number };
+  energy: z.object({ kwh: z.number(), measuredKwh: z.number(), estimatedKwh: z.number(), estimatedShare: z.number(), readings: z.number() }),
   /**
    * The energy-only cost (the bill's energy lines, MXN, before fixed, demand, PF, IVA and DAP), per TOU period
    * (null: a tariff without periods) and its projection by the same rule as the bill's.
    */
-  energyCost: { toDate: string | null; projection: string | null; byPeriod: { period: string | null; kwh: number; cost: string | null }[] };
-  /** kW: the highest measured 15-minute demand so far, the highest in punta (null without TOU periods), and the kW the bill charges. */
-  demand: { maxKw: number | null; puntaKw: number | null; billedKw: { capacity: string | null; distribution: string | null } };
+  energyCost: z.object({
+    toDate: money,
+    projection: money,
+    byPeriod: z.array(z.object({ period: z.string().nullable(), kwh: z.number(), cost: money })),
+  }),
+  /** kW: the highest measured 15-minute demand so far, the highest in punta (null without TOU periods), and the kW the bill charges (decimal text). */
+  demand: z.object({
+    maxKw: z.number().nullable(),
+    puntaKw: z.number().nullable(),
+    billedKw: z.object({ capacity: z.string().nullable(), distribution: z.string().nullable() }),
+  }),
   /** kWh / √(kWh² + kVArh²) of the readings that measure kVArh (Figures.powerFactor); null when none do. */
-  powerFactor: number | null;
+  powerFactor: z.number().nullable(),
   /** The bill so far and projected to the period's end (`project`); null when not priced. */
-  bill: { monthToDate: Bill.Bill; projection: Bill.Bill | null } | null;
-};
+  bill: z.object({ monthToDate: Bill.Schema, projection: Bill.Schema.nullable() }).nullable(),
+});
+export type Statement = z.infer<typeof Schema>;
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 

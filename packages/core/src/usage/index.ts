@@ -62,28 +62,35 @@ export const Query = z
   });
 export type Query = z.infer<typeof Query>;
 
-/** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. Cost in the factory's currency, null when not priced. */
-export type Bucket = { start: string; kwh: number; estimatedKwh: number; cost: number | null; readings: number };
-export type Result = {
-  factoryId: string;
-  timeZone: string;
-  bucket: Query["bucket"];
-  buckets: Bucket[];
-  totals: {
-    kwh: number;
-    cost: number | null;
-    /** Stored 5-minute slots (one per meter and slot). */
-    readings: number;
-    measuredKwh: number;
-    estimatedKwh: number;
-    /** estimatedKwh ÷ kWh, 4 decimals; 0 without energy. */
-    estimatedShare: number;
-    /** Slots in [from, min(to, now)) of the factory's meters that hold no value at all (neither measured nor estimated). */
-    missingSlots: number;
-  };
-  /** False when no tariff is in force over the range: every cost is then null. */
-  priced: boolean;
-};
+/** `factory`'s answer with each cost as `cost` says: a number of the factory's currency when priced, null when not. */
+const resultOf = <C extends z.ZodType>(cost: C) =>
+  z.object({
+    factoryId: z.string(),
+    timeZone: z.string(),
+    bucket: z.enum(["5m", "15m", "1h", "1d"]),
+    /** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. */
+    buckets: z.array(z.object({ start: z.string(), kwh: z.number(), estimatedKwh: z.number(), cost, readings: z.number() })),
+    totals: z.object({
+      kwh: z.number(),
+      cost,
+      /** Stored 5-minute slots (one per meter and slot). */
+      readings: z.number(),
+      measuredKwh: z.number(),
+      estimatedKwh: z.number(),
+      /** estimatedKwh ÷ kWh, 4 decimals; 0 without energy. */
+      estimatedShare: z.number(),
+      /** Slots in [from, min(to, now)) of the factory's meters that hold no value at all (neither measured nor estimated). */
+      missingSlots: z.number(),
+    }),
+  });
+
+/** A factory's usage over a range: priced (every cost a number, MXN) or not (`priced: false`: no tariff in force, every cost null). */
+export const Result = z.discriminatedUnion("priced", [
+  resultOf(z.number()).extend({ priced: z.literal(true) }),
+  resultOf(z.null()).extend({ priced: z.literal(false) }),
+]);
+export type Result = z.infer<typeof Result>;
+export type Bucket = Result["buckets"][number];
 
 /** Bucket widths, seconds. */
 const bucketWidth = { "5m": 300, "15m": 900, "1h": 3600, "1d": 86_400 } as const;
@@ -266,40 +273,39 @@ export async function factory(organizationId: string, factoryId: string, query: 
     meterCount(factoryId),
     priced(factoryId, new Date(query.from), new Date(query.to)),
   ]);
-  const buckets = rows.map((row) => ({
-    start: new Date(row.t * 1000).toISOString(),
-    kwh: round(row.kwh, 6),
-    estimatedKwh: round(row.estimatedKwh, 6),
-    cost: isPriced ? round(row.cost.toNumber(), 6) : null,
-    readings: row.readings,
-  }));
+  // Each bucket and the totals with `cost` in its place: a number when priced, null when not.
+  const bucketsWith = <C>(cost: (row: BucketSums) => C) =>
+    rows.map((row) => ({
+      start: new Date(row.t * 1000).toISOString(),
+      kwh: round(row.kwh, 6),
+      estimatedKwh: round(row.estimatedKwh, 6),
+      cost: cost(row),
+      readings: row.readings,
+    }));
+  const unpriced = bucketsWith(() => null);
   const kwh = round(
-    buckets.reduce((sum, bucket) => sum + bucket.kwh, 0),
+    unpriced.reduce((sum, bucket) => sum + bucket.kwh, 0),
     6,
   );
   const estimatedKwh = round(
-    buckets.reduce((sum, bucket) => sum + bucket.estimatedKwh, 0),
+    unpriced.reduce((sum, bucket) => sum + bucket.estimatedKwh, 0),
     6,
   );
-  const readings = buckets.reduce((sum, bucket) => sum + bucket.readings, 0);
+  const readings = unpriced.reduce((sum, bucket) => sum + bucket.readings, 0);
+  const totalsWith = <C>(cost: C) => ({
+    kwh,
+    cost,
+    readings,
+    measuredKwh: round(kwh - estimatedKwh, 6),
+    estimatedKwh,
+    estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
+    missingSlots: missingSlots(meters, query, readings, now),
+  });
+  const figures = { factoryId, timeZone, bucket: query.bucket };
+  if (!isPriced) return { ...figures, buckets: unpriced, totals: totalsWith(null), priced: false };
   // Sums of money stay exact: decimal text from Postgres, added as decimals.
   const cost = rows.reduce((sum, row) => sum.plus(row.cost), new Decimal(0)).toNumber();
-  return {
-    factoryId,
-    timeZone,
-    bucket: query.bucket,
-    buckets,
-    totals: {
-      kwh,
-      cost: isPriced ? round(cost, 6) : null,
-      readings,
-      measuredKwh: round(kwh - estimatedKwh, 6),
-      estimatedKwh,
-      estimatedShare: kwh > 0 ? round(estimatedKwh / kwh, 4) : 0,
-      missingSlots: missingSlots(meters, query, readings, now),
-    },
-    priced: isPriced,
-  };
+  return { ...figures, buckets: bucketsWith((row) => round(row.cost.toNumber(), 6)), totals: totalsWith(round(cost, 6)), priced: true };
 }
 
 async function meterCount(factoryId: string): Promise<number> {
@@ -307,63 +313,80 @@ async function meterCount(factoryId: string): Promise<number> {
   return row?.meters ?? 0;
 }
 
-export type Series = {
-  factory: Factory.Info;
-  from: string;
-  to: string;
-  bucket: Query["bucket"];
-  /**
-   * Per bucket: start and end (epoch seconds; a local day is 23 to 25 hours where clocks change), kWh
-   * (`estimatedKwh` of it spread from gap readings), average kW and estimated kW (kWh ÷ the bucket's hours that
-   * have passed: within [from, to) and up to the last slot that has ended, so today's day is not diluted by hours to
-   * come), cost, the most frequent TOU period, and `periodKwh`: each period's kWh in each bucket (0 where it had none),
-   * the truthful split of an hour or a day that spans periods.
-   */
-  buckets: {
-    t: number[];
-    end: number[];
-    kw: number[];
-    estimatedKw: number[];
-    kwh: number[];
-    estimatedKwh: number[];
-    cost: (number | null)[];
-    period: (string | null)[];
-    periodKwh: Record<string, number[]>;
-  };
-  /**
-   * 15-minute demand windows aligned to :00/:15/:30/:45 of UTC, kW = the window's measured kWh × 4 (Figures.demandKw)
-   * over the statement's basis meters (Statement.basisOf): the windows the bill's demand is read from. With 5- and
-   * 15-minute buckets one point per window; with hours and days one point per bucket (`t` its start), the highest
-   * window in it: a peak, never an average. `peak` is the highest window of the range either way.
-   */
-  demand: { t: number[]; kw: number[]; peak: { t: number; kw: number } | null; contractedKw: number | null };
-  /** Null period: a tariff without time-of-use periods (or readings not priced yet). */
-  byPeriod: { period: string | null; kwh: number; cost: string | null }[];
-  /** As the usage route's totals: measured + estimated = kWh; `missingSlots`: meter slots in [from, min(to, now)) with no value. */
-  totals: {
-    kwh: number;
-    cost: string | null;
-    readings: number;
-    powerFactor: number | null;
-    measuredKwh: number;
-    estimatedKwh: number;
-    estimatedShare: number;
-    missingSlots: number;
-  };
-  meters: {
-    id: string;
-    name: string;
-    line: string;
-    deviceId: string;
-    kwh: number;
-    cost: string | null;
-    maxKw: number | null;
-    powerFactor: number | null;
-    lastReading: string | null;
-  }[];
-  /** False when no tariff is in force over the range: every cost is then null. */
-  priced: boolean;
-};
+/**
+ * `series`' answer with money as `money` says (MXN rounded to the cent as text, or null) and each bucket's cost as
+ * `bucketCost` (a number, or null).
+ */
+const seriesOf = <M extends z.ZodType, B extends z.ZodType>(money: M, bucketCost: B) =>
+  z.object({
+    factory: Factory.Info,
+    from: z.string(),
+    to: z.string(),
+    bucket: z.enum(["5m", "15m", "1h", "1d"]),
+    /**
+     * Per bucket: start and end (epoch seconds; a local day is 23 to 25 hours where clocks change), kWh
+     * (`estimatedKwh` of it spread from gap readings), average kW and estimated kW (kWh ÷ the bucket's hours that
+     * have passed: within [from, to) and up to the last slot that has ended, so today's day is not diluted by hours to
+     * come), cost, the most frequent TOU period, and `periodKwh`: each period's kWh in each bucket (0 where it had none),
+     * the truthful split of an hour or a day that spans periods.
+     */
+    buckets: z.object({
+      t: z.array(z.number()),
+      end: z.array(z.number()),
+      kw: z.array(z.number()),
+      estimatedKw: z.array(z.number()),
+      kwh: z.array(z.number()),
+      estimatedKwh: z.array(z.number()),
+      cost: z.array(bucketCost),
+      period: z.array(z.string().nullable()),
+      periodKwh: z.record(z.string(), z.array(z.number())),
+    }),
+    /**
+     * 15-minute demand windows aligned to :00/:15/:30/:45 of UTC, kW = the window's measured kWh × 4 (Figures.demandKw)
+     * over the statement's basis meters (Statement.basisOf): the windows the bill's demand is read from. With 5- and
+     * 15-minute buckets one point per window; with hours and days one point per bucket (`t` its start), the highest
+     * window in it: a peak, never an average. `peak` is the highest window of the range either way.
+     */
+    demand: z.object({
+      t: z.array(z.number()),
+      kw: z.array(z.number()),
+      peak: z.object({ t: z.number(), kw: z.number() }).nullable(),
+      contractedKw: z.number().nullable(),
+    }),
+    /** Null period: a tariff without time-of-use periods (or readings not priced yet). */
+    byPeriod: z.array(z.object({ period: z.string().nullable(), kwh: z.number(), cost: money })),
+    /** As the usage route's totals: measured + estimated = kWh; `missingSlots`: meter slots in [from, min(to, now)) with no value. */
+    totals: z.object({
+      kwh: z.number(),
+      cost: money,
+      readings: z.number(),
+      powerFactor: z.number().nullable(),
+      measuredKwh: z.number(),
+      estimatedKwh: z.number(),
+      estimatedShare: z.number(),
+      missingSlots: z.number(),
+    }),
+    meters: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        line: z.string(),
+        deviceId: z.string(),
+        kwh: z.number(),
+        cost: money,
+        maxKw: z.number().nullable(),
+        powerFactor: z.number().nullable(),
+        lastReading: z.string().nullable(),
+      }),
+    ),
+  });
+
+/** A factory's series over a range: priced (money as cent text, bucket costs as numbers) or not (`priced: false`: every cost null). */
+export const Series = z.discriminatedUnion("priced", [
+  seriesOf(z.string(), z.number()).extend({ priced: z.literal(true) }),
+  seriesOf(z.null(), z.null()).extend({ priced: z.literal(false) }),
+]);
+export type Series = z.infer<typeof Series>;
 
 /**
  * The measured kWh per UTC quarter-hour of the factory's basis meters over [from, to) (`t`: the window's start,
@@ -482,8 +505,6 @@ export async function series(organizationId: string, factoryId: string, query: Q
     meterTotals(factoryId, factory.timeZone, query),
     priced(factoryId, new Date(query.from), new Date(query.to)),
   ]);
-  const cost = (value: Decimal | string | null) => (isPriced ? money(value) : null);
-
   const demand: Series["demand"] = { t: [], kw: [], peak: null, contractedKw: factory.contractedDemandKw };
   for (const point of windows) {
     const kw = round(Figures.demandKw(point.measuredKwh), 3);
@@ -505,7 +526,7 @@ export async function series(organizationId: string, factoryId: string, query: Q
   const estimated = bucketRows.reduce((sum, row) => sum + row.estimatedKwh, 0);
   const readings = bucketRows.reduce((sum, row) => sum + row.readings, 0);
   const kvarh = byPeriod.some(([, row]) => row.kvarh !== null) ? byPeriod.reduce((sum, [, row]) => sum + (row.kvarh ?? 0), 0) : null;
-  const buckets: Series["buckets"] = { t: [], end: [], kw: [], estimatedKw: [], kwh: [], estimatedKwh: [], cost: [], period: [], periodKwh: {} };
+  const buckets: Omit<Series["buckets"], "cost"> = { t: [], end: [], kw: [], estimatedKw: [], kwh: [], estimatedKwh: [], period: [], periodKwh: {} };
   // Hours that have passed: the range's and up to the last ended slot (the one in progress holds nothing yet).
   const passed = Math.min(Date.parse(query.to), Math.floor(now.getTime() / Grid.slotMs) * Grid.slotMs) / 1000;
   const index = new Map<number, number>();
@@ -520,7 +541,6 @@ export async function series(organizationId: string, factoryId: string, query: Q
     buckets.estimatedKwh.push(round(row.estimatedKwh, 4));
     buckets.kw.push(round(row.kwh / hours, 3));
     buckets.estimatedKw.push(round(row.estimatedKwh / hours, 3));
-    buckets.cost.push(isPriced ? round(row.cost.toNumber(), 4) : null);
     buckets.period.push(row.period);
   }
   for (const row of rows) {
@@ -530,12 +550,14 @@ export async function series(organizationId: string, factoryId: string, query: Q
     const kwhOf = buckets.periodKwh[row.period] as number[];
     if (i !== undefined) kwhOf[i] = round((kwhOf[i] ?? 0) + row.kwh, 4);
   }
-  return {
+  const { period, periodKwh, ...sizes } = buckets;
+  // The answer with money as `cost` gives it and each bucket's cost as `bucketCost`: priced, or every cost null.
+  const answerWith = <M, N>(cost: (value: Decimal | string | null) => M, bucketCost: (row: BucketSums) => N) => ({
     factory,
     from: new Date(query.from).toISOString(),
     to: new Date(query.to).toISOString(),
     bucket: query.bucket,
-    buckets,
+    buckets: { ...sizes, cost: bucketRows.map(bucketCost), period, periodKwh },
     demand,
     byPeriod: byPeriod.map(([period, row]) => ({ period, kwh: round(row.kwh, 3), cost: cost(row.cost) })),
     totals: {
@@ -559,8 +581,16 @@ export async function series(organizationId: string, factoryId: string, query: Q
       powerFactor: Figures.powerFactor({ kwh: row.kwh_with_kvarh ?? 0, kvarh: row.kvarh }),
       lastReading: row.last === null ? null : new Date(row.last).toISOString(),
     })),
-    priced: isPriced,
-  };
+  });
+  if (!isPriced)
+    return {
+      ...answerWith(
+        () => null,
+        () => null,
+      ),
+      priced: false,
+    };
+  return { ...answerWith(money, (row) => round(row.cost.toNumber(), 4)), priced: true };
 }
 
 /** MXN rounded to the cent, half up, as text. */
@@ -583,8 +613,34 @@ function slotsIn(from: number, to: number): number {
   return to > first ? Math.ceil((to - first) / Grid.slotMs) : 0;
 }
 
+/** One stored reading as `meterReadings` answers it: instants ISO 8601 UTC, energy kWh/kVArh, money MXN as exact decimal text (null: not priced). */
+export const StoredReading = z.object({
+  meterId: z.string(),
+  /** The interval [start, start + seconds). */
+  start: z.string(),
+  seconds: z.number(),
+  /** Energy (kWh) and reactive energy (kVArh, null when the meter does not measure it), and the power factor (0–1) sent with them. */
+  kwh: z.number(),
+  kvarh: z.number().nullable(),
+  pf: z.number().nullable(),
+  /** The TOU period the slot was priced in, the price per kWh and the cost; null when not priced. */
+  period: z.string().nullable(),
+  unitPrice: z.string().nullable(),
+  cost: z.string().nullable(),
+  /** `estimated` (and quality `estimated`): spread from a longer reading over its slots, not measured. */
+  estimated: z.boolean(),
+  quality: z.enum(["measured", "estimated"]),
+  /** The validation rules the slot tripped (Grid.flags, e.g. `spike_over_rating`), and the path it came by (`kinesis`, `http`, `bulk`). */
+  flags: z.array(z.string()),
+  source: z.string(),
+  /** When the API or stream took it, and when it was stored. */
+  receivedAt: z.string(),
+  storedAt: z.string(),
+});
+export type StoredReading = z.infer<typeof StoredReading>;
+
 /** Stored readings of one meter, with their cost and when they were stored (for tools and latency checks). */
-export async function meterReadings(organizationId: string, meterId: string, from: Date, to: Date) {
+export async function meterReadings(organizationId: string, meterId: string, from: Date, to: Date): Promise<StoredReading[]> {
   const result = await Database.use().execute(sql`
     select r.meter_id, r.interval_start, r.interval_seconds, r.kwh, r.kvarh, r.pf, r.tou_period, r.unit_price::text as unit_price,
            r.cost::text as cost, r.estimated, r.quality, r.flags, r.source, r.received_at, r.stored_at
@@ -632,10 +688,17 @@ export const GapsQuery = z
 export type GapsQuery = z.infer<typeof GapsQuery>;
 
 /** Consecutive slots [start, end) with no value. */
-export type MissingSpan = { start: string; end: string; slots: number };
-/** Consecutive estimated slots of one estimation span, clipped to the query, and the span as the counters measured it. */
-export type EstimatedSpan = { start: string; end: string; slots: number; kwh: number; span: { start: string; seconds: number; kwh: number } | null };
-export type Gaps = { meterId: string; from: string; to: string; missing: MissingSpan[]; estimated: EstimatedSpan[] };
+export const MissingSpan = z.object({ start: z.string(), end: z.string(), slots: z.number() });
+export type MissingSpan = z.infer<typeof MissingSpan>;
+/** Consecutive estimated slots of one estimation span (kWh), clipped to the query, and the span as the counters measured it. */
+export const EstimatedSpan = MissingSpan.extend({
+  kwh: z.number(),
+  span: z.object({ start: z.string(), seconds: z.number(), kwh: z.number() }).nullable(),
+});
+export type EstimatedSpan = z.infer<typeof EstimatedSpan>;
+/** A meter's gaps over [from, to) (instants ISO 8601 UTC), in time order. */
+export const Gaps = z.object({ meterId: z.string(), from: z.string(), to: z.string(), missing: z.array(MissingSpan), estimated: z.array(EstimatedSpan) });
+export type Gaps = z.infer<typeof Gaps>;
 
 /**
  * Where a meter's grid has no measured value over [from, to) up to the last slot ended by `now`: missing spans (no value at all)

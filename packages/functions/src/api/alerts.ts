@@ -4,17 +4,17 @@
  * every role, created and deleted by admins under /rules; POST /evaluate runs a factory's rules now (admin or
  * operator: it raises and sends alerts).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { Alert } from "@wattflow/core/alert";
 import type { Auth } from "@wattflow/core/auth";
 import { Factory } from "@wattflow/core/factory";
-import { actorAuth, requireRole } from "./auth";
-import { actorProblems, actorRoute, actorSecurity, answer, ids, invalid, jsonBody, routes } from "./openapi";
+import { access } from "./auth";
+import { actorRoute, actorRoutes, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const EvaluateBody = z.object({ factoryId: z.string({ error: "factoryId is required" }) });
-const read = [actorAuth, requireRole("admin", "operator", "viewer")];
-const handles = [actorAuth, requireRole("admin", "operator")];
-const adminOnly = [actorAuth, requireRole("admin")];
+const read = access.anyRole;
+const handles = access.operators;
+const adminOnly = access.admins;
 const tags = ["Alerts"];
 
 const listRoute = actorRoute({
@@ -36,30 +36,27 @@ const markRoute = <A extends "acknowledge" | "resolve">(action: A) =>
     request: { params: ids("id") },
     responses: { 200: answer(Alert.Item, "The alert") },
   });
-const listRulesRoute = createRoute({
+const listRulesRoute = actorRoute({
   method: "get",
   path: "/rules",
   tags,
   summary: "The organization's alert rules",
   middleware: read,
-  security: actorSecurity,
-  responses: { 200: answer(z.object({ rules: z.array(Alert.Rule) }), "The rules"), ...actorProblems },
+  responses: { 200: answer(z.object({ rules: z.array(Alert.Rule) }), "The rules") },
 });
-const createRuleRoute = actorRoute({
+/** Changes to the rules, admins only. */
+const ruleChange = actorRoutes({ tags, middleware: adminOnly });
+const createRuleRoute = ruleChange({
   method: "post",
   path: "/rules",
-  tags,
   summary: "Create an alert rule (admin)",
-  middleware: adminOnly,
   request: { body: jsonBody(Alert.RuleInput) },
   responses: { 201: answer(Alert.Rule, "The rule") },
 });
-const deleteRuleRoute = actorRoute({
+const deleteRuleRoute = ruleChange({
   method: "delete",
   path: "/rules/{id}",
-  tags,
   summary: "Delete an alert rule (admin)",
-  middleware: adminOnly,
   request: { params: ids("id") },
   responses: { 204: { description: "Deleted" } },
 });

@@ -16,7 +16,7 @@ import { Usage } from "@wattflow/core/usage";
 import { VisibleError } from "@wattflow/core/util/error";
 import { ensureRuntime } from "../runtime";
 import { alerts } from "./alerts";
-import { actorAuth, deviceAuth, requireRole } from "./auth";
+import { access, actorAuth, deviceAuth } from "./auth";
 import { refuseControlCharacters } from "./characters";
 import { devices } from "./devices";
 import { apiDocs } from "./docs";
@@ -27,7 +27,7 @@ import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
 import { limitBody } from "./limits";
-import { actorRoute, actorSecurity, answer, deviceSecurity, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
+import { actorRoute, actorRoutes, actorSecurity, answer, deviceRoute, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
 
@@ -51,21 +51,17 @@ function documented(schema: z.ZodType): Record<string, unknown> {
 // documented as the Reading.Input they must be.
 const envelopeSchema = documented(Ingest.Envelope);
 (envelopeSchema.properties as { readings: { items: unknown } }).readings.items = documented(Reading.Input);
-const ingestRoute = createRoute({
+const ingestRoute = deviceRoute({
   method: "post",
   path: "/",
   tags: ["Ingest"],
   summary: "A gateway's readings (at most 500): each accepted, a duplicate, or rejected with its problems by path",
   middleware: deviceAuth,
-  security: deviceSecurity,
   // Documented, not validated here: Ingest.submit answers each reading's problems in a 200, the envelope's in a 400.
   request: { body: { required: true, content: { "application/json": { schema: envelopeSchema } } } },
   responses: {
-    200: opaque<Awaited<ReturnType<typeof Ingest.submit>>>("How many were accepted, how many were duplicates, and each rejected reading's problems"),
-    400: problems[400],
-    401: problems[401],
+    200: answer(Ingest.SubmitResult, "How many were accepted, how many were duplicates, and each rejected reading's problems"),
     413: problems[413],
-    503: problems[503],
   },
 });
 const ingest = routes<{ Variables: { device: Device.Identity } }>().openapi(ingestRoute, async (c) =>
@@ -79,39 +75,35 @@ const locationsRoute = actorRoute({
   summary: "CFE's divisions and each municipality's divisions and clock, for setup forms",
   middleware: actorAuth,
   responses: {
-    200: opaque<{ divisions: typeof Location.divisions; municipalities: typeof Location.municipalities }>("The location catalogue"),
+    200: answer(Location.Catalogue, "The location catalogue"),
   },
 });
 /** The bundled location catalogue (core/src/location): CFE's divisions and each municipality's divisions and clock, for setup forms. */
-const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) =>
-  c.json({ divisions: Location.divisions, municipalities: Location.municipalities }, 200),
-);
+const locations = routes<ActorEnv>().openapi(locationsRoute, async (c) => c.json(Location.catalogue(), 200));
 
-const readingsRoute = actorRoute({
+/** A meter's stored data, for every role. */
+const meterRoute = actorRoutes({ tags: ["Meters"], middleware: actorAuth });
+const readingsRoute = meterRoute({
   method: "get",
   path: "/{id}/readings",
-  tags: ["Meters"],
   summary: "The meter's readings over [from, to), or with `Accept: text/csv` a streamed CSV file (`bom=1` for Excel); `meter` is the path's",
-  middleware: actorAuth,
   request: { params: ids("id"), query: Export.ReadingsQuery },
   responses: {
     200: {
       description: "The readings",
       content: {
-        ...opaque<{ readings: Awaited<ReturnType<typeof Usage.meterReadings>> }>("The meter's readings (kWh, kW, PF) by slot").content,
+        ...answer(z.object({ readings: z.array(Usage.StoredReading) }), "The meter's readings (kWh, kW, PF) by slot").content,
         ...file("text/csv", "One row per reading"),
       },
     },
   },
 });
-const gapsRoute = actorRoute({
+const gapsRoute = meterRoute({
   method: "get",
   path: "/{id}/gaps",
-  tags: ["Meters"],
   summary: "The meter's missing and estimated spans over [from, to)",
-  middleware: actorAuth,
   request: { params: ids("id"), query: Usage.GapsQuery },
-  responses: { 200: opaque<Usage.Gaps>("Missing and estimated spans") },
+  responses: { 200: answer(Usage.Gaps, "Missing and estimated spans") },
 });
 const meters = routes<ActorEnv>()
   .openapi(
@@ -143,7 +135,7 @@ const quarantineRoute = actorRoute({
   path: "/",
   tags: ["Quarantine"],
   summary: "Stream records held back (bad signature, unknown device, unreadable), for operators and admins; `all=true` with replayed ones",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   request: { query: z.object({ all: z.enum(["true", "false"]).optional() }) },
   responses: { 200: answer(z.object({ items: z.array(Quarantine.Item) }), "The quarantined records") },
 });
@@ -152,7 +144,7 @@ const replayRoute = actorRoute({
   path: "/replay",
   tags: ["Quarantine"],
   summary: "Put quarantined records back on the stream (admin)",
-  middleware: [actorAuth, requireRole("admin")],
+  middleware: access.admins,
   request: { body: jsonBody(ReplayBody) },
   responses: { 200: answer(Quarantine.Replayed, "Which were replayed and which were not found") },
 });
@@ -168,7 +160,7 @@ const healthRoute = createRoute({
   path: "/",
   tags: ["Health"],
   summary: "What each health check found (operators and admins); 503 when one fails",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   security: actorSecurity,
   responses: { 200: healthReport, 503: { ...healthReport, description: "A check failed" }, 401: problems[401], 403: problems[403] },
 });

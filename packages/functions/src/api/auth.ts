@@ -47,3 +47,16 @@ export function requireRole(...roles: [Auth.Role, ...Auth.Role[]]) {
     await next();
   });
 }
+
+/**
+ * Who may call a route, as its `middleware`: the caller authenticated (token or session), then its role checked.
+ * @example actorRoute({ method: "post", path: "/replay", middleware: access.admins, … })
+ */
+export const access = {
+  /** Every role: reading an organization's data. */
+  anyRole: [actorAuth, requireRole("admin", "operator", "viewer")],
+  /** Operators and admins: imports, closes, alerts handled, quarantine and health read. */
+  operators: [actorAuth, requireRole("admin", "operator")],
+  /** Admins alone: setup, rules, replay. */
+  admins: [actorAuth, requireRole("admin")],
+};

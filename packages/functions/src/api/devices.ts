@@ -3,12 +3,12 @@
  * configuration (its meters as configured in the cloud) and sends its heartbeat with its device
  * token; people list their gateways' health with an API token.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { actorAuth, deviceAuth } from "./auth";
-import { actorRoute, answer, deviceBody, deviceSecurity, jsonBody, problems, routes } from "./openapi";
+import { actorRoute, answer, deviceBody, deviceRoute, jsonBody, routes } from "./openapi";
 
 /** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
 function matches(header: string | undefined, etag: string): boolean {
@@ -20,40 +20,35 @@ function matches(header: string | undefined, etag: string): boolean {
 }
 
 const tags = ["Devices"];
-const deviceProblems = { 400: problems[400], 401: problems[401], 503: problems[503] } as const;
 
-const configRoute = createRoute({
+const configRoute = deviceRoute({
   method: "get",
   path: "/self/config",
   tags,
   summary: "The calling gateway's meters as configured in the cloud, with an ETag (304 when If-None-Match names it)",
   middleware: deviceAuth,
-  security: deviceSecurity,
   responses: {
     200: answer(Gateway.Config, "The configuration and its version"),
     304: { description: "The configuration named by If-None-Match is current" },
-    ...deviceProblems,
   },
 });
-const keyRoute = createRoute({
+const keyRoute = deviceRoute({
   method: "put",
   path: "/self/key",
   tags,
   summary: "Enroll the public key (Ed25519 SPKI, base64) that signs the gateway's stream records",
   middleware: deviceAuth,
-  security: deviceSecurity,
   request: { body: jsonBody(Gateway.EnrollKey.omit({ deviceId: true })) },
-  responses: { 200: answer(Gateway.EnrolledKey, "The key as stored"), ...deviceProblems },
+  responses: { 200: answer(Gateway.EnrolledKey, "The key as stored") },
 });
-const heartbeatRoute = createRoute({
+const heartbeatRoute = deviceRoute({
   method: "post",
   path: "/heartbeat",
   tags,
   summary: "The gateway's figures (backlog, buses, meters, clock offset, disk), stored whole",
   middleware: deviceAuth,
-  security: deviceSecurity,
   request: { body: deviceBody(Gateway.Heartbeat.omit({ deviceId: true })) },
-  responses: { 200: answer(Gateway.Received, "Received, with the server's clock"), ...deviceProblems },
+  responses: { 200: answer(Gateway.Received, "Received, with the server's clock") },
 });
 const listRoute = actorRoute({
   method: "get",

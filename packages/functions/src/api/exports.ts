@@ -11,7 +11,7 @@ import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
 import { actorAuth } from "./auth";
-import { actorRoute, file, ids, invalid, opaque, routes } from "./openapi";
+import { actorRoute, answer, file, ids, invalid, routes } from "./openapi";
 
 /** A CSV file as an attachment; the bytes stream as they are read. */
 export function csvResponse(c: Context, file: Export.CsvFile) {
@@ -37,7 +37,7 @@ const billRoute = actorRoute({
     200: {
       description: "The bill",
       content: {
-        ...opaque<Awaited<ReturnType<typeof Onboarding.bills>>[number]>("The bill of one billing period").content,
+        ...answer(Onboarding.StoredBill, "The bill of one billing period").content,
         ...file("application/pdf", "The bill sheet a finance team files"),
       },
     },

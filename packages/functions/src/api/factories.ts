@@ -17,26 +17,20 @@ import { Factory } from "@wattflow/core/factory";
 import { Meter } from "@wattflow/core/meter";
 import { Onboarding } from "@wattflow/core/onboarding";
 import { Usage } from "@wattflow/core/usage";
-import { actorAuth, requireRole } from "./auth";
+import { access } from "./auth";
 import { csvResponse, wants } from "./exports";
-import { actorRoute, answer, file, ids, invalid, jsonBody, opaque, problems, routes } from "./openapi";
-
-/** Only admins change an organization's setup. */
-const adminOnly = requireRole("admin");
-/** Every role reads. */
-const anyRole = requireRole("admin", "operator", "viewer");
+import { actorRoute, actorRoutes, answer, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 
 const owned = { organizationId: true, factoryId: true } as const;
 
 /** The factory of the path, if it is the caller's (404 otherwise), for routes whose core function takes no factory. */
 const ownFactory = Factory.own;
 
-/** What a core function resolves to: the JSON a route answers. */
-type Out<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 type ActorEnv = { Variables: { actor: Auth.Actor } };
 
-const read = [actorAuth, anyRole];
-const change = [actorAuth, adminOnly];
+/** Every role reads; only admins change an organization's setup. */
+const read = access.anyRole;
+const change = access.admins;
 const tags = ["Factories"];
 const Factories = z.object({ factories: z.array(Factory.Info) }).openapi("Factories");
 const factoryId = { params: ids("id") };
@@ -76,28 +70,26 @@ const patchFactory = actorRoute({
   request: { ...factoryId, body: jsonBody(Factory.Patch) },
   responses: { 200: { description: "The factory as changed", content: { "application/json": { schema: Factory.Info } } } },
 });
-const usage = actorRoute({
+/** Figures over a range, for every role. */
+const usageRoute = actorRoutes({ tags: ["Usage"], middleware: read });
+const usage = usageRoute({
   method: "get",
   path: "/{id}/usage",
-  tags: ["Usage"],
   summary: "Energy (kWh) and cost (MXN) in buckets over [from, to); `Accept: text/csv` for the same as a CSV file (`bom=1` for Excel)",
-  middleware: read,
   request: { ...factoryId, query: Usage.Query.safeExtend({ bom: Export.Bom }) },
   responses: {
     200: {
       description: "The usage buckets",
-      content: { ...opaque<Out<typeof Usage.factory>>("Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
+      content: { ...answer(Usage.Result, "Buckets of kWh and MXN with the period's totals").content, ...file("text/csv", "The buckets as CSV") },
     },
   },
 });
-const series = actorRoute({
+const series = usageRoute({
   method: "get",
   path: "/{id}/series",
-  tags: ["Usage"],
   summary: "The console's chart series: demand (kW), energy by TOU period and cost over [from, to)",
-  middleware: read,
   request: { ...factoryId, query: Usage.Query },
-  responses: { 200: opaque<Out<typeof Usage.series>>("The series") },
+  responses: { 200: answer(Usage.Series, "The series") },
 });
 const listMeters = actorRoute({
   method: "get",
@@ -108,21 +100,19 @@ const listMeters = actorRoute({
   request: factoryId,
   responses: { 200: answer(z.object({ meters: z.array(Meter.Info) }), "The meters") },
 });
-const createMeter = actorRoute({
+/** Changes to a factory's meters, admins only. */
+const meterChange = actorRoutes({ tags: ["Meters"], middleware: change });
+const createMeter = meterChange({
   method: "post",
   path: "/{id}/meters",
-  tags: ["Meters"],
   summary: "Add a meter to the factory (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.createMeter.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.createMeter>>("The new meter"), 409: problems[409] },
+  responses: { 201: answer(Meter.Created, "The new meter"), 409: problems[409] },
 });
-const patchMeter = actorRoute({
+const patchMeter = meterChange({
   method: "patch",
   path: "/{id}/meters/{meterId}",
-  tags: ["Meters"],
   summary: "Change a meter (admin): name, line, place in the hierarchy, connection",
-  middleware: change,
   request: { params: ids("id", "meterId"), body: jsonBody(Meter.update.schema.omit({ organizationId: true, factoryId: true, id: true })) },
   responses: { 200: answer(Meter.Info, "The meter as changed"), 409: problems[409] },
 });
@@ -135,49 +125,41 @@ const listGateways = actorRoute({
   request: factoryId,
   responses: { 200: answer(z.object({ gateways: z.array(Gateway.Info) }), "The gateways") },
 });
-const createGateway = actorRoute({
+/** Changes to a factory's gateways and their credentials, admins only. */
+const gatewayChange = actorRoutes({ tags: ["Devices"], middleware: change });
+const createGateway = gatewayChange({
   method: "post",
   path: "/{id}/gateways",
-  tags: ["Devices"],
   summary: "Add a gateway and its one-time enrollment code (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Enrollment.createGateway.schema.omit(owned)) },
   responses: { 201: answer(Enrollment.NewGateway, "The gateway and its enrollment code") },
 });
 const gatewayIds = { params: ids("id", "gatewayId") };
-const renameGateway = actorRoute({
+const renameGateway = gatewayChange({
   method: "patch",
   path: "/{id}/gateways/{gatewayId}",
-  tags: ["Devices"],
   summary: "Rename a gateway (admin)",
-  middleware: change,
   request: { ...gatewayIds, body: jsonBody(Device.rename.schema.pick({ name: true })) },
   responses: { 200: answer(Device.Renamed, "The gateway as renamed") },
 });
-const issueCode = actorRoute({
+const issueCode = gatewayChange({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/enrollment-code",
-  tags: ["Devices"],
   summary: "A new one-time enrollment code for the gateway (admin)",
-  middleware: change,
   request: gatewayIds,
   responses: { 201: answer(Enrollment.Code, "The code and when it expires") },
 });
-const rotate = actorRoute({
+const rotate = gatewayChange({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/rotate",
-  tags: ["Devices"],
   summary: "New credentials for the gateway (admin); the old token stops working",
-  middleware: change,
   request: gatewayIds,
   responses: { 200: answer(Enrollment.Credentials, "The gateway's new credentials") },
 });
-const revoke = actorRoute({
+const revoke = gatewayChange({
   method: "post",
   path: "/{id}/gateways/{gatewayId}/revoke",
-  tags: ["Devices"],
   summary: "Revoke the gateway's token (admin)",
-  middleware: change,
   request: gatewayIds,
   responses: { 200: answer(Enrollment.Revoked, "When it was revoked") },
 });
@@ -188,34 +170,30 @@ const listTariffs = actorRoute({
   summary: "The factory's tariff versions, each with the factory-local date it takes effect",
   middleware: read,
   request: factoryId,
-  responses: { 200: opaque<Out<typeof Onboarding.tariffs>>("The tariff versions") },
+  responses: { 200: answer(Onboarding.Tariffs, "The tariff versions") },
 });
-const addTariff = actorRoute({
+/** New tariff versions, admins only: from a definition, a CFE plan or a URDB rate. */
+const tariffChange = actorRoutes({ tags: ["Tariffs"], middleware: change });
+const addTariff = tariffChange({
   method: "post",
   path: "/{id}/tariffs",
-  tags: ["Tariffs"],
   summary: "Add a tariff version from a definition (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.addTariff.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.addTariff>>("The tariff version"), 409: problems[409] },
+  responses: { 201: answer(Onboarding.Version, "The tariff version"), 409: problems[409] },
 });
-const assignCfePlan = actorRoute({
+const assignCfePlan = tariffChange({
   method: "post",
   path: "/{id}/tariffs/cfe",
-  tags: ["Tariffs"],
   summary: "Put the factory on a CFE plan from a date, at published or entered prices (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.assignCfePlan.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.assignCfePlan>>("The tariff version"), 409: problems[409] },
+  responses: { 201: answer(Onboarding.PlanAssigned, "The tariff version, its local start date and the factory"), 409: problems[409] },
 });
-const importUrdb = actorRoute({
+const importUrdb = tariffChange({
   method: "post",
   path: "/{id}/tariffs/urdb",
-  tags: ["Tariffs"],
   summary: "Add a tariff version from a URDB rate (admin)",
-  middleware: change,
   request: { ...factoryId, body: jsonBody(Onboarding.importUrdb.schema.omit(owned)) },
-  responses: { 201: opaque<Out<typeof Onboarding.importUrdb>>("The tariff version"), 409: problems[409] },
+  responses: { 201: answer(Onboarding.UrdbImported, "The tariff version and what of the rate was left out"), 409: problems[409] },
 });
 const listBills = actorRoute({
   method: "get",
@@ -224,7 +202,7 @@ const listBills = actorRoute({
   summary: "The factory's bills, one per billing period",
   middleware: read,
   request: factoryId,
-  responses: { 200: opaque<{ bills: Out<typeof Onboarding.bills> }>("The bills") },
+  responses: { 200: answer(z.object({ bills: z.array(Onboarding.StoredBill) }), "The bills") },
 });
 
 export const factories = routes<ActorEnv>()
@@ -308,7 +286,7 @@ const overviewRoute = actorRoute({
   tags,
   summary: "Each factory's figures for the console's first page",
   middleware: read,
-  responses: { 200: opaque<{ factories: Out<typeof Dashboard.overview> }>("Each factory's summary") },
+  responses: { 200: answer(z.object({ factories: z.array(Dashboard.FactorySummary) }), "Each factory's summary") },
 });
 
 /** GET /v1/overview: each factory's figures for the console's first page. */

@@ -7,9 +7,9 @@ import type { Auth } from "@wattflow/core/auth";
 import { bodyLimits } from "@wattflow/core/config";
 import { Import } from "@wattflow/core/import";
 import { VisibleError } from "@wattflow/core/util/error";
-import { actorAuth, requireRole } from "./auth";
+import { access, actorAuth } from "./auth";
 import { chunksOf } from "./limits";
-import { actorRoute, opaque, problems, routes } from "./openapi";
+import { actorRoute, answer, problems, routes } from "./openapi";
 
 const tags = ["Imports"];
 const kind = { type: "string" as const, enum: [...Import.kinds], description: "What the files hold" };
@@ -22,7 +22,7 @@ const uploadRoute = actorRoute({
   path: "/",
   tags,
   summary: "Import files (admin or operator): multipart `file` fields, or one raw file with `?kind=&factory=&name=`",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   request: {
     // A raw body names its kind, factory and file name here; a multipart body in its fields.
     query: z.object({ kind: z.string().optional(), factory: z.string().optional(), name: z.string().optional() }),
@@ -42,7 +42,7 @@ const uploadRoute = actorRoute({
     },
   },
   responses: {
-    202: opaque<{ executionArn: string; imports: Pick<Import.Run, "id" | "fileName" | "format" | "bytes" | "sha256">[] }>("The ImportFiles run to watch"),
+    202: answer(Import.Started, "The ImportFiles run to watch"),
     413: problems[413],
   },
 });
@@ -52,7 +52,7 @@ const listRoute = actorRoute({
   tags,
   summary: "The organization's imports, newest first",
   middleware: actorAuth,
-  responses: { 200: opaque<{ imports: Import.Run[] }>("The imports") },
+  responses: { 200: answer(z.object({ imports: z.array(Import.Info) }), "The imports") },
 });
 
 export const imports = routes<{ Variables: { actor: Auth.Actor } }>()

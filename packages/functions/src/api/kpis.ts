@@ -8,25 +8,23 @@ import { Close } from "@wattflow/core/close";
 import { Kpi } from "@wattflow/core/kpi";
 import { KpiReport } from "@wattflow/core/kpi/report";
 import { actorAuth } from "./auth";
-import { actorRoute, ids, invalid, opaque, routes } from "./openapi";
+import { actorRoutes, answer, ids, invalid, routes } from "./openapi";
 
-const kpisRoute = actorRoute({
+/** A factory's billing period read by any role. */
+const billRoute = actorRoutes({ tags: ["Bills"], middleware: actorAuth });
+const kpisRoute = billRoute({
   method: "get",
   path: "/{id}/kpis",
-  tags: ["Bills"],
   summary: "The KPIs and statement of the factory's billing period (kWh, billing demand kW, MXN, kg CO₂e)",
-  middleware: actorAuth,
   request: { params: ids("id"), query: Kpi.Query },
-  responses: { 200: opaque<Awaited<ReturnType<typeof KpiReport.month>>>("The billing period's KPIs and statement") },
+  responses: { 200: answer(KpiReport.Report, "The billing period's KPIs and statement") },
 });
-const allocationRoute = actorRoute({
+const allocationRoute = billRoute({
   method: "get",
   path: "/{id}/allocation",
-  tags: ["Bills"],
   summary: "The month's bill split over the factory's sub-meters",
-  middleware: actorAuth,
   request: { params: ids("id"), query: Kpi.MonthQuery },
-  responses: { 200: opaque<Awaited<ReturnType<typeof Close.allocation>>>("Each sub-meter's share of kWh and MXN") },
+  responses: { 200: answer(Close.Allocated, "Each sub-meter's share of kWh and MXN") },
 });
 
 export const kpis = routes<{ Variables: { actor: Auth.Actor } }>()

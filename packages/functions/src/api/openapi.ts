@@ -81,14 +81,6 @@ export function answer<S extends z.ZodType>(schema: S, description: string) {
   return { description, content: { "application/json": { schema } } };
 }
 
-/**
- * A JSON answer typed `T` for the console's typed client but documented only as an object: for the answers whose
- * schema core does not declare yet (openapi.test.ts lists them, so the list can only shrink).
- */
-export function opaque<T>(description: string) {
-  return { description, content: { "application/json": { schema: z.custom<T>().openapi({ type: "object", description }) } } };
-}
-
 /** A file download of `type` (a CSV stream, a PDF) with its `Content-Disposition` name. */
 export function file(type: "text/csv" | "application/pdf", description: string) {
   return { [type]: { schema: z.string().openapi({ description }) } } as Record<typeof type, { schema: z.ZodString }>;
@@ -158,4 +150,26 @@ export const securitySchemes = {
  */
 export function actorRoute<P extends string, R extends Omit<RouteConfig, "path" | "security"> & { path: P }>(config: R) {
   return createRoute({ ...config, security: actorSecurity, responses: { ...actorProblems, ...config.responses } });
+}
+
+/**
+ * The routes of one resource, declared from what they share: their `tags` and `middleware` (who may call) given once,
+ * so each declaration names only its own method, path, summary, request and answers (`actorRoute` adds the rest).
+ * @example const gateway = actorRoutes({ tags: ["Devices"], middleware: change });
+ *   const rotate = gateway({ method: "post", path: "/{id}/gateways/{gatewayId}/rotate", summary, request, responses });
+ */
+export function actorRoutes<const S extends Pick<RouteConfig, "tags" | "middleware">>(shared: S) {
+  return <P extends string, R extends Omit<RouteConfig, "path" | "security" | "tags" | "middleware"> & { path: P }>(config: R) =>
+    actorRoute({ ...shared, ...config });
+}
+
+/** The errors of a gateway's route: a body it sent wrong, an unknown or revoked device token, the stream or database down. */
+export const deviceProblems = { 400: problems[400], 401: problems[401], 503: problems[503] } as const;
+
+/**
+ * A route a gateway calls with its device token (its `middleware` is auth.ts `deviceAuth`): `createRoute` with
+ * `deviceSecurity` and `deviceProblems` added, so a declaration names only what is its own.
+ */
+export function deviceRoute<P extends string, R extends Omit<RouteConfig, "path" | "security"> & { path: P }>(config: R) {
+  return createRoute({ ...config, security: deviceSecurity, responses: { ...deviceProblems, ...config.responses } });
 }

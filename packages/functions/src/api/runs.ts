@@ -11,8 +11,8 @@ import { VisibleError } from "@wattflow/core/util/error";
 import { Instant } from "@wattflow/core/util/instant";
 import { Workflow } from "@wattflow/core/workflow";
 import { Runs } from "@wattflow/core/workflow/runs";
-import { actorAuth, requireRole } from "./auth";
-import { actorRoute, answer, ids, invalid, jsonBody, routes } from "./openapi";
+import { access, actorAuth } from "./auth";
+import { actorRoute, actorRoutes, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const statuses = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
 const ListQuery = z.object({
@@ -52,12 +52,12 @@ const HistoryQuery = z.object({
 });
 
 const tags = ["Runs"];
-const listRoute = actorRoute({
+/** Reading runs: any role, each seeing its organization's (Runs.scoped). */
+const readRoute = actorRoutes({ tags, middleware: actorAuth });
+const listRoute = readRoute({
   method: "get",
   path: "/",
-  tags,
   summary: "Workflow runs (imports, monthly closes, recomputes) with duration, files and a failure's explanation",
-  middleware: actorAuth,
   request: { query: ListQuery },
   responses: { 200: answer(z.object({ executions: z.array(Runs.Item) }), "The runs, newest first") },
 });
@@ -66,25 +66,21 @@ const startRoute = actorRoute({
   path: "/",
   tags,
   summary: "Start a monthly close or a cost recompute (admin or operator)",
-  middleware: [actorAuth, requireRole("admin", "operator")],
+  middleware: access.operators,
   request: { body: jsonBody(StartBody) },
   responses: { 202: answer(Workflow.Started, "The started run") },
 });
-const describeRoute = actorRoute({
+const describeRoute = readRoute({
   method: "get",
   path: "/{id}",
-  tags,
   summary: "One run (Step Functions DescribeExecution shape)",
-  middleware: actorAuth,
   request: { params: ids("id") },
   responses: { 200: answer(Workflow.Execution, "The run") },
 });
-const historyRoute = actorRoute({
+const historyRoute = readRoute({
   method: "get",
   path: "/{id}/history",
-  tags,
   summary: "A page of the run's history events",
-  middleware: actorAuth,
   request: { params: ids("id"), query: HistoryQuery },
   responses: { 200: answer(Workflow.HistoryPage, "Events and the next page's token") },
 });
