@@ -133,24 +133,23 @@ export async function storeDeliveredFirst(
   deliver: (rows: StoredReading[]) => Promise<void>,
   rollups: "now" | "deferred" = "now",
 ): Promise<{ rows: StoredReading[]; outcomes: Outcome[]; deliveredFirst: number }> {
+  // Each start parsed once, and each slot's key made once: a bulk batch has thousands.
+  const starts = candidates.map((candidate) => Date.parse(candidate.reading.start));
+  const keys = candidates.map((candidate, index) => `${candidate.reading.meterId}@${starts[index]}`);
   const firstOfKey = new Set<string>();
   const fast: number[] = [];
   candidates.forEach((candidate, index) => {
-    const key = `${candidate.reading.meterId}@${Date.parse(candidate.reading.start)}`;
+    const key = keys[index] as string;
     if (candidate.reading.seconds !== Grid.slotMs / 1000 || firstOfKey.has(key)) return;
     firstOfKey.add(key);
     fast.push(index);
   });
   const stored = await storedSlots(fast.map((index) => (candidates[index] as Candidate).reading));
-  const fresh = new Set(
-    fast.filter((index) => {
-      const { meterId, start } = (candidates[index] as Candidate).reading;
-      return !stored.has(`${meterId}@${Date.parse(start)}`);
-    }),
-  );
-  const rows = [...fresh].map((index) => {
+  const fresh = new Set(fast.filter((index) => !stored.has(keys[index] as string)));
+  const freshIndexes = [...fresh];
+  const rows = freshIndexes.map((index) => {
     const candidate = candidates[index] as Candidate;
-    // `finish` makes a new object: completing it in place spares a copy of every row of a large batch.
+    // The row is a new object: completing it in place spares a copy of every row of a large batch.
     const row = finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now) as StoredReading;
     row.storedAt = now;
     row.lakeDeliveredAt = now;
@@ -169,16 +168,15 @@ export async function storeDeliveredFirst(
     rows.length === 0
       ? { insertedKeys: new Set<string>(), inserted: [] as StoredReading[] }
       : await Database.use().transaction(async (tx) => {
-          const keys = await insertKeys(rows, tx);
-          const written = rows.filter((row) => keys.has(`${row.meterId}@${row.intervalStart.getTime()}`));
+          const copied = await insertKeys(rows, tx);
+          const written = rows.filter((_, position) => copied.has(keys[freshIndexes[position] as number] as string));
           if (rollups === "now") await Rollup.add(tx, written);
-          return { insertedKeys: keys, inserted: written };
+          return { insertedKeys: copied, inserted: written };
         });
   const outcomes: Outcome[] = new Array(candidates.length);
   const rest: number[] = [];
-  candidates.forEach((candidate, index) => {
-    const key = `${candidate.reading.meterId}@${Date.parse(candidate.reading.start)}`;
-    if (fresh.has(index) && insertedKeys.has(key)) outcomes[index] = { kind: "stored" };
+  candidates.forEach((_, index) => {
+    if (fresh.has(index) && insertedKeys.has(keys[index] as string)) outcomes[index] = { kind: "stored" };
     else rest.push(index);
   });
   const result = await store(
