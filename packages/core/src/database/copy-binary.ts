@@ -25,7 +25,7 @@ export class UnencodableError extends WattflowError {
  * @example const out = new CopyWriter(); out.row(2); out.text("mtr_1"); out.float8(1.5); await client.query(copy…, [], { blob: new Blob([out.bytes()]) })
  */
 export class CopyWriter {
-  private buffer: Uint8Array;
+  private buffer: Uint8Array<ArrayBuffer>;
   private view: DataView;
   private offset = 0;
   private readonly encoder = new TextEncoder();
@@ -187,7 +187,7 @@ export class CopyWriter {
   }
 
   /** The stream, ended: the bytes to COPY … FROM with (format binary). The writer is done after this. */
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<ArrayBuffer> {
     this.room(2);
     this.view.setInt16(this.offset, -1);
     this.offset += 2;
