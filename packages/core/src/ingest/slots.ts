@@ -150,10 +150,7 @@ export async function storeDeliveredFirst(
   const rows = freshIndexes.map((index) => {
     const candidate = candidates[index] as Candidate;
     // The row is a new object: completing it in place spares a copy of every row of a large batch.
-    const row = finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now) as StoredReading;
-    row.storedAt = now;
-    row.lakeDeliveredAt = now;
-    return row;
+    return deliveredRow(candidate, starts[index] as number, now);
   });
   try {
     if (rows.length > 0) await deliver(rows);
@@ -295,6 +292,46 @@ function settle(state: State, candidate: Candidate): Outcome {
 
 function measuredRow(candidate: Candidate): NewReading {
   return { ...candidate.base, intervalStart: new Date(candidate.reading.start), kwh: candidate.reading.kwh };
+}
+
+/**
+ * A 5-minute measured reading's slot row as `finish(measuredRow(candidate), …)` makes it, stored and delivered at
+ * `now`, written out column by column: the bulk path makes ~700,000 and two spreads of ~20 columns cost more than
+ * the rest of the row. Every column is named, so the row type catches one left out.
+ */
+function deliveredRow(candidate: Candidate, startMs: number, now: Date): StoredReading {
+  const { base, reading } = candidate;
+  const kwh = Grid.toKwh(Grid.toMicro(reading.kwh));
+  const intervalStart = new Date(startMs);
+  const priced = candidate.price(intervalStart, kwh);
+  return {
+    meterId: base.meterId,
+    intervalStart,
+    intervalSeconds: Grid.slotMs / 1000,
+    factoryId: base.factoryId,
+    deviceId: base.deviceId,
+    kwh,
+    kvarh: base.kvarh ?? null,
+    kwAvg: base.kwAvg ?? null,
+    kwMax: base.kwMax ?? null,
+    pf: base.pf ?? null,
+    voltage: base.voltage ?? null,
+    current: base.current ?? null,
+    touPeriod: priced?.period ?? null,
+    tariffId: priced?.tariffId ?? null,
+    unitPrice: priced?.unitPrice ?? null,
+    cost: priced?.cost ?? null,
+    estimated: priced?.estimated ?? false,
+    gap: base.gap ?? false,
+    quality: "measured",
+    spanStart: null,
+    flags: Grid.flags({ kwh, quality: "measured", pf: base.pf }, { maxKw: candidate.maxKw }),
+    computedAt: priced ? now : null,
+    source: base.source,
+    receivedAt: base.receivedAt,
+    storedAt: now,
+    lakeDeliveredAt: now,
+  };
 }
 
 /** The row of one slot with its kWh, quality, price and validation flags. */
