@@ -7,7 +7,6 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
 import { entityKind, sql } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Pool } from "pg";
 import { Rollup } from "../rollup";
 import { UnavailableError } from "../util/error";
