@@ -70,38 +70,30 @@ export class CopyWriter {
 
   /** An int4 field. */
   int4(value: number | null): void {
-    if (value === null) {
-      this.null();
-      return;
+    if (value === null) this.null();
+    else {
+      // The field first: it may grow the buffer, and with it replace the view.
+      const at = this.field(4);
+      this.view.setInt32(at, value);
     }
-    this.room(8);
-    this.view.setInt32(this.offset, 4);
-    this.view.setInt32(this.offset + 4, value);
-    this.offset += 8;
   }
 
   /** A float8 field: the double itself, so Postgres stores exactly the JavaScript number. */
   float8(value: number | null): void {
-    if (value === null) {
-      this.null();
-      return;
+    if (value === null) this.null();
+    else {
+      const at = this.field(8);
+      this.view.setFloat64(at, value);
     }
-    this.room(12);
-    this.view.setInt32(this.offset, 8);
-    this.view.setFloat64(this.offset + 4, value);
-    this.offset += 12;
   }
 
   /** A bool field. */
   bool(value: boolean | null): void {
-    if (value === null) {
-      this.null();
-      return;
+    if (value === null) this.null();
+    else {
+      const at = this.field(1);
+      this.buffer[at] = value ? 1 : 0;
     }
-    this.room(5);
-    this.view.setInt32(this.offset, 1);
-    this.buffer[this.offset + 4] = value ? 1 : 0;
-    this.offset += 5;
   }
 
   /** A timestamptz field from an instant (whole milliseconds; Postgres keeps microseconds). */
@@ -110,14 +102,12 @@ export class CopyWriter {
       this.null();
       return;
     }
-    this.room(12);
     // An int64 of microseconds since 2000, exact as a double far beyond any date Postgres accepts.
     const micros = (value.getTime() - postgresEpochMs) * 1000;
     const high = Math.floor(micros / 2 ** 32);
-    this.view.setInt32(this.offset, 8);
-    this.view.setInt32(this.offset + 4, high);
-    this.view.setUint32(this.offset + 8, micros - high * 2 ** 32);
-    this.offset += 12;
+    const at = this.field(8);
+    this.view.setInt32(at, high);
+    this.view.setUint32(at + 4, micros - high * 2 ** 32);
   }
 
   /**
@@ -192,6 +182,15 @@ export class CopyWriter {
     this.view.setInt16(this.offset, -1);
     this.offset += 2;
     return this.buffer.subarray(0, this.offset);
+  }
+
+  /** Writes a field's length, `bytes`, and keeps its room: where its value goes. */
+  private field(bytes: number): number {
+    this.room(4 + bytes);
+    this.view.setInt32(this.offset, bytes);
+    const at = this.offset + 4;
+    this.offset = at + bytes;
+    return at;
   }
 
   private null(): void {

@@ -29,51 +29,68 @@ type Column = {
   copy: (out: CopyWriter, row: NewReading) => void;
 };
 
+type Get<T> = (row: NewReading) => T | null | undefined;
+
+/** Columns of each type, from one getter: the unnest array's value (`pick`) and the binary COPY field (`copy`). */
+const column = {
+  text: (name: string, get: Get<string>): Column => ({ name, type: "text", pick: (row) => get(row) ?? null, copy: (out, row) => out.text(get(row) ?? null) }),
+  int: (name: string, get: Get<number>): Column => ({ name, type: "int", pick: (row) => get(row) ?? null, copy: (out, row) => out.int4(get(row) ?? null) }),
+  float8: (name: string, get: Get<number>): Column => ({
+    name,
+    type: "float8",
+    pick: (row) => get(row) ?? null,
+    copy: (out, row) => out.float8(get(row) ?? null),
+  }),
+  numeric: (name: string, get: Get<string>): Column => ({
+    name,
+    type: "numeric",
+    pick: (row) => get(row) ?? null,
+    copy: (out, row) => out.numeric(get(row) ?? null),
+  }),
+  bool: (name: string, get: Get<boolean>): Column => ({
+    name,
+    type: "bool",
+    pick: (row) => get(row) ?? false,
+    copy: (out, row) => out.bool(get(row) ?? false),
+  }),
+  instant: (name: string, get: Get<Date>): Column => ({
+    name,
+    type: "timestamptz",
+    pick: (row) => get(row)?.toISOString() ?? null,
+    copy: (out, row) => out.timestamptz(get(row) ?? null),
+  }),
+};
+
 /** The columns every reading row is written with, as unnest arrays. */
 const readingColumns: Column[] = [
-  { name: "interval_seconds", type: "int", pick: (row) => row.intervalSeconds, copy: (out, row) => out.int4(row.intervalSeconds) },
-  { name: "factory_id", type: "text", pick: (row) => row.factoryId, copy: (out, row) => out.text(row.factoryId) },
-  { name: "device_id", type: "text", pick: (row) => row.deviceId, copy: (out, row) => out.text(row.deviceId) },
-  { name: "kwh", type: "float8", pick: (row) => row.kwh, copy: (out, row) => out.float8(row.kwh) },
-  { name: "kvarh", type: "float8", pick: (row) => row.kvarh ?? null, copy: (out, row) => out.float8(row.kvarh ?? null) },
-  { name: "kw_avg", type: "float8", pick: (row) => row.kwAvg ?? null, copy: (out, row) => out.float8(row.kwAvg ?? null) },
-  { name: "kw_max", type: "float8", pick: (row) => row.kwMax ?? null, copy: (out, row) => out.float8(row.kwMax ?? null) },
-  { name: "pf", type: "float8", pick: (row) => row.pf ?? null, copy: (out, row) => out.float8(row.pf ?? null) },
-  { name: "voltage", type: "float8", pick: (row) => row.voltage ?? null, copy: (out, row) => out.float8(row.voltage ?? null) },
-  { name: '"current"', type: "float8", pick: (row) => row.current ?? null, copy: (out, row) => out.float8(row.current ?? null) },
-  { name: "tou_period", type: "text", pick: (row) => row.touPeriod ?? null, copy: (out, row) => out.text(row.touPeriod ?? null) },
-  { name: "tariff_id", type: "text", pick: (row) => row.tariffId ?? null, copy: (out, row) => out.text(row.tariffId ?? null) },
-  { name: "unit_price", type: "numeric", pick: (row) => row.unitPrice ?? null, copy: (out, row) => out.numeric(row.unitPrice ?? null) },
-  { name: "cost", type: "numeric", pick: (row) => row.cost ?? null, copy: (out, row) => out.numeric(row.cost ?? null) },
-  { name: "estimated", type: "bool", pick: (row) => row.estimated ?? false, copy: (out, row) => out.bool(row.estimated ?? false) },
-  { name: "gap", type: "bool", pick: (row) => row.gap ?? false, copy: (out, row) => out.bool(row.gap ?? false) },
-  {
-    name: "computed_at",
-    type: "timestamptz",
-    pick: (row) => row.computedAt?.toISOString() ?? null,
-    copy: (out, row) => out.timestamptz(row.computedAt ?? null),
-  },
-  { name: "source", type: "text", pick: (row) => row.source, copy: (out, row) => out.text(row.source) },
-  { name: "received_at", type: "timestamptz", pick: (row) => row.receivedAt.toISOString(), copy: (out, row) => out.timestamptz(row.receivedAt) },
+  column.int("interval_seconds", (row) => row.intervalSeconds),
+  column.text("factory_id", (row) => row.factoryId),
+  column.text("device_id", (row) => row.deviceId),
+  column.float8("kwh", (row) => row.kwh),
+  column.float8("kvarh", (row) => row.kvarh),
+  column.float8("kw_avg", (row) => row.kwAvg),
+  column.float8("kw_max", (row) => row.kwMax),
+  column.float8("pf", (row) => row.pf),
+  column.float8("voltage", (row) => row.voltage),
+  column.float8('"current"', (row) => row.current),
+  column.text("tou_period", (row) => row.touPeriod),
+  column.text("tariff_id", (row) => row.tariffId),
+  column.numeric("unit_price", (row) => row.unitPrice),
+  column.numeric("cost", (row) => row.cost),
+  column.bool("estimated", (row) => row.estimated),
+  column.bool("gap", (row) => row.gap),
+  column.instant("computed_at", (row) => row.computedAt),
+  column.text("source", (row) => row.source),
+  column.instant("received_at", (row) => row.receivedAt),
 ];
 
 /** When the row reached the lake and the series, for rows delivered before they are stored. */
-const deliveredColumn: Column = {
-  name: "lake_delivered_at",
-  type: "timestamptz",
-  pick: (row) => row.lakeDeliveredAt?.toISOString() ?? null,
-  copy: (out, row) => out.timestamptz(row.lakeDeliveredAt ?? null),
-};
+const deliveredColumn = column.instant("lake_delivered_at", (row) => row.lakeDeliveredAt);
 
 /** The grid's own columns: quality, the span an estimate came from, and validation flags (comma-joined, split in SQL). */
 const gridColumns: Column[] = [
-  { name: "quality", type: "text", pick: (row) => row.quality ?? "measured", copy: (out, row) => out.text(row.quality ?? "measured") },
-  {
-    name: "span_start",
-    type: "timestamptz",
-    pick: (row) => row.spanStart?.toISOString() ?? null,
-    copy: (out, row) => out.timestamptz(row.spanStart ?? null),
-  },
+  column.text("quality", (row) => row.quality ?? "measured"),
+  column.instant("span_start", (row) => row.spanStart),
   {
     name: "flags",
     type: "text",
