@@ -81,6 +81,18 @@ describe("time-of-use periods of the CFE GDMTH zones", () => {
     );
   });
 
+  test("periodsAt gives classify's energy and demand periods at any 5-minute instant of any year, in each zone", () => {
+    const calendars = Cfe.zones.map((zone) => new Calendar(schedule(zone), Cfe.timeZones[zone]));
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1) / 300_000, max: Date.UTC(2040, 0, 1) / 300_000 }), fc.nat(2), (slot, which) => {
+        const calendar = calendars[which] as Calendar;
+        const { period, demandPeriod } = calendar.classify(slot * 300_000);
+        expect(calendar.periodsAt(slot * 300_000)).toEqual({ period, demandPeriod });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test("central's summer starts on the first Sunday of April", () => {
     expect(periodAt("central", "2026-04-04T19:30")).toMatchObject({ period: "punta", season: "winter", dayType: "saturday" });
     expect(periodAt("central", "2026-04-05T19:30")).toMatchObject({ period: "intermedia", season: "summer", dayType: "sunday" });

@@ -6,10 +6,12 @@
  * on DuckDB over the lake's Parquet, the console, and the import run's energy per unit.
  */
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
+import { Figures } from "@wattflow/core/kpi/figures";
 import { KpiReport } from "@wattflow/core/kpi/report";
 import { KpiViews } from "@wattflow/core/kpi/views";
 import type { Lake } from "@wattflow/core/lake";
 import { LakeSchema } from "@wattflow/core/lake/schema";
+import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { Production } from "@wattflow/core/production";
 import { productionTable } from "@wattflow/core/production/production.sql";
 import { Rollup } from "@wattflow/core/rollup";
@@ -206,6 +208,32 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
     expect(api.energyPerUnit).toEqual(importRun);
     expect(api.energyPerUnit).toMatchObject({ kwhPerUnit: 2.880731, idle: { kwh: 3698, lines: ["L2"] }, kwhPerUnitWithIdle: 4.113398 });
     expect(api.byLine.find((line) => line.line === "L0")).toMatchObject({ kwh: 8700.654, units: 3000, kwhPerUnit: 2.880731 });
+  });
+
+  it("the import run's energy per unit over more than a month, summed a month of local days per statement, equals one sum over the whole span", async () => {
+    // Prepare: production on 31 March too, so both production days' readings count: 10 March's, and 31 March's
+    // 20:00 local window (1 April 02:00Z), the last of the first piece of local days.
+    await p.database.db
+      .insert(productionTable)
+      .values({ factoryId: ids.factory, date: "2026-03-31", line: "L0", shift: "1", units: "10", importRunId: "imp_3", updatedAt: now });
+    try {
+      const span = { factoryId: ids.factory, from: new Date("2026-03-01T06:00:00Z"), to: new Date("2026-05-01T06:00:00Z"), timeZone: zone };
+      const meters = await p.database.db.select({ id: meterTable.id, line: meterTable.line }).from(meterTable).where(eq(meterTable.factoryId, ids.factory));
+      const whole = Figures.energyPerUnit({
+        production: await Production.days(ids.factory, "2026-03-01", "2026-04-30"),
+        meterDays: await new PostgresTimeSeries().meterDays(span),
+        lineOf: new Map(meters.map((meter) => [meter.id, meter.line])),
+      });
+
+      // Act
+      const pieces = await Production.energyPerUnit(ids.factory, "2026-03-01", "2026-04-30");
+
+      // Assess
+      expect(pieces).toEqual(whole);
+      expect(pieces.lines.find((line) => line.line === "L0")).toMatchObject({ days: ["2026-03-10", "2026-03-31"], units: 40 });
+    } finally {
+      await p.database.db.delete(productionTable).where(eq(productionTable.importRunId, "imp_3"));
+    }
   });
 
   it("says which meters each figure used and what the month's data covers", async () => {

@@ -1,6 +1,7 @@
 /** Reading rows as the grid writes and reads them: one set-based insert over column arrays, and rows by their keys. */
 import { and, type SQL, sql } from "drizzle-orm";
 import { Database } from "../database";
+import { CopyWriter, UnencodableError } from "../database/copy-binary";
 import { readingTable } from "../reading/reading.sql";
 
 export type StoredReading = typeof readingTable.$inferSelect;
@@ -24,46 +25,78 @@ type Column = {
   type: string;
   pick: (row: NewReading) => unknown;
   select?: (alias: string) => string;
-  /** The value as a COPY csv field, where it is not the picked value's text. */
-  csv?: (value: unknown) => string;
+  /** Writes the row's value as this column's binary COPY field. */
+  copy: (out: CopyWriter, row: NewReading) => void;
+};
+
+type Get<T> = (row: NewReading) => T | null | undefined;
+
+/** Columns of each type, from one getter: the unnest array's value (`pick`) and the binary COPY field (`copy`). */
+const column = {
+  text: (name: string, get: Get<string>): Column => ({ name, type: "text", pick: (row) => get(row) ?? null, copy: (out, row) => out.text(get(row) ?? null) }),
+  int: (name: string, get: Get<number>): Column => ({ name, type: "int", pick: (row) => get(row) ?? null, copy: (out, row) => out.int4(get(row) ?? null) }),
+  float8: (name: string, get: Get<number>): Column => ({
+    name,
+    type: "float8",
+    pick: (row) => get(row) ?? null,
+    copy: (out, row) => out.float8(get(row) ?? null),
+  }),
+  numeric: (name: string, get: Get<string>): Column => ({
+    name,
+    type: "numeric",
+    pick: (row) => get(row) ?? null,
+    copy: (out, row) => out.numeric(get(row) ?? null),
+  }),
+  bool: (name: string, get: Get<boolean>): Column => ({
+    name,
+    type: "bool",
+    pick: (row) => get(row) ?? false,
+    copy: (out, row) => out.bool(get(row) ?? false),
+  }),
+  instant: (name: string, get: Get<Date>): Column => ({
+    name,
+    type: "timestamptz",
+    pick: (row) => get(row)?.toISOString() ?? null,
+    copy: (out, row) => out.timestamptz(get(row) ?? null),
+  }),
 };
 
 /** The columns every reading row is written with, as unnest arrays. */
 const readingColumns: Column[] = [
-  { name: "interval_seconds", type: "int", pick: (row) => row.intervalSeconds },
-  { name: "factory_id", type: "text", pick: (row) => row.factoryId },
-  { name: "device_id", type: "text", pick: (row) => row.deviceId },
-  { name: "kwh", type: "float8", pick: (row) => row.kwh },
-  { name: "kvarh", type: "float8", pick: (row) => row.kvarh ?? null },
-  { name: "kw_avg", type: "float8", pick: (row) => row.kwAvg ?? null },
-  { name: "kw_max", type: "float8", pick: (row) => row.kwMax ?? null },
-  { name: "pf", type: "float8", pick: (row) => row.pf ?? null },
-  { name: "voltage", type: "float8", pick: (row) => row.voltage ?? null },
-  { name: '"current"', type: "float8", pick: (row) => row.current ?? null },
-  { name: "tou_period", type: "text", pick: (row) => row.touPeriod ?? null },
-  { name: "tariff_id", type: "text", pick: (row) => row.tariffId ?? null },
-  { name: "unit_price", type: "numeric", pick: (row) => row.unitPrice ?? null },
-  { name: "cost", type: "numeric", pick: (row) => row.cost ?? null },
-  { name: "estimated", type: "bool", pick: (row) => row.estimated ?? false },
-  { name: "gap", type: "bool", pick: (row) => row.gap ?? false },
-  { name: "computed_at", type: "timestamptz", pick: (row) => row.computedAt?.toISOString() ?? null },
-  { name: "source", type: "text", pick: (row) => row.source },
-  { name: "received_at", type: "timestamptz", pick: (row) => row.receivedAt.toISOString() },
+  column.int("interval_seconds", (row) => row.intervalSeconds),
+  column.text("factory_id", (row) => row.factoryId),
+  column.text("device_id", (row) => row.deviceId),
+  column.float8("kwh", (row) => row.kwh),
+  column.float8("kvarh", (row) => row.kvarh),
+  column.float8("kw_avg", (row) => row.kwAvg),
+  column.float8("kw_max", (row) => row.kwMax),
+  column.float8("pf", (row) => row.pf),
+  column.float8("voltage", (row) => row.voltage),
+  column.float8('"current"', (row) => row.current),
+  column.text("tou_period", (row) => row.touPeriod),
+  column.text("tariff_id", (row) => row.tariffId),
+  column.numeric("unit_price", (row) => row.unitPrice),
+  column.numeric("cost", (row) => row.cost),
+  column.bool("estimated", (row) => row.estimated),
+  column.bool("gap", (row) => row.gap),
+  column.instant("computed_at", (row) => row.computedAt),
+  column.text("source", (row) => row.source),
+  column.instant("received_at", (row) => row.receivedAt),
 ];
 
 /** When the row reached the lake and the series, for rows delivered before they are stored. */
-const deliveredColumn: Column = { name: "lake_delivered_at", type: "timestamptz", pick: (row) => row.lakeDeliveredAt?.toISOString() ?? null };
+const deliveredColumn = column.instant("lake_delivered_at", (row) => row.lakeDeliveredAt);
 
 /** The grid's own columns: quality, the span an estimate came from, and validation flags (comma-joined, split in SQL). */
 const gridColumns: Column[] = [
-  { name: "quality", type: "text", pick: (row) => row.quality ?? "measured" },
-  { name: "span_start", type: "timestamptz", pick: (row) => row.spanStart?.toISOString() ?? null },
+  column.text("quality", (row) => row.quality ?? "measured"),
+  column.instant("span_start", (row) => row.spanStart),
   {
     name: "flags",
     type: "text",
     pick: (row) => (row.flags ?? []).join(","),
     select: (alias) => `string_to_array(${alias}, ',')`,
-    csv: (value) => `"{${value}}"`,
+    copy: (out, row) => out.textArray(row.flags ?? []),
   },
 ];
 
@@ -83,16 +116,18 @@ export async function insertRows(
 
 /**
  * The keys (meter id, slot start) of the rows the insert wrote: for callers that hold the rows already and
- * expect their slots to be empty (the bulk path). On PGlite the rows go in with one COPY (Database.copyCsv),
+ * expect their slots to be empty (the bulk path). On PGlite the rows go in with one binary COPY (Database.copyBinary),
  * in a savepoint: if a slot is taken after all (COPY has no `on conflict`), the savepoint is rolled back and the
- * rows are inserted skipping the stored slots, so the answer is the same either way.
+ * rows are inserted skipping the stored slots, so the answer is the same either way. Rows whose money the binary
+ * format cannot carry (not a plain decimal) are inserted the same way.
  */
 export async function insertKeys(rows: readonly NewReading[], db: Database.Db | Database.Transaction = Database.use()): Promise<Set<string>> {
-  if (rows.length > 0 && Database.canCopy(db)) {
+  const copy = rows.length > 0 && Database.canCopy(db) ? binaryOf(rows, columnsOf(rows, "skip")) : undefined;
+  if (copy) {
     const columns = ["meter_id", "interval_start", ...columnsOf(rows, "skip").map((column) => column.name)];
     const copied = await db
       .transaction(async (savepoint) => {
-        await Database.copyCsv(savepoint, "reading", columns, csvOf(rows, columnsOf(rows, "skip")));
+        await Database.copyBinary(savepoint, "reading", columns, copy);
         return true;
       })
       .catch((error: { code?: string }) => {
@@ -115,26 +150,23 @@ function columnsOf(rows: readonly NewReading[], onConflict: "skip" | "replace"):
   return [...readingColumns, ...(lean ? [] : gridColumns), ...(delivered ? [deliveredColumn] : [])];
 }
 
-/** A CSV field: NULL unquoted and empty, text quoted (a `"` doubled), numbers, booleans and instants as Postgres reads them. */
-function csvField(column: Column, value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (column.csv) return column.csv(value);
-  if (column.type === "text") return `"${String(value).replaceAll('"', '""')}"`;
-  return String(value);
+/** `rows` as a binary COPY stream: the key, then `columns`; undefined when a value has no binary form here (see CopyWriter.numeric). */
+function binaryOf(rows: readonly NewReading[], columns: readonly Column[]): CopyWriter | undefined {
+  // About 150 bytes a lean row: sized once for the common case.
+  const out = new CopyWriter(rows.length * 160);
+  try {
+    for (const row of rows) {
+      out.row(columns.length + 2);
+      out.text(row.meterId);
+      out.timestamptz(row.intervalStart);
+      for (const column of columns) column.copy(out, row);
+    }
+  } catch (error) {
+    if (error instanceof UnencodableError) return undefined;
+    throw error;
+  }
+  return out;
 }
-
-/** `rows` as COPY csv: the key, then `columns`, one line per row. */
-function csvOf(rows: readonly NewReading[], columns: readonly Column[]): string {
-  const lines: string[] = new Array(rows.length);
-  rows.forEach((row, index) => {
-    let line = `${csvField(keyText, row.meterId)},${row.intervalStart.toISOString()}`;
-    for (const column of columns) line += `,${csvField(column, column.pick(row))}`;
-    lines[index] = line;
-  });
-  return `${lines.join("\n")}\n`;
-}
-
-const keyText: Column = { name: "meter_id", type: "text", pick: (row) => row.meterId };
 
 async function insertStatement(
   rows: readonly NewReading[],

@@ -133,28 +133,24 @@ export async function storeDeliveredFirst(
   deliver: (rows: StoredReading[]) => Promise<void>,
   rollups: "now" | "deferred" = "now",
 ): Promise<{ rows: StoredReading[]; outcomes: Outcome[]; deliveredFirst: number }> {
+  // Each start parsed once, and each slot's key made once: a bulk batch has thousands.
+  const starts = candidates.map((candidate) => Date.parse(candidate.reading.start));
+  const keys = candidates.map((candidate, index) => `${candidate.reading.meterId}@${starts[index]}`);
   const firstOfKey = new Set<string>();
   const fast: number[] = [];
   candidates.forEach((candidate, index) => {
-    const key = `${candidate.reading.meterId}@${Date.parse(candidate.reading.start)}`;
+    const key = keys[index] as string;
     if (candidate.reading.seconds !== Grid.slotMs / 1000 || firstOfKey.has(key)) return;
     firstOfKey.add(key);
     fast.push(index);
   });
   const stored = await storedSlots(fast.map((index) => (candidates[index] as Candidate).reading));
-  const fresh = new Set(
-    fast.filter((index) => {
-      const { meterId, start } = (candidates[index] as Candidate).reading;
-      return !stored.has(`${meterId}@${Date.parse(start)}`);
-    }),
-  );
-  const rows = [...fresh].map((index) => {
+  const fresh = new Set(fast.filter((index) => !stored.has(keys[index] as string)));
+  const freshIndexes = [...fresh];
+  const rows = freshIndexes.map((index) => {
     const candidate = candidates[index] as Candidate;
-    // `finish` makes a new object: completing it in place spares a copy of every row of a large batch.
-    const row = finish(measuredRow(candidate), Grid.toMicro(candidate.reading.kwh), "measured", null, candidate, now) as StoredReading;
-    row.storedAt = now;
-    row.lakeDeliveredAt = now;
-    return row;
+    // The row is a new object: completing it in place spares a copy of every row of a large batch.
+    return deliveredRow(candidate, starts[index] as number, now);
   });
   try {
     if (rows.length > 0) await deliver(rows);
@@ -169,16 +165,15 @@ export async function storeDeliveredFirst(
     rows.length === 0
       ? { insertedKeys: new Set<string>(), inserted: [] as StoredReading[] }
       : await Database.use().transaction(async (tx) => {
-          const keys = await insertKeys(rows, tx);
-          const written = rows.filter((row) => keys.has(`${row.meterId}@${row.intervalStart.getTime()}`));
+          const copied = await insertKeys(rows, tx);
+          const written = rows.filter((_, position) => copied.has(keys[freshIndexes[position] as number] as string));
           if (rollups === "now") await Rollup.add(tx, written);
-          return { insertedKeys: keys, inserted: written };
+          return { insertedKeys: copied, inserted: written };
         });
   const outcomes: Outcome[] = new Array(candidates.length);
   const rest: number[] = [];
-  candidates.forEach((candidate, index) => {
-    const key = `${candidate.reading.meterId}@${Date.parse(candidate.reading.start)}`;
-    if (fresh.has(index) && insertedKeys.has(key)) outcomes[index] = { kind: "stored" };
+  candidates.forEach((_, index) => {
+    if (fresh.has(index) && insertedKeys.has(keys[index] as string)) outcomes[index] = { kind: "stored" };
     else rest.push(index);
   });
   const result = await store(
@@ -297,6 +292,46 @@ function settle(state: State, candidate: Candidate): Outcome {
 
 function measuredRow(candidate: Candidate): NewReading {
   return { ...candidate.base, intervalStart: new Date(candidate.reading.start), kwh: candidate.reading.kwh };
+}
+
+/**
+ * A 5-minute measured reading's slot row as `finish(measuredRow(candidate), …)` makes it, stored and delivered at
+ * `now`, written out column by column: the bulk path makes ~700,000 and two spreads of ~20 columns cost more than
+ * the rest of the row. Every column is named, so the row type catches one left out.
+ */
+function deliveredRow(candidate: Candidate, startMs: number, now: Date): StoredReading {
+  const { base, reading } = candidate;
+  const kwh = Grid.toKwh(Grid.toMicro(reading.kwh));
+  const intervalStart = new Date(startMs);
+  const priced = candidate.price(intervalStart, kwh);
+  return {
+    meterId: base.meterId,
+    intervalStart,
+    intervalSeconds: Grid.slotMs / 1000,
+    factoryId: base.factoryId,
+    deviceId: base.deviceId,
+    kwh,
+    kvarh: base.kvarh ?? null,
+    kwAvg: base.kwAvg ?? null,
+    kwMax: base.kwMax ?? null,
+    pf: base.pf ?? null,
+    voltage: base.voltage ?? null,
+    current: base.current ?? null,
+    touPeriod: priced?.period ?? null,
+    tariffId: priced?.tariffId ?? null,
+    unitPrice: priced?.unitPrice ?? null,
+    cost: priced?.cost ?? null,
+    estimated: priced?.estimated ?? false,
+    gap: base.gap ?? false,
+    quality: "measured",
+    spanStart: null,
+    flags: Grid.flags({ kwh, quality: "measured", pf: base.pf }, { maxKw: candidate.maxKw }),
+    computedAt: priced ? now : null,
+    source: base.source,
+    receivedAt: base.receivedAt,
+    storedAt: now,
+    lakeDeliveredAt: now,
+  };
 }
 
 /** The row of one slot with its kWh, quality, price and validation flags. */

@@ -6,11 +6,16 @@ import { factoryTable } from "../factory/factory.sql";
 import type { ProductionRow } from "../import/rows";
 import { Figures } from "../kpi/figures";
 import { meterTable } from "../meter/meter.sql";
+import type { MeterDay } from "../timeseries";
 import { PostgresTimeSeries } from "../timeseries/postgres";
 
 export * as Production from "./index";
 
 export type LoadResult = { inserted: number; updated: number; unchanged: number };
+
+/** Local days of readings `energyPerUnit` sums per statement. */
+const energyPerUnitDays = 31;
+const dayMs = 86_400_000;
 
 /** Rows per statement: unnest keeps it at 7 parameters whatever the size; larger batches stop paying off around here. */
 const batchRows = 10_000;
@@ -67,9 +72,16 @@ export async function days(factoryId: string, fromDay: string, toDay: string): P
 export async function energyPerUnit(factoryId: string, from: string, to: string): Promise<Figures.EnergyPerUnit> {
   const [factory] = await Database.use().select({ timeZone: factoryTable.timeZone }).from(factoryTable).where(eq(factoryTable.id, factoryId));
   if (!factory) throw new Error(`factory ${factoryId} not found`);
-  const next = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  const span = BillingPeriod.range({ start: from, end: next }, factory.timeZone);
-  const meterDays = await new PostgresTimeSeries().meterDays({ factoryId, from: span.from, to: span.to, timeZone: factory.timeZone });
+  // A month of local days per statement: a year's file summed in one would hold the event loop (PGlite) for
+  // seconds. Each piece runs from a local midnight to another, so every local day is summed whole, in one piece.
+  const meterDays: MeterDay[] = [];
+  const series = new PostgresTimeSeries();
+  const last = Date.parse(`${to}T00:00:00Z`);
+  for (let start = Date.parse(`${from}T00:00:00Z`); start <= last; start += energyPerUnitDays * dayMs) {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const span = BillingPeriod.range({ start: day(start), end: day(Math.min(start + energyPerUnitDays * dayMs, last + dayMs)) }, factory.timeZone);
+    meterDays.push(...(await series.meterDays({ factoryId, from: span.from, to: span.to, timeZone: factory.timeZone })));
+  }
   const meters = await Database.use().select({ id: meterTable.id, line: meterTable.line }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
   return Figures.energyPerUnit({ production: await days(factoryId, from, to), meterDays, lineOf: new Map(meters.map((meter) => [meter.id, meter.line])) });
 }

@@ -373,7 +373,7 @@ export function compute(input: Input): Statement {
   for (const [start, windowKwh] of windows) {
     const kw = Figures.demandKw(windowKwh);
     maxKw = Math.max(maxKw ?? 0, kw);
-    if (calendar && calendar.classify(start).demandPeriod === "punta") puntaKw = Math.max(puntaKw ?? 0, kw);
+    if (calendar && calendar.periodsAt(start).demandPeriod === "punta") puntaKw = Math.max(puntaKw ?? 0, kw);
   }
   const base = {
     factoryId: input.factoryId,
@@ -509,7 +509,7 @@ function byPeriodKwh(input: Input, calendar: ReturnType<ReturnType<typeof Plan.o
   for (const slot of input.slots) {
     const parts = slot.seconds / 300;
     for (let part = 0; part < parts; part++) {
-      const period = calendar ? calendar.classify(slot.start.getTime() + part * 300_000).period : null;
+      const period = calendar ? calendar.periodsAt(slot.start.getTime() + part * 300_000).period : null;
       kwh.set(period, (kwh.get(period) ?? 0) + slot.kwh / parts);
     }
   }

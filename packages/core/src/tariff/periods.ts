@@ -249,6 +249,18 @@ export class Calendar {
     return this.day(dayIndex).codes[quarter - dayIndex * SLOTS_PER_DAY] as number;
   }
 
+  /**
+   * The energy and demand periods of instant `ms`, as `classify` gives them, from the cached quarter-hour codes
+   * instead of a local time worked out per call (for loops over a month of slots: a statement, a close).
+   */
+  periodsAt(ms: number): { period: string; demandPeriod: string } {
+    const code = this.codeAt(ms);
+    return {
+      period: this.schedule.periods[code % DEMAND_SHIFT] as string,
+      demandPeriod: this.schedule.demandPeriods[Math.floor(code / DEMAND_SHIFT)] as string,
+    };
+  }
+
   /** The local month key (year · 12 + month − 1) of instant `ms`. */
   monthAt(ms: number): number {
     const quarter = Math.floor(ms / QUARTER_MS);
