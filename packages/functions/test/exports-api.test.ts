@@ -316,6 +316,21 @@ describe.each(Testing.lanes())("exports through the API (%s)", (lane) => {
     expect(closed).toMatchObject({ readings: 4320, coverage: "0.4839" });
     expect(bill).toMatchObject({ readings: 4320, coverage: "0.4839", coverageLow: true });
     expect(pdf).toContain("LECTURAS INCOMPLETAS: las lecturas cubren el 48.4 % del periodo (4,320 lecturas de 5 minutos)");
+    // A meter added after October owes October nothing: closing October again keeps its coverage. One on record since
+    // 5 October that never sent a reading owes its 8,928 slots: 4,320 ÷ 17,856 = 0.24194.
+    const meter = (id: string, createdAt: string) => ({
+      id,
+      organizationId: ids.organization,
+      factoryId,
+      deviceId: ids.device,
+      name: id,
+      line: "Línea",
+      createdAt: new Date(createdAt),
+    });
+    await db.insert(meterTable).values(meter("mtr_01jexportlater0000000000", "2026-11-15T18:00:00Z"));
+    expect(await Close.factoryMonth({ factoryId, month: "2026-10" })).toMatchObject({ coverage: "0.4839" });
+    await db.insert(meterTable).values(meter("mtr_01jexportsilent000000000", "2026-10-05T18:00:00Z"));
+    expect(await Close.factoryMonth({ factoryId, month: "2026-10" })).toMatchObject({ coverage: "0.2419" });
     // March's bill of one reading is flagged too (1 of 8,928 slots); a utility bill has no coverage of its own.
     const march = (await (await app.request(`/v1/factories/${cfeFactory}/bills`, { headers: auth() })).json()) as {
       bills: { month: string; source: string; coverage: string | null; coverageLow: boolean }[];

@@ -205,6 +205,14 @@ describe("the OpenAPI document", () => {
     expect(((await gdmth.json()) as { errors: { path: string }[] }).errors).toEqual([
       { path: "definition.prices.0.energy.puntaa", message: "puntaa is not a field of this body" },
     ]);
+    // The same month priced twice: refused on the second, whose prices the bill would have ignored.
+    const april = { month: "2031-04", fixed: "1", energy: { base: "1", intermedia: "1.5", punta: "2" }, distribution: "90", capacity: "390" };
+    const twice = await send("POST", `/v1/factories/${ids.factory}/tariffs`, {
+      effectiveFrom: "2031-01-01T06:00:00Z",
+      definition: { kind: "cfe-gdmth", zone: "central", prices: [april, { ...april, fixed: "2" }] },
+    });
+    expect(twice.status).toBe(400);
+    expect(((await twice.json()) as { errors: { path: string }[] }).errors.map((problem) => problem.path)).toEqual(["definition.prices.1.month"]);
     expect(await tariffs()).toBe(before);
     // A webhook channel with an e-mail copy it cannot send: the rule is refused, not stored without it.
     const rule = await send("POST", "/v1/alerts/rules", {
@@ -230,6 +238,8 @@ describe("the OpenAPI document", () => {
     const tariffBody = JSON.stringify(document.paths["/v1/factories/{id}/tariffs"]?.post?.requestBody);
     // Every object of the body says so in the document, not only the outermost.
     expect(tariffBody.match(/"additionalProperties":false/g)?.length).toBeGreaterThan(20);
+    // Prices typed by month are checked against the tariff's shape once it is known; the document says that shape.
+    expect(JSON.stringify(document.paths["/v1/factories/{id}/tariffs/cfe"]?.post?.requestBody)).toContain("One month's prices in the tariff's shape");
   });
 
   it("answers a body that is not JSON with request.invalid_json, and one of another media type with 415", async () => {

@@ -113,6 +113,27 @@ describe("found by trying the doors", () => {
     expect(second.body.message).toContain("2026-12-01T06:00:00.000Z");
   });
 
+  it("a plant figure or a name past any real plant's (1e308 kW, a 5,000-character name) is a 400 naming the field, and changes nothing", async () => {
+    const patch = (path: string, body: unknown) =>
+      app.request(path, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${p.apiToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const demand = await patch(`/v1/factories/${ids.factory}`, { contractedDemandKw: 1e308 });
+    const ct = await patch(`/v1/factories/${ids.factory}/meters/${meter}`, { ct: 1e308 });
+    const name = await patch(`/v1/factories/${ids.factory}/meters/${meter}`, { name: "M".repeat(5000) });
+    const created = await call(`/v1/factories/${ids.factory}/meters`, p.apiToken, { deviceId: ids.device, name: "Nuevo", line: "L".repeat(201) });
+
+    expect([demand.status, ct.status, name.status, created.status]).toEqual([400, 400, 400, 400]);
+    expect(await demand.json()).toMatchObject({ errors: [{ path: "contractedDemandKw", message: "contractedDemandKw is at most 1000000" }] });
+    expect(await ct.json()).toMatchObject({ errors: [{ path: "ct", message: "ct is at most 100000" }] });
+    expect(await name.json()).toMatchObject({ errors: [{ path: "name", message: "name must be at most 200 characters" }] });
+    expect(created.body).toMatchObject({ errors: [{ path: "line", message: "line must be at most 200 characters" }] });
+    const factory = await call(`/v1/factories/${ids.factory}`, p.apiToken);
+    expect((factory.body as { contractedDemandKw?: unknown }).contractedDemandKw).not.toBe(1e308);
+  });
+
   it("a webhook URL that does not parse is a 400 on channels.0.url, not a 500", async () => {
     const zoned = await call("/v1/alerts/rules", p.apiToken, rule("http://[fe80::1%25lo]:3999/"));
     const text = await call("/v1/alerts/rules", p.apiToken, rule("not a url"));

@@ -207,12 +207,19 @@ describe.each(Testing.lanes())("setup and alerts API on %s", (lane) => {
           ],
         },
       });
+      // April entered twice (a correction added below the original): the bill read the first, so the correction was lost.
+      const twice = await assign({ prices: { source: "entered", months: [month, { ...month, fixed: "9" }] } });
       const noDate = await assign({ effectiveFrom: "2026-04-31", prices: { source: "entered", months: [month] } });
       const unpublished = await assign({ tariff: "cfe-pdbt", contractedDemandKw: 20, prices: { source: "published" } });
       const taken = await assign({ prices: { source: "entered", months: [month] } });
 
       expect(refused.status).toBe(400);
       expect(refused.body.errors?.[0]?.path).toBe("prices.months.1.fixed");
+      expect(twice.status).toBe(400);
+      expect(twice.body).toMatchObject({
+        code: "tariff.invalid_plan",
+        errors: [{ path: "prices.months.1.month", message: "2026-04 is priced already by entry 0: give each month once (correct that entry instead)" }],
+      });
       expect(misspelt.status).toBe(400);
       expect(misspelt.body).toMatchObject({
         code: "tariff.invalid_plan",

@@ -186,6 +186,22 @@ export const counterValidation = {
 } as const;
 
 /**
+ * Upper bounds of what a person types about a plant, so a slip (1e308, a pasted paragraph) is refused with the
+ * field's name instead of turning a bill into Infinity or a PDF into pages of one name. Generous by design: the
+ * largest CFE supplies (DIT, 220–400 kV) are a few hundred MW; CT ratios reach 50,000/5 and VT ratios 400 kV/110 V.
+ */
+export const plantLimits = {
+  /** kW: contracted demand, a meter's rating. */
+  maxKw: 1_000_000,
+  /** A current or voltage transformer's ratio (dimensionless). */
+  maxTransformerRatio: 100_000,
+  /** A meter's multiplier (CT × VT, or a pulse weight). */
+  maxMultiplier: 100_000_000,
+  /** Characters of a factory's, meter's, line's or gateway's name (printed on the bill PDF and the console). */
+  nameChars: 200,
+} as const;
+
+/**
  * The most a metered circuit can draw, from its current transformers and voltage (packages/edge/src/rating.ts):
  * P = phases × V_LN × I × PF, PF ≤ 1 (three-phase √3 × V_LL × I is the same with V_LL = √3 × V_LN).
  */

@@ -2,6 +2,7 @@
  * Gateway credentials managed from the console: a one-time enrollment code that a gateway trades
  * for its device token and Ed25519 signing key, and rotation or revocation of those credentials.
  */
+
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
@@ -11,6 +12,7 @@ import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { hashToken } from "../util/hash";
 import { createId, createSecret } from "../util/id";
+import * as Limits from "../util/limits";
 import { deviceTable } from "./device.sql";
 import { enrollmentCodeTable } from "./enrollment.sql";
 import { EnrollKey } from "./gateway";
@@ -88,19 +90,16 @@ export const issueCode = fn(Owned, async (input): Promise<Code> => {
 });
 
 /** Registers a gateway in one of the organization's factories and issues its first enrollment code. */
-export const createGateway = fn(
-  z.object({ organizationId: z.string(), factoryId: z.string(), name: z.string().trim().min(1, "name is required") }),
-  async (input): Promise<NewGateway> => {
-    const [factory] = await Database.use()
-      .select({ id: factoryTable.id })
-      .from(factoryTable)
-      .where(and(eq(factoryTable.organizationId, input.organizationId), eq(factoryTable.id, input.factoryId)));
-    if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${input.factoryId} not found`);
-    // The token made here is never shown: the gateway gets a fresh one when it redeems its code.
-    const device = await Device.create(input);
-    return { ...(await issueCode({ organizationId: input.organizationId, deviceId: device.id })), name: input.name, factoryId: input.factoryId };
-  },
-);
+export const createGateway = fn(z.object({ organizationId: z.string(), factoryId: z.string(), name: Limits.name() }), async (input): Promise<NewGateway> => {
+  const [factory] = await Database.use()
+    .select({ id: factoryTable.id })
+    .from(factoryTable)
+    .where(and(eq(factoryTable.organizationId, input.organizationId), eq(factoryTable.id, input.factoryId)));
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${input.factoryId} not found`);
+  // The token made here is never shown: the gateway gets a fresh one when it redeems its code.
+  const device = await Device.create(input);
+  return { ...(await issueCode({ organizationId: input.organizationId, deviceId: device.id })), name: input.name, factoryId: input.factoryId };
+});
 
 /** A gateway's credentials: its device token and signing key pair (no private key when the gateway sent its own public key). */
 export const Credentials = z.object({

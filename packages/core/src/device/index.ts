@@ -5,6 +5,7 @@ import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { hashToken } from "../util/hash";
 import { createId, createSecret } from "../util/id";
+import * as Limits from "../util/limits";
 import { deviceTable } from "./device.sql";
 
 export * as Device from "./index";
@@ -65,7 +66,7 @@ export const Renamed = z.object({ id: z.string(), factoryId: z.string(), name: z
 export type Renamed = z.infer<typeof Renamed>;
 
 export const rename = fn(
-  z.object({ organizationId: z.string(), factoryId: z.string(), id: z.string(), name: z.string().trim().min(1, "name is required") }),
+  z.object({ organizationId: z.string(), factoryId: z.string(), id: z.string(), name: Limits.name() }),
   async (input): Promise<Renamed> => {
     const [row] = await Database.use()
       .update(deviceTable)

@@ -1,5 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
+import { plantLimits } from "../config";
 import { Database } from "../database";
 import { Location, LocationError } from "../location";
 import { Cfe } from "../tariff/cfe";
@@ -7,6 +8,7 @@ import { CfeZone, cfeKinds } from "../tariff/index";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
+import * as Limits from "../util/limits";
 import { canonicalZone } from "../util/zone";
 import { factoryTable } from "./factory.sql";
 
@@ -59,7 +61,7 @@ const Rpu = z
 export const create = fn(
   z.object({
     organizationId: z.string(),
-    name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters"),
+    name: Limits.name(),
     /** Stored in its canonical IANA spelling (`america/monterrey` → `America/Monterrey`): InfluxDB, Postgres and Athena match zones exactly. */
     timeZone: z
       .string()
@@ -68,7 +70,7 @@ export const create = fn(
     tariffCode: TariffCode,
     tariffZone: TariffZone.optional(),
     tariffDivision: TariffDivision.optional(),
-    contractedDemandKw: z.number().positive().optional(),
+    contractedDemandKw: Limits.positive("contractedDemandKw", plantLimits.maxKw).optional(),
     /** The supply contract's voltage: medium (GDMTH/GDMTO) or high; with the contracted kW it sets the power-factor threshold. */
     supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).optional(),
     state: z.string().trim().min(1).optional(),
@@ -155,11 +157,11 @@ export async function own(organizationId: string, id: string): Promise<Info> {
 
 /** What an admin may change of a factory; absent fields are kept, `null` clears an optional one. */
 export const Patch = z.object({
-  name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters").optional(),
+  name: Limits.name().optional(),
   timeZone: create.schema.shape.timeZone.optional(),
   tariffCode: TariffCode.optional(),
   tariffDivision: TariffDivision.nullable().optional(),
-  contractedDemandKw: z.number({ error: "contractedDemandKw is a number of kW" }).positive("contractedDemandKw must be positive").nullable().optional(),
+  contractedDemandKw: Limits.positive("contractedDemandKw", plantLimits.maxKw).nullable().optional(),
   supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }).nullable().optional(),
   state: z.string().trim().min(1).nullable().optional(),
   municipality: z.string().trim().min(1).nullable().optional(),

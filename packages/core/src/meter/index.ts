@@ -1,13 +1,14 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { Allocation } from "../billing/allocation";
-import { lookupCacheMs } from "../config";
+import { lookupCacheMs, plantLimits } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import { readThrough } from "../util/cache";
 import { VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { createId } from "../util/id";
+import * as Limits from "../util/limits";
 import { meterTable } from "./meter.sql";
 
 export * as Meter from "./index";
@@ -66,9 +67,9 @@ export const Connection = z.object({
   unitId: z.number().int().min(1, "unitId is 1…247 (0 is broadcast)").max(247, "unitId is 1…247").optional(),
   host: z.string().trim().min(1).max(253).optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  ct: z.number().positive().optional(),
-  vt: z.number().positive().optional(),
-  maxKw: z.number().positive().optional(),
+  ct: Limits.positive("ct", plantLimits.maxTransformerRatio).optional(),
+  vt: Limits.positive("vt", plantLimits.maxTransformerRatio).optional(),
+  maxKw: Limits.positive("maxKw", plantLimits.maxKw).optional(),
 });
 export type Connection = z.infer<typeof Connection>;
 
@@ -108,10 +109,10 @@ export const create = fn(
     organizationId: z.string(),
     factoryId: z.string(),
     deviceId: z.string(),
-    name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters"),
-    line: z.string().min(1),
+    name: Limits.name(),
+    line: Limits.name("line"),
     /** CT × VT; defaults to ct × vt when those are given, else 1. */
-    multiplier: z.number().positive().optional(),
+    multiplier: Limits.positive("multiplier", plantLimits.maxMultiplier).optional(),
     ...Place.shape,
     ...Connection.shape,
   }),
@@ -197,9 +198,9 @@ export const update = fn(
     organizationId: z.string(),
     factoryId: z.string().optional(),
     id: z.string(),
-    name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters").optional(),
-    line: z.string().trim().min(1, "line is required").optional(),
-    multiplier: z.number({ error: "multiplier is a number" }).positive("multiplier must be positive").optional(),
+    name: Limits.name().optional(),
+    line: Limits.name("line").optional(),
+    multiplier: Limits.positive("multiplier", plantLimits.maxMultiplier).optional(),
     role: Role.optional(),
     parentId: z.string().min(1).nullable().optional(),
     /** How its gateway reads it (null clears a field); checked as a whole with what is stored (connectionProblems). */

@@ -8,7 +8,7 @@ import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { lineName, Name } from "../billing/lines";
 import { billLineTable, billTable } from "../close/bill.sql";
-import { Config } from "../config";
+import { Config, plantLimits } from "../config";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
@@ -16,13 +16,14 @@ import { Meter } from "../meter";
 import { Prices } from "../prices";
 import { priceTableTable } from "../prices/prices.sql";
 import { Published } from "../prices/published";
-import { cfeKinds, Definition } from "../tariff/index";
+import { cfeKinds, Definition, InputDefinition } from "../tariff/index";
 import { TariffStore } from "../tariff/store";
 import { tariffTable } from "../tariff/tariff.sql";
 import { Urdb } from "../tariff/urdb";
 import { jsonPath, VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { Instant } from "../util/instant";
+import * as Limits from "../util/limits";
 import * as Schema from "../util/schema";
 
 export * as Onboarding from "./index";
@@ -38,9 +39,9 @@ export const createMeter = fn(
     organizationId: z.string(),
     factoryId: z.string(),
     deviceId: z.string({ error: "deviceId is required: the gateway that reads this meter" }),
-    name: z.string().trim().min(1, "name is required"),
-    line: z.string().trim().min(1, "line is required"),
-    multiplier: z.number().positive().optional(),
+    name: Limits.name(),
+    line: Limits.name("line"),
+    multiplier: Limits.positive("multiplier", plantLimits.maxMultiplier).optional(),
     /** `billing` (the utility's meter at the point of supply) or `sub`, and the meter upstream of it (Meter.checkPlace). */
     ...Meter.Place.shape,
     /** How the gateway reads it (driver, bus + unitId or host + port, ct, vt, maxKw): reaches the gateway through its config. */
@@ -96,7 +97,7 @@ const Effective = Instant.schema("effectiveFrom");
 
 /** Assigns a tariff from `effectiveFrom` on; readings from then are priced by it (corrections re-cost earlier ones). */
 export const addTariff = fn(
-  z.object({ organizationId: z.string(), factoryId: z.string(), effectiveFrom: Effective, definition: Definition }),
+  z.object({ organizationId: z.string(), factoryId: z.string(), effectiveFrom: Effective, definition: InputDefinition }),
   async (input): Promise<Version> => {
     await ownFactory(input.organizationId, input.factoryId);
     const version = await TariffStore.addVersion({ factoryId: input.factoryId, effectiveFrom: new Date(input.effectiveFrom), definition: input.definition });
@@ -110,13 +111,24 @@ export const PlanPrices = z.discriminatedUnion(
   [
     z.object({ source: z.literal("published") }),
     /** Each month in the tariff's price shape (Tariff.GdmthPrices, GdmtoPrices, PdbtPrices, HighVoltagePrices), MXN as decimal strings. */
-    z.object({ source: z.literal("entered"), months: z.array(z.record(z.string(), z.unknown())).min(1, "enter at least one month of prices") }),
+    z.object({
+      source: z.literal("entered"),
+      months: z
+        .array(
+          z
+            .record(z.string(), z.unknown())
+            .describe(
+              "One month's prices in the tariff's shape, MXN as decimal strings: month (YYYY-MM), fixed (per month), distribution and capacity (per kW; not PDBT), energy (per kWh: { base, intermedia, punta } for GDMTH, DIST and DIT, one price for GDMTO, GDBT and PDBT). A field the tariff does not have is refused.",
+            ),
+        )
+        .min(1, "enter at least one month of prices"),
+    }),
   ],
   { error: "prices.source is published or entered" },
 );
 
 /** A tariff definition whose every object refuses keys it does not name: the shape of prices entered by hand. */
-const enteredDefinition = Schema.strict(Definition);
+const enteredDefinition = Schema.strict(InputDefinition);
 
 /** `assignCfePlan`'s answer: the version, the local date it starts on, and the factory as the plan changed it. */
 export const PlanAssigned = Version.extend({ effectiveDate: z.string(), factory: Factory.Info });
@@ -139,7 +151,7 @@ export const assignCfePlan = fn(
     factoryId: z.string(),
     tariff: z.enum(cfeKinds, { error: `tariff is one of ${cfeKinds.join(", ")}` }),
     division: z.string().trim().min(1).optional(),
-    contractedDemandKw: z.number({ error: "contractedDemandKw is a number of kW" }).positive("contractedDemandKw must be positive"),
+    contractedDemandKw: Limits.positive("contractedDemandKw", plantLimits.maxKw),
     supplyVoltage: z.enum(["medium", "high"], { error: "supplyVoltage is medium or high" }),
     effectiveFrom: z.string({ error: "effectiveFrom is a date YYYY-MM-DD" }).superRefine((value, context) => {
       const parsed = Instant.parseDate(value);

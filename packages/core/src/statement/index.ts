@@ -182,15 +182,24 @@ export async function priorPeaks(factoryId: string, label: string): Promise<Bill
  * Which meters' readings a factory's bill and its 15-minute demand are read from — the one place this rule lives
  * (the statement, the close and the console's demand all ask it): its billing meters (`role = 'billing'`, the
  * utility's supply-point meters), or every meter when none is marked billing (`basis: "all-meters"`, `meterIds` empty);
- * `meters` counts the meters the basis sums either way (what a period's expected readings are counted from).
+ * `meters` counts the basis meters that owe readings over `during` [from, to): those on record before its end or that
+ * stored a reading in it — a meter added after a month never makes that month look incomplete, and one on record but
+ * silent all month does (each owes one reading per 5-minute slot: Close.coverageOf). Without `during`, every basis meter.
  * Rule: CFE bills the demand its own meter at the supply point measures, not the sum of sub-meters.
  */
-export async function basisOf(factoryId: string): Promise<{ basis: Basis; meterIds: string[]; meters: number }> {
-  const meters = await Database.use().select({ id: meterTable.id, role: meterTable.role }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
+export async function basisOf(factoryId: string, during?: { from: Date; to: Date }): Promise<{ basis: Basis; meterIds: string[]; meters: number }> {
+  const owes = during
+    ? sql<boolean>`(${meterTable.createdAt} < ${during.to.toISOString()}::timestamptz or exists (select 1 from reading r where r.meter_id = ${meterTable.id}
+        and r.interval_start >= ${during.from.toISOString()}::timestamptz and r.interval_start < ${during.to.toISOString()}::timestamptz))`
+    : sql<boolean>`true`;
+  const meters = await Database.use().select({ id: meterTable.id, role: meterTable.role, owes }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
   const billing = meters.filter((meter) => meter.role === "billing");
-  return billing.length > 0
-    ? { basis: "billing-meters", meterIds: billing.map((meter) => meter.id), meters: billing.length }
-    : { basis: "all-meters", meterIds: [], meters: meters.length };
+  const basis = billing.length > 0 ? billing : meters;
+  return {
+    basis: billing.length > 0 ? "billing-meters" : "all-meters",
+    meterIds: billing.map((meter) => meter.id),
+    meters: basis.filter((meter) => meter.owes === true || String(meter.owes) === "true").length,
+  };
 }
 
 /**
@@ -209,7 +218,7 @@ export async function slots(
   resolution: "quarter-hour" | "slot" = "slot",
 ): Promise<{ basis: Basis; meters: number; slots: Slot[] }> {
   const db = Database.use();
-  const { basis, meterIds, meters } = await basisOf(factoryId);
+  const { basis, meterIds, meters } = await basisOf(factoryId, { from, to });
   const onlyBilling = basis === "billing-meters" ? sql`and meter_id = any(${sql.param(meterIds)}::text[])` : sql``;
   if (resolution === "quarter-hour") {
     const table = basis === "billing-meters" ? sql`rollup_15m` : sql`rollup_factory_15m`;

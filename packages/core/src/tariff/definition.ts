@@ -256,3 +256,25 @@ export const cfeKinds = ["cfe-gdmth", "cfe-gdmto", "cfe-gdbt", "cfe-pdbt", "cfe-
 
 export const Definition = z.discriminatedUnion("kind", [Flat, TimeOfUse, CfeGdmth, CfeGdmto, CfeGdbt, CfePdbt, CfeDist, CfeDit]);
 export type Definition = z.infer<typeof Definition>;
+
+/**
+ * A definition as a person enters it (the API's tariff bodies, a CFE plan's prices typed by hand): `Definition`, and
+ * each month priced once. Two price tables for one month used to be stored, and the bill read the first
+ * (Plan.pricesFor), so a correction added below the original was silently ignored. Stored definitions keep
+ * `Definition`'s rule. Refusal: a custom issue on `prices.N.month` of the repeated entry.
+ */
+export const InputDefinition = Definition.superRefine((definition, context) => {
+  if (definition.kind === "flat") return;
+  const first = new Map<string, number>();
+  definition.prices.forEach((entry: { month?: string }, index: number) => {
+    if (entry.month === undefined) return;
+    const earlier = first.get(entry.month);
+    if (earlier === undefined) first.set(entry.month, index);
+    else
+      context.addIssue({
+        code: "custom",
+        path: ["prices", index, "month"],
+        message: `${entry.month} is priced already by entry ${earlier}: give each month once (correct that entry instead)`,
+      });
+  });
+});

@@ -199,7 +199,11 @@ export function schema(name: string, zone: Zone = { kind: "offset" }) {
  */
 export function span(maxDays: number) {
   return (query: { from: string; to: string }, ctx: z.RefinementCtx) => {
-    const ms = Date.parse(query.to) - Date.parse(query.from);
+    const from = parse(query.from, { zone: { kind: "offset" } });
+    const to = parse(query.to, { zone: { kind: "offset" } });
+    // A bound that is no instant (30 February) is refused by its own field; comparing it would add a false refusal.
+    if (!from.ok || !to.ok) return;
+    const ms = to.value - from.value;
     if (!(ms > 0)) ctx.addIssue({ code: "custom", path: ["to"], message: "to must be after from" });
     else if (ms > maxDays * 86_400_000)
       ctx.addIssue({

@@ -28,6 +28,10 @@ type Definition = {
 export function strict<S extends z.ZodType>(schema: S, copied?: (from: z.ZodType, to: z.ZodType) => void): S {
   const rebuilt = (def: Definition): S => {
     const copy = schema.clone(def as never) as S;
+    // A clone is a new instance: zod's own metadata (`.describe()`, `.meta()`) is kept by instance, so it goes along.
+    // An `id` names one schema in the registry: the copy takes the rest (description, examples).
+    const { id: _id, ...metadata } = z.globalRegistry.get(schema) ?? {};
+    if (Object.keys(metadata).length > 0) z.globalRegistry.add(copy, metadata);
     copied?.(schema, copy);
     return copy;
   };
