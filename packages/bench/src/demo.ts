@@ -40,7 +40,7 @@ function cpuSecondsOf(pid: number | undefined): number | null {
 }
 
 type Progress = { status: string; months: number; monthsLoaded: number; stored: number; oldestLoaded: string | null; error?: string };
-type Bill = { month: string; readings?: number };
+type Bill = { month: string; source: "wattflow" | "utility"; coverage: string | null; readings?: number };
 
 /** A GET; a kept-alive connection the server closes as the request goes out is reset (ECONNRESET), and the GET sent again once. */
 function send(url: string, init?: RequestInit): Promise<Response> {
@@ -119,7 +119,16 @@ async function main() {
         months: progress.months,
         readingsStored: progress.stored,
         oldestMonth: { month: oldest, ...usage.totals },
-        closedBills: list.map((bill) => bill.month).sort(),
+        closedBills: list
+          .filter((bill) => bill.source === "wattflow")
+          .map((bill) => bill.month)
+          .sort(),
+        utilityBills: list.filter((bill) => bill.source === "utility").map((bill) => bill.month),
+        // The closed bills' lowest coverage: the demo's whole months are read in full (1.0000).
+        lowestCoverage: list
+          .filter((bill) => bill.source === "wattflow")
+          .map((bill) => bill.coverage)
+          .sort()[0],
       },
       null,
       2,
