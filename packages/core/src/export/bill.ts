@@ -323,7 +323,7 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
   pair(
     "Periodo de facturación",
     bill.period
-      ? `${Format.date(bill.period.start)} al ${Format.date(bill.period.end)} (${daysBetween(bill.period)} días)`
+      ? `${Format.date(bill.period.start)} al ${Format.date(lastDay(bill.period))} (${daysBetween(bill.period)} días)`
       : "sin periodo registrado (cerrado antes de que se guardaran periodos)",
   );
   const statusText =
@@ -441,6 +441,14 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
   }
   doc.end();
   return done;
+}
+
+/**
+ * The period's last day (YYYY-MM-DD): the day before its exclusive end, as the console shows it, so a finance team
+ * reads "01/10/2026 al 31/10/2026 (31 días)" on both (the stored end is the next period's first day).
+ */
+function lastDay(period: { start: string; end: string }): string {
+  return new Date(Date.parse(`${period.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 }
 
 function daysBetween(period: { start: string; end: string }): number {
