@@ -86,7 +86,7 @@ describe("finishing the console (es-MX)", () => {
     await form.getByRole("button", { name: "Guardar" }).click();
     await page.getByTestId("meter-row").filter({ hasText: "Compresor principal" }).waitFor();
     await page.getByRole("button", { name: "Editar Gateway 1" }).click();
-    const gatewayForm = page.getByRole("form", { name: "Editar gateway Gateway 1" });
+    const gatewayForm = page.getByRole("form", { name: "Editar pasarela Gateway 1" });
     await gatewayForm.getByLabel("Nombre").fill("Gateway nave 1");
     await gatewayForm.getByRole("button", { name: "Guardar" }).click();
     await page.getByTestId("gateway-row").filter({ hasText: "Gateway nave 1" }).waitFor();
