@@ -37,6 +37,7 @@ describe("wattflow flux", () => {
     const quoted = energy({ meter: 'a" or true or "', from: "2026-03-01T00:00:00-06:00", to: "2026-03-02T00:00:00-06:00", every: "15m" });
     const badEvery = energy({ every: "1h) |> drop(" });
     const badTime = energy({ from: "yesterday" });
+    const backwards = energy({ from: "2026-11-01T00:00:00Z", to: "2026-10-01T00:00:00Z" });
 
     expect(quoted.stdout).toContain('r["meter"] == "a\\" or true or \\""');
     expect(quoted.stdout).toContain("range(start: 2026-03-01T06:00:00Z, stop: 2026-03-02T06:00:00Z)");
@@ -45,6 +46,8 @@ describe("wattflow flux", () => {
     expect(badEvery.stderr).toMatch(/not a positive Flux duration/);
     expect(badTime.status).toBe(2);
     expect(badTime.stderr).toMatch(/not an ISO 8601 instant/);
+    expect(backwards.status).toBe(2);
+    expect(backwards.stderr).toBe("wattflow: the range's stop (2026-10-01T00:00:00Z) is before its start (2026-11-01T00:00:00Z)\n");
   });
 
   it("cost-by-period needs the factory's zone and names a factory or meters", () => {

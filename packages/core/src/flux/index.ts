@@ -194,7 +194,10 @@ export class Query {
   }
 
   /** Time range [start, stop). */
+  /** `range(start, stop)`; @throws FluxError when both are instants and `stop` is before `start` (a backwards range is a slip). */
   range(range: { start: Date | string | Ref; stop?: Date | string | Ref }): Query {
+    if (range.stop !== undefined && !isRef(range.start) && !isRef(range.stop) && Date.parse(time(range.stop)) < Date.parse(time(range.start)))
+      throw new FluxError(`the range's stop (${time(range.stop)}) is before its start (${time(range.start)})`);
     return this.pipe(range.stop === undefined ? `range(start: ${time(range.start)})` : `range(start: ${time(range.start)}, stop: ${time(range.stop)})`);
   }
 
