@@ -21,10 +21,18 @@ export const Flat = z.object({
 });
 
 /** A day of the year: a fixed date, or the nth weekday (0 = Sunday) of a month, nth -1 being the last. */
-export const DateRule = z.union([
-  z.object({ month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }),
-  z.object({ month: z.number().int().min(1).max(12), weekday: z.number().int().min(0).max(6), nth: z.union([z.literal(-1), z.number().int().min(1).max(4)]) }),
-]);
+export const DateRule = z.union(
+  [
+    z.object({ month: z.number().int().min(1).max(12), day: z.number().int().min(1).max(31) }),
+    z.object({
+      month: z.number().int().min(1).max(12),
+      weekday: z.number().int().min(0).max(6),
+      nth: z.union([z.literal(-1), z.number().int().min(1).max(4)]),
+    }),
+  ],
+  // Neither shape fits: say both, not zod's bare "Invalid input".
+  { error: "a day of the year is { month: 1–12, day: 1–31 } or { month: 1–12, weekday: 0–6 (0 = Sunday), nth: 1–4 or -1 (the last) }" },
+);
 export type DateRule = z.infer<typeof DateRule>;
 
 /** Local hours [from, to) of one time-of-use period; `demand` names the demand period when it differs (URDB). */
