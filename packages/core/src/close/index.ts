@@ -10,6 +10,7 @@ import Decimal from "decimal.js";
 import { and, eq, gte, lt } from "drizzle-orm";
 import { z } from "zod";
 import { Allocation, BillingPeriod } from "../billing";
+import { Config } from "../config";
 import { Database } from "../database";
 import { factoryTable } from "../factory/factory.sql";
 import { meterTable } from "../meter/meter.sql";
@@ -109,6 +110,14 @@ export type Allocated = z.infer<typeof Allocated>;
 export function coverageOf(readings: number, meters: number, range: { from: string; to: string }): string {
   const slots = meters * Math.round((Date.parse(range.to) - Date.parse(range.from)) / 300_000);
   return slots > 0 ? Math.min(1, readings / slots).toFixed(4) : "0";
+}
+
+/**
+ * Whether a bill's `coverage` (coverageOf) is too low to stand for CFE's bill: below
+ * Config.cfeBilling.billCoverageWarning. Null (utility bills, bills closed before coverage was kept) is not low.
+ */
+export function coverageLow(coverage: string | null): boolean {
+  return coverage !== null && Number(coverage) < Config.cfeBilling.billCoverageWarning;
 }
 
 /**

@@ -12,7 +12,6 @@ import PDFDocument from "pdfkit";
 import { lineName } from "../billing/lines";
 import { Close } from "../close";
 import { billLineTable, billTable } from "../close/bill.sql";
-import { Config } from "../config";
 import { Database } from "../database";
 import { Factory } from "../factory";
 import { Organization } from "../organization";
@@ -340,7 +339,7 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
     notice(
       "PRECIOS ESTIMADOS: CFE aún no publicaba las tarifas de este mes; el recibo se calculó con las últimas publicadas y se recalculará cuando se importen.",
     );
-  if (bill.coverage !== null && Number(bill.coverage) < Config.cfeBilling.billCoverageWarning)
+  if (bill.coverage !== null && Close.coverageLow(bill.coverage))
     notice(
       `LECTURAS INCOMPLETAS: las lecturas cubren el ${Format.number(new Decimal(bill.coverage).times(100).toFixed(), 1)} % del periodo (${Format.quantity(String(bill.readings ?? 0))} lecturas de 5 minutos). CFE factura el periodo completo: este recibo no incluye la energía ni la demanda de lo que falta.`,
     );

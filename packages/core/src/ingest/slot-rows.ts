@@ -122,9 +122,10 @@ export async function insertRows(
  * format cannot carry (not a plain decimal) are inserted the same way.
  */
 export async function insertKeys(rows: readonly NewReading[], db: Database.Db | Database.Transaction = Database.use()): Promise<Set<string>> {
-  const copy = rows.length > 0 && Database.canCopy(db) ? binaryOf(rows, columnsOf(rows, "skip")) : undefined;
+  const written = columnsOf(rows, "skip");
+  const copy = rows.length > 0 && Database.canCopy(db) ? binaryOf(rows, written) : undefined;
   if (copy) {
-    const columns = ["meter_id", "interval_start", ...columnsOf(rows, "skip").map((column) => column.name)];
+    const columns = ["meter_id", "interval_start", ...written.map((column) => column.name)];
     const copied = await db
       .transaction(async (savepoint) => {
         await Database.copyBinary(savepoint, "reading", columns, copy);

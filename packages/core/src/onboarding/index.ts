@@ -7,8 +7,9 @@
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { lineName, Name } from "../billing/lines";
+import { Close } from "../close";
 import { billLineTable, billTable } from "../close/bill.sql";
-import { Config, plantLimits } from "../config";
+import { plantLimits } from "../config";
 import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
@@ -348,7 +349,7 @@ export async function bills(organizationId: string, factoryId: string, only: { i
     total: row.total,
     readings: row.readings,
     coverage: row.coverage,
-    coverageLow: row.coverage !== null && Number(row.coverage) < Config.cfeBilling.billCoverageWarning,
+    coverageLow: Close.coverageLow(row.coverage),
     estimatedKwh: row.estimatedKwh,
     basis: row.basis,
     peakDemandKw: row.peakDemandKw,

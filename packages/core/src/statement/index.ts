@@ -188,17 +188,20 @@ export async function priorPeaks(factoryId: string, label: string): Promise<Bill
  * Rule: CFE bills the demand its own meter at the supply point measures, not the sum of sub-meters.
  */
 export async function basisOf(factoryId: string, during?: { from: Date; to: Date }): Promise<{ basis: Basis; meterIds: string[]; meters: number }> {
+  // 1 when the meter owes the span readings, as an integer: both drivers read it the same way.
   const owes = during
-    ? sql<boolean>`(${meterTable.createdAt} < ${during.to.toISOString()}::timestamptz or exists (select 1 from reading r where r.meter_id = ${meterTable.id}
-        and r.interval_start >= ${during.from.toISOString()}::timestamptz and r.interval_start < ${during.to.toISOString()}::timestamptz))`
-    : sql<boolean>`true`;
+    ? sql`(case when ${meterTable.createdAt} < ${during.to.toISOString()}::timestamptz or exists (select 1 from reading r where r.meter_id = ${meterTable.id}
+        and r.interval_start >= ${during.from.toISOString()}::timestamptz and r.interval_start < ${during.to.toISOString()}::timestamptz) then 1 else 0 end)`.mapWith(
+        Number,
+      )
+    : sql`1`.mapWith(Number);
   const meters = await Database.use().select({ id: meterTable.id, role: meterTable.role, owes }).from(meterTable).where(eq(meterTable.factoryId, factoryId));
   const billing = meters.filter((meter) => meter.role === "billing");
   const basis = billing.length > 0 ? billing : meters;
   return {
     basis: billing.length > 0 ? "billing-meters" : "all-meters",
     meterIds: billing.map((meter) => meter.id),
-    meters: basis.filter((meter) => meter.owes === true || String(meter.owes) === "true").length,
+    meters: basis.filter((meter) => meter.owes === 1).length,
   };
 }
 

@@ -40,6 +40,9 @@ export * as Usage from "./index";
  */
 export const maxDays = { "5m": 31, "15m": 62, "1h": 400, "1d": 400 } as const;
 
+/** The longest range any bucket takes, days. */
+const longestDays = Math.max(...Object.values(maxDays));
+
 /** The finest bucket whose `maxDays` holds `days`. */
 const finestFor = (days: number) => (Object.keys(maxDays) as (keyof typeof maxDays)[]).find((bucket) => days <= maxDays[bucket]) ?? "1d";
 
@@ -49,11 +52,11 @@ export const Query = z
     to: Instant.schema("to"),
     bucket: z.enum(["5m", "15m", "1h", "1d"], { error: "bucket must be 5m, 15m, 1h or 1d" }).default("1h"),
   })
-  .superRefine(Instant.span(Math.max(...Object.values(maxDays))))
+  .superRefine(Instant.span(longestDays))
   .superRefine((query, context) => {
     const days = (Date.parse(query.to) - Date.parse(query.from)) / 86_400_000;
     // Over the longest bucket's days the span rule above already says so, whatever the bucket.
-    if (days > maxDays[query.bucket] && days <= Math.max(...Object.values(maxDays)))
+    if (days > maxDays[query.bucket] && days <= longestDays)
       context.addIssue({
         code: "custom",
         path: ["to"],
