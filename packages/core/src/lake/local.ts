@@ -9,6 +9,8 @@ import {
   DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBTimestampTZValue,
+  type DuckDBType,
+  type DuckDBValue,
   INTEGER,
   TIMESTAMPTZ,
   timestampTZValue,
@@ -19,37 +21,40 @@ import { setAside, syncDirectory } from "../util/files";
 import { Instant } from "../util/instant";
 import { LakeError, type Port, partitionOf, type Row } from "./index";
 
-const columns = `meter_id VARCHAR, factory_id VARCHAR, device_id VARCHAR, interval_start TIMESTAMPTZ, interval_seconds INTEGER,
-  kwh DOUBLE, kvarh DOUBLE, kw_avg DOUBLE, kw_max DOUBLE, pf DOUBLE, voltage DOUBLE, "current" DOUBLE,
-  tou_period VARCHAR, tariff_id VARCHAR, unit_price VARCHAR, cost VARCHAR, estimated BOOLEAN, gap BOOLEAN,
-  quality VARCHAR, computed_at TIMESTAMPTZ, source VARCHAR, received_at TIMESTAMPTZ, dt VARCHAR`;
+/** An instant as the appender takes it (one value object per distinct instant of a batch: see `append`). */
+type Instantly = (value: Date | null) => DuckDBTimestampTZValue | null;
 
-/** `columns`' types in order, for the data chunks a batch is appended in. */
-const columnTypes = [
-  VARCHAR,
-  VARCHAR,
-  VARCHAR,
-  TIMESTAMPTZ,
-  INTEGER,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  VARCHAR,
-  VARCHAR,
-  VARCHAR,
-  VARCHAR,
-  BOOLEAN,
-  BOOLEAN,
-  VARCHAR,
-  TIMESTAMPTZ,
-  VARCHAR,
-  TIMESTAMPTZ,
-  VARCHAR,
+/**
+ * The lake's columns in order: name, DuckDB type, and the value a row gives — the batch table's SQL, the data
+ * chunks' types and their values all read this one list.
+ */
+const lakeColumns: { name: string; type: DuckDBType; value: (row: Row, instant: Instantly) => DuckDBValue }[] = [
+  { name: "meter_id", type: VARCHAR, value: (row) => row.meterId },
+  { name: "factory_id", type: VARCHAR, value: (row) => row.factoryId },
+  { name: "device_id", type: VARCHAR, value: (row) => row.deviceId },
+  { name: "interval_start", type: TIMESTAMPTZ, value: (row, instant) => instant(row.intervalStart) },
+  { name: "interval_seconds", type: INTEGER, value: (row) => row.intervalSeconds },
+  { name: "kwh", type: DOUBLE, value: (row) => row.kwh },
+  { name: "kvarh", type: DOUBLE, value: (row) => row.kvarh },
+  { name: "kw_avg", type: DOUBLE, value: (row) => row.kwAvg },
+  { name: "kw_max", type: DOUBLE, value: (row) => row.kwMax },
+  { name: "pf", type: DOUBLE, value: (row) => row.pf },
+  { name: "voltage", type: DOUBLE, value: (row) => row.voltage },
+  { name: '"current"', type: DOUBLE, value: (row) => row.current },
+  { name: "tou_period", type: VARCHAR, value: (row) => row.touPeriod },
+  { name: "tariff_id", type: VARCHAR, value: (row) => row.tariffId },
+  { name: "unit_price", type: VARCHAR, value: (row) => row.unitPrice },
+  { name: "cost", type: VARCHAR, value: (row) => row.cost },
+  { name: "estimated", type: BOOLEAN, value: (row) => row.estimated },
+  { name: "gap", type: BOOLEAN, value: (row) => row.gap },
+  { name: "quality", type: VARCHAR, value: (row) => row.quality ?? "measured" },
+  { name: "computed_at", type: TIMESTAMPTZ, value: (row, instant) => instant(row.computedAt) },
+  { name: "source", type: VARCHAR, value: (row) => row.source },
+  { name: "received_at", type: TIMESTAMPTZ, value: (row, instant) => instant(row.receivedAt) },
+  { name: "dt", type: VARCHAR, value: (row) => partitionOf(row.intervalStart) },
 ];
+const columns = lakeColumns.map((column) => `${column.name} ${column.type}`).join(", ");
+const columnTypes = lakeColumns.map((column) => column.type);
 /** Rows per data chunk: DuckDB's vector size. */
 const chunkRows = 2048;
 
@@ -215,31 +220,7 @@ export class LocalLake implements Port {
     for (let from = 0; from < rows.length; from += chunkRows) {
       const part = rows.slice(from, from + chunkRows);
       const chunk = DuckDBDataChunk.create(columnTypes, part.length);
-      chunk.setColumns([
-        part.map((row) => row.meterId),
-        part.map((row) => row.factoryId),
-        part.map((row) => row.deviceId),
-        part.map((row) => instant(row.intervalStart)),
-        part.map((row) => row.intervalSeconds),
-        part.map((row) => row.kwh),
-        part.map((row) => row.kvarh),
-        part.map((row) => row.kwAvg),
-        part.map((row) => row.kwMax),
-        part.map((row) => row.pf),
-        part.map((row) => row.voltage),
-        part.map((row) => row.current),
-        part.map((row) => row.touPeriod),
-        part.map((row) => row.tariffId),
-        part.map((row) => row.unitPrice),
-        part.map((row) => row.cost),
-        part.map((row) => row.estimated),
-        part.map((row) => row.gap),
-        part.map((row) => row.quality ?? "measured"),
-        part.map((row) => instant(row.computedAt)),
-        part.map((row) => row.source),
-        part.map((row) => instant(row.receivedAt)),
-        part.map((row) => partitionOf(row.intervalStart)),
-      ]);
+      chunk.setColumns(lakeColumns.map((column) => part.map((row) => column.value(row, instant))));
       appender.appendDataChunk(chunk);
     }
     appender.closeSync();
