@@ -137,6 +137,26 @@ describe("months in local time in every view (issue 17, case 2)", () => {
     expect(pf).toEqual([{ month: "2026-03", power_factor: 0.8, meters: 1n, meters_left_out: 1n }]);
     expect(monthly).toEqual([{ local_month: "2026-03", power_factor: 0.8, co2e_factor_kg_per_kwh: 0.444, co2e_factor_year: 2024 }]);
   });
+
+  it("demand_15min is a window's measured kWh × 4: an estimated slot in it sets no demand", async () => {
+    // Prepare: the window 16:00–16:15Z of another factory: two measured slots of 10 and 5 kWh, one estimated of 40 kWh.
+    const slot = (minute: number, kwh: number, quality: "measured" | "estimated") =>
+      Testing.lakeRow({
+        meterId: "mtr_d",
+        factoryId: "fac_demand",
+        intervalStart: new Date(`2026-03-10T16:${String(minute).padStart(2, "0")}:00Z`),
+        kwh,
+        quality,
+      });
+    await lake.put([slot(0, 10, "measured"), slot(5, 5, "measured"), slot(10, 40, "estimated")]);
+    for (const view of LakeSchema.views("lake")) await lake.query(KpiViews.forDuckDb(view.sql, "lake"));
+
+    // Act
+    const rows = await lake.query("SELECT demand_kw, intervals FROM demand_15min WHERE factory_id = 'fac_demand'");
+
+    // Assess: (10 + 5) kWh in 15 minutes = 15 × 60 / 15 = 60 kW, from the 2 measured slots only.
+    expect(rows).toEqual([{ demand_kw: 60, intervals: 2n }]);
+  });
 });
 
 describe("time zones are stored in their canonical IANA spelling (issue 17, case 5)", () => {

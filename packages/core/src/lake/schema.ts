@@ -3,6 +3,7 @@
  * every field of the Firehose record (`Lake.toRecord`) has a column. Pure: no I/O, so the
  * infrastructure code can import it.
  */
+import { Figures } from "../kpi/figures";
 import type { toRecord } from "./index";
 
 export * as LakeSchema from "./schema";
@@ -94,7 +95,7 @@ GROUP BY factory_id, meter_id, dt`,
         "15-minute demand (kW) per factory from the measured 5-minute slots of each aligned window (estimates never set a peak), for the monthly peak.",
       sql: `CREATE OR REPLACE VIEW "${database}"."demand_15min" AS
 SELECT factory_id, date_trunc('hour', interval_start) + CAST(floor(minute(interval_start) / 15) AS INTEGER) * INTERVAL '15' MINUTE AS window_start,
-       sum(kwh) * 4 AS demand_kw, count(*) AS intervals
+       ${Figures.sql.demandKw("sum(kwh)")} AS demand_kw, count(*) AS intervals
 FROM ${latest}
 WHERE interval_seconds = 300 AND coalesce(quality, 'measured') = 'measured'
 GROUP BY 1, 2`,
