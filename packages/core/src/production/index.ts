@@ -8,6 +8,7 @@ import { Figures } from "../kpi/figures";
 import { meterTable } from "../meter/meter.sql";
 import type { MeterDay } from "../timeseries";
 import { PostgresTimeSeries } from "../timeseries/postgres";
+import { VisibleError } from "../util/error";
 
 export * as Production from "./index";
 
@@ -68,10 +69,11 @@ export async function days(factoryId: string, fromDay: string, toDay: string): P
  * Energy per unit (Figures.energyPerUnit) over local days [from, to] (inclusive), from the stored
  * readings: per line, the kWh of its meters on the days with production rows, over the units; lines
  * that made 0 units report their kWh as idle consumption. The same definition as the month's KPIs.
+ * @throws VisibleError `factory.not_found` (not_found) when no factory has that id.
  */
 export async function energyPerUnit(factoryId: string, from: string, to: string): Promise<Figures.EnergyPerUnit> {
   const [factory] = await Database.use().select({ timeZone: factoryTable.timeZone }).from(factoryTable).where(eq(factoryTable.id, factoryId));
-  if (!factory) throw new Error(`factory ${factoryId} not found`);
+  if (!factory) throw new VisibleError("not_found", "factory.not_found", `factory ${factoryId} not found`);
   // A month of local days per statement: a year's file summed in one would hold the event loop (PGlite) for
   // seconds. Each piece runs from a local midnight to another, so every local day is summed whole, in one piece.
   const meterDays: MeterDay[] = [];
