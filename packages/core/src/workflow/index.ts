@@ -1,7 +1,8 @@
 /**
  * Workflows (Step Functions): the port that starts executions and reads them back in the shape of
  * the Step Functions API (DescribeExecution, GetExecutionHistory, ListExecutions), so one watcher
- * reads both runtimes. Adapters: ./aws.ts (Step Functions) and ./local.ts (aws-local-stepfunctions).
+ * reads both runtimes. Adapters: ./aws.ts (Step Functions) here, and the local twin's runner (aws-local-stepfunctions) in
+ * @wattflow/local `workflow/runner.ts`, which needs the local stack's files and so lives with it.
  */
 
 import { z } from "zod";
