@@ -143,7 +143,7 @@ export function powerFactorLow(context: Context, threshold: number | null): Find
   if (pf === null || pf >= limit) return [];
   const own = limit !== cfe;
   // Three places from the exact ratio, not from `pf` (already rounded to four: 0.92848 → 0.9285 → 0.929).
-  const shown = round(kwh / Math.hypot(kwh, kvarh), 3);
+  const shown = Figures.powerFactor({ kwh, kvarh }, 3) ?? pf;
   return [
     {
       dedupKey: `day:${today}`,

@@ -10,16 +10,17 @@ import { round } from "../util/number";
 export * as Figures from "./figures";
 
 /**
- * Power factor from energy measured together: kWh ÷ √(kWh² + kVArh²), 4 decimals.
+ * Power factor from energy measured together: kWh ÷ √(kWh² + kVArh²), rounded once to `digits` decimals (4; the
+ * alerts' messages show 3, rounded from the exact ratio, not from the 4-decimal figure).
  * `kwh` is the active energy of the readings that also carry kVArh — a meter without a reactive
  * register has no say in PF (counting its kWh would treat it as PF 1.0 and inflate the figure).
  * Null when nothing measured kVArh or there was no active energy.
  * Rule: CFE's power factor clause (energy-weighted PF over the billing period), as Bill.compute applies it.
  * @example powerFactor({ kwh: 100, kvarh: 75 }) → 0.8
  */
-export function powerFactor(energy: { kwh: number; kvarh: number | null }): number | null {
+export function powerFactor(energy: { kwh: number; kvarh: number | null }, digits = 4): number | null {
   if (energy.kvarh === null || !(energy.kwh > 0)) return null;
-  return round(energy.kwh / Math.hypot(energy.kwh, energy.kvarh), 4);
+  return round(energy.kwh / Math.hypot(energy.kwh, energy.kvarh), digits);
 }
 
 /** One meter's energy over a period: all its kWh, the kWh of its readings that carry kVArh, and that kVArh (null: none measured). */
