@@ -66,10 +66,8 @@ export type Context = {
 
 const QUARTER = 900_000;
 const pad = (value: number) => String(value).padStart(2, "0");
-const dayOf = (ms: number, timeZone: string) => {
-  const local = toLocal(ms, timeZone);
-  return `${local.year}-${pad(local.month)}-${pad(local.day)}`;
-};
+/** The local date (YYYY-MM-DD) of an instant: BillingPeriod.localDate, the one rule the statement and close use. */
+const dayOf = (ms: number, timeZone: string) => BillingPeriod.localDate(new Date(ms), timeZone);
 
 /** A window's 15-minute demand (kW) from its measured energy: estimated slots never set a peak. */
 const demandKw = (window: Window) => Figures.demandKw(Figures.measuredKwh(window));
