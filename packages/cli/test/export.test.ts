@@ -135,7 +135,7 @@ describe("wattflow export", () => {
     // By hand: the local day 10 March holds all six slots, 3 × 10 + 3 × 40 = 150 kWh, 150 × 2.1534 = 323.01 MXN.
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      "\uFEFFstart_utc,start_local,kwh,measured_kwh,estimated_kwh,cost,readings\r\n2026-03-10T06:00:00.000Z,2026-03-10T00:00:00-06:00,150,150,0,323.01,6\r\n",
+      "\uFEFFstart_utc,start_local,kwh,measured_kwh,estimated_kwh,cost,readings,partial\r\n2026-03-10T06:00:00.000Z,2026-03-10T00:00:00-06:00,150,150,0,323.01,6,false\r\n",
     );
   });
 

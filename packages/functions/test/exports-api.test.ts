@@ -570,9 +570,9 @@ describe.each(Testing.lanes())("CSV exports through the API (%s)", (lane) => {
     // By hand: an hour is 12 slots of each meter, (0.25 + 0.5 + 0.75) × 12 = 18 kWh, all measured, cost 18 × 2.1534 = 38.7612 MXN, 36 slots.
     expect(response.status).toBe(200);
     expect(records(await response.text())).toEqual([
-      ["start_utc", "start_local", "kwh", "measured_kwh", "estimated_kwh", "cost", "readings"],
-      ["2026-03-10T06:00:00.000Z", "2026-03-10T00:00:00-06:00", "18", "18", "0", "38.7612", "36"],
-      ["2026-03-10T07:00:00.000Z", "2026-03-10T01:00:00-06:00", "18", "18", "0", "38.7612", "36"],
+      ["start_utc", "start_local", "kwh", "measured_kwh", "estimated_kwh", "cost", "readings", "partial"],
+      ["2026-03-10T06:00:00.000Z", "2026-03-10T00:00:00-06:00", "18", "18", "0", "38.7612", "36", "false"],
+      ["2026-03-10T07:00:00.000Z", "2026-03-10T01:00:00-06:00", "18", "18", "0", "38.7612", "36", "false"],
     ]);
   });
 

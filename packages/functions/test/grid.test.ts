@@ -147,7 +147,8 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
       const usage = await get(`/v1/factories/${ids.factory}/usage?from=${hour(day)}&to=${hour(day).replace("16:00", "17:00")}&bucket=1h`, p.apiToken);
       // Assess: 12 kWh whatever the order (the old store held 23), every slot measured in the end.
       const body = usage.body as { buckets: { kwh: number; estimatedKwh: number; readings: number }[] };
-      expect(body.buckets).toEqual([{ start: hour(day).replace("Z", ".000Z"), kwh: 12, estimatedKwh: 0, cost: expect.any(Number), readings: 12 }]);
+      const [start, end] = [hour(day).replace("Z", ".000Z"), hour(day).replace("16:00:00Z", "17:00:00.000Z")];
+      expect(body.buckets).toEqual([{ start, end, partial: false, kwh: 12, estimatedKwh: 0, cost: expect.any(Number), readings: 12 }]);
       const { rows } = await storedKwh(p, hour(day), hour(day).replace("16:00", "17:00"));
       expect(rows.map((row) => [row.kwh, row.quality])).toEqual(Array.from({ length: 12 }, () => [1, "measured"]));
     },

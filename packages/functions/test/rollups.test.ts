@@ -113,13 +113,14 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
     // cost at the flat 2.1534 MXN/kWh: 12.75 × 2.1534 = 27.45585 MXN.
     const day = "from=2025-06-02T06:00:00Z&to=2025-06-03T06:00:00Z";
     const expected = { kwh: 12.75, estimatedKwh: 3.5, cost: 27.45585, readings: 6 };
-    for (const [bucket, start] of [
-      ["15m", "2025-06-02T18:00:00.000Z"],
-      ["1h", "2025-06-02T18:00:00.000Z"],
-      ["1d", "2025-06-02T06:00:00.000Z"],
+    // Each bucket lies wholly inside the day asked for: none is partial.
+    for (const [bucket, start, end] of [
+      ["15m", "2025-06-02T18:00:00.000Z", "2025-06-02T18:15:00.000Z"],
+      ["1h", "2025-06-02T18:00:00.000Z", "2025-06-02T19:00:00.000Z"],
+      ["1d", "2025-06-02T06:00:00.000Z", "2025-06-03T06:00:00.000Z"],
     ] as const) {
       const { rollups, readings } = await both(`/v1/factories/${ids.factory}/usage?${day}&bucket=${bucket}`, p.apiToken);
-      expect(rollups.buckets, bucket).toEqual([{ start, ...expected }]);
+      expect(rollups.buckets, bucket).toEqual([{ start, end, partial: false, ...expected }]);
       expect(rollups.totals).toMatchObject({ kwh: 12.75, measuredKwh: 9.25, estimatedKwh: 3.5, readings: 6, cost: 27.45585 });
       expectSame(rollups, readings);
     }
@@ -132,6 +133,30 @@ describe.each(Testing.lanes())("rollups on %s", (lane) => {
     expect(series.totals).toMatchObject({ kwh: 12.75, cost: "27.46", readings: 6, estimatedKwh: 3.5 });
     expectSame(series, seriesOnReadings);
     await expectRollupsAsRebuilt(p);
+  });
+
+  it("a range that starts or ends inside a bucket says that bucket is partial, and sums only the part inside the range", async () => {
+    // Prepare: the fixture's readings (first test): 18:00, 18:05, 18:10Z slots; meter 0 measured 1.5, 2.25, 3 kWh;
+    // meter 1 had 1.75 estimated at 18:00 and 18:10 around its 2.5 kWh measured at 18:05.
+    await consumer(fixture("rollup-batch.json"));
+    // Act: a range cut inside the quarter-hour, and one that starts inside the local day (Mexico City, UTC−6).
+    const quarter = await both(`/v1/factories/${ids.factory}/usage?from=2025-06-02T18:05:00Z&to=2025-06-02T18:10:00Z&bucket=15m`, p.apiToken);
+    const day = await both(`/v1/factories/${ids.factory}/usage?from=2025-06-02T18:05:00Z&to=2025-06-04T06:00:00Z&bucket=1d`, p.apiToken);
+    const whole = await both(`/v1/factories/${ids.factory}/series?from=2025-06-02T06:00:00Z&to=2025-06-03T06:00:00Z&bucket=1d`, p.apiToken);
+    const cut = await both(`/v1/factories/${ids.factory}/series?from=2025-06-02T06:00:00Z&to=2025-06-02T18:10:00Z&bucket=1d`, p.apiToken);
+    // Assess, by hand: [18:05, 18:10) holds the 18:05 slot alone, 2.25 + 2.5 = 4.75 kWh measured, in the quarter
+    // [18:00, 18:15) the range cuts. From 18:05 the day [06-02 06:00Z, 06-03 06:00Z) holds 18:05 and 18:10:
+    // 2.25 + 3 + 2.5 + 1.75 = 9.5 kWh, 1.75 estimated, 4 slots; it is cut at its start.
+    expect(quarter.rollups.buckets).toMatchObject([
+      { start: "2025-06-02T18:00:00.000Z", end: "2025-06-02T18:15:00.000Z", partial: true, kwh: 4.75, estimatedKwh: 0, readings: 2 },
+    ]);
+    expect(day.rollups.buckets).toMatchObject([
+      { start: "2025-06-02T06:00:00.000Z", end: "2025-06-03T06:00:00.000Z", partial: true, kwh: 9.5, estimatedKwh: 1.75, readings: 4 },
+    ]);
+    // The series: the whole day is not partial; cut at 18:10 it is, and holds 18:00 and 18:05: 1.5 + 2.25 + 1.75 + 2.5 = 8 kWh.
+    expect(whole.rollups.buckets).toMatchObject({ partial: [false], kwh: [12.75] });
+    expect(cut.rollups.buckets).toMatchObject({ partial: [true], kwh: [8] });
+    for (const answer of [quarter, day, whole, cut]) expectSame(answer.rollups, answer.readings);
   });
 
   it("the first migrate after the upgrade fills empty rollups from the stored readings", async () => {

@@ -56,7 +56,7 @@ export const readingColumns = [
   "flags",
 ] as const;
 
-export const usageColumns = ["start_utc", "start_local", "kwh", "measured_kwh", "estimated_kwh", "cost", "readings"] as const;
+export const usageColumns = ["start_utc", "start_local", "kwh", "measured_kwh", "estimated_kwh", "cost", "readings", "partial"] as const;
 
 /** A float kWh (stored to the micro-kWh) in plain decimal notation, never exponent: 1e-7 → "0", 0.5 → "0.5". */
 function decimal6(value: number | null): string {
@@ -201,7 +201,8 @@ type ReadingRow = {
 
 /**
  * A factory's usage (`Usage.factory`: buckets of 5m, 1h or 1d on the factory's clock) as CSV, one row per bucket:
- * `usageColumns` — bucket start in UTC and local time, kWh, measured kWh, estimated kWh, cost (MXN; empty when not priced), readings (slots).
+ * `usageColumns` — bucket start in UTC and local time, kWh, measured kWh, estimated kWh, cost (MXN; empty when not priced), readings
+ * (slots), and `partial` (`true` when the range starts or ends inside the bucket, so it holds only that part; else `false`).
  * @throws VisibleError `factory.not_found` (404).
  */
 export async function usageCsv(organizationId: string, factoryId: string, query: UsageQuery): Promise<CsvFile> {
@@ -220,6 +221,7 @@ export async function usageCsv(organizationId: string, factoryId: string, query:
           decimal6(bucket.estimatedKwh),
           bucket.cost === null ? "" : decimal6(bucket.cost),
           String(bucket.readings),
+          String(bucket.partial),
         ];
       });
   }

@@ -71,8 +71,14 @@ const resultOf = <C extends z.ZodType>(cost: C) =>
     factoryId: z.string(),
     timeZone: z.string(),
     bucket: z.enum(["5m", "15m", "1h", "1d"]),
-    /** kWh of a bucket; `estimatedKwh` of it came from spreading longer readings (Grid), the rest was measured. */
-    buckets: z.array(z.object({ start: z.string(), kwh: z.number(), estimatedKwh: z.number(), cost, readings: z.number() })),
+    /**
+     * A bucket [start, end) (a local day is 23 to 25 hours where clocks change); kWh of it, `estimatedKwh` of which
+     * came from spreading longer readings (Grid), the rest measured. `partial`: the range [from, to) cuts the bucket
+     * (a `from` or `to` inside it), so its figures hold only the part inside the range, not the whole bucket.
+     */
+    buckets: z.array(
+      z.object({ start: z.string(), end: z.string(), partial: z.boolean(), kwh: z.number(), estimatedKwh: z.number(), cost, readings: z.number() }),
+    ),
     totals: z.object({
       kwh: z.number(),
       cost,
@@ -208,7 +214,7 @@ type PeriodRow = {
  * A local bucket [t, end) (epoch seconds; a local day is 23 to 25 hours where clocks change): its sums over periods,
  * cost exact, and the TOU period most of its slots had (ties to the first by name; null only when none had one).
  */
-type BucketSums = { t: number; end: number; kwh: number; estimatedKwh: number; cost: Decimal; readings: number; period: string | null };
+type BucketSums = { t: number; end: number; partial: boolean; kwh: number; estimatedKwh: number; cost: Decimal; readings: number; period: string | null };
 
 /** The factory's sums per local bucket and TOU period over [from, to), in bucket order, and the same per bucket. */
 async function sums(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ periods: PeriodRow[]; buckets: BucketSums[] }> {
@@ -227,12 +233,14 @@ async function sums(factoryId: string, timeZone: string, query: Query, source: S
     if (query.bucket === "1d") row.t = dayStarts(wall, timeZone);
     if (!ends.has(row.t)) ends.set(row.t, query.bucket === "1d" ? dayStarts(wall + 86_400, timeZone) : row.t + seconds);
   }
+  const [fromS, toS] = [Date.parse(query.from) / 1000, Date.parse(query.to) / 1000];
   const buckets: BucketSums[] = [];
   let modeReadings = 0;
   for (const row of periods) {
     let bucket = buckets.at(-1);
     if (!bucket || bucket.t !== row.t) {
-      bucket = { t: row.t, end: ends.get(row.t) ?? row.t + seconds, kwh: 0, estimatedKwh: 0, cost: new Decimal(0), readings: 0, period: null };
+      const end = ends.get(row.t) ?? row.t + seconds;
+      bucket = { t: row.t, end, partial: row.t < fromS || end > toS, kwh: 0, estimatedKwh: 0, cost: new Decimal(0), readings: 0, period: null };
       buckets.push(bucket);
       modeReadings = 0;
     }
@@ -280,6 +288,8 @@ export async function factory(organizationId: string, factoryId: string, query: 
   const bucketsWith = <C>(cost: (row: BucketSums) => C) =>
     rows.map((row) => ({
       start: new Date(row.t * 1000).toISOString(),
+      end: new Date(row.end * 1000).toISOString(),
+      partial: row.partial,
       kwh: round(row.kwh, 6),
       estimatedKwh: round(row.estimatedKwh, 6),
       cost: cost(row),
@@ -331,11 +341,13 @@ const seriesOf = <M extends z.ZodType, B extends z.ZodType>(money: M, bucketCost
      * (`estimatedKwh` of it spread from gap readings), average kW and estimated kW (kWh ÷ the bucket's hours that
      * have passed: within [from, to) and up to the last slot that has ended, so today's day is not diluted by hours to
      * come), cost, the most frequent TOU period, and `periodKwh`: each period's kWh in each bucket (0 where it had none),
-     * the truthful split of an hour or a day that spans periods.
+     * the truthful split of an hour or a day that spans periods. `partial`: the range [from, to) cuts the bucket (a
+     * `from` or `to` inside it), so its kWh and cost are the part inside the range only.
      */
     buckets: z.object({
       t: z.array(z.number()),
       end: z.array(z.number()),
+      partial: z.array(z.boolean()),
       kw: z.array(z.number()),
       estimatedKw: z.array(z.number()),
       kwh: z.array(z.number()),
@@ -529,7 +541,17 @@ export async function series(organizationId: string, factoryId: string, query: Q
   const estimated = bucketRows.reduce((sum, row) => sum + row.estimatedKwh, 0);
   const readings = bucketRows.reduce((sum, row) => sum + row.readings, 0);
   const kvarh = byPeriod.some(([, row]) => row.kvarh !== null) ? byPeriod.reduce((sum, [, row]) => sum + (row.kvarh ?? 0), 0) : null;
-  const buckets: Omit<Series["buckets"], "cost"> = { t: [], end: [], kw: [], estimatedKw: [], kwh: [], estimatedKwh: [], period: [], periodKwh: {} };
+  const buckets: Omit<Series["buckets"], "cost"> = {
+    t: [],
+    end: [],
+    partial: [],
+    kw: [],
+    estimatedKw: [],
+    kwh: [],
+    estimatedKwh: [],
+    period: [],
+    periodKwh: {},
+  };
   // Hours that have passed: the range's and up to the last ended slot (the one in progress holds nothing yet).
   const passed = Math.min(Date.parse(query.to), Math.floor(now.getTime() / Grid.slotMs) * Grid.slotMs) / 1000;
   const index = new Map<number, number>();
@@ -540,6 +562,7 @@ export async function series(organizationId: string, factoryId: string, query: Q
     const hours = Math.max(Math.min(row.end, passed) - start, Grid.slotMs / 1000) / 3600;
     buckets.t.push(row.t);
     buckets.end.push(row.end);
+    buckets.partial.push(row.partial);
     buckets.kwh.push(round(row.kwh, 4));
     buckets.estimatedKwh.push(round(row.estimatedKwh, 4));
     buckets.kw.push(round(row.kwh / hours, 3));
