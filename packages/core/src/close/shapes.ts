@@ -5,10 +5,7 @@ import { WattflowError } from "../util/error";
 export class CloseError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "close.invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "CloseError";
-  }
+  override readonly name = "CloseError";
 }
 
 export type FactoryMonth = { factoryId: string; month: string };

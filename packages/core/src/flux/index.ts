@@ -38,10 +38,7 @@ export const fields = {
 export class FluxError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "flux.invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "FluxError";
-  }
+  override readonly name = "FluxError";
 }
 
 /**

@@ -31,20 +31,14 @@ export const kinds = ["production", "bill", "prices"] as const satisfies readonl
 export class ImportValidationError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "import.invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "ImportValidationError";
-  }
+  override readonly name = "ImportValidationError";
 }
 
 /** A step was given an import that does not exist (or is not in the state the step needs). */
 export class NotFoundError extends WattflowError {
   readonly kind = "not_found" as const;
   readonly code = "not_found";
-  constructor(message: string) {
-    super(message);
-    this.name = "NotFoundError";
-  }
+  override readonly name = "NotFoundError";
 }
 
 export type Run = typeof importRunTable.$inferSelect;

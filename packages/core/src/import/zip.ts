@@ -12,10 +12,7 @@ export type Entry = { name: string; method: number; compressedBytes: number; inf
 export class ZipError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "import.zip_invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "ZipError";
-  }
+  override readonly name = "ZipError";
 }
 
 const EOCD = 0x06054b50;

@@ -143,10 +143,7 @@ export type Kpis = z.infer<typeof Kpis>;
 export class KpiError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "kpi.invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "KpiError";
-  }
+  override readonly name = "KpiError";
 }
 
 const pad = (value: number) => String(value).padStart(2, "0");

@@ -74,10 +74,7 @@ export class DataError extends WattflowError {
   // The bundled file is ours: a bad row is a broken build, not the caller's doing.
   readonly kind = "internal" as const;
   readonly code = "prices.data_invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "DataError";
-  }
+  override readonly name = "DataError";
 }
 
 /** The data file checked; a bad file fails at import, naming the row and field, rather than pricing with it. */

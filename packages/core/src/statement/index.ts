@@ -91,10 +91,7 @@ const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 export class StatementError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "statement.invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "StatementError";
-  }
+  override readonly name = "StatementError";
 }
 
 /**

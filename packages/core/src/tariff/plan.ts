@@ -13,10 +13,7 @@ export * as Plan from "./plan";
 export class TariffError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "tariff.invalid";
-  constructor(message: string) {
-    super(message);
-    this.name = "TariffError";
-  }
+  override readonly name = "TariffError";
 }
 
 export type MonthPrices = { prices: Prices; estimated: boolean; month: string };

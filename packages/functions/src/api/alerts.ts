@@ -9,43 +9,36 @@ import { Alert } from "@wattflow/core/alert";
 import type { Auth } from "@wattflow/core/auth";
 import { Factory } from "@wattflow/core/factory";
 import { access } from "./auth";
-import { actorRoute, actorRoutes, answer, ids, invalid, jsonBody, routes } from "./openapi";
+import { actorRoutes, answer, ids, invalid, jsonBody, routes } from "./openapi";
 
 const EvaluateBody = z.object({ factoryId: z.string({ error: "factoryId is required" }) });
-const read = access.anyRole;
-const handles = access.operators;
-const adminOnly = access.admins;
 const tags = ["Alerts"];
+/** Who may call, one group each: every role reads, operators and admins handle alerts, admins change the rules. */
+const reading = actorRoutes({ tags, middleware: access.anyRole });
+const handling = actorRoutes({ tags, middleware: access.operators });
+const ruleChange = actorRoutes({ tags, middleware: access.admins });
 
-const listRoute = actorRoute({
+const listRoute = reading({
   method: "get",
   path: "/",
-  tags,
   summary: "The organization's alerts, newest first",
-  middleware: read,
   request: { query: Alert.ListQuery },
   responses: { 200: answer(z.object({ alerts: z.array(Alert.Item) }), "The alerts") },
 });
 const markRoute = <A extends "acknowledge" | "resolve">(action: A) =>
-  actorRoute({
+  handling({
     method: "post",
     path: `/{id}/${action}` as `/{id}/${A}`,
-    tags,
     summary: `${action === "acknowledge" ? "Acknowledge" : "Resolve"} an alert (admin or operator), recording who and when`,
-    middleware: handles,
     request: { params: ids("id") },
     responses: { 200: answer(Alert.Item, "The alert") },
   });
-const listRulesRoute = actorRoute({
+const listRulesRoute = reading({
   method: "get",
   path: "/rules",
-  tags,
   summary: "The organization's alert rules",
-  middleware: read,
   responses: { 200: answer(z.object({ rules: z.array(Alert.Rule) }), "The rules") },
 });
-/** Changes to the rules, admins only. */
-const ruleChange = actorRoutes({ tags, middleware: adminOnly });
 const createRuleRoute = ruleChange({
   method: "post",
   path: "/rules",
@@ -60,12 +53,10 @@ const deleteRuleRoute = ruleChange({
   request: { params: ids("id") },
   responses: { 204: { description: "Deleted" } },
 });
-const evaluateRoute = actorRoute({
+const evaluateRoute = handling({
   method: "post",
   path: "/evaluate",
-  tags,
   summary: "Run a factory's rules now (admin or operator): raises and sends alerts",
-  middleware: handles,
   request: { body: jsonBody(EvaluateBody) },
   responses: { 200: answer(z.object({ raised: z.array(Alert.Item) }), "The alerts raised") },
 });

@@ -8,7 +8,7 @@ import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Gateway } from "@wattflow/core/device/gateway";
 import { actorAuth, deviceAuth } from "./auth";
-import { actorRoute, answer, deviceBody, deviceRoute, jsonBody, routes } from "./openapi";
+import { actorRoute, answer, deviceBody, deviceRoutes, jsonBody, routes } from "./openapi";
 
 /** Whether an If-None-Match header names `etag` (a list, weak validators, or `*`; RFC 9110 §13.1.2). */
 function matches(header: string | undefined, etag: string): boolean {
@@ -20,33 +20,29 @@ function matches(header: string | undefined, etag: string): boolean {
 }
 
 const tags = ["Devices"];
+/** The gateway's own routes, called with its device token. */
+const gateway = deviceRoutes({ tags, middleware: deviceAuth });
 
-const configRoute = deviceRoute({
+const configRoute = gateway({
   method: "get",
   path: "/self/config",
-  tags,
   summary: "The calling gateway's meters as configured in the cloud, with an ETag (304 when If-None-Match names it)",
-  middleware: deviceAuth,
   responses: {
     200: answer(Gateway.Config, "The configuration and its version"),
     304: { description: "The configuration named by If-None-Match is current" },
   },
 });
-const keyRoute = deviceRoute({
+const keyRoute = gateway({
   method: "put",
   path: "/self/key",
-  tags,
   summary: "Enroll the public key (Ed25519 SPKI, base64) that signs the gateway's stream records",
-  middleware: deviceAuth,
   request: { body: jsonBody(Gateway.EnrollKey.omit({ deviceId: true })) },
   responses: { 200: answer(Gateway.EnrolledKey, "The key as stored") },
 });
-const heartbeatRoute = deviceRoute({
+const heartbeatRoute = gateway({
   method: "post",
   path: "/heartbeat",
-  tags,
   summary: "The gateway's figures (backlog, buses, meters, clock offset, disk), stored whole",
-  middleware: deviceAuth,
   request: { body: deviceBody(Gateway.Heartbeat.omit({ deviceId: true })) },
   responses: { 200: answer(Gateway.Received, "Received, with the server's clock") },
 });

@@ -173,3 +173,14 @@ export const deviceProblems = { 400: problems[400], 401: problems[401], 503: pro
 export function deviceRoute<P extends string, R extends Omit<RouteConfig, "path" | "security"> & { path: P }>(config: R) {
   return createRoute({ ...config, security: deviceSecurity, responses: { ...deviceProblems, ...config.responses } });
 }
+
+/**
+ * A gateway's routes, declared from what they share: their `tags` and `middleware` (auth.ts `deviceAuth`) given once,
+ * as `actorRoutes` does for people's routes.
+ * @example const gateway = deviceRoutes({ tags: ["Devices"], middleware: deviceAuth });
+ *   const heartbeat = gateway({ method: "post", path: "/heartbeat", summary, request, responses });
+ */
+export function deviceRoutes<const S extends Pick<RouteConfig, "tags" | "middleware">>(shared: S) {
+  return <P extends string, R extends Omit<RouteConfig, "path" | "security" | "tags" | "middleware"> & { path: P }>(config: R) =>
+    deviceRoute({ ...shared, ...config });
+}
