@@ -12,7 +12,7 @@
  * costs a batch its good readings.
  */
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
-import { protoKeyAt, protoKeyMessage } from "@wattflow/core/util/json";
+import { pathWhere, protoKeyAt, protoKeyMessage } from "@wattflow/core/util/json";
 import type { MiddlewareHandler } from "hono";
 
 /** Whether `text` holds a control character (U+0000–U+001F or U+007F). */
@@ -24,25 +24,7 @@ function hasControl(text: string): boolean {
   return false;
 }
 
-/** The JSON path of the first string (key or value) holding U+0000 in `value`, or undefined. */
-function nulAt(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = nulAt(item, [...path, index]);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes("\u0000")) return [...path, key];
-      const found = nulAt(item, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
+const hasNul = (text: string) => text.includes("\u0000");
 
 /** The gateway's bodies (deviceBody and the ingest envelope): unknown keys are ignored there, `__proto__` too. */
 const tolerantBodies = new Set(["/v1/ingest", "/v1/devices/heartbeat"]);
@@ -75,7 +57,7 @@ export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
       } catch {
         refuse("request.invalid_json", "(body)", "is not JSON");
       }
-      const at = nulAt(parsed);
+      const at = pathWhere(parsed, { key: hasNul, text: hasNul });
       if (at) refuse("request.invalid", jsonPath(at), "holds U+0000 (NUL), which no text field may");
       const key = protoKeys ? protoKeyAt(parsed) : undefined;
       if (key) throw new VisibleError("input", "request.invalid", "The request holds a key it may not", [{ path: jsonPath(key), message: protoKeyMessage }]);
