@@ -111,6 +111,20 @@ describe("wattflow bill", () => {
     expect(bill).toMatchObject({ subtotal: "424577.57", powerFactor: "94.30", pfAdjustment: "-4670.35", iva: "67185.16", total: "487092.38" });
   });
 
+  test("a request with a __proto__ key exits 2 naming its path: its schema would drop the key and what it holds", () => {
+    // Written as text: an object literal's __proto__ would set a prototype, not a key. The demand under __proto__
+    // would have been dropped, and the bill printed without it.
+    const text = `{"tariff":"cfe-gdmth","zone":"central","period":{"start":"2026-03-01","end":"2026-04-01"},"prices":${JSON.stringify(prices)},"usage":{"kwh":{"base":1,"intermedia":1,"punta":1},"kvarh":0,"__proto__":{"demandKw":{"max":400,"punta":380}}}}`;
+    const input = file("proto.json", text);
+
+    const result = wattflow("bill", "--input", input);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringContaining(`--input: ${input}: usage.__proto__: is a key "__proto__", which would be dropped without a word: name the field you meant`),
+    ]);
+  });
+
   test("prints the bill from 5-minute readings", () => {
     const readings = [];
     for (let slot = 0; slot < 30 * 288; slot++)

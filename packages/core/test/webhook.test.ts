@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Alert } from "../src/alert";
 import { WebhookAddress } from "../src/alert/address";
 import { alertRuleTable, alertTable } from "../src/alert/alert.sql";
+import { ChannelNotifier } from "../src/alert/notify";
 import { deviceTable } from "../src/device/device.sql";
 import { factoryTable } from "../src/factory/factory.sql";
 import { organizationTable } from "../src/organization/organization.sql";
@@ -45,6 +46,26 @@ describe("webhook addresses", () => {
     expect(WebhookAddress.urlRefusal("http://0.0.0.0/hook")).toBe("0.0.0.0 is an unspecified address");
     expect(WebhookAddress.urlRefusal("https://hooks.example.com/x")).toBeUndefined();
   });
+
+  it("refuses names that are internal by definition, with or without a trailing dot, in any case", () => {
+    const refused = {
+      "http://metadata.google.internal/computeMetadata/v1/": "metadata.google.internal is an internal name (*.internal)",
+      "http://METADATA.Google.Internal./x": "metadata.google.internal is an internal name (*.internal)",
+      "http://ip-10-0-0-1.ec2.internal/": "ip-10-0-0-1.ec2.internal is an internal name (*.internal)",
+      "http://localhost./": "localhost is a loopback name",
+      "http://api.svc.cluster.local:8080/": "api.svc.cluster.local is an internal name (*.local)",
+      "http://router.home.arpa/": "router.home.arpa is an internal name (*.home.arpa)",
+      "http://nas.lan/": "nas.lan is an internal name (*.lan)",
+      "http://box.localdomain/": "box.localdomain is an internal name (*.localdomain)",
+      // One label: the resolver's search list completes it (GCE answers `metadata` itself).
+      "http://metadata/computeMetadata/v1/": "metadata is a single-label name, which the resolver completes inside our own network",
+      "http://instance-data./latest/": "instance-data is a single-label name, which the resolver completes inside our own network",
+    };
+    for (const [url, message] of Object.entries(refused)) expect([url, WebhookAddress.urlRefusal(url)]).toEqual([url, message]);
+    // Names that only end like an internal suffix are public: "internal.example.com", "mylocal.com".
+    for (const url of ["https://internal.example.com/x", "https://mylocal.com/", "https://hooks.slack.com/services/T0/B0/x"])
+      expect(WebhookAddress.urlRefusal(url)).toBeUndefined();
+  });
 });
 
 describe("webhook delivery", () => {
@@ -75,6 +96,7 @@ describe("webhook delivery", () => {
   });
   afterEach(async () => {
     delete process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE;
+    Alert.provideNotifier(undefined);
     await database.db.delete(alertRuleTable);
     received = 0;
   });
@@ -104,6 +126,9 @@ describe("webhook delivery", () => {
       "http://10.0.0.5/",
       "http://[::1]/",
       "http://localhost:5432/",
+      "http://localhost./",
+      "http://metadata.google.internal/computeMetadata/v1/",
+      "http://metadata/computeMetadata/v1/",
     ]) {
       const attempt = Promise.resolve().then(() =>
         Alert.createRule({ organizationId: "org_hook", factoryId, kind: "gateway_silent", threshold: 15, channels: [{ type: "webhook", url }] }),
@@ -113,21 +138,106 @@ describe("webhook delivery", () => {
     expect(await database.db.select().from(alertRuleTable)).toEqual([]);
   });
 
-  it("checks the address a name resolves to at delivery: localhost is never called, and the error says only 'refused'", async () => {
-    const ruleId = await storedRule(`http://localhost:${port}/hook`);
+  it("refuses a stored rule whose host is internal by definition before any lookup, naming the channel and why", async () => {
+    // Prepare: rules stored before the name check existed; a resolver that would answer our own server.
+    const asked: string[] = [];
+    Alert.provideNotifier(
+      new ChannelNotifier({
+        resolve: async (hostname) => {
+          asked.push(hostname);
+          return [{ address: "127.0.0.1", family: 4 }];
+        },
+      }),
+    );
+    const local = await storedRule(`http://localhost:${port}/hook`);
+    const metadata = await storedRule(`http://metadata.google.internal:${port}/computeMetadata/v1/`);
+
     await Alert.evaluate(factoryId, now);
+
     expect(received).toBe(0);
-    expect(await deliveryError(ruleId)).toBe("webhook: refused: the host is not a public address");
+    expect(asked).toEqual([]);
+    expect(await deliveryError(local)).toBe("webhook localhost: refused: localhost is a loopback name");
+    expect(await deliveryError(metadata)).toBe("webhook metadata.google.internal: refused: metadata.google.internal is an internal name (*.internal)");
   });
 
-  it("stores 'failed' without the address or the socket error when a private target is allowed but closed", async () => {
+  it.each([
+    // A public name whose DNS answers loopback, the metadata address as IPv4-mapped IPv6, or one private address among public ones.
+    [[{ address: "127.0.0.1", family: 4 }], "a loopback address"],
+    [[{ address: "::ffff:169.254.169.254", family: 6 }], "a link-local address"],
+    [
+      [
+        { address: "93.184.215.14", family: 4 },
+        { address: "10.0.0.5", family: 4 },
+      ],
+      "a private address",
+    ],
+    [[{ address: "fd00::1", family: 6 }], "a private (ULA) address"],
+    [[{ address: "0.0.0.0", family: 4 }], "an unspecified address"],
+  ])("checks every address a public name resolves to at delivery: %j is refused as %s and never connected to", async (addresses, kind) => {
+    Alert.provideNotifier(new ChannelNotifier({ resolve: async () => addresses }));
+    const ruleId = await storedRule(`http://hooks.example.com:${port}/hook`);
+
+    await Alert.evaluate(factoryId, now);
+
+    expect(received).toBe(0);
+    expect(await deliveryError(ruleId)).toBe(`webhook hooks.example.com: refused: hooks.example.com resolves to ${kind}`);
+  });
+
+  it("connects to the address the checked lookup answered, not to a second answer of the system resolver", async () => {
+    // Prepare: private targets allowed so the test's loopback server may be reached; hooks.example.com is public in
+    // the system's DNS, so a request that reaches 127.0.0.1 went to the address this resolver answered.
+    process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE = "1";
+    let lookups = 0;
+    Alert.provideNotifier(
+      new ChannelNotifier({
+        resolve: async () => {
+          lookups++;
+          return [{ address: "127.0.0.1", family: 4 }];
+        },
+      }),
+    );
+    const ruleId = await storedRule(`http://hooks.example.com:${port}/hook`);
+
+    await Alert.evaluate(factoryId, now);
+
+    expect([received, lookups]).toEqual([1, 1]);
+    expect(await deliveryError(ruleId)).toBeNull();
+  });
+
+  it("does not follow a redirect: a 3xx is a failed delivery and its Location is never called", async () => {
+    // Prepare: private targets allowed (both servers are on loopback); the first answers 302 to the second.
+    process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE = "1";
+    let followed = 0;
+    const target = createServer((request, response) => {
+      followed++;
+      request.resume();
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const redirector = createServer((request, response) => {
+      received++;
+      request.resume();
+      response.writeHead(302, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/meta-data/` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, "127.0.0.1", resolve));
+    const ruleId = await storedRule(`http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook`);
+
+    await Alert.evaluate(factoryId, now);
+    await Promise.all([target, redirector].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+
+    expect([received, followed]).toEqual([1, 0]);
+    expect(await deliveryError(ruleId)).toBe("webhook 127.0.0.1: failed (HTTP 302)");
+  });
+
+  it("stores 'failed' without the port or the socket error when a private target is allowed but closed", async () => {
     process.env.WATTFLOW_WEBHOOK_ALLOW_PRIVATE = "1";
     const closed = await Testing.freePort();
     const ruleId = await storedRule(`http://127.0.0.1:${closed}/hook`);
     await Alert.evaluate(factoryId, now);
     const error = await deliveryError(ruleId);
-    expect(error).toBe("webhook: failed");
-    expect(error).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|\d{4,5}/);
+    // The channel is named by the host the organization wrote; nothing of the socket's answer is kept.
+    expect(error).toBe("webhook 127.0.0.1: failed");
+    expect(error).not.toMatch(/ECONNREFUSED|\d{4,5}/);
   });
 
   it("delivers to a private target only with WATTFLOW_WEBHOOK_ALLOW_PRIVATE=1 (a developer's own machine)", async () => {

@@ -258,6 +258,22 @@ describe("the OpenAPI document's answers", () => {
     expect(urdb.body.warnings.length).toBeGreaterThan(0);
     const tariffs = await call<{ versions: unknown[] }>("GET", "/v1/factories/{id}/tariffs", { params: factory });
     expect(tariffs.body.versions).toHaveLength(3);
+    // Every way of adding a version answers its local start date as the list does. Hermosillo is UTC−7 all year, so
+    // 2027-01-01T07:00Z is local midnight of 1 January 2027 and 2027-06-01T07:00Z of 1 June; the plan's date is entered.
+    const dates = (version: unknown) => {
+      const { effectiveFrom, effectiveDate } = version as { effectiveFrom: string; effectiveDate: string };
+      return [effectiveFrom, effectiveDate];
+    };
+    expect([plan.body, flat.body, urdb.body].map(dates)).toEqual([
+      ["2026-03-01T07:00:00.000Z", "2026-03-01"],
+      ["2027-01-01T07:00:00.000Z", "2027-01-01"],
+      ["2027-06-01T07:00:00.000Z", "2027-06-01"],
+    ]);
+    expect(tariffs.body.versions.map(dates)).toEqual([
+      ["2027-06-01T07:00:00.000Z", "2027-06-01"],
+      ["2027-01-01T07:00:00.000Z", "2027-01-01"],
+      ["2026-03-01T07:00:00.000Z", "2026-03-01"],
+    ]);
     const slot = (meterId: string, minute: number, kwh: number) => ({
       meterId,
       intervalStart: new Date(Date.UTC(2026, 2, 10, 18, minute)),

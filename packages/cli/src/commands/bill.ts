@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Bill, BillError, BillRequest } from "@wattflow/core/billing";
 import { jsonPath } from "@wattflow/core/util/error";
+import { protoKeyAt, protoKeyMessage } from "@wattflow/core/util/json";
 import type { Command } from "commander";
 import type { z } from "zod";
 import { CliError } from "../client";
@@ -15,7 +16,10 @@ export function required<Options extends object>(options: Options, ...names: (ke
     if (options[name] === undefined) throw new CliError(`--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} is required`, 2);
 }
 
-/** Reads and parses a JSON file; a missing file or bad JSON exits 2 naming the file. */
+/**
+ * Reads and parses a JSON file; a missing file, bad JSON or a `__proto__` key anywhere (its schema would drop it and
+ * what it holds without a word) exits 2 naming the file and the key's JSON path.
+ */
 export function readJson(file: string, option: string): unknown {
   let text: string;
   try {
@@ -23,11 +27,15 @@ export function readJson(file: string, option: string): unknown {
   } catch (error) {
     throw new CliError(`${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new CliError(`${option}: ${file} is not JSON: ${(error as Error).message}`, 2);
   }
+  const key = protoKeyAt(value);
+  if (key) throw new CliError(`${option}: ${file}: ${jsonPath(key)}: ${protoKeyMessage}`, 2);
+  return value;
 }
 
 /** Parses with a schema; the first problem exits 2 as `where: path: message`. */

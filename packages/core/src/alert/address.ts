@@ -1,12 +1,15 @@
 /**
  * Which addresses a webhook may reach: public unicast only. Loopback, private (RFC 1918, CGNAT,
  * ULA), link-local (the cloud metadata address among them), unspecified, multicast and reserved
- * ranges are refused, so an alert rule cannot make the service call into its own network. The
- * check runs on the literal URL when a rule is created and on every address the name resolves to
- * when the alert is delivered (the connection goes to the address checked: no DNS rebinding).
+ * ranges are refused, and so are names that are internal by definition (`localhost`, `*.internal`
+ * such as metadata.google.internal, `*.local`, a single label that the resolver's search list
+ * would complete), so an alert rule cannot make the service call into its own network. The name
+ * and literal checks run when a rule is saved and again before every delivery; at delivery every
+ * address the name resolves to is checked by the same `refusal` and the socket connects to the
+ * address checked (http.request's `lookup`), so a second DNS answer cannot swap it (DNS rebinding).
  * `WATTFLOW_WEBHOOK_ALLOW_PRIVATE=1` allows them, for a developer's own machine only.
  */
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 import { WattflowError } from "../util/error";
 
@@ -92,44 +95,82 @@ export function privateAllowed(): boolean {
 }
 
 /**
- * What is wrong with a webhook URL before any lookup: an IP literal that is not public, or a name
- * that is local by definition (`localhost`, `*.localhost`). Undefined when it may be saved.
+ * Top-level names and suffixes that never name a public host: `localhost` (RFC 6761), `local` (mDNS, RFC 6762; the
+ * cluster names of Kubernetes, `*.svc.cluster.local`), `internal` (reserved for private use by ICANN in 2024; the clouds'
+ * own names: metadata.google.internal, ip-10-0-0-1.ec2.internal), `home.arpa` (RFC 8375), and the private suffixes RFC
+ * 6762 appendix G lists as in common use (`intranet`, `private`, `corp`, `home`, `lan`) with `localdomain`.
+ */
+const internalSuffixes = ["localhost", "local", "internal", "localdomain", "home.arpa", "intranet", "private", "corp", "home", "lan"];
+
+/**
+ * Why a host name (no IP literal) is internal by definition, or undefined when only its addresses can tell.
+ * A trailing dot is the same name (`localhost.` is localhost); a name of one label (`metadata`, `instance-data`)
+ * is completed by the resolver's search list into a name of the service's own network, so it is refused too.
+ * @example WebhookAddress.nameRefusal("metadata.google.internal") // "metadata.google.internal is an internal name"
+ */
+export function nameRefusal(hostname: string): string | undefined {
+  const name = hostname.toLowerCase().replace(/\.+$/, "");
+  if (isIP(name.replace(/^\[|\]$/g, "")) !== 0) return undefined;
+  if (name === "localhost" || name.endsWith(".localhost")) return `${name} is a loopback name`;
+  if (!name.includes(".")) return `${name || JSON.stringify(hostname)} is a single-label name, which the resolver completes inside our own network`;
+  const suffix = internalSuffixes.find((internal) => name === internal || name.endsWith(`.${internal}`));
+  return suffix ? `${name} is an internal name (*.${suffix})` : undefined;
+}
+
+/**
+ * What is wrong with a webhook URL before any lookup: an IP literal that is not public (`refusal`), or a name that
+ * is internal by definition (`nameRefusal`). Undefined when it may be saved (or when private targets are allowed).
+ * @example WebhookAddress.urlRefusal("http://169.254.169.254/latest/") // "169.254.169.254 is a link-local address"
  */
 export function urlRefusal(url: string): string | undefined {
   if (privateAllowed()) return undefined;
   // Not a URL (an IPv6 zone id, no host…): nothing can be delivered to it.
   if (!URL.canParse(url)) return `${JSON.stringify(url.slice(0, 100))} is not a URL`;
   const host = new URL(url).hostname.toLowerCase();
-  if (host === "localhost" || host.endsWith(".localhost")) return `${host} is a loopback name`;
   const kind = refusal(host);
-  return kind ? `${host} is ${withArticle(kind)} address` : undefined;
+  return kind ? `${host} is ${withArticle(kind)} address` : nameRefusal(host);
 }
 
-/** A webhook's name resolved to an address it may not reach. */
+/** A webhook's URL names an internal host, or its name resolved to an address it may not reach. */
 export class BlockedAddressError extends WattflowError {
   readonly kind = "input" as const;
   readonly code = "alert.address_blocked";
-  /** What kind of address it resolved to ("loopback", "private"…). */
-  constructor(readonly addressKind: string) {
-    super(`the webhook's host resolves to ${withArticle(addressKind)} address`);
+  /** `reason`: what is wrong, in a sentence a person can act on ("hooks.example.com resolves to a loopback address"). */
+  constructor(readonly reason: string) {
+    super(reason);
     this.name = "BlockedAddressError";
   }
 }
 
+/** The addresses a name resolves to (both families); tests answer what a rebinding DNS server would. */
+export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+
+/** The system resolver (getaddrinfo, as http.request uses by default). */
+const systemResolver: Resolver = (hostname) =>
+  new Promise((resolve, reject) =>
+    dnsLookup(hostname, { all: true } satisfies LookupAllOptions, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+  );
+
 /**
- * A `lookup` for http.request that resolves every address of the name and refuses the connection
- * when any is not public, so the socket only ever connects to an address that was checked.
+ * A `lookup` for http.request that resolves every address of the name with `resolve` and refuses the connection
+ * (BlockedAddressError) when any of them is not public, so the socket only ever connects to an address that was
+ * checked: Node connects to what this lookup answers and asks no resolver again.
+ * @example https.request(url, { lookup: checkedLookup() })
  */
-export const checkedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return (callback as (error: Error) => void)(error);
-    const blocked = privateAllowed() ? undefined : addresses.map((entry) => refusal(entry.address)).find((kind) => kind !== undefined);
-    if (blocked) return (callback as (error: Error) => void)(new BlockedAddressError(blocked));
-    if (options.all) return (callback as (error: null, addresses: LookupAddress[]) => void)(null, addresses);
-    const first = addresses[0] as LookupAddress;
-    callback(null, first.address, first.family);
-  });
-};
+export function checkedLookup(resolve: Resolver = systemResolver): LookupFunction {
+  return (hostname, options, callback) => {
+    const fail = callback as (error: Error) => void;
+    resolve(hostname).then((answered) => {
+      const addresses = options.family === 4 || options.family === 6 ? answered.filter((entry) => entry.family === options.family) : answered;
+      if (addresses.length === 0) return fail(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }));
+      const blocked = privateAllowed() ? undefined : addresses.map((entry) => refusal(entry.address)).find((kind) => kind !== undefined);
+      if (blocked) return fail(new BlockedAddressError(`${hostname} resolves to ${withArticle(blocked)} address`));
+      if (options.all) return (callback as (error: null, addresses: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    }, fail);
+  };
+}
 
 /** "a private", "an unspecified": the kind as it reads in a sentence. */
 function withArticle(kind: string): string {

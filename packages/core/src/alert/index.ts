@@ -21,7 +21,7 @@ import { processState } from "../util/global";
 import { createId } from "../util/id";
 import { WebhookAddress } from "./address";
 import { alertRuleTable, alertTable, type Channel } from "./alert.sql";
-import { ChannelNotifier, type Notice, type Notifier } from "./notify";
+import { ChannelNotifier, channelName, type Notice, type Notifier } from "./notify";
 import { AlertRules } from "./rules";
 
 export * as Alert from "./index";
@@ -305,7 +305,7 @@ async function deliverPending(factoryId: string, rules: (typeof alertRuleTable.$
         await notifier.send(channel, notice);
       } catch (error) {
         // One channel failing must not stop the others; the reason is stored and the alert retried.
-        failures.push(`${channel.type}: ${(error as Error).message}`);
+        failures.push(`${channelName(channel)}: ${(error as Error).message}`);
       }
     }
     await db

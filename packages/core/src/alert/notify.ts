@@ -8,7 +8,7 @@ import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { webhookTimeoutMs } from "../config";
 import { UnavailableError } from "../util/error";
-import { BlockedAddressError, checkedLookup, privateAllowed, refusal } from "./address";
+import { BlockedAddressError, checkedLookup, type Resolver, urlRefusal } from "./address";
 import type { Channel } from "./alert.sql";
 
 /**
@@ -38,31 +38,44 @@ export class DeliveryError extends UnavailableError {
 }
 
 /**
- * POSTs `body` to `url` and answers the response's status. The connection goes only to an address
- * checked by address.ts (a literal here, a resolved name in checkedLookup); redirects are not followed.
+ * POSTs `body` to `url` and answers the response's status. The URL is checked again as when the rule was saved
+ * (urlRefusal: a rule stored before a check existed gets it now), then the connection goes only to an address
+ * `resolve` answered and refusal() accepted (checkedLookup). Redirects are not followed: a 3xx is an answer like
+ * any other non-2xx, so a public host cannot send the request on to an internal one.
+ * @throws BlockedAddressError when the URL or an address its name resolves to is not public.
  */
-function post(url: URL, body: string): Promise<number> {
-  const literal = refusal(url.hostname);
-  if (literal && !privateAllowed()) return Promise.reject(new BlockedAddressError(literal));
-  return new Promise((resolve, reject) => {
+function post(url: URL, body: string, resolve: Resolver | undefined): Promise<number> {
+  const refused = urlRefusal(url.href);
+  if (refused) return Promise.reject(new BlockedAddressError(refused));
+  return new Promise((done, reject) => {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const request = send(
       url,
       {
         method: "POST",
         headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "wattflow-alerts" },
-        lookup: checkedLookup,
+        lookup: checkedLookup(resolve),
         timeout: webhookTimeoutMs,
       },
       (response) => {
         response.resume();
-        resolve(response.statusCode ?? 0);
+        done(response.statusCode ?? 0);
       },
     );
     request.on("timeout", () => request.destroy(new Error("timed out")));
     request.on("error", reject);
     request.end(body);
   });
+}
+
+/**
+ * How a delivery error names its channel: the channel's type and where it goes, as the organization wrote it
+ * (a webhook by its host only: a URL's path and query often carry a secret token).
+ * @example channelName({ type: "webhook", url: "https://hooks.example.com/T0/B0/secret" }) // "webhook hooks.example.com"
+ */
+export function channelName(channel: Channel): string {
+  if (channel.type === "webhook") return `webhook ${URL.canParse(channel.url) ? new URL(channel.url).hostname : JSON.stringify(channel.url.slice(0, 100))}`;
+  return channel.type === "sns" ? `sns ${channel.topicArn}` : `email ${channel.to}`;
 }
 
 export class ChannelNotifier implements Notifier {
@@ -75,6 +88,8 @@ export class ChannelNotifier implements Notifier {
       ses?: SESv2Client;
       /** The verified SES sender; ALERT_EMAIL_FROM by default. */
       emailFrom?: string;
+      /** Resolves webhook hosts (the system resolver by default); every answer is checked before connecting. */
+      resolve?: Resolver;
     } = {},
   ) {
     this.sns = options.sns;
@@ -86,10 +101,11 @@ export class ChannelNotifier implements Notifier {
     if (channel.type === "webhook") {
       let status: number;
       try {
-        status = await post(new URL(channel.url), JSON.stringify(notice));
+        status = await post(new URL(channel.url), JSON.stringify(notice), this.options.resolve);
       } catch (error) {
-        // Stored and shown to the organization: no address, port or socket error that would map its network.
-        if (error instanceof BlockedAddressError) throw new DeliveryError("refused: the host is not a public address", { cause: error });
+        // Stored and shown to the organization: why an address was refused (its kind, never the address), else no
+        // port or socket error that would map our network.
+        if (error instanceof BlockedAddressError) throw new DeliveryError(`refused: ${error.reason}`, { cause: error });
         throw new DeliveryError("failed", { cause: error });
       }
       if (status < 200 || status >= 300) throw new DeliveryError(`failed (HTTP ${status})`);

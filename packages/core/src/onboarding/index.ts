@@ -60,21 +60,27 @@ export const createMeter = fn(
   },
 );
 
-/** A stored tariff version: its id, the instant it takes effect (ISO 8601 UTC) and its definition. */
-export const Version = z.object({ id: z.string(), effectiveFrom: z.string(), definition: Definition });
+/**
+ * A stored tariff version as every tariff route answers it (the list's items, POST /tariffs, /tariffs/cfe and
+ * /tariffs/urdb): its id, the instant it takes effect (ISO 8601 UTC), the factory-local date of that instant
+ * (YYYY-MM-DD in the factory's IANA zone; a plan assigned "from 1 Dec" starts at that date's local midnight) and
+ * its definition.
+ */
+export const Version = z.object({ id: z.string(), effectiveFrom: z.string(), effectiveDate: z.string(), definition: Definition });
 export type Version = z.infer<typeof Version>;
 
-/** A factory's tariff versions, newest first, each with its local start date, and the one in force now (null: none). */
-export const Tariffs = z.object({
-  factory: Factory.Info,
-  currentId: z.string().nullable(),
-  versions: z.array(
-    Version.extend({
-      /** The factory's local date the version starts on (a plan assigned "from 1 Dec" starts at local midnight). */
-      effectiveDate: z.string(),
-    }),
-  ),
-});
+/** A stored version as answered, its local date read in the factory's zone `timeZone` (IANA). */
+function toVersion(version: { id: string; effectiveFrom: Date; definition: Definition }, timeZone: string): Version {
+  return {
+    id: version.id,
+    effectiveFrom: version.effectiveFrom.toISOString(),
+    effectiveDate: Instant.localDate(version.effectiveFrom.getTime(), timeZone),
+    definition: version.definition,
+  };
+}
+
+/** A factory's tariff versions, newest first, and the one in force now (null: none). */
+export const Tariffs = z.object({ factory: Factory.Info, currentId: z.string().nullable(), versions: z.array(Version) });
 export type Tariffs = z.infer<typeof Tariffs>;
 
 /** A factory's tariff versions, newest first, and the one in force now. */
@@ -85,12 +91,7 @@ export async function tariffs(organizationId: string, factoryId: string, now = n
   return {
     factory,
     currentId: current?.id ?? null,
-    versions: rows.map((row) => ({
-      id: row.id,
-      effectiveFrom: row.effectiveFrom.toISOString(),
-      effectiveDate: Instant.localDate(row.effectiveFrom.getTime(), factory.timeZone),
-      definition: Definition.parse(row.definition),
-    })),
+    versions: rows.map((row) => toVersion({ ...row, definition: Definition.parse(row.definition) }, factory.timeZone)),
   };
 }
 
@@ -100,9 +101,9 @@ const Effective = Instant.schema("effectiveFrom");
 export const addTariff = fn(
   z.object({ organizationId: z.string(), factoryId: z.string(), effectiveFrom: Effective, definition: InputDefinition }),
   async (input): Promise<Version> => {
-    await ownFactory(input.organizationId, input.factoryId);
+    const factory = await ownFactory(input.organizationId, input.factoryId);
     const version = await TariffStore.addVersion({ factoryId: input.factoryId, effectiveFrom: new Date(input.effectiveFrom), definition: input.definition });
-    return { id: version.id, effectiveFrom: version.effectiveFrom.toISOString(), definition: version.definition };
+    return toVersion(version, factory.timeZone);
   },
 );
 
@@ -132,7 +133,7 @@ export const PlanPrices = z.discriminatedUnion(
 const enteredDefinition = Schema.strict(InputDefinition);
 
 /** `assignCfePlan`'s answer: the version, the local date it starts on, and the factory as the plan changed it. */
-export const PlanAssigned = Version.extend({ effectiveDate: z.string(), factory: Factory.Info });
+export const PlanAssigned = Version.extend({ factory: Factory.Info });
 export type PlanAssigned = z.infer<typeof PlanAssigned>;
 
 /**
@@ -196,13 +197,8 @@ export const assignCfePlan = fn(
     const { year, month, day } = date.value;
     const start = Instant.fromWallClock(Date.UTC(year, month - 1, day), factory.timeZone);
     const version = await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: new Date(start), definition });
-    return {
-      id: version.id,
-      effectiveFrom: version.effectiveFrom.toISOString(),
-      effectiveDate: input.effectiveFrom,
-      definition: version.definition,
-      factory,
-    };
+    // The local date of the start is the date entered (the start is its local midnight).
+    return { ...toVersion(version, factory.timeZone), factory };
   },
 );
 

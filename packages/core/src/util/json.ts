@@ -11,3 +11,41 @@ export function parseJsonOr(text: string, otherwise: unknown): unknown {
     throw error;
   }
 }
+
+/**
+ * The JSON path of the first key or string in `value` (JSON as JSON.parse gives it) that `refused` picks, depth
+ * first (a key before what it holds), or undefined when there is none.
+ * @example pathWhere(JSON.parse('{"a":["x","\\u0000"]}'), { text: (text) => text.includes("\u0000") }) → ["a", 1]
+ */
+export function pathWhere(
+  value: unknown,
+  refused: { key?: (key: string) => boolean; text?: (text: string) => boolean },
+  path: (string | number)[] = [],
+): (string | number)[] | undefined {
+  if (typeof value === "string") return refused.text?.(value) ? path : undefined;
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? [...value.entries()]
+    : value !== null && typeof value === "object"
+      ? Object.entries(value)
+      : [];
+  for (const [key, item] of entries) {
+    if (typeof key === "string" && refused.key?.(key)) return [...path, key];
+    const found = pathWhere(item, refused, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The JSON path of the first key `__proto__` in `value` (JSON as JSON.parse gives it), or undefined.
+ * JSON.parse keeps that key as an own property, but zod records and non-strict objects drop it without a word, so
+ * input people write (the API's JSON bodies, the CLI's --input files) refuses it rather than ignore what it holds.
+ * `constructor` and `prototype` need no such rule: records keep them and strict objects refuse them by name.
+ * @example protoKeyAt(JSON.parse('{"months":[{"__proto__":{}}]}')) → ["months", 0, "__proto__"]
+ */
+export function protoKeyAt(value: unknown): (string | number)[] | undefined {
+  return pathWhere(value, { key: (key) => key === "__proto__" });
+}
+
+/** What a refused `__proto__` key is told, the same wherever it is refused. */
+export const protoKeyMessage = 'is a key "__proto__", which would be dropped without a word: name the field you meant';

@@ -1,10 +1,18 @@
 /**
- * Characters a request may not carry, refused with 400 naming where before any handler sees them: a control
+ * Characters and keys a request may not carry, refused with 400 naming where before any handler sees them: a control
  * character (U+0000–U+001F, U+007F) in the path or a query value — it would forge lines in the log and no id, date
- * or name of ours holds one — and U+0000 anywhere in a JSON body, which PostgreSQL cannot store in text (it answered
- * 500 before). Tabs and line breaks inside JSON strings stay allowed: a tariff note may have them.
+ * or name of ours holds one — U+0000 anywhere in a JSON body, which PostgreSQL cannot store in text (it answered
+ * 500 before), and a `__proto__` key anywhere in a JSON body. Tabs and line breaks inside JSON strings stay allowed: a
+ * tariff note may have them.
+ *
+ * Why `__proto__`: JSON.parse keeps it as an own key, but zod records and loose objects drop it without a word (a CFE
+ * month entered as `{"__proto__": {...}}` was ignored, the answer looked fine). `constructor` and `prototype` are kept
+ * by records and refused by strict objects like any unknown key, so they need nothing here. A gateway's bodies
+ * (`tolerantBodies`) are exempt: they ignore any key they do not know, `__proto__` included, so one odd key never
+ * costs a batch its good readings.
  */
 import { jsonPath, VisibleError } from "@wattflow/core/util/error";
+import { pathWhere, protoKeyAt, protoKeyMessage } from "@wattflow/core/util/json";
 import type { MiddlewareHandler } from "hono";
 
 /** Whether `text` holds a control character (U+0000–U+001F or U+007F). */
@@ -16,25 +24,10 @@ function hasControl(text: string): boolean {
   return false;
 }
 
-/** The JSON path of the first string (key or value) holding U+0000 in `value`, or undefined. */
-function nulAt(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = nulAt(item, [...path, index]);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes("\u0000")) return [...path, key];
-      const found = nulAt(item, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
+const hasNul = (text: string) => text.includes("\u0000");
+
+/** The gateway's bodies (deviceBody and the ingest envelope): unknown keys are ignored there, `__proto__` too. */
+const tolerantBodies = new Set(["/v1/ingest", "/v1/devices/heartbeat"]);
 
 const refuse = (code: string, path: string, message: string): never => {
   throw new VisibleError("input", code, "The request holds a character it may not", [{ path, message }]);
@@ -42,8 +35,8 @@ const refuse = (code: string, path: string, message: string): never => {
 
 /**
  * @throws VisibleError 400 `request.invalid_path` (a control character in the path, named `(path)`),
- *   `request.invalid_query` (in a query value, named by its parameter) or `request.invalid` (U+0000 in a JSON body,
- *   named by its JSON path).
+ *   `request.invalid_query` (in a query value, named by its parameter), `request.invalid` (U+0000 or a `__proto__`
+ *   key in a JSON body, named by its JSON path) or `request.invalid_json` (a body that must be read here and is not JSON).
  */
 export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
   if (hasControl(c.req.path)) refuse("request.invalid_path", "(path)", "holds a control character (U+0000–U+001F or U+007F)");
@@ -54,16 +47,20 @@ export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
   const json = (c.req.header("content-type") ?? "").includes("json") && !c.req.path.startsWith("/v1/imports");
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && json) {
     const text = await c.req.text();
-    // Cheap first: only a body that spells U+0000 (raw or escaped) is parsed here; the route's validator parses the rest.
-    if (text.includes("\u0000") || /\\u0000/i.test(text)) {
+    const protoKeys = !tolerantBodies.has(c.req.path);
+    // Cheap first: only a body that spells U+0000 raw, `__proto__`, or any \u escape (either can be spelt escaped:
+    // "\u005f_proto__") is parsed here; the route's validator parses the rest.
+    if (text.includes("\u0000") || text.includes("\\u") || (protoKeys && text.includes("__proto__"))) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
         refuse("request.invalid_json", "(body)", "is not JSON");
       }
-      const at = nulAt(parsed);
+      const at = pathWhere(parsed, { key: hasNul, text: hasNul });
       if (at) refuse("request.invalid", jsonPath(at), "holds U+0000 (NUL), which no text field may");
+      const key = protoKeys ? protoKeyAt(parsed) : undefined;
+      if (key) throw new VisibleError("input", "request.invalid", "The request holds a key it may not", [{ path: jsonPath(key), message: protoKeyMessage }]);
     }
   }
   await next();
