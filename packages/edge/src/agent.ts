@@ -10,7 +10,7 @@ import { intervalSeconds } from "@wattflow/core/config";
 import { Signature } from "@wattflow/core/device/signature";
 import type { Reading } from "@wattflow/core/reading";
 import { acquirePidLock, PidLockedError, takeOverPidLock } from "@wattflow/core/util/files";
-import { type Clock, real, simulated, sleep, truthOf } from "./clock";
+import { type Clock, real, simulated, sleep, truthOf, virtual } from "./clock";
 import { CloudConfigSync, type ConfigState } from "./cloud-config";
 import { type Config, defaultMaxBytes, type Meter, warnShare } from "./config";
 import * as Counter from "./counter";
@@ -131,7 +131,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
       onDiskFull: (error) => disk.refused(error, disk.health().pendingReadings),
     });
     log(
-      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${wall.simulated ? `simulated ×${config.clock?.speed} from ${new Date(wall.origin).toISOString()}` : "real"}`,
+      `edge: device ${config.deviceId}, ${config.meters.length} meter(s), outbox ${outbox.path} (${outbox.pendingCount()} unsent), clock ${wall.simulated ? `simulated ×${config.clock?.speed} from ${new Date(wall.origin).toISOString()}${config.clock?.virtual ? " on virtual time" : ""}` : "real"}`,
     );
     saveHealth();
 
@@ -201,7 +201,8 @@ function makeClock(config: Config, outbox: Outbox): Clock {
   if (!config.clock) return real();
   // A restarted simulated agent resumes where its outbox ends, not at the configured start.
   const start = Math.max(Date.parse(config.clock.start), outbox.latestEnd() ?? Number.NEGATIVE_INFINITY);
-  return simulated(start, config.clock.speed, Date.now, config.clock.faults ?? []);
+  const faults = config.clock.faults ?? [];
+  return config.clock.virtual ? virtual(start, config.clock.speed, faults) : simulated(start, config.clock.speed, Date.now, faults);
 }
 
 /** The NTP sync source the config names (default: systemd on the real clock, the faults on a simulated one). */
@@ -479,8 +480,9 @@ async function whileUntrusted(loop: ReadLoop): Promise<void> {
         }
       }
     }
-    // A second of clock time between looks, but never a busy loop on a fast simulated clock.
-    await sleep(Math.max(20, 1000 / clock.speed), signal);
+    // A second of clock time between looks, but never a busy loop on a fast simulated clock (20 real ms at least).
+    // Waited on the clock itself, so a virtual clock moves while its trust is awaited.
+    await clock.sleep(Math.max(1000, 20 * clock.speed), signal);
   }
 }
 

@@ -24,7 +24,7 @@ export type Clock = {
   /** Sleeps `ms` of this clock's time (real ms divided by the speed on a simulated clock). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   simulated: boolean;
-  /** Clock ms per real ms (1 for the real clock). */
+  /** Clock ms per real ms (1 for the real clock; at most this on a virtual one, which waits for its timers). */
   speed: number;
   /** When the clock started (ms): a new agent's first interval starts at the boundary at or after it. */
   origin: number;
@@ -78,33 +78,66 @@ export type WallFault = { afterSeconds: number; offsetMs: number; ntpSynchronize
  */
 export function simulated(startMs: number, speed: number, realNow = Date.now, faults: readonly WallFault[] = []): Clock {
   const realStart = realNow();
-  const truthAt = (real: number) => startMs + (real - realStart) * speed;
-  const truth = () => truthAt(realNow());
+  return board(startMs, speed, faults, {
+    truth: () => startMs + (realNow() - realStart) * speed,
+    sleep: (ms, signal) => sleep(ms / speed, signal),
+    fromServer: (serverMs) => startMs + (serverMs - realStart) * speed,
+  });
+}
+
+/**
+ * A simulated clock from `startMs` on virtual time: its true instant moves only when its `sleep` or
+ * `sleepUntil` ends, by exactly the time asked for, after that time divided by `speed` in real ms. The
+ * agent's read loop is what waits on it, so a read planned for an instant happens at that instant and a
+ * fault scripted for an instant is seen there, however late a busy machine runs the timers: a run
+ * repeats exactly (tests, replays). Everything else (uploads, heartbeats) runs on real time and reads
+ * the clock as it stands; a cloud answer counts as given at the clock's current true instant. Wall
+ * clock and NTP follow `faults` as on `simulated`.
+ *
+ * @example virtual(Date.parse("2026-01-01T00:00:00Z"), 600) // a 5-minute slot takes at least 0.5 s
+ */
+export function virtual(startMs: number, speed: number, faults: readonly WallFault[] = []): Clock {
+  let at = startMs;
+  const wait = async (ms: number, signal?: AbortSignal) => {
+    if (ms <= 0 || signal?.aborted) return;
+    const until = at + ms;
+    await sleep(ms / speed, signal);
+    // Moved in the same turn the waiter resumes in: nothing else runs between the new instant and the waiter's next look.
+    if (!signal?.aborted) at = Math.max(at, until);
+  };
+  return board(startMs, speed, faults, { truth: () => at, sleep: wait, fromServer: () => at });
+}
+
+/** A simulated board: its wall clock and NTP state as `faults` script them at each true instant `time.truth()`. */
+function board(
+  startMs: number,
+  speed: number,
+  faults: readonly WallFault[],
+  time: { truth(): number; sleep(ms: number, signal?: AbortSignal): Promise<void>; fromServer(serverMs: number): number },
+): Clock {
   const faultAt = (at: number) => {
     const elapsed = at - startMs;
     let found: WallFault | undefined;
     for (const item of faults) if (item.afterSeconds * 1000 <= elapsed && (!found || item.afterSeconds >= found.afterSeconds)) found = item;
     return found;
   };
-  const fault = () => faultAt(truth());
   const wallAt = (at: number) => at + (faultAt(at)?.offsetMs ?? 0);
-  const now = () => wallAt(truth());
-  const clockSleep = (ms: number, signal?: AbortSignal) => sleep(ms / speed, signal);
+  const now = () => wallAt(time.truth());
   return {
     now,
-    monotonic: () => truth() - startMs,
+    monotonic: () => time.truth() - startMs,
     sample: () => {
-      const at = truth();
+      const at = time.truth();
       return { wallMs: wallAt(at), monotonicMs: at - startMs };
     },
     bootId: `simulated-${randomUUID()}`,
-    sleepUntil: (ms, signal) => clockSleep(Math.min(ms - now(), maxWaitMs), signal),
-    sleep: clockSleep,
+    sleepUntil: (ms, signal) => time.sleep(Math.min(ms - now(), maxWaitMs), signal),
+    sleep: time.sleep,
     simulated: true,
     speed,
     origin: startMs,
-    fromServer: (serverMs) => startMs + (serverMs - realStart) * speed,
-    ntpSynchronized: () => fault()?.ntpSynchronized ?? true,
+    fromServer: time.fromServer,
+    ntpSynchronized: () => faultAt(time.truth())?.ntpSynchronized ?? true,
   };
 }
 

@@ -111,6 +111,11 @@ export const Config = z
       .object({
         start: z.string().datetime({ offset: true }),
         speed: z.number().positive(),
+        /**
+         * Virtual time (clock.ts `virtual`): the clock moves only when the agent waits on it, so each read and each
+         * fault lands on the simulated instant planned for it whatever the machine's load (tests, replays).
+         */
+        virtual: z.boolean().optional(),
         /** The simulated board's wall-clock faults (clock.ts WallFault): offset from the true time and NTP state from a simulated second on. */
         faults: z
           .array(z.object({ afterSeconds: z.number().min(0), offsetMs: z.number().int(), ntpSynchronized: z.boolean() }).strict())

@@ -181,9 +181,15 @@ export class TimeTrust {
   /**
    * A cloud answer's time: agreement within the tolerance (after the answer's uncertainty: half the
    * round trip plus the resolution) makes the clock trusted; disagreement beyond it makes it untrusted
-   * until the cloud agrees again; anything in between says nothing.
+   * until the cloud agrees again; anything in between says nothing. A step of the wall clock since the
+   * last look is taken first (it, not the cloud, is then why trust was lost), and an answer whose round
+   * trip reads negative says nothing: the wall clock stepped back while the request was out, so its two
+   * ends were read on different clocks. (A step back shorter than the round trip leaves it positive; the
+   * request timeout, 10 s, keeps such a step within the tolerance.)
    */
   cloudAnswer(answer: CloudAnswer): void {
+    this.check();
+    if (answer.receivedWallMs < answer.sentWallMs) return;
     const server = this.clock.fromServer(answer.serverMs);
     const resolution = this.clock.fromServer(answer.serverMs + answer.resolutionMs) - server;
     const middle = (answer.sentWallMs + answer.receivedWallMs) / 2;
