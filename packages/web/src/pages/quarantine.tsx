@@ -123,7 +123,8 @@ export function QuarantinePage({ canReplay }: { canReplay: boolean }) {
           <label className="inline">
             <input type="checkbox" checked={all} onChange={(event) => setAll(event.target.checked)} /> {t("showReplayed")}
           </label>
-          {canReplay && waiting.length > 0 && (
+          {/* With one record waiting, its own button is the one to press. */}
+          {canReplay && waiting.length > 1 && (
             <button type="button" onClick={() => replay(waiting.map((item) => item.id))}>
               {t("replayAll", { count: waiting.length, n: num(waiting.length) })}
             </button>

@@ -23,6 +23,25 @@ describe("the quarantine page (es-MX)", () => {
     const response = await fetch(`${stack.apiUrl}/v1/quarantine${all ? "?all=true" : ""}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
     return ((await response.json()) as { items: Listed[] }).items;
   };
+  /** Puts a reading whose kWh is `markup` on the local stream as the demo gateway: the consumer refuses and keeps it. */
+  const putRefused = async () => {
+    const { KinesisClient, PutRecordCommand } = await import("@aws-sdk/client-kinesis");
+    const { NodeHttpHandler } = await import("@smithy/node-http-handler");
+    const kinesis = new KinesisClient({
+      endpoint: demo.kinesis.endpoint,
+      region: demo.kinesis.region,
+      credentials: demo.kinesis.credentials,
+      requestHandler: new NodeHttpHandler(),
+    });
+    const record = {
+      v: 1,
+      via: "kinesis",
+      deviceId: demo.deviceId,
+      reading: { meterId: demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup },
+    };
+    await kinesis.send(new PutRecordCommand({ StreamName: demo.kinesis.stream, PartitionKey: demo.deviceId, Data: Buffer.from(JSON.stringify(record)) }));
+    kinesis.destroy();
+  };
   /** The page as `role` sees it: the session answer's role swapped, as a person of that role would get it. */
   const asRole = async (role: "admin" | "operator" | "viewer") => {
     await page.unroute("**/v1/session");
@@ -50,22 +69,7 @@ describe("the quarantine page (es-MX)", () => {
     );
     expect(status).toBe(200);
 
-    const { KinesisClient, PutRecordCommand } = await import("@aws-sdk/client-kinesis");
-    const { NodeHttpHandler } = await import("@smithy/node-http-handler");
-    const kinesis = new KinesisClient({
-      endpoint: demo.kinesis.endpoint,
-      region: demo.kinesis.region,
-      credentials: demo.kinesis.credentials,
-      requestHandler: new NodeHttpHandler(),
-    });
-    const record = {
-      v: 1,
-      via: "kinesis",
-      deviceId: demo.deviceId,
-      reading: { meterId: demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup },
-    };
-    await kinesis.send(new PutRecordCommand({ StreamName: demo.kinesis.stream, PartitionKey: demo.deviceId, Data: Buffer.from(JSON.stringify(record)) }));
-    kinesis.destroy();
+    await putRefused();
     // The consumer takes it within a poll or two (expect.poll is for tests, not hooks).
     for (const began = Date.now(); (await listed()).length === 0; await new Promise((resolve) => setTimeout(resolve, 200)))
       if (Date.now() - began > 30_000) throw new Error("the refused record was not quarantined within 30 s");
@@ -88,6 +92,8 @@ describe("the quarantine page (es-MX)", () => {
     expect(await page.locator("main img, main b").count()).toBe(0);
     expect(await page.title()).not.toBe("ran");
     expect(await page.getByRole("link", { name: "Cuarentena" }).getAttribute("aria-current")).toBe("page");
+    // One record waiting: its own button, no second "replay all" beside it.
+    expect(await page.getByRole("button", { name: /Reenviar/ }).allTextContents()).toEqual(["Reenviar"]);
     await screenshot(page, "quarantine-es-MX-1440");
 
     await page.setViewportSize({ width: 390, height: 844 });
@@ -114,6 +120,19 @@ describe("the quarantine page (es-MX)", () => {
     await page.getByLabel("Mostrar reenviados").check();
     await expect.poll(() => page.getByTestId("quarantine-item").count()).toBe(2);
     expect(await page.getByTestId("quarantine-item").filter({ hasText: "reenviado" }).count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  it("replays every waiting record with one button when more than one waits", async () => {
+    // The record the last test replayed came back; a second one makes two waiting.
+    await putRefused();
+    await expect.poll(async () => (await listed()).length, { timeout: 30_000 }).toBe(2);
+    await asRole("admin");
+    await open("quarantine");
+    await page.getByRole("button", { name: "Reenviar los 2 registros" }).click();
+    await expect.poll(() => page.getByTestId("quarantine-done").textContent()).toBe("2 registros devueltos al flujo.");
+    const replayed = (await listed(true)).filter((item) => item.replayedAt !== null);
+    expect(replayed.length).toBe(3);
     expect(problems).toEqual([]);
   });
 
