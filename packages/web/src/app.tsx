@@ -16,10 +16,10 @@ import { Setup } from "./pages/setup";
 import { SignIn } from "./pages/signin";
 import { Tariffs } from "./pages/tariffs";
 
-type Role = Me["user"]["role"];
-const everyone: readonly Role[] = ["admin", "operator", "viewer"];
-/** The pages, each linked for the roles the API lets read it (the quarantine is operators' and admins', access.operators). */
-const nav: readonly (readonly [path: string, label: string, roles: readonly Role[]])[] = [
+// The API's roles (auth.ts `access`); a console user is an admin or a viewer (User.Role), operator is a token's role.
+const everyone: readonly string[] = ["admin", "operator", "viewer"];
+/** The pages, each linked for the roles the API lets read it: the quarantine is operators' and admins' (access.operators). */
+const nav: readonly (readonly [path: string, label: string, roles: readonly string[]])[] = [
   ["", "nav.overview", everyone],
   ["devices", "nav.devices", everyone],
   ["tariffs", "nav.tariffs", everyone],

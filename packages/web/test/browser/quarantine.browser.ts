@@ -137,6 +137,7 @@ describe("the quarantine page (es-MX)", () => {
   });
 
   it("links the page for operators without the replay buttons, and not at all for viewers", async () => {
+    // Operator is a token's role today (a console user is an admin or a viewer), yet the page follows the API's roles.
     await asRole("operator");
     await open("");
     await page.getByRole("link", { name: "Cuarentena" }).click();
