@@ -55,11 +55,11 @@ describe("README commands on examples/", () => {
     expect(lines.slice(3).map((line) => line.period)).toEqual([...Array(6).fill("base"), ...Array(6).fill("intermedia")]);
   });
 
-  test("cost --summary: totals per period rounded to cents once", () => {
+  test("cost --summary: each period's cost rounded to cents once, the cost their sum", () => {
     // Act
     const result = run(commands[2] as string[]);
     // Assess. By hand: punta (12.5 + 12.25) · 1.7262 = 42.72345; intermedia (3.75 + 12) · 1.5573 = 24.527475;
-    // base 12 · 0.9715 = 11.658; total 78.908925 → 78.91.
+    // base 12 · 0.9715 = 11.658; each to the cent 42.72, 24.53, 11.66; cost their sum 78.91.
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ readings: 4, kwh: "52.5", cost: "78.91", byPeriod: { base: "11.66", intermedia: "24.53", punta: "42.72" } });
   });

@@ -299,11 +299,24 @@ describe("wattflow cost", () => {
     ]);
   });
 
-  test("--summary sums exactly and rounds to cents once, at the end", () => {
+  test("--summary sums each period's kWh exactly and rounds its cost to cents once", () => {
     const input = file("readings.ndjson", readings.map((reading) => JSON.stringify(reading)).join("\n"));
     const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input, "--summary");
-    // punta: 13.734567 · 1.7262 = 23.7087…; intermedia 4.6719; base 0.0009715.
+    // punta: 13.734567 · 1.7262 = 23.7087… → 23.71; intermedia 4.6719 → 4.67; base 0.0009715 → 0.00; cost 23.71 + 4.67 = 28.38.
     expect(JSON.parse(result.stdout)).toEqual({ readings: 4, kwh: "16.735567", cost: "28.38", byPeriod: { base: "0.00", intermedia: "4.67", punta: "23.71" } });
+  });
+
+  test("--summary's cost is the sum of its periods' cents, as a bill's total is the sum of its lines", () => {
+    // Monday 2026-04-06, Mexico City (UTC−6): 00:00 is base, 10:00 intermedia. 0.005 kWh at 1 MXN each:
+    // each period 0.005 → 0.01 (half away from zero), cost 0.01 + 0.01 = 0.02 (rounding the exact 0.010 once would say 0.01).
+    const lines = [
+      { meterId: "mtr_a", start: "2026-04-06T06:00:00Z", seconds: 300, kwh: 0.005 },
+      { meterId: "mtr_a", start: "2026-04-06T16:00:00Z", seconds: 300, kwh: 0.005 },
+    ];
+    const input = file("halves.ndjson", lines.map((line) => JSON.stringify(line)).join("\n"));
+    const flat = file("unit-prices.json", { fixed: "0", energy: { base: "1", intermedia: "1", punta: "1" }, distribution: "0", capacity: "0" });
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", flat, "--input", input, "--summary");
+    expect(JSON.parse(result.stdout)).toEqual({ readings: 2, kwh: "0.01", cost: "0.02", byPeriod: { base: "0.01", intermedia: "0.01", punta: "0.00" } });
   });
 
   test("a 24-hour gap reading is priced slot by slot in each period it crosses (issue 12, case 2)", () => {

@@ -52,4 +52,7 @@ export type Meters = InferResponseType<(typeof api.v1.factories)[":id"]["meters"
 export type Gateways = InferResponseType<(typeof api.v1.factories)[":id"]["gateways"]["$get"], 200>;
 export type Locations = InferResponseType<(typeof api.v1.locations)["$get"], 200>;
 export type Runs = InferResponseType<(typeof api.v1.runs)["$get"], 200>;
+export type Run = InferResponseType<(typeof api.v1.runs)[":id"]["$get"], 200>;
+export type RunHistory = InferResponseType<(typeof api.v1.runs)[":id"]["history"]["$get"], 200>;
+export type Quarantined = InferResponseType<(typeof api.v1.quarantine)["$get"], 200>;
 export type Alerts = InferResponseType<(typeof api.v1.alerts)["$get"], 200>;

@@ -11,19 +11,24 @@ import { Devices } from "./pages/devices";
 import { FactoryPage } from "./pages/factory";
 import { Imports } from "./pages/imports";
 import { OverviewPage } from "./pages/overview";
+import { QuarantinePage } from "./pages/quarantine";
 import { Setup } from "./pages/setup";
 import { SignIn } from "./pages/signin";
 import { Tariffs } from "./pages/tariffs";
 
-const nav = [
-  ["", "nav.overview"],
-  ["devices", "nav.devices"],
-  ["tariffs", "nav.tariffs"],
-  ["bills", "nav.bills"],
-  ["imports", "nav.imports"],
-  ["alerts", "nav.alerts"],
-  ["setup", "nav.setup"],
-] as const;
+// The API's roles (auth.ts `access`); a console user is an admin or a viewer (User.Role), operator is a token's role.
+const everyone: readonly string[] = ["admin", "operator", "viewer"];
+/** The pages, each linked for the roles the API lets read it: the quarantine is operators' and admins' (access.operators). */
+const nav: readonly (readonly [path: string, label: string, roles: readonly string[]])[] = [
+  ["", "nav.overview", everyone],
+  ["devices", "nav.devices", everyone],
+  ["tariffs", "nav.tariffs", everyone],
+  ["bills", "nav.bills", everyone],
+  ["imports", "nav.imports", everyone],
+  ["alerts", "nav.alerts", everyone],
+  ["quarantine", "nav.quarantine", ["admin", "operator"]],
+  ["setup", "nav.setup", everyone],
+];
 
 export function App() {
   const { t } = useTranslation();
@@ -54,11 +59,13 @@ export function App() {
           <span className="bolt">⚡</span> Wattflow
         </a>
         <nav>
-          {nav.map(([path, label]) => (
-            <a key={path} href={`#/${path}`} className={section === path ? "active" : ""} aria-current={section === path ? "page" : undefined}>
-              {t(label)}
-            </a>
-          ))}
+          {nav
+            .filter(([, , roles]) => roles.includes(me.user.role))
+            .map(([path, label]) => (
+              <a key={path} href={`#/${path}`} className={section === path ? "active" : ""} aria-current={section === path ? "page" : undefined}>
+                {t(label)}
+              </a>
+            ))}
         </nav>
         <div className="who">
           <span title={me.user.email}>
@@ -80,6 +87,7 @@ export function App() {
         {section === "imports" && <Imports />}
         {section === "setup" && <Setup admin={admin} />}
         {section === "alerts" && <AlertsPage canHandle={me.user.role !== "viewer"} />}
+        {section === "quarantine" && me.user.role !== "viewer" && <QuarantinePage canReplay={admin} />}
       </main>
     </div>
   );

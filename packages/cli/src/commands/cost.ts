@@ -2,7 +2,7 @@
  * `wattflow cost`: prices 5-minute readings (NDJSON) under a CFE plan and streams them back with
  * their period, unit price and cost; a longer reading comes back as its 5-minute slots (spread flat,
  * `quality: "estimated"`, `spanStart`), each priced in its own period. `--summary` prints only the
- * totals, rounded to cents once.
+ * totals as the bill rounds them (core Cents): each period's kWh × unit price rounded once to the cent, the cost their sum.
  * Lines are read in batches (Config.costCliBatchReadings), turned into columns, priced by the bulk
  * engine (Cost.priceColumns) and written; a bad line stops the command after the lines before it are written.
  * Needs no running stack.
@@ -15,6 +15,7 @@ import { Grid } from "@wattflow/core/reading/grid";
 import type { Tariff } from "@wattflow/core/tariff";
 import { parseInstant } from "@wattflow/core/tariff/periods";
 import { Plan } from "@wattflow/core/tariff/plan";
+import { Cents } from "@wattflow/core/util/cents";
 import type { Command } from "commander";
 import Decimal from "decimal.js";
 import { z } from "zod";
@@ -113,7 +114,7 @@ export function register(program: Command): void {
     const version: Tariff.Version = { id: tariff, factoryId: "cli", effectiveFrom: new Date(0), definition };
     const periods = Plan.of(definition).schedule.periods;
 
-    // Totals: kWh in millionths while exact to 6 decimals, else as decimals; the cost is kWh × unit price per period, rounded once.
+    // Totals: kWh in millionths while exact to 6 decimals, else as decimals; each period's cost is its kWh × unit price, rounded once.
     const periodMicro = new Float64Array(periods.length);
     const periodOdd = periods.map(() => new Decimal(0));
     const unitPrices: (string | undefined)[] = periods.map(() => undefined);
@@ -242,20 +243,16 @@ export function register(program: Command): void {
     await flush();
 
     if (options.summary) {
+      // As the bill: each period's energy is one line, its kWh × unit price rounded once to the cent; the cost adds those lines.
       const byPeriod = periods.map((_, code) =>
-        new Decimal(periodMicro[code] as number)
-          .div(MICRO)
-          .plus(periodOdd[code] as Decimal)
-          .times(unitPrices[code] ?? 0),
+        Cents.charge(new Decimal(periodMicro[code] as number).div(MICRO).plus(periodOdd[code] as Decimal), unitPrices[code] ?? 0).toFixed(2),
       );
-      const total = byPeriod.reduce((sum, value) => sum.plus(value), new Decimal(0));
-      const cents = (value: Decimal) => value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
       console.log(
         JSON.stringify({
           readings,
           kwh: new Decimal(kwhMicro).div(MICRO).plus(kwhOdd).toFixed(),
-          cost: cents(total),
-          byPeriod: Object.fromEntries(periods.map((period, code) => [period, cents(byPeriod[code] as Decimal)])),
+          cost: Cents.sum(byPeriod),
+          byPeriod: Object.fromEntries(periods.map((period, code) => [period, byPeriod[code] as string])),
         }),
       );
     }

@@ -13,6 +13,7 @@ import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
 import { DEMAND_SHIFT, dayStart } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
+import { Cents } from "../util/cents";
 import { Dap } from "./dap";
 import { lineName } from "./lines";
 import { BillingPeriod } from "./period";
@@ -31,7 +32,8 @@ export type Bill = BillShape;
 
 const MICRO = 1_000_000;
 const SLOT_MS = 300_000;
-const cents = (value: Decimal) => value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+// Each line rounded once to the cent, sums adding rounded lines: util/cents.ts, shared with the CLI and the console.
+const cents = (value: Decimal) => Cents.round(value);
 const money = (value: Decimal) => cents(value).toFixed(2);
 const plain = (value: Decimal) => value.toFixed();
 
@@ -238,7 +240,7 @@ function throughTiers(tiers: readonly Tier[], quantity: Decimal): [Decimal, Deci
 }
 
 function line(code: string, quantity: Decimal, unit: string, unitPrice: Decimal): Line & { value: Decimal } {
-  const value = cents(quantity.times(unitPrice));
+  const value = Cents.charge(quantity, unitPrice);
   const amount = value.toFixed(2);
   return { code, name: lineName(code, amount), quantity: plain(quantity), unit, unitPrice: plain(unitPrice), amount, value };
 }

@@ -1,4 +1,10 @@
-/** The month's itemized bill (from the monthly close) beside the utility's, line by line, with the differences. */
+/**
+ * The month's itemized bill (from the monthly close) beside the utility's, line by line, with the differences. Every
+ * amount is the API's decimal text as stored; the one figure computed here (a difference of two stored totals) is
+ * exact, to the cent as the bill rounds (core Cents), never float arithmetic.
+ */
+import { Cents } from "@wattflow/core/util/cents";
+import Decimal from "decimal.js";
 import { useTranslation } from "react-i18next";
 import { api, type Bills as BillList, ok } from "../api";
 import { date, lastDayOf, money, monthName, num, quantity, unitPrice, when } from "../format";
@@ -29,7 +35,8 @@ function lineQuantity(line: Line, currency: string): string {
 /** A line's unit price: money per kWh, kW or month; for a charge on an amount its rate as a percentage ("16 %"). */
 function linePrice(line: Line, currency: string): string {
   if (line.unitPrice === null || sums.has(line.code)) return "—";
-  if (line.unit === currency) return `${quantity(String(Number(line.unitPrice) * 100))} %`;
+  // The rate × 100 in decimals: 0.0115 × 100 in floats is 1.1500000000000001, which would print "1.150 %".
+  if (line.unit === currency) return `${quantity(new Decimal(line.unitPrice).times(100).toFixed())} %`;
   return unitPrice(line.unitPrice, currency);
 }
 
@@ -121,7 +128,9 @@ export function Bills({ factoryId }: { factoryId?: string }) {
                     <th colSpan={3}>{t(`totals.${key}`)}</th>
                     <td className="num">{money(ours?.[key], currency)}</td>
                     <td className="num">{money(theirs?.[key], currency)}</td>
-                    <td className="num">{ours && theirs ? money((Number(ours[key]) - Number(theirs[key])).toFixed(2), currency) : "—"}</td>
+                    <td className="num" data-testid={`bill-total-difference-${key}`}>
+                      {ours && theirs ? money(Cents.difference(ours[key], theirs[key]), currency) : "—"}
+                    </td>
                   </tr>
                 ))
               }

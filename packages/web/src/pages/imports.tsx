@@ -1,7 +1,8 @@
 /** Upload a customer file (production, utility bill, price table), watch its workflow run, read its errors by line. */
+import type { InferResponseType } from "hono/client";
 import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, ok } from "../api";
+import { api, type Run as Execution, ok, type RunHistory } from "../api";
 import { ago, num, when } from "../format";
 import { useLoad } from "../hooks";
 import { Options } from "../options";
@@ -10,12 +11,13 @@ import { DataTable } from "../table";
 import { ZoneNote } from "../zone";
 import { pill, RunList } from "./runs";
 
-type Started = { executionArn: string; imports: { id: string; fileName: string }[] };
-type Execution = { executionArn: string; workflow: string; status: string; startDate: string; stopDate?: string; error?: string; cause?: string };
-type HistoryEvent = { id: number; timestamp: string; type: string; [details: string]: unknown };
+// The upload stays a plain fetch of the form (its files as multipart, which the route declares as OpenAPI, not zod); its answer is the route's.
+type Started = InferResponseType<(typeof api.v1.imports)["$post"], 202>;
+type HistoryEvent = RunHistory["events"][number];
 
 const kinds = ["production", "bill", "prices"] as const;
-const runPath = (arn: string) => `/v1/runs/${encodeURIComponent(arn)}`;
+// The client puts a path parameter in as given: an ARN is encoded here (its colons), and the API decodes it.
+const runParam = (arn: string) => ({ id: encodeURIComponent(arn) });
 
 /** The run's states so far, read from its history: entered, finished, the one running now. */
 function progressOf(events: HistoryEvent[]) {
@@ -42,8 +44,8 @@ function Run({ arn, timeZone, onFinished }: { arn: string; timeZone?: string; on
     const poll = async () => {
       try {
         const [described, history] = await Promise.all([
-          ok<Execution>(fetch(runPath(arn), { credentials: "same-origin" })),
-          ok<{ events: HistoryEvent[] }>(fetch(`${runPath(arn)}/history?maxResults=1000`, { credentials: "same-origin" })),
+          ok(api.v1.runs[":id"].$get({ param: runParam(arn) })),
+          ok(api.v1.runs[":id"].history.$get({ param: runParam(arn), query: { maxResults: "1000" } })),
         ]);
         if (stopped) return;
         setExecution(described);

@@ -1,0 +1,154 @@
+/**
+ * The quarantine page (issue 13: the console reads the public /v1/quarantine): a record the consumer refused, put on the
+ * local stream as a gateway would, listed with when, gateway, meter, why and its payload as text (markup shown, never
+ * run); an admin replays it; the link is in the navigation for admins and operators only. es-MX, at 1440 and 390 px.
+ */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
+
+/** demo.json's local Kinesis endpoint (the stack writes it beside the tokens). */
+type Kinesis = { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+
+describe("the quarantine page (es-MX)", () => {
+  let stack: Stack;
+  let demo: Demo & { kinesis: Kinesis };
+  let page: Page;
+  let problems: string[];
+  let closeConsole: OpenConsole["close"] | undefined;
+  // A reading whose kWh is markup: the consumer refuses it (kWh must be a number) and keeps it, tied to the demo gateway.
+  const markup = "<img src=x onerror=document.title='ran'><b>bold</b>";
+  type Listed = { id: string; reason: string; payload: string; replayedAt: string | null };
+  const listed = async (all = false) => {
+    const response = await fetch(`${stack.apiUrl}/v1/quarantine${all ? "?all=true" : ""}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
+    return ((await response.json()) as { items: Listed[] }).items;
+  };
+  /** Puts a reading whose kWh is `markup` on the local stream as the demo gateway: the consumer refuses and keeps it. */
+  const putRefused = async () => {
+    const { KinesisClient, PutRecordCommand } = await import("@aws-sdk/client-kinesis");
+    const { NodeHttpHandler } = await import("@smithy/node-http-handler");
+    const kinesis = new KinesisClient({
+      endpoint: demo.kinesis.endpoint,
+      region: demo.kinesis.region,
+      credentials: demo.kinesis.credentials,
+      requestHandler: new NodeHttpHandler(),
+    });
+    const record = {
+      v: 1,
+      via: "kinesis",
+      deviceId: demo.deviceId,
+      reading: { meterId: demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup },
+    };
+    await kinesis.send(new PutRecordCommand({ StreamName: demo.kinesis.stream, PartitionKey: demo.deviceId, Data: Buffer.from(JSON.stringify(record)) }));
+    kinesis.destroy();
+  };
+  /** The page as `role` sees it: the session answer's role swapped, as a person of that role would get it. */
+  const asRole = async (role: "admin" | "operator" | "viewer") => {
+    await page.unroute("**/v1/session");
+    await page.route("**/v1/session", async (route) => {
+      if (route.request().method() !== "GET") return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as { user: { role: string } };
+      await route.fulfill({ response, json: { ...body, user: { ...body.user, role } } });
+    });
+  };
+  const open = async (route: string) => {
+    await page.goto(`${stack.apiUrl}/#/${route}`);
+    await page.reload();
+    await page.locator("header nav a").first().waitFor();
+  };
+
+  beforeAll(async () => {
+    const opened = await openConsole(["--no-demo-traffic"], { language: "es-MX", locale: "es-MX" });
+    ({ stack, page, problems, close: closeConsole } = opened);
+    demo = opened.demo as Demo & { kinesis: Kinesis };
+    await page.goto(stack.apiUrl);
+    const status = await page.evaluate(
+      async (user) => (await fetch("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) })).status,
+      demo.user,
+    );
+    expect(status).toBe(200);
+
+    await putRefused();
+    // The consumer takes it within a poll or two (expect.poll is for tests, not hooks).
+    for (const began = Date.now(); (await listed()).length === 0; await new Promise((resolve) => setTimeout(resolve, 200)))
+      if (Date.now() - began > 30_000) throw new Error("the refused record was not quarantined within 30 s");
+  });
+  afterAll(async () => closeConsole?.());
+
+  it("lists the refused record with its gateway, meter, reason and problems, its markup shown as text", async () => {
+    await asRole("admin");
+    await open("quarantine");
+    const item = page.getByTestId("quarantine-item");
+    await item.waitFor();
+    expect(await item.count()).toBe(1);
+    const text = (await item.textContent()) ?? "";
+    expect(text).toContain("Registro no válido");
+    expect(text).toContain(demo.meterIds[0] as string);
+    expect(text).toContain("Pasarela");
+    expect(await item.getByTestId("quarantine-problems").textContent()).toContain("kwh");
+    // The payload is the record as sent, characters and all: the markup is text in the page, no element, nothing run.
+    expect(await item.getByTestId("quarantine-payload").textContent()).toContain(markup);
+    expect(await page.locator("main img, main b").count()).toBe(0);
+    expect(await page.title()).not.toBe("ran");
+    expect(await page.getByRole("link", { name: "Cuarentena" }).getAttribute("aria-current")).toBe("page");
+    // One record waiting: its own button, no second "replay all" beside it.
+    expect(await page.getByRole("button", { name: /Reenviar/ }).allTextContents()).toEqual(["Reenviar"]);
+    await screenshot(page, "quarantine-es-MX-1440");
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await item.waitFor();
+    // Nothing sideways at a phone's width: the card, its facts and its payload wrap inside the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const box = await item.boundingBox();
+    expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 999) <= 390).toBe(true);
+    await screenshot(page, "quarantine-es-MX-390");
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(problems).toEqual([]);
+  });
+
+  it("replays the record as an admin: it is marked replayed and, still bad, comes back under a new id", async () => {
+    await asRole("admin");
+    await open("quarantine");
+    const [first] = await listed();
+    await page.getByTestId("quarantine-item").getByRole("button", { name: "Reenviar" }).click();
+    await expect.poll(() => page.getByTestId("quarantine-done").textContent()).toBe("1 registro devuelto al flujo.");
+    await expect.poll(async () => (await listed(true)).find((item) => item.id === first?.id)?.replayedAt ?? null, { timeout: 30_000 }).not.toBeNull();
+    // Still invalid, so the consumer quarantines it again: one waiting record, a new id.
+    await expect.poll(async () => (await listed()).map((item) => item.id), { timeout: 30_000 }).toEqual([expect.not.stringMatching(first?.id ?? "")]);
+    await page.getByLabel("Mostrar reenviados").check();
+    await expect.poll(() => page.getByTestId("quarantine-item").count()).toBe(2);
+    expect(await page.getByTestId("quarantine-item").filter({ hasText: "reenviado" }).count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  it("replays every waiting record with one button when more than one waits", async () => {
+    // The record the last test replayed came back; a second one makes two waiting.
+    await putRefused();
+    await expect.poll(async () => (await listed()).length, { timeout: 30_000 }).toBe(2);
+    await asRole("admin");
+    await open("quarantine");
+    await page.getByRole("button", { name: "Reenviar los 2 registros" }).click();
+    await expect.poll(() => page.getByTestId("quarantine-done").textContent()).toBe("2 registros devueltos al flujo.");
+    const replayed = (await listed(true)).filter((item) => item.replayedAt !== null);
+    expect(replayed.length).toBe(3);
+    expect(problems).toEqual([]);
+  });
+
+  it("links the page for operators without the replay buttons, and not at all for viewers", async () => {
+    // Operator is a token's role today (a console user is an admin or a viewer), yet the page follows the API's roles.
+    await asRole("operator");
+    await open("");
+    await page.getByRole("link", { name: "Cuarentena" }).click();
+    await page.getByTestId("quarantine-item").first().waitFor();
+    expect(await page.getByRole("button", { name: /Reenviar/ }).count()).toBe(0);
+
+    await asRole("viewer");
+    await open("");
+    expect(await page.getByRole("navigation").getByRole("link").allTextContents()).not.toContain("Cuarentena");
+    await open("quarantine");
+    expect(await page.getByTestId("quarantine-item").count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
