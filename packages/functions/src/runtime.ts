@@ -38,9 +38,8 @@ export async function wirePorts(env: NodeJS.ProcessEnv): Promise<void> {
         : new (await import("@wattflow/core/timeseries/postgres")).PostgresTimeSeries(),
     );
   }
-  // Callers use these two synchronously: made now, still only where their variable is set.
   const uploadsBucket = env.WATTFLOW_UPLOADS_BUCKET;
-  if (uploadsBucket && !Uploads.current()) Uploads.provide(new (await import("@wattflow/core/upload/aws")).S3Store(uploadsBucket));
+  if (uploadsBucket && !Uploads.provided()) Uploads.provideLazily(async () => new (await import("@wattflow/core/upload/aws")).S3Store(uploadsBucket));
   const arnPrefix = env.WATTFLOW_WORKFLOW_ARN_PREFIX;
-  if (arnPrefix && !Workflow.current()) Workflow.provide(new (await import("@wattflow/core/workflow/aws")).AwsRunner({ arnPrefix }));
+  if (arnPrefix && !Workflow.provided()) Workflow.provideLazily(async () => new (await import("@wattflow/core/workflow/aws")).AwsRunner({ arnPrefix }));
 }

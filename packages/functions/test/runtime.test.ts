@@ -38,8 +38,8 @@ describe("the Lambda runtime wires every port from the environment, and only the
     expect(await Lake.use()).toBeInstanceOf(FirehoseLake);
     expect(await RawArchive.use()).toBeInstanceOf(S3Archive);
     expect(await TimeSeries.use()).toBeInstanceOf(InfluxTimeSeries);
-    expect(Uploads.use()).toBeInstanceOf(S3Store);
-    expect(Workflow.use()).toBeInstanceOf(AwsRunner);
+    expect(await Uploads.use()).toBeInstanceOf(S3Store);
+    expect(await Workflow.use()).toBeInstanceOf(AwsRunner);
   });
 
   it("answers series from Postgres on a stage without InfluxDB, and leaves unset ports unprovided with their own error", async () => {
@@ -50,7 +50,18 @@ describe("the Lambda runtime wires every port from the environment, and only the
     await expect(Stream.use()).rejects.toThrow(Stream.StreamUnavailableError);
     await expect(Lake.use()).rejects.toThrow(/no lake/);
     await expect(RawArchive.use()).rejects.toThrow(RawArchive.ArchiveError);
-    expect(() => Uploads.use()).toThrow(/no upload store/);
+    await expect(Uploads.use()).rejects.toThrow(/no upload store/);
+    await expect(Workflow.use()).rejects.toThrow(Workflow.WorkflowError);
+  });
+
+  it("makes no adapter before a handler uses its port: S3 and Step Functions are imported on first use", async () => {
+    clear();
+    await wirePorts({ WATTFLOW_UPLOADS_BUCKET: "wattflow-prod-uploads", WATTFLOW_WORKFLOW_ARN_PREFIX: "arn:aws:states:us-east-1:1:stateMachine:w-" });
+
+    // Provided (lazily) but not made: wiring a port costs no SDK import.
+    expect([Uploads.provided(), Uploads.current(), Workflow.provided(), Workflow.current()]).toEqual([true, undefined, true, undefined]);
+    expect(await Workflow.use()).toBeInstanceOf(AwsRunner);
+    expect(Workflow.current()).toBeInstanceOf(AwsRunner);
   });
 
   it("keeps what the local stack or a test provided", async () => {
