@@ -5,11 +5,13 @@
  * - stream: Kinesis `READINGS_STREAM_NAME`; lake: Firehose `LAKE_DELIVERY_STREAM`; raw archive: S3
  *   `WATTFLOW_ARCHIVE_BUCKET`; uploads: S3 `WATTFLOW_UPLOADS_BUCKET`; workflows: Step Functions
  *   `WATTFLOW_WORKFLOW_ARN_PREFIX`;
- * - time series: InfluxDB when `INFLUX_URL`/`INFLUX_TOKEN` are set, else the readings stored in Postgres.
+ * - time series: InfluxDB when `INFLUX_URL`/`INFLUX_TOKEN` are set, else the readings stored in Postgres;
+ * - the drainer's shard reader: Kinesis, with no variable (each on-failure record names its stream's ARN).
  * A port whose variable is unset stays unprovided, and using it throws that port's own error naming what is missing.
  */
 import { RawArchive } from "@wattflow/core/archive";
 import { Database } from "@wattflow/core/database";
+import { Drain } from "@wattflow/core/drain";
 import { Lake } from "@wattflow/core/lake";
 import { Stream } from "@wattflow/core/stream";
 import { TimeSeries } from "@wattflow/core/timeseries";
@@ -38,6 +40,7 @@ export async function wirePorts(env: NodeJS.ProcessEnv): Promise<void> {
         : new (await import("@wattflow/core/timeseries/postgres")).PostgresTimeSeries(),
     );
   }
+  if (!Drain.provided()) Drain.provideLazily(async () => new (await import("@wattflow/core/drain/aws")).KinesisShards());
   const uploadsBucket = env.WATTFLOW_UPLOADS_BUCKET;
   if (uploadsBucket && !Uploads.provided()) Uploads.provideLazily(async () => new (await import("@wattflow/core/upload/aws")).S3Store(uploadsBucket));
   const arnPrefix = env.WATTFLOW_WORKFLOW_ARN_PREFIX;

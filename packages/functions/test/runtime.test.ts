@@ -1,5 +1,7 @@
 import { RawArchive } from "@wattflow/core/archive";
 import { S3Archive } from "@wattflow/core/archive/aws";
+import { Drain } from "@wattflow/core/drain";
+import { KinesisShards } from "@wattflow/core/drain/aws";
 import { Lake } from "@wattflow/core/lake";
 import { FirehoseLake } from "@wattflow/core/lake/aws";
 import { LocalLake } from "@wattflow/core/lake/local";
@@ -16,7 +18,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { wirePorts } from "../src/runtime";
 
 const clear = () => {
-  for (const port of [Stream, Lake, RawArchive, TimeSeries, Uploads, Workflow]) port.provide(undefined);
+  for (const port of [Stream, Lake, RawArchive, TimeSeries, Uploads, Workflow, Drain]) port.provide(undefined);
 };
 
 describe("the Lambda runtime wires every port from the environment, and only there", () => {
@@ -40,6 +42,7 @@ describe("the Lambda runtime wires every port from the environment, and only the
     expect(await TimeSeries.use()).toBeInstanceOf(InfluxTimeSeries);
     expect(await Uploads.use()).toBeInstanceOf(S3Store);
     expect(await Workflow.use()).toBeInstanceOf(AwsRunner);
+    expect(await Drain.use()).toBeInstanceOf(KinesisShards);
   });
 
   it("answers series from Postgres on a stage without InfluxDB, and leaves unset ports unprovided with their own error", async () => {
