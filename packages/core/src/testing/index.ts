@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants, crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 import { Database } from "../database";
+import { openPglite } from "../database/pglite";
+import { openPostgres } from "../database/postgres";
 import type { Lake } from "../lake";
 import { readingTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
@@ -35,7 +37,7 @@ export function lanes(): Lane[] {
 /** Opens, migrates and provides a private database; `close()` drops it. */
 export async function database(lane: Lane = "pglite"): Promise<Database.Handle> {
   if (lane === "pglite") {
-    const handle = await Database.open({});
+    const handle = await openPglite();
     await Database.migrate(handle);
     Database.provide(handle);
     return handle;
@@ -43,7 +45,7 @@ export async function database(lane: Lane = "pglite"): Promise<Database.Handle> 
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error("the postgres lane needs DATABASE_URL");
   const fresh = await freshDatabase(serverUrl);
-  const handle = await Database.open({ url: fresh.url });
+  const handle = await openPostgres(fresh.url);
   await Database.migrate(handle);
   Database.provide(handle);
   return {

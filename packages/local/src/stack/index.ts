@@ -13,10 +13,14 @@ import { RawArchive } from "@wattflow/core/archive";
 import { LocalArchive } from "@wattflow/core/archive/local";
 import { consumer as consumerConfig, deliverySweepMs, intervalSeconds, localStream } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
+import { openPglite } from "@wattflow/core/database/pglite";
+import { openPostgres } from "@wattflow/core/database/postgres";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Lake } from "@wattflow/core/lake";
 import { LocalLake } from "@wattflow/core/lake/local";
+import { SeriesSink } from "@wattflow/core/sink";
+import { InfluxSink } from "@wattflow/core/sink/influx";
 import { Stream } from "@wattflow/core/stream";
 import { LocalStream } from "@wattflow/core/stream/local";
 import { TimeSeries } from "@wattflow/core/timeseries";
@@ -98,7 +102,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // A load that fails is reported by the requests that need it (and loaded again by the next), as before.
   const handlersLoading = handlers.current().catch((error: Error) => log(`handlers: ${error.message}`));
   try {
-    const database = await Database.open(options.databaseUrl ? { url: options.databaseUrl } : { dataDir: join(dataDir, "pg") });
+    // The stack chooses the adapter: PGlite under the data folder, so `npm start` needs no server; a Postgres when given one.
+    const database = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(join(dataDir, "pg"));
     cleanup.push(() => {
       Database.provide(undefined);
       return database.close();
@@ -131,7 +136,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Series: a real InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the lake just opened.
     const influx = TimeSeries.influxSettingsFromEnv();
     TimeSeries.provide(influx ? new InfluxTimeSeries(influx) : new LakeTimeSeries(lake));
-    cleanup.push(() => TimeSeries.provide(undefined));
+    // InfluxDB is a store of its own, so delivery writes it (the sink); DuckDB reads the lake delivery already wrote.
+    SeriesSink.provide(influx ? new InfluxSink(influx) : undefined);
+    cleanup.push(() => {
+      TimeSeries.provide(undefined);
+      SeriesSink.provide(undefined);
+    });
 
     // The monthly close schedule waits for the demo's history, so it never closes a month still loading.
     let historyLoaded = () => {};
