@@ -71,6 +71,10 @@ export type Stack = {
 export const kinesisCredentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "wattflow-local-secret" };
 export const kinesisRegion = "us-east-1";
 const accountId = "000000000000";
+/** The retention every stage deploys (stacks/config.ts `database.readingRetentionMonths`), given to the maintenance handler. */
+const readingRetentionMonths = 14;
+/** The maintenance schedule's period: daily, as `MaintenanceSchedule` in stacks/database.ts. */
+const maintenanceEveryMs = 86_400_000;
 
 type Handlers = { consumer: KinesisHandler; app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } };
 
@@ -199,10 +203,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const alerter = setInterval(() => {
       void import("@wattflow/functions/alerts/index").then(({ handler }) => handler({})).catch((error: Error) => log(`alerts: ${error.message}`));
     }, 60_000);
+    // Reading partitions and retention: the same handler the AWS schedule invokes daily (stacks/database.ts), daily here
+    // too, first a day after start as a deploy does not run it either. Safe on local data: it creates the coming months'
+    // partitions and drops or deletes only readings past retention that the lake already holds (lake_delivered_at set).
+    process.env.READING_RETENTION_MONTHS ??= String(readingRetentionMonths);
+    const maintainer = setInterval(() => {
+      void import("@wattflow/functions/maintenance/index")
+        .then(({ handler }) => handler({}))
+        .then(({ dropped, deletedFromDefault }) => {
+          if (dropped.length > 0 || deletedFromDefault > 0)
+            log(`maintenance: past retention and kept in the lake: dropped ${dropped.join(", ") || "no partition"}, ${deletedFromDefault} late reading(s)`);
+        })
+        .catch((error: Error) => log(`maintenance: ${error.message}`));
+    }, maintenanceEveryMs);
     cleanup.push(() => {
       clearInterval(trimmer);
       clearInterval(sweeper);
       clearInterval(alerter);
+      clearInterval(maintainer);
     });
 
     const server = await listen(handlers, consoleSite(log), options.port, options.host ?? "127.0.0.1");
