@@ -8,6 +8,7 @@ import "../../../scripts/with-resolvers";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "@wattflow/core/database";
+import { openPglite } from "@wattflow/core/database/pglite";
 import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
 import { Import } from "@wattflow/core/import";
@@ -60,7 +61,7 @@ async function run(runner: LocalRunner, organizationId: string, factoryId: strin
 
 const dir = Testing.temporaryDir("wattflow-bench-import-");
 const lane = process.env.DATABASE_URL ? "postgres" : "pglite";
-const handle = lane === "pglite" ? await Database.open({ dataDir: join(dir.path, "pg") }) : undefined;
+const handle = lane === "pglite" ? await openPglite(join(dir.path, "pg")) : undefined;
 const database = handle ?? (await Testing.database("postgres"));
 try {
   if (handle) {

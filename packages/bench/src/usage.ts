@@ -13,6 +13,8 @@ import { Auth } from "@wattflow/core/auth";
 import { BillRequest } from "@wattflow/core/billing";
 import { Cost } from "@wattflow/core/cost";
 import { Database } from "@wattflow/core/database";
+import { openPglite } from "@wattflow/core/database/pglite";
+import { openPostgres } from "@wattflow/core/database/postgres";
 import { deviceTable } from "@wattflow/core/device/device.sql";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
@@ -85,7 +87,7 @@ export async function benchUsage(options: {
 }) {
   if (!(options.meters > 0 && options.yearMeters >= 0 && options.runs >= 1))
     throw new Error("--meters must be positive, --year-meters 0 or more and --runs at least 1");
-  const handle = await Database.open(options.database ?? {});
+  const handle = options.database?.url ? await openPostgres(options.database.url) : await openPglite(options.database?.dataDir);
   try {
     if (handle.kind === "postgres") await refuseUnlessEmpty(handle.db, handle.location);
     await Database.migrate(handle);

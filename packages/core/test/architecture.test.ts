@@ -94,6 +94,40 @@ describe("the house", () => {
     expect(strays).toEqual([]);
   });
 
+  it("wires ports one way: each port's index.ts holds a util/port.ts slot and imports no adapter or driver", () => {
+    const ports = ["archive", "database", "drain", "lake", "sink", "stream", "timeseries", "upload", "workflow"];
+    const core = join(root, "packages/core/src");
+    const driver = /^(pg|@electric-sql\/pglite|@aws-sdk\/.*|@influxdata\/.*|@duckdb\/.*|aws-local-stepfunctions)$/;
+    const found = ports.flatMap((port) => {
+      const index = join(core, port, "index.ts");
+      const targets = imports.get(index) ?? [];
+      return [
+        ...(targets.includes(join(core, "util/port.ts")) ? [] : [`${port}/index.ts has no portSlot`]),
+        ...targets
+          .filter(
+            (target) =>
+              driver.test(target) || (dirname(target) === join(core, port) && target !== index && /\/(aws|local|influx|postgres|pglite)\.ts$/.test(target)),
+          )
+          .map((target) => `${port}/index.ts → ${relative(root, target)}`),
+      ];
+    });
+    expect(found).toEqual([]);
+  });
+
+  it("lets no domain code build an adapter: outside its port folder, a core adapter is imported only by another adapter or test support", () => {
+    const core = join(root, "packages/core/src");
+    const adapter = /\/(archive|database|drain|lake|sink|stream|timeseries|upload|workflow)\/(aws|local|influx|postgres|pglite)\.ts$/;
+    const found = [...imports]
+      // An adapter may stand on another (DuckDB series over the local lake's files).
+      .filter(([file]) => file.startsWith(core) && !file.startsWith(join(core, "testing")) && !adapter.test(file))
+      .flatMap(([file, targets]) =>
+        targets
+          .filter((target) => adapter.test(target) && dirname(target) !== dirname(file))
+          .map((target) => `${relative(root, file)} → ${relative(root, target)}`),
+      );
+    expect(found).toEqual([]);
+  });
+
   it("has no import cycle between files (type-only and dynamic imports count)", () => {
     const cycles: string[] = [];
     const state = new Map<string, "open" | "done">();

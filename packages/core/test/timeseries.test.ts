@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Flux } from "../src/flux";
 import type { Lake } from "../src/lake";
+import { InfluxSink, toLine } from "../src/sink/influx";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
-import { InfluxTimeSeries, toLine } from "../src/timeseries/influx";
+import { InfluxTimeSeries } from "../src/timeseries/influx";
 import { LakeTimeSeries } from "../src/timeseries/local";
 import { PostgresTimeSeries } from "../src/timeseries/postgres";
 import { fluxProblems } from "./flux-check";
@@ -94,14 +95,14 @@ describe("line protocol", () => {
 describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /api/v2/query", () => {
   const influx = new FakeInflux();
   let port: InfluxTimeSeries;
+  let sink: InfluxSink;
   const sleeps: number[] = [];
   beforeAll(async () => {
     await influx.start();
-    port = new InfluxTimeSeries({
-      url: influx.url,
-      token: "t0ken",
-      org: "wattflow",
-      bucket: "readings",
+    const settings = { url: influx.url, token: "t0ken", org: "wattflow", bucket: "readings" };
+    port = new InfluxTimeSeries(settings);
+    sink = new InfluxSink({
+      ...settings,
       sleep: async (ms) => {
         sleeps.push(ms);
       },
@@ -112,7 +113,7 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
   it("writes with the token, org, bucket and ms precision, and retries throttling and server errors", async () => {
     influx.failNext = [503, 429];
 
-    await port.write(rows);
+    await sink.write(rows);
 
     expect(influx.writes).toHaveLength(3);
     expect(influx.writes[2]?.authorization).toBe("Token t0ken");
@@ -125,12 +126,12 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
     influx.failNext = [400];
     const before = influx.writes.length;
 
-    await expect(port.write([rows[0] as Lake.Row])).rejects.toThrow(/answered 400/);
+    await expect(sink.write([rows[0] as Lake.Row])).rejects.toThrow(/answered 400/);
     expect(influx.writes.length - before).toBe(1);
   });
 
   it("a recomputed reading replaces its point instead of adding one", async () => {
-    await port.write([correction]);
+    await sink.write([correction]);
 
     expect(influx.points.size).toBe(rows.length);
     const key = [...influx.points.keys()].find((item) => item.includes("mtr_a") && item.endsWith(`@${Date.parse("2026-03-02T06:00:00Z")}`)) ?? "";
@@ -186,7 +187,7 @@ describe("InfluxDB adapter against an HTTP server speaking /api/v2/write and /ap
     const before = influx.writes.length;
     const many = Array.from({ length: 12_001 }, (_, index) => row("mtr_bulk", new Date(Date.parse("2025-01-01T00:00:00Z") + index * 300_000).toISOString(), 1));
 
-    await port.write(many);
+    await sink.write(many);
 
     expect(influx.writes.slice(before).map((write) => write.body.split("\n").length)).toEqual([5000, 5000, 2001]);
   });

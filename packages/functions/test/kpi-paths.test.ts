@@ -15,6 +15,7 @@ import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { Production } from "@wattflow/core/production";
 import { productionTable } from "@wattflow/core/production/production.sql";
 import { Rollup } from "@wattflow/core/rollup";
+import { InfluxSink } from "@wattflow/core/sink/influx";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { InfluxTimeSeries } from "@wattflow/core/timeseries/influx";
@@ -111,7 +112,7 @@ describe.each(Testing.lanes())("every path gives the same figures on %s", (lane)
     // Written straight into the table, not through the ingest store: its rollups are rebuilt as the backfill does.
     await Rollup.rebuild(p.database.db, { factoryId: ids.factory });
     await p.lake.put(march);
-    await new InfluxTimeSeries({ url: influx.url, token: "t", org: "wattflow", bucket: "readings" }).write(march);
+    await new InfluxSink({ url: influx.url, token: "t", org: "wattflow", bucket: "readings" }).write(march);
   });
   afterAll(async () => {
     TimeSeries.provide(undefined);

@@ -3,6 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Ingest } from "@wattflow/core/ingest";
 import { readingTable } from "@wattflow/core/reading/reading.sql";
+import { SeriesSink } from "@wattflow/core/sink";
+import { InfluxSink } from "@wattflow/core/sink/influx";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { InfluxTimeSeries } from "@wattflow/core/timeseries/influx";
@@ -41,10 +43,12 @@ describe.each(Testing.lanes())("the consumer writes costed readings to the time 
   beforeEach(async () => {
     p = await pipeline(lane);
     influx = await influxWrites();
-    TimeSeries.provide(new InfluxTimeSeries({ url: influx.url, token: "t", org: "wattflow", bucket: "readings", sleep: async () => {} }));
+    TimeSeries.provide(new InfluxTimeSeries({ url: influx.url, token: "t", org: "wattflow", bucket: "readings" }));
+    SeriesSink.provide(new InfluxSink({ url: influx.url, token: "t", org: "wattflow", bucket: "readings", sleep: async () => {} }));
   });
   afterEach(async () => {
     TimeSeries.provide(undefined);
+    SeriesSink.provide(undefined);
     await influx.close();
     await p.close();
   });

@@ -75,7 +75,7 @@ describe("the demo history loader", () => {
 
   it("closes the whole past month with all its readings, and imports the utility's bill that reconciles against it", async () => {
     // Prepare: the imports the loader started (production, the utility's February bill) and the schedule's close.
-    await (Workflow.use() as LocalRunner).idle();
+    await ((await Workflow.use()) as LocalRunner).idle();
 
     // Act
     const ours = await Close.get(demo.factoryId, "2026-02");

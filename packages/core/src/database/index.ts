@@ -1,16 +1,15 @@
 /**
- * The OLTP store: PGlite under .wattflow/ by default, any Postgres (Aurora in production) when
- * DATABASE_URL is set. One connection is opened per process and shared through `use()`; it lives on
- * globalThis so handlers reloaded by `npm run dev` keep using it.
+ * The OLTP store's port: its handle, migrations and the process's slot. Adapters side by side: ./postgres.ts (any
+ * Postgres server, Aurora on AWS) and ./pglite.ts (PGlite in a folder or in memory). This file never chooses one: the
+ * Lambda runtime opens Postgres from DATABASE_URL, the local stack PGlite under .wattflow/ (Postgres when it is given
+ * DATABASE_URL), the tests their lane (`Testing.database`). The slot lives on globalThis so handlers reloaded by
+ * `npm run dev` keep using the same connection.
  */
-import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { PGlite } from "@electric-sql/pglite";
 import { entityKind, sql } from "drizzle-orm";
-import type { Pool } from "pg";
 import { Rollup } from "../rollup";
 import { UnavailableError } from "../util/error";
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 import type { CopyWriter } from "./copy-binary";
 
 export * as Database from "./index";
@@ -25,6 +24,8 @@ export type Handle = {
   /** Where the data lives, without credentials: shown by /health. */
   location: string;
   close(): Promise<void>;
+  /** Applies the drizzle-kit migrations in `migrationsFolder` with this driver's migrator (`migrate` calls it). */
+  applyMigrations(migrationsFolder: string): Promise<void>;
 };
 
 export class DatabaseError extends UnavailableError {
@@ -33,50 +34,17 @@ export class DatabaseError extends UnavailableError {
 }
 
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
-const state = processState("wattflow.database", (): { handle?: Handle } => ({}));
-
-/** Opens Postgres at `url`, or PGlite in `dataDir` (in memory when neither is given). */
-export async function open(options: { url?: string; dataDir?: string }): Promise<Handle> {
-  if (options.url) {
-    const { Pool } = await import("pg");
-    const { drizzle } = await import("drizzle-orm/node-postgres");
-    const pool: Pool = new Pool({ connectionString: options.url, max: 10 });
-    pool.on("error", (error) => console.error("postgres pool error:", error.message));
-    const location = redact(options.url);
-    try {
-      await pool.query("select 1");
-    } catch (error) {
-      await pool.end();
-      throw new DatabaseError(`cannot reach Postgres at ${location}: ${(error as Error).message}`, { cause: error });
-    }
-    return { db: drizzle(pool) as unknown as Db, kind: "postgres", location, close: () => pool.end() };
-  }
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { drizzle } = await import("drizzle-orm/pglite");
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const client: PGlite = await PGlite.create(options.dataDir);
-  return {
-    db: drizzle(client) as unknown as Db,
-    kind: "pglite",
-    location: options.dataDir ?? "memory",
-    close: () => client.close(),
-  };
-}
+const slot = portSlot<Handle>(
+  "wattflow.database",
+  () => new DatabaseError("no database: the process did not open one (the Lambda runtime opens DATABASE_URL; the local stack and tests provide theirs)"),
+);
 
 /**
  * Applies pending drizzle-kit migrations, makes sure the reading partitions around now exist, and fills
  * the rollups from the stored readings the first time they are empty while readings exist (the backfill).
  */
 export async function migrate(handle: Handle, now = new Date()): Promise<void> {
-  if (handle.kind === "pglite") {
-    const { migrate } = await import("drizzle-orm/pglite/migrator");
-    // biome-ignore lint/suspicious/noExplicitAny: the migrator wants its own driver's type
-    await migrate(handle.db as any, { migrationsFolder });
-  } else {
-    const { migrate } = await import("drizzle-orm/node-postgres/migrator");
-    // biome-ignore lint/suspicious/noExplicitAny: the migrator wants its own driver's type
-    await migrate(handle.db as any, { migrationsFolder });
-  }
+  await handle.applyMigrations(migrationsFolder);
   await ensurePartitions(handle.db, now);
   await Rollup.backfillIfEmpty(handle.db);
 }
@@ -115,37 +83,26 @@ export async function copyBinary(db: Db | Transaction, table: string, columns: r
   await client.query(`copy ${table} (${columns.join(", ")}) from '/dev/blob' with (format binary)`, [], { blob: new Blob([copy.bytes()]) });
 }
 
-/** Makes `handle` the process's database for `use()`. */
-export function provide(handle: Handle | undefined): void {
-  state.handle = handle;
-}
+/**
+ * The process's database (util/port.ts): `provide` sets a handle (or clears it with undefined), `provideLazily` one
+ * opened on first `ready()` (the Lambda runtime's), `current` is the handle if opened, `provided` whether any is in place.
+ */
+export const { provide, provideLazily, current, provided } = slot;
 
-/** The process's database. In a Lambda it is opened lazily from DATABASE_URL on first use. */
+/** The process's handle, opened now if it was provided lazily. @throws DatabaseError when none was provided. */
+export const ready = (): Promise<Handle> => slot.use();
+
+/**
+ * The process's database, synchronously (every query site calls it): the handle must be open already (`provide`, or
+ * `ready()` awaited once, as `ensureRuntime` does before a handler runs).
+ * @throws DatabaseError when no handle is open.
+ */
 export function use(): Db {
-  if (state.handle) return state.handle.db;
-  throw new DatabaseError("no database: the process did not open one (call Database.provide) and DATABASE_URL is not set");
-}
-
-export function current(): Handle | undefined {
-  return state.handle;
-}
-
-/** Opens the database described by the environment, once, for Lambda handlers. */
-export async function fromEnvironment(): Promise<Handle> {
-  if (state.handle) return state.handle;
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new DatabaseError("DATABASE_URL is not set");
-  const handle = await open({ url });
-  state.handle = handle;
-  return handle;
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = parsed.password ? "***" : "";
-    return parsed.toString();
-  } catch {
-    return "(unparseable DATABASE_URL)";
-  }
+  const handle = slot.current();
+  if (handle) return handle.db;
+  throw new DatabaseError(
+    slot.provided()
+      ? "the database is provided but not open yet: await Database.ready() first"
+      : "no database: the process did not open one (the Lambda runtime opens DATABASE_URL; the local stack and tests provide theirs)",
+  );
 }

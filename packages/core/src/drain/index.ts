@@ -4,13 +4,13 @@
  * sequence range); this reads the records themselves back from Kinesis, within the stream's
  * retention, and keeps their bytes in quarantine so `wattflow quarantine replay` can put them back.
  */
-import { type _Record, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { Database } from "../database";
 import { Ingest } from "../ingest";
 import { quarantineTable } from "../quarantine/quarantine.sql";
 import { UnavailableError } from "../util/error";
+import { portSlot } from "../util/port";
 
 export * as Drain from "./index";
 
@@ -50,42 +50,52 @@ export class DrainError extends UnavailableError {
 
 export type Result = { read: number; archived: number; alreadyArchived: number; alreadyStored: number };
 
-/** GetRecords returns at most this many records per call; a failed batch is at most 10,000 records. */
-const getRecordsLimit = 10_000;
-/** Empty pages in a row before giving up: a shard can return empty pages before reaching data. */
-const maxEmptyPages = 5;
+/** A stream record read back from a shard: its bytes, partition key, sequence number and arrival (ms since epoch). */
+export type ShardRecord = { data: Uint8Array; partitionKey: string; sequenceNumber: string; arrivalMs: number };
 
-let client: KinesisClient | undefined;
+/** A failed batch's place on the stream: the shard, the first and last sequence numbers (inclusive) and the batch's size. */
+export type Batch = FailureRecord["KinesisBatchInfo"];
+
+/**
+ * Where the drainer reads a failed batch's records back from: Kinesis on AWS (./aws.ts, wired by the Lambda runtime).
+ * The local twin has no drainer (its poller hands what it gives up on to `Ingest.giveUp` itself), so it wires none.
+ */
+export interface Shards {
+  /** The records from the batch's start to end sequence number, inclusive, at most `batchSize`, in order; throws DrainError. */
+  read(batch: Batch): Promise<ShardRecord[]>;
+}
+
+const slot = portSlot<Shards>("wattflow.drain", () => new DrainError("no stream to read failed batches from: the Lambda runtime provides Kinesis"));
+
+/** This process's shard reader (util/port.ts): the Lambda runtime provides Kinesis, a test its own. */
+export const { provide, provideLazily, provided, use } = slot;
 
 /**
  * Reads the failed batch from the stream and adds every record in its sequence range to quarantine,
  * skipping records an earlier delivery of the same failure already archived (the queue delivers at
- * least once). Throws DrainError when the record is malformed or the data is gone from the stream.
+ * least once). Throws DrainError when the record is malformed, no shard reader was provided, or the data is gone from
+ * the stream.
  */
 export async function archive(input: unknown): Promise<Result> {
   const parsed = FailureRecord.safeParse(input);
   if (!parsed.success) throw new DrainError(`not a Kinesis on-failure record: ${parsed.error.message}`);
   const failure = parsed.data;
   const batch = failure.KinesisBatchInfo;
-  const records = await readRange(batch);
+  const records = await (await use()).read(batch);
   if (records.length === 0) {
     throw new DrainError(`no records left in ${batch.streamArn} ${batch.shardId} from ${batch.startSequenceNumber}: past the stream's retention?`);
   }
-  const sequenceNumbers = records.map((record) => record.SequenceNumber ?? "");
-  const archived = await alreadyArchived(batch.shardId, sequenceNumbers);
-  const fresh = records.filter((record) => !archived.has(record.SequenceNumber ?? ""));
+  const archived = await alreadyArchived(
+    batch.shardId,
+    records.map((record) => record.sequenceNumber),
+  );
+  const fresh = records.filter((record) => !archived.has(record.sequenceNumber));
   const message = `${failure.requestContext.condition} after ${failure.requestContext.approximateInvokeCount} invocation(s)${
     failure.responseContext?.functionError ? ` (${failure.responseContext.functionError})` : ""
   } of ${failure.requestContext.functionArn}`;
   // Records whose reading is stored are not lost: Ingest.giveUp leaves them to the sweeper.
   const result = await Ingest.giveUp(
-    fresh.map((record) => ({
-      data: record.Data ?? new Uint8Array(),
-      partitionKey: record.PartitionKey ?? "",
-      sequenceNumber: record.SequenceNumber ?? "",
-      shardId: batch.shardId,
-      arrivalMs: record.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
-    })),
+    fresh.map((record) => ({ ...record, shardId: batch.shardId })),
     { source: "kinesis", reason: `consumer gave up: ${failure.requestContext.condition}`, errors: [{ path: "", message }] },
   );
   return { read: records.length, archived: result.kept, alreadyArchived: records.length - fresh.length, alreadyStored: result.alreadyStored };
@@ -107,45 +117,4 @@ async function alreadyArchived(shardId: string, sequenceNumbers: string[]): Prom
     console.error(`cannot read which records of ${shardId} are already quarantined; keeping them all: ${(error as Error).message.slice(0, 300)}`);
     return new Set();
   }
-}
-
-/** The records of the shard from start to end sequence number, inclusive, at most batchSize of them. */
-async function readRange(batch: FailureRecord["KinesisBatchInfo"]): Promise<_Record[]> {
-  client ??= new KinesisClient({});
-  const end = BigInt(batch.endSequenceNumber);
-  const found: _Record[] = [];
-  let iterator: string | undefined;
-  try {
-    const start = await client.send(
-      new GetShardIteratorCommand({
-        StreamARN: batch.streamArn,
-        ShardId: batch.shardId,
-        ShardIteratorType: "AT_SEQUENCE_NUMBER",
-        StartingSequenceNumber: batch.startSequenceNumber,
-      }),
-    );
-    iterator = start.ShardIterator;
-    let emptyPages = 0;
-    while (iterator && found.length < batch.batchSize) {
-      const page = await client.send(
-        new GetRecordsCommand({ StreamARN: batch.streamArn, ShardIterator: iterator, Limit: Math.min(getRecordsLimit, batch.batchSize - found.length) }),
-      );
-      const records = page.Records ?? [];
-      for (const record of records) {
-        if (BigInt(record.SequenceNumber ?? "0") > end) return found;
-        found.push(record);
-      }
-      if (records.length === 0) {
-        emptyPages++;
-        // Caught up with the shard's tip, or a closed shard's end: nothing more in range.
-        if (page.MillisBehindLatest === 0 || emptyPages >= maxEmptyPages) break;
-      } else {
-        emptyPages = 0;
-      }
-      iterator = page.NextShardIterator;
-    }
-  } catch (error) {
-    throw new DrainError(`cannot read ${batch.shardId} of ${batch.streamArn}: ${(error as Error).message}`, { cause: error });
-  }
-  return found;
 }

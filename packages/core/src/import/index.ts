@@ -189,7 +189,7 @@ export async function start(input: {
     imports.push(run as Run);
   }
   const first = imports[0] as Run;
-  const { executionArn } = await Workflow.use().start(
+  const { executionArn } = await (await Workflow.use()).start(
     "ImportFiles",
     { organizationId: input.organizationId, kind: input.kind, imports: imports.map((run) => ({ importId: run.id })) },
     `import-${first.id.slice(4)}`,
@@ -252,7 +252,7 @@ function describe(run: Run, errors: RowError[]): string {
  */
 export async function validate(input: { importId: string }, now = new Date()): Promise<{ importId: string; rows: number }> {
   const run = await get(input.importId);
-  const bytes = await Uploads.use().get(run.objectKey);
+  const bytes = await (await Uploads.use()).get(run.objectKey);
   let errors: RowError[] = [];
   let rows: Rows | undefined;
   try {
@@ -268,7 +268,7 @@ export async function validate(input: { importId: string }, now = new Date()): P
     await Database.use().update(importRunTable).set({ status: "failed", errors, finishedAt: new Date() }).where(eq(importRunTable.id, run.id));
     throw new ImportValidationError(describe(run, errors));
   }
-  await Uploads.use().put(stagedKey(run), Buffer.from(JSON.stringify(rows)));
+  await (await Uploads.use()).put(stagedKey(run), Buffer.from(JSON.stringify(rows)));
   await Database.use().update(importRunTable).set({ status: "validated", rows: rows.rows.length, errors: [] }).where(eq(importRunTable.id, run.id));
   return { importId: run.id, rows: rows.rows.length };
 }
@@ -293,7 +293,7 @@ export type Loaded = {
 export async function load(input: { importId: string }, now = new Date()): Promise<Loaded> {
   const run = await get(input.importId);
   if (run.status !== "validated" && run.status !== "loaded") throw new NotFoundError(`import ${run.id} is ${run.status}, not validated`);
-  const staged = JSON.parse((await Uploads.use().get(stagedKey(run))).toString("utf8")) as Rows;
+  const staged = JSON.parse((await (await Uploads.use()).get(stagedKey(run))).toString("utf8")) as Rows;
   const loaded: Loaded = { importId: run.id, kind: run.kind, factoryId: run.factoryId, rows: staged.rows.length, inserted: 0, updated: 0, unchanged: 0 };
   if (staged.kind === "production") {
     const rows = staged.rows as ProductionRow[];
@@ -383,14 +383,14 @@ export async function finish(input: { organizationId: string; kind: Kind; loaded
         ),
       );
     const rows: PriceRow[] = [];
-    for (const run of runs) rows.push(...((JSON.parse((await Uploads.use().get(stagedKey(run))).toString("utf8")) as Rows).rows as PriceRow[]));
+    for (const run of runs) rows.push(...((JSON.parse((await (await Uploads.use()).get(stagedKey(run))).toString("utf8")) as Rows).rows as PriceRow[]));
     const changed = await Prices.apply(input.organizationId, rows);
     const months = [...new Set(changed.flatMap((factory) => factory.months))].sort();
     if (changed.length > 0) {
       // A price import starts the recompute of the months it changed; named by the import, so a retried step starts it once.
       const name = `recompute-${(input.loaded[0] as Loaded).importId.slice(4)}`;
       const recompute = { organizationId: input.organizationId, months, factoryIds: changed.map((factory) => factory.factoryId) };
-      const executionArn = await Workflow.use()
+      const executionArn = await (await Workflow.use())
         .start("CostRecompute", recompute, name)
         .then((started) => started.executionArn)
         .catch((error: unknown) => {

@@ -3,6 +3,7 @@ import { and, isNull, lt } from "drizzle-orm";
 import { Database } from "../database";
 import { Lake } from "../lake";
 import { readingTable } from "../reading/reading.sql";
+import { SeriesSink } from "../sink";
 import { TimeSeries } from "../timeseries";
 import { keyFilter } from "./slot-rows";
 import type { Slots } from "./slots";
@@ -39,10 +40,9 @@ export async function deliverRows(rows: readonly StoredReading[]): Promise<void>
   const sent = rows.map((row) => (row.computedAt === undefined ? { ...row, computedAt: null } : row));
   const lake = await Lake.use();
   await lake.put(sent);
-  // Hot series next, where they have a store of their own (InfluxDB): idempotent (one point per meter and
-  // interval), so a retried batch re-sends safely. The lake and Postgres adapters read what is stored already.
-  const series = await TimeSeries.use();
-  if (series.write) await series.write(sent);
+  // Hot series next, where they have a store of their own (InfluxDB, the sink): idempotent (one point per meter and
+  // interval), so a retried batch re-sends safely. Without a sink the series read what is stored already.
+  if (SeriesSink.provided()) await (await SeriesSink.use()).write(sent);
 }
 
 async function deliver(rows: StoredReading[]): Promise<number> {

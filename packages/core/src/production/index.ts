@@ -6,8 +6,7 @@ import { factoryTable } from "../factory/factory.sql";
 import type { ProductionRow } from "../import/rows";
 import { Figures } from "../kpi/figures";
 import { meterTable } from "../meter/meter.sql";
-import type { MeterDay } from "../timeseries";
-import { PostgresTimeSeries } from "../timeseries/postgres";
+import { type MeterDay, TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
 
 export * as Production from "./index";
@@ -66,10 +65,11 @@ export async function days(factoryId: string, fromDay: string, toDay: string): P
 }
 
 /**
- * Energy per unit (Figures.energyPerUnit) over local days [from, to] (inclusive), from the stored
- * readings: per line, the kWh of its meters on the days with production rows, over the units; lines
+ * Energy per unit (Figures.energyPerUnit) over local days [from, to] (inclusive), from the meter days of the
+ * time-series port (the one `/kpis` reads, so an import's summary and `/kpis` agree): per line, the kWh of its meters on the days with production rows, over the units; lines
  * that made 0 units report their kWh as idle consumption. The same definition as the month's KPIs.
- * @throws VisibleError `factory.not_found` (not_found) when no factory has that id.
+ * @throws VisibleError `factory.not_found` (not_found) when no factory has that id; TimeSeriesError when no time series
+ * was provided.
  */
 export async function energyPerUnit(factoryId: string, from: string, to: string): Promise<Figures.EnergyPerUnit> {
   const [factory] = await Database.use().select({ timeZone: factoryTable.timeZone }).from(factoryTable).where(eq(factoryTable.id, factoryId));
@@ -77,7 +77,7 @@ export async function energyPerUnit(factoryId: string, from: string, to: string)
   // A month of local days per statement: a year's file summed in one would hold the event loop (PGlite) for
   // seconds. Each piece runs from a local midnight to another, so every local day is summed whole, in one piece.
   const meterDays: MeterDay[] = [];
-  const series = new PostgresTimeSeries();
+  const series = await TimeSeries.use();
   const last = Date.parse(`${to}T00:00:00Z`);
   for (let start = Date.parse(`${from}T00:00:00Z`); start <= last; start += energyPerUnitDays * dayMs) {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -10,6 +10,8 @@ import { buffer } from "node:stream/consumers";
 import { constants } from "node:zlib";
 import archiver from "archiver";
 import { Database } from "../database";
+import { openPglite } from "../database/pglite";
+import { openPostgres } from "../database/postgres";
 import type { Lake } from "../lake";
 import { readingTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
@@ -38,7 +40,7 @@ export function lanes(): Lane[] {
 /** Opens, migrates and provides a private database; `close()` drops it. */
 export async function database(lane: Lane = "pglite"): Promise<Database.Handle> {
   if (lane === "pglite") {
-    const handle = await Database.open({});
+    const handle = await openPglite();
     await Database.migrate(handle);
     Database.provide(handle);
     return handle;
@@ -46,7 +48,7 @@ export async function database(lane: Lane = "pglite"): Promise<Database.Handle> 
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error("the postgres lane needs DATABASE_URL");
   const fresh = await freshDatabase(serverUrl);
-  const handle = await Database.open({ url: fresh.url });
+  const handle = await openPostgres(fresh.url);
   await Database.migrate(handle);
   Database.provide(handle);
   return {

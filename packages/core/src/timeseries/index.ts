@@ -2,11 +2,9 @@
  * The time-series port: hot series for dashboards, KPIs and alerts. On AWS (or wherever INFLUX_URL is
  * set) InfluxDB 2, written as line protocol and read through the Flux library; locally the same
  * questions are answered by DuckDB over the Parquet lake, whose writer is the lake itself; on a stage
- * without InfluxDB, by the readings stored in Postgres.
- * Writes are idempotent: one point per meter and interval start, so a re-sent or recomputed
- * reading replaces its point.
+ * without InfluxDB, by the readings stored in Postgres. The port only reads: what writes InfluxDB's points is the
+ * series sink (sink/index.ts), provided beside InfluxDB only.
  */
-import type { Lake } from "../lake";
 import { UnavailableError } from "../util/error";
 import { portSlot } from "../util/port";
 
@@ -46,11 +44,6 @@ export function meterDayOf(row: Record<string, unknown>): MeterDay {
 export type Range = { factoryId: string; from: Date; to: Date; meterIds?: readonly string[] };
 
 export interface Port {
-  /**
-   * Writes costed readings (idempotent; resolves once every point is accepted, or throws TimeSeriesError). Only a
-   * store of its own has it (InfluxDB): the lake and Postgres adapters read what the consumer already stored.
-   */
-  write?(rows: readonly Lake.Row[]): Promise<void>;
   /** Every 15-minute window of the factory in the range that has readings, in time order. */
   windows(range: Range): Promise<Window[]>;
   /** kWh and cost per meter per local day of `timeZone`. */

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { UnavailableError, VisibleError } from "../util/error";
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 
 export * as Uploads from "./index";
 
@@ -28,20 +28,16 @@ export class UploadError extends UnavailableError {
   override readonly name = "UploadError";
 }
 
-const state = processState("wattflow.uploads", (): { store?: Store } => ({}));
+const slot = portSlot<Store>(
+  "wattflow.uploads",
+  () => new UploadError("no upload store: the stack provides the local one; on AWS set WATTFLOW_UPLOADS_BUCKET"),
+);
 
-export function provide(store: Store | undefined): void {
-  state.store = store;
-}
-
-export function current(): Store | undefined {
-  return state.store;
-}
-
-export function use(): Store {
-  if (!state.store) throw new UploadError("no upload store: the stack provides the local one; on AWS set WATTFLOW_UPLOADS_BUCKET");
-  return state.store;
-}
+/**
+ * This process's store (util/port.ts): `provide` sets it (the Lambda runtime: S3 from WATTFLOW_UPLOADS_BUCKET, made on
+ * first use; the local stack: a folder), `use` returns it and throws UploadError when none was provided.
+ */
+export const { provide, provideLazily, current, provided, use } = slot;
 
 /** Keys are made by us from ids and a cleaned file name; refuse anything that could climb out of a folder. */
 export function checkKey(key: string): string {
@@ -56,7 +52,7 @@ export function checkKey(key: string): string {
  * @example await Uploads.save("imports/org_…/imp_…/march.csv", request.body, 100 * 1024 * 1024)
  */
 export async function save(key: string, chunks: AsyncIterable<Uint8Array>, maxBytes: number, name = key): Promise<Saved> {
-  const writer = await use().writer(key);
+  const writer = await (await use()).writer(key);
   const hash = createHash("sha256");
   const head = new Uint8Array(8);
   let bytes = 0;

@@ -7,7 +7,7 @@
 
 import { z } from "zod";
 import { UnavailableError, WattflowError } from "../util/error";
-import { processState } from "../util/global";
+import { portSlot } from "../util/port";
 
 export * as Workflow from "./index";
 
@@ -73,21 +73,17 @@ export class ExecutionAlreadyExists extends WattflowError {
   }
 }
 
-const state = processState("wattflow.workflow", (): { runner?: Runner } => ({}));
+const slot = portSlot<Runner>(
+  "wattflow.workflow",
+  () => new WorkflowError("no workflow runner: the stack provides the local one; on AWS set WATTFLOW_WORKFLOW_ARN_PREFIX"),
+);
 
-export function provide(runner: Runner | undefined): void {
-  state.runner = runner;
-}
-
-/** The process's runner: the local one inside `npm start`, Step Functions in a Lambda (wired by the Lambda runtime from WATTFLOW_WORKFLOW_ARN_PREFIX). */
-export function use(): Runner {
-  if (!state.runner) throw new WorkflowError("no workflow runner: the stack provides the local one; on AWS set WATTFLOW_WORKFLOW_ARN_PREFIX");
-  return state.runner;
-}
-
-export function current(): Runner | undefined {
-  return state.runner;
-}
+/**
+ * This process's runner (util/port.ts): `provide` sets it (the local stack: its runner; the Lambda runtime: Step
+ * Functions from WATTFLOW_WORKFLOW_ARN_PREFIX, made on first use), `use` returns it and throws WorkflowError when none
+ * was provided.
+ */
+export const { provide, provideLazily, current, provided, use } = slot;
 
 /** Every history page of an execution, in order. */
 export async function fullHistory(runner: Runner, execution: string): Promise<HistoryEvent[]> {

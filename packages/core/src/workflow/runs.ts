@@ -129,7 +129,7 @@ function parsed(output: string | undefined): unknown {
  */
 export async function list(actor: { organizationId: string; platform?: boolean }, options: ListOptions = {}): Promise<Item[]> {
   const { organizationId } = actor;
-  const runner = use();
+  const runner = await use();
   const executions = await Promise.all(
     (await runner.list({ ...options, limit: options.limit ?? 100 }))
       .filter((execution) => visible(execution, organizationId))

@@ -41,7 +41,7 @@ const StartBody = z.discriminatedUnion("workflow", [
 
 /** The run as the actor may read it (Runs.scoped); another organization's is 404. */
 async function own(id: string, actor: Auth.Actor): Promise<Workflow.Execution> {
-  const execution = await Workflow.use().describe(id);
+  const execution = await (await Workflow.use()).describe(id);
   if (!execution || !Runs.visible(execution, actor.organizationId)) throw new VisibleError("not_found", "run.not_found", `run ${id} not found`);
   return Runs.scoped(execution, actor);
 }
@@ -97,7 +97,7 @@ export const runs = routes<{ Variables: { actor: Auth.Actor } }>()
       const organizationId = c.get("actor").organizationId;
       // A run names only the caller's factories: another organization's id is 404 as on every factory route.
       for (const factoryId of input.factoryIds ?? []) await Factory.own(organizationId, factoryId);
-      return c.json(await Workflow.use().start(workflow, { ...input, organizationId }), 202);
+      return c.json(await (await Workflow.use()).start(workflow, { ...input, organizationId }), 202);
     },
     invalid(refused),
   )
@@ -116,7 +116,7 @@ export const runs = routes<{ Variables: { actor: Auth.Actor } }>()
           `run ${id} was started by the schedule for every organization: its history is read with a platform token; the run itself shows your part`,
         );
       const { nextToken, maxResults } = c.req.valid("query");
-      return c.json(await Workflow.use().history(id, { nextToken: nextToken || undefined, maxResults }), 200);
+      return c.json(await (await Workflow.use()).history(id, { nextToken: nextToken || undefined, maxResults }), 200);
     },
     invalid(refused),
   );

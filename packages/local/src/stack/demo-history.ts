@@ -218,7 +218,7 @@ export function loadHistory(info: DemoInfo, options: HistoryOptions): { done: Pr
       await save(state);
     }
     // The schedule's close of last month, now that its readings are in (the schedule itself waits for this load).
-    await closeEndedMonths(Workflow.use(), now);
+    await closeEndedMonths(await Workflow.use(), now);
     state.finished = true;
     await save(state);
   };

@@ -13,10 +13,14 @@ import { RawArchive } from "@wattflow/core/archive";
 import { LocalArchive } from "@wattflow/core/archive/local";
 import { consumer as consumerConfig, deliverySweepMs, intervalSeconds, localStream } from "@wattflow/core/config";
 import { Database } from "@wattflow/core/database";
+import { openPglite } from "@wattflow/core/database/pglite";
+import { openPostgres } from "@wattflow/core/database/postgres";
 import { Health } from "@wattflow/core/health";
 import { Ingest } from "@wattflow/core/ingest";
 import { Lake } from "@wattflow/core/lake";
 import { LocalLake } from "@wattflow/core/lake/local";
+import { SeriesSink } from "@wattflow/core/sink";
+import { InfluxSink } from "@wattflow/core/sink/influx";
 import { Stream } from "@wattflow/core/stream";
 import { LocalStream } from "@wattflow/core/stream/local";
 import { TimeSeries } from "@wattflow/core/timeseries";
@@ -67,6 +71,10 @@ export type Stack = {
 export const kinesisCredentials = { accessKeyId: "AKIAWATTFLOWLOCAL000", secretAccessKey: "wattflow-local-secret" };
 export const kinesisRegion = "us-east-1";
 const accountId = "000000000000";
+/** The retention every stage deploys (stacks/config.ts `database.readingRetentionMonths`), given to the maintenance handler. */
+const readingRetentionMonths = 14;
+/** The maintenance schedule's period: daily, as `MaintenanceSchedule` in stacks/database.ts. */
+const maintenanceEveryMs = 86_400_000;
 
 type Handlers = { consumer: KinesisHandler; app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } };
 
@@ -98,7 +106,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // A load that fails is reported by the requests that need it (and loaded again by the next), as before.
   const handlersLoading = handlers.current().catch((error: Error) => log(`handlers: ${error.message}`));
   try {
-    const database = await Database.open(options.databaseUrl ? { url: options.databaseUrl } : { dataDir: join(dataDir, "pg") });
+    // The stack chooses the adapter: PGlite under the data folder, so `npm start` needs no server; a Postgres when given one.
+    const database = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(join(dataDir, "pg"));
     cleanup.push(() => {
       Database.provide(undefined);
       return database.close();
@@ -131,7 +140,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Series: a real InfluxDB when INFLUX_URL/INFLUX_TOKEN are set, else DuckDB over the lake just opened.
     const influx = TimeSeries.influxSettingsFromEnv();
     TimeSeries.provide(influx ? new InfluxTimeSeries(influx) : new LakeTimeSeries(lake));
-    cleanup.push(() => TimeSeries.provide(undefined));
+    // InfluxDB is a store of its own, so delivery writes it (the sink); DuckDB reads the lake delivery already wrote.
+    SeriesSink.provide(influx ? new InfluxSink(influx) : undefined);
+    cleanup.push(() => {
+      TimeSeries.provide(undefined);
+      SeriesSink.provide(undefined);
+    });
 
     // The monthly close schedule waits for the demo's history, so it never closes a month still loading.
     let historyLoaded = () => {};
@@ -189,10 +203,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const alerter = setInterval(() => {
       void import("@wattflow/functions/alerts/index").then(({ handler }) => handler({})).catch((error: Error) => log(`alerts: ${error.message}`));
     }, 60_000);
+    // Reading partitions and retention: the same handler the AWS schedule invokes daily (stacks/database.ts), daily here
+    // too, first a day after start as a deploy does not run it either. Safe on local data: it creates the coming months'
+    // partitions and drops or deletes only readings past retention that the lake already holds (lake_delivered_at set).
+    process.env.READING_RETENTION_MONTHS ??= String(readingRetentionMonths);
+    const maintainer = setInterval(() => {
+      void import("@wattflow/functions/maintenance/index")
+        .then(({ handler }) => handler({}))
+        .then(({ dropped, deletedFromDefault }) => {
+          if (dropped.length > 0 || deletedFromDefault > 0)
+            log(`maintenance: past retention and kept in the lake: dropped ${dropped.join(", ") || "no partition"}, ${deletedFromDefault} late reading(s)`);
+        })
+        .catch((error: Error) => log(`maintenance: ${error.message}`));
+    }, maintenanceEveryMs);
     cleanup.push(() => {
       clearInterval(trimmer);
       clearInterval(sweeper);
       clearInterval(alerter);
+      clearInterval(maintainer);
     });
 
     const server = await listen(handlers, consoleSite(log), options.port, options.host ?? "127.0.0.1");

@@ -15,6 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cost } from "@wattflow/core/cost";
 import { Database } from "@wattflow/core/database";
+import { openPglite } from "@wattflow/core/database/pglite";
+import { openPostgres } from "@wattflow/core/database/postgres";
 import { Device } from "@wattflow/core/device";
 import { Factory } from "@wattflow/core/factory";
 import { Organization } from "@wattflow/core/organization";
@@ -38,7 +40,7 @@ const user = { email: "bench@wattflow.example", password: "bench password 1234" 
 /** Seeds the factory; returns its id. Every reading gets the period and price the cost engine gives its slot. */
 async function seed(where: { dataDir: string } | { url: string }): Promise<{ factoryId: string; readings: number; slots: number; seedMs: number }> {
   const began = Date.now();
-  const database = await Database.open("url" in where ? { url: where.url } : { dataDir: join(where.dataDir, "pg") });
+  const database = "url" in where ? await openPostgres(where.url) : await openPglite(join(where.dataDir, "pg"));
   try {
     await Database.migrate(database);
     Database.provide(database);
