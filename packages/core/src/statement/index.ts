@@ -296,6 +296,64 @@ function quarterSlots(row: {
   return quarter;
 }
 
+/** A slot whose energy was spread from a gap, not measured: energy, never demand. */
+const isEstimated = (slot: Slot) => slot.quality === "estimated" || (slot.seconds > 300 && slot.quality !== "measured");
+
+/**
+ * The statement's demand rule: measured kWh per UTC quarter-hour (keyed by its start, ms since the epoch), summed over
+ * the slots given (the basis meters'); an estimated slot sets no demand (issue 12). A slot longer than 5 minutes is
+ * split evenly over its 5-minute parts. The quarter's kW is `Figures.demandKw` of its kWh (× 4).
+ * Rule: CFE bills the highest 15-minute demand in windows aligned to :00, :15, :30 and :45.
+ * @example measuredByQuarter([{ start: 18:00Z, seconds: 900, quality: "measured", kwh: 15, … }]) → Map { 18:00Z → 15 }
+ */
+export function measuredByQuarter(slots: readonly Slot[]): Map<number, number> {
+  const windows = new Map<number, number>();
+  for (const slot of slots) {
+    if (isEstimated(slot)) continue;
+    const parts = slot.seconds / 300;
+    for (let part = 0; part < parts; part++) {
+      const window = Math.floor((slot.start.getTime() + part * 300_000) / 900_000) * 900_000;
+      windows.set(window, (windows.get(window) ?? 0) + slot.kwh / parts);
+    }
+  }
+  return windows;
+}
+
+/**
+ * One UTC quarter-hour of the basis meters: its measured kWh (`measuredByQuarter`: what sets demand), kVArh (null when
+ * nothing in it measured kVArh) and the kWh of the readings that carry kVArh (for `Figures.powerFactor`).
+ */
+export type Quarter = { start: Date; measuredKwh: number; kvarh: number | null; kwhWithKvarh: number };
+
+/**
+ * Slots folded into their UTC quarter-hours, in time order: the statement's demand and power-factor inputs per quarter,
+ * so a rule that judges one quarter (the alerts) reads the bill's figures. A quarter only estimated has measuredKwh 0.
+ */
+export function quarters(slots: readonly Slot[]): Quarter[] {
+  const measured = measuredByQuarter(slots);
+  const byStart = new Map<number, Quarter>();
+  for (const slot of slots) {
+    const start = Math.floor(slot.start.getTime() / 900_000) * 900_000;
+    const quarter = byStart.get(start) ?? { start: new Date(start), measuredKwh: measured.get(start) ?? 0, kvarh: null, kwhWithKvarh: 0 };
+    if (slot.kvarh !== null) quarter.kvarh = (quarter.kvarh ?? 0) + slot.kvarh;
+    quarter.kwhWithKvarh += slot.kwhWithKvarh;
+    byStart.set(start, quarter);
+  }
+  // A slot longer than a quarter (never from the rollups) puts measured kWh in quarters it does not start in.
+  for (const [start, kwh] of measured) if (!byStart.has(start)) byStart.set(start, { start: new Date(start), measuredKwh: kwh, kvarh: null, kwhWithKvarh: 0 });
+  return [...byStart.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+/**
+ * The quarter-hours of a factory's basis meters (`basisOf`) in [from, to), read from the rollups (`slots`
+ * "quarter-hour": one row per quarter whatever the number of meters, ~2,900 a month), folded by `quarters`. What the
+ * alert rules judge the bill's demand and power factor from, every few minutes, without summing 5-minute readings.
+ */
+export async function quartersOf(factoryId: string, from: Date, to: Date): Promise<{ basis: Basis; quarters: Quarter[] }> {
+  const read = await slots(factoryId, from, to, "quarter-hour");
+  return { basis: read.basis, quarters: quarters(read.slots) };
+}
+
 /**
  * Whether a tariff's bill can be computed from quarter-hour sums (`slots(…, "quarter-hour")`): no tariff, a flat
  * one, or a time-of-use one whose demand window is fixed and a whole number of quarter-hours. A rolling window (it
@@ -352,22 +410,14 @@ export function compute(input: Input): Statement {
   let kvarh: number | null = null;
   let kwhWithKvarh = 0;
   let readings = 0;
-  const windows = new Map<number, number>();
   for (const slot of input.slots) {
     kwh += slot.kwh;
     readings += slot.readings;
-    if (slot.quality === "estimated" || (slot.seconds > 300 && slot.quality !== "measured")) estimatedKwh += slot.kwh;
-    else {
-      // Measured energy alone sets demand (an estimate never does): 15-minute windows aligned to :00/:15/:30/:45.
-      const parts = slot.seconds / 300;
-      for (let part = 0; part < parts; part++) {
-        const window = Math.floor((slot.start.getTime() + part * 300_000) / 900_000) * 900_000;
-        windows.set(window, (windows.get(window) ?? 0) + slot.kwh / parts);
-      }
-    }
+    if (isEstimated(slot)) estimatedKwh += slot.kwh;
     if (slot.kvarh !== null) kvarh = (kvarh ?? 0) + slot.kvarh;
     kwhWithKvarh += slot.kwhWithKvarh;
   }
+  const windows = measuredByQuarter(input.slots);
   let maxKw: number | null = null;
   let puntaKw: number | null = null;
   const definition = input.version?.definition;
