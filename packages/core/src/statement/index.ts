@@ -72,9 +72,13 @@ export const Schema = z.object({
     projection: money,
     byPeriod: z.array(z.object({ period: z.string().nullable(), kwh: z.number(), cost: money })),
   }),
-  /** kW: the highest measured 15-minute demand so far, the highest in punta (null without TOU periods), and the kW the bill charges (decimal text). */
+  /**
+   * kW: the highest measured 15-minute demand so far and the instant (UTC) its quarter-hour began (the earliest of a tie),
+   * the highest in punta (null without TOU periods), and the kW the bill charges (decimal text).
+   */
   demand: z.object({
     maxKw: z.number().nullable(),
+    maxAt: z.string().nullable(),
     puntaKw: z.number().nullable(),
     billedKw: z.object({ capacity: z.string().nullable(), distribution: z.string().nullable() }),
   }),
@@ -419,6 +423,7 @@ export function compute(input: Input): Statement {
   }
   const windows = measuredByQuarter(input.slots);
   let maxKw: number | null = null;
+  let maxAt: number | null = null;
   let puntaKw: number | null = null;
   const definition = input.version?.definition;
   let calendar: ReturnType<ReturnType<typeof Plan.of>["calendar"]> | undefined;
@@ -434,7 +439,10 @@ export function compute(input: Input): Statement {
   }
   for (const [start, windowKwh] of windows) {
     const kw = Figures.demandKw(windowKwh);
-    maxKw = Math.max(maxKw ?? 0, kw);
+    if (maxKw === null || maxAt === null || kw > maxKw || (kw === maxKw && start < maxAt)) {
+      maxKw = kw;
+      maxAt = start;
+    }
     if (calendar && calendar.periodsAt(start).demandPeriod === "punta") puntaKw = Math.max(puntaKw ?? 0, kw);
   }
   const base = {
@@ -456,7 +464,11 @@ export function compute(input: Input): Statement {
     },
     powerFactor: Figures.powerFactor({ kwh: kwhWithKvarh, kvarh }),
   };
-  const demandOnly = { maxKw: maxKw === null ? null : round(maxKw, 3), puntaKw: puntaKw === null ? null : round(puntaKw, 3) };
+  const demandOnly = {
+    maxKw: maxKw === null ? null : round(maxKw, 3),
+    maxAt: maxAt === null ? null : new Date(maxAt).toISOString(),
+    puntaKw: puntaKw === null ? null : round(puntaKw, 3),
+  };
   const unpriced = (reason: string): Statement => ({
     ...base,
     priced: false,
