@@ -12,6 +12,7 @@ import { deviceTable } from "../src/device/device.sql";
 import { factoryTable } from "../src/factory/factory.sql";
 import type { Lake } from "../src/lake";
 import { organizationTable } from "../src/organization/organization.sql";
+import type { Statement } from "../src/statement";
 import { Testing } from "../src/testing";
 import { TimeSeries } from "../src/timeseries";
 import { LakeTimeSeries } from "../src/timeseries/local";
@@ -24,30 +25,48 @@ function window(start: string, kwh: number, extra: Partial<TimeSeries.Window> = 
   return { start: new Date(start), period: "base", kwh, kvarh, kwhWithKvarh: kvarh === null ? 0 : kwh, cost: (kwh * 2).toFixed(6), ...extra };
 }
 
+/** A quarter-hour of the bill's basis meters (Statement.Quarter): measured kWh, kVArh a quarter of it unless given. */
+function quarter(start: string, kwh: number, extra: Partial<Statement.Quarter> = {}): Statement.Quarter {
+  const kvarh = extra.kvarh === undefined ? kwh / 4 : extra.kvarh;
+  return { start: new Date(start), measuredKwh: kwh, kvarh, kwhWithKvarh: kvarh === null ? 0 : kwh, ...extra };
+}
+
 function context(extra: Partial<AlertRules.Context>): AlertRules.Context {
-  return { now: new Date("2026-03-10T20:01:00Z"), timeZone: zone, contractedDemandKw: 400, powerFactorThreshold: 0.9, windows: [], gateways: [], ...extra };
+  return {
+    now: new Date("2026-03-10T20:01:00Z"),
+    timeZone: zone,
+    contractedDemandKw: 400,
+    powerFactorThreshold: 0.9,
+    quarters: [],
+    windows: [],
+    gateways: [],
+    ...extra,
+  };
 }
 
 describe("alert rules", () => {
-  it("read only as far back as each kind needs", () => {
+  it("read the time series only as far back as each kind needs; the bill's rules read none", () => {
     const now = new Date("2026-03-10T20:01:00Z");
 
-    expect(AlertRules.since("demand_near_peak", now, zone)).toEqual(new Date("2026-03-01T06:00:00Z"));
-    expect(AlertRules.since("daily_cost_anomaly", now, zone)?.getTime()).toBeLessThanOrEqual(Date.parse("2026-02-08T06:00:00Z"));
-    expect(AlertRules.since("gateway_silent", now, zone)).toBeUndefined();
+    expect(AlertRules.since("demand_near_contracted_punta", now)).toEqual(new Date("2026-03-10T19:01:00Z"));
+    expect(AlertRules.since("daily_cost_anomaly", now)?.getTime()).toBeLessThanOrEqual(Date.parse("2026-02-08T06:00:00Z"));
+    expect(AlertRules.since("gateway_silent", now)).toBeUndefined();
+    // The peak and the power factor judge the statement's quarter-hours of the billing period (Context.quarters).
+    expect(AlertRules.since("demand_near_peak", now)).toBeUndefined();
+    expect(AlertRules.since("power_factor_low", now)).toBeUndefined();
   });
 
-  it("demand near the month's peak fires on the latest complete window only", () => {
-    const windows = [window("2026-03-02T18:00:00Z", 100), window("2026-03-10T19:30:00Z", 60), window("2026-03-10T19:45:00Z", 96)];
+  it("demand near the billing period's peak fires on the latest complete quarter-hour only", () => {
+    const quarters = [quarter("2026-03-02T18:00:00Z", 100), quarter("2026-03-10T19:30:00Z", 60), quarter("2026-03-10T19:45:00Z", 96)];
 
-    const found = AlertRules.demandNearPeak(context({ windows }), 0.95);
-    const calm = AlertRules.demandNearPeak(context({ windows: windows.slice(0, 2) }), 0.95);
-    const stale = AlertRules.demandNearPeak(context({ windows, now: new Date("2026-03-10T21:00:00Z") }), 0.95);
+    const found = AlertRules.demandNearPeak(context({ quarters }), 0.95);
+    const calm = AlertRules.demandNearPeak(context({ quarters: quarters.slice(0, 2) }), 0.95);
+    const stale = AlertRules.demandNearPeak(context({ quarters, now: new Date("2026-03-10T21:00:00Z") }), 0.95);
 
     expect(found).toEqual([
       {
         dedupKey: "window:2026-03-10T19:45:00.000Z",
-        message: expect.stringContaining("96 % of this month's peak"),
+        message: expect.stringContaining("96 % of this billing period's peak"),
         // 96 kWh in 15 minutes = 384 kW against the earlier peak of 100 kWh = 400 kW: 0.96 of it.
         code: "demand_near_peak",
         params: { demandKw: 384, share: 0.96, peakKw: 400 },
@@ -70,25 +89,28 @@ describe("alert rules", () => {
   });
 
   it("power factor under the threshold today, once an hour of data says so", () => {
-    const low = Array.from({ length: 4 }, (_, index) => window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 10, { kvarh: 8 }));
+    const low = Array.from({ length: 4 }, (_, index) =>
+      quarter(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 10, { kvarh: 8 }),
+    );
 
-    const found = AlertRules.powerFactorLow(context({ windows: low }), 0.9);
+    const found = AlertRules.powerFactorLow(context({ quarters: low }), 0.9);
 
+    // 10 / √(10² + 8²) = 10 / 12.806 = 0.7809.
     expect(found).toMatchObject([{ dedupKey: "day:2026-03-10", value: 0.7809, limit: 0.9 }]);
-    expect(AlertRules.powerFactorLow(context({ windows: low.slice(0, 3) }), 0.9)).toEqual([]);
+    expect(AlertRules.powerFactorLow(context({ quarters: low.slice(0, 3) }), 0.9)).toEqual([]);
   });
 
   it("power factor follows the factory's CFE threshold unless the rule sets its own", () => {
     // Each window 10 kWh and 4 kVArh: PF = 10 / √(10² + 4²) = 10 / 10.770 = 0.9285 (rounded to 0.928 for the text).
-    const windows = Array.from({ length: 4 }, (_, index) =>
-      window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 10, { kvarh: 4 }),
+    const quarters = Array.from({ length: 4 }, (_, index) =>
+      quarter(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 10, { kvarh: 4 }),
     );
 
     // A 0.95 factory (high voltage, or ≥ 1 MW medium voltage, from the 2024 bills): the rule without a threshold alerts.
-    const strict = AlertRules.evaluate("power_factor_low", null, context({ windows, powerFactorThreshold: 0.95 }));
+    const strict = AlertRules.evaluate("power_factor_low", null, context({ quarters, powerFactorThreshold: 0.95 }));
     // A 0.90 factory: 0.928 is no surcharge, no alert; with the rule's own 0.95 it alerts, saying both thresholds.
-    const usual = AlertRules.evaluate("power_factor_low", null, context({ windows, powerFactorThreshold: 0.9 }));
-    const own = AlertRules.evaluate("power_factor_low", 0.95, context({ windows, powerFactorThreshold: 0.9 }));
+    const usual = AlertRules.evaluate("power_factor_low", null, context({ quarters, powerFactorThreshold: 0.9 }));
+    const own = AlertRules.evaluate("power_factor_low", 0.95, context({ quarters, powerFactorThreshold: 0.9 }));
 
     expect(strict).toMatchObject([
       {
@@ -114,10 +136,10 @@ describe("alert rules", () => {
     // Each window: 20 kWh, of which 8 from the meter that also measured 6 kVArh → 8 / √(8² + 6²) = 0.8.
     // Counting all 20 kWh would give 20 / √(20² + 6²) = 0.9578 and no alert.
     const mixed = Array.from({ length: 4 }, (_, index) =>
-      window(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 20, { kvarh: 6, kwhWithKvarh: 8 }),
+      quarter(new Date(Date.parse("2026-03-10T18:00:00Z") + index * 900_000).toISOString(), 20, { kvarh: 6, kwhWithKvarh: 8 }),
     );
 
-    expect(AlertRules.powerFactorLow(context({ windows: mixed }), 0.9)).toMatchObject([{ value: 0.8 }]);
+    expect(AlertRules.powerFactorLow(context({ quarters: mixed }), 0.9)).toMatchObject([{ value: 0.8 }]);
   });
 
   it("a silent gateway alerts once per silence; a backlog that does not drain alerts by its oldest reading", () => {
@@ -239,6 +261,8 @@ describe("alert evaluation, storage and delivery", () => {
       );
     }
     await lake.put(rows);
+    // The same readings in `reading` (and its rollups): the peak and PF rules judge the statement's figures.
+    await Testing.insertReadings(database.db, rows);
     TimeSeries.provide(new LakeTimeSeries(lake));
     webhook = await listen(() => ({ status: webhookStatus, type: "text/plain", body: "" }));
     sns = await listen(() => ({
@@ -382,19 +406,19 @@ describe("alert evaluation, storage and delivery", () => {
         contractedDemandKw: "400",
       },
     ]);
-    await lake.put(
-      ["fac_alert_hv", "fac_alert_mv"].flatMap((id) =>
-        Array.from({ length: 12 }, (_, slot) =>
-          Testing.lakeRow({
-            meterId: `mtr_${id}`,
-            factoryId: id,
-            intervalStart: new Date(Date.parse("2026-03-10T18:00:00Z") + slot * 300_000),
-            kwh: 10,
-            kvarh: 4,
-          }),
-        ),
+    const today = ["fac_alert_hv", "fac_alert_mv"].flatMap((id) =>
+      Array.from({ length: 12 }, (_, slot) =>
+        Testing.lakeRow({
+          meterId: `mtr_${id}`,
+          factoryId: id,
+          intervalStart: new Date(Date.parse("2026-03-10T18:00:00Z") + slot * 300_000),
+          kwh: 10,
+          kvarh: 4,
+        }),
       ),
     );
+    await lake.put(today);
+    await Testing.insertReadings(database.db, today);
     const high = await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_alert_hv", kind: "power_factor_low" });
     await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_alert_mv", kind: "power_factor_low" });
 

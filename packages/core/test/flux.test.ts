@@ -27,6 +27,22 @@ describe("Flux one-call answers", () => {
     });
   }
 
+  it("15-minute demand sums each point's measured kWh (kWh less estimated_kwh), so an estimated spread never sets a peak", () => {
+    // A window of one meter: a measured point of 5 kWh and a gap's spread point of 30 kWh (estimated_kwh 30).
+    // kWh × 4 would say (5 + 30) × 4 = 140 kW; the bill's rule (measured only) says 5 × 4 = 20 kW.
+    // So both fields are read, paired per point, and the estimate taken off before the 15-minute sum and the × 4.
+    for (const script of [Flux.demand15m(scope), Flux.demandPeaks({ ...scope, top: 3 })]) {
+      const steps = script.split("\n  |> ");
+      const subtract = steps.findIndex((step) => step.includes('r["kwh"] - (if exists r["estimated_kwh"] then r["estimated_kwh"] else 0.0)'));
+      const sum = steps.findIndex((step) => step.startsWith("aggregateWindow(every: 15m, fn: sum"));
+      expect(steps).toContain('filter(fn: (r) => r._field == "kwh" or r._field == "estimated_kwh")');
+      expect(steps).toContain('pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")');
+      expect(subtract).toBeGreaterThan(0);
+      expect(sum).toBeGreaterThan(subtract);
+      expect(steps[sum + 1]).toBe("map(fn: (r) => ({r with _value: r._value * 4.0}))");
+    }
+  });
+
   it("the checker rejects what Flux rejects (it is not a yes-machine)", async () => {
     const problems = await fluxProblems('from(bucket: "b")\n  |> range(start: -1h)\n  |> aggregateWindow(every: "1h", fn: sum)\n  |> nosuch()');
     expect(problems.join("\n")).toMatch(/expected duration but found string/);

@@ -10,6 +10,8 @@ import { LakeSchema } from "../src/lake/schema";
 import { meterTable } from "../src/meter/meter.sql";
 import { organizationTable } from "../src/organization/organization.sql";
 import { productionTable } from "../src/production/production.sql";
+import { readingTable } from "../src/reading/reading.sql";
+import { Rollup } from "../src/rollup";
 import type { Tariff } from "../src/tariff";
 import { TariffStore } from "../src/tariff/store";
 import { Testing } from "../src/testing";
@@ -181,6 +183,9 @@ describe("KPIs from the local lake: the API's report and the Athena views agree"
       }
     }
     await lake.put(rows);
+    // The same readings in `reading` and its rollups: the report's demand and power factor are the statement's.
+    for (let index = 0; index < rows.length; index += 2000) await db.insert(readingTable).values(rows.slice(index, index + 2000));
+    await db.transaction((tx) => Rollup.rebuild(tx, { factoryId }));
     // A stale copy of one reading (older computedAt, wrong energy) arrives late: it must not count.
     await lake.put([{ ...(rows[100] as Lake.Row), kwh: 1000, cost: "999999.000000", computedAt: new Date("2026-03-01T00:00:00Z") }]);
     TimeSeries.provide(new LakeTimeSeries(lake));

@@ -1,10 +1,12 @@
+import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
+import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
-import { deviceToken, drainToEvent, ids, type Pipeline, pipeline, reading } from "./support";
+import { deviceToken, drainToEvent, ids, type Pipeline, pipeline, reading, usePipeline } from "./support";
 
 const get = (path: string, token: string) => app.request(path, { headers: { authorization: `Bearer ${token}` } });
 const send = (method: string, path: string, token: string, body: unknown) =>
@@ -99,5 +101,56 @@ describe.each(Testing.lanes())("KPIs and alerts through the API on %s", (lane) =
     expect(((await rules.json()) as { rules: { id: string }[] }).rules.map((item) => item.id)).toEqual([rule.id]);
     expect(foreignDelete.status).toBe(404);
     expect(deleted.status).toBe(204);
+  });
+});
+
+describe("GET /v1/factories/:id/kpis takes demand and power factor from the statement", () => {
+  const p = usePipeline();
+  beforeAll(async () => {
+    // Two supply points (meters 0 and 1, billing) and a sub-meter (meter 2).
+    await p.database.db
+      .update(meterTable)
+      .set({ role: "billing" })
+      .where(inArray(meterTable.id, [ids.meters[0] as string, ids.meters[1] as string]));
+    // Monday 5 October 2026, 16:00–17:00Z (10:00–11:00 local): every meter 3 kWh per 5 minutes; meters 0 and 1 with
+    // 3 kVArh, the sub-meter with 0 kVArh.
+    await Testing.insertReadings(
+      p.database.db,
+      [0, 1, 2].flatMap((meter) =>
+        Array.from({ length: 12 }, (_, slot) =>
+          Testing.lakeRow({
+            meterId: ids.meters[meter] as string,
+            factoryId: ids.factory,
+            deviceId: ids.device,
+            intervalStart: new Date(Date.parse("2026-10-05T16:00:00Z") + slot * 300_000),
+            kwh: 3,
+            kvarh: meter === 2 ? 0 : 3,
+          }),
+        ),
+      ),
+    );
+  });
+
+  it("the bill's basis meters decide the power factor and the peak, one figure in the KPIs and the statement", async () => {
+    const response = await app.request(`/v1/factories/${ids.factory}/kpis?month=2026-10`, { headers: { authorization: `Bearer ${p.apiToken}` } });
+    const body = (await response.json()) as {
+      powerFactor: number | null;
+      loadFactor: number | null;
+      demand: { peakKw: number | null; peakAt: string | null };
+      coverage: { powerFactor: { meters: string[] } };
+      statement: { powerFactor: number | null; demand: { maxKw: number | null; maxAt: string | null } };
+    };
+
+    // The billing meters: 2 × 36 kWh and 2 × 36 kVArh → 72 / √(72² + 72²) = 0.7071. Every meter measuring kVArh (the
+    // KPIs' own figure before, with two billing meters) would add the sub-meter's 36 kWh at 0 kVArh: 108 / √(108² + 72²) = 0.8321.
+    // Peak: the billing meters' 2 × 9 kWh per quarter → 72 kW, every quarter alike: the earliest, 16:00Z.
+    // Load factor: 72 kWh over the 1 hour with data ÷ 72 kW = 1.
+    expect(response.status).toBe(200);
+    expect(body.statement.powerFactor).toBe(Number(Math.SQRT1_2.toFixed(4)));
+    expect(body.powerFactor).toBe(body.statement.powerFactor);
+    expect(body.coverage.powerFactor.meters).toEqual([ids.meters[0], ids.meters[1]]);
+    expect(body.statement.demand).toMatchObject({ maxKw: 72, maxAt: "2026-10-05T16:00:00.000Z" });
+    expect(body.demand).toMatchObject({ peakKw: 72, peakAt: "2026-10-05T16:00:00.000Z" });
+    expect(body.loadFactor).toBe(1);
   });
 });

@@ -26,7 +26,7 @@ type Statement = {
   prices: string | null;
   energy: { kwh: number; estimatedKwh: number };
   energyCost: { toDate: string | null; projection: string | null; byPeriod: { period: string | null; kwh: number; cost: string | null }[] };
-  demand: { maxKw: number | null; puntaKw: number | null; billedKw: { capacity: string | null; distribution: string | null } };
+  demand: { maxKw: number | null; maxAt: string | null; puntaKw: number | null; billedKw: { capacity: string | null; distribution: string | null } };
   powerFactor: number | null;
   bill: { monthToDate: BillBody; projection: BillBody | null } | null;
 };
@@ -230,7 +230,8 @@ describe.each(Testing.lanes())("one statement for overview, KPIs and close on %s
       { period: "intermedia", kwh: 120, cost: "186.88" },
       { period: "punta", kwh: 120, cost: "207.14" },
     ]);
-    expect(kpis.body.statement.demand).toEqual({ maxKw: 120, puntaKw: 120, billedKw: { capacity: "1", distribution: "1" } });
+    // Every window is 120 kW: the highest is the earliest, the first reading's quarter (3 March 23:00Z).
+    expect(kpis.body.statement.demand).toEqual({ maxKw: 120, maxAt: "2026-03-03T23:00:00.000Z", puntaKw: 120, billedKw: { capacity: "1", distribution: "1" } });
     // 240 / √(240² + 240²) to 4 places.
     const pf = Number((240 / Math.hypot(240, 240)).toFixed(4));
     expect(kpis.body.statement.powerFactor).toBe(pf);

@@ -1,6 +1,7 @@
 /**
  * Alerts: rules an energy manager sets per factory, evaluated on a schedule (or after a batch) over
- * the time-series port and the gateways' heartbeats; each occurrence is stored once (unique per rule
+ * the statement's figures of the current billing period (demand peak, power factor), the time-series port (punta,
+ * daily cost) and the gateways' heartbeats; each occurrence is stored once (unique per rule
  * and dedup key) and sent to the rule's channels. A delivery that fails is retried by the next
  * evaluation, for a day.
  */
@@ -12,7 +13,7 @@ import { Database } from "../database";
 import { deviceTable } from "../device/device.sql";
 import { Factory } from "../factory";
 import { factoryTable } from "../factory/factory.sql";
-import { Tariff } from "../tariff";
+import { Statement } from "../statement";
 import { TariffStore } from "../tariff/store";
 import { TimeSeries } from "../timeseries";
 import { VisibleError } from "../util/error";
@@ -234,17 +235,23 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
   const [factory] = await db.select().from(factoryTable).where(eq(factoryTable.id, factoryId));
   if (!factory) return [];
 
-  // Read only as far back as the rules need: a month for the peak, five weeks for the cost norm.
-  const starts = rules.map((rule) => AlertRules.since(rule.kind, now, factory.timeZone)?.getTime()).filter((start) => start !== undefined);
+  // Read only as far back as the rules need from the time series: an hour for punta, five weeks for the cost norm.
+  const starts = rules.map((rule) => AlertRules.since(rule.kind, now)?.getTime()).filter((start) => start !== undefined);
   const windows = starts.length > 0 ? await (await TimeSeries.use()).windows({ factoryId, from: new Date(Math.min(...starts)), to: now }) : [];
+  // The billing period the statement bills now (a utility bill's dates, the cycle day or the calendar month) and, for
+  // the rules that judge the bill's figures, its quarter-hours so far over the basis meters, from the rollups.
+  const { period } = await Statement.resolve(factory, "current", now);
+  const { from, to } = BillingPeriod.range(period, factory.timeZone);
+  const until = new Date(Math.max(from.getTime() + 1, Math.min(now.getTime(), to.getTime())));
+  const quarters = rules.some((rule) => AlertRules.readsBill(rule.kind)) ? (await Statement.quartersOf(factoryId, from, until)).quarters : [];
   const devices = await db
     .select()
     .from(deviceTable)
     .where(and(eq(deviceTable.factoryId, factoryId), isNull(deviceTable.revokedAt)));
   const contractedDemandKw = factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw);
   const versions = (await TariffStore.versions([factoryId], now.getTime())).get(factoryId) ?? [];
-  // The threshold CFE surcharges this month's bill under, from the plan in force (its override) and the contract.
-  const pfThreshold = Bill.factoryPowerFactorThreshold(Tariff.inForce(versions, now)?.definition, BillingPeriod.localDate(now, factory.timeZone).slice(0, 7), {
+  // The threshold CFE surcharges the period's bill under: its tariff (the statement's choice) and price month, the contract.
+  const pfThreshold = Bill.factoryPowerFactorThreshold(Statement.tariffOf(versions, from, until)?.definition, BillingPeriod.priceMonth(period), {
     supplyVoltage: factory.supplyVoltage,
     contractedDemandKw,
   });
@@ -253,6 +260,7 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
     timeZone: factory.timeZone,
     contractedDemandKw,
     powerFactorThreshold: pfThreshold / 100,
+    quarters,
     windows,
     gateways: devices.map((device) => ({
       id: device.id,

@@ -6,6 +6,7 @@
 import Decimal from "decimal.js";
 import { BillingPeriod } from "../billing/period";
 import { Figures } from "../kpi/figures";
+import type { Statement } from "../statement/index";
 import { dayStart, toLocal } from "../tariff/periods";
 import type { Window } from "../timeseries/index";
 import { round } from "../util/number";
@@ -57,9 +58,18 @@ export type Context = {
   now: Date;
   timeZone: string;
   contractedDemandKw: number | null;
-  /** The power factor (a fraction: 0.9, 0.95) under which CFE surcharges this month's bill (Bill.factoryPowerFactorThreshold). */
+  /**
+   * The power factor (a fraction: 0.9, 0.95) under which CFE surcharges the current billing period's bill
+   * (Bill.factoryPowerFactorThreshold of its tariff and price month, BillingPeriod.priceMonth).
+   */
   powerFactorThreshold: number;
-  /** The factory's 15-minute windows from as far back as its rules need (`since`) up to now. */
+  /**
+   * The current billing period's UTC quarter-hours so far over the bill's basis meters (Statement.quartersOf: the
+   * period Statement.resolve names, its billing meters or every meter, measured kWh for demand, kVArh for PF), for
+   * the rules that judge the bill's figures: `demand_near_peak` and `power_factor_low` (`readsBill`).
+   */
+  quarters: readonly Statement.Quarter[];
+  /** The factory's 15-minute windows from the time-series port, from as far back as its rules need (`since`) up to now. */
   windows: readonly Window[];
   gateways: readonly Gateway[];
 };
@@ -72,29 +82,33 @@ const dayOf = (ms: number, timeZone: string) => BillingPeriod.localDate(new Date
 /** A window's 15-minute demand (kW) from its measured energy: estimated slots never set a peak. */
 const demandKw = (window: Window) => Figures.demandKw(Figures.measuredKwh(window));
 
-/** The windows that have ended by `now` (the one still filling would understate demand). */
-function complete(context: Context): Window[] {
-  return context.windows.filter((window) => window.start.getTime() + QUARTER <= context.now.getTime());
+/** The windows (or quarters) that have ended by `now` (the one still filling would understate demand). */
+function complete<T extends { start: Date }>(context: Context, windows: readonly T[]): T[] {
+  return windows.filter((window) => window.start.getTime() + QUARTER <= context.now.getTime());
 }
 
-function monthStart(context: Context): number {
-  return BillingPeriod.monthRange(BillingPeriod.localDate(context.now, context.timeZone).slice(0, 7), context.timeZone).from.getTime();
+/** Whether a rule of `kind` judges the bill's figures (`Context.quarters`) rather than the time-series windows. */
+export function readsBill(kind: Kind): boolean {
+  return kind === "demand_near_peak" || kind === "power_factor_low";
 }
 
-/** The latest complete window's demand reaches `threshold` × the highest demand earlier this month. */
+/**
+ * The latest complete quarter-hour's demand reaches `threshold` × the highest demand earlier in the billing period:
+ * both the statement's figures (`Context.quarters`: the period's basis meters, measured kWh × 4, an estimate never a peak),
+ * so "the peak" is the one the bill charges, whatever the cycle day and however many sub-meters.
+ */
 export function demandNearPeak(context: Context, threshold: number): Finding[] {
-  const from = monthStart(context);
-  const month = complete(context).filter((window) => window.start.getTime() >= from);
-  const latest = month.at(-1);
+  const period = complete(context, context.quarters);
+  const latest = period.at(-1);
   if (!latest || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
-  const earlier = month.slice(0, -1).reduce((peak, window) => Math.max(peak, demandKw(window)), 0);
-  const demand = demandKw(latest);
+  const earlier = period.slice(0, -1).reduce((peak, quarter) => Math.max(peak, Figures.demandKw(quarter.measuredKwh)), 0);
+  const demand = Figures.demandKw(latest.measuredKwh);
   if (earlier <= 0 || demand < threshold * earlier) return [];
   const share = round(demand / earlier, 3);
   return [
     {
       dedupKey: `window:${latest.start.toISOString()}`,
-      message: `15-minute demand ${round(demand, 1)} kW is ${round((demand / earlier) * 100, 1)} % of this month's peak (${round(earlier, 1)} kW)${demand > earlier ? ": a new peak sets next month's capacity charge" : ""}`,
+      message: `15-minute demand ${round(demand, 1)} kW is ${round((demand / earlier) * 100, 1)} % of this billing period's peak (${round(earlier, 1)} kW)${demand > earlier ? ": a new peak sets next month's capacity charge" : ""}`,
       code: demand > earlier ? "demand_new_peak" : "demand_near_peak",
       params: { demandKw: round(demand, 1), share, peakKw: round(earlier, 1) },
       value: round(demand, 3),
@@ -107,7 +121,7 @@ export function demandNearPeak(context: Context, threshold: number): Finding[] {
 /** A punta window's demand reaches `threshold` × the contracted demand. */
 export function demandNearContractedInPunta(context: Context, threshold: number): Finding[] {
   const contracted = context.contractedDemandKw;
-  const latest = complete(context).at(-1);
+  const latest = complete(context, context.windows).at(-1);
   if (!contracted || !latest || latest.period !== "punta" || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
   const demand = demandKw(latest);
   if (demand < threshold * contracted) return [];
@@ -125,7 +139,7 @@ export function demandNearContractedInPunta(context: Context, threshold: number)
 }
 
 /**
- * Today's energy-weighted power factor (from at least an hour of windows with kVArh) is under `threshold`, or under
+ * Today's energy-weighted power factor (from at least an hour of quarter-hours with kVArh) is under `threshold`, or under
  * the factory's CFE threshold (`context.powerFactorThreshold`: 0.90, or 0.95 for high voltage or ≥ 1 MW contracted
  * from the 2024 bills, Bill.powerFactorThreshold) when the rule sets none.
  */
@@ -133,7 +147,8 @@ export function powerFactorLow(context: Context, threshold: number | null): Find
   const cfe = context.powerFactorThreshold;
   const limit = threshold ?? cfe;
   const today = dayOf(context.now.getTime(), context.timeZone);
-  const windows = complete(context).filter((window) => window.kvarh !== null && dayOf(window.start.getTime(), context.timeZone) === today);
+  // The bill's kWh and kVArh (Context.quarters: its basis meters), today's share of them.
+  const windows = complete(context, context.quarters).filter((quarter) => quarter.kvarh !== null && dayOf(quarter.start.getTime(), context.timeZone) === today);
   if (windows.length < 4) return [];
   const kwh = windows.reduce((sum, window) => sum + window.kwhWithKvarh, 0);
   const kvarh = windows.reduce((sum, window) => sum + (window.kvarh ?? 0), 0);
@@ -238,18 +253,19 @@ function parseDay(day: string) {
   return { year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)) };
 }
 
-/** How far back a rule of `kind` reads windows (gateway rules read none). */
-export function since(kind: Kind, now: Date, timeZone: string): Date | undefined {
+/**
+ * How far back a rule of `kind` reads the time-series windows (`Context.windows`); undefined for the rules that read none:
+ * the gateway rules, and those that judge the bill's figures (`readsBill`: `Context.quarters`).
+ */
+export function since(kind: Kind, now: Date): Date | undefined {
   switch (kind) {
-    case "demand_near_peak":
-      return new Date(monthStart({ now, timeZone, contractedDemandKw: null, powerFactorThreshold: 0.9, windows: [], gateways: [] }));
     case "demand_near_contracted_punta":
       return new Date(now.getTime() - 4 * QUARTER);
-    case "power_factor_low":
-      return new Date(now.getTime() - 86_400_000);
     case "daily_cost_anomaly":
       // Yesterday and the same weekday up to four weeks before it, with a day to spare for the zone.
       return new Date(now.getTime() - 31 * 86_400_000);
+    case "demand_near_peak":
+    case "power_factor_low":
     case "gateway_silent":
     case "gateway_backlog":
       return undefined;

@@ -283,6 +283,14 @@ export class Query {
     return this.pipe(`reduce(fn: (r, accumulator) => ({${sums}}), identity: {${identity}})`);
   }
 
+  /**
+   * `_value` as the measured kWh of pivoted rows (`kwh` and `estimated_kwh` columns, Figures.flux.measuredKwh): a point
+   * written before `estimated_kwh` existed counts as measured.
+   */
+  measuredKwh(): Query {
+    return this.pipe(`map(fn: (r) => ({r with _value: ${Figures.flux.measuredKwh}}))`);
+  }
+
   /** Multiplies `_value` by a constant (kWh per 15 min × 4 = kW). */
   scale(factor: number): Query {
     return this.pipe(`map(fn: (r) => ({r with _value: r._value * ${float(factor)}}))`);
@@ -372,8 +380,19 @@ export function demandPeaks(scope: Scope & { top?: number }): string {
     .toString();
 }
 
+/**
+ * Each meter's points with `kwh` and `estimated_kwh` side by side, `_value` their measured kWh (Figures.flux.measuredKwh),
+ * every meter in one table, summed per aligned 15-minute window, × 4: an estimated spread never sets a peak (issue 12),
+ * as the statement's and the lake's demand_15min rule.
+ */
 function demandQuery(scope: Scope): Query {
-  return scoped(scope).field(fields.kwh).group().aggregateWindow({ every: "15m", fn: "sum" }).scale(Figures.flux.demandFactor);
+  return scoped(scope)
+    .field(fields.kwh, fields.estimatedKwh)
+    .pivot({ rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value" })
+    .measuredKwh()
+    .group()
+    .aggregateWindow({ every: "15m", fn: "sum" })
+    .scale(Figures.flux.demandFactor);
 }
 
 /**

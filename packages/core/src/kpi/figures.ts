@@ -196,4 +196,6 @@ export const sql = {
 export const flux = {
   powerFactor: "r.kwh / math.sqrt(x: r.kwh * r.kwh + r.kvarh * r.kvarh)",
   demandFactor: 60 / demandWindowMinutes,
+  /** A pivoted row's measured kWh (`measuredKwh`): its kWh less its estimated kWh, 0 when the point has no `estimated_kwh` field. */
+  measuredKwh: 'r["kwh"] - (if exists r["estimated_kwh"] then r["estimated_kwh"] else 0.0)',
 } as const;

@@ -74,6 +74,13 @@ export type Input = {
   /** The utility's billing meter, when the factory has one: it alone decides the power factor if it measures kVArh. */
   billingMeterId?: string | null;
   shifts?: readonly Shift[];
+  /**
+   * The bill's own figures for the period (KpiReport passes the Statement's: its basis meters, measured kWh × 4 per
+   * quarter-hour, PF of the readings with kVArh): when given, demand, load factor and power factor are these — one
+   * figure wherever it is shown — and `coverage.powerFactor` names the basis meters (`basisMeterIds`, empty: every
+   * meter) that measured kVArh. Without it, all three come from `windows` and `meterDays`.
+   */
+  bill?: { peakKw: number | null; peakAt: string | null; puntaPeakKw: number | null; powerFactor: number | null; basisMeterIds: readonly string[] };
 };
 
 /** kWh, and its cost as exact decimal text (MXN), null when the span is not priced (KpiReport: no tariff in force), never 0.00. */
@@ -218,14 +225,19 @@ export function compute(input: Input): Kpis {
     return { line: key, ...amount, units: produced?.units ?? null, kwhPerUnit: produced?.kwhPerUnit ?? null };
   });
 
+  const basis = input.bill?.basisMeterIds;
   const pf = Figures.powerFactorOf(
-    input.meterDays.map((day) => ({ meterId: day.meterId, kwh: day.kwh, kwhWithKvarh: day.kwhWithKvarh, kvarh: day.kvarh })),
+    input.meterDays
+      .filter((day) => !basis || basis.length === 0 || basis.includes(day.meterId))
+      .map((day) => ({ meterId: day.meterId, kwh: day.kwh, kwhWithKvarh: day.kwhWithKvarh, kvarh: day.kvarh })),
     { billingMeterId: input.billingMeterId },
   );
   const metersWithData = new Set(input.meterDays.filter((day) => day.kwh > 0 || day.kvarh !== null).map((day) => day.meterId));
   const expectedWindows = Math.floor((asOf.getTime() - from.getTime()) / (Figures.demandWindowMinutes * 60_000));
   const hoursWithData = (windows.length * Figures.demandWindowMinutes) / 60;
-  const peakKw = peak ? Figures.demandKw(peak.kwh) : null;
+  const peakKw = input.bill ? input.bill.peakKw : peak ? Figures.demandKw(peak.kwh) : null;
+  const peakAt = input.bill ? input.bill.peakAt : peak ? peak.start.toISOString() : null;
+  const puntaPeakKw = input.bill ? input.bill.puntaPeakKw : byPeriod.has("punta") ? round(puntaPeak, 3) : null;
   const puntaKwh = byPeriod.get("punta")?.kwh ?? 0;
   return {
     month: input.month,
@@ -253,11 +265,11 @@ export function compute(input: Input): Kpis {
     energyPerUnit: enpi,
     puntaShare: byPeriod.size > 0 ? Figures.puntaShare({ puntaKwh, kwh }) : null,
     loadFactor: Figures.loadFactor({ kwh, hoursWithData, peakKw }),
-    powerFactor: pf.value,
+    powerFactor: input.bill ? input.bill.powerFactor : pf.value,
     demand: {
       peakKw: peakKw === null ? null : round(peakKw, 3),
-      peakAt: peak ? peak.start.toISOString() : null,
-      puntaPeakKw: byPeriod.has("punta") ? round(puntaPeak, 3) : null,
+      peakAt,
+      puntaPeakKw,
       contractedKw: input.contractedDemandKw,
       ofContracted: peakKw !== null && input.contractedDemandKw ? round(peakKw / input.contractedDemandKw, 4) : null,
     },

@@ -1,7 +1,7 @@
 /**
  * A factory's KPIs for a billing period, gathered: 15-minute windows and meter days from the time-series port
- * (InfluxDB, or DuckDB over the lake), meters and lines, production, then `Kpi.compute`; the period, the bill so
- * far and its projection are the Statement's (the read model the overview and the close share). Org-scoped:
+ * (InfluxDB, or DuckDB over the lake) for the breakdowns, meters and lines, production, then `Kpi.compute`; the
+ * period, the basis meters, demand, power factor, the bill so far and its projection are the Statement's (the read model the overview and the close share). Org-scoped:
  * another organization's factory is "not found".
  */
 import { z } from "zod";
@@ -52,9 +52,9 @@ export async function month(organizationId: string, factoryId: string, query: Qu
   const range = { factoryId, from, to };
   const meters = await Meter.listByFactory(factoryId);
   const usage = await series.usage({ ...range, timeZone: factory.timeZone });
-  // The factory's figures come from the meters at the point of supply when it has them (sub-meters measure the
-  // same energy again); per-line figures keep every meter's days.
-  const billing = meters.filter((meter) => meter.role === "billing").map((meter) => meter.id);
+  // The factory's figures come from the statement's basis (the meters at the point of supply when it has them:
+  // sub-meters measure the same energy again); per-line figures keep every meter's days.
+  const { meterIds: billing } = await Statement.basisOf(factoryId);
   const windows = billing.length > 0 ? await series.windows({ ...range, meterIds: billing }) : usage.windows;
   const lastDay = new Date(Date.parse(`${statement.period.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
   const production = await Production.days(factoryId, statement.period.start, lastDay);
@@ -71,6 +71,14 @@ export async function month(organizationId: string, factoryId: string, query: Qu
     production,
     gridFactorKgPerKwh: query.gridFactor,
     billingMeterId: billing.length === 1 ? billing[0] : null,
+    // Demand and PF are the bill's (one figure: the statement's), not a second reading of the time series.
+    bill: {
+      peakKw: statement.demand.maxKw,
+      peakAt: statement.demand.maxAt,
+      puntaPeakKw: statement.demand.puntaKw,
+      powerFactor: statement.powerFactor,
+      basisMeterIds: billing,
+    },
   });
   const figures = statement.priced ? kpis : withoutCosts(kpis);
   return {
