@@ -21,6 +21,7 @@ import { cfeKinds, Definition, InputDefinition } from "../tariff/index";
 import { TariffStore } from "../tariff/store";
 import { tariffTable } from "../tariff/tariff.sql";
 import { Urdb } from "../tariff/urdb";
+import { Time } from "../time";
 import { jsonPath, VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { Instant } from "../util/instant";
@@ -88,7 +89,7 @@ export async function tariffs(organizationId: string, factoryId: string, now = n
     versions: rows.map((row) => ({
       id: row.id,
       effectiveFrom: row.effectiveFrom.toISOString(),
-      effectiveDate: Instant.localDate(row.effectiveFrom.getTime(), factory.timeZone),
+      effectiveDate: Time.localDate(row.effectiveFrom.getTime(), factory.timeZone),
       definition: Definition.parse(row.definition),
     })),
   };
@@ -193,8 +194,8 @@ export const assignCfePlan = fn(
     const definition = check(factory.tariffZone ?? "central", factory.tariffDivision ?? undefined);
     const date = Instant.parseDate(input.effectiveFrom);
     if (!date.ok) throw new VisibleError("input", "tariff.invalid_plan", "Invalid CFE plan", [{ path: "effectiveFrom", message: date.message }]);
-    const { year, month, day } = date.value;
-    const start = Instant.fromWallClock(Date.UTC(year, month - 1, day), factory.timeZone);
+    // From the first instant of that local day (midnight, or where the clocks skip it).
+    const start = Time.dayStart(date.value, factory.timeZone);
     const version = await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: new Date(start), definition });
     return {
       id: version.id,

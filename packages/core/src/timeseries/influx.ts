@@ -7,7 +7,7 @@
 import { InfluxDB } from "@influxdata/influxdb-client";
 import { Flux } from "../flux";
 import type { Lake } from "../lake";
-import { toLocal } from "../tariff/periods";
+import { toLocal } from "../time";
 import { type MeterDay, type Port, type Range, TimeSeriesError, type Window } from "./index";
 
 /** InfluxDB's guidance for write batches: 5,000 lines. */

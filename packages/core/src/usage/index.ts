@@ -26,7 +26,7 @@ import { Grid } from "../reading/grid";
 import { readingTable } from "../reading/reading.sql";
 import { Rollup } from "../rollup";
 import { basisOf, tariffOf, versionsOf } from "../statement/index";
-import { offsetAt } from "../tariff/periods";
+import { Time } from "../time";
 import { VisibleError } from "../util/error";
 import { Instant } from "../util/instant";
 import { round } from "../util/number";
@@ -99,43 +99,15 @@ export type Bucket = Result["buckets"][number];
 const bucketWidth = { "5m": 300, "15m": 900, "1h": 3600, "1d": 86_400 } as const;
 
 /**
- * `timeZone`'s UTC offset over [fromMs, toMs) as spans of one offset, in order: each `{ fromMs, offsetMs }` holds
- * until the next span's `fromMs`. Sampled every 6 hours (no zone keeps an offset for less), each change found to
- * the second by bisection; a zone without clock changes in the range (Mexico since 2022) is one span.
- */
-export function offsetSpans(fromMs: number, toMs: number, timeZone: string): { fromMs: number; offsetMs: number }[] {
-  const spans = [{ fromMs, offsetMs: offsetAt(fromMs, timeZone) }];
-  for (let low = fromMs; low < toMs; ) {
-    const high = Math.min(low + 6 * 3_600_000, toMs);
-    const offsetMs = offsetAt(high, timeZone);
-    const last = spans[spans.length - 1] as (typeof spans)[number];
-    if (offsetMs !== last.offsetMs && high < toMs) {
-      // The first second of the new offset lies in (low, high].
-      let before = low;
-      let after = high;
-      while (after - before > 1000) {
-        const middle = Math.floor((before + after) / 2000) * 1000;
-        if (middle <= before) break;
-        if (offsetAt(middle, timeZone) === offsetMs) after = middle;
-        else before = middle;
-      }
-      spans.push({ fromMs: after, offsetMs });
-    }
-    low = high;
-  }
-  return spans;
-}
-
-/**
  * SQL for the epoch seconds the bucket of `seconds` holding instant column `at` starts at, on `timeZone`'s wall clock
- * over [from, to): the wall time is the instant plus its own offset (`offsetSpans`, so no row looks its zone up);
+ * over [from, to): the wall time is the instant plus its own offset (`Time.offsetSpans`, so no row looks its zone up);
  * 5-minute, quarter-hour and hour buckets are binned on the wall clock and turned back with that same offset, so the
  * hour a clock repeats when it falls back is two buckets (01:00 daylight, 01:00 standard), each at its own instant;
  * a day is answered as its local midnight's wall seconds (`dayStarts` turns them into the day's first instant).
  * @example bucketSeconds(3600, "America/Ciudad_Juarez", range) // 2026-11-01 07:00Z and 08:00Z, both 01:00 local
  */
 function bucketSeconds(seconds: number, timeZone: string, range: { from: string; to: string }): SQL {
-  const spans = offsetSpans(Date.parse(range.from), Date.parse(range.to), timeZone);
+  const spans = Time.offsetSpans(Date.parse(range.from), Date.parse(range.to), timeZone);
   const offset = (span: (typeof spans)[number]) => String(span.offsetMs / 1000);
   const offsetOf =
     spans.length === 1
@@ -440,22 +412,16 @@ type MeterRow = {
   last: string | Date | null;
 };
 
-/** The first instant of the local day holding `ms` (BillingPeriod.startOf: midnight, or where the clocks skip it), epoch ms. */
-function dayStartOf(ms: number, timeZone: string): number {
-  const day = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
-  return BillingPeriod.startOf(day, timeZone).getTime();
-}
-
 /**
  * [from, to) cut at local midnights into at most three pieces: the part before the first midnight, the whole days
  * and the part after the last, so whole days are read from `rollup_1d` and only the edges from finer rows (a year up
  * to this quarter-hour is 365 day rows a meter and some quarter-hours, not 35,000 quarter-hours).
  */
 function dayPieces(from: number, to: number, timeZone: string): { from: string; to: string }[] {
-  const start = dayStartOf(from, timeZone);
+  const start = Time.startOfDay(from, timeZone);
   // A local day is 23 to 25 hours: 26 hours after a day's start is within the next day.
-  const first = start === from ? from : dayStartOf(start + 26 * 3_600_000, timeZone);
-  const last = dayStartOf(to, timeZone);
+  const first = start === from ? from : Time.startOfDay(start + 26 * 3_600_000, timeZone);
+  const last = Time.startOfDay(to, timeZone);
   const cuts = first < last ? [from, first, last, to] : [from, to];
   const pieces: { from: string; to: string }[] = [];
   for (let i = 0; i + 1 < cuts.length; i++) {
