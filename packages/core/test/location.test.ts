@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { Location } from "../src/location";
-import { isTimeZone } from "../src/tariff/periods";
+import { isTimeZone } from "../src/time";
 
 describe("municipality catalogue", () => {
   test("San Luis Río Colorado bills in the Baja California division and schedule on Sonora's clock", () => {

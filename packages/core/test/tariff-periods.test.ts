@@ -3,7 +3,8 @@ import { describe, expect, test } from "vitest";
 import { Cfe } from "../src/tariff/cfe";
 import { Holidays } from "../src/tariff/holidays";
 import { type CfeZone, Tariff } from "../src/tariff/index";
-import { Calendar, Schedule, toInstant, toLocal } from "../src/tariff/periods";
+import { Calendar, Schedule } from "../src/tariff/periods";
+import { toInstant, toLocal } from "../src/time";
 
 const schedule = (zone: CfeZone) => new Schedule({ seasons: Cfe.seasons("cfe-gdmth", zone), holidays: "mx-lft74" });
 const local = (text: string) => {

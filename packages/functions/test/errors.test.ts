@@ -2,7 +2,7 @@ import { BillError } from "@wattflow/core/billing";
 import { Database } from "@wattflow/core/database";
 import { KpiError } from "@wattflow/core/kpi";
 import { Stream } from "@wattflow/core/stream";
-import { TimeZoneError } from "@wattflow/core/tariff/periods";
+import { TimeZoneError } from "@wattflow/core/time";
 import { Hono } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { onError } from "../src/api/errors";

@@ -3,6 +3,7 @@
  * factory's zone on a 24-hour clock ("30/11/2026 00:40"), calendar dates as dates ("30/11/2026", never an instant
  * shifted into a zone), and relative times with the language's plural rules.
  */
+import { Time } from "@wattflow/core/time";
 import { currentLanguage, i18n } from "./i18n";
 
 // English dates read day first too (en-GB order: "30 Nov 2026, 00:40"): a plant's people in Mexico read d/m/y.
@@ -90,16 +91,16 @@ export function monthName(ym: string | null | undefined, style: "long" | "short"
 }
 
 /**
- * The last day a period bills, from its end date as CFE writes it (the next reading's date, exclusive):
- * "2026-12-01" → "2026-11-30". Null stays null.
+ * The last day a period bills, from its end date as CFE writes it (the next reading's date, exclusive), by core's
+ * `Time.lastDay` (the bill PDF's rule): "2026-12-01" → "2026-11-30". Null stays null.
  */
 export function lastDayOf<T extends string | null | undefined>(end: T): T | string {
-  return end ? new Date(Date.parse(`${end.slice(0, 10)}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) : end;
+  return end ? Time.lastDay({ end: end.slice(0, 10) }) : end;
 }
 
 /** The zone's name as people read it ("America/Hermosillo" → "Hermosillo (UTC−07:00)"), for the one label per page. */
 export function zoneLabel(timeZone: string, at = new Date()): string {
-  const offset = offsetAt(at, timeZone) / 60_000;
+  const offset = Math.round(Time.offsetAt(at.getTime(), timeZone) / 60_000);
   const sign = offset < 0 ? "−" : "+";
   const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0");
   const minutes = String(Math.abs(offset) % 60).padStart(2, "0");
@@ -157,28 +158,10 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return i18n.t("ago.days", { count: Math.round(seconds / 86_400) });
 }
 
-/** The zone's offset from UTC at `at`, in milliseconds (local wall time minus UTC). */
-function offsetAt(at: Date, timeZone: string): number {
-  const parts = wallClock(timeZone)
-    .formatToParts(at)
-    .reduce<Record<string, string>>((all, part) => {
-      all[part.type] = part.value;
-      return all;
-    }, {});
-  const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
-  return local - Math.floor(at.getTime() / 60_000) * 60_000;
-}
-
-/** The instant of a wall time (`2027-01-01T00:00`, as a datetime-local input gives it) in the factory's zone. */
+/**
+ * The instant of a wall time (`2027-01-01T00:00`, as a datetime-local input gives it) in the factory's zone, by core's
+ * one rule (`Time.fromWallClock`: a skipped time moves forward by the gap, a repeated one is the earlier).
+ */
 export function fromLocal(wall: string, timeZone: string): Date {
-  const asUtc = Date.parse(`${wall}Z`);
-  // Twice: the offset at the guess can differ from the offset at the answer around a DST change.
-  const first = asUtc - offsetAt(new Date(asUtc), timeZone);
-  return new Date(asUtc - offsetAt(new Date(first), timeZone));
-}
-
-/** Midnight of the factory's local day containing `at`, as an instant. */
-export function localMidnight(at: Date, timeZone: string): Date {
-  const day = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
-  return fromLocal(`${day}T00:00`, timeZone);
+  return new Date(Time.fromWallClock(Date.parse(`${wall}Z`), timeZone));
 }

@@ -3,7 +3,8 @@
 import { Location, LocationError } from "@wattflow/core/location";
 import { Cfe } from "@wattflow/core/tariff/cfe";
 import { CfeZone, cfeKinds } from "@wattflow/core/tariff/index";
-import { isTimeZone, parseInstant, parseLocal, Schedule, toInstant, toLocal } from "@wattflow/core/tariff/periods";
+import { parseInstant, parseLocal, Schedule } from "@wattflow/core/tariff/periods";
+import { isTimeZone, toInstant, toLocal } from "@wattflow/core/time";
 import type { Command } from "commander";
 import { CliError } from "../client";
 import { required } from "./bill";

@@ -11,9 +11,10 @@ import { Grid } from "../reading/grid";
 import type { Tariff } from "../tariff";
 import { Cfe } from "../tariff/cfe";
 import type { DemandCharge, PowerFactor, Prices, Tier, TimeOfUse } from "../tariff/index";
-import { DEMAND_SHIFT, dayStart } from "../tariff/periods";
+import { DEMAND_SHIFT } from "../tariff/periods";
 import { monthKeyOf, Plan } from "../tariff/plan";
 import { Cents } from "../util/cents";
+import { Time } from "../time";
 import { Dap } from "./dap";
 import { lineName } from "./lines";
 import { BillingPeriod } from "./period";
@@ -37,13 +38,9 @@ const cents = (value: Decimal) => Cents.round(value);
 const money = (value: Decimal) => cents(value).toFixed(2);
 const plain = (value: Decimal) => value.toFixed();
 
-function localDate(value: string, path: string): { year: number; month: number; day: number } {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
-  const check = new Date(Date.UTC(year, month - 1, day));
-  if (!match || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
-    throw new BillError(`${JSON.stringify(value)} is not a real date (YYYY-MM-DD)`, path);
-  return { year, month, day };
+/** Refuses a period bound at `path` when it is not a real local date (`Time.parseDate`). */
+function checkDate(value: string, path: string): void {
+  if (!Time.parseDate(value)) throw new BillError(`${JSON.stringify(value)} is not a real date (YYYY-MM-DD)`, path);
 }
 
 type Usage = {
@@ -313,9 +310,10 @@ export function compute(input: Input): Bill {
   const plan = Plan.of(input.definition);
   const timeZone = input.timeZone ?? plan.defaultTimeZone;
   if (!timeZone) throw new BillError("a time-of-use tariff needs the factory's time zone", "timeZone");
-  const start = localDate(input.period.start, "period.start");
-  const end = localDate(input.period.end, "period.end");
-  const days = Math.round((Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(start.year, start.month - 1, start.day)) / 86_400_000);
+  // Each bound refused at its own path before any arithmetic on it.
+  checkDate(input.period.start, "period.start");
+  checkDate(input.period.end, "period.end");
+  const days = Time.days(input.period);
   if (days <= 0) throw new BillError(`the period must end after it starts (${input.period.start} → ${input.period.end})`, "period.end");
   if (days > Config.cfeBilling.maxPeriodDays)
     throw new BillError(
@@ -325,7 +323,9 @@ export function compute(input: Input): Bill {
   const priceMonth = BillingPeriod.priceMonth(input.period);
   const { prices, estimated } = plan.pricesFor(monthKeyOf(priceMonth));
 
-  const range = { from: dayStart(start, timeZone), to: dayStart(end, timeZone), timeZone };
+  // The one rule of a period's instants (each bound's first instant: midnight, or where the clocks skip it).
+  const bounds = BillingPeriod.range(input.period, timeZone);
+  const range = { from: bounds.from.getTime(), to: bounds.to.getTime(), timeZone };
   let usage: Usage;
   if ("readings" in input.usage) usage = fromReadings(input.usage.readings, input, prices, range);
   else {

@@ -5,8 +5,10 @@
  */
 import { z } from "zod";
 import { Config } from "../config";
-import { dayStart, toLocal } from "../tariff/periods";
+import { Time } from "../time";
 
+// A period's last day and day count are the time module's (the console's and the bill PDF's too).
+export { days, lastDay } from "../time";
 export * as BillingPeriod from "./period";
 
 /** Local dates YYYY-MM-DD [start, end) in the factory's zone. */
@@ -51,16 +53,12 @@ export function cycle(month: string, cycleDay: number | null | undefined): Perio
  */
 export function priceMonth(period: Period): string {
   if (Config.cfeBilling.periodPriceMonth === "start") return period.start.slice(0, 7);
-  const end = new Date(`${period.end}T00:00:00Z`);
-  end.setUTCDate(end.getUTCDate() - 1);
-  return end.toISOString().slice(0, 7);
+  return Time.lastDay(period).slice(0, 7);
 }
-
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
  * The instants [from, to) of a period's local dates [start, end) in `timeZone`: each bound is the first
- * instant of its local date (`dayStart`: midnight, or the instant the day begins where the clocks skip
+ * instant of its local date (`Time.dayStart`: midnight, or the instant the day begins where the clocks skip
  * midnight). The one place day, month and billing-period bounds become instants (close, KPIs, the
  * statement, the overview, alerts and the bill engine all call it).
  * @throws RangeError when a bound is not a date written YYYY-MM-DD.
@@ -71,14 +69,14 @@ export function range(period: Period, timeZone: string): { from: Date; to: Date 
 }
 
 /**
- * The first instant of local date `date` (YYYY-MM-DD) in `timeZone` (`dayStart`: midnight, or the instant the day
+ * The first instant of local date `date` (YYYY-MM-DD) in `timeZone` (`Time.dayStart`: midnight, or the instant the day
  * begins where the clocks skip midnight).
- * @throws RangeError when `date` is not a date written YYYY-MM-DD (`name` says which bound).
+ * @throws RangeError when `date` is not a real date written YYYY-MM-DD (`name` says which bound).
  */
 export function startOf(date: string, timeZone: string, name = "date"): Date {
-  const match = datePattern.exec(date);
-  if (!match) throw new RangeError(`the billing period's ${name} ${JSON.stringify(date)} is not a date written YYYY-MM-DD`);
-  return new Date(dayStart({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, timeZone));
+  const local = Time.parseDate(date);
+  if (!local) throw new RangeError(`the billing period's ${name} ${JSON.stringify(date)} is not a real date written YYYY-MM-DD`);
+  return new Date(Time.dayStart(local, timeZone));
 }
 
 /** [from, to) instants of a local calendar month (`range` of `cycle(month, null)`). */
@@ -86,10 +84,9 @@ export function monthRange(month: string, timeZone: string): { from: Date; to: D
   return range(cycle(month, null), timeZone);
 }
 
-/** The local date (YYYY-MM-DD) of an instant in `timeZone`. */
+/** The local date (YYYY-MM-DD) of an instant in `timeZone` (`Time.localDate`, for callers holding a Date). */
 export function localDate(at: Date, timeZone: string): string {
-  const local = toLocal(at.getTime(), timeZone);
-  return `${local.year}-${pad(local.month)}-${pad(local.day)}`;
+  return Time.localDate(at.getTime(), timeZone);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The close's months: YYYY-MM, their local ranges and a factory's billing period for one. */
 import { BillingPeriod } from "../billing";
 import { Statement } from "../statement";
-import { toLocal } from "../tariff/periods";
+import { Time } from "../time";
 import { CloseError } from "./shapes";
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -42,6 +42,5 @@ export async function billingPeriod(factory: { id: string; billingCycleDay: numb
 
 /** The local month before the one `now` falls in. */
 export function previousMonth(now: Date, timeZone: string): string {
-  const local = toLocal(now.getTime(), timeZone);
-  return local.month === 1 ? `${local.year - 1}-12` : `${local.year}-${String(local.month - 1).padStart(2, "0")}`;
+  return BillingPeriod.previousMonth(Time.localDate(now.getTime(), timeZone).slice(0, 7));
 }

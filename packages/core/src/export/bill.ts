@@ -10,6 +10,7 @@ import Decimal from "decimal.js";
 import { and, asc, eq } from "drizzle-orm";
 import PDFDocument from "pdfkit";
 import { lineName } from "../billing/lines";
+import { BillingPeriod } from "../billing/period";
 import { Close } from "../close";
 import { billLineTable, billTable } from "../close/bill.sql";
 import { Database } from "../database";
@@ -321,8 +322,9 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
   pair("Mes de facturación", Format.monthName(bill.month));
   pair(
     "Periodo de facturación",
+    // The last day, as the console shows it (the stored end is the next period's first day): "01/10/2026 al 31/10/2026 (31 días)".
     bill.period
-      ? `${Format.date(bill.period.start)} al ${Format.date(lastDay(bill.period))} (${daysBetween(bill.period)} días)`
+      ? `${Format.date(bill.period.start)} al ${Format.date(BillingPeriod.lastDay(bill.period))} (${BillingPeriod.days(bill.period)} días)`
       : "sin periodo registrado (cerrado antes de que se guardaran periodos)",
   );
   const statusText =
@@ -440,18 +442,6 @@ export async function pdf(sheet: Sheet, now = new Date()): Promise<Buffer> {
   }
   doc.end();
   return done;
-}
-
-/**
- * The period's last day (YYYY-MM-DD): the day before its exclusive end, as the console shows it, so a finance team
- * reads "01/10/2026 al 31/10/2026 (31 días)" on both (the stored end is the next period's first day).
- */
-function lastDay(period: { start: string; end: string }): string {
-  return new Date(Date.parse(`${period.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-}
-
-function daysBetween(period: { start: string; end: string }): number {
-  return Math.round((Date.parse(`${period.end}T00:00:00Z`) - Date.parse(`${period.start}T00:00:00Z`)) / 86_400_000);
 }
 
 /** A file name for the bill: `recibo-<month>-<factory id>.pdf` (ASCII, no spaces). */

@@ -4,7 +4,7 @@
  * Amounts arrive as decimal strings and are formatted from their digits, never through a float.
  */
 import Decimal from "decimal.js";
-import { offsetAt } from "../tariff/periods";
+import { offsetAt } from "../time";
 
 const group = (digits: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 

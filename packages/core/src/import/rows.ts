@@ -5,6 +5,7 @@
 import { lineCode } from "../billing/lines";
 import { Config } from "../config";
 import { Location } from "../location";
+import { Time } from "../time";
 import { Instant } from "../util/instant";
 import { pacer } from "../util/pace";
 import type { Table } from "./parse";
@@ -95,7 +96,7 @@ function localDate(value: string, context: Context, window: Instant.Window): Ins
   if (!/^\d{4}-\d{2}-\d{2}[T ]/.test(value)) return date;
   if (!context.timeZone) return { ok: false, message: `${value} is a time; this file takes dates (YYYY-MM-DD)` };
   const instant = Instant.parse(value, { zone: { kind: "wallClock", timeZone: context.timeZone }, window });
-  return instant.ok ? { ok: true, value: Instant.localDate(instant.value, context.timeZone) } : instant;
+  return instant.ok ? { ok: true, value: Time.localDate(instant.value, context.timeZone) } : instant;
 }
 
 /** A `YYYY-MM` cell, a real month that overlaps the readings window. */

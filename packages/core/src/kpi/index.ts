@@ -9,7 +9,7 @@
 import Decimal from "decimal.js";
 import { z } from "zod";
 import { BillingPeriod } from "../billing/period";
-import { toLocal } from "../tariff/periods";
+import { Time } from "../time";
 import type { MeterDay, Window } from "../timeseries/index";
 import { WattflowError } from "../util/error";
 import { Instant } from "../util/instant";
@@ -153,8 +153,6 @@ export class KpiError extends WattflowError {
   override readonly name = "KpiError";
 }
 
-const pad = (value: number) => String(value).padStart(2, "0");
-
 /** The instants of the local month [first day's start, next month's first day's start) (BillingPeriod.monthRange: one rule for a skipped midnight). */
 export const monthRange = BillingPeriod.monthRange;
 
@@ -205,8 +203,8 @@ export function compute(input: Input): Kpis {
       measuredReactive = true;
       kvarh += window.kvarh;
     }
-    const local = toLocal(window.start.getTime(), input.timeZone);
-    add(byDay, `${local.year}-${pad(local.month)}-${pad(local.day)}`, window.kwh, window.cost);
+    const local = Time.toLocal(window.start.getTime(), input.timeZone);
+    add(byDay, Time.dateOf(local), window.kwh, window.cost);
     add(byShift, shiftOf(shifts, local.hour), window.kwh, window.cost);
     if (window.period !== null) add(byPeriod, window.period, window.kwh, window.cost);
     // Demand comes from measured slots only: an estimate never sets a peak.

@@ -56,8 +56,7 @@ export async function month(organizationId: string, factoryId: string, query: Qu
   // sub-meters measure the same energy again); per-line figures keep every meter's days.
   const { meterIds: billing } = await Statement.basisOf(factoryId);
   const windows = billing.length > 0 ? await series.windows({ ...range, meterIds: billing }) : usage.windows;
-  const lastDay = new Date(Date.parse(`${statement.period.end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-  const production = await Production.days(factoryId, statement.period.start, lastDay);
+  const production = await Production.days(factoryId, statement.period.start, BillingPeriod.lastDay(statement.period));
   const kpis = compute({
     month: statement.label,
     period: statement.period,

@@ -21,6 +21,7 @@ import { cfeKinds, Definition, InputDefinition } from "../tariff/index";
 import { TariffStore } from "../tariff/store";
 import { tariffTable } from "../tariff/tariff.sql";
 import { Urdb } from "../tariff/urdb";
+import { Time } from "../time";
 import { jsonPath, VisibleError } from "../util/error";
 import { fn } from "../util/fn";
 import { Instant } from "../util/instant";
@@ -74,7 +75,7 @@ function toVersion(version: { id: string; effectiveFrom: Date; definition: Defin
   return {
     id: version.id,
     effectiveFrom: version.effectiveFrom.toISOString(),
-    effectiveDate: Instant.localDate(version.effectiveFrom.getTime(), timeZone),
+    effectiveDate: Time.localDate(version.effectiveFrom.getTime(), timeZone),
     definition: version.definition,
   };
 }
@@ -194,8 +195,8 @@ export const assignCfePlan = fn(
     const definition = check(factory.tariffZone ?? "central", factory.tariffDivision ?? undefined);
     const date = Instant.parseDate(input.effectiveFrom);
     if (!date.ok) throw new VisibleError("input", "tariff.invalid_plan", "Invalid CFE plan", [{ path: "effectiveFrom", message: date.message }]);
-    const { year, month, day } = date.value;
-    const start = Instant.fromWallClock(Date.UTC(year, month - 1, day), factory.timeZone);
+    // From the first instant of that local day (midnight, or where the clocks skip it).
+    const start = Time.dayStart(date.value, factory.timeZone);
     const version = await TariffStore.addVersion({ factoryId: factory.id, effectiveFrom: new Date(start), definition });
     // The local date of the start is the date entered (the start is its local midnight).
     return { ...toVersion(version, factory.timeZone), factory };

@@ -15,7 +15,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db as Handle, Transaction } from "../database/types";
 import { Figures } from "../kpi/figures";
-import { offsetAt } from "../tariff/periods";
+import { Time } from "../time";
 import { processState } from "../util/global";
 
 export * as Rollup from "./index";
@@ -302,20 +302,19 @@ export function perMeterForced(): boolean {
 
 const quarterMs = 15 * 60_000;
 const hourMs = 3_600_000;
-/** The zone's wall clock at `ms` as epoch ms of the same wall time in UTC (its offset is the difference). */
-function wallMs(ms: number, timeZone: string): number {
-  return ms + offsetAt(ms, timeZone);
-}
-
 /** True when `timeZone`'s offset is a whole number of hours all over [from, to) (checked every 6 hours: no zone keeps an offset for less). */
 function wholeHourOffsets(from: number, to: number, timeZone: string): boolean {
-  for (let ms = from; ms < to + 6 * hourMs; ms += 6 * hourMs) if ((wallMs(Math.min(ms, to), timeZone) - Math.min(ms, to)) % hourMs !== 0) return false;
+  for (let ms = from; ms < to + 6 * hourMs; ms += 6 * hourMs) if (Time.offsetAt(Math.min(ms, to), timeZone) % hourMs !== 0) return false;
   return true;
 }
 
-/** True when `ms` is the start of a local day in `timeZone`, as Postgres cuts days (`date_trunc('day', local) at time zone`). */
+/**
+ * True when `ms` is the first instant of a local day in `timeZone` (`Time.startOfDay`: midnight, or where the clocks
+ * skip it, as Postgres cuts days with `date_trunc('day', local) at time zone`, which reads a skipped midnight with the
+ * offset before the jump).
+ */
 function localMidnight(ms: number, timeZone: string): boolean {
-  return wallMs(ms, timeZone) % 86_400_000 === 0;
+  return Time.startOfDay(ms, timeZone) === ms;
 }
 
 /**

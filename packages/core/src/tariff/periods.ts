@@ -5,124 +5,22 @@
  * UTC quarter-hour is exact.
  */
 
-import { WattflowError } from "../util/error";
+import { type Local, offsetAt, toLocal } from "../time";
 import type { DateRule, Season, TimeOfUse } from "./definition";
 import { Holidays } from "./holidays";
 
+// The time rules live in time/; alert/rules.ts still imports these two from here.
+export { dayStart, toLocal } from "../time";
 export * as Periods from "./periods";
 
 export type DayType = "weekday" | "saturday" | "sunday";
-export type Local = { year: number; month: number; day: number; hour: number; minute: number };
 export type Classification = { period: string; demandPeriod: string; season: string; dayType: DayType; holiday: string | null };
-
-export class TimeZoneError extends WattflowError {
-  readonly kind = "input" as const;
-  readonly code = "time_zone.invalid";
-  override readonly name = "TimeZoneError";
-}
 
 const QUARTER_MS = 900_000;
 const DAY_MS = 86_400_000;
 const SLOTS_PER_DAY = 96;
 /** Codes pack the energy period index and the demand period index: energy + 64 · demand. */
 export const DEMAND_SHIFT = 64;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let found = formatters.get(timeZone);
-  if (!found) {
-    try {
-      found = new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric",
-      });
-    } catch (error) {
-      throw new TimeZoneError(`unknown time zone ${JSON.stringify(timeZone)}: use an IANA zone such as America/Mexico_City`, { cause: error });
-    }
-    formatters.set(timeZone, found);
-  }
-  return found;
-}
-
-/** Whether `timeZone` is an IANA zone this runtime knows. */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch (error) {
-    if (error instanceof TimeZoneError) return false;
-    throw error;
-  }
-}
-
-/** The zone's UTC offset at instant `ms`, in ms (local = UTC + offset). */
-export function offsetAt(ms: number, timeZone: string): number {
-  const whole = Math.floor(ms / 1000) * 1000;
-  const parts: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(whole))) if (part.type !== "literal") parts[part.type] = Number(part.value);
-  const local = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-  return local - whole;
-}
-
-/** The local wall time of an instant. */
-export function toLocal(ms: number, timeZone: string): Local {
-  const shifted = new Date(ms + offsetAt(ms, timeZone));
-  return {
-    year: shifted.getUTCFullYear(),
-    month: shifted.getUTCMonth() + 1,
-    day: shifted.getUTCDate(),
-    hour: shifted.getUTCHours(),
-    minute: shifted.getUTCMinutes(),
-  };
-}
-
-/**
- * The instant of a local wall time, or null when the clocks skip it (spring forward). A time that
- * happens twice (fall back) is its first occurrence.
- */
-export function toInstant(local: Local, timeZone: string): number | null {
-  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
-  const candidates = new Set([offsetAt(wall - DAY_MS, timeZone), offsetAt(wall, timeZone), offsetAt(wall + DAY_MS, timeZone)]);
-  let found: number | null = null;
-  for (const offset of candidates) {
-    const instant = wall - offset;
-    if (offsetAt(instant, timeZone) === offset && (found === null || instant < found)) found = instant;
-  }
-  return found;
-}
-
-/**
- * The first instant of a local date in `timeZone`, epoch ms: its midnight, or, where the clocks skip
- * midnight (America/Santiago and America/Havana spring forward at 00:00; Mexico has had no DST since
- * the 2022 Ley de los Husos Horarios, its northern border municipalities follow US DST at 02:00), the
- * instant the day begins after the jump, so the day before ends exactly where this one starts and no
- * instant falls in neither. The one rule for day, month and billing-period bounds (BillingPeriod.range).
- * @example dayStart({ year: 2026, month: 9, day: 6 }, "America/Santiago") → Date.parse("2026-09-06T04:00:00Z") (local 01:00)
- */
-export function dayStart(date: { year: number; month: number; day: number }, timeZone: string): number {
-  const midnight = toInstant({ ...date, hour: 0, minute: 0 }, timeZone);
-  if (midnight !== null) return midnight;
-  // Midnight was skipped: the earliest instant whose local wall time is at or past it (wall time only jumps forward here).
-  const wall = Date.UTC(date.year, date.month - 1, date.day);
-  const reached = (ms: number) => ms + offsetAt(ms, timeZone) >= wall;
-  let low = wall - offsetAt(wall - DAY_MS, timeZone) - DAY_MS;
-  let high = wall - offsetAt(wall - DAY_MS, timeZone);
-  while (!reached(high)) high += 3_600_000;
-  while (high - low > 1000) {
-    const middle = Math.floor((low + high) / 2000) * 1000;
-    if (middle <= low || middle >= high) break;
-    if (reached(middle)) high = middle;
-    else low = middle;
-  }
-  return high;
-}
 
 /** The day of the month a date rule falls on in `year`. */
 export function dayOf(rule: DateRule, year: number): number {
@@ -215,7 +113,8 @@ export class Calendar {
     readonly schedule: Schedule,
     readonly timeZone: string,
   ) {
-    formatter(timeZone);
+    // An unknown zone fails here (TimeZoneError), not at the first lookup.
+    offsetAt(0, timeZone);
   }
 
   /** The UTC day's 96 quarter-hour codes and local months (year · 12 + month − 1). */

@@ -4,7 +4,7 @@
  */
 import { InfluxDB } from "@influxdata/influxdb-client";
 import { Flux } from "../flux";
-import { toLocal } from "../tariff/periods";
+import { toLocal } from "../time";
 import { type MeterDay, type Port, type Range, TimeSeriesError, type Window } from "./index";
 
 /** Where InfluxDB is and the token to ask it with (TimeSeries.influxSettingsFromEnv reads them). */

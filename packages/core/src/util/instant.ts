@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { instantBounds, readingWindow } from "../config";
-import { offsetAt } from "../tariff/periods";
+import { fromWallClock } from "../time";
 
 export * as Instant from "./instant";
 
@@ -105,7 +105,7 @@ export function parseFields(text: string): Result<{ fields: Fields; offsetMinute
  * `window` (default: the instants every store and Flux can hold, `instantBounds`).
  * Wall-clock times (no zone written, `zone.kind === "wallClock"`) are read in the IANA zone given:
  * a time in a spring-forward gap moves forward by the gap (02:30 → 03:30), an ambiguous one takes
- * the earlier instant (the first 01:30), as RFC 5545 and Temporal's "compatible" rule do.
+ * the earlier instant (the first 01:30), as RFC 5545 and Temporal's "compatible" rule do (`Time.fromWallClock`).
  * @example Instant.parse("2026-10-06 03:00", { zone: { kind: "wallClock", timeZone: "America/Monterrey" } }) → 2026-10-06T09:00:00Z
  */
 export function parse(text: string, options: { zone: Zone; window?: Window }): Result<number> {
@@ -163,21 +163,6 @@ function describeWindow(window: Window): string {
 export function format(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   return new Date(ms).toISOString().replace(".000Z", "Z");
-}
-
-/** A wall-clock time (written as if UTC, `wallMs`) in `timeZone` as an instant: gaps move forward, overlaps take the earlier. */
-export function fromWallClock(wallMs: number, timeZone: string): number {
-  // The offsets a day before and after bracket any transition near this time.
-  const before = offsetAt(wallMs - 86_400_000, timeZone);
-  const after = offsetAt(wallMs + 86_400_000, timeZone);
-  const valid = [before, after].map((offset) => wallMs - offset).filter((ms) => offsetAt(ms, timeZone) === wallMs - ms);
-  // No offset fits: the time is in a gap; the offset before the gap puts it as far after the gap as it was into it.
-  return valid.length > 0 ? Math.min(...valid) : wallMs - before;
-}
-
-/** The local calendar date (`YYYY-MM-DD`) of an instant in `timeZone`. */
-export function localDate(ms: number, timeZone: string): string {
-  return format(ms + offsetAt(ms, timeZone)).slice(0, 10);
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Close } from "@wattflow/core/close";
 import { Database } from "@wattflow/core/database";
 import { factoryTable } from "@wattflow/core/factory/factory.sql";
-import { toLocal } from "@wattflow/core/tariff/periods";
+import { toLocal } from "@wattflow/core/time";
 import { Uploads } from "@wattflow/core/upload";
 import { LocalStore } from "@wattflow/core/upload/local";
 import { Workflow } from "@wattflow/core/workflow";

@@ -5,12 +5,13 @@
  * the API's answer to the painted page is measured on every load (performance measure "factory:render", kept on the
  * figures' `data-render-ms` for tests and benchmarks, not shown to people).
  */
+import { Time } from "@wattflow/core/time";
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import uPlot from "uplot";
 import { api, type Gaps, ok, type Series } from "../api";
 import { Chart, estimatedFill, estimatedSwatch, fromZero, peakMarker, periodColor, timeAxis, touShading } from "../charts";
-import { fromLocal, localMidnight, money, num, percent, periodName, tariffName, when } from "../format";
+import { money, num, percent, periodName, tariffName, when } from "../format";
 import { PageHeading } from "../heading";
 import { useLoad, useToggleSet } from "../hooks";
 import { LoadError, LoadState } from "../states";
@@ -49,12 +50,10 @@ function csvHref(id: string, kind: "readings" | "usage", range: { from: string; 
 function bounds(range: Range, timeZone: string, now = new Date()): { from: string; to: string } {
   const to = new Date(Math.ceil(now.getTime() / 900_000) * 900_000);
   const iso = (from: Date) => ({ from: from.toISOString(), to: to.toISOString() });
-  if (range === "today") return iso(localMidnight(now, timeZone));
-  if (range === "year") return iso(localMidnight(new Date(to.getTime() - 365 * 86_400_000), timeZone));
-  if (range === "month") {
-    const month = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" }).format(now);
-    return iso(fromLocal(`${month}-01T00:00`, timeZone));
-  }
+  // A local day's and month's first instant by core's one rule (midnight, or where the clocks skip it).
+  if (range === "today") return iso(new Date(Time.startOfDay(now.getTime(), timeZone)));
+  if (range === "year") return iso(new Date(Time.startOfDay(to.getTime() - 365 * 86_400_000, timeZone)));
+  if (range === "month") return iso(new Date(Time.dayStart({ ...Time.toLocal(now.getTime(), timeZone), day: 1 }, timeZone)));
   const days = range === "7d" ? 7 : 30;
   return iso(new Date(Math.floor((to.getTime() - days * 86_400_000) / 3_600_000) * 3_600_000));
 }
