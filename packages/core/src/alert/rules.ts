@@ -7,7 +7,7 @@ import Decimal from "decimal.js";
 import { BillingPeriod } from "../billing/period";
 import { Figures } from "../kpi/figures";
 import type { Statement } from "../statement/index";
-import { dayStart, toLocal } from "../tariff/periods";
+import { dayStart, toLocal } from "../time";
 import type { Window } from "../timeseries/index";
 import { round } from "../util/number";
 

@@ -9,8 +9,6 @@ import { type Local, offsetAt, toLocal } from "../time";
 import type { DateRule, Season, TimeOfUse } from "./definition";
 import { Holidays } from "./holidays";
 
-// The time rules live in time/; alert/rules.ts still imports these two from here.
-export { dayStart, toLocal } from "../time";
 export * as Periods from "./periods";
 
 export type DayType = "weekday" | "saturday" | "sunday";
