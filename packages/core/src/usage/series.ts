@@ -226,7 +226,17 @@ export async function series(organizationId: string, factoryId: string, query: Q
   const estimated = bucketRows.reduce((sum, row) => sum + row.estimatedKwh, 0);
   const readings = bucketRows.reduce((sum, row) => sum + row.readings, 0);
   const kvarh = byPeriod.some(([, row]) => row.kvarh !== null) ? byPeriod.reduce((sum, [, row]) => sum + (row.kvarh ?? 0), 0) : null;
-  const buckets: Omit<Series["buckets"], "cost"> = { t: [], end: [], partial: [], kw: [], estimatedKw: [], kwh: [], estimatedKwh: [], period: [], periodKwh: {} };
+  const buckets: Omit<Series["buckets"], "cost"> = {
+    t: [],
+    end: [],
+    partial: [],
+    kw: [],
+    estimatedKw: [],
+    kwh: [],
+    estimatedKwh: [],
+    period: [],
+    periodKwh: {},
+  };
   // Hours that have passed: the range's and up to the last ended slot (the one in progress holds nothing yet).
   const passed = Math.min(Date.parse(query.to), Math.floor(now.getTime() / Grid.slotMs) * Grid.slotMs) / 1000;
   const index = new Map<number, number>();

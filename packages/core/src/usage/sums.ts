@@ -101,7 +101,16 @@ type PeriodRow = {
  * cost exact, and the TOU period most of its slots had (ties to the first by name; null only when none had one).
  * `partial`: the query's [from, to) cuts the bucket, so its sums are of the part inside the range only.
  */
-export type BucketSums = { t: number; end: number; partial: boolean; kwh: number; estimatedKwh: number; cost: Decimal; readings: number; period: string | null };
+export type BucketSums = {
+  t: number;
+  end: number;
+  partial: boolean;
+  kwh: number;
+  estimatedKwh: number;
+  cost: Decimal;
+  readings: number;
+  period: string | null;
+};
 
 /** The factory's sums per local bucket and TOU period over [from, to), in bucket order, and the same per bucket. */
 export async function sums(factoryId: string, timeZone: string, query: Query, source: Source): Promise<{ periods: PeriodRow[]; buckets: BucketSums[] }> {
