@@ -140,15 +140,8 @@ describe("webhook delivery", () => {
 
   it("refuses a stored rule whose host is internal by definition before any lookup, naming the channel and why", async () => {
     // Prepare: rules stored before the name check existed; a resolver that would answer our own server.
-    const asked: string[] = [];
-    Alert.provideNotifier(
-      new ChannelNotifier({
-        resolve: async (hostname) => {
-          asked.push(hostname);
-          return [{ address: "127.0.0.1", family: 4 }];
-        },
-      }),
-    );
+    const { resolve, asked } = Testing.answeringResolver("127.0.0.1");
+    Alert.provideNotifier(new ChannelNotifier({ resolve }));
     const local = await storedRule(`http://localhost:${port}/hook`);
     const metadata = await storedRule(`http://metadata.google.internal:${port}/computeMetadata/v1/`);
 

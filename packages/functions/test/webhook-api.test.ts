@@ -10,6 +10,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { Alert } from "@wattflow/core/alert";
 import { ChannelNotifier } from "@wattflow/core/alert/notify";
 import { Device } from "@wattflow/core/device";
+import { Testing } from "@wattflow/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { ids, usePipeline } from "./support";
@@ -71,13 +72,10 @@ describe("alert webhooks reach public addresses only, through the API", () => {
 
   it("a public name that answers loopback at delivery is refused as the alert's delivery error; the other rule's alert is delivered", async () => {
     // Prepare: the name resolves to the test's own server (127.0.0.1) when the alert is sent; SNS goes to a local endpoint.
-    const asked: string[] = [];
+    const { resolve, asked } = Testing.answeringResolver("127.0.0.1");
     Alert.provideNotifier(
       new ChannelNotifier({
-        resolve: async (hostname) => {
-          asked.push(hostname);
-          return [{ address: "127.0.0.1", family: 4 }];
-        },
+        resolve,
         sns: new SNSClient({ region: "us-east-1", endpoint: sns.url, credentials: { accessKeyId: "AKIATEST", secretAccessKey: "secret" } }),
       }),
     );

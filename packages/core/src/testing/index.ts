@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { constants } from "node:zlib";
 import archiver from "archiver";
+import type { Resolver } from "../alert/address";
 import { Database } from "../database";
 import { openPglite } from "../database/pglite";
 import { openPostgres } from "../database/postgres";
@@ -252,4 +253,20 @@ export async function xlsxBomb(megabytes: number): Promise<Buffer> {
     })(),
   );
   return zip([...emptyWorkbook, { name: "xl/worksheets/sheet1.xml", content: spaces }]);
+}
+
+/**
+ * A webhook resolver (alert/address.ts `Resolver`) that answers every name with `address` (IPv4), as a DNS server an
+ * attacker controls would, and records each name it was asked (`asked`), so a test can tell a refusal made before
+ * any lookup from one made after it.
+ */
+export function answeringResolver(address: string): { resolve: Resolver; asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    resolve: async (hostname) => {
+      asked.push(hostname);
+      return [{ address, family: 4 }];
+    },
+  };
 }
