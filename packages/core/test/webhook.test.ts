@@ -37,8 +37,9 @@ describe("webhook addresses", () => {
       "2001:0:4136:e378:8000:63bf:80ff:fffe": "reserved (Teredo)",
     };
     for (const [address, kind] of Object.entries(refused)) expect([address, WebhookAddress.refusal(address)]).toEqual([address, kind]);
-    // Just outside the ranges: 100.128/10 is past CGNAT, 172.32 past 172.16/12, 11.x past 10/8.
-    for (const address of ["8.8.8.8", "100.128.0.1", "172.32.0.1", "11.0.0.1", "2606:4700:4700::1111", "2001:4860:4860::8888"]) expect(WebhookAddress.refusal(address)).toBeUndefined();
+    // Just outside the ranges: 100.128/10 is past CGNAT, 172.32 past 172.16/12, 11.x past 10/8, 2001:4860::/32 past Teredo.
+    for (const address of ["8.8.8.8", "100.128.0.1", "172.32.0.1", "11.0.0.1", "2606:4700:4700::1111", "2001:4860:4860::8888"])
+      expect(WebhookAddress.refusal(address)).toBeUndefined();
   });
 
   it("reads the host of a URL as WHATWG normalizes it, so decimal and hex IPv4 forms are caught", () => {
