@@ -32,10 +32,14 @@ describe("webhook addresses", () => {
       "224.0.0.251": "multicast",
       "ff02::1": "multicast",
       "255.255.255.255": "reserved",
+      // ::ffff:0:7f00:1 carries 127.0.0.1 for a SIIT translator; 2001:0:…:80ff:fffe is a Teredo address (RFC 4380).
+      "::ffff:0:7f00:1": "reserved (IPv4-translated)",
+      "2001:0:4136:e378:8000:63bf:80ff:fffe": "reserved (Teredo)",
     };
     for (const [address, kind] of Object.entries(refused)) expect([address, WebhookAddress.refusal(address)]).toEqual([address, kind]);
-    // Just outside the ranges: 100.128/10 is past CGNAT, 172.32 past 172.16/12, 11.x past 10/8.
-    for (const address of ["8.8.8.8", "100.128.0.1", "172.32.0.1", "11.0.0.1", "2606:4700:4700::1111"]) expect(WebhookAddress.refusal(address)).toBeUndefined();
+    // Just outside the ranges: 100.128/10 is past CGNAT, 172.32 past 172.16/12, 11.x past 10/8, 2001:4860::/32 past Teredo.
+    for (const address of ["8.8.8.8", "100.128.0.1", "172.32.0.1", "11.0.0.1", "2606:4700:4700::1111", "2001:4860:4860::8888"])
+      expect(WebhookAddress.refusal(address)).toBeUndefined();
   });
 
   it("reads the host of a URL as WHATWG normalizes it, so decimal and hex IPv4 forms are caught", () => {

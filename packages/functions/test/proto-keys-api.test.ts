@@ -66,4 +66,18 @@ describe("__proto__ keys in JSON bodies", () => {
 
     expect(answer.status).toBe(200);
   });
+
+  it("a __proto__ key 10,000 arrays deep is a 400 at its path, not a 500 from an overflowed call stack", async () => {
+    // {"prices":[[…[{"__proto__":1}]…]]}: 10,000 arrays, each the first (index 0) of the one around it, so the key's
+    // path is "prices", then "0" ten thousand times, then "__proto__". About 20 kB, under the body limit.
+    const depth = 10_000;
+    const text = `{"prices":${"[".repeat(depth)}{"__proto__":1}${"]".repeat(depth)}}`;
+
+    const answer = await post(`/v1/factories/${ids.factory}/tariffs/cfe`, p.apiToken, text);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([
+      { path: `prices.${"0.".repeat(depth)}__proto__`, message: 'is a key "__proto__", which would be dropped without a word: name the field you meant' },
+    ]);
+  });
 });

@@ -70,6 +70,15 @@ describe("alert webhooks reach public addresses only, through the API", () => {
     expect(await Alert.listRules(ids.organization)).toEqual([]);
   });
 
+  it("POST /v1/alerts/rules with a file: or ftp: URL is one 400 saying it must be http(s), no second error about its host", async () => {
+    for (const url of ["file:///etc/passwd", "ftp://files.example.com/hook"]) {
+      const answer = await send("POST", "/v1/alerts/rules", p.apiToken, webhookRule(url));
+
+      expect([url, answer.status]).toEqual([url, 400]);
+      expect(((await answer.json()) as { errors: unknown }).errors).toEqual([{ path: "channels.0.url", message: "url must be an http(s) URL" }]);
+    }
+  });
+
   it("a public name that answers loopback at delivery is refused as the alert's delivery error; the other rule's alert is delivered", async () => {
     // Prepare: the name resolves to the test's own server (127.0.0.1) when the alert is sent; SNS goes to a local endpoint.
     const { resolve, asked } = Testing.answeringResolver("127.0.0.1");

@@ -30,6 +30,10 @@ const ranges: [string, number, "ipv4" | "ipv6", string][] = [
   ["::", 128, "ipv6", "unspecified"],
   ["::", 96, "ipv6", "reserved"],
   ["::1", 128, "ipv6", "loopback"],
+  // IPv4-translated (SIIT, RFC 2765/6145) and Teredo (RFC 4380): a translator or relay reaches the IPv4 address they
+  // carry, which may be one of ours; no public service is addressed this way.
+  ["::ffff:0:0:0", 96, "ipv6", "reserved (IPv4-translated)"],
+  ["2001::", 32, "ipv6", "reserved (Teredo)"],
   ["fc00::", 7, "ipv6", "private (ULA)"],
   // Local-use NAT64 (RFC 8215): translated inside the operator's own network.
   ["64:ff9b:1::", 48, "ipv6", "private (NAT64 local-use)"],

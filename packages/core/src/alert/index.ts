@@ -36,8 +36,9 @@ const ChannelSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("webhook"),
     url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }).check((context) => {
-      // z.url has already said what is wrong with a value that does not parse.
-      if (!URL.canParse(context.value)) return;
+      // z.url has already said what is wrong with a value that does not parse or is not http(s) (file:///etc/passwd
+      // has no host: a second error calling "" a single-label name would only confuse).
+      if (!URL.canParse(context.value) || !/^https?:$/.test(new URL(context.value).protocol)) return;
       const refused = WebhookAddress.urlRefusal(context.value);
       if (refused) context.issues.push({ code: "custom", input: context.value, message: `url must reach a public address: ${refused}` });
     }),

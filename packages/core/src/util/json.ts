@@ -14,7 +14,9 @@ export function parseJsonOr(text: string, otherwise: unknown): unknown {
 
 /**
  * The JSON path of the first key or string in `value` (JSON as JSON.parse gives it) that `refused` picks, depth
- * first (a key before what it holds), or undefined when there is none.
+ * first (a key before what it holds), or undefined when there is none. It walks with a stack of its own, not by
+ * recursion: a body nested a few thousand deep (`[[[…"\\u0041"…]]]`, a few kB, before any sign-in) overflowed the
+ * call stack and answered 500.
  * @example pathWhere(JSON.parse('{"a":["x","\\u0000"]}'), { text: (text) => text.includes("\u0000") }) → ["a", 1]
  */
 export function pathWhere(
@@ -22,16 +24,31 @@ export function pathWhere(
   refused: { key?: (key: string) => boolean; text?: (text: string) => boolean },
   path: (string | number)[] = [],
 ): (string | number)[] | undefined {
-  if (typeof value === "string") return refused.text?.(value) ? path : undefined;
-  const entries: [string | number, unknown][] = Array.isArray(value)
-    ? [...value.entries()]
-    : value !== null && typeof value === "object"
-      ? Object.entries(value)
-      : [];
-  for (const [key, item] of entries) {
-    if (typeof key === "string" && refused.key?.(key)) return [...path, key];
-    const found = pathWhere(item, refused, [...path, key]);
-    if (found) return found;
+  // Each node knows its parent, so a path is built once, for the node found (not copied at every level).
+  type Node = { value: unknown; key?: string | number; parent?: Node };
+  const pathTo = (node: Node): (string | number)[] => {
+    const keys: (string | number)[] = [];
+    for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) keys.push(at.key);
+    return [...path, ...keys.reverse()];
+  };
+  const stack: Node[] = [{ value }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (typeof node.key === "string" && refused.key?.(node.key)) return pathTo(node);
+    const current = node.value;
+    if (typeof current === "string") {
+      if (refused.text?.(current)) return pathTo(node);
+      continue;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(current)
+      ? [...current.entries()]
+      : current !== null && typeof current === "object"
+        ? Object.entries(current)
+        : [];
+    // Pushed last to first, so the first entry (and all it holds) is looked at first.
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const [key, item] = entries[index] as [string | number, unknown];
+      stack.push({ value: item, key, parent: node });
+    }
   }
   return undefined;
 }
