@@ -1,8 +1,9 @@
+import { deviceTable } from "@wattflow/core/device/device.sql";
 import { meterTable } from "@wattflow/core/meter/meter.sql";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
-import { inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { handler as consumer } from "../src/ingest/consumer";
@@ -101,6 +102,26 @@ describe.each(Testing.lanes())("KPIs and alerts through the API on %s", (lane) =
     expect(((await rules.json()) as { rules: { id: string }[] }).rules.map((item) => item.id)).toEqual([rule.id]);
     expect(foreignDelete.status).toBe(404);
     expect(deleted.status).toBe(204);
+  });
+
+  it("deleting a rule keeps the alerts it raised, in the history, with no rule", async () => {
+    // Prepare: a gateway_silent rule (15 minutes) and the gateway last heard from an hour ago, so one alert is raised.
+    const created = await send("POST", "/v1/alerts/rules", p.apiToken, { factoryId: ids.factory, kind: "gateway_silent", threshold: 15 });
+    const rule = (await created.json()) as { id: string };
+    await p.database.db
+      .update(deviceTable)
+      .set({ lastSeenAt: new Date(Date.now() - 60 * 60_000) })
+      .where(eq(deviceTable.id, ids.device));
+    const raised = (await (await send("POST", "/v1/alerts/evaluate", p.apiToken, { factoryId: ids.factory })).json()) as { raised: { id: string }[] };
+
+    // Act
+    const deleted = await send("DELETE", `/v1/alerts/rules/${rule.id}`, p.apiToken, {});
+    const listed = (await (await get("/v1/alerts", p.apiToken)).json()) as { alerts: { id: string; kind: string; ruleId: string | null }[] };
+
+    // Assess: the alert raised and sent before the rule went is still listed, its rule now null.
+    expect(raised.raised).toHaveLength(1);
+    expect(deleted.status).toBe(204);
+    expect(listed.alerts).toMatchObject([{ id: raised.raised[0]?.id, kind: "gateway_silent", ruleId: null }]);
   });
 });
 

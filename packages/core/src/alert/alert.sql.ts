@@ -32,7 +32,8 @@ export const alertTable = pgTable(
     id: id(),
     organizationId: text("organization_id").notNull(),
     factoryId: text("factory_id").notNull(),
-    ruleId: reference("rule_id", () => alertRuleTable.id, { onDelete: "cascade" }),
+    /** The rule that raised it; null once that rule is deleted: the alert stays in the history, as raised and sent. */
+    ruleId: text("rule_id").references(() => alertRuleTable.id, { onDelete: "set null" }),
     kind: text("kind").notNull(),
     dedupKey: text("dedup_key").notNull(),
     /** In English, for e-mail, SNS, webhooks and API clients. */

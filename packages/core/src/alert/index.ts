@@ -106,7 +106,8 @@ export const Item = z.object({
   limit: z.number().nullable(),
   at: z.string(),
   raisedAt: z.string(),
-  ruleId: z.string(),
+  /** The rule that raised it; null once that rule was deleted (its alerts stay in the history). */
+  ruleId: z.string().nullable(),
   deliveredAt: z.string().nullable(),
   deliveryError: z.string().nullable(),
   status: z.enum(statuses),

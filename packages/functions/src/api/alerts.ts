@@ -49,7 +49,7 @@ const createRuleRoute = ruleChange({
 const deleteRuleRoute = ruleChange({
   method: "delete",
   path: "/rules/{id}",
-  summary: "Delete an alert rule (admin)",
+  summary: "Delete an alert rule (admin); the alerts it raised stay in the history with `ruleId: null`",
   request: { params: ids("id") },
   responses: { 204: { description: "Deleted" } },
 });
