@@ -15,6 +15,11 @@ export type Column<T> = {
   num?: boolean;
   /** More classes of the body cell (`small`, `actions`, `bad` for a difference). */
   className?: string | ((row: T) => string | undefined);
+  /**
+   * Left out on a phone (class `wide-only`, hidden under 760 px): detail a narrow screen can do without, so the
+   * figures that matter (a bill line's amount) stay on screen instead of behind a sideways scroll.
+   */
+  wideOnly?: boolean;
   /** The cell's tooltip, e.g. the exact time behind "hace 3 min". */
   title?: (row: T) => string | undefined;
   cell(row: T): ReactNode;
@@ -48,7 +53,7 @@ const classes = (...names: (string | false | undefined)[]) => names.filter(Boole
 
 function cellClass<T>(column: Column<T>, row: T): string | undefined {
   const extra = typeof column.className === "function" ? column.className(row) : column.className;
-  return classes(column.num && "num", extra);
+  return classes(column.num && "num", column.wideOnly && "wide-only", extra);
 }
 
 /**
@@ -67,7 +72,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
           <tr>
             {columns.map((column, index) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are fixed; their order is their identity
-              <th key={index} className={column.num ? "num" : undefined}>
+              <th key={index} className={classes(column.num && "num", column.wideOnly && "wide-only")}>
                 {column.header}
               </th>
             ))}

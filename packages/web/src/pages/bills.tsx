@@ -105,32 +105,39 @@ export function Bills({ factoryId }: { factoryId?: string }) {
             )}
             <DataTable
               scroll="table-scroll"
+              className="bill-lines"
               rows={lines}
               rowKey={(line) => line.code}
               columns={[
                 { header: t("line"), title: (line) => line.name[other], cell: (line) => line.name[shown] },
-                { header: t("quantity"), num: true, cell: (line) => lineQuantity(line, currency) },
-                { header: t("unitPrice"), num: true, cell: (line) => linePrice(line, currency) },
-                { header: "Wattflow", num: true, cell: (line) => (ours ? money(line.amount, currency) : "—") },
-                { header: t("utility"), num: true, cell: (line) => money(ours ? line.utilityAmount : line.amount, currency) },
-                {
-                  header: t("difference"),
-                  num: true,
-                  className: (line) => (line.difference && Number(line.difference) !== 0 ? "bad" : undefined),
-                  cell: (line) => money(line.difference, currency),
-                },
+                { header: t("quantity"), num: true, wideOnly: true, cell: (line) => lineQuantity(line, currency) },
+                { header: t("unitPrice"), num: true, wideOnly: true, cell: (line) => linePrice(line, currency) },
+                // Only the columns this month has: Wattflow's bill, the utility's, and their difference when both exist.
+                !!ours && { header: "Wattflow", num: true, cell: (line) => money(line.amount, currency) },
+                !!theirs && { header: t("utility"), num: true, cell: (line) => money(ours ? line.utilityAmount : line.amount, currency) },
+                !!ours &&
+                  !!theirs && {
+                    header: t("difference"),
+                    num: true,
+                    className: (line) => (line.difference && Number(line.difference) !== 0 ? "bad" : undefined),
+                    cell: (line) => money(line.difference, currency),
+                  },
               ]}
               // Bills closed before their lines carried the subtotal, IVA and total show them here.
               footer={
                 !lines.some((line) => line.code === "total") &&
                 (["subtotal", "pfAdjustment", "iva", "total"] as const).map((key) => (
                   <tr key={key}>
-                    <th colSpan={3}>{t(`totals.${key}`)}</th>
-                    <td className="num">{money(ours?.[key], currency)}</td>
-                    <td className="num">{money(theirs?.[key], currency)}</td>
-                    <td className="num" data-testid={`bill-total-difference-${key}`}>
-                      {ours && theirs ? money(Cents.difference(ours[key], theirs[key]), currency) : "—"}
-                    </td>
+                    <th>{t(`totals.${key}`)}</th>
+                    <td className="wide-only" />
+                    <td className="wide-only" />
+                    {ours && <td className="num">{money(ours[key], currency)}</td>}
+                    {theirs && <td className="num">{money(theirs[key], currency)}</td>}
+                    {ours && theirs && (
+                      <td className="num" data-testid={`bill-total-difference-${key}`}>
+                        {money(Cents.difference(ours[key], theirs[key]), currency)}
+                      </td>
+                    )}
                   </tr>
                 ))
               }

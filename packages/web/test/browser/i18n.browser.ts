@@ -86,11 +86,11 @@ describe("the console's languages, formats and phone layout", () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("es-MX");
     await signIn(page, stack.apiUrl, demo.user);
     await page.getByRole("heading", { name: "Resumen" }).waitFor();
-    expect(await page.locator("header nav").textContent()).toBe("ResumenDispositivosTarifasFacturasImportacionesAlertasConfiguración");
+    expect(await page.locator("header nav").textContent()).toBe("ResumenDispositivosTarifasFacturasImportacionesAlertasCuarentenaConfiguración");
 
     await page.getByLabel("Idioma").selectOption("en");
     await page.getByRole("heading", { name: "Overview" }).waitFor();
-    expect(await page.locator("header nav").textContent()).toBe("OverviewDevicesTariffsBillsImportsAlertsSetup");
+    expect(await page.locator("header nav").textContent()).toBe("OverviewDevicesTariffsBillsImportsAlertsQuarantineSetup");
     await page.reload();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     expect(await page.evaluate(() => [document.documentElement.lang, localStorage.getItem("wattflow.language")])).toEqual(["en", "en"]);
@@ -259,6 +259,16 @@ describe("the console's languages, formats and phone layout", () => {
       if (width === 390) {
         await page.goto(`${stack.apiUrl}/#/devices`);
         await expect.poll(() => page.getByTestId("devices-count").textContent()).toBe("2 pasarelas");
+        // A bill on a phone: each line's amount (Wattflow's, the 4th cell; quantity and unit price are left out) is on
+        // screen, not behind a sideways scroll, the total's included.
+        await page.goto(`${stack.apiUrl}/#/bills/${demo.factoryId}`);
+        const lines = page.getByTestId("bill").first().locator("table.bill-lines tbody tr");
+        await lines.first().waitFor();
+        const amounts = await lines.evaluateAll((rows) =>
+          rows.map((row) => ({ text: row.children[3]?.textContent ?? "", right: row.children[3]?.getBoundingClientRect().right ?? 9999 })),
+        );
+        expect(amounts.length).toBeGreaterThan(3);
+        expect(amounts.filter((amount) => amount.right > 390 || !/\d/.test(amount.text))).toEqual([]);
       }
       await page.context().close();
     }
