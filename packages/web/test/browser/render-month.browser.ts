@@ -27,7 +27,7 @@ import { User } from "@wattflow/core/user";
 import { sql } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, chooseLanguage, launchBrowser, type Stack, screenshot, screenshotDir, signIn, startStack, watchPage } from "./support";
+import { artifactPath, buildConsole, chooseLanguage, launchBrowser, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
 
 const meters = 200;
 const days = 30;
@@ -204,7 +204,7 @@ describe.each(lanes)("factory page with a year of 200 meters on %s", (lane) => {
     expect(Object.keys(buckets.periodKwh).sort()).toEqual(["base", "intermedia", "punta"]);
 
     const result = { lane, meters, days, earlierDays, readings: seeded.readings, seedMs: seeded.seedMs, runs };
-    writeFileSync(join(screenshotDir, `render-200-meters-${lane}.json`), JSON.stringify(result, null, 2));
+    writeFileSync(artifactPath(`render-200-meters-${lane}.json`), JSON.stringify(result, null, 2));
     const median = (range: string, key: "apiMs" | "renderMs") => runs.filter((run) => run.range === range).map((run) => Math.round(run[key]));
     console.log(
       `factory page, ${meters} meters on ${lane}: API ms 30 days (1h) ${median("30d", "apiMs")}, 12 months (1d) ${median("year", "apiMs")}; render ms 30 days ${median("30d", "renderMs")}, 12 months ${median("year", "renderMs")}`,

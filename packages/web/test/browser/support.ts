@@ -100,11 +100,16 @@ export async function launchBrowser(): Promise<Browser> {
  * for the screenshots people look at).
  */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  const dir = process.env.WATTFLOW_SCREENS || screenshotDir;
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${name}.png`);
+  const path = artifactPath(`${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** Where a test artifact named `file` goes (screenshots, measured figures): WATTFLOW_SCREENS or test-results/screenshots, created. */
+export function artifactPath(file: string): string {
+  const dir = process.env.WATTFLOW_SCREENS || screenshotDir;
+  mkdirSync(dir, { recursive: true });
+  return join(dir, file);
 }
 
 /** The console's words are es-MX unless told: tests that read words choose the language, as a person's stored choice. */
