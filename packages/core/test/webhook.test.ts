@@ -64,10 +64,18 @@ describe("webhook addresses", () => {
       // One label: the resolver's search list completes it (GCE answers `metadata` itself).
       "http://metadata/computeMetadata/v1/": "metadata is a single-label name, which the resolver completes inside our own network",
       "http://instance-data./latest/": "instance-data is a single-label name, which the resolver completes inside our own network",
+      // RFC 1035: 64 characters in one label, or 4 labels of 63 (4 × 63 + 3 dots = 255) in all, is no DNS name.
+      [`https://${"a".repeat(64)}.example.com/`]: "the host name has a label of 64 characters; a DNS label has at most 63",
+      [`https://${Array(4).fill("b".repeat(63)).join(".")}/`]: "the host name is 255 characters long; a DNS name has at most 253",
     };
     for (const [url, message] of Object.entries(refused)) expect([url, WebhookAddress.urlRefusal(url)]).toEqual([url, message]);
     // Names that only end like an internal suffix are public: "internal.example.com", "mylocal.com".
-    for (const url of ["https://internal.example.com/x", "https://mylocal.com/", "https://hooks.slack.com/services/T0/B0/x"])
+    for (const url of [
+      "https://internal.example.com/x",
+      "https://mylocal.com/",
+      "https://hooks.slack.com/services/T0/B0/x",
+      `https://${"c".repeat(63)}.example.com/`,
+    ])
       expect(WebhookAddress.urlRefusal(url)).toBeUndefined();
   });
 });

@@ -109,12 +109,17 @@ const internalSuffixes = ["localhost", "local", "internal", "localdomain", "home
 /**
  * Why a host name (no IP literal) is internal by definition, or undefined when only its addresses can tell.
  * A trailing dot is the same name (`localhost.` is localhost); a name of one label (`metadata`, `instance-data`)
- * is completed by the resolver's search list into a name of the service's own network, so it is refused too.
+ * is completed by the resolver's search list into a name of the service's own network, so it is refused too; so is a
+ * name no DNS could hold (a label over 63 characters, the name over 253).
  * @example WebhookAddress.nameRefusal("metadata.google.internal") // "metadata.google.internal is an internal name"
  */
 export function nameRefusal(hostname: string): string | undefined {
   const name = hostname.toLowerCase().replace(/\.+$/, "");
   if (isIP(name.replace(/^\[|\]$/g, "")) !== 0) return undefined;
+  // RFC 1035 §2.3.4: a label is 1–63 octets, a name at most 253 characters as written; no resolver answers another.
+  if (name.length > 253) return `the host name is ${name.length} characters long; a DNS name has at most 253`;
+  const long = name.split(".").find((label) => label.length > 63);
+  if (long !== undefined) return `the host name has a label of ${long.length} characters; a DNS label has at most 63`;
   if (name === "localhost" || name.endsWith(".localhost")) return `${name} is a loopback name`;
   if (!name.includes(".")) return `${name || JSON.stringify(hostname)} is a single-label name, which the resolver completes inside our own network`;
   const suffix = internalSuffixes.find((internal) => name === internal || name.endsWith(`.${internal}`));
