@@ -22,11 +22,26 @@ export { spansOverlapping, storedSlots } from "./slot-lookup";
 export { keyFilter, type NewReading, type StoredReading } from "./slot-rows";
 export * as Slots from "./slots";
 
+/** The electrical figures a reading may carry besides kWh, as its slots store them: null where the meter sent none. */
+export type Figures = Record<"kvarh" | "kwAvg" | "kwMax" | "pf" | "voltage" | "current", number | null>;
+
+/** A reading's optional figures as its rows store them, for `Candidate.base` (the one place they become null). */
+export function figuresOf(reading: Reading.Input): Figures {
+  return {
+    kvarh: reading.kvarh ?? null,
+    kwAvg: reading.kwAvg ?? null,
+    kwMax: reading.kwMax ?? null,
+    pf: reading.pf ?? null,
+    voltage: reading.voltage ?? null,
+    current: reading.current ?? null,
+  };
+}
+
 /** A validated, owned reading ready to store: the columns its slots share and how to price one slot. */
 export type Candidate = {
   reading: Reading.Input;
-  /** Columns of every slot it makes; kWh, price and quality are set per slot. */
-  base: Omit<NewReading, "intervalStart" | "kwh">;
+  /** Columns of every slot it makes; kWh, price and quality are set per slot. Its figures are already null or a number. */
+  base: Omit<NewReading, "intervalStart" | "kwh" | keyof Figures> & Figures;
   /** The meter's rating in kW, for the `spike_over_rating` flag. */
   maxKw: number | null;
   /** Prices `kwh` in the slot starting at `start`; undefined when no tariff is in force (priced later). */
@@ -311,12 +326,12 @@ function deliveredRow(candidate: Candidate, startMs: number, now: Date): StoredR
     factoryId: base.factoryId,
     deviceId: base.deviceId,
     kwh,
-    kvarh: base.kvarh ?? null,
-    kwAvg: base.kwAvg ?? null,
-    kwMax: base.kwMax ?? null,
-    pf: base.pf ?? null,
-    voltage: base.voltage ?? null,
-    current: base.current ?? null,
+    kvarh: base.kvarh,
+    kwAvg: base.kwAvg,
+    kwMax: base.kwMax,
+    pf: base.pf,
+    voltage: base.voltage,
+    current: base.current,
     touPeriod: priced?.period ?? null,
     tariffId: priced?.tariffId ?? null,
     unitPrice: priced?.unitPrice ?? null,
