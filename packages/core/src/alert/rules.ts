@@ -272,21 +272,20 @@ export function since(kind: Kind, now: Date): Date | undefined {
   }
 }
 
+/**
+ * Each kind's evaluator, given the rule's threshold or the kind's default; the power factor's alone takes the rule's
+ * threshold as given (null: the factory's CFE threshold). A kind added to `kinds` without one does not compile.
+ */
+const evaluators: Record<Kind, (context: Context, threshold: number, given: number | null) => Finding[]> = {
+  demand_near_peak: demandNearPeak,
+  demand_near_contracted_punta: demandNearContractedInPunta,
+  power_factor_low: (context, _threshold, given) => powerFactorLow(context, given),
+  gateway_silent: gatewaySilent,
+  gateway_backlog: gatewayBacklog,
+  daily_cost_anomaly: dailyCostAnomaly,
+};
+
 /** What a rule of `kind` finds now; a null `threshold` is the kind's default (`defaultThresholds`). */
 export function evaluate(kind: Kind, given: number | null, context: Context): Finding[] {
-  const threshold = given ?? defaultThresholds[kind] ?? 0;
-  switch (kind) {
-    case "demand_near_peak":
-      return demandNearPeak(context, threshold);
-    case "demand_near_contracted_punta":
-      return demandNearContractedInPunta(context, threshold);
-    case "power_factor_low":
-      return powerFactorLow(context, given);
-    case "gateway_silent":
-      return gatewaySilent(context, threshold);
-    case "gateway_backlog":
-      return gatewayBacklog(context, threshold);
-    case "daily_cost_anomaly":
-      return dailyCostAnomaly(context, threshold);
-  }
+  return evaluators[kind](context, given ?? defaultThresholds[kind] ?? 0, given);
 }
