@@ -118,6 +118,17 @@ export type Item = z.infer<typeof Item>;
 // An alert is the Notice the channels receive, field for field.
 true satisfies Notice extends Omit<Item, "ruleId" | "deliveredAt" | "deliveryError" | "status" | "acknowledged" | "resolved"> ? true : false;
 
+/** True when every column of `Row` is a field of `Answer` or one of `Kept` (kept out of it, or folded into another field). */
+type Answered<Row, Answer, Kept extends keyof Row> = [Exclude<keyof Row, keyof Answer | Kept>] extends [never] ? true : false;
+// The mappers below name each field they expose, so a column never leaks by itself; these make a new column fail to
+// compile until its mapper answers it (and its schema says so) or it is named here as kept out.
+true satisfies Answered<typeof alertRuleTable.$inferSelect, Rule, "organizationId">;
+true satisfies Answered<
+  typeof alertTable.$inferSelect,
+  Item,
+  "organizationId" | "dedupKey" | "acknowledgedAt" | "acknowledgedBy" | "acknowledgedByName" | "resolvedAt" | "resolvedBy" | "resolvedByName"
+>;
+
 function toRule(row: typeof alertRuleTable.$inferSelect): Rule {
   return {
     id: row.id,
@@ -178,9 +189,14 @@ function toItem(row: typeof alertTable.$inferSelect): Item {
     deliveredAt: row.deliveredAt?.toISOString() ?? null,
     deliveryError: row.deliveryError,
     status: row.resolvedAt ? "resolved" : row.acknowledgedAt ? "acknowledged" : "open",
-    acknowledged: row.acknowledgedAt ? { at: row.acknowledgedAt.toISOString(), by: row.acknowledgedBy ?? "", name: row.acknowledgedByName } : null,
-    resolved: row.resolvedAt ? { at: row.resolvedAt.toISOString(), by: row.resolvedBy ?? "", name: row.resolvedByName } : null,
+    acknowledged: markOf(row.acknowledgedAt, row.acknowledgedBy, row.acknowledgedByName),
+    resolved: markOf(row.resolvedAt, row.resolvedBy, row.resolvedByName),
   };
+}
+
+/** An acknowledgement's or resolution's columns as a Mark; null when it did not happen. */
+function markOf(at: Date | null, by: string | null, name: string | null): Mark | null {
+  return at ? { at: at.toISOString(), by: by ?? "", name } : null;
 }
 
 /** Which alerts a list wants: one status, or `unresolved` (open and acknowledged). */
