@@ -3,7 +3,7 @@
  * @hono/node-server locally. Routes are thin: parse, call core, map.
  */
 
-import { $, createRoute, z } from "@hono/zod-openapi";
+import { $, createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import type { Device } from "@wattflow/core/device";
 import { Export } from "@wattflow/core/export";
@@ -154,29 +154,37 @@ const quarantine = routes<ActorEnv>()
   )
   .openapi(replayRoute, async (c) => c.json(await Quarantine.replay(c.get("actor"), c.req.valid("json").ids), 200), invalid("quarantine.invalid_replay"));
 
-const healthReport = answer(Health.Report, "Each component's check");
-const healthRoute = createRoute({
+/**
+ * A route of /health: its report answers 200 when every check passed, 503 when one failed; `config` says who may call
+ * (its security, middleware and their errors).
+ */
+function healthRouteOf<
+  S extends z.ZodType,
+  P extends string,
+  R extends Omit<RouteConfig, "path" | "tags" | "responses"> & { path: P; responses?: RouteConfig["responses"] },
+>(report: S, description: string, config: R) {
+  const reported = answer(report, description);
+  return createRoute({ ...config, tags: ["Health"], responses: { 200: reported, 503: { ...reported, description: "A check failed" }, ...config.responses } });
+}
+
+const healthRoute = healthRouteOf(Health.Report, "Each component's check", {
   method: "get",
   path: "/",
-  tags: ["Health"],
   summary: "What each health check found (operators and admins); 503 when one fails",
   middleware: access.operators,
   security: actorSecurity,
-  responses: { 200: healthReport, 503: { ...healthReport, description: "A check failed" }, 401: problems[401], 403: problems[403] },
+  responses: { 401: problems[401], 403: problems[403] },
 });
 const health = routes<ActorEnv>().openapi(healthRoute, async (c) => {
   const report = await Health.report();
   return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
 });
 
-const publicHealthReport = answer(Health.PublicReport, "The status alone");
 // Public: the status alone; what each check found is for an operator or admin (/v1/health).
-const publicHealthRoute = createRoute({
+const publicHealthRoute = healthRouteOf(Health.PublicReport, "The status alone", {
   method: "get",
   path: "/health",
-  tags: ["Health"],
   summary: "Whether the API and what it depends on are up (public: the status alone)",
-  responses: { 200: publicHealthReport, 503: { ...publicHealthReport, description: "A check failed" } },
 });
 
 const api = $(

@@ -130,6 +130,8 @@ export function ids<const K extends string>(...names: K[]) {
 export const actorSecurity: Record<string, string[]>[] = [{ apiToken: [] }, { session: [] }];
 /** Gateways: their device token (Bearer). */
 export const deviceSecurity: Record<string, string[]>[] = [{ deviceToken: [] }];
+/** The console's signed-in session alone (its cookie): the session's own routes. */
+export const sessionSecurity: Record<string, string[]>[] = [{ session: [] }];
 
 /** The security schemes the routes name (session.ts, auth.ts). */
 export const securitySchemes = {
@@ -161,6 +163,16 @@ export function actorRoute<P extends string, R extends Omit<RouteConfig, "path" 
 export function actorRoutes<const S extends Pick<RouteConfig, "tags" | "middleware">>(shared: S) {
   return <P extends string, R extends Omit<RouteConfig, "path" | "security" | "tags" | "middleware"> & { path: P }>(config: R) =>
     actorRoute({ ...shared, ...config });
+}
+
+/**
+ * The routes of a group that has no token of its own (the session, the public health), declared from what they share:
+ * their `tags` and who may call (`security`, `middleware`) given once, as `actorRoutes` does for an organization's data.
+ * @example const signedIn = routeGroup({ tags: ["Session"], security: sessionSecurity });
+ */
+export function routeGroup<const S extends Pick<RouteConfig, "tags" | "security" | "middleware">>(shared: S) {
+  return <P extends string, R extends Omit<RouteConfig, "path" | "security" | "tags" | "middleware"> & { path: P }>(config: R) =>
+    createRoute({ ...shared, ...config });
 }
 
 /** The errors of a gateway's route: a body it sent wrong, an unknown or revoked device token, the stream or database down. */

@@ -4,14 +4,14 @@
  * crosses sites; requests that change something must also carry the CSRF header, which a page of
  * another origin cannot add without a CORS preflight this API never grants.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Auth } from "@wattflow/core/auth";
 import { Organization } from "@wattflow/core/organization";
 import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { answer, jsonBody, problems, routes } from "./openapi";
+import { answer, jsonBody, problems, routeGroup, routes, sessionSecurity } from "./openapi";
 
 export const sessionCookie = "wattflow_session";
 export const csrfHeader = "x-wattflow-csrf";
@@ -33,30 +33,27 @@ const Session = z
   .object({ user: User.Info, organization: Organization.Info.nullable(), expiresAt: z.string().openapi({ format: "date-time" }) })
   .openapi("Session", { description: "Who is signed in, their organization (`demo`: generated data and demo prices) and when the session ends" });
 const sessionAnswer = (description: string) => ({ description, content: { "application/json": { schema: Session } } });
-const tags = ["Session"];
+// Anyone may sign in; who is signed in, and signing out, are the session's own.
+const anyone = routeGroup({ tags: ["Session"] });
+const signedIn = routeGroup({ tags: ["Session"], security: sessionSecurity });
 
-const signInRoute = createRoute({
+const signInRoute = anyone({
   method: "post",
   path: "/",
-  tags,
   summary: "Sign in: sets the HttpOnly session cookie",
   request: { body: jsonBody(User.SignIn) },
   responses: { 200: sessionAnswer("Signed in"), 400: problems[400], 401: problems[401] },
 });
-const whoRoute = createRoute({
+const whoRoute = signedIn({
   method: "get",
   path: "/",
-  tags,
   summary: "Who is signed in",
-  security: [{ session: [] }],
   responses: { 200: sessionAnswer("The session"), 401: problems[401] },
 });
-const signOutRoute = createRoute({
+const signOutRoute = signedIn({
   method: "delete",
   path: "/",
-  tags,
   summary: "Sign out: ends the session and clears its cookie",
-  security: [{ session: [] }],
   responses: { 200: answer(z.object({ signedOut: z.literal(true) }), "Signed out") },
 });
 
