@@ -4,10 +4,9 @@
  * cannot reach Kinesis; the API puts their readings on the same stream.
  */
 import { configFor } from "./config";
-import { database, vpc } from "./database";
 import { alarm } from "./monitoring";
 import { consumerName, rawArchive, readings, recordKey } from "./stream";
-import { timeseriesLinks } from "./timeseries";
+import { readingsAccess } from "./timeseries";
 import { workflowClient } from "./workflows";
 
 const config = configFor($app.stage);
@@ -20,8 +19,7 @@ export const sessionSecret = new sst.Secret("SessionSecret");
 
 export const api = new sst.aws.Function("Api", {
   handler: "packages/functions/src/api/index.handler",
-  vpc,
-  link: [database, recordKey, sessionSecret, ...timeseriesLinks],
+  ...readingsAccess(recordKey, sessionSecret),
   timeout: `${config.api.timeoutSeconds} seconds`,
   memory: `${config.api.memoryMb} MB`,
   environment: {

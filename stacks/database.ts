@@ -40,11 +40,18 @@ export const database = new sst.aws.Aurora("Database", {
   },
 });
 
+/**
+ * A function's arguments to open Postgres: the stage's VPC (the cluster is private to it) and the database's link,
+ * before `more` links: `new sst.aws.Function("X", { handler, ...databaseAccess(), timeout })`.
+ */
+export function databaseAccess(...more: unknown[]) {
+  return { vpc, link: [database, ...more] };
+}
+
 /** Applies packages/core/migrations; core finds them next to the bundle (see copyFiles). */
 export const migrator = new sst.aws.Function("Migrator", {
   handler: "packages/functions/src/migrator/index.handler",
-  vpc,
-  link: [database],
+  ...databaseAccess(),
   timeout: "5 minutes",
   memory: "512 MB",
   // core resolves `../../migrations` from the bundle at packages/functions/src/migrator/.
@@ -61,8 +68,7 @@ if (!$dev) {
 
 export const maintenance = new sst.aws.Function("Maintenance", {
   handler: "packages/functions/src/maintenance/index.handler",
-  vpc,
-  link: [database],
+  ...databaseAccess(),
   timeout: "15 minutes",
   memory: "512 MB",
   environment: { READING_RETENTION_MONTHS: String(config.database.readingRetentionMonths) },

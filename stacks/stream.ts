@@ -6,11 +6,11 @@
  */
 import { Config as Core } from "@wattflow/core/config";
 import { configFor } from "./config";
-import { database, vpc } from "./database";
+import { databaseAccess } from "./database";
 import { assumedBy } from "./iam";
 import { deliveryStream } from "./lake";
 import { alarm } from "./monitoring";
-import { timeseriesLinks } from "./timeseries";
+import { readingsAccess } from "./timeseries";
 
 const config = configFor($app.stage);
 const capacity = config.stream.capacity;
@@ -68,8 +68,7 @@ export const consumerSubscription = readings.subscribe(
   "Consumer",
   {
     handler: "packages/functions/src/ingest/consumer.handler",
-    vpc,
-    link: [database, recordKey, ...timeseriesLinks],
+    ...readingsAccess(recordKey),
     timeout: `${consumer.timeoutSeconds} seconds`,
     memory: `${consumer.memoryMb} MB`,
     environment: { LAKE_DELIVERY_STREAM: deliveryStream.name, ...rawArchiveAccess.environment },
@@ -101,8 +100,7 @@ export const consumerSubscription = readings.subscribe(
 export const drainerSubscription = consumerFailures.subscribe(
   {
     handler: "packages/functions/src/drainer/index.handler",
-    vpc,
-    link: [database],
+    ...databaseAccess(),
     timeout: `${config.drainer.timeoutSeconds} seconds`,
     memory: "512 MB",
     environment: rawArchiveAccess.environment,
@@ -118,8 +116,7 @@ export const drainerSubscription = consumerFailures.subscribe(
  */
 const sweeper = new sst.aws.Function("UndeliveredSweeper", {
   handler: "packages/functions/src/sweeper/index.handler",
-  vpc,
-  link: [database, ...timeseriesLinks],
+  ...readingsAccess(),
   timeout: "5 minutes",
   memory: "1024 MB",
   environment: { LAKE_DELIVERY_STREAM: deliveryStream.name, ...rawArchiveAccess.environment },

@@ -1,10 +1,10 @@
 /**
  * Hot time series for dashboards, per stage (config.timeseries): none (the lake answers), an
  * external InfluxDB (URL and token as secrets), or Amazon Timestream for InfluxDB in the VPC.
- * Functions that write or read series link `timeseriesLinks`; core reads INFLUX_URL and INFLUX_TOKEN.
+ * Functions that write or read series take `readingsAccess()` (Postgres and `timeseriesLinks`); core reads INFLUX_URL and INFLUX_TOKEN.
  */
 import { configFor } from "./config";
-import { database, vpc } from "./database";
+import { databaseAccess, vpc } from "./database";
 
 const config = configFor($app.stage);
 const timeseries = config.timeseries;
@@ -43,7 +43,12 @@ function links(): $util.Input<unknown>[] {
   return [token, new sst.Linkable("Influx", { properties: { url: $interpolate`https://${instance.endpoint}:8086`, org: organization, bucket } })];
 }
 
-export const timeseriesLinks = links();
+const timeseriesLinks = links();
+
+/** A function's arguments to read and write readings: Postgres (`databaseAccess`, with `more` links) and the time series. */
+export function readingsAccess(...more: unknown[]) {
+  return databaseAccess(...more, ...timeseriesLinks);
+}
 
 /**
  * Alert rules (demand, power factor, silent gateways, cost) are evaluated every 5 minutes, the
@@ -51,8 +56,7 @@ export const timeseriesLinks = links();
  */
 const alertEvaluator = new sst.aws.Function("AlertEvaluator", {
   handler: "packages/functions/src/alerts/index.handler",
-  vpc,
-  link: [database, ...timeseriesLinks],
+  ...readingsAccess(),
   timeout: "2 minutes",
   memory: "512 MB",
   // A verified SES sender for e-mail alerts, set per stage (empty: e-mail rules fail loudly and are retried).

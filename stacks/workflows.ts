@@ -7,7 +7,7 @@
 import { Workflows } from "../packages/core/src/workflow/definitions";
 import { type AslDefinition, WorkflowIam } from "../packages/core/src/workflow/iam";
 import { configFor } from "./config";
-import { database, vpc } from "./database";
+import { databaseAccess } from "./database";
 import { assumedBy } from "./iam";
 import { alarm } from "./monitoring";
 
@@ -60,8 +60,7 @@ function deploy(workflow: WorkflowDeployment): aws.sfn.StateMachine {
       placeholder,
       new sst.aws.Function(`${workflow.name}${placeholder}`, {
         handler: step.handler,
-        vpc,
-        link: [database],
+        ...databaseAccess(),
         timeout: `${step.timeoutSeconds ?? 300} seconds`,
         memory: `${step.memoryMb ?? 1024} MB`,
         // Steps read uploads and may start or watch other runs (an import that triggers a recompute).
