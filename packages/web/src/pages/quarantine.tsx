@@ -38,26 +38,22 @@ export function reasonText(t: TFunction<"quarantine">, item: Item, place: Place)
 }
 
 /**
- * A gateway or meter the record names: its name with the id beneath; an id the organization's list does not hold,
- * said to be not registered; the id alone while the list loads.
+ * A gateway or meter the record names, as one of the card's facts: its name with the id beneath; an id the
+ * organization's list does not hold, said to be not registered; the id alone while the list loads.
  */
-function Named({ id, names, notRegistered }: { id: string | null; names?: ReadonlyMap<string, string>; notRegistered: string }) {
+function NamedFact(props: { label: string; testId: string; id: string | null; names?: ReadonlyMap<string, string>; notRegistered: string }) {
   const { t } = useTranslation("quarantine");
-  if (!id) return <>{t("unknown")}</>;
-  const name = names?.get(id);
-  if (name) {
-    return (
-      <>
-        {name}
-        <span className="quarantine-id">{id}</span>
-      </>
-    );
-  }
+  const { id, names } = props;
+  const name = id ? names?.get(id) : undefined;
+  const detail = name ? id : names && props.notRegistered;
   return (
-    <>
-      {id}
-      {names && <span className="quarantine-id">{notRegistered}</span>}
-    </>
+    <div>
+      <dt>{props.label}</dt>
+      <dd data-testid={props.testId}>
+        {name ?? id ?? t("unknown")}
+        {id && detail && <span className="quarantine-id">{detail}</span>}
+      </dd>
+    </div>
   );
 }
 
@@ -94,18 +90,8 @@ export function QuarantineCard({ item, place, onReplay }: { item: Item; place: P
           <dt>{t("when")}</dt>
           <dd data-testid="quarantine-when">{when(item.createdAt, timeZone)}</dd>
         </div>
-        <div>
-          <dt>{t("device")}</dt>
-          <dd data-testid="quarantine-device">
-            <Named id={item.deviceId} names={place.gateways} notRegistered={t("gatewayNotRegistered")} />
-          </dd>
-        </div>
-        <div>
-          <dt>{t("meter")}</dt>
-          <dd data-testid="quarantine-meter">
-            <Named id={item.meterId} names={place.meters} notRegistered={t("meterNotRegistered")} />
-          </dd>
-        </div>
+        <NamedFact label={t("device")} testId="quarantine-device" id={item.deviceId} names={place.gateways} notRegistered={t("gatewayNotRegistered")} />
+        <NamedFact label={t("meter")} testId="quarantine-meter" id={item.meterId} names={place.meters} notRegistered={t("meterNotRegistered")} />
         <div>
           <dt>{t("source")}</dt>
           <dd>{t(`sources.${item.source}`, { defaultValue: item.source })}</dd>
