@@ -95,9 +95,9 @@ describe("the quarantine page (es-MX)", () => {
     const meterName = await nameOf(`/v1/factories/${demo.factoryId}/meters`, "meters", demo.meterIds[0] as string);
     const gatewayName = await nameOf("/v1/devices", "devices", demo.deviceId);
     expect([meterName, gatewayName].every(Boolean)).toBe(true);
-    // The name first, the id beneath it.
-    expect(await shown(item.getByTestId("quarantine-meter"))).toBe(`${meterName}\n${demo.meterIds[0]}`);
-    expect(await shown(item.getByTestId("quarantine-device"))).toBe(`${gatewayName}\n${demo.deviceId}`);
+    // The name first, the id beneath it (once the devices and meters lists are in).
+    await expect.poll(() => shown(item.getByTestId("quarantine-meter"))).toBe(`${meterName}\n${demo.meterIds[0]}`);
+    await expect.poll(() => shown(item.getByTestId("quarantine-device"))).toBe(`${gatewayName}\n${demo.deviceId}`);
     expect(text).toContain("Pasarela");
     expect(text).toContain("Detalle del sistema, en sus palabras originales (inglés):");
     expect(await item.getByTestId("quarantine-problems").textContent()).toContain("kwh");
@@ -176,9 +176,10 @@ describe("the quarantine page (es-MX)", () => {
     await open("quarantine");
     const item = page.getByTestId("quarantine-item").filter({ hasText: stranger });
     await item.waitFor();
-    // Assess: the code meter.unknown in Spanish with its id; the meter's fact the id, then that it is not registered.
+    // Assess: the code meter.unknown in Spanish with its id; the meter's fact the id, then (once the meters lists are
+    // in) that it is not registered.
     expect(await item.locator("h2").textContent()).toBe(`Medidor no registrado: ${stranger}`);
-    expect(await shown(item.getByTestId("quarantine-meter"))).toBe(`${stranger}\nno registrado en esta organización`);
+    await expect.poll(() => shown(item.getByTestId("quarantine-meter"))).toBe(`${stranger}\nno registrado en esta organización`);
     await item.scrollIntoViewIfNeeded();
     await page.screenshot({ path: artifactPath("quarantine-unknown-meter-es-MX-1440.png") });
     await page.setViewportSize({ width: 390, height: 844 });
