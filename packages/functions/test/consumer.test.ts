@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Auth } from "@wattflow/core/auth";
 import { Ingest } from "@wattflow/core/ingest";
 import { Lake } from "@wattflow/core/lake";
 import { LocalLake } from "@wattflow/core/lake/local";
@@ -9,6 +10,7 @@ import { Testing } from "@wattflow/core/testing";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { asc } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { app } from "../src/api/app";
 import { handler } from "../src/ingest/consumer";
 import { energyPrice, ids, usePipeline } from "./support";
 
@@ -48,6 +50,30 @@ describe.each(Testing.lanes())("Kinesis consumer on %s", (lane) => {
       const sent = events.find((record) => record.kinesis.sequenceNumber === row.sequenceNumber);
       expect(row.data.equals(Buffer.from(sent?.kinesis.data ?? "", "base64"))).toBe(true);
     }
+  });
+
+  it("GET /v1/quarantine says why each refused record was held back as a code with the ids its wording needs", async () => {
+    // Prepare: a platform token sees the record nobody claims (its bytes are not JSON); the other organization's sees its gateway's.
+    const platform = (await Auth.createToken({ organizationId: ids.organization, name: "platform", role: "operator", platform: true })).token;
+    // Act
+    await handler(fixture("mixed-batch.json"));
+    const listed = async (token: string) => {
+      const response = await app.request("/v1/quarantine", { headers: { authorization: `Bearer ${token}` } });
+      const { items } = (await response.json()) as { items: { sequenceNumber: string; reason: string; code: string; params: unknown }[] };
+      return items.map((item) => [item.sequenceNumber.slice(-2), item.reason, item.code, item.params]).sort();
+    };
+    // Assess: read off events/kinesis/mixed-batch.json by hand: …04 is cut mid-JSON, …06 has kwh -4, …08 names the
+    // meter mtr_…zz nobody registered, …12 carries another reading's signature; …10 is the other organization's
+    // gateway writing meter 0, so that organization's; the stored English reasons stay as they were.
+    expect(await listed(platform)).toEqual([
+      ["04", "invalid record", "record.not_json", {}],
+      ["06", "invalid record", "record.invalid", {}],
+      ["08", "unknown meter", "meter.unknown", { meterId: "mtr_01jtest00000000000000000zz" }],
+      ["12", "signature not valid for this device", "record.signature_invalid", { deviceId: ids.device }],
+    ]);
+    expect(await listed(p.otherApiToken)).toEqual([
+      ["10", "meter not read by this device", "meter.not_on_device", { deviceId: ids.otherDevice, meterId: ids.meters[0] }],
+    ]);
   });
 
   it("stores a reading delivered twice once, and writes it to the lake once", async () => {

@@ -195,6 +195,11 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
     await drain();
     const quarantined = await p.database.db.select().from(quarantineTable).where(eq(quarantineTable.reason, "conflicts with stored slots"));
     expect(quarantined.map((row) => row.errors[0]?.message)).toEqual(["slot 2026-10-12T16:00:00.000Z already holds a measured 1 kWh, not 1.5 kWh"]);
+    // The API says it as a code with the meter and the reading's start (the second POST's), for the console to word.
+    const listed = (await get("/v1/quarantine", p.apiToken)).body.items as { reason: string; code: string; params: unknown }[];
+    expect(listed.filter((item) => item.reason === "conflicts with stored slots").map((item) => [item.code, item.params])).toEqual([
+      ["reading.conflict", { meterId: meter, start: "2026-10-12T16:00:00.000Z" }],
+    ]);
     expect((await storedKwh(p, other, "2026-10-12T16:05:00Z")).kwh).toBe(1);
   });
 

@@ -96,7 +96,13 @@ export async function archive(input: unknown): Promise<Result> {
   // Records whose reading is stored are not lost: Ingest.giveUp leaves them to the sweeper.
   const result = await Ingest.giveUp(
     fresh.map((record) => ({ ...record, shardId: batch.shardId })),
-    { source: "kinesis", reason: `consumer gave up: ${failure.requestContext.condition}`, errors: [{ path: "", message }] },
+    {
+      source: "kinesis",
+      reason: `consumer gave up: ${failure.requestContext.condition}`,
+      code: "consumer.gave_up",
+      params: {},
+      errors: [{ path: "", message }],
+    },
   );
   return { read: records.length, archived: result.kept, alreadyArchived: records.length - fresh.length, alreadyStored: result.alreadyStored };
 }

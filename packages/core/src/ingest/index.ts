@@ -14,9 +14,9 @@ import { Reading } from "../reading";
 import { Grid } from "../reading/grid";
 import { Tariff } from "../tariff";
 import { TariffStore } from "../tariff/store";
-import { jsonPath, VisibleError } from "../util/error";
+import { jsonPath, type Problem, VisibleError } from "../util/error";
 import { deliverOrKeep, deliverRows } from "./delivery";
-import { attributed, type Claim, claimedIdentity, quarantineEntry, type StreamInput } from "./refused";
+import { attributed, type Claim, claimedIdentity, quarantineEntry, type Refusal, type StreamInput } from "./refused";
 import { Slots } from "./slots";
 
 export { sweepUndelivered } from "./delivery";
@@ -39,6 +39,12 @@ export type ConsumeResult = {
   undelivered: number;
 };
 
+/** A record that failed validation: not JSON at all, or JSON whose envelope or reading its problems name. */
+function invalid(problems: readonly Problem[]): Refusal {
+  const notJson = problems.some((problem) => problem.path === Reading.notJsonPath);
+  return { reason: "invalid record", code: notJson ? "record.not_json" : "record.invalid", params: {} };
+}
+
 /**
  * The consumer's work for one batch. Bad records go to quarantine (or, if quarantine refuses them,
  * the raw archive) and never block the others; a database failure throws, and the event source
@@ -52,7 +58,7 @@ export async function consume(records: readonly StreamInput[], now = new Date())
   for (const input of records) {
     const result = Reading.decodeRecord(input.data, now);
     if (result.ok) decoded.push({ input, record: result.value });
-    else refusedRecords.push({ entry: quarantineEntry(input, "invalid record", result.problems), claim: claimedIdentity(input.data) });
+    else refusedRecords.push({ entry: quarantineEntry(input, invalid(result.problems), result.problems), claim: claimedIdentity(input.data) });
   }
   const owners = await Meter.owners(decoded.map((item) => item.record.reading.meterId));
   const tariffs = await TariffStore.versions([...new Set([...owners.values()].map((owner) => owner.factoryId))]);
@@ -65,16 +71,17 @@ export async function consume(records: readonly StreamInput[], now = new Date())
     const claim = { deviceId: record.deviceId, meterId: reading.meterId };
     if (!owner || owner.deviceId !== record.deviceId) {
       const message = owner ? `device ${record.deviceId} does not read meter ${reading.meterId}` : `meter ${reading.meterId} is not registered`;
-      refusedRecords.push({
-        entry: quarantineEntry(input, owner ? "meter not read by this device" : "unknown meter", [{ path: "reading.meterId", message }]),
-        claim,
-      });
+      const why: Refusal = owner
+        ? { reason: "meter not read by this device", code: "meter.not_on_device", params: claim }
+        : { reason: "unknown meter", code: "meter.unknown", params: { meterId: reading.meterId } };
+      refusedRecords.push({ entry: quarantineEntry(input, why, [{ path: "reading.meterId", message }]), claim });
       continue;
     }
     // Kinesis credentials do not say which device wrote a record: its signature does.
     const unsigned = await Gateway.verifyRecord(input.data, record.deviceId);
     if (unsigned) {
-      refusedRecords.push({ entry: quarantineEntry(input, "signature not valid for this device", [{ path: "sig", message: unsigned }]), claim });
+      const why: Refusal = { reason: "signature not valid for this device", code: "record.signature_invalid", params: { deviceId: record.deviceId } };
+      refusedRecords.push({ entry: quarantineEntry(input, why, [{ path: "sig", message: unsigned }]), claim });
       continue;
     }
     devices.add(record.deviceId);
@@ -94,7 +101,15 @@ export async function consume(records: readonly StreamInput[], now = new Date())
     const input = inputOfCandidate[index] as StreamInput;
     const candidate = candidates[index] as Slots.Candidate;
     refusedRecords.push({
-      entry: quarantineEntry(input, "conflicts with stored slots", [{ path: "reading", message: outcome.message }]),
+      entry: quarantineEntry(
+        input,
+        {
+          reason: "conflicts with stored slots",
+          code: "reading.conflict",
+          params: { meterId: candidate.reading.meterId, start: new Date(candidate.reading.start).toISOString() },
+        },
+        [{ path: "reading", message: outcome.message }],
+      ),
       claim: { deviceId: candidate.base.deviceId, meterId: candidate.reading.meterId },
     });
   });

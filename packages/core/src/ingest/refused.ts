@@ -53,10 +53,13 @@ export async function attributed(refused: readonly { entry: Quarantine.Entry; cl
   return refused.map(({ entry, claim }) => ({ ...entry, ...attribute(claim, owners, deviceOrganizations) }));
 }
 
-export function quarantineEntry(input: StreamInput, reason: string, errors: Problem[]): Quarantine.Entry {
+/** Why a record is refused: the English reason API clients read, and its code and parameters for the console to word. */
+export type Refusal = { reason: string; code: Quarantine.Code; params: Quarantine.Params };
+
+export function quarantineEntry(input: StreamInput, why: Refusal, errors: Problem[]): Quarantine.Entry {
   return {
     source: "consumer",
-    reason,
+    ...why,
     errors,
     data: input.data,
     partitionKey: input.partitionKey,
@@ -73,9 +76,10 @@ export function quarantineEntry(input: StreamInput, reason: string, errors: Prob
  */
 export async function giveUp(
   records: readonly StreamInput[],
-  failure: { source: Quarantine.Entry["source"]; reason: string; errors: Problem[] },
+  failure: Refusal & { source: Quarantine.Entry["source"]; errors: Problem[] },
   now = new Date(),
 ): Promise<{ alreadyStored: number; kept: number }> {
+  const { source, errors, ...why } = failure;
   const readings = records.map((input) => {
     const result = Reading.decodeRecord(input.data, now);
     return result.ok ? result.value.reading : undefined;
@@ -93,7 +97,7 @@ export async function giveUp(
     console.error(`cannot tell which given-up records are stored; keeping all ${records.length}: ${(error as Error).message}`);
   }
   const refused = lost.map((input) => ({
-    entry: { ...quarantineEntry(input, failure.reason, failure.errors), source: failure.source },
+    entry: { ...quarantineEntry(input, why, errors), source },
     claim: claimedIdentity(input.data),
   }));
   // Unattributed rather than not kept when the database cannot say whose they are.

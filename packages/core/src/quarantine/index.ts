@@ -17,9 +17,39 @@ import { quarantineTable } from "./quarantine.sql";
 
 export * as Quarantine from "./index";
 
+/**
+ * Why a record was held back, as a stable code the console words in its language (the English `reason` stays for API
+ * clients): `record.not_json` (the bytes are not UTF-8 JSON), `record.invalid` (the envelope or the reading fails its
+ * schema; the problems say where), `meter.unknown` (no organization registered the meter), `meter.not_on_device` (the
+ * meter is another gateway's), `record.signature_invalid` (the writing gateway's signature does not check out),
+ * `reading.conflict` (it contradicts the measured slots stored for the meter), `consumer.gave_up` (the stream consumer
+ * ran out of retries on it).
+ */
+export const codes = [
+  "record.not_json",
+  "record.invalid",
+  "meter.unknown",
+  "meter.not_on_device",
+  "record.signature_invalid",
+  "reading.conflict",
+  "consumer.gave_up",
+] as const;
+export type Code = (typeof codes)[number];
+
+/**
+ * What a code's wording needs, by name: `meterId` and `deviceId` as the record names them, `start` the reading's first
+ * instant (ISO 8601, UTC).
+ * @example { code: "meter.not_on_device", params: { meterId: "mtr_…", deviceId: "dev_…" } }
+ */
+export const Params = z.record(z.string(), z.union([z.string(), z.number()]));
+export type Params = z.infer<typeof Params>;
+
 export type Entry = {
   source: "kinesis" | "http" | "consumer";
   reason: string;
+  /** The reason as a code and what its wording needs; absent only where a caller has none (a test's entry). */
+  code?: Code | null;
+  params?: Params | null;
   errors: Problem[];
   /** The record's bytes, kept exactly: any byte value, empty, invalid UTF-8, up to the stream's 1 MiB. */
   data: Uint8Array;
@@ -35,7 +65,11 @@ export const Item = z.object({
   id: z.string(),
   createdAt: z.string(),
   source: z.string(),
+  /** The reason in English, as it was stored. */
   reason: z.string(),
+  /** The reason as a code (`codes`) and its parameters, for a client to word in its language; null on records kept before codes. */
+  code: z.enum(codes).nullable(),
+  params: Params.nullable(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
   deviceId: z.string().nullable(),
   meterId: z.string().nullable(),
@@ -78,6 +112,11 @@ function safeEntry(entry: Entry): Entry {
   return {
     ...entry,
     reason: safeText(entry.reason, quarantineTextLimits.reasonChars),
+    params:
+      entry.params &&
+      Object.fromEntries(
+        Object.entries(entry.params).map(([name, value]) => [name, typeof value === "string" ? safeText(value, quarantineTextLimits.pathChars) : value]),
+      ),
     errors,
     deviceId: optional(entry.deviceId),
     meterId: optional(entry.meterId),
@@ -104,6 +143,8 @@ export async function add(entries: Entry[]): Promise<void> {
         meterId: entry.meterId ?? null,
         source: entry.source,
         reason: entry.reason,
+        code: entry.code ?? null,
+        params: entry.params ?? null,
         errors: entry.errors,
         data: Buffer.from(entry.data),
         partitionKey: entry.partitionKey ?? null,
@@ -122,6 +163,9 @@ const ArchivedObject = z.object({
     z.object({
       source: z.enum(["kinesis", "http", "consumer"]),
       reason: z.string(),
+      // Objects archived before codes have none.
+      code: z.enum(codes).nullish(),
+      params: Params.nullish(),
       errors: z.array(z.object({ path: z.string(), message: z.string() })),
       data: z.string(),
       organizationId: z.string().nullish(),
@@ -200,6 +244,11 @@ function visibleTo(actor: Actor) {
     : eq(quarantineTable.organizationId, actor.organizationId);
 }
 
+/** A stored code as the answer's enum: one this version does not know (written by a newer one) answers null, so the reason text shows. */
+function codeOf(stored: string | null): Code | null {
+  return codes.find((code) => code === stored) ?? null;
+}
+
 /**
  * The actor's quarantined records, newest first (at most `limit`, 1,000 by default), each with the
  * beginning of its payload (`quarantineListPayloadBytes`) and its whole size; the whole bytes stay in
@@ -223,6 +272,8 @@ export async function list(actor: Actor, options: { includeReplayed?: boolean; l
     createdAt: row.createdAt.toISOString(),
     source: row.source,
     reason: row.reason,
+    code: codeOf(row.code),
+    params: row.params,
     errors: row.errors,
     deviceId: row.deviceId,
     meterId: row.meterId,

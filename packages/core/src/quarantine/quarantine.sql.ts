@@ -24,6 +24,9 @@ export const quarantineTable = pgTable(
     source: text("source", { enum: ["kinesis", "http", "consumer"] }).notNull(),
     /** Safe text (no NUL or control characters, capped): see util/text.ts. */
     reason: text("reason").notNull(),
+    /** The reason as a code and its parameters (Quarantine.Code), for the console to word; null on records kept before codes. */
+    code: text("code"),
+    params: jsonb("params").$type<Record<string, string | number>>(),
     errors: jsonb("errors").$type<{ path: string; message: string }[]>().notNull(),
     /** The record's bytes exactly as the stream delivered them. */
     data: bytes("data").notNull(),

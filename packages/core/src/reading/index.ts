@@ -86,13 +86,16 @@ export function validate(input: unknown, now: Date, prefix: ReadonlyArray<Proper
   return { ok: true, value: parsed.data };
 }
 
+/** The path of the one problem of a record whose bytes are not UTF-8 JSON (quarantine codes it `record.not_json`). */
+export const notJsonPath = "(record)";
+
 /** Decodes and validates a stream record's bytes. */
 export function decodeRecord(data: Uint8Array, now: Date): Validation<StreamRecord> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(data));
   } catch (error) {
-    return { ok: false, problems: [{ path: "(record)", message: `not UTF-8 JSON: ${(error as Error).message}` }] };
+    return { ok: false, problems: [{ path: notJsonPath, message: `not UTF-8 JSON: ${(error as Error).message}` }] };
   }
   const envelope = StreamRecord.safeParse(json);
   if (!envelope.success) {

@@ -165,7 +165,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       handler: async () => (await handlers.current()).consumer,
       // Stored readings are not quarantined (the sweeper forwards them); the rest go to quarantine or the raw archive.
       onFailure: async (records, reason) => {
-        await Ingest.giveUp(records, { source: "consumer", reason, errors: [{ path: "(record)", message: reason }] });
+        await Ingest.giveUp(records, { source: "consumer", reason, code: "consumer.gave_up", params: {}, errors: [{ path: "(record)", message: reason }] });
       },
       ...consumerConfig,
       region: kinesisRegion,

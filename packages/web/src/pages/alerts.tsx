@@ -4,6 +4,7 @@ import type { TFunction } from "i18next";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Alerts as AlertList, api, ok } from "../api";
+import { coded, type ParamFormats } from "../coded";
 import { date, money, num, percent, quantity, when } from "../format";
 import { PageHeading } from "../heading";
 import { useLoad } from "../hooks";
@@ -21,7 +22,7 @@ const pill = { open: "bad", acknowledged: "warn", resolved: "ok" } as const;
  * How each parameter of an alert's code reads (core alert/rules.ts `Params`): kW with one decimal, shares as
  * percentages, power factors as fractions, instants on the factory's clock, days as dates, money in its currency.
  */
-const paramFormats: Record<string, (value: string | number, place: { timeZone?: string; currency?: string }) => string> = {
+const paramFormats: ParamFormats<{ timeZone?: string; currency?: string }> = {
   demandKw: (value) => num(Number(value), 1),
   peakKw: (value) => num(Number(value), 1),
   contractedKw: (value) => quantity(String(value)),
@@ -38,10 +39,7 @@ const paramFormats: Record<string, (value: string | number, place: { timeZone?: 
 
 /** An alert in the console's language from its code and parameters; the stored English message for alerts raised before codes. */
 export function alertText(t: TFunction<"alerts">, alert: Alert, place: { timeZone?: string; currency?: string }): string {
-  const key = `findings.${alert.code}`;
-  if (!alert.code || !alert.params || !t(key, { defaultValue: "" })) return alert.message;
-  const values = Object.fromEntries(Object.entries(alert.params).map(([name, value]) => [name, paramFormats[name]?.(value, place) ?? String(value)]));
-  return t(key, values);
+  return coded(t, "findings", alert, paramFormats, place, alert.message);
 }
 
 /** The organization's alerts of a status, newest first; with `canHandle`, buttons to acknowledge and resolve. */

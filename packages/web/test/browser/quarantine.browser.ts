@@ -1,11 +1,13 @@
 /**
  * The quarantine page (issue 13: the console reads the public /v1/quarantine): a record the consumer refused, put on the
  * local stream as a gateway would, listed with when, gateway, meter, why and its payload as text (markup shown, never
- * run); an admin replays it; the link is in the navigation for admins and operators only. es-MX, at 1440 and 390 px.
+ * run); an admin replays it; the link is in the navigation for admins and operators only. es-MX, at 1440 and 390 px:
+ * the reason in Spanish from its code, the gateway and meter by the names the demo gave them (read from the public
+ * devices and meters lists), and a meter nobody registered by its id, said to be not registered.
  */
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
+import { artifactPath, type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
 
 /** demo.json's local Kinesis endpoint (the stack writes it beside the tokens). */
 type Kinesis = { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
@@ -23,8 +25,10 @@ describe("the quarantine page (es-MX)", () => {
     const response = await fetch(`${stack.apiUrl}/v1/quarantine${all ? "?all=true" : ""}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
     return ((await response.json()) as { items: Listed[] }).items;
   };
-  /** Puts a reading whose kWh is `markup` on the local stream as the demo gateway: the consumer refuses and keeps it. */
-  const putRefused = async () => {
+  /** A reading of `meterId` whose kWh is `markup`: the consumer refuses it (kWh must be a number) and keeps it. */
+  const withMarkup = () => ({ meterId: demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup });
+  /** Puts `reading` on the local stream as the demo gateway: the consumer refuses and keeps it. */
+  const putRefused = async (reading: Record<string, unknown> = withMarkup()) => {
     const { KinesisClient, PutRecordCommand } = await import("@aws-sdk/client-kinesis");
     const { NodeHttpHandler } = await import("@smithy/node-http-handler");
     const kinesis = new KinesisClient({
@@ -33,12 +37,7 @@ describe("the quarantine page (es-MX)", () => {
       credentials: demo.kinesis.credentials,
       requestHandler: new NodeHttpHandler(),
     });
-    const record = {
-      v: 1,
-      via: "kinesis",
-      deviceId: demo.deviceId,
-      reading: { meterId: demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup },
-    };
+    const record = { v: 1, via: "kinesis", deviceId: demo.deviceId, reading };
     await kinesis.send(new PutRecordCommand({ StreamName: demo.kinesis.stream, PartitionKey: demo.deviceId, Data: Buffer.from(JSON.stringify(record)) }));
     kinesis.destroy();
   };
@@ -51,6 +50,14 @@ describe("the quarantine page (es-MX)", () => {
       const body = (await response.json()) as { user: { role: string } };
       await route.fulfill({ response, json: { ...body, user: { ...body.user, role } } });
     });
+  };
+  /** A fact as a reader sees it laid out: an id under a name (a block of its own) reads as the next line. */
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered lines are what is checked, which textContent does not give
+  const shown = (locator: Locator) => locator.innerText();
+  /** The name the organization gave one of its gateways or meters, as the public API lists it. */
+  const nameOf = async (path: string, list: "devices" | "meters", id: string) => {
+    const response = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
+    return ((await response.json()) as Record<string, { id: string; name: string }[]>)[list]?.find((item) => item.id === id)?.name;
   };
   const open = async (route: string) => {
     await page.goto(`${stack.apiUrl}/#/${route}`);
@@ -83,9 +90,16 @@ describe("the quarantine page (es-MX)", () => {
     await item.waitFor();
     expect(await item.count()).toBe(1);
     const text = (await item.textContent()) ?? "";
-    expect(text).toContain("Registro no válido");
-    expect(text).toContain(demo.meterIds[0] as string);
+    // The code record.invalid in Spanish (locales/es-MX/quarantine.json), not the API's English "invalid record".
+    expect(await item.locator("h2").textContent()).toBe("Registro no válido: algún campo no tiene el formato de una lectura");
+    const meterName = await nameOf(`/v1/factories/${demo.factoryId}/meters`, "meters", demo.meterIds[0] as string);
+    const gatewayName = await nameOf("/v1/devices", "devices", demo.deviceId);
+    expect([meterName, gatewayName].every(Boolean)).toBe(true);
+    // The name first, the id beneath it (once the devices and meters lists are in).
+    await expect.poll(() => shown(item.getByTestId("quarantine-meter"))).toBe(`${meterName}\n${demo.meterIds[0]}`);
+    await expect.poll(() => shown(item.getByTestId("quarantine-device"))).toBe(`${gatewayName}\n${demo.deviceId}`);
     expect(text).toContain("Pasarela");
+    expect(text).toContain("Detalle del sistema, en sus palabras originales (inglés):");
     expect(await item.getByTestId("quarantine-problems").textContent()).toContain("kwh");
     // The payload is the record as sent, characters and all: the markup is text in the page, no element, nothing run.
     expect(await item.getByTestId("quarantine-payload").textContent()).toContain(markup);
@@ -149,6 +163,30 @@ describe("the quarantine page (es-MX)", () => {
     expect(await page.getByRole("navigation").getByRole("link").allTextContents()).not.toContain("Cuarentena");
     await open("quarantine");
     expect(await page.getByTestId("quarantine-item").count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it("names a meter nobody registered by its id and says so, in the reason and beside the meter", async () => {
+    // Prepare: a well-formed reading from the demo gateway of a meter id no organization has (checked before any signature).
+    const stranger = `mtr_${"0".repeat(25)}z`;
+    await putRefused({ meterId: stranger, start: "2026-11-30T12:05:00Z", seconds: 300, kwh: 1 });
+    await expect.poll(async () => (await listed()).some((item) => item.reason === "unknown meter"), { timeout: 30_000 }).toBe(true);
+    // Act
+    await asRole("admin");
+    await open("quarantine");
+    const item = page.getByTestId("quarantine-item").filter({ hasText: stranger });
+    await item.waitFor();
+    // Assess: the code meter.unknown in Spanish with its id; the meter's fact the id, then (once the meters lists are
+    // in) that it is not registered.
+    expect(await item.locator("h2").textContent()).toBe(`Medidor no registrado: ${stranger}`);
+    await expect.poll(() => shown(item.getByTestId("quarantine-meter"))).toBe(`${stranger}\nno registrado en esta organización`);
+    await item.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: artifactPath("quarantine-unknown-meter-es-MX-1440.png") });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await item.scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: artifactPath("quarantine-unknown-meter-es-MX-390.png") });
+    await page.setViewportSize({ width: 1440, height: 900 });
     expect(problems).toEqual([]);
   });
 });

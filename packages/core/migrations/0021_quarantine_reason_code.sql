@@ -1,0 +1,2 @@
+ALTER TABLE "quarantine" ADD COLUMN "code" text;--> statement-breakpoint
+ALTER TABLE "quarantine" ADD COLUMN "params" jsonb;
