@@ -11,6 +11,7 @@ import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { checkBody } from "./body";
 import { answer, jsonBody, problems, routes } from "./openapi";
 
 export const sessionCookie = "wattflow_session";
@@ -40,6 +41,8 @@ const signInRoute = createRoute({
   path: "/",
   tags,
   summary: "Sign in: sets the HttpOnly session cookie",
+  // Public: the body is checked (size, characters) before the validator reads it, as auth.ts does once a caller is known.
+  middleware: checkBody,
   request: { body: jsonBody(User.SignIn) },
   responses: { 200: sessionAnswer("Signed in"), 400: problems[400], 401: problems[401] },
 });
