@@ -5,6 +5,7 @@
  * come from the OpenAPI document, so a route added later without the check fails here.
  */
 import { bodyLimits } from "@wattflow/core/config";
+import { Testing } from "@wattflow/core/testing";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/api/app";
 import { deviceToken, ids, usePipeline } from "./support";
@@ -48,8 +49,8 @@ async function securedOperations(): Promise<[string, string, Operation][]> {
 const send = (method: string, path: string, body: string, headers: Record<string, string> = {}) =>
   app.request(path, { method, headers: { "content-type": "application/json", ...headers }, body });
 
-describe("authentication before the body", () => {
-  const p = usePipeline();
+describe.each(Testing.lanes())("authentication before the body on %s", (lane) => {
+  const p = usePipeline(lane);
 
   it("finds the routes to try: every documented route that changes something takes credentials but sign-in and enrollment", async () => {
     const operations = await securedOperations();
