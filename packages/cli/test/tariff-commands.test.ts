@@ -347,6 +347,39 @@ describe("wattflow cost", () => {
     expect(result.stderr.trim()).toBe(`wattflow: ${input}:2: kwh: kwh must not be negative`);
   });
 
+  test.each([
+    ["a __proto__ key", '{"meterId":"mtr_a","start":"2026-04-07T02:35:00Z","kwh":1,"__proto__":{"kwh":999}}', "__proto__"],
+    ["a __proto__ key spelt with escapes", '{"meterId":"mtr_a","start":"2026-04-07T02:35:00Z","kwh":1,"\\u005f_proto__":{"kwh":999}}', "__proto__"],
+    ["a nested __proto__ key", '{"meterId":"mtr_a","start":"2026-04-07T02:35:00Z","kwh":1,"tags":[{"__proto__":1}]}', "tags.0.__proto__"],
+  ])("a line with %s exits 2 naming its line and path, after the good lines before it are written", (_, line, path) => {
+    // Line 1 is good, line 2 has the key, line 3 is good: as with any bad line, line 1 is priced and written, then
+    // the command stops. Line 1: 12.5 kWh at 20:30 Mexico City on a Monday in April is punta, 12.5 × 1.7262 = 21.5775.
+    const input = file("proto.ndjson", `${JSON.stringify(readings[0])}\n${line}\n${JSON.stringify(readings[2])}\n`);
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`wattflow: ${input}:2: ${path}: is a key "__proto__", which would be dropped without a word: name the field you meant`);
+    expect(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((text) => JSON.parse(text)),
+    ).toEqual([{ ...readings[0], period: "punta", unitPrice: "1.726200", cost: "21.577500" }]);
+  });
+
+  test("prices with a __proto__ key exit 2 naming the file and its path, pricing nothing", () => {
+    const input = file("readings.ndjson", JSON.stringify(readings[0]));
+    const bad = file(
+      "proto-prices.json",
+      `{"fixed":"197.77","energy":{"base":"0.9715","intermedia":"1.5573","punta":"1.7262","__proto__":{"punta":"9"}},"distribution":"90.85","capacity":"392.66"}`,
+    );
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", bad, "--input", input);
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `wattflow: --prices: ${bad}: energy.__proto__: is a key "__proto__", which would be dropped without a word: name the field you meant\n`,
+    });
+  });
+
   test("missing prices exit 2 naming the file and the price", () => {
     const input = file("readings.ndjson", JSON.stringify(readings[0]));
     const bad = file("no-punta.json", { ...prices, energy: { base: "1", intermedia: "1" } });

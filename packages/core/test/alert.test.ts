@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { eq } from "drizzle-orm";
+import { eq, getTableName, type Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Alert } from "../src/alert";
 import { alertTable } from "../src/alert/alert.sql";
 import { ChannelNotifier } from "../src/alert/notify";
 import { AlertRules } from "../src/alert/rules";
+import { Database } from "../src/database";
 import { deviceTable } from "../src/device/device.sql";
 import { factoryTable } from "../src/factory/factory.sql";
 import type { Lake } from "../src/lake";
@@ -31,7 +32,7 @@ function quarter(start: string, kwh: number, extra: Partial<Statement.Quarter> =
   return { start: new Date(start), measuredKwh: kwh, kvarh, kwhWithKvarh: kvarh === null ? 0 : kwh, ...extra };
 }
 
-function context(extra: Partial<AlertRules.Context>): AlertRules.Context {
+function context(extra: Partial<AlertRules.BillContext>): AlertRules.BillContext {
   return {
     now: new Date("2026-03-10T20:01:00Z"),
     timeZone: zone,
@@ -439,5 +440,62 @@ describe("alert evaluation, storage and delivery", () => {
     ]);
     expect(raisedMedium).toEqual([]);
     expect((await Alert.list("org_alert", { factoryId: "fac_alert_hv" }))[0]).toMatchObject({ code: "power_factor_low", params: { cfeThreshold: 0.95 } });
+  });
+
+  it("a factory with gateway rules alone evaluates without reading any bill: no tariff, no prices, no billing period", async () => {
+    // Prepare: a plant with a CFE tariff code but no tariff version or prices, a gateway last seen 18:00Z, and one
+    // gateway_silent rule of 30 minutes; a second plant with a power_factor_low rule, the kind that judges the bill.
+    await database.db.insert(factoryTable).values([
+      { id: "fac_gw_only", organizationId: "org_alert", name: "Gateways only", timeZone: zone, tariffCode: "cfe-gdmth" },
+      { id: "fac_gw_pf", organizationId: "org_alert", name: "PF rule", timeZone: zone, tariffCode: "cfe-gdmth" },
+    ]);
+    await database.db
+      .insert(deviceTable)
+      .values({
+        id: "dev_gw_only",
+        organizationId: "org_alert",
+        factoryId: "fac_gw_only",
+        name: "gw-only",
+        tokenHash: "h2",
+        lastSeenAt: new Date("2026-03-10T18:00:00Z"),
+      });
+    const silent = await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_gw_only", kind: "gateway_silent", threshold: 30, channels: [] });
+    await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_gw_pf", kind: "power_factor_low", channels: [] });
+    // Every table the evaluation selects from, by name, through a database that notes each `from`.
+    const read: string[] = [];
+    const watched = new Proxy(database.db, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key !== "select" && key !== "selectDistinct") return typeof value === "function" ? value.bind(target) : value;
+        return (...args: unknown[]) => {
+          const builder = value.apply(target, args);
+          const from = builder.from.bind(builder);
+          builder.from = (table: Table, ...rest: unknown[]) => {
+            read.push(getTableName(table));
+            return from(table, ...rest);
+          };
+          return builder;
+        };
+      },
+    });
+    Database.provide({ ...database, db: watched });
+    try {
+      // Act
+      const raised = await Alert.evaluate("fac_gw_only", now);
+      const gatewayReads = read.splice(0);
+      await Alert.evaluate("fac_gw_pf", now);
+      const billReads = read.splice(0);
+
+      // Assess: silent from 18:00Z to 19:01Z is 61 minutes, over the rule's 30.
+      expect(raised.map((item) => [item.ruleId, item.kind])).toEqual([[silent.id, "gateway_silent"]]);
+      // The gateway rule reads its rules, factory, gateways and alerts; never a utility bill (the billing period) or a tariff.
+      expect(gatewayReads).not.toContain("bill");
+      expect(gatewayReads).not.toContain("tariff");
+      // The counter sees billing where a rule judges the bill: the period (utility bills) and the tariff in force.
+      expect(billReads).toContain("bill");
+      expect(billReads).toContain("tariff");
+    } finally {
+      Database.provide(database);
+    }
   });
 });

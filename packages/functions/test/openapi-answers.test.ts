@@ -317,6 +317,13 @@ describe("the OpenAPI document's answers", () => {
       ["bad.csv", "failed", 1],
       ["good.csv", "loaded", 0],
     ]);
+    // What an import answers, listed by hand from the console's table and the run's link: the upload store's key is
+    // not one of them (it was `objectKey`, `imports/<org>/<id>/<name>`).
+    expect(Object.keys(listed.body.imports[0] ?? {}).sort()).toEqual(
+      ["bytes", "createdAt", "errors", "executionArn", "factoryId", "fileName", "finishedAt", "format", "id"]
+        .concat(["inserted", "kind", "organizationId", "rows", "sha256", "status", "unchanged", "updated"])
+        .sort(),
+    );
   });
 
   it("validated an answer of every described GET route", () => {

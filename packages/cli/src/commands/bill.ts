@@ -17,9 +17,25 @@ export function required<Options extends object>(options: Options, ...names: (ke
 }
 
 /**
- * Reads and parses a JSON file; a missing file, bad JSON or a `__proto__` key anywhere (its schema would drop it and
- * what it holds without a word) exits 2 naming the file and the key's JSON path.
+ * `text` parsed as JSON: the one reader of the CLI's JSON input, a whole file (`readJson`) or one line of NDJSON
+ * (`wattflow cost --input`). Text that is not JSON, or holds a `__proto__` key anywhere (its schema would drop it and
+ * what it holds without a word), exits 2 as `where: not JSON: …` or `where: <JSON path>: …`.
+ * @example parseInput('{"usage":{"__proto__":{}}}', "--input: req.json") // exits 2: "--input: req.json: usage.__proto__: is a key …"
  */
+export function parseInput(text: string, where: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${where}: not JSON: ${(error as Error).message}`, 2);
+  }
+  // Only text that spells the key, or an escape that could ("\u005f_proto__"), is walked: most NDJSON lines have neither.
+  const key = text.includes("__proto__") || text.includes("\\u") ? protoKeyAt(value) : undefined;
+  if (key) throw new CliError(`${where}: ${jsonPath(key)}: ${protoKeyMessage}`, 2);
+  return value;
+}
+
+/** Reads a JSON file through `parseInput`; a missing file exits 2 naming the option and the file too. */
 export function readJson(file: string, option: string): unknown {
   let text: string;
   try {
@@ -27,15 +43,7 @@ export function readJson(file: string, option: string): unknown {
   } catch (error) {
     throw new CliError(`${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${option}: ${file} is not JSON: ${(error as Error).message}`, 2);
-  }
-  const key = protoKeyAt(value);
-  if (key) throw new CliError(`${option}: ${file}: ${jsonPath(key)}: ${protoKeyMessage}`, 2);
-  return value;
+  return parseInput(text, `${option}: ${file}`);
 }
 
 /** Parses with a schema; the first problem exits 2 as `where: path: message`. */

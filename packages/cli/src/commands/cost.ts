@@ -4,7 +4,8 @@
  * `quality: "estimated"`, `spanStart`), each priced in its own period. `--summary` prints only the
  * totals as the bill rounds them (core Cents): each period's kWh × unit price rounded once to the cent, the cost their sum.
  * Lines are read in batches (Config.costCliBatchReadings), turned into columns, priced by the bulk
- * engine (Cost.priceColumns) and written; a bad line stops the command after the lines before it are written.
+ * engine (Cost.priceColumns) and written; a bad line (not JSON, a `__proto__` key, a reading its schema refuses) stops
+ * the command with exit 2 naming its line, after the lines before it are written.
  * Needs no running stack.
  */
 import { createReadStream } from "node:fs";
@@ -20,7 +21,7 @@ import type { Command } from "commander";
 import Decimal from "decimal.js";
 import { z } from "zod";
 import { CliError } from "../client";
-import { parseOrExit, readJson, required } from "./bill";
+import { parseInput, parseOrExit, readJson, required } from "./bill";
 import { cfeChoice, placeChoice, placeOptions } from "./period";
 
 type Options = Parameters<typeof placeChoice>[0] & { tariff: string; prices: string; input: string; summary?: boolean };
@@ -198,10 +199,11 @@ export function register(program: Command): void {
       if (text.trim() === "") return;
       let raw: unknown;
       try {
-        raw = JSON.parse(text);
+        raw = parseInput(text, `${options.input}:${number}`);
       } catch (error) {
+        // As any bad line: the good lines before it are written, then the command stops (exit 2) naming it.
         await flush();
-        throw new CliError(`${options.input}:${number}: not JSON: ${(error as Error).message}`, 2);
+        throw error;
       }
       let reading = plainReading(raw);
       const startMs = reading ? instant(reading.start) : null;

@@ -256,29 +256,19 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
   // Read only as far back as the rules need from the time series: an hour for punta, five weeks for the cost norm.
   const starts = rules.map((rule) => AlertRules.since(rule.kind, now)?.getTime()).filter((start) => start !== undefined);
   const windows = starts.length > 0 ? await (await TimeSeries.use()).windows({ factoryId, from: new Date(Math.min(...starts)), to: now }) : [];
-  // The billing period the statement bills now (a utility bill's dates, the cycle day or the calendar month) and, for
-  // the rules that judge the bill's figures, its quarter-hours so far over the basis meters, from the rollups.
-  const { period } = await Statement.resolve(factory, "current", now);
-  const { from, to } = BillingPeriod.range(period, factory.timeZone);
-  const until = new Date(Math.max(from.getTime() + 1, Math.min(now.getTime(), to.getTime())));
-  const quarters = rules.some((rule) => AlertRules.readsBill(rule.kind)) ? (await Statement.quartersOf(factoryId, from, until)).quarters : [];
   const devices = await db
     .select()
     .from(deviceTable)
     .where(and(eq(deviceTable.factoryId, factoryId), isNull(deviceTable.revokedAt)));
   const contractedDemandKw = factory.contractedDemandKw === null ? null : Number(factory.contractedDemandKw);
-  const versions = (await TariffStore.versions([factoryId], now.getTime())).get(factoryId) ?? [];
-  // The threshold CFE surcharges the period's bill under: its tariff (the statement's choice) and price month, the contract.
-  const pfThreshold = Bill.factoryPowerFactorThreshold(Statement.tariffOf(versions, from, until)?.definition, BillingPeriod.priceMonth(period), {
-    supplyVoltage: factory.supplyVoltage,
-    contractedDemandKw,
-  });
+  // The billing period, its quarter-hours and CFE's threshold only for a rule that judges the bill: gateway and
+  // time-series rules run on a factory with no tariff or prices, and cost it no bill reads.
+  const bill = rules.some((rule) => AlertRules.readsBill(rule.kind)) ? await billFigures(factory, contractedDemandKw, now) : {};
   const context: AlertRules.Context = {
     now,
     timeZone: factory.timeZone,
     contractedDemandKw,
-    powerFactorThreshold: pfThreshold / 100,
-    quarters,
+    ...bill,
     windows,
     gateways: devices.map((device) => ({
       id: device.id,
@@ -311,6 +301,24 @@ export async function evaluate(factoryId: string, now = new Date()): Promise<Ite
   const ids = raised.map((row) => row.id);
   if (ids.length === 0) return [];
   return (await db.select().from(alertTable).where(inArray(alertTable.id, ids)).orderBy(alertTable.id)).map(toItem);
+}
+
+/**
+ * The figures of the bill the statement computes now (`AlertRules.BillFigures`): the billing period it bills (a
+ * utility bill's dates, the cycle day or the calendar month), its quarter-hours so far over the basis meters, from
+ * the rollups, and the power-factor threshold CFE surcharges it under (its tariff and price month, the contract).
+ */
+async function billFigures(factory: typeof factoryTable.$inferSelect, contractedDemandKw: number | null, now: Date): Promise<AlertRules.BillFigures> {
+  const { period } = await Statement.resolve(factory, "current", now);
+  const { from, to } = BillingPeriod.range(period, factory.timeZone);
+  const until = new Date(Math.max(from.getTime() + 1, Math.min(now.getTime(), to.getTime())));
+  const { quarters } = await Statement.quartersOf(factory.id, from, until);
+  const versions = (await TariffStore.versions([factory.id], now.getTime())).get(factory.id) ?? [];
+  const threshold = Bill.factoryPowerFactorThreshold(Statement.tariffOf(versions, from, until)?.definition, BillingPeriod.priceMonth(period), {
+    supplyVoltage: factory.supplyVoltage,
+    contractedDemandKw,
+  });
+  return { powerFactorThreshold: threshold / 100, quarters };
 }
 
 /** Sends every undelivered alert of the factory raised in the last day to its rule's channels. */

@@ -25,7 +25,7 @@ export type Kind = (typeof kinds)[number];
 
 /**
  * A rule's threshold when its rule gives none; null for the power factor, which follows the factory's own CFE
- * threshold (`Context.powerFactorThreshold`) month by month.
+ * threshold (`BillFigures.powerFactorThreshold`) month by month.
  */
 export const defaultThresholds: Record<Kind, number | null> = {
   demand_near_peak: 0.95,
@@ -54,10 +54,11 @@ export type Gateway = {
   oldestUnsentSeconds: number | null;
 };
 
-export type Context = {
-  now: Date;
-  timeZone: string;
-  contractedDemandKw: number | null;
+/**
+ * The figures of the bill the statement computes now, for the rules that judge it (`readsBill`): Alert.evaluate reads
+ * them only when such a rule is enabled, so a factory with gateway rules alone needs no tariff, prices or period.
+ */
+export type BillFigures = {
   /**
    * The power factor (a fraction: 0.9, 0.95) under which CFE surcharges the current billing period's bill
    * (Bill.factoryPowerFactorThreshold of its tariff and price month, BillingPeriod.priceMonth).
@@ -69,10 +70,35 @@ export type Context = {
    * the rules that judge the bill's figures: `demand_near_peak` and `power_factor_low` (`readsBill`).
    */
   quarters: readonly Statement.Quarter[];
+};
+
+/** What the rules judge; the bill's figures (`BillFigures`) are there when a rule that reads them is evaluated. */
+export type Context = Partial<BillFigures> & {
+  now: Date;
+  timeZone: string;
+  contractedDemandKw: number | null;
   /** The factory's 15-minute windows from the time-series port, from as far back as its rules need (`since`) up to now. */
   windows: readonly Window[];
   gateways: readonly Gateway[];
 };
+
+/** A context with the bill's figures, as the rules that judge the bill take it. */
+export type BillContext = Context & BillFigures;
+
+/** Thrown when a rule that judges the bill is evaluated without its figures: Alert.evaluate reads them for every such rule. */
+export class MissingBillFiguresError extends Error {
+  override readonly name = "MissingBillFiguresError";
+  constructor(kind: Kind) {
+    super(`a ${kind} rule judges the bill, and the context has no bill figures (readsBill(${JSON.stringify(kind)}) must hold where they are read)`);
+  }
+}
+
+/** `context` with its bill figures, for a rule of `kind` that judges the bill. */
+function billed(context: Context, kind: Kind): BillContext {
+  const { powerFactorThreshold, quarters } = context;
+  if (powerFactorThreshold === undefined || quarters === undefined) throw new MissingBillFiguresError(kind);
+  return { ...context, powerFactorThreshold, quarters };
+}
 
 const QUARTER = 900_000;
 const pad = (value: number) => String(value).padStart(2, "0");
@@ -87,17 +113,17 @@ function complete<T extends { start: Date }>(context: Context, windows: readonly
   return windows.filter((window) => window.start.getTime() + QUARTER <= context.now.getTime());
 }
 
-/** Whether a rule of `kind` judges the bill's figures (`Context.quarters`) rather than the time-series windows. */
+/** Whether a rule of `kind` judges the bill's figures (`BillFigures.quarters`) rather than the time-series windows. */
 export function readsBill(kind: Kind): boolean {
   return kind === "demand_near_peak" || kind === "power_factor_low";
 }
 
 /**
  * The latest complete quarter-hour's demand reaches `threshold` × the highest demand earlier in the billing period:
- * both the statement's figures (`Context.quarters`: the period's basis meters, measured kWh × 4, an estimate never a peak),
+ * both the statement's figures (`BillFigures.quarters`: the period's basis meters, measured kWh × 4, an estimate never a peak),
  * so "the peak" is the one the bill charges, whatever the cycle day and however many sub-meters.
  */
-export function demandNearPeak(context: Context, threshold: number): Finding[] {
+export function demandNearPeak(context: BillContext, threshold: number): Finding[] {
   const period = complete(context, context.quarters);
   const latest = period.at(-1);
   if (!latest || latest.start.getTime() + 2 * QUARTER < context.now.getTime()) return [];
@@ -143,11 +169,11 @@ export function demandNearContractedInPunta(context: Context, threshold: number)
  * the factory's CFE threshold (`context.powerFactorThreshold`: 0.90, or 0.95 for high voltage or ≥ 1 MW contracted
  * from the 2024 bills, Bill.powerFactorThreshold) when the rule sets none.
  */
-export function powerFactorLow(context: Context, threshold: number | null): Finding[] {
+export function powerFactorLow(context: BillContext, threshold: number | null): Finding[] {
   const cfe = context.powerFactorThreshold;
   const limit = threshold ?? cfe;
   const today = dayOf(context.now.getTime(), context.timeZone);
-  // The bill's kWh and kVArh (Context.quarters: its basis meters), today's share of them.
+  // The bill's kWh and kVArh (BillFigures.quarters: its basis meters), today's share of them.
   const windows = complete(context, context.quarters).filter((quarter) => quarter.kvarh !== null && dayOf(quarter.start.getTime(), context.timeZone) === today);
   if (windows.length < 4) return [];
   const kwh = windows.reduce((sum, window) => sum + window.kwhWithKvarh, 0);
@@ -255,7 +281,7 @@ function parseDay(day: string) {
 
 /**
  * How far back a rule of `kind` reads the time-series windows (`Context.windows`); undefined for the rules that read none:
- * the gateway rules, and those that judge the bill's figures (`readsBill`: `Context.quarters`).
+ * the gateway rules, and those that judge the bill's figures (`readsBill`: `BillFigures.quarters`).
  */
 export function since(kind: Kind, now: Date): Date | undefined {
   switch (kind) {
@@ -277,9 +303,9 @@ export function since(kind: Kind, now: Date): Date | undefined {
  * threshold as given (null: the factory's CFE threshold). A kind added to `kinds` without one does not compile.
  */
 const evaluators: Record<Kind, (context: Context, threshold: number, given: number | null) => Finding[]> = {
-  demand_near_peak: demandNearPeak,
+  demand_near_peak: (context, threshold) => demandNearPeak(billed(context, "demand_near_peak"), threshold),
   demand_near_contracted_punta: demandNearContractedInPunta,
-  power_factor_low: (context, _threshold, given) => powerFactorLow(context, given),
+  power_factor_low: (context, _threshold, given) => powerFactorLow(billed(context, "power_factor_low"), given),
   gateway_silent: gatewaySilent,
   gateway_backlog: gatewayBacklog,
   daily_cost_anomaly: dailyCostAnomaly,

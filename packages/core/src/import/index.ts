@@ -44,8 +44,9 @@ export class NotFoundError extends WattflowError {
 export type Run = typeof importRunTable.$inferSelect;
 
 /**
- * An import run as the API answers it (`GET /v1/imports`): the stored row with its instants as ISO 8601 UTC text,
- * its counts (null until loaded) and each bad row's line (the header is line 1) and reason.
+ * An import run as the API answers it (`GET /v1/imports`): the file's name as uploaded, its counts (null until
+ * loaded), each bad row's line (the header is line 1) and reason, and its instants as ISO 8601 UTC text. Where the
+ * file is kept (the upload store's key) is ours, not the caller's: `toInfo` lists what is answered.
  */
 export const Info = z.object({
   id: z.string(),
@@ -55,10 +56,10 @@ export const Info = z.object({
   kind: z.enum(kinds),
   fileName: z.string(),
   format: z.enum(["csv", "xlsx"]),
-  objectKey: z.string(),
   sha256: z.string(),
   bytes: z.number(),
   status: z.enum(["pending", "validated", "loaded", "failed"]),
+  /** The ImportFiles run that loads it, as `GET /v1/runs/{id}` names it (runs are addressed by their execution ARN); null until started. */
   executionArn: z.string().nullable(),
   rows: z.number().nullable(),
   inserted: z.number().nullable(),
@@ -213,13 +214,37 @@ async function get(importId: string): Promise<Run> {
 }
 
 /** The organization's imports, newest first. */
-export async function list(organizationId: string, limit = 50): Promise<Run[]> {
-  return Database.use()
+export async function list(organizationId: string, limit = 50): Promise<Info[]> {
+  const rows = await Database.use()
     .select()
     .from(importRunTable)
     .where(eq(importRunTable.organizationId, organizationId))
     .orderBy(desc(importRunTable.createdAt))
     .limit(limit);
+  return rows.map(toInfo);
+}
+
+/** A stored import run as the API answers it, field by field, so a new column (a storage key) never leaks by itself. */
+function toInfo(run: Run): Info {
+  return {
+    id: run.id,
+    organizationId: run.organizationId,
+    factoryId: run.factoryId,
+    kind: run.kind,
+    fileName: run.fileName,
+    format: run.format,
+    sha256: run.sha256,
+    bytes: run.bytes,
+    status: run.status,
+    executionArn: run.executionArn,
+    rows: run.rows,
+    inserted: run.inserted,
+    updated: run.updated,
+    unchanged: run.unchanged,
+    errors: run.errors,
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    createdAt: run.createdAt.toISOString(),
+  };
 }
 
 const stagedKey = (run: Run) => `staged/${run.organizationId}/${run.id}.json`;

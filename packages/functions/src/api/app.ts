@@ -26,7 +26,6 @@ import { csvResponse, exportRoutes, wants } from "./exports";
 import { factories, overview } from "./factories";
 import { imports } from "./imports";
 import { kpis } from "./kpis";
-import { limitBody } from "./limits";
 import { actorRoute, actorRoutes, actorSecurity, answer, deviceRoute, file, ids, invalid, jsonBody, problems, routes } from "./openapi";
 import { runs } from "./runs";
 import { session } from "./session";
@@ -195,7 +194,7 @@ const api = $(
       c.res.headers.set("Cache-Control", "no-store");
       c.res.headers.set("X-Content-Type-Options", "nosniff");
     })
-    .use(limitBody)
+    // The path and query are checked for every request; a body only once its sender is known (auth.ts, body.ts).
     .use(refuseControlCharacters)
     .use(async (_, next) => {
       await ensureRuntime();

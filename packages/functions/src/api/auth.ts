@@ -2,6 +2,7 @@ import { Auth } from "@wattflow/core/auth";
 import { Device } from "@wattflow/core/device";
 import { VisibleError } from "@wattflow/core/util/error";
 import { createMiddleware } from "hono/factory";
+import { checkBody } from "./body";
 import { sessionActor } from "./session";
 
 function bearer(header: string | undefined): string {
@@ -10,21 +11,24 @@ function bearer(header: string | undefined): string {
   return token;
 }
 
-/** Gateways authenticate with their device token. */
+// Each authentication checks the body (body.ts) only once the sender is known: without valid credentials the answer is
+// 401 whatever the body holds or weighs, and none of it is read.
+
+/** Gateways authenticate with their device token, then their body is checked. */
 export const deviceAuth = createMiddleware<{ Variables: { device: Device.Identity } }>(async (c, next) => {
   const device = await Device.authenticate(bearer(c.req.header("authorization")));
   if (!device) throw new VisibleError("auth", "auth.invalid_device_token", "The device token is unknown or revoked");
   c.set("device", device);
-  await next();
+  await checkBody(c, next);
 });
 
-/** Integrations authenticate with an organization API token, people in the console with their session cookie. */
+/** Integrations authenticate with an organization API token, people in the console with their session cookie; then the body is checked. */
 export const actorAuth = createMiddleware<{ Variables: { actor: Auth.Actor } }>(async (c, next) => {
   const header = c.req.header("authorization");
   const actor = header === undefined ? await sessionActor(c) : await Auth.authenticate(bearer(header));
   if (!actor) throw new VisibleError("auth", "auth.invalid_token", "The API token is unknown or revoked");
   c.set("actor", actor);
-  await next();
+  await checkBody(c, next);
 });
 
 /**

@@ -3,7 +3,9 @@
  * character (U+0000–U+001F, U+007F) in the path or a query value — it would forge lines in the log and no id, date
  * or name of ours holds one — U+0000 anywhere in a JSON body, which PostgreSQL cannot store in text (it answered
  * 500 before), and a `__proto__` key anywhere in a JSON body. Tabs and line breaks inside JSON strings stay allowed: a
- * tariff note may have them.
+ * tariff note may have them. The path and query are checked for every request (`refuseControlCharacters`); a body
+ * only once its sender is known (`refuseBodyCharacters`, through body.ts `checkBody`), so a caller without
+ * credentials is told 401 and nothing of the body rules.
  *
  * Why `__proto__`: JSON.parse keeps it as an own key, but zod records and loose objects drop it without a word (a CFE
  * month entered as `{"__proto__": {...}}` was ignored, the answer looked fine). `constructor` and `prototype` are kept
@@ -34,15 +36,22 @@ const refuse = (code: string, path: string, message: string): never => {
 };
 
 /**
- * @throws VisibleError 400 `request.invalid_path` (a control character in the path, named `(path)`),
- *   `request.invalid_query` (in a query value, named by its parameter), `request.invalid` (U+0000 or a `__proto__`
- *   key in a JSON body, named by its JSON path) or `request.invalid_json` (a body that must be read here and is not JSON).
+ * @throws VisibleError 400 `request.invalid_path` (a control character in the path, named `(path)`) or
+ *   `request.invalid_query` (in a query value, named by its parameter).
  */
 export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
   if (hasControl(c.req.path)) refuse("request.invalid_path", "(path)", "holds a control character (U+0000–U+001F or U+007F)");
   for (const [name, values] of Object.entries(c.req.queries()))
     if (hasControl(name) || values.some((value) => hasControl(value)))
       refuse("request.invalid_query", hasControl(name) ? "(query)" : name, "holds a control character (U+0000–U+001F or U+007F)");
+  await next();
+};
+
+/**
+ * @throws VisibleError 400 `request.invalid` (U+0000 or a `__proto__` key in a JSON body, named by its JSON path) or
+ *   `request.invalid_json` (a body that must be read here and is not JSON).
+ */
+export const refuseBodyCharacters: MiddlewareHandler = async (c, next) => {
   // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge.
   const json = (c.req.header("content-type") ?? "").includes("json") && !c.req.path.startsWith("/v1/imports");
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && json) {

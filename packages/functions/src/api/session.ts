@@ -11,6 +11,7 @@ import { User } from "@wattflow/core/user";
 import { VisibleError } from "@wattflow/core/util/error";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { checkBody } from "./body";
 import { answer, jsonBody, problems, routeGroup, routes, sessionSecurity } from "./openapi";
 
 export const sessionCookie = "wattflow_session";
@@ -33,8 +34,9 @@ const Session = z
   .object({ user: User.Info, organization: Organization.Info.nullable(), expiresAt: z.string().openapi({ format: "date-time" }) })
   .openapi("Session", { description: "Who is signed in, their organization (`demo`: generated data and demo prices) and when the session ends" });
 const sessionAnswer = (description: string) => ({ description, content: { "application/json": { schema: Session } } });
-// Anyone may sign in; who is signed in, and signing out, are the session's own.
-const anyone = routeGroup({ tags: ["Session"] });
+// Anyone may sign in (its body is checked — size, characters — before the validator reads it, as auth.ts does once a
+// caller is known); who is signed in, and signing out, are the session's own.
+const anyone = routeGroup({ tags: ["Session"], middleware: checkBody });
 const signedIn = routeGroup({ tags: ["Session"], security: sessionSecurity });
 
 const signInRoute = anyone({
