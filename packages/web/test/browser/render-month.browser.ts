@@ -132,12 +132,13 @@ async function seed(where: { dataDir: string } | { url: string }): Promise<{ fac
 const lanes = process.env.DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
 
 describe.each(lanes)("factory page with a year of 200 meters on %s", (lane) => {
-  const dataDir = mkdtempSync(join(tmpdir(), "wattflow-render-"));
+  let dataDir: string;
   let seeded: Awaited<ReturnType<typeof seed>>;
   let database: Awaited<ReturnType<typeof Testing.freshDatabase>> | undefined;
 
   // Seeded before the stack starts on it (this hook runs before `useConsole`'s) and dropped after the stack stopped.
   beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "wattflow-render-"));
     database = lane === "postgres" ? await Testing.freshDatabase(process.env.DATABASE_URL as string, "wattflow_render") : undefined;
     seeded = await seed(database ? { url: database.url } : { dataDir });
   });
