@@ -15,6 +15,7 @@ import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
 import { TimeSeries } from "@wattflow/core/timeseries";
 import { LakeTimeSeries } from "@wattflow/core/timeseries/local";
+import { Usage } from "@wattflow/core/usage";
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -264,18 +265,7 @@ describe.each(Testing.lanes())("the 5-minute grid on %s", (lane) => {
     // Assess: nothing dropped; each rule named on the slots it concerns.
     expect(answer).toEqual({ accepted: 49, duplicates: 0, rejected: [] });
     const flagsOf = async (meterId: string) =>
-      (
-        await p.database.db
-          .select()
-          .from(readingTable)
-          .where(
-            and(
-              eq(readingTable.meterId, meterId),
-              gte(readingTable.intervalStart, new Date(start)),
-              lt(readingTable.intervalStart, new Date("2026-10-14T18:00:00Z")),
-            ),
-          )
-      ).map((row) => [row.kwh, row.flags]);
+      (await Usage.meterReadings(ids.organization, meterId, new Date(start), new Date("2026-10-14T18:00:00Z"))).map((reading) => [reading.kwh, reading.flags]);
     expect(await flagsOf(ids.meters[1] as string)).toEqual(Array.from({ length: 24 }, () => [0, ["flat_zero"]]));
     expect(await flagsOf(ids.meters[2] as string)).toEqual([[12, ["spike_over_rating"]]]);
     expect((await flagsOf(meter)).every(([, flags]) => (flags as string[]).length === 0)).toBe(true);

@@ -62,6 +62,27 @@ async function importFiles(
   return finished(runner, started.executionArn);
 }
 
+/**
+ * The March 2026 close of the GDMTH factory in Tecomán (tecomanFactory) with one base reading of 1,000 kWh and 400 kVArh:
+ * code, quantity, amount. By hand: Q = 1,000 kWh → Q / (24 · 31 · 0.57) = 2.36 kW → 3 kW distribution (272.55); no punta
+ * reading → capacity 0. Supply 197.77 + 971.50 + 272.55 = 1,441.82. FP 92.85 % < 95 % (medium voltage, ≥ 1 MW, 2024 on):
+ * ⅗ (95/92.848 − 1) = 1.39 % → 1.4 % → +20.19; subtotal 1,462.01; IVA 16 % = 233.92; DAP 10 % of 1,462.01 = 146.20,
+ * untaxed; total 1,842.13.
+ */
+const tecomanMarch: [code: string, quantity: string, amount: string][] = [
+  ["fixed", "1", "197.77"],
+  ["energy-base", "1000", "971.50"],
+  ["energy-intermedia", "0", "0.00"],
+  ["energy-punta", "0", "0.00"],
+  ["distribution", "3", "272.55"],
+  ["capacity", "0", "0.00"],
+  ["power-factor", "1441.82", "20.19"],
+  ["subtotal", "1", "1462.01"],
+  ["iva", "1462.01", "233.92"],
+  ["dap", "1462.01", "146.20"],
+  ["total", "1", "1842.13"],
+];
+
 describe.each(Testing.lanes())("workflows on the local runner with the real steps (%s)", (lane) => {
   let p: Pipeline;
   let dir: ReturnType<typeof Testing.temporaryDir>;
@@ -377,25 +398,11 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     const { executionArn } = await runner.start("MonthlyClose", { month: "2026-03", factoryIds: [factoryId] });
     const { progress } = await finished(runner, executionArn);
 
-    // Assess. By hand: Q = 1,000 kWh → Q / (24 · 31 · 0.57) = 2.36 kW → 3 kW distribution (272.55); no punta reading → capacity 0.
-    // Supply 197.77 + 971.50 + 272.55 = 1,441.82. FP 92.85 % < 95 % (medium voltage, ≥ 1 MW, 2024 on): ⅗ (95/92.848 − 1) = 1.39 % → 1.4 %
-    // → +20.19; subtotal 1,462.01; IVA 16 % = 233.92; DAP 10 % of 1,462.01 = 146.20, untaxed; total 1,842.13.
+    // Assess: the lines worked out by hand in tecomanMarch.
     expect(progress.result).toMatchObject({ factories: 1, totals: { MXN: "1842.13" } });
     const { Close } = await import("@wattflow/core/close");
     const stored = await Close.get(factoryId, "2026-03");
-    expect(stored?.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual([
-      ["fixed", "1", "197.77"],
-      ["energy-base", "1000", "971.50"],
-      ["energy-intermedia", "0", "0.00"],
-      ["energy-punta", "0", "0.00"],
-      ["distribution", "3", "272.55"],
-      ["capacity", "0", "0.00"],
-      ["power-factor", "1441.82", "20.19"],
-      ["subtotal", "1", "1462.01"],
-      ["iva", "1462.01", "233.92"],
-      ["dap", "1462.01", "146.20"],
-      ["total", "1", "1842.13"],
-    ]);
+    expect(stored?.lines.map((line) => [line.code, line.quantity, line.amount])).toEqual(tecomanMarch);
     const { User } = await import("@wattflow/core/user");
     const credentials = { email: "admin@plant-b.example", password: "correct horse battery staple" };
     await User.create({ organizationId: ids.otherOrganization, name: "B admin", role: "admin", ...credentials });
@@ -407,8 +414,8 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
   });
 
   it("reconciles a utility bill whose lines carry CFE's printed names, and names the line it does not know in the import's summary", async () => {
-    // Prepare: the Tecomán factory closed above (March 2026: fixed 197.77, base 971.50, distribution 272.55, PF +20.19,
-    // IVA 233.92, DAP 146.20); the utility's bill names its lines as printed, plus a charge of its own.
+    // Prepare: the Tecomán factory closed above (tecomanMarch); the utility's bill names its lines as printed, plus a
+    // charge of its own.
     const factoryId = "fac_01jcfe000000000000000000";
     const utility = {
       name: "cfe-marzo.csv",
@@ -441,20 +448,12 @@ describe.each(Testing.lanes())("workflows on the local runner with the real step
     });
     const { Close } = await import("@wattflow/core/close");
     const stored = await Close.get(factoryId, "2026-03");
-    expect(stored?.lines.map((line) => [line.code, line.utilityAmount, line.difference])).toEqual([
-      ["fixed", "197.77", "0.00"],
-      ["energy-base", "971.50", "0.00"],
-      ["energy-intermedia", "0.00", "0.00"],
-      ["energy-punta", "0.00", "0.00"],
-      ["distribution", "272.55", "0.00"],
-      ["capacity", "0.00", "0.00"],
-      ["power-factor", "20.19", "0.00"],
-      // The utility's subtotal is its charges: 1,462.01 + 150.00 of reconnection.
-      ["subtotal", "1612.01", "-150.00"],
-      ["iva", "233.92", "0.00"],
-      ["dap", "146.20", "0.00"],
-      ["total", "1992.13", "-150.00"],
-    ]);
+    // Every utility amount is ours and every difference 0.00, but the sums: the utility's subtotal is its charges,
+    // 1,462.01 + 150.00 of reconnection = 1,612.01, and its total 1,842.13 + 150.00 = 1,992.13.
+    const sums: Record<string, [string, string]> = { subtotal: ["1612.01", "-150.00"], total: ["1992.13", "-150.00"] };
+    expect(stored?.lines.map((line) => [line.code, line.utilityAmount, line.difference])).toEqual(
+      tecomanMarch.map(([code, , amount]) => [code, ...(sums[code] ?? [amount, "0.00"])]),
+    );
   });
 
   it("closes a month over the reading dates of the imported utility bill (28 Feb – 31 Mar), not the calendar month or the cycle day", async () => {

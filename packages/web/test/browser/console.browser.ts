@@ -8,25 +8,15 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Close } from "@wattflow/core/close";
 import { demoTimeZone } from "@wattflow/local/stack/demo";
-import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
+import { describe, expect, it } from "vitest";
+import { screenshot, useConsole } from "./support";
 
 describe("console in Chromium", () => {
-  let stack: Stack;
-  let demo: Demo;
-  let context: BrowserContext;
-  let page: Page;
-  let problems: string[];
-  let closeConsole: OpenConsole["close"] | undefined;
-
-  beforeAll(async () => {
-    // 40 days of demo history: last month has readings, so the monthly close bills it (a month without any is skipped).
-    ({ stack, demo, context, page, problems, close: closeConsole } = await openConsole(["--demo-history", "40"], { language: "es-MX" }));
-  });
-  afterAll(async () => closeConsole?.());
+  // 40 days of demo history: last month has readings, so the monthly close bills it (a month without any is skipped).
+  const ui = useConsole(["--demo-history", "40"], { language: "es-MX" });
 
   it("refuses a wrong password and signs in with the demo user", async () => {
+    const { stack, demo, context, page } = ui;
     await page.goto(stack.apiUrl);
     await page.getByLabel("Correo electrónico").fill(demo.user.email);
     await page.getByLabel("Contraseña").fill("not the password");
@@ -45,6 +35,7 @@ describe("console in Chromium", () => {
   });
 
   it("shows each factory's figures on the overview once readings arrive", async () => {
+    const { stack, demo, page } = ui;
     const card = page.getByTestId("factory-card").filter({ hasText: "Planta Monterrey" });
     // The demo gateway reads its last three days as the stack starts and sends today's readings first: refresh until today's energy shows.
     await expect
@@ -92,6 +83,7 @@ describe("console in Chromium", () => {
   });
 
   it("opens a factory with its power chart, demand chart, cost by period and meters", async () => {
+    const { page } = ui;
     await page.getByTestId("factory-card").first().click();
     await page.getByRole("heading", { name: "Planta Monterrey" }).waitFor();
     const figures = page.getByTestId("factory-figures");
@@ -129,6 +121,7 @@ describe("console in Chromium", () => {
   });
 
   it("refuses another organization's factory", async () => {
+    const { stack, demo, page, problems } = ui;
     await page.goto(`${stack.apiUrl}/#/factories/${demo.otherFactoryId}`);
     await expect.poll(() => page.locator("main").textContent()).toContain("no existe o pertenece a otra organización");
     const direct = await page.evaluate(
@@ -141,6 +134,7 @@ describe("console in Chromium", () => {
   });
 
   it("shows gateway health on the devices page", async () => {
+    const { stack, page } = ui;
     await page.goto(`${stack.apiUrl}/#/devices`);
     const row = page.getByTestId("devices-table").locator("tbody tr").filter({ hasText: "Gateway 1" });
     await row.waitFor();
@@ -149,6 +143,7 @@ describe("console in Chromium", () => {
   });
 
   it("onboards a factory, a gateway with a one-time enrollment code, and a meter on it", async () => {
+    const { stack, page } = ui;
     await page.goto(`${stack.apiUrl}/#/setup`);
     const factoryForm = page.getByRole("form", { name: "Nueva planta" });
     await factoryForm.getByLabel("Nombre").fill("Planta Saltillo");
@@ -208,6 +203,7 @@ describe("console in Chromium", () => {
   });
 
   it("shows the factory's tariff in force", async () => {
+    const { stack, demo, page } = ui;
     await page.goto(`${stack.apiUrl}/#/tariffs/${demo.factoryId}`);
     const version = page.getByTestId("tariff-version").first();
     await version.waitFor();
@@ -218,6 +214,7 @@ describe("console in Chromium", () => {
   });
 
   it("imports a URDB rate as a new time-of-use tariff version", async () => {
+    const { page } = ui;
     // The raw JSON and URDB forms sit behind the CFE plan form's "advanced" toggle.
     await page.locator("details.advanced > summary").click();
     const form = page.getByRole("form", { name: "Importar una tarifa URDB" });
@@ -235,6 +232,7 @@ describe("console in Chromium", () => {
   });
 
   it("uploads a production file and watches its import run finish", async () => {
+    const { stack, demo, page } = ui;
     await page.goto(`${stack.apiUrl}/#/imports`);
     const form = page.getByRole("form", { name: "Subir un archivo" });
     await form.getByLabel("Tipo").selectOption("production");
@@ -259,6 +257,7 @@ describe("console in Chromium", () => {
   });
 
   it("imports the utility's bill and shows it itemized on the bills page", async () => {
+    const { stack, demo, page } = ui;
     // The month the demo's monthly close bills first: the one before today's on the factory's clock.
     const month = Close.previousMonth(new Date(), demoTimeZone);
     // The demo's history imports its own utility bill for last month when it has loaded: wait for that, so this
@@ -326,6 +325,7 @@ describe("console in Chromium", () => {
   });
 
   it("signs out, and the old session no longer opens anything", async () => {
+    const { stack, context, page, problems } = ui;
     await page.goto(`${stack.apiUrl}/#/`);
     // The factory onboarded above is on the overview now, with no readings yet. The monthly close the stack runs 60 s
     // after its start can hold the API for several seconds on a busy machine: the overview may take that long.

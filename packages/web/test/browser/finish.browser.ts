@@ -3,42 +3,32 @@
  * municipality takes its division and clock; a refused field shows its problem beside it), the CFE plan form on
  * published and on entered prices, runs of every kind with a monthly close, and alerts acknowledged then resolved.
  */
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
+import { beforeAll, describe, expect, it } from "vitest";
+import { screenshot, signInThroughApi, useConsole } from "./support";
 
 describe("finishing the console (es-MX)", () => {
-  let stack: Stack;
-  let demo: Demo;
-  let page: Page;
-  let problems: string[];
-  let closeConsole: OpenConsole["close"] | undefined;
+  const ui = useConsole(["--no-demo-traffic"], { locale: "es-MX" });
   const api = async (path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
-    const response = await fetch(`${stack.apiUrl}${path}`, {
+    const response = await fetch(`${ui.stack.apiUrl}${path}`, {
       method: init.method ?? "GET",
-      headers: { authorization: `Bearer ${init.token ?? demo.adminToken}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${init.token ?? ui.demo.adminToken}`, "content-type": "application/json" },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const open = async (route: string) => {
-    await page.goto(`${stack.apiUrl}/#/${route}`);
-    await page.reload();
+    await ui.page.goto(`${ui.stack.apiUrl}/#/${route}`);
+    await ui.page.reload();
   };
 
   beforeAll(async () => {
-    ({ stack, demo, page, problems, close: closeConsole } = await openConsole(["--no-demo-traffic"], { locale: "es-MX" }));
+    const { stack, demo, page } = ui;
     // Signed in through the API (the sign-in page is another branch's to translate): the cookie is the console's own.
-    await page.goto(stack.apiUrl);
-    const status = await page.evaluate(
-      async (user) => (await fetch("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) })).status,
-      demo.user,
-    );
-    expect(status).toBe(200);
+    expect(await signInThroughApi(page, stack.apiUrl, demo.user)).toBe(200);
   });
-  afterAll(async () => closeConsole?.());
 
   it("edits a factory in Setup: Navojoa brings the Noroeste division and Hermosillo's clock; a cycle day of 31 and a short RPU are refused beside their fields", async () => {
+    const { demo, page } = ui;
     const factory = (await api(`/v1/factories/${demo.factoryId}`)).body as { name: string };
     await open("setup");
     await page.getByRole("button", { name: `Editar ${factory.name}` }).click();
@@ -78,6 +68,7 @@ describe("finishing the console (es-MX)", () => {
   });
 
   it("renames a meter and a gateway in Setup's lists", async () => {
+    const { demo, page } = ui;
     const { meters } = (await api(`/v1/factories/${demo.factoryId}/meters`)).body as { meters: { id: string; name: string }[] };
     const meter = meters[0] as { id: string; name: string };
     await page.getByRole("button", { name: `Editar ${meter.name}` }).click();
@@ -97,6 +88,7 @@ describe("finishing the console (es-MX)", () => {
   });
 
   it("assigns a CFE plan from the form: a bad price is named in its cell, then CFE's published Noroeste prices from a date", async () => {
+    const { demo, page } = ui;
     await open(`tariffs/${demo.factoryId}`);
     const form = page.getByRole("form", { name: "Plan de CFE" });
     await form.locator('select[name="tariff"]').selectOption("cfe-gdmth");
@@ -131,6 +123,7 @@ describe("finishing the console (es-MX)", () => {
   });
 
   it("lists a monthly close among the runs, in Spanish, with its months and duration", async () => {
+    const { page } = ui;
     const started = await api("/v1/runs", { method: "POST", body: { workflow: "MonthlyClose", month: "2026-10" } });
     expect(started.status).toBe(202);
     await expect
@@ -149,6 +142,7 @@ describe("finishing the console (es-MX)", () => {
   });
 
   it("acknowledges and then resolves an alert from the overview card, recording who", async () => {
+    const { stack, demo, page, problems } = ui;
     // A reading makes the gateway heard; a 0.001-minute silence rule then raises at once.
     const reading = { meterId: demo.meterIds[0], start: new Date(Math.floor(Date.now() / 300_000) * 300_000 - 600_000).toISOString(), seconds: 300, kwh: 1 };
     const ingest = await fetch(`${stack.apiUrl}/v1/ingest`, {

@@ -7,9 +7,9 @@
  */
 
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsole, chooseLanguage, type Demo, launchBrowser, readDemo, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { chooseLanguage, screenshot, signIn, useConsole } from "./support";
 
 /** "30/11/2026 05:40": a day-first date and a 24-hour time. */
 const instant = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/;
@@ -36,34 +36,25 @@ const pages = (factoryId: string) =>
   ] as const;
 
 describe("the console's languages, formats and phone layout", () => {
-  let stack: Stack;
-  let demo: Demo;
-  let browser: Browser;
-  // Each page's uncaught errors and console errors, checked at the end.
-  const watched: string[][] = [];
+  // 40 days of demo history: last month has readings, so its close stores a bill (a month without any is skipped).
+  // Every page's uncaught errors and console errors go to `ui.problems`, checked at the end.
+  const ui = useConsole(["--demo-history", "40"]);
 
   /** A signed-in page in `language` at `width` × 900. */
   const open = async (language: "es-MX" | "en", width = 1440) => {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    await chooseLanguage(context, language);
-    const page = await context.newPage();
-    watched.push(watchPage(page));
-    await signIn(page, stack.apiUrl, demo.user, language);
+    const page = await ui.newPage({ language, width });
+    await signIn(page, ui.stack.apiUrl, ui.demo.user, language);
     return page;
   };
-  const api = (method: string, path: string, body?: unknown, token = demo.adminToken) =>
-    fetch(`${stack.apiUrl}${path}`, {
+  const api = (method: string, path: string, body?: unknown, token = ui.demo.adminToken) =>
+    fetch(`${ui.stack.apiUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 
   beforeAll(async () => {
-    buildConsole();
-    // 40 days of demo history: last month has readings, so its close stores a bill (a month without any is skipped).
-    stack = await startStack(["--demo-history", "40"]);
-    demo = readDemo(stack);
-    browser = await launchBrowser();
+    const { demo } = ui;
     // The history closes last month once its readings are in: wait for its bill, which the bills pages show.
     const began = Date.now();
     const bills = async () => ((await (await api("GET", `/v1/factories/${demo.factoryId}/bills`)).json()) as { bills: unknown[] }).bills.length;
@@ -72,15 +63,10 @@ describe("the console's languages, formats and phone layout", () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
 
   it("is in Spanish by default, switches to English from the header and keeps the choice after a reload", async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    watched.push(watchPage(page));
+    // The first page: no language chosen yet.
+    const { stack, demo, context, page } = ui;
     await page.goto(stack.apiUrl);
     await page.getByRole("button", { name: "Iniciar sesión" }).waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("es-MX");
@@ -101,6 +87,7 @@ describe("the console's languages, formats and phone layout", () => {
   });
 
   it("shows money, dates and times in es-MX formats on the factory's clock, its zone labelled once", async () => {
+    const { stack, demo } = ui;
     const page = await open("es-MX");
     const card = page.getByTestId("factory-card").first();
     // The demo gateway posts its last days as the stack starts: refresh until the month has a cost.
@@ -153,6 +140,7 @@ describe("the console's languages, formats and phone layout", () => {
   });
 
   it("draws a single reading on axes that span the day asked for, from 0 kW up", async () => {
+    const { stack } = ui;
     // A factory on Mexico City's clock (UTC−6 all year since 2022) with one gateway, one meter and one 5-minute reading.
     const factory = (await (
       await api("POST", "/v1/factories", {
@@ -212,6 +200,7 @@ describe("the console's languages, formats and phone layout", () => {
   });
 
   it("shows every page in English, with English plurals, periods and bill lines", async () => {
+    const { stack, demo } = ui;
     const page = await open("en");
     const seen: Record<string, string> = {};
     for (const { name, path, ready } of pages(demo.factoryId)) {
@@ -235,6 +224,7 @@ describe("the console's languages, formats and phone layout", () => {
   });
 
   it("fits every page in 390 px (nothing wider than the screen) and saves each page at 1440 and 390 px", async () => {
+    const { stack, demo, browser, problems } = ui;
     const widths: Record<string, number> = {};
     for (const width of [1440, 390]) {
       // The sign-in page first, before signing in.
@@ -275,9 +265,10 @@ describe("the console's languages, formats and phone layout", () => {
     console.log(`page widths (px): ${JSON.stringify(widths)}`);
     const overflowing = Object.entries(widths).filter(([key, scrollWidth]) => key.endsWith("@390") && scrollWidth > 390);
     expect(overflowing).toEqual([]);
-    expect(watched.flat()).toEqual([]);
+    expect(problems).toEqual([]);
   });
   it("draws 30 days in hours and 12 months in days, and says what a point is, in Spanish and English", async () => {
+    const { stack, demo } = ui;
     const words = {
       "es-MX": { hour: "Potencia promedio por hora.", day: "Potencia promedio por día.", demand: "La ventana de 15 minutos más alta de cada día." },
       en: { hour: "Average power per hour.", day: "Average power per day.", demand: "Highest 15-minute window per day." },
@@ -299,6 +290,7 @@ describe("the console's languages, formats and phone layout", () => {
   });
 
   it("prints the demo's bill PDF with the demo data, demo prices mark", async () => {
+    const { demo } = ui;
     const { bills } = (await (await api("GET", `/v1/factories/${demo.factoryId}/bills`)).json()) as { bills: { id: string }[] };
     const bill = bills[0] as { id: string };
     const response = await api("GET", `/v1/factories/${demo.factoryId}/bills/${bill.id}.pdf`);
@@ -311,6 +303,7 @@ describe("the console's languages, formats and phone layout", () => {
   });
 
   it("shows a gateway's buses, refused configuration, clock and disk in Spanish and English, within 390 px", async () => {
+    const { stack, demo, problems } = ui;
     const gateway = (await (await api("POST", `/v1/factories/${demo.factoryId}/gateways`, { name: "Pasarela Diagnóstico" })).json()) as { code: string };
     const { token } = (await (await api("POST", "/v1/enroll", { code: gateway.code })).json()) as { token: string };
     const at = new Date(Date.now() - 3_600_000).toISOString();
@@ -384,6 +377,6 @@ describe("the console's languages, formats and phone layout", () => {
       await screenshot(page, `${language}-${width}-devices-gateway-detail`);
       await page.context().close();
     }
-    expect(watched.flat()).toEqual([]);
+    expect(problems).toEqual([]);
   });
 });

@@ -5,30 +5,25 @@
  * the reason in Spanish from its code, the gateway and meter by the names the demo gave them (read from the public
  * devices and meters lists), and a meter nobody registered by its id, said to be not registered.
  */
-import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactPath, type Demo, type OpenConsole, openConsole, type Stack, screenshot } from "./support";
-
-/** demo.json's local Kinesis endpoint (the stack writes it beside the tokens). */
-type Kinesis = { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+import type { Locator } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { artifactPath, screenshot, signInThroughApi, useConsole } from "./support";
 
 describe("the quarantine page (es-MX)", () => {
-  let stack: Stack;
-  let demo: Demo & { kinesis: Kinesis };
-  let page: Page;
-  let problems: string[];
-  let closeConsole: OpenConsole["close"] | undefined;
+  const ui = useConsole(["--no-demo-traffic"], { language: "es-MX", locale: "es-MX" });
   // A reading whose kWh is markup: the consumer refuses it (kWh must be a number) and keeps it, tied to the demo gateway.
   const markup = "<img src=x onerror=document.title='ran'><b>bold</b>";
   type Listed = { id: string; reason: string; payload: string; replayedAt: string | null };
   const listed = async (all = false) => {
+    const { stack, demo } = ui;
     const response = await fetch(`${stack.apiUrl}/v1/quarantine${all ? "?all=true" : ""}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
     return ((await response.json()) as { items: Listed[] }).items;
   };
   /** A reading of `meterId` whose kWh is `markup`: the consumer refuses it (kWh must be a number) and keeps it. */
-  const withMarkup = () => ({ meterId: demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup });
+  const withMarkup = () => ({ meterId: ui.demo.meterIds[0], start: "2026-11-30T12:00:00Z", seconds: 300, kwh: markup });
   /** Puts `reading` on the local stream as the demo gateway: the consumer refuses and keeps it. */
   const putRefused = async (reading: Record<string, unknown> = withMarkup()) => {
+    const { demo } = ui;
     const { KinesisClient, PutRecordCommand } = await import("@aws-sdk/client-kinesis");
     const { NodeHttpHandler } = await import("@smithy/node-http-handler");
     const kinesis = new KinesisClient({
@@ -43,6 +38,7 @@ describe("the quarantine page (es-MX)", () => {
   };
   /** The page as `role` sees it: the session answer's role swapped, as a person of that role would get it. */
   const asRole = async (role: "admin" | "operator" | "viewer") => {
+    const { page } = ui;
     await page.unroute("**/v1/session");
     await page.route("**/v1/session", async (route) => {
       if (route.request().method() !== "GET") return route.continue();
@@ -56,34 +52,29 @@ describe("the quarantine page (es-MX)", () => {
   const shown = (locator: Locator) => locator.innerText();
   /** The name the organization gave one of its gateways or meters, as the public API lists it. */
   const nameOf = async (path: string, list: "devices" | "meters", id: string) => {
+    const { stack, demo } = ui;
     const response = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
     return ((await response.json()) as Record<string, { id: string; name: string }[]>)[list]?.find((item) => item.id === id)?.name;
   };
   const open = async (route: string) => {
+    const { stack, page } = ui;
     await page.goto(`${stack.apiUrl}/#/${route}`);
     await page.reload();
     await page.locator("header nav a").first().waitFor();
   };
 
   beforeAll(async () => {
-    const opened = await openConsole(["--no-demo-traffic"], { language: "es-MX", locale: "es-MX" });
-    ({ stack, page, problems, close: closeConsole } = opened);
-    demo = opened.demo as Demo & { kinesis: Kinesis };
-    await page.goto(stack.apiUrl);
-    const status = await page.evaluate(
-      async (user) => (await fetch("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) })).status,
-      demo.user,
-    );
-    expect(status).toBe(200);
+    const { stack, demo, page } = ui;
+    expect(await signInThroughApi(page, stack.apiUrl, demo.user)).toBe(200);
 
     await putRefused();
     // The consumer takes it within a poll or two (expect.poll is for tests, not hooks).
     for (const began = Date.now(); (await listed()).length === 0; await new Promise((resolve) => setTimeout(resolve, 200)))
       if (Date.now() - began > 30_000) throw new Error("the refused record was not quarantined within 30 s");
   });
-  afterAll(async () => closeConsole?.());
 
   it("lists the refused record with its gateway, meter, reason and problems, its markup shown as text", async () => {
+    const { demo, page, problems } = ui;
     await asRole("admin");
     await open("quarantine");
     const item = page.getByTestId("quarantine-item");
@@ -123,6 +114,7 @@ describe("the quarantine page (es-MX)", () => {
   });
 
   it("replays the record as an admin: it is marked replayed and, still bad, comes back under a new id", async () => {
+    const { page, problems } = ui;
     await asRole("admin");
     await open("quarantine");
     const [first] = await listed();
@@ -138,6 +130,7 @@ describe("the quarantine page (es-MX)", () => {
   });
 
   it("replays every waiting record with one button when more than one waits", async () => {
+    const { page, problems } = ui;
     // The record the last test replayed came back; a second one makes two waiting.
     await putRefused();
     await expect.poll(async () => (await listed()).length, { timeout: 30_000 }).toBe(2);
@@ -151,6 +144,7 @@ describe("the quarantine page (es-MX)", () => {
   });
 
   it("links the page for operators without the replay buttons, and not at all for viewers", async () => {
+    const { page, problems } = ui;
     // Operator is a token's role today (a console user is an admin or a viewer), yet the page follows the API's roles.
     await asRole("operator");
     await open("");
@@ -167,6 +161,7 @@ describe("the quarantine page (es-MX)", () => {
   });
 
   it("names a meter nobody registered by its id and says so, in the reason and beside the meter", async () => {
+    const { page, problems } = ui;
     // Prepare: a well-formed reading from the demo gateway of a meter id no organization has (checked before any signature).
     const stranger = `mtr_${"0".repeat(25)}z`;
     await putRefused({ meterId: stranger, start: "2026-11-30T12:05:00Z", seconds: 300, kwh: 1 });

@@ -25,9 +25,8 @@ import { TariffStore } from "@wattflow/core/tariff/store";
 import { Testing } from "@wattflow/core/testing";
 import { User } from "@wattflow/core/user";
 import { sql } from "drizzle-orm";
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactPath, buildConsole, chooseLanguage, launchBrowser, type Stack, screenshot, signIn, startStack, watchPage } from "./support";
+import { artifactPath, screenshot, signIn, useConsole } from "./support";
 
 const meters = 200;
 const days = 30;
@@ -133,31 +132,22 @@ async function seed(where: { dataDir: string } | { url: string }): Promise<{ fac
 const lanes = process.env.DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
 
 describe.each(lanes)("factory page with a year of 200 meters on %s", (lane) => {
-  let stack: Stack;
-  let browser: Browser;
+  let dataDir: string;
   let seeded: Awaited<ReturnType<typeof seed>>;
   let database: Awaited<ReturnType<typeof Testing.freshDatabase>> | undefined;
 
+  // Seeded before the stack starts on it (this hook runs before `useConsole`'s) and dropped after the stack stopped.
   beforeAll(async () => {
-    buildConsole();
-    const dataDir = mkdtempSync(join(tmpdir(), "wattflow-render-"));
+    dataDir = mkdtempSync(join(tmpdir(), "wattflow-render-"));
     database = lane === "postgres" ? await Testing.freshDatabase(process.env.DATABASE_URL as string, "wattflow_render") : undefined;
     seeded = await seed(database ? { url: database.url } : { dataDir });
-    stack = await startStack(["--no-demo"], dataDir, database?.url);
-    browser = await launchBrowser();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await database?.drop();
-  });
+  afterAll(async () => database?.drop());
+  const ui = useConsole(["--no-demo"], () => ({ language: "en", dataDir, databaseUrl: database?.url }));
 
   it("renders 30 days in hours and 12 months in days, each painted in under a second; the API answers in under 1 s and 2 s", async () => {
+    const { stack, page, problems } = ui;
     expect(seeded.readings).toBe(seeded.slots);
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await chooseLanguage(context, "en");
-    const page = await context.newPage();
-    const problems = watchPage(page);
     // The stack's first minutes close last month and price the history: on a busy machine the first page can wait for them.
     const signInBegan = Date.now();
     await signIn(page, stack.apiUrl, user, "en", 180_000);

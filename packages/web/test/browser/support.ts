@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 const webDir = fileURLToPath(new URL("../../", import.meta.url));
 const repoDir = join(webDir, "..", "..");
@@ -30,6 +31,8 @@ export type Demo = {
   adminToken: string;
   lines: string[];
   user: { email: string; password: string };
+  /** The stack's local Kinesis endpoint, for putting records on the stream as a gateway does. */
+  kinesis: { endpoint: string; stream: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 };
 
 export type Stack = { apiUrl: string; dataDir: string; output(): string; stop(): Promise<void> };
@@ -136,42 +139,97 @@ export async function signIn(
   await page.locator("main h1").first().waitFor({ timeout });
 }
 
+/**
+ * Signs in from the page through POST /v1/session, skipping the sign-in form, so the session cookie is the console's own;
+ * answers the status (200 when signed in).
+ */
+export async function signInThroughApi(page: Page, apiUrl: string, user: { email: string; password: string }): Promise<number> {
+  await page.goto(apiUrl);
+  return page.evaluate(
+    async (user) => (await fetch("/v1/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) })).status,
+    user,
+  );
+}
+
 /** A console under test: its stack and demo, Chromium, and one watched page with its context. */
-export type OpenConsole = {
+export type ConsoleUnderTest = {
   stack: Stack;
-  demo: Demo;
+  /** The stack's demo.json, read when first asked for (a stack started with `--no-demo` has none). */
+  readonly demo: Demo;
   browser: Browser;
   context: BrowserContext;
   page: Page;
-  /** The page's uncaught errors and console errors (see `watchPage`). */
+  /** The uncaught errors and console errors of every page `newPage` opened, the first one's included (see `watchPage`). */
   problems: string[];
+  /** Another watched page in a context of its own: `width` × 900 (1440 unless told), `language` stored as the person's choice. */
+  newPage(options?: { language?: "es-MX" | "en"; width?: number }): Promise<Page>;
   /** Closes Chromium, then stops the stack and removes its data folder. */
   close(): Promise<void>;
 };
 
 /**
- * Builds the console, starts `wattflow start` with `args` (see `startStack`) and opens one 1440 × 900 page in Chromium,
- * watched by `watchPage`. `language` is stored as the person's choice before the page loads (none stored unless given);
- * `locale` is the browser's (Chromium's own unless given). If anything fails after the stack started, what was started
- * is closed and the error rethrown.
+ * What `useConsole` starts: `wattflow start` with `args` in `dataDir` on `databaseUrl` (see `startStack`), and the first
+ * page's `language` (stored as the person's choice; none unless given) and browser `locale` (Chromium's own unless given).
  */
-export async function openConsole(args: string[], options: { language?: "es-MX" | "en"; locale?: string } = {}): Promise<OpenConsole> {
+export type ConsoleOptions = { language?: "es-MX" | "en"; locale?: string; dataDir?: string; databaseUrl?: string };
+
+/**
+ * The console for the tests of the enclosing `describe`: before them, builds the console, starts the stack and opens
+ * Chromium with one 1440 × 900 page watched by `watchPage`; after them, closes it all, so a test file does not repeat
+ * the hooks. The object is filled in when the hook runs. `options` may be a function, called in that hook, for what an
+ * earlier `beforeAll` of the file prepared (a seeded data folder); the file's own `afterAll` runs after this one's.
+ * A test fails on a console error where it checks `problems`, as each file chooses.
+ * @example const ui = useConsole(["--no-demo-traffic"]); it("…", async () => { const { page, stack } = ui; … })
+ */
+export function useConsole(args: string[], options: ConsoleOptions | (() => ConsoleOptions) = {}): ConsoleUnderTest {
+  const current = {} as ConsoleUnderTest;
+  beforeAll(async () => {
+    // Property by property: `demo` stays a getter, read on first use.
+    Object.defineProperties(current, Object.getOwnPropertyDescriptors(await openConsole(args, typeof options === "function" ? options() : options)));
+  });
+  afterAll(async () => current.close?.());
+  return current;
+}
+
+/** Opens what `useConsole` describes; if anything fails after the stack started, what was started is closed and the error rethrown. */
+async function openConsole(args: string[], options: ConsoleOptions): Promise<ConsoleUnderTest> {
   buildConsole();
-  const stack = await startStack(args);
+  const stack = await startStack(args, options.dataDir, options.databaseUrl);
   let browser: Browser | undefined;
   try {
-    const demo = readDemo(stack);
     const opened = await launchBrowser();
     browser = opened;
-    const context = await opened.newContext({ viewport: { width: 1440, height: 900 }, ...(options.locale ? { locale: options.locale } : {}) });
-    if (options.language) await chooseLanguage(context, options.language);
-    const page = await context.newPage();
-    const problems = watchPage(page);
-    const close = async () => {
-      await opened.close();
-      await stack.stop();
+    const problems: string[] = [];
+    const newContext = async (language: "es-MX" | "en" | undefined, width: number) => {
+      const context = await opened.newContext({ viewport: { width, height: 900 }, ...(options.locale ? { locale: options.locale } : {}) });
+      if (language) await chooseLanguage(context, language);
+      return context;
     };
-    return { stack, demo, browser: opened, context, page, problems, close };
+    const newPage: ConsoleUnderTest["newPage"] = async ({ language, width = 1440 } = {}) => {
+      const page = await (await newContext(language, width)).newPage();
+      watchPage(page, problems);
+      return page;
+    };
+    const context = await newContext(options.language, 1440);
+    const page = await context.newPage();
+    watchPage(page, problems);
+    let demo: Demo | undefined;
+    return {
+      stack,
+      get demo() {
+        demo ??= readDemo(stack);
+        return demo;
+      },
+      browser: opened,
+      context,
+      page,
+      problems,
+      newPage,
+      close: async () => {
+        await opened.close();
+        await stack.stop();
+      },
+    };
   } catch (error) {
     await browser?.close();
     await stack.stop();
@@ -179,13 +237,11 @@ export async function openConsole(args: string[], options: { language?: "es-MX" 
   }
 }
 
-/** Fails the test on any uncaught page error or console error, so a broken page cannot pass by looking fine. */
-export function watchPage(page: Page): string[] {
-  const problems: string[] = [];
+/** Collects the page's uncaught errors and console errors into `problems`, so a test that checks it fails on a broken page that looks fine. */
+function watchPage(page: Page, problems: string[]): void {
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
     // 401 on the first session check is how the console learns nobody is signed in.
     if (message.type() === "error" && !/status of 401/.test(message.text())) problems.push(`console error: ${message.text()}`);
   });
-  return problems;
 }

@@ -3,29 +3,20 @@
  * device API, then the factory page's measured vs estimated figures, its missing slots and one meter's
  * gaps list, as a user sees them (in es-MX). The demo gateway stays quiet (--no-demo-traffic), so every kWh is ours.
  */
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Demo, type OpenConsole, openConsole, type Stack, screenshot, signIn } from "./support";
+import { describe, expect, it } from "vitest";
+import { screenshot, signIn, useConsole } from "./support";
 
 const slotMs = 300_000;
 const digits = (text: string | null) => Number((text ?? "").replace(/[^\d.]/g, ""));
 
 describe("measured vs estimated energy in the console", () => {
-  let stack: Stack;
-  let demo: Demo;
-  let page: Page;
-  let problems: string[];
-  let closeConsole: OpenConsole["close"] | undefined;
+  const ui = useConsole(["--no-demo-traffic", "--demo-history", "0"], { language: "es-MX" });
   // An hour starting three whole hours ago: inside the 7-day range, never in the future.
   const spanStart = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
   const at = (minutes: number) => new Date(spanStart + minutes * 60_000).toISOString();
 
-  beforeAll(async () => {
-    ({ stack, demo, page, problems, close: closeConsole } = await openConsole(["--no-demo-traffic", "--demo-history", "0"], { language: "es-MX" }));
-  });
-  afterAll(async () => closeConsole?.());
-
   it("posts a one-hour gap reading, then measured 5-minute readings inside and after it", async () => {
+    const { stack, demo } = ui;
     const meterId = demo.meterIds[0] as string;
     const post = async (readings: unknown[]) => {
       const response = await fetch(`${stack.apiUrl}/v1/ingest`, {
@@ -44,6 +35,7 @@ describe("measured vs estimated energy in the console", () => {
   });
 
   it("shows measured and estimated kWh, the estimated share and the missing slots for the range", async () => {
+    const { stack, demo, page } = ui;
     await signIn(page, stack.apiUrl, demo.user);
     await page.getByRole("heading", { name: "Resumen" }).waitFor();
 
@@ -82,6 +74,7 @@ describe("measured vs estimated energy in the console", () => {
   });
 
   it("lists a meter's missing and estimated spans under its row", async () => {
+    const { page, problems } = ui;
     const row = page.getByTestId("meters-table").locator("tbody tr").filter({ hasText: "Injection main" });
     await row.getByRole("button", { name: "huecos" }).click();
     const list = page.getByTestId("gaps-list");
