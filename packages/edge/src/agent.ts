@@ -40,7 +40,12 @@ export class AgentError extends Error {
   }
 }
 
-export type RunOptions = { log?: (line: string) => void; signal?: AbortSignal };
+export type RunOptions = {
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Called with the agent's clock once it is made: a test's simulated meter answers for the instant that clock stands at. */
+  onClock?: (clock: Clock) => void;
+};
 
 export function outboxLimits(config: Pick<Config, "outbox">): { maxBytes: number; warnBytes: number } {
   const maxBytes = config.outbox?.maxBytes ?? defaultMaxBytes;
@@ -91,6 +96,7 @@ export async function run(config: Config, options: RunOptions = {}): Promise<num
     const persisted = readHealth(config.dataDir)?.lastTrusted ?? undefined;
     const wall = makeClock(config, outbox);
     clock = wall;
+    options.onClock?.(wall);
     const disk = new DiskWatch(config.dataDir, () => wall.now());
     let trust: TimeTrust | undefined;
     const saveHealth = () => {

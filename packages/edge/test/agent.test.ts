@@ -1,12 +1,15 @@
 /**
  * The agent in-process against a small ingest server: what it does when its disk is at the cap, and
- * how a Modbus counter meter's resets reach the readings.
+ * how a Modbus counter meter's resets reach the readings. The agent runs on virtual time (clock.ts
+ * `virtual`): each cycle reads its boundary at that instant however busy the machine, so every slot is
+ * asserted exactly.
  */
 import { once } from "node:events";
 import { Testing } from "@wattflow/core/testing";
 import { ServerTCP } from "modbus-serial";
 import { describe, expect, it } from "vitest";
 import { run } from "../src/agent";
+import type { Clock } from "../src/clock";
 import type { Config } from "../src/config";
 import { mapOf } from "../src/meter/maps";
 import { encode } from "../src/meter/registers";
@@ -17,28 +20,31 @@ import { ingestServer } from "./ingest";
 
 const deviceId = "dev_01m8gprxke1yxb4ma1nchzqhd8";
 const meterIds = ["mtr_01m8gprxkjet4h0yhbyzdqm8w0", "mtr_01m8gprxkjet4h0yhbyzdqm8w1"];
-const day = 86_400_000;
+const hour = 3_600_000;
+const day = 24 * hour;
 const step = 300_000;
 
 const defer = cleanupAfterEach();
 
 describe("agent", () => {
   it("at the disk cap commits nothing new, then bridges the gap with one longer interval per meter: no energy lost", async () => {
-    // Prepare: an API that refuses everything until the outbox is full, a cap of 48 KiB.
+    // Prepare: an API that refuses everything until the outbox is full, a cap of 48 KiB. On virtual time each boundary is
+    // its own commit (a late cycle never catches up several at once), so the outbox grows past the warning before the cap.
     const api = { open: false };
     const server = await ingestServer(api);
     defer(server.close);
     const dir = Testing.temporaryDir("wattflow-edge-agent-");
     defer(dir.remove);
     const start = Math.floor((Date.now() - 10 * day) / step) * step;
-    const until = start + day;
+    // Six hours: the empty outbox already takes 44 KiB, so the cap is met within the first hour and the gap bridged after.
+    const until = start + 6 * hour;
     const config: Config = {
       deviceId,
       token: "wfd_test",
       api: { url: server.url },
       dataDir: dir.path,
       meters: meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1 })),
-      clock: { start: new Date(start).toISOString(), speed: 20_000 },
+      clock: { start: new Date(start).toISOString(), speed: 20_000, virtual: true },
       until: new Date(until).toISOString(),
       outbox: { maxBytes: 48 * 1024, warnBytes: 32 * 1024 },
     };
@@ -51,7 +57,7 @@ describe("agent", () => {
     // Act
     const code = await run(config, { log: (line) => lines.push(line) });
 
-    // Assess: the warning came before the cap; every slot of the day is covered exactly once, energy as simulated.
+    // Assess: the warning came before the cap; every slot of the six hours is covered exactly once, energy as simulated.
     expect(code).toBe(0);
     const warned = lines.findIndex((line) => line.includes("WARNING outbox at"));
     const full = lines.findIndex((line) => line.includes("OUTBOX FULL"));
@@ -78,14 +84,15 @@ describe("agent", () => {
   it("case 1 (issue 12): a Modbus meter that answers 0 once gives 10 kWh over the two slots, then 5 kWh — nothing over its rating", async () => {
     // Prepare: two SDM630s at 60 kW, counters 8000 → 0 → 8010 → 8015 kWh at four boundaries (the zero also on the re-read):
     // one with no rating configured (class default 3 × 253 V × 100 A = 75.9 kW), one with maxKw 250.
-    const { modbus, server, dir, start } = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const setup = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const { modbus, server, dir, start } = setup;
     const meters: Config["meters"] = [
       { id: meterIds[0] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 1 },
       { id: meterIds[1] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 2, maxKw: 250 },
     ];
 
     // Act: four boundaries through the real agent, outbox and uploader.
-    const code = await runAgainst(server.url, dir.path, meters, start, 3);
+    const code = await runAgainst(setup, meters, 3);
 
     // Assess: 8000 → 8010 over [t0, t0 + 10 min) is one 10 kWh gap interval (60 kW); 8010 → 8015 is 5 kWh; 15 kWh in all.
     expect(code).toBe(0);
@@ -109,13 +116,14 @@ describe("agent", () => {
 
   it("keeps a held read across a restart: the agent stopped while the meter answered 0 bridges it when it comes back", async () => {
     // Prepare: the case 1 meter; the first life ends right after the zero read (t0 + 5 min), the second reads 8010 and 8015.
-    const { modbus, server, dir, start } = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const setup = await counterSetup([8000, 0, 8010, 8015], (phase) => (phase === 1 ? 0 : 60));
+    const { modbus, server, dir, start } = setup;
     const meters: Config["meters"] = [{ id: meterIds[0] as string, driver: "sdm630", host: "127.0.0.1", port: modbus.port, unitId: 1 }];
 
-    // Act
-    expect(await runAgainst(server.url, dir.path, meters, start, 1)).toBe(0);
+    // Act: the second life's clock resumes where the outbox ends (t0 + 5 min), so the meter answers 8010 at t0 + 10 min.
+    expect(await runAgainst(setup, meters, 1)).toBe(0);
     const between = outboxStatus(dir.path).held;
-    expect(await runAgainst(server.url, dir.path, meters, start, 3)).toBe(0);
+    expect(await runAgainst(setup, meters, 3)).toBe(0);
 
     // Assess: held at the stop; then 8000 → 8010 as one 10 kWh gap interval over both slots and 5 kWh, as without the restart.
     expect(between).toEqual([expect.objectContaining({ meterId: meterIds[0], cause: "zero", reads: 1 })]);
@@ -127,16 +135,11 @@ describe("agent", () => {
 
   it("holds a Modbus meter's counter reset until 3 reads confirm it, then sends the energy from the new base and none before it", async () => {
     // Prepare: an EM24 climbing 2 kWh per read (24 kW) from 1000, reset to 0.3 kWh at the fourth boundary, climbing again.
-    const { modbus, server, dir, start } = await counterSetup([1000, 1002, 1004, 0.3, 2.3, 4.3, 6.3], () => 24, "em24");
+    const setup = await counterSetup([1000, 1002, 1004, 0.3, 2.3, 4.3, 6.3], () => 24, "em24");
+    const { modbus, server, dir, start } = setup;
 
     // Act: seven boundaries.
-    const code = await runAgainst(
-      server.url,
-      dir.path,
-      [{ id: meterIds[0] as string, driver: "em24", host: "127.0.0.1", port: modbus.port, unitId: 1, maxKw: 100 }],
-      start,
-      6,
-    );
+    const code = await runAgainst(setup, [{ id: meterIds[0] as string, driver: "em24", host: "127.0.0.1", port: modbus.port, unitId: 1, maxKw: 100 }], 6);
 
     // Assess: 2 kWh for [t0, t1) and [t1, t2); [t2, t3) unknown (the reset), no reading; 0.3 → 2.3 → 4.3 → 6.3 is 2 kWh a slot from t3.
     expect(code).toBe(0);
@@ -155,14 +158,23 @@ describe("agent", () => {
   });
 });
 
-/** A Modbus meter answering `counters` (kWh, the last one from then on) at `kw(phase)`, an open ingest server, a data folder, a start in the past. */
+type CounterSetup = Awaited<ReturnType<typeof counterSetup>>;
+
+/**
+ * A Modbus meter answering `counters` (kWh, the last one from then on) at `kw(phase)`, where the phase is the boundary
+ * since `start` the agent's clock stands at (`agent.clock`, set when the agent runs); an open ingest server, a data
+ * folder, a start in the past.
+ */
 async function counterSetup(counters: readonly number[], kw: (phase: number) => number, model: "sdm630" | "em24" = "sdm630") {
-  const modbus = await meterServer((phase) => ({ kwh: counters[Math.min(phase, counters.length - 1)] as number, kw: kw(phase) }), model);
+  const start = Math.floor((Date.now() - 10 * day) / step) * step;
+  const agent: { clock?: Clock } = {};
+  const phase = () => (agent.clock ? (agent.clock.now() - start) / step : 0);
+  const modbus = await meterServer(phase, (at) => ({ kwh: counters[Math.min(at, counters.length - 1)] as number, kw: kw(at) }), model);
   const server = await ingestServer({ open: true });
   defer(server.close);
   const dir = Testing.temporaryDir("wattflow-edge-agent-");
   defer(dir.remove);
-  return { modbus, server, dir, start: Math.floor((Date.now() - 10 * day) / step) * step };
+  return { modbus, server, dir, start, agent };
 }
 
 /** The outbox status as `wattflow edge status` reads it. */
@@ -175,38 +187,40 @@ function outboxStatus(dataDir: string) {
   }
 }
 
-/** The agent on a simulated clock (one boundary per 1.5 s of real time) from `start` through `boundaries` more boundaries. */
-function runAgainst(apiUrl: string, dataDir: string, meters: Config["meters"], start: number, boundaries: number): Promise<number> {
+/**
+ * The agent on a virtual clock (a slot at least 100 ms of real time) from `start`, or where its outbox ends, through
+ * `boundaries` more boundaries; the setup's meter follows its clock.
+ */
+function runAgainst(setup: CounterSetup, meters: Config["meters"], boundaries: number): Promise<number> {
+  const { server, dir, start, agent } = setup;
   return run(
     {
       deviceId,
       token: "wfd_test",
-      api: { url: apiUrl },
-      dataDir,
+      api: { url: server.url },
+      dataDir: dir.path,
       meters,
-      clock: { start: new Date(start).toISOString(), speed: 200 },
+      clock: { start: new Date(start).toISOString(), speed: 3000, virtual: true },
       until: new Date(start + boundaries * step).toISOString(),
     },
-    { log: () => {} },
+    {
+      log: () => {},
+      onClock: (clock) => {
+        agent.clock = clock;
+      },
+    },
   );
 }
 
 /**
- * A Modbus TCP meter (every unit id answers) whose counter follows `script` by phase: each unit's phase
- * moves on when its energy register is read more than 700 ms after the last read, so the agent's
- * re-read 200 ms after a suspect read gets the same answer, as a rebooting meter gives.
+ * A Modbus TCP meter (every unit id answers) whose counter follows `script` at the phase `phase()` gives: the agent
+ * reads at a boundary of its virtual clock, which stands still while it reads, so its re-read after a suspect read
+ * gets the same answer, as a rebooting meter gives.
  */
-async function meterServer(script: (phase: number) => { kwh: number; kw: number }, model: "sdm630" | "em24" = "sdm630") {
+async function meterServer(phase: () => number, script: (phase: number) => { kwh: number; kw: number }, model: "sdm630" | "em24" = "sdm630") {
   const map = mapOf(model);
-  const units = new Map<number, { phase: number; lastMs: number }>();
-  const registers = (address: number, length: number, unitId: number) => {
-    const unit = units.get(unitId) ?? { phase: -1, lastMs: 0 };
-    if (address === map.energy.address) {
-      if (Date.now() - unit.lastMs > 700) unit.phase++;
-      unit.lastMs = Date.now();
-      units.set(unitId, unit);
-    }
-    const values = script(Math.max(0, unit.phase));
+  const registers = (address: number, length: number) => {
+    const values = script(phase());
     const words = new Map<number, number>();
     const put = (field: typeof map.energy, value: number) => {
       for (const [offset, word] of encode(value, field, map.wordOrder).entries()) words.set(field.address + offset, word);
@@ -220,7 +234,7 @@ async function meterServer(script: (phase: number) => { kwh: number; kw: number 
     return Array.from({ length }, (_, offset) => words.get(address + offset) ?? 0);
   };
   const port = await Testing.freePort();
-  const one = (address: number, unitId: number) => registers(address, 1, unitId)[0] ?? 0;
+  const one = (address: number) => registers(address, 1)[0] ?? 0;
   const modbus = new ServerTCP(
     { getMultipleInputRegisters: registers, getMultipleHoldingRegisters: registers, getInputRegister: one, getHoldingRegister: one },
     { host: "127.0.0.1", port, unitID: 255 },

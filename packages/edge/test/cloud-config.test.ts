@@ -12,7 +12,7 @@ import { ServerTCP } from "modbus-serial";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, eventually, type RunningStack, wattflow } from "../../cli/test/support";
 import { run } from "../src/agent";
-import { simulated } from "../src/clock";
+import type { Clock } from "../src/clock";
 import { type CloudConfig, merge, statePath } from "../src/cloud-config";
 import { Config } from "../src/config";
 import { Outbox } from "../src/outbox";
@@ -123,14 +123,15 @@ describe("configuration from the cloud, end to end on the local stack", () => {
   let stack: RunningStack;
   let modbus: ServerTCP;
   let modbusPort: number;
-  let clock: ReturnType<typeof simulated> | undefined;
+  // The agent's clock (virtual time: it stands at a boundary while the meters are read), once the agent made it.
+  let clock: Clock | undefined;
   const step = 300_000;
   const speed = 100;
   // Ten days back: readings must lie in the past for the cloud to take them.
   const start = Math.floor((Date.now() - 10 * 86_400_000) / step) * step;
-  // The SDM630 draws 30 kW: its counter moves 2.5 kWh a slot, read as the slot nearest the agent's clock (as in rtu.test.ts).
+  // The SDM630 draws 30 kW: its counter moves 2.5 kWh a slot, read at the boundary the agent's clock stands at.
   const counter = () => {
-    const boundary = clock ? Math.round((clock.now() - start) / step) : 0;
+    const boundary = clock ? (clock.now() - start) / step : 0;
     return imageOf("sdm630", { kwh: 1000 + 2.5 * boundary, kvarh: 0, kw: 30, voltage: 231, current: 43.3, pf: 1 });
   };
 
@@ -166,7 +167,9 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       dataDir: join(dir.path, "edge"),
       buses: { line1: { path: "/dev/ttyUSB-not-here", baudRate: 9600, parity: "none", dataBits: 8, stopBits: 1 } },
       meters: demo.meterIds.map((id, index) => ({ id, driver: "sim", seed: index + 1 })),
-      clock: { start: new Date(start).toISOString(), speed },
+      // Virtual time: each cycle reads its boundary at that instant however busy the machine. The cloud config is
+      // checked (and the heartbeat sent) on real time, as on a gateway: the meter's first boundary is whichever comes next.
+      clock: { start: new Date(start).toISOString(), speed, virtual: true },
       cloudConfig: { intervalMs: 1_000 },
       uploadLimits: { heartbeatMs: 500 },
     });
@@ -176,7 +179,9 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       signal: stop.signal,
       log: (line) => {
         logs.push(line);
-        if (line.startsWith("edge: device")) clock = simulated(start, speed);
+      },
+      onClock: (made) => {
+        clock = made;
       },
     });
     const status = () => {
@@ -191,7 +196,7 @@ describe("configuration from the cloud, end to end on the local stack", () => {
     };
     const readingsOf = async (meterId: string) => {
       const range = `from=${new Date(start).toISOString()}&to=${new Date(start + 30 * 86_400_000).toISOString()}`;
-      const answer = await call<{ readings: { start: string; kwh: number; intervalSeconds?: number }[] }>(
+      const answer = await call<{ readings: { start: string; seconds: number; kwh: number }[] }>(
         `${stack.apiUrl}/v1/meters/${meterId}/readings?${range}`,
         demo.adminToken,
       );
@@ -218,10 +223,14 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       expect(first?.source).toBe("cloud");
       expect(status().config).toMatchObject({ source: "cloud", version: cloud.body.version, refused: null });
       expect(cloud.body.meters.find((item) => item.id === added.body.id)).toMatchObject({ driver: "sdm630", host: "127.0.0.1", port: modbusPort, unitId: 1 });
-      for (const reading of readings) expect(Date.parse(reading.start) % step).toBe(0);
-      // Each reading is the counter's move over its span: 2.5 kWh per 5-minute slot it covers (a late cycle moves energy between two slots, never adds any).
-      const slots = (Date.parse(readings.at(-1)?.start ?? "") - Date.parse(readings[0]?.start ?? "")) / step + 1;
-      expect(readings.reduce((sum, reading) => sum + Number(reading.kwh), 0)).toBeCloseTo(2.5 * slots, 6);
+      // Each reading is the counter's move over its slot, read at its boundaries: 2.5 kWh per 5 minutes, one after the other.
+      let cursor = Date.parse(readings[0]?.start ?? "");
+      expect(cursor % step).toBe(0);
+      for (const reading of readings) {
+        expect(Date.parse(reading.start)).toBe(cursor);
+        expect(Number(reading.kwh)).toBeCloseTo((2.5 * reading.seconds) / 300, 6);
+        cursor += reading.seconds * 1000;
+      }
       type Devices = { devices: { id: string; heartbeat: { config?: { version: string }; meters?: { meterId: string }[] } | null }[] };
       const heartbeat = await eventually(async () => {
         const listed = await call<Devices>(`${stack.apiUrl}/v1/devices`, demo.adminToken);
@@ -268,16 +277,16 @@ describe("configuration from the cloud, end to end on the local stack", () => {
       (item) => item.driver === "sdm630",
     );
     const goodBefore = status().meters.find((entry) => entry.meterId === sdm630?.id)?.lastGoodRead ?? "";
-    const resumeAt = Date.parse(status().newestCommittedEnd ?? new Date(start).toISOString());
     const offline = { ...config, api: { url: `http://127.0.0.1:${await Testing.freePort()}` } };
     const stopOffline = new AbortController();
     const restartedAt = Date.now();
     clock = undefined;
     const again = run(offline, {
       signal: stopOffline.signal,
-      log: (line) => {
-        // The restarted agent's clock resumes where its outbox ends.
-        if (line.startsWith("edge: device")) clock = simulated(resumeAt, speed);
+      log: () => {},
+      // The restarted agent's clock resumes where its outbox ends.
+      onClock: (made) => {
+        clock = made;
       },
     });
     try {

@@ -10,7 +10,7 @@ import { Testing } from "@wattflow/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { wattflow } from "../../cli/test/support";
 import { run } from "../src/agent";
-import { simulated } from "../src/clock";
+import type { Clock } from "../src/clock";
 import type { Config, Meter } from "../src/config";
 import { Bus, Buses, type BusSpec } from "../src/meter/bus";
 import { create, MeterReadError } from "../src/meter/driver";
@@ -105,24 +105,31 @@ serialDescribe("Modbus RTU against a slave written in the test", () => {
     slave.faults.set(2, { silent: true });
     const [sdm, pm] = [driverOf(set, 0), driverOf(set, 1)];
 
+    const sent = slave.requests;
     const began = Date.now();
     const error = await pm.read().catch((caught: unknown) => caught);
     const firstMs = Date.now() - began;
+    const firstRequests = slave.requests - sent;
     const again = Date.now();
     await pm.read().catch(() => undefined);
     const secondMs = Date.now() - again;
+    const secondRequests = slave.requests - sent - firstRequests;
     const sdmRead = await sdm.read();
 
     expect(error).toBeInstanceOf(MeterReadError);
     expect((error as Error).message).toContain(`no answer from unit 2 on ${line.master} at 9600 8N1 within 150 ms`);
-    // Energy is read first, and nothing after it fails. First cycle: try (150 ms), wait out a late answer (150 ms), retry (150 ms) = 450 ms; under 3 tries' worth (+ slack
-    // for this shared machine). Then one try while it stays silent: 150 ms, well under two.
+    // Energy is read first, and nothing after it fails. First cycle: a try and its retry on the line, each waited out
+    // (try 150 ms, wait for a late answer 150 ms, retry 150 ms = 450 ms at least); then one try while it stays silent
+    // (150 ms at least). Counted on the slave, not timed: a busy machine only makes each wait longer.
+    expect(firstRequests).toBe(2);
+    expect(secondRequests).toBe(1);
     expect(firstMs).toBeGreaterThanOrEqual(450);
-    expect(firstMs).toBeLessThan(750);
     expect(secondMs).toBeGreaterThanOrEqual(150);
-    expect(secondMs).toBeLessThan(300);
     expect(sdmRead.kwh).toBeCloseTo(truth.kwh, 0);
-    expect(set.stats()[0]).toMatchObject({ timeouts: 3, retries: 1 });
+    // Unit 2's reads: 3 timeouts (its first read's try and retry, its second read's one try) less its 1 retry. A timeout a busy
+    // machine causes on unit 1 is recovered by a retry and adds one of each, so the difference is exact either way.
+    const [stats] = set.stats();
+    expect((stats?.timeouts ?? 0) - (stats?.retries ?? 0)).toBe(2);
   });
 
   it("counts a CRC error and reads on with the retry; two in a row fail with the CRC named", async () => {
@@ -238,7 +245,8 @@ serialDescribe("Modbus RTU against Debian's pymodbus server (another implementat
   });
 
   it("edge probe prints every decoded value of each shipped map, edge scan lists the units, and a silent unit is named", () => {
-    // Prepare: a gateway config with the seven shipped models as units 1…7 of one bus; unit 8 does not exist.
+    // Prepare: a gateway config with the seven shipped models as units 1…7 of one bus; unit 8 does not exist. Timeouts
+    // of 1 s: pymodbus is another process on this shared machine, and an answer it gives late is not the gateway's fault.
     const configPath = join(dir.path, "gateway.json");
     writeFileSync(
       configPath,
@@ -247,7 +255,7 @@ serialDescribe("Modbus RTU against Debian's pymodbus server (another implementat
         token: "wfd_test",
         api: { url: "http://127.0.0.1:9" },
         dataDir: join(dir.path, "edge"),
-        buses: { line1: { path: line.master, ...line9600, timeoutMs: 200 } },
+        buses: { line1: { path: line.master, ...line9600, timeoutMs: 1000 } },
         meters: [
           ...shipped.map((map, index) => ({ id: meterId(index), driver: map.model, bus: "line1", unitId: index + 1 })),
           { id: meterId(8), driver: "sdm630", bus: "line1", unitId: 8 },
@@ -259,7 +267,7 @@ serialDescribe("Modbus RTU against Debian's pymodbus server (another implementat
     const probes = shipped.map((_, index) => wattflow(["edge", "probe", "--config", configPath, "--meter", meterId(index), "--json"]));
     const text = wattflow(["edge", "probe", "--config", configPath, "--meter", meterId(shipped.findIndex((map) => map.model === "em24"))]);
     const silent = wattflow(["edge", "probe", "--config", configPath, "--meter", meterId(8)]);
-    const scanned = wattflow(["edge", "scan", "--config", configPath, "--bus", "line1", "--from", "1", "--to", "9", "--timeout", "150", "--json"]);
+    const scanned = wattflow(["edge", "scan", "--config", configPath, "--bus", "line1", "--from", "1", "--to", "9", "--timeout", "1000", "--json"]);
 
     // Assess: each probe gives the document's value for every quantity of its map, in the map's unit.
     for (const [index, map] of shipped.entries()) {
@@ -276,13 +284,14 @@ serialDescribe("Modbus RTU against Debian's pymodbus server (another implementat
     expect(text.stdout).toMatch(/Carlo Gavazzi EM24DIN \(em24\), unit \d on .* at 9600 8N1, holding registers/);
     expect(text.stdout).toMatch(/energy\s+123456\.7 kWh/);
     expect(silent.status).toBe(1);
-    expect(silent.stderr).toContain(`no answer from unit 8 on ${line.master} at 9600 8N1 within 200 ms`);
+    expect(silent.stderr).toContain(`no answer from unit 8 on ${line.master} at 9600 8N1 within 1000 ms`);
     expect(scanned.status, scanned.stderr).toBe(0);
     expect(JSON.parse(scanned.stdout)).toMatchObject({ bus: "line1", units: [1, 2, 3, 4, 5, 6, 7], garbled: [] });
   }, 120_000);
 
   it("a unit unplugged (silent) and plugged back, and a unit id nobody has", async () => {
-    const set = new Buses({ line1: { path: line.master, ...line9600, timeoutMs: 200, retries: 0 } });
+    // 1 s: an answer pymodbus gives late on a busy machine is not taken for a unit away.
+    const set = new Buses({ line1: { path: line.master, ...line9600, timeoutMs: 1000, retries: 0 } });
     const em24 = shipped.findIndex((map) => map.model === "em24");
     const driver = create({ id: meterId(0), driver: "em24", bus: "line1", unitId: em24 + 1 }, set);
     if (driver.kind !== "counter") throw new Error("a Modbus meter is a counter meter");
@@ -295,7 +304,7 @@ serialDescribe("Modbus RTU against Debian's pymodbus server (another implementat
       const back = await driver.read();
       const nobody = await failure(set.for({ bus: "line1" }).read(99, "holding", 0, 1));
 
-      expect(away.message).toContain(`no answer from unit ${em24 + 1} on ${line.master} at 9600 8N1 within 200 ms`);
+      expect(away.message).toContain(`no answer from unit ${em24 + 1} on ${line.master} at 9600 8N1 within 1000 ms`);
       expect(back.kwh).toBeCloseTo(123_456.7, 1);
       expect(nobody.message).toContain("no answer from unit 99");
     } finally {
@@ -325,34 +334,28 @@ serialDescribe("a simulated day on one RTU bus", () => {
 
   it("three units read every slot; the one unplugged for two hours sends that energy as one gap reading when it is back", { timeout: 300_000 }, async () => {
     // Prepare: SDM630 (unit 1) at 30 kW, PM5xxx (unit 2) at 60 kW, EM24 (unit 3) at 24 kW, counters moving by each
-    // 5-minute slot of a simulated clock (×500: a day in 173 s, a slot in 600 ms); unit 3 off the line from 10:00 to 12:00.
+    // 5-minute slot of the agent's virtual clock (×3000: a slot takes at least 100 ms, a busy machine only slows the day
+    // down); unit 3 off the line from 10:00 to 12:00.
     const server = await ingestServer({ open: true });
     cleanups.push(server.close);
     const step = 300_000;
     const hour = 3_600_000;
     const start = Math.floor((Date.now() - 10 * 86_400_000) / step) * step;
     const until = start + 24 * hour;
-    const speed = 500;
+    const speed = 3000;
     const kw = [30, 60, 24];
     const base = [1000, 5000, 200];
-    // The agent's clock starts 4 simulated minutes (480 ms) before the day's first boundary: room for its start on a busy
-    // machine, so the first boundary is read when it comes, as a gateway started between two boundaries reads the next.
-    const clockStart = start - 240_000;
     // Each unit's counter at its first and last energy read: the day's readings must add up to exactly that move.
     const firstKwh: (number | undefined)[] = [];
     const lastKwh: (number | undefined)[] = [];
-    // The slave's clock is the agent's (started when the agent logs its start, right after making its clock). Each
-    // cycle the agent asks unit 1 for its energy first: the boundary nearest that moment (the agent wakes within a
-    // millisecond or so of it, either side) is the one every unit's
-    // answers stand for until the next cycle, so a read late in a cycle on a busy machine still counts for its boundary.
-    let clock: ReturnType<typeof simulated> | undefined;
-    let boundary = 0;
-    const energyOfUnit1 = mapOf(models[0]).energy.address;
+    // The slave answers for the boundary the agent's clock stands at: on virtual time the clock stands still while a
+    // cycle reads the bus, so every answer of a cycle is its boundary's, however late the machine runs the cycle.
+    let clock: Clock | undefined;
+    const boundaryNow = () => (clock ? (clock.now() - start) / step : 0);
     models.forEach((model, index) => {
       const power = kw[index] as number;
       const registers: Registers = (_table, address) => {
-        if (index === 0 && address === energyOfUnit1 && clock) boundary = Math.round((clock.now() - start) / step);
-        const kwh = (base[index] as number) + (power * boundary) / 12;
+        const kwh = (base[index] as number) + (power * boundaryNow()) / 12;
         if (address === mapOf(model).energy.address) {
           firstKwh[index] ??= kwh;
           lastKwh[index] = kwh;
@@ -362,26 +365,29 @@ serialDescribe("a simulated day on one RTU bus", () => {
       slave.units.set(index + 1, { registers, table: mapOf(model).function });
     });
     // Boundaries 120 … 143 are 10:00 … 11:55.
-    slave.present = (unitId) => unitId !== 3 || boundary < 120 || boundary >= 144;
+    slave.present = (unitId) => unitId !== 3 || boundaryNow() < 120 || boundaryNow() >= 144;
+    // The bus timeout is real time (the line is real): 1 s, so a machine that stalls the agent or socat for a moment is
+    // not taken for a silent unit; each of unit 3's silent boundaries costs real seconds, no virtual time.
     const config: Config = {
       deviceId: "dev_01m8gprxke1yxb4ma1nchzqhd8",
       token: "wfd_test",
       api: { url: server.url },
       dataDir: join(dir.path, "edge"),
-      buses: { line1: { path: line.master, ...line9600, timeoutMs: 100, retries: 1 } },
+      buses: { line1: { path: line.master, ...line9600, timeoutMs: 1000, retries: 1 } },
       meters: models.map((model, index) => ({ id: meterId(index), driver: model, bus: "line1", unitId: index + 1 })),
-      clock: { start: new Date(clockStart).toISOString(), speed },
+      clock: { start: new Date(start).toISOString(), speed, virtual: true },
       until: new Date(until).toISOString(),
     };
 
     // Act
     const code = await run(config, {
-      log: (line) => {
-        if (line.startsWith("edge: device")) clock = simulated(clockStart, speed);
+      log: () => {},
+      onClock: (made) => {
+        clock = made;
       },
     });
 
-    // Assess: each unit's readings tile the day, each one the counter's move: P × its duration, 24 h × P in all
+    // Assess: each unit's readings tile the day, each one exactly the counter's move: P × its duration, 24 h × P in all
     // (30 kW → 720 kWh, 60 kW → 1440 kWh, 24 kW → 576 kWh).
     expect(code).toBe(0);
     // Delivery is at least once (a batch resent after a slow answer): the cloud keeps one per meter + start, and so do we.
@@ -396,49 +402,42 @@ serialDescribe("a simulated day on one RTU bus", () => {
     /** Boundaries a unit was not read at: the inner boundaries of its longer readings. */
     const missed = (index: number) =>
       of(index).flatMap((reading) => Array.from({ length: reading.seconds / 300 - 1 }, (_, inner) => Date.parse(reading.start) + (inner + 1) * step));
-    // A cycle that starts more than half a slot (300 ms here) late on this shared machine reads the next slot's counter:
-    // that slot shows 2 × and the next 0, the sum unchanged (a real meter read late does the same; a real slot is 300 s).
-    let late = 0;
     for (const [index, power] of kw.entries()) {
       let cursor = start;
       for (const reading of of(index)) {
         expect(Date.parse(reading.start)).toBe(cursor);
-        if (Math.abs(reading.kwh - (power * reading.seconds) / 3600) > 1e-6) late++;
+        expect(reading.kwh).toBeCloseTo((power * reading.seconds) / 3600, 6);
         expect(reading.gap ?? false).toBe(reading.seconds > 300);
         cursor += reading.seconds * 1000;
       }
       expect(cursor).toBe(until);
-      // Every kWh the counter moved between its first and last read arrives, none made up: 24 h × P when both reads were
-      // on time (30 kW → 720 kWh, 60 kW → 1440 kWh, 24 kW → 576 kWh), a slot less if the first read ran late.
-      const day = of(index).reduce((sum, reading) => sum + reading.kwh, 0);
-      expect(day).toBeCloseTo((lastKwh[index] ?? 0) - (firstKwh[index] ?? 0), 6);
-      expect(Math.abs(day - power * 24)).toBeLessThanOrEqual(power / 12 + 1e-6);
+      expect(of(index).reduce((sum, reading) => sum + reading.kwh, 0)).toBeCloseTo(power * 24, 6);
+      expect((lastKwh[index] ?? 0) - (firstKwh[index] ?? 0)).toBeCloseTo(power * 24, 6);
     }
-    // Units 1 and 2 missed no boundary while unit 3 was silent or coming back (10:00 … 12:05): its timeouts cost them
-    // nothing. Elsewhere this shared machine may stall a read past a timeout and its retry (a slot is 600 ms here, 300 s
-    // on a gateway): counted and bounded, at most 1 % of the day.
-    const window = Array.from({ length: 26 }, (_, index) => start + 10 * hour + index * step);
-    for (const index of [0, 1]) expect(missed(index).filter((boundary) => window.includes(boundary))).toEqual([]);
-    const stalled = missed(0).length + missed(1).length;
-    expect(stalled).toBeLessThanOrEqual(6);
-    // Unit 3: read last at 09:55, silent at 10:00 … 11:55 (24 boundaries), back at 12:00: [09:55, 12:00), 125 min at
-    // 24 kW = 50 kWh, arrives as gap reading(s) once it is back (and the day's 576 kWh, checked above).
+    // Units 1 and 2 were read at all 289 boundaries (00:00 … 00:00 the next day): 288 five-minute readings each; unit 3's
+    // timeouts cost them nothing.
+    for (const index of [0, 1]) {
+      expect(missed(index)).toEqual([]);
+      expect(of(index)).toHaveLength(288);
+    }
+    // Unit 3: read last at 09:55, silent at 10:00 … 11:55 (24 boundaries), back at 12:00: one gap reading [09:55, 12:00),
+    // 125 min at 24 kW = 50 kWh; 288 − 25 + 1 = 264 readings.
     const away = Array.from({ length: 24 }, (_, index) => start + 10 * hour + index * step);
-    expect(missed(2).filter((boundary) => boundary >= start + 9 * hour && boundary <= start + 13 * hour)).toEqual(away);
-    const gaps = of(2).filter((reading) => reading.gap);
-    expect(Date.parse(gaps[0]?.start ?? "")).toBe(start + 9 * hour + 55 * 60_000);
-    // 50 kWh, or a slot's 2 kWh more or less when the cycle that found it back (or lost it) ran late.
-    expect(Math.abs(gaps.reduce((sum, reading) => sum + reading.kwh, 0) - 50)).toBeLessThanOrEqual(2 + 1e-6);
-    // Its timeouts: 2 tries (1 retry) at its first silent boundary, then 1 at each of the other 23: 25 timeouts, 1 retry;
-    // a timeout the retry recovered (this busy process is also the slave) adds one of each, a read lost to a stall 2 and 1.
+    expect(missed(2)).toEqual(away);
+    expect(of(2).filter((reading) => reading.gap)).toEqual([
+      expect.objectContaining({ start: new Date(start + 9 * hour + 55 * 60_000).toISOString(), seconds: 125 * 60, kwh: expect.closeTo(50, 6) }),
+    ]);
+    expect(of(2)).toHaveLength(264);
+    // Its timeouts: 2 tries (1 retry) at its first silent boundary, then 1 at each of the other 23: 25 timeouts, 1 retry.
     const status = Outbox.open(config.dataDir, { maxBytes: 1 << 30, warnBytes: 1 << 29, readonly: true });
     try {
       const [bus] = status.status().buses;
       expect(bus).toMatchObject({ bus: "line1", crcErrors: 0 });
-      expect((bus?.timeouts ?? 0) - (bus?.retries ?? 0)).toBe(24 + stalled);
-      // The last cycle (23:55 → 00:00) asked three units × their maps' requests at 9600 baud: well under a slot, above nothing.
+      expect((bus?.timeouts ?? 0) - (bus?.retries ?? 0)).toBe(24);
+      // The last cycle (00:00) asked three units × their maps' requests at 9600 baud, in real ms on the line: above
+      // nothing, and well under a gateway's 5-minute slot (on virtual time the clock stands still while the bus is read).
       expect(bus?.lastCycleMs).toBeGreaterThan(0);
-      expect(bus?.lastCycleMs).toBeLessThan(step / speed);
+      expect(bus?.lastCycleMs).toBeLessThan(step);
       // Every unit answered the day's last read: its last good read is the last boundary, no failures in a row.
       expect(status.status().meters).toEqual(
         models.map((_, index) => ({ meterId: meterId(index), lastGoodRead: new Date(until).toISOString(), consecutiveFailures: 0 })),
@@ -446,9 +445,5 @@ serialDescribe("a simulated day on one RTU bus", () => {
     } finally {
       status.close();
     }
-    console.log(
-      `rtu day: ${late} of ${stored.size} readings off their slot's energy by a late cycle (sums exact); units 1 and 2 missed ${stalled} of 576 reads, none while unit 3 was away`,
-    );
-    expect(late).toBeLessThanOrEqual(stored.size * 0.05);
   });
 });
