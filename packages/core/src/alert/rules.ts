@@ -3,12 +3,14 @@
  * finding names its occurrence (`dedupKey`), so evaluating again — on every batch or on a schedule —
  * never raises the same alert twice.
  */
+
 import Decimal from "decimal.js";
 import { BillingPeriod } from "../billing/period";
 import { Figures } from "../kpi/figures";
 import type { Statement } from "../statement/index";
 import { dayStart, toLocal } from "../time";
 import type { Window } from "../timeseries/index";
+import { WattflowError } from "../util/error";
 import { round } from "../util/number";
 
 export * as AlertRules from "./rules";
@@ -86,7 +88,9 @@ export type Context = Partial<BillFigures> & {
 export type BillContext = Context & BillFigures;
 
 /** Thrown when a rule that judges the bill is evaluated without its figures: Alert.evaluate reads them for every such rule. */
-export class MissingBillFiguresError extends Error {
+export class MissingBillFiguresError extends WattflowError {
+  readonly kind = "internal";
+  readonly code = "alert.missing_bill_figures";
   override readonly name = "MissingBillFiguresError";
   constructor(kind: Kind) {
     super(`a ${kind} rule judges the bill, and the context has no bill figures (readsBill(${JSON.stringify(kind)}) must hold where they are read)`);
