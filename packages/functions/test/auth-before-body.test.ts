@@ -115,6 +115,21 @@ describe.each(Testing.lanes())("authentication before the body on %s", (lane) =>
     expect(await response.json()).toMatchObject(expected);
   });
 
+  it.each(["Application/JSON", "APPLICATION/JSON; charset=utf-8", "application/merge-patch+JSON"])(
+    "with a valid token, a body sent as %s is checked as JSON: an escaped NUL is a 400 at its path, not a 500 from the database",
+    async (contentType) => {
+      // The validator parses any case of a JSON media type; before, the body checker skipped these and the NUL reached
+      // the factory's update, which PostgreSQL refused (500).
+      const response = await send("PATCH", `/v1/factories/${ids.factory}`, badBodies[0]?.[1] as string, {
+        authorization: `Bearer ${p.apiToken}`,
+        "content-type": contentType,
+      });
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: "request.invalid", errors: [{ path: "name", message: nul }] });
+    },
+  );
+
   it.each([
     [
       "sign-in with an escaped NUL",

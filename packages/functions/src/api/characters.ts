@@ -52,8 +52,9 @@ export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
  *   `request.invalid_json` (a body that must be read here and is not JSON).
  */
 export const refuseBodyCharacters: MiddlewareHandler = async (c, next) => {
-  // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge.
-  const json = (c.req.header("content-type") ?? "").includes("json") && !c.req.path.startsWith("/v1/imports");
+  // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge. A media
+  // type's case means nothing (RFC 9110 §8.3.1) and the route's validator parses "Application/JSON" as JSON too.
+  const json = (c.req.header("content-type") ?? "").toLowerCase().includes("json") && !c.req.path.startsWith("/v1/imports");
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && json) {
     const text = await c.req.text();
     const protoKeys = !tolerantBodies.has(c.req.path);
