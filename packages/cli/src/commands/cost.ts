@@ -21,7 +21,7 @@ import type { Command } from "commander";
 import Decimal from "decimal.js";
 import { z } from "zod";
 import { CliError } from "../client";
-import { parseInput, parseOrExit, readJson, required } from "./bill";
+import { parseInput, parseOrExit, readJson, required, withoutBom } from "./bill";
 import { cfeChoice, placeChoice, placeOptions } from "./period";
 
 type Options = Parameters<typeof placeChoice>[0] & { tariff: string; prices: string; input: string; summary?: boolean };
@@ -229,11 +229,13 @@ export function register(program: Command): void {
         }
     };
 
-    // Lines split by hand (CRLF too): faster than readline at millions of lines.
+    // Lines split by hand (CRLF too): faster than readline at millions of lines. A BOM before the first line is ignored.
     let rest = "";
+    let first = true;
     stream.setEncoding("utf8");
     for await (const chunk of stream as AsyncIterable<string>) {
-      const text = rest + chunk;
+      const text = first ? withoutBom(chunk) : rest + chunk;
+      first = false;
       let from = 0;
       for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", from)) {
         await take(text.charCodeAt(end - 1) === 13 && end > from ? text.slice(from, end - 1) : text.slice(from, end));
