@@ -65,7 +65,8 @@ export const refuseBodyCharacters: MiddlewareHandler = async (c, next) => {
       try {
         parsed = JSON.parse(text);
       } catch {
-        refuse("request.invalid_json", "(body)", "is not JSON");
+        // Worded as the route's validator words a body that is not JSON (errors.ts): no character is to blame.
+        throw new VisibleError("input", "request.invalid_json", "Malformed JSON in request body", [{ path: "(body)", message: "is not JSON" }]);
       }
       const at = pathWhere(parsed, { key: hasNul, text: hasNul });
       if (at) refuse("request.invalid", jsonPath(at), "holds U+0000 (NUL), which no text field may");
