@@ -380,6 +380,36 @@ describe("wattflow cost", () => {
     });
   });
 
+  test("readings and prices saved with a UTF-8 BOM (Windows Notepad, Excel) and CRLF line ends are read as without them", () => {
+    // The first two of `readings` and `prices`, each file starting with U+FEFF, as the first test prices them: line 1 punta
+    // 12.5 × 1.7262 = 21.5775, line 2 punta 1.234567 × 1.7262 = 2.13111 (to the micro-peso).
+    const input = file("bom.ndjson", `\ufeff${JSON.stringify(readings[0])}\r\n${JSON.stringify(readings[1])}\r\n`);
+    const bomPrices = file("bom-prices.json", `\ufeff${JSON.stringify(prices)}\r\n`);
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", bomPrices, "--input", input);
+    expect(result).toEqual({
+      code: 0,
+      stdout:
+        '{"meterId":"mtr_a","start":"2026-04-07T02:30:00Z","seconds":300,"kwh":12.5,"period":"punta","unitPrice":"1.726200","cost":"21.577500"}\n' +
+        '{"meterId":"mtr_a","start":"2026-04-07T02:35:00Z","seconds":300,"kwh":1.234567,"period":"punta","unitPrice":"1.726200","cost":"2.131110"}\n',
+      stderr: "",
+    });
+  });
+
+  test("a line longer than a read chunk (64 KiB) is priced whole, and the line after it too", () => {
+    // A 200,000-character meterId spans four chunks; each line's price as the first test's (its readings 0 and 2):
+    // punta 12.5 × 1.7262 = 21.5775, intermedia 3 × 1.5573 = 4.6719.
+    const long = { ...readings[0], meterId: `mtr_${"a".repeat(200_000)}` };
+    const input = file("long.ndjson", `${JSON.stringify(long)}\r\n${JSON.stringify(readings[2])}\n`);
+    const result = wattflow("cost", "--tariff", "cfe-gdmth", "--zone", "central", "--prices", pricesFile(), "--input", input);
+    expect(result).toEqual({
+      code: 0,
+      stdout:
+        `{"meterId":"${long.meterId}","start":"2026-04-07T02:30:00Z","seconds":300,"kwh":12.5,"period":"punta","unitPrice":"1.726200","cost":"21.577500"}\n` +
+        '{"meterId":"mtr_b","start":"2026-04-07T12:00:00Z","seconds":300,"kwh":3,"period":"intermedia","unitPrice":"1.557300","cost":"4.671900"}\n',
+      stderr: "",
+    });
+  });
+
   test("missing prices exit 2 naming the file and the price", () => {
     const input = file("readings.ndjson", JSON.stringify(readings[0]));
     const bad = file("no-punta.json", { ...prices, energy: { base: "1", intermedia: "1" } });

@@ -100,12 +100,23 @@ describe.each(Testing.lanes())("authentication before the body on %s", (lane) =>
 
   it.each([
     ["an escaped NUL", badBodies[0]?.[1], 400, { code: "request.invalid", errors: [{ path: "name", message: nul }] }],
-    ["a raw NUL", badBodies[1]?.[1], 400, { code: "request.invalid_json", errors: [{ path: "(body)", message: "is not JSON" }] }],
+    [
+      "a raw NUL",
+      badBodies[1]?.[1],
+      400,
+      { code: "request.invalid_json", message: "Malformed JSON in request body", errors: [{ path: "(body)", message: "is not JSON" }] },
+    ],
     ["a __proto__ key", badBodies[2]?.[1], 400, { code: "request.invalid", errors: [{ path: "__proto__", message: proto }] }],
     // Parsed by the body checker (it holds an escape), walked without recursion; the route's schema then refuses the
     // array with the route's own code (factories.ts).
     ["5,000 arrays deep in name", `{"name":${"[".repeat(depth)}"\\u0041"${"]".repeat(depth)}}`, 400, { code: "factory.invalid", errors: [{ path: "name" }] }],
-    ["malformed JSON with an escape", badBodies[4]?.[1], 400, { code: "request.invalid_json", errors: [{ path: "(body)", message: "is not JSON" }] }],
+    [
+      "malformed JSON with an escape",
+      badBodies[4]?.[1],
+      400,
+      // The message the validator gives malformed JSON without an escape (errors.ts), not "holds a character it may not".
+      { code: "request.invalid_json", message: "Malformed JSON in request body", errors: [{ path: "(body)", message: "is not JSON" }] },
+    ],
     ["malformed JSON", badBodies[5]?.[1], 400, { code: "request.invalid_json", errors: [{ path: "(body)" }] }],
     ["a body over the limit", oversize, 413, { code: "request.too_large", errors: [{ path: "(body)", message: `at most ${bodyLimits.jsonBytes} bytes` }] }],
   ])("with a valid token, %s to PATCH /v1/factories/:id is answered by the body rules as before", async (_, body, status, expected) => {
@@ -114,6 +125,21 @@ describe.each(Testing.lanes())("authentication before the body on %s", (lane) =>
     expect(response.status).toBe(status);
     expect(await response.json()).toMatchObject(expected);
   });
+
+  it.each(["Application/JSON", "APPLICATION/JSON; charset=utf-8", "application/merge-patch+JSON"])(
+    "with a valid token, a body sent as %s is checked as JSON: an escaped NUL is a 400 at its path, not a 500 from the database",
+    async (contentType) => {
+      // The validator parses any case of a JSON media type; before, the body checker skipped these and the NUL reached
+      // the factory's update, which PostgreSQL refused (500).
+      const response = await send("PATCH", `/v1/factories/${ids.factory}`, badBodies[0]?.[1] as string, {
+        authorization: `Bearer ${p.apiToken}`,
+        "content-type": contentType,
+      });
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: "request.invalid", errors: [{ path: "name", message: nul }] });
+    },
+  );
 
   it.each([
     [

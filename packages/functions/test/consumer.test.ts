@@ -76,6 +76,25 @@ describe.each(Testing.lanes())("Kinesis consumer on %s", (lane) => {
     ]);
   });
 
+  it("GET /v1/quarantine still lists a record kept before codes, and one whose code this version does not know, by its stored reason", async () => {
+    // Prepare: rows as migration 0021 left the older ones (code and params null) and as a newer version might write one.
+    const meter = ids.meters[0] as string;
+    const row = { organizationId: ids.organization, deviceId: ids.device, meterId: meter, source: "consumer" as const, errors: [] };
+    await p.database.db.insert(quarantineTable).values([
+      { ...row, id: "qtn_old", reason: "unknown meter", code: null, params: null, data: Buffer.from("{}") },
+      { ...row, id: "qtn_newer", reason: "meter retired", code: "meter.retired", params: { meterId: meter }, data: Buffer.from("[]") },
+    ]);
+    // Act
+    const response = await app.request("/v1/quarantine", { headers: { authorization: `Bearer ${p.apiToken}` } });
+    // Assess: both listed; the unknown code answers null (quarantine codeOf) so a client words the stored English reason.
+    expect(response.status).toBe(200);
+    const { items } = (await response.json()) as { items: { id: string; reason: string; code: string | null; params: unknown }[] };
+    expect(items.map((item) => [item.id, item.reason, item.code, item.params]).sort()).toEqual([
+      ["qtn_newer", "meter retired", null, { meterId: meter }],
+      ["qtn_old", "unknown meter", null, null],
+    ]);
+  });
+
   it("stores a reading delivered twice once, and writes it to the lake once", async () => {
     await handler(fixture("mixed-batch.json"));
     await handler(fixture("mixed-batch.json"));

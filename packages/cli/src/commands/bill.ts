@@ -35,7 +35,13 @@ export function parseInput(text: string, where: string): unknown {
   return value;
 }
 
-/** Reads a JSON file through `parseInput`; a missing file exits 2 naming the option and the file too. */
+/**
+ * `text` without the byte order mark Windows editors (Notepad, Excel's "CSV UTF-8") put first, which JSON parsers may
+ * ignore (RFC 8259 §8.1): a saved file is read as the person sees it, not refused as "not JSON" for a character they cannot see.
+ */
+export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/** Reads a JSON file (a leading BOM ignored) through `parseInput`; a missing file exits 2 naming the option and the file too. */
 export function readJson(file: string, option: string): unknown {
   let text: string;
   try {
@@ -43,7 +49,7 @@ export function readJson(file: string, option: string): unknown {
   } catch (error) {
     throw new CliError(`${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
   }
-  return parseInput(text, `${option}: ${file}`);
+  return parseInput(withoutBom(text), `${option}: ${file}`);
 }
 
 /** Parses with a schema; the first problem exits 2 as `where: path: message`. */

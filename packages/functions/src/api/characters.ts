@@ -52,8 +52,9 @@ export const refuseControlCharacters: MiddlewareHandler = async (c, next) => {
  *   `request.invalid_json` (a body that must be read here and is not JSON).
  */
 export const refuseBodyCharacters: MiddlewareHandler = async (c, next) => {
-  // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge.
-  const json = (c.req.header("content-type") ?? "").includes("json") && !c.req.path.startsWith("/v1/imports");
+  // Imports stream their files to the upload store unread (imports.ts): their bytes are the parsers' to judge. A media
+  // type's case means nothing (RFC 9110 §8.3.1) and the route's validator parses "Application/JSON" as JSON too.
+  const json = (c.req.header("content-type") ?? "").toLowerCase().includes("json") && !c.req.path.startsWith("/v1/imports");
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && json) {
     const text = await c.req.text();
     const protoKeys = !tolerantBodies.has(c.req.path);
@@ -64,7 +65,8 @@ export const refuseBodyCharacters: MiddlewareHandler = async (c, next) => {
       try {
         parsed = JSON.parse(text);
       } catch {
-        refuse("request.invalid_json", "(body)", "is not JSON");
+        // Worded as the route's validator words a body that is not JSON (errors.ts): no character is to blame.
+        throw new VisibleError("input", "request.invalid_json", "Malformed JSON in request body", [{ path: "(body)", message: "is not JSON" }]);
       }
       const at = pathWhere(parsed, { key: hasNul, text: hasNul });
       if (at) refuse("request.invalid", jsonPath(at), "holds U+0000 (NUL), which no text field may");
