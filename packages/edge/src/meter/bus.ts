@@ -245,7 +245,11 @@ export class Bus {
       while (this.owed > 0 && performance.now() < owedUntil) await sleep(Math.min(owedPollMs, owedUntil - performance.now()));
       this.owed = 0;
     }
-    for (let silentAt = this.silentAt(); performance.now() < silentAt; silentAt = this.silentAt()) await sleep(silentAt - performance.now());
+    // Waited again only if the line talked meanwhile: a timer that ends a hair early is not a line still talking.
+    for (let heardAt = Number.NaN; heardAt !== this.lastByteAt; ) {
+      heardAt = this.lastByteAt;
+      await sleep(this.silentAt() - performance.now());
+    }
     // Bytes the port still holds that came in with the last answer (not heard as stray) are a stray frame too.
     if (discardPending(client) > 0 && !this.strayLast) this.counts.strayFrames++;
   }
