@@ -72,7 +72,7 @@ export type Scan = { bus: string; link: string; units: number[]; garbled: number
 /**
  * Asks every unit id from `from` to `to` (default 1…247) on bus `name` for holding register 0, once each.
  * A unit that answers, even with a Modbus exception, is there; `garbled` lists ids whose answer failed its
- * CRC (a wrong baud rate or parity looks like this). Takes up to (to − from + 1) × the bus timeout.
+ * CRC (a wrong baud rate or parity looks like this) or did not match the request. Takes up to (to − from + 1) × the bus timeout.
  * Throws CommissionError for a bus not in the config or a port that cannot be opened.
  */
 export async function scan(config: Config, name: string, options: { from?: number; to?: number; timeoutMs?: number } = {}): Promise<Scan> {
@@ -88,7 +88,7 @@ export async function scan(config: Config, name: string, options: { from?: numbe
       } catch (error) {
         if (!(error instanceof BusError)) throw error;
         if (error.kind === "port") throw new CommissionError(error.message, { cause: error });
-        if (error.kind === "crc") found.garbled.push(unitId);
+        if (error.kind === "crc" || error.kind === "frame") found.garbled.push(unitId);
         if (error.kind === "exception" && !gatewayNoUnit.test((error.cause as Error).message)) found.units.push(unitId);
       }
     }

@@ -1,8 +1,10 @@
 import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
 import { Testing } from "@wattflow/core/testing";
 import fc from "fast-check";
 import { ServerTCP } from "modbus-serial";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Bus } from "../src/meter/bus";
 import { create, MeterReadError } from "../src/meter/driver";
 import { loadMaps, mapOf } from "../src/meter/maps";
 import { decode, decodePf4q, encode, type Model, type WordOrder } from "../src/meter/registers";
@@ -122,5 +124,55 @@ describe("register decoding", () => {
     if (driver.kind !== "counter") throw new Error("a Modbus meter is a counter meter");
     await expect(driver.read()).rejects.toThrow(MeterReadError);
     await expect(driver.read()).rejects.toThrow(/mtr_01m8gprxkjet4h0yhbyzdqm8wv/);
+  });
+});
+
+describe("Modbus TCP transaction ids", () => {
+  /**
+   * A Modbus TCP server written out by hand: to its first request it answers with the transaction id the request did not
+   * carry (the request's + 1) and 1234.5's words, to every later one with the request's id and 67.25's words. IEEE 754 by
+   * hand, high word first: 1234.5 = 1.00110100101b × 2^10 → 0x449A5000; 67.25 = 1.00001101b × 2^6 → 0x42868000.
+   */
+  async function offByOneServer(): Promise<{ port: number; close(): Promise<void> }> {
+    let answered = 0;
+    const server = createServer((socket) => {
+      socket.on("data", (request: Buffer) => {
+        // MBAP header (transaction id, protocol 0, length, unit) then function 03, address, quantity 2.
+        const transactionId = request.readUInt16BE(0);
+        const words = answered++ === 0 ? [0x449a, 0x5000] : [0x4286, 0x8000];
+        const answer = Buffer.alloc(7 + 2 + 4);
+        answer.writeUInt16BE(answered === 1 ? (transactionId + 1) & 0xffff : transactionId, 0);
+        answer.writeUInt16BE(0, 2);
+        answer.writeUInt16BE(1 + 2 + 4, 4);
+        answer[6] = request[6] ?? 0;
+        answer[7] = 3;
+        answer[8] = 4;
+        for (const [index, word] of words.entries()) answer.writeUInt16BE(word, 9 + index * 2);
+        socket.write(answer);
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it("an answer carrying another transaction id is dropped, never decoded: the retry's answer is taken", async () => {
+    // Prepare
+    const tcp = await offByOneServer();
+    const bus = new Bus("tcp", { host: "127.0.0.1", port: tcp.port, timeoutMs: 200, retries: 1 });
+    try {
+      // Act
+      const words = await bus.read(1, "holding", 0, 2);
+
+      // Assess: 67.25's words from the retry; the first try saw no answer of its own (a timeout).
+      expect(words).toEqual([0x4286, 0x8000]);
+      expect(bus.stats()).toMatchObject({ requests: 2, answered: 1, timeouts: 1, retries: 1 });
+    } finally {
+      await bus.close();
+      await tcp.close();
+    }
   });
 });

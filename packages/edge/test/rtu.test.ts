@@ -164,6 +164,66 @@ serialDescribe("Modbus RTU against a slave written in the test", () => {
     expect(back.kwh).toBeCloseTo(truth.kwh, 0);
   });
 
+  /**
+   * Unit 9: two float32 holding registers of the same length, by hand (IEEE 754, high word first): 1234.5 =
+   * 1.00110100101b × 2^10 → 0x449A5000 at 0…1; 67.25 = 1.00001101b × 2^6 → 0x42868000 at 2…3.
+   */
+  const twoFloats = new Map([
+    [0, 0x449a],
+    [1, 0x5000],
+    [2, 0x4286],
+    [3, 0x8000],
+  ]);
+  const withUnit9 = async (test: () => Promise<void>) => {
+    slave.units.set(9, { registers: (_table, address) => twoFloats.get(address) ?? 0, table: "holding" });
+    try {
+      await test();
+    } finally {
+      slave.units.delete(9);
+      slave.charMs = 0;
+    }
+  };
+
+  it("a late answer and its retry's own: each request gets its own register, the extra answer is dropped as stray", () =>
+    withUnit9(async () => {
+      // Prepare: unit 9 holds its answer to the first try until it is asked again (later than the timeout and the wait
+      // before the retry), then sends it just before answering the retry on time; answers paced as on a 9600-baud line
+      // (8-byte request + 9-byte answer ≈ 18 ms), so the retry's own answer comes after the late one.
+      const set = busesFor({ timeoutMs: 150, retries: 1 });
+      const bus = set.for({ bus: "line1" });
+      slave.charMs = 10 / 9.6;
+      slave.faults.set(9, { held: 1 });
+
+      // Act: the register at 0, then the one at 2 (same length, so neither the port nor the byte count tells them apart).
+      const first = await bus.read(9, "holding", 0, 2);
+      const second = await bus.read(9, "holding", 2, 2);
+
+      // Assess: 1234.5's words, then 67.25's; one timeout, one retry, the retry's own answer heard as a stray frame.
+      expect(first).toEqual([0x449a, 0x5000]);
+      expect(second).toEqual([0x4286, 0x8000]);
+      expect(bus.stats()).toMatchObject({ timeouts: 1, retries: 1, answered: 2, badFrames: 0, strayFrames: 1 });
+    }));
+
+  it("an answer with the wrong byte count is a bad frame: counted, retried, never decoded; two in a row fail naming it", () =>
+    withUnit9(async () => {
+      // Prepare: unit 9's next answer says 2 bytes for a 2-register read (CRC right), then two more such answers.
+      const set = busesFor({ timeoutMs: 150, retries: 1 });
+      const bus = set.for({ bus: "line1" });
+      slave.faults.set(9, { badByteCount: 1 });
+
+      // Act
+      const recovered = await bus.read(9, "holding", 2, 2);
+      slave.faults.set(9, { badByteCount: 2 });
+      const error = await failure(bus.read(9, "holding", 2, 2));
+
+      // Assess: the retry's answer, 67.25's words; three bad frames (one, then two), two retries, no register taken from them.
+      expect(recovered).toEqual([0x4286, 0x8000]);
+      expect(error).toMatchObject({ name: "BusError", kind: "frame" });
+      expect(error.message).toContain("answer from unit 9 on");
+      expect(error.message).toContain("does not match its request (reading 2 holding register(s) at 2): its byte count is 2, 4 expected");
+      expect(bus.stats()).toMatchObject({ answered: 1, badFrames: 3, retries: 2, timeouts: 0 });
+    }));
+
   it("a unit unplugged and plugged back: read failures while it is away, its values again once it is back", async () => {
     const set = busesFor();
     const em24 = driverOf(set, 2);

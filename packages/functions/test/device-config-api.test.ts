@@ -137,6 +137,8 @@ describe.each(Testing.lanes())("device config API on %s", (lane) => {
           exceptions: 0,
           portErrors: 0,
           retries: 2,
+          badFrames: 1,
+          strayFrames: 2,
           lastCycleMs: 812,
         },
       ],

@@ -77,7 +77,7 @@ export function register(program: Command): void {
           console.log(`rating           ${item.meterId} ${item.maxKw} kW${item.source === "class" ? " (CLASS DEFAULT, not configured)" : ""}: ${item.basis}`);
         for (const bus of status.buses)
           console.log(
-            `bus              ${bus.bus} (${bus.link}): ${bus.answered} of ${bus.requests} request(s) answered, ${bus.timeouts} timeout(s), ${bus.crcErrors} CRC error(s), ${bus.exceptions} exception(s), ${bus.portErrors} port error(s), ${bus.retries} retries${typeof bus.lastCycleMs === "number" ? `, last cycle ${bus.lastCycleMs} ms` : ""}${bus.lastError ? `; last error ${bus.lastError}` : ""}`,
+            `bus              ${bus.bus} (${bus.link}): ${bus.answered} of ${bus.requests} request(s) answered, ${bus.timeouts} timeout(s), ${bus.crcErrors} CRC error(s), ${bus.exceptions} exception(s), ${bus.portErrors} port error(s), ${bus.retries} retries, ${bus.badFrames} bad frame(s), ${bus.strayFrames} stray frame(s) dropped${typeof bus.lastCycleMs === "number" ? `, last cycle ${bus.lastCycleMs} ms` : ""}${bus.lastError ? `; last error ${bus.lastError}` : ""}`,
           );
         for (const meter of status.meters)
           console.log(

@@ -54,7 +54,8 @@ export const Heartbeat = z.object({
   heldMeters: z.array(z.string().max(64)).max(1000).optional(),
   /**
    * Each Modbus bus since the agent started: requests sent and answered, timeouts, CRC errors, exceptions, port
-   * errors, retries, and how long its last cycle took (ms, from the boundary to its last answer).
+   * errors, retries, answers dropped for not matching their request and stray frames dropped (absent from gateways
+   * before they counted them), and how long its last cycle took (ms, from the boundary to its last answer).
    */
   buses: z
     .array(
@@ -68,6 +69,8 @@ export const Heartbeat = z.object({
         exceptions: z.number().int().min(0),
         portErrors: z.number().int().min(0),
         retries: z.number().int().min(0),
+        badFrames: z.number().int().min(0).optional(),
+        strayFrames: z.number().int().min(0).optional(),
         lastCycleMs: z.number().min(0).nullable().optional(),
         lastError: z.string().max(500).optional(),
       }),

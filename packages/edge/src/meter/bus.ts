@@ -2,8 +2,10 @@
  * A Modbus bus: an RS-485 line (Modbus RTU through a serial port) or a TCP link (Modbus TCP, or RTU
  * frames over TCP to a serial gateway), shared by every meter on it. One request at a time (a queue),
  * a timeout and retries per request, and counts of what went wrong (timeouts, CRC errors, exceptions,
- * port errors) for `edge status` and the heartbeat. Through modbus-serial (and serialport under it).
+ * answers that did not match their request, stray frames, port errors) for `edge status` and the heartbeat.
+ * Through modbus-serial (and serialport under it).
  */
+import type { EventEmitter } from "node:events";
 import { modbusBus } from "@wattflow/core/config";
 import ModbusRTU from "modbus-serial";
 import { sleep } from "../clock";
@@ -14,7 +16,8 @@ export type TcpLink = { host: string; port: number; rtuOverTcp?: boolean };
 export type BusSpec = (SerialLink | TcpLink) & { timeoutMs?: number; retries?: number; interFrameMs?: number };
 
 export type Table = "input" | "holding";
-export type FailureKind = "timeout" | "crc" | "exception" | "port";
+/** `frame`: an answer that passed its CRC but does not answer the request (its byte count, its length): never decoded. */
+export type FailureKind = "timeout" | "crc" | "exception" | "frame" | "port";
 
 /** What a bus has done since the agent started: requests sent, answered, and each kind of failure. */
 export type BusStats = {
@@ -27,6 +30,10 @@ export type BusStats = {
   exceptions: number;
   portErrors: number;
   retries: number;
+  /** Answers dropped because they did not match their request (byte count, length): each one retried as a timeout is. */
+  badFrames: number;
+  /** Frames heard while no request waited for an answer (late answers, noise): dropped, never taken for the next request's. */
+  strayFrames: number;
   /** How long the bus took over its last cycle, ms: from the cycle's start to its last answer or failure; null before one ended. */
   lastCycleMs: number | null;
   lastError?: string;
@@ -40,6 +47,14 @@ export class BusError extends Error {
   ) {
     super(message, options);
     this.name = "BusError";
+  }
+}
+
+/** An answer that passed modbus-serial's checks but not the bus's (see Bus.read). */
+class BusFrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BusFrameError";
   }
 }
 
@@ -64,12 +79,17 @@ export function interFrameMs(spec: BusSpec): number {
   return (modbusBus.interFrameChars * bits * 1000) / spec.baudRate;
 }
 
-/** modbus-serial's failures by kind: its timeout, its CRC check, a Modbus exception answer, or the port itself. */
+/**
+ * modbus-serial's failures by kind: its timeout, its CRC check, a Modbus exception answer (it takes one only with the
+ * asked function | 0x80), an answer of the wrong length or unit or function, or one whose byte count runs past the
+ * frame (its parser's RangeError), or else the port itself.
+ */
 function kindOf(error: unknown): FailureKind {
-  const failure = error as { name?: string; message?: string; modbusCode?: number };
+  const failure = error as { name?: string; message?: string; modbusCode?: number; code?: string };
   if (failure.name === "TransactionTimedOutError" || failure.message === "Timed out") return "timeout";
   if (failure.message === "CRC error") return "crc";
   if (typeof failure.modbusCode === "number") return "exception";
+  if (failure.code === "ERR_OUT_OF_RANGE" || /^(Data length error|Unexpected data error)/.test(failure.message ?? "")) return "frame";
   return "port";
 }
 
@@ -78,10 +98,21 @@ function kindOf(error: unknown): FailureKind {
  * next request's answer. The line is half-duplex and nothing is valid before a request is sent, so what
  * modbus-serial's buffered port holds then is dropped (its `_buffer`, the one place it keeps them).
  */
-function discardPending(client: ModbusRTU): void {
+function discardPending(client: ModbusRTU): number {
   const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
-  if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
+  if (!port || !Buffer.isBuffer(port._buffer)) return 0;
+  const dropped = port._buffer.length;
+  port._buffer = Buffer.alloc(0);
+  return dropped;
 }
+
+/** The byte stream under modbus-serial's buffered RTU ports (the serial port, or the socket to an RTU-over-TCP gateway). */
+function lineOf(client: ModbusRTU): EventEmitter | undefined {
+  return (client as unknown as { _port?: { _client?: EventEmitter } })._port?._client;
+}
+
+/** How often a bus looks again whether an owed answer has come. */
+const owedPollMs = 5;
 
 export class Bus {
   readonly link: string;
@@ -90,7 +121,16 @@ export class Bus {
   private readonly gapMs: number;
   private client: ModbusRTU | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** performance.now() ms: the end of the silence after the last request, the last byte heard, the last request sent. */
   private quietFrom = 0;
+  private lastByteAt = Number.NEGATIVE_INFINITY;
+  private sentAt = Number.NEGATIVE_INFINITY;
+  /** Whether a request is on the line waiting for its answer: bytes heard otherwise are stray. */
+  private waiting = false;
+  /** Whether the last bytes heard were stray (else an answer's, or none yet). */
+  private strayLast = false;
+  /** Requests sent whose answer has not come: a late one may still arrive, and RTU cannot tell it from the next request's. */
+  private owed = 0;
   private closed = false;
   private readonly counts: Omit<BusStats, "bus" | "link" | "lastCycleMs">;
   /** The current cycle's start and its last settled request (performance.now() ms), and the last whole cycle's length. */
@@ -106,16 +146,18 @@ export class Bus {
     this.timeoutMs = spec.timeoutMs ?? modbusBus.timeoutMs;
     this.retries = spec.retries ?? modbusBus.retries;
     this.gapMs = interFrameMs(spec);
-    this.counts = { requests: 0, answered: 0, timeouts: 0, crcErrors: 0, exceptions: 0, portErrors: 0, retries: 0 };
+    this.counts = { requests: 0, answered: 0, timeouts: 0, crcErrors: 0, exceptions: 0, portErrors: 0, retries: 0, badFrames: 0, strayFrames: 0 };
   }
 
   /**
    * Reads `length` registers at protocol address `address` from unit `unitId`, waiting its turn on the bus.
    * Takes at most `tries` × timeoutMs on the line (default retries + 1), and timeoutMs of waiting for a late
    * answer to die away before each retry. Frames from other units are told apart by their unit id, so only
-   * a retry needs that wait. Throws BusError: `timeout`
-   * ("no answer from unit 3 on /dev/ttyUSB0 at 9600 8N1 within 500 ms"), `crc`, `exception` (the unit
-   * answered with a Modbus exception: never retried), `port` (the port cannot be opened or broke).
+   * a retry needs that wait; a retry answered while the try before still owes its answer keeps the line until that
+   * answer has come (as a stray frame) or a timeout after the retry (see `quiet`). Throws BusError: `timeout`
+   * ("no answer from unit 3 on /dev/ttyUSB0 at 9600 8N1 within 500 ms"), `crc`, `frame` (an answer that does not
+   * match the request), `exception` (the unit answered with a Modbus exception: never retried), `port` (the port
+   * cannot be opened or broke).
    */
   read(unitId: number, table: Table, address: number, length: number, options: { tries?: number } = {}): Promise<number[]> {
     const tries = Math.max(1, options.tries ?? this.retries + 1);
@@ -161,30 +203,78 @@ export class Bus {
         if (last?.kind !== "port") await sleep(this.timeoutMs);
       }
       const client = await this.open();
-      await sleep(this.quietFrom - Date.now());
-      discardPending(client);
+      await this.quiet(client, attempt === 1);
       client.setID(unitId);
       client.setTimeout(this.timeoutMs);
       this.counts.requests++;
+      this.owed++;
+      this.sentAt = performance.now();
+      this.waiting = true;
       try {
         const result = table === "input" ? await client.readInputRegisters(address, length) : await client.readHoldingRegisters(address, length);
+        // modbus-serial takes the registers its byte count says: an answer for another quantity is not this request's.
+        if (result.data.length !== length) throw new BusFrameError(`its byte count is ${result.data.length * 2}, ${length * 2} expected`);
+        this.owed--;
         this.counts.answered++;
         return result.data;
       } catch (error) {
         last = this.failure(error, unitId, table, address, length);
+        // Whatever came back (a CRC error, an exception, a mismatched answer) ended the request; a timeout's answer may still come.
+        if (last.kind !== "timeout" && last.kind !== "port") this.owed--;
         this.counts.lastError = `${new Date().toISOString()} ${last.message}`;
         if (last.kind === "exception") throw last;
-        // A broken TCP link or serial port is opened again on the next try.
-        if (last.kind === "port" || (last.kind === "timeout" && !isSerial(this.spec) && !this.spec.rtuOverTcp)) await this.drop();
+        // A broken TCP link or serial port is opened again on the next try, and so is a Modbus TCP link out of step.
+        if (last.kind === "port" || ((last.kind === "timeout" || last.kind === "frame") && !isSerial(this.spec) && !this.spec.rtuOverTcp)) await this.drop();
       } finally {
-        this.quietFrom = Date.now() + this.gapMs;
+        this.waiting = false;
+        this.quietFrom = performance.now() + this.gapMs;
       }
     }
     throw last ?? new BusError(`no request sent to unit ${unitId} on ${this.link}`, "port");
   }
 
+  /**
+   * Before a try: nothing sent earlier may answer into it (RTU frames carry no transaction id). Before a new request,
+   * an answer the last one still owes (a try that timed out, then its retry answered: by the late answer or its own)
+   * is waited for until it comes, as a stray frame, or a timeout after the last try; a retry keeps its tries' debt.
+   * Then a line still talking, until it has been silent for the inter-frame time; then whatever the port holds is dropped.
+   */
+  private async quiet(client: ModbusRTU, newRequest: boolean): Promise<void> {
+    if (newRequest) {
+      const owedUntil = this.sentAt + this.timeoutMs;
+      while (this.owed > 0 && performance.now() < owedUntil) await sleep(Math.min(owedPollMs, owedUntil - performance.now()));
+      this.owed = 0;
+    }
+    // Waited again only if the line talked meanwhile: a timer that ends a hair early is not a line still talking.
+    for (let heardAt = Number.NaN; heardAt !== this.lastByteAt; ) {
+      heardAt = this.lastByteAt;
+      await sleep(this.silentAt() - performance.now());
+    }
+    // Bytes the port still holds that came in with the last answer (not heard as stray) are a stray frame too.
+    if (discardPending(client) > 0 && !this.strayLast) this.counts.strayFrames++;
+  }
+
+  private silentAt(): number {
+    return Math.max(this.quietFrom, this.lastByteAt + this.gapMs);
+  }
+
+  /**
+   * Bytes off the line. While no request waits they are stray: one frame from the end of an answer or from an
+   * inter-frame silence on.
+   */
+  private heard(): void {
+    const now = performance.now();
+    if (!this.waiting && (!this.strayLast || now - this.lastByteAt >= this.gapMs)) {
+      this.counts.strayFrames++;
+      // Most likely the late answer still owed: once it is in, the line is free.
+      if (this.owed > 0) this.owed--;
+    }
+    this.strayLast = !this.waiting;
+    this.lastByteAt = now;
+  }
+
   private failure(error: unknown, unitId: number, table: Table, address: number, length: number): BusError {
-    const kind = kindOf(error);
+    const kind = error instanceof BusFrameError ? "frame" : kindOf(error);
     const what = `${length} ${table} register(s) at ${address}`;
     const message = (error as Error).message;
     switch (kind) {
@@ -200,6 +290,11 @@ export class Bus {
             cause: error,
           },
         );
+      case "frame":
+        this.counts.badFrames++;
+        return new BusError(`answer from unit ${unitId} on ${this.link} does not match its request (reading ${what}): ${message}; dropped`, kind, {
+          cause: error,
+        });
       case "exception":
         this.counts.exceptions++;
         return new BusError(`unit ${unitId} on ${this.link} refused to read ${what}: ${message}`, kind, { cause: error });
@@ -231,6 +326,8 @@ export class Bus {
       if (this.client === client) this.client = undefined;
     });
     client.on("error", () => {});
+    // RTU has no transaction id: the bus listens to the line itself to tell stray frames from answers.
+    if (isSerial(spec) || spec.rtuOverTcp) lineOf(client)?.on("data", () => this.heard());
     this.client = client;
     return client;
   }
@@ -238,6 +335,8 @@ export class Bus {
   private async drop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    // A new link owes nothing: what the old one would still have carried is gone with it.
+    this.owed = 0;
     if (client?.isOpen) await new Promise<void>((done) => client.close(() => done()));
   }
 }

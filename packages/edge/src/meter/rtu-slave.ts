@@ -1,7 +1,7 @@
 /**
  * A simulated Modbus RTU field bus for tests and benchmarks (`npm run bench:edge`): a virtual null-modem pair
  * (socat, two ptys), a Modbus RTU slave answering read input/holding registers (04/03) for many unit ids, with
- * the faults a field bus has (a unit that never answers, answers late, answers with a bad CRC), and the
+ * the faults a field bus has (a unit that never answers, answers late, answers with a bad CRC or a wrong byte count), and the
  * register image a meter of a shipped model shows for given values. Needs the `socat` command (a Debian package).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -50,8 +50,13 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** What a unit of the test slave does wrong: never answer, answer `lateMs` late, spoil the CRC of its next `badCrc` answers. */
-export type Fault = { silent?: boolean; lateMs?: number; badCrc?: number };
+/**
+ * What a unit of the test slave does wrong: never answer, answer `lateMs` late, spoil the CRC of its next `badCrc` answers,
+ * give its next `badByteCount` answers a byte count two short (CRC still right), hold its next `held` answers until it is
+ * asked again and send each then, just before the new request's own answer (an answer later than any timeout, as a
+ * converter's buffer lets one go).
+ */
+export type Fault = { silent?: boolean; lateMs?: number; badCrc?: number; badByteCount?: number; held?: number };
 
 /** The registers of a unit: a function of table and address, so counters can move with a clock. */
 export type Registers = (table: Table, address: number) => number;
@@ -73,6 +78,8 @@ export class RtuSlave {
   charMs = 0;
   private port?: SerialPort;
   private buffer = Buffer.alloc(0);
+  /** Answers a unit holds (Fault.held) until it is asked again. */
+  private readonly heldAnswers = new Map<number, Buffer>();
 
   async open(path: string, baudRate = 9600): Promise<void> {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
@@ -110,6 +117,9 @@ export class RtuSlave {
     const fault = this.faults.get(unitId) ?? {};
     this.requests++;
     if (!unit || fault.silent || !this.present(unitId)) return;
+    const stale = this.heldAnswers.get(unitId);
+    this.heldAnswers.delete(unitId);
+    if (stale) this.port?.write(stale);
     const table: Table | undefined = code === 4 ? "input" : code === 3 ? "holding" : undefined;
     let body: Buffer;
     if (!table || table !== unit.table || count < 1 || count > 125) {
@@ -120,6 +130,10 @@ export class RtuSlave {
       body[0] = unitId;
       body[1] = code;
       body[2] = count * 2;
+      if (fault.badByteCount && fault.badByteCount > 0) {
+        fault.badByteCount--;
+        body[2] -= 2;
+      }
       for (let index = 0; index < count; index++) body.writeUInt16BE(unit.registers(table, address + index) & 0xffff, 3 + index * 2);
     }
     const out = Buffer.alloc(body.length + 2);
@@ -130,6 +144,11 @@ export class RtuSlave {
       crc ^= 0x5a5a;
     }
     out.writeUInt16LE(crc, body.length);
+    if (fault.held && fault.held > 0) {
+      fault.held--;
+      this.heldAnswers.set(unitId, out);
+      return;
+    }
     const send = () => this.port?.write(out);
     const delay = (fault.lateMs ?? 0) + (frame.length + out.length) * this.charMs;
     if (delay > 0) setTimeout(send, delay);

@@ -244,6 +244,8 @@ function GatewayDetail({ device, timeZone }: { device: Device; timeZone: string 
                 <Figure label={t("detail.exceptions")}>{num(bus.exceptions)}</Figure>
                 <Figure label={t("detail.portErrors")}>{num(bus.portErrors)}</Figure>
                 <Figure label={t("detail.retries")}>{num(bus.retries)}</Figure>
+                <Figure label={t("detail.badFrames")}>{bus.badFrames === undefined ? "—" : num(bus.badFrames)}</Figure>
+                <Figure label={t("detail.strayFrames")}>{bus.strayFrames === undefined ? "—" : num(bus.strayFrames)}</Figure>
                 <Figure label={t("detail.lastCycle")}>{bus.lastCycleMs === null || bus.lastCycleMs === undefined ? "—" : `${num(bus.lastCycleMs)} ms`}</Figure>
                 {bus.lastError && <Figure label={t("detail.lastError")}>{bus.lastError}</Figure>}
               </dl>
