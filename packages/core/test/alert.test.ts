@@ -449,16 +449,14 @@ describe("alert evaluation, storage and delivery", () => {
       { id: "fac_gw_only", organizationId: "org_alert", name: "Gateways only", timeZone: zone, tariffCode: "cfe-gdmth" },
       { id: "fac_gw_pf", organizationId: "org_alert", name: "PF rule", timeZone: zone, tariffCode: "cfe-gdmth" },
     ]);
-    await database.db
-      .insert(deviceTable)
-      .values({
-        id: "dev_gw_only",
-        organizationId: "org_alert",
-        factoryId: "fac_gw_only",
-        name: "gw-only",
-        tokenHash: "h2",
-        lastSeenAt: new Date("2026-03-10T18:00:00Z"),
-      });
+    await database.db.insert(deviceTable).values({
+      id: "dev_gw_only",
+      organizationId: "org_alert",
+      factoryId: "fac_gw_only",
+      name: "gw-only",
+      tokenHash: "h2",
+      lastSeenAt: new Date("2026-03-10T18:00:00Z"),
+    });
     const silent = await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_gw_only", kind: "gateway_silent", threshold: 30, channels: [] });
     await Alert.createRule({ organizationId: "org_alert", factoryId: "fac_gw_pf", kind: "power_factor_low", channels: [] });
     // Every table the evaluation selects from, by name, through a database that notes each `from`.
